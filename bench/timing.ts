@@ -1,0 +1,48 @@
+/** Shared timing helpers for benchmarks: medians over repeated runs, ratios to a baseline. */
+export function timeMs(fn: () => void): number {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Median wall time (ms) of `fn` over `reps` runs after `warmup` runs. */
+export function medianMs(fn: () => void, reps = 7, warmup = 2): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) ts.push(timeMs(fn));
+  return median(ts);
+}
+
+/**
+ * Interleaves `candidate` and `baseline` runs and returns the median of per-pair ratios, so that
+ * load from other processes affects both sides alike.
+ */
+export function ratio(
+  candidate: () => void,
+  baseline: () => void,
+  reps = 9,
+): {
+  ratio: number;
+  candidateMs: number;
+  baselineMs: number;
+} {
+  candidate();
+  baseline();
+  const rs: number[] = [];
+  const cs: number[] = [];
+  const bs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const b = timeMs(baseline);
+    const c = timeMs(candidate);
+    rs.push(c / b);
+    cs.push(c);
+    bs.push(b);
+  }
+  return { ratio: median(rs), candidateMs: median(cs), baselineMs: median(bs) };
+}

@@ -1,0 +1,71 @@
+/**
+ * The generic interpreter: walks an `Expr` once, children first, and hands each node to a leg's
+ * algebra. A leg's algebra is a `Record` over every built-in op, typed by arity, so a leg that
+ * forgets an op does not compile. Iterative and memoised by node identity (shared subtrees are
+ * evaluated once; a million-deep chain does not overflow the stack).
+ */
+import { GradtrioError } from "../errors.ts";
+import { type Expr, postOrder } from "./ast.ts";
+import {
+  BUILTIN_OPS,
+  type BuiltinOp,
+  type ConstantName,
+  type CustomOpDefinition,
+  isBuiltinOp,
+  lookupCustomOp,
+} from "./ops.ts";
+
+type Tuple<N extends number, T, Acc extends T[] = []> = Acc["length"] extends N
+  ? Acc
+  : Tuple<N, T, [...Acc, T]>;
+
+/** The implementation of one built-in op in a leg: a function of exactly its arity. */
+export type OpImpl<K extends BuiltinOp, T> = (
+  ...args: Tuple<(typeof BUILTIN_OPS)[K]["arity"], T>
+) => T;
+
+export interface Algebra<T> {
+  num(value: number): T;
+  constant(name: ConstantName): T;
+  variable(name: string): T;
+  ops: { readonly [K in BuiltinOp]: OpImpl<K, T> };
+  /** Custom ops from `defineOp`. A leg that cannot run them throws a GradtrioError. */
+  custom(def: CustomOpDefinition, args: T[]): T;
+}
+
+export function interpret<T>(expr: Expr, algebra: Algebra<T>): T {
+  const values = new Map<Expr, T>();
+  for (const e of postOrder(expr)) values.set(e, evalNode(e, values, algebra));
+  return values.get(expr)!;
+}
+
+function evalNode<T>(e: Expr, values: Map<Expr, T>, algebra: Algebra<T>): T {
+  switch (e.kind) {
+    case "num":
+      return algebra.num(e.value);
+    case "const":
+      return algebra.constant(e.name);
+    case "var":
+      return algebra.variable(e.name);
+    case "call": {
+      const args = e.args.map((a) => values.get(a)!);
+      if (isBuiltinOp(e.op)) {
+        if (args.length !== BUILTIN_OPS[e.op].arity)
+          throw new GradtrioError(
+            "ARITY",
+            `${e.op} takes ${BUILTIN_OPS[e.op].arity} argument(s), got ${args.length}`,
+          );
+        return (algebra.ops[e.op] as (...a: T[]) => T)(...args);
+      }
+      const def = lookupCustomOp(e.op);
+      if (def === undefined)
+        throw new GradtrioError("UNKNOWN_FUNCTION", `unknown function '${e.op}'`);
+      if (args.length !== def.arity)
+        throw new GradtrioError(
+          "ARITY",
+          `${e.op} takes ${def.arity} argument(s), got ${args.length}`,
+        );
+      return algebra.custom(def, args);
+    }
+  }
+}

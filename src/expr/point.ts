@@ -1,0 +1,102 @@
+/**
+ * Points: the values of the variables, as the user writes them (`3`, `[1,2,3]`, `[[1,2],[3,4]]`)
+ * and as the legs use them (`Value`: row-major `Float64Array` plus a shape).
+ */
+import { GradtrioError } from "../errors.ts";
+
+export type NestedArray = number | NestedArray[];
+export type Point = Record<string, NestedArray>;
+
+export interface Value {
+  readonly shape: readonly number[];
+  readonly data: Float64Array;
+}
+
+/** Validates a nested array (rectangular, finite numbers) and flattens it row-major. */
+export function toValue(v: unknown, name = "value"): Value {
+  const shape: number[] = [];
+  let probe: unknown = v;
+  while (Array.isArray(probe)) {
+    if (probe.length === 0)
+      throw new GradtrioError("SHAPE", `${name}: empty arrays are not allowed`);
+    shape.push(probe.length);
+    probe = probe[0];
+  }
+  const size = shape.reduce((a, b) => a * b, 1);
+  const data = new Float64Array(size);
+  let k = 0;
+  const walk = (node: unknown, depth: number, path: string): void => {
+    if (depth === shape.length) {
+      if (typeof node !== "number")
+        throw new GradtrioError(
+          "INVALID_ARGUMENT",
+          `${name}${path}: expected a number, got ${describe(node)}`,
+        );
+      if (!Number.isFinite(node))
+        throw new GradtrioError("NON_FINITE", `${name}${path}: ${node} is not a finite number`);
+      data[k++] = node;
+      return;
+    }
+    if (!Array.isArray(node) || node.length !== shape[depth])
+      throw new GradtrioError(
+        "SHAPE",
+        `${name}${path}: not a rectangular array (expected ${shape[depth]} elements at depth ${depth})`,
+      );
+    for (let i = 0; i < node.length; i++) walk(node[i], depth + 1, `${path}[${i}]`);
+  };
+  walk(v, 0, "");
+  return { shape, data };
+}
+
+function describe(x: unknown): string {
+  if (Array.isArray(x)) return "an array";
+  if (x === null) return "null";
+  return typeof x === "string" ? JSON.stringify(x) : typeof x;
+}
+
+/** Back to nested arrays (a number for a scalar). */
+export function fromValue(v: Value): NestedArray {
+  const { shape, data } = v;
+  if (shape.length === 0) return data[0]!;
+  let k = 0;
+  const build = (depth: number): NestedArray[] => {
+    const out: NestedArray[] = [];
+    for (let i = 0; i < shape[depth]!; i++)
+      out.push(depth === shape.length - 1 ? data[k++]! : build(depth + 1));
+    return out;
+  };
+  return build(0);
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Validates every variable of a point. Keys keep their order (it is the flattening order). */
+export function toValues(point: Point): Map<string, Value> {
+  const out = new Map<string, Value>();
+  if (typeof point !== "object" || point === null || Array.isArray(point))
+    throw new GradtrioError("INVALID_ARGUMENT", "the point must be an object of NAME: value");
+  for (const name of Object.keys(point)) out.set(name, toValue(point[name], name));
+  return out;
+}
+
+/** Concatenates the variables (in the map's order) into one vector, with each one's offset. */
+export function flatten(values: Map<string, Value>): {
+  x: Float64Array;
+  offsets: Map<string, { offset: number; shape: readonly number[] }>;
+} {
+  let n = 0;
+  for (const v of values.values()) n += v.data.length;
+  const x = new Float64Array(n);
+  const offsets = new Map<string, { offset: number; shape: readonly number[] }>();
+  let o = 0;
+  for (const [name, v] of values) {
+    x.set(v.data, o);
+    offsets.set(name, { offset: o, shape: v.shape });
+    o += v.data.length;
+  }
+  return { x, offsets };
+}
