@@ -34,9 +34,14 @@ export interface Algebra<T> {
 }
 
 export function interpret<T>(expr: Expr, algebra: Algebra<T>): T {
+  return interpretAll(expr, algebra).get(expr)!;
+}
+
+/** Like `interpret`, but returns every node's value (keyed by node), for passes over the DAG. */
+export function interpretAll<T>(expr: Expr, algebra: Algebra<T>): Map<Expr, T> {
   const values = new Map<Expr, T>();
   for (const e of postOrder(expr)) values.set(e, evalNode(e, values, algebra));
-  return values.get(expr)!;
+  return values;
 }
 
 function evalNode<T>(e: Expr, values: Map<Expr, T>, algebra: Algebra<T>): T {
