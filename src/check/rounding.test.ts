@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { call, num, variable } from "../expr/ast.ts";
+import { toValues } from "../expr/point.ts";
+import { roundingScale } from "./rounding.ts";
+
+const x = variable("x");
+const sq = (e: ReturnType<typeof call>) => call("pow", [e, num(2)]);
+
+describe("roundingScale", () => {
+  it("covers the cancellation in the gradient of sin(x)^2 + cos(x)^2", () => {
+    const e = call("add", [sq(call("sin", [x])), sq(call("cos", [x]))]);
+    for (const x0 of [0.3, 1.1, 2.5, -4]) {
+      const s = roundingScale(e, toValues({ x: x0 }))!.get("x")![0]!;
+      // Hand: the two terms are ±2·sin·cos; their computed difference is a few ulps of that.
+      const term = Math.abs(2 * Math.sin(x0) * Math.cos(x0));
+      const computed = Math.abs(2 * Math.sin(x0) * Math.cos(x0) - 2 * Math.cos(x0) * Math.sin(x0));
+      expect(s).toBeGreaterThanOrEqual(computed);
+      expect(s).toBeGreaterThan(term * Number.EPSILON);
+      expect(s).toBeLessThan(term * 64 * Number.EPSILON);
+    }
+  });
+
+  it("stays a few ulps of the gradient where nothing cancels", () => {
+    const e = call("sin", [sq(x)]);
+    const g = Math.abs(2 * 3 * Math.cos(9));
+    const s = roundingScale(e, toValues({ x: 3 }))!.get("x")![0]!;
+    expect(s).toBeGreaterThan(g * Number.EPSILON);
+    expect(s).toBeLessThan(g * 64 * Number.EPSILON);
+  });
+
+  it("widens where an intermediate lost relative precision (1 - p with p near 1)", () => {
+    // d/dz of -log(1 - sigmoid(z)) = sigmoid(z); 1 - p has relative error ~eps/(1-p).
+    const z = variable("z");
+    const e = call("neg", [call("log", [call("sub", [num(1), call("sigmoid", [z])])])]);
+    const s = roundingScale(e, toValues({ z: 30 }))!.get("z")![0]!;
+    expect(s).toBeGreaterThan(1e-6); // 1-p ≈ 9e-14: the computed gradient is only good to ~1e-3
+  });
+
+  it("gives each vector element its own bound and sums a variable's uses", () => {
+    const e = call("mean", [call("mul", [x, x])]);
+    const s = roundingScale(e, toValues({ x: [1, -2, 1e6] }))!.get("x")!;
+    expect(s.length).toBe(3);
+    expect(s[2]! / s[0]!).toBeGreaterThan(1e5);
+  });
+});

@@ -1,0 +1,366 @@
+/**
+ * Rounding analysis for the exact legs. Symbolic and autograd both evaluate a closed-form
+ * gradient in floating point; where terms cancel (the gradient of sin(x)^2 + cos(x)^2 is
+ * 2·sin·cos − 2·cos·sin), their results differ by rounding in the terms, not in the result.
+ * This pass bounds that rounding to first order: a forward pass bounds each intermediate value's
+ * error, a reverse pass sums the MAGNITUDES of the chain-rule terms (|∂f/∂u| along every path)
+ * and the error each term carries. It is a tolerance estimate, not a leg: it only ever widens or
+ * narrows the band within which two gradients are called equal.
+ */
+import { type Expr, postOrder } from "../expr/ast.ts";
+import {
+  BUILTIN_OPS,
+  type BuiltinOp,
+  CONSTANTS,
+  isBuiltinOp,
+  lookupCustomOp,
+} from "../expr/ops.ts";
+import { sizeOf, type Value } from "../expr/point.ts";
+
+const EPS = Number.EPSILON;
+
+type Elementwise = Exclude<BuiltinOp, "sum" | "mean" | "matmul">;
+
+interface ScalarRule {
+  /** The value, per element. */
+  f(a: number, b: number, c: number): number;
+  /** ∂f/∂arg_k, signed, per element. */
+  d(k: number, a: number, b: number, c: number, out: number): number;
+  /** Rounding of the op itself, in units of eps·|out| (add/sub use eps·(|a|+|b|) instead). */
+  ulps: number;
+}
+
+const sig = (x: number): number =>
+  x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+
+// Magnitudes only need each local derivative up to rounding; signs are kept for clarity.
+const RULES: Record<Elementwise, ScalarRule> = {
+  add: { f: (a, b) => a + b, d: () => 1, ulps: 0 },
+  sub: { f: (a, b) => a - b, d: (k) => (k === 0 ? 1 : -1), ulps: 0 },
+  mul: { f: (a, b) => a * b, d: (k, a, b) => (k === 0 ? b : a), ulps: 1 },
+  div: { f: (a, b) => a / b, d: (k, a, b) => (k === 0 ? 1 / b : -a / (b * b)), ulps: 1 },
+  pow: {
+    f: (a, b) => a ** b,
+    d: (k, a, b, _c, out) => (k === 0 ? b * a ** (b - 1) : a > 0 ? out * Math.log(a) : 0),
+    ulps: 2,
+  },
+  neg: { f: (a) => -a, d: () => -1, ulps: 0 },
+  sin: { f: Math.sin, d: (_k, a) => Math.cos(a), ulps: 1 },
+  cos: { f: Math.cos, d: (_k, a) => -Math.sin(a), ulps: 1 },
+  tan: { f: Math.tan, d: (_k, _a, _b, _c, out) => 1 + out * out, ulps: 2 },
+  exp: { f: Math.exp, d: (_k, _a, _b, _c, out) => out, ulps: 1 },
+  log: { f: Math.log, d: (_k, a) => 1 / a, ulps: 1 },
+  sqrt: { f: Math.sqrt, d: (_k, _a, _b, _c, out) => 0.5 / out, ulps: 1 },
+  tanh: { f: Math.tanh, d: (_k, _a, _b, _c, out) => 1 - out * out, ulps: 2 },
+  sigmoid: { f: sig, d: (_k, _a, _b, _c, out) => out * (1 - out), ulps: 2 },
+  relu: { f: (a) => (a > 0 ? a : 0), d: (_k, a) => (a > 0 ? 1 : 0), ulps: 0 },
+  abs: { f: Math.abs, d: (_k, a) => (a > 0 ? 1 : a < 0 ? -1 : 0), ulps: 0 },
+  log1p: { f: Math.log1p, d: (_k, a) => 1 / (1 + a), ulps: 1 },
+  softplus: {
+    f: (a) => Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a))),
+    d: (_k, a) => sig(a),
+    ulps: 2,
+  },
+  clamp: {
+    f: (a, lo, hi) => Math.min(Math.max(a, lo), hi),
+    d: (k, a, lo, hi) => {
+      const active = a < lo ? 1 : a > hi ? 2 : 0;
+      return k === active ? 1 : 0;
+    },
+    ulps: 0,
+  },
+  bce: {
+    f: (p, t) => -(t * Math.log(p) + (1 - t) * Math.log(1 - p)),
+    d: (k, p, t) => (k === 0 ? (p - t) / (p * (1 - p)) : Math.log(1 - p) - Math.log(p)),
+    ulps: 4,
+  },
+};
+
+interface Node {
+  shape: readonly number[];
+  v: Float64Array; // value
+  err: Float64Array; // absolute error bound of the computed value
+}
+
+/** Index of each output element in a broadcast input. */
+function broadcastMap(out: readonly number[], inp: readonly number[]): Int32Array | null {
+  if (inp.length === out.length && inp.every((d, i) => d === out[i])) return null;
+  const n = sizeOf(out);
+  const map = new Int32Array(n);
+  const strides: number[] = new Array(out.length).fill(0);
+  let s = 1;
+  for (let i = inp.length - 1; i >= 0; i--) {
+    const oi = out.length - inp.length + i;
+    strides[oi] = inp[i] === 1 ? 0 : s;
+    s *= inp[i]!;
+  }
+  const idx = new Array(out.length).fill(0);
+  for (let k = 0; k < n; k++) {
+    let o = 0;
+    for (let i = 0; i < out.length; i++) o += idx[i] * strides[i]!;
+    map[k] = o;
+    for (let i = out.length - 1; i >= 0; i--) {
+      if (++idx[i] < out[i]!) break;
+      idx[i] = 0;
+    }
+  }
+  return map;
+}
+
+function broadcastShape(shapes: (readonly number[])[]): number[] {
+  const rank = Math.max(...shapes.map((s) => s.length));
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    let d = 1;
+    for (const s of shapes) {
+      const j = s.length - rank + i;
+      const sd = j >= 0 ? s[j]! : 1;
+      if (sd !== 1) d = sd;
+    }
+    out.push(d);
+  }
+  return out;
+}
+
+const at = (map: Int32Array | null, k: number): number => (map === null ? k : map[k]!);
+
+/** Matrix view of a 1-D or 2-D operand of matmul: rows × cols. */
+function mat(shape: readonly number[], left: boolean): [number, number] {
+  if (shape.length === 2) return [shape[0]!, shape[1]!];
+  return left ? [1, shape[0]!] : [shape[0]!, 1];
+}
+
+/**
+ * For each variable, a first-order bound on the rounding error with which an exact leg computes
+ * each gradient element. Throws nothing for valid inputs; returns null when the analysis cannot
+ * run (a custom op without a usable backward, a non-finite intermediate).
+ */
+export function roundingScale(
+  expr: Expr,
+  values: Map<string, Value>,
+): Map<string, Float64Array> | null {
+  const order = postOrder(expr);
+  const nodes = new Map<Expr, Node>();
+  const maps = new Map<Expr, (Int32Array | null)[]>();
+  for (const e of order) {
+    switch (e.kind) {
+      case "num":
+        nodes.set(e, { shape: [], v: Float64Array.of(e.value), err: new Float64Array(1) });
+        break;
+      case "const": {
+        const c = CONSTANTS[e.name];
+        nodes.set(e, { shape: [], v: Float64Array.of(c), err: Float64Array.of(EPS * c) });
+        break;
+      }
+      case "var": {
+        const val = values.get(e.name)!;
+        nodes.set(e, { shape: val.shape, v: val.data, err: new Float64Array(val.data.length) });
+        break;
+      }
+      case "call": {
+        const args = e.args.map((a) => nodes.get(a)!);
+        const node = forward(e.op, args, maps, e);
+        if (node === null) return null;
+        nodes.set(e, node);
+      }
+    }
+  }
+  const root = nodes.get(expr)!;
+  if (root.v.length !== 1) return null;
+  // Reverse pass: m = Σ|chain-rule terms|, q = error those terms carry.
+  const m = new Map<Expr, Float64Array>();
+  const q = new Map<Expr, Float64Array>();
+  const adj = (e: Expr): [Float64Array, Float64Array] => {
+    let a = m.get(e);
+    let b = q.get(e);
+    if (a === undefined || b === undefined) {
+      const n = nodes.get(e)!.v.length;
+      a = new Float64Array(n);
+      b = new Float64Array(n);
+      m.set(e, a);
+      q.set(e, b);
+    }
+    return [a, b];
+  };
+  adj(expr)[0][0] = 1;
+  for (let i = order.length - 1; i >= 0; i--) {
+    const e = order[i]!;
+    if (e.kind !== "call") continue;
+    const [mo, qo] = adj(e);
+    const out = nodes.get(e)!;
+    const args = e.args.map((a) => nodes.get(a)!);
+    const argAdj = e.args.map((a) => adj(a));
+    backward(e.op, out, args, argAdj, mo, qo, maps.get(e) ?? []);
+  }
+  // Every occurrence of a variable is its own node; a variable's bound sums over them.
+  const result = new Map<string, Float64Array>();
+  for (const [name, val] of values) result.set(name, new Float64Array(val.data.length));
+  for (const e of order) {
+    if (e.kind !== "var") continue;
+    const acc = result.get(e.name)!;
+    const [mv, qv] = adj(e);
+    for (let k = 0; k < acc.length; k++) acc[k] += qv[k]! + EPS * mv[k]!;
+  }
+  return result;
+}
+
+function forward(
+  op: string,
+  args: Node[],
+  maps: Map<Expr, (Int32Array | null)[]>,
+  e: Expr,
+): Node | null {
+  if (op === "sum" || op === "mean") {
+    const a = args[0]!;
+    const n = a.v.length;
+    let s = 0;
+    let sa = 0;
+    let se = 0;
+    for (let k = 0; k < n; k++) {
+      s += a.v[k]!;
+      sa += Math.abs(a.v[k]!);
+      se += a.err[k]!;
+    }
+    const scale = op === "mean" ? 1 / n : 1;
+    const err = (se + (n - 1) * EPS * sa) * scale + EPS * Math.abs(s * scale);
+    return { shape: [], v: Float64Array.of(s * scale), err: Float64Array.of(err) };
+  }
+  if (op === "matmul") {
+    const [A, B] = args as [Node, Node];
+    const [r, kk] = mat(A.shape, true);
+    const [, c] = mat(B.shape, false);
+    const v = new Float64Array(r * c);
+    const err = new Float64Array(r * c);
+    for (let i = 0; i < r; i++)
+      for (let j = 0; j < c; j++) {
+        let s = 0;
+        let sa = 0;
+        let se = 0;
+        for (let t = 0; t < kk; t++) {
+          const a = A.v[i * kk + t]!;
+          const b = B.v[t * c + j]!;
+          s += a * b;
+          sa += Math.abs(a * b);
+          se += Math.abs(a) * B.err[t * c + j]! + A.err[i * kk + t]! * Math.abs(b);
+        }
+        v[i * c + j] = s;
+        err[i * c + j] = se + kk * EPS * sa;
+      }
+    const shape =
+      A.shape.length === 2 && B.shape.length === 2
+        ? [r, c]
+        : A.shape.length === 2
+          ? [r]
+          : B.shape.length === 2
+            ? [c]
+            : [];
+    return { shape, v, err };
+  }
+  const custom = isBuiltinOp(op) ? undefined : lookupCustomOp(op);
+  const rule: ScalarRule | undefined = isBuiltinOp(op)
+    ? RULES[op as Elementwise]
+    : custom && {
+        f: (a, b, c) => custom.forward(...[a, b, c].slice(0, custom.arity)),
+        d: (k, a, b, c, out) =>
+          custom.backward({ args: [a, b, c].slice(0, custom.arity), out, grad: 1 })[k] ??
+          Number.NaN,
+        ulps: 4,
+      };
+  if (rule === undefined || (custom !== undefined && custom.arity > 3)) return null;
+  const shape = broadcastShape(args.map((a) => a.shape));
+  const argMaps = args.map((a) => broadcastMap(shape, a.shape));
+  maps.set(e, argMaps);
+  const n = sizeOf(shape);
+  const v = new Float64Array(n);
+  const err = new Float64Array(n);
+  const additive = op === "add" || op === "sub";
+  for (let k = 0; k < n; k++) {
+    const a = args[0]!.v[at(argMaps[0]!, k)]!;
+    const b = args.length > 1 ? args[1]!.v[at(argMaps[1]!, k)]! : 0;
+    const c = args.length > 2 ? args[2]!.v[at(argMaps[2]!, k)]! : 0;
+    const out = rule.f(a, b, c);
+    if (!Number.isFinite(out)) return null;
+    v[k] = out;
+    let ek = additive ? EPS * (Math.abs(a) + Math.abs(b)) : rule.ulps * EPS * Math.abs(out);
+    for (let j = 0; j < args.length; j++)
+      ek += Math.abs(rule.d(j, a, b, c, out)) * args[j]!.err[at(argMaps[j]!, k)]!;
+    err[k] = ek;
+  }
+  return { shape, v, err };
+}
+
+function backward(
+  op: string,
+  out: Node,
+  args: Node[],
+  argAdj: [Float64Array, Float64Array][],
+  mo: Float64Array,
+  qo: Float64Array,
+  argMaps: (Int32Array | null)[],
+): void {
+  if (op === "sum" || op === "mean") {
+    const n = args[0]!.v.length;
+    const scale = op === "mean" ? 1 / n : 1;
+    const [ma, qa] = argAdj[0]!;
+    for (let k = 0; k < n; k++) {
+      ma[k] += mo[0]! * scale;
+      qa[k] += qo[0]! * scale + EPS * mo[0]! * scale;
+    }
+    return;
+  }
+  if (op === "matmul") {
+    const [A, B] = args as [Node, Node];
+    const [r, kk] = mat(A.shape, true);
+    const [, c] = mat(B.shape, false);
+    const [mA, qA] = argAdj[0]!;
+    const [mB, qB] = argAdj[1]!;
+    for (let i = 0; i < r; i++)
+      for (let j = 0; j < c; j++) {
+        const g = mo[i * c + j]!;
+        const ge = qo[i * c + j]!;
+        for (let t = 0; t < kk; t++) {
+          const a = Math.abs(A.v[i * kk + t]!);
+          const b = Math.abs(B.v[t * c + j]!);
+          mA[i * kk + t] += g * b;
+          qA[i * kk + t] += ge * b + g * (B.err[t * c + j]! + kk * EPS * b);
+          mB[t * c + j] += g * a;
+          qB[t * c + j] += ge * a + g * (A.err[i * kk + t]! + kk * EPS * a);
+        }
+      }
+    return;
+  }
+  const custom = isBuiltinOp(op) ? undefined : lookupCustomOp(op);
+  const rule: ScalarRule = isBuiltinOp(op)
+    ? RULES[op as Elementwise]
+    : {
+        f: () => Number.NaN,
+        d: (k, a, b, c, o) =>
+          custom!.backward({ args: [a, b, c].slice(0, custom!.arity), out: o, grad: 1 })[k] ?? 0,
+        ulps: 4,
+      };
+  const arity = isBuiltinOp(op) ? BUILTIN_OPS[op].arity : custom!.arity;
+  const n = out.v.length;
+  for (let k = 0; k < n; k++) {
+    const g = mo[k]!;
+    const ge = qo[k]!;
+    if (g === 0 && ge === 0) continue;
+    const idx = [at(argMaps[0] ?? null, k), at(argMaps[1] ?? null, k), at(argMaps[2] ?? null, k)];
+    const a = args[0]!.v[idx[0]!]!;
+    const b = arity > 1 ? args[1]!.v[idx[1]!]! : 0;
+    const c = arity > 2 ? args[2]!.v[idx[2]!]! : 0;
+    // Relative error of the inputs, which perturbs the local derivative computed from them.
+    let rho = 0;
+    for (let j = 0; j < arity; j++) {
+      const x = args[j]!.v[idx[j]!]!;
+      const ex = args[j]!.err[idx[j]!]!;
+      rho += x === 0 ? ex : (ex / Math.abs(x)) * Math.max(1, Math.abs(x));
+    }
+    for (let j = 0; j < arity; j++) {
+      const p = Math.abs(rule.d(j, a, b, c, out.v[k]!));
+      if (!Number.isFinite(p)) continue;
+      const [ma, qa] = argAdj[j]!;
+      ma[idx[j]!] += p * g;
+      qa[idx[j]!] += p * ge + g * (p * (rho + 2 * EPS) + (p === 0 ? 0 : EPS));
+    }
+  }
+}

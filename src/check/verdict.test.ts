@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { type Comparison, judge } from "./verdict.ts";
+
+const c = (over: Partial<Comparison>): Comparison => ({
+  label: "x",
+  symbolic: 6,
+  numeric: 6,
+  autograd: 6,
+  numericError: 1e-10,
+  rounding: 1e-15,
+  ...over,
+});
+
+describe("judge", () => {
+  it("agrees when every pair is within its error bounds", () => {
+    expect(judge([c({ numeric: 6 + 3e-10 })]).verdict).toBe("agree");
+  });
+
+  it("blames the leg the other two outvote", () => {
+    expect(judge([c({ autograd: 6 * (1 + 1e-6) })]).blame).toBe("autograd");
+    expect(judge([c({ symbolic: -6 })]).blame).toBe("symbolic");
+    expect(judge([c({ numeric: 7 })]).blame).toBe("numeric");
+  });
+
+  it("catches a 1e-6 relative fault that gradcheck's rtol=1e-3 would miss", () => {
+    const j = judge([c({ autograd: 6 * (1 + 1e-6) })]);
+    expect(j.verdict).toBe("disagree");
+    expect(j.reason).toContain("autograd gives");
+  });
+
+  it("blames nobody when all three differ", () => {
+    const j = judge([c({ symbolic: 1, numeric: 2, autograd: 3 })]);
+    expect(j).toMatchObject({ verdict: "disagree", blame: null });
+    expect(j.reason).toContain("all three legs differ");
+  });
+
+  it("cannot blame with two legs", () => {
+    const j = judge([c({ symbolic: null, autograd: 7 })]);
+    expect(j).toMatchObject({ verdict: "disagree", blame: null });
+    expect(j.reason).toContain("only two legs");
+  });
+
+  it("says numeric cannot decide when it is too imprecise", () => {
+    const j = judge([c({ autograd: 6 + 1e-9, numeric: 6, numericError: 1e-6 })]);
+    expect(j).toMatchObject({ verdict: "disagree", blame: null });
+    expect(j.reason).toContain("cannot tell which is right");
+  });
+
+  it("accepts cancellation within the rounding bound and rejects beyond it", () => {
+    // The gradient of sin^2+cos^2 is 0 up to rounding in terms of size ~1.
+    const z = c({
+      symbolic: 0,
+      autograd: 1.1e-16,
+      numeric: 0,
+      rounding: 4e-16,
+      numericError: 1e-12,
+    });
+    expect(judge([z]).verdict).toBe("agree");
+    // Beyond the bound the exact legs disagree; numeric (±4e-12) is too coarse to pick a side.
+    expect(judge([{ ...z, rounding: 1e-17 }])).toMatchObject({ verdict: "disagree", blame: null });
+  });
+
+  it("names the element and reports one blame across elements", () => {
+    const j = judge([c({ label: "x[0]" }), c({ label: "x[1]", autograd: 5 })]);
+    expect(j.blame).toBe("autograd");
+    expect(j.worst?.label).toBe("x[1]");
+    expect(j.reason).toContain("x[1]");
+  });
+
+  it("honours a looser rtol", () => {
+    expect(judge([c({ autograd: 6.0006 })], { rtol: 1e-3, atol: 0 }).verdict).toBe("agree");
+  });
+});

@@ -1,0 +1,179 @@
+/**
+ * The vote. Each comparison holds one quantity (a gradient element, or a directional derivative
+ * in fast mode) as computed by up to three legs, with the error each leg's value may carry.
+ * Two values agree when their difference is within the sum of their error bounds (plus the
+ * user's rtol/atol). Two agreeing legs outvote the third.
+ */
+export type LegName = "symbolic" | "numeric" | "autograd";
+export const LEGS: readonly LegName[] = ["symbolic", "numeric", "autograd"];
+
+export interface Tolerance {
+  /** Relative slack added to every comparison (on top of the error estimates). */
+  readonly rtol: number;
+  /** Absolute slack added to every comparison. */
+  readonly atol: number;
+}
+
+/**
+ * The default slack on top of the estimates is tiny: the error estimates carry the comparison.
+ * rtol 1e-12 absorbs the last few ulps that first-order rounding bounds can miss.
+ */
+export const DEFAULT_TOLERANCE: Tolerance = { rtol: 1e-12, atol: 0 };
+
+/**
+ * How many times the finite-difference error estimate a difference may reach. The estimate is
+ * honest (true error ≤ estimate) in ≥ 99% of points; 4× keeps false alarms rare while a planted
+ * 1e-6 relative fault still stands 100× or more above a typical Richardson estimate.
+ */
+export const NUMERIC_SAFETY = 4;
+
+export interface Comparison {
+  /** What is compared, for people: "x", "x[2]", "A[1][0]", "uᵀ∇f". */
+  readonly label: string;
+  readonly symbolic: number | null;
+  readonly autograd: number | null;
+  readonly numeric: number | null;
+  /** The finite-difference error estimate of `numeric`. */
+  readonly numericError: number;
+  /** First-order rounding bound of each exact leg's value. */
+  readonly rounding: number;
+}
+
+export interface Judgement {
+  readonly verdict: "agree" | "disagree";
+  readonly blame: LegName | null;
+  readonly reason: string | null;
+  /** The comparison that failed worst (largest difference over tolerance), if any failed. */
+  readonly worst: {
+    label: string;
+    pair: [LegName, LegName];
+    difference: number;
+    tolerance: number;
+  } | null;
+}
+
+/** Error bound of one leg's value in a comparison. */
+function bound(c: Comparison, leg: LegName): number {
+  return leg === "numeric" ? NUMERIC_SAFETY * c.numericError : c.rounding;
+}
+
+export function pairTolerance(c: Comparison, p: LegName, q: LegName, tol: Tolerance): number {
+  const u = c[p]!;
+  const v = c[q]!;
+  return bound(c, p) + bound(c, q) + tol.rtol * Math.max(Math.abs(u), Math.abs(v)) + tol.atol;
+}
+
+interface PairResult {
+  pair: [LegName, LegName];
+  ok: boolean;
+  difference: number;
+  tolerance: number;
+}
+
+function pairs(c: Comparison, tol: Tolerance): PairResult[] {
+  const present = LEGS.filter((l) => c[l] !== null);
+  const out: PairResult[] = [];
+  for (let i = 0; i < present.length; i++)
+    for (let j = i + 1; j < present.length; j++) {
+      const p = present[i]!;
+      const q = present[j]!;
+      const difference = Math.abs(c[p]! - c[q]!);
+      const tolerance = pairTolerance(c, p, q, tol);
+      out.push({ pair: [p, q], ok: difference <= tolerance, difference, tolerance });
+    }
+  return out;
+}
+
+type Outcome = { ok: true } | { ok: false; blame: LegName | null; why: string; worst: PairResult };
+
+const fmt = (x: number): string =>
+  Number.isInteger(x) ? String(x) : x.toPrecision(12).replace(/\.?0+(e|$)/, "$1");
+
+function judgeOne(c: Comparison, tol: Tolerance): Outcome {
+  const ps = pairs(c, tol);
+  const failed = ps.filter((p) => !p.ok);
+  if (failed.length === 0) return { ok: true };
+  const worst = failed.reduce((a, b) =>
+    b.difference / b.tolerance > a.difference / a.tolerance ? b : a,
+  );
+  if (ps.length === 1) {
+    const [p, q] = worst.pair;
+    return {
+      ok: false,
+      blame: null,
+      worst,
+      why: `${p} and ${q} differ at ${c.label}: ${fmt(c[p]!)} vs ${fmt(c[q]!)} (tolerance ${worst.tolerance.toExponential(1)}); with only two legs there is no majority`,
+    };
+  }
+  // Three legs: the odd one out is the leg in every failed pair while the other pair agrees.
+  for (const leg of LEGS) {
+    const others = LEGS.filter((l) => l !== leg) as [LegName, LegName];
+    const othersAgree = ps.some(
+      (p) => p.ok && p.pair.includes(others[0]) && p.pair.includes(others[1]),
+    );
+    const legFails = failed.every((p) => p.pair.includes(leg));
+    if (!othersAgree || !legFails) continue;
+    if (failed.length === 1 && leg === "numeric") return { ok: true }; // exact legs agree tightly
+    if (failed.length === 1) {
+      // The odd leg agrees with the numeric leg but not with the other exact leg: numeric is too
+      // imprecise to tell which exact leg is right.
+      const other = others.find((o) => o !== "numeric")!;
+      if (others.includes("numeric"))
+        return {
+          ok: false,
+          blame: null,
+          worst,
+          why: `${leg} and ${other} differ at ${c.label}: ${fmt(c[leg]!)} vs ${fmt(c[other]!)}, and the numeric estimate ${fmt(c.numeric!)} ± ${c.numericError.toExponential(1)} cannot tell which is right`,
+        };
+    }
+    return {
+      ok: false,
+      blame: leg,
+      worst,
+      why: `${leg} gives ${fmt(c[leg]!)} at ${c.label} where ${others[0]} gives ${fmt(c[others[0]]!)} and ${others[1]} gives ${fmt(c[others[1]]!)}`,
+    };
+  }
+  return {
+    ok: false,
+    blame: null,
+    worst,
+    why: `all three legs differ at ${c.label}: symbolic ${fmt(c.symbolic!)}, numeric ${fmt(c.numeric!)}, autograd ${fmt(c.autograd!)}`,
+  };
+}
+
+/**
+ * Judges every comparison. Disagreement anywhere makes the verdict `disagree`; the blame is the
+ * one leg outvoted in every failed comparison, else null.
+ *
+ * @example
+ * judge([{ label: "x", symbolic: 6, numeric: 6.000000000001, numericError: 1e-11,
+ *          autograd: 6.5, rounding: 1e-15 }]).blame // "autograd"
+ */
+export function judge(
+  comparisons: readonly Comparison[],
+  tol: Tolerance = DEFAULT_TOLERANCE,
+): Judgement {
+  const failures: (Outcome & { ok: false; label: string })[] = [];
+  for (const c of comparisons) {
+    const o = judgeOne(c, tol);
+    if (!o.ok) failures.push({ ...o, label: c.label });
+  }
+  if (failures.length === 0) return { verdict: "agree", blame: null, reason: null, worst: null };
+  const blamed = new Set(failures.map((f) => f.blame));
+  const blame = blamed.size === 1 ? [...blamed][0]! : null;
+  const worst = failures.reduce((a, b) =>
+    b.worst.difference / b.worst.tolerance > a.worst.difference / a.worst.tolerance ? b : a,
+  );
+  const more = failures.length > 1 ? ` (and ${failures.length - 1} more element(s))` : "";
+  return {
+    verdict: "disagree",
+    blame,
+    reason: worst.why + more,
+    worst: {
+      label: worst.label,
+      pair: worst.worst.pair,
+      difference: worst.worst.difference,
+      tolerance: worst.worst.tolerance,
+    },
+  };
+}
