@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { call, num, variable } from "../expr/ast.ts";
+import { call, type Expr, num, variable } from "../expr/ast.ts";
 import { toValues } from "../expr/point.ts";
 import { roundingScale } from "./rounding.ts";
 
 const x = variable("x");
-const sq = (e: ReturnType<typeof call>) => call("pow", [e, num(2)]);
+const sq = (e: Expr) => call("pow", [e, num(2)]);
 
 describe("roundingScale", () => {
   it("covers the cancellation in the gradient of sin(x)^2 + cos(x)^2", () => {

@@ -1,0 +1,68 @@
+/** The report of a three-way check, and its JSON form (the contract in DESIGN.md). */
+import type { NestedArray, Point } from "../expr/point.ts";
+import type { LegName } from "./verdict.ts";
+
+export type VerdictName = "agree" | "disagree" | "inconclusive";
+
+export interface InputGradients {
+  readonly symbolic: NestedArray | null;
+  readonly numeric: NestedArray | null;
+  readonly autograd: NestedArray | null;
+  /** The finite-difference error estimate, mirroring the input's shape. */
+  readonly numericError: NestedArray | null;
+  /** The CAS formula of this input's gradient (per element for a tensor input). */
+  readonly formula: string | null;
+}
+
+export type LegStatus = "ok" | "unavailable" | "kink" | "error" | "skipped";
+
+export interface LegReport {
+  readonly status: LegStatus;
+  /** Why the leg did not give a gradient, or a note on how it did (method, fast mode). */
+  readonly reason: string | null;
+  readonly ms: number;
+}
+
+export interface Report {
+  readonly expr: string;
+  readonly at: Point;
+  readonly value: number | null;
+  readonly verdict: VerdictName;
+  readonly blame: LegName | null;
+  readonly reason: string | null;
+  readonly gradients: Record<string, InputGradients>;
+  /** Beyond the JSON contract: how each leg fared, and what the numeric leg did. */
+  readonly legs: Record<LegName, LegReport>;
+  readonly method: string | null;
+  readonly notes: readonly string[];
+  readonly latex: Record<string, string>;
+  /** Fast mode: the directional derivative uᵀ∇f by each leg. */
+  readonly directional: {
+    readonly symbolic: number | null;
+    readonly numeric: number;
+    readonly numericError: number;
+    readonly autograd: number | null;
+  } | null;
+}
+
+/** Exactly the JSON object of DESIGN.md's `check --json` contract, key order included. */
+export function reportToJson(r: Report): Record<string, unknown> {
+  const gradients: Record<string, unknown> = {};
+  for (const [name, g] of Object.entries(r.gradients))
+    gradients[name] = {
+      symbolic: g.symbolic,
+      numeric: g.numeric,
+      autograd: g.autograd,
+      numericError: g.numericError,
+      formula: g.formula,
+    };
+  return {
+    expr: r.expr,
+    at: r.at,
+    value: r.value,
+    verdict: r.verdict,
+    blame: r.blame,
+    reason: r.reason,
+    gradients,
+  };
+}
