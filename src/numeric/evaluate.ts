@@ -1,0 +1,388 @@
+/**
+ * The plain forward evaluator: compiles an `Expr` once into a flat list of kernels over
+ * preallocated `Float64Array` buffers (shapes and broadcasting index maps fixed at compile time),
+ * then evaluates it many times with no allocation and no re-interpretation. Out-of-domain points
+ * give NaN (log(-1), sqrt(-1)); a valid point never throws.
+ */
+import { GradtrioError } from "../errors.ts";
+import type { Expr } from "../expr/ast.ts";
+import { type Algebra, interpret } from "../expr/interpret.ts";
+import { type BuiltinOp, CONSTANTS, type CustomOpDefinition } from "../expr/ops.ts";
+import type { Value } from "../expr/point.ts";
+import {
+  broadcastAll,
+  broadcastIndex,
+  formatShape,
+  matmulDims,
+  matmulShape,
+  type Shape,
+  sizeOfShape,
+} from "./broadcast.ts";
+
+/** Where each variable sits in the flat input vector (as `flatten(values).offsets` gives it). */
+export type Layout = ReadonlyMap<string, { readonly offset: number; readonly shape: Shape }>;
+
+/** A compiled node: its shape and the buffer its kernel writes on every evaluation. */
+interface Node {
+  readonly shape: Shape;
+  readonly data: Float64Array;
+  /** True when the node depends on no variable (folded at compile time). */
+  readonly constant: boolean;
+}
+
+type Step = () => void;
+
+/** Scalar kernels of the elementwise built-ins; the NaN of an out-of-domain point propagates. */
+const UNARY = {
+  neg: (a: number) => -a,
+  sin: Math.sin,
+  cos: Math.cos,
+  tan: Math.tan,
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  tanh: Math.tanh,
+  // Stable both ways: never exp of a large positive number.
+  sigmoid: (a: number) => {
+    if (a >= 0) return 1 / (1 + Math.exp(-a));
+    const e = Math.exp(a);
+    return e / (1 + e);
+  },
+  // relu(NaN) is NaN, as in torch.
+  relu: (a: number) => (a > 0 ? a : a <= 0 ? 0 : Number.NaN),
+  abs: Math.abs,
+  log1p: Math.log1p,
+  // softplus(a) = max(a,0) + log1p(exp(-|a|)): no overflow for large |a|.
+  softplus: (a: number) => Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a))),
+} as const satisfies Partial<Record<BuiltinOp, (a: number) => number>>;
+
+const BINARY = {
+  add: (a: number, b: number) => a + b,
+  sub: (a: number, b: number) => a - b,
+  mul: (a: number, b: number) => a * b,
+  div: (a: number, b: number) => a / b,
+  pow: Math.pow,
+  // bce(p,t) = -(t*log(p) + (1-t)*log(1-p)); log1p(-p) is exact-er than log(1-p) for small p.
+  bce: (p: number, t: number) => -(t * Math.log(p) + (1 - t) * Math.log1p(-p)),
+} as const satisfies Partial<Record<BuiltinOp, (a: number, b: number) => number>>;
+
+// clamp(x,lo,hi) = min(max(x,lo),hi), as torch.clamp.
+const clamp3 = (x: number, lo: number, hi: number): number => Math.min(Math.max(x, lo), hi);
+
+/** The compiled program of an expression. */
+export interface Program {
+  readonly output: { readonly shape: Shape; readonly data: Float64Array };
+  /** Copies `x` into the variables' buffers and runs every kernel; the result is in `output`. */
+  readonly run: (x: Float64Array) => void;
+  /** Length of the flat input vector the layout describes. */
+  readonly inputSize: number;
+}
+
+/**
+ * Compiles `expr` to a program over preallocated buffers.
+ * Throws a `GradtrioError` (UNKNOWN_VARIABLE, SHAPE, UNKNOWN_FUNCTION, ARITY) for a bad expression.
+ *
+ * @example
+ * ```ts
+ * const p = compileProgram(parse("x*A"), new Map([["x", { offset: 0, shape: [2] }], ["A", { offset: 2, shape: [2, 2] }]]));
+ * p.run(Float64Array.of(1, 2, 1, 1, 1, 1)); // p.output.data = [1, 2, 1, 2]
+ * ```
+ */
+export function compileProgram(expr: Expr, layout: Layout): Program {
+  const steps: Step[] = [];
+  const loads: { offset: number; size: number; data: Float64Array }[] = [];
+  const vars = new Map<string, Node>();
+  let inputSize = 0;
+  for (const { offset, shape } of layout.values())
+    inputSize = Math.max(inputSize, offset + sizeOfShape(shape));
+
+  const constNode = (value: number): Node => ({
+    shape: [],
+    data: Float64Array.of(value),
+    constant: true,
+  });
+  // A node whose kernel runs once now when all its inputs are constant, else on every evaluation.
+  const emit = (shape: Shape, args: Node[], kernel: (out: Float64Array) => Step): Node => {
+    const data = new Float64Array(sizeOfShape(shape));
+    const step = kernel(data);
+    const constant = args.every((a) => a.constant);
+    if (constant) step();
+    else steps.push(step);
+    return { shape, data, constant };
+  };
+  const unary =
+    (op: keyof typeof UNARY) =>
+    (a: Node): Node =>
+      emit(a.shape, [a], (out) => mapUnary(UNARY[op], a.data, out));
+  const binary =
+    (op: keyof typeof BINARY) =>
+    (a: Node, b: Node): Node => {
+      const shape = broadcastAll([a.shape, b.shape], op);
+      return emit(shape, [a, b], (out) => mapBinary(BINARY[op], a, b, shape, out));
+    };
+  const reduce =
+    (mean: boolean) =>
+    (a: Node): Node =>
+      emit([], [a], (out) => {
+        const d = a.data;
+        const n = d.length;
+        return () => {
+          let s = 0;
+          for (let k = 0; k < n; k++) s += d[k]!;
+          out[0] = mean ? s / n : s;
+        };
+      });
+
+  const algebra: Algebra<Node> = {
+    num: constNode,
+    constant: (name) => constNode(CONSTANTS[name]),
+    variable: (name) => {
+      const known = vars.get(name);
+      if (known !== undefined) return known;
+      const slot = layout.get(name);
+      if (slot === undefined) {
+        const names = [...layout.keys()];
+        throw new GradtrioError(
+          "UNKNOWN_VARIABLE",
+          `unknown variable '${name}' (the point has ${names.length === 0 ? "no variables" : names.join(", ")})`,
+        );
+      }
+      const node: Node = {
+        shape: slot.shape,
+        data: new Float64Array(sizeOfShape(slot.shape)),
+        constant: false,
+      };
+      loads.push({ offset: slot.offset, size: node.data.length, data: node.data });
+      vars.set(name, node);
+      return node;
+    },
+    ops: {
+      add: binary("add"),
+      sub: binary("sub"),
+      mul: binary("mul"),
+      div: binary("div"),
+      pow: binary("pow"),
+      bce: binary("bce"),
+      neg: unary("neg"),
+      sin: unary("sin"),
+      cos: unary("cos"),
+      tan: unary("tan"),
+      exp: unary("exp"),
+      log: unary("log"),
+      sqrt: unary("sqrt"),
+      tanh: unary("tanh"),
+      sigmoid: unary("sigmoid"),
+      relu: unary("relu"),
+      abs: unary("abs"),
+      log1p: unary("log1p"),
+      softplus: unary("softplus"),
+      clamp: (x, lo, hi) => {
+        const shape = broadcastAll([x.shape, lo.shape, hi.shape], "clamp");
+        return emit(shape, [x, lo, hi], (out) => mapN(clamp3, [x, lo, hi], shape, out));
+      },
+      sum: reduce(false),
+      mean: reduce(true),
+      matmul: (a, b) => {
+        const shape = matmulShape(a.shape, b.shape);
+        return emit(shape, [a, b], (out) => matmulKernel(a, b, out));
+      },
+    },
+    custom: (def, args) => {
+      const shape = broadcastAll(
+        args.map((a) => a.shape),
+        def.name,
+      );
+      return emit(shape, args, (out) => mapN(checkedForward(def), args, shape, out));
+    },
+  };
+
+  const output = interpret(expr, algebra);
+  const nLoads = loads.length;
+  const nSteps = steps.length;
+  const run = (x: Float64Array): void => {
+    if (x.length < inputSize)
+      throw new GradtrioError(
+        "INVALID_ARGUMENT",
+        `the input vector has ${x.length} elements; the layout needs ${inputSize}`,
+      );
+    for (let v = 0; v < nLoads; v++) {
+      const { offset, size, data } = loads[v]!;
+      for (let k = 0; k < size; k++) data[k] = x[offset + k]!;
+    }
+    for (let s = 0; s < nSteps; s++) steps[s]!();
+  };
+  return { output: { shape: output.shape, data: output.data }, run, inputSize };
+}
+
+/**
+ * Compiles a scalar-valued expression to a fast `f(x)` over the flat input vector `x` (the
+ * variables concatenated as `layout` says). Compile once, call many times: no allocation per call.
+ * Throws NON_SCALAR when the output is not a scalar.
+ *
+ * @example
+ * ```ts
+ * const { x, offsets } = flatten(toValues({ x: [1, 2, 3] }));
+ * const f = compileForward(parse("mean(x^2)"), offsets);
+ * f(x); // 4.666666666666667
+ * ```
+ */
+export function compileForward(expr: Expr, layout: Layout): (x: Float64Array) => number {
+  const program = compileProgram(expr, layout);
+  const { shape, data } = program.output;
+  if (shape.length !== 0)
+    throw new GradtrioError(
+      "NON_SCALAR",
+      `the output must be a scalar; got shape ${formatShape(shape)}; wrap it in sum(…) or mean(…)`,
+    );
+  const run = program.run;
+  return (x) => {
+    run(x);
+    return data[0]!;
+  };
+}
+
+/**
+ * Like `compileForward` for any output shape: each call returns a fresh `Value`.
+ *
+ * @example
+ * ```ts
+ * const f = compileForwardValue(parse("x^2"), new Map([["x", { offset: 0, shape: [2] }]]));
+ * f(Float64Array.of(2, 3)); // { shape: [2], data: [4, 9] }
+ * ```
+ */
+export function compileForwardValue(expr: Expr, layout: Layout): (x: Float64Array) => Value {
+  const program = compileProgram(expr, layout);
+  const { shape, data } = program.output;
+  return (x) => {
+    program.run(x);
+    return { shape: [...shape], data: data.slice() };
+  };
+}
+
+/**
+ * Evaluates `expr` once at a point given as variable values.
+ *
+ * @example
+ * ```ts
+ * evaluate(parse("sum(x*y)"), toValues({ x: [1, 2], y: [3, -1] })); // { shape: [], data: [1] }
+ * ```
+ */
+export function evaluate(expr: Expr, values: ReadonlyMap<string, Value>): Value {
+  const { x, layout } = flattenValues(values);
+  return compileForwardValue(expr, layout)(x);
+}
+
+/** Concatenates the values (in the map's order) into one vector, with the layout. */
+export function flattenValues(values: ReadonlyMap<string, Value>): {
+  x: Float64Array;
+  layout: Map<string, { offset: number; shape: Shape }>;
+} {
+  let n = 0;
+  for (const v of values.values()) n += v.data.length;
+  const x = new Float64Array(n);
+  const layout = new Map<string, { offset: number; shape: Shape }>();
+  let o = 0;
+  for (const [name, v] of values) {
+    x.set(v.data, o);
+    layout.set(name, { offset: o, shape: v.shape });
+    o += v.data.length;
+  }
+  return { x, layout };
+}
+
+function mapUnary(fn: (a: number) => number, a: Float64Array, out: Float64Array): Step {
+  const n = out.length;
+  if (n === 1) return () => void (out[0] = fn(a[0]!));
+  return () => {
+    for (let k = 0; k < n; k++) out[k] = fn(a[k]!);
+  };
+}
+
+function mapBinary(
+  fn: (a: number, b: number) => number,
+  a: Node,
+  b: Node,
+  shape: Shape,
+  out: Float64Array,
+): Step {
+  const n = out.length;
+  const ad = a.data;
+  const bd = b.data;
+  if (n === 1) return () => void (out[0] = fn(ad[0]!, bd[0]!));
+  if (ad.length === n && bd.length === n)
+    return () => {
+      for (let k = 0; k < n; k++) out[k] = fn(ad[k]!, bd[k]!);
+    };
+  if (ad.length === 1 && bd.length === n)
+    return () => {
+      const s = ad[0]!;
+      for (let k = 0; k < n; k++) out[k] = fn(s, bd[k]!);
+    };
+  if (bd.length === 1 && ad.length === n)
+    return () => {
+      const s = bd[0]!;
+      for (let k = 0; k < n; k++) out[k] = fn(ad[k]!, s);
+    };
+  const ia = broadcastIndex(a.shape, shape);
+  const ib = broadcastIndex(b.shape, shape);
+  return () => {
+    for (let k = 0; k < n; k++) out[k] = fn(ad[ia[k]!]!, bd[ib[k]!]!);
+  };
+}
+
+/** An elementwise op of any arity with broadcasting (clamp, custom ops). */
+function mapN(
+  fn: (...args: number[]) => number,
+  args: Node[],
+  shape: Shape,
+  out: Float64Array,
+): Step {
+  const n = out.length;
+  const idx = args.map((a) => broadcastIndex(a.shape, shape));
+  const data = args.map((a) => a.data);
+  const argv = new Array<number>(args.length).fill(0);
+  const m = args.length;
+  return () => {
+    for (let k = 0; k < n; k++) {
+      for (let j = 0; j < m; j++) argv[j] = data[j]![idx[j]![k]!]!;
+      out[k] = fn.apply(undefined, argv);
+    }
+  };
+}
+
+/** A custom op's forward, turned into a GradtrioError if it throws or returns a non-number. */
+function checkedForward(def: CustomOpDefinition): (...args: number[]) => number {
+  const forward = def.forward;
+  return (...args) => {
+    let r: unknown;
+    try {
+      r = forward(...args);
+    } catch (err) {
+      throw new GradtrioError(
+        "INVALID_ARGUMENT",
+        `custom op '${def.name}': forward threw at (${args.join(", ")}): ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    if (typeof r !== "number")
+      throw new GradtrioError(
+        "INVALID_ARGUMENT",
+        `custom op '${def.name}': forward returned ${typeof r}, expected a number`,
+      );
+    return r;
+  };
+}
+
+// torch.matmul for 1-D/2-D: C[i,j] = sum_k A[i,k] B[k,j] (vectors as a row / a column).
+function matmulKernel(a: Node, b: Node, out: Float64Array): Step {
+  const { m, k: K, n } = matmulDims(a.shape, b.shape);
+  const A = a.data;
+  const B = b.data;
+  return () => {
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += A[i * K + k]! * B[k * n + j]!;
+        out[i * n + j] = s;
+      }
+  };
+}
