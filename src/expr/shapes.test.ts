@@ -130,15 +130,23 @@ describe("inferShapes", () => {
 
 describe("checkScalarOutput", () => {
   it("accepts a scalar output", () => {
-    expect(checkScalarOutput(parse("mean(x^2)"), point({ x: [3] })).shape).toEqual([]);
+    expect(() =>
+      checkScalarOutput(inferShapes(parse("mean(x^2)"), point({ x: [3] })).shape),
+    ).not.toThrow();
   });
 
-  it("rejects a vector output with advice", () => {
-    const err = failure(() => checkScalarOutput(parse("x^2"), point({ x: [3] })));
-    expect([err.code, err.message]).toEqual([
+  it("rejects a vector output with advice and a caret", () => {
+    const source = "x^2";
+    const expr = parse(source);
+    const err = failure(() =>
+      checkScalarOutput(inferShapes(expr, point({ x: [3] })).shape, { expr, source }),
+    );
+    expect([err.code, err.pos, err.message]).toEqual([
       "NON_SCALAR",
+      1,
       "the output must be a scalar; got shape [3]; wrap it in sum(…) or mean(…)",
     ]);
+    expect(failure(() => checkScalarOutput([2, 2])).message).toMatch(/got shape \[2, 2\]/);
   });
 });
 

@@ -103,30 +103,29 @@ export function inferShapes(
 }
 
 /**
- * Infers shapes and requires a scalar output (gradients need one); throws NON_SCALAR otherwise.
+ * Requires a scalar output shape (gradients need one); throws NON_SCALAR otherwise. Give the
+ * expression (and its source) to point the error's caret at the outermost op.
  *
  * @example
  * ```ts
- * checkScalarOutput(parse("mean(x^2)"), new Map([["x", [3]]])).shape; // []
- * checkScalarOutput(parse("x^2"), new Map([["x", [3]]])); // throws NON_SCALAR
+ * checkScalarOutput(inferShapes(parse("mean(x^2)"), shapes).shape); // fine
+ * checkScalarOutput([3]); // throws NON_SCALAR
  * ```
  */
 export function checkScalarOutput(
-  expr: Expr,
-  variables: ReadonlyMap<string, Shape>,
-  options: ShapeOptions = {},
-): ShapeInfo {
-  const info = inferShapes(expr, variables, options);
-  if (info.shape.length !== 0)
-    throw new GradtrioError(
-      "NON_SCALAR",
-      `the output must be a scalar; got shape ${formatShape(info.shape)}; wrap it in sum(…) or mean(…)`,
-      {
-        ...(expr.pos === undefined ? {} : { pos: expr.pos }),
-        ...(options.source === undefined ? {} : { source: options.source }),
-      },
-    );
-  return info;
+  shape: Shape,
+  where: { readonly expr?: Expr; readonly source?: string } = {},
+): void {
+  if (shape.length === 0) return;
+  const pos = where.expr?.pos;
+  throw new GradtrioError(
+    "NON_SCALAR",
+    `the output must be a scalar; got shape ${formatShape(shape)}; wrap it in sum(…) or mean(…)`,
+    {
+      ...(pos === undefined ? {} : { pos }),
+      ...(where.source === undefined ? {} : { source: where.source }),
+    },
+  );
 }
 
 /**
