@@ -1,0 +1,71 @@
+/**
+ * The one place that talks to nerdamer. `casDiff` differentiates CAS text with respect to one
+ * symbol and says plainly when the answer is not a real derivative: the CAS gave up (`diff(`
+ * left in the answer), threw, or slipped in a rational stand-in for an irrational number
+ * (`2^x` → `(49180508/70952475)*2^x`). Answers are cached (bounded) by input text.
+ */
+import nerdamer from "nerdamer-prime";
+
+export type CasAnswer =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly reason: string };
+
+const CACHE_LIMIT = 4096;
+const cache = new Map<string, CasAnswer>();
+
+/** Calls to nerdamer since the process started (cache misses), for benchmarks and tests. */
+export const casStats = { calls: 0, cacheHits: 0 };
+
+/**
+ * d(text)/d(symbol) by nerdamer, as nerdamer's text, or the reason there is no derivative.
+ * @example casDiff("sin(v0^2)", "v0") // { ok: true, text: "2*cos(v0^2)*v0" }
+ */
+export function casDiff(text: string, symbol: string): CasAnswer {
+  const key = `${symbol}\u0000${text}`;
+  const hit = cache.get(key);
+  if (hit !== undefined) {
+    casStats.cacheHits++;
+    // Re-insert: the Map's insertion order is the LRU order.
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  const answer = diffUncached(text, symbol);
+  cache.set(key, answer);
+  if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  return answer;
+}
+
+/** Empties the derivative cache (tests, memory measurements). */
+export function clearCasCache(): void {
+  cache.clear();
+}
+
+function diffUncached(text: string, symbol: string): CasAnswer {
+  casStats.calls++;
+  let out: string;
+  try {
+    out = nerdamer.diff(text, symbol).toString();
+  } catch (e) {
+    return {
+      ok: false,
+      reason: `nerdamer failed on d/d${symbol} ${text}: ${(e as Error).message}`,
+    };
+  }
+  if (out.includes("diff("))
+    return { ok: false, reason: `the CAS gave up: nerdamer left ${out} unevaluated` };
+  const standIn = rationalStandIn(text, out);
+  if (standIn !== undefined)
+    return {
+      ok: false,
+      reason: `nerdamer replaced an irrational number by the rational approximation ${standIn} in ${out}`,
+    };
+  return { ok: true, text: out };
+}
+
+// nerdamer approximates e, pi, log(2)… by fractions of 8–9 digit integers; ours never have them.
+function rationalStandIn(input: string, output: string): string | undefined {
+  const known = new Set(input.match(/\d+/g) ?? []);
+  for (const n of output.match(/\d+/g) ?? []) if (n.length >= 7 && !known.has(n)) return n;
+  return undefined;
+}

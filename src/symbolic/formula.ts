@@ -1,0 +1,267 @@
+/**
+ * gradtrio's own formula AST for what the CAS returns: a small, closed vocabulary that we parse
+ * nerdamer's text into (never eval it), simplify, print for people and compile to an evaluator.
+ * Canonical forms keep it small: `a-b` is `add(a, mul(-1, b))`, `a/b` is `mul(a, pow(b, -1))`.
+ */
+
+/** The functions a formula may call: what nerdamer emits for gradtrio's ops, and nothing else. */
+export const FORMULA_FUNCTIONS = [
+  "sin",
+  "cos",
+  "tan",
+  "sec",
+  "csc",
+  "cot",
+  "sinh",
+  "cosh",
+  "tanh",
+  "sech",
+  "csch",
+  "coth",
+  "exp",
+  "log",
+  "sqrt",
+  "abs",
+  "sign",
+] as const;
+export type FormulaFunction = (typeof FORMULA_FUNCTIONS)[number];
+
+export function isFormulaFunction(name: string): name is FormulaFunction {
+  return (FORMULA_FUNCTIONS as readonly string[]).includes(name);
+}
+
+export type Formula =
+  /** A number; `ratio` holds it exactly as p/q (q > 0, reduced) when it is a known fraction. */
+  | { readonly kind: "num"; readonly value: number; readonly ratio?: readonly [number, number] }
+  /** A leaf: a variable, or a value computed elsewhere (a reduction or matmul result). */
+  | { readonly kind: "sym"; readonly name: string }
+  | { readonly kind: "const"; readonly name: "e" | "pi" }
+  | { readonly kind: "add"; readonly args: readonly Formula[] }
+  | { readonly kind: "mul"; readonly args: readonly Formula[] }
+  | { readonly kind: "pow"; readonly base: Formula; readonly exp: Formula }
+  | { readonly kind: "fn"; readonly name: FormulaFunction; readonly arg: Formula }
+  /** Display only: a sum over elements, or a named linear map (`matmul`, `transpose`). */
+  | { readonly kind: "display"; readonly name: string; readonly args: readonly Formula[] };
+
+export const fnum = (value: number): Formula => {
+  if (Number.isInteger(value) && Math.abs(value) <= Number.MAX_SAFE_INTEGER)
+    return { kind: "num", value, ratio: [value, 1] };
+  return { kind: "num", value };
+};
+export const fratio = (p: number, q: number): Formula => {
+  if (q < 0) {
+    p = -p;
+    q = -q;
+  }
+  const g = gcd(Math.abs(p), q);
+  p /= g;
+  q /= g;
+  return { kind: "num", value: p / q, ratio: [p, q] };
+};
+export const fsym = (name: string): Formula => ({ kind: "sym", name });
+export const fconst = (name: "e" | "pi"): Formula => ({ kind: "const", name });
+export const fadd = (...args: Formula[]): Formula => ({ kind: "add", args });
+export const fmul = (...args: Formula[]): Formula => ({ kind: "mul", args });
+export const fpow = (base: Formula, exp: Formula): Formula => ({ kind: "pow", base, exp });
+export const ffn = (name: FormulaFunction, arg: Formula): Formula => ({ kind: "fn", name, arg });
+export const fneg = (a: Formula): Formula => fmul(fnum(-1), a);
+export const fdisplay = (name: string, ...args: Formula[]): Formula => ({
+  kind: "display",
+  name,
+  args,
+});
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a === 0 ? 1 : a;
+}
+
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+function mulNum(a: Formula & { kind: "num" }, b: Formula & { kind: "num" }): Formula {
+  if (a.ratio && b.ratio) {
+    const p = a.ratio[0] * b.ratio[0];
+    const q = a.ratio[1] * b.ratio[1];
+    if (Math.abs(p) <= SAFE && q <= SAFE) return fratio(p, q);
+  }
+  return fnum(a.value * b.value);
+}
+
+function addNum(a: Formula & { kind: "num" }, b: Formula & { kind: "num" }): Formula {
+  if (a.ratio && b.ratio) {
+    const p = a.ratio[0] * b.ratio[1] + b.ratio[0] * a.ratio[1];
+    const q = a.ratio[1] * b.ratio[1];
+    if (Math.abs(p) <= SAFE && q <= SAFE) return fratio(p, q);
+  }
+  return fnum(a.value + b.value);
+}
+
+function powNum(a: Formula & { kind: "num" }, b: Formula & { kind: "num" }): Formula | undefined {
+  // Only exact integer powers of fractions fold; 2^(1/2) stays a formula, as a textbook keeps it.
+  if (!a.ratio || !b.ratio || b.ratio[1] !== 1) return undefined;
+  const n = b.ratio[0];
+  if (Math.abs(n) > 64) return undefined;
+  const p = a.ratio[0] ** Math.abs(n);
+  const q = a.ratio[1] ** Math.abs(n);
+  if (Math.abs(p) > SAFE || q > SAFE) return undefined;
+  if (n >= 0) return fratio(p, q);
+  return p === 0 ? undefined : fratio(q, p);
+}
+
+const isNum = (f: Formula, v?: number): f is Formula & { kind: "num" } =>
+  f.kind === "num" && (v === undefined || f.value === v);
+
+/**
+ * Algebraic tidying that is exact (or exact up to one rounding, as constant folding is):
+ * flattens sums and products, folds numbers, drops 0 and 1, `log(e)` → 1, `e^u` → `exp(u)`.
+ * @example simplify(fmul(fnum(2), fnum(3), fsym("x"))) // mul(6, x)
+ */
+export function simplify(f: Formula): Formula {
+  switch (f.kind) {
+    case "num":
+    case "sym":
+    case "const":
+      return f;
+    case "display":
+      return simplifyDisplay(f.name, f.args.map(simplify));
+    case "fn":
+      return simplifyFn(f.name, simplify(f.arg));
+    case "pow":
+      return simplifyPow(simplify(f.base), simplify(f.exp));
+    case "add":
+      return simplifyAdd(f.args.map(simplify));
+    case "mul":
+      return simplifyMul(f.args.map(simplify));
+  }
+}
+
+function simplifyDisplay(name: string, args: Formula[]): Formula {
+  // sum(c*u) = c*sum(u): keeps the constant factor where a reader looks for it.
+  if (name === "sum" && args.length === 1) {
+    const a = args[0]!;
+    if (isNum(a, 0)) return a;
+    if (a.kind === "mul" && isNum(a.args[0]!)) {
+      return simplifyMul([a.args[0]!, fdisplay("sum", simplifyMul(a.args.slice(1)))]);
+    }
+  }
+  return fdisplay(name, ...args);
+}
+
+function simplifyFn(name: FormulaFunction, arg: Formula): Formula {
+  if (name === "log") {
+    if (arg.kind === "const" && arg.name === "e") return fnum(1);
+    if (isNum(arg, 1)) return fnum(0);
+    if (arg.kind === "fn" && arg.name === "exp") return arg.arg;
+  }
+  if (name === "exp") {
+    if (isNum(arg, 0)) return fnum(1);
+    if (isNum(arg, 1)) return fconst("e");
+    // exp(u*log(a)) is a^u: how the leg writes a constant base for the CAS, undone for people.
+    if (arg.kind === "mul") {
+      const i = arg.args.findIndex(
+        (g) =>
+          g.kind === "fn" && g.name === "log" && (g.arg.kind === "num" || g.arg.kind === "const"),
+      );
+      if (i >= 0) {
+        const rest = arg.args.filter((_, j) => j !== i);
+        const base = (arg.args[i] as Formula & { kind: "fn" }).arg;
+        return fpow(base, rest.length === 1 ? rest[0]! : simplifyMul(rest));
+      }
+    }
+    if (arg.kind === "fn" && arg.name === "log" && arg.arg.kind === "num") return arg.arg;
+  }
+  if (isNum(arg, 0) && (name === "sin" || name === "tan" || name === "sinh" || name === "tanh"))
+    return fnum(0);
+  return ffn(name, arg);
+}
+
+function simplifyPow(base: Formula, exp: Formula): Formula {
+  if (isNum(exp, 1)) return base;
+  if (isNum(exp, 0)) return fnum(1);
+  if (isNum(base, 1)) return fnum(1);
+  if (isNum(base) && isNum(exp)) {
+    const folded = powNum(base, exp);
+    if (folded) return folded;
+  }
+  if (base.kind === "const" && base.name === "e") return simplifyFn("exp", exp);
+  // (u^a)^n with integer n is u^(a*n) for every real u where both sides are defined.
+  if (base.kind === "pow" && isNum(exp) && exp.ratio && exp.ratio[1] === 1)
+    return simplifyPow(base.base, simplifyMul([base.exp, exp]));
+  return fpow(base, exp);
+}
+
+function simplifyAdd(args: Formula[]): Formula {
+  const flat: Formula[] = [];
+  let constant: Formula = fnum(0);
+  for (const a of args) {
+    const parts = a.kind === "add" ? a.args : [a];
+    for (const p of parts) {
+      if (isNum(p)) constant = addNum(constant as Formula & { kind: "num" }, p);
+      else flat.push(p);
+    }
+  }
+  if (!isNum(constant, 0)) flat.push(constant);
+  if (flat.length === 0) return fnum(0);
+  if (flat.length === 1) return flat[0]!;
+  return fadd(...flat);
+}
+
+function simplifyMul(args: Formula[]): Formula {
+  const flat: Formula[] = [];
+  let coef = fnum(1) as Formula & { kind: "num" };
+  const push = (p: Formula): void => {
+    if (p.kind === "mul") for (const q of p.args) push(q);
+    else if (isNum(p)) coef = mulNum(coef, p) as Formula & { kind: "num" };
+    else flat.push(p);
+  };
+  for (const a of args) push(a);
+  if (coef.value === 0) return fnum(0);
+  // exp(a)*exp(b) stays as nerdamer wrote it; only numbers fold here.
+  if (flat.length === 0) return coef;
+  if (coef.value === 1) return flat.length === 1 ? flat[0]! : fmul(...flat);
+  // -1 * (a + b) keeps its sign on the product, which prints as a leading minus.
+  return fmul(coef, ...flat);
+}
+
+/** Replaces every `sym` leaf for which `by` returns a formula. */
+export function substitute(f: Formula, by: (name: string) => Formula | undefined): Formula {
+  switch (f.kind) {
+    case "num":
+    case "const":
+      return f;
+    case "sym":
+      return by(f.name) ?? f;
+    case "fn":
+      return ffn(f.name, substitute(f.arg, by));
+    case "pow":
+      return fpow(substitute(f.base, by), substitute(f.exp, by));
+    case "add":
+      return fadd(...f.args.map((a) => substitute(a, by)));
+    case "mul":
+      return fmul(...f.args.map((a) => substitute(a, by)));
+    case "display":
+      return fdisplay(f.name, ...f.args.map((a) => substitute(a, by)));
+  }
+}
+
+/** Leaf symbol names a formula mentions. */
+export function symbolsOf(f: Formula, out = new Set<string>()): Set<string> {
+  switch (f.kind) {
+    case "sym":
+      out.add(f.name);
+      break;
+    case "fn":
+      symbolsOf(f.arg, out);
+      break;
+    case "pow":
+      symbolsOf(f.base, out);
+      symbolsOf(f.exp, out);
+      break;
+    case "add":
+    case "mul":
+    case "display":
+      for (const a of f.args) symbolsOf(a, out);
+      break;
+  }
+  return out;
+}

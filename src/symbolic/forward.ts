@@ -1,0 +1,227 @@
+/**
+ * The symbolic leg's own forward pass: the value of every node at the point. It picks the active
+ * branch of piecewise ops and gives the values of reductions and matmuls, which outer templates
+ * take as leaves. Forward only: no derivative here.
+ */
+import { GradtrioError } from "../errors.ts";
+import { type Expr, postOrder } from "../expr/ast.ts";
+import { BUILTIN_OPS, CONSTANTS, isBuiltinOp, lookupCustomOp } from "../expr/ops.ts";
+import { sizeOf, type Value } from "../expr/point.ts";
+
+export interface Arr {
+  readonly shape: readonly number[];
+  readonly data: Float64Array;
+}
+
+/** NumPy broadcasting of two shapes. */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1;
+    const y = b[b.length - n + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1)
+      throw new GradtrioError(
+        "SHAPE",
+        `shapes [${a.join(", ")}] and [${b.join(", ")}] do not broadcast`,
+      );
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** For each element of `to`, the index of the element of `from` that broadcasts onto it. */
+export function broadcastIndex(from: readonly number[], to: readonly number[]): Int32Array {
+  const n = sizeOf(to);
+  const idx = new Int32Array(n);
+  const strides: number[] = new Array(to.length).fill(0);
+  let s = 1;
+  for (let i = from.length - 1; i >= 0; i--) {
+    const j = to.length - from.length + i;
+    strides[j] = from[i] === 1 ? 0 : s;
+    s *= from[i]!;
+  }
+  for (let k = 0; k < n; k++) {
+    let rem = k;
+    let off = 0;
+    for (let d = to.length - 1; d >= 0; d--) {
+      const c = rem % to[d]!;
+      rem = (rem - c) / to[d]!;
+      off += c * strides[d]!;
+    }
+    idx[k] = off;
+  }
+  return idx;
+}
+
+/** `a` broadcast to `shape`: a number for a one-element array, its own data when shapes match. */
+export function expandTo(a: Arr, shape: readonly number[]): number | Float64Array {
+  if (a.data.length === 1) return a.data[0]!;
+  if (sameShape(a.shape, shape)) return a.data;
+  const idx = broadcastIndex(a.shape, shape);
+  const out = new Float64Array(idx.length);
+  for (let i = 0; i < idx.length; i++) out[i] = a.data[idx[i]!]!;
+  return out;
+}
+
+/** Sums `g` (over `shape`) down to `target`, the adjoint of broadcasting. */
+export function sumTo(
+  g: Float64Array,
+  shape: readonly number[],
+  target: readonly number[],
+): Float64Array {
+  if (sameShape(shape, target)) return g;
+  const out = new Float64Array(sizeOf(target));
+  if (out.length === 1) {
+    let s = 0;
+    for (let i = 0; i < g.length; i++) s += g[i]!;
+    out[0] = s;
+    return out;
+  }
+  const idx = broadcastIndex(target, shape);
+  for (let i = 0; i < g.length; i++) out[idx[i]!]! += g[i]!;
+  return out;
+}
+
+const sigmoid = (u: number): number => 1 / (1 + Math.exp(-u));
+const softplus = (u: number): number => Math.max(u, 0) + Math.log1p(Math.exp(-Math.abs(u)));
+const clamp = (u: number, lo: number, hi: number): number => Math.min(Math.max(u, lo), hi);
+const bce = (p: number, t: number): number => -(t * Math.log(p) + (1 - t) * Math.log(1 - p));
+
+const KERNELS: Record<string, (...a: number[]) => number> = {
+  add: (a, b) => a! + b!,
+  sub: (a, b) => a! - b!,
+  mul: (a, b) => a! * b!,
+  div: (a, b) => a! / b!,
+  pow: (a, b) => a! ** b!,
+  neg: (a) => -a!,
+  sin: Math.sin,
+  cos: Math.cos,
+  tan: Math.tan,
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  tanh: Math.tanh,
+  sigmoid: (u) => sigmoid(u!),
+  relu: (u) => Math.max(u!, 0),
+  abs: Math.abs,
+  log1p: Math.log1p,
+  softplus: (u) => softplus(u!),
+  clamp: (u, lo, hi) => clamp(u!, lo!, hi!),
+  bce: (p, t) => bce(p!, t!),
+};
+
+/**
+ * The value of every node of `expr` at the point.
+ * @example forwardValues(call("sum", [variable("x")]), new Map([["x", toValue([1, 2])]]))
+ */
+export function forwardValues(expr: Expr, values: ReadonlyMap<string, Value>): Map<Expr, Arr> {
+  const out = new Map<Expr, Arr>();
+  for (const e of postOrder(expr)) out.set(e, evalNode(e, out, values));
+  return out;
+}
+
+function evalNode(e: Expr, done: Map<Expr, Arr>, values: ReadonlyMap<string, Value>): Arr {
+  switch (e.kind) {
+    case "num":
+      return { shape: [], data: Float64Array.of(e.value) };
+    case "const":
+      return { shape: [], data: Float64Array.of(CONSTANTS[e.name]) };
+    case "var": {
+      const v = values.get(e.name);
+      if (v === undefined)
+        throw new GradtrioError(
+          "UNKNOWN_VARIABLE",
+          `unknown variable '${e.name}' (not in the point)`,
+          {
+            ...(e.pos === undefined ? {} : { pos: e.pos }),
+          },
+        );
+      return v;
+    }
+    case "call": {
+      const args = e.args.map((a) => done.get(a)!);
+      if (e.op === "sum" || e.op === "mean") {
+        arity(e, 1);
+        let s = 0;
+        const d = args[0]!.data;
+        for (let i = 0; i < d.length; i++) s += d[i]!;
+        return { shape: [], data: Float64Array.of(e.op === "mean" ? s / d.length : s) };
+      }
+      if (e.op === "matmul") {
+        arity(e, 2);
+        return matmul(args[0]!, args[1]!);
+      }
+      let kernel = isBuiltinOp(e.op) ? KERNELS[e.op] : undefined;
+      if (kernel === undefined) {
+        const def = lookupCustomOp(e.op);
+        if (def === undefined)
+          throw new GradtrioError("UNKNOWN_FUNCTION", `unknown function '${e.op}'`);
+        kernel = def.forward;
+        arity(e, def.arity);
+      } else arity(e, BUILTIN_OPS[e.op as keyof typeof BUILTIN_OPS].arity);
+      return elementwise(args, kernel);
+    }
+  }
+}
+
+function arity(e: Expr & { kind: "call" }, n: number): void {
+  if (e.args.length !== n)
+    throw new GradtrioError("ARITY", `${e.op} takes ${n} argument(s), got ${e.args.length}`);
+}
+
+const at = (c: number | Float64Array, i: number): number => (typeof c === "number" ? c : c[i]!);
+
+function elementwise(args: Arr[], kernel: (...a: number[]) => number): Arr {
+  let shape: readonly number[] = [];
+  for (const a of args) shape = broadcastShapes(shape, a.shape);
+  const cols = args.map((a) => expandTo(a, shape));
+  const n = sizeOf(shape);
+  const data = new Float64Array(n);
+  const [c0, c1] = cols;
+  if (cols.length === 1) for (let i = 0; i < n; i++) data[i] = kernel(at(c0!, i));
+  else if (cols.length === 2) for (let i = 0; i < n; i++) data[i] = kernel(at(c0!, i), at(c1!, i));
+  else {
+    const xs = new Array<number>(args.length);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < cols.length; j++) xs[j] = at(cols[j]!, i);
+      data[i] = kernel(...xs);
+    }
+  }
+  return { shape, data };
+}
+
+/** Views a matmul operand as a matrix: a vector on the left is a row, on the right a column. */
+export function asMatrix(a: Arr, side: "left" | "right"): { rows: number; cols: number } {
+  if (a.shape.length === 2) return { rows: a.shape[0]!, cols: a.shape[1]! };
+  if (a.shape.length === 1)
+    return side === "left" ? { rows: 1, cols: a.shape[0]! } : { rows: a.shape[0]!, cols: 1 };
+  throw new GradtrioError(
+    "SHAPE",
+    `matmul takes vectors and matrices, got shape [${a.shape.join(", ")}]`,
+  );
+}
+
+function matmul(a: Arr, b: Arr): Arr {
+  const A = asMatrix(a, "left");
+  const B = asMatrix(b, "right");
+  if (A.cols !== B.rows)
+    throw new GradtrioError(
+      "SHAPE",
+      `matmul: shapes [${a.shape.join(", ")}] and [${b.shape.join(", ")}] do not match`,
+    );
+  const data = new Float64Array(A.rows * B.cols);
+  for (let i = 0; i < A.rows; i++)
+    for (let j = 0; j < B.cols; j++) {
+      let s = 0;
+      for (let k = 0; k < A.cols; k++) s += a.data[i * A.cols + k]! * b.data[k * B.cols + j]!;
+      data[i * B.cols + j] = s;
+    }
+  const shape: number[] = [];
+  if (a.shape.length === 2) shape.push(A.rows);
+  if (b.shape.length === 2) shape.push(B.cols);
+  return { shape, data };
+}

@@ -1,0 +1,366 @@
+/**
+ * The symbolic leg: the gradient of a scalar `Expr` from CAS-derived formulas, by structure.
+ * The expression splits into elementwise blocks (templates over scalar symbols) joined by
+ * reductions and matmuls. Each block is differentiated once per leaf by nerdamer, whatever the
+ * number of elements, and evaluated column-wise; `sum`, `mean` and `matmul` pass gradients on by
+ * their linear rules (mean: g/n; C = A B: dA = G Bᵀ, dB = Aᵀ G).
+ */
+import { GradtrioError } from "../errors.ts";
+import { type CallExpr, type Expr, postOrder, variablesOf } from "../expr/ast.ts";
+import { sizeOf, type Value } from "../expr/point.ts";
+import { print as exprText } from "../expr/print.ts";
+import { casDiff } from "./cas.ts";
+import { type Column, compileFormula } from "./evaluate.ts";
+import {
+  type Formula,
+  fadd,
+  fdisplay,
+  fmul,
+  fnum,
+  fratio,
+  fsym,
+  simplify,
+  symbolsOf,
+} from "./formula.ts";
+import { type Arr, asMatrix, broadcastIndex, expandTo, forwardValues, sumTo } from "./forward.ts";
+import { type Kink, KinkFound, Unavailable } from "./outcome.ts";
+import { latexName, type SymbolNames, toLatex, toPlain } from "./print.ts";
+import { type Branch, CasWriter, readDerivative } from "./to-cas.ts";
+
+export type SymbolicLegResult =
+  | {
+      readonly status: "ok";
+      /** One gradient per variable of the point, row-major like the variable's data. */
+      readonly gradients: Map<string, Float64Array>;
+      /**
+       * Per variable, the CAS formula of its gradient. For a vector variable it is the template
+       * for one element (`mean(x^2)`, n = 3: `2*x/3`); a scalar variable that meets a vector sums
+       * the template over the elements (`sum(…)`); a value computed by a reduction or matmul shows
+       * as its own text (`sum(x*y)`).
+       */
+      readonly formulas: Map<string, string>;
+      readonly latex: Map<string, string>;
+    }
+  | {
+      readonly status: "unavailable" | "kink";
+      readonly reason: string;
+      /** For a kink: which op and where. */
+      readonly kink?: Kink;
+    };
+
+const LINEAR = new Set(["sum", "mean", "matmul"]);
+const isLinear = (e: Expr): e is CallExpr => e.kind === "call" && LINEAR.has(e.op);
+
+/**
+ * Differentiates `expr` at the point `values` by the CAS (nerdamer), one variable at a time.
+ * Bad input (unknown variable, shape mismatch, non-scalar output) throws a `GradtrioError`; a
+ * derivative the CAS did not really derive comes back as "unavailable" with the reason, and a
+ * piecewise op on its breakpoint as "kink".
+ * @example
+ * const r = symbolicLeg(call("sin", [call("pow", [variable("x"), num(2)])]), toValues({ x: 3 }));
+ * // r.status === "ok"; r.gradients.get("x") ≈ [-5.4668]; r.formulas.get("x") === "2*x*cos(x^2)"
+ */
+export function symbolicLeg(expr: Expr, values: ReadonlyMap<string, Value>): SymbolicLegResult {
+  for (const name of variablesOf(expr))
+    if (!values.has(name))
+      throw new GradtrioError("UNKNOWN_VARIABLE", `unknown variable '${name}' (not in the point)`);
+  const fwd = forwardValues(expr, values);
+  const out = fwd.get(expr)!;
+  if (out.shape.length !== 0)
+    throw new GradtrioError(
+      "NON_SCALAR",
+      `the output must be a scalar, got shape [${out.shape.join(", ")}]`,
+    );
+  try {
+    return new Backward(expr, values, fwd).run();
+  } catch (e) {
+    if (e instanceof Unavailable) return { status: "unavailable", reason: e.message };
+    if (e instanceof KinkFound) return { status: "kink", reason: e.message, kink: e.kink };
+    throw e;
+  }
+}
+
+class Backward {
+  private readonly grads = new Map<string, Float64Array>();
+  private readonly gradFormulas = new Map<string, Formula[]>();
+  private readonly upstream = new Map<Expr, Float64Array>();
+  private readonly upFormulas = new Map<Expr, Formula[]>();
+  private readonly keys = new Map<Expr, string>();
+  private readonly display = new Map<string, string>();
+  private readonly dependsOnVar = new Set<Expr>();
+  private readonly order: Expr[];
+  private readonly varRank: Map<string, number>;
+
+  constructor(
+    private readonly expr: Expr,
+    private readonly values: ReadonlyMap<string, Value>,
+    private readonly fwd: Map<Expr, Arr>,
+  ) {
+    this.order = postOrder(expr);
+    for (const e of this.order)
+      if (e.kind === "var" || (e.kind === "call" && e.args.some((a) => this.dependsOnVar.has(a))))
+        this.dependsOnVar.add(e);
+    for (const [name, v] of values) this.grads.set(name, new Float64Array(v.data.length));
+    this.varRank = new Map(variablesOf(expr).map((n, i) => [n, i]));
+  }
+
+  run(): SymbolicLegResult {
+    const root = this.expr;
+    if (isLinear(root)) {
+      this.upstream.set(root, Float64Array.of(1));
+      this.upFormulas.set(root, [fnum(1)]);
+    } else this.block(root, 1, fnum(1));
+    for (let i = this.order.length - 1; i >= 0; i--) {
+      const e = this.order[i]!;
+      if (isLinear(e) && this.upstream.has(e)) this.linear(e);
+    }
+    const names: SymbolNames = {
+      plain: (k) => this.display.get(k) ?? k,
+      latex: (k) => (this.display.has(k) ? `\\texttt{${this.display.get(k)}}` : latexName(k)),
+      rank: (k) => this.varRank.get(k) ?? 1000,
+    };
+    const formulas = new Map<string, string>();
+    const latex = new Map<string, string>();
+    for (const name of this.values.keys()) {
+      const f = simplify(fadd(...(this.gradFormulas.get(name) ?? [fnum(0)])));
+      formulas.set(name, toPlain(f, names));
+      latex.set(name, toLatex(f, names));
+    }
+    return { status: "ok", gradients: this.grads, formulas, latex };
+  }
+
+  /** The leaf key of a variable or of a value computed elsewhere (shown as its text). */
+  private keyOf(e: Expr): string {
+    if (e.kind === "var") return e.name;
+    let k = this.keys.get(e);
+    if (k === undefined) {
+      k = `#${this.keys.size}`;
+      this.keys.set(e, k);
+      this.display.set(k, exprText(e));
+    }
+    return k;
+  }
+
+  private leafValue(key: string, leaf: Expr): Arr {
+    return leaf.kind === "var" ? this.values.get(key)! : this.fwd.get(leaf)!;
+  }
+
+  /** Passes a reduction's or matmul's gradient to its arguments' blocks. */
+  private linear(e: CallExpr): void {
+    const g = this.upstream.get(e)!;
+    const gf = simplify(fadd(...this.upFormulas.get(e)!));
+    if (e.op === "sum") this.block(e.args[0]!, g[0]!, gf);
+    else if (e.op === "mean") {
+      const n = this.fwd.get(e.args[0]!)!.data.length;
+      // g/n for every element: mean is sum scaled by 1/n.
+      this.block(e.args[0]!, g[0]! / n, fmul(fratio(1, n), gf));
+    } else {
+      const [a, b] = e.args as [Expr, Expr];
+      const A = this.fwd.get(a)!;
+      const B = this.fwd.get(b)!;
+      const { rows: m, cols: k } = asMatrix(A, "left");
+      const n = asMatrix(B, "right").cols;
+      if (this.dependsOnVar.has(a)) {
+        // dA = G Bᵀ
+        const ga = new Float64Array(m * k);
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < k; j++) {
+            let s = 0;
+            for (let c = 0; c < n; c++) s += g[i * n + c]! * B.data[j * n + c]!;
+            ga[i * k + j] = s;
+          }
+        const t = fdisplay("transpose", fsym(this.keyOf(b)));
+        this.block(a, ga, fdisplay("matmul", gf, t));
+      }
+      if (this.dependsOnVar.has(b)) {
+        // dB = Aᵀ G
+        const gb = new Float64Array(k * n);
+        for (let j = 0; j < k; j++)
+          for (let c = 0; c < n; c++) {
+            let s = 0;
+            for (let i = 0; i < m; i++) s += A.data[i * k + j]! * g[i * n + c]!;
+            gb[j * n + c] = s;
+          }
+        const t = fdisplay("transpose", fsym(this.keyOf(a)));
+        this.block(b, gb, fdisplay("matmul", t, gf));
+      }
+    }
+  }
+
+  /**
+   * One elementwise block rooted at `root`, with upstream gradient `g` (one entry per element of
+   * root, or one number for all) and its formula `gf`.
+   */
+  private block(root: Expr, g: number | Float64Array, gf: Formula): void {
+    if (!this.dependsOnVar.has(root)) return;
+    const shape = this.fwd.get(root)!.shape;
+    const n = sizeOf(shape);
+    const isLeaf = (e: Expr): boolean => e.kind === "var" || isLinear(e);
+
+    // The block's leaves (that carry a gradient) and its piecewise nodes.
+    const leaves = new Map<string, Expr>();
+    const piecewise: CallExpr[] = [];
+    const seen = new Set<Expr>();
+    const stack: Expr[] = [root];
+    while (stack.length > 0) {
+      const e = stack.pop()!;
+      if (seen.has(e)) continue;
+      seen.add(e);
+      if (isLeaf(e)) {
+        if (this.dependsOnVar.has(e)) leaves.set(this.keyOf(e), e);
+      } else if (e.kind === "call") {
+        if (e.op === "abs" || e.op === "relu" || e.op === "clamp") piecewise.push(e);
+        for (const a of e.args) stack.push(a);
+      }
+    }
+
+    const { uniform, varying, groups } = this.patterns(piecewise, shape, n);
+    const writer = new CasWriter((e) => (isLeaf(e) ? this.keyOf(e) : undefined));
+    const contrib = new Map<string, Float64Array>();
+    const leafFormulas = new Map<string, Formula[]>();
+    for (const key of leaves.keys()) {
+      contrib.set(key, new Float64Array(n));
+      leafFormulas.set(key, []);
+    }
+
+    for (const idx of groups) {
+      const first = idx === null ? 0 : idx[0]!;
+      const branch = (p: CallExpr): Branch => uniform.get(p) ?? (varying.get(p)![first]! as Branch);
+      const text = writer.write(root, branch);
+      for (const [key, leaf] of leaves) {
+        const answer = casDiff(text, writer.symbol(key));
+        if (!answer.ok) throw new Unavailable(`d/d${exprText(leaf)}: ${answer.reason}`);
+        const df = readDerivative(answer.text, writer);
+        leafFormulas.get(key)!.push(df);
+        const slots = [...symbolsOf(df)];
+        const cols = slots.map((s) =>
+          gather(expandTo(this.leafValue(s, leaves.get(s) ?? this.leafOf(s)), shape), idx),
+        );
+        const d = compileFormula(df, slots)(cols);
+        scatterProduct(contrib.get(key)!, gather(g, idx), d, idx, n);
+      }
+    }
+
+    for (const [key, leaf] of leaves) {
+      const leafShape = this.leafValue(key, leaf).shape;
+      const reduced = sumTo(contrib.get(key)!, shape, leafShape);
+      const forms = leafFormulas.get(key)!;
+      let f = fmul(gf, forms.length === 1 ? forms[0]! : fdisplay("piecewise", ...forms));
+      if (sizeOf(leafShape) === 1 && n > 1) f = fdisplay("sum", f);
+      if (leaf.kind === "var") {
+        addInto(this.grads.get(key)!, reduced);
+        push(this.gradFormulas, key, f);
+      } else {
+        const up = this.upstream.get(leaf) ?? new Float64Array(reduced.length);
+        addInto(up, reduced);
+        this.upstream.set(leaf, up);
+        push(this.upFormulas, leaf, f);
+      }
+    }
+  }
+
+  // A formula may name a leaf of another block only through a key this block also holds.
+  private leafOf(key: string): Expr {
+    for (const [e, k] of this.keys) if (k === key) return e;
+    return { kind: "var", name: key };
+  }
+
+  /**
+   * The active branch of every piecewise node, element by element; groups of elements that share
+   * a branch pattern (null: one group of all elements). A breakpoint is a kink.
+   */
+  private patterns(
+    piecewise: CallExpr[],
+    shape: readonly number[],
+    n: number,
+  ): {
+    uniform: Map<CallExpr, Branch>;
+    varying: Map<CallExpr, Int8Array>;
+    groups: (Int32Array | null)[];
+  } {
+    const uniform = new Map<CallExpr, Branch>();
+    const varying = new Map<CallExpr, Int8Array>();
+    for (const p of piecewise) {
+      const pv = this.fwd.get(p)!;
+      const u = expandTo(this.fwd.get(p.args[0]!)!, pv.shape);
+      const lo = p.op === "clamp" ? expandTo(this.fwd.get(p.args[1]!)!, pv.shape) : 0;
+      const hi = p.op === "clamp" ? expandTo(this.fwd.get(p.args[2]!)!, pv.shape) : 0;
+      const m = pv.data.length;
+      const codes = new Int8Array(m);
+      for (let i = 0; i < m; i++) {
+        const x = at(u, i);
+        let c: Branch;
+        if (p.op === "clamp") {
+          const l = at(lo, i);
+          const h = at(hi, i);
+          // torch.clamp is min(max(u, lo), hi): hi wins when lo > hi.
+          if (x === l || x === h) this.kink(p, i, x);
+          c = Math.max(x, l) > h ? 2 : x < l ? 1 : 0;
+        } else {
+          if (x === 0) this.kink(p, i, x);
+          c = x > 0 ? 0 : 1;
+        }
+        codes[i] = c;
+      }
+      if (codes.every((c) => c === codes[0])) uniform.set(p, codes[0] as Branch);
+      else {
+        const idx = broadcastIndex(pv.shape, shape);
+        const full = new Int8Array(n);
+        for (let i = 0; i < n; i++) full[i] = codes[idx[i]!]!;
+        varying.set(p, full);
+      }
+    }
+    if (varying.size === 0) return { uniform, varying, groups: [null] };
+    const byKey = new Map<string, number[]>();
+    const cols = [...varying.values()];
+    for (let i = 0; i < n; i++) {
+      let key = "";
+      for (const c of cols) key += c[i];
+      let list = byKey.get(key);
+      if (list === undefined) byKey.set(key, (list = []));
+      list.push(i);
+    }
+    return { uniform, varying, groups: [...byKey.values()].map((l) => Int32Array.from(l)) };
+  }
+
+  private kink(p: CallExpr, element: number, value: number): never {
+    throw new KinkFound({
+      op: p.op,
+      text: exprText(p),
+      ...(p.pos === undefined ? {} : { pos: p.pos }),
+      element,
+      value,
+    });
+  }
+}
+
+const at = (c: number | Float64Array, i: number): number => (typeof c === "number" ? c : c[i]!);
+
+function gather(c: Column, idx: Int32Array | null): Column {
+  if (idx === null || typeof c === "number") return c;
+  const out = new Float64Array(idx.length);
+  for (let i = 0; i < idx.length; i++) out[i] = c[idx[i]!]!;
+  return out;
+}
+
+// out[idx[i]] = g[i] * d[i] (all elements when idx is null).
+function scatterProduct(
+  out: Float64Array,
+  g: Column,
+  d: Column,
+  idx: Int32Array | null,
+  n: number,
+): void {
+  const m = idx === null ? n : idx.length;
+  for (let i = 0; i < m; i++) out[idx === null ? i : idx[i]!] = at(g, i) * at(d, i);
+}
+
+function addInto(acc: Float64Array, x: Float64Array): void {
+  for (let i = 0; i < acc.length; i++) acc[i]! += x[i]!;
+}
+
+function push<K>(m: Map<K, Formula[]>, k: K, f: Formula): void {
+  const list = m.get(k);
+  if (list === undefined) m.set(k, [f]);
+  else list.push(f);
+}

@@ -1,0 +1,234 @@
+/**
+ * Writes nerdamer input text from gradtrio's validated `Expr` (never from user text). Leaves get
+ * safe names (`v0`, `v1`… for inputs, `k0`… for numbers nerdamer would round to fractions, `ce`
+ * and `cpi` for e and pi, which nerdamer would otherwise replace by rational stand-ins), so no
+ * variable name can collide with nerdamer's own. Built-ins nerdamer lacks are rewritten in terms
+ * it knows; piecewise ops are written as their active branch.
+ */
+import type { CallExpr, Expr } from "../expr/ast.ts";
+import { lookupCustomOp } from "../expr/ops.ts";
+import { type Formula, fconst, fnum, fsym } from "./formula.ts";
+import { Unavailable } from "./outcome.ts";
+import { readCas } from "./read-cas.ts";
+
+/** Piecewise branch codes. abs: 0 → u, 1 → -u. relu: 0 → u, 1 → 0. clamp: 0 → u, 1 → lo, 2 → hi. */
+export type Branch = 0 | 1 | 2;
+
+const MAX_DEPTH = 400;
+const MAX_TEXT = 200_000;
+
+/** Exact short decimals go to the CAS as fractions (0.5 → 1/2); others become symbols. */
+function exactFraction(v: number): [number, number] | undefined {
+  if (Number.isInteger(v) && Math.abs(v) <= 1e6) return [v, 1];
+  const m = /^(-?)(\d+)\.(\d{1,6})$/.exec(String(v));
+  if (m === null || m[2]!.length + m[3]!.length > 12) return undefined;
+  const q = 10 ** m[3]!.length;
+  return [(m[1] ? -1 : 1) * Number(m[2]! + m[3]!), q];
+}
+
+/**
+ * One block's CAS text and the names in it. A writer keeps its names across calls, so the texts
+ * of one block's branch patterns share symbols.
+ */
+export class CasWriter {
+  private readonly leafName = new Map<string, string>();
+  private readonly names = new Map<string, Formula>([
+    ["ce", fconst("e")],
+    ["cpi", fconst("pi")],
+  ]);
+  private readonly numberName = new Map<number, string>();
+
+  /**
+   * @param leafKey the key of a leaf (a variable's name, or a key for a value computed elsewhere),
+   *   or undefined when `e` is not a leaf of this block.
+   */
+  constructor(private readonly leafKey: (e: Expr) => string | undefined) {}
+
+  /** The CAS symbol of a leaf key. */
+  symbol(key: string): string {
+    let s = this.leafName.get(key);
+    if (s === undefined) {
+      s = `v${this.leafName.size}`;
+      this.leafName.set(key, s);
+      this.names.set(s, fsym(key));
+    }
+    return s;
+  }
+
+  /** Maps a name in the CAS's answer back to a formula: a leaf, a number, e or pi. */
+  readonly resolve = (name: string): Formula | undefined => this.names.get(name);
+
+  private numberText(v: number): string {
+    const fr = exactFraction(v);
+    if (fr !== undefined) {
+      const [p, q] = fr;
+      if (q === 1) return p < 0 ? `(${p})` : String(p);
+      return `(${p}/${q})`;
+    }
+    let s = this.numberName.get(v);
+    if (s === undefined) {
+      s = `k${this.numberName.size}`;
+      this.numberName.set(v, s);
+      this.names.set(s, fnum(v));
+    }
+    return s;
+  }
+
+  /** The text of `root` with each piecewise node written as the branch `branch` picks. */
+  write(root: Expr, branch: (e: CallExpr) => Branch): string {
+    const memo = new Map<Expr, string>();
+    const hasLeaf = new Map<Expr, boolean>();
+    const leafy = (e: Expr): boolean => {
+      let h = hasLeaf.get(e);
+      if (h === undefined) {
+        h = this.leafKey(e) !== undefined || (e.kind === "call" && e.args.some(leafy));
+        hasLeaf.set(e, h);
+      }
+      return h;
+    };
+    let depth = 0;
+    const go = (e: Expr): string => {
+      const seen = memo.get(e);
+      if (seen !== undefined) return seen;
+      if (++depth > MAX_DEPTH)
+        throw new Unavailable(
+          `the expression is nested too deeply for the CAS (over ${MAX_DEPTH})`,
+        );
+      const key = this.leafKey(e);
+      let t: string;
+      if (key !== undefined) t = this.symbol(key);
+      else if (e.kind === "num") t = this.numberText(e.value);
+      else if (e.kind === "const") t = e.name === "pi" ? "cpi" : "ce";
+      else if (e.kind === "var") t = this.symbol(e.name);
+      else t = this.call(e, go, leafy, branch);
+      depth--;
+      if (t.length > MAX_TEXT)
+        throw new Unavailable(
+          `the expression is too large for the CAS (over ${MAX_TEXT} characters)`,
+        );
+      memo.set(e, t);
+      return t;
+    };
+    return go(root);
+  }
+
+  private call(
+    e: CallExpr,
+    go: (e: Expr) => string,
+    leafy: (e: Expr) => boolean,
+    branch: (e: CallExpr) => Branch,
+  ): string {
+    const a = e.args.map(go);
+    const [u, v, w] = a;
+    switch (e.op) {
+      case "add":
+        return `(${u}+${v})`;
+      case "sub":
+        return `(${u}-${v})`;
+      case "mul":
+        return `(${u}*${v})`;
+      case "div":
+        return `(${u}/${v})`;
+      case "neg":
+        return `(-${u})`;
+      case "pow": {
+        const base = e.args[0]!;
+        if (leafy(base)) return `(${u}^${v})`;
+        // A constant base goes through e^(b*log(a)): nerdamer writes d(2^x) with a fraction for log 2.
+        if (base.kind === "const" && base.name === "e") return `(ce^${v})`;
+        return `(ce^(${v}*log(${u})))`;
+      }
+      case "sin":
+      case "cos":
+      case "tan":
+      case "log":
+      case "sqrt":
+      case "tanh":
+        return `${e.op}(${u})`;
+      case "exp":
+        return `(ce^${u})`;
+      case "sigmoid": // 1/(1+e^-u)
+        return `(1/(1+ce^(-${u})))`;
+      case "log1p":
+        return `log(1+${u})`;
+      case "softplus": // log(1+e^u)
+        return `log(1+ce^${u})`;
+      case "bce": // -(t log p + (1-t) log(1-p))
+        return `(-(${v}*log(${u})+(1-${v})*log(1-${u})))`;
+      case "abs":
+        return branch(e) === 0 ? u! : `(-${u})`;
+      case "relu":
+        return branch(e) === 0 ? u! : "0";
+      case "clamp": {
+        const b = branch(e);
+        return b === 0 ? u! : b === 1 ? v! : w!;
+      }
+      case "sum":
+      case "mean":
+      case "matmul":
+        throw new Unavailable(`internal: ${e.op} inside an elementwise template`);
+    }
+    return this.custom(e, a);
+  }
+
+  private custom(e: CallExpr, args: string[]): string {
+    const def = lookupCustomOp(e.op);
+    if (def === undefined) throw new Unavailable(`unknown function '${e.op}'`);
+    if (def.formula === undefined) throw new Unavailable(`custom op '${e.op}' has no formula`);
+    const placeholders = args.map((_, i) => `u${i}`);
+    let text: string;
+    try {
+      text = String(def.formula(...placeholders));
+    } catch (err) {
+      throw new Unavailable(`custom op '${e.op}': its formula threw: ${(err as Error).message}`);
+    }
+    let f: Formula;
+    try {
+      f = readCas(text, (n) => {
+        const i = placeholders.indexOf(n);
+        if (i >= 0) return fsym(n);
+        if (n === "e") return fconst("e");
+        if (n === "pi") return fconst("pi");
+        return undefined;
+      });
+    } catch (err) {
+      throw new Unavailable(
+        `custom op '${e.op}': its formula "${text}" is not understood: ${(err as Error).message}`,
+      );
+    }
+    return this.emit(f, (n) => args[Number(n.slice(1))]!);
+  }
+
+  /** CAS text of a formula, its symbols written by `sym`. */
+  emit(f: Formula, sym: (name: string) => string): string {
+    switch (f.kind) {
+      case "num":
+        return f.ratio && Math.abs(f.ratio[0]) <= 1e6 && f.ratio[1] <= 1e6
+          ? f.ratio[1] === 1
+            ? this.numberText(f.ratio[0])
+            : `(${f.ratio[0]}/${f.ratio[1]})`
+          : this.numberText(f.value);
+      case "sym":
+        return `(${sym(f.name)})`;
+      case "const":
+        return f.name === "pi" ? "cpi" : "ce";
+      case "add":
+        return `(${f.args.map((a) => this.emit(a, sym)).join("+")})`;
+      case "mul":
+        return `(${f.args.map((a) => this.emit(a, sym)).join("*")})`;
+      case "pow":
+        return `(${this.emit(f.base, sym)}^${this.emit(f.exp, sym)})`;
+      case "fn":
+        return f.name === "exp"
+          ? `(ce^${this.emit(f.arg, sym)})`
+          : `${f.name}(${this.emit(f.arg, sym)})`;
+      case "display":
+        throw new Unavailable(`internal: '${f.name}' cannot go to the CAS`);
+    }
+  }
+}
+
+/** Reads a derivative the CAS returned for a block written by `writer`. */
+export function readDerivative(text: string, writer: CasWriter): Formula {
+  return readCas(text, writer.resolve);
+}
