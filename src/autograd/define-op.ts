@@ -1,0 +1,161 @@
+/**
+ * Custom elementwise ops: the user's forward and backward rule on plain numbers, lifted to
+ * tensors (broadcasting, a graph node named after the op) and registered so expressions can call
+ * the op by name too.
+ */
+import { GradtrioError } from "../errors.ts";
+import { type CustomOpDefinition, registerCustomOp } from "../expr/ops.ts";
+import { sumTo } from "./functions.ts";
+import { type GradRule, record, SAVE_EXTRA, SAVE_OUT } from "./node.ts";
+import { broadcastData } from "./ops.ts";
+import { broadcastShapes, numelOf, type Shape, sameShape } from "./shape.ts";
+import { scalarTensor, Tensor, type TensorLike } from "./tensor.ts";
+
+/** A custom op as a function over tensors (and numbers), carrying its definition. */
+export interface TensorOpFunction {
+  (...args: TensorLike[]): Tensor;
+  readonly definition: CustomOpDefinition;
+  readonly opName: string;
+}
+
+/**
+ * Defines a custom elementwise op from a forward and a hand-written backward rule (one
+ * vector–Jacobian product per argument), validates and registers it, and returns it as a
+ * function over tensors. `formula` (the CAS formula) lets the symbolic leg check it.
+ *
+ * @example
+ * const mySquare = defineOp({
+ *   name: "mySquare",
+ *   arity: 1,
+ *   forward: (x) => x * x,
+ *   backward: ({ args: [x], grad }) => [2 * x! * grad],
+ *   formula: (x) => `(${x})^2`,
+ * });
+ * const y = mySquare(tensor(3, { requiresGrad: true })); // grad_fn=<MySquareBackward>
+ */
+export function defineOp(def: CustomOpDefinition): TensorOpFunction {
+  const registered = registerCustomOp(def);
+  const fn = (...args: TensorLike[]): Tensor => applyCustomOp(registered, args);
+  Object.defineProperty(fn, "definition", { value: registered, enumerable: true });
+  Object.defineProperty(fn, "opName", { value: registered.name, enumerable: true });
+  Object.defineProperty(fn, "name", { value: registered.name });
+  return fn as TensorOpFunction;
+}
+
+const rules = new WeakMap<CustomOpDefinition, GradRule>();
+
+/** `mySquare` → `MySquareBackward`, as PyTorch names custom Functions' nodes. */
+export function gradFnNameOf(opName: string): string {
+  return opName.charAt(0).toUpperCase() + opName.slice(1) + "Backward";
+}
+
+/** Applies a (registered) custom op to tensors or numbers, elementwise with broadcasting. */
+export function applyCustomOp(def: CustomOpDefinition, args: readonly TensorLike[]): Tensor {
+  const name = def.name;
+  if (args.length !== def.arity)
+    throw new GradtrioError("ARITY", `${name} takes ${def.arity} argument(s), got ${args.length}`);
+  const inputs = args.map((a, i) => {
+    if (a instanceof Tensor) return a;
+    if (typeof a === "number") return scalarTensor(a);
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `${name}: argument ${i + 1} must be a Tensor or a number, got ${a === null ? "null" : typeof a}`,
+    );
+  });
+  let shape: Shape = inputs[0]!.shape;
+  for (let k = 1; k < inputs.length; k++) shape = broadcastShapes(shape, inputs[k]!.shape, name);
+  const datas = inputs.map((t) => broadcastData(t, shape));
+  const n = numelOf(shape);
+  const o = new Float64Array(n);
+  const f = def.forward;
+  const xs = new Array<number>(def.arity);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < xs.length; k++) xs[k] = datas[k]![i]!;
+    const v = f(...xs);
+    if (typeof v !== "number")
+      throw new GradtrioError(
+        "DEFINE_OP",
+        `${name}: forward returned ${describe(v)} for (${xs.join(", ")}), expected a number`,
+      );
+    o[i] = v;
+  }
+  return record(
+    new Tensor(o, shape),
+    ruleFor(def),
+    inputs[0]!,
+    inputs[1] ?? null,
+    0,
+    0,
+    inputs,
+    { op: name, args: [...args] },
+    inputs,
+  );
+}
+
+function ruleFor(def: CustomOpDefinition): GradRule {
+  let rule = rules.get(def);
+  if (rule !== undefined) return rule;
+  const name = def.name;
+  const gradFn = gradFnNameOf(name);
+  // The gradients it returns are numbers, not a graph: differentiating them again must fail loudly.
+  const noDouble: GradRule = {
+    gradFn: `${gradFn}Backward`,
+    saves: 0,
+    backward: () => {
+      throw new GradtrioError(
+        "AUTOGRAD",
+        `${name}: cannot differentiate its gradient again: a defineOp backward rule works on plain numbers, so second derivatives through '${name}' are not available`,
+      );
+    },
+  };
+  rule = {
+    gradFn,
+    saves: SAVE_EXTRA | SAVE_OUT,
+    // vjp per element: the user's backward({ args, out, grad }) returns one number per argument
+    backward: (node, g) => {
+      const inputs = node.extra as Tensor[];
+      const out = node.out!;
+      const shape = out.shape;
+      const datas = inputs.map((t) => broadcastData(t, shape));
+      const len = out.numel;
+      const grads = inputs.map(() => new Float64Array(len));
+      const od = out.data;
+      const gd = g.data;
+      for (let i = 0; i < len; i++) {
+        const args = datas.map((d) => d[i]!);
+        const r: unknown = def.backward({ args, out: od[i]!, grad: gd[i]! });
+        if (!Array.isArray(r) || r.length !== def.arity)
+          throw new GradtrioError(
+            "DEFINE_OP",
+            `${name}: backward returned ${Array.isArray(r) ? `${r.length} value(s)` : describe(r)}, expected an array of ${def.arity} number(s) (one per argument)`,
+          );
+        for (let k = 0; k < r.length; k++) {
+          const v: unknown = r[k];
+          if (typeof v !== "number")
+            throw new GradtrioError(
+              "DEFINE_OP",
+              `${name}: backward returned ${describe(v)} at index ${k}, expected a number`,
+            );
+          grads[k]![i] = v;
+        }
+      }
+      return inputs.map((t, k) => {
+        if (!node.needs(k)) return null;
+        let gk = record(new Tensor(grads[k]!, shape), noDouble, g, null, 0, 0, null, null, [
+          g,
+          ...inputs,
+        ]);
+        if (!sameShape(shape, t.shape)) gk = sumTo(gk, t.shape);
+        return gk;
+      });
+    },
+  };
+  rules.set(def, rule);
+  return rule;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  return typeof v === "number" ? String(v) : typeof v;
+}

@@ -1,0 +1,382 @@
+/**
+ * The ops as free functions (`add(x, 2)`, `sub(1, y)`, `matmul(A, v)`): operand checks, shape
+ * rules and fast paths, then the kernel from the op table and the graph node. Tensor methods
+ * delegate here.
+ */
+import { GradtrioError } from "../errors.ts";
+import { record } from "./node.ts";
+import { type BinaryDecl, OPS, type StructDecl, type UnaryDecl } from "./ops.ts";
+import {
+  broadcastShapes,
+  broadcastsTo,
+  normDim,
+  numelOf,
+  rowPlan,
+  type Shape,
+  sameShape,
+  showShape,
+} from "./shape.ts";
+import { scalarTensor, Tensor, type TensorLike } from "./tensor.ts";
+
+/** A number operand becomes a fresh 0-d tensor that does not require grad. */
+function asTensor(x: unknown, op: string, index: number, arity: number): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x === "number") return scalarTensor(x);
+  if (x === undefined)
+    throw new GradtrioError(
+      "ARITY",
+      `${op} takes ${arity} argument(s), argument ${index + 1} is missing`,
+    );
+  throw new GradtrioError(
+    "INVALID_ARGUMENT",
+    `${op}: argument ${index + 1} must be a Tensor or a number, got ${x === null ? "null" : typeof x}`,
+  );
+}
+
+function unary(
+  decl: UnaryDecl,
+  x: TensorLike,
+  op: string,
+  p0 = 0,
+  p1 = 0,
+  args?: TensorLike[],
+): Tensor {
+  const t = asTensor(x, op, 0, args === undefined ? 1 : args.length);
+  const o = new Float64Array(t.data.length);
+  decl.forward(t.data, o, p0, p1);
+  return record(new Tensor(o, t.shape), decl, t, null, p0, p1, null, { op, args: args ?? [x] });
+}
+
+function binary(decl: BinaryDecl, a: TensorLike, b: TensorLike, op: string): Tensor {
+  const ta = asTensor(a, op, 0, 2);
+  const tb = asTensor(b, op, 1, 2);
+  const ad = ta.data;
+  const bd = tb.data;
+  const k = decl.forward;
+  let o: Float64Array;
+  let shape: Shape;
+  // Fast paths: equal shapes, or a one-element operand that does not add dimensions.
+  if (sameShape(ta.shape, tb.shape)) {
+    o = new Float64Array(ad.length);
+    k(ad, 0, 1, bd, 0, 1, o, 0, ad.length);
+    shape = ta.shape;
+  } else if (bd.length === 1 && tb.shape.length <= ta.shape.length) {
+    o = new Float64Array(ad.length);
+    k(ad, 0, 1, bd, 0, 0, o, 0, ad.length);
+    shape = ta.shape;
+  } else if (ad.length === 1 && ta.shape.length <= tb.shape.length) {
+    o = new Float64Array(bd.length);
+    k(ad, 0, 0, bd, 0, 1, o, 0, bd.length);
+    shape = tb.shape;
+  } else {
+    shape = broadcastShapes(ta.shape, tb.shape, op);
+    o = new Float64Array(numelOf(shape));
+    const pa = rowPlan(ta.shape, shape);
+    const pb = rowPlan(tb.shape, shape);
+    const inner = pa.inner;
+    for (let r = 0; r < pa.offsets.length; r++)
+      k(ad, pa.offsets[r]!, pa.stride, bd, pb.offsets[r]!, pb.stride, o, r * inner, inner);
+  }
+  return record(new Tensor(o, shape), decl, ta, tb, 0, 0, null, { op, args: [a, b] });
+}
+
+function struct(
+  decl: StructDecl,
+  a: Tensor,
+  b: Tensor | null,
+  p0: number,
+  p1: number,
+  extra: unknown,
+  op: string,
+  args: TensorLike[],
+): Tensor {
+  const out = decl.forward(a, b, p0, p1, extra);
+  return record(out, decl, a, b, p0, p1, extra, { op, args });
+}
+
+/**
+ * Elementwise `a + b` with broadcasting.
+ *
+ * @example
+ * add(tensor([1, 2]), 1).toArray(); // [2, 3]
+ */
+export function add(a: TensorLike, b: TensorLike): Tensor {
+  return binary(OPS.add, a, b, "add");
+}
+
+/**
+ * Elementwise `a - b`; `sub(1, y)` with a plain number first is PyTorch's `1 - y` (RsubBackward1).
+ *
+ * @example
+ * sub(1, tensor(0.25)).item(); // 0.75
+ */
+export function sub(a: TensorLike, b: TensorLike): Tensor {
+  if (typeof a === "number" && b instanceof Tensor) return unary(OPS.rsub, b, "sub", a, 0, [a, b]);
+  return binary(OPS.sub, a, b, "sub");
+}
+
+/** `c - x` for a plain number `c` (the engine's name for Python's `1 - y`). */
+export function rsub(c: number, x: Tensor): Tensor {
+  return unary(OPS.rsub, x, "sub", c, 0, [c, x]);
+}
+
+/**
+ * Elementwise `a * b` with broadcasting.
+ *
+ * @example
+ * mul(tensor([1, 2]), tensor([[1], [10]])).toArray(); // [[1, 2], [10, 20]]
+ */
+export function mul(a: TensorLike, b: TensorLike): Tensor {
+  return binary(OPS.mul, a, b, "mul");
+}
+
+/**
+ * Elementwise `a / b` with broadcasting.
+ *
+ * @example
+ * div(1, tensor(4)).item(); // 0.25
+ */
+export function div(a: TensorLike, b: TensorLike): Tensor {
+  return binary(OPS.div, a, b, "div");
+}
+
+/**
+ * Elementwise `a ^ b`. A plain-number exponent gives PowBackward0, a tensor exponent
+ * PowBackward1 (differentiable in both), a plain-number base PowBackward2.
+ *
+ * @example
+ * pow(tensor(3, { requiresGrad: true }), 2); // tensor(9., grad_fn=<PowBackward0>)
+ */
+export function pow(a: TensorLike, b: TensorLike): Tensor {
+  if (typeof b === "number" && a instanceof Tensor)
+    return unary(OPS.powScalar, a, "pow", b, 0, [a, b]);
+  if (typeof a === "number" && b instanceof Tensor) return unary(OPS.rpow, b, "pow", a, 0, [a, b]);
+  return binary(OPS.pow, a, b, "pow");
+}
+
+/** Elementwise `-x`. @example neg(tensor(2)).item(); // -2 */
+export function neg(x: TensorLike): Tensor {
+  return unary(OPS.neg, x, "neg");
+}
+/** Elementwise sine. @example sin(tensor(0)).item(); // 0 */
+export function sin(x: TensorLike): Tensor {
+  return unary(OPS.sin, x, "sin");
+}
+/** Elementwise cosine. @example cos(tensor(0)).item(); // 1 */
+export function cos(x: TensorLike): Tensor {
+  return unary(OPS.cos, x, "cos");
+}
+/** Elementwise tangent. @example tan(tensor(0)).item(); // 0 */
+export function tan(x: TensorLike): Tensor {
+  return unary(OPS.tan, x, "tan");
+}
+/** Elementwise `e^x`. @example exp(tensor(0)).item(); // 1 */
+export function exp(x: TensorLike): Tensor {
+  return unary(OPS.exp, x, "exp");
+}
+/** Elementwise natural logarithm. @example log(tensor(1)).item(); // 0 */
+export function log(x: TensorLike): Tensor {
+  return unary(OPS.log, x, "log");
+}
+/** Elementwise square root. @example sqrt(tensor(4)).item(); // 2 */
+export function sqrt(x: TensorLike): Tensor {
+  return unary(OPS.sqrt, x, "sqrt");
+}
+/** Elementwise hyperbolic tangent. @example tanh(tensor(0)).item(); // 0 */
+export function tanh(x: TensorLike): Tensor {
+  return unary(OPS.tanh, x, "tanh");
+}
+/** Elementwise logistic function, stable for large |x|. @example sigmoid(tensor(0)).item(); // 0.5 */
+export function sigmoid(x: TensorLike): Tensor {
+  return unary(OPS.sigmoid, x, "sigmoid");
+}
+/** Elementwise `max(x, 0)`; relu'(0) = 0. @example relu(tensor([-1, 2])).toArray(); // [0, 2] */
+export function relu(x: TensorLike): Tensor {
+  return unary(OPS.relu, x, "relu");
+}
+/** Elementwise `|x|`; abs'(0) = 0. @example abs(tensor(-2)).item(); // 2 */
+export function abs(x: TensorLike): Tensor {
+  return unary(OPS.abs, x, "abs");
+}
+/** Elementwise `log(1 + x)`, accurate near 0. @example log1p(tensor(0)).item(); // 0 */
+export function log1p(x: TensorLike): Tensor {
+  return unary(OPS.log1p, x, "log1p");
+}
+/** Elementwise `log(1 + e^x)`, stable for large |x|. @example softplus(tensor(0)).item(); // ln 2 */
+export function softplus(x: TensorLike): Tensor {
+  return unary(OPS.softplus, x, "softplus");
+}
+
+/**
+ * Elementwise `min(max(x, lo), hi)`. Number bounds give ClampBackward1 (the gradient passes where
+ * lo <= x <= hi); tensor bounds are differentiable too (ClampBackward0).
+ *
+ * @example
+ * clamp(tensor([-1, 0.5, 2]), 0, 1).toArray(); // [0, 0.5, 1]
+ */
+export function clamp(x: TensorLike, lo: TensorLike, hi: TensorLike): Tensor {
+  if (typeof lo === "number" && typeof hi === "number")
+    return unary(OPS.clamp, x, "clamp", lo, hi, [x, lo, hi]);
+  const tx = asTensor(x, "clamp", 0, 3);
+  const tl = asTensor(lo, "clamp", 1, 3);
+  const th = asTensor(hi, "clamp", 2, 3);
+  const shape = broadcastShapes(broadcastShapes(tx.shape, tl.shape, "clamp"), th.shape, "clamp");
+  const decl = OPS.clampTensor;
+  const out = decl.forward(tx, null, 0, 0, [tx, tl, th, shape]);
+  return record(
+    out,
+    decl,
+    tx,
+    null,
+    0,
+    0,
+    [tx, tl, th, shape],
+    { op: "clamp", args: [x, lo, hi] },
+    [tx, tl, th],
+  );
+}
+
+/**
+ * Binary cross-entropy, elementwise: `-(t log p + (1 - t) log(1 - p))` (no clamping of the logs,
+ * so it agrees with the formula the other legs differentiate).
+ *
+ * @example
+ * bce(tensor(0.5), tensor(1)).item(); // ln 2
+ */
+export function bce(p: TensorLike, t: TensorLike): Tensor {
+  return binary(OPS.bce, p, t, "bce");
+}
+
+/**
+ * Sum of all elements (SumBackward0), or along `dim` (SumBackward1), keeping it as size 1 when
+ * `keepdim`.
+ *
+ * @example
+ * sum(tensor([[1, 2], [3, 4]]), 0).toArray(); // [4, 6]
+ */
+export function sum(x: TensorLike, dim?: number, keepdim = false): Tensor {
+  const t = asTensor(x, "sum", 0, 1);
+  if (dim === undefined) return struct(OPS.sum, t, null, 0, 0, null, "sum", [x]);
+  const d = normDim(dim, t.ndim, "sum");
+  if (t.ndim === 0) return struct(OPS.sum, t, null, 0, 0, null, "sum", [x]);
+  return struct(OPS.sumDim, t, null, d, keepdim ? 1 : 0, null, "sum_dim", [x, d, keepdim ? 1 : 0]);
+}
+
+/**
+ * Mean of all elements (MeanBackward0), or along `dim` (MeanBackward1).
+ *
+ * @example
+ * mean(tensor([1, 2, 3])).item(); // 2
+ */
+export function mean(x: TensorLike, dim?: number, keepdim = false): Tensor {
+  const t = asTensor(x, "mean", 0, 1);
+  if (dim === undefined) return struct(OPS.mean, t, null, 0, 0, null, "mean", [x]);
+  const d = normDim(dim, t.ndim, "mean");
+  if (t.ndim === 0) return struct(OPS.mean, t, null, 0, 0, null, "mean", [x]);
+  return struct(OPS.meanDim, t, null, d, keepdim ? 1 : 0, null, "mean_dim", [
+    x,
+    d,
+    keepdim ? 1 : 0,
+  ]);
+}
+
+/**
+ * Matrix product for 1-D and 2-D operands, as `torch.matmul`: vector·vector (DotBackward0),
+ * matrix·vector (MvBackward0), matrix·matrix (MmBackward0), vector·matrix.
+ *
+ * @example
+ * matmul(tensor([[1, 2], [3, 4]]), tensor([1, 1])).toArray(); // [3, 7]
+ */
+export function matmul(a: TensorLike, b: TensorLike): Tensor {
+  const ta = asTensor(a, "matmul", 0, 2);
+  const tb = asTensor(b, "matmul", 1, 2);
+  const sa = ta.shape;
+  const sb = tb.shape;
+  const bad = (why: string) =>
+    new GradtrioError("SHAPE", `matmul: shapes ${showShape(sa)} and ${showShape(sb)} ${why}`);
+  if (sa.length === 0 || sb.length === 0 || sa.length > 2 || sb.length > 2)
+    throw bad("are not supported (matmul takes 1-D and 2-D operands)");
+  const ka = sa[sa.length - 1]!;
+  const kb = sb.length === 1 ? sb[0]! : sb[0]!;
+  if (ka !== kb) throw bad(`cannot be multiplied (inner dimensions ${ka} and ${kb} differ)`);
+  const args = [a, b];
+  if (sa.length === 1 && sb.length === 1)
+    return struct(OPS.dot, ta, tb, 0, 0, null, "matmul", args);
+  if (sa.length === 2 && sb.length === 1) return struct(OPS.mv, ta, tb, 0, 0, null, "matmul", args);
+  if (sa.length === 2) return struct(OPS.mm, ta, tb, 0, 0, null, "matmul", args);
+  // vector·matrix, as PyTorch: the vector becomes a 1×k matrix and the result a vector again.
+  const out = reshape(matmul(reshape(ta, [1, ka]), tb), [sb[1]!]);
+  out.origin = { op: "matmul", args };
+  return out;
+}
+
+/**
+ * The same elements in a new shape (one dimension may be -1: inferred). Copies the data.
+ *
+ * @example
+ * reshape(tensor([1, 2, 3, 4]), 2, 2).toArray(); // [[1, 2], [3, 4]]
+ */
+export function reshape(x: TensorLike, ...shape: number[] | [readonly number[]]): Tensor {
+  const t = asTensor(x, "reshape", 0, 2);
+  const want: readonly number[] = Array.isArray(shape[0])
+    ? (shape[0] as readonly number[])
+    : (shape as number[]);
+  const n = t.numel;
+  const invalid = () =>
+    new GradtrioError(
+      "SHAPE",
+      `reshape: shape ${showShape(want)} is invalid for input of size ${n}`,
+    );
+  let infer = -1;
+  let known = 1;
+  for (let i = 0; i < want.length; i++) {
+    const d = want[i]!;
+    if (d === -1 && infer === -1) infer = i;
+    else if (!Number.isInteger(d) || d < 0) throw invalid();
+    else known *= d;
+  }
+  const out = [...want];
+  if (infer >= 0) {
+    if (known === 0 || n % known !== 0) throw invalid();
+    out[infer] = n / known;
+  } else if (known !== n) throw invalid();
+  return struct(OPS.reshape, t, null, 0, 0, out, "reshape", [x, ...out]);
+}
+
+/**
+ * Swaps two dimensions (negative indices count from the end).
+ *
+ * @example
+ * transpose(tensor([[1, 2, 3]]), 0, 1).toArray(); // [[1], [2], [3]]
+ */
+export function transpose(x: TensorLike, dim0: number, dim1: number): Tensor {
+  const t = asTensor(x, "transpose", 0, 3);
+  const d0 = normDim(dim0, t.ndim, "transpose");
+  const d1 = normDim(dim1, t.ndim, "transpose");
+  return struct(OPS.transpose, t, null, d0, d1, null, "transpose", [x, d0, d1]);
+}
+
+/** Broadcasts `x` to `shape` (materialised). Used by backward rules; differentiable. */
+export function expand(x: Tensor, shape: Shape): Tensor {
+  if (!broadcastsTo(x.shape, shape))
+    throw new GradtrioError(
+      "SHAPE",
+      `expand: shape ${showShape(x.shape)} does not broadcast to ${showShape(shape)}`,
+    );
+  return struct(OPS.expand, x, null, 0, 0, shape, "expand", [x, ...shape]);
+}
+
+/** Sums `x` down to `shape` (the inverse of broadcasting). Used by backward rules; differentiable. */
+export function sumTo(x: Tensor, shape: Shape): Tensor {
+  if (!broadcastsTo(shape, x.shape))
+    throw new GradtrioError(
+      "SHAPE",
+      `sumTo: shape ${showShape(shape)} does not broadcast to ${showShape(x.shape)}`,
+    );
+  return struct(OPS.sumTo, x, null, 0, 0, shape, "sum_to", [x, ...shape]);
+}
+
+/** `x` where `keep[i]` is 1, else 0 (a constant mask of x's size). Used by backward rules. */
+export function where0(x: Tensor, keep: Uint8Array): Tensor {
+  return struct(OPS.where0, x, null, 0, 0, keep, "where0", [x]);
+}

@@ -1,0 +1,145 @@
+/**
+ * The autograd leg of the three-way check: an `Algebra<Tensor>` that runs an `Expr` through the
+ * engine, then the gradient (and, on request, the Hessian through `createGraph`) at a point.
+ */
+import { GradtrioError } from "../errors.ts";
+import type { Expr } from "../expr/ast.ts";
+import { type Algebra, interpret } from "../expr/interpret.ts";
+import { CONSTANTS } from "../expr/ops.ts";
+import type { Value } from "../expr/point.ts";
+import { applyCustomOp } from "./define-op.ts";
+import { grad } from "./engine.ts";
+import * as F from "./functions.ts";
+import { enableGrad } from "./grad-mode.ts";
+import { showShape } from "./shape.ts";
+import { scalarTensor, type Tensor, type TensorLike, tensor } from "./tensor.ts";
+
+export interface AutogradLegResult {
+  readonly value: number;
+  /** One gradient per variable, flattened row-major, in the order of the point's map. */
+  readonly gradients: Map<string, Float64Array>;
+  /** Rows of the Hessian over the variables flattened in map order (with `hessian: true`). */
+  readonly hessian?: Float64Array[];
+}
+
+/**
+ * An `Algebra<Tensor>` for `interpret`: variables come from `leaves`; numbers and constants stay
+ * plain numbers inside the ops (so `x^2` is PowBackward0, `1 - y` RsubBackward1, and clamp bounds
+ * are numbers, as the same code written by hand with the Tensor API would be).
+ *
+ * @example
+ * const x = tensor(3, { requiresGrad: true });
+ * const y = interpret(parse("sin(x^2)"), tensorAlgebra(new Map([["x", x]])));
+ */
+export function tensorAlgebra(leaves: ReadonlyMap<string, Tensor>): Algebra<Tensor> {
+  // Tensors that stand for plain numbers (literals, pi, e, and ops on those only).
+  const consts = new WeakMap<Tensor, number>();
+  const constant = (v: number): Tensor => {
+    const t = scalarTensor(v);
+    consts.set(t, v);
+    return t;
+  };
+  const plain = (t: Tensor): TensorLike => consts.get(t) ?? t;
+  const lift =
+    (f: (...xs: TensorLike[]) => Tensor) =>
+    (...xs: Tensor[]): Tensor => {
+      const ys = xs.map(plain);
+      const r = f(...ys);
+      if (ys.every((y) => typeof y === "number") && r.numel === 1) consts.set(r, r.item());
+      return r;
+    };
+  return {
+    num: constant,
+    constant: (name) => constant(CONSTANTS[name]),
+    variable: (name) => {
+      const t = leaves.get(name);
+      if (t === undefined)
+        throw new GradtrioError("UNKNOWN_VARIABLE", `no value given for the variable '${name}'`);
+      return t;
+    },
+    ops: {
+      add: lift(F.add),
+      sub: lift(F.sub),
+      mul: lift(F.mul),
+      div: lift(F.div),
+      pow: lift(F.pow),
+      neg: lift(F.neg),
+      sin: lift(F.sin),
+      cos: lift(F.cos),
+      tan: lift(F.tan),
+      exp: lift(F.exp),
+      log: lift(F.log),
+      sqrt: lift(F.sqrt),
+      tanh: lift(F.tanh),
+      sigmoid: lift(F.sigmoid),
+      relu: lift(F.relu),
+      abs: lift(F.abs),
+      log1p: lift(F.log1p),
+      softplus: lift(F.softplus),
+      clamp: lift(F.clamp),
+      bce: lift(F.bce),
+      sum: lift((x) => F.sum(x)),
+      mean: lift((x) => F.mean(x)),
+      matmul: lift(F.matmul),
+    },
+    custom: (def, args) => lift((...xs) => applyCustomOp(def, xs))(...args),
+  };
+}
+
+/**
+ * Value and gradient of a scalar expression at a point, by reverse mode; the Hessian too with
+ * `{ hessian: true }` (one backward pass per input element through the `createGraph` gradient).
+ *
+ * @example
+ * const r = autogradLeg(parse("sin(x^2)"), toValues({ x: 3 }));
+ * r.gradients.get("x"); // Float64Array [-5.466781571308061]
+ */
+export function autogradLeg(
+  expr: Expr,
+  values: Map<string, Value>,
+  opts: { hessian?: boolean } = {},
+): AutogradLegResult {
+  return enableGrad(() => {
+    const leaves = new Map<string, Tensor>();
+    for (const [name, v] of values)
+      leaves.set(name, tensor(v.data, { shape: v.shape, requiresGrad: true }));
+    const out = interpret(expr, tensorAlgebra(leaves));
+    if (out.numel !== 1)
+      throw new GradtrioError(
+        "NON_SCALAR",
+        `the expression must have a scalar value, got shape ${showShape(out.shape)}`,
+      );
+    const xs = [...leaves.values()];
+    const names = [...leaves.keys()];
+    const hessian = opts.hessian === true;
+    const gs = out.requiresGrad
+      ? grad([out], xs, { createGraph: hessian, allowUnused: true })
+      : xs.map(() => null);
+    const gradients = new Map<string, Float64Array>();
+    names.forEach((name, i) => {
+      gradients.set(name, gs[i] ? gs[i]!.data.slice() : new Float64Array(xs[i]!.numel));
+    });
+    const result: AutogradLegResult = { value: out.item(), gradients };
+    if (!hessian) return result;
+    const total = xs.reduce((s, x) => s + x.numel, 0);
+    const rows: Float64Array[] = [];
+    gs.forEach((g, i) => {
+      for (let j = 0; j < xs[i]!.numel; j++) {
+        const row = new Float64Array(total);
+        if (g?.requiresGrad) {
+          const onehot = new Float64Array(g.numel);
+          onehot[j] = 1;
+          const seed = tensor(onehot, { shape: g.shape });
+          const hs = grad([g], xs, { gradOutputs: [seed], retainGraph: true, allowUnused: true });
+          let o = 0;
+          hs.forEach((h, k) => {
+            if (h) row.set(h.data, o);
+            o += xs[k]!.numel;
+          });
+        }
+        rows.push(row);
+      }
+    });
+    return { ...result, hessian: rows };
+  });
+}

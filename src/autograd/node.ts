@@ -1,0 +1,178 @@
+/**
+ * Graph nodes (`grad_fn`): one per op output that requires grad, plus one `AccumulateGrad` per
+ * leaf. A node holds its backward rule, the edges to its inputs' nodes and the tensors its rule
+ * saved; the engine (engine.ts) walks them and frees what they saved.
+ */
+import { GradtrioError } from "../errors.ts";
+import { isGradEnabled } from "./grad-mode.ts";
+import type { Shape } from "./shape.ts";
+import type { Origin, Tensor } from "./tensor.ts";
+
+/** A backward rule and the name PyTorch gives its node. */
+export interface GradRule {
+  readonly gradFn: string;
+  /** Which tensors the rule reads: SAVE_A | SAVE_B | SAVE_OUT | SAVE_EXTRA (bits). */
+  readonly saves: number;
+  /** The vector–Jacobian product, one entry per input (null where not needed), written with Tensor ops. */
+  readonly backward: (n: Node, g: Tensor) => readonly (Tensor | null)[];
+}
+
+export const SAVE_NONE = 0;
+export const SAVE_A = 1;
+export const SAVE_B = 2;
+export const SAVE_OUT = 4;
+/** The rule reads tensors kept in `extra` (ops with more than two inputs, custom ops). */
+export const SAVE_EXTRA = 8;
+
+/** Engine marks: skip a node, only capture its gradient (a grad() target), or run its rule. */
+export const SKIP = 0;
+export const CAPTURE = 1;
+export const RUN = 2;
+
+/** A `grad_fn`: `name`, `nextFunctions` as in PyTorch. */
+export class Node {
+  readonly rule: GradRule | null;
+  /** The input edges: each input's node, or null for an input that does not require grad. */
+  readonly next: (Node | null)[];
+  /** Saved tensors (released after backward unless retainGraph). */
+  a: Tensor | null = null;
+  b: Tensor | null = null;
+  out: Tensor | null = null;
+  /** Input shapes (broadcast gradients are summed back to them). */
+  readonly sa: Shape;
+  readonly sb: Shape;
+  /** Numeric parameters (a pow exponent, clamp bounds, dims) and anything else the rule needs. */
+  readonly p0: number;
+  readonly p1: number;
+  extra: unknown;
+  /** The leaf this node accumulates into (AccumulateGrad only). */
+  readonly variable: Tensor | null;
+  /** A non-leaf tensor whose `.grad` backward fills (set by `retainGrad()`). */
+  retained: Tensor | null = null;
+  freed = false;
+  // Engine scratch space, reset after each pass.
+  epoch = 0;
+  deps = 0;
+  acc: Tensor | null = null;
+  mark = 0;
+
+  constructor(
+    rule: GradRule | null,
+    next: (Node | null)[],
+    sa: Shape,
+    sb: Shape,
+    p0: number,
+    p1: number,
+    extra: unknown,
+    variable: Tensor | null,
+  ) {
+    this.rule = rule;
+    this.next = next;
+    this.sa = sa;
+    this.sb = sb;
+    this.p0 = p0;
+    this.p1 = p1;
+    this.extra = extra;
+    this.variable = variable;
+  }
+
+  /** PyTorch's node name: `PowBackward0`, `AccumulateGrad`, … */
+  get name(): string {
+    return this.rule === null ? "AccumulateGrad" : this.rule.gradFn;
+  }
+
+  /** `[node | null, 0]` per input, as PyTorch's `grad_fn.next_functions`. */
+  get nextFunctions(): [Node | null, 0][] {
+    return this.next.map((n) => [n, 0]);
+  }
+
+  /** Whether the rule must produce a gradient for input `i`. */
+  needs(i: number): boolean {
+    return this.next[i] != null;
+  }
+
+  /** Runs the rule; throws PyTorch's error when the saved tensors were already freed. */
+  apply(g: Tensor): readonly (Tensor | null)[] {
+    if (this.freed)
+      throw new GradtrioError(
+        "AUTOGRAD",
+        "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or grad(). Specify retainGraph: true if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.",
+      );
+    return this.rule!.backward(this, g);
+  }
+
+  /** Drops the saved tensors so their memory can go (PyTorch frees saved variables likewise). */
+  release(): void {
+    if (this.rule === null || this.rule.saves === SAVE_NONE) return;
+    this.a = null;
+    this.b = null;
+    this.out = null;
+    if (this.rule.saves & SAVE_EXTRA) this.extra = null;
+    this.freed = true;
+  }
+
+  toString(): string {
+    return `<${this.name}>`;
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `<${this.name}>`;
+  }
+}
+
+/** The `AccumulateGrad` node of a leaf that requires grad, made once and cached on the leaf. */
+export function accumulatorOf(t: Tensor): Node {
+  let n = t._accNode;
+  if (n === null) {
+    n = new Node(null, [], t.shape, t.shape, 0, 0, null, t);
+    t._accNode = n;
+  }
+  return n;
+}
+
+/** The node a gradient for `t` flows into, or null when `t` does not require grad. */
+export function edgeOf(t: Tensor): Node | null {
+  if (t._fn !== null) return t._fn;
+  return t._rg ? accumulatorOf(t) : null;
+}
+
+/**
+ * Attaches the origin and, when grad mode is on and an input requires grad, the graph node of a
+ * freshly computed op output. Up to two tensor inputs; ops with more pass them in `rest`.
+ */
+export function record(
+  out: Tensor,
+  rule: GradRule,
+  a: Tensor,
+  b: Tensor | null,
+  p0: number,
+  p1: number,
+  extra: unknown,
+  origin: Origin | null,
+  rest?: readonly Tensor[],
+): Tensor {
+  out.origin = origin;
+  if (!isGradEnabled()) return out;
+  let next: (Node | null)[];
+  if (rest !== undefined) {
+    next = rest.map(edgeOf);
+    if (next.every((e) => e === null)) return out;
+  } else {
+    const ea = edgeOf(a);
+    if (b === null) {
+      if (ea === null) return out;
+      next = [ea];
+    } else {
+      const eb = edgeOf(b);
+      if (ea === null && eb === null) return out;
+      next = [ea, eb];
+    }
+  }
+  const n = new Node(rule, next, a.shape, b === null ? a.shape : b.shape, p0, p1, extra, null);
+  const s = rule.saves;
+  if (s & SAVE_A) n.a = a;
+  if (s & SAVE_B) n.b = b;
+  if (s & SAVE_OUT) n.out = out;
+  out._fn = n;
+  return out;
+}

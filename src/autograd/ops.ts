@@ -1,0 +1,766 @@
+/**
+ * The op table: every op the engine knows, one declaration each — its forward kernel, its
+ * backward rule (written with Tensor ops, so `createGraph` differentiates it again), the name
+ * PyTorch gives its node, and the formula. Read it top to bottom to audit every derivative.
+ * `satisfies Record<TensorOp, OpDecl>` makes the compiler refuse an op without a rule.
+ *
+ * Conventions: `g` is the incoming gradient, `n.a`/`n.b` the saved inputs, `n.out` the saved
+ * output, `n.p0`/`n.p1` numeric parameters. Binary rules return full-shape gradients through
+ * `unbroadcast`, which sums each back to its input's shape.
+ */
+import { expand, reshape, rsub, sumTo, transpose, where0 } from "./functions.ts";
+import {
+  type GradRule,
+  type Node,
+  SAVE_A,
+  SAVE_B,
+  SAVE_EXTRA,
+  SAVE_NONE,
+  SAVE_OUT,
+} from "./node.ts";
+import { numelOf, type Shape, sameShape, stridesOf } from "./shape.ts";
+import { Tensor } from "./tensor.ts";
+
+/** `o[i] = f(x[i])` over the whole array; `p0`, `p1` are the op's numeric parameters. */
+export type UnaryKernel = (x: Float64Array, o: Float64Array, p0: number, p1: number) => void;
+/** `o[io+i] = f(a[ia + i*sa], b[ib + i*sb])` for `i < n`; strides are 0 (broadcast) or 1. */
+export type BinaryKernel = (
+  a: Float64Array,
+  ia: number,
+  sa: number,
+  b: Float64Array,
+  ib: number,
+  sb: number,
+  o: Float64Array,
+  io: number,
+  n: number,
+) => void;
+
+export interface UnaryDecl extends GradRule {
+  readonly kind: "unary";
+  readonly forward: UnaryKernel;
+}
+export interface BinaryDecl extends GradRule {
+  readonly kind: "binary";
+  readonly forward: BinaryKernel;
+}
+/** Ops that move or reduce elements: the forward takes tensors and returns a bare result. */
+export interface StructDecl extends GradRule {
+  readonly kind: "struct";
+  readonly forward: (a: Tensor, b: Tensor | null, p0: number, p1: number, extra: unknown) => Tensor;
+}
+export type OpDecl = UnaryDecl | BinaryDecl | StructDecl;
+
+export type TensorOp =
+  | "add"
+  | "sub"
+  | "rsub"
+  | "mul"
+  | "div"
+  | "pow"
+  | "powScalar"
+  | "rpow"
+  | "neg"
+  | "sin"
+  | "cos"
+  | "tan"
+  | "exp"
+  | "log"
+  | "sqrt"
+  | "tanh"
+  | "sigmoid"
+  | "relu"
+  | "abs"
+  | "clamp"
+  | "clampTensor"
+  | "log1p"
+  | "softplus"
+  | "bce"
+  | "sum"
+  | "sumDim"
+  | "mean"
+  | "meanDim"
+  | "dot"
+  | "mv"
+  | "mm"
+  | "reshape"
+  | "transpose"
+  | "expand"
+  | "sumTo"
+  | "where0";
+
+/** Sums full-shape gradients back to the inputs' shapes (undoing broadcasting); null where not needed. */
+function unbroadcast(n: Node, ga: () => Tensor, gb: () => Tensor): (Tensor | null)[] {
+  return [n.needs(0) ? reduceTo(ga(), n.sa) : null, n.needs(1) ? reduceTo(gb(), n.sb) : null];
+}
+
+function reduceTo(g: Tensor, shape: Shape): Tensor {
+  return sameShape(g.shape, shape) ? g : sumTo(g, shape);
+}
+
+/** A 0/1 mask (1 = keep) computed on plain numbers: masks are constant, so not differentiated. */
+function mask(x: Float64Array, keep: (v: number) => boolean): Uint8Array {
+  const m = new Uint8Array(x.length);
+  for (let i = 0; i < x.length; i++) m[i] = keep(x[i]!) ? 1 : 0;
+  return m;
+}
+
+/** sign(x) as a constant tensor, with sign(0) = 0 (so abs'(0) = 0, as in PyTorch). */
+function signOf(x: Tensor): Tensor {
+  const d = x.data;
+  const s = new Float64Array(d.length);
+  for (let i = 0; i < d.length; i++) s[i] = d[i]! > 0 ? 1 : d[i]! < 0 ? -1 : 0;
+  return new Tensor(s, x.shape);
+}
+
+/** Elements of `x` broadcast to `shape`, as plain numbers. */
+export function broadcastData(x: Tensor, shape: Shape): Float64Array {
+  return sameShape(x.shape, shape) ? x.data : expandData(x, shape);
+}
+
+function expandData(x: Tensor, shape: Shape): Float64Array {
+  const out = new Float64Array(numelOf(shape));
+  const d = x.data;
+  if (d.length === 1) return out.fill(d[0]!);
+  const r = shape.length;
+  const pad = r - x.shape.length;
+  const st = stridesOf(x.shape);
+  const bs = shape.map((_, k) => (k < pad || x.shape[k - pad] === 1 ? 0 : st[k - pad]!));
+  const idx = new Array<number>(r).fill(0);
+  let off = 0;
+  for (let i = 0; i < out.length; i++) {
+    out[i] = d[off]!;
+    for (let k = r - 1; k >= 0; k--) {
+      idx[k]++;
+      off += bs[k]!;
+      if (idx[k]! < shape[k]!) break;
+      off -= bs[k]! * idx[k]!;
+      idx[k] = 0;
+    }
+  }
+  return out;
+}
+
+export const OPS = {
+  // d(a + b) = da + db
+  add: {
+    kind: "binary",
+    gradFn: "AddBackward0",
+    saves: SAVE_NONE,
+    forward(a, ia, sa, b, ib, sb, o, io, n) {
+      for (let i = 0; i < n; i++, ia += sa, ib += sb) o[io + i] = a[ia]! + b[ib]!;
+    },
+    backward: (n, g) =>
+      unbroadcast(
+        n,
+        () => g,
+        () => g,
+      ),
+  },
+  // d(a - b) = da - db
+  sub: {
+    kind: "binary",
+    gradFn: "SubBackward0",
+    saves: SAVE_NONE,
+    forward(a, ia, sa, b, ib, sb, o, io, n) {
+      for (let i = 0; i < n; i++, ia += sa, ib += sb) o[io + i] = a[ia]! - b[ib]!;
+    },
+    backward: (n, g) =>
+      unbroadcast(
+        n,
+        () => g,
+        () => g.neg(),
+      ),
+  },
+  // c - x for a plain number c (Python's `1 - y`): d(c - x) = -dx
+  rsub: {
+    kind: "unary",
+    gradFn: "RsubBackward1",
+    saves: SAVE_NONE,
+    forward(x, o, c) {
+      for (let i = 0; i < o.length; i++) o[i] = c - x[i]!;
+    },
+    backward: (_n, g) => [g.neg()],
+  },
+  // d(a b) = b da + a db
+  mul: {
+    kind: "binary",
+    gradFn: "MulBackward0",
+    saves: SAVE_A | SAVE_B,
+    forward(a, ia, sa, b, ib, sb, o, io, n) {
+      for (let i = 0; i < n; i++, ia += sa, ib += sb) o[io + i] = a[ia]! * b[ib]!;
+    },
+    backward: (n, g) =>
+      unbroadcast(
+        n,
+        () => g.mul(n.b!),
+        () => g.mul(n.a!),
+      ),
+  },
+  // d(a / b) = da / b - (a / b) / b db
+  div: {
+    kind: "binary",
+    gradFn: "DivBackward0",
+    saves: SAVE_A | SAVE_B,
+    forward(a, ia, sa, b, ib, sb, o, io, n) {
+      for (let i = 0; i < n; i++, ia += sa, ib += sb) o[io + i] = a[ia]! / b[ib]!;
+    },
+    backward: (n, g) =>
+      unbroadcast(
+        n,
+        () => g.div(n.b!),
+        () => g.neg().mul(n.a!.div(n.b!).div(n.b!)),
+      ),
+  },
+  // d(a^b) = b a^(b-1) da + a^b log(a) db; PyTorch zeroes the first where b = 0 and the second
+  // where a = 0 and b >= 0 (where the formula would give NaN from 0 * log 0).
+  pow: {
+    kind: "binary",
+    gradFn: "PowBackward1",
+    saves: SAVE_A | SAVE_B | SAVE_OUT,
+    forward(a, ia, sa, b, ib, sb, o, io, n) {
+      for (let i = 0; i < n; i++, ia += sa, ib += sb) o[io + i] = a[ia]! ** b[ib]!;
+    },
+    backward: (n, g) => {
+      const a = n.a!;
+      const b = n.b!;
+      const out = n.out!;
+      return unbroadcast(
+        n,
+        () => {
+          const d = g.mul(b.mul(a.pow(b.sub(1))));
+          const bd = broadcastData(b, d.shape);
+          return bd.includes(0)
+            ? where0(
+                d,
+                mask(bd, (v) => v !== 0),
+              )
+            : d;
+        },
+        () => {
+          const d = g.mul(out.mul(a.log()));
+          const ad = broadcastData(a, d.shape);
+          if (!ad.includes(0)) return d;
+          const bd = broadcastData(b, d.shape);
+          const keep = new Uint8Array(d.numel);
+          for (let i = 0; i < keep.length; i++) keep[i] = ad[i] === 0 && bd[i]! >= 0 ? 0 : 1;
+          return where0(d, keep);
+        },
+      );
+    },
+  },
+  // x^c for a plain number c: d(x^c) = c x^(c-1) dx (zero when c = 0). Small integer and half
+  // exponents use the same special forms as PyTorch's kernel (x*x for c = 2, sqrt for 0.5, …).
+  powScalar: {
+    kind: "unary",
+    gradFn: "PowBackward0",
+    saves: SAVE_A,
+    forward(x, o, c) {
+      const n = o.length;
+      if (c === 2) for (let i = 0; i < n; i++) o[i] = x[i]! * x[i]!;
+      else if (c === 1) o.set(x);
+      else if (c === 3) for (let i = 0; i < n; i++) o[i] = x[i]! * x[i]! * x[i]!;
+      else if (c === 0.5) for (let i = 0; i < n; i++) o[i] = Math.sqrt(x[i]!);
+      else if (c === -0.5) for (let i = 0; i < n; i++) o[i] = 1 / Math.sqrt(x[i]!);
+      else if (c === -1) for (let i = 0; i < n; i++) o[i] = 1 / x[i]!;
+      else if (c === -2) for (let i = 0; i < n; i++) o[i] = 1 / (x[i]! * x[i]!);
+      else for (let i = 0; i < n; i++) o[i] = x[i]! ** c;
+    },
+    backward: (n, g) => {
+      const c = n.p0;
+      if (c === 0) return [g.mul(0)];
+      if (c === 2) return [g.mul(n.a!.mul(2))];
+      return [g.mul(n.a!.pow(c - 1).mul(c))];
+    },
+  },
+  // c^x for a plain number c: d(c^x) = c^x log(c) dx (zero where c = 0 and x >= 0)
+  rpow: {
+    kind: "unary",
+    gradFn: "PowBackward2",
+    saves: SAVE_A | SAVE_OUT,
+    forward(x, o, c) {
+      for (let i = 0; i < o.length; i++) o[i] = c ** x[i]!;
+    },
+    backward: (n, g) => {
+      const d = g.mul(n.out!.mul(Math.log(n.p0)));
+      return [
+        n.p0 === 0
+          ? where0(
+              d,
+              mask(n.a!.data, (v) => v < 0),
+            )
+          : d,
+      ];
+    },
+  },
+  // d(-x) = -dx
+  neg: {
+    kind: "unary",
+    gradFn: "NegBackward0",
+    saves: SAVE_NONE,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = -x[i]!;
+    },
+    backward: (_n, g) => [g.neg()],
+  },
+  // d sin x = cos x dx
+  sin: {
+    kind: "unary",
+    gradFn: "SinBackward0",
+    saves: SAVE_A,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = Math.sin(x[i]!);
+    },
+    backward: (n, g) => [g.mul(n.a!.cos())],
+  },
+  // d cos x = -sin x dx
+  cos: {
+    kind: "unary",
+    gradFn: "CosBackward0",
+    saves: SAVE_A,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = Math.cos(x[i]!);
+    },
+    backward: (n, g) => [g.mul(n.a!.sin().neg())],
+  },
+  // d tan x = (1 + tan² x) dx
+  tan: {
+    kind: "unary",
+    gradFn: "TanBackward0",
+    saves: SAVE_OUT,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = Math.tan(x[i]!);
+    },
+    backward: (n, g) => [g.mul(n.out!.pow(2).add(1))],
+  },
+  // d exp x = exp x dx
+  exp: {
+    kind: "unary",
+    gradFn: "ExpBackward0",
+    saves: SAVE_OUT,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = Math.exp(x[i]!);
+    },
+    backward: (n, g) => [g.mul(n.out!)],
+  },
+  // d log x = dx / x
+  log: {
+    kind: "unary",
+    gradFn: "LogBackward0",
+    saves: SAVE_A,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = Math.log(x[i]!);
+    },
+    backward: (n, g) => [g.div(n.a!)],
+  },
+  // d sqrt x = dx / (2 sqrt x)
+  sqrt: {
+    kind: "unary",
+    gradFn: "SqrtBackward0",
+    saves: SAVE_OUT,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = Math.sqrt(x[i]!);
+    },
+    backward: (n, g) => [g.div(n.out!.mul(2))],
+  },
+  // d tanh x = (1 - tanh² x) dx
+  tanh: {
+    kind: "unary",
+    gradFn: "TanhBackward0",
+    saves: SAVE_OUT,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = Math.tanh(x[i]!);
+    },
+    backward: (n, g) => [g.mul(rsub(1, n.out!.mul(n.out!)))],
+  },
+  // σ(x) = 1/(1+e^-x), evaluated without overflow on either side; dσ = (1 - σ) σ dx
+  sigmoid: {
+    kind: "unary",
+    gradFn: "SigmoidBackward0",
+    saves: SAVE_OUT,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) {
+        const v = x[i]!;
+        if (v >= 0) o[i] = 1 / (1 + Math.exp(-v));
+        else {
+          const e = Math.exp(v);
+          o[i] = e / (1 + e);
+        }
+      }
+    },
+    backward: (n, g) => [g.mul(rsub(1, n.out!)).mul(n.out!)],
+  },
+  // relu x = max(x, 0); d relu = [x > 0] dx (relu'(0) = 0, as PyTorch)
+  relu: {
+    kind: "unary",
+    gradFn: "ReluBackward0",
+    saves: SAVE_A,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = Math.max(x[i]!, 0);
+    },
+    backward: (n, g) => [
+      where0(
+        g,
+        mask(n.a!.data, (v) => v > 0),
+      ),
+    ],
+  },
+  // d|x| = sign(x) dx (abs'(0) = 0, as PyTorch)
+  abs: {
+    kind: "unary",
+    gradFn: "AbsBackward0",
+    saves: SAVE_A,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = Math.abs(x[i]!);
+    },
+    backward: (n, g) => [g.mul(signOf(n.a!))],
+  },
+  // clamp(x, lo, hi) = min(max(x, lo), hi) with number bounds; d = [lo <= x <= hi] dx (PyTorch's mask)
+  clamp: {
+    kind: "unary",
+    gradFn: "ClampBackward1",
+    saves: SAVE_A,
+    forward(x, o, lo, hi) {
+      for (let i = 0; i < o.length; i++) {
+        const v = x[i]!;
+        o[i] = Math.min(Math.max(v, lo), hi);
+      }
+    },
+    backward: (n, g) => [
+      where0(
+        g,
+        mask(n.a!.data, (v) => v >= n.p0 && v <= n.p1),
+      ),
+    ],
+  },
+  // clamp with tensor bounds: the gradient goes to x where lo <= x <= hi, to lo where x < lo,
+  // to hi where the lower-clamped value exceeds hi. Inputs and output shape live in `extra`.
+  clampTensor: {
+    kind: "struct",
+    gradFn: "ClampBackward0",
+    saves: SAVE_EXTRA,
+    forward(x, _b, _p0, _p1, extra) {
+      const [, lo, hi, shape] = extra as [Tensor, Tensor, Tensor, Shape];
+      const xd = broadcastData(x, shape);
+      const ld = broadcastData(lo, shape);
+      const hd = broadcastData(hi, shape);
+      const o = new Float64Array(xd.length);
+      for (let i = 0; i < o.length; i++) o[i] = Math.min(Math.max(xd[i]!, ld[i]!), hd[i]!);
+      return new Tensor(o, shape);
+    },
+    backward: (n, g) => {
+      const [x, lo, hi, shape] = n.extra as [Tensor, Tensor, Tensor, Shape];
+      const xd = broadcastData(x, shape);
+      const ld = broadcastData(lo, shape);
+      const hd = broadcastData(hi, shape);
+      const len = xd.length;
+      const mx = new Uint8Array(len);
+      const ml = new Uint8Array(len);
+      const mh = new Uint8Array(len);
+      for (let i = 0; i < len; i++) {
+        const v = xd[i]!;
+        const l = ld[i]!;
+        const h = hd[i]!;
+        mx[i] = v >= l && v <= h ? 1 : 0;
+        ml[i] = v < l && l <= h ? 1 : 0;
+        mh[i] = Math.max(v, l) > h ? 1 : 0;
+      }
+      return [
+        n.needs(0) ? reduceTo(where0(g, mx), x.shape) : null,
+        n.needs(1) ? reduceTo(where0(g, ml), lo.shape) : null,
+        n.needs(2) ? reduceTo(where0(g, mh), hi.shape) : null,
+      ];
+    },
+  },
+  // d log(1 + x) = dx / (1 + x)
+  log1p: {
+    kind: "unary",
+    gradFn: "Log1PBackward0",
+    saves: SAVE_A,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = Math.log1p(x[i]!);
+    },
+    backward: (n, g) => [g.div(n.a!.add(1))],
+  },
+  // softplus x = log(1 + e^x) = max(x, 0) + log1p(e^-|x|) (no overflow); d softplus = σ(x) dx
+  softplus: {
+    kind: "unary",
+    gradFn: "SoftplusBackward0",
+    saves: SAVE_A,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) {
+        const v = x[i]!;
+        o[i] = Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+      }
+    },
+    backward: (n, g) => [g.mul(n.a!.sigmoid())],
+  },
+  // bce(p, t) = -(t log p + (1-t) log(1-p));
+  // d bce = (p - t) / (p (1-p)) dp + (log(1-p) - log p) dt
+  bce: {
+    kind: "binary",
+    gradFn: "BinaryCrossEntropyBackward0",
+    saves: SAVE_A | SAVE_B,
+    forward(a, ia, sa, b, ib, sb, o, io, n) {
+      for (let i = 0; i < n; i++, ia += sa, ib += sb) {
+        const p = a[ia]!;
+        const t = b[ib]!;
+        o[io + i] = -(t * Math.log(p) + (1 - t) * Math.log(1 - p));
+      }
+    },
+    backward: (n, g) => {
+      const p = n.a!;
+      const t = n.b!;
+      return unbroadcast(
+        n,
+        () => g.mul(p.sub(t)).div(p.mul(rsub(1, p))),
+        () => g.mul(rsub(1, p).log().sub(p.log())),
+      );
+    },
+  },
+  // sum of all elements; d sum = 1 (the gradient spreads to every element)
+  sum: {
+    kind: "struct",
+    gradFn: "SumBackward0",
+    saves: SAVE_NONE,
+    forward(x) {
+      const d = x.data;
+      let s = 0;
+      for (let i = 0; i < d.length; i++) s += d[i]!;
+      return new Tensor(Float64Array.of(s), []);
+    },
+    backward: (n, g) => [expand(g, n.sa)],
+  },
+  // sum along dim p0 (p1 = keepdim); d = 1 along that dim
+  sumDim: {
+    kind: "struct",
+    gradFn: "SumBackward1",
+    saves: SAVE_NONE,
+    forward: (x, _b, dim, keepdim) => reduceDim(x, dim, keepdim !== 0, 1),
+    backward: (n, g) => [expand(unsqueezed(g, n.sa, n.p0, n.p1), n.sa)],
+  },
+  // mean of all elements; d mean = 1/N
+  mean: {
+    kind: "struct",
+    gradFn: "MeanBackward0",
+    saves: SAVE_NONE,
+    forward(x) {
+      const d = x.data;
+      let s = 0;
+      for (let i = 0; i < d.length; i++) s += d[i]!;
+      return new Tensor(Float64Array.of(s / d.length), []);
+    },
+    backward: (n, g) => [expand(g.div(numelOf(n.sa)), n.sa)],
+  },
+  // mean along dim p0 (p1 = keepdim); d = 1/size(dim) along that dim
+  meanDim: {
+    kind: "struct",
+    gradFn: "MeanBackward1",
+    saves: SAVE_NONE,
+    forward: (x, _b, dim, keepdim) => reduceDim(x, dim, keepdim !== 0, 1 / x.shape[dim]!),
+    backward: (n, g) => [expand(unsqueezed(g, n.sa, n.p0, n.p1).div(n.sa[n.p0]!), n.sa)],
+  },
+  // a·b for vectors; d(a·b) = b da + a db
+  dot: {
+    kind: "struct",
+    gradFn: "DotBackward0",
+    saves: SAVE_A | SAVE_B,
+    forward(a, b) {
+      const x = a.data;
+      const y = b!.data;
+      let s = 0;
+      for (let i = 0; i < x.length; i++) s += x[i]! * y[i]!;
+      return new Tensor(Float64Array.of(s), []);
+    },
+    backward: (n, g) => [n.needs(0) ? g.mul(n.b!) : null, n.needs(1) ? g.mul(n.a!) : null],
+  },
+  // A v for A (m×k), v (k); d(Av) = dA v + A dv, so gA = g vᵀ (outer product), gv = Aᵀ g
+  mv: {
+    kind: "struct",
+    gradFn: "MvBackward0",
+    saves: SAVE_A | SAVE_B,
+    forward(A, v) {
+      const [m, k] = A.shape as [number, number];
+      const a = A.data;
+      const x = v!.data;
+      const o = new Float64Array(m);
+      for (let i = 0; i < m; i++) {
+        let s = 0;
+        for (let j = 0; j < k; j++) s += a[i * k + j]! * x[j]!;
+        o[i] = s;
+      }
+      return new Tensor(o, [m]);
+    },
+    backward: (n, g) => [
+      n.needs(0) ? reshape(g, [g.numel, 1]).matmul(reshape(n.b!, [1, n.b!.numel])) : null,
+      n.needs(1) ? transpose(n.a!, 0, 1).matmul(g) : null,
+    ],
+  },
+  // A B for A (m×k), B (k×p); gA = g Bᵀ, gB = Aᵀ g
+  mm: {
+    kind: "struct",
+    gradFn: "MmBackward0",
+    saves: SAVE_A | SAVE_B,
+    forward(A, B) {
+      const [m, k] = A.shape as [number, number];
+      const p = B!.shape[1]!;
+      const a = A.data;
+      const b = B!.data;
+      const o = new Float64Array(m * p);
+      // i-k-j order walks B and the output row by row (cache friendly).
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < k; j++) {
+          const aij = a[i * k + j]!;
+          const bo = j * p;
+          const oo = i * p;
+          for (let c = 0; c < p; c++) o[oo + c] += aij * b[bo + c]!;
+        }
+      return new Tensor(o, [m, p]);
+    },
+    backward: (n, g) => [
+      n.needs(0) ? g.matmul(transpose(n.b!, 0, 1)) : null,
+      n.needs(1) ? transpose(n.a!, 0, 1).matmul(g) : null,
+    ],
+  },
+  // a reshape is a relabelling: the gradient is reshaped back
+  reshape: {
+    kind: "struct",
+    gradFn: "ViewBackward0",
+    saves: SAVE_NONE,
+    forward: (x, _b, _p0, _p1, shape) => new Tensor(x.data.slice(), shape as Shape),
+    backward: (n, g) => [reshape(g, n.sa)],
+  },
+  // swapping dims p0 and p1 is its own inverse
+  transpose: {
+    kind: "struct",
+    gradFn: "TransposeBackward0",
+    saves: SAVE_NONE,
+    forward: (x, _b, d0, d1) => transposeData(x, d0, d1),
+    backward: (n, g) => [transpose(g, n.p0, n.p1)],
+  },
+  // broadcasting copies an element; its gradient sums the copies back
+  expand: {
+    kind: "struct",
+    gradFn: "ExpandBackward0",
+    saves: SAVE_NONE,
+    forward: (x, _b, _p0, _p1, shape) => new Tensor(expandData(x, shape as Shape), shape as Shape),
+    backward: (n, g) => [sumTo(g, n.sa)],
+  },
+  // summing broadcast copies back to `shape` is linear: its gradient broadcasts again
+  sumTo: {
+    kind: "struct",
+    gradFn: "SumBackward1",
+    saves: SAVE_NONE,
+    forward: (x, _b, _p0, _p1, shape) => sumToData(x, shape as Shape),
+    backward: (n, g) => [expand(g, n.sa)],
+  },
+  // x where keep, else 0 (a constant mask); d = keep dx
+  where0: {
+    kind: "struct",
+    gradFn: "WhereBackward0",
+    saves: SAVE_NONE,
+    forward(x, _b, _p0, _p1, keep) {
+      const m = keep as Uint8Array;
+      const d = x.data;
+      const o = new Float64Array(d.length);
+      for (let i = 0; i < o.length; i++) o[i] = m[i] ? d[i]! : 0;
+      return new Tensor(o, x.shape);
+    },
+    backward: (n, g) => [where0(g, n.extra as Uint8Array)],
+  },
+} as const satisfies Record<TensorOp, OpDecl>;
+
+/** Output shape of a reduction along `dim`. */
+export function reducedShape(shape: Shape, dim: number, keepdim: boolean): number[] {
+  return keepdim ? shape.map((s, i) => (i === dim ? 1 : s)) : shape.filter((_, i) => i !== dim);
+}
+
+/** Sums along `dim` and multiplies by `scale` (1 for sum, 1/size for mean). */
+function reduceDim(x: Tensor, dim: number, keepdim: boolean, scale: number): Tensor {
+  const s = x.shape;
+  let outer = 1;
+  for (let i = 0; i < dim; i++) outer *= s[i]!;
+  const len = s[dim]!;
+  let inner = 1;
+  for (let i = dim + 1; i < s.length; i++) inner *= s[i]!;
+  const d = x.data;
+  const o = new Float64Array(outer * inner);
+  for (let a = 0; a < outer; a++)
+    for (let j = 0; j < len; j++) {
+      const base = (a * len + j) * inner;
+      const ob = a * inner;
+      for (let i = 0; i < inner; i++) o[ob + i] += d[base + i]!;
+    }
+  if (scale !== 1) for (let i = 0; i < o.length; i++) o[i] *= scale;
+  return new Tensor(o, reducedShape(s, dim, keepdim));
+}
+
+/** The gradient of a dim-reduction reshaped to keepdim form, ready to broadcast back. */
+function unsqueezed(g: Tensor, inShape: Shape, dim: number, keepdim: number): Tensor {
+  return keepdim ? g : reshape(g, reducedShape(inShape, dim, true));
+}
+
+function transposeData(x: Tensor, d0: number, d1: number): Tensor {
+  const shape = [...x.shape];
+  shape[d0] = x.shape[d1]!;
+  shape[d1] = x.shape[d0]!;
+  const d = x.data;
+  const o = new Float64Array(d.length);
+  if (d0 === d1 || d.length <= 1) {
+    o.set(d);
+    return new Tensor(o, shape);
+  }
+  if (x.shape.length === 2) {
+    const [r, c] = x.shape as [number, number];
+    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) o[j * r + i] = d[i * c + j]!;
+    return new Tensor(o, shape);
+  }
+  // Walk the output in order; the input offset uses the swapped strides.
+  const st = stridesOf(x.shape);
+  const ist = [...st];
+  ist[d0] = st[d1]!;
+  ist[d1] = st[d0]!;
+  const r = shape.length;
+  const idx = new Array<number>(r).fill(0);
+  let off = 0;
+  for (let i = 0; i < o.length; i++) {
+    o[i] = d[off]!;
+    for (let k = r - 1; k >= 0; k--) {
+      idx[k]++;
+      off += ist[k]!;
+      if (idx[k]! < shape[k]!) break;
+      off -= ist[k]! * idx[k]!;
+      idx[k] = 0;
+    }
+  }
+  return new Tensor(o, shape);
+}
+
+/** Sums `x` (of a shape that `shape` broadcasts to) back down to `shape`. */
+function sumToData(x: Tensor, shape: Shape): Tensor {
+  const o = new Float64Array(numelOf(shape));
+  const d = x.data;
+  if (o.length === 1) {
+    let s = 0;
+    for (let i = 0; i < d.length; i++) s += d[i]!;
+    o[0] = s;
+    return new Tensor(o, shape);
+  }
+  const r = x.shape.length;
+  const pad = r - shape.length;
+  const st = stridesOf(shape);
+  const bs = x.shape.map((_, k) => (k < pad || shape[k - pad] === 1 ? 0 : st[k - pad]!));
+  const idx = new Array<number>(r).fill(0);
+  let off = 0;
+  for (let i = 0; i < d.length; i++) {
+    o[off] += d[i]!;
+    for (let k = r - 1; k >= 0; k--) {
+      idx[k]++;
+      off += bs[k]!;
+      if (idx[k]! < x.shape[k]!) break;
+      off -= bs[k]! * idx[k]!;
+      idx[k] = 0;
+    }
+  }
+  return new Tensor(o, shape);
+}

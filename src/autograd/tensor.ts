@@ -1,0 +1,387 @@
+/**
+ * The Tensor: float64 storage (row-major `Float64Array`), any rank, PyTorch's autograd semantics.
+ * Ops live in functions.ts (free functions) and ops.ts (their kernels and backward rules); the
+ * methods here delegate to the free functions.
+ */
+import { GradtrioError } from "../errors.ts";
+import { type BackwardOptions, backward as runBackward } from "./engine.ts";
+import { formatTensor } from "./format.ts";
+import * as F from "./functions.ts";
+import type { Node } from "./node.ts";
+import { numelOf, type Shape, showShape } from "./shape.ts";
+import { warn } from "./warnings.ts";
+
+/** A nested array of numbers as the user writes it: `3`, `[1, 2]`, `[[1, 2], [3, 4]]`. */
+export type NestedNumbers = number | NestedNumbers[];
+/** Anything an op accepts as an operand. */
+export type TensorLike = Tensor | number;
+
+/**
+ * How a tensor was made, for tracing a function over tensors into an expression: the
+ * expression-language op name (or `sum_dim`, `reshape`, `transpose`, … for ops outside it) and
+ * its arguments, plain-number parameters included.
+ */
+export interface Origin {
+  readonly op: string;
+  readonly args: readonly TensorLike[];
+}
+
+const NON_LEAF_GRAD_WARNING =
+  "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf Tensor, use .retainGrad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more informations.";
+
+export class Tensor {
+  /** Row-major storage. */
+  readonly data: Float64Array;
+  readonly shape: Shape;
+  /** How an op made this tensor (null for tensors made by `tensor()` or `detach()`). */
+  origin: Origin | null = null;
+  /** @internal The node that made this tensor, when it is part of a graph. */
+  _fn: Node | null = null;
+  /** @internal The requires-grad flag of a leaf. */
+  _rg = false;
+  /** @internal */
+  _grad: Tensor | null = null;
+  /** @internal The leaf's AccumulateGrad node, made on first use. */
+  _accNode: Node | null = null;
+  /** @internal Whether reading `.grad` of this non-leaf already warned. */
+  _warned = false;
+
+  /** Wraps `data` (not copied) as a tensor of `shape`; prefer `tensor()`. */
+  constructor(data: Float64Array, shape: Shape) {
+    this.data = data;
+    this.shape = shape;
+  }
+
+  get numel(): number {
+    return this.data.length;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** The node that made this tensor (`gradFn.name` is PyTorch's grad_fn name), null for leaves. */
+  get gradFn(): Node | null {
+    return this._fn;
+  }
+
+  /** Leaves: tensors that do not require grad, and those the user made with `requiresGrad`. */
+  get isLeaf(): boolean {
+    return this._fn === null;
+  }
+
+  get requiresGrad(): boolean {
+    return this._rg || this._fn !== null;
+  }
+
+  set requiresGrad(flag: boolean) {
+    this.requiresGrad_(flag);
+  }
+
+  /**
+   * Sets the requires-grad flag of a leaf in place and returns the tensor.
+   *
+   * @example
+   * const w = tensor([1, 2]).requiresGrad_(); // a leaf that requires grad
+   */
+  requiresGrad_(flag = true): this {
+    if (typeof flag !== "boolean")
+      throw new GradtrioError("INVALID_ARGUMENT", "requiresGrad_: expected a boolean");
+    if (this._fn !== null) {
+      if (flag) return this;
+      throw new GradtrioError(
+        "AUTOGRAD",
+        "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use varNoGrad = v.detach().",
+      );
+    }
+    this._rg = flag;
+    return this;
+  }
+
+  /**
+   * The gradient accumulated by `backward()`: leaves (and tensors with `retainGrad()`) only;
+   * reading it on another non-leaf returns null and warns once, as PyTorch does.
+   */
+  get grad(): Tensor | null {
+    if (this._fn !== null && this._fn.retained !== this && !this._warned) {
+      this._warned = true;
+      warn(NON_LEAF_GRAD_WARNING);
+    }
+    return this._grad;
+  }
+
+  set grad(g: Tensor | null) {
+    if (g !== null && !(g instanceof Tensor))
+      throw new GradtrioError("INVALID_ARGUMENT", "grad: expected a Tensor or null");
+    if (g !== null && g.numel !== this.numel)
+      throw new GradtrioError(
+        "SHAPE",
+        `grad: assigned grad has shape ${showShape(g.shape)} but the tensor has shape ${showShape(this.shape)}`,
+      );
+    this._grad = g;
+  }
+
+  /**
+   * Makes `backward()` fill `.grad` of this non-leaf tensor too.
+   *
+   * @example
+   * const y = x.pow(2); y.retainGrad(); y.sum().backward(); y.grad; // ones
+   */
+  retainGrad(): void {
+    if (!this.requiresGrad)
+      throw new GradtrioError("AUTOGRAD", "can't retainGrad on Tensor that has requiresGrad=false");
+    if (this._fn !== null) this._fn.retained = this;
+  }
+
+  /**
+   * Computes the gradient of this tensor with respect to the graph's leaves and accumulates it in
+   * their `.grad`. `gradient` is required unless the tensor has one element.
+   *
+   * @example
+   * const x = tensor(3, { requiresGrad: true });
+   * x.pow(2).backward();
+   * x.grad?.item(); // 6
+   */
+  backward(gradient?: TensorLike | NestedNumbers, options: BackwardOptions = {}): void {
+    runBackward(this, gradient, options);
+  }
+
+  /**
+   * A new leaf sharing this tensor's storage, cut from the graph (PyTorch's `detach()`).
+   *
+   * @example
+   * const z = x.detach(); z.requiresGrad; // false
+   */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape);
+  }
+
+  /** Fills with zeros in place and returns the tensor (PyTorch's `zero_()`, for `x.grad.zero_()`). */
+  zero_(): this {
+    if (this._fn === null && this._rg)
+      throw new GradtrioError(
+        "AUTOGRAD",
+        "a leaf Variable that requires grad is being used in an in-place operation.",
+      );
+    this.data.fill(0);
+    return this;
+  }
+
+  /** The single value of a one-element tensor. */
+  item(): number {
+    if (this.data.length !== 1)
+      throw new GradtrioError(
+        "INVALID_ARGUMENT",
+        `a Tensor with ${this.data.length} elements cannot be converted to Scalar`,
+      );
+    return this.data[0]!;
+  }
+
+  /** Nested arrays (a number for a 0-d tensor). */
+  toArray(): NestedNumbers {
+    const { shape, data } = this;
+    if (shape.length === 0) return data[0]!;
+    let k = 0;
+    const build = (depth: number): NestedNumbers[] => {
+      const out: NestedNumbers[] = [];
+      for (let i = 0; i < shape[depth]!; i++)
+        out.push(depth === shape.length - 1 ? data[k++]! : build(depth + 1));
+      return out;
+    };
+    return build(0);
+  }
+
+  /** The shape as a fresh array (PyTorch's `size()`). */
+  size(): number[] {
+    return [...this.shape];
+  }
+
+  toString(): string {
+    return formatTensor(this.data, this.shape, {
+      requiresGrad: this.requiresGrad,
+      gradFn: this._fn === null ? null : this._fn.name,
+    });
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
+  // Ops: every one delegates to the free function of the same name (functions.ts).
+  add(other: TensorLike): Tensor {
+    return F.add(this, other);
+  }
+  sub(other: TensorLike): Tensor {
+    return F.sub(this, other);
+  }
+  mul(other: TensorLike): Tensor {
+    return F.mul(this, other);
+  }
+  div(other: TensorLike): Tensor {
+    return F.div(this, other);
+  }
+  pow(exponent: TensorLike): Tensor {
+    return F.pow(this, exponent);
+  }
+  neg(): Tensor {
+    return F.neg(this);
+  }
+  sin(): Tensor {
+    return F.sin(this);
+  }
+  cos(): Tensor {
+    return F.cos(this);
+  }
+  tan(): Tensor {
+    return F.tan(this);
+  }
+  exp(): Tensor {
+    return F.exp(this);
+  }
+  log(): Tensor {
+    return F.log(this);
+  }
+  sqrt(): Tensor {
+    return F.sqrt(this);
+  }
+  tanh(): Tensor {
+    return F.tanh(this);
+  }
+  sigmoid(): Tensor {
+    return F.sigmoid(this);
+  }
+  relu(): Tensor {
+    return F.relu(this);
+  }
+  abs(): Tensor {
+    return F.abs(this);
+  }
+  log1p(): Tensor {
+    return F.log1p(this);
+  }
+  softplus(): Tensor {
+    return F.softplus(this);
+  }
+  clamp(lo: TensorLike, hi: TensorLike): Tensor {
+    return F.clamp(this, lo, hi);
+  }
+  bce(target: TensorLike): Tensor {
+    return F.bce(this, target);
+  }
+  sum(dim?: number, keepdim = false): Tensor {
+    return F.sum(this, dim, keepdim);
+  }
+  mean(dim?: number, keepdim = false): Tensor {
+    return F.mean(this, dim, keepdim);
+  }
+  matmul(other: Tensor): Tensor {
+    return F.matmul(this, other);
+  }
+  reshape(...shape: number[] | [readonly number[]]): Tensor {
+    return F.reshape(this, ...shape);
+  }
+  transpose(dim0: number, dim1: number): Tensor {
+    return F.transpose(this, dim0, dim1);
+  }
+}
+
+/** Options of `tensor()`. */
+export interface TensorOptions {
+  readonly requiresGrad?: boolean;
+  /** The shape of a `Float64Array` value (default: one dimension). */
+  readonly shape?: readonly number[];
+}
+
+/**
+ * Makes a leaf tensor from a number, nested arrays or a `Float64Array` (copied).
+ *
+ * @example
+ * const x = tensor(3, { requiresGrad: true });       // tensor(3., requires_grad=True)
+ * const m = tensor([[1, 2], [3, 4]]);                  // shape [2, 2]
+ * const v = tensor(new Float64Array(6), { shape: [2, 3] });
+ */
+export function tensor(
+  value: NestedNumbers | Float64Array | Tensor,
+  options: TensorOptions = {},
+): Tensor {
+  const { requiresGrad = false } = options;
+  if (typeof requiresGrad !== "boolean")
+    throw new GradtrioError("INVALID_ARGUMENT", "tensor: requiresGrad must be a boolean");
+  let t: Tensor;
+  if (value instanceof Tensor) t = new Tensor(value.data.slice(), value.shape);
+  else if (value instanceof Float64Array) {
+    const shape = options.shape ?? [value.length];
+    checkShape(shape, "tensor");
+    if (numelOf(shape) !== value.length)
+      throw new GradtrioError(
+        "SHAPE",
+        `tensor: shape ${showShape(shape)} does not fit ${value.length} element(s)`,
+      );
+    t = new Tensor(value.slice(), [...shape]);
+  } else if (typeof value === "number") t = scalarTensor(value);
+  else t = fromNested(value);
+  t._rg = requiresGrad;
+  return t;
+}
+
+/** A fresh 0-d tensor (no copy of anything, no validation: for the engine and the ops). */
+export function scalarTensor(v: number): Tensor {
+  const d = new Float64Array(1);
+  d[0] = v;
+  return new Tensor(d, []);
+}
+
+export function checkShape(shape: readonly number[], what: string): void {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+    throw new GradtrioError(
+      "SHAPE",
+      `${what}: a shape is an array of non-negative integers, got ${JSON.stringify(shape)}`,
+    );
+}
+
+function fromNested(value: unknown): Tensor {
+  if (!Array.isArray(value))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `tensor: expected a number, nested arrays of numbers or a Float64Array, got ${describe(value)}`,
+    );
+  const shape: number[] = [];
+  let probe: unknown = value;
+  while (Array.isArray(probe)) {
+    shape.push(probe.length);
+    probe = probe[0];
+  }
+  const data = new Float64Array(numelOf(shape));
+  let k = 0;
+  const stack: { node: unknown; depth: number; path: string }[] = [
+    { node: value, depth: 0, path: "" },
+  ];
+  // Iterative, children pushed in reverse so elements land in row-major order.
+  while (stack.length > 0) {
+    const { node, depth, path } = stack.pop()!;
+    if (depth === shape.length) {
+      if (typeof node !== "number")
+        throw new GradtrioError(
+          "INVALID_ARGUMENT",
+          `tensor: value${path} is ${describe(node)}, expected a number`,
+        );
+      data[k++] = node;
+      continue;
+    }
+    if (!Array.isArray(node) || node.length !== shape[depth])
+      throw new GradtrioError(
+        "SHAPE",
+        `tensor: value${path} is not rectangular (expected ${shape[depth]} elements at depth ${depth})`,
+      );
+    for (let i = node.length - 1; i >= 0; i--)
+      stack.push({ node: node[i], depth: depth + 1, path: `${path}[${i}]` });
+  }
+  return new Tensor(data, shape);
+}
+
+function describe(x: unknown): string {
+  if (Array.isArray(x)) return "an array";
+  if (x === null) return "null";
+  if (x === undefined) return "undefined";
+  return typeof x === "string" ? JSON.stringify(x) : typeof x;
+}
