@@ -1,0 +1,187 @@
+/**
+ * `gradtrio check EXPR --at NAME=VALUE… [--json]`: the three-way check at a point, as a table
+ * for people or as the JSON object of the contract. Exit 0 agree, 1 disagree, 3 inconclusive.
+ */
+import { check, type NumericMethod } from "../check/check.ts";
+import { type Report, reportToJson } from "../check/report.ts";
+import { roundingScale } from "../check/rounding.ts";
+import { judge, type LegName } from "../check/verdict.ts";
+import { toValues } from "../expr/point.ts";
+import {
+  type Colors,
+  colorsFor,
+  elementLabel,
+  errorText,
+  flat,
+  full,
+  shapeOf,
+  table,
+  valueText,
+} from "./format.ts";
+import { type CliIO, EXIT } from "./io.ts";
+import { type Prepared, prepare } from "./prepare.ts";
+import { reportError } from "./report-error.ts";
+
+export interface CheckFlags {
+  readonly at: readonly string[];
+  readonly json?: boolean;
+  readonly method?: NumericMethod;
+  readonly rtol?: number;
+  readonly atol?: number;
+  readonly seed?: number;
+}
+
+/** Elements of a tensor input shown in the table before "… (n elements)". */
+const SHOWN = 5;
+
+export function exitCodeOf(r: Report): number {
+  return r.verdict === "agree" ? EXIT.ok : r.verdict === "disagree" ? EXIT.fail : EXIT.inconclusive;
+}
+
+/** Runs `check()` on prepared input with the command's options. */
+export function runCheck(p: Prepared, flags: CheckFlags): Report {
+  return check(p.source, {
+    at: p.point,
+    ...(flags.method === undefined ? {} : { method: flags.method }),
+    ...(flags.rtol === undefined ? {} : { rtol: flags.rtol }),
+    ...(flags.atol === undefined ? {} : { atol: flags.atol }),
+    ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+  });
+}
+
+export async function checkCommand(source: string, flags: CheckFlags, io: CliIO): Promise<number> {
+  let report: Report;
+  let prepared: Prepared;
+  try {
+    prepared = prepare(source, flags.at, io.cwd);
+    report = runCheck(prepared, flags);
+  } catch (e) {
+    return reportError(e, io);
+  }
+  if (flags.json === true) io.out(JSON.stringify(reportToJson(report)));
+  else for (const line of renderReport(report, prepared, flags, colorsFor(io.isTTY))) io.out(line);
+  return exitCodeOf(report);
+}
+
+/** The verdict as one coloured line with its mark. */
+export function verdictLine(r: Report, c: Colors): string {
+  if (r.verdict === "agree") {
+    const legs = (["symbolic", "numeric", "autograd"] as const).filter(
+      (l) => r.legs[l].status === "ok",
+    );
+    const who = legs.length === 3 ? "all three legs agree" : `${legs.join(" and ")} agree`;
+    return `${c.green(c.bold("✓ agree"))}: ${who}${r.reason === null ? "" : ` (${r.reason})`}`;
+  }
+  if (r.verdict === "disagree")
+    return `${c.red(c.bold("✗ disagree"))}${r.blame === null ? "" : `: blame ${c.bold(r.blame)}`}${r.reason === null ? "" : ` — ${r.reason}`}`;
+  return `${c.yellow(c.bold("? inconclusive"))}: ${r.reason ?? "no verdict"}`;
+}
+
+/** Per-element agreement, only computed when the verdict is not a plain agree. */
+function marksFor(r: Report, p: Prepared, flags: CheckFlags): Map<string, boolean[]> | null {
+  if (r.verdict !== "disagree") return null;
+  const values = toValues(p.point);
+  let rounding: Map<string, Float64Array> | null = null;
+  try {
+    rounding = roundingScale(p.expr, values);
+  } catch {
+    rounding = null;
+  }
+  const out = new Map<string, boolean[]>();
+  for (const [name, g] of Object.entries(r.gradients)) {
+    const s = flat(g.symbolic);
+    const n = flat(g.numeric);
+    const a = flat(g.autograd);
+    const ne = flat(g.numericError);
+    const size = values.get(name)?.data.length ?? 0;
+    const marks: boolean[] = [];
+    for (let k = 0; k < size; k++) {
+      const j = judge(
+        [
+          {
+            label: name,
+            symbolic: s?.[k] ?? null,
+            numeric: n?.[k] ?? null,
+            autograd: a?.[k] ?? null,
+            numericError: ne?.[k] ?? 0,
+            rounding:
+              rounding?.get(name)?.[k] ??
+              8 * Number.EPSILON * Math.max(Math.abs(s?.[k] ?? 0), Math.abs(a?.[k] ?? 0)),
+          },
+        ],
+        { rtol: flags.rtol ?? 1e-12, atol: flags.atol ?? 0 },
+      );
+      marks.push(j.verdict === "agree");
+    }
+    out.set(name, marks);
+  }
+  return out;
+}
+
+/** The human report: header, the table of gradients, leg notes, the verdict line. */
+export function renderReport(r: Report, p: Prepared, flags: CheckFlags, c: Colors): string[] {
+  const lines: string[] = [];
+  const at = Object.entries(r.at)
+    .map(([k, v]) => `${k}=${valueText(v, full)}`)
+    .join(", ");
+  lines.push(`${c.bold(r.expr)}  ${c.dim("at")} ${at}`);
+  lines.push(`${c.dim("value")} ${full(r.value)}`);
+  lines.push("");
+  const marks = marksFor(r, p, flags);
+  const rows: string[][] = [];
+  for (const [name, g] of Object.entries(r.gradients)) {
+    const shape = shapeOf(r.at[name]!);
+    const s = flat(g.symbolic);
+    const n = flat(g.numeric);
+    const a = flat(g.autograd);
+    const ne = flat(g.numericError);
+    const size = flat(r.at[name]!)!.length;
+    const m = marks?.get(name);
+    const show = new Set<number>();
+    for (let k = 0; k < Math.min(size, SHOWN); k++) show.add(k);
+    // A disagreement beyond the first elements is shown too (a few of them).
+    if (m !== undefined)
+      for (let k = SHOWN; k < size && show.size < 2 * SHOWN; k++) if (!m[k]) show.add(k);
+    let first = true;
+    let last = -1;
+    for (const k of [...show].sort((x, y) => x - y)) {
+      if (k !== last + 1) rows.push([c.dim("…"), "", "", "", "", ""]);
+      last = k;
+      const mark =
+        r.verdict === "agree"
+          ? c.green("✓")
+          : r.verdict === "inconclusive"
+            ? c.yellow("?")
+            : m?.[k] === false
+              ? c.red("✗")
+              : c.green("✓");
+      const num = n === null ? "—" : `${full(n[k]!)} ${c.dim(`± ${errorText(ne?.[k] ?? null)}`)}`;
+      rows.push([
+        elementLabel(name, shape, k),
+        first ? (g.formula ?? "—") : "",
+        full(s?.[k] ?? null),
+        num,
+        full(a?.[k] ?? null),
+        mark,
+      ]);
+      first = false;
+    }
+    if (last < size - 1) rows.push([c.dim(`… (${size} elements)`), "", "", "", "", ""]);
+  }
+  lines.push(
+    ...table(["input", "formula", "symbolic", "numeric ± error", "autograd", ""], rows, {
+      numeric: [false, false, true, true, true, false],
+      c,
+    }),
+  );
+  lines.push("");
+  for (const leg of ["symbolic", "numeric", "autograd"] as LegName[]) {
+    const l = r.legs[leg];
+    if (l.status !== "ok")
+      lines.push(c.dim(`${leg} leg: ${l.status}${l.reason ? ` — ${l.reason}` : ""}`));
+  }
+  if (r.method !== null) lines.push(c.dim(`numeric method: ${r.method}`));
+  for (const note of r.notes) lines.push(c.dim(`note: ${note}`));
+  lines.push(verdictLine(r, c));
+  return lines;
+}

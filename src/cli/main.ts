@@ -1,0 +1,327 @@
+/**
+ * The `gradtrio` command line: check, explain, gallery, fuzz, gate. Commander parses; every
+ * command returns its exit code; errors are printed here, once, as one line
+ * `gradtrio: error: …` (plus the expression and a caret for errors with a position), exit 2.
+ * An exception that is not a GradtrioError is a bug: one line `gradtrio: internal error: …`,
+ * exit 2 too (GRADTRIO_DEBUG=1 prints its stack).
+ */
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { type CheckFlags, checkCommand } from "./check-command.ts";
+import { explainCommand } from "./explain.ts";
+import { galleryCommand } from "./gallery.ts";
+import { type CliIO, EXIT, processIO } from "./io.ts";
+import { reportError } from "./report-error.ts";
+
+const VERSION = "0.1.0";
+
+const METHODS = ["auto", "richardson", "central", "complex", "fast"] as const;
+
+function nonNegative(name: string) {
+  return (text: string): number => {
+    const v = Number(text);
+    if (text.trim() === "" || !Number.isFinite(v) || v < 0)
+      throw new InvalidArgumentError(`${name} must be a finite number ≥ 0`);
+    return v;
+  };
+}
+
+function integer(name: string, min: number) {
+  return (text: string): number => {
+    const v = Number(text);
+    if (text.trim() === "" || !Number.isSafeInteger(v) || v < min)
+      throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
+    return v;
+  };
+}
+
+const AT_HELP = `
+The point:
+  --at NAME=VALUE gives a variable its value; repeat it, or list several after one --at
+  (--at w=1 b=0). Give the expression before --at. VALUE is
+    a number          --at x=3   --at eps=1e-8
+    a JSON array      --at x=[1,2,3]   --at A=[[1,2],[3,4]]
+    @FILE             --at x=@x.json   (a JSON file holding a number or an array,
+                                        relative to the working directory)
+  Every variable of the expression needs a value; a value for a name the expression does
+  not use is an error.`;
+
+const EXIT_HELP = `
+Exit codes: 0 agree, 1 disagree, 2 bad input, 3 inconclusive (kink, outside the domain,
+non-finite value; the reason is printed).`;
+
+/** Adds the point options shared by check and explain. */
+function pointOptions(cmd: Command): Command {
+  return cmd
+    .argument("<EXPR>", "the function, e.g. 'sin(x^2)' (quote it for the shell)")
+    .option(
+      "--at <NAME=VALUE...>",
+      "a variable's value: a number, a JSON array or @FILE (repeatable)",
+    )
+    .addOption(
+      new Option("--method <M>", "finite-difference method of the numeric leg")
+        .choices(METHODS)
+        .default("auto"),
+    )
+    .option("--rtol <R>", "relative slack added to the error estimates", nonNegative("--rtol"))
+    .option("--atol <A>", "absolute slack added to the error estimates", nonNegative("--atol"))
+    .option("--seed <S>", "seed of the random direction in --method fast", integer("--seed", 0));
+}
+
+/** Commander collects variadic values as arrays; flatten repeated `--at a b --at c`. */
+function atItems(v: unknown): string[] {
+  if (v === undefined) return [];
+  return (v as unknown[]).flat(Number.POSITIVE_INFINITY) as string[];
+}
+
+function flagsOf(opts: Record<string, unknown>): CheckFlags {
+  return {
+    at: atItems(opts.at),
+    json: opts.json === true,
+    method: (opts.method as CheckFlags["method"]) ?? "auto",
+    ...(opts.rtol === undefined ? {} : { rtol: opts.rtol as number }),
+    ...(opts.atol === undefined ? {} : { atol: opts.atol as number }),
+    ...(opts.seed === undefined ? {} : { seed: opts.seed as number }),
+  };
+}
+
+// fuzz.ts and gate.ts are written separately; loading them on use keeps the other commands
+// independent of them (and this file compiling before they exist).
+interface FuzzModule {
+  fuzzCommand(
+    opts: { ops: string; runs?: number; seed?: number; maxDepth?: number; json?: boolean },
+    io: CliIO,
+  ): Promise<number>;
+}
+interface GateModule {
+  gateCommand(opts: { config?: string; junit?: string }, io: CliIO): Promise<number>;
+}
+const sibling = (file: string): string => new URL(file, import.meta.url).href;
+
+function build(io: CliIO, setCode: (code: number) => void): Command {
+  const program = new Command("gradtrio");
+  const strip = (s: string) => (s.endsWith("\n") ? s.slice(0, -1) : s);
+  program
+    .description(
+      "Differentiate a function three independent ways — symbolic (CAS), numeric (finite\n" +
+        "differences) and autograd (reverse mode) — and tell whether they agree.",
+    )
+    .version(VERSION, "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help (also: gradtrio COMMAND --help)")
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => io.out(strip(s)),
+      writeErr: (s) => io.err(strip(s)),
+      outputError: () => {}, // printed once, as one line, by main()
+    })
+    .exitOverride()
+    .addHelpText(
+      "after",
+      `
+Examples:
+  gradtrio check 'sin(x^2)' --at x=3
+  gradtrio check 'mean(x^2)' --at x=[1,2,3] --json
+  gradtrio explain 'bce(clamp(sigmoid(w*x+b), 1e-8, 1-1e-8), y)' --at w=1 b=0 x=6.7 y=0
+  gradtrio gallery
+  gradtrio fuzz --ops ./my-ops.ts --runs 500
+  gradtrio gate gradtrio.config.ts --junit gradients.xml
+
+Errors: bad input prints one line 'gradtrio: error: …' (with the expression and a caret
+under the position for errors in the expression) and exits 2. An unexpected failure is a
+bug in gradtrio: one line 'gradtrio: internal error: …', exit 2.
+Colours are on in a terminal unless NO_COLOR is set.`,
+    );
+
+  const check = pointOptions(
+    program
+      .command("check")
+      .description("check the gradient of EXPR at a point three ways")
+      .option("--json", "print the report as one JSON object (the documented contract)"),
+  );
+  check
+    .addHelpText(
+      "after",
+      `${AT_HELP}
+
+Options in use:
+  gradtrio check 'x^x' --at x=1.7 --rtol 1e-10 --atol 1e-14
+  gradtrio check 'mean(bce(sigmoid(w*x+b), y))' --at w=0.5 b=-0.2 x=@x.json y=@y.json --method fast --seed 7
+  gradtrio check 'sin(x^2)' --at x=3 --json
+Methods: auto (default: complex step where every op is analytic, else Richardson; fast for
+large inputs), richardson, central, complex, fast (one random directional derivative).
+${EXIT_HELP}`,
+    )
+    .action(async (expr: string, opts: Record<string, unknown>) => {
+      setCode(await checkCommand(expr, flagsOf(opts), io));
+    });
+
+  const explain = pointOptions(
+    program
+      .command("explain")
+      .description(
+        "teaching view: the computation graph, the chain rule by hand, the three legs side by side",
+      ),
+  );
+  explain
+    .addHelpText(
+      "after",
+      `${AT_HELP}
+
+Examples:
+  gradtrio explain 'sin(x^2)' --at x=4
+  gradtrio explain 'bce(clamp(sigmoid(w*x+b), 1e-8, 1-1e-8), y)' --at w=1 b=0 x=6.7 y=0
+  gradtrio explain 'mean(x^2)' --at x=[1,2,3]
+Exit codes: 0, or 2 for bad input.`,
+    )
+    .action(async (expr: string, opts: Record<string, unknown>) => {
+      setCode(await explainCommand(expr, flagsOf(opts), io));
+    });
+
+  program
+    .command("gallery")
+    .description(
+      "the seed notebooks' examples (x², sin(x²), mean(x²), BCE), each checked three ways",
+    )
+    .addHelpText(
+      "after",
+      `
+Example:
+  gradtrio gallery        (also: npm start)
+Exit codes: 0 when every case agrees, 1 otherwise.`,
+    )
+    .action(async () => {
+      setCode(await galleryCommand(io));
+    });
+
+  program
+    .command("fuzz")
+    .description(
+      "random expressions over the ops a module exports, three-way checked; shrinks a counterexample",
+    )
+    .requiredOption("--ops <FILE>", "a .ts or .js module exporting custom ops (defineOp)")
+    .option("--runs <N>", "how many random expressions", integer("--runs", 1))
+    .option(
+      "--seed <S>",
+      "random seed (a failure prints the seed that replays it)",
+      integer("--seed", 0),
+    )
+    .option("--max-depth <D>", "deepest expression tree", integer("--max-depth", 1))
+    .option("--json", "print the result as one JSON object")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  gradtrio fuzz --ops ./my-ops.ts
+  gradtrio fuzz --ops ./my-ops.ts --runs 2000 --seed 42 --max-depth 6 --json
+Exit codes: 0 no counterexample found, 1 found, 2 bad input.`,
+    )
+    .action(async (opts: Record<string, unknown>) => {
+      const { fuzzCommand } = (await import(sibling("fuzz.ts"))) as FuzzModule;
+      setCode(
+        await fuzzCommand(
+          {
+            ops: opts.ops as string,
+            ...(opts.runs === undefined ? {} : { runs: opts.runs as number }),
+            ...(opts.seed === undefined ? {} : { seed: opts.seed as number }),
+            ...(opts.maxDepth === undefined ? {} : { maxDepth: opts.maxDepth as number }),
+            json: opts.json === true,
+          },
+          io,
+        ),
+      );
+    });
+
+  program
+    .command("gate")
+    .description("run a project's gradient suite (CI): every entry must agree")
+    .argument("[CONFIG]", "the config module (default: gradtrio.config.ts)")
+    .option("--junit <FILE>", "also write a JUnit XML report to FILE")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  gradtrio gate
+  gradtrio gate ci/gradients.config.ts --junit reports/gradients.xml
+Exit codes: 0 all agree, 1 otherwise, 2 bad input.`,
+    )
+    .action(async (config: string | undefined, opts: Record<string, unknown>) => {
+      const { gateCommand } = (await import(sibling("gate.ts"))) as GateModule;
+      setCode(
+        await gateCommand(
+          {
+            ...(config === undefined ? {} : { config }),
+            ...(opts.junit === undefined ? {} : { junit: opts.junit as string }),
+          },
+          io,
+        ),
+      );
+    });
+
+  // Subcommands inherit the output and error handling.
+  for (const cmd of program.commands)
+    cmd.configureOutput(program.configureOutput()).exitOverride().showSuggestionAfterError(true);
+  return program;
+}
+
+/** Commander's message as one line: no `error: ` prefix, the suggestion joined in. */
+function commanderMessage(e: CommanderError): string {
+  return e.message
+    .replace(/^error: /, "")
+    .replace(/\n\((Did you mean[^)]*)\)/, (_, s: string) => ` (${s.toLowerCase()})`)
+    .replace(/\s*\n\s*/g, " ");
+}
+
+/**
+ * Runs the CLI on `argv` (the arguments after the program name) and returns the exit code.
+ *
+ * @example
+ * const io = memoryIO();
+ * await main(["check", "x^2", "--at", "x=3", "--json"], io); // 0
+ */
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  let code: number = EXIT.ok;
+  if (argv.length === 0) {
+    io.err(
+      "gradtrio: error: missing command (check, explain, gallery, fuzz or gate); see gradtrio --help",
+    );
+    return EXIT.badInput;
+  }
+  try {
+    const program = build(io, (c) => {
+      code = c;
+    });
+    await program.parseAsync([...argv], { from: "user" });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (
+        e.code === "commander.helpDisplayed" ||
+        e.code === "commander.version" ||
+        e.code === "commander.help"
+      )
+        return EXIT.ok;
+      io.err(`gradtrio: error: ${commanderMessage(e)}`);
+      return EXIT.badInput;
+    }
+    return reportError(e, io);
+  }
+}
+
+/** The entry point of bin/gradtrio.js: process arguments and streams, sets process.exitCode. */
+export async function runCli(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  process.exitCode = await main(argv, processIO());
+}
+
+function isDirectRun(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+// `tsx src/cli/main.ts gallery` (npm start) runs the module itself.
+if (isDirectRun()) await runCli();

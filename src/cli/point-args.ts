@@ -1,0 +1,124 @@
+/**
+ * The point from the command line: `--at NAME=VALUE`, repeatable, several assignments after one
+ * `--at` allowed (`--at w=1 b=0`). VALUE is a number, a JSON array, or `@FILE` (a JSON file
+ * holding one, relative to the working directory). Checked against the expression's variables:
+ * every variable needs a value, and a value for a name the expression does not use is an error.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { GradtrioError } from "../errors.ts";
+import type { Expr } from "../expr/ast.ts";
+import { variablesOf } from "../expr/ast.ts";
+import type { NestedArray, Point } from "../expr/point.ts";
+import { toValue } from "../expr/point.ts";
+import { didYouMean } from "../expr/suggest.ts";
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+const bad = (message: string) => new GradtrioError("INVALID_ARGUMENT", message);
+
+/**
+ * Parses the `--at` assignments into a point, in the order given.
+ *
+ * @example
+ * parseAssignments(["w=1", "x=[1,2]"], "/tmp"); // { w: 1, x: [1, 2] }
+ */
+export function parseAssignments(items: readonly string[], cwd: string): Point {
+  const point: Point = {};
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    if (eq < 0)
+      throw bad(
+        `--at expects NAME=VALUE, got '${item}' (give the expression before --at, e.g. gradtrio check 'sin(x)' --at x=1)`,
+      );
+    const name = item.slice(0, eq).trim();
+    const text = item.slice(eq + 1).trim();
+    if (!NAME.test(name)) throw bad(`--at ${item}: '${name}' is not a variable name`);
+    if (Object.hasOwn(point, name)) throw bad(`--at ${name} is given twice`);
+    point[name] = parseValue(name, text, cwd);
+  }
+  return point;
+}
+
+/** One VALUE: a number, a JSON array or `@FILE`; validated (finite numbers, rectangular). */
+export function parseValue(name: string, text: string, cwd: string): NestedArray {
+  let v: unknown;
+  if (text === "") throw bad(`--at ${name}=: the value is missing`);
+  if (text.startsWith("@")) v = readJsonFile(name, text.slice(1), cwd);
+  else if (NUMBER.test(text)) v = Number(text);
+  else if (text.startsWith("[")) {
+    try {
+      v = JSON.parse(text);
+    } catch (e) {
+      throw bad(`--at ${name}: not a valid JSON array (${(e as Error).message})`);
+    }
+  } else
+    throw bad(
+      `--at ${name}=${text}: ${/^[+-]?(nan|inf|infinity)$/i.test(text) ? "not a finite number" : "expected a number, a JSON array or @FILE"}`,
+    );
+  if (typeof v !== "number" && !Array.isArray(v))
+    throw bad(`--at ${name}: expected a number or an array, got ${v === null ? "null" : typeof v}`);
+  try {
+    toValue(v, name);
+  } catch (e) {
+    if (e instanceof GradtrioError) throw new GradtrioError(e.code, `--at ${e.message}`);
+    throw e;
+  }
+  return v as NestedArray;
+}
+
+function readJsonFile(name: string, file: string, cwd: string): unknown {
+  if (file === "") throw bad(`--at ${name}=@: the file name is missing`);
+  const path = resolve(cwd, file);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EISDIR"
+          ? "is a directory"
+          : code === "EACCES"
+            ? "permission denied"
+            : (e as Error).message;
+    throw new GradtrioError("IO", `--at ${name}=@${file}: cannot read ${path}: ${why}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new GradtrioError(
+      "IO",
+      `--at ${name}=@${file}: not valid JSON (${(e as Error).message})`,
+    );
+  }
+}
+
+/**
+ * Every variable of the expression must have a value, and every value a variable.
+ * Throws a GradtrioError naming the missing or unexpected names.
+ */
+export function matchPoint(expr: Expr, point: Point): void {
+  const vars = variablesOf(expr);
+  const given = Object.keys(point);
+  const missing = vars.filter((v) => !Object.hasOwn(point, v));
+  if (missing.length > 0) {
+    const list = missing.map((m) => `${m}=…`).join(" ");
+    throw bad(
+      `missing --at for ${quoteList(missing)}: the expression uses ${quoteList(vars)}; add --at ${list}`,
+    );
+  }
+  const extra = given.filter((g) => !vars.includes(g));
+  if (extra.length > 0) {
+    const hint = extra.length === 1 ? didYouMean(extra[0]!, vars) : undefined;
+    throw bad(
+      `--at ${quoteList(extra)}: not ${extra.length === 1 ? "a variable" : "variables"} of the expression (it uses ${vars.length === 0 ? "no variables" : quoteList(vars)})${hint === undefined ? "" : `; did you mean '${hint}'?`}`,
+    );
+  }
+}
+
+function quoteList(names: readonly string[]): string {
+  return names.map((n) => `'${n}'`).join(", ");
+}

@@ -1,0 +1,19 @@
+/** The one place where an error becomes what the user sees: one line, exit 2. */
+import { GradtrioError } from "../errors.ts";
+import { type CliIO, EXIT } from "./io.ts";
+
+/** Prints an error as the CLI contract wants it and returns the exit code. */
+export function reportError(e: unknown, io: CliIO): number {
+  if (e instanceof GradtrioError) {
+    const oneLine = e.message.replace(/\s*\n\s*/g, " ");
+    const caret = e.format().slice(e.message.length);
+    io.err(`gradtrio: error: ${oneLine}${caret}`);
+    return EXIT.badInput;
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  io.err(
+    `gradtrio: internal error: ${msg.replace(/\s*\n\s*/g, " ")} (a bug in gradtrio; GRADTRIO_DEBUG=1 shows where)`,
+  );
+  if (process.env.GRADTRIO_DEBUG && e instanceof Error && e.stack) io.err(e.stack);
+  return EXIT.badInput;
+}
