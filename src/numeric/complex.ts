@@ -1,0 +1,588 @@
+/**
+ * Complex evaluation of an `Expr`, for the complex step. Values are struct-of-arrays (`re`, `im`
+ * Float64Arrays) compiled once like the real evaluator; kernels write their result into two
+ * module-level registers, so an evaluation allocates nothing.
+ *
+ * Why not complex.js (installed): measured on sin(x^2) over 10^5 elements, complex.js allocates an
+ * object per op per element and runs ≈ 6× slower than these kernels; and its pow goes through
+ * exp(w·log z) even for integer exponents, so (−2 + ih)^2 has Im ≈ −1e-15 instead of −4h (the
+ * argument 2π does not round to a multiple of 2π): a wrong derivative of x^2 at x = −2.
+ *
+ * Branches of piecewise ops (abs, relu, clamp) and the domains of log, sqrt, pow … are decided on
+ * the real part, as the real function decides them: a real part outside the domain gives NaN, a
+ * real part exactly on a breakpoint marks the point as not analytic (`kink`), and the caller falls
+ * back to finite differences.
+ */
+import { GradtrioError } from "../errors.ts";
+import { type Expr, postOrder } from "../expr/ast.ts";
+import { type Algebra, interpret } from "../expr/interpret.ts";
+import { type BuiltinOp, CONSTANTS, isBuiltinOp } from "../expr/ops.ts";
+import {
+  broadcastAll,
+  broadcastIndex,
+  matmulDims,
+  matmulShape,
+  type Shape,
+  sizeOfShape,
+} from "./broadcast.ts";
+import type { Layout } from "./evaluate.ts";
+
+// Result registers of the scalar kernels.
+let RE = 0;
+let IM = 0;
+/** Why the last evaluation was not analytic at the point (a kink or a domain edge), or null. */
+let KINK: string | null = null;
+/** Largest |Im| of the terms an addition combined: the scale of its cancellation error. */
+let ACC = 0;
+/** Largest relative condition of an op's derivative on its real argument (log1p near −1). */
+let COND = 0;
+
+const NAN = Number.NaN;
+
+function setNaN(): void {
+  RE = NAN;
+  IM = NAN;
+}
+
+// (a+ib)(c+id) = (ac − bd) + i(ad + bc)
+function cmul(a: number, b: number, c: number, d: number): void {
+  RE = a * c - b * d;
+  IM = a * d + b * c;
+}
+
+// Smith's division: no overflow of c² + d².
+function cdiv(a: number, b: number, c: number, d: number): void {
+  if (c === 0 && d === 0) {
+    RE = a / 0;
+    IM = NAN;
+    return;
+  }
+  if (Math.abs(c) >= Math.abs(d)) {
+    const r = d / c;
+    const den = c + d * r;
+    RE = (a + b * r) / den;
+    IM = (b - a * r) / den;
+  } else {
+    const r = c / d;
+    const den = c * r + d;
+    RE = (a * r + b) / den;
+    IM = (b * r - a) / den;
+  }
+}
+
+// exp(a+ib) = e^a (cos b + i sin b)
+function cexp(a: number, b: number): void {
+  const e = Math.exp(a);
+  RE = b === 0 ? e : e * Math.cos(b);
+  IM = b === 0 ? 0 : e * Math.sin(b);
+}
+
+// log z = log|z| + i·arg z, for Re z > 0 (the real log's domain).
+function clog(a: number, b: number): void {
+  if (a < 0 || Number.isNaN(a)) {
+    setNaN();
+    return;
+  }
+  if (a === 0) {
+    KINK = "log at 0";
+    setNaN();
+    return;
+  }
+  RE = Math.log(a) + 0.5 * Math.log1p((b / a) * (b / a));
+  IM = Math.atan2(b, a);
+}
+
+// log(1+z) = log|1+z| + i·arg(1+z); |1+z|² = (1+a)²(1 + (b/(1+a))²).
+function clog1p(a: number, b: number): void {
+  if (a < -1 || Number.isNaN(a)) {
+    setNaN();
+    return;
+  }
+  if (a === -1) {
+    KINK = "log1p at −1";
+    setNaN();
+    return;
+  }
+  const q = b / (1 + a);
+  // d/da log1p = 1/(1+a): a relative error δ in a becomes a·δ/(1+a) in the derivative.
+  const cond = Math.abs(a / (1 + a));
+  if (cond > COND) COND = cond;
+  RE = Math.log1p(a) + 0.5 * Math.log1p(q * q);
+  IM = Math.atan2(b, 1 + a);
+}
+
+// z^n for an integer n by repeated squaring: exact branch, no log.
+function cpowInt(a: number, b: number, n: number): void {
+  let rr = 1;
+  let ri = 0;
+  let br = a;
+  let bi = b;
+  let k = Math.abs(n);
+  while (k > 0) {
+    if (k & 1) {
+      cmul(rr, ri, br, bi);
+      rr = RE;
+      ri = IM;
+    }
+    k >>>= 1;
+    if (k > 0) {
+      cmul(br, bi, br, bi);
+      br = RE;
+      bi = IM;
+    }
+  }
+  if (n < 0) cdiv(1, 0, rr, ri);
+  else {
+    RE = rr;
+    IM = ri;
+  }
+}
+
+// z^w = exp(w·log z): |z^w| = |z|^Re(w)·e^(−Im(w)·arg z), arg(z^w) = Re(w)·arg z + Im(w)·log|z|.
+function cpow(a: number, b: number, c: number, d: number): void {
+  if (Number.isNaN(a) || Number.isNaN(c)) {
+    setNaN();
+    return;
+  }
+  if (d === 0 && Number.isInteger(c) && Math.abs(c) <= 1024) {
+    cpowInt(a, b, c);
+    return;
+  }
+  if (a < 0) {
+    setNaN();
+    return;
+  } // the real pow of a negative base is NaN here
+  if (a === 0) {
+    KINK = "pow with base 0";
+    setNaN();
+    return;
+  }
+  const r = Math.abs(a) * Math.sqrt(1 + (b / a) * (b / a));
+  const theta = Math.atan2(b, a);
+  const m = r ** c * (d === 0 ? 1 : Math.exp(-d * theta));
+  const phase = c * theta + (d === 0 ? 0 : d * Math.log(r));
+  RE = phase === 0 ? m : m * Math.cos(phase);
+  IM = phase === 0 ? 0 : m * Math.sin(phase);
+}
+
+// Principal sqrt for Re z > 0: s = sqrt((|z| + a)/2), sqrt z = s + i·b/(2s).
+function csqrt(a: number, b: number): void {
+  if (a < 0 || Number.isNaN(a)) {
+    setNaN();
+    return;
+  }
+  if (a === 0) {
+    KINK = "sqrt at 0";
+    setNaN();
+    return;
+  }
+  const r = Math.abs(a) * Math.sqrt(1 + (b / a) * (b / a));
+  const s = Math.sqrt((r + a) / 2);
+  RE = s;
+  IM = b / (2 * s);
+}
+
+// tanh(a+ib) by Kahan's formula: t = tan b, s = sinh a, β = 1 + t²,
+// tanh z = (β·s·sqrt(1+s²) + i t) / (1 + β s²).
+function ctanh(a: number, b: number): void {
+  const t = Math.tan(b);
+  if (Math.abs(a) > 22) {
+    // sech²(a) ≈ 4e^(−2|a|): no overflow of s².
+    RE = Math.tanh(a);
+    IM = (4 * t * Math.exp(-2 * Math.abs(a))) / (1 + t * t);
+    return;
+  }
+  const s = Math.sinh(a);
+  const beta = 1 + t * t;
+  const den = 1 + beta * s * s;
+  RE = b === 0 ? Math.tanh(a) : (beta * s * Math.sqrt(1 + s * s)) / den;
+  IM = t / den;
+}
+
+// sigmoid z = 1/(1 + e^−z) for Re z ≥ 0, e^z/(1 + e^z) otherwise (no overflow).
+function csigmoid(a: number, b: number): void {
+  if (a >= 0) {
+    cexp(-a, -b);
+    cdiv(1, 0, 1 + RE, IM);
+  } else {
+    cexp(a, b);
+    const er = RE;
+    const ei = IM;
+    cdiv(er, ei, 1 + er, ei);
+  }
+}
+
+// softplus z = max(Re z, 0)-branch + log1p(e^(−|z|)): z + log1p(e^−z) for Re z ≥ 0.
+function csoftplus(a: number, b: number): void {
+  if (a >= 0) {
+    cexp(-a, -b);
+    clog1p(RE, IM);
+    RE += a;
+    IM += b;
+  } else {
+    cexp(a, b);
+    clog1p(RE, IM);
+  }
+}
+
+// tan(a+ib) = (sin 2a + i sinh 2b) / (cos 2a + cosh 2b)
+function ctan(a: number, b: number): void {
+  if (Math.abs(b) > 300) {
+    RE = 0;
+    IM = Math.sign(b);
+    return;
+  }
+  const den = Math.cos(2 * a) + Math.cosh(2 * b);
+  RE = Math.sin(2 * a) / den;
+  IM = Math.sinh(2 * b) / den;
+}
+
+type Unary = (a: number, b: number) => void;
+type Binary = (a: number, b: number, c: number, d: number) => void;
+
+const UNARY = {
+  neg: (a, b) => {
+    RE = -a;
+    IM = -b;
+  },
+  // sin(a+ib) = sin a cosh b + i cos a sinh b
+  sin: (a, b) => {
+    RE = b === 0 ? Math.sin(a) : Math.sin(a) * Math.cosh(b);
+    IM = b === 0 ? 0 : Math.cos(a) * Math.sinh(b);
+  },
+  // cos(a+ib) = cos a cosh b − i sin a sinh b
+  cos: (a, b) => {
+    RE = b === 0 ? Math.cos(a) : Math.cos(a) * Math.cosh(b);
+    IM = b === 0 ? 0 : -Math.sin(a) * Math.sinh(b);
+  },
+  tan: ctan,
+  exp: cexp,
+  log: clog,
+  sqrt: csqrt,
+  tanh: ctanh,
+  sigmoid: csigmoid,
+  relu: (a, b) => {
+    if (a > 0) {
+      RE = a;
+      IM = b;
+    } else if (a < 0) {
+      RE = 0;
+      IM = 0;
+    } else if (a === 0) {
+      KINK = "relu at 0";
+      RE = 0;
+      IM = 0;
+    } else setNaN();
+  },
+  abs: (a, b) => {
+    if (a > 0) {
+      RE = a;
+      IM = b;
+    } else if (a < 0) {
+      RE = -a;
+      IM = -b;
+    } else if (a === 0) {
+      KINK = "abs at 0";
+      RE = 0;
+      IM = 0;
+    } else setNaN();
+  },
+  log1p: clog1p,
+  softplus: csoftplus,
+} as const satisfies Partial<Record<BuiltinOp, Unary>>;
+
+const BINARY = {
+  add: (a, b, c, d) => {
+    RE = a + c;
+    IM = b + d;
+    const s = Math.abs(b) + Math.abs(d);
+    if (s > ACC) ACC = s;
+  },
+  sub: (a, b, c, d) => {
+    RE = a - c;
+    IM = b - d;
+    const s = Math.abs(b) + Math.abs(d);
+    if (s > ACC) ACC = s;
+  },
+  mul: cmul,
+  div: cdiv,
+  pow: cpow,
+  // bce(p,t) = −(t·log p + (1−t)·log(1−p)), for 0 < Re p < 1.
+  bce: (a, b, c, d) => {
+    if (!(a >= 0 && a <= 1)) {
+      setNaN();
+      return;
+    }
+    if (a === 0 || a === 1) {
+      KINK = "bce with p at 0 or 1";
+      setNaN();
+      return;
+    }
+    clog(a, b);
+    cmul(c, d, RE, IM);
+    const tr = RE;
+    const ti = IM;
+    clog1p(-a, -b);
+    cmul(1 - c, -d, RE, IM);
+    RE = -(tr + RE);
+    IM = -(ti + IM);
+  },
+} as const satisfies Partial<Record<BuiltinOp, Binary>>;
+
+// max then min on real parts, as torch.clamp; a tie is a kink.
+function cclamp(a: number, b: number, lr: number, li: number, hr: number, hi: number): void {
+  if (Number.isNaN(a) || Number.isNaN(lr) || Number.isNaN(hr)) {
+    setNaN();
+    return;
+  }
+  let mr = a;
+  let mi = b;
+  if (a < lr) {
+    mr = lr;
+    mi = li;
+  } else if (a === lr) KINK = "clamp at its lower bound";
+  if (mr > hr) {
+    mr = hr;
+    mi = hi;
+  } else if (mr === hr) KINK = "clamp at its upper bound";
+  RE = mr;
+  IM = mi;
+}
+
+interface CNode {
+  readonly shape: Shape;
+  readonly re: Float64Array;
+  readonly im: Float64Array;
+  readonly constant: boolean;
+}
+
+export interface ComplexProgram {
+  /** Evaluates at re + i·im (flat inputs as the layout says); the result is in `output`. */
+  run(re: Float64Array, im: Float64Array): void;
+  readonly output: { readonly shape: Shape; readonly re: Float64Array; readonly im: Float64Array };
+  /** After `run`: why the point is not analytic (a kink, a domain edge), or null. */
+  kink(): string | null;
+  /** After `run`: the largest |Im| an addition combined (the scale of cancellation). */
+  cancellation(): number;
+  /** After `run`: the largest relative condition of an op's derivative (≥ 1). */
+  condition(): number;
+}
+
+/** The ops of `expr` that have no complex evaluation (custom ops), by name. */
+export function nonAnalyticOps(expr: Expr): string[] {
+  const out = new Set<string>();
+  for (const e of postOrder(expr)) if (e.kind === "call" && !isBuiltinOp(e.op)) out.add(e.op);
+  return [...out];
+}
+
+/**
+ * Compiles `expr` for complex evaluation. Throws INVALID_ARGUMENT for custom ops (their forward
+ * is a plain-number function), plus the usual UNKNOWN_VARIABLE / SHAPE errors.
+ *
+ * @example
+ * ```ts
+ * const p = compileComplex(parse("x^2"), new Map([["x", { offset: 0, shape: [] }]]));
+ * p.run(Float64Array.of(3), Float64Array.of(1e-100));
+ * p.output.im[0] / 1e-100; // 6
+ * ```
+ */
+export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
+  const steps: (() => void)[] = [];
+  const loads: { offset: number; size: number; node: CNode }[] = [];
+  const vars = new Map<string, CNode>();
+  const constNode = (v: number): CNode => ({
+    shape: [],
+    re: Float64Array.of(v),
+    im: new Float64Array(1),
+    constant: true,
+  });
+  const emit = (
+    shape: Shape,
+    args: CNode[],
+    kernel: (re: Float64Array, im: Float64Array) => () => void,
+  ): CNode => {
+    const size = sizeOfShape(shape);
+    const re = new Float64Array(size);
+    const im = new Float64Array(size);
+    const step = kernel(re, im);
+    const constant = args.every((a) => a.constant);
+    if (constant) step();
+    else steps.push(step);
+    return { shape, re, im, constant };
+  };
+  const unary =
+    (op: keyof typeof UNARY) =>
+    (a: CNode): CNode =>
+      emit(a.shape, [a], (re, im) => {
+        const fn: Unary = UNARY[op];
+        const ar = a.re;
+        const ai = a.im;
+        const n = re.length;
+        return () => {
+          for (let k = 0; k < n; k++) {
+            fn(ar[k]!, ai[k]!);
+            re[k] = RE;
+            im[k] = IM;
+          }
+        };
+      });
+  const binary =
+    (op: keyof typeof BINARY) =>
+    (a: CNode, b: CNode): CNode => {
+      const shape = broadcastAll([a.shape, b.shape], op);
+      return emit(shape, [a, b], (re, im) => {
+        const fn: Binary = BINARY[op];
+        const n = re.length;
+        const ia = broadcastIndex(a.shape, shape);
+        const ib = broadcastIndex(b.shape, shape);
+        const { re: ar, im: ai } = a;
+        const { re: br, im: bi } = b;
+        return () => {
+          for (let k = 0; k < n; k++) {
+            const p = ia[k]!;
+            const q = ib[k]!;
+            fn(ar[p]!, ai[p]!, br[q]!, bi[q]!);
+            re[k] = RE;
+            im[k] = IM;
+          }
+        };
+      });
+    };
+  const reduce =
+    (mean: boolean) =>
+    (a: CNode): CNode =>
+      emit([], [a], (re, im) => {
+        const { re: ar, im: ai } = a;
+        const n = ar.length;
+        return () => {
+          let sr = 0;
+          let si = 0;
+          let sa = 0;
+          for (let k = 0; k < n; k++) {
+            sr += ar[k]!;
+            si += ai[k]!;
+            sa += Math.abs(ai[k]!);
+          }
+          if (sa > ACC) ACC = sa;
+          re[0] = mean ? sr / n : sr;
+          im[0] = mean ? si / n : si;
+        };
+      });
+
+  const algebra: Algebra<CNode> = {
+    num: constNode,
+    constant: (name) => constNode(CONSTANTS[name]),
+    variable: (name) => {
+      const known = vars.get(name);
+      if (known !== undefined) return known;
+      const slot = layout.get(name);
+      if (slot === undefined)
+        throw new GradtrioError("UNKNOWN_VARIABLE", `unknown variable '${name}'`);
+      const size = sizeOfShape(slot.shape);
+      const node: CNode = {
+        shape: slot.shape,
+        re: new Float64Array(size),
+        im: new Float64Array(size),
+        constant: false,
+      };
+      loads.push({ offset: slot.offset, size, node });
+      vars.set(name, node);
+      return node;
+    },
+    ops: {
+      add: binary("add"),
+      sub: binary("sub"),
+      mul: binary("mul"),
+      div: binary("div"),
+      pow: binary("pow"),
+      bce: binary("bce"),
+      neg: unary("neg"),
+      sin: unary("sin"),
+      cos: unary("cos"),
+      tan: unary("tan"),
+      exp: unary("exp"),
+      log: unary("log"),
+      sqrt: unary("sqrt"),
+      tanh: unary("tanh"),
+      sigmoid: unary("sigmoid"),
+      relu: unary("relu"),
+      abs: unary("abs"),
+      log1p: unary("log1p"),
+      softplus: unary("softplus"),
+      clamp: (x, lo, hi) => {
+        const shape = broadcastAll([x.shape, lo.shape, hi.shape], "clamp");
+        return emit(shape, [x, lo, hi], (re, im) => {
+          const [ix, il, ih] = [x, lo, hi].map((a) => broadcastIndex(a.shape, shape));
+          const n = re.length;
+          return () => {
+            for (let k = 0; k < n; k++) {
+              const p = ix![k]!;
+              const q = il![k]!;
+              const s = ih![k]!;
+              cclamp(x.re[p]!, x.im[p]!, lo.re[q]!, lo.im[q]!, hi.re[s]!, hi.im[s]!);
+              re[k] = RE;
+              im[k] = IM;
+            }
+          };
+        });
+      },
+      sum: reduce(false),
+      mean: reduce(true),
+      matmul: (a, b) => {
+        const shape = matmulShape(a.shape, b.shape);
+        return emit(shape, [a, b], (re, im) => {
+          const { m, k: K, n } = matmulDims(a.shape, b.shape);
+          return () => {
+            for (let i = 0; i < m; i++)
+              for (let j = 0; j < n; j++) {
+                let sr = 0;
+                let si = 0;
+                let sa = 0;
+                for (let k = 0; k < K; k++) {
+                  cmul(a.re[i * K + k]!, a.im[i * K + k]!, b.re[k * n + j]!, b.im[k * n + j]!);
+                  sr += RE;
+                  si += IM;
+                  sa += Math.abs(IM);
+                }
+                if (sa > ACC) ACC = sa;
+                re[i * n + j] = sr;
+                im[i * n + j] = si;
+              }
+          };
+        });
+      },
+    },
+    custom: (def) => {
+      throw new GradtrioError(
+        "INVALID_ARGUMENT",
+        `complex step: custom op '${def.name}' has only a real forward`,
+      );
+    },
+  };
+
+  const output = interpret(expr, algebra);
+  KINK = null; // kinks of constant subexpressions do not depend on the point
+  let kink: string | null = null;
+  let acc = 0;
+  let cond = 1;
+  return {
+    run(re, im) {
+      KINK = null;
+      ACC = 0;
+      COND = 1;
+      for (const { offset, size, node } of loads)
+        for (let k = 0; k < size; k++) {
+          node.re[k] = re[offset + k]!;
+          node.im[k] = im[offset + k]!;
+        }
+      for (const step of steps) step();
+      kink = KINK;
+      acc = ACC;
+      cond = COND;
+    },
+    output: { shape: output.shape, re: output.re, im: output.im },
+    kink: () => kink,
+    cancellation: () => acc,
+    condition: () => cond,
+  };
+}

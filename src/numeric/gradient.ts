@@ -1,0 +1,241 @@
+/**
+ * Gradients, directional derivatives and kinks of a black-box f: Float64Array → number.
+ * Kinks: the second difference (f(x+h) + f(x−h) − 2f(x))/h shrinks like h where f is smooth and
+ * stays put at a kink; when it stays put, left and right one-sided Richardson estimates that
+ * disagree beyond their error estimates confirm the kink.
+ */
+import { GradtrioError } from "../errors.ts";
+import { defaultStep, differenceOnLine } from "./difference.ts";
+import { checkPoint, coordinateLine, directionLine, type Line } from "./line.ts";
+import { extrapolateLine, type LineEstimate, NOISE, type Sample } from "./richardson.ts";
+import type { Estimate, Kink, NonFinite, ScalarFn, Stencil } from "./types.ts";
+
+const EPS = Number.EPSILON;
+
+export type GradientMethod = "richardson" | "central" | "forward" | "backward";
+
+export interface GradientOptions {
+  /** Default "richardson". */
+  readonly method?: GradientMethod;
+  /** f(x) when already known. */
+  readonly f0?: number;
+  /** Look for kinks (default true); costs 4 evaluations per coordinate for the plain methods. */
+  readonly kinks?: boolean;
+}
+
+export interface GradientResult {
+  readonly gradient: Float64Array;
+  /** Estimated bound on the absolute error of each component (Infinity where it failed). */
+  readonly error: Float64Array;
+  readonly method: GradientMethod;
+  readonly kinks: Kink[];
+  /** Coordinates where no finite stencil could be found (their gradient is NaN). */
+  readonly nonFinite: NonFinite[];
+  /** What the method had to do: shrunk steps, one-sided stencils. */
+  readonly notes: string[];
+  readonly evaluations: number;
+}
+
+/**
+ * The gradient of f at x, each component with an error estimate.
+ *
+ * @example
+ * ```ts
+ * const r = gradient((x) => x[0]! * x[1]!, Float64Array.of(2, 3));
+ * r.gradient; // ≈ [3, 2], r.error ≈ [1e-14, 1e-14]
+ * gradient((x) => Math.abs(x[0]!), Float64Array.of(0)).kinks; // [{ coordinate: 0, left: -1, right: 1, … }]
+ * ```
+ */
+export function gradient(f: ScalarFn, x: Float64Array, opts: GradientOptions = {}): GradientResult {
+  checkPoint(x, "gradient");
+  const method = opts.method ?? "richardson";
+  if (!["richardson", "central", "forward", "backward"].includes(method))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `gradient: unknown method '${method}' (richardson, central, forward, backward)`,
+    );
+  const n = x.length;
+  const work = x.slice();
+  const f0 = opts.f0 ?? f(work);
+  let evaluations = opts.f0 === undefined ? 1 : 0;
+  const grad = new Float64Array(n);
+  const error = new Float64Array(n);
+  const kinks: Kink[] = [];
+  const nonFinite: NonFinite[] = [];
+  const notes: string[] = [];
+  if (!Number.isFinite(f0)) {
+    grad.fill(Number.NaN);
+    error.fill(Number.POSITIVE_INFINITY);
+    nonFinite.push({ coordinate: -1, step: 0, where: `f(x) = ${f0} at the point itself` });
+    return { gradient: grad, error, method, kinks, nonFinite, notes, evaluations };
+  }
+  for (let i = 0; i < n; i++) {
+    const line = coordinateLine(f, x, i, work, f0);
+    const est = estimateOnLine(line, method);
+    grad[i] = est.derivative;
+    error[i] = est.error;
+    if (!Number.isFinite(est.derivative)) {
+      if (est.nonFinite !== undefined) nonFinite.push(est.nonFinite);
+    } else if (est.nonFinite !== undefined) {
+      notes.push(
+        est.stencil === "central"
+          ? `coordinate ${i}: ${est.nonFinite.where}; the steps were shrunk to h = ${est.step}`
+          : `coordinate ${i}: ${est.nonFinite.where}; used a ${est.stencil} stencil`,
+      );
+    }
+    if ((opts.kinks ?? true) && Number.isFinite(est.derivative)) {
+      const kink = detectKink(line, est);
+      if (kink !== null) {
+        kinks.push(kink);
+        // No derivative here: every value between the one-sided ones is a subgradient.
+        error[i] = Math.max(
+          error[i]!,
+          Math.abs(kink.left - kink.right) / 2 + Math.max(kink.leftError, kink.rightError),
+        );
+      }
+    }
+    evaluations += line.evaluations;
+  }
+  return { gradient: grad, error, method, kinks, nonFinite, notes, evaluations };
+}
+
+/** Central first; where that meets a non-finite point for every step, one-sided stencils. */
+function estimateOnLine(line: Line, method: GradientMethod): LineEstimate | Estimate {
+  const run = (stencil: Stencil) =>
+    method === "richardson"
+      ? extrapolateLine(line, { stencil })
+      : differenceOnLine(line, stencil, defaultStep(stencil, line.scale));
+  const first = run(method === "richardson" ? "central" : method);
+  if (Number.isFinite(first.derivative) || method !== "richardson") return first;
+  for (const side of ["forward", "backward"] as const) {
+    const est = run(side);
+    if (Number.isFinite(est.derivative))
+      return first.nonFinite === undefined ? est : { ...est, nonFinite: first.nonFinite };
+  }
+  return first;
+}
+
+/** The second difference (g(h) + g(−h) − 2g(0))/h: ≈ g''·h where smooth, the jump at a kink. */
+function gap(s: Sample, g0: number): { gap: number; noise: number } {
+  return {
+    gap: (s.gp + s.gm - 2 * g0) / s.h,
+    noise: (NOISE * EPS * (Math.abs(s.gp) + Math.abs(s.gm) + 2 * Math.abs(g0))) / s.h,
+  };
+}
+
+function detectKink(line: Line, est: Estimate): Kink | null {
+  let samples = "samples" in est ? (est as LineEstimate).samples : [];
+  if (samples.length < 2) {
+    // Plain methods: probe two small central stencils.
+    const h = line.scale * 2 ** -12;
+    samples = [h, h / 2].map((s) => ({ h: s, gp: line.at(s), gm: line.at(-s) }));
+  }
+  const a = gap(samples[samples.length - 2]!, line.g0);
+  const b = gap(samples[samples.length - 1]!, line.g0);
+  // Smooth: the gap halves with h. A kink: it stays (and stands well above rounding).
+  if (!(Math.abs(b.gap) > 64 * b.noise && Math.abs(b.gap) > 0.7 * Math.abs(a.gap))) return null;
+  const left = extrapolateLine(line, { stencil: "backward" });
+  const right = extrapolateLine(line, { stencil: "forward" });
+  if (!Number.isFinite(left.derivative) || !Number.isFinite(right.derivative)) return null;
+  if (Math.abs(left.derivative - right.derivative) <= 2 * (left.error + right.error)) return null;
+  return {
+    coordinate: line.coordinate,
+    left: left.derivative,
+    right: right.derivative,
+    leftError: left.error,
+    rightError: right.error,
+  };
+}
+
+export interface DirectionalResult extends Estimate {
+  /** The direction used. */
+  readonly u: Float64Array;
+}
+
+/**
+ * The directional derivative uᵀ∇f(x) by Richardson extrapolation along the line x + t·u: O(1)
+ * evaluations of f whatever the size of x (each costs O(n) to form x + t·u).
+ *
+ * @example
+ * ```ts
+ * const u = randomUnitVector(3, 7);
+ * directionalDerivative((x) => x[0]! + 2 * x[1]! + 3 * x[2]!, Float64Array.of(1, 1, 1), u).derivative;
+ * // ≈ u[0] + 2u[1] + 3u[2]
+ * ```
+ */
+export function directionalDerivative(
+  f: ScalarFn,
+  x: Float64Array,
+  u: Float64Array,
+  opts: { f0?: number } = {},
+): DirectionalResult {
+  checkPoint(x, "directionalDerivative");
+  checkPoint(u, "directionalDerivative (u)");
+  if (u.length !== x.length)
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `directionalDerivative: u has ${u.length} elements, x has ${x.length}`,
+    );
+  if (u.every((v) => v === 0))
+    return { derivative: 0, error: 0, step: 0, stencil: "central", evaluations: 0, u };
+  const line = directionLine(f, x, u, opts.f0);
+  let est: Estimate = extrapolateLine(line);
+  if (!Number.isFinite(est.derivative) && Number.isFinite(line.g0)) {
+    for (const stencil of ["forward", "backward"] as const) {
+      const side = extrapolateLine(line, { stencil });
+      if (Number.isFinite(side.derivative)) {
+        est = { ...side, ...(est.nonFinite === undefined ? {} : { nonFinite: est.nonFinite }) };
+        break;
+      }
+    }
+  }
+  const { derivative, error, step, stencil, evaluations, nonFinite } = est;
+  return {
+    derivative,
+    error,
+    step,
+    stencil,
+    evaluations,
+    u,
+    ...(nonFinite === undefined ? {} : { nonFinite }),
+  };
+}
+
+/**
+ * A random unit vector (Gaussian, normalised), reproducible from the seed.
+ *
+ * @example
+ * ```ts
+ * randomUnitVector(3, 42); // the same three numbers every time, with norm 1
+ * ```
+ */
+export function randomUnitVector(n: number, seed = 1): Float64Array {
+  if (!Number.isInteger(n) || n < 1)
+    throw new GradtrioError("INVALID_ARGUMENT", `randomUnitVector: n must be a positive integer`);
+  const next = mulberry32(seed >>> 0);
+  const u = new Float64Array(n);
+  let norm2 = 0;
+  for (let k = 0; k < n; k += 2) {
+    // Box–Muller: two independent standard normals from two uniforms.
+    const r = Math.sqrt(-2 * Math.log(1 - next()));
+    const t = 2 * Math.PI * next();
+    u[k] = r * Math.cos(t);
+    if (k + 1 < n) u[k + 1] = r * Math.sin(t);
+  }
+  for (let k = 0; k < n; k++) norm2 += u[k]! * u[k]!;
+  const s = 1 / Math.sqrt(norm2);
+  for (let k = 0; k < n; k++) u[k]! *= s;
+  return u;
+}
+
+/** A small, fast 32-bit PRNG; uniform in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

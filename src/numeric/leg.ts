@@ -1,0 +1,175 @@
+/**
+ * The numeric leg's entry point: the gradient of an `Expr` at a point from the forward function
+ * alone. "auto" takes the complex step where it applies (machine precision), else Richardson
+ * extrapolation; inputs above 10^3 elements get the fast mode (one directional derivative).
+ */
+import { GradtrioError } from "../errors.ts";
+import type { Expr } from "../expr/ast.ts";
+import type { Value } from "../expr/point.ts";
+import { complexStepDirectional, complexStepGradient } from "./complex-step.ts";
+import { compileForward, flattenValues } from "./evaluate.ts";
+import { directionalDerivative, gradient, randomUnitVector } from "./gradient.ts";
+import type { Kink, NonFinite } from "./types.ts";
+
+export type NumericMethod = "auto" | "richardson" | "central" | "complex" | "fast";
+
+/** Inputs with more elements than this get the fast mode under "auto". */
+export const FAST_MODE_THRESHOLD = 1000;
+
+export interface NumericLegOptions {
+  readonly method?: NumericMethod;
+  /** Seed of the random direction of the fast mode. */
+  readonly seed?: number;
+}
+
+export interface NumericLegResult {
+  /** f at the point. */
+  readonly value: number;
+  /** What ran: "complex", "richardson", "central", "fast". */
+  readonly method: string;
+  /** ∂f/∂(each variable), shaped flat like the variable; null in fast mode or on failure. */
+  readonly gradients: Map<string, Float64Array> | null;
+  /** Estimated bound on the absolute error of each gradient element. */
+  readonly errors: Map<string, Float64Array> | null;
+  /** Fast mode: uᵀ∇f along the unit vector u (flat over the variables in order). */
+  readonly directional?: { u: Float64Array; value: number; error: number };
+  readonly kinks: Kink[];
+  /** A point where f is not finite, which left the gradient undefined. */
+  readonly nonFinite?: NonFinite;
+  readonly notes: string[];
+}
+
+const METHODS: readonly NumericMethod[] = ["auto", "richardson", "central", "complex", "fast"];
+
+/**
+ * Differentiates `expr` at `values` by finite differences (or the complex step).
+ *
+ * @example
+ * ```ts
+ * const r = numericLeg(parse("sin(x^2)"), toValues({ x: 3 }));
+ * r.method; // "complex"
+ * r.gradients.get("x"); // Float64Array [-5.466781571308061]
+ * ```
+ */
+export function numericLeg(
+  expr: Expr,
+  values: Map<string, Value>,
+  opts: NumericLegOptions = {},
+): NumericLegResult {
+  const requested = opts.method ?? "auto";
+  if (!METHODS.includes(requested))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `unknown numeric method '${requested}' (${METHODS.join(", ")})`,
+    );
+  const { x, layout } = flattenValues(values);
+  const f = compileForward(expr, layout);
+  const value = f(x);
+  const notes: string[] = [];
+  const n = x.length;
+  let method = requested;
+  if (method === "auto" && n > FAST_MODE_THRESHOLD) {
+    method = "fast";
+    notes.push(
+      `fast mode: ${n} input elements (> ${FAST_MODE_THRESHOLD}), so the numeric leg checks one directional derivative uᵀ∇f along a random unit vector u`,
+    );
+  }
+  const base = { value, kinks: [] as Kink[], notes };
+  if (!Number.isFinite(value))
+    return {
+      ...base,
+      method,
+      gradients: null,
+      errors: null,
+      nonFinite: { coordinate: -1, step: 0, where: `f(x) = ${value} at the point itself` },
+    };
+
+  const label = labeller(values);
+  const split = (flat: Float64Array) => {
+    const out = new Map<string, Float64Array>();
+    for (const [name, slot] of layout)
+      out.set(name, flat.slice(slot.offset, slot.offset + values.get(name)!.data.length));
+    return out;
+  };
+
+  if (method === "fast") {
+    const u = randomUnitVector(n, opts.seed ?? 1);
+    const c = complexStepDirectional(expr, layout, x, u);
+    if (c.ok) {
+      notes.push("fast mode by the complex step along u");
+      return {
+        ...base,
+        method: "fast",
+        gradients: null,
+        errors: null,
+        directional: { u, value: c.derivative, error: c.error },
+      };
+    }
+    notes.push(`${c.reason}; fast mode by Richardson extrapolation along u`);
+    const d = directionalDerivative(f, x, u, { f0: value });
+    return {
+      ...base,
+      method: "fast",
+      gradients: null,
+      errors: null,
+      directional: { u, value: d.derivative, error: d.error },
+      ...(Number.isFinite(d.derivative) || d.nonFinite === undefined
+        ? {}
+        : { nonFinite: d.nonFinite }),
+    };
+  }
+
+  if (method === "auto" || method === "complex") {
+    const c = complexStepGradient(expr, layout, x);
+    if (c.ok)
+      return {
+        ...base,
+        method: "complex",
+        gradients: split(c.gradient),
+        errors: split(c.error),
+      };
+    notes.push(`${c.reason}; used Richardson extrapolation`);
+    method = "richardson";
+  }
+
+  const g = gradient(f, x, { method: method === "central" ? "central" : "richardson", f0: value });
+  for (const note of g.notes) notes.push(note.replace(/^coordinate (\d+)/, (_, k) => label(+k)));
+  const kinks = g.kinks.map((k) => ({ ...k, label: label(k.coordinate) }));
+  const failed = g.nonFinite[0];
+  return {
+    ...base,
+    method,
+    kinks,
+    gradients: split(g.gradient),
+    errors: split(g.error),
+    ...(failed === undefined
+      ? {}
+      : {
+          nonFinite: {
+            ...failed,
+            where: `${label(failed.coordinate)}: ${failed.where}; no finite stencil on either side`,
+          },
+        }),
+  };
+}
+
+/** `x[1][2]` for a flat index into the concatenated variables. */
+function labeller(values: Map<string, Value>): (k: number) => string {
+  const names: { name: string; start: number; shape: readonly number[]; size: number }[] = [];
+  let o = 0;
+  for (const [name, v] of values) {
+    names.push({ name, start: o, shape: v.shape, size: v.data.length });
+    o += v.data.length;
+  }
+  return (k) => {
+    const slot = names.find((s) => k >= s.start && k < s.start + s.size);
+    if (slot === undefined) return `coordinate ${k}`;
+    let r = k - slot.start;
+    const idx: number[] = [];
+    for (let d = slot.shape.length - 1; d >= 0; d--) {
+      idx.unshift(r % slot.shape[d]!);
+      r = Math.floor(r / slot.shape[d]!);
+    }
+    return slot.name + idx.map((i) => `[${i}]`).join("");
+  };
+}

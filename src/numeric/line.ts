@@ -1,0 +1,95 @@
+/**
+ * f restricted to a line through x, g(t) = f(x + t·d), for d a coordinate vector or a direction.
+ * Every difference method works on a `Line`, so one code path serves gradients and directional
+ * derivatives. The caller's x is never modified.
+ */
+import { GradtrioError } from "../errors.ts";
+import type { ScalarFn } from "./types.ts";
+
+export interface Line {
+  /** g(0) = f(x). */
+  readonly g0: number;
+  /** g(t) = f(x + t·d). */
+  at(t: number): number;
+  /** The step actually taken for a requested t (x_i + t rounds), so quotients divide by it. */
+  realized(t: number): number;
+  /** Size of the coordinate the steps are relative to: max(1, |x_i|) (or the largest |x_j|). */
+  readonly scale: number;
+  /** Flat index of the coordinate, or −1 for a direction. */
+  readonly coordinate: number;
+  /** `f(x + h·e_3)` or `f(x + h·u)`, for messages. */
+  readonly label: string;
+  /** Evaluations of f so far. */
+  evaluations: number;
+}
+
+export function checkPoint(x: unknown, where: string): asserts x is Float64Array {
+  if (!(x instanceof Float64Array))
+    throw new GradtrioError("INVALID_ARGUMENT", `${where}: x must be a Float64Array`);
+  for (let k = 0; k < x.length; k++)
+    if (!Number.isFinite(x[k]!))
+      throw new GradtrioError("NON_FINITE", `${where}: x[${k}] = ${x[k]} is not finite`);
+}
+
+export function checkIndex(x: Float64Array, i: number, where: string): void {
+  if (!Number.isInteger(i) || i < 0 || i >= x.length)
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `${where}: coordinate ${i} is out of range (x has ${x.length} elements)`,
+    );
+}
+
+/**
+ * The line through x along coordinate i. `work` is a scratch copy of x (restored after each call);
+ * pass one to share it across coordinates, and `g0` when f(x) is known.
+ */
+export function coordinateLine(
+  f: ScalarFn,
+  x: Float64Array,
+  i: number,
+  work: Float64Array = x.slice(),
+  g0?: number,
+): Line {
+  const xi = x[i]!;
+  const line: Line = {
+    g0: g0 ?? f(work),
+    at(t) {
+      line.evaluations++;
+      work[i] = xi + t;
+      const v = f(work);
+      work[i] = xi;
+      return v;
+    },
+    realized: (t) => xi + t - xi,
+    scale: Math.max(1, Math.abs(xi)),
+    coordinate: i,
+    label: `f(x + h·e_${i})`,
+    evaluations: g0 === undefined ? 1 : 0,
+  };
+  return line;
+}
+
+/** The line through x along direction u (any length; steps are in units of u). */
+export function directionLine(f: ScalarFn, x: Float64Array, u: Float64Array, g0?: number): Line {
+  const n = x.length;
+  const work = new Float64Array(n);
+  let big = 1;
+  for (let k = 0; k < n; k++) big = Math.max(big, Math.abs(x[k]!));
+  let unorm = 0;
+  for (let k = 0; k < n; k++) unorm = Math.max(unorm, Math.abs(u[k]!));
+  const line: Line = {
+    g0: g0 ?? f(x.slice()),
+    at(t) {
+      line.evaluations++;
+      for (let k = 0; k < n; k++) work[k] = x[k]! + t * u[k]!;
+      return f(work);
+    },
+    realized: (t) => t,
+    // A step moves each x_k by at most t·max|u_k|: relative to the largest coordinate.
+    scale: big / Math.max(unorm, Number.MIN_VALUE),
+    coordinate: -1,
+    label: "f(x + h·u)",
+    evaluations: g0 === undefined ? 1 : 0,
+  };
+  return line;
+}

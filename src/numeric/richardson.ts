@@ -1,0 +1,196 @@
+/**
+ * Richardson extrapolation of difference quotients over a geometric sequence of steps
+ * h, h/2, h/4, … (a Neville tableau, as in Ridders' method, numdifftools and
+ * FiniteDifferences.jl). Each tableau entry gets an error estimate: the larger of its distances to
+ * the two entries it was built from (truncation), times a safety factor, plus the rounding error of
+ * f amplified by the step and by the extrapolation weights. The entry with the smallest estimate is
+ * kept; the tableau stops early once rounding makes the estimates grow.
+ */
+import { checkIndex, checkPoint, coordinateLine, type Line } from "./line.ts";
+import type { Estimate, NonFinite, ScalarFn, Stencil } from "./types.ts";
+
+const EPS = Number.EPSILON;
+/** Assumed relative noise of one evaluation of f, in units of eps. */
+export const NOISE = 8;
+/** Factor on the tableau differences: they measure the error of the lower-order neighbour. */
+const SAFE = 2;
+const RATIO = 2;
+
+export interface RichardsonOptions {
+  /** central (error in h², h⁴, …) or one-sided (error in h, h², …). Default central. */
+  readonly stencil?: Stencil;
+  /** First (largest) step, relative to max(1, |x_i|). Default 1/4. */
+  readonly firstStep?: number;
+  /** Most tableau rows (steps). Default 14. */
+  readonly maxSteps?: number;
+  /** f(x) when already known. */
+  readonly f0?: number;
+}
+
+/** One stencil evaluation kept for kink detection. */
+export interface Sample {
+  readonly h: number;
+  readonly gp: number;
+  readonly gm: number;
+}
+
+export interface LineEstimate extends Estimate {
+  /** The central stencils evaluated, largest step first (empty for one-sided stencils). */
+  readonly samples: readonly Sample[];
+}
+
+/** A difference quotient at step h and the rounding error it carries. */
+interface Quotient {
+  readonly d: number;
+  readonly rounding: number;
+  readonly gp: number;
+  readonly gm: number;
+  readonly bad?: string;
+}
+
+export function quotient(line: Line, stencil: Stencil, h: number): Quotient {
+  const noise = NOISE * EPS;
+  const g0 = line.g0;
+  if (stencil === "central") {
+    const gp = line.at(h);
+    const gm = line.at(-h);
+    const span = line.realized(h) - line.realized(-h);
+    const bad = !Number.isFinite(gp) ? `+h` : !Number.isFinite(gm) ? `-h` : undefined;
+    // D = (g(h) − g(−h)) / 2h; rounding ≈ η(|g(h)| + |g(−h)|) / 2h.
+    return {
+      d: (gp - gm) / span,
+      rounding: (noise * (Math.abs(gp) + Math.abs(gm))) / span,
+      gp,
+      gm,
+      ...(bad === undefined ? {} : { bad }),
+    };
+  }
+  const s = stencil === "forward" ? h : -h;
+  const g = line.at(s);
+  const span = line.realized(s);
+  // D = (g(±h) − g(0)) / ±h; rounding ≈ η(|g(±h)| + |g(0)|) / h.
+  return {
+    d: (g - g0) / span,
+    rounding: (noise * (Math.abs(g) + Math.abs(g0))) / Math.abs(span),
+    gp: stencil === "forward" ? g : g0,
+    gm: stencil === "forward" ? g0 : g,
+    ...(Number.isFinite(g) ? {} : { bad: stencil === "forward" ? "+h" : "-h" }),
+  };
+}
+
+export function nonFiniteAt(line: Line, h: number, side: string, value: number): NonFinite {
+  const sign = side === "+h" ? "+" : "−";
+  const where =
+    line.coordinate >= 0
+      ? `f(x ${sign} h·e_${line.coordinate}) = ${value} with h = ${h}`
+      : `f(x ${sign} h·u) = ${value} with h = ${h}`;
+  return { coordinate: line.coordinate, step: h, where };
+}
+
+/**
+ * Richardson extrapolation along a line; the workhorse behind `richardson`, `gradient` and
+ * `directionalDerivative`. Shrinks the first step until the stencil is finite (domain edges);
+ * returns a NaN derivative with `nonFinite` set when it never is.
+ */
+export function extrapolateLine(line: Line, opts: RichardsonOptions = {}): LineEstimate {
+  const stencil = opts.stencil ?? "central";
+  const maxSteps = opts.maxSteps ?? 14;
+  const power = stencil === "central" ? 2 : 1;
+  const start = line.scale * (opts.firstStep ?? 0.25);
+  const samples: Sample[] = [];
+  const fail = (nonFinite: NonFinite | undefined, h: number): LineEstimate => ({
+    derivative: Number.NaN,
+    error: Number.POSITIVE_INFINITY,
+    step: h,
+    stencil,
+    evaluations: line.evaluations,
+    samples,
+    ...(nonFinite === undefined ? {} : { nonFinite }),
+  });
+  if (!Number.isFinite(line.g0))
+    return fail(
+      { coordinate: line.coordinate, step: 0, where: `f(x) = ${line.g0} at the point itself` },
+      0,
+    );
+
+  // Halve the first step until every stencil point is finite (a log near 0, exp overflow).
+  let h = start;
+  let first: NonFinite | undefined;
+  let q = quotient(line, stencil, h);
+  for (let shrink = 0; q.bad !== undefined; shrink++) {
+    first ??= nonFiniteAt(line, h, q.bad, q.bad === "+h" ? q.gp : q.gm);
+    if (shrink >= 36) return fail(first, h);
+    h /= 2;
+    q = quotient(line, stencil, h);
+  }
+
+  let prev: number[] = [];
+  let best = { d: q.d, error: Number.POSITIVE_INFINITY, h };
+  let bestRow = 0;
+  for (let row = 0; row < maxSteps; row++) {
+    if (row > 0) {
+      h /= RATIO;
+      q = quotient(line, stencil, h);
+      if (q.bad !== undefined) {
+        first ??= nonFiniteAt(line, h, q.bad, q.bad === "+h" ? q.gp : q.gm);
+        break;
+      }
+    }
+    if (stencil === "central") samples.push({ h, gp: q.gp, gm: q.gm });
+    const cur = [q.d];
+    let amp = 1;
+    let rowBest = Number.POSITIVE_INFINITY;
+    for (let k = 1; k <= row; k++) {
+      const fac = RATIO ** (power * k);
+      // T[r][k] = T[r][k−1] + (T[r][k−1] − T[r−1][k−1]) / (ratio^(p·k) − 1)
+      const t = cur[k - 1]! + (cur[k - 1]! - prev[k - 1]!) / (fac - 1);
+      cur.push(t);
+      // Sum of |weights| of the extrapolation: how much it amplifies rounding.
+      amp *= (fac + 1) / (fac - 1);
+      const trunc = Math.max(Math.abs(t - cur[k - 1]!), Math.abs(t - prev[k - 1]!));
+      const err = SAFE * trunc + amp * q.rounding + 2 * EPS * Math.abs(t);
+      if (err < rowBest) rowBest = err;
+      if (err < best.error) {
+        best = { d: t, error: err, h };
+        bestRow = row;
+      }
+    }
+    prev = cur;
+    // Rounding now dominates: smaller steps only make it worse.
+    if (row >= 4 && row - bestRow >= 3 && rowBest > 8 * best.error) break;
+  }
+  if (best.error === Number.POSITIVE_INFINITY) return fail(first, h);
+  return {
+    derivative: best.d,
+    error: best.error,
+    step: best.h,
+    stencil,
+    evaluations: line.evaluations,
+    samples,
+    ...(first === undefined ? {} : { nonFinite: first }),
+  };
+}
+
+/**
+ * Derivative of f along coordinate i by Richardson extrapolation, with an error estimate.
+ *
+ * @example
+ * ```ts
+ * const r = richardson((x) => Math.sin(x[0]! ** 2), Float64Array.of(3), 0);
+ * r.derivative; // ≈ 6·cos(9) = -5.466781571308061, r.error ≈ 1e-13
+ * ```
+ */
+export function richardson(
+  f: ScalarFn,
+  x: Float64Array,
+  i: number,
+  opts: RichardsonOptions = {},
+): Estimate {
+  checkPoint(x, "richardson");
+  checkIndex(x, i, "richardson");
+  const { samples: _, ...estimate } = extrapolateLine(
+    coordinateLine(f, x, i, x.slice(), opts.f0),
+    opts,
+  );
+  return estimate;
+}
