@@ -63,9 +63,12 @@ function diffUncached(text: string, symbol: string): CasAnswer {
   return { ok: true, text: out };
 }
 
-// nerdamer approximates e, pi, log(2)… by fractions of 8–9 digit integers; ours never have them.
+// nerdamer approximates e, pi, log(2)… by fractions of 8–9 digit integers (`49180508/70952475`,
+// `325368125^x`): a large denominator or power base that our input does not hold is one of them.
 function rationalStandIn(input: string, output: string): string | undefined {
   const known = new Set(input.match(/\d+/g) ?? []);
-  for (const n of output.match(/\d+/g) ?? []) if (n.length >= 7 && !known.has(n)) return n;
+  const large = (n: string): boolean => n.length >= 7 && !known.has(n);
+  for (const m of output.matchAll(/(\d+)\/(\d+)/g)) if (large(m[2]!)) return `${m[1]}/${m[2]}`;
+  for (const m of output.matchAll(/(\d+)\^/g)) if (large(m[1]!)) return m[1]!;
   return undefined;
 }

@@ -73,7 +73,9 @@ function splitFraction(
   }
   const rank = (g: Formula): number => {
     const leaf = g.kind === "pow" ? g.base : g;
-    if (leaf.kind === "sym") return 1 + (names.rank?.(leaf.name) ?? 0) / 1e6;
+    // Plain symbols, then powers of symbols: y*x^(y-1).
+    if (leaf.kind === "sym")
+      return 1 + (g.kind === "pow" ? 0.5 : 0) + (names.rank?.(leaf.name) ?? 0) / 1e6;
     if (leaf.kind === "const") return 0.5;
     return 3;
   };
@@ -257,8 +259,15 @@ function latexProduct(f: Formula, names: SymbolNames): { text: string; prec: num
       if (coef.ratio[1] !== 1) bottom.push(String(coef.ratio[1]));
     } else if (coef.value !== 1) top.push(latexNumber(coef.value));
   }
-  for (const g of num) top.push(latexWrap(latex(g, names), 2));
-  for (const g of den) bottom.push(latexWrap(latex(g, names), 2));
+  // Inside \frac a lone factor needs no parentheses: \frac{2 x}{x^{2} + 1}.
+  const fraction = den.length > 0 || (coef?.ratio !== undefined && coef.ratio[1] !== 1);
+  const alone = (xs: Formula[], others: number): boolean =>
+    xs.length === 1 && others === 0 && (fraction || !negative);
+  const topAlone = alone(num, top.length);
+  for (const g of num) top.push(topAlone ? latex(g, names).text : latexWrap(latex(g, names), 2));
+  const bottomAlone = alone(den, bottom.length);
+  for (const g of den)
+    bottom.push(bottomAlone ? latex(g, names).text : latexWrap(latex(g, names), 2));
   const join = (xs: string[]): string =>
     xs.reduce(
       (acc, s, i) => (i === 0 ? s : `${acc}${/^[\d.]/.test(s) ? " \\cdot " : " "}${s}`),

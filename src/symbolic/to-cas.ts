@@ -22,8 +22,11 @@ function exactFraction(v: number): [number, number] | undefined {
   if (Number.isInteger(v) && Math.abs(v) <= 1e6) return [v, 1];
   const m = /^(-?)(\d+)\.(\d{1,6})$/.exec(String(v));
   if (m === null || m[2]!.length + m[3]!.length > 12) return undefined;
-  const q = 10 ** m[3]!.length;
-  return [(m[1] ? -1 : 1) * Number(m[2]! + m[3]!), q];
+  let q = 10 ** m[3]!.length;
+  let p = Number(m[2]! + m[3]!);
+  while (p % 2 === 0 && q % 2 === 0) [p, q] = [p / 2, q / 2];
+  while (p % 5 === 0 && q % 5 === 0) [p, q] = [p / 5, q / 5];
+  return [(m[1] ? -1 : 1) * p, q];
 }
 
 /**

@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "../expr/parse.ts";
+import { toValues } from "../expr/point.ts";
+import { casDiff } from "./cas.ts";
+import { CAS_DEFECTS } from "./defects.ts";
+import { symbolicLeg } from "./leg.ts";
+
+// Hand derivatives, written independently of the table's numbers.
+const HAND: Record<string, (x: number) => number> = {
+  "sqrt-of-negated": (x) => -0.5 / Math.sqrt(-x),
+  "abs-branch-sqrt": (x) => -0.5 / Math.sqrt(-x),
+  "cube-root-of-negated": (x) => (-1 / 3) * (-x) ** (-2 / 3),
+  "sqrt-of-negated-cube": (x) => (-1.5 * x * x) / Math.sqrt(-(x ** 3)),
+  "nested-sqrt": (x) => 1 / (4 * Math.sqrt(x) * Math.sqrt(1 + Math.sqrt(x))),
+  "sqrt-of-x-plus-sqrt": (x) => (1 + 0.5 / Math.sqrt(x)) / (2 * Math.sqrt(x + Math.sqrt(x))),
+  "power-of-sqrt-sum": (x) => (1.5 * Math.sqrt(1 + Math.sqrt(x))) / (2 * Math.sqrt(x)),
+};
+
+describe("CAS defects: the symbolic leg is wrong exactly there", () => {
+  for (const d of CAS_DEFECTS) {
+    it(`${d.id}: d/dx ${d.expr}`, () => {
+      const x = d.at.x!;
+      expect(d.grad.x).toBeCloseTo(HAND[d.id]!(x), 14);
+      // nerdamer still answers what the table records (a fixed version would fail here).
+      expect(casDiff(d.casInput, "v0")).toEqual({ ok: true, text: d.nerdamer });
+      const r = symbolicLeg(parse(d.expr), toValues(d.at));
+      expect(r.status).toBe("ok");
+      if (r.status !== "ok") return;
+      const got = r.gradients.get("x")![0]!;
+      // Wrong by more than any rounding: NaN, or off by over 1%.
+      expect(Number.isNaN(got) || Math.abs(got - d.grad.x!) > 1e-2 * Math.abs(d.grad.x!)).toBe(
+        true,
+      );
+    });
+  }
+});

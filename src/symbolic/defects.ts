@@ -1,0 +1,100 @@
+/**
+ * Known wrong derivatives from nerdamer-prime 1.5.0, met while building the symbolic leg. Each
+ * entry is a case where the leg's gradient differs from the hand-derived one, so a three-way
+ * check must blame the symbolic leg there. `defects.test.ts` pins every entry: nerdamer still
+ * answers `nerdamer` for `casInput`, and the leg's gradient misses `grad`.
+ */
+
+export interface CasDefect {
+  readonly id: string;
+  /** The function, in gradtrio's expression language. */
+  readonly expr: string;
+  /** A point where the defect shows. */
+  readonly at: Readonly<Record<string, number>>;
+  /** The text the leg sends to nerdamer (`v0` is the variable). */
+  readonly casInput: string;
+  /** What nerdamer returns for d/dv0. */
+  readonly nerdamer: string;
+  /** The right derivative, by hand, in the same names. */
+  readonly correct: string;
+  /** The right gradient at `at`, by hand. */
+  readonly grad: Readonly<Record<string, number>>;
+  readonly note: string;
+}
+
+/**
+ * @example
+ * for (const d of CAS_DEFECTS) console.log(d.id, d.expr, d.nerdamer, "≠", d.correct);
+ */
+export const CAS_DEFECTS: readonly CasDefect[] = [
+  {
+    id: "sqrt-of-negated",
+    expr: "sqrt(-x)",
+    at: { x: -2 },
+    casInput: "sqrt((-v0))",
+    nerdamer: "(-1/2)*v0^(-1/2)",
+    correct: "(-1/2)*(-v0)^(-1/2)",
+    grad: { x: -1 / (2 * Math.SQRT2) },
+    note: "the minus sign is pulled out of the root: NaN for x < 0, where sqrt(-x) is defined",
+  },
+  {
+    id: "abs-branch-sqrt",
+    expr: "abs(x)^0.5",
+    at: { x: -2 },
+    casInput: "((-v0)^(1/2))",
+    nerdamer: "(-1/2)*v0^(-1/2)",
+    correct: "(-1/2)*(-v0)^(-1/2)",
+    grad: { x: -1 / (2 * Math.SQRT2) },
+    note: "abs(x) takes its branch -x for x < 0, then the same sign error as sqrt(-x)",
+  },
+  {
+    id: "cube-root-of-negated",
+    expr: "(-x)^(1/3)",
+    at: { x: -8 },
+    casInput: "((-v0)^(1/3))",
+    nerdamer: "(-1/3)*v0^(-2/3)",
+    correct: "(-1/3)*(-v0)^(-2/3)",
+    grad: { x: -1 / 12 },
+    note: "the sign is pulled out of a fractional power: NaN for x < 0",
+  },
+  {
+    id: "sqrt-of-negated-cube",
+    expr: "sqrt(-x^3)",
+    at: { x: -1 },
+    casInput: "sqrt((-(v0^3)))",
+    nerdamer: "(-3/2)*v0^(1/2)",
+    correct: "(-3/2)*v0^2*(-v0^3)^(-1/2)",
+    grad: { x: -1.5 },
+    note: "(-x^3)^(1/2) is simplified as if it were -x^(3/2): NaN for x < 0",
+  },
+  {
+    id: "nested-sqrt",
+    expr: "sqrt(1+sqrt(x))",
+    at: { x: 4 },
+    casInput: "sqrt((1+sqrt(v0)))",
+    nerdamer: "(1/4)*(1+sqrt((1/2)*v0^(-1/2)))^(-1/2)*v0^(-1/2)",
+    correct: "(1/4)*(1+sqrt(v0))^(-1/2)*v0^(-1/2)",
+    grad: { x: 1 / (8 * Math.sqrt(3)) },
+    note: "the inner sqrt(x) is replaced by the root of its own derivative: wrong for every x",
+  },
+  {
+    id: "sqrt-of-x-plus-sqrt",
+    expr: "sqrt(x+sqrt(x))",
+    at: { x: 4 },
+    casInput: "sqrt((v0+sqrt(v0)))",
+    nerdamer: "(1/2)*((1/2)*v0^(-1/2)+1)*(sqrt((1/2)*v0^(-1/2))+v0)^(-1/2)",
+    correct: "(1/2)*((1/2)*v0^(-1/2)+1)*(sqrt(v0)+v0)^(-1/2)",
+    grad: { x: 1.25 / (2 * Math.sqrt(6)) },
+    note: "same corruption of an inner sqrt inside an outer root",
+  },
+  {
+    id: "power-of-sqrt-sum",
+    expr: "(1+sqrt(x))^1.5",
+    at: { x: 4 },
+    casInput: "((1+sqrt(v0))^(3/2))",
+    nerdamer: "(3/4)*(1+sqrt((1/2)*v0^(-1/2)))^(1/2)*v0^(-1/2)",
+    correct: "(3/4)*(1+sqrt(v0))^(1/2)*v0^(-1/2)",
+    grad: { x: (1.5 * Math.sqrt(3)) / 4 },
+    note: "same corruption under a fractional power",
+  },
+];

@@ -1,0 +1,285 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { GradtrioError } from "../errors.ts";
+import { call, num, variable } from "../expr/ast.ts";
+import { registerCustomOp } from "../expr/ops.ts";
+import { parse } from "../expr/parse.ts";
+import { type NestedArray, toValues } from "../expr/point.ts";
+import { type SymbolicLegResult, symbolicLeg } from "./leg.ts";
+
+interface Golden {
+  id: string;
+  expr: string;
+  at: Record<string, NestedArray>;
+  grad: Record<string, NestedArray>;
+}
+const golden = JSON.parse(
+  readFileSync(new URL("../../test/fixtures/torch-golden.json", import.meta.url), "utf8"),
+) as Golden[];
+
+function ok(r: SymbolicLegResult): Extract<SymbolicLegResult, { status: "ok" }> {
+  if (r.status !== "ok") throw new Error(`expected ok, got ${r.status}: ${r.reason}`);
+  return r;
+}
+
+const leg = (src: string, at: Record<string, NestedArray>) => symbolicLeg(parse(src), toValues(at));
+
+function expectClose(got: Float64Array, want: number[], rel = 1e-12, abs = 1e-14): void {
+  expect(got.length).toBe(want.length);
+  want.forEach((w, i) => {
+    expect(Math.abs(got[i]! - w)).toBeLessThanOrEqual(Math.max(abs, rel * Math.abs(w)));
+  });
+}
+
+describe("symbolicLeg against PyTorch (torch-golden.json)", () => {
+  for (const c of golden) {
+    it(`${c.id}: ${c.expr}`, () => {
+      const r = ok(leg(c.expr, c.at));
+      for (const [name, g] of Object.entries(c.grad))
+        expectClose(r.gradients.get(name)!, [g].flat(3) as number[]);
+    });
+  }
+});
+
+describe("formulas for people", () => {
+  it.each([
+    ["x^2", { x: 3 }, "x", "2*x", "2 x"],
+    ["sin(x^2)", { x: 3 }, "x", "2*x*cos(x^2)", "2 x \\cos\\left(x^{2}\\right)"],
+    ["mean(x^2)", { x: [1, 2, 3] }, "x", "2*x/3", "\\frac{2 x}{3}"],
+    ["sqrt(x^2+1)", { x: -2 }, "x", "x/sqrt(x^2+1)", "\\frac{x}{\\sqrt{x^{2} + 1}}"],
+    ["log1p(x^2)", { x: 0.9 }, "x", "2*x/(x^2+1)", "\\frac{2 x}{x^{2} + 1}"],
+    ["x^x", { x: 1.7 }, "x", "x^x*(log(x)+1)", "x^{x} \\left(\\log\\left(x\\right) + 1\\right)"],
+    ["pow(x, 2.5)", { x: 1.3 }, "x", "5*x^(3/2)/2", "\\frac{5 x^{\\frac{3}{2}}}{2}"],
+    ["e^x", { x: 1.1 }, "x", "exp(x)", "e^{x}"],
+    ["sin(pi*x)", { x: 0.25 }, "x", "pi*cos(pi*x)", "\\pi \\cos\\left(\\pi x\\right)"],
+    ["2^x", { x: 0.5 }, "x", "2^x*log(2)", "2^{x} \\log\\left(2\\right)"],
+    ["sum(x*y) + mean(x^2)", { x: [1, 2], y: [3, -1] }, "x", "x+y", "x + y"],
+    [
+      "bce(p, t)",
+      { p: 0.3, t: 0.6 },
+      "t",
+      "log(1-p)-log(p)",
+      "\\log\\left(1 - p\\right) - \\log\\left(p\\right)",
+    ],
+  ])("%s → d/d%s", (src, at, name, plain, tex) => {
+    const r = ok(leg(src, at as Record<string, NestedArray>));
+    expect(r.formulas.get(name as string)).toBe(plain);
+    expect(r.latex.get(name as string)).toBe(tex);
+  });
+
+  it("keeps no rational stand-in for log 2 and evaluates 2^x exactly", () => {
+    const r = ok(leg("2^x", { x: 0.5 }));
+    expect(r.formulas.get("x")).not.toMatch(/\d{6}/);
+    expectClose(r.gradients.get("x")!, [Math.SQRT2 * Math.LN2]);
+  });
+
+  it("sums a scalar variable's template over the elements it meets", () => {
+    const r = ok(leg("sum(w*x)", { w: 2, x: [1, 2, 3] }));
+    expect(r.formulas.get("w")).toBe("sum(x)");
+    expect(r.formulas.get("x")).toBe("w");
+    expectClose(r.gradients.get("w")!, [6]);
+    expectClose(r.gradients.get("x")!, [2, 2, 2]);
+  });
+});
+
+describe("vectors by structure", () => {
+  it("broadcasts scalars against vectors: mean(bce(sigmoid(w*x+b), y)) by hand", () => {
+    const x = [0.5, -1.5, 2, 0.1, -0.3];
+    const y = [1, 0, 1, 0, 0.5];
+    const w = 0.7;
+    const b = -0.4;
+    const r = ok(leg("mean(bce(sigmoid(w*x+b), y))", { w, b, x, y }));
+    const n = x.length;
+    const s = x.map((xi) => 1 / (1 + Math.exp(-(w * xi + b))));
+    // d/dz bce(sigmoid(z), y) = sigmoid(z) - y
+    const dz = s.map((si, i) => (si - y[i]!) / n);
+    expectClose(r.gradients.get("w")!, [dz.reduce((a, d, i) => a + d * x[i]!, 0)], 1e-12);
+    expectClose(r.gradients.get("b")!, [dz.reduce((a, d) => a + d, 0)], 1e-12);
+    expectClose(
+      r.gradients.get("x")!,
+      dz.map((d) => d * w),
+      1e-12,
+    );
+    expectClose(
+      r.gradients.get("y")!,
+      s.map((si) => (Math.log(1 - si) - Math.log(si)) / n),
+      1e-12,
+    );
+  });
+
+  it("broadcasts a row vector against a matrix and sums the gradient back", () => {
+    const r = ok(
+      leg("sum(A*v^2)", {
+        A: [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ],
+        v: [0.5, -2],
+      }),
+    );
+    // d/dv_j = 2 v_j Σ_i A_ij ; d/dA_ij = v_j^2
+    expectClose(r.gradients.get("v")!, [2 * 0.5 * 9, 2 * -2 * 12]);
+    expectClose(r.gradients.get("A")!, [0.25, 4, 0.25, 4, 0.25, 4]);
+  });
+
+  it("differentiates each branch pattern once: abs and relu with mixed signs", () => {
+    const x = [-2, 1.5, -0.5, 3];
+    const r = ok(leg("sum(abs(x)^3 + relu(x)*x)", { x }));
+    // abs(x)^3 → 3 x |x| ; relu(x)*x → 2x for x>0, 0 otherwise
+    expectClose(
+      r.gradients.get("x")!,
+      x.map((v) => 3 * v * Math.abs(v) + (v > 0 ? 2 * v : 0)),
+    );
+    expect(r.formulas.get("x")).toMatch(/^piecewise\(/);
+  });
+
+  it("matmul: matrix times matrix and vector times vector by the linear rules", () => {
+    const A = [
+      [1, 2],
+      [3, 4],
+    ];
+    const B = [
+      [0.5, -1],
+      [2, 0],
+    ];
+    const r = ok(leg("sum(matmul(A, B))", { A, B }));
+    // d/dA_ij = Σ_c B_jc ; d/dB_jc = Σ_i A_ij
+    expectClose(r.gradients.get("A")!, [-0.5, 2, -0.5, 2]);
+    expectClose(r.gradients.get("B")!, [4, 4, 6, 6]);
+    const d = ok(leg("sin(matmul(u, v))", { u: [1, 2], v: [0.3, -0.1] }));
+    const dot = 1 * 0.3 + 2 * -0.1;
+    expectClose(d.gradients.get("u")!, [0.3 * Math.cos(dot), -0.1 * Math.cos(dot)]);
+    expectClose(d.gradients.get("v")!, [1 * Math.cos(dot), 2 * Math.cos(dot)]);
+  });
+
+  it("a reduction inside an elementwise body: (sum(x))^2 + x·mean(x)", () => {
+    const x = [1, 2, 4];
+    const r = ok(leg("sum(x)^2 + sum(x*mean(x))", { x }));
+    // f = S^2 + S^2/3 ⇒ df/dx_i = 2S + 2S/3
+    const S = 7;
+    expectClose(
+      r.gradients.get("x")!,
+      [1, 1, 1].map(() => 2 * S + (2 * S) / 3),
+    );
+  });
+
+  it("gives zeros for a variable of the point that the expression does not use", () => {
+    const r = ok(leg("x^2", { x: 3, z: [1, 2] }));
+    expectClose(r.gradients.get("z")!, [0, 0]);
+    expect(r.formulas.get("z")).toBe("0");
+  });
+});
+
+describe("kinks, give-ups and custom ops", () => {
+  it.each([
+    ["abs(x)", { x: 0 }, "abs"],
+    ["relu(x-1)", { x: 1 }, "relu"],
+    ["clamp(x, 0, 1)", { x: 1 }, "clamp"],
+    ["clamp(x, y, 1)", { x: 0.25, y: 0.25 }, "clamp"],
+  ])("%s at %j is a kink", (src, at, op) => {
+    const r = leg(src, at as Record<string, NestedArray>);
+    expect(r.status).toBe("kink");
+    if (r.status === "ok") return;
+    expect(r.kink?.op).toBe(op);
+    expect(r.reason).toMatch(/kink/);
+  });
+
+  it("names the element of a vector that sits on the kink", () => {
+    const r = leg("sum(abs(x))", { x: [1, -2, 0, 3] });
+    expect(r.status).toBe("kink");
+    if (r.status === "ok") return;
+    expect(r.kink).toMatchObject({ op: "abs", element: 2, value: 0 });
+  });
+
+  it("reports the CAS giving up instead of a number: sqrt(sin(x))", () => {
+    const r = leg("sqrt(sin(x))", { x: 0.5 });
+    expect(r.status).toBe("unavailable");
+    if (r.status === "ok") return;
+    expect(r.reason).toMatch(/gave up.*diff\(/);
+  });
+
+  it("expands a custom op through its formula", () => {
+    registerCustomOp({
+      name: "symcube",
+      arity: 1,
+      forward: (u) => u ** 3,
+      backward: ({ args, grad }) => [3 * args[0]! ** 2 * grad],
+      formula: (u) => `${u}^3`,
+    });
+    const r = ok(leg("symcube(sin(x))", { x: 0.4 }));
+    expectClose(r.gradients.get("x")!, [3 * Math.sin(0.4) ** 2 * Math.cos(0.4)]);
+    expect(r.formulas.get("x")).toBe("3*cos(x)*sin(x)^2");
+  });
+
+  it("a custom op of two arguments, with e and pi in its formula", () => {
+    registerCustomOp({
+      name: "symmix",
+      arity: 2,
+      forward: (a, b) => Math.exp(a * b) + Math.PI * a,
+      backward: ({ args, grad }) => [grad, grad].map((g, i) => g * (args[1 - i]! + 0)),
+      formula: (a, b) => `e^(${a}*${b}) + pi*${a}`,
+    });
+    const r = ok(leg("symmix(x, y)", { x: 0.3, y: -0.7 }));
+    expectClose(r.gradients.get("x")!, [-0.7 * Math.exp(-0.21) + Math.PI]);
+    expectClose(r.gradients.get("y")!, [0.3 * Math.exp(-0.21)]);
+  });
+
+  it("says 'not available' for a custom op without a formula", () => {
+    registerCustomOp({
+      name: "symopaque",
+      arity: 1,
+      forward: (u) => u,
+      backward: ({ grad }) => [grad],
+    });
+    const r = leg("symopaque(x)^2", { x: 2 });
+    expect(r).toMatchObject({
+      status: "unavailable",
+      reason: "custom op 'symopaque' has no formula",
+    });
+  });
+
+  it("says 'not available' for a custom formula outside the vocabulary", () => {
+    registerCustomOp({
+      name: "symweird",
+      arity: 1,
+      forward: (u) => u,
+      backward: ({ grad }) => [grad],
+      formula: (u) => `erf(${u})`,
+    });
+    const r = leg("symweird(x)", { x: 2 });
+    expect(r.status).toBe("unavailable");
+    if (r.status !== "ok") expect(r.reason).toMatch(/symweird.*erf/);
+  });
+});
+
+describe("names and bad input", () => {
+  it("variables named like the leg's own CAS symbols or nerdamer functions do not collide", () => {
+    const e = call("add", [
+      call("mul", [variable("v1"), call("pow", [variable("v0"), num(2)])]),
+      call("mul", [variable("ce"), call("mul", [variable("cpi"), variable("diff")])]),
+    ]);
+    const r = ok(symbolicLeg(e, toValues({ v0: 3, v1: 2, ce: 5, cpi: 7, diff: 11 })));
+    expectClose(r.gradients.get("v0")!, [12]);
+    expectClose(r.gradients.get("v1")!, [9]);
+    expectClose(r.gradients.get("ce")!, [77]);
+    expectClose(r.gradients.get("cpi")!, [55]);
+    expectClose(r.gradients.get("diff")!, [35]);
+    expect(r.formulas.get("v0")).toBe("2*v1*v0");
+  });
+
+  it("throws GradtrioError for an unknown variable, a shape mismatch and a vector output", () => {
+    const codes = (f: () => unknown): string | undefined => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(GradtrioError);
+        return (e as GradtrioError).code;
+      }
+      return undefined;
+    };
+    expect(codes(() => leg("x*y", { x: 1 }))).toBe("UNKNOWN_VARIABLE");
+    expect(codes(() => leg("sum(x*y)", { x: [1, 2], y: [1, 2, 3] }))).toBe("SHAPE");
+    expect(codes(() => leg("x^2", { x: [1, 2] }))).toBe("NON_SCALAR");
+  });
+});
