@@ -1,0 +1,82 @@
+/**
+ * Loading user modules (ops for `fuzz`, configs for `gate`) as modules: `.ts` through tsx's
+ * `tsImport`, `.js`/`.mjs` natively. That is the contract; no text is ever evaluated.
+ */
+import { existsSync, statSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { tsImport } from "tsx/esm/api";
+import { GradtrioError, isGradtrioError } from "../errors.ts";
+import type { CustomOpDefinition } from "../expr/ops.ts";
+import { definitionOf, resolveOp } from "./op-like.ts";
+
+/** The first line of an error's message: a module's failure is shown in one line. */
+export function firstLine(e: unknown): string {
+  const m = isGradtrioError(e) ? e.message : e instanceof Error ? e.message : String(e);
+  const line = m.split("\n").find((l) => l.trim() !== "") ?? m;
+  const name = e instanceof Error && !isGradtrioError(e) && e.name !== "Error" ? `${e.name}: ` : "";
+  return name + line.trim();
+}
+
+/**
+ * Imports a user module by path (relative to `cwd`). Throws a GradtrioError: IO when the file
+ * is missing, MODULE (with the module's own error in one line) when loading it throws.
+ */
+export async function importModule(
+  file: string,
+  cwd: string,
+  what: string,
+): Promise<Record<string, unknown>> {
+  const path = isAbsolute(file) ? file : resolve(cwd, file);
+  if (!existsSync(path) || !statSync(path).isFile())
+    throw new GradtrioError("IO", `cannot read ${what} '${file}': no such file`);
+  const url = pathToFileURL(path).href;
+  try {
+    return /\.[cm]?tsx?$/.test(path)
+      ? await tsImport(url, import.meta.url)
+      : await import(/* @vite-ignore */ url);
+  } catch (e) {
+    throw new GradtrioError("MODULE", `${what} '${file}' failed to load: ${firstLine(e)}`);
+  }
+}
+
+/** An op a module exports: the export's name and its (registered) definition. */
+export interface LoadedOp {
+  readonly exportName: string;
+  readonly definition: CustomOpDefinition;
+}
+
+/**
+ * Loads every op a module exports (made with `defineOp`, or bare `CustomOpDefinition` objects,
+ * also inside an exported array) and registers each in gradtrio's registry.
+ * Throws a GradtrioError when the file is missing, fails to load, or exports no op.
+ *
+ * @example
+ * ```ts
+ * const ops = await loadOps("ops/my-ops.ts", process.cwd());
+ * ops.map((o) => o.definition.name); // ["softclip", "hypot2"]
+ * ```
+ */
+export async function loadOps(file: string, cwd: string): Promise<LoadedOp[]> {
+  const mod = await importModule(file, cwd, "ops module");
+  const out: LoadedOp[] = [];
+  const seen = new Set<CustomOpDefinition>();
+  const take = (exportName: string, v: unknown) => {
+    const def = definitionOf(v);
+    if (def === undefined || seen.has(def)) return;
+    seen.add(def);
+    out.push({ exportName, definition: def });
+  };
+  for (const [name, v] of Object.entries(mod)) {
+    if (!Array.isArray(v)) take(name, v);
+    else for (let i = 0; i < v.length; i++) take(`${name}[${i}]`, v[i]);
+  }
+  if (out.length === 0) {
+    const names = Object.keys(mod);
+    throw new GradtrioError(
+      "MODULE",
+      `ops module '${file}' exports no ops made with defineOp (its exports: ${names.length === 0 ? "none" : names.join(", ")})`,
+    );
+  }
+  return out.map((o) => ({ ...o, definition: resolveOp(o.definition) }));
+}
