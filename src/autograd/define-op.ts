@@ -79,17 +79,9 @@ export function applyCustomOp(def: CustomOpDefinition, args: readonly TensorLike
       );
     o[i] = v;
   }
-  return record(
-    new Tensor(o, shape),
-    ruleFor(def),
-    inputs[0]!,
-    inputs[1] ?? null,
-    0,
-    0,
-    inputs,
-    { op: name, args: [...args] },
-    inputs,
-  );
+  const out = new Tensor(o, shape);
+  out.origin = { op: name, args: [...args] };
+  return record(out, ruleFor(def), inputs[0]!, inputs[1] ?? null, 0, 0, inputs, inputs);
 }
 
 function ruleFor(def: CustomOpDefinition): GradRule {
@@ -141,7 +133,7 @@ function ruleFor(def: CustomOpDefinition): GradRule {
       }
       return inputs.map((t, k) => {
         if (!node.needs(k)) return null;
-        let gk = record(new Tensor(grads[k]!, shape), noDouble, g, null, 0, 0, null, null, [
+        let gk = record(new Tensor(grads[k]!, shape), noDouble, g, null, 0, 0, null, [
           g,
           ...inputs,
         ]);

@@ -4,6 +4,7 @@
  * delegate here.
  */
 import { GradtrioError } from "../errors.ts";
+import { isGradEnabled } from "./grad-mode.ts";
 import { record } from "./node.ts";
 import { type BinaryDecl, OPS, type StructDecl, type UnaryDecl } from "./ops.ts";
 import {
@@ -33,6 +34,21 @@ function asTensor(x: unknown, op: string, index: number, arity: number): Tensor 
   );
 }
 
+/** Records how `out` was made (see Tensor.origin): the op's name and its arguments as given. */
+function origin(
+  out: Tensor,
+  op: string,
+  x: TensorLike,
+  y?: TensorLike,
+  more?: TensorLike[],
+): Tensor {
+  out._op = op;
+  out._o0 = x;
+  out._o1 = y;
+  if (more !== undefined) out._oMore = more;
+  return out;
+}
+
 function unary(
   decl: UnaryDecl,
   x: TensorLike,
@@ -44,7 +60,8 @@ function unary(
   const t = asTensor(x, op, 0, args === undefined ? 1 : args.length);
   const o = new Float64Array(t.data.length);
   decl.forward(t.data, o, p0, p1);
-  return record(new Tensor(o, t.shape), decl, t, null, p0, p1, null, { op, args: args ?? [x] });
+  const out = origin(new Tensor(o, t.shape), op, x, undefined, args);
+  return record(out, decl, t, null, p0, p1, null);
 }
 
 function binary(decl: BinaryDecl, a: TensorLike, b: TensorLike, op: string): Tensor {
@@ -77,7 +94,7 @@ function binary(decl: BinaryDecl, a: TensorLike, b: TensorLike, op: string): Ten
     for (let r = 0; r < pa.offsets.length; r++)
       k(ad, pa.offsets[r]!, pa.stride, bd, pb.offsets[r]!, pb.stride, o, r * inner, inner);
   }
-  return record(new Tensor(o, shape), decl, ta, tb, 0, 0, null, { op, args: [a, b] });
+  return record(origin(new Tensor(o, shape), op, a, b), decl, ta, tb, 0, 0, null);
 }
 
 function struct(
@@ -90,8 +107,8 @@ function struct(
   op: string,
   args: TensorLike[],
 ): Tensor {
-  const out = decl.forward(a, b, p0, p1, extra);
-  return record(out, decl, a, b, p0, p1, extra, { op, args });
+  const out = origin(decl.forward(a, b, p0, p1, extra), op, a, undefined, args);
+  return record(out, decl, a, b, p0, p1, extra);
 }
 
 /**
@@ -223,17 +240,8 @@ export function clamp(x: TensorLike, lo: TensorLike, hi: TensorLike): Tensor {
   const shape = broadcastShapes(broadcastShapes(tx.shape, tl.shape, "clamp"), th.shape, "clamp");
   const decl = OPS.clampTensor;
   const out = decl.forward(tx, null, 0, 0, [tx, tl, th, shape]);
-  return record(
-    out,
-    decl,
-    tx,
-    null,
-    0,
-    0,
-    [tx, tl, th, shape],
-    { op: "clamp", args: [x, lo, hi] },
-    [tx, tl, th],
-  );
+  origin(out, "clamp", x, undefined, [x, lo, hi]);
+  return record(out, decl, tx, null, 0, 0, [tx, tl, th, shape], [tx, tl, th]);
 }
 
 /**
@@ -379,4 +387,24 @@ export function sumTo(x: Tensor, shape: Shape): Tensor {
 /** `x` where `keep[i]` is 1, else 0 (a constant mask of x's size). Used by backward rules. */
 export function where0(x: Tensor, keep: Uint8Array): Tensor {
   return struct(OPS.where0, x, null, 0, 0, keep, "where0", [x]);
+}
+
+/**
+ * `temp * y` where `temp` is a tensor the caller has just made and references nowhere else (a
+ * backward rule's intermediate): when no graph is being recorded the product is written into
+ * temp's storage instead of a new array. Never pass a tensor anyone else may hold.
+ */
+export function mulTemp(temp: Tensor, y: TensorLike): Tensor {
+  if (isGradEnabled()) return mul(temp, y);
+  const d = temp.data;
+  if (typeof y === "number") {
+    for (let i = 0; i < d.length; i++) d[i] *= y;
+  } else if (sameShape(temp.shape, y.shape)) {
+    const e = y.data;
+    for (let i = 0; i < d.length; i++) d[i] *= e[i]!;
+  } else if (y.numel === 1 && y.ndim <= temp.ndim) {
+    const v = y.data[0]!;
+    for (let i = 0; i < d.length; i++) d[i] *= v;
+  } else return mul(temp, y);
+  return origin(temp, "mul", temp, y);
 }

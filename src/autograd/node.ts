@@ -6,7 +6,7 @@
 import { GradtrioError } from "../errors.ts";
 import { isGradEnabled } from "./grad-mode.ts";
 import type { Shape } from "./shape.ts";
-import type { Origin, Tensor } from "./tensor.ts";
+import type { Tensor } from "./tensor.ts";
 
 /** A backward rule and the name PyTorch gives its node. */
 export interface GradRule {
@@ -137,8 +137,8 @@ export function edgeOf(t: Tensor): Node | null {
 }
 
 /**
- * Attaches the origin and, when grad mode is on and an input requires grad, the graph node of a
- * freshly computed op output. Up to two tensor inputs; ops with more pass them in `rest`.
+ * Attaches, when grad mode is on and an input requires grad, the graph node of a freshly
+ * computed op output. Up to two tensor inputs; ops with more pass them all in `rest`.
  */
 export function record(
   out: Tensor,
@@ -148,10 +148,8 @@ export function record(
   p0: number,
   p1: number,
   extra: unknown,
-  origin: Origin | null,
   rest?: readonly Tensor[],
 ): Tensor {
-  out.origin = origin;
   if (!isGradEnabled()) return out;
   let next: (Node | null)[];
   if (rest !== undefined) {

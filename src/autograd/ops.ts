@@ -5,10 +5,12 @@
  * `satisfies Record<TensorOp, OpDecl>` makes the compiler refuse an op without a rule.
  *
  * Conventions: `g` is the incoming gradient, `n.a`/`n.b` the saved inputs, `n.out` the saved
- * output, `n.p0`/`n.p1` numeric parameters. Binary rules return full-shape gradients through
- * `unbroadcast`, which sums each back to its input's shape.
+ * output, `n.p0`/`n.p1` numeric parameters; a rule computes only the gradients its node needs
+ * (`n.needs(i)`). Binary rules return full-shape gradients through `unbroadcast`, which sums each
+ * back to its input's shape. `mulTemp(t, g)` is `t * g` for a `t` the rule has just made: it
+ * reuses t's storage when no graph is being recorded (one allocation less per rule).
  */
-import { expand, reshape, rsub, sumTo, transpose, where0 } from "./functions.ts";
+import { expand, mulTemp, reshape, rsub, sumTo, transpose, where0 } from "./functions.ts";
 import {
   type GradRule,
   type Node,
@@ -19,7 +21,7 @@ import {
   SAVE_OUT,
 } from "./node.ts";
 import { numelOf, type Shape, sameShape, stridesOf } from "./shape.ts";
-import { Tensor } from "./tensor.ts";
+import { SCALAR_SHAPE, Tensor } from "./tensor.ts";
 
 /** `o[i] = f(x[i])` over the whole array; `p0`, `p1` are the op's numeric parameters. */
 export type UnaryKernel = (x: Float64Array, o: Float64Array, p0: number, p1: number) => void;
@@ -89,9 +91,9 @@ export type TensorOp =
   | "sumTo"
   | "where0";
 
-/** Sums full-shape gradients back to the inputs' shapes (undoing broadcasting); null where not needed. */
-function unbroadcast(n: Node, ga: () => Tensor, gb: () => Tensor): (Tensor | null)[] {
-  return [n.needs(0) ? reduceTo(ga(), n.sa) : null, n.needs(1) ? reduceTo(gb(), n.sb) : null];
+/** Sums full-shape gradients back to the inputs' shapes (undoing broadcasting). */
+function unbroadcast(n: Node, ga: Tensor | null, gb: Tensor | null): (Tensor | null)[] {
+  return [ga === null ? null : reduceTo(ga, n.sa), gb === null ? null : reduceTo(gb, n.sb)];
 }
 
 function reduceTo(g: Tensor, shape: Shape): Tensor {
@@ -150,12 +152,7 @@ export const OPS = {
     forward(a, ia, sa, b, ib, sb, o, io, n) {
       for (let i = 0; i < n; i++, ia += sa, ib += sb) o[io + i] = a[ia]! + b[ib]!;
     },
-    backward: (n, g) =>
-      unbroadcast(
-        n,
-        () => g,
-        () => g,
-      ),
+    backward: (n, g) => unbroadcast(n, n.needs(0) ? g : null, n.needs(1) ? g : null),
   },
   // d(a - b) = da - db
   sub: {
@@ -165,12 +162,7 @@ export const OPS = {
     forward(a, ia, sa, b, ib, sb, o, io, n) {
       for (let i = 0; i < n; i++, ia += sa, ib += sb) o[io + i] = a[ia]! - b[ib]!;
     },
-    backward: (n, g) =>
-      unbroadcast(
-        n,
-        () => g,
-        () => g.neg(),
-      ),
+    backward: (n, g) => unbroadcast(n, n.needs(0) ? g : null, n.needs(1) ? g.neg() : null),
   },
   // c - x for a plain number c (Python's `1 - y`): d(c - x) = -dx
   rsub: {
@@ -191,11 +183,7 @@ export const OPS = {
       for (let i = 0; i < n; i++, ia += sa, ib += sb) o[io + i] = a[ia]! * b[ib]!;
     },
     backward: (n, g) =>
-      unbroadcast(
-        n,
-        () => g.mul(n.b!),
-        () => g.mul(n.a!),
-      ),
+      unbroadcast(n, n.needs(0) ? g.mul(n.b!) : null, n.needs(1) ? g.mul(n.a!) : null),
   },
   // d(a / b) = da / b - (a / b) / b db
   div: {
@@ -208,8 +196,8 @@ export const OPS = {
     backward: (n, g) =>
       unbroadcast(
         n,
-        () => g.div(n.b!),
-        () => g.neg().mul(n.a!.div(n.b!).div(n.b!)),
+        n.needs(0) ? g.div(n.b!) : null,
+        n.needs(1) ? g.neg().mul(n.a!.div(n.b!).div(n.b!)) : null,
       ),
   },
   // d(a^b) = b a^(b-1) da + a^b log(a) db; PyTorch zeroes the first where b = 0 and the second
@@ -225,28 +213,28 @@ export const OPS = {
       const a = n.a!;
       const b = n.b!;
       const out = n.out!;
-      return unbroadcast(
-        n,
-        () => {
-          const d = g.mul(b.mul(a.pow(b.sub(1))));
-          const bd = broadcastData(b, d.shape);
-          return bd.includes(0)
-            ? where0(
-                d,
-                mask(bd, (v) => v !== 0),
-              )
-            : d;
-        },
-        () => {
-          const d = g.mul(out.mul(a.log()));
-          const ad = broadcastData(a, d.shape);
-          if (!ad.includes(0)) return d;
-          const bd = broadcastData(b, d.shape);
-          const keep = new Uint8Array(d.numel);
+      let ga: Tensor | null = null;
+      let gb: Tensor | null = null;
+      if (n.needs(0)) {
+        ga = g.mul(b.mul(a.pow(b.sub(1))));
+        const bd = broadcastData(b, ga.shape);
+        if (bd.includes(0))
+          ga = where0(
+            ga,
+            mask(bd, (v) => v !== 0),
+          );
+      }
+      if (n.needs(1)) {
+        gb = g.mul(out.mul(a.log()));
+        const ad = broadcastData(a, gb.shape);
+        if (ad.includes(0)) {
+          const bd = broadcastData(b, gb.shape);
+          const keep = new Uint8Array(gb.numel);
           for (let i = 0; i < keep.length; i++) keep[i] = ad[i] === 0 && bd[i]! >= 0 ? 0 : 1;
-          return where0(d, keep);
-        },
-      );
+          gb = where0(gb, keep);
+        }
+      }
+      return unbroadcast(n, ga, gb);
     },
   },
   // x^c for a plain number c: d(x^c) = c x^(c-1) dx (zero when c = 0). Small integer and half
@@ -269,8 +257,8 @@ export const OPS = {
     backward: (n, g) => {
       const c = n.p0;
       if (c === 0) return [g.mul(0)];
-      if (c === 2) return [g.mul(n.a!.mul(2))];
-      return [g.mul(n.a!.pow(c - 1).mul(c))];
+      if (c === 2) return [mulTemp(n.a!.mul(2), g)];
+      return [mulTemp(mulTemp(n.a!.pow(c - 1), c), g)];
     },
   },
   // c^x for a plain number c: d(c^x) = c^x log(c) dx (zero where c = 0 and x >= 0)
@@ -311,7 +299,7 @@ export const OPS = {
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = Math.sin(x[i]!);
     },
-    backward: (n, g) => [g.mul(n.a!.cos())],
+    backward: (n, g) => [mulTemp(n.a!.cos(), g)],
   },
   // d cos x = -sin x dx
   cos: {
@@ -321,7 +309,7 @@ export const OPS = {
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = Math.cos(x[i]!);
     },
-    backward: (n, g) => [g.mul(n.a!.sin().neg())],
+    backward: (n, g) => [mulTemp(n.a!.sin().neg(), g)],
   },
   // d tan x = (1 + tan² x) dx
   tan: {
@@ -331,7 +319,7 @@ export const OPS = {
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = Math.tan(x[i]!);
     },
-    backward: (n, g) => [g.mul(n.out!.pow(2).add(1))],
+    backward: (n, g) => [mulTemp(n.out!.pow(2).add(1), g)],
   },
   // d exp x = exp x dx
   exp: {
@@ -371,7 +359,7 @@ export const OPS = {
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = Math.tanh(x[i]!);
     },
-    backward: (n, g) => [g.mul(rsub(1, n.out!.mul(n.out!)))],
+    backward: (n, g) => [mulTemp(rsub(1, n.out!.mul(n.out!)), g)],
   },
   // σ(x) = 1/(1+e^-x), evaluated without overflow on either side; dσ = (1 - σ) σ dx
   sigmoid: {
@@ -388,7 +376,7 @@ export const OPS = {
         }
       }
     },
-    backward: (n, g) => [g.mul(rsub(1, n.out!)).mul(n.out!)],
+    backward: (n, g) => [mulTemp(mulTemp(rsub(1, n.out!), g), n.out!)],
   },
   // relu x = max(x, 0); d relu = [x > 0] dx (relu'(0) = 0, as PyTorch)
   relu: {
@@ -493,7 +481,7 @@ export const OPS = {
         o[i] = Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
       }
     },
-    backward: (n, g) => [g.mul(n.a!.sigmoid())],
+    backward: (n, g) => [mulTemp(n.a!.sigmoid(), g)],
   },
   // bce(p, t) = -(t log p + (1-t) log(1-p));
   // d bce = (p - t) / (p (1-p)) dp + (log(1-p) - log p) dt
@@ -513,8 +501,8 @@ export const OPS = {
       const t = n.b!;
       return unbroadcast(
         n,
-        () => g.mul(p.sub(t)).div(p.mul(rsub(1, p))),
-        () => g.mul(rsub(1, p).log().sub(p.log())),
+        n.needs(0) ? g.mul(p.sub(t)).div(p.mul(rsub(1, p))) : null,
+        n.needs(1) ? mulTemp(rsub(1, p).log().sub(p.log()), g) : null,
       );
     },
   },
@@ -527,7 +515,7 @@ export const OPS = {
       const d = x.data;
       let s = 0;
       for (let i = 0; i < d.length; i++) s += d[i]!;
-      return new Tensor(Float64Array.of(s), []);
+      return new Tensor(Float64Array.of(s), SCALAR_SHAPE);
     },
     backward: (n, g) => [expand(g, n.sa)],
   },
@@ -548,7 +536,7 @@ export const OPS = {
       const d = x.data;
       let s = 0;
       for (let i = 0; i < d.length; i++) s += d[i]!;
-      return new Tensor(Float64Array.of(s / d.length), []);
+      return new Tensor(Float64Array.of(s / d.length), SCALAR_SHAPE);
     },
     backward: (n, g) => [expand(g.div(numelOf(n.sa)), n.sa)],
   },
@@ -570,7 +558,7 @@ export const OPS = {
       const y = b!.data;
       let s = 0;
       for (let i = 0; i < x.length; i++) s += x[i]! * y[i]!;
-      return new Tensor(Float64Array.of(s), []);
+      return new Tensor(Float64Array.of(s), SCALAR_SHAPE);
     },
     backward: (n, g) => [n.needs(0) ? g.mul(n.b!) : null, n.needs(1) ? g.mul(n.a!) : null],
   },

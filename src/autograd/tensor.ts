@@ -33,8 +33,14 @@ export class Tensor {
   /** Row-major storage. */
   readonly data: Float64Array;
   readonly shape: Shape;
-  /** How an op made this tensor (null for tensors made by `tensor()` or `detach()`). */
-  origin: Origin | null = null;
+  // The origin is kept as raw fields and built on demand: one object per op would double the
+  // allocations of small graphs.
+  /** @internal The op that made this tensor (expression-language name), or null. */
+  _op: string | null = null;
+  /** @internal Its first two arguments, or all of them in `_oMore` when there are more. */
+  _o0: TensorLike | undefined = undefined;
+  _o1: TensorLike | undefined = undefined;
+  _oMore: readonly TensorLike[] | null = null;
   /** @internal The node that made this tensor, when it is part of a graph. */
   _fn: Node | null = null;
   /** @internal The requires-grad flag of a leaf. */
@@ -50,6 +56,20 @@ export class Tensor {
   constructor(data: Float64Array, shape: Shape) {
     this.data = data;
     this.shape = shape;
+  }
+
+  /** How an op made this tensor (null for tensors made by `tensor()` or `detach()`). */
+  get origin(): Origin | null {
+    if (this._op === null) return null;
+    const args =
+      this._oMore ??
+      (this._o1 === undefined ? [this._o0 as TensorLike] : [this._o0 as TensorLike, this._o1]);
+    return { op: this._op, args };
+  }
+
+  set origin(o: Origin | null) {
+    this._op = o === null ? null : o.op;
+    this._oMore = o === null ? null : o.args;
   }
 
   get numel(): number {
@@ -328,8 +348,11 @@ export function tensor(
 export function scalarTensor(v: number): Tensor {
   const d = new Float64Array(1);
   d[0] = v;
-  return new Tensor(d, []);
+  return new Tensor(d, SCALAR_SHAPE);
 }
+
+/** The shape of every 0-d tensor the ops make (shared: shapes are never mutated). */
+export const SCALAR_SHAPE: readonly number[] = Object.freeze([]);
 
 export function checkShape(shape: readonly number[], what: string): void {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
