@@ -9,6 +9,47 @@ const fmt = (values: readonly number[], shape: readonly number[], suffix?: Forma
 const scalar = (v: number, suffix?: FormatSuffix) => fmt([v], [], suffix);
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
+// Printed by CPython 3 with "{:.4f}".format(v) and "{:.4e}".format(v): ties, binary near-ties
+// and random magnitudes, for one-element tensors that PyTorch prints in each notation.
+const PYTHON_FIXED: ReadonlyArray<readonly [number, string]> = [
+  [0.03125, "0.0312"],
+  [0.09375, "0.0938"],
+  [1.15625, "1.1562"],
+  [2.71875, "2.7188"],
+  [-0.15625, "-0.1562"],
+  [12345.03125, "12345.0312"],
+  [99.96875, "99.9688"],
+  [0.00015625, "0.0002"],
+  [0.1, "0.1000"],
+  [0.35, "0.3500"],
+  [0.45, "0.4500"],
+  [1.00005, "1.0001"],
+  [0.000250000001, "0.0003"],
+  [-0.002275858314405582, "-0.0023"],
+  [0.00022338493366425477, "0.0002"],
+  [0.1754582092603547, "0.1755"],
+  [-108.56307093657475, "-108.5631"],
+  [-0.0010548740460807535, "-0.0011"],
+  [-126209.50071865234, "-126209.5007"],
+  [6009245.824965395, "6009245.8250"],
+  [-238098.30393895114, "-238098.3039"],
+];
+const PYTHON_SCI: ReadonlyArray<readonly [number, string]> = [
+  [123445000.0, "1.2344e+08"],
+  [123455000.0, "1.2346e+08"],
+  [-987654321.0, "-9.8765e+08"],
+  [3.3333333333333337e-6, "3.3333e-06"],
+  [-7.25e-7, "-7.2500e-07"],
+  [2.5e-9, "2.5000e-09"],
+  [1.5e-300, "1.5000e-300"],
+  [123456789.123, "1.2346e+08"],
+  [1.8768751839526004e-50, "1.8769e-50"],
+  [-6.571086338561985e200, "-6.5711e+200"],
+  [7.995058974827262e200, "7.9951e+200"],
+  [-7.290949903566141e-6, "-7.2909e-06"],
+  [7.565007604952958e-5, "7.5650e-05"],
+];
+
 describe("formatTensor: the seed notebooks' outputs", () => {
   it("prints integral scalars with a trailing dot", () => {
     expect(scalar(3, { requiresGrad: true })).toBe("tensor(3., requires_grad=True)");
@@ -229,5 +270,14 @@ describe("formatTensor: torch/_tensor_str.py's rules", () => {
     expect(() => fmt([1, 2, 3], [2])).toThrow(GradtrioError);
     expect(() => fmt([1, 2], [-1, -2])).toThrow(GradtrioError);
     expect(() => fmt([1], [0.5, 2])).toThrow(/shape/);
+  });
+});
+
+describe("formatTensor: Python's number formatting", () => {
+  it.each(PYTHON_FIXED)("prints %s in fixed notation as %s", (value, text) => {
+    expect(scalar(value)).toBe(`tensor(${text})`);
+  });
+  it.each(PYTHON_SCI)("prints %s in scientific notation as %s", (value, text) => {
+    expect(scalar(value)).toBe(`tensor(${text})`);
   });
 });

@@ -258,6 +258,9 @@ function sign(x: number): string {
 function pyFixed(x: number, digits: number): string {
   const special = nonFinite(x);
   if (special !== undefined) return special;
+  const a = Math.abs(x);
+  // A tie needs |x|·2^(digits+1) to be an integer; otherwise toFixed's exact rounding is Python's.
+  if (a < 1e21 && !Number.isInteger(a * 2 ** (digits + 1))) return sign(x) + a.toFixed(digits);
   const s = scaledRound(x, digits)
     .toString()
     .padStart(digits + 1, "0");
@@ -268,6 +271,15 @@ function pyFixed(x: number, digits: number): string {
 function pyExponential(x: number, digits: number): string {
   const special = nonFinite(x);
   if (special !== undefined) return special;
+  const a = Math.abs(x);
+  if (a !== 0) {
+    const [fast, expText] = a.toExponential(digits).split("e") as [string, string];
+    const e = Number(expText);
+    // A tie needs |x|·2^(digits-e+1) to be an integer (one more power for a carried exponent).
+    if (!Number.isInteger(a * 2 ** Math.max(1, digits - e + 2))) {
+      return `${sign(x)}${fast}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
+    }
+  }
   let mantissa = 0n;
   let e = 0;
   if (x !== 0) {
