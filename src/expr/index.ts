@@ -21,3 +21,4 @@ export * from "./print.ts";
 export * from "./shapes.ts";
 export * from "./suggest.ts";
 export * from "./tokenize.ts";
+export * from "./trace.ts";

@@ -1,0 +1,111 @@
+/**
+ * Tracing: runs a TypeScript function over Tensors once and reads the expression back from the
+ * `origin` every op-made tensor records. Input tensors become variables, 0-d constant tensors and
+ * plain-number arguments become numbers, and a tensor used twice becomes one shared node.
+ */
+import { Tensor, tensor } from "../autograd/index.ts";
+import { GradtrioError } from "../errors.ts";
+import { call, type Expr, num, variable } from "./ast.ts";
+import { arityOf, isConstant } from "./ops.ts";
+import type { Value } from "./point.ts";
+import { formatShape } from "./shapes.ts";
+
+/**
+ * Traces `fn` at the point `values` (one input tensor per name, in order) into an `Expr`.
+ * Throws a GradtrioError when the result uses something the expression language cannot say: an
+ * op outside it (`reshape`, `sum_dim`, …), a constant tensor that is not 0-d, a non-tensor result.
+ *
+ * @example
+ * ```ts
+ * const e = trace((x) => x.pow(2).sin(), ["x"], toValues({ x: 3 }));
+ * print(e); // "sin(x^2)"
+ * ```
+ */
+export function trace(
+  fn: (...args: Tensor[]) => Tensor,
+  names: readonly string[],
+  values: ReadonlyMap<string, Value>,
+): Expr {
+  if (typeof fn !== "function")
+    throw new GradtrioError("INVALID_ARGUMENT", "trace: expected a function over tensors");
+  const exprs = new Map<Tensor, Expr>();
+  const inputs = names.map((name) => {
+    const v = values.get(name);
+    if (v === undefined)
+      throw new GradtrioError("UNKNOWN_VARIABLE", `trace: no value for the input '${name}'`);
+    if (isConstant(name) || arityOf(name) !== undefined)
+      throw new GradtrioError(
+        "INVALID_ARGUMENT",
+        `trace: '${name}' is a reserved name, not a variable name`,
+      );
+    const t = tensor(Float64Array.from(v.data), { shape: v.shape });
+    exprs.set(t, variable(name));
+    return t;
+  });
+  let out: unknown;
+  try {
+    out = fn(...inputs);
+  } catch (e) {
+    if (e instanceof GradtrioError) throw e;
+    throw new GradtrioError("INVALID_ARGUMENT", `trace: the function threw: ${describeError(e)}`);
+  }
+  if (typeof out === "number") return num(out);
+  if (!(out instanceof Tensor))
+    throw new GradtrioError("INVALID_ARGUMENT", "trace: the function must return a Tensor");
+  return toExpr(out, exprs);
+}
+
+/** Children first, with an explicit stack: a traced chain 10^5 ops long must not overflow. */
+function toExpr(root: Tensor, exprs: Map<Tensor, Expr>): Expr {
+  const stack: Tensor[] = [root];
+  while (stack.length > 0) {
+    const t = stack[stack.length - 1]!;
+    if (exprs.has(t)) {
+      stack.pop();
+      continue;
+    }
+    const origin = t.origin;
+    if (origin === null) {
+      exprs.set(t, constantOf(t));
+      stack.pop();
+      continue;
+    }
+    // Check the op before its arguments: an op outside the language may carry anything.
+    const arity = arityOf(origin.op);
+    if (arity === undefined)
+      throw new GradtrioError(
+        "UNKNOWN_FUNCTION",
+        `trace: the function uses '${origin.op}', which the expression language does not have`,
+      );
+    if (origin.args.length !== arity)
+      throw new GradtrioError(
+        "ARITY",
+        `trace: '${origin.op}' was recorded with ${origin.args.length} argument(s); the expression language's takes ${arity}`,
+      );
+    const before = stack.length;
+    for (const a of origin.args) if (typeof a !== "number" && !exprs.has(a)) stack.push(a);
+    if (stack.length > before) continue;
+    stack.pop();
+    exprs.set(
+      t,
+      call(
+        origin.op,
+        origin.args.map((a) => (typeof a === "number" ? num(a) : exprs.get(a)!)),
+      ),
+    );
+  }
+  return exprs.get(root)!;
+}
+
+/** A tensor no op made and no input is: a constant, expressible only as a 0-d number. */
+function constantOf(t: Tensor): Expr {
+  if (t.shape.length === 0) return num(t.data[0]!);
+  throw new GradtrioError(
+    "INVALID_ARGUMENT",
+    `trace: a constant tensor of shape ${formatShape(t.shape)} cannot appear in an expression (only 0-d constants can); pass it as an input`,
+  );
+}
+
+function describeError(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
