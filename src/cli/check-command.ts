@@ -33,6 +33,8 @@ export interface CheckFlags {
 
 /** Elements of a tensor input shown in the table before "… (n elements)". */
 const SHOWN = 5;
+/** Above this many input elements, per-row marks are not recomputed (the verdict line says where). */
+const MAX_MARKED = 100_000;
 
 export function exitCodeOf(r: Report): number {
   return r.verdict === "agree" ? EXIT.ok : r.verdict === "disagree" ? EXIT.fail : EXIT.inconclusive;
@@ -81,6 +83,9 @@ export function verdictLine(r: Report, c: Colors): string {
 function marksFor(r: Report, p: Prepared, flags: CheckFlags): Map<string, boolean[]> | null {
   if (r.verdict !== "disagree") return null;
   const values = toValues(p.point);
+  let total = 0;
+  for (const v of values.values()) total += v.data.length;
+  if (total > MAX_MARKED) return null; // the reason line names the worst element
   let rounding: Map<string, Float64Array> | null = null;
   try {
     rounding = roundingScale(p.expr, values);
@@ -152,9 +157,11 @@ export function renderReport(r: Report, p: Prepared, flags: CheckFlags, c: Color
           ? c.green("✓")
           : r.verdict === "inconclusive"
             ? c.yellow("?")
-            : m?.[k] === false
-              ? c.red("✗")
-              : c.green("✓");
+            : m === undefined
+              ? ""
+              : m[k] === false
+                ? c.red("✗")
+                : c.green("✓");
       const num = n === null ? "—" : `${full(n[k]!)} ${c.dim(`± ${errorText(ne?.[k] ?? null)}`)}`;
       rows.push([
         elementLabel(name, shape, k),
@@ -167,6 +174,17 @@ export function renderReport(r: Report, p: Prepared, flags: CheckFlags, c: Color
       first = false;
     }
     if (last < size - 1) rows.push([c.dim(`… (${size} elements)`), "", "", "", "", ""]);
+  }
+  if (r.directional !== null) {
+    const d = r.directional;
+    rows.push([
+      "uᵀ∇f",
+      c.dim("random direction u"),
+      full(d.symbolic),
+      `${full(d.numeric)} ${c.dim(`± ${errorText(d.numericError)}`)}`,
+      full(d.autograd),
+      r.verdict === "agree" ? c.green("✓") : r.verdict === "disagree" ? c.red("✗") : c.yellow("?"),
+    ]);
   }
   lines.push(
     ...table(["input", "formula", "symbolic", "numeric ± error", "autograd", ""], rows, {

@@ -90,7 +90,8 @@ export function elementLabel(name: string, shape: readonly number[], k: number):
 }
 
 /** A value for a person: a number, or a short list `[1, 2, 3]`, `[1, 2, 3, … (1000 elements)]`. */
-export function valueText(v: NestedArray, fmt: (x: number) => string = short, keep = 4): string {
+export function valueText(v: NestedArray, format: (x: number) => string = short, keep = 4): string {
+  const fmt = (x: number) => format(x); // never pass map's index on as an argument
   if (typeof v === "number") return fmt(v);
   const xs = flat(v)!;
   const shape = shapeOf(v);

@@ -104,8 +104,7 @@ function build(io: CliIO, setCode: (code: number) => void): Command {
   const strip = (s: string) => (s.endsWith("\n") ? s.slice(0, -1) : s);
   program
     .description(
-      "Differentiate a function three independent ways — symbolic (CAS), numeric (finite\n" +
-        "differences) and autograd (reverse mode) — and tell whether they agree.",
+      "Differentiate a function three independent ways — symbolic (CAS), numeric (finite differences) and autograd (reverse mode) — and tell whether they agree.",
     )
     .version(VERSION, "-V, --version", "print the version")
     .helpOption("-h, --help", "show help (also: gradtrio COMMAND --help)")
@@ -148,8 +147,8 @@ Options in use:
   gradtrio check 'x^x' --at x=1.7 --rtol 1e-10 --atol 1e-14
   gradtrio check 'mean(bce(sigmoid(w*x+b), y))' --at w=0.5 b=-0.2 x=@x.json y=@y.json --method fast --seed 7
   gradtrio check 'sin(x^2)' --at x=3 --json
-Methods: auto (default: complex step where every op is analytic, else Richardson; fast for
-large inputs), richardson, central, complex, fast (one random directional derivative).
+Methods: auto (default: complex step where every op is analytic, else Richardson; fast
+above 1000 input elements), richardson, central, complex, fast (one random directional derivative).
 ${EXIT_HELP}`,
     )
     .action(async (expr: string, opts: Record<string, unknown>) => {

@@ -59,6 +59,7 @@ export function parseValue(name: string, text: string, cwd: string): NestedArray
     );
   if (typeof v !== "number" && !Array.isArray(v))
     throw bad(`--at ${name}: expected a number or an array, got ${v === null ? "null" : typeof v}`);
+  if (Array.isArray(v) && isFiniteVector(v)) return v as number[]; // the common large input, fast
   try {
     toValue(v, name);
   } catch (e) {
@@ -66,6 +67,15 @@ export function parseValue(name: string, text: string, cwd: string): NestedArray
     throw e;
   }
   return v as NestedArray;
+}
+
+function isFiniteVector(v: unknown[]): boolean {
+  if (v.length === 0) return false;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (typeof x !== "number" || !Number.isFinite(x)) return false;
+  }
+  return true;
 }
 
 function readJsonFile(name: string, file: string, cwd: string): unknown {
@@ -104,13 +114,17 @@ export function matchPoint(expr: Expr, point: Point): void {
   const vars = variablesOf(expr);
   const given = Object.keys(point);
   const missing = vars.filter((v) => !Object.hasOwn(point, v));
+  const extra = given.filter((g) => !vars.includes(g));
   if (missing.length > 0) {
     const list = missing.map((m) => `${m}=…`).join(" ");
+    const also =
+      extra.length === 0
+        ? ""
+        : ` (${quoteList(extra)} ${extra.length === 1 ? "is not a variable" : "are not variables"} of the expression)`;
     throw bad(
-      `missing --at for ${quoteList(missing)}: the expression uses ${quoteList(vars)}; add --at ${list}`,
+      `missing --at for ${quoteList(missing)}: the expression uses ${quoteList(vars)}; add --at ${list}${also}`,
     );
   }
-  const extra = given.filter((g) => !vars.includes(g));
   if (extra.length > 0) {
     const hint = extra.length === 1 ? didYouMean(extra[0]!, vars) : undefined;
     throw bad(

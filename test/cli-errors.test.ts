@@ -1,0 +1,163 @@
+// Bad input: exit 2 and exactly one line starting `gradtrio: error:` (parse errors add the
+// expression and a caret under the position), never a stack trace. Points where the gradient is
+// not defined: exit 3 with the reason. A few real runs of bin/gradtrio.js prove the bin works.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { memoryIO } from "../src/cli/io.ts";
+import { main } from "../src/cli/main.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "gradtrio-cli-"));
+writeFileSync(join(dir, "bad.json"), "[1, 2,");
+writeFileSync(join(dir, "str.json"), '"hello"');
+writeFileSync(join(dir, "v.json"), "[1, 2, 3]");
+
+async function run(...argv: string[]) {
+  const io = memoryIO({ cwd: dir });
+  const code = await main(argv, io);
+  const errLines = io.stderr.join("\n").split("\n");
+  return { code, out: io.stdout, err: io.stderr, errLines };
+}
+
+function expectOneError(r: Awaited<ReturnType<typeof run>>, pattern: RegExp, caret = false) {
+  expect(r.code).toBe(2);
+  expect(r.out).toEqual([]);
+  expect(r.errLines[0]).toMatch(/^gradtrio: error: /);
+  expect(r.errLines[0]).toMatch(pattern);
+  expect(r.errLines.filter((l) => l.startsWith("gradtrio:"))).toHaveLength(1);
+  expect(r.errLines.join("\n")).not.toMatch(/\n\s+at /); // no stack frames
+  if (caret) {
+    expect(r.errLines).toHaveLength(3);
+    expect(r.errLines[2]).toMatch(/^\s*\^$/);
+  } else expect(r.errLines).toHaveLength(1);
+}
+
+describe("bad input: exit 2, one error line", () => {
+  it.each([
+    ["unbalanced", ["check", "sin(x^2", "--at", "x=1"], /never closed/, true],
+    ["empty", ["check", "", "--at", "x=1"], /empty expression/, true],
+    ["malformed", ["check", "x +* 2", "--at", "x=1"], /./, true],
+    ["unknown function", ["check", "sinn(x)", "--at", "x=1"], /unknown function 'sinn'.*sin/, true],
+    ["arity", ["check", "sin(x, 2)", "--at", "x=1"], /sin takes 1 argument/, true],
+    ["shape mismatch", ["check", "sum(x*y)", "--at", "x=[1,2]", "y=[1,2,3]"], /broadcast/, true],
+    ["non-scalar output", ["check", "x^2", "--at", "x=[1,2]"], /scalar/, true],
+  ] as const)("%s", async (_n, argv, pattern, caret) => {
+    expectOneError(await run(...argv), pattern, caret);
+    // The caret sits under the reported position of the expression line.
+  });
+
+  it.each([
+    ["not a number", ["check", "x^2", "--at", "x=abc"], /x=abc/],
+    ["NaN", ["check", "x^2", "--at", "x=NaN"], /x=NaN: not a finite number/],
+    ["Infinity in an array", ["check", "sum(x)", "--at", "x=[1, 1e999]"], /x\[1\].*finite/],
+    ["ragged array", ["check", "sum(x)", "--at", "x=[[1,2],[3]]"], /x\[1\].*rectangular/],
+    ["bad JSON array", ["check", "sum(x)", "--at", "x=[1,2"], /--at x: not a valid JSON array/],
+    ["missing --at", ["check", "x*y", "--at", "x=1"], /missing --at for 'y'/],
+    ["no --at at all", ["check", "x^2"], /missing --at for 'x'/],
+    [
+      "--at for a name not in the expression",
+      ["check", "x^2", "--at", "x=1", "z=2"],
+      /'z': not a variable/,
+    ],
+    ["--at given twice", ["check", "x^2", "--at", "x=1", "--at", "x=2"], /given twice/],
+    ["--at without =", ["check", "x^2", "--at", "x"], /NAME=VALUE/],
+    [
+      "unreadable @FILE",
+      ["check", "x^2", "--at", "x=@nope.json"],
+      /cannot read .*nope\.json: no such file/,
+    ],
+    [
+      "@FILE with bad JSON",
+      ["check", "sum(x)", "--at", "x=@bad.json"],
+      /bad\.json: not valid JSON/,
+    ],
+    [
+      "@FILE holding a string",
+      ["check", "sum(x)", "--at", "x=@str.json"],
+      /expected a number or an array/,
+    ],
+    [
+      "unknown option",
+      ["check", "x^2", "--at", "x=1", "--jsn"],
+      /unknown option '--jsn' \(did you mean --json\?\)/,
+    ],
+    ["invalid --rtol", ["check", "x^2", "--at", "x=1", "--rtol", "-1"], /--rtol/],
+    ["invalid --method", ["check", "x^2", "--at", "x=1", "--method", "magic"], /Allowed choices/],
+    ["unknown command", ["chek", "x^2"], /unknown command 'chek' \(did you mean check\?\)/],
+    ["no command", [], /missing command/],
+    ["explain: unknown variable", ["explain", "x^2", "--at", "y=1"], /missing --at for 'x'/],
+  ] as const)("%s", async (_n, argv, pattern) => {
+    expectOneError(await run(...argv), pattern);
+  });
+
+  it("puts the caret under the offending token", async () => {
+    const r = await run("check", "sin(x) + foo(x)", "--at", "x=1");
+    expect(r.errLines[1]!.trim()).toBe("sin(x) + foo(x)");
+    expect(r.errLines[2]!.indexOf("^") - r.errLines[1]!.indexOf("s")).toBe(9);
+  });
+
+  it("reads @FILE relative to the working directory", async () => {
+    const r = await run("check", "mean(x^2)", "--at", "x=@v.json", "--json");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out[0]!).gradients.x.autograd).toEqual([2 / 3, 4 / 3, 2]);
+  });
+});
+
+describe("no gradient at the point: exit 3 with the reason", () => {
+  it("log(x) at x = -1 is outside the domain", async () => {
+    const r = await run("check", "log(x)", "--at", "x=-1");
+    expect(r.code).toBe(3);
+    expect(r.out.join("\n")).toMatch(/inconclusive.*domain/);
+  });
+  it("abs(x) at 0 is a kink", async () => {
+    const r = await run("check", "abs(x)", "--at", "x=0", "--json");
+    expect(r.code).toBe(3);
+    const j = JSON.parse(r.out[0]!);
+    expect(j.verdict).toBe("inconclusive");
+    expect(j.reason).toMatch(/kink/);
+  });
+});
+
+describe("help and version", () => {
+  it("documents every option of every command with an example", async () => {
+    for (const cmd of ["check", "explain", "gallery", "fuzz", "gate"]) {
+      const r = await run(cmd, "--help");
+      expect(r.code).toBe(0);
+      const text = r.out.join("\n");
+      expect(text).toMatch(/Examples?:|Options in use:/);
+      expect(text).toContain(`gradtrio ${cmd}`);
+    }
+    const check = (await run("check", "--help")).out.join("\n");
+    for (const opt of ["--at", "--json", "--rtol", "--atol", "--method", "--seed"])
+      expect(check).toContain(opt);
+  });
+  it("prints the version", async () => {
+    const r = await run("--version");
+    expect(r.code).toBe(0);
+    expect(r.out).toEqual(["0.1.0"]);
+  });
+});
+
+describe("the real bin", () => {
+  const bin = new URL("../bin/gradtrio.js", import.meta.url).pathname;
+  it("--help", () => {
+    const out = execFileSync("node", [bin, "--help"], { encoding: "utf8" });
+    expect(out).toMatch(/Usage: gradtrio/);
+  });
+  it("check --json", () => {
+    const r = spawnSync("node", [bin, "check", "sin(x^2)", "--at", "x=3", "--json"], {
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).gradients.x.autograd).toBe(-5.466781571308061);
+  });
+  it("an error: exit 2, one line", () => {
+    const r = spawnSync("node", [bin, "check", "x^2", "--at", "x=oops"], { encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^gradtrio: error: /);
+  });
+});
