@@ -3,6 +3,9 @@
  * symbol and says plainly when the answer is not a real derivative: the CAS gave up (`diff(`
  * left in the answer), threw, or slipped in a rational stand-in for an irrational number
  * (`2^x` → `(49180508/70952475)*2^x`). Answers are cached (bounded) by input text.
+ * Memory: the static `nerdamer.diff` keeps no expression history (`numExpressions()` stays 0;
+ * `nerdamer(...)` would add to it), and 10^4 distinct differentiations leave the heap flat
+ * (bench/symbolic.bench.ts), so no `clear`/`flush` is needed; our own cache is the bound.
  */
 import nerdamer from "nerdamer-prime";
 
@@ -34,6 +37,11 @@ export function casDiff(text: string, symbol: string): CasAnswer {
   cache.set(key, answer);
   if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   return answer;
+}
+
+/** Entries in the derivative cache (bounded by 4096). */
+export function casCacheSize(): number {
+  return cache.size;
 }
 
 /** Empties the derivative cache (tests, memory measurements). */

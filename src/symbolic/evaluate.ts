@@ -53,63 +53,139 @@ function collect(f: Formula, out: string[] = []): string[] {
  * @example compileFormula(fmul(fnum(2), fsym("x")), ["x"])([new Float64Array([1, 2])]) // [2, 4]
  */
 export function compileFormula(f: Formula, slots: readonly string[]): (cols: Column[]) => Column {
+  const run = compileFormulas([f], slots);
+  return (cols) => run(cols)[0]!;
+}
+
+type Instr =
+  | { readonly op: "const"; readonly value: number }
+  | { readonly op: "slot"; readonly index: number }
+  | { readonly op: "add" | "mul"; readonly args: readonly number[] }
+  | { readonly op: "pow"; readonly base: number; readonly exp: number }
+  | { readonly op: "square" | "recip"; readonly arg: number }
+  | { readonly op: "fn"; readonly name: FormulaFunction; readonly arg: number };
+
+/**
+ * Compiles several formulas over the same leaves into one tape with common subexpressions
+ * shared (the gradient formulas of one template repeat `exp(-w*x-b)` many times).
+ * @example compileFormulas([fsym("x"), fmul(fnum(2), fsym("x"))], ["x"])([3]) // [3, 6]
+ */
+export function compileFormulas(
+  fs: readonly Formula[],
+  slots: readonly string[],
+): (cols: Column[]) => Column[] {
   const index = new Map(slots.map((s, i) => [s, i]));
-  const go = (g: Formula): ((cols: Column[]) => Column) => {
+  const tape: Instr[] = [];
+  const byKey = new Map<string, number>();
+  const emit = (key: string, ins: Instr): number => {
+    let at = byKey.get(key);
+    if (at === undefined) {
+      at = tape.length;
+      tape.push(ins);
+      byKey.set(key, at);
+    }
+    return at;
+  };
+  const go = (g: Formula): number => {
     switch (g.kind) {
-      case "num": {
-        const v = g.value;
-        return () => v;
-      }
-      case "const": {
-        const v = g.name === "pi" ? Math.PI : Math.E;
-        return () => v;
-      }
+      case "num":
+        return emit(`n${g.value}`, { op: "const", value: g.value });
+      case "const":
+        return emit(`c${g.name}`, { op: "const", value: g.name === "pi" ? Math.PI : Math.E });
       case "sym": {
         const i = index.get(g.name);
         if (i === undefined)
           throw new GradtrioError("CAS", `internal: formula leaf '${g.name}' has no value`);
-        return (cols) => cols[i]!;
+        return emit(`s${i}`, { op: "slot", index: i });
       }
       case "fn": {
         const a = go(g.arg);
-        const fn = FN[g.name];
-        return (cols) => map1(a(cols), fn);
+        return emit(`${g.name}(${a})`, { op: "fn", name: g.name, arg: a });
       }
       case "pow": {
         const b = go(g.base);
-        if (g.exp.kind === "num" && g.exp.value === 2) return (cols) => square(b(cols));
-        if (g.exp.kind === "num" && g.exp.value === -1) return (cols) => reciprocal(b(cols));
+        if (g.exp.kind === "num" && (g.exp.value === 2 || g.exp.value === -1)) {
+          const op = g.exp.value === 2 ? "square" : "recip";
+          return emit(`${op}(${b})`, { op, arg: b });
+        }
+        if (g.exp.kind === "num" && g.exp.value === -2) {
+          const sq = emit(`square(${b})`, { op: "square", arg: b });
+          return emit(`recip(${sq})`, { op: "recip", arg: sq });
+        }
         const e = go(g.exp);
-        return (cols) => binary(b(cols), e(cols), Math.pow);
+        return emit(`pow(${b},${e})`, { op: "pow", base: b, exp: e });
       }
-      case "add": {
-        const parts = g.args.map(go);
-        return (cols) => {
-          let acc = parts[0]!(cols);
-          for (let i = 1; i < parts.length; i++) acc = add(acc, parts[i]!(cols));
-          return acc;
-        };
-      }
+      case "add":
       case "mul": {
-        const parts = g.args.map(go);
-        return (cols) => {
-          let acc = parts[0]!(cols);
-          for (let i = 1; i < parts.length; i++) acc = mul(acc, parts[i]!(cols));
-          return acc;
-        };
+        const args = g.args.map(go);
+        return emit(`${g.kind}(${args.join(",")})`, { op: g.kind, args });
       }
       case "display":
         throw new GradtrioError("CAS", `internal: '${g.name}(…)' is for display only`);
     }
   };
-  return go(f);
+  const outs = fs.map(go);
+  return (cols) => {
+    const vals: Column[] = new Array(tape.length);
+    for (let k = 0; k < tape.length; k++) vals[k] = step(tape[k]!, vals, cols);
+    return outs.map((o) => vals[o]!);
+  };
 }
 
-function map1(a: Column, fn: (x: number) => number): Column {
-  if (typeof a === "number") return fn(a);
+function step(ins: Instr, vals: Column[], cols: Column[]): Column {
+  switch (ins.op) {
+    case "const":
+      return ins.value;
+    case "slot":
+      return cols[ins.index]!;
+    case "add": {
+      let acc = vals[ins.args[0]!]!;
+      for (let i = 1; i < ins.args.length; i++) acc = add(acc, vals[ins.args[i]!]!);
+      return acc;
+    }
+    case "mul": {
+      let acc = vals[ins.args[0]!]!;
+      for (let i = 1; i < ins.args.length; i++) acc = mul(acc, vals[ins.args[i]!]!);
+      return acc;
+    }
+    case "square":
+      return square(vals[ins.arg]!);
+    case "recip":
+      return reciprocal(vals[ins.arg]!);
+    case "pow":
+      return power(vals[ins.base]!, vals[ins.exp]!);
+    case "fn":
+      return apply(ins.name, vals[ins.arg]!);
+  }
+}
+
+// One loop per function, each calling its Math function directly (monomorphic, inlinable).
+function apply(name: FormulaFunction, a: Column): Column {
+  if (typeof a === "number") return FN[name](a);
   const out = new Float64Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = fn(a[i]!);
-  return out;
+  const n = a.length;
+  switch (name) {
+    case "exp":
+      for (let i = 0; i < n; i++) out[i] = Math.exp(a[i]!);
+      return out;
+    case "log":
+      for (let i = 0; i < n; i++) out[i] = Math.log(a[i]!);
+      return out;
+    case "sin":
+      for (let i = 0; i < n; i++) out[i] = Math.sin(a[i]!);
+      return out;
+    case "cos":
+      for (let i = 0; i < n; i++) out[i] = Math.cos(a[i]!);
+      return out;
+    case "sqrt":
+      for (let i = 0; i < n; i++) out[i] = Math.sqrt(a[i]!);
+      return out;
+    default: {
+      const fn = FN[name];
+      for (let i = 0; i < n; i++) out[i] = fn(a[i]!);
+      return out;
+    }
+  }
 }
 
 function square(a: Column): Column {
@@ -144,11 +220,12 @@ function mul(a: Column, b: Column): Column {
   return out;
 }
 
-function binary(a: Column, b: Column, fn: (x: number, y: number) => number): Column {
-  if (typeof a === "number" && typeof b === "number") return fn(a, b);
+function power(a: Column, b: Column): Column {
+  if (typeof a === "number" && typeof b === "number") return a ** b;
   const n = typeof a === "number" ? (b as Float64Array).length : a.length;
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++)
-    out[i] = fn(typeof a === "number" ? a : a[i]!, typeof b === "number" ? b : b[i]!);
+  if (typeof b === "number") for (let i = 0; i < n; i++) out[i] = (a as Float64Array)[i]! ** b;
+  else if (typeof a === "number") for (let i = 0; i < n; i++) out[i] = a ** b[i]!;
+  else for (let i = 0; i < n; i++) out[i] = a[i]! ** b[i]!;
   return out;
 }

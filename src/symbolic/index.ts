@@ -10,9 +10,9 @@
  * allowlist the leg says "unavailable" with the reason. Known wrong answers of the CAS are listed
  * in `CAS_DEFECTS`. This folder must not import src/autograd or src/numeric.
  */
-export { type CasAnswer, casDiff, casStats, clearCasCache } from "./cas.ts";
+export { type CasAnswer, casCacheSize, casDiff, casStats, clearCasCache } from "./cas.ts";
 export { CAS_DEFECTS, type CasDefect } from "./defects.ts";
-export { type Column, compileFormula, evaluateAt } from "./evaluate.ts";
+export { type Column, compileFormula, compileFormulas, evaluateAt } from "./evaluate.ts";
 export { FORMULA_FUNCTIONS, type Formula, type FormulaFunction, simplify } from "./formula.ts";
 export { type SymbolicLegResult, symbolicLeg } from "./leg.ts";
 export { type LocalDerivative, type LocalDerivativeResult, localDerivative } from "./local.ts";

@@ -10,7 +10,7 @@ import { type CallExpr, type Expr, postOrder, variablesOf } from "../expr/ast.ts
 import { sizeOf, type Value } from "../expr/point.ts";
 import { print as exprText } from "../expr/print.ts";
 import { casDiff } from "./cas.ts";
-import { type Column, compileFormula } from "./evaluate.ts";
+import { type Column, compileFormulas } from "./evaluate.ts";
 import {
   type Formula,
   fadd,
@@ -227,18 +227,20 @@ class Backward {
       const first = idx === null ? 0 : idx[0]!;
       const branch = (p: CallExpr): Branch => uniform.get(p) ?? (varying.get(p)![first]! as Branch);
       const text = writer.write(root, branch);
-      for (const [key, leaf] of leaves) {
+      const keys = [...leaves.keys()];
+      const dfs = keys.map((key) => {
         const answer = casDiff(text, writer.symbol(key));
-        if (!answer.ok) throw new Unavailable(`d/d${exprText(leaf)}: ${answer.reason}`);
+        if (!answer.ok) throw new Unavailable(`d/d${exprText(leaves.get(key)!)}: ${answer.reason}`);
         const df = readDerivative(answer.text, writer);
         leafFormulas.get(key)!.push(df);
-        const slots = [...symbolsOf(df)];
-        const cols = slots.map((s) =>
-          gather(expandTo(this.leafValue(s, leaves.get(s) ?? this.leafOf(s)), shape), idx),
-        );
-        const d = compileFormula(df, slots)(cols);
-        scatterProduct(contrib.get(key)!, gather(g, idx), d, idx, n);
-      }
+        return df;
+      });
+      const slots = [...dfs.reduce((acc, df) => symbolsOf(df, acc), new Set<string>())];
+      const cols = slots.map((s) =>
+        gather(expandTo(this.leafValue(s, leaves.get(s) ?? this.leafOf(s)), shape), idx),
+      );
+      const outs = keys.map((k) => contrib.get(k)!);
+      evaluateInto(outs, compileFormulas(dfs, slots), cols, gather(g, idx), idx, n);
     }
 
     for (const [key, leaf] of leaves) {
@@ -343,16 +345,31 @@ function gather(c: Column, idx: Int32Array | null): Column {
   return out;
 }
 
-// out[idx[i]] = g[i] * d[i] (all elements when idx is null).
-function scatterProduct(
-  out: Float64Array,
+// Chunks small enough to stay in cache: the column-wise evaluator allocates one array per node.
+const CHUNK = 4096;
+
+// out[idx[i]] = g[i] * d[i] where d is the formula at element i (all elements when idx is null).
+function evaluateInto(
+  outs: Float64Array[],
+  formulas: (cols: Column[]) => Column[],
+  cols: Column[],
   g: Column,
-  d: Column,
   idx: Int32Array | null,
   n: number,
 ): void {
   const m = idx === null ? n : idx.length;
-  for (let i = 0; i < m; i++) out[idx === null ? i : idx[i]!] = at(g, i) * at(d, i);
+  const view = (c: Column, a: number, b: number): Column =>
+    typeof c === "number" ? c : c.subarray(a, b);
+  for (let start = 0; start < m; start += CHUNK) {
+    const end = Math.min(m, start + CHUNK);
+    const ds = formulas(cols.map((c) => view(c, start, end)));
+    const gv = view(g, start, end);
+    ds.forEach((d, k) => {
+      const out = outs[k]!;
+      for (let i = 0; i < end - start; i++)
+        out[idx === null ? start + i : idx[start + i]!] = at(gv, i) * at(d, i);
+    });
+  }
 }
 
 function addInto(acc: Float64Array, x: Float64Array): void {
