@@ -1,7 +1,7 @@
 /**
  * The complex step: for f analytic at x, f(x + ih·e_k) = f(x) + ih·∂_k f(x) + O(h²), so
  * ∂_k f(x) = Im f(x + ih·e_k) / h with no subtraction, hence no cancellation: the step can be
- * tiny (h ≈ 1e-100) and the derivative is good to a few ulps. Applies when every op has a complex
+ * tiny (h ≈ 1e-30) and the derivative is good to a few ulps. Applies when every op has a complex
  * evaluation (no custom ops) and no piecewise op sits on a breakpoint at the point.
  */
 import { GradtrioError } from "../errors.ts";
@@ -10,8 +10,11 @@ import { type ComplexProgram, compileComplex, nonAnalyticOps } from "./complex.t
 import type { Layout } from "./evaluate.ts";
 
 const EPS = Number.EPSILON;
-/** 2^-333 ≈ 5.7e-101: h² terms vanish below the ulp, h·f' stays far above the underflow. */
-const H = 2 ** -333;
+/**
+ * 2^-100 ≈ 7.9e-31: the h² terms (relative h²·f'''/f') vanish below the ulp for any sane f, and
+ * h·f' stays clear of underflow down to |f'| ≈ 1e-277 (with 1e-200, exp(-x)' at x = 600 underflows).
+ */
+const H = 2 ** -100;
 
 export type ComplexStepResult =
   | {

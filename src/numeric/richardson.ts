@@ -56,10 +56,12 @@ export function quotient(line: Line, stencil: Stencil, h: number): Quotient {
     const gm = line.at(-h);
     const span = line.realized(h) - line.realized(-h);
     const bad = !Number.isFinite(gp) ? `+h` : !Number.isFinite(gm) ? `-h` : undefined;
-    // D = (g(h) − g(−h)) / 2h; rounding ≈ η(|g(h)| + |g(−h)|) / 2h.
+    // D = (g(h) − g(−h)) / 2h; rounding ≈ η(|g(h)| + |g(−h)| + |x_i·D|) / 2h: f's own rounding,
+    // and the rounding of its intermediates, which scales with x_i·f' rather than with f.
+    const d = (gp - gm) / span;
     return {
-      d: (gp - gm) / span,
-      rounding: (noise * (Math.abs(gp) + Math.abs(gm))) / span,
+      d,
+      rounding: (noise * (Math.abs(gp) + Math.abs(gm)) + 2 * EPS * line.scale * Math.abs(d)) / span,
       gp,
       gm,
       ...(bad === undefined ? {} : { bad }),
@@ -68,10 +70,12 @@ export function quotient(line: Line, stencil: Stencil, h: number): Quotient {
   const s = stencil === "forward" ? h : -h;
   const g = line.at(s);
   const span = line.realized(s);
-  // D = (g(±h) − g(0)) / ±h; rounding ≈ η(|g(±h)| + |g(0)|) / h.
+  // D = (g(±h) − g(0)) / ±h; rounding ≈ η(|g(±h)| + |g(0)| + |x_i·D|) / h.
+  const d = (g - g0) / span;
   return {
-    d: (g - g0) / span,
-    rounding: (noise * (Math.abs(g) + Math.abs(g0))) / Math.abs(span),
+    d,
+    rounding:
+      (noise * (Math.abs(g) + Math.abs(g0)) + 2 * EPS * line.scale * Math.abs(d)) / Math.abs(span),
     gp: stencil === "forward" ? g : g0,
     gm: stencil === "forward" ? g0 : g,
     ...(Number.isFinite(g) ? {} : { bad: stencil === "forward" ? "+h" : "-h" }),
@@ -147,7 +151,10 @@ export function extrapolateLine(line: Line, opts: RichardsonOptions = {}): LineE
       cur.push(t);
       // Sum of |weights| of the extrapolation: how much it amplifies rounding.
       amp *= (fac + 1) / (fac - 1);
-      const trunc = Math.max(Math.abs(t - cur[k - 1]!), Math.abs(t - prev[k - 1]!));
+      // Its distance to the entries it came from, and to the same order one step larger
+      // (two garbage estimates from too-large steps rarely agree three ways).
+      const same = k < prev.length ? Math.abs(t - prev[k]!) : 0;
+      const trunc = Math.max(Math.abs(t - cur[k - 1]!), Math.abs(t - prev[k - 1]!), same);
       const err = SAFE * trunc + amp * q.rounding + 2 * EPS * Math.abs(t);
       if (err < rowBest) rowBest = err;
       if (err < best.error) {
@@ -157,7 +164,8 @@ export function extrapolateLine(line: Line, opts: RichardsonOptions = {}): LineE
     }
     prev = cur;
     // Rounding now dominates: smaller steps only make it worse.
-    if (row >= 4 && row - bestRow >= 3 && rowBest > 8 * best.error) break;
+    // Not before the steps are small (2^-9 of the scale): large steps can agree by accident.
+    if (h < line.scale * 2 ** -9 && row - bestRow >= 3 && rowBest > 8 * best.error) break;
   }
   if (best.error === Number.POSITIVE_INFINITY) return fail(first, h);
   return {

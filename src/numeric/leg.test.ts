@@ -1,0 +1,148 @@
+import { describe, expect, it } from "vitest";
+import { isGradtrioError } from "../errors.ts";
+import { registerCustomOp } from "../expr/ops.ts";
+import { parse } from "../expr/parse.ts";
+import { toValues } from "../expr/point.ts";
+import { compileComplex } from "./complex.ts";
+import { complexStepGradient } from "./complex-step.ts";
+import { flattenValues } from "./evaluate.ts";
+import { numericLeg } from "./leg.ts";
+
+const leg = (
+  text: string,
+  point: Record<string, number | number[]>,
+  method?: "auto" | "richardson" | "central" | "complex" | "fast",
+) => numericLeg(parse(text), toValues(point), method === undefined ? {} : { method });
+
+describe("complex step", () => {
+  it("is exact for x^2 at a negative x (integer powers by multiplication, not exp∘log)", () => {
+    const { x, layout } = flattenValues(toValues({ x: -2 }));
+    const r = complexStepGradient(parse("x^2"), layout, x);
+    expect(r.ok && r.gradient[0]).toBe(-4);
+  });
+
+  it.each([
+    ["sqrt(x)", 4, 0.25], // 1/(2√x)
+    ["log1p(x)", 1e-10, 1 / (1 + 1e-10)],
+    ["tanh(x)", 30, 4 * Math.exp(-60)], // sech² x ≈ 4e^(−2x), no overflow
+    ["sigmoid(x)", -40, Math.exp(-40) / (1 + Math.exp(-40)) ** 2],
+    ["softplus(x)", 50, 1 / (1 + Math.exp(-50))],
+    ["pow(x, 2.5)", 1.3, 2.5 * 1.3 ** 1.5],
+    ["exp(-x)", 600, -Math.exp(-600)], // h·f' ≈ 2e-291: still a normal number
+    ["tan(x)", 1, 1 / Math.cos(1) ** 2],
+    ["bce(x, 0.25)", 0.4, -0.25 / 0.4 + 0.75 / 0.6],
+  ])("d/dx %s at %d = hand formula to ~1 ulp", (text, at, want) => {
+    const { x, layout } = flattenValues(toValues({ x: at }));
+    const r = complexStepGradient(parse(text), layout, x);
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(Math.abs(r.gradient[0]! - want) / Math.abs(want)).toBeLessThan(4e-15);
+  });
+
+  it("does not apply at a kink, at a domain edge, or with a custom op", () => {
+    const run = (text: string, at: number) => {
+      const { x, layout } = flattenValues(toValues({ x: at }));
+      return complexStepGradient(parse(text), layout, x);
+    };
+    expect(run("abs(x)", 0)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/abs at 0/),
+    });
+    expect(run("clamp(x, 0, 1)", 1)).toMatchObject({ ok: false });
+    expect(run("sqrt(x)", 0)).toMatchObject({ ok: false });
+    expect(run("abs(x)", -0.5)).toMatchObject({ ok: true, gradient: Float64Array.of(-1) });
+    registerCustomOp({
+      name: "numeric_leg_sq",
+      arity: 1,
+      forward: (a) => a * a,
+      backward: ({ args, grad }) => [2 * args[0]! * grad],
+    });
+    expect(run("numeric_leg_sq(x)", 1)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/numeric_leg_sq/),
+    });
+  });
+
+  it("gives NaN where the real function is NaN (log of a negative real part)", () => {
+    const { layout } = flattenValues(toValues({ x: 0 }));
+    const p = compileComplex(parse("log(x)"), layout);
+    p.run(Float64Array.of(-1), Float64Array.of(1e-100));
+    expect(p.output.re[0]).toBeNaN();
+  });
+});
+
+describe("numericLeg", () => {
+  it("auto: the complex step where it applies", () => {
+    const r = leg("sin(x^2)", { x: 3 });
+    expect(r.method).toBe("complex");
+    expect(r.value).toBe(Math.sin(9));
+    expect(r.gradients!.get("x")![0]).toBeCloseTo(6 * Math.cos(9), 14);
+    expect(r.kinks).toEqual([]);
+  });
+
+  it("auto: Richardson at a kink, and the kink is reported with a label", () => {
+    const r = leg("sum(relu(x))", { x: [1, 0] });
+    expect(r.method).toBe("richardson");
+    expect(r.notes.join()).toMatch(/relu at 0/);
+    expect(r.kinks).toHaveLength(1);
+    expect(r.kinks[0]).toMatchObject({ coordinate: 1, label: "x[1]" });
+    expect(r.kinks[0]!.left).toBeCloseTo(0, 8);
+    expect(r.kinks[0]!.right).toBeCloseTo(1, 8);
+  });
+
+  it("splits gradients per variable in the point's order", () => {
+    const r = leg("sum(x*y) + mean(x^2)", { x: [1, 2], y: [3, -1] }, "richardson");
+    // ∂/∂x = y + x, ∂/∂y = x (n = 2)
+    const gx = r.gradients!.get("x")!;
+    const gy = r.gradients!.get("y")!;
+    expect(gx[0]).toBeCloseTo(4, 12);
+    expect(gx[1]).toBeCloseTo(1, 12);
+    expect(gy[0]).toBeCloseTo(1, 12);
+    expect(gy[1]).toBeCloseTo(2, 12);
+    expect(r.errors!.get("x")!.every((e) => e > 0 && e < 1e-10)).toBe(true);
+  });
+
+  it("fast mode by default above 10^3 elements, said in the notes, agreeing with a hand dot product", () => {
+    const data = Array.from({ length: 1500 }, (_, i) => Math.cos(i));
+    const r = leg("mean(x^2)", { x: data });
+    expect(r.method).toBe("fast");
+    expect(r.gradients).toBeNull();
+    expect(r.notes[0]).toMatch(/fast mode: 1500 input elements/);
+    const { u, value, error } = r.directional!;
+    let want = 0;
+    for (let i = 0; i < data.length; i++) want += (u[i]! * 2 * data[i]!) / data.length; // ∂ = 2x/n
+    expect(Math.abs(value - want)).toBeLessThanOrEqual(Math.max(error, 1e-17));
+    expect(Math.abs(value - want)).toBeLessThan(1e-15);
+  });
+
+  it("fast mode falls back to Richardson along u for a non-analytic point", () => {
+    const data = Array.from({ length: 1200 }, (_, i) => (i === 0 ? 0 : 1 + Math.sin(i) / 2));
+    const r = leg("mean(x*abs(x))", { x: data }, "fast");
+    expect(r.notes.join()).toMatch(/Richardson extrapolation along u/);
+    const { u, value, error } = r.directional!;
+    let want = 0;
+    for (let i = 0; i < data.length; i++) want += (u[i]! * 2 * Math.abs(data[i]!)) / data.length; // ∂ x|x| = 2|x|
+    expect(Math.abs(value - want)).toBeLessThanOrEqual(error);
+  });
+
+  it("a non-finite value at the point gives no gradient and says where", () => {
+    const r = leg("log(x)", { x: -1 });
+    expect(r.gradients).toBeNull();
+    expect(r.nonFinite).toMatchObject({ coordinate: -1, step: 0 });
+  });
+
+  it("log near 0 through the leg: one-sided recovery is noted, not reported as non-finite", () => {
+    const r = leg("log(x)", { x: 1e-3 }, "richardson");
+    expect(r.nonFinite).toBeUndefined();
+    expect(r.gradients!.get("x")![0]).toBeCloseTo(1000, 6);
+    expect(r.notes.join()).toMatch(/^x: f\(x − h·e_0\) = NaN/);
+  });
+
+  it("rejects an unknown method", () => {
+    try {
+      leg("x", { x: 1 }, "magic" as "auto");
+      expect.unreachable();
+    } catch (e) {
+      expect(isGradtrioError(e) && e.code).toBe("INVALID_ARGUMENT");
+    }
+  });
+});
