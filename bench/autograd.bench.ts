@@ -2,7 +2,16 @@
  * Autograd engine figures: `mean(sin(x^2))` over 10^6 elements against a hand-fused loop, the
  * seed's BCE graph on scalars, and backward through a chain of 10^6 ops.
  */
-import { clamp, log, mean, noGrad, sigmoid, sub, type Tensor, tensor } from "../src/autograd/index.ts";
+import {
+  clamp,
+  log,
+  mean,
+  noGrad,
+  sigmoid,
+  sub,
+  type Tensor,
+  tensor,
+} from "../src/autograd/index.ts";
 import { medianMs, ratio, timeMs } from "./timing.ts";
 
 function meanSinSquare(): void {
@@ -47,7 +56,10 @@ function seedBce(): void {
   const step = () => {
     const z = w.mul(x).add(b);
     const p = clamp(sigmoid(z), 1e-8, 1 - 1e-8);
-    const loss = y.mul(log(p)).add(sub(1, y).mul(log(sub(1, p)))).neg();
+    const loss = y
+      .mul(log(p))
+      .add(sub(1, y).mul(log(sub(1, p))))
+      .neg();
     loss.backward();
   };
   const iters = 20_000;

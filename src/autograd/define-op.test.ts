@@ -1,0 +1,124 @@
+/**
+ * defineOp: custom elementwise ops on tensors (broadcasting, grad_fn name, per-element backward),
+ * their registration for expressions, and the errors a bad definition or rule must raise.
+ */
+import { describe, expect, it } from "vitest";
+import { GradtrioError } from "../errors.ts";
+import { call, variable } from "../expr/ast.ts";
+import { lookupCustomOp } from "../expr/ops.ts";
+import { toValues } from "../expr/point.ts";
+import { defineOp } from "./define-op.ts";
+import { grad } from "./engine.ts";
+import { autogradLeg } from "./leg.ts";
+import { tensor } from "./tensor.ts";
+
+function errorOf(fn: () => unknown): GradtrioError | string {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof GradtrioError ? e : `not a GradtrioError: ${String(e)}`;
+  }
+  return "no error";
+}
+
+// f(a, b) = a·b², vjp: (g b², 2 a b g)
+const mulSq = defineOp({
+  name: "defineOpTestMulSq",
+  arity: 2,
+  forward: (a, b) => a * b * b,
+  backward: ({ args: [a, b], grad: g }) => [g * b! * b!, 2 * a! * b! * g],
+  formula: (a, b) => `(${a})*(${b})^2`,
+});
+
+describe("defineOp", () => {
+  it("returns a function over tensors carrying its definition and name", () => {
+    expect(mulSq.opName).toBe("defineOpTestMulSq");
+    expect(mulSq.definition.arity).toBe(2);
+    expect(lookupCustomOp("defineOpTestMulSq")).toBe(mulSq.definition);
+  });
+
+  it("computes forward and backward elementwise with broadcasting", () => {
+    const a = tensor([[1], [2]], { requiresGrad: true });
+    const b = tensor([3, -1, 0.5], { requiresGrad: true });
+    const y = mulSq(a, b);
+    expect(y.shape).toEqual([2, 3]);
+    expect(y.toArray()).toEqual([
+      [9, 1, 0.25],
+      [18, 2, 0.5],
+    ]);
+    expect(y.gradFn!.name).toBe("DefineOpTestMulSqBackward");
+    expect(y.origin!.op).toBe("defineOpTestMulSq");
+    y.sum().backward();
+    // d/da_i = sum_j b_j² = 10.25; d/db_j = sum_i 2 a_i b_j = 6 b_j
+    expect(a.grad!.toArray()).toEqual([[10.25], [10.25]]);
+    expect(b.grad!.toArray()).toEqual([18, -6, 3]);
+  });
+
+  it("accepts numbers as arguments, and is callable from expressions", () => {
+    const x = tensor(2, { requiresGrad: true });
+    const y = mulSq(3, x);
+    y.backward();
+    expect(x.grad!.item()).toBe(12);
+    const r = autogradLeg(
+      call("defineOpTestMulSq", [variable("x"), variable("x")]),
+      toValues({ x: 2 }),
+    );
+    // d(x³)/dx = 3x² = 12
+    expect(r.value).toBe(8);
+    expect([...r.gradients.get("x")!]).toEqual([12]);
+  });
+
+  it("refuses an invalid name, arity or rule", () => {
+    const bad = [
+      { name: "1bad", arity: 1, forward: (x: number) => x, backward: () => [0] },
+      { name: "sin", arity: 1, forward: (x: number) => x, backward: () => [0] },
+      { name: "defineOpTestArity", arity: 0, forward: () => 0, backward: () => [] },
+      { name: "defineOpTestNoBackward", arity: 1, forward: (x: number) => x },
+    ];
+    for (const def of bad) {
+      const e = errorOf(() => defineOp(def as never));
+      expect(e).toBeInstanceOf(GradtrioError);
+      expect((e as GradtrioError).code).toBe("DEFINE_OP");
+    }
+  });
+
+  it("refuses a backward that returns the wrong count, naming the op", () => {
+    const wrong = defineOp({
+      name: "defineOpTestWrongCount",
+      arity: 2,
+      forward: (a, b) => a + b,
+      backward: ({ grad: g }) => [g],
+    });
+    const x = tensor(1, { requiresGrad: true });
+    const e = errorOf(() => wrong(x, 2).backward());
+    expect(e).toBeInstanceOf(GradtrioError);
+    expect((e as GradtrioError).code).toBe("DEFINE_OP");
+    expect((e as GradtrioError).message).toBe(
+      "defineOpTestWrongCount: backward returned 1 value(s), expected an array of 2 number(s) (one per argument)",
+    );
+  });
+
+  it("refuses the wrong number of arguments", () => {
+    const e = errorOf(() => mulSq(tensor(1)));
+    expect((e as GradtrioError).code).toBe("ARITY");
+  });
+
+  it("fails loudly, never returns 0, when its gradient is differentiated again", () => {
+    const x = tensor(1.5, { requiresGrad: true });
+    const [g] = grad(mulSq(x, x), [x], { createGraph: true });
+    // d(x³)/dx = 3x²
+    expect(g!.item()).toBe(3 * 1.5 * 1.5);
+    const e = errorOf(() => grad(g!, [x]));
+    expect(e).toBeInstanceOf(GradtrioError);
+    expect((e as GradtrioError).code).toBe("AUTOGRAD");
+    expect((e as GradtrioError).message).toMatch(
+      /^defineOpTestMulSq: cannot differentiate its gradient again/,
+    );
+    const r = errorOf(() =>
+      autogradLeg(call("defineOpTestMulSq", [variable("x"), variable("x")]), toValues({ x: 2 }), {
+        hessian: true,
+      }),
+    );
+    expect((r as GradtrioError).code).toBe("AUTOGRAD");
+  });
+});

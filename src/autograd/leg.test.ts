@@ -1,0 +1,87 @@
+/**
+ * The autograd leg over expressions: values, gradients and Hessians against hand-derived
+ * formulas, and its errors. (The PyTorch golden file runs through it in test/golden-tensor.test.ts.)
+ */
+import { describe, expect, it } from "vitest";
+import { GradtrioError } from "../errors.ts";
+import { call, constant, num, variable } from "../expr/ast.ts";
+import { interpret } from "../expr/interpret.ts";
+import { toValues } from "../expr/point.ts";
+import { autogradLeg, tensorAlgebra } from "./leg.ts";
+import { tensor } from "./tensor.ts";
+
+const x = variable("x");
+const y = variable("y");
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof GradtrioError ? `${e.code}: ${e.message}` : `not a GradtrioError: ${e}`;
+  }
+  return "no error";
+}
+
+describe("autogradLeg", () => {
+  it("gives value, gradient and Hessian of x·y² + sin(pi·x) (by hand)", () => {
+    // f = x y² + sin(πx): f_x = y² + π cos(πx), f_y = 2xy; f_xx = −π² sin(πx), f_xy = 2y, f_yy = 2x
+    const f = call("add", [
+      call("mul", [x, call("pow", [y, num(2)])]),
+      call("sin", [call("mul", [constant("pi"), x])]),
+    ]);
+    const [xv, yv] = [0.3, -1.5];
+    const r = autogradLeg(f, toValues({ x: xv, y: yv }), { hessian: true });
+    expect(r.value).toBeCloseTo(xv * yv * yv + Math.sin(Math.PI * xv), 14);
+    expect(r.gradients.get("x")![0]).toBeCloseTo(yv * yv + Math.PI * Math.cos(Math.PI * xv), 13);
+    expect(r.gradients.get("y")![0]).toBeCloseTo(2 * xv * yv, 14);
+    const h = r.hessian!.map((row) => [...row]);
+    expect(h[0]![0]).toBeCloseTo(-Math.PI * Math.PI * Math.sin(Math.PI * xv), 13);
+    expect(h[0]![1]).toBeCloseTo(2 * yv, 14);
+    expect(h[1]![0]).toBeCloseTo(2 * yv, 14);
+    expect(h[1]![1]).toBeCloseTo(2 * xv, 14);
+  });
+
+  it("flattens tensor variables in map order for gradients and Hessian rows", () => {
+    // f = mean(x²) with x of 3: ∇ = 2x/3, H = (2/3) I
+    const r = autogradLeg(call("mean", [call("pow", [x, num(2)])]), toValues({ x: [1, -2, 4] }), {
+      hessian: true,
+    });
+    expect([...r.gradients.get("x")!]).toEqual([2 / 3, -4 / 3, 8 / 3]);
+    expect(r.hessian!.map((row) => [...row])).toEqual([
+      [2 / 3, 0, 0],
+      [0, 2 / 3, 0],
+      [0, 0, 2 / 3],
+    ]);
+  });
+
+  it("gives zero gradients for variables the expression does not use, and for constants", () => {
+    const r = autogradLeg(call("mul", [x, num(3)]), toValues({ x: 2, y: [1, 2] }), {
+      hessian: true,
+    });
+    expect([...r.gradients.get("x")!]).toEqual([3]);
+    expect([...r.gradients.get("y")!]).toEqual([0, 0]);
+    expect(r.hessian!.flatMap((row) => [...row])).toEqual(new Array(9).fill(0));
+    const c = autogradLeg(call("add", [num(1), num(2)]), toValues({ x: 5 }));
+    expect(c.value).toBe(3);
+    expect([...c.gradients.get("x")!]).toEqual([0]);
+  });
+
+  it("refuses a non-scalar output and an unknown variable", () => {
+    expect(errorOf(() => autogradLeg(call("sin", [x]), toValues({ x: [1, 2] })))).toBe(
+      "NON_SCALAR: the expression must have a scalar value, got shape [2]",
+    );
+    expect(errorOf(() => autogradLeg(call("sin", [y]), toValues({ x: 1 })))).toBe(
+      "UNKNOWN_VARIABLE: no value given for the variable 'y'",
+    );
+  });
+
+  it("keeps numbers plain inside ops, as code written by hand would", () => {
+    const leaves = new Map([["x", tensor(3, { requiresGrad: true })]]);
+    const alg = tensorAlgebra(leaves);
+    expect(interpret(call("pow", [x, num(2)]), alg).gradFn!.name).toBe("PowBackward0");
+    expect(interpret(call("sub", [num(1), x]), alg).gradFn!.name).toBe("RsubBackward1");
+    const c = interpret(call("clamp", [x, num(0), call("sub", [num(1), num(1e-8)])]), alg);
+    expect(c.gradFn!.name).toBe("ClampBackward1");
+    expect(c.origin!.args[2]).toBe(1 - 1e-8);
+  });
+});
