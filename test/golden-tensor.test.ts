@@ -19,7 +19,6 @@ import {
   relu,
   sigmoid,
   softplus,
-  sub,
   sum,
   type Tensor,
   tensor,
@@ -37,7 +36,7 @@ interface GoldenCase {
   grad: Record<string, NestedArray>;
   hessian: number[][];
 }
-const cases = golden as GoldenCase[];
+const cases = golden as unknown as GoldenCase[];
 
 type V = Record<string, Tensor>;
 /** The expressions of the golden file, by hand, with the Tensor API. */
@@ -107,7 +106,8 @@ describe("PyTorch golden cases through the Tensor API", () => {
       out.backward(undefined, { retainGraph: true });
       for (const n of names) expectClose(leaves[n]!.grad!.data, flat(c.grad[n]!), `grad ${n}`);
       const gs = grad(out, xs, { createGraph: true });
-      names.forEach((n, i) => expectClose(gs[i]!.data, flat(c.grad[n]!), `grad() ${n}`));
+      for (const [i, n] of names.entries())
+        expectClose(gs[i]!.data, flat(c.grad[n]!), `grad() ${n}`);
 
       // Hessian rows: d(e_j · ∇f)/dx for every element j, over the flattened variables.
       const rows: number[][] = [];
@@ -125,7 +125,7 @@ describe("PyTorch golden cases through the Tensor API", () => {
           rows.push(hs.flatMap((h, k) => (h ? [...h.data] : new Array(xs[k]!.numel).fill(0))));
         }
       });
-      c.hessian.forEach((row, i) => expectClose(rows[i]!, row, `hessian[${i}]`));
+      for (const [i, row] of c.hessian.entries()) expectClose(rows[i]!, row, `hessian[${i}]`);
     });
   }
 });
@@ -137,7 +137,7 @@ describe("PyTorch golden cases through the expression language (autogradLeg)", (
       expectClose([r.value], [c.value], "value");
       for (const n of Object.keys(c.at))
         expectClose(r.gradients.get(n)!, flat(c.grad[n]!), `grad ${n}`);
-      c.hessian.forEach((row, i) => expectClose(r.hessian![i]!, row, `hessian[${i}]`));
+      for (const [i, row] of c.hessian.entries()) expectClose(r.hessian![i]!, row, `hessian[${i}]`);
     });
   }
 });

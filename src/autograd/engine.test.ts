@@ -148,7 +148,9 @@ describe("backward", () => {
     s.mul(s).add(s).sum().backward();
     expect(calls).toBe(3);
     const want = [0.3, -1.2, 2].map((v) => (2 * Math.sin(v) + 1) * Math.cos(v));
-    (x.grad!.toArray() as number[]).forEach((g, i) => expect(g).toBeCloseTo(want[i]!, 14));
+    (x.grad!.toArray() as number[]).forEach((g, i) => {
+      expect(g).toBeCloseTo(want[i]!, 14);
+    });
   });
 
   it("sums broadcast gradients back to each input's shape", () => {
