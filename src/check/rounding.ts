@@ -28,6 +28,11 @@ interface ScalarRule {
   d(k: number, a: number, b: number, c: number, out: number): number;
   /** Rounding of the op itself, in units of eps·|out| (add/sub use eps·(|a|+|b|) instead). */
   ulps: number;
+  /**
+   * Magnitude of the terms that make up ∂f/∂arg_k, where computing it cancels (default |∂f/∂arg_k|).
+   * bce's ∂/∂t = log(1−p) − log(p) is near 0 at p ≈ ½ while its terms are ≈ 0.69 each.
+   */
+  terms?(k: number, a: number, b: number, c: number, out: number): number;
 }
 
 const sig = (x: number): number =>
@@ -51,8 +56,18 @@ const RULES: Record<Elementwise, ScalarRule> = {
   exp: { f: Math.exp, d: (_k, _a, _b, _c, out) => out, ulps: 1 },
   log: { f: Math.log, d: (_k, a) => 1 / a, ulps: 1 },
   sqrt: { f: Math.sqrt, d: (_k, _a, _b, _c, out) => 0.5 / out, ulps: 1 },
-  tanh: { f: Math.tanh, d: (_k, _a, _b, _c, out) => 1 - out * out, ulps: 2 },
-  sigmoid: { f: sig, d: (_k, _a, _b, _c, out) => out * (1 - out), ulps: 2 },
+  tanh: {
+    f: Math.tanh,
+    d: (_k, _a, _b, _c, out) => 1 - out * out,
+    terms: (_k, _a, _b, _c, out) => 1 + out * out,
+    ulps: 2,
+  },
+  sigmoid: {
+    f: sig,
+    d: (_k, _a, _b, _c, out) => out * (1 - out),
+    terms: (_k, _a, _b, _c, out) => Math.abs(out) * (1 + Math.abs(out)),
+    ulps: 2,
+  },
   relu: { f: (a) => (a > 0 ? a : 0), d: (_k, a) => (a > 0 ? 1 : 0), ulps: 0 },
   abs: { f: Math.abs, d: (_k, a) => (a > 0 ? 1 : a < 0 ? -1 : 0), ulps: 0 },
   log1p: { f: Math.log1p, d: (_k, a) => 1 / (1 + a), ulps: 1 },
@@ -72,6 +87,10 @@ const RULES: Record<Elementwise, ScalarRule> = {
   bce: {
     f: (p, t) => -(t * Math.log(p) + (1 - t) * Math.log(1 - p)),
     d: (k, p, t) => (k === 0 ? (p - t) / (p * (1 - p)) : Math.log(1 - p) - Math.log(p)),
+    terms: (k, p, t) =>
+      k === 0
+        ? (Math.abs(p) + Math.abs(t)) / Math.abs(p * (1 - p))
+        : Math.abs(Math.log(1 - p)) + Math.abs(Math.log(p)),
     ulps: 4,
   },
 };
@@ -192,6 +211,8 @@ export function roundingScale(
     const argAdj = e.args.map((a) => adj(a));
     backward(e.op, out, args, argAdj, mo, qo, maps.get(e) ?? []);
   }
+  // Every op may also underflow: an absolute error of the smallest subnormal, once per op.
+  const underflow = order.filter((e) => e.kind === "call").length * Number.MIN_VALUE;
   // Every occurrence of a variable is its own node; a variable's bound sums over them.
   const result = new Map<string, Float64Array>();
   for (const [name, val] of values) result.set(name, new Float64Array(val.data.length));
@@ -199,7 +220,7 @@ export function roundingScale(
     if (e.kind !== "var") continue;
     const acc = result.get(e.name)!;
     const [mv, qv] = adj(e);
-    for (let k = 0; k < acc.length; k++) acc[k] += qv[k]! + EPS * mv[k]!;
+    for (let k = 0; k < acc.length; k++) acc[k] += qv[k]! + EPS * mv[k]! + underflow;
   }
   return result;
 }
@@ -339,28 +360,41 @@ function backward(
         ulps: 4,
       };
   const arity = isBuiltinOp(op) ? BUILTIN_OPS[op].arity : custom!.arity;
+  const [m0, m1, m2] = [argMaps[0] ?? null, argMaps[1] ?? null, argMaps[2] ?? null];
+  const [A0, A1, A2] = [args[0]!, args[1], args[2]];
   const n = out.v.length;
+  const custom0 = custom !== undefined;
   for (let k = 0; k < n; k++) {
     const g = mo[k]!;
     const ge = qo[k]!;
     if (g === 0 && ge === 0) continue;
-    const idx = [at(argMaps[0] ?? null, k), at(argMaps[1] ?? null, k), at(argMaps[2] ?? null, k)];
-    const a = args[0]!.v[idx[0]!]!;
-    const b = arity > 1 ? args[1]!.v[idx[1]!]! : 0;
-    const c = arity > 2 ? args[2]!.v[idx[2]!]! : 0;
-    // Relative error of the inputs, which perturbs the local derivative computed from them.
-    let rho = 0;
+    const i0 = m0 === null ? k : m0[k]!;
+    const i1 = m1 === null ? k : m1[k]!;
+    const i2 = m2 === null ? k : m2[k]!;
+    const a = A0.v[i0]!;
+    const b = A1 === undefined ? 0 : A1.v[i1]!;
+    const c = A2 === undefined ? 0 : A2.v[i2]!;
+    const ea = A0.err[i0]!;
+    const eb = A1 === undefined ? 0 : A1.err[i1]!;
+    const ec = A2 === undefined ? 0 : A2.err[i2]!;
+    const o = out.v[k]!;
     for (let j = 0; j < arity; j++) {
-      const x = args[j]!.v[idx[j]!]!;
-      const ex = args[j]!.err[idx[j]!]!;
-      rho += x === 0 ? ex : (ex / Math.abs(x)) * Math.max(1, Math.abs(x));
-    }
-    for (let j = 0; j < arity; j++) {
-      const p = Math.abs(rule.d(j, a, b, c, out.v[k]!));
+      const p = rule.d(j, a, b, c, o);
       if (!Number.isFinite(p)) continue;
+      // The local derivative is computed from inputs that carry errors: perturb each by its bound.
+      let sens = 0;
+      if (!custom0) {
+        if (ea > 0) sens += Math.abs(rule.d(j, a + ea, b, c, rule.f(a + ea, b, c)) - p);
+        if (eb > 0) sens += Math.abs(rule.d(j, a, b + eb, c, rule.f(a, b + eb, c)) - p);
+        if (ec > 0) sens += Math.abs(rule.d(j, a, b, c + ec, rule.f(a, b, c + ec)) - p);
+        if (!Number.isFinite(sens)) sens = 0;
+      }
+      const terms = rule.terms === undefined ? Math.abs(p) : rule.terms(j, a, b, c, o);
+      const idx = j === 0 ? i0 : j === 1 ? i1 : i2;
       const [ma, qa] = argAdj[j]!;
-      ma[idx[j]!] += p * g;
-      qa[idx[j]!] += p * ge + g * (p * (rho + 2 * EPS) + (p === 0 ? 0 : EPS));
+      const ap = Math.abs(p);
+      ma[idx] += ap * g;
+      qa[idx] += ap * ge + g * (sens + 2 * EPS * terms);
     }
   }
 }

@@ -1,0 +1,296 @@
+/**
+ * `check`: one function, three gradients, one verdict. The legs run independently; a leg that
+ * throws or gives up is part of the report, never a crash. Tolerances come from error estimates:
+ * the finite-difference estimate for the numeric leg, a first-order rounding bound for the exact
+ * legs (src/check/rounding.ts).
+ */
+import { autogradLeg } from "../autograd/leg.ts";
+import type { Tensor } from "../autograd/tensor.ts";
+import { GradtrioError, isGradtrioError } from "../errors.ts";
+import type { Expr } from "../expr/ast.ts";
+import { parse } from "../expr/parse.ts";
+import { type NestedArray, type Point, toValues, type Value } from "../expr/point.ts";
+import { print } from "../expr/print.ts";
+import { checkScalarOutput, inferShapes } from "../expr/shapes.ts";
+import { trace } from "../expr/trace.ts";
+import { numericLeg } from "../numeric/leg.ts";
+import { symbolicLeg } from "../symbolic/leg.ts";
+import type { InputGradients, LegReport, Report } from "./report.ts";
+import { roundingScale } from "./rounding.ts";
+import {
+  type Comparison,
+  DEFAULT_TOLERANCE,
+  judge,
+  type LegName,
+  type Tolerance,
+} from "./verdict.ts";
+
+export type NumericMethod = "auto" | "richardson" | "central" | "complex" | "fast";
+
+/** What can be checked: expression text, a parsed `Expr`, or a TypeScript function over Tensors. */
+export type Subject = string | Expr | ((...args: Tensor[]) => Tensor);
+
+export interface CheckOptions {
+  /** The point: NAME → number or (nested) array. For a function subject, its arguments in order. */
+  readonly at: Point;
+  readonly rtol?: number;
+  readonly atol?: number;
+  readonly method?: NumericMethod;
+  /** Seed for the random direction of fast mode. */
+  readonly seed?: number;
+}
+
+/** Parses / traces a subject into an `Expr` and its display text. Throws GradtrioError. */
+export function toExpr(subject: Subject, values: Map<string, Value>): { expr: Expr; text: string } {
+  if (typeof subject === "string") return { expr: parse(subject), text: subject };
+  if (typeof subject === "function") {
+    const expr = trace(subject, [...values.keys()], values);
+    return { expr, text: print(expr) };
+  }
+  if (typeof subject === "object" && subject !== null && "kind" in subject)
+    return { expr: subject, text: print(subject) };
+  throw new GradtrioError(
+    "INVALID_ARGUMENT",
+    "check: the subject must be an expression, an Expr or a function",
+  );
+}
+
+interface LegRun<T> {
+  result: T | null;
+  report: LegReport;
+}
+
+function runLeg<T>(fn: () => T): LegRun<T> {
+  const t0 = performance.now();
+  try {
+    const result = fn();
+    return { result, report: { status: "ok", reason: null, ms: performance.now() - t0 } };
+  } catch (e) {
+    const msg = isGradtrioError(e) ? e.message : e instanceof Error ? e.message : String(e);
+    return { result: null, report: { status: "error", reason: msg, ms: performance.now() - t0 } };
+  }
+}
+
+function validateTolerance(opts: CheckOptions): Tolerance {
+  const rtol = opts.rtol ?? DEFAULT_TOLERANCE.rtol;
+  const atol = opts.atol ?? DEFAULT_TOLERANCE.atol;
+  for (const [name, v] of [
+    ["rtol", rtol],
+    ["atol", atol],
+  ] as const)
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0)
+      throw new GradtrioError("INVALID_ARGUMENT", `${name} must be a finite number ≥ 0, got ${v}`);
+  return { rtol, atol };
+}
+
+/** Nested array of an element-wise quantity shaped like the variable. */
+function shaped(data: Float64Array, shape: readonly number[]): NestedArray {
+  if (shape.length === 0) return data[0]!;
+  let k = 0;
+  const build = (d: number): NestedArray[] => {
+    const out: NestedArray[] = [];
+    for (let i = 0; i < shape[d]!; i++)
+      out.push(d === shape.length - 1 ? data[k++]! : build(d + 1));
+    return out;
+  };
+  return build(0);
+}
+
+function elementLabel(name: string, shape: readonly number[], k: number): string {
+  if (shape.length === 0) return name;
+  const idx: number[] = [];
+  let r = k;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    idx.unshift(r % shape[i]!);
+    r = Math.floor(r / shape[i]!);
+  }
+  return name + idx.map((i) => `[${i}]`).join("");
+}
+
+const allFinite = (m: Map<string, Float64Array>): boolean =>
+  [...m.values()].every((a) => a.every((v) => Number.isFinite(v)));
+
+/**
+ * Checks the gradient of `subject` at a point three ways.
+ *
+ * @example
+ * const r = check("sin(x^2)", { at: { x: 3 } });
+ * r.verdict; // "agree"
+ * r.gradients.x.autograd; // -5.466781571308061
+ */
+export function check(subject: Subject, opts: CheckOptions): Report {
+  if (typeof opts !== "object" || opts === null || opts.at === undefined)
+    throw new GradtrioError("INVALID_ARGUMENT", "check: give the point as { at: { NAME: value } }");
+  const tol = validateTolerance(opts);
+  const values = toValues(opts.at);
+  const { expr, text } = toExpr(subject, values);
+  const shapes = new Map([...values].map(([k, v]) => [k, v.shape] as const));
+  checkScalarOutput(inferShapes(expr, shapes).shape);
+  const method = opts.method ?? "auto";
+
+  const numeric = runLeg(() =>
+    numericLeg(expr, values, { method, ...(opts.seed === undefined ? {} : { seed: opts.seed }) }),
+  );
+  const autograd = runLeg(() => autogradLeg(expr, values));
+  const symbolic = runLeg(() => symbolicLeg(expr, values));
+  const legs: Record<LegName, LegReport> = {
+    symbolic: symbolic.report,
+    numeric: numeric.report,
+    autograd: autograd.report,
+  };
+  const notes: string[] = [...(numeric.result?.notes ?? [])];
+  const value = numeric.result?.value ?? autograd.result?.value ?? null;
+
+  const sym = symbolic.result;
+  let symGrads: Map<string, Float64Array> | null = null;
+  if (sym !== null) {
+    if (sym.status === "ok") symGrads = sym.gradients;
+    else legs.symbolic = { status: sym.status, reason: sym.reason, ms: legs.symbolic.ms };
+  }
+  const num = numeric.result;
+  const numGrads = num?.gradients ?? null;
+  const numErrs = num?.errors ?? null;
+  const autoGrads = autograd.result?.gradients ?? null;
+
+  const gradients: Record<string, InputGradients> = {};
+  for (const [name, v] of values) {
+    const g = (m: Map<string, Float64Array> | null) => {
+      const a = m?.get(name);
+      return a === undefined ? null : shaped(a, v.shape);
+    };
+    gradients[name] = {
+      symbolic: g(symGrads),
+      numeric: g(numGrads),
+      autograd: g(autoGrads),
+      numericError: g(numErrs),
+      formula: sym?.status === "ok" ? (sym.formulas.get(name) ?? null) : null,
+    };
+  }
+  const latex: Record<string, string> = {};
+  if (sym?.status === "ok") for (const [k, l] of sym.latex) latex[k] = l;
+
+  const base = {
+    expr: text,
+    at: opts.at,
+    value,
+    gradients,
+    legs,
+    method: num?.method ?? null,
+    notes,
+    latex,
+    directional: null,
+  };
+  const inconclusive = (reason: string): Report => ({
+    ...base,
+    verdict: "inconclusive",
+    blame: null,
+    reason,
+  });
+
+  // Points where a gradient is not defined or cannot be trusted come first.
+  if (value === null || !Number.isFinite(value))
+    return inconclusive(
+      `the function is not finite at the point (value ${value}): the point is outside the domain`,
+    );
+  if (num !== null && num.nonFinite !== undefined)
+    return inconclusive(`non-finite value near the point: ${num.nonFinite.where}`);
+  const kinks: string[] = [];
+  if (sym?.status === "kink") kinks.push(sym.reason);
+  for (const k of num?.kinks ?? [])
+    kinks.push(
+      `${k.label ?? `coordinate ${k.coordinate}`}: left derivative ${k.left}, right derivative ${k.right}`,
+    );
+  if (kinks.length > 0)
+    return inconclusive(`kink: the function is not differentiable here (${kinks.join("; ")})`);
+  for (const [leg, m] of [
+    ["symbolic", symGrads],
+    ["numeric", numGrads],
+    ["autograd", autoGrads],
+  ] as const)
+    if (m !== null && !allFinite(m))
+      return inconclusive(`non-finite gradient from the ${leg} leg: the point is on a singularity`);
+
+  const available = (["symbolic", "numeric", "autograd"] as const).filter((l) =>
+    l === "symbolic" ? symGrads !== null : l === "numeric" ? num !== null : autoGrads !== null,
+  );
+  const missing = (["symbolic", "numeric", "autograd"] as const)
+    .filter((l) => !available.includes(l))
+    .map((l) => `${l}: ${legs[l].reason ?? legs[l].status}`);
+  if (available.length < 2)
+    return inconclusive(
+      `too few legs: only ${available.join(", ") || "none"} ran (${missing.join("; ")})`,
+    );
+
+  const rounding = roundingScale(expr, values);
+  const comparisons: Comparison[] = [];
+  for (const [name, v] of values) {
+    const s = symGrads?.get(name);
+    const a = autoGrads?.get(name);
+    const n = numGrads?.get(name);
+    const ne = numErrs?.get(name);
+    const r = rounding?.get(name);
+    for (let k = 0; k < v.data.length; k++) {
+      comparisons.push({
+        label: elementLabel(name, v.shape, k),
+        symbolic: s === undefined ? null : s[k]!,
+        autograd: a === undefined ? null : a[k]!,
+        numeric: n === undefined ? null : n[k]!,
+        numericError: ne === undefined ? 0 : ne[k]!,
+        // Without the rounding analysis (custom op without usable rule), fall back on a few ulps.
+        rounding:
+          r === undefined
+            ? 8 * Number.EPSILON * Math.max(Math.abs(s?.[k] ?? 0), Math.abs(a?.[k] ?? 0))
+            : r[k]!,
+      });
+    }
+  }
+  let directional: Report["directional"] = null;
+  if (num?.directional !== undefined) {
+    // Fast mode: numeric gives uᵀ∇f only; compare it with uᵀ·(each exact leg's gradient).
+    const { u, value: dn, error: de } = num.directional;
+    const dot = (m: Map<string, Float64Array> | null) => {
+      if (m === null) return null;
+      let s = 0;
+      let o = 0;
+      for (const name of values.keys()) {
+        const a = m.get(name)!;
+        for (let k = 0; k < a.length; k++) s += u[o + k]! * a[k]!;
+        o += values.get(name)!.data.length;
+      }
+      return s;
+    };
+    let dr = 0;
+    let o = 0;
+    for (const name of values.keys()) {
+      const r = rounding?.get(name);
+      const n = values.get(name)!.data.length;
+      for (let k = 0; k < n; k++) dr += Math.abs(u[o + k]!) * (r?.[k] ?? 0);
+      o += n;
+    }
+    directional = {
+      symbolic: dot(symGrads),
+      numeric: dn,
+      numericError: de,
+      autograd: dot(autoGrads),
+    };
+    comparisons.push({
+      label: "uᵀ∇f",
+      symbolic: directional.symbolic,
+      autograd: directional.autograd,
+      numeric: dn,
+      numericError: de,
+      rounding: dr,
+    });
+  }
+  const j = judge(comparisons, tol);
+  const legsNote =
+    available.length === 2 ? `two legs: ${available.join(" and ")} (${missing.join("; ")})` : null;
+  if (legsNote !== null) notes.push(legsNote);
+  return {
+    ...base,
+    directional,
+    verdict: j.verdict,
+    blame: j.blame,
+    reason: j.reason ?? legsNote,
+  };
+}
