@@ -200,8 +200,9 @@ export const OPS = {
         n.needs(1) ? g.neg().mul(n.a!.div(n.b!).div(n.b!)) : null,
       ),
   },
-  // d(a^b) = b a^(b-1) da + a^b log(a) db; PyTorch zeroes the first where b = 0 and the second
-  // where a = 0 and b >= 0 (where the formula would give NaN from 0 * log 0).
+  // d(a^b) = b a^(b-1) da + a^b log(a) db. Where a = 0 the formulas give 0·∞ = NaN: the first
+  // is zeroed where also b = 0, the second where b >= 0, as PyTorch does. (PyTorch zeroes the first
+  // wherever b = 0, which also kills the mixed second derivative 1/a there; we keep it.)
   pow: {
     kind: "binary",
     gradFn: "PowBackward1",
@@ -218,11 +219,12 @@ export const OPS = {
       if (n.needs(0)) {
         ga = g.mul(b.mul(a.pow(b.sub(1))));
         const bd = broadcastData(b, ga.shape);
-        if (bd.includes(0))
-          ga = where0(
-            ga,
-            mask(bd, (v) => v !== 0),
-          );
+        if (bd.includes(0)) {
+          const ad = broadcastData(a, ga.shape);
+          const keep = new Uint8Array(ga.numel);
+          for (let i = 0; i < keep.length; i++) keep[i] = bd[i] === 0 && ad[i] === 0 ? 0 : 1;
+          ga = where0(ga, keep);
+        }
       }
       if (n.needs(1)) {
         gb = g.mul(out.mul(a.log()));
