@@ -26,14 +26,16 @@ export interface ExprArbitraryOptions {
 export const DEFAULT_VARIABLES: readonly string[] = ["x", "y", "z"];
 export const DEFAULT_MAX_DEPTH = 3;
 
-/** Built-ins wrapped around a real-valued subexpression; each keeps its argument in its domain. */
+/**
+ * Built-ins wrapped around a real-valued subexpression; each keeps its argument in its domain.
+ * No tanh or sigmoid: saturated, their float derivative (1 - t², s(1 - s)) cancels to 0 while
+ * the exact one is 1e-15, a difference no op under test is to blame for.
+ */
 const UNARY: Readonly<Record<string, (e: Expr) => Expr>> = {
   sin: (e) => call("sin", [e]),
-  tanh: (e) => call("tanh", [e]),
   neg: (e) => call("neg", [e]),
   square: (e) => call("pow", [e, num(2)]),
   cos: (e) => call("cos", [e]),
-  sigmoid: (e) => call("sigmoid", [e]),
   softplus: (e) => call("softplus", [e]),
   log: (e) => call("log", [fitInto([0, Infinity], e)]),
   scale: (e) => call("mul", [num(2.5), e]),
@@ -203,7 +205,7 @@ export function opExprArbitrary(
 }
 
 /**
- * Points with every variable on a grid of step 0.001 in [-1, 1] (readable, shrinks towards 0).
+ * Points with every variable on a grid of step 0.001 in [-1, 1] (readable, shrinks towards 0.5).
  *
  * @example
  * ```ts
@@ -211,7 +213,8 @@ export function opExprArbitrary(
  * ```
  */
 export function unitPointArbitrary(variables: readonly string[]): fc.Arbitrary<Point> {
-  const coord = fc.integer({ min: -1000, max: 1000 }).map((k) => k / 1000);
+  // Shrinks towards 0.5, not 0: at 0 many gradients vanish and a shrunk case would be all 1e-24s.
+  const coord = fc.integer({ min: -1500, max: 500 }).map((k) => (k + 500) / 1000);
   return fc.record(Object.fromEntries(variables.map((v) => [v, coord]))) as fc.Arbitrary<Point>;
 }
 

@@ -73,15 +73,19 @@ export function leafInto(target: Interval, v: Expr, wide = true): Expr {
 
 /**
  * Squashes any real-valued expression into the open interval `target`:
- * `lo + (hi - lo)*sigmoid(e)` (bounded), `lo + softplus(e)` (a half-line), `e` (the real line).
- * The constants sit strictly inside the domain, so rounding to an endpoint stays inside.
+ * `mid + half*sin(e)` (bounded: unlike sigmoid, sin never saturates, so its derivative keeps its
+ * precision), `lo + softplus(e)` (a half-line), `e` (the real line). The constants sit strictly
+ * inside the domain, so rounding to an endpoint stays inside.
  */
 export function fitInto(target: Interval, e: Expr): Expr {
   const [dlo, dhi] = target;
   if (!Number.isFinite(dlo) && !Number.isFinite(dhi)) return e;
   const [lo, hi] = workingInterval(target);
-  if (Number.isFinite(dlo) && Number.isFinite(dhi))
-    return plus(times(Number((hi - lo).toPrecision(6)), call("sigmoid", [e])), lo);
+  if (Number.isFinite(dlo) && Number.isFinite(dhi)) {
+    const mid = tidy((lo + hi) / 2);
+    const half = Number(Math.min(mid - lo, hi - mid).toPrecision(5));
+    return plus(times(half, call("sin", [e])), mid);
+  }
   if (Number.isFinite(dlo)) return plus(call("softplus", [e]), lo);
   const sp = call("softplus", [e]);
   return hi >= 0 ? call("sub", [num(hi), sp]) : call("neg", [plus(sp, -hi)]);

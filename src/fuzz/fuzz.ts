@@ -25,6 +25,13 @@ import { type SanityReport, sanityCheck } from "./sanity.ts";
 /** Runs per op when none is given: finds every planted bug of test/fixtures/ops in seconds. */
 export const DEFAULT_RUNS = 100;
 
+/**
+ * Relative slack the fuzzer adds to `check`'s error estimates. A hand-written backward is float
+ * code whose rounding gradtrio cannot analyse (`1 - t` near t = 1 loses digits); 1e-9 absorbs
+ * that and is still 1000× below the smallest fault the fuzzer must catch (a relative 1e-6).
+ */
+export const DEFAULT_FUZZ_RTOL = 1e-9;
+
 export interface FuzzOptions {
   /** The ops to fuzz (made with `defineOp`, their definitions, or registered names). */
   readonly ops: readonly OpLike[];
@@ -36,10 +43,13 @@ export interface FuzzOptions {
   readonly maxDepth?: number;
   /** Replays one case (and its shrinking) from a reported counterexample. */
   readonly path?: string;
+  /** Relative slack on top of the error estimates (default `DEFAULT_FUZZ_RTOL`, 1e-9). */
   readonly rtol?: number;
   readonly atol?: number;
   /** The ops module's path, as the replay commands should show it. */
   readonly opsFile?: string;
+  /** Fuzz every op even after a counterexample (each op's own is in `perOp`). Default false. */
+  readonly keepGoing?: boolean;
   /** Called after each evaluated case (and once when an op starts and ends). */
   readonly onProgress?: (p: FuzzProgress) => void;
 }
@@ -74,6 +84,8 @@ export interface OpStats {
   /** Property evaluations spent shrinking a counterexample. */
   shrinks: number;
   found: boolean;
+  /** This op's shrunk counterexample. */
+  counterexample: Counterexample | null;
   /** fast-check gave up: too many inconclusive cases in a row. */
   gaveUp: boolean;
   ms: number;
@@ -165,7 +177,7 @@ function judgeCase(c: FuzzCase, opts: FuzzOptions): Outcome {
   try {
     report = check(c.expr, {
       at: c.at,
-      ...(opts.rtol === undefined ? {} : { rtol: opts.rtol }),
+      rtol: opts.rtol ?? DEFAULT_FUZZ_RTOL,
       ...(opts.atol === undefined ? {} : { atol: opts.atol }),
     });
   } catch (e) {
@@ -256,7 +268,7 @@ export function fuzz(opts: FuzzOptions): FuzzResult {
   const perOp: OpStats[] = [];
   let found: Counterexample | null = null;
   let total = 0;
-  for (let i = 0; i < defs.length && found === null; i++) {
+  for (let i = 0; i < defs.length && (found === null || opts.keepGoing === true); i++) {
     const def = defs[i]!;
     const stats: OpStats = {
       op: def.name,
@@ -268,6 +280,7 @@ export function fuzz(opts: FuzzOptions): FuzzResult {
       legDefect: null,
       shrinks: 0,
       found: false,
+      counterexample: null,
       gaveUp: false,
       ms: 0,
       msToDetection: null,
@@ -326,7 +339,7 @@ export function fuzz(opts: FuzzOptions): FuzzResult {
     total += stats.runs;
     if (details.failed && details.counterexample !== null) {
       const c = details.counterexample[0];
-      found = counterexample(
+      stats.counterexample = counterexample(
         def.name,
         c,
         judgeCase(c, opts),
@@ -335,6 +348,7 @@ export function fuzz(opts: FuzzOptions): FuzzResult {
         maxDepth,
         opsFile,
       );
+      found ??= stats.counterexample;
     } else if (details.failed) stats.gaveUp = true;
     progress("done");
   }

@@ -83,7 +83,9 @@ export function sanityCheck(
       fail(`forward${fmt(args)} threw: ${oneLine(e)}`);
     }
     if (typeof out !== "number" || !Number.isFinite(out))
-      fail(`forward${fmt(args)} gave ${String(out)}, not a finite number, inside its domain`);
+      fail(
+        `forward${fmt(args)} gave ${String(out)}, not a finite number, inside its domain${def.domain === undefined ? " (it declares none: the whole line; declare one, e.g. domain: [[0, Infinity]])" : ""}`,
+      );
     const y = out as number;
     const grad = 0.5 + rand();
     let g: unknown;

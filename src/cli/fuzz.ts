@@ -1,0 +1,193 @@
+/**
+ * `gradtrio fuzz --ops FILE [--runs N] [--seed S] [--max-depth D] [--path P] [--json]`:
+ * loads the ops a module exports, fuzzes each, prints the shrunk counterexample (the three legs,
+ * the blame, the replay commands) or "no counterexample in N runs".
+ * Exit 0 nothing found, 1 found, 2 bad input.
+ */
+import cliProgress from "cli-progress";
+import { reportToJson } from "../check/report.ts";
+import { GradtrioError } from "../errors.ts";
+import { formatCounterexample } from "../fuzz/format.ts";
+import {
+  type Counterexample,
+  DEFAULT_RUNS,
+  type FuzzProgress,
+  type FuzzResult,
+  fuzz,
+} from "../fuzz/fuzz.ts";
+import { loadOps } from "../fuzz/load.ts";
+import { type CliIO, EXIT } from "./io.ts";
+import { reportError } from "./report-error.ts";
+
+export interface FuzzFlags {
+  readonly ops: string;
+  readonly runs?: number;
+  readonly seed?: number;
+  readonly maxDepth?: number;
+  readonly json?: boolean;
+  /** Replay path of a reported counterexample (needs --seed). */
+  readonly path?: string;
+}
+
+/** Progress: a bar on a terminal (stderr), else one plain line per op to stderr. */
+function progressReporter(
+  io: CliIO,
+  total: number,
+): {
+  onProgress: (p: FuzzProgress) => void;
+  stop: () => void;
+} {
+  if (io.isTTY && process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        stream: process.stderr,
+        format:
+          "fuzz {op} [{bar}] {value}/{total} runs | op {opNo}/{opCount} | failures: {failures}",
+        hideCursor: true,
+        clearOnComplete: true,
+        barsize: 24,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      onProgress: (p) => {
+        const payload = {
+          op: p.op,
+          opNo: p.opIndex + 1,
+          opCount: p.opCount,
+          failures: p.failures,
+        };
+        if (!started) {
+          bar.start(total, 0, payload);
+          started = true;
+        }
+        if (p.phase === "start") bar.setTotal(p.totalRuns);
+        bar.update(Math.min(p.runs, p.totalRuns), payload);
+      },
+      stop: () => {
+        if (started) bar.stop();
+      },
+    };
+  }
+  return {
+    onProgress: (p) => {
+      if (p.phase === "start")
+        io.err(`fuzz: op ${p.opIndex + 1}/${p.opCount} '${p.op}': ${p.totalRuns} runs…`);
+      if (p.phase === "done")
+        io.err(
+          `fuzz: op '${p.op}': ${p.runs} runs, ${p.failures} op(s) with a counterexample so far`,
+        );
+    },
+    stop: () => {},
+  };
+}
+
+function counterexampleJson(cx: Counterexample): Record<string, unknown> {
+  return {
+    op: cx.op,
+    expr: cx.expr,
+    at: cx.at,
+    value: cx.value,
+    verdict: cx.verdict,
+    blame: cx.blame,
+    reason: cx.reason,
+    gradients: cx.gradients,
+    seed: cx.seed,
+    path: cx.path,
+    replay: cx.replay,
+    report: cx.report === null ? null : reportToJson(cx.report),
+  };
+}
+
+/** The result as data: what `--json` prints. */
+export function fuzzResultToJson(file: string, r: FuzzResult): Record<string, unknown> {
+  return {
+    ops: file,
+    seed: r.seed,
+    runs: r.runs,
+    found: r.found === null ? null : counterexampleJson(r.found),
+    perOp: r.perOp.map((s) => ({
+      op: s.op,
+      runs: s.runs,
+      agree: s.agree,
+      inconclusive: s.inconclusive,
+      legDefects: s.legDefects,
+      shrinks: s.shrinks,
+      found: s.found,
+      gaveUp: s.gaveUp,
+      ms: Math.round(s.ms),
+      formulaChecked: s.sanity.formulaChecked,
+    })),
+    ms: Math.round(r.ms),
+  };
+}
+
+function printText(file: string, r: FuzzResult, io: CliIO): void {
+  io.out(`gradtrio fuzz: ${r.perOp.length} op(s) from ${file}, seed ${r.seed}`);
+  for (const s of r.perOp) {
+    const status = s.found ? "COUNTEREXAMPLE" : s.gaveUp ? "gave up" : "ok";
+    const extra = [
+      s.inconclusive > 0 ? `${s.inconclusive} inconclusive skipped` : "",
+      s.shrinks > 0 ? `shrunk in ${s.shrinks} steps` : "",
+      s.sanity.formulaChecked ? "" : "no formula: two legs",
+    ]
+      .filter((x) => x !== "")
+      .join(", ");
+    io.out(
+      `  ${s.op.padEnd(16)} ${String(s.runs).padStart(5)} runs  ${status}${extra === "" ? "" : `  (${extra})`}  ${(s.ms / 1000).toFixed(1)} s`,
+    );
+    if (s.sanity.note !== null) io.out(`    note: ${s.sanity.note}`);
+    if (s.legDefect !== null)
+      io.out(
+        `    note: ${s.legDefects} case(s) where gradtrio's ${s.legDefect.blame} leg was outvoted (not your op), e.g. ${s.legDefect.expr}: ${s.legDefect.reason}`,
+      );
+    if (s.gaveUp)
+      io.out(`    too many inconclusive cases (${s.inconclusive}): check the op's declared domain`);
+  }
+  if (r.found === null) io.out(`no counterexample in ${r.runs} runs`);
+  else for (const line of formatCounterexample(r.found)) io.out(line);
+}
+
+/**
+ * Runs `gradtrio fuzz` and returns the exit code.
+ *
+ * @example
+ * ```ts
+ * const io = memoryIO();
+ * await fuzzCommand({ ops: "test/fixtures/ops/ignores-grad.bug.ts", seed: 1 }, io); // 1
+ * ```
+ */
+export async function fuzzCommand(opts: FuzzFlags, io: CliIO): Promise<number> {
+  try {
+    if (typeof opts.ops !== "string" || opts.ops === "")
+      throw new GradtrioError("INVALID_ARGUMENT", "fuzz: give the ops module with --ops FILE");
+    if (opts.path !== undefined && opts.seed === undefined)
+      throw new GradtrioError(
+        "INVALID_ARGUMENT",
+        "--path replays a case of one seed: give --seed too (the counterexample prints both)",
+      );
+    const loaded = await loadOps(opts.ops, io.cwd);
+    const runs = opts.runs ?? DEFAULT_RUNS;
+    const progress = progressReporter(io, runs);
+    let result: FuzzResult;
+    try {
+      result = fuzz({
+        ops: loaded.map((o) => o.definition),
+        runs,
+        opsFile: opts.ops,
+        onProgress: progress.onProgress,
+        ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+        ...(opts.maxDepth === undefined ? {} : { maxDepth: opts.maxDepth }),
+        ...(opts.path === undefined ? {} : { path: opts.path }),
+      });
+    } finally {
+      progress.stop();
+    }
+    if (opts.json === true) io.out(JSON.stringify(fuzzResultToJson(opts.ops, result), null, 2));
+    else printText(opts.ops, result, io);
+    return result.found === null ? EXIT.ok : EXIT.fail;
+  } catch (e) {
+    return reportError(e, io);
+  }
+}

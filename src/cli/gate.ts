@@ -1,0 +1,96 @@
+/**
+ * `gradtrio gate [CONFIG] [--junit FILE]`: runs a project's gradient suite, prints a summary
+ * table, optionally writes JUnit XML (one test case per check and per fuzzed op, the report in
+ * `<failure>`). Exit 0 when everything agrees, 1 otherwise, 2 for a bad config.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import type { Builder } from "junit-report-builder";
+import junitModule from "junit-report-builder";
+import pc from "picocolors";
+import { GradtrioError } from "../errors.ts";
+import { type GateEntryResult, type GateResult, loadConfig, runGate } from "../fuzz/gate.ts";
+import { type CliIO, EXIT } from "./io.ts";
+import { reportError } from "./report-error.ts";
+
+export interface GateFlags {
+  /** The config module (default `gradtrio.config.ts` in the working directory). */
+  readonly config?: string;
+  /** Where to write the JUnit XML report. */
+  readonly junit?: string;
+}
+
+// The package is CommonJS (`module.exports = builder`) while its types declare a default export.
+const junit = ((junitModule as unknown as { default?: Builder }).default ??
+  junitModule) as unknown as Builder;
+
+export const DEFAULT_CONFIG = "gradtrio.config.ts";
+
+/** The JUnit XML of a gate run (one suite; one test case per entry). */
+export function gateJUnit(result: GateResult, suiteName = "gradtrio gate"): string {
+  const builder = junit.newBuilder();
+  const suite = builder.testSuite().name(suiteName);
+  suite.property("seed", String(result.seed));
+  for (const e of result.entries) {
+    const tc = suite
+      .testCase()
+      .className(`gradtrio.${e.kind}`)
+      .name(`${e.path} ${e.name}`)
+      .time(e.ms / 1000);
+    if (!e.passed)
+      tc.failure(`${e.outcome}: ${e.summary}`, e.outcome).stacktrace(e.details.join("\n"));
+  }
+  return builder.build();
+}
+
+function row(e: GateEntryResult, color: boolean): string {
+  const mark = e.passed ? "PASS" : "FAIL";
+  const painted = color ? (e.passed ? pc.green(mark) : pc.red(mark)) : mark;
+  return `${painted}  ${e.kind.padEnd(5)}  ${e.name}  —  ${e.summary}`;
+}
+
+/**
+ * Runs `gradtrio gate` and returns the exit code.
+ *
+ * @example
+ * ```ts
+ * await gateCommand({ config: "gradtrio.config.ts", junit: "reports/gradients.xml" }, io); // 0
+ * ```
+ */
+export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
+  try {
+    const file = opts.config ?? DEFAULT_CONFIG;
+    const { config, dir } = await loadConfig(file, io.cwd);
+    const color = io.isTTY && process.env.NO_COLOR === undefined;
+    const result = await runGate(config, {
+      dir,
+      onEntry: io.isTTY ? (e) => io.err(row(e, color)) : undefined,
+    });
+    io.out(`gradtrio gate: ${file} (seed ${result.seed})`);
+    for (const e of result.entries) io.out(row(e, color));
+    const failures = result.entries.filter((e) => !e.passed);
+    for (const e of failures) {
+      io.out("");
+      io.out(`${e.path} ${e.name}:`);
+      for (const l of e.details) io.out(`  ${l}`);
+    }
+    io.out("");
+    io.out(`${result.passed} passed, ${result.failed} failed (${result.entries.length} entries)`);
+    if (opts.junit !== undefined) {
+      const out = resolve(io.cwd, opts.junit);
+      try {
+        mkdirSync(dirname(out), { recursive: true });
+        writeFileSync(out, gateJUnit(result));
+      } catch (e) {
+        throw new GradtrioError(
+          "IO",
+          `cannot write the JUnit report '${opts.junit}': ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+      io.out(`JUnit report: ${opts.junit}`);
+    }
+    return result.failed === 0 ? EXIT.ok : EXIT.fail;
+  } catch (e) {
+    return reportError(e, io);
+  }
+}

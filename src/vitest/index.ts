@@ -1,0 +1,74 @@
+/**
+ * gradtrio/vitest — `import "gradtrio/vitest"` adds
+ * `expect(subject).toHaveAgreeingGradients({ at, rtol?, atol?, method? })`: the subject (an
+ * expression string, an `Expr`, or a function over Tensors) is checked three ways at the point,
+ * and a failure shows the three legs per input, the blame and the reason.
+ *
+ * @example
+ * ```ts
+ * import "gradtrio/vitest";
+ * import { expect, test } from "vitest";
+ * test("my loss has sound gradients", () => {
+ *   expect("mean(bce(sigmoid(w*x+b), y))").toHaveAgreeingGradients({
+ *     at: { w: 0.5, b: -0.2, x: [1, 2, -1], y: [1, 0, 0] },
+ *   });
+ *   expect((x) => x.pow(2).sin()).toHaveAgreeingGradients({ at: { x: 3 } });
+ * });
+ * ```
+ */
+import { expect } from "vitest";
+import { type CheckOptions, check, type Subject } from "../check/check.ts";
+import type { Report } from "../check/report.ts";
+import { isGradtrioError } from "../errors.ts";
+import { formatReport } from "../fuzz/format.ts";
+
+/** Options of `toHaveAgreeingGradients`: the point and, optionally, tolerances and method. */
+export interface AgreeingGradientsOptions extends CheckOptions {
+  /** Let an inconclusive verdict (kink, singularity) pass. Default false. */
+  readonly allowInconclusive?: boolean;
+}
+
+interface GradtrioMatchers<R = unknown> {
+  /**
+   * Checks the gradient of the subject (expression, `Expr`, or function over Tensors) three ways
+   * at `at`; passes when the legs agree.
+   */
+  toHaveAgreeingGradients(options: AgreeingGradientsOptions): R;
+}
+
+declare module "vitest" {
+  // biome-ignore lint/suspicious/noExplicitAny: must match vitest's own declaration
+  interface Assertion<T = any> extends GradtrioMatchers<T> {}
+  interface AsymmetricMatchersContaining extends GradtrioMatchers {}
+}
+
+/** The failure message: the verdict line, the reason, the three legs per input. */
+export function agreeingGradientsMessage(report: Report, isNot: boolean): string {
+  const head = isNot
+    ? "expected the gradients not to agree, but the three legs agree"
+    : `expected the gradients to agree, but the verdict is ${report.verdict}`;
+  return [head, ...formatReport(report).map((l) => `  ${l}`)].join("\n");
+}
+
+expect.extend({
+  toHaveAgreeingGradients(received: unknown, options: AgreeingGradientsOptions) {
+    let report: Report;
+    try {
+      report = check(received as Subject, options);
+    } catch (e) {
+      // Bad input (a parse error, a bad point) fails the assertion with gradtrio's message.
+      const msg = isGradtrioError(e) ? e.format() : e instanceof Error ? e.message : String(e);
+      return {
+        pass: false,
+        message: () => `toHaveAgreeingGradients: the check could not run: ${msg}`,
+      };
+    }
+    const pass =
+      report.verdict === "agree" ||
+      (report.verdict === "inconclusive" && options?.allowInconclusive === true);
+    return {
+      pass,
+      message: () => agreeingGradientsMessage(report, this.isNot === true),
+    };
+  },
+});
