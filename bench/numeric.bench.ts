@@ -14,7 +14,7 @@ import { complexStepGradient } from "../src/numeric/complex-step.ts";
 import { compileForward, flattenValues } from "../src/numeric/evaluate.ts";
 import { directionalDerivative, gradient, mulberry32 } from "../src/numeric/gradient.ts";
 import { numericLeg } from "../src/numeric/leg.ts";
-import { medianMs } from "./timing.ts";
+import { medianMs, ratio } from "./timing.ts";
 
 interface GoldenCase {
   id: string;
@@ -175,6 +175,15 @@ function fastMode(): void {
   const { x, layout } = flattenValues(values);
   const f = compileForward(e, layout);
   const f0 = f(x);
+  // Load-independent figure: the fast mode's cost in plain evaluations of f, timed interleaved.
+  const rel = ratio(
+    () => void numericLeg(e, values, { seed: 3 }),
+    () => void f(x),
+    5,
+  );
+  console.log(
+    `  = ${rel.ratio.toFixed(1)} plain evaluations of f (one takes ${rel.baselineMs.toFixed(0)} ms here)`,
+  );
   let d = directionalDerivative(f, x, dir.u, { f0 });
   const ms2 = medianMs(() => (d = directionalDerivative(f, x, dir.u, { f0 })), 3, 1);
   console.log(
