@@ -100,10 +100,26 @@ function reduceTo(g: Tensor, shape: Shape): Tensor {
   return sameShape(g.shape, shape) ? g : sumTo(g, shape);
 }
 
-/** A 0/1 mask (1 = keep) computed on plain numbers: masks are constant, so not differentiated. */
-function mask(x: Float64Array, keep: (v: number) => boolean): Uint8Array {
+// Masks (1 = keep the gradient) are computed on plain numbers: they are piecewise constant, so
+// not differentiated. One loop each, no per-element callback.
+/** keep where x > t */
+function keepAbove(x: Float64Array, t: number): Uint8Array {
   const m = new Uint8Array(x.length);
-  for (let i = 0; i < x.length; i++) m[i] = keep(x[i]!) ? 1 : 0;
+  for (let i = 0; i < x.length; i++) m[i] = x[i]! > t ? 1 : 0;
+  return m;
+}
+
+/** keep where x < t */
+function keepBelow(x: Float64Array, t: number): Uint8Array {
+  const m = new Uint8Array(x.length);
+  for (let i = 0; i < x.length; i++) m[i] = x[i]! < t ? 1 : 0;
+  return m;
+}
+
+/** keep where lo <= x <= hi */
+function keepBetween(x: Float64Array, lo: number, hi: number): Uint8Array {
+  const m = new Uint8Array(x.length);
+  for (let i = 0; i < x.length; i++) m[i] = x[i]! >= lo && x[i]! <= hi ? 1 : 0;
   return m;
 }
 
@@ -273,14 +289,7 @@ export const OPS = {
     },
     backward: (n, g) => {
       const d = g.mul(n.out!.mul(Math.log(n.p0)));
-      return [
-        n.p0 === 0
-          ? where0(
-              d,
-              mask(n.a!.data, (v) => v < 0),
-            )
-          : d,
-      ];
+      return [n.p0 === 0 ? where0(d, keepBelow(n.a!.data, 0)) : d];
     },
   },
   // d(-x) = -dx
@@ -388,12 +397,7 @@ export const OPS = {
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = Math.max(x[i]!, 0);
     },
-    backward: (n, g) => [
-      where0(
-        g,
-        mask(n.a!.data, (v) => v > 0),
-      ),
-    ],
+    backward: (n, g) => [where0(g, keepAbove(n.a!.data, 0))],
   },
   // d|x| = sign(x) dx (abs'(0) = 0, as PyTorch)
   abs: {
@@ -416,12 +420,7 @@ export const OPS = {
         o[i] = Math.min(Math.max(v, lo), hi);
       }
     },
-    backward: (n, g) => [
-      where0(
-        g,
-        mask(n.a!.data, (v) => v >= n.p0 && v <= n.p1),
-      ),
-    ],
+    backward: (n, g) => [where0(g, keepBetween(n.a!.data, n.p0, n.p1))],
   },
   // clamp with tensor bounds: the gradient goes to x where lo <= x <= hi, to lo where x < lo,
   // to hi where the lower-clamped value exceeds hi. Inputs and output shape live in `extra`.
