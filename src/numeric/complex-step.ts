@@ -50,8 +50,11 @@ function stepFor(v: number): number {
 }
 
 function errorOf(d: number, p: ComplexProgram, h: number): number {
-  // A few ulps per op, amplified by any cancellation in sums and by ill-conditioned ops.
-  return 16 * EPS * (Math.abs(d) * p.condition() + p.cancellation() / h);
+  // A few ulps per op, amplified by any cancellation in sums and by ill-conditioned ops; and the
+  // imaginary parts resolve nothing below the smallest subnormal, i.e. derivatives below MIN_VALUE/h.
+  return (
+    16 * EPS * (Math.abs(d) * p.condition() + p.cancellation() / h) + (64 * Number.MIN_VALUE) / h
+  );
 }
 
 /**
