@@ -98,6 +98,25 @@ describe("defineOp", () => {
     );
   });
 
+  it("turns an exception in the user's code into a GradtrioError naming the op", () => {
+    const throwing = defineOp({
+      name: "defineOpTestThrows",
+      arity: 1,
+      forward: (x) => {
+        if (x > 1) throw new RangeError("too big");
+        return x;
+      },
+      backward: () => {
+        throw new Error("no rule");
+      },
+    });
+    const e = errorOf(() => throwing(tensor(2)));
+    expect((e as GradtrioError).message).toBe("defineOpTestThrows: its forward threw: too big");
+    const b = errorOf(() => throwing(tensor(0.5, { requiresGrad: true })).backward());
+    expect((b as GradtrioError).code).toBe("DEFINE_OP");
+    expect((b as GradtrioError).message).toBe("defineOpTestThrows: its backward threw: no rule");
+  });
+
   it("refuses the wrong number of arguments", () => {
     const e = errorOf(() => mulSq(tensor(1)));
     expect((e as GradtrioError).code).toBe("ARITY");

@@ -71,7 +71,7 @@ export function applyCustomOp(def: CustomOpDefinition, args: readonly TensorLike
   const xs = new Array<number>(def.arity);
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < xs.length; k++) xs[k] = datas[k]![i]!;
-    const v = f(...xs);
+    const v = userCall(name, "forward", () => f(...xs));
     if (typeof v !== "number")
       throw new GradtrioError(
         "DEFINE_OP",
@@ -115,7 +115,9 @@ function ruleFor(def: CustomOpDefinition): GradRule {
       const gd = g.data;
       for (let i = 0; i < len; i++) {
         const args = datas.map((d) => d[i]!);
-        const r: unknown = def.backward({ args, out: od[i]!, grad: gd[i]! });
+        const r: unknown = userCall(name, "backward", () =>
+          def.backward({ args, out: od[i]!, grad: gd[i]! }),
+        );
         if (!Array.isArray(r) || r.length !== def.arity)
           throw new GradtrioError(
             "DEFINE_OP",
@@ -144,6 +146,19 @@ function ruleFor(def: CustomOpDefinition): GradRule {
   };
   rules.set(def, rule);
   return rule;
+}
+
+/** Runs the user's code; an exception from it becomes a GradtrioError naming the op. */
+function userCall<T>(name: string, what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof GradtrioError) throw e;
+    throw new GradtrioError(
+      "DEFINE_OP",
+      `${name}: its ${what} threw: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
 }
 
 function describe(v: unknown): string {
