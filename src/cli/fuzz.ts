@@ -118,6 +118,7 @@ export function fuzzResultToJson(file: string, r: FuzzResult): Record<string, un
       gaveUp: s.gaveUp,
       ms: Math.round(s.ms),
       formulaChecked: s.sanity.formulaChecked,
+      legDefect: s.legDefect,
     })),
     ms: Math.round(r.ms),
   };

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_GATE_SEED, defineConfig, validateConfig } from "./config.ts";
+
+const bad = (raw: unknown) => {
+  try {
+    validateConfig(raw);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return "no error";
+};
+
+describe("validateConfig", () => {
+  it("accepts point checks, domain checks and fuzz entries, with the default seed", () => {
+    const c = defineConfig({
+      checks: [
+        { expr: "x^2", at: { x: 3 } },
+        { expr: "mean(x^2)", domain: { x: { shape: [3], interval: [-1, 1] } }, runs: 4 },
+      ],
+      fuzz: [{ ops: "./ops.ts", runs: 10, allowInconclusive: true, rtol: 1e-9 }],
+    });
+    expect(validateConfig(c).seed).toBe(DEFAULT_GATE_SEED);
+    expect(validateConfig({ ...c, seed: 5 }).seed).toBe(5);
+  });
+
+  it("names the bad entry by its path", () => {
+    const ok = { expr: "x", at: { x: 1 } };
+    expect(bad({ checks: [ok, ok, { expr: "x", at: "x=3" }] })).toBe(
+      'config: checks[2].at must be an object of NAME: value, got "x=3"',
+    );
+    expect(bad({ checks: [{ expr: "x", at: { x: [1, "2"] } }] })).toBe(
+      'config: checks[0].at.x[1] must be a number or a non-empty (nested) array of numbers, got "2"',
+    );
+    expect(bad({ checks: [{ expr: "x" }] })).toBe(
+      "config: checks[0] needs a point (at) or a domain (domain and runs)",
+    );
+    expect(bad({ checks: [{ expr: "x", domain: { x: { interval: [2, 1] } } }] })).toBe(
+      "config: checks[0].domain.x.interval must be [lo, hi] with finite lo < hi, got an array",
+    );
+    expect(bad({ checks: [{ expr: "x", at: { x: 1 }, rtol: -1 }] })).toBe(
+      "config: checks[0].rtol must be a finite number ≥ 0, got -1",
+    );
+    expect(bad({ fuzz: [{ ops: "./a.ts", runs: 0 }] })).toBe(
+      "config: fuzz[0].runs must be a positive integer, got 0",
+    );
+    expect(bad({ fuzz: [{ op: "./a.ts" }] })).toContain("config: fuzz[0].op is not a known option");
+  });
+
+  it("rejects a config that is not an object, or has nothing to run", () => {
+    expect(bad(undefined)).toContain("the default export must be defineConfig");
+    expect(bad({})).toContain("nothing to run");
+    expect(bad({ checks: {} })).toBe("config: checks must be an array, got object");
+    expect(bad({ seed: 1.5, checks: [] })).toBe("config: seed must be an integer, got 1.5");
+  });
+});

@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import type { Expr } from "../expr/ast.ts";
+import { registerCustomOp } from "../expr/ops.ts";
+import { parse } from "../expr/parse.ts";
+import { fuzz } from "./fuzz.ts";
+
+// x^3 whose backward forgets the incoming gradient: right at the root, wrong anywhere inside.
+const dropsGrad = registerCustomOp({
+  name: "fuzzTestCube",
+  arity: 1,
+  forward: (x) => x ** 3,
+  backward: ({ args: [x] }) => [3 * x! ** 2],
+  formula: (x) => `(${x})^3`,
+});
+// A correct relu: its kink at 0 gives inconclusive points, which are not counterexamples.
+const relu = registerCustomOp({
+  name: "fuzzTestRelu",
+  arity: 1,
+  forward: (x) => Math.max(x, 0),
+  backward: ({ args: [x], grad }) => [x! > 0 ? grad : 0],
+});
+
+/** Some call of `op` is an argument of another call (its incoming gradient is not 1). */
+const nestedCall = (e: Expr, op: string): boolean =>
+  e.kind === "call" && e.args.some((a) => (a.kind === "call" && a.op === op) || nestedCall(a, op));
+
+describe("fuzz", () => {
+  it("finds a backward that ignores the incoming gradient, nested inside another call", () => {
+    const r = fuzz({ ops: [dropsGrad], seed: 11 });
+    const cx = r.found!;
+    expect(cx.blame).toBe("autograd");
+    expect(nestedCall(parse(cx.expr), "fuzzTestCube")).toBe(true);
+    // Shrunk: a small expression at a grid point.
+    expect(cx.expr.length).toBeLessThan(30);
+    expect(cx.replay.fuzz).toBe(`gradtrio fuzz --ops FILE --seed 11 --path ${cx.path}`);
+    expect(cx.replay.check).toMatch(/^gradtrio check '.*' --at [a-z]=-?[\d.]+/);
+  });
+
+  it("replays the same counterexample from its seed and path", () => {
+    const first = fuzz({ ops: [dropsGrad], seed: 29 }).found!;
+    const again = fuzz({ ops: [dropsGrad], seed: 29, path: first.path }).found!;
+    expect([again.expr, again.at]).toEqual([first.expr, first.at]);
+  });
+
+  it("skips inconclusive points (a kink) instead of reporting them", () => {
+    const r = fuzz({ ops: [relu], seed: 3, runs: 60 });
+    expect(r.found).toBeNull();
+    expect(r.perOp[0]!.agree).toBeGreaterThan(30);
+  });
+
+  it("reports progress per case, and stats per op", () => {
+    const seen: string[] = [];
+    const r = fuzz({ ops: [relu], seed: 4, runs: 5, onProgress: (p) => seen.push(p.phase) });
+    expect(seen[0]).toBe("start");
+    expect(seen.at(-1)).toBe("done");
+    expect(seen.filter((p) => p === "run").length).toBeGreaterThanOrEqual(5);
+    expect(r.perOp.map((s) => s.op)).toEqual(["fuzzTestRelu"]);
+  });
+
+  it("rejects bad options", () => {
+    expect(() => fuzz({ ops: [relu], runs: 0 })).toThrow("runs must be a positive integer");
+    expect(() => fuzz({ ops: [relu], path: "a:b" })).toThrow("path must look like 12:0:3");
+    expect(() => fuzz({ ops: [] })).toThrow("give at least one op");
+  });
+});

@@ -1,0 +1,60 @@
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { isGradtrioError } from "../errors.ts";
+import { lookupCustomOp } from "../expr/ops.ts";
+import { loadOps } from "./load.ts";
+
+const ops = resolve(import.meta.dirname, "../../test/fixtures/ops");
+
+async function loadError(file: string): Promise<{ code: string; message: string }> {
+  try {
+    await loadOps(file, ops);
+  } catch (e) {
+    if (isGradtrioError(e)) return { code: e.code, message: e.message };
+    throw e;
+  }
+  throw new Error(`loading ${file} did not fail`);
+}
+
+describe("loadOps", () => {
+  it("loads the ops a .ts module makes with defineOp and registers them here", async () => {
+    const loaded = await loadOps("second-arg.ok.ts", ops);
+    expect(loaded.map((o) => [o.exportName, o.definition.name, o.definition.arity])).toEqual([
+      ["hypot2Ok", "hypot2Ok", 2],
+    ]);
+    // Registered in this module graph's registry: expressions can call it by name.
+    expect(lookupCustomOp("hypot2Ok")?.forward(3, 4)).toBe(5);
+  });
+
+  it("accepts bare definition objects from a .js module", async () => {
+    const [op] = await loadOps("invalid/plain-definition.js", ops);
+    expect(op!.definition.name).toBe("plainSquare");
+    expect(lookupCustomOp("plainSquare")?.forward(3)).toBe(9);
+  });
+
+  it("resolves the path against cwd, and takes an absolute path as is", async () => {
+    const [op] = await loadOps(resolve(ops, "wrong-sign.ok.ts"), "/nonexistent");
+    expect(op!.definition.name).toBe("mycosOk");
+  });
+
+  it("reports a missing file", async () => {
+    expect(await loadError("nope.ts")).toEqual({
+      code: "IO",
+      message: "cannot read ops module 'nope.ts': no such file",
+    });
+  });
+
+  it("reports a module that throws while loading, in one line", async () => {
+    const { code, message } = await loadError("invalid/throws-on-load.ts");
+    expect(code).toBe("MODULE");
+    expect(message).toBe(
+      "ops module 'invalid/throws-on-load.ts' failed to load: RangeError: weights file not found",
+    );
+  });
+
+  it("reports a module without ops, listing what it exports", async () => {
+    const { code, message } = await loadError("invalid/no-ops.ts");
+    expect(code).toBe("MODULE");
+    expect(message).toContain("exports no ops made with defineOp (its exports: answer, helper)");
+  });
+});
