@@ -46,7 +46,8 @@ export function complexStepApplies(expr: Expr): { ok: true } | { ok: false; reas
 function stepFor(v: number): number {
   const a = Math.abs(v);
   if (a >= 1 || a === 0) return H;
-  return Math.max(H * 2 ** Math.floor(Math.log2(a)), 2 ** -1000);
+  // Floor 2^-1054: 20 bits above the smallest subnormal, far below any normal |v| (2^-1022).
+  return Math.max(H * 2 ** Math.floor(Math.log2(a)), 2 ** -1054);
 }
 
 function errorOf(d: number, p: ComplexProgram, h: number): number {
