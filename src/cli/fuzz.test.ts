@@ -1,0 +1,64 @@
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { fuzzCommand } from "./fuzz.ts";
+import { memoryIO } from "./io.ts";
+
+const ops = resolve(import.meta.dirname, "../../test/fixtures/ops");
+const io = (isTTY = false) => memoryIO({ cwd: ops, isTTY });
+
+describe("gradtrio fuzz", () => {
+  it("prints the shrunk counterexample with the three legs, the blame and the replay (exit 1)", async () => {
+    const out = io();
+    expect(await fuzzCommand({ ops: "wrong-sign.bug.ts", seed: 5 }, out)).toBe(1);
+    const text = out.stdout.join("\n");
+    expect(text).toContain("counterexample for op 'mycos':");
+    expect(text).toMatch(/input\s+symbolic\s+numeric\s+± error\s+autograd/);
+    expect(text).toContain("blame: autograd");
+    expect(text).toMatch(/gradtrio fuzz --ops wrong-sign\.bug\.ts --seed 5 --path [\d:]+/);
+    expect(text).toMatch(/gradtrio check 'mycos\(.*\)' --at x=[-\d.]+ --ops wrong-sign\.bug\.ts/);
+  });
+
+  it("says so when nothing is found (exit 0), with plain progress lines off a terminal", async () => {
+    const out = io();
+    expect(await fuzzCommand({ ops: "wrong-sign.ok.ts", seed: 5, runs: 20 }, out)).toBe(0);
+    expect(out.stdout.at(-1)).toBe("no counterexample in 20 runs");
+    expect(out.stderr).toEqual([
+      "fuzz: op 1/1 'mycosOk': 20 runs…",
+      "fuzz: op 'mycosOk': 20 runs, 0 op(s) with a counterexample so far",
+    ]);
+  });
+
+  it("--json gives the same as data", async () => {
+    const out = io();
+    expect(await fuzzCommand({ ops: "third-arg.bug.ts", seed: 2, json: true }, out)).toBe(1);
+    const json = JSON.parse(out.stdout.join("\n"));
+    expect(json.seed).toBe(2);
+    expect(json.found.op).toBe("lerp");
+    expect(json.found.blame).toBe("autograd");
+    expect(Object.keys(json.found.gradients).length).toBeGreaterThan(0);
+    expect(json.found.report.verdict).toBe("disagree");
+    expect(json.perOp[0]).toMatchObject({ op: "lerp", found: true });
+  });
+
+  it.each([
+    ["nope.ts", {}, "gradtrio: error: cannot read ops module 'nope.ts': no such file"],
+    [
+      "invalid/throws-on-load.ts",
+      {},
+      "gradtrio: error: ops module 'invalid/throws-on-load.ts' failed to load: RangeError: weights file not found",
+    ],
+    ["invalid/no-ops.ts", {}, "exports no ops made with defineOp"],
+    ["invalid/forward-throws.ts", {}, "op 'brittle': forward("],
+    ["invalid/backward-arity.ts", {}, "it must return an array of 2 number(s)"],
+    ["invalid/formula-mismatch.ts", {}, "they define different functions"],
+    ["wrong-sign.ok.ts", { path: "1:2" }, "--path replays a case of one seed: give --seed too"],
+    ["wrong-sign.ok.ts", { runs: 0 }, "runs must be a positive integer"],
+  ])("bad input %s → one line, exit 2", async (file, extra, message) => {
+    const out = io();
+    expect(await fuzzCommand({ ops: file, ...extra }, out)).toBe(2);
+    expect(out.stderr).toHaveLength(1);
+    expect(out.stderr[0]).toContain(message);
+    expect(out.stderr[0]).toMatch(/^gradtrio: error: /);
+    expect(out.stdout).toEqual([]);
+  });
+});

@@ -1,0 +1,68 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { gateCommand } from "./gate.ts";
+import { memoryIO } from "./io.ts";
+
+const gate = resolve(import.meta.dirname, "../../test/fixtures/gate");
+
+async function run(config: string, junit?: string) {
+  const io = memoryIO({ cwd: gate });
+  const code = await gateCommand({ config, ...(junit === undefined ? {} : { junit }) }, io);
+  return { code, out: io.stdout.join("\n"), err: io.stderr };
+}
+
+describe("gradtrio gate", () => {
+  it("exits 0 when every check and fuzzed op agrees (an allowed kink included)", async () => {
+    const { code, out } = await run("passing.config.ts");
+    expect(code).toBe(0);
+    expect(out).toContain("6 passed, 0 failed (6 entries)");
+    expect(out).toMatch(/PASS\s+check\s+kink allowed\s+—\s+inconclusive at x = 0/);
+    expect(out).toMatch(/PASS\s+fuzz\s+\.\.\/ops\/ignores-grad\.ok\.ts: cubeOk/);
+  });
+
+  it("exits 1 on a disagreement, an inconclusive check and a fuzzed bug, and writes JUnit", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gradtrio-gate-"));
+    const xmlPath = join(dir, "reports", "gradients.xml");
+    const { code, out } = await run("failing.config.ts", xmlPath);
+    expect(code).toBe(1);
+    expect(out).toContain("2 passed, 3 failed (5 entries)");
+    expect(out).toMatch(/FAIL\s+check\s+buggy op nested\s+—\s+disagree at x = 0.5/);
+    expect(out).toMatch(/FAIL\s+check\s+kink\s+—\s+inconclusive/);
+    expect(out).toMatch(/FAIL\s+fuzz\s+wrong sign: mycos/);
+    const xml = readFileSync(xmlPath, "utf8");
+    expect(xml).toMatch(/<testsuite name="gradtrio gate" tests="5" failures="3"/);
+    expect(xml.match(/<testcase /g)).toHaveLength(5);
+    expect(xml).toContain('<testcase classname="gradtrio.check" name="checks[0] agrees"');
+    expect(xml).toMatch(
+      /<failure message="disagree: [^"]*" type="disagree"><!\[CDATA\[sin\(mycos\(x\)\) at x = 0.5: disagree \(blame: autograd\)/,
+    );
+    expect(xml).toMatch(
+      /<failure message="counterexample: [^"]*" type="counterexample"><!\[CDATA\[counterexample for op 'mycos'/,
+    );
+    expect(xml).toContain('<testcase classname="gradtrio.fuzz" name="fuzz[1] twin: mycosOk"');
+  });
+
+  it.each([
+    ["absent.config.ts", "cannot read config 'absent.config.ts': no such file"],
+    ["throws.config.ts", "config 'throws.config.ts' failed to load: CONFIG_ENV is not set"],
+    ["no-default.config.ts", "config 'no-default.config.ts' has no default export"],
+    ["bad-shape.config.ts", 'config: checks[2].at must be an object of NAME: value, got "x=3"'],
+    ["bad-expr.config.ts", "config: checks[1].expr: unknown function 'sine'"],
+    ["missing-ops.config.ts", "config: fuzz[0].ops: cannot read ops module './nowhere/ops.ts'"],
+  ])("bad config %s → exit 2, one error line", async (config, message) => {
+    const { code, err } = await run(config);
+    expect(code).toBe(2);
+    expect(err[0]).toContain(`gradtrio: error: ${message}`);
+    expect(err.filter((l) => l.startsWith("gradtrio:"))).toHaveLength(1);
+  });
+
+  it("uses gradtrio.config.ts in the working directory by default", async () => {
+    const io = memoryIO({ cwd: gate });
+    expect(await gateCommand({}, io)).toBe(2);
+    expect(io.stderr[0]).toBe(
+      "gradtrio: error: cannot read config 'gradtrio.config.ts': no such file",
+    );
+  });
+});

@@ -1,0 +1,75 @@
+// The matcher tested with itself: a passing assertion, and failing ones whose messages must show
+// the three legs, the blame and the reason.
+import { describe, expect, it } from "vitest";
+import { defineOp } from "../autograd/index.ts";
+import type { Tensor } from "../autograd/tensor.ts";
+import "./index.ts";
+
+// tanh'(x) = 1 - tanh²(x), written with a wrong sign in the backward rule.
+defineOp({
+  name: "vitestBadTanh",
+  arity: 1,
+  forward: Math.tanh,
+  backward: ({ out, grad }) => [grad * (out * out - 1)],
+  formula: (x) => `tanh(${x})`,
+});
+
+function failure(run: () => void): string {
+  try {
+    run();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error("the assertion did not fail");
+}
+
+describe("toHaveAgreeingGradients", () => {
+  it("passes for sound gradients: text, Expr-free functions over Tensors, vectors", () => {
+    expect("sin(x^2)").toHaveAgreeingGradients({ at: { x: 3 } });
+    expect((x: Tensor) => x.pow(2).sin()).toHaveAgreeingGradients({ at: { x: 4 } });
+    expect("mean(bce(sigmoid(w*x+b), y))").toHaveAgreeingGradients({
+      at: { w: 0.5, b: -0.2, x: [1, 2, -1, 0.5], y: [1, 0, 0, 1] },
+    });
+  });
+
+  it("fails on a buggy custom op with the three legs, the blame and the reason", () => {
+    const msg = failure(() =>
+      expect("sin(vitestBadTanh(x))").toHaveAgreeingGradients({ at: { x: 0.3 } }),
+    );
+    expect(msg).toContain("expected the gradients to agree, but the verdict is disagree");
+    expect(msg).toContain("sin(vitestBadTanh(x)) at x = 0.3: disagree (blame: autograd)");
+    expect(msg).toMatch(/reason: autograd gives -[\d.]+ at x where symbolic gives [\d.]+/);
+    expect(msg).toMatch(/input\s+symbolic\s+numeric\s+± error\s+autograd/);
+    expect(msg).toMatch(/x\s+0\.8\d+\s+0\.8\d+\s+[\d.e-]+\s+-0\.8\d+/);
+  });
+
+  it("works with .not, and fails .not when the legs agree", () => {
+    expect("vitestBadTanh(x)*x").not.toHaveAgreeingGradients({ at: { x: 0.3 } });
+    expect(failure(() => expect("x^2").not.toHaveAgreeingGradients({ at: { x: 3 } }))).toContain(
+      "expected the gradients not to agree, but the three legs agree",
+    );
+  });
+
+  it("counts inconclusive as a failure unless allowed", () => {
+    expect(failure(() => expect("relu(x)").toHaveAgreeingGradients({ at: { x: 0 } }))).toContain(
+      "but the verdict is inconclusive",
+    );
+    expect("relu(x)").toHaveAgreeingGradients({ at: { x: 0 }, allowInconclusive: true });
+  });
+
+  it("fails with gradtrio's message on bad input", () => {
+    expect(failure(() => expect("sin(x").toHaveAgreeingGradients({ at: { x: 1 } }))).toMatch(
+      /^toHaveAgreeingGradients: the check could not run: .*parenthesis/,
+    );
+  });
+
+  it("works as an asymmetric matcher inside toEqual", () => {
+    expect({ loss: "sin(x^2)", n: 1 }).toEqual({
+      loss: expect.toHaveAgreeingGradients({ at: { x: 3 } }),
+      n: 1,
+    });
+    expect({ loss: "vitestBadTanh(x)*x" }).not.toEqual({
+      loss: expect.toHaveAgreeingGradients({ at: { x: 0.3 } }),
+    });
+  });
+});
