@@ -3,9 +3,11 @@
  * tensors (broadcasting, a graph node named after the op) and registered so expressions can call
  * the op by name too.
  */
+
 import { GradtrioError } from "../errors.ts";
 import { type CustomOpDefinition, registerCustomOp } from "../expr/ops.ts";
 import { sumTo } from "./functions.ts";
+import { isRecordingOrigins } from "./grad-mode.ts";
 import { type GradRule, record, SAVE_EXTRA, SAVE_OUT } from "./node.ts";
 import { broadcastData } from "./ops.ts";
 import { broadcastShapes, numelOf, type Shape, sameShape } from "./shape.ts";
@@ -80,7 +82,7 @@ export function applyCustomOp(def: CustomOpDefinition, args: readonly TensorLike
     o[i] = v;
   }
   const out = new Tensor(o, shape);
-  out.origin = { op: name, args: [...args] };
+  if (isRecordingOrigins()) out.origin = { op: name, args: [...args] };
   return record(out, ruleFor(def), inputs[0]!, inputs[1] ?? null, 0, 0, inputs, inputs);
 }
 

@@ -4,7 +4,7 @@
  * delegate here.
  */
 import { GradtrioError } from "../errors.ts";
-import { isGradEnabled } from "./grad-mode.ts";
+import { isGradEnabled, isRecordingOrigins } from "./grad-mode.ts";
 import { record } from "./node.ts";
 import { type BinaryDecl, OPS, type StructDecl, type UnaryDecl } from "./ops.ts";
 import {
@@ -42,6 +42,7 @@ function origin(
   y?: TensorLike,
   more?: TensorLike[],
 ): Tensor {
+  if (!isRecordingOrigins()) return out;
   out._op = op;
   out._o0 = x;
   out._o1 = y;
@@ -314,7 +315,7 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
   if (sa.length === 2) return struct(OPS.mm, ta, tb, 0, 0, null, "matmul", args);
   // vector·matrix, as PyTorch: the vector becomes a 1×k matrix and the result a vector again.
   const out = reshape(matmul(reshape(ta, [1, ka]), tb), [sb[1]!]);
-  out.origin = { op: "matmul", args };
+  if (isRecordingOrigins()) out.origin = { op: "matmul", args };
   return out;
 }
 

@@ -55,3 +55,28 @@ export function enableGrad<T>(fn: () => T): T {
     enabled = previous;
   }
 }
+
+let tracing = false;
+
+/** Whether ops record their `origin` (only while `recordOrigins` runs, i.e. while tracing). */
+export function isRecordingOrigins(): boolean {
+  return tracing;
+}
+
+/**
+ * Runs `fn` with every op recording how it made its result (`Tensor.origin`), for tracing a
+ * function into an expression. Off otherwise, so a long `noGrad` loop keeps no history alive.
+ *
+ * @example
+ * const y = recordOrigins(() => x.pow(2));
+ * y.origin; // { op: "pow", args: [x, 2] }
+ */
+export function recordOrigins<T>(fn: () => T): T {
+  const previous = tracing;
+  tracing = true;
+  try {
+    return fn();
+  } finally {
+    tracing = previous;
+  }
+}

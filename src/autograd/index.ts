@@ -41,7 +41,13 @@ export {
   tanh,
   transpose,
 } from "./functions.ts";
-export { enableGrad, isGradEnabled, noGrad } from "./grad-mode.ts";
+export {
+  enableGrad,
+  isGradEnabled,
+  isRecordingOrigins,
+  noGrad,
+  recordOrigins,
+} from "./grad-mode.ts";
 export { type AutogradLegResult, autogradLeg, tensorAlgebra } from "./leg.ts";
 export type { Node as GradFn } from "./node.ts";
 export {

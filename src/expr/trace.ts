@@ -3,7 +3,7 @@
  * `origin` every op-made tensor records. Input tensors become variables, 0-d constant tensors and
  * plain-number arguments become numbers, and a tensor used twice becomes one shared node.
  */
-import { Tensor, tensor } from "../autograd/index.ts";
+import { recordOrigins, Tensor, tensor } from "../autograd/index.ts";
 import { GradtrioError } from "../errors.ts";
 import { call, type Expr, num, variable } from "./ast.ts";
 import { arityOf, isConstant } from "./ops.ts";
@@ -44,7 +44,7 @@ export function trace(
   });
   let out: unknown;
   try {
-    out = fn(...inputs);
+    out = recordOrigins(() => fn(...inputs));
   } catch (e) {
     if (e instanceof GradtrioError) throw e;
     throw new GradtrioError("INVALID_ARGUMENT", `trace: the function threw: ${describeError(e)}`);
