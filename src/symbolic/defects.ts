@@ -13,7 +13,9 @@ export interface CasDefect {
   readonly at: Readonly<Record<string, number>>;
   /** The text the leg sends to nerdamer (`v0` is the variable). */
   readonly casInput: string;
-  /** What nerdamer returns for d/dv0. */
+  /** The CAS symbol of the variable differentiated by (default `v0`). */
+  readonly wrt?: string;
+  /** What nerdamer returns for d/d(wrt). */
   readonly nerdamer: string;
   /** The right derivative, by hand, in the same names. */
   readonly correct: string;
@@ -96,5 +98,16 @@ export const CAS_DEFECTS: readonly CasDefect[] = [
     correct: "(3/4)*(1+sqrt(v0))^(1/2)*v0^(-1/2)",
     grad: { x: (1.5 * Math.sqrt(3)) / 4 },
     note: "same corruption under a fractional power",
+  },
+  {
+    id: "sqrt-constant-factor",
+    expr: "sqrt(y)*x",
+    at: { y: 4, x: 3 },
+    casInput: "sqrt(v0)*v1",
+    wrt: "v1",
+    nerdamer: "sqrt(v0^(1/2))",
+    correct: "sqrt(v0)",
+    grad: { x: 2 },
+    note: "a root that is constant w.r.t. the variable comes back as the root of itself (y^(1/4)): wrong wherever y ≠ 0, 1; found by the random-expression property (sqrt(x)*y, x*sqrt(sum(2)), 1.5*(y/sqrt(pi)))",
   },
 ];
