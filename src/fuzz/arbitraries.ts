@@ -2,7 +2,7 @@
  * fast-check arbitraries for gradient properties: random expressions that mix custom ops with
  * built-ins and keep every custom-op argument inside its declared domain *by construction*
  * (variables range over [-1, 1]; a leaf maps a variable affinely into the argument's interval;
- * a nested call is squashed into it with sigmoid/softplus), and points to evaluate them at.
+ * a nested call is squashed into it with sin/softplus), and points to evaluate them at.
  */
 import fc from "fast-check";
 import { GradtrioError } from "../errors.ts";
@@ -42,6 +42,12 @@ const UNARY: Readonly<Record<string, (e: Expr) => Expr>> = {
 };
 const UNARY_NAMES = Object.keys(UNARY);
 const BINARY = ["mul", "add", "sub"] as const;
+
+const isReal = (iv: Interval) => !Number.isFinite(iv[0]) && !Number.isFinite(iv[1]);
+
+/** `4*sin(e/4)`: about e for small e, never beyond ±4 (and, unlike tanh, never saturated). */
+const withinReach = (e: Expr): Expr =>
+  call("mul", [num(4), call("sin", [call("div", [e, num(4)])])]);
 
 interface Resolved {
   readonly defs: readonly CustomOpDefinition[];
@@ -97,6 +103,10 @@ class Grammar {
     if (depth <= 0) arb = this.leaf(target);
     else {
       const squash = (a: fc.Arbitrary<Expr>) => a.map((e) => fitInto(target, e));
+      // Built-in compositions ((4x·4y)² = 256) would push ops far past their working range, where
+      // a correct `out*(1 - out)` loses its digits to cancellation: keep them within ±4.
+      const squashBuiltin = (a: fc.Arbitrary<Expr>) =>
+        a.map((e) => fitInto(target, isReal(target) ? withinReach(e) : e));
       const choices: fc.WeightedArbitrary<Expr>[] = [
         { arbitrary: this.leaf(target), weight: 3 },
         ...this.r.defs.map((d) => ({ arbitrary: squash(this.call(d, depth)), weight: 2 })),
@@ -105,13 +115,13 @@ class Grammar {
         const sub = this.expr(REAL, depth - 1);
         choices.push(
           {
-            arbitrary: squash(
+            arbitrary: squashBuiltin(
               fc.tuple(fc.constantFrom(...UNARY_NAMES), sub).map(([w, e]) => UNARY[w]!(e)),
             ),
             weight: 1,
           },
           {
-            arbitrary: squash(
+            arbitrary: squashBuiltin(
               fc
                 .tuple(fc.constantFrom(...BINARY), sub, this.expr(REAL, depth - 1))
                 .map(([op, a, b]) => call(op, [a, b]) as Expr),
