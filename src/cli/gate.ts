@@ -62,10 +62,7 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
     const file = opts.config ?? DEFAULT_CONFIG;
     const { config, dir } = await loadConfig(file, io.cwd);
     const color = io.isTTY && process.env.NO_COLOR === undefined;
-    const result = await runGate(config, {
-      dir,
-      onEntry: io.isTTY ? (e) => io.err(row(e, color)) : undefined,
-    });
+    const result = await runGate(config, { dir });
     io.out(`gradtrio gate: ${file} (seed ${result.seed})`);
     for (const e of result.entries) io.out(row(e, color));
     const failures = result.entries.filter((e) => !e.passed);
