@@ -37,6 +37,7 @@ import {
   tensor,
   transpose,
 } from "../src/autograd/index.ts";
+import { runs } from "./runs.ts";
 
 /** Where an argument is drawn from: its shape, an interval, and points to stay away from. */
 interface Arg {
@@ -195,7 +196,7 @@ describe("every backward rule agrees with a central difference of its forward", 
             });
           });
         }),
-        { numRuns: 40 },
+        { numRuns: runs(40) },
       );
     });
   }
@@ -235,7 +236,7 @@ describe("every elementwise rule differentiates again (createGraph) to the right
             });
           });
         }),
-        { numRuns: 30 },
+        { numRuns: runs(30) },
       );
     });
   }

@@ -6,6 +6,7 @@ import { registerCustomOp } from "../src/expr/ops.ts";
 import { parse } from "../src/expr/parse.ts";
 import { print } from "../src/expr/print.ts";
 import { builtinSignatures, exprArbitrary, tokenSoup } from "./arbitraries.ts";
+import { runs } from "./runs.ts";
 
 /** Parses, or returns the GradtrioError; anything else thrown fails the property. */
 function attempt(text: string) {
@@ -27,11 +28,11 @@ describe("parser properties", () => {
   it("throws only GradtrioError on random strings", () => {
     fc.assert(
       fc.property(fc.string(), (s) => void attempt(s)),
-      { numRuns: 1000 },
+      { numRuns: runs(1000) },
     );
     fc.assert(
       fc.property(fc.string({ unit: anyCodePoint }), (s) => void attempt(s)),
-      { numRuns: 1000 },
+      { numRuns: runs(1000) },
     );
   });
 
@@ -44,7 +45,7 @@ describe("parser properties", () => {
         parsed++;
         expect(exprEquals(parse(print(e)), e)).toBe(true);
       }),
-      { numRuns: 3000 },
+      { numRuns: runs(3000) },
     );
     expect(parsed).toBeGreaterThan(30);
   });
@@ -55,7 +56,7 @@ describe("parser properties", () => {
       fc.property(exprArbitrary({ variables: names }), (e) => {
         expect(exprEquals(parse(print(e)), e)).toBe(true);
       }),
-      { numRuns: 1000 },
+      { numRuns: runs(1000) },
     );
   });
 
@@ -66,7 +67,7 @@ describe("parser properties", () => {
       fc.property(exprArbitrary({ ops, maxDepth: 6 }), (e) => {
         expect(exprEquals(parse(print(e)), e)).toBe(true);
       }),
-      { numRuns: 1000 },
+      { numRuns: runs(1000) },
     );
   });
 
@@ -82,7 +83,7 @@ describe("parser properties", () => {
       fc.property(exprArbitrary({ ops, maxDepth: 7 }), (e) => {
         expect(exprEquals(parse(print(e)), e)).toBe(true);
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 });

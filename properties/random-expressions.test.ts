@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { check } from "../src/check/check.ts";
 import { print } from "../src/expr/print.ts";
 import { builtinSignatures, exprArbitrary } from "./arbitraries.ts";
+import { runs } from "./runs.ts";
 
 const ops = builtinSignatures.filter((o) => o.name !== "matmul");
 const point = fc.record({
@@ -35,7 +36,7 @@ describe("random expressions over the whole op set", () => {
           outvoted.push(`${print(e)} at ${JSON.stringify(at)}`);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
     if (outvoted.length > 0)
       console.info(`CAS outvoted in ${outvoted.length} case(s):\n${outvoted.join("\n")}`);

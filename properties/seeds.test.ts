@@ -5,6 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { check } from "../src/check/check.ts";
+import { runs } from "./runs.ts";
 
 const close = (actual: number, expected: number, rel = 1e-12, abs = 1e-14): void => {
   expect(Math.abs(actual - expected)).toBeLessThanOrEqual(rel * Math.abs(expected) + abs);
@@ -23,7 +24,7 @@ describe("seed cases over their domains", () => {
           close(r.gradients.x![leg] as number, 2 * x);
         close(r.gradients.x!.numeric as number, 2 * x, 1e-9, 1e-9);
       }),
-      { numRuns: 60 },
+      { numRuns: runs(60) },
     );
   });
 
@@ -38,7 +39,7 @@ describe("seed cases over their domains", () => {
         for (const leg of ["symbolic", "autograd"] as const)
           close(r.gradients.x![leg] as number, manual, 1e-12, slack + 1e-14);
       }),
-      { numRuns: 60 },
+      { numRuns: runs(60) },
     );
   });
 
@@ -54,7 +55,7 @@ describe("seed cases over their domains", () => {
           xs.forEach((x, i) => close(g[i]!, (2 * x) / n, leg === "numeric" ? 1e-9 : 1e-12, 1e-12));
         }
       }),
-      { numRuns: 40 },
+      { numRuns: runs(40) },
     );
   });
 
@@ -79,7 +80,7 @@ describe("seed cases over their domains", () => {
             close(r.gradients.b![leg] as number, yhat - at.y, 1e-9, 1e-12);
           }
         }),
-        { numRuns: 40 },
+        { numRuns: runs(40) },
       );
     });
   }

@@ -3,7 +3,14 @@
 import fc from "fast-check";
 
 const seed = Number(process.env.FC_SEED ?? 20261122);
-const numRuns = process.env.FC_RUNS === undefined ? undefined : Number(process.env.FC_RUNS);
+// FC_RUNS sets the default run count; FC_SCALE (npm run fuzz:long) multiplies the default of 100.
+const scale = Number(process.env.FC_SCALE ?? 1);
+const numRuns =
+  process.env.FC_RUNS !== undefined
+    ? Number(process.env.FC_RUNS)
+    : scale !== 1
+      ? Math.round(100 * scale)
+      : undefined;
 fc.configureGlobal({
   seed,
   ...(numRuns === undefined ? {} : { numRuns }),
