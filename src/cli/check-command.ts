@@ -7,6 +7,7 @@ import { type Report, reportToJson } from "../check/report.ts";
 import { roundingScale } from "../check/rounding.ts";
 import { judge, type LegName } from "../check/verdict.ts";
 import { toValues } from "../expr/point.ts";
+import { loadOps } from "../fuzz/load.ts";
 import {
   type Colors,
   colorsFor,
@@ -29,6 +30,8 @@ export interface CheckFlags {
   readonly rtol?: number;
   readonly atol?: number;
   readonly seed?: number;
+  /** A module of custom ops to load before parsing (`--ops FILE`). */
+  readonly ops?: string;
 }
 
 /** Elements of a tensor input shown in the table before "… (n elements)". */
@@ -55,6 +58,7 @@ export async function checkCommand(source: string, flags: CheckFlags, io: CliIO)
   let report: Report;
   let prepared: Prepared;
   try {
+    if (flags.ops !== undefined) await loadOps(flags.ops, io.cwd);
     prepared = prepare(source, flags.at, io.cwd);
     report = runCheck(prepared, flags);
   } catch (e) {

@@ -12,6 +12,7 @@ import { interpretAll } from "../expr/interpret.ts";
 import { BUILTIN_OPS, isBuiltinOp } from "../expr/ops.ts";
 import { type NestedArray, toValues, type Value } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
+import { loadOps } from "../fuzz/load.ts";
 import { broadcastIndex, matmulDims } from "../numeric/broadcast.ts";
 import { symbolicLeg } from "../symbolic/leg.ts";
 import { type CheckFlags, runCheck, verdictLine } from "./check-command.ts";
@@ -39,6 +40,7 @@ export async function explainCommand(
 ): Promise<number> {
   let lines: string[];
   try {
+    if (flags.ops !== undefined) await loadOps(flags.ops, io.cwd);
     const p = prepare(source, flags.at, io.cwd);
     lines = explainLines(p, flags, colorsFor(io.isTTY));
   } catch (e) {

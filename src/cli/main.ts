@@ -10,7 +10,9 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { type CheckFlags, checkCommand } from "./check-command.ts";
 import { explainCommand } from "./explain.ts";
+import { fuzzCommand } from "./fuzz.ts";
 import { galleryCommand } from "./gallery.ts";
+import { gateCommand } from "./gate.ts";
 import { type CliIO, EXIT, processIO } from "./io.ts";
 import { reportError } from "./report-error.ts";
 
@@ -66,7 +68,8 @@ function pointOptions(cmd: Command): Command {
     )
     .option("--rtol <R>", "relative slack added to the error estimates", nonNegative("--rtol"))
     .option("--atol <A>", "absolute slack added to the error estimates", nonNegative("--atol"))
-    .option("--seed <S>", "seed of the random direction in --method fast", integer("--seed", 0));
+    .option("--seed <S>", "seed of the random direction in --method fast", integer("--seed", 0))
+    .option("--ops <FILE>", "load the custom ops (defineOp) a .ts or .js module exports first");
 }
 
 /** Commander collects variadic values as arrays; flatten repeated `--at a b --at c`. */
@@ -83,21 +86,9 @@ function flagsOf(opts: Record<string, unknown>): CheckFlags {
     ...(opts.rtol === undefined ? {} : { rtol: opts.rtol as number }),
     ...(opts.atol === undefined ? {} : { atol: opts.atol as number }),
     ...(opts.seed === undefined ? {} : { seed: opts.seed as number }),
+    ...(opts.ops === undefined ? {} : { ops: opts.ops as string }),
   };
 }
-
-// fuzz.ts and gate.ts are written separately; loading them on use keeps the other commands
-// independent of them (and this file compiling before they exist).
-interface FuzzModule {
-  fuzzCommand(
-    opts: { ops: string; runs?: number; seed?: number; maxDepth?: number; json?: boolean },
-    io: CliIO,
-  ): Promise<number>;
-}
-interface GateModule {
-  gateCommand(opts: { config?: string; junit?: string }, io: CliIO): Promise<number>;
-}
-const sibling = (file: string): string => new URL(file, import.meta.url).href;
 
 function build(io: CliIO, setCode: (code: number) => void): Command {
   const program = new Command("gradtrio");
@@ -206,6 +197,7 @@ Exit codes: 0 when every case agrees, 1 otherwise.`,
       integer("--seed", 0),
     )
     .option("--max-depth <D>", "deepest expression tree", integer("--max-depth", 1))
+    .option("--path <P>", "replay one case of --seed (a counterexample prints its seed and path)")
     .option("--json", "print the result as one JSON object")
     .addHelpText(
       "after",
@@ -213,10 +205,10 @@ Exit codes: 0 when every case agrees, 1 otherwise.`,
 Examples:
   gradtrio fuzz --ops ./my-ops.ts
   gradtrio fuzz --ops ./my-ops.ts --runs 2000 --seed 42 --max-depth 6 --json
+  gradtrio fuzz --ops ./my-ops.ts --seed 42 --path 17:3:0     (replay a counterexample)
 Exit codes: 0 no counterexample found, 1 found, 2 bad input.`,
     )
     .action(async (opts: Record<string, unknown>) => {
-      const { fuzzCommand } = (await import(sibling("fuzz.ts"))) as FuzzModule;
       setCode(
         await fuzzCommand(
           {
@@ -224,6 +216,7 @@ Exit codes: 0 no counterexample found, 1 found, 2 bad input.`,
             ...(opts.runs === undefined ? {} : { runs: opts.runs as number }),
             ...(opts.seed === undefined ? {} : { seed: opts.seed as number }),
             ...(opts.maxDepth === undefined ? {} : { maxDepth: opts.maxDepth as number }),
+            ...(opts.path === undefined ? {} : { path: opts.path as string }),
             json: opts.json === true,
           },
           io,
@@ -245,7 +238,6 @@ Examples:
 Exit codes: 0 all agree, 1 otherwise, 2 bad input.`,
     )
     .action(async (config: string | undefined, opts: Record<string, unknown>) => {
-      const { gateCommand } = (await import(sibling("gate.ts"))) as GateModule;
       setCode(
         await gateCommand(
           {

@@ -1,0 +1,49 @@
+/**
+ * A counterexample the fuzzer prints can be replayed: `fuzz --seed S --path P` finds the same
+ * case, and `check EXPR --at … --ops FILE` shows the same blame with the module's ops loaded.
+ */
+import { describe, expect, it } from "vitest";
+import { memoryIO } from "../src/cli/io.ts";
+import { main } from "../src/cli/main.ts";
+
+const BUG = "test/fixtures/ops/wrong-sign.bug.ts";
+
+describe("replaying a fuzz counterexample", () => {
+  it("check without --ops does not know the module's op (run first: ops register globally)", async () => {
+    const io = memoryIO();
+    expect(await main(["check", "mycos(x)", "--at", "x=0.5"], io)).toBe(2);
+    expect(io.stderr[0]).toMatch(/^gradtrio: error: unknown function 'mycos'/);
+  });
+  it("finds the same case by seed and path, and check --ops convicts autograd", async () => {
+    const first = memoryIO();
+    expect(await main(["fuzz", "--ops", BUG, "--seed", "7", "--json"], first)).toBe(1);
+    const found = JSON.parse(first.stdout.join("\n")).found;
+    expect(found.blame).toBe("autograd");
+
+    const again = memoryIO();
+    const replay = [
+      "fuzz",
+      "--ops",
+      BUG,
+      "--seed",
+      String(found.seed),
+      "--path",
+      found.path,
+      "--json",
+    ];
+    expect(await main(replay, again)).toBe(1);
+    const refound = JSON.parse(again.stdout.join("\n")).found;
+    expect(refound.expr).toBe(found.expr);
+    expect(refound.at).toEqual(found.at);
+
+    const at = Object.entries(found.at as Record<string, number>).flatMap(([k, v]) => [
+      `${k}=${v}`,
+    ]);
+    const check = memoryIO();
+    expect(await main(["check", found.expr, "--at", ...at, "--ops", BUG, "--json"], check)).toBe(1);
+    expect(JSON.parse(check.stdout.join("\n"))).toMatchObject({
+      verdict: "disagree",
+      blame: "autograd",
+    });
+  });
+});
