@@ -24,27 +24,40 @@ export function toValue(v: unknown, name = "value"): Value {
   }
   const size = shape.reduce((a, b) => a * b, 1);
   const data = new Float64Array(size);
+  // The path to an element (`[1][2]`) is only written for an error message.
+  const idx: number[] = [];
+  const path = (): string => idx.map((i) => `[${i}]`).join("");
+  const leaf = (node: unknown, k: number): void => {
+    if (typeof node !== "number")
+      throw new GradtrioError(
+        "INVALID_ARGUMENT",
+        `${name}${path()}: expected a number, got ${describe(node)}`,
+      );
+    if (!Number.isFinite(node))
+      throw new GradtrioError("NON_FINITE", `${name}${path()}: ${node} is not a finite number`);
+    data[k] = node;
+  };
   let k = 0;
-  const walk = (node: unknown, depth: number, path: string): void => {
-    if (depth === shape.length) {
-      if (typeof node !== "number")
-        throw new GradtrioError(
-          "INVALID_ARGUMENT",
-          `${name}${path}: expected a number, got ${describe(node)}`,
-        );
-      if (!Number.isFinite(node))
-        throw new GradtrioError("NON_FINITE", `${name}${path}: ${node} is not a finite number`);
-      data[k++] = node;
-      return;
-    }
+  const walk = (node: unknown, depth: number): void => {
     if (!Array.isArray(node) || node.length !== shape[depth])
       throw new GradtrioError(
         "SHAPE",
-        `${name}${path}: not a rectangular array (expected ${shape[depth]} elements at depth ${depth})`,
+        `${name}${path()}: not a rectangular array (expected ${shape[depth]} elements at depth ${depth})`,
       );
-    for (let i = 0; i < node.length; i++) walk(node[i], depth + 1, `${path}[${i}]`);
+    const last = depth === shape.length - 1;
+    idx.push(0);
+    for (let i = 0; i < node.length; i++) {
+      idx[depth] = i;
+      const x: unknown = node[i];
+      // The common case (a finite number) stores it without a call.
+      if (last && typeof x === "number" && Number.isFinite(x)) data[k++] = x;
+      else if (last) leaf(x, k++);
+      else walk(x, depth + 1);
+    }
+    idx.pop();
   };
-  walk(v, 0, "");
+  if (shape.length === 0) leaf(v, 0);
+  else walk(v, 0);
   return { shape, data };
 }
 
