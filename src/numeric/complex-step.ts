@@ -6,8 +6,9 @@
  */
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
-import { type ComplexProgram, compileComplex, nonAnalyticOps } from "./complex.ts";
+import type { ComplexProgram } from "./complex.ts";
 import type { Layout } from "./evaluate.ts";
+import { cachedComplex, customOpsOf } from "./programs.ts";
 
 const EPS = Number.EPSILON;
 /**
@@ -33,7 +34,7 @@ export type ComplexStepResult =
 
 /** Whether the complex step can run on `expr` at all (custom ops have only a real forward). */
 export function complexStepApplies(expr: Expr): { ok: true } | { ok: false; reason: string } {
-  const custom = nonAnalyticOps(expr);
+  const custom = customOpsOf(expr);
   if (custom.length > 0)
     return {
       ok: false,
@@ -75,7 +76,7 @@ export function complexStepGradient(
 ): ComplexStepResult {
   const applies = complexStepApplies(expr);
   if (!applies.ok) return applies;
-  const program = compileComplex(expr, layout);
+  const program = cachedComplex(expr, layout);
   if (program.output.shape.length !== 0)
     throw new GradtrioError("NON_SCALAR", "complex step: the output must be a scalar");
   const n = x.length;
@@ -120,7 +121,7 @@ export function complexStepDirectional(
 ): { ok: true; value: number; derivative: number; error: number } | { ok: false; reason: string } {
   const applies = complexStepApplies(expr);
   if (!applies.ok) return applies;
-  const program = compileComplex(expr, layout);
+  const program = cachedComplex(expr, layout);
   if (program.output.shape.length !== 0)
     throw new GradtrioError("NON_SCALAR", "complex step: the output must be a scalar");
   let umax = 0;

@@ -7,8 +7,9 @@ import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
 import type { Value } from "../expr/point.ts";
 import { complexStepDirectional, complexStepGradient } from "./complex-step.ts";
-import { compileForward, flattenValues } from "./evaluate.ts";
+import { flattenValues } from "./evaluate.ts";
 import { directionalDerivative, gradient, randomUnitVector } from "./gradient.ts";
+import { cachedForward } from "./programs.ts";
 import type { Kink, NonFinite } from "./types.ts";
 
 export type NumericMethod = "auto" | "richardson" | "central" | "complex" | "fast";
@@ -63,7 +64,7 @@ export function numericLeg(
       `unknown numeric method '${requested}' (${METHODS.join(", ")})`,
     );
   const { x, layout } = flattenValues(values);
-  const f = compileForward(expr, layout);
+  const f = cachedForward(expr, layout);
   const value = f(x);
   const notes: string[] = [];
   const n = x.length;
