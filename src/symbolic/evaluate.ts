@@ -73,6 +73,7 @@ type Instr =
 export function compileFormulas(
   fs: readonly Formula[],
   slots: readonly string[],
+  opts: { readonly reuse?: boolean } = {},
 ): (cols: Column[]) => Column[] {
   const index = new Map(slots.map((s, i) => [s, i]));
   const tape: Instr[] = [];
@@ -125,14 +126,40 @@ export function compileFormulas(
     }
   };
   const outs = fs.map(go);
+  if (opts.reuse !== true)
+    return (cols) => {
+      const vals: Column[] = new Array(tape.length);
+      for (let k = 0; k < tape.length; k++) vals[k] = step(tape[k]!, vals, cols, null);
+      return outs.map((o) => vals[o]!);
+    };
+  // Each instruction writes into its own buffer, kept from call to call: no allocation per call
+  // (the leg evaluates 10^6 elements in chunks), and the results are overwritten by the next call.
+  const buffers: Buffers = { of: new Array(tape.length).fill(null), current: 0 };
+  const vals: Column[] = new Array(tape.length);
   return (cols) => {
-    const vals: Column[] = new Array(tape.length);
-    for (let k = 0; k < tape.length; k++) vals[k] = step(tape[k]!, vals, cols);
+    for (let k = 0; k < tape.length; k++) {
+      buffers.current = k;
+      vals[k] = step(tape[k]!, vals, cols, buffers);
+    }
     return outs.map((o) => vals[o]!);
   };
 }
 
-function step(ins: Instr, vals: Column[], cols: Column[]): Column {
+/** Per instruction, a reusable result buffer; `current` is the instruction being evaluated. */
+interface Buffers {
+  readonly of: (Float64Array | null)[];
+  current: number;
+}
+
+/** The result array of length n for the current instruction: its reused buffer, or a new one. */
+function target(n: number, buffers: Buffers | null): Float64Array {
+  if (buffers === null) return new Float64Array(n);
+  let b = buffers.of[buffers.current] ?? null;
+  if (b === null || b.length !== n) buffers.of[buffers.current] = b = new Float64Array(n);
+  return b;
+}
+
+function step(ins: Instr, vals: Column[], cols: Column[], buffers: Buffers | null): Column {
   switch (ins.op) {
     case "const":
       return ins.value;
@@ -140,29 +167,29 @@ function step(ins: Instr, vals: Column[], cols: Column[]): Column {
       return cols[ins.index]!;
     case "add": {
       let acc = vals[ins.args[0]!]!;
-      for (let i = 1; i < ins.args.length; i++) acc = add(acc, vals[ins.args[i]!]!);
+      for (let i = 1; i < ins.args.length; i++) acc = add(acc, vals[ins.args[i]!]!, buffers);
       return acc;
     }
     case "mul": {
       let acc = vals[ins.args[0]!]!;
-      for (let i = 1; i < ins.args.length; i++) acc = mul(acc, vals[ins.args[i]!]!);
+      for (let i = 1; i < ins.args.length; i++) acc = mul(acc, vals[ins.args[i]!]!, buffers);
       return acc;
     }
     case "square":
-      return square(vals[ins.arg]!);
+      return square(vals[ins.arg]!, buffers);
     case "recip":
-      return reciprocal(vals[ins.arg]!);
+      return reciprocal(vals[ins.arg]!, buffers);
     case "pow":
-      return power(vals[ins.base]!, vals[ins.exp]!);
+      return power(vals[ins.base]!, vals[ins.exp]!, buffers);
     case "fn":
-      return apply(ins.name, vals[ins.arg]!);
+      return apply(ins.name, vals[ins.arg]!, buffers);
   }
 }
 
 // One loop per function, each calling its Math function directly (monomorphic, inlinable).
-function apply(name: FormulaFunction, a: Column): Column {
+function apply(name: FormulaFunction, a: Column, buffers: Buffers | null): Column {
   if (typeof a === "number") return FN[name](a);
-  const out = new Float64Array(a.length);
+  const out = target(a.length, buffers);
   const n = a.length;
   switch (name) {
     case "exp":
@@ -188,42 +215,44 @@ function apply(name: FormulaFunction, a: Column): Column {
   }
 }
 
-function square(a: Column): Column {
+function square(a: Column, buffers: Buffers | null): Column {
   if (typeof a === "number") return a * a;
-  const out = new Float64Array(a.length);
+  const out = target(a.length, buffers);
   for (let i = 0; i < a.length; i++) out[i] = a[i]! * a[i]!;
   return out;
 }
 
-function reciprocal(a: Column): Column {
+function reciprocal(a: Column, buffers: Buffers | null): Column {
   if (typeof a === "number") return 1 / a;
-  const out = new Float64Array(a.length);
+  const out = target(a.length, buffers);
   for (let i = 0; i < a.length; i++) out[i] = 1 / a[i]!;
   return out;
 }
 
-function add(a: Column, b: Column): Column {
+// In place when `a` is the current instruction's buffer (a sum or product of several terms).
+function add(a: Column, b: Column, buffers: Buffers | null): Column {
   if (typeof a === "number" && typeof b === "number") return a + b;
-  if (typeof a === "number") return add(b, a);
-  const out = new Float64Array(a.length);
+  if (typeof a === "number") return add(b, a, buffers);
+  const out = target(a.length, buffers);
   if (typeof b === "number") for (let i = 0; i < a.length; i++) out[i] = a[i]! + b;
   else for (let i = 0; i < a.length; i++) out[i] = a[i]! + b[i]!;
   return out;
 }
 
-function mul(a: Column, b: Column): Column {
+// In place when `a` is the current instruction's buffer (a sum or product of several terms).
+function mul(a: Column, b: Column, buffers: Buffers | null): Column {
   if (typeof a === "number" && typeof b === "number") return a * b;
-  if (typeof a === "number") return mul(b, a);
-  const out = new Float64Array(a.length);
+  if (typeof a === "number") return mul(b, a, buffers);
+  const out = target(a.length, buffers);
   if (typeof b === "number") for (let i = 0; i < a.length; i++) out[i] = a[i]! * b;
   else for (let i = 0; i < a.length; i++) out[i] = a[i]! * b[i]!;
   return out;
 }
 
-function power(a: Column, b: Column): Column {
+function power(a: Column, b: Column, buffers: Buffers | null): Column {
   if (typeof a === "number" && typeof b === "number") return a ** b;
   const n = typeof a === "number" ? (b as Float64Array).length : a.length;
-  const out = new Float64Array(n);
+  const out = target(n, buffers);
   if (typeof b === "number") for (let i = 0; i < n; i++) out[i] = (a as Float64Array)[i]! ** b;
   else if (typeof a === "number") for (let i = 0; i < n; i++) out[i] = a ** b[i]!;
   else for (let i = 0; i < n; i++) out[i] = a[i]! ** b[i]!;

@@ -7,6 +7,7 @@
  */
 import { GradtrioError } from "../errors.ts";
 import { type CallExpr, type Expr, postOrder, variablesOf } from "../expr/ast.ts";
+import { type CustomOpDefinition, isBuiltinOp, lookupCustomOp } from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
 import { print as exprText } from "../expr/print.ts";
 import { casDiff } from "./cas.ts";
@@ -48,6 +49,43 @@ export type SymbolicLegResult =
       readonly kink?: Kink;
     };
 
+/**
+ * What a block derives at one branch pattern: the CAS derivative per leaf, its leaves (`slots`)
+ * and the compiled evaluator. It depends on the expression's structure, the branches and the
+ * custom ops' definitions, not on the point, so it is kept per top-level `Expr` object.
+ */
+interface BlockPlan {
+  readonly id: number;
+  readonly dfs: readonly Formula[];
+  readonly slots: readonly string[];
+  readonly run: (cols: Column[]) => Column[];
+  readonly defs: readonly (readonly [string, CustomOpDefinition | undefined])[];
+}
+
+interface Shown {
+  readonly formulas: Map<string, string>;
+  readonly latex: Map<string, string>;
+}
+
+interface Plans {
+  readonly blocks: Map<string, BlockPlan>;
+  /** Display formulas by variable shapes and the blocks' plans. */
+  readonly shown: Map<string, Shown>;
+}
+
+/** Entries per expression before its plans are dropped and rebuilt. */
+const PLANS_LIMIT = 256;
+const plansByExpr = new WeakMap<Expr, Plans>();
+let nextPlanId = 0;
+
+function plansFor(expr: Expr): Plans {
+  let p = plansByExpr.get(expr);
+  if (p === undefined) plansByExpr.set(expr, (p = { blocks: new Map(), shown: new Map() }));
+  if (p.blocks.size > PLANS_LIMIT) p.blocks.clear();
+  if (p.shown.size > PLANS_LIMIT) p.shown.clear();
+  return p;
+}
+
 const LINEAR = new Set(["sum", "mean", "matmul"]);
 const isLinear = (e: Expr): e is CallExpr => e.kind === "call" && LINEAR.has(e.op);
 
@@ -85,11 +123,13 @@ class Backward {
   private readonly gradFormulas = new Map<string, Formula[]>();
   private readonly upstream = new Map<Expr, Float64Array>();
   private readonly upFormulas = new Map<Expr, Formula[]>();
-  private readonly keys = new Map<Expr, string>();
-  private readonly display = new Map<string, string>();
   private readonly dependsOnVar = new Set<Expr>();
   private readonly order: Expr[];
   private readonly varRank: Map<string, number>;
+  private readonly plans: Plans;
+  private readonly index = new Map<Expr, number>();
+  /** The plans this run used, in order: with the shapes, they determine the display formulas. */
+  private signature = "";
 
   constructor(
     private readonly expr: Expr,
@@ -97,6 +137,8 @@ class Backward {
     private readonly fwd: Map<Expr, Arr>,
   ) {
     this.order = postOrder(expr);
+    this.plans = plansFor(expr);
+    for (let i = 0; i < this.order.length; i++) this.index.set(this.order[i]!, i);
     for (const e of this.order)
       if (e.kind === "var" || (e.kind === "call" && e.args.some((a) => this.dependsOnVar.has(a))))
         this.dependsOnVar.add(e);
@@ -115,30 +157,48 @@ class Backward {
       if (isLinear(e) && this.upstream.has(e)) this.linear(e);
     }
     const names: SymbolNames = {
-      plain: (k) => this.display.get(k) ?? k,
-      latex: (k) => (this.display.has(k) ? `\\texttt{${this.display.get(k)}}` : latexName(k)),
+      plain: (k) => this.shownKey(k) ?? k,
+      latex: (k) => {
+        const shown = this.shownKey(k);
+        return shown === undefined ? latexName(k) : `\\texttt{${shown}}`;
+      },
       rank: (k) => this.varRank.get(k) ?? 1000,
     };
-    const formulas = new Map<string, string>();
-    const latex = new Map<string, string>();
-    for (const name of this.values.keys()) {
-      const f = simplify(fadd(...(this.gradFormulas.get(name) ?? [fnum(0)])));
-      formulas.set(name, toPlain(f, names));
-      latex.set(name, toLatex(f, names));
+    let shapes = "";
+    for (const [name, v] of this.values) shapes += `${name}:${v.shape.join(",")};`;
+    const key = `${shapes}|${this.signature}`;
+    let shown = this.plans.shown.get(key);
+    if (shown === undefined) {
+      const formulas = new Map<string, string>();
+      const latex = new Map<string, string>();
+      for (const name of this.values.keys()) {
+        const f = simplify(fadd(...(this.gradFormulas.get(name) ?? [fnum(0)])));
+        formulas.set(name, toPlain(f, names));
+        latex.set(name, toLatex(f, names));
+      }
+      shown = { formulas, latex };
+      this.plans.shown.set(key, shown);
     }
-    return { status: "ok", gradients: this.grads, formulas, latex };
+    // Fresh maps: a caller may keep or change a report's maps.
+    return {
+      status: "ok",
+      gradients: this.grads,
+      formulas: new Map(shown.formulas),
+      latex: new Map(shown.latex),
+    };
   }
 
-  /** The leaf key of a variable or of a value computed elsewhere (shown as its text). */
+  /**
+   * The leaf key of a variable, or of a value computed elsewhere: `#i` for the node at position i
+   * in post-order, the same in every run on this expression (cached plans refer to these keys).
+   */
   private keyOf(e: Expr): string {
-    if (e.kind === "var") return e.name;
-    let k = this.keys.get(e);
-    if (k === undefined) {
-      k = `#${this.keys.size}`;
-      this.keys.set(e, k);
-      this.display.set(k, exprText(e));
-    }
-    return k;
+    return e.kind === "var" ? e.name : `#${this.index.get(e)}`;
+  }
+
+  /** How a leaf key reads in a formula: a variable's name, or the text of the computed value. */
+  private shownKey(key: string): string | undefined {
+    return key.startsWith("#") ? exprText(this.leafOf(key)) : undefined;
   }
 
   private leafValue(key: string, leaf: Expr): Arr {
@@ -200,6 +260,7 @@ class Backward {
     // The block's leaves (that carry a gradient) and its piecewise nodes.
     const leaves = new Map<string, Expr>();
     const piecewise: CallExpr[] = [];
+    const customs: string[] = [];
     const seen = new Set<Expr>();
     const stack: Expr[] = [root];
     while (stack.length > 0) {
@@ -210,12 +271,13 @@ class Backward {
         if (this.dependsOnVar.has(e)) leaves.set(this.keyOf(e), e);
       } else if (e.kind === "call") {
         if (e.op === "abs" || e.op === "relu" || e.op === "clamp") piecewise.push(e);
+        else if (!isBuiltinOp(e.op)) customs.push(e.op);
         for (const a of e.args) stack.push(a);
       }
     }
 
     const { uniform, varying, groups } = this.patterns(piecewise, shape, n);
-    const writer = new CasWriter((e) => (isLeaf(e) ? this.keyOf(e) : undefined));
+    let writer: CasWriter | undefined;
     const contrib = new Map<string, Float64Array>();
     const leafFormulas = new Map<string, Formula[]>();
     for (const key of leaves.keys()) {
@@ -223,25 +285,45 @@ class Backward {
       leafFormulas.set(key, []);
     }
 
+    const keys = [...leaves.keys()];
     for (const idx of groups) {
       const first = idx === null ? 0 : idx[0]!;
       const branch = (p: CallExpr): Branch => uniform.get(p) ?? (varying.get(p)![first]! as Branch);
-      const text = writer.write(root, branch);
-      const keys = [...leaves.keys()];
-      const dfs = keys.map((key) => {
-        const answer = casDiff(text, writer.symbol(key));
-        if (!answer.ok) throw new Unavailable(`d/d${exprText(leaves.get(key)!)}: ${answer.reason}`);
-        const df = readDerivative(answer.text, writer);
-        leafFormulas.get(key)!.push(df);
-        return df;
-      });
-      const slots = [...dfs.reduce((acc, df) => symbolsOf(df, acc), new Set<string>())];
-      const cols = slots.map((s) =>
+      let planKey = `${this.index.get(root)}|${keys.join(",")}|`;
+      for (const p of piecewise) planKey += branch(p);
+      let plan = this.plans.blocks.get(planKey);
+      if (plan !== undefined && !plan.defs.every(([op, def]) => lookupCustomOp(op) === def))
+        plan = undefined;
+      if (plan === undefined) {
+        const defs = customs.map((op) => [op, lookupCustomOp(op)] as const);
+        writer ??= new CasWriter((e) => (isLeaf(e) ? this.keyOf(e) : undefined));
+        const w = writer;
+        const text = w.write(root, branch);
+        const dfs = keys.map((key) => {
+          const answer = casDiff(text, w.symbol(key));
+          if (!answer.ok)
+            throw new Unavailable(`d/d${exprText(leaves.get(key)!)}: ${answer.reason}`);
+          return readDerivative(answer.text, w);
+        });
+        const slots = [...dfs.reduce((acc, df) => symbolsOf(df, acc), new Set<string>())];
+        plan = {
+          id: nextPlanId++,
+          dfs,
+          slots,
+          run: compileFormulas(dfs, slots, { reuse: true }),
+          defs,
+        };
+        this.plans.blocks.set(planKey, plan);
+      }
+      this.signature += `${plan.id},`;
+      for (let i = 0; i < keys.length; i++) leafFormulas.get(keys[i]!)!.push(plan.dfs[i]!);
+      const cols = plan.slots.map((s) =>
         gather(expandTo(this.leafValue(s, leaves.get(s) ?? this.leafOf(s)), shape), idx),
       );
       const outs = keys.map((k) => contrib.get(k)!);
-      evaluateInto(outs, compileFormulas(dfs, slots), cols, gather(g, idx), idx, n);
+      evaluateInto(outs, plan.run, cols, gather(g, idx), idx, n);
     }
+    this.signature += ";";
 
     for (const [key, leaf] of leaves) {
       const leafShape = this.leafValue(key, leaf).shape;
@@ -261,9 +343,8 @@ class Backward {
     }
   }
 
-  // A formula may name a leaf of another block only through a key this block also holds.
   private leafOf(key: string): Expr {
-    for (const [e, k] of this.keys) if (k === key) return e;
+    if (key.startsWith("#")) return this.order[Number(key.slice(1))]!;
     return { kind: "var", name: key };
   }
 
@@ -349,6 +430,7 @@ function gather(c: Column, idx: Int32Array | null): Column {
 const CHUNK = 4096;
 
 // out[idx[i]] = g[i] * d[i] where d is the formula at element i (all elements when idx is null).
+// `formulas` reuses its result buffers from call to call: each chunk is stored before the next.
 function evaluateInto(
   outs: Float64Array[],
   formulas: (cols: Column[]) => Column[],
@@ -364,12 +446,23 @@ function evaluateInto(
     const end = Math.min(m, start + CHUNK);
     const ds = formulas(cols.map((c) => view(c, start, end)));
     const gv = view(g, start, end);
-    ds.forEach((d, k) => {
-      const out = outs[k]!;
-      for (let i = 0; i < end - start; i++)
-        out[idx === null ? start + i : idx[start + i]!] = at(gv, i) * at(d, i);
-    });
+    for (let k = 0; k < ds.length; k++) store(outs[k]!, gv, ds[k]!, idx, start, end - start);
   }
+}
+
+function store(
+  out: Float64Array,
+  g: Column,
+  d: Column,
+  idx: Int32Array | null,
+  start: number,
+  len: number,
+): void {
+  if (idx === null && typeof g === "number" && typeof d !== "number")
+    for (let i = 0; i < len; i++) out[start + i] = g * d[i]!;
+  else
+    for (let i = 0; i < len; i++)
+      out[idx === null ? start + i : idx[start + i]!] = at(g, i) * at(d, i);
 }
 
 function addInto(acc: Float64Array, x: Float64Array): void {
