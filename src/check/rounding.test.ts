@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { call, type Expr, num, variable } from "../expr/ast.ts";
+import { parse } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
 import { roundingScale } from "./rounding.ts";
 
@@ -41,5 +42,49 @@ describe("roundingScale", () => {
     const s = roundingScale(e, toValues({ x: [1, -2, 1e6] }))!.get("x")!;
     expect(s.length).toBe(3);
     expect(s[2]! / s[0]!).toBeGreaterThan(1e5);
+  });
+
+  it("with `only`, gives exactly the full bounds at the requested elements and NaN elsewhere", () => {
+    const cases: [string, Record<string, number | number[] | number[][]>][] = [
+      [
+        "mean(bce(sigmoid(w*x+b), y))",
+        { w: 0.5, b: -0.2, x: [0.4, 1, -1.5, 2], y: [1, 0, 0.3, 1] },
+      ],
+      [
+        "sum(matmul(A, x) * y)",
+        {
+          A: [
+            [1, 2, 3],
+            [-1, 0.5, 2],
+          ],
+          x: [0.3, -1, 2],
+          y: 0.7,
+        },
+      ],
+      [
+        "sum(sin(A) * x) + mean(x*x)",
+        {
+          A: [
+            [1, 2, 3],
+            [-1, 0.5, 2],
+          ],
+          x: [0.3, -1, 2],
+        },
+      ],
+    ];
+    for (const [text, at] of cases) {
+      const values = toValues(at);
+      const full = roundingScale(parse(text), values)!;
+      const only = new Map<string, number[]>();
+      for (const [name, v] of values)
+        only.set(name, v.data.length > 1 ? [1, v.data.length - 1] : [0]);
+      const part = roundingScale(parse(text), values, only)!;
+      for (const [name, ks] of only) {
+        const p = part.get(name)!;
+        for (let k = 0; k < p.length; k++)
+          if (ks.includes(k)) expect(p[k]).toBe(full.get(name)![k]);
+          else expect(p[k]).toBeNaN();
+      }
+    }
   });
 });

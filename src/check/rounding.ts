@@ -153,10 +153,15 @@ function mat(shape: readonly number[], left: boolean): [number, number] {
  * For each variable, a first-order bound on the rounding error with which an exact leg computes
  * each gradient element. Throws nothing for valid inputs; returns null when the analysis cannot
  * run (a custom op without a usable backward, a non-finite intermediate).
+ *
+ * With `only` (element indices per variable), the reverse pass visits only the node elements
+ * those bounds depend on: they come out exactly as without `only`, every other element is NaN.
+ * The checker asks for the few elements where the legs differ by more than the bare tolerance.
  */
 export function roundingScale(
   expr: Expr,
   values: Map<string, Value>,
+  only?: ReadonlyMap<string, readonly number[]>,
 ): Map<string, Float64Array> | null {
   const order = postOrder(expr);
   const nodes = new Map<Expr, Node>();
@@ -186,6 +191,7 @@ export function roundingScale(
   }
   const root = nodes.get(expr)!;
   if (root.v.length !== 1) return null;
+  const demand = only === undefined ? null : demanded(order, nodes, maps, only);
   // Reverse pass: m = Σ|chain-rule terms|, q = error those terms carry.
   const m = new Map<Expr, Float64Array>();
   const q = new Map<Expr, Float64Array>();
@@ -205,24 +211,90 @@ export function roundingScale(
   for (let i = order.length - 1; i >= 0; i--) {
     const e = order[i]!;
     if (e.kind !== "call") continue;
+    const at = demand === null ? null : demand.get(e);
+    if (at === undefined) continue; // no requested bound depends on this node
     const [mo, qo] = adj(e);
     const out = nodes.get(e)!;
     const args = e.args.map((a) => nodes.get(a)!);
-    const argAdj = e.args.map((a) => adj(a));
-    backward(e.op, out, args, argAdj, mo, qo, maps.get(e) ?? []);
+    // An argument no requested bound depends on needs no adjoint: null skips it.
+    const argAdj = e.args.map((a) => (demand === null || demand.has(a) ? adj(a) : null));
+    backward(e.op, out, args, argAdj, mo, qo, maps.get(e) ?? [], at);
   }
   // Every op may also underflow: an absolute error of the smallest subnormal, once per op.
   const underflow = order.filter((e) => e.kind === "call").length * Number.MIN_VALUE;
   // Every occurrence of a variable is its own node; a variable's bound sums over them.
   const result = new Map<string, Float64Array>();
-  for (const [name, val] of values) result.set(name, new Float64Array(val.data.length));
+  for (const [name, val] of values) {
+    const acc = new Float64Array(val.data.length);
+    if (only !== undefined) {
+      acc.fill(Number.NaN);
+      for (const k of only.get(name) ?? []) acc[k] = 0;
+    }
+    result.set(name, acc);
+  }
   for (const e of order) {
     if (e.kind !== "var") continue;
     const acc = result.get(e.name)!;
     const [mv, qv] = adj(e);
-    for (let k = 0; k < acc.length; k++) acc[k] += qv[k]! + EPS * mv[k]! + underflow;
+    if (only === undefined)
+      for (let k = 0; k < acc.length; k++) acc[k] += qv[k]! + EPS * mv[k]! + underflow;
+    else for (const k of only.get(e.name) ?? []) acc[k] += qv[k]! + EPS * mv[k]! + underflow;
   }
   return result;
+}
+
+/**
+ * The elements of each node that the requested bounds depend on, or all of them (null). An
+ * adjoint element is a sum over the consumer elements that read it, so the demand runs from the
+ * requested variable elements up through their consumers (broadcasts by their index maps;
+ * reductions and matmuls entirely). A node absent from the map is not needed.
+ */
+function demanded(
+  order: readonly Expr[],
+  nodes: Map<Expr, Node>,
+  maps: Map<Expr, (Int32Array | null)[]>,
+  only: ReadonlyMap<string, readonly number[]>,
+): Map<Expr, Int32Array | null> {
+  const flags = new Map<Expr, Uint8Array | "all">();
+  for (const e of order) {
+    if (e.kind === "var") {
+      const ks = only.get(e.name);
+      if (ks === undefined || ks.length === 0) continue;
+      const f = new Uint8Array(nodes.get(e)!.v.length);
+      for (const k of ks) f[k] = 1;
+      flags.set(e, f);
+    } else if (e.kind === "call") {
+      const needed = e.args.map((a) => flags.get(a));
+      if (needed.every((f) => f === undefined)) continue;
+      const argMaps = maps.get(e);
+      if (argMaps === undefined || needed.includes("all")) {
+        flags.set(e, "all"); // reductions, matmul, or an argument needed entirely
+        continue;
+      }
+      const n = nodes.get(e)!.v.length;
+      const f = new Uint8Array(n);
+      needed.forEach((fa, j) => {
+        if (fa === undefined || fa === "all") return;
+        const map = argMaps[j] ?? null;
+        for (let k = 0; k < n; k++) if (fa[map === null ? k : map[k]!] === 1) f[k] = 1;
+      });
+      flags.set(e, f);
+    }
+  }
+  const out = new Map<Expr, Int32Array | null>();
+  for (const [e, f] of flags) {
+    if (f === "all") {
+      out.set(e, null);
+      continue;
+    }
+    let count = 0;
+    for (let k = 0; k < f.length; k++) count += f[k]!;
+    const list = new Int32Array(count);
+    let i = 0;
+    for (let k = 0; k < f.length; k++) if (f[k] === 1) list[i++] = k;
+    out.set(e, list);
+  }
+  return out;
 }
 
 function forward(
@@ -310,18 +382,24 @@ function forward(
   return { shape, v, err };
 }
 
+/**
+ * Adds `out`'s contribution to its arguments' adjoints, over the output elements `elements`
+ * (null: all). A null entry of `argAdj` is an argument whose adjoint is not needed.
+ */
 function backward(
   op: string,
   out: Node,
   args: Node[],
-  argAdj: [Float64Array, Float64Array][],
+  argAdj: ([Float64Array, Float64Array] | null)[],
   mo: Float64Array,
   qo: Float64Array,
   argMaps: (Int32Array | null)[],
+  elements: Int32Array | null,
 ): void {
   if (op === "sum" || op === "mean") {
     const n = args[0]!.v.length;
     const scale = op === "mean" ? 1 / n : 1;
+    if (argAdj[0] === null) return;
     const [ma, qa] = argAdj[0]!;
     for (let k = 0; k < n; k++) {
       ma[k] += mo[0]! * scale;
@@ -333,8 +411,9 @@ function backward(
     const [A, B] = args as [Node, Node];
     const [r, kk] = mat(A.shape, true);
     const [, c] = mat(B.shape, false);
-    const [mA, qA] = argAdj[0]!;
-    const [mB, qB] = argAdj[1]!;
+    // An adjoint that is not needed is summed into scratch arrays (matmuls are small).
+    const [mA, qA] = argAdj[0] ?? [new Float64Array(r * kk), new Float64Array(r * kk)];
+    const [mB, qB] = argAdj[1] ?? [new Float64Array(kk * c), new Float64Array(kk * c)];
     for (let i = 0; i < r; i++)
       for (let j = 0; j < c; j++) {
         const g = mo[i * c + j]!;
@@ -362,9 +441,10 @@ function backward(
   const arity = isBuiltinOp(op) ? BUILTIN_OPS[op].arity : custom!.arity;
   const [m0, m1, m2] = [argMaps[0] ?? null, argMaps[1] ?? null, argMaps[2] ?? null];
   const [A0, A1, A2] = [args[0]!, args[1], args[2]];
-  const n = out.v.length;
+  const count = elements === null ? out.v.length : elements.length;
   const custom0 = custom !== undefined;
-  for (let k = 0; k < n; k++) {
+  for (let t = 0; t < count; t++) {
+    const k = elements === null ? t : elements[t]!;
     const g = mo[k]!;
     const ge = qo[k]!;
     if (g === 0 && ge === 0) continue;
@@ -379,6 +459,7 @@ function backward(
     const ec = A2 === undefined ? 0 : A2.err[i2]!;
     const o = out.v[k]!;
     for (let j = 0; j < arity; j++) {
+      if (argAdj[j] === null) continue;
       const p = rule.d(j, a, b, c, o);
       if (!Number.isFinite(p)) continue;
       // The local derivative is computed from inputs that carry errors: perturb each by its bound.

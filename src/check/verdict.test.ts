@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Comparison, judge } from "./verdict.ts";
+import { allPairsAgree, type Comparison, DEFAULT_TOLERANCE, judge } from "./verdict.ts";
 
 const c = (over: Partial<Comparison>): Comparison => ({
   label: "x",
@@ -69,5 +69,19 @@ describe("judge", () => {
 
   it("honours a looser rtol", () => {
     expect(judge([c({ autograd: 6.0006 })], { rtol: 1e-3, atol: 0 }).verdict).toBe("agree");
+  });
+
+  it("allPairsAgree: all pairs within tolerance, and then judge agrees at any rounding bound", () => {
+    expect(allPairsAgree(c({}), DEFAULT_TOLERANCE)).toBe(true);
+    // 6 vs 6 + 1e-11: numeric's bound 4·1e-10 covers it; symbolic vs autograd needs rounding.
+    const close = c({ autograd: 6 + 1e-11, numeric: 6, rounding: 0 });
+    expect(allPairsAgree(close, DEFAULT_TOLERANCE)).toBe(false);
+    expect(judge([{ ...close, rounding: 1e-11 }]).verdict).toBe("agree");
+    const zero = c({ rounding: 0, numeric: 6 + 1e-10 });
+    expect(allPairsAgree(zero, DEFAULT_TOLERANCE)).toBe(true);
+    for (const rounding of [0, 1e-15, 1, Number.POSITIVE_INFINITY])
+      expect(judge([{ ...zero, rounding }]).verdict).toBe("agree");
+    expect(allPairsAgree(c({ symbolic: null, autograd: 7 }), DEFAULT_TOLERANCE)).toBe(false);
+    expect(allPairsAgree(c({ symbolic: null, numeric: null }), DEFAULT_TOLERANCE)).toBe(true);
   });
 });

@@ -63,6 +63,36 @@ export function pairTolerance(c: Comparison, p: LegName, q: LegName, tol: Tolera
   return bound(c, p) + bound(c, q) + tol.rtol * Math.max(Math.abs(u), Math.abs(v)) + tol.atol;
 }
 
+/**
+ * Whether every pair of the legs present in `c` is within its tolerance. Then `judge` finds
+ * nothing at `c`; and since every tolerance grows with `c.rounding`, a comparison that passes with
+ * rounding 0 passes with any rounding bound, so the checker only computes bounds where this fails.
+ */
+export function allPairsAgree(c: Comparison, tol: Tolerance): boolean {
+  const s = c.symbolic;
+  const n = c.numeric;
+  const a = c.autograd;
+  if (
+    s !== null &&
+    n !== null &&
+    !(Math.abs(s - n) <= pairTolerance(c, "symbolic", "numeric", tol))
+  )
+    return false;
+  if (
+    s !== null &&
+    a !== null &&
+    !(Math.abs(s - a) <= pairTolerance(c, "symbolic", "autograd", tol))
+  )
+    return false;
+  if (
+    n !== null &&
+    a !== null &&
+    !(Math.abs(n - a) <= pairTolerance(c, "numeric", "autograd", tol))
+  )
+    return false;
+  return true;
+}
+
 interface PairResult {
   pair: [LegName, LegName];
   ok: boolean;

@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import { defineOp } from "../autograd/define-op.ts";
+import { parse } from "../expr/parse.ts";
+import { toValue } from "../expr/point.ts";
+import { check, parseCached } from "./check.ts";
+
+// The caches of check() (parsed text, CAS formulas, compiled programs) must never serve a stale
+// answer: each test repeats a text under a changed condition and expects the hand value.
+describe("check() caches", () => {
+  it("parses a text once and returns the same Expr", () => {
+    expect(parseCached("sin(x^2) + 1")).toBe(parseCached("sin(x^2) + 1"));
+    expect(parseCached("sin(x^2) + 1")).toEqual(parse("sin(x^2) + 1"));
+  });
+
+  it("same text, different shapes: mean(x^2) is 2x/n for each n", () => {
+    const a = check("mean(x^2)", { at: { x: [1, 2, 3] } });
+    const b = check("mean(x^2)", { at: { x: [1, 2] } });
+    const c = check("mean(x^2)", { at: { x: 3 } });
+    expect(a.verdict).toBe("agree");
+    expect(a.gradients.x!.symbolic).toEqual([2 / 3, 4 / 3, 2]);
+    expect(b.gradients.x!.symbolic).toEqual([1, 2]);
+    expect(c.gradients.x!.symbolic).toBe(6);
+    expect(a.gradients.x!.formula).not.toBe(b.gradients.x!.formula);
+  });
+
+  it("same text, different branch: abs and clamp take the active branch at each point", () => {
+    expect(check("abs(x)*x", { at: { x: 2 } }).gradients.x!.symbolic).toBe(4); // 2|x|
+    expect(check("abs(x)*x", { at: { x: -2 } }).gradients.x!.symbolic).toBe(4);
+    const r = check("sum(clamp(x, -1, 1)^2)", { at: { x: [0.5, 2, -3] } });
+    expect(r.verdict).toBe("agree");
+    expect(r.gradients.x!.symbolic).toEqual([1, 0, 0]); // 2x inside, 0 where clamped
+    const s = check("sum(clamp(x, -1, 1)^2)", { at: { x: [2, 0.25, -0.5] } });
+    expect(s.gradients.x!.symbolic).toEqual([0, 0.5, -1]);
+    expect(check("relu(x)", { at: { x: -1 } }).gradients.x!.symbolic).toBe(0);
+    expect(check("relu(x)", { at: { x: 1 } }).gradients.x!.symbolic).toBe(1);
+  });
+
+  it("a custom op registered anew (same source, another closure) is used at once", () => {
+    const scaled = (k: number) => ({
+      name: "cacheScaleOp",
+      arity: 1,
+      forward: (a: number) => k * a * a,
+      backward: ({ args, grad }: { args: readonly number[]; grad: number }) => [
+        2 * k * args[0]! * grad,
+      ],
+      formula: (u: string) => `${k}*${u}^2`,
+    });
+    defineOp(scaled(2));
+    const a = check("cacheScaleOp(x)", { at: { x: 3 } });
+    expect(a.verdict).toBe("agree");
+    expect(a.gradients.x).toMatchObject({ symbolic: 12, autograd: 12 }); // d(2x²) = 4x
+    defineOp(scaled(5));
+    const b = check("cacheScaleOp(x)", { at: { x: 3 } });
+    expect(b.verdict).toBe("agree");
+    expect(b.gradients.x).toMatchObject({ symbolic: 30, autograd: 30 }); // d(5x²) = 10x
+    expect(b.gradients.x!.numeric).toBeCloseTo(30, 6);
+    expect(b.value).toBe(45);
+  });
+
+  it("the formulas of a report are its own: changing them leaves the next report alone", () => {
+    const a = check("sin(x^2)", { at: { x: 3 } });
+    (a.gradients.x as { formula: string | null }).formula = "changed";
+    expect(check("sin(x^2)", { at: { x: 3 } }).gradients.x!.formula).toBe("2*x*cos(x^2)");
+  });
+
+  it("a cancellation needs the rounding bounds, computed for the failing elements only", () => {
+    // ∂/∂x of sin(x)^2 + cos(x)^2 is 0 up to rounding in its terms, at every element.
+    const r = check("sum(sin(x)^2 + cos(x)^2)", { at: { x: [0.3, 1.1, 2.5, -4] } });
+    expect(r.verdict).toBe("agree");
+    // The seeds' BCE at the point where its ∂/∂y cancels (p ≈ 1/2).
+    const s = check("mean(bce(sigmoid(w*x+b), y))", {
+      at: { w: 0.5, b: -0.2, x: [0.4000001, 0.39999, 1.5], y: [1, 0, 0.3] },
+    });
+    expect(s.verdict).toBe("agree");
+  });
+
+  it("still catches a planted fault after the formulas are cached", () => {
+    defineOp({
+      name: "cacheBadSquare",
+      arity: 1,
+      forward: (a) => a * a,
+      backward: ({ args, grad }) => [2 * args[0]! * grad * (1 + 1e-6)],
+      formula: (u) => `${u}^2`,
+    });
+    for (const x of [0.5, 1.5, -2]) {
+      const r = check("cacheBadSquare(x) + x", { at: { x } });
+      expect(r).toMatchObject({ verdict: "disagree", blame: "autograd" });
+    }
+  });
+});
+
+describe("toValue error paths", () => {
+  it("names the element", () => {
+    expect(() =>
+      toValue(
+        [
+          [1, 2],
+          [3, "a"],
+        ],
+        "A",
+      ),
+    ).toThrow('A[1][1]: expected a number, got "a"');
+    expect(() => toValue([1, Number.NaN], "x")).toThrow("x[1]: NaN is not a finite number");
+    expect(() => toValue([[1, 2], [3]], "A")).toThrow(
+      "A[1]: not a rectangular array (expected 2 elements at depth 1)",
+    );
+    expect(() => toValue([1, [2]], "x")).toThrow("x[1]: expected a number, got an array");
+    expect(() => toValue(Number.POSITIVE_INFINITY, "s")).toThrow(
+      "s: Infinity is not a finite number",
+    );
+    expect(
+      toValue([
+        [1, 2],
+        [3, 4],
+      ]).data,
+    ).toEqual(Float64Array.of(1, 2, 3, 4));
+  });
+});
