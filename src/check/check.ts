@@ -16,7 +16,7 @@ import { trace } from "../expr/trace.ts";
 import { numericLeg } from "../numeric/leg.ts";
 import { symbolicLeg } from "../symbolic/leg.ts";
 import type { InputGradients, LegReport, Report } from "./report.ts";
-import { roundingScale } from "./rounding.ts";
+import { EXTREME_LARGE, roundingAnalysis } from "./rounding.ts";
 import {
   allPairsAgree,
   type Comparison,
@@ -160,6 +160,29 @@ function elementLabel(name: string, shape: readonly number[], k: number): string
   return name + idx.map((i) => `[${i}]`).join("");
 }
 
+/** Relative accuracy below which a point's gradient cannot reveal a 1e-6 fault. */
+const ILL_CONDITIONED = 1e-6;
+
+function looseElement(
+  suspects: readonly { name: string; k: number }[],
+  bounds: Map<string, Float64Array> | null,
+  magnitudes: Map<string, Float64Array> | null,
+): { name: string; k: number; bound: number; magnitude: number } | null {
+  if (bounds === null || magnitudes === null) return null;
+  for (const { name, k } of suspects) {
+    const bound = bounds.get(name)?.[k] ?? 0;
+    const magnitude = magnitudes.get(name)?.[k] ?? 0;
+    if (bound > ILL_CONDITIONED * magnitude && bound > 1e3 * Number.MIN_VALUE)
+      return { name, k, bound, magnitude };
+  }
+  return null;
+}
+
+function illConditioned(extreme: number): string {
+  const where = Math.abs(extreme) > EXTREME_LARGE ? "overflow" : "underflow";
+  return `ill-conditioned point: a value of ${extreme} lies near the ${where} limit of float64, where the legs' different arithmetic can ${where} differently by more than any rounding bound`;
+}
+
 function allFinite(m: Map<string, Float64Array>): boolean {
   for (const a of m.values())
     for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k]!)) return false;
@@ -257,13 +280,19 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     );
   if (kinks.length > 0)
     return inconclusive(`kink: the function is not differentiable here (${kinks.join("; ")})`);
-  for (const [leg, m] of [
-    ["symbolic", symGrads],
-    ["numeric", numGrads],
-    ["autograd", autoGrads],
-  ] as const)
-    if (m !== null && !allFinite(m))
-      return inconclusive(`non-finite gradient from the ${leg} leg: the point is on a singularity`);
+  // One leg alone with a non-finite gradient is outvoted like any other wrong value (a CAS
+  // answer that is NaN where the function is smooth); two or more mean a singularity.
+  const nonFinite = (
+    [
+      ["symbolic", symGrads],
+      ["numeric", numGrads],
+      ["autograd", autoGrads],
+    ] as const
+  ).filter(([, m]) => m !== null && !allFinite(m));
+  if (nonFinite.length >= 2)
+    return inconclusive(
+      `non-finite gradient from the ${nonFinite.map(([l]) => l).join(" and ")} legs: the point is on a singularity`,
+    );
 
   const available = (["symbolic", "numeric", "autograd"] as const).filter((l) =>
     l === "symbolic" ? symGrads !== null : l === "numeric" ? num !== null : autoGrads !== null,
@@ -307,7 +336,9 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     if (list === undefined) only.set(name, [k]);
     else list.push(k);
   }
-  const rounding = suspects.length === 0 ? null : roundingScale(expr, values, only);
+  const analysis = suspects.length === 0 ? null : roundingAnalysis(expr, values, only);
+  let extreme = analysis?.extreme ?? null;
+  const rounding = analysis?.bounds ?? null;
   const comparisons: Comparison[] = [];
   for (const { name, k } of suspects) {
     const v = values.get(name)!;
@@ -360,7 +391,9 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     };
     if (!allPairsAgree(c, tol)) {
       // uᵀ∇f mixes every element: this comparison needs the bound of each.
-      const all = roundingScale(expr, values);
+      const whole = roundingAnalysis(expr, values);
+      extreme ??= whole.extreme;
+      const all = whole.bounds;
       let dr = 0;
       let o = 0;
       for (const name of values.keys()) {
@@ -374,6 +407,15 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     }
   }
   const j = judge(comparisons, tol);
+  // Near the ends of float64's range a disagreement is no evidence against a leg.
+  if (j.verdict === "disagree" && extreme !== null) return inconclusive(illConditioned(extreme));
+  // Where rounding alone may move a gradient element by more than 1e-6 of its terms, a fault of
+  // that size cannot be told from rounding: say so rather than agree or blame.
+  const loose = looseElement(suspects, rounding, analysis?.magnitudes ?? null);
+  if (loose !== null)
+    return inconclusive(
+      `ill-conditioned point: rounding alone may move the gradient at ${elementLabel(loose.name, values.get(loose.name)!.shape, loose.k)} by ±${loose.bound.toExponential(1)} (its terms are of size ${loose.magnitude.toExponential(1)}), so the legs cannot be compared there`,
+    );
   const legsNote =
     available.length === 2 ? `two legs: ${available.join(" and ")} (${missing.join("; ")})` : null;
   if (legsNote !== null) notes.push(legsNote);

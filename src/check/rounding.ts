@@ -28,6 +28,8 @@ interface ScalarRule {
   d(k: number, a: number, b: number, c: number, out: number): number;
   /** Rounding of the op itself, in units of eps·|out| (add/sub use eps·(|a|+|b|) instead). */
   ulps: number;
+  /** Rounding of the op itself as an absolute bound, where it is not a few ulps of the result. */
+  fErr?(a: number, b: number, c: number, out: number): number;
   /**
    * Magnitude of the terms that make up ∂f/∂arg_k, where computing it cancels (default |∂f/∂arg_k|).
    * bce's ∂/∂t = log(1−p) − log(p) is near 0 at p ≈ ½ while its terms are ≈ 0.69 each.
@@ -92,6 +94,11 @@ const RULES: Record<Elementwise, ScalarRule> = {
         ? (Math.abs(p) + Math.abs(t)) / Math.abs(p * (1 - p))
         : Math.abs(Math.log(1 - p)) + Math.abs(Math.log(p)),
     ulps: 4,
+    // 1 - p rounds with an absolute error up to eps/2, i.e. log(1 - p) is off by eps/(2|1 - p|):
+    // for p below eps the whole (1 - t)·log(1 - p) term is rounding.
+    fErr: (p, t) =>
+      4 * EPS * (Math.abs(t * Math.log(p)) + Math.abs((1 - t) * Math.log(1 - p))) +
+      (Math.abs(1 - t) * EPS) / (2 * Math.abs(1 - p)),
   },
 };
 
@@ -163,6 +170,60 @@ export function roundingScale(
   values: Map<string, Value>,
   only?: ReadonlyMap<string, readonly number[]>,
 ): Map<string, Float64Array> | null {
+  return roundingAnalysis(expr, values, only).bounds;
+}
+
+/** Magnitudes beyond which float64 loses the range the legs' different arithmetic needs. */
+export const EXTREME_SMALL = 2 ** -900;
+export const EXTREME_LARGE = 2 ** 900;
+
+export interface RoundingAnalysis {
+  /** `roundingScale`'s bounds (null when the analysis cannot run). */
+  readonly bounds: Map<string, Float64Array> | null;
+  /** Σ|chain-rule terms| per gradient element: the scale that cancellation works against. */
+  readonly magnitudes: Map<string, Float64Array> | null;
+  /**
+   * A nonzero value of the point or of an intermediate result beyond 2^±900 (≈ 1e±271), or null.
+   * There one leg's formula may underflow or overflow where another's does not, by more than any
+   * rounding bound: such a point is ill-conditioned, not evidence against a leg.
+   */
+  readonly extreme: number | null;
+}
+
+/** `roundingScale` plus the extreme magnitudes the forward pass met. Never throws. */
+export function roundingAnalysis(
+  expr: Expr,
+  values: Map<string, Value>,
+  only?: ReadonlyMap<string, readonly number[]>,
+): RoundingAnalysis {
+  let extreme: number | null = null;
+  const scan = (v: Float64Array): void => {
+    if (extreme !== null) return;
+    for (let k = 0; k < v.length; k++) {
+      const a = Math.abs(v[k]!);
+      if ((a !== 0 && a < EXTREME_SMALL) || (a > EXTREME_LARGE && a !== Infinity)) {
+        extreme = v[k]!;
+        return;
+      }
+    }
+  };
+  const magnitudes = new Map<string, Float64Array>();
+  try {
+    const bounds = boundsOf(expr, values, only, scan, magnitudes);
+    return { bounds, magnitudes: bounds === null ? null : magnitudes, extreme };
+  } catch {
+    // A custom op's own rule threw: no bounds (the autograd leg reports the error itself).
+    return { bounds: null, magnitudes: null, extreme };
+  }
+}
+
+function boundsOf(
+  expr: Expr,
+  values: Map<string, Value>,
+  only: ReadonlyMap<string, readonly number[]> | undefined,
+  scan: (v: Float64Array) => void,
+  magnitudes?: Map<string, Float64Array>,
+): Map<string, Float64Array> | null {
   const order = postOrder(expr);
   const nodes = new Map<Expr, Node>();
   const maps = new Map<Expr, (Int32Array | null)[]>();
@@ -178,6 +239,7 @@ export function roundingScale(
       }
       case "var": {
         const val = values.get(e.name)!;
+        scan(val.data);
         nodes.set(e, { shape: val.shape, v: val.data, err: new Float64Array(val.data.length) });
         break;
       }
@@ -185,6 +247,7 @@ export function roundingScale(
         const args = e.args.map((a) => nodes.get(a)!);
         const node = forward(e.op, args, maps, e);
         if (node === null) return null;
+        scan(node.v);
         nodes.set(e, node);
       }
     }
@@ -236,9 +299,21 @@ export function roundingScale(
     if (e.kind !== "var") continue;
     const acc = result.get(e.name)!;
     const [mv, qv] = adj(e);
+    let mag = magnitudes?.get(e.name);
+    if (magnitudes !== undefined && mag === undefined) {
+      mag = new Float64Array(acc.length);
+      magnitudes.set(e.name, mag);
+    }
     if (only === undefined)
-      for (let k = 0; k < acc.length; k++) acc[k] += qv[k]! + EPS * mv[k]! + underflow;
-    else for (const k of only.get(e.name) ?? []) acc[k] += qv[k]! + EPS * mv[k]! + underflow;
+      for (let k = 0; k < acc.length; k++) {
+        acc[k] += qv[k]! + EPS * mv[k]! + underflow;
+        if (mag !== undefined) mag[k] += mv[k]!;
+      }
+    else
+      for (const k of only.get(e.name) ?? []) {
+        acc[k] += qv[k]! + EPS * mv[k]! + underflow;
+        if (mag !== undefined) mag[k] += mv[k]!;
+      }
   }
   return result;
 }
@@ -374,7 +449,11 @@ function forward(
     const out = rule.f(a, b, c);
     if (!Number.isFinite(out)) return null;
     v[k] = out;
-    let ek = additive ? EPS * (Math.abs(a) + Math.abs(b)) : rule.ulps * EPS * Math.abs(out);
+    let ek = additive
+      ? EPS * (Math.abs(a) + Math.abs(b))
+      : rule.fErr !== undefined
+        ? rule.fErr(a, b, c, out)
+        : rule.ulps * EPS * Math.abs(out);
     for (let j = 0; j < args.length; j++)
       ek += Math.abs(rule.d(j, a, b, c, out)) * args[j]!.err[at(argMaps[j]!, k)]!;
     err[k] = ek;
@@ -433,7 +512,8 @@ function backward(
   const rule: ScalarRule = isBuiltinOp(op)
     ? RULES[op as Elementwise]
     : {
-        f: () => Number.NaN,
+        // The op's own rule serves as magnitude and sensitivity estimate, like a built-in's.
+        f: (a, b, c) => custom!.forward(...[a, b, c].slice(0, custom!.arity)),
         d: (k, a, b, c, o) =>
           custom!.backward({ args: [a, b, c].slice(0, custom!.arity), out: o, grad: 1 })[k] ?? 0,
         ulps: 4,
@@ -442,7 +522,6 @@ function backward(
   const [m0, m1, m2] = [argMaps[0] ?? null, argMaps[1] ?? null, argMaps[2] ?? null];
   const [A0, A1, A2] = [args[0]!, args[1], args[2]];
   const count = elements === null ? out.v.length : elements.length;
-  const custom0 = custom !== undefined;
   for (let t = 0; t < count; t++) {
     const k = elements === null ? t : elements[t]!;
     const g = mo[k]!;
@@ -464,17 +543,15 @@ function backward(
       if (!Number.isFinite(p)) continue;
       // The local derivative is computed from inputs that carry errors: perturb each by its bound.
       let sens = 0;
-      if (!custom0) {
-        if (ea > 0) sens += Math.abs(rule.d(j, a + ea, b, c, rule.f(a + ea, b, c)) - p);
-        if (eb > 0) sens += Math.abs(rule.d(j, a, b + eb, c, rule.f(a, b + eb, c)) - p);
-        if (ec > 0) sens += Math.abs(rule.d(j, a, b, c + ec, rule.f(a, b, c + ec)) - p);
-        if (!Number.isFinite(sens)) sens = 0;
-      }
+      if (ea > 0) sens += Math.abs(rule.d(j, a + ea, b, c, rule.f(a + ea, b, c)) - p);
+      if (eb > 0) sens += Math.abs(rule.d(j, a, b + eb, c, rule.f(a, b + eb, c)) - p);
+      if (ec > 0) sens += Math.abs(rule.d(j, a, b, c + ec, rule.f(a, b, c + ec)) - p);
+      if (!Number.isFinite(sens)) sens = 0;
       const terms = rule.terms === undefined ? Math.abs(p) : rule.terms(j, a, b, c, o);
       const idx = j === 0 ? i0 : j === 1 ? i1 : i2;
       const [ma, qa] = argAdj[j]!;
       const ap = Math.abs(p);
-      ma[idx] += ap * g;
+      ma[idx] += terms * g; // a partial that is a difference counts its terms
       qa[idx] += ap * ge + g * (sens + 2 * EPS * terms);
     }
   }

@@ -1,0 +1,75 @@
+/**
+ * What the check concludes at hard points: a leg that alone returns NaN is outvoted; points where
+ * rounding swamps the gradient, or values near float64's limits, are inconclusive, not blamed.
+ */
+import { describe, expect, it } from "vitest";
+import { defineOp } from "../autograd/define-op.ts";
+import { CAS_DEFECTS } from "../symbolic/defects.ts";
+import { check } from "./check.ts";
+
+describe("check at hard points", () => {
+  it("outvotes the CAS wherever a recorded nerdamer defect still reaches the leg", () => {
+    for (const d of CAS_DEFECTS) {
+      const r = check(d.expr, { at: d.at });
+      // The leg may work around a defect (then it agrees); where it does not, it is outvoted.
+      if (r.verdict === "agree")
+        expect(r.gradients.x!.symbolic as number).toBeCloseTo(d.grad.x!, 9);
+      else
+        expect({ id: d.id, verdict: r.verdict, blame: r.blame }).toEqual({
+          id: d.id,
+          verdict: "disagree",
+          blame: "symbolic",
+        });
+      // Autograd and the finite differences give the hand-derived gradient either way.
+      for (const leg of ["autograd", "numeric"] as const)
+        expect(r.gradients.x![leg] as number).toBeCloseTo(d.grad.x!, 9);
+    }
+  });
+
+  it("blames the symbolic leg for a wrong CAS formula, and a NaN from one leg alone", () => {
+    // A custom op whose formula is wrong: d/dx x^3 is 3x^2, the formula claims x^2 as the op.
+    defineOp({
+      name: "cubeWrongFormula",
+      arity: 1,
+      forward: (a) => a ** 3,
+      backward: ({ args: [a], grad }) => [3 * a! * a! * grad],
+      formula: (a) => `(${a})^2`,
+    });
+    const r = check("cubeWrongFormula(x)", { at: { x: 1.5 } });
+    expect(r).toMatchObject({ verdict: "disagree", blame: "symbolic" });
+    expect(r.gradients.x!.autograd).toBeCloseTo(3 * 1.5 ** 2, 12);
+    // A backward rule that returns NaN is outvoted, not excused as a singularity.
+    defineOp({
+      name: "nanBackward",
+      arity: 1,
+      forward: (a) => Math.sin(a),
+      backward: () => [Number.NaN],
+      formula: (a) => `sin(${a})`,
+    });
+    const n = check("nanBackward(x)", { at: { x: 0.5 } });
+    expect(n).toMatchObject({ verdict: "disagree", blame: "autograd" });
+  });
+
+  it("calls a point ill-conditioned where rounding alone swamps the gradient", () => {
+    // bce(y, t) with t = bce(x, y): 1 - x rounds to 1, so t — and ∂/∂y ≈ -t/y — is pure rounding.
+    const r = check("bce(y, bce(x, y))", {
+      at: { x: 3.9473537380605205e-127, y: 1.1439182891580992e-235 },
+    });
+    expect(r.verdict).toBe("inconclusive");
+    expect(r.reason).toMatch(/^ill-conditioned point: rounding alone may move the gradient at y/);
+  });
+
+  it("still agrees where the gradient cancels to zero in terms of size 1", () => {
+    for (const x of [0.3, 1.7, -2.2]) {
+      expect(check("sin(x)^2 + cos(x)^2", { at: { x } }).verdict).toBe("agree");
+      expect(check("tan(x)^2 - 1/cos(x)^2", { at: { x } }).verdict).toBe("agree");
+    }
+  });
+
+  it("still agrees at the seed BCE where ŷ ≈ ½ and ∂/∂y = log(1-ŷ) - log(ŷ) cancels", () => {
+    const r = check("bce(clamp(sigmoid(w*x+b), 1e-8, 1-1e-8), y)", {
+      at: { w: 0, b: -5.551115123125784e-17, x: 0, y: 0 },
+    });
+    expect(r.verdict).toBe("agree");
+  });
+});
