@@ -56,6 +56,8 @@ export function errorText(v: number | null): string {
 export function flat(v: NestedArray | null): number[] | null {
   if (v === null) return null;
   if (typeof v === "number") return [v];
+  // A vector of numbers (the common large case) is already flat.
+  if (v.length === 0 || typeof v[0] === "number") return v as number[];
   const out: number[] = [];
   const stack: NestedArray[] = [v];
   while (stack.length > 0) {
