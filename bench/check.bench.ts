@@ -7,6 +7,7 @@
  * (c) `gradtrio check 'mean(bce(sigmoid(w*x+b), y))'` with x and y of 10^6 elements from @FILE,
  *     as a real subprocess: wall time, verdict, and which legs ran.
  */
+
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,20 +18,11 @@ import { builtinSignatures, exprArbitrary } from "../properties/arbitraries.ts";
 import { check } from "../src/check/check.ts";
 import type { Point } from "../src/expr/point.ts";
 import { print } from "../src/expr/print.ts";
+import { mulberry32 } from "../src/random.ts";
 import { clearCasCache } from "../src/symbolic/cas.ts";
 import { median } from "./timing.ts";
 
-/** A small deterministic generator (mulberry32), so every run times the same inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const SEEDS: readonly { expr: string; point: (r: () => number) => Point }[] = [
   { expr: "x^2", point: (r) => ({ x: 10 * r() - 5 }) },

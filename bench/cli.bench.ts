@@ -3,6 +3,7 @@
  * from @FILE, as a real subprocess (target < 3 s, verdict agree with all three legs); (2) checks
  * per second through `check()` on the seed cases at random points (target ≥ 10,000/s).
  */
+
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,18 +11,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { check } from "../src/check/check.ts";
 import type { Point } from "../src/expr/point.ts";
+import { mulberry32 } from "../src/random.ts";
 
-/** A small deterministic generator (mulberry32), so every run times the same inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function bigCheck(): void {
   const n = 1_000_000;

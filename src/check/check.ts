@@ -9,7 +9,7 @@ import type { Tensor } from "../autograd/tensor.ts";
 import { GradtrioError, isGradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
 import { parse } from "../expr/parse.ts";
-import { type NestedArray, type Point, toValues, type Value } from "../expr/point.ts";
+import { elementLabel, type NestedArray, type Point, toValues, type Value } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { checkScalarOutput, inferShapes } from "../expr/shapes.ts";
 import { trace } from "../expr/trace.ts";
@@ -147,17 +147,6 @@ function shaped(data: Float64Array, shape: readonly number[]): NestedArray {
     return out;
   };
   return build(0);
-}
-
-function elementLabel(name: string, shape: readonly number[], k: number): string {
-  if (shape.length === 0) return name;
-  const idx: number[] = [];
-  let r = k;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    idx.unshift(r % shape[i]!);
-    r = Math.floor(r / shape[i]!);
-  }
-  return name + idx.map((i) => `[${i}]`).join("");
 }
 
 /** Relative accuracy below which a point's gradient cannot reveal a 1e-6 fault. */

@@ -79,17 +79,7 @@ export function shapeOf(v: NestedArray): number[] {
   return shape;
 }
 
-/** `x`, `x[2]`, `A[1][0]`: the label of element k (row-major) of a variable of `shape`. */
-export function elementLabel(name: string, shape: readonly number[], k: number): string {
-  if (shape.length === 0) return name;
-  const idx: number[] = [];
-  let r = k;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    idx.unshift(r % shape[i]!);
-    r = Math.floor(r / shape[i]!);
-  }
-  return name + idx.map((i) => `[${i}]`).join("");
-}
+export { elementLabel } from "../expr/point.ts";
 
 /** A value for a person: a number, or a short list `[1, 2, 3]`, `[1, 2, 3, … (1000 elements)]`. */
 export function valueText(v: NestedArray, format: (x: number) => string = short, keep = 4): string {

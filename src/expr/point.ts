@@ -113,3 +113,15 @@ export function flatten(values: Map<string, Value>): {
   }
   return { x, offsets };
 }
+
+/** `x`, `x[2]`, `A[1][0]`: the label of element k (row-major) of a variable of `shape`. */
+export function elementLabel(name: string, shape: readonly number[], k: number): string {
+  if (shape.length === 0) return name;
+  const idx: number[] = [];
+  let r = k;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    idx.unshift(r % shape[i]!);
+    r = Math.floor(r / shape[i]!);
+  }
+  return name + idx.map((i) => `[${i}]`).join("");
+}

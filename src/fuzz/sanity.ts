@@ -3,11 +3,13 @@
  * returns exactly one finite number per argument, and its `formula` (if any) computes what its
  * forward computes — evaluated through gradtrio's own parser and evaluator, never `eval`.
  */
+
 import { GradtrioError, isGradtrioError } from "../errors.ts";
 import type { CustomOpDefinition } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
 import { evaluate } from "../numeric/evaluate.ts";
+import { mulberry32 } from "../random.ts";
 import { argDomain, workingInterval } from "./domain.ts";
 
 export interface SanityReport {
@@ -20,17 +22,8 @@ export interface SanityReport {
   readonly note: string | null;
 }
 
-/** A small deterministic generator (mulberry32): the same seed tries the same points. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same seed tries the same points. */
+export const prng = mulberry32;
 
 const oneLine = (e: unknown): string => {
   const m = isGradtrioError(e) ? e.message : e instanceof Error ? e.message : String(e);

@@ -4,7 +4,9 @@
  * stays put at a kink; when it stays put, left and right one-sided Richardson estimates that
  * disagree beyond their error estimates confirm the kink.
  */
+
 import { GradtrioError } from "../errors.ts";
+import { mulberry32 } from "../random.ts";
 import { defaultStep, differenceOnLine } from "./difference.ts";
 import { checkPoint, coordinateLine, directionLine, type Line } from "./line.ts";
 import { extrapolateLine, type LineEstimate, NOISE, type Sample } from "./richardson.ts";
@@ -228,14 +230,4 @@ export function randomUnitVector(n: number, seed = 1): Float64Array {
   return u;
 }
 
-/** A small, fast 32-bit PRNG; uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };

@@ -1,0 +1,18 @@
+/**
+ * mulberry32: a small, fast, seeded 32-bit generator, uniform in [0, 1). Used wherever gradtrio
+ * needs reproducible randomness outside fast-check (random directions, sample points, benches).
+ *
+ * @example
+ * const next = mulberry32(42);
+ * next(); // the same number on every run
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
