@@ -298,9 +298,8 @@ class Backward {
         const defs = customs.map((op) => [op, lookupCustomOp(op)] as const);
         writer ??= new CasWriter((e) => (isLeaf(e) ? this.keyOf(e) : undefined));
         const w = writer;
-        const text = w.write(root, branch);
         const dfs = keys.map((key) => {
-          const answer = casDiff(text, w.symbol(key));
+          const answer = casDiff(w.write(root, branch, key), w.symbol(key));
           if (!answer.ok)
             throw new Unavailable(`d/d${exprText(leaves.get(key)!)}: ${answer.reason}`);
           return readDerivative(answer.text, w);

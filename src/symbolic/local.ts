@@ -64,10 +64,11 @@ export function localDerivative(
   );
   const argFormulas = texts.map(argFormula);
   const results: LocalDerivativeResult[] = [];
-  let text: string;
   const writer = new CasWriter((e: Expr) => (e.kind === "var" ? e.name : undefined));
+  const branch = (): Branch => (piecewise ? branchAt(op, at!) : 0);
+  let casTexts: string[];
   try {
-    text = writer.write(root, () => (piecewise ? branchAt(op, at!) : 0));
+    casTexts = slots.map((s) => writer.write(root, branch, s));
   } catch (e) {
     if (e instanceof Unavailable || e instanceof KinkFound) {
       const status = e instanceof KinkFound ? "kink" : "unavailable";
@@ -76,7 +77,7 @@ export function localDerivative(
     throw e;
   }
   for (let k = 0; k < n; k++) {
-    const answer = casDiff(text, writer.symbol(slots[k]!));
+    const answer = casDiff(casTexts[k]!, writer.symbol(slots[k]!));
     if (!answer.ok) {
       results.push({ status: "unavailable", arg: k, reason: answer.reason });
       continue;

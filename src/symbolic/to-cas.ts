@@ -17,6 +17,18 @@ export type Branch = 0 | 1 | 2;
 const MAX_DEPTH = 400;
 const MAX_TEXT = 200_000;
 
+/** One `write`: its memo, its depth, and how subtrees go out. */
+interface WriteState {
+  readonly branch: (e: CallExpr) => Branch;
+  readonly memo: Map<Expr, string>;
+  readonly leafy: Map<Expr, boolean>;
+  depth: number;
+  /** Text for nerdamer (roots rewritten), or plain text read back as an opaque symbol's formula. */
+  readonly cas: boolean;
+  readonly opaque?: (e: Expr) => boolean;
+  plain?: WriteState;
+}
+
 /** Exact short decimals go to the CAS as fractions (0.5 → 1/2); others become symbols. */
 function exactFraction(v: number): [number, number] | undefined {
   if (Number.isInteger(v) && Math.abs(v) <= 1e6) return [v, 1];
@@ -40,6 +52,7 @@ export class CasWriter {
     ["cpi", fconst("pi")],
   ]);
   private readonly numberName = new Map<number, string>();
+  private readonly opaqueName = new Map<string, string>();
 
   /**
    * @param leafKey the key of a leaf (a variable's name, or a key for a value computed elsewhere),
@@ -77,51 +90,80 @@ export class CasWriter {
     return s;
   }
 
-  /** The text of `root` with each piecewise node written as the branch `branch` picks. */
-  write(root: Expr, branch: (e: CallExpr) => Branch): string {
-    const memo = new Map<Expr, string>();
-    const hasLeaf = new Map<Expr, boolean>();
-    const leafy = (e: Expr): boolean => {
-      let h = hasLeaf.get(e);
-      if (h === undefined) {
-        h = this.leafKey(e) !== undefined || (e.kind === "call" && e.args.some(leafy));
-        hasLeaf.set(e, h);
+  /**
+   * The text of `root` with each piecewise node written as the branch `branch` picks.
+   *
+   * With `wrt` (the leaf key differentiated by), the text is for that derivative only: every
+   * subtree that does not contain the leaf `wrt` is an opaque symbol (`c0`, `c1`…) that reads back
+   * as its own formula (`sqrt(y)`, `sigmoid(1/2)`). nerdamer-prime 1.5.0 mangles a root that is
+   * constant in a product (`d/dv1 sqrt(v0)*v1` → `sqrt(v0^(1/2))`, CAS_DEFECTS
+   * "sqrt-constant-factor"); a symbol it cannot touch. Roots that depend on `wrt` go as
+   * `u^(1/4)*u^(1/4)` (nerdamer folds it to a power `u^(1/2)`, not its faulty `sqrt(u)` node).
+   */
+  write(root: Expr, branch: (e: CallExpr) => Branch, wrt?: string): string {
+    const state: WriteState = { branch, memo: new Map(), leafy: new Map(), depth: 0, cas: true };
+    if (wrt === undefined) return this.go(root, state);
+    const deps = new Map<Expr, boolean>();
+    const dependsOnWrt = (e: Expr): boolean => {
+      let d = deps.get(e);
+      if (d === undefined) {
+        d = this.leafKey(e) === wrt || (e.kind === "call" && e.args.some(dependsOnWrt));
+        deps.set(e, d);
       }
-      return h;
+      return d;
     };
-    let depth = 0;
-    const go = (e: Expr): string => {
-      const seen = memo.get(e);
-      if (seen !== undefined) return seen;
-      if (++depth > MAX_DEPTH)
-        throw new Unavailable(
-          `the expression is nested too deeply for the CAS (over ${MAX_DEPTH})`,
-        );
-      const key = this.leafKey(e);
-      let t: string;
-      if (key !== undefined) t = this.symbol(key);
-      else if (e.kind === "num") t = this.numberText(e.value);
-      else if (e.kind === "const") t = e.name === "pi" ? "cpi" : "ce";
-      else if (e.kind === "var") t = this.symbol(e.name);
-      else t = this.call(e, go, leafy, branch);
-      depth--;
-      if (t.length > MAX_TEXT)
-        throw new Unavailable(
-          `the expression is too large for the CAS (over ${MAX_TEXT} characters)`,
-        );
-      memo.set(e, t);
-      return t;
-    };
-    return go(root);
+    return this.go(root, { ...state, opaque: (e) => e.kind === "call" && !dependsOnWrt(e) });
   }
 
-  private call(
-    e: CallExpr,
-    go: (e: Expr) => string,
-    leafy: (e: Expr) => boolean,
-    branch: (e: CallExpr) => Branch,
-  ): string {
-    const a = e.args.map(go);
+  private go(e: Expr, s: WriteState): string {
+    const seen = s.memo.get(e);
+    if (seen !== undefined) return seen;
+    if (++s.depth > MAX_DEPTH)
+      throw new Unavailable(`the expression is nested too deeply for the CAS (over ${MAX_DEPTH})`);
+    const key = this.leafKey(e);
+    let t: string;
+    if (key !== undefined) t = this.symbol(key);
+    else if (e.kind === "num") t = this.numberText(e.value);
+    else if (e.kind === "const") t = e.name === "pi" ? "cpi" : "ce";
+    else if (e.kind === "var") t = this.symbol(e.name);
+    else if (s.opaque?.(e)) t = this.opaque(e, s);
+    else t = this.call(e, s);
+    s.depth--;
+    if (t.length > MAX_TEXT)
+      throw new Unavailable(
+        `the expression is too large for the CAS (over ${MAX_TEXT} characters)`,
+      );
+    s.memo.set(e, t);
+    return t;
+  }
+
+  /** The opaque symbol of a subtree, named by its plain text: equal subtrees share a symbol. */
+  private opaque(e: CallExpr, s: WriteState): string {
+    s.plain ??= { branch: s.branch, memo: new Map(), leafy: s.leafy, depth: 0, cas: false };
+    const text = this.go(e, s.plain);
+    let name = this.opaqueName.get(text);
+    if (name === undefined) {
+      name = `c${this.opaqueName.size}`;
+      this.opaqueName.set(text, name);
+      this.names.set(name, readCas(text, this.resolve));
+    }
+    return name;
+  }
+
+  private leafy(e: Expr, s: WriteState): boolean {
+    let h = s.leafy.get(e);
+    if (h === undefined) {
+      h =
+        this.leafKey(e) !== undefined ||
+        (e.kind === "call" && e.args.some((a) => this.leafy(a, s)));
+      s.leafy.set(e, h);
+    }
+    return h;
+  }
+
+  private call(e: CallExpr, s: WriteState): string {
+    const a = e.args.map((x) => this.go(x, s));
+    const branch = s.branch;
     const [u, v, w] = a;
     switch (e.op) {
       case "add":
@@ -136,16 +178,23 @@ export class CasWriter {
         return `(-${u})`;
       case "pow": {
         const base = e.args[0]!;
-        if (leafy(base)) return `(${u}^${v})`;
+        if (this.leafy(base, s)) {
+          const ex = e.args[1]!;
+          const half = ex.kind === "num" ? exactFraction(ex.value) : undefined;
+          // u^(p/2) as u^(p/4)*u^(p/4): nerdamer's own u^(p/2) is its faulty sqrt node.
+          if (s.cas && half?.[1] === 2) return `(${u}^(${half[0]}/4)*${u}^(${half[0]}/4))`;
+          return `(${u}^${v})`;
+        }
         // A constant base goes through e^(b*log(a)): nerdamer writes d(2^x) with a fraction for log 2.
         if (base.kind === "const" && base.name === "e") return `(ce^${v})`;
         return `(ce^(${v}*log(${u})))`;
       }
+      case "sqrt":
+        return s.cas ? `(${u}^(1/4)*${u}^(1/4))` : `sqrt(${u})`;
       case "sin":
       case "cos":
       case "tan":
       case "log":
-      case "sqrt":
       case "tanh":
         return `${e.op}(${u})`;
       case "exp":
