@@ -16,6 +16,7 @@ import {
   lookupCustomOp,
 } from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
+import { broadcastAll, broadcastIndex } from "../numeric/broadcast.ts";
 
 const EPS = Number.EPSILON;
 
@@ -108,44 +109,14 @@ interface Node {
   err: Float64Array; // absolute error bound of the computed value
 }
 
-/** Index of each output element in a broadcast input. */
+/** Index of each output element in a broadcast input (null where the shapes are equal). */
 function broadcastMap(out: readonly number[], inp: readonly number[]): Int32Array | null {
   if (inp.length === out.length && inp.every((d, i) => d === out[i])) return null;
-  const n = sizeOf(out);
-  const map = new Int32Array(n);
-  const strides: number[] = new Array(out.length).fill(0);
-  let s = 1;
-  for (let i = inp.length - 1; i >= 0; i--) {
-    const oi = out.length - inp.length + i;
-    strides[oi] = inp[i] === 1 ? 0 : s;
-    s *= inp[i]!;
-  }
-  const idx = new Array(out.length).fill(0);
-  for (let k = 0; k < n; k++) {
-    let o = 0;
-    for (let i = 0; i < out.length; i++) o += idx[i] * strides[i]!;
-    map[k] = o;
-    for (let i = out.length - 1; i >= 0; i--) {
-      if (++idx[i] < out[i]!) break;
-      idx[i] = 0;
-    }
-  }
-  return map;
+  return broadcastIndex(inp, out);
 }
 
-function broadcastShape(shapes: (readonly number[])[]): number[] {
-  const rank = Math.max(...shapes.map((s) => s.length));
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    let d = 1;
-    for (const s of shapes) {
-      const j = s.length - rank + i;
-      const sd = j >= 0 ? s[j]! : 1;
-      if (sd !== 1) d = sd;
-    }
-    out.push(d);
-  }
-  return out;
+function broadcastShape(shapes: (readonly number[])[]): readonly number[] {
+  return broadcastAll(shapes, "rounding");
 }
 
 const at = (map: Int32Array | null, k: number): number => (map === null ? k : map[k]!);

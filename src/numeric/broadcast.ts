@@ -1,20 +1,22 @@
 /**
- * Shape helpers for the numeric leg's evaluators: NumPy broadcasting (as index maps computed once at
- * compile time) and torch.matmul's 1-D/2-D result shapes.
+ * Shape helpers for the evaluators: NumPy broadcasting as index maps computed once at compile
+ * time, and the shape rules of src/expr/shapes.ts turned into SHAPE errors.
  */
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
+import { sizeOf } from "../expr/point.ts";
+import {
+  broadcastShapes,
+  matmulShape as exprMatmulShape,
+  formatShape,
+  type Shape,
+} from "../expr/shapes.ts";
 
-export type Shape = readonly number[];
+export type { Shape };
+export { formatShape };
 
 export function sizeOfShape(shape: Shape): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-export function formatShape(shape: Shape): string {
-  return `[${shape.join(", ")}]`;
+  return sizeOf(shape);
 }
 
 function shapeError(message: string, e: Expr | undefined): GradtrioError {
@@ -25,20 +27,12 @@ function shapeError(message: string, e: Expr | undefined): GradtrioError {
 export function broadcastAll(shapes: readonly Shape[], op: string, e?: Expr): Shape {
   let out: Shape = shapes[0]!;
   for (let k = 1; k < shapes.length; k++) {
-    const a = out;
-    const b = shapes[k]!;
-    const n = Math.max(a.length, b.length);
-    const next: number[] = new Array(n);
-    for (let j = 1; j <= n; j++) {
-      const da = j <= a.length ? a[a.length - j]! : 1;
-      const db = j <= b.length ? b[b.length - j]! : 1;
-      if (da !== db && da !== 1 && db !== 1)
-        throw shapeError(
-          `cannot broadcast shapes ${formatShape(a)} and ${formatShape(b)} in ${op}`,
-          e,
-        );
-      next[n - j] = da === 1 ? db : da;
-    }
+    const next = broadcastShapes(out, shapes[k]!);
+    if (next === undefined)
+      throw shapeError(
+        `cannot broadcast shapes ${formatShape(out)} and ${formatShape(shapes[k]!)} in ${op}`,
+        e,
+      );
     out = next;
   }
   return out;
@@ -77,13 +71,9 @@ export function broadcastIndex(arg: Shape, out: Shape): Int32Array {
 
 /** torch.matmul's result shape for 1-D and 2-D operands, or a SHAPE error. */
 export function matmulShape(a: Shape, b: Shape, e?: Expr): Shape {
-  const both = `${formatShape(a)} and ${formatShape(b)}`;
-  if (a.length < 1 || a.length > 2 || b.length < 1 || b.length > 2)
-    throw shapeError(`matmul takes 1-D or 2-D operands; got shapes ${both}`, e);
-  const inner = a[a.length - 1]!;
-  if (inner !== b[0]!)
-    throw shapeError(`matmul: inner dimensions differ (${inner} vs ${b[0]}) for shapes ${both}`, e);
-  return [...(a.length === 2 ? [a[0]!] : []), ...(b.length === 2 ? [b[1]!] : [])];
+  const r = exprMatmulShape(a, b);
+  if (typeof r === "string") throw shapeError(r, e);
+  return r;
 }
 
 /** Dimensions of a matmul as (m, k, n): A is m×k, B is k×n (vectors as 1×k and k×1). */
