@@ -225,6 +225,62 @@ describe("kinks, give-ups and custom ops", () => {
     expectClose(r.gradients.get("y")!, [0.3 * Math.exp(-0.21)]);
   });
 
+  it("a custom formula goes through the same translation: 2^(u) as e^(u log 2)", () => {
+    registerCustomOp({
+      name: "symexp2",
+      arity: 1,
+      forward: (u) => 2 ** u,
+      backward: ({ out, grad }) => [out * Math.LN2 * grad],
+      formula: (u) => `2^(${u})`,
+    });
+    const r = ok(leg("symexp2(x^2)", { x: 0.7 }));
+    // d/dx 2^(x^2) = 2^(x^2) · log 2 · 2x
+    expectClose(r.gradients.get("x")!, [2 ** 0.49 * Math.LN2 * 1.4]);
+    expect(r.formulas.get("x")).not.toMatch(/\d{6}/);
+  });
+
+  it("a custom formula with a root: sqrt(a)*b, the root constant in b", () => {
+    registerCustomOp({
+      name: "symrootmul",
+      arity: 2,
+      forward: (a, b) => Math.sqrt(a) * b,
+      backward: ({ args: [a, b], grad }) => [
+        (b! / (2 * Math.sqrt(a!))) * grad,
+        Math.sqrt(a!) * grad,
+      ],
+      formula: (a, b) => `sqrt(${a})*${b}`,
+    });
+    const r = ok(leg("symrootmul(y, x)", { x: 3, y: 4 }));
+    expectClose(r.gradients.get("x")!, [2]); // sqrt(y), where nerdamer alone says y^(1/4)
+    expectClose(r.gradients.get("y")!, [0.75]); // x/(2 sqrt(y))
+    expect(r.formulas.get("x")).toBe("sqrt(y)");
+  });
+
+  it("a custom formula in nerdamer's wider vocabulary (cosh) still works", () => {
+    registerCustomOp({
+      name: "symcosh",
+      arity: 1,
+      forward: Math.cosh,
+      backward: ({ args, grad }) => [Math.sinh(args[0]!) * grad],
+      formula: (u) => `cosh(${u})`,
+    });
+    const r = ok(leg("symcosh(2*x)", { x: 0.5 }));
+    expectClose(r.gradients.get("x")!, [2 * Math.sinh(1)]);
+  });
+
+  it("says 'not available' for a custom formula naming something other than its arguments", () => {
+    registerCustomOp({
+      name: "symleak",
+      arity: 1,
+      forward: (u) => u,
+      backward: ({ grad }) => [grad],
+      formula: (u) => `${u}*zz`,
+    });
+    const r = leg("symleak(x)", { x: 2 });
+    expect(r.status).toBe("unavailable");
+    if (r.status !== "ok") expect(r.reason).toMatch(/symleak.*'zz'/);
+  });
+
   it("says 'not available' for a custom op without a formula", () => {
     registerCustomOp({
       name: "symopaque",

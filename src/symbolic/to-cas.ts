@@ -5,8 +5,10 @@
  * variable name can collide with nerdamer's own. Built-ins nerdamer lacks are rewritten in terms
  * it knows; piecewise ops are written as their active branch.
  */
-import type { CallExpr, Expr } from "../expr/ast.ts";
-import { lookupCustomOp } from "../expr/ops.ts";
+import { GradtrioError } from "../errors.ts";
+import { type CallExpr, call, type Expr, postOrder } from "../expr/ast.ts";
+import { type CustomOpDefinition, lookupCustomOp } from "../expr/ops.ts";
+import { parse } from "../expr/parse.ts";
 import { type Formula, fconst, fnum, fsym } from "./formula.ts";
 import { Unavailable } from "./outcome.ts";
 import { readCas } from "./read-cas.ts";
@@ -27,6 +29,67 @@ interface WriteState {
   readonly cas: boolean;
   readonly opaque?: (e: Expr) => boolean;
   plain?: WriteState;
+}
+
+type FormulaBody =
+  | { readonly kind: "expr"; readonly expr: Expr; readonly placeholders: readonly string[] }
+  | {
+      readonly kind: "text";
+      readonly text: string;
+      readonly placeholders: readonly string[];
+      readonly parseError: string;
+    };
+
+const bodies = new WeakMap<CustomOpDefinition, FormulaBody>();
+
+/** A custom op's formula at placeholder arguments, parsed once per definition. */
+function formulaBody(op: string, def: CustomOpDefinition): FormulaBody {
+  const hit = bodies.get(def);
+  if (hit !== undefined) return hit;
+  if (def.formula === undefined) throw new Unavailable(`custom op '${op}' has no formula`);
+  const placeholders = Array.from({ length: def.arity }, (_, i) => `__gradtrio_arg${i}`);
+  let text: string;
+  try {
+    text = String(def.formula(...placeholders));
+  } catch (err) {
+    throw new Unavailable(`custom op '${op}': its formula threw: ${(err as Error).message}`);
+  }
+  let body: FormulaBody;
+  try {
+    const expr = parse(text);
+    for (const n of postOrder(expr)) {
+      if (n.kind === "var" && !placeholders.includes(n.name))
+        throw new Unavailable(
+          `custom op '${op}': its formula "${text}" names '${n.name}', which is not an argument`,
+        );
+      if (n.kind === "call" && (n.op === "sum" || n.op === "mean" || n.op === "matmul"))
+        throw new Unavailable(
+          `custom op '${op}': its formula "${text}" is not elementwise (${n.op})`,
+        );
+    }
+    body = { kind: "expr", expr, placeholders };
+  } catch (err) {
+    if (!(err instanceof GradtrioError)) throw err;
+    body = { kind: "text", text, placeholders, parseError: err.message };
+  }
+  bodies.set(def, body);
+  return body;
+}
+
+/** `body` with each placeholder variable replaced by the call's argument. */
+function expand(e: CallExpr, body: Expr, placeholders: readonly string[]): Expr {
+  const done = new Map<Expr, Expr>();
+  for (const n of postOrder(body)) {
+    let out: Expr = n;
+    if (n.kind === "var") out = e.args[placeholders.indexOf(n.name)]!;
+    else if (n.kind === "call")
+      out = call(
+        n.op,
+        n.args.map((a) => done.get(a)!),
+      );
+    done.set(n, out);
+  }
+  return done.get(body)!;
 }
 
 /** Exact short decimals go to the CAS as fractions (0.5 → 1/2); others become symbols. */
@@ -220,24 +283,24 @@ export class CasWriter {
       case "matmul":
         throw new Unavailable(`internal: ${e.op} inside an elementwise template`);
     }
-    return this.custom(e, a);
+    return this.custom(e, a, s);
   }
 
-  private custom(e: CallExpr, args: string[]): string {
+  /**
+   * A custom op goes through its formula, parsed by gradtrio's own parser with the arguments in
+   * place, and written like any built-in expression (so `2^(u)` gets the constant-base rewrite,
+   * `sqrt(u)` the root rewrite). A formula in nerdamer's wider vocabulary (`cosh(u)`) that the
+   * expression language lacks is read by `readCas` and written as is.
+   */
+  private custom(e: CallExpr, args: string[], s: WriteState): string {
     const def = lookupCustomOp(e.op);
     if (def === undefined) throw new Unavailable(`unknown function '${e.op}'`);
-    if (def.formula === undefined) throw new Unavailable(`custom op '${e.op}' has no formula`);
-    const placeholders = args.map((_, i) => `u${i}`);
-    let text: string;
-    try {
-      text = String(def.formula(...placeholders));
-    } catch (err) {
-      throw new Unavailable(`custom op '${e.op}': its formula threw: ${(err as Error).message}`);
-    }
+    const body = formulaBody(e.op, def);
+    if (body.kind === "expr") return this.go(expand(e, body.expr, body.placeholders), s);
     let f: Formula;
     try {
-      f = readCas(text, (n) => {
-        const i = placeholders.indexOf(n);
+      f = readCas(body.text, (n) => {
+        const i = body.placeholders.indexOf(n);
         if (i >= 0) return fsym(n);
         if (n === "e") return fconst("e");
         if (n === "pi") return fconst("pi");
@@ -245,10 +308,10 @@ export class CasWriter {
       });
     } catch (err) {
       throw new Unavailable(
-        `custom op '${e.op}': its formula "${text}" is not understood: ${(err as Error).message}`,
+        `custom op '${e.op}': its formula "${body.text}" is not understood: ${body.parseError}; ${(err as Error).message}`,
       );
     }
-    return this.emit(f, (n) => args[Number(n.slice(1))]!);
+    return this.emit(f, (n) => args[body.placeholders.indexOf(n)]!);
   }
 
   /** CAS text of a formula, its symbols written by `sym`. */
