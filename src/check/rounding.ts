@@ -7,13 +7,14 @@
  * and the error each term carries. It is a tolerance estimate, not a leg: it only ever widens or
  * narrows the band within which two gradients are called equal.
  */
-import { type Expr, postOrder } from "../expr/ast.ts";
+import { type CallExpr, type Expr, postOrder } from "../expr/ast.ts";
 import {
   BUILTIN_OPS,
   type BuiltinOp,
   CONSTANTS,
   isBuiltinOp,
   lookupCustomOp,
+  type OpSpec,
 } from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
 import { broadcastAll, broadcastIndex } from "../numeric/broadcast.ts";
@@ -159,6 +160,11 @@ export interface RoundingAnalysis {
    * rounding bound: such a point is ill-conditioned, not evidence against a leg.
    */
   readonly extreme: number | null;
+  /**
+   * The first argument found outside its op's domain (bce's p outside (0, 1), log's outside
+   * (0, ∞), a custom op's declared domain), as a sentence; null when every argument is inside.
+   */
+  readonly outsideDomain: string | null;
 }
 
 /** `roundingScale` plus the extreme magnitudes the forward pass met. Never throws. */
@@ -178,13 +184,30 @@ export function roundingAnalysis(
       }
     }
   };
+  let outsideDomain: string | null = null;
+  const domain = (e: CallExpr, args: readonly { v: Float64Array }[]): void => {
+    if (outsideDomain !== null) return;
+    const intervals = isBuiltinOp(e.op)
+      ? (BUILTIN_OPS[e.op] as OpSpec).domain
+      : lookupCustomOp(e.op)?.domain;
+    if (intervals === undefined) return;
+    for (let j = 0; j < args.length && j < intervals.length; j++) {
+      const [lo, hi] = intervals[j]!;
+      for (const x of args[j]!.v)
+        if (!(x > lo && x < hi)) {
+          const nth = ["1st", "2nd", "3rd"][j] ?? `${j + 1}th`;
+          outsideDomain = `the ${nth} argument of ${e.op} is ${x}, outside its domain (${lo}, ${hi})`;
+          return;
+        }
+    }
+  };
   const magnitudes = new Map<string, Float64Array>();
   try {
-    const bounds = boundsOf(expr, values, only, scan, magnitudes);
-    return { bounds, magnitudes: bounds === null ? null : magnitudes, extreme };
+    const bounds = boundsOf(expr, values, only, scan, magnitudes, domain);
+    return { bounds, magnitudes: bounds === null ? null : magnitudes, extreme, outsideDomain };
   } catch {
     // A custom op's own rule threw: no bounds (the autograd leg reports the error itself).
-    return { bounds: null, magnitudes: null, extreme };
+    return { bounds: null, magnitudes: null, extreme, outsideDomain };
   }
 }
 
@@ -194,6 +217,7 @@ function boundsOf(
   only: ReadonlyMap<string, readonly number[]> | undefined,
   scan: (v: Float64Array) => void,
   magnitudes?: Map<string, Float64Array>,
+  domain?: (e: CallExpr, args: readonly Node[]) => void,
 ): Map<string, Float64Array> | null {
   const order = postOrder(expr);
   const nodes = new Map<Expr, Node>();
@@ -216,6 +240,7 @@ function boundsOf(
       }
       case "call": {
         const args = e.args.map((a) => nodes.get(a)!);
+        domain?.(e, args);
         const node = forward(e.op, args, maps, e);
         if (node === null) return null;
         scan(node.v);
