@@ -4,7 +4,7 @@
  * element), so an elementwise template runs as one tight loop per node over all elements.
  */
 import { GradtrioError } from "../errors.ts";
-import type { Formula, FormulaFunction } from "./formula.ts";
+import { type Formula, type FormulaFunction, forEvaluation } from "./formula.ts";
 
 /** A column: one number for all elements, or one per element. */
 export type Column = number | Float64Array;
@@ -28,6 +28,8 @@ const FN: Record<FormulaFunction, (x: number) => number> = {
   sqrt: Math.sqrt,
   abs: Math.abs,
   sign: Math.sign,
+  log1p: Math.log1p,
+  expm1: Math.expm1,
 };
 
 /** Evaluates `f` at plain numbers: the scalar case of `compileFormula`. */
@@ -75,6 +77,31 @@ export function compileFormulas(
   slots: readonly string[],
   opts: { readonly reuse?: boolean } = {},
 ): (cols: Column[]) => Column[] {
+  const { tape, outs } = buildTape(fs, slots);
+  if (opts.reuse !== true)
+    return (cols) => {
+      const vals: Column[] = new Array(tape.length);
+      for (let k = 0; k < tape.length; k++) vals[k] = step(tape[k]!, vals, cols, null);
+      return outs.map((o) => vals[o]!);
+    };
+  // Each instruction writes into its own buffer, kept from call to call: no allocation per call
+  // (the leg evaluates 10^6 elements in chunks), and the results are overwritten by the next call.
+  const buffers: Buffers = { of: new Array(tape.length).fill(null), current: 0 };
+  const vals: Column[] = new Array(tape.length);
+  return (cols) => {
+    for (let k = 0; k < tape.length; k++) {
+      buffers.current = k;
+      vals[k] = step(tape[k]!, vals, cols, buffers);
+    }
+    return outs.map((o) => vals[o]!);
+  };
+}
+
+/** The shared tape of `fs` (in their `forEvaluation` form) and the instruction of each formula. */
+function buildTape(
+  fs: readonly Formula[],
+  slots: readonly string[],
+): { tape: Instr[]; outs: number[] } {
   const index = new Map(slots.map((s, i) => [s, i]));
   const tape: Instr[] = [];
   const byKey = new Map<string, number>();
@@ -125,24 +152,7 @@ export function compileFormulas(
         throw new GradtrioError("CAS", `internal: '${g.name}(…)' is for display only`);
     }
   };
-  const outs = fs.map(go);
-  if (opts.reuse !== true)
-    return (cols) => {
-      const vals: Column[] = new Array(tape.length);
-      for (let k = 0; k < tape.length; k++) vals[k] = step(tape[k]!, vals, cols, null);
-      return outs.map((o) => vals[o]!);
-    };
-  // Each instruction writes into its own buffer, kept from call to call: no allocation per call
-  // (the leg evaluates 10^6 elements in chunks), and the results are overwritten by the next call.
-  const buffers: Buffers = { of: new Array(tape.length).fill(null), current: 0 };
-  const vals: Column[] = new Array(tape.length);
-  return (cols) => {
-    for (let k = 0; k < tape.length; k++) {
-      buffers.current = k;
-      vals[k] = step(tape[k]!, vals, cols, buffers);
-    }
-    return outs.map((o) => vals[o]!);
-  };
+  return { tape, outs: fs.map((f) => go(forEvaluation(f))) };
 }
 
 /** Per instruction, a reusable result buffer; `current` is the instruction being evaluated. */

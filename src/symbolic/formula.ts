@@ -4,7 +4,10 @@
  * Canonical forms keep it small: `a-b` is `add(a, mul(-1, b))`, `a/b` is `mul(a, pow(b, -1))`.
  */
 
-/** The functions a formula may call: what nerdamer emits for gradtrio's ops, and nothing else. */
+/**
+ * The functions a formula may call: what nerdamer emits for gradtrio's ops, and nothing else;
+ * plus `log1p` and `expm1`, which only `forEvaluation` writes (nerdamer knows neither).
+ */
 export const FORMULA_FUNCTIONS = [
   "sin",
   "cos",
@@ -23,6 +26,8 @@ export const FORMULA_FUNCTIONS = [
   "sqrt",
   "abs",
   "sign",
+  "log1p",
+  "expm1",
 ] as const;
 export type FormulaFunction = (typeof FORMULA_FUNCTIONS)[number];
 
@@ -264,4 +269,46 @@ export function symbolsOf(f: Formula, out = new Set<string>()): Set<string> {
       break;
   }
   return out;
+}
+
+/**
+ * The form of `f` to evaluate in float64: `log(1+u)` → `log1p(u)` and `exp(u)-1` → `expm1(u)`,
+ * which keep the digits that `1+u` and `exp(u)-1` round away for tiny u (the CAS writes log1p
+ * as the textbook `log(1+u)`; `cos(log1p(x))` at x = 1e-131 has the gradient -1e-131, not 0).
+ * Exact rewrites: the printed formula stays as the CAS wrote it.
+ * @example forEvaluation(ffn("log", fadd(fsym("x"), fnum(1)))) // log1p(x)
+ */
+export function forEvaluation(f: Formula): Formula {
+  switch (f.kind) {
+    case "num":
+    case "sym":
+    case "const":
+      return f;
+    case "fn": {
+      const arg = forEvaluation(f.arg);
+      if (f.name === "log" && arg.kind === "add") {
+        const i = arg.args.findIndex((a) => isNum(a, 1));
+        if (i >= 0) {
+          const rest = arg.args.filter((_, j) => j !== i);
+          return ffn("log1p", rest.length === 1 ? rest[0]! : fadd(...rest));
+        }
+      }
+      return ffn(f.name, arg);
+    }
+    case "pow":
+      return fpow(forEvaluation(f.base), forEvaluation(f.exp));
+    case "add": {
+      const args = f.args.map(forEvaluation);
+      const one = args.findIndex((a) => isNum(a, -1));
+      const ex = args.findIndex((a) => a.kind === "fn" && a.name === "exp");
+      if (one < 0 || ex < 0) return fadd(...args);
+      const m1 = ffn("expm1", (args[ex] as Formula & { kind: "fn" }).arg);
+      const rest = args.filter((_, j) => j !== one && j !== ex);
+      return rest.length === 0 ? m1 : fadd(...rest, m1);
+    }
+    case "mul":
+      return fmul(...f.args.map(forEvaluation));
+    case "display":
+      return fdisplay(f.name, ...f.args.map(forEvaluation));
+  }
 }

@@ -190,6 +190,8 @@ const LATEX_FN: Record<string, string> = {
   sech: "\\operatorname{sech}",
   csch: "\\operatorname{csch}",
   log: "\\log",
+  log1p: "\\operatorname{log1p}",
+  expm1: "\\operatorname{expm1}",
   sign: "\\operatorname{sign}",
 };
 

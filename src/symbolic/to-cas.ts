@@ -333,10 +333,13 @@ export class CasWriter {
         return `(${f.args.map((a) => this.emit(a, sym)).join("*")})`;
       case "pow":
         return `(${this.emit(f.base, sym)}^${this.emit(f.exp, sym)})`;
-      case "fn":
-        return f.name === "exp"
-          ? `(ce^${this.emit(f.arg, sym)})`
-          : `${f.name}(${this.emit(f.arg, sym)})`;
+      case "fn": {
+        const a = this.emit(f.arg, sym);
+        // nerdamer knows neither log1p nor expm1: they go as their textbook forms.
+        if (f.name === "log1p") return `log(1+${a})`;
+        if (f.name === "expm1") return `((ce^${a})-1)`;
+        return f.name === "exp" ? `(ce^${a})` : `${f.name}(${a})`;
+      }
       case "display":
         throw new Unavailable(`internal: '${f.name}' cannot go to the CAS`);
     }
