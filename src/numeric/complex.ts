@@ -359,6 +359,25 @@ interface CNode {
   readonly re: Float64Array;
   readonly im: Float64Array;
   readonly constant: boolean;
+  /**
+   * For sigmoid(u), and for a clamp of it, the sigmoid node and its argument u: where this node's
+   * value is the sigmoid's (the clamp passes it through), bce can use u itself (see bceLogit).
+   */
+  logit?: { readonly sig: CNode; readonly u: CNode };
+}
+
+// bce(σ(u), t) = t·softplus(−u) + (1−t)·softplus(u): log p = −softplus(−u) and
+// log(1 − p) = −softplus(u) without forming 1 − p, whose rounding the complex step would
+// otherwise carry (relative eps/(1 − p): 1.8e-13 at p = σ(6.7)).
+function cbceLogit(ur: number, ui: number, c: number, d: number): void {
+  csoftplus(-ur, -ui);
+  cmul(c, d, R[0], R[1]);
+  const tr = R[0];
+  const ti = R[1];
+  csoftplus(ur, ui);
+  cmul(1 - c, -d, R[0], R[1]);
+  R[0] += tr;
+  R[1] += ti;
 }
 
 export interface ComplexProgram {
@@ -503,7 +522,29 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
       mul: binary("mul"),
       div: binary("div"),
       pow: binary("pow"),
-      bce: binary("bce"),
+      bce: (p, t) => {
+        const l = p.logit;
+        if (l === undefined || l.u.re.length !== p.re.length) return binary("bce")(p, t);
+        const shape = broadcastAll([p.shape, t.shape], "bce");
+        if (sizeOfShape(shape) !== p.re.length) return binary("bce")(p, t);
+        return emit(shape, [p, t], (re, im) => {
+          const n = re.length;
+          const it = t.re.length === n ? null : broadcastIndex(t.shape, shape);
+          const { sig, u } = l;
+          return () => {
+            for (let k = 0; k < n; k++) {
+              const q = it === null ? k : it[k]!;
+              const pr = p.re[k]!;
+              // Where the clamp replaced σ(u) by a bound, p is a constant: the general kernel.
+              if (pr === sig.re[k] && p.im[k] === sig.im[k] && pr > 0 && pr < 1)
+                cbceLogit(u.re[k]!, u.im[k]!, t.re[q]!, t.im[q]!);
+              else BINARY.bce(pr, p.im[k]!, t.re[q]!, t.im[q]!);
+              re[k] = R[0];
+              im[k] = R[1];
+            }
+          };
+        });
+      },
       neg: unary("neg"),
       sin: unary("sin"),
       cos: unary("cos"),
@@ -512,14 +553,17 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
       log: unary("log"),
       sqrt: unary("sqrt"),
       tanh: unary("tanh"),
-      sigmoid: unary("sigmoid"),
+      sigmoid: (u) => {
+        const sig = unary("sigmoid")(u);
+        return { ...sig, logit: { sig, u } };
+      },
       relu: unary("relu"),
       abs: unary("abs"),
       log1p: unary("log1p"),
       softplus: unary("softplus"),
       clamp: (x, lo, hi) => {
         const shape = broadcastAll([x.shape, lo.shape, hi.shape], "clamp");
-        return emit(shape, [x, lo, hi], (re, im) => {
+        const out = emit(shape, [x, lo, hi], (re, im) => {
           const [ix, il, ih] = [x, lo, hi].map((a) => broadcastIndex(a.shape, shape));
           const n = re.length;
           return () => {
@@ -533,6 +577,10 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
             }
           };
         });
+        // A clamp of σ(u) keeps the logit where it passes σ(u) through (same shape only).
+        return x.logit !== undefined && out.re.length === x.re.length
+          ? { ...out, logit: x.logit }
+          : out;
       },
       sum: reduce(false),
       mean: reduce(true),

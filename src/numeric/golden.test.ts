@@ -44,13 +44,17 @@ describe.each(golden)("torch-golden $id: $expr", (c) => {
     }
   });
 
-  it("complex step: within 1e-13, error estimate honest", () => {
+  it("complex step: within 1e-14, error estimate honest", () => {
     const z = complexStepGradient(expr, layout, x);
     expect(z.ok).toBe(true);
     if (!z.ok) return;
     for (let i = 0; i < x.length; i++) {
-      expect(rel(z.gradient[i]!, want[i]!)).toBeLessThan(1e-13);
-      expect(Math.abs(z.gradient[i]! - want[i]!)).toBeLessThanOrEqual(z.error[i]!);
+      expect(rel(z.gradient[i]!, want[i]!)).toBeLessThan(1e-14);
+      // The reference is float64 too: where it forms 1 − p (the seed BCE's ∂/∂y is
+      // log(1 − p) − log p at p = σ(6.7)), it sits ~36 ulps off the exact derivative that the
+      // complex step's bce-of-sigmoid path computes. Allow the reference 64 ulps of its own.
+      const reference = 64 * Number.EPSILON * Math.abs(want[i]!);
+      expect(Math.abs(z.gradient[i]! - want[i]!)).toBeLessThanOrEqual(z.error[i]! + reference);
     }
   });
 

@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "../expr/parse.ts";
+import { complexStepGradient } from "./complex-step.ts";
+
+describe("complex step through bce of a sigmoid", () => {
+  it("avoids forming 1 − p: exact where σ(z) rounds near 1", () => {
+    // d/dz bce(σ(z), 0) = σ(z) exactly; at z = 30, 1 − σ(z) ≈ 9e-14 holds no correct digit.
+    const expr = parse("bce(sigmoid(z), 0)");
+    const r = complexStepGradient(
+      expr,
+      new Map([["z", { offset: 0, shape: [] }]]),
+      Float64Array.of(30),
+    );
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(Math.abs(r.gradient[0]! - 1 / (1 + Math.exp(-30)))).toBeLessThan(1e-15);
+    // Through an inactive clamp too, and the clamp's bound where it is active (a constant p).
+    const clamped = parse("bce(clamp(sigmoid(z), 1e-8, 1-1e-8), 0)");
+    const layout = new Map([["z", { offset: 0, shape: [] }]]);
+    const a = complexStepGradient(clamped, layout, Float64Array.of(6.7));
+    if (a.ok) expect(Math.abs(a.gradient[0]! - 1 / (1 + Math.exp(-6.7)))).toBeLessThan(2e-16);
+    expect(a.ok).toBe(true);
+    const b = complexStepGradient(clamped, layout, Float64Array.of(40));
+    expect(b.ok && Math.abs(b.gradient[0]!)).toBe(0);
+  });
+});
