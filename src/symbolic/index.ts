@@ -12,9 +12,15 @@
  */
 export { type CasAnswer, casCacheSize, casDiff, casStats, clearCasCache } from "./cas.ts";
 export { CAS_DEFECTS, type CasDefect } from "./defects.ts";
-export { type Column, compileFormula, compileFormulas, evaluateAt } from "./evaluate.ts";
+export {
+  type Column,
+  compileFormula,
+  compileFormulas,
+  compileFormulasWithError,
+  evaluateAt,
+} from "./evaluate.ts";
 export { FORMULA_FUNCTIONS, type Formula, type FormulaFunction, simplify } from "./formula.ts";
-export { type SymbolicLegResult, symbolicLeg } from "./leg.ts";
+export { type SymbolicLegResult, symbolicLeg, symbolicRounding } from "./leg.ts";
 export { type LocalDerivative, type LocalDerivativeResult, localDerivative } from "./local.ts";
 export type { Kink } from "./outcome.ts";
 export { type SymbolNames, toLatex, toPlain } from "./print.ts";

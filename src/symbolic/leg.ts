@@ -11,7 +11,7 @@ import { type CustomOpDefinition, isBuiltinOp, lookupCustomOp } from "../expr/op
 import { sizeOf, type Value } from "../expr/point.ts";
 import { print as exprText } from "../expr/print.ts";
 import { casDiff } from "./cas.ts";
-import { type Column, compileFormulas } from "./evaluate.ts";
+import { type Column, compileFormulas, compileFormulasWithError } from "./evaluate.ts";
 import {
   type Formula,
   fadd,
@@ -60,7 +60,22 @@ interface BlockPlan {
   readonly slots: readonly string[];
   readonly run: (cols: Column[]) => Column[];
   readonly defs: readonly (readonly [string, CustomOpDefinition | undefined])[];
+  /** `run` one element at a time with a rounding bound beside each value, compiled on demand. */
+  withError?: ReturnType<typeof compileFormulasWithError>;
 }
+
+/** Which gradient elements want a rounding bound (all when `only` is absent), and the bounds. */
+interface RoundingState {
+  readonly only: ReadonlyMap<string, readonly number[]> | undefined;
+  /** Reductions and matmuls whose gradient flows to a requested element: needed entirely. */
+  readonly needed: Set<Expr>;
+  readonly grads: Map<string, Float64Array>;
+  readonly upstream: Map<Expr, Float64Array>;
+}
+
+const EPS = Number.EPSILON;
+/** An underflow may lose up to the smallest subnormal, once per operation. */
+const TINY = Number.MIN_VALUE;
 
 interface Shown {
   readonly formulas: Map<string, string>;
@@ -118,6 +133,39 @@ export function symbolicLeg(expr: Expr, values: ReadonlyMap<string, Value>): Sym
   }
 }
 
+/**
+ * A first-order bound on the rounding error with which the symbolic leg evaluates each gradient
+ * element: the running error of each CAS formula as compiled (`compileFormulasWithError`), of
+ * the products with the upstream gradient, of the sums over broadcast elements (Σ bounds +
+ * eps·Σ|terms|·(n−1)) and of the linear maps (mean, matmul). It reuses the formulas `symbolicLeg`
+ * derived, and is the symbolic leg's own: where the CAS arranges a formula that cancels
+ * (`x*(x-1)-x+1`) its bound grows where the expression's structure shows no cancellation. Inputs
+ * and the forward values of reductions and matmuls are taken as exact (autograd computes the same
+ * values; their rounding is the structural bound's part).
+ *
+ * With `only` (element indices per variable), just the elements those bounds depend on are
+ * evaluated; every other element is NaN. Null where the leg is not ok (unavailable, kink).
+ * @example
+ * symbolicRounding(parse("x^2"), toValues({ x: 3 }))!.get("x") // [≈ eps·6]
+ */
+export function symbolicRounding(
+  expr: Expr,
+  values: ReadonlyMap<string, Value>,
+  only?: ReadonlyMap<string, readonly number[]>,
+): Map<string, Float64Array> | null {
+  for (const name of variablesOf(expr))
+    if (!values.has(name))
+      throw new GradtrioError("UNKNOWN_VARIABLE", `unknown variable '${name}' (not in the point)`);
+  const fwd = forwardValues(expr, values);
+  if (fwd.get(expr)!.shape.length !== 0) return null;
+  try {
+    return new Backward(expr, values, fwd, { only }).rounding();
+  } catch (e) {
+    if (e instanceof Unavailable || e instanceof KinkFound) return null;
+    throw e;
+  }
+}
+
 class Backward {
   private readonly grads = new Map<string, Float64Array>();
   private readonly gradFormulas = new Map<string, Formula[]>();
@@ -130,11 +178,14 @@ class Backward {
   private readonly index = new Map<Expr, number>();
   /** The plans this run used, in order: with the shapes, they determine the display formulas. */
   private signature = "";
+  /** Set when the run bounds its own rounding (`symbolicRounding`). */
+  private readonly err: RoundingState | null = null;
 
   constructor(
     private readonly expr: Expr,
     private readonly values: ReadonlyMap<string, Value>,
     private readonly fwd: Map<Expr, Arr>,
+    rounding?: { readonly only: ReadonlyMap<string, readonly number[]> | undefined },
   ) {
     this.order = postOrder(expr);
     this.plans = plansFor(expr);
@@ -144,18 +195,58 @@ class Backward {
         this.dependsOnVar.add(e);
     for (const [name, v] of values) this.grads.set(name, new Float64Array(v.data.length));
     this.varRank = new Map(variablesOf(expr).map((n, i) => [n, i]));
+    if (rounding !== undefined) {
+      const { only } = rounding;
+      const reaches = new Set<Expr>();
+      for (const e of this.order)
+        if (
+          (e.kind === "var" && (only === undefined || (only.get(e.name)?.length ?? 0) > 0)) ||
+          (e.kind === "call" && e.args.some((a) => reaches.has(a)))
+        )
+          reaches.add(e);
+      const grads = new Map<string, Float64Array>();
+      for (const [name, v] of values) grads.set(name, new Float64Array(v.data.length));
+      this.err = {
+        only,
+        needed: new Set([...reaches].filter(isLinear)),
+        grads,
+        upstream: new Map(),
+      };
+    }
   }
 
-  run(): SymbolicLegResult {
+  /** Runs the blocks from the root down, and the linear maps between them. */
+  private propagate(): void {
     const root = this.expr;
     if (isLinear(root)) {
       this.upstream.set(root, Float64Array.of(1));
+      this.err?.upstream.set(root, Float64Array.of(0));
       this.upFormulas.set(root, [fnum(1)]);
-    } else this.block(root, 1, fnum(1));
+    } else this.block(root, 1, fnum(1), 0);
     for (let i = this.order.length - 1; i >= 0; i--) {
       const e = this.order[i]!;
       if (isLinear(e) && this.upstream.has(e)) this.linear(e);
     }
+  }
+
+  /** The rounding bound of every requested gradient element (NaN elsewhere). */
+  rounding(): Map<string, Float64Array> {
+    this.propagate();
+    const { only, grads } = this.err!;
+    if (only !== undefined)
+      for (const [name, e] of grads) {
+        const keep = only.get(name) ?? [];
+        const vals = keep.map((k) => e[k]!);
+        e.fill(Number.NaN);
+        keep.forEach((k, i) => {
+          e[k] = vals[i]!;
+        });
+      }
+    return grads;
+  }
+
+  run(): SymbolicLegResult {
+    this.propagate();
     const names: SymbolNames = {
       plain: (k) => this.shownKey(k) ?? k,
       latex: (k) => {
@@ -208,12 +299,20 @@ class Backward {
   /** Passes a reduction's or matmul's gradient to its arguments' blocks. */
   private linear(e: CallExpr): void {
     const g = this.upstream.get(e)!;
+    // The bound of the upstream gradient: in a rounding run only.
+    const gE = this.err === null ? null : this.err.upstream.get(e)!;
     const gf = simplify(fadd(...this.upFormulas.get(e)!));
-    if (e.op === "sum") this.block(e.args[0]!, g[0]!, gf);
+    if (e.op === "sum") this.block(e.args[0]!, g[0]!, gf, gE?.[0] ?? 0);
     else if (e.op === "mean") {
       const n = this.fwd.get(e.args[0]!)!.data.length;
       // g/n for every element: mean is sum scaled by 1/n.
-      this.block(e.args[0]!, g[0]! / n, fmul(fratio(1, n), gf));
+      const v = g[0]! / n;
+      this.block(
+        e.args[0]!,
+        v,
+        fmul(fratio(1, n), gf),
+        (gE?.[0] ?? 0) / n + EPS * Math.abs(v) + TINY,
+      );
     } else {
       const [a, b] = e.args as [Expr, Expr];
       const A = this.fwd.get(a)!;
@@ -223,35 +322,55 @@ class Backward {
       if (this.dependsOnVar.has(a)) {
         // dA = G Bᵀ
         const ga = new Float64Array(m * k);
+        const gaE = new Float64Array(m * k);
         for (let i = 0; i < m; i++)
           for (let j = 0; j < k; j++) {
             let s = 0;
-            for (let c = 0; c < n; c++) s += g[i * n + c]! * B.data[j * n + c]!;
+            let se = 0;
+            let sa = 0;
+            for (let c = 0; c < n; c++) {
+              const p = g[i * n + c]! * B.data[j * n + c]!;
+              s += p;
+              if (gE === null) continue;
+              se += gE[i * n + c]! * Math.abs(B.data[j * n + c]!);
+              sa += Math.abs(p);
+            }
             ga[i * k + j] = s;
+            gaE[i * k + j] = se + n * (EPS * sa + TINY);
           }
         const t = fdisplay("transpose", fsym(this.keyOf(b)));
-        this.block(a, ga, fdisplay("matmul", gf, t));
+        this.block(a, ga, fdisplay("matmul", gf, t), gaE);
       }
       if (this.dependsOnVar.has(b)) {
         // dB = Aᵀ G
         const gb = new Float64Array(k * n);
+        const gbE = new Float64Array(k * n);
         for (let j = 0; j < k; j++)
           for (let c = 0; c < n; c++) {
             let s = 0;
-            for (let i = 0; i < m; i++) s += A.data[i * k + j]! * g[i * n + c]!;
+            let se = 0;
+            let sa = 0;
+            for (let i = 0; i < m; i++) {
+              const p = A.data[i * k + j]! * g[i * n + c]!;
+              s += p;
+              if (gE === null) continue;
+              se += Math.abs(A.data[i * k + j]!) * gE[i * n + c]!;
+              sa += Math.abs(p);
+            }
             gb[j * n + c] = s;
+            gbE[j * n + c] = se + m * (EPS * sa + TINY);
           }
         const t = fdisplay("transpose", fsym(this.keyOf(a)));
-        this.block(b, gb, fdisplay("matmul", t, gf));
+        this.block(b, gb, fdisplay("matmul", t, gf), gbE);
       }
     }
   }
 
   /**
    * One elementwise block rooted at `root`, with upstream gradient `g` (one entry per element of
-   * root, or one number for all) and its formula `gf`.
+   * root, or one number for all), its formula `gf` and, in a rounding run, its error bound `gE`.
    */
-  private block(root: Expr, g: number | Float64Array, gf: Formula): void {
+  private block(root: Expr, g: Column, gf: Formula, gE: Column): void {
     if (!this.dependsOnVar.has(root)) return;
     const shape = this.fwd.get(root)!.shape;
     const n = sizeOf(shape);
@@ -286,6 +405,9 @@ class Backward {
     }
 
     const keys = [...leaves.keys()];
+    const need = this.err === null ? null : this.need(leaves, shape, n);
+    const contribE = new Map<string, Float64Array>();
+    if (this.err !== null) for (const key of keys) contribE.set(key, new Float64Array(n));
     for (const idx of groups) {
       const first = idx === null ? 0 : idx[0]!;
       const branch = (p: CallExpr): Branch => uniform.get(p) ?? (varying.get(p)![first]! as Branch);
@@ -316,10 +438,20 @@ class Backward {
       }
       this.signature += `${plan.id},`;
       for (let i = 0; i < keys.length; i++) leafFormulas.get(keys[i]!)!.push(plan.dfs[i]!);
+      const outs = keys.map((k) => contrib.get(k)!);
+      if (this.err !== null) {
+        if (need === false) continue;
+        plan.withError ??= compileFormulasWithError(plan.dfs, plan.slots);
+        const cols = plan.slots.map((s) =>
+          expandTo(this.leafValue(s, leaves.get(s) ?? this.leafOf(s)), shape),
+        );
+        const outErrs = keys.map((k) => contribE.get(k)!);
+        evaluateWithError(outs, outErrs, plan.withError, cols, g, gE, idx, need, n);
+        continue;
+      }
       const cols = plan.slots.map((s) =>
         gather(expandTo(this.leafValue(s, leaves.get(s) ?? this.leafOf(s)), shape), idx),
       );
-      const outs = keys.map((k) => contrib.get(k)!);
       evaluateInto(outs, plan.run, cols, gather(g, idx), idx, n);
     }
     this.signature += ";";
@@ -330,16 +462,60 @@ class Backward {
       const forms = leafFormulas.get(key)!;
       let f = fmul(gf, forms.length === 1 ? forms[0]! : fdisplay("piecewise", ...forms));
       if (sizeOf(leafShape) === 1 && n > 1) f = fdisplay("sum", f);
+      const reducedE =
+        this.err === null
+          ? null
+          : sumToError(contribE.get(key)!, contrib.get(key)!, shape, leafShape);
       if (leaf.kind === "var") {
-        addInto(this.grads.get(key)!, reduced);
+        const acc = this.grads.get(key)!;
+        if (reducedE !== null) addErrorInto(this.err!.grads.get(key)!, acc, reduced, reducedE);
+        addInto(acc, reduced);
         push(this.gradFormulas, key, f);
       } else {
         const up = this.upstream.get(leaf) ?? new Float64Array(reduced.length);
+        if (reducedE !== null) {
+          const upE = this.err!.upstream.get(leaf) ?? new Float64Array(reduced.length);
+          addErrorInto(upE, up, reduced, reducedE);
+          this.err!.upstream.set(leaf, upE);
+        }
         addInto(up, reduced);
         this.upstream.set(leaf, up);
         push(this.upFormulas, leaf, f);
       }
     }
+  }
+
+  /**
+   * In a rounding run, the block elements whose gradient reaches a requested element: null for
+   * all, false for none. A reduction or matmul that is needed takes every element.
+   */
+  private need(
+    leaves: Map<string, Expr>,
+    shape: readonly number[],
+    n: number,
+  ): Uint8Array | null | false {
+    const { only, needed } = this.err!;
+    if (only === undefined) return null;
+    let mask: Uint8Array | null = null;
+    for (const [key, leaf] of leaves) {
+      if (leaf.kind !== "var") {
+        if (needed.has(leaf)) return null;
+        continue;
+      }
+      const ks = only.get(key);
+      if (ks === undefined || ks.length === 0) continue;
+      const leafShape = this.values.get(key)!.shape;
+      if (sizeOf(leafShape) === 1) return null;
+      mask ??= new Uint8Array(n);
+      if (sizeOf(leafShape) === n) for (const k of ks) mask[k] = 1;
+      else {
+        const want = new Uint8Array(sizeOf(leafShape));
+        for (const k of ks) want[k] = 1;
+        const idx = broadcastIndex(leafShape, shape);
+        for (let i = 0; i < n; i++) if (want[idx[i]!] === 1) mask[i] = 1;
+      }
+    }
+    return mask ?? false;
   }
 
   private leafOf(key: string): Expr {
@@ -462,6 +638,78 @@ function store(
   else
     for (let i = 0; i < len; i++)
       out[idx === null ? start + i : idx[start + i]!] = at(g, i) * at(d, i);
+}
+
+/**
+ * A rounding run's `evaluateInto`: at each element of the group `idx` (all when null) that `need`
+ * selects (all when null), out = g·d with its bound |g|·err_d + |d|·err_g + eps·|g·d|.
+ */
+function evaluateWithError(
+  outs: Float64Array[],
+  outErrs: Float64Array[],
+  run: ReturnType<typeof compileFormulasWithError>,
+  cols: Column[],
+  g: Column,
+  gE: Column,
+  idx: Int32Array | null,
+  need: Uint8Array | null,
+  n: number,
+): void {
+  const sv = new Float64Array(cols.length);
+  const se = new Float64Array(cols.length); // the leaves are exact
+  const d = new Float64Array(outs.length);
+  const dE = new Float64Array(outs.length);
+  const m = idx === null ? n : idx.length;
+  for (let t = 0; t < m; t++) {
+    const i = idx === null ? t : idx[t]!;
+    if (need !== null && need[i] !== 1) continue;
+    for (let s = 0; s < cols.length; s++) sv[s] = at(cols[s]!, i);
+    run(sv, se, d, dE);
+    const gi = at(g, i);
+    const ge = at(gE, i);
+    const ag = Math.abs(gi);
+    for (let k = 0; k < outs.length; k++) {
+      const c = gi * d[k]!;
+      outs[k]![i] = c;
+      // A product with ±1 is exact.
+      outErrs[k]![i] =
+        ag * dE[k]! +
+        (ge > 0 ? Math.abs(d[k]!) * ge : 0) +
+        (ag === 1 ? 0 : EPS * Math.abs(c) + TINY);
+    }
+  }
+}
+
+/** The bound of `sumTo(x, shape, target)`: Σ bounds + eps·Σ|terms|·(terms − 1) per element. */
+function sumToError(
+  xE: Float64Array,
+  x: Float64Array,
+  shape: readonly number[],
+  target: readonly number[],
+): Float64Array {
+  const m = sizeOf(target);
+  if (m === x.length) return xE;
+  const abs = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) abs[i] = Math.abs(x[i]!);
+  const out = sumTo(xE, shape, target);
+  const mag = sumTo(abs, shape, target);
+  const terms = x.length / m;
+  for (let k = 0; k < m; k++) out[k] = out[k]! + (terms - 1) * (EPS * mag[k]! + TINY);
+  return out;
+}
+
+/** The bound of `addInto(acc, x)` added into `accE`: x's bound and the addition's rounding. */
+function addErrorInto(
+  accE: Float64Array,
+  acc: Float64Array,
+  x: Float64Array,
+  xE: Float64Array,
+): void {
+  for (let k = 0; k < accE.length; k++) {
+    const a = acc[k]!;
+    // 0 + x is exact.
+    accE[k] = accE[k]! + xE[k]! + (a === 0 ? 0 : EPS * (Math.abs(a) + Math.abs(x[k]!)) + TINY);
+  }
 }
 
 function addInto(acc: Float64Array, x: Float64Array): void {
