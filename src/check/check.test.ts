@@ -116,3 +116,45 @@ describe("toValue error paths", () => {
     ).toEqual(Float64Array.of(1, 2, 3, 4));
   });
 });
+
+// The symbolic leg's formula is the CAS's arrangement, which may cancel or lose digits where the
+// expression's structure does not: its own rounding bound and accurate evaluation keep it honest.
+describe("check() with the symbolic leg's own rounding", () => {
+  it("agrees on a composed lerp whose CAS gradient x*(x-1)-x+1 cancels to (1-x)²", async () => {
+    await import("../../test/fixtures/ops/third-arg.ok.ts");
+    for (const src of ["lerpOk(lerpOk(y, x, x), x, x)", "lerpOk(lerpOk(y, 0, x), 0, x)"]) {
+      const r = check(src, { at: { y: 0.5, x: 0.995 } });
+      expect({ src, verdict: r.verdict }).toEqual({ src, verdict: "agree" });
+      expect(r.gradients.y!.formula).toBe("x*(x-1)-x+1");
+      // (1 - 0.995)² = 2.5e-5, by hand.
+      expect(r.gradients.y!.symbolic as number).toBeCloseTo(2.5e-5, 15);
+    }
+  });
+
+  it("agrees on log(log1p(y)) at y ≈ 1e-11 and cos(log1p(x)) at x ≈ 1.6e-131", () => {
+    const y = 9.821554046331842e-12;
+    const a = check("log(log1p(y))", { at: { y } });
+    expect(a.verdict).toBe("agree");
+    // 1/((1+y)·log1p(y)) = 1/y - 1/2 + O(y).
+    expect(Math.abs((a.gradients.y!.symbolic as number) - (1 / y - 0.5))).toBeLessThan(1e-4);
+    const x = 1.5657766208095088e-131;
+    const b = check("cos(log1p(x))", { at: { x } });
+    expect(b.verdict).toBe("agree");
+    expect(b.gradients.x!.symbolic).toBe(-x); // -sin(log1p x)/(1+x) = -x to 1e-131
+  });
+
+  it("still blames a wrong CAS formula that no rounding explains", () => {
+    defineOp({
+      name: "lerpWrongFormula",
+      arity: 3,
+      forward: (a, b, t) => a + t * (b - a),
+      backward: ({ args: [a, b, t], grad }) => [grad * (1 - t!), grad * t!, grad * (b! - a!)],
+      // 1e-6 off in the weight of a: d/da is (1 - t) + 1e-6.
+      formula: (a, b, t) => `(${a})*(1+1/1000000)+(${t})*((${b})-(${a}))`,
+    });
+    const r = check("lerpWrongFormula(lerpWrongFormula(y, x, x), x, x)", {
+      at: { y: 0.5, x: 0.995 },
+    });
+    expect(r).toMatchObject({ verdict: "disagree", blame: "symbolic" });
+  });
+});

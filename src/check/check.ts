@@ -14,7 +14,7 @@ import { print } from "../expr/print.ts";
 import { checkScalarOutput, inferShapes } from "../expr/shapes.ts";
 import { trace } from "../expr/trace.ts";
 import { numericLeg } from "../numeric/leg.ts";
-import { symbolicLeg } from "../symbolic/leg.ts";
+import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
 import type { InputGradients, LegReport, Report } from "./report.ts";
 import { EXTREME_LARGE, roundingAnalysis } from "./rounding.ts";
 import {
@@ -156,13 +156,20 @@ function looseElement(
   suspects: readonly { name: string; k: number }[],
   bounds: Map<string, Float64Array> | null,
   magnitudes: Map<string, Float64Array> | null,
+  symbolic: { bounds: Map<string, Float64Array>; values: Map<string, Float64Array> } | null,
 ): { name: string; k: number; bound: number; magnitude: number } | null {
   if (bounds === null || magnitudes === null) return null;
+  const loose = (bound: number, magnitude: number): boolean =>
+    bound > ILL_CONDITIONED * magnitude && bound > 1e3 * Number.MIN_VALUE;
   for (const { name, k } of suspects) {
     const bound = bounds.get(name)?.[k] ?? 0;
     const magnitude = magnitudes.get(name)?.[k] ?? 0;
-    if (bound > ILL_CONDITIONED * magnitude && bound > 1e3 * Number.MIN_VALUE)
-      return { name, k, bound, magnitude };
+    if (loose(bound, magnitude)) return { name, k, bound, magnitude };
+    // The symbolic leg's own bound takes part: a CAS formula that loses more than this cannot
+    // vouch for autograd (judge excuses numeric when the exact legs agree within their bounds).
+    const own = symbolic?.bounds.get(name)?.[k] ?? 0;
+    const scale = Math.max(magnitude, Math.abs(symbolic?.values.get(name)?.[k] ?? 0));
+    if (loose(own, scale)) return { name, k, bound: own, magnitude: scale };
   }
   return null;
 }
@@ -170,6 +177,35 @@ function looseElement(
 function illConditioned(extreme: number): string {
   const where = Math.abs(extreme) > EXTREME_LARGE ? "overflow" : "underflow";
   return `ill-conditioned point: a value of ${extreme} lies near the ${where} limit of float64, where the legs' different arithmetic can ${where} differently by more than any rounding bound`;
+}
+
+/**
+ * The symbolic leg's own rounding bounds (`symbolicRounding`); null when they cannot be had (the
+ * leg never crashes the check). A bound that is not a number is read as unbounded where the
+ * gradient is finite, and as 0 where it is not (a non-finite value is outvoted, not excused).
+ */
+function ownSymbolicBounds(
+  expr: Expr,
+  values: ReadonlyMap<string, Value>,
+  grads: Map<string, Float64Array>,
+  only?: ReadonlyMap<string, readonly number[]>,
+): Map<string, Float64Array> | null {
+  let bounds: Map<string, Float64Array> | null;
+  try {
+    bounds = symbolicRounding(expr, values, only);
+  } catch {
+    return null;
+  }
+  if (bounds !== null)
+    for (const [name, b] of bounds) {
+      const ks = only?.get(name);
+      if (ks === undefined && only !== undefined) continue;
+      const g = grads.get(name)!;
+      for (const k of ks ?? b.keys())
+        if (!Number.isFinite(g[k]!)) b[k] = 0;
+        else if (Number.isNaN(b[k]!)) b[k] = Number.POSITIVE_INFINITY;
+    }
+  return bounds;
 }
 
 function allFinite(m: Map<string, Float64Array>): boolean {
@@ -328,6 +364,10 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   const analysis = suspects.length === 0 ? null : roundingAnalysis(expr, values, only);
   let extreme = analysis?.extreme ?? null;
   const rounding = analysis?.bounds ?? null;
+  const ownRounding =
+    suspects.length === 0 || symGrads === null
+      ? null
+      : ownSymbolicBounds(expr, values, symGrads, only);
   const comparisons: Comparison[] = [];
   for (const { name, k } of suspects) {
     const v = values.get(name)!;
@@ -336,6 +376,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     const n = numGrads?.get(name);
     const ne = numErrs?.get(name);
     const r = rounding?.get(name);
+    const own = ownRounding?.get(name)?.[k];
     comparisons.push({
       label: elementLabel(name, v.shape, k),
       symbolic: s === undefined ? null : s[k]!,
@@ -347,6 +388,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
         r === undefined
           ? 8 * Number.EPSILON * Math.max(Math.abs(s?.[k] ?? 0), Math.abs(a?.[k] ?? 0))
           : r[k]!,
+      ...(own === undefined ? {} : { symbolicRounding: own }),
     });
   }
   let directional: Report["directional"] = null;
@@ -392,6 +434,18 @@ export function check(subject: Subject, opts: CheckOptions): Report {
         o += n;
       }
       c.rounding = dr;
+      const own = symGrads === null ? null : ownSymbolicBounds(expr, values, symGrads);
+      if (own !== null) {
+        let ds = 0;
+        o = 0;
+        for (const name of values.keys()) {
+          const r = own.get(name)!;
+          for (let k = 0; k < r.length; k++) ds += Math.abs(u[o + k]!) * r[k]!;
+          o += r.length;
+        }
+        // An unbounded own bound would let symbolic agree with anything here: structural only.
+        if (Number.isFinite(ds)) c.symbolicRounding = ds;
+      }
       comparisons.push(c);
     }
   }
@@ -400,7 +454,12 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   if (j.verdict === "disagree" && extreme !== null) return inconclusive(illConditioned(extreme));
   // Where rounding alone may move a gradient element by more than 1e-6 of its terms, a fault of
   // that size cannot be told from rounding: say so rather than agree or blame.
-  const loose = looseElement(suspects, rounding, analysis?.magnitudes ?? null);
+  const loose = looseElement(
+    suspects,
+    rounding,
+    analysis?.magnitudes ?? null,
+    ownRounding === null || symGrads === null ? null : { bounds: ownRounding, values: symGrads },
+  );
   if (loose !== null)
     return inconclusive(
       `ill-conditioned point: rounding alone may move the gradient at ${elementLabel(loose.name, values.get(loose.name)!.shape, loose.k)} by ±${loose.bound.toExponential(1)} (its terms are of size ${loose.magnitude.toExponential(1)}), so the legs cannot be compared there`,

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { allPairsAgree, type Comparison, DEFAULT_TOLERANCE, judge } from "./verdict.ts";
+import {
+  allPairsAgree,
+  type Comparison,
+  DEFAULT_TOLERANCE,
+  judge,
+  pairTolerance,
+} from "./verdict.ts";
 
 const c = (over: Partial<Comparison>): Comparison => ({
   label: "x",
@@ -83,5 +89,22 @@ describe("judge", () => {
       expect(judge([{ ...zero, rounding }]).verdict).toBe("agree");
     expect(allPairsAgree(c({ symbolic: null, autograd: 7 }), DEFAULT_TOLERANCE)).toBe(false);
     expect(allPairsAgree(c({ symbolic: null, numeric: null }), DEFAULT_TOLERANCE)).toBe(true);
+  });
+});
+
+describe("the symbolic leg's own rounding bound", () => {
+  it("widens the symbolic leg's pairs only, to the larger of the two bounds", () => {
+    // symbolic 1e-15 off: outside the structural bound 1e-16, inside its own 2e-15.
+    const base = c({ symbolic: 6 + 8e-15, numeric: 6, numericError: 1e-17, rounding: 1e-16 });
+    expect(judge([base], { rtol: 0, atol: 0 }).blame).toBe("symbolic");
+    const own = { ...base, symbolicRounding: 1e-14 };
+    expect(judge([own], { rtol: 0, atol: 0 }).verdict).toBe("agree");
+    // Pairs without the symbolic leg keep the structural bound.
+    const none = { rtol: 0, atol: 0 };
+    expect(pairTolerance(own, "numeric", "autograd", none)).toBe(1e-16 + 4e-17);
+    expect(pairTolerance(own, "symbolic", "autograd", none)).toBe(1e-14 + 1e-16);
+    // A smaller own bound never narrows the structural one.
+    const small = c({ symbolic: 6 + 8e-15, rounding: 1e-14, symbolicRounding: 0 });
+    expect(judge([small], { rtol: 0, atol: 0 }).verdict).toBe("agree");
   });
 });

@@ -35,8 +35,17 @@ export interface Comparison {
   readonly numeric: number | null;
   /** The finite-difference error estimate of `numeric`. */
   readonly numericError: number;
-  /** First-order rounding bound of each exact leg's value. */
+  /**
+   * First-order rounding bound of each exact leg's value, from the expression's structure: the
+   * arithmetic autograd does (src/check/rounding.ts).
+   */
   readonly rounding: number;
+  /**
+   * The symbolic leg's own bound for evaluating its CAS formula, which may be arranged to cancel
+   * where the expression does not (`x*(x-1)-x+1` for (1-x)²). The symbolic leg's bound is the
+   * larger of the two.
+   */
+  readonly symbolicRounding?: number;
 }
 
 export interface Judgement {
@@ -54,7 +63,10 @@ export interface Judgement {
 
 /** Error bound of one leg's value in a comparison. */
 function bound(c: Comparison, leg: LegName): number {
-  return leg === "numeric" ? NUMERIC_SAFETY * c.numericError : c.rounding;
+  if (leg === "numeric") return NUMERIC_SAFETY * c.numericError;
+  if (leg === "symbolic" && c.symbolicRounding !== undefined)
+    return Math.max(c.rounding, c.symbolicRounding);
+  return c.rounding;
 }
 
 export function pairTolerance(c: Comparison, p: LegName, q: LegName, tol: Tolerance): number {
@@ -65,8 +77,9 @@ export function pairTolerance(c: Comparison, p: LegName, q: LegName, tol: Tolera
 
 /**
  * Whether every pair of the legs present in `c` is within its tolerance. Then `judge` finds
- * nothing at `c`; and since every tolerance grows with `c.rounding`, a comparison that passes with
- * rounding 0 passes with any rounding bound, so the checker only computes bounds where this fails.
+ * nothing at `c`; and since every tolerance grows with `c.rounding` and `c.symbolicRounding`, a
+ * comparison that passes with rounding 0 passes with any rounding bounds, so the checker only
+ * computes bounds where this fails.
  */
 export function allPairsAgree(c: Comparison, tol: Tolerance): boolean {
   const s = c.symbolic;
