@@ -515,6 +515,7 @@ function backward(
         ulps: 4,
       };
   const arity = isBuiltinOp(op) ? BUILTIN_OPS[op].arity : custom!.arity;
+  const isCustom = custom !== undefined;
   const [m0, m1, m2] = [argMaps[0] ?? null, argMaps[1] ?? null, argMaps[2] ?? null];
   const [A0, A1, A2] = [args[0]!, args[1], args[2]];
   const count = elements === null ? out.v.length : elements.length;
@@ -538,10 +539,22 @@ function backward(
       const p = rule.d(j, a, b, c, o);
       if (!Number.isFinite(p)) continue;
       // The local derivative is computed from inputs that carry errors: perturb each by its bound.
+      // A hand-written rule's own rounding is opaque (it may form 1 − t near t = 1): probe it by
+      // moving each input a few ulps, which shows any cancellation inside it as noise.
+      const da = isCustom ? Math.max(ea, 4 * EPS * Math.abs(a)) : ea;
+      const db = isCustom ? Math.max(eb, 4 * EPS * Math.abs(b)) : eb;
+      const dc = isCustom ? Math.max(ec, 4 * EPS * Math.abs(c)) : ec;
       let sens = 0;
-      if (ea > 0) sens += Math.abs(rule.d(j, a + ea, b, c, rule.f(a + ea, b, c)) - p);
-      if (eb > 0) sens += Math.abs(rule.d(j, a, b + eb, c, rule.f(a, b + eb, c)) - p);
-      if (ec > 0) sens += Math.abs(rule.d(j, a, b, c + ec, rule.f(a, b, c + ec)) - p);
+      if (da > 0) sens += Math.abs(rule.d(j, a + da, b, c, rule.f(a + da, b, c)) - p);
+      if (db > 0 && arity > 1) sens += Math.abs(rule.d(j, a, b + db, c, rule.f(a, b + db, c)) - p);
+      if (dc > 0 && arity > 2) sens += Math.abs(rule.d(j, a, b, c + dc, rule.f(a, b, c + dc)) - p);
+      if (isCustom) {
+        if (da > 0) sens += Math.abs(rule.d(j, a - da, b, c, rule.f(a - da, b, c)) - p);
+        if (db > 0 && arity > 1)
+          sens += Math.abs(rule.d(j, a, b - db, c, rule.f(a, b - db, c)) - p);
+        if (dc > 0 && arity > 2)
+          sens += Math.abs(rule.d(j, a, b, c - dc, rule.f(a, b, c - dc)) - p);
+      }
       if (!Number.isFinite(sens)) sens = 0;
       const terms = rule.terms === undefined ? Math.abs(p) : rule.terms(j, a, b, c, o);
       const idx = j === 0 ? i0 : j === 1 ? i1 : i2;

@@ -35,8 +35,6 @@ export { fitInto, leafInto, workingInterval } from "./domain.ts";
 export { formatCounterexample, formatPoint, formatReport } from "./format.ts";
 export {
   type Counterexample,
-  DEFAULT_FUZZ_ATOL,
-  DEFAULT_FUZZ_RTOL,
   DEFAULT_RUNS,
   type FuzzOptions,
   type FuzzProgress,
