@@ -363,6 +363,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   }
   const analysis = suspects.length === 0 ? null : roundingAnalysis(expr, values, only);
   let extreme = analysis?.extreme ?? null;
+  let outsideDomain = analysis?.outsideDomain ?? null;
   const rounding = analysis?.bounds ?? null;
   const ownRounding =
     suspects.length === 0 || symGrads === null
@@ -424,6 +425,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
       // uᵀ∇f mixes every element: this comparison needs the bound of each.
       const whole = roundingAnalysis(expr, values);
       extreme ??= whole.extreme;
+      outsideDomain ??= whole.outsideDomain;
       const all = whole.bounds;
       let dr = 0;
       let o = 0;
@@ -450,6 +452,10 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     }
   }
   const j = judge(comparisons, tol);
+  // An argument on or past its op's domain edge (bce's p at 1) leaves the gradient undefined
+  // even where the value is finite (exp(bce(1, x)) = 0): no leg is to blame.
+  if (j.verdict === "disagree" && outsideDomain !== null)
+    return inconclusive(`outside the domain: ${outsideDomain}`);
   // Near the ends of float64's range a disagreement is no evidence against a leg.
   if (j.verdict === "disagree" && extreme !== null) return inconclusive(illConditioned(extreme));
   // Where rounding alone may move a gradient element by more than 1e-6 of its terms, a fault of

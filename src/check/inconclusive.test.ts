@@ -75,3 +75,14 @@ describe("check at hard points", () => {
     expect(r.verdict).toBe("agree");
   });
 });
+
+describe("check outside a domain", () => {
+  it("is inconclusive, not a disagreement, where an argument sits on its op's domain edge", () => {
+    // exp(bce(1, x)) = exp(-∞) = 0 is finite, but bce's p = 1 leaves no derivative.
+    const r = check("exp(bce(1, x))", { at: { x: 1.05 } });
+    expect(r.verdict).toBe("inconclusive");
+    expect(r.reason).toBe(
+      "outside the domain: the 1st argument of bce is 1, outside its domain (0, 1)",
+    );
+  });
+});
