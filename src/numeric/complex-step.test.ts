@@ -23,3 +23,15 @@ describe("complex step through bce of a sigmoid", () => {
     expect(b.ok && Math.abs(b.gradient[0]!)).toBe(0);
   });
 });
+
+describe("complex step near a pole of tan", () => {
+  it("keeps full precision where cos 2a + cosh 2b would cancel", () => {
+    const layout = new Map([["x", { offset: 0, shape: [] }]]);
+    for (const x of [-1.5722243301570415, 1.5695756133645773, 1.5707]) {
+      const r = complexStepGradient(parse("tan(x)"), layout, Float64Array.of(x));
+      // d/dx tan x = 1/cos²x, by hand
+      const want = 1 / Math.cos(x) ** 2;
+      expect(r.ok && Math.abs(r.gradient[0]! - want) / want).toBeLessThan(4e-15);
+    }
+  });
+});

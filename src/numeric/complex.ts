@@ -230,16 +230,20 @@ function csoftplus(a: number, b: number): void {
   }
 }
 
-// tan(a+ib) = (sin 2a + i sinh 2b) / (cos 2a + cosh 2b)
+// tan(a+ib) = (sin 2a + i sinh 2b) / (cos 2a + cosh 2b) = (sin a cos a + i sinh b cosh b) / (cos²a + sinh²b)
 function ctan(a: number, b: number): void {
   if (Math.abs(b) > 300) {
     R[0] = 0;
     R[1] = Math.sign(b);
     return;
   }
-  const den = Math.cos(2 * a) + Math.cosh(2 * b);
-  R[0] = Math.sin(2 * a) / den;
-  R[1] = Math.sinh(2 * b) / den;
+  // cos 2a + cosh 2b = 2(cos²a + sinh²b): the right side does not cancel near a pole of tan
+  // (cos 2a → −1), where the left side lost ~1e-11 relative at a = −π/2 + 1.4e-3.
+  const c = Math.cos(a);
+  const sh = Math.sinh(b);
+  const den = c * c + sh * sh;
+  R[0] = (Math.sin(a) * c) / den;
+  R[1] = (sh * Math.cosh(b)) / den;
 }
 
 type Unary = (a: number, b: number) => void;
