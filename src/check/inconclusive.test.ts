@@ -86,3 +86,16 @@ describe("check outside a domain", () => {
     );
   });
 });
+
+describe("check with a varying exponent", () => {
+  it("is inconclusive where the base is not positive", () => {
+    // a^b with a < 0 is defined only at integer b: no derivative in b, whatever b's value.
+    const r = check("log1p(y)^tan(x - x)", { at: { x: -0.4, y: -2.2e-8 } });
+    expect(r.verdict).toBe("inconclusive");
+    expect(r.reason).toMatch(
+      /^outside the domain: the base of pow is -2\.2\d*e-8 while its exponent varies/,
+    );
+    expect(check("x^y", { at: { x: 2, y: 3 } }).verdict).toBe("agree");
+    expect(check("x^3", { at: { x: -2 } }).verdict).toBe("agree");
+  });
+});

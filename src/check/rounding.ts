@@ -185,8 +185,18 @@ export function roundingAnalysis(
     }
   };
   let outsideDomain: string | null = null;
+  // Nodes that depend on a variable: pow's exponent, when it varies, needs a positive base.
+  const live = new Set<Expr>();
+  for (const n of postOrder(expr))
+    if (n.kind === "var" || (n.kind === "call" && n.args.some((a) => live.has(a)))) live.add(n);
   const domain = (e: CallExpr, args: readonly { v: Float64Array }[]): void => {
     if (outsideDomain !== null) return;
+    if (e.op === "pow" && live.has(e.args[1]!))
+      for (const x of args[0]!.v)
+        if (!(x > 0)) {
+          outsideDomain = `the base of pow is ${x} while its exponent varies; a^b is differentiable in b only for a > 0`;
+          return;
+        }
     const intervals = isBuiltinOp(e.op)
       ? (BUILTIN_OPS[e.op] as OpSpec).domain
       : lookupCustomOp(e.op)?.domain;
