@@ -7,6 +7,8 @@ import { symbolicLeg } from "./leg.ts";
 
 // Hand derivatives, written independently of the table's numbers.
 const HAND: Record<string, (x: number) => number> = {
+  // d/dx −2^x = −2^x·ln 2
+  "negated-power-of-e": (x) => -(2 ** x) * Math.log(2),
   "sqrt-of-negated": (x) => -0.5 / Math.sqrt(-x),
   "abs-branch-sqrt": (x) => -0.5 / Math.sqrt(-x),
   "cube-root-of-negated": (x) => (-1 / 3) * (-x) ** (-2 / 3),

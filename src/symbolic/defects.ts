@@ -132,4 +132,15 @@ export const CAS_DEFECTS: readonly CasDefect[] = [
     leg: "wrong",
     note: "the root of a negated argument under log gets the inner minus twice: the sign is wrong for every x < 0. nerdamer answers log(sqrt(-v0)) right, but the leg sends roots as u^(1/4)*u^(1/4) (see sqrt-constant-factor), which is right far more often (20000 random expressions in x, y: the CAS outvoted 82 times without that form, 23 with it)",
   },
+  {
+    id: "negated-power-of-e",
+    expr: "-2^x",
+    at: { x: -1.5 },
+    casInput: "-(ce^(v0*log(2)))",
+    nerdamer: "(-ce)^(log(2)*v0)*log(2)*log(ce)",
+    correct: "-ce^(log(2)*v0)*log(2)",
+    grad: { x: -(2 ** -1.5) * Math.LN2 },
+    leg: "wrong",
+    note: "a minus in front of a power whose exponent is a product moves into the base, (-e)^(…): NaN for most x. Also -pi^x, -exp(tan(y)) (exp is sent as ce^(…)), -0.5^y; (-1)*… and 0-… are read the same way. Found by the sensitivity benchmark (12 of 10^4 random checks outvote the CAS, most of them this)",
+  },
 ];
