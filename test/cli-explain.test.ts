@@ -65,3 +65,16 @@ describe("gradtrio explain", () => {
     expect(r.err[0]).toMatch(/^gradtrio: error: /);
   });
 });
+
+describe("explain shows the CAS formula as LaTeX too", () => {
+  it("prints both forms of the gradient of sin(x^2)", async () => {
+    const io = memoryIO();
+    expect(await main(["explain", "sin(x^2)", "--at", "x=3"], io)).toBe(0);
+    const text = io.stdout.join("\n");
+    // d/dx sin(x²) = 2x·cos(x²), as a textbook writes it and in LaTeX
+    expect(text).toContain("CAS: ∂f/∂x = 2*x*cos(x^2)");
+    expect(text).toContain(
+      "LaTeX: \\frac{\\partial f}{\\partial x} = 2 x \\cos\\left(x^{2}\\right)",
+    );
+  });
+});

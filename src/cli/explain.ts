@@ -411,9 +411,15 @@ export function explainLines(p: Prepared, flags: CheckFlags, c: Colors): string[
   lines.push("");
   lines.push(...sideBySide(report, byHand, c));
   lines.push("");
-  for (const [name, gr] of Object.entries(report.gradients))
-    if (gr.formula !== null)
-      lines.push(`   ${c.dim("CAS:")} ∂${rootName}/∂${name} = ${gr.formula}`);
+  for (const [name, gr] of Object.entries(report.gradients)) {
+    if (gr.formula === null) continue;
+    lines.push(`   ${c.dim("CAS:")} ∂${rootName}/∂${name} = ${gr.formula}`);
+    const latex = report.latex[name];
+    if (latex !== undefined)
+      lines.push(
+        `   ${c.dim("LaTeX:")} \\frac{\\partial ${rootName}}{\\partial ${name}} = ${latex}`,
+      );
+  }
   lines.push(`   ${verdictLine(report, c)}`);
   return lines;
 }
