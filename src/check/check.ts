@@ -208,6 +208,13 @@ function ownSymbolicBounds(
   return bounds;
 }
 
+/** The larger finite magnitude (a NaN from one leg must not poison the other's tolerance). */
+function finiteMax(u: number, v: number): number {
+  const a = Number.isFinite(u) ? Math.abs(u) : 0;
+  const b = Number.isFinite(v) ? Math.abs(v) : 0;
+  return Math.max(a, b);
+}
+
 function allFinite(m: Map<string, Float64Array>): boolean {
   for (const a of m.values())
     for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k]!)) return false;
@@ -385,10 +392,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
       numeric: n === undefined ? null : n[k]!,
       numericError: ne === undefined ? 0 : ne[k]!,
       // Without the rounding analysis (custom op without usable rule), fall back on a few ulps.
-      rounding:
-        r === undefined
-          ? 8 * Number.EPSILON * Math.max(Math.abs(s?.[k] ?? 0), Math.abs(a?.[k] ?? 0))
-          : r[k]!,
+      rounding: r === undefined ? 8 * Number.EPSILON * finiteMax(s?.[k] ?? 0, a?.[k] ?? 0) : r[k]!,
       ...(own === undefined ? {} : { symbolicRounding: own }),
     });
   }

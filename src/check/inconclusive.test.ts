@@ -99,3 +99,23 @@ describe("check with a varying exponent", () => {
     expect(check("x^3", { at: { x: -2 } }).verdict).toBe("agree");
   });
 });
+
+describe("check at points the long property run found", () => {
+  it("division by zero somewhere in the graph is outside the domain, even with a finite value", () => {
+    // clamp(pi, pi/0, log(pi)) = log(pi): finite, but pi/x has no derivative at x = 0.
+    const r = check("softplus(clamp(pi, pi/x, log(pi)))", { at: { x: 0, y: 0 } });
+    expect(r).toMatchObject({
+      verdict: "inconclusive",
+      reason: "outside the domain: the divisor of div is 0",
+    });
+  });
+
+  it("a point at 2^-900 is near float64's underflow limit", () => {
+    const tiny = 2 ** -900;
+    const r = check("bce(y^(0.5 + x), pi)", { at: { x: tiny, y: tiny } });
+    expect(r.verdict).toBe("inconclusive");
+    expect(r.reason).toMatch(
+      /^ill-conditioned point: a value of 1\.18\d*e-271 lies near the underflow limit/,
+    );
+  });
+});

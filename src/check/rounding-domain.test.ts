@@ -22,8 +22,9 @@ describe("roundingAnalysis: domains and extremes", () => {
     expect(a.extreme).toBeNull();
   });
 
-  it("reports values beyond 2^±900", () => {
-    expect(roundingAnalysis(parse("x*y"), toValues({ x: 1e-280, y: 2 })).extreme).toBe(1e-280);
-    expect(roundingAnalysis(parse("exp(x)"), toValues({ x: 650 })).extreme).toBe(Math.exp(650));
+  it("reports values whose square leaves float64's range (beyond 2^±511)", () => {
+    expect(roundingAnalysis(parse("x*y"), toValues({ x: 1e-160, y: 2 })).extreme).toBe(1e-160);
+    expect(roundingAnalysis(parse("exp(x)"), toValues({ x: 360 })).extreme).toBe(Math.exp(360));
+    expect(roundingAnalysis(parse("exp(x)*y"), toValues({ x: 350, y: 1e-150 })).extreme).toBeNull();
   });
 });

@@ -145,9 +145,13 @@ export function roundingScale(
   return roundingAnalysis(expr, values, only).bounds;
 }
 
-/** Magnitudes beyond which float64 loses the range the legs' different arithmetic needs. */
-export const EXTREME_SMALL = 2 ** -900;
-export const EXTREME_LARGE = 2 ** 900;
+/**
+ * Magnitudes whose square leaves float64's range (2^±511 ≈ 1e±154). Backward rules and CAS
+ * formulas square their inputs (d(a/b) = −a/b² db), so past these one leg may underflow to 0 or
+ * overflow to ∞ (and make 0·∞ = NaN) where another does not.
+ */
+export const EXTREME_SMALL = 2 ** -511;
+export const EXTREME_LARGE = 2 ** 511;
 
 export interface RoundingAnalysis {
   /** `roundingScale`'s bounds (null when the analysis cannot run). */
@@ -155,7 +159,7 @@ export interface RoundingAnalysis {
   /** Σ|chain-rule terms| per gradient element: the scale that cancellation works against. */
   readonly magnitudes: Map<string, Float64Array> | null;
   /**
-   * A nonzero value of the point or of an intermediate result beyond 2^±900 (≈ 1e±271), or null.
+   * A nonzero value of the point or of an intermediate result beyond 2^±511 (≈ 1e±154), or null.
    * There one leg's formula may underflow or overflow where another's does not, by more than any
    * rounding bound: such a point is ill-conditioned, not evidence against a leg.
    */
@@ -178,7 +182,7 @@ export function roundingAnalysis(
     if (extreme !== null) return;
     for (let k = 0; k < v.length; k++) {
       const a = Math.abs(v[k]!);
-      if ((a !== 0 && a < EXTREME_SMALL) || (a > EXTREME_LARGE && a !== Infinity)) {
+      if ((a !== 0 && a <= EXTREME_SMALL) || (a >= EXTREME_LARGE && a !== Infinity)) {
         extreme = v[k]!;
         return;
       }
@@ -191,6 +195,10 @@ export function roundingAnalysis(
     if (n.kind === "var" || (n.kind === "call" && n.args.some((a) => live.has(a)))) live.add(n);
   const domain = (e: CallExpr, args: readonly { v: Float64Array }[]): void => {
     if (outsideDomain !== null) return;
+    if (e.op === "div" && args[1]!.v.includes(0)) {
+      outsideDomain = "the divisor of div is 0";
+      return;
+    }
     if (e.op === "pow" && live.has(e.args[1]!))
       for (const x of args[0]!.v)
         if (!(x > 0)) {
