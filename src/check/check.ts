@@ -298,10 +298,12 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   });
 
   // Points where a gradient is not defined or cannot be trusted come first.
-  if (value === null || !Number.isFinite(value))
+  if (value === null || !Number.isFinite(value)) {
+    const where = roundingAnalysis(expr, values).outsideDomain;
     return inconclusive(
-      `the function is not finite at the point (value ${value}): the point is outside the domain`,
+      `the function is not finite at the point (value ${value}): ${where === null ? "the point is outside the domain" : `outside the domain: ${where}`}`,
     );
+  }
   if (num !== null && num.nonFinite !== undefined)
     return inconclusive(`non-finite value near the point: ${num.nonFinite.where}`);
   const kinks: string[] = [];

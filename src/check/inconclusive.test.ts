@@ -119,3 +119,13 @@ describe("check at points the long property run found", () => {
     );
   });
 });
+
+describe("check where the value itself is not finite", () => {
+  it("names the op whose argument left its domain", () => {
+    const r = check("1 + log(x)", { at: { x: -1 } });
+    expect(r.verdict).toBe("inconclusive");
+    expect(r.reason).toBe(
+      "the function is not finite at the point (value NaN): outside the domain: the 1st argument of log is -1, outside its domain (0, Infinity)",
+    );
+  });
+});
