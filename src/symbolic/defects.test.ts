@@ -7,6 +7,10 @@ import { symbolicLeg } from "./leg.ts";
 
 // Hand derivatives, written independently of the table's numbers.
 const HAND: Record<string, (x: number) => number> = {
+  // d/dx sqrt(e·x²) = sqrt(e)·x/|x|
+  "root-of-a-square": (x) => (Math.sqrt(Math.E) * x) / Math.abs(x),
+  // d/dx (x/y)^1.5 = 1.5·(x/y)^0.5 / y, at y = -1.5
+  "power-of-a-quotient": (x) => (1.5 * Math.sqrt(x / -1.5)) / -1.5,
   // d/dx −2^x = −2^x·ln 2
   "negated-power-of-e": (x) => -(2 ** x) * Math.log(2),
   "sqrt-of-negated": (x) => -0.5 / Math.sqrt(-x),
