@@ -10,6 +10,7 @@ import { type BinaryDecl, OPS, type StructDecl, type UnaryDecl } from "./ops.ts"
 import {
   broadcastShapes,
   broadcastsTo,
+  checkNdim,
   normDim,
   numelOf,
   rowPlan,
@@ -330,6 +331,7 @@ export function reshape(x: TensorLike, ...shape: number[] | [readonly number[]])
   const want: readonly number[] = Array.isArray(shape[0])
     ? (shape[0] as readonly number[])
     : (shape as number[]);
+  checkNdim(want.length, "reshape");
   const n = t.numel;
   const invalid = () =>
     new GradtrioError(

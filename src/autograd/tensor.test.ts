@@ -259,3 +259,31 @@ describe("origin (for tracing)", () => {
     });
   });
 });
+
+describe("rank cap", () => {
+  /** `[[[…[1]…]]]` nested `depth` deep, built without recursion. */
+  function nested(depth: number): unknown {
+    let v: unknown = 1;
+    for (let i = 0; i < depth; i++) v = [v];
+    return v;
+  }
+
+  it("tensor() refuses more than 32 dimensions at creation (toArray/toString recurse per dimension)", () => {
+    expect(errorOf(() => tensor(nested(50_000) as number[]))).toBe(
+      "SHAPE: tensor: too many dimensions (50000); at most 32",
+    );
+    expect(errorOf(() => tensor(new Float64Array(1), { shape: new Array(33).fill(1) }))).toBe(
+      "SHAPE: tensor: too many dimensions (33); at most 32",
+    );
+    const t = tensor(nested(32) as number[]);
+    expect(t.ndim).toBe(32);
+    expect(t.toArray()).toEqual(nested(32));
+  });
+
+  it("reshape refuses more than 32 dimensions", () => {
+    expect(errorOf(() => tensor([1]).reshape(new Array(50_000).fill(1)))).toBe(
+      "SHAPE: reshape: too many dimensions (50000); at most 32",
+    );
+    expect(tensor([1]).reshape(new Array(32).fill(1)).ndim).toBe(32);
+  });
+});

@@ -8,7 +8,7 @@ import { type BackwardOptions, backward as runBackward } from "./engine.ts";
 import { formatTensor } from "./format.ts";
 import * as F from "./functions.ts";
 import type { Node } from "./node.ts";
-import { numelOf, type Shape, showShape } from "./shape.ts";
+import { checkNdim, numelOf, type Shape, showShape } from "./shape.ts";
 import { warn } from "./warnings.ts";
 
 /** A nested array of numbers as the user writes it: `3`, `[1, 2]`, `[[1, 2], [3, 4]]`. */
@@ -360,6 +360,7 @@ export function checkShape(shape: readonly number[], what: string): void {
       "SHAPE",
       `${what}: a shape is an array of non-negative integers, got ${JSON.stringify(shape)}`,
     );
+  checkNdim(shape.length, what);
 }
 
 function fromNested(value: unknown): Tensor {
@@ -374,6 +375,8 @@ function fromNested(value: unknown): Tensor {
     shape.push(probe.length);
     probe = probe[0];
   }
+  // toArray and toString recurse once per dimension: cap the rank here, where tensors are made.
+  checkNdim(shape.length, "tensor");
   const data = new Float64Array(numelOf(shape));
   let k = 0;
   const stack: { node: unknown; depth: number; path: string }[] = [

@@ -2,6 +2,7 @@
  * Points: the values of the variables, as the user writes them (`3`, `[1,2,3]`, `[[1,2],[3,4]]`)
  * and as the legs use them (`Value`: row-major `Float64Array` plus a shape).
  */
+import { checkNdim } from "../autograd/shape.ts";
 import { GradtrioError } from "../errors.ts";
 
 export type NestedArray = number | NestedArray[];
@@ -22,6 +23,8 @@ export function toValue(v: unknown, name = "value"): Value {
     shape.push(probe.length);
     probe = probe[0];
   }
+  // The walk below recurses once per dimension: cap the rank before it starts.
+  checkNdim(shape.length, name);
   const size = shape.reduce((a, b) => a * b, 1);
   const data = new Float64Array(size);
   // The path to an element (`[1][2]`) is only written for an error message.

@@ -1,0 +1,41 @@
+/**
+ * toValue / fromValue: validation of user-written values, and the rank cap that keeps the walks'
+ * recursion bounded.
+ */
+import { describe, expect, it } from "vitest";
+import { GradtrioError } from "../errors.ts";
+import { fromValue, toValue } from "./point.ts";
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof GradtrioError ? `${e.code}: ${e.message}` : `not a GradtrioError: ${e}`;
+  }
+  return "no error";
+}
+
+/** `[[[…[1]…]]]` nested `depth` deep, built without recursion. */
+function nested(depth: number): unknown {
+  let v: unknown = 1;
+  for (let i = 0; i < depth; i++) v = [v];
+  return v;
+}
+
+describe("toValue rank cap", () => {
+  it("rejects a value nested 50,000 deep with a SHAPE error, not a stack overflow", () => {
+    expect(errorOf(() => toValue(nested(50_000), "x"))).toBe(
+      "SHAPE: x: too many dimensions (50000); at most 32",
+    );
+  });
+
+  it("rejects 33 dimensions and accepts 32, which round-trips through fromValue", () => {
+    expect(errorOf(() => toValue(nested(33), "x"))).toBe(
+      "SHAPE: x: too many dimensions (33); at most 32",
+    );
+    const v = toValue(nested(32), "x");
+    expect(v.shape).toEqual(new Array(32).fill(1));
+    expect([...v.data]).toEqual([1]);
+    expect(fromValue(v)).toEqual(nested(32));
+  });
+});
