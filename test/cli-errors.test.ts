@@ -1,7 +1,7 @@
 // Bad input: exit 2 and exactly one line starting `gradtrio: error:` (parse errors add the
 // expression and a caret under the position), never a stack trace. Points where the gradient is
 // not defined: exit 3 with the reason. A few real runs of bin/gradtrio.js prove the bin works.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -160,4 +160,43 @@ describe("the real bin", () => {
     expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/^gradtrio: error: /);
   });
+
+  /** Runs the bin with a reader that closes its end of stdout at once or after the first chunk. */
+  function closedEarly(argv: string[], when: "at once" | "after the first chunk") {
+    return new Promise<{ code: number | null; stderr: string; got: string }>((resolve) => {
+      const child = spawn("node", [bin, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+      let stderr = "";
+      let got = "";
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+      });
+      if (when === "at once") child.stdout.destroy();
+      else
+        child.stdout.once("data", (d: Buffer) => {
+          got = d.toString();
+          child.stdout.destroy();
+        });
+      child.on("close", (code) => resolve({ code, stderr, got }));
+    });
+  }
+  it("a reader that closes early (| head -1): no EPIPE stack, the command's exit code", async () => {
+    const explain = ["explain", "sin(x^2)", "--at", "x=3"];
+    for (const when of ["at once", "after the first chunk"] as const) {
+      const r = await closedEarly(explain, when);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+    }
+    // A disagreement keeps its exit code 1 when nobody reads the report.
+    const bug = [
+      "check",
+      "mycos(x)",
+      "--at",
+      "x=0.5",
+      "--ops",
+      "test/fixtures/ops/wrong-sign.bug.ts",
+    ];
+    const r = await closedEarly(bug, "at once");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(1);
+  }, 30_000);
 });

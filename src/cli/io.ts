@@ -1,6 +1,7 @@
 /**
  * The CLI's connection to the world, injectable so commands run in-process in tests.
- * Every command returns its exit code; nothing calls process.exit but bin/main.
+ * Every command returns its exit code; runCli (src/cli/main.ts) sets process.exitCode from it
+ * and nothing calls process.exit.
  */
 export interface CliIO {
   /** Writes a line (or lines) to standard output; a newline is appended. */
@@ -21,10 +22,36 @@ export const EXIT = {
   inconclusive: 3,
 } as const;
 
+/** Streams whose reader has gone (EPIPE): further output to them is dropped. */
+const closed = new WeakSet<NodeJS.WriteStream>();
+const guarded = new WeakSet<NodeJS.WriteStream>();
+
+/**
+ * A reader that closes early (`gradtrio explain … | head -1`) makes writes fail with EPIPE, an
+ * 'error' event that would otherwise crash the process with a stack trace. The rest of the
+ * output is dropped quietly; the command runs on and exits with its own code. Any other write
+ * error is rethrown as before.
+ */
+function guard(stream: NodeJS.WriteStream): void {
+  if (guarded.has(stream)) return;
+  guarded.add(stream);
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE" || e.code === "ERR_STREAM_DESTROYED") closed.add(stream);
+    else throw e;
+  });
+}
+
+function writer(stream: NodeJS.WriteStream): (text: string) => void {
+  guard(stream);
+  return (t) => {
+    if (!closed.has(stream)) stream.write(`${t}\n`);
+  };
+}
+
 export function processIO(): CliIO {
   return {
-    out: (t) => process.stdout.write(`${t}\n`),
-    err: (t) => process.stderr.write(`${t}\n`),
+    out: writer(process.stdout),
+    err: writer(process.stderr),
     isTTY: process.stdout.isTTY === true,
     cwd: process.cwd(),
   };
