@@ -427,3 +427,31 @@ describe("grad()", () => {
     expect(x.grad!.item()).toBe(6);
   });
 });
+
+describe("transpose of a dimension with itself, as PyTorch", () => {
+  it("leaves a 0-d tensor unchanged for dims (0, 0) and (-1, -1); the gradient is 1", () => {
+    for (const [d0, d1] of [
+      [0, 0],
+      [-1, -1],
+      [0, -1],
+    ] as const) {
+      const x = tensor(2, { requiresGrad: true });
+      const y = x.transpose(d0, d1);
+      expect(y.shape).toEqual([]);
+      expect(y.item()).toBe(2);
+      expect(y.gradFn!.name).toBe("TransposeBackward0");
+      y.mul(3).backward();
+      expect(x.grad!.shape).toEqual([]);
+      expect(x.grad!.item()).toBe(3);
+    }
+  });
+
+  it("leaves a 1-d tensor's shape and values for dims (0, 0); the gradient passes through", () => {
+    const x = tensor([1, 2, 3], { requiresGrad: true });
+    const y = x.transpose(0, 0);
+    expect(y.shape).toEqual([3]);
+    expect(y.toArray()).toEqual([1, 2, 3]);
+    y.backward(tensor([4, 5, 6]));
+    expect(x.grad!.toArray()).toEqual([4, 5, 6]);
+  });
+});

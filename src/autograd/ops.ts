@@ -690,12 +690,18 @@ function unsqueezed(g: Tensor, inShape: Shape, dim: number, keepdim: number): Te
 }
 
 function transposeData(x: Tensor, d0: number, d1: number): Tensor {
+  const d = x.data;
+  const o = new Float64Array(d.length);
+  // Swapping a dimension with itself changes nothing; this is also the only transpose of a 0-d
+  // tensor (dims 0 and -1 both normalise to 0, a dimension it does not have).
+  if (d0 === d1) {
+    o.set(d);
+    return new Tensor(o, x.shape);
+  }
   const shape = [...x.shape];
   shape[d0] = x.shape[d1]!;
   shape[d1] = x.shape[d0]!;
-  const d = x.data;
-  const o = new Float64Array(d.length);
-  if (d0 === d1 || d.length <= 1) {
+  if (d.length <= 1) {
     o.set(d);
     return new Tensor(o, shape);
   }
