@@ -19,6 +19,22 @@ export function firstLine(e: unknown): string {
 }
 
 /**
+ * A `.ts` module of a project without `"type": "module"` is compiled to CommonJS: its namespace
+ * is `{ default: exports }` with `exports.__esModule` set, so `export default x` arrives as
+ * `default.default`. Such a module's exports are those of `exports`.
+ */
+function unwrapCommonJs(mod: Record<string, unknown>): Record<string, unknown> {
+  const d = mod.default;
+  if (
+    (typeof d === "object" || typeof d === "function") &&
+    d !== null &&
+    (d as { __esModule?: unknown }).__esModule === true
+  )
+    return { ...(d as Record<string, unknown>) };
+  return mod;
+}
+
+/**
  * Imports a user module by path (relative to `cwd`). Throws a GradtrioError: IO when the file
  * is missing, MODULE (with the module's own error in one line) when loading it throws.
  */
@@ -32,9 +48,11 @@ export async function importModule(
     throw new GradtrioError("IO", `cannot read ${what} '${file}': no such file`);
   const url = pathToFileURL(path).href;
   try {
-    return /\.[cm]?tsx?$/.test(path)
-      ? await tsImport(url, import.meta.url)
-      : await import(/* @vite-ignore */ url);
+    return unwrapCommonJs(
+      /\.[cm]?tsx?$/.test(path)
+        ? await tsImport(url, import.meta.url)
+        : await import(/* @vite-ignore */ url),
+    );
   } catch (e) {
     throw new GradtrioError("MODULE", `${what} '${file}' failed to load: ${firstLine(e)}`);
   }

@@ -1,0 +1,46 @@
+// A project without "type": "module": tsx compiles its .ts config and ops modules to CommonJS,
+// whose namespace is { default: { __esModule, default, ...named } }. The gate and the fuzzer read
+// the module's own exports, and `require("gradtrio")` resolves through the "default" condition.
+import { createRequire } from "node:module";
+import { resolve } from "node:path";
+import { expect, it } from "vitest";
+import { lookupCustomOp } from "../src/expr/ops.ts";
+import { loadConfig, runGate } from "../src/fuzz/gate.ts";
+import { loadOps } from "../src/fuzz/load.ts";
+
+const gate = resolve(import.meta.dirname, "fixtures/gate");
+const cjs = resolve(gate, "commonjs");
+
+it("loadOps finds `export default defineOp(...)` and named ops in a CommonJS module", async () => {
+  const ops = await loadOps("ops.ts", cjs);
+  expect(ops.map((o) => [o.exportName, o.definition.name])).toEqual([
+    ["cjsSquare", "cjsSquare"],
+    ["default", "cjsCube"],
+  ]);
+  expect(lookupCustomOp("cjsCube")?.forward(2)).toBe(8);
+});
+
+it("loadConfig reads the default export of a CommonJS config, and its gate runs", async () => {
+  const { config, dir } = await loadConfig("gradtrio.config.ts", cjs);
+  expect(config.seed).toBe(3);
+  expect(config.checks?.map((c) => c.name)).toEqual(["cube op"]);
+  expect(config.fuzz?.map((f) => f.ops)).toEqual(["./ops.ts"]);
+  const r = await runGate(config, { dir });
+  expect(r.entries.map((e) => [e.name, e.passed])).toEqual([
+    ["cube op", true],
+    ["./ops.ts: cjsSquare", true],
+    ["./ops.ts: cjsCube", true],
+  ]);
+});
+
+it("a CommonJS module can require the package by name (the exports' default condition)", async () => {
+  expect(createRequire(import.meta.url).resolve("gradtrio")).toBe(
+    resolve(import.meta.dirname, "../src/index.ts"),
+  );
+  for (const sub of ["vitest", "fuzz"])
+    expect(createRequire(import.meta.url).resolve(`gradtrio/${sub}`)).toBe(
+      resolve(import.meta.dirname, `../src/${sub}/index.ts`),
+    );
+  const { config } = await loadConfig("self-reference.config.cts", gate);
+  expect(config.checks).toEqual([{ expr: "x^2", at: { x: 3 } }]);
+});
