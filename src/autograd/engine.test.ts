@@ -455,3 +455,21 @@ describe("transpose of a dimension with itself, as PyTorch", () => {
     expect(x.grad!.toArray()).toEqual([4, 5, 6]);
   });
 });
+
+describe("null options are no options", () => {
+  it("tensor(3, null) is a leaf that does not require grad", () => {
+    const t = tensor(3, null);
+    expect(t.item()).toBe(3);
+    expect(t.requiresGrad).toBe(false);
+  });
+
+  it("y.backward(undefined, null), backward(y, undefined, null) and grad(y, [x], null) run", () => {
+    const x = tensor(3, { requiresGrad: true });
+    x.pow(2).backward(undefined, null);
+    expect(x.grad!.item()).toBe(6); // d(x²)/dx = 2x at 3
+    backward(x.pow(2), undefined, null);
+    expect(x.grad!.item()).toBe(12); // accumulated
+    const [dx] = grad(x.pow(3), [x], null);
+    expect(dx!.item()).toBe(27); // 3x² at 3
+  });
+});

@@ -83,12 +83,14 @@ function rootOf(out: unknown, i: number): Node {
 export function backward(
   out: Tensor,
   gradient?: TensorLike | NestedNumbers,
-  options: BackwardOptions = {},
+  options?: BackwardOptions | null,
 ): void {
   const root = rootOf(out, 0);
   const seed = seedFor(out, gradient, 0);
-  const createGraph = options.createGraph === true;
-  const retainGraph = options.retainGraph ?? createGraph;
+  // null options are no options (as undefined), for callers in plain JavaScript.
+  const opts = options ?? {};
+  const createGraph = opts.createGraph === true;
+  const retainGraph = opts.retainGraph ?? createGraph;
   // The caller's own gradient tensor must not become a leaf's .grad (it would be mutated later).
   const shared = new Set<Tensor>(seed === gradient ? [seed] : []);
   run([root], [seed], retainGraph, createGraph, null, shared);
@@ -106,13 +108,14 @@ export function backward(
 export function grad(
   outputs: Tensor | readonly Tensor[],
   inputs: Tensor | readonly Tensor[],
-  options: GradOptions = {},
+  options?: GradOptions | null,
 ): (Tensor | null)[] {
+  const opts = options ?? {};
   const outs: readonly Tensor[] = Array.isArray(outputs) ? outputs : [outputs as Tensor];
   const ins: readonly Tensor[] = Array.isArray(inputs) ? inputs : [inputs as Tensor];
-  const createGraph = options.createGraph === true;
-  const retainGraph = options.retainGraph ?? createGraph;
-  const go = options.gradOutputs;
+  const createGraph = opts.createGraph === true;
+  const retainGraph = opts.retainGraph ?? createGraph;
+  const go = opts.gradOutputs;
   const given: readonly unknown[] = go === undefined ? [] : Array.isArray(go) ? go : [go];
   if (given.length > 0 && given.length !== outs.length)
     throw new GradtrioError(
@@ -133,7 +136,7 @@ export function grad(
   const roots = outs.map(rootOf);
   const seeds = outs.map((o, i) => seedFor(o, given[i], i));
   const result = run(roots, seeds, retainGraph, createGraph, targets, new Set(seeds))!;
-  if (options.allowUnused !== true && result.some((r) => r === null))
+  if (opts.allowUnused !== true && result.some((r) => r === null))
     throw new GradtrioError(
       "AUTOGRAD",
       "One of the differentiated Tensors appears to not have been used in the graph. Set allowUnused: true if this is the desired behavior.",

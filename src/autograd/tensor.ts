@@ -162,7 +162,7 @@ export class Tensor {
    * x.pow(2).backward();
    * x.grad?.item(); // 6
    */
-  backward(gradient?: TensorLike | NestedNumbers, options: BackwardOptions = {}): void {
+  backward(gradient?: TensorLike | NestedNumbers, options?: BackwardOptions | null): void {
     runBackward(this, gradient, options);
   }
 
@@ -322,15 +322,17 @@ export interface TensorOptions {
  */
 export function tensor(
   value: NestedNumbers | Float64Array | Tensor,
-  options: TensorOptions = {},
+  options?: TensorOptions | null,
 ): Tensor {
-  const { requiresGrad = false } = options;
+  // null options are no options (as undefined), for callers in plain JavaScript.
+  const opts = options ?? {};
+  const { requiresGrad = false } = opts;
   if (typeof requiresGrad !== "boolean")
     throw new GradtrioError("INVALID_ARGUMENT", "tensor: requiresGrad must be a boolean");
   let t: Tensor;
   if (value instanceof Tensor) t = new Tensor(value.data.slice(), value.shape);
   else if (value instanceof Float64Array) {
-    const shape = options.shape ?? [value.length];
+    const shape = opts.shape ?? [value.length];
     checkShape(shape, "tensor");
     if (numelOf(shape) !== value.length)
       throw new GradtrioError(
