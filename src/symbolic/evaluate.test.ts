@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
-import { compileFormula, compileFormulasWithError } from "./evaluate.ts";
+import { compileFormula, compileFormulasWithError, compileOverflowCheck } from "./evaluate.ts";
 import { type Formula, fadd, ffn, fmul, fnum, forEvaluation, fpow, fsym } from "./formula.ts";
 import { symbolicLeg } from "./leg.ts";
 import { toPlain } from "./print.ts";
@@ -99,5 +99,26 @@ describe("compileFormulasWithError: a running error bound beside each value", ()
     compileFormulasWithError([ffn("log", x)], ["x"])([2], [1e-10], v, e);
     expect(e[0]!).toBeGreaterThanOrEqual(5e-11);
     expect(e[0]!).toBeLessThan(5e-11 + 4 * Number.EPSILON);
+  });
+});
+
+describe("compileOverflowCheck", () => {
+  it("flags a formula whose value descends from ±Infinity made of finite, non-zero operands", () => {
+    const x = fsym("x");
+    const check = compileOverflowCheck(
+      [
+        fmul(ffn("exp", x), fnum(0)), // exp(800)·0 = ∞·0
+        fmul(x, fsym("y"), fsym("z")), // 800·1e306·0: the product overflows before the 0
+        fpow(x, fnum(-1)), // 1/800: finite
+        ffn("sqrt", fmul(fnum(-1), x)), // sqrt(-800): NaN, no overflow
+      ],
+      ["x", "y", "z"],
+    );
+    expect(check([800, 1e306, 0])).toEqual([true, true, false, false]);
+  });
+  it("a division by zero or log(0) is not an overflow", () => {
+    const x = fsym("x");
+    const check = compileOverflowCheck([fpow(x, fnum(-1)), ffn("log", x)], ["x"]);
+    expect(check([0])).toEqual([false, false]);
   });
 });

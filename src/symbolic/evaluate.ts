@@ -316,6 +316,67 @@ export function compileFormulasWithError(
   };
 }
 
+/**
+ * Compiles `fs` into a check of one element: per formula, whether its value descends from an
+ * overflow, i.e. an operation that turned finite, non-zero operands into ±Infinity (exp(800),
+ * a product of two huge numbers). A division by zero or log(0) is not an overflow (an operand is
+ * 0): that infinity is the formula's own value, not a float64 limit. The values are those of
+ * `compileFormulas` (the same operations in the same order).
+ * @example
+ * const check = compileOverflowCheck([fmul(ffn("exp", fsym("x")), fnum(0))], ["x"]);
+ * check([800]) // [true]: exp(800) = Infinity, times 0 is NaN
+ */
+export function compileOverflowCheck(
+  fs: readonly Formula[],
+  slots: readonly string[],
+): (slotValues: ArrayLike<number>) => boolean[] {
+  const { tape, outs } = buildTape(fs, slots);
+  const v = new Float64Array(tape.length);
+  const tainted = new Uint8Array(tape.length);
+  const operands = (ins: Instr): readonly number[] => {
+    switch (ins.op) {
+      case "const":
+      case "slot":
+        return [];
+      case "add":
+      case "mul":
+        return ins.args;
+      case "pow":
+        return [ins.base, ins.exp];
+      default:
+        return [ins.arg];
+    }
+  };
+  const args = tape.map(operands);
+  return (slotValues) => {
+    const cols: Column[] = Array.from(slotValues);
+    for (let k = 0; k < tape.length; k++) {
+      const ins = tape[k]!;
+      const o = step(ins, v as unknown as Column[], cols, null) as number;
+      v[k] = o;
+      let t = 0;
+      let finite = true;
+      let zero = false;
+      for (const i of args[k]!) {
+        if (tainted[i] === 1) t = 1;
+        if (!Number.isFinite(v[i]!)) finite = false;
+        else if (v[i] === 0) zero = true;
+      }
+      // A sum or product of finite terms is not finite only by overflow (1e300·1e300·0 is NaN);
+      // any other op overflows when it makes ±Infinity of finite, non-zero operands.
+      const sumOrProduct = ins.op === "add" || ins.op === "mul";
+      if (
+        finite &&
+        args[k]!.length > 0 &&
+        (sumOrProduct ? !Number.isFinite(o) : !zero && Math.abs(o) === Number.POSITIVE_INFINITY)
+      )
+        t = 1;
+      tainted[k] = t;
+    }
+    return outs.map((o) => tainted[o] === 1);
+  };
+}
+
 /** Per instruction, a reusable result buffer; `current` is the instruction being evaluated. */
 interface Buffers {
   readonly of: (Float64Array | null)[];

@@ -375,3 +375,30 @@ describe("roots nerdamer mangles (CAS_DEFECTS sqrt-constant-factor), worked arou
     expect(r.formulas.get("x")).toBe("sqrt(y)");
   });
 });
+
+describe("a formula that overflows float64 is unavailable, not a NaN derivative", () => {
+  const reason = "the formula overflows float64 at this point";
+  it("sigmoid at -800: exp(-x)/(exp(-x)+1)^2 is ∞/∞", () => {
+    expect(leg("sigmoid(x)", { x: -800 })).toEqual({ status: "unavailable", reason });
+  });
+  it("softplus at 800: exp(800) overflows", () => {
+    expect(leg("softplus(x)", { x: 800 })).toEqual({ status: "unavailable", reason });
+  });
+  it("one overflowing element of a vector makes the leg unavailable", () => {
+    expect(leg("sum(sigmoid(x))", { x: [1, -800] })).toEqual({ status: "unavailable", reason });
+  });
+  it("where the formula does not overflow, the same expression is ok", () => {
+    // sigmoid'(-30) = e^-30/(1+e^-30)^2
+    const e = Math.exp(-30);
+    expectClose(ok(leg("sigmoid(x)", { x: -30 })).gradients.get("x")!, [e / (1 + e) ** 2]);
+  });
+  it("a NaN with no overflow behind it (CAS_DEFECTS cube-root-of-negated) still reaches the vote", () => {
+    // nerdamer: (-1/3)*x^(-2/3), NaN at x = -8 (the right value is -1/12)
+    const r = ok(leg("(-x)^(1/3)", { x: -8 }));
+    expect(Number.isNaN(r.gradients.get("x")![0])).toBe(true);
+  });
+  it("an infinite derivative from a division by zero is the formula's own value, not an overflow", () => {
+    // d/dx sqrt(x) = 1/(2 sqrt(x)) = 1/0 at x = 0
+    expect([...ok(leg("sqrt(x)", { x: 0 })).gradients.get("x")!]).toEqual([Infinity]);
+  });
+});

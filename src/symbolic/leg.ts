@@ -11,7 +11,12 @@ import { type CustomOpDefinition, isBuiltinOp, lookupCustomOp } from "../expr/op
 import { sizeOf, type Value } from "../expr/point.ts";
 import { print as exprText } from "../expr/print.ts";
 import { casDiff } from "./cas.ts";
-import { type Column, compileFormulas, compileFormulasWithError } from "./evaluate.ts";
+import {
+  type Column,
+  compileFormulas,
+  compileFormulasWithError,
+  compileOverflowCheck,
+} from "./evaluate.ts";
 import {
   type Formula,
   fadd,
@@ -62,6 +67,8 @@ interface BlockPlan {
   readonly defs: readonly (readonly [string, CustomOpDefinition | undefined])[];
   /** `run` one element at a time with a rounding bound beside each value, compiled on demand. */
   withError?: ReturnType<typeof compileFormulasWithError>;
+  /** Which formulas overflow at one element, compiled on demand (where a value is not finite). */
+  overflow?: ReturnType<typeof compileOverflowCheck>;
 }
 
 /** Which gradient elements want a rounding bound (all when `only` is absent), and the bounds. */
@@ -453,6 +460,7 @@ class Backward {
         gather(expandTo(this.leafValue(s, leaves.get(s) ?? this.leafOf(s)), shape), idx),
       );
       evaluateInto(outs, plan.run, cols, gather(g, idx), idx, n);
+      checkOverflow(plan, outs, cols, idx, n);
     }
     this.signature += ";";
 
@@ -624,6 +632,34 @@ function evaluateInto(
     for (let k = 0; k < ds.length; k++) store(outs[k]!, gv, ds[k]!, idx, start, end - start);
   }
 }
+
+/**
+ * Where a gradient element is not finite because its formula overflowed on the way (exp(800)
+ * in exp(x)/(exp(x)+1)^2, ∞/∞), the leg has no number: the CAS was right, float64 was not wide
+ * enough. A NaN with no overflow behind it (sqrt of a negative) is the formula's own and stays.
+ */
+function checkOverflow(
+  plan: BlockPlan,
+  outs: Float64Array[],
+  cols: Column[],
+  idx: Int32Array | null,
+  n: number,
+): void {
+  const m = idx === null ? n : idx.length;
+  const sv = new Float64Array(cols.length);
+  for (let t = 0; t < m; t++) {
+    const i = idx === null ? t : idx[t]!;
+    if (outs.every((o) => Number.isFinite(o[i]!))) continue;
+    for (let s = 0; s < cols.length; s++) sv[s] = at(cols[s]!, t);
+    plan.overflow ??= compileOverflowCheck(plan.dfs, plan.slots);
+    const over = plan.overflow(sv);
+    if (outs.some((o, k) => !Number.isFinite(o[i]!) && over[k] === true))
+      throw new Unavailable(OVERFLOW);
+  }
+}
+
+/** The reason the leg gives when a formula overflows. */
+export const OVERFLOW = "the formula overflows float64 at this point";
 
 function store(
   out: Float64Array,
