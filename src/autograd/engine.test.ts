@@ -473,3 +473,15 @@ describe("null options are no options", () => {
     expect(dx!.item()).toBe(27); // 3x² at 3
   });
 });
+
+describe("assigning .grad", () => {
+  it("refuses a gradient of another shape, even with as many elements, as PyTorch", () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    expect(codeOf(() => (x.grad = tensor([[1, 2]])))).toBe(
+      "SHAPE: grad: assigned grad has shape [1, 2] but the tensor has shape [2]",
+    );
+    expect(x.grad).toBeNull();
+    x.grad = tensor([3, 4]);
+    expect(x.grad!.toArray()).toEqual([3, 4]);
+  });
+});

@@ -8,7 +8,7 @@ import { type BackwardOptions, backward as runBackward } from "./engine.ts";
 import { formatTensor } from "./format.ts";
 import * as F from "./functions.ts";
 import type { Node } from "./node.ts";
-import { checkNdim, numelOf, type Shape, showShape } from "./shape.ts";
+import { checkNdim, numelOf, type Shape, sameShape, showShape } from "./shape.ts";
 import { warn } from "./warnings.ts";
 
 /** A nested array of numbers as the user writes it: `3`, `[1, 2]`, `[[1, 2], [3, 4]]`. */
@@ -133,7 +133,7 @@ export class Tensor {
   set grad(g: Tensor | null) {
     if (g !== null && !(g instanceof Tensor))
       throw new GradtrioError("INVALID_ARGUMENT", "grad: expected a Tensor or null");
-    if (g !== null && g.numel !== this.numel)
+    if (g !== null && !sameShape(g.shape, this.shape))
       throw new GradtrioError(
         "SHAPE",
         `grad: assigned grad has shape ${showShape(g.shape)} but the tensor has shape ${showShape(this.shape)}`,
