@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { defineOp } from "../autograd/index.ts";
 import type { Tensor } from "../autograd/tensor.ts";
+import { parse } from "../expr/parse.ts";
 import "./index.ts";
 
 // tanh'(x) = 1 - tanh²(x), written with a wrong sign in the backward rule.
@@ -24,8 +25,10 @@ function failure(run: () => void): string {
 }
 
 describe("toHaveAgreeingGradients", () => {
-  it("passes for sound gradients: text, Expr-free functions over Tensors, vectors", () => {
+  it("passes for sound gradients: text, an Expr, functions over Tensors, vectors", () => {
     expect("sin(x^2)").toHaveAgreeingGradients({ at: { x: 3 } });
+    expect(parse("sin(x^2)")).toHaveAgreeingGradients({ at: { x: 3 } });
+    expect(parse("sin(vitestBadTanh(x))")).not.toHaveAgreeingGradients({ at: { x: 0.3 } });
     expect((x: Tensor) => x.pow(2).sin()).toHaveAgreeingGradients({ at: { x: 4 } });
     expect("mean(bce(sigmoid(w*x+b), y))").toHaveAgreeingGradients({
       at: { w: 0.5, b: -0.2, x: [1, 2, -1, 0.5], y: [1, 0, 0, 1] },
@@ -60,6 +63,15 @@ describe("toHaveAgreeingGradients", () => {
   it("fails with gradtrio's message on bad input", () => {
     expect(failure(() => expect("sin(x").toHaveAgreeingGradients({ at: { x: 1 } }))).toMatch(
       /^toHaveAgreeingGradients: the check could not run: .*parenthesis/,
+    );
+  });
+
+  it("throws on bad input with .not too: a check that cannot run is no disagreement", () => {
+    expect(() => expect("sin(x").not.toHaveAgreeingGradients({ at: { x: 1 } })).toThrow(
+      /^toHaveAgreeingGradients: the check could not run: .*parenthesis/,
+    );
+    expect(() => expect("x*y").not.toHaveAgreeingGradients({ at: { x: 1 } })).toThrow(
+      "toHaveAgreeingGradients: the check could not run: unknown variable 'y' (the point has x)",
     );
   });
 

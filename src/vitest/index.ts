@@ -19,7 +19,7 @@
 import { expect } from "vitest";
 import { type CheckOptions, check, type Subject } from "../check/check.ts";
 import type { Report } from "../check/report.ts";
-import { isGradtrioError } from "../errors.ts";
+import { GradtrioError, isGradtrioError } from "../errors.ts";
 import { formatReport } from "../fuzz/format.ts";
 
 /** Options of `toHaveAgreeingGradients`: the point and, optionally, tolerances and method. */
@@ -56,12 +56,11 @@ expect.extend({
     try {
       report = check(received as Subject, options);
     } catch (e) {
-      // Bad input (a parse error, a bad point) fails the assertion with gradtrio's message.
+      // Bad input (a parse error, a bad point) throws with gradtrio's message, with or without
+      // `.not`: a check that could not run is neither an agreement nor a disagreement.
       const msg = isGradtrioError(e) ? e.format() : e instanceof Error ? e.message : String(e);
-      return {
-        pass: false,
-        message: () => `toHaveAgreeingGradients: the check could not run: ${msg}`,
-      };
+      const text = `toHaveAgreeingGradients: the check could not run: ${msg}`;
+      throw isGradtrioError(e) ? new GradtrioError(e.code, text) : new Error(text, { cause: e });
     }
     const pass =
       report.verdict === "agree" ||
