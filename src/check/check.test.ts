@@ -89,6 +89,33 @@ describe("check() caches", () => {
   });
 });
 
+describe("fast mode blames a leg", () => {
+  // log2 with a backward 1e-6 too large (relative) and a correct formula.
+  defineOp({
+    name: "fastBadLog2",
+    arity: 1,
+    forward: (a) => Math.log(a) / Math.LN2,
+    backward: ({ args: [a], grad }) => [(grad / (a! * Math.LN2)) * (1 + 1e-6)],
+    formula: (u) => `log(${u})/log(2)`,
+    domain: [[0, Number.POSITIVE_INFINITY]],
+  });
+
+  it("method fast at a scalar point: disagree, blame autograd", () => {
+    const r = check("fastBadLog2(x)", { at: { x: 3 }, method: "fast" });
+    expect(r.method).toBe("fast");
+    expect(r).toMatchObject({ verdict: "disagree", blame: "autograd" });
+    // 1/(3 ln 2), by hand.
+    expect(r.gradients.x!.symbolic as number).toBeCloseTo(1 / (3 * Math.LN2), 14);
+  });
+
+  it("auto above 1000 elements (2000): disagree, blame autograd", () => {
+    const xs = Array.from({ length: 2000 }, (_, i) => 1 + i / 1000);
+    const r = check("sum(fastBadLog2(x))", { at: { x: xs } });
+    expect(r.method).toBe("fast");
+    expect(r).toMatchObject({ verdict: "disagree", blame: "autograd" });
+  });
+});
+
 describe("toValue error paths", () => {
   it("names the element", () => {
     expect(() =>

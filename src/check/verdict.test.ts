@@ -73,6 +73,24 @@ describe("judge", () => {
     expect(j.reason).toContain("x[1]");
   });
 
+  it("fast mode: two-leg elements and a three-leg uᵀ∇f that outvotes one of their pair blame it", () => {
+    // Elements compare symbolic with autograd only; uᵀ∇f compares all three and blames autograd.
+    const el = (label: string) => c({ label, numeric: null, autograd: 6 * (1 + 1e-6) });
+    const dir = c({ label: "uᵀ∇f", autograd: 6 * (1 + 1e-6) });
+    const j = judge([el("x[0]"), el("x[1]"), dir]);
+    expect(j).toMatchObject({ verdict: "disagree", blame: "autograd" });
+    expect(j.reason).toBe(
+      "autograd gives 6.000006 at uᵀ∇f where symbolic gives 6 and numeric gives 6 (and 2 more element(s))",
+    );
+    // A two-leg failure whose pair does not include the outvoted leg: no blame.
+    const other = c({ label: "y", autograd: null, numeric: 7 });
+    expect(judge([dir, other]).blame).toBe(null);
+    // Two-leg failures alone still have no majority.
+    expect(judge([el("x[0]"), el("x[1]")]).blame).toBe(null);
+    // Three-leg failures that blame different legs: no blame.
+    expect(judge([dir, c({ label: "z", symbolic: 7 }), el("x[0]")]).blame).toBe(null);
+  });
+
   it("honours a looser rtol", () => {
     expect(judge([c({ autograd: 6.0006 })], { rtol: 1e-3, atol: 0 }).verdict).toBe("agree");
   });

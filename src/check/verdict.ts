@@ -186,7 +186,8 @@ function judgeOne(c: Comparison, tol: Tolerance): Outcome {
 
 /**
  * Judges every comparison. Disagreement anywhere makes the verdict `disagree`; the blame is the
- * one leg outvoted in every failed comparison, else null.
+ * one leg L outvoted in every failed three-leg comparison, provided every failed two-leg
+ * comparison involves L; else null.
  *
  * @example
  * judge([{ label: "x", symbolic: 6, numeric: 6.000000000001, numericError: 1e-11,
@@ -196,22 +197,33 @@ export function judge(
   comparisons: readonly Comparison[],
   tol: Tolerance = DEFAULT_TOLERANCE,
 ): Judgement {
-  const failures: (Outcome & { ok: false; label: string })[] = [];
+  type Failure = Outcome & { ok: false; label: string; threeLegs: boolean };
+  const failures: Failure[] = [];
   for (const c of comparisons) {
     const o = judgeOne(c, tol);
-    if (!o.ok) failures.push({ ...o, label: c.label });
+    if (!o.ok) failures.push({ ...o, label: c.label, threeLegs: LEGS.every((l) => c[l] !== null) });
   }
   if (failures.length === 0) return { verdict: "agree", blame: null, reason: null, worst: null };
-  const blamed = new Set(failures.map((f) => f.blame));
-  const blame = blamed.size === 1 ? [...blamed][0]! : null;
-  const worst = failures.reduce((a, b) =>
-    b.worst.difference / b.worst.tolerance > a.worst.difference / a.worst.tolerance ? b : a,
-  );
+  const byRatio = (a: Failure, b: Failure): Failure =>
+    b.worst.difference / b.worst.tolerance > a.worst.difference / a.worst.tolerance ? b : a;
+  // The three-leg failures must outvote one and the same leg L; a two-leg failure has no
+  // majority of its own but is consistent with L when L is one of its pair (fast mode: the
+  // elements compare symbolic with autograd only, uᵀ∇f compares all three).
+  const three = failures.filter((f) => f.threeLegs);
+  const blamed = new Set(three.map((f) => f.blame));
+  const candidate = three.length > 0 && blamed.size === 1 ? [...blamed][0]! : null;
+  const blame =
+    candidate !== null && failures.every((f) => f.threeLegs || f.worst.pair.includes(candidate))
+      ? candidate
+      : null;
+  const worst = failures.reduce(byRatio);
+  // When a leg is blamed, the reason is the comparison that outvotes it, not a two-leg one.
+  const shown = blame !== null && !worst.threeLegs ? three.reduce(byRatio) : worst;
   const more = failures.length > 1 ? ` (and ${failures.length - 1} more element(s))` : "";
   return {
     verdict: "disagree",
     blame,
-    reason: worst.why + more,
+    reason: shown.why + more,
     worst: {
       label: worst.label,
       pair: worst.worst.pair,
