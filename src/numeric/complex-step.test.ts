@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "../expr/parse.ts";
+import { mulberry32 } from "../random.ts";
 import { complexStepGradient } from "./complex-step.ts";
 
 describe("complex step through bce of a sigmoid", () => {
@@ -34,4 +35,24 @@ describe("complex step near a pole of tan", () => {
       expect(r.ok && Math.abs(r.gradient[0]! - want) / want).toBeLessThan(4e-15);
     }
   });
+});
+
+describe("complex step error estimate covers cancellation in products and quotients", () => {
+  const layout = new Map([["x", { offset: 0, shape: [] }]]);
+  // Each is identically 1 (x ≠ 0, x > 0, x not a multiple of π/2): the derivative is exactly 0.
+  for (const [src, lo, hi] of [
+    ["x*(1/x)", 0.01, 10],
+    ["sqrt(x)*sqrt(x)/x", 0.01, 10],
+    ["tan(x)*cos(x)/sin(x)", 0.05, 1.5],
+  ] as const)
+    it(`${src}: |complex step − 0| ≤ estimate at 200 random x`, () => {
+      const next = mulberry32(7);
+      const expr = parse(src);
+      for (let t = 0; t < 200; t++) {
+        const x = lo + (hi - lo) * next();
+        const r = complexStepGradient(expr, layout, Float64Array.of(x));
+        if (!r.ok) throw new Error(r.reason);
+        expect(Math.abs(r.gradient[0]!), `x = ${x}`).toBeLessThanOrEqual(r.error[0]!);
+      }
+    });
 });

@@ -32,7 +32,8 @@ const R = new Float64Array(2);
 /** Why the last evaluation was not analytic at the point (a kink or a domain edge), or null. */
 let KINK: string | null = null;
 /**
- * S[ACC]: largest |Im| of the terms an addition combined (the scale of its cancellation error);
+ * S[ACC]: largest |Im| of the terms an addition, a product or a quotient combined in an imaginary
+ * part (the scale of its cancellation error);
  * S[COND]: largest relative condition of an op's derivative on its real argument (log1p near −1).
  */
 const S = new Float64Array(2);
@@ -46,10 +47,15 @@ function setNaN(): void {
   R[1] = NAN;
 }
 
-// (a+ib)(c+id) = (ac − bd) + i(ad + bc)
+// (a+ib)(c+id) = (ac − bd) + i(ad + bc); the imaginary part sums two terms that may cancel
+// (x·(1/x): x·(−h/x²) + h·(1/x) = 0), so their sizes go into S[ACC] like an addition's.
 function cmul(a: number, b: number, c: number, d: number): void {
   R[0] = a * c - b * d;
-  R[1] = a * d + b * c;
+  const ad = a * d;
+  const bc = b * c;
+  R[1] = ad + bc;
+  const s = Math.abs(ad) + Math.abs(bc);
+  if (s > S[ACC]) S[ACC] = s;
 }
 
 // Smith's division: no overflow of c² + d².
@@ -59,17 +65,23 @@ function cdiv(a: number, b: number, c: number, d: number): void {
     R[1] = NAN;
     return;
   }
+  // The imaginary part is a difference of two terms (b and a·r, or b·r and a) that may cancel
+  // (sqrt(x)·sqrt(x)/x); their sizes, scaled by the division, go into S[ACC].
+  let s: number;
   if (Math.abs(c) >= Math.abs(d)) {
     const r = d / c;
     const den = c + d * r;
     R[0] = (a + b * r) / den;
     R[1] = (b - a * r) / den;
+    s = (Math.abs(b) + Math.abs(a * r)) / Math.abs(den);
   } else {
     const r = c / d;
     const den = c * r + d;
     R[0] = (a * r + b) / den;
     R[1] = (b * r - a) / den;
+    s = (Math.abs(b * r) + Math.abs(a)) / Math.abs(den);
   }
+  if (s > S[ACC]) S[ACC] = s;
 }
 
 /** Below this |b|: cosh b = cos b = 1 and sinh b = sin b = b to the last bit (b²/6 < eps/4). */
