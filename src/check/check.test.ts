@@ -116,6 +116,32 @@ describe("fast mode blames a leg", () => {
   });
 });
 
+describe("check() validates method and seed", () => {
+  it("rejects an unknown method instead of swallowing the numeric leg's error", () => {
+    const bad = () => check("x^2", { at: { x: 1 }, method: "nope" as "auto" });
+    expect(bad).toThrow(
+      'method must be one of auto, richardson, central, complex, fast, got "nope"',
+    );
+    try {
+      bad();
+    } catch (e) {
+      expect((e as { code: string }).code).toBe("INVALID_ARGUMENT");
+    }
+  });
+  it("rejects a seed that is not a non-negative integer", () => {
+    for (const [seed, shown] of [
+      [-1, "-1"],
+      [1.5, "1.5"],
+      [Number.NaN, "NaN"],
+      ["7", '"7"'],
+    ] as const)
+      expect(() => check("x^2", { at: { x: 1 }, method: "fast", seed: seed as number })).toThrow(
+        `seed must be a non-negative integer, got ${shown}`,
+      );
+    expect(check("x^2", { at: { x: 1 }, method: "fast", seed: 0 }).verdict).toBe("agree");
+  });
+});
+
 describe("toValue error paths", () => {
   it("names the element", () => {
     expect(() =>

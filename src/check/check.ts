@@ -13,7 +13,7 @@ import { elementLabel, type NestedArray, type Point, toValues, type Value } from
 import { print } from "../expr/print.ts";
 import { checkScalarOutput, inferShapes } from "../expr/shapes.ts";
 import { trace } from "../expr/trace.ts";
-import { numericLeg } from "../numeric/leg.ts";
+import { type NumericMethod, numericLeg } from "../numeric/leg.ts";
 import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
 import type { InputGradients, LegReport, Report } from "./report.ts";
 import { EXTREME_LARGE, roundingAnalysis } from "./rounding.ts";
@@ -28,7 +28,16 @@ import {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-export type NumericMethod = "auto" | "richardson" | "central" | "complex" | "fast";
+export type { NumericMethod };
+
+/** The numeric leg's methods, the one list the API and the CLI (`--method`) accept. */
+export const NUMERIC_METHODS: readonly NumericMethod[] = [
+  "auto",
+  "richardson",
+  "central",
+  "complex",
+  "fast",
+];
 
 /** What can be checked: expression text, a parsed `Expr`, or a TypeScript function over Tensors. */
 export type Subject = string | Expr | ((...args: Tensor[]) => Tensor);
@@ -128,6 +137,24 @@ function validateTolerance(opts: CheckOptions): Tolerance {
     if (typeof v !== "number" || !Number.isFinite(v) || v < 0)
       throw new GradtrioError("INVALID_ARGUMENT", `${name} must be a finite number ≥ 0, got ${v}`);
   return { rtol, atol };
+}
+
+function validateMethod(method: unknown): NumericMethod {
+  if (method === undefined) return "auto";
+  if (!NUMERIC_METHODS.includes(method as NumericMethod))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `method must be one of ${NUMERIC_METHODS.join(", ")}, got ${JSON.stringify(method)}`,
+    );
+  return method as NumericMethod;
+}
+
+function validateSeed(seed: unknown): void {
+  if (seed !== undefined && !(Number.isSafeInteger(seed) && (seed as number) >= 0))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `seed must be a non-negative integer, got ${typeof seed === "string" ? JSON.stringify(seed) : String(seed)}`,
+    );
 }
 
 /** Nested array of an element-wise quantity shaped like the variable. */
@@ -233,10 +260,11 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   if (typeof opts !== "object" || opts === null || opts.at === undefined)
     throw new GradtrioError("INVALID_ARGUMENT", "check: give the point as { at: { NAME: value } }");
   const tol = validateTolerance(opts);
+  const method = validateMethod(opts.method);
+  validateSeed(opts.seed);
   const values = toValues(opts.at);
   const { expr, text } = toExpr(subject, values);
   checkShapes(expr, values);
-  const method = opts.method ?? "auto";
 
   const numeric = runLeg(() =>
     numericLeg(expr, values, { method, ...(opts.seed === undefined ? {} : { seed: opts.seed }) }),

@@ -8,6 +8,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { NUMERIC_METHODS } from "../check/check.ts";
 import { type CheckFlags, checkCommand } from "./check-command.ts";
 import { explainCommand } from "./explain.ts";
 import { fuzzCommand } from "./fuzz.ts";
@@ -17,8 +18,6 @@ import { type CliIO, EXIT, processIO } from "./io.ts";
 import { reportError } from "./report-error.ts";
 
 const VERSION = "0.1.0";
-
-const METHODS = ["auto", "richardson", "central", "complex", "fast"] as const;
 
 function nonNegative(name: string) {
   return (text: string): number => {
@@ -63,7 +62,7 @@ function pointOptions(cmd: Command): Command {
     )
     .addOption(
       new Option("--method <M>", "finite-difference method of the numeric leg")
-        .choices(METHODS)
+        .choices(NUMERIC_METHODS)
         .default("auto"),
     )
     .option("--rtol <R>", "relative slack added to the error estimates", nonNegative("--rtol"))
