@@ -7,7 +7,13 @@ import { GradtrioError } from "../errors.ts";
 import { defineOp } from "./define-op.ts";
 import { backward, grad } from "./engine.ts";
 import { add, bce, clamp, log, matmul, mean, mul, pow, sigmoid, sub, sum } from "./functions.ts";
-import { enableGrad, isGradEnabled, noGrad } from "./grad-mode.ts";
+import {
+  enableGrad,
+  isGradEnabled,
+  isRecordingOrigins,
+  noGrad,
+  recordOrigins,
+} from "./grad-mode.ts";
 import { type Tensor, tensor } from "./tensor.ts";
 import { setWarningHandler, type WarningHandler } from "./warnings.ts";
 
@@ -483,5 +489,31 @@ describe("assigning .grad", () => {
     expect(x.grad).toBeNull();
     x.grad = tensor([3, 4]);
     expect(x.grad!.toArray()).toEqual([3, 4]);
+  });
+});
+
+describe("origins during backward", () => {
+  it("records none without createGraph: x.grad of sin(x) is a constant, not its own argument", () => {
+    const x = tensor(0.5, { requiresGrad: true });
+    recordOrigins(() => {
+      x.sin().backward();
+      expect(x.grad!.item()).toBe(Math.cos(0.5));
+      expect(x.grad!.origin).toBeNull();
+      const [dx] = grad(x.pow(3), [x]); // mulTemp twice: 3 · x² · 1
+      expect(dx!.item()).toBe(0.75);
+      expect(dx!.origin).toBeNull();
+      expect(isRecordingOrigins()).toBe(true); // restored after the pass
+    });
+  });
+
+  it("keeps them with createGraph, where the gradient is a graph of ops on x", () => {
+    const x = tensor(0.5, { requiresGrad: true });
+    recordOrigins(() => {
+      const [dx] = grad(x.sin(), [x], { createGraph: true });
+      const o = dx!.origin!;
+      expect(o.op).toBe("mul");
+      expect(o.args).not.toContain(dx);
+      expect(o.args.some((a) => typeof a !== "number" && a.origin?.op === "cos")).toBe(true);
+    });
   });
 });

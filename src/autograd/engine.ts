@@ -7,7 +7,7 @@
  */
 import { GradtrioError } from "../errors.ts";
 import { add, reshape } from "./functions.ts";
-import { setGradEnabled } from "./grad-mode.ts";
+import { isRecordingOrigins, setGradEnabled, setRecordingOrigins } from "./grad-mode.ts";
 import { CAPTURE, edgeOf, type Node, RUN, SKIP } from "./node.ts";
 import { sameShape, showShape } from "./shape.ts";
 import { type NestedNumbers, Tensor, type TensorLike, tensor } from "./tensor.ts";
@@ -209,6 +209,9 @@ function run(
     }
   }
   const previous = setGradEnabled(createGraph);
+  // Without createGraph the gradients are constants (no graph, and the rules and .grad
+  // accumulation write in place), so they record no origin either: a trace reads them as numbers.
+  const previousOrigins = setRecordingOrigins(createGraph && isRecordingOrigins());
   try {
     for (let i = 0; i < roots.length; i++) {
       const r = roots[i]!;
@@ -239,6 +242,7 @@ function run(
     return targets.map((t) => (t === null ? null : t.acc));
   } finally {
     setGradEnabled(previous);
+    setRecordingOrigins(previousOrigins);
     for (const n of order) n.acc = null;
   }
 }

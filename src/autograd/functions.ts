@@ -409,5 +409,9 @@ export function mulTemp(temp: Tensor, y: TensorLike): Tensor {
     const v = y.data[0]!;
     for (let i = 0; i < d.length; i++) d[i] *= v;
   } else return mul(temp, y);
-  return origin(temp, "mul", temp, y);
+  // No origin: temp now holds the product, so "mul(temp, y)" would name temp as its own argument
+  // (and any origin it had describes the old values). This path runs only in a backward pass
+  // without createGraph, which records no origins anyway.
+  if (temp._op !== null) temp.origin = null;
+  return temp;
 }

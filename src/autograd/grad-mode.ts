@@ -63,6 +63,13 @@ export function isRecordingOrigins(): boolean {
   return tracing;
 }
 
+/** Sets origin recording and returns the previous setting (for the engine). */
+export function setRecordingOrigins(on: boolean): boolean {
+  const previous = tracing;
+  tracing = on;
+  return previous;
+}
+
 /**
  * Runs `fn` with every op recording how it made its result (`Tensor.origin`), for tracing a
  * function into an expression. Off otherwise, so a long `noGrad` loop keeps no history alive.
