@@ -61,7 +61,8 @@ function errorOf(d: number, p: ComplexProgram, h: number): number {
 
 /**
  * ∇f(x) by the complex step: one complex evaluation per coordinate.
- * Returns `{ ok: false, reason }` when it does not apply (custom op, kink, domain edge).
+ * Returns `{ ok: false, reason }` when it does not apply (custom op, kink, domain edge, a
+ * derivative or error that is not finite).
  *
  * @example
  * ```ts
@@ -99,6 +100,12 @@ export function complexStepGradient(
     const d = program.output.im[0]! / h;
     gradient[k] = d;
     error[k] = errorOf(d, program, h);
+    // (−2)^y has a real value at y = 2 but none at 2 + ih: no derivative from this evaluation.
+    if (!Number.isFinite(d) || !Number.isFinite(error[k]!))
+      return {
+        ok: false,
+        reason: `complex step does not apply: its derivative along coordinate ${k} is ${d}`,
+      };
   }
   return { ok: true, value, gradient, error, evaluations: n + 1 };
 }
@@ -141,5 +148,8 @@ export function complexStepDirectional(
   if (!Number.isFinite(value))
     return { ok: false, reason: `complex step does not apply: f(x) = ${value}` };
   const d = program.output.im[0]! / h;
-  return { ok: true, value, derivative: d, error: errorOf(d, program, h) };
+  const error = errorOf(d, program, h);
+  if (!Number.isFinite(d) || !Number.isFinite(error))
+    return { ok: false, reason: `complex step does not apply: its derivative along u is ${d}` };
+  return { ok: true, value, derivative: d, error };
 }

@@ -146,3 +146,21 @@ describe("numericLeg", () => {
     }
   });
 });
+
+describe("a complex step that gives no finite derivative", () => {
+  it("x^y at (−2, 2): not ok (∂/∂y of (−2)^y is NaN), and the leg falls back with a note", () => {
+    const { x, layout } = flattenValues(toValues({ x: -2, y: 2 }));
+    const r = complexStepGradient(parse("x^y"), layout, x);
+    expect(r).toEqual({
+      ok: false,
+      reason: "complex step does not apply: its derivative along coordinate 1 is NaN",
+    });
+    const l = leg("x^y", { x: -2, y: 2 });
+    expect(l.method).toBe("richardson");
+    expect(l.notes).toContain(
+      "complex step does not apply: its derivative along coordinate 1 is NaN; used Richardson extrapolation",
+    );
+    // ∂/∂x x^y = y·x^(y−1) = 2·(−2) = −4
+    expect(Math.abs(l.gradients!.get("x")![0]! + 4)).toBeLessThan(1e-8);
+  });
+});
