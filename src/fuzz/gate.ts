@@ -20,7 +20,7 @@ import {
 } from "./config.ts";
 import { formatCounterexample, formatPoint, formatReport } from "./format.ts";
 import { fuzz } from "./fuzz.ts";
-import { importModule, type LoadedOp, loadOps } from "./load.ts";
+import { exportedOps, importModule, type LoadedOp, loadOps } from "./load.ts";
 
 export interface GateEntryResult {
   readonly kind: "check" | "fuzz";
@@ -45,21 +45,25 @@ export interface GateResult {
 }
 
 /**
- * Loads and validates a config module (its default export). Throws a GradtrioError: IO when
- * missing, MODULE when it throws, INVALID_ARGUMENT (with the entry's path) when malformed.
+ * Loads and validates a config module (its default export), and registers every op the module
+ * itself exports, so that its checks may call them (the module loads with its own copy of the
+ * registry). Throws a GradtrioError: IO when missing, MODULE when it throws, INVALID_ARGUMENT
+ * (with the entry's path) when malformed.
  */
 export async function loadConfig(
   file: string,
   cwd: string,
-): Promise<{ config: GradtrioConfig; dir: string; path: string }> {
+): Promise<{ config: GradtrioConfig; dir: string; path: string; ops: LoadedOp[] }> {
   const mod = await importModule(file, cwd, "config");
   if (!("default" in mod))
     throw new GradtrioError(
       "INVALID_ARGUMENT",
       `config '${file}' has no default export: export default defineConfig({ … })`,
     );
+  const config = validateConfig(mod.default);
+  const ops = exportedOps(mod);
   const path = resolve(cwd, file);
-  return { config: validateConfig(mod.default), dir: dirname(path), path };
+  return { config, dir: dirname(path), path, ops };
 }
 
 const tol = (e: { rtol?: number; atol?: number }) => ({

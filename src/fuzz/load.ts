@@ -65,18 +65,10 @@ export interface LoadedOp {
 }
 
 /**
- * Loads every op a module exports (made with `defineOp`, or bare `CustomOpDefinition` objects,
- * also inside an exported array) and registers each in gradtrio's registry.
- * Throws a GradtrioError when the file is missing, fails to load, or exports no op.
- *
- * @example
- * ```ts
- * const ops = await loadOps("ops/my-ops.ts", process.cwd());
- * ops.map((o) => o.definition.name); // ["softclip", "hypot2"]
- * ```
+ * The ops among a module's exports (made with `defineOp`, or bare `CustomOpDefinition` objects,
+ * also inside an exported array), each once, registered in gradtrio's registry.
  */
-export async function loadOps(file: string, cwd: string): Promise<LoadedOp[]> {
-  const mod = await importModule(file, cwd, "ops module");
+export function exportedOps(mod: Record<string, unknown>): LoadedOp[] {
   const out: LoadedOp[] = [];
   const seen = new Set<CustomOpDefinition>();
   const take = (exportName: string, v: unknown) => {
@@ -89,6 +81,22 @@ export async function loadOps(file: string, cwd: string): Promise<LoadedOp[]> {
     if (!Array.isArray(v)) take(name, v);
     else for (let i = 0; i < v.length; i++) take(`${name}[${i}]`, v[i]);
   }
+  return out.map((o) => ({ ...o, definition: resolveOp(o.definition) }));
+}
+
+/**
+ * Loads every op a module exports (see `exportedOps`) and registers each in gradtrio's registry.
+ * Throws a GradtrioError when the file is missing, fails to load, or exports no op.
+ *
+ * @example
+ * ```ts
+ * const ops = await loadOps("ops/my-ops.ts", process.cwd());
+ * ops.map((o) => o.definition.name); // ["softclip", "hypot2"]
+ * ```
+ */
+export async function loadOps(file: string, cwd: string): Promise<LoadedOp[]> {
+  const mod = await importModule(file, cwd, "ops module");
+  const out = exportedOps(mod);
   if (out.length === 0) {
     const names = Object.keys(mod);
     throw new GradtrioError(
@@ -96,5 +104,5 @@ export async function loadOps(file: string, cwd: string): Promise<LoadedOp[]> {
       `ops module '${file}' exports no ops made with defineOp (its exports: ${names.length === 0 ? "none" : names.join(", ")})`,
     );
   }
-  return out.map((o) => ({ ...o, definition: resolveOp(o.definition) }));
+  return out;
 }
