@@ -22,6 +22,7 @@ import {
   type Comparison,
   DEFAULT_TOLERANCE,
   judge,
+  LEGS,
   type LegName,
   type Tolerance,
 } from "./verdict.ts";
@@ -326,10 +327,24 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   });
 
   // Points where a gradient is not defined or cannot be trusted come first.
-  if (value === null || !Number.isFinite(value)) {
+  if (value === null) {
+    const errors = LEGS.filter((l) => legs[l].status === "error").map(
+      (l) => `${l}: ${legs[l].reason}`,
+    );
+    return inconclusive(
+      `the function could not be evaluated at the point (${errors.join("; ") || "no leg gave a value"})`,
+    );
+  }
+  if (!Number.isFinite(value)) {
     const where = roundingAnalysis(expr, values).outsideDomain;
     return inconclusive(
-      `the function is not finite at the point (value ${value}): ${where === null ? "the point is outside the domain" : `outside the domain: ${where}`}`,
+      `the function is not finite at the point (value ${value}): ${
+        where !== null
+          ? `outside the domain: ${where}`
+          : Number.isNaN(value)
+            ? "the point is outside the domain"
+            : "the value overflows float64"
+      }`,
     );
   }
   if (num !== null && num.nonFinite !== undefined)

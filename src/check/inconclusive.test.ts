@@ -128,4 +128,32 @@ describe("check where the value itself is not finite", () => {
       "the function is not finite at the point (value NaN): outside the domain: the 1st argument of log is -1, outside its domain (0, Infinity)",
     );
   });
+
+  it("an infinite value inside every domain overflows float64", () => {
+    // e^800 > 1.8e308, the largest double.
+    const r = check("exp(x)", { at: { x: 800 } });
+    expect(r).toMatchObject({
+      verdict: "inconclusive",
+      value: Number.POSITIVE_INFINITY,
+      reason:
+        "the function is not finite at the point (value Infinity): the value overflows float64",
+    });
+  });
+
+  it("no value at all: the legs' errors, not a domain", () => {
+    defineOp({
+      name: "throwingForward",
+      arity: 1,
+      forward: () => {
+        throw new Error("boom");
+      },
+      backward: ({ grad }) => [grad],
+      formula: (u) => u,
+    });
+    const r = check("throwingForward(x)", { at: { x: 3 } });
+    expect(r).toMatchObject({ verdict: "inconclusive", value: null });
+    expect(r.reason).toBe(
+      "the function could not be evaluated at the point (symbolic: boom; numeric: custom op 'throwingForward': forward threw at (3): boom; autograd: throwingForward: its forward threw: boom)",
+    );
+  });
 });
