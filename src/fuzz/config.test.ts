@@ -46,6 +46,22 @@ describe("validateConfig", () => {
     expect(bad({ fuzz: [{ op: "./a.ts" }] })).toContain("config: fuzz[0].op is not a known option");
   });
 
+  it("caps a domain variable's element count, and needs a finite interval width", () => {
+    const domain = (spec: unknown) => ({ checks: [{ expr: "sum(x)", domain: { x: spec } }] });
+    // 10^8 float64s (800 MB per point) used to abort Node out of memory.
+    expect(bad(domain({ shape: [100000000], interval: [0, 1] }))).toBe(
+      "config: checks[0].domain.x: shape [100000000] has 100000000 elements; at most 10000000",
+    );
+    expect(bad(domain({ shape: [5000, 2001], interval: [0, 1] }))).toBe(
+      "config: checks[0].domain.x: shape [5000, 2001] has 10005000 elements; at most 10000000",
+    );
+    expect(bad(domain({ shape: [10000, 1000], interval: [0, 1] }))).toBe("no error");
+    expect(bad(domain({ interval: [-1e308, 1e308] }))).toBe(
+      "config: checks[0].domain.x.interval [-1e+308, 1e+308] is too wide: hi - lo must be finite",
+    );
+    expect(bad(domain({ interval: [-1e307, 1e307] }))).toBe("no error");
+  });
+
   it("rejects a config that is not an object, or has nothing to run", () => {
     expect(bad(undefined)).toContain("the default export must be defineConfig");
     expect(bad({})).toContain("nothing to run");

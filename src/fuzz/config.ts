@@ -50,6 +50,8 @@ export interface GradtrioConfig {
 
 export const DEFAULT_GATE_SEED = 20261122;
 export const DEFAULT_DOMAIN_RUNS = 20;
+/** The most elements a domain variable may have (a random point is drawn for each run). */
+export const MAX_DOMAIN_ELEMENTS = 10_000_000;
 
 /**
  * Declares a gate configuration (identity at run time; types and editor completion).
@@ -153,11 +155,22 @@ function validateCheck(e: unknown, path: string): CheckEntry {
         !(iv[0] < iv[1])
       )
         bad(`${p}.interval`, "must be [lo, hi] with finite lo < hi", iv);
+      if (!Number.isFinite(iv[1] - iv[0]))
+        throw new GradtrioError(
+          "INVALID_ARGUMENT",
+          `config: ${p}.interval [${iv[0]}, ${iv[1]}] is too wide: hi - lo must be finite`,
+        );
       if (
         s.shape !== undefined &&
         !(Array.isArray(s.shape) && s.shape.every((n) => Number.isInteger(n) && n >= 1))
       )
         bad(`${p}.shape`, "must be an array of positive integers", s.shape);
+      const size = ((s.shape as number[] | undefined) ?? []).reduce((a, n) => a * n, 1);
+      if (size > MAX_DOMAIN_ELEMENTS)
+        throw new GradtrioError(
+          "INVALID_ARGUMENT",
+          `config: ${p}: shape [${(s.shape as number[]).join(", ")}] has ${size} elements; at most ${MAX_DOMAIN_ELEMENTS}`,
+        );
     }
     positiveInt(o.runs, `${path}.runs`);
     return o as unknown as DomainCheck;
