@@ -4,6 +4,7 @@
  * O(h). The error estimate compares the quotient at h with one at 2h (truncation) and adds the
  * rounding error of f over the step. A non-finite stencil point switches to the other side.
  */
+import { GradtrioError } from "../errors.ts";
 import { checkIndex, checkPoint, coordinateLine, type Line } from "./line.ts";
 import { nonFiniteAt, quotient } from "./richardson.ts";
 import type { Estimate, NonFinite, ScalarFn, Stencil } from "./types.ts";
@@ -84,6 +85,12 @@ function difference(
 ): Estimate {
   checkPoint(x, name);
   checkIndex(x, i, name);
+  const { step } = opts;
+  if (step !== undefined && !(Number.isFinite(step) && step > 0))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `${name}: step must be a finite number > 0, got ${step}`,
+    );
   return differenceOnLine(coordinateLine(f, x, i, x.slice(), opts.f0), stencil, opts.step);
 }
 

@@ -232,3 +232,52 @@ describe("fast mode and jvp", () => {
     }
   });
 });
+
+describe("option validation", () => {
+  const f = (x: Float64Array) => x[0]! ** 2;
+  const x = Float64Array.of(1);
+  const invalid = (run: () => unknown, message: string) => {
+    let caught: unknown;
+    try {
+      run();
+    } catch (e) {
+      caught = e;
+    }
+    expect(isGradtrioError(caught) && caught.code).toBe("INVALID_ARGUMENT");
+    expect((caught as Error).message).toBe(message);
+  };
+  it("a difference step ≤ 0 or not finite", () => {
+    invalid(
+      () => centralDifference(f, x, 0, { step: 0 }),
+      "centralDifference: step must be a finite number > 0, got 0",
+    );
+    invalid(
+      () => forwardDifference(f, x, 0, { step: -1e-6 }),
+      "forwardDifference: step must be a finite number > 0, got -0.000001",
+    );
+    invalid(
+      () => backwardDifference(f, x, 0, { step: Number.NaN }),
+      "backwardDifference: step must be a finite number > 0, got NaN",
+    );
+  });
+  it("richardson: firstStep ≤ 0, maxSteps < 2, an unknown stencil", () => {
+    invalid(
+      () => richardson(f, x, 0, { firstStep: 0 }),
+      "richardson: firstStep must be a finite number > 0, got 0",
+    );
+    invalid(
+      () => richardson(f, x, 0, { firstStep: Number.POSITIVE_INFINITY }),
+      "richardson: firstStep must be a finite number > 0, got Infinity",
+    );
+    invalid(
+      () => richardson(f, x, 0, { maxSteps: 1 }),
+      "richardson: maxSteps must be an integer ≥ 2 (one extrapolation needs two steps), got 1",
+    );
+    invalid(
+      () => richardson(f, x, 0, { stencil: "sideways" as "central" }),
+      "richardson: unknown stencil 'sideways' (central, forward, backward)",
+    );
+    // The smallest valid tableau still extrapolates: d/dx x² = 2 at 1.
+    expect(Math.abs(richardson(f, x, 0, { maxSteps: 2 }).derivative - 2)).toBeLessThan(1e-12);
+  });
+});

@@ -6,6 +6,7 @@
  * f amplified by the step and by the extrapolation weights. The entry with the smallest estimate is
  * kept; the tableau stops early once rounding makes the estimates grow.
  */
+import { GradtrioError } from "../errors.ts";
 import { checkIndex, checkPoint, coordinateLine, type Line } from "./line.ts";
 import type { Estimate, NonFinite, ScalarFn, Stencil } from "./types.ts";
 
@@ -45,6 +46,33 @@ function measuredNoise(line: Line, stencil: Stencil): number {
   return Number.isFinite(third) ? (2 * Math.abs(third)) / Math.sqrt(20) : 0;
 }
 
+const STENCILS: readonly Stencil[] = ["central", "forward", "backward"];
+
+/** Throws INVALID_ARGUMENT for a stencil that is not one of the three. */
+function checkStencil(stencil: unknown, where: string): void {
+  if (!STENCILS.includes(stencil as Stencil))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `${where}: unknown stencil '${String(stencil)}' (${STENCILS.join(", ")})`,
+    );
+}
+
+/** Throws INVALID_ARGUMENT for options no tableau can be built from. */
+function checkRichardsonOptions(opts: RichardsonOptions, where: string): void {
+  if (opts.stencil !== undefined) checkStencil(opts.stencil, where);
+  const { firstStep, maxSteps } = opts;
+  if (firstStep !== undefined && !(Number.isFinite(firstStep) && firstStep > 0))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `${where}: firstStep must be a finite number > 0, got ${firstStep}`,
+    );
+  if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 2))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `${where}: maxSteps must be an integer ≥ 2 (one extrapolation needs two steps), got ${maxSteps}`,
+    );
+}
+
 /** One stencil evaluation kept for kink detection. */
 export interface Sample {
   readonly h: number;
@@ -79,7 +107,9 @@ export function quotient(line: Line, stencil: Stencil, h: number): Quotient {
     const d = (gp - gm) / span;
     return {
       d,
-      rounding: (noise * (Math.abs(gp) + Math.abs(gm)) + 2 * EPS * line.scale * Math.abs(d)) / span,
+      rounding:
+        (noise * (Math.abs(gp) + Math.abs(gm)) + 2 * EPS * line.scale * Math.abs(d)) /
+        Math.abs(span),
       gp,
       gm,
       ...(bad === undefined ? {} : { bad }),
@@ -216,6 +246,7 @@ export function richardson(
 ): Estimate {
   checkPoint(x, "richardson");
   checkIndex(x, i, "richardson");
+  checkRichardsonOptions(opts, "richardson");
   const { samples: _, ...estimate } = extrapolateLine(
     coordinateLine(f, x, i, x.slice(), opts.f0),
     opts,
