@@ -517,3 +517,26 @@ describe("origins during backward", () => {
     });
   });
 });
+
+describe("clamp with tensor bounds (ClampBackward0), PyTorch's clamp_backward_min_max", () => {
+  function grads(xv: number, lov: number, hiv: number): [number, number, number, number] {
+    const x = tensor(xv, { requiresGrad: true });
+    const lo = tensor(lov, { requiresGrad: true });
+    const hi = tensor(hiv, { requiresGrad: true });
+    const y = clamp(x, lo, hi);
+    y.backward();
+    return [y.item(), x.grad!.item(), lo.grad!.item(), hi.grad!.item()];
+  }
+
+  it("gives lo a gradient only where x < lo < hi strictly: at x = 0, lo = hi = 1 nothing gets one", () => {
+    // min: x < lo && lo < hi → 0 < 1 && 1 < 1 = false; max: x > hi || hi < lo = false; x: false.
+    expect(grads(0, 1, 1)).toEqual([1, 0, 0, 0]);
+  });
+
+  it("otherwise: below lo < hi to lo, inside to x, above hi to hi, and hi < lo to hi", () => {
+    expect(grads(0, 1, 2)).toEqual([1, 0, 1, 0]);
+    expect(grads(1.5, 1, 2)).toEqual([1.5, 1, 0, 0]);
+    expect(grads(3, 1, 2)).toEqual([2, 0, 0, 1]);
+    expect(grads(0, 2, 1)).toEqual([1, 0, 0, 1]); // hi < lo: the output is hi
+  });
+});

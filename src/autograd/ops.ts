@@ -422,8 +422,10 @@ export const OPS = {
     },
     backward: (n, g) => [where0(g, keepBetween(n.a!.data, n.p0, n.p1))],
   },
-  // clamp with tensor bounds: the gradient goes to x where lo <= x <= hi, to lo where x < lo,
-  // to hi where the lower-clamped value exceeds hi. Inputs and output shape live in `extra`.
+  // clamp with tensor bounds, PyTorch's clamp_backward and clamp_backward_min_max: the gradient
+  // goes to x where lo <= x <= hi, to lo where x < lo < hi (strictly: where lo == hi, lo gets
+  // none), to hi where x > hi or hi < lo. So at x < lo == hi no input gets a gradient, as in
+  // PyTorch. Inputs and output shape live in `extra`.
   clampTensor: {
     kind: "struct",
     gradFn: "ClampBackward0",
@@ -451,8 +453,8 @@ export const OPS = {
         const l = ld[i]!;
         const h = hd[i]!;
         mx[i] = v >= l && v <= h ? 1 : 0;
-        ml[i] = v < l && l <= h ? 1 : 0;
-        mh[i] = Math.max(v, l) > h ? 1 : 0;
+        ml[i] = v < l && l < h ? 1 : 0;
+        mh[i] = v > h || h < l ? 1 : 0;
       }
       return [
         n.needs(0) ? reduceTo(where0(g, mx), x.shape) : null,
