@@ -281,3 +281,16 @@ describe("option validation", () => {
     expect(Math.abs(richardson(f, x, 0, { maxSteps: 2 }).derivative - 2)).toBeLessThan(1e-12);
   });
 });
+
+describe("jvp without any extrapolated entry", () => {
+  it("gives NaN (error ∞), not 0, when F stops being finite after the first step", () => {
+    // Finite at x ± 0.25 (the first step), NaN at x ± 0.125: no tableau entry is ever extrapolated.
+    const F = (x: Float64Array) => {
+      const d = Math.abs(x[0]! - 1);
+      return Float64Array.of(d === 0 || d >= 0.2 ? x[0]! ** 2 : Number.NaN);
+    };
+    const r = jvp(F, Float64Array.of(1), Float64Array.of(1));
+    expect(Number.isNaN(r.value[0])).toBe(true);
+    expect(r.error[0]).toBe(Number.POSITIVE_INFINITY);
+  });
+});

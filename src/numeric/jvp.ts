@@ -77,7 +77,8 @@ export function jvp(
     ym = at(-h);
   }
   let prev: Float64Array[] = [];
-  const best = new Float64Array(m);
+  // NaN until a tableau entry has an error estimate: no estimate is no value, not 0.
+  const best = new Float64Array(m).fill(Number.NaN);
   const maxSteps = opts.maxSteps ?? 12;
   for (let row = 0; row < maxSteps; row++) {
     if (row > 0) {
