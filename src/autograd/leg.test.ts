@@ -71,6 +71,10 @@ describe("autogradLeg", () => {
     expect(errorOf(() => autogradLeg(call("sin", [x]), toValues({ x: [1, 2] })))).toBe(
       "NON_SCALAR: the expression must have a scalar value, got shape [2]",
     );
+    // one element is not enough: the output must be 0-d
+    expect(errorOf(() => autogradLeg(call("sin", [x]), toValues({ x: [1] })))).toBe(
+      "NON_SCALAR: the expression must have a scalar value, got shape [1]",
+    );
     expect(errorOf(() => autogradLeg(call("sin", [y]), toValues({ x: 1 })))).toBe(
       "UNKNOWN_VARIABLE: no value given for the variable 'y'",
     );

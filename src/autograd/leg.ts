@@ -104,7 +104,8 @@ export function autogradLeg(
     for (const [name, v] of values)
       leaves.set(name, tensor(v.data, { shape: v.shape, requiresGrad: true }));
     const out = interpret(expr, tensorAlgebra(leaves));
-    if (out.numel !== 1)
+    // 0-d only: a one-element vector is not a scalar (as checkScalarOutput says).
+    if (out.ndim !== 0)
       throw new GradtrioError(
         "NON_SCALAR",
         `the expression must have a scalar value, got shape ${showShape(out.shape)}`,
