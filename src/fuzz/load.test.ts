@@ -1,4 +1,6 @@
-import { resolve } from "node:path";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isGradtrioError } from "../errors.ts";
 import { lookupCustomOp } from "../expr/ops.ts";
@@ -50,6 +52,28 @@ describe("loadOps", () => {
     expect(message).toBe(
       "ops module 'invalid/throws-on-load.ts' failed to load: RangeError: weights file not found",
     );
+  });
+
+  it("reports a syntax error by esbuild's file:line:col: ERROR line", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gradtrio-load-"));
+    writeFileSync(join(dir, "bad.ts"), "export const a = 1;\nexport const b = (;\n");
+    try {
+      await loadOps("bad.ts", dir);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as Error).message).toBe(
+        `ops module 'bad.ts' failed to load: ${join(dir, "bad.ts")}:2:18: ERROR: Unexpected ";"`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("shows a GradtrioError of the module's own copy of gradtrio without its class name", async () => {
+    expect(await loadError("invalid/builtin-name.ts")).toEqual({
+      code: "MODULE",
+      message: `ops module 'invalid/builtin-name.ts' failed to load: defineOp("sin"): 'sin' is a built-in name`,
+    });
   });
 
   it("reports a module without ops, listing what it exports", async () => {

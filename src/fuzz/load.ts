@@ -6,16 +6,29 @@ import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { tsImport } from "tsx/esm/api";
-import { GradtrioError, isGradtrioError } from "../errors.ts";
+import { GradtrioError } from "../errors.ts";
 import type { CustomOpDefinition } from "../expr/ops.ts";
 import { definitionOf, resolveOp } from "./op-like.ts";
 
-/** The first line of an error's message: a module's failure is shown in one line. */
+/**
+ * The first line of an error's message: a module's failure is shown in one line. esbuild's
+ * "Transform failed with N error(s):" gives way to its first `file:line:col: ERROR: …` line.
+ * A GradtrioError, also one thrown by a module's own copy of gradtrio, shows no class name.
+ */
 export function firstLine(e: unknown): string {
-  const m = isGradtrioError(e) ? e.message : e instanceof Error ? e.message : String(e);
-  const line = m.split("\n").find((l) => l.trim() !== "") ?? m;
-  const name = e instanceof Error && !isGradtrioError(e) && e.name !== "Error" ? `${e.name}: ` : "";
-  return name + line.trim();
+  const m = e instanceof Error ? e.message : String(e);
+  const lines = m
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  const error = /^(Transform|Build) failed with \d+ errors?:$/.test(lines[0] ?? "")
+    ? lines.find((l) => l.includes(" ERROR: "))
+    : undefined;
+  if (error !== undefined) return error;
+  const line = lines[0] ?? m.trim();
+  const name =
+    e instanceof Error && e.name !== "Error" && e.name !== "GradtrioError" ? `${e.name}: ` : "";
+  return name + line;
 }
 
 /**
