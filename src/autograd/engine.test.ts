@@ -540,3 +540,41 @@ describe("clamp with tensor bounds (ClampBackward0), PyTorch's clamp_backward_mi
     expect(grads(0, 2, 1)).toEqual([1, 0, 0, 1]); // hi < lo: the output is hi
   });
 });
+
+describe("sum and mean over everything with keepdim, as PyTorch's dim=None, keepdim=True", () => {
+  it("keeps every dimension as size 1: a 2×3 tensor gives shape [1, 1]", () => {
+    const m = tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { requiresGrad: true },
+    );
+    const s = sum(m, undefined, true);
+    expect(s.shape).toEqual([1, 1]);
+    expect(s.toArray()).toEqual([[21]]);
+    expect(s.gradFn!.name).toBe("SumBackward1");
+    const a = m.mean(undefined, true);
+    expect(a.shape).toEqual([1, 1]);
+    expect(a.toArray()).toEqual([[3.5]]);
+    expect(a.gradFn!.name).toBe("MeanBackward1");
+    // d/dm of sum = 1 everywhere; of mean = 1/6: the seeds are [[2]] and [[6]]
+    s.backward(tensor([[2]]));
+    expect(m.grad!.toArray()).toEqual([
+      [2, 2, 2],
+      [2, 2, 2],
+    ]);
+    m.grad = null;
+    a.backward(tensor([[6]]));
+    expect(m.grad!.toArray()).toEqual([
+      [1, 1, 1],
+      [1, 1, 1],
+    ]);
+  });
+
+  it("without keepdim still gives a 0-d result", () => {
+    const m = tensor([[1, 2, 3]]);
+    expect(sum(m, undefined, false).shape).toEqual([]);
+    expect(mean(m).shape).toEqual([]);
+  });
+});

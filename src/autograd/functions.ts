@@ -259,35 +259,50 @@ export function bce(p: TensorLike, t: TensorLike): Tensor {
 
 /**
  * Sum of all elements (SumBackward0), or along `dim` (SumBackward1), keeping it as size 1 when
- * `keepdim`.
+ * `keepdim`; `keepdim` without `dim` keeps every dimension as size 1 (SumBackward1, as PyTorch's
+ * `sum(dim=None, keepdim=True)`).
  *
  * @example
  * sum(tensor([[1, 2], [3, 4]]), 0).toArray(); // [4, 6]
  */
 export function sum(x: TensorLike, dim?: number, keepdim = false): Tensor {
-  const t = asTensor(x, "sum", 0, 1);
-  if (dim === undefined) return struct(OPS.sum, t, null, 0, 0, null, "sum", [x]);
-  const d = normDim(dim, t.ndim, "sum");
-  if (t.ndim === 0) return struct(OPS.sum, t, null, 0, 0, null, "sum", [x]);
-  return struct(OPS.sumDim, t, null, d, keepdim ? 1 : 0, null, "sum_dim", [x, d, keepdim ? 1 : 0]);
+  return reduce(x, dim, keepdim, "sum", OPS.sum, OPS.sumKeep, OPS.sumDim);
 }
 
 /**
- * Mean of all elements (MeanBackward0), or along `dim` (MeanBackward1).
+ * Mean of all elements (MeanBackward0), or along `dim` (MeanBackward1), keeping it as size 1 when
+ * `keepdim`; `keepdim` without `dim` keeps every dimension as size 1 (MeanBackward1).
  *
  * @example
  * mean(tensor([1, 2, 3])).item(); // 2
  */
 export function mean(x: TensorLike, dim?: number, keepdim = false): Tensor {
-  const t = asTensor(x, "mean", 0, 1);
-  if (dim === undefined) return struct(OPS.mean, t, null, 0, 0, null, "mean", [x]);
-  const d = normDim(dim, t.ndim, "mean");
-  if (t.ndim === 0) return struct(OPS.mean, t, null, 0, 0, null, "mean", [x]);
-  return struct(OPS.meanDim, t, null, d, keepdim ? 1 : 0, null, "mean_dim", [
-    x,
-    d,
-    keepdim ? 1 : 0,
-  ]);
+  return reduce(x, dim, keepdim, "mean", OPS.mean, OPS.meanKeep, OPS.meanDim);
+}
+
+/**
+ * sum and mean: over everything (`all`, 0-d), over everything keeping every dimension as size 1
+ * (`allKeep`, when `keepdim` without a dim; traced as `sum_keepdim`), or along `dim` (`alongDim`,
+ * traced as `sum_dim`). A 0-d tensor along dim 0 or -1 is reduced over everything.
+ */
+function reduce(
+  x: TensorLike,
+  dim: number | undefined,
+  keepdim: boolean,
+  op: "sum" | "mean",
+  all: StructDecl,
+  allKeep: StructDecl,
+  alongDim: StructDecl,
+): Tensor {
+  const t = asTensor(x, op, 0, 1);
+  if (dim === undefined) {
+    if (keepdim) return struct(allKeep, t, null, 0, 0, null, `${op}_keepdim`, [x]);
+    return struct(all, t, null, 0, 0, null, op, [x]);
+  }
+  const d = normDim(dim, t.ndim, op);
+  if (t.ndim === 0) return struct(all, t, null, 0, 0, null, op, [x]);
+  const k = keepdim ? 1 : 0;
+  return struct(alongDim, t, null, d, k, null, `${op}_dim`, [x, d, k]);
 }
 
 /**

@@ -79,8 +79,10 @@ export type TensorOp =
   | "softplus"
   | "bce"
   | "sum"
+  | "sumKeep"
   | "sumDim"
   | "mean"
+  | "meanKeep"
   | "meanDim"
   | "dot"
   | "mv"
@@ -514,12 +516,15 @@ export const OPS = {
     kind: "struct",
     gradFn: "SumBackward0",
     saves: SAVE_NONE,
-    forward(x) {
-      const d = x.data;
-      let s = 0;
-      for (let i = 0; i < d.length; i++) s += d[i]!;
-      return new Tensor(Float64Array.of(s), SCALAR_SHAPE);
-    },
+    forward: (x) => reduceAll(x, false, 1),
+    backward: (n, g) => [expand(g, n.sa)],
+  },
+  // the same, keeping every dimension as size 1 (PyTorch's sum(dim=None, keepdim=True))
+  sumKeep: {
+    kind: "struct",
+    gradFn: "SumBackward1",
+    saves: SAVE_NONE,
+    forward: (x) => reduceAll(x, true, 1),
     backward: (n, g) => [expand(g, n.sa)],
   },
   // sum along dim p0 (p1 = keepdim); d = 1 along that dim
@@ -535,12 +540,15 @@ export const OPS = {
     kind: "struct",
     gradFn: "MeanBackward0",
     saves: SAVE_NONE,
-    forward(x) {
-      const d = x.data;
-      let s = 0;
-      for (let i = 0; i < d.length; i++) s += d[i]!;
-      return new Tensor(Float64Array.of(s / d.length), SCALAR_SHAPE);
-    },
+    forward: (x) => reduceAll(x, false, x.numel),
+    backward: (n, g) => [expand(g.div(numelOf(n.sa)), n.sa)],
+  },
+  // the same, keeping every dimension as size 1 (PyTorch's mean(dim=None, keepdim=True))
+  meanKeep: {
+    kind: "struct",
+    gradFn: "MeanBackward1",
+    saves: SAVE_NONE,
+    forward: (x) => reduceAll(x, true, x.numel),
     backward: (n, g) => [expand(g.div(numelOf(n.sa)), n.sa)],
   },
   // mean along dim p0 (p1 = keepdim); d = 1/size(dim) along that dim
@@ -664,6 +672,15 @@ export const OPS = {
 /** Output shape of a reduction along `dim`. */
 export function reducedShape(shape: Shape, dim: number, keepdim: boolean): number[] {
   return keepdim ? shape.map((s, i) => (i === dim ? 1 : s)) : shape.filter((_, i) => i !== dim);
+}
+
+/** The sum of all elements divided by `divisor` (1 for sum, the count for mean): 0-d, or every
+ * dimension kept as size 1 when `keepdim`. */
+function reduceAll(x: Tensor, keepdim: boolean, divisor: number): Tensor {
+  const d = x.data;
+  let s = 0;
+  for (let i = 0; i < d.length; i++) s += d[i]!;
+  return new Tensor(Float64Array.of(s / divisor), keepdim ? x.shape.map(() => 1) : SCALAR_SHAPE);
 }
 
 /** Sums along `dim` and multiplies by `scale` (1 for sum, 1/size for mean). */
