@@ -294,3 +294,15 @@ describe("jvp without any extrapolated entry", () => {
     expect(r.error[0]).toBe(Number.POSITIVE_INFINITY);
   });
 });
+
+describe("one-sided fallback of a plain central difference", () => {
+  it("takes the one-sided step sqrt(eps), not the central cbrt(eps)", () => {
+    // sqrt(1 + x) on x ≥ 0 only: at x = 1e-6 the central stencil (h ≈ 6e-6) leaves the domain.
+    const f = (x: Float64Array) => (x[0]! >= 0 ? Math.sqrt(1 + x[0]!) : Number.NaN);
+    const r = gradient(f, Float64Array.of(1e-6), { method: "central", kinks: false });
+    // d/dx sqrt(1 + x) = 1/(2 sqrt(1 + x)); with h = cbrt(eps) the truncation is ≈ 7.5e-7.
+    const want = 0.5 / Math.sqrt(1 + 1e-6);
+    expect(Math.abs(r.gradient[0]! - want)).toBeLessThan(1e-7);
+    expect(r.notes[0]).toMatch(/used a forward stencil$/);
+  });
+});

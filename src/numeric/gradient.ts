@@ -7,7 +7,7 @@
 
 import { GradtrioError } from "../errors.ts";
 import { mulberry32 } from "../random.ts";
-import { defaultStep, differenceOnLine } from "./difference.ts";
+import { differenceOnLine } from "./difference.ts";
 import { checkPoint, coordinateLine, directionLine, type Line } from "./line.ts";
 import { extrapolateLine, type LineEstimate, NOISE, type Sample } from "./richardson.ts";
 import type { Estimate, Kink, NonFinite, ScalarFn, Stencil } from "./types.ts";
@@ -106,7 +106,8 @@ function estimateOnLine(line: Line, method: GradientMethod): LineEstimate | Esti
   const run = (stencil: Stencil) =>
     method === "richardson"
       ? extrapolateLine(line, { stencil })
-      : differenceOnLine(line, stencil, defaultStep(stencil, line.scale));
+      : // The default step of each stencil: a one-sided fallback takes its own (sqrt(eps)).
+        differenceOnLine(line, stencil);
   const first = run(method === "richardson" ? "central" : method);
   if (Number.isFinite(first.derivative) || method !== "richardson") return first;
   for (const side of ["forward", "backward"] as const) {
