@@ -322,7 +322,7 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
   if (sa.length === 0 || sb.length === 0 || sa.length > 2 || sb.length > 2)
     throw bad("are not supported (matmul takes 1-D and 2-D operands)");
   const ka = sa[sa.length - 1]!;
-  const kb = sb.length === 1 ? sb[0]! : sb[0]!;
+  const kb = sb[0]!; // the inner dimension of b, a vector or a matrix alike
   if (ka !== kb) throw bad(`cannot be multiplied (inner dimensions ${ka} and ${kb} differ)`);
   const args = [a, b];
   if (sa.length === 1 && sb.length === 1)

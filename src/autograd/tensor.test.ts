@@ -287,3 +287,22 @@ describe("rank cap", () => {
     expect(tensor([1]).reshape(new Array(32).fill(1)).ndim).toBe(32);
   });
 });
+
+describe("origin setter", () => {
+  it("drops the raw argument fields, so the old arguments are not kept alive", () => {
+    const x = tensor([1, 2], { requiresGrad: true });
+    recordOrigins(() => {
+      const y = x.mul(2);
+      expect(y._o0).toBe(x);
+      y.origin = { op: "neg", args: [x] };
+      expect(y.origin).toEqual({ op: "neg", args: [x] });
+      expect(y._o0).toBeUndefined();
+      expect(y._o1).toBeUndefined();
+      const z = x.add(x);
+      z.origin = null;
+      expect(z.origin).toBeNull();
+      expect(z._o0).toBeUndefined();
+      expect(z._o1).toBeUndefined();
+    });
+  });
+});

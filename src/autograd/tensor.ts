@@ -70,6 +70,9 @@ export class Tensor {
   set origin(o: Origin | null) {
     this._op = o === null ? null : o.op;
     this._oMore = o === null ? null : o.args;
+    // The arguments live in _oMore now: drop the raw fields (they would keep tensors alive).
+    this._o0 = undefined;
+    this._o1 = undefined;
   }
 
   get numel(): number {

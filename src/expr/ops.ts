@@ -57,7 +57,7 @@ export type BuiltinOp = keyof typeof BUILTIN_OPS;
 /** Binary operators of the language and the op each stands for. */
 export const INFIX_OPS = { "+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow" } as const;
 
-/** Names the language reserves: constants, and every built-in op's function-call name. */
+/** The language's named constants (reserved: they cannot be variable names). */
 export const CONSTANTS = { pi: Math.PI, e: Math.E } as const;
 export type ConstantName = keyof typeof CONSTANTS;
 
