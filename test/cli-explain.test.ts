@@ -1,6 +1,7 @@
 // The teaching view against the seeds' hand computation: grad_fn names, the CAS's local
 // derivatives and the chain-rule product equal to PyTorch's gradient (6.691763029237442 for dL/dw).
 import { describe, expect, it } from "vitest";
+import { defineOp } from "../src/autograd/index.ts";
 import { memoryIO } from "../src/cli/io.ts";
 import { main } from "../src/cli/main.ts";
 
@@ -76,5 +77,30 @@ describe("explain shows the CAS formula as LaTeX too", () => {
     expect(text).toContain(
       "LaTeX: \\frac{\\partial f}{\\partial x} = 2 x \\cos\\left(x^{2}\\right)",
     );
+  });
+});
+
+describe("explain's by-hand total", () => {
+  it("counts every path, however many: x+x+…+x with 5100 terms gives 5100", async () => {
+    const r = await explain(Array.from({ length: 5100 }, () => "x").join("+"), "x=2");
+    expect(r.code).toBe(0);
+    expect(r.text).toContain("x is used 5100 times: 5100 paths, added up.");
+    expect(r.text).toContain("… 5088 more paths (included in the sum)");
+    expect(r.text).toMatch(/∂f\/∂x = 5100 \(5100\)/);
+    expect(r.text).toMatch(/^ {3}x +5100 +— +5100 ± \S+ +5100$/m);
+  }, 30_000);
+
+  it("a custom op without a formula: unavailable, not NaN", async () => {
+    defineOp({
+      name: "explainNoFormula",
+      arity: 1,
+      forward: (a) => a * a,
+      backward: ({ args: [a], grad }) => [2 * a! * grad],
+    });
+    const r = await explain("sin(explainNoFormula(x))", "x=2");
+    expect(r.code).toBe(0);
+    expect(r.text).not.toContain("NaN");
+    expect(r.text).toContain("∂f/∂x = unavailable (op has no formula)");
+    expect(r.text).toMatch(/^ {3}x +unavailable \(op has no formula\) /m);
   });
 });

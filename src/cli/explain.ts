@@ -62,6 +62,8 @@ interface Local {
   /** Elementwise ops: over the node's (broadcast) shape; reductions: over the argument's shape. */
   readonly value: Arr | null;
   readonly note: string | null;
+  /** Why `value` is null, for the total: "op has no formula". */
+  readonly unavailable?: string;
 }
 
 /** The graph: every node that depends on an input, named, with its autograd tensor. */
@@ -186,7 +188,14 @@ function localDerivatives(e: CallExpr, g: Graph): (Local | null)[] {
   symbols.forEach((s, i) => {
     if (s === null) return;
     if (result.status !== "ok") {
-      locals[i] = { formula: "—", value: null, note: `CAS: ${result.status}: ${result.reason}` };
+      locals[i] = {
+        formula: "—",
+        value: null,
+        note: `CAS: ${result.status}: ${result.reason}`,
+        unavailable: / has no formula$/.test(result.reason)
+          ? "op has no formula"
+          : `the CAS could not derive ∂${g.name.get(e)}/∂${s}`,
+      };
       return;
     }
     locals[i] = {
@@ -219,11 +228,14 @@ interface Step {
   readonly arg: number;
 }
 
-/** Back-propagates `gr` (over the node's shape) through one step, as the chain rule says. */
-function stepBack(s: Step, gr: Arr, local: Local, g: Graph): Arr {
+/**
+ * Back-propagates `gr` (over the node's shape) through one step, as the chain rule says; null
+ * when the local derivative is not known.
+ */
+function stepBack(s: Step, gr: Arr, local: Local, g: Graph): Arr | null {
   const argT = g.tensor.get(s.node.args[s.arg]!)!;
   const L = local.value;
-  if (L === null) return { data: new Float64Array(argT.numel).fill(Number.NaN), shape: argT.shape };
+  if (L === null) return null;
   if (s.node.op === "matmul") {
     const [a, b] = s.node.args.map((x) => g.tensor.get(x)!) as [Tensor, Tensor];
     const { m, k, n } = matmulDims(a.shape, b.shape);
@@ -253,7 +265,11 @@ function stepBack(s: Step, gr: Arr, local: Local, g: Graph): Arr {
   return sumTo({ data: prod, shape: L.shape }, argT.shape);
 }
 
-/** Every path from the root down to an occurrence of an input, as a list of steps. */
+/**
+ * The first paths (at most MAX_PATHS per input, within a budget of visited nodes) from the root
+ * down to an occurrence of an input, as lists of steps: the ones shown. The totals do not come
+ * from them (see `adjoints`).
+ */
 function pathsTo(g: Graph): Map<string, Step[][]> {
   const paths = new Map<string, Step[][]>();
   const stack: { e: Expr; steps: Step[] }[] = [{ e: g.root, steps: [] }];
@@ -262,7 +278,7 @@ function pathsTo(g: Graph): Map<string, Step[][]> {
     const { e, steps } = stack.pop()!;
     if (e.kind === "var") {
       const list = paths.get(e.name) ?? [];
-      list.push(steps);
+      if (list.length < MAX_PATHS) list.push(steps);
       paths.set(e.name, list);
       continue;
     }
@@ -272,6 +288,67 @@ function pathsTo(g: Graph): Map<string, Step[][]> {
         stack.push({ e: e.args[i]!, steps: [...steps, { node: e, arg: i }] });
   }
   return paths;
+}
+
+/** How many paths lead from the root to each input (exact, however many there are). */
+function pathCounts(g: Graph): Map<string, number> {
+  const count = new Map<Expr, number>([[g.root, 1]]);
+  const out = new Map<string, number>();
+  if (g.root.kind === "var") out.set(g.root.name, 1);
+  for (let i = g.calls.length - 1; i >= 0; i--) {
+    const e = g.calls[i]!;
+    const n = count.get(e) ?? 0;
+    for (const a of e.args) {
+      if (!g.dependsOnInput(a)) continue;
+      if (a.kind === "var") out.set(a.name, (out.get(a.name) ?? 0) + n);
+      else count.set(a, (count.get(a) ?? 0) + n);
+    }
+  }
+  return out;
+}
+
+function add(a: Arr | undefined, b: Arr): Arr {
+  if (a === undefined) return b;
+  const data = new Float64Array(a.data.length);
+  for (let k = 0; k < data.length; k++) data[k] = a.data[k]! + b.data[k]!;
+  return { data, shape: a.shape };
+}
+
+/**
+ * ∂root/∂input for every input, by reverse-mode accumulation of the same local derivatives: a
+ * node's adjoint is the sum over its parents, which is the sum over every path however many
+ * there are. An input some path reaches through an unknown local derivative gets the reason.
+ */
+function adjoints(
+  g: Graph,
+  locals: Map<CallExpr, (Local | null)[]>,
+  values: Map<string, Value>,
+): Map<string, Arr | { unavailable: string }> {
+  const adj = new Map<Expr, Arr>([[g.root, { data: Float64Array.of(1), shape: [] }]]);
+  const blocked = new Map<Expr, string>();
+  const totals = new Map<string, Arr | { unavailable: string }>();
+  for (const [name, v] of values)
+    totals.set(name, { data: new Float64Array(v.data.length), shape: v.shape });
+  if (g.root.kind === "var") totals.set(g.root.name, adj.get(g.root)!);
+  for (let i = g.calls.length - 1; i >= 0; i--) {
+    const e = g.calls[i]!;
+    const ge = adj.get(e);
+    const why = blocked.get(e);
+    if (ge === undefined && why === undefined) continue;
+    e.args.forEach((a, ai) => {
+      if (!g.dependsOnInput(a)) return;
+      const local = locals.get(e)![ai]!;
+      const reason = why ?? (local.value === null ? (local.unavailable ?? "—") : undefined);
+      const back = reason === undefined ? stepBack({ node: e, arg: ai }, ge!, local, g) : null;
+      if (a.kind === "var") {
+        const t = totals.get(a.name)!;
+        if ("unavailable" in t) return;
+        totals.set(a.name, back === null ? { unavailable: reason! } : add(t, back));
+      } else if (back === null) blocked.set(a, blocked.get(a) ?? reason!);
+      else adj.set(a, add(adj.get(a), back));
+    });
+  }
+  return totals;
 }
 
 const arrText = (a: Arr | null, fmt: (x: number) => string = short): string =>
@@ -346,30 +423,31 @@ export function explainLines(p: Prepared, flags: CheckFlags, c: Colors): string[
   const locals = new Map<CallExpr, (Local | null)[]>();
   for (const e of g.calls) locals.set(e, localDerivatives(e, g));
   const paths = pathsTo(g);
-  const byHand = new Map<string, Arr>();
-  for (const [name, v] of values) {
+  const counts = pathCounts(g);
+  const totals = adjoints(g, locals, values);
+  const byHand = new Map<string, Arr | { unavailable: string }>();
+  for (const name of values.keys()) {
     const ps = paths.get(name) ?? [];
+    const count = counts.get(name) ?? 0;
+    const total = totals.get(name)!;
+    byHand.set(name, total);
     lines.push("");
-    const scalarOne: Arr = { data: Float64Array.of(1), shape: [] };
-    let total: Arr = { data: new Float64Array(v.data.length), shape: v.shape };
-    if (ps.length === 0) {
+    if (count === 0) {
       lines.push(`   ∂${rootName}/∂${name} = 0: ${rootName} does not depend on ${name}`);
-      byHand.set(name, total);
       continue;
     }
-    if (ps.length > 1)
-      lines.push(`   ${c.bold(name)} is used ${ps.length} times: ${ps.length} paths, added up.`);
+    if (count > 1)
+      lines.push(`   ${c.bold(name)} is used ${count} times: ${count} paths, added up.`);
     ps.forEach((steps, pi) => {
       const route = [rootName, ...steps.map((s) => g.name.get(s.node.args[s.arg]!)!)].join(" → ");
-      if (pi < MAX_PATHS)
-        lines.push(
-          `   ${c.bold(`∂${rootName}/∂${name}`)}${ps.length > 1 ? ` path ${pi + 1}` : ""}: ${route}`,
-        );
-      let run = scalarOne;
+      lines.push(
+        `   ${c.bold(`∂${rootName}/∂${name}`)}${count > 1 ? ` path ${pi + 1}` : ""}: ${route}`,
+      );
+      let run: Arr | null = { data: Float64Array.of(1), shape: [] };
       const srows: string[][] = [];
       for (const s of steps) {
         const local = locals.get(s.node)![s.arg]!;
-        run = stepBack(s, run, local, g);
+        run = run === null ? null : stepBack(s, run, local, g);
         const top = g.name.get(s.node)!;
         const below = g.name.get(s.node.args[s.arg]!)!;
         srows.push([
@@ -379,21 +457,19 @@ export function explainLines(p: Prepared, flags: CheckFlags, c: Colors): string[
           arrText(run),
         ]);
       }
-      if (pi < MAX_PATHS) {
-        lines.push(
-          ...table(["local derivative", "formula (CAS)", "value", "running product"], srows, {
-            indent: "     ",
-            c,
-          }),
-        );
-      }
-      const sum = new Float64Array(total.data.length);
-      for (let k = 0; k < sum.length; k++) sum[k] = total.data[k]! + run.data[k]!;
-      total = { data: sum, shape: v.shape };
+      lines.push(
+        ...table(["local derivative", "formula (CAS)", "value", "running product"], srows, {
+          indent: "     ",
+          c,
+        }),
+      );
     });
-    if (ps.length > MAX_PATHS)
-      lines.push(c.dim(`     … ${ps.length - MAX_PATHS} more paths (included in the sum)`));
-    byHand.set(name, total);
+    if (count > ps.length)
+      lines.push(c.dim(`     … ${count - ps.length} more paths (included in the sum)`));
+    if ("unavailable" in total) {
+      lines.push(`   ${c.bold(`∂${rootName}/∂${name} = unavailable (${total.unavailable})`)}`);
+      continue;
+    }
     const exact = total.shape.length === 0 ? ` ${c.dim(`(${full(total.data[0]!)})`)}` : "";
     lines.push(`   ${c.bold(`∂${rootName}/∂${name} = ${arrText(total)}`)}${exact}`);
   }
@@ -428,7 +504,11 @@ function firstVar(expr: Expr, name: string): Expr {
   return postOrder(expr).find((e) => e.kind === "var" && e.name === name)!;
 }
 
-function sideBySide(r: Report, byHand: Map<string, Arr>, c: Colors): string[] {
+function sideBySide(
+  r: Report,
+  byHand: Map<string, Arr | { unavailable: string }>,
+  c: Colors,
+): string[] {
   const rows: string[][] = [];
   for (const [name, gr] of Object.entries(r.gradients)) {
     const h = byHand.get(name) ?? null;
@@ -438,7 +518,7 @@ function sideBySide(r: Report, byHand: Map<string, Arr>, c: Colors): string[] {
     const ne = flat(gr.numericError);
     rows.push([
       name,
-      h === null ? "—" : arrText(h, fmt),
+      h === null ? "—" : "unavailable" in h ? `unavailable (${h.unavailable})` : arrText(h, fmt),
       cell(gr.symbolic),
       `${cell(gr.numeric)} ${c.dim(`± ${isScalar ? errorText(ne?.[0] ?? null) : ne === null ? "—" : errorText(Math.max(...ne))}`)}`,
       cell(gr.autograd),
