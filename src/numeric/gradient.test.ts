@@ -306,3 +306,24 @@ describe("one-sided fallback of a plain central difference", () => {
     expect(r.notes[0]).toMatch(/used a forward stencil$/);
   });
 });
+
+describe("measured noise of a one-sided tableau at a domain edge", () => {
+  // Noise of amplitude 1e-10 (a hash of x's bits) on x, defined for x ≥ 0 only.
+  const bits = new Float64Array(1);
+  const words = new Uint32Array(bits.buffer);
+  const hash = (x: number): number => {
+    bits[0] = x;
+    let h = (words[0]! ^ Math.imul(words[1]!, 0x9e3779b1)) >>> 0;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
+    h ^= h >>> 13;
+    return (h >>> 0) / 2 ** 31 - 1;
+  };
+  const f = (x: Float64Array) => (x[0]! >= 0 ? x[0]! + 1e-10 * hash(x[0]!) : Number.NaN);
+  it("is measured on the stencil's side, so the estimate covers the noise (d/dx x = 1)", () => {
+    // x < 2^-26: the noise probe at x − 2^-26 is outside the domain.
+    for (let t = 0; t < 15; t++) {
+      const r = richardson(f, Float64Array.of(t * 1e-9), 0, { stencil: "forward" });
+      expect(Math.abs(r.derivative - 1), `x = ${t * 1e-9}`).toBeLessThanOrEqual(r.error);
+    }
+  });
+});

@@ -32,17 +32,21 @@ export interface RichardsonOptions {
 
 /**
  * The rounding noise of f next to x, measured: at a spacing δ = 2^-26·scale the third difference
- * f(x+2δ) − 3f(x+δ) + 3f(x) − f(x−δ) is noise alone (δ³f''' is far below it), with variance 20σ².
+ * f(x+2δ) − 3f(x+δ) + 3f(x) − f(x−δ) (one-sided stencils: f(x±3δ) − 3f(x±2δ) + 3f(x±δ) − f(x))
+ * is noise alone (δ³f''' is far below it), with variance 20σ².
  * Catches noise far above eps·|f| (log(1−p) for p near 1 amplifies it by 1/(1−p)). One sample:
  * a floor under the modelled rounding, never the only term.
  */
 function measuredNoise(line: Line, stencil: Stencil): number {
   const d = line.scale * 2 ** -26;
-  const s = stencil === "backward" ? -d : d;
-  const a = line.at(-s);
-  const b = line.at(s);
-  const c = line.at(2 * s);
-  const third = c - 3 * b + 3 * line.g0 - a;
+  let third: number;
+  if (stencil === "central") third = line.at(2 * d) - 3 * line.at(d) + 3 * line.g0 - line.at(-d);
+  else {
+    // One-sided: all on the stencil's side, g(3s) − 3g(2s) + 3g(s) − g(0) (the other side may
+    // be outside the domain, as at the edge that made the stencil one-sided).
+    const s = stencil === "backward" ? -d : d;
+    third = line.at(3 * s) - 3 * line.at(2 * s) + 3 * line.at(s) - line.g0;
+  }
   return Number.isFinite(third) ? (2 * Math.abs(third)) / Math.sqrt(20) : 0;
 }
 
