@@ -18,8 +18,9 @@ import { trace } from "./trace.ts";
 
 const at = (point: Record<string, number | number[]>) => toValues(point);
 
+/** Structural equality (printed text could hide a difference, e.g. in a number's last digits). */
 function same(got: Expr, expected: Expr): void {
-  if (!exprEquals(got, expected)) expect(print(got)).toBe(print(expected));
+  expect(exprEquals(got, expected), `got ${print(got)}, expected ${print(expected)}`).toBe(true);
 }
 
 function failure(f: () => unknown): GradtrioError {
