@@ -164,3 +164,13 @@ describe("a complex step that gives no finite derivative", () => {
     expect(Math.abs(l.gradients!.get("x")![0]! + 4)).toBeLessThan(1e-8);
   });
 });
+
+describe("where f(x) itself is not finite", () => {
+  it("reports the method that would have run, never 'auto'", () => {
+    const r = leg("log(x)", { x: -1 });
+    expect(r.method).toBe("richardson");
+    expect(r.nonFinite?.where).toBe("f(x) = NaN at the point itself");
+    expect(leg("log(x)", { x: -1 }, "central").method).toBe("central");
+    expect(leg("sum(log(x))", { x: new Array(1001).fill(-1) }).method).toBe("fast");
+  });
+});

@@ -79,7 +79,8 @@ export function numericLeg(
   if (!Number.isFinite(value))
     return {
       ...base,
-      method,
+      // What would have run: the complex step needs a finite f(x), so "auto" is Richardson.
+      method: method === "auto" || method === "complex" ? "richardson" : method,
       gradients: null,
       errors: null,
       nonFinite: { coordinate: -1, step: 0, where: `f(x) = ${value} at the point itself` },
