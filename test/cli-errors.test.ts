@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { defineOp } from "../src/autograd/index.ts";
 import { memoryIO } from "../src/cli/io.ts";
 import { main } from "../src/cli/main.ts";
 
@@ -117,6 +118,24 @@ describe("no gradient at the point: exit 3 with the reason", () => {
     const j = JSON.parse(r.out[0]!);
     expect(j.verdict).toBe("inconclusive");
     expect(j.reason).toMatch(/kink/);
+  });
+});
+
+describe("a leg that cannot run", () => {
+  it("is reported once: two legs agree, the reason names the missing leg", async () => {
+    defineOp({
+      name: "cliNoFormula",
+      arity: 1,
+      forward: (a) => a * a,
+      backward: ({ args: [a], grad }) => [2 * a! * grad],
+    });
+    const r = await run("check", "sin(cliNoFormula(x))", "--at", "x=2");
+    expect(r.code).toBe(0);
+    const text = r.out.join("\n");
+    expect(text.split("custom op 'cliNoFormula' has no formula")).toHaveLength(2);
+    expect(text).toContain(
+      "✓ agree: numeric and autograd agree (two legs: numeric and autograd (symbolic: custom op 'cliNoFormula' has no formula))",
+    );
   });
 });
 

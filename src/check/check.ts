@@ -521,7 +521,6 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     );
   const legsNote =
     available.length === 2 ? `two legs: ${available.join(" and ")} (${missing.join("; ")})` : null;
-  if (legsNote !== null) notes.push(legsNote);
   return {
     ...base,
     directional,

@@ -197,8 +197,10 @@ export function renderReport(r: Report, p: Prepared, flags: CheckFlags, c: Color
     }),
   );
   lines.push("");
+  // An agreement of two legs has its reason name the missing leg and why: not repeated here.
   for (const leg of ["symbolic", "numeric", "autograd"] as LegName[]) {
     const l = r.legs[leg];
+    if (r.verdict === "agree") break;
     if (l.status !== "ok")
       lines.push(c.dim(`${leg} leg: ${l.status}${l.reason ? ` — ${l.reason}` : ""}`));
   }
