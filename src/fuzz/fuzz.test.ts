@@ -20,6 +20,18 @@ const relu = registerCustomOp({
   backward: ({ args: [x], grad }) => [x! > 0 ? grad : 0],
 });
 
+// x^2 whose forward throws past 4.5: fine on the sanity check's (-4, 4), not once nested.
+const brittle = registerCustomOp({
+  name: "fuzzTestBrittle",
+  arity: 1,
+  forward: (x) => {
+    if (Math.abs(x) > 4.5) throw new RangeError(`too large: ${x}`);
+    return x * x;
+  },
+  backward: ({ args: [x], grad }) => [2 * x! * grad],
+  formula: (x) => `(${x})^2`,
+});
+
 /** Some call of `op` is an argument of another call (its incoming gradient is not 1). */
 const nestedCall = (e: Expr, op: string): boolean =>
   e.kind === "call" && e.args.some((a) => (a.kind === "call" && a.op === op) || nestedCall(a, op));
@@ -40,6 +52,17 @@ describe("fuzz", () => {
     const first = fuzz({ ops: [dropsGrad], seed: 29 }).found!;
     const again = fuzz({ ops: [dropsGrad], seed: 29, path: first.path }).found!;
     expect([again.expr, again.at]).toEqual([first.expr, first.at]);
+  });
+
+  it("blames no leg when the op's forward throws: every leg that evaluates it fails", () => {
+    const cx = fuzz({ ops: [brittle], seed: 1 }).found!;
+    expect(cx.verdict).toBe("error");
+    expect(cx.blame).toBeNull();
+    // 4*x at x = -0.531 is -2.124, squared 4.511376: the outer call throws.
+    expect([cx.expr, cx.at]).toEqual(["fuzzTestBrittle(fuzzTestBrittle(4*x))", { x: -0.531 }]);
+    expect(cx.reason).toBe(
+      "the op's forward threw: custom op 'fuzzTestBrittle': forward threw at (4.511376): too large: 4.511376",
+    );
   });
 
   it("skips inconclusive points (a kink) instead of reporting them", () => {

@@ -178,13 +178,19 @@ function judgeCase(c: FuzzCase, opts: FuzzOptions): Outcome {
   } catch (e) {
     return { kind: "fail", report: null, error: firstLine(e) };
   }
-  // A backward that throws or returns garbage silences the autograd leg: that is a bug too.
-  if (report.legs.autograd.status === "error")
-    return {
-      kind: "fail",
-      report,
-      error: `the autograd leg failed: ${report.legs.autograd.reason}`,
-    };
+  const { autograd, numeric } = report.legs;
+  if (autograd.status === "error") {
+    // A forward that throws inside the op's domain is a bug of the op, but of no one leg: it
+    // silences every leg that evaluates the function (numeric and autograd at least).
+    if (numeric.status === "error" || autograd.reason?.includes(": its forward threw: "))
+      return {
+        kind: "fail",
+        report,
+        error: `the op's forward threw: ${(numeric.status === "error" ? numeric.reason : autograd.reason) ?? "no reason given"}`,
+      };
+    // A backward that throws or returns garbage silences the autograd leg alone: that is a bug too.
+    return { kind: "fail", report, error: `the autograd leg failed: ${autograd.reason}` };
+  }
   // Symbolic and autograd agree and one leg is outvoted: gradtrio's own leg is wrong, not the op.
   if (report.verdict === "disagree" && (report.blame === "numeric" || report.blame === "symbolic"))
     return { kind: "legDefect", report };
