@@ -402,3 +402,31 @@ describe("a formula that overflows float64 is unavailable, not a NaN derivative"
     expect([...ok(leg("sqrt(x)", { x: 0 })).gradients.get("x")!]).toEqual([Infinity]);
   });
 });
+
+describe("cached plans and custom ops inside other custom ops' formulas", () => {
+  it("redefining an op used only in another op's formula gives the new derivative", () => {
+    const define = (k: number) =>
+      registerCustomOp({
+        name: "nestinner",
+        arity: 1,
+        forward: (u) => k * u,
+        backward: ({ grad }) => [k * grad],
+        formula: (u) => `${k}*${u}`,
+      });
+    define(2);
+    registerCustomOp({
+      name: "nestouter",
+      arity: 1,
+      forward: (u) => Math.sin(u),
+      backward: ({ args, grad }) => [Math.cos(args[0]!) * grad],
+      formula: (u) => `nestinner(sin(${u}))`,
+    });
+    const expr = parse("nestouter(x)");
+    const at = toValues({ x: 0.5 });
+    // d/dx 2·sin x = 2 cos x
+    expectClose(ok(symbolicLeg(expr, at)).gradients.get("x")!, [2 * Math.cos(0.5)]);
+    define(5);
+    // The same Expr object: d/dx 5·sin x = 5 cos x
+    expectClose(ok(symbolicLeg(expr, at)).gradients.get("x")!, [5 * Math.cos(0.5)]);
+  });
+});

@@ -424,7 +424,6 @@ class Backward {
       if (plan !== undefined && !plan.defs.every(([op, def]) => lookupCustomOp(op) === def))
         plan = undefined;
       if (plan === undefined) {
-        const defs = customs.map((op) => [op, lookupCustomOp(op)] as const);
         writer ??= new CasWriter((e) => (isLeaf(e) ? this.keyOf(e) : undefined));
         const w = writer;
         const dfs = keys.map((key) => {
@@ -433,6 +432,11 @@ class Backward {
             throw new Unavailable(`d/d${exprText(leaves.get(key)!)}: ${answer.reason}`);
           return readDerivative(answer.text, w);
         });
+        // The ops of the block and every op their formulas expanded to, nested ones included.
+        const defs: (readonly [string, CustomOpDefinition | undefined])[] = customs.map(
+          (op) => [op, lookupCustomOp(op)] as const,
+        );
+        for (const [op, def] of w.expanded) if (!customs.includes(op)) defs.push([op, def]);
         const slots = [...dfs.reduce((acc, df) => symbolsOf(df, acc), new Set<string>())];
         plan = {
           id: nextPlanId++,

@@ -116,6 +116,11 @@ export class CasWriter {
   ]);
   private readonly numberName = new Map<number, string>();
   private readonly opaqueName = new Map<string, string>();
+  /**
+   * Every custom op this writer expanded, by name, with the definition it used: ops inside other
+   * ops' formulas included (a cached derivative is stale when any of them is redefined).
+   */
+  readonly expanded = new Map<string, CustomOpDefinition>();
 
   /**
    * @param leafKey the key of a leaf (a variable's name, or a key for a value computed elsewhere),
@@ -295,6 +300,7 @@ export class CasWriter {
   private custom(e: CallExpr, args: string[], s: WriteState): string {
     const def = lookupCustomOp(e.op);
     if (def === undefined) throw new Unavailable(`unknown function '${e.op}'`);
+    this.expanded.set(e.op, def);
     const body = formulaBody(e.op, def);
     if (body.kind === "expr") return this.go(expand(e, body.expr, body.placeholders), s);
     let f: Formula;
