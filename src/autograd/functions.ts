@@ -130,7 +130,7 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
  * sub(1, tensor(0.25)).item(); // 0.75
  */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
-  if (typeof a === "number" && b instanceof Tensor) return unary(OPS.rsub, b, "sub", a, 0, [a, b]);
+  if (typeof a === "number" && b instanceof Tensor) return rsub(a, b);
   return binary(OPS.sub, a, b, "sub");
 }
 
