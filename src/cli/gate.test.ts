@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -56,6 +56,25 @@ describe("gradtrio gate", () => {
     expect(code).toBe(2);
     expect(err[0]).toContain(`gradtrio: error: ${message}`);
     expect(err.filter((l) => l.startsWith("gradtrio:"))).toHaveLength(1);
+  });
+
+  it("an unwritable --junit path exits 2 before running anything", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gradtrio-gate-"));
+    const { code, out, err } = await run("failing.config.ts", dir);
+    expect(code).toBe(2);
+    expect(err[0]).toBe(
+      `gradtrio: error: cannot write the JUnit report '${dir}': it is a directory`,
+    );
+    expect(out).toBe("");
+    // A file where the report's directory should be.
+    writeFileSync(join(dir, "reports"), "");
+    const under = join(dir, "reports", "gradients.xml");
+    const second = await run("failing.config.ts", under);
+    expect(second.code).toBe(2);
+    expect(second.err[0]).toMatch(
+      new RegExp(`^gradtrio: error: cannot write the JUnit report '${under}': EEXIST`),
+    );
+    expect(second.out).toBe("");
   });
 
   it("uses gradtrio.config.ts in the working directory by default", async () => {

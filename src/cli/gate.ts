@@ -3,7 +3,15 @@
  * table, optionally writes JUnit XML (one test case per check and per fuzzed op, the report in
  * `<failure>`). Exit 0 when everything agrees, 1 otherwise, 2 for a bad config.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Builder } from "junit-report-builder";
 import junitModule from "junit-report-builder";
@@ -49,6 +57,27 @@ function row(e: GateEntryResult, color: boolean): string {
   return `${painted}  ${e.kind.padEnd(5)}  ${e.name}  —  ${e.summary}`;
 }
 
+function junitError(shown: string, e: unknown): GradtrioError {
+  return new GradtrioError(
+    "IO",
+    `cannot write the JUnit report '${shown}': ${e instanceof Error ? e.message : String(e)}`,
+  );
+}
+
+/** Creates the report's directory and checks the report can be written (leaving no file behind). */
+function probeWritable(out: string, shown: string): void {
+  if (existsSync(out) && statSync(out).isDirectory())
+    throw new GradtrioError("IO", `cannot write the JUnit report '${shown}': it is a directory`);
+  try {
+    mkdirSync(dirname(out), { recursive: true });
+    const existed = existsSync(out);
+    closeSync(openSync(out, "a"));
+    if (!existed) unlinkSync(out);
+  } catch (e) {
+    throw junitError(shown, e);
+  }
+}
+
 /**
  * Runs `gradtrio gate` and returns the exit code.
  *
@@ -61,6 +90,8 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
   try {
     const file = opts.config ?? DEFAULT_CONFIG;
     const { config, dir } = await loadConfig(file, io.cwd);
+    // An unwritable report path is bad input: found before the (long) run, not after it.
+    if (opts.junit !== undefined) probeWritable(resolve(io.cwd, opts.junit), opts.junit);
     const color = io.isTTY && process.env.NO_COLOR === undefined;
     const result = await runGate(config, { dir });
     io.out(`gradtrio gate: ${file} (seed ${result.seed})`);
@@ -76,13 +107,9 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
     if (opts.junit !== undefined) {
       const out = resolve(io.cwd, opts.junit);
       try {
-        mkdirSync(dirname(out), { recursive: true });
         writeFileSync(out, gateJUnit(result));
       } catch (e) {
-        throw new GradtrioError(
-          "IO",
-          `cannot write the JUnit report '${opts.junit}': ${e instanceof Error ? e.message : String(e)}`,
-        );
+        throw junitError(opts.junit, e);
       }
       io.out(`JUnit report: ${opts.junit}`);
     }
