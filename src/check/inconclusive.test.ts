@@ -152,8 +152,12 @@ describe("check where the value itself is not finite", () => {
     });
     const r = check("throwingForward(x)", { at: { x: 3 } });
     expect(r).toMatchObject({ verdict: "inconclusive", value: null });
+    for (const leg of ["symbolic", "numeric", "autograd"] as const) {
+      expect(r.legs[leg].status).toBe("error");
+      expect(r.legs[leg].reason).toMatch(/boom$/);
+    }
     expect(r.reason).toBe(
-      "the function could not be evaluated at the point (symbolic: boom; numeric: custom op 'throwingForward': forward threw at (3): boom; autograd: throwingForward: its forward threw: boom)",
+      `the function could not be evaluated at the point (symbolic: ${r.legs.symbolic.reason}; numeric: ${r.legs.numeric.reason}; autograd: ${r.legs.autograd.reason})`,
     );
   });
 });
