@@ -139,6 +139,34 @@ describe("a leg that cannot run", () => {
   });
 });
 
+describe("the check table's marks", () => {
+  it("✗ exactly on the elements the vote failed, one beyond the first five shown", async () => {
+    defineOp({
+      name: "cliBadAbove6",
+      arity: 1,
+      forward: (a) => a * a,
+      // 1e-6 too large (relative) where a > 6.5 only.
+      backward: ({ args: [a], grad }) => [2 * a! * grad * (a! > 6.5 ? 1 + 1e-6 : 1)],
+      formula: (u) => `${u}^2`,
+    });
+    const r = await run("check", "sum(cliBadAbove6(x))", "--at", "x=[1,2,3,4,5,6,7]");
+    expect(r.code).toBe(1);
+    const rows = r.out.filter((l) => /^x\[\d\]/.test(l));
+    const marks = rows.map((l) => [l.split(/\s+/)[0], l.trimEnd().slice(-1)]);
+    expect(marks).toEqual([
+      ["x[0]", "✓"],
+      ["x[1]", "✓"],
+      ["x[2]", "✓"],
+      ["x[3]", "✓"],
+      ["x[4]", "✓"],
+      ["x[6]", "✗"],
+    ]);
+    expect(r.out.at(-1)).toMatch(
+      /^✗ disagree: blame autograd — autograd gives 14\.000014 at x\[6\]/,
+    );
+  });
+});
+
 describe("help and version", () => {
   it("documents every option of every command with an example", async () => {
     for (const cmd of ["check", "explain", "gallery", "fuzz", "gate"]) {

@@ -318,6 +318,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     notes,
     latex,
     directional: null,
+    failing: [],
   };
   const inconclusive = (reason: string): Report => ({
     ...base,
@@ -527,5 +528,6 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     verdict: j.verdict,
     blame: j.blame,
     reason: j.reason ?? legsNote,
+    failing: j.failing,
   };
 }

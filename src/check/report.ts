@@ -36,6 +36,11 @@ export interface Report {
   readonly method: string | null;
   readonly notes: readonly string[];
   readonly latex: Record<string, string>;
+  /**
+   * Beyond the JSON contract: the labels ("x", "x[2]", "uᵀ∇f") of the comparisons that failed
+   * the vote; empty unless the verdict is disagree.
+   */
+  readonly failing: readonly string[];
   /** Fast mode: the directional derivative uᵀ∇f by each leg. */
   readonly directional: {
     readonly symbolic: number | null;

@@ -52,6 +52,8 @@ export interface Judgement {
   readonly verdict: "agree" | "disagree";
   readonly blame: LegName | null;
   readonly reason: string | null;
+  /** The labels of every comparison that failed, in order. */
+  readonly failing: readonly string[];
   /** The comparison that failed worst (largest difference over tolerance), if any failed. */
   readonly worst: {
     label: string;
@@ -203,7 +205,8 @@ export function judge(
     const o = judgeOne(c, tol);
     if (!o.ok) failures.push({ ...o, label: c.label, threeLegs: LEGS.every((l) => c[l] !== null) });
   }
-  if (failures.length === 0) return { verdict: "agree", blame: null, reason: null, worst: null };
+  if (failures.length === 0)
+    return { verdict: "agree", blame: null, reason: null, failing: [], worst: null };
   const byRatio = (a: Failure, b: Failure): Failure =>
     b.worst.difference / b.worst.tolerance > a.worst.difference / a.worst.tolerance ? b : a;
   // The three-leg failures must outvote one and the same leg L; a two-leg failure has no
@@ -224,6 +227,7 @@ export function judge(
     verdict: "disagree",
     blame,
     reason: shown.why + more,
+    failing: failures.map((f) => f.label),
     worst: {
       label: worst.label,
       pair: worst.worst.pair,

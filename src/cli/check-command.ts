@@ -4,9 +4,7 @@
  */
 import { check, type NumericMethod } from "../check/check.ts";
 import { type Report, reportToJson } from "../check/report.ts";
-import { roundingScale } from "../check/rounding.ts";
-import { judge, type LegName } from "../check/verdict.ts";
-import { toValues } from "../expr/point.ts";
+import type { LegName } from "../check/verdict.ts";
 import { loadOps } from "../fuzz/load.ts";
 import {
   type Colors,
@@ -36,8 +34,6 @@ export interface CheckFlags {
 
 /** Elements of a tensor input shown in the table before "… (n elements)". */
 const SHOWN = 5;
-/** Above this many input elements, per-row marks are not recomputed (the verdict line says where). */
-const MAX_MARKED = 100_000;
 
 export function exitCodeOf(r: Report): number {
   return r.verdict === "agree" ? EXIT.ok : r.verdict === "disagree" ? EXIT.fail : EXIT.inconclusive;
@@ -65,7 +61,7 @@ export async function checkCommand(source: string, flags: CheckFlags, io: CliIO)
     return reportError(e, io);
   }
   if (flags.json === true) io.out(JSON.stringify(reportToJson(report)));
-  else for (const line of renderReport(report, prepared, flags, colorsFor(io.isTTY))) io.out(line);
+  else for (const line of renderReport(report, colorsFor(io.isTTY))) io.out(line);
   return exitCodeOf(report);
 }
 
@@ -83,52 +79,8 @@ export function verdictLine(r: Report, c: Colors): string {
   return `${c.yellow(c.bold("? inconclusive"))}: ${r.reason ?? "no verdict"}`;
 }
 
-/** Per-element agreement, only computed when the verdict is not a plain agree. */
-function marksFor(r: Report, p: Prepared, flags: CheckFlags): Map<string, boolean[]> | null {
-  if (r.verdict !== "disagree") return null;
-  const values = toValues(p.point);
-  let total = 0;
-  for (const v of values.values()) total += v.data.length;
-  if (total > MAX_MARKED) return null; // the reason line names the worst element
-  let rounding: Map<string, Float64Array> | null = null;
-  try {
-    rounding = roundingScale(p.expr, values);
-  } catch {
-    rounding = null;
-  }
-  const out = new Map<string, boolean[]>();
-  for (const [name, g] of Object.entries(r.gradients)) {
-    const s = flat(g.symbolic);
-    const n = flat(g.numeric);
-    const a = flat(g.autograd);
-    const ne = flat(g.numericError);
-    const size = values.get(name)?.data.length ?? 0;
-    const marks: boolean[] = [];
-    for (let k = 0; k < size; k++) {
-      const j = judge(
-        [
-          {
-            label: name,
-            symbolic: s?.[k] ?? null,
-            numeric: n?.[k] ?? null,
-            autograd: a?.[k] ?? null,
-            numericError: ne?.[k] ?? 0,
-            rounding:
-              rounding?.get(name)?.[k] ??
-              8 * Number.EPSILON * Math.max(Math.abs(s?.[k] ?? 0), Math.abs(a?.[k] ?? 0)),
-          },
-        ],
-        { rtol: flags.rtol ?? 1e-12, atol: flags.atol ?? 0 },
-      );
-      marks.push(j.verdict === "agree");
-    }
-    out.set(name, marks);
-  }
-  return out;
-}
-
 /** The human report: header, the table of gradients, leg notes, the verdict line. */
-export function renderReport(r: Report, p: Prepared, flags: CheckFlags, c: Colors): string[] {
+export function renderReport(r: Report, c: Colors): string[] {
   const lines: string[] = [];
   const at = Object.entries(r.at)
     .map(([k, v]) => `${k}=${valueText(v, full)}`)
@@ -136,7 +88,8 @@ export function renderReport(r: Report, p: Prepared, flags: CheckFlags, c: Color
   lines.push(`${c.bold(r.expr)}  ${c.dim("at")} ${at}`);
   lines.push(`${c.dim("value")} ${full(r.value)}`);
   lines.push("");
-  const marks = marksFor(r, p, flags);
+  // The elements the vote found failing (check() judged them; nothing is re-voted here).
+  const failing = new Set(r.failing);
   const rows: string[][] = [];
   for (const [name, g] of Object.entries(r.gradients)) {
     const shape = shapeOf(r.at[name]!);
@@ -145,12 +98,12 @@ export function renderReport(r: Report, p: Prepared, flags: CheckFlags, c: Color
     const a = flat(g.autograd);
     const ne = flat(g.numericError);
     const size = flat(r.at[name]!)!.length;
-    const m = marks?.get(name);
+    const fails = (k: number) => failing.has(elementLabel(name, shape, k));
     const show = new Set<number>();
     for (let k = 0; k < Math.min(size, SHOWN); k++) show.add(k);
     // A disagreement beyond the first elements is shown too (a few of them).
-    if (m !== undefined)
-      for (let k = SHOWN; k < size && show.size < 2 * SHOWN; k++) if (!m[k]) show.add(k);
+    if (failing.size > 0)
+      for (let k = SHOWN; k < size && show.size < 2 * SHOWN; k++) if (fails(k)) show.add(k);
     let first = true;
     let last = -1;
     for (const k of [...show].sort((x, y) => x - y)) {
@@ -161,11 +114,9 @@ export function renderReport(r: Report, p: Prepared, flags: CheckFlags, c: Color
           ? c.green("✓")
           : r.verdict === "inconclusive"
             ? c.yellow("?")
-            : m === undefined
-              ? ""
-              : m[k] === false
-                ? c.red("✗")
-                : c.green("✓");
+            : fails(k)
+              ? c.red("✗")
+              : c.green("✓");
       const num = n === null ? "—" : `${full(n[k]!)} ${c.dim(`± ${errorText(ne?.[k] ?? null)}`)}`;
       rows.push([
         elementLabel(name, shape, k),
