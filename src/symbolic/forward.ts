@@ -5,7 +5,13 @@
  */
 import { GradtrioError } from "../errors.ts";
 import { type Expr, postOrder } from "../expr/ast.ts";
-import { BUILTIN_OPS, CONSTANTS, isBuiltinOp, lookupCustomOp } from "../expr/ops.ts";
+import {
+  BUILTIN_OPS,
+  type BuiltinOp,
+  CONSTANTS,
+  type CustomOpDefinition,
+  lookupCustomOp,
+} from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
 
 export interface Arr {
@@ -91,7 +97,15 @@ const softplus = (u: number): number => Math.max(u, 0) + Math.log1p(Math.exp(-Ma
 const clamp = (u: number, lo: number, hi: number): number => Math.min(Math.max(u, lo), hi);
 const bce = (p: number, t: number): number => -(t * Math.log(p) + (1 - t) * Math.log(1 - p));
 
-const KERNELS: Record<string, (...a: number[]) => number> = {
+/** The built-in ops evaluated element by element (all but the reductions and matmul). */
+type ElementwiseOp = {
+  [K in BuiltinOp]: (typeof BUILTIN_OPS)[K]["kind"] extends "elementwise" ? K : never;
+}[BuiltinOp];
+
+type Kernel = (...a: number[]) => number;
+
+// Every elementwise op has a kernel: a new op left out here does not compile.
+const KERNELS: Record<ElementwiseOp, Kernel> = {
   add: (a, b) => a! + b!,
   sub: (a, b) => a! - b!,
   mul: (a, b) => a! * b!,
@@ -155,17 +169,44 @@ function evalNode(e: Expr, done: Map<Expr, Arr>, values: ReadonlyMap<string, Val
         arity(e, 2);
         return matmul(args[0]!, args[1]!);
       }
-      let kernel = isBuiltinOp(e.op) ? KERNELS[e.op] : undefined;
-      if (kernel === undefined) {
-        const def = lookupCustomOp(e.op);
-        if (def === undefined)
-          throw new GradtrioError("UNKNOWN_FUNCTION", `unknown function '${e.op}'`);
-        kernel = def.forward;
-        arity(e, def.arity);
-      } else arity(e, BUILTIN_OPS[e.op as keyof typeof BUILTIN_OPS].arity);
-      return elementwise(args, kernel);
+      if (Object.hasOwn(KERNELS, e.op)) {
+        const op = e.op as ElementwiseOp;
+        arity(e, BUILTIN_OPS[op].arity);
+        return elementwise(args, KERNELS[op]);
+      }
+      const def = lookupCustomOp(e.op);
+      if (def === undefined)
+        throw new GradtrioError("UNKNOWN_FUNCTION", `unknown function '${e.op}'`);
+      arity(e, def.arity);
+      return elementwise(args, checkedForward(def));
     }
   }
+}
+
+/**
+ * A custom op's forward with its failures named: a throw or a value that is not a number is a
+ * GradtrioError naming the op (as the numeric leg's evaluator reports it), never a raw error or
+ * a silent NaN.
+ */
+function checkedForward(def: CustomOpDefinition): Kernel {
+  const forward = def.forward;
+  return (...args) => {
+    let r: unknown;
+    try {
+      r = forward(...args);
+    } catch (err) {
+      throw new GradtrioError(
+        "INVALID_ARGUMENT",
+        `custom op '${def.name}': forward threw at (${args.join(", ")}): ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    if (typeof r !== "number")
+      throw new GradtrioError(
+        "INVALID_ARGUMENT",
+        `custom op '${def.name}': forward returned ${typeof r}, expected a number`,
+      );
+    return r;
+  };
 }
 
 function arity(e: Expr & { kind: "call" }, n: number): void {

@@ -430,3 +430,43 @@ describe("cached plans and custom ops inside other custom ops' formulas", () => 
     expectClose(ok(symbolicLeg(expr, at)).gradients.get("x")!, [5 * Math.cos(0.5)]);
   });
 });
+
+describe("a custom forward that fails", () => {
+  const failure = (src: string): unknown => {
+    try {
+      leg(src, { x: 0.5 });
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+  it("throws: a GradtrioError naming the op, not the raw error", () => {
+    registerCustomOp({
+      name: "symthrows",
+      arity: 1,
+      forward: () => {
+        throw new Error("boom");
+      },
+      backward: ({ grad }) => [grad],
+      formula: (u) => u,
+    });
+    const e = failure("symthrows(x)");
+    expect(e).toBeInstanceOf(GradtrioError);
+    expect((e as GradtrioError).code).toBe("INVALID_ARGUMENT");
+    expect((e as Error).message).toBe("custom op 'symthrows': forward threw at (0.5): boom");
+  });
+  it("returns a string: a GradtrioError, not a silent NaN", () => {
+    registerCustomOp({
+      name: "symstring",
+      arity: 1,
+      forward: (() => "1") as unknown as (u: number) => number,
+      backward: ({ grad }) => [grad],
+      formula: (u) => u,
+    });
+    const e = failure("symstring(x)");
+    expect(e).toBeInstanceOf(GradtrioError);
+    expect((e as Error).message).toBe(
+      "custom op 'symstring': forward returned string, expected a number",
+    );
+  });
+});
