@@ -7,7 +7,7 @@
  */
 import { GradtrioError } from "../errors.ts";
 import { type CallExpr, call, type Expr, postOrder } from "../expr/ast.ts";
-import { type CustomOpDefinition, lookupCustomOp } from "../expr/ops.ts";
+import { type CustomOpDefinition, isBuiltinOp, lookupCustomOp } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
 import { type Formula, fconst, fnum, fsym } from "./formula.ts";
 import { Unavailable } from "./outcome.ts";
@@ -233,7 +233,9 @@ export class CasWriter {
     const a = e.args.map((x) => this.go(x, s));
     const branch = s.branch;
     const [u, v, w] = a;
-    switch (e.op) {
+    const op = e.op;
+    if (!isBuiltinOp(op)) return this.custom(e, a, s);
+    switch (op) {
       case "add":
         return `(${u}+${v})`;
       case "sub":
@@ -287,8 +289,12 @@ export class CasWriter {
       case "mean":
       case "matmul":
         throw new Unavailable(`internal: ${e.op} inside an elementwise template`);
+      default: {
+        // Every built-in op has a case: a new op left out here does not compile.
+        const missing: never = op;
+        throw new Unavailable(`internal: no CAS text for '${String(missing)}'`);
+      }
     }
-    return this.custom(e, a, s);
   }
 
   /**
