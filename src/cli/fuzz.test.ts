@@ -49,6 +49,7 @@ describe("gradtrio fuzz", () => {
     ],
     ["invalid/no-ops.ts", {}, "exports no ops made with defineOp"],
     ["invalid/forward-throws.ts", {}, "op 'brittle': forward("],
+    ["invalid/forward-nan.ts", {}, "gave NaN, not a finite number, inside its domain"],
     ["invalid/backward-arity.ts", {}, "it must return an array of 2 number(s)"],
     ["invalid/formula-mismatch.ts", {}, "they define different functions"],
     ["wrong-sign.ok.ts", { path: "1:2" }, "--path replays a case of one seed: give --seed too"],

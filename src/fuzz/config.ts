@@ -70,6 +70,20 @@ export function defineConfig(config: GradtrioConfig): GradtrioConfig {
   return config;
 }
 
+/** An entry's (or fuzz options') tolerances, without the ones left unset. */
+export function tolerances(o: {
+  readonly rtol?: number | undefined;
+  readonly atol?: number | undefined;
+}): {
+  rtol?: number;
+  atol?: number;
+} {
+  return {
+    ...(o.rtol === undefined ? {} : { rtol: o.rtol }),
+    ...(o.atol === undefined ? {} : { atol: o.atol }),
+  };
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 

@@ -10,9 +10,6 @@ import type { CustomOpDefinition, Interval } from "../expr/ops.ts";
 /** The whole real line: the domain of an argument that declares none. */
 export const REAL: Interval = [-Infinity, Infinity];
 
-/** Where fuzz variables range: every leaf maps [-1, 1] into its interval. */
-export const VARIABLE_RANGE: Interval = [-1, 1];
-
 /** Half-width of the working interval on an unbounded line: (-4, 4) reaches past typical branch points. */
 const REACH = 4;
 
@@ -89,9 +86,4 @@ export function fitInto(target: Interval, e: Expr): Expr {
   if (Number.isFinite(dlo)) return plus(call("softplus", [e]), lo);
   const sp = call("softplus", [e]);
   return hi >= 0 ? call("sub", [num(hi), sp]) : call("neg", [plus(sp, -hi)]);
-}
-
-/** Whether `v` lies in the open interval (the endpoints are where ops stop being smooth). */
-export function inOpen(v: number, iv: Interval): boolean {
-  return v > iv[0] && v < iv[1];
 }

@@ -18,6 +18,7 @@ import {
   type FuzzCase,
   fuzzCaseArbitrary,
 } from "./arbitraries.ts";
+import { tolerances } from "./config.ts";
 import { firstLine } from "./load.ts";
 import { type OpLike, resolveOp } from "./op-like.ts";
 import { type SanityReport, sanityCheck } from "./sanity.ts";
@@ -170,11 +171,7 @@ function judgeCase(c: FuzzCase, opts: FuzzOptions): Outcome {
   let report: Report;
   try {
     // check's own error estimates decide; ill-conditioned points come back inconclusive.
-    report = check(c.expr, {
-      at: c.at,
-      ...(opts.rtol === undefined ? {} : { rtol: opts.rtol }),
-      ...(opts.atol === undefined ? {} : { atol: opts.atol }),
-    });
+    report = check(c.expr, { at: c.at, ...tolerances(opts) });
   } catch (e) {
     return { kind: "fail", report: null, error: firstLine(e) };
   }
@@ -191,7 +188,8 @@ function judgeCase(c: FuzzCase, opts: FuzzOptions): Outcome {
     // A backward that throws or returns garbage silences the autograd leg alone: that is a bug too.
     return { kind: "fail", report, error: `the autograd leg failed: ${autograd.reason}` };
   }
-  // Symbolic and autograd agree and one leg is outvoted: gradtrio's own leg is wrong, not the op.
+  // The numeric or the symbolic leg is outvoted by the two others (autograd among them):
+  // gradtrio's own leg is wrong, not the op.
   if (report.verdict === "disagree" && (report.blame === "numeric" || report.blame === "symbolic"))
     return { kind: "legDefect", report };
   if (report.verdict === "disagree") return { kind: "fail", report, error: null };

@@ -16,6 +16,7 @@ import {
   DEFAULT_GATE_SEED,
   type FuzzEntry,
   type GradtrioConfig,
+  tolerances,
   validateConfig,
 } from "./config.ts";
 import { formatCounterexample, formatPoint, formatReport } from "./format.ts";
@@ -53,7 +54,7 @@ export interface GateResult {
 export async function loadConfig(
   file: string,
   cwd: string,
-): Promise<{ config: GradtrioConfig; dir: string; path: string; ops: LoadedOp[] }> {
+): Promise<{ config: GradtrioConfig; dir: string; ops: LoadedOp[] }> {
   const mod = await importModule(file, cwd, "config");
   if (!("default" in mod))
     throw new GradtrioError(
@@ -62,14 +63,8 @@ export async function loadConfig(
     );
   const config = validateConfig(mod.default);
   const ops = exportedOps(mod);
-  const path = resolve(cwd, file);
-  return { config, dir: dirname(path), path, ops };
+  return { config, dir: dirname(resolve(cwd, file)), ops };
 }
-
-const tol = (e: { rtol?: number; atol?: number }) => ({
-  ...(e.rtol === undefined ? {} : { rtol: e.rtol }),
-  ...(e.atol === undefined ? {} : { atol: e.atol }),
-});
 
 function verdictPasses(r: Report, allowInconclusive: boolean): boolean {
   return r.verdict === "agree" || (r.verdict === "inconclusive" && allowInconclusive);
@@ -92,20 +87,20 @@ function runCheck(entry: CheckEntry, path: string, seed: number): GateEntryResul
   let where: string;
   try {
     if ("at" in entry) {
-      report = check(entry.expr, { at: entry.at, ...tol(entry) });
+      report = check(entry.expr, { at: entry.at, ...tolerances(entry) });
       where = `at ${formatPoint(entry.at)}`;
     } else {
       const runs = entry.runs ?? DEFAULT_DOMAIN_RUNS;
       let last: Report | null = null;
       const details = fc.check(
         fc.property(pointArbitrary(entry.domain), (at) => {
-          last = check(entry.expr, { at, ...tol(entry) });
+          last = check(entry.expr, { at, ...tolerances(entry) });
           return verdictPasses(last, allow);
         }),
         { seed, numRuns: runs },
       );
       if (details.failed && details.counterexample !== null) {
-        report = check(entry.expr, { at: details.counterexample[0], ...tol(entry) });
+        report = check(entry.expr, { at: details.counterexample[0], ...tolerances(entry) });
         where = `at a random point (seed ${seed}, path ${details.counterexamplePath})`;
       } else {
         const error = (details as { errorInstance?: unknown }).errorInstance;
@@ -149,7 +144,7 @@ function runFuzz(
       opsFile: entry.ops,
       ...(entry.runs === undefined ? {} : { runs: entry.runs }),
       ...(entry.maxDepth === undefined ? {} : { maxDepth: entry.maxDepth }),
-      ...tol(entry),
+      ...tolerances(entry),
     });
   } catch (e) {
     rethrow(`${path} (${entry.ops})`, e);

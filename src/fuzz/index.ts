@@ -7,7 +7,8 @@
  *   `opExprArbitrary`, `fuzzCaseArbitrary`, `unitPointArbitrary`, `pointArbitrary`.
  * - `loadOps(file, cwd)`, `sanityCheck(def)`, and the gate: `defineConfig`, `runGate`.
  *
- * Imports src/check (the verdict) and src/expr; never the legs' internals.
+ * Imports src/check (the verdict) and src/expr; of the legs' internals, only the numeric
+ * evaluator (sanity.ts evaluates an op's `formula` with it, to compare it with the forward).
  */
 export {
   DEFAULT_MAX_DEPTH,

@@ -29,7 +29,7 @@ describe("loadOps", () => {
   });
 
   it("accepts bare definition objects from a .js module", async () => {
-    const [op] = await loadOps("invalid/plain-definition.js", ops);
+    const [op] = await loadOps("valid/plain-definition.js", ops);
     expect(op!.definition.name).toBe("plainSquare");
     expect(lookupCustomOp("plainSquare")?.forward(3)).toBe(9);
   });

@@ -4,13 +4,14 @@
  * forward computes — evaluated through gradtrio's own parser and evaluator, never `eval`.
  */
 
-import { GradtrioError, isGradtrioError } from "../errors.ts";
+import { GradtrioError } from "../errors.ts";
 import type { CustomOpDefinition } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
 import { evaluate } from "../numeric/evaluate.ts";
 import { mulberry32 } from "../random.ts";
 import { argDomain, workingInterval } from "./domain.ts";
+import { firstLine } from "./load.ts";
 
 export interface SanityReport {
   readonly op: string;
@@ -22,13 +23,6 @@ export interface SanityReport {
   readonly note: string | null;
 }
 
-/** The same seed tries the same points. */
-export const prng = mulberry32;
-
-const oneLine = (e: unknown): string => {
-  const m = isGradtrioError(e) ? e.message : e instanceof Error ? e.message : String(e);
-  return m.split("\n")[0]!.trim();
-};
 const fmt = (xs: readonly number[]) => `(${xs.join(", ")})`;
 
 /**
@@ -45,7 +39,8 @@ export function sanityCheck(
   options: { seed?: number; samples?: number } = {},
 ): SanityReport {
   const samples = options.samples ?? 64;
-  const rand = prng(options.seed ?? 1);
+  // The same seed tries the same points.
+  const rand = mulberry32(options.seed ?? 1);
   const fail = (msg: string): never => {
     throw new GradtrioError("DEFINE_OP", `op '${def.name}': ${msg}`);
   };
@@ -62,8 +57,8 @@ export function sanityCheck(
       formula = (args) =>
         evaluate(expr, toValues(Object.fromEntries(names.map((n, i) => [n, args[i]!])))).data[0]!;
     } catch (e) {
-      if (text === "") fail(`formula threw: ${oneLine(e)}`);
-      note = `formula "${text}" not compared with forward: ${oneLine(e)}`;
+      if (text === "") fail(`formula threw: ${firstLine(e)}`);
+      note = `formula "${text}" not compared with forward: ${firstLine(e)}`;
     }
   }
 
@@ -73,7 +68,7 @@ export function sanityCheck(
     try {
       out = def.forward(...args);
     } catch (e) {
-      fail(`forward${fmt(args)} threw: ${oneLine(e)}`);
+      fail(`forward${fmt(args)} threw: ${firstLine(e)}`);
     }
     if (typeof out !== "number" || !Number.isFinite(out))
       fail(
@@ -85,7 +80,7 @@ export function sanityCheck(
     try {
       g = def.backward({ args, out: y, grad });
     } catch (e) {
-      fail(`backward at ${fmt(args)} threw: ${oneLine(e)}`);
+      fail(`backward at ${fmt(args)} threw: ${firstLine(e)}`);
     }
     if (!Array.isArray(g) || g.length !== def.arity)
       fail(
@@ -102,7 +97,7 @@ export function sanityCheck(
       try {
         f = formula(args);
       } catch (e) {
-        fail(`formula could not be evaluated at ${fmt(args)}: ${oneLine(e)}`);
+        fail(`formula could not be evaluated at ${fmt(args)}: ${firstLine(e)}`);
       }
       if (!(Math.abs(f - y) <= 1e-8 * Math.max(Math.abs(f), Math.abs(y)) + 1e-12))
         fail(
