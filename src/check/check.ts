@@ -9,7 +9,7 @@ import type { Tensor } from "../autograd/tensor.ts";
 import { GradtrioError, isGradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
 import { parse } from "../expr/parse.ts";
-import { elementLabel, type NestedArray, type Point, toValues, type Value } from "../expr/point.ts";
+import { elementLabel, fromValue, type Point, toValues, type Value } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { checkScalarOutput, inferShapes } from "../expr/shapes.ts";
 import { trace } from "../expr/trace.ts";
@@ -158,25 +158,6 @@ function validateSeed(seed: unknown): void {
     );
 }
 
-/** Nested array of an element-wise quantity shaped like the variable. */
-function shaped(data: Float64Array, shape: readonly number[]): NestedArray {
-  if (shape.length === 0) return data[0]!;
-  if (shape.length === 1) {
-    // Faster than Array.from at 10^6 elements.
-    const out = new Array<number>(data.length);
-    for (let k = 0; k < data.length; k++) out[k] = data[k]!;
-    return out;
-  }
-  let k = 0;
-  const build = (d: number): NestedArray[] => {
-    const out: NestedArray[] = [];
-    for (let i = 0; i < shape[d]!; i++)
-      out.push(d === shape.length - 1 ? data[k++]! : build(d + 1));
-    return out;
-  };
-  return build(0);
-}
-
 /** Relative accuracy below which a point's gradient cannot reveal a 1e-6 fault. */
 const ILL_CONDITIONED = 1e-6;
 
@@ -295,7 +276,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   for (const [name, v] of values) {
     const g = (m: Map<string, Float64Array> | null) => {
       const a = m?.get(name);
-      return a === undefined ? null : shaped(a, v.shape);
+      return a === undefined ? null : fromValue({ data: a, shape: v.shape });
     };
     gradients[name] = {
       symbolic: g(symGrads),

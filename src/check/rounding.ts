@@ -17,7 +17,7 @@ import {
   type OpSpec,
 } from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
-import { broadcastAll, broadcastIndex } from "../numeric/broadcast.ts";
+import { broadcastAll, broadcastIndex, matmulDims } from "../numeric/broadcast.ts";
 
 const EPS = Number.EPSILON;
 
@@ -116,16 +116,22 @@ function broadcastMap(out: readonly number[], inp: readonly number[]): Int32Arra
   return broadcastIndex(inp, out);
 }
 
-function broadcastShape(shapes: (readonly number[])[]): readonly number[] {
-  return broadcastAll(shapes, "rounding");
-}
-
 const at = (map: Int32Array | null, k: number): number => (map === null ? k : map[k]!);
 
-/** Matrix view of a 1-D or 2-D operand of matmul: rows × cols. */
-function mat(shape: readonly number[], left: boolean): [number, number] {
-  if (shape.length === 2) return [shape[0]!, shape[1]!];
-  return left ? [1, shape[0]!] : [shape[0]!, 1];
+/**
+ * The scalar rule of an elementwise op: a built-in's from RULES; a custom op's own forward and
+ * backward (a partial it does not return is NaN, which adds no term). Undefined for an unknown op.
+ */
+function ruleFor(op: string): ScalarRule | undefined {
+  if (isBuiltinOp(op)) return RULES[op as Elementwise];
+  const custom = lookupCustomOp(op);
+  if (custom === undefined) return undefined;
+  return {
+    f: (a, b, c) => custom.forward(...[a, b, c].slice(0, custom.arity)),
+    d: (k, a, b, c, out) =>
+      custom.backward({ args: [a, b, c].slice(0, custom.arity), out, grad: 1 })[k] ?? Number.NaN,
+    ulps: 4,
+  };
 }
 
 /**
@@ -409,8 +415,7 @@ function forward(
   }
   if (op === "matmul") {
     const [A, B] = args as [Node, Node];
-    const [r, kk] = mat(A.shape, true);
-    const [, c] = mat(B.shape, false);
+    const { m: r, k: kk, n: c } = matmulDims(A.shape, B.shape);
     const v = new Float64Array(r * c);
     const err = new Float64Array(r * c);
     for (let i = 0; i < r; i++)
@@ -439,17 +444,12 @@ function forward(
     return { shape, v, err };
   }
   const custom = isBuiltinOp(op) ? undefined : lookupCustomOp(op);
-  const rule: ScalarRule | undefined = isBuiltinOp(op)
-    ? RULES[op as Elementwise]
-    : custom && {
-        f: (a, b, c) => custom.forward(...[a, b, c].slice(0, custom.arity)),
-        d: (k, a, b, c, out) =>
-          custom.backward({ args: [a, b, c].slice(0, custom.arity), out, grad: 1 })[k] ??
-          Number.NaN,
-        ulps: 4,
-      };
+  const rule = ruleFor(op);
   if (rule === undefined || (custom !== undefined && custom.arity > 3)) return null;
-  const shape = broadcastShape(args.map((a) => a.shape));
+  const shape = broadcastAll(
+    args.map((a) => a.shape),
+    "rounding",
+  );
   const argMaps = args.map((a) => broadcastMap(shape, a.shape));
   maps.set(e, argMaps);
   const n = sizeOf(shape);
@@ -502,8 +502,7 @@ function backward(
   }
   if (op === "matmul") {
     const [A, B] = args as [Node, Node];
-    const [r, kk] = mat(A.shape, true);
-    const [, c] = mat(B.shape, false);
+    const { m: r, k: kk, n: c } = matmulDims(A.shape, B.shape);
     // An adjoint that is not needed is summed into scratch arrays (matmuls are small).
     const [mA, qA] = argAdj[0] ?? [new Float64Array(r * kk), new Float64Array(r * kk)];
     const [mB, qB] = argAdj[1] ?? [new Float64Array(kk * c), new Float64Array(kk * c)];
@@ -523,15 +522,8 @@ function backward(
     return;
   }
   const custom = isBuiltinOp(op) ? undefined : lookupCustomOp(op);
-  const rule: ScalarRule = isBuiltinOp(op)
-    ? RULES[op as Elementwise]
-    : {
-        // The op's own rule serves as magnitude and sensitivity estimate, like a built-in's.
-        f: (a, b, c) => custom!.forward(...[a, b, c].slice(0, custom!.arity)),
-        d: (k, a, b, c, o) =>
-          custom!.backward({ args: [a, b, c].slice(0, custom!.arity), out: o, grad: 1 })[k] ?? 0,
-        ulps: 4,
-      };
+  // A custom op's own rule serves as magnitude and sensitivity estimate, like a built-in's.
+  const rule = ruleFor(op)!;
   const arity = isBuiltinOp(op) ? BUILTIN_OPS[op].arity : custom!.arity;
   const isCustom = custom !== undefined;
   const [m0, m1, m2] = [argMaps[0] ?? null, argMaps[1] ?? null, argMaps[2] ?? null];

@@ -10,7 +10,7 @@ import type { Report } from "../check/report.ts";
 import { type CallExpr, call, type Expr, postOrder, variable } from "../expr/ast.ts";
 import { interpretAll } from "../expr/interpret.ts";
 import { BUILTIN_OPS, isBuiltinOp } from "../expr/ops.ts";
-import { type NestedArray, toValues, type Value } from "../expr/point.ts";
+import { fromValue, type NestedArray, toValues, type Value } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { loadOps } from "../fuzz/load.ts";
 import { broadcastIndex, matmulDims } from "../numeric/broadcast.ts";
@@ -352,19 +352,7 @@ function adjoints(
 }
 
 const arrText = (a: Arr | null, fmt: (x: number) => string = short): string =>
-  a === null ? "—" : a.shape.length === 0 ? fmt(a.data[0]!) : valueText(nested(a), fmt);
-
-function nested(a: Arr): NestedArray {
-  if (a.shape.length === 0) return a.data[0]!;
-  let k = 0;
-  const build = (d: number): NestedArray[] => {
-    const out: NestedArray[] = [];
-    for (let i = 0; i < a.shape[d]!; i++)
-      out.push(d === a.shape.length - 1 ? a.data[k++]! : build(d + 1));
-    return out;
-  };
-  return build(0);
-}
+  a === null ? "—" : a.shape.length === 0 ? fmt(a.data[0]!) : valueText(fromValue(a), fmt);
 
 /** The whole teaching view, as lines. */
 export function explainLines(p: Prepared, flags: CheckFlags, c: Colors): string[] {

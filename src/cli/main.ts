@@ -71,17 +71,12 @@ function pointOptions(cmd: Command): Command {
     .option("--ops <FILE>", "load the custom ops (defineOp) a .ts or .js module exports first");
 }
 
-/** Commander collects variadic values as arrays; flatten repeated `--at a b --at c`. */
-function atItems(v: unknown): string[] {
-  if (v === undefined) return [];
-  return (v as unknown[]).flat(Number.POSITIVE_INFINITY) as string[];
-}
-
 function flagsOf(opts: Record<string, unknown>): CheckFlags {
   return {
-    at: atItems(opts.at),
+    // Commander concatenates a variadic option's repeats: `--at a b --at c` is [a, b, c].
+    at: (opts.at as string[] | undefined) ?? [],
     json: opts.json === true,
-    method: (opts.method as CheckFlags["method"]) ?? "auto",
+    method: opts.method as CheckFlags["method"], // --method defaults to "auto"
     ...(opts.rtol === undefined ? {} : { rtol: opts.rtol as number }),
     ...(opts.atol === undefined ? {} : { atol: opts.atol as number }),
     ...(opts.seed === undefined ? {} : { seed: opts.seed as number }),
