@@ -12,8 +12,9 @@ import { parse } from "../src/expr/parse.ts";
 import { type Point, toValues } from "../src/expr/point.ts";
 import { complexStepGradient } from "../src/numeric/complex-step.ts";
 import { compileForward, flattenValues } from "../src/numeric/evaluate.ts";
-import { directionalDerivative, gradient, mulberry32 } from "../src/numeric/gradient.ts";
+import { directionalDerivative, gradient } from "../src/numeric/gradient.ts";
 import { numericLeg } from "../src/numeric/leg.ts";
+import { mulberry32 } from "../src/random.ts";
 import { medianMs, ratio } from "./timing.ts";
 
 interface GoldenCase {

@@ -3,7 +3,6 @@
  * time, and the shape rules of src/expr/shapes.ts turned into SHAPE errors.
  */
 import { GradtrioError } from "../errors.ts";
-import type { Expr } from "../expr/ast.ts";
 import { sizeOf } from "../expr/point.ts";
 import {
   broadcastShapes,
@@ -19,19 +18,15 @@ export function sizeOfShape(shape: Shape): number {
   return sizeOf(shape);
 }
 
-function shapeError(message: string, e: Expr | undefined): GradtrioError {
-  return new GradtrioError("SHAPE", message, e?.pos === undefined ? {} : { pos: e.pos });
-}
-
 /** NumPy broadcasting of several shapes (trailing dimensions equal or 1), or a SHAPE error. */
-export function broadcastAll(shapes: readonly Shape[], op: string, e?: Expr): Shape {
+export function broadcastAll(shapes: readonly Shape[], op: string): Shape {
   let out: Shape = shapes[0]!;
   for (let k = 1; k < shapes.length; k++) {
     const next = broadcastShapes(out, shapes[k]!);
     if (next === undefined)
-      throw shapeError(
+      throw new GradtrioError(
+        "SHAPE",
         `cannot broadcast shapes ${formatShape(out)} and ${formatShape(shapes[k]!)} in ${op}`,
-        e,
       );
     out = next;
   }
@@ -70,9 +65,9 @@ export function broadcastIndex(arg: Shape, out: Shape): Int32Array {
 }
 
 /** torch.matmul's result shape for 1-D and 2-D operands, or a SHAPE error. */
-export function matmulShape(a: Shape, b: Shape, e?: Expr): Shape {
+export function matmulShape(a: Shape, b: Shape): Shape {
   const r = exprMatmulShape(a, b);
-  if (typeof r === "string") throw shapeError(r, e);
+  if (typeof r === "string") throw new GradtrioError("SHAPE", r);
   return r;
 }
 

@@ -3,7 +3,7 @@
  * Float64Arrays) compiled once like the real evaluator; kernels write their result into two
  * module-level registers, so an evaluation allocates nothing.
  *
- * Why not complex.js (installed): measured on sin(x^2) over 10^5 elements, complex.js allocates an
+ * Why not complex.js (measured, not used): measured on sin(x^2) over 10^5 elements, complex.js allocates an
  * object per op per element and runs ≈ 6× slower than these kernels; and its pow goes through
  * exp(w·log z) even for integer exponents, so (−2 + ih)^2 has Im ≈ −1e-15 instead of −4h (the
  * argument 2π does not round to a multiple of 2π): a wrong derivative of x^2 at x = −2.
@@ -14,9 +14,9 @@
  * back to finite differences.
  */
 import { GradtrioError } from "../errors.ts";
-import { type Expr, postOrder } from "../expr/ast.ts";
+import type { Expr } from "../expr/ast.ts";
 import { type Algebra, interpret } from "../expr/interpret.ts";
-import { type BuiltinOp, CONSTANTS, isBuiltinOp } from "../expr/ops.ts";
+import { type BuiltinOp, CONSTANTS } from "../expr/ops.ts";
 import {
   broadcastAll,
   broadcastIndex,
@@ -406,13 +406,6 @@ export interface ComplexProgram {
   cancellation(): number;
   /** After `run`: the largest relative condition of an op's derivative (≥ 1). */
   condition(): number;
-}
-
-/** The ops of `expr` that have no complex evaluation (custom ops), by name. */
-export function nonAnalyticOps(expr: Expr): string[] {
-  const out = new Set<string>();
-  for (const e of postOrder(expr)) if (e.kind === "call" && !isBuiltinOp(e.op)) out.add(e.op);
-  return [...out];
 }
 
 /**

@@ -19,7 +19,7 @@ import {
   sizeOfShape,
 } from "./broadcast.ts";
 
-/** Where each variable sits in the flat input vector (as `flatten(values).offsets` gives it). */
+/** Where each variable sits in the flat input vector (as `flattenValues(values).layout` gives it). */
 export type Layout = ReadonlyMap<string, { readonly offset: number; readonly shape: Shape }>;
 
 /** A compiled node: its shape and the buffer its kernel writes on every evaluation. */
@@ -221,8 +221,8 @@ export function compileProgram(expr: Expr, layout: Layout): Program {
  *
  * @example
  * ```ts
- * const { x, offsets } = flatten(toValues({ x: [1, 2, 3] }));
- * const f = compileForward(parse("mean(x^2)"), offsets);
+ * const { x, layout } = flattenValues(toValues({ x: [1, 2, 3] }));
+ * const f = compileForward(parse("mean(x^2)"), layout);
  * f(x); // 4.666666666666667
  * ```
  */

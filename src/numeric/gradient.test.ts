@@ -2,9 +2,10 @@ import { describe, expect, it } from "vitest";
 import { isGradtrioError } from "../errors.ts";
 import { parse } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
+import { mulberry32 } from "../random.ts";
 import { backwardDifference, centralDifference, forwardDifference } from "./difference.ts";
 import { compileForward, flattenValues } from "./evaluate.ts";
-import { directionalDerivative, gradient, mulberry32, randomUnitVector } from "./gradient.ts";
+import { directionalDerivative, gradient, randomUnitVector } from "./gradient.ts";
 import { jvp } from "./jvp.ts";
 import { richardson } from "./richardson.ts";
 

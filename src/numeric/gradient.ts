@@ -230,5 +230,3 @@ export function randomUnitVector(n: number, seed = 1): Float64Array {
   for (let k = 0; k < n; k++) u[k] = u[k]! * s;
   return u;
 }
-
-export { mulberry32 };

@@ -17,8 +17,6 @@ export interface Line {
   readonly scale: number;
   /** Flat index of the coordinate, or −1 for a direction. */
   readonly coordinate: number;
-  /** `f(x + h·e_3)` or `f(x + h·u)`, for messages. */
-  readonly label: string;
   /** Evaluations of f so far. */
   evaluations: number;
 }
@@ -63,7 +61,6 @@ export function coordinateLine(
     realized: (t) => xi + t - xi,
     scale: Math.max(1, Math.abs(xi)),
     coordinate: i,
-    label: `f(x + h·e_${i})`,
     evaluations: g0 === undefined ? 1 : 0,
   };
   return line;
@@ -88,7 +85,6 @@ export function directionLine(f: ScalarFn, x: Float64Array, u: Float64Array, g0?
     // A step moves each x_k by at most t·max|u_k|: relative to the largest coordinate.
     scale: big / Math.max(unorm, Number.MIN_VALUE),
     coordinate: -1,
-    label: "f(x + h·u)",
     evaluations: g0 === undefined ? 1 : 0,
   };
   return line;

@@ -69,7 +69,6 @@ export const fadd = (...args: Formula[]): Formula => ({ kind: "add", args });
 export const fmul = (...args: Formula[]): Formula => ({ kind: "mul", args });
 export const fpow = (base: Formula, exp: Formula): Formula => ({ kind: "pow", base, exp });
 export const ffn = (name: FormulaFunction, arg: Formula): Formula => ({ kind: "fn", name, arg });
-export const fneg = (a: Formula): Formula => fmul(fnum(-1), a);
 export const fdisplay = (name: string, ...args: Formula[]): Formula => ({
   kind: "display",
   name,

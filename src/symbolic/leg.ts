@@ -31,7 +31,8 @@ import {
 import { type Arr, asMatrix, broadcastIndex, expandTo, forwardValues, sumTo } from "./forward.ts";
 import { type Kink, KinkFound, Unavailable } from "./outcome.ts";
 import { latexName, type SymbolNames, toLatex, toPlain } from "./print.ts";
-import { type Branch, CasWriter, readDerivative } from "./to-cas.ts";
+import { readCas } from "./read-cas.ts";
+import { type Branch, CasWriter } from "./to-cas.ts";
 
 export type SymbolicLegResult =
   | {
@@ -430,7 +431,7 @@ class Backward {
           const answer = casDiff(w.write(root, branch, key), w.symbol(key));
           if (!answer.ok)
             throw new Unavailable(`d/d${exprText(leaves.get(key)!)}: ${answer.reason}`);
-          return readDerivative(answer.text, w);
+          return readCas(answer.text, w.resolve);
         });
         // The ops of the block and every op their formulas expanded to, nested ones included.
         const defs: (readonly [string, CustomOpDefinition | undefined])[] = customs.map(

@@ -11,7 +11,7 @@ import { type Formula, fconst, fsym, simplify, substitute } from "./formula.ts";
 import { KinkFound, Unavailable } from "./outcome.ts";
 import { latexName, toLatex, toPlain } from "./print.ts";
 import { readCas } from "./read-cas.ts";
-import { type Branch, CasWriter, readDerivative } from "./to-cas.ts";
+import { type Branch, CasWriter } from "./to-cas.ts";
 
 export interface LocalDerivative {
   readonly status: "ok";
@@ -84,7 +84,7 @@ export function localDerivative(
     }
     let d: Formula;
     try {
-      d = readDerivative(answer.text, writer);
+      d = readCas(answer.text, writer.resolve);
     } catch (e) {
       if (!(e instanceof Unavailable)) throw e;
       results.push({ status: "unavailable", arg: k, reason: e.message });

@@ -357,8 +357,3 @@ export class CasWriter {
     }
   }
 }
-
-/** Reads a derivative the CAS returned for a block written by `writer`. */
-export function readDerivative(text: string, writer: CasWriter): Formula {
-  return readCas(text, writer.resolve);
-}
