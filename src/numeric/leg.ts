@@ -5,7 +5,7 @@
  */
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
-import type { Value } from "../expr/point.ts";
+import { elementLabel, type Value } from "../expr/point.ts";
 import { complexStepDirectional, complexStepGradient } from "./complex-step.ts";
 import { flattenValues } from "./evaluate.ts";
 import { directionalDerivative, gradient, randomUnitVector } from "./gradient.ts";
@@ -166,12 +166,6 @@ function labeller(values: Map<string, Value>): (k: number) => string {
   return (k) => {
     const slot = names.find((s) => k >= s.start && k < s.start + s.size);
     if (slot === undefined) return `coordinate ${k}`;
-    let r = k - slot.start;
-    const idx: number[] = [];
-    for (let d = slot.shape.length - 1; d >= 0; d--) {
-      idx.unshift(r % slot.shape[d]!);
-      r = Math.floor(r / slot.shape[d]!);
-    }
-    return slot.name + idx.map((i) => `[${i}]`).join("");
+    return elementLabel(slot.name, slot.shape, k - slot.start);
   };
 }
