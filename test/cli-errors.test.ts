@@ -37,16 +37,30 @@ function expectOneError(r: Awaited<ReturnType<typeof run>>, pattern: RegExp, car
 
 describe("bad input: exit 2, one error line", () => {
   it.each([
-    ["unbalanced", ["check", "sin(x^2", "--at", "x=1"], /never closed/, true],
-    ["empty", ["check", "", "--at", "x=1"], /empty expression/, true],
-    ["malformed", ["check", "x +* 2", "--at", "x=1"], /./, true],
-    ["unknown function", ["check", "sinn(x)", "--at", "x=1"], /unknown function 'sinn'.*sin/, true],
-    ["arity", ["check", "sin(x, 2)", "--at", "x=1"], /sin takes 1 argument/, true],
-    ["shape mismatch", ["check", "sum(x*y)", "--at", "x=[1,2]", "y=[1,2,3]"], /broadcast/, true],
-    ["non-scalar output", ["check", "x^2", "--at", "x=[1,2]"], /scalar/, true],
-  ] as const)("%s", async (_n, argv, pattern, caret) => {
-    expectOneError(await run(...argv), pattern, caret);
+    // [name, argv, message, column of the caret in the expression]
+    ["unbalanced", ["check", "sin(x^2", "--at", "x=1"], /never closed/, 3],
+    ["empty", ["check", "", "--at", "x=1"], /empty expression/, 0],
+    [
+      "malformed",
+      ["check", "x +* 2", "--at", "x=1"],
+      /: unexpected '\*'; expected a number, a name or '\('$/,
+      3,
+    ],
+    ["unknown function", ["check", "sinn(x)", "--at", "x=1"], /unknown function 'sinn'.*sin/, 0],
+    ["arity", ["check", "sin(x, 2)", "--at", "x=1"], /sin takes 1 argument, got 2$/, 0],
+    [
+      "shape mismatch",
+      ["check", "sum(x*y)", "--at", "x=[1,2]", "y=[1,2,3]"],
+      /cannot broadcast shapes \[2\] and \[3\] in '\*'$/,
+      5,
+    ],
+    ["non-scalar output", ["check", "x^2", "--at", "x=[1,2]"], /scalar/, 1],
+  ] as const)("%s", async (_n, argv, pattern, column) => {
+    const r = await run(...argv);
+    expectOneError(r, pattern, true);
     // The caret sits under the reported position of the expression line.
+    expect(r.errLines[1]).toBe(`  ${argv[1]}`);
+    expect(r.errLines[2]).toBe(`  ${" ".repeat(column)}^`);
   });
 
   it.each([
@@ -88,7 +102,12 @@ describe("bad input: exit 2, one error line", () => {
     ["invalid --method", ["check", "x^2", "--at", "x=1", "--method", "magic"], /Allowed choices/],
     ["unknown command", ["chek", "x^2"], /unknown command 'chek' \(did you mean check\?\)/],
     ["no command", [], /missing command/],
-    ["explain: unknown variable", ["explain", "x^2", "--at", "y=1"], /missing --at for 'x'/],
+    ["explain: missing variable", ["explain", "x^2", "--at", "y=1"], /missing --at for 'x'/],
+    [
+      "explain: extra variable",
+      ["explain", "x^2", "--at", "x=1", "y=2"],
+      /^gradtrio: error: --at 'y': not a variable of the expression \(it uses 'x'\); did you mean 'x'\?$/,
+    ],
   ] as const)("%s", async (_n, argv, pattern) => {
     expectOneError(await run(...argv), pattern);
   });
@@ -174,11 +193,21 @@ describe("help and version", () => {
       expect(r.code).toBe(0);
       const text = r.out.join("\n");
       expect(text).toMatch(/Examples?:|Options in use:/);
-      expect(text).toContain(`gradtrio ${cmd}`);
+      // An example line runs the command (the Usage line alone does not count).
+      expect(text).toMatch(new RegExp(`^ +gradtrio ${cmd}( |$)`, "m"));
     }
-    const check = (await run("check", "--help")).out.join("\n");
-    for (const opt of ["--at", "--json", "--rtol", "--atol", "--method", "--seed"])
-      expect(check).toContain(opt);
+    const options: Record<string, string[]> = {
+      check: ["--at", "--json", "--method", "--rtol", "--atol", "--seed", "--ops"],
+      explain: ["--at", "--method", "--rtol", "--atol", "--seed", "--ops"],
+      gallery: [],
+      fuzz: ["--ops", "--runs", "--seed", "--max-depth", "--path", "--json"],
+      gate: ["--junit"],
+    };
+    for (const [cmd, opts] of Object.entries(options)) {
+      const text = (await run(cmd, "--help")).out.join("\n");
+      for (const opt of [...opts, "-h, --help"])
+        expect(text, `${cmd} ${opt}`).toMatch(new RegExp(`^ +${opt}\\b`, "m"));
+    }
   });
   it("prints the version", async () => {
     const r = await run("--version");

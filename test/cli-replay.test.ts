@@ -36,9 +36,9 @@ describe("replaying a fuzz counterexample", () => {
     expect(refound.expr).toBe(found.expr);
     expect(refound.at).toEqual(found.at);
 
-    const at = Object.entries(found.at as Record<string, number>).flatMap(([k, v]) => [
-      `${k}=${v}`,
-    ]);
+    const at = Object.entries(found.at as Record<string, unknown>).map(
+      ([k, v]) => `${k}=${JSON.stringify(v)}`,
+    );
     const check = memoryIO();
     expect(await main(["check", found.expr, "--at", ...at, "--ops", BUG, "--json"], check)).toBe(1);
     expect(JSON.parse(check.stdout.join("\n"))).toMatchObject({
