@@ -5,7 +5,7 @@
  * (b) random expressions per second through the full check, fresh CAS differentiation included
  *     (distinct expressions, derivative cache emptied, expressions parsed from text);
  * (c) `gradtrio check 'mean(bce(sigmoid(w*x+b), y))'` with x and y of 10^6 elements from @FILE,
- *     as a real subprocess: wall time, verdict, and which legs ran.
+ *     as a real subprocess: wall time, verdict, which legs ran, and the size of the --json output.
  */
 
 import { spawnSync } from "node:child_process";
@@ -128,7 +128,8 @@ function bigCheck(): void {
           const legs = Object.values(j.gradients).every(
             (g) => g.symbolic !== null && g.autograd !== null,
           );
-          last = `exit ${res.status}, verdict ${j.verdict}, symbolic and autograd gradients ${legs ? "present" : "MISSING"}`;
+          const mb = Buffer.byteLength(res.stdout, "utf8") / 1e6;
+          last = `exit ${res.status}, verdict ${j.verdict}, symbolic and autograd gradients ${legs ? "present" : "MISSING"}, JSON output ${mb.toFixed(0)} MB`;
         } else {
           const lines = res.stdout.trim().split("\n");
           last = `exit ${res.status}, ${lines.filter((l) => /numeric method|fast mode|agree|disagree|inconclusive/.test(l)).join(" | ")}${res.stderr.trim()}`;

@@ -46,9 +46,13 @@ export async function run(): Promise<void> {
       casesToDetect.push(s.runs);
       rows.push(`${r.found.blame}/${s.runs}`);
     }
-    const last = detect.slice(-rows.length);
+    // This bug's entries: the last rows.length of each list (none when no seed found it;
+    // slice(-0) would be the whole list).
+    const mine = (xs: number[]) => xs.slice(xs.length - rows.length);
+    const med = (xs: number[], show: (v: number) => string) =>
+      rows.length === 0 ? "-" : show(median(mine(xs)));
     console.log(
-      `${f.replace(".bug.ts", "").padEnd(24)} ${`${rows.length}/${seeds.length}`.padStart(5)}  ${(rows[0] ?? "-").padEnd(12)} ${String(median(casesToDetect.slice(-rows.length))).padStart(3)}  ${median(last).toFixed(0).padStart(12)}  ${median(total.slice(-rows.length)).toFixed(0).padStart(14)}`,
+      `${f.replace(".bug.ts", "").padEnd(24)} ${`${rows.length}/${seeds.length}`.padStart(5)}  ${(rows[0] ?? "-").padEnd(12)} ${med(casesToDetect, String).padStart(3)}  ${med(detect, (v) => v.toFixed(0)).padStart(12)}  ${med(total, (v) => v.toFixed(0)).padStart(14)}`,
     );
   }
   const n = bugs.length * seeds.length;
