@@ -1,4 +1,4 @@
-/** The report of a three-way check, and its JSON form (the contract in DESIGN.md). */
+/** The report of a three-way check, and its JSON form (the contract in docs/DESIGN.md). */
 import type { NestedArray, Point } from "../expr/point.ts";
 import type { LegName } from "./verdict.ts";
 
@@ -50,7 +50,7 @@ export interface Report {
   } | null;
 }
 
-/** Exactly the JSON object of DESIGN.md's `check --json` contract, key order included. */
+/** Exactly the JSON object of docs/DESIGN.md's `check --json` contract, key order included. */
 export function reportToJson(r: Report): Record<string, unknown> {
   const gradients: Record<string, unknown> = {};
   for (const [name, g] of Object.entries(r.gradients))

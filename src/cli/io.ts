@@ -14,7 +14,7 @@ export interface CliIO {
   readonly cwd: string;
 }
 
-/** Exit codes, as DESIGN.md fixes them. */
+/** Exit codes, as docs/DESIGN.md fixes them. */
 export const EXIT = {
   ok: 0, // agree / nothing found / all agree
   fail: 1, // disagree / counterexample found / a gate entry failed

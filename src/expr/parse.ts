@@ -1,5 +1,5 @@
 /**
- * The parser of the expression language (grammar in DESIGN.md), precedence from loose to tight:
+ * The parser of the expression language (grammar in docs/DESIGN.md), precedence from loose to tight:
  *
  *   expr  := term (("+" | "-") term)*
  *   term  := unary (("*" | "/") unary)*
