@@ -197,7 +197,7 @@ describe("help and version", () => {
       expect(text).toMatch(new RegExp(`^ +gradtrio ${cmd}( |$)`, "m"));
     }
     const options: Record<string, string[]> = {
-      check: ["--at", "--json", "--method", "--rtol", "--atol", "--seed", "--ops"],
+      check: ["--at", "--json", "--strict", "--method", "--rtol", "--atol", "--seed", "--ops"],
       explain: ["--at", "--method", "--rtol", "--atol", "--seed", "--ops"],
       gallery: [],
       fuzz: ["--ops", "--runs", "--seed", "--max-depth", "--path", "--json"],

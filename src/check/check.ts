@@ -353,6 +353,16 @@ export function check(subject: Subject, opts: CheckOptions): Report {
       `non-finite gradient from the ${nonFinite.map(([l]) => l).join(" and ")} legs: the point is on a singularity`,
     );
 
+  // The autograd leg is the code under test: a backward rule that throws (or returns no number
+  // per argument) where the function is defined contradicts it, whatever the references say.
+  if (autoGrads === null && legs.autograd.status === "error")
+    return {
+      ...base,
+      verdict: "disagree",
+      blame: "autograd",
+      reason: `the autograd leg failed: ${legs.autograd.reason}`,
+    };
+
   const available = (["symbolic", "numeric", "autograd"] as const).filter((l) =>
     l === "symbolic" ? symGrads !== null : l === "numeric" ? num !== null : autoGrads !== null,
   );

@@ -134,6 +134,24 @@ type Outcome = { ok: true } | { ok: false; blame: LegName | null; why: string; w
 const fmt = (x: number): string =>
   Number.isInteger(x) ? String(x) : x.toPrecision(12).replace(/\.?0+(e|$)/, "$1");
 
+/** Why a reference leg that the two others outvote is wrong at `c`, for people. */
+function outvotedCause(c: Comparison, leg: "symbolic" | "numeric"): string {
+  const v = c[leg]!;
+  const a = c.autograd!;
+  const which = leg === "symbolic" ? "the CAS" : "the finite differences";
+  const notYours = `a defect of ${which}, not of the code under test`;
+  if (!Number.isFinite(v)) return `not finite where the function and its gradient are: ${notYours}`;
+  if (
+    v !== 0 &&
+    Math.sign(v) === -Math.sign(a) &&
+    Math.abs(v + a) <= pairTolerance(c, leg, "autograd", DEFAULT_TOLERANCE) + 1e-9 * Math.abs(a)
+  )
+    return `the opposite sign: ${notYours}`;
+  if (leg === "numeric")
+    return `off by more than ${NUMERIC_SAFETY}× its own error estimate (± ${c.numericError.toExponential(1)}): the finite differences are wrong here, or a custom op's forward is not the function its formula and backward rule differentiate`;
+  return notYours;
+}
+
 function judgeOne(c: Comparison, tol: Tolerance): Outcome {
   const ps = pairs(c, tol);
   const failed = ps.filter((p) => !p.ok);
@@ -171,11 +189,12 @@ function judgeOne(c: Comparison, tol: Tolerance): Outcome {
           why: `${leg} and ${other} differ at ${c.label}: ${fmt(c[leg]!)} vs ${fmt(c[other]!)}, and the numeric estimate ${fmt(c.numeric!)} ± ${c.numericError.toExponential(1)} cannot tell which is right`,
         };
     }
+    const why = `${leg} gives ${fmt(c[leg]!)} at ${c.label} where ${others[0]} gives ${fmt(c[others[0]]!)} and ${others[1]} gives ${fmt(c[others[1]]!)}`;
     return {
       ok: false,
       blame: leg,
       worst,
-      why: `${leg} gives ${fmt(c[leg]!)} at ${c.label} where ${others[0]} gives ${fmt(c[others[0]]!)} and ${others[1]} gives ${fmt(c[others[1]]!)}`,
+      why: leg === "autograd" ? why : `${leg} is outvoted: ${why} — ${outvotedCause(c, leg)}`,
     };
   }
   return {

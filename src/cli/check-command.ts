@@ -1,8 +1,11 @@
 /**
- * `gradtrio check EXPR --at NAME=VALUE… [--json]`: the three-way check at a point, as a table
- * for people or as the JSON object of the contract. Exit 0 agree, 1 disagree, 3 inconclusive.
+ * `gradtrio check EXPR --at NAME=VALUE… [--json] [--strict]`: the three-way check at a point, as
+ * a table for people or as the JSON object of the contract. Exit 0 autograd confirmed (the legs
+ * agree, or a reference leg is outvoted), 1 autograd contradicted (or, with --strict, any
+ * disagreement), 3 inconclusive (docs/DESIGN.md, "Exit codes of check").
  */
 import { check, type NumericMethod } from "../check/check.ts";
+import { outcome, referenceOutvoted } from "../check/outcome.ts";
 import { type Report, reportToJson } from "../check/report.ts";
 import type { LegName } from "../check/verdict.ts";
 import { loadOps } from "../fuzz/load.ts";
@@ -30,13 +33,17 @@ export interface CheckFlags {
   readonly seed?: number;
   /** A module of custom ops to load before parsing (`--ops FILE`). */
   readonly ops?: string;
+  /** Exit 1 on any disagreement, an outvoted reference leg too (`--strict`). */
+  readonly strict?: boolean;
 }
 
 /** Elements of a tensor input shown in the table before "… (n elements)". */
 const SHOWN = 5;
 
-export function exitCodeOf(r: Report): number {
-  return r.verdict === "agree" ? EXIT.ok : r.verdict === "disagree" ? EXIT.fail : EXIT.inconclusive;
+/** 0 autograd confirmed, 1 contradicted, 3 inconclusive: `outcome`, the one rule. */
+export function exitCodeOf(r: Report, strict = false): number {
+  const o = outcome(r, { strict });
+  return o === "pass" ? EXIT.ok : o === "fail" ? EXIT.fail : EXIT.inconclusive;
 }
 
 /** Runs `check()` on prepared input with the command's options. */
@@ -62,7 +69,7 @@ export async function checkCommand(source: string, flags: CheckFlags, io: CliIO)
   }
   if (flags.json === true) io.out(JSON.stringify(reportToJson(report)));
   else for (const line of renderReport(report, colorsFor(io.isTTY))) io.out(line);
-  return exitCodeOf(report);
+  return exitCodeOf(report, flags.strict === true);
 }
 
 /** The verdict as one coloured line with its mark. */
@@ -74,6 +81,8 @@ export function verdictLine(r: Report, c: Colors): string {
     const who = legs.length === 3 ? "all three legs agree" : `${legs.join(" and ")} agree`;
     return `${c.green(c.bold("✓ agree"))}: ${who}${r.reason === null ? "" : ` (${r.reason})`}`;
   }
+  if (referenceOutvoted(r))
+    return `${c.green(c.bold("✓ autograd confirmed"))} (disagree: blame ${c.bold(r.blame!)})${r.reason === null ? "" : ` — ${r.reason}`}`;
   if (r.verdict === "disagree")
     return `${c.red(c.bold("✗ disagree"))}${r.blame === null ? "" : `: blame ${c.bold(r.blame)}`}${r.reason === null ? "" : ` — ${r.reason}`}`;
   return `${c.yellow(c.bold("? inconclusive"))}: ${r.reason ?? "no verdict"}`;

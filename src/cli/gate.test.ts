@@ -22,6 +22,16 @@ describe("gradtrio gate", () => {
     expect(out).toMatch(/PASS\s+fuzz\s+\.\.\/ops\/ignores-grad\.ok\.ts: cubeOk/);
   });
 
+  it("passes a check whose CAS is outvoted (autograd confirmed), fails it with strict: true", async () => {
+    const { code, out } = await run("outvoted.config.ts");
+    expect(code).toBe(1);
+    expect(out).toContain("1 passed, 1 failed (2 entries)");
+    expect(out).toMatch(
+      /PASS\s+check\s+CAS outvoted\s+—\s+symbolic outvoted at y = -2: symbolic is outvoted: symbolic gives 0\.25 at y where numeric gives -0\.25 and autograd gives -0\.25/,
+    );
+    expect(out).toMatch(/FAIL\s+check\s+CAS outvoted, strict\s+—\s+disagree at y = -2/);
+  });
+
   it("exits 1 on a disagreement, an inconclusive check and a fuzzed bug, and writes JUnit", async () => {
     const dir = mkdtempSync(join(tmpdir(), "gradtrio-gate-"));
     const xmlPath = join(dir, "reports", "gradients.xml");

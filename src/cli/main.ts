@@ -49,8 +49,10 @@ The point:
   not use is an error.`;
 
 const EXIT_HELP = `
-Exit codes: 0 agree, 1 disagree, 2 bad input, 3 inconclusive (kink, outside the domain,
-non-finite value; the reason is printed).`;
+Exit codes: 0 autograd confirmed (the legs agree, or the two others outvote the CAS or the
+finite differences: the report names the outvoted leg and why), 1 autograd contradicted, 2 bad
+input, 3 inconclusive (kink, outside the domain, non-finite value, float64 cannot resolve the
+derivative; the reason is printed). --strict: any disagreement exits 1.`;
 
 /** Adds the point options shared by check and explain. */
 function pointOptions(cmd: Command): Command {
@@ -81,6 +83,7 @@ function flagsOf(opts: Record<string, unknown>): CheckFlags {
     ...(opts.atol === undefined ? {} : { atol: opts.atol as number }),
     ...(opts.seed === undefined ? {} : { seed: opts.seed as number }),
     ...(opts.ops === undefined ? {} : { ops: opts.ops as string }),
+    ...(opts.strict === true ? { strict: true } : {}),
   };
 }
 
@@ -121,7 +124,8 @@ Colours are on in a terminal unless NO_COLOR is set.`,
     program
       .command("check")
       .description("check the gradient of EXPR at a point three ways")
-      .option("--json", "print the report as one JSON object (the documented contract)"),
+      .option("--json", "print the report as one JSON object (the documented contract)")
+      .option("--strict", "exit 1 on any disagreement, an outvoted CAS or finite difference too"),
   );
   check
     .addHelpText(
@@ -132,6 +136,7 @@ Options in use:
   gradtrio check 'x^x' --at x=1.7 --rtol 1e-10 --atol 1e-14
   gradtrio check 'mean(bce(sigmoid(w*x+b), y))' --at w=0.5 b=-0.2 x=@x.json y=@y.json --method fast --seed 7
   gradtrio check 'sin(x^2)' --at x=3 --json
+  gradtrio check 'log(sqrt(-y))' --at y=-2 --strict
 Methods: auto (default: complex step where every op is analytic, else Richardson; fast
 above 1000 input elements), richardson, central, complex, fast (one random directional derivative).
 ${EXIT_HELP}`,

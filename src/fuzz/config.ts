@@ -17,14 +17,23 @@ export interface EntryOptions {
   readonly atol?: number;
 }
 
+/** Options of a check entry. */
+export interface CheckOptionsOfEntry extends EntryOptions {
+  /**
+   * Any disagreement fails, an outvoted reference leg (CAS, finite differences) too; by default a
+   * check passes when autograd is confirmed (docs/DESIGN.md, "Exit codes of check").
+   */
+  readonly strict?: boolean;
+}
+
 /** `{ expr, at }`: one three-way check at a point. */
-export interface PointCheck extends EntryOptions {
+export interface PointCheck extends CheckOptionsOfEntry {
   readonly expr: string;
   readonly at: Point;
 }
 
 /** `{ expr, domain, runs }`: three-way checks at `runs` random points of a box. */
-export interface DomainCheck extends EntryOptions {
+export interface DomainCheck extends CheckOptionsOfEntry {
   readonly expr: string;
   readonly domain: PointDomain;
   /** Random points (default 20). */
@@ -142,7 +151,9 @@ function validateCheck(e: unknown, path: string): CheckEntry {
   if (typeof o.expr !== "string" || o.expr.trim() === "")
     bad(`${path}.expr`, "must be an expression string", o.expr);
   options(o, path);
-  const common = ["name", "expr", "allowInconclusive", "rtol", "atol"];
+  if (o.strict !== undefined && typeof o.strict !== "boolean")
+    bad(`${path}.strict`, "must be true or false", o.strict);
+  const common = ["name", "expr", "allowInconclusive", "strict", "rtol", "atol"];
   if (o.at !== undefined && o.domain !== undefined)
     throw new GradtrioError("INVALID_ARGUMENT", `config: ${path} has both at and domain: give one`);
   if (o.at !== undefined) {

@@ -1,11 +1,13 @@
 /**
  * The gate: a project's gradient suite. Loads a config, runs its checks (at points, at random
  * points of a domain) and fuzzes its op modules, one result per check and per fuzzed op.
- * Everything must agree; inconclusive fails unless the entry allows it.
+ * A check passes by `outcome` (autograd confirmed; an outvoted reference leg is reported, not
+ * failed); inconclusive fails unless the entry allows it.
  */
 import { dirname, resolve } from "node:path";
 import fc from "fast-check";
 import { check } from "../check/check.ts";
+import { outcome, referenceOutvoted } from "../check/outcome.ts";
 import type { Report } from "../check/report.ts";
 import { GradtrioError, isGradtrioError } from "../errors.ts";
 import { parse } from "../expr/parse.ts";
@@ -29,7 +31,11 @@ export interface GateEntryResult {
   readonly path: string;
   readonly name: string;
   readonly passed: boolean;
-  /** One word or phrase: agree, disagree, inconclusive, no counterexample, counterexample. */
+  /**
+   * One word or phrase: agree, disagree, inconclusive, "symbolic outvoted" / "numeric outvoted"
+   * (a check that passes because autograd and the other reference outvote that leg), no
+   * counterexample, counterexample.
+   */
   readonly outcome: string;
   /** One line: where and why (the summary row and the JUnit failure message). */
   readonly summary: string;
@@ -66,8 +72,10 @@ export async function loadConfig(
   return { config, dir: dirname(resolve(cwd, file)), ops };
 }
 
-function verdictPasses(r: Report, allowInconclusive: boolean): boolean {
-  return r.verdict === "agree" || (r.verdict === "inconclusive" && allowInconclusive);
+/** The check rule (`outcome`), with an inconclusive verdict passing where the entry allows it. */
+function verdictPasses(r: Report, entry: CheckEntry): boolean {
+  const o = outcome(r, { strict: entry.strict === true });
+  return o === "pass" || (o === "inconclusive" && entry.allowInconclusive === true);
 }
 
 function rethrow(path: string, e: unknown): never {
@@ -81,7 +89,6 @@ function rethrow(path: string, e: unknown): never {
 
 function runCheck(entry: CheckEntry, path: string, seed: number): GateEntryResult {
   const t0 = performance.now();
-  const allow = entry.allowInconclusive === true;
   const name = entry.name ?? entry.expr;
   let report: Report;
   let where: string;
@@ -95,7 +102,7 @@ function runCheck(entry: CheckEntry, path: string, seed: number): GateEntryResul
       const details = fc.check(
         fc.property(pointArbitrary(entry.domain), (at) => {
           last = check(entry.expr, { at, ...tolerances(entry) });
-          return verdictPasses(last, allow);
+          return verdictPasses(last, entry);
         }),
         { seed, numRuns: runs },
       );
@@ -112,17 +119,19 @@ function runCheck(entry: CheckEntry, path: string, seed: number): GateEntryResul
   } catch (e) {
     rethrow(path, e);
   }
-  const passed = verdictPasses(report, allow);
-  const outcome = report.verdict;
+  const passed = verdictPasses(report, entry);
+  // An outvoted reference passes, and says which leg and why.
+  const shown = passed && referenceOutvoted(report) ? `${report.blame} outvoted` : report.verdict;
   return {
     kind: "check",
     path,
     name,
     passed,
-    outcome,
-    summary: passed
-      ? `${outcome} ${where}`
-      : `${outcome} ${where}${report.reason === null ? "" : `: ${report.reason}`}`,
+    outcome: shown,
+    summary:
+      passed && shown === report.verdict
+        ? `${shown} ${where}`
+        : `${shown} ${where}${report.reason === null ? "" : `: ${report.reason}`}`,
     details: passed ? [] : formatReport(report),
     ms: performance.now() - t0,
   };

@@ -53,6 +53,22 @@ describe("toHaveAgreeingGradients", () => {
     );
   });
 
+  it("passes where the CAS is outvoted (autograd confirmed); strict fails there", () => {
+    // nerdamer gives d/dy log(sqrt(-y)) = -1/(2y), the wrong sign; autograd and FD agree on 1/(2y).
+    expect("log(sqrt(-y))").toHaveAgreeingGradients({ at: { y: -2 } });
+    const msg = failure(() =>
+      expect("log(sqrt(-y))").toHaveAgreeingGradients({ at: { y: -2 }, strict: true }),
+    );
+    expect(msg).toContain("expected the gradients to agree, but the verdict is disagree");
+    expect(msg).toContain("log(sqrt(-y)) at y = -2: disagree (blame: symbolic)");
+    expect(
+      failure(() => expect("log(sqrt(-y))").not.toHaveAgreeingGradients({ at: { y: -2 } })),
+    ).toContain(
+      "expected the gradients not to agree, but autograd is confirmed: the symbolic leg is outvoted by the two others",
+    );
+    expect("log(sqrt(-y))").not.toHaveAgreeingGradients({ at: { y: -2 }, strict: true });
+  });
+
   it("counts inconclusive as a failure unless allowed", () => {
     expect(failure(() => expect("relu(x)").toHaveAgreeingGradients({ at: { x: 0 } }))).toContain(
       "but the verdict is inconclusive",

@@ -1,8 +1,10 @@
 /**
  * gradtrio/vitest — `import "gradtrio/vitest"` adds
- * `expect(subject).toHaveAgreeingGradients({ at, rtol?, atol?, method? })`: the subject (an
- * expression string, an `Expr`, or a function over Tensors) is checked three ways at the point,
- * and a failure shows the three legs per input, the blame and the reason.
+ * `expect(subject).toHaveAgreeingGradients({ at, rtol?, atol?, method?, strict?, allowInconclusive? })`:
+ * the subject (an expression string, an `Expr`, or a function over Tensors) is checked three ways
+ * at the point; it passes when autograd is confirmed (the legs agree, or a reference leg is
+ * outvoted by the two others: `strict` fails that too), as `gradtrio check` exits 0. A failure
+ * shows the three legs per input, the blame and the reason.
  *
  * @example
  * ```ts
@@ -18,6 +20,7 @@
  */
 import { expect } from "vitest";
 import { type CheckOptions, check, type Subject } from "../check/check.ts";
+import { outcome, referenceOutvoted } from "../check/outcome.ts";
 import type { Report } from "../check/report.ts";
 import { GradtrioError, isGradtrioError } from "../errors.ts";
 import { formatReport } from "../fuzz/format.ts";
@@ -26,12 +29,18 @@ import { formatReport } from "../fuzz/format.ts";
 export interface AgreeingGradientsOptions extends CheckOptions {
   /** Let an inconclusive verdict (kink, singularity) pass. Default false. */
   readonly allowInconclusive?: boolean;
+  /**
+   * Fail on any disagreement, an outvoted reference leg (CAS, finite differences) too. Default
+   * false: the assertion passes when autograd is confirmed (docs/DESIGN.md, "Exit codes of check").
+   */
+  readonly strict?: boolean;
 }
 
 interface GradtrioMatchers<R = unknown> {
   /**
    * Checks the gradient of the subject (expression, `Expr`, or function over Tensors) three ways
-   * at `at`; passes when the legs agree.
+   * at `at`; passes when autograd is confirmed (the legs agree, or the two others outvote a
+   * reference leg; with `strict`, only when they agree).
    */
   toHaveAgreeingGradients(options: AgreeingGradientsOptions): R;
 }
@@ -44,9 +53,11 @@ declare module "vitest" {
 
 /** The failure message: the verdict line, the reason, the three legs per input. */
 export function agreeingGradientsMessage(report: Report, isNot: boolean): string {
-  const head = isNot
-    ? "expected the gradients not to agree, but the three legs agree"
-    : `expected the gradients to agree, but the verdict is ${report.verdict}`;
+  const head = !isNot
+    ? `expected the gradients to agree, but the verdict is ${report.verdict}`
+    : referenceOutvoted(report)
+      ? `expected the gradients not to agree, but autograd is confirmed: the ${report.blame} leg is outvoted by the two others`
+      : "expected the gradients not to agree, but the three legs agree";
   return [head, ...formatReport(report).map((l) => `  ${l}`)].join("\n");
 }
 
@@ -62,9 +73,8 @@ expect.extend({
       const text = `toHaveAgreeingGradients: the check could not run: ${msg}`;
       throw isGradtrioError(e) ? new GradtrioError(e.code, text) : new Error(text, { cause: e });
     }
-    const pass =
-      report.verdict === "agree" ||
-      (report.verdict === "inconclusive" && options?.allowInconclusive === true);
+    const o = outcome(report, { strict: options?.strict === true });
+    const pass = o === "pass" || (o === "inconclusive" && options?.allowInconclusive === true);
     return {
       pass,
       message: () => agreeingGradientsMessage(report, this.isNot === true),

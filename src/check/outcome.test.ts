@@ -1,0 +1,28 @@
+// The exit-code rule of docs/DESIGN.md ("Exit codes of check"), case by case, and on real checks.
+import { describe, expect, it } from "vitest";
+import { check } from "./check.ts";
+import { outcome } from "./outcome.ts";
+
+describe("outcome: is autograd confirmed?", () => {
+  it.each([
+    ["agree", null, "pass", "pass"],
+    ["disagree", "symbolic", "pass", "fail"],
+    ["disagree", "numeric", "pass", "fail"],
+    ["disagree", "autograd", "fail", "fail"],
+    ["disagree", null, "fail", "fail"],
+    ["inconclusive", null, "inconclusive", "inconclusive"],
+  ] as const)("%s, blame %s: %s (strict: %s)", (verdict, blame, plain, strict) => {
+    expect(outcome({ verdict, blame })).toBe(plain);
+    expect(outcome({ verdict, blame }, { strict: true })).toBe(strict);
+  });
+
+  it("a CAS that is wrong in sign is outvoted: pass, strict fail", () => {
+    // nerdamer differentiates log(sqrt(-y)) as -1/(2y): d/dy = 1/(2y) = -0.25 at y = -2.
+    const r = check("log(sqrt(-y))", { at: { y: -2 } });
+    expect(r.gradients.y!.autograd).toBeCloseTo(1 / (2 * -2), 15);
+    expect(r).toMatchObject({ verdict: "disagree", blame: "symbolic" });
+    expect(r.reason).toMatch(/the opposite sign: a defect of the CAS, not of the code under test$/);
+    expect(outcome(r)).toBe("pass");
+    expect(outcome(r, { strict: true })).toBe("fail");
+  });
+});

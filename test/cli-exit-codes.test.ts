@@ -1,0 +1,134 @@
+// The exit codes of `gradtrio check` as docs/DESIGN.md ("Exit codes of check") fixes them, through
+// the real bin: 0 autograd confirmed (all legs agree, or a reference leg outvoted by the two
+// others), 1 autograd contradicted, 3 inconclusive, and --strict turning any disagreement into 1.
+// The runs start together (each bin start is a second of tsx), the tests read their results.
+import { spawn } from "node:child_process";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const bin = new URL("../bin/gradtrio.js", import.meta.url).pathname;
+const OPS = "test/fixtures/ops/outvoted/numeric.ts";
+// A CAS defect: nerdamer's formula is NaN at this point, where the function is smooth.
+const CAS_NAN = ["tan(cos(pow((-(x)), (x * e))))", "--at", "x=-2.8983607998665413"];
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runBin(argv: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn("node", [bin, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const cases = {
+  casOutvoted: ["check", ...CAS_NAN, "--json"],
+  casOutvotedStrict: ["check", ...CAS_NAN, "--strict"],
+  numericOutvoted: ["check", "offsetSquare(x)", "--at", "x=2", "--ops", OPS, "--json"],
+  numericOutvotedStrict: ["check", "offsetSquare(x)", "--at", "x=2", "--ops", OPS, "--strict"],
+  autogradBlamed: [
+    "check",
+    "mycos(x)",
+    "--at",
+    "x=0.5",
+    "--ops",
+    "test/fixtures/ops/wrong-sign.bug.ts",
+    "--json",
+  ],
+  noMajority: ["check", "roughSquare(x)", "--at", "x=2", "--ops", OPS, "--json"],
+  backwardThrows: ["check", "brokenSquare(x)", "--at", "x=2", "--ops", OPS, "--json"],
+  kink: ["check", "relu(x)", "--at", "x=0", "--json"],
+  kinkStrict: ["check", "relu(x)", "--at", "x=0", "--strict"],
+  agreeStrict: ["check", "sin(x^2)", "--at", "x=3", "--strict"],
+} as const;
+const runs = {} as Record<keyof typeof cases, Run>;
+
+beforeAll(async () => {
+  const names = Object.keys(cases) as (keyof typeof cases)[];
+  const results = await Promise.all(names.map((n) => runBin([...cases[n]])));
+  names.forEach((n, i) => {
+    runs[n] = results[i]!;
+  });
+}, 120_000);
+
+const json = (r: Run) => JSON.parse(r.stdout);
+
+describe("exit 0: autograd confirmed", () => {
+  it("the CAS outvoted (NaN where the function is smooth): blame symbolic, the reason says why", () => {
+    const r = runs.casOutvoted;
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const j = json(r);
+    expect(j).toMatchObject({ verdict: "disagree", blame: "symbolic" });
+    expect(j.reason).toMatch(/^symbolic is outvoted: symbolic gives NaN at x where numeric gives/);
+    expect(j.reason).toMatch(/not finite where the function and its gradient are/);
+    // autograd is right: the hand derivative of tan(cos(u)), u = (-x)^(e·x).
+    const x = -2.8983607998665413;
+    const u = (-x) ** (Math.E * x);
+    const du = u * Math.E * (Math.log(-x) + 1);
+    const hand = (-Math.sin(u) * du) / Math.cos(Math.cos(u)) ** 2;
+    expect(Math.abs(j.gradients.x.autograd - hand)).toBeLessThan(1e-12 * Math.abs(hand));
+  });
+  it("the finite differences outvoted: blame numeric, named with its estimate", () => {
+    const r = runs.numericOutvoted;
+    expect(r.code).toBe(0);
+    const j = json(r);
+    expect(j).toMatchObject({ verdict: "disagree", blame: "numeric" });
+    // d/dx (x² + 1e-3·(x − 2)) = 4.001 at 2: what the numeric leg sees; the CAS and autograd say 4.
+    expect(j.gradients.x.numeric).toBeCloseTo(4.001, 9);
+    expect(j.gradients.x.autograd).toBe(4);
+    expect(j.reason).toMatch(/^numeric is outvoted: .* off by more than 4× its own error estimate/);
+  });
+  it("--strict leaves an agreement at 0", () => {
+    expect(runs.agreeStrict.code).toBe(0);
+  });
+});
+
+describe("exit 1: autograd contradicted", () => {
+  it("blame autograd", () => {
+    expect(runs.autogradBlamed.code).toBe(1);
+    expect(json(runs.autogradBlamed)).toMatchObject({ verdict: "disagree", blame: "autograd" });
+  });
+  it("two legs (no formula) that disagree with no majority, the numeric leg reliable", () => {
+    const r = runs.noMajority;
+    expect(r.code).toBe(1);
+    const j = json(r);
+    expect(j).toMatchObject({ verdict: "disagree", blame: null });
+    // 2.002·x at 2 against the true 4: the numeric leg has the truth within its estimate.
+    expect(Math.abs(j.gradients.x.numeric - 4)).toBeLessThanOrEqual(4 * j.gradients.x.numericError);
+    expect(j.gradients.x.autograd).toBeCloseTo(4.004, 12);
+  });
+  it("a backward rule that throws where the function is defined", () => {
+    const r = runs.backwardThrows;
+    expect(r.code).toBe(1);
+    expect(json(r)).toMatchObject({
+      verdict: "disagree",
+      blame: "autograd",
+      reason: "the autograd leg failed: brokenSquare: its backward threw: backward not written yet",
+    });
+  });
+  it("--strict: an outvoted CAS or finite difference exits 1", () => {
+    expect(runs.casOutvotedStrict.code).toBe(1);
+    expect(runs.casOutvotedStrict.stdout).toMatch(/blame symbolic/);
+    expect(runs.numericOutvotedStrict.code).toBe(1);
+    expect(runs.numericOutvotedStrict.stdout).toMatch(/blame numeric/);
+  });
+});
+
+describe("exit 3: inconclusive", () => {
+  it("a kink, with or without --strict", () => {
+    expect(runs.kink.code).toBe(3);
+    expect(json(runs.kink).reason).toMatch(/^kink/);
+    expect(runs.kinkStrict.code).toBe(3);
+  });
+});
