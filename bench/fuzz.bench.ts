@@ -1,6 +1,7 @@
 /**
  * The fuzzer against the planted bugs of test/fixtures/ops: detection rate (over several seeds,
- * default runs), median and worst time to detection (first failing case, and with shrinking),
+ * default runs), where each was found (the op alone, by the sweep of its domain, or in random
+ * expressions), median and worst time to detection (first failing case, and with shrinking),
  * and false positives on the correct twins. `npm run bench fuzz` (FUZZ_SEEDS=… to change seeds).
  */
 import { readdirSync } from "node:fs";
@@ -27,8 +28,11 @@ export async function run(): Promise<void> {
   const casesToDetect: number[] = [];
   let found = 0;
   let blamedAutograd = 0;
+  let bySweep = 0;
   const missed: string[] = [];
-  console.log("bug                      found  blame     cases  ms to detect  ms with shrink");
+  console.log(
+    "bug                      found  blame/where     cases  ms to detect  ms with shrink",
+  );
   for (const f of bugs) {
     const ops = await load(f);
     const rows: string[] = [];
@@ -41,10 +45,11 @@ export async function run(): Promise<void> {
       }
       found++;
       if (r.found.blame === "autograd") blamedAutograd++;
+      if (r.found.path.startsWith("sweep:")) bySweep++;
       detect.push(s.msToDetection ?? 0);
       total.push(s.ms);
       casesToDetect.push(s.runs);
-      rows.push(`${r.found.blame}/${s.runs}`);
+      rows.push(`${r.found.blame}/${r.found.path.startsWith("sweep:") ? "sweep" : "expr"}`);
     }
     // This bug's entries: the last rows.length of each list (none when no seed found it;
     // slice(-0) would be the whole list).
@@ -52,12 +57,12 @@ export async function run(): Promise<void> {
     const med = (xs: number[], show: (v: number) => string) =>
       rows.length === 0 ? "-" : show(median(mine(xs)));
     console.log(
-      `${f.replace(".bug.ts", "").padEnd(24)} ${`${rows.length}/${seeds.length}`.padStart(5)}  ${(rows[0] ?? "-").padEnd(12)} ${med(casesToDetect, String).padStart(3)}  ${med(detect, (v) => v.toFixed(0)).padStart(12)}  ${med(total, (v) => v.toFixed(0)).padStart(14)}`,
+      `${f.replace(".bug.ts", "").padEnd(24)} ${`${rows.length}/${seeds.length}`.padStart(5)}  ${(rows[0] ?? "-").padEnd(16)} ${med(casesToDetect, String).padStart(3)}  ${med(detect, (v) => v.toFixed(0)).padStart(12)}  ${med(total, (v) => v.toFixed(0)).padStart(14)}`,
     );
   }
   const n = bugs.length * seeds.length;
   console.log(
-    `\ndetection: ${found}/${n} (${((100 * found) / n).toFixed(1)}%), blamed on autograd: ${blamedAutograd}/${found}`,
+    `\ndetection: ${found}/${n} (${((100 * found) / n).toFixed(1)}%), blamed on autograd: ${blamedAutograd}/${found}, found alone by the domain sweep: ${bySweep}/${found}`,
   );
   if (missed.length > 0) console.log(`missed: ${missed.join(", ")}`);
   console.log(

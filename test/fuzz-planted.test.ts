@@ -6,6 +6,8 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fuzzCommand } from "../src/cli/fuzz.ts";
 import { memoryIO } from "../src/cli/io.ts";
+import { fuzz } from "../src/fuzz/fuzz.ts";
+import { loadOps } from "../src/fuzz/load.ts";
 
 const root = resolve(import.meta.dirname, "..");
 const dir = "test/fixtures/ops";
@@ -51,6 +53,17 @@ describe("gradtrio fuzz on the planted bugs", () => {
     const again = await run(file, { path: found.path });
     expect(again.code).toBe(1);
     expect([again.json.found.expr, again.json.found.at]).toEqual([found.expr, found.at]);
+  });
+
+  it("finds a 5% fault on 0.5% of the domain with every seed from 1 to 10", async () => {
+    const ops = (await loadOps(`${dir}/narrow-fault.bug.ts`, root)).map((o) => o.definition);
+    for (let seed = 1; seed <= 10; seed++) {
+      const cx = fuzz({ ops, seed, runs: 1 }).found;
+      expect(cx?.blame, `seed ${seed}`).toBe("autograd");
+      // The fault: x in (2.1, 2.15).
+      expect(cx!.at.x as number).toBeGreaterThan(2.1);
+      expect(cx!.at.x as number).toBeLessThan(2.15);
+    }
   });
 
   it.each(twins)("passes the correct twin %s", async (file) => {

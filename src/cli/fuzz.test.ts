@@ -14,7 +14,8 @@ describe("gradtrio fuzz", () => {
     expect(text).toContain("counterexample for op 'mycos':");
     expect(text).toMatch(/input\s+symbolic\s+numeric\s+± error\s+autograd/);
     expect(text).toContain("blame: autograd");
-    expect(text).toMatch(/gradtrio fuzz --ops wrong-sign\.bug\.ts --seed 5 --path [\d:]+/);
+    // Found alone, by the sweep of its domain: the path names the sweep's point.
+    expect(text).toMatch(/gradtrio fuzz --ops wrong-sign\.bug\.ts --seed 5 --path sweep:\d+/);
     expect(text).toMatch(/gradtrio check 'mycos\(.*\)' --at x=[-\d.]+ --ops wrong-sign\.bug\.ts/);
   });
 
@@ -38,6 +39,24 @@ describe("gradtrio fuzz", () => {
     expect(Object.keys(json.found.gradients).length).toBeGreaterThan(0);
     expect(json.found.report.verdict).toBe("disagree");
     expect(json.perOp[0]).toMatchObject({ op: "lerp", found: true });
+  });
+
+  it("fuzzes and reports every op of a module; only the wrong one fails", async () => {
+    const out = io();
+    const code = await fuzzCommand(
+      { ops: "mixed/correct-and-wrong.ts", seed: 3, runs: 20, json: true },
+      out,
+    );
+    expect(code).toBe(1);
+    const json = JSON.parse(out.stdout.join("\n"));
+    expect(json.perOp.map((s: { op: string; found: boolean }) => [s.op, s.found])).toEqual([
+      ["cubeRight", false],
+      ["sinWrong", true],
+    ]);
+    expect(json.perOp[0].counterexample).toBeNull();
+    expect(json.perOp[0].sweep.points).toBe(10000);
+    expect(json.perOp[1].counterexample.op).toBe("sinWrong");
+    expect(json.found.op).toBe("sinWrong");
   });
 
   it.each([

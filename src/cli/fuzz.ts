@@ -109,16 +109,20 @@ export function fuzzResultToJson(file: string, r: FuzzResult): Record<string, un
     found: r.found === null ? null : counterexampleJson(r.found),
     perOp: r.perOp.map((s) => ({
       op: s.op,
+      sanityError: s.sanityError,
+      sweep: { points: s.sweep.points, suspects: s.sweep.suspects, ms: Math.round(s.sweep.ms) },
       runs: s.runs,
       agree: s.agree,
       inconclusive: s.inconclusive,
       legDefects: s.legDefects,
+      elsewhere: s.elsewhere,
       shrinks: s.shrinks,
       found: s.found,
       gaveUp: s.gaveUp,
       ms: Math.round(s.ms),
-      formulaChecked: s.sanity.formulaChecked,
+      formulaChecked: s.sanity?.formulaChecked ?? false,
       legDefect: s.legDefect,
+      counterexample: s.counterexample === null ? null : counterexampleJson(s.counterexample),
     })),
     ms: Math.round(r.ms),
   };
@@ -127,18 +131,29 @@ export function fuzzResultToJson(file: string, r: FuzzResult): Record<string, un
 function printText(file: string, r: FuzzResult, io: CliIO): void {
   io.out(`gradtrio fuzz: ${r.perOp.length} op(s) from ${file}, seed ${r.seed}`);
   for (const s of r.perOp) {
-    const status = s.found ? "COUNTEREXAMPLE" : s.gaveUp ? "gave up" : "ok";
+    const status =
+      s.sanityError !== null
+        ? "SANITY CHECK FAILED"
+        : s.found
+          ? "COUNTEREXAMPLE"
+          : s.gaveUp
+            ? "gave up"
+            : "ok";
     const extra = [
+      s.counterexample?.path.startsWith("sweep:") === true
+        ? `found alone by the sweep of its domain, ${s.sweep.points} points`
+        : "",
       s.inconclusive > 0 ? `${s.inconclusive} inconclusive skipped` : "",
       s.shrinks > 0 ? `shrunk in ${s.shrinks} steps` : "",
-      s.sanity.formulaChecked ? "" : "no formula: two legs",
+      s.sanity === null || s.sanity.formulaChecked ? "" : "no formula: two legs",
     ]
       .filter((x) => x !== "")
       .join(", ");
     io.out(
       `  ${s.op.padEnd(16)} ${String(s.runs).padStart(5)} runs  ${status}${extra === "" ? "" : `  (${extra})`}  ${(s.ms / 1000).toFixed(1)} s`,
     );
-    if (s.sanity.note !== null) io.out(`    note: ${s.sanity.note}`);
+    if (s.sanity?.note != null) io.out(`    note: ${s.sanity.note}`);
+    if (s.sanityError !== null) io.out(`    ${s.sanityError}`);
     if (s.legDefect !== null)
       io.out(
         `    note: ${s.legDefects} case(s) where gradtrio's ${s.legDefect.blame} leg was outvoted (not your op), e.g. ${s.legDefect.expr}: ${s.legDefect.reason}`,
@@ -147,7 +162,9 @@ function printText(file: string, r: FuzzResult, io: CliIO): void {
       io.out(`    too many inconclusive cases (${s.inconclusive}): check the op's declared domain`);
   }
   if (r.found === null) io.out(`no counterexample in ${r.runs} runs`);
-  else for (const line of formatCounterexample(r.found)) io.out(line);
+  for (const s of r.perOp)
+    if (s.counterexample !== null)
+      for (const line of formatCounterexample(s.counterexample)) io.out(line);
 }
 
 /**

@@ -54,6 +54,34 @@ describe("gradtrio gate", () => {
     expect(xml).toContain('<testcase classname="gradtrio.fuzz" name="fuzz[1] twin: mycosOk"');
   });
 
+  it("an op failing its sanity check is a failing test case; every entry runs; JUnit written", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gradtrio-gate-"));
+    const xmlPath = join(dir, "gradients.xml");
+    const { code, out, err } = await run("sanity-failing.config.ts", xmlPath);
+    expect(err.filter((l) => l.startsWith("gradtrio: error"))).toEqual([]);
+    expect(code).toBe(1);
+    expect(out).toContain("2 passed, 2 failed (4 entries)");
+    expect(out).toMatch(/FAIL\s+fuzz\s+broken: mylogNoDomain\s+—\s+op 'mylogNoDomain': forward\(/);
+    expect(out).toMatch(/PASS\s+fuzz\s+mixed: cubeRight/);
+    expect(out).toMatch(/FAIL\s+fuzz\s+mixed: sinWrong/);
+    const xml = readFileSync(xmlPath, "utf8");
+    expect(xml).toMatch(/<testsuite name="gradtrio gate" tests="4" failures="2"/);
+    expect(xml).toMatch(/<failure message="sanity check failed: op 'mylogNoDomain'/);
+  });
+
+  it("a config that cannot run still leaves a JUnit file saying why (exit 2)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gradtrio-gate-"));
+    const xmlPath = join(dir, "reports", "gradients.xml");
+    const { code, err } = await run("missing-ops.config.ts", xmlPath);
+    expect(code).toBe(2);
+    expect(err[0]).toContain("cannot read ops module");
+    const xml = readFileSync(xmlPath, "utf8");
+    expect(xml).toMatch(/<testsuite name="gradtrio gate" tests="1" failures="1"/);
+    expect(xml).toContain(
+      `<failure message="error: config: fuzz[0].ops: cannot read ops module './nowhere/ops.ts': no such file" type="error">`,
+    );
+  });
+
   it.each([
     ["absent.config.ts", "cannot read config 'absent.config.ts': no such file"],
     ["throws.config.ts", "config 'throws.config.ts' failed to load: CONFIG_ENV is not set"],

@@ -1,7 +1,8 @@
 /**
  * `gradtrio gate [CONFIG] [--junit FILE]`: runs a project's gradient suite, prints a summary
  * table, optionally writes JUnit XML (one test case per check and per fuzzed op, the report in
- * `<failure>`). Exit 0 when everything agrees, 1 otherwise, 2 for a bad config.
+ * `<failure>`; always written, also when the config is bad). Exit 0 when everything passes, 1
+ * otherwise, 2 for a bad config.
  */
 import {
   closeSync,
@@ -16,8 +17,9 @@ import { dirname, resolve } from "node:path";
 import type { Builder } from "junit-report-builder";
 import junitModule from "junit-report-builder";
 import pc from "picocolors";
-import { GradtrioError } from "../errors.ts";
+import { GradtrioError, isGradtrioError } from "../errors.ts";
 import { type GateEntryResult, type GateResult, loadConfig, runGate } from "../fuzz/gate.ts";
+import { firstLine } from "../fuzz/load.ts";
 import { type CliIO, EXIT } from "./io.ts";
 import { reportError } from "./report-error.ts";
 
@@ -87,8 +89,8 @@ function probeWritable(out: string, shown: string): void {
  * ```
  */
 export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
+  const file = opts.config ?? DEFAULT_CONFIG;
   try {
-    const file = opts.config ?? DEFAULT_CONFIG;
     const { config, dir } = await loadConfig(file, io.cwd);
     // An unwritable report path is bad input: found before the (long) run, not after it.
     if (opts.junit !== undefined) probeWritable(resolve(io.cwd, opts.junit), opts.junit);
@@ -115,6 +117,40 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
     }
     return result.failed === 0 ? EXIT.ok : EXIT.fail;
   } catch (e) {
+    if (opts.junit !== undefined) writeErrorJUnit(resolve(io.cwd, opts.junit), file, e);
     return reportError(e, io);
+  }
+}
+
+/**
+ * A gate that cannot run (a bad config, an ops module that does not load) still leaves a JUnit
+ * file, one failing test case saying why, so a CI job's report step has something to publish.
+ * Nothing is written where the report itself cannot be.
+ */
+function writeErrorJUnit(out: string, file: string, e: unknown): void {
+  const message = isGradtrioError(e) ? e.message : firstLine(e);
+  const result: GateResult = {
+    seed: 0,
+    passed: 0,
+    failed: 1,
+    entries: [
+      {
+        kind: "check",
+        path: "config",
+        name: file,
+        passed: false,
+        outcome: "error",
+        summary: message,
+        details: [`gradtrio: error: ${message}`],
+        ms: 0,
+      },
+    ],
+  };
+  try {
+    if (existsSync(out) && statSync(out).isDirectory()) return;
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, gateJUnit(result));
+  } catch {
+    // The error itself is what the user needs to see; it is reported on stderr.
   }
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { cubeRight, sinWrong } from "../../test/fixtures/ops/mixed/correct-and-wrong.ts";
+import { softplusStable } from "../../test/fixtures/ops/part-of-domain.bug.ts";
 import type { Expr } from "../expr/ast.ts";
 import { registerCustomOp } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
@@ -74,10 +76,51 @@ describe("fuzz", () => {
   it("reports progress per case, and stats per op", () => {
     const seen: string[] = [];
     const r = fuzz({ ops: [relu], seed: 4, runs: 5, onProgress: (p) => seen.push(p.phase) });
-    expect(seen[0]).toBe("start");
+    expect(seen.slice(0, 2)).toEqual(["start", "sweep"]);
     expect(seen.at(-1)).toBe("done");
     expect(seen.filter((p) => p === "run").length).toBeGreaterThanOrEqual(5);
     expect(r.perOp.map((s) => s.op)).toEqual(["fuzzTestRelu"]);
+  });
+
+  it("fuzzes every op of a module and fails only the wrong one", () => {
+    const r = fuzz({ ops: [cubeRight, sinWrong], seed: 1, runs: 30 });
+    expect(r.perOp.map((s) => [s.op, s.found])).toEqual([
+      ["cubeRight", false],
+      ["sinWrong", true],
+    ]);
+    expect(r.perOp[0]!.runs).toBe(30);
+    const cx = r.perOp[1]!.counterexample!;
+    expect([cx.op, cx.expr, cx.blame]).toEqual(["sinWrong", "sinWrong(x)", "autograd"]);
+    // Independent value: d/dx sin(x) = cos(x); the planted backward gives −cos(x).
+    const x = cx.at.x as number;
+    expect(cx.gradients.x!.autograd).toBeCloseTo(-Math.cos(x), 12);
+    expect(cx.gradients.x!.numeric).toBeCloseTo(Math.cos(x), 8);
+    expect(r.found).toBe(cx);
+  });
+
+  it("attributes a failing composition to the op whose backward is wrong in it", () => {
+    // A 1-point sweep misses softplusStable's fault (x > 2): it enters cubeRight's expressions,
+    // where its failures are its own, not cubeRight's.
+    const r = fuzz({ ops: [cubeRight, softplusStable], seed: 1, sweepPoints: 1, runs: 100 });
+    const [cube, softplus] = r.perOp;
+    expect(cube!.found).toBe(false);
+    expect(cube!.elsewhere).toBeGreaterThan(0);
+    expect(softplus!.found).toBe(true);
+    expect(softplus!.counterexample!.expr).toContain("softplusStable(");
+  });
+
+  it("reports an op that fails its sanity check instead of throwing, when asked to", () => {
+    const nan = registerCustomOp({
+      name: "fuzzTestNaN",
+      arity: 1,
+      forward: (x) => Math.sqrt(x),
+      backward: ({ args: [x], grad }) => [grad / (2 * Math.sqrt(x!))],
+    });
+    expect(() => fuzz({ ops: [nan, relu], seed: 1, runs: 5 })).toThrow("not a finite number");
+    const r = fuzz({ ops: [nan, relu], seed: 1, runs: 5, onSanityFailure: "report" });
+    expect(r.perOp[0]!.sanityError).toMatch(/^op 'fuzzTestNaN': forward\(-[\d.]+\) gave NaN/);
+    expect(r.perOp[0]!.runs).toBe(0);
+    expect(r.perOp[1]!.runs).toBe(5);
   });
 
   it("rejects bad options", () => {

@@ -1,17 +1,25 @@
 /**
- * The fuzzer: for each custom op, a sanity check of the op alone, then random expressions around
- * it (fast-check), each judged by the three-way `check`. A disagreement is shrunk to a minimal
- * expression and point and comes back with a replay (seed and path). Inconclusive points (kinks,
- * singularities) are not bugs: the property skips them (`fc.pre`).
+ * The fuzzer, per custom op: a sanity check of the op alone; a dense stratified sweep of its
+ * domain (`sweep.ts`: narrow faults); then random expressions around it (fast-check), each judged
+ * by the three-way `check`. Every op is fuzzed and gets its own verdict: a disagreement is shrunk
+ * to a minimal expression and point and comes back with a replay (seed and path), attributed to
+ * the op whose backward is wrong at it (an op that failed alone is left out of the others'
+ * expressions). Inconclusive points (kinks, singularities) are not bugs: they are skipped.
+ *
+ * The work is cut into tasks that depend only on their inputs (`sweepOp`, `judgeCases`,
+ * `shrinkCase`): the random expressions are a fixed stream per seed, the first failing one is
+ * shrunk by replaying its index, so cutting the stream into chunks (workers) changes nothing.
  */
 import fc from "fast-check";
 import { check } from "../check/check.ts";
 import type { Report } from "../check/report.ts";
 import type { LegName } from "../check/verdict.ts";
 import { GradtrioError } from "../errors.ts";
-import type { CustomOpDefinition } from "../expr/ops.ts";
-import type { NestedArray, Point } from "../expr/point.ts";
+import { call, type Expr, num, postOrder, variable } from "../expr/ast.ts";
+import { type CustomOpDefinition, isBuiltinOp, lookupCustomOp } from "../expr/ops.ts";
+import { type NestedArray, type Point, toValues } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
+import { evaluate } from "../numeric/evaluate.ts";
 import {
   DEFAULT_MAX_DEPTH,
   DEFAULT_VARIABLES,
@@ -22,6 +30,7 @@ import { tolerances } from "./config.ts";
 import { firstLine } from "./load.ts";
 import { type OpLike, resolveOp } from "./op-like.ts";
 import { type SanityReport, sanityCheck } from "./sanity.ts";
+import { formulaDerivatives, SWEEP_GRAD, SWEEP_POINTS, screen, sweepPoints } from "./sweep.ts";
 
 /** Runs per op when none is given: finds every planted bug of test/fixtures/ops in seconds. */
 export const DEFAULT_RUNS = 100;
@@ -43,8 +52,13 @@ export interface FuzzOptions {
   readonly atol?: number;
   /** The ops module's path, as the replay commands should show it. */
   readonly opsFile?: string;
-  /** Fuzz every op even after a counterexample (each op's own is in `perOp`). Default false. */
-  readonly keepGoing?: boolean;
+  /**
+   * An op that fails its sanity check: "throw" (default; a broken definition is bad input) or
+   * "report" (the op gets `sanityError` in `perOp` and is not fuzzed; the gate's choice).
+   */
+  readonly onSanityFailure?: "throw" | "report";
+  /** Points of each op's domain sweep (default 10^4). */
+  readonly sweepPoints?: number;
   /** Called after each evaluated case (and once when an op starts and ends). */
   readonly onProgress?: (p: FuzzProgress) => void;
 }
@@ -54,7 +68,7 @@ export interface FuzzProgress {
   /** 0-based index of the op being fuzzed, and how many ops there are. */
   readonly opIndex: number;
   readonly opCount: number;
-  readonly phase: "start" | "run" | "shrink" | "done";
+  readonly phase: "start" | "sweep" | "run" | "shrink" | "done";
   /** Cases run for this op so far (skipped inconclusive ones included), out of `runs`. */
   readonly runs: number;
   readonly totalRuns: number;
@@ -64,8 +78,13 @@ export interface FuzzProgress {
 
 export interface OpStats {
   readonly op: string;
-  readonly sanity: SanityReport;
-  /** Cases generated before the verdict (or all of them). */
+  /** The sanity check's report, or null when it failed (`sanityError` says why). */
+  readonly sanity: SanityReport | null;
+  /** Why the op failed its sanity check (with `onSanityFailure: "report"`). */
+  sanityError: string | null;
+  /** The domain sweep: points screened, suspects sent to `check`, and its time. */
+  sweep: { points: number; suspects: number; ms: number };
+  /** Random expressions generated before the verdict (or all of them); none after a sweep's. */
   runs: number;
   agree: number;
   /** Skipped: a kink, a singularity, a point outside a domain. */
@@ -76,6 +95,8 @@ export interface OpStats {
    */
   legDefects: number;
   legDefect: { expr: string; at: Point; blame: LegName; reason: string } | null;
+  /** Failing cases whose wrong backward is another op's (that op's own fuzzing reports it). */
+  elsewhere: number;
   /** Property evaluations spent shrinking a counterexample. */
   shrinks: number;
   found: boolean;
@@ -153,10 +174,16 @@ function validate(opts: FuzzOptions): { runs: number; seed: number; maxDepth: nu
       "INVALID_ARGUMENT",
       `max depth must be an integer from 1 to 8, got ${maxDepth}`,
     );
-  if (opts.path !== undefined && !/^\d+(:\d+)*$/.test(opts.path))
+  if (opts.path !== undefined && !/^(\d+(:\d+)*|sweep:\d+)$/.test(opts.path))
     throw new GradtrioError(
       "INVALID_ARGUMENT",
-      `path must look like 12:0:3 (as a counterexample reports it), got '${opts.path}'`,
+      `path must look like 12:0:3 or sweep:42 (as a counterexample reports it), got '${opts.path}'`,
+    );
+  const points = opts.sweepPoints ?? SWEEP_POINTS;
+  if (!Number.isInteger(points) || points < 1)
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `sweep points must be a positive integer, got ${points}`,
     );
   return { runs, seed, maxDepth };
 }
@@ -167,7 +194,7 @@ type Outcome =
   | { kind: "legDefect"; report: Report }
   | { kind: "fail"; report: Report | null; error: string | null };
 
-function judgeCase(c: FuzzCase, opts: FuzzOptions): Outcome {
+function judgeCase(c: FuzzCase, opts: { rtol?: number; atol?: number }): Outcome {
   let report: Report;
   try {
     // check's own error estimates decide; ill-conditioned points come back inconclusive.
@@ -242,10 +269,462 @@ function counterexample(
   };
 }
 
+/** What every task needs: the (registered) ops and the settings. All but `defs` is plain data. */
+export interface FuzzContext {
+  readonly defs: readonly CustomOpDefinition[];
+  readonly runs: number;
+  readonly seed: number;
+  readonly maxDepth: number;
+  readonly sweepPoints: number;
+  readonly path: string | undefined;
+  readonly rtol?: number;
+  readonly atol?: number;
+  readonly opsFile: string;
+}
+
+/** One op's sweep: points screened, suspects sent to `check`, and what it found. */
+export interface SweepOutcome {
+  readonly points: number;
+  readonly suspects: number;
+  readonly shrinks: number;
+  readonly ms: number;
+  readonly counterexample: Counterexample | null;
+}
+
+/** A judged random expression (the case stream of one op, in order). */
+export type CaseResult =
+  | { readonly kind: "agree" | "inconclusive" | "fail" | "elsewhere" }
+  | {
+      readonly kind: "legDefect";
+      readonly legDefect: NonNullable<OpStats["legDefect"]>;
+    };
+
+export interface ShrinkOutcome {
+  readonly counterexample: Counterexample | null;
+  readonly shrinks: number;
+}
+
+/** A unit of fuzzing work: its result depends on the context and the task alone. */
+export type FuzzTask =
+  | { readonly kind: "sweep"; readonly op: number }
+  | {
+      readonly kind: "judge";
+      readonly op: number;
+      readonly trusted: readonly number[];
+      readonly from: number;
+      readonly to: number;
+    }
+  | {
+      readonly kind: "shrink";
+      readonly op: number;
+      readonly trusted: readonly number[];
+      readonly path: string;
+    };
+
+export type FuzzTaskResult = SweepOutcome | readonly CaseResult[] | ShrinkOutcome;
+
+/** Suspects of one sweep sent to `check` before the op is taken to be right. */
+const MAX_SUSPECTS = 16;
+
+const argNames = (n: number): string[] =>
+  n <= 3 ? ["x", "y", "z"].slice(0, n) : Array.from({ length: n }, (_, i) => `x${i}`);
+
 /**
- * Fuzzes custom ops: per op, `sanityCheck`, then `runs` random expressions around the op, each
- * checked three ways. Stops at the first counterexample, shrunk to a minimal case.
- * Throws a GradtrioError for bad options or an op that fails its sanity check.
+ * Sweeps one op's domain (`sweep.ts`) and confirms the first suspects with `check` on the op
+ * alone (`op(x)`, then `2.5*op(x)`: the incoming gradient the sweep used). A confirmed case is
+ * shrunk to the fewest significant digits at which it still fails; its path is `sweep:K`.
+ */
+export function sweepOp(ctx: FuzzContext, opIndex: number): SweepOutcome {
+  const t0 = performance.now();
+  const def = ctx.defs[opIndex]!;
+  const n = def.arity;
+  const pts = sweepPoints(def, ctx.seed, ctx.sweepPoints);
+  const formula = formulaDerivatives(def);
+  const only = ctx.path?.startsWith("sweep:") === true ? Number(ctx.path.slice(6)) : undefined;
+  const names = argNames(n);
+  const vars = names.map((v) => variable(v));
+  const exprs: Expr[] = [
+    call(def.name, vars),
+    call("mul", [num(SWEEP_GRAD), call(def.name, vars)]),
+  ];
+  const pointAt = (args: readonly number[]): Point =>
+    Object.fromEntries(names.map((v, i) => [v, args[i]!]));
+  // With two legs (no formula to derive) a lone failing point may be the finite differences
+  // misled by a kink a hair away: a second failing point corroborates (a replay needs none).
+  const needed = only === undefined && (formula === null || formula.includes(null)) ? 2 : 1;
+  let first: { k: number; c: FuzzCase; outcome: Outcome } | null = null;
+  let confirmed = 0;
+  let suspects = 0;
+  let shrinks = 0;
+  let screened = 0;
+  const end = only === undefined ? ctx.sweepPoints : Math.min(only + 1, ctx.sweepPoints);
+  for (let k = only ?? 0; k < end && suspects < MAX_SUSPECTS && confirmed < needed; k++) {
+    screened++;
+    const args = Array.from(pts.subarray(k * n, k * n + n));
+    if (screen(def, args, SWEEP_GRAD, formula) < 0) continue;
+    suspects++;
+    for (const expr of exprs) {
+      const outcome = judgeCase({ expr, at: pointAt(args) }, ctx);
+      if (outcome.kind !== "fail") continue;
+      confirmed++;
+      if (first !== null) break;
+      first = { k, c: { expr, at: pointAt(args) }, outcome };
+      // Shrunk: the fewest significant digits at which the point still fails.
+      for (let d = 1; d < 17; d++) {
+        const short = args.map((a) => Number(a.toPrecision(d)));
+        if (short.every((a, i) => a === args[i])) break;
+        shrinks++;
+        const o = judgeCase({ expr, at: pointAt(short) }, ctx);
+        if (o.kind === "fail") {
+          first = { k, c: { expr, at: pointAt(short) }, outcome: o };
+          break;
+        }
+      }
+      break;
+    }
+  }
+  return {
+    points: screened,
+    suspects,
+    shrinks,
+    ms: performance.now() - t0,
+    counterexample:
+      first === null || confirmed < needed
+        ? null
+        : counterexample(
+            def.name,
+            first.c,
+            first.outcome,
+            ctx.seed,
+            `sweep:${first.k}`,
+            ctx.maxDepth,
+            ctx.opsFile,
+          ),
+  };
+}
+
+/**
+ * Whose backward a failing case convicts: the focus op, or another custom op of the expression
+ * (one of its calls fails the sweep's screen at its own arguments while no call of the focus does).
+ */
+function culprit(c: FuzzCase, focus: CustomOpDefinition): "focus" | "other" {
+  const values = toValues(c.at);
+  let other = false;
+  for (const e of postOrder(c.expr)) {
+    if (e.kind !== "call" || isBuiltinOp(e.op)) continue;
+    const def = lookupCustomOp(e.op);
+    if (def === undefined) continue;
+    const args = e.args.map((a) => evaluate(a, values).data[0]!);
+    if (!args.every(Number.isFinite)) continue;
+    if (screen(def, args, SWEEP_GRAD, formulaDerivatives(def)) < 0) continue;
+    if (def === focus) return "focus";
+    other = true;
+  }
+  return other ? "other" : "focus";
+}
+
+function judgeFor(ctx: FuzzContext, focus: CustomOpDefinition, c: FuzzCase): CaseResult {
+  const o = judgeCase(c, ctx);
+  if (o.kind === "fail") return { kind: culprit(c, focus) === "other" ? "elsewhere" : "fail" };
+  if (o.kind === "legDefect")
+    return {
+      kind: "legDefect",
+      legDefect: {
+        expr: o.report.expr,
+        at: c.at,
+        blame: o.report.blame!,
+        reason: o.report.reason ?? "",
+      },
+    };
+  return { kind: o.kind };
+}
+
+function caseArbitrary(ctx: FuzzContext, opIndex: number, trusted: readonly number[]) {
+  return fuzzCaseArbitrary({
+    ops: trusted.map((i) => ctx.defs[i]!),
+    focus: ctx.defs[opIndex]!,
+    variables: DEFAULT_VARIABLES,
+    maxDepth: ctx.maxDepth,
+  });
+}
+
+/** The case streams generated so far, per context, op and trusted set. */
+const streams = new WeakMap<FuzzContext, Map<string, FuzzCase[]>>();
+
+/** Cases `from`…`to − 1` of one op's stream (the same cases fast-check's `check` generates). */
+export function casesOf(
+  ctx: FuzzContext,
+  opIndex: number,
+  trusted: readonly number[],
+  from: number,
+  to: number,
+): FuzzCase[] {
+  let byKey = streams.get(ctx);
+  if (byKey === undefined) streams.set(ctx, (byKey = new Map()));
+  const key = `${opIndex}|${trusted.join(",")}`;
+  let cases = byKey.get(key) ?? [];
+  if (cases.length < to) {
+    cases = fc.sample(caseArbitrary(ctx, opIndex, trusted), { seed: ctx.seed, numRuns: to });
+    byKey.set(key, cases);
+  }
+  return cases.slice(from, to);
+}
+
+/** Judges cases `from`…`to − 1` of an op's stream, up to the first failing one. */
+export function judgeCases(
+  ctx: FuzzContext,
+  opIndex: number,
+  trusted: readonly number[],
+  from: number,
+  to: number,
+): CaseResult[] {
+  const focus = ctx.defs[opIndex]!;
+  const out: CaseResult[] = [];
+  for (const c of casesOf(ctx, opIndex, trusted, from, to)) {
+    const r = judgeFor(ctx, focus, c);
+    out.push(r);
+    if (r.kind === "fail") break;
+  }
+  return out;
+}
+
+/** Replays the case at `path` (a case index, or a reported path) and shrinks it. */
+export function shrinkCase(
+  ctx: FuzzContext,
+  opIndex: number,
+  trusted: readonly number[],
+  path: string,
+): ShrinkOutcome {
+  const focus = ctx.defs[opIndex]!;
+  let evaluations = 0;
+  const property = fc.property(caseArbitrary(ctx, opIndex, trusted), (c) => {
+    evaluations++;
+    const r = judgeFor(ctx, focus, c);
+    fc.pre(r.kind !== "inconclusive");
+    return r.kind !== "fail";
+  });
+  const details = fc.check(property, { seed: ctx.seed, numRuns: ctx.runs, path });
+  if (!details.failed || details.counterexample === null)
+    return { counterexample: null, shrinks: Math.max(0, evaluations - 1) };
+  const c = details.counterexample[0];
+  return {
+    counterexample: counterexample(
+      focus.name,
+      c,
+      judgeCase(c, ctx),
+      ctx.seed,
+      details.counterexamplePath ?? path,
+      ctx.maxDepth,
+      ctx.opsFile,
+    ),
+    shrinks: Math.max(0, evaluations - 1),
+  };
+}
+
+/** Runs one task in this process. */
+export function runTask(ctx: FuzzContext, task: FuzzTask): FuzzTaskResult {
+  if (task.kind === "sweep") return sweepOp(ctx, task.op);
+  if (task.kind === "judge") return judgeCases(ctx, task.op, task.trusted, task.from, task.to);
+  return shrinkCase(ctx, task.op, task.trusted, task.path);
+}
+
+/** Cases per judge task: small enough to spread one op's runs over the workers. */
+const CHUNK = 5;
+
+/**
+ * The fuzzing of every op as rounds of independent tasks: sweeps, then the random expressions in
+ * chunks (`width` per op per round), then the shrinking of each op's first failing case. Yields
+ * each round's tasks and takes their results in the same order; returns the per-op statistics.
+ * The result depends on the seed alone, not on `width` or on who ran the tasks.
+ */
+export function* fuzzRounds(
+  ctx: FuzzContext,
+  perOp: OpStats[],
+  width: number,
+  onProgress?: (p: FuzzProgress) => void,
+): Generator<FuzzTask[], void, FuzzTaskResult[]> {
+  const progress = (i: number, phase: FuzzProgress["phase"]) =>
+    onProgress?.({
+      op: perOp[i]!.op,
+      opIndex: i,
+      opCount: perOp.length,
+      phase,
+      runs: perOp[i]!.runs,
+      totalRuns: ctx.runs,
+      failures: perOp.filter((s) => s.found || s.sanityError !== null).length,
+    });
+  const sane = perOp.flatMap((s, i) => (s.sanityError === null ? [i] : []));
+  for (const op of sane) progress(op, "start");
+  const sweeps = (yield sane.map((op) => ({ kind: "sweep" as const, op }))) as SweepOutcome[];
+  sane.forEach((op, k) => {
+    const r = sweeps[k]!;
+    const s = perOp[op]!;
+    s.sweep = { points: r.points, suspects: r.suspects, ms: r.ms };
+    s.shrinks += r.shrinks;
+    s.ms += r.ms;
+    if (r.counterexample !== null) {
+      s.found = true;
+      s.counterexample = r.counterexample;
+      s.msToDetection = r.ms;
+    }
+    progress(op, "sweep");
+    if (s.found) progress(op, "done");
+  });
+  if (ctx.path?.startsWith("sweep:") === true) {
+    for (const op of sane) if (!perOp[op]!.found) progress(op, "done");
+    return;
+  }
+  // An op that failed alone stays out of the others' expressions: it would fail them.
+  const trusted = sane.filter((op) => !perOp[op]!.found);
+  if (ctx.path !== undefined) {
+    const out = (yield trusted.map((op) => ({
+      kind: "shrink" as const,
+      op,
+      trusted,
+      path: ctx.path!,
+    }))) as ShrinkOutcome[];
+    trusted.forEach((op, k) => {
+      const s = perOp[op]!;
+      s.runs = 1;
+      s.shrinks += out[k]!.shrinks;
+      s.counterexample = out[k]!.counterexample;
+      s.found = s.counterexample !== null;
+      progress(op, "done");
+    });
+    return;
+  }
+  const next = new Map(trusted.map((op) => [op, 0]));
+  const t0 = performance.now();
+  while (next.size > 0) {
+    const tasks: FuzzTask[] = [];
+    for (const [op, from] of next)
+      for (let w = 0, f = from; w < width && f < ctx.runs; w++, f += CHUNK)
+        tasks.push({ kind: "judge", op, trusted, from: f, to: Math.min(f + CHUNK, ctx.runs) });
+    const results = (yield tasks) as (readonly CaseResult[])[];
+    /** Ops whose stream failed this round, with the failing case's index. */
+    const failing: [number, number][] = [];
+    for (const op of [...next.keys()]) {
+      const s = perOp[op]!;
+      let failed = -1;
+      for (let k = 0; k < tasks.length && failed < 0; k++) {
+        const t = tasks[k]!;
+        if (t.op !== op || t.kind !== "judge") continue;
+        for (const [j, r] of results[k]!.entries()) {
+          s.runs++;
+          if (r.kind === "agree") s.agree++;
+          else if (r.kind === "inconclusive") s.inconclusive++;
+          else if (r.kind === "elsewhere") s.elsewhere++;
+          else if (r.kind === "legDefect") {
+            s.legDefects++;
+            s.legDefect ??= r.legDefect;
+          } else {
+            failed = t.from + j;
+            break;
+          }
+          progress(op, "run");
+        }
+        next.set(op, t.to);
+      }
+      if (failed >= 0) {
+        s.found = true;
+        s.msToDetection = performance.now() - t0;
+        failing.push([op, failed]);
+        next.delete(op);
+      } else if (next.get(op)! >= ctx.runs) {
+        next.delete(op);
+        const conclusive = s.runs - s.inconclusive;
+        s.gaveUp = conclusive * 10 < s.runs;
+        s.ms += performance.now() - t0;
+        progress(op, "done");
+      }
+    }
+    if (failing.length === 0) continue;
+    for (const [op] of failing) progress(op, "shrink");
+    const shrunk = (yield failing.map(([op, index]) => ({
+      kind: "shrink" as const,
+      op,
+      trusted,
+      path: String(index),
+    }))) as ShrinkOutcome[];
+    failing.forEach(([op], k) => {
+      const s = perOp[op]!;
+      s.shrinks += shrunk[k]!.shrinks;
+      s.counterexample = shrunk[k]!.counterexample;
+      s.ms += performance.now() - t0;
+      progress(op, "done");
+    });
+  }
+}
+
+/**
+ * Validates the options, resolves the ops and runs each one's sanity check: the context of the
+ * fuzz's tasks and its per-op statistics (empty but for the sanity checks).
+ * Throws a GradtrioError for bad options, and for an op that fails its sanity check unless
+ * `onSanityFailure` is "report".
+ */
+export function prepareFuzz(opts: FuzzOptions): { ctx: FuzzContext; perOp: OpStats[] } {
+  const { runs, seed, maxDepth } = validate(opts);
+  if (!Array.isArray(opts.ops) || opts.ops.length === 0)
+    throw new GradtrioError("INVALID_ARGUMENT", "fuzz: give at least one op");
+  const defs: CustomOpDefinition[] = [...new Set(opts.ops.map(resolveOp))];
+  const ctx: FuzzContext = {
+    defs,
+    runs,
+    seed,
+    maxDepth,
+    sweepPoints: opts.sweepPoints ?? SWEEP_POINTS,
+    path: opts.path,
+    ...tolerances(opts),
+    opsFile: opts.opsFile ?? "FILE",
+  };
+  // Every op is checked alone before any is fuzzed: a broken definition is bad input.
+  const perOp = defs.map((def): OpStats => {
+    let sanity: SanityReport | null = null;
+    let sanityError: string | null = null;
+    try {
+      sanity = sanityCheck(def, { seed });
+    } catch (e) {
+      if (opts.onSanityFailure !== "report") throw e;
+      sanityError = firstLine(e);
+    }
+    return {
+      op: def.name,
+      sanity,
+      sanityError,
+      sweep: { points: 0, suspects: 0, ms: 0 },
+      runs: 0,
+      agree: 0,
+      inconclusive: 0,
+      legDefects: 0,
+      legDefect: null,
+      elsewhere: 0,
+      shrinks: 0,
+      found: false,
+      counterexample: null,
+      gaveUp: false,
+      ms: 0,
+      msToDetection: null,
+    };
+  });
+  return { ctx, perOp };
+}
+
+/** The result of a finished fuzz: the first op's counterexample first. */
+export function fuzzResult(ctx: FuzzContext, perOp: readonly OpStats[], ms: number): FuzzResult {
+  return {
+    found: perOp.find((s) => s.counterexample !== null)?.counterexample ?? null,
+    runs: perOp.reduce((a, s) => a + s.runs, 0),
+    seed: ctx.seed,
+    perOp,
+    ms,
+  };
+}
+
+/**
+ * Fuzzes custom ops, every one of them: per op `sanityCheck`, a sweep of its domain, then `runs`
+ * random expressions around it, each checked three ways; per op the first failure, shrunk to a
+ * minimal case. Throws a GradtrioError for bad options or (unless `onSanityFailure` is "report")
+ * an op that fails its sanity check.
  *
  * @example
  * ```ts
@@ -256,100 +735,10 @@ function counterexample(
  * ```
  */
 export function fuzz(opts: FuzzOptions): FuzzResult {
-  const { runs, seed, maxDepth } = validate(opts);
-  if (!Array.isArray(opts.ops) || opts.ops.length === 0)
-    throw new GradtrioError("INVALID_ARGUMENT", "fuzz: give at least one op");
-  const defs: CustomOpDefinition[] = [...new Set(opts.ops.map(resolveOp))];
-  const opsFile = opts.opsFile ?? "FILE";
   const t0 = performance.now();
-  // Every op is checked alone before any is fuzzed: a broken definition is bad input.
-  const sanity = defs.map((d) => sanityCheck(d, { seed }));
-  const perOp: OpStats[] = [];
-  let found: Counterexample | null = null;
-  let total = 0;
-  for (let i = 0; i < defs.length && (found === null || opts.keepGoing === true); i++) {
-    const def = defs[i]!;
-    const stats: OpStats = {
-      op: def.name,
-      sanity: sanity[i]!,
-      runs: 0,
-      agree: 0,
-      inconclusive: 0,
-      legDefects: 0,
-      legDefect: null,
-      shrinks: 0,
-      found: false,
-      counterexample: null,
-      gaveUp: false,
-      ms: 0,
-      msToDetection: null,
-    };
-    perOp.push(stats);
-    const tOp = performance.now();
-    const progress = (phase: FuzzProgress["phase"]) =>
-      opts.onProgress?.({
-        op: def.name,
-        opIndex: i,
-        opCount: defs.length,
-        phase,
-        runs: stats.runs,
-        totalRuns: runs,
-        failures: perOp.filter((s) => s.found).length,
-      });
-    progress("start");
-    let failing = false;
-    const arb = fuzzCaseArbitrary({
-      ops: defs,
-      focus: def,
-      variables: DEFAULT_VARIABLES,
-      maxDepth,
-    });
-    const property = fc.property(arb, (c) => {
-      const o = judgeCase(c, opts);
-      if (failing) stats.shrinks++;
-      else {
-        stats.runs++;
-        if (o.kind === "agree") stats.agree++;
-        else if (o.kind === "inconclusive") stats.inconclusive++;
-        else if (o.kind === "legDefect") {
-          stats.legDefects++;
-          stats.legDefect ??= {
-            expr: o.report.expr,
-            at: c.at,
-            blame: o.report.blame!,
-            reason: o.report.reason ?? "",
-          };
-        } else {
-          failing = true;
-          stats.found = true;
-          stats.msToDetection = performance.now() - tOp;
-        }
-      }
-      progress(failing ? "shrink" : "run");
-      fc.pre(o.kind !== "inconclusive");
-      return o.kind !== "fail";
-    });
-    const details = fc.check(property, {
-      seed,
-      numRuns: runs,
-      ...(opts.path === undefined ? {} : { path: opts.path }),
-    });
-    stats.ms = performance.now() - tOp;
-    total += stats.runs;
-    if (details.failed && details.counterexample !== null) {
-      const c = details.counterexample[0];
-      stats.counterexample = counterexample(
-        def.name,
-        c,
-        judgeCase(c, opts),
-        seed,
-        details.counterexamplePath ?? "",
-        maxDepth,
-        opsFile,
-      );
-      found ??= stats.counterexample;
-    } else if (details.failed) stats.gaveUp = true;
-    progress("done");
-  }
-  return { found, runs: total, seed, perOp, ms: performance.now() - t0 };
+  const { ctx, perOp } = prepareFuzz(opts);
+  const rounds = fuzzRounds(ctx, perOp, 1, opts.onProgress);
+  let round = rounds.next();
+  while (round.done !== true) round = rounds.next(round.value.map((t) => runTask(ctx, t)));
+  return fuzzResult(ctx, perOp, performance.now() - t0);
 }

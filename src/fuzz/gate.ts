@@ -2,7 +2,8 @@
  * The gate: a project's gradient suite. Loads a config, runs its checks (at points, at random
  * points of a domain) and fuzzes its op modules, one result per check and per fuzzed op.
  * A check passes by `outcome` (autograd confirmed; an outvoted reference leg is reported, not
- * failed); inconclusive fails unless the entry allows it.
+ * failed); inconclusive fails unless the entry allows it. An op that fails its sanity check, or
+ * an entry that throws, is a failing result: every entry runs.
  */
 import { dirname, resolve } from "node:path";
 import fc from "fast-check";
@@ -23,7 +24,7 @@ import {
 } from "./config.ts";
 import { formatCounterexample, formatPoint, formatReport } from "./format.ts";
 import { fuzz } from "./fuzz.ts";
-import { exportedOps, importModule, type LoadedOp, loadOps } from "./load.ts";
+import { exportedOps, firstLine, importModule, type LoadedOp, loadOps } from "./load.ts";
 
 export interface GateEntryResult {
   readonly kind: "check" | "fuzz";
@@ -149,7 +150,7 @@ function runFuzz(
     result = fuzz({
       ops: allOps,
       seed,
-      keepGoing: true,
+      onSanityFailure: "report",
       opsFile: entry.ops,
       ...(entry.runs === undefined ? {} : { runs: entry.runs }),
       ...(entry.maxDepth === undefined ? {} : { maxDepth: entry.maxDepth }),
@@ -161,6 +162,17 @@ function runFuzz(
   const allow = entry.allowInconclusive === true;
   return result.perOp.map((s) => {
     const cx = s.counterexample;
+    if (s.sanityError !== null)
+      return {
+        kind: "fuzz" as const,
+        path,
+        name: `${entry.name ?? entry.ops}: ${s.op}`,
+        passed: false,
+        outcome: "sanity check failed",
+        summary: s.sanityError,
+        details: [s.sanityError],
+        ms: s.ms,
+      };
     const gaveUp = s.gaveUp && !allow;
     const passed = cx === null && !gaveUp;
     const outcome = cx !== null ? "counterexample" : gaveUp ? "inconclusive" : "no counterexample";
@@ -219,9 +231,36 @@ export async function runGate(
     entries.push(r);
     opts.onEntry?.(r);
   };
-  for (const [i, e] of (c.checks ?? []).entries()) push(runCheck(e, `checks[${i}]`, seed));
+  // An entry that throws fails alone: every entry runs.
+  const guarded = (
+    path: string,
+    kind: GateEntryResult["kind"],
+    name: string,
+    run: () => GateEntryResult[],
+  ) => {
+    const t0 = performance.now();
+    try {
+      for (const r of run()) push(r);
+    } catch (e) {
+      const summary = firstLine(e);
+      push({
+        kind,
+        path,
+        name,
+        passed: false,
+        outcome: "error",
+        summary,
+        details: [summary],
+        ms: performance.now() - t0,
+      });
+    }
+  };
+  for (const [i, e] of (c.checks ?? []).entries())
+    guarded(`checks[${i}]`, "check", e.name ?? e.expr, () => [runCheck(e, `checks[${i}]`, seed)]);
   for (const [i, e] of (c.fuzz ?? []).entries())
-    for (const r of runFuzz(e, `fuzz[${i}]`, modules[i]!, seed)) push(r);
+    guarded(`fuzz[${i}]`, "fuzz", e.name ?? e.ops, () =>
+      runFuzz(e, `fuzz[${i}]`, modules[i]!, seed),
+    );
   const passed = entries.filter((e) => e.passed).length;
   return { seed, entries, passed, failed: entries.length - passed };
 }
