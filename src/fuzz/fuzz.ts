@@ -12,6 +12,7 @@
  */
 import fc from "fast-check";
 import { check } from "../check/check.ts";
+import { outcome, referenceOutvoted } from "../check/outcome.ts";
 import type { Report } from "../check/report.ts";
 import type { LegName } from "../check/verdict.ts";
 import { GradtrioError } from "../errors.ts";
@@ -215,13 +216,12 @@ function judgeCase(c: FuzzCase, opts: { rtol?: number; atol?: number }): Outcome
     // A backward that throws or returns garbage silences the autograd leg alone: that is a bug too.
     return { kind: "fail", report, error: `the autograd leg failed: ${autograd.reason}` };
   }
-  // The numeric or the symbolic leg is outvoted by the two others (autograd among them):
-  // gradtrio's own leg is wrong, not the op.
-  if (report.verdict === "disagree" && (report.blame === "numeric" || report.blame === "symbolic"))
-    return { kind: "legDefect", report };
-  if (report.verdict === "disagree") return { kind: "fail", report, error: null };
-  if (report.verdict === "inconclusive") return { kind: "inconclusive" };
-  return { kind: "agree" };
+  // check's exit rule: a reference leg outvoted by the two others (autograd among them) is
+  // gradtrio's own leg being wrong, not the op.
+  const o = outcome(report);
+  if (o === "fail") return { kind: "fail", report, error: null };
+  if (o === "inconclusive") return { kind: "inconclusive" };
+  return referenceOutvoted(report) ? { kind: "legDefect", report } : { kind: "agree" };
 }
 
 function counterexample(
