@@ -141,7 +141,7 @@ function printText(file: string, r: FuzzResult, io: CliIO): void {
             : "ok";
     const extra = [
       s.counterexample?.path.startsWith("sweep:") === true
-        ? `found alone by the sweep of its domain at point ${s.sweep.points}`
+        ? "found alone by the sweep of its domain"
         : "",
       s.inconclusive > 0 ? `${s.inconclusive} inconclusive skipped` : "",
       s.shrinks > 0 ? `shrunk in ${s.shrinks} step${s.shrinks === 1 ? "" : "s"}` : "",
