@@ -226,6 +226,53 @@ export function softplus(x: TensorLike): Tensor {
   return unary(OPS.softplus, x, "softplus");
 }
 
+/** Elementwise error function (PyTorch's `torch.erf`). @example erf(tensor(0)).item(); // 0 */
+export function erf(x: TensorLike): Tensor {
+  return unary(OPS.erf, x, "erf");
+}
+/** Elementwise GELU, the erf form `x/2·(1 + erf(x/√2))`. @example gelu(tensor(0)).item(); // 0 */
+export function gelu(x: TensorLike): Tensor {
+  return unary(OPS.gelu, x, "gelu");
+}
+/** Elementwise arcsine (NaN outside [-1, 1]). @example asin(tensor(1)).item(); // π/2 */
+export function asin(x: TensorLike): Tensor {
+  return unary(OPS.asin, x, "asin");
+}
+/** Elementwise arccosine (NaN outside [-1, 1]). @example acos(tensor(1)).item(); // 0 */
+export function acos(x: TensorLike): Tensor {
+  return unary(OPS.acos, x, "acos");
+}
+/** Elementwise arctangent. @example atan(tensor(1)).item(); // π/4 */
+export function atan(x: TensorLike): Tensor {
+  return unary(OPS.atan, x, "atan");
+}
+/** Elementwise hyperbolic sine. @example sinh(tensor(0)).item(); // 0 */
+export function sinh(x: TensorLike): Tensor {
+  return unary(OPS.sinh, x, "sinh");
+}
+/** Elementwise hyperbolic cosine. @example cosh(tensor(0)).item(); // 1 */
+export function cosh(x: TensorLike): Tensor {
+  return unary(OPS.cosh, x, "cosh");
+}
+/** Elementwise `e^x − 1`, accurate near 0. @example expm1(tensor(0)).item(); // 0 */
+export function expm1(x: TensorLike): Tensor {
+  return unary(OPS.expm1, x, "expm1");
+}
+/**
+ * Elementwise larger of two, with broadcasting (`torch.maximum`); at a tie each gets half the
+ * gradient. @example maximum(tensor([1, 5]), 3).toArray(); // [3, 5]
+ */
+export function maximum(a: TensorLike, b: TensorLike): Tensor {
+  return binary(OPS.maximum, a, b, "maximum");
+}
+/**
+ * Elementwise smaller of two, with broadcasting (`torch.minimum`); at a tie each gets half the
+ * gradient. @example minimum(tensor([1, 5]), 3).toArray(); // [1, 3]
+ */
+export function minimum(a: TensorLike, b: TensorLike): Tensor {
+  return binary(OPS.minimum, a, b, "minimum");
+}
+
 /**
  * Elementwise `min(max(x, lo), hi)`. Number bounds give ClampBackward1 (the gradient passes where
  * lo <= x <= hi); tensor bounds are differentiable too (ClampBackward0).
@@ -303,6 +350,42 @@ function reduce(
   if (t.ndim === 0) return struct(all, t, null, 0, 0, null, op, [x]);
   const k = keepdim ? 1 : 0;
   return struct(alongDim, t, null, d, k, null, `${op}_dim`, [x, d, k]);
+}
+
+/**
+ * The largest element, 0-d (`torch.max(x)`); tied maxima share the gradient evenly.
+ * @example max(tensor([1, 3, 2])).item(); // 3
+ */
+export function max(x: TensorLike): Tensor {
+  const t = asTensor(x, "max", 0, 1);
+  return struct(OPS.max, t, null, 0, 0, null, "max", [x]);
+}
+
+/**
+ * The smallest element, 0-d (`torch.min(x)`); tied minima share the gradient evenly.
+ * @example min(tensor([1, 3, 2])).item(); // 1
+ */
+export function min(x: TensorLike): Tensor {
+  const t = asTensor(x, "min", 0, 1);
+  return struct(OPS.min, t, null, 0, 0, null, "min", [x]);
+}
+
+/**
+ * `log Σ e^x` over all elements, 0-d, computed without overflow.
+ * @example logsumexp(tensor([0, 0])).item(); // ln 2
+ */
+export function logsumexp(x: TensorLike): Tensor {
+  const t = asTensor(x, "logsumexp", 0, 1);
+  return struct(OPS.logsumexp, t, null, 0, 0, null, "logsumexp", [x]);
+}
+
+/**
+ * `e^x / Σ e^x` over the last dimension (`torch.softmax(x, -1)`); the same shape as x.
+ * @example softmax(tensor([0, 0])).toArray(); // [0.5, 0.5]
+ */
+export function softmax(x: TensorLike): Tensor {
+  const t = asTensor(x, "softmax", 0, 1);
+  return struct(OPS.softmax, t, null, 0, 0, null, "softmax", [x]);
 }
 
 /**

@@ -10,7 +10,8 @@
  * back to its input's shape. `mulTemp(t, g)` is `t * g` for a `t` the rule has just made: it
  * reuses t's storage when no graph is being recorded (one allocation less per rule).
  */
-import { expand, mulTemp, reshape, rsub, sumTo, transpose, where0 } from "./functions.ts";
+import { BUILTIN_OPS as DECLARED } from "../expr/ops.ts";
+import { expand, mulTemp, reshape, rsub, sum, sumTo, transpose, where0 } from "./functions.ts";
 import {
   type GradRule,
   type Node,
@@ -91,7 +92,53 @@ export type TensorOp =
   | "transpose"
   | "expand"
   | "sumTo"
-  | "where0";
+  | "where0"
+  | "erf"
+  | "gelu"
+  | "asin"
+  | "acos"
+  | "atan"
+  | "sinh"
+  | "cosh"
+  | "expm1"
+  | "maximum"
+  | "minimum"
+  | "max"
+  | "min"
+  | "logsumexp"
+  | "softmax";
+
+// The forward kernels are the declared ones (src/expr/ops.ts), shared by every leg.
+const {
+  sin: { real: sinK },
+  cos: { real: cosK },
+  tan: { real: tanK },
+  exp: { real: expK },
+  log: { real: logK },
+  sqrt: { real: sqrtK },
+  tanh: { real: tanhK },
+  sigmoid: { real: sigmoidK },
+  relu: { real: reluK },
+  abs: { real: absK },
+  clamp: { real: clampK },
+  log1p: { real: log1pK },
+  softplus: { real: softplusK },
+  bce: { real: bceK },
+  erf: { real: erfK },
+  gelu: { real: geluK },
+  asin: { real: asinK },
+  acos: { real: acosK },
+  atan: { real: atanK },
+  sinh: { real: sinhK },
+  cosh: { real: coshK },
+  expm1: { real: expm1K },
+  maximum: { real: maximumK },
+  minimum: { real: minimumK },
+  max: { reduce: maxK },
+  min: { reduce: minK },
+  logsumexp: { reduce: logsumexpK },
+  softmax: { row: softmaxRowK },
+} = DECLARED;
 
 /** Sums full-shape gradients back to the inputs' shapes (undoing broadcasting). */
 function unbroadcast(n: Node, ga: Tensor | null, gb: Tensor | null): (Tensor | null)[] {
@@ -310,7 +357,7 @@ export const OPS = {
     gradFn: "SinBackward0",
     saves: SAVE_A,
     forward(x, o) {
-      for (let i = 0; i < o.length; i++) o[i] = Math.sin(x[i]!);
+      for (let i = 0; i < o.length; i++) o[i] = sinK(x[i]!);
     },
     backward: (n, g) => [mulTemp(n.a!.cos(), g)],
   },
@@ -320,7 +367,7 @@ export const OPS = {
     gradFn: "CosBackward0",
     saves: SAVE_A,
     forward(x, o) {
-      for (let i = 0; i < o.length; i++) o[i] = Math.cos(x[i]!);
+      for (let i = 0; i < o.length; i++) o[i] = cosK(x[i]!);
     },
     backward: (n, g) => [mulTemp(n.a!.sin().neg(), g)],
   },
@@ -330,7 +377,7 @@ export const OPS = {
     gradFn: "TanBackward0",
     saves: SAVE_OUT,
     forward(x, o) {
-      for (let i = 0; i < o.length; i++) o[i] = Math.tan(x[i]!);
+      for (let i = 0; i < o.length; i++) o[i] = tanK(x[i]!);
     },
     backward: (n, g) => [mulTemp(n.out!.pow(2).add(1), g)],
   },
@@ -340,7 +387,7 @@ export const OPS = {
     gradFn: "ExpBackward0",
     saves: SAVE_OUT,
     forward(x, o) {
-      for (let i = 0; i < o.length; i++) o[i] = Math.exp(x[i]!);
+      for (let i = 0; i < o.length; i++) o[i] = expK(x[i]!);
     },
     backward: (n, g) => [g.mul(n.out!)],
   },
@@ -350,7 +397,7 @@ export const OPS = {
     gradFn: "LogBackward0",
     saves: SAVE_A,
     forward(x, o) {
-      for (let i = 0; i < o.length; i++) o[i] = Math.log(x[i]!);
+      for (let i = 0; i < o.length; i++) o[i] = logK(x[i]!);
     },
     backward: (n, g) => [g.div(n.a!)],
   },
@@ -360,7 +407,7 @@ export const OPS = {
     gradFn: "SqrtBackward0",
     saves: SAVE_OUT,
     forward(x, o) {
-      for (let i = 0; i < o.length; i++) o[i] = Math.sqrt(x[i]!);
+      for (let i = 0; i < o.length; i++) o[i] = sqrtK(x[i]!);
     },
     backward: (n, g) => [g.div(n.out!.mul(2))],
   },
@@ -370,7 +417,7 @@ export const OPS = {
     gradFn: "TanhBackward0",
     saves: SAVE_OUT,
     forward(x, o) {
-      for (let i = 0; i < o.length; i++) o[i] = Math.tanh(x[i]!);
+      for (let i = 0; i < o.length; i++) o[i] = tanhK(x[i]!);
     },
     backward: (n, g) => [mulTemp(rsub(1, n.out!.mul(n.out!)), g)],
   },
@@ -380,14 +427,7 @@ export const OPS = {
     gradFn: "SigmoidBackward0",
     saves: SAVE_OUT,
     forward(x, o) {
-      for (let i = 0; i < o.length; i++) {
-        const v = x[i]!;
-        if (v >= 0) o[i] = 1 / (1 + Math.exp(-v));
-        else {
-          const e = Math.exp(v);
-          o[i] = e / (1 + e);
-        }
-      }
+      for (let i = 0; i < o.length; i++) o[i] = sigmoidK(x[i]!);
     },
     backward: (n, g) => [mulTemp(mulTemp(rsub(1, n.out!), g), n.out!)],
   },
@@ -397,7 +437,7 @@ export const OPS = {
     gradFn: "ReluBackward0",
     saves: SAVE_A,
     forward(x, o) {
-      for (let i = 0; i < o.length; i++) o[i] = Math.max(x[i]!, 0);
+      for (let i = 0; i < o.length; i++) o[i] = reluK(x[i]!);
     },
     backward: (n, g) => [where0(g, keepAbove(n.a!.data, 0))],
   },
@@ -407,7 +447,7 @@ export const OPS = {
     gradFn: "AbsBackward0",
     saves: SAVE_A,
     forward(x, o) {
-      for (let i = 0; i < o.length; i++) o[i] = Math.abs(x[i]!);
+      for (let i = 0; i < o.length; i++) o[i] = absK(x[i]!);
     },
     backward: (n, g) => [g.mul(signOf(n.a!))],
   },
@@ -417,10 +457,7 @@ export const OPS = {
     gradFn: "ClampBackward1",
     saves: SAVE_A,
     forward(x, o, lo, hi) {
-      for (let i = 0; i < o.length; i++) {
-        const v = x[i]!;
-        o[i] = Math.min(Math.max(v, lo), hi);
-      }
+      for (let i = 0; i < o.length; i++) o[i] = clampK(x[i]!, lo, hi);
     },
     backward: (n, g) => [where0(g, keepBetween(n.a!.data, n.p0, n.p1))],
   },
@@ -438,7 +475,7 @@ export const OPS = {
       const ld = broadcastData(lo, shape);
       const hd = broadcastData(hi, shape);
       const o = new Float64Array(xd.length);
-      for (let i = 0; i < o.length; i++) o[i] = Math.min(Math.max(xd[i]!, ld[i]!), hd[i]!);
+      for (let i = 0; i < o.length; i++) o[i] = clampK(xd[i]!, ld[i]!, hd[i]!);
       return new Tensor(o, shape);
     },
     backward: (n, g) => {
@@ -471,7 +508,7 @@ export const OPS = {
     gradFn: "Log1PBackward0",
     saves: SAVE_A,
     forward(x, o) {
-      for (let i = 0; i < o.length; i++) o[i] = Math.log1p(x[i]!);
+      for (let i = 0; i < o.length; i++) o[i] = log1pK(x[i]!);
     },
     backward: (n, g) => [g.div(n.a!.add(1))],
   },
@@ -481,10 +518,7 @@ export const OPS = {
     gradFn: "SoftplusBackward0",
     saves: SAVE_A,
     forward(x, o) {
-      for (let i = 0; i < o.length; i++) {
-        const v = x[i]!;
-        o[i] = Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
-      }
+      for (let i = 0; i < o.length; i++) o[i] = softplusK(x[i]!);
     },
     backward: (n, g) => [mulTemp(n.a!.sigmoid(), g)],
   },
@@ -495,11 +529,7 @@ export const OPS = {
     gradFn: "BinaryCrossEntropyBackward0",
     saves: SAVE_A | SAVE_B,
     forward(a, ia, sa, b, ib, sb, o, io, n) {
-      for (let i = 0; i < n; i++, ia += sa, ib += sb) {
-        const p = a[ia]!;
-        const t = b[ib]!;
-        o[io + i] = -(t * Math.log(p) + (1 - t) * Math.log(1 - p));
-      }
+      for (let i = 0; i < n; i++, ia += sa, ib += sb) o[io + i] = bceK(a[ia]!, b[ib]!);
     },
     backward: (n, g) => {
       const p = n.a!;
@@ -667,7 +697,181 @@ export const OPS = {
     },
     backward: (n, g) => [where0(g, n.extra as Uint8Array)],
   },
+  // d erf x = 2/√π e^(−x²) dx
+  erf: {
+    kind: "unary",
+    gradFn: "ErfBackward0",
+    saves: SAVE_A,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = erfK(x[i]!);
+    },
+    backward: (n, g) => [mulTemp(mulTemp(n.a!.pow(2).neg().exp(), TWO_OVER_SQRT_PI), g)],
+  },
+  // gelu x = x Φ(x); d gelu = (Φ(x) + x φ(x)) dx, φ(x) = e^(−x²/2)/√(2π) (PyTorch's GeluBackward0)
+  gelu: {
+    kind: "unary",
+    gradFn: "GeluBackward0",
+    saves: SAVE_A,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = geluK(x[i]!);
+    },
+    backward: (n, g) => {
+      const x = n.a!;
+      const cdf = x.mul(Math.SQRT1_2).erf().add(1).mul(0.5);
+      const pdf = x.pow(2).mul(-0.5).exp().mul(INV_SQRT_2PI);
+      return [mulTemp(cdf.add(x.mul(pdf)), g)];
+    },
+  },
+  // d asin x = dx / √(1 − x²)
+  asin: {
+    kind: "unary",
+    gradFn: "AsinBackward0",
+    saves: SAVE_A,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = asinK(x[i]!);
+    },
+    backward: (n, g) => [g.div(rsub(1, n.a!.pow(2)).sqrt())],
+  },
+  // d acos x = −dx / √(1 − x²)
+  acos: {
+    kind: "unary",
+    gradFn: "AcosBackward0",
+    saves: SAVE_A,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = acosK(x[i]!);
+    },
+    backward: (n, g) => [g.neg().div(rsub(1, n.a!.pow(2)).sqrt())],
+  },
+  // d atan x = dx / (1 + x²)
+  atan: {
+    kind: "unary",
+    gradFn: "AtanBackward0",
+    saves: SAVE_A,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = atanK(x[i]!);
+    },
+    backward: (n, g) => [g.div(n.a!.pow(2).add(1))],
+  },
+  // d sinh x = cosh x dx
+  sinh: {
+    kind: "unary",
+    gradFn: "SinhBackward0",
+    saves: SAVE_A,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = sinhK(x[i]!);
+    },
+    backward: (n, g) => [mulTemp(n.a!.cosh(), g)],
+  },
+  // d cosh x = sinh x dx
+  cosh: {
+    kind: "unary",
+    gradFn: "CoshBackward0",
+    saves: SAVE_A,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = coshK(x[i]!);
+    },
+    backward: (n, g) => [mulTemp(n.a!.sinh(), g)],
+  },
+  // d (e^x − 1) = e^x dx = (expm1 x + 1) dx
+  expm1: {
+    kind: "unary",
+    gradFn: "Expm1Backward0",
+    saves: SAVE_OUT,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = expm1K(x[i]!);
+    },
+    backward: (n, g) => [mulTemp(n.out!.add(1), g)],
+  },
+  // maximum(a, b): the gradient goes to the larger; at a tie half to each (as PyTorch)
+  maximum: {
+    kind: "binary",
+    gradFn: "MaximumBackward0",
+    saves: SAVE_A | SAVE_B,
+    forward(a, ia, sa, b, ib, sb, o, io, n) {
+      for (let i = 0; i < n; i++, ia += sa, ib += sb) o[io + i] = maximumK(a[ia]!, b[ib]!);
+    },
+    backward: (n, g) => extremumBackward(n, g, 1),
+  },
+  // minimum(a, b): the gradient goes to the smaller; at a tie half to each (as PyTorch)
+  minimum: {
+    kind: "binary",
+    gradFn: "MinimumBackward0",
+    saves: SAVE_A | SAVE_B,
+    forward(a, ia, sa, b, ib, sb, o, io, n) {
+      for (let i = 0; i < n; i++, ia += sa, ib += sb) o[io + i] = minimumK(a[ia]!, b[ib]!);
+    },
+    backward: (n, g) => extremumBackward(n, g, -1),
+  },
+  // max of all elements; the gradient is shared evenly by the elements equal to it (PyTorch's
+  // evenly_distribute_backward)
+  max: {
+    kind: "struct",
+    gradFn: "MaxBackward1",
+    saves: SAVE_A | SAVE_OUT,
+    forward: (x) => new Tensor(Float64Array.of(maxK(x.data)), SCALAR_SHAPE),
+    backward: (n, g) => [expand(g, n.sa).mul(evenly(n.a!, n.out!.item()))],
+  },
+  min: {
+    kind: "struct",
+    gradFn: "MinBackward1",
+    saves: SAVE_A | SAVE_OUT,
+    forward: (x) => new Tensor(Float64Array.of(minK(x.data)), SCALAR_SHAPE),
+    backward: (n, g) => [expand(g, n.sa).mul(evenly(n.a!, n.out!.item()))],
+  },
+  // logsumexp of all elements; d = softmax(x) dx = e^(x − out) dx
+  logsumexp: {
+    kind: "struct",
+    gradFn: "LogsumexpBackward0",
+    saves: SAVE_A | SAVE_OUT,
+    forward: (x) => new Tensor(Float64Array.of(logsumexpK(x.data)), SCALAR_SHAPE),
+    backward: (n, g) => [mulTemp(n.a!.sub(n.out!).exp(), g)],
+  },
+  // softmax over the last dim: y = e^x / Σ e^x; gx = y (g − Σ_last g y)
+  softmax: {
+    kind: "struct",
+    gradFn: "SoftmaxBackward0",
+    saves: SAVE_OUT,
+    forward(x) {
+      const len = x.shape.length === 0 ? 1 : x.shape[x.shape.length - 1]!;
+      const o = new Float64Array(x.data.length);
+      for (let r = 0; r < o.length; r += len)
+        softmaxRowK(x.data.subarray(r, r + len), o.subarray(r, r + len));
+      return new Tensor(o, x.shape);
+    },
+    backward: (n, g) => {
+      const y = n.out!;
+      if (y.shape.length === 0) return [g.mul(0)];
+      const gy = g.mul(y);
+      return [y.mul(g.sub(sum(gy, -1, true)))];
+    },
+  },
 } as const satisfies Record<TensorOp, OpDecl>;
+
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/** maximum (sign 1) or minimum (sign −1): g to the winner, g/2 to each at a tie. */
+function extremumBackward(n: Node, g: Tensor, sign: 1 | -1): (Tensor | null)[] {
+  const ad = broadcastData(n.a!, g.shape);
+  const bd = broadcastData(n.b!, g.shape);
+  const wa = new Float64Array(ad.length);
+  for (let i = 0; i < wa.length; i++) {
+    const d = sign * (ad[i]! - bd[i]!);
+    wa[i] = d > 0 ? 1 : d < 0 ? 0 : 0.5;
+  }
+  const ta = new Tensor(wa, g.shape);
+  return unbroadcast(n, n.needs(0) ? g.mul(ta) : null, n.needs(1) ? g.mul(rsub(1, ta)) : null);
+}
+
+/** 1/count where x equals the extreme value `v`, else 0 (a constant). */
+function evenly(x: Tensor, v: number): Tensor {
+  const d = x.data;
+  let count = 0;
+  for (let i = 0; i < d.length; i++) if (d[i] === v) count++;
+  const w = new Float64Array(d.length);
+  for (let i = 0; i < d.length; i++) w[i] = d[i] === v ? 1 / count : 0;
+  return new Tensor(w, x.shape);
+}
 
 /** Output shape of a reduction along `dim`. */
 export function reducedShape(shape: Shape, dim: number, keepdim: boolean): number[] {

@@ -285,6 +285,48 @@ export class Tensor {
   softplus(): Tensor {
     return F.softplus(this);
   }
+  erf(): Tensor {
+    return F.erf(this);
+  }
+  gelu(): Tensor {
+    return F.gelu(this);
+  }
+  asin(): Tensor {
+    return F.asin(this);
+  }
+  acos(): Tensor {
+    return F.acos(this);
+  }
+  atan(): Tensor {
+    return F.atan(this);
+  }
+  sinh(): Tensor {
+    return F.sinh(this);
+  }
+  cosh(): Tensor {
+    return F.cosh(this);
+  }
+  expm1(): Tensor {
+    return F.expm1(this);
+  }
+  maximum(other: TensorLike): Tensor {
+    return F.maximum(this, other);
+  }
+  minimum(other: TensorLike): Tensor {
+    return F.minimum(this, other);
+  }
+  max(): Tensor {
+    return F.max(this);
+  }
+  min(): Tensor {
+    return F.min(this);
+  }
+  logsumexp(): Tensor {
+    return F.logsumexp(this);
+  }
+  softmax(): Tensor {
+    return F.softmax(this);
+  }
   clamp(lo: TensorLike, hi: TensorLike): Tensor {
     return F.clamp(this, lo, hi);
   }

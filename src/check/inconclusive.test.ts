@@ -53,8 +53,9 @@ describe("check at hard points", () => {
   });
 
   it("calls a point ill-conditioned where rounding alone swamps the gradient", () => {
-    // bce(y, t) with t = bce(x, y): 1 - x rounds to 1, so t — and ∂/∂y ≈ -t/y — is pure rounding.
-    const r = check("bce(y, bce(x, y))", {
+    // bce(y, t) with t = bce(x, y) written out with log(1 - x): 1 - x rounds to 1, so t — and
+    // ∂/∂y ≈ -t/y — is pure rounding. (The bce kernel itself forms log1p(-x), exact here.)
+    const r = check("bce(y, -(y*log(x) + (1-y)*log(1-x)))", {
       at: { x: 3.9473537380605205e-127, y: 1.1439182891580992e-235 },
     });
     expect(r.verdict).toBe("inconclusive");

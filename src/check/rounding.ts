@@ -10,22 +10,21 @@
 import { type CallExpr, type Expr, postOrder } from "../expr/ast.ts";
 import {
   BUILTIN_OPS,
-  type BuiltinOp,
   CONSTANTS,
+  type ElementwiseOp,
   isBuiltinOp,
   lookupCustomOp,
   type OpSpec,
+  realKernel,
+  sigmoid,
 } from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
 import { broadcastAll, broadcastIndex, matmulDims } from "../numeric/broadcast.ts";
 
 const EPS = Number.EPSILON;
 
-type Elementwise = Exclude<BuiltinOp, "sum" | "mean" | "matmul">;
-
-interface ScalarRule {
-  /** The value, per element. */
-  f(a: number, b: number, c: number): number;
+/** How an elementwise built-in's value carries rounding: its value is its declared kernel's. */
+interface RoundingRule {
   /** ∂f/∂arg_k, signed, per element. */
   d(k: number, a: number, b: number, c: number, out: number): number;
   /** Rounding of the op itself, in units of eps·|out| (add/sub use eps·(|a|+|b|) instead). */
@@ -39,49 +38,57 @@ interface ScalarRule {
   terms?(k: number, a: number, b: number, c: number, out: number): number;
 }
 
-const sig = (x: number): number =>
-  x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+/** A rule with the value it is about: a built-in's declared kernel, or a custom op's forward. */
+interface ScalarRule extends RoundingRule {
+  /** The value, per element. */
+  f(a: number, b: number, c: number): number;
+}
+
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+/** Φ(x) = (1 + erf(x/√2))/2, the standard normal CDF. */
+const normalCdf = (x: number): number => 0.5 * (1 + BUILTIN_OPS.erf.real(x * Math.SQRT1_2));
+/** maximum (sign 1) / minimum (sign −1): ∂/∂arg_k is 1 for the winner, ½ each at a tie. */
+const extremumD = (sign: number, k: number, a: number, b: number): number => {
+  const d = sign * (k === 0 ? a - b : b - a);
+  return d > 0 ? 1 : d < 0 ? 0 : 0.5;
+};
 
 // Magnitudes only need each local derivative up to rounding; signs are kept for clarity.
-const RULES: Record<Elementwise, ScalarRule> = {
-  add: { f: (a, b) => a + b, d: () => 1, ulps: 0 },
-  sub: { f: (a, b) => a - b, d: (k) => (k === 0 ? 1 : -1), ulps: 0 },
-  mul: { f: (a, b) => a * b, d: (k, a, b) => (k === 0 ? b : a), ulps: 1 },
-  div: { f: (a, b) => a / b, d: (k, a, b) => (k === 0 ? 1 / b : -a / (b * b)), ulps: 1 },
+const RULES: Record<ElementwiseOp, RoundingRule> = {
+  add: { d: () => 1, ulps: 0 },
+  sub: { d: (k) => (k === 0 ? 1 : -1), ulps: 0 },
+  mul: { d: (k, a, b) => (k === 0 ? b : a), ulps: 1 },
+  div: { d: (k, a, b) => (k === 0 ? 1 / b : -a / (b * b)), ulps: 1 },
   pow: {
-    f: (a, b) => a ** b,
     d: (k, a, b, _c, out) => (k === 0 ? b * a ** (b - 1) : a > 0 ? out * Math.log(a) : 0),
     ulps: 2,
   },
-  neg: { f: (a) => -a, d: () => -1, ulps: 0 },
-  sin: { f: Math.sin, d: (_k, a) => Math.cos(a), ulps: 1 },
-  cos: { f: Math.cos, d: (_k, a) => -Math.sin(a), ulps: 1 },
-  tan: { f: Math.tan, d: (_k, _a, _b, _c, out) => 1 + out * out, ulps: 2 },
-  exp: { f: Math.exp, d: (_k, _a, _b, _c, out) => out, ulps: 1 },
-  log: { f: Math.log, d: (_k, a) => 1 / a, ulps: 1 },
-  sqrt: { f: Math.sqrt, d: (_k, _a, _b, _c, out) => 0.5 / out, ulps: 1 },
+  neg: { d: () => -1, ulps: 0 },
+  sin: { d: (_k, a) => Math.cos(a), ulps: 1 },
+  cos: { d: (_k, a) => -Math.sin(a), ulps: 1 },
+  tan: { d: (_k, _a, _b, _c, out) => 1 + out * out, ulps: 2 },
+  exp: { d: (_k, _a, _b, _c, out) => out, ulps: 1 },
+  log: { d: (_k, a) => 1 / a, ulps: 1 },
+  sqrt: { d: (_k, _a, _b, _c, out) => 0.5 / out, ulps: 1 },
   tanh: {
-    f: Math.tanh,
     d: (_k, _a, _b, _c, out) => 1 - out * out,
     terms: (_k, _a, _b, _c, out) => 1 + out * out,
     ulps: 2,
   },
   sigmoid: {
-    f: sig,
     d: (_k, _a, _b, _c, out) => out * (1 - out),
     terms: (_k, _a, _b, _c, out) => Math.abs(out) * (1 + Math.abs(out)),
     ulps: 2,
   },
-  relu: { f: (a) => (a > 0 ? a : 0), d: (_k, a) => (a > 0 ? 1 : 0), ulps: 0 },
-  abs: { f: Math.abs, d: (_k, a) => (a > 0 ? 1 : a < 0 ? -1 : 0), ulps: 0 },
-  log1p: { f: Math.log1p, d: (_k, a) => 1 / (1 + a), ulps: 1 },
+  relu: { d: (_k, a) => (a > 0 ? 1 : 0), ulps: 0 },
+  abs: { d: (_k, a) => (a > 0 ? 1 : a < 0 ? -1 : 0), ulps: 0 },
+  log1p: { d: (_k, a) => 1 / (1 + a), ulps: 1 },
   softplus: {
-    f: (a) => Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a))),
-    d: (_k, a) => sig(a),
+    d: (_k, a) => sigmoid(a),
     ulps: 2,
   },
   clamp: {
-    f: (a, lo, hi) => Math.min(Math.max(a, lo), hi),
     d: (k, a, lo, hi) => {
       const active = a < lo ? 1 : a > hi ? 2 : 0;
       return k === active ? 1 : 0;
@@ -89,20 +96,51 @@ const RULES: Record<Elementwise, ScalarRule> = {
     ulps: 0,
   },
   bce: {
-    f: (p, t) => -(t * Math.log(p) + (1 - t) * Math.log(1 - p)),
     d: (k, p, t) => (k === 0 ? (p - t) / (p * (1 - p)) : Math.log(1 - p) - Math.log(p)),
     terms: (k, p, t) =>
       k === 0
         ? (Math.abs(p) + Math.abs(t)) / Math.abs(p * (1 - p))
         : Math.abs(Math.log(1 - p)) + Math.abs(Math.log(p)),
     ulps: 4,
-    // 1 - p rounds with an absolute error up to eps/2, i.e. log(1 - p) is off by eps/(2|1 - p|):
-    // for p below eps the whole (1 - t)·log(1 - p) term is rounding.
-    fErr: (p, t) =>
-      4 * EPS * (Math.abs(t * Math.log(p)) + Math.abs((1 - t) * Math.log(1 - p))) +
-      (Math.abs(1 - t) * EPS) / (2 * Math.abs(1 - p)),
+    // The kernel forms log1p(−p) (never 1 − p): a few ulps of each term.
+    fErr: (p, t) => 4 * EPS * (Math.abs(t * Math.log(p)) + Math.abs((1 - t) * Math.log1p(-p))),
   },
+  // src/expr/erf.ts: within 3 ulps
+  erf: { d: (_k, a) => TWO_OVER_SQRT_PI * Math.exp(-a * a), ulps: 3 },
+  // x·Φ(x): Φ = (1 + erf)/2 cancels for x ≪ 0, where its absolute error is eps, not eps·|Φ|
+  gelu: {
+    d: (_k, a) => normalCdf(a) + a * INV_SQRT_2PI * Math.exp(-0.5 * a * a),
+    terms: (_k, a) => 1 + Math.abs(a) * INV_SQRT_2PI * Math.exp(-0.5 * a * a),
+    ulps: 4,
+    fErr: (a, _b, _c, out) => 2 * EPS * Math.abs(a) + 4 * EPS * Math.abs(out),
+  },
+  asin: { d: (_k, a) => 1 / Math.sqrt(1 - a * a), ulps: 2 },
+  acos: { d: (_k, a) => -1 / Math.sqrt(1 - a * a), ulps: 2 },
+  atan: { d: (_k, a) => 1 / (1 + a * a), ulps: 1 },
+  sinh: { d: (_k, a) => Math.cosh(a), ulps: 2 },
+  cosh: { d: (_k, a) => Math.sinh(a), ulps: 2 },
+  expm1: { d: (_k, _a, _b, _c, out) => out + 1, ulps: 1 },
+  maximum: { d: (k, a, b) => extremumD(1, k, a, b), ulps: 0 },
+  minimum: { d: (k, a, b) => extremumD(-1, k, a, b), ulps: 0 },
 };
+
+/** The rounding rules of the elementwise built-ins, each with its declared kernel. */
+const BUILTIN_RULES = new Map<string, ScalarRule>(
+  (Object.keys(RULES) as ElementwiseOp[]).map((op) => [op, { ...RULES[op], f: realKernel(op) }]),
+);
+
+/**
+ * ∂op/∂arg_k of an elementwise built-in by its rounding rule, for the cross-leg consistency test
+ * (the rule must agree with autograd's backward).
+ */
+export function roundingRuleDerivative(
+  op: ElementwiseOp,
+  k: number,
+  args: readonly number[],
+): number {
+  const [a = 0, b = 0, c = 0] = args;
+  return RULES[op].d(k, a, b, c, realKernel(op)(a, b, c));
+}
 
 interface Node {
   shape: readonly number[];
@@ -123,7 +161,7 @@ const at = (map: Int32Array | null, k: number): number => (map === null ? k : ma
  * backward (a partial it does not return is NaN, which adds no term). Undefined for an unknown op.
  */
 function ruleFor(op: string): ScalarRule | undefined {
-  if (isBuiltinOp(op)) return RULES[op as Elementwise];
+  if (isBuiltinOp(op)) return BUILTIN_RULES.get(op);
   const custom = lookupCustomOp(op);
   if (custom === undefined) return undefined;
   return {

@@ -11,8 +11,11 @@ import {
   type BuiltinOp,
   type ConstantName,
   type CustomOpDefinition,
+  type ElementwiseOp,
   isBuiltinOp,
+  type LastDimOp,
   lookupCustomOp,
+  type ReductionOp,
 } from "./ops.ts";
 
 type Tuple<N extends number, T, Acc extends T[] = []> = Acc["length"] extends N
@@ -31,6 +34,30 @@ export interface Algebra<T> {
   ops: { readonly [K in BuiltinOp]: OpImpl<K, T> };
   /** Custom ops from `defineOp`. A leg that cannot run them throws a GradtrioError. */
   custom(def: CustomOpDefinition, args: T[]): T;
+}
+
+/** One implementation per op kind, for a leg whose ops need nothing but their declaration. */
+export interface KindImpls<T> {
+  elementwise(op: ElementwiseOp): (...args: T[]) => T;
+  reduction(op: ReductionOp): (a: T) => T;
+  lastDim(op: LastDimOp): (a: T) => T;
+  matmul(a: T, b: T): T;
+}
+
+/**
+ * A leg's `ops` built from its implementation per kind: every built-in op, from its declaration.
+ * @example ops: opsByKind({ elementwise: (op) => …, reduction: (op) => …, lastDim: …, matmul })
+ */
+export function opsByKind<T>(impls: KindImpls<T>): Algebra<T>["ops"] {
+  const ops: Record<string, (...args: T[]) => T> = {};
+  for (const op of Object.keys(BUILTIN_OPS) as BuiltinOp[]) {
+    const spec = BUILTIN_OPS[op];
+    if (spec.kind === "elementwise") ops[op] = impls.elementwise(op as ElementwiseOp);
+    else if (spec.kind === "reduction") ops[op] = impls.reduction(op as ReductionOp);
+    else if (spec.kind === "lastDim") ops[op] = impls.lastDim(op as LastDimOp);
+    else ops[op] = (a, b) => impls.matmul(a!, b!);
+  }
+  return ops as unknown as Algebra<T>["ops"];
 }
 
 export function interpret<T>(expr: Expr, algebra: Algebra<T>): T {

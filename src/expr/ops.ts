@@ -1,58 +1,361 @@
 /**
- * The op catalogue: every built-in op of the expression language, its arity and kind, and the
- * registry of custom ops made with `defineOp`. Each leg implements every op here in its own
- * `Record<BuiltinOp, …>` table, so the compiler refuses a leg that forgets one.
+ * The op catalogue: every built-in op of the expression language declared once, with every fact
+ * about it that is not a derivative — arity, kind, domain, breakpoints, the one real forward
+ * kernel, the CAS text, the display and LaTeX names — and the registry of custom ops made with
+ * `defineOp`. The legs keep only what must stay independent of each other (autograd's backward
+ * rule, the complex kernel, the rounding rule), each in a `Record<BuiltinOp, …>` table, so the
+ * compiler refuses a leg that forgets an op. README "Adding an op" lists the files.
  */
 import { GradtrioError } from "../errors.ts";
+import { erf } from "./erf.ts";
 
-export type OpKind = "elementwise" | "reduction" | "matmul";
+/**
+ * `elementwise`: a function of numbers, broadcast (NumPy); `reduction`: all elements to one
+ * number; `lastDim`: a vector function over the last dimension (same shape out); `matmul`.
+ */
+export type OpKind = "elementwise" | "reduction" | "lastDim" | "matmul";
 
 /** An open interval; `-Infinity`/`Infinity` for unbounded ends. */
 export type Interval = readonly [number, number];
+
+/** A piecewise op's branches: which one is active at the arguments, and its CAS text. */
+export interface Branches {
+  /** Index of the active branch at the arguments, or −1 on a breakpoint (a kink). */
+  readonly at: (a: number, b: number, c: number) => number;
+  /** CAS text of each branch in terms of its arguments' texts. */
+  readonly cas: readonly ((u: string, v: string, w: string) => string)[];
+}
 
 export interface OpSpec {
   readonly arity: number;
   readonly kind: OpKind;
   /** Where each argument may lie for the op to be defined and smooth (open intervals). */
   readonly domain?: readonly Interval[];
-  /** Piecewise ops (abs, relu, clamp) have kinks; their derivative jumps at breakpoints. */
-  readonly piecewise?: boolean;
+  /** Piecewise ops (abs, relu, clamp, maximum, minimum) have kinks at their breakpoints. */
+  readonly branches?: Branches;
+  /** Elementwise ops: the value at numbers; the NaN of an out-of-domain point propagates. */
+  readonly real?: (a: number, b: number, c: number) => number;
+  /** Reductions: the value of all elements; lastDim ops: `out` from one row `x`. */
+  readonly reduce?: (x: ArrayLike<number>) => number;
+  readonly row?: (x: ArrayLike<number>, out: Float64Array) => void;
+  /**
+   * CAS text of a smooth elementwise op, from its arguments' texts (`ce` stands for e: nerdamer
+   * approximates its own `e` by a fraction; `num` writes an irrational constant as a symbol). null: the CAS writer spells it (pow and sqrt, whose
+   * text depends on the base; piecewise ops, through `branches`; ops outside elementwise blocks).
+   */
+  readonly cas: ((u: string, v: string, num: (value: number) => string) => string) | null;
+  /** LaTeX of the function name (`\sin`); infix operators have none. */
+  readonly latex?: string;
 }
 
+/** σ(x), stable both ways: never exp of a large positive number. */
+export function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+/** log(1 + e^x) = max(x, 0) + log1p(e^−|x|): no overflow for large |x|. */
+export function softplus(x: number): number {
+  return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+}
+
+/** PyTorch's gelu (approximate='none'): x·Φ(x) = x/2·(1 + erf(x/√2)). */
+export function gelu(x: number): number {
+  return x * 0.5 * (1 + erf(x * Math.SQRT1_2));
+}
+
+/** NaN when either is NaN, as torch.maximum / torch.minimum. */
+const maximum = (a: number, b: number): number =>
+  a > b ? a : b > a ? b : a === b ? a : Number.NaN;
+const minimum = (a: number, b: number): number =>
+  a < b ? a : b < a ? b : a === b ? a : Number.NaN;
+
+function maxOf(x: ArrayLike<number>): number {
+  let m = -Infinity;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (!(v <= m)) m = v; // NaN wins, as in torch.max
+  }
+  return m;
+}
+function minOf(x: ArrayLike<number>): number {
+  let m = Infinity;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    if (!(v >= m)) m = v;
+  }
+  return m;
+}
+
+/** log Σ e^x, shifted by the maximum (no overflow); −∞ for an empty or all −∞ input. */
+export function logsumexp(x: ArrayLike<number>): number {
+  const m = maxOf(x);
+  if (!Number.isFinite(m)) return m;
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += Math.exp(x[i]! - m);
+  return m + Math.log(s);
+}
+
+/** softmax of one row: e^(x − max) / Σ e^(x − max). */
+export function softmaxRow(x: ArrayLike<number>, out: Float64Array): void {
+  const m = maxOf(x);
+  let s = 0;
+  for (let i = 0; i < x.length; i++) {
+    const e = Math.exp(x[i]! - m);
+    out[i] = e;
+    s += e;
+  }
+  for (let i = 0; i < x.length; i++) out[i] /= s;
+}
+
+/** Two branches split at 0: u > 0 is branch 0, u < 0 branch 1. */
+const atZero = (u: number): number => (u > 0 ? 0 : u < 0 ? 1 : -1);
+
+const REAL_LINE: Interval = [-Infinity, Infinity];
+
 export const BUILTIN_OPS = {
-  add: { arity: 2, kind: "elementwise" },
-  sub: { arity: 2, kind: "elementwise" },
-  mul: { arity: 2, kind: "elementwise" },
-  div: { arity: 2, kind: "elementwise" },
-  pow: { arity: 2, kind: "elementwise" },
-  neg: { arity: 1, kind: "elementwise" },
-  sin: { arity: 1, kind: "elementwise" },
-  cos: { arity: 1, kind: "elementwise" },
-  tan: { arity: 1, kind: "elementwise" },
-  exp: { arity: 1, kind: "elementwise" },
-  log: { arity: 1, kind: "elementwise", domain: [[0, Infinity]] },
-  sqrt: { arity: 1, kind: "elementwise", domain: [[0, Infinity]] },
-  tanh: { arity: 1, kind: "elementwise" },
-  sigmoid: { arity: 1, kind: "elementwise" },
-  relu: { arity: 1, kind: "elementwise", piecewise: true },
-  abs: { arity: 1, kind: "elementwise", piecewise: true },
-  log1p: { arity: 1, kind: "elementwise", domain: [[-1, Infinity]] },
-  softplus: { arity: 1, kind: "elementwise" },
-  clamp: { arity: 3, kind: "elementwise", piecewise: true },
+  add: { arity: 2, kind: "elementwise", real: (a, b) => a + b, cas: (u, v) => `(${u}+${v})` },
+  sub: { arity: 2, kind: "elementwise", real: (a, b) => a - b, cas: (u, v) => `(${u}-${v})` },
+  mul: { arity: 2, kind: "elementwise", real: (a, b) => a * b, cas: (u, v) => `(${u}*${v})` },
+  div: { arity: 2, kind: "elementwise", real: (a, b) => a / b, cas: (u, v) => `(${u}/${v})` },
+  pow: { arity: 2, kind: "elementwise", real: (a, b) => a ** b, cas: null },
+  neg: { arity: 1, kind: "elementwise", real: (a) => -a, cas: (u) => `(-${u})` },
+  sin: { arity: 1, kind: "elementwise", real: Math.sin, cas: (u) => `sin(${u})`, latex: "\\sin" },
+  cos: { arity: 1, kind: "elementwise", real: Math.cos, cas: (u) => `cos(${u})`, latex: "\\cos" },
+  tan: { arity: 1, kind: "elementwise", real: Math.tan, cas: (u) => `tan(${u})`, latex: "\\tan" },
+  exp: { arity: 1, kind: "elementwise", real: Math.exp, cas: (u) => `(ce^${u})`, latex: "\\exp" },
+  log: {
+    arity: 1,
+    kind: "elementwise",
+    domain: [[0, Infinity]],
+    real: Math.log,
+    cas: (u) => `log(${u})`,
+    latex: "\\log",
+  },
+  sqrt: { arity: 1, kind: "elementwise", domain: [[0, Infinity]], real: Math.sqrt, cas: null },
+  tanh: {
+    arity: 1,
+    kind: "elementwise",
+    real: Math.tanh,
+    cas: (u) => `tanh(${u})`,
+    latex: "\\tanh",
+  },
+  // 1/(1+e^-u)
+  sigmoid: {
+    arity: 1,
+    kind: "elementwise",
+    real: sigmoid,
+    cas: (u) => `(1/(1+ce^(-${u})))`,
+    latex: "\\sigma",
+  },
+  // relu(NaN) is NaN, as in torch.
+  relu: {
+    arity: 1,
+    kind: "elementwise",
+    real: (a) => (a > 0 ? a : a <= 0 ? 0 : Number.NaN),
+    branches: { at: atZero, cas: [(u) => u, () => "0"] },
+    cas: null,
+    latex: "\\operatorname{relu}",
+  },
+  abs: {
+    arity: 1,
+    kind: "elementwise",
+    real: Math.abs,
+    branches: { at: atZero, cas: [(u) => u, (u) => `(-${u})`] },
+    cas: null,
+  },
+  log1p: {
+    arity: 1,
+    kind: "elementwise",
+    domain: [[-1, Infinity]],
+    real: Math.log1p,
+    cas: (u) => `log(1+${u})`,
+    latex: "\\operatorname{log1p}",
+  },
+  // log(1+e^u)
+  softplus: {
+    arity: 1,
+    kind: "elementwise",
+    real: softplus,
+    cas: (u) => `log(1+ce^${u})`,
+    latex: "\\operatorname{softplus}",
+  },
+  // clamp(x, lo, hi) = min(max(x, lo), hi), as torch.clamp: hi wins when lo > hi.
+  clamp: {
+    arity: 3,
+    kind: "elementwise",
+    real: (x, lo, hi) => Math.min(Math.max(x, lo), hi),
+    branches: {
+      at: (x, lo, hi) => (x === lo || x === hi ? -1 : Math.max(x, lo) > hi ? 2 : x < lo ? 1 : 0),
+      cas: [(u) => u, (_u, v) => v, (_u, _v, w) => w],
+    },
+    cas: null,
+    latex: "\\operatorname{clamp}",
+  },
+  // bce(p,t) = -(t*log(p) + (1-t)*log(1-p)); log1p(-p) is exact-er than log(1-p) for small p.
   bce: {
     arity: 2,
     kind: "elementwise",
-    domain: [
-      [0, 1],
-      [-Infinity, Infinity],
-    ],
+    domain: [[0, 1], REAL_LINE],
+    real: (p, t) => -(t * Math.log(p) + (1 - t) * Math.log1p(-p)),
+    cas: (u, v) => `(-(${v}*log(${u})+(1-${v})*log(1-${u})))`,
+    latex: "\\operatorname{bce}",
   },
-  sum: { arity: 1, kind: "reduction" },
-  mean: { arity: 1, kind: "reduction" },
-  matmul: { arity: 2, kind: "matmul" },
+  erf: {
+    arity: 1,
+    kind: "elementwise",
+    real: erf,
+    cas: (u) => `erf(${u})`,
+    latex: "\\operatorname{erf}",
+  },
+  // x·Φ(x) = x/2·(1 + erf(x/√2)); 1/√2 goes as a symbol (nerdamer squares a root numerically).
+  gelu: {
+    arity: 1,
+    kind: "elementwise",
+    real: gelu,
+    cas: (u, _v, num) => `((${u})*(1+erf((${u})*${num(Math.SQRT1_2)}))/2)`,
+    latex: "\\operatorname{gelu}",
+  },
+  asin: {
+    arity: 1,
+    kind: "elementwise",
+    domain: [[-1, 1]],
+    real: Math.asin,
+    cas: (u) => `asin(${u})`,
+    latex: "\\arcsin",
+  },
+  acos: {
+    arity: 1,
+    kind: "elementwise",
+    domain: [[-1, 1]],
+    real: Math.acos,
+    cas: (u) => `acos(${u})`,
+    latex: "\\arccos",
+  },
+  atan: {
+    arity: 1,
+    kind: "elementwise",
+    real: Math.atan,
+    cas: (u) => `atan(${u})`,
+    latex: "\\arctan",
+  },
+  sinh: {
+    arity: 1,
+    kind: "elementwise",
+    real: Math.sinh,
+    cas: (u) => `sinh(${u})`,
+    latex: "\\sinh",
+  },
+  cosh: {
+    arity: 1,
+    kind: "elementwise",
+    real: Math.cosh,
+    cas: (u) => `cosh(${u})`,
+    latex: "\\cosh",
+  },
+  expm1: {
+    arity: 1,
+    kind: "elementwise",
+    real: Math.expm1,
+    cas: (u) => `((ce^${u})-1)`,
+    latex: "\\operatorname{expm1}",
+  },
+  // torch.maximum / torch.minimum: a tie is a breakpoint (PyTorch splits the gradient there).
+  maximum: {
+    arity: 2,
+    kind: "elementwise",
+    real: maximum,
+    branches: { at: (a, b) => (a > b ? 0 : b > a ? 1 : -1), cas: [(u) => u, (_u, v) => v] },
+    cas: null,
+    latex: "\\max",
+  },
+  minimum: {
+    arity: 2,
+    kind: "elementwise",
+    real: minimum,
+    branches: { at: (a, b) => (a < b ? 0 : b < a ? 1 : -1), cas: [(u) => u, (_u, v) => v] },
+    cas: null,
+    latex: "\\min",
+  },
+  sum: {
+    arity: 1,
+    kind: "reduction",
+    reduce: (x) => {
+      let s = 0;
+      for (let i = 0; i < x.length; i++) s += x[i]!;
+      return s;
+    },
+    cas: null,
+    latex: "\\sum",
+  },
+  mean: {
+    arity: 1,
+    kind: "reduction",
+    reduce: (x) => {
+      let s = 0;
+      for (let i = 0; i < x.length; i++) s += x[i]!;
+      return s / x.length;
+    },
+    cas: null,
+    latex: "\\operatorname{mean}",
+  },
+  // torch.max(a) / torch.min(a) over all elements: a tie for the extreme is a kink.
+  max: { arity: 1, kind: "reduction", reduce: maxOf, cas: null, latex: "\\max" },
+  min: { arity: 1, kind: "reduction", reduce: minOf, cas: null, latex: "\\min" },
+  logsumexp: {
+    arity: 1,
+    kind: "reduction",
+    reduce: logsumexp,
+    cas: null,
+    latex: "\\operatorname{logsumexp}",
+  },
+  // torch.softmax(a, dim=-1)
+  softmax: {
+    arity: 1,
+    kind: "lastDim",
+    row: softmaxRow,
+    cas: null,
+    latex: "\\operatorname{softmax}",
+  },
+  matmul: { arity: 2, kind: "matmul", cas: null },
 } as const satisfies Record<string, OpSpec>;
 
 export type BuiltinOp = keyof typeof BUILTIN_OPS;
+type Spec<O extends BuiltinOp> = (typeof BUILTIN_OPS)[O];
+type OpsOfKind<K extends OpKind> = {
+  [O in BuiltinOp]: Spec<O>["kind"] extends K ? O : never;
+}[BuiltinOp];
+/** The ops evaluated element by element (broadcasting their arguments). */
+export type ElementwiseOp = OpsOfKind<"elementwise">;
+/** The ops that reduce every element to one number. */
+export type ReductionOp = OpsOfKind<"reduction">;
+/** The ops over the last dimension (softmax). */
+export type LastDimOp = OpsOfKind<"lastDim">;
+/** The ops with branches (their derivative jumps at breakpoints). */
+export type PiecewiseOp = {
+  [O in BuiltinOp]: Spec<O> extends { branches: Branches } ? O : never;
+}[BuiltinOp];
+
+/** The real kernel of an elementwise built-in: one function for every leg. */
+export function realKernel(op: ElementwiseOp): (a: number, b: number, c: number) => number {
+  return BUILTIN_OPS[op].real;
+}
+
+/** The kernel of a reduction built-in (all elements to one number). */
+export function reduceKernel(op: ReductionOp): (x: ArrayLike<number>) => number {
+  return BUILTIN_OPS[op].reduce;
+}
+
+/** The kernel of a last-dimension built-in (one row to one row). */
+export function rowKernel(op: LastDimOp): (x: ArrayLike<number>, out: Float64Array) => void {
+  return BUILTIN_OPS[op].row;
+}
+
+/** The branches of a piecewise built-in, or undefined for a smooth op or a custom op. */
+export function branchesOf(op: string): Branches | undefined {
+  return isBuiltinOp(op) ? (BUILTIN_OPS[op] as OpSpec).branches : undefined;
+}
 
 /** Binary operators of the language and the op each stands for. */
 export const INFIX_OPS = { "+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow" } as const;

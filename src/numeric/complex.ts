@@ -15,8 +15,9 @@
  */
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
+import { erf } from "../expr/erf.ts";
 import { type Algebra, interpret } from "../expr/interpret.ts";
-import { type BuiltinOp, CONSTANTS } from "../expr/ops.ts";
+import { BUILTIN_OPS, type BuiltinOp, CONSTANTS, type ElementwiseOp } from "../expr/ops.ts";
 import {
   broadcastAll,
   broadcastIndex,
@@ -258,6 +259,54 @@ function ctan(a: number, b: number): void {
   R[1] = (sh * Math.cosh(b)) / den;
 }
 
+/**
+ * f(a + ib) = f(a) + i·b·f'(a) + O(b²) for an f analytic at a: exact in float64 while |b| < TINY
+ * (the complex step's imaginary parts are ~2^-100 times a derivative). Further off the real axis
+ * the kernel does not apply: the point is marked not analytic and finite differences take over.
+ */
+function firstOrder(op: ElementwiseOp, df: (a: number) => number, a: number, b: number): void {
+  if (Number.isNaN(a)) {
+    setNaN();
+    return;
+  }
+  if (Math.abs(b) >= TINY) {
+    KINK = `${op} off the real axis (only its first-order complex kernel exists)`;
+    setNaN();
+    return;
+  }
+  R[0] = BUILTIN_OPS[op].real(a, 0, 0);
+  R[1] = b === 0 ? 0 : b * df(a);
+}
+
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+// asin and acos are analytic on (−1, 1); ±1 is a domain edge.
+function inUnitInterval(op: string, a: number): boolean {
+  if (!(a >= -1 && a <= 1)) {
+    setNaN();
+    return false;
+  }
+  if (a === -1 || a === 1) {
+    KINK = `${op} at ${a}`;
+    setNaN();
+    return false;
+  }
+  return true;
+}
+
+// maximum (sign 1) / minimum (sign −1) on real parts; a tie is a kink.
+function cextremum(sign: 1 | -1, a: number, b: number, c: number, d: number): void {
+  if (Number.isNaN(a) || Number.isNaN(c)) {
+    setNaN();
+    return;
+  }
+  if (a === c) KINK = `${sign > 0 ? "maximum" : "minimum"} at a tie`;
+  const first = sign * (a - c) >= 0;
+  R[0] = first ? a : c;
+  R[1] = first ? b : d;
+}
+
 type Unary = (a: number, b: number) => void;
 type Binary = (a: number, b: number, c: number, d: number) => void;
 
@@ -310,6 +359,45 @@ const UNARY = {
   },
   log1p: clog1p,
   softplus: csoftplus,
+  // d erf = 2/√π e^(−a²)
+  erf: (a, b) => firstOrder("erf", (x) => TWO_OVER_SQRT_PI * Math.exp(-x * x), a, b),
+  // d gelu = Φ(a) + a φ(a)
+  gelu: (a, b) =>
+    firstOrder(
+      "gelu",
+      (x) => 0.5 * (1 + erf(x * Math.SQRT1_2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x),
+      a,
+      b,
+    ),
+  // d asin = 1/√(1 − a²), d acos = −1/√(1 − a²)
+  asin: (a, b) => {
+    if (inUnitInterval("asin", a)) firstOrder("asin", (x) => 1 / Math.sqrt(1 - x * x), a, b);
+  },
+  acos: (a, b) => {
+    if (inUnitInterval("acos", a)) firstOrder("acos", (x) => -1 / Math.sqrt(1 - x * x), a, b);
+  },
+  // d atan = 1/(1 + a²)
+  atan: (a, b) => firstOrder("atan", (x) => 1 / (1 + x * x), a, b),
+  // sinh(a+ib) = sinh a cos b + i cosh a sin b
+  sinh: (a, b) => {
+    R[0] = Math.abs(b) < TINY ? Math.sinh(a) : Math.sinh(a) * Math.cos(b);
+    R[1] = Math.abs(b) < TINY ? Math.cosh(a) * b : Math.cosh(a) * Math.sin(b);
+  },
+  // cosh(a+ib) = cosh a cos b + i sinh a sin b
+  cosh: (a, b) => {
+    R[0] = Math.abs(b) < TINY ? Math.cosh(a) : Math.cosh(a) * Math.cos(b);
+    R[1] = Math.abs(b) < TINY ? Math.sinh(a) * b : Math.sinh(a) * Math.sin(b);
+  },
+  // e^(a+ib) − 1 = (e^a cos b − 1) + i e^a sin b; expm1(a) itself when b is below TINY
+  expm1: (a, b) => {
+    if (Math.abs(b) < TINY) {
+      R[0] = Math.expm1(a);
+      R[1] = Math.exp(a) * b;
+      return;
+    }
+    cexp(a, b);
+    R[0] -= 1;
+  },
 } as const satisfies Partial<Record<BuiltinOp, Unary>>;
 
 const BINARY = {
@@ -348,6 +436,8 @@ const BINARY = {
     R[0] = -(tr + R[0]);
     R[1] = -(ti + R[1]);
   },
+  maximum: (a, b, c, d) => cextremum(1, a, b, c, d),
+  minimum: (a, b, c, d) => cextremum(-1, a, b, c, d),
 } as const satisfies Partial<Record<BuiltinOp, Binary>>;
 
 // max then min on real parts, as torch.clamp; a tie is a kink.
@@ -394,6 +484,61 @@ function cbceLogit(ur: number, ui: number, c: number, d: number): void {
   cmul(1 - c, -d, R[0], R[1]);
   R[0] += tr;
   R[1] += ti;
+}
+
+/** The largest real part of re[from … from+len), or NaN if one is NaN. */
+function maxRe(re: Float64Array, from: number, len: number): number {
+  let m = -Infinity;
+  for (let k = from; k < from + len; k++) if (!(re[k]! <= m)) m = re[k]!;
+  return m;
+}
+
+// logsumexp z = m + log Σ e^(z − m), m the largest real part (no overflow).
+function clogsumexp(re: Float64Array, im: Float64Array, from: number, len: number): void {
+  const m = maxRe(re, from, len);
+  if (!Number.isFinite(m)) {
+    R[0] = m;
+    R[1] = Number.isNaN(m) ? NAN : 0;
+    return;
+  }
+  let sr = 0;
+  let si = 0;
+  let sa = 0;
+  for (let k = from; k < from + len; k++) {
+    cexp(re[k]! - m, im[k]!);
+    sr += R[0];
+    si += R[1];
+    sa += Math.abs(R[1]);
+  }
+  if (sa > S[ACC]) S[ACC] = sa;
+  clog(sr, si);
+  R[0] += m;
+}
+
+// softmax of one row: e^(z − m) / Σ e^(z − m).
+function csoftmaxRow(
+  re: Float64Array,
+  im: Float64Array,
+  from: number,
+  len: number,
+  outRe: Float64Array,
+  outIm: Float64Array,
+): void {
+  const m = maxRe(re, from, len);
+  let sr = 0;
+  let si = 0;
+  for (let k = from; k < from + len; k++) {
+    cexp(re[k]! - m, im[k]!);
+    outRe[k] = R[0];
+    outIm[k] = R[1];
+    sr += R[0];
+    si += R[1];
+  }
+  for (let k = from; k < from + len; k++) {
+    cdiv(outRe[k]!, outIm[k]!, sr, si);
+    outRe[k] = R[0];
+    outIm[k] = R[1];
+  }
 }
 
 export interface ComplexProgram {
@@ -505,6 +650,30 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
         };
       });
 
+  // The element with the largest (sign 1) or smallest (sign −1) real part; a tie is a kink.
+  const extreme =
+    (sign: 1 | -1) =>
+    (a: CNode): CNode =>
+      emit([], [a], (re, im) => () => {
+        const { re: ar, im: ai } = a;
+        let best = 0;
+        let tie = false;
+        for (let k = 0; k < ar.length; k++) {
+          const d = sign * (ar[k]! - ar[best]!);
+          if (Number.isNaN(ar[k]!)) {
+            best = k;
+            break;
+          }
+          if (d > 0) {
+            best = k;
+            tie = false;
+          } else if (d === 0 && k !== best) tie = true;
+        }
+        if (tie) KINK = `${sign > 0 ? "max" : "min"} with a tie for the extreme`;
+        re[0] = ar[best]!;
+        im[0] = ai[best]!;
+      });
+
   const algebra: Algebra<CNode> = {
     num: constNode,
     constant: (name) => constNode(CONSTANTS[name]),
@@ -570,6 +739,16 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
       abs: unary("abs"),
       log1p: unary("log1p"),
       softplus: unary("softplus"),
+      erf: unary("erf"),
+      gelu: unary("gelu"),
+      asin: unary("asin"),
+      acos: unary("acos"),
+      atan: unary("atan"),
+      sinh: unary("sinh"),
+      cosh: unary("cosh"),
+      expm1: unary("expm1"),
+      maximum: binary("maximum"),
+      minimum: binary("minimum"),
       clamp: (x, lo, hi) => {
         const shape = broadcastAll([x.shape, lo.shape, hi.shape], "clamp");
         const out = emit(shape, [x, lo, hi], (re, im) => {
@@ -593,6 +772,21 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
       },
       sum: reduce(false),
       mean: reduce(true),
+      max: extreme(1),
+      min: extreme(-1),
+      logsumexp: (a) =>
+        emit([], [a], (re, im) => () => {
+          clogsumexp(a.re, a.im, 0, a.re.length);
+          re[0] = R[0];
+          im[0] = R[1];
+        }),
+      softmax: (a) =>
+        emit(a.shape, [a], (re, im) => {
+          const len = a.shape.length === 0 ? 1 : a.shape[a.shape.length - 1]!;
+          return () => {
+            for (let r = 0; r < re.length; r += len) csoftmaxRow(a.re, a.im, r, len, re, im);
+          };
+        }),
       matmul: (a, b) => {
         const shape = matmulShape(a.shape, b.shape);
         return emit(shape, [a, b], (re, im) => {

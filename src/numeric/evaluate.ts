@@ -6,8 +6,14 @@
  */
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
-import { type Algebra, interpret } from "../expr/interpret.ts";
-import { type BuiltinOp, CONSTANTS, type CustomOpDefinition } from "../expr/ops.ts";
+import { type Algebra, interpret, opsByKind } from "../expr/interpret.ts";
+import {
+  CONSTANTS,
+  type CustomOpDefinition,
+  realKernel,
+  reduceKernel,
+  rowKernel,
+} from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
 import {
   broadcastAll,
@@ -31,43 +37,6 @@ interface Node {
 }
 
 type Step = () => void;
-
-/** Scalar kernels of the elementwise built-ins; the NaN of an out-of-domain point propagates. */
-const UNARY = {
-  neg: (a: number) => -a,
-  sin: Math.sin,
-  cos: Math.cos,
-  tan: Math.tan,
-  exp: Math.exp,
-  log: Math.log,
-  sqrt: Math.sqrt,
-  tanh: Math.tanh,
-  // Stable both ways: never exp of a large positive number.
-  sigmoid: (a: number) => {
-    if (a >= 0) return 1 / (1 + Math.exp(-a));
-    const e = Math.exp(a);
-    return e / (1 + e);
-  },
-  // relu(NaN) is NaN, as in torch.
-  relu: (a: number) => (a > 0 ? a : a <= 0 ? 0 : Number.NaN),
-  abs: Math.abs,
-  log1p: Math.log1p,
-  // softplus(a) = max(a,0) + log1p(exp(-|a|)): no overflow for large |a|.
-  softplus: (a: number) => Math.max(a, 0) + Math.log1p(Math.exp(-Math.abs(a))),
-} as const satisfies Partial<Record<BuiltinOp, (a: number) => number>>;
-
-const BINARY = {
-  add: (a: number, b: number) => a + b,
-  sub: (a: number, b: number) => a - b,
-  mul: (a: number, b: number) => a * b,
-  div: (a: number, b: number) => a / b,
-  pow: Math.pow,
-  // bce(p,t) = -(t*log(p) + (1-t)*log(1-p)); log1p(-p) is exact-er than log(1-p) for small p.
-  bce: (p: number, t: number) => -(t * Math.log(p) + (1 - t) * Math.log1p(-p)),
-} as const satisfies Partial<Record<BuiltinOp, (a: number, b: number) => number>>;
-
-// clamp(x,lo,hi) = min(max(x,lo),hi), as torch.clamp.
-const clamp3 = (x: number, lo: number, hi: number): number => Math.min(Math.max(x, lo), hi);
 
 /** The compiled program of an expression. */
 export interface Program {
@@ -110,28 +79,48 @@ export function compileProgram(expr: Expr, layout: Layout): Program {
     else steps.push(step);
     return { shape, data, constant };
   };
-  const unary =
-    (op: keyof typeof UNARY) =>
-    (a: Node): Node =>
-      emit(a.shape, [a], (out) => mapUnary(UNARY[op], a.data, out));
-  const binary =
-    (op: keyof typeof BINARY) =>
-    (a: Node, b: Node): Node => {
-      const shape = broadcastAll([a.shape, b.shape], op);
-      return emit(shape, [a, b], (out) => mapBinary(BINARY[op], a, b, shape, out));
+  // Every op from its declaration (src/expr/ops.ts): the kernels are the ones every leg uses.
+  const elementwise = (op: Parameters<typeof realKernel>[0]) => {
+    const fn = realKernel(op);
+    return (...args: Node[]): Node => {
+      const shape =
+        args.length === 1
+          ? args[0]!.shape
+          : broadcastAll(
+              args.map((a) => a.shape),
+              op,
+            );
+      return emit(shape, args, (out) =>
+        args.length === 1
+          ? mapUnary(fn as (a: number) => number, args[0]!.data, out)
+          : args.length === 2
+            ? mapBinary(fn as (a: number, b: number) => number, args[0]!, args[1]!, shape, out)
+            : mapN(fn as (...a: number[]) => number, args, shape, out),
+      );
     };
-  const reduce =
-    (mean: boolean) =>
-    (a: Node): Node =>
-      emit([], [a], (out) => {
+  };
+  const reduction =
+    (op: Parameters<typeof reduceKernel>[0]) =>
+    (a: Node): Node => {
+      const fn = reduceKernel(op);
+      return emit([], [a], (out) => {
         const d = a.data;
-        const n = d.length;
+        return () => void (out[0] = fn(d));
+      });
+    };
+  const lastDim =
+    (op: Parameters<typeof rowKernel>[0]) =>
+    (a: Node): Node => {
+      const fn = rowKernel(op);
+      return emit(a.shape, [a], (out) => {
+        const d = a.data;
+        const len = a.shape.length === 0 ? 1 : a.shape[a.shape.length - 1]!;
         return () => {
-          let s = 0;
-          for (let k = 0; k < n; k++) s += d[k]!;
-          out[0] = mean ? s / n : s;
+          for (let r = 0; r < d.length; r += len)
+            fn(d.subarray(r, r + len), out.subarray(r, r + len));
         };
       });
+    };
 
   const algebra: Algebra<Node> = {
     num: constNode,
@@ -156,37 +145,15 @@ export function compileProgram(expr: Expr, layout: Layout): Program {
       vars.set(name, node);
       return node;
     },
-    ops: {
-      add: binary("add"),
-      sub: binary("sub"),
-      mul: binary("mul"),
-      div: binary("div"),
-      pow: binary("pow"),
-      bce: binary("bce"),
-      neg: unary("neg"),
-      sin: unary("sin"),
-      cos: unary("cos"),
-      tan: unary("tan"),
-      exp: unary("exp"),
-      log: unary("log"),
-      sqrt: unary("sqrt"),
-      tanh: unary("tanh"),
-      sigmoid: unary("sigmoid"),
-      relu: unary("relu"),
-      abs: unary("abs"),
-      log1p: unary("log1p"),
-      softplus: unary("softplus"),
-      clamp: (x, lo, hi) => {
-        const shape = broadcastAll([x.shape, lo.shape, hi.shape], "clamp");
-        return emit(shape, [x, lo, hi], (out) => mapN(clamp3, [x, lo, hi], shape, out));
-      },
-      sum: reduce(false),
-      mean: reduce(true),
+    ops: opsByKind<Node>({
+      elementwise,
+      reduction,
+      lastDim,
       matmul: (a, b) => {
         const shape = matmulShape(a.shape, b.shape);
         return emit(shape, [a, b], (out) => matmulKernel(a, b, out));
       },
-    },
+    }),
     custom: (def, args) => {
       const shape = broadcastAll(
         args.map((a) => a.shape),

@@ -60,6 +60,7 @@ function diffUncached(text: string, symbol: string): CasAnswer {
       reason: `nerdamer failed on d/d${symbol} ${text}: ${(e as Error).message}`,
     };
   }
+  if (text.includes("erf(")) out = exactErfDerivative(out);
   if (out.includes("diff("))
     return { ok: false, reason: `the CAS gave up: nerdamer left ${out} unevaluated` };
   const standIn = rationalStandIn(text, out);
@@ -69,6 +70,34 @@ function diffUncached(text: string, symbol: string): CasAnswer {
       reason: `nerdamer replaced an irrational number by the rational approximation ${standIn} in ${out}`,
     };
   return { ok: true, text: out };
+}
+
+/** 2/√π as nerdamer writes it in d/dx erf(x) (a rational stand-in). */
+const ERF_NUM = 37593262n;
+const ERF_DEN = 33316161n;
+
+const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
+
+/**
+ * nerdamer writes d/dx erf(u) = 2/√π·e^(−u²)·u' with rational stand-ins: `(37593262/33316161)`
+ * for 2/√π (times small factors, and powers of it for nested erf) and
+ * `119696244^E*325368125^(-E)` for e^(−E) (325368125/119696244 ≈ e). Those exact numbers are
+ * put back: `1^E*ce^(-E)` and `(a/b*2^m*cpi^(-m/2))` for (a/b)·(2/√π)^m, in the writer's symbols.
+ */
+function exactErfDerivative(out: string): string {
+  const exp = out.replace(/\b119696244\^/g, "1^").replace(/\b325368125\^/g, "ce^");
+  return exp.replace(/\b(\d{7,})\/(\d{7,})\b/g, (whole, p: string, q: string) => {
+    for (let m = 1; m <= 4; m++) {
+      const mb = BigInt(m);
+      let a = BigInt(p) * ERF_DEN ** mb;
+      let b = BigInt(q) * ERF_NUM ** mb;
+      const g = gcd(a, b);
+      a /= g;
+      b /= g;
+      if (a <= 1_000_000n && b <= 1_000_000n) return `(${a}/${b}*2^${m}*cpi^(-${m}/2))`;
+    }
+    return whole;
+  });
 }
 
 // nerdamer approximates e, pi, log(2)… by fractions of 8–9 digit integers (`49180508/70952475`,

@@ -4,6 +4,7 @@
  * element), so an elementwise template runs as one tight loop per node over all elements.
  */
 import { GradtrioError } from "../errors.ts";
+import { erf } from "../expr/erf.ts";
 import { type Formula, type FormulaFunction, forEvaluation } from "./formula.ts";
 
 /** A column: one number for all elements, or one per element. */
@@ -23,6 +24,10 @@ const FN: Record<FormulaFunction, (x: number) => number> = {
   sech,
   csch: (x) => 1 / Math.sinh(x),
   coth: (x) => 1 / Math.tanh(x),
+  asin: Math.asin,
+  acos: Math.acos,
+  atan: Math.atan,
+  erf,
   exp: Math.exp,
   log: Math.log,
   sqrt: Math.sqrt,
@@ -173,6 +178,10 @@ const FN_ULPS: Record<FormulaFunction, number> = {
   sech: 2,
   csch: 2,
   coth: 2,
+  asin: 1,
+  acos: 1,
+  atan: 1,
+  erf: 3,
   exp: 1,
   log: 1,
   sqrt: 1,
@@ -196,6 +205,10 @@ const FN_SLOPE: Record<FormulaFunction, (a: number, out: number) => number> = {
   sech: (a, o) => Math.abs(o * Math.tanh(a)),
   csch: (a, o) => Math.abs(o / Math.tanh(a)),
   coth: (_a, o) => Math.abs(1 - o * o),
+  asin: (a) => 1 / Math.sqrt(Math.abs(1 - a * a)),
+  acos: (a) => 1 / Math.sqrt(Math.abs(1 - a * a)),
+  atan: (a) => 1 / (1 + a * a),
+  erf: (a) => (2 / Math.sqrt(Math.PI)) * Math.exp(-a * a),
   exp: (_a, o) => Math.abs(o),
   log: (a) => 1 / Math.abs(a),
   sqrt: (_a, o) => 0.5 / o,

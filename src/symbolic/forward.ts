@@ -7,10 +7,16 @@ import { GradtrioError } from "../errors.ts";
 import { type Expr, postOrder } from "../expr/ast.ts";
 import {
   BUILTIN_OPS,
-  type BuiltinOp,
   CONSTANTS,
   type CustomOpDefinition,
+  type ElementwiseOp,
+  isBuiltinOp,
+  type LastDimOp,
   lookupCustomOp,
+  type ReductionOp,
+  realKernel,
+  reduceKernel,
+  rowKernel,
 } from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
 
@@ -92,41 +98,7 @@ export function sumTo(
   return out;
 }
 
-const sigmoid = (u: number): number => 1 / (1 + Math.exp(-u));
-const softplus = (u: number): number => Math.max(u, 0) + Math.log1p(Math.exp(-Math.abs(u)));
-const clamp = (u: number, lo: number, hi: number): number => Math.min(Math.max(u, lo), hi);
-const bce = (p: number, t: number): number => -(t * Math.log(p) + (1 - t) * Math.log(1 - p));
-
-/** The built-in ops evaluated element by element (all but the reductions and matmul). */
-type ElementwiseOp = {
-  [K in BuiltinOp]: (typeof BUILTIN_OPS)[K]["kind"] extends "elementwise" ? K : never;
-}[BuiltinOp];
-
 type Kernel = (...a: number[]) => number;
-
-// Every elementwise op has a kernel: a new op left out here does not compile.
-const KERNELS: Record<ElementwiseOp, Kernel> = {
-  add: (a, b) => a! + b!,
-  sub: (a, b) => a! - b!,
-  mul: (a, b) => a! * b!,
-  div: (a, b) => a! / b!,
-  pow: (a, b) => a! ** b!,
-  neg: (a) => -a!,
-  sin: Math.sin,
-  cos: Math.cos,
-  tan: Math.tan,
-  exp: Math.exp,
-  log: Math.log,
-  sqrt: Math.sqrt,
-  tanh: Math.tanh,
-  sigmoid: (u) => sigmoid(u!),
-  relu: (u) => Math.max(u!, 0),
-  abs: Math.abs,
-  log1p: Math.log1p,
-  softplus: (u) => softplus(u!),
-  clamp: (u, lo, hi) => clamp(u!, lo!, hi!),
-  bce: (p, t) => bce(p!, t!),
-};
 
 /**
  * The value of every node of `expr` at the point.
@@ -158,21 +130,27 @@ function evalNode(e: Expr, done: Map<Expr, Arr>, values: ReadonlyMap<string, Val
     }
     case "call": {
       const args = e.args.map((a) => done.get(a)!);
-      if (e.op === "sum" || e.op === "mean") {
-        arity(e, 1);
-        let s = 0;
-        const d = args[0]!.data;
-        for (let i = 0; i < d.length; i++) s += d[i]!;
-        return { shape: [], data: Float64Array.of(e.op === "mean" ? s / d.length : s) };
-      }
-      if (e.op === "matmul") {
-        arity(e, 2);
-        return matmul(args[0]!, args[1]!);
-      }
-      if (Object.hasOwn(KERNELS, e.op)) {
-        const op = e.op as ElementwiseOp;
-        arity(e, BUILTIN_OPS[op].arity);
-        return elementwise(args, KERNELS[op]);
+      // Built-ins evaluate with their declared kernels (src/expr/ops.ts), as every leg does.
+      if (isBuiltinOp(e.op)) {
+        const spec = BUILTIN_OPS[e.op];
+        arity(e, spec.arity);
+        const a = args[0]!;
+        switch (spec.kind) {
+          case "reduction":
+            return { shape: [], data: Float64Array.of(reduceKernel(e.op as ReductionOp)(a.data)) };
+          case "lastDim": {
+            const row = rowKernel(e.op as LastDimOp);
+            const len = a.shape.length === 0 ? 1 : a.shape[a.shape.length - 1]!;
+            const data = new Float64Array(a.data.length);
+            for (let r = 0; r < data.length; r += len)
+              row(a.data.subarray(r, r + len), data.subarray(r, r + len));
+            return { shape: a.shape, data };
+          }
+          case "matmul":
+            return matmul(a, args[1]!);
+          case "elementwise":
+            return elementwise(args, realKernel(e.op as ElementwiseOp) as Kernel);
+        }
       }
       const def = lookupCustomOp(e.op);
       if (def === undefined)

@@ -7,7 +7,7 @@
  */
 import { GradtrioError } from "../errors.ts";
 import { type CallExpr, type Expr, postOrder, variablesOf } from "../expr/ast.ts";
-import { type CustomOpDefinition, isBuiltinOp, lookupCustomOp } from "../expr/ops.ts";
+import { branchesOf, type CustomOpDefinition, isBuiltinOp, lookupCustomOp } from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
 import { print as exprText } from "../expr/print.ts";
 import { casDiff } from "./cas.ts";
@@ -397,7 +397,7 @@ class Backward {
       if (isLeaf(e)) {
         if (this.dependsOnVar.has(e)) leaves.set(this.keyOf(e), e);
       } else if (e.kind === "call") {
-        if (e.op === "abs" || e.op === "relu" || e.op === "clamp") piecewise.push(e);
+        if (branchesOf(e.op) !== undefined) piecewise.push(e);
         else if (!isBuiltinOp(e.op)) customs.push(e.op);
         for (const a of e.args) stack.push(a);
       }
@@ -553,24 +553,15 @@ class Backward {
     const varying = new Map<CallExpr, Int8Array>();
     for (const p of piecewise) {
       const pv = this.fwd.get(p)!;
-      const u = expandTo(this.fwd.get(p.args[0]!)!, pv.shape);
-      const lo = p.op === "clamp" ? expandTo(this.fwd.get(p.args[1]!)!, pv.shape) : 0;
-      const hi = p.op === "clamp" ? expandTo(this.fwd.get(p.args[2]!)!, pv.shape) : 0;
+      const { at: branchAt } = branchesOf(p.op)!;
+      const [u, v, w] = [0, 1, 2].map((j) =>
+        j < p.args.length ? expandTo(this.fwd.get(p.args[j]!)!, pv.shape) : 0,
+      ) as [Column, Column, Column];
       const m = pv.data.length;
       const codes = new Int8Array(m);
       for (let i = 0; i < m; i++) {
-        const x = at(u, i);
-        let c: Branch;
-        if (p.op === "clamp") {
-          const l = at(lo, i);
-          const h = at(hi, i);
-          // torch.clamp is min(max(u, lo), hi): hi wins when lo > hi.
-          if (x === l || x === h) this.kink(p, i, x);
-          c = Math.max(x, l) > h ? 2 : x < l ? 1 : 0;
-        } else {
-          if (x === 0) this.kink(p, i, x);
-          c = x > 0 ? 0 : 1;
-        }
+        const c = branchAt(at(u, i), at(v, i), at(w, i));
+        if (c < 0) this.kink(p, i, at(u, i));
         codes[i] = c;
       }
       if (codes.every((c) => c === codes[0])) uniform.set(p, codes[0] as Branch);

@@ -37,6 +37,14 @@ describe("localDerivative", () => {
       softplus: s,
       relu: 1,
       abs: 1,
+      erf: (2 / Math.sqrt(Math.PI)) * Math.exp(-u * u),
+      gelu: 0.7323277668271098, // Φ(u) + u φ(u), by Python's math.erf
+      asin: 1 / Math.sqrt(1 - u * u),
+      acos: -1 / Math.sqrt(1 - u * u),
+      atan: 1 / (1 + u * u),
+      sinh: Math.cosh(u),
+      cosh: Math.sinh(u),
+      expm1: Math.exp(u),
     };
     for (const [op, want] of Object.entries(hand)) {
       const [d] = okAll(localDerivative(op, undefined, [u]));
@@ -47,7 +55,10 @@ describe("localDerivative", () => {
     expect(t!.evaluate([0.25, 1])).toBeCloseTo(Math.log(3), 14);
     const [cu, clo, chi] = okAll(localDerivative("clamp", ["x", "0", "1"], [2, 0, 1]));
     expect([cu!.formula, clo!.formula, chi!.formula]).toEqual(["0", "0", "1"]);
-    expect(Object.keys(BUILTIN_OPS).length).toBe(23);
+    const [ma, mb] = okAll(localDerivative("maximum", ["x", "y"], [2, 1]));
+    expect([ma!.formula, mb!.formula]).toEqual(["1", "0"]);
+    const elementwise = Object.entries(BUILTIN_OPS).filter(([, s]) => s.kind === "elementwise");
+    expect(elementwise.length).toBe(30);
   });
 
   it("reports a piecewise op on its breakpoint as a kink, and wants the values otherwise", () => {

@@ -4,7 +4,7 @@
  */
 import { GradtrioError } from "../errors.ts";
 import { call, type Expr, variable } from "../expr/ast.ts";
-import { arityOf } from "../expr/ops.ts";
+import { arityOf, BUILTIN_OPS, branchesOf, isBuiltinOp } from "../expr/ops.ts";
 import { casDiff } from "./cas.ts";
 import { evaluateAt } from "./evaluate.ts";
 import { type Formula, fconst, fsym, simplify, substitute } from "./formula.ts";
@@ -42,7 +42,7 @@ export function localDerivative(
   at?: readonly number[],
 ): LocalDerivativeResult[] {
   const n = arityOf(op);
-  if (n === undefined || op === "sum" || op === "mean" || op === "matmul")
+  if (n === undefined || (isBuiltinOp(op) && BUILTIN_OPS[op].kind !== "elementwise"))
     throw new GradtrioError(
       "INVALID_ARGUMENT",
       `localDerivative: '${op}' is not an elementwise op (built-in or defined)`,
@@ -50,7 +50,7 @@ export function localDerivative(
   const texts = args ?? ["u", "v", "w", "s", "t", "r", "q", "p"].slice(0, n);
   if (texts.length !== n)
     throw new GradtrioError("ARITY", `${op} takes ${n} argument(s), got ${texts.length}`);
-  const piecewise = op === "abs" || op === "relu" || op === "clamp";
+  const piecewise = branchesOf(op) !== undefined;
   if (piecewise && (at === undefined || at.length !== n))
     throw new GradtrioError(
       "INVALID_ARGUMENT",
@@ -111,16 +111,9 @@ export function localDerivative(
 }
 
 function branchAt(op: string, at: readonly number[]): Branch {
-  const [u, lo, hi] = at as [number, number, number];
-  const kink = (value: number): never => {
-    throw new KinkFound({ op, text: op, element: 0, value });
-  };
-  if (op === "clamp") {
-    if (u === lo || u === hi) kink(u);
-    return Math.max(u, lo) > hi ? 2 : u < lo ? 1 : 0;
-  }
-  if (u === 0) kink(u);
-  return u > 0 ? 0 : 1;
+  const c = branchesOf(op)!.at(at[0]!, at[1] ?? 0, at[2] ?? 0);
+  if (c < 0) throw new KinkFound({ op, text: op, element: 0, value: at[0]! });
+  return c as Branch;
 }
 
 // An argument written in the formula vocabulary becomes a formula; anything else an opaque leaf.

@@ -7,7 +7,13 @@
  */
 import { GradtrioError } from "../errors.ts";
 import { type CallExpr, call, type Expr, postOrder } from "../expr/ast.ts";
-import { type CustomOpDefinition, isBuiltinOp, lookupCustomOp } from "../expr/ops.ts";
+import {
+  BUILTIN_OPS,
+  type CustomOpDefinition,
+  isBuiltinOp,
+  lookupCustomOp,
+  type OpSpec,
+} from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
 import { type Formula, fconst, fnum, fsym } from "./formula.ts";
 import { Unavailable } from "./outcome.ts";
@@ -235,17 +241,11 @@ export class CasWriter {
     const [u, v, w] = a;
     const op = e.op;
     if (!isBuiltinOp(op)) return this.custom(e, a, s);
+    const spec: OpSpec = BUILTIN_OPS[op];
+    // Piecewise ops are written as their active branch (the declaration lists the branches).
+    if (spec.branches !== undefined) return spec.branches.cas[branch(e)]!(u!, v!, w!);
+    if (spec.cas !== null) return spec.cas(u!, v!, (x) => this.numberText(x));
     switch (op) {
-      case "add":
-        return `(${u}+${v})`;
-      case "sub":
-        return `(${u}-${v})`;
-      case "mul":
-        return `(${u}*${v})`;
-      case "div":
-        return `(${u}/${v})`;
-      case "neg":
-        return `(-${u})`;
       case "pow": {
         const base = e.args[0]!;
         if (this.leafy(base, s)) {
@@ -261,39 +261,9 @@ export class CasWriter {
       }
       case "sqrt":
         return s.cas ? `(${u}^(1/4)*${u}^(1/4))` : `sqrt(${u})`;
-      case "sin":
-      case "cos":
-      case "tan":
-      case "log":
-      case "tanh":
-        return `${e.op}(${u})`;
-      case "exp":
-        return `(ce^${u})`;
-      case "sigmoid": // 1/(1+e^-u)
-        return `(1/(1+ce^(-${u})))`;
-      case "log1p":
-        return `log(1+${u})`;
-      case "softplus": // log(1+e^u)
-        return `log(1+ce^${u})`;
-      case "bce": // -(t log p + (1-t) log(1-p))
-        return `(-(${v}*log(${u})+(1-${v})*log(1-${u})))`;
-      case "abs":
-        return branch(e) === 0 ? u! : `(-${u})`;
-      case "relu":
-        return branch(e) === 0 ? u! : "0";
-      case "clamp": {
-        const b = branch(e);
-        return b === 0 ? u! : b === 1 ? v! : w!;
-      }
-      case "sum":
-      case "mean":
-      case "matmul":
+      default:
+        // Reductions, softmax and matmul are leaves of elementwise templates, never inside one.
         throw new Unavailable(`internal: ${e.op} inside an elementwise template`);
-      default: {
-        // Every built-in op has a case: a new op left out here does not compile.
-        const missing: never = op;
-        throw new Unavailable(`internal: no CAS text for '${String(missing)}'`);
-      }
     }
   }
 
