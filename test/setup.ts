@@ -16,3 +16,7 @@ fc.configureGlobal({
   ...(numRuns === undefined ? {} : { numRuns }),
   ...(process.env.FC_PATH === undefined ? {} : { path: process.env.FC_PATH }),
 });
+
+// Commands run in-process here: on this thread unless a test asks for worker threads itself
+// (`workers: 2`), so a suite of many short fuzz runs does not start a pool for each.
+process.env.GRADTRIO_WORKERS ??= "1";

@@ -1,22 +1,33 @@
 /**
- * `gradtrio fuzz --ops FILE [--runs N] [--seed S] [--max-depth D] [--path P] [--json]`:
- * loads the ops a module exports, fuzzes each, prints the shrunk counterexample (the three legs,
- * the blame, the replay commands) or "no counterexample in N runs".
- * Exit 0 nothing found, 1 found, 2 bad input.
+ * `gradtrio fuzz --ops FILE [--runs N] [--seed S] [--max-depth D] [--path P] [--workers N] [--json]`:
+ * loads the ops a module exports, fuzzes each (on N worker threads), prints each failing op's
+ * shrunk counterexample (the three legs, the blame, the replay commands) or "no counterexample in
+ * N runs". Ctrl-C prints the summary so far and the replay of the case in flight.
+ * Exit 0 nothing found, 1 found, 2 bad input, 130 interrupted.
  */
-import cliProgress from "cli-progress";
+import { resolve } from "node:path";
 import { reportToJson } from "../check/report.ts";
 import { GradtrioError } from "../errors.ts";
-import { formatCounterexample } from "../fuzz/format.ts";
+import { print } from "../expr/print.ts";
+import { formatCounterexample, formatPoint } from "../fuzz/format.ts";
 import {
   type Counterexample,
+  casesOf,
+  checkCommand,
   DEFAULT_RUNS,
-  type FuzzProgress,
   type FuzzResult,
-  fuzz,
+  shellQuote,
 } from "../fuzz/fuzz.ts";
 import { loadOps } from "../fuzz/load.ts";
+import {
+  checkWorkers,
+  defaultWorkers,
+  FuzzRun,
+  Interrupted,
+  workerPool,
+} from "../fuzz/parallel.ts";
 import { type CliIO, EXIT } from "./io.ts";
+import { progressReporter } from "./progress.ts";
 import { reportError } from "./report-error.ts";
 
 export interface FuzzFlags {
@@ -27,60 +38,31 @@ export interface FuzzFlags {
   readonly json?: boolean;
   /** Replay path of a reported counterexample (needs --seed). */
   readonly path?: string;
+  /** Worker threads (default: the machine's cores). */
+  readonly workers?: number;
 }
 
-/** Progress: a bar on a terminal (stderr), else one plain line per op to stderr. */
-function progressReporter(
-  io: CliIO,
-  total: number,
-): {
-  onProgress: (p: FuzzProgress) => void;
-  stop: () => void;
-} {
-  if (io.isTTY && process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      {
-        stream: process.stderr,
-        format:
-          "fuzz {op} [{bar}] {value}/{total} runs | op {opNo}/{opCount} | failures: {failures}",
-        hideCursor: true,
-        clearOnComplete: true,
-        barsize: 24,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    let started = false;
-    return {
-      onProgress: (p) => {
-        const payload = {
-          op: p.op,
-          opNo: p.opIndex + 1,
-          opCount: p.opCount,
-          failures: p.failures,
-        };
-        if (!started) {
-          bar.start(total, 0, payload);
-          started = true;
-        }
-        if (p.phase === "start") bar.setTotal(p.totalRuns);
-        bar.update(Math.min(p.runs, p.totalRuns), payload);
-      },
-      stop: () => {
-        if (started) bar.stop();
-      },
-    };
-  }
-  return {
-    onProgress: (p) => {
-      if (p.phase === "start")
-        io.err(`fuzz: op ${p.opIndex + 1}/${p.opCount} '${p.op}': ${p.totalRuns} runs…`);
-      if (p.phase === "done")
-        io.err(
-          `fuzz: op '${p.op}': ${p.runs} runs, ${p.failures} op(s) with a counterexample so far`,
-        );
-    },
-    stop: () => {},
-  };
+/**
+ * What was running when the fuzz was interrupted: the case in flight and the commands that
+ * replay it (the fuzz from its case index, and the plain check).
+ */
+export function inFlightLines(run: FuzzRun, file: string): string[] {
+  const task = [...run.inFlight][0];
+  if (task === undefined) return [];
+  const { ctx } = run;
+  const op = ctx.defs[task.op]!.name;
+  const fuzzCmd = `gradtrio fuzz --ops ${shellQuote(file)} --seed ${ctx.seed}`;
+  if (task.kind === "sweep")
+    return [`in flight: the sweep of op '${op}' over its domain`, "replay:", `  ${fuzzCmd}`];
+  const index = task.kind === "judge" ? task.from : Number(task.path.split(":")[0]);
+  const c = casesOf(ctx, task.op, task.trusted, index, index + 1)[0]!;
+  const expr = print(c.expr);
+  return [
+    `in flight: op '${op}', case ${index}: ${expr} at ${formatPoint(c.at)}`,
+    "replay:",
+    `  ${fuzzCmd} --path ${index}`,
+    `  ${checkCommand(expr, c.at, file)}`,
+  ];
 }
 
 function counterexampleJson(cx: Counterexample): Record<string, unknown> {
@@ -185,12 +167,12 @@ export async function fuzzCommand(opts: FuzzFlags, io: CliIO): Promise<number> {
         "INVALID_ARGUMENT",
         "--path replays a case of one seed: give --seed too (the counterexample prints both)",
       );
+    const workers = checkWorkers(opts.workers ?? defaultWorkers());
     const loaded = await loadOps(opts.ops, io.cwd);
     const runs = opts.runs ?? DEFAULT_RUNS;
-    const progress = progressReporter(io, runs);
-    let result: FuzzResult;
-    try {
-      result = fuzz({
+    const progress = progressReporter(io, "fuzz", runs * loaded.length);
+    const run = new FuzzRun(
+      {
         ops: loaded.map((o) => o.definition),
         runs,
         opsFile: opts.ops,
@@ -198,9 +180,38 @@ export async function fuzzCommand(opts: FuzzFlags, io: CliIO): Promise<number> {
         ...(opts.seed === undefined ? {} : { seed: opts.seed }),
         ...(opts.maxDepth === undefined ? {} : { maxDepth: opts.maxDepth }),
         ...(opts.path === undefined ? {} : { path: opts.path }),
-      });
+      },
+      resolve(io.cwd, opts.ops),
+    );
+    const pool = workerPool(workers);
+    const interrupt = new AbortController();
+    const onSigint = () => interrupt.abort();
+    process.on("SIGINT", onSigint);
+    let result: FuzzResult;
+    try {
+      result = await run.run(pool, interrupt.signal);
+    } catch (e) {
+      if (!(e instanceof Interrupted)) throw e;
+      const partial = run.partial();
+      const flight = inFlightLines(run, opts.ops);
+      if (opts.json === true)
+        io.out(
+          JSON.stringify(
+            { ...fuzzResultToJson(opts.ops, partial), interrupted: true, inFlight: flight },
+            null,
+            2,
+          ),
+        );
+      else {
+        printText(opts.ops, partial, io);
+        io.out(`interrupted (Ctrl-C) after ${partial.runs} runs`);
+        for (const line of flight) io.out(line);
+      }
+      return EXIT.interrupted;
     } finally {
+      process.off("SIGINT", onSigint);
       progress.stop();
+      await pool?.close();
     }
     if (opts.json === true) io.out(JSON.stringify(fuzzResultToJson(opts.ops, result), null, 2));
     else printText(opts.ops, result, io);

@@ -18,9 +18,25 @@ import type { Builder } from "junit-report-builder";
 import junitModule from "junit-report-builder";
 import pc from "picocolors";
 import { GradtrioError, isGradtrioError } from "../errors.ts";
-import { type GateEntryResult, type GateResult, loadConfig, runGate } from "../fuzz/gate.ts";
+import {
+  type GateEntryResult,
+  type GateResult,
+  loadConfig,
+  parseShard,
+  runGate,
+  type Shard,
+} from "../fuzz/gate.ts";
 import { firstLine } from "../fuzz/load.ts";
+import {
+  checkWorkers,
+  defaultWorkers,
+  type FuzzRun,
+  Interrupted,
+  workerPool,
+} from "../fuzz/parallel.ts";
+import { inFlightLines } from "./fuzz.ts";
 import { type CliIO, EXIT } from "./io.ts";
+import { progressReporter } from "./progress.ts";
 import { reportError } from "./report-error.ts";
 
 export interface GateFlags {
@@ -28,6 +44,10 @@ export interface GateFlags {
   readonly config?: string;
   /** Where to write the JUnit XML report. */
   readonly junit?: string;
+  /** `I/N`: run the I-th of N disjoint parts of the entries. */
+  readonly shard?: string;
+  /** Worker threads (default: the machine's cores). */
+  readonly workers?: number;
 }
 
 // The package is CommonJS (`module.exports = builder`) while its types declare a default export.
@@ -36,11 +56,16 @@ const junit = ((junitModule as unknown as { default?: Builder }).default ??
 
 export const DEFAULT_CONFIG = "gradtrio.config.ts";
 
-/** The JUnit XML of a gate run (one suite; one test case per entry). */
-export function gateJUnit(result: GateResult, suiteName = "gradtrio gate"): string {
+/**
+ * The JUnit XML of a gate run (one suite; one test case per entry). A shard's file names its
+ * shard in a property; its test cases are named as in the whole run, so the shards' files
+ * together hold each test case once.
+ */
+export function gateJUnit(result: GateResult, shard?: Shard): string {
   const builder = junit.newBuilder();
-  const suite = builder.testSuite().name(suiteName);
+  const suite = builder.testSuite().name("gradtrio gate");
   suite.property("seed", String(result.seed));
+  if (shard !== undefined) suite.property("shard", `${shard.index}/${shard.count}`);
   for (const e of result.entries) {
     const tc = suite
       .testCase()
@@ -91,35 +116,86 @@ function probeWritable(out: string, shown: string): void {
 export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
   const file = opts.config ?? DEFAULT_CONFIG;
   try {
+    const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
+    const workers = checkWorkers(opts.workers ?? defaultWorkers());
     const { config, dir } = await loadConfig(file, io.cwd);
     // An unwritable report path is bad input: found before the (long) run, not after it.
     if (opts.junit !== undefined) probeWritable(resolve(io.cwd, opts.junit), opts.junit);
     const color = io.isTTY && process.env.NO_COLOR === undefined;
-    const result = await runGate(config, { dir });
-    io.out(`gradtrio gate: ${file} (seed ${result.seed})`);
-    for (const e of result.entries) io.out(row(e, color));
-    const failures = result.entries.filter((e) => !e.passed);
-    for (const e of failures) {
-      io.out("");
-      io.out(`${e.path} ${e.name}:`);
-      for (const l of e.details) io.out(`  ${l}`);
+    const progress = progressReporter(io, "gate", 0);
+    const runs: FuzzRun[] = [];
+    const done: GateEntryResult[] = [];
+    const pool = workerPool(workers);
+    const interrupt = new AbortController();
+    const onSigint = () => interrupt.abort();
+    process.on("SIGINT", onSigint);
+    let result: GateResult;
+    try {
+      result = await runGate(config, {
+        dir,
+        workers: pool,
+        configFile: resolve(io.cwd, file),
+        signal: interrupt.signal,
+        onProgress: progress.onProgress,
+        onEntry: (e) => {
+          done.push(e);
+          if (!e.passed) progress.failed();
+        },
+        started: (run) => {
+          runs.push(run);
+          progress.expect(run.ctx.runs * run.ctx.defs.length);
+        },
+        ...(shard === undefined ? {} : { shard }),
+      });
+    } catch (e) {
+      if (!(e instanceof Interrupted)) throw e;
+      const passed = done.filter((d) => d.passed).length;
+      result = { seed: config.seed ?? 0, entries: done, passed, failed: done.length - passed };
+      report(file, result, shard, color, opts.junit, io);
+      io.out(`interrupted (Ctrl-C) after ${done.length} entries`);
+      for (const run of runs)
+        if (run.inFlight.size > 0)
+          for (const line of inFlightLines(run, run.ctx.opsFile)) io.out(line);
+      return EXIT.interrupted;
+    } finally {
+      process.off("SIGINT", onSigint);
+      progress.stop();
+      await pool?.close();
     }
-    io.out("");
-    io.out(`${result.passed} passed, ${result.failed} failed (${result.entries.length} entries)`);
-    if (opts.junit !== undefined) {
-      const out = resolve(io.cwd, opts.junit);
-      try {
-        writeFileSync(out, gateJUnit(result));
-      } catch (e) {
-        throw junitError(opts.junit, e);
-      }
-      io.out(`JUnit report: ${opts.junit}`);
-    }
+    report(file, result, shard, color, opts.junit, io);
     return result.failed === 0 ? EXIT.ok : EXIT.fail;
   } catch (e) {
     if (opts.junit !== undefined) writeErrorJUnit(resolve(io.cwd, opts.junit), file, e);
     return reportError(e, io);
   }
+}
+
+/** The summary table, the failures' details, and the JUnit file. */
+function report(
+  file: string,
+  result: GateResult,
+  shard: Shard | undefined,
+  color: boolean,
+  junitFile: string | undefined,
+  io: CliIO,
+): void {
+  const part = shard === undefined ? "" : `, shard ${shard.index}/${shard.count}`;
+  io.out(`gradtrio gate: ${file} (seed ${result.seed}${part})`);
+  for (const e of result.entries) io.out(row(e, color));
+  for (const e of result.entries.filter((e) => !e.passed)) {
+    io.out("");
+    io.out(`${e.path} ${e.name}:`);
+    for (const l of e.details) io.out(`  ${l}`);
+  }
+  io.out("");
+  io.out(`${result.passed} passed, ${result.failed} failed (${result.entries.length} entries)`);
+  if (junitFile === undefined) return;
+  try {
+    writeFileSync(resolve(io.cwd, junitFile), gateJUnit(result, shard));
+  } catch (e) {
+    throw junitError(junitFile, e);
+  }
+  io.out(`JUnit report: ${junitFile}`);
 }
 
 /**

@@ -20,6 +20,7 @@ export const EXIT = {
   fail: 1, // disagree / counterexample found / a gate entry failed
   badInput: 2,
   inconclusive: 3,
+  interrupted: 130, // Ctrl-C (128 + SIGINT), as shells report it
 } as const;
 
 /** Streams whose reader has gone (EPIPE): further output to them is dropped. */

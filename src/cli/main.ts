@@ -197,15 +197,22 @@ Exit codes: 0 when every case agrees, 1 otherwise.`,
     )
     .option("--max-depth <D>", "deepest expression tree", integer("--max-depth", 1))
     .option("--path <P>", "replay one case of --seed (a counterexample prints its seed and path)")
+    .option(
+      "--workers <N>",
+      "worker threads (default: the machine's cores); the results are the same for any N",
+      integer("--workers", 1),
+    )
     .option("--json", "print the result as one JSON object")
     .addHelpText(
       "after",
       `
 Examples:
   gradtrio fuzz --ops ./my-ops.ts
-  gradtrio fuzz --ops ./my-ops.ts --runs 2000 --seed 42 --max-depth 6 --json
+  gradtrio fuzz --ops ./my-ops.ts --runs 2000 --seed 42 --max-depth 6 --workers 4 --json
   gradtrio fuzz --ops ./my-ops.ts --seed 42 --path 17:3:0     (replay a counterexample)
-Exit codes: 0 no counterexample found, 1 found, 2 bad input.`,
+Off a terminal a progress line goes to stderr every 10 s (GRADTRIO_PROGRESS_MS sets the interval);
+Ctrl-C prints the summary so far and the replay of the case in flight, and exits 130.
+Exit codes: 0 no counterexample found, 1 found, 2 bad input, 130 interrupted.`,
     )
     .action(async (opts: Record<string, unknown>) => {
       setCode(
@@ -216,6 +223,7 @@ Exit codes: 0 no counterexample found, 1 found, 2 bad input.`,
             ...(opts.seed === undefined ? {} : { seed: opts.seed as number }),
             ...(opts.maxDepth === undefined ? {} : { maxDepth: opts.maxDepth as number }),
             ...(opts.path === undefined ? {} : { path: opts.path as string }),
+            ...(opts.workers === undefined ? {} : { workers: opts.workers as number }),
             json: opts.json === true,
           },
           io,
@@ -227,14 +235,22 @@ Exit codes: 0 no counterexample found, 1 found, 2 bad input.`,
     .command("gate")
     .description("run a project's gradient suite (CI): every entry must agree")
     .argument("[CONFIG]", "the config module (default: gradtrio.config.ts)")
-    .option("--junit <FILE>", "also write a JUnit XML report to FILE")
+    .option("--junit <FILE>", "also write a JUnit XML report to FILE (always written)")
+    .option("--shard <I/N>", "run only the I-th of N disjoint parts of the entries (CI matrices)")
+    .option(
+      "--workers <N>",
+      "worker threads (default: the machine's cores); the results are the same for any N",
+      integer("--workers", 1),
+    )
     .addHelpText(
       "after",
       `
 Examples:
   gradtrio gate
   gradtrio gate ci/gradients.config.ts --junit reports/gradients.xml
-Exit codes: 0 all agree, 1 otherwise, 2 bad input.`,
+  gradtrio gate --shard 2/4 --junit reports/gradients-2.xml     (one job of a CI matrix)
+Ctrl-C prints the entries done so far and the replay of the case in flight, and exits 130.
+Exit codes: 0 all pass, 1 otherwise, 2 bad input, 130 interrupted.`,
     )
     .action(async (config: string | undefined, opts: Record<string, unknown>) => {
       setCode(
@@ -242,6 +258,8 @@ Exit codes: 0 all agree, 1 otherwise, 2 bad input.`,
           {
             ...(config === undefined ? {} : { config }),
             ...(opts.junit === undefined ? {} : { junit: opts.junit as string }),
+            ...(opts.shard === undefined ? {} : { shard: opts.shard as string }),
+            ...(opts.workers === undefined ? {} : { workers: opts.workers as number }),
           },
           io,
         ),

@@ -154,7 +154,8 @@ export function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
-function checkCommand(expr: string, at: Point, opsFile: string): string {
+/** `gradtrio check 'EXPR' --at x=… --ops FILE`: the command that checks one case. */
+export function checkCommand(expr: string, at: Point, opsFile: string): string {
   const args = Object.entries(at).map(
     ([k, v]) =>
       `--at ${shellQuote(`${k}=${typeof v === "number" ? String(v) : JSON.stringify(v)}`)}`,
@@ -464,7 +465,9 @@ export function casesOf(
   const key = `${opIndex}|${trusted.join(",")}`;
   let cases = byKey.get(key) ?? [];
   if (cases.length < to) {
-    cases = fc.sample(caseArbitrary(ctx, opIndex, trusted), { seed: ctx.seed, numRuns: to });
+    // A stream is the same prefix whatever its length: grow it by doubling (amortised O(n)).
+    const numRuns = Math.max(to, Math.min(ctx.runs, Math.max(64, 2 * cases.length)));
+    cases = fc.sample(caseArbitrary(ctx, opIndex, trusted), { seed: ctx.seed, numRuns });
     byKey.set(key, cases);
   }
   return cases.slice(from, to);
@@ -528,8 +531,8 @@ export function runTask(ctx: FuzzContext, task: FuzzTask): FuzzTaskResult {
   return shrinkCase(ctx, task.op, task.trusted, task.path);
 }
 
-/** Cases per judge task: small enough to spread one op's runs over the workers. */
-const CHUNK = 5;
+/** Cases per judge task: one, so that the case in flight is known and threads stay balanced. */
+const CHUNK = 1;
 
 /**
  * The fuzzing of every op as rounds of independent tasks: sweeps, then the random expressions in

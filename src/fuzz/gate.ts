@@ -23,8 +23,9 @@ import {
   validateConfig,
 } from "./config.ts";
 import { formatCounterexample, formatPoint, formatReport } from "./format.ts";
-import { fuzz } from "./fuzz.ts";
+import type { FuzzOptions, FuzzResult } from "./fuzz.ts";
 import { exportedOps, firstLine, importModule, type LoadedOp, loadOps } from "./load.ts";
+import { FuzzRun, Interrupted, interruption, type Workers } from "./parallel.ts";
 
 export interface GateEntryResult {
   readonly kind: "check" | "fuzz";
@@ -88,7 +89,8 @@ function rethrow(path: string, e: unknown): never {
   throw e;
 }
 
-function runCheck(entry: CheckEntry, path: string, seed: number): GateEntryResult {
+/** Runs one check entry (`path` names it: `checks[2]`). Throws a GradtrioError naming it. */
+export function runCheckEntry(entry: CheckEntry, path: string, seed: number): GateEntryResult {
   const t0 = performance.now();
   const name = entry.name ?? entry.expr;
   let report: Report;
@@ -138,25 +140,33 @@ function runCheck(entry: CheckEntry, path: string, seed: number): GateEntryResul
   };
 }
 
-function runFuzz(
+async function runFuzz(
   entry: FuzzEntry,
   path: string,
   ops: readonly LoadedOp[],
   seed: number,
-): GateEntryResult[] {
-  const allOps = ops.map((o) => o.definition);
-  let result: ReturnType<typeof fuzz>;
+  dir: string,
+  run: RunOptions,
+): Promise<GateEntryResult[]> {
+  let result: FuzzResult;
   try {
-    result = fuzz({
-      ops: allOps,
-      seed,
-      onSanityFailure: "report",
-      opsFile: entry.ops,
-      ...(entry.runs === undefined ? {} : { runs: entry.runs }),
-      ...(entry.maxDepth === undefined ? {} : { maxDepth: entry.maxDepth }),
-      ...tolerances(entry),
-    });
+    const fuzzRun = new FuzzRun(
+      {
+        ops: ops.map((o) => o.definition),
+        seed,
+        onSanityFailure: "report",
+        opsFile: entry.ops,
+        ...(entry.runs === undefined ? {} : { runs: entry.runs }),
+        ...(entry.maxDepth === undefined ? {} : { maxDepth: entry.maxDepth }),
+        ...tolerances(entry),
+        ...(run.onProgress === undefined ? {} : { onProgress: run.onProgress }),
+      },
+      resolve(dir, entry.ops),
+    );
+    run.started?.(fuzzRun);
+    result = await fuzzRun.run(run.workers ?? null, run.signal);
   } catch (e) {
+    if (e instanceof Interrupted) throw e;
     rethrow(`${path} (${entry.ops})`, e);
   }
   const allow = entry.allowInconclusive === true;
@@ -195,9 +205,52 @@ function runFuzz(
   });
 }
 
+/** How a gate runs: on worker threads or not, one shard of it, watched and interruptible. */
+export interface RunOptions {
+  /** Worker threads (null or absent: this thread). Checks then need `configFile`. */
+  readonly workers?: Workers | null;
+  /** The config module's absolute path: worker threads load it to run its checks. */
+  readonly configFile?: string;
+  /** Run only the `index`-th (1-based) of `count` disjoint parts of the entries. */
+  readonly shard?: Shard;
+  /** Rejects the run with `Interrupted`. */
+  readonly signal?: AbortSignal;
+  /** Each fuzz entry's run, when it starts (to watch it). */
+  readonly started?: (run: FuzzRun) => void;
+  readonly onProgress?: FuzzOptions["onProgress"];
+}
+
+/** `--shard I/N`: the I-th (1-based) of N disjoint parts. */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+/**
+ * Parses `I/N` (1 ≤ I ≤ N). Throws a GradtrioError otherwise.
+ *
+ * @example
+ * ```ts
+ * parseShard("2/4"); // { index: 2, count: 4 }
+ * ```
+ */
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (m === null || !(index >= 1 && index <= count))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `--shard must be I/N with 1 ≤ I ≤ N (e.g. 2/4), got '${text}'`,
+    );
+  return { index, count };
+}
+
 /**
  * Runs a validated config. Ops modules load first (so checks may call their ops); a bad entry
- * throws a GradtrioError naming it (`config: checks[2]: …`).
+ * throws a GradtrioError naming it (`config: checks[2]: …`). With a shard, only its entries run:
+ * the entries (checks, then fuzz entries) are dealt round-robin, the k-th (0-based) to shard
+ * k mod N + 1, so the shards are disjoint and together run every entry exactly once.
  *
  * @example
  * ```ts
@@ -207,7 +260,7 @@ function runFuzz(
  */
 export async function runGate(
   config: GradtrioConfig,
-  opts: { dir: string; onEntry?: (r: GateEntryResult) => void },
+  opts: { dir: string; onEntry?: (r: GateEntryResult) => void } & RunOptions,
 ): Promise<GateResult> {
   const c = validateConfig(config);
   const seed = c.seed ?? DEFAULT_GATE_SEED;
@@ -226,24 +279,25 @@ export async function runGate(
       rethrow(`checks[${i}].expr`, err);
     }
   }
-  const entries: GateEntryResult[] = [];
-  const push = (r: GateEntryResult) => {
-    entries.push(r);
-    opts.onEntry?.(r);
-  };
+  const workers = opts.workers ?? null;
+  if (workers !== null && opts.configFile === undefined)
+    throw new GradtrioError("INVALID_ARGUMENT", "gate: worker threads need the config's file");
   // An entry that throws fails alone: every entry runs.
-  const guarded = (
+  const guarded = async (
     path: string,
     kind: GateEntryResult["kind"],
     name: string,
-    run: () => GateEntryResult[],
-  ) => {
+    run: () => Promise<GateEntryResult[]>,
+  ): Promise<GateEntryResult[]> => {
     const t0 = performance.now();
     try {
-      for (const r of run()) push(r);
+      const rs = await run();
+      for (const r of rs) opts.onEntry?.(r);
+      return rs;
     } catch (e) {
+      if (e instanceof Interrupted) throw e;
       const summary = firstLine(e);
-      push({
+      const r: GateEntryResult = {
         kind,
         path,
         name,
@@ -252,15 +306,39 @@ export async function runGate(
         summary,
         details: [summary],
         ms: performance.now() - t0,
-      });
+      };
+      opts.onEntry?.(r);
+      return [r];
     }
   };
-  for (const [i, e] of (c.checks ?? []).entries())
-    guarded(`checks[${i}]`, "check", e.name ?? e.expr, () => [runCheck(e, `checks[${i}]`, seed)]);
-  for (const [i, e] of (c.fuzz ?? []).entries())
+  const checkJob = (e: CheckEntry, i: number) => () =>
+    guarded(`checks[${i}]`, "check", e.name ?? e.expr, async () => [
+      workers === null
+        ? runCheckEntry(e, `checks[${i}]`, seed)
+        : await workers.run<GateEntryResult>({ kind: "check", config: opts.configFile!, index: i }),
+    ]);
+  const fuzzJob = (e: FuzzEntry, i: number) => () =>
     guarded(`fuzz[${i}]`, "fuzz", e.name ?? e.ops, () =>
-      runFuzz(e, `fuzz[${i}]`, modules[i]!, seed),
+      runFuzz(e, `fuzz[${i}]`, modules[i]!, seed, opts.dir, opts),
     );
+  const jobs = [...(c.checks ?? []).map(checkJob), ...(c.fuzz ?? []).map(fuzzJob)].filter(
+    (_, k) => opts.shard === undefined || k % opts.shard.count === opts.shard.index - 1,
+  );
+  // On worker threads the entries run side by side; the results keep the config's order.
+  let results: GateEntryResult[][] = [];
+  if (workers !== null)
+    results = await Promise.race([
+      Promise.all(jobs.map((job) => job())),
+      interruption(opts.signal),
+    ]);
+  else
+    for (const job of jobs) {
+      // Let timers and signals in between entries.
+      await new Promise((r) => setImmediate(r));
+      if (opts.signal?.aborted === true) throw new Interrupted();
+      results.push(await job());
+    }
+  const entries = results.flat();
   const passed = entries.filter((e) => e.passed).length;
   return { seed, entries, passed, failed: entries.length - passed };
 }

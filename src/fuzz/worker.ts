@@ -1,0 +1,78 @@
+/**
+ * What a worker thread runs (`--workers N`): one fuzz task, or one check entry of a gate config.
+ * A worker loads the user's modules itself (ops modules, the config and its ops modules, `.ts`
+ * through tsx) once, and keeps them, the CAS cache and the case streams for its next tasks. A
+ * task's result depends on the task alone, so it is the same whichever thread runs it.
+ */
+import { validateConfig } from "./config.ts";
+import {
+  type FuzzContext,
+  type FuzzTask,
+  type FuzzTaskResult,
+  prepareFuzz,
+  runTask,
+} from "./fuzz.ts";
+import { type GateEntryResult, loadConfig, runCheckEntry } from "./gate.ts";
+import { loadOps } from "./load.ts";
+
+/** A fuzz context without its ops: what a worker needs to rebuild it. */
+export type FuzzSettings = Omit<FuzzContext, "defs">;
+
+export type WorkerTask =
+  | {
+      readonly kind: "fuzz";
+      /** The ops module, absolute, and the settings of the fuzz. */
+      readonly file: string;
+      readonly settings: FuzzSettings;
+      readonly task: FuzzTask;
+    }
+  | {
+      readonly kind: "check";
+      /** The config module, absolute; the entry is `checks[index]`. */
+      readonly config: string;
+      readonly index: number;
+    };
+
+const contexts = new Map<string, Promise<FuzzContext>>();
+const configs = new Map<string, ReturnType<typeof loadGateConfig>>();
+
+async function loadContext(file: string, settings: FuzzSettings): Promise<FuzzContext> {
+  const ops = await loadOps(file, "/");
+  const { ctx } = prepareFuzz({
+    ops: ops.map((o) => o.definition),
+    runs: settings.runs,
+    seed: settings.seed,
+    maxDepth: settings.maxDepth,
+    sweepPoints: settings.sweepPoints,
+    opsFile: settings.opsFile,
+    onSanityFailure: "report",
+    ...(settings.path === undefined ? {} : { path: settings.path }),
+    ...(settings.rtol === undefined ? {} : { rtol: settings.rtol }),
+    ...(settings.atol === undefined ? {} : { atol: settings.atol }),
+  });
+  return ctx;
+}
+
+/** A config with the ops of its fuzz entries registered: its checks may call them. */
+async function loadGateConfig(file: string) {
+  const { config, dir } = await loadConfig(file, "/");
+  const c = validateConfig(config);
+  for (const f of c.fuzz ?? []) await loadOps(f.ops, dir);
+  return c;
+}
+
+/** Runs one task (the worker's entry point; also usable in-process). */
+export default async function runWorkerTask(
+  t: WorkerTask,
+): Promise<FuzzTaskResult | GateEntryResult> {
+  if (t.kind === "fuzz") {
+    const key = `${t.file}\u0000${JSON.stringify(t.settings)}`;
+    let ctx = contexts.get(key);
+    if (ctx === undefined) contexts.set(key, (ctx = loadContext(t.file, t.settings)));
+    return runTask(await ctx, t.task);
+  }
+  let config = configs.get(t.config);
+  if (config === undefined) configs.set(t.config, (config = loadGateConfig(t.config)));
+  const c = await config;
+  return runCheckEntry(c.checks![t.index]!, `checks[${t.index}]`, c.seed!);
+}
