@@ -21,6 +21,7 @@ import {
   valueText,
 } from "./format.ts";
 import { type CliIO, EXIT } from "./io.ts";
+import { jsonPieces } from "./json-stream.ts";
 import { type Prepared, prepare } from "./prepare.ts";
 import { reportError } from "./report-error.ts";
 
@@ -67,7 +68,8 @@ export async function checkCommand(source: string, flags: CheckFlags, io: CliIO)
   } catch (e) {
     return reportError(e, io);
   }
-  if (flags.json === true) io.out(JSON.stringify(reportToJson(report)));
+  // Streamed: the JSON of 10^6-element gradients is ~100 MB, never built as one string.
+  if (flags.json === true) io.outPieces(jsonPieces(reportToJson(report)));
   else for (const line of renderReport(report, colorsFor(io.isTTY))) io.out(line);
   return exitCodeOf(report, flags.strict === true);
 }

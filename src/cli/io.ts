@@ -6,6 +6,8 @@
 export interface CliIO {
   /** Writes a line (or lines) to standard output; a newline is appended. */
   out(text: string): void;
+  /** Writes one line to standard output from pieces, as they come (large JSON); then a newline. */
+  outPieces(pieces: Iterable<string>): void;
   /** Writes a line (or lines) to standard error; a newline is appended. */
   err(text: string): void;
   /** Standard output is a terminal: colours and progress bars on, else plain lines. */
@@ -49,9 +51,21 @@ function writer(stream: NodeJS.WriteStream): (text: string) => void {
   };
 }
 
+function piecesWriter(stream: NodeJS.WriteStream): (pieces: Iterable<string>) => void {
+  guard(stream);
+  return (pieces) => {
+    for (const p of pieces) {
+      if (closed.has(stream)) return;
+      stream.write(p);
+    }
+    if (!closed.has(stream)) stream.write("\n");
+  };
+}
+
 export function processIO(): CliIO {
   return {
     out: writer(process.stdout),
+    outPieces: piecesWriter(process.stdout),
     err: writer(process.stderr),
     isTTY: process.stdout.isTTY === true,
     cwd: process.cwd(),
@@ -67,6 +81,7 @@ export function memoryIO(opts: { isTTY?: boolean; cwd?: string } = {}): CliIO & 
   const stderr: string[] = [];
   return {
     out: (t) => stdout.push(t),
+    outPieces: (pieces) => stdout.push([...pieces].join("")),
     err: (t) => stderr.push(t),
     isTTY: opts.isTTY ?? false,
     cwd: opts.cwd ?? process.cwd(),
