@@ -1,14 +1,17 @@
 /**
  * The complex step: for f analytic at x, f(x + ih·e_k) = f(x) + ih·∂_k f(x) + O(h²), so
  * ∂_k f(x) = Im f(x + ih·e_k) / h with no subtraction, hence no cancellation: the step can be
- * tiny (h ≈ 1e-30) and the derivative is good to a few ulps. Applies when every op has a complex
- * evaluation (no custom ops) and no piecewise op sits on a breakpoint at the point.
+ * tiny (h ≈ 1e-30) and the derivative is good to a few ulps. Applies when no piecewise op sits on
+ * a breakpoint at the point. Custom ops (a real forward only) are carried in forward mode with
+ * finite-difference partials of their own scalar function (see complex.ts); their error is added
+ * to the estimate, and a partial that cannot certify itself makes the result `unreliable`.
  */
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
+import { BUILTIN_OPS, isBuiltinOp } from "../expr/ops.ts";
 import type { ComplexProgram } from "./complex.ts";
 import type { Layout } from "./evaluate.ts";
-import { cachedComplex, customOpsOf } from "./programs.ts";
+import { cachedComplex } from "./programs.ts";
 
 const EPS = Number.EPSILON;
 /**
@@ -25,22 +28,33 @@ export type ComplexStepResult =
       readonly gradient: Float64Array;
       /**
        * Rounding-level bound: ulps of the derivative, scaled by cancellation in sums and by the
-       * condition of ops near a singularity (log1p near −1). An estimate, not a proof.
+       * condition of ops near a singularity (log1p near −1), plus the error of custom ops'
+       * finite-difference partials. An estimate, not a proof.
        */
       readonly error: Float64Array;
       readonly evaluations: number;
+      /** Why a custom op's partial could not certify itself (the error covers it, if anything). */
+      readonly unreliable?: string;
     }
   | { readonly ok: false; readonly reason: string };
 
-/** Whether the complex step can run on `expr` at all (custom ops have only a real forward). */
-export function complexStepApplies(expr: Expr): { ok: true } | { ok: false; reason: string } {
-  const custom = customOpsOf(expr);
-  if (custom.length > 0)
-    return {
-      ok: false,
-      reason: `complex step does not apply: custom op${custom.length > 1 ? "s" : ""} ${custom.join(", ")}`,
-    };
-  return { ok: true };
+/**
+ * The breakpoint a piecewise op (abs, relu, clamp …: `piecewise` in the op catalogue) sits on at
+ * the real point x, in words (`relu at 0`), or null: where the chain rule takes a convention, not
+ * a derivative. Domain edges (log at 0) are not breakpoints.
+ *
+ * @example
+ * ```ts
+ * breakpointAt(parse("relu(x)*x"), new Map([["x", { offset: 0, shape: [] }]]), Float64Array.of(0)); // "relu at 0"
+ * ```
+ */
+export function breakpointAt(expr: Expr, layout: Layout, x: Float64Array): string | null {
+  const program = cachedComplex(expr, layout);
+  program.run(x, new Float64Array(x.length));
+  const kink = program.kink();
+  // The complex kernels name the op first: "relu at 0", "clamp at its upper bound".
+  const op = kink?.split(" ")[0] ?? "";
+  return isBuiltinOp(op) && "piecewise" in BUILTIN_OPS[op] ? kink : null;
 }
 
 /** The step for coordinate value v: H, scaled down for tiny |v| so that h ≪ |v|. */
@@ -54,15 +68,42 @@ function stepFor(v: number): number {
 function errorOf(d: number, p: ComplexProgram, h: number): number {
   // A few ulps per op, amplified by any cancellation in sums and by ill-conditioned ops; and the
   // imaginary parts resolve nothing below the smallest subnormal, i.e. derivatives below MIN_VALUE/h.
+  // Custom ops add the error of their partials, carried to the output (twice: first order).
   return (
-    16 * EPS * (Math.abs(d) * p.condition() + p.cancellation() / h) + (64 * Number.MIN_VALUE) / h
+    16 * EPS * (Math.abs(d) * p.condition() + p.cancellation() / h) +
+    (64 * Number.MIN_VALUE) / h +
+    (2 * p.customError()) / h
   );
+}
+
+/** Imaginary parts above this somewhere in the program: the O(h²) term may show. */
+const LARGE_IM = 1e-9;
+
+/**
+ * Im f(x + i·im)/h, im = h·(a direction). Where an intermediate's imaginary part grew large (a
+ * derivative of 1e24 makes h·f' ≈ 1e-6, and sin(s + 1e-6i) is off by 1e-13 relative), the step
+ * is redone 2^-24 smaller and the change is added to the error. `im` is left as given.
+ */
+function derivativeAlong(
+  program: ComplexProgram,
+  x: Float64Array,
+  im: Float64Array,
+  h: number,
+): { d: number; error: number } {
+  program.run(x, im);
+  const d = program.output.im[0]! / h;
+  if (!(program.cancellation() > LARGE_IM)) return { d, error: errorOf(d, program, h) };
+  const shrink = 2 ** -24;
+  const small = im.map((v) => v * shrink);
+  program.run(x, small);
+  const d2 = program.output.im[0]! / (h * shrink);
+  return { d: d2, error: errorOf(d2, program, h * shrink) + Math.abs(d - d2) };
 }
 
 /**
  * ∇f(x) by the complex step: one complex evaluation per coordinate.
- * Returns `{ ok: false, reason }` when it does not apply (custom op, kink, domain edge, a
- * derivative or error that is not finite).
+ * Returns `{ ok: false, reason }` when it does not apply (kink, domain edge, a derivative or
+ * error that is not finite).
  *
  * @example
  * ```ts
@@ -75,8 +116,6 @@ export function complexStepGradient(
   layout: Layout,
   x: Float64Array,
 ): ComplexStepResult {
-  const applies = complexStepApplies(expr);
-  if (!applies.ok) return applies;
   const program = cachedComplex(expr, layout);
   if (program.output.shape.length !== 0)
     throw new GradtrioError("NON_SCALAR", "complex step: the output must be a scalar");
@@ -88,18 +127,20 @@ export function complexStepGradient(
   if (at !== null) return { ok: false, reason: `complex step does not apply: ${at}` };
   if (!Number.isFinite(value))
     return { ok: false, reason: `complex step does not apply: f(x) = ${value}` };
+  if (program.customElements > 0) program.prepareCustom(x);
   const gradient = new Float64Array(n);
   const error = new Float64Array(n);
+  let unreliable: string | undefined;
   for (let k = 0; k < n; k++) {
     const h = stepFor(x[k]!);
     im[k] = h;
-    program.run(x, im);
+    const { d, error: e } = derivativeAlong(program, x, im, h);
     im[k] = 0;
     const kink = program.kink();
     if (kink !== null) return { ok: false, reason: `complex step does not apply: ${kink}` };
-    const d = program.output.im[0]! / h;
     gradient[k] = d;
-    error[k] = errorOf(d, program, h);
+    error[k] = e;
+    unreliable ??= program.unreliable() ?? undefined;
     // (−2)^y has a real value at y = 2 but none at 2 + ih: no derivative from this evaluation.
     if (!Number.isFinite(d) || !Number.isFinite(error[k]!))
       return {
@@ -107,7 +148,14 @@ export function complexStepGradient(
         reason: `complex step does not apply: its derivative along coordinate ${k} is ${d}`,
       };
   }
-  return { ok: true, value, gradient, error, evaluations: n + 1 };
+  return {
+    ok: true,
+    value,
+    gradient,
+    error,
+    evaluations: n + 1,
+    ...(unreliable === undefined ? {} : { unreliable }),
+  };
 }
 
 /**
@@ -125,9 +173,9 @@ export function complexStepDirectional(
   layout: Layout,
   x: Float64Array,
   u: Float64Array,
-): { ok: true; value: number; derivative: number; error: number } | { ok: false; reason: string } {
-  const applies = complexStepApplies(expr);
-  if (!applies.ok) return applies;
+):
+  | { ok: true; value: number; derivative: number; error: number; unreliable?: string }
+  | { ok: false; reason: string } {
   const program = cachedComplex(expr, layout);
   if (program.output.shape.length !== 0)
     throw new GradtrioError("NON_SCALAR", "complex step: the output must be a scalar");
@@ -141,15 +189,15 @@ export function complexStepDirectional(
   const h = stepFor(Math.min(1, xmin)) / umax;
   const im = new Float64Array(u.length);
   for (let k = 0; k < u.length; k++) im[k] = h * u[k]!;
-  program.run(x, im);
+  if (program.customElements > 0) program.prepareCustom(x);
+  const { d, error } = derivativeAlong(program, x, im, h);
   const kink = program.kink();
   if (kink !== null) return { ok: false, reason: `complex step does not apply: ${kink}` };
   const value = program.output.re[0]!;
   if (!Number.isFinite(value))
     return { ok: false, reason: `complex step does not apply: f(x) = ${value}` };
-  const d = program.output.im[0]! / h;
-  const error = errorOf(d, program, h);
   if (!Number.isFinite(d) || !Number.isFinite(error))
     return { ok: false, reason: `complex step does not apply: its derivative along u is ${d}` };
-  return { ok: true, value, derivative: d, error };
+  const unreliable = program.unreliable();
+  return { ok: true, value, derivative: d, error, ...(unreliable === null ? {} : { unreliable }) };
 }

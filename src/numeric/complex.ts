@@ -12,12 +12,25 @@
  * the real part, as the real function decides them: a real part outside the domain gives NaN, a
  * real part exactly on a breakpoint marks the point as not analytic (`kink`), and the caller falls
  * back to finite differences.
+ *
+ * A custom op has only a real forward. It is carried in forward mode: its real part is the forward
+ * at the real parts of its arguments, its imaginary part Σ_j ∂_j f · Im(a_j), each ∂_j f by
+ * certified Richardson extrapolation on the op's own scalar function at its arguments (inside its
+ * declared domain), never on the whole expression, whose composition may vary far faster. The
+ * error of those partials reaches the output through ∂F/∂(op's value), which `prepareCustom`
+ * measures once per point by a complex step injected at each custom op element.
  */
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
 import { erf } from "../expr/erf.ts";
 import { type Algebra, interpret } from "../expr/interpret.ts";
-import { BUILTIN_OPS, type BuiltinOp, CONSTANTS, type ElementwiseOp } from "../expr/ops.ts";
+import {
+  BUILTIN_OPS,
+  type BuiltinOp,
+  CONSTANTS,
+  type CustomOpDefinition,
+  type ElementwiseOp,
+} from "../expr/ops.ts";
 import {
   broadcastAll,
   broadcastIndex,
@@ -26,12 +39,18 @@ import {
   type Shape,
   sizeOfShape,
 } from "./broadcast.ts";
-import type { Layout } from "./evaluate.ts";
+import { checkedForward, type Layout } from "./evaluate.ts";
+import { detectKink, estimateOnLine } from "./gradient.ts";
+import { coordinateLine } from "./line.ts";
 
 // Result registers of the scalar kernels: a typed array, as module-level `let`s measured slower.
 const R = new Float64Array(2);
 /** Why the last evaluation was not analytic at the point (a kink or a domain edge), or null. */
 let KINK: string | null = null;
+/** Why a custom op's partial derivative in the last evaluation could not certify itself, or null. */
+let UNRELIABLE: string | null = null;
+/** A custom op element whose imaginary part is set to `value` (the sensitivity runs), or null. */
+let INJECT: { node: object; element: number; value: number } | null = null;
 /**
  * S[ACC]: largest |Im| of the terms an addition, a product or a quotient combined in an imaginary
  * part (the scale of its cancellation error);
@@ -551,6 +570,65 @@ export interface ComplexProgram {
   cancellation(): number;
   /** After `run`: the largest relative condition of an op's derivative (≥ 1). */
   condition(): number;
+  /** Custom op elements in the program (each a forward-mode node with finite-difference partials). */
+  readonly customElements: number;
+  /**
+   * Measures ∂F/∂(each custom op element) at the real point `re` by complex steps injected at
+   * the element (one evaluation each); `customError` needs it. Overwrites `output`.
+   */
+  prepareCustom(re: Float64Array): void;
+  /**
+   * After `run`: a bound on the error the custom ops' finite-difference partials put into
+   * Im(output), Σ |∂F/∂node|·Σ_j err_j·|Im a_j| (0 without custom ops).
+   */
+  customError(): number;
+  /** After `run`: why a custom op's partial could not certify itself, or null. */
+  unreliable(): string | null;
+}
+
+/** A partial derivative of a custom op at its arguments, with its error bound. */
+interface OpPartial {
+  readonly d: number;
+  readonly error: number;
+  /** The op sits on a kink of its own here (the partial is NaN). */
+  readonly kink?: string;
+  /** The partial could not certify itself. */
+  readonly unreliable?: string;
+}
+
+/** ∂_j of a custom op at `args`: certified Richardson on its scalar function, kinks detected. */
+function customPartial(
+  def: CustomOpDefinition,
+  forward: (...args: number[]) => number,
+  args: Float64Array,
+  j: number,
+): OpPartial {
+  const domain = def.domain;
+  // Outside its declared domain the op is undefined: stencils shrink or turn one-sided there.
+  const f = (v: Float64Array): number => {
+    if (domain !== undefined)
+      for (let m = 0; m < v.length; m++)
+        if (!(v[m]! > domain[m]![0] && v[m]! < domain[m]![1])) return NAN;
+    return forward(...v);
+  };
+  const line = coordinateLine(f, args, j, args.slice(), forward(...args));
+  const est = estimateOnLine(line, "richardson");
+  const at = `custom op '${def.name}' at (${[...args].join(", ")})`;
+  if (!Number.isFinite(est.derivative)) return { d: NAN, error: NAN };
+  const kink = detectKink(line, est);
+  if (kink !== null)
+    return {
+      d: NAN,
+      error: NAN,
+      kink: `${at} is at a kink in argument ${j + 1} (left derivative ${kink.left}, right ${kink.right})`,
+    };
+  return {
+    d: est.derivative,
+    error: est.error,
+    ...(est.unreliable === undefined
+      ? {}
+      : { unreliable: `∂/∂(argument ${j + 1}) of ${at}: ${est.unreliable}` }),
+  };
 }
 
 /**
@@ -567,6 +645,8 @@ export interface ComplexProgram {
 export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
   const steps: (() => void)[] = [];
   const loads: { offset: number; size: number; node: CNode }[] = [];
+  /** Custom op nodes: the error of each element's Im, and ∂F/∂(element) from `prepareCustom`. */
+  const customs: { node: CNode; size: number; errIm: Float64Array; sens: Float64Array }[] = [];
   const vars = new Map<string, CNode>();
   const constNode = (v: number): CNode => ({
     shape: [],
@@ -811,37 +891,116 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
         });
       },
     },
-    custom: (def) => {
-      throw new GradtrioError(
-        "INVALID_ARGUMENT",
-        `complex step: custom op '${def.name}' has only a real forward`,
+    custom: (def, args) => {
+      const shape = broadcastAll(
+        args.map((a) => a.shape),
+        def.name,
       );
+      const size = sizeOfShape(shape);
+      const forward = checkedForward(def);
+      const m = args.length;
+      const idx = args.map((a) => broadcastIndex(a.shape, shape));
+      // Per element: the real arguments the partials were taken at, and the partials (lazily).
+      const at = args.map(() => new Float64Array(size).fill(NAN));
+      const partials: (OpPartial | undefined)[][] = Array.from({ length: size }, () => []);
+      const errIm = new Float64Array(size);
+      const sens = new Float64Array(size);
+      const argv = new Float64Array(m);
+      const node = emit(shape, args, (re, im) => () => {
+        for (let k = 0; k < size; k++) {
+          let moved = false;
+          for (let j = 0; j < m; j++) {
+            const v = args[j]!.re[idx[j]![k]!]!;
+            argv[j] = v;
+            if (!Object.is(v, at[j]![k])) moved = true;
+          }
+          if (moved) {
+            for (let j = 0; j < m; j++) at[j]![k] = argv[j]!;
+            partials[k] = [];
+          }
+          re[k] = forward(...argv);
+          if (INJECT !== null && INJECT.node === node && INJECT.element === k) {
+            im[k] = INJECT.value;
+            errIm[k] = 0;
+            continue;
+          }
+          // Im f(a + ib) = Σ_j ∂_j f(a)·b_j + O(b²)
+          let s = 0;
+          let terms = 0;
+          let err = 0;
+          for (let j = 0; j < m; j++) {
+            const b = args[j]!.im[idx[j]![k]!]!;
+            if (b === 0) continue;
+            const p = (partials[k]![j] ??= customPartial(def, forward, argv, j));
+            if (p.kink !== undefined) KINK = p.kink;
+            if (p.unreliable !== undefined) UNRELIABLE ??= p.unreliable;
+            s += p.d * b;
+            terms += Math.abs(p.d * b);
+            err += p.error * Math.abs(b);
+          }
+          if (terms > S[ACC]) S[ACC] = terms;
+          im[k] = s;
+          errIm[k] = err;
+        }
+      });
+      customs.push({ node, size, errIm, sens });
+      return node;
     },
   };
 
   const output = interpret(expr, algebra);
   KINK = null; // kinks of constant subexpressions do not depend on the point
+  UNRELIABLE = null;
   let kink: string | null = null;
+  let unreliable: string | null = null;
   let acc = 0;
   let cond = 1;
+  const run = (re: Float64Array, im: Float64Array): void => {
+    KINK = null;
+    UNRELIABLE = null;
+    S[ACC] = 0;
+    S[COND] = 1;
+    for (const { offset, size, node } of loads)
+      for (let k = 0; k < size; k++) {
+        node.re[k] = re[offset + k]!;
+        node.im[k] = im[offset + k]!;
+      }
+    for (const step of steps) step();
+    kink = KINK;
+    unreliable = UNRELIABLE;
+    acc = S[ACC];
+    cond = S[COND];
+  };
   return {
-    run(re, im) {
-      KINK = null;
-      S[ACC] = 0;
-      S[COND] = 1;
-      for (const { offset, size, node } of loads)
-        for (let k = 0; k < size; k++) {
-          node.re[k] = re[offset + k]!;
-          node.im[k] = im[offset + k]!;
-        }
-      for (const step of steps) step();
-      kink = KINK;
-      acc = S[ACC];
-      cond = S[COND];
-    },
+    run,
     output: { shape: output.shape, re: output.re, im: output.im },
     kink: () => kink,
     cancellation: () => acc,
     condition: () => cond,
+    customElements: customs.reduce((n, c) => n + c.size, 0),
+    prepareCustom(re) {
+      const zero = new Float64Array(re.length);
+      for (const c of customs)
+        for (let k = 0; k < c.size; k++) {
+          INJECT = { node: c.node, element: k, value: INJECTED };
+          try {
+            run(re, zero);
+          } finally {
+            INJECT = null;
+          }
+          c.sens[k] = output.im[0]! / INJECTED;
+        }
+    },
+    customError() {
+      let e = 0;
+      for (const c of customs)
+        for (let k = 0; k < c.size; k++)
+          if (c.errIm[k] !== 0) e += Math.abs(c.sens[k]!) * c.errIm[k]!;
+      return e;
+    },
+    unreliable: () => unreliable,
   };
 }
+
+/** The imaginary part injected at a custom op element to measure ∂F/∂(element). */
+const INJECTED = 2 ** -100;

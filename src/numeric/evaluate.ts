@@ -318,7 +318,7 @@ function mapN(
 }
 
 /** A custom op's forward, turned into a GradtrioError if it throws or returns a non-number. */
-function checkedForward(def: CustomOpDefinition): (...args: number[]) => number {
+export function checkedForward(def: CustomOpDefinition): (...args: number[]) => number {
   const forward = def.forward;
   return (...args) => {
     let r: unknown;

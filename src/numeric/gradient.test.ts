@@ -212,7 +212,8 @@ describe("fast mode and jvp", () => {
       want += (u[i]! * 2 * data[i]! * Math.cos(data[i]! ** 2)) / data.length;
     expect(Math.abs(d.derivative - want)).toBeLessThanOrEqual(d.error);
     expect(d.error).toBeLessThan(1e-10);
-    expect(d.evaluations).toBeLessThan(40); // O(1) in n
+    // O(1) in n: noise probes and two interleaved step sequences (n is 2000).
+    expect(d.evaluations).toBeLessThan(100);
   });
 
   it("random unit vectors are unit and reproducible", () => {

@@ -33,6 +33,8 @@ export interface GradientResult {
   readonly kinks: Kink[];
   /** Coordinates where no finite stencil could be found (their gradient is NaN). */
   readonly nonFinite: NonFinite[];
+  /** Coordinates whose estimate could not certify itself (see `Estimate.unreliable`). */
+  readonly unreliable: { coordinate: number; reason: string }[];
   /** What the method had to do: shrunk steps, one-sided stencils. */
   readonly notes: string[];
   readonly evaluations: number;
@@ -64,18 +66,20 @@ export function gradient(f: ScalarFn, x: Float64Array, opts: GradientOptions = {
   const error = new Float64Array(n);
   const kinks: Kink[] = [];
   const nonFinite: NonFinite[] = [];
+  const unreliable: { coordinate: number; reason: string }[] = [];
   const notes: string[] = [];
   if (!Number.isFinite(f0)) {
     grad.fill(Number.NaN);
     error.fill(Number.POSITIVE_INFINITY);
     nonFinite.push({ coordinate: -1, step: 0, where: `f(x) = ${f0} at the point itself` });
-    return { gradient: grad, error, method, kinks, nonFinite, notes, evaluations };
+    return { gradient: grad, error, method, kinks, nonFinite, unreliable, notes, evaluations };
   }
   for (let i = 0; i < n; i++) {
     const line = coordinateLine(f, x, i, work, f0);
     const est = estimateOnLine(line, method);
     grad[i] = est.derivative;
     error[i] = est.error;
+    if (est.unreliable !== undefined) unreliable.push({ coordinate: i, reason: est.unreliable });
     if (!Number.isFinite(est.derivative)) {
       if (est.nonFinite !== undefined) nonFinite.push(est.nonFinite);
     } else if (est.nonFinite !== undefined) {
@@ -98,11 +102,11 @@ export function gradient(f: ScalarFn, x: Float64Array, opts: GradientOptions = {
     }
     evaluations += line.evaluations;
   }
-  return { gradient: grad, error, method, kinks, nonFinite, notes, evaluations };
+  return { gradient: grad, error, method, kinks, nonFinite, unreliable, notes, evaluations };
 }
 
 /** Central first; where that meets a non-finite point for every step, one-sided stencils. */
-function estimateOnLine(line: Line, method: GradientMethod): LineEstimate | Estimate {
+export function estimateOnLine(line: Line, method: GradientMethod): LineEstimate | Estimate {
   const run = (stencil: Stencil) =>
     method === "richardson"
       ? extrapolateLine(line, { stencil })
@@ -126,8 +130,17 @@ function gap(s: Sample, g0: number): { gap: number; noise: number } {
   };
 }
 
-function detectKink(line: Line, est: Estimate): Kink | null {
+/**
+ * A kink from evidence: the second difference stays put as the step shrinks (near the step the
+ * estimate settled on, not at aliased large steps), and the one-sided derivatives, each certified
+ * by its own two step sequences, differ beyond their estimates. `relu(x)·x` at 0 (both sides 0)
+ * and an oscillating smooth function are not kinks.
+ */
+export function detectKink(line: Line, est: Estimate): Kink | null {
   let samples = "samples" in est ? (est as LineEstimate).samples : [];
+  // The samples at the kept step and twice it: where the function is resolved.
+  const at = samples.findIndex((s) => s.h <= est.step);
+  if (at >= 1) samples = samples.slice(at - 1, at + 1);
   if (samples.length < 2) {
     // Plain methods: probe two small central stencils.
     const h = line.scale * 2 ** -12;
@@ -140,6 +153,8 @@ function detectKink(line: Line, est: Estimate): Kink | null {
   const left = extrapolateLine(line, { stencil: "backward" });
   const right = extrapolateLine(line, { stencil: "forward" });
   if (!Number.isFinite(left.derivative) || !Number.isFinite(right.derivative)) return null;
+  // One-sided slopes that cannot certify themselves are no evidence of a kink.
+  if (left.unreliable !== undefined || right.unreliable !== undefined) return null;
   if (Math.abs(left.derivative - right.derivative) <= 2 * (left.error + right.error)) return null;
   return {
     coordinate: line.coordinate,

@@ -15,7 +15,6 @@
 export { compileComplex } from "./complex.ts";
 export {
   type ComplexStepResult,
-  complexStepApplies,
   complexStepDirectional,
   complexStepGradient,
 } from "./complex-step.ts";

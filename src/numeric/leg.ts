@@ -1,13 +1,15 @@
 /**
  * The numeric leg's entry point: the gradient of an `Expr` at a point from the forward function
- * alone. "auto" takes the complex step where it applies (machine precision), else Richardson
- * extrapolation; inputs above 10^3 elements get the fast mode (one directional derivative).
+ * alone. "auto" takes the complex step where it applies (machine precision; custom ops in forward
+ * mode with finite-difference partials of their own), else Richardson extrapolation; inputs above
+ * 10^3 elements get the fast mode (one directional derivative). When its estimates cannot certify
+ * themselves (independent step sequences disagree), the result says so in `unreliable`.
  */
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
 import { elementLabel, type Value } from "../expr/point.ts";
-import { complexStepDirectional, complexStepGradient } from "./complex-step.ts";
-import { flattenValues } from "./evaluate.ts";
+import { breakpointAt, complexStepDirectional, complexStepGradient } from "./complex-step.ts";
+import { flattenValues, type Layout } from "./evaluate.ts";
 import { directionalDerivative, gradient, randomUnitVector } from "./gradient.ts";
 import { cachedForward } from "./programs.ts";
 import type { Kink, NonFinite } from "./types.ts";
@@ -35,8 +37,18 @@ export interface NumericLegResult {
   /** Fast mode: uᵀ∇f along the unit vector u (flat over the variables in order). */
   readonly directional?: { u: Float64Array; value: number; error: number };
   readonly kinks: Kink[];
+  /**
+   * The breakpoint of a piecewise op (or a domain edge) the point sits on, in words
+   * (`relu at 0`), whether or not the function has a kink there (relu(x)·x has none).
+   */
+  readonly breakpoint?: string;
   /** A point where f is not finite, which left the gradient undefined. */
   readonly nonFinite?: NonFinite;
+  /**
+   * Set when the leg cannot certify its own answer (why, and where): its error estimates may not
+   * bound its error, so it must not outvote another leg.
+   */
+  readonly unreliable?: string;
   readonly notes: string[];
 }
 
@@ -105,6 +117,7 @@ export function numericLeg(
         gradients: null,
         errors: null,
         directional: { u, value: c.derivative, error: c.error },
+        ...(c.unreliable === undefined ? {} : { unreliable: c.unreliable }),
       };
     }
     notes.push(`${c.reason}; fast mode by Richardson extrapolation along u`);
@@ -118,32 +131,65 @@ export function numericLeg(
       ...(Number.isFinite(d.derivative) || d.nonFinite === undefined
         ? {}
         : { nonFinite: d.nonFinite }),
+      ...(d.unreliable === undefined ? {} : { unreliable: `uᵀ∇f: ${d.unreliable}` }),
     };
   }
 
   if (method === "auto" || method === "complex") {
     const c = complexStepGradient(expr, layout, x);
-    if (c.ok)
-      return {
-        ...base,
-        method: "complex",
-        gradients: split(c.gradient),
-        errors: split(c.error),
-      };
-    notes.push(`${c.reason}; used Richardson extrapolation`);
-    method = "richardson";
+    const complex = c.ok
+      ? {
+          ...base,
+          method: "complex",
+          gradients: split(c.gradient),
+          errors: split(c.error),
+          ...(c.unreliable === undefined ? {} : { unreliable: c.unreliable }),
+        }
+      : null;
+    if (complex !== null && complex.unreliable === undefined) return complex;
+    notes.push(
+      c.ok
+        ? `complex step: ${c.unreliable}; used Richardson extrapolation`
+        : `${c.reason}; used Richardson extrapolation`,
+    );
+    const r = richardsonLeg(f, x, value, label, split, notes);
+    // Both uncertified: the forward-mode answer, whose error covers its partials' disagreement.
+    if (r.unreliable !== undefined && complex !== null) return complex;
+    return { ...base, ...r, ...breakpoint(expr, layout, x) };
   }
+  return {
+    ...base,
+    ...richardsonLeg(f, x, value, label, split, notes, method),
+    ...breakpoint(expr, layout, x),
+  };
+}
 
-  const g = gradient(f, x, { method: method === "central" ? "central" : "richardson", f0: value });
+function breakpoint(expr: Expr, layout: Layout, x: Float64Array): { breakpoint?: string } {
+  const at = breakpointAt(expr, layout, x);
+  return at === null ? {} : { breakpoint: at };
+}
+
+/** The gradient by Richardson extrapolation (or plain central differences), kinks labelled. */
+function richardsonLeg(
+  f: (x: Float64Array) => number,
+  x: Float64Array,
+  value: number,
+  label: (k: number) => string,
+  split: (flat: Float64Array) => Map<string, Float64Array>,
+  notes: string[],
+  method: "richardson" | "central" = "richardson",
+): Omit<NumericLegResult, "value" | "notes"> {
+  const g = gradient(f, x, { method, f0: value });
   for (const note of g.notes) notes.push(note.replace(/^coordinate (\d+)/, (_, k) => label(+k)));
   const kinks = g.kinks.map((k) => ({ ...k, label: label(k.coordinate) }));
   const failed = g.nonFinite[0];
+  const unreliable = g.unreliable.map((u) => `${label(u.coordinate)}: ${u.reason}`).join("; ");
   return {
-    ...base,
     method,
     kinks,
     gradients: split(g.gradient),
     errors: split(g.error),
+    ...(unreliable === "" ? {} : { unreliable }),
     ...(failed === undefined
       ? {}
       : {

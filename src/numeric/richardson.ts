@@ -4,7 +4,15 @@
  * FiniteDifferences.jl). Each tableau entry gets an error estimate: the larger of its distances to
  * the two entries it was built from (truncation), times a safety factor, plus the rounding error of
  * f amplified by the step and by the extrapolation weights. The entry with the smallest estimate is
- * kept; the tableau stops early once rounding makes the estimates grow.
+ * kept (a step-size search over the whole sequence); the sequence stops only once the rounding of
+ * a single quotient exceeds the best estimate, since no smaller step can beat it then.
+ *
+ * A function that varies faster than the first steps can resolve (sin(x) at x = 700 from
+ * h = 175) gives aliased entries that may agree with each other by accident: such an estimate is
+ * not a bound. So every estimate comes from two independent sequences whose steps interleave
+ * (h₀·2^-k and h₀·2^-(k+½)); accidental agreement does not repeat at other steps. When the two
+ * disagree beyond their estimates a third (h₀·2^-(k+¼)) sides with one of them, or the result is
+ * marked `unreliable`.
  */
 import { GradtrioError } from "../errors.ts";
 import { checkIndex, checkPoint, coordinateLine, type Line } from "./line.ts";
@@ -22,7 +30,7 @@ export interface RichardsonOptions {
   readonly stencil?: Stencil;
   /** First (largest) step, relative to max(1, |x_i|). Default 1/4. */
   readonly firstStep?: number;
-  /** Most tableau rows (steps). Default 14. */
+  /** Most tableau rows (steps) of each sequence. Default 40 (the rounding stop comes first). */
   readonly maxSteps?: number;
   /** f(x) when already known. */
   readonly f0?: number;
@@ -31,24 +39,39 @@ export interface RichardsonOptions {
 }
 
 /**
- * The rounding noise of f next to x, measured: at a spacing δ = 2^-26·scale the third difference
+ * The rounding noise of f next to x, measured: at a spacing δ the third difference
  * f(x+2δ) − 3f(x+δ) + 3f(x) − f(x−δ) (one-sided stencils: f(x±3δ) − 3f(x±2δ) + 3f(x±δ) − f(x))
- * is noise alone (δ³f''' is far below it), with variance 20σ².
- * Catches noise far above eps·|f| (log(1−p) for p near 1 amplifies it by 1/(1−p)). One sample:
- * a floor under the modelled rounding, never the only term.
+ * is noise (variance 20σ²) plus δ³f''', which shrinks 8× per halving of δ while the noise does
+ * not. The smallest over δ = 2^-20, 2^-30, 2^-40 of the scale keeps a function that varies
+ * faster than δ (sin of sin at x = 700) from passing its signal off as noise.
+ * Catches noise far above eps·|f| (log(1−p) for p near 1 amplifies it by 1/(1−p)). One sample
+ * per spacing, the least of three (×3, as the least of three samples underestimates σ): a floor
+ * under the modelled rounding, never the only term.
  */
-function measuredNoise(line: Line, stencil: Stencil): number {
-  const d = line.scale * 2 ** -26;
-  let third: number;
-  if (stencil === "central") third = line.at(2 * d) - 3 * line.at(d) + 3 * line.g0 - line.at(-d);
-  else {
-    // One-sided: all on the stencil's side, g(3s) − 3g(2s) + 3g(s) − g(0) (the other side may
-    // be outside the domain, as at the edge that made the stencil one-sided).
-    const s = stencil === "backward" ? -d : d;
-    third = line.at(3 * s) - 3 * line.at(2 * s) + 3 * line.at(s) - line.g0;
+function measuredNoise(line: Line, stencil: Stencil): { noise: number; size: number } {
+  let least = Number.POSITIVE_INFINITY;
+  let size = Math.abs(line.g0);
+  for (const k of [20, 30, 40]) {
+    const d = line.scale * 2 ** -k;
+    let third: number;
+    if (stencil === "central") third = line.at(2 * d) - 3 * line.at(d) + 3 * line.g0 - line.at(-d);
+    else {
+      // One-sided: all on the stencil's side, g(3s) − 3g(2s) + 3g(s) − g(0) (the other side may
+      // be outside the domain, as at the edge that made the stencil one-sided).
+      const s = stencil === "backward" ? -d : d;
+      third = line.at(3 * s) - 3 * line.at(2 * s) + 3 * line.at(s) - line.g0;
+    }
+    if (Number.isFinite(third)) least = Math.min(least, Math.abs(third));
+    size = Math.max(size, Math.abs(line.at(d)));
   }
-  return Number.isFinite(third) ? (2 * Math.abs(third)) / Math.sqrt(20) : 0;
+  return { noise: Number.isFinite(least) ? (6 * least) / Math.sqrt(20) : 0, size };
 }
+
+/**
+ * Noise above this fraction of |f| at every spacing down to 2^-40 of the scale: f varies below
+ * what float64 resolves (or is noise), and no difference quotient can certify a derivative.
+ */
+const UNRESOLVED = 1e-5;
 
 const STENCILS: readonly Stencil[] = ["central", "forward", "backward"];
 
@@ -150,9 +173,69 @@ export function nonFiniteAt(line: Line, h: number, side: string, value: number):
  */
 export function extrapolateLine(line: Line, opts: RichardsonOptions = {}): LineEstimate {
   const stencil = opts.stencil ?? "central";
-  const maxSteps = opts.maxSteps ?? 14;
+  const measured = opts.noise === false ? { noise: 0, size: 0 } : measuredNoise(line, stencil);
+  const noise = measured.noise;
+  const first = opts.firstStep ?? 0.25;
+  // Interleaved sequences h₀·2^-k, h₀·2^-(k+½) and, to settle a disagreement, h₀·2^-(k+¼).
+  const a = tableau(line, opts, first, noise);
+  if (!Number.isFinite(a.derivative)) return a;
+  if (noise > UNRESOLVED * measured.size)
+    return {
+      ...a,
+      evaluations: line.evaluations,
+      unreliable: `f is not resolved by float64 here: it moves by ${noise.toExponential(1)} (of ${measured.size.toExponential(1)}) at every spacing down to ${(line.scale * 2 ** -40).toExponential(1)}, as noise or faster than any step`,
+    };
+  const b = tableau(line, opts, first * Math.SQRT1_2, noise);
+  if (!Number.isFinite(b.derivative)) return { ...a, evaluations: line.evaluations };
+  // Two sequences that certify themselves and agree within their estimates.
+  const agree = (p: LineEstimate, q: LineEstimate) =>
+    p.unreliable === undefined &&
+    q.unreliable === undefined &&
+    Math.abs(p.derivative - q.derivative) <= p.error + q.error;
+  // The better of two that agree, with the first sequence's samples and first non-finite point.
+  const pick = (p: LineEstimate, q: LineEstimate): LineEstimate => {
+    const best = q.error < p.error ? q : p;
+    return {
+      ...best,
+      samples: a.samples,
+      evaluations: line.evaluations,
+      ...(a.nonFinite === undefined ? {} : { nonFinite: a.nonFinite }),
+    };
+  };
+  if (agree(a, b)) return pick(a, b);
+  // One sequence aliased (its steps hit a period: sin at x + 4π): a third decides.
+  const c = tableau(line, opts, first * 2 ** -0.25, noise);
+  if (Number.isFinite(c.derivative)) {
+    if (agree(a, c) && !agree(b, c)) return pick(a, c);
+    if (agree(b, c) && !agree(a, c)) return pick(b, c);
+  }
+  // Neither can be trusted over the other: cover both, and say so.
+  const best = pick(a, b);
+  const why =
+    a.unreliable ??
+    b.unreliable ??
+    `independent step sequences disagree: ${a.derivative} ± ${a.error.toExponential(1)} (from h = ${a.step}) vs ${b.derivative} ± ${b.error.toExponential(1)} (from h = ${b.step})`;
+  return {
+    ...best,
+    error: Math.max(a.error, b.error, Math.abs(a.derivative - b.derivative) + best.error),
+    unreliable: why,
+  };
+}
+
+/** Most columns of the tableau: higher orders only amplify rounding. */
+const MAX_ORDER = 8;
+
+/** One Richardson sequence from h₀ = firstStep·scale. */
+function tableau(
+  line: Line,
+  opts: RichardsonOptions,
+  firstStep: number,
+  noise: number,
+): LineEstimate {
+  const stencil = opts.stencil ?? "central";
+  const maxSteps = opts.maxSteps ?? 40;
   const power = stencil === "central" ? 2 : 1;
-  const start = line.scale * (opts.firstStep ?? 0.25);
+  const start = line.scale * firstStep;
   const samples: Sample[] = [];
   const fail = (nonFinite: NonFinite | undefined, h: number): LineEstimate => ({
     derivative: Number.NaN,
@@ -169,7 +252,6 @@ export function extrapolateLine(line: Line, opts: RichardsonOptions = {}): LineE
       0,
     );
 
-  const noise = opts.noise === false ? 0 : measuredNoise(line, stencil);
   // Halve the first step until every stencil point is finite (a log near 0, exp overflow).
   let h = start;
   let first: NonFinite | undefined;
@@ -182,8 +264,9 @@ export function extrapolateLine(line: Line, opts: RichardsonOptions = {}): LineE
   }
 
   let prev: number[] = [];
-  let best = { d: q.d, error: Number.POSITIVE_INFINITY, h };
-  let bestRow = 0;
+  let best = { d: q.d, error: Number.POSITIVE_INFINITY, h, row: 0 };
+  // Each row's plain quotient and its rounding, for the convergence test below.
+  const plain: { d: number; rounding: number }[] = [];
   for (let row = 0; row < maxSteps; row++) {
     if (row > 0) {
       h /= RATIO;
@@ -194,10 +277,13 @@ export function extrapolateLine(line: Line, opts: RichardsonOptions = {}): LineE
       }
     }
     if (stencil === "central") samples.push({ h, gp: q.gp, gm: q.gm });
+    const rounding = Math.max(q.rounding, noise / (power === 2 ? 2 * h : h));
+    // Every entry from this step on carries at least this much rounding: none can do better.
+    if (rounding > best.error) break;
+    plain.push({ d: q.d, rounding });
     const cur = [q.d];
     let amp = 1;
-    let rowBest = Number.POSITIVE_INFINITY;
-    for (let k = 1; k <= row; k++) {
+    for (let k = 1; k <= Math.min(row, MAX_ORDER); k++) {
       const fac = RATIO ** (power * k);
       // T[r][k] = T[r][k−1] + (T[r][k−1] − T[r−1][k−1]) / (ratio^(p·k) − 1)
       const t = cur[k - 1]! + (cur[k - 1]! - prev[k - 1]!) / (fac - 1);
@@ -208,20 +294,13 @@ export function extrapolateLine(line: Line, opts: RichardsonOptions = {}): LineE
       // (two garbage estimates from too-large steps rarely agree three ways).
       const same = k < prev.length ? Math.abs(t - prev[k]!) : 0;
       const trunc = Math.max(Math.abs(t - cur[k - 1]!), Math.abs(t - prev[k - 1]!), same);
-      const rounding = Math.max(q.rounding, noise / (power === 2 ? 2 * h : h));
       const err = SAFE * trunc + amp * rounding + 2 * EPS * Math.abs(t);
-      if (err < rowBest) rowBest = err;
-      if (err < best.error) {
-        best = { d: t, error: err, h };
-        bestRow = row;
-      }
+      if (err < best.error) best = { d: t, error: err, h, row };
     }
     prev = cur;
-    // Rounding now dominates: smaller steps only make it worse.
-    // Not before the steps are small (2^-9 of the scale): large steps can agree by accident.
-    if (h < line.scale * 2 ** -9 && row - bestRow >= 3 && rowBest > 8 * best.error) break;
   }
   if (best.error === Number.POSITIVE_INFINITY) return fail(first, h);
+  const diverged = divergence(plain, best);
   return {
     derivative: best.d,
     error: best.error,
@@ -230,7 +309,29 @@ export function extrapolateLine(line: Line, opts: RichardsonOptions = {}): LineE
     evaluations: line.evaluations,
     samples,
     ...(first === undefined ? {} : { nonFinite: first }),
+    ...(diverged === null ? {} : { unreliable: diverged }),
   };
+}
+
+/**
+ * The convergence test of a kept entry: where the steps resolve f, a plain quotient at a smaller
+ * step is no farther from the limit than the one at the kept step, up to its rounding. A quotient
+ * that moves away means the kept entry came from steps that do not resolve f (entries that agree
+ * by accident, or f varying below every step tried): it is not certified.
+ */
+function divergence(
+  plain: readonly { d: number; rounding: number }[],
+  best: { d: number; error: number; row: number },
+): string | null {
+  const at = plain[best.row];
+  if (at === undefined) return null;
+  const allowed = Math.abs(at.d - best.d) + best.error;
+  for (let r = best.row + 1; r < plain.length; r++) {
+    const p = plain[r]!;
+    if (Math.abs(p.d - best.d) > 2 * allowed + 4 * p.rounding)
+      return `a difference quotient at a smaller step moves away from the estimate ${best.d} ± ${best.error.toExponential(1)} (${p.d}, ${r - best.row} halvings further)`;
+  }
+  return null;
 }
 
 /**

@@ -14,6 +14,11 @@ export interface Estimate {
   readonly stencil: Stencil;
   /** Number of evaluations of f spent (not counting f(x) when it was given). */
   readonly evaluations: number;
+  /**
+   * Why the estimate cannot certify itself (two independent step sequences disagree): the error
+   * then covers both answers, but neither may be right.
+   */
+  readonly unreliable?: string;
   /** The first non-finite stencil point met (recovered from, or not when derivative is NaN). */
   readonly nonFinite?: NonFinite;
 }
