@@ -26,7 +26,7 @@ export default defineConfig({
       runs: 10,
     },
     // A kink is inconclusive, which fails the gate unless the entry allows it.
-    { name: "relu at its kink", expr: "relu(x)*x", at: { x: 0 }, allowInconclusive: true },
+    { name: "abs at its kink", expr: "abs(x)", at: { x: 0 }, allowInconclusive: true },
   ],
   fuzz: [{ name: "stable softplus", ops: "./test/fixtures/ops/part-of-domain.ok.ts", runs: 100 }],
 });

@@ -15,6 +15,7 @@ import { checkScalarOutput, inferShapes } from "../expr/shapes.ts";
 import { trace } from "../expr/trace.ts";
 import { type NumericMethod, numericLeg } from "../numeric/leg.ts";
 import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
+import { breakpointReason, kinkReason } from "./kinks.ts";
 import type { InputGradients, LegReport, Report } from "./report.ts";
 import { EXTREME_LARGE, roundingAnalysis } from "./rounding.ts";
 import {
@@ -268,6 +269,10 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     else legs.symbolic = { status: sym.status, reason: sym.reason, ms: legs.symbolic.ms };
   }
   const num = numeric.result;
+  // A numeric leg that cannot certify its own answer shows its numbers but has no vote.
+  const numVotes = num !== null && num.unreliable === undefined;
+  if (num?.unreliable !== undefined)
+    legs.numeric = { ...legs.numeric, unreliable: true, reason: `unreliable: ${num.unreliable}` };
   const numGrads = num?.gradients ?? null;
   const numErrs = num?.errors ?? null;
   const autoGrads = autograd.result?.gradients ?? null;
@@ -331,14 +336,10 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   }
   if (num !== null && num.nonFinite !== undefined)
     return inconclusive(`non-finite value near the point: ${num.nonFinite.where}`);
-  const kinks: string[] = [];
-  if (sym?.status === "kink") kinks.push(sym.reason);
-  for (const k of num?.kinks ?? [])
-    kinks.push(
-      `${k.label ?? `coordinate ${k.coordinate}`}: left derivative ${k.left}, right derivative ${k.right}`,
-    );
-  if (kinks.length > 0)
-    return inconclusive(`kink: the function is not differentiable here (${kinks.join("; ")})`);
+  // A breakpoint alone is no kink (relu(x)·x is smooth at 0): one-sided derivatives decide.
+  const breakpoint = sym?.status === "kink" ? sym.reason : (num?.breakpoint ?? null);
+  if (num !== null && num.kinks.length > 0)
+    return inconclusive(kinkReason(num.kinks, autoGrads, values, breakpoint));
   // One leg alone with a non-finite gradient is outvoted like any other wrong value (a CAS
   // answer that is NaN where the function is smooth); two or more mean a singularity.
   const nonFinite = (
@@ -364,7 +365,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     };
 
   const available = (["symbolic", "numeric", "autograd"] as const).filter((l) =>
-    l === "symbolic" ? symGrads !== null : l === "numeric" ? num !== null : autoGrads !== null,
+    l === "symbolic" ? symGrads !== null : l === "numeric" ? numVotes : autoGrads !== null,
   );
   const missing = (["symbolic", "numeric", "autograd"] as const)
     .filter((l) => !available.includes(l))
@@ -389,7 +390,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   for (const [name, v] of values) {
     const s = symGrads?.get(name);
     const a = autoGrads?.get(name);
-    const n = numGrads?.get(name);
+    const n = numVotes ? numGrads?.get(name) : undefined;
     const ne = numErrs?.get(name);
     for (let k = 0; k < v.data.length; k++) {
       probe.symbolic = s === undefined ? null : s[k]!;
@@ -418,7 +419,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     const v = values.get(name)!;
     const s = symGrads?.get(name);
     const a = autoGrads?.get(name);
-    const n = numGrads?.get(name);
+    const n = numVotes ? numGrads?.get(name) : undefined;
     const ne = numErrs?.get(name);
     const r = rounding?.get(name);
     const own = ownRounding?.get(name)?.[k];
@@ -434,7 +435,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     });
   }
   let directional: Report["directional"] = null;
-  if (num?.directional !== undefined) {
+  if (num?.directional !== undefined && numVotes) {
     // Fast mode: numeric gives uᵀ∇f only; compare it with uᵀ·(each exact leg's gradient).
     const { u, value: dn, error: de } = num.directional;
     const dot = (m: Map<string, Float64Array> | null) => {
@@ -499,6 +500,8 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     return inconclusive(`outside the domain: ${outsideDomain}`);
   // Near the ends of float64's range a disagreement is no evidence against a leg.
   if (j.verdict === "disagree" && extreme !== null) return inconclusive(illConditioned(extreme));
+  if (j.verdict === "disagree" && breakpoint !== null)
+    return inconclusive(breakpointReason(breakpoint, j.reason));
   // Where rounding alone may move a gradient element by more than 1e-6 of its terms, a fault of
   // that size cannot be told from rounding: say so rather than agree or blame.
   const loose = looseElement(

@@ -21,6 +21,11 @@ export interface LegReport {
   /** Why the leg did not give a gradient, or a note on how it did (method, fast mode). */
   readonly reason: string | null;
   readonly ms: number;
+  /**
+   * The numeric leg could not certify its own answer (`reason` says why): its values are shown
+   * but take no part in the vote, so they can neither convict nor confirm another leg.
+   */
+  readonly unreliable?: true;
 }
 
 export interface Report {

@@ -1,0 +1,70 @@
+/**
+ * Kinks from evidence. A piecewise op on its breakpoint (relu at 0, clamp with coinciding
+ * bounds) is where the chain rule takes a convention; whether the *function* has a kink there is
+ * decided by the numeric leg's one-sided derivatives, each certified by its own step sequences:
+ * `abs(x)` at 0 has one (left −1, right 1), `relu(x)·x` has none (both sides 0). An oscillating
+ * smooth function is no kink, whatever its one-sided slopes at aliased steps.
+ */
+import type { Value } from "../expr/point.ts";
+import type { Kink } from "../numeric/types.ts";
+
+const fmt = (x: number): string => String(Number(x.toPrecision(12)));
+
+/** autograd's value of the flat element `coordinate` (the variables concatenated in order). */
+function elementOf(
+  grads: ReadonlyMap<string, Float64Array> | null,
+  values: ReadonlyMap<string, Value>,
+  coordinate: number,
+): number | null {
+  if (grads === null) return null;
+  let o = 0;
+  for (const [name, v] of values) {
+    const n = v.data.length;
+    if (coordinate < o + n) return grads.get(name)?.[coordinate - o] ?? null;
+    o += n;
+  }
+  return null;
+}
+
+/**
+ * The reason of an inconclusive verdict at a kink: per element the one-sided derivatives, the
+ * subgradient interval between them, and autograd's value (PyTorch's convention there), plus the
+ * breakpoint the CAS or the complex step saw.
+ *
+ * @example
+ * kinkReason([{ coordinate: 0, label: "x", left: -1, right: 1, leftError: 0, rightError: 0 }],
+ *   new Map([["x", Float64Array.of(0)]]), values, "abs at 0");
+ * // "kink: the function is not differentiable here (x: left derivative -1, right derivative 1;
+ * //  autograd gives 0, PyTorch's convention, inside the subgradient interval [-1, 1]; abs at 0)"
+ */
+export function kinkReason(
+  kinks: readonly Kink[],
+  autograd: ReadonlyMap<string, Float64Array> | null,
+  values: ReadonlyMap<string, Value>,
+  breakpoint: string | null,
+): string {
+  const parts = kinks.map((k) => {
+    const lo = Math.min(k.left, k.right);
+    const hi = Math.max(k.left, k.right);
+    const a = elementOf(autograd, values, k.coordinate);
+    const slack = k.leftError + k.rightError;
+    const convention =
+      a === null
+        ? ""
+        : `; autograd gives ${fmt(a)}, PyTorch's convention, ${
+            a >= lo - slack && a <= hi + slack ? "inside" : "outside"
+          } the subgradient interval [${fmt(lo)}, ${fmt(hi)}]`;
+    return `${k.label ?? `coordinate ${k.coordinate}`}: left derivative ${fmt(k.left)}, right derivative ${fmt(k.right)}${convention}`;
+  });
+  if (breakpoint !== null) parts.push(breakpoint);
+  return `kink: the function is not differentiable here (${parts.join("; ")})`;
+}
+
+/**
+ * The reason of an inconclusive verdict where the legs disagree at a breakpoint the function may
+ * well be differentiable at: autograd's chain rule uses the op's convention value there (PyTorch's),
+ * which need not be the function's derivative (`clamp(c, y, y)` is y, autograd gives 0).
+ */
+export function breakpointReason(breakpoint: string, disagreement: string | null): string {
+  return `a piecewise op sits on its breakpoint (${breakpoint}): autograd uses PyTorch's convention there, which need not be the derivative of the function${disagreement === null ? "" : ` (${disagreement})`}`;
+}
