@@ -8,7 +8,7 @@
  */
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
-import { BUILTIN_OPS, isBuiltinOp } from "../expr/ops.ts";
+import { branchesOf } from "../expr/ops.ts";
 import type { ComplexProgram } from "./complex.ts";
 import type { Layout } from "./evaluate.ts";
 import { cachedComplex } from "./programs.ts";
@@ -39,7 +39,7 @@ export type ComplexStepResult =
   | { readonly ok: false; readonly reason: string };
 
 /**
- * The breakpoint a piecewise op (abs, relu, clamp …: `piecewise` in the op catalogue) sits on at
+ * The breakpoint a piecewise op (abs, relu, clamp …: ops with `branches` in the catalogue) sits on at
  * the real point x, in words (`relu at 0`), or null: where the chain rule takes a convention, not
  * a derivative. Domain edges (log at 0) are not breakpoints.
  *
@@ -54,7 +54,7 @@ export function breakpointAt(expr: Expr, layout: Layout, x: Float64Array): strin
   const kink = program.kink();
   // The complex kernels name the op first: "relu at 0", "clamp at its upper bound".
   const op = kink?.split(" ")[0] ?? "";
-  return isBuiltinOp(op) && "piecewise" in BUILTIN_OPS[op] ? kink : null;
+  return branchesOf(op) !== undefined ? kink : null;
 }
 
 /** The step for coordinate value v: H, scaled down for tiny |v| so that h ≪ |v|. */
