@@ -8,7 +8,7 @@ import { autogradLeg } from "../autograd/leg.ts";
 import type { Tensor } from "../autograd/tensor.ts";
 import { GradtrioError, isGradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
-import { parse } from "../expr/parse.ts";
+import { type Program, parseProgram } from "../expr/parse.ts";
 import { elementLabel, fromValue, type Point, toValues, type Value } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { checkScalarOutput, inferShapes } from "../expr/shapes.ts";
@@ -27,6 +27,7 @@ import {
   type LegName,
   type Tolerance,
 } from "./verdict.ts";
+import { checkBoundNotGiven, wrtNames } from "./wrt.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -52,29 +53,36 @@ export interface CheckOptions {
   readonly method?: NumericMethod;
   /** Seed for the random direction of fast mode. */
   readonly seed?: number;
+  /** Differentiate with respect to these inputs only; the others are constants (data). */
+  readonly wrt?: readonly string[];
 }
 
 /** Parsed expressions by text, least recently used first (Map order). */
 const PARSED_LIMIT = 512;
-const parsed = new Map<string, Expr>();
+const parsed = new Map<string, Program>();
 
 /**
- * `parse`, memoized by text: the same text gives the same `Expr` object, so the legs' caches
- * (keyed by `Expr` identity) keep compiled formulas and programs across calls. Parsing depends
- * on the op registry only through names and arities, and a registered op can never be removed
- * or change arity; parse errors are not cached.
+ * `parseProgram`, memoized by text: the same text gives the same `Expr` objects, so the legs'
+ * caches (keyed by `Expr` identity) keep compiled formulas and programs across calls. Parsing
+ * depends on the op registry only through names and arities, and a registered op can never be
+ * removed or change arity; parse errors are not cached.
  */
-export function parseCached(text: string): Expr {
+export function parseProgramCached(text: string): Program {
   const hit = parsed.get(text);
   if (hit !== undefined) {
     parsed.delete(text);
     parsed.set(text, hit);
     return hit;
   }
-  const expr = parse(text);
-  parsed.set(text, expr);
+  const program = parseProgram(text);
+  parsed.set(text, program);
   if (parsed.size > PARSED_LIMIT) parsed.delete(parsed.keys().next().value!);
-  return expr;
+  return program;
+}
+
+/** `parse`, memoized by text (`parseProgramCached(text).output`). */
+export function parseCached(text: string): Expr {
+  return parseProgramCached(text).output;
 }
 
 /** Per expression, the variable shapes (as `shapesKey` writes them) already found valid. */
@@ -100,7 +108,11 @@ function checkShapes(expr: Expr, values: ReadonlyMap<string, Value>): void {
 
 /** Parses / traces a subject into an `Expr` and its display text. Throws GradtrioError. */
 export function toExpr(subject: Subject, values: Map<string, Value>): { expr: Expr; text: string } {
-  if (typeof subject === "string") return { expr: parseCached(subject), text: subject };
+  if (typeof subject === "string") {
+    const { output, bindings } = parseProgramCached(subject);
+    checkBoundNotGiven(bindings, [...values.keys()], subject);
+    return { expr: output, text: subject };
+  }
   if (typeof subject === "function") {
     const expr = trace(subject, [...values.keys()], values);
     return { expr, text: print(expr) };
@@ -225,9 +237,12 @@ function finiteMax(u: number, v: number): number {
   return Math.max(a, b);
 }
 
-function allFinite(m: Map<string, Float64Array>): boolean {
-  for (const a of m.values())
-    for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k]!)) return false;
+function allFinite(m: Map<string, Float64Array>, names: readonly string[]): boolean {
+  for (const name of names) {
+    const a = m.get(name);
+    if (a !== undefined)
+      for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k]!)) return false;
+  }
   return true;
 }
 
@@ -247,6 +262,9 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   validateSeed(opts.seed);
   const values = toValues(opts.at);
   const { expr, text } = toExpr(subject, values);
+  const wrt = wrtNames(opts.wrt, [...values.keys()], {
+    bindings: typeof subject === "string" ? parseProgramCached(subject).bindings : [],
+  });
   checkShapes(expr, values);
 
   const numeric = runLeg(() =>
@@ -278,7 +296,8 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   const autoGrads = autograd.result?.gradients ?? null;
 
   const gradients: Record<string, InputGradients> = {};
-  for (const [name, v] of values) {
+  for (const name of wrt) {
+    const v = values.get(name)!;
     const g = (m: Map<string, Float64Array> | null) => {
       const a = m?.get(name);
       return a === undefined ? null : fromValue({ data: a, shape: v.shape });
@@ -348,7 +367,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
       ["numeric", numGrads],
       ["autograd", autoGrads],
     ] as const
-  ).filter(([, m]) => m !== null && !allFinite(m));
+  ).filter(([, m]) => m !== null && !allFinite(m, wrt));
   if (nonFinite.length >= 2)
     return inconclusive(
       `non-finite gradient from the ${nonFinite.map(([l]) => l).join(" and ")} legs: the point is on a singularity`,
@@ -387,7 +406,8 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     rounding: 0,
   };
   const suspects: { name: string; k: number }[] = [];
-  for (const [name, v] of values) {
+  for (const name of wrt) {
+    const v = values.get(name)!;
     const s = symGrads?.get(name);
     const a = autoGrads?.get(name);
     const n = numVotes ? numGrads?.get(name) : undefined;

@@ -36,6 +36,8 @@ export interface CheckFlags {
   readonly ops?: string;
   /** Exit 1 on any disagreement, an outvoted reference leg too (`--strict`). */
   readonly strict?: boolean;
+  /** `--wrt w,b`: differentiate with respect to these inputs only. */
+  readonly wrt?: string;
 }
 
 /** Elements of a tensor input shown in the table before "… (n elements)". */
@@ -55,6 +57,7 @@ export function runCheck(p: Prepared, flags: CheckFlags): Report {
     ...(flags.rtol === undefined ? {} : { rtol: flags.rtol }),
     ...(flags.atol === undefined ? {} : { atol: flags.atol }),
     ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+    wrt: p.wrt,
   });
 }
 
@@ -63,7 +66,7 @@ export async function checkCommand(source: string, flags: CheckFlags, io: CliIO)
   let prepared: Prepared;
   try {
     if (flags.ops !== undefined) await loadOps(flags.ops, io.cwd);
-    prepared = prepare(source, flags.at, io.cwd);
+    prepared = prepare(source, flags.at, io.cwd, flags.wrt);
     report = runCheck(prepared, flags);
   } catch (e) {
     return reportError(e, io);

@@ -41,7 +41,7 @@ export async function explainCommand(
   let lines: string[];
   try {
     if (flags.ops !== undefined) await loadOps(flags.ops, io.cwd);
-    const p = prepare(source, flags.at, io.cwd);
+    const p = prepare(source, flags.at, io.cwd, flags.wrt);
     lines = explainLines(p, flags, colorsFor(io.isTTY));
   } catch (e) {
     return reportError(e, io);

@@ -46,7 +46,13 @@ The point:
     @FILE             --at x=@x.json   (a JSON file holding a number or an array,
                                         relative to the working directory)
   Every variable of the expression needs a value; a value for a name the expression does
-  not use is an error.`;
+  not use is an error. Names are case-sensitive.
+
+Named intermediates: 'z = w*x+b; p = sigmoid(z); bce(p, y)' — bindings NAME = EXPR
+  separated by ';', the output last. A name is bound once, before it is used; a bound
+  name is computed, so it takes no --at.
+--wrt NAMES differentiates with respect to those inputs only (--wrt w,b); the others are
+  constants (data), as in PyTorch where only parameters have requires_grad.`;
 
 const EXIT_HELP = `
 Exit codes: 0 autograd confirmed (the legs agree, or the two others outvote the CAS or the
@@ -70,6 +76,10 @@ function pointOptions(cmd: Command): Command {
     .option("--rtol <R>", "relative slack added to the error estimates", nonNegative("--rtol"))
     .option("--atol <A>", "absolute slack added to the error estimates", nonNegative("--atol"))
     .option("--seed <S>", "seed of the random direction in --method fast", integer("--seed", 0))
+    .option(
+      "--wrt <NAMES>",
+      "differentiate with respect to these inputs only, e.g. --wrt w,b (the others are data)",
+    )
     .option("--ops <FILE>", "load the custom ops (defineOp) a .ts or .js module exports first");
 }
 
@@ -84,6 +94,7 @@ function flagsOf(opts: Record<string, unknown>): CheckFlags {
     ...(opts.seed === undefined ? {} : { seed: opts.seed as number }),
     ...(opts.ops === undefined ? {} : { ops: opts.ops as string }),
     ...(opts.strict === true ? { strict: true } : {}),
+    ...(opts.wrt === undefined ? {} : { wrt: opts.wrt as string }),
   };
 }
 
@@ -137,6 +148,7 @@ Options in use:
   gradtrio check 'mean(bce(sigmoid(w*x+b), y))' --at w=0.5 b=-0.2 x=@x.json y=@y.json --method fast --seed 7
   gradtrio check 'sin(x^2)' --at x=3 --json
   gradtrio check 'log(sqrt(-y))' --at y=-2 --strict
+  gradtrio check 'z = w*x+b; p = sigmoid(z); bce(p, y)' --at w=1 b=0 x=6.7 y=0 --wrt w,b
 Methods: auto (default: complex step where every op is analytic, else Richardson; fast
 above 1000 input elements), richardson, central, complex, fast (one random directional derivative).
 ${EXIT_HELP}`,
@@ -161,6 +173,7 @@ Examples:
   gradtrio explain 'sin(x^2)' --at x=4
   gradtrio explain 'bce(clamp(sigmoid(w*x+b), 1e-8, 1-1e-8), y)' --at w=1 b=0 x=6.7 y=0
   gradtrio explain 'mean(x^2)' --at x=[1,2,3]
+  gradtrio explain 'z = w*x+b; p = sigmoid(z); bce(p, y)' --at w=1 b=0 x=6.7 y=0 --wrt w,b
 Exit codes: 0, or 2 for bad input.`,
     )
     .action(async (expr: string, opts: Record<string, unknown>) => {

@@ -1,10 +1,20 @@
 /**
- * The tokenizer of the expression language: numbers, names, `+ - * / ^`, parentheses and commas.
+ * The tokenizer of the expression language: numbers, names, `+ - * / ^`, parentheses, commas,
+ * and `=` and `;` for named intermediates (`z = w*x+b; sigmoid(z)`).
  * Positions are 0-based UTF-16 offsets into the source, as `GradtrioError.format()` expects.
  */
 import { GradtrioError } from "../errors.ts";
 
-export type TokenKind = "num" | "name" | "op" | "lparen" | "rparen" | "comma" | "end";
+export type TokenKind =
+  | "num"
+  | "name"
+  | "op"
+  | "lparen"
+  | "rparen"
+  | "comma"
+  | "assign"
+  | "semicolon"
+  | "end";
 
 export interface Token {
   readonly kind: TokenKind;
@@ -66,6 +76,8 @@ export function tokenize(source: string): Token[] {
     else if (ch === "(") tokens.push({ kind: "lparen", text: ch, pos: i });
     else if (ch === ")") tokens.push({ kind: "rparen", text: ch, pos: i });
     else if (ch === ",") tokens.push({ kind: "comma", text: ch, pos: i });
+    else if (ch === "=") tokens.push({ kind: "assign", text: ch, pos: i });
+    else if (ch === ";") tokens.push({ kind: "semicolon", text: ch, pos: i });
     else {
       const whole = String.fromCodePoint(source.codePointAt(i)!);
       throw new GradtrioError("PARSE", `unexpected character ${quoteChar(whole)}`, {
