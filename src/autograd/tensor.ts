@@ -7,7 +7,8 @@ import { GradtrioError } from "../errors.ts";
 import { type BackwardOptions, backward as runBackward } from "./engine.ts";
 import { formatTensor } from "./format.ts";
 import * as F from "./functions.ts";
-import type { Node } from "./node.ts";
+import { add_, div_, fill_, mul_, sub_, versionCounter, zero_ } from "./inplace.ts";
+import { type Node, versionOf } from "./node.ts";
 import { checkNdim, numelOf, type Shape, sameShape, showShape } from "./shape.ts";
 import { warn } from "./warnings.ts";
 
@@ -51,6 +52,8 @@ export class Tensor {
   _accNode: Node | null = null;
   /** @internal Whether reading `.grad` of this non-leaf already warned. */
   _warned = false;
+  /** @internal The version counter of the storage, made by the first in-place op or detach(). */
+  _vc: { v: number } | null = null;
 
   /** Wraps `data` (not copied) as a tensor of `shape`; prefer `tensor()`. */
   constructor(data: Float64Array, shape: Shape) {
@@ -176,18 +179,45 @@ export class Tensor {
    * const z = x.detach(); z.requiresGrad; // false
    */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape);
+    const d = new Tensor(this.data, this.shape);
+    d._vc = versionCounter(this); // one storage, one version counter
+    return d;
   }
 
+  /** How many times the storage was changed in place (PyTorch's `_version`). */
+  get version(): number {
+    return versionOf(this);
+  }
+
+  // In-place ops (inplace.ts): PyTorch's rules, the version counter, and `noGrad` for leaves.
+  /**
+   * `this += other` in place; returns this.
+   *
+   * @example
+   * noGrad(() => w.sub_(w.grad!.mul(0.1))); // a gradient-descent step
+   */
+  add_(other: TensorLike): this {
+    return add_(this, other) as this;
+  }
+  /** `this -= other` in place. */
+  sub_(other: TensorLike): this {
+    return sub_(this, other) as this;
+  }
+  /** `this *= other` in place. */
+  mul_(other: TensorLike): this {
+    return mul_(this, other) as this;
+  }
+  /** `this /= other` in place. */
+  div_(other: TensorLike): this {
+    return div_(this, other) as this;
+  }
   /** Fills with zeros in place and returns the tensor (PyTorch's `zero_()`, for `x.grad.zero_()`). */
   zero_(): this {
-    if (this._fn === null && this._rg)
-      throw new GradtrioError(
-        "AUTOGRAD",
-        "a leaf Variable that requires grad is being used in an in-place operation.",
-      );
-    this.data.fill(0);
-    return this;
+    return zero_(this) as this;
+  }
+  /** Fills with `value` in place. */
+  fill_(value: number): this {
+    return fill_(this, value) as this;
   }
 
   /** The single value of a one-element tensor. */
