@@ -5,7 +5,7 @@
  * Rules run with grad mode off unless `createGraph`, so gradients are plain tensors by default
  * and differentiable tensors (Hessians, double backward) on request.
  */
-import { GradtrioError } from "../errors.ts";
+import { checkOptionNames, GradtrioError } from "../errors.ts";
 import { add, reshape } from "./functions.ts";
 import { isRecordingOrigins, setGradEnabled, setRecordingOrigins } from "./grad-mode.ts";
 import { CAPTURE, edgeOf, type Node, RUN, SKIP } from "./node.ts";
@@ -89,6 +89,7 @@ export function backward(
   const seed = seedFor(out, gradient, 0);
   // null options are no options (as undefined), for callers in plain JavaScript.
   const opts = options ?? {};
+  checkOptionNames(opts, ["retainGraph", "createGraph"], "backward");
   const createGraph = opts.createGraph === true;
   const retainGraph = opts.retainGraph ?? createGraph;
   // The caller's own gradient tensor must not become a leaf's .grad (it would be mutated later).
@@ -111,6 +112,7 @@ export function grad(
   options?: GradOptions | null,
 ): (Tensor | null)[] {
   const opts = options ?? {};
+  checkOptionNames(opts, ["retainGraph", "createGraph", "gradOutputs", "allowUnused"], "grad");
   const outs: readonly Tensor[] = Array.isArray(outputs) ? outputs : [outputs as Tensor];
   const ins: readonly Tensor[] = Array.isArray(inputs) ? inputs : [inputs as Tensor];
   const createGraph = opts.createGraph === true;

@@ -3,7 +3,7 @@
  * Ops live in functions.ts (free functions) and ops.ts (their kernels and backward rules); the
  * methods here delegate to the free functions.
  */
-import { GradtrioError } from "../errors.ts";
+import { checkOptionNames, GradtrioError } from "../errors.ts";
 import { type BackwardOptions, backward as runBackward } from "./engine.ts";
 import { formatTensor } from "./format.ts";
 import * as F from "./functions.ts";
@@ -401,6 +401,7 @@ export function tensor(
 ): Tensor {
   // null options are no options (as undefined), for callers in plain JavaScript.
   const opts = options ?? {};
+  checkOptionNames(opts, ["requiresGrad", "shape"], "tensor");
   const { requiresGrad = false } = opts;
   if (typeof requiresGrad !== "boolean")
     throw new GradtrioError("INVALID_ARGUMENT", "tensor: requiresGrad must be a boolean");

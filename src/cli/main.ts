@@ -285,6 +285,17 @@ Exit codes: 0 all pass, 1 otherwise, 2 bad input, 130 interrupted.`,
   return program;
 }
 
+/** An item after `--at` that is no NAME=VALUE (an expression written after the point). */
+function expressionAfterAt(argv: readonly string[]): string | undefined {
+  const at = argv.indexOf("--at");
+  if (at < 0) return undefined;
+  for (const item of argv.slice(at + 1)) {
+    if (item.startsWith("--")) break;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(item)) return item;
+  }
+  return undefined;
+}
+
 /** Commander's message as one line: no `error: ` prefix, the suggestion joined in. */
 function commanderMessage(e: CommanderError): string {
   return e.message
@@ -322,7 +333,15 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         e.code === "commander.help"
       )
         return EXIT.ok;
-      io.err(`gradtrio: error: ${commanderMessage(e)}`);
+      const misplaced =
+        e.code === "commander.missingArgument" ? expressionAfterAt(argv) : undefined;
+      io.err(
+        `gradtrio: error: ${
+          misplaced === undefined
+            ? commanderMessage(e)
+            : `missing the expression: '${misplaced}' after --at was read as a NAME=VALUE; give the expression first, e.g. gradtrio ${argv[0]} '${misplaced}' --at …`
+        }`,
+      );
       return EXIT.badInput;
     }
     return reportError(e, io);

@@ -114,6 +114,22 @@ function checkParentheses(tokens: readonly Token[], source: string): void {
     );
 }
 
+/** Other names of the language's functions (NumPy's, mathematics'), for "did you mean". */
+const ALIASES: Readonly<Record<string, string>> = {
+  ln: "log",
+  arcsin: "asin",
+  arccos: "acos",
+  arctan: "atan",
+  power: "pow",
+  clip: "clamp",
+  logistic: "sigmoid",
+  expit: "sigmoid",
+  average: "mean",
+  binary_cross_entropy: "bce",
+  dot: "matmul",
+  mm: "matmul",
+};
+
 class Parser {
   private i = 0;
   /** Bound names and their nodes. */
@@ -302,8 +318,15 @@ class Parser {
       throw this.error("UNKNOWN_FUNCTION", `'${name}' is a constant, not a function`, t.pos);
     const arity = arityOf(name);
     if (arity === undefined) {
-      const guess = didYouMean(name, [...Object.keys(BUILTIN_OPS), ...customOpNames()]);
-      const hint = guess === undefined ? "" : `; did you mean '${guess}'?`;
+      const alias = Object.hasOwn(ALIASES, name) ? ALIASES[name] : undefined;
+      const guess =
+        alias !== undefined && arityOf(alias) !== undefined
+          ? alias
+          : didYouMean(name, [...Object.keys(BUILTIN_OPS), ...customOpNames()]);
+      const hint =
+        guess === undefined
+          ? ""
+          : `; did you mean '${guess}'?${name === "ln" ? " (log is the natural logarithm)" : ""}`;
       throw this.error("UNKNOWN_FUNCTION", `unknown function '${name}'${hint}`, t.pos);
     }
     const args: Expr[] = [];
