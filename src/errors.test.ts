@@ -40,7 +40,7 @@ describe("checkOptionNames", () => {
       /unknown option 'requiresgrad'; write requiresGrad/,
     );
     expect(message(() => tensor(3, { colour: "red" } as never))).toBe(
-      "tensor: unknown option 'colour' (known: requiresGrad, shape)",
+      "tensor: unknown option 'colour' (known: requiresGrad, shape, dtype)",
     );
     expect(tensor(3, { requiresGrad: true }).requiresGrad).toBe(true);
   });

@@ -42,6 +42,7 @@ function inPlace(
   if (graph) {
     // The old value, as the new node's input: it stands for t in the graph so far.
     self = new Tensor(t.data.slice(), t.shape);
+    self._f32 = t._f32;
     self._fn = t._fn;
     self._op = t._op;
     self._o0 = t._o0;
@@ -94,7 +95,11 @@ const ZERO = fillRule("ZeroBackward0");
 const FILL = fillRule("FillBackward0");
 
 function filled(self: Tensor, value: number, rule: GradRule): Tensor {
-  const out = new Tensor(new Float64Array(self.numel).fill(value), self.shape);
+  const out = new Tensor(
+    new Float64Array(self.numel).fill(self._f32 ? Math.fround(value) : value),
+    self.shape,
+  );
+  out._f32 = self._f32;
   return record(out, rule, self, null, 0, 0, null);
 }
 

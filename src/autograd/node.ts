@@ -131,7 +131,7 @@ export function versionOf(t: Tensor): number {
 
 /** `[torch.DoubleTensor [3]]`, as PyTorch names a tensor in its autograd errors. */
 function describe(t: Tensor): string {
-  return `[torch.DoubleTensor [${t.shape.join(", ")}]]`;
+  return `[torch.${t._f32 ? "Float" : "Double"}Tensor [${t.shape.join(", ")}]]`;
 }
 
 /** Throws PyTorch's error when a tensor the node saved was changed in place after it was saved. */

@@ -5,6 +5,7 @@
  */
 import { checkOptionNames, GradtrioError } from "../errors.ts";
 import { type BackwardOptions, backward as runBackward } from "./engine.ts";
+import { DTYPES, type DType, round32 } from "./float32.ts";
 import { formatTensor } from "./format.ts";
 import * as F from "./functions.ts";
 import { add_, div_, fill_, mul_, sub_, versionCounter, zero_ } from "./inplace.ts";
@@ -54,6 +55,8 @@ export class Tensor {
   _warned = false;
   /** @internal The version counter of the storage, made by the first in-place op or detach(). */
   _vc: { v: number } | null = null;
+  /** @internal float32: every element is a float32 value, and ops on it round (float32.ts). */
+  _f32 = false;
 
   /** Wraps `data` (not copied) as a tensor of `shape`; prefer `tensor()`. */
   constructor(data: Float64Array, shape: Shape) {
@@ -76,6 +79,11 @@ export class Tensor {
     // The arguments live in _oMore now: drop the raw fields (they would keep tensors alive).
     this._o0 = undefined;
     this._o1 = undefined;
+  }
+
+  /** "float64" (the default) or "float32". */
+  get dtype(): DType {
+    return this._f32 ? "float32" : "float64";
   }
 
   get numel(): number {
@@ -180,6 +188,7 @@ export class Tensor {
    */
   detach(): Tensor {
     const d = new Tensor(this.data, this.shape);
+    d._f32 = this._f32;
     d._vc = versionCounter(this); // one storage, one version counter
     return d;
   }
@@ -253,6 +262,8 @@ export class Tensor {
     return formatTensor(this.data, this.shape, {
       requiresGrad: this.requiresGrad,
       gradFn: this._fn === null ? null : this._fn.name,
+      // gradtrio's default dtype is float64, so float32 is the one PyTorch would name.
+      dtype: this._f32 ? "torch.float32" : null,
     });
   }
 
@@ -383,6 +394,8 @@ export class Tensor {
 /** Options of `tensor()`. */
 export interface TensorOptions {
   readonly requiresGrad?: boolean;
+  /** "float64" (the default) or "float32" (computed with Math.fround after each op). */
+  readonly dtype?: DType;
   /** The shape of a `Float64Array` value (default: one dimension). */
   readonly shape?: readonly number[];
 }
@@ -401,8 +414,14 @@ export function tensor(
 ): Tensor {
   // null options are no options (as undefined), for callers in plain JavaScript.
   const opts = options ?? {};
-  checkOptionNames(opts, ["requiresGrad", "shape"], "tensor");
+  checkOptionNames(opts, ["requiresGrad", "shape", "dtype"], "tensor");
   const { requiresGrad = false } = opts;
+  const dtype = opts.dtype ?? (value instanceof Tensor ? value.dtype : "float64");
+  if (!DTYPES.includes(dtype))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `tensor: dtype must be "float64" or "float32", got ${JSON.stringify(dtype)}`,
+    );
   if (typeof requiresGrad !== "boolean")
     throw new GradtrioError("INVALID_ARGUMENT", "tensor: requiresGrad must be a boolean");
   let t: Tensor;
@@ -418,6 +437,10 @@ export function tensor(
     t = new Tensor(value.slice(), [...shape]);
   } else if (typeof value === "number") t = scalarTensor(value);
   else t = fromNested(value);
+  if (dtype === "float32") {
+    round32(t.data);
+    t._f32 = true;
+  }
   t._rg = requiresGrad;
   return t;
 }
