@@ -208,7 +208,7 @@ describe("help and version", () => {
         "--wrt",
         "--ops",
       ],
-      explain: ["--at", "--method", "--rtol", "--atol", "--seed", "--wrt", "--ops"],
+      explain: ["--at", "--method", "--rtol", "--atol", "--seed", "--dtype", "--wrt", "--ops"],
       gallery: [],
       fuzz: ["--ops", "--runs", "--seed", "--max-depth", "--path", "--json"],
       gate: ["--junit"],

@@ -4,6 +4,7 @@
  * the finite-difference estimate for the numeric leg, a first-order rounding bound for the exact
  * legs (src/check/rounding.ts).
  */
+import type { DType } from "../autograd/float32.ts";
 import { autogradLeg } from "../autograd/leg.ts";
 import type { Tensor } from "../autograd/tensor.ts";
 import { GradtrioError, isGradtrioError } from "../errors.ts";
@@ -15,6 +16,7 @@ import { checkScalarOutput, inferShapes } from "../expr/shapes.ts";
 import { trace } from "../expr/trace.ts";
 import { type NumericMethod, numericLeg } from "../numeric/leg.ts";
 import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
+import { float32Bound, toFloat32, validateDtype } from "./dtype.ts";
 import { breakpointReason, kinkReason } from "./kinks.ts";
 import type { InputGradients, LegReport, Report } from "./report.ts";
 import { EXTREME_LARGE, roundingAnalysis } from "./rounding.ts";
@@ -55,6 +57,8 @@ export interface CheckOptions {
   readonly seed?: number;
   /** Differentiate with respect to these inputs only; the others are constants (data). */
   readonly wrt?: readonly string[];
+  /** "float32": autograd and the value in float32 at the point rounded to float32 (src/check/dtype.ts). */
+  readonly dtype?: DType;
 }
 
 /** Parsed expressions by text, least recently used first (Map order). */
@@ -260,7 +264,8 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   const tol = validateTolerance(opts);
   const method = validateMethod(opts.method);
   validateSeed(opts.seed);
-  const values = toValues(opts.at);
+  const f32 = validateDtype(opts.dtype) === "float32";
+  const values = f32 ? toFloat32(toValues(opts.at)) : toValues(opts.at);
   const { expr, text } = toExpr(subject, values);
   const wrt = wrtNames(opts.wrt, [...values.keys()], {
     bindings: typeof subject === "string" ? parseProgramCached(subject).bindings : [],
@@ -270,7 +275,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   const numeric = runLeg(() =>
     numericLeg(expr, values, { method, ...(opts.seed === undefined ? {} : { seed: opts.seed }) }),
   );
-  const autograd = runLeg(() => autogradLeg(expr, values));
+  const autograd = runLeg(() => autogradLeg(expr, values, f32 ? { dtype: "float32" } : {}));
   const symbolic = runLeg(() => symbolicLeg(expr, values));
   const legs: Record<LegName, LegReport> = {
     symbolic: symbolic.report,
@@ -278,7 +283,13 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     autograd: autograd.report,
   };
   const notes: string[] = [...(numeric.result?.notes ?? [])];
-  const value = numeric.result?.value ?? autograd.result?.value ?? null;
+  const value = f32
+    ? (autograd.result?.value ?? numeric.result?.value ?? null)
+    : (numeric.result?.value ?? autograd.result?.value ?? null);
+  if (f32)
+    notes.push(
+      "float32: autograd and the value in float32 at the point rounded to float32; symbolic and numeric are float64 references there",
+    );
 
   const sym = symbolic.result;
   let symGrads: Map<string, Float64Array> | null = null;
@@ -341,6 +352,11 @@ export function check(subject: Subject, opts: CheckOptions): Report {
       `the function could not be evaluated at the point (${errors.join("; ") || "no leg gave a value"})`,
     );
   }
+  const value64 = numeric.result?.value;
+  if (f32 && !Number.isFinite(value) && value64 !== undefined && Number.isFinite(value64))
+    return inconclusive(
+      `in float32 the function is ${value} at the point (float64: ${value64}): float32 rounding or range breaks it here (1 - 1e-8 rounds to 1; exp overflows above 88.7)`,
+    );
   if (!Number.isFinite(value)) {
     const where = roundingAnalysis(expr, values).outsideDomain;
     return inconclusive(
@@ -453,6 +469,13 @@ export function check(subject: Subject, opts: CheckOptions): Report {
       rounding: r === undefined ? 8 * Number.EPSILON * finiteMax(s?.[k] ?? 0, a?.[k] ?? 0) : r[k]!,
       ...(own === undefined ? {} : { symbolicRounding: own }),
     });
+    if (f32) {
+      const c = comparisons[comparisons.length - 1]!;
+      comparisons[comparisons.length - 1] = {
+        ...c,
+        autogradRounding: float32Bound(c.rounding, c.autograd),
+      };
+    }
   }
   let directional: Report["directional"] = null;
   if (num?.directional !== undefined && numVotes) {
@@ -498,6 +521,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
         o += n;
       }
       c.rounding = dr;
+      if (f32) c.autogradRounding = float32Bound(dr, c.autograd);
       const own = symGrads === null ? null : ownSymbolicBounds(expr, values, symGrads);
       if (own !== null) {
         let ds = 0;

@@ -4,6 +4,7 @@
  * agree, or a reference leg is outvoted), 1 autograd contradicted (or, with --strict, any
  * disagreement), 3 inconclusive (docs/DESIGN.md, "Exit codes of check").
  */
+import type { DType } from "../autograd/float32.ts";
 import { check, type NumericMethod } from "../check/check.ts";
 import { outcome, referenceOutvoted } from "../check/outcome.ts";
 import { type Report, reportToJson } from "../check/report.ts";
@@ -38,6 +39,8 @@ export interface CheckFlags {
   readonly strict?: boolean;
   /** `--wrt w,b`: differentiate with respect to these inputs only. */
   readonly wrt?: string;
+  /** `--dtype float32`: autograd and the value in float32. */
+  readonly dtype?: DType;
 }
 
 /** Elements of a tensor input shown in the table before "… (n elements)". */
@@ -58,6 +61,7 @@ export function runCheck(p: Prepared, flags: CheckFlags): Report {
     ...(flags.atol === undefined ? {} : { atol: flags.atol }),
     ...(flags.seed === undefined ? {} : { seed: flags.seed }),
     wrt: p.wrt,
+    ...(flags.dtype === undefined ? {} : { dtype: flags.dtype }),
   });
 }
 

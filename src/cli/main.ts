@@ -76,6 +76,12 @@ function pointOptions(cmd: Command): Command {
     .option("--rtol <R>", "relative slack added to the error estimates", nonNegative("--rtol"))
     .option("--atol <A>", "absolute slack added to the error estimates", nonNegative("--atol"))
     .option("--seed <S>", "seed of the random direction in --method fast", integer("--seed", 0))
+    .addOption(
+      new Option(
+        "--dtype <D>",
+        "float32: autograd and the value in float32, as PyTorch's default (the point rounded to float32)",
+      ).choices(["float64", "float32"]),
+    )
     .option(
       "--wrt <NAMES>",
       "differentiate with respect to these inputs only, e.g. --wrt w,b (the others are data)",
@@ -95,6 +101,7 @@ function flagsOf(opts: Record<string, unknown>): CheckFlags {
     ...(opts.ops === undefined ? {} : { ops: opts.ops as string }),
     ...(opts.strict === true ? { strict: true } : {}),
     ...(opts.wrt === undefined ? {} : { wrt: opts.wrt as string }),
+    ...(opts.dtype === undefined ? {} : { dtype: opts.dtype as NonNullable<CheckFlags["dtype"]> }),
   };
 }
 
@@ -149,6 +156,7 @@ Options in use:
   gradtrio check 'sin(x^2)' --at x=3 --json
   gradtrio check 'log(sqrt(-y))' --at y=-2 --strict
   gradtrio check 'z = w*x+b; p = sigmoid(z); bce(p, y)' --at w=1 b=0 x=6.7 y=0 --wrt w,b
+  gradtrio check 'bce(clamp(sigmoid(w*x+b), 1e-8, 1-1e-8), y)' --at w=1 b=0 x=17 y=0 --dtype float32
 Methods: auto (default: complex step where every op is analytic, else Richardson; fast
 above 1000 input elements), richardson, central, complex, fast (one random directional derivative).
 ${EXIT_HELP}`,
