@@ -1,18 +1,8 @@
 // In-place ops against hand values and PyTorch's rules and messages (PyTorch 2.x, float64).
 import { describe, expect, it } from "vitest";
-import { GradtrioError } from "../errors.ts";
+import { failure } from "../../test/failure.ts";
 import { noGrad } from "./grad-mode.ts";
 import { tensor } from "./tensor.ts";
-
-function failure(fn: () => unknown): GradtrioError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GradtrioError) return e;
-    throw e;
-  }
-  throw new Error("did not fail");
-}
 
 describe("in-place ops", () => {
   it("update the values and bump the version", () => {

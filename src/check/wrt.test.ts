@@ -2,7 +2,7 @@
 // torch-golden.json, float64) or hand formulas, never check()'s own output.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { GradtrioError } from "../errors.ts";
+import { failure } from "../../test/failure.ts";
 import { check } from "./check.ts";
 import { wrtNames } from "./wrt.ts";
 
@@ -11,16 +11,6 @@ const golden = JSON.parse(
 ) as { id: string; at: Record<string, number | number[]>; grad: Record<string, unknown> }[];
 const seedBce = golden.find((c) => c.id === "seed-bce-eps8")!;
 const logreg = golden.find((c) => c.id === "logreg-batch")!;
-
-function failure(fn: () => unknown): GradtrioError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof GradtrioError) return e;
-    throw e;
-  }
-  throw new Error("did not fail");
-}
 
 describe("check() with named intermediates", () => {
   it("the seed BCE written with bindings has PyTorch's gradients, as without", () => {
