@@ -2,6 +2,7 @@
 // as references; the clamp trap of the seed BCE (1 - 1e-8 is 1 in float32).
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { check } from "../src/check/check.ts";
 import { memoryIO } from "../src/cli/io.ts";
 import { main } from "../src/cli/main.ts";
 
@@ -69,6 +70,14 @@ describe("check --dtype float32", () => {
     expect(bad.code).toBe(2);
     expect(bad.err.join("\n")).toMatch(
       /^gradtrio: error: .*'float16' is invalid.*float64, float32/,
+    );
+  });
+
+  it("check() takes dtype and rejects an unknown one", () => {
+    const r = check("x^2", { at: { x: 0.1 }, dtype: "float32" });
+    expect(r.gradients.x!.autograd).toBe(Math.fround(2 * Math.fround(0.1)));
+    expect(() => check("x^2", { at: { x: 1 }, dtype: "float16" as never })).toThrow(
+      'dtype must be "float64" or "float32", got "float16"',
     );
   });
 });
