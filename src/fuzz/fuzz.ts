@@ -21,6 +21,7 @@ import { type CustomOpDefinition, isBuiltinOp, lookupCustomOp } from "../expr/op
 import { type NestedArray, type Point, toValues } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { evaluate } from "../numeric/evaluate.ts";
+import { withComposedDerivatives } from "../symbolic/compose.ts";
 import {
   DEFAULT_MAX_DEPTH,
   DEFAULT_VARIABLES,
@@ -199,8 +200,9 @@ type Outcome =
 function judgeCase(c: FuzzCase, opts: { rtol?: number; atol?: number }): Outcome {
   let report: Report;
   try {
-    // check's own error estimates decide; ill-conditioned points come back inconclusive.
-    report = check(c.expr, { at: c.at, ...tolerances(opts) });
+    // check's own error estimates decide; ill-conditioned points come back inconclusive. The
+    // symbolic leg composes each op's CAS derivative (derived once) instead of deriving anew.
+    report = withComposedDerivatives(() => check(c.expr, { at: c.at, ...tolerances(opts) }));
   } catch (e) {
     return { kind: "fail", report: null, error: firstLine(e) };
   }
