@@ -45,8 +45,8 @@ export async function run(): Promise<void> {
 
   const pool = workerPool(2)!;
   try {
-    // Warm the threads (tsx, nerdamer) once, as a long run amortises it.
-    await new FuzzRun({ ...opts(9), runs: 4 }, opsFile).run(pool);
+    // Warm the threads (tsx, nerdamer, the ops' CAS derivatives) once, as a long run amortises it.
+    await new FuzzRun(opts(9), opsFile).run(pool);
     const ratios: number[] = [];
     let same = true;
     // Process CPU time counts every thread: with two workers it shows the work done, whatever
