@@ -176,10 +176,11 @@ function keepBetween(x: Float64Array, lo: number, hi: number): Uint8Array {
 /**
  * A backward rule's product g·f(a) in one loop (the hot ops of a plain backward): the input's
  * data, g's data (same shape, or one number) and a fresh output array. Null where the rule must
- * build it from Tensor ops — a graph being recorded (createGraph), or broadcasting.
+ * build it from Tensor ops — a graph being recorded (createGraph), float32 (rounded per op), or
+ * broadcasting.
  */
 function plainProduct(a: Tensor, g: Tensor): [Float64Array, Float64Array, Float64Array] | null {
-  if (isGradEnabled()) return null;
+  if (isGradEnabled() || a._f32 || g._f32) return null;
   if (!sameShape(a.shape, g.shape) && !(g.numel === 1 && g.ndim <= a.ndim)) return null;
   return [a.data, g.data, new Float64Array(a.numel)];
 }
