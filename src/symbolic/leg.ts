@@ -366,7 +366,7 @@ class Backward {
       const gaE = new Float64Array(x.length);
       ga[k] = g[0]!;
       gaE[k] = gE?.[0] ?? 0;
-      this.block(a, ga, fmul(gf, fdisplay(`onehot_arg${e.op}`, fsym(this.keyOf(a)))), gaE);
+      this.block(a, ga, fmul(gf, fdisplay(`onehotArg${e.op}`, fsym(this.keyOf(a)))), gaE);
     } else if (e.op === "logsumexp") {
       const a = e.args[0]!;
       const x = this.fwd.get(a)!.data;
@@ -415,7 +415,7 @@ class Backward {
           gaE[i] = se + len * TINY;
         }
       }
-      this.block(a, ga, fdisplay("softmax_vjp", gf, fsym(this.keyOf(a))), gaE);
+      this.block(a, ga, fdisplay("softmaxVJP", gf, fsym(this.keyOf(a))), gaE);
     } else {
       const [a, b] = e.args as [Expr, Expr];
       const A = this.fwd.get(a)!;
