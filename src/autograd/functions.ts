@@ -5,6 +5,7 @@
  */
 import { GradtrioError } from "../errors.ts";
 import type { ElementwiseOp, LastDimOp, ReductionOp } from "../expr/ops.ts";
+import { checkNdim } from "../expr/shapes.ts";
 import { FLOAT32_KERNELS, promote32, round32 } from "./float32.ts";
 import { isGradEnabled, isRecordingOrigins } from "./grad-mode.ts";
 import { record } from "./node.ts";
@@ -12,7 +13,6 @@ import { type BinaryDecl, OPS, type OpDecl, type StructDecl, type UnaryDecl } fr
 import {
   broadcastShapes,
   broadcastsTo,
-  checkNdim,
   normDim,
   numelOf,
   rowPlan,
