@@ -1,7 +1,9 @@
 // gradtrio's own gradient gate: `npx gradtrio gate` (CI: `npx gradtrio gate --junit reports/gradients.xml`).
 // The seed notebooks' cases at their points, a loss at random points of a box, and the fuzzing
 // of a hand-written custom op (a numerically stable softplus with its own backward rule).
-import { defineConfig } from "gradtrio";
+// A project imports "gradtrio"; this repo imports its sources (its package entry points are the
+// built dist/, which a checkout does not need).
+import { defineConfig } from "./src/index.ts";
 
 export default defineConfig({
   seed: 20261122,

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so a checkout works after `npm ci` with no build step.
-import { register } from "tsx/esm/api";
+// Installed, gradtrio runs its compiled JavaScript (dist/). In a checkout, where src/ is present
+// (and dist/ may be absent or stale), it runs the sources through tsx, a devDependency: no build.
+import { existsSync } from "node:fs";
 
-register();
-const { runCli } = await import("../src/cli/main.ts");
+const checkout = existsSync(new URL("../src/cli/main.ts", import.meta.url));
+if (checkout) (await import("tsx/esm/api")).register();
+const { runCli } = await import(checkout ? "../src/cli/main.ts" : "../dist/cli/main.js");
 await runCli();

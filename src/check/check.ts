@@ -14,7 +14,8 @@ import { type Program, parseProgram } from "../expr/parse.ts";
 import { elementLabel, fromValue, type Point, toValues, type Value } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { checkScalarOutput, inferShapes } from "../expr/shapes.ts";
-import { type NumericMethod, numericLeg } from "../numeric/leg.ts";
+import { numericLeg } from "../numeric/leg.ts";
+import { NUMERIC_METHODS, type NumericMethod } from "../numeric/types.ts";
 import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
 import { float32Bound, toFloat32, validateDtype } from "./dtype.ts";
 import { breakpointReason, kinkReason } from "./kinks.ts";
@@ -33,16 +34,7 @@ import { checkBoundNotGiven, wrtNames } from "./wrt.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-export type { NumericMethod };
-
-/** The numeric leg's methods, the one list the API and the CLI (`--method`) accept. */
-export const NUMERIC_METHODS: readonly NumericMethod[] = [
-  "auto",
-  "richardson",
-  "central",
-  "complex",
-  "fast",
-];
+export { NUMERIC_METHODS, type NumericMethod };
 
 /** What can be checked: expression text, a parsed `Expr`, or a TypeScript function over Tensors. */
 export type Subject = string | Expr | ((...args: Tensor[]) => Tensor);

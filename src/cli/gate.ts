@@ -1,8 +1,9 @@
 /**
  * `gradtrio gate [CONFIG] [--junit FILE]`: runs a project's gradient suite, prints a summary
  * table, optionally writes JUnit XML (one test case per check and per fuzzed op, the report in
- * `<failure>`; always written, also when the config is bad). Exit 0 when everything passes, 1
- * otherwise, 2 for a bad config.
+ * `<failure>`; always written, also when the config is bad). With no CONFIG, the first of
+ * gradtrio.config.{ts,mts,js,mjs,cjs} in the working directory. Exit 0 when everything passes,
+ * 1 otherwise, 2 for a bad config.
  */
 import {
   closeSync,
@@ -14,9 +15,8 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, resolve } from "node:path";
-import type { Builder } from "junit-report-builder";
-import junitModule from "junit-report-builder";
 import pc from "picocolors";
+import xmlbuilder from "xmlbuilder";
 import { GradtrioError, isGradtrioError } from "../errors.ts";
 import {
   type GateEntryResult,
@@ -40,7 +40,7 @@ import { progressReporter } from "./progress.ts";
 import { reportError } from "./report-error.ts";
 
 export interface GateFlags {
-  /** The config module (default `gradtrio.config.ts` in the working directory). */
+  /** The config module (default: the first gradtrio.config.{ts,mts,js,mjs,cjs} in the working directory). */
   readonly config?: string;
   /** Where to write the JUnit XML report. */
   readonly junit?: string;
@@ -50,32 +50,48 @@ export interface GateFlags {
   readonly workers?: number;
 }
 
-// The package is CommonJS (`module.exports = builder`) while its types declare a default export.
-const junit = ((junitModule as unknown as { default?: Builder }).default ??
-  junitModule) as unknown as Builder;
+/** The configs `gradtrio gate` looks for, in this order, when it is given none. */
+export const DEFAULT_CONFIGS = ["ts", "mts", "js", "mjs", "cjs"].map((e) => `gradtrio.config.${e}`);
 
-export const DEFAULT_CONFIG = "gradtrio.config.ts";
+/** The first default config in `cwd`; a GradtrioError naming every candidate when there is none. */
+function defaultConfig(cwd: string): string {
+  const found = DEFAULT_CONFIGS.find((f) => existsSync(resolve(cwd, f)));
+  if (found === undefined)
+    throw new GradtrioError(
+      "IO",
+      "no config given and no gradtrio.config.{ts,mts,js,mjs,cjs} in the working directory",
+    );
+  return found;
+}
 
 /**
- * The JUnit XML of a gate run (one suite; one test case per entry). A shard's file names its
- * shard in a property; its test cases are named as in the whole run, so the shards' files
- * together hold each test case once.
+ * The JUnit XML of a gate run: one suite, one test case per entry, a failing entry's report in
+ * its `<failure>`. Characters XML cannot hold (terminal escapes) are dropped. A shard's file
+ * names its shard in a property; its test cases are named as in the whole run, so the shards'
+ * files together hold each test case once.
  */
 export function gateJUnit(result: GateResult, shard?: Shard): string {
-  const builder = junit.newBuilder();
-  const suite = builder.testSuite().name("gradtrio gate");
-  suite.property("seed", String(result.seed));
-  if (shard !== undefined) suite.property("shard", `${shard.index}/${shard.count}`);
+  const counts = { tests: result.entries.length, failures: result.failed, errors: 0, skipped: 0 };
+  const root = xmlbuilder
+    .create("testsuites", { encoding: "UTF-8" }, {}, { invalidCharReplacement: "" })
+    .att(counts);
+  const suite = root.ele("testsuite", { name: "gradtrio gate", ...counts });
+  const properties = suite.ele("properties");
+  properties.ele("property", { name: "seed", value: String(result.seed) });
+  if (shard !== undefined)
+    properties.ele("property", { name: "shard", value: `${shard.index}/${shard.count}` });
   for (const e of result.entries) {
-    const tc = suite
-      .testCase()
-      .className(`gradtrio.${e.kind}`)
-      .name(`${e.path} ${e.name}`)
-      .time(e.ms / 1000);
+    const tc = suite.ele("testcase", {
+      classname: `gradtrio.${e.kind}`,
+      name: `${e.path} ${e.name}`,
+      time: e.ms / 1000,
+    });
     if (!e.passed)
-      tc.failure(`${e.outcome}: ${e.summary}`, e.outcome).stacktrace(e.details.join("\n"));
+      tc.ele("failure", { message: `${e.outcome}: ${e.summary}`, type: e.outcome }).dat(
+        e.details.join("\n"),
+      );
   }
-  return builder.build();
+  return root.end({ pretty: true });
 }
 
 function row(e: GateEntryResult, color: boolean): string {
@@ -114,8 +130,10 @@ function probeWritable(out: string, shown: string): void {
  * ```
  */
 export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
-  const file = opts.config ?? DEFAULT_CONFIG;
+  // Named in the JUnit file when the gate cannot run.
+  let file = opts.config ?? "gradtrio.config.{ts,mts,js,mjs,cjs}";
   try {
+    file = opts.config ?? defaultConfig(io.cwd);
     const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
     const workers = checkWorkers(opts.workers ?? defaultWorkers());
     const { config, dir } = await loadConfig(file, io.cwd);

@@ -4,16 +4,14 @@
  * `gradtrio: error: …` (plus the expression and a caret for errors with a position), exit 2.
  * An exception that is not a GradtrioError is a bug: one line `gradtrio: internal error: …`,
  * exit 2 too (GRADTRIO_DEBUG=1 prints its stack).
+ * A command's module is imported when that command runs: `--help` loads commander alone, and
+ * the CAS loads only when the symbolic leg runs (start-up time: bench/startup.bench.ts).
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { NUMERIC_METHODS } from "../check/check.ts";
-import { type CheckFlags, checkCommand } from "./check-command.ts";
-import { explainCommand } from "./explain.ts";
-import { fuzzCommand } from "./fuzz.ts";
-import { galleryCommand } from "./gallery.ts";
-import { gateCommand } from "./gate.ts";
+import { NUMERIC_METHODS } from "../numeric/types.ts";
+import type { CheckFlags } from "./check-command.ts";
 import { type CliIO, EXIT, processIO } from "./io.ts";
 import { reportError } from "./report-error.ts";
 
@@ -86,7 +84,10 @@ function pointOptions(cmd: Command): Command {
       "--wrt <NAMES>",
       "differentiate with respect to these inputs only, e.g. --wrt w,b (the others are data)",
     )
-    .option("--ops <FILE>", "load the custom ops (defineOp) a .ts or .js module exports first");
+    .option(
+      "--ops <FILE>",
+      "load the custom ops (defineOp) a module (.ts .mts .cts .js .mjs .cjs) exports first",
+    );
 }
 
 function flagsOf(opts: Record<string, unknown>): CheckFlags {
@@ -162,6 +163,7 @@ above 1000 input elements), richardson, central, complex, fast (one random direc
 ${EXIT_HELP}`,
     )
     .action(async (expr: string, opts: Record<string, unknown>) => {
+      const { checkCommand } = await import("./check-command.ts");
       setCode(await checkCommand(expr, flagsOf(opts), io));
     });
 
@@ -185,6 +187,7 @@ Examples:
 Exit codes: 0, or 2 for bad input.`,
     )
     .action(async (expr: string, opts: Record<string, unknown>) => {
+      const { explainCommand } = await import("./explain.ts");
       setCode(await explainCommand(expr, flagsOf(opts), io));
     });
 
@@ -201,6 +204,7 @@ Example:
 Exit codes: 0 when every case agrees, 1 otherwise.`,
     )
     .action(async () => {
+      const { galleryCommand } = await import("./gallery.ts");
       setCode(await galleryCommand(io));
     });
 
@@ -209,7 +213,10 @@ Exit codes: 0 when every case agrees, 1 otherwise.`,
     .description(
       "random expressions over the ops a module exports, three-way checked; shrinks a counterexample",
     )
-    .requiredOption("--ops <FILE>", "a .ts or .js module exporting custom ops (defineOp)")
+    .requiredOption(
+      "--ops <FILE>",
+      "a module (.ts .mts .cts .js .mjs .cjs) exporting custom ops (defineOp)",
+    )
     .option("--runs <N>", "how many random expressions", integer("--runs", 1))
     .option(
       "--seed <S>",
@@ -236,6 +243,7 @@ Ctrl-C prints the summary so far and the replay of the case in flight, and exits
 Exit codes: 0 no counterexample found, 1 found, 2 bad input, 130 interrupted.`,
     )
     .action(async (opts: Record<string, unknown>) => {
+      const { fuzzCommand } = await import("./fuzz.ts");
       setCode(
         await fuzzCommand(
           {
@@ -255,7 +263,10 @@ Exit codes: 0 no counterexample found, 1 found, 2 bad input, 130 interrupted.`,
   program
     .command("gate")
     .description("run a project's gradient suite (CI): every entry must agree")
-    .argument("[CONFIG]", "the config module (default: gradtrio.config.ts)")
+    .argument(
+      "[CONFIG]",
+      "the config module, .ts .mts .js .mjs or .cjs (default: gradtrio.config.{ts,mts,js,mjs,cjs})",
+    )
     .option("--junit <FILE>", "also write a JUnit XML report to FILE (always written)")
     .option("--shard <I/N>", "run only the I-th of N disjoint parts of the entries (CI matrices)")
     .option(
@@ -274,6 +285,7 @@ Ctrl-C prints the entries done so far and the replay of the case in flight, and 
 Exit codes: 0 all pass, 1 otherwise, 2 bad input, 130 interrupted.`,
     )
     .action(async (config: string | undefined, opts: Record<string, unknown>) => {
+      const { gateCommand } = await import("./gate.ts");
       setCode(
         await gateCommand(
           {

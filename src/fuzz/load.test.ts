@@ -54,7 +54,7 @@ describe("loadOps", () => {
     );
   });
 
-  it("reports a syntax error by esbuild's file:line:col: ERROR line", async () => {
+  it("reports a syntax error as one file:line:col: line", async () => {
     const dir = mkdtempSync(join(tmpdir(), "gradtrio-load-"));
     writeFileSync(join(dir, "bad.ts"), "export const a = 1;\nexport const b = (;\n");
     try {
@@ -62,7 +62,7 @@ describe("loadOps", () => {
       expect.unreachable();
     } catch (e) {
       expect((e as Error).message).toBe(
-        `ops module 'bad.ts' failed to load: ${join(dir, "bad.ts")}:2:18: ERROR: Unexpected ";"`,
+        `ops module 'bad.ts' failed to load: ${join(dir, "bad.ts")}:2:18: ParseError: Unexpected token`,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import { type CustomOpDefinition, lookupCustomOp, registerCustomOp } from "../ex
 
 export type OpLike = CustomOpDefinition | { readonly definition: CustomOpDefinition } | string;
 
-/** Duck-typed: a definition made in another module instance (a tsx namespace) still counts. */
+/** Duck-typed: a definition made in another module instance (a user module loaded with its own copy of gradtrio) still counts. */
 export function isOpDefinition(v: unknown): v is CustomOpDefinition {
   if ((typeof v !== "object" && typeof v !== "function") || v === null) return false;
   const d = v as Record<string, unknown>;
@@ -32,7 +32,7 @@ export function definitionOf(v: unknown): CustomOpDefinition | undefined {
 
 /**
  * Resolves an op-like value to a registered definition (registering it in this module's registry:
- * a module loaded through tsx has its own copy of the registry, so ours must learn the op too).
+ * a user module may load its own copy of the registry, so ours must learn the op too).
  */
 export function resolveOp(op: OpLike): CustomOpDefinition {
   if (typeof op === "string") {

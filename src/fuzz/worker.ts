@@ -1,7 +1,7 @@
 /**
  * What a worker thread runs (`--workers N`): one fuzz task, or one check entry of a gate config.
  * A worker loads the user's modules itself (ops modules, the config and its ops modules, `.ts`
- * through tsx) once, and keeps them, the CAS cache and the case streams for its next tasks. A
+ * through jiti) once, and keeps them, the CAS cache and the case streams for its next tasks. A
  * task's result depends on the task alone, so it is the same whichever thread runs it.
  */
 import { resolve } from "node:path";

@@ -12,9 +12,9 @@ import { breakpointAt, complexStepDirectional, complexStepGradient } from "./com
 import { flattenValues, type Layout } from "./evaluate.ts";
 import { directionalDerivative, gradient, randomUnitVector } from "./gradient.ts";
 import { cachedForward } from "./programs.ts";
-import type { Kink, NonFinite } from "./types.ts";
+import { type Kink, type NonFinite, NUMERIC_METHODS, type NumericMethod } from "./types.ts";
 
-export type NumericMethod = "auto" | "richardson" | "central" | "complex" | "fast";
+export type { NumericMethod };
 
 /** Inputs with more elements than this get the fast mode under "auto". */
 export const FAST_MODE_THRESHOLD = 1000;
@@ -52,8 +52,6 @@ export interface NumericLegResult {
   readonly notes: string[];
 }
 
-const METHODS: readonly NumericMethod[] = ["auto", "richardson", "central", "complex", "fast"];
-
 /**
  * Differentiates `expr` at `values` by finite differences (or the complex step).
  *
@@ -70,10 +68,10 @@ export function numericLeg(
   opts: NumericLegOptions = {},
 ): NumericLegResult {
   const requested = opts.method ?? "auto";
-  if (!METHODS.includes(requested))
+  if (!(NUMERIC_METHODS as readonly string[]).includes(requested))
     throw new GradtrioError(
       "INVALID_ARGUMENT",
-      `unknown numeric method '${requested}' (${METHODS.join(", ")})`,
+      `unknown numeric method '${requested}' (${NUMERIC_METHODS.join(", ")})`,
     );
   const { x, layout } = flattenValues(values);
   const f = cachedForward(expr, layout);

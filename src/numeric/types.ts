@@ -1,5 +1,9 @@
 /** Result types shared by the finite-difference methods. */
 
+/** The numeric leg's methods, the one list the API and the CLI (`--method`) accept. */
+export const NUMERIC_METHODS = ["auto", "richardson", "central", "complex", "fast"] as const;
+export type NumericMethod = (typeof NUMERIC_METHODS)[number];
+
 /** Which points a difference quotient uses: x±h, or x and x+h, or x−h and x. */
 export type Stencil = "central" | "forward" | "backward";
 

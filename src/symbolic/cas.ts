@@ -7,7 +7,25 @@
  * `nerdamer(...)` would add to it), and 10^4 distinct differentiations leave the heap flat
  * (bench/symbolic.bench.ts), so no `clear`/`flush` is needed; our own cache is the bound.
  */
-import nerdamer from "nerdamer-prime";
+import { createRequire } from "node:module";
+import type Nerdamer from "nerdamer-prime";
+
+let cas: typeof Nerdamer | undefined;
+
+/**
+ * nerdamer, loaded on the first differentiation rather than with gradtrio (it is most of the
+ * start-up time: `gradtrio --help`, the Tensor API and the other legs never pay for it).
+ * Its core and the Calculus add-on (which loads Algebra) are all `diff` needs; Solve and Extra
+ * are left out. The same CommonJS files serve gradtrio's ESM and CommonJS builds.
+ */
+function nerdamer(): typeof Nerdamer {
+  if (cas === undefined) {
+    const load = createRequire(import.meta.url);
+    cas = load("nerdamer-prime/nerdamer.core") as typeof Nerdamer;
+    load("nerdamer-prime/Calculus");
+  }
+  return cas;
+}
 
 export type CasAnswer =
   | { readonly ok: true; readonly text: string }
@@ -53,7 +71,7 @@ function diffUncached(text: string, symbol: string): CasAnswer {
   casStats.calls++;
   let out: string;
   try {
-    out = nerdamer.diff(text, symbol).toString();
+    out = nerdamer().diff(text, symbol).toString();
   } catch (e) {
     return {
       ok: false,
