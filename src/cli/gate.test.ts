@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { gateCommand } from "./gate.ts";
+import { gateCommand, gateJUnit } from "./gate.ts";
 import { memoryIO } from "./io.ts";
 
 const gate = resolve(import.meta.dirname, "../../test/fixtures/gate");
@@ -115,11 +115,90 @@ describe("gradtrio gate", () => {
     expect(second.out).toBe("");
   });
 
-  it("uses gradtrio.config.ts in the working directory by default", async () => {
+  it("with no CONFIG and none in the working directory, exits 2 naming what it looked for", async () => {
     const io = memoryIO({ cwd: gate });
     expect(await gateCommand({}, io)).toBe(2);
-    expect(io.stderr[0]).toBe(
-      "gradtrio: error: cannot read config 'gradtrio.config.ts': no such file",
+    expect(io.stderr).toEqual([
+      "gradtrio: error: no config given and no gradtrio.config.{ts,mts,js,mjs,cjs} in the working directory",
+    ]);
+  });
+
+  // A directory under the OS temp dir has no package.json above it: its .js files are CommonJS
+  // to Node, so the ESM .js config is the case of a project without "type": "module".
+  const configs: [string, string][] = [
+    ["gradtrio.config.ts", "export default { checks: [{ expr: 'x^2', at: { x: 3 } as const }] };"],
+    ["gradtrio.config.mts", "export default { checks: [{ expr: 'x^2', at: { x: 3 } }] };"],
+    ["gradtrio.config.js", "export default { checks: [{ expr: 'x^2', at: { x: 3 } }] };"],
+    ["gradtrio.config.mjs", "export default { checks: [{ expr: 'x^2', at: { x: 3 } }] };"],
+    ["gradtrio.config.cjs", "module.exports = { checks: [{ expr: 'x^2', at: { x: 3 } }] };"],
+  ];
+  it.each(configs)("with no CONFIG, finds %s in the working directory", async (name, text) => {
+    const dir = mkdtempSync(join(tmpdir(), "gradtrio-gate-"));
+    writeFileSync(join(dir, name), text);
+    const io = memoryIO({ cwd: dir });
+    expect(await gateCommand({}, io)).toBe(0);
+    expect(io.stderr).toEqual([]);
+    expect(io.stdout[0]).toBe(`gradtrio gate: ${name} (seed 20261122)`);
+  });
+
+  it("takes .ts before .mts, .js, .mjs and .cjs", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gradtrio-gate-"));
+    for (const [name, text] of configs) writeFileSync(join(dir, name), text);
+    const io = memoryIO({ cwd: dir });
+    await gateCommand({}, io);
+    expect(io.stdout[0]).toBe("gradtrio gate: gradtrio.config.ts (seed 20261122)");
+    rmSync(join(dir, "gradtrio.config.ts"));
+    const next = memoryIO({ cwd: dir });
+    await gateCommand({}, next);
+    expect(next.stdout[0]).toBe("gradtrio gate: gradtrio.config.mts (seed 20261122)");
+  });
+});
+
+describe("gateJUnit", () => {
+  it("escapes names and messages, keeps ]]> inside CDATA, drops characters XML cannot hold", () => {
+    const xml = gateJUnit({
+      seed: 7,
+      passed: 1,
+      failed: 1,
+      entries: [
+        {
+          kind: "check",
+          path: "checks[0]",
+          name: 'a & <b> "c"',
+          passed: true,
+          outcome: "agree",
+          summary: "agree",
+          details: [],
+          ms: 12.5,
+        },
+        {
+          kind: "fuzz",
+          path: "fuzz[0]",
+          name: "op",
+          passed: false,
+          outcome: "counterexample",
+          summary: "x < 1",
+          details: ["a ]]> b", "\u001b[31mred\u001b[39m"],
+          ms: 1500,
+        },
+      ],
+    });
+    expect(xml).toBe(
+      [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<testsuites tests="2" failures="1" errors="0" skipped="0">',
+        '  <testsuite name="gradtrio gate" tests="2" failures="1" errors="0" skipped="0">',
+        "    <properties>",
+        '      <property name="seed" value="7"/>',
+        "    </properties>",
+        '    <testcase classname="gradtrio.check" name="checks[0] a &amp; &lt;b> &quot;c&quot;" time="0.0125"/>',
+        '    <testcase classname="gradtrio.fuzz" name="fuzz[0] op" time="1.5">',
+        '      <failure message="counterexample: x &lt; 1" type="counterexample"><![CDATA[a ]]]]><![CDATA[> b',
+        "[31mred[39m]]></failure>",
+        "    </testcase>",
+        "  </testsuite>",
+        "</testsuites>",
+      ].join("\n"),
     );
   });
 });

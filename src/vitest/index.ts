@@ -18,7 +18,7 @@
  * });
  * ```
  */
-import { expect } from "vitest";
+import { type Assertion, expect } from "vitest";
 import { type CheckOptions, check, type Subject } from "../check/check.ts";
 import { outcome, referenceOutvoted } from "../check/outcome.ts";
 import type { Report } from "../check/report.ts";
@@ -44,6 +44,12 @@ interface GradtrioMatchers<R = unknown> {
    */
   toHaveAgreeingGradients(options: AgreeingGradientsOptions): R;
 }
+
+/**
+ * The type of `expect(subject)` with the matcher. Naming vitest's `Assertion` here also keeps
+ * `import … from "vitest"` in the published .d.ts, without which the augmentation below is lost.
+ */
+export type GradtrioAssertion<T = unknown> = Assertion<T> & GradtrioMatchers<T>;
 
 declare module "vitest" {
   // biome-ignore lint/suspicious/noExplicitAny: must match vitest's own declaration

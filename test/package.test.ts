@@ -1,0 +1,210 @@
+// The package as a user gets it: `npm pack` (its prepack builds dist/), the tarball installed into
+// a fresh project outside this checkout, then plain Node ESM and CommonJS consumers, the CLI with
+// .ts/.mts/.cjs ops modules and an ESM .js config in a CommonJS project, a strict TypeScript
+// consumer, vitest with the matcher — and the Node consumers again on Node 22, installed from the
+// registry's node-<platform>-<arch> package. Consumer sources: test/fixtures/consumer.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  consumerProject,
+  installedVersion,
+  npmInstall,
+  type Packed,
+  pack,
+  treeSize,
+} from "./package/consumer.ts";
+
+const MINUTE = 60_000;
+// d/dx sin(x²) = 2x·cos(x²), at x = 3.
+const EXPECTED = 2 * 3 * Math.cos(9);
+
+let packed: Packed;
+let consumer: string;
+let installOutput: string;
+/** Temporary directories to remove at the end (the Node 22 install alone is ~185 MB). */
+const scratch: string[] = [];
+
+beforeAll(() => {
+  packed = pack();
+  scratch.push(dirname(packed.tarball));
+  ({ dir: consumer, installOutput } = consumerProject(packed.tarball));
+  scratch.push(consumer);
+}, 5 * MINUTE);
+
+afterAll(() => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The environment without the outer vitest's variables (a nested vitest must not see them), no colours. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env = Object.entries(process.env).filter(([k]) => !/^(VITEST|FORCE_COLOR)/.test(k));
+  return { ...Object.fromEntries(env), NO_COLOR: "1" };
+}
+
+function run(bin: string, args: readonly string[], cwd = consumer) {
+  const r = spawnSync(bin, args, { cwd, encoding: "utf8", env: cleanEnv() });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe("the tarball", () => {
+  it("holds dist/, bin/, README, LICENSE and package.json only, and weighs ≤ 400 kB", () => {
+    const outside = packed.files.filter(
+      (f) => !/^(dist\/|bin\/gradtrio\.js$|README\.md$|LICENSE$|package\.json$)/.test(f),
+    );
+    expect(outside).toEqual([]);
+    expect(packed.files.filter((f) => /\.test\.|\.bench\.|fixtures|^src\//.test(f))).toEqual([]);
+    expect(packed.files).toContain("LICENSE");
+    expect(packed.size).toBeLessThanOrEqual(400_000);
+  });
+
+  it("holds every file that package.json's exports, main, types and bin name", () => {
+    const pkg = JSON.parse(
+      readFileSync(join(consumer, "node_modules/gradtrio/package.json"), "utf8"),
+    ) as Record<string, unknown>;
+    const targets: string[] = [];
+    const collect = (v: unknown): void => {
+      if (typeof v === "string") targets.push(v.replace(/^\.\//, ""));
+      else if (typeof v === "object" && v !== null) Object.values(v).forEach(collect);
+    };
+    collect([pkg.exports, pkg.main, pkg.types, pkg.bin]);
+    expect(targets.length).toBeGreaterThan(12);
+    for (const t of targets) expect(packed.files, t).toContain(t);
+  });
+});
+
+describe("a consumer install", () => {
+  it("is ≤ 15 MB, prints no install-script warning, and leaves the optional vitest out", () => {
+    expect(installOutput).not.toMatch(/install.?script/i);
+    expect(treeSize(join(consumer, "node_modules"))).toBeLessThanOrEqual(15_000_000);
+    expect(existsSync(join(consumer, "node_modules/vitest"))).toBe(false);
+  });
+});
+
+/** What the ESM and CommonJS consumers print: check's gradient and the Tensor's. */
+function expectConsumerOutput(out: string): void {
+  const r = JSON.parse(out) as {
+    verdict: string;
+    gradient: { symbolic: number; numeric: number; autograd: number; formula: string };
+    grad: string;
+    fuzz: string;
+    exprArbitrary: string;
+  };
+  expect(r.verdict).toBe("agree");
+  for (const leg of ["symbolic", "numeric", "autograd"] as const)
+    expect(Math.abs(r.gradient[leg] - EXPECTED)).toBeLessThan(1e-12);
+  expect(r.gradient.formula).toBe("2*x*cos(x^2)");
+  expect(r.grad).toBe("tensor(-5.4668)"); // PyTorch prints 6·cos(9) so
+  expect([r.fuzz, r.exprArbitrary]).toEqual(["function", "function"]);
+}
+
+/** The consumers that need only Node, on the given Node binary. */
+function nodeConsumers(nodeBin: () => string): void {
+  const cli = (args: readonly string[]) =>
+    run(nodeBin(), [join(consumer, "node_modules/gradtrio/bin/gradtrio.js"), ...args]);
+
+  it("plain Node ESM: import from gradtrio and gradtrio/fuzz", () => {
+    const r = run(nodeBin(), ["esm/main.js"]);
+    expect(r.err).toBe("");
+    expectConsumerOutput(r.out);
+  });
+
+  it("plain Node CommonJS: require gradtrio and gradtrio/fuzz", () => {
+    const r = run(nodeBin(), ["main.cjs"]);
+    expect(r.err).toBe("");
+    expectConsumerOutput(r.out);
+  });
+
+  it("the installed CLI: --help, and check --json", () => {
+    const help = cli(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^Usage: gradtrio /);
+    const r = cli(["check", "sin(x^2)", "--at", "x=3", "--json"]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out) as { gradients: { x: { autograd: number } } };
+    expect(Math.abs(json.gradients.x.autograd - EXPECTED)).toBeLessThan(1e-12);
+  });
+
+  it.each([
+    ["ops.ts", "cube(x)", 3 * 0.7 ** 2],
+    ["ops.mts", "twice(x)", 2],
+    ["ops.cjs", "square(x)", 2 * 0.7],
+  ] as const)(
+    "the CLI loads the ops of %s (which imports or requires gradtrio)",
+    (ops, expr, d) => {
+      const r = cli(["check", expr, "--at", "x=0.7", "--json", "--ops", ops]);
+      expect(r.err).toBe("");
+      expect(r.code).toBe(0);
+      const json = JSON.parse(r.out) as { gradients: { x: { autograd: number } } };
+      expect(Math.abs(json.gradients.x.autograd - d)).toBeLessThan(1e-12);
+    },
+  );
+
+  it("gate finds the ESM gradtrio.config.js of a CommonJS project and runs its ops modules", () => {
+    const r = cli(["gate"]);
+    expect(r.err).toBe("");
+    expect(r.out).toContain("gradtrio gate: gradtrio.config.js (seed 5)");
+    expect(r.out).toContain("5 passed, 0 failed (5 entries)");
+    expect(r.code).toBe(0);
+  });
+
+  it("fuzz finds the planted bug of a CommonJS ops module", () => {
+    const r = cli(["fuzz", "--ops", "wrong.cjs", "--seed", "1", "--runs", "20"]);
+    expect(r.out).toContain("counterexample for op 'badcos'");
+    expect(r.out).toContain("blame: autograd");
+    expect(r.code).toBe(1);
+  });
+}
+
+describe("on Node 20 (this machine's)", () => {
+  nodeConsumers(() => process.execPath);
+});
+
+describe("a strict TypeScript consumer and vitest with the matcher", () => {
+  beforeAll(() => {
+    npmInstall(
+      consumer,
+      ["typescript", "vitest", "@types/node"].map((p) => `${p}@${installedVersion(p)}`),
+      false,
+    );
+  }, 5 * MINUTE);
+
+  it("type-checks with 0 errors (NodeNext, strict, noUncheckedIndexedAccess, exactOptionalPropertyTypes, skipLibCheck false)", () => {
+    const tsconfig = JSON.parse(readFileSync(join(consumer, "tsconfig.json"), "utf8")) as {
+      compilerOptions: Record<string, unknown>;
+    };
+    expect(tsconfig.compilerOptions).toMatchObject({
+      module: "NodeNext",
+      strict: true,
+      noUncheckedIndexedAccess: true,
+      exactOptionalPropertyTypes: true,
+      skipLibCheck: false,
+    });
+    const r = run(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "."]);
+    expect(r.out + r.err).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  it("runs toHaveAgreeingGradients from gradtrio/vitest", () => {
+    const r = run(process.execPath, ["node_modules/vitest/vitest.mjs", "run", "--root", "esm"]);
+    expect(r.out).toMatch(/Tests\s+\S*2 passed/);
+    expect(r.code).toBe(0);
+  });
+});
+
+describe("on Node 22 (the registry's node binary package)", () => {
+  let node22 = "";
+  beforeAll(() => {
+    const dir = mkdtempSync(join(tmpdir(), "gradtrio-node22-"));
+    scratch.push(dir);
+    const name = `node-${process.platform}-${process.arch}`;
+    npmInstall(dir, [`${name}@22`]);
+    node22 = join(dir, "node_modules", name, "bin", "node");
+    expect(run(node22, ["--version"]).out).toMatch(/^v22\./);
+  }, 5 * MINUTE);
+
+  nodeConsumers(() => node22);
+});
