@@ -36,7 +36,7 @@ beforeAll(() => {
 
 afterAll(() => {
   for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
-});
+}, 2 * MINUTE);
 
 /** The environment without the outer vitest's variables (a nested vitest must not see them), no colours. */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -128,10 +128,19 @@ function nodeConsumers(nodeBin: () => string): void {
     expect(Math.abs(json.gradients.x.autograd - EXPECTED)).toBeLessThan(1e-12);
   });
 
+  it("the CLI loads the CAS only when the symbolic leg runs", () => {
+    const probe = ["-r", "./probe.cjs", join(consumer, "node_modules/gradtrio/bin/gradtrio.js")];
+    expect(run(nodeBin(), [...probe, "--help"]).err).toBe("CAS loaded: false\n");
+    expect(run(nodeBin(), [...probe, "explain", "--help"]).err).toBe("CAS loaded: false\n");
+    const check = run(nodeBin(), [...probe, "check", "sin(x^2)", "--at", "x=3"]);
+    expect(check.err).toBe("CAS loaded: true\n");
+  });
+
   it.each([
     ["ops.ts", "cube(x)", 3 * 0.7 ** 2],
     ["ops.mts", "twice(x)", 2],
     ["ops.cjs", "square(x)", 2 * 0.7],
+    ["ops.mjs", "half(x)", 0.5],
   ] as const)(
     "the CLI loads the ops of %s (which imports or requires gradtrio)",
     (ops, expr, d) => {
