@@ -152,8 +152,8 @@ function nodeConsumers(nodeBin: () => string): void {
     },
   );
 
-  it("gate finds the ESM gradtrio.config.js of a CommonJS project and runs its ops modules", () => {
-    const r = cli(["gate"]);
+  it("gate finds the ESM gradtrio.config.js of a CommonJS project and runs its ops modules on 2 worker threads", () => {
+    const r = cli(["gate", "--workers", "2"]);
     expect(r.err).toBe("");
     expect(r.out).toContain("gradtrio gate: gradtrio.config.js (seed 5)");
     expect(r.out).toContain("5 passed, 0 failed (5 entries)");
