@@ -27,8 +27,8 @@ export default defineConfig([
     entry: sources,
     format: "esm",
     clean: true,
-    // Plain JavaScript beside the sources (src/fuzz/worker-entry.mjs), copied as it is.
-    copy: [{ from: "src/**/*.mjs", to: "dist", flatten: false }],
+    // Every other file beside the sources (src/fuzz/worker-entry.mjs), copied as it is.
+    copy: [{ from: ["src/**/*", "!src/**/*.ts"], to: "dist", flatten: false }],
   },
   // The CLI (top-level await) is ESM only.
   { ...common, entry: [...sources, "!src/cli/**"], format: "cjs", clean: false },
