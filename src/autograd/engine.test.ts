@@ -6,7 +6,20 @@ import { afterEach, describe, expect, it } from "vitest";
 import { GradtrioError } from "../errors.ts";
 import { defineOp } from "./define-op.ts";
 import { backward, grad } from "./engine.ts";
-import { add, bce, clamp, div, log, matmul, mean, mul, pow, sigmoid, sub, sum } from "./functions.ts";
+import {
+  add,
+  bce,
+  clamp,
+  div,
+  log,
+  matmul,
+  mean,
+  mul,
+  pow,
+  sigmoid,
+  sub,
+  sum,
+} from "./functions.ts";
 import {
   enableGrad,
   isGradEnabled,

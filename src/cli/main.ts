@@ -37,6 +37,15 @@ function integer(name: string, min: number) {
   };
 }
 
+function names(name: string) {
+  return (text: string): string[] => {
+    const list = text.split(",").map((s) => s.trim());
+    if (list.some((s) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(s)))
+      throw new InvalidArgumentError(`${name} takes variable names separated by commas, e.g. w,b`);
+    return list;
+  };
+}
+
 const AT_HELP = `
 The point:
   --at NAME=VALUE gives a variable its value; repeat it, or list several after one --at
@@ -151,6 +160,10 @@ ${EXIT_HELP}`,
       .description(
         "teaching view: the computation graph, the chain rule by hand, the three legs side by side",
       ),
+  ).option(
+    "--wrt <NAMES>",
+    "differentiate for these variables only, comma-separated (the others are data)",
+    names("--wrt"),
   );
   explain
     .addHelpText(
@@ -161,10 +174,17 @@ Examples:
   gradtrio explain 'sin(x^2)' --at x=4
   gradtrio explain 'bce(clamp(sigmoid(w*x+b), 1e-8, 1-1e-8), y)' --at w=1 b=0 x=6.7 y=0
   gradtrio explain 'mean(x^2)' --at x=[1,2,3]
+  gradtrio explain 'bce(sigmoid(w*x+b), y)' --at w=1 b=0 x=6.7 y=0 --wrt w,b
 Exit codes: 0, or 2 for bad input.`,
     )
     .action(async (expr: string, opts: Record<string, unknown>) => {
-      setCode(await explainCommand(expr, flagsOf(opts), io));
+      setCode(
+        await explainCommand(
+          expr,
+          { ...flagsOf(opts), ...(opts.wrt === undefined ? {} : { wrt: opts.wrt as string[] }) },
+          io,
+        ),
+      );
     });
 
   program

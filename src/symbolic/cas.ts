@@ -39,6 +39,24 @@ export function casDiff(text: string, symbol: string): CasAnswer {
   return answer;
 }
 
+/**
+ * A sum of products, simplified the way a student would: each product factored on its own
+ * (cancelling factors such as p(1−p) against each other), then the sum expanded and factored.
+ * (nerdamer's `simplify` returns wrong results on such products; `factor` does not.)
+ * @example casSimplifySum(["((v0-v1)/(v0*(1-v0)))*(v0*(1-v0))*v2"]) // { ok: true, text: "(-v1+v0)*v2" }
+ */
+export function casSimplifySum(terms: readonly string[]): CasAnswer {
+  casStats.calls++;
+  try {
+    const each = terms.map((t) => `(${nerdamer(`factor(${t})`).toString()})`);
+    return { ok: true, text: nerdamer(`factor(expand(${each.join("+")}))`).toString() };
+  } catch (e) {
+    return { ok: false, reason: `nerdamer failed to simplify: ${(e as Error).message}` };
+  } finally {
+    nerdamer.flush(); // nerdamer(…) keeps each expression in its history
+  }
+}
+
 /** Entries in the derivative cache (bounded by 4096). */
 export function casCacheSize(): number {
   return cache.size;
