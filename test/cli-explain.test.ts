@@ -148,3 +148,32 @@ describe("explain on big and unusual graphs", () => {
     expect(r.text).toMatch(/^ {3}x +unavailable \(op has no formula\) /m);
   });
 });
+
+describe("explain --steps and --dot", () => {
+  it("--steps: the error table for h = 1e-1 … 1e-15, the V plot, the best h marked", async () => {
+    const r = await explain("sin(x^2)", "x=3", "--steps");
+    expect(r.code).toBe(0);
+    expect(r.text).toContain("The step size h");
+    for (let k = 1; k <= 15; k++) expect(r.text).toMatch(new RegExp(`^ +1e-${k} +`, "m"));
+    // At h = 1e-1 the forward error is |(sin(3.1²) − sin 9)/0.1 − 6 cos 9| = 0.50, by hand.
+    const f = (x: number) => Math.sin(x * x);
+    const e1 = Math.abs((f(3.1) - f(3)) / 0.1 - 6 * Math.cos(9));
+    expect(r.text).toMatch(new RegExp(`^ +1e-1 +${e1.toExponential(1)} `, "m"));
+    expect(r.text).toContain("error (log) against h (log)");
+    expect(r.text).toMatch(/\^f +best forward h/);
+    expect(r.text).toMatch(/\^c +best central h/);
+    expect(r.text).toMatch(/best h measured: forward 1e-8/);
+    expect(r.text).toContain("truncation");
+    expect(r.text).toContain("rounding");
+  });
+
+  it("--dot: a digraph with one record per node and no teaching text", async () => {
+    const r = await explain("sin(x^2)", "x=3", "--dot");
+    expect(r.code).toBe(0);
+    expect(r.text.startsWith("digraph gradtrio {")).toBe(true);
+    expect(r.text.trimEnd().endsWith("}")).toBe(true);
+    expect(r.text).toContain("{ f = sin(u1) | SinBackward0 | data 0.412118 | grad 1 }");
+    expect(r.text).toContain("{ x | leaf (requires grad) | data 3 | grad -5.46678 }");
+    expect(r.text).not.toContain("Forward pass");
+  });
+});

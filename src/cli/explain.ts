@@ -20,7 +20,9 @@ import {
   pathsTo,
   simplifiedTotal,
 } from "../teach/chain.ts";
+import { toDot } from "../teach/dot.ts";
 import { parseForTeaching } from "../teach/program.ts";
+import { METHODS, type Method, regionOf, type StepStudy, stepStudy } from "../teach/steps.ts";
 import { type CheckFlags, runCheck, verdictLine } from "./check-command.ts";
 import {
   type Colors,
@@ -40,6 +42,10 @@ import { reportError } from "./report-error.ts";
 export interface ExplainFlags extends CheckFlags {
   /** Differentiate for these variables only (`--wrt w,b`); the others are data. */
   readonly wrt?: readonly string[];
+  /** Also the step-size lesson: FD error against h. */
+  readonly steps?: boolean;
+  /** Print the graph as Graphviz DOT instead of the teaching view. */
+  readonly dot?: boolean;
 }
 
 /** Paths listed per leaf; beyond that the node-by-node sums stand alone. */
@@ -60,7 +66,10 @@ export async function explainCommand(
   try {
     if (flags.ops !== undefined) await loadOps(flags.ops, io.cwd);
     const p = prepare(source, flags.at, io.cwd);
-    lines = explainLines(p, flags, colorsFor(io.isTTY));
+    lines =
+      flags.dot === true
+        ? [toDot(chainOf(p, flags.wrt))]
+        : explainLines(p, flags, colorsFor(io.isTTY));
   } catch (e) {
     return reportError(e, io);
   }
@@ -101,6 +110,7 @@ export function explainLines(p: Prepared, flags: ExplainFlags, c: Colors): strin
     lines.push("");
   }
   lines.push(...legsSection(chain, runCheck(p, flags), c, small ? 4 : 3));
+  if (flags.steps === true) lines.push("", ...stepsLines(p, chain, c));
   return lines;
 }
 
@@ -391,5 +401,105 @@ function wrap(text: string, indent: string): string[] {
     } else line = line === "" ? word : `${line} ${word}`;
   }
   if (line !== "") out.push(indent + line);
+  return out;
+}
+
+const MARK: Record<Method, string> = { forward: "f", central: "c", complex: "i" };
+
+/** `--steps`: the error of each method against h, as a table and as an ASCII log-log plot. */
+export function stepsLines(p: Prepared, chain: Chain, c: Colors): string[] {
+  const lines = [c.bold("The step size h: finite differences against the complex step")];
+  lines.push(
+    c.dim(
+      "   forward (f(x+h) − f(x))/h has truncation error ∝ h, central (f(x+h) − f(x−h))/2h ∝ h²;\n" +
+        "   both subtract nearly equal numbers, so rounding grows as ε/h: the error falls, then\n" +
+        "   rises again, a V on a log-log plot. The complex step Im f(x+ih)/h subtracts nothing.",
+    ),
+  );
+  const values = toValues(p.point);
+  let offset = 0;
+  const offsets = new Map<string, number>();
+  for (const [name, v] of values) {
+    offsets.set(name, offset);
+    offset += v.data.length;
+  }
+  for (const [name, leaf] of chain.leaves) {
+    if (leaf.grad === null) continue;
+    const label = leaf.value.shape.length === 0 ? name : `${name}[0]`;
+    const study = stepStudy(p.expr, values, offsets.get(name)!, leaf.grad.data[0]!);
+    lines.push("");
+    lines.push(
+      `   ${c.bold(`∂${chain.output.name}/∂${label}`)} at ${label} = ${short(study.x)}: exact ${full(study.reference)} (by hand, section 2)`,
+    );
+    const rows = study.rows.map((r) => [
+      r.h.toExponential(0),
+      ...METHODS.map((m) => {
+        const e = r.error[m];
+        const text = e === null ? "—" : errorText(e);
+        return r.h === study.best[m] ? c.bold(`${text} *`) : text;
+      }),
+      regionOf(study, "forward", r.h),
+      regionOf(study, "central", r.h),
+    ]);
+    lines.push(
+      ...table(
+        ["h", "forward error", "central error", "complex-step error", "forward", "central"],
+        rows,
+        { indent: "   ", numeric: [true, true, true, true, false, false], c },
+      ),
+    );
+    lines.push(...vPlot(study));
+    const th = (v: number | null) => (v === null ? "—" : v.toExponential(0));
+    lines.push(
+      ...wrap(
+        `${c.dim("*")} best h measured: forward ${th(study.best.forward)} (theory: about √ε·max(1,|x|) ≈ ${th(study.theory.forward)}), central ${th(study.best.central)} (theory: about ∛ε·max(1,|x|) ≈ ${th(study.theory.central)}); the factor depends on f's higher derivatives. Above the best h truncation dominates, below it rounding.`,
+        "   ",
+      ),
+    );
+    lines.push(
+      ...wrap(
+        study.complexReason === null
+          ? "The complex step truncates like the central difference (∝ h²) but has no rounding arm: with no subtraction it only improves as h shrinks, down to rounding level."
+          : `The complex step does not apply here: ${study.complexReason}.`,
+        "   ",
+      ).map(c.dim),
+    );
+  }
+  return lines;
+}
+
+/** The errors on a log-log grid: h from 1e-1 (left) to 1e-15, one row per decade of error. */
+function vPlot(study: StepStudy): string[] {
+  const top = 1;
+  const bottom = -17;
+  const cell = 4;
+  const grid: string[][] = [];
+  for (let d = top; d >= bottom; d--) grid.push(study.rows.map(() => " ".repeat(cell)));
+  study.rows.forEach((r, j) => {
+    for (const m of METHODS) {
+      const e = r.error[m];
+      if (e === null || !Number.isFinite(e)) continue;
+      const d = e === 0 ? bottom : Math.max(bottom, Math.min(top, Math.round(Math.log10(e))));
+      const row = grid[top - d]!;
+      const old = row[j]!.trim();
+      row[j] = ` ${old === "" ? MARK[m] : `${old}${MARK[m]}`}`.padEnd(cell);
+    }
+  });
+  const out = ["", "   error (log) against h (log): f forward, c central, i complex step"];
+  grid.forEach((row, k) => {
+    const d = top - k;
+    const label = d % 2 === 0 || d === top ? `1e${d}`.padStart(6) : "      ";
+    out.push(`   ${label} │${row.join("").trimEnd()}`);
+  });
+  out.push(`          └${"─".repeat(cell * study.rows.length)}`);
+  out.push(
+    `           ${study.rows.map((r, j) => (j % 2 === 0 ? `1e${Math.round(Math.log10(r.h))}`.padEnd(cell * 2) : "")).join("")}h`,
+  );
+  const mark = (m: "forward" | "central") =>
+    study.rows
+      .map((r) => (r.h === study.best[m] ? ` ^${MARK[m]}`.padEnd(cell) : " ".repeat(cell)))
+      .join("");
+  out.push(`           ${mark("forward").trimEnd()}   best forward h`);
+  out.push(`           ${mark("central").trimEnd()}   best central h`);
   return out;
 }

@@ -160,11 +160,17 @@ ${EXIT_HELP}`,
       .description(
         "teaching view: the computation graph, the chain rule by hand, the three legs side by side",
       ),
-  ).option(
-    "--wrt <NAMES>",
-    "differentiate for these variables only, comma-separated (the others are data)",
-    names("--wrt"),
-  );
+  )
+    .option(
+      "--wrt <NAMES>",
+      "differentiate for these variables only, comma-separated (the others are data)",
+      names("--wrt"),
+    )
+    .option(
+      "--steps",
+      "also the step-size lesson: forward, central and complex-step error for h = 1e-1 … 1e-15",
+    )
+    .option("--dot", "print the graph as Graphviz DOT (node: name, grad_fn, value, gradient)");
   explain
     .addHelpText(
       "after",
@@ -175,13 +181,20 @@ Examples:
   gradtrio explain 'bce(clamp(sigmoid(w*x+b), 1e-8, 1-1e-8), y)' --at w=1 b=0 x=6.7 y=0
   gradtrio explain 'mean(x^2)' --at x=[1,2,3]
   gradtrio explain 'bce(sigmoid(w*x+b), y)' --at w=1 b=0 x=6.7 y=0 --wrt w,b
+  gradtrio explain 'sin(x^2)' --at x=3 --steps
+  gradtrio explain 'sin(x^2)' --at x=3 --dot | dot -Tsvg > graph.svg
 Exit codes: 0, or 2 for bad input.`,
     )
     .action(async (expr: string, opts: Record<string, unknown>) => {
       setCode(
         await explainCommand(
           expr,
-          { ...flagsOf(opts), ...(opts.wrt === undefined ? {} : { wrt: opts.wrt as string[] }) },
+          {
+            ...flagsOf(opts),
+            ...(opts.wrt === undefined ? {} : { wrt: opts.wrt as string[] }),
+            steps: opts.steps === true,
+            dot: opts.dot === true,
+          },
           io,
         ),
       );
