@@ -16,6 +16,7 @@ import { galleryCommand } from "./gallery.ts";
 import { gateCommand } from "./gate.ts";
 import { type CliIO, EXIT, processIO } from "./io.ts";
 import { reportError } from "./report-error.ts";
+import { teachCommand } from "./teach.ts";
 
 const VERSION = "0.1.0";
 
@@ -120,6 +121,7 @@ Examples:
   gradtrio check 'mean(x^2)' --at x=[1,2,3] --json
   gradtrio explain 'bce(clamp(sigmoid(w*x+b), 1e-8, 1-1e-8), y)' --at w=1 b=0 x=6.7 y=0
   gradtrio gallery
+  gradtrio teach 'sin(x^2)' --at x=3 --out sin.html
   gradtrio fuzz --ops ./my-ops.ts --runs 500
   gradtrio gate gradtrio.config.ts --junit gradients.xml
 
@@ -194,6 +196,43 @@ Exit codes: 0, or 2 for bad input.`,
             ...(opts.wrt === undefined ? {} : { wrt: opts.wrt as string[] }),
             steps: opts.steps === true,
             dot: opts.dot === true,
+          },
+          io,
+        ),
+      );
+    });
+
+  program
+    .command("teach")
+    .description(
+      "write an interactive page: the graph, the three legs, the chain rule, the step size h",
+    )
+    .argument("[EXPR]", "the function (default: the seed notebooks' BCE)")
+    .option("--at <NAME=VALUE...>", "a variable's value: a number or a JSON array (repeatable)")
+    .option(
+      "--wrt <NAMES>",
+      "differentiate for these variables only, comma-separated (the others are data)",
+      names("--wrt"),
+    )
+    .requiredOption("--out <FILE>", "the HTML file to write (one self-contained page)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  gradtrio teach --out bce.html
+  gradtrio teach 'sin(x^2)' --at x=3 --out sin.html
+  gradtrio teach 'bce(sigmoid(w*x+b), y)' --at w=1 b=0 x=6.7 y=0 --wrt w,b --out bce.html
+The page loads nothing from the network: open the file in any browser.
+Exit codes: 0, or 2 for bad input.`,
+    )
+    .action(async (expr: string | undefined, opts: Record<string, unknown>) => {
+      setCode(
+        await teachCommand(
+          expr,
+          {
+            at: (opts.at as string[] | undefined) ?? [],
+            out: opts.out as string,
+            ...(opts.wrt === undefined ? {} : { wrt: opts.wrt as string[] }),
           },
           io,
         ),
@@ -324,7 +363,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   let code: number = EXIT.ok;
   if (argv.length === 0) {
     io.err(
-      "gradtrio: error: missing command (check, explain, gallery, fuzz or gate); see gradtrio --help",
+      "gradtrio: error: missing command (check, explain, teach, gallery, fuzz or gate); see gradtrio --help",
     );
     return EXIT.badInput;
   }
