@@ -2,6 +2,7 @@
 // and gradients equal to PyTorch's (test/fixtures/torch-golden.json) or to a hand formula.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { autogradLeg } from "../autograd/leg.ts";
 import { GradtrioError } from "../errors.ts";
 import { call, type Expr, num, variable } from "../expr/ast.ts";
 import { parse } from "../expr/parse.ts";
@@ -197,4 +198,38 @@ describe("buildChain: rules and structure", () => {
     expect(grad(c, "w")).toEqual([6]);
     expect(grad(c, "x")).toEqual([2, 2, 2]);
   });
+});
+
+describe("every op's student rule agrees with autograd's backward rule (two implementations)", () => {
+  const cases: [string, Point][] = [
+    ["sin(x)+cos(x)+tan(x)+exp(x)+log(x)+sqrt(x)+tanh(x)", { x: 0.7 }],
+    ["sigmoid(x)+relu(x)+abs(x)+log1p(x)+softplus(x)+x^3+2^x+x^x", { x: 0.7 }],
+    ["erf(x)+gelu(x)+asin(x)+acos(x)+atan(x)+sinh(x)+cosh(x)+expm1(x)", { x: 0.3 }],
+    ["maximum(x, y)+minimum(x, y)+clamp(x, 0, 1)+bce(x, y)+x/y+1/y-y", { x: 0.3, y: 0.6 }],
+    ["max(x)+min(x)+logsumexp(x)+sum(softmax(x)*y)+mean(x*y)", { x: [0.2, -1, 3], y: [1, 2, 0.5] }],
+    [
+      "sum(matmul(A, v)^2)+matmul(v, v)",
+      {
+        A: [
+          [1, 2, -1],
+          [0.5, 3, 1],
+        ],
+        v: [0.3, -0.2, 1],
+      },
+    ],
+  ];
+  for (const [src, at] of cases)
+    it(src, () => {
+      const values = toValues(at);
+      const c = buildChain(parse(src), values);
+      const auto = autogradLeg(parse(src), values).gradients;
+      for (const name of Object.keys(at)) {
+        const want = Array.from(auto.get(name)!);
+        grad(c, name).forEach((v, i) =>
+          expect(Math.abs(v - want[i]!), `${name}[${i}]`).toBeLessThan(
+            1e-12 * (1 + Math.abs(want[i]!)),
+          ),
+        );
+      }
+    });
 });

@@ -83,6 +83,8 @@ export interface ChainEdge {
   contribution: Arr | null;
   /** The local derivative as a formula over node names (scalar graphs; for the simplified total). */
   readonly formula: Formula | null;
+  /** A local derivative that is a linear map on the gradient, not a factor (`value` its data). */
+  readonly map: "matmul" | "softmax" | null;
 }
 
 export interface Chain {
@@ -259,7 +261,7 @@ export function buildChain(
   // (`x*(u3-y)`: the CAS does not simplify the sigmoid written out).
   const definitions = new Map<string, Formula>();
   for (const [n, r] of rules) {
-    const piecewise = r.op === "clamp" || r.op === "relu";
+    const piecewise = ["clamp", "relu", "maximum", "minimum"].includes(r.op);
     if (!piecewise && (n.named || !ELEMENTARY.has(r.op))) continue;
     const d = definitionOf(r.op, r.inputs);
     if (d !== null) definitions.set(n.name, d);
@@ -309,7 +311,8 @@ export function buildChain(
 
 const ELEMENTARY = new Set([
   ...["add", "sub", "mul", "div", "reciprocal", "neg", "pow"],
-  ...["sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "abs", "log1p"],
+  ...["sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "abs", "log1p", "expm1"],
+  ...["asin", "acos", "atan", "sinh", "cosh", "erf"],
 ]);
 
 /** A node's value as a formula of its inputs (scalars only; null where none is written). */
@@ -342,7 +345,19 @@ function definitionOf(op: string, inputs: readonly Input[]): Formula | null {
     case "sqrt":
     case "tanh":
     case "abs":
+    case "asin":
+    case "acos":
+    case "atan":
+    case "sinh":
+    case "cosh":
+    case "erf":
       return ffn(op, a!);
+    case "expm1":
+      return fadd(ffn("exp", a!), fnum(-1));
+    case "maximum":
+      return v[0]! > v[1]! ? a! : v[1]! > v[0]! ? b! : null;
+    case "minimum":
+      return v[0]! < v[1]! ? a! : v[1]! < v[0]! ? b! : null;
     case "log1p":
       return ffn("log", fadd(fnum(1), a!));
     case "sigmoid":
@@ -374,10 +389,10 @@ function localsOf(
   inputs: readonly Input[],
   special?: typeof SCALE_RULE,
 ): (Local | null)[] {
-  if (op === "matmul") return matmulLocals(inputs);
   const builtin = isBuiltinOp(op);
   const reduction = builtin && BUILTIN_OPS[op].kind === "reduction";
   const rule = special ?? (builtin ? RULES[op] : "cas");
+  if (rule === "linear") return op === "matmul" ? matmulLocals(inputs) : [softmaxLocal(n)];
   const shape = reduction ? inputValue(inputs[0]!).shape : n.value.shape;
   const scalarGraph = shape.length === 0 && inputs.every((i) => inputValue(i).shape.length === 0);
   const cols = (slots: readonly string[], self: Arr) =>
@@ -405,6 +420,7 @@ function localsOf(
         note: null,
         unavailable: null,
         formula: null,
+        map: null,
       };
     });
   }
@@ -418,8 +434,13 @@ function localsOf(
     if (!("node" in inputs[i]!)) return null;
     if (form.kind === "mask") {
       const args = inputs.map((x) => expand(inputValue(x), shape));
+      const out = expand(n.value, shape).data;
       const data = new Float64Array(numel(shape));
-      for (let j = 0; j < data.length; j++) data[j] = form.keep(args.map((a) => a.data[j]!));
+      for (let j = 0; j < data.length; j++)
+        data[j] = form.keep(
+          args.map((a) => a.data[j]!),
+          out[j]!,
+        );
       return {
         plain: form.plain,
         latex: form.latex,
@@ -427,6 +448,7 @@ function localsOf(
         note: form.note ?? null,
         unavailable: null,
         formula: scalarGraph ? fnum(data[0]!) : null,
+        map: null,
       };
     }
     const formula = simplify(form.formula);
@@ -442,8 +464,22 @@ function localsOf(
       note: form.note ?? null,
       unavailable: null,
       formula: scalarGraph ? formula : null,
+      map: null,
     };
   });
+}
+
+/** softmax: per row y ⊙ (G − Σ G ⊙ y), with y its output. */
+function softmaxLocal(n: ChainNode): Local {
+  return {
+    plain: `G ↦ ${n.name}⊙(G − Σ G⊙${n.name})`,
+    latex: `G \\mapsto ${n.name} \\odot (G - \\textstyle\\sum G \\odot ${n.name})`,
+    value: n.value,
+    note: "per row of the last dimension",
+    unavailable: null,
+    formula: null,
+    map: "softmax",
+  };
 }
 
 function nodeValue(inputs: readonly Input[], name: string): Arr {
@@ -469,6 +505,7 @@ const unavailableLocal = (why: string): Local => ({
   note: null,
   unavailable: why,
   formula: null,
+  map: null,
 });
 
 function matmulLocals(inputs: readonly Input[]): (Local | null)[] {
@@ -481,6 +518,7 @@ function matmulLocals(inputs: readonly Input[]): (Local | null)[] {
     note,
     unavailable: null,
     formula: null,
+    map: "matmul",
   });
   return [
     "node" in a
@@ -529,7 +567,20 @@ export function stepBack(e: ChainEdge, upstream: Arr): Arr | null {
   const L = e.value;
   if (L === null) return null;
   const to = e.to.value.shape;
-  if (e.plain.startsWith("G ↦")) {
+  if (e.map === "softmax") {
+    // Each row of the last dimension: y_i (G_i − Σ_j G_j y_j).
+    const y = L.data;
+    const G = upstream.data;
+    const len = L.shape.at(-1) ?? 1;
+    const out = new Float64Array(y.length);
+    for (let r = 0; r < y.length; r += len) {
+      let dot = 0;
+      for (let i = r; i < r + len; i++) dot += G[i]! * y[i]!;
+      for (let i = r; i < r + len; i++) out[i] = y[i]! * (G[i]! - dot);
+    }
+    return { data: out, shape: to };
+  }
+  if (e.map === "matmul") {
     // matmul: G·Bᵀ for the first factor, Aᵀ·G for the second.
     const [a, b] = e.arg === 0 ? [null, L] : [L, null];
     const A = a ?? e.to.value;

@@ -5,8 +5,8 @@
  * bottom to audit the teaching view. The rules are the "by hand" column of `explain`: they share
  * no code with autograd's backward rules (src/autograd/ops.ts) or with the CAS.
  *
- * `Record<BuiltinOp, …>` makes the compiler refuse an op without a rule; an op may say "cas" to
- * take its local derivative from the CAS instead (src/symbolic/local.ts), as custom ops do.
+ * `Record<BuiltinOp, …>` makes the compiler refuse an op without a rule; custom ops take theirs
+ * from the CAS (src/symbolic/local.ts).
  */
 import type { BuiltinOp } from "../expr/ops.ts";
 import { type Formula, fadd, ffn, fmul, fnum, fpow, fratio } from "../symbolic/formula.ts";
@@ -27,11 +27,15 @@ export type LocalForm =
       readonly kind: "mask";
       readonly plain: string;
       readonly latex: string;
-      readonly keep: (args: readonly number[]) => 0 | 1;
+      readonly keep: (args: readonly number[], out: number) => number;
       readonly note?: string;
     };
 
-export type Rule = ((input: RuleInput) => LocalForm[]) | "cas";
+/**
+ * A rule, or "linear" for an op whose local derivative is a linear map on the gradient rather
+ * than elementwise (matmul, softmax): the chain applies it (src/teach/chain.ts).
+ */
+export type Rule = ((input: RuleInput) => LocalForm[]) | "linear";
 
 const f = (formula: Formula, note?: string): LocalForm =>
   note === undefined ? { kind: "formula", formula } : { kind: "formula", formula, note };
@@ -112,8 +116,64 @@ export const RULES: Record<BuiltinOp, Rule> = {
   // Reductions: the local derivative of every element.
   sum: () => [f(fnum(1), "for each element")],
   mean: ({ size }) => [f(fratio(1, size), "for each element")],
-  matmul: "cas", // handled as a linear map by the chain (G·Bᵀ, Aᵀ·G)
+  // erf′ = 2/√π·e^(−u²)
+  erf: ({ args: [a] }) => [
+    f(fmul(fnum(2 / Math.sqrt(Math.PI)), ffn("exp", neg(fpow(a!, fnum(2)))))),
+  ],
+  // gelu(u) = u·Φ(u): gelu′ = Φ(u) + u·φ(u)
+  gelu: ({ args: [a] }) => [
+    f(
+      fadd(
+        fmul(fratio(1, 2), fadd(fnum(1), ffn("erf", fmul(fnum(Math.SQRT1_2), a!)))),
+        fmul(
+          a!,
+          fnum(1 / Math.sqrt(2 * Math.PI)),
+          ffn("exp", fmul(fratio(-1, 2), fpow(a!, fnum(2)))),
+        ),
+      ),
+    ),
+  ],
+  asin: ({ args: [a] }) => [f(recip(ffn("sqrt", oneMinus(fpow(a!, fnum(2))))))],
+  acos: ({ args: [a] }) => [f(neg(recip(ffn("sqrt", oneMinus(fpow(a!, fnum(2)))))))],
+  atan: ({ args: [a] }) => [f(recip(fadd(fnum(1), fpow(a!, fnum(2)))))],
+  sinh: ({ args: [a] }) => [f(ffn("cosh", a!))],
+  cosh: ({ args: [a] }) => [f(ffn("sinh", a!))],
+  expm1: ({ args: [a] }) => [f(ffn("exp", a!))],
+  // The gradient goes to the larger (smaller) argument; at a tie half to each, as PyTorch.
+  maximum: ({ args: [a, b] }) => [
+    winner(`1 if ${text(a!)} > ${text(b!)}, ½ at a tie, else 0`, (u, v) =>
+      u > v ? 1 : u < v ? 0 : 0.5,
+    ),
+    winner(`1 if ${text(b!)} > ${text(a!)}, ½ at a tie, else 0`, (u, v) =>
+      v > u ? 1 : v < u ? 0 : 0.5,
+    ),
+  ],
+  minimum: ({ args: [a, b] }) => [
+    winner(`1 if ${text(a!)} < ${text(b!)}, ½ at a tie, else 0`, (u, v) =>
+      u < v ? 1 : u > v ? 0 : 0.5,
+    ),
+    winner(`1 if ${text(b!)} < ${text(a!)}, ½ at a tie, else 0`, (u, v) =>
+      v < u ? 1 : v > u ? 0 : 0.5,
+    ),
+  ],
+  // max/min over all elements: 1 at the extreme element (a tie is a kink).
+  max: ({ args: [a], out }) => [extreme(`1 where ${text(a!)} = ${text(out)}, else 0`)],
+  min: ({ args: [a], out }) => [extreme(`1 where ${text(a!)} = ${text(out)}, else 0`)],
+  // logsumexp′ = softmax: e^(u − logsumexp(u)) for each element
+  logsumexp: ({ args: [a], out }) => [
+    f(ffn("exp", fadd(a!, neg(out))), "for each element: softmax"),
+  ],
+  softmax: "linear", // a Jacobian per row: G ↦ y ⊙ (G − Σ G ⊙ y)
+  matmul: "linear", // G ↦ G·Bᵀ, Aᵀ·G
 };
+
+function winner(plain: string, keep: (u: number, v: number) => number): LocalForm {
+  return { kind: "mask", plain, latex: plain, keep: ([u, v]) => keep(u!, v!) };
+}
+
+function extreme(plain: string): LocalForm {
+  return { kind: "mask", plain, latex: plain, keep: ([u], out) => (u === out ? 1 : 0) };
+}
 
 function text(a: Formula): string {
   if (a.kind === "sym") return a.name;
