@@ -134,7 +134,39 @@ describe.skipIf(!hasChromium)("gradtrio teach: the page in headless Chromium", (
     );
   });
 
+  it("the seed cases read as the notebooks compute them: PyTorch's grad_fns and gradients", async () => {
+    const seeds: [string, string, string, string[], string][] = [
+      ["x^2", "x=3", "", ["PowBackward0"], "6"],
+      ["sin(x^2)", "x=4", "", ["PowBackward0", "SinBackward0"], "-7.661275842587077"],
+      ["mean(x^2)", "x=[1,2,3]", "", ["PowBackward0", "MeanBackward0"], "[0.666667, 1.33333, 2]"],
+      [
+        "bce(sigmoid(w*x+b), y)",
+        "w=1 b=0 x=6.7 y=0",
+        "w,b",
+        ["MulBackward0", "AddBackward0", "SigmoidBackward0", "BinaryCrossEntropyBackward0"],
+        "6.691763029237442",
+      ],
+    ];
+    for (const [expr, at, wrt, gradFns, grad] of seeds) {
+      await page.fill("#wrt", wrt);
+      await page.fill("#at", at);
+      await page.fill("#expr", expr);
+      const first = wrt === "" ? "x" : "w";
+      await page.waitForFunction(
+        ([name, want]) =>
+          document.querySelector(`#legs tr[data-input="${name}"] .byhand`)?.textContent === want,
+        [first, grad] as const,
+      );
+      const shown = await page.$$eval("#graph svg g.node text.gradfn", (ts) =>
+        ts.map((t) => t.textContent).filter((t) => t!.endsWith("Backward0")),
+      );
+      expect(shown.sort(), expr).toEqual([...gradFns].sort());
+      expect(await page.textContent("#legs .verdict"), expr).toContain("agree");
+    }
+  });
+
   it("the h slider moves the points on the error plot", async () => {
+    await page.fill("#wrt", "");
     await page.fill("#expr", "sin(x^2)");
     await page.fill("#at", "x=3");
     const cx = () =>

@@ -225,11 +225,11 @@ describe("every op's student rule agrees with autograd's backward rule (two impl
       const auto = autogradLeg(parse(src), values).gradients;
       for (const name of Object.keys(at)) {
         const want = Array.from(auto.get(name)!);
-        grad(c, name).forEach((v, i) =>
+        grad(c, name).forEach((v, i) => {
           expect(Math.abs(v - want[i]!), `${name}[${i}]`).toBeLessThan(
             1e-12 * (1 + Math.abs(want[i]!)),
-          ),
-        );
+          );
+        });
       }
     });
 });

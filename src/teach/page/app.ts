@@ -160,7 +160,7 @@ function drawGraph(chain: Chain): void {
     g.setNode(String(n.id), { width, height: lines.length * LINE + 10, lines, node: n });
   }
   for (const n of chain.nodes) {
-    n.inputs.forEach((e, k) =>
+    n.inputs.forEach((e, k) => {
       g.setEdge(
         String(e.to.id),
         String(n.id),
@@ -171,8 +171,8 @@ function drawGraph(chain: Chain): void {
           height: 14,
         },
         `d${k}`,
-      ),
-    );
+      );
+    });
     for (const d of new Set(n.args))
       if (d?.kind === "data") g.setEdge(String(d.id), String(n.id), { data: true }, "data");
   }
@@ -238,15 +238,15 @@ function drawGraph(chain: Chain): void {
       transform: `translate(${v.x - v.width / 2},${v.y - v.height / 2})`,
     });
     group.append(el("rect", { width: v.width, height: v.height, rx: 5 }));
-    v.lines.forEach((line, i) =>
+    v.lines.forEach((line, i) => {
       group.append(
         el(
           "text",
           { x: 8, y: 17 + i * LINE, class: i === 0 ? "title" : i === 1 ? "gradfn" : "num" },
           line,
         ),
-      ),
-    );
+      );
+    });
     svg.append(group);
   }
   $("graph").replaceChildren(svg);
@@ -465,15 +465,15 @@ function drawErrors(s: State, h: number): void {
     }
   }
   svg.append(el("text", { x: pad, y: pad - 10 }, "|error| against h (log-log)"));
-  METHODS.forEach((m, k) =>
+  METHODS.forEach((m, k) => {
     svg.append(
       el(
         "text",
         { x: pad + 6, y: H - pad - 34 + 14 * k, fill: COLORS[m] },
         m === "complex" ? "complex step" : `${m} difference`,
       ),
-    ),
-  );
+    );
+  });
   svg.append(el("text", { x: W - pad, y: H - 8, "text-anchor": "end", class: "tick" }, "h →"));
   $("errors").replaceChildren(svg);
   const err = (m: Method) => (now[m] === null ? "—" : Math.abs(now[m]! - exact).toExponential(1));
