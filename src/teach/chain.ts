@@ -28,6 +28,7 @@ import {
   fsym,
   simplify,
   substitute,
+  symbolsOf,
 } from "../symbolic/formula.ts";
 import { localDerivative } from "../symbolic/local.ts";
 import { toLatex, toPlain } from "../symbolic/print.ts";
@@ -485,17 +486,6 @@ function softmaxLocal(n: ChainNode): Local {
 function nodeValue(inputs: readonly Input[], name: string): Arr {
   for (const i of inputs) if ("node" in i && i.node.name === name) return i.node.value;
   throw new Error(`no input named ${name}`);
-}
-
-function symbolsOf(f: Formula, out = new Set<string>()): Set<string> {
-  if (f.kind === "sym") out.add(f.name);
-  else if (f.kind === "fn") symbolsOf(f.arg, out);
-  else if (f.kind === "pow") {
-    symbolsOf(f.base, out);
-    symbolsOf(f.exp, out);
-  } else if (f.kind === "add" || f.kind === "mul" || f.kind === "display")
-    for (const a of f.args) symbolsOf(a, out);
-  return out;
 }
 
 const unavailableLocal = (why: string): Local => ({

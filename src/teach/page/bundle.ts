@@ -6,7 +6,6 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import type { PageSeed } from "./app.ts";
 import { PAGE_CSS } from "./style.ts";
 
@@ -14,6 +13,7 @@ import { PAGE_CSS } from "./style.ts";
 export async function bundleApp(): Promise<string> {
   const ts = fileURLToPath(new URL("./app.ts", import.meta.url));
   const entry = existsSync(ts) ? ts : ts.replace(/\.ts$/, ".js");
+  const { build } = await import("esbuild"); // loaded by this command only: start-up stays fast
   const out = await build({
     entryPoints: [entry],
     bundle: true,
