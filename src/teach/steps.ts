@@ -7,12 +7,7 @@
  */
 import type { Expr } from "../expr/ast.ts";
 import type { Value } from "../expr/point.ts";
-import {
-  compileComplex,
-  compileForward,
-  complexStepApplies,
-  flattenValues,
-} from "../numeric/index.ts";
+import { compileComplex, compileForward, flattenValues } from "../numeric/index.ts";
 
 const EPS = Number.EPSILON;
 
@@ -68,10 +63,14 @@ export function stepStudy(
     return f(p);
   };
   const f0 = at(0);
-  const applies = complexStepApplies(expr);
-  const program = applies.ok ? compileComplex(expr, layout) : null;
+  let complexReason: string | null = null;
+  let program: ReturnType<typeof compileComplex> | null = null;
+  try {
+    program = compileComplex(expr, layout);
+  } catch (e) {
+    complexReason = (e as Error).message;
+  }
   const im = new Float64Array(x.length);
-  let complexReason: string | null = applies.ok ? null : applies.reason;
   const complex = (h: number): number | null => {
     if (program === null) return null;
     im[offset] = h;
