@@ -117,19 +117,19 @@ export function run(out: Out): void {
   // In [23]: dloss_dy_pred = (y_pred - y)/(y_pred*(1-y_pred)); dy_pred_dz = y_pred * (1 - y_pred)
   //          dz_dw = x; dz_db = 1; dL_dw = dloss_dy_pred * dy_pred_dz * dz_dw; dL_db = … * dz_db
   // PyTorch computed these in float32 (its default dtype), and the f-strings below print every
-  // digit, so we redo the chain in float32 (Math.fround after each op) to print the same text.
-  // (In float64, gradtrio's dtype, the chain gives 6.691763029237442 and 0.9987706013787226.)
+  // digit (a 0-d tensor formats as its item()), so the chain runs on float32 tensors here.
+  // (In float64, gradtrio's default dtype, it gives 6.691763029237442 and 0.9987706013787226.)
   out("In [23]:");
-  const f = Math.fround;
-  const x32 = f(6.7);
-  const z32 = f(f(1 * x32) + 0);
-  const yPred32 = f(1 / f(1 + f(Math.exp(-z32))));
-  const dloss_dy_pred = f(f(yPred32 - 0) / f(yPred32 * f(1 - yPred32)));
-  const dy_pred_dz = f(yPred32 * f(1 - yPred32));
+  const f32 = { dtype: "float32" } as const;
+  const x32 = tensor(6.7, f32);
+  const y32 = tensor(0.0, f32);
+  const yPred32 = sigmoid(tensor(1.0, f32).mul(x32).add(tensor(0.0, f32)));
+  const dloss_dy_pred = yPred32.sub(y32).div(yPred32.mul(sub(1, yPred32)));
+  const dy_pred_dz = yPred32.mul(sub(1, yPred32));
   const dz_dw = x32;
   const dz_db = 1;
-  const dL_dw = f(f(dloss_dy_pred * dy_pred_dz) * dz_dw);
-  const dL_db = f(f(dloss_dy_pred * dy_pred_dz) * dz_db);
+  const dL_dw = dloss_dy_pred.mul(dy_pred_dz).mul(dz_dw).item();
+  const dL_db = dloss_dy_pred.mul(dy_pred_dz).mul(dz_db).item();
 
   // In [24]: print(f"Manual Gradient of loss w.r.t weight (dw): {dL_dw}") (and bias)
   out("In [24]:");

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { backward, grad, tensor } from "./autograd/index.ts";
 import { GradtrioError } from "./errors.ts";
 
 describe("GradtrioError", () => {
@@ -9,5 +10,38 @@ describe("GradtrioError", () => {
   });
   it("prints the bare message without a position", () => {
     expect(new GradtrioError("SHAPE", "bad shapes").format()).toBe("bad shapes");
+  });
+});
+
+describe("checkOptionNames", () => {
+  it("names the camelCase spelling of PyTorch's snake_case options", () => {
+    const message = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "no error";
+    };
+    expect(message(() => tensor(3, { requires_grad: true } as never))).toBe(
+      "tensor: unknown option 'requires_grad'; write requiresGrad (gradtrio spells PyTorch's options in camelCase)",
+    );
+    const x = tensor(3, { requiresGrad: true });
+    expect(message(() => backward(x.pow(2), undefined, { retain_graph: true } as never))).toBe(
+      "backward: unknown option 'retain_graph'; write retainGraph (gradtrio spells PyTorch's options in camelCase)",
+    );
+    expect(message(() => x.pow(2).backward(undefined, { create_graph: true } as never))).toMatch(
+      /^backward: unknown option 'create_graph'; write createGraph /,
+    );
+    expect(message(() => grad(x.pow(2), [x], { allow_unused: true } as never))).toMatch(
+      /^grad: unknown option 'allow_unused'; write allowUnused /,
+    );
+    expect(message(() => tensor(3, { requiresgrad: true } as never))).toMatch(
+      /unknown option 'requiresgrad'; write requiresGrad/,
+    );
+    expect(message(() => tensor(3, { colour: "red" } as never))).toBe(
+      "tensor: unknown option 'colour' (known: requiresGrad, shape, dtype)",
+    );
+    expect(tensor(3, { requiresGrad: true }).requiresGrad).toBe(true);
   });
 });

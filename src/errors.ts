@@ -53,3 +53,32 @@ function lineAt(source: string, pos: number): { line: string; column: number } {
 export function isGradtrioError(e: unknown): e is GradtrioError {
   return e instanceof GradtrioError;
 }
+
+/**
+ * Rejects option names a function does not know, so that a misspelt option is never silently
+ * ignored. PyTorch's snake_case spellings (`requires_grad`, `retain_graph`) get the camelCase
+ * name; other names get the closest known one or the list.
+ *
+ * @example
+ * checkOptionNames({ requires_grad: true }, ["requiresGrad", "shape"], "tensor");
+ * // GradtrioError: tensor: unknown option 'requires_grad'; write requiresGrad (…)
+ */
+export function checkOptionNames(
+  options: object | null | undefined,
+  known: readonly string[],
+  where: string,
+): void {
+  if (options === null || options === undefined || typeof options !== "object") return;
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const camel = key.replace(/_+([a-z])/g, (_, c: string) => c.toUpperCase());
+    const lower = key.toLowerCase().replace(/_/g, "");
+    const match = known.find((k) => k === camel || k.toLowerCase() === lower);
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      match === undefined
+        ? `${where}: unknown option '${key}' (known: ${known.join(", ")})`
+        : `${where}: unknown option '${key}'; write ${match} (gradtrio spells PyTorch's options in camelCase)`,
+    );
+  }
+}

@@ -42,7 +42,7 @@ export {
   type Interval,
   lookupCustomOp,
 } from "./expr/ops.ts";
-export { MAX_DEPTH, parse } from "./expr/parse.ts";
+export { type Binding, MAX_DEPTH, type Program, parse, parseProgram } from "./expr/parse.ts";
 export {
   fromValue,
   type NestedArray,
@@ -51,7 +51,7 @@ export {
   toValues,
   type Value,
 } from "./expr/point.ts";
-export { print } from "./expr/print.ts";
+export { print, printProgram } from "./expr/print.ts";
 export { checkScalarOutput, inferShapes } from "./expr/shapes.ts";
 export { trace } from "./expr/trace.ts";
 // Gate configs (the fuzz arbitraries are in "gradtrio/fuzz").

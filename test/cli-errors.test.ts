@@ -197,8 +197,18 @@ describe("help and version", () => {
       expect(text).toMatch(new RegExp(`^ +gradtrio ${cmd}( |$)`, "m"));
     }
     const options: Record<string, string[]> = {
-      check: ["--at", "--json", "--strict", "--method", "--rtol", "--atol", "--seed", "--ops"],
-      explain: ["--at", "--method", "--rtol", "--atol", "--seed", "--ops"],
+      check: [
+        "--at",
+        "--json",
+        "--strict",
+        "--method",
+        "--rtol",
+        "--atol",
+        "--seed",
+        "--wrt",
+        "--ops",
+      ],
+      explain: ["--at", "--method", "--rtol", "--atol", "--seed", "--dtype", "--wrt", "--ops"],
       gallery: [],
       fuzz: ["--ops", "--runs", "--seed", "--max-depth", "--path", "--json"],
       gate: ["--junit"],

@@ -63,6 +63,35 @@ describe("gradtrio explain", () => {
     expect(r.text).toMatch(/✓ agree/);
   });
 
+  it("the notebook's BCE with named intermediates: one prediction node used twice, 1 - y data", async () => {
+    const r = await explain(
+      "z = w*x+b; y_pred = sigmoid(z); p = clamp(y_pred, 1e-8, 1-1e-8); -(y*log(p) + (1-y)*log(1-p))",
+      "w=1",
+      "b=0",
+      "x=6.7",
+      "y=0",
+      "--wrt",
+      "w,b",
+    );
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    // The notebook prints z <AddBackward0>, y_pred <SigmoidBackward0>, loss <NegBackward0>.
+    expect(r.text).toMatch(/^ {3}z +u1 \+ b +6\.7 +AddBackward0/m);
+    expect(r.text).toMatch(/^ {3}y_pred +sigmoid\(z\) +0\.998771 +SigmoidBackward0/m);
+    expect(r.text).toMatch(
+      /^ {3}p +clamp\(y_pred, 1e-8, 1 - 1e-8\) +0\.998771 +ClampBackward1 +2$/m,
+    );
+    expect(r.text).toMatch(/^ {3}u\d +1 - y +1 +—$/m); // data: no RsubBackward1, no gradient
+    expect(r.text).toMatch(/^ {3}f +-u8 +6\.70123 +NegBackward0/m);
+    expect(r.text).toContain("y_pred → p  1 if 1e-8 ≤ y_pred ≤ 0.99999999, else 0");
+    expect(r.text).toContain("z → y_pred    y_pred*(1-y_pred)".replace("    ", "  "));
+    expect(r.text).toMatch(/^ {3}path 1: f → u8 → u3 → u2 → p → y_pred → z → u1 → w$/m);
+    expect(r.text).toMatch(
+      /∂f\/∂w = x\*\(y_pred-y\) = 6\.6917630292374\d+ {2}\(simplified by the CAS\)/,
+    );
+    expect(Math.abs(totalOf(r.text, "w") - 6.691763029237442)).toBeLessThan(1e-13);
+  });
+
   it("every node's gradient once, and the node-by-node sum written out", async () => {
     const r = await explain("sin(x^2)", "x=4");
     expect(r.code).toBe(0);
@@ -122,7 +151,7 @@ describe("gradtrio explain", () => {
     expect(r.err[0]).toMatch(/^gradtrio: error: /);
     const w = await explain("x^2", "x=1", "--wrt", "w");
     expect(w.code).toBe(2);
-    expect(w.err[0]).toMatch(/^gradtrio: error: --wrt names 'w', which is not a variable/);
+    expect(w.err[0]).toMatch(/^gradtrio: error: --wrt: 'w' is not /);
   });
 });
 

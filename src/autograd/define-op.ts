@@ -6,6 +6,7 @@
 
 import { GradtrioError } from "../errors.ts";
 import { type CustomOpDefinition, registerCustomOp } from "../expr/ops.ts";
+import { promote32, round32 } from "./float32.ts";
 import { sumTo } from "./functions.ts";
 import { isRecordingOrigins } from "./grad-mode.ts";
 import { type GradRule, record, SAVE_EXTRA, SAVE_OUT } from "./node.ts";
@@ -82,6 +83,10 @@ export function applyCustomOp(def: CustomOpDefinition, args: readonly TensorLike
     o[i] = v;
   }
   const out = new Tensor(o, shape);
+  if (promote32(args)) {
+    round32(o);
+    out._f32 = true;
+  }
   if (isRecordingOrigins()) out.origin = { op: name, args: [...args] };
   return record(out, ruleFor(def), inputs[0]!, inputs[1] ?? null, 0, 0, inputs, inputs);
 }
@@ -137,10 +142,12 @@ function ruleFor(def: CustomOpDefinition): GradRule {
       }
       return inputs.map((t, k) => {
         if (!node.needs(k)) return null;
-        let gk = record(new Tensor(grads[k]!, shape), noDouble, g, null, 0, 0, null, [
-          g,
-          ...inputs,
-        ]);
+        const raw = new Tensor(grads[k]!, shape);
+        if (g._f32) {
+          round32(raw.data);
+          raw._f32 = true;
+        }
+        let gk = record(raw, noDouble, g, null, 0, 0, null, [g, ...inputs]);
         if (!sameShape(shape, t.shape)) gk = sumTo(gk, t.shape);
         return gk;
       });

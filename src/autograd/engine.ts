@@ -5,7 +5,8 @@
  * Rules run with grad mode off unless `createGraph`, so gradients are plain tensors by default
  * and differentiable tensors (Hessians, double backward) on request.
  */
-import { GradtrioError } from "../errors.ts";
+import { checkOptionNames, GradtrioError } from "../errors.ts";
+import { round32 } from "./float32.ts";
 import { add, reshape } from "./functions.ts";
 import { isRecordingOrigins, setGradEnabled, setRecordingOrigins } from "./grad-mode.ts";
 import { CAPTURE, edgeOf, type Node, RUN, SKIP } from "./node.ts";
@@ -35,7 +36,9 @@ function seedFor(out: Tensor, given: unknown, i: number): Tensor {
   if (given === undefined || given === null) {
     if (out.numel !== 1)
       throw new GradtrioError("AUTOGRAD", "grad can be implicitly created only for scalar outputs");
-    return new Tensor(Float64Array.of(1), out.shape);
+    const one = new Tensor(Float64Array.of(1), out.shape);
+    one._f32 = out._f32; // the seed has the output's dtype
+    return one;
   }
   let g: Tensor;
   if (given instanceof Tensor) g = given;
@@ -89,6 +92,7 @@ export function backward(
   const seed = seedFor(out, gradient, 0);
   // null options are no options (as undefined), for callers in plain JavaScript.
   const opts = options ?? {};
+  checkOptionNames(opts, ["retainGraph", "createGraph"], "backward");
   const createGraph = opts.createGraph === true;
   const retainGraph = opts.retainGraph ?? createGraph;
   // The caller's own gradient tensor must not become a leaf's .grad (it would be mutated later).
@@ -111,6 +115,7 @@ export function grad(
   options?: GradOptions | null,
 ): (Tensor | null)[] {
   const opts = options ?? {};
+  checkOptionNames(opts, ["retainGraph", "createGraph", "gradOutputs", "allowUnused"], "grad");
   const outs: readonly Tensor[] = Array.isArray(outputs) ? outputs : [outputs as Tensor];
   const ins: readonly Tensor[] = Array.isArray(inputs) ? inputs : [inputs as Tensor];
   const createGraph = opts.createGraph === true;
@@ -258,13 +263,21 @@ function store(t: Tensor, g: Tensor, createGraph: boolean, shared: Set<Tensor>):
   if (current === null) {
     // A gradient tensor may reach two leaves (a + b passes it to both) or be the caller's own.
     let mine = g;
-    if (shared.has(g))
+    if (g._f32 !== t._f32 && !createGraph) {
+      // .grad has the leaf's dtype (a rule may have promoted a float32 gradient to float64).
+      mine = new Tensor(g.data.slice(), g.shape);
+      if (t._f32) round32(mine.data);
+      mine._f32 = t._f32;
+    } else if (shared.has(g)) {
       mine = createGraph ? reshape(g, g.shape) : new Tensor(g.data.slice(), g.shape);
+      mine._f32 = g._f32;
+    }
     shared.add(mine);
     t._grad = mine;
   } else if (!createGraph && !current.requiresGrad) {
     const d = current.data;
     const s = g.data;
-    for (let i = 0; i < d.length; i++) d[i] += s[i]!;
+    if (current._f32) for (let i = 0; i < d.length; i++) d[i] = Math.fround(d[i]! + s[i]!);
+    else for (let i = 0; i < d.length; i++) d[i] += s[i]!;
   } else t._grad = add(current, g);
 }

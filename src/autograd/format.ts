@@ -15,6 +15,8 @@ export interface FormatSuffix {
   readonly requiresGrad?: boolean;
   /** The grad_fn name, e.g. "PowBackward0", or null for leaves and constants. */
   readonly gradFn?: string | null;
+  /** A dtype to name (`torch.float32`): PyTorch names any dtype but the default. */
+  readonly dtype?: string | null;
 }
 
 const PRECISION = 4;
@@ -52,6 +54,7 @@ export function formatTensor(
   } else {
     body = tensorStr(data, shape, PREFIX.length);
   }
+  if (suffix.dtype) suffixes.push(`dtype=${suffix.dtype}`);
   if (suffix.gradFn) suffixes.push(`grad_fn=<${suffix.gradFn}>`);
   else if (suffix.requiresGrad) suffixes.push("requires_grad=True");
   return addSuffixes(PREFIX + body, suffixes, PREFIX.length);

@@ -4,6 +4,7 @@
  * delegate here.
  */
 import { GradtrioError } from "../errors.ts";
+import { FLOAT32_KERNELS, promote32, round32 } from "./float32.ts";
 import { isGradEnabled, isRecordingOrigins } from "./grad-mode.ts";
 import { record } from "./node.ts";
 import { type BinaryDecl, OPS, type StructDecl, type UnaryDecl } from "./ops.ts";
@@ -61,8 +62,17 @@ function unary(
 ): Tensor {
   const t = asTensor(x, op, 0, args === undefined ? 1 : args.length);
   const o = new Float64Array(t.data.length);
-  decl.forward(t.data, o, p0, p1);
   const out = origin(new Tensor(o, t.shape), op, x, undefined, args);
+  if (t._f32) {
+    // Plain-number parameters (clamp bounds, a constant) become float32, as in PyTorch.
+    p0 = Math.fround(p0);
+    p1 = Math.fround(p1);
+    const k32 = Object.hasOwn(FLOAT32_KERNELS, op) ? FLOAT32_KERNELS[op] : undefined;
+    if (k32 !== undefined) k32(t.data, o);
+    else decl.forward(t.data, o, p0, p1);
+    round32(o);
+    out._f32 = true;
+  } else decl.forward(t.data, o, p0, p1);
   return record(out, decl, t, null, p0, p1, null);
 }
 
@@ -96,7 +106,12 @@ function binary(decl: BinaryDecl, a: TensorLike, b: TensorLike, op: string): Ten
     for (let r = 0; r < pa.offsets.length; r++)
       k(ad, pa.offsets[r]!, pa.stride, bd, pb.offsets[r]!, pb.stride, o, r * inner, inner);
   }
-  return record(origin(new Tensor(o, shape), op, a, b), decl, ta, tb, 0, 0, null);
+  const out = origin(new Tensor(o, shape), op, a, b);
+  if ((ta._f32 || tb._f32) && promote32([a, b])) {
+    round32(o);
+    out._f32 = true;
+  }
+  return record(out, decl, ta, tb, 0, 0, null);
 }
 
 function struct(
@@ -110,6 +125,10 @@ function struct(
   args: TensorLike[],
 ): Tensor {
   const out = origin(decl.forward(a, b, p0, p1, extra), op, a, undefined, args);
+  if ((a._f32 || b?._f32) && promote32(b === null ? [a] : [a, b])) {
+    round32(out.data);
+    out._f32 = true;
+  }
   return record(out, decl, a, b, p0, p1, extra);
 }
 
@@ -294,6 +313,10 @@ export function clamp(x: TensorLike, lo: TensorLike, hi: TensorLike): Tensor {
   const shape = broadcastShapes(broadcastShapes(tx.shape, tl.shape, "clamp"), th.shape, "clamp");
   const decl = OPS.clampTensor;
   const out = decl.forward(tx, null, 0, 0, [tx, tl, th, shape]);
+  if (promote32([tx, tl, th])) {
+    round32(out.data);
+    out._f32 = true;
+  }
   origin(out, "clamp", x, undefined, [x, lo, hi]);
   return record(out, decl, tx, null, 0, 0, [tx, tl, th, shape], [tx, tl, th]);
 }
@@ -512,6 +535,7 @@ export function mulTemp(temp: Tensor, y: TensorLike): Tensor {
     const v = y.data[0]!;
     for (let i = 0; i < d.length; i++) d[i] *= v;
   } else return mul(temp, y);
+  if (temp._f32) round32(d);
   // No origin: temp now holds the product, so "mul(temp, y)" would name temp as its own argument
   // (and any origin it had describes the old values). This path runs only in a backward pass
   // without createGraph, which records no origins anyway.

@@ -14,6 +14,7 @@
  */
 export { defineOp, type TensorOpFunction } from "./define-op.ts";
 export { type BackwardOptions, backward, type GradOptions, grad } from "./engine.ts";
+export type { DType } from "./float32.ts";
 export {
   abs,
   acos,

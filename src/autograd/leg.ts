@@ -9,6 +9,7 @@ import { CONSTANTS } from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
 import { applyCustomOp } from "./define-op.ts";
 import { grad } from "./engine.ts";
+import type { DType } from "./float32.ts";
 import * as F from "./functions.ts";
 import { enableGrad } from "./grad-mode.ts";
 import { showShape } from "./shape.ts";
@@ -102,7 +103,8 @@ export function tensorAlgebra(leaves: ReadonlyMap<string, Tensor>): Algebra<Tens
 
 /**
  * Value and gradient of a scalar expression at a point, by reverse mode; the Hessian too with
- * `{ hessian: true }` (one backward pass per input element through the `createGraph` gradient).
+ * `{ hessian: true }` (one backward pass per input element through the `createGraph` gradient);
+ * in float32 with `{ dtype: "float32" }`.
  *
  * @example
  * const r = autogradLeg(parse("sin(x^2)"), toValues({ x: 3 }));
@@ -111,12 +113,13 @@ export function tensorAlgebra(leaves: ReadonlyMap<string, Tensor>): Algebra<Tens
 export function autogradLeg(
   expr: Expr,
   values: Map<string, Value>,
-  opts: { hessian?: boolean } = {},
+  opts: { hessian?: boolean; dtype?: DType } = {},
 ): AutogradLegResult {
   return enableGrad(() => {
     const leaves = new Map<string, Tensor>();
+    const dtype = opts.dtype ?? "float64";
     for (const [name, v] of values)
-      leaves.set(name, tensor(v.data, { shape: v.shape, requiresGrad: true }));
+      leaves.set(name, tensor(v.data, { shape: v.shape, requiresGrad: true, dtype }));
     const out = interpret(expr, tensorAlgebra(leaves));
     // 0-d only: a one-element vector is not a scalar (as checkScalarOutput says).
     if (out.ndim !== 0)

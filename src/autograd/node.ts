@@ -38,6 +38,10 @@ export class Node {
   a: Tensor | null = null;
   b: Tensor | null = null;
   out: Tensor | null = null;
+  /** The versions of a, b and out when they were saved (in-place ops bump a tensor's version). */
+  va = 0;
+  vb = 0;
+  vo = 0;
   /** Input shapes (broadcast gradients are summed back to them). */
   readonly sa: Shape;
   readonly sb: Shape;
@@ -98,6 +102,7 @@ export class Node {
         "AUTOGRAD",
         "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or grad(). Specify retainGraph: true if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.",
       );
+    checkSavedVersions(this);
     return this.rule!.backward(this, g);
   }
 
@@ -118,6 +123,32 @@ export class Node {
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return `<${this.name}>`;
   }
+}
+
+export function versionOf(t: Tensor): number {
+  return t._vc === null ? 0 : t._vc.v;
+}
+
+/** `[torch.DoubleTensor [3]]`, as PyTorch names a tensor in its autograd errors. */
+function describe(t: Tensor): string {
+  return `[torch.${t._f32 ? "Float" : "Double"}Tensor [${t.shape.join(", ")}]]`;
+}
+
+/** Throws PyTorch's error when a tensor the node saved was changed in place after it was saved. */
+export function checkSavedVersions(n: Node): void {
+  // No allocation on the common path: a tensor never changed in place has no counter.
+  if (n.a !== null && n.a._vc !== null && n.a._vc.v !== n.va) throw versionError(n, n.a, n.va);
+  if (n.b !== null && n.b._vc !== null && n.b._vc.v !== n.vb) throw versionError(n, n.b, n.vb);
+  if (n.out !== null && n.out._vc !== null && n.out._vc.v !== n.vo)
+    throw versionError(n, n.out, n.vo);
+}
+
+function versionError(n: Node, t: Tensor, saved: number): GradtrioError {
+  const which = t._fn === null ? "" : `, which is output 0 of ${t._fn.name},`;
+  return new GradtrioError(
+    "AUTOGRAD",
+    `one of the variables needed for gradient computation has been modified by an inplace operation: ${describe(t)}${which} is at version ${versionOf(t)}; expected version ${saved} instead. Hint: ${n.name} saved it for backward; change it in place only after backward(), or use the out-of-place op.`,
+  );
 }
 
 /** The `AccumulateGrad` node of a leaf that requires grad, made once and cached on the leaf. */
@@ -168,8 +199,14 @@ export function record(
   }
   const n = new Node(rule, next, a.shape, b === null ? a.shape : b.shape, p0, p1, extra, null);
   const s = rule.saves;
-  if (s & SAVE_A) n.a = a;
-  if (s & SAVE_B) n.b = b;
+  if (s & SAVE_A) {
+    n.a = a;
+    if (a._vc !== null) n.va = a._vc.v;
+  }
+  if (s & SAVE_B && b !== null) {
+    n.b = b;
+    if (b._vc !== null) n.vb = b._vc.v;
+  }
   if (s & SAVE_OUT) n.out = out;
   out._fn = n;
   return out;

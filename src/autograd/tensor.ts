@@ -3,11 +3,13 @@
  * Ops live in functions.ts (free functions) and ops.ts (their kernels and backward rules); the
  * methods here delegate to the free functions.
  */
-import { GradtrioError } from "../errors.ts";
+import { checkOptionNames, GradtrioError } from "../errors.ts";
 import { type BackwardOptions, backward as runBackward } from "./engine.ts";
+import { DTYPES, type DType, round32 } from "./float32.ts";
 import { formatTensor } from "./format.ts";
 import * as F from "./functions.ts";
-import type { Node } from "./node.ts";
+import { add_, div_, fill_, mul_, sub_, versionCounter, zero_ } from "./inplace.ts";
+import { type Node, versionOf } from "./node.ts";
 import { checkNdim, numelOf, type Shape, sameShape, showShape } from "./shape.ts";
 import { warn } from "./warnings.ts";
 
@@ -51,6 +53,10 @@ export class Tensor {
   _accNode: Node | null = null;
   /** @internal Whether reading `.grad` of this non-leaf already warned. */
   _warned = false;
+  /** @internal The version counter of the storage, made by the first in-place op or detach(). */
+  _vc: { v: number } | null = null;
+  /** @internal float32: every element is a float32 value, and ops on it round (float32.ts). */
+  _f32 = false;
 
   /** Wraps `data` (not copied) as a tensor of `shape`; prefer `tensor()`. */
   constructor(data: Float64Array, shape: Shape) {
@@ -73,6 +79,11 @@ export class Tensor {
     // The arguments live in _oMore now: drop the raw fields (they would keep tensors alive).
     this._o0 = undefined;
     this._o1 = undefined;
+  }
+
+  /** "float64" (the default) or "float32". */
+  get dtype(): DType {
+    return this._f32 ? "float32" : "float64";
   }
 
   get numel(): number {
@@ -176,18 +187,46 @@ export class Tensor {
    * const z = x.detach(); z.requiresGrad; // false
    */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape);
+    const d = new Tensor(this.data, this.shape);
+    d._f32 = this._f32;
+    d._vc = versionCounter(this); // one storage, one version counter
+    return d;
   }
 
+  /** How many times the storage was changed in place (PyTorch's `_version`). */
+  get version(): number {
+    return versionOf(this);
+  }
+
+  // In-place ops (inplace.ts): PyTorch's rules, the version counter, and `noGrad` for leaves.
+  /**
+   * `this += other` in place; returns this.
+   *
+   * @example
+   * noGrad(() => w.sub_(w.grad!.mul(0.1))); // a gradient-descent step
+   */
+  add_(other: TensorLike): this {
+    return add_(this, other) as this;
+  }
+  /** `this -= other` in place. */
+  sub_(other: TensorLike): this {
+    return sub_(this, other) as this;
+  }
+  /** `this *= other` in place. */
+  mul_(other: TensorLike): this {
+    return mul_(this, other) as this;
+  }
+  /** `this /= other` in place. */
+  div_(other: TensorLike): this {
+    return div_(this, other) as this;
+  }
   /** Fills with zeros in place and returns the tensor (PyTorch's `zero_()`, for `x.grad.zero_()`). */
   zero_(): this {
-    if (this._fn === null && this._rg)
-      throw new GradtrioError(
-        "AUTOGRAD",
-        "a leaf Variable that requires grad is being used in an in-place operation.",
-      );
-    this.data.fill(0);
-    return this;
+    return zero_(this) as this;
+  }
+  /** Fills with `value` in place. */
+  fill_(value: number): this {
+    return fill_(this, value) as this;
   }
 
   /** The single value of a one-element tensor. */
@@ -223,6 +262,8 @@ export class Tensor {
     return formatTensor(this.data, this.shape, {
       requiresGrad: this.requiresGrad,
       gradFn: this._fn === null ? null : this._fn.name,
+      // gradtrio's default dtype is float64, so float32 is the one PyTorch would name.
+      dtype: this._f32 ? "torch.float32" : null,
     });
   }
 
@@ -353,6 +394,8 @@ export class Tensor {
 /** Options of `tensor()`. */
 export interface TensorOptions {
   readonly requiresGrad?: boolean;
+  /** "float64" (the default) or "float32" (computed with Math.fround after each op). */
+  readonly dtype?: DType;
   /** The shape of a `Float64Array` value (default: one dimension). */
   readonly shape?: readonly number[];
 }
@@ -371,7 +414,14 @@ export function tensor(
 ): Tensor {
   // null options are no options (as undefined), for callers in plain JavaScript.
   const opts = options ?? {};
+  checkOptionNames(opts, ["requiresGrad", "shape", "dtype"], "tensor");
   const { requiresGrad = false } = opts;
+  const dtype = opts.dtype ?? (value instanceof Tensor ? value.dtype : "float64");
+  if (!DTYPES.includes(dtype))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `tensor: dtype must be "float64" or "float32", got ${JSON.stringify(dtype)}`,
+    );
   if (typeof requiresGrad !== "boolean")
     throw new GradtrioError("INVALID_ARGUMENT", "tensor: requiresGrad must be a boolean");
   let t: Tensor;
@@ -387,6 +437,10 @@ export function tensor(
     t = new Tensor(value.slice(), [...shape]);
   } else if (typeof value === "number") t = scalarTensor(value);
   else t = fromNested(value);
+  if (dtype === "float32") {
+    round32(t.data);
+    t._f32 = true;
+  }
   t._rg = requiresGrad;
   return t;
 }

@@ -4,17 +4,19 @@
  * the finite-difference estimate for the numeric leg, a first-order rounding bound for the exact
  * legs (src/check/rounding.ts).
  */
+import type { DType } from "../autograd/float32.ts";
 import { autogradLeg } from "../autograd/leg.ts";
 import type { Tensor } from "../autograd/tensor.ts";
 import { GradtrioError, isGradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
-import { parse } from "../expr/parse.ts";
+import { type Program, parseProgram } from "../expr/parse.ts";
 import { elementLabel, fromValue, type Point, toValues, type Value } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { checkScalarOutput, inferShapes } from "../expr/shapes.ts";
 import { trace } from "../expr/trace.ts";
 import { type NumericMethod, numericLeg } from "../numeric/leg.ts";
 import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
+import { float32Bound, toFloat32, validateDtype } from "./dtype.ts";
 import { breakpointReason, kinkReason } from "./kinks.ts";
 import type { InputGradients, LegReport, Report } from "./report.ts";
 import { EXTREME_LARGE, roundingAnalysis } from "./rounding.ts";
@@ -27,6 +29,7 @@ import {
   type LegName,
   type Tolerance,
 } from "./verdict.ts";
+import { checkBoundNotGiven, wrtNames } from "./wrt.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -52,29 +55,38 @@ export interface CheckOptions {
   readonly method?: NumericMethod;
   /** Seed for the random direction of fast mode. */
   readonly seed?: number;
+  /** Differentiate with respect to these inputs only; the others are constants (data). */
+  readonly wrt?: readonly string[];
+  /** "float32": autograd and the value in float32 at the point rounded to float32 (src/check/dtype.ts). */
+  readonly dtype?: DType;
 }
 
 /** Parsed expressions by text, least recently used first (Map order). */
 const PARSED_LIMIT = 512;
-const parsed = new Map<string, Expr>();
+const parsed = new Map<string, Program>();
 
 /**
- * `parse`, memoized by text: the same text gives the same `Expr` object, so the legs' caches
- * (keyed by `Expr` identity) keep compiled formulas and programs across calls. Parsing depends
- * on the op registry only through names and arities, and a registered op can never be removed
- * or change arity; parse errors are not cached.
+ * `parseProgram`, memoized by text: the same text gives the same `Expr` objects, so the legs'
+ * caches (keyed by `Expr` identity) keep compiled formulas and programs across calls. Parsing
+ * depends on the op registry only through names and arities, and a registered op can never be
+ * removed or change arity; parse errors are not cached.
  */
-export function parseCached(text: string): Expr {
+export function parseProgramCached(text: string): Program {
   const hit = parsed.get(text);
   if (hit !== undefined) {
     parsed.delete(text);
     parsed.set(text, hit);
     return hit;
   }
-  const expr = parse(text);
-  parsed.set(text, expr);
+  const program = parseProgram(text);
+  parsed.set(text, program);
   if (parsed.size > PARSED_LIMIT) parsed.delete(parsed.keys().next().value!);
-  return expr;
+  return program;
+}
+
+/** `parse`, memoized by text (`parseProgramCached(text).output`). */
+export function parseCached(text: string): Expr {
+  return parseProgramCached(text).output;
 }
 
 /** Per expression, the variable shapes (as `shapesKey` writes them) already found valid. */
@@ -100,7 +112,11 @@ function checkShapes(expr: Expr, values: ReadonlyMap<string, Value>): void {
 
 /** Parses / traces a subject into an `Expr` and its display text. Throws GradtrioError. */
 export function toExpr(subject: Subject, values: Map<string, Value>): { expr: Expr; text: string } {
-  if (typeof subject === "string") return { expr: parseCached(subject), text: subject };
+  if (typeof subject === "string") {
+    const { output, bindings } = parseProgramCached(subject);
+    checkBoundNotGiven(bindings, [...values.keys()], subject);
+    return { expr: output, text: subject };
+  }
   if (typeof subject === "function") {
     const expr = trace(subject, [...values.keys()], values);
     return { expr, text: print(expr) };
@@ -225,9 +241,12 @@ function finiteMax(u: number, v: number): number {
   return Math.max(a, b);
 }
 
-function allFinite(m: Map<string, Float64Array>): boolean {
-  for (const a of m.values())
-    for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k]!)) return false;
+function allFinite(m: Map<string, Float64Array>, names: readonly string[]): boolean {
+  for (const name of names) {
+    const a = m.get(name);
+    if (a !== undefined)
+      for (let k = 0; k < a.length; k++) if (!Number.isFinite(a[k]!)) return false;
+  }
   return true;
 }
 
@@ -245,14 +264,18 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   const tol = validateTolerance(opts);
   const method = validateMethod(opts.method);
   validateSeed(opts.seed);
-  const values = toValues(opts.at);
+  const f32 = validateDtype(opts.dtype) === "float32";
+  const values = f32 ? toFloat32(toValues(opts.at)) : toValues(opts.at);
   const { expr, text } = toExpr(subject, values);
+  const wrt = wrtNames(opts.wrt, [...values.keys()], {
+    bindings: typeof subject === "string" ? parseProgramCached(subject).bindings : [],
+  });
   checkShapes(expr, values);
 
   const numeric = runLeg(() =>
     numericLeg(expr, values, { method, ...(opts.seed === undefined ? {} : { seed: opts.seed }) }),
   );
-  const autograd = runLeg(() => autogradLeg(expr, values));
+  const autograd = runLeg(() => autogradLeg(expr, values, f32 ? { dtype: "float32" } : {}));
   const symbolic = runLeg(() => symbolicLeg(expr, values));
   const legs: Record<LegName, LegReport> = {
     symbolic: symbolic.report,
@@ -260,7 +283,13 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     autograd: autograd.report,
   };
   const notes: string[] = [...(numeric.result?.notes ?? [])];
-  const value = numeric.result?.value ?? autograd.result?.value ?? null;
+  const value = f32
+    ? (autograd.result?.value ?? numeric.result?.value ?? null)
+    : (numeric.result?.value ?? autograd.result?.value ?? null);
+  if (f32)
+    notes.push(
+      "float32: autograd and the value in float32 at the point rounded to float32; symbolic and numeric are float64 references there",
+    );
 
   const sym = symbolic.result;
   let symGrads: Map<string, Float64Array> | null = null;
@@ -278,7 +307,8 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   const autoGrads = autograd.result?.gradients ?? null;
 
   const gradients: Record<string, InputGradients> = {};
-  for (const [name, v] of values) {
+  for (const name of wrt) {
+    const v = values.get(name)!;
     const g = (m: Map<string, Float64Array> | null) => {
       const a = m?.get(name);
       return a === undefined ? null : fromValue({ data: a, shape: v.shape });
@@ -322,6 +352,11 @@ export function check(subject: Subject, opts: CheckOptions): Report {
       `the function could not be evaluated at the point (${errors.join("; ") || "no leg gave a value"})`,
     );
   }
+  const value64 = numeric.result?.value;
+  if (f32 && !Number.isFinite(value) && value64 !== undefined && Number.isFinite(value64))
+    return inconclusive(
+      `in float32 the function is ${value} at the point (float64: ${value64}): float32 rounding or range breaks it here (1 - 1e-8 rounds to 1; exp overflows above 88.7)`,
+    );
   if (!Number.isFinite(value)) {
     const where = roundingAnalysis(expr, values).outsideDomain;
     return inconclusive(
@@ -348,7 +383,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
       ["numeric", numGrads],
       ["autograd", autoGrads],
     ] as const
-  ).filter(([, m]) => m !== null && !allFinite(m));
+  ).filter(([, m]) => m !== null && !allFinite(m, wrt));
   if (nonFinite.length >= 2)
     return inconclusive(
       `non-finite gradient from the ${nonFinite.map(([l]) => l).join(" and ")} legs: the point is on a singularity`,
@@ -387,7 +422,8 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     rounding: 0,
   };
   const suspects: { name: string; k: number }[] = [];
-  for (const [name, v] of values) {
+  for (const name of wrt) {
+    const v = values.get(name)!;
     const s = symGrads?.get(name);
     const a = autoGrads?.get(name);
     const n = numVotes ? numGrads?.get(name) : undefined;
@@ -433,6 +469,13 @@ export function check(subject: Subject, opts: CheckOptions): Report {
       rounding: r === undefined ? 8 * Number.EPSILON * finiteMax(s?.[k] ?? 0, a?.[k] ?? 0) : r[k]!,
       ...(own === undefined ? {} : { symbolicRounding: own }),
     });
+    if (f32) {
+      const c = comparisons[comparisons.length - 1]!;
+      comparisons[comparisons.length - 1] = {
+        ...c,
+        autogradRounding: float32Bound(c.rounding, c.autograd),
+      };
+    }
   }
   let directional: Report["directional"] = null;
   if (num?.directional !== undefined && numVotes) {
@@ -478,6 +521,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
         o += n;
       }
       c.rounding = dr;
+      if (f32) c.autogradRounding = float32Bound(dr, c.autograd);
       const own = symGrads === null ? null : ownSymbolicBounds(expr, values, symGrads);
       if (own !== null) {
         let ds = 0;

@@ -46,6 +46,8 @@ export interface Comparison {
    * larger of the two.
    */
   readonly symbolicRounding?: number;
+  /** Autograd's own bound when it computes in another precision (float32), instead of `rounding`. */
+  readonly autogradRounding?: number;
 }
 
 export interface Judgement {
@@ -68,6 +70,7 @@ function bound(c: Comparison, leg: LegName): number {
   if (leg === "numeric") return NUMERIC_SAFETY * c.numericError;
   if (leg === "symbolic" && c.symbolicRounding !== undefined)
     return Math.max(c.rounding, c.symbolicRounding);
+  if (leg === "autograd" && c.autogradRounding !== undefined) return c.autogradRounding;
   return c.rounding;
 }
 

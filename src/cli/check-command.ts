@@ -4,6 +4,7 @@
  * agree, or a reference leg is outvoted), 1 autograd contradicted (or, with --strict, any
  * disagreement), 3 inconclusive (docs/DESIGN.md, "Exit codes of check").
  */
+import type { DType } from "../autograd/float32.ts";
 import { check, type NumericMethod } from "../check/check.ts";
 import { outcome, referenceOutvoted } from "../check/outcome.ts";
 import { type Report, reportToJson } from "../check/report.ts";
@@ -36,6 +37,10 @@ export interface CheckFlags {
   readonly ops?: string;
   /** Exit 1 on any disagreement, an outvoted reference leg too (`--strict`). */
   readonly strict?: boolean;
+  /** `--wrt w,b`: differentiate with respect to these inputs only. */
+  readonly wrt?: string;
+  /** `--dtype float32`: autograd and the value in float32. */
+  readonly dtype?: DType;
 }
 
 /** Elements of a tensor input shown in the table before "… (n elements)". */
@@ -55,6 +60,8 @@ export function runCheck(p: Prepared, flags: CheckFlags): Report {
     ...(flags.rtol === undefined ? {} : { rtol: flags.rtol }),
     ...(flags.atol === undefined ? {} : { atol: flags.atol }),
     ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+    wrt: p.wrt,
+    ...(flags.dtype === undefined ? {} : { dtype: flags.dtype }),
   });
 }
 
@@ -63,7 +70,7 @@ export async function checkCommand(source: string, flags: CheckFlags, io: CliIO)
   let prepared: Prepared;
   try {
     if (flags.ops !== undefined) await loadOps(flags.ops, io.cwd);
-    prepared = prepare(source, flags.at, io.cwd);
+    prepared = prepare(source, flags.at, io.cwd, flags.wrt);
     report = runCheck(prepared, flags);
   } catch (e) {
     return reportError(e, io);

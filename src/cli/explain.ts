@@ -21,7 +21,6 @@ import {
   simplifiedTotal,
 } from "../teach/chain.ts";
 import { toDot } from "../teach/dot.ts";
-import { parseForTeaching } from "../teach/program.ts";
 import { METHODS, type Method, regionOf, type StepStudy, stepStudy } from "../teach/steps.ts";
 import { type CheckFlags, runCheck, verdictLine } from "./check-command.ts";
 import {
@@ -40,8 +39,6 @@ import { type Prepared, prepare } from "./prepare.ts";
 import { reportError } from "./report-error.ts";
 
 export interface ExplainFlags extends CheckFlags {
-  /** Differentiate for these variables only (`--wrt w,b`); the others are data. */
-  readonly wrt?: readonly string[];
   /** Also the step-size lesson: FD error against h. */
   readonly steps?: boolean;
   /** Print the graph as Graphviz DOT instead of the teaching view. */
@@ -65,11 +62,8 @@ export async function explainCommand(
   let lines: string[];
   try {
     if (flags.ops !== undefined) await loadOps(flags.ops, io.cwd);
-    const p = prepare(source, flags.at, io.cwd);
-    lines =
-      flags.dot === true
-        ? [toDot(chainOf(p, flags.wrt))]
-        : explainLines(p, flags, colorsFor(io.isTTY));
+    const p = prepare(source, flags.at, io.cwd, flags.wrt);
+    lines = flags.dot === true ? [toDot(chainOf(p))] : explainLines(p, flags, colorsFor(io.isTTY));
   } catch (e) {
     return reportError(e, io);
   }
@@ -80,18 +74,17 @@ export async function explainCommand(
 const arrText = (a: Arr | null, fmt: (x: number) => string = short): string =>
   a === null ? "—" : a.shape.length === 0 ? fmt(a.data[0]!) : valueText(fromValue(a), fmt);
 
-/** The chain of a prepared subject (names from `z = …;` bindings). */
-export function chainOf(p: Prepared, wrt?: readonly string[]): Chain {
-  const { expr, names } = parseForTeaching(p.source);
-  return buildChain(expr, toValues(p.point), {
-    names,
-    ...(wrt === undefined ? {} : { wrt }),
+/** The chain of a prepared subject: its named intermediates by name, its `--wrt` leaves. */
+export function chainOf(p: Prepared): Chain {
+  return buildChain(p.expr, toValues(p.point), {
+    names: new Map(p.bindings.map((b) => [b.expr, b.name])),
+    wrt: p.wrt,
   });
 }
 
 /** The whole teaching view, as lines. */
 export function explainLines(p: Prepared, flags: ExplainFlags, c: Colors): string[] {
-  const chain = chainOf(p, flags.wrt);
+  const chain = chainOf(p);
   const f = chain.output.name;
   const lines: string[] = [];
   const at = Object.entries(p.point)

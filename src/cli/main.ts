@@ -38,15 +38,6 @@ function integer(name: string, min: number) {
   };
 }
 
-function names(name: string) {
-  return (text: string): string[] => {
-    const list = text.split(",").map((s) => s.trim());
-    if (list.some((s) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(s)))
-      throw new InvalidArgumentError(`${name} takes variable names separated by commas, e.g. w,b`);
-    return list;
-  };
-}
-
 const AT_HELP = `
 The point:
   --at NAME=VALUE gives a variable its value; repeat it, or list several after one --at
@@ -56,7 +47,13 @@ The point:
     @FILE             --at x=@x.json   (a JSON file holding a number or an array,
                                         relative to the working directory)
   Every variable of the expression needs a value; a value for a name the expression does
-  not use is an error.`;
+  not use is an error. Names are case-sensitive.
+
+Named intermediates: 'z = w*x+b; p = sigmoid(z); bce(p, y)' — bindings NAME = EXPR
+  separated by ';', the output last. A name is bound once, before it is used; a bound
+  name is computed, so it takes no --at.
+--wrt NAMES differentiates with respect to those inputs only (--wrt w,b); the others are
+  constants (data), as in PyTorch where only parameters have requires_grad.`;
 
 const EXIT_HELP = `
 Exit codes: 0 autograd confirmed (the legs agree, or the two others outvote the CAS or the
@@ -80,6 +77,16 @@ function pointOptions(cmd: Command): Command {
     .option("--rtol <R>", "relative slack added to the error estimates", nonNegative("--rtol"))
     .option("--atol <A>", "absolute slack added to the error estimates", nonNegative("--atol"))
     .option("--seed <S>", "seed of the random direction in --method fast", integer("--seed", 0))
+    .addOption(
+      new Option(
+        "--dtype <D>",
+        "float32: autograd and the value in float32, as PyTorch's default (the point rounded to float32)",
+      ).choices(["float64", "float32"]),
+    )
+    .option(
+      "--wrt <NAMES>",
+      "differentiate with respect to these inputs only, e.g. --wrt w,b (the others are data)",
+    )
     .option("--ops <FILE>", "load the custom ops (defineOp) a .ts or .js module exports first");
 }
 
@@ -94,6 +101,8 @@ function flagsOf(opts: Record<string, unknown>): CheckFlags {
     ...(opts.seed === undefined ? {} : { seed: opts.seed as number }),
     ...(opts.ops === undefined ? {} : { ops: opts.ops as string }),
     ...(opts.strict === true ? { strict: true } : {}),
+    ...(opts.wrt === undefined ? {} : { wrt: opts.wrt as string }),
+    ...(opts.dtype === undefined ? {} : { dtype: opts.dtype as NonNullable<CheckFlags["dtype"]> }),
   };
 }
 
@@ -148,6 +157,8 @@ Options in use:
   gradtrio check 'mean(bce(sigmoid(w*x+b), y))' --at w=0.5 b=-0.2 x=@x.json y=@y.json --method fast --seed 7
   gradtrio check 'sin(x^2)' --at x=3 --json
   gradtrio check 'log(sqrt(-y))' --at y=-2 --strict
+  gradtrio check 'z = w*x+b; p = sigmoid(z); bce(p, y)' --at w=1 b=0 x=6.7 y=0 --wrt w,b
+  gradtrio check 'bce(clamp(sigmoid(w*x+b), 1e-8, 1-1e-8), y)' --at w=1 b=0 x=17 y=0 --dtype float32
 Methods: auto (default: complex step where every op is analytic, else Richardson; fast
 above 1000 input elements), richardson, central, complex, fast (one random directional derivative).
 ${EXIT_HELP}`,
@@ -164,11 +175,6 @@ ${EXIT_HELP}`,
       ),
   )
     .option(
-      "--wrt <NAMES>",
-      "differentiate for these variables only, comma-separated (the others are data)",
-      names("--wrt"),
-    )
-    .option(
       "--steps",
       "also the step-size lesson: forward, central and complex-step error for h = 1e-1 … 1e-15",
     )
@@ -182,7 +188,7 @@ Examples:
   gradtrio explain 'sin(x^2)' --at x=4
   gradtrio explain 'bce(clamp(sigmoid(w*x+b), 1e-8, 1-1e-8), y)' --at w=1 b=0 x=6.7 y=0
   gradtrio explain 'mean(x^2)' --at x=[1,2,3]
-  gradtrio explain 'bce(sigmoid(w*x+b), y)' --at w=1 b=0 x=6.7 y=0 --wrt w,b
+  gradtrio explain 'z = w*x+b; p = sigmoid(z); bce(p, y)' --at w=1 b=0 x=6.7 y=0 --wrt w,b
   gradtrio explain 'sin(x^2)' --at x=3 --steps
   gradtrio explain 'sin(x^2)' --at x=3 --dot | dot -Tsvg > graph.svg
 Exit codes: 0, or 2 for bad input.`,
@@ -193,7 +199,6 @@ Exit codes: 0, or 2 for bad input.`,
           expr,
           {
             ...flagsOf(opts),
-            ...(opts.wrt === undefined ? {} : { wrt: opts.wrt as string[] }),
             steps: opts.steps === true,
             dot: opts.dot === true,
           },
@@ -211,8 +216,7 @@ Exit codes: 0, or 2 for bad input.`,
     .option("--at <NAME=VALUE...>", "a variable's value: a number or a JSON array (repeatable)")
     .option(
       "--wrt <NAMES>",
-      "differentiate for these variables only, comma-separated (the others are data)",
-      names("--wrt"),
+      "differentiate with respect to these inputs only, e.g. --wrt w,b (the others are data)",
     )
     .requiredOption("--out <FILE>", "the HTML file to write (one self-contained page)")
     .addHelpText(
@@ -232,7 +236,7 @@ Exit codes: 0, or 2 for bad input.`,
           {
             at: (opts.at as string[] | undefined) ?? [],
             out: opts.out as string,
-            ...(opts.wrt === undefined ? {} : { wrt: opts.wrt as string[] }),
+            ...(opts.wrt === undefined ? {} : { wrt: opts.wrt as string }),
           },
           io,
         ),
@@ -344,6 +348,17 @@ Exit codes: 0 all pass, 1 otherwise, 2 bad input, 130 interrupted.`,
   return program;
 }
 
+/** An item after `--at` that is no NAME=VALUE (an expression written after the point). */
+function expressionAfterAt(argv: readonly string[]): string | undefined {
+  const at = argv.indexOf("--at");
+  if (at < 0) return undefined;
+  for (const item of argv.slice(at + 1)) {
+    if (item.startsWith("--")) break;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(item)) return item;
+  }
+  return undefined;
+}
+
 /** Commander's message as one line: no `error: ` prefix, the suggestion joined in. */
 function commanderMessage(e: CommanderError): string {
   return e.message
@@ -381,7 +396,15 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         e.code === "commander.help"
       )
         return EXIT.ok;
-      io.err(`gradtrio: error: ${commanderMessage(e)}`);
+      const misplaced =
+        e.code === "commander.missingArgument" ? expressionAfterAt(argv) : undefined;
+      io.err(
+        `gradtrio: error: ${
+          misplaced === undefined
+            ? commanderMessage(e)
+            : `missing the expression: '${misplaced}' after --at was read as a NAME=VALUE; give the expression first, e.g. gradtrio ${argv[0]} '${misplaced}' --at …`
+        }`,
+      );
       return EXIT.badInput;
     }
     return reportError(e, io);

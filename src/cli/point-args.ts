@@ -16,7 +16,19 @@ import { didYouMean } from "../expr/suggest.ts";
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
+/** `1,2,3`: numbers separated by commas, without the brackets of an array. */
+const LIST =
+  /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?(\s*,\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)+\s*$/;
+
 const bad = (message: string) => new GradtrioError("INVALID_ARGUMENT", message);
+
+/**
+ * Python's number forms JSON lacks, as a learner copies them from a notebook: `1.` and `.5`
+ * (`[1.,2.,3.]`) become `1.0` and `0.5`.
+ */
+function pythonNumbers(text: string): string {
+  return text.replace(/(^|[^\d.])\.(\d)/g, "$10.$2").replace(/(\d)\.(?![\d])/g, "$1.0");
+}
 
 /**
  * Parses the `--at` assignments into a point, in the order given.
@@ -49,11 +61,13 @@ export function parseValue(name: string, text: string, cwd: string): NestedArray
   else if (NUMBER.test(text)) v = Number(text);
   else if (text.startsWith("[")) {
     try {
-      v = JSON.parse(text);
+      v = JSON.parse(pythonNumbers(text));
     } catch (e) {
       throw bad(`--at ${name}: not a valid JSON array (${(e as Error).message})`);
     }
-  } else
+  } else if (LIST.test(text))
+    throw bad(`--at ${name}=${text}: a vector is written in brackets: --at ${name}=[${text}]`);
+  else
     throw bad(
       `--at ${name}=${text}: ${/^[+-]?(nan|inf|infinity)$/i.test(text) ? "not a finite number" : "expected a number, a JSON array or @FILE"}`,
     );
@@ -121,8 +135,13 @@ export function matchPoint(expr: Expr, point: Point): void {
       extra.length === 0
         ? ""
         : ` (${quoteList(extra)} ${extra.length === 1 ? "is not a variable" : "are not variables"} of the expression)`;
+    const cased = missing.flatMap((m) => {
+      const g = extra.find((e) => e.toLowerCase() === m.toLowerCase());
+      return g === undefined ? [] : [`'${g}' is not '${m}'`];
+    });
+    const caseNote = cased.length === 0 ? "" : `; names are case-sensitive: ${cased.join(", ")}`;
     throw bad(
-      `missing --at for ${quoteList(missing)}: the expression uses ${quoteList(vars)}; add --at ${list}${also}`,
+      `missing --at for ${quoteList(missing)}: the expression uses ${quoteList(vars)}; add --at ${list}${also}${caseNote}`,
     );
   }
   if (extra.length > 0) {

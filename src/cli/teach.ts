@@ -15,12 +15,13 @@ import { reportError } from "./report-error.ts";
 export const SEED_PAGE = {
   expr: "bce(clamp(sigmoid(w*x+b), 1e-8, 1-1e-8), y)",
   at: ["w=1", "b=0", "x=6.7", "y=0"],
-  wrt: ["w", "b"],
+  wrt: "w,b",
 } as const;
 
 export interface TeachFlags {
   readonly at: readonly string[];
-  readonly wrt?: readonly string[];
+  /** `w,b`: the inputs to differentiate with respect to (default all; the seed: w,b). */
+  readonly wrt?: string;
   readonly out: string;
 }
 
@@ -37,8 +38,8 @@ export async function teachCommand(
     const at = seeded ? SEED_PAGE.at : flags.at;
     const wrt = flags.wrt ?? (seeded ? SEED_PAGE.wrt : undefined);
     // Bad input is reported here, once, before the page is written.
-    chainOf(prepare(expr, at, io.cwd), wrt);
-    const html = await teachPage({ expr, at: at.join(" "), wrt: wrt?.join(",") ?? "" });
+    chainOf(prepare(expr, at, io.cwd, wrt));
+    const html = await teachPage({ expr, at: at.join(" "), wrt: wrt ?? "" });
     const file = resolve(io.cwd, flags.out);
     try {
       writeFileSync(file, html);

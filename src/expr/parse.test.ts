@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { GradtrioError } from "../errors.ts";
-import { call, constant, type Expr, exprEquals, num, variable as v } from "./ast.ts";
+import { type CallExpr, call, constant, type Expr, exprEquals, num, variable as v } from "./ast.ts";
 import { registerCustomOp } from "./ops.ts";
-import { MAX_DEPTH, parse } from "./parse.ts";
+import { MAX_DEPTH, parse, parseProgram } from "./parse.ts";
+import { print } from "./print.ts";
 
 const c = call;
 const same = (text: string, expected: Expr) => {
@@ -206,5 +207,63 @@ describe("parse: deep input never overflows the stack", () => {
     let expected: Expr = v("x");
     for (let k = 0; k < n; k++) expected = c("add", [expected, v("x")]);
     same(`x${"+x".repeat(n)}`, expected);
+  });
+});
+
+describe("parse: named intermediates", () => {
+  it("makes each use of a bound name the node of its binding (a DAG)", () => {
+    const { output, bindings } = parseProgram("z = w*x+b; p = sigmoid(z); bce(p, y)");
+    expect(bindings.map((b) => b.name)).toEqual(["z", "p"]);
+    const [z, p] = bindings;
+    same(print(z!.expr), c("add", [c("mul", [v("w"), v("x")]), v("b")]));
+    expect(exprEquals(p!.expr, c("sigmoid", [z!.expr]))).toBe(true);
+    expect((p!.expr as CallExpr).args[0]).toBe(z!.expr);
+    expect((output as CallExpr).args[0]).toBe(p!.expr);
+    // parse gives the same output: the bindings inlined, by identity
+    const e = parse("z = w*x+b; sigmoid(z)*z") as CallExpr;
+    expect(e.args[1]).toBe((e.args[0] as CallExpr).args[0]);
+    same("z = w*x+b; sigmoid(z)*z", c("mul", [c("sigmoid", [z!.expr]), z!.expr]));
+  });
+
+  it("accepts an unused binding, an alias, a bound number and spaces or newlines", () => {
+    const { output, bindings } = parseProgram("u = q*2 ;\n a = x; c = 2; a*c");
+    expect(bindings.map((b) => b.name)).toEqual(["u", "a", "c"]);
+    same(print(output), c("mul", [v("x"), num(2)]));
+    same("a = x; b = a; b", v("x"));
+  });
+
+  const cases: [string, number, string][] = [
+    ["z = x; z = 2*z; z", 7, "'z' is bound twice (first at offset 0); a name is bound once"],
+    [
+      "p = sigmoid(z); z = w*x; p",
+      12,
+      "'z' is used before its binding 'z = …' at offset 16; bind a name before using it",
+    ],
+    ["x = x + 1; x", 4, "'x' is used in its own binding; bind a new name (e.g. x2 = …)"],
+    ["z = w*x", 0, "'z = …' is a binding; the output expression must come last (add '; EXPR')"],
+    ["z = w*x;", 8, "expected the output expression after the last ';'"],
+    [
+      "x^2; y",
+      3,
+      "';' ends a binding NAME = EXPR; the output expression comes last, with no ';' after it",
+    ],
+    ["pi = 3; pi*x", 0, "'pi' is a constant; bind another name"],
+    ["exp = x; exp", 0, "'exp' is a function; bind another name"],
+    [
+      "w*x = 3",
+      4,
+      "unexpected '='; expected an operator or the end (a named intermediate is written 'NAME = EXPR;' before the output)",
+    ],
+    ["z = w*x y; z", 8, "unexpected 'y'; expected an operator or ';' (missing '*'?)"],
+  ];
+  it.each(cases)("%j → error at %i", (text, pos, message) => {
+    const err = failure(text);
+    expect([err.code, err.pos, err.message]).toEqual(["PARSE", pos, message]);
+  });
+
+  it("puts the caret under the offending use", () => {
+    expect(failure("p = sigmoid(z); z = w*x; p").format()).toBe(
+      "'z' is used before its binding 'z = …' at offset 16; bind a name before using it\n  p = sigmoid(z); z = w*x; p\n              ^",
+    );
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The parser of the expression language (grammar in docs/DESIGN.md), precedence from loose to tight:
  *
+ *   program := (name "=" expr ";")* expr    named intermediates, then the output
  *   expr  := term (("+" | "-") term)*
  *   term  := unary (("*" | "/") unary)*
  *   unary := ("-" | "+")* power            -x^2 is -(x^2)
@@ -9,6 +10,10 @@
  *
  * Prefix signs and `^` chains are parsed with loops, and a pre-pass bounds the parenthesis depth
  * at MAX_DEPTH, so no input can overflow the stack. No constant folding: the tree is as written.
+ *
+ * A bound name is bound once, before it is used; each use of it is the very node of its binding
+ * (the tree becomes a DAG, computed once, as PyTorch records `z = w*x+b` once however often `z`
+ * is used).
  */
 import { GradtrioError } from "../errors.ts";
 import { type CallExpr, call, constant, type Expr, num, variable } from "./ast.ts";
@@ -27,18 +32,50 @@ import { type Token, tokenize } from "./tokenize.ts";
 /** The deepest nesting of parentheses (grouping or calls) the parser accepts. */
 export const MAX_DEPTH = 1000;
 
+/** A named intermediate `name = expr`: `expr` is the node every use of `name` refers to. */
+export interface Binding {
+  readonly name: string;
+  readonly expr: Expr;
+  /** Offset of the name in the source. */
+  readonly pos?: number;
+}
+
+/** A parsed text: its bindings in the order written, and the output (the last part). */
+export interface Program {
+  readonly output: Expr;
+  readonly bindings: readonly Binding[];
+}
+
 /**
- * Parses an expression into an `Expr`; every node carries the offset of its token (`pos`).
- * Throws a `GradtrioError` (PARSE, UNBALANCED, TOO_DEEP, UNKNOWN_FUNCTION or ARITY) whose
- * `format()` shows a caret under the offending position.
+ * Parses an expression into an `Expr` (the output; bindings are folded in as shared nodes);
+ * every node carries the offset of its token (`pos`). Throws a `GradtrioError` (PARSE,
+ * UNBALANCED, TOO_DEEP, UNKNOWN_FUNCTION or ARITY) whose `format()` shows a caret under the
+ * offending position.
  *
  * @example
  * ```ts
  * parse("-x^2"); // neg(pow(x, 2))
  * parse("clamp(sigmoid(z), 1e-8, 1-1e-8)");
+ * parse("z = w*x+b; sigmoid(z)*z"); // both operands of mul are the one node add(mul(w, x), b)
  * ```
  */
 export function parse(source: string): Expr {
+  return parseProgram(source).output;
+}
+
+/**
+ * Parses a text with named intermediates, `z = w*x+b; p = sigmoid(z); bce(p, y)`: the output
+ * `Expr` (as `parse` gives it) and the bindings, so that a view can name their nodes. A name is
+ * bound once, before any use, and cannot be a function or a constant; an unused binding is fine.
+ *
+ * @example
+ * ```ts
+ * const { output, bindings } = parseProgram("z = w*x+b; sigmoid(z)");
+ * bindings[0].name; // "z"
+ * (output as CallExpr).args[0] === bindings[0].expr; // true
+ * ```
+ */
+export function parseProgram(source: string): Program {
   if (typeof source !== "string")
     throw new GradtrioError("INVALID_ARGUMENT", "parse: expected the expression as a string");
   const tokens = tokenize(source);
@@ -77,19 +114,91 @@ function checkParentheses(tokens: readonly Token[], source: string): void {
     );
 }
 
+/** Other names of the language's functions (NumPy's, mathematics'), for "did you mean". */
+const ALIASES: Readonly<Record<string, string>> = {
+  ln: "log",
+  arcsin: "asin",
+  arccos: "acos",
+  arctan: "atan",
+  power: "pow",
+  clip: "clamp",
+  logistic: "sigmoid",
+  expit: "sigmoid",
+  average: "mean",
+  binary_cross_entropy: "bce",
+  dot: "matmul",
+  mm: "matmul",
+};
+
 class Parser {
   private i = 0;
+  /** Bound names and their nodes. */
+  private readonly bound = new Map<string, Binding>();
+  /** Free variables and the offset of their first use (a later binding of one is an error). */
+  private readonly uses = new Map<string, number>();
 
   constructor(
     private readonly tokens: readonly Token[],
     private readonly source: string,
   ) {}
 
-  parseAll(): Expr {
-    const e = this.expr();
+  parseAll(): Program {
+    while (this.peek().kind === "name" && this.tokens[this.i + 1]!.kind === "assign")
+      this.binding();
+    if (this.peek().kind === "end")
+      throw this.error(
+        "PARSE",
+        "expected the output expression after the last ';'",
+        this.peek().pos,
+      );
+    const output = this.expr();
     const t = this.peek();
+    if (t.kind === "semicolon")
+      throw this.error(
+        "PARSE",
+        "';' ends a binding NAME = EXPR; the output expression comes last, with no ';' after it",
+        t.pos,
+      );
     if (t.kind !== "end") throw this.unexpected(t, "expected an operator or the end");
-    return e;
+    return { output, bindings: [...this.bound.values()] };
+  }
+
+  /** `name = expr ;` */
+  private binding(): void {
+    const t = this.next();
+    const name = t.text;
+    this.next(); // '='
+    if (isConstant(name))
+      throw this.error("PARSE", `'${name}' is a constant; bind another name`, t.pos);
+    if (isBuiltinOp(name) || lookupCustomOp(name) !== undefined)
+      throw this.error("PARSE", `'${name}' is a function; bind another name`, t.pos);
+    const first = this.bound.get(name);
+    if (first !== undefined)
+      throw this.error(
+        "PARSE",
+        `'${name}' is bound twice (first at offset ${first.pos}); a name is bound once`,
+        t.pos,
+      );
+    const expr = this.expr();
+    const used = this.uses.get(name);
+    if (used !== undefined)
+      throw this.error(
+        "PARSE",
+        used > t.pos
+          ? `'${name}' is used in its own binding; bind a new name (e.g. ${name}2 = …)`
+          : `'${name}' is used before its binding '${name} = …' at offset ${t.pos}; bind a name before using it`,
+        used,
+      );
+    const end = this.peek();
+    if (end.kind === "end")
+      throw this.error(
+        "PARSE",
+        `'${name} = …' is a binding; the output expression must come last (add '; EXPR')`,
+        t.pos,
+      );
+    if (end.kind !== "semicolon") throw this.unexpected(end, "expected an operator or ';'");
+    this.next();
+    this.bound.set(name, { name, expr, pos: t.pos });
   }
 
   private peek(): Token {
@@ -117,7 +226,11 @@ class Parser {
       prev !== undefined &&
       (prev.kind === "num" || prev.kind === "name" || prev.kind === "rparen") &&
       (t.kind === "num" || t.kind === "name" || t.kind === "lparen");
-    const hint = juxtaposed ? " (missing '*'?)" : "";
+    const hint = juxtaposed
+      ? " (missing '*'?)"
+      : t.kind === "assign"
+        ? " (a named intermediate is written 'NAME = EXPR;' before the output)"
+        : "";
     return this.error("PARSE", `unexpected '${t.text}'; ${expected}${hint}`, t.pos);
   }
 
@@ -189,9 +302,12 @@ class Parser {
 
   private name(t: Token): Expr {
     const name = t.text;
+    const binding = this.bound.get(name);
+    if (binding !== undefined) return binding.expr;
     if (isConstant(name)) return constant(name, t.pos);
     if (isBuiltinOp(name) || lookupCustomOp(name) !== undefined)
       throw this.error("PARSE", `'${name}' is a function; call it as ${name}(…)`, t.pos);
+    if (!this.uses.has(name)) this.uses.set(name, t.pos);
     return variable(name, t.pos);
   }
 
@@ -202,8 +318,15 @@ class Parser {
       throw this.error("UNKNOWN_FUNCTION", `'${name}' is a constant, not a function`, t.pos);
     const arity = arityOf(name);
     if (arity === undefined) {
-      const guess = didYouMean(name, [...Object.keys(BUILTIN_OPS), ...customOpNames()]);
-      const hint = guess === undefined ? "" : `; did you mean '${guess}'?`;
+      const alias = Object.hasOwn(ALIASES, name) ? ALIASES[name] : undefined;
+      const guess =
+        alias !== undefined && arityOf(alias) !== undefined
+          ? alias
+          : didYouMean(name, [...Object.keys(BUILTIN_OPS), ...customOpNames()]);
+      const hint =
+        guess === undefined
+          ? ""
+          : `; did you mean '${guess}'?${name === "ln" ? " (log is the natural logarithm)" : ""}`;
       throw this.error("UNKNOWN_FUNCTION", `unknown function '${name}'${hint}`, t.pos);
     }
     const args: Expr[] = [];

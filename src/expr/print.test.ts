@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { call as c, constant, type Expr, exprEquals, num, variable as v } from "./ast.ts";
-import { parse } from "./parse.ts";
-import { print } from "./print.ts";
+import {
+  type CallExpr,
+  call as c,
+  constant,
+  type Expr,
+  exprEquals,
+  num,
+  variable as v,
+} from "./ast.ts";
+import { parse, parseProgram } from "./parse.ts";
+import { print, printProgram } from "./print.ts";
 
 const [x, y, z] = [v("x"), v("y"), v("z")];
 
@@ -79,5 +87,23 @@ describe("print", () => {
     let sum: Expr = x;
     for (let k = 0; k < 100_000; k++) sum = c("add", [sum, y]);
     expect(print(sum)).toBe(`x${" + y".repeat(100_000)}`);
+  });
+});
+
+describe("printProgram", () => {
+  it("prints bindings and names their uses, so the text parses back to the same DAG", () => {
+    const cases: [string, string][] = [
+      ["z=w*x+b;p=sigmoid(z);bce(p,y)", "z = w*x + b; p = sigmoid(z); bce(p, y)"],
+      ["z = x^2; z", "z = x^2; z"],
+      ["a = x; b = a; b*2", "a = x; b = a; b*2"],
+      ["u = q; x", "u = q; x"],
+      ["s = x + y; s*s - -s", "s = x + y; s*s - -s"],
+    ];
+    for (const [text, printed] of cases) {
+      expect(printProgram(parseProgram(text))).toBe(printed);
+      expect(exprEquals(parse(printed), parse(text))).toBe(true);
+    }
+    const again = parse(printProgram(parseProgram("s = x + y; s*s"))) as CallExpr;
+    expect(again.args[0]).toBe(again.args[1]);
   });
 });

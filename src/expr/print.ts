@@ -4,6 +4,7 @@
  * Iterative (an explicit stack of pieces), so a traced chain 10^5 deep prints without overflow.
  */
 import type { Expr } from "./ast.ts";
+import type { Program } from "./parse.ts";
 
 // Binding strength of what a node prints as; an operand weaker than its slot needs parentheses.
 const SUM = 1; // a + b, a - b (left-associative)
@@ -29,7 +30,7 @@ const BINARY: Record<string, { text: string; prec: number; left: number; right: 
  * print(parse("(-x)^2 + -(x^2)")); // "(-x)^2 + -x^2"
  * ```
  */
-export function print(expr: Expr): string {
+export function print(expr: Expr, names?: ReadonlyMap<Expr, string>): string {
   const out: string[] = [];
   // Each item is either text to emit or a node to print in a slot needing at least `min`.
   const stack: (string | { e: Expr; min: number })[] = [{ e: expr, min: SUM }];
@@ -40,6 +41,12 @@ export function print(expr: Expr): string {
       continue;
     }
     const { e, min } = item;
+    // A named node below the root prints as its name (the root is what is being printed).
+    const name = e === expr ? undefined : names?.get(e);
+    if (name !== undefined) {
+      out.push(name);
+      continue;
+    }
     const parts = pieces(e);
     const wrap = precedence(e) < min;
     if (wrap) stack.push(")");
@@ -47,6 +54,27 @@ export function print(expr: Expr): string {
     if (wrap) stack.push("(");
   }
   return out.join("");
+}
+
+/**
+ * Prints a program with its named intermediates, `z = w*x + b; sigmoid(z)`: each use of a bound
+ * node prints as its name, so the text parses back to the same DAG.
+ *
+ * @example
+ * ```ts
+ * printProgram(parseProgram("z=w*x+b;p=sigmoid(z);bce(p,y)")); // "z = w*x + b; p = sigmoid(z); bce(p, y)"
+ * ```
+ */
+export function printProgram(program: Program): string {
+  const names = new Map<Expr, string>();
+  const parts: string[] = [];
+  for (const { name, expr } of program.bindings) {
+    // An alias of an earlier binding (`b = a`, or an output that is a bound name) prints as it.
+    parts.push(`${name} = ${names.get(expr) ?? print(expr, names)}`);
+    names.set(expr, name);
+  }
+  parts.push(names.get(program.output) ?? print(program.output, names));
+  return parts.join("; ");
 }
 
 function precedence(e: Expr): number {

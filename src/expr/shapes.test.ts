@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GradtrioError } from "../errors.ts";
+import { failure } from "../../test/failure.ts";
 import { call as c, num, variable as v } from "./ast.ts";
 import { registerCustomOp } from "./ops.ts";
 import { parse } from "./parse.ts";
@@ -13,16 +13,6 @@ import {
 } from "./shapes.ts";
 
 const point = (entries: Record<string, number[]>) => new Map(Object.entries(entries));
-
-function failure(f: () => unknown): GradtrioError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof GradtrioError) return e;
-    throw e;
-  }
-  throw new Error("did not fail");
-}
 
 describe("broadcastShapes", () => {
   it("follows NumPy's rules", () => {

@@ -1,10 +1,21 @@
 /**
- * The tokenizer of the expression language: numbers, names, `+ - * / ^`, parentheses and commas.
+ * The tokenizer of the expression language: numbers, names, `+ - * / ^`, parentheses, commas,
+ * and `=` and `;` for named intermediates (`z = w*x+b; sigmoid(z)`).
  * Positions are 0-based UTF-16 offsets into the source, as `GradtrioError.format()` expects.
  */
 import { GradtrioError } from "../errors.ts";
+import { arityOf } from "./ops.ts";
 
-export type TokenKind = "num" | "name" | "op" | "lparen" | "rparen" | "comma" | "end";
+export type TokenKind =
+  | "num"
+  | "name"
+  | "op"
+  | "lparen"
+  | "rparen"
+  | "comma"
+  | "assign"
+  | "semicolon"
+  | "end";
 
 export interface Token {
   readonly kind: TokenKind;
@@ -66,6 +77,9 @@ export function tokenize(source: string): Token[] {
     else if (ch === "(") tokens.push({ kind: "lparen", text: ch, pos: i });
     else if (ch === ")") tokens.push({ kind: "rparen", text: ch, pos: i });
     else if (ch === ",") tokens.push({ kind: "comma", text: ch, pos: i });
+    else if (ch === "=") tokens.push({ kind: "assign", text: ch, pos: i });
+    else if (ch === ";") tokens.push({ kind: "semicolon", text: ch, pos: i });
+    else if (ch === ".") throw dotError(source, i);
     else {
       const whole = String.fromCodePoint(source.codePointAt(i)!);
       throw new GradtrioError("PARSE", `unexpected character ${quoteChar(whole)}`, {
@@ -77,6 +91,51 @@ export function tokenize(source: string): Token[] {
   }
   tokens.push({ kind: "end", text: "", pos: source.length });
   return tokens;
+}
+
+/** Module prefixes from Python and JavaScript code (`torch.sin`, `math.cos`, `Math.exp`). */
+const MODULES = new Set([
+  "torch",
+  "math",
+  "np",
+  "numpy",
+  "F",
+  "nn",
+  "functional",
+  "jnp",
+  "tf",
+  "Math",
+]);
+
+/**
+ * A '.' that starts no number: `torch.sin(x)` or `x.pow(2)` copied from Python. The message
+ * says how the language writes it.
+ */
+function dotError(source: string, i: number): GradtrioError {
+  const before = /[A-Za-z_][A-Za-z0-9_]*$/.exec(source.slice(0, i))?.[0];
+  // `torch.nn.functional.relu(x)`: the last name of a dotted chain, then its argument text.
+  const rest = /^(?:[A-Za-z_][A-Za-z0-9_]*\.)*([A-Za-z_][A-Za-z0-9_]*)(?:\(([^()]*)\))?/.exec(
+    source.slice(i + 1),
+  );
+  const fail = (hint: string) =>
+    new GradtrioError("PARSE", `unexpected '.'; ${hint}`, { pos: i, source });
+  if (before === undefined || rest === null) return fail("a number is written 0.5 or .5");
+  const [, name, args] = rest as unknown as [string, string, string | undefined];
+  const inner = args?.trim() ?? "";
+  if (MODULES.has(before))
+    return fail(
+      `write ${name}(${inner || "…"}) without '${before}.': functions are called by name`,
+    );
+  if (arityOf(name) === undefined)
+    return fail(
+      `a name cannot contain '.' (method and attribute syntax is not part of the language)`,
+    );
+  const call = `${name}(${[before, inner].filter((s) => s !== "").join(", ")})`;
+  const power =
+    name === "pow" && inner !== ""
+      ? ` or ${before}^${/^[A-Za-z0-9_.]+$/.test(inner) ? inner : `(${inner})`}`
+      : "";
+  return fail(`method syntax is not part of the language: write ${call}${power}`);
 }
 
 // Control and invisible characters are shown escaped so the message stays one readable line.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { failure } from "../../test/failure.ts";
 import {
   bce,
   clamp,
@@ -9,7 +10,6 @@ import {
   type Tensor,
   tensor,
 } from "../autograd/index.ts";
-import { GradtrioError } from "../errors.ts";
 import { call as c, type Expr, exprEquals, num, variable as v } from "./ast.ts";
 import { parse } from "./parse.ts";
 import { toValues } from "./point.ts";
@@ -21,16 +21,6 @@ const at = (point: Record<string, number | number[]>) => toValues(point);
 /** Structural equality (printed text could hide a difference, e.g. in a number's last digits). */
 function same(got: Expr, expected: Expr): void {
   expect(exprEquals(got, expected), `got ${print(got)}, expected ${print(expected)}`).toBe(true);
-}
-
-function failure(f: () => unknown): GradtrioError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof GradtrioError) return e;
-    throw e;
-  }
-  throw new Error("did not fail");
 }
 
 describe("trace", () => {

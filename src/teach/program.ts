@@ -1,9 +1,9 @@
 /**
- * The expression of the teaching view and the names of its intermediates. Until named
- * intermediates (`z = w*x+b; p = sigmoid(z); bce(p, y)`) parse, every intermediate is unnamed.
+ * The expression of the teaching page and the names of its intermediates
+ * (`z = w*x+b; p = sigmoid(z); bce(p, y)`: z and p name their nodes).
  */
-import { parseCached } from "../check/check.ts";
 import type { Expr } from "../expr/ast.ts";
+import { parseProgram } from "../expr/parse.ts";
 
 export interface TeachingProgram {
   readonly expr: Expr;
@@ -12,5 +12,6 @@ export interface TeachingProgram {
 }
 
 export function parseForTeaching(source: string): TeachingProgram {
-  return { expr: parseCached(source), names: new Map() };
+  const { output, bindings } = parseProgram(source);
+  return { expr: output, names: new Map(bindings.map((b) => [b.expr, b.name])) };
 }

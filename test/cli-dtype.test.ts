@@ -1,0 +1,83 @@
+// --dtype float32: autograd and the value in float32 (PyTorch's default dtype), the float64 legs
+// as references; the clamp trap of the seed BCE (1 - 1e-8 is 1 in float32).
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { check } from "../src/check/check.ts";
+import { memoryIO } from "../src/cli/io.ts";
+import { main } from "../src/cli/main.ts";
+
+const golden = JSON.parse(
+  readFileSync(new URL("./fixtures/torch-golden.json", import.meta.url), "utf8"),
+) as { id: string; value: number; grad: Record<string, number> }[];
+const seed = golden.find((c) => c.id === "seed-bce-eps8")!;
+const BCE = "bce(clamp(sigmoid(w*x+b), 1e-8, 1-1e-8), y)";
+
+async function run(...argv: string[]) {
+  const io = memoryIO();
+  const code = await main(argv, io);
+  return { code, out: io.stdout, err: io.stderr };
+}
+
+const isFloat32 = (v: number) => Math.fround(v) === v;
+
+describe("check --dtype float32", () => {
+  it("the seed BCE: float32 autograd agrees with the float64 references within float32 rounding", async () => {
+    const r = await run(
+      "check",
+      BCE,
+      "--at",
+      "w=1",
+      "b=0",
+      "x=6.7",
+      "y=0",
+      "--dtype",
+      "float32",
+      "--json",
+    );
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out[0]!);
+    expect(j.verdict).toBe("agree");
+    expect(isFloat32(j.value)).toBe(true);
+    // The notebooks (float32) print tensor(6.7012); 1 - p cancels, so float32 is off by ~1e-5.
+    expect(j.value.toFixed(4)).toBe("6.7012");
+    expect(Math.abs(j.value - seed.value) / seed.value).toBeLessThan(2e-5);
+    expect(j.value).not.toBe(seed.value); // really float32, not PyTorch's float64 value
+    for (const name of ["w", "b"]) {
+      const a = j.gradients[name].autograd as number;
+      expect(isFloat32(a)).toBe(true);
+      expect(Math.abs(a - seed.grad[name]!) / Math.abs(seed.grad[name]!)).toBeLessThan(1e-6);
+    }
+  });
+
+  it("the clamp trap: at x = 17 the float32 loss is inf (exit 3), float64 is finite (exit 0)", async () => {
+    const at = ["--at", "w=1", "b=0", "x=17", "y=0"];
+    const f32 = await run("check", BCE, ...at, "--dtype", "float32", "--json");
+    expect(f32.code).toBe(3);
+    const j = JSON.parse(f32.out[0]!);
+    expect(j.verdict).toBe("inconclusive");
+    expect(j.reason).toMatch(
+      /^in float32 the function is Infinity at the point \(float64: 17\.0000000\d*\)/,
+    );
+    expect(j.reason).toContain("1 - 1e-8 rounds to 1");
+    const f64 = await run("check", BCE, ...at, "--json");
+    expect(f64.code).toBe(0);
+    expect(JSON.parse(f64.out[0]!).value).toBeCloseTo(17, 6);
+  });
+
+  it("explain takes --dtype; an unknown dtype is bad input", async () => {
+    expect((await run("explain", "x^2", "--at", "x=3", "--dtype", "float32")).code).toBe(0);
+    const bad = await run("check", "x^2", "--at", "x=3", "--dtype", "float16");
+    expect(bad.code).toBe(2);
+    expect(bad.err.join("\n")).toMatch(
+      /^gradtrio: error: .*'float16' is invalid.*float64, float32/,
+    );
+  });
+
+  it("check() takes dtype and rejects an unknown one", () => {
+    const r = check("x^2", { at: { x: 0.1 }, dtype: "float32" });
+    expect(r.gradients.x!.autograd).toBe(Math.fround(2 * Math.fround(0.1)));
+    expect(() => check("x^2", { at: { x: 1 }, dtype: "float16" as never })).toThrow(
+      'dtype must be "float64" or "float32", got "float16"',
+    );
+  });
+});

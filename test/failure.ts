@@ -1,0 +1,12 @@
+/** Test helper: the GradtrioError that `f` throws (any other exception, or none, fails the test). */
+import { GradtrioError } from "../src/errors.ts";
+
+export function failure(f: () => unknown): GradtrioError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof GradtrioError) return e;
+    throw e;
+  }
+  throw new Error("did not fail");
+}
