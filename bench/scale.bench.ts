@@ -45,21 +45,26 @@ export async function run(): Promise<void> {
 
   const pool = workerPool(2)!;
   try {
-    // Warm the threads (tsx, nerdamer) once, as a long run amortises it.
-    await new FuzzRun({ ...opts(9), runs: 4 }, opsFile).run(pool);
+    // Warm the threads (tsx, nerdamer, the ops' CAS derivatives) once, as a long run amortises it.
+    await new FuzzRun(opts(9), opsFile).run(pool);
     const ratios: number[] = [];
     let same = true;
+    // Process CPU time counts every thread: with two workers it shows the work done, whatever
+    // share of the cores the scheduler gave them.
+    const timed = async (workers: typeof pool | null, seed: number) => {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const r = await new FuzzRun(opts(seed), opsFile).run(workers);
+      const c = process.cpuUsage(c0);
+      return { r, wall: performance.now() - t0, cpu: (c.user + c.system) / 1000 };
+    };
     for (const seed of [4, 5, 6]) {
-      const t1 = performance.now();
-      const one = await new FuzzRun(opts(seed), opsFile).run(null);
-      const w1 = performance.now() - t1;
-      const t2 = performance.now();
-      const two = await new FuzzRun(opts(seed), opsFile).run(pool);
-      const w2 = performance.now() - t2;
-      same &&= bare(one) === bare(two);
-      ratios.push(w1 / w2);
+      const one = await timed(null, seed);
+      const two = await timed(pool, seed);
+      same &&= bare(one.r) === bare(two.r);
+      ratios.push(one.wall / two.wall);
       console.log(
-        `  seed ${seed}: one thread ${(w1 / 1000).toFixed(2)} s, two workers ${(w2 / 1000).toFixed(2)} s`,
+        `  seed ${seed}: one thread ${(one.wall / 1000).toFixed(2)} s (CPU ${(one.cpu / 1000).toFixed(2)} s), two workers ${(two.wall / 1000).toFixed(2)} s (CPU of all threads ${(two.cpu / 1000).toFixed(2)} s)`,
       );
     }
     console.log(

@@ -12,6 +12,7 @@
  */
 import { BUILTIN_OPS as DECLARED } from "../expr/ops.ts";
 import { expand, mulTemp, reshape, rsub, sum, sumTo, transpose, where0 } from "./functions.ts";
+import { isGradEnabled } from "./grad-mode.ts";
 import {
   type GradRule,
   type Node,
@@ -171,6 +172,18 @@ function keepBetween(x: Float64Array, lo: number, hi: number): Uint8Array {
   const m = new Uint8Array(x.length);
   for (let i = 0; i < x.length; i++) m[i] = x[i]! >= lo && x[i]! <= hi ? 1 : 0;
   return m;
+}
+
+/**
+ * A backward rule's product g·f(a) in one loop (the hot ops of a plain backward): the input's
+ * data, g's data (same shape, or one number) and a fresh output array. Null where the rule must
+ * build it from Tensor ops — a graph being recorded (createGraph), float32 (rounded per op), or
+ * broadcasting.
+ */
+function plainProduct(a: Tensor, g: Tensor): [Float64Array, Float64Array, Float64Array] | null {
+  if (isGradEnabled() || a._f32 || g._f32) return null;
+  if (!sameShape(a.shape, g.shape) && !(g.numel === 1 && g.ndim <= a.ndim)) return null;
+  return [a.data, g.data, new Float64Array(a.numel)];
 }
 
 /** sign(x) as a constant tensor, with sign(0) = 0 (so abs'(0) = 0, as in PyTorch). */
@@ -336,7 +349,16 @@ export const OPS = {
     backward: (n, g) => {
       const c = n.p0;
       if (c === 0) return [g.mul(0)];
-      if (c === 2) return [mulTemp(n.a!.mul(2), g)];
+      if (c === 2) {
+        const fused = plainProduct(n.a!, g);
+        if (fused !== null) {
+          const [a, gd, o] = fused;
+          if (gd.length === 1) for (let i = 0; i < o.length; i++) o[i] = 2 * a[i]! * gd[0]!;
+          else for (let i = 0; i < o.length; i++) o[i] = 2 * a[i]! * gd[i]!;
+          return [new Tensor(o, n.a!.shape)];
+        }
+        return [mulTemp(n.a!.mul(2), g)];
+      }
       return [mulTemp(mulTemp(n.a!.pow(c - 1), c), g)];
     },
   },
@@ -371,7 +393,14 @@ export const OPS = {
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = sinK(x[i]!);
     },
-    backward: (n, g) => [mulTemp(n.a!.cos(), g)],
+    backward: (n, g) => {
+      const fused = plainProduct(n.a!, g);
+      if (fused === null) return [mulTemp(n.a!.cos(), g)];
+      const [a, gd, o] = fused;
+      if (gd.length === 1) for (let i = 0; i < o.length; i++) o[i] = cosK(a[i]!) * gd[0]!;
+      else for (let i = 0; i < o.length; i++) o[i] = cosK(a[i]!) * gd[i]!;
+      return [new Tensor(o, n.a!.shape)];
+    },
   },
   // d cos x = -sin x dx
   cos: {

@@ -21,6 +21,7 @@ import { type CustomOpDefinition, isBuiltinOp, lookupCustomOp } from "../expr/op
 import { type NestedArray, type Point, toValues } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { evaluate } from "../numeric/evaluate.ts";
+import { withComposedDerivatives } from "../symbolic/compose.ts";
 import {
   DEFAULT_MAX_DEPTH,
   DEFAULT_VARIABLES,
@@ -199,8 +200,9 @@ type Outcome =
 function judgeCase(c: FuzzCase, opts: { rtol?: number; atol?: number }): Outcome {
   let report: Report;
   try {
-    // check's own error estimates decide; ill-conditioned points come back inconclusive.
-    report = check(c.expr, { at: c.at, ...tolerances(opts) });
+    // check's own error estimates decide; ill-conditioned points come back inconclusive. The
+    // symbolic leg composes each op's CAS derivative (derived once) instead of deriving anew.
+    report = withComposedDerivatives(() => check(c.expr, { at: c.at, ...tolerances(opts) }));
   } catch (e) {
     return { kind: "fail", report: null, error: firstLine(e) };
   }
@@ -531,20 +533,19 @@ export function runTask(ctx: FuzzContext, task: FuzzTask): FuzzTaskResult {
   return shrinkCase(ctx, task.op, task.trusted, task.path);
 }
 
-/** Cases per judge task: one, so that the case in flight is known and threads stay balanced. */
-const CHUNK = 1;
-
 /**
  * The fuzzing of every op as rounds of independent tasks: sweeps, then the random expressions in
- * chunks (`width` per op per round), then the shrinking of each op's first failing case. Yields
- * each round's tasks and takes their results in the same order; returns the per-op statistics.
- * The result depends on the seed alone, not on `width` or on who ran the tasks.
+ * chunks of `chunk` cases (`width` chunks per op per round), then the shrinking of each op's
+ * first failing case. Yields each round's tasks and takes their results in the same order; fills
+ * in the per-op statistics. The result depends on the seed alone, not on `width`, `chunk` or on
+ * who ran the tasks.
  */
 export function* fuzzRounds(
   ctx: FuzzContext,
   perOp: OpStats[],
   width: number,
   onProgress?: (p: FuzzProgress) => void,
+  chunk = 1,
 ): Generator<FuzzTask[], void, FuzzTaskResult[]> {
   const progress = (i: number, phase: FuzzProgress["phase"]) =>
     onProgress?.({
@@ -601,8 +602,8 @@ export function* fuzzRounds(
   while (next.size > 0) {
     const tasks: FuzzTask[] = [];
     for (const [op, from] of next)
-      for (let w = 0, f = from; w < width && f < ctx.runs; w++, f += CHUNK)
-        tasks.push({ kind: "judge", op, trusted, from: f, to: Math.min(f + CHUNK, ctx.runs) });
+      for (let w = 0, f = from; w < width && f < ctx.runs; w++, f += chunk)
+        tasks.push({ kind: "judge", op, trusted, from: f, to: Math.min(f + chunk, ctx.runs) });
     const results = (yield tasks) as (readonly CaseResult[])[];
     /** Ops whose stream failed this round, with the failing case's index. */
     const failing: [number, number][] = [];

@@ -88,6 +88,8 @@ export function interruption(signal: AbortSignal | undefined): Promise<never> {
 
 /** Judge tasks per op per round and per thread: enough to keep every thread busy. */
 const PER_THREAD = 4;
+/** Cases per judge task on worker threads. */
+const CHUNK = 3;
 
 /**
  * One fuzz, run task by task so that it can be watched (`inFlight`, `partial`) and interrupted.
@@ -146,8 +148,11 @@ export class FuzzRun {
       this.inFlight.delete(task);
       return result;
     };
+    // In this thread one case per task (the case in flight is exact); on workers a few, which
+    // spreads the cost of a message over them.
     const width = workers === null ? 1 : workers.threads * PER_THREAD;
-    const rounds = fuzzRounds(this.ctx, this.perOp, width, this.opts.onProgress);
+    const chunk = workers === null ? 1 : CHUNK;
+    const rounds = fuzzRounds(this.ctx, this.perOp, width, this.opts.onProgress, chunk);
     const interrupted = interruption(signal);
     let round = rounds.next();
     while (round.done !== true) {

@@ -4,6 +4,7 @@
  * through tsx) once, and keeps them, the CAS cache and the case streams for its next tasks. A
  * task's result depends on the task alone, so it is the same whichever thread runs it.
  */
+import { resolve } from "node:path";
 import { validateConfig } from "./config.ts";
 import {
   type FuzzContext,
@@ -34,10 +35,21 @@ export type WorkerTask =
     };
 
 const contexts = new Map<string, Promise<FuzzContext>>();
+/**
+ * Each ops module is loaded once per thread: the same definitions for every fuzz of it, so what
+ * is cached per definition (the CAS's per-op derivatives) serves them all.
+ */
+const modules = new Map<string, ReturnType<typeof loadOps>>();
+
+function opsOf(file: string): ReturnType<typeof loadOps> {
+  let ops = modules.get(file);
+  if (ops === undefined) modules.set(file, (ops = loadOps(file, "/")));
+  return ops;
+}
 const configs = new Map<string, ReturnType<typeof loadGateConfig>>();
 
 async function loadContext(file: string, settings: FuzzSettings): Promise<FuzzContext> {
-  const ops = await loadOps(file, "/");
+  const ops = await opsOf(file);
   const { ctx } = prepareFuzz({
     ops: ops.map((o) => o.definition),
     runs: settings.runs,
@@ -57,7 +69,7 @@ async function loadContext(file: string, settings: FuzzSettings): Promise<FuzzCo
 async function loadGateConfig(file: string) {
   const { config, dir } = await loadConfig(file, "/");
   const c = validateConfig(config);
-  for (const f of c.fuzz ?? []) await loadOps(f.ops, dir);
+  for (const f of c.fuzz ?? []) await opsOf(resolve(dir, f.ops));
   return c;
 }
 

@@ -11,6 +11,7 @@
  * in `CAS_DEFECTS`. This folder must not import src/autograd or src/numeric.
  */
 export { type CasAnswer, casCacheSize, casDiff, casStats, clearCasCache } from "./cas.ts";
+export { composingDerivatives, withComposedDerivatives } from "./compose.ts";
 export { CAS_DEFECTS, type CasDefect } from "./defects.ts";
 export {
   type Column,

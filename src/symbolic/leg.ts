@@ -11,6 +11,7 @@ import { branchesOf, type CustomOpDefinition, isBuiltinOp, lookupCustomOp } from
 import { sizeOf, type Value } from "../expr/point.ts";
 import { print as exprText } from "../expr/print.ts";
 import { casDiff } from "./cas.ts";
+import { composedDerivative, composingDerivatives } from "./compose.ts";
 import {
   type Column,
   compileFormulas,
@@ -419,7 +420,8 @@ class Backward {
     for (const idx of groups) {
       const first = idx === null ? 0 : idx[0]!;
       const branch = (p: CallExpr): Branch => uniform.get(p) ?? (varying.get(p)![first]! as Branch);
-      let planKey = `${this.index.get(root)}|${keys.join(",")}|`;
+      const composed = composingDerivatives();
+      let planKey = `${this.index.get(root)}|${keys.join(",")}|${composed ? "composed|" : ""}`;
       for (const p of piecewise) planKey += branch(p);
       let plan = this.plans.blocks.get(planKey);
       if (plan !== undefined && !plan.defs.every(([op, def]) => lookupCustomOp(op) === def))
@@ -428,6 +430,10 @@ class Backward {
         writer ??= new CasWriter((e) => (isLeaf(e) ? this.keyOf(e) : undefined));
         const w = writer;
         const dfs = keys.map((key) => {
+          if (composed)
+            return composedDerivative(w, root, branch, key, (e) =>
+              isLeaf(e) ? this.keyOf(e) : undefined,
+            );
           const answer = casDiff(w.write(root, branch, key), w.symbol(key));
           if (!answer.ok)
             throw new Unavailable(`d/d${exprText(leaves.get(key)!)}: ${answer.reason}`);

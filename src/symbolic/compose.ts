@@ -1,0 +1,124 @@
+/**
+ * Derivation reuse for many expressions over the same ops (the fuzzer): instead of one CAS call
+ * per expression and leaf, each op's local derivative ∂op/∂argᵢ is derived by the CAS once per
+ * process, over placeholder arguments (a template), and an expression's derivative is composed
+ * from the templates by the chain rule, D op(a₁…aₙ) = Σᵢ ∂op/∂argᵢ(a₁…aₙ) · D aᵢ, with the
+ * arguments' own formulas substituted in. No derivative rule is gradtrio's: each comes from the
+ * CAS; only the chain rule joins them. The formulas are larger than nerdamer's simplified whole
+ * answer, but evaluating them costs about what evaluating the expression does.
+ *
+ * Off by default (check keeps deriving each expression whole, its formulas are shown to people);
+ * `withComposedDerivatives` turns it on for a computation.
+ */
+import { type CallExpr, call, type Expr, variable } from "../expr/ast.ts";
+import { branchesOf, type CustomOpDefinition, isBuiltinOp, lookupCustomOp } from "../expr/ops.ts";
+import { casDiff } from "./cas.ts";
+import { type Formula, fadd, fmul, fnum, substitute } from "./formula.ts";
+import { Unavailable } from "./outcome.ts";
+import { readCas } from "./read-cas.ts";
+import { type Branch, CasWriter } from "./to-cas.ts";
+
+let composing = false;
+
+/**
+ * Runs `fn` with the symbolic leg composing derivatives from per-op templates.
+ *
+ * @example
+ * ```ts
+ * withComposedDerivatives(() => check("sin(cube(x))", { at: { x: 0.5 } }));
+ * ```
+ */
+export function withComposedDerivatives<T>(fn: () => T): T {
+  const before = composing;
+  composing = true;
+  try {
+    return fn();
+  } finally {
+    composing = before;
+  }
+}
+
+/** Whether derivatives are being composed (see `withComposedDerivatives`). */
+export function composingDerivatives(): boolean {
+  return composing;
+}
+
+interface Template {
+  readonly formula: Formula;
+  readonly def: CustomOpDefinition | undefined;
+}
+
+const TEMPLATE_LIMIT = 4096;
+const templates = new Map<string, Template>();
+const placeholder = (i: number) => `__d${i}`;
+
+/** ∂op/∂argᵢ over placeholder arguments `__d0`, `__d1`…, derived once (per branch, per definition). */
+function template(op: string, arity: number, i: number, branch: Branch): Formula {
+  const def = isBuiltinOp(op) ? undefined : lookupCustomOp(op);
+  const key = `${op}|${arity}|${i}|${branch}`;
+  const hit = templates.get(key);
+  if (hit !== undefined && hit.def === def) return hit.formula;
+  const w = new CasWriter((e) => (e.kind === "var" ? e.name : undefined));
+  const root = call(
+    op,
+    Array.from({ length: arity }, (_, k) => variable(placeholder(k))),
+  );
+  const answer = casDiff(
+    w.write(root, () => branch, placeholder(i)),
+    w.symbol(placeholder(i)),
+  );
+  if (!answer.ok) throw new Unavailable(`∂${op}/∂argument ${i + 1}: ${answer.reason}`);
+  const formula = readCas(answer.text, w.resolve);
+  if (templates.size >= TEMPLATE_LIMIT) templates.clear();
+  templates.set(key, { formula, def });
+  return formula;
+}
+
+/**
+ * d root / d leaf `key` composed from the ops' templates. `w` writes (and reads back) the
+ * arguments' formulas, `branch` gives each piecewise node's active branch, `leafKey` the block's
+ * leaves. Throws `Unavailable` when the CAS cannot derive a template.
+ */
+export function composedDerivative(
+  w: CasWriter,
+  root: Expr,
+  branch: (e: CallExpr) => Branch,
+  key: string,
+  leafKey: (e: Expr) => string | undefined,
+): Formula {
+  const values = new Map<Expr, Formula>();
+  const formulaOf = (e: Expr): Formula => {
+    let f = values.get(e);
+    if (f === undefined) values.set(e, (f = readCas(w.write(e, branch), w.resolve)));
+    return f;
+  };
+  const derivatives = new Map<Expr, Formula | null>();
+  // Post-order without recursion: expressions may be deep.
+  const stack: [Expr, boolean][] = [[root, false]];
+  while (stack.length > 0) {
+    const [e, ready] = stack.pop()!;
+    if (derivatives.has(e)) continue;
+    const leaf = leafKey(e);
+    if (leaf !== undefined || e.kind !== "call") {
+      derivatives.set(e, leaf === key ? fnum(1) : null);
+      continue;
+    }
+    if (!ready) {
+      stack.push([e, true]);
+      for (const a of e.args) if (!derivatives.has(a)) stack.push([a, false]);
+      continue;
+    }
+    const terms: Formula[] = [];
+    e.args.forEach((a, i) => {
+      const d = derivatives.get(a)!;
+      if (d === null) return;
+      const br = branchesOf(e.op) === undefined ? 0 : branch(e);
+      const t = substitute(template(e.op, e.args.length, i, br), (name) =>
+        name.startsWith("__d") ? formulaOf(e.args[Number(name.slice(3))]!) : undefined,
+      );
+      terms.push(fmul(t, d));
+    });
+    derivatives.set(e, terms.length === 0 ? null : terms.length === 1 ? terms[0]! : fadd(...terms));
+  }
+  return derivatives.get(root) ?? fnum(0);
+}
