@@ -53,7 +53,6 @@ export {
 } from "./expr/point.ts";
 export { print, printProgram } from "./expr/print.ts";
 export { checkScalarOutput, inferShapes } from "./expr/shapes.ts";
-export { trace } from "./expr/trace.ts";
 // Gate configs (the fuzz arbitraries are in "gradtrio/fuzz").
 export { defineConfig, type GradtrioConfig } from "./fuzz/config.ts";
 // The finite-difference leg.

@@ -13,6 +13,7 @@ import { autogradLeg } from "../src/autograd/index.ts";
 import { roundingRuleDerivative, roundingScale } from "../src/check/rounding.ts";
 import { call, variable } from "../src/expr/ast.ts";
 import { BUILTIN_OPS, type ElementwiseOp, realKernel } from "../src/expr/ops.ts";
+import { parse } from "../src/expr/parse.ts";
 import { toValues } from "../src/expr/point.ts";
 import { compileComplex } from "../src/numeric/complex.ts";
 import { numericLeg } from "../src/numeric/leg.ts";
@@ -181,6 +182,33 @@ describe.each(ops)("%s: the legs agree with its declaration", (op) => {
           const s = sym.gradients.get(name)![0]!;
           expect(near(s, a, 1e-13), `symbolic ${s} vs autograd ${a}`).toBe(true);
         }
+      }
+    }
+  });
+});
+
+describe("reductions and softmax: autograd within its rounding bound of the complex step", () => {
+  const cases: [string, Record<string, number[]>][] = [
+    ["max(x*w)", { x: [0.3, -1.2, 2.5], w: [1.5, 0.2, -0.7] }],
+    ["min(x*w)", { x: [0.3, -1.2, 2.5], w: [1.5, 0.2, -0.7] }],
+    ["logsumexp(x*w)", { x: [0.3, -1.2, 2.5], w: [1.5, 0.2, -0.7] }],
+    ["sum(softmax(x)*w)", { x: [0.3, -1.2, 2.5], w: [1.5, 0.2, -0.7] }],
+    ["sum(sum(x)*w)", { x: [0.3, -1.2, 2.5], w: [1.5, 0.2, -0.7] }],
+    ["mean(x*w)", { x: [0.3, -1.2, 2.5], w: [1.5, 0.2, -0.7] }],
+  ];
+  it.each(cases)("%s", (text, at) => {
+    const expr = parse(text);
+    const values = toValues(at);
+    const ag = autogradLeg(expr, values);
+    const nu = numericLeg(expr, values, { method: "complex" });
+    const bound = roundingScale(expr, values)!;
+    for (const name of Object.keys(at)) {
+      const a = ag.gradients.get(name)!;
+      const n = nu.gradients!.get(name)!;
+      for (let i = 0; i < a.length; i++) {
+        const tol = bound.get(name)![i]! + nu.errors!.get(name)![i]!;
+        expect(bound.get(name)![i]!, `${text} bound`).toBeGreaterThan(0);
+        expect(Math.abs(a[i]! - n[i]!), `${text} ∂/∂${name}[${i}]`).toBeLessThanOrEqual(tol);
       }
     }
   });

@@ -4,14 +4,15 @@
  * delegate here.
  */
 import { GradtrioError } from "../errors.ts";
+import type { ElementwiseOp, LastDimOp, ReductionOp } from "../expr/ops.ts";
+import { checkNdim } from "../expr/shapes.ts";
 import { FLOAT32_KERNELS, promote32, round32 } from "./float32.ts";
 import { isGradEnabled, isRecordingOrigins } from "./grad-mode.ts";
 import { record } from "./node.ts";
-import { type BinaryDecl, OPS, type StructDecl, type UnaryDecl } from "./ops.ts";
+import { type BinaryDecl, OPS, type OpDecl, type StructDecl, type UnaryDecl } from "./ops.ts";
 import {
   broadcastShapes,
   broadcastsTo,
-  checkNdim,
   normDim,
   numelOf,
   rowPlan,
@@ -130,6 +131,24 @@ function struct(
     out._f32 = true;
   }
   return record(out, decl, a, b, p0, p1, extra);
+}
+
+/**
+ * A built-in op of the expression language by name, as its declaration in the op table says:
+ * elementwise ops on their tensor arguments, reductions and softmax on one. (The named functions
+ * below add number operands — `pow(x, 2)`, `sub(1, y)`, `clamp(x, 0, 1)` — and dims.)
+ *
+ * @example
+ * builtin("erf", [tensor(0)]).item(); // 0
+ */
+export function builtin(
+  op: ElementwiseOp | ReductionOp | LastDimOp,
+  args: readonly TensorLike[],
+): Tensor {
+  const decl: OpDecl = OPS[op];
+  if (decl.kind === "unary") return unary(decl, args[0]!, op);
+  if (decl.kind === "binary") return binary(decl, args[0]!, args[1]!, op);
+  return struct(decl, asTensor(args[0], op, 0, 1), null, 0, 0, null, op, [args[0]!]);
 }
 
 /**

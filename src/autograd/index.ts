@@ -6,7 +6,8 @@
  * the functional `grad()`, with PyTorch's semantics (grad_fn names, accumulation, retainGraph,
  * createGraph for higher derivatives, noGrad, detach, warnings). Every derivative the engine knows
  * is one declaration in ops.ts; custom elementwise ops come from `defineOp`. `autogradLeg` runs an
- * `Expr` through the engine for the three-way check.
+ * `Expr` through the engine for the three-way check; `trace` reads the `Expr` back from a
+ * TypeScript function over Tensors (the origins the ops record).
  *
  * It must not import anything from src/symbolic, src/numeric or src/check: its backward rules
  * are the thing the other two legs check, so it shares no derivative code with them. It uses only
@@ -73,4 +74,5 @@ export {
   type TensorOptions,
   tensor,
 } from "./tensor.ts";
+export { trace } from "./trace.ts";
 export { setWarningHandler, type WarningHandler, warn } from "./warnings.ts";

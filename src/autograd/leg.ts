@@ -4,7 +4,7 @@
  */
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
-import { type Algebra, interpret } from "../expr/interpret.ts";
+import { type Algebra, interpret, opsByKind } from "../expr/interpret.ts";
 import { CONSTANTS } from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
 import { applyCustomOp } from "./define-op.ts";
@@ -59,43 +59,16 @@ export function tensorAlgebra(leaves: ReadonlyMap<string, Tensor>): Algebra<Tens
       return t;
     },
     ops: {
-      add: lift(F.add),
+      // Every built-in by name from the op table; these three also take number operands.
+      ...opsByKind<Tensor>({
+        elementwise: (op) => lift((...xs) => F.builtin(op, xs)),
+        reduction: (op) => lift((x) => F.builtin(op, [x])),
+        lastDim: (op) => lift((x) => F.builtin(op, [x])),
+        matmul: lift(F.matmul),
+      }),
       sub: lift(F.sub),
-      mul: lift(F.mul),
-      div: lift(F.div),
       pow: lift(F.pow),
-      neg: lift(F.neg),
-      sin: lift(F.sin),
-      cos: lift(F.cos),
-      tan: lift(F.tan),
-      exp: lift(F.exp),
-      log: lift(F.log),
-      sqrt: lift(F.sqrt),
-      tanh: lift(F.tanh),
-      sigmoid: lift(F.sigmoid),
-      relu: lift(F.relu),
-      abs: lift(F.abs),
-      log1p: lift(F.log1p),
-      softplus: lift(F.softplus),
       clamp: lift(F.clamp),
-      bce: lift(F.bce),
-      erf: lift(F.erf),
-      gelu: lift(F.gelu),
-      asin: lift(F.asin),
-      acos: lift(F.acos),
-      atan: lift(F.atan),
-      sinh: lift(F.sinh),
-      cosh: lift(F.cosh),
-      expm1: lift(F.expm1),
-      maximum: lift(F.maximum),
-      minimum: lift(F.minimum),
-      sum: lift((x) => F.sum(x)),
-      mean: lift((x) => F.mean(x)),
-      max: lift(F.max),
-      min: lift(F.min),
-      logsumexp: lift(F.logsumexp),
-      softmax: lift(F.softmax),
-      matmul: lift(F.matmul),
     },
     custom: (def, args) => lift((...xs) => applyCustomOp(def, xs))(...args),
   };

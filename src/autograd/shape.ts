@@ -5,15 +5,6 @@ import { GradtrioError } from "../errors.ts";
 
 export type Shape = readonly number[];
 
-/** The most dimensions a tensor or a value may have (nested-array walks recurse once per dimension). */
-export const MAX_NDIM = 32;
-
-/** Throws a SHAPE error naming `what` when `ndim` exceeds MAX_NDIM. */
-export function checkNdim(ndim: number, what: string): void {
-  if (ndim > MAX_NDIM)
-    throw new GradtrioError("SHAPE", `${what}: too many dimensions (${ndim}); at most ${MAX_NDIM}`);
-}
-
 export function numelOf(shape: Shape): number {
   let n = 1;
   for (let i = 0; i < shape.length; i++) n *= shape[i]!;

@@ -4,13 +4,14 @@
  * methods here delegate to the free functions.
  */
 import { checkOptionNames, GradtrioError } from "../errors.ts";
+import { checkNdim } from "../expr/shapes.ts";
 import { type BackwardOptions, backward as runBackward } from "./engine.ts";
 import { DTYPES, type DType, round32 } from "./float32.ts";
 import { formatTensor } from "./format.ts";
 import * as F from "./functions.ts";
 import { add_, div_, fill_, mul_, sub_, versionCounter, zero_ } from "./inplace.ts";
 import { type Node, versionOf } from "./node.ts";
-import { checkNdim, numelOf, type Shape, sameShape, showShape } from "./shape.ts";
+import { numelOf, type Shape, sameShape, showShape } from "./shape.ts";
 import { warn } from "./warnings.ts";
 
 /** A nested array of numbers as the user writes it: `3`, `[1, 2]`, `[[1, 2], [3, 4]]`. */

@@ -7,13 +7,13 @@
 import type { DType } from "../autograd/float32.ts";
 import { autogradLeg } from "../autograd/leg.ts";
 import type { Tensor } from "../autograd/tensor.ts";
+import { trace } from "../autograd/trace.ts";
 import { GradtrioError, isGradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
 import { type Program, parseProgram } from "../expr/parse.ts";
 import { elementLabel, fromValue, type Point, toValues, type Value } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { checkScalarOutput, inferShapes } from "../expr/shapes.ts";
-import { trace } from "../expr/trace.ts";
 import { type NumericMethod, numericLeg } from "../numeric/leg.ts";
 import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
 import { float32Bound, toFloat32, validateDtype } from "./dtype.ts";

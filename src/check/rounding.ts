@@ -430,6 +430,17 @@ function demanded(
   return out;
 }
 
+/** Index of the first largest (sign 1) or smallest (sign −1) element. */
+function extremeIndex(v: Float64Array, sign: 1 | -1): number {
+  let best = 0;
+  for (let k = 1; k < v.length; k++) if (sign * (v[k]! - v[best]!) > 0) best = k;
+  return best;
+}
+
+/** Length of the last dimension (1 for a scalar): the rows of a lastDim op. */
+const rowLength = (shape: readonly number[]): number =>
+  shape.length === 0 ? 1 : shape[shape.length - 1]!;
+
 function forward(
   op: string,
   args: Node[],
@@ -450,6 +461,37 @@ function forward(
     const scale = op === "mean" ? 1 / n : 1;
     const err = (se + (n - 1) * EPS * sa) * scale + EPS * Math.abs(s * scale);
     return { shape: [], v: Float64Array.of(s * scale), err: Float64Array.of(err) };
+  }
+  if (op === "max" || op === "min") {
+    // The extreme element itself: its value and its error, nothing rounded.
+    const a = args[0]!;
+    const k = extremeIndex(a.v, op === "max" ? 1 : -1);
+    return { shape: [], v: Float64Array.of(a.v[k]!), err: Float64Array.of(a.err[k]!) };
+  }
+  if (op === "logsumexp") {
+    // out = m + log Σ e^(x − m): each input error weighs by its softmax share; the sum of n
+    // terms and the log add a few ulps of the terms (each ≤ 1) and of out.
+    const a = args[0]!;
+    const out = BUILTIN_OPS.logsumexp.reduce(a.v);
+    if (!Number.isFinite(out)) return null;
+    let se = 0;
+    for (let k = 0; k < a.v.length; k++) se += Math.exp(a.v[k]! - out) * a.err[k]!;
+    const err = se + EPS * (2 * Math.abs(out) + a.v.length + 2);
+    return { shape: [], v: Float64Array.of(out), err: Float64Array.of(err) };
+  }
+  if (op === "softmax") {
+    // y = e^(x − m)/Σ: relative error of each y ≤ 2·(largest input error of the row) + (len + 4) eps.
+    const a = args[0]!;
+    const len = rowLength(a.shape);
+    const v = new Float64Array(a.v.length);
+    const err = new Float64Array(a.v.length);
+    for (let r = 0; r < v.length; r += len) {
+      BUILTIN_OPS.softmax.row(a.v.subarray(r, r + len), v.subarray(r, r + len));
+      let worst = 0;
+      for (let k = r; k < r + len; k++) worst = Math.max(worst, a.err[k]!);
+      for (let k = r; k < r + len; k++) err[k] = v[k]! * (2 * worst + (len + 4) * EPS);
+    }
+    return { shape: a.shape, v, err };
   }
   if (op === "matmul") {
     const [A, B] = args as [Node, Node];
@@ -536,6 +578,44 @@ function backward(
       ma[k] += mo[0]! * scale;
       qa[k] += qo[0]! * scale + EPS * mo[0]! * scale;
     }
+    return;
+  }
+  if (op === "max" || op === "min") {
+    if (argAdj[0] === null) return;
+    const [ma, qa] = argAdj[0]!;
+    const k = extremeIndex(args[0]!.v, op === "max" ? 1 : -1);
+    ma[k] += mo[0]!;
+    qa[k] += qo[0]!;
+    return;
+  }
+  if (op === "logsumexp") {
+    // ∂out/∂x_k = p_k = e^(x_k − out), computed from x_k and out, each with its error.
+    if (argAdj[0] === null) return;
+    const a = args[0]!;
+    const [ma, qa] = argAdj[0]!;
+    for (let k = 0; k < a.v.length; k++) {
+      const p = Math.exp(a.v[k]! - out.v[0]!);
+      ma[k] += mo[0]! * p;
+      qa[k] += qo[0]! * p + mo[0]! * p * (a.err[k]! + out.err[0]! + 2 * EPS);
+    }
+    return;
+  }
+  if (op === "softmax") {
+    // ∂y_j/∂x_i = y_j (δ_ij − y_i): its terms are y_j (δ_ij + y_i), each y off by its bound.
+    if (argAdj[0] === null) return;
+    const a = args[0]!;
+    const [ma, qa] = argAdj[0]!;
+    const len = rowLength(a.shape);
+    const y = out.v;
+    for (let r = 0; r < y.length; r += len)
+      for (let i = r; i < r + len; i++)
+        for (let j = r; j < r + len; j++) {
+          const d = y[j]! * ((i === j ? 1 : 0) - y[i]!);
+          const terms = y[j]! * ((i === j ? 1 : 0) + y[i]!);
+          const relErr = out.err[j]! / (y[j]! || 1) + out.err[i]! / (y[i]! || 1);
+          ma[i] += Math.abs(mo[j]!) * terms;
+          qa[i] += Math.abs(d) * qo[j]! + Math.abs(mo[j]!) * terms * (relErr + 2 * EPS);
+        }
     return;
   }
   if (op === "matmul") {

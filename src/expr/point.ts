@@ -2,8 +2,9 @@
  * Points: the values of the variables, as the user writes them (`3`, `[1,2,3]`, `[[1,2],[3,4]]`)
  * and as the legs use them (`Value`: row-major `Float64Array` plus a shape).
  */
-import { checkNdim } from "../autograd/shape.ts";
+
 import { GradtrioError } from "../errors.ts";
+import { checkNdim } from "./shapes.ts";
 
 export type NestedArray = number | NestedArray[];
 export type Point = Record<string, NestedArray>;

@@ -8,6 +8,15 @@ import { type Expr, postOrder } from "./ast.ts";
 import { BUILTIN_OPS, INFIX_OPS, isBuiltinOp, lookupCustomOp } from "./ops.ts";
 import type { Value } from "./point.ts";
 
+/** The most dimensions a tensor or a value may have (nested-array walks recurse once per dimension). */
+export const MAX_NDIM = 32;
+
+/** Throws a SHAPE error naming `what` when `ndim` exceeds MAX_NDIM. */
+export function checkNdim(ndim: number, what: string): void {
+  if (ndim > MAX_NDIM)
+    throw new GradtrioError("SHAPE", `${what}: too many dimensions (${ndim}); at most ${MAX_NDIM}`);
+}
+
 export type Shape = readonly number[];
 
 export interface ShapeInfo {

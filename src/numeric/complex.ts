@@ -23,13 +23,13 @@
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
 import { erf } from "../expr/erf.ts";
-import { type Algebra, interpret } from "../expr/interpret.ts";
+import { type Algebra, interpret, opsByKind } from "../expr/interpret.ts";
 import {
   BUILTIN_OPS,
-  type BuiltinOp,
   CONSTANTS,
   type CustomOpDefinition,
   type ElementwiseOp,
+  type ReductionOp,
 } from "../expr/ops.ts";
 import {
   broadcastAll,
@@ -326,6 +326,11 @@ function cextremum(sign: 1 | -1, a: number, b: number, c: number, d: number): vo
   R[1] = first ? b : d;
 }
 
+/** The elementwise built-ins of an arity: each has its complex kernel in UNARY or BINARY. */
+type OpsOfArity<N extends number> = {
+  [K in ElementwiseOp]: (typeof BUILTIN_OPS)[K]["arity"] extends N ? K : never;
+}[ElementwiseOp];
+
 type Unary = (a: number, b: number) => void;
 type Binary = (a: number, b: number, c: number, d: number) => void;
 
@@ -417,7 +422,7 @@ const UNARY = {
     cexp(a, b);
     R[0] -= 1;
   },
-} as const satisfies Partial<Record<BuiltinOp, Unary>>;
+} as const satisfies Record<OpsOfArity<1>, Unary>;
 
 const BINARY = {
   add: (a, b, c, d) => {
@@ -457,7 +462,7 @@ const BINARY = {
   },
   maximum: (a, b, c, d) => cextremum(1, a, b, c, d),
   minimum: (a, b, c, d) => cextremum(-1, a, b, c, d),
-} as const satisfies Partial<Record<BuiltinOp, Binary>>;
+} as const satisfies Record<OpsOfArity<2>, Binary>;
 
 // max then min on real parts, as torch.clamp; a tie is a kink.
 function cclamp(a: number, b: number, lr: number, li: number, hr: number, hi: number): void {
@@ -754,6 +759,49 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
         im[0] = ai[best]!;
       });
 
+  const reductions: Record<ReductionOp, (a: CNode) => CNode> = {
+    sum: reduce(false),
+    mean: reduce(true),
+    max: extreme(1),
+    min: extreme(-1),
+    logsumexp: (a) =>
+      emit([], [a], (re, im) => () => {
+        clogsumexp(a.re, a.im, 0, a.re.length);
+        re[0] = R[0];
+        im[0] = R[1];
+      }),
+  };
+  const softmax = (a: CNode): CNode =>
+    emit(a.shape, [a], (re, im) => {
+      const len = a.shape.length === 0 ? 1 : a.shape[a.shape.length - 1]!;
+      return () => {
+        for (let r = 0; r < re.length; r += len) csoftmaxRow(a.re, a.im, r, len, re, im);
+      };
+    });
+  const matmul = (a: CNode, b: CNode): CNode => {
+    const shape = matmulShape(a.shape, b.shape);
+    return emit(shape, [a, b], (re, im) => {
+      const { m, k: K, n } = matmulDims(a.shape, b.shape);
+      return () => {
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < n; j++) {
+            let sr = 0;
+            let si = 0;
+            let sa = 0;
+            for (let k = 0; k < K; k++) {
+              cmul(a.re[i * K + k]!, a.im[i * K + k]!, b.re[k * n + j]!, b.im[k * n + j]!);
+              sr += R[0];
+              si += R[1];
+              sa += Math.abs(R[1]);
+            }
+            if (sa > S[ACC]) S[ACC] = sa;
+            re[i * n + j] = sr;
+            im[i * n + j] = si;
+          }
+      };
+    });
+  };
+
   const algebra: Algebra<CNode> = {
     num: constNode,
     constant: (name) => constNode(CONSTANTS[name]),
@@ -775,11 +823,16 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
       return node;
     },
     ops: {
-      add: binary("add"),
-      sub: binary("sub"),
-      mul: binary("mul"),
-      div: binary("div"),
-      pow: binary("pow"),
+      // Every elementwise op by its kernel in UNARY or BINARY (clamp, bce, sigmoid below).
+      ...opsByKind<CNode>({
+        elementwise: (op) =>
+          Object.hasOwn(UNARY, op)
+            ? unary(op as keyof typeof UNARY)
+            : (binary(op as keyof typeof BINARY) as (...a: CNode[]) => CNode),
+        reduction: (op) => reductions[op],
+        lastDim: () => softmax,
+        matmul,
+      }),
       bce: (p, t) => {
         const l = p.logit;
         if (l === undefined || l.u.re.length !== p.re.length) return binary("bce")(p, t);
@@ -803,32 +856,10 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
           };
         });
       },
-      neg: unary("neg"),
-      sin: unary("sin"),
-      cos: unary("cos"),
-      tan: unary("tan"),
-      exp: unary("exp"),
-      log: unary("log"),
-      sqrt: unary("sqrt"),
-      tanh: unary("tanh"),
       sigmoid: (u) => {
         const sig = unary("sigmoid")(u);
         return { ...sig, logit: { sig, u } };
       },
-      relu: unary("relu"),
-      abs: unary("abs"),
-      log1p: unary("log1p"),
-      softplus: unary("softplus"),
-      erf: unary("erf"),
-      gelu: unary("gelu"),
-      asin: unary("asin"),
-      acos: unary("acos"),
-      atan: unary("atan"),
-      sinh: unary("sinh"),
-      cosh: unary("cosh"),
-      expm1: unary("expm1"),
-      maximum: binary("maximum"),
-      minimum: binary("minimum"),
       clamp: (x, lo, hi) => {
         const shape = broadcastAll([x.shape, lo.shape, hi.shape], "clamp");
         const out = emit(shape, [x, lo, hi], (re, im) => {
@@ -849,46 +880,6 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
         return x.logit !== undefined && out.re.length === x.re.length
           ? { ...out, logit: x.logit }
           : out;
-      },
-      sum: reduce(false),
-      mean: reduce(true),
-      max: extreme(1),
-      min: extreme(-1),
-      logsumexp: (a) =>
-        emit([], [a], (re, im) => () => {
-          clogsumexp(a.re, a.im, 0, a.re.length);
-          re[0] = R[0];
-          im[0] = R[1];
-        }),
-      softmax: (a) =>
-        emit(a.shape, [a], (re, im) => {
-          const len = a.shape.length === 0 ? 1 : a.shape[a.shape.length - 1]!;
-          return () => {
-            for (let r = 0; r < re.length; r += len) csoftmaxRow(a.re, a.im, r, len, re, im);
-          };
-        }),
-      matmul: (a, b) => {
-        const shape = matmulShape(a.shape, b.shape);
-        return emit(shape, [a, b], (re, im) => {
-          const { m, k: K, n } = matmulDims(a.shape, b.shape);
-          return () => {
-            for (let i = 0; i < m; i++)
-              for (let j = 0; j < n; j++) {
-                let sr = 0;
-                let si = 0;
-                let sa = 0;
-                for (let k = 0; k < K; k++) {
-                  cmul(a.re[i * K + k]!, a.im[i * K + k]!, b.re[k * n + j]!, b.im[k * n + j]!);
-                  sr += R[0];
-                  si += R[1];
-                  sa += Math.abs(R[1]);
-                }
-                if (sa > S[ACC]) S[ACC] = sa;
-                re[i * n + j] = sr;
-                im[i * n + j] = si;
-              }
-          };
-        });
       },
     },
     custom: (def, args) => {

@@ -14,6 +14,7 @@ import { casDiff } from "./cas.ts";
 import { composedDerivative, composingDerivatives } from "./compose.ts";
 import {
   type Column,
+  compileFormula,
   compileFormulas,
   compileFormulasWithError,
   compileOverflowCheck,
@@ -21,6 +22,7 @@ import {
 import {
   type Formula,
   fadd,
+  fconst,
   fdisplay,
   fmul,
   fnum,
@@ -110,8 +112,38 @@ function plansFor(expr: Expr): Plans {
   return p;
 }
 
-const LINEAR = new Set(["sum", "mean", "matmul"]);
-const isLinear = (e: Expr): e is CallExpr => e.kind === "call" && LINEAR.has(e.op);
+/**
+ * Ops between elementwise blocks: the reductions, softmax and matmul. Their values are leaves of
+ * the blocks around them; `passOn` carries the gradient across each.
+ */
+const BETWEEN_BLOCKS = new Set(["sum", "mean", "max", "min", "logsumexp", "softmax", "matmul"]);
+const isBetweenBlocks = (e: Expr): e is CallExpr => e.kind === "call" && BETWEEN_BLOCKS.has(e.op);
+
+/**
+ * ∂/∂u of a CAS template in u and other symbols, derived by nerdamer once and compiled: the
+ * local derivatives of logsumexp and softmax, by the CAS like every other derivative of this leg.
+ * `ce` is e. Evaluated at shifted arguments (x − max), where the templates cannot overflow.
+ */
+const templateDerivatives = new Map<string, (args: number[]) => number>();
+function templateDerivative(text: string, slots: readonly string[]): (args: number[]) => number {
+  let run = templateDerivatives.get(text);
+  if (run === undefined) {
+    const answer = casDiff(text, "u");
+    if (!answer.ok) throw new Unavailable(`d/du ${text}: ${answer.reason}`);
+    const f = readCas(answer.text, (n) =>
+      n === "ce" ? fconst("e") : slots.includes(n) ? fsym(n) : undefined,
+    );
+    const compiled = compileFormula(f, slots);
+    run = (args) => compiled(args) as number;
+    templateDerivatives.set(text, run);
+  }
+  return run;
+}
+// logsumexp of u and the rest, whose exponentials (shifted by the max) sum to s
+const LOGSUMEXP = "log((ce^u)+s)";
+// softmax at u (the rest sums to s), and softmax at v as a function of u (the rest sums to r)
+const SOFTMAX_SELF = "(ce^u)/((ce^u)+s)";
+const SOFTMAX_OTHER = "(ce^v)/((ce^u)+(ce^v)+r)";
 
 /**
  * Differentiates `expr` at the point `values` by the CAS (nerdamer), one variable at a time.
@@ -217,7 +249,7 @@ class Backward {
       for (const [name, v] of values) grads.set(name, new Float64Array(v.data.length));
       this.err = {
         only,
-        needed: new Set([...reaches].filter(isLinear)),
+        needed: new Set([...reaches].filter(isBetweenBlocks)),
         grads,
         upstream: new Map(),
       };
@@ -227,14 +259,14 @@ class Backward {
   /** Runs the blocks from the root down, and the linear maps between them. */
   private propagate(): void {
     const root = this.expr;
-    if (isLinear(root)) {
+    if (isBetweenBlocks(root)) {
       this.upstream.set(root, Float64Array.of(1));
       this.err?.upstream.set(root, Float64Array.of(0));
       this.upFormulas.set(root, [fnum(1)]);
     } else this.block(root, 1, fnum(1), 0);
     for (let i = this.order.length - 1; i >= 0; i--) {
       const e = this.order[i]!;
-      if (isLinear(e) && this.upstream.has(e)) this.linear(e);
+      if (isBetweenBlocks(e) && this.upstream.has(e)) this.passOn(e);
     }
   }
 
@@ -305,8 +337,8 @@ class Backward {
     return leaf.kind === "var" ? this.values.get(key)! : this.fwd.get(leaf)!;
   }
 
-  /** Passes a reduction's or matmul's gradient to its arguments' blocks. */
-  private linear(e: CallExpr): void {
+  /** Passes a reduction's, softmax's or matmul's gradient to its arguments' blocks. */
+  private passOn(e: CallExpr): void {
     const g = this.upstream.get(e)!;
     // The bound of the upstream gradient: in a rounding run only.
     const gE = this.err === null ? null : this.err.upstream.get(e)!;
@@ -322,6 +354,68 @@ class Backward {
         fmul(fratio(1, n), gf),
         (gE?.[0] ?? 0) / n + EPS * Math.abs(v) + TINY,
       );
+    } else if (e.op === "max" || e.op === "min") {
+      // The gradient goes to the extreme element; a tie for it is a kink.
+      const a = e.args[0]!;
+      const x = this.fwd.get(a)!.data;
+      const sign = e.op === "max" ? 1 : -1;
+      let k = 0;
+      for (let i = 1; i < x.length; i++) if (sign * (x[i]! - x[k]!) > 0) k = i;
+      for (let i = 0; i < x.length; i++) if (i !== k && x[i] === x[k]) this.kink(e, i, x[i]!);
+      const ga = new Float64Array(x.length);
+      const gaE = new Float64Array(x.length);
+      ga[k] = g[0]!;
+      gaE[k] = gE?.[0] ?? 0;
+      this.block(a, ga, fmul(gf, fdisplay(`onehotArg${e.op}`, fsym(this.keyOf(a)))), gaE);
+    } else if (e.op === "logsumexp") {
+      const a = e.args[0]!;
+      const x = this.fwd.get(a)!.data;
+      const d = templateDerivative(LOGSUMEXP, ["u", "s"]);
+      const m = Math.max(...x);
+      let total = 0;
+      for (let i = 0; i < x.length; i++) total += Math.exp(x[i]! - m);
+      const ga = new Float64Array(x.length);
+      const gaE = new Float64Array(x.length);
+      for (let i = 0; i < x.length; i++) {
+        const u = x[i]! - m;
+        const p = d([u, total - Math.exp(u)]);
+        ga[i] = g[0]! * p;
+        gaE[i] = (gE?.[0] ?? 0) * p + Math.abs(ga[i]!) * (x.length + 6) * EPS + TINY;
+      }
+      this.block(a, ga, fmul(gf, fdisplay("softmax", fsym(this.keyOf(a)))), gaE);
+    } else if (e.op === "softmax") {
+      // vjp over each row: Σ_j g_j ∂y_j/∂x_i, with ∂y_i/∂x_i and ∂y_j/∂x_i from the CAS.
+      const a = e.args[0]!;
+      const x = this.fwd.get(a)!.data;
+      const y = this.fwd.get(e)!.data;
+      const self = templateDerivative(SOFTMAX_SELF, ["u", "s"]);
+      const other = templateDerivative(SOFTMAX_OTHER, ["u", "v", "r"]);
+      const shape = this.fwd.get(a)!.shape;
+      const len = shape.length === 0 ? 1 : shape[shape.length - 1]!;
+      const ga = new Float64Array(x.length);
+      const gaE = new Float64Array(x.length);
+      for (let r0 = 0; r0 < x.length; r0 += len) {
+        let m = -Infinity;
+        for (let j = r0; j < r0 + len; j++) m = Math.max(m, x[j]!);
+        let total = 0;
+        for (let j = r0; j < r0 + len; j++) total += Math.exp(x[j]! - m);
+        for (let i = r0; i < r0 + len; i++) {
+          const u = x[i]! - m;
+          const eu = Math.exp(u);
+          let s = 0;
+          let se = 0;
+          for (let j = r0; j < r0 + len; j++) {
+            const v = x[j]! - m;
+            const dji = j === i ? self([u, total - eu]) : other([u, v, total - eu - Math.exp(v)]);
+            s += g[j]! * dji;
+            const terms = y[j]! * ((j === i ? 1 : 0) + y[i]!);
+            se += (gE?.[j] ?? 0) * Math.abs(dji) + Math.abs(g[j]!) * terms * (len + 8) * EPS;
+          }
+          ga[i] = s;
+          gaE[i] = se + len * TINY;
+        }
+      }
+      this.block(a, ga, fdisplay("softmaxVJP", gf, fsym(this.keyOf(a))), gaE);
     } else {
       const [a, b] = e.args as [Expr, Expr];
       const A = this.fwd.get(a)!;
@@ -383,7 +477,7 @@ class Backward {
     if (!this.dependsOnVar.has(root)) return;
     const shape = this.fwd.get(root)!.shape;
     const n = sizeOf(shape);
-    const isLeaf = (e: Expr): boolean => e.kind === "var" || isLinear(e);
+    const isLeaf = (e: Expr): boolean => e.kind === "var" || isBetweenBlocks(e);
 
     // The block's leaves (that carry a gradient) and its piecewise nodes.
     const leaves = new Map<string, Expr>();

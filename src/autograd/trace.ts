@@ -3,12 +3,13 @@
  * `origin` every op-made tensor records. Input tensors become variables, 0-d constant tensors and
  * plain-number arguments become numbers, and a tensor used twice becomes one shared node.
  */
-import { recordOrigins, Tensor, tensor } from "../autograd/index.ts";
 import { GradtrioError } from "../errors.ts";
-import { call, type Expr, num, variable } from "./ast.ts";
-import { arityOf, isConstant } from "./ops.ts";
-import type { Value } from "./point.ts";
-import { formatShape } from "./shapes.ts";
+import { call, type Expr, num, variable } from "../expr/ast.ts";
+import { arityOf, isConstant } from "../expr/ops.ts";
+import type { Value } from "../expr/point.ts";
+import { formatShape } from "../expr/shapes.ts";
+import { recordOrigins } from "./grad-mode.ts";
+import { Tensor, tensor } from "./tensor.ts";
 
 /**
  * Traces `fn` at the point `values` (one input tensor per name, in order) into an `Expr`.

@@ -1,19 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { failure } from "../../test/failure.ts";
-import {
-  bce,
-  clamp,
-  defineOp,
-  reshape,
-  sigmoid,
-  sum,
-  type Tensor,
-  tensor,
-} from "../autograd/index.ts";
-import { call as c, type Expr, exprEquals, num, variable as v } from "./ast.ts";
-import { parse } from "./parse.ts";
-import { toValues } from "./point.ts";
-import { print } from "./print.ts";
+import { call as c, type Expr, exprEquals, num, variable as v } from "../expr/ast.ts";
+import { parse } from "../expr/parse.ts";
+import { toValues } from "../expr/point.ts";
+import { print } from "../expr/print.ts";
+import { bce, clamp, defineOp, reshape, sigmoid, sum, type Tensor, tensor } from "./index.ts";
 import { trace } from "./trace.ts";
 
 const at = (point: Record<string, number | number[]>) => toValues(point);
