@@ -97,6 +97,8 @@ describe.skipIf(!hasChromium)("gradtrio teach: the page in headless Chromium", (
     expect(await page.textContent('#legs tr[data-input="b"] .byhand')).toBe("0.9987706013787226");
     expect(await page.textContent("#legs .verdict")).toContain("agree");
     expect(await page.textContent("#chain")).toContain("∂f/∂u3 = ∂f/∂u4");
+    // The total as the notebook's students simplify it: x·(ŷ − y), ŷ = u3 here.
+    expect(await page.textContent('#chain li.total[data-leaf="w"]')).toContain("∂f/∂w = x*(u3-y)");
   });
 
   it("editing the expression updates the legs (and a 50-node graph recomputes fast)", async () => {

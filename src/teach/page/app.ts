@@ -12,7 +12,7 @@ import { variablesOf } from "../../expr/ast.ts";
 import { type NestedArray, type Point, toValues } from "../../expr/point.ts";
 import { checkScalarOutput, inferShapes, type Shape } from "../../expr/shapes.ts";
 import { compileForward, flattenValues } from "../../numeric/index.ts";
-import { buildChain, type Chain, type ChainNode } from "../chain.ts";
+import { buildChain, type Chain, type ChainNode, simplifiedTotal } from "../chain.ts";
 import { arrayText, numberText } from "../dot.ts";
 import { parseForTeaching } from "../program.ts";
 import { LESSON_STEPS, METHODS, type Method, stepStudy } from "../steps.ts";
@@ -296,7 +296,17 @@ function drawChainRule(chain: Chain): void {
       `<li data-node="${n.name}"><b>${label}</b> = ${sym || "0"}<br><span class="num">= ${num || "0"} = <b>${arrayText(n.grad)}</b></span></li>`,
     );
   }
-  $("chain").innerHTML = `<ol>${items.join("")}</ol>`;
+  // Small graphs: each leaf's total in closed form, as the CAS simplifies the path sum.
+  const totals =
+    chain.nodes.length > 24
+      ? []
+      : [...chain.leaves].map(([name, leaf]) => {
+          const s = simplifiedTotal(chain, leaf);
+          return s === null
+            ? ""
+            : `<li class="total" data-leaf="${name}"><b>∂${f}/∂${name} = ${escapeHtml(s.plain)}</b> <span class="num">(the path sum, simplified by the CAS) = ${arrayText(leaf.grad)}</span></li>`;
+        });
+  $("chain").innerHTML = `<ol>${items.join("")}${totals.join("")}</ol>`;
 }
 
 /** log10 h from the slider. */
@@ -469,7 +479,7 @@ function drawErrors(s: State, h: number): void {
     svg.append(
       el(
         "text",
-        { x: pad + 6, y: H - pad - 34 + 14 * k, fill: COLORS[m] },
+        { x: pad + 6, y: H - pad - 34 + 14 * k, style: `fill: ${COLORS[m]}` },
         m === "complex" ? "complex step" : `${m} difference`,
       ),
     );

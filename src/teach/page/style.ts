@@ -29,6 +29,7 @@ td:first-child, th:first-child { text-align: left; }
 #chain ol { list-style: none; padding: 0; margin: 0; font: 13px ui-monospace, SFMono-Regular, Menlo, monospace; }
 #chain li { padding: 4px 0; border-bottom: 1px dotted var(--line); }
 #chain .num { color: var(--muted); }
+#chain li.total { border-top: 2px solid var(--line); }
 .slider { display: flex; gap: 8px; align-items: center; } .slider input { width: 320px; }
 .plots { display: flex; flex-wrap: wrap; gap: 16px; }
 .plots svg { background: #fff; border: 1px solid var(--line); border-radius: 6px; }
