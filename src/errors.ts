@@ -69,8 +69,9 @@ export function checkOptionNames(
   where: string,
 ): void {
   if (options === null || options === undefined || typeof options !== "object") return;
-  for (const key of Object.keys(options)) {
-    if (known.includes(key)) continue;
+  // for…in: no array is made for the usual empty or valid options (backward runs this each call).
+  for (const key in options) {
+    if (known.includes(key) || !Object.hasOwn(options, key)) continue;
     const camel = key.replace(/_+([a-z])/g, (_, c: string) => c.toUpperCase());
     const lower = key.toLowerCase().replace(/_/g, "");
     const match = known.find((k) => k === camel || k.toLowerCase() === lower);

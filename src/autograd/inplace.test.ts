@@ -1,6 +1,8 @@
 // In-place ops against hand values and PyTorch's rules and messages (PyTorch 2.x, float64).
 import { describe, expect, it } from "vitest";
 import { failure } from "../../test/failure.ts";
+import { defineOp } from "./define-op.ts";
+import { clamp } from "./functions.ts";
 import { noGrad } from "./grad-mode.ts";
 import { tensor } from "./tensor.ts";
 
@@ -115,6 +117,29 @@ describe("the version counter", () => {
     expect([y.version, y.item()]).toEqual([1, Math.exp(2) + 1]);
     expect(failure(() => y.backward()).message).toContain(
       "[torch.DoubleTensor []], which is output 0 of ExpBackward0, is at version 1; expected version 0 instead.",
+    );
+  });
+
+  it("checks tensors kept beside the inputs too: clamp's tensor bounds, a custom op's inputs", () => {
+    const x = tensor([0.5, 2], { requiresGrad: true });
+    const hi = tensor([1, 1]);
+    const y = clamp(x, tensor(0), hi).sum();
+    hi.fill_(3);
+    expect(failure(() => y.backward()).message).toContain(
+      "[torch.DoubleTensor [2]] is at version 1; expected version 0 instead.",
+    );
+    const cube = defineOp({
+      name: "inplaceCube",
+      arity: 1,
+      forward: (a) => a ** 3,
+      backward: ({ args: [a], grad }) => [3 * a! ** 2 * grad],
+    });
+    const u = tensor(2, { requiresGrad: true });
+    const v = u.mul(1);
+    const out = cube(v);
+    v.add_(1);
+    expect(failure(() => out.backward()).message).toContain(
+      "which is output 0 of AddBackward0, is at version 1; expected version 0 instead.",
     );
   });
 

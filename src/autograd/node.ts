@@ -42,6 +42,8 @@ export class Node {
   va = 0;
   vb = 0;
   vo = 0;
+  /** The versions of the tensors in `extra` when saved (SAVE_EXTRA rules), in its order. */
+  vx: number[] | null = null;
   /** Input shapes (broadcast gradients are summed back to them). */
   readonly sa: Shape;
   readonly sb: Shape;
@@ -141,6 +143,17 @@ export function checkSavedVersions(n: Node): void {
   if (n.b !== null && n.b._vc !== null && n.b._vc.v !== n.vb) throw versionError(n, n.b, n.vb);
   if (n.out !== null && n.out._vc !== null && n.out._vc.v !== n.vo)
     throw versionError(n, n.out, n.vo);
+  if (n.vx !== null && Array.isArray(n.extra))
+    savedTensors(n.extra).forEach((t, i) => {
+      if (versionOf(t) !== n.vx![i]) throw versionError(n, t, n.vx![i]!);
+    });
+}
+
+/** The tensors among a rule's `extra` values (custom ops' inputs, clamp's tensor bounds). */
+function savedTensors(extra: readonly unknown[]): Tensor[] {
+  return extra.filter(
+    (e): e is Tensor => typeof e === "object" && e !== null && "_vc" in e && "_fn" in e,
+  );
 }
 
 function versionError(n: Node, t: Tensor, saved: number): GradtrioError {
@@ -208,6 +221,8 @@ export function record(
     if (b._vc !== null) n.vb = b._vc.v;
   }
   if (s & SAVE_OUT) n.out = out;
+  if (s & SAVE_EXTRA && Array.isArray(extra))
+    n.vx = savedTensors(extra).map((t) => (t._vc === null ? 0 : t._vc.v));
   out._fn = n;
   return out;
 }
