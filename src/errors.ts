@@ -20,19 +20,32 @@ export type ErrorCode =
   | "MODULE" // a user module failed to load or exports nothing usable
   | "IO"; // an unreadable file
 
+/** The function of an op that failed: its forward, or its backward rule. */
+export type OpPhase = "forward" | "backward";
+
 export class GradtrioError extends Error {
   readonly code: ErrorCode;
   /** 0-based character offset into `source`, when the error points into text. */
   readonly pos: number | undefined;
   /** The text the position points into. */
   readonly source: string | undefined;
+  /** The op whose code failed (a custom op's forward or backward), when one did. */
+  readonly op: string | undefined;
+  /** Which of the op's functions failed. */
+  readonly phase: OpPhase | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { pos?: number; source?: string } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { pos?: number; source?: string; op?: string; phase?: OpPhase } = {},
+  ) {
     super(message);
     this.name = "GradtrioError";
     this.code = code;
     this.pos = options.pos;
     this.source = options.source;
+    this.op = options.op;
+    this.phase = options.phase;
   }
 
   /** The message, then the source line and a caret under the position when there is one. */

@@ -4,7 +4,7 @@
  * the op by name too.
  */
 
-import { GradtrioError } from "../errors.ts";
+import { GradtrioError, type OpPhase } from "../errors.ts";
 import { type CustomOpDefinition, registerCustomOp } from "../expr/ops.ts";
 import { promote32, round32 } from "./float32.ts";
 import { sumTo } from "./functions.ts";
@@ -79,6 +79,7 @@ export function applyCustomOp(def: CustomOpDefinition, args: readonly TensorLike
       throw new GradtrioError(
         "DEFINE_OP",
         `${name}: forward returned ${describe(v)} for (${xs.join(", ")}), expected a number`,
+        { op: name, phase: "forward" },
       );
     o[i] = v;
   }
@@ -129,6 +130,7 @@ function ruleFor(def: CustomOpDefinition): GradRule {
           throw new GradtrioError(
             "DEFINE_OP",
             `${name}: backward returned ${Array.isArray(r) ? `${r.length} value(s)` : describe(r)}, expected an array of ${def.arity} number(s) (one per argument)`,
+            { op: name, phase: "backward" },
           );
         for (let k = 0; k < r.length; k++) {
           const v: unknown = r[k];
@@ -136,6 +138,7 @@ function ruleFor(def: CustomOpDefinition): GradRule {
             throw new GradtrioError(
               "DEFINE_OP",
               `${name}: backward returned ${describe(v)} at index ${k}, expected a number`,
+              { op: name, phase: "backward" },
             );
           grads[k]![i] = v;
         }
@@ -158,7 +161,7 @@ function ruleFor(def: CustomOpDefinition): GradRule {
 }
 
 /** Runs the user's code; an exception from it becomes a GradtrioError naming the op. */
-function userCall<T>(name: string, what: string, fn: () => T): T {
+function userCall<T>(name: string, what: OpPhase, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
@@ -166,6 +169,7 @@ function userCall<T>(name: string, what: string, fn: () => T): T {
     throw new GradtrioError(
       "DEFINE_OP",
       `${name}: its ${what} threw: ${e instanceof Error ? e.message : String(e)}`,
+      { op: name, phase: what },
     );
   }
 }

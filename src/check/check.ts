@@ -18,7 +18,7 @@ import { type NumericMethod, numericLeg } from "../numeric/leg.ts";
 import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
 import { float32Bound, toFloat32, validateDtype } from "./dtype.ts";
 import { breakpointReason, kinkReason } from "./kinks.ts";
-import type { InputGradients, LegReport, Report } from "./report.ts";
+import type { InputGradients, LegFailure, LegReport, Report } from "./report.ts";
 import { EXTREME_LARGE, roundingAnalysis } from "./rounding.ts";
 import {
   allPairsAgree,
@@ -140,8 +140,15 @@ function runLeg<T>(fn: () => T): LegRun<T> {
     const result = fn();
     return { result, report: { status: "ok", reason: null, ms: performance.now() - t0 } };
   } catch (e) {
-    const msg = isGradtrioError(e) ? e.message : e instanceof Error ? e.message : String(e);
-    return { result: null, report: { status: "error", reason: msg, ms: performance.now() - t0 } };
+    const ours = isGradtrioError(e);
+    const msg = ours ? e.message : e instanceof Error ? e.message : String(e);
+    const cause: LegFailure = ours
+      ? { code: e.code, op: e.op ?? null, phase: e.phase ?? null }
+      : { code: "INTERNAL", op: null, phase: null };
+    return {
+      result: null,
+      report: { status: "error", reason: msg, cause, ms: performance.now() - t0 },
+    };
   }
 }
 
@@ -258,6 +265,27 @@ function allFinite(m: Map<string, Float64Array>, names: readonly string[]): bool
  * r.verdict; // "agree"
  * r.gradients.x.autograd; // -5.466781571308061
  */
+/**
+ * The rules that make a verdict inconclusive, in the order `check` applies them: the first six
+ * before any comparison (the gradient is undefined or untrustworthy), "too few legs" before the
+ * vote, the last four only on a disagreement (no leg is to blame for it). README "How the verdict
+ * is reached" lists them one to one (test/readme-rules.test.ts holds the two together).
+ */
+export const INCONCLUSIVE_RULES = [
+  "no value",
+  "float32 range",
+  "not finite",
+  "non-finite nearby",
+  "kink",
+  "singularity",
+  "too few legs",
+  "outside the domain",
+  "extreme magnitude",
+  "smooth breakpoint",
+  "ill-conditioned",
+] as const;
+export type InconclusiveRule = (typeof INCONCLUSIVE_RULES)[number];
+
 export function check(subject: Subject, opts: CheckOptions): Report {
   if (typeof opts !== "object" || opts === null || opts.at === undefined)
     throw new GradtrioError("INVALID_ARGUMENT", "check: give the point as { at: { NAME: value } }");
@@ -336,11 +364,12 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     directional: null,
     failing: [],
   };
-  const inconclusive = (reason: string): Report => ({
+  const inconclusive = (rule: InconclusiveRule, reason: string): Report => ({
     ...base,
     verdict: "inconclusive",
     blame: null,
     reason,
+    rule,
   });
 
   // Points where a gradient is not defined or cannot be trusted come first.
@@ -349,17 +378,20 @@ export function check(subject: Subject, opts: CheckOptions): Report {
       (l) => `${l}: ${legs[l].reason}`,
     );
     return inconclusive(
+      "no value",
       `the function could not be evaluated at the point (${errors.join("; ") || "no leg gave a value"})`,
     );
   }
   const value64 = numeric.result?.value;
   if (f32 && !Number.isFinite(value) && value64 !== undefined && Number.isFinite(value64))
     return inconclusive(
+      "float32 range",
       `in float32 the function is ${value} at the point (float64: ${value64}): float32 rounding or range breaks it here (1 - 1e-8 rounds to 1; exp overflows above 88.7)`,
     );
   if (!Number.isFinite(value)) {
     const where = roundingAnalysis(expr, values).outsideDomain;
     return inconclusive(
+      "not finite",
       `the function is not finite at the point (value ${value}): ${
         where !== null
           ? `outside the domain: ${where}`
@@ -370,11 +402,14 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     );
   }
   if (num !== null && num.nonFinite !== undefined)
-    return inconclusive(`non-finite value near the point: ${num.nonFinite.where}`);
+    return inconclusive(
+      "non-finite nearby",
+      `non-finite value near the point: ${num.nonFinite.where}`,
+    );
   // A breakpoint alone is no kink (relu(x)·x is smooth at 0): one-sided derivatives decide.
   const breakpoint = sym?.status === "kink" ? sym.reason : (num?.breakpoint ?? null);
   if (num !== null && num.kinks.length > 0)
-    return inconclusive(kinkReason(num.kinks, autoGrads, values, breakpoint));
+    return inconclusive("kink", kinkReason(num.kinks, autoGrads, values, breakpoint));
   // One leg alone with a non-finite gradient is outvoted like any other wrong value (a CAS
   // answer that is NaN where the function is smooth); two or more mean a singularity.
   const nonFinite = (
@@ -386,6 +421,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   ).filter(([, m]) => m !== null && !allFinite(m, wrt));
   if (nonFinite.length >= 2)
     return inconclusive(
+      "singularity",
       `non-finite gradient from the ${nonFinite.map(([l]) => l).join(" and ")} legs: the point is on a singularity`,
     );
 
@@ -407,6 +443,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     .map((l) => `${l}: ${legs[l].reason ?? legs[l].status}`);
   if (available.length < 2)
     return inconclusive(
+      "too few legs",
       `too few legs: only ${available.join(", ") || "none"} ran (${missing.join("; ")})`,
     );
 
@@ -541,11 +578,12 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   // An argument on or past its op's domain edge (bce's p at 1) leaves the gradient undefined
   // even where the value is finite (exp(bce(1, x)) = 0): no leg is to blame.
   if (j.verdict === "disagree" && outsideDomain !== null)
-    return inconclusive(`outside the domain: ${outsideDomain}`);
+    return inconclusive("outside the domain", `outside the domain: ${outsideDomain}`);
   // Near the ends of float64's range a disagreement is no evidence against a leg.
-  if (j.verdict === "disagree" && extreme !== null) return inconclusive(illConditioned(extreme));
+  if (j.verdict === "disagree" && extreme !== null)
+    return inconclusive("extreme magnitude", illConditioned(extreme));
   if (j.verdict === "disagree" && breakpoint !== null)
-    return inconclusive(breakpointReason(breakpoint, j.reason));
+    return inconclusive("smooth breakpoint", breakpointReason(breakpoint, j.reason));
   // Where rounding alone may move a gradient element by more than 1e-6 of its terms, a fault of
   // that size cannot be told from rounding: say so rather than agree or blame.
   const loose = looseElement(
@@ -556,6 +594,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   );
   if (loose !== null)
     return inconclusive(
+      "ill-conditioned",
       `ill-conditioned point: rounding alone may move the gradient at ${elementLabel(loose.name, values.get(loose.name)!.shape, loose.k)} by ±${loose.bound.toExponential(1)} (its terms are of size ${loose.magnitude.toExponential(1)}), so the legs cannot be compared there`,
     );
   const legsNote =

@@ -1,5 +1,7 @@
 /** The report of a three-way check, and its JSON form (the contract in docs/DESIGN.md). */
+import type { ErrorCode, OpPhase } from "../errors.ts";
 import type { NestedArray, Point } from "../expr/point.ts";
+import type { InconclusiveRule } from "./check.ts";
 import type { LegName } from "./verdict.ts";
 
 export type VerdictName = "agree" | "disagree" | "inconclusive";
@@ -16,10 +18,19 @@ export interface InputGradients {
 
 export type LegStatus = "ok" | "unavailable" | "kink" | "error" | "skipped";
 
+/** Why a leg failed, as data: the error's code, and the op and its function when one failed. */
+export interface LegFailure {
+  readonly code: ErrorCode | "INTERNAL";
+  readonly op: string | null;
+  readonly phase: OpPhase | null;
+}
+
 export interface LegReport {
   readonly status: LegStatus;
   /** Why the leg did not give a gradient, or a note on how it did (method, fast mode). */
   readonly reason: string | null;
+  /** For a leg that failed (status "error"): the cause, to decide on without parsing `reason`. */
+  readonly cause?: LegFailure;
   readonly ms: number;
   /**
    * The numeric leg could not certify its own answer (`reason` says why): its values are shown
@@ -36,6 +47,8 @@ export interface Report {
   readonly blame: LegName | null;
   readonly reason: string | null;
   readonly gradients: Record<string, InputGradients>;
+  /** Beyond the JSON contract: for an inconclusive verdict, the rule (`INCONCLUSIVE_RULES`) that made it. */
+  readonly rule?: InconclusiveRule;
   /** Beyond the JSON contract: how each leg fared, and what the numeric leg did. */
   readonly legs: Record<LegName, LegReport>;
   readonly method: string | null;

@@ -176,12 +176,14 @@ function checkedForward(def: CustomOpDefinition): Kernel {
       throw new GradtrioError(
         "INVALID_ARGUMENT",
         `custom op '${def.name}': forward threw at (${args.join(", ")}): ${err instanceof Error ? err.message : String(err)}`,
+        { op: def.name, phase: "forward" },
       );
     }
     if (typeof r !== "number")
       throw new GradtrioError(
         "INVALID_ARGUMENT",
         `custom op '${def.name}': forward returned ${typeof r}, expected a number`,
+        { op: def.name, phase: "forward" },
       );
     return r;
   };
