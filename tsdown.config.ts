@@ -17,19 +17,50 @@ const common: UserConfig = {
   report: false,
   logLevel: "warn",
   checks: { pluginTimings: false },
+  // No package is bundled in: dependencies are installed beside gradtrio, and a devDependency
+  // (esbuild, for a checkout's `gradtrio teach`) must not ship.
+  external: [/^[^./]/],
   // The JavaScript without JSDoc (the .d.ts files keep it for editors): a smaller tarball.
   outputOptions: { comments: { jsdoc: false, legal: true, annotation: true } },
+  // Minified, names kept (function and class names show in stack traces): the tarball stays small.
+  minify: { compress: true, mangle: { keepNames: true }, codegen: { removeWhitespace: true } },
 };
 
 export default defineConfig([
   {
     ...common,
-    entry: sources,
+    entry: [...sources, "!src/cli/**", "!src/teach/**"],
     format: "esm",
     clean: true,
     // Every other file beside the sources (src/fuzz/worker-entry.mjs), copied as it is.
     copy: [{ from: ["src/**/*", "!src/**/*.ts"], to: "dist", flatten: false }],
   },
-  // The CLI (top-level await) is ESM only.
-  { ...common, entry: [...sources, "!src/cli/**"], format: "cjs", clean: false },
+  // The CLI and what only it uses (src/teach): ESM, no types (they are no API).
+  {
+    ...common,
+    entry: ["src/cli/**/*.ts", "src/teach/**/*.ts", "!src/**/*.test.ts"],
+    format: "esm",
+    dts: false,
+    clean: false,
+  },
+  // The CLI (top-level await) and what only it uses (src/teach) are ESM only.
+  { ...common, entry: [...sources, "!src/cli/**", "!src/teach/**"], format: "cjs", clean: false },
+  // The browser code of `gradtrio teach`'s page, one minified script (src/teach/page/bundle.ts).
+  {
+    entry: { "teach/page/app": "src/teach/page/app.ts" },
+    format: "iife",
+    platform: "browser",
+    target: "es2022",
+    outDir: "dist",
+    minify: true,
+    dts: false,
+    clean: false,
+    report: false,
+    logLevel: "warn",
+    // Everything it imports goes into the script but the CAS, which the page inlines from the
+    // installed nerdamer-prime (its own browser build, global `nerdamer`): not shipped twice.
+    noExternal: [/^(?!nerdamer-prime)/],
+    external: ["nerdamer-prime/all"],
+    outputOptions: { comments: false, globals: { "nerdamer-prime/all": "nerdamer" } },
+  },
 ]);

@@ -1,24 +1,35 @@
-// The teaching view against the seeds' hand computation: grad_fn names, the CAS's local
-// derivatives and the chain-rule product equal to PyTorch's gradient (6.691763029237442 for dL/dw).
+// The teaching view against the seeds: PyTorch's grad_fn names, the learner's local derivatives,
+// each node's gradient once, and totals equal to PyTorch's (test/fixtures/torch-golden.json).
 import { describe, expect, it } from "vitest";
 import { defineOp } from "../src/autograd/index.ts";
 import { memoryIO } from "../src/cli/io.ts";
 import { main } from "../src/cli/main.ts";
 
-async function explain(expr: string, ...at: string[]) {
+async function explain(expr: string, ...rest: string[]) {
   const io = memoryIO();
-  const code = await main(["explain", expr, "--at", ...at], io);
+  const code = await main(["explain", expr, "--at", ...rest], io);
   return { code, text: io.stdout.join("\n"), err: io.stderr };
 }
 
+/** The full-precision total after "∂f/∂name = … = " in the path section. */
+const totalOf = (text: string, name: string) =>
+  Number(
+    new RegExp(
+      `^ {3}∂f/∂${name} = (?:.* = )?(-?[\\d.e-]+)  \\(simplified by the CAS\\)$`,
+      "m",
+    ).exec(text)![1],
+  );
+
 describe("gradtrio explain", () => {
-  it("BCE: graph, local derivatives and the chain-rule products", async () => {
+  it("the seed BCE with --wrt w,b: w and b are leaves, x and y data, PyTorch's grad_fns", async () => {
     const r = await explain(
       "bce(clamp(sigmoid(w*x+b), 1e-8, 1-1e-8), y)",
       "w=1",
       "b=0",
       "x=6.7",
       "y=0",
+      "--wrt",
+      "w,b",
     );
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
@@ -27,68 +38,130 @@ describe("gradtrio explain", () => {
       "AddBackward0",
       "SigmoidBackward0",
       "ClampBackward1",
-      "AccumulateGrad",
+      "BinaryCrossEntropyBackward0",
     ])
       expect(r.text).toContain(name);
-    // ∂u1/∂w of u1 = w*x is x (= 6.7), the last factor of the seed's dL/dŷ · dŷ/dz · dz/dw.
-    expect(r.text).toMatch(/∂u1\/∂w\s+x\s+6\.7\s/);
-    // The by-hand products, in full, equal PyTorch's gradients.
-    const total = (v: string) =>
-      Number(new RegExp(`∂f/∂${v} = \\S+ \\((\\S+)\\)`).exec(r.text)![1]);
-    expect(Math.abs(total("w") - 6.691763029237442)).toBeLessThan(1e-12 * 6.7);
-    expect(Math.abs(total("b") - 0.9987706013787226)).toBeLessThan(1e-12);
-    expect(Math.abs(total("y") - -6.7000000000000535)).toBeLessThan(1e-12 * 6.7);
-    // dŷ/dz: the sigmoid's local derivative at z = 6.7 is ŷ(1-ŷ) = 0.00122789…
+    expect(r.text).not.toContain("AccumulateGrad");
+    expect(r.text).toMatch(/^ {3}w +leaf, requires grad +1 +None/m);
+    expect(r.text).toMatch(/^ {3}x +data +6\.7 +—/m);
+    expect(r.text).toContain("x and y are data");
+    // Only w and b get gradients: no ∂f/∂x, ∂f/∂y anywhere.
+    expect(r.text).not.toMatch(/∂f\/∂[xy]\b/);
+    // The sigmoid's local derivative as the notebook writes it, y_pred·(1 − y_pred), at z = 6.7.
     const s = 1 / (1 + Math.exp(-6.7));
-    expect(r.text).toContain(String(Number((s * (1 - s)).toPrecision(6))));
+    expect(r.text).toMatch(
+      new RegExp(`u2 → u3 +u3\\*\\(1-u3\\) +${String(Number((s * (1 - s)).toPrecision(6)))}`),
+    );
+    expect(r.text).toContain("(u4-y)/(u4*(1-u4))");
+    // The simplified total and PyTorch's numbers.
+    expect(r.text).toMatch(/∂f\/∂w = x\*\(u3-y\) = 6\.69176302923744\d/);
+    expect(Math.abs(totalOf(r.text, "w") - 6.691763029237442)).toBeLessThan(1e-14);
+    expect(Math.abs(totalOf(r.text, "b") - 0.9987706013787226)).toBeLessThan(1e-15);
+    expect(r.text).toContain(
+      "LaTeX: \\frac{\\partial f}{\\partial w} = x \\left(u_{3} - y\\right)",
+    );
     expect(r.text).toMatch(/✓ agree/);
   });
 
-  it("an input used twice adds its paths: x*sin(x)", async () => {
+  it("the notebook's BCE with named intermediates: one prediction node used twice, 1 - y data", async () => {
+    const r = await explain(
+      "z = w*x+b; y_pred = sigmoid(z); p = clamp(y_pred, 1e-8, 1-1e-8); -(y*log(p) + (1-y)*log(1-p))",
+      "w=1",
+      "b=0",
+      "x=6.7",
+      "y=0",
+      "--wrt",
+      "w,b",
+    );
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    // The notebook prints z <AddBackward0>, y_pred <SigmoidBackward0>, loss <NegBackward0>.
+    expect(r.text).toMatch(/^ {3}z +u1 \+ b +6\.7 +AddBackward0/m);
+    expect(r.text).toMatch(/^ {3}y_pred +sigmoid\(z\) +0\.998771 +SigmoidBackward0/m);
+    expect(r.text).toMatch(
+      /^ {3}p +clamp\(y_pred, 1e-8, 1 - 1e-8\) +0\.998771 +ClampBackward1 +2$/m,
+    );
+    expect(r.text).toMatch(/^ {3}u\d +1 - y +1 +—$/m); // data: no RsubBackward1, no gradient
+    expect(r.text).toMatch(/^ {3}f +-u8 +6\.70123 +NegBackward0/m);
+    expect(r.text).toContain("y_pred → p  1 if 1e-8 ≤ y_pred ≤ 0.99999999, else 0");
+    expect(r.text).toContain("z → y_pred    y_pred*(1-y_pred)".replace("    ", "  "));
+    expect(r.text).toMatch(/^ {3}path 1: f → u8 → u3 → u2 → p → y_pred → z → u1 → w$/m);
+    expect(r.text).toMatch(
+      /∂f\/∂w = x\*\(y_pred-y\) = 6\.6917630292374\d+ {2}\(simplified by the CAS\)/,
+    );
+    expect(Math.abs(totalOf(r.text, "w") - 6.691763029237442)).toBeLessThan(1e-13);
+  });
+
+  it("every node's gradient once, and the node-by-node sum written out", async () => {
+    const r = await explain("sin(x^2)", "x=4");
+    expect(r.code).toBe(0);
+    expect(r.text.match(/^ {3}∂f\/∂u1 = /gm)).toHaveLength(1);
+    expect(r.text).toContain("∂f/∂u1 = ∂f/∂f · cos(u1)");
+    expect(r.text).toContain("∂f/∂x = ∂f/∂u1 · 2*x");
+    // d/dx sin(x²) = 2x·cos(x²) at 4: -7.661275842587077 (PyTorch)
+    expect(r.text).toContain("∂f/∂x = 2*x*cos(x^2) = -7.661275842587077");
+    expect(r.text).toContain("PowBackward0");
+    expect(r.text).toContain("SinBackward0");
+  });
+
+  it("a value used twice is one node: x*sin(x) adds its two paths on screen", async () => {
     const r = await explain("x*sin(x)", "x=2");
     expect(r.code).toBe(0);
-    expect(r.text).toMatch(/x is used 2 times/);
-    const total = Number(/∂f\/∂x = \S+ \((\S+)\)/.exec(r.text)![1]);
-    expect(total).toBeCloseTo(Math.sin(2) + 2 * Math.cos(2), 14);
+    const want = Math.sin(2) + 2 * Math.cos(2);
+    expect(r.text).toMatch(/^ {3}path 1: f → x$/m);
+    expect(r.text).toMatch(/^ {3}path 2: f → u1 → x$/m);
+    const sum = /^ {3}∂f\/∂x = (\S+) \+ (\S+) = (\S+)$/m.exec(r.text)!;
+    expect(Number(sum[1]) + Number(sum[2])).toBeCloseTo(want, 5);
+    expect(r.text).toMatch(
+      /^ {3}∂f\/∂x = x\*cos\(x\)\+sin\(x\) = (\S+) {2}\(simplified by the CAS\)$/m,
+    );
+    expect(totalOf(r.text, "x")).toBeCloseTo(want, 14);
   });
 
   it("vectors: mean(x^2) at [1, 2, 3] gives 2x/n", async () => {
     const r = await explain("mean(x^2)", "x=[1,2,3]");
     expect(r.code).toBe(0);
     expect(r.text).toContain("MeanBackward0");
-    expect(r.text).toContain("PowBackward0");
-    expect(r.text).toMatch(/∂f\/∂x = \[0\.666667, 1\.33333, 2\]/);
+    expect(r.text).toMatch(/u1 → f +1\/3/);
+    expect(r.text).toMatch(/= \[0\.666667, 1\.33333, 2\]/);
   });
 
-  it("bad input exits 2", async () => {
+  it("1/x is MulBackward0 over ReciprocalBackward0", async () => {
+    const r = await explain("1/x", "x=2");
+    expect(r.text).toMatch(/u1 +1\/x +0\.5 +ReciprocalBackward0/);
+    expect(r.text).toMatch(/f +u1\*1 +0\.5 +MulBackward0/);
+    expect(r.text).toContain("-1/x^2");
+  });
+
+  it("names the numeric method and its step; fast mode shows no '— ± —'", async () => {
+    const auto = await explain("sin(x^2)", "x=3");
+    expect(auto.text).toMatch(/numeric method: complex step, h = 2\^-100/);
+    expect(auto.text).toContain("It is not a finite difference");
+    const fast = await explain("sin(x^2)", "x=3", "--method", "fast");
+    expect(fast.code).toBe(0);
+    expect(fast.text).not.toContain("— ± —");
+    expect(fast.text).toContain("(directional only)");
+    expect(fast.text).toMatch(/uᵀ∇f: symbolic -5\.46678\d*, numeric -5\.46678/);
+    expect(fast.text).toContain("not each element");
+  });
+
+  it("bad input exits 2: a parse error, a --wrt name that is no variable", async () => {
     const r = await explain("sin(x", "x=1");
     expect(r.code).toBe(2);
     expect(r.err[0]).toMatch(/^gradtrio: error: /);
+    const w = await explain("x^2", "x=1", "--wrt", "w");
+    expect(w.code).toBe(2);
+    expect(w.err[0]).toMatch(/^gradtrio: error: --wrt: 'w' is not /);
   });
 });
 
-describe("explain shows the CAS formula as LaTeX too", () => {
-  it("prints both forms of the gradient of sin(x^2)", async () => {
-    const io = memoryIO();
-    expect(await main(["explain", "sin(x^2)", "--at", "x=3"], io)).toBe(0);
-    const text = io.stdout.join("\n");
-    // d/dx sin(x²) = 2x·cos(x²), as a textbook writes it and in LaTeX
-    expect(text).toContain("CAS: ∂f/∂x = 2*x*cos(x^2)");
-    expect(text).toContain(
-      "LaTeX: \\frac{\\partial f}{\\partial x} = 2 x \\cos\\left(x^{2}\\right)",
-    );
-  });
-});
-
-describe("explain's by-hand total", () => {
+describe("explain on big and unusual graphs", () => {
   it("counts every path, however many: x+x+…+x with 5100 terms gives 5100", async () => {
     const r = await explain(Array.from({ length: 5100 }, () => "x").join("+"), "x=2");
     expect(r.code).toBe(0);
-    expect(r.text).toContain("x is used 5100 times: 5100 paths, added up.");
-    expect(r.text).toContain("… 5088 more paths (included in the sum)");
-    expect(r.text).toMatch(/∂f\/∂x = 5100 \(5100\)/);
+    expect(r.text).not.toContain("3. The same, along the paths");
     expect(r.text).toMatch(/^ {3}x +5100 +— +5100 ± \S+ +5100$/m);
-  }, 30_000);
+  }, 60_000);
 
   it("a custom op without a formula: unavailable, not NaN", async () => {
     defineOp({
@@ -100,7 +173,36 @@ describe("explain's by-hand total", () => {
     const r = await explain("sin(explainNoFormula(x))", "x=2");
     expect(r.code).toBe(0);
     expect(r.text).not.toContain("NaN");
-    expect(r.text).toContain("∂f/∂x = unavailable (op has no formula)");
+    expect(r.text).toContain("unavailable (op has no formula)");
     expect(r.text).toMatch(/^ {3}x +unavailable \(op has no formula\) /m);
+  });
+});
+
+describe("explain --steps and --dot", () => {
+  it("--steps: the error table for h = 1e-1 … 1e-15, the V plot, the best h marked", async () => {
+    const r = await explain("sin(x^2)", "x=3", "--steps");
+    expect(r.code).toBe(0);
+    expect(r.text).toContain("The step size h");
+    for (let k = 1; k <= 15; k++) expect(r.text).toMatch(new RegExp(`^ +1e-${k} +`, "m"));
+    // At h = 1e-1 the forward error is |(sin(3.1²) − sin 9)/0.1 − 6 cos 9| = 0.50, by hand.
+    const f = (x: number) => Math.sin(x * x);
+    const e1 = Math.abs((f(3.1) - f(3)) / 0.1 - 6 * Math.cos(9));
+    expect(r.text).toMatch(new RegExp(`^ +1e-1 +${e1.toExponential(1)} `, "m"));
+    expect(r.text).toContain("error (log) against h (log)");
+    expect(r.text).toMatch(/\^f +best forward h/);
+    expect(r.text).toMatch(/\^c +best central h/);
+    expect(r.text).toMatch(/best h measured: forward 1e-8/);
+    expect(r.text).toContain("truncation");
+    expect(r.text).toContain("rounding");
+  });
+
+  it("--dot: a digraph with one record per node and no teaching text", async () => {
+    const r = await explain("sin(x^2)", "x=3", "--dot");
+    expect(r.code).toBe(0);
+    expect(r.text.startsWith("digraph gradtrio {")).toBe(true);
+    expect(r.text.trimEnd().endsWith("}")).toBe(true);
+    expect(r.text).toContain("{ f = sin(u1) | SinBackward0 | data 0.412118 | grad 1 }");
+    expect(r.text).toContain("{ x | leaf (requires grad) | data 3 | grad -5.46678 }");
+    expect(r.text).not.toContain("Forward pass");
   });
 });

@@ -108,6 +108,30 @@ describe("gate at scale", () => {
     expect(second.stdout).toContain("(seed 7, shard 2/2)");
   });
 
+  it("Ctrl-C prints the entries done and the case in flight, writes the JUnit file; exit 130", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gradtrio-sigint-"));
+    const r = await runBin(
+      ["gate", "test/fixtures/gate/long-fuzz.config.ts", "--junit", join(dir, "g.xml")],
+      // Once the fuzz entry runs (the check is done by then).
+      {
+        env: { GRADTRIO_PROGRESS_MS: "200", GRADTRIO_WORKERS: "1" },
+        interruptWhen: /[1-9]\d*\/100000 runs/,
+      },
+    );
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(
+      /^gate: \d+\/100000 runs, [\d.]+ runs\/s, counterexamples so far: 0$/m,
+    );
+    expect(r.stdout).toMatch(/PASS\s+check\s+square/);
+    expect(r.stdout).toMatch(/^interrupted \(Ctrl-C\) after 1 entries$/m);
+    expect(r.stdout).toMatch(/^in flight: op 'hypot2Ok', case \d+: /m);
+    expect(r.stdout).toMatch(
+      /gradtrio fuzz --ops \.\.\/ops\/second-arg\.ok\.ts --seed 3 --path \d+/,
+    );
+    const xml = readFileSync(join(dir, "g.xml"), "utf8");
+    expect(xml).toMatch(/<testsuite name="gradtrio gate" tests="1" failures="0"/);
+  });
+
   it("rejects a bad --shard or --workers (exit 2)", async () => {
     const [shard, workers] = await Promise.all([
       runBin(["gate", "test/fixtures/gate/passing.config.ts", "--shard", "3/2"]),

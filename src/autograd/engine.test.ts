@@ -6,7 +6,20 @@ import { afterEach, describe, expect, it } from "vitest";
 import { GradtrioError } from "../errors.ts";
 import { defineOp } from "./define-op.ts";
 import { backward, grad } from "./engine.ts";
-import { add, bce, clamp, log, matmul, mean, mul, pow, sigmoid, sub, sum } from "./functions.ts";
+import {
+  add,
+  bce,
+  clamp,
+  div,
+  log,
+  matmul,
+  mean,
+  mul,
+  pow,
+  sigmoid,
+  sub,
+  sum,
+} from "./functions.ts";
 import {
   enableGrad,
   isGradEnabled,
@@ -341,6 +354,19 @@ describe("grad_fn names and next functions, as PyTorch", () => {
     const z = y.sin();
     expect(z.gradFn!.nextFunctions[0]![0]).toBe(y.gradFn);
     expect(sub(1, x).gradFn!.nextFunctions).toHaveLength(1);
+  });
+
+  it("a plain number over a tensor is PyTorch's reciprocal(x) * c: MulBackward0 over ReciprocalBackward0", () => {
+    const t = tensor(2, { requiresGrad: true });
+    const y = div(3, t);
+    expect(y.gradFn!.name).toBe("MulBackward0");
+    expect(y.gradFn!.nextFunctions.map(([n]) => n?.name ?? null)).toEqual([
+      "ReciprocalBackward0",
+      null,
+    ]);
+    y.backward();
+    expect(y.item()).toBe(1.5);
+    expect(t.grad!.item()).toBe(-3 / 4); // d(3/x) = -3/x²
   });
 });
 

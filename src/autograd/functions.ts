@@ -188,12 +188,17 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
 }
 
 /**
- * Elementwise `a / b` with broadcasting.
+ * Elementwise `a / b` with broadcasting. A plain number over a tensor is PyTorch's `c / x`:
+ * `reciprocal(x) * c` (MulBackward0 over ReciprocalBackward0), as autograd records it.
  *
  * @example
  * div(1, tensor(4)).item(); // 0.25
  */
 export function div(a: TensorLike, b: TensorLike): Tensor {
+  if (typeof a === "number" && b instanceof Tensor) {
+    const r = unary(OPS.reciprocal, b, "div");
+    return origin(binary(OPS.mul, r, a, "mul"), "div", a, b);
+  }
   return binary(OPS.div, a, b, "div");
 }
 

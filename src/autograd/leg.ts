@@ -59,7 +59,8 @@ export function tensorAlgebra(leaves: ReadonlyMap<string, Tensor>): Algebra<Tens
       return t;
     },
     ops: {
-      // Every built-in by name from the op table; these three also take number operands.
+      // Every built-in by name from the op table; these four also take number operands (c / x is
+      // PyTorch's reciprocal(x) * c).
       ...opsByKind<Tensor>({
         elementwise: (op) => lift((...xs) => F.builtin(op, xs)),
         reduction: (op) => lift((x) => F.builtin(op, [x])),
@@ -67,6 +68,7 @@ export function tensorAlgebra(leaves: ReadonlyMap<string, Tensor>): Algebra<Tens
         matmul: lift(F.matmul),
       }),
       sub: lift(F.sub),
+      div: lift(F.div),
       pow: lift(F.pow),
       clamp: lift(F.clamp),
     },

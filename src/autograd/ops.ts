@@ -62,6 +62,7 @@ export type OpDecl = UnaryDecl | BinaryDecl | StructDecl;
 export type TensorOp =
   | Exclude<BuiltinOp, "matmul">
   | "rsub"
+  | "reciprocal"
   | "powScalar"
   | "rpow"
   | "clampTensor"
@@ -246,6 +247,17 @@ export const OPS = {
         n.needs(0) ? g.div(n.b!) : null,
         n.needs(1) ? g.neg().mul(n.a!.div(n.b!).div(n.b!)) : null,
       ),
+  },
+  // 1/x, the first half of Python's `c / x` for a plain number c (then a MulBackward0 by c):
+  // d(1/x) = -dx / x² = -(1/x)² dx
+  reciprocal: {
+    kind: "unary",
+    gradFn: "ReciprocalBackward0",
+    saves: SAVE_OUT,
+    forward(x, o) {
+      for (let i = 0; i < o.length; i++) o[i] = 1 / x[i]!;
+    },
+    backward: (n, g) => [g.mul(n.out!.mul(n.out!)).neg()],
   },
   // d(a^b) = b a^(b-1) da + a^b log(a) db. Where a = 0 the formulas give 0·∞ = NaN: the first
   // is zeroed where also b = 0, the second where b >= 0, as PyTorch does. (PyTorch zeroes the first

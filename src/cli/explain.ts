@@ -1,20 +1,27 @@
 /**
- * `gradtrio explain EXPR --at …`: the seed notebooks' "manual vs automatic", for any expression.
- *  1. the computation graph autograd records, with PyTorch's grad_fn names and forward values;
- *  2. the chain rule by hand along each path from the output to each input: every local
- *     derivative derived by the CAS and evaluated at the point, and the running product;
- *  3. the three legs side by side, with the by-hand result, and the verdict.
+ * `gradtrio explain EXPR --at … [--wrt NAMES]`: the seed notebooks' "manual vs automatic", for
+ * any expression. A renderer: the graph and the chain rule come from src/teach/chain.ts.
+ *  1. the graph autograd records (shared values one node, PyTorch's grad_fn names, data apart);
+ *  2. the chain rule node by node in reverse mode, each local derivative as a student writes it;
+ *  3. for small graphs, the paths from the output to each leaf, multiplied and added up, and the
+ *     total in closed form when the CAS can simplify it;
+ *  4. the three legs side by side, with the numeric method and its step named.
  */
-import { enableGrad, type Tensor, tensor, tensorAlgebra } from "../autograd/index.ts";
 import type { Report } from "../check/report.ts";
-import { type CallExpr, call, type Expr, postOrder, variable } from "../expr/ast.ts";
-import { interpretAll } from "../expr/interpret.ts";
-import { BUILTIN_OPS, isBuiltinOp } from "../expr/ops.ts";
-import { fromValue, type NestedArray, toValues, type Value } from "../expr/point.ts";
-import { print } from "../expr/print.ts";
+import { fromValue, type NestedArray, toValues } from "../expr/point.ts";
 import { loadOps } from "../fuzz/load.ts";
-import { broadcastIndex, matmulDims } from "../numeric/broadcast.ts";
-import { symbolicLeg } from "../symbolic/leg.ts";
+import {
+  type Arr,
+  buildChain,
+  type Chain,
+  type ChainNode,
+  pathCount,
+  pathProduct,
+  pathsTo,
+  simplifiedTotal,
+} from "../teach/chain.ts";
+import { toDot } from "../teach/dot.ts";
+import { METHODS, type Method, regionOf, type StepStudy, stepStudy } from "../teach/steps.ts";
 import { type CheckFlags, runCheck, verdictLine } from "./check-command.ts";
 import {
   type Colors,
@@ -25,24 +32,38 @@ import {
   short,
   table,
   valueText,
+  width,
 } from "./format.ts";
 import { type CliIO, EXIT } from "./io.ts";
 import { type Prepared, prepare } from "./prepare.ts";
 import { reportError } from "./report-error.ts";
 
-/** Paths listed per input; beyond that only their sum is shown. */
-const MAX_PATHS = 12;
+export interface ExplainFlags extends CheckFlags {
+  /** Also the step-size lesson: FD error against h. */
+  readonly steps?: boolean;
+  /** Print the graph as Graphviz DOT instead of the teaching view. */
+  readonly dot?: boolean;
+}
+
+/** Paths listed per leaf; beyond that the node-by-node sums stand alone. */
+const MAX_PATHS = 4;
+/** Nodes beyond which a graph is not "small": no paths are written out. */
+const SMALL_GRAPH = 24;
+/** Terms of a node's sum written out one by one. */
+const MAX_TERMS = 8;
+/** Nodes beyond which only the leaves' gradients are written out term by term. */
+const BIG_GRAPH = 60;
 
 export async function explainCommand(
   source: string,
-  flags: CheckFlags,
+  flags: ExplainFlags,
   io: CliIO,
 ): Promise<number> {
   let lines: string[];
   try {
     if (flags.ops !== undefined) await loadOps(flags.ops, io.cwd);
     const p = prepare(source, flags.at, io.cwd, flags.wrt);
-    lines = explainLines(p, flags, colorsFor(io.isTTY));
+    lines = flags.dot === true ? [toDot(chainOf(p))] : explainLines(p, flags, colorsFor(io.isTTY));
   } catch (e) {
     return reportError(e, io);
   }
@@ -50,471 +71,428 @@ export async function explainCommand(
   return EXIT.ok;
 }
 
-/** A tensor value: row-major data and its shape. */
-interface Arr {
-  readonly data: Float64Array;
-  readonly shape: readonly number[];
-}
-
-/** One local derivative ∂node/∂arg_i: the CAS formula and its value at the point. */
-interface Local {
-  readonly formula: string;
-  /** Elementwise ops: over the node's (broadcast) shape; reductions: over the argument's shape. */
-  readonly value: Arr | null;
-  readonly note: string | null;
-  /** Why `value` is null, for the total: "op has no formula". */
-  readonly unavailable?: string;
-}
-
-/** The graph: every node that depends on an input, named, with its autograd tensor. */
-interface Graph {
-  readonly root: Expr;
-  readonly name: Map<Expr, string>;
-  readonly tensor: Map<Expr, Tensor>;
-  /** The call nodes that depend on an input, children first. */
-  readonly calls: CallExpr[];
-  readonly dependsOnInput: (e: Expr) => boolean;
-}
-
-const toArr = (t: Tensor): Arr => ({ data: t.data, shape: t.shape });
-
-function buildGraph(expr: Expr, values: Map<string, Value>): Graph {
-  const leaves = new Map<string, Tensor>();
-  for (const [n, v] of values)
-    leaves.set(n, tensor(Float64Array.from(v.data), { shape: v.shape, requiresGrad: true }));
-  const tensors = enableGrad(() => interpretAll(expr, tensorAlgebra(leaves)));
-  const dependsOnInput = (e: Expr) => e.kind === "var" || tensors.get(e)?.requiresGrad === true;
-  const used = new Set<string>([...values.keys()]);
-  const name = new Map<Expr, string>();
-  const calls: CallExpr[] = [];
-  let k = 0;
-  const fresh = (): string => {
-    let n: string;
-    do n = `u${++k}`;
-    while (used.has(n));
-    used.add(n);
-    return n;
-  };
-  for (const e of postOrder(expr)) {
-    if (e.kind === "var") name.set(e, e.name);
-    else if (e.kind === "call" && dependsOnInput(e)) {
-      calls.push(e);
-      name.set(e, e === expr && !used.has("f") ? "f" : fresh());
-    }
-  }
-  return { root: expr, name, tensor: tensors, calls, dependsOnInput };
-}
-
-/** The node's op with its graph children replaced by their names: `sigmoid(u2)`. */
-function nodeText(e: CallExpr, g: Graph): string {
-  return print(
-    call(
-      e.op,
-      e.args.map((a) => (g.name.has(a) ? variable(g.name.get(a)!) : a)),
-    ),
-  );
-}
-
-function expand(a: Arr, shape: readonly number[]): Arr {
-  if (a.shape.length === shape.length && a.shape.every((d, i) => d === shape[i])) return a;
-  const idx = broadcastIndex(a.shape, shape);
-  const data = new Float64Array(idx.length);
-  for (let k = 0; k < idx.length; k++) data[k] = a.data[idx[k]!]!;
-  return { data, shape };
-}
-
-/** Sums a gradient over the node's shape back to an argument's (broadcast) shape. */
-function sumTo(g: Arr, shape: readonly number[]): Arr {
-  if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
-  const idx = broadcastIndex(shape, g.shape);
-  let n = 1;
-  for (const d of shape) n *= d;
-  const data = new Float64Array(n);
-  for (let k = 0; k < idx.length; k++) data[idx[k]!]! += g.data[k]!;
-  return { data, shape };
-}
-
-/**
- * The local derivatives of one node, by the CAS: the node's op is differentiated on its own,
- * with its graph children as symbols (named as in the graph), at their forward values.
- */
-function localDerivatives(e: CallExpr, g: Graph): (Local | null)[] {
-  const out = toArr(g.tensor.get(e)!);
-  const locals: (Local | null)[] = e.args.map(() => null);
-  if (e.op === "matmul") {
-    const [a, b] = e.args.map((x) => toArr(g.tensor.get(x)!)) as [Arr, Arr];
-    const [na, nb] = e.args.map((x) => g.name.get(x) ?? print(x)) as [string, string];
-    if (g.dependsOnInput(e.args[0]!))
-      locals[0] = {
-        formula: `G ↦ G·${nb}ᵀ`,
-        value: b,
-        note: "matmul is linear: the gradient G of the product times the other factor",
-      };
-    if (g.dependsOnInput(e.args[1]!))
-      locals[1] = {
-        formula: `G ↦ ${na}ᵀ·G`,
-        value: a,
-        note: "matmul is linear: the other factor, transposed, times the gradient G",
-      };
-    return locals;
-  }
-  const elementwise = isBuiltinOp(e.op) ? BUILTIN_OPS[e.op].kind === "elementwise" : true;
-  const names = new Map<string, number>();
-  const symbols: (string | null)[] = [];
-  const values = new Map<string, Value>();
-  const args = e.args.map((a) => {
-    if (!g.dependsOnInput(a)) {
-      symbols.push(null);
-      return a;
-    }
-    let s = g.name.get(a)!;
-    const seen = names.get(s) ?? 0;
-    names.set(s, seen + 1);
-    if (seen > 0) s = `${s}_${seen + 1}`; // the same input twice in one op: one symbol each
-    symbols.push(s);
-    const v = toArr(g.tensor.get(a)!);
-    const x = elementwise ? expand(v, out.shape) : v;
-    values.set(s, { data: Float64Array.from(x.data), shape: x.shape });
-    return variable(s);
-  });
-  let local: Expr = call(e.op, args);
-  if (elementwise && out.shape.length > 0) local = call("sum", [local]);
-  let result: ReturnType<typeof symbolicLeg>;
-  try {
-    result = symbolicLeg(local, values);
-  } catch (err) {
-    result = { status: "unavailable", reason: (err as Error).message };
-  }
-  symbols.forEach((s, i) => {
-    if (s === null) return;
-    if (result.status !== "ok") {
-      locals[i] = {
-        formula: "—",
-        value: null,
-        note: `CAS: ${result.status}: ${result.reason}`,
-        unavailable: / has no formula$/.test(result.reason)
-          ? "op has no formula"
-          : `the CAS could not derive ∂${g.name.get(e)}/∂${s}`,
-      };
-      return;
-    }
-    locals[i] = {
-      formula: result.formulas.get(s) ?? "—",
-      value: { data: result.gradients.get(s)!, shape: values.get(s)!.shape },
-      note:
-        e.op === "mean" || e.op === "sum"
-          ? "for each element"
-          : e.op === "clamp"
-            ? clampNote(g.tensor.get(e.args[0]!)!, e, g)
-            : null,
-    };
-  });
-  return locals;
-}
-
-function clampNote(x: Tensor, e: CallExpr, g: Graph): string | null {
-  const lo = g.tensor.get(e.args[1]!)!;
-  const hi = g.tensor.get(e.args[2]!)!;
-  if (x.numel !== 1 || lo.numel !== 1 || hi.numel !== 1) return null;
-  const v = x.data[0]!;
-  if (v > lo.data[0]! && v < hi.data[0]!)
-    return `inside the bounds: clamp passes ${g.name.get(e.args[0]!)} through`;
-  return "at or beyond a bound: clamp is constant there";
-}
-
-/** One step of a path: from node `e` to its argument `i`. */
-interface Step {
-  readonly node: CallExpr;
-  readonly arg: number;
-}
-
-/**
- * Back-propagates `gr` (over the node's shape) through one step, as the chain rule says; null
- * when the local derivative is not known.
- */
-function stepBack(s: Step, gr: Arr, local: Local, g: Graph): Arr | null {
-  const argT = g.tensor.get(s.node.args[s.arg]!)!;
-  const L = local.value;
-  if (L === null) return null;
-  if (s.node.op === "matmul") {
-    const [a, b] = s.node.args.map((x) => g.tensor.get(x)!) as [Tensor, Tensor];
-    const { m, k, n } = matmulDims(a.shape, b.shape);
-    const G = gr.data; // m×n
-    const out = new Float64Array(s.arg === 0 ? m * k : k * n);
-    if (s.arg === 0)
-      for (let i = 0; i < m; i++)
-        for (let p = 0; p < k; p++) {
-          let acc = 0;
-          for (let j = 0; j < n; j++) acc += G[i * n + j]! * b.data[p * n + j]!;
-          out[i * k + p] = acc;
-        }
-    else
-      for (let p = 0; p < k; p++)
-        for (let j = 0; j < n; j++) {
-          let acc = 0;
-          for (let i = 0; i < m; i++) acc += a.data[i * k + p]! * G[i * n + j]!;
-          out[p * n + j] = acc;
-        }
-    return { data: out, shape: argT.shape };
-  }
-  // Reductions: a scalar gradient times ∂reduction/∂element; elementwise: product, then summed
-  // back over the elements an argument was broadcast to.
-  const ge = expand(gr, L.shape);
-  const prod = new Float64Array(L.data.length);
-  for (let k = 0; k < prod.length; k++) prod[k] = ge.data[k]! * L.data[k]!;
-  return sumTo({ data: prod, shape: L.shape }, argT.shape);
-}
-
-/**
- * The first paths (at most MAX_PATHS per input, within a budget of visited nodes) from the root
- * down to an occurrence of an input, as lists of steps: the ones shown. The totals do not come
- * from them (see `adjoints`).
- */
-function pathsTo(g: Graph): Map<string, Step[][]> {
-  const paths = new Map<string, Step[][]>();
-  const stack: { e: Expr; steps: Step[] }[] = [{ e: g.root, steps: [] }];
-  let budget = 10_000;
-  while (stack.length > 0 && budget-- > 0) {
-    const { e, steps } = stack.pop()!;
-    if (e.kind === "var") {
-      const list = paths.get(e.name) ?? [];
-      if (list.length < MAX_PATHS) list.push(steps);
-      paths.set(e.name, list);
-      continue;
-    }
-    if (e.kind !== "call") continue;
-    for (let i = e.args.length - 1; i >= 0; i--)
-      if (g.dependsOnInput(e.args[i]!))
-        stack.push({ e: e.args[i]!, steps: [...steps, { node: e, arg: i }] });
-  }
-  return paths;
-}
-
-/** How many paths lead from the root to each input (exact, however many there are). */
-function pathCounts(g: Graph): Map<string, number> {
-  const count = new Map<Expr, number>([[g.root, 1]]);
-  const out = new Map<string, number>();
-  if (g.root.kind === "var") out.set(g.root.name, 1);
-  for (let i = g.calls.length - 1; i >= 0; i--) {
-    const e = g.calls[i]!;
-    const n = count.get(e) ?? 0;
-    for (const a of e.args) {
-      if (!g.dependsOnInput(a)) continue;
-      if (a.kind === "var") out.set(a.name, (out.get(a.name) ?? 0) + n);
-      else count.set(a, (count.get(a) ?? 0) + n);
-    }
-  }
-  return out;
-}
-
-function add(a: Arr | undefined, b: Arr): Arr {
-  if (a === undefined) return b;
-  const data = new Float64Array(a.data.length);
-  for (let k = 0; k < data.length; k++) data[k] = a.data[k]! + b.data[k]!;
-  return { data, shape: a.shape };
-}
-
-/**
- * ∂root/∂input for every input, by reverse-mode accumulation of the same local derivatives: a
- * node's adjoint is the sum over its parents, which is the sum over every path however many
- * there are. An input some path reaches through an unknown local derivative gets the reason.
- */
-function adjoints(
-  g: Graph,
-  locals: Map<CallExpr, (Local | null)[]>,
-  values: Map<string, Value>,
-): Map<string, Arr | { unavailable: string }> {
-  const adj = new Map<Expr, Arr>([[g.root, { data: Float64Array.of(1), shape: [] }]]);
-  const blocked = new Map<Expr, string>();
-  const totals = new Map<string, Arr | { unavailable: string }>();
-  for (const [name, v] of values)
-    totals.set(name, { data: new Float64Array(v.data.length), shape: v.shape });
-  if (g.root.kind === "var") totals.set(g.root.name, adj.get(g.root)!);
-  for (let i = g.calls.length - 1; i >= 0; i--) {
-    const e = g.calls[i]!;
-    const ge = adj.get(e);
-    const why = blocked.get(e);
-    if (ge === undefined && why === undefined) continue;
-    e.args.forEach((a, ai) => {
-      if (!g.dependsOnInput(a)) return;
-      const local = locals.get(e)![ai]!;
-      const reason = why ?? (local.value === null ? (local.unavailable ?? "—") : undefined);
-      const back = reason === undefined ? stepBack({ node: e, arg: ai }, ge!, local, g) : null;
-      if (a.kind === "var") {
-        const t = totals.get(a.name)!;
-        if ("unavailable" in t) return;
-        totals.set(a.name, back === null ? { unavailable: reason! } : add(t, back));
-      } else if (back === null) blocked.set(a, blocked.get(a) ?? reason!);
-      else adj.set(a, add(adj.get(a), back));
-    });
-  }
-  return totals;
-}
-
 const arrText = (a: Arr | null, fmt: (x: number) => string = short): string =>
   a === null ? "—" : a.shape.length === 0 ? fmt(a.data[0]!) : valueText(fromValue(a), fmt);
 
+/** The chain of a prepared subject: its named intermediates by name, its `--wrt` leaves. */
+export function chainOf(p: Prepared): Chain {
+  return buildChain(p.expr, toValues(p.point), {
+    names: new Map(p.bindings.map((b) => [b.expr, b.name])),
+    wrt: p.wrt,
+  });
+}
+
 /** The whole teaching view, as lines. */
-export function explainLines(p: Prepared, flags: CheckFlags, c: Colors): string[] {
-  const values = toValues(p.point);
-  const g = buildGraph(p.expr, values);
-  const rootName = g.name.get(p.expr) ?? "f";
+export function explainLines(p: Prepared, flags: ExplainFlags, c: Colors): string[] {
+  const chain = chainOf(p);
+  const f = chain.output.name;
   const lines: string[] = [];
   const at = Object.entries(p.point)
     .map(([k, v]) => `${k} = ${valueText(v)}`)
     .join(", ");
-  lines.push(`${c.bold("gradtrio explain")}  ${rootName} = ${c.bold(p.source)}`);
+  lines.push(`${c.bold("gradtrio explain")}  ${f} = ${c.bold(p.source)}`);
   lines.push(`${c.dim("at")} ${at}`);
   lines.push("");
-
-  // 1. The graph.
-  lines.push(c.bold("1. Forward pass: the computation graph autograd records"));
-  lines.push(
-    c.dim(
-      "   Each input is a leaf tensor created with requiresGrad: true (grad_fn AccumulateGrad);\n" +
-        "   every operation on it makes a node whose grad_fn knows that operation's derivative.",
-    ),
-  );
+  lines.push(...graphSection(chain, c));
   lines.push("");
-  const rows: string[][] = [];
-  for (const name of values.keys())
-    rows.push([
-      name,
-      c.dim("input"),
-      arrText(toArr(g.tensor.get(firstVar(p.expr, name))!)),
-      "AccumulateGrad",
-    ]);
-  for (const e of g.calls) {
-    const t = g.tensor.get(e)!;
-    rows.push([g.name.get(e)!, nodeText(e, g), arrText(toArr(t)), c.cyan(t.gradFn?.name ?? "—")]);
-  }
-  lines.push(...table(["node", "computes", "value", "grad_fn"], rows, { indent: "   ", c }));
-  const rootT = g.tensor.get(p.expr)!;
-  if (rootT.gradFn !== null)
-    lines.push(
-      "",
-      c.dim(
-        `   ${rootName}.grad_fn = <${rootT.gradFn.name}>; backward() walks these nodes from ${rootName} back to the leaves.`,
-      ),
-    );
+  lines.push(...backwardSection(chain, c));
   lines.push("");
-
-  // 2. The chain rule by hand.
-  lines.push(c.bold("2. Backward pass by hand: the chain rule"));
-  lines.push(
-    c.dim(
-      `   ∂${rootName}/∂input is the product of the local derivatives along the path from ${rootName} down to\n` +
-        "   the input; an input used in several places adds up its paths. The CAS (nerdamer)\n" +
-        "   derives each local derivative; its value is taken at the point.",
-    ),
-  );
-  const locals = new Map<CallExpr, (Local | null)[]>();
-  for (const e of g.calls) locals.set(e, localDerivatives(e, g));
-  const paths = pathsTo(g);
-  const counts = pathCounts(g);
-  const totals = adjoints(g, locals, values);
-  const byHand = new Map<string, Arr | { unavailable: string }>();
-  for (const name of values.keys()) {
-    const ps = paths.get(name) ?? [];
-    const count = counts.get(name) ?? 0;
-    const total = totals.get(name)!;
-    byHand.set(name, total);
+  const small = chain.nodes.length <= SMALL_GRAPH;
+  if (small) {
+    lines.push(...pathSection(chain, c));
     lines.push("");
-    if (count === 0) {
-      lines.push(`   ∂${rootName}/∂${name} = 0: ${rootName} does not depend on ${name}`);
-      continue;
-    }
-    if (count > 1)
-      lines.push(`   ${c.bold(name)} is used ${count} times: ${count} paths, added up.`);
-    ps.forEach((steps, pi) => {
-      const route = [rootName, ...steps.map((s) => g.name.get(s.node.args[s.arg]!)!)].join(" → ");
-      lines.push(
-        `   ${c.bold(`∂${rootName}/∂${name}`)}${count > 1 ? ` path ${pi + 1}` : ""}: ${route}`,
-      );
-      let run: Arr | null = { data: Float64Array.of(1), shape: [] };
-      const srows: string[][] = [];
-      for (const s of steps) {
-        const local = locals.get(s.node)![s.arg]!;
-        run = run === null ? null : stepBack(s, run, local, g);
-        const top = g.name.get(s.node)!;
-        const below = g.name.get(s.node.args[s.arg]!)!;
-        srows.push([
-          `∂${top}/∂${below}`,
-          local.formula + (local.note === null ? "" : c.dim(`  (${local.note})`)),
-          arrText(local.value),
-          arrText(run),
-        ]);
-      }
-      lines.push(
-        ...table(["local derivative", "formula (CAS)", "value", "running product"], srows, {
-          indent: "     ",
-          c,
-        }),
-      );
-    });
-    if (count > ps.length)
-      lines.push(c.dim(`     … ${count - ps.length} more paths (included in the sum)`));
-    if ("unavailable" in total) {
-      lines.push(`   ${c.bold(`∂${rootName}/∂${name} = unavailable (${total.unavailable})`)}`);
-      continue;
-    }
-    const exact = total.shape.length === 0 ? ` ${c.dim(`(${full(total.data[0]!)})`)}` : "";
-    lines.push(`   ${c.bold(`∂${rootName}/∂${name} = ${arrText(total)}`)}${exact}`);
   }
-  lines.push("");
-
-  // 3. The three legs.
-  const report = runCheck(p, flags);
-  lines.push(c.bold("3. Three independent ways, side by side"));
-  lines.push(
-    c.dim(
-      "   symbolic: the CAS differentiates the whole expression; numeric: finite differences of\n" +
-        "   the forward function; autograd: backward() through the graph of section 1.",
-    ),
-  );
-  lines.push("");
-  lines.push(...sideBySide(report, byHand, c));
-  lines.push("");
-  for (const [name, gr] of Object.entries(report.gradients)) {
-    if (gr.formula === null) continue;
-    lines.push(`   ${c.dim("CAS:")} ∂${rootName}/∂${name} = ${gr.formula}`);
-    const latex = report.latex[name];
-    if (latex !== undefined)
-      lines.push(
-        `   ${c.dim("LaTeX:")} \\frac{\\partial ${rootName}}{\\partial ${name}} = ${latex}`,
-      );
-  }
-  lines.push(`   ${verdictLine(report, c)}`);
+  lines.push(...legsSection(chain, runCheck(p, flags), c, small ? 4 : 3));
+  if (flags.steps === true) lines.push("", ...stepsLines(p, chain, c));
   return lines;
 }
 
-function firstVar(expr: Expr, name: string): Expr {
-  return postOrder(expr).find((e) => e.kind === "var" && e.name === name)!;
+function graphSection(chain: Chain, c: Colors): string[] {
+  const leaves = [...chain.leaves.keys()];
+  const data = chain.nodes.filter((n) => n.kind === "data" && n.text === n.name).map((n) => n.name);
+  const lines = [c.bold("1. Forward pass: the graph autograd records")];
+  lines.push(
+    c.dim(
+      `   ${list(leaves)} ${leaves.length === 1 ? "requires" : "require"} grad: leaves (grad_fn None) that get a .grad.` +
+        (data.length > 0
+          ? `\n   ${list(data)} ${data.length === 1 ? "is" : "are"} data: no gradient, and what is computed from data alone is no node.`
+          : "") +
+        "\n   Every operation on a tensor that requires grad records a node with a grad_fn that knows\n" +
+        "   its derivative; a value used twice is one node, used twice.",
+    ),
+  );
+  lines.push("");
+  const rows = chain.nodes.map((n) => [
+    n.name,
+    n.kind === "leaf"
+      ? c.dim("leaf, requires grad")
+      : n.kind === "data" && n.text === n.name
+        ? c.dim("data")
+        : n.text,
+    arrText(n.value),
+    n.kind === "op" ? c.cyan(n.gradFn ?? "—") : c.dim(n.kind === "leaf" ? "None" : "—"),
+    n.kind === "op" ? String(n.uses.length || "") : n.kind === "leaf" ? String(n.uses.length) : "",
+  ]);
+  if (rows.length > BIG_GRAPH)
+    rows.splice(30, rows.length - 40, [c.dim(`… ${rows.length - 40} more nodes`), "", "", "", ""]);
+  lines.push(
+    ...table(["node", "computes", "value", "grad_fn", "used by"], rows, { indent: "   ", c }),
+  );
+  const out = chain.output;
+  if (out.gradFn !== null)
+    lines.push(
+      "",
+      c.dim(
+        `   ${out.name}.grad_fn = <${out.gradFn}>; backward() walks these nodes from ${out.name} back to the leaves.`,
+      ),
+    );
+  for (const n of chain.nodes)
+    if (n.gradFn === "ReciprocalBackward0")
+      lines.push(
+        c.dim(
+          `   ${n.text} is Python's c / x for a plain number c: PyTorch computes x.reciprocal() * c.`,
+        ),
+      );
+  return lines;
 }
 
-function sideBySide(
-  r: Report,
-  byHand: Map<string, Arr | { unavailable: string }>,
-  c: Colors,
-): string[] {
+const list = (xs: readonly string[]) =>
+  xs.length <= 1 ? (xs[0] ?? "") : `${xs.slice(0, -1).join(", ")} and ${xs.at(-1)}`;
+
+/** ∂f/∂node, the only thing labelled with ∂f/∂. */
+const total = (chain: Chain, n: ChainNode) => `∂${chain.output.name}/∂${n.name}`;
+
+function backwardSection(chain: Chain, c: Colors): string[] {
+  const f = chain.output.name;
+  const lines = [c.bold("2. Backward pass: the chain rule, node by node (reverse mode)")];
+  lines.push(
+    c.dim(
+      `   Each node's gradient ${total(chain, { name: "node" } as ChainNode)} adds up, over the nodes that use it, their gradient times\n` +
+        "   the local derivative of that use (the rule as you would write it). Each gradient is\n" +
+        `   computed once, from ${f} down to the leaves; the local derivatives are taken at the point.`,
+    ),
+  );
+  // A big graph: the leaves' sums only (every node is still accumulated; --dot draws them all).
+  const big = chain.nodes.length > BIG_GRAPH;
+  const shown = (n: ChainNode) => !big || n.kind === "leaf" || n === chain.output;
+  const edges = chain.nodes.filter(shown).flatMap((n) => n.uses.slice(0, MAX_TERMS));
+  if (big)
+    lines.push(
+      c.dim(
+        `   ${chain.nodes.length} nodes: only the sums that reach the leaves are written out here.`,
+      ),
+    );
+  if (edges.length > 0) {
+    lines.push("");
+    lines.push(
+      ...table(
+        ["use", "local derivative", "value"],
+        edges.map((e) => [
+          `${e.to.name} → ${e.from.name}` +
+            (e.from.inputs.filter((o) => o.to === e.to).length > 1
+              ? c.dim(` (argument ${e.arg + 1})`)
+              : ""),
+          (e.unavailable === null ? e.plain : `— (${e.unavailable})`) +
+            (e.note === null ? "" : c.dim(`  (${e.note})`)),
+          arrText(e.value),
+        ]),
+        { indent: "   ", c },
+      ),
+    );
+  }
+  lines.push("");
+  for (let i = chain.nodes.length - 1; i >= 0; i--) {
+    const n = chain.nodes[i]!;
+    if (n.kind === "data" || !shown(n)) continue;
+    if (n === chain.output) {
+      lines.push(`   ${c.bold(`${total(chain, n)} = 1`)}`);
+      continue;
+    }
+    const label = c.bold(total(chain, n));
+    if (n.uses.length === 0) {
+      lines.push(`   ${label} = 0  ${c.dim(`(${f} does not use ${n.name})`)}`);
+      continue;
+    }
+    const pad = " ".repeat(total(chain, n).length);
+    if (n.uses.length > MAX_TERMS) {
+      lines.push(
+        `   ${label} = the sum over its ${n.uses.length} uses of (their gradient × local)`,
+      );
+      lines.push(
+        `   ${pad} = ${n.grad === null ? `unavailable (${n.gradUnavailable})` : c.bold(arrText(n.grad))}`,
+      );
+      continue;
+    }
+    const symbolic = n.uses.map((u) => `${total(chain, u.from)} · ${paren(u.plain)}`).join(" + ");
+    const numeric = n.uses.map((u) => `${arrText(u.from.grad)} × ${arrText(u.value)}`).join(" + ");
+    lines.push(`   ${label} = ${symbolic}`);
+    lines.push(`   ${pad} = ${numeric}`);
+    lines.push(
+      `   ${pad} = ${n.grad === null ? `unavailable (${n.gradUnavailable})` : c.bold(arrText(n.grad))}`,
+    );
+    const latex = n.uses
+      .map((u) => `${latexTotal(chain, u.from)} \\cdot ${latexParen(u.latex)}`)
+      .join(" + ");
+    lines.push(c.dim(`   ${pad}   LaTeX: ${latexTotal(chain, n)} = ${latex}`));
+  }
+  return lines;
+}
+
+/** `s` in parentheses when a product would otherwise read it wrongly (a sum, a rule in words). */
+function paren(s: string): string {
+  let depth = 0;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (ch === "(") depth++;
+    else if (ch === ")") depth--;
+    else if (depth === 0 && (ch === " " || ((ch === "+" || ch === "-") && i > 0))) return `(${s})`;
+  }
+  return s;
+}
+const latexParen = (s: string) => (/^[\w{}\\]+$/.test(s) ? s : `\\left(${s}\\right)`);
+const latexName = (n: string) =>
+  /^u\d+$/.test(n) ? `u_{${n.slice(1)}}` : n.replaceAll("_", "\\_");
+const latexTotal = (chain: Chain, n: ChainNode) =>
+  `\\frac{\\partial ${latexName(chain.output.name)}}{\\partial ${latexName(n.name)}}`;
+
+function pathSection(chain: Chain, c: Colors): string[] {
+  const lines = [c.bold("3. The same, along the paths: multiply along each path, add the paths")];
+  for (const [name, leaf] of chain.leaves) {
+    lines.push("");
+    const count = pathCount(chain, leaf);
+    const label = c.bold(total(chain, leaf));
+    if (count === 0) {
+      lines.push(`   ${label} = 0: ${chain.output.name} does not depend on ${name}`);
+      continue;
+    }
+    const paths = pathsTo(chain, leaf, MAX_PATHS);
+    if (paths === null) {
+      lines.push(
+        `   ${label}: ${count} paths, too many to list; section 2 adds them up node by node.`,
+      );
+    } else {
+      const products = paths.map(pathProduct);
+      paths.forEach((path, k) => {
+        const route = [chain.output.name, ...path.map((e) => e.to.name)].join(" → ");
+        lines.push(`   ${count > 1 ? `path ${k + 1}` : "path"}: ${route}`);
+        lines.push(`     ${path.map((e) => paren(e.plain)).join(" · ")}`);
+        const factors = path.map((e) => arrText(e.value));
+        lines.push(
+          `     = ${factors.length > 1 ? `${factors.join(" × ")} = ` : ""}${arrText(products[k]!)}`,
+        );
+      });
+      if (count > 1 && products.every((x) => x !== null))
+        lines.push(
+          `   ${label} = ${products.map((x) => arrText(x)).join(" + ")} = ${arrText(leaf.grad)}`,
+        );
+    }
+    const s = simplifiedTotal(chain, leaf);
+    const exact =
+      leaf.grad !== null && leaf.grad.shape.length === 0
+        ? full(leaf.grad.data[0]!)
+        : arrText(leaf.grad);
+    if (s !== null) {
+      lines.push(
+        `   ${label} = ${c.bold(s.plain)} = ${exact}  ${c.dim("(simplified by the CAS)")}`,
+      );
+      lines.push(c.dim(`   LaTeX: ${latexTotal(chain, leaf)} = ${s.latex}`));
+    } else lines.push(`   ${label} = ${c.bold(exact)}`);
+  }
+  return lines;
+}
+
+/** What the numeric leg did, in words, with its step h. */
+export function numericMethodText(method: string | null): string {
+  switch (method) {
+    case "complex":
+      return "complex step, h = 2^-100 ≈ 7.9e-31 times |x|'s scale: Im f(x + ih)/h subtracts nothing, so it is exact to rounding. It is not a finite difference: a forward difference is good to about 1e-8 at best (see --steps).";
+    case "richardson":
+      return "Richardson extrapolation of central differences, h = max(1, |x|)/4 halved up to 14 times; the error is estimated from the tableau (see --steps).";
+    case "central":
+      return "central difference, h = ∛ε·max(1, |x|) ≈ 6.1e-6·max(1, |x|): truncation ~h², rounding ~ε/h (see --steps).";
+    case "fast":
+      return "fast mode: one directional derivative uᵀ∇f by Richardson extrapolation along a random unit vector u, not one derivative per element.";
+    default:
+      return "the numeric leg did not run.";
+  }
+}
+
+function legsSection(chain: Chain, r: Report, c: Colors, number: number): string[] {
+  const lines = [c.bold(`${number}. Three independent ways, side by side`)];
+  lines.push(
+    c.dim(
+      "   symbolic: the CAS differentiates the whole expression; numeric: the forward function\n" +
+        "   evaluated near the point; autograd: backward() through the graph of section 1.",
+    ),
+  );
+  lines.push(...wrap(`${c.dim("numeric method:")} ${numericMethodText(r.method)}`, "   "));
+  lines.push("");
   const rows: string[][] = [];
-  for (const [name, gr] of Object.entries(r.gradients)) {
-    const h = byHand.get(name) ?? null;
+  for (const [name, leaf] of chain.leaves) {
+    const gr = r.gradients[name];
+    if (gr === undefined) continue;
     const isScalar = typeof r.at[name] === "number";
     const fmt = isScalar ? full : (x: number) => short(x, 8);
     const cell = (v: NestedArray | null) => (v === null ? "—" : valueText(v, fmt));
     const ne = flat(gr.numericError);
+    const numeric =
+      gr.numeric === null
+        ? c.dim(
+            r.directional !== null
+              ? "(directional only)"
+              : `— (${r.legs.numeric.reason ?? r.legs.numeric.status})`,
+          )
+        : `${cell(gr.numeric)} ${c.dim(`± ${isScalar ? errorText(ne?.[0] ?? null) : ne === null ? "—" : errorText(Math.max(...ne))}`)}`;
     rows.push([
       name,
-      h === null ? "—" : "unavailable" in h ? `unavailable (${h.unavailable})` : arrText(h, fmt),
+      leaf.grad === null ? `unavailable (${leaf.gradUnavailable})` : arrText(leaf.grad, fmt),
       cell(gr.symbolic),
-      `${cell(gr.numeric)} ${c.dim(`± ${isScalar ? errorText(ne?.[0] ?? null) : ne === null ? "—" : errorText(Math.max(...ne))}`)}`,
+      numeric,
       cell(gr.autograd),
     ]);
   }
-  return table(["input", "by hand (above)", "symbolic", "numeric ± error", "autograd"], rows, {
-    indent: "   ",
-    numeric: [false, true, true, true, true],
-    c,
+  lines.push(
+    ...table(["input", "by hand (above)", "symbolic", "numeric ± error", "autograd"], rows, {
+      indent: "   ",
+      numeric: [false, true, true, true, true],
+      c,
+    }),
+  );
+  if (r.directional !== null) {
+    const d = r.directional;
+    lines.push(
+      `   ${c.dim("uᵀ∇f:")} symbolic ${full(d.symbolic)}, numeric ${full(d.numeric)} ± ${errorText(d.numericError)}, autograd ${full(d.autograd)}`,
+    );
+  }
+  lines.push("");
+  for (const name of chain.leaves.keys()) {
+    const gr = r.gradients[name];
+    if (gr?.formula == null) continue;
+    lines.push(`   ${c.dim("CAS:")} ∂${chain.output.name}/∂${name} = ${gr.formula}`);
+    const latex = r.latex[name];
+    if (latex !== undefined)
+      lines.push(
+        `   ${c.dim("LaTeX:")} \\frac{\\partial ${chain.output.name}}{\\partial ${name}} = ${latex}`,
+      );
+  }
+  lines.push(`   ${verdictLine(r, c)}`);
+  if (r.directional !== null && r.verdict === "agree")
+    lines.push(
+      c.dim("   (the numeric leg checked the one directional derivative uᵀ∇f, not each element)"),
+    );
+  return lines;
+}
+
+/** Words wrapped at 96 columns, each line indented. */
+function wrap(text: string, indent: string): string[] {
+  const out: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && width(line) + 1 + width(word) > 96 - indent.length) {
+      out.push(indent + line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  if (line !== "") out.push(indent + line);
+  return out;
+}
+
+const MARK: Record<Method, string> = { forward: "f", central: "c", complex: "i" };
+
+/** `--steps`: the error of each method against h, as a table and as an ASCII log-log plot. */
+export function stepsLines(p: Prepared, chain: Chain, c: Colors): string[] {
+  const lines = [c.bold("The step size h: finite differences against the complex step")];
+  lines.push(
+    c.dim(
+      "   forward (f(x+h) − f(x))/h has truncation error ∝ h, central (f(x+h) − f(x−h))/2h ∝ h²;\n" +
+        "   both subtract nearly equal numbers, so rounding grows as ε/h: the error falls, then\n" +
+        "   rises again, a V on a log-log plot. The complex step Im f(x+ih)/h subtracts nothing.",
+    ),
+  );
+  const values = toValues(p.point);
+  let offset = 0;
+  const offsets = new Map<string, number>();
+  for (const [name, v] of values) {
+    offsets.set(name, offset);
+    offset += v.data.length;
+  }
+  for (const [name, leaf] of chain.leaves) {
+    if (leaf.grad === null) continue;
+    const label = leaf.value.shape.length === 0 ? name : `${name}[0]`;
+    const study = stepStudy(p.expr, values, offsets.get(name)!, leaf.grad.data[0]!);
+    lines.push("");
+    lines.push(
+      `   ${c.bold(`∂${chain.output.name}/∂${label}`)} at ${label} = ${short(study.x)}: exact ${full(study.reference)} (by hand, section 2)`,
+    );
+    const rows = study.rows.map((r) => [
+      r.h.toExponential(0),
+      ...METHODS.map((m) => {
+        const e = r.error[m];
+        const text = e === null ? "—" : errorText(e);
+        return r.h === study.best[m] ? c.bold(`${text} *`) : text;
+      }),
+      regionOf(study, "forward", r.h),
+      regionOf(study, "central", r.h),
+    ]);
+    lines.push(
+      ...table(
+        ["h", "forward error", "central error", "complex-step error", "forward", "central"],
+        rows,
+        { indent: "   ", numeric: [true, true, true, true, false, false], c },
+      ),
+    );
+    lines.push(...vPlot(study));
+    const th = (v: number | null) => (v === null ? "—" : v.toExponential(0));
+    lines.push(
+      ...wrap(
+        `${c.dim("*")} best h measured: forward ${th(study.best.forward)} (theory: about √ε·max(1,|x|) ≈ ${th(study.theory.forward)}), central ${th(study.best.central)} (theory: about ∛ε·max(1,|x|) ≈ ${th(study.theory.central)}); the factor depends on f's higher derivatives. Above the best h truncation dominates, below it rounding.`,
+        "   ",
+      ),
+    );
+    lines.push(
+      ...wrap(
+        study.complexReason === null
+          ? "The complex step truncates like the central difference (∝ h²) but has no rounding arm: with no subtraction it only improves as h shrinks, down to rounding level."
+          : `The complex step does not apply here: ${study.complexReason}.`,
+        "   ",
+      ).map(c.dim),
+    );
+  }
+  return lines;
+}
+
+/** The errors on a log-log grid: h from 1e-1 (left) to 1e-15, one row per decade of error. */
+function vPlot(study: StepStudy): string[] {
+  const top = 1;
+  const bottom = -17;
+  const cell = 4;
+  const grid: string[][] = [];
+  for (let d = top; d >= bottom; d--) grid.push(study.rows.map(() => " ".repeat(cell)));
+  study.rows.forEach((r, j) => {
+    for (const m of METHODS) {
+      const e = r.error[m];
+      if (e === null || !Number.isFinite(e)) continue;
+      const d = e === 0 ? bottom : Math.max(bottom, Math.min(top, Math.round(Math.log10(e))));
+      const row = grid[top - d]!;
+      const old = row[j]!.trim();
+      row[j] = ` ${old === "" ? MARK[m] : `${old}${MARK[m]}`}`.padEnd(cell);
+    }
   });
+  const out = ["", "   error (log) against h (log): f forward, c central, i complex step"];
+  grid.forEach((row, k) => {
+    const d = top - k;
+    const label = d % 2 === 0 || d === top ? `1e${d}`.padStart(6) : "      ";
+    out.push(`   ${label} │${row.join("").trimEnd()}`);
+  });
+  out.push(`          └${"─".repeat(cell * study.rows.length)}`);
+  out.push(
+    `           ${study.rows.map((r, j) => (j % 2 === 0 ? `1e${Math.round(Math.log10(r.h))}`.padEnd(cell * 2) : "")).join("")}h`,
+  );
+  const mark = (m: "forward" | "central") =>
+    study.rows
+      .map((r) => (r.h === study.best[m] ? ` ^${MARK[m]}`.padEnd(cell) : " ".repeat(cell)))
+      .join("");
+  out.push(`           ${mark("forward").trimEnd()}   best forward h`);
+  out.push(`           ${mark("central").trimEnd()}   best central h`);
+  return out;
 }

@@ -5,7 +5,7 @@
  * An exception that is not a GradtrioError is a bug: one line `gradtrio: internal error: …`,
  * exit 2 too (GRADTRIO_DEBUG=1 prints its stack).
  * A command's module is imported when that command runs: `--help` loads commander alone, and
- * the CAS loads only when the symbolic leg runs (start-up time: bench/startup.bench.ts).
+ * the CAS comes with the commands that differentiate (start-up time: bench/startup.bench.ts).
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -130,6 +130,7 @@ Examples:
   gradtrio check 'mean(x^2)' --at x=[1,2,3] --json
   gradtrio explain 'bce(clamp(sigmoid(w*x+b), 1e-8, 1-1e-8), y)' --at w=1 b=0 x=6.7 y=0
   gradtrio gallery
+  gradtrio teach 'sin(x^2)' --at x=3 --out sin.html
   gradtrio fuzz --ops ./my-ops.ts --runs 500
   gradtrio gate gradtrio.config.ts --junit gradients.xml
 
@@ -173,7 +174,12 @@ ${EXIT_HELP}`,
       .description(
         "teaching view: the computation graph, the chain rule by hand, the three legs side by side",
       ),
-  );
+  )
+    .option(
+      "--steps",
+      "also the step-size lesson: forward, central and complex-step error for h = 1e-1 … 1e-15",
+    )
+    .option("--dot", "print the graph as Graphviz DOT (node: name, grad_fn, value, gradient)");
   explain
     .addHelpText(
       "after",
@@ -184,11 +190,60 @@ Examples:
   gradtrio explain 'bce(clamp(sigmoid(w*x+b), 1e-8, 1-1e-8), y)' --at w=1 b=0 x=6.7 y=0
   gradtrio explain 'mean(x^2)' --at x=[1,2,3]
   gradtrio explain 'z = w*x+b; p = sigmoid(z); bce(p, y)' --at w=1 b=0 x=6.7 y=0 --wrt w,b
+  gradtrio explain 'sin(x^2)' --at x=3 --steps
+  gradtrio explain 'sin(x^2)' --at x=3 --dot | dot -Tsvg > graph.svg
 Exit codes: 0, or 2 for bad input.`,
     )
     .action(async (expr: string, opts: Record<string, unknown>) => {
       const { explainCommand } = await import("./explain.ts");
-      setCode(await explainCommand(expr, flagsOf(opts), io));
+      setCode(
+        await explainCommand(
+          expr,
+          {
+            ...flagsOf(opts),
+            steps: opts.steps === true,
+            dot: opts.dot === true,
+          },
+          io,
+        ),
+      );
+    });
+
+  program
+    .command("teach")
+    .description(
+      "write an interactive page: the graph, the three legs, the chain rule, the step size h",
+    )
+    .argument("[EXPR]", "the function (default: the seed notebooks' BCE)")
+    .option("--at <NAME=VALUE...>", "a variable's value: a number or a JSON array (repeatable)")
+    .option(
+      "--wrt <NAMES>",
+      "differentiate with respect to these inputs only, e.g. --wrt w,b (the others are data)",
+    )
+    .requiredOption("--out <FILE>", "the HTML file to write (one self-contained page)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  gradtrio teach --out bce.html
+  gradtrio teach 'sin(x^2)' --at x=3 --out sin.html
+  gradtrio teach 'bce(sigmoid(w*x+b), y)' --at w=1 b=0 x=6.7 y=0 --wrt w,b --out bce.html
+The page loads nothing from the network: open the file in any browser.
+Exit codes: 0, or 2 for bad input.`,
+    )
+    .action(async (expr: string | undefined, opts: Record<string, unknown>) => {
+      const { teachCommand } = await import("./teach.ts");
+      setCode(
+        await teachCommand(
+          expr,
+          {
+            at: (opts.at as string[] | undefined) ?? [],
+            out: opts.out as string,
+            ...(opts.wrt === undefined ? {} : { wrt: opts.wrt as string }),
+          },
+          io,
+        ),
+      );
     });
 
   program
@@ -335,7 +390,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   let code: number = EXIT.ok;
   if (argv.length === 0) {
     io.err(
-      "gradtrio: error: missing command (check, explain, gallery, fuzz or gate); see gradtrio --help",
+      "gradtrio: error: missing command (check, explain, teach, gallery, fuzz or gate); see gradtrio --help",
     );
     return EXIT.badInput;
   }

@@ -1,10 +1,6 @@
-import { createRequire } from "node:module";
-import type Nerdamer from "nerdamer-prime";
+import nerdamer from "nerdamer-prime/all";
 import { describe, expect, it } from "vitest";
 import { casCacheSize, casDiff, clearCasCache } from "./cas.ts";
-
-// The instance cas.ts loads (the require cache holds one per file).
-const nerdamer = createRequire(import.meta.url)("nerdamer-prime/nerdamer.core") as typeof Nerdamer;
 
 describe("casDiff", () => {
   it("returns nerdamer's derivative text", () => {

@@ -7,25 +7,10 @@
  * `nerdamer(...)` would add to it), and 10^4 distinct differentiations leave the heap flat
  * (bench/symbolic.bench.ts), so no `clear`/`flush` is needed; our own cache is the bound.
  */
-import { createRequire } from "node:module";
-import type Nerdamer from "nerdamer-prime";
-
-let cas: typeof Nerdamer | undefined;
-
-/**
- * nerdamer, loaded on the first differentiation rather than with gradtrio (it is most of the
- * start-up time: `gradtrio --help`, the Tensor API and the other legs never pay for it).
- * Its core and the Calculus add-on (which loads Algebra) are all `diff` needs; Solve and Extra
- * are left out. The same CommonJS files serve gradtrio's ESM and CommonJS builds.
- */
-function nerdamer(): typeof Nerdamer {
-  if (cas === undefined) {
-    const load = createRequire(import.meta.url);
-    cas = load("nerdamer-prime/nerdamer.core") as typeof Nerdamer;
-    load("nerdamer-prime/Calculus");
-  }
-  return cas;
-}
+// "nerdamer-prime/all": the CAS with its add-ons (Calculus for diff) for both ESM and CommonJS
+// (the package's plain CommonJS entry is the core alone). The CLI loads this module with the
+// commands that differentiate, so `gradtrio --help` never loads the CAS.
+import nerdamer from "nerdamer-prime/all";
 
 export type CasAnswer =
   | { readonly ok: true; readonly text: string }
@@ -57,6 +42,24 @@ export function casDiff(text: string, symbol: string): CasAnswer {
   return answer;
 }
 
+/**
+ * A sum of products, simplified the way a student would: each product factored on its own
+ * (cancelling factors such as p(1−p) against each other), then the sum expanded and factored.
+ * (nerdamer's `simplify` returns wrong results on such products; `factor` does not.)
+ * @example casSimplifySum(["((v0-v1)/(v0*(1-v0)))*(v0*(1-v0))*v2"]) // { ok: true, text: "(-v1+v0)*v2" }
+ */
+export function casSimplifySum(terms: readonly string[]): CasAnswer {
+  casStats.calls++;
+  try {
+    const each = terms.map((t) => `(${nerdamer(`factor(${t})`).toString()})`);
+    return { ok: true, text: nerdamer(`factor(expand(${each.join("+")}))`).toString() };
+  } catch (e) {
+    return { ok: false, reason: `nerdamer failed to simplify: ${(e as Error).message}` };
+  } finally {
+    nerdamer.flush(); // nerdamer(…) keeps each expression in its history
+  }
+}
+
 /** Entries in the derivative cache (bounded by 4096). */
 export function casCacheSize(): number {
   return cache.size;
@@ -71,7 +74,7 @@ function diffUncached(text: string, symbol: string): CasAnswer {
   casStats.calls++;
   let out: string;
   try {
-    out = nerdamer().diff(text, symbol).toString();
+    out = nerdamer.diff(text, symbol).toString();
   } catch (e) {
     return {
       ok: false,

@@ -1,0 +1,505 @@
+/// <reference lib="dom" />
+/**
+ * The interactive page of `gradtrio teach`, running in the browser: the library as it is (the
+ * expression parser, the chain of src/teach/chain.ts, the three legs of check()) recomputed on
+ * every edit, drawn as SVG. Bundled into the page by esbuild (src/teach/page/bundle.ts).
+ */
+import dagre from "@dagrejs/dagre";
+import { check } from "../../check/check.ts";
+import type { Report } from "../../check/report.ts";
+import { GradtrioError } from "../../errors.ts";
+import { variablesOf } from "../../expr/ast.ts";
+import { type NestedArray, type Point, toValues } from "../../expr/point.ts";
+import { checkScalarOutput, inferShapes, type Shape } from "../../expr/shapes.ts";
+import { compileForward, flattenValues } from "../../numeric/index.ts";
+import { buildChain, type Chain, type ChainNode, simplifiedTotal } from "../chain.ts";
+import { arrayText, numberText } from "../dot.ts";
+import { parseForTeaching } from "../program.ts";
+import { LESSON_STEPS, METHODS, type Method, stepStudy } from "../steps.ts";
+
+/** What the page starts with (written into the page by `gradtrio teach`). */
+export interface PageSeed {
+  readonly expr: string;
+  readonly at: string;
+  readonly wrt: string;
+}
+
+/** Timings the browser test reads. */
+interface Timings {
+  firstRenderMs: number | null;
+  lastRenderMs: number | null;
+  renders: number;
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+/** `w=1 b=0 x=[1,2,3]`: assignments separated by spaces (not inside brackets). */
+export function parsePointText(text: string): Point {
+  const point: Point = {};
+  const items: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (const ch of text.trim()) {
+    if (ch === "[") depth++;
+    if (ch === "]") depth--;
+    if (/[\s,]/.test(ch) && depth === 0) {
+      if (cur !== "") items.push(cur);
+      cur = "";
+    } else cur += ch;
+  }
+  if (cur !== "") items.push(cur);
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    const name = item.slice(0, eq);
+    if (eq < 1 || !/^[A-Za-z_]\w*$/.test(name))
+      throw new GradtrioError("INVALID_ARGUMENT", `expected NAME=VALUE, got '${item}'`);
+    let v: unknown;
+    try {
+      v = JSON.parse(item.slice(eq + 1));
+    } catch {
+      throw new GradtrioError("INVALID_ARGUMENT", `${name}: not a number or a JSON array`);
+    }
+    if (typeof v !== "number" && !Array.isArray(v))
+      throw new GradtrioError("INVALID_ARGUMENT", `${name}: not a number or a JSON array`);
+    point[name] = v as NestedArray;
+  }
+  return point;
+}
+
+interface State {
+  chain: Chain;
+  report: Report;
+  expr: ReturnType<typeof parseForTeaching>["expr"];
+  point: Point;
+  /** The coordinate of the 1-D plots: a leaf and its flat offset among the inputs. */
+  leaf: ChainNode;
+  offset: number;
+}
+
+let state: State | null = null;
+const timings: Timings = { firstRenderMs: null, lastRenderMs: null, renders: 0 };
+(window as unknown as { gradtrio: Timings }).gradtrio = timings;
+
+function compute(): State {
+  const source = $<HTMLInputElement>("expr").value;
+  const point = parsePointText($<HTMLInputElement>("at").value);
+  const wrtText = $<HTMLInputElement>("wrt").value.trim();
+  const { expr, names } = parseForTeaching(source);
+  const vars = variablesOf(expr);
+  for (const v of vars)
+    if (!(v in point)) throw new GradtrioError("INVALID_ARGUMENT", `give ${v} a value`);
+  for (const k of Object.keys(point))
+    if (!vars.includes(k)) throw new GradtrioError("INVALID_ARGUMENT", `${k} is not used`);
+  const shapes = new Map<string, Shape>();
+  for (const [k, v] of toValues(point)) shapes.set(k, v.shape);
+  checkScalarOutput(inferShapes(expr, shapes, { source }).shape, { expr, source });
+  const values = toValues(point);
+  const wrt = wrtText === "" ? undefined : wrtText.split(/[\s,]+/);
+  const chain = buildChain(expr, values, { names, ...(wrt === undefined ? {} : { wrt }) });
+  const report = check(source, { at: point });
+  const leaf = [...chain.leaves.values()][0]!;
+  let offset = 0;
+  for (const [k, v] of values) {
+    if (k === leaf.name) break;
+    offset += v.data.length;
+  }
+  return { chain, report, expr, point, leaf, offset };
+}
+
+function recompute(): void {
+  const t0 = performance.now();
+  try {
+    state = compute();
+    $("error").textContent = "";
+    drawGraph(state.chain);
+    drawLegs(state);
+    drawChainRule(state.chain);
+    drawPlots();
+  } catch (e) {
+    $("error").textContent = e instanceof Error ? e.message : String(e);
+  }
+  const ms = performance.now() - t0;
+  timings.lastRenderMs = ms;
+  timings.renders++;
+  $("timing").textContent = `computed and drawn in ${ms.toFixed(1)} ms`;
+}
+
+function el<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number>,
+  text?: string,
+): SVGElementTagNameMap[K] {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+const CHAR = 7.2; // px per character of the 12px monospace font
+const LINE = 16;
+
+function nodeLines(n: ChainNode): string[] {
+  const lines = [n.kind === "op" && n.text !== n.name ? `${n.name} = ${n.text}` : n.name];
+  lines.push(
+    n.kind === "op" ? (n.gradFn ?? "—") : n.kind === "leaf" ? "leaf, requires grad" : "data",
+  );
+  lines.push(`value ${arrayText(n.value)}`);
+  if (n.kind !== "data") lines.push(`grad ${arrayText(n.grad)}`);
+  return lines;
+}
+
+/** The graph, laid out by dagre (left to right, leaves first), as SVG. */
+function drawGraph(chain: Chain): void {
+  const g = new dagre.graphlib.Graph({ multigraph: true });
+  g.setGraph({ rankdir: "LR", nodesep: 18, ranksep: 60, marginx: 8, marginy: 8 });
+  g.setDefaultEdgeLabel(() => ({}));
+  for (const n of chain.nodes) {
+    const lines = nodeLines(n);
+    const width = Math.max(...lines.map((l) => l.length)) * CHAR + 16;
+    g.setNode(String(n.id), { width, height: lines.length * LINE + 10, lines, node: n });
+  }
+  for (const n of chain.nodes) {
+    n.inputs.forEach((e, k) => {
+      g.setEdge(
+        String(e.to.id),
+        String(n.id),
+        {
+          label: `×${arrayText(e.value)}`,
+          title: `local derivative ${e.plain}`,
+          width: 70,
+          height: 14,
+        },
+        `d${k}`,
+      );
+    });
+    for (const d of new Set(n.args))
+      if (d?.kind === "data") g.setEdge(String(d.id), String(n.id), { data: true }, "data");
+  }
+  dagre.layout(g);
+  const { width = 0, height = 0 } = g.graph();
+  const svg = el("svg", { id: "graph-svg", width, height, viewBox: `0 0 ${width} ${height}` });
+  svg.append(el("defs", {}));
+  const marker = el("marker", {
+    id: "arrow",
+    viewBox: "0 0 10 10",
+    refX: 10,
+    refY: 5,
+    markerWidth: 7,
+    markerHeight: 7,
+    orient: "auto",
+  });
+  marker.append(el("path", { d: "M0,0 L10,5 L0,10 z", fill: "#555" }));
+  svg.firstChild!.appendChild(marker);
+  for (const e of g.edges()) {
+    const edge = g.edge(e) as {
+      points: { x: number; y: number }[];
+      label?: string;
+      title?: string;
+      data?: boolean;
+      x?: number;
+      y?: number;
+    };
+    const d = edge.points
+      .map((p, i) => `${i === 0 ? "M" : "L"}${p.x.toFixed(1)},${p.y.toFixed(1)}`)
+      .join(" ");
+    svg.append(
+      el("path", {
+        d,
+        fill: "none",
+        stroke: edge.data ? "#aaa" : "#555",
+        "stroke-dasharray": edge.data ? "4 3" : "none",
+        "marker-end": "url(#arrow)",
+      }),
+    );
+    if (edge.label !== undefined && edge.x !== undefined) {
+      const label = el(
+        "text",
+        { x: edge.x, y: edge.y! + 4, class: "edge-label", "text-anchor": "middle" },
+        edge.label,
+      );
+      label.append(el("title", {}, edge.title!));
+      svg.append(label);
+    }
+  }
+  for (const id of g.nodes()) {
+    const v = g.node(id) as unknown as {
+      x: number;
+      y: number;
+      width: number;
+      height: number;
+      lines: string[];
+      node: ChainNode;
+    };
+    const n = v.node;
+    const group = el("g", {
+      class: `node ${n.kind}`,
+      "data-name": n.name,
+      transform: `translate(${v.x - v.width / 2},${v.y - v.height / 2})`,
+    });
+    group.append(el("rect", { width: v.width, height: v.height, rx: 5 }));
+    v.lines.forEach((line, i) => {
+      group.append(
+        el(
+          "text",
+          { x: 8, y: 17 + i * LINE, class: i === 0 ? "title" : i === 1 ? "gradfn" : "num" },
+          line,
+        ),
+      );
+    });
+    svg.append(group);
+  }
+  $("graph").replaceChildren(svg);
+}
+
+const full = (v: number | null) => (v === null ? "—" : String(v));
+
+function drawLegs(s: State): void {
+  const rows = [...s.chain.leaves].map(([name, leaf]) => {
+    const g = s.report.gradients[name];
+    const cell = (v: NestedArray | null | undefined) =>
+      v === null || v === undefined ? "—" : typeof v === "number" ? full(v) : JSON.stringify(v);
+    const err = g?.numericError;
+    return `<tr data-input="${name}"><td>${name}</td><td class="byhand">${leaf.grad === null ? "—" : leaf.grad.shape.length === 0 ? full(leaf.grad.data[0]!) : arrayText(leaf.grad)}</td><td class="symbolic">${cell(g?.symbolic)}</td><td class="numeric">${cell(g?.numeric)}${err !== null && err !== undefined ? ` <small>± ${typeof err === "number" ? err.toExponential(1) : "…"}</small>` : ""}</td><td class="autograd">${cell(g?.autograd)}</td></tr>`;
+  });
+  const verdict =
+    s.report.verdict === "agree"
+      ? "✓ agree"
+      : s.report.verdict === "disagree"
+        ? "✗ disagree"
+        : "? inconclusive";
+  $("legs").innerHTML =
+    `<table><thead><tr><th>input</th><th>by hand (chain rule)</th><th>symbolic (CAS)</th><th>numeric (${s.report.method ?? "—"})</th><th>autograd</th></tr></thead><tbody>${rows.join("")}</tbody></table><p class="verdict ${s.report.verdict}">${verdict}${s.report.reason === null ? "" : ` — ${escapeHtml(s.report.reason)}`}</p>`;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(
+    /[&<>"]/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!,
+  );
+}
+
+function drawChainRule(chain: Chain): void {
+  const f = chain.output.name;
+  const items: string[] = [];
+  for (let i = chain.nodes.length - 1; i >= 0; i--) {
+    const n = chain.nodes[i]!;
+    if (n.kind === "data") continue;
+    const label = `∂${f}/∂${n.name}`;
+    if (n === chain.output) {
+      items.push(`<li><b>${label} = 1</b></li>`);
+      continue;
+    }
+    const sym = n.uses.map((u) => `∂${f}/∂${u.from.name} · (${escapeHtml(u.plain)})`).join(" + ");
+    const num = n.uses.map((u) => `${arrayText(u.from.grad)} × ${arrayText(u.value)}`).join(" + ");
+    items.push(
+      `<li data-node="${n.name}"><b>${label}</b> = ${sym || "0"}<br><span class="num">= ${num || "0"} = <b>${arrayText(n.grad)}</b></span></li>`,
+    );
+  }
+  // Small graphs: each leaf's total in closed form, as the CAS simplifies the path sum.
+  const totals =
+    chain.nodes.length > 24
+      ? []
+      : [...chain.leaves].map(([name, leaf]) => {
+          const s = simplifiedTotal(chain, leaf);
+          return s === null
+            ? ""
+            : `<li class="total" data-leaf="${name}"><b>∂${f}/∂${name} = ${escapeHtml(s.plain)}</b> <span class="num">(the path sum, simplified by the CAS) = ${arrayText(leaf.grad)}</span></li>`;
+        });
+  $("chain").innerHTML = `<ol>${items.join("")}${totals.join("")}</ol>`;
+}
+
+/** log10 h from the slider. */
+const currentH = () => 10 ** Number($<HTMLInputElement>("h").value);
+
+function quotients(h: number): Record<Method, number | null> {
+  const s = state!;
+  const study = stepStudy(s.expr, toValues(s.point), s.offset, s.leaf.grad?.data[0] ?? Number.NaN, [
+    h,
+  ]);
+  return study.rows[0]!.estimate;
+}
+
+function drawPlots(): void {
+  const s = state;
+  if (s === null) return;
+  const h = currentH();
+  $("h-value").textContent = `h = ${h.toExponential(1)}`;
+  drawFunction(s, h);
+  drawErrors(s, h);
+}
+
+/** f along the first leaf's first coordinate, with its tangent and the secant over [x, x+h]. */
+function drawFunction(s: State, h: number): void {
+  const W = 420;
+  const H = 260;
+  const pad = 36;
+  const values = toValues(s.point);
+  const { x, layout } = flattenValues(values);
+  const f = compileForward(s.expr, layout);
+  const x0 = x[s.offset]!;
+  const at = (t: number) => {
+    const p = x.slice();
+    p[s.offset] = t;
+    return f(p);
+  };
+  const f0 = at(x0);
+  const slope = s.leaf.grad?.data[0] ?? 0;
+  const span = Math.max(1, Math.abs(x0)) * 0.5;
+  const xs = Array.from({ length: 161 }, (_, k) => x0 - span + (2 * span * k) / 160);
+  const ys = xs.map(at);
+  const finite = ys.filter(Number.isFinite);
+  let lo = Math.min(...finite, f0);
+  let hi = Math.max(...finite, f0);
+  if (hi - lo < 1e-12) {
+    lo -= 1;
+    hi += 1;
+  }
+  const X = (t: number) => pad + ((t - xs[0]!) / (2 * span)) * (W - 2 * pad);
+  const Y = (v: number) => H - pad - ((v - lo) / (hi - lo)) * (H - 2 * pad);
+  const svg = el("svg", { id: "function-svg", width: W, height: H, viewBox: `0 0 ${W} ${H}` });
+  svg.append(
+    el("rect", { x: pad, y: pad, width: W - 2 * pad, height: H - 2 * pad, class: "frame" }),
+  );
+  const poly = (pts: [number, number][]) =>
+    pts
+      .filter(([, v]) => Number.isFinite(v))
+      .map(([t, v]) => `${X(t).toFixed(1)},${Y(Math.min(hi, Math.max(lo, v))).toFixed(1)}`)
+      .join(" ");
+  svg.append(el("polyline", { points: poly(xs.map((t, k) => [t, ys[k]!])), class: "curve" }));
+  const ends = [xs[0]!, xs.at(-1)!];
+  svg.append(
+    el("polyline", { points: poly(ends.map((t) => [t, f0 + slope * (t - x0)])), class: "tangent" }),
+  );
+  const fh = at(x0 + h);
+  const secant = (fh - f0) / h;
+  svg.append(
+    el("polyline", { points: poly(ends.map((t) => [t, f0 + secant * (t - x0)])), class: "secant" }),
+  );
+  svg.append(el("circle", { cx: X(x0), cy: Y(f0), r: 4, class: "point" }));
+  svg.append(el("circle", { cx: X(x0 + h), cy: Y(fh), r: 3, class: "point-h" }));
+  svg.append(
+    el(
+      "text",
+      { x: pad, y: pad - 8 },
+      `f along ${s.leaf.name}${s.leaf.value.shape.length > 0 ? "[0]" : ""}: tangent slope ${numberText(slope)}, secant slope ${numberText(secant)}`,
+    ),
+  );
+  svg.append(
+    el(
+      "text",
+      { x: W / 2, y: H - 8, "text-anchor": "middle" },
+      `${s.leaf.name} from ${numberText(xs[0]!)} to ${numberText(xs.at(-1)!)}`,
+    ),
+  );
+  $("function").replaceChildren(svg);
+}
+
+const COLORS: Record<Method, string> = {
+  forward: "#dc2626",
+  central: "#2563eb",
+  complex: "#059669",
+};
+
+/** The error of each method against h, log-log, with the current h marked on each curve. */
+function drawErrors(s: State, h: number): void {
+  const W = 420;
+  const H = 260;
+  const pad = 40;
+  const steps = [...LESSON_STEPS];
+  const exact = s.leaf.grad?.data[0] ?? Number.NaN;
+  const study = stepStudy(s.expr, toValues(s.point), s.offset, exact, steps);
+  const now = quotients(h);
+  const floor = 1e-17;
+  const lx = (v: number) => Math.log10(v);
+  const ly = (e: number) => Math.log10(Math.max(floor, e));
+  const X = (v: number) => pad + ((lx(v) - -1) / (-15 - -1)) * (W - 2 * pad) * 1;
+  const Y = (e: number) => pad + ((1 - ly(e)) / (1 - -17)) * (H - 2 * pad);
+  const svg = el("svg", { id: "error-svg", width: W, height: H, viewBox: `0 0 ${W} ${H}` });
+  svg.append(
+    el("rect", { x: pad, y: pad, width: W - 2 * pad, height: H - 2 * pad, class: "frame" }),
+  );
+  for (const d of [1, -3, -7, -11, -15])
+    svg.append(
+      el("text", { x: pad - 4, y: Y(10 ** d) + 4, "text-anchor": "end", class: "tick" }, `1e${d}`),
+    );
+  for (const d of [-1, -4, -8, -12, -15])
+    svg.append(
+      el(
+        "text",
+        { x: X(10 ** d), y: H - pad + 14, "text-anchor": "middle", class: "tick" },
+        `1e${d}`,
+      ),
+    );
+  svg.append(el("line", { x1: X(h), x2: X(h), y1: pad, y2: H - pad, class: "h-line" }));
+  for (const m of METHODS) {
+    const pts = study.rows
+      .filter((r) => r.error[m] !== null && Number.isFinite(r.error[m]!))
+      .map((r) => `${X(r.h).toFixed(1)},${Y(r.error[m]!).toFixed(1)}`);
+    svg.append(
+      el("polyline", {
+        points: pts.join(" "),
+        fill: "none",
+        stroke: COLORS[m],
+        "stroke-width": 1.5,
+      }),
+    );
+    const e = now[m];
+    if (e !== null && Number.isFinite(e))
+      svg.append(
+        el("circle", {
+          cx: X(h),
+          cy: Y(Math.abs(e - exact)),
+          r: 4,
+          fill: COLORS[m],
+          class: `marker ${m}`,
+          "data-method": m,
+        }),
+      );
+    if (m !== "complex" && study.best[m] !== null) {
+      const b = study.best[m]!;
+      const row = study.rows.find((r) => r.h === b)!;
+      svg.append(
+        el(
+          "text",
+          {
+            x: X(b),
+            y: Y(row.error[m]!) + 14,
+            "text-anchor": "middle",
+            fill: COLORS[m],
+            class: "tick",
+          },
+          `best ${m}`,
+        ),
+      );
+    }
+  }
+  svg.append(el("text", { x: pad, y: pad - 10 }, "|error| against h (log-log)"));
+  METHODS.forEach((m, k) => {
+    svg.append(
+      el(
+        "text",
+        { x: pad + 6, y: H - pad - 34 + 14 * k, style: `fill: ${COLORS[m]}` },
+        m === "complex" ? "complex step" : `${m} difference`,
+      ),
+    );
+  });
+  svg.append(el("text", { x: W - pad, y: H - 8, "text-anchor": "end", class: "tick" }, "h →"));
+  $("errors").replaceChildren(svg);
+  const err = (m: Method) => (now[m] === null ? "—" : Math.abs(now[m]! - exact).toExponential(1));
+  $("h-errors").textContent =
+    `at h = ${h.toExponential(1)}: forward error ${err("forward")}, central ${err("central")}, complex step ${err("complex")} (truncation above the best h, rounding below)`;
+}
+
+function start(): void {
+  const seed = JSON.parse($("seed").textContent!) as PageSeed;
+  $<HTMLInputElement>("expr").value = seed.expr;
+  $<HTMLInputElement>("at").value = seed.at;
+  $<HTMLInputElement>("wrt").value = seed.wrt;
+  for (const id of ["expr", "at", "wrt"]) $(id).addEventListener("input", recompute);
+  $("h").addEventListener("input", drawPlots);
+  recompute();
+  timings.firstRenderMs = performance.now();
+}
+
+start();

@@ -1,0 +1,88 @@
+/**
+ * The page of `gradtrio teach`: one self-contained HTML file. The browser code
+ * (src/teach/page/app.ts and the library it imports) is bundled by the package build
+ * (tsdown.config.ts, into dist/teach/page/app.iife.js, with the CAS left to nerdamer-prime's own
+ * browser build, inlined before it), or in a checkout, where src/ has no build, by esbuild (a
+ * devDependency) when the command runs. The script is inlined with the CSS and the starting
+ * expression: the page needs no network.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { PageSeed } from "./app.ts";
+import { PAGE_CSS } from "./style.ts";
+
+/** The browser bundle (an IIFE), minified. */
+export async function bundleApp(): Promise<string> {
+  const built = fileURLToPath(new URL("./app.iife.js", import.meta.url));
+  if (existsSync(built)) {
+    const cas = createRequire(import.meta.url).resolve("nerdamer-prime/all");
+    const nerdamer = readFileSync(join(dirname(cas), "all.min.js"), "utf8");
+    return `${nerdamer}\n${readFileSync(built, "utf8")}`;
+  }
+  const { build } = await import("esbuild"); // loaded by this command only: start-up stays fast
+  const out = await build({
+    entryPoints: [fileURLToPath(new URL("./app.ts", import.meta.url))],
+    bundle: true,
+    write: false,
+    format: "iife",
+    platform: "browser",
+    target: "es2022",
+    minify: true,
+    legalComments: "none",
+    logLevel: "silent",
+  });
+  return out.outputFiles[0]!.text;
+}
+
+/** Text safe inside a <script> element. */
+const scriptText = (s: string) => s.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
+
+/** The whole page for a starting expression and point. */
+export async function teachPage(seed: PageSeed): Promise<string> {
+  const app = await bundleApp();
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>gradtrio teach — ${escapeHtml(seed.expr)}</title>
+<style>${PAGE_CSS}</style>
+</head>
+<body>
+<header>
+  <h1>gradtrio <span>teach</span></h1>
+  <p>One function, differentiated three ways — the chain rule by hand, finite differences, autograd — recomputed as you type.</p>
+</header>
+<section class="inputs">
+  <label>f = <input id="expr" spellcheck="false" size="48"></label>
+  <label>at <input id="at" spellcheck="false" size="28"></label>
+  <label>with respect to <input id="wrt" spellcheck="false" size="8" placeholder="all"></label>
+  <span id="timing"></span>
+  <p id="error" role="alert"></p>
+</section>
+<section><h2>The graph autograd records</h2>
+  <p class="note">Blue: leaves that require grad (grad_fn None); dashed: data. Each node: what it computes, its grad_fn, its value and its gradient ∂f/∂node; each edge: the local derivative.</p>
+  <div id="graph" class="scroll"></div></section>
+<section><h2>Three legs, side by side</h2><div id="legs"></div></section>
+<section><h2>The chain rule, node by node (reverse mode)</h2><div id="chain"></div></section>
+<section><h2>The step size h</h2>
+  <label class="slider">log₁₀ h <input id="h" type="range" min="-15" max="-1" step="0.1" value="-5"> <span id="h-value"></span></label>
+  <div class="plots"><div id="function"></div><div id="errors"></div></div>
+  <p id="h-errors" class="note"></p>
+  <p class="note">Red: the secant over [x, x+h] (forward difference); green: the tangent (the exact gradient). On the right: forward and central differences trace a V — truncation falls as h shrinks until rounding (ε/h) takes over near h ≈ √ε and ∛ε; the complex step has no rounding arm.</p>
+</section>
+<script type="application/json" id="seed">${scriptText(JSON.stringify(seed))}</script>
+<script>${scriptText(app)}</script>
+</body>
+</html>
+`;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(
+    /[&<>"]/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!,
+  );
+}
