@@ -267,6 +267,7 @@ function tableau(
   let best = { d: q.d, error: Number.POSITIVE_INFINITY, h, row: 0 };
   // Each row's plain quotient and its rounding, for the convergence test below.
   const plain: { d: number; rounding: number }[] = [];
+  let past = 0;
   for (let row = 0; row < maxSteps; row++) {
     if (row > 0) {
       h /= RATIO;
@@ -278,9 +279,14 @@ function tableau(
     }
     if (stencil === "central") samples.push({ h, gp: q.gp, gm: q.gm });
     const rounding = Math.max(q.rounding, noise / (power === 2 ? 2 * h : h));
-    // Every entry from this step on carries at least this much rounding: none can do better.
-    if (rounding > best.error) break;
     plain.push({ d: q.d, rounding });
+    // Every entry from this step on carries at least this much rounding: none can do better.
+    // Two more plain quotients still feed the convergence test (a best entry just before the
+    // stop would otherwise go untested).
+    if (past > 0 || rounding > best.error) {
+      if (++past >= 3) break;
+      continue;
+    }
     const cur = [q.d];
     let amp = 1;
     for (let k = 1; k <= Math.min(row, MAX_ORDER); k++) {
