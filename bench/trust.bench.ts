@@ -15,17 +15,15 @@
  */
 import { Decimal } from "decimal.js";
 import fc from "fast-check";
-import { builtinSignatures, exprArbitrary } from "../properties/arbitraries.ts";
 import { honesty, TRUST_OPS } from "../properties/trust-ops.ts";
 import { defineOp } from "../src/autograd/define-op.ts";
 import { check } from "../src/check/check.ts";
 import { outcome } from "../src/check/outcome.ts";
 import type { Report } from "../src/check/report.ts";
-import { type Expr, variablesOf } from "../src/expr/ast.ts";
 import type { CustomOpDefinition } from "../src/expr/ops.ts";
-import type { Point } from "../src/expr/point.ts";
 import { fuzzCaseArbitrary } from "../src/fuzz/arbitraries.ts";
 import type { NumericMethod } from "../src/numeric/leg.ts";
+import { cases } from "./sensitivity.bench.ts";
 
 const SCALE = Number(process.env.TRUST_SCALE ?? 1);
 const n = (k: number) => Math.max(1, Math.round(k * SCALE));
@@ -72,24 +70,6 @@ function printTally(what: string, t: Tally, total: number, ms: number): void {
   );
 }
 
-const uniform = fc.integer({ min: -(2 ** 30), max: 2 ** 30 }).map((k) => (2 * k) / 2 ** 30);
-const SMOOTH = builtinSignatures.filter(
-  (o) => !["matmul", "abs", "relu", "clamp"].includes(o.name),
-);
-
-function builtinCases(count: number): [Expr, Point][] {
-  const gen = fc.tuple(
-    exprArbitrary({
-      variables: ["x", "y"],
-      ops: SMOOTH,
-      numbers: fc.constantFrom(0.5, 1, 2, 3, 0.25, 1.5),
-      maxDepth: 3,
-    }).filter((e) => variablesOf(e).length > 0),
-    fc.record({ x: uniform, y: uniform }),
-  );
-  return fc.sample(gen, { numRuns: count, seed: 91 });
-}
-
 const TRUST_DEFS = TRUST_OPS.map((op) => op.definition);
 
 function customCases(ops: readonly CustomOpDefinition[], count: number, seed: number) {
@@ -100,7 +80,7 @@ function customCases(ops: readonly CustomOpDefinition[], count: number, seed: nu
 }
 
 function falseAlarms(): void {
-  const built = builtinCases(n(10_000));
+  const built = cases(91, n(10_000));
   let t0 = performance.now();
   const a = tally(built.map(([e, at]) => check(e, { at })));
   printTally(
@@ -148,7 +128,7 @@ function honestyFigures(): void {
         ` true error above the estimate ${c.over} (${pct(c.over, c.elements)}), above 10× ${c.over10} (${pct(c.over10, c.elements)}), both without an unreliable flag; unreliable ${c.unreliable} (${pct(c.unreliable, c.elements)})`,
     );
   }
-  const built = builtinCases(n(4000));
+  const built = cases(91, n(4000));
   const t0 = performance.now();
   const c = count(built.map(([e, at]) => honesty(e, at, "richardson")));
   console.log(
