@@ -286,7 +286,8 @@ function allFinite(m: Map<string, Float64Array>, names: readonly string[]): bool
 /**
  * The rules that make a verdict inconclusive, in the order `check` applies them: the first six
  * before any comparison (the gradient is undefined or untrustworthy), "too few legs" before the
- * vote, the last four only on a disagreement (no leg is to blame for it). README "How the verdict
+ * vote, the next three only on a disagreement (no leg is to blame for it), "ill-conditioned"
+ * also on an agreement (float64 cannot resolve the derivative). README "How the verdict
  * is reached" lists them one to one (test/readme-rules.test.ts holds the two together).
  */
 export const INCONCLUSIVE_RULES = [
