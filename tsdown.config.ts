@@ -22,8 +22,8 @@ const common: UserConfig = {
   external: [/^[^./]/],
   // The JavaScript without JSDoc (the .d.ts files keep it for editors): a smaller tarball.
   outputOptions: { comments: { jsdoc: false, legal: true, annotation: true } },
-  // Minified, names kept (function and class names show in stack traces): the tarball stays small.
-  minify: { compress: true, mangle: { keepNames: true }, codegen: { removeWhitespace: true } },
+  // Minified (exported names stay): the tarball stays small.
+  minify: { compress: true, mangle: true, codegen: { removeWhitespace: true } },
 };
 
 export default defineConfig([
@@ -35,10 +35,11 @@ export default defineConfig([
     // Every other file beside the sources (src/fuzz/worker-entry.mjs), copied as it is.
     copy: [{ from: ["src/**/*", "!src/**/*.ts"], to: "dist", flatten: false }],
   },
-  // The CLI and what only it uses (src/teach): ESM, no types (they are no API).
+  // The CLI and what only it uses (src/teach): ESM, no types (they are no API); the page's
+  // browser code only as the script below.
   {
     ...common,
-    entry: ["src/cli/**/*.ts", "src/teach/**/*.ts", "!src/**/*.test.ts"],
+    entry: ["src/cli/**/*.ts", "src/teach/**/*.ts", "!src/**/*.test.ts", "!src/teach/page/app.ts"],
     format: "esm",
     dts: false,
     clean: false,

@@ -34,7 +34,8 @@ const N = Number(process.env.SENSITIVITY_N ?? 10_000);
 
 const uniform = fc.integer({ min: -(2 ** 30), max: 2 ** 30 }).map((k) => (2 * k) / 2 ** 30);
 
-function cases(seed: number, n: number): [Expr, { x: number; y: number }][] {
+/** Random smooth expressions in x, y at points uniform on [-2, 2] (also bench/trust.bench.ts). */
+export function cases(seed: number, n: number): [Expr, { x: number; y: number }][] {
   const gen = fc.tuple(
     exprArbitrary({
       variables: ["x", "y"],

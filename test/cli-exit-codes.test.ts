@@ -7,8 +7,11 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 const bin = new URL("../bin/gradtrio.js", import.meta.url).pathname;
 const OPS = "test/fixtures/ops/outvoted/numeric.ts";
-// A CAS defect: nerdamer's formula is NaN at this point, where the function is smooth.
-const CAS_NAN = ["tan(cos(pow((-(x)), (x * e))))", "--at", "x=-2.8983607998665413"];
+// A CAS defect (src/symbolic/defects.ts, power-of-a-square): nerdamer's formula is NaN here,
+// where the function is smooth.
+const CAS_NAN = ["pow(x^2, 0.75)", "--at", "x=-1.5"];
+// Once a CAS defect (NaN, the leg outvoted); the leg now sends the minus as a symbol.
+const ONCE_NAN = ["tan(cos(pow((-(x)), (x * e))))", "--at", "x=-2.8983607998665413"];
 
 interface Run {
   code: number | null;
@@ -33,6 +36,8 @@ function runBin(argv: string[]): Promise<Run> {
 
 const cases = {
   casOutvoted: ["check", ...CAS_NAN, "--json"],
+  onceOutvoted: ["check", ...ONCE_NAN, "--json"],
+  decimals: ["check", "(2.401*x)^3", "--at", "x=1.3", "--json"],
   casOutvotedStrict: ["check", ...CAS_NAN, "--strict"],
   numericOutvoted: ["check", "offsetSquare(x)", "--at", "x=2", "--ops", OPS, "--json"],
   numericOutvotedStrict: ["check", "offsetSquare(x)", "--at", "x=2", "--ops", OPS, "--strict"],
@@ -72,12 +77,25 @@ describe("exit 0: autograd confirmed", () => {
     expect(j).toMatchObject({ verdict: "disagree", blame: "symbolic" });
     expect(j.reason).toMatch(/^symbolic is outvoted: symbolic gives NaN at x where numeric gives/);
     expect(j.reason).toMatch(/not finite where the function and its gradient are/);
-    // autograd is right: the hand derivative of tan(cos(u)), u = (-x)^(e·x).
+    // autograd is right: d/dx (x²)^0.75 = 1.5·x·(x²)^(-1/4).
+    const hand = 1.5 * -1.5 * 2.25 ** -0.25;
+    expect(Math.abs(j.gradients.x.autograd - hand)).toBeLessThan(1e-14);
+  });
+  it("the symbolic leg joins where nerdamer once failed: three legs agree", () => {
+    for (const r of [runs.onceOutvoted, runs.decimals]) {
+      expect(r.code).toBe(0);
+      expect(json(r)).toMatchObject({ verdict: "agree", blame: null, reason: null });
+    }
+    // tan(cos(u)), u = (-x)^(e·x): the hand derivative, and 3·2.401³·x² at 1.3.
     const x = -2.8983607998665413;
     const u = (-x) ** (Math.E * x);
     const du = u * Math.E * (Math.log(-x) + 1);
     const hand = (-Math.sin(u) * du) / Math.cos(Math.cos(u)) ** 2;
-    expect(Math.abs(j.gradients.x.autograd - hand)).toBeLessThan(1e-12 * Math.abs(hand));
+    const once = json(runs.onceOutvoted).gradients.x;
+    expect(Math.abs(once.symbolic - hand)).toBeLessThan(1e-12 * Math.abs(hand));
+    const dec = json(runs.decimals).gradients.x;
+    expect(dec.symbolic).toBeCloseTo(3 * 2.401 ** 3 * 1.69, 11);
+    expect(dec.formula).toBe("41523861603*x^2/1000000000");
   });
   it("the finite differences outvoted: blame numeric, named with its estimate", () => {
     const r = runs.numericOutvoted;

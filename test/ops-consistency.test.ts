@@ -18,7 +18,7 @@ import { toValues } from "../src/expr/point.ts";
 import { compileComplex } from "../src/numeric/complex.ts";
 import { numericLeg } from "../src/numeric/leg.ts";
 import { evaluateAt } from "../src/symbolic/evaluate.ts";
-import { fconst, fsym } from "../src/symbolic/formula.ts";
+import { fconst, fnum, fsym } from "../src/symbolic/formula.ts";
 import { symbolicLeg } from "../src/symbolic/leg.ts";
 import { readCas } from "../src/symbolic/read-cas.ts";
 
@@ -122,8 +122,17 @@ function casValue(op: ElementwiseOp, args: readonly number[]): number | undefine
     ["w", args[2] ?? 0],
     ...k,
   ]);
+  // ce, cpi, cm: the writer's symbols for e, pi and the -1 of a negation.
   const f = readCas(text, (n) =>
-    n === "ce" ? fconst("e") : n === "cpi" ? fconst("pi") : env.has(n) ? fsym(n) : undefined,
+    n === "ce"
+      ? fconst("e")
+      : n === "cpi"
+        ? fconst("pi")
+        : n === "cm"
+          ? fnum(-1)
+          : env.has(n)
+            ? fsym(n)
+            : undefined,
   );
   return evaluateAt(f, (n) => env.get(n)!);
 }

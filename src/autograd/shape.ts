@@ -1,5 +1,6 @@
 /**
- * Shapes and NumPy broadcasting: the index arithmetic that the kernels and the engine share.
+ * Shapes and NumPy broadcasting as the engine's kernels walk them (row plans, strides), with
+ * PyTorch's shape errors; the index maps every leg shares are in src/expr/broadcast.ts.
  */
 import { GradtrioError } from "../errors.ts";
 
@@ -11,12 +12,8 @@ export function numelOf(shape: Shape): number {
   return n;
 }
 
-export function sameShape(a: Shape, b: Shape): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+// One definition for every leg (src/expr/broadcast.ts).
+export { sameShape } from "../expr/broadcast.ts";
 
 export function showShape(s: Shape): string {
   return `[${s.join(", ")}]`;

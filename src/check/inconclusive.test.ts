@@ -62,6 +62,39 @@ describe("check at hard points", () => {
     expect(r.reason).toMatch(/^ill-conditioned point: rounding alone may move the gradient at y/);
   });
 
+  it("calls a point inconclusive where the legs agree on a value float64 cannot resolve", () => {
+    // (1-cos x)/x² at 1e-9: 1 - cos x rounds to 0, so every leg says ≈ 1e9; by the series
+    // 1/2 - x²/24 + …, the derivative is -x/12 + x³/180 ≈ -8.3e-11.
+    const c = check("(1-cos(x))/x^2", { at: { x: 1e-9 } });
+    expect(Math.abs(c.gradients.x!.autograd as number)).toBeGreaterThan(1e6 * (1e-9 / 12));
+    expect(c.verdict).toBe("inconclusive");
+    expect(c.reason).toMatch(
+      /^ill-conditioned point: rounding alone may move the gradient at x by .*float64 cannot resolve the derivative there.*\(they agree, possibly on a wrong value\)$/,
+    );
+    // sin(exp(3x)) at 11.5: exp(34.5) ≈ 9.6e14 carries an error of ≈ 0.1, its sine none of its digits.
+    expect(check("sin(exp(3*x))", { at: { x: 11.5 } }).verdict).toBe("inconclusive");
+  });
+
+  it("families: oscillation of a huge argument and cancellation are inconclusive, ordinary points agree", () => {
+    // Oscillation: sin(exp(3x)) once eps·exp(3x) passes 1e-6 (x ≥ 7); sin(k·x) for k·x ≈ 1e12.
+    for (const x of [7, 8.5, 10, 11.5, 12])
+      expect(check("sin(exp(3*x))", { at: { x } }).verdict).toBe("inconclusive");
+    for (const x of [1e8, 3e9, 1e10])
+      expect(check("cos(1000*x)", { at: { x } }).verdict).toBe("inconclusive");
+    // Cancellation: 1 - cos x and exp(x) - 1 - x lose all but a few digits near 0.
+    for (const x of [1e-3, 1e-5, 1e-7, 1e-9]) {
+      expect(check("(1-cos(x))/x^2", { at: { x } }).verdict).toBe("inconclusive");
+      expect(check("(exp(x)-1-x)/x^2", { at: { x } }).verdict).toBe("inconclusive");
+    }
+    // The same functions at ordinary points: three legs agree.
+    for (const x of [-1.3, 0.2, 0.7, 2.5]) {
+      expect(check("sin(exp(3*x))", { at: { x } }).verdict).toBe("agree");
+      expect(check("cos(1000*x)", { at: { x } }).verdict).toBe("agree");
+      expect(check("(1-cos(x))/x^2", { at: { x } }).verdict).toBe("agree");
+      expect(check("(exp(x)-1-x)/x^2", { at: { x } }).verdict).toBe("agree");
+    }
+  });
+
   it("still agrees where the gradient cancels to zero in terms of size 1", () => {
     for (const x of [0.3, 1.7, -2.2]) {
       expect(check("sin(x)^2 + cos(x)^2", { at: { x } }).verdict).toBe("agree");

@@ -8,6 +8,7 @@
  * narrows the band within which two gradients are called equal.
  */
 import { type CallExpr, type Expr, postOrder } from "../expr/ast.ts";
+import { broadcastAll, broadcastIndex, matmulDims } from "../expr/broadcast.ts";
 import {
   BUILTIN_OPS,
   CONSTANTS,
@@ -19,7 +20,6 @@ import {
   sigmoid,
 } from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
-import { broadcastAll, broadcastIndex, matmulDims } from "../numeric/broadcast.ts";
 
 const EPS = Number.EPSILON;
 

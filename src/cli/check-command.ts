@@ -84,8 +84,9 @@ export async function checkCommand(source: string, flags: CheckFlags, io: CliIO)
 /** The verdict as one coloured line with its mark. */
 export function verdictLine(r: Report, c: Colors): string {
   if (r.verdict === "agree") {
+    // An unreliable numeric leg has no vote: it did not take part in the agreement.
     const legs = (["symbolic", "numeric", "autograd"] as const).filter(
-      (l) => r.legs[l].status === "ok",
+      (l) => r.legs[l].status === "ok" && r.legs[l].unreliable !== true,
     );
     const who = legs.length === 3 ? "all three legs agree" : `${legs.join(" and ")} agree`;
     return `${c.green(c.bold("✓ agree"))}: ${who}${r.reason === null ? "" : ` (${r.reason})`}`;

@@ -156,7 +156,7 @@ Options in use:
   gradtrio check 'x^x' --at x=1.7 --rtol 1e-10 --atol 1e-14
   gradtrio check 'mean(bce(sigmoid(w*x+b), y))' --at w=0.5 b=-0.2 x=@x.json y=@y.json --method fast --seed 7
   gradtrio check 'sin(x^2)' --at x=3 --json
-  gradtrio check 'log(sqrt(-y))' --at y=-2 --strict
+  gradtrio check 'sqrt(y^2)' --at y=-2 --strict
   gradtrio check 'z = w*x+b; p = sigmoid(z); bce(p, y)' --at w=1 b=0 x=6.7 y=0 --wrt w,b
   gradtrio check 'bce(clamp(sigmoid(w*x+b), 1e-8, 1-1e-8), y)' --at w=1 b=0 x=17 y=0 --dtype float32
 Methods: auto (default: complex step where every op is analytic, else Richardson; fast

@@ -120,7 +120,9 @@ export const BUILTIN_OPS = {
   mul: { arity: 2, kind: "elementwise", real: (a, b) => a * b, cas: (u, v) => `(${u}*${v})` },
   div: { arity: 2, kind: "elementwise", real: (a, b) => a / b, cas: (u, v) => `(${u}/${v})` },
   pow: { arity: 2, kind: "elementwise", real: (a, b) => a ** b, cas: null },
-  neg: { arity: 1, kind: "elementwise", real: (a) => -a, cas: (u) => `(-${u})` },
+  // -u as cm*u, cm the CAS writer's symbol for -1: nerdamer moves a bare minus into and out of
+  // powers (src/symbolic/defects.ts: cube-root-of-negated, negated-power-of-e).
+  neg: { arity: 1, kind: "elementwise", real: (a) => -a, cas: (u) => `(cm*${u})` },
   sin: { arity: 1, kind: "elementwise", real: Math.sin, cas: (u) => `sin(${u})`, latex: "\\sin" },
   cos: { arity: 1, kind: "elementwise", real: Math.cos, cas: (u) => `cos(${u})`, latex: "\\cos" },
   tan: { arity: 1, kind: "elementwise", real: Math.tan, cas: (u) => `tan(${u})`, latex: "\\tan" },
@@ -162,7 +164,7 @@ export const BUILTIN_OPS = {
     arity: 1,
     kind: "elementwise",
     real: Math.abs,
-    branches: { at: atZero, cas: [(u) => u, (u) => `(-${u})`] },
+    branches: { at: atZero, cas: [(u) => u, (u) => `(cm*${u})`] },
     cas: null,
   },
   log1p: {

@@ -22,6 +22,14 @@
  */
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
+import {
+  broadcastAll,
+  broadcastIndex,
+  matmulDims,
+  matmulShape,
+  type Shape,
+  sizeOfShape,
+} from "../expr/broadcast.ts";
 import { erf } from "../expr/erf.ts";
 import { type Algebra, interpret, opsByKind } from "../expr/interpret.ts";
 import {
@@ -31,14 +39,6 @@ import {
   type ElementwiseOp,
   type ReductionOp,
 } from "../expr/ops.ts";
-import {
-  broadcastAll,
-  broadcastIndex,
-  matmulDims,
-  matmulShape,
-  type Shape,
-  sizeOfShape,
-} from "./broadcast.ts";
 import { checkedForward, type Layout } from "./evaluate.ts";
 import { detectKink, estimateOnLine } from "./gradient.ts";
 import { coordinateLine } from "./line.ts";

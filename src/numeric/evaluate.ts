@@ -6,6 +6,15 @@
  */
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
+import {
+  broadcastAll,
+  broadcastIndex,
+  formatShape,
+  matmulDims,
+  matmulShape,
+  type Shape,
+  sizeOfShape,
+} from "../expr/broadcast.ts";
 import { type Algebra, interpret, opsByKind } from "../expr/interpret.ts";
 import {
   CONSTANTS,
@@ -15,15 +24,6 @@ import {
   rowKernel,
 } from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
-import {
-  broadcastAll,
-  broadcastIndex,
-  formatShape,
-  matmulDims,
-  matmulShape,
-  type Shape,
-  sizeOfShape,
-} from "./broadcast.ts";
 
 /** Where each variable sits in the flat input vector (as `flattenValues(values).layout` gives it). */
 export type Layout = ReadonlyMap<string, { readonly offset: number; readonly shape: Shape }>;

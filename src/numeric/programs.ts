@@ -6,8 +6,8 @@
  * definitions it was compiled with.
  */
 import { type Expr, postOrder } from "../expr/ast.ts";
+import { sizeOfShape } from "../expr/broadcast.ts";
 import { type CustomOpDefinition, isBuiltinOp, lookupCustomOp } from "../expr/ops.ts";
-import { sizeOfShape } from "./broadcast.ts";
 import { type ComplexProgram, compileComplex } from "./complex.ts";
 import { compileForward, type Layout } from "./evaluate.ts";
 

@@ -42,16 +42,18 @@ export interface RichardsonOptions {
  * The rounding noise of f next to x, measured: at a spacing δ the third difference
  * f(x+2δ) − 3f(x+δ) + 3f(x) − f(x−δ) (one-sided stencils: f(x±3δ) − 3f(x±2δ) + 3f(x±δ) − f(x))
  * is noise (variance 20σ²) plus δ³f''', which shrinks 8× per halving of δ while the noise does
- * not. The smallest over δ = 2^-20, 2^-30, 2^-40 of the scale keeps a function that varies
- * faster than δ (sin of sin at x = 700) from passing its signal off as noise.
- * Catches noise far above eps·|f| (log(1−p) for p near 1 amplifies it by 1/(1−p)). One sample
- * per spacing, the least of three (×3, as the least of three samples underestimates σ): a floor
- * under the modelled rounding, never the only term.
+ * not. The median over δ = 2^-30, 2^-35, 2^-40 of the scale (spacings far below any step the
+ * tableau needs) keeps a function that varies faster than a single δ from passing its signal off
+ * as noise. Catches noise far above eps·|f| (log(1−p) for p near 1 amplifies it by 1/(1−p)).
+ * One sample per spacing: a floor under the modelled rounding, never the only term.
  */
-function measuredNoise(line: Line, stencil: Stencil): { noise: number; size: number } {
-  let least = Number.POSITIVE_INFINITY;
+function measuredNoise(
+  line: Line,
+  stencil: Stencil,
+): { noise: number; size: number; settled: boolean } {
+  const thirds: number[] = [];
   let size = Math.abs(line.g0);
-  for (const k of [20, 30, 40]) {
+  for (const k of [30, 35, 40]) {
     const d = line.scale * 2 ** -k;
     let third: number;
     if (stencil === "central") third = line.at(2 * d) - 3 * line.at(d) + 3 * line.g0 - line.at(-d);
@@ -61,10 +63,16 @@ function measuredNoise(line: Line, stencil: Stencil): { noise: number; size: num
       const s = stencil === "backward" ? -d : d;
       third = line.at(3 * s) - 3 * line.at(2 * s) + 3 * line.at(s) - line.g0;
     }
-    if (Number.isFinite(third)) least = Math.min(least, Math.abs(third));
+    if (Number.isFinite(third)) thirds.push(Math.abs(third));
     size = Math.max(size, Math.abs(line.at(d)));
   }
-  return { noise: Number.isFinite(least) ? (6 * least) / Math.sqrt(20) : 0, size };
+  // Signal shrinks with δ (by 2^30 from 2^-30 to 2^-40 where f is smooth, 2^20 at a kink);
+  // noise does not.
+  const settled = thirds.length === 3 && thirds[0]! > 1e3 * thirds[2]!;
+  thirds.sort((a, b) => a - b);
+  // The median of the three (the middle one, or the larger of two).
+  const mid = thirds[Math.min(1, thirds.length - 1)];
+  return { noise: mid === undefined ? 0 : (3 * mid) / Math.sqrt(20), size, settled };
 }
 
 /**
@@ -173,13 +181,14 @@ export function nonFiniteAt(line: Line, h: number, side: string, value: number):
  */
 export function extrapolateLine(line: Line, opts: RichardsonOptions = {}): LineEstimate {
   const stencil = opts.stencil ?? "central";
-  const measured = opts.noise === false ? { noise: 0, size: 0 } : measuredNoise(line, stencil);
+  const measured =
+    opts.noise === false ? { noise: 0, size: 0, settled: true } : measuredNoise(line, stencil);
   const noise = measured.noise;
   const first = opts.firstStep ?? 0.25;
   // Interleaved sequences h₀·2^-k, h₀·2^-(k+½) and, to settle a disagreement, h₀·2^-(k+¼).
   const a = tableau(line, opts, first, noise);
   if (!Number.isFinite(a.derivative)) return a;
-  if (noise > UNRESOLVED * measured.size)
+  if (noise > UNRESOLVED * measured.size && !measured.settled)
     return {
       ...a,
       evaluations: line.evaluations,
@@ -267,6 +276,7 @@ function tableau(
   let best = { d: q.d, error: Number.POSITIVE_INFINITY, h, row: 0 };
   // Each row's plain quotient and its rounding, for the convergence test below.
   const plain: { d: number; rounding: number }[] = [];
+  let past = 0;
   for (let row = 0; row < maxSteps; row++) {
     if (row > 0) {
       h /= RATIO;
@@ -278,9 +288,14 @@ function tableau(
     }
     if (stencil === "central") samples.push({ h, gp: q.gp, gm: q.gm });
     const rounding = Math.max(q.rounding, noise / (power === 2 ? 2 * h : h));
-    // Every entry from this step on carries at least this much rounding: none can do better.
-    if (rounding > best.error) break;
     plain.push({ d: q.d, rounding });
+    // Every entry from this step on carries at least this much rounding: none can do better.
+    // Two more plain quotients still feed the convergence test (a best entry just before the
+    // stop would otherwise go untested).
+    if (past > 0 || rounding > best.error) {
+      if (++past >= 3) break;
+      continue;
+    }
     const cur = [q.d];
     let amp = 1;
     for (let k = 1; k <= Math.min(row, MAX_ORDER); k++) {

@@ -121,12 +121,38 @@ function exactErfDerivative(out: string): string {
   });
 }
 
-// nerdamer approximates e, pi, log(2)… by fractions of 8–9 digit integers (`49180508/70952475`,
-// `325368125^x`): a large denominator or power base that our input does not hold is one of them.
+/**
+ * nerdamer approximates irrational numbers (log 3, e, pi) by fractions of 8–9 digit integers
+ * (`30312094/27591257`, `325368125^x`) when it evaluates them. The writer sends every number but
+ * a small integer, e, pi and the logs of constants as symbols, so nerdamer computes with integers
+ * only: an exact answer's denominators and numeric power bases are products of the primes of the
+ * input's integers and of the small factors derivative rules bring (x/3 gives 3^14 = 4782969 in
+ * d/dx (x/3)^15). A number with another prime factor did not come from the input: a stand-in.
+ */
 function rationalStandIn(input: string, output: string): string | undefined {
-  const known = new Set(input.match(/\d+/g) ?? []);
-  const large = (n: string): boolean => n.length >= 7 && !known.has(n);
-  for (const m of output.matchAll(/(\d+)\/(\d+)/g)) if (large(m[2]!)) return `${m[1]}/${m[2]}`;
-  for (const m of output.matchAll(/(\d+)\^/g)) if (large(m[1]!)) return m[1]!;
+  // Derivative rules bring small factors of their own (d/dx sqrt(u) = u'/(2·sqrt(u))).
+  const known = [...new Set(input.match(NUMBER) ?? [])]
+    .map(BigInt)
+    .filter((n) => n > 1n)
+    .concat(SMALL_PRIMES);
+  const explained = (text: string): boolean => {
+    let n = BigInt(text);
+    if (n === 0n) return true;
+    for (const k of known) {
+      let g = gcd(n, k);
+      while (g > 1n) {
+        n /= g;
+        g = gcd(n, k);
+      }
+    }
+    return n <= 1n;
+  };
+  for (const m of output.matchAll(/(?<![\w.])(\d+)\/(\d+)/g))
+    if (!explained(m[2]!)) return `${m[1]}/${m[2]}`;
+  for (const m of output.matchAll(/(?<![\w.])(\d+)\^/g)) if (!explained(m[1]!)) return m[1]!;
   return undefined;
 }
+
+/** An integer literal, not the digits of a name (`k0`, `v12`). */
+const NUMBER = /(?<![\w.])\d+/g;
+const SMALL_PRIMES = [2n, 3n, 5n, 7n, 11n, 13n];

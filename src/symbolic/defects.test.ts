@@ -22,6 +22,8 @@ const HAND: Record<string, (x: number) => number> = {
   "power-of-sqrt-sum": (x) => (1.5 * Math.sqrt(1 + Math.sqrt(x))) / (2 * Math.sqrt(x)),
   // d/dx [sqrt(y)·x] = sqrt(y), at y = 4
   "sqrt-constant-factor": () => Math.sqrt(4),
+  // d/dx (x²)^0.75 = 0.75·(x²)^(-0.25)·2x
+  "power-of-a-square": (x) => 1.5 * x * (x * x) ** -0.25,
   // d/dx log(sqrt(-x)) = d/dx log(-x)/2 = 1/(2x)
   "log-of-negated-root": (x) => 1 / (2 * x),
 };

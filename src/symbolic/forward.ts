@@ -5,6 +5,7 @@
  */
 import { GradtrioError } from "../errors.ts";
 import { type Expr, postOrder } from "../expr/ast.ts";
+import { broadcastAll, broadcastIndex, sameShape } from "../expr/broadcast.ts";
 import {
   BUILTIN_OPS,
   CONSTANTS,
@@ -23,50 +24,6 @@ import { sizeOf, type Value } from "../expr/point.ts";
 export interface Arr {
   readonly shape: readonly number[];
   readonly data: Float64Array;
-}
-
-/** NumPy broadcasting of two shapes. */
-export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
-  const n = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const x = a[a.length - n + i] ?? 1;
-    const y = b[b.length - n + i] ?? 1;
-    if (x !== y && x !== 1 && y !== 1)
-      throw new GradtrioError(
-        "SHAPE",
-        `shapes [${a.join(", ")}] and [${b.join(", ")}] do not broadcast`,
-      );
-    out.push(x === 1 ? y : x);
-  }
-  return out;
-}
-
-const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
-  a.length === b.length && a.every((d, i) => d === b[i]);
-
-/** For each element of `to`, the index of the element of `from` that broadcasts onto it. */
-export function broadcastIndex(from: readonly number[], to: readonly number[]): Int32Array {
-  const n = sizeOf(to);
-  const idx = new Int32Array(n);
-  const strides: number[] = new Array(to.length).fill(0);
-  let s = 1;
-  for (let i = from.length - 1; i >= 0; i--) {
-    const j = to.length - from.length + i;
-    strides[j] = from[i] === 1 ? 0 : s;
-    s *= from[i]!;
-  }
-  for (let k = 0; k < n; k++) {
-    let rem = k;
-    let off = 0;
-    for (let d = to.length - 1; d >= 0; d--) {
-      const c = rem % to[d]!;
-      rem = (rem - c) / to[d]!;
-      off += c * strides[d]!;
-    }
-    idx[k] = off;
-  }
-  return idx;
 }
 
 /** `a` broadcast to `shape`: a number for a one-element array, its own data when shapes match. */
@@ -198,7 +155,7 @@ const at = (c: number | Float64Array, i: number): number => (typeof c === "numbe
 
 function elementwise(args: Arr[], kernel: (...a: number[]) => number): Arr {
   let shape: readonly number[] = [];
-  for (const a of args) shape = broadcastShapes(shape, a.shape);
+  for (const a of args) shape = broadcastAll([shape, a.shape], "broadcasting");
   const cols = args.map((a) => expandTo(a, shape));
   const n = sizeOf(shape);
   const data = new Float64Array(n);

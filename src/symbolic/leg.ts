@@ -7,6 +7,7 @@
  */
 import { GradtrioError } from "../errors.ts";
 import { type CallExpr, type Expr, postOrder, variablesOf } from "../expr/ast.ts";
+import { broadcastIndex } from "../expr/broadcast.ts";
 import { branchesOf, type CustomOpDefinition, isBuiltinOp, lookupCustomOp } from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
 import { print as exprText } from "../expr/print.ts";
@@ -31,7 +32,7 @@ import {
   simplify,
   symbolsOf,
 } from "./formula.ts";
-import { type Arr, asMatrix, broadcastIndex, expandTo, forwardValues, sumTo } from "./forward.ts";
+import { type Arr, asMatrix, expandTo, forwardValues, sumTo } from "./forward.ts";
 import { type Kink, KinkFound, Unavailable } from "./outcome.ts";
 import { latexName, type SymbolNames, toLatex, toPlain } from "./print.ts";
 import { readCas } from "./read-cas.ts";

@@ -1,9 +1,11 @@
 /**
  * Writes nerdamer input text from gradtrio's validated `Expr` (never from user text). Leaves get
- * safe names (`v0`, `v1`… for inputs, `k0`… for numbers nerdamer would round to fractions, `ce`
- * and `cpi` for e and pi, which nerdamer would otherwise replace by rational stand-ins), so no
- * variable name can collide with nerdamer's own. Built-ins nerdamer lacks are rewritten in terms
- * it knows; piecewise ops are written as their active branch.
+ * safe names (`v0`, `v1`… for inputs, `k0`… for every number but a small integer, `ce` and `cpi`
+ * for e and pi, `cm` for the -1 of a negation, `c0`… for constants such as log(3) and subtrees
+ * free of the variable), so no variable name can collide with nerdamer's own and nerdamer never
+ * turns a number into a rational stand-in. Built-ins nerdamer lacks are rewritten in terms it
+ * knows (their CAS text is declared with each op in src/expr/ops.ts); piecewise ops are written
+ * as their active branch.
  */
 import { GradtrioError } from "../errors.ts";
 import { type CallExpr, call, type Expr, postOrder } from "../expr/ast.ts";
@@ -15,7 +17,7 @@ import {
   type OpSpec,
 } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
-import { type Formula, fconst, fnum, fsym } from "./formula.ts";
+import { type Formula, fconst, fnum, fratio, fsym, symbolsOf } from "./formula.ts";
 import { Unavailable } from "./outcome.ts";
 import { readCas } from "./read-cas.ts";
 
@@ -98,9 +100,8 @@ function expand(e: CallExpr, body: Expr, placeholders: readonly string[]): Expr 
   return done.get(body)!;
 }
 
-/** Exact short decimals go to the CAS as fractions (0.5 → 1/2); others become symbols. */
-function exactFraction(v: number): [number, number] | undefined {
-  if (Number.isInteger(v) && Math.abs(v) <= 1e6) return [v, 1];
+/** A short decimal as the fraction it reads as (0.5 → 1/2, 2.401 → 2401/1000): for display only. */
+function decimalFraction(v: number): [number, number] | undefined {
   const m = /^(-?)(\d+)\.(\d{1,6})$/.exec(String(v));
   if (m === null || m[2]!.length + m[3]!.length > 12) return undefined;
   let q = 10 ** m[3]!.length;
@@ -109,6 +110,9 @@ function exactFraction(v: number): [number, number] | undefined {
   while (p % 5 === 0 && q % 5 === 0) [p, q] = [p / 5, q / 5];
   return [(m[1] ? -1 : 1) * p, q];
 }
+
+/** Integers nerdamer computes with exactly; every other number goes as a symbol. */
+const isSmallInteger = (v: number): boolean => Number.isInteger(v) && Math.abs(v) <= 1e6;
 
 /**
  * One block's CAS text and the names in it. A writer keeps its names across calls, so the texts
@@ -119,6 +123,7 @@ export class CasWriter {
   private readonly names = new Map<string, Formula>([
     ["ce", fconst("e")],
     ["cpi", fconst("pi")],
+    ["cm", fratio(-1, 1)],
   ]);
   private readonly numberName = new Map<number, string>();
   private readonly opaqueName = new Map<string, string>();
@@ -148,20 +153,36 @@ export class CasWriter {
   /** Maps a name in the CAS's answer back to a formula: a leaf, a number, e or pi. */
   readonly resolve = (name: string): Formula | undefined => this.names.get(name);
 
+  /**
+   * A number: a small integer as itself, any other as a symbol (`k0`) that reads back as the
+   * number. nerdamer never sees a decimal or a fraction it could multiply out (2.401³ =
+   * 41523861603/1000000000 is exact, but looks like one of its stand-ins) or take the root of.
+   */
   private numberText(v: number): string {
-    const fr = exactFraction(v);
-    if (fr !== undefined) {
-      const [p, q] = fr;
-      if (q === 1) return p < 0 ? `(${p})` : String(p);
-      return `(${p}/${q})`;
-    }
+    if (isSmallInteger(v)) return v < 0 ? `(${v})` : String(v);
     let s = this.numberName.get(v);
     if (s === undefined) {
       s = `k${this.numberName.size}`;
       this.numberName.set(v, s);
-      this.names.set(s, fnum(v));
+      const fr = decimalFraction(v);
+      this.names.set(s, fr === undefined ? fnum(v) : fratio(fr[0], fr[1]));
     }
     return s;
+  }
+
+  /**
+   * A symbol (`c0`) for a constant written as CAS text (`log(3)`), read back as its formula.
+   * nerdamer evaluates constants such as log(3) to rational stand-ins inside a chain rule
+   * (d/dx cos(3^x) came back with cos(e^((30312094/27591257)·x))); a symbol it cannot evaluate.
+   */
+  private constantSymbol(text: string): string {
+    let name = this.opaqueName.get(text);
+    if (name === undefined) {
+      name = `c${this.opaqueName.size}`;
+      this.opaqueName.set(text, name);
+      this.names.set(name, readCas(text, this.resolve));
+    }
+    return name;
   }
 
   /**
@@ -171,8 +192,9 @@ export class CasWriter {
    * subtree that does not contain the leaf `wrt` is an opaque symbol (`c0`, `c1`…) that reads back
    * as its own formula (`sqrt(y)`, `sigmoid(1/2)`). nerdamer-prime 1.5.0 mangles a root that is
    * constant in a product (`d/dv1 sqrt(v0)*v1` → `sqrt(v0^(1/2))`, CAS_DEFECTS
-   * "sqrt-constant-factor"); a symbol it cannot touch. Roots that depend on `wrt` go as
-   * `u^(1/4)*u^(1/4)` (nerdamer folds it to a power `u^(1/2)`, not its faulty `sqrt(u)` node).
+   * "sqrt-constant-factor"); a symbol it cannot touch. Roots that depend on `wrt` go as `u^h`,
+   * h a symbol for 1/2: nerdamer's own `sqrt(u)` node is faulty, and it gives up on it
+   * (`diff(sqrt(cos(v0)),v0)` left unevaluated).
    */
   write(root: Expr, branch: (e: CallExpr) => Branch, wrt?: string): string {
     const state: WriteState = { branch, memo: new Map(), leafy: new Map(), depth: 0, cas: true };
@@ -214,14 +236,7 @@ export class CasWriter {
   /** The opaque symbol of a subtree, named by its plain text: equal subtrees share a symbol. */
   private opaque(e: CallExpr, s: WriteState): string {
     s.plain ??= { branch: s.branch, memo: new Map(), leafy: s.leafy, depth: 0, cas: false };
-    const text = this.go(e, s.plain);
-    let name = this.opaqueName.get(text);
-    if (name === undefined) {
-      name = `c${this.opaqueName.size}`;
-      this.opaqueName.set(text, name);
-      this.names.set(name, readCas(text, this.resolve));
-    }
-    return name;
+    return this.constantSymbol(this.go(e, s.plain));
   }
 
   private leafy(e: Expr, s: WriteState): boolean {
@@ -248,19 +263,16 @@ export class CasWriter {
     switch (op) {
       case "pow": {
         const base = e.args[0]!;
-        if (this.leafy(base, s)) {
-          const ex = e.args[1]!;
-          const half = ex.kind === "num" ? exactFraction(ex.value) : undefined;
-          // u^(p/2) as u^(p/4)*u^(p/4): nerdamer's own u^(p/2) is its faulty sqrt node.
-          if (s.cas && half?.[1] === 2) return `(${u}^(${half[0]}/4)*${u}^(${half[0]}/4))`;
-          return `(${u}^${v})`;
-        }
-        // A constant base goes through e^(b*log(a)): nerdamer writes d(2^x) with a fraction for log 2.
+        // A fractional exponent is a symbol (numberText): nerdamer's own u^(1/2) is its faulty sqrt node.
+        if (this.leafy(base, s)) return `(${u}^${v})`;
         if (base.kind === "const" && base.name === "e") return `(ce^${v})`;
-        return `(ce^(${v}*log(${u})))`;
+        // A constant base goes through e^(b*log(a)), log(a) a symbol: nerdamer writes d(2^x)
+        // with a fraction for log 2.
+        return s.cas ? `(ce^(${v}*${this.constantSymbol(`log(${u})`)}))` : `(ce^(${v}*log(${u})))`;
       }
       case "sqrt":
-        return s.cas ? `(${u}^(1/4)*${u}^(1/4))` : `sqrt(${u})`;
+        // u^h with h a symbol for 1/2: nerdamer gives up on, or corrupts, its own sqrt node.
+        return s.cas ? `(${u}^${this.numberText(0.5)})` : `sqrt(${u})`;
       default:
         // Reductions, softmax and matmul are leaves of elementwise templates, never inside one.
         throw new Unavailable(`internal: ${e.op} inside an elementwise template`);
@@ -300,11 +312,7 @@ export class CasWriter {
   emit(f: Formula, sym: (name: string) => string): string {
     switch (f.kind) {
       case "num":
-        return f.ratio && Math.abs(f.ratio[0]) <= 1e6 && f.ratio[1] <= 1e6
-          ? f.ratio[1] === 1
-            ? this.numberText(f.ratio[0])
-            : `(${f.ratio[0]}/${f.ratio[1]})`
-          : this.numberText(f.value);
+        return f.value === -1 ? "cm" : this.numberText(f.value);
       case "sym":
         return `(${sym(f.name)})`;
       case "const":
@@ -313,10 +321,17 @@ export class CasWriter {
         return `(${f.args.map((a) => this.emit(a, sym)).join("+")})`;
       case "mul":
         return `(${f.args.map((a) => this.emit(a, sym)).join("*")})`;
-      case "pow":
-        return `(${this.emit(f.base, sym)}^${this.emit(f.exp, sym)})`;
+      case "pow": {
+        const base = this.emit(f.base, sym);
+        const exp = this.emit(f.exp, sym);
+        // As `write` does: a constant base through e^(b·log a), log a a symbol.
+        if (symbolsOf(f.base).size === 0 && symbolsOf(f.exp).size > 0)
+          return `(ce^(${exp}*${this.constantSymbol(`log(${base})`)}))`;
+        return `(${base}^${exp})`;
+      }
       case "fn": {
         const a = this.emit(f.arg, sym);
+        if (f.name === "sqrt") return `(${a}^${this.numberText(0.5)})`;
         // nerdamer knows neither log1p nor expm1: they go as their textbook forms.
         if (f.name === "log1p") return `log(1+${a})`;
         if (f.name === "expm1") return `((ce^${a})-1)`;

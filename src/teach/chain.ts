@@ -10,11 +10,11 @@
 import { enableGrad, type Tensor, tensor, tensorAlgebra } from "../autograd/index.ts";
 import { GradtrioError } from "../errors.ts";
 import { call, type Expr, postOrder, variable } from "../expr/ast.ts";
+import { broadcastIndex, matmulDims } from "../expr/broadcast.ts";
 import { interpretAll } from "../expr/interpret.ts";
 import { BUILTIN_OPS, isBuiltinOp } from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
-import { broadcastIndex, matmulDims } from "../numeric/broadcast.ts";
 import { casSimplifySum } from "../symbolic/cas.ts";
 import { compileFormula } from "../symbolic/evaluate.ts";
 import {

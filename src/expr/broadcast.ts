@@ -1,18 +1,27 @@
 /**
- * Shape helpers for the evaluators: NumPy broadcasting as index maps computed once at compile
- * time, and the shape rules of src/expr/shapes.ts turned into SHAPE errors.
+ * NumPy broadcasting for every leg, in one place: index maps computed once (which element of an
+ * argument each output element reads), its adjoint `sumTo`, and the shape rules of shapes.ts
+ * turned into SHAPE errors.
  */
 import { GradtrioError } from "../errors.ts";
-import { sizeOf } from "../expr/point.ts";
+import { sizeOf } from "./point.ts";
 import {
   broadcastShapes,
   matmulShape as exprMatmulShape,
   formatShape,
   type Shape,
-} from "../expr/shapes.ts";
+} from "./shapes.ts";
 
 export type { Shape };
 export { formatShape };
+
+/** Equal shapes (same rank, same sizes). */
+export function sameShape(a: Shape, b: Shape): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 export function sizeOfShape(shape: Shape): number {
   return sizeOf(shape);

@@ -1,0 +1,261 @@
+/**
+ * Trust (issue 9), figures not pass/fail:
+ * (a) false alarms over random smooth built-in expressions and over compositions of correct custom
+ *     ops (pow-like towers, cube, sin at large x, 2^a): checks that exit 1 (`outcome` "fail");
+ * (b) honesty of the numeric estimate: how often |numeric − truth| exceeds the estimate (and 10×
+ *     it) without the leg saying it is unreliable. Truth: the complex step of the built-in twin
+ *     expression (each custom op written with built-ins, properties/trust-ops.ts; for built-in
+ *     expressions under Richardson, the complex step of the expression itself), its own rounding
+ *     estimate added to the tolerance;
+ * (c) false agrees on ill-conditioned families, against the derivative evaluated in 60-digit
+ *     decimal arithmetic (decimal.js) at the same float64 point;
+ * (d) planted relative faults (1e-6, 1e-8, 1e-10) in each custom op's backward rule: the rate at
+ *     which the check exits 1.
+ * TRUST_SCALE=k multiplies every sample size (default 1: 10^4 built-in expressions).
+ */
+import { Decimal } from "decimal.js";
+import fc from "fast-check";
+import { honesty, TRUST_OPS } from "../properties/trust-ops.ts";
+import { defineOp } from "../src/autograd/define-op.ts";
+import { check } from "../src/check/check.ts";
+import { outcome } from "../src/check/outcome.ts";
+import type { Report } from "../src/check/report.ts";
+import type { CustomOpDefinition } from "../src/expr/ops.ts";
+import { fuzzCaseArbitrary } from "../src/fuzz/arbitraries.ts";
+import type { NumericMethod } from "../src/numeric/leg.ts";
+import { cases } from "./sensitivity.bench.ts";
+
+const SCALE = Number(process.env.TRUST_SCALE ?? 1);
+const n = (k: number) => Math.max(1, Math.round(k * SCALE));
+const pct = (k: number, total: number) => `${((k / Math.max(1, total)) * 100).toFixed(2)}%`;
+
+interface Tally {
+  /** outcome "fail": exit 1, autograd contradicted. */
+  fail: number;
+  agree: number;
+  inconclusive: number;
+  blamed: Record<"symbolic" | "numeric" | "autograd" | "none", number>;
+  unreliable: number;
+  symbolicMissing: number;
+}
+
+function tally(reports: Iterable<Report>): Tally {
+  const t: Tally = {
+    fail: 0,
+    agree: 0,
+    inconclusive: 0,
+    blamed: { symbolic: 0, numeric: 0, autograd: 0, none: 0 },
+    unreliable: 0,
+    symbolicMissing: 0,
+  };
+  for (const r of reports) {
+    if (outcome(r) === "fail") t.fail++;
+    if (r.verdict === "agree") t.agree++;
+    else if (r.verdict === "inconclusive") t.inconclusive++;
+    else t.blamed[r.blame ?? "none"]++;
+    if (r.legs.numeric.unreliable) t.unreliable++;
+    if (r.gradients[Object.keys(r.gradients)[0]!]?.symbolic === null) t.symbolicMissing++;
+  }
+  return t;
+}
+
+function printTally(what: string, t: Tally, total: number, ms: number): void {
+  const alarms = t.fail;
+  console.log(`${what}: ${total} checks in ${(ms / 1000).toFixed(1)} s`);
+  console.log(
+    `  agree ${t.agree}, inconclusive ${t.inconclusive}, disagree blaming symbolic ${t.blamed.symbolic}, numeric ${t.blamed.numeric}, autograd ${t.blamed.autograd}, nobody ${t.blamed.none}`,
+  );
+  console.log(
+    `  false alarms (exit 1: autograd blamed, or no majority): ${alarms} (${pct(alarms, total)}); numeric leg unreliable in ${t.unreliable}; symbolic leg missing in ${t.symbolicMissing}`,
+  );
+}
+
+const TRUST_DEFS = TRUST_OPS.map((op) => op.definition);
+
+function customCases(ops: readonly CustomOpDefinition[], count: number, seed: number) {
+  const per = Math.ceil(count / ops.length);
+  return ops.flatMap((focus) =>
+    fc.sample(fuzzCaseArbitrary({ ops: [...ops], focus, maxDepth: 3 }), { numRuns: per, seed }),
+  );
+}
+
+function falseAlarms(): void {
+  const built = cases(91, n(10_000));
+  let t0 = performance.now();
+  const a = tally(built.map(([e, at]) => check(e, { at })));
+  printTally(
+    "(a) random smooth built-in expressions, x, y ∈ [-2, 2]",
+    a,
+    built.length,
+    performance.now() - t0,
+  );
+  const custom = customCases(TRUST_DEFS, n(2000), 5);
+  t0 = performance.now();
+  const b = tally(custom.map(({ expr, at }) => check(expr, { at })));
+  printTally(
+    "(a) compositions of correct custom ops (trustPow, trustCube, trustSinBig on [300, 1000], trustExp2)",
+    b,
+    custom.length,
+    performance.now() - t0,
+  );
+}
+
+function honestyFigures(): void {
+  const count = (list: ReturnType<typeof honesty>[]) => {
+    let elements = 0;
+    let over = 0;
+    let over10 = 0;
+    let unreliable = 0;
+    for (const h of list)
+      for (const e of h ?? []) {
+        elements++;
+        if (e.unreliable) {
+          unreliable++;
+          continue;
+        }
+        const err = Math.abs(e.numeric - e.truth);
+        if (err > e.error + e.truthError) over++;
+        if (err > 10 * (e.error + e.truthError)) over10++;
+      }
+    return { elements, over, over10, unreliable };
+  };
+  const custom = customCases(TRUST_DEFS, n(4000), 17);
+  for (const method of ["auto", "richardson"] as NumericMethod[]) {
+    const t0 = performance.now();
+    const c = count(custom.map(({ expr, at }) => honesty(expr, at, method)));
+    console.log(
+      `(b) numeric estimate vs truth, custom-op compositions, method ${method}: ${c.elements} elements in ${((performance.now() - t0) / 1000).toFixed(1)} s;` +
+        ` true error above the estimate ${c.over} (${pct(c.over, c.elements)}), above 10× ${c.over10} (${pct(c.over10, c.elements)}), both without an unreliable flag; unreliable ${c.unreliable} (${pct(c.unreliable, c.elements)})`,
+    );
+  }
+  const built = cases(91, n(4000));
+  const t0 = performance.now();
+  const c = count(built.map(([e, at]) => honesty(e, at, "richardson")));
+  console.log(
+    `(b) numeric estimate vs truth, built-in expressions, method richardson: ${c.elements} elements in ${((performance.now() - t0) / 1000).toFixed(1)} s;` +
+      ` above the estimate ${c.over} (${pct(c.over, c.elements)}), above 10× ${c.over10} (${pct(c.over10, c.elements)}); unreliable ${c.unreliable} (${pct(c.unreliable, c.elements)})`,
+  );
+}
+
+Decimal.set({ precision: 60 });
+const D = (x: number) => new Decimal(x);
+
+/** Ill-conditioned families: expression, points, and d/dx in 60 digits at the float64 point. */
+const FAMILIES: readonly {
+  name: string;
+  expr: string;
+  points: (k: number) => number;
+  derivative: (x: Decimal) => Decimal;
+}[] = [
+  {
+    name: "cancellation (1-cos(x))/x^2, x = 10^u, u ∈ [-9, -3]",
+    expr: "(1-cos(x))/x^2",
+    points: (k) => 10 ** (-9 + 6 * k),
+    // (x·sin x − 2(1 − cos x))/x³
+    derivative: (x) =>
+      x
+        .times(x.sin())
+        .minus(D(2).times(D(1).minus(x.cos())))
+        .div(x.pow(3)),
+  },
+  {
+    name: "cancellation (exp(x)-1-x)/x^2, x = 10^u, u ∈ [-9, -3]",
+    expr: "(exp(x)-1-x)/x^2",
+    points: (k) => 10 ** (-9 + 6 * k),
+    // ((x − 2)eˣ + x + 2)/x³
+    derivative: (x) => x.minus(2).times(x.exp()).plus(x).plus(2).div(x.pow(3)),
+  },
+  {
+    name: "oscillatory sin(exp(3*x)), x ∈ [8, 12]",
+    expr: "sin(exp(3*x))",
+    points: (k) => 8 + 4 * k,
+    derivative: (x) => D(3).times(x.times(3).exp()).times(x.times(3).exp().cos()),
+  },
+  {
+    name: "oscillatory cos(x^4), x ∈ [100, 1000]",
+    expr: "cos(x^4)",
+    points: (k) => 100 + 900 * k,
+    derivative: (x) => D(-4).times(x.pow(3)).times(x.pow(4).sin()),
+  },
+];
+
+function falseAgrees(): void {
+  const per = n(200);
+  for (const f of FAMILIES) {
+    let pass = 0;
+    let wrong = 0;
+    let inconclusive = 0;
+    const next = fc.sample(fc.double({ min: 0, max: 1, noNaN: true }), { numRuns: per, seed: 3 });
+    for (const k of next) {
+      const x = f.points(k);
+      const r = check(f.expr, { at: { x } });
+      if (r.verdict === "inconclusive") inconclusive++;
+      if (outcome(r) !== "pass") continue;
+      pass++;
+      const truth = f.derivative(D(x)).toNumber();
+      const a = r.gradients.x!.autograd as number;
+      if (!(Math.abs(a - truth) <= 1e-6 * Math.abs(truth) + 1e-300)) wrong++;
+    }
+    console.log(
+      `(c) ${f.name}: ${per} points; pass (exit 0) ${pass}, of which autograd's value is wrong by more than 1e-6 relative (false agrees) ${wrong}; inconclusive ${inconclusive}`,
+    );
+  }
+  for (const [expr, x] of [
+    ["(1-cos(x))/x^2", 1e-9],
+    ["sin(exp(3*x))", 11.5],
+  ] as const) {
+    const r = check(expr, { at: { x } });
+    console.log(
+      `    ${expr} at ${x}: ${r.verdict}${r.reason === null ? "" : ` (${r.reason.slice(0, 120)})`}`,
+    );
+  }
+}
+
+/** Copies of the trust ops whose backward is off by a relative δ. */
+function faulty(delta: number): CustomOpDefinition[] {
+  const tag = `F${delta.toExponential(0).replace(/[-+.]/g, "")}`;
+  return TRUST_DEFS.map(
+    (op) =>
+      defineOp({
+        ...op,
+        name: `${op.name}${tag}`,
+        backward: (ctx) => op.backward(ctx).map((g) => g * (1 + delta)),
+      }).definition,
+  );
+}
+
+function plantedFaults(): void {
+  for (const delta of [1e-6, 1e-8, 1e-10]) {
+    const ops = faulty(delta);
+    const cases = customCases(ops, n(1000), 23);
+    let blamed = 0;
+    let failed = 0;
+    let inconclusive = 0;
+    // A relative fault cannot move a zero gradient (`sin(z - z)`): those are counted apart.
+    let moving = 0;
+    let failedMoving = 0;
+    for (const { expr, at } of cases) {
+      const r = check(expr, { at });
+      const fail = outcome(r) === "fail";
+      if (fail) failed++;
+      if (r.blame === "autograd") blamed++;
+      if (r.verdict === "inconclusive") inconclusive++;
+      const g = Object.values(r.gradients).map((v) => v.autograd);
+      if (g.some((v) => typeof v === "number" && v !== 0)) {
+        moving++;
+        if (fail) failedMoving++;
+      }
+    }
+    console.log(
+      `(d) planted relative fault ${delta.toExponential(0)} in every custom op's backward: ${cases.length} compositions;` +
+        ` caught (exit 1) ${pct(failed, cases.length)} (${pct(failedMoving, moving)} of the ${moving} with a nonzero gradient), autograd blamed in ${pct(blamed, cases.length)}, inconclusive ${pct(inconclusive, cases.length)}`,
+    );
+  }
+}
+
+export function run(): void {
+  falseAlarms();
+  honestyFigures();
+  falseAgrees();
+  plantedFaults();
+}
