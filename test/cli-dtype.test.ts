@@ -64,6 +64,33 @@ describe("check --dtype float32", () => {
     expect(JSON.parse(f64.out[0]!).value).toBeCloseTo(17, 6);
   });
 
+  it("explain --dtype float32: the by-hand chain rule in float32, the notebook's manual gradient", async () => {
+    const r = await run(
+      "explain",
+      BCE,
+      "--at",
+      "w=1",
+      "b=0",
+      "x=6.7",
+      "y=0",
+      "--wrt",
+      "w,b",
+      "--dtype",
+      "float32",
+    );
+    expect(r.code).toBe(0);
+    const text = r.out.join("\n");
+    // Seed notebook 003, In [24] (float32 tensors): "Manual Gradient of loss w.r.t weight (dw):
+    // 6.691762447357178", "… bias (db): 0.998770534992218"; float64 gives 6.691763029237442.
+    const byHand = (name: string) =>
+      new RegExp(`^ {3}${name} +(\\S+) `, "m").exec(
+        text.slice(text.indexOf("by hand (above)")),
+      )![1];
+    expect(byHand("w")).toBe("6.691762447357178");
+    expect(byHand("b")).toBe("0.998770534992218");
+    expect(text).toMatch(/∂f\/∂w = x\*\(u3-y\) = 6\.691762447357178 {2}\(simplified by the CAS\)/);
+  });
+
   it("explain takes --dtype; an unknown dtype is bad input", async () => {
     expect((await run("explain", "x^2", "--at", "x=3", "--dtype", "float32")).code).toBe(0);
     const bad = await run("check", "x^2", "--at", "x=3", "--dtype", "float16");

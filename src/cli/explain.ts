@@ -7,6 +7,7 @@
  *     total in closed form when the CAS can simplify it;
  *  4. the three legs side by side, with the numeric method and its step named.
  */
+import type { DType } from "../autograd/index.ts";
 import type { Report } from "../check/report.ts";
 import { fromValue, type NestedArray, toValues } from "../expr/point.ts";
 import { loadOps } from "../fuzz/load.ts";
@@ -63,7 +64,10 @@ export async function explainCommand(
   try {
     if (flags.ops !== undefined) await loadOps(flags.ops, io.cwd);
     const p = prepare(source, flags.at, io.cwd, flags.wrt);
-    lines = flags.dot === true ? [toDot(chainOf(p))] : explainLines(p, flags, colorsFor(io.isTTY));
+    lines =
+      flags.dot === true
+        ? [toDot(chainOf(p, flags.dtype))]
+        : explainLines(p, flags, colorsFor(io.isTTY));
   } catch (e) {
     return reportError(e, io);
   }
@@ -74,17 +78,21 @@ export async function explainCommand(
 const arrText = (a: Arr | null, fmt: (x: number) => string = short): string =>
   a === null ? "—" : a.shape.length === 0 ? fmt(a.data[0]!) : valueText(fromValue(a), fmt);
 
-/** The chain of a prepared subject: its named intermediates by name, its `--wrt` leaves. */
-export function chainOf(p: Prepared): Chain {
+/**
+ * The chain of a prepared subject: its named intermediates by name, its `--wrt` leaves, in the
+ * dtype's arithmetic (float32: the by-hand numbers as a float32 notebook computes them).
+ */
+export function chainOf(p: Prepared, dtype: DType = "float64"): Chain {
   return buildChain(p.expr, toValues(p.point), {
     names: new Map(p.bindings.map((b) => [b.expr, b.name])),
     wrt: p.wrt,
+    dtype,
   });
 }
 
 /** The whole teaching view, as lines. */
 export function explainLines(p: Prepared, flags: ExplainFlags, c: Colors): string[] {
-  const chain = chainOf(p);
+  const chain = chainOf(p, flags.dtype);
   const f = chain.output.name;
   const lines: string[] = [];
   const at = Object.entries(p.point)
@@ -103,7 +111,9 @@ export function explainLines(p: Prepared, flags: ExplainFlags, c: Colors): strin
     lines.push("");
   }
   lines.push(...legsSection(chain, runCheck(p, flags), c, small ? 4 : 3));
-  if (flags.steps === true) lines.push("", ...stepsLines(p, chain, c));
+  // The step-size lesson is about float64 finite differences: its exact value is float64's.
+  const exact = chain.dtype === "float64" ? chain : chainOf(p);
+  if (flags.steps === true) lines.push("", ...stepsLines(p, exact, c));
   return lines;
 }
 

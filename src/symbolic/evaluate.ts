@@ -59,8 +59,12 @@ function collect(f: Formula, out: string[] = []): string[] {
  * Compiles `f` for leaves in the order `slots` names them.
  * @example compileFormula(fmul(fnum(2), fsym("x")), ["x"])([new Float64Array([1, 2])]) // [2, 4]
  */
-export function compileFormula(f: Formula, slots: readonly string[]): (cols: Column[]) => Column {
-  const run = compileFormulas([f], slots);
+export function compileFormula(
+  f: Formula,
+  slots: readonly string[],
+  opts: { readonly float32?: boolean } = {},
+): (cols: Column[]) => Column {
+  const run = compileFormulas([f], slots, opts);
   return (cols) => run(cols)[0]!;
 }
 
@@ -80,9 +84,15 @@ type Instr =
 export function compileFormulas(
   fs: readonly Formula[],
   slots: readonly string[],
-  opts: { readonly reuse?: boolean } = {},
+  opts: { readonly reuse?: boolean; readonly float32?: boolean } = {},
 ): (cols: Column[]) => Column[] {
   const { tape, outs } = buildTape(fs, slots);
+  if (opts.float32 === true)
+    return (cols) => {
+      const vals: Column[] = new Array(tape.length);
+      for (let k = 0; k < tape.length; k++) vals[k] = step32(tape[k]!, vals, cols);
+      return outs.map((o) => vals[o]!);
+    };
   if (opts.reuse !== true)
     return (cols) => {
       const vals: Column[] = new Array(tape.length);
@@ -428,6 +438,32 @@ function step(ins: Instr, vals: Column[], cols: Column[], buffers: Buffers | nul
       return power(vals[ins.base]!, vals[ins.exp]!, buffers);
     case "fn":
       return apply(ins.name, vals[ins.arg]!, buffers);
+  }
+}
+
+const fround = (c: Column): Column =>
+  typeof c === "number" ? Math.fround(c) : c.map((v) => Math.fround(v));
+
+/**
+ * `step` in float32 arithmetic: every constant and every result rounded to float32 (`Math.fround`
+ * after each operation, a sum or product of several terms after each pair), as PyTorch computes a
+ * formula on float32 tensors. The slots are taken as given (float32 values already).
+ */
+function step32(ins: Instr, vals: Column[], cols: Column[]): Column {
+  switch (ins.op) {
+    case "const":
+      return Math.fround(ins.value);
+    case "slot":
+      return cols[ins.index]!;
+    case "add":
+    case "mul": {
+      const op = ins.op === "add" ? add : mul;
+      let acc = vals[ins.args[0]!]!;
+      for (let i = 1; i < ins.args.length; i++) acc = fround(op(acc, vals[ins.args[i]!]!, null));
+      return acc;
+    }
+    default:
+      return fround(step(ins, vals, cols, null));
   }
 }
 

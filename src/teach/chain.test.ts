@@ -233,3 +233,40 @@ describe("every op's student rule agrees with autograd's backward rule (two impl
       }
     });
 });
+
+// The notebook's manual cell: (y_pred − y)/(y_pred(1 − y_pred)) · y_pred(1 − y_pred) · x.
+const SEED_BCE = "bce(clamp(sigmoid(w*x+b), 1e-8, 1-1e-8), y)";
+
+describe("buildChain in float32", () => {
+  it("the seed BCE's manual gradient as the float32 notebook computes it", () => {
+    const values = toValues({ w: 1, b: 0, x: 6.7, y: 0 });
+    const c = buildChain(parse(SEED_BCE), values, { wrt: ["w", "b"], dtype: "float32" });
+    // Seed notebook 003, In [24] on float32 tensors: dL_dw = 6.691762447357178,
+    // dL_db = 0.998770534992218 (float64: 6.691763029237442, 0.9987706013787226).
+    expect(grad(c, "w")).toEqual([6.691762447357178]);
+    expect(grad(c, "b")).toEqual([0.998770534992218]);
+    // Every value and every step of the chain is a float32 number.
+    for (const n of c.nodes) {
+      for (const v of n.value.data) expect(Math.fround(v)).toBe(v);
+      for (const v of n.grad?.data ?? []) expect(Math.fround(v)).toBe(v);
+      for (const e of n.inputs) for (const v of e.value?.data ?? []) expect(Math.fround(v)).toBe(v);
+    }
+  });
+
+  it("the clamp trap: in float32 1 - 1e-8 is 1, so at x = 17 p = 1 passes the clamp and the manual gradient is NaN", () => {
+    const values = toValues({ w: 1, b: 0, x: 17, y: 0 });
+    const c = buildChain(parse(SEED_BCE), values, { wrt: ["w"], dtype: "float32" });
+    const p = c.nodes.find((n) => n.gradFn === "SigmoidBackward0")!;
+    expect(p.value.data[0]).toBe(1); // sigmoid(17) rounds to 1 in float32, as in PyTorch
+    const clamp = c.nodes.find((n) => n.gradFn === "ClampBackward1")!;
+    expect(clamp.inputs[0]!.value!.data[0]).toBe(1); // 1 ≤ hi = fround(1 - 1e-8) = 1
+    // ∂bce/∂p = (p − y)/(p(1 − p)) = 1/0 = inf, times σ′ = p(1 − p) = 0: NaN, as the
+    // notebook's manual cell gives on float32 tensors there.
+    expect(
+      c.nodes.find((n) => n.gradFn === "BinaryCrossEntropyBackward0")!.inputs[0]!.value!.data[0],
+    ).toBe(Number.POSITIVE_INFINITY);
+    expect(grad(c, "w")[0]).toBeNaN();
+    const f64 = buildChain(parse(SEED_BCE), values, { wrt: ["w"] });
+    expect(Number.isFinite(grad(f64, "w")[0]!)).toBe(true);
+  });
+});

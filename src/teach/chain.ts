@@ -7,7 +7,7 @@
  *
  * Pure: no Node.js APIs, so the page runs it in the browser.
  */
-import { enableGrad, type Tensor, tensor, tensorAlgebra } from "../autograd/index.ts";
+import { type DType, enableGrad, type Tensor, tensor, tensorAlgebra } from "../autograd/index.ts";
 import { GradtrioError } from "../errors.ts";
 import { call, type Expr, postOrder, variable } from "../expr/ast.ts";
 import { broadcastIndex, matmulDims } from "../expr/broadcast.ts";
@@ -86,6 +86,8 @@ export interface ChainEdge {
   readonly formula: Formula | null;
   /** A local derivative that is a linear map on the gradient, not a factor (`value` its data). */
   readonly map: "matmul" | "softmax" | null;
+  /** The chain is in float32: every step of the chain rule rounds to float32. */
+  readonly float32: boolean;
 }
 
 export interface Chain {
@@ -100,6 +102,8 @@ export interface Chain {
    * for in terms of its inputs, so that a closed-form total reads in the user's names.
    */
   readonly definitions: ReadonlyMap<string, Formula>;
+  /** The arithmetic of the values, the local derivatives and the chain rule's steps. */
+  readonly dtype: DType;
 }
 
 export interface ChainOptions {
@@ -107,6 +111,12 @@ export interface ChainOptions {
   readonly wrt?: readonly string[];
   /** Names of intermediate nodes (`z = w*x+b; …`): node → name. */
   readonly names?: ReadonlyMap<Expr, string>;
+  /**
+   * "float32": the values in float32 (the point rounded, `Math.fround` after each op, as the
+   * engine computes them), and so every local derivative and every step of the chain rule, as a
+   * notebook computes its "manual" gradient on float32 tensors. Default float64.
+   */
+  readonly dtype?: DType;
 }
 
 const SCALAR: readonly number[] = [];
@@ -137,11 +147,15 @@ export function buildChain(
         `--wrt names '${n}', which is not a variable of the point (${[...values.keys()].join(", ")})`,
       );
   const wrtSet = new Set(wrt);
+  const dtype = opts.dtype ?? "float64";
+  const f32 = dtype === "float32";
+  /** A number written in the expression, as the dtype's arithmetic sees it. */
+  const round = (v: number) => (f32 ? Math.fround(v) : v);
   const leafTensors = new Map<string, Tensor>();
   for (const [n, v] of values)
     leafTensors.set(
       n,
-      tensor(Float64Array.from(v.data), { shape: v.shape, requiresGrad: wrtSet.has(n) }),
+      tensor(Float64Array.from(v.data), { shape: v.shape, requiresGrad: wrtSet.has(n), dtype }),
     );
   const tensors = enableGrad(() => interpretAll(expr, tensorAlgebra(leafTensors)));
 
@@ -190,8 +204,9 @@ export function buildChain(
   used.add(rootName);
   for (const e of order) {
     const t = tensors.get(e)!;
-    if (e.kind === "num") byExpr.set(e, { constant: fnum(e.value), value: e.value });
-    else if (e.kind === "const") byExpr.set(e, { constant: fconst(e.name), value: t.item() });
+    if (e.kind === "num") byExpr.set(e, { constant: fnum(e.value), value: round(e.value) });
+    else if (e.kind === "const")
+      byExpr.set(e, { constant: fconst(e.name), value: round(t.item()) });
     else if (e.kind === "var") {
       let n = vars.get(e.name);
       if (n === undefined) {
@@ -202,7 +217,7 @@ export function buildChain(
     } else {
       const inputs = e.args.map((a) => byExpr.get(a)!);
       if (inputs.every((i) => "constant" in i)) {
-        byExpr.set(e, { constant: fnum(t.item()), value: t.item() });
+        byExpr.set(e, { constant: fnum(t.item()), value: round(t.item()) });
         continue;
       }
       const given = opts.names?.get(e);
@@ -223,7 +238,7 @@ export function buildChain(
       if (e.op === "div" && kind === "op" && "constant" in num! && "node" in den!) {
         const inner = t.gradFn!.nextFunctions[0]![0]!;
         const d = den.node.value;
-        const rv = { data: d.data.map((v) => 1 / v), shape: d.shape };
+        const rv = { data: d.data.map((v) => round(1 / v)), shape: d.shape };
         const r = make(fresh(), false, "op", `1/${den.node.name}`, inner.name, rv, [den]);
         rules.set(r, { op: "reciprocal", inputs: [den], rule: RECIPROCAL_RULE });
         const text = `${r.name}*${print(e.args[0]!)}`;
@@ -272,11 +287,18 @@ export function buildChain(
   for (const n of nodes) {
     const r = rules.get(n);
     if (r === undefined || n.kind !== "op") continue;
-    const locals = localsOf(n, r.op, r.inputs, r.rule);
+    const locals = localsOf(n, r.op, r.inputs, f32, r.rule);
     r.inputs.forEach((input, i) => {
       if (!("node" in input) || input.node.kind === "data") return;
       const l = locals[i]!;
-      const edge: ChainEdge = { from: n, to: input.node, arg: i, contribution: null, ...l };
+      const edge: ChainEdge = {
+        from: n,
+        to: input.node,
+        arg: i,
+        contribution: null,
+        float32: f32,
+        ...l,
+      };
       n.inputs.push(edge);
       input.node.uses.push(edge);
     });
@@ -296,7 +318,8 @@ export function buildChain(
           continue;
         }
         if (acc !== null)
-          for (let j = 0; j < acc.data.length; j++) acc.data[j]! += u.contribution.data[j]!;
+          for (let j = 0; j < acc.data.length; j++)
+            acc.data[j] = round(acc.data[j]! + u.contribution.data[j]!);
       }
       n.grad = acc;
     }
@@ -307,7 +330,7 @@ export function buildChain(
     const n = vars.get(w);
     if (n !== undefined) leaves.set(w, n);
   }
-  return { nodes, output, wrt, leaves, definitions };
+  return { nodes, output, wrt, leaves, definitions, dtype };
 }
 
 const ELEMENTARY = new Set([
@@ -378,7 +401,7 @@ function definitionOf(op: string, inputs: readonly Input[]): Formula | null {
 
 const inputFormula = (i: Input): Formula => ("node" in i ? fsym(i.node.name) : i.constant);
 
-type Local = Omit<ChainEdge, "from" | "to" | "arg" | "contribution">;
+type Local = Omit<ChainEdge, "from" | "to" | "arg" | "contribution" | "float32">;
 
 const inputValue = (i: Input): Arr =>
   "node" in i ? i.node.value : { data: Float64Array.of(i.value), shape: SCALAR };
@@ -388,6 +411,7 @@ function localsOf(
   n: ChainNode,
   op: string,
   inputs: readonly Input[],
+  f32: boolean,
   special?: typeof SCALE_RULE,
 ): (Local | null)[] {
   const builtin = isBuiltinOp(op);
@@ -413,7 +437,10 @@ function localsOf(
         );
       const data = new Float64Array(numel(shape));
       const args = inputs.map((x) => expand(inputValue(x), shape));
-      for (let j = 0; j < data.length; j++) data[j] = d.evaluate(args.map((a) => a.data[j]!));
+      for (let j = 0; j < data.length; j++) {
+        const v = d.evaluate(args.map((a) => a.data[j]!));
+        data[j] = f32 ? Math.fround(v) : v;
+      }
       return {
         plain: d.formula,
         latex: d.latex,
@@ -454,7 +481,7 @@ function localsOf(
     }
     const formula = simplify(form.formula);
     const slots = [...symbolsOf(formula)];
-    const run = compileFormula(formula, slots);
+    const run = compileFormula(formula, slots, { float32: f32 });
     const col = run(cols(slots, n.value));
     const data =
       typeof col === "number" ? new Float64Array(numel(shape)).fill(col) : Float64Array.from(col);
@@ -541,21 +568,23 @@ function expand(a: Arr, shape: readonly number[]): Arr {
 }
 
 /** Sums a gradient over the node's shape back to an argument's (broadcast) shape. */
-function sumTo(g: Arr, shape: readonly number[]): Arr {
+function sumTo(g: Arr, shape: readonly number[], r: (v: number) => number): Arr {
   if (sameShape(g.shape, shape)) return g;
   const idx = broadcastIndex(shape, g.shape);
   const data = new Float64Array(numel(shape));
-  for (let j = 0; j < idx.length; j++) data[idx[j]!]! += g.data[j]!;
+  for (let j = 0; j < idx.length; j++) data[idx[j]!] = r(data[idx[j]!]! + g.data[j]!);
   return { data, shape };
 }
 
 /**
  * Passes `upstream` (∂output/∂from, over from's shape) through one edge, as the chain rule
  * says: ∂output/∂from · ∂from/∂to, summed back to to's shape. Null when the local is unknown.
+ * In a float32 chain each product and each sum rounds to float32.
  */
 export function stepBack(e: ChainEdge, upstream: Arr): Arr | null {
   const L = e.value;
   if (L === null) return null;
+  const r = e.float32 ? Math.fround : (v: number) => v;
   const to = e.to.value.shape;
   if (e.map === "softmax") {
     // Each row of the last dimension: y_i (G_i − Σ_j G_j y_j).
@@ -563,10 +592,10 @@ export function stepBack(e: ChainEdge, upstream: Arr): Arr | null {
     const G = upstream.data;
     const len = L.shape.at(-1) ?? 1;
     const out = new Float64Array(y.length);
-    for (let r = 0; r < y.length; r += len) {
+    for (let row = 0; row < y.length; row += len) {
       let dot = 0;
-      for (let i = r; i < r + len; i++) dot += G[i]! * y[i]!;
-      for (let i = r; i < r + len; i++) out[i] = y[i]! * (G[i]! - dot);
+      for (let i = row; i < row + len; i++) dot = r(dot + r(G[i]! * y[i]!));
+      for (let i = row; i < row + len; i++) out[i] = r(y[i]! * r(G[i]! - dot));
     }
     return { data: out, shape: to };
   }
@@ -582,14 +611,14 @@ export function stepBack(e: ChainEdge, upstream: Arr): Arr | null {
       for (let i = 0; i < m; i++)
         for (let p = 0; p < k; p++) {
           let acc = 0;
-          for (let j = 0; j < n; j++) acc += G[i * n + j]! * B.data[p * n + j]!;
+          for (let j = 0; j < n; j++) acc = r(acc + r(G[i * n + j]! * B.data[p * n + j]!));
           out[i * k + p] = acc;
         }
     else
       for (let p = 0; p < k; p++)
         for (let j = 0; j < n; j++) {
           let acc = 0;
-          for (let i = 0; i < m; i++) acc += A.data[i * k + p]! * G[i * n + j]!;
+          for (let i = 0; i < m; i++) acc = r(acc + r(A.data[i * k + p]! * G[i * n + j]!));
           out[p * n + j] = acc;
         }
     return { data: out, shape: to };
@@ -598,8 +627,8 @@ export function stepBack(e: ChainEdge, upstream: Arr): Arr | null {
   // summed back over the elements an argument was broadcast to.
   const ge = expand(upstream, L.shape);
   const prod = new Float64Array(L.data.length);
-  for (let j = 0; j < prod.length; j++) prod[j] = ge.data[j]! * L.data[j]!;
-  return sumTo({ data: prod, shape: L.shape }, to);
+  for (let j = 0; j < prod.length; j++) prod[j] = r(ge.data[j]! * L.data[j]!);
+  return sumTo({ data: prod, shape: L.shape }, to, r);
 }
 
 /** How many paths lead from the output down to `leaf`. */
@@ -690,6 +719,8 @@ export function simplifiedTotal(chain: Chain, leaf: ChainNode, limit = 16): Simp
   const slots = [...symbolsOf(f)];
   const got = compileFormula(f, slots)(slots.map((s) => byName.get(s)!.value.data[0]!)) as number;
   const want = leaf.grad.data[0]!;
-  if (!(Math.abs(got - want) <= 1e-9 * Math.max(1, Math.abs(want)))) return null;
+  // float32: the accumulated value carries float32 rounding, the closed form is evaluated in float64.
+  const rtol = chain.dtype === "float32" ? 1e-5 : 1e-9;
+  if (!(Math.abs(got - want) <= rtol * Math.max(1, Math.abs(want)))) return null;
   return { plain: toPlain(f), latex: toLatex(f) };
 }
