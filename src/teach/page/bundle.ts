@@ -6,6 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { escapeHtml } from "../mathml.ts";
 import type { PageSeed } from "./app.ts";
 import { PAGE_CSS } from "./style.ts";
 
@@ -51,6 +52,7 @@ export async function teachPage(seed: PageSeed): Promise<string> {
   <label>f = <input id="expr" spellcheck="false" size="48"></label>
   <label>at <input id="at" spellcheck="false" size="28"></label>
   <label>with respect to <input id="wrt" spellcheck="false" size="8" placeholder="all"></label>
+  <label>dtype <select id="dtype"><option>float64</option><option>float32</option></select></label>
   <span id="timing"></span>
   <p id="error" role="alert"></p>
 </section>
@@ -70,11 +72,4 @@ export async function teachPage(seed: PageSeed): Promise<string> {
 </body>
 </html>
 `;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(
-    /[&<>"]/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!,
-  );
 }
