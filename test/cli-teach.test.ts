@@ -25,7 +25,17 @@ describe("gradtrio teach", () => {
     expect(html.startsWith("<!doctype html>")).toBe(true);
     expect(html).not.toMatch(/<script[^>]+src=|<link /);
     expect(html.match(/https?:\/\/[^\s"'`)]+/g) ?? []).toEqual(["http://www.w3.org/2000/svg"]);
-    expect(html).toContain('{"expr":"sin(x^2)","at":"x=3","wrt":""}');
+    expect(html).toContain('{"expr":"sin(x^2)","at":"x=3","wrt":"","dtype":"float64"}');
+  }, 60_000);
+
+  it("--dtype float32 starts the page in float32; an unknown dtype is bad input", async () => {
+    const file = join(dir, "bce32.html");
+    const r = await teach("--dtype", "float32", "--out", file);
+    expect(r.code).toBe(0);
+    expect(readFileSync(file, "utf8")).toContain('"wrt":"w,b","dtype":"float32"}');
+    const bad = await teach("--dtype", "float16", "--out", join(dir, "bad16.html"));
+    expect(bad.code).toBe(2);
+    expect(bad.err[0]).toMatch(/^gradtrio: error: .*'float16' is invalid/);
   }, 60_000);
 
   it("bad input exits 2 with one line and writes nothing", async () => {

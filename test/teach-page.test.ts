@@ -99,6 +99,40 @@ describe.skipIf(!hasChromium)("gradtrio teach: the page in headless Chromium", (
     expect(await page.textContent("#chain")).toContain("∂f/∂u3 = ∂f/∂u4");
     // The total as the notebook's students simplify it: x·(ŷ − y), ŷ = u3 here.
     expect(await page.textContent('#chain li.total[data-leaf="w"]')).toContain("∂f/∂w = x*(u3-y)");
+    // The chain rule as math (MathML, rendered by the browser itself): ∂f/∂u3 = ∂f/∂u4 · 𝟙[…]
+    // as a fraction over a fraction, and the total x·(u₃ − y).
+    const step = page.locator('#chain li[data-node="u3"] math');
+    expect(await step.count()).toBe(1);
+    const fracs = await step.locator("mfrac").allTextContents();
+    expect(fracs).toEqual(["∂f∂u3", "∂f∂u4"]);
+    expect(await step.textContent()).toContain("𝟙");
+    // Laid out as a fraction: taller than one line of text, numerator above denominator.
+    const frac = (await step.locator("mfrac").first().boundingBox())!;
+    expect(frac.height).toBeGreaterThan(25);
+    const [num, den] = await step
+      .locator("mfrac")
+      .first()
+      .evaluate((f) => Array.from(f.children, (c) => c.getBoundingClientRect().top));
+    expect(den!).toBeGreaterThan(num! + 8);
+    const total = page.locator('#chain li.total[data-leaf="w"] math');
+    expect((await total.textContent())!.replace(/\s/g, "")).toBe("∂f∂w=x(u3−y)");
+  });
+
+  it("float32: the by-hand column is the notebook's float32 manual gradient", async () => {
+    await page.selectOption("#dtype", "float32");
+    await page.waitForFunction(
+      () =>
+        document.querySelector('#legs tr[data-input="w"] .byhand')?.textContent ===
+        "6.691762447357178",
+    );
+    // Seed notebook 003, In [24]: dL_db = 0.998770534992218 on float32 tensors.
+    expect(await page.textContent('#legs tr[data-input="b"] .byhand')).toBe("0.998770534992218");
+    await page.selectOption("#dtype", "float64");
+    await page.waitForFunction(
+      () =>
+        document.querySelector('#legs tr[data-input="w"] .byhand')?.textContent ===
+        "6.691763029237442",
+    );
   });
 
   it("editing the expression updates the legs (and a 50-node graph recomputes fast)", async () => {

@@ -22,6 +22,7 @@ import {
   simplifiedTotal,
 } from "../teach/chain.ts";
 import { toDot } from "../teach/dot.ts";
+import { gradientLatex, latexTotal } from "../teach/latex.ts";
 import { METHODS, type Method, regionOf, type StepStudy, stepStudy } from "../teach/steps.ts";
 import { type CheckFlags, runCheck, verdictLine } from "./check-command.ts";
 import {
@@ -240,10 +241,7 @@ function backwardSection(chain: Chain, c: Colors): string[] {
     lines.push(
       `   ${pad} = ${n.grad === null ? `unavailable (${n.gradUnavailable})` : c.bold(arrText(n.grad))}`,
     );
-    const latex = n.uses
-      .map((u) => `${latexTotal(chain, u.from)} \\cdot ${latexParen(u.latex)}`)
-      .join(" + ");
-    lines.push(c.dim(`   ${pad}   LaTeX: ${latexTotal(chain, n)} = ${latex}`));
+    lines.push(c.dim(`   ${pad}   LaTeX: ${gradientLatex(chain, n)}`));
   }
   return lines;
 }
@@ -259,11 +257,6 @@ function paren(s: string): string {
   }
   return s;
 }
-const latexParen = (s: string) => (/^[\w{}\\]+$/.test(s) ? s : `\\left(${s}\\right)`);
-const latexName = (n: string) =>
-  /^u\d+$/.test(n) ? `u_{${n.slice(1)}}` : n.replaceAll("_", "\\_");
-const latexTotal = (chain: Chain, n: ChainNode) =>
-  `\\frac{\\partial ${latexName(chain.output.name)}}{\\partial ${latexName(n.name)}}`;
 
 function pathSection(chain: Chain, c: Colors): string[] {
   const lines = [c.bold("3. The same, along the paths: multiply along each path, add the paths")];

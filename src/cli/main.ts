@@ -14,6 +14,7 @@ import { NUMERIC_METHODS } from "../numeric/types.ts";
 import type { CheckFlags } from "./check-command.ts";
 import { type CliIO, EXIT, processIO } from "./io.ts";
 import { reportError } from "./report-error.ts";
+import type { TeachFlags } from "./teach.ts";
 
 const VERSION = "0.1.0";
 
@@ -220,6 +221,12 @@ Exit codes: 0, or 2 for bad input.`,
       "--wrt <NAMES>",
       "differentiate with respect to these inputs only, e.g. --wrt w,b (the others are data)",
     )
+    .addOption(
+      new Option(
+        "--dtype <D>",
+        "the page's starting dtype: float32 computes the chain rule and autograd as PyTorch's default",
+      ).choices(["float64", "float32"]),
+    )
     .requiredOption("--out <FILE>", "the HTML file to write (one self-contained page)")
     .addHelpText(
       "after",
@@ -228,6 +235,7 @@ Examples:
   gradtrio teach --out bce.html
   gradtrio teach 'sin(x^2)' --at x=3 --out sin.html
   gradtrio teach 'bce(sigmoid(w*x+b), y)' --at w=1 b=0 x=6.7 y=0 --wrt w,b --out bce.html
+  gradtrio teach --dtype float32 --out bce32.html
 The page loads nothing from the network: open the file in any browser.
 Exit codes: 0, or 2 for bad input.`,
     )
@@ -240,6 +248,9 @@ Exit codes: 0, or 2 for bad input.`,
             at: (opts.at as string[] | undefined) ?? [],
             out: opts.out as string,
             ...(opts.wrt === undefined ? {} : { wrt: opts.wrt as string }),
+            ...(opts.dtype === undefined
+              ? {}
+              : { dtype: opts.dtype as NonNullable<TeachFlags["dtype"]> }),
           },
           io,
         ),

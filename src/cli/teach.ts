@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
+import type { DType } from "../autograd/index.ts";
 import { GradtrioError } from "../errors.ts";
 import { teachPage } from "../teach/page/bundle.ts";
 import { chainOf } from "./explain.ts";
@@ -23,6 +24,8 @@ export interface TeachFlags {
   /** `w,b`: the inputs to differentiate with respect to (default all; the seed: w,b). */
   readonly wrt?: string;
   readonly out: string;
+  /** The page's starting dtype (the chain rule and autograd in float32 as PyTorch's default). */
+  readonly dtype?: DType;
 }
 
 export async function teachCommand(
@@ -38,8 +41,9 @@ export async function teachCommand(
     const at = seeded ? SEED_PAGE.at : flags.at;
     const wrt = flags.wrt ?? (seeded ? SEED_PAGE.wrt : undefined);
     // Bad input is reported here, once, before the page is written.
-    chainOf(prepare(expr, at, io.cwd, wrt));
-    const html = await teachPage({ expr, at: at.join(" "), wrt: wrt ?? "" });
+    const dtype = flags.dtype ?? "float64";
+    chainOf(prepare(expr, at, io.cwd, wrt), dtype);
+    const html = await teachPage({ expr, at: at.join(" "), wrt: wrt ?? "", dtype });
     const file = resolve(io.cwd, flags.out);
     try {
       writeFileSync(file, html);

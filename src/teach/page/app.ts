@@ -5,6 +5,7 @@
  * every edit, drawn as SVG. Bundled into the page by esbuild (src/teach/page/bundle.ts).
  */
 import dagre from "@dagrejs/dagre";
+import type { DType } from "../../autograd/index.ts";
 import { check } from "../../check/check.ts";
 import type { Report } from "../../check/report.ts";
 import { GradtrioError } from "../../errors.ts";
@@ -14,6 +15,8 @@ import { checkScalarOutput, inferShapes, type Shape } from "../../expr/shapes.ts
 import { compileForward, flattenValues } from "../../numeric/index.ts";
 import { buildChain, type Chain, type ChainNode, simplifiedTotal } from "../chain.ts";
 import { arrayText, numberText } from "../dot.ts";
+import { gradientLatex, latexTotal } from "../latex.ts";
+import { escapeHtml, toMathML } from "../mathml.ts";
 import { parseForTeaching } from "../program.ts";
 import { LESSON_STEPS, METHODS, type Method, stepStudy } from "../steps.ts";
 
@@ -22,6 +25,8 @@ export interface PageSeed {
   readonly expr: string;
   readonly at: string;
   readonly wrt: string;
+  /** The arithmetic of the chain rule and of autograd (check's `dtype`). */
+  readonly dtype: DType;
 }
 
 /** Timings the browser test reads. */
@@ -85,6 +90,7 @@ function compute(): State {
   const source = $<HTMLInputElement>("expr").value;
   const point = parsePointText($<HTMLInputElement>("at").value);
   const wrtText = $<HTMLInputElement>("wrt").value.trim();
+  const dtype = $<HTMLSelectElement>("dtype").value as DType;
   const { expr, names } = parseForTeaching(source);
   const vars = variablesOf(expr);
   for (const v of vars)
@@ -96,8 +102,8 @@ function compute(): State {
   checkScalarOutput(inferShapes(expr, shapes, { source }).shape, { expr, source });
   const values = toValues(point);
   const wrt = wrtText === "" ? undefined : wrtText.split(/[\s,]+/);
-  const chain = buildChain(expr, values, { names, ...(wrt === undefined ? {} : { wrt }) });
-  const report = check(source, { at: point });
+  const chain = buildChain(expr, values, { names, dtype, ...(wrt === undefined ? {} : { wrt }) });
+  const report = check(source, { at: point, dtype });
   const leaf = [...chain.leaves.values()][0]!;
   let offset = 0;
   for (const [k, v] of values) {
@@ -272,12 +278,8 @@ function drawLegs(s: State): void {
     `<table><thead><tr><th>input</th><th>by hand (chain rule)</th><th>symbolic (CAS)</th><th>numeric (${s.report.method ?? "—"})</th><th>autograd</th></tr></thead><tbody>${rows.join("")}</tbody></table><p class="verdict ${s.report.verdict}">${verdict}${s.report.reason === null ? "" : ` — ${escapeHtml(s.report.reason)}`}</p>`;
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(
-    /[&<>"]/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!,
-  );
-}
+/** A formula on a line of its own, left-aligned (display style: fractions full size). */
+const mathBlock = (latex: string) => `<div class="math">${toMathML(latex)}</div>`;
 
 function drawChainRule(chain: Chain): void {
   const f = chain.output.name;
@@ -287,13 +289,13 @@ function drawChainRule(chain: Chain): void {
     if (n.kind === "data") continue;
     const label = `∂${f}/∂${n.name}`;
     if (n === chain.output) {
-      items.push(`<li><b>${label} = 1</b></li>`);
+      items.push(`<li>${mathBlock(gradientLatex(chain, n))}<b>${label} = 1</b></li>`);
       continue;
     }
     const sym = n.uses.map((u) => `∂${f}/∂${u.from.name} · (${escapeHtml(u.plain)})`).join(" + ");
     const num = n.uses.map((u) => `${arrayText(u.from.grad)} × ${arrayText(u.value)}`).join(" + ");
     items.push(
-      `<li data-node="${n.name}"><b>${label}</b> = ${sym || "0"}<br><span class="num">= ${num || "0"} = <b>${arrayText(n.grad)}</b></span></li>`,
+      `<li data-node="${n.name}">${mathBlock(gradientLatex(chain, n))}<b>${label}</b> = ${sym || "0"}<br><span class="num">= ${num || "0"} = <b>${arrayText(n.grad)}</b></span></li>`,
     );
   }
   // Small graphs: each leaf's total in closed form, as the CAS simplifies the path sum.
@@ -304,7 +306,7 @@ function drawChainRule(chain: Chain): void {
           const s = simplifiedTotal(chain, leaf);
           return s === null
             ? ""
-            : `<li class="total" data-leaf="${name}"><b>∂${f}/∂${name} = ${escapeHtml(s.plain)}</b> <span class="num">(the path sum, simplified by the CAS) = ${arrayText(leaf.grad)}</span></li>`;
+            : `<li class="total" data-leaf="${name}">${mathBlock(`${latexTotal(chain, leaf)} = ${s.latex}`)}<b>∂${f}/∂${name} = ${escapeHtml(s.plain)}</b> <span class="num">(the path sum, simplified by the CAS) = ${arrayText(leaf.grad)}</span></li>`;
         });
   $("chain").innerHTML = `<ol>${items.join("")}${totals.join("")}</ol>`;
 }
@@ -496,7 +498,8 @@ function start(): void {
   $<HTMLInputElement>("expr").value = seed.expr;
   $<HTMLInputElement>("at").value = seed.at;
   $<HTMLInputElement>("wrt").value = seed.wrt;
-  for (const id of ["expr", "at", "wrt"]) $(id).addEventListener("input", recompute);
+  $<HTMLSelectElement>("dtype").value = seed.dtype;
+  for (const id of ["expr", "at", "wrt", "dtype"]) $(id).addEventListener("input", recompute);
   $("h").addEventListener("input", drawPlots);
   recompute();
   timings.firstRenderMs = performance.now();

@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { escapeHtml } from "../mathml.ts";
 import type { PageSeed } from "./app.ts";
 import { PAGE_CSS } from "./style.ts";
 
@@ -59,6 +60,7 @@ export async function teachPage(seed: PageSeed): Promise<string> {
   <label>f = <input id="expr" spellcheck="false" size="48"></label>
   <label>at <input id="at" spellcheck="false" size="28"></label>
   <label>with respect to <input id="wrt" spellcheck="false" size="8" placeholder="all"></label>
+  <label>dtype <select id="dtype"><option>float64</option><option>float32</option></select></label>
   <span id="timing"></span>
   <p id="error" role="alert"></p>
 </section>
@@ -78,11 +80,4 @@ export async function teachPage(seed: PageSeed): Promise<string> {
 </body>
 </html>
 `;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(
-    /[&<>"]/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!,
-  );
 }

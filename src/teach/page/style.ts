@@ -30,6 +30,8 @@ td:first-child, th:first-child { text-align: left; }
 #chain li { padding: 4px 0; border-bottom: 1px dotted var(--line); }
 #chain .num { color: var(--muted); }
 #chain li.total { border-top: 2px solid var(--line); }
+#chain .math { margin: 4px 0; }
+#chain math { font-size: 17px; math-style: normal; }
 .slider { display: flex; gap: 8px; align-items: center; } .slider input { width: 320px; }
 .plots { display: flex; flex-wrap: wrap; gap: 16px; }
 .plots svg { background: #fff; border: 1px solid var(--line); border-radius: 6px; }
