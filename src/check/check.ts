@@ -13,10 +13,11 @@ import type { Expr } from "../expr/ast.ts";
 import { type Program, parseProgram } from "../expr/parse.ts";
 import { elementLabel, fromValue, type Point, toValues, type Value } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
-import { checkScalarOutput, inferShapes } from "../expr/shapes.ts";
+import { checkScalarOutput, inferShapes, type Shape } from "../expr/shapes.ts";
 import { FAST_MODE_THRESHOLD, type NumericMethod, numericLeg } from "../numeric/leg.ts";
 import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
 import { float32Bound, toFloat32, validateDtype } from "./dtype.ts";
+import { checkJacobian } from "./jacobian.ts";
 import { breakpointReason, kinkReason } from "./kinks.ts";
 import type { InputGradients, LegFailure, LegReport, Report } from "./report.ts";
 import { EXTREME_LARGE, roundingAnalysis } from "./rounding.ts";
@@ -59,6 +60,8 @@ export interface CheckOptions {
   readonly wrt?: readonly string[];
   /** "float32": autograd and the value in float32 at the point rounded to float32 (src/check/dtype.ts). */
   readonly dtype?: DType;
+  /** 2: check the Hessian too (a scalar output only). */
+  readonly order?: 1 | 2;
 }
 
 /** Parsed expressions by text, least recently used first (Map order). */
@@ -89,8 +92,8 @@ export function parseCached(text: string): Expr {
   return parseProgramCached(text).output;
 }
 
-/** Per expression, the variable shapes (as `shapesKey` writes them) already found valid. */
-const validShapes = new WeakMap<Expr, Set<string>>();
+/** Per expression, its output shape by the variables' shapes (as `shapesKey` writes them). */
+const outputShapes = new WeakMap<Expr, Map<string, Shape>>();
 
 function shapesKey(values: ReadonlyMap<string, Value>): string {
   let k = "";
@@ -98,16 +101,18 @@ function shapesKey(values: ReadonlyMap<string, Value>): string {
   return k;
 }
 
-/** Shape inference and the scalar-output check, once per expression and shapes. */
-function checkShapes(expr: Expr, values: ReadonlyMap<string, Value>): void {
+/** Shape inference, once per expression and shapes: the output's shape. */
+function outputShape(expr: Expr, values: ReadonlyMap<string, Value>): Shape {
   const key = shapesKey(values);
-  let seen = validShapes.get(expr);
-  if (seen?.has(key)) return;
+  let seen = outputShapes.get(expr);
+  const hit = seen?.get(key);
+  if (hit !== undefined) return hit;
   const shapes = new Map([...values].map(([k, v]) => [k, v.shape] as const));
-  checkScalarOutput(inferShapes(expr, shapes).shape);
-  if (seen === undefined) validShapes.set(expr, (seen = new Set()));
+  const shape = inferShapes(expr, shapes).shape;
+  if (seen === undefined) outputShapes.set(expr, (seen = new Map()));
   if (seen.size > 64) seen.clear();
-  seen.add(key);
+  seen.set(key, shape);
+  return shape;
 }
 
 /** Parses / traces a subject into an `Expr` and its display text. Throws GradtrioError. */
@@ -134,7 +139,8 @@ interface LegRun<T> {
   report: LegReport;
 }
 
-function runLeg<T>(fn: () => T): LegRun<T> {
+/** Runs one leg: its result, or its error as a report (a leg never crashes the check). */
+export function runLeg<T>(fn: () => T): LegRun<T> {
   const t0 = performance.now();
   try {
     const result = fn();
@@ -317,7 +323,10 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   const wrt = wrtNames(opts.wrt, [...values.keys()], {
     bindings: typeof subject === "string" ? parseProgramCached(subject).bindings : [],
   });
-  checkShapes(expr, values);
+  const shape = outputShape(expr, values);
+  if (shape.length !== 0 && opts.order !== 2)
+    return checkJacobian(expr, text, opts.at, values, shape, tol);
+  checkScalarOutput(shape);
 
   const numeric = runLeg(() =>
     numericLeg(expr, values, { method, ...(opts.seed === undefined ? {} : { seed: opts.seed }) }),
