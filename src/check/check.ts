@@ -17,6 +17,7 @@ import { checkScalarOutput, inferShapes, type Shape } from "../expr/shapes.ts";
 import { FAST_MODE_THRESHOLD, type NumericMethod, numericLeg } from "../numeric/leg.ts";
 import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
 import { float32Bound, toFloat32, validateDtype } from "./dtype.ts";
+import { hessianComparisons, hessianLegs } from "./hessian.ts";
 import { checkJacobian } from "./jacobian.ts";
 import { breakpointReason, kinkReason } from "./kinks.ts";
 import type { InputGradients, LegFailure, LegReport, Report } from "./report.ts";
@@ -180,6 +181,11 @@ function validateMethod(method: unknown): NumericMethod {
   return method as NumericMethod;
 }
 
+function validateOrder(order: unknown): 1 | 2 {
+  if (order === undefined || order === 1 || order === 2) return order ?? 1;
+  throw new GradtrioError("INVALID_ARGUMENT", `order must be 1 or 2, got ${JSON.stringify(order)}`);
+}
+
 function validateSeed(seed: unknown): void {
   if (seed !== undefined && !(Number.isSafeInteger(seed) && (seed as number) >= 0))
     throw new GradtrioError(
@@ -323,8 +329,9 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   const wrt = wrtNames(opts.wrt, [...values.keys()], {
     bindings: typeof subject === "string" ? parseProgramCached(subject).bindings : [],
   });
+  const order = validateOrder(opts.order);
   const shape = outputShape(expr, values);
-  if (shape.length !== 0 && opts.order !== 2)
+  if (shape.length !== 0 && order === 1)
     return checkJacobian(expr, text, opts.at, values, shape, tol);
   checkScalarOutput(shape);
 
@@ -333,12 +340,13 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   );
   const autograd = runLeg(() => autogradLeg(expr, values, f32 ? { dtype: "float32" } : {}));
   const symbolic = runLeg(() => symbolicLeg(expr, values));
+  const hess = order === 2 ? hessianLegs(expr, values) : null;
   const legs: Record<LegName, LegReport> = {
     symbolic: symbolic.report,
     numeric: numeric.report,
     autograd: autograd.report,
   };
-  const notes: string[] = [...(numeric.result?.notes ?? [])];
+  const notes: string[] = [...(numeric.result?.notes ?? []), ...(hess?.notes ?? [])];
   const value = f32
     ? (autograd.result?.value ?? numeric.result?.value ?? null)
     : (numeric.result?.value ?? autograd.result?.value ?? null);
@@ -391,6 +399,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     latex,
     directional: null,
     failing: [],
+    ...(hess === null ? {} : { hessian: hess.report }),
   };
   const inconclusive = (rule: InconclusiveRule, reason: string): Report => ({
     ...base,
@@ -438,6 +447,9 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   const breakpoint = sym?.status === "kink" ? sym.reason : (num?.breakpoint ?? null);
   if (num !== null && num.kinks.length > 0)
     return inconclusive("kink", kinkReason(num.kinks, autoGrads, values, breakpoint));
+  // The second derivative jumps at a breakpoint even where the first is smooth (relu(x)·x at 0).
+  if (hess?.kink != null)
+    return inconclusive("kink", `kink: the Hessian is not defined here (${hess.kink})`);
   // One leg alone with a non-finite gradient is outvoted like any other wrong value (a CAS
   // answer that is NaN where the function is smooth); two or more mean a singularity.
   const nonFinite = (
@@ -614,6 +626,21 @@ export function check(subject: Subject, opts: CheckOptions): Report {
       comparisons.push(c);
     }
   }
+  let hessianNote: string | null = null;
+  if (hess !== null) {
+    const present = LEGS.filter((l) => hess.legs[l] !== null);
+    const why = LEGS.filter((l) => hess.legs[l] === null)
+      .map((l) => `${l}: ${hess.missing[l] ?? "no Hessian"}`)
+      .join("; ");
+    if (present.length < 2)
+      return inconclusive(
+        "too few legs",
+        `too few legs for the Hessian: only ${present.join(", ") || "none"} ran (${why})`,
+      );
+    if (present.length === 2)
+      hessianNote = `Hessian by two legs: ${present.join(" and ")} (${why})`;
+    comparisons.push(...hessianComparisons(hess, tol));
+  }
   const j = judge(comparisons, tol);
   // An argument on or past its op's domain edge (bce's p at 1) leaves the gradient undefined
   // even where the value is finite (exp(bce(1, x)) = 0): no leg is to blame.
@@ -646,7 +673,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     directional,
     verdict: j.verdict,
     blame: j.blame,
-    reason: j.reason ?? legsNote,
+    reason: j.reason ?? ([legsNote, hessianNote].filter((n) => n !== null).join("; ") || null),
     failing: j.failing,
   };
 }

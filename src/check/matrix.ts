@@ -17,13 +17,15 @@ export interface MatrixLegs {
 
 /**
  * The comparisons of the entries that may fail, in row-major order.
- * `rounding(rows)` gives, for the rows that hold such entries, each entry's rounding bound.
+ * `rounding(rows)` gives, for the rows that hold such entries, each entry's rounding bound;
+ * `symbolicBounds`, where the symbolic leg has its own, that leg's bound of each entry.
  */
 export function matrixComparisons(
   legs: MatrixLegs,
   label: (i: number, j: number) => string,
   tol: Tolerance,
   rounding: (rows: readonly number[]) => Map<number, Float64Array>,
+  symbolicBounds?: readonly Float64Array[],
 ): Comparison[] {
   const m = (legs.autograd ?? legs.symbolic ?? legs.numeric ?? []).length;
   const probe: Mutable<Comparison> = {
@@ -59,6 +61,7 @@ export function matrixComparisons(
     autograd: at(legs.autograd, i, j),
     numericError: at(legs.numericError, i, j) ?? 0,
     rounding: bounds.get(i)?.[j] ?? 0,
+    ...(symbolicBounds === undefined ? {} : { symbolicRounding: symbolicBounds[i]![j]! }),
   }));
 }
 

@@ -42,6 +42,8 @@ export interface CheckFlags {
   readonly wrt?: string;
   /** `--dtype float32`: autograd and the value in float32. */
   readonly dtype?: DType;
+  /** `--order 2`: the Hessian too. */
+  readonly order?: 2;
 }
 
 /** Elements of a tensor input shown in the table before "… (n elements)". */
@@ -63,6 +65,7 @@ export function runCheck(p: Prepared, flags: CheckFlags): Report {
     ...(flags.seed === undefined ? {} : { seed: flags.seed }),
     wrt: p.wrt,
     ...(flags.dtype === undefined ? {} : { dtype: flags.dtype }),
+    ...(flags.order === undefined ? {} : { order: flags.order }),
   });
 }
 
