@@ -159,7 +159,11 @@ export function runLeg<T>(fn: () => T): LegRun<T> {
   }
 }
 
-function validateTolerance(opts: CheckOptions): Tolerance {
+/** The user's rtol and atol, validated, over the defaults. */
+export function validateTolerance(opts: {
+  readonly rtol?: number;
+  readonly atol?: number;
+}): Tolerance {
   const rtol = opts.rtol ?? DEFAULT_TOLERANCE.rtol;
   const atol = opts.atol ?? DEFAULT_TOLERANCE.atol;
   for (const [name, v] of [
