@@ -6,7 +6,6 @@
 import { describe, expect, it } from "vitest";
 import { check } from "../src/check/check.ts";
 import { reportToJson } from "../src/check/report.ts";
-import { isBuiltinOp, lookupCustomOp } from "../src/expr/ops.ts";
 import type { NestedArray } from "../src/expr/point.ts";
 import cases from "./fixtures/torch-jacobians.json" with { type: "json" };
 
@@ -20,13 +19,9 @@ interface JacobianCase {
 
 const TOLERANCE = { symbolic: 1e-9, autograd: 1e-9, numeric: 1e-5 } as const;
 
-/** softmax is a built-in being added by issue 11 (ops); until it lands its case cannot run. */
-const available = (c: JacobianCase) =>
-  !c.expr.includes("softmax") || isBuiltinOp("softmax") || lookupCustomOp("softmax") !== undefined;
-
 describe("Jacobians agree with PyTorch three ways", () => {
   for (const c of cases as unknown as JacobianCase[]) {
-    it.skipIf(!available(c))(`${c.id}: ${c.expr}`, () => {
+    it(`${c.id}: ${c.expr}`, () => {
       const r = check(c.expr, { at: c.at });
       const json = reportToJson(r) as { gradients: unknown; jacobian: Record<string, number[][]> };
       expect(r.verdict, r.reason ?? "").toBe("agree");
