@@ -337,7 +337,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   const shape = outputShape(expr, values);
   if (shape.length !== 0 && order === 1)
     return checkJacobian(expr, text, opts.at, values, shape, tol);
-  checkScalarOutput(shape);
+  checkScalarOutput(shape, { expr, source: text });
 
   const numeric = runLeg(() =>
     numericLeg(expr, values, { method, ...(opts.seed === undefined ? {} : { seed: opts.seed }) }),
