@@ -336,7 +336,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   const order = validateOrder(opts.order);
   const shape = outputShape(expr, values);
   if (shape.length !== 0 && order === 1)
-    return checkJacobian(expr, text, opts.at, values, shape, tol);
+    return checkJacobian(expr, text, opts.at, values, shape, tol, wrt);
   checkScalarOutput(shape, { expr, source: text });
 
   const numeric = runLeg(() =>
@@ -344,7 +344,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   );
   const autograd = runLeg(() => autogradLeg(expr, values, f32 ? { dtype: "float32" } : {}));
   const symbolic = runLeg(() => symbolicLeg(expr, values));
-  const hess = order === 2 ? hessianLegs(expr, values) : null;
+  const hess = order === 2 ? hessianLegs(expr, values, wrt) : null;
   const legs: Record<LegName, LegReport> = {
     symbolic: symbolic.report,
     numeric: numeric.report,

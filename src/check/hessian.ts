@@ -10,7 +10,13 @@ import { numericHessian } from "../numeric/jacobian.ts";
 import { symbolicHessian } from "../symbolic/hessian.ts";
 import { runLeg } from "./check.ts";
 import { inputLabels } from "./jacobian.ts";
-import { type MatrixLegs, matrixComparisons, matrixReport } from "./matrix.ts";
+import {
+  type MatrixLegs,
+  matrixComparisons,
+  matrixReport,
+  restrict,
+  wrtIndices,
+} from "./matrix.ts";
 import type { MatrixReport } from "./report.ts";
 import type { Comparison, LegName, Tolerance } from "./verdict.ts";
 
@@ -37,7 +43,11 @@ export interface HessianLegs {
  * @example
  * hessianLegs(parse("x^3"), toValues({ x: 2 })).legs.autograd; // [[12]]
  */
-export function hessianLegs(expr: Expr, values: Map<string, Value>): HessianLegs {
+export function hessianLegs(
+  expr: Expr,
+  values: Map<string, Value>,
+  wrt: readonly string[] = [...values.keys()],
+): HessianLegs {
   const symbolic = runLeg(() => symbolicHessian(expr, values));
   const numeric = runLeg(() => numericHessian(expr, values));
   const autograd = runLeg(() => autogradLeg(expr, values, { hessian: true }).hessian!);
@@ -47,12 +57,18 @@ export function hessianLegs(expr: Expr, values: Map<string, Value>): HessianLegs
   else if (sym !== null && sym.status !== "ok") missing.symbolic = sym.reason;
   if (numeric.report.reason !== null) missing.numeric = numeric.report.reason;
   if (autograd.report.reason !== null) missing.autograd = autograd.report.reason;
-  const legs: MatrixLegs = {
-    symbolic: sym?.status === "ok" ? sym.rows : null,
-    numeric: numeric.result?.rows ?? null,
-    autograd: autograd.result,
-    numericError: numeric.result?.errors ?? null,
-  };
+  const keep = wrtIndices(values, wrt);
+  const legs = restrict(
+    {
+      symbolic: sym?.status === "ok" ? sym.rows : null,
+      numeric: numeric.result?.rows ?? null,
+      autograd: autograd.result,
+      numericError: numeric.result?.errors ?? null,
+    },
+    keep,
+    true,
+  );
+  const all = inputLabels(values);
   const notes: string[] = [];
   if (sym?.status === "ok")
     notes.push(
@@ -61,9 +77,21 @@ export function hessianLegs(expr: Expr, values: Map<string, Value>): HessianLegs
   if (numeric.result !== null) notes.push(`numeric Hessian: ${numeric.result.method}`);
   return {
     legs,
-    report: matrixReport(legs, inputLabels(values), null),
+    report: matrixReport(
+      legs,
+      keep.map((j) => all[j]!),
+      null,
+    ),
     missing,
-    ...(sym?.status === "ok" ? { symbolicBounds: sym.bounds } : {}),
+    ...(sym?.status === "ok"
+      ? {
+          symbolicBounds: restrict(
+            { symbolic: sym.bounds, numeric: null, autograd: null, numericError: null },
+            keep,
+            true,
+          ).symbolic!,
+        }
+      : {}),
     kink: sym?.status === "kink" ? sym.reason : null,
     notes,
   };

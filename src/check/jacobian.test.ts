@@ -60,6 +60,16 @@ describe("check of a non-scalar output", () => {
     expect(J[7]![8]).toBe(0);
   });
 
+  it("--wrt keeps the columns (Jacobian) and rows and columns (Hessian) of those inputs", () => {
+    const j = check("sin(x)*y", { at: { x: [1, 2], y: 3 }, wrt: ["y"] });
+    expect(j.jacobian!.inputs).toEqual(["y"]);
+    // ∂(sin(x)·y)ᵢ/∂y = sin xᵢ (by hand)
+    expect(j.jacobian!.autograd).toEqual([[Math.sin(1)], [Math.sin(2)]]);
+    const h = check("x^3*y", { at: { x: 2, y: 3 }, wrt: ["x"], order: 2 });
+    expect(h.hessian!.inputs).toEqual(["x"]);
+    expect(h.hessian!.symbolic).toEqual([[36]]); // 6xy
+  });
+
   it("a kink makes the Jacobian inconclusive", () => {
     expect(check("relu(x)", { at: { x: [1, 0] } }).verdict).toBe("inconclusive");
   });

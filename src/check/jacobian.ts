@@ -9,7 +9,7 @@ import { elementLabel, fromValue, type Point, sizeOf, type Value } from "../expr
 import { numericJacobian } from "../numeric/jacobian.ts";
 import { symbolicJacobian } from "../symbolic/jacobian.ts";
 import { runLeg } from "./check.ts";
-import { matrixComparisons, matrixReport } from "./matrix.ts";
+import { matrixComparisons, matrixReport, restrict, wrtIndices } from "./matrix.ts";
 import type { LegReport, Report } from "./report.ts";
 import { roundingAnalysis } from "./rounding.ts";
 import { judge, LEGS, type LegName, type Tolerance } from "./verdict.ts";
@@ -31,7 +31,8 @@ export const jacobianEntry = (output: string, input: string) => `âˆ‚${output}/âˆ
 const allFinite = (rows: readonly Float64Array[]) => rows.every((r) => r.every(Number.isFinite));
 
 /**
- * The three-way check of `expr`'s Jacobian at the point (output of shape `shape`, not scalar).
+ * The three-way check of `expr`'s Jacobian at the point (output of shape `shape`, not scalar),
+ * its columns those of the variables `wrt` (all by default).
  *
  * @example
  * checkJacobian(parse("x^2"), "x^2", { x: [1, 2] }, toValues({ x: [1, 2] }), [2], tol).verdict; // "agree"
@@ -43,6 +44,7 @@ export function checkJacobian(
   values: Map<string, Value>,
   shape: readonly number[],
   tol: Tolerance,
+  wrt: readonly string[] = [...values.keys()],
 ): Report {
   const numeric = runLeg(() => numericJacobian(expr, values));
   const autograd = runLeg(() => autogradJacobian(expr, values));
@@ -55,14 +57,20 @@ export function checkJacobian(
   const sym = symbolic.result;
   if (sym !== null && sym.status !== "ok")
     legs.symbolic = { status: sym.status, reason: sym.reason, ms: legs.symbolic.ms };
-  const rows = {
-    symbolic: sym?.status === "ok" ? sym.rows : null,
-    numeric: numeric.result?.rows ?? null,
-    autograd: autograd.result?.rows ?? null,
-    numericError: numeric.result?.errors ?? null,
-  };
+  const keep = wrtIndices(values, wrt);
+  const rows = restrict(
+    {
+      symbolic: sym?.status === "ok" ? sym.rows : null,
+      numeric: numeric.result?.rows ?? null,
+      autograd: autograd.result?.rows ?? null,
+      numericError: numeric.result?.errors ?? null,
+    },
+    keep,
+    false,
+  );
   const flatValue = numeric.result?.value ?? autograd.result?.value ?? null;
-  const inputs = inputLabels(values);
+  const all = inputLabels(values);
+  const inputs = keep.map((j) => all[j]!);
   const outputs = Array.from({ length: sizeOf(shape) }, (_, i) => elementLabel("out", shape, i));
   const notes: string[] = [];
   if (sym?.status === "ok")
@@ -131,14 +139,17 @@ export function checkJacobian(
       const a = roundingAnalysis(seeded, new Map(values).set(SEED, { shape, data: seed }));
       outsideDomain ??= a.outsideDomain;
       extreme ??= a.extreme;
-      const row = new Float64Array(inputs.length);
+      const row = new Float64Array(all.length);
       let o = 0;
       for (const [name, v] of values) {
         const b = a.bounds?.get(name);
         if (b !== undefined) row.set(b, o);
         o += v.data.length;
       }
-      out.set(i, row);
+      out.set(
+        i,
+        Float64Array.from(keep, (j) => row[j]!),
+      );
     }
     return out;
   };

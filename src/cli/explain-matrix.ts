@@ -67,6 +67,7 @@ export function hessianExplanation(p: Prepared, flags: CheckFlags, c: Colors): s
   const r = check(p.source, {
     at: p.point,
     order: 2,
+    wrt: p.wrt,
     ...(flags.rtol === undefined ? {} : { rtol: flags.rtol }),
     ...(flags.atol === undefined ? {} : { atol: flags.atol }),
   });
