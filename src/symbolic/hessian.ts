@@ -24,7 +24,6 @@ import { type Formula, fadd, ffn, fmul, fpow, fratio, symbolsOf } from "./formul
 import { asMatrix, broadcastIndex, forwardValues } from "./forward.ts";
 import { type Kink, KinkFound, Unavailable } from "./outcome.ts";
 import { readCas } from "./read-cas.ts";
-import { textbookForm } from "./textbook.ts";
 import { type Branch, CasWriter } from "./to-cas.ts";
 
 /** Input elements beyond which the symbolic Hessian is not attempted. */
@@ -61,7 +60,7 @@ export function symbolicHessian(
     if (!values.has(name))
       throw new GradtrioError("UNKNOWN_VARIABLE", `unknown variable '${name}' (not in the point)`);
   try {
-    const { scalar, leaves } = scalarize(textbookForm(expr, values), values);
+    const { scalar, leaves } = scalarize(expr, values);
     const fwd = forwardValues(scalar, leaves);
     const branch = (e: CallExpr): Branch => {
       const [u, v, w] = [0, 1, 2].map((j) =>

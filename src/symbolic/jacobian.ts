@@ -12,7 +12,6 @@ import { isElementwise } from "../expr/structure.ts";
 import { broadcastIndex, forwardValues } from "./forward.ts";
 import { symbolicPullback } from "./leg.ts";
 import { type Kink, KinkFound, Unavailable } from "./outcome.ts";
-import { textbookForm } from "./textbook.ts";
 
 export type SymbolicJacobianResult =
   | {
@@ -32,13 +31,12 @@ export type SymbolicJacobianResult =
  * // r.status === "ok"; r.rows ≈ [[2, 0], [0, 4]]; r.structure === "elementwise"
  */
 export function symbolicJacobian(
-  given: Expr,
+  expr: Expr,
   values: ReadonlyMap<string, Value>,
 ): SymbolicJacobianResult {
-  for (const name of variablesOf(given))
+  for (const name of variablesOf(expr))
     if (!values.has(name))
       throw new GradtrioError("UNKNOWN_VARIABLE", `unknown variable '${name}' (not in the point)`);
-  const expr = textbookForm(given, values);
   const fwd = forwardValues(expr, values);
   const out = fwd.get(expr)!;
   const m = out.data.length;

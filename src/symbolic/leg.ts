@@ -36,7 +36,6 @@ import { type Arr, asMatrix, expandTo, forwardValues, sumTo } from "./forward.ts
 import { type Kink, KinkFound, Unavailable } from "./outcome.ts";
 import { latexName, type SymbolNames, toLatex, toPlain } from "./print.ts";
 import { readCas } from "./read-cas.ts";
-import { textbookForm } from "./textbook.ts";
 import { type Branch, CasWriter } from "./to-cas.ts";
 
 export type SymbolicLegResult =
@@ -156,11 +155,10 @@ const SOFTMAX_OTHER = "(ce^v)/((ce^u)+(ce^v)+r)";
  * const r = symbolicLeg(call("sin", [call("pow", [variable("x"), num(2)])]), toValues({ x: 3 }));
  * // r.status === "ok"; r.gradients.get("x") ≈ [-5.4668]; r.formulas.get("x") === "2*x*cos(x^2)"
  */
-export function symbolicLeg(given: Expr, values: ReadonlyMap<string, Value>): SymbolicLegResult {
-  for (const name of variablesOf(given))
+export function symbolicLeg(expr: Expr, values: ReadonlyMap<string, Value>): SymbolicLegResult {
+  for (const name of variablesOf(expr))
     if (!values.has(name))
       throw new GradtrioError("UNKNOWN_VARIABLE", `unknown variable '${name}' (not in the point)`);
-  const expr = textbookForm(given, values);
   const fwd = forwardValues(expr, values);
   const out = fwd.get(expr)!;
   if (out.shape.length !== 0)
@@ -217,10 +215,10 @@ export function symbolicRounding(
   for (const name of variablesOf(expr))
     if (!values.has(name))
       throw new GradtrioError("UNKNOWN_VARIABLE", `unknown variable '${name}' (not in the point)`);
-  const fwd = forwardValues(textbookForm(expr, values), values);
+  const fwd = forwardValues(expr, values);
   if (fwd.get(expr)!.shape.length !== 0) return null;
   try {
-    return new Backward(textbookForm(expr, values), values, fwd, { only }).rounding();
+    return new Backward(expr, values, fwd, { only }).rounding();
   } catch (e) {
     if (e instanceof Unavailable || e instanceof KinkFound) return null;
     throw e;
