@@ -8,7 +8,7 @@ import { call, type Expr, variable } from "../expr/ast.ts";
 import { elementLabel, fromValue, type Point, sizeOf, type Value } from "../expr/point.ts";
 import { numericJacobian } from "../numeric/jacobian.ts";
 import { symbolicJacobian } from "../symbolic/jacobian.ts";
-import { runLeg } from "./check.ts";
+import { type InconclusiveRule, runLeg } from "./check.ts";
 import { matrixComparisons, matrixReport, restrict, wrtIndices } from "./matrix.ts";
 import type { LegReport, Report } from "./report.ts";
 import { roundingAnalysis } from "./rounding.ts";
@@ -93,14 +93,16 @@ export function checkJacobian(
     directional: null,
     failing: [],
   };
-  const inconclusive = (reason: string): Report => ({
+  const inconclusive = (rule: InconclusiveRule, reason: string): Report => ({
     ...base,
     verdict: "inconclusive",
     blame: null,
     reason,
+    rule,
   });
   if (flatValue === null)
     return inconclusive(
+      "no value",
       `the function could not be evaluated at the point (${LEGS.filter(
         (l) => legs[l].status === "error",
       )
@@ -109,14 +111,16 @@ export function checkJacobian(
     );
   if (!flatValue.every(Number.isFinite))
     return inconclusive(
+      "not finite",
       `the function is not finite at the point: ${roundingAnalysis(expr, values).outsideDomain ?? "outside the domain or beyond float64"}`,
     );
   if (sym?.status === "kink")
-    return inconclusive(`kink: the function is not differentiable here (${sym.reason})`);
+    return inconclusive("kink", `kink: the function is not differentiable here (${sym.reason})`);
   const present = LEGS.filter((l) => rows[l] !== null);
   const nonFinite = present.filter((l) => !allFinite(rows[l]!));
   if (nonFinite.length >= 2)
     return inconclusive(
+      "singularity",
       `non-finite Jacobian from the ${nonFinite.join(" and ")} legs: the point is on a singularity`,
     );
   const missing = LEGS.filter((l) => rows[l] === null).map(
@@ -124,6 +128,7 @@ export function checkJacobian(
   );
   if (present.length < 2)
     return inconclusive(
+      "too few legs",
       `too few legs: only ${present.join(", ") || "none"} ran (${missing.join("; ")})`,
     );
 
@@ -161,9 +166,10 @@ export function checkJacobian(
   );
   const j = judge(comparisons, tol);
   if (j.verdict === "disagree" && outsideDomain !== null)
-    return inconclusive(`outside the domain: ${outsideDomain}`);
+    return inconclusive("outside the domain", `outside the domain: ${outsideDomain}`);
   if (j.verdict === "disagree" && extreme !== null)
     return inconclusive(
+      "extreme magnitude",
       `ill-conditioned point: a value of ${extreme} lies near the limits of float64`,
     );
   return {
