@@ -5,9 +5,9 @@
  * applies, else Richardson's), from the forward function alone.
  */
 import type { Expr } from "../expr/ast.ts";
+import { broadcastIndex } from "../expr/broadcast.ts";
 import type { Value } from "../expr/point.ts";
 import { isElementwise } from "../expr/structure.ts";
-import { broadcastIndex } from "./broadcast.ts";
 import { complexStepGradient } from "./complex-step.ts";
 import { compileForwardValue, flattenValues } from "./evaluate.ts";
 import { gradient } from "./gradient.ts";

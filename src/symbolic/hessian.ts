@@ -16,12 +16,13 @@ import {
   variable,
   variablesOf,
 } from "../expr/ast.ts";
+import { broadcastIndex } from "../expr/broadcast.ts";
 import { BUILTIN_OPS, branchesOf, isBuiltinOp } from "../expr/ops.ts";
 import { elementLabel, type Value } from "../expr/point.ts";
 import { casDiff } from "./cas.ts";
 import { compileFormulasWithError } from "./evaluate.ts";
 import { type Formula, fadd, ffn, fmul, fpow, fratio, symbolsOf } from "./formula.ts";
-import { asMatrix, broadcastIndex, forwardValues } from "./forward.ts";
+import { asMatrix, forwardValues } from "./forward.ts";
 import { type Kink, KinkFound, Unavailable } from "./outcome.ts";
 import { readCas } from "./read-cas.ts";
 import { type Branch, CasWriter } from "./to-cas.ts";

@@ -7,9 +7,10 @@
  */
 import { GradtrioError } from "../errors.ts";
 import { type Expr, variablesOf } from "../expr/ast.ts";
+import { broadcastIndex } from "../expr/broadcast.ts";
 import type { Value } from "../expr/point.ts";
 import { isElementwise } from "../expr/structure.ts";
-import { broadcastIndex, forwardValues } from "./forward.ts";
+import { forwardValues } from "./forward.ts";
 import { symbolicPullback } from "./leg.ts";
 import { type Kink, KinkFound, Unavailable } from "./outcome.ts";
 
