@@ -20,7 +20,14 @@ export {
   type Subject,
   toExpr,
 } from "./check/check.ts";
-export { type InputGradients, type LegReport, type Report, reportToJson } from "./check/report.ts";
+export { type CheckFunctionOptions, checkFunction } from "./check/check-function.ts";
+export {
+  type InputGradients,
+  type LegReport,
+  type MatrixReport,
+  type Report,
+  reportToJson,
+} from "./check/report.ts";
 export { roundingScale } from "./check/rounding.ts";
 export {
   type Comparison,

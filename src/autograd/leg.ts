@@ -136,3 +136,46 @@ export function autogradLeg(
     return { ...result, hessian: rows };
   });
 }
+
+export interface AutogradJacobianResult {
+  /** The output at the point (flat, row-major). */
+  readonly value: Float64Array;
+  readonly shape: readonly number[];
+  /** Row i: ∂out[i]/∂(every input element, the variables flattened in map order). */
+  readonly rows: Float64Array[];
+}
+
+/**
+ * The Jacobian of any-shaped `expr` by reverse mode: one backward pass per output element (a
+ * vector–Jacobian product with a one-hot seed), through one retained graph.
+ *
+ * @example
+ * autogradJacobian(parse("x^2"), toValues({ x: [1, 2] })).rows; // [[2, 0], [0, 4]]
+ */
+export function autogradJacobian(expr: Expr, values: Map<string, Value>): AutogradJacobianResult {
+  return enableGrad(() => {
+    const leaves = new Map<string, Tensor>();
+    for (const [name, v] of values)
+      leaves.set(name, tensor(v.data, { shape: v.shape, requiresGrad: true }));
+    const out = interpret(expr, tensorAlgebra(leaves));
+    const xs = [...leaves.values()];
+    const total = xs.reduce((s, x) => s + x.numel, 0);
+    const rows: Float64Array[] = [];
+    for (let i = 0; i < out.numel; i++) {
+      const row = new Float64Array(total);
+      if (out.requiresGrad) {
+        const onehot = new Float64Array(out.numel);
+        onehot[i] = 1;
+        const seed = tensor(onehot, { shape: out.shape });
+        const gs = grad([out], xs, { gradOutputs: [seed], retainGraph: true, allowUnused: true });
+        let o = 0;
+        gs.forEach((g, k) => {
+          if (g) row.set(g.data, o);
+          o += xs[k]!.numel;
+        });
+      }
+      rows.push(row);
+    }
+    return { value: out.data.slice(), shape: out.shape, rows };
+  });
+}

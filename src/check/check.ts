@@ -13,11 +13,13 @@ import type { Expr } from "../expr/ast.ts";
 import { type Program, parseProgram } from "../expr/parse.ts";
 import { elementLabel, fromValue, type Point, toValues, type Value } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
-import { checkScalarOutput, inferShapes } from "../expr/shapes.ts";
+import { checkScalarOutput, inferShapes, type Shape } from "../expr/shapes.ts";
 import { FAST_MODE_THRESHOLD, numericLeg } from "../numeric/leg.ts";
 import { NUMERIC_METHODS, type NumericMethod } from "../numeric/types.ts";
 import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
 import { float32Bound, toFloat32, validateDtype } from "./dtype.ts";
+import { hessianComparisons, hessianLegs } from "./hessian.ts";
+import { checkJacobian } from "./jacobian.ts";
 import { breakpointReason, kinkReason } from "./kinks.ts";
 import type { InputGradients, LegFailure, LegReport, Report } from "./report.ts";
 import { EXTREME_LARGE, roundingAnalysis } from "./rounding.ts";
@@ -51,6 +53,8 @@ export interface CheckOptions {
   readonly wrt?: readonly string[];
   /** "float32": autograd and the value in float32 at the point rounded to float32 (src/check/dtype.ts). */
   readonly dtype?: DType;
+  /** 2: check the Hessian too (a scalar output only). */
+  readonly order?: 1 | 2;
 }
 
 /** Parsed expressions by text, least recently used first (Map order). */
@@ -81,8 +85,8 @@ export function parseCached(text: string): Expr {
   return parseProgramCached(text).output;
 }
 
-/** Per expression, the variable shapes (as `shapesKey` writes them) already found valid. */
-const validShapes = new WeakMap<Expr, Set<string>>();
+/** Per expression, its output shape by the variables' shapes (as `shapesKey` writes them). */
+const outputShapes = new WeakMap<Expr, Map<string, Shape>>();
 
 function shapesKey(values: ReadonlyMap<string, Value>): string {
   let k = "";
@@ -90,16 +94,18 @@ function shapesKey(values: ReadonlyMap<string, Value>): string {
   return k;
 }
 
-/** Shape inference and the scalar-output check, once per expression and shapes. */
-function checkShapes(expr: Expr, values: ReadonlyMap<string, Value>): void {
+/** Shape inference, once per expression and shapes: the output's shape. */
+function outputShape(expr: Expr, values: ReadonlyMap<string, Value>): Shape {
   const key = shapesKey(values);
-  let seen = validShapes.get(expr);
-  if (seen?.has(key)) return;
+  let seen = outputShapes.get(expr);
+  const hit = seen?.get(key);
+  if (hit !== undefined) return hit;
   const shapes = new Map([...values].map(([k, v]) => [k, v.shape] as const));
-  checkScalarOutput(inferShapes(expr, shapes).shape);
-  if (seen === undefined) validShapes.set(expr, (seen = new Set()));
+  const shape = inferShapes(expr, shapes).shape;
+  if (seen === undefined) outputShapes.set(expr, (seen = new Map()));
   if (seen.size > 64) seen.clear();
-  seen.add(key);
+  seen.set(key, shape);
+  return shape;
 }
 
 /** Parses / traces a subject into an `Expr` and its display text. Throws GradtrioError. */
@@ -126,7 +132,8 @@ interface LegRun<T> {
   report: LegReport;
 }
 
-function runLeg<T>(fn: () => T): LegRun<T> {
+/** Runs one leg: its result, or its error as a report (a leg never crashes the check). */
+export function runLeg<T>(fn: () => T): LegRun<T> {
   const t0 = performance.now();
   try {
     const result = fn();
@@ -144,7 +151,11 @@ function runLeg<T>(fn: () => T): LegRun<T> {
   }
 }
 
-function validateTolerance(opts: CheckOptions): Tolerance {
+/** The user's rtol and atol, validated, over the defaults. */
+export function validateTolerance(opts: {
+  readonly rtol?: number;
+  readonly atol?: number;
+}): Tolerance {
   const rtol = opts.rtol ?? DEFAULT_TOLERANCE.rtol;
   const atol = opts.atol ?? DEFAULT_TOLERANCE.atol;
   for (const [name, v] of [
@@ -164,6 +175,11 @@ function validateMethod(method: unknown): NumericMethod {
       `method must be one of ${NUMERIC_METHODS.join(", ")}, got ${JSON.stringify(method)}`,
     );
   return method as NumericMethod;
+}
+
+function validateOrder(order: unknown): 1 | 2 {
+  if (order === undefined || order === 1 || order === 2) return order ?? 1;
+  throw new GradtrioError("INVALID_ARGUMENT", `order must be 1 or 2, got ${JSON.stringify(order)}`);
 }
 
 function validateSeed(seed: unknown): void {
@@ -309,19 +325,24 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   const wrt = wrtNames(opts.wrt, [...values.keys()], {
     bindings: typeof subject === "string" ? parseProgramCached(subject).bindings : [],
   });
-  checkShapes(expr, values);
+  const order = validateOrder(opts.order);
+  const shape = outputShape(expr, values);
+  if (shape.length !== 0 && order === 1)
+    return checkJacobian(expr, text, opts.at, values, shape, tol, wrt);
+  checkScalarOutput(shape, { expr, source: text });
 
   const numeric = runLeg(() =>
     numericLeg(expr, values, { method, ...(opts.seed === undefined ? {} : { seed: opts.seed }) }),
   );
   const autograd = runLeg(() => autogradLeg(expr, values, f32 ? { dtype: "float32" } : {}));
   const symbolic = runLeg(() => symbolicLeg(expr, values));
+  const hess = order === 2 ? hessianLegs(expr, values, wrt) : null;
   const legs: Record<LegName, LegReport> = {
     symbolic: symbolic.report,
     numeric: numeric.report,
     autograd: autograd.report,
   };
-  const notes: string[] = [...(numeric.result?.notes ?? [])];
+  const notes: string[] = [...(numeric.result?.notes ?? []), ...(hess?.notes ?? [])];
   const value = f32
     ? (autograd.result?.value ?? numeric.result?.value ?? null)
     : (numeric.result?.value ?? autograd.result?.value ?? null);
@@ -374,6 +395,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     latex,
     directional: null,
     failing: [],
+    ...(hess === null ? {} : { hessian: hess.report }),
   };
   const inconclusive = (rule: InconclusiveRule, reason: string): Report => ({
     ...base,
@@ -421,6 +443,9 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   const breakpoint = sym?.status === "kink" ? sym.reason : (num?.breakpoint ?? null);
   if (num !== null && num.kinks.length > 0)
     return inconclusive("kink", kinkReason(num.kinks, autoGrads, values, breakpoint));
+  // The second derivative jumps at a breakpoint even where the first is smooth (relu(x)·x at 0).
+  if (hess?.kink != null)
+    return inconclusive("kink", `kink: the Hessian is not defined here (${hess.kink})`);
   // One leg alone with a non-finite gradient is outvoted like any other wrong value (a CAS
   // answer that is NaN where the function is smooth); two or more mean a singularity.
   const nonFinite = (
@@ -597,6 +622,21 @@ export function check(subject: Subject, opts: CheckOptions): Report {
       comparisons.push(c);
     }
   }
+  let hessianNote: string | null = null;
+  if (hess !== null) {
+    const present = LEGS.filter((l) => hess.legs[l] !== null);
+    const why = LEGS.filter((l) => hess.legs[l] === null)
+      .map((l) => `${l}: ${hess.missing[l] ?? "no Hessian"}`)
+      .join("; ");
+    if (present.length < 2)
+      return inconclusive(
+        "too few legs",
+        `too few legs for the Hessian: only ${present.join(", ") || "none"} ran (${why})`,
+      );
+    if (present.length === 2)
+      hessianNote = `Hessian by two legs: ${present.join(" and ")} (${why})`;
+    comparisons.push(...hessianComparisons(hess, tol));
+  }
   const j = judge(comparisons, tol);
   // An argument on or past its op's domain edge (bce's p at 1) leaves the gradient undefined
   // even where the value is finite (exp(bce(1, x)) = 0): no leg is to blame.
@@ -629,7 +669,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     directional,
     verdict: j.verdict,
     blame: j.blame,
-    reason: j.reason ?? legsNote,
+    reason: j.reason ?? ([legsNote, hessianNote].filter((n) => n !== null).join("; ") || null),
     failing: j.failing,
   };
 }

@@ -39,16 +39,35 @@ export interface LegReport {
   readonly unreliable?: true;
 }
 
+/**
+ * A Jacobian or Hessian three ways (the contract's `jacobian` / `hessian`): rows by `outputs`
+ * (a Hessian's rows are its `inputs`: null), columns by `inputs`; a leg that could not run is null.
+ */
+export interface MatrixReport {
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[] | null;
+  readonly symbolic: number[][] | null;
+  readonly numeric: number[][] | null;
+  readonly autograd: number[][] | null;
+  readonly numericError: number[][] | null;
+}
+
 export interface Report {
   readonly expr: string;
   readonly at: Point;
-  readonly value: number | null;
+  /** The function's value: a number, or nested arrays for a non-scalar output. */
+  readonly value: NestedArray | null;
   readonly verdict: VerdictName;
   readonly blame: LegName | null;
   readonly reason: string | null;
+  /** Empty for a non-scalar output, which has `jacobian` instead (`gradients: null` in JSON). */
   readonly gradients: Record<string, InputGradients>;
   /** Beyond the JSON contract: for an inconclusive verdict, the rule (`INCONCLUSIVE_RULES`) that made it. */
   readonly rule?: InconclusiveRule;
+  /** A non-scalar output's Jacobian (then `gradients` is empty). */
+  readonly jacobian?: MatrixReport;
+  /** With `order: 2`, the Hessian. */
+  readonly hessian?: MatrixReport;
   /** Beyond the JSON contract: how each leg fared, and what the numeric leg did. */
   readonly legs: Record<LegName, LegReport>;
   readonly method: string | null;
@@ -79,6 +98,14 @@ export function reportToJson(r: Report): Record<string, unknown> {
       numericError: g.numericError,
       formula: g.formula,
     };
+  const matrix = (m: MatrixReport) => ({
+    inputs: m.inputs,
+    outputs: m.outputs,
+    symbolic: m.symbolic,
+    numeric: m.numeric,
+    autograd: m.autograd,
+    numericError: m.numericError,
+  });
   return {
     expr: r.expr,
     at: r.at,
@@ -86,6 +113,8 @@ export function reportToJson(r: Report): Record<string, unknown> {
     verdict: r.verdict,
     blame: r.blame,
     reason: r.reason,
-    gradients,
+    gradients: r.jacobian === undefined ? gradients : null,
+    ...(r.hessian === undefined ? {} : { hessian: matrix(r.hessian) }),
+    ...(r.jacobian === undefined ? {} : { jacobian: matrix(r.jacobian) }),
   };
 }

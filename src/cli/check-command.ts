@@ -23,6 +23,7 @@ import {
 } from "./format.ts";
 import { type CliIO, EXIT } from "./io.ts";
 import { jsonPieces } from "./json-stream.ts";
+import { hessianLabel, jacobianLabel, renderMatrix } from "./matrix-view.ts";
 import { type Prepared, prepare } from "./prepare.ts";
 import { reportError } from "./report-error.ts";
 
@@ -41,6 +42,8 @@ export interface CheckFlags {
   readonly wrt?: string;
   /** `--dtype float32`: autograd and the value in float32. */
   readonly dtype?: DType;
+  /** `--order 2`: the Hessian too. */
+  readonly order?: 2;
 }
 
 /** Elements of a tensor input shown in the table before "… (n elements)". */
@@ -62,6 +65,7 @@ export function runCheck(p: Prepared, flags: CheckFlags): Report {
     ...(flags.seed === undefined ? {} : { seed: flags.seed }),
     wrt: p.wrt,
     ...(flags.dtype === undefined ? {} : { dtype: flags.dtype }),
+    ...(flags.order === undefined ? {} : { order: flags.order }),
   });
 }
 
@@ -70,7 +74,7 @@ export async function checkCommand(source: string, flags: CheckFlags, io: CliIO)
   let prepared: Prepared;
   try {
     if (flags.ops !== undefined) await loadOps(flags.ops, io.cwd);
-    prepared = prepare(source, flags.at, io.cwd, flags.wrt);
+    prepared = prepare(source, flags.at, io.cwd, flags.wrt, { vectorOutput: true });
     report = runCheck(prepared, flags);
   } catch (e) {
     return reportError(e, io);
@@ -105,7 +109,7 @@ export function renderReport(r: Report, c: Colors): string[] {
     .map(([k, v]) => `${k}=${valueText(v, full)}`)
     .join(", ");
   lines.push(`${c.bold(r.expr)}  ${c.dim("at")} ${at}`);
-  lines.push(`${c.dim("value")} ${full(r.value)}`);
+  lines.push(`${c.dim("value")} ${r.value === null ? "—" : valueText(r.value, full)}`);
   lines.push("");
   // The elements the vote found failing (check() judged them; nothing is re-voted here).
   const failing = new Set(r.failing);
@@ -160,12 +164,16 @@ export function renderReport(r: Report, c: Colors): string[] {
       r.verdict === "agree" ? c.green("✓") : r.verdict === "disagree" ? c.red("✗") : c.yellow("?"),
     ]);
   }
-  lines.push(
-    ...table(["input", "formula", "symbolic", "numeric ± error", "autograd", ""], rows, {
-      numeric: [false, false, true, true, true, false],
-      c,
-    }),
-  );
+  if (r.jacobian === undefined)
+    lines.push(
+      ...table(["input", "formula", "symbolic", "numeric ± error", "autograd", ""], rows, {
+        numeric: [false, false, true, true, true, false],
+        c,
+      }),
+    );
+  else lines.push(...renderMatrix("Jacobian", r.jacobian, jacobianLabel(r.jacobian), failing, c));
+  if (r.hessian !== undefined)
+    lines.push("", ...renderMatrix("Hessian", r.hessian, hessianLabel(r.hessian), failing, c));
   lines.push("");
   // An agreement of two legs has its reason name the missing leg and why: not repeated here.
   for (const leg of ["symbolic", "numeric", "autograd"] as LegName[]) {

@@ -25,6 +25,7 @@ import { toDot } from "../teach/dot.ts";
 import { gradientLatex, latexTotal } from "../teach/latex.ts";
 import { METHODS, type Method, regionOf, type StepStudy, stepStudy } from "../teach/steps.ts";
 import { type CheckFlags, runCheck, verdictLine } from "./check-command.ts";
+import { hessianExplanation, jacobianExplanation } from "./explain-matrix.ts";
 import {
   type Colors,
   colorsFor,
@@ -64,11 +65,15 @@ export async function explainCommand(
   let lines: string[];
   try {
     if (flags.ops !== undefined) await loadOps(flags.ops, io.cwd);
-    const p = prepare(source, flags.at, io.cwd, flags.wrt);
+    const p = prepare(source, flags.at, io.cwd, flags.wrt, { vectorOutput: true });
+    const c = colorsFor(io.isTTY);
     lines =
       flags.dot === true
         ? [toDot(chainOf(p, flags.dtype))]
-        : explainLines(p, flags, colorsFor(io.isTTY));
+        : (jacobianExplanation(p, flags, c) ?? [
+            ...explainLines(p, flags, c),
+            ...hessianExplanation(p, flags, c),
+          ]);
   } catch (e) {
     return reportError(e, io);
   }

@@ -104,6 +104,7 @@ function flagsOf(opts: Record<string, unknown>): CheckFlags {
     ...(opts.strict === true ? { strict: true } : {}),
     ...(opts.wrt === undefined ? {} : { wrt: opts.wrt as string }),
     ...(opts.dtype === undefined ? {} : { dtype: opts.dtype as NonNullable<CheckFlags["dtype"]> }),
+    ...(opts.order === "2" ? { order: 2 as const } : {}),
   };
 }
 
@@ -146,7 +147,10 @@ Colours are on in a terminal unless NO_COLOR is set.`,
       .command("check")
       .description("check the gradient of EXPR at a point three ways")
       .option("--json", "print the report as one JSON object (the documented contract)")
-      .option("--strict", "exit 1 on any disagreement, an outvoted CAS or finite difference too"),
+      .option("--strict", "exit 1 on any disagreement, an outvoted CAS or finite difference too")
+      .addOption(
+        new Option("--order <N>", "2: check the Hessian too (a scalar output)").choices(["1", "2"]),
+      ),
   );
   check
     .addHelpText(
@@ -160,6 +164,8 @@ Options in use:
   gradtrio check 'sqrt(y^2)' --at y=-2 --strict
   gradtrio check 'z = w*x+b; p = sigmoid(z); bce(p, y)' --at w=1 b=0 x=6.7 y=0 --wrt w,b
   gradtrio check 'bce(clamp(sigmoid(w*x+b), 1e-8, 1-1e-8), y)' --at w=1 b=0 x=17 y=0 --dtype float32
+  gradtrio check 'x^3*y' --at x=2 y=3 --order 2        (the Hessian too)
+  gradtrio check 'sigmoid(w*x+b)' --at w=2 b=0 x=[1,2,3]   (a vector output: its Jacobian)
 Methods: auto (default: complex step where every op is analytic, else Richardson; fast
 above 1000 input elements), richardson, central, complex, fast (one random directional derivative).
 ${EXIT_HELP}`,

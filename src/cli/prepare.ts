@@ -26,13 +26,15 @@ export interface Prepared {
 
 /**
  * Parses EXPR, the `--at` items and the `--wrt` list (`w,b`) and validates them together.
- * Throws GradtrioError.
+ * Throws GradtrioError. A non-scalar output is bad input unless `vectorOutput` (check takes its
+ * Jacobian).
  */
 export function prepare(
   source: string,
   atItems: readonly string[],
   cwd: string,
   wrt?: string,
+  opts: { readonly vectorOutput?: boolean } = {},
 ): Prepared {
   const { output: expr, bindings } = parseProgramCached(source);
   const point = parseAssignments(atItems, cwd);
@@ -41,7 +43,7 @@ export function prepare(
   const varShapes = new Map<string, Shape>();
   for (const [name, v] of Object.entries(point)) varShapes.set(name, shapeOf(v));
   const info = inferShapes(expr, varShapes, { source });
-  checkScalarOutput(info.shape, { expr, source });
+  if (opts.vectorOutput !== true) checkScalarOutput(info.shape, { expr, source });
   const names = wrtNames(wrt === undefined ? undefined : splitNames(wrt), Object.keys(point), {
     label: "--wrt",
     bindings,

@@ -252,7 +252,7 @@ function counterexample(
     op,
     expr,
     at: c.at,
-    value: report?.value ?? null,
+    value: typeof report?.value === "number" ? report.value : null,
     verdict: report?.verdict === "disagree" && error === null ? "disagree" : "error",
     blame:
       error === null

@@ -176,6 +176,23 @@ export function symbolicLeg(expr: Expr, values: ReadonlyMap<string, Value>): Sym
 }
 
 /**
+ * The vector–Jacobian product seedᵀ·J of a (non-scalar) `expr` by the same CAS templates as
+ * `symbolicLeg`, per variable; `fwd` is `forwardValues(expr, values)`. With `capture`, the root
+ * block's per-element contributions of each variable it reads directly are stored there before
+ * the broadcast sum: with a seed of ones on an elementwise expression they are the Jacobian's
+ * nonzero entries. Throws `Unavailable` or `KinkFound` (see `symbolicLeg`).
+ */
+export function symbolicPullback(
+  expr: Expr,
+  values: ReadonlyMap<string, Value>,
+  fwd: Map<Expr, Arr>,
+  seed: Float64Array,
+  capture?: Map<string, Float64Array>,
+): Map<string, Float64Array> {
+  return new Backward(expr, values, fwd, undefined, seed, capture).pullback();
+}
+
+/**
  * A first-order bound on the rounding error with which the symbolic leg evaluates each gradient
  * element: the running error of each CAS formula as compiled (`compileFormulasWithError`), of
  * the products with the upstream gradient, of the sums over broadcast elements (Σ bounds +
@@ -228,6 +245,10 @@ class Backward {
     private readonly values: ReadonlyMap<string, Value>,
     private readonly fwd: Map<Expr, Arr>,
     rounding?: { readonly only: ReadonlyMap<string, readonly number[]> | undefined },
+    /** A vector–Jacobian product: the upstream gradient at a non-scalar root (else 1). */
+    private readonly seed?: Float64Array,
+    /** Per variable leaf of the root block, its contributions before the broadcast sum. */
+    private readonly capture?: Map<string, Float64Array>,
   ) {
     this.order = postOrder(expr);
     this.plans = plansFor(expr);
@@ -261,10 +282,10 @@ class Backward {
   private propagate(): void {
     const root = this.expr;
     if (isBetweenBlocks(root)) {
-      this.upstream.set(root, Float64Array.of(1));
-      this.err?.upstream.set(root, Float64Array.of(0));
+      this.upstream.set(root, this.seed?.slice() ?? Float64Array.of(1));
+      this.err?.upstream.set(root, new Float64Array(this.seed?.length ?? 1));
       this.upFormulas.set(root, [fnum(1)]);
-    } else this.block(root, 1, fnum(1), 0);
+    } else this.block(root, this.seed ?? 1, fnum(1), 0);
     for (let i = this.order.length - 1; i >= 0; i--) {
       const e = this.order[i]!;
       if (isBetweenBlocks(e) && this.upstream.has(e)) this.passOn(e);
@@ -285,6 +306,12 @@ class Backward {
         });
       }
     return grads;
+  }
+
+  /** The gradients alone (a vector–Jacobian product with a seed). */
+  pullback(): Map<string, Float64Array> {
+    this.propagate();
+    return this.grads;
   }
 
   run(): SymbolicLegResult {
@@ -571,6 +598,7 @@ class Backward {
     this.signature += ";";
 
     for (const [key, leaf] of leaves) {
+      if (root === this.expr && leaf.kind === "var") this.capture?.set(key, contrib.get(key)!);
       const leafShape = this.leafValue(key, leaf).shape;
       const reduced = sumTo(contrib.get(key)!, shape, leafShape);
       const forms = leafFormulas.get(key)!;

@@ -35,6 +35,21 @@ describe("toHaveAgreeingGradients", () => {
     });
   });
 
+  it("takes a vector output (its Jacobian), a Hessian, and a plain function with its grad", () => {
+    expect("sigmoid(w*x+b)").toHaveAgreeingGradients({ at: { w: 2, b: 0, x: [1, -2, 0.5] } });
+    expect("x^3*y").toHaveAgreeingGradients({ at: { x: 2, y: 3 }, order: 2 });
+    const f = (x: Float64Array) => x[0]! * Math.exp(x[1]!);
+    // ∇f by hand: (e^x1, x0·e^x1); the wrong one drops the x0
+    expect(f).toHaveAgreeingGradients({
+      at: [2, 0.5],
+      grad: (x: Float64Array) => [Math.exp(x[1]!), x[0]! * Math.exp(x[1]!)],
+    });
+    expect(f).not.toHaveAgreeingGradients({
+      at: [2, 0.5],
+      grad: (x: Float64Array) => [Math.exp(x[1]!), Math.exp(x[1]!)],
+    });
+  });
+
   it("fails on a buggy custom op with the three legs, the blame and the reason", () => {
     const msg = failure(() =>
       expect("sin(vitestBadTanh(x))").toHaveAgreeingGradients({ at: { x: 0.3 } }),

@@ -20,13 +20,14 @@
  */
 import { type Assertion, expect } from "vitest";
 import { type CheckOptions, check, type Subject } from "../check/check.ts";
+import { type CheckFunctionOptions, checkFunction } from "../check/check-function.ts";
 import { outcome, referenceOutvoted } from "../check/outcome.ts";
 import type { Report } from "../check/report.ts";
 import { GradtrioError, isGradtrioError } from "../errors.ts";
 import { formatReport } from "../fuzz/format.ts";
 
-/** Options of `toHaveAgreeingGradients`: the point and, optionally, tolerances and method. */
-export interface AgreeingGradientsOptions extends CheckOptions {
+/** What a verdict's pass may allow beyond agreement. */
+interface PassOptions {
   /** Let an inconclusive verdict (kink, singularity) pass. Default false. */
   readonly allowInconclusive?: boolean;
   /**
@@ -35,6 +36,25 @@ export interface AgreeingGradientsOptions extends CheckOptions {
    */
   readonly strict?: boolean;
 }
+
+/**
+ * Options of `toHaveAgreeingGradients`: the point and, optionally, tolerances and method; or,
+ * for a plain-JavaScript function, its point and hand-written `grad`, `vjp` or `jvp`
+ * (`checkFunction`: checked against finite differences, two legs).
+ */
+export type AgreeingGradientsOptions =
+  | (CheckOptions & PassOptions)
+  | (CheckFunctionOptions & PassOptions);
+
+const isBlackBox = (o: AgreeingGradientsOptions): o is CheckFunctionOptions & PassOptions =>
+  typeof o === "object" &&
+  o !== null &&
+  ("grad" in o ||
+    "vjp" in o ||
+    "jvp" in o ||
+    typeof o.at === "number" ||
+    Array.isArray(o.at) ||
+    o.at instanceof Float64Array);
 
 interface GradtrioMatchers<R = unknown> {
   /**
@@ -71,7 +91,9 @@ expect.extend({
   toHaveAgreeingGradients(received: unknown, options: AgreeingGradientsOptions) {
     let report: Report;
     try {
-      report = check(received as Subject, options);
+      report = isBlackBox(options)
+        ? checkFunction(received as (x: never) => unknown, options)
+        : check(received as Subject, options);
     } catch (e) {
       // Bad input (a parse error, a bad point) throws with gradtrio's message, with or without
       // `.not`: a check that could not run is neither an agreement nor a disagreement.

@@ -1,0 +1,49 @@
+/**
+ * Jacobians and Hessians three ways: a 10³-vector elementwise output (its Jacobian is diagonal;
+ * the legs use that structure) and a 50×50 Hessian (a separable sum and a dense log-sum-exp).
+ * Figures, not pass/fail: each leg's time from the report, the whole check's median.
+ */
+import { check } from "../src/check/check.ts";
+import type { Report } from "../src/check/report.ts";
+import { clearCasCache } from "../src/symbolic/cas.ts";
+import { median } from "./timing.ts";
+
+/** The legs' times (a Jacobian's own; with order 2 these are the gradient's) and the reason. */
+function legs(r: Report): string {
+  return `legs: symbolic ${r.legs.symbolic.ms.toFixed(0)} ms, numeric ${r.legs.numeric.ms.toFixed(0)} ms, autograd ${r.legs.autograd.ms.toFixed(0)} ms; reason: ${r.reason}`;
+}
+
+function measure(name: string, run: () => Report, reps = 5): void {
+  const times: number[] = [];
+  let last: Report | null = null;
+  for (let i = 0; i < reps; i++) {
+    clearCasCache();
+    const t0 = performance.now();
+    last = run();
+    times.push(performance.now() - t0);
+  }
+  console.log(
+    `${name}: ${median(times).toFixed(0)} ms median (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)}), verdict ${last!.verdict}; last run: ${legs(last!)}`,
+  );
+}
+
+export function run(): void {
+  const x = Array.from({ length: 1000 }, (_, i) => Math.sin(i) + 2);
+  measure("Jacobian of sin(x)*y + x^2, x of 10³ (10³×1001)", () =>
+    check("sin(x)*y + x^2", { at: { x, y: 1.3 } }),
+  );
+  measure("Jacobian of sigmoid(w*x+b), x of 10³", () =>
+    check("sigmoid(w*x+b)", { at: { w: 0.8, b: -0.1, x } }),
+  );
+  const v = Array.from({ length: 50 }, (_, i) => Math.cos(i) * 0.5);
+  measure(
+    "Hessian 50×50 of mean(sigmoid(x)*x) (diagonal), order 2",
+    () => check("mean(sigmoid(x)*x)", { at: { x: v }, order: 2 }),
+    3,
+  );
+  measure(
+    "Hessian 50×50 of log(sum(exp(x))) (dense), order 2",
+    () => check("log(sum(exp(x)))", { at: { x: v }, order: 2 }),
+    3,
+  );
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import type { Tensor } from "../autograd/tensor.ts";
+import { checkFunction } from "./check-function.ts";
+import { reportToJson } from "./report.ts";
+
+const f = (x: Float64Array) => x[0]! ** 2 * x[1]! + Math.sin(x[1]!);
+// ∇f by hand: (2·x0·x1, x0² + cos x1)
+const grad = (x: Float64Array) => Float64Array.of(2 * x[0]! * x[1]!, x[0]! ** 2 + Math.cos(x[1]!));
+
+describe("checkFunction (black-box f with the user's derivative)", () => {
+  it("agrees on two legs with a correct grad, and says so", () => {
+    const r = checkFunction(f, { grad, at: [3, 2] });
+    expect(r.verdict).toBe("agree");
+    expect(r.reason).toMatch(/^two legs: numeric and autograd/);
+    expect(r.legs.symbolic.status).toBe("skipped");
+    const j = reportToJson(r) as { gradients: { x: { autograd: number[]; symbolic: null } } };
+    expect(j.gradients.x.autograd).toEqual([12, 9 + Math.cos(2)]);
+    expect(j.gradients.x.symbolic).toBeNull();
+  });
+
+  it("catches a grad off by a relative 1e-6 (no majority with two legs: blame null)", () => {
+    const bad = (x: Float64Array) => {
+      const g = grad(x);
+      g[1]! *= 1 + 1e-6;
+      return g;
+    };
+    const r = checkFunction(f, { grad: bad, at: [3, 2] });
+    expect(r.verdict).toBe("disagree");
+    expect(r.failing).toEqual(["x[1]"]);
+  });
+
+  it("takes a number point and a number gradient", () => {
+    const r = checkFunction((x: number) => Math.exp(-x) * x, {
+      grad: (x: number) => Math.exp(-x) * (1 - x),
+      at: 0.7,
+    });
+    expect(r.verdict).toBe("agree");
+  });
+
+  it("checks a vector output by the user's vjp, and by its jvp", () => {
+    const F = (x: Float64Array) => Float64Array.of(x[0]! * x[1]!, Math.exp(x[0]!));
+    // J by hand: [[x1, x0], [e^x0, 0]]
+    const J = (x: Float64Array) => [
+      [x[1]!, x[0]!],
+      [Math.exp(x[0]!), 0],
+    ];
+    const vjp = (x: Float64Array, v: Float64Array) =>
+      Float64Array.of(
+        v[0]! * J(x)[0]![0]! + v[1]! * J(x)[1]![0]!,
+        v[0]! * J(x)[0]![1]! + v[1]! * J(x)[1]![1]!,
+      );
+    const jvp = (x: Float64Array, v: Float64Array) =>
+      J(x).map((row) => row[0]! * v[0]! + row[1]! * v[1]!);
+    expect(checkFunction(F, { vjp, at: [0.5, 2] }).verdict).toBe("agree");
+    expect(checkFunction(F, { jvp, at: [0.5, 2] }).verdict).toBe("agree");
+    // A transposed Jacobian is caught.
+    const transposed = (x: Float64Array, v: Float64Array) =>
+      Float64Array.of(
+        v[0]! * J(x)[0]![0]! + v[1]! * J(x)[0]![1]!,
+        v[0]! * J(x)[1]![0]! + v[1]! * J(x)[1]![1]!,
+      );
+    const r = checkFunction(F, { vjp: transposed, at: [0.5, 2] });
+    expect(r.verdict).toBe("disagree");
+    expect(r.jacobian!.autograd![0]![1]).toBe(Math.exp(0.5));
+  });
+
+  it("traces a function written with the Tensor API: three legs", () => {
+    const r = checkFunction((x: Tensor) => x.pow(2).sin().sum(), { at: [1, 2] });
+    expect(r.verdict).toBe("agree");
+    expect(r.reason).toBeNull();
+    expect(r.legs.symbolic.status).toBe("ok");
+  });
+
+  it("bad input is a GradtrioError", () => {
+    expect(() => checkFunction(f, { at: [1, 2] })).toThrow(/needs its grad/);
+    expect(() => checkFunction(f, { grad: () => [1], at: [1, 2] })).toThrow(/1 element/);
+  });
+});

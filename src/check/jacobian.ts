@@ -1,0 +1,184 @@
+/**
+ * The check of a non-scalar output: its Jacobian three ways (symbolic from the gradient's CAS
+ * templates, numeric by forward-mode columns, autograd by one backward pass per output element)
+ * and one verdict over every entry.
+ */
+import { autogradJacobian } from "../autograd/leg.ts";
+import { call, type Expr, variable } from "../expr/ast.ts";
+import { elementLabel, fromValue, type Point, sizeOf, type Value } from "../expr/point.ts";
+import { numericJacobian } from "../numeric/jacobian.ts";
+import { symbolicJacobian } from "../symbolic/jacobian.ts";
+import { type InconclusiveRule, runLeg } from "./check.ts";
+import { matrixComparisons, matrixReport, restrict, wrtIndices } from "./matrix.ts";
+import type { LegReport, Report } from "./report.ts";
+import { roundingAnalysis } from "./rounding.ts";
+import { judge, LEGS, type LegName, type Tolerance } from "./verdict.ts";
+
+/** The seed's variable name in the rounding analysis of one row: no user's name can take it. */
+const SEED = "seed·";
+
+/** Every input element's label, the variables flattened in the point's order (`x[0]`, `A[1][0]`). */
+export function inputLabels(values: ReadonlyMap<string, Value>): string[] {
+  const out: string[] = [];
+  for (const [name, v] of values)
+    for (let k = 0; k < v.data.length; k++) out.push(elementLabel(name, v.shape, k));
+  return out;
+}
+
+/** How the vote and the report name a Jacobian entry. */
+export const jacobianEntry = (output: string, input: string) => `∂${output}/∂${input}`;
+
+const allFinite = (rows: readonly Float64Array[]) => rows.every((r) => r.every(Number.isFinite));
+
+/**
+ * The three-way check of `expr`'s Jacobian at the point (output of shape `shape`, not scalar),
+ * its columns those of the variables `wrt` (all by default).
+ *
+ * @example
+ * checkJacobian(parse("x^2"), "x^2", { x: [1, 2] }, toValues({ x: [1, 2] }), [2], tol).verdict; // "agree"
+ */
+export function checkJacobian(
+  expr: Expr,
+  text: string,
+  at: Point,
+  values: Map<string, Value>,
+  shape: readonly number[],
+  tol: Tolerance,
+  wrt: readonly string[] = [...values.keys()],
+): Report {
+  const numeric = runLeg(() => numericJacobian(expr, values));
+  const autograd = runLeg(() => autogradJacobian(expr, values));
+  const symbolic = runLeg(() => symbolicJacobian(expr, values));
+  const legs: Record<LegName, LegReport> = {
+    symbolic: symbolic.report,
+    numeric: numeric.report,
+    autograd: autograd.report,
+  };
+  const sym = symbolic.result;
+  if (sym !== null && sym.status !== "ok")
+    legs.symbolic = { status: sym.status, reason: sym.reason, ms: legs.symbolic.ms };
+  const keep = wrtIndices(values, wrt);
+  const rows = restrict(
+    {
+      symbolic: sym?.status === "ok" ? sym.rows : null,
+      numeric: numeric.result?.rows ?? null,
+      autograd: autograd.result?.rows ?? null,
+      numericError: numeric.result?.errors ?? null,
+    },
+    keep,
+    false,
+  );
+  const flatValue = numeric.result?.value ?? autograd.result?.value ?? null;
+  const all = inputLabels(values);
+  const inputs = keep.map((j) => all[j]!);
+  const outputs = Array.from({ length: sizeOf(shape) }, (_, i) => elementLabel("out", shape, i));
+  const notes: string[] = [];
+  if (sym?.status === "ok")
+    notes.push(
+      sym.structure === "elementwise"
+        ? "symbolic: the expression is elementwise, so its Jacobian is diagonal (a column for a broadcast input): one pass of the templates gives every entry"
+        : "symbolic: one vector–Jacobian product of the CAS templates per output element",
+    );
+  if (numeric.result !== null) notes.push(`numeric: ${numeric.result.method}`);
+  const base = {
+    expr: text,
+    at,
+    value: flatValue === null ? null : fromValue({ shape, data: flatValue }),
+    gradients: {},
+    jacobian: matrixReport(rows, inputs, outputs),
+    legs,
+    method: numeric.result === null ? null : "richardson",
+    notes,
+    latex: {},
+    directional: null,
+    failing: [],
+  };
+  const inconclusive = (rule: InconclusiveRule, reason: string): Report => ({
+    ...base,
+    verdict: "inconclusive",
+    blame: null,
+    reason,
+    rule,
+  });
+  if (flatValue === null)
+    return inconclusive(
+      "no value",
+      `the function could not be evaluated at the point (${LEGS.filter(
+        (l) => legs[l].status === "error",
+      )
+        .map((l) => `${l}: ${legs[l].reason}`)
+        .join("; ")})`,
+    );
+  if (!flatValue.every(Number.isFinite))
+    return inconclusive(
+      "not finite",
+      `the function is not finite at the point: ${roundingAnalysis(expr, values).outsideDomain ?? "outside the domain or beyond float64"}`,
+    );
+  if (sym?.status === "kink")
+    return inconclusive("kink", `kink: the function is not differentiable here (${sym.reason})`);
+  const present = LEGS.filter((l) => rows[l] !== null);
+  const nonFinite = present.filter((l) => !allFinite(rows[l]!));
+  if (nonFinite.length >= 2)
+    return inconclusive(
+      "singularity",
+      `non-finite Jacobian from the ${nonFinite.join(" and ")} legs: the point is on a singularity`,
+    );
+  const missing = LEGS.filter((l) => rows[l] === null).map(
+    (l) => `${l}: ${legs[l].reason ?? legs[l].status}`,
+  );
+  if (present.length < 2)
+    return inconclusive(
+      "too few legs",
+      `too few legs: only ${present.join(", ") || "none"} ran (${missing.join("; ")})`,
+    );
+
+  let outsideDomain: string | null = null;
+  let extreme: number | null = null;
+  // Row i's rounding bound is that of the gradient of the scalar sum(out·eᵢ).
+  const seeded = call("sum", [call("mul", [expr, variable(SEED)])]);
+  const rounding = (rowsWanted: readonly number[]) => {
+    const out = new Map<number, Float64Array>();
+    for (const i of rowsWanted) {
+      const seed = new Float64Array(sizeOf(shape));
+      seed[i] = 1;
+      const a = roundingAnalysis(seeded, new Map(values).set(SEED, { shape, data: seed }));
+      outsideDomain ??= a.outsideDomain;
+      extreme ??= a.extreme;
+      const row = new Float64Array(all.length);
+      let o = 0;
+      for (const [name, v] of values) {
+        const b = a.bounds?.get(name);
+        if (b !== undefined) row.set(b, o);
+        o += v.data.length;
+      }
+      out.set(
+        i,
+        Float64Array.from(keep, (j) => row[j]!),
+      );
+    }
+    return out;
+  };
+  const comparisons = matrixComparisons(
+    rows,
+    (i, j) => jacobianEntry(outputs[i]!, inputs[j]!),
+    tol,
+    rounding,
+  );
+  const j = judge(comparisons, tol);
+  if (j.verdict === "disagree" && outsideDomain !== null)
+    return inconclusive("outside the domain", `outside the domain: ${outsideDomain}`);
+  if (j.verdict === "disagree" && extreme !== null)
+    return inconclusive(
+      "extreme magnitude",
+      `ill-conditioned point: a value of ${extreme} lies near the limits of float64`,
+    );
+  return {
+    ...base,
+    verdict: j.verdict,
+    blame: j.blame,
+    reason:
+      j.reason ??
+      (present.length === 2 ? `two legs: ${present.join(" and ")} (${missing.join("; ")})` : null),
+    failing: j.failing,
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The symbolic leg for a non-scalar output: the Jacobian from the same CAS templates as the
+ * gradient (never a scalarized expression). An expression of elementwise ops is one pass: with a
+ * seed of ones, each template's value at element i is the entry of row i in the column of the
+ * variable element that i reads (the Jacobian is diagonal, or a column for a broadcast
+ * variable). Otherwise one vector–Jacobian product per output element, the templates derived once.
+ */
+import { GradtrioError } from "../errors.ts";
+import { type Expr, variablesOf } from "../expr/ast.ts";
+import { broadcastIndex } from "../expr/broadcast.ts";
+import type { Value } from "../expr/point.ts";
+import { isElementwise } from "../expr/structure.ts";
+import { forwardValues } from "./forward.ts";
+import { symbolicPullback } from "./leg.ts";
+import { type Kink, KinkFound, Unavailable } from "./outcome.ts";
+
+export type SymbolicJacobianResult =
+  | {
+      readonly status: "ok";
+      /** Row i: ∂out[i]/∂(every input element, the variables flattened in the point's order). */
+      readonly rows: Float64Array[];
+      /** "elementwise": one pass, the structure gave the sparsity; "rows": a pass per row. */
+      readonly structure: "elementwise" | "rows";
+    }
+  | { readonly status: "unavailable" | "kink"; readonly reason: string; readonly kink?: Kink };
+
+/**
+ * ∂out/∂inputs of a non-scalar `expr` at the point, by the CAS.
+ *
+ * @example
+ * const r = symbolicJacobian(parse("x^2"), toValues({ x: [1, 2] }));
+ * // r.status === "ok"; r.rows ≈ [[2, 0], [0, 4]]; r.structure === "elementwise"
+ */
+export function symbolicJacobian(
+  expr: Expr,
+  values: ReadonlyMap<string, Value>,
+): SymbolicJacobianResult {
+  for (const name of variablesOf(expr))
+    if (!values.has(name))
+      throw new GradtrioError("UNKNOWN_VARIABLE", `unknown variable '${name}' (not in the point)`);
+  const fwd = forwardValues(expr, values);
+  const out = fwd.get(expr)!;
+  const m = out.data.length;
+  let total = 0;
+  for (const v of values.values()) total += v.data.length;
+  const rows = Array.from({ length: m }, () => new Float64Array(total));
+  try {
+    if (isElementwise(expr)) {
+      const capture = new Map<string, Float64Array>();
+      symbolicPullback(expr, values, fwd, new Float64Array(m).fill(1), capture);
+      let o = 0;
+      for (const [name, v] of values) {
+        const c = capture.get(name);
+        if (c !== undefined) {
+          const idx = broadcastIndex(v.shape, out.shape);
+          for (let i = 0; i < m; i++) rows[i]![o + idx[i]!] = c[i]!;
+        }
+        o += v.data.length;
+      }
+      return { status: "ok", rows, structure: "elementwise" };
+    }
+    const seed = new Float64Array(m);
+    for (let i = 0; i < m; i++) {
+      seed.fill(0);
+      seed[i] = 1;
+      const g = symbolicPullback(expr, values, fwd, seed);
+      let o = 0;
+      for (const [name, v] of values) {
+        rows[i]!.set(g.get(name)!, o);
+        o += v.data.length;
+      }
+    }
+    return { status: "ok", rows, structure: "rows" };
+  } catch (e) {
+    if (e instanceof Unavailable) return { status: "unavailable", reason: e.message };
+    if (e instanceof KinkFound) return { status: "kink", reason: e.message, kink: e.kink };
+    throw e;
+  }
+}
