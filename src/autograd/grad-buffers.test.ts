@@ -13,7 +13,7 @@ const xs = [0.3, -1.2, 2.5, 0.9];
 const N = xs.length;
 const close = (got: Float64Array, want: number[]) => {
   expect(got.length).toBe(want.length);
-  want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 14));
+  for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i]!, 14);
 };
 
 describe("owned gradient buffers in a plain backward", () => {
