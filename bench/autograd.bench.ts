@@ -31,9 +31,10 @@ function meanSinSquare(): void {
     }
     sink += s / n + fusedGrad[7]!;
   };
-  const r = ratio(candidate, baseline, 11);
+  // Many alternating pairs: on a loaded machine single ratios range over 2x and more.
+  const r = ratio(candidate, baseline, 41);
   console.log(
-    `mean(sin(x^2)), x of 10^6, forward+backward: ${r.candidateMs.toFixed(1)} ms vs hand-fused loop ${r.baselineMs.toFixed(1)} ms: ratio ${r.ratio.toFixed(2)}x (target <= 2.5x)`,
+    `mean(sin(x^2)), x of 10^6, forward+backward: ${r.candidateMs.toFixed(1)} ms vs hand-fused loop ${r.baselineMs.toFixed(1)} ms: median ratio ${r.ratio.toFixed(2)}x over 41 alternating pairs, quartiles ${r.q1.toFixed(2)}x-${r.q3.toFixed(2)}x (target <= 1.5x)`,
   );
   if (Number.isNaN(sink)) console.log("(sink)");
 }

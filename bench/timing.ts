@@ -19,9 +19,16 @@ export function medianMs(fn: () => void, reps = 7, warmup = 2): number {
   return median(ts);
 }
 
+/** The `q`-quantile (0..1) of `xs`, the nearest rank. */
+export function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))]!;
+}
+
 /**
  * Interleaves `candidate` and `baseline` runs and returns the median of per-pair ratios, so that
- * load from other processes affects both sides alike.
+ * load from other processes affects both sides alike, with the quartiles of those ratios (`q1`,
+ * `q3`) as their spread.
  */
 export function ratio(
   candidate: () => void,
@@ -29,6 +36,8 @@ export function ratio(
   reps = 9,
 ): {
   ratio: number;
+  q1: number;
+  q3: number;
   candidateMs: number;
   baselineMs: number;
 } {
@@ -44,5 +53,11 @@ export function ratio(
     cs.push(c);
     bs.push(b);
   }
-  return { ratio: median(rs), candidateMs: median(cs), baselineMs: median(bs) };
+  return {
+    ratio: median(rs),
+    q1: quantile(rs, 0.25),
+    q3: quantile(rs, 0.75),
+    candidateMs: median(cs),
+    baselineMs: median(bs),
+  };
 }

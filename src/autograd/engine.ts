@@ -8,6 +8,7 @@
 import { checkOptionNames, GradtrioError } from "../errors.ts";
 import { round32 } from "./float32.ts";
 import { add, reshape } from "./functions.ts";
+import { endRule, lend, wasFresh } from "./grad-buffers.ts";
 import { isRecordingOrigins, setGradEnabled, setRecordingOrigins } from "./grad-mode.ts";
 import { CAPTURE, edgeOf, type Node, RUN, SKIP } from "./node.ts";
 import { sameShape, showShape } from "./shape.ts";
@@ -213,6 +214,10 @@ function run(
         }
     }
   }
+  // Gradients only this pass references (made by the rules' fast paths or by accumulation), so
+  // a rule may overwrite its incoming one and a second gradient may be added into one in place.
+  // Empty with createGraph: every gradient is then a recorded tensor.
+  const owned = new Set<Tensor>();
   const previous = setGradEnabled(createGraph);
   // Without createGraph the gradients are constants (no graph, and the rules and .grad
   // accumulation write in place), so they record no origin either: a trace reads them as numbers.
@@ -230,15 +235,30 @@ function run(
         continue;
       }
       if (n.mark !== RUN) continue;
+      // g leaves `owned` (what the rule returns is owned only if it made it: collectOwned); the
+      // rule may overwrite g when the engine owned it and nothing reads it afterwards.
+      const mine = owned.delete(g);
       if (all && n.retained !== null) store(n.retained, g, createGraph, shared);
-      const grads = n.apply(g);
+      else if (mine && (all || !isTarget(n, targets))) lend(g);
+      let grads: readonly (Tensor | null)[];
+      try {
+        grads = n.apply(g);
+        if (!createGraph) collectOwned(grads, owned);
+      } finally {
+        endRule();
+      }
       if (!retainGraph) n.release();
       const nx = n.next;
       for (let i = 0; i < nx.length; i++) {
         const c = nx[i];
         const gi = grads[i];
         if (c == null || gi == null) continue;
-        c.acc = c.acc === null ? gi : add(c.acc, gi);
+        if (c.acc === null) c.acc = gi;
+        else if (owned.has(c.acc) && accumulateInPlace(c.acc, gi)) owned.delete(gi);
+        else {
+          c.acc = add(c.acc, gi);
+          if (!createGraph) owned.add(c.acc);
+        }
       }
       // This node's gradient is no longer needed (unless it is a target, read below).
       if (all || !isTarget(n, targets)) n.acc = null;
@@ -250,6 +270,26 @@ function run(
     setRecordingOrigins(previousOrigins);
     for (const n of order) n.acc = null;
   }
+}
+
+/** Adds to `owned` each gradient a rule made fresh and returned once (not to two inputs). */
+function collectOwned(grads: readonly (Tensor | null)[], owned: Set<Tensor>): void {
+  for (let i = 0; i < grads.length; i++) {
+    const gi = grads[i];
+    if (gi == null || !wasFresh(gi)) continue;
+    let once = true;
+    for (let j = 0; j < grads.length; j++) if (j !== i && grads[j] === gi) once = false;
+    if (once) owned.add(gi);
+  }
+}
+
+/** `acc += g` in place (an owned float64 gradient, no graph); false when it needs add(). */
+function accumulateInPlace(acc: Tensor, g: Tensor): boolean {
+  if (acc._f32 || g._f32 || !sameShape(acc.shape, g.shape)) return false;
+  const d = acc.data;
+  const s = g.data;
+  for (let i = 0; i < d.length; i++) d[i] += s[i]!;
+  return true;
 }
 
 function isTarget(n: Node, targets: readonly (Node | null)[]): boolean {

@@ -12,6 +12,7 @@
  */
 import { type BuiltinOp, BUILTIN_OPS as DECLARED } from "../expr/ops.ts";
 import { expand, mulTemp, reshape, rsub, sum, sumTo, transpose, where0 } from "./functions.ts";
+import { freshGrad, outputFor } from "./grad-buffers.ts";
 import { isGradEnabled } from "./grad-mode.ts";
 import {
   type GradRule,
@@ -145,14 +146,24 @@ function keepBetween(x: Float64Array, lo: number, hi: number): Uint8Array {
 
 /**
  * A backward rule's product g·f(a) in one loop (the hot ops of a plain backward): the input's
- * data, g's data (same shape, or one number) and a fresh output array. Null where the rule must
- * build it from Tensor ops — a graph being recorded (createGraph), float32 (rounded per op), or
- * broadcasting.
+ * data, g's data (same shape, or one number) and the output array — g's own storage when the
+ * engine lent it (each element is read before it is written), else a new one; the rule wraps it
+ * with `freshGrad`. Null where the rule must build it from Tensor ops — a graph being recorded
+ * (createGraph), float32 (rounded per op), or broadcasting.
  */
 function plainProduct(a: Tensor, g: Tensor): [Float64Array, Float64Array, Float64Array] | null {
   if (isGradEnabled() || a._f32 || g._f32) return null;
   if (!sameShape(a.shape, g.shape) && !(g.numel === 1 && g.ndim <= a.ndim)) return null;
-  return [a.data, g.data, new Float64Array(a.numel)];
+  return [a.data, g.data, outputFor(g, a.numel)];
+}
+
+/**
+ * `expand(g / divisor, shape)` for a one-element g (the backward of sum and mean): in a plain
+ * float64 backward one fill of a new array, the same numbers without the intermediate tensors.
+ */
+function spread(g: Tensor, shape: Shape, divisor: number): Tensor {
+  if (isGradEnabled() || g._f32) return expand(divisor === 1 ? g : g.div(divisor), shape);
+  return freshGrad(new Float64Array(numelOf(shape)).fill(g.data[0]! / divisor), shape);
 }
 
 /** sign(x) as a constant tensor, with sign(0) = 0 (so abs'(0) = 0, as in PyTorch). */
@@ -324,7 +335,7 @@ export const OPS = {
           const [a, gd, o] = fused;
           if (gd.length === 1) for (let i = 0; i < o.length; i++) o[i] = 2 * a[i]! * gd[0]!;
           else for (let i = 0; i < o.length; i++) o[i] = 2 * a[i]! * gd[i]!;
-          return [new Tensor(o, n.a!.shape)];
+          return [freshGrad(o, n.a!.shape)];
         }
         return [mulTemp(n.a!.mul(2), g)];
       }
@@ -368,7 +379,7 @@ export const OPS = {
       const [a, gd, o] = fused;
       if (gd.length === 1) for (let i = 0; i < o.length; i++) o[i] = cosK(a[i]!) * gd[0]!;
       else for (let i = 0; i < o.length; i++) o[i] = cosK(a[i]!) * gd[i]!;
-      return [new Tensor(o, n.a!.shape)];
+      return [freshGrad(o, n.a!.shape)];
     },
   },
   // d cos x = -sin x dx
@@ -557,7 +568,7 @@ export const OPS = {
     gradFn: "SumBackward0",
     saves: SAVE_NONE,
     forward: (x) => reduceAll(x, false, 1),
-    backward: (n, g) => [expand(g, n.sa)],
+    backward: (n, g) => [spread(g, n.sa, 1)],
   },
   // the same, keeping every dimension as size 1 (PyTorch's sum(dim=None, keepdim=True))
   sumKeep: {
@@ -565,7 +576,7 @@ export const OPS = {
     gradFn: "SumBackward1",
     saves: SAVE_NONE,
     forward: (x) => reduceAll(x, true, 1),
-    backward: (n, g) => [expand(g, n.sa)],
+    backward: (n, g) => [spread(g, n.sa, 1)],
   },
   // sum along dim p0 (p1 = keepdim); d = 1 along that dim
   sumDim: {
@@ -581,7 +592,7 @@ export const OPS = {
     gradFn: "MeanBackward0",
     saves: SAVE_NONE,
     forward: (x) => reduceAll(x, false, x.numel),
-    backward: (n, g) => [expand(g.div(numelOf(n.sa)), n.sa)],
+    backward: (n, g) => [spread(g, n.sa, numelOf(n.sa))],
   },
   // the same, keeping every dimension as size 1 (PyTorch's mean(dim=None, keepdim=True))
   meanKeep: {
@@ -589,7 +600,7 @@ export const OPS = {
     gradFn: "MeanBackward1",
     saves: SAVE_NONE,
     forward: (x) => reduceAll(x, true, x.numel),
-    backward: (n, g) => [expand(g.div(numelOf(n.sa)), n.sa)],
+    backward: (n, g) => [spread(g, n.sa, numelOf(n.sa))],
   },
   // mean along dim p0 (p1 = keepdim); d = 1/size(dim) along that dim
   meanDim: {
