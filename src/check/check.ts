@@ -671,5 +671,6 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     blame: j.blame,
     reason: j.reason ?? ([legsNote, hessianNote].filter((n) => n !== null).join("; ") || null),
     failing: j.failing,
+    outvoted: j.outvoted,
   };
 }

@@ -16,6 +16,13 @@ describe("outcome: is autograd confirmed?", () => {
     expect(outcome({ verdict, blame }, { strict: true })).toBe(strict);
   });
 
+  it("references outvoted in different elements (blame null): pass, strict fail", () => {
+    const r = { verdict: "disagree", blame: null, outvoted: ["symbolic", "numeric"] } as const;
+    expect(outcome(r)).toBe("pass");
+    expect(outcome(r, { strict: true })).toBe("fail");
+    expect(outcome({ ...r, outvoted: [] })).toBe("fail");
+  });
+
   it("a CAS that is wrong in sign is outvoted: pass, strict fail", () => {
     // nerdamer differentiates sqrt(y^2) as 1 (src/symbolic/defects.ts, power-of-a-square): the
     // derivative is y/|y| = -1 at y = -2.

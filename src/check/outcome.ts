@@ -16,7 +16,9 @@ export interface OutcomeOptions {
 /**
  * - agree → pass;
  * - disagree with blame "symbolic" or "numeric" → pass: the two other legs, autograd among them,
- *   outvote a reference (a defect of that leg, which the report names), unless `strict`;
+ *   outvote a reference (a defect of that leg, which the report names), unless `strict`; also
+ *   when the CAS is outvoted in one element and the finite differences in another (`blame` null,
+ *   `outvoted` names both): autograd is confirmed in every element;
  * - any other disagreement (blame autograd, or no majority) → fail;
  * - inconclusive (kink, domain edge, non-finite, float64 cannot resolve the derivative, the only
  *   reference unreliable) → inconclusive.
@@ -26,14 +28,27 @@ export interface OutcomeOptions {
  * outcome(check("tan(cos(pow(-x, x*e)))", { at: { x: -2.8983607998665413 } })); // "pass": the CAS is outvoted
  * outcome(check("tan(cos(pow(-x, x*e)))", { at: { x: -2.8983607998665413 } }), { strict: true }); // "fail"
  */
-export function outcome(r: Pick<Report, "verdict" | "blame">, opts: OutcomeOptions = {}): Outcome {
+export function outcome(
+  r: Pick<Report, "verdict" | "blame" | "outvoted">,
+  opts: OutcomeOptions = {},
+): Outcome {
   if (r.verdict === "agree") return "pass";
   if (r.verdict === "inconclusive") return "inconclusive";
-  if (opts.strict !== true && (r.blame === "symbolic" || r.blame === "numeric")) return "pass";
+  if (opts.strict !== true && referenceOutvoted(r)) return "pass";
   return "fail";
 }
 
 /** Whether a reference leg was outvoted: the report passes, with a disagreement to show. */
-export function referenceOutvoted(r: Pick<Report, "verdict" | "blame">): boolean {
-  return r.verdict === "disagree" && (r.blame === "symbolic" || r.blame === "numeric");
+export function referenceOutvoted(r: Pick<Report, "verdict" | "blame" | "outvoted">): boolean {
+  return (
+    r.verdict === "disagree" &&
+    (r.blame === "symbolic" ||
+      r.blame === "numeric" ||
+      (r.blame === null && (r.outvoted?.length ?? 0) > 0))
+  );
+}
+
+/** The outvoted reference legs of a passing disagreement, for people: "symbolic", "symbolic and numeric". */
+export function outvotedLegs(r: Pick<Report, "blame" | "outvoted">): string {
+  return r.blame ?? (r.outvoted ?? []).join(" and ");
 }

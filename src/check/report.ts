@@ -78,6 +78,12 @@ export interface Report {
    * the vote; empty unless the verdict is disagree.
    */
   readonly failing: readonly string[];
+  /**
+   * Beyond the JSON contract: the reference legs outvoted by the two others (`[blame]`, or both
+   * when the CAS is outvoted in one element and the finite differences in another, with `blame`
+   * null); absent or empty when none is.
+   */
+  readonly outvoted?: readonly ("symbolic" | "numeric")[];
   /** Fast mode: the directional derivative uᵀ∇f by each leg. */
   readonly directional: {
     readonly symbolic: number | null;

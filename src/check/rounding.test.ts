@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { call, type Expr, num, variable } from "../expr/ast.ts";
 import { parse } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
+import { check } from "./check.ts";
+import { outcome } from "./outcome.ts";
 import { roundingScale } from "./rounding.ts";
 
 const x = variable("x");
@@ -91,5 +93,20 @@ describe("roundingScale", () => {
           else expect(p[k]).toBeNaN();
       }
     }
+  });
+});
+
+describe("expm1's rule", () => {
+  it("bounds the cancellation of autograd's grad·(out + 1) where out ≈ −1 (a trust-bench false alarm)", () => {
+    // expm1(tan(y)) at tan(y) ≈ −11.4: out + 1 ≈ 1.1e-5 carries eps·|out| of absolute error.
+    const y = 1.6560277007520199;
+    const e = parse("expm1(tan(y))");
+    const s = roundingScale(e, toValues({ y }))!.get("y")![0]!;
+    const t = Math.tan(y);
+    // Hand: the cancelled term is (1 + tan²)·|out| with |out| ≈ 1, rounded to eps of itself.
+    expect(s).toBeGreaterThanOrEqual((1 + t * t) * Number.EPSILON);
+    const r = check("expm1(tan(y))", { at: { x: 1.4637696649879217, y } });
+    expect(outcome(r)).not.toBe("fail");
+    expect(r.gradients.y!.autograd as number).toBeCloseTo((1 + t * t) * Math.exp(t), 12);
   });
 });

@@ -91,6 +91,25 @@ describe("judge", () => {
     expect(judge([dir, c({ label: "z", symbolic: 7 }), el("x[0]")]).blame).toBe(null);
   });
 
+  it("names both references when the CAS is outvoted in one element and numeric in another", () => {
+    const j = judge([c({ label: "x", symbolic: -6 }), c({ label: "y", numeric: 7 })]);
+    expect(j).toMatchObject({
+      verdict: "disagree",
+      blame: null,
+      outvoted: ["symbolic", "numeric"],
+    });
+    expect(j.reason).toMatch(/^symbolic is outvoted: .* at x .*; numeric is outvoted: .* at y /);
+    // One reference outvoted: outvoted is [blame]; autograd blamed anywhere: none is.
+    expect(judge([c({ symbolic: -6 })]).outvoted).toEqual(["symbolic"]);
+    const mixed = judge([c({ label: "x", symbolic: -6 }), c({ label: "y", autograd: 7 })]);
+    expect(mixed).toMatchObject({ blame: null, outvoted: [] });
+    // A two-leg failure has no majority of its own: nothing is confirmed there.
+    const twoLeg = c({ label: "z", numeric: null, autograd: 7 });
+    expect(judge([c({ symbolic: -6 }), c({ label: "y", numeric: 7 }), twoLeg]).outvoted).toEqual(
+      [],
+    );
+  });
+
   it("honours a looser rtol", () => {
     expect(judge([c({ autograd: 6.0006 })], { rtol: 1e-3, atol: 0 }).verdict).toBe("agree");
   });

@@ -56,6 +56,12 @@ export interface Judgement {
   readonly reason: string | null;
   /** The labels of every comparison that failed, in order. */
   readonly failing: readonly string[];
+  /**
+   * The reference legs outvoted by the two others, when no other failure contradicts autograd:
+   * `[blame]` for one reference, both when the CAS is outvoted in one element and the finite
+   * differences in another (then `blame` is null, yet autograd is confirmed in every element).
+   */
+  readonly outvoted: readonly ("symbolic" | "numeric")[];
   /** The comparison that failed worst (largest difference over tolerance), if any failed. */
   readonly worst: {
     label: string;
@@ -228,7 +234,7 @@ export function judge(
     if (!o.ok) failures.push({ ...o, label: c.label, threeLegs: LEGS.every((l) => c[l] !== null) });
   }
   if (failures.length === 0)
-    return { verdict: "agree", blame: null, reason: null, failing: [], worst: null };
+    return { verdict: "agree", blame: null, reason: null, failing: [], outvoted: [], worst: null };
   const byRatio = (a: Failure, b: Failure): Failure =>
     b.worst.difference / b.worst.tolerance > a.worst.difference / a.worst.tolerance ? b : a;
   // The three-leg failures must outvote one and the same leg L; a two-leg failure has no
@@ -242,14 +248,29 @@ export function judge(
       ? candidate
       : null;
   const worst = failures.reduce(byRatio);
+  // Each failure outvotes a reference leg, not always the same one: autograd is confirmed in
+  // every element all the same, and the reason names each outvoted reference.
+  const references = (["symbolic", "numeric"] as const).filter((l) => blamed.has(l));
+  const outvoted =
+    blame === "symbolic" || blame === "numeric"
+      ? [blame]
+      : blame === null && failures.length === three.length && references.length === blamed.size
+        ? references
+        : [];
   // When a leg is blamed, the reason is the comparison that outvotes it, not a two-leg one.
   const shown = blame !== null && !worst.threeLegs ? three.reduce(byRatio) : worst;
   const more = failures.length > 1 ? ` (and ${failures.length - 1} more element(s))` : "";
+  const reason =
+    outvoted.length > 1
+      ? outvoted.map((l) => three.filter((f) => f.blame === l).reduce(byRatio).why).join("; ") +
+        (failures.length > 2 ? ` (and ${failures.length - 2} more element(s))` : "")
+      : shown.why + more;
   return {
     verdict: "disagree",
     blame,
-    reason: shown.why + more,
+    reason,
     failing: failures.map((f) => f.label),
+    outvoted,
     worst: {
       label: worst.label,
       pair: worst.worst.pair,

@@ -6,7 +6,7 @@
  */
 import type { DType } from "../autograd/float32.ts";
 import { check, type NumericMethod } from "../check/check.ts";
-import { outcome, referenceOutvoted } from "../check/outcome.ts";
+import { outcome, outvotedLegs, referenceOutvoted } from "../check/outcome.ts";
 import { type Report, reportToJson } from "../check/report.ts";
 import type { LegName } from "../check/verdict.ts";
 import { loadOps } from "../fuzz/load.ts";
@@ -96,7 +96,7 @@ export function verdictLine(r: Report, c: Colors): string {
     return `${c.green(c.bold("✓ agree"))}: ${who}${r.reason === null ? "" : ` (${r.reason})`}`;
   }
   if (referenceOutvoted(r))
-    return `${c.green(c.bold("✓ autograd confirmed"))} (disagree: blame ${c.bold(r.blame!)})${r.reason === null ? "" : ` — ${r.reason}`}`;
+    return `${c.green(c.bold("✓ autograd confirmed"))} (disagree: ${r.blame === null ? "outvoted" : "blame"} ${c.bold(outvotedLegs(r))})${r.reason === null ? "" : ` — ${r.reason}`}`;
   if (r.verdict === "disagree")
     return `${c.red(c.bold("✗ disagree"))}${r.blame === null ? "" : `: blame ${c.bold(r.blame)}`}${r.reason === null ? "" : ` — ${r.reason}`}`;
   return `${c.yellow(c.bold("? inconclusive"))}: ${r.reason ?? "no verdict"}`;

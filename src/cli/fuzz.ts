@@ -138,7 +138,7 @@ function printText(file: string, r: FuzzResult, io: CliIO): void {
     if (s.sanityError !== null) io.out(`    ${s.sanityError}`);
     if (s.legDefect !== null)
       io.out(
-        `    note: ${s.legDefects} case(s) where gradtrio's ${s.legDefect.blame} leg was outvoted (not your op), e.g. ${s.legDefect.expr}: ${s.legDefect.reason}`,
+        `    note: ${s.legDefects} case(s) where gradtrio's ${s.legDefect.blame ?? "symbolic and numeric"} leg${s.legDefect.blame === null ? "s were" : " was"} outvoted (not your op), e.g. ${s.legDefect.expr}: ${s.legDefect.reason}`,
       );
     if (s.gaveUp)
       io.out(`    too many inconclusive cases (${s.inconclusive}): check the op's declared domain`);

@@ -96,7 +96,13 @@ export interface OpStats {
    * gradtrio's leg, not of the op (not counted as a counterexample). The first one is kept.
    */
   legDefects: number;
-  legDefect: { expr: string; at: Point; blame: LegName; reason: string } | null;
+  legDefect: {
+    expr: string;
+    at: Point;
+    /** The outvoted reference leg; null when two were, in different elements (`reason` names them). */
+    blame: LegName | null;
+    reason: string;
+  } | null;
   /** Failing cases whose wrong backward is another op's (that op's own fuzzing reports it). */
   elsewhere: number;
   /** Property evaluations spent shrinking a counterexample. */
@@ -435,7 +441,7 @@ function judgeFor(ctx: FuzzContext, focus: CustomOpDefinition, c: FuzzCase): Cas
       legDefect: {
         expr: o.report.expr,
         at: c.at,
-        blame: o.report.blame!,
+        blame: o.report.blame,
         reason: o.report.reason ?? "",
       },
     };

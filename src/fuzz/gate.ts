@@ -8,7 +8,7 @@
 import { dirname, resolve } from "node:path";
 import fc from "fast-check";
 import { check } from "../check/check.ts";
-import { outcome, referenceOutvoted } from "../check/outcome.ts";
+import { outcome, outvotedLegs, referenceOutvoted } from "../check/outcome.ts";
 import type { Report } from "../check/report.ts";
 import { GradtrioError, isGradtrioError } from "../errors.ts";
 import { parse } from "../expr/parse.ts";
@@ -124,7 +124,8 @@ export function runCheckEntry(entry: CheckEntry, path: string, seed: number): Ga
   }
   const passed = verdictPasses(report, entry);
   // An outvoted reference passes, and says which leg and why.
-  const shown = passed && referenceOutvoted(report) ? `${report.blame} outvoted` : report.verdict;
+  const shown =
+    passed && referenceOutvoted(report) ? `${outvotedLegs(report)} outvoted` : report.verdict;
   return {
     kind: "check",
     path,

@@ -21,7 +21,7 @@
 import { type Assertion, expect } from "vitest";
 import { type CheckOptions, check, type Subject } from "../check/check.ts";
 import { type CheckFunctionOptions, checkFunction } from "../check/check-function.ts";
-import { outcome, referenceOutvoted } from "../check/outcome.ts";
+import { outcome, outvotedLegs, referenceOutvoted } from "../check/outcome.ts";
 import type { Report } from "../check/report.ts";
 import { GradtrioError, isGradtrioError } from "../errors.ts";
 import { formatReport } from "../fuzz/format.ts";
@@ -82,7 +82,7 @@ export function agreeingGradientsMessage(report: Report, isNot: boolean): string
   const head = !isNot
     ? `expected the gradients to agree, but the verdict is ${report.verdict}`
     : referenceOutvoted(report)
-      ? `expected the gradients not to agree, but autograd is confirmed: the ${report.blame} leg is outvoted by the two others`
+      ? `expected the gradients not to agree, but autograd is confirmed: the ${outvotedLegs(report)} leg is outvoted by the two others`
       : "expected the gradients not to agree, but the three legs agree";
   return [head, ...formatReport(report).map((l) => `  ${l}`)].join("\n");
 }
