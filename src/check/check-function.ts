@@ -269,5 +269,6 @@ function finish(
       j.reason ??
       "two legs: numeric and autograd (your derivative); symbolic: a black-box function has no formula for the CAS",
     failing: j.failing,
+    outvoted: j.outvoted,
   };
 }

@@ -180,5 +180,6 @@ export function checkJacobian(
       j.reason ??
       (present.length === 2 ? `two legs: ${present.join(" and ")} (${missing.join("; ")})` : null),
     failing: j.failing,
+    outvoted: j.outvoted,
   };
 }
