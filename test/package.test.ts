@@ -152,6 +152,19 @@ function nodeConsumers(nodeBin: () => string): void {
     expect(r.code).toBe(0);
   });
 
+  it("teach writes one self-contained page from the installed package (its prebuilt browser script)", () => {
+    const out = join(consumer, `page-${process.pid}-${Math.random().toString(36).slice(2)}.html`);
+    const r = cli(["teach", "sin(x^2)", "--at", "x=3", "--out", out]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const page = readFileSync(out, "utf8");
+    expect(page).toContain("<title>gradtrio teach — sin(x^2)");
+    // No external resource: nothing loaded by URL (a URL in a bundled library's comment is no load).
+    expect(page).not.toMatch(/(src|href)\s*=\s*["']?https?:/);
+    expect(page).not.toMatch(/url\(\s*["']?https?:|@import/);
+    expect(page).not.toMatch(/<script[^>]*\ssrc=/);
+  });
+
   it("fuzz finds the planted bug of a CommonJS ops module", () => {
     const r = cli(["fuzz", "--ops", "wrong.cjs", "--seed", "1", "--runs", "20"]);
     expect(r.out).toContain("counterexample for op 'badcos'");
