@@ -34,6 +34,10 @@ interface Timings {
   firstRenderMs: number | null;
   lastRenderMs: number | null;
   renders: number;
+  /** The last recompute by part: compute (parse, chain, the three legs), graph, legs, chain, plots. */
+  phases: Record<string, number>;
+  /** Graph layouts computed (an edit of the point alone reuses the last one). */
+  layouts: number;
 }
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -83,7 +87,13 @@ interface State {
 }
 
 let state: State | null = null;
-const timings: Timings = { firstRenderMs: null, lastRenderMs: null, renders: 0 };
+const timings: Timings = {
+  firstRenderMs: null,
+  lastRenderMs: null,
+  renders: 0,
+  phases: {},
+  layouts: 0,
+};
 (window as unknown as { gradtrio: Timings }).gradtrio = timings;
 
 function compute(): State {
@@ -115,13 +125,25 @@ function compute(): State {
 
 function recompute(): void {
   const t0 = performance.now();
+  let t = t0;
+  const phase = (name: string) => {
+    const now = performance.now();
+    timings.phases[name] = now - t;
+    t = now;
+  };
+  timings.phases = {};
   try {
     state = compute();
+    phase("compute");
     $("error").textContent = "";
     drawGraph(state.chain);
+    phase("graph");
     drawLegs(state);
+    phase("legs");
     drawChainRule(state.chain);
+    phase("chain");
     drawPlots();
+    phase("plots");
   } catch (e) {
     $("error").textContent = e instanceof Error ? e.message : String(e);
   }
@@ -155,35 +177,104 @@ function nodeLines(n: ChainNode): string[] {
   return lines;
 }
 
-/** The graph, laid out by dagre (left to right, leaves first), as SVG. */
-function drawGraph(chain: Chain): void {
+/** A node's box: its centre and size. */
+interface Box {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Where dagre put the nodes (by id) and the edges (by `v w name`), and the drawing's size. */
+interface Layout {
+  readonly width: number;
+  readonly height: number;
+  readonly nodes: ReadonlyMap<string, Box>;
+  readonly edges: readonly {
+    readonly v: string;
+    readonly w: string;
+    readonly name: string;
+    readonly points: readonly { x: number; y: number }[];
+    readonly x?: number;
+    readonly y?: number;
+  }[];
+}
+
+/** The last layout and what it was made for: an edit of the point alone keeps the graph's shape. */
+let lastLayout: { key: string; layout: Layout } | null = null;
+
+/** Characters of a scalar's value or gradient the box leaves room for (any 6-digit number). */
+const NUMBER_CHARS = 12;
+
+/**
+ * A node box's width: its longest line, a scalar's value and gradient counted at their widest, and
+ * rounded up to 4 characters, so that an edit of the point alone keeps the layout.
+ */
+function boxWidth(n: ChainNode, lines: readonly string[]): number {
+  const chars = lines.map((l, i) => {
+    if (i < 2 || n.value.shape.length > 0) return l.length;
+    const label = l.indexOf(" ") + 1; // "value " or "grad "
+    return label + Math.max(NUMBER_CHARS, l.length - label);
+  });
+  return Math.ceil(Math.max(...chars) / 4) * 4 * CHAR + 16;
+}
+
+/** The graph laid out by dagre, left to right, leaves first; reused while only the values change. */
+function layoutOf(chain: Chain, lines: ReadonlyMap<ChainNode, string[]>): Layout {
+  const edges: [string, string, string][] = [];
+  for (const n of chain.nodes) {
+    n.inputs.forEach((e, k) => {
+      edges.push([String(e.to.id), String(n.id), `d${k}`]);
+    });
+    for (const d of new Set(n.args))
+      if (d?.kind === "data") edges.push([String(d.id), String(n.id), "data"]);
+  }
+  const key = JSON.stringify([
+    chain.nodes.map((n) => [n.id, boxWidth(n, lines.get(n)!), lines.get(n)!.length]),
+    edges,
+  ]);
+  if (lastLayout?.key === key) return lastLayout.layout;
   const g = new dagre.graphlib.Graph({ multigraph: true });
   g.setGraph({ rankdir: "LR", nodesep: 18, ranksep: 60, marginx: 8, marginy: 8 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of chain.nodes) {
-    const lines = nodeLines(n);
-    const width = Math.max(...lines.map((l) => l.length)) * CHAR + 16;
-    g.setNode(String(n.id), { width, height: lines.length * LINE + 10, lines, node: n });
+    const l = lines.get(n)!;
+    g.setNode(String(n.id), { width: boxWidth(n, l), height: l.length * LINE + 10 });
   }
-  for (const n of chain.nodes) {
-    n.inputs.forEach((e, k) => {
-      g.setEdge(
-        String(e.to.id),
-        String(n.id),
-        {
-          label: `×${arrayText(e.value)}`,
-          title: `local derivative ${e.plain}`,
-          width: 70,
-          height: 14,
-        },
-        `d${k}`,
-      );
-    });
-    for (const d of new Set(n.args))
-      if (d?.kind === "data") g.setEdge(String(d.id), String(n.id), { data: true }, "data");
-  }
+  for (const [v, w, name] of edges)
+    g.setEdge(v, w, name === "data" ? {} : { width: 70, height: 14 }, name);
   dagre.layout(g);
+  timings.layouts++;
   const { width = 0, height = 0 } = g.graph();
+  const layout: Layout = {
+    width,
+    height,
+    nodes: new Map(
+      g.nodes().map((id: string) => {
+        const { x, y, width, height } = g.node(
+          id,
+        ) as unknown as Layout["nodes"] extends ReadonlyMap<string, infer P> ? P : never;
+        return [id, { x, y, width, height }] as const;
+      }),
+    ),
+    edges: g.edges().map((e: { v: string; w: string; name?: string }) => {
+      const { points, x, y } = g.edge(e) as {
+        points: { x: number; y: number }[];
+        x?: number;
+        y?: number;
+      };
+      return { v: e.v, w: e.w, name: e.name!, points, ...(x === undefined ? {} : { x, y: y! }) };
+    }),
+  };
+  lastLayout = { key, layout };
+  return layout;
+}
+
+/** The graph as SVG: each node's grad_fn, value and gradient, each edge's local derivative. */
+function drawGraph(chain: Chain): void {
+  const lines = new Map(chain.nodes.map((n) => [n, nodeLines(n)]));
+  const { width, height, nodes, edges } = layoutOf(chain, lines);
+  const byId = new Map(chain.nodes.map((n) => [String(n.id), n]));
   const svg = el("svg", { id: "graph-svg", width, height, viewBox: `0 0 ${width} ${height}` });
   svg.append(el("defs", {}));
   const marker = el("marker", {
@@ -197,15 +288,9 @@ function drawGraph(chain: Chain): void {
   });
   marker.append(el("path", { d: "M0,0 L10,5 L0,10 z", fill: "#555" }));
   svg.firstChild!.appendChild(marker);
-  for (const e of g.edges()) {
-    const edge = g.edge(e) as {
-      points: { x: number; y: number }[];
-      label?: string;
-      title?: string;
-      data?: boolean;
-      x?: number;
-      y?: number;
-    };
+  for (const edge of edges) {
+    const data = edge.name === "data";
+    const local = data ? null : byId.get(edge.w)!.inputs[Number(edge.name.slice(1))]!;
     const d = edge.points
       .map((p, i) => `${i === 0 ? "M" : "L"}${p.x.toFixed(1)},${p.y.toFixed(1)}`)
       .join(" ");
@@ -213,38 +298,30 @@ function drawGraph(chain: Chain): void {
       el("path", {
         d,
         fill: "none",
-        stroke: edge.data ? "#aaa" : "#555",
-        "stroke-dasharray": edge.data ? "4 3" : "none",
+        stroke: data ? "#aaa" : "#555",
+        "stroke-dasharray": data ? "4 3" : "none",
         "marker-end": "url(#arrow)",
       }),
     );
-    if (edge.label !== undefined && edge.x !== undefined) {
+    if (local !== null && edge.x !== undefined) {
       const label = el(
         "text",
         { x: edge.x, y: edge.y! + 4, class: "edge-label", "text-anchor": "middle" },
-        edge.label,
+        `×${arrayText(local.value)}`,
       );
-      label.append(el("title", {}, edge.title!));
+      label.append(el("title", {}, `local derivative ${local.plain}`));
       svg.append(label);
     }
   }
-  for (const id of g.nodes()) {
-    const v = g.node(id) as unknown as {
-      x: number;
-      y: number;
-      width: number;
-      height: number;
-      lines: string[];
-      node: ChainNode;
-    };
-    const n = v.node;
+  for (const n of chain.nodes) {
+    const v = nodes.get(String(n.id))!;
     const group = el("g", {
       class: `node ${n.kind}`,
       "data-name": n.name,
       transform: `translate(${v.x - v.width / 2},${v.y - v.height / 2})`,
     });
     group.append(el("rect", { width: v.width, height: v.height, rx: 5 }));
-    v.lines.forEach((line, i) => {
+    lines.get(n)!.forEach((line, i) => {
       group.append(
         el(
           "text",
