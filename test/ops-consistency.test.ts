@@ -75,7 +75,8 @@ const POINTS: Record<ElementwiseOp, number[][]> = {
   atan: [[0.3], [-2.1], [7]],
   sinh: [[0.3], [-2.1], [4]],
   cosh: [[0.3], [-2.1], [4]],
-  expm1: [[0.3], [-2.1], [1e-5]],
+  // −30: the backward is e^x, not expm1(x) + 1 (which cancels to a few digits there)
+  expm1: [[0.3], [-2.1], [1e-5], [-30]],
   maximum: [
     [0.3, -1.7],
     [2.5, 4],

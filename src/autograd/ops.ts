@@ -793,15 +793,15 @@ export const OPS = {
     },
     backward: (n, g) => [mulTemp(n.a!.sinh(), g)],
   },
-  // d (e^x − 1) = e^x dx = (expm1 x + 1) dx
+  // d (e^x − 1) = e^x dx; not (expm1 x + 1) as PyTorch: for x < −20 that sum cancels to a few digits
   expm1: {
     kind: "unary",
     gradFn: "Expm1Backward0",
-    saves: SAVE_OUT,
+    saves: SAVE_A,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = expm1K(x[i]!);
     },
-    backward: (n, g) => [mulTemp(n.out!.add(1), g)],
+    backward: (n, g) => [mulTemp(n.a!.exp(), g)],
   },
   // maximum(a, b): the gradient goes to the larger; at a tie half to each (as PyTorch)
   maximum: {

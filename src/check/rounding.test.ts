@@ -97,16 +97,14 @@ describe("roundingScale", () => {
 });
 
 describe("expm1's rule", () => {
-  it("bounds the cancellation of autograd's grad·(out + 1) where out ≈ −1 (a trust-bench false alarm)", () => {
-    // expm1(tan(y)) at tan(y) ≈ −11.4: out + 1 ≈ 1.1e-5 carries eps·|out| of absolute error.
+  it("has no cancellation where out ≈ −1: autograd's backward is e^x, not grad·(out + 1) (a trust-bench false alarm)", () => {
+    // expm1(tan(y)) at tan(y) ≈ −11.4: out + 1 ≈ 1.1e-5 would carry eps·|out| of absolute error.
     const y = 1.6560277007520199;
-    const e = parse("expm1(tan(y))");
-    const s = roundingScale(e, toValues({ y }))!.get("y")![0]!;
     const t = Math.tan(y);
-    // Hand: the cancelled term is (1 + tan²)·|out| with |out| ≈ 1, rounded to eps of itself.
-    expect(s).toBeGreaterThanOrEqual((1 + t * t) * Number.EPSILON);
     const r = check("expm1(tan(y))", { at: { x: 1.4637696649879217, y } });
-    expect(outcome(r)).not.toBe("fail");
-    expect(r.gradients.y!.autograd as number).toBeCloseTo((1 + t * t) * Math.exp(t), 12);
+    expect(outcome(r)).toBe("pass");
+    // Hand: d/dy expm1(tan y) = (1 + tan² y)·e^(tan y), to 1e-12 of itself.
+    const exact = (1 + t * t) * Math.exp(t);
+    expect(Math.abs((r.gradients.y!.autograd as number) - exact)).toBeLessThan(1e-12 * exact);
   });
 });
