@@ -109,6 +109,16 @@ describe("fuzz", () => {
     expect(softplus!.counterexample!.expr).toContain("softplusStable(");
   });
 
+  it("attributes a composition to the op that is off, even by less than the sweep screens for", () => {
+    // softplusStable(cubeRight(4x)) at x ≈ 0.7: softplus's argument ≈ 25, where its backward is
+    // off by e^−25 ≈ 1.4e-11 (below the screen's 1e-9, within check's reach); cubeRight is exact.
+    for (const seed of [15, 42]) {
+      const r = fuzz({ ops: [cubeRight, softplusStable], seed, sweepPoints: 1, runs: 100 });
+      expect(r.perOp[0]!.found, `seed ${seed}`).toBe(false);
+      expect(r.perOp[0]!.elsewhere, `seed ${seed}`).toBeGreaterThan(0);
+    }
+  });
+
   it("reports an op that fails its sanity check instead of throwing, when asked to", () => {
     const nan = registerCustomOp({
       name: "fuzzTestNaN",

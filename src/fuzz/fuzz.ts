@@ -32,7 +32,14 @@ import { tolerances } from "./config.ts";
 import { firstLine } from "./load.ts";
 import { type OpLike, resolveOp } from "./op-like.ts";
 import { type SanityReport, sanityCheck } from "./sanity.ts";
-import { formulaDerivatives, SWEEP_GRAD, SWEEP_POINTS, screen, sweepPoints } from "./sweep.ts";
+import {
+  backwardDeviation,
+  formulaDerivatives,
+  SWEEP_GRAD,
+  SWEEP_POINTS,
+  screen,
+  sweepPoints,
+} from "./sweep.ts";
 
 /** Runs per op when none is given: finds every planted bug of test/fixtures/ops in seconds. */
 export const DEFAULT_RUNS = 100;
@@ -413,23 +420,41 @@ export function sweepOp(ctx: FuzzContext, opIndex: number): SweepOutcome {
 }
 
 /**
- * Whose backward a failing case convicts: the focus op, or another custom op of the expression
- * (one of its calls fails the sweep's screen at its own arguments while no call of the focus does).
+ * Relative deviation below which a backward counts as exact (a few hundred ulps: the formula's
+ * derivative, evaluated in floats, rounds too).
+ */
+const EXACT_BACKWARD = 2 ** -42;
+
+/**
+ * Whose backward a failing case convicts: the focus op, or another custom op of the expression.
+ * A call that fails the sweep's screen at its own arguments convicts its op (the focus first).
+ * When none does, the fault is below the screen's threshold (softplus taken to be 1 for x > 2 is
+ * off by e^−x): the op whose backward strays furthest from its derivative at its own arguments
+ * is convicted, the focus when no backward strays measurably.
  */
 function culprit(c: FuzzCase, focus: CustomOpDefinition): "focus" | "other" {
   const values = toValues(c.at);
-  let other = false;
+  let otherFlagged = false;
+  let focusDeviation = 0;
+  let otherDeviation = 0;
   for (const e of postOrder(c.expr)) {
     if (e.kind !== "call" || isBuiltinOp(e.op)) continue;
     const def = lookupCustomOp(e.op);
     if (def === undefined) continue;
     const args = e.args.map((a) => evaluate(a, values).data[0]!);
     if (!args.every(Number.isFinite)) continue;
-    if (screen(def, args, SWEEP_GRAD, formulaDerivatives(def)) < 0) continue;
-    if (def === focus) return "focus";
-    other = true;
+    const formula = formulaDerivatives(def);
+    if (screen(def, args, SWEEP_GRAD, formula) >= 0) {
+      if (def === focus) return "focus";
+      otherFlagged = true;
+    } else if (!otherFlagged) {
+      const deviation = backwardDeviation(def, args, SWEEP_GRAD, formula);
+      if (def === focus) focusDeviation = Math.max(focusDeviation, deviation);
+      else otherDeviation = Math.max(otherDeviation, deviation);
+    }
   }
-  return other ? "other" : "focus";
+  if (otherFlagged) return "other";
+  return otherDeviation > Math.max(focusDeviation, EXACT_BACKWARD) ? "other" : "focus";
 }
 
 function judgeFor(ctx: FuzzContext, focus: CustomOpDefinition, c: FuzzCase): CaseResult {

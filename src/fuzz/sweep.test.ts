@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { registerCustomOp } from "../expr/ops.ts";
 import { fuzz } from "./fuzz.ts";
-import { formulaDerivatives, screen, sweepPoints } from "./sweep.ts";
+import { backwardDeviation, formulaDerivatives, screen, sweepPoints } from "./sweep.ts";
 
 // x·y on (-4, 4)², its ∂/∂x 5% too large where x ∈ (1, 1.4) and y ∈ (-0.4, 0.4): 5% of x's range
 // times 10% of y's, 0.5% of the domain.
@@ -53,6 +53,26 @@ describe("the domain sweep", () => {
     expect(screen(relu, [-3e-3], 2.5, null)).toBe(-1);
     // The sweep's incoming gradient is 2.5: a backward that ignores it is off by 2.5×.
     expect(screen(dropsGrad, [0.3], 2.5, formulaDerivatives(dropsGrad))).toBe(0);
+  });
+
+  it("measures how far a backward strays, below the screen's threshold too", () => {
+    const f = formulaDerivatives(narrow2);
+    // Inside the fault ∂/∂x is 5% too large: (1.05 − 1)/1.05 relative to the larger.
+    expect(backwardDeviation(narrow2, [1.2, 0.3], 2.5, f)).toBeCloseTo(0.05 / 1.05, 12);
+    expect(backwardDeviation(narrow2, [1.2, 0.5], 2.5, f)).toBeLessThan(1e-15);
+    // Off by 1e-11 relative: the screen passes it, the deviation measures it.
+    const slightly = registerCustomOp({
+      name: "sweepTestSlightly",
+      arity: 1,
+      forward: (x) => Math.sin(x),
+      backward: ({ args: [x], grad }) => [grad * Math.cos(x!) * (1 + 1e-11)],
+      formula: (x) => `sin(${x})`,
+    });
+    const g = formulaDerivatives(slightly);
+    expect(screen(slightly, [0.4], 2.5, g)).toBe(-1);
+    expect(backwardDeviation(slightly, [0.4], 2.5, g)).toBeCloseTo(1e-11, 14);
+    // Without a formula: against the finite differences, beyond their error estimate.
+    expect(backwardDeviation(relu, [0.5], 2.5, null)).toBe(0);
   });
 
   it.each([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])(

@@ -81,6 +81,31 @@ export function formulaDerivatives(def: CustomOpDefinition): FormulaDerivatives 
  */
 const FIRST_STEPS = [0.25, 2 ** -20] as const;
 
+/** The op's value and backward at `args`, and its forward as a function for finite differences. */
+function atPoint(
+  def: CustomOpDefinition,
+  args: readonly number[],
+  grad: number,
+): { out: number; back: unknown[]; f: (x: Float64Array) => number } | null {
+  let out: number;
+  let back: unknown;
+  try {
+    out = def.forward(...args);
+    back = def.backward({ args, out, grad });
+  } catch {
+    return null;
+  }
+  if (!Number.isFinite(out) || !Array.isArray(back)) return null;
+  const f = (x: Float64Array): number => {
+    try {
+      return def.forward(...x);
+    } catch {
+      return Number.NaN;
+    }
+  };
+  return { out, back, f };
+}
+
 /**
  * Screens the op's backward at one point: for each argument, the backward (given `grad`) against
  * grad × the finite difference of the forward, and against grad × the formula's derivative.
@@ -100,31 +125,17 @@ export function screen(
   grad: number,
   formula: FormulaDerivatives | null,
 ): number {
-  let out: number;
-  let back: unknown;
-  try {
-    out = def.forward(...args);
-    back = def.backward({ args, out, grad });
-  } catch {
-    // A forward or backward that throws inside the domain: check reports it.
-    return 0;
-  }
-  if (!Number.isFinite(out) || !Array.isArray(back)) return 0;
-  const f = (x: Float64Array): number => {
-    try {
-      return def.forward(...x);
-    } catch {
-      return Number.NaN;
-    }
-  };
+  const p = atPoint(def, args, grad);
+  // A forward or backward that throws (or is not finite) inside the domain: check reports it.
+  if (p === null) return 0;
   const x = Float64Array.from(args);
   for (let i = 0; i < def.arity; i++) {
-    const b = back[i] as number;
+    const b = p.back[i] as number;
     if (typeof b !== "number" || !Number.isFinite(b)) return i;
     const slack = (v: number) =>
       SCREEN_RTOL * Math.max(Math.abs(b), Math.abs(v)) + Number.MIN_VALUE;
     const offFromFd = FIRST_STEPS.every((firstStep) => {
-      const fd = richardson(f, x, i, { f0: out, firstStep });
+      const fd = richardson(p.f, x, i, { f0: p.out, firstStep });
       const n = grad * fd.derivative;
       return Number.isFinite(n) && Math.abs(b - n) > 4 * Math.abs(grad) * fd.error + slack(n);
     });
@@ -135,4 +146,50 @@ export function screen(
     return i;
   }
   return -1;
+}
+
+/**
+ * How far the op's backward strays from its derivative at one point, relative, the largest over
+ * the arguments: against grad × the formula's derivative when there is one, else against the
+ * finite differences beyond their error estimate (the closer of the two step sequences). Unlike
+ * `screen` it has no threshold: it ranks ops, e.g. softplus's backward taken to be 1 for x > 2 is
+ * off by e^−x, 1.4e-11 at x = 25, far below the screen's 1e-9 but still a fault `check` sees.
+ * Infinity when the forward or the backward throws or is not finite.
+ *
+ * @example
+ * ```ts
+ * backwardDeviation(softplusStable.definition, [25], 2.5, formulaDerivatives(softplusStable.definition));
+ * // ≈ 1.4e-11 (e^−25)
+ * ```
+ */
+export function backwardDeviation(
+  def: CustomOpDefinition,
+  args: readonly number[],
+  grad: number,
+  formula: FormulaDerivatives | null,
+): number {
+  const p = atPoint(def, args, grad);
+  if (p === null) return Number.POSITIVE_INFINITY;
+  const x = Float64Array.from(args);
+  let worst = 0;
+  for (let i = 0; i < def.arity; i++) {
+    const b = p.back[i] as number;
+    if (typeof b !== "number" || !Number.isFinite(b)) return Number.POSITIVE_INFINITY;
+    const relative = (off: number, v: number) =>
+      off / Math.max(Math.abs(b), Math.abs(v), Number.MIN_VALUE);
+    const d = formula?.[i]?.(args);
+    const deviation =
+      d !== undefined && Number.isFinite(d)
+        ? relative(Math.abs(b - grad * d), grad * d)
+        : Math.min(
+            ...FIRST_STEPS.map((firstStep) => {
+              const fd = richardson(p.f, x, i, { f0: p.out, firstStep });
+              const n = grad * fd.derivative;
+              if (!Number.isFinite(n)) return 0;
+              return relative(Math.max(0, Math.abs(b - n) - 4 * Math.abs(grad) * fd.error), n);
+            }),
+          );
+    worst = Math.max(worst, deviation);
+  }
+  return worst;
 }
