@@ -43,65 +43,65 @@ import { checkedForward, type Layout } from "./evaluate.ts";
 import { detectKink, estimateOnLine } from "./gradient.ts";
 import { coordinateLine } from "./line.ts";
 
-// Result registers of the scalar kernels: a typed array, as module-level `let`s measured slower.
-const R = new Float64Array(2);
+// The scalar kernels write re and im here: a typed array, as module-level `let`s measured slower.
+const result = new Float64Array(2);
 /** Why the last evaluation was not analytic at the point (a kink or a domain edge), or null. */
-let KINK: string | null = null;
+let nonAnalytic: string | null = null;
 /** Why a custom op's partial derivative in the last evaluation could not certify itself, or null. */
-let UNRELIABLE: string | null = null;
+let uncertified: string | null = null;
 /** A custom op element whose imaginary part is set to `value` (the sensitivity runs), or null. */
-let INJECT: { node: object; element: number; value: number } | null = null;
+let injected: { node: object; element: number; value: number } | null = null;
 /**
- * S[ACC]: largest |Im| of the terms an addition, a product or a quotient combined in an imaginary
+ * worst[CANCELLATION]: largest |Im| of the terms an addition, a product or a quotient combined in an imaginary
  * part (the scale of its cancellation error);
- * S[COND]: largest relative condition of an op's derivative on its real argument (log1p near −1).
+ * worst[CONDITION]: largest relative condition of an op's derivative on its real argument (log1p near −1).
  */
-const S = new Float64Array(2);
-const ACC = 0;
-const COND = 1;
+const worst = new Float64Array(2);
+const CANCELLATION = 0;
+const CONDITION = 1;
 
 const NAN = Number.NaN;
 
 function setNaN(): void {
-  R[0] = NAN;
-  R[1] = NAN;
+  result[0] = NAN;
+  result[1] = NAN;
 }
 
 // (a+ib)(c+id) = (ac − bd) + i(ad + bc); the imaginary part sums two terms that may cancel
-// (x·(1/x): x·(−h/x²) + h·(1/x) = 0), so their sizes go into S[ACC] like an addition's.
+// (x·(1/x): x·(−h/x²) + h·(1/x) = 0), so their sizes go into worst[CANCELLATION] like an addition's.
 function cmul(a: number, b: number, c: number, d: number): void {
-  R[0] = a * c - b * d;
+  result[0] = a * c - b * d;
   const ad = a * d;
   const bc = b * c;
-  R[1] = ad + bc;
+  result[1] = ad + bc;
   const s = Math.abs(ad) + Math.abs(bc);
-  if (s > S[ACC]) S[ACC] = s;
+  if (s > worst[CANCELLATION]) worst[CANCELLATION] = s;
 }
 
 // Smith's division: no overflow of c² + d².
 function cdiv(a: number, b: number, c: number, d: number): void {
   if (c === 0 && d === 0) {
-    R[0] = a / 0;
-    R[1] = NAN;
+    result[0] = a / 0;
+    result[1] = NAN;
     return;
   }
   // The imaginary part is a difference of two terms (b and a·r, or b·r and a) that may cancel
-  // (sqrt(x)·sqrt(x)/x); their sizes, scaled by the division, go into S[ACC].
+  // (sqrt(x)·sqrt(x)/x); their sizes, scaled by the division, go into worst[CANCELLATION].
   let s: number;
   if (Math.abs(c) >= Math.abs(d)) {
     const r = d / c;
     const den = c + d * r;
-    R[0] = (a + b * r) / den;
-    R[1] = (b - a * r) / den;
+    result[0] = (a + b * r) / den;
+    result[1] = (b - a * r) / den;
     s = (Math.abs(b) + Math.abs(a * r)) / Math.abs(den);
   } else {
     const r = c / d;
     const den = c * r + d;
-    R[0] = (a * r + b) / den;
-    R[1] = (b * r - a) / den;
+    result[0] = (a * r + b) / den;
+    result[1] = (b * r - a) / den;
     s = (Math.abs(b * r) + Math.abs(a)) / Math.abs(den);
   }
-  if (s > S[ACC]) S[ACC] = s;
+  if (s > worst[CANCELLATION]) worst[CANCELLATION] = s;
 }
 
 /** Below this |b|: cosh b = cos b = 1 and sinh b = sin b = b to the last bit (b²/6 < eps/4). */
@@ -110,8 +110,8 @@ const TINY = 1e-9;
 // exp(a+ib) = e^a (cos b + i sin b)
 function cexp(a: number, b: number): void {
   const e = Math.exp(a);
-  R[0] = Math.abs(b) < TINY ? e : e * Math.cos(b);
-  R[1] = Math.abs(b) < TINY ? e * b : e * Math.sin(b);
+  result[0] = Math.abs(b) < TINY ? e : e * Math.cos(b);
+  result[1] = Math.abs(b) < TINY ? e * b : e * Math.sin(b);
 }
 
 // log z = log|z| + i·arg z, for Re z > 0 (the real log's domain).
@@ -121,12 +121,12 @@ function clog(a: number, b: number): void {
     return;
   }
   if (a === 0) {
-    KINK = "log at 0";
+    nonAnalytic = "log at 0";
     setNaN();
     return;
   }
-  R[0] = Math.log(a) + 0.5 * Math.log1p((b / a) * (b / a));
-  R[1] = Math.atan2(b, a);
+  result[0] = Math.log(a) + 0.5 * Math.log1p((b / a) * (b / a));
+  result[1] = Math.atan2(b, a);
 }
 
 // log(1+z) = log|1+z| + i·arg(1+z); |1+z|² = (1+a)²(1 + (b/(1+a))²).
@@ -136,16 +136,16 @@ function clog1p(a: number, b: number): void {
     return;
   }
   if (a === -1) {
-    KINK = "log1p at −1";
+    nonAnalytic = "log1p at −1";
     setNaN();
     return;
   }
   const q = b / (1 + a);
   // d/da log1p = 1/(1+a): a relative error δ in a becomes a·δ/(1+a) in the derivative.
   const cond = Math.abs(a / (1 + a));
-  if (cond > S[COND]) S[COND] = cond;
-  R[0] = Math.log1p(a) + 0.5 * Math.log1p(q * q);
-  R[1] = Math.atan2(b, 1 + a);
+  if (cond > worst[CONDITION]) worst[CONDITION] = cond;
+  result[0] = Math.log1p(a) + 0.5 * Math.log1p(q * q);
+  result[1] = Math.atan2(b, 1 + a);
 }
 
 // z^n for an integer n by repeated squaring: exact branch, no log.
@@ -158,20 +158,20 @@ function cpowInt(a: number, b: number, n: number): void {
   while (k > 0) {
     if (k & 1) {
       cmul(rr, ri, br, bi);
-      rr = R[0];
-      ri = R[1];
+      rr = result[0];
+      ri = result[1];
     }
     k >>>= 1;
     if (k > 0) {
       cmul(br, bi, br, bi);
-      br = R[0];
-      bi = R[1];
+      br = result[0];
+      bi = result[1];
     }
   }
   if (n < 0) cdiv(1, 0, rr, ri);
   else {
-    R[0] = rr;
-    R[1] = ri;
+    result[0] = rr;
+    result[1] = ri;
   }
 }
 
@@ -190,7 +190,7 @@ function cpow(a: number, b: number, c: number, d: number): void {
     return;
   } // the real pow of a negative base is NaN here
   if (a === 0) {
-    KINK = "pow with base 0";
+    nonAnalytic = "pow with base 0";
     setNaN();
     return;
   }
@@ -198,8 +198,8 @@ function cpow(a: number, b: number, c: number, d: number): void {
   const theta = Math.atan2(b, a);
   const m = r ** c * (d === 0 ? 1 : Math.exp(-d * theta));
   const phase = c * theta + (d === 0 ? 0 : d * Math.log(r));
-  R[0] = phase === 0 ? m : m * Math.cos(phase);
-  R[1] = phase === 0 ? 0 : m * Math.sin(phase);
+  result[0] = phase === 0 ? m : m * Math.cos(phase);
+  result[1] = phase === 0 ? 0 : m * Math.sin(phase);
 }
 
 // Principal sqrt for Re z > 0: s = sqrt((|z| + a)/2), sqrt z = s + i·b/(2s).
@@ -209,14 +209,14 @@ function csqrt(a: number, b: number): void {
     return;
   }
   if (a === 0) {
-    KINK = "sqrt at 0";
+    nonAnalytic = "sqrt at 0";
     setNaN();
     return;
   }
   const r = Math.abs(a) * Math.sqrt(1 + (b / a) * (b / a));
   const s = Math.sqrt((r + a) / 2);
-  R[0] = s;
-  R[1] = b / (2 * s);
+  result[0] = s;
+  result[1] = b / (2 * s);
 }
 
 // tanh(a+ib) by Kahan's formula: t = tan b, s = sinh a, β = 1 + t²,
@@ -225,26 +225,26 @@ function ctanh(a: number, b: number): void {
   const t = Math.tan(b);
   if (Math.abs(a) > 22) {
     // sech²(a) ≈ 4e^(−2|a|): no overflow of s².
-    R[0] = Math.tanh(a);
-    R[1] = (4 * t * Math.exp(-2 * Math.abs(a))) / (1 + t * t);
+    result[0] = Math.tanh(a);
+    result[1] = (4 * t * Math.exp(-2 * Math.abs(a))) / (1 + t * t);
     return;
   }
   const s = Math.sinh(a);
   const beta = 1 + t * t;
   const den = 1 + beta * s * s;
-  R[0] = b === 0 ? Math.tanh(a) : (beta * s * Math.sqrt(1 + s * s)) / den;
-  R[1] = t / den;
+  result[0] = b === 0 ? Math.tanh(a) : (beta * s * Math.sqrt(1 + s * s)) / den;
+  result[1] = t / den;
 }
 
 // sigmoid z = 1/(1 + e^−z) for Re z ≥ 0, e^z/(1 + e^z) otherwise (no overflow).
 function csigmoid(a: number, b: number): void {
   if (a >= 0) {
     cexp(-a, -b);
-    cdiv(1, 0, 1 + R[0], R[1]);
+    cdiv(1, 0, 1 + result[0], result[1]);
   } else {
     cexp(a, b);
-    const er = R[0];
-    const ei = R[1];
+    const er = result[0];
+    const ei = result[1];
     cdiv(er, ei, 1 + er, ei);
   }
 }
@@ -253,20 +253,20 @@ function csigmoid(a: number, b: number): void {
 function csoftplus(a: number, b: number): void {
   if (a >= 0) {
     cexp(-a, -b);
-    clog1p(R[0], R[1]);
-    R[0] += a;
-    R[1] += b;
+    clog1p(result[0], result[1]);
+    result[0] += a;
+    result[1] += b;
   } else {
     cexp(a, b);
-    clog1p(R[0], R[1]);
+    clog1p(result[0], result[1]);
   }
 }
 
 // tan(a+ib) = (sin 2a + i sinh 2b) / (cos 2a + cosh 2b) = (sin a cos a + i sinh b cosh b) / (cos²a + sinh²b)
 function ctan(a: number, b: number): void {
   if (Math.abs(b) > 300) {
-    R[0] = 0;
-    R[1] = Math.sign(b);
+    result[0] = 0;
+    result[1] = Math.sign(b);
     return;
   }
   // cos 2a + cosh 2b = 2(cos²a + sinh²b): the right side does not cancel near a pole of tan
@@ -274,8 +274,8 @@ function ctan(a: number, b: number): void {
   const c = Math.cos(a);
   const sh = Math.sinh(b);
   const den = c * c + sh * sh;
-  R[0] = (Math.sin(a) * c) / den;
-  R[1] = (sh * Math.cosh(b)) / den;
+  result[0] = (Math.sin(a) * c) / den;
+  result[1] = (sh * Math.cosh(b)) / den;
 }
 
 /**
@@ -289,12 +289,12 @@ function firstOrder(op: ElementwiseOp, df: (a: number) => number, a: number, b: 
     return;
   }
   if (Math.abs(b) >= TINY) {
-    KINK = `${op} off the real axis (only its first-order complex kernel exists)`;
+    nonAnalytic = `${op} off the real axis (only its first-order complex kernel exists)`;
     setNaN();
     return;
   }
-  R[0] = BUILTIN_OPS[op].real(a, 0, 0);
-  R[1] = b === 0 ? 0 : b * df(a);
+  result[0] = BUILTIN_OPS[op].real(a, 0, 0);
+  result[1] = b === 0 ? 0 : b * df(a);
 }
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
@@ -307,7 +307,7 @@ function inUnitInterval(op: string, a: number): boolean {
     return false;
   }
   if (a === -1 || a === 1) {
-    KINK = `${op} at ${a}`;
+    nonAnalytic = `${op} at ${a}`;
     setNaN();
     return false;
   }
@@ -320,10 +320,10 @@ function cextremum(sign: 1 | -1, a: number, b: number, c: number, d: number): vo
     setNaN();
     return;
   }
-  if (a === c) KINK = `${sign > 0 ? "maximum" : "minimum"} at a tie`;
+  if (a === c) nonAnalytic = `${sign > 0 ? "maximum" : "minimum"} at a tie`;
   const first = sign * (a - c) >= 0;
-  R[0] = first ? a : c;
-  R[1] = first ? b : d;
+  result[0] = first ? a : c;
+  result[1] = first ? b : d;
 }
 
 /** The elementwise built-ins of an arity: each has its complex kernel in UNARY or BINARY. */
@@ -336,18 +336,18 @@ type Binary = (a: number, b: number, c: number, d: number) => void;
 
 const UNARY = {
   neg: (a, b) => {
-    R[0] = -a;
-    R[1] = -b;
+    result[0] = -a;
+    result[1] = -b;
   },
   // sin(a+ib) = sin a cosh b + i cos a sinh b
   sin: (a, b) => {
-    R[0] = Math.abs(b) < TINY ? Math.sin(a) : Math.sin(a) * Math.cosh(b);
-    R[1] = Math.abs(b) < TINY ? Math.cos(a) * b : Math.cos(a) * Math.sinh(b);
+    result[0] = Math.abs(b) < TINY ? Math.sin(a) : Math.sin(a) * Math.cosh(b);
+    result[1] = Math.abs(b) < TINY ? Math.cos(a) * b : Math.cos(a) * Math.sinh(b);
   },
   // cos(a+ib) = cos a cosh b − i sin a sinh b
   cos: (a, b) => {
-    R[0] = Math.abs(b) < TINY ? Math.cos(a) : Math.cos(a) * Math.cosh(b);
-    R[1] = Math.abs(b) < TINY ? -Math.sin(a) * b : -Math.sin(a) * Math.sinh(b);
+    result[0] = Math.abs(b) < TINY ? Math.cos(a) : Math.cos(a) * Math.cosh(b);
+    result[1] = Math.abs(b) < TINY ? -Math.sin(a) * b : -Math.sin(a) * Math.sinh(b);
   },
   tan: ctan,
   exp: cexp,
@@ -357,28 +357,28 @@ const UNARY = {
   sigmoid: csigmoid,
   relu: (a, b) => {
     if (a > 0) {
-      R[0] = a;
-      R[1] = b;
+      result[0] = a;
+      result[1] = b;
     } else if (a < 0) {
-      R[0] = 0;
-      R[1] = 0;
+      result[0] = 0;
+      result[1] = 0;
     } else if (a === 0) {
-      KINK = "relu at 0";
-      R[0] = 0;
-      R[1] = 0;
+      nonAnalytic = "relu at 0";
+      result[0] = 0;
+      result[1] = 0;
     } else setNaN();
   },
   abs: (a, b) => {
     if (a > 0) {
-      R[0] = a;
-      R[1] = b;
+      result[0] = a;
+      result[1] = b;
     } else if (a < 0) {
-      R[0] = -a;
-      R[1] = -b;
+      result[0] = -a;
+      result[1] = -b;
     } else if (a === 0) {
-      KINK = "abs at 0";
-      R[0] = 0;
-      R[1] = 0;
+      nonAnalytic = "abs at 0";
+      result[0] = 0;
+      result[1] = 0;
     } else setNaN();
   },
   log1p: clog1p,
@@ -404,38 +404,38 @@ const UNARY = {
   atan: (a, b) => firstOrder("atan", (x) => 1 / (1 + x * x), a, b),
   // sinh(a+ib) = sinh a cos b + i cosh a sin b
   sinh: (a, b) => {
-    R[0] = Math.abs(b) < TINY ? Math.sinh(a) : Math.sinh(a) * Math.cos(b);
-    R[1] = Math.abs(b) < TINY ? Math.cosh(a) * b : Math.cosh(a) * Math.sin(b);
+    result[0] = Math.abs(b) < TINY ? Math.sinh(a) : Math.sinh(a) * Math.cos(b);
+    result[1] = Math.abs(b) < TINY ? Math.cosh(a) * b : Math.cosh(a) * Math.sin(b);
   },
   // cosh(a+ib) = cosh a cos b + i sinh a sin b
   cosh: (a, b) => {
-    R[0] = Math.abs(b) < TINY ? Math.cosh(a) : Math.cosh(a) * Math.cos(b);
-    R[1] = Math.abs(b) < TINY ? Math.sinh(a) * b : Math.sinh(a) * Math.sin(b);
+    result[0] = Math.abs(b) < TINY ? Math.cosh(a) : Math.cosh(a) * Math.cos(b);
+    result[1] = Math.abs(b) < TINY ? Math.sinh(a) * b : Math.sinh(a) * Math.sin(b);
   },
   // e^(a+ib) − 1 = (e^a cos b − 1) + i e^a sin b; expm1(a) itself when b is below TINY
   expm1: (a, b) => {
     if (Math.abs(b) < TINY) {
-      R[0] = Math.expm1(a);
-      R[1] = Math.exp(a) * b;
+      result[0] = Math.expm1(a);
+      result[1] = Math.exp(a) * b;
       return;
     }
     cexp(a, b);
-    R[0] -= 1;
+    result[0] -= 1;
   },
 } as const satisfies Record<OpsOfArity<1>, Unary>;
 
 const BINARY = {
   add: (a, b, c, d) => {
-    R[0] = a + c;
-    R[1] = b + d;
+    result[0] = a + c;
+    result[1] = b + d;
     const s = Math.abs(b) + Math.abs(d);
-    if (s > S[ACC]) S[ACC] = s;
+    if (s > worst[CANCELLATION]) worst[CANCELLATION] = s;
   },
   sub: (a, b, c, d) => {
-    R[0] = a - c;
-    R[1] = b - d;
+    result[0] = a - c;
+    result[1] = b - d;
     const s = Math.abs(b) + Math.abs(d);
-    if (s > S[ACC]) S[ACC] = s;
+    if (s > worst[CANCELLATION]) worst[CANCELLATION] = s;
   },
   mul: cmul,
   div: cdiv,
@@ -447,18 +447,18 @@ const BINARY = {
       return;
     }
     if (a === 0 || a === 1) {
-      KINK = "bce with p at 0 or 1";
+      nonAnalytic = "bce with p at 0 or 1";
       setNaN();
       return;
     }
     clog(a, b);
-    cmul(c, d, R[0], R[1]);
-    const tr = R[0];
-    const ti = R[1];
+    cmul(c, d, result[0], result[1]);
+    const tr = result[0];
+    const ti = result[1];
     clog1p(-a, -b);
-    cmul(1 - c, -d, R[0], R[1]);
-    R[0] = -(tr + R[0]);
-    R[1] = -(ti + R[1]);
+    cmul(1 - c, -d, result[0], result[1]);
+    result[0] = -(tr + result[0]);
+    result[1] = -(ti + result[1]);
   },
   maximum: (a, b, c, d) => cextremum(1, a, b, c, d),
   minimum: (a, b, c, d) => cextremum(-1, a, b, c, d),
@@ -475,13 +475,13 @@ function cclamp(a: number, b: number, lr: number, li: number, hr: number, hi: nu
   if (a < lr) {
     mr = lr;
     mi = li;
-  } else if (a === lr) KINK = "clamp at its lower bound";
+  } else if (a === lr) nonAnalytic = "clamp at its lower bound";
   if (mr > hr) {
     mr = hr;
     mi = hi;
-  } else if (mr === hr) KINK = "clamp at its upper bound";
-  R[0] = mr;
-  R[1] = mi;
+  } else if (mr === hr) nonAnalytic = "clamp at its upper bound";
+  result[0] = mr;
+  result[1] = mi;
 }
 
 interface CNode {
@@ -501,13 +501,13 @@ interface CNode {
 // otherwise carry (relative eps/(1 − p): 1.8e-13 at p = σ(6.7)).
 function cbceLogit(ur: number, ui: number, c: number, d: number): void {
   csoftplus(-ur, -ui);
-  cmul(c, d, R[0], R[1]);
-  const tr = R[0];
-  const ti = R[1];
+  cmul(c, d, result[0], result[1]);
+  const tr = result[0];
+  const ti = result[1];
   csoftplus(ur, ui);
-  cmul(1 - c, -d, R[0], R[1]);
-  R[0] += tr;
-  R[1] += ti;
+  cmul(1 - c, -d, result[0], result[1]);
+  result[0] += tr;
+  result[1] += ti;
 }
 
 /** The largest real part of re[from … from+len), or NaN if one is NaN. */
@@ -521,8 +521,8 @@ function maxRe(re: Float64Array, from: number, len: number): number {
 function clogsumexp(re: Float64Array, im: Float64Array, from: number, len: number): void {
   const m = maxRe(re, from, len);
   if (!Number.isFinite(m)) {
-    R[0] = m;
-    R[1] = Number.isNaN(m) ? NAN : 0;
+    result[0] = m;
+    result[1] = Number.isNaN(m) ? NAN : 0;
     return;
   }
   let sr = 0;
@@ -530,13 +530,13 @@ function clogsumexp(re: Float64Array, im: Float64Array, from: number, len: numbe
   let sa = 0;
   for (let k = from; k < from + len; k++) {
     cexp(re[k]! - m, im[k]!);
-    sr += R[0];
-    si += R[1];
-    sa += Math.abs(R[1]);
+    sr += result[0];
+    si += result[1];
+    sa += Math.abs(result[1]);
   }
-  if (sa > S[ACC]) S[ACC] = sa;
+  if (sa > worst[CANCELLATION]) worst[CANCELLATION] = sa;
   clog(sr, si);
-  R[0] += m;
+  result[0] += m;
 }
 
 // softmax of one row: e^(z − m) / Σ e^(z − m).
@@ -553,15 +553,15 @@ function csoftmaxRow(
   let si = 0;
   for (let k = from; k < from + len; k++) {
     cexp(re[k]! - m, im[k]!);
-    outRe[k] = R[0];
-    outIm[k] = R[1];
-    sr += R[0];
-    si += R[1];
+    outRe[k] = result[0];
+    outIm[k] = result[1];
+    sr += result[0];
+    si += result[1];
   }
   for (let k = from; k < from + len; k++) {
     cdiv(outRe[k]!, outIm[k]!, sr, si);
-    outRe[k] = R[0];
-    outIm[k] = R[1];
+    outRe[k] = result[0];
+    outIm[k] = result[1];
   }
 }
 
@@ -684,8 +684,8 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
         return () => {
           for (let k = 0; k < n; k++) {
             fn(ar[k]!, ai[k]!);
-            re[k] = R[0];
-            im[k] = R[1];
+            re[k] = result[0];
+            im[k] = result[1];
           }
         };
       });
@@ -708,8 +708,8 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
             const p = sa ? k : ia === null ? 0 : ia[k]!;
             const q = sb ? k : ib === null ? 0 : ib[k]!;
             fn(ar[p]!, ai[p]!, br[q]!, bi[q]!);
-            re[k] = R[0];
-            im[k] = R[1];
+            re[k] = result[0];
+            im[k] = result[1];
           }
         };
       });
@@ -729,7 +729,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
             si += ai[k]!;
             sa += Math.abs(ai[k]!);
           }
-          if (sa > S[ACC]) S[ACC] = sa;
+          if (sa > worst[CANCELLATION]) worst[CANCELLATION] = sa;
           re[0] = mean ? sr / n : sr;
           im[0] = mean ? si / n : si;
         };
@@ -754,7 +754,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
             tie = false;
           } else if (d === 0 && k !== best) tie = true;
         }
-        if (tie) KINK = `${sign > 0 ? "max" : "min"} with a tie for the extreme`;
+        if (tie) nonAnalytic = `${sign > 0 ? "max" : "min"} with a tie for the extreme`;
         re[0] = ar[best]!;
         im[0] = ai[best]!;
       });
@@ -767,8 +767,8 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
     logsumexp: (a) =>
       emit([], [a], (re, im) => () => {
         clogsumexp(a.re, a.im, 0, a.re.length);
-        re[0] = R[0];
-        im[0] = R[1];
+        re[0] = result[0];
+        im[0] = result[1];
       }),
   };
   const softmax = (a: CNode): CNode =>
@@ -790,11 +790,11 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
             let sa = 0;
             for (let k = 0; k < K; k++) {
               cmul(a.re[i * K + k]!, a.im[i * K + k]!, b.re[k * n + j]!, b.im[k * n + j]!);
-              sr += R[0];
-              si += R[1];
-              sa += Math.abs(R[1]);
+              sr += result[0];
+              si += result[1];
+              sa += Math.abs(result[1]);
             }
-            if (sa > S[ACC]) S[ACC] = sa;
+            if (sa > worst[CANCELLATION]) worst[CANCELLATION] = sa;
             re[i * n + j] = sr;
             im[i * n + j] = si;
           }
@@ -850,8 +850,8 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
               if (pr === sig.re[k] && p.im[k] === sig.im[k] && pr > 0 && pr < 1)
                 cbceLogit(u.re[k]!, u.im[k]!, t.re[q]!, t.im[q]!);
               else BINARY.bce(pr, p.im[k]!, t.re[q]!, t.im[q]!);
-              re[k] = R[0];
-              im[k] = R[1];
+              re[k] = result[0];
+              im[k] = result[1];
             }
           };
         });
@@ -871,8 +871,8 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
               const q = il![k]!;
               const s = ih![k]!;
               cclamp(x.re[p]!, x.im[p]!, lo.re[q]!, lo.im[q]!, hi.re[s]!, hi.im[s]!);
-              re[k] = R[0];
-              im[k] = R[1];
+              re[k] = result[0];
+              im[k] = result[1];
             }
           };
         });
@@ -910,8 +910,8 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
             partials[k] = [];
           }
           re[k] = forward(...argv);
-          if (INJECT !== null && INJECT.node === node && INJECT.element === k) {
-            im[k] = INJECT.value;
+          if (injected !== null && injected.node === node && injected.element === k) {
+            im[k] = injected.value;
             errIm[k] = 0;
             continue;
           }
@@ -923,13 +923,13 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
             const b = args[j]!.im[idx[j]![k]!]!;
             if (b === 0) continue;
             const p = (partials[k]![j] ??= customPartial(def, forward, argv, j));
-            if (p.kink !== undefined) KINK = p.kink;
-            if (p.unreliable !== undefined) UNRELIABLE ??= p.unreliable;
+            if (p.kink !== undefined) nonAnalytic = p.kink;
+            if (p.unreliable !== undefined) uncertified ??= p.unreliable;
             s += p.d * b;
             terms += Math.abs(p.d * b);
             err += p.error * Math.abs(b);
           }
-          if (terms > S[ACC]) S[ACC] = terms;
+          if (terms > worst[CANCELLATION]) worst[CANCELLATION] = terms;
           im[k] = s;
           errIm[k] = err;
         }
@@ -940,27 +940,27 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
   };
 
   const output = interpret(expr, algebra);
-  KINK = null; // kinks of constant subexpressions do not depend on the point
-  UNRELIABLE = null;
+  nonAnalytic = null; // kinks of constant subexpressions do not depend on the point
+  uncertified = null;
   let kink: string | null = null;
   let unreliable: string | null = null;
   let acc = 0;
   let cond = 1;
   const run = (re: Float64Array, im: Float64Array): void => {
-    KINK = null;
-    UNRELIABLE = null;
-    S[ACC] = 0;
-    S[COND] = 1;
+    nonAnalytic = null;
+    uncertified = null;
+    worst[CANCELLATION] = 0;
+    worst[CONDITION] = 1;
     for (const { offset, size, node } of loads)
       for (let k = 0; k < size; k++) {
         node.re[k] = re[offset + k]!;
         node.im[k] = im[offset + k]!;
       }
     for (const step of steps) step();
-    kink = KINK;
-    unreliable = UNRELIABLE;
-    acc = S[ACC];
-    cond = S[COND];
+    kink = nonAnalytic;
+    unreliable = uncertified;
+    acc = worst[CANCELLATION];
+    cond = worst[CONDITION];
   };
   return {
     run,
@@ -973,11 +973,11 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
       const zero = new Float64Array(re.length);
       for (const c of customs)
         for (let k = 0; k < c.size; k++) {
-          INJECT = { node: c.node, element: k, value: INJECTED };
+          injected = { node: c.node, element: k, value: INJECTED };
           try {
             run(re, zero);
           } finally {
-            INJECT = null;
+            injected = null;
           }
           c.sens[k] = output.im[0]! / INJECTED;
         }
