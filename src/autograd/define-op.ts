@@ -9,7 +9,7 @@ import { type CustomOpDefinition, registerCustomOp } from "../expr/ops.ts";
 import { promote32, round32 } from "./float32.ts";
 import { sumTo } from "./functions.ts";
 import { isRecordingOrigins } from "./grad-mode.ts";
-import { type GradRule, record, SAVE_EXTRA, SAVE_OUT } from "./node.ts";
+import { type GradRule, record, SAVE_OUT, SAVE_RULE_DATA } from "./node.ts";
 import { broadcastData } from "./ops.ts";
 import { broadcastShapes, numelOf, type Shape, sameShape } from "./shape.ts";
 import { scalarTensor, Tensor, type TensorLike } from "./tensor.ts";
@@ -89,10 +89,10 @@ export function applyCustomOp(def: CustomOpDefinition, args: readonly TensorLike
     out._f32 = true;
   }
   if (isRecordingOrigins()) out.origin = { op: name, args: [...args] };
-  return record(out, ruleFor(def), inputs[0]!, inputs[1] ?? null, 0, 0, inputs, inputs);
+  return record(out, gradRuleOf(def), inputs[0]!, inputs[1] ?? null, 0, 0, inputs, inputs);
 }
 
-function ruleFor(def: CustomOpDefinition): GradRule {
+function gradRuleOf(def: CustomOpDefinition): GradRule {
   let rule = rules.get(def);
   if (rule !== undefined) return rule;
   const name = def.name;
@@ -110,10 +110,10 @@ function ruleFor(def: CustomOpDefinition): GradRule {
   };
   rule = {
     gradFn,
-    saves: SAVE_EXTRA | SAVE_OUT,
+    saves: SAVE_RULE_DATA | SAVE_OUT,
     // vjp per element: the user's backward({ args, out, grad }) returns one number per argument
     backward: (node, g) => {
-      const inputs = node.extra as Tensor[];
+      const inputs = node.ruleData as Tensor[];
       const out = node.out!;
       const shape = out.shape;
       const datas = inputs.map((t) => broadcastData(t, shape));

@@ -47,9 +47,9 @@ function origin(
 ): Tensor {
   if (!isRecordingOrigins()) return out;
   out._op = op;
-  out._o0 = x;
-  out._o1 = y;
-  if (more !== undefined) out._oMore = more;
+  out._arg0 = x;
+  out._arg1 = y;
+  if (more !== undefined) out._args = more;
   return out;
 }
 
@@ -57,8 +57,8 @@ function unary(
   decl: UnaryDecl,
   x: TensorLike,
   op: string,
-  p0 = 0,
-  p1 = 0,
+  param0 = 0,
+  param1 = 0,
   args?: TensorLike[],
 ): Tensor {
   const t = asTensor(x, op, 0, args === undefined ? 1 : args.length);
@@ -66,15 +66,15 @@ function unary(
   const out = origin(new Tensor(o, t.shape), op, x, undefined, args);
   if (t._f32) {
     // Plain-number parameters (clamp bounds, a constant) become float32, as in PyTorch.
-    p0 = Math.fround(p0);
-    p1 = Math.fround(p1);
+    param0 = Math.fround(param0);
+    param1 = Math.fround(param1);
     const k32 = Object.hasOwn(FLOAT32_KERNELS, op) ? FLOAT32_KERNELS[op] : undefined;
     if (k32 !== undefined) k32(t.data, o);
-    else decl.forward(t.data, o, p0, p1);
+    else decl.forward(t.data, o, param0, param1);
     round32(o);
     out._f32 = true;
-  } else decl.forward(t.data, o, p0, p1);
-  return record(out, decl, t, null, p0, p1, null);
+  } else decl.forward(t.data, o, param0, param1);
+  return record(out, decl, t, null, param0, param1, null);
 }
 
 function binary(decl: BinaryDecl, a: TensorLike, b: TensorLike, op: string): Tensor {
@@ -119,18 +119,18 @@ function struct(
   decl: StructDecl,
   a: Tensor,
   b: Tensor | null,
-  p0: number,
-  p1: number,
-  extra: unknown,
+  param0: number,
+  param1: number,
+  ruleData: unknown,
   op: string,
   args: TensorLike[],
 ): Tensor {
-  const out = origin(decl.forward(a, b, p0, p1, extra), op, a, undefined, args);
+  const out = origin(decl.forward(a, b, param0, param1, ruleData), op, a, undefined, args);
   if ((a._f32 || b?._f32) && promote32(b === null ? [a] : [a, b])) {
     round32(out.data);
     out._f32 = true;
   }
-  return record(out, decl, a, b, p0, p1, extra);
+  return record(out, decl, a, b, param0, param1, ruleData);
 }
 
 /**
@@ -445,22 +445,26 @@ export function softmax(x: TensorLike): Tensor {
 export function matmul(a: TensorLike, b: TensorLike): Tensor {
   const ta = asTensor(a, "matmul", 0, 2);
   const tb = asTensor(b, "matmul", 1, 2);
-  const sa = ta.shape;
-  const sb = tb.shape;
+  const shapeA = ta.shape;
+  const shapeB = tb.shape;
   const bad = (why: string) =>
-    new GradtrioError("SHAPE", `matmul: shapes ${showShape(sa)} and ${showShape(sb)} ${why}`);
-  if (sa.length === 0 || sb.length === 0 || sa.length > 2 || sb.length > 2)
+    new GradtrioError(
+      "SHAPE",
+      `matmul: shapes ${showShape(shapeA)} and ${showShape(shapeB)} ${why}`,
+    );
+  if (shapeA.length === 0 || shapeB.length === 0 || shapeA.length > 2 || shapeB.length > 2)
     throw bad("are not supported (matmul takes 1-D and 2-D operands)");
-  const ka = sa[sa.length - 1]!;
-  const kb = sb[0]!; // the inner dimension of b, a vector or a matrix alike
+  const ka = shapeA[shapeA.length - 1]!;
+  const kb = shapeB[0]!; // the inner dimension of b, a vector or a matrix alike
   if (ka !== kb) throw bad(`cannot be multiplied (inner dimensions ${ka} and ${kb} differ)`);
   const args = [a, b];
-  if (sa.length === 1 && sb.length === 1)
+  if (shapeA.length === 1 && shapeB.length === 1)
     return struct(OPS.dot, ta, tb, 0, 0, null, "matmul", args);
-  if (sa.length === 2 && sb.length === 1) return struct(OPS.mv, ta, tb, 0, 0, null, "matmul", args);
-  if (sa.length === 2) return struct(OPS.mm, ta, tb, 0, 0, null, "matmul", args);
+  if (shapeA.length === 2 && shapeB.length === 1)
+    return struct(OPS.mv, ta, tb, 0, 0, null, "matmul", args);
+  if (shapeA.length === 2) return struct(OPS.mm, ta, tb, 0, 0, null, "matmul", args);
   // vector·matrix, as PyTorch: the vector becomes a 1×k matrix and the result a vector again.
-  const out = reshape(matmul(reshape(ta, [1, ka]), tb), [sb[1]!]);
+  const out = reshape(matmul(reshape(ta, [1, ka]), tb), [shapeB[1]!]);
   if (isRecordingOrigins()) out.origin = { op: "matmul", args };
   return out;
 }

@@ -35,7 +35,8 @@ function inPlace(
   if (!(t instanceof Tensor))
     throw new GradtrioError("INVALID_ARGUMENT", "an in-place op needs a Tensor");
   const grad = isGradEnabled();
-  if (grad && t._fn === null && t._rg) throw new GradtrioError("AUTOGRAD", LEAF_IN_PLACE);
+  if (grad && t._gradFn === null && t._requiresGrad)
+    throw new GradtrioError("AUTOGRAD", LEAF_IN_PLACE);
   const graph =
     grad && (t.requiresGrad || others.some((o) => o instanceof Tensor && o.requiresGrad));
   let self = t;
@@ -43,11 +44,11 @@ function inPlace(
     // The old value, as the new node's input: it stands for t in the graph so far.
     self = new Tensor(t.data.slice(), t.shape);
     self._f32 = t._f32;
-    self._fn = t._fn;
+    self._gradFn = t._gradFn;
     self._op = t._op;
-    self._o0 = t._o0;
-    self._o1 = t._o1;
-    self._oMore = t._oMore;
+    self._arg0 = t._arg0;
+    self._arg1 = t._arg1;
+    self._args = t._args;
   }
   const r = compute(self);
   if (!sameShape(r.shape, t.shape))
@@ -58,15 +59,15 @@ function inPlace(
   t.data.set(r.data);
   versionCounter(t).v++;
   if (graph) {
-    t._fn = r._fn;
+    t._gradFn = r._gradFn;
     t._op = r._op;
-    t._o0 = r._o0;
-    t._o1 = r._o1;
-    t._oMore = r._oMore;
+    t._arg0 = r._arg0;
+    t._arg1 = r._arg1;
+    t._args = r._args;
     // The node saw r as its output: t holds that value now (and changing t again is caught).
-    if (r._fn !== null && r._fn.out === r) {
-      r._fn.out = t;
-      r._fn.vo = versionOf(t);
+    if (r._gradFn !== null && r._gradFn.out === r) {
+      r._gradFn.out = t;
+      r._gradFn.vo = versionOf(t);
     }
   }
   return t;
@@ -89,7 +90,7 @@ export const div_ = (t: Tensor, other: TensorLike): Tensor =>
 const fillRule = (gradFn: string): GradRule => ({
   gradFn,
   saves: SAVE_NONE,
-  backward: (n) => [n.needs(0) ? new Tensor(new Float64Array(numelOf(n.sa)), n.sa) : null],
+  backward: (n) => [n.needs(0) ? new Tensor(new Float64Array(numelOf(n.shapeA)), n.shapeA) : null],
 });
 const ZERO = fillRule("ZeroBackward0");
 const FILL = fillRule("FillBackward0");

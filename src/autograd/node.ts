@@ -11,7 +11,7 @@ import type { Tensor } from "./tensor.ts";
 /** A backward rule and the name PyTorch gives its node. */
 export interface GradRule {
   readonly gradFn: string;
-  /** Which tensors the rule reads: SAVE_A | SAVE_B | SAVE_OUT | SAVE_EXTRA (bits). */
+  /** Which tensors the rule reads: SAVE_A | SAVE_B | SAVE_OUT | SAVE_RULE_DATA (bits). */
   readonly saves: number;
   /** The vector–Jacobian product, one entry per input (null where not needed), written with Tensor ops. */
   readonly backward: (n: Node, g: Tensor) => readonly (Tensor | null)[];
@@ -21,8 +21,8 @@ export const SAVE_NONE = 0;
 export const SAVE_A = 1;
 export const SAVE_B = 2;
 export const SAVE_OUT = 4;
-/** The rule reads tensors kept in `extra` (ops with more than two inputs, custom ops). */
-export const SAVE_EXTRA = 8;
+/** The rule reads tensors kept in `ruleData` (ops with more than two inputs, custom ops). */
+export const SAVE_RULE_DATA = 8;
 
 /** Engine marks: skip a node, only capture its gradient (a grad() target), or run its rule. */
 export const SKIP = 0;
@@ -42,15 +42,16 @@ export class Node {
   va = 0;
   vb = 0;
   vo = 0;
-  /** The versions of the tensors in `extra` when saved (SAVE_EXTRA rules), in its order. */
+  /** The versions of the tensors in `ruleData` when saved (SAVE_RULE_DATA rules), in its order. */
   vx: number[] | null = null;
   /** Input shapes (broadcast gradients are summed back to them). */
-  readonly sa: Shape;
-  readonly sb: Shape;
-  /** Numeric parameters (a pow exponent, clamp bounds, dims) and anything else the rule needs. */
-  readonly p0: number;
-  readonly p1: number;
-  extra: unknown;
+  readonly shapeA: Shape;
+  readonly shapeB: Shape;
+  /** The op's numeric parameters (a pow exponent, clamp bounds, dims). */
+  readonly param0: number;
+  readonly param1: number;
+  /** Anything else the rule needs (a custom op's inputs, clamp's tensor bounds). */
+  ruleData: unknown;
   /** The leaf this node accumulates into (AccumulateGrad only). */
   readonly variable: Tensor | null;
   /** A non-leaf tensor whose `.grad` backward fills (set by `retainGrad()`). */
@@ -65,20 +66,20 @@ export class Node {
   constructor(
     rule: GradRule | null,
     next: (Node | null)[],
-    sa: Shape,
-    sb: Shape,
-    p0: number,
-    p1: number,
-    extra: unknown,
+    shapeA: Shape,
+    shapeB: Shape,
+    param0: number,
+    param1: number,
+    ruleData: unknown,
     variable: Tensor | null,
   ) {
     this.rule = rule;
     this.next = next;
-    this.sa = sa;
-    this.sb = sb;
-    this.p0 = p0;
-    this.p1 = p1;
-    this.extra = extra;
+    this.shapeA = shapeA;
+    this.shapeB = shapeB;
+    this.param0 = param0;
+    this.param1 = param1;
+    this.ruleData = ruleData;
     this.variable = variable;
   }
 
@@ -114,7 +115,7 @@ export class Node {
     this.a = null;
     this.b = null;
     this.out = null;
-    if (this.rule.saves & SAVE_EXTRA) this.extra = null;
+    if (this.rule.saves & SAVE_RULE_DATA) this.ruleData = null;
     this.freed = true;
   }
 
@@ -143,21 +144,21 @@ export function checkSavedVersions(n: Node): void {
   if (n.b !== null && n.b._vc !== null && n.b._vc.v !== n.vb) throw versionError(n, n.b, n.vb);
   if (n.out !== null && n.out._vc !== null && n.out._vc.v !== n.vo)
     throw versionError(n, n.out, n.vo);
-  if (n.vx !== null && Array.isArray(n.extra))
-    savedTensors(n.extra).forEach((t, i) => {
+  if (n.vx !== null && Array.isArray(n.ruleData))
+    savedTensors(n.ruleData).forEach((t, i) => {
       if (versionOf(t) !== n.vx![i]) throw versionError(n, t, n.vx![i]!);
     });
 }
 
-/** The tensors among a rule's `extra` values (custom ops' inputs, clamp's tensor bounds). */
-function savedTensors(extra: readonly unknown[]): Tensor[] {
-  return extra.filter(
-    (e): e is Tensor => typeof e === "object" && e !== null && "_vc" in e && "_fn" in e,
+/** The tensors among a rule's `ruleData` values (custom ops' inputs, clamp's tensor bounds). */
+function savedTensors(ruleData: readonly unknown[]): Tensor[] {
+  return ruleData.filter(
+    (e): e is Tensor => typeof e === "object" && e !== null && "_vc" in e && "_gradFn" in e,
   );
 }
 
 function versionError(n: Node, t: Tensor, saved: number): GradtrioError {
-  const which = t._fn === null ? "" : `, which is output 0 of ${t._fn.name},`;
+  const which = t._gradFn === null ? "" : `, which is output 0 of ${t._gradFn.name},`;
   return new GradtrioError(
     "AUTOGRAD",
     `one of the variables needed for gradient computation has been modified by an inplace operation: ${describe(t)}${which} is at version ${versionOf(t)}; expected version ${saved} instead. Hint: ${n.name} saved it for backward; change it in place only after backward(), or use the out-of-place op.`,
@@ -176,8 +177,8 @@ export function accumulatorOf(t: Tensor): Node {
 
 /** The node a gradient for `t` flows into, or null when `t` does not require grad. */
 export function edgeOf(t: Tensor): Node | null {
-  if (t._fn !== null) return t._fn;
-  return t._rg ? accumulatorOf(t) : null;
+  if (t._gradFn !== null) return t._gradFn;
+  return t._requiresGrad ? accumulatorOf(t) : null;
 }
 
 /**
@@ -189,9 +190,9 @@ export function record(
   rule: GradRule,
   a: Tensor,
   b: Tensor | null,
-  p0: number,
-  p1: number,
-  extra: unknown,
+  param0: number,
+  param1: number,
+  ruleData: unknown,
   rest?: readonly Tensor[],
 ): Tensor {
   if (!isGradEnabled()) return out;
@@ -210,7 +211,16 @@ export function record(
       next = [ea, eb];
     }
   }
-  const n = new Node(rule, next, a.shape, b === null ? a.shape : b.shape, p0, p1, extra, null);
+  const n = new Node(
+    rule,
+    next,
+    a.shape,
+    b === null ? a.shape : b.shape,
+    param0,
+    param1,
+    ruleData,
+    null,
+  );
   const s = rule.saves;
   if (s & SAVE_A) {
     n.a = a;
@@ -221,8 +231,8 @@ export function record(
     if (b._vc !== null) n.vb = b._vc.v;
   }
   if (s & SAVE_OUT) n.out = out;
-  if (s & SAVE_EXTRA && Array.isArray(extra))
-    n.vx = savedTensors(extra).map((t) => (t._vc === null ? 0 : t._vc.v));
-  out._fn = n;
+  if (s & SAVE_RULE_DATA && Array.isArray(ruleData))
+    n.vx = savedTensors(ruleData).map((t) => (t._vc === null ? 0 : t._vc.v));
+  out._gradFn = n;
   return out;
 }

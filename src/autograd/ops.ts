@@ -5,11 +5,12 @@
  * `satisfies Record<TensorOp, OpDecl>` makes the compiler refuse an op without a rule.
  *
  * Conventions: `g` is the incoming gradient, `n.a`/`n.b` the saved inputs, `n.out` the saved
- * output, `n.p0`/`n.p1` numeric parameters; a rule computes only the gradients its node needs
+ * output, `n.param0`/`n.param1` numeric parameters; a rule computes only the gradients its node needs
  * (`n.needs(i)`). Binary rules return full-shape gradients through `unbroadcast`, which sums each
  * back to its input's shape. `mulTemp(t, g)` is `t * g` for a `t` the rule has just made: it
  * reuses t's storage when no graph is being recorded (one allocation less per rule).
  */
+import { sumTo as sumDataTo } from "../expr/broadcast.ts";
 import { type BuiltinOp, BUILTIN_OPS as DECLARED } from "../expr/ops.ts";
 import { expand, mulTemp, reshape, rsub, sum, sumTo, transpose, where0 } from "./functions.ts";
 import { freshGrad, outputFor } from "./grad-buffers.ts";
@@ -19,23 +20,28 @@ import {
   type Node,
   SAVE_A,
   SAVE_B,
-  SAVE_EXTRA,
   SAVE_NONE,
   SAVE_OUT,
+  SAVE_RULE_DATA,
 } from "./node.ts";
 import { numelOf, type Shape, sameShape, stridesOf } from "./shape.ts";
 import { SCALAR_SHAPE, Tensor } from "./tensor.ts";
 
-/** `o[i] = f(x[i])` over the whole array; `p0`, `p1` are the op's numeric parameters. */
-export type UnaryKernel = (x: Float64Array, o: Float64Array, p0: number, p1: number) => void;
-/** `o[io+i] = f(a[ia + i*sa], b[ib + i*sb])` for `i < n`; strides are 0 (broadcast) or 1. */
+/** `o[i] = f(x[i])` over the whole array; `param0`, `param1` are the op's numeric parameters. */
+export type UnaryKernel = (
+  x: Float64Array,
+  o: Float64Array,
+  param0: number,
+  param1: number,
+) => void;
+/** `o[io+i] = f(a[ia + i*strideA], b[ib + i*strideB])` for `i < n`; strides are 0 (broadcast) or 1. */
 export type BinaryKernel = (
   a: Float64Array,
   ia: number,
-  sa: number,
+  strideA: number,
   b: Float64Array,
   ib: number,
-  sb: number,
+  strideB: number,
   o: Float64Array,
   io: number,
   n: number,
@@ -52,7 +58,13 @@ export interface BinaryDecl extends GradRule {
 /** Ops that move or reduce elements: the forward takes tensors and returns a bare result. */
 export interface StructDecl extends GradRule {
   readonly kind: "struct";
-  readonly forward: (a: Tensor, b: Tensor | null, p0: number, p1: number, extra: unknown) => Tensor;
+  readonly forward: (
+    a: Tensor,
+    b: Tensor | null,
+    param0: number,
+    param1: number,
+    ruleData: unknown,
+  ) => Tensor;
 }
 export type OpDecl = UnaryDecl | BinaryDecl | StructDecl;
 
@@ -114,7 +126,7 @@ const {
 
 /** Sums full-shape gradients back to the inputs' shapes (undoing broadcasting). */
 function unbroadcast(n: Node, ga: Tensor | null, gb: Tensor | null): (Tensor | null)[] {
-  return [ga === null ? null : reduceTo(ga, n.sa), gb === null ? null : reduceTo(gb, n.sb)];
+  return [ga === null ? null : reduceTo(ga, n.shapeA), gb === null ? null : reduceTo(gb, n.shapeB)];
 }
 
 function reduceTo(g: Tensor, shape: Shape): Tensor {
@@ -208,8 +220,8 @@ export const OPS = {
     kind: "binary",
     gradFn: "AddBackward0",
     saves: SAVE_NONE,
-    forward(a, ia, sa, b, ib, sb, o, io, n) {
-      for (let i = 0; i < n; i++, ia += sa, ib += sb) o[io + i] = a[ia]! + b[ib]!;
+    forward(a, ia, strideA, b, ib, strideB, o, io, n) {
+      for (let i = 0; i < n; i++, ia += strideA, ib += strideB) o[io + i] = a[ia]! + b[ib]!;
     },
     backward: (n, g) => unbroadcast(n, n.needs(0) ? g : null, n.needs(1) ? g : null),
   },
@@ -218,8 +230,8 @@ export const OPS = {
     kind: "binary",
     gradFn: "SubBackward0",
     saves: SAVE_NONE,
-    forward(a, ia, sa, b, ib, sb, o, io, n) {
-      for (let i = 0; i < n; i++, ia += sa, ib += sb) o[io + i] = a[ia]! - b[ib]!;
+    forward(a, ia, strideA, b, ib, strideB, o, io, n) {
+      for (let i = 0; i < n; i++, ia += strideA, ib += strideB) o[io + i] = a[ia]! - b[ib]!;
     },
     backward: (n, g) => unbroadcast(n, n.needs(0) ? g : null, n.needs(1) ? g.neg() : null),
   },
@@ -238,8 +250,8 @@ export const OPS = {
     kind: "binary",
     gradFn: "MulBackward0",
     saves: SAVE_A | SAVE_B,
-    forward(a, ia, sa, b, ib, sb, o, io, n) {
-      for (let i = 0; i < n; i++, ia += sa, ib += sb) o[io + i] = a[ia]! * b[ib]!;
+    forward(a, ia, strideA, b, ib, strideB, o, io, n) {
+      for (let i = 0; i < n; i++, ia += strideA, ib += strideB) o[io + i] = a[ia]! * b[ib]!;
     },
     backward: (n, g) =>
       unbroadcast(n, n.needs(0) ? g.mul(n.b!) : null, n.needs(1) ? g.mul(n.a!) : null),
@@ -249,8 +261,8 @@ export const OPS = {
     kind: "binary",
     gradFn: "DivBackward0",
     saves: SAVE_A | SAVE_B,
-    forward(a, ia, sa, b, ib, sb, o, io, n) {
-      for (let i = 0; i < n; i++, ia += sa, ib += sb) o[io + i] = a[ia]! / b[ib]!;
+    forward(a, ia, strideA, b, ib, strideB, o, io, n) {
+      for (let i = 0; i < n; i++, ia += strideA, ib += strideB) o[io + i] = a[ia]! / b[ib]!;
     },
     backward: (n, g) =>
       unbroadcast(
@@ -277,8 +289,8 @@ export const OPS = {
     kind: "binary",
     gradFn: "PowBackward1",
     saves: SAVE_A | SAVE_B | SAVE_OUT,
-    forward(a, ia, sa, b, ib, sb, o, io, n) {
-      for (let i = 0; i < n; i++, ia += sa, ib += sb) o[io + i] = a[ia]! ** b[ib]!;
+    forward(a, ia, strideA, b, ib, strideB, o, io, n) {
+      for (let i = 0; i < n; i++, ia += strideA, ib += strideB) o[io + i] = a[ia]! ** b[ib]!;
     },
     backward: (n, g) => {
       const a = n.a!;
@@ -327,7 +339,7 @@ export const OPS = {
       else for (let i = 0; i < n; i++) o[i] = x[i]! ** c;
     },
     backward: (n, g) => {
-      const c = n.p0;
+      const c = n.param0;
       if (c === 0) return [g.mul(0)];
       if (c === 2) {
         const fused = plainProduct(n.a!, g);
@@ -351,8 +363,8 @@ export const OPS = {
       for (let i = 0; i < o.length; i++) o[i] = c ** x[i]!;
     },
     backward: (n, g) => {
-      const d = g.mul(n.out!.mul(Math.log(n.p0)));
-      return [n.p0 === 0 ? where0(d, keepBelow(n.a!.data, 0)) : d];
+      const d = g.mul(n.out!.mul(Math.log(n.param0)));
+      return [n.param0 === 0 ? where0(d, keepBelow(n.a!.data, 0)) : d];
     },
   },
   // d(-x) = -dx
@@ -480,18 +492,18 @@ export const OPS = {
     forward(x, o, lo, hi) {
       for (let i = 0; i < o.length; i++) o[i] = clampK(x[i]!, lo, hi);
     },
-    backward: (n, g) => [where0(g, keepBetween(n.a!.data, n.p0, n.p1))],
+    backward: (n, g) => [where0(g, keepBetween(n.a!.data, n.param0, n.param1))],
   },
   // clamp with tensor bounds, PyTorch's clamp_backward and clamp_backward_min_max: the gradient
   // goes to x where lo <= x <= hi, to lo where x < lo < hi (strictly: where lo == hi, lo gets
   // none), to hi where x > hi or hi < lo. So at x < lo == hi no input gets a gradient, as in
-  // PyTorch. Inputs and output shape live in `extra`.
+  // PyTorch. Inputs and output shape live in `ruleData`.
   clampTensor: {
     kind: "struct",
     gradFn: "ClampBackward0",
-    saves: SAVE_EXTRA,
-    forward(x, _b, _p0, _p1, extra) {
-      const [, lo, hi, shape] = extra as [Tensor, Tensor, Tensor, Shape];
+    saves: SAVE_RULE_DATA,
+    forward(x, _b, _p0, _p1, ruleData) {
+      const [, lo, hi, shape] = ruleData as [Tensor, Tensor, Tensor, Shape];
       const xd = broadcastData(x, shape);
       const ld = broadcastData(lo, shape);
       const hd = broadcastData(hi, shape);
@@ -500,7 +512,7 @@ export const OPS = {
       return new Tensor(o, shape);
     },
     backward: (n, g) => {
-      const [x, lo, hi, shape] = n.extra as [Tensor, Tensor, Tensor, Shape];
+      const [x, lo, hi, shape] = n.ruleData as [Tensor, Tensor, Tensor, Shape];
       const xd = broadcastData(x, shape);
       const ld = broadcastData(lo, shape);
       const hd = broadcastData(hi, shape);
@@ -549,8 +561,8 @@ export const OPS = {
     kind: "binary",
     gradFn: "BinaryCrossEntropyBackward0",
     saves: SAVE_A | SAVE_B,
-    forward(a, ia, sa, b, ib, sb, o, io, n) {
-      for (let i = 0; i < n; i++, ia += sa, ib += sb) o[io + i] = bceK(a[ia]!, b[ib]!);
+    forward(a, ia, strideA, b, ib, strideB, o, io, n) {
+      for (let i = 0; i < n; i++, ia += strideA, ib += strideB) o[io + i] = bceK(a[ia]!, b[ib]!);
     },
     backward: (n, g) => {
       const p = n.a!;
@@ -568,7 +580,7 @@ export const OPS = {
     gradFn: "SumBackward0",
     saves: SAVE_NONE,
     forward: (x) => reduceAll(x, false, 1),
-    backward: (n, g) => [spread(g, n.sa, 1)],
+    backward: (n, g) => [spread(g, n.shapeA, 1)],
   },
   // the same, keeping every dimension as size 1 (PyTorch's sum(dim=None, keepdim=True))
   sumKeep: {
@@ -576,15 +588,15 @@ export const OPS = {
     gradFn: "SumBackward1",
     saves: SAVE_NONE,
     forward: (x) => reduceAll(x, true, 1),
-    backward: (n, g) => [spread(g, n.sa, 1)],
+    backward: (n, g) => [spread(g, n.shapeA, 1)],
   },
-  // sum along dim p0 (p1 = keepdim); d = 1 along that dim
+  // sum along dim param0 (param1 = keepdim); d = 1 along that dim
   sumDim: {
     kind: "struct",
     gradFn: "SumBackward1",
     saves: SAVE_NONE,
     forward: (x, _b, dim, keepdim) => reduceDim(x, dim, keepdim !== 0, 1),
-    backward: (n, g) => [expand(unsqueezed(g, n.sa, n.p0, n.p1), n.sa)],
+    backward: (n, g) => [expand(unsqueezed(g, n.shapeA, n.param0, n.param1), n.shapeA)],
   },
   // mean of all elements; d mean = 1/N
   mean: {
@@ -592,7 +604,7 @@ export const OPS = {
     gradFn: "MeanBackward0",
     saves: SAVE_NONE,
     forward: (x) => reduceAll(x, false, x.numel),
-    backward: (n, g) => [spread(g, n.sa, numelOf(n.sa))],
+    backward: (n, g) => [spread(g, n.shapeA, numelOf(n.shapeA))],
   },
   // the same, keeping every dimension as size 1 (PyTorch's mean(dim=None, keepdim=True))
   meanKeep: {
@@ -600,15 +612,17 @@ export const OPS = {
     gradFn: "MeanBackward1",
     saves: SAVE_NONE,
     forward: (x) => reduceAll(x, true, x.numel),
-    backward: (n, g) => [spread(g, n.sa, numelOf(n.sa))],
+    backward: (n, g) => [spread(g, n.shapeA, numelOf(n.shapeA))],
   },
-  // mean along dim p0 (p1 = keepdim); d = 1/size(dim) along that dim
+  // mean along dim param0 (param1 = keepdim); d = 1/size(dim) along that dim
   meanDim: {
     kind: "struct",
     gradFn: "MeanBackward1",
     saves: SAVE_NONE,
     forward: (x, _b, dim, keepdim) => reduceDim(x, dim, keepdim !== 0, 1 / x.shape[dim]!),
-    backward: (n, g) => [expand(unsqueezed(g, n.sa, n.p0, n.p1).div(n.sa[n.p0]!), n.sa)],
+    backward: (n, g) => [
+      expand(unsqueezed(g, n.shapeA, n.param0, n.param1).div(n.shapeA[n.param0]!), n.shapeA),
+    ],
   },
   // a·b for vectors; d(a·b) = b da + a db
   dot: {
@@ -678,15 +692,15 @@ export const OPS = {
     gradFn: "ViewBackward0",
     saves: SAVE_NONE,
     forward: (x, _b, _p0, _p1, shape) => new Tensor(x.data.slice(), shape as Shape),
-    backward: (n, g) => [reshape(g, n.sa)],
+    backward: (n, g) => [reshape(g, n.shapeA)],
   },
-  // swapping dims p0 and p1 is its own inverse
+  // swapping dims param0 and param1 is its own inverse
   transpose: {
     kind: "struct",
     gradFn: "TransposeBackward0",
     saves: SAVE_NONE,
     forward: (x, _b, d0, d1) => transposeData(x, d0, d1),
-    backward: (n, g) => [transpose(g, n.p0, n.p1)],
+    backward: (n, g) => [transpose(g, n.param0, n.param1)],
   },
   // broadcasting copies an element; its gradient sums the copies back
   expand: {
@@ -694,7 +708,7 @@ export const OPS = {
     gradFn: "ExpandBackward0",
     saves: SAVE_NONE,
     forward: (x, _b, _p0, _p1, shape) => new Tensor(expandData(x, shape as Shape), shape as Shape),
-    backward: (n, g) => [sumTo(g, n.sa)],
+    backward: (n, g) => [sumTo(g, n.shapeA)],
   },
   // summing broadcast copies back to `shape` is linear: its gradient broadcasts again
   sumTo: {
@@ -702,7 +716,7 @@ export const OPS = {
     gradFn: "SumBackward1",
     saves: SAVE_NONE,
     forward: (x, _b, _p0, _p1, shape) => sumToData(x, shape as Shape),
-    backward: (n, g) => [expand(g, n.sa)],
+    backward: (n, g) => [expand(g, n.shapeA)],
   },
   // x where keep, else 0 (a constant mask); d = keep dx
   where0: {
@@ -716,7 +730,7 @@ export const OPS = {
       for (let i = 0; i < o.length; i++) o[i] = m[i] ? d[i]! : 0;
       return new Tensor(o, x.shape);
     },
-    backward: (n, g) => [where0(g, n.extra as Uint8Array)],
+    backward: (n, g) => [where0(g, n.ruleData as Uint8Array)],
   },
   // d erf x = 2/√π e^(−x²) dx
   erf: {
@@ -808,8 +822,9 @@ export const OPS = {
     kind: "binary",
     gradFn: "MaximumBackward0",
     saves: SAVE_A | SAVE_B,
-    forward(a, ia, sa, b, ib, sb, o, io, n) {
-      for (let i = 0; i < n; i++, ia += sa, ib += sb) o[io + i] = maximumK(a[ia]!, b[ib]!);
+    forward(a, ia, strideA, b, ib, strideB, o, io, n) {
+      for (let i = 0; i < n; i++, ia += strideA, ib += strideB)
+        o[io + i] = maximumK(a[ia]!, b[ib]!);
     },
     backward: (n, g) => extremumBackward(n, g, 1),
   },
@@ -818,8 +833,9 @@ export const OPS = {
     kind: "binary",
     gradFn: "MinimumBackward0",
     saves: SAVE_A | SAVE_B,
-    forward(a, ia, sa, b, ib, sb, o, io, n) {
-      for (let i = 0; i < n; i++, ia += sa, ib += sb) o[io + i] = minimumK(a[ia]!, b[ib]!);
+    forward(a, ia, strideA, b, ib, strideB, o, io, n) {
+      for (let i = 0; i < n; i++, ia += strideA, ib += strideB)
+        o[io + i] = minimumK(a[ia]!, b[ib]!);
     },
     backward: (n, g) => extremumBackward(n, g, -1),
   },
@@ -830,14 +846,14 @@ export const OPS = {
     gradFn: "MaxBackward1",
     saves: SAVE_A | SAVE_OUT,
     forward: (x) => new Tensor(Float64Array.of(maxK(x.data)), SCALAR_SHAPE),
-    backward: (n, g) => [expand(g, n.sa).mul(evenly(n.a!, n.out!.item()))],
+    backward: (n, g) => [expand(g, n.shapeA).mul(evenly(n.a!, n.out!.item()))],
   },
   min: {
     kind: "struct",
     gradFn: "MinBackward1",
     saves: SAVE_A | SAVE_OUT,
     forward: (x) => new Tensor(Float64Array.of(minK(x.data)), SCALAR_SHAPE),
-    backward: (n, g) => [expand(g, n.sa).mul(evenly(n.a!, n.out!.item()))],
+    backward: (n, g) => [expand(g, n.shapeA).mul(evenly(n.a!, n.out!.item()))],
   },
   // logsumexp of all elements; d = softmax(x) dx = e^(x − out) dx
   logsumexp: {
@@ -977,29 +993,6 @@ function transposeData(x: Tensor, d0: number, d1: number): Tensor {
 
 /** Sums `x` (of a shape that `shape` broadcasts to) back down to `shape`. */
 function sumToData(x: Tensor, shape: Shape): Tensor {
-  const o = new Float64Array(numelOf(shape));
-  const d = x.data;
-  if (o.length === 1) {
-    let s = 0;
-    for (let i = 0; i < d.length; i++) s += d[i]!;
-    o[0] = s;
-    return new Tensor(o, shape);
-  }
-  const r = x.shape.length;
-  const pad = r - shape.length;
-  const st = stridesOf(shape);
-  const bs = x.shape.map((_, k) => (k < pad || shape[k - pad] === 1 ? 0 : st[k - pad]!));
-  const idx = new Array<number>(r).fill(0);
-  let off = 0;
-  for (let i = 0; i < d.length; i++) {
-    o[off] += d[i]!;
-    for (let k = r - 1; k >= 0; k--) {
-      idx[k]++;
-      off += bs[k]!;
-      if (idx[k]! < x.shape[k]!) break;
-      off -= bs[k]! * idx[k]!;
-      idx[k] = 0;
-    }
-  }
-  return new Tensor(o, shape);
+  const o = sumDataTo(x.data, x.shape, shape);
+  return new Tensor(o === x.data ? o.slice() : o, shape);
 }

@@ -293,16 +293,16 @@ describe("origin setter", () => {
     const x = tensor([1, 2], { requiresGrad: true });
     recordOrigins(() => {
       const y = x.mul(2);
-      expect(y._o0).toBe(x);
+      expect(y._arg0).toBe(x);
       y.origin = { op: "neg", args: [x] };
       expect(y.origin).toEqual({ op: "neg", args: [x] });
-      expect(y._o0).toBeUndefined();
-      expect(y._o1).toBeUndefined();
+      expect(y._arg0).toBeUndefined();
+      expect(y._arg1).toBeUndefined();
       const z = x.add(x);
       z.origin = null;
       expect(z.origin).toBeNull();
-      expect(z._o0).toBeUndefined();
-      expect(z._o1).toBeUndefined();
+      expect(z._arg0).toBeUndefined();
+      expect(z._arg1).toBeUndefined();
     });
   });
 });

@@ -40,14 +40,14 @@ export class Tensor {
   // allocations of small graphs.
   /** @internal The op that made this tensor (expression-language name), or null. */
   _op: string | null = null;
-  /** @internal Its first two arguments, or all of them in `_oMore` when there are more. */
-  _o0: TensorLike | undefined = undefined;
-  _o1: TensorLike | undefined = undefined;
-  _oMore: readonly TensorLike[] | null = null;
+  /** @internal Its first two arguments, or all of them in `_args` when there are more. */
+  _arg0: TensorLike | undefined = undefined;
+  _arg1: TensorLike | undefined = undefined;
+  _args: readonly TensorLike[] | null = null;
   /** @internal The node that made this tensor, when it is part of a graph. */
-  _fn: Node | null = null;
+  _gradFn: Node | null = null;
   /** @internal The requires-grad flag of a leaf. */
-  _rg = false;
+  _requiresGrad = false;
   /** @internal */
   _grad: Tensor | null = null;
   /** @internal The leaf's AccumulateGrad node, made on first use. */
@@ -69,17 +69,19 @@ export class Tensor {
   get origin(): Origin | null {
     if (this._op === null) return null;
     const args =
-      this._oMore ??
-      (this._o1 === undefined ? [this._o0 as TensorLike] : [this._o0 as TensorLike, this._o1]);
+      this._args ??
+      (this._arg1 === undefined
+        ? [this._arg0 as TensorLike]
+        : [this._arg0 as TensorLike, this._arg1]);
     return { op: this._op, args };
   }
 
   set origin(o: Origin | null) {
     this._op = o === null ? null : o.op;
-    this._oMore = o === null ? null : o.args;
-    // The arguments live in _oMore now: drop the raw fields (they would keep tensors alive).
-    this._o0 = undefined;
-    this._o1 = undefined;
+    this._args = o === null ? null : o.args;
+    // The arguments live in _args now: drop the raw fields (they would keep tensors alive).
+    this._arg0 = undefined;
+    this._arg1 = undefined;
   }
 
   /** "float64" (the default) or "float32". */
@@ -97,16 +99,16 @@ export class Tensor {
 
   /** The node that made this tensor (`gradFn.name` is PyTorch's grad_fn name), null for leaves. */
   get gradFn(): Node | null {
-    return this._fn;
+    return this._gradFn;
   }
 
   /** Leaves: tensors that do not require grad, and those the user made with `requiresGrad`. */
   get isLeaf(): boolean {
-    return this._fn === null;
+    return this._gradFn === null;
   }
 
   get requiresGrad(): boolean {
-    return this._rg || this._fn !== null;
+    return this._requiresGrad || this._gradFn !== null;
   }
 
   set requiresGrad(flag: boolean) {
@@ -122,14 +124,14 @@ export class Tensor {
   requiresGrad_(flag = true): this {
     if (typeof flag !== "boolean")
       throw new GradtrioError("INVALID_ARGUMENT", "requiresGrad_: expected a boolean");
-    if (this._fn !== null) {
+    if (this._gradFn !== null) {
       if (flag) return this;
       throw new GradtrioError(
         "AUTOGRAD",
         "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use varNoGrad = v.detach().",
       );
     }
-    this._rg = flag;
+    this._requiresGrad = flag;
     return this;
   }
 
@@ -138,7 +140,7 @@ export class Tensor {
    * reading it on another non-leaf returns null and warns once, as PyTorch does.
    */
   get grad(): Tensor | null {
-    if (this._fn !== null && this._fn.retained !== this && !this._warned) {
+    if (this._gradFn !== null && this._gradFn.retained !== this && !this._warned) {
       this._warned = true;
       warn(NON_LEAF_GRAD_WARNING);
     }
@@ -165,7 +167,7 @@ export class Tensor {
   retainGrad(): void {
     if (!this.requiresGrad)
       throw new GradtrioError("AUTOGRAD", "can't retainGrad on Tensor that has requiresGrad=false");
-    if (this._fn !== null) this._fn.retained = this;
+    if (this._gradFn !== null) this._gradFn.retained = this;
   }
 
   /**
@@ -262,7 +264,7 @@ export class Tensor {
   toString(): string {
     return formatTensor(this.data, this.shape, {
       requiresGrad: this.requiresGrad,
-      gradFn: this._fn === null ? null : this._fn.name,
+      gradFn: this._gradFn === null ? null : this._gradFn.name,
       // gradtrio's default dtype is float64, so float32 is the one PyTorch would name.
       dtype: this._f32 ? "torch.float32" : null,
     });
@@ -442,7 +444,7 @@ export function tensor(
     round32(t.data);
     t._f32 = true;
   }
-  t._rg = requiresGrad;
+  t._requiresGrad = requiresGrad;
   return t;
 }
 

@@ -161,7 +161,7 @@ const at = (map: Int32Array | null, k: number): number => (map === null ? k : ma
  * The scalar rule of an elementwise op: a built-in's from RULES; a custom op's own forward and
  * backward (a partial it does not return is NaN, which adds no term). Undefined for an unknown op.
  */
-function ruleFor(op: string): ScalarRule | undefined {
+function roundingRuleOf(op: string): ScalarRule | undefined {
   if (isBuiltinOp(op)) return BUILTIN_RULES.get(op);
   const custom = lookupCustomOp(op);
   if (custom === undefined) return undefined;
@@ -452,15 +452,15 @@ function forward(
     const a = args[0]!;
     const n = a.v.length;
     let s = 0;
-    let sa = 0;
+    let absSum = 0;
     let se = 0;
     for (let k = 0; k < n; k++) {
       s += a.v[k]!;
-      sa += Math.abs(a.v[k]!);
+      absSum += Math.abs(a.v[k]!);
       se += a.err[k]!;
     }
     const scale = op === "mean" ? 1 / n : 1;
-    const err = (se + (n - 1) * EPS * sa) * scale + EPS * Math.abs(s * scale);
+    const err = (se + (n - 1) * EPS * absSum) * scale + EPS * Math.abs(s * scale);
     return { shape: [], v: Float64Array.of(s * scale), err: Float64Array.of(err) };
   }
   if (op === "max" || op === "min") {
@@ -502,17 +502,17 @@ function forward(
     for (let i = 0; i < r; i++)
       for (let j = 0; j < c; j++) {
         let s = 0;
-        let sa = 0;
+        let absSum = 0;
         let se = 0;
         for (let t = 0; t < kk; t++) {
           const a = A.v[i * kk + t]!;
           const b = B.v[t * c + j]!;
           s += a * b;
-          sa += Math.abs(a * b);
+          absSum += Math.abs(a * b);
           se += Math.abs(a) * B.err[t * c + j]! + A.err[i * kk + t]! * Math.abs(b);
         }
         v[i * c + j] = s;
-        err[i * c + j] = se + kk * EPS * sa;
+        err[i * c + j] = se + kk * EPS * absSum;
       }
     const shape =
       A.shape.length === 2 && B.shape.length === 2
@@ -525,7 +525,7 @@ function forward(
     return { shape, v, err };
   }
   const custom = isBuiltinOp(op) ? undefined : lookupCustomOp(op);
-  const rule = ruleFor(op);
+  const rule = roundingRuleOf(op);
   if (rule === undefined || (custom !== undefined && custom.arity > 3)) return null;
   const shape = broadcastAll(
     args.map((a) => a.shape),
@@ -642,7 +642,7 @@ function backward(
   }
   const custom = isBuiltinOp(op) ? undefined : lookupCustomOp(op);
   // A custom op's own rule serves as magnitude and sensitivity estimate, like a built-in's.
-  const rule = ruleFor(op)!;
+  const rule = roundingRuleOf(op)!;
   const arity = isBuiltinOp(op) ? BUILTIN_OPS[op].arity : custom!.arity;
   const isCustom = custom !== undefined;
   const [m0, m1, m2] = [argMaps[0] ?? null, argMaps[1] ?? null, argMaps[2] ?? null];

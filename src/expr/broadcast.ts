@@ -1,6 +1,6 @@
 /**
  * NumPy broadcasting for every leg, in one place: index maps computed once (which element of an
- * argument each output element reads), its adjoint `sumTo`, and the shape rules of shapes.ts
+ * argument each output element reads), `expandTo` and its adjoint `sumTo`, and the shape rules of shapes.ts
  * turned into SHAPE errors.
  */
 import { GradtrioError } from "../errors.ts";
@@ -71,6 +71,52 @@ export function broadcastIndex(arg: Shape, out: Shape): Int32Array {
     }
   }
   return idx;
+}
+
+/** `data` (of shape `from`) broadcast to `shape`: `data` itself when the shapes are equal. */
+export function expandTo(data: Float64Array, from: Shape, shape: Shape): Float64Array {
+  if (sameShape(from, shape)) return data;
+  const idx = broadcastIndex(from, shape);
+  const out = new Float64Array(idx.length);
+  for (let i = 0; i < idx.length; i++) out[i] = data[idx[i]!]!;
+  return out;
+}
+
+/**
+ * Sums `g` (over `shape`) down to `target`, which broadcasts to `shape`: the adjoint of
+ * broadcasting. `g` itself when the shapes are equal. Walks `g` once with an odometer over the
+ * target's strides (no index map).
+ */
+export function sumTo(g: Float64Array, shape: Shape, target: Shape): Float64Array {
+  if (sameShape(shape, target)) return g;
+  const out = new Float64Array(sizeOfShape(target));
+  if (out.length === 1) {
+    let s = 0;
+    for (let i = 0; i < g.length; i++) s += g[i]!;
+    out[0] = s;
+    return out;
+  }
+  const rank = shape.length;
+  const pad = rank - target.length;
+  // Stride of each dimension of `shape` within `target` (0 where target is 1 or absent).
+  const strides = new Array<number>(rank).fill(0);
+  for (let d = target.length - 1, s = 1; d >= 0; d--) {
+    strides[d + pad] = target[d] === 1 ? 0 : s;
+    s *= target[d]!;
+  }
+  const counter = new Array<number>(rank).fill(0);
+  let pos = 0;
+  for (let i = 0; i < g.length; i++) {
+    out[pos]! += g[i]!;
+    for (let d = rank - 1; d >= 0; d--) {
+      counter[d]!++;
+      pos += strides[d]!;
+      if (counter[d]! < shape[d]!) break;
+      pos -= strides[d]! * counter[d]!;
+      counter[d] = 0;
+    }
+  }
+  return out;
 }
 
 /** torch.matmul's result shape for 1-D and 2-D operands, or a SHAPE error. */

@@ -527,14 +527,14 @@ function clogsumexp(re: Float64Array, im: Float64Array, from: number, len: numbe
   }
   let sr = 0;
   let si = 0;
-  let sa = 0;
+  let absSum = 0;
   for (let k = from; k < from + len; k++) {
     cexp(re[k]! - m, im[k]!);
     sr += result[0];
     si += result[1];
-    sa += Math.abs(result[1]);
+    absSum += Math.abs(result[1]);
   }
-  if (sa > worst[CANCELLATION]) worst[CANCELLATION] = sa;
+  if (absSum > worst[CANCELLATION]) worst[CANCELLATION] = absSum;
   clog(sr, si);
   result[0] += m;
 }
@@ -697,16 +697,16 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
         const fn: Binary = BINARY[op];
         const n = re.length;
         // Index maps only where broadcasting is more than "same shape" or "a scalar".
-        const sa = a.re.length === n;
-        const sb = b.re.length === n;
-        const ia = sa || a.re.length === 1 ? null : broadcastIndex(a.shape, shape);
-        const ib = sb || b.re.length === 1 ? null : broadcastIndex(b.shape, shape);
+        const fullA = a.re.length === n;
+        const fullB = b.re.length === n;
+        const ia = fullA || a.re.length === 1 ? null : broadcastIndex(a.shape, shape);
+        const ib = fullB || b.re.length === 1 ? null : broadcastIndex(b.shape, shape);
         const { re: ar, im: ai } = a;
         const { re: br, im: bi } = b;
         return () => {
           for (let k = 0; k < n; k++) {
-            const p = sa ? k : ia === null ? 0 : ia[k]!;
-            const q = sb ? k : ib === null ? 0 : ib[k]!;
+            const p = fullA ? k : ia === null ? 0 : ia[k]!;
+            const q = fullB ? k : ib === null ? 0 : ib[k]!;
             fn(ar[p]!, ai[p]!, br[q]!, bi[q]!);
             re[k] = result[0];
             im[k] = result[1];
@@ -723,13 +723,13 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
         return () => {
           let sr = 0;
           let si = 0;
-          let sa = 0;
+          let absSum = 0;
           for (let k = 0; k < n; k++) {
             sr += ar[k]!;
             si += ai[k]!;
-            sa += Math.abs(ai[k]!);
+            absSum += Math.abs(ai[k]!);
           }
-          if (sa > worst[CANCELLATION]) worst[CANCELLATION] = sa;
+          if (absSum > worst[CANCELLATION]) worst[CANCELLATION] = absSum;
           re[0] = mean ? sr / n : sr;
           im[0] = mean ? si / n : si;
         };
@@ -787,14 +787,14 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
           for (let j = 0; j < n; j++) {
             let sr = 0;
             let si = 0;
-            let sa = 0;
+            let absSum = 0;
             for (let k = 0; k < K; k++) {
               cmul(a.re[i * K + k]!, a.im[i * K + k]!, b.re[k * n + j]!, b.im[k * n + j]!);
               sr += result[0];
               si += result[1];
-              sa += Math.abs(result[1]);
+              absSum += Math.abs(result[1]);
             }
-            if (sa > worst[CANCELLATION]) worst[CANCELLATION] = sa;
+            if (absSum > worst[CANCELLATION]) worst[CANCELLATION] = absSum;
             re[i * n + j] = sr;
             im[i * n + j] = si;
           }

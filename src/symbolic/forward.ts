@@ -5,7 +5,7 @@
  */
 import { GradtrioError } from "../errors.ts";
 import { type Expr, postOrder } from "../expr/ast.ts";
-import { broadcastAll, broadcastIndex, sameShape } from "../expr/broadcast.ts";
+import { broadcastAll, expandTo } from "../expr/broadcast.ts";
 import {
   BUILTIN_OPS,
   CONSTANTS,
@@ -27,32 +27,8 @@ export interface Arr {
 }
 
 /** `a` broadcast to `shape`: a number for a one-element array, its own data when shapes match. */
-export function expandTo(a: Arr, shape: readonly number[]): number | Float64Array {
-  if (a.data.length === 1) return a.data[0]!;
-  if (sameShape(a.shape, shape)) return a.data;
-  const idx = broadcastIndex(a.shape, shape);
-  const out = new Float64Array(idx.length);
-  for (let i = 0; i < idx.length; i++) out[i] = a.data[idx[i]!]!;
-  return out;
-}
-
-/** Sums `g` (over `shape`) down to `target`, the adjoint of broadcasting. */
-export function sumTo(
-  g: Float64Array,
-  shape: readonly number[],
-  target: readonly number[],
-): Float64Array {
-  if (sameShape(shape, target)) return g;
-  const out = new Float64Array(sizeOf(target));
-  if (out.length === 1) {
-    let s = 0;
-    for (let i = 0; i < g.length; i++) s += g[i]!;
-    out[0] = s;
-    return out;
-  }
-  const idx = broadcastIndex(target, shape);
-  for (let i = 0; i < g.length; i++) out[idx[i]!]! += g[i]!;
-  return out;
+export function expandArr(a: Arr, shape: readonly number[]): number | Float64Array {
+  return a.data.length === 1 ? a.data[0]! : expandTo(a.data, a.shape, shape);
 }
 
 type Kernel = (...a: number[]) => number;
@@ -156,7 +132,7 @@ const at = (c: number | Float64Array, i: number): number => (typeof c === "numbe
 function elementwise(args: Arr[], kernel: (...a: number[]) => number): Arr {
   let shape: readonly number[] = [];
   for (const a of args) shape = broadcastAll([shape, a.shape], "broadcasting");
-  const cols = args.map((a) => expandTo(a, shape));
+  const cols = args.map((a) => expandArr(a, shape));
   const n = sizeOf(shape);
   const data = new Float64Array(n);
   const [c0, c1] = cols;

@@ -7,7 +7,7 @@
  */
 import { GradtrioError } from "../errors.ts";
 import { type CallExpr, type Expr, postOrder, variablesOf } from "../expr/ast.ts";
-import { broadcastIndex } from "../expr/broadcast.ts";
+import { broadcastIndex, sumTo } from "../expr/broadcast.ts";
 import { branchesOf, type CustomOpDefinition, isBuiltinOp, lookupCustomOp } from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
 import { print as exprText } from "../expr/print.ts";
@@ -32,7 +32,7 @@ import {
   simplify,
   symbolsOf,
 } from "./formula.ts";
-import { type Arr, asMatrix, expandTo, forwardValues, sumTo } from "./forward.ts";
+import { type Arr, asMatrix, expandArr, forwardValues } from "./forward.ts";
 import { type Kink, KinkFound, Unavailable } from "./outcome.ts";
 import { latexName, type SymbolNames, toLatex, toPlain } from "./print.ts";
 import { readCas } from "./read-cas.ts";
@@ -458,16 +458,16 @@ class Backward {
           for (let j = 0; j < k; j++) {
             let s = 0;
             let se = 0;
-            let sa = 0;
+            let absSum = 0;
             for (let c = 0; c < n; c++) {
               const p = g[i * n + c]! * B.data[j * n + c]!;
               s += p;
               if (gE === null) continue;
               se += gE[i * n + c]! * Math.abs(B.data[j * n + c]!);
-              sa += Math.abs(p);
+              absSum += Math.abs(p);
             }
             ga[i * k + j] = s;
-            gaE[i * k + j] = se + n * (EPS * sa + TINY);
+            gaE[i * k + j] = se + n * (EPS * absSum + TINY);
           }
         const t = fdisplay("transpose", fsym(this.keyOf(b)));
         this.block(a, ga, fdisplay("matmul", gf, t), gaE);
@@ -480,16 +480,16 @@ class Backward {
           for (let c = 0; c < n; c++) {
             let s = 0;
             let se = 0;
-            let sa = 0;
+            let absSum = 0;
             for (let i = 0; i < m; i++) {
               const p = A.data[i * k + j]! * g[i * n + c]!;
               s += p;
               if (gE === null) continue;
               se += Math.abs(A.data[i * k + j]!) * gE[i * n + c]!;
-              sa += Math.abs(p);
+              absSum += Math.abs(p);
             }
             gb[j * n + c] = s;
-            gbE[j * n + c] = se + m * (EPS * sa + TINY);
+            gbE[j * n + c] = se + m * (EPS * absSum + TINY);
           }
         const t = fdisplay("transpose", fsym(this.keyOf(a)));
         this.block(b, gb, fdisplay("matmul", t, gf), gbE);
@@ -583,14 +583,14 @@ class Backward {
         if (need === false) continue;
         plan.withError ??= compileFormulasWithError(plan.dfs, plan.slots);
         const cols = plan.slots.map((s) =>
-          expandTo(this.leafValue(s, leaves.get(s) ?? this.leafOf(s)), shape),
+          expandArr(this.leafValue(s, leaves.get(s) ?? this.leafOf(s)), shape),
         );
         const outErrs = keys.map((k) => contribE.get(k)!);
         evaluateWithError(outs, outErrs, plan.withError, cols, g, gE, idx, need, n);
         continue;
       }
       const cols = plan.slots.map((s) =>
-        gather(expandTo(this.leafValue(s, leaves.get(s) ?? this.leafOf(s)), shape), idx),
+        gather(expandArr(this.leafValue(s, leaves.get(s) ?? this.leafOf(s)), shape), idx),
       );
       evaluateInto(outs, plan.run, cols, gather(g, idx), idx, n);
       checkOverflow(plan, outs, cols, idx, n);
@@ -684,7 +684,7 @@ class Backward {
       const pv = this.fwd.get(p)!;
       const { at: branchAt } = branchesOf(p.op)!;
       const [u, v, w] = [0, 1, 2].map((j) =>
-        j < p.args.length ? expandTo(this.fwd.get(p.args[j]!)!, pv.shape) : 0,
+        j < p.args.length ? expandArr(this.fwd.get(p.args[j]!)!, pv.shape) : 0,
       ) as [Column, Column, Column];
       const m = pv.data.length;
       const codes = new Int8Array(m);

@@ -10,7 +10,7 @@
 import { type DType, enableGrad, type Tensor, tensor, tensorAlgebra } from "../autograd/index.ts";
 import { GradtrioError } from "../errors.ts";
 import { call, type Expr, postOrder, variable } from "../expr/ast.ts";
-import { broadcastIndex, matmulDims } from "../expr/broadcast.ts";
+import { broadcastIndex, expandTo, matmulDims, sameShape, sizeOfShape } from "../expr/broadcast.ts";
 import { interpretAll } from "../expr/interpret.ts";
 import { BUILTIN_OPS, isBuiltinOp } from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
@@ -121,8 +121,6 @@ export interface ChainOptions {
 
 const SCALAR: readonly number[] = [];
 const toArr = (t: Tensor): Arr => ({ data: t.data, shape: t.shape });
-const sameShape = (a: readonly number[], b: readonly number[]) =>
-  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** An argument of a node: another node, or a constant written in the expression. */
 type Input = { readonly node: ChainNode } | { readonly constant: Formula; readonly value: number };
@@ -435,7 +433,7 @@ function localsOf(
         return unavailableLocal(
           / has no formula$/.test(d.reason) ? "op has no formula" : `CAS: ${d.reason}`,
         );
-      const data = new Float64Array(numel(shape));
+      const data = new Float64Array(sizeOfShape(shape));
       const args = inputs.map((x) => expand(inputValue(x), shape));
       for (let j = 0; j < data.length; j++) {
         const v = d.evaluate(args.map((a) => a.data[j]!));
@@ -455,7 +453,7 @@ function localsOf(
   const input: RuleInput = {
     args: inputs.map((i) => ("node" in i ? fsym(i.node.name) : i.constant)),
     out: fsym(n.name),
-    size: numel(inputValue(inputs[0]!).shape),
+    size: sizeOfShape(inputValue(inputs[0]!).shape),
   };
   const forms: LocalForm[] = rule(input);
   return forms.map((form, i): Local | null => {
@@ -463,7 +461,7 @@ function localsOf(
     if (form.kind === "mask") {
       const args = inputs.map((x) => expand(inputValue(x), shape));
       const out = expand(n.value, shape).data;
-      const data = new Float64Array(numel(shape));
+      const data = new Float64Array(sizeOfShape(shape));
       for (let j = 0; j < data.length; j++)
         data[j] = form.keep(
           args.map((a) => a.data[j]!),
@@ -484,7 +482,9 @@ function localsOf(
     const run = compileFormula(formula, slots, { float32: f32 });
     const col = run(cols(slots, n.value));
     const data =
-      typeof col === "number" ? new Float64Array(numel(shape)).fill(col) : Float64Array.from(col);
+      typeof col === "number"
+        ? new Float64Array(sizeOfShape(shape)).fill(col)
+        : Float64Array.from(col);
     return {
       plain: toPlain(formula),
       latex: toLatex(formula),
@@ -557,21 +557,18 @@ function matmulLocals(inputs: readonly Input[]): (Local | null)[] {
   ];
 }
 
-const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
 function expand(a: Arr, shape: readonly number[]): Arr {
-  if (sameShape(a.shape, shape)) return a;
-  const idx = broadcastIndex(a.shape, shape);
-  const data = new Float64Array(idx.length);
-  for (let j = 0; j < idx.length; j++) data[j] = a.data[idx[j]!]!;
-  return { data, shape };
+  return { data: expandTo(a.data, a.shape, shape), shape };
 }
 
-/** Sums a gradient over the node's shape back to an argument's (broadcast) shape. */
+/**
+ * Sums a gradient over the node's shape back to an argument's (broadcast) shape, each addition
+ * rounded by `r` (float32): not src/expr/broadcast.ts's `sumTo`, which adds in float64.
+ */
 function sumTo(g: Arr, shape: readonly number[], r: (v: number) => number): Arr {
   if (sameShape(g.shape, shape)) return g;
   const idx = broadcastIndex(shape, g.shape);
-  const data = new Float64Array(numel(shape));
+  const data = new Float64Array(sizeOfShape(shape));
   for (let j = 0; j < idx.length; j++) data[idx[j]!] = r(data[idx[j]!]! + g.data[j]!);
   return { data, shape };
 }
