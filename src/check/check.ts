@@ -18,7 +18,7 @@ import { FAST_MODE_THRESHOLD, numericLeg } from "../numeric/leg.ts";
 import { NUMERIC_METHODS, type NumericMethod } from "../numeric/types.ts";
 import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
 import { float32Bound, toFloat32, validateDtype } from "./dtype.ts";
-import { hessianComparisons, hessianLegs } from "./hessian.ts";
+import { type HessianLegs, hessianComparisons, hessianLegs } from "./hessian.ts";
 import { checkJacobian } from "./jacobian.ts";
 import { breakpointReason, kinkReason } from "./kinks.ts";
 import type { InputGradients, LegFailure, LegReport, Report } from "./report.ts";
@@ -284,19 +284,12 @@ function allFinite(m: Map<string, Float64Array>, names: readonly string[]): bool
 }
 
 /**
- * Checks the gradient of `subject` at a point three ways.
- *
- * @example
- * const r = check("sin(x^2)", { at: { x: 3 } });
- * r.verdict; // "agree"
- * r.gradients.x.autograd; // -5.466781571308061
- */
-/**
  * The rules that make a verdict inconclusive, in the order `check` applies them: the first six
  * before any comparison (the gradient is undefined or untrustworthy), "too few legs" before the
  * vote, the next three only on a disagreement (no leg is to blame for it), "ill-conditioned"
- * also on an agreement (float64 cannot resolve the derivative). README "How the verdict
- * is reached" lists them one to one (test/readme-rules.test.ts holds the two together).
+ * also on an agreement (float64 cannot resolve the derivative). Each is one function of
+ * `INCONCLUSIVE_TESTS`. README "How the verdict is reached" lists them one to one
+ * (test/readme-rules.test.ts holds the two together).
  */
 export const INCONCLUSIVE_RULES = [
   "no value",
@@ -313,7 +306,73 @@ export const INCONCLUSIVE_RULES = [
 ] as const;
 export type InconclusiveRule = (typeof INCONCLUSIVE_RULES)[number];
 
-export function check(subject: Subject, opts: CheckOptions): Report {
+type Grads = Map<string, Float64Array>;
+type NumericResult = ReturnType<typeof numericLeg>;
+type SymbolicResult = ReturnType<typeof symbolicLeg>;
+
+/** A report but for its verdict: what every exit of `check` shares. */
+type ReportBase = Omit<Report, "verdict" | "blame" | "reason" | "rule">;
+
+/** What the legs said at the point: everything the rules and the vote read. */
+interface Evidence {
+  readonly expr: Expr;
+  readonly values: Map<string, Value>;
+  /** The inputs differentiated (`wrt`), in order. */
+  readonly wrt: readonly string[];
+  readonly tol: Tolerance;
+  readonly f32: boolean;
+  readonly base: ReportBase;
+  readonly legs: Record<LegName, LegReport>;
+  readonly value: number | null;
+  readonly num: NumericResult | null;
+  /** False when the numeric leg cannot certify its own answer: its numbers show, it has no vote. */
+  readonly numVotes: boolean;
+  readonly sym: SymbolicResult | null;
+  readonly symGrads: Grads | null;
+  readonly numGrads: Grads | null;
+  readonly numErrs: Grads | null;
+  readonly autoGrads: Grads | null;
+  /** A breakpoint the point is on (a breakpoint alone is no kink: relu(x)·x is smooth at 0). */
+  readonly breakpoint: string | null;
+  /** The legs with a vote, and why each other one has none. */
+  readonly available: readonly LegName[];
+  readonly missing: readonly string[];
+  /** With `order: 2`: the Hessian by each leg. */
+  readonly hess: HessianLegs | null;
+  /** The vote, computed on first use (after the rules that need no comparison). */
+  readonly vote: () => Vote;
+}
+
+/** The comparison of the legs: judge's verdict and what the rounding analysis found. */
+interface Vote {
+  readonly judgment: ReturnType<typeof judge>;
+  /** With `order: 2` and a leg without a Hessian: which two legs compared it, and why. */
+  readonly hessianNote: string | null;
+  readonly directional: Report["directional"];
+  readonly extreme: number | null;
+  readonly outsideDomain: string | null;
+  /** The elements the rounding analysis examined, its bounds and chain-rule magnitudes. */
+  readonly examined: readonly { name: string; k: number }[];
+  readonly rounding: Grads | null;
+  readonly magnitudes: Grads | null;
+  readonly ownRounding: Grads | null;
+}
+
+/** The validated options and the subject as an expression at the point, with its output shape. */
+interface CheckInput {
+  readonly expr: Expr;
+  readonly text: string;
+  readonly values: Map<string, Value>;
+  readonly wrt: readonly string[];
+  readonly tol: Tolerance;
+  readonly method: NumericMethod;
+  readonly f32: boolean;
+  readonly order: 1 | 2;
+  readonly shape: Shape;
+}
+
+/** Validates the options and turns the subject into an expression. Throws GradtrioError. */
+function checkInput(subject: Subject, opts: CheckOptions): CheckInput {
   if (typeof opts !== "object" || opts === null || opts.at === undefined)
     throw new GradtrioError("INVALID_ARGUMENT", "check: give the point as { at: { NAME: value } }");
   const tol = validateTolerance(opts);
@@ -326,11 +385,12 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     bindings: typeof subject === "string" ? parseProgramCached(subject).bindings : [],
   });
   const order = validateOrder(opts.order);
-  const shape = outputShape(expr, values);
-  if (shape.length !== 0 && order === 1)
-    return checkJacobian(expr, text, opts.at, values, shape, tol, wrt);
-  checkScalarOutput(shape, { expr, source: text });
+  return { expr, text, values, wrt, tol, method, f32, order, shape: outputShape(expr, values) };
+}
 
+/** Runs the three legs (and the Hessian's, with `order: 2`) and gathers what they said. */
+function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
+  const { expr, text, values, wrt, tol, method, f32, order } = input;
   const numeric = runLeg(() =>
     numericLeg(expr, values, { method, ...(opts.seed === undefined ? {} : { seed: opts.seed }) }),
   );
@@ -352,13 +412,12 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     );
 
   const sym = symbolic.result;
-  let symGrads: Map<string, Float64Array> | null = null;
+  let symGrads: Grads | null = null;
   if (sym !== null) {
     if (sym.status === "ok") symGrads = sym.gradients;
     else legs.symbolic = { status: sym.status, reason: sym.reason, ms: legs.symbolic.ms };
   }
   const num = numeric.result;
-  // A numeric leg that cannot certify its own answer shows its numbers but has no vote.
   const numVotes = num !== null && num.unreliable === undefined;
   if (num?.unreliable !== undefined)
     legs.numeric = { ...legs.numeric, unreliable: true, reason: `unreliable: ${num.unreliable}` };
@@ -369,7 +428,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   const gradients: Record<string, InputGradients> = {};
   for (const name of wrt) {
     const v = values.get(name)!;
-    const g = (m: Map<string, Float64Array> | null) => {
+    const g = (m: Grads | null) => {
       const a = m?.get(name);
       return a === undefined ? null : fromValue({ data: a, shape: v.shape });
     };
@@ -384,108 +443,57 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   const latex: Record<string, string> = {};
   if (sym?.status === "ok") for (const [k, l] of sym.latex) latex[k] = l;
 
-  const base = {
-    expr: text,
-    at: opts.at,
-    value,
-    gradients,
-    legs,
-    method: num?.method ?? null,
-    notes,
-    latex,
-    directional: null,
-    failing: [],
-    ...(hess === null ? {} : { hessian: hess.report }),
-  };
-  const inconclusive = (rule: InconclusiveRule, reason: string): Report => ({
-    ...base,
-    verdict: "inconclusive",
-    blame: null,
-    reason,
-    rule,
-  });
-
-  // Points where a gradient is not defined or cannot be trusted come first.
-  if (value === null) {
-    const errors = LEGS.filter((l) => legs[l].status === "error").map(
-      (l) => `${l}: ${legs[l].reason}`,
-    );
-    return inconclusive(
-      "no value",
-      `the function could not be evaluated at the point (${errors.join("; ") || "no leg gave a value"})`,
-    );
-  }
-  const value64 = numeric.result?.value;
-  if (f32 && !Number.isFinite(value) && value64 !== undefined && Number.isFinite(value64))
-    return inconclusive(
-      "float32 range",
-      `in float32 the function is ${value} at the point (float64: ${value64}): float32 rounding or range breaks it here (1 - 1e-8 rounds to 1; exp overflows above 88.7)`,
-    );
-  if (!Number.isFinite(value)) {
-    const where = roundingAnalysis(expr, values).outsideDomain;
-    return inconclusive(
-      "not finite",
-      `the function is not finite at the point (value ${value}): ${
-        where !== null
-          ? `outside the domain: ${where}`
-          : Number.isNaN(value)
-            ? "the point is outside the domain"
-            : "the value overflows float64"
-      }`,
-    );
-  }
-  if (num !== null && num.nonFinite !== undefined)
-    return inconclusive(
-      "non-finite nearby",
-      `non-finite value near the point: ${num.nonFinite.where}`,
-    );
-  // A breakpoint alone is no kink (relu(x)·x is smooth at 0): one-sided derivatives decide.
-  const breakpoint = sym?.status === "kink" ? sym.reason : (num?.breakpoint ?? null);
-  if (num !== null && num.kinks.length > 0)
-    return inconclusive("kink", kinkReason(num.kinks, autoGrads, values, breakpoint));
-  // The second derivative jumps at a breakpoint even where the first is smooth (relu(x)·x at 0).
-  if (hess?.kink != null)
-    return inconclusive("kink", `kink: the Hessian is not defined here (${hess.kink})`);
-  // One leg alone with a non-finite gradient is outvoted like any other wrong value (a CAS
-  // answer that is NaN where the function is smooth); two or more mean a singularity.
-  const nonFinite = (
-    [
-      ["symbolic", symGrads],
-      ["numeric", numGrads],
-      ["autograd", autoGrads],
-    ] as const
-  ).filter(([, m]) => m !== null && !allFinite(m, wrt));
-  if (nonFinite.length >= 2)
-    return inconclusive(
-      "singularity",
-      `non-finite gradient from the ${nonFinite.map(([l]) => l).join(" and ")} legs: the point is on a singularity`,
-    );
-
-  // The autograd leg is the code under test: a backward rule that throws (or returns no number
-  // per argument) where the function is defined contradicts it, whatever the references say.
-  if (autoGrads === null && legs.autograd.status === "error")
-    return {
-      ...base,
-      verdict: "disagree",
-      blame: "autograd",
-      reason: `the autograd leg failed: ${legs.autograd.reason}`,
-    };
-
-  const available = (["symbolic", "numeric", "autograd"] as const).filter((l) =>
+  const available = LEGS.filter((l) =>
     l === "symbolic" ? symGrads !== null : l === "numeric" ? numVotes : autoGrads !== null,
   );
-  const missing = (["symbolic", "numeric", "autograd"] as const)
-    .filter((l) => !available.includes(l))
-    .map((l) => `${l}: ${legs[l].reason ?? legs[l].status}`);
-  if (available.length < 2)
-    return inconclusive(
-      "too few legs",
-      `too few legs: only ${available.join(", ") || "none"} ran (${missing.join("; ")})`,
-    );
+  const missing = LEGS.filter((l) => !available.includes(l)).map(
+    (l) => `${l}: ${legs[l].reason ?? legs[l].status}`,
+  );
+  const evidence: Omit<Evidence, "vote"> = {
+    expr,
+    values,
+    wrt,
+    tol,
+    f32,
+    base: {
+      expr: text,
+      at: opts.at,
+      value,
+      gradients,
+      legs,
+      method: num?.method ?? null,
+      notes,
+      latex,
+      directional: null,
+      failing: [],
+      ...(hess === null ? {} : { hessian: hess.report }),
+    },
+    legs,
+    value,
+    num,
+    numVotes,
+    sym,
+    symGrads,
+    numGrads,
+    numErrs,
+    autoGrads,
+    breakpoint: sym?.status === "kink" ? sym.reason : (num?.breakpoint ?? null),
+    available,
+    missing,
+    hess,
+  };
+  let vote: Vote | undefined;
+  return { ...evidence, vote: () => (vote ??= takeVote(evidence)) };
+}
 
-  // Only elements where some pair fails with a zero rounding bound can fail at all (every
-  // tolerance grows with the bound): the rounding analysis and the comparison objects are built
-  // for those alone, which leaves judge's verdict, blame and reason exactly as over all elements.
+/**
+ * Compares the legs element by element (judge), with the rounding analysis's bounds as the exact
+ * legs' tolerances. Only elements where some pair fails with a zero rounding bound can fail at
+ * all (every tolerance grows with the bound): the comparisons are built for those alone, which
+ * leaves judge's verdict, blame and reason exactly as over all elements.
+ */
+function takeVote(e: Omit<Evidence, "vote">): Vote {
+  const { expr, values, wrt, tol, f32, num, numVotes, symGrads, numGrads, numErrs, autoGrads } = e;
   const probe: Mutable<Comparison> = {
     label: "",
     symbolic: null,
@@ -566,7 +574,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   if (num?.directional !== undefined && numVotes) {
     // Fast mode: numeric gives uᵀ∇f only; compare it with uᵀ·(each exact leg's gradient).
     const { u, value: dn, error: de } = num.directional;
-    const dot = (m: Map<string, Float64Array> | null) => {
+    const dot = (m: Grads | null) => {
       if (m === null) return null;
       let s = 0;
       let o = 0;
@@ -623,54 +631,200 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     }
   }
   let hessianNote: string | null = null;
-  if (hess !== null) {
-    const present = LEGS.filter((l) => hess.legs[l] !== null);
-    const why = LEGS.filter((l) => hess.legs[l] === null)
-      .map((l) => `${l}: ${hess.missing[l] ?? "no Hessian"}`)
-      .join("; ");
-    if (present.length < 2)
-      return inconclusive(
-        "too few legs",
-        `too few legs for the Hessian: only ${present.join(", ") || "none"} ran (${why})`,
-      );
+  if (e.hess !== null) {
+    const { present, why } = hessianLegsPresent(e.hess);
     if (present.length === 2)
       hessianNote = `Hessian by two legs: ${present.join(" and ")} (${why})`;
-    comparisons.push(...hessianComparisons(hess, tol));
+    comparisons.push(...hessianComparisons(e.hess, tol));
   }
-  const j = judge(comparisons, tol);
-  // An argument on or past its op's domain edge (bce's p at 1) leaves the gradient undefined
-  // even where the value is finite (exp(bce(1, x)) = 0): no leg is to blame.
-  if (j.verdict === "disagree" && outsideDomain !== null)
-    return inconclusive("outside the domain", `outside the domain: ${outsideDomain}`);
-  // Near the ends of float64's range a disagreement is no evidence against a leg.
-  if (j.verdict === "disagree" && extreme !== null)
-    return inconclusive("extreme magnitude", illConditioned(extreme));
-  if (j.verdict === "disagree" && breakpoint !== null)
-    return inconclusive("smooth breakpoint", breakpointReason(breakpoint, j.reason));
-  // Where rounding alone may move a gradient element by more than 1e-6 of its terms, a fault of
-  // that size cannot be told from rounding: say so rather than agree or blame.
-  const loose = looseElement(
+  return {
+    judgment: judge(comparisons, tol),
+    hessianNote,
+    directional,
+    extreme,
+    outsideDomain,
     examined,
     rounding,
-    analysis?.magnitudes ?? null,
-    ownRounding === null || symGrads === null ? null : { bounds: ownRounding, values: symGrads },
-    autoGrads,
-    j.verdict === "agree",
-  );
-  if (loose !== null)
-    return inconclusive(
-      "ill-conditioned",
-      `ill-conditioned point: rounding alone may move the gradient at ${elementLabel(loose.name, values.get(loose.name)!.shape, loose.k)} by ±${loose.bound.toExponential(1)} (${loose.of === "its terms" ? "its terms are" : "it is"} of size ${loose.magnitude.toExponential(1)}): float64 cannot resolve the derivative there, so the legs cannot be compared${j.verdict === "agree" ? " (they agree, possibly on a wrong value)" : ""}`,
-    );
-  const legsNote =
-    available.length === 2 ? `two legs: ${available.join(" and ")} (${missing.join("; ")})` : null;
-  return {
-    ...base,
-    directional,
-    verdict: j.verdict,
-    blame: j.blame,
-    reason: j.reason ?? ([legsNote, hessianNote].filter((n) => n !== null).join("; ") || null),
-    failing: j.failing,
-    outvoted: j.outvoted,
+    magnitudes: analysis?.magnitudes ?? null,
+    ownRounding,
   };
+}
+
+/** A rule's test: the reason the verdict is inconclusive, or null when the rule does not apply. */
+type InconclusiveTest = (e: Evidence) => string | null;
+
+/** One test per rule (a total Record: the compiler refuses a rule without one). */
+const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
+  "no value": (e) => {
+    if (e.value !== null) return null;
+    const errors = LEGS.filter((l) => e.legs[l].status === "error").map(
+      (l) => `${l}: ${e.legs[l].reason}`,
+    );
+    return `the function could not be evaluated at the point (${errors.join("; ") || "no leg gave a value"})`;
+  },
+  "float32 range": (e) => {
+    const value64 = e.num?.value;
+    return e.f32 && !Number.isFinite(e.value) && value64 !== undefined && Number.isFinite(value64)
+      ? `in float32 the function is ${e.value} at the point (float64: ${value64}): float32 rounding or range breaks it here (1 - 1e-8 rounds to 1; exp overflows above 88.7)`
+      : null;
+  },
+  "not finite": (e) => {
+    const value = e.value!;
+    if (Number.isFinite(value)) return null;
+    const where = roundingAnalysis(e.expr, e.values).outsideDomain;
+    return `the function is not finite at the point (value ${value}): ${
+      where !== null
+        ? `outside the domain: ${where}`
+        : Number.isNaN(value)
+          ? "the point is outside the domain"
+          : "the value overflows float64"
+    }`;
+  },
+  "non-finite nearby": (e) =>
+    e.num?.nonFinite === undefined
+      ? null
+      : `non-finite value near the point: ${e.num.nonFinite.where}`,
+  // A breakpoint alone is no kink (relu(x)·x is smooth at 0): one-sided derivatives decide.
+  kink: (e) => {
+    if (e.num !== null && e.num.kinks.length > 0)
+      return kinkReason(e.num.kinks, e.autoGrads, e.values, e.breakpoint);
+    // The second derivative jumps at a breakpoint even where the first is smooth (relu(x)·x at 0).
+    if (e.hess?.kink != null) return `kink: the Hessian is not defined here (${e.hess.kink})`;
+    return null;
+  },
+  // One leg alone with a non-finite gradient is outvoted like any other wrong value (a CAS
+  // answer that is NaN where the function is smooth); two or more mean a singularity.
+  singularity: (e) => {
+    const nonFinite = (
+      [
+        ["symbolic", e.symGrads],
+        ["numeric", e.numGrads],
+        ["autograd", e.autoGrads],
+      ] as const
+    ).filter(([, m]) => m !== null && !allFinite(m, e.wrt));
+    return nonFinite.length >= 2
+      ? `non-finite gradient from the ${nonFinite.map(([l]) => l).join(" and ")} legs: the point is on a singularity`
+      : null;
+  },
+  "too few legs": (e) => {
+    if (e.available.length < 2)
+      return `too few legs: only ${e.available.join(", ") || "none"} ran (${e.missing.join("; ")})`;
+    if (e.hess === null) return null;
+    const { present, why } = hessianLegsPresent(e.hess);
+    return present.length < 2
+      ? `too few legs for the Hessian: only ${present.join(", ") || "none"} ran (${why})`
+      : null;
+  },
+  // An argument on or past its op's domain edge (bce's p at 1) leaves the gradient undefined
+  // even where the value is finite (exp(bce(1, x)) = 0): no leg is to blame.
+  "outside the domain": (e) => {
+    const v = e.vote();
+    return v.judgment.verdict === "disagree" && v.outsideDomain !== null
+      ? `outside the domain: ${v.outsideDomain}`
+      : null;
+  },
+  // Near the ends of float64's range a disagreement is no evidence against a leg.
+  "extreme magnitude": (e) => {
+    const v = e.vote();
+    return v.judgment.verdict === "disagree" && v.extreme !== null
+      ? illConditioned(v.extreme)
+      : null;
+  },
+  "smooth breakpoint": (e) => {
+    const v = e.vote();
+    return v.judgment.verdict === "disagree" && e.breakpoint !== null
+      ? breakpointReason(e.breakpoint, v.judgment.reason)
+      : null;
+  },
+  // Where rounding alone may move a gradient element by more than 1e-6 of its terms, a fault of
+  // that size cannot be told from rounding: say so rather than agree or blame.
+  "ill-conditioned": (e) => {
+    const v = e.vote();
+    const agreed = v.judgment.verdict === "agree";
+    const loose = looseElement(
+      v.examined,
+      v.rounding,
+      v.magnitudes,
+      v.ownRounding === null || e.symGrads === null
+        ? null
+        : { bounds: v.ownRounding, values: e.symGrads },
+      e.autoGrads,
+      agreed,
+    );
+    return loose === null
+      ? null
+      : `ill-conditioned point: rounding alone may move the gradient at ${elementLabel(loose.name, e.values.get(loose.name)!.shape, loose.k)} by ±${loose.bound.toExponential(1)} (${loose.of === "its terms" ? "its terms are" : "it is"} of size ${loose.magnitude.toExponential(1)}): float64 cannot resolve the derivative there, so the legs cannot be compared${agreed ? " (they agree, possibly on a wrong value)" : ""}`;
+  },
+};
+
+/**
+ * The autograd leg is the code under test: a backward rule that throws (or returns no number per
+ * argument) where the function is defined contradicts it, whatever the references say. Checked
+ * after the rules on the point itself, before "too few legs".
+ */
+function autogradFailed(e: Evidence): Report | null {
+  if (e.autoGrads !== null || e.legs.autograd.status !== "error") return null;
+  return {
+    ...e.base,
+    verdict: "disagree",
+    blame: "autograd",
+    reason: `the autograd leg failed: ${e.legs.autograd.reason}`,
+  };
+}
+
+/** The legs that have a Hessian, and why each other one has none. */
+function hessianLegsPresent(hess: HessianLegs): { present: LegName[]; why: string } {
+  const present = LEGS.filter((l) => hess.legs[l] !== null);
+  const why = LEGS.filter((l) => hess.legs[l] === null)
+    .map((l) => `${l}: ${hess.missing[l] ?? "no Hessian"}`)
+    .join("; ");
+  return { present, why };
+}
+
+/** The vote's verdict, when no rule made it inconclusive. */
+function conclusion(e: Evidence): Report {
+  const { judgment, directional, hessianNote } = e.vote();
+  const legsNote =
+    e.available.length === 2
+      ? `two legs: ${e.available.join(" and ")} (${e.missing.join("; ")})`
+      : null;
+  return {
+    ...e.base,
+    directional,
+    verdict: judgment.verdict,
+    blame: judgment.blame,
+    reason:
+      judgment.reason ?? ([legsNote, hessianNote].filter((n) => n !== null).join("; ") || null),
+    failing: judgment.failing,
+    outvoted: judgment.outvoted,
+  };
+}
+
+/**
+ * Checks the gradient of `subject` at a point three ways (the Jacobian of a non-scalar output,
+ * the Hessian too with `order: 2`), as a pipeline: gather the legs' evidence, apply the
+ * inconclusive rules in order (INCONCLUSIVE_RULES; the autograd leg's own failure is a
+ * disagreement, judged before "too few legs"), then the vote.
+ *
+ * @example
+ * const r = check("sin(x^2)", { at: { x: 3 } });
+ * r.verdict; // "agree"
+ * r.gradients.x.autograd; // -5.466781571308061
+ */
+export function check(subject: Subject, opts: CheckOptions): Report {
+  const input = checkInput(subject, opts);
+  const { expr, text, values, shape, tol, wrt } = input;
+  if (shape.length !== 0 && input.order === 1)
+    return checkJacobian(expr, text, opts.at, values, shape, tol, wrt);
+  checkScalarOutput(shape, { expr, source: text });
+  const e = gatherEvidence(input, opts);
+  for (const rule of INCONCLUSIVE_RULES) {
+    if (rule === "too few legs") {
+      const failed = autogradFailed(e);
+      if (failed !== null) return failed;
+    }
+    const reason = INCONCLUSIVE_TESTS[rule](e);
+    if (reason !== null) return { ...e.base, verdict: "inconclusive", blame: null, reason, rule };
+  }
+  return conclusion(e);
 }
