@@ -82,11 +82,7 @@ export function expandTo(data: Float64Array, from: Shape, shape: Shape): Float64
   return out;
 }
 
-/**
- * Sums `g` (over `shape`) down to `target`, which broadcasts to `shape`: the adjoint of
- * broadcasting. `g` itself when the shapes are equal. Walks `g` once with an odometer over the
- * target's strides (no index map).
- */
+/** Sums `g` (over `shape`) down to `target`: the adjoint of broadcasting (`g` if equal). */
 export function sumTo(g: Float64Array, shape: Shape, target: Shape): Float64Array {
   if (sameShape(shape, target)) return g;
   const out = new Float64Array(sizeOfShape(target));

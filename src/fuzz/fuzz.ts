@@ -419,18 +419,12 @@ export function sweepOp(ctx: FuzzContext, opIndex: number): SweepOutcome {
   };
 }
 
-/**
- * Relative deviation below which a backward counts as exact (a few hundred ulps: the formula's
- * derivative, evaluated in floats, rounds too).
- */
+/** Relative deviation below which a backward counts as exact (the formula rounds too). */
 const EXACT_BACKWARD = 2 ** -42;
 
 /**
- * Whose backward a failing case convicts: the focus op, or another custom op of the expression.
- * A call that fails the sweep's screen at its own arguments convicts its op (the focus first).
- * When none does, the fault is below the screen's threshold (softplus taken to be 1 for x > 2 is
- * off by e^−x): the op whose backward strays furthest from its derivative at its own arguments
- * is convicted, the focus when no backward strays measurably.
+ * Whose backward a failing case convicts: an op with a call failing the screen at its own
+ * arguments (the focus first); else the op whose backward strays furthest (`backwardDeviation`).
  */
 function culprit(c: FuzzCase, focus: CustomOpDefinition): "focus" | "other" {
   const values = toValues(c.at);

@@ -149,18 +149,8 @@ export function screen(
 }
 
 /**
- * How far the op's backward strays from its derivative at one point, relative, the largest over
- * the arguments: against grad × the formula's derivative when there is one, else against the
- * finite differences beyond their error estimate (the closer of the two step sequences). Unlike
- * `screen` it has no threshold: it ranks ops, e.g. softplus's backward taken to be 1 for x > 2 is
- * off by e^−x, 1.4e-11 at x = 25, far below the screen's 1e-9 but still a fault `check` sees.
- * Infinity when the forward or the backward throws or is not finite.
- *
- * @example
- * ```ts
- * backwardDeviation(softplusStable.definition, [25], 2.5, formulaDerivatives(softplusStable.definition));
- * // ≈ 1.4e-11 (e^−25)
- * ```
+ * The backward's relative deviation from the formula's derivative (else from finite differences,
+ * beyond their error), the largest over the arguments; no threshold, unlike `screen`.
  */
 export function backwardDeviation(
   def: CustomOpDefinition,
