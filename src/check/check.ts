@@ -26,6 +26,7 @@ import { EXTREME_LARGE, roundingAnalysis } from "./rounding.ts";
 import {
   allPairsAgree,
   type Comparison,
+  comparisonProbe,
   DEFAULT_TOLERANCE,
   judge,
   LEGS,
@@ -494,14 +495,7 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
  */
 function takeVote(e: Omit<Evidence, "vote">): Vote {
   const { expr, values, wrt, tol, f32, num, numVotes, symGrads, numGrads, numErrs, autoGrads } = e;
-  const probe: Mutable<Comparison> = {
-    label: "",
-    symbolic: null,
-    numeric: null,
-    autograd: null,
-    numericError: 0,
-    rounding: 0,
-  };
+  const probe = comparisonProbe();
   const suspects: { name: string; k: number }[] = [];
   for (const name of wrt) {
     const v = values.get(name)!;

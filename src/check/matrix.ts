@@ -4,9 +4,7 @@
  * `check` does for gradients.
  */
 import type { MatrixReport } from "./report.ts";
-import { allPairsAgree, type Comparison, type Tolerance } from "./verdict.ts";
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+import { allPairsAgree, type Comparison, comparisonProbe, type Tolerance } from "./verdict.ts";
 
 export interface MatrixLegs {
   readonly symbolic: readonly Float64Array[] | null;
@@ -28,14 +26,7 @@ export function matrixComparisons(
   symbolicBounds?: readonly Float64Array[],
 ): Comparison[] {
   const m = (legs.autograd ?? legs.symbolic ?? legs.numeric ?? []).length;
-  const probe: Mutable<Comparison> = {
-    label: "",
-    symbolic: null,
-    numeric: null,
-    autograd: null,
-    numericError: 0,
-    rounding: 0,
-  };
+  const probe = comparisonProbe();
   const at = (rows: readonly Float64Array[] | null, i: number, j: number) =>
     rows === null ? null : rows[i]![j]!;
   const suspects: [number, number][] = [];

@@ -50,6 +50,14 @@ export interface Comparison {
   readonly autogradRounding?: number;
 }
 
+/** A comparison whose fields a caller fills in place: one element at a time, reusing one object. */
+export type ComparisonProbe = { -readonly [K in keyof Comparison]: Comparison[K] };
+
+/** An empty probe (no label, no leg values, zero error and rounding). */
+export function comparisonProbe(): ComparisonProbe {
+  return { label: "", symbolic: null, numeric: null, autograd: null, numericError: 0, rounding: 0 };
+}
+
 export interface Judgement {
   readonly verdict: "agree" | "disagree";
   readonly blame: LegName | null;
