@@ -3,7 +3,7 @@
  * detach, linearity of gradients, and the chain rule composing.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 import { grad, noGrad, type Tensor, tensor } from "../src/autograd/index.ts";
 
 const val = fc.double({ min: -3, max: 3, noNaN: true, noDefaultInfinity: true });
