@@ -6,7 +6,6 @@
  * second derivatives, not n²); the Hessian is symmetric, so only j ≥ i is derived. Scalarizing costs O(n²) text at worst: it is for Hessians of up to
  * `MAX_HESSIAN_INPUTS` elements, which a dense Hessian's own size limits anyway.
  */
-import { GradtrioError } from "../errors.ts";
 import {
   type CallExpr,
   call,
@@ -57,9 +56,6 @@ export function symbolicHessian(
   expr: Expr,
   values: ReadonlyMap<string, Value>,
 ): SymbolicHessianResult {
-  for (const name of variablesOf(expr))
-    if (!values.has(name))
-      throw new GradtrioError("UNKNOWN_VARIABLE", `unknown variable '${name}' (not in the point)`);
   try {
     const { scalar, leaves } = scalarize(expr, values);
     const fwd = forwardValues(scalar, leaves);
@@ -202,6 +198,8 @@ function scalarize(
   expr: Expr,
   values: ReadonlyMap<string, Value>,
 ): { scalar: Expr; leaves: Map<string, Value> } {
+  // First: an unknown variable is bad input (GradtrioError), before any "not attempted".
+  const fwd = forwardValues(expr, values);
   const leaves = new Map<string, Value>();
   for (const [name, v] of values)
     for (let k = 0; k < v.data.length; k++)
@@ -210,7 +208,6 @@ function scalarize(
     throw new Unavailable(
       `a symbolic Hessian of ${leaves.size} input elements is not attempted (over ${MAX_HESSIAN_INPUTS})`,
     );
-  const fwd = forwardValues(expr, values);
   const done = new Map<Expr, Expr[]>();
   for (const e of postOrder(expr)) {
     let out: Expr[];

@@ -5,6 +5,8 @@ import { call, num, variable } from "../expr/ast.ts";
 import { registerCustomOp } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
 import { type NestedArray, toValues } from "../expr/point.ts";
+import { MAX_HESSIAN_INPUTS, symbolicHessian } from "./hessian.ts";
+import { symbolicJacobian } from "./jacobian.ts";
 import { type SymbolicLegResult, symbolicLeg } from "./leg.ts";
 
 interface Golden {
@@ -348,6 +350,13 @@ describe("names and bad input", () => {
     expect(codes(() => leg("x*y", { x: 1 }))).toBe("UNKNOWN_VARIABLE");
     expect(codes(() => leg("sum(x*y)", { x: [1, 2], y: [1, 2, 3] }))).toBe("SHAPE");
     expect(codes(() => leg("x^2", { x: [1, 2] }))).toBe("NON_SCALAR");
+    // The Jacobian's and the Hessian's leg: bad input too, not a "not attempted".
+    const big = { x: Array.from({ length: MAX_HESSIAN_INPUTS + 1 }, () => 1) };
+    expect(codes(() => symbolicJacobian(parse("x*y"), toValues({ x: [1, 2] })))).toBe(
+      "UNKNOWN_VARIABLE",
+    );
+    expect(codes(() => symbolicHessian(parse("sum(x*y)"), toValues(big)))).toBe("UNKNOWN_VARIABLE");
+    expect(symbolicHessian(parse("sum(x)"), toValues(big)).status).toBe("unavailable");
   });
 });
 
