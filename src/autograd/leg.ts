@@ -114,27 +114,31 @@ export function autogradLeg(
     });
     const result: AutogradLegResult = { value: out.item(), gradients };
     if (!hessian) return result;
-    const total = xs.reduce((s, x) => s + x.numel, 0);
     const rows: Float64Array[] = [];
     gs.forEach((g, i) => {
-      for (let j = 0; j < xs[i]!.numel; j++) {
-        const row = new Float64Array(total);
-        if (g?.requiresGrad) {
-          const onehot = new Float64Array(g.numel);
-          onehot[j] = 1;
-          const seed = tensor(onehot, { shape: g.shape });
-          const hs = grad([g], xs, { gradOutputs: [seed], retainGraph: true, allowUnused: true });
-          let o = 0;
-          hs.forEach((h, k) => {
-            if (h) row.set(h.data, o);
-            o += xs[k]!.numel;
-          });
-        }
-        rows.push(row);
-      }
+      for (let j = 0; j < xs[i]!.numel; j++) rows.push(oneHotRow(g, j, xs));
     });
     return { ...result, hessian: rows };
   });
+}
+
+/**
+ * ∂y[i]/∂(every element of xs, flattened in order): one backward pass with a one-hot seed, through
+ * a retained graph (zeros where y is null or needs no grad).
+ */
+function oneHotRow(y: Tensor | null, i: number, xs: readonly Tensor[]): Float64Array {
+  const row = new Float64Array(xs.reduce((s, x) => s + x.numel, 0));
+  if (!y?.requiresGrad) return row;
+  const onehot = new Float64Array(y.numel);
+  onehot[i] = 1;
+  const seed = tensor(onehot, { shape: y.shape });
+  const gs = grad([y], xs, { gradOutputs: [seed], retainGraph: true, allowUnused: true });
+  let o = 0;
+  gs.forEach((g, k) => {
+    if (g) row.set(g.data, o);
+    o += xs[k]!.numel;
+  });
+  return row;
 }
 
 export interface AutogradJacobianResult {
@@ -159,23 +163,7 @@ export function autogradJacobian(expr: Expr, values: Map<string, Value>): Autogr
       leaves.set(name, tensor(v.data, { shape: v.shape, requiresGrad: true }));
     const out = interpret(expr, tensorAlgebra(leaves));
     const xs = [...leaves.values()];
-    const total = xs.reduce((s, x) => s + x.numel, 0);
-    const rows: Float64Array[] = [];
-    for (let i = 0; i < out.numel; i++) {
-      const row = new Float64Array(total);
-      if (out.requiresGrad) {
-        const onehot = new Float64Array(out.numel);
-        onehot[i] = 1;
-        const seed = tensor(onehot, { shape: out.shape });
-        const gs = grad([out], xs, { gradOutputs: [seed], retainGraph: true, allowUnused: true });
-        let o = 0;
-        gs.forEach((g, k) => {
-          if (g) row.set(g.data, o);
-          o += xs[k]!.numel;
-        });
-      }
-      rows.push(row);
-    }
+    const rows = Array.from({ length: out.numel }, (_, i) => oneHotRow(out, i, xs));
     return { value: out.data.slice(), shape: out.shape, rows };
   });
 }
