@@ -27,6 +27,8 @@ export interface CasDefect {
   readonly grad: Readonly<Record<string, number>>;
   /** What the symbolic leg does at `at` (see the top of this file). */
   readonly leg: "wrong" | "unavailable" | "right";
+  /** What the symbolic Hessian does at `at`, for a defect met in second derivatives. */
+  readonly hessian?: "wrong";
   readonly note: string;
 }
 
@@ -178,5 +180,17 @@ export const CAS_DEFECTS: readonly CasDefect[] = [
     grad: { x: 1.5 * -1.5 * 2.25 ** -0.25 },
     leg: "wrong",
     note: "(u²)^k is simplified to u^(2k): NaN for x < 0 (pow(x^2, 0.75), (x^2)^y), and the wrong sign where 2k is an integer (sqrt(x^2) gives 1 at x < 0). The one defect the random-expression benchmark still meets; autograd and the finite differences outvote it (exit 0)",
+  },
+  {
+    id: "exponent-merge",
+    expr: "exp(x)/(exp(x)+exp(y))",
+    at: { x: 1, y: 2 },
+    casInput: "(ce^v0)/((ce^v0)+(ce^v1))",
+    nerdamer: "((-1+v0)*(ce^v0+ce^v1)^(-1)*ce^v0*log(ce)+log(ce^v0+ce^v1))*(ce^v0+ce^v1)^(-1+v0)",
+    correct: "ce^v0*ce^v1*(ce^v0+ce^v1)^(-2)*log(ce)",
+    grad: { x: Math.exp(3) / (Math.E + Math.exp(2)) ** 2 },
+    leg: "right",
+    hessian: "wrong",
+    note: "e^x over a sum that holds it is read as one power of the sum, the exponents added: e^x/(e^x+e^y) becomes (e^x+e^y)^(x-1), wrong for every x. Met in the Hessian of the textbook softmax (exp(x)/sum(exp(x)), whose Jacobian is logsumexp's Hessian): the symbolic Hessian sends whole terms to the CAS and is outvoted there (exit 0). The gradient leg is right (e^y, free of x, goes as an opaque symbol), and so is the Hessian of logsumexp itself (log(Σ e^(xᵢ-m)): nerdamer's own first derivative does not trip it)",
   },
 ];

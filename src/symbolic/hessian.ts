@@ -218,7 +218,14 @@ function scalarize(
       );
     } else if (e.kind !== "call") out = [e];
     else if (e.op === "sum") out = [addAll(done.get(e.args[0]!)!)];
-    else if (e.op === "mean") {
+    else if (e.op === "logsumexp") {
+      // m + log(Σ exp(xᵢ − m)), m the largest element at the point: a constant, so the
+      // derivatives are logsumexp's, and exp cannot overflow.
+      const xs = done.get(e.args[0]!)!;
+      const m = num(Math.max(...fwd.get(e.args[0]!)!.data));
+      const terms = xs.map((x) => call("exp", [call("sub", [x, m])]));
+      out = [call("add", [m, call("log", [addAll(terms)])])];
+    } else if (e.op === "mean") {
       const xs = done.get(e.args[0]!)!;
       out = [call("div", [addAll(xs), num(xs.length)])];
     } else if (e.op === "matmul") {
