@@ -41,6 +41,25 @@ describe("Hessians agree with PyTorch three ways", () => {
     });
   }
 
+  it("logsumexp: diag(p) − ppᵀ by hand (p the softmax), three ways, also where exp overflows", () => {
+    for (const x of [
+      [1, 2, 3],
+      [1000, 1001, 999],
+    ]) {
+      const r = check("logsumexp(x)", { at: { x }, order: 2 });
+      expect([r.verdict, r.reason]).toEqual(["agree", null]);
+      const z = x.map((v) => Math.exp(v - Math.max(...x)));
+      const p = z.map((v) => v / z.reduce((a, b) => a + b));
+      for (const leg of ["symbolic", "numeric", "autograd"] as const)
+        p.forEach((pi, i) => {
+          p.forEach((pj, j) => {
+            const want = (i === j ? pi : 0) - pi * pj;
+            expect(r.hessian![leg]![i]![j]!).toBeCloseTo(want, leg === "numeric" ? 8 : 13);
+          });
+        });
+    }
+  });
+
   it("x^x: the Hessian matches the hand formula", () => {
     // x^x: its Hessian by hand is x^x((log x + 1)² + 1/x); at x = 1.5 all three legs give it.
     const r = check("x^x", { at: { x: 1.5 }, order: 2 });
