@@ -47,6 +47,13 @@ const CASES: readonly [string, Record<string, number>, number][] = [
   ["sin(trustExp2(x))", { x: 20 }, Math.cos(2 ** 20) * LN2 * 2 ** 20],
   // a pow-like op with a constant exponent inside a cube
   ["trustCube(trustPow(x, 2.5))", { x: 1.7 }, 7.5 * 1.7 ** 6.5],
+  // A float64 staircase: 650 + 343·sin(x⁹) rounds x⁹'s changes to ulps of 650. Richardson said
+  // −0.00153856908934 ± 1.6e-12, 10× off. d/dx = cos(u)·343·cos(x⁹)·9x⁸
+  [
+    "trustSinBig(650 + 343*sin(trustCube(trustCube(x))))",
+    { x: -0.164 },
+    Math.cos(650 + 343 * Math.sin((-0.164) ** 9)) * 343 * Math.cos((-0.164) ** 9) * 9 * 0.164 ** 8,
+  ],
 ];
 
 describe("the numeric estimate bounds its true error (issue 9 cases)", () => {
@@ -69,6 +76,20 @@ describe("the numeric estimate bounds its true error (issue 9 cases)", () => {
     if (r.unreliable === undefined)
       expect(Math.abs(g - want), `${g} ± ${e} vs ${want}`).toBeLessThanOrEqual(e);
     else expect(r.unreliable).toMatch(/disagree|not resolved|moves away/);
+  });
+});
+
+describe("Richardson on a 2^(a^b) tower whose values pass 10^55", () => {
+  it("bounds its error or says it is unreliable (it said 1.5e28 ± 2.4e43, truth −3.0e60)", () => {
+    const expr = parse(
+      "trustExp2(trustPow(3.1 + 2.842*sin(trustPow(3.1 + 2.842*sin(trustCube(z)), 2.94*sin(trustCube(z)))), 2.94*sin(trustPow(3.1 + 2.842*sin(trustSinBig(650 + 343*y)), 2.94*z))))",
+    );
+    const h = honesty(expr, { z: 0.515, y: 0.113 }, "richardson")!;
+    expect(h).toHaveLength(2);
+    for (const e of h)
+      if (!e.unreliable)
+        expect(Math.abs(e.numeric - e.truth)).toBeLessThanOrEqual(e.error + e.truthError);
+    expect(h[1]!.unreliable).toBe(true);
   });
 });
 

@@ -212,8 +212,9 @@ describe("fast mode and jvp", () => {
       want += (u[i]! * 2 * data[i]! * Math.cos(data[i]! ** 2)) / data.length;
     expect(Math.abs(d.derivative - want)).toBeLessThanOrEqual(d.error);
     expect(d.error).toBeLessThan(1e-10);
-    // O(1) in n: noise probes and two interleaved step sequences (n is 2000).
-    expect(d.evaluations).toBeLessThan(100);
+    // O(1) in n: noise probes, two interleaved step sequences and the convergence probes
+    // below the kept step (n is 2000).
+    expect(d.evaluations).toBeLessThan(120);
   });
 
   it("random unit vectors are unit and reproducible", () => {

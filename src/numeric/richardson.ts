@@ -12,7 +12,9 @@
  * not a bound. So every estimate comes from two independent sequences whose steps interleave
  * (h₀·2^-k and h₀·2^-(k+½)); accidental agreement does not repeat at other steps. When the two
  * disagree beyond their estimates a third (h₀·2^-(k+¼)) sides with one of them, or the result is
- * marked `unreliable`.
+ * marked `unreliable`. The kept estimate is then probed far below its step (`verify`): noise
+ * there that the tableau did not assume re-runs it, and a quotient that moves away marks it
+ * `unreliable`.
  */
 import { GradtrioError } from "../errors.ts";
 import { checkIndex, checkPoint, coordinateLine, type Line } from "./line.ts";
@@ -54,17 +56,9 @@ function measuredNoise(
   const thirds: number[] = [];
   let size = Math.abs(line.g0);
   for (const k of [30, 35, 40]) {
-    const d = line.scale * 2 ** -k;
-    let third: number;
-    if (stencil === "central") third = line.at(2 * d) - 3 * line.at(d) + 3 * line.g0 - line.at(-d);
-    else {
-      // One-sided: all on the stencil's side, g(3s) − 3g(2s) + 3g(s) − g(0) (the other side may
-      // be outside the domain, as at the edge that made the stencil one-sided).
-      const s = stencil === "backward" ? -d : d;
-      third = line.at(3 * s) - 3 * line.at(2 * s) + 3 * line.at(s) - line.g0;
-    }
+    const { q, third } = probe(line, stencil, line.scale * 2 ** -k);
     if (Number.isFinite(third)) thirds.push(Math.abs(third));
-    size = Math.max(size, Math.abs(line.at(d)));
+    size = Math.max(size, Math.abs(stencil === "backward" ? q.gm : q.gp));
   }
   // Signal shrinks with δ (by 2^30 from 2^-30 to 2^-40 where f is smooth, 2^20 at a kink);
   // noise does not.
@@ -72,7 +66,23 @@ function measuredNoise(
   thirds.sort((a, b) => a - b);
   // The median of the three (the middle one, or the larger of two).
   const mid = thirds[Math.min(1, thirds.length - 1)];
-  return { noise: mid === undefined ? 0 : (3 * mid) / Math.sqrt(20), size, settled };
+  return { noise: mid === undefined ? 0 : noiseOfThird(mid), size, settled };
+}
+
+/** Noise (≈ 3σ) from a third difference |Δ³| of values carrying independent noise σ (variance 20σ²). */
+const noiseOfThird = (third: number): number => (3 * Math.abs(third)) / Math.sqrt(20);
+
+/**
+ * f next to x at spacing δ, 3 evaluations: the difference quotient at step δ and the third
+ * difference g(2δ) − 3g(δ) + 3g(0) − g(−δ) (one-sided stencils, all on the stencil's side:
+ * g(3s) − 3g(2s) + 3g(s) − g(0), as the other side may be outside the domain).
+ */
+function probe(line: Line, stencil: Stencil, d: number): { q: Quotient; third: number } {
+  const q = quotient(line, stencil, d);
+  if (stencil === "central") return { q, third: line.at(2 * d) - 3 * q.gp + 3 * line.g0 - q.gm };
+  const s = stencil === "backward" ? -d : d;
+  const g1 = stencil === "backward" ? q.gm : q.gp;
+  return { q, third: line.at(3 * s) - 3 * line.at(2 * s) + 3 * g1 - line.g0 };
 }
 
 /**
@@ -181,33 +191,95 @@ export function nonFiniteAt(line: Line, h: number, side: string, value: number):
  */
 export function extrapolateLine(line: Line, opts: RichardsonOptions = {}): LineEstimate {
   const stencil = opts.stencil ?? "central";
-  const measured =
-    opts.noise === false ? { noise: 0, size: 0, settled: true } : measuredNoise(line, stencil);
+  if (opts.noise === false)
+    return finish(line, sequences(line, opts, { noise: 0, size: 0, settled: true }));
+  const measured = measuredNoise(line, stencil);
+  let est = sequences(line, opts, measured);
+  for (let pass = 0; ; pass++) {
+    if (!Number.isFinite(est.derivative) || est.unreliable !== undefined) return finish(line, est);
+    const v = verify(line, stencil, est, measured.noise);
+    if (v.diverged !== null) return finish(line, { ...est, unreliable: v.diverged });
+    // f is noisier at the kept step's scale than the tableau assumed (a float64 staircase:
+    // 650 + 343·sin(x⁹) rounds x⁹'s changes to ulps of 650, steps too coarse for the probes at
+    // 2^-30…2^-40 of the scale): once more with that noise.
+    const floor = Math.max(measured.noise, NOISE * EPS * Math.abs(line.g0));
+    const rounding = v.noise / (stencil === "central" ? 2 * est.step : est.step);
+    if (pass > 0 || !(v.noise > 2 * floor && rounding > est.error / 8)) return finish(line, est);
+    est = sequences(line, opts, { ...measured, noise: v.noise });
+  }
+}
+
+/** A tableau's kept entry with the plain quotient at its step (for the convergence tests). */
+interface Sequence extends LineEstimate {
+  readonly plain: number;
+}
+
+function finish(line: Line, { plain: _, ...est }: Sequence): LineEstimate {
+  return { ...est, evaluations: line.evaluations };
+}
+
+/**
+ * The kept entry checked far below its step h*, at δ = h*·2^-8, 2^-16, 2^-24 (3 evaluations
+ * each): the third differences there measure f's noise at the scale of the steps (no signal is
+ * left in them: it shrinks like δ³), and a quotient at h*·2^-8 or 2^-16 that moves away from the
+ * estimate beyond its rounding means the tableau never resolved f (aliased entries that agree by
+ * accident: 2^(a^b) towers whose values pass 10⁷⁰ at large steps).
+ */
+function verify(
+  line: Line,
+  stencil: Stencil,
+  est: Sequence,
+  floor: number,
+): { noise: number; diverged: string | null } {
+  const probes = [8, 16, 24].map((k) => ({ k, ...probe(line, stencil, est.step * 2 ** -k) }));
+  const noises = probes.map((p) => (Number.isFinite(p.third) ? noiseOfThird(p.third) : 0));
+  const noise = Math.max(noises[1]!, noises[2]!);
+  const allowed = Math.abs(est.plain - est.derivative) + est.error;
+  for (const [j, { k, q }] of probes.slice(0, 2).entries()) {
+    if (q.bad !== undefined) continue;
+    const d = est.step * 2 ** -k;
+    const n = Math.max(floor, noise, j === 0 ? noises[0]! : 0);
+    const rounding = Math.max(q.rounding, n / (stencil === "central" ? 2 * d : d));
+    if (Math.abs(q.d - est.derivative) > 2 * allowed + 4 * rounding)
+      return {
+        noise,
+        diverged: `the difference quotient at a step 2^${k} times smaller moves away from the estimate ${est.derivative} ± ${est.error.toExponential(1)} (${q.d} ± ${rounding.toExponential(1)})`,
+      };
+  }
+  return { noise, diverged: null };
+}
+
+/**
+ * Two interleaved step sequences h₀·2^-k and h₀·2^-(k+½) that must agree within their estimates;
+ * when they do not, a third (h₀·2^-(k+¼)) sides with one of them, or the result is unreliable.
+ */
+function sequences(
+  line: Line,
+  opts: RichardsonOptions,
+  measured: { noise: number; size: number; settled: boolean },
+): Sequence {
   const noise = measured.noise;
   const first = opts.firstStep ?? 0.25;
-  // Interleaved sequences h₀·2^-k, h₀·2^-(k+½) and, to settle a disagreement, h₀·2^-(k+¼).
   const a = tableau(line, opts, first, noise);
   if (!Number.isFinite(a.derivative)) return a;
   if (noise > UNRESOLVED * measured.size && !measured.settled)
     return {
       ...a,
-      evaluations: line.evaluations,
       unreliable: `f is not resolved by float64 here: it moves by ${noise.toExponential(1)} (of ${measured.size.toExponential(1)}) at every spacing down to ${(line.scale * 2 ** -40).toExponential(1)}, as noise or faster than any step`,
     };
   const b = tableau(line, opts, first * Math.SQRT1_2, noise);
-  if (!Number.isFinite(b.derivative)) return { ...a, evaluations: line.evaluations };
+  if (!Number.isFinite(b.derivative)) return a;
   // Two sequences that certify themselves and agree within their estimates.
-  const agree = (p: LineEstimate, q: LineEstimate) =>
+  const agree = (p: Sequence, q: Sequence) =>
     p.unreliable === undefined &&
     q.unreliable === undefined &&
     Math.abs(p.derivative - q.derivative) <= p.error + q.error;
   // The better of two that agree, with the first sequence's samples and first non-finite point.
-  const pick = (p: LineEstimate, q: LineEstimate): LineEstimate => {
+  const pick = (p: Sequence, q: Sequence): Sequence => {
     const best = q.error < p.error ? q : p;
     return {
       ...best,
       samples: a.samples,
-      evaluations: line.evaluations,
       ...(a.nonFinite === undefined ? {} : { nonFinite: a.nonFinite }),
     };
   };
@@ -235,19 +307,15 @@ export function extrapolateLine(line: Line, opts: RichardsonOptions = {}): LineE
 const MAX_ORDER = 8;
 
 /** One Richardson sequence from h₀ = firstStep·scale. */
-function tableau(
-  line: Line,
-  opts: RichardsonOptions,
-  firstStep: number,
-  noise: number,
-): LineEstimate {
+function tableau(line: Line, opts: RichardsonOptions, firstStep: number, noise: number): Sequence {
   const stencil = opts.stencil ?? "central";
   const maxSteps = opts.maxSteps ?? 40;
   const power = stencil === "central" ? 2 : 1;
   const start = line.scale * firstStep;
   const samples: Sample[] = [];
-  const fail = (nonFinite: NonFinite | undefined, h: number): LineEstimate => ({
+  const fail = (nonFinite: NonFinite | undefined, h: number): Sequence => ({
     derivative: Number.NaN,
+    plain: Number.NaN,
     error: Number.POSITIVE_INFINITY,
     step: h,
     stencil,
@@ -318,6 +386,7 @@ function tableau(
   const diverged = divergence(plain, best);
   return {
     derivative: best.d,
+    plain: plain[best.row]!.d,
     error: best.error,
     step: best.h,
     stencil,
