@@ -2,6 +2,7 @@
 // as references; the clamp trap of the seed BCE (1 - 1e-8 is 1 in float32).
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { defineOp } from "../src/autograd/index.ts";
 import { check } from "../src/check/check.ts";
 import { memoryIO } from "../src/cli/io.ts";
 import { main } from "../src/cli/main.ts";
@@ -106,5 +107,85 @@ describe("check --dtype float32", () => {
     expect(() => check("x^2", { at: { x: 1 }, dtype: "float16" as never })).toThrow(
       'dtype must be "float64" or "float32", got "float16"',
     );
+  });
+});
+
+// d/du u³ = 3u², written 1e-4 too large: far above float32 rounding (6e-8), so still a fault.
+defineOp({
+  name: "f32CubeOff",
+  arity: 1,
+  forward: (u) => u ** 3,
+  backward: ({ args: [u], grad }) => [grad * 3 * u! * u! * (1 + 1e-4)],
+  formula: (u) => `${u}^3`,
+});
+
+describe("--dtype float32 for Jacobians and Hessians", () => {
+  const X = [0.1, 0.2, 3];
+  const expect32 = (a: number, x: number) => {
+    // exp at the float32 point, rounded to float32 (by hand: within one float32 ulp).
+    const e = Math.exp(Math.fround(x));
+    expect(isFloat32(a)).toBe(true);
+    expect(Math.abs(a - e)).toBeLessThanOrEqual(2 ** -23 * e);
+    expect(a).not.toBe(e);
+  };
+
+  it("a Jacobian: autograd and the value in float32, agreeing with the float64 legs within float32 rounding", async () => {
+    const r = await run(
+      "check",
+      "exp(x)",
+      "--at",
+      `x=${JSON.stringify(X)}`,
+      "--dtype",
+      "float32",
+      "--json",
+    );
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out[0]!);
+    expect([j.verdict, j.reason]).toEqual(["agree", null]);
+    X.forEach((x, i) => {
+      expect32(j.jacobian.autograd[i][i], x);
+      expect32(j.value[i], x);
+      // The float64 references at the float32 point.
+      expect(j.jacobian.symbolic[i][i]).toBeCloseTo(Math.exp(Math.fround(x)), 14);
+    });
+  });
+
+  it("a Hessian (--order 2): autograd's double backward in float32, within float32 rounding", async () => {
+    const r = await run(
+      "check",
+      "sum(exp(x))",
+      "--at",
+      `x=${JSON.stringify(X)}`,
+      "--order",
+      "2",
+      "--dtype",
+      "float32",
+      "--json",
+    );
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out[0]!);
+    expect([j.verdict, j.reason]).toEqual(["agree", null]);
+    X.forEach((x, i) => {
+      expect32(j.hessian.autograd[i][i], x);
+      expect(j.hessian.numeric[i][i]).toBeCloseTo(Math.exp(Math.fround(x)), 8);
+    });
+  });
+
+  it("a backward rule 1e-4 off is still convicted in a float32 Jacobian", async () => {
+    const r = await run("check", "f32CubeOff(x)", "--at", "x=[1,2]", "--dtype", "float32");
+    expect(r.code).toBe(1);
+    expect(r.out.join("\n")).toContain("blame autograd");
+    const ok = await run("check", "x^3", "--at", "x=[1,2]", "--dtype", "float32");
+    expect(ok.code).toBe(0);
+  });
+
+  it("the clamp trap in a Jacobian: an element infinite in float32 only is inconclusive (exit 3)", async () => {
+    const at = ["--at", "w=1", "b=0", "x=[6.7,17]", "y=0"];
+    const r = await run("check", BCE, ...at, "--dtype", "float32", "--json");
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.out[0]!).reason).toMatch(
+      /^in float32 the function is Infinity in out\[1\] at the point \(float64: 17\.0000000\d*\)/,
+    );
+    expect((await run("check", BCE, ...at)).code).toBe(0);
   });
 });

@@ -91,10 +91,7 @@ export function autogradLeg(
   opts: { hessian?: boolean; dtype?: DType } = {},
 ): AutogradLegResult {
   return enableGrad(() => {
-    const leaves = new Map<string, Tensor>();
-    const dtype = opts.dtype ?? "float64";
-    for (const [name, v] of values)
-      leaves.set(name, tensor(v.data, { shape: v.shape, requiresGrad: true, dtype }));
+    const leaves = leavesAt(values, opts.dtype);
     const out = interpret(expr, tensorAlgebra(leaves));
     // 0-d only: a one-element vector is not a scalar (as checkScalarOutput says).
     if (out.ndim !== 0)
@@ -122,6 +119,14 @@ export function autogradLeg(
   });
 }
 
+/** A leaf that requires grad per variable of the point, in `dtype` (default float64). */
+function leavesAt(values: Map<string, Value>, dtype: DType = "float64"): Map<string, Tensor> {
+  const leaves = new Map<string, Tensor>();
+  for (const [name, v] of values)
+    leaves.set(name, tensor(v.data, { shape: v.shape, requiresGrad: true, dtype }));
+  return leaves;
+}
+
 /**
  * ∂y[i]/∂(every element of xs, flattened in order): one backward pass with a one-hot seed, through
  * a retained graph (zeros where y is null or needs no grad).
@@ -131,7 +136,7 @@ function oneHotRow(y: Tensor | null, i: number, xs: readonly Tensor[]): Float64A
   if (!y?.requiresGrad) return row;
   const onehot = new Float64Array(y.numel);
   onehot[i] = 1;
-  const seed = tensor(onehot, { shape: y.shape });
+  const seed = tensor(onehot, { shape: y.shape, dtype: y.dtype });
   const gs = grad([y], xs, { gradOutputs: [seed], retainGraph: true, allowUnused: true });
   let o = 0;
   gs.forEach((g, k) => {
@@ -151,16 +156,19 @@ export interface AutogradJacobianResult {
 
 /**
  * The Jacobian of any-shaped `expr` by reverse mode: one backward pass per output element (a
- * vector–Jacobian product with a one-hot seed), through one retained graph.
+ * vector–Jacobian product with a one-hot seed), through one retained graph; in float32 with
+ * `{ dtype: "float32" }`.
  *
  * @example
  * autogradJacobian(parse("x^2"), toValues({ x: [1, 2] })).rows; // [[2, 0], [0, 4]]
  */
-export function autogradJacobian(expr: Expr, values: Map<string, Value>): AutogradJacobianResult {
+export function autogradJacobian(
+  expr: Expr,
+  values: Map<string, Value>,
+  opts: { dtype?: DType } = {},
+): AutogradJacobianResult {
   return enableGrad(() => {
-    const leaves = new Map<string, Tensor>();
-    for (const [name, v] of values)
-      leaves.set(name, tensor(v.data, { shape: v.shape, requiresGrad: true }));
+    const leaves = leavesAt(values, opts.dtype);
     const out = interpret(expr, tensorAlgebra(leaves));
     const xs = [...leaves.values()];
     const rows = Array.from({ length: out.numel }, (_, i) => oneHotRow(out, i, xs));

@@ -17,7 +17,14 @@ import { checkScalarOutput, inferShapes, type Shape } from "../expr/shapes.ts";
 import { FAST_MODE_THRESHOLD, numericLeg } from "../numeric/leg.ts";
 import { NUMERIC_METHODS, type NumericMethod } from "../numeric/types.ts";
 import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
-import { float32Bound, toFloat32, validateDtype } from "./dtype.ts";
+import {
+  FLOAT32_NOTE,
+  float32Bound,
+  float32Range,
+  toFloat32,
+  validateDtype,
+  withFloat32Bound,
+} from "./dtype.ts";
 import { type HessianLegs, hessianComparisons, hessianLegs } from "./hessian.ts";
 import { checkJacobian } from "./jacobian.ts";
 import { breakpointReason, kinkReason } from "./kinks.ts";
@@ -360,7 +367,7 @@ interface Vote {
 }
 
 /** The validated options and the subject as an expression at the point, with its output shape. */
-interface CheckInput {
+export interface CheckInput {
   readonly expr: Expr;
   readonly text: string;
   readonly values: Map<string, Value>;
@@ -397,7 +404,7 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
   );
   const autograd = runLeg(() => autogradLeg(expr, values, f32 ? { dtype: "float32" } : {}));
   const symbolic = runLeg(() => symbolicLeg(expr, values));
-  const hess = order === 2 ? hessianLegs(expr, values, wrt) : null;
+  const hess = order === 2 ? hessianLegs(expr, values, wrt, f32) : null;
   const legs: Record<LegName, LegReport> = {
     symbolic: symbolic.report,
     numeric: numeric.report,
@@ -407,10 +414,7 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
   const value = f32
     ? (autograd.result?.value ?? numeric.result?.value ?? null)
     : (numeric.result?.value ?? autograd.result?.value ?? null);
-  if (f32)
-    notes.push(
-      "float32: autograd and the value in float32 at the point rounded to float32; symbolic and numeric are float64 references there",
-    );
+  if (f32) notes.push(FLOAT32_NOTE);
 
   const sym = symbolic.result;
   let symGrads: Grads | null = null;
@@ -546,7 +550,7 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     const ne = numErrs?.get(name);
     const r = rounding?.get(name);
     const own = ownRounding?.get(name)?.[k];
-    comparisons.push({
+    const c: Comparison = {
       label: elementLabel(name, v.shape, k),
       symbolic: s === undefined ? null : s[k]!,
       autograd: a === undefined ? null : a[k]!,
@@ -555,14 +559,8 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
       // Without the rounding analysis (custom op without usable rule), fall back on a few ulps.
       rounding: r === undefined ? 8 * Number.EPSILON * finiteMax(s?.[k] ?? 0, a?.[k] ?? 0) : r[k]!,
       ...(own === undefined ? {} : { symbolicRounding: own }),
-    });
-    if (f32) {
-      const c = comparisons[comparisons.length - 1]!;
-      comparisons[comparisons.length - 1] = {
-        ...c,
-        autogradRounding: float32Bound(c.rounding, c.autograd),
-      };
-    }
+    };
+    comparisons.push(f32 ? withFloat32Bound(c) : c);
   }
   let directional: Report["directional"] = null;
   if (num?.directional !== undefined && numVotes) {
@@ -629,7 +627,8 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     const { present, why } = hessianLegsPresent(e.hess);
     if (present.length === 2)
       hessianNote = `Hessian by two legs: ${present.join(" and ")} (${why})`;
-    comparisons.push(...hessianComparisons(e.hess, tol));
+    const hc = hessianComparisons(e.hess, tol);
+    comparisons.push(...(f32 ? hc.map(withFloat32Bound) : hc));
   }
   return {
     judgment: judge(comparisons, tol),
@@ -659,7 +658,7 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
   "float32 range": (e) => {
     const value64 = e.num?.value;
     return e.f32 && !Number.isFinite(e.value) && value64 !== undefined && Number.isFinite(value64)
-      ? `in float32 the function is ${e.value} at the point (float64: ${value64}): float32 rounding or range breaks it here (1 - 1e-8 rounds to 1; exp overflows above 88.7)`
+      ? float32Range(e.value!, value64)
       : null;
   },
   "not finite": (e) => {
@@ -807,9 +806,8 @@ function conclusion(e: Evidence): Report {
  */
 export function check(subject: Subject, opts: CheckOptions): Report {
   const input = checkInput(subject, opts);
-  const { expr, text, values, shape, tol, wrt } = input;
-  if (shape.length !== 0 && input.order === 1)
-    return checkJacobian(expr, text, opts.at, values, shape, tol, wrt);
+  const { expr, text, shape } = input;
+  if (shape.length !== 0 && input.order === 1) return checkJacobian(input, opts.at);
   checkScalarOutput(shape, { expr, source: text });
   const e = gatherEvidence(input, opts);
   for (const rule of INCONCLUSIVE_RULES) {

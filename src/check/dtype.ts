@@ -7,6 +7,7 @@
 import { DTYPES, type DType } from "../autograd/float32.ts";
 import { GradtrioError } from "../errors.ts";
 import type { Value } from "../expr/point.ts";
+import type { Comparison } from "./verdict.ts";
 
 /** float32's unit roundoff over float64's: 2^-24 / 2^-53. */
 export const FLOAT32_SCALE = 2 ** 29;
@@ -33,4 +34,18 @@ export function toFloat32(values: Map<string, Value>): Map<string, Value> {
 /** Autograd's error bound in float32, from its float64 rounding bound and its value. */
 export function float32Bound(rounding: number, autograd: number | null): number {
   return FLOAT32_SCALE * rounding + 8 * EPS32 * Math.abs(autograd ?? 0);
+}
+
+/** The comparison with autograd's float32 bound (from its float64 rounding bound). */
+export function withFloat32Bound(c: Comparison): Comparison {
+  return { ...c, autogradRounding: float32Bound(c.rounding, c.autograd) };
+}
+
+/** The report's note with `dtype: "float32"`. */
+export const FLOAT32_NOTE =
+  "float32: autograd and the value in float32 at the point rounded to float32; symbolic and numeric are float64 references there";
+
+/** Why a function finite in float64 is not in float32 (`in`: which output element, if any). */
+export function float32Range(value: number, value64: number, inElement = ""): string {
+  return `in float32 the function is ${value}${inElement} at the point (float64: ${value64}): float32 rounding or range breaks it here (1 - 1e-8 rounds to 1; exp overflows above 88.7)`;
 }

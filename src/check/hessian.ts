@@ -38,7 +38,7 @@ export interface HessianLegs {
 }
 
 /**
- * The three Hessians of `expr` at the point.
+ * The three Hessians of `expr` at the point (autograd's in float32 with `f32`).
  *
  * @example
  * hessianLegs(parse("x^3"), toValues({ x: 2 })).legs.autograd; // [[12]]
@@ -47,10 +47,12 @@ export function hessianLegs(
   expr: Expr,
   values: Map<string, Value>,
   wrt: readonly string[] = [...values.keys()],
+  f32 = false,
 ): HessianLegs {
   const symbolic = runLeg(() => symbolicHessian(expr, values));
   const numeric = runLeg(() => numericHessian(expr, values));
-  const autograd = runLeg(() => autogradLeg(expr, values, { hessian: true }).hessian!);
+  const dtype = f32 ? "float32" : "float64";
+  const autograd = runLeg(() => autogradLeg(expr, values, { hessian: true, dtype }).hessian!);
   const sym = symbolic.result;
   const missing: Partial<Record<LegName, string>> = {};
   if (symbolic.report.reason !== null) missing.symbolic = symbolic.report.reason;

@@ -4,15 +4,16 @@
  * and one verdict over every entry.
  */
 import { autogradJacobian } from "../autograd/leg.ts";
-import { call, type Expr, variable } from "../expr/ast.ts";
+import { call, variable } from "../expr/ast.ts";
 import { elementLabel, fromValue, type Point, sizeOf, type Value } from "../expr/point.ts";
 import { numericJacobian } from "../numeric/jacobian.ts";
 import { symbolicJacobian } from "../symbolic/jacobian.ts";
-import { type InconclusiveRule, runLeg } from "./check.ts";
+import { type CheckInput, type InconclusiveRule, runLeg } from "./check.ts";
+import { FLOAT32_NOTE, float32Range, withFloat32Bound } from "./dtype.ts";
 import { matrixComparisons, matrixReport, restrict, wrtIndices } from "./matrix.ts";
 import type { LegReport, Report } from "./report.ts";
 import { roundingAnalysis } from "./rounding.ts";
-import { judge, LEGS, type LegName, type Tolerance } from "./verdict.ts";
+import { judge, LEGS, type LegName } from "./verdict.ts";
 
 /** The seed's variable name in the rounding analysis of one row: no user's name can take it. */
 const SEED = "seed·";
@@ -32,22 +33,16 @@ const allFinite = (rows: readonly Float64Array[]) => rows.every((r) => r.every(N
 
 /**
  * The three-way check of `expr`'s Jacobian at the point (output of shape `shape`, not scalar),
- * its columns those of the variables `wrt` (all by default).
+ * its columns those of the variables `wrt`; with `f32`, autograd and the value in float32.
  *
  * @example
- * checkJacobian(parse("x^2"), "x^2", { x: [1, 2] }, toValues({ x: [1, 2] }), [2], tol).verdict; // "agree"
+ * // check() calls it for a non-scalar output:
+ * check("x^2", { at: { x: [1, 2] }, dtype: "float32" }).jacobian!.autograd; // [[2, 0], [0, 4]]
  */
-export function checkJacobian(
-  expr: Expr,
-  text: string,
-  at: Point,
-  values: Map<string, Value>,
-  shape: readonly number[],
-  tol: Tolerance,
-  wrt: readonly string[] = [...values.keys()],
-): Report {
+export function checkJacobian(input: CheckInput, at: Point): Report {
+  const { expr, text, values, shape, tol, wrt, f32 } = input;
   const numeric = runLeg(() => numericJacobian(expr, values));
-  const autograd = runLeg(() => autogradJacobian(expr, values));
+  const autograd = runLeg(() => autogradJacobian(expr, values, f32 ? { dtype: "float32" } : {}));
   const symbolic = runLeg(() => symbolicJacobian(expr, values));
   const legs: Record<LegName, LegReport> = {
     symbolic: symbolic.report,
@@ -68,7 +63,10 @@ export function checkJacobian(
     keep,
     false,
   );
-  const flatValue = numeric.result?.value ?? autograd.result?.value ?? null;
+  const value64 = numeric.result?.value ?? null;
+  const flatValue = f32
+    ? (autograd.result?.value ?? value64)
+    : (value64 ?? autograd.result?.value ?? null);
   const all = inputLabels(values);
   const inputs = keep.map((j) => all[j]!);
   const outputs = Array.from({ length: sizeOf(shape) }, (_, i) => elementLabel("out", shape, i));
@@ -80,6 +78,7 @@ export function checkJacobian(
         : "symbolic: one vector–Jacobian product of the CAS templates per output element",
     );
   if (numeric.result !== null) notes.push(`numeric: ${numeric.result.method}`);
+  if (f32) notes.push(FLOAT32_NOTE);
   const base = {
     expr: text,
     at,
@@ -109,6 +108,13 @@ export function checkJacobian(
         .map((l) => `${l}: ${legs[l].reason}`)
         .join("; ")})`,
     );
+  if (f32 && !flatValue.every(Number.isFinite) && value64?.every(Number.isFinite)) {
+    const k = flatValue.findIndex((v) => !Number.isFinite(v));
+    return inconclusive(
+      "float32 range",
+      float32Range(flatValue[k]!, value64[k]!, ` in ${outputs[k]}`),
+    );
+  }
   if (!flatValue.every(Number.isFinite))
     return inconclusive(
       "not finite",
@@ -158,12 +164,13 @@ export function checkJacobian(
     }
     return out;
   };
-  const comparisons = matrixComparisons(
+  const compared = matrixComparisons(
     rows,
     (i, j) => jacobianEntry(outputs[i]!, inputs[j]!),
     tol,
     rounding,
   );
+  const comparisons = f32 ? compared.map(withFloat32Bound) : compared;
   const j = judge(comparisons, tol);
   if (j.verdict === "disagree" && outsideDomain !== null)
     return inconclusive("outside the domain", `outside the domain: ${outsideDomain}`);

@@ -1,10 +1,3 @@
-/**
- * What `explain` shows beyond a gradient: a non-scalar output's Jacobian (the whole explanation:
- * what each entry means, the matrix or its worst entries, three ways, the verdict), and a scalar
- * output's second derivatives (the Hessian three ways) when it has few enough input elements to
- * show them.
- */
-import { check } from "../check/check.ts";
 import type { Report } from "../check/report.ts";
 import { toValues } from "../expr/point.ts";
 import { inferShapes } from "../expr/shapes.ts";
@@ -64,13 +57,7 @@ export function hessianExplanation(p: Prepared, flags: CheckFlags, c: Colors): s
   let n = 0;
   for (const v of values.values()) n += v.data.length;
   if (n > EXPLAIN_HESSIAN_INPUTS) return [];
-  const r = check(p.source, {
-    at: p.point,
-    order: 2,
-    wrt: p.wrt,
-    ...(flags.rtol === undefined ? {} : { rtol: flags.rtol }),
-    ...(flags.atol === undefined ? {} : { atol: flags.atol }),
-  });
+  const r = runCheck(p, { ...flags, order: 2 });
   const h = r.hessian;
   if (h === undefined) return [];
   return [
