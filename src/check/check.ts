@@ -27,7 +27,8 @@ import {
 } from "./dtype.ts";
 import { type HessianLegs, hessianComparisons, hessianLegs } from "./hessian.ts";
 import { checkJacobian } from "./jacobian.ts";
-import { breakpointReason, kinkReason } from "./kinks.ts";
+import { breakpointReason, gradientElement, kinkReason } from "./kinks.ts";
+import { wrtIndices } from "./matrix.ts";
 import type { InputGradients, LegFailure, LegReport, Report } from "./report.ts";
 import { EXTREME_LARGE, roundingAnalysis } from "./rounding.ts";
 import {
@@ -679,10 +680,18 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
       : `non-finite value near the point: ${e.num.nonFinite.where}`,
   // A breakpoint alone is no kink (relu(x)·x is smooth at 0): one-sided derivatives decide.
   kink: (e) => {
-    if (e.num !== null && e.num.kinks.length > 0)
-      return kinkReason(e.num.kinks, e.autoGrads, e.values, e.breakpoint);
-    // The second derivative jumps at a breakpoint even where the first is smooth (relu(x)·x at 0).
-    if (e.hess?.kink != null) return `kink: the Hessian is not defined here (${e.hess.kink})`;
+    // Only the differentiated inputs' kinks count (relu(x)·y with wrt y: ∂f/∂y = relu(x)).
+    const keep = wrtIndices(e.values, e.wrt);
+    const kinks = e.num?.kinks.filter((k) => keep.includes(k.coordinate)) ?? [];
+    if (kinks.length > 0)
+      return kinkReason(
+        kinks,
+        (k) => gradientElement(e.autoGrads, e.values, k.coordinate),
+        e.breakpoint,
+      );
+    // The gradient may have a kink where the function has none (relu(x)·x at 0).
+    if (e.hess != null && e.hess.kinks.length > 0)
+      return kinkReason(e.hess.kinks, (k) => k.autograd, e.breakpoint, "the gradient");
     return null;
   },
   // One leg alone with a non-finite gradient is outvoted like any other wrong value (a CAS

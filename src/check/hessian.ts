@@ -6,7 +6,7 @@
 import { autogradLeg } from "../autograd/leg.ts";
 import type { Expr } from "../expr/ast.ts";
 import type { Value } from "../expr/point.ts";
-import { numericHessian } from "../numeric/jacobian.ts";
+import { type EntryKink, numericHessian } from "../numeric/jacobian.ts";
 import { symbolicHessian } from "../symbolic/hessian.ts";
 import { runLeg } from "./check.ts";
 import { inputLabels } from "./jacobian.ts";
@@ -32,8 +32,8 @@ export interface HessianLegs {
   readonly missing: Partial<Record<LegName, string>>;
   /** The symbolic leg's own rounding bound of each entry. */
   readonly symbolicBounds?: readonly Float64Array[];
-  /** A kink of a piecewise op at the point (the Hessian is not defined there). */
-  readonly kink: string | null;
+  /** Entries whose one-sided derivatives differ, labelled, with autograd's value there. */
+  readonly kinks: readonly (EntryKink & { readonly autograd: number | null })[];
   readonly notes: string[];
 }
 
@@ -94,7 +94,13 @@ export function hessianLegs(
           ).symbolic!,
         }
       : {}),
-    kink: sym?.status === "kink" ? sym.reason : null,
+    kinks: (numeric.result?.kinks ?? [])
+      .filter((k) => keep.includes(k.row) && keep.includes(k.coordinate))
+      .map((k) => ({
+        ...k,
+        label: hessianEntry(all[k.row]!, all[k.coordinate]!),
+        autograd: autograd.result?.[k.row]?.[k.coordinate] ?? null,
+      })),
     notes,
   };
 }

@@ -10,6 +10,7 @@ import { numericJacobian } from "../numeric/jacobian.ts";
 import { symbolicJacobian } from "../symbolic/jacobian.ts";
 import { type CheckInput, type InconclusiveRule, runLeg } from "./check.ts";
 import { FLOAT32_NOTE, float32Range, withFloat32Bound } from "./dtype.ts";
+import { breakpointReason, kinkReason } from "./kinks.ts";
 import { matrixComparisons, matrixReport, restrict, wrtIndices } from "./matrix.ts";
 import type { LegReport, Report } from "./report.ts";
 import { roundingAnalysis } from "./rounding.ts";
@@ -120,8 +121,18 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
       "not finite",
       `the function is not finite at the point: ${roundingAnalysis(expr, values).outsideDomain ?? "outside the domain or beyond float64"}`,
     );
-  if (sym?.status === "kink")
-    return inconclusive("kink", `kink: the function is not differentiable here (${sym.reason})`);
+  // A breakpoint alone is no kink (abs(x)·x is smooth at 0): one-sided derivatives decide.
+  const breakpoint = sym?.status === "kink" ? sym.reason : (numeric.result?.breakpoint ?? null);
+  const kinks = numeric.result?.kinks.filter((k) => keep.includes(k.coordinate)) ?? [];
+  if (kinks.length > 0)
+    return inconclusive(
+      "kink",
+      kinkReason(
+        kinks.map((k) => ({ ...k, label: jacobianEntry(outputs[k.row]!, all[k.coordinate]!) })),
+        (k) => autograd.result?.rows[k.row]?.[k.coordinate] ?? null,
+        breakpoint,
+      ),
+    );
   const present = LEGS.filter((l) => rows[l] !== null);
   const nonFinite = present.filter((l) => !allFinite(rows[l]!));
   if (nonFinite.length >= 2)
@@ -179,6 +190,8 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
       "extreme magnitude",
       `ill-conditioned point: a value of ${extreme} lies near the limits of float64`,
     );
+  if (j.verdict === "disagree" && breakpoint !== null)
+    return inconclusive("smooth breakpoint", breakpointReason(breakpoint, j.reason));
   return {
     ...base,
     verdict: j.verdict,

@@ -88,3 +88,83 @@ describe("an unreliable numeric leg cannot convict autograd", () => {
     expect(r.verdict).toBe("disagree");
   });
 });
+
+describe("kinks from evidence in Jacobians and Hessians, as in gradients", () => {
+  it("relu(x) at [-1, 0, 1]: the 0 element is a kink, with PyTorch's value and the interval", () => {
+    const r = check("relu(x)", { at: { x: [-1, 0, 1] } });
+    expect([r.verdict, r.rule]).toEqual(["inconclusive", "kink"]);
+    expect(r.reason).toMatch(
+      /^kink: the function is not differentiable here \(∂out\[1\]\/∂x\[1\]: left derivative 0, right derivative 1; autograd gives 0, PyTorch's convention, inside the subgradient interval \[0, 1\]; relu/,
+    );
+    expect(r.reason).not.toMatch(/out\[0\]|out\[2\]/); // the smooth elements are no kinks
+    // The numeric entry's error covers the subgradient interval [0, 1] (by hand).
+    const j = r.jacobian!;
+    expect(Math.abs(j.numeric![1]![1]! - 0)).toBeLessThanOrEqual(j.numericError![1]![1]!);
+    expect(Math.abs(j.numeric![1]![1]! - 1)).toBeLessThanOrEqual(j.numericError![1]![1]!);
+  });
+
+  it.each([
+    ["abs(x)*x", [-1, 0, 1], [2, 0, 2]], // d(x|x|)/dx = 2|x|
+    ["relu(x)^2", [-1, 0, 2], [0, 0, 4]], // 2·relu(x)
+  ])("%s at %j is differentiable at its breakpoint: agree (diagonal %j by hand)", (expr, x, d) => {
+    const r = check(expr, { at: { x } });
+    expect(r.verdict, r.reason ?? "").toBe("agree");
+    expect(r.jacobian!.autograd!.map((row, i) => row[i])).toEqual(d);
+    expect(r.reason).toMatch(/^two legs: numeric and autograd/);
+  });
+
+  it("a kink of a non-elementwise Jacobian (relu of a matvec) names its entries", () => {
+    const r = check("relu(matmul(A, x))", {
+      at: {
+        A: [
+          [1, 1],
+          [1, -1],
+        ],
+        x: [1, 1],
+      },
+    });
+    expect(r.rule).toBe("kink");
+    // Row 1 is relu(x₀ − x₁) at 0: ∂/∂x₁ is −1 to the left (argument > 0), 0 to the right.
+    expect(r.reason).toMatch(/∂out\[1\]\/∂x\[1\]: left derivative -1, right derivative 0/);
+    expect(r.reason).not.toMatch(/∂out\[0\]/);
+  });
+
+  it("a disagreement at a breakpoint where the function is smooth is inconclusive, not a conviction", () => {
+    // clamp(c, y, y) = y elementwise: ∂/∂y = 1; PyTorch's rule gives 0 there.
+    const r = check("clamp(0.5-pi, y, y)", { at: { y: [0.3, 0.4] } });
+    expect(r.jacobian!.numeric![0]![0]).toBeCloseTo(1, 12);
+    expect([r.verdict, r.blame, r.rule]).toEqual(["inconclusive", null, "smooth breakpoint"]);
+  });
+
+  it.each([
+    // f = relu(x)·x: f' = 2·relu(x) has a kink at 0 (f'' from 0 to 2)
+    ["relu(x)*x", "left derivative 0, right derivative 2; autograd gives 0"],
+    // f = x|x|: f' = 2|x|, f'' from −2 to 2
+    ["abs(x)*x", "left derivative -2, right derivative 2; autograd gives 0"],
+  ])(
+    "--order 2: %s at 0 has a kink of the gradient: the Hessian is inconclusive",
+    (expr, sides) => {
+      const r = check(expr, { at: { x: 0 }, order: 2 });
+      expect([r.verdict, r.rule]).toEqual(["inconclusive", "kink"]);
+      expect(r.reason).toContain(
+        `kink: the gradient is not differentiable here (∂²f/∂x∂x: ${sides}`,
+      );
+    },
+  );
+
+  it("--order 2: relu(x)·x² at 0 has a Hessian (0 on both sides, by hand): agree", () => {
+    const r = check("relu(x)*x^2", { at: { x: 0 }, order: 2 });
+    expect(r.verdict, r.reason ?? "").toBe("agree");
+    expect(r.hessian!.autograd).toEqual([[0]]);
+    expect(Math.abs(r.hessian!.numeric![0]![0]!)).toBeLessThanOrEqual(
+      r.hessian!.numericError![0]![0]!,
+    );
+  });
+
+  it("a kink in an input not differentiated is none (relu(x)·y with wrt y: ∂f/∂y = relu(0) = 0)", () => {
+    const r = check("relu(x)*y", { at: { x: 0, y: 2 }, wrt: ["y"] });
+    expect(r.verdict, r.reason ?? "").toBe("agree");
+    expect(r.gradients.y!.autograd).toBe(0);
+    expect(check("relu(x)*y", { at: { x: 0, y: 2 } }).rule).toBe("kink");
+  });
+});

@@ -11,7 +11,7 @@ import type { Kink } from "../numeric/types.ts";
 const fmt = (x: number): string => String(Number(x.toPrecision(12)));
 
 /** autograd's value of the flat element `coordinate` (the variables concatenated in order). */
-function elementOf(
+export function gradientElement(
   grads: ReadonlyMap<string, Float64Array> | null,
   values: ReadonlyMap<string, Value>,
   coordinate: number,
@@ -28,25 +28,26 @@ function elementOf(
 
 /**
  * The reason of an inconclusive verdict at a kink: per element the one-sided derivatives, the
- * subgradient interval between them, and autograd's value (PyTorch's convention there), plus the
- * breakpoint the CAS or the complex step saw.
+ * subgradient interval between them, and autograd's value there (PyTorch's convention), plus the
+ * breakpoint the CAS or the complex step saw. `of`: what is not differentiable (the function; for
+ * a Hessian, the gradient).
  *
  * @example
  * kinkReason([{ coordinate: 0, label: "x", left: -1, right: 1, leftError: 0, rightError: 0 }],
- *   new Map([["x", Float64Array.of(0)]]), values, "abs at 0");
+ *   () => 0, "abs at 0");
  * // "kink: the function is not differentiable here (x: left derivative -1, right derivative 1;
  * //  autograd gives 0, PyTorch's convention, inside the subgradient interval [-1, 1]; abs at 0)"
  */
-export function kinkReason(
-  kinks: readonly Kink[],
-  autograd: ReadonlyMap<string, Float64Array> | null,
-  values: ReadonlyMap<string, Value>,
+export function kinkReason<K extends Kink>(
+  kinks: readonly K[],
+  autograd: (k: K) => number | null,
   breakpoint: string | null,
+  of = "the function",
 ): string {
   const parts = kinks.map((k) => {
     const lo = Math.min(k.left, k.right);
     const hi = Math.max(k.left, k.right);
-    const a = elementOf(autograd, values, k.coordinate);
+    const a = autograd(k);
     const slack = k.leftError + k.rightError;
     const convention =
       a === null
@@ -57,7 +58,7 @@ export function kinkReason(
     return `${k.label ?? `coordinate ${k.coordinate}`}: left derivative ${fmt(k.left)}, right derivative ${fmt(k.right)}${convention}`;
   });
   if (breakpoint !== null) parts.push(breakpoint);
-  return `kink: the function is not differentiable here (${parts.join("; ")})`;
+  return `kink: ${of} is not differentiable here (${parts.join("; ")})`;
 }
 
 /**

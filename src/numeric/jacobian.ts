@@ -8,11 +8,18 @@ import type { Expr } from "../expr/ast.ts";
 import { broadcastIndex } from "../expr/broadcast.ts";
 import type { Value } from "../expr/point.ts";
 import { isElementwise } from "../expr/structure.ts";
-import { complexStepGradient } from "./complex-step.ts";
+import { breakpointAt, complexStepGradient } from "./complex-step.ts";
 import { compileForwardValue, flattenValues } from "./evaluate.ts";
-import { gradient } from "./gradient.ts";
+import { detectKink, gradient } from "./gradient.ts";
 import { jvp } from "./jvp.ts";
+import type { Line } from "./line.ts";
 import { cachedForward } from "./programs.ts";
+import type { Kink } from "./types.ts";
+
+/** A kink of one entry: row `row`, column `coordinate`. */
+export interface EntryKink extends Kink {
+  readonly row: number;
+}
 
 export interface NumericMatrix {
   /** The output's value at the point (flat, row-major). */
@@ -23,12 +30,77 @@ export interface NumericMatrix {
   readonly errors: Float64Array[];
   /** How the columns were had, for the report's notes. */
   readonly method: string;
+  /** Entries whose one-sided derivatives differ (looked for at a breakpoint only). */
+  readonly kinks: EntryKink[];
+  /** The breakpoint of a piecewise op the point sits on, in words (`relu at 0`). */
+  readonly breakpoint?: string;
+}
+
+/**
+ * At a breakpoint, the kinks of F's Jacobian from evidence, as the gradient finds them
+ * (`detectKink` on each entry's line t → F(x + t·eⱼ)[i]; a column's evaluations serve all of
+ * its rows): `rowsOf(j)`, the rows column j may reach. A kink's entry gets the subgradient
+ * interval in its error, as in `gradient`. With `beside`, F (a gradient) takes a convention at x
+ * itself: each line passes instead through the mean of F's one-sided limits, from F at
+ * x ± 2^-46·eⱼ and ± 2^-45·eⱼ (off the breakpoint, below what the one-sided tableaux resolve).
+ */
+function entryKinks(
+  F: (y: Float64Array) => Float64Array,
+  x: Float64Array,
+  m: NumericMatrix,
+  rowsOf: (j: number) => Iterable<number>,
+  breakpoint: string | null,
+  beside = false,
+): Pick<NumericMatrix, "kinks" | "breakpoint"> {
+  const kinks: EntryKink[] = [];
+  if (breakpoint === null) return { kinks };
+  const atX = beside ? null : F(x.slice()).slice();
+  const work = x.slice();
+  for (let j = 0; j < x.length; j++) {
+    const xj = x[j]!;
+    const memo = new Map<number, Float64Array>();
+    const column = (t: number): Float64Array => {
+      let y = memo.get(t);
+      if (y === undefined) {
+        work[j] = xj + t;
+        y = F(work).slice();
+        work[j] = xj;
+        memo.set(t, y);
+      }
+      return y;
+    };
+    const d = Math.max(1, Math.abs(xj)) * 2 ** -46;
+    // Each side's limit linearly extrapolated (2F(±d) − F(±2d)), then their mean: exact for |t|.
+    const side = (t: number, i: number) => 2 * column(t)[i]! - column(2 * t)[i]!;
+    const f0 = atX ?? column(d).map((_, i) => (side(d, i) + side(-d, i)) / 2);
+    for (const i of rowsOf(j)) {
+      const line: Line = {
+        g0: f0[i]!,
+        at(t) {
+          line.evaluations++;
+          return column(t)[i]!;
+        },
+        realized: (t) => xj + t - xj,
+        scale: Math.max(1, Math.abs(xj)),
+        coordinate: j,
+        evaluations: 0,
+      };
+      const est = { derivative: m.rows[i]![j]!, error: m.errors[i]![j]!, step: 0 };
+      const k = detectKink(line, { ...est, stencil: "central", evaluations: 0 });
+      if (k === null) continue;
+      kinks.push({ ...k, row: i });
+      const half = Math.abs(k.left - k.right) / 2 + Math.max(k.leftError, k.rightError);
+      m.errors[i]![j] = Math.max(m.errors[i]![j]!, half);
+    }
+  }
+  return { kinks, breakpoint };
 }
 
 /**
  * ∂out/∂inputs by forward-mode columns. An expression of elementwise ops reads one element of
  * each variable per output element, so the columns of one variable never share a row: one
  * Jacobian-vector product per variable (along all of its elements at once) gives them all.
+ * At a breakpoint, the entries' kinks from evidence (`entryKinks`).
  *
  * @example
  * const r = numericJacobian(parse("x^2"), toValues({ x: [1, 2] }));
@@ -45,7 +117,10 @@ export function numericJacobian(expr: Expr, values: ReadonlyMap<string, Value>):
   const errors = Array.from({ length: m }, () => new Float64Array(n));
   const map = (y: Float64Array) => F(y).data;
   const v = new Float64Array(n);
+  const breakpoint = breakpointAt(expr, layout, x);
   if (isElementwise(expr)) {
+    // Column j's rows: the output elements that read input element j.
+    const reach: number[][] = Array.from({ length: n }, () => []);
     for (const [, slot] of layout) {
       const size = slot.shape.reduce((a, b) => a * b, 1);
       v.fill(0);
@@ -53,11 +128,14 @@ export function numericJacobian(expr: Expr, values: ReadonlyMap<string, Value>):
       const col = jvp(map, x, v);
       const idx = broadcastIndex(slot.shape, out.shape);
       for (let i = 0; i < m; i++) {
-        rows[i]![slot.offset + idx[i]!] = col.value[i]!;
-        errors[i]![slot.offset + idx[i]!] = col.error[i]!;
+        const j = slot.offset + idx[i]!;
+        rows[i]![j] = col.value[i]!;
+        errors[i]![j] = col.error[i]!;
+        reach[j]!.push(i);
       }
     }
-    return { value, rows, errors, method: "richardson, one column per variable (elementwise)" };
+    const r = { value, rows, errors, method: "richardson, one column per variable (elementwise)" };
+    return { ...r, ...entryKinks(map, x, { ...r, kinks: [] }, (j) => reach[j]!, breakpoint) };
   }
   for (let j = 0; j < n; j++) {
     v.fill(0);
@@ -68,14 +146,16 @@ export function numericJacobian(expr: Expr, values: ReadonlyMap<string, Value>):
       errors[i]![j] = col.error[i]!;
     }
   }
-  return { value, rows, errors, method: "richardson, one column per input element" };
+  const r = { value, rows, errors, method: "richardson, one column per input element" };
+  return { ...r, ...entryKinks(map, x, { ...r, kinks: [] }, () => rows.keys(), breakpoint) };
 }
 
 /**
  * ∂²f/∂inputs² of a scalar `expr`: Richardson-extrapolated differences of the gradient along
  * each input element, the gradient by the complex step (machine precision) where it applies,
  * else by Richardson extrapolation. Each entry carries the outer extrapolation's error estimate
- * plus the inner gradient's error amplified by the outer step.
+ * plus the inner gradient's error amplified by the outer step. At a breakpoint, the kinks of the
+ * gradient (`entryKinks`): where the Hessian is not defined.
  *
  * @example
  * numericHessian(parse("x^3"), toValues({ x: 2 })).rows; // ≈ [[12]]
@@ -84,7 +164,10 @@ export function numericHessian(expr: Expr, values: ReadonlyMap<string, Value>): 
   const { x, layout } = flattenValues(values);
   const n = x.length;
   const f = cachedForward(expr, layout);
-  const complex = complexStepGradient(expr, layout, x).ok;
+  const breakpoint = breakpointAt(expr, layout, x);
+  // On a breakpoint the complex step fails at x itself, but not beside it, where the
+  // differences (and the kinks' one-sided lines) evaluate the gradient.
+  const complex = breakpoint !== null || complexStepGradient(expr, layout, x).ok;
   let innerError = 0;
   const grad = (y: Float64Array): Float64Array => {
     if (complex) {
@@ -116,7 +199,7 @@ export function numericHessian(expr: Expr, values: ReadonlyMap<string, Value>): 
       errors[i]![j] = col.error[i]! + amplified;
     }
   }
-  return {
+  const r = {
     value: Float64Array.of(f(x)),
     rows,
     errors,
@@ -124,4 +207,5 @@ export function numericHessian(expr: Expr, values: ReadonlyMap<string, Value>): 
       ? "richardson differences of the complex-step gradient"
       : "richardson differences of the richardson gradient",
   };
+  return { ...r, ...entryKinks(grad, x, { ...r, kinks: [] }, () => rows.keys(), breakpoint, true) };
 }
