@@ -8,7 +8,7 @@
 import { checkOptionNames, GradtrioError } from "../errors.ts";
 import { round32 } from "./float32.ts";
 import { add, reshape } from "./functions.ts";
-import { endRule, lend, wasFresh } from "./grad-buffers.ts";
+import { anyFresh, endRule, lend, wasFresh } from "./grad-buffers.ts";
 import { isRecordingOrigins, setGradEnabled, setRecordingOrigins } from "./grad-mode.ts";
 import { CAPTURE, edgeOf, type Node, RUN, SKIP } from "./node.ts";
 import { sameShape, showShape } from "./shape.ts";
@@ -237,13 +237,13 @@ function run(
       if (n.mark !== RUN) continue;
       // g leaves `owned` (what the rule returns is owned only if it made it: collectOwned); the
       // rule may overwrite g when the engine owned it and nothing reads it afterwards.
-      const mine = owned.delete(g);
+      const mine = owned.size > 0 && owned.delete(g);
       if (all && n.retained !== null) store(n.retained, g, createGraph, shared);
       else if (mine && (all || !isTarget(n, targets))) lend(g);
       let grads: readonly (Tensor | null)[];
       try {
         grads = n.apply(g);
-        if (!createGraph) collectOwned(grads, owned);
+        if (!createGraph && anyFresh()) collectOwned(grads, owned);
       } finally {
         endRule();
       }

@@ -36,8 +36,13 @@ export function wasFresh(t: Tensor): boolean {
   return fresh.has(t);
 }
 
+/** Whether the rule that just ran made any tensor with `freshGrad` (most rules make none). */
+export function anyFresh(): boolean {
+  return fresh.size > 0;
+}
+
 /** Forgets the fresh tensors and the lent gradient (after each rule). */
 export function endRule(): void {
-  fresh.clear();
+  if (fresh.size > 0) fresh.clear();
   lent = null;
 }
