@@ -8,10 +8,10 @@
 import { checkOptionNames, GradtrioError } from "../errors.ts";
 import { round32 } from "./float32.ts";
 import { add, reshape } from "./functions.ts";
-import { anyFresh, endRule, lend, wasFresh } from "./grad-buffers.ts";
+import { anyFresh, endRule, lend, spreadShapes, wasFresh, wholeGrad } from "./grad-buffers.ts";
 import { isRecordingOrigins, setGradEnabled, setRecordingOrigins } from "./grad-mode.ts";
 import { CAPTURE, edgeOf, type Node, RUN, SKIP } from "./node.ts";
-import { sameShape, showShape } from "./shape.ts";
+import { type Shape, sameShape, showShape } from "./shape.ts";
 import { type NestedNumbers, Tensor, type TensorLike, tensor } from "./tensor.ts";
 
 export interface BackwardOptions {
@@ -218,6 +218,8 @@ function run(
   // a rule may overwrite its incoming one and a second gradient may be added into one in place.
   // Empty with createGraph: every gradient is then a recorded tensor.
   const owned = new Set<Tensor>();
+  // Nodes whose gradient is a spread one (grad-buffers.ts), with the shape it stands for.
+  let spreadAt: Map<Node, Shape> | null = null;
   const previous = setGradEnabled(createGraph);
   // Without createGraph the gradients are constants (no graph, and the rules and .grad
   // accumulation write in place), so they record no origin either: a trace reads them as numbers.
@@ -228,8 +230,14 @@ function run(
       r.acc = r.acc === null ? seeds[i]! : add(r.acc, seeds[i]!);
     }
     for (const n of order) {
-      const g = n.acc;
+      let g = n.acc;
       if (g === null || n.mark === SKIP) continue;
+      const whole = spreadAt === null ? undefined : spreadAt.get(n);
+      if (whole !== undefined && !takesSpread(n, all, targets)) {
+        g = wholeGrad(g, whole);
+        owned.add(g);
+        n.acc = g;
+      }
       if (n.rule === null) {
         if (all) store(n.variable!, g, createGraph, shared);
         continue;
@@ -241,9 +249,11 @@ function run(
       if (all && n.retained !== null) store(n.retained, g, createGraph, shared);
       else if (mine && (all || !isTarget(n, targets))) lend(g);
       let grads: readonly (Tensor | null)[];
+      let spreads: (Shape | undefined)[] | null = null;
       try {
         grads = n.apply(g);
         if (!createGraph && anyFresh()) collectOwned(grads, owned);
+        if (!createGraph) spreads = spreadShapes(grads);
       } finally {
         endRule();
       }
@@ -251,10 +261,26 @@ function run(
       const nx = n.next;
       for (let i = 0; i < nx.length; i++) {
         const c = nx[i];
-        const gi = grads[i];
+        let gi = grads[i];
         if (c == null || gi == null) continue;
-        if (c.acc === null) c.acc = gi;
-        else if (owned.has(c.acc) && accumulateInPlace(c.acc, gi)) owned.delete(gi);
+        const si = spreads === null ? undefined : spreads[i];
+        if (c.acc === null) {
+          c.acc = gi;
+          if (si !== undefined) (spreadAt ??= new Map()).set(c, si);
+          continue;
+        }
+        // A second gradient: spread ones are written out first.
+        if (si !== undefined) {
+          gi = wholeGrad(gi, si);
+          owned.add(gi);
+        }
+        const cs = spreadAt === null ? undefined : spreadAt.get(c);
+        if (cs !== undefined) {
+          spreadAt!.delete(c);
+          c.acc = wholeGrad(c.acc, cs);
+          owned.add(c.acc);
+        }
+        if (owned.has(c.acc) && accumulateInPlace(c.acc, gi)) owned.delete(gi);
         else {
           c.acc = add(c.acc, gi);
           if (!createGraph) owned.add(c.acc);
@@ -270,6 +296,17 @@ function run(
     setRecordingOrigins(previousOrigins);
     for (const n of order) n.acc = null;
   }
+}
+
+/**
+ * Whether node `n` is given its spread gradient as it is: a rule that takes one, over float64
+ * saved tensors (a 0-d float64 g would not promote a float32 product to float64 as the full one
+ * does), whose gradient no one reads afterwards (a retained `.grad`, a grad() target).
+ */
+function takesSpread(n: Node, all: boolean, targets: Targets): boolean {
+  if (n.rule === null || n.rule.takesSpread !== true || n.mark !== RUN) return false;
+  if (n.a?._f32 || n.out?._f32) return false;
+  return all ? n.retained === null : !isTarget(n, targets!);
 }
 
 /** Adds to `owned` each gradient a rule made fresh and returned once (not to two inputs). */

@@ -5,9 +5,12 @@
  * hand derivative, so an overwritten buffer shows as a wrong number.
  */
 import { describe, expect, it } from "vitest";
+import { defineOp } from "./define-op.ts";
 import { backward, grad } from "./engine.ts";
-import { add, mean, sum } from "./functions.ts";
-import { tensor } from "./tensor.ts";
+import { add, builtin, div, mean, pow, relu, sum } from "./functions.ts";
+import type { GradRule } from "./node.ts";
+import { OPS } from "./ops.ts";
+import { type Tensor, tensor } from "./tensor.ts";
 
 const xs = [0.3, -1.2, 2.5, 0.9];
 const N = xs.length;
@@ -129,5 +132,170 @@ describe("owned gradient buffers in a plain backward", () => {
       h!.data,
       xs.map((v) => 2 * Math.cos(v * v) - 4 * v * v * Math.sin(v * v)),
     );
+  });
+});
+
+// The plain backward of sum and mean sends one number (a spread gradient); rules that take it use
+// it as such, and the engine writes it out everywhere else. Each case against the hand derivative
+// or against the same backward recorded with createGraph (which never spreads: expand).
+describe("spread gradients of sum and mean", () => {
+  const vs = [0.3, 0.55, 0.7, 0.15, 0.9];
+  const M = vs.length;
+  // [the rule, how it is called, the op]
+  const cases: [string, string, (x: Tensor) => Tensor][] = [
+    ...(
+      [
+        "sin",
+        "cos",
+        "tan",
+        "exp",
+        "log",
+        "sqrt",
+        "tanh",
+        "sigmoid",
+        "abs",
+        "log1p",
+        "softplus",
+        "erf",
+        "gelu",
+        "asin",
+        "acos",
+        "atan",
+        "sinh",
+        "cosh",
+        "expm1",
+      ] as const
+    ).map((op): [string, string, (x: Tensor) => Tensor] => [
+      op,
+      `${op}(x)`,
+      (x) => builtin(op, [x]),
+    ]),
+    ["reciprocal", "1/x", (x) => div(1, x)],
+    ["powScalar", "x^3", (x) => pow(x, 3)],
+    ["powScalar", "x^2", (x) => pow(x, 2)],
+    ["powScalar", "x^0", (x) => pow(x, 0)],
+    ["powScalar", "x^0.5", (x) => pow(x, 0.5)],
+    ["rpow", "2^x", (x) => pow(2, x)],
+    ["rpow", "0^x", (x) => pow(0, x)],
+  ];
+
+  it("every rule that takes a spread gradient is covered here", () => {
+    const taking = Object.entries(OPS)
+      .filter(([, d]) => (d as GradRule).takesSpread === true)
+      .map(([k]) => k)
+      .sort();
+    expect([...new Set(cases.map(([k]) => k))].sort()).toEqual(taking);
+  });
+
+  for (const [, label, f] of cases)
+    it(`${label}: mean and sum as with createGraph, at x's shape`, () => {
+      for (const reduce of [mean, sum]) {
+        const x = tensor(vs, { requiresGrad: true });
+        reduce(f(x)).backward();
+        const x2 = tensor(vs, { requiresGrad: true });
+        const [want] = grad(reduce(f(x2)), [x2], { createGraph: true });
+        expect(x.grad!.shape).toEqual([M]);
+        expect(Array.from(x.grad!.data)).toEqual(Array.from(want!.data));
+      }
+    });
+
+  it("straight to a leaf, into a keepdim mean of a matrix, and of one element", () => {
+    const x = tensor([vs.slice(0, 2), vs.slice(2, 4)], { requiresGrad: true });
+    mean(x).backward();
+    expect(x.grad!.toArray()).toEqual([
+      [0.25, 0.25],
+      [0.25, 0.25],
+    ]);
+    x.grad = null;
+    mean(x.exp(), undefined, true).backward(tensor([[2]]));
+    close(
+      x.grad!.data,
+      vs.slice(0, 4).map((v) => Math.exp(v) / 2),
+    );
+    const one = tensor([0.4], { requiresGrad: true });
+    sum(one.sin()).backward();
+    close(one.grad!.data, [Math.cos(0.4)]);
+  });
+
+  it("written out for rules that need the whole array (neg, relu, add, a custom op)", () => {
+    const x = tensor(vs, { requiresGrad: true });
+    const y = tensor(
+      vs.map((v) => -v),
+      { requiresGrad: true },
+    );
+    const cube = defineOp({
+      name: "spreadTestCube",
+      arity: 1,
+      forward: (v) => v ** 3,
+      backward: ({ args: [v], grad: g }) => [3 * v! * v! * g],
+      formula: (v) => `(${v})^3`,
+    });
+    sum(add(x.neg(), relu(y))).backward();
+    close(
+      x.grad!.data,
+      vs.map(() => -1),
+    );
+    close(
+      y.grad!.data,
+      vs.map(() => 0),
+    );
+    x.grad = null;
+    mean(cube(x)).backward();
+    close(
+      x.grad!.data,
+      vs.map((v) => (3 * v * v) / M),
+    );
+  });
+
+  it("two spread gradients into one node add up; a spread and a whole one too", () => {
+    const x = tensor(vs, { requiresGrad: true });
+    add(mean(x), sum(x)).backward();
+    close(
+      x.grad!.data,
+      vs.map(() => 1 / M + 1),
+    );
+    const u = tensor(vs, { requiresGrad: true });
+    const s = u.sin();
+    add(add(mean(s), sum(s)), sum(s.mul(s))).backward();
+    close(
+      u.grad!.data,
+      vs.map((v) => Math.cos(v) * (1 / M + 1 + 2 * Math.sin(v))),
+    );
+  });
+
+  it("a retained .grad and a grad() target get the whole array", () => {
+    const x = tensor(vs, { requiresGrad: true });
+    const s = x.sin();
+    s.retainGrad();
+    mean(s).backward();
+    expect(s.grad!.shape).toEqual([M]);
+    close(
+      s.grad!.data,
+      vs.map(() => 1 / M),
+    );
+    const u = x.cos();
+    const [gu, gx] = grad(sum(u.exp()), [u, x]);
+    close(
+      gu!.data,
+      vs.map((v) => Math.exp(Math.cos(v))),
+    );
+    close(
+      gx!.data,
+      vs.map((v) => -Math.sin(v) * Math.exp(Math.cos(v))),
+    );
+    const [gs] = grad(mean(s), [s]);
+    expect(Array.from(gs!.data)).toEqual(vs.map(() => 1 / M));
+  });
+
+  it("float32 inputs under a float64 mean: as with the whole gradient given by the caller", () => {
+    const data = Array.from({ length: 64 }, (_, i) => 0.1 + i / 37);
+    const x = tensor(data, { requiresGrad: true, dtype: "float32" });
+    // a 0-d float32 mean times a 0-d float64: a float64 gradient reaches the float32 exp, where
+    // a 0-d one would not promote g·exp(u) to float64 as the whole one does
+    mean(x.pow(3).exp()).mul(tensor(1.7)).backward();
+    const x2 = tensor(data, { requiresGrad: true, dtype: "float32" });
+    backward(x2.pow(3).exp(), tensor(data.map(() => 1.7 / data.length)));
+    expect(x.grad!.dtype).toBe("float32");
+    expect(Array.from(x.grad!.data)).toEqual(Array.from(x2.grad!.data));
   });
 });

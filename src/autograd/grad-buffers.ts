@@ -5,12 +5,18 @@
  * array. The protocol: a fast path makes its result with `freshGrad` (the engine then owns it if
  * the rule returns it once), and asks `outputFor(g, n)` for its output array, which is g's own
  * storage when the engine lent g for this rule (`lend`) and a new array otherwise.
+ *
+ * The gradient of sum and mean is one number at every element: a plain float64 backward sends it
+ * as that one number (`spreadGrad`), which rules declaring `takesSpread` use as such (no array of
+ * 10^6 copies to fill and read); the engine writes it out (`wholeGrad`) for any other use.
  */
-import type { Shape } from "./shape.ts";
-import { Tensor } from "./tensor.ts";
+import { numelOf, type Shape } from "./shape.ts";
+import { scalarTensor, Tensor } from "./tensor.ts";
 
 /** Tensors made by fast paths during the rule now running. */
 const fresh = new Set<Tensor>();
+/** One-element gradients made by the rule now running, with the shape each stands for. */
+const spreads = new Map<Tensor, Shape>();
 /** The incoming gradient the running rule may overwrite, or null. */
 let lent: Tensor | null = null;
 
@@ -41,8 +47,30 @@ export function anyFresh(): boolean {
   return fresh.size > 0;
 }
 
-/** Forgets the fresh tensors and the lent gradient (after each rule). */
+/**
+ * The gradient `value` at every element of `shape` (more than one element), as one 0-d tensor:
+ * the engine delivers it written out unless the receiving rule `takesSpread`.
+ */
+export function spreadGrad(value: number, shape: Shape): Tensor {
+  const t = scalarTensor(value);
+  spreads.set(t, shape);
+  return t;
+}
+
+/** The shapes the gradients the rule just ran returned stand for (undefined: as they are), or null for none. */
+export function spreadShapes(grads: readonly (Tensor | null)[]): (Shape | undefined)[] | null {
+  if (spreads.size === 0) return null;
+  return grads.map((g) => (g === null ? undefined : spreads.get(g)));
+}
+
+/** A spread gradient written out over `shape`: a new array, nothing else references it. */
+export function wholeGrad(g: Tensor, shape: Shape): Tensor {
+  return new Tensor(new Float64Array(numelOf(shape)).fill(g.data[0]!), shape);
+}
+
+/** Forgets the fresh tensors, the spread ones and the lent gradient (after each rule). */
 export function endRule(): void {
   if (fresh.size > 0) fresh.clear();
+  if (spreads.size > 0) spreads.clear();
   lent = null;
 }

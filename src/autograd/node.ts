@@ -15,6 +15,12 @@ export interface GradRule {
   readonly saves: number;
   /** The vector–Jacobian product, one entry per input (null where not needed), written with Tensor ops. */
   readonly backward: (n: Node, g: Tensor) => readonly (Tensor | null)[];
+  /**
+   * Whether, with float64 saved tensors, `backward` also takes a 0-d g standing for that value at
+   * every element of the output (a spread gradient, grad-buffers.ts) and still returns
+   * gradients of the inputs' full shapes.
+   */
+  readonly takesSpread?: boolean;
 }
 
 export const SAVE_NONE = 0;

@@ -9,11 +9,14 @@
  * (`n.needs(i)`). Binary rules return full-shape gradients through `unbroadcast`, which sums each
  * back to its input's shape. `mulTemp(t, g)` is `t * g` for a `t` the rule has just made: it
  * reuses t's storage when no graph is being recorded (one allocation less per rule).
+ * `takesSpread` marks the rules that also take a 0-d g standing for that value at every element
+ * (the plain backward of sum and mean sends one, grad-buffers.ts): those computing g·f(x) or
+ * g/f(x) with a full-shape f(x); the engine writes g out for the others.
  */
 import { sumTo as sumDataTo } from "../expr/broadcast.ts";
 import { type BuiltinOp, BUILTIN_OPS as DECLARED } from "../expr/ops.ts";
 import { expand, mulTemp, reshape, rsub, sum, sumTo, transpose, where0 } from "./functions.ts";
-import { freshGrad, outputFor } from "./grad-buffers.ts";
+import { freshGrad, outputFor, spreadGrad } from "./grad-buffers.ts";
 import { isGradEnabled } from "./grad-mode.ts";
 import {
   type GradRule,
@@ -171,11 +174,20 @@ function plainProduct(a: Tensor, g: Tensor): [Float64Array, Float64Array, Float6
 
 /**
  * `expand(g / divisor, shape)` for a one-element g (the backward of sum and mean): in a plain
- * float64 backward one fill of a new array, the same numbers without the intermediate tensors.
+ * float64 backward that one number as a spread gradient (grad-buffers.ts), no array.
  */
 function spread(g: Tensor, shape: Shape, divisor: number): Tensor {
   if (isGradEnabled() || g._f32) return expand(divisor === 1 ? g : g.div(divisor), shape);
-  return freshGrad(new Float64Array(numelOf(shape)).fill(g.data[0]! / divisor), shape);
+  const v = g.data[0]! / divisor;
+  const n = numelOf(shape);
+  return n > 1 ? spreadGrad(v, shape) : freshGrad(new Float64Array(n).fill(v), shape);
+}
+
+/** Zeros of x's shape and dtype, a constant tensor. */
+function zerosLike(x: Tensor): Tensor {
+  const z = new Tensor(new Float64Array(x.numel), x.shape);
+  z._f32 = x._f32;
+  return z;
 }
 
 /** sign(x) as a constant tensor, with sign(0) = 0 (so abs'(0) = 0, as in PyTorch). */
@@ -277,6 +289,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "ReciprocalBackward0",
     saves: SAVE_OUT,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = 1 / x[i]!;
     },
@@ -327,6 +340,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "PowBackward0",
     saves: SAVE_A,
+    takesSpread: true,
     forward(x, o, c) {
       const n = o.length;
       if (c === 2) for (let i = 0; i < n; i++) o[i] = x[i]! * x[i]!;
@@ -340,7 +354,8 @@ export const OPS = {
     },
     backward: (n, g) => {
       const c = n.param0;
-      if (c === 0) return [g.mul(0)];
+      // zero at every element of x (g may be a spread gradient: not g.mul(0))
+      if (c === 0) return [mulTemp(zerosLike(n.a!), g)];
       if (c === 2) {
         const fused = plainProduct(n.a!, g);
         if (fused !== null) {
@@ -359,6 +374,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "PowBackward2",
     saves: SAVE_A | SAVE_OUT,
+    takesSpread: true,
     forward(x, o, c) {
       for (let i = 0; i < o.length; i++) o[i] = c ** x[i]!;
     },
@@ -382,6 +398,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "SinBackward0",
     saves: SAVE_A,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = sinK(x[i]!);
     },
@@ -399,6 +416,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "CosBackward0",
     saves: SAVE_A,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = cosK(x[i]!);
     },
@@ -409,6 +427,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "TanBackward0",
     saves: SAVE_OUT,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = tanK(x[i]!);
     },
@@ -419,6 +438,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "ExpBackward0",
     saves: SAVE_OUT,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = expK(x[i]!);
     },
@@ -429,6 +449,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "LogBackward0",
     saves: SAVE_A,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = logK(x[i]!);
     },
@@ -439,6 +460,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "SqrtBackward0",
     saves: SAVE_OUT,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = sqrtK(x[i]!);
     },
@@ -449,6 +471,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "TanhBackward0",
     saves: SAVE_OUT,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = tanhK(x[i]!);
     },
@@ -459,6 +482,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "SigmoidBackward0",
     saves: SAVE_OUT,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = sigmoidK(x[i]!);
     },
@@ -479,6 +503,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "AbsBackward0",
     saves: SAVE_A,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = absK(x[i]!);
     },
@@ -540,6 +565,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "Log1PBackward0",
     saves: SAVE_A,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = log1pK(x[i]!);
     },
@@ -550,6 +576,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "SoftplusBackward0",
     saves: SAVE_A,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = softplusK(x[i]!);
     },
@@ -737,6 +764,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "ErfBackward0",
     saves: SAVE_A,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = erfK(x[i]!);
     },
@@ -747,6 +775,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "GeluBackward0",
     saves: SAVE_A,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = geluK(x[i]!);
     },
@@ -762,6 +791,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "AsinBackward0",
     saves: SAVE_A,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = asinK(x[i]!);
     },
@@ -772,6 +802,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "AcosBackward0",
     saves: SAVE_A,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = acosK(x[i]!);
     },
@@ -782,6 +813,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "AtanBackward0",
     saves: SAVE_A,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = atanK(x[i]!);
     },
@@ -792,6 +824,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "SinhBackward0",
     saves: SAVE_A,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = sinhK(x[i]!);
     },
@@ -802,6 +835,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "CoshBackward0",
     saves: SAVE_A,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = coshK(x[i]!);
     },
@@ -812,6 +846,7 @@ export const OPS = {
     kind: "unary",
     gradFn: "Expm1Backward0",
     saves: SAVE_A,
+    takesSpread: true,
     forward(x, o) {
       for (let i = 0; i < o.length; i++) o[i] = expm1K(x[i]!);
     },
