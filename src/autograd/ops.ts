@@ -360,8 +360,10 @@ export const OPS = {
         const fused = plainProduct(n.a!, g);
         if (fused !== null) {
           const [a, gd, o] = fused;
-          if (gd.length === 1) for (let i = 0; i < o.length; i++) o[i] = 2 * a[i]! * gd[0]!;
-          else for (let i = 0; i < o.length; i++) o[i] = 2 * a[i]! * gd[i]!;
+          if (gd.length === 1) {
+            const v = gd[0]!; // read once: o may be g's own storage
+            for (let i = 0; i < o.length; i++) o[i] = 2 * a[i]! * v;
+          } else for (let i = 0; i < o.length; i++) o[i] = 2 * a[i]! * gd[i]!;
           return [freshGrad(o, n.a!.shape)];
         }
         return [mulTemp(n.a!.mul(2), g)];
@@ -406,8 +408,10 @@ export const OPS = {
       const fused = plainProduct(n.a!, g);
       if (fused === null) return [mulTemp(n.a!.cos(), g)];
       const [a, gd, o] = fused;
-      if (gd.length === 1) for (let i = 0; i < o.length; i++) o[i] = cosK(a[i]!) * gd[0]!;
-      else for (let i = 0; i < o.length; i++) o[i] = cosK(a[i]!) * gd[i]!;
+      if (gd.length === 1) {
+        const v = gd[0]!; // read once: o may be g's own storage
+        for (let i = 0; i < o.length; i++) o[i] = cosK(a[i]!) * v;
+      } else for (let i = 0; i < o.length; i++) o[i] = cosK(a[i]!) * gd[i]!;
       return [freshGrad(o, n.a!.shape)];
     },
   },
