@@ -25,10 +25,16 @@ export function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))]!;
 }
 
+/** The process's CPU time (all threads, user + system) in ms between two readings. */
+function cpuMs(from: NodeJS.CpuUsage, to: NodeJS.CpuUsage): number {
+  return (to.user - from.user + to.system - from.system) / 1000;
+}
+
 /**
  * Interleaves `candidate` and `baseline` runs and returns the median of per-pair ratios, so that
  * load from other processes affects both sides alike, with the quartiles of those ratios (`q1`,
- * `q3`) as their spread.
+ * `q3`) as their spread; `cpuRatio` is the median per-pair ratio of the process's CPU time
+ * (every thread: the GC's helpers too), which time spent waiting for a core does not blur.
  */
 export function ratio(
   candidate: () => void,
@@ -38,17 +44,22 @@ export function ratio(
   ratio: number;
   q1: number;
   q3: number;
+  cpuRatio: number;
   candidateMs: number;
   baselineMs: number;
 } {
   candidate();
   baseline();
   const rs: number[] = [];
+  const cpu: number[] = [];
   const cs: number[] = [];
   const bs: number[] = [];
   for (let i = 0; i < reps; i++) {
+    const u0 = process.cpuUsage();
     const b = timeMs(baseline);
+    const u1 = process.cpuUsage();
     const c = timeMs(candidate);
+    cpu.push(cpuMs(u1, process.cpuUsage()) / cpuMs(u0, u1));
     rs.push(c / b);
     cs.push(c);
     bs.push(b);
@@ -57,6 +68,7 @@ export function ratio(
     ratio: median(rs),
     q1: quantile(rs, 0.25),
     q3: quantile(rs, 0.75),
+    cpuRatio: median(cpu),
     candidateMs: median(cs),
     baselineMs: median(bs),
   };
