@@ -129,19 +129,17 @@ describe("--dtype float32 for Jacobians and Hessians", () => {
     expect(a).not.toBe(e);
   };
 
-  it("a Jacobian: autograd and the value in float32, agreeing with the float64 legs within float32 rounding", async () => {
-    const r = await run(
-      "check",
-      "exp(x)",
-      "--at",
-      `x=${JSON.stringify(X)}`,
-      "--dtype",
-      "float32",
-      "--json",
-    );
+  const at = ["--at", `x=${JSON.stringify(X)}`, "--dtype", "float32", "--json"];
+  const agreeing = async (...argv: string[]) => {
+    const r = await run("check", ...argv, ...at);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out[0]!);
     expect([j.verdict, j.reason]).toEqual(["agree", null]);
+    return j;
+  };
+
+  it("a Jacobian: autograd and the value in float32, agreeing with the float64 legs within float32 rounding", async () => {
+    const j = await agreeing("exp(x)");
     X.forEach((x, i) => {
       expect32(j.jacobian.autograd[i][i], x);
       expect32(j.value[i], x);
@@ -151,20 +149,7 @@ describe("--dtype float32 for Jacobians and Hessians", () => {
   });
 
   it("a Hessian (--order 2): autograd's double backward in float32, within float32 rounding", async () => {
-    const r = await run(
-      "check",
-      "sum(exp(x))",
-      "--at",
-      `x=${JSON.stringify(X)}`,
-      "--order",
-      "2",
-      "--dtype",
-      "float32",
-      "--json",
-    );
-    expect(r.code).toBe(0);
-    const j = JSON.parse(r.out[0]!);
-    expect([j.verdict, j.reason]).toEqual(["agree", null]);
+    const j = await agreeing("sum(exp(x))", "--order", "2");
     X.forEach((x, i) => {
       expect32(j.hessian.autograd[i][i], x);
       expect(j.hessian.numeric[i][i]).toBeCloseTo(Math.exp(Math.fround(x)), 8);

@@ -56,6 +56,18 @@ describe("bad input: exit 2, one error line", () => {
     ],
     // A non-scalar output has a Jacobian; its Hessian (--order 2) is not defined.
     ["non-scalar output", ["check", "x^2", "--at", "x=[1,2]", "--order", "2"], /scalar/, 1],
+    [
+      "Jacobian: shape mismatch",
+      ["check", "x+y", "--at", "x=[1,2,3]", "y=[1,2]"],
+      /cannot broadcast shapes \[3\] and \[2\] in '\+'$/,
+      1,
+    ],
+    [
+      "Hessian: shape mismatch",
+      ["check", "sum(x*y)", "--at", "x=[1,2]", "y=[1,2,3]", "--order", "2"],
+      /cannot broadcast shapes \[2\] and \[3\] in '\*'$/,
+      5,
+    ],
   ] as const)("%s", async (_n, argv, pattern, column) => {
     const r = await run(...argv);
     expectOneError(r, pattern, true);
@@ -69,6 +81,13 @@ describe("bad input: exit 2, one error line", () => {
     ["NaN", ["check", "x^2", "--at", "x=NaN"], /x=NaN: not a finite number/],
     ["Infinity in an array", ["check", "sum(x)", "--at", "x=[1, 1e999]"], /x\[1\].*finite/],
     ["ragged array", ["check", "sum(x)", "--at", "x=[[1,2],[3]]"], /x\[1\].*rectangular/],
+    ["Jacobian: Infinity", ["check", "x^2", "--at", "x=[1, 1e999]"], /x\[1\].*finite/],
+    [
+      "Hessian: Infinity",
+      ["check", "sum(x^2)", "--at", "x=[1, -1e999]", "--order", "2"],
+      /x\[1\].*finite/,
+    ],
+    ["--order 3", ["check", "sum(x^3)", "--at", "x=[1,2]", "--order", "3"], /'3' is invalid.*1, 2/],
     ["bad JSON array", ["check", "sum(x)", "--at", "x=[1,2"], /--at x: not a valid JSON array/],
     ["missing --at", ["check", "x*y", "--at", "x=1"], /missing --at for 'y'/],
     ["no --at at all", ["check", "x^2"], /missing --at for 'x'/],
@@ -127,6 +146,17 @@ describe("bad input: exit 2, one error line", () => {
 });
 
 describe("no gradient at the point: exit 3 with the reason", () => {
+  it.each([
+    ["a Jacobian", ["log(x)", "--at", "x=[-1,2]"]],
+    ["a Hessian", ["sum(log(x))", "--at", "x=[-1,2]", "--order", "2"]],
+  ])("%s outside the domain (log at -1) is inconclusive, as a gradient is", async (_n, argv) => {
+    const r = await run("check", ...argv, "--json");
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.out[0]!).reason).toMatch(
+      /not finite at the point.*the 1st argument of log is -1, outside its domain/,
+    );
+  });
+
   it("log(x) at x = -1 is outside the domain", async () => {
     const r = await run("check", "log(x)", "--at", "x=-1");
     expect(r.code).toBe(3);

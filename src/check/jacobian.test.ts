@@ -70,6 +70,15 @@ describe("check of a non-scalar output", () => {
     expect(h.hessian!.symbolic).toEqual([[36]]); // 6xy
   });
 
+  it("bad input to the API is a GradtrioError: order 3, a vector output's Hessian, a shape mismatch", () => {
+    const at = { x: [1, 2] };
+    expect(() => check("sum(x^3)", { at, order: 3 as never })).toThrow(
+      "order must be 1 or 2, got 3",
+    );
+    expect(() => check("x^3", { at, order: 2 })).toThrow(/scalar/);
+    expect(() => check("x+y", { at: { x: [1, 2], y: [1, 2, 3] } })).toThrow(/cannot broadcast/);
+  });
+
   it("a kink makes the Jacobian inconclusive", () => {
     expect(check("relu(x)", { at: { x: [1, 0] } }).verdict).toBe("inconclusive");
   });
