@@ -2,6 +2,7 @@
 // values (PyTorch float32, its default dtype).
 import { describe, expect, it } from "vitest";
 import { GradtrioError } from "../errors.ts";
+import { grad } from "./engine.ts";
 import { clamp, log, sigmoid, sub } from "./functions.ts";
 import { type Tensor, tensor } from "./tensor.ts";
 
@@ -9,6 +10,14 @@ const f = Math.fround;
 const F32 = { dtype: "float32" } as const;
 
 describe("float32 tensors", () => {
+  it("a plain number takes the tensor's dtype: a 0-d double backward stays float32", () => {
+    // d²(2x²)/dx² = 4 by hand; the saved 2 of x·2 must not promote the second pass to float64.
+    const x = tensor(3, { requiresGrad: true, dtype: "float32" });
+    const [g] = grad([x.mul(x).mul(2)], [x], { createGraph: true });
+    const [h] = grad([g!], [x]);
+    expect([g!.dtype, h!.dtype, h!.item()]).toEqual(["float32", "float32", 4]);
+  });
+
   it("hold float32 values and round after each op", () => {
     const x = tensor(6.7, F32);
     expect([x.dtype, x.item()]).toEqual(["float32", f(6.7)]);

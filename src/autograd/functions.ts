@@ -80,6 +80,10 @@ function unary(
 function binary(decl: BinaryDecl, a: TensorLike, b: TensorLike, op: string): Tensor {
   const ta = asTensor(a, op, 0, 2);
   const tb = asTensor(b, op, 1, 2);
+  // A plain number takes the tensor's dtype (PyTorch's wrapped number): saved for the backward,
+  // it must not turn a float32 double backward into float64 (d(2x)/dx of a 0-d float32 x).
+  if (typeof a === "number") ta._f32 = tb._f32;
+  if (typeof b === "number") tb._f32 = ta._f32;
   const ad = ta.data;
   const bd = tb.data;
   const k = decl.forward;
