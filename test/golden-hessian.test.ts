@@ -9,6 +9,7 @@ import { check } from "../src/check/check.ts";
 import { reportToJson } from "../src/check/report.ts";
 import type { NestedArray } from "../src/expr/point.ts";
 import golden from "./fixtures/torch-golden.json" with { type: "json" };
+import { expectFloat32Close } from "./float32-close.ts";
 
 interface GoldenCase {
   id: string;
@@ -40,6 +41,14 @@ describe("Hessians agree with PyTorch three ways", () => {
       }
     });
   }
+
+  it("in float32 (autograd's double backward) every case agrees within float32 rounding", () => {
+    for (const c of golden as unknown as GoldenCase[]) {
+      const r = check(c.expr, { at: c.at, order: 2, dtype: "float32" });
+      expect([c.id, r.verdict, r.reason]).toEqual([c.id, "agree", null]);
+      expectFloat32Close(r.hessian!.autograd!, c.hessian);
+    }
+  });
 
   it("logsumexp: diag(p) − ppᵀ by hand (p the softmax), three ways, also where exp overflows", () => {
     for (const x of [
