@@ -10,3 +10,9 @@ export function failure(f: () => unknown): GradtrioError {
   }
   throw new Error("did not fail");
 }
+
+/** The GradtrioError that `f` throws, as `CODE: message`. */
+export function errorText(f: () => unknown): string {
+  const e = failure(f);
+  return `${e.code}: ${e.message}`;
+}

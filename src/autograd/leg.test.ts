@@ -3,7 +3,7 @@
  * formulas, and its errors. (The PyTorch golden file runs through it in test/golden-tensor.test.ts.)
  */
 import { describe, expect, it } from "vitest";
-import { GradtrioError } from "../errors.ts";
+import { errorText } from "../../test/failure.ts";
 import { call, constant, num, variable } from "../expr/ast.ts";
 import { interpret } from "../expr/interpret.ts";
 import { toValues } from "../expr/point.ts";
@@ -13,15 +13,6 @@ import { tensor } from "./tensor.ts";
 
 const x = variable("x");
 const y = variable("y");
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof GradtrioError ? `${e.code}: ${e.message}` : `not a GradtrioError: ${e}`;
-  }
-  return "no error";
-}
 
 describe("autogradLeg", () => {
   it("gives value, gradient and Hessian of x·y² + sin(pi·x) (by hand)", () => {
@@ -68,14 +59,14 @@ describe("autogradLeg", () => {
   });
 
   it("refuses a non-scalar output and an unknown variable", () => {
-    expect(errorOf(() => autogradLeg(call("sin", [x]), toValues({ x: [1, 2] })))).toBe(
+    expect(errorText(() => autogradLeg(call("sin", [x]), toValues({ x: [1, 2] })))).toBe(
       "NON_SCALAR: the expression must have a scalar value, got shape [2]",
     );
     // one element is not enough: the output must be 0-d
-    expect(errorOf(() => autogradLeg(call("sin", [x]), toValues({ x: [1] })))).toBe(
+    expect(errorText(() => autogradLeg(call("sin", [x]), toValues({ x: [1] })))).toBe(
       "NON_SCALAR: the expression must have a scalar value, got shape [1]",
     );
-    expect(errorOf(() => autogradLeg(call("sin", [y]), toValues({ x: 1 })))).toBe(
+    expect(errorText(() => autogradLeg(call("sin", [y]), toValues({ x: 1 })))).toBe(
       "UNKNOWN_VARIABLE: no value given for the variable 'y'",
     );
   });

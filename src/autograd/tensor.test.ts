@@ -4,7 +4,7 @@
  * are computed by hand or with Math.
  */
 import { describe, expect, it } from "vitest";
-import { GradtrioError } from "../errors.ts";
+import { errorText } from "../../test/failure.ts";
 import {
   abs,
   add,
@@ -26,15 +26,6 @@ import {
 } from "./functions.ts";
 import { recordOrigins } from "./grad-mode.ts";
 import { type Tensor, tensor } from "./tensor.ts";
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof GradtrioError ? `${e.code}: ${e.message}` : `not a GradtrioError: ${e}`;
-  }
-  return "no error";
-}
 
 describe("tensor()", () => {
   it("makes scalars, vectors, matrices and Float64Array tensors", () => {
@@ -64,14 +55,14 @@ describe("tensor()", () => {
   });
 
   it("refuses ragged arrays, non-numbers, bad shapes and item() of many elements", () => {
-    expect(errorOf(() => tensor([[1, 2], [3]]))).toMatch(
+    expect(errorText(() => tensor([[1, 2], [3]]))).toMatch(
       /^SHAPE: tensor: value\[1\] is not rectangular/,
     );
-    expect(errorOf(() => tensor([1, "2"] as never))).toMatch(
+    expect(errorText(() => tensor([1, "2"] as never))).toMatch(
       /^INVALID_ARGUMENT: tensor: value\[1\]/,
     );
-    expect(errorOf(() => tensor(new Float64Array(5), { shape: [2, 2] }))).toMatch(/^SHAPE/);
-    expect(errorOf(() => tensor([1, 2]).item())).toBe(
+    expect(errorText(() => tensor(new Float64Array(5), { shape: [2, 2] }))).toMatch(/^SHAPE/);
+    expect(errorText(() => tensor([1, 2]).item())).toBe(
       "INVALID_ARGUMENT: a Tensor with 2 elements cannot be converted to Scalar",
     );
   });
@@ -161,16 +152,16 @@ describe("elementwise ops and broadcasting", () => {
   });
 
   it("refuses non-broadcastable shapes, naming both", () => {
-    expect(errorOf(() => add(tensor([[1, 2, 3]]), tensor([1, 2])))).toBe(
+    expect(errorText(() => add(tensor([[1, 2, 3]]), tensor([1, 2])))).toBe(
       "SHAPE: add: shapes [1, 3] and [2] are not broadcastable (size 3 vs 2 at dimension 1)",
     );
   });
 
   it("refuses operands that are neither tensors nor numbers, and missing operands", () => {
-    expect(errorOf(() => add(tensor(1), "2" as never))).toMatch(
+    expect(errorText(() => add(tensor(1), "2" as never))).toMatch(
       /^INVALID_ARGUMENT: add: argument 2/,
     );
-    expect(errorOf(() => (add as (a: unknown) => Tensor)(tensor(1)))).toMatch(
+    expect(errorText(() => (add as (a: unknown) => Tensor)(tensor(1)))).toMatch(
       /^ARITY: add takes 2/,
     );
   });
@@ -189,7 +180,7 @@ describe("reductions, matmul, reshape, transpose", () => {
     expect(m.sum(1).toArray()).toEqual([6, 15]);
     expect(m.sum(-1, true).toArray()).toEqual([[6], [15]]);
     expect(m.mean(0, true).toArray()).toEqual([[2.5, 3.5, 4.5]]);
-    expect(errorOf(() => m.sum(2))).toMatch(/^INVALID_ARGUMENT: sum: dimension out of range/);
+    expect(errorText(() => m.sum(2))).toMatch(/^INVALID_ARGUMENT: sum: dimension out of range/);
   });
 
   it("matmul: dot, matrix-vector, vector-matrix, matrix-matrix", () => {
@@ -201,10 +192,12 @@ describe("reductions, matmul, reshape, transpose", () => {
       [14, 32],
       [32, 77],
     ]);
-    expect(errorOf(() => matmul(m, m))).toBe(
+    expect(errorText(() => matmul(m, m))).toBe(
       "SHAPE: matmul: shapes [2, 3] and [2, 3] cannot be multiplied (inner dimensions 3 and 2 differ)",
     );
-    expect(errorOf(() => matmul(tensor(1), m))).toMatch(/^SHAPE: matmul: shapes \[\] and \[2, 3\]/);
+    expect(errorText(() => matmul(tensor(1), m))).toMatch(
+      /^SHAPE: matmul: shapes \[\] and \[2, 3\]/,
+    );
   });
 
   it("reshape (with -1) and transpose of any rank", () => {
@@ -214,7 +207,7 @@ describe("reductions, matmul, reshape, transpose", () => {
       [5, 6],
     ]);
     expect(m.reshape([6]).toArray()).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(errorOf(() => m.reshape(4, 2))).toBe(
+    expect(errorText(() => m.reshape(4, 2))).toBe(
       "SHAPE: reshape: shape [4, 2] is invalid for input of size 6",
     );
     const t = reshape(tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]), 2, 3, 2);
@@ -269,10 +262,10 @@ describe("rank cap", () => {
   }
 
   it("tensor() refuses more than 32 dimensions at creation (toArray/toString recurse per dimension)", () => {
-    expect(errorOf(() => tensor(nested(50_000) as number[]))).toBe(
+    expect(errorText(() => tensor(nested(50_000) as number[]))).toBe(
       "SHAPE: tensor: too many dimensions (50000); at most 32",
     );
-    expect(errorOf(() => tensor(new Float64Array(1), { shape: new Array(33).fill(1) }))).toBe(
+    expect(errorText(() => tensor(new Float64Array(1), { shape: new Array(33).fill(1) }))).toBe(
       "SHAPE: tensor: too many dimensions (33); at most 32",
     );
     const t = tensor(nested(32) as number[]);
@@ -281,7 +274,7 @@ describe("rank cap", () => {
   });
 
   it("reshape refuses more than 32 dimensions", () => {
-    expect(errorOf(() => tensor([1]).reshape(new Array(50_000).fill(1)))).toBe(
+    expect(errorText(() => tensor([1]).reshape(new Array(50_000).fill(1)))).toBe(
       "SHAPE: reshape: too many dimensions (50000); at most 32",
     );
     expect(tensor([1]).reshape(new Array(32).fill(1)).ndim).toBe(32);

@@ -3,17 +3,8 @@
  * recursion bounded.
  */
 import { describe, expect, it } from "vitest";
-import { GradtrioError } from "../errors.ts";
+import { errorText } from "../../test/failure.ts";
 import { fromValue, toValue } from "./point.ts";
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return e instanceof GradtrioError ? `${e.code}: ${e.message}` : `not a GradtrioError: ${e}`;
-  }
-  return "no error";
-}
 
 /** `[[[…[1]…]]]` nested `depth` deep, built without recursion. */
 function nested(depth: number): unknown {
@@ -24,13 +15,13 @@ function nested(depth: number): unknown {
 
 describe("toValue rank cap", () => {
   it("rejects a value nested 50,000 deep with a SHAPE error, not a stack overflow", () => {
-    expect(errorOf(() => toValue(nested(50_000), "x"))).toBe(
+    expect(errorText(() => toValue(nested(50_000), "x"))).toBe(
       "SHAPE: x: too many dimensions (50000); at most 32",
     );
   });
 
   it("rejects 33 dimensions and accepts 32, which round-trips through fromValue", () => {
-    expect(errorOf(() => toValue(nested(33), "x"))).toBe(
+    expect(errorText(() => toValue(nested(33), "x"))).toBe(
       "SHAPE: x: too many dimensions (33); at most 32",
     );
     const v = toValue(nested(32), "x");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isGradtrioError } from "../errors.ts";
+import { failure } from "../../test/failure.ts";
 import { call, constant, type Expr, num, variable } from "../expr/ast.ts";
 import { registerCustomOp } from "../expr/ops.ts";
 import { toValues } from "../expr/point.ts";
@@ -125,14 +125,7 @@ describe("compileForward", () => {
   });
 
   it("rejects bad expressions with a GradtrioError", () => {
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return isGradtrioError(e) ? e.code : "raw";
-      }
-      return "none";
-    };
+    const code = (fn: () => unknown) => failure(fn).code;
     expect(code(() => at(c("add", x, variable("zz")), { x: 1 }))).toBe("UNKNOWN_VARIABLE");
     expect(code(() => at(c("sum", c("add", x, variable("y"))), { x: [1, 2], y: [1, 2, 3] }))).toBe(
       "SHAPE",

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { failure } from "../../test/failure.ts";
 import { isGradtrioError } from "../errors.ts";
 import { parse } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
@@ -133,14 +134,7 @@ describe("plain differences and Richardson on hand formulas", () => {
   });
 
   it("rejects bad input with a GradtrioError", () => {
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return isGradtrioError(e) ? e.code : "raw";
-      }
-      return "none";
-    };
+    const code = (fn: () => unknown) => failure(fn).code;
     expect(code(() => richardson(cube, Float64Array.of(1), 3))).toBe("INVALID_ARGUMENT");
     expect(code(() => gradient(cube, Float64Array.of(Number.NaN)))).toBe("NON_FINITE");
     expect(code(() => gradient(cube, [1] as unknown as Float64Array))).toBe("INVALID_ARGUMENT");

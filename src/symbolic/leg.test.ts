@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { failure } from "../../test/failure.ts";
 import { GradtrioError } from "../errors.ts";
 import { call, num, variable } from "../expr/ast.ts";
 import { registerCustomOp } from "../expr/ops.ts";
@@ -338,15 +339,7 @@ describe("names and bad input", () => {
   });
 
   it("throws GradtrioError for an unknown variable, a shape mismatch and a vector output", () => {
-    const codes = (f: () => unknown): string | undefined => {
-      try {
-        f();
-      } catch (e) {
-        expect(e).toBeInstanceOf(GradtrioError);
-        return (e as GradtrioError).code;
-      }
-      return undefined;
-    };
+    const codes = (f: () => unknown) => failure(f).code;
     expect(codes(() => leg("x*y", { x: 1 }))).toBe("UNKNOWN_VARIABLE");
     expect(codes(() => leg("sum(x*y)", { x: [1, 2], y: [1, 2, 3] }))).toBe("SHAPE");
     expect(codes(() => leg("x^2", { x: [1, 2] }))).toBe("NON_SCALAR");
