@@ -468,3 +468,31 @@ export function arityOf(name: string): number | undefined {
   if (isBuiltinOp(name)) return BUILTIN_OPS[name].arity;
   return registry.get(name)?.arity;
 }
+
+/**
+ * A custom op's forward with its failures named: a throw or a value that is not a number is a
+ * GradtrioError naming the op (every leg's evaluator reports it so), never a raw error or a
+ * silent NaN.
+ */
+export function checkedForward(def: CustomOpDefinition): (...args: number[]) => number {
+  const forward = def.forward;
+  return (...args) => {
+    let r: unknown;
+    try {
+      r = forward(...args);
+    } catch (err) {
+      throw new GradtrioError(
+        "INVALID_ARGUMENT",
+        `custom op '${def.name}': forward threw at (${args.join(", ")}): ${err instanceof Error ? err.message : String(err)}`,
+        { op: def.name, phase: "forward" },
+      );
+    }
+    if (typeof r !== "number")
+      throw new GradtrioError(
+        "INVALID_ARGUMENT",
+        `custom op '${def.name}': forward returned ${typeof r}, expected a number`,
+        { op: def.name, phase: "forward" },
+      );
+    return r;
+  };
+}

@@ -36,10 +36,11 @@ import {
   BUILTIN_OPS,
   CONSTANTS,
   type CustomOpDefinition,
+  checkedForward,
   type ElementwiseOp,
   type ReductionOp,
 } from "../expr/ops.ts";
-import { checkedForward, type Layout } from "./evaluate.ts";
+import type { Layout } from "./evaluate.ts";
 import { detectKink, estimateOnLine } from "./gradient.ts";
 import { coordinateLine } from "./line.ts";
 

@@ -16,13 +16,7 @@ import {
   sizeOfShape,
 } from "../expr/broadcast.ts";
 import { type Algebra, interpret, opsByKind } from "../expr/interpret.ts";
-import {
-  CONSTANTS,
-  type CustomOpDefinition,
-  realKernel,
-  reduceKernel,
-  rowKernel,
-} from "../expr/ops.ts";
+import { CONSTANTS, checkedForward, realKernel, reduceKernel, rowKernel } from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
 
 /** Where each variable sits in the flat input vector (as `flattenValues(values).layout` gives it). */
@@ -314,30 +308,6 @@ function mapN(
       for (let j = 0; j < m; j++) argv[j] = data[j]![idx[j]![k]!]!;
       out[k] = fn.apply(undefined, argv);
     }
-  };
-}
-
-/** A custom op's forward, turned into a GradtrioError if it throws or returns a non-number. */
-export function checkedForward(def: CustomOpDefinition): (...args: number[]) => number {
-  const forward = def.forward;
-  return (...args) => {
-    let r: unknown;
-    try {
-      r = forward(...args);
-    } catch (err) {
-      throw new GradtrioError(
-        "INVALID_ARGUMENT",
-        `custom op '${def.name}': forward threw at (${args.join(", ")}): ${err instanceof Error ? err.message : String(err)}`,
-        { op: def.name, phase: "forward" },
-      );
-    }
-    if (typeof r !== "number")
-      throw new GradtrioError(
-        "INVALID_ARGUMENT",
-        `custom op '${def.name}': forward returned ${typeof r}, expected a number`,
-        { op: def.name, phase: "forward" },
-      );
-    return r;
   };
 }
 

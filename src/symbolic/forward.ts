@@ -9,7 +9,7 @@ import { broadcastAll, expandTo } from "../expr/broadcast.ts";
 import {
   BUILTIN_OPS,
   CONSTANTS,
-  type CustomOpDefinition,
+  checkedForward,
   type ElementwiseOp,
   isBuiltinOp,
   type LastDimOp,
@@ -92,34 +92,6 @@ function evalNode(e: Expr, done: Map<Expr, Arr>, values: ReadonlyMap<string, Val
       return elementwise(args, checkedForward(def));
     }
   }
-}
-
-/**
- * A custom op's forward with its failures named: a throw or a value that is not a number is a
- * GradtrioError naming the op (as the numeric leg's evaluator reports it), never a raw error or
- * a silent NaN.
- */
-function checkedForward(def: CustomOpDefinition): Kernel {
-  const forward = def.forward;
-  return (...args) => {
-    let r: unknown;
-    try {
-      r = forward(...args);
-    } catch (err) {
-      throw new GradtrioError(
-        "INVALID_ARGUMENT",
-        `custom op '${def.name}': forward threw at (${args.join(", ")}): ${err instanceof Error ? err.message : String(err)}`,
-        { op: def.name, phase: "forward" },
-      );
-    }
-    if (typeof r !== "number")
-      throw new GradtrioError(
-        "INVALID_ARGUMENT",
-        `custom op '${def.name}': forward returned ${typeof r}, expected a number`,
-        { op: def.name, phase: "forward" },
-      );
-    return r;
-  };
 }
 
 function arity(e: Expr & { kind: "call" }, n: number): void {
