@@ -323,13 +323,7 @@ type SymbolicResult = ReturnType<typeof symbolicLeg>;
 type ReportBase = Omit<Report, "verdict" | "blame" | "reason" | "rule">;
 
 /** What the legs said at the point: everything the rules and the vote read. */
-interface Evidence {
-  readonly expr: Expr;
-  readonly values: Map<string, Value>;
-  /** The inputs differentiated (`wrt`), in order. */
-  readonly wrt: readonly string[];
-  readonly tol: Tolerance;
-  readonly f32: boolean;
+interface Evidence extends Pick<CheckInput, "expr" | "values" | "wrt" | "tol" | "f32"> {
   readonly base: ReportBase;
   readonly legs: Record<LegName, LegReport>;
   readonly value: number | null;
@@ -372,6 +366,7 @@ export interface CheckInput {
   readonly expr: Expr;
   readonly text: string;
   readonly values: Map<string, Value>;
+  /** The inputs differentiated (`wrt`), in order. */
   readonly wrt: readonly string[];
   readonly tol: Tolerance;
   readonly method: NumericMethod;
