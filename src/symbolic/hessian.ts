@@ -22,7 +22,7 @@ import { casDiff } from "./cas.ts";
 import { compileFormulasWithError } from "./evaluate.ts";
 import { type Formula, fadd, ffn, fmul, fpow, fratio, symbolsOf } from "./formula.ts";
 import { asMatrix, forwardValues } from "./forward.ts";
-import { type Kink, KinkFound, Unavailable } from "./outcome.ts";
+import { type Declined, declined, KinkFound, Unavailable } from "./outcome.ts";
 import { readCas } from "./read-cas.ts";
 import { type Branch, CasWriter } from "./to-cas.ts";
 
@@ -44,7 +44,7 @@ export type SymbolicHessianResult =
       /** How many second derivatives the CAS derived (the others are structurally 0). */
       readonly derived: number;
     }
-  | { readonly status: "unavailable" | "kink"; readonly reason: string; readonly kink?: Kink };
+  | Declined;
 
 /**
  * ∂²f/∂inputs² of a scalar `expr` at the point, by the CAS.
@@ -127,9 +127,7 @@ export function symbolicHessian(
     });
     return { status: "ok", rows, bounds, derived: formulas.length };
   } catch (e) {
-    if (e instanceof Unavailable) return { status: "unavailable", reason: e.message };
-    if (e instanceof KinkFound) return { status: "kink", reason: e.message, kink: e.kink };
-    throw e;
+    return declined(e);
   }
 }
 

@@ -11,7 +11,7 @@ import type { Value } from "../expr/point.ts";
 import { isElementwise } from "../expr/structure.ts";
 import { forwardValues } from "./forward.ts";
 import { symbolicPullback } from "./leg.ts";
-import { type Kink, KinkFound, Unavailable } from "./outcome.ts";
+import { type Declined, declined } from "./outcome.ts";
 
 export type SymbolicJacobianResult =
   | {
@@ -21,7 +21,7 @@ export type SymbolicJacobianResult =
       /** "elementwise": one pass, the structure gave the sparsity; "rows": a pass per row. */
       readonly structure: "elementwise" | "rows";
     }
-  | { readonly status: "unavailable" | "kink"; readonly reason: string; readonly kink?: Kink };
+  | Declined;
 
 /**
  * ∂out/∂inputs of a non-scalar `expr` at the point, by the CAS.
@@ -68,8 +68,6 @@ export function symbolicJacobian(
     }
     return { status: "ok", rows, structure: "rows" };
   } catch (e) {
-    if (e instanceof Unavailable) return { status: "unavailable", reason: e.message };
-    if (e instanceof KinkFound) return { status: "kink", reason: e.message, kink: e.kink };
-    throw e;
+    return declined(e);
   }
 }

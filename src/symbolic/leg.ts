@@ -33,7 +33,7 @@ import {
   symbolsOf,
 } from "./formula.ts";
 import { type Arr, asMatrix, expandArr, forwardValues } from "./forward.ts";
-import { type Kink, KinkFound, Unavailable } from "./outcome.ts";
+import { type Declined, declined, KinkFound, Unavailable } from "./outcome.ts";
 import { latexName, type SymbolNames, toLatex, toPlain } from "./print.ts";
 import { readCas } from "./read-cas.ts";
 import { type Branch, CasWriter } from "./to-cas.ts";
@@ -52,12 +52,7 @@ export type SymbolicLegResult =
       readonly formulas: Map<string, string>;
       readonly latex: Map<string, string>;
     }
-  | {
-      readonly status: "unavailable" | "kink";
-      readonly reason: string;
-      /** For a kink: which op and where. */
-      readonly kink?: Kink;
-    };
+  | Declined;
 
 /**
  * What a block derives at one branch pattern: the CAS derivative per leaf, its leaves (`slots`)
@@ -166,9 +161,7 @@ export function symbolicLeg(expr: Expr, values: ReadonlyMap<string, Value>): Sym
   try {
     return new Backward(expr, values, fwd).run();
   } catch (e) {
-    if (e instanceof Unavailable) return { status: "unavailable", reason: e.message };
-    if (e instanceof KinkFound) return { status: "kink", reason: e.message, kink: e.kink };
-    throw e;
+    return declined(e);
   }
 }
 

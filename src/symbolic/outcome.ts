@@ -33,3 +33,18 @@ export class KinkFound extends Error {
     );
   }
 }
+
+/** A leg's answer when it declines to give a number, and why. */
+export interface Declined {
+  readonly status: "unavailable" | "kink";
+  readonly reason: string;
+  /** For a kink: which op and where. */
+  readonly kink?: Kink;
+}
+
+/** What a thrown `Unavailable` or `KinkFound` makes of a leg's result; any other error is rethrown. */
+export function declined(e: unknown): Declined {
+  if (e instanceof Unavailable) return { status: "unavailable", reason: e.message };
+  if (e instanceof KinkFound) return { status: "kink", reason: e.message, kink: e.kink };
+  throw e;
+}
