@@ -242,10 +242,30 @@ function looseElement(
   return null;
 }
 
-function illConditioned(extreme: number): string {
-  const where = Math.abs(extreme) > EXTREME_LARGE ? "overflow" : "underflow";
-  return `ill-conditioned point: a value of ${extreme} lies near the ${where} limit of float64, where the legs' different arithmetic can ${where} differently by more than any rounding bound`;
-}
+/** The reasons the gradient's, the Jacobian's and the Hessian's rules share. */
+export const reasons = {
+  illConditioned(extreme: number): string {
+    const where = Math.abs(extreme) > EXTREME_LARGE ? "overflow" : "underflow";
+    return `ill-conditioned point: a value of ${extreme} lies near the ${where} limit of float64, where the legs' different arithmetic can ${where} differently by more than any rounding bound`;
+  },
+  noValue(legs: Record<LegName, LegReport>): string {
+    const errors = LEGS.filter((l) => legs[l].status === "error").map(
+      (l) => `${l}: ${legs[l].reason}`,
+    );
+    return `the function could not be evaluated at the point (${errors.join("; ") || "no leg gave a value"})`;
+  },
+  /** Why each leg not in `present` has no vote. */
+  missing: (legs: Record<LegName, LegReport>, present: readonly LegName[]): string[] =>
+    LEGS.filter((l) => !present.includes(l)).map(
+      (l) => `${l}: ${legs[l].reason ?? legs[l].status}`,
+    ),
+  tooFewLegs: (present: readonly string[], why: string, of = ""): string =>
+    `too few legs${of}: only ${present.join(", ") || "none"} ran (${why})`,
+  twoLegs: (present: readonly string[], why: string): string =>
+    `two legs: ${present.join(" and ")} (${why})`,
+  singularity: (legs: readonly string[], what: string): string =>
+    `non-finite ${what} from the ${legs.join(" and ")} legs: the point is on a singularity`,
+};
 
 /**
  * The symbolic leg's own rounding bounds (`symbolicRounding`); null when they cannot be had (the
@@ -447,9 +467,7 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
   const available = LEGS.filter((l) =>
     l === "symbolic" ? symGrads !== null : l === "numeric" ? numVotes : autoGrads !== null,
   );
-  const missing = LEGS.filter((l) => !available.includes(l)).map(
-    (l) => `${l}: ${legs[l].reason ?? legs[l].status}`,
-  );
+  const missing = reasons.missing(legs, available);
   const evidence: Omit<Evidence, "vote"> = {
     expr,
     values,
@@ -644,13 +662,7 @@ type InconclusiveTest = (e: Evidence) => string | null;
 
 /** One test per rule (a total Record: the compiler refuses a rule without one). */
 const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
-  "no value": (e) => {
-    if (e.value !== null) return null;
-    const errors = LEGS.filter((l) => e.legs[l].status === "error").map(
-      (l) => `${l}: ${e.legs[l].reason}`,
-    );
-    return `the function could not be evaluated at the point (${errors.join("; ") || "no leg gave a value"})`;
-  },
+  "no value": (e) => (e.value === null ? reasons.noValue(e.legs) : null),
   "float32 range": (e) => {
     const value64 = e.num?.value;
     return e.f32 && !Number.isFinite(e.value) && value64 !== undefined && Number.isFinite(value64)
@@ -700,17 +712,17 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
       ] as const
     ).filter(([, m]) => m !== null && !allFinite(m, e.wrt));
     return nonFinite.length >= 2
-      ? `non-finite gradient from the ${nonFinite.map(([l]) => l).join(" and ")} legs: the point is on a singularity`
+      ? reasons.singularity(
+          nonFinite.map(([l]) => l),
+          "gradient",
+        )
       : null;
   },
   "too few legs": (e) => {
-    if (e.available.length < 2)
-      return `too few legs: only ${e.available.join(", ") || "none"} ran (${e.missing.join("; ")})`;
+    if (e.available.length < 2) return reasons.tooFewLegs(e.available, e.missing.join("; "));
     if (e.hess === null) return null;
     const { present, why } = hessianLegsPresent(e.hess);
-    return present.length < 2
-      ? `too few legs for the Hessian: only ${present.join(", ") || "none"} ran (${why})`
-      : null;
+    return present.length < 2 ? reasons.tooFewLegs(present, why, " for the Hessian") : null;
   },
   // An argument on or past its op's domain edge (bce's p at 1) leaves the gradient undefined
   // even where the value is finite (exp(bce(1, x)) = 0): no leg is to blame.
@@ -724,7 +736,7 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
   "extreme magnitude": (e) => {
     const v = e.vote();
     return v.judgment.verdict === "disagree" && v.extreme !== null
-      ? illConditioned(v.extreme)
+      ? reasons.illConditioned(v.extreme)
       : null;
   },
   "smooth breakpoint": (e) => {
@@ -782,9 +794,7 @@ function hessianLegsPresent(hess: HessianLegs): { present: LegName[]; why: strin
 function conclusion(e: Evidence): Report {
   const { judgment, directional, hessianNote } = e.vote();
   const legsNote =
-    e.available.length === 2
-      ? `two legs: ${e.available.join(" and ")} (${e.missing.join("; ")})`
-      : null;
+    e.available.length === 2 ? reasons.twoLegs(e.available, e.missing.join("; ")) : null;
   return {
     ...e.base,
     directional,

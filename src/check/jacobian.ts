@@ -8,7 +8,7 @@ import { call, variable } from "../expr/ast.ts";
 import { elementLabel, fromValue, type Point, sizeOf, type Value } from "../expr/point.ts";
 import { numericJacobian } from "../numeric/jacobian.ts";
 import { symbolicJacobian } from "../symbolic/jacobian.ts";
-import { type CheckInput, type InconclusiveRule, runLeg } from "./check.ts";
+import { type CheckInput, type InconclusiveRule, reasons, runLeg } from "./check.ts";
 import { FLOAT32_NOTE, float32Range, withFloat32Bound } from "./dtype.ts";
 import { breakpointReason, kinkReason } from "./kinks.ts";
 import { matrixComparisons, matrixReport, restrict, wrtIndices } from "./matrix.ts";
@@ -100,15 +100,7 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
     reason,
     rule,
   });
-  if (flatValue === null)
-    return inconclusive(
-      "no value",
-      `the function could not be evaluated at the point (${LEGS.filter(
-        (l) => legs[l].status === "error",
-      )
-        .map((l) => `${l}: ${legs[l].reason}`)
-        .join("; ")})`,
-    );
+  if (flatValue === null) return inconclusive("no value", reasons.noValue(legs));
   if (f32 && !flatValue.every(Number.isFinite) && value64?.every(Number.isFinite)) {
     const k = flatValue.findIndex((v) => !Number.isFinite(v));
     return inconclusive(
@@ -136,18 +128,9 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
   const present = LEGS.filter((l) => rows[l] !== null);
   const nonFinite = present.filter((l) => !allFinite(rows[l]!));
   if (nonFinite.length >= 2)
-    return inconclusive(
-      "singularity",
-      `non-finite Jacobian from the ${nonFinite.join(" and ")} legs: the point is on a singularity`,
-    );
-  const missing = LEGS.filter((l) => rows[l] === null).map(
-    (l) => `${l}: ${legs[l].reason ?? legs[l].status}`,
-  );
-  if (present.length < 2)
-    return inconclusive(
-      "too few legs",
-      `too few legs: only ${present.join(", ") || "none"} ran (${missing.join("; ")})`,
-    );
+    return inconclusive("singularity", reasons.singularity(nonFinite, "Jacobian"));
+  const missing = reasons.missing(legs, present).join("; ");
+  if (present.length < 2) return inconclusive("too few legs", reasons.tooFewLegs(present, missing));
 
   let outsideDomain: string | null = null;
   let extreme: number | null = null;
@@ -186,19 +169,14 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
   if (j.verdict === "disagree" && outsideDomain !== null)
     return inconclusive("outside the domain", `outside the domain: ${outsideDomain}`);
   if (j.verdict === "disagree" && extreme !== null)
-    return inconclusive(
-      "extreme magnitude",
-      `ill-conditioned point: a value of ${extreme} lies near the limits of float64`,
-    );
+    return inconclusive("extreme magnitude", reasons.illConditioned(extreme));
   if (j.verdict === "disagree" && breakpoint !== null)
     return inconclusive("smooth breakpoint", breakpointReason(breakpoint, j.reason));
   return {
     ...base,
     verdict: j.verdict,
     blame: j.blame,
-    reason:
-      j.reason ??
-      (present.length === 2 ? `two legs: ${present.join(" and ")} (${missing.join("; ")})` : null),
+    reason: j.reason ?? (present.length === 2 ? reasons.twoLegs(present, missing) : null),
     failing: j.failing,
     outvoted: j.outvoted,
   };
