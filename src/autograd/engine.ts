@@ -8,7 +8,7 @@
 import { checkOptionNames, GradtrioError } from "../errors.ts";
 import { round32 } from "./float32.ts";
 import { add, reshape } from "./functions.ts";
-import { anyFresh, endRule, lend, spreadShapes, wasFresh, wholeGrad } from "./grad-buffers.ts";
+import { anyFresh, beginRule, endRule, spreadShapes, wasFresh, wholeGrad } from "./grad-buffers.ts";
 import { isRecordingOrigins, setGradEnabled, setRecordingOrigins } from "./grad-mode.ts";
 import { CAPTURE, edgeOf, type Node, RUN, SKIP } from "./node.ts";
 import { type Shape, sameShape, showShape } from "./shape.ts";
@@ -246,11 +246,13 @@ function run(
       // g leaves `owned` (what the rule returns is owned only if it made it: collectOwned); the
       // rule may overwrite g when the engine owned it and nothing reads it afterwards.
       const mine = owned.size > 0 && owned.delete(g);
+      let lent: Tensor | null = null;
       if (all && n.retained !== null) store(n.retained, g, createGraph, shared);
-      else if (mine && (all || !isTarget(n, targets))) lend(g);
+      else if (mine && (all || !isTarget(n, targets))) lent = g;
       let grads: readonly (Tensor | null)[];
       let spreads: (Shape | undefined)[] | null = null;
       try {
+        beginRule(lent);
         grads = n.apply(g);
         if (!createGraph && anyFresh()) collectOwned(grads, owned);
         if (!createGraph) spreads = spreadShapes(grads);

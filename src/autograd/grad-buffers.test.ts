@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { defineOp } from "./define-op.ts";
 import { backward, grad } from "./engine.ts";
 import { add, builtin, div, mean, pow, relu, sum } from "./functions.ts";
+import { noGrad } from "./grad-mode.ts";
 import type { GradRule } from "./node.ts";
 import { OPS } from "./ops.ts";
 import { type Tensor, tensor } from "./tensor.ts";
@@ -297,5 +298,15 @@ describe("spread gradients of sum and mean", () => {
     backward(x2.pow(3).exp(), tensor(data.map(() => 1.7 / data.length)));
     expect(x.grad!.dtype).toBe("float32");
     expect(Array.from(x.grad!.data)).toEqual(Array.from(x2.grad!.data));
+  });
+});
+
+describe("a rule run outside the engine", () => {
+  it("gives whole gradients: MeanBackward0 applied by hand under noGrad", () => {
+    const x = tensor([1, 2, 3, 4], { requiresGrad: true });
+    const y = mean(x.sin());
+    const [g] = noGrad(() => y.gradFn!.apply(tensor(2)));
+    expect(g!.shape).toEqual([4]);
+    expect(Array.from(g!.data)).toEqual([0.5, 0.5, 0.5, 0.5]);
   });
 });

@@ -4,7 +4,7 @@
  * rule's fast path may write its result into the incoming gradient's storage instead of a new
  * array. The protocol: a fast path makes its result with `freshGrad` (the engine then owns it if
  * the rule returns it once), and asks `outputFor(g, n)` for its output array, which is g's own
- * storage when the engine lent g for this rule (`lend`) and a new array otherwise.
+ * storage when the engine lent g for this rule (`beginRule`) and a new array otherwise.
  *
  * The gradient of sum and mean is one number at every element: a plain float64 backward sends it
  * as that one number (`spreadGrad`), which rules declaring `takesSpread` use as such (no array of
@@ -19,11 +19,13 @@ const fresh = new Set<Tensor>();
 const spreads = new Map<Tensor, Shape>();
 /** The incoming gradient the running rule may overwrite, or null. */
 let lent: Tensor | null = null;
+/** Whether the engine is running a rule (a rule called any other way gets plain tensors). */
+let running = false;
 
 /** A gradient tensor over storage nothing else references (made by a rule's fast path). */
 export function freshGrad(data: Float64Array, shape: Shape): Tensor {
   const t = new Tensor(data, shape);
-  fresh.add(t);
+  if (running) fresh.add(t);
   return t;
 }
 
@@ -32,9 +34,10 @@ export function outputFor(g: Tensor, n: number): Float64Array {
   return g === lent && g.data.length === n ? g.data : new Float64Array(n);
 }
 
-/** The engine lends `g` (an owned gradient) to the next rule, or nothing (null). */
-export function lend(g: Tensor | null): void {
+/** The engine runs a rule next, lending it `g` (an owned gradient) or nothing (null). */
+export function beginRule(g: Tensor | null): void {
   lent = g;
+  running = true;
 }
 
 /** Whether `t` was made by a fast path of the rule that just ran. */
@@ -52,6 +55,7 @@ export function anyFresh(): boolean {
  * the engine delivers it written out unless the receiving rule `takesSpread`.
  */
 export function spreadGrad(value: number, shape: Shape): Tensor {
+  if (!running) return wholeGrad(scalarTensor(value), shape);
   const t = scalarTensor(value);
   spreads.set(t, shape);
   return t;
@@ -73,4 +77,5 @@ export function endRule(): void {
   if (fresh.size > 0) fresh.clear();
   if (spreads.size > 0) spreads.clear();
   lent = null;
+  running = false;
 }
