@@ -55,7 +55,12 @@ describe("bad input: exit 2, one error line", () => {
       5,
     ],
     // A non-scalar output has a Jacobian; its Hessian (--order 2) is not defined.
-    ["non-scalar output", ["check", "x^2", "--at", "x=[1,2]", "--order", "2"], /scalar/, 1],
+    [
+      "non-scalar output",
+      ["check", "x^2", "--at", "x=[1,2]", "--order", "2"],
+      /the output must be a scalar for a Hessian \(order 2\); got shape \[2\]/,
+      1,
+    ],
     [
       "Jacobian: shape mismatch",
       ["check", "x+y", "--at", "x=[1,2,3]", "y=[1,2]"],

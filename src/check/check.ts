@@ -822,7 +822,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   const input = checkInput(subject, opts);
   const { expr, text, shape } = input;
   if (shape.length !== 0 && input.order === 1) return checkJacobian(input, opts.at);
-  checkScalarOutput(shape, { expr, source: text });
+  checkScalarOutput(shape, { expr, source: text, for: "a Hessian (order 2)" });
   const e = gatherEvidence(input, opts);
   for (const rule of INCONCLUSIVE_RULES) {
     if (rule === "too few legs") {

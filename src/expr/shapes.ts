@@ -123,13 +123,13 @@ export function inferShapes(
  */
 export function checkScalarOutput(
   shape: Shape,
-  where: { readonly expr?: Expr; readonly source?: string } = {},
+  where: { readonly expr?: Expr; readonly source?: string; readonly for?: string } = {},
 ): void {
   if (shape.length === 0) return;
   const pos = where.expr?.pos;
   throw new GradtrioError(
     "NON_SCALAR",
-    `the output must be a scalar; got shape ${formatShape(shape)}; wrap it in sum(…) or mean(…)`,
+    `the output must be a scalar${where.for === undefined ? "" : ` for ${where.for}`}; got shape ${formatShape(shape)}; wrap it in sum(…) or mean(…)`,
     {
       ...(pos === undefined ? {} : { pos }),
       ...(where.source === undefined ? {} : { source: where.source }),

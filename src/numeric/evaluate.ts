@@ -9,7 +9,6 @@ import type { Expr } from "../expr/ast.ts";
 import {
   broadcastAll,
   broadcastIndex,
-  formatShape,
   matmulDims,
   matmulShape,
   type Shape,
@@ -18,6 +17,7 @@ import {
 import { type Algebra, interpret, opsByKind } from "../expr/interpret.ts";
 import { CONSTANTS, checkedForward, realKernel, reduceKernel, rowKernel } from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
+import { checkScalarOutput } from "../expr/shapes.ts";
 
 /** Where each variable sits in the flat input vector (as `flattenValues(values).layout` gives it). */
 export type Layout = ReadonlyMap<string, { readonly offset: number; readonly shape: Shape }>;
@@ -190,11 +190,7 @@ export function compileProgram(expr: Expr, layout: Layout): Program {
 export function compileForward(expr: Expr, layout: Layout): (x: Float64Array) => number {
   const program = compileProgram(expr, layout);
   const { shape, data } = program.output;
-  if (shape.length !== 0)
-    throw new GradtrioError(
-      "NON_SCALAR",
-      `the output must be a scalar; got shape ${formatShape(shape)}; wrap it in sum(…) or mean(…)`,
-    );
+  checkScalarOutput(shape);
   const run = program.run;
   return (x) => {
     run(x);
