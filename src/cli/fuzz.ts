@@ -21,9 +21,9 @@ import {
 import { loadOps } from "../fuzz/load.ts";
 import {
   checkWorkers,
-  defaultWorkers,
   FuzzRun,
   Interrupted,
+  plannedWorkers,
   workerPool,
 } from "../fuzz/parallel.ts";
 import { type CliIO, EXIT } from "./io.ts";
@@ -167,23 +167,37 @@ export async function fuzzCommand(opts: FuzzFlags, io: CliIO): Promise<number> {
         "INVALID_ARGUMENT",
         "--path replays a case of one seed: give --seed too (the counterexample prints both)",
       );
-    const workers = checkWorkers(opts.workers ?? defaultWorkers());
+    if (opts.workers !== undefined) checkWorkers(opts.workers);
     const loaded = await loadOps(opts.ops, io.cwd);
     const runs = opts.runs ?? DEFAULT_RUNS;
-    const progress = progressReporter(io, "fuzz", runs * loaded.length);
-    const run = new FuzzRun(
-      {
-        ops: loaded.map((o) => o.definition),
-        runs,
-        opsFile: opts.ops,
-        onProgress: progress.onProgress,
-        ...(opts.seed === undefined ? {} : { seed: opts.seed }),
-        ...(opts.maxDepth === undefined ? {} : { maxDepth: opts.maxDepth }),
-        ...(opts.path === undefined ? {} : { path: opts.path }),
-      },
-      resolve(io.cwd, opts.ops),
+    const file = resolve(io.cwd, opts.ops);
+    const { threads, note } = plannedWorkers(
+      opts.workers,
+      opts.path === undefined ? runs * loaded.length : 1,
     );
-    const pool = workerPool(workers);
+    if (note !== null && opts.path === undefined) io.err(`fuzz: ${note}`);
+    // The threads start loading the ops while this one runs their sanity checks.
+    const pool = workerPool(threads, { ops: [file] });
+    const progress = progressReporter(io, "fuzz", runs * loaded.length);
+    let run: FuzzRun;
+    try {
+      run = new FuzzRun(
+        {
+          ops: loaded.map((o) => o.definition),
+          runs,
+          opsFile: opts.ops,
+          onProgress: progress.onProgress,
+          ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+          ...(opts.maxDepth === undefined ? {} : { maxDepth: opts.maxDepth }),
+          ...(opts.path === undefined ? {} : { path: opts.path }),
+        },
+        file,
+      );
+    } catch (e) {
+      progress.stop();
+      await pool?.close();
+      throw e;
+    }
     const interrupt = new AbortController();
     const onSigint = () => interrupt.abort();
     process.on("SIGINT", onSigint);

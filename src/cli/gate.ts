@@ -21,6 +21,7 @@ import { GradtrioError, isGradtrioError } from "../errors.ts";
 import {
   type GateEntryResult,
   type GateResult,
+  gateCases,
   loadConfig,
   parseShard,
   runGate,
@@ -29,9 +30,9 @@ import {
 import { firstLine } from "../fuzz/load.ts";
 import {
   checkWorkers,
-  defaultWorkers,
   type FuzzRun,
   Interrupted,
+  plannedWorkers,
   workerPool,
 } from "../fuzz/parallel.ts";
 import { inFlightLines } from "./fuzz.ts";
@@ -135,7 +136,7 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
   try {
     file = opts.config ?? defaultConfig(io.cwd);
     const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
-    const workers = checkWorkers(opts.workers ?? defaultWorkers());
+    if (opts.workers !== undefined) checkWorkers(opts.workers);
     const { config, dir } = await loadConfig(file, io.cwd);
     // An unwritable report path is bad input: found before the (long) run, not after it.
     if (opts.junit !== undefined) probeWritable(resolve(io.cwd, opts.junit), opts.junit);
@@ -143,7 +144,9 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
     const progress = progressReporter(io, "gate", 0);
     const runs: FuzzRun[] = [];
     const done: GateEntryResult[] = [];
-    const pool = workerPool(workers);
+    const { threads, note } = plannedWorkers(opts.workers, await gateCases(config, dir, shard));
+    if (note !== null) io.err(`gate: ${note}`);
+    const pool = workerPool(threads, { config: resolve(io.cwd, file) });
     const interrupt = new AbortController();
     const onSigint = () => interrupt.abort();
     process.on("SIGINT", onSigint);

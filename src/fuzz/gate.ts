@@ -23,7 +23,7 @@ import {
   validateConfig,
 } from "./config.ts";
 import { formatCounterexample, formatPoint, formatReport } from "./format.ts";
-import type { FuzzOptions, FuzzResult } from "./fuzz.ts";
+import { DEFAULT_RUNS, type FuzzOptions, type FuzzResult } from "./fuzz.ts";
 import { exportedOps, firstLine, importModule, type LoadedOp, loadOps } from "./load.ts";
 import { FuzzRun, Interrupted, interruption, type Workers } from "./parallel.ts";
 
@@ -248,6 +248,32 @@ export function parseShard(text: string): Shard {
 }
 
 /**
+ * About how many cases a gate (or one shard of it) runs: a check at a point one, a check over a
+ * domain its runs, a fuzz entry its runs per op (a module that does not load counts one op: the
+ * run reports it). What `plannedWorkers` weighs.
+ */
+export async function gateCases(
+  config: GradtrioConfig,
+  dir: string,
+  shard?: Shard,
+): Promise<number> {
+  const c = validateConfig(config);
+  const checks = (c.checks ?? []).map((e) => ("at" in e ? 1 : (e.runs ?? DEFAULT_DOMAIN_RUNS)));
+  const fuzz = await Promise.all(
+    (c.fuzz ?? []).map(async (f) => {
+      const ops = await loadOps(f.ops, dir).then(
+        (o) => o.length,
+        () => 1,
+      );
+      return (f.runs ?? DEFAULT_RUNS) * ops;
+    }),
+  );
+  return [...checks, ...fuzz]
+    .filter((_, k) => shard === undefined || k % shard.count === shard.index - 1)
+    .reduce((a, b) => a + b, 0);
+}
+
+/**
  * Runs a validated config. Ops modules load first (so checks may call their ops); a bad entry
  * throws a GradtrioError naming it (`config: checks[2]: …`). With a shard, only its entries run:
  * the entries (checks, then fuzz entries) are dealt round-robin, the k-th (0-based) to shard
@@ -316,7 +342,10 @@ export async function runGate(
     guarded(`checks[${i}]`, "check", e.name ?? e.expr, async () => [
       workers === null
         ? runCheckEntry(e, `checks[${i}]`, seed)
-        : await workers.run<GateEntryResult>({ kind: "check", config: opts.configFile!, index: i }),
+        : await workers.run<GateEntryResult>(
+            { kind: "check", config: opts.configFile!, index: i },
+            () => runCheckEntry(e, `checks[${i}]`, seed),
+          ),
     ]);
   const fuzzJob = (e: FuzzEntry, i: number) => () =>
     guarded(`fuzz[${i}]`, "fuzz", e.name ?? e.ops, () =>

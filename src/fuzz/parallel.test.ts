@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { FuzzResult } from "./fuzz.ts";
 import { loadOps } from "./load.ts";
-import { FuzzRun, Interrupted, workerPool } from "./parallel.ts";
+import { CASES_PER_THREAD, FuzzRun, Interrupted, plannedWorkers, workerPool } from "./parallel.ts";
 
 const file = resolve(import.meta.dirname, "../../test/fixtures/ops/mixed/cube-and-softplus.ts");
 
@@ -23,14 +23,17 @@ describe("fuzzing on worker threads", () => {
     const ops = (await loadOps(file, "/")).map((o) => o.definition);
     const opts = { ops, seed: 1, runs: 60, sweepPoints: 1, opsFile: "ops.ts" };
     const one = await new FuzzRun(opts, file).run(null);
-    const pool = workerPool(2)!;
-    let two: FuzzResult;
-    try {
-      two = await new FuzzRun(opts, file).run(pool);
-    } finally {
-      await pool.close();
+    // Two threads (this one and a worker) and three: the tasks go wherever a thread is free.
+    for (const threads of [2, 3]) {
+      const pool = workerPool(threads, { ops: [file] })!;
+      let many: FuzzResult;
+      try {
+        many = await new FuzzRun(opts, file).run(pool);
+      } finally {
+        await pool.close();
+      }
+      expect(outcome(many)).toEqual(outcome(one));
     }
-    expect(outcome(two)).toEqual(outcome(one));
     // Found in compositions (the 1-point sweep misses it), shrunk, and cubeRight not failed.
     const [cube, softplus] = one.perOp;
     expect(cube!.found).toBe(false);
@@ -38,6 +41,55 @@ describe("fuzzing on worker threads", () => {
     expect(softplus!.shrinks).toBeGreaterThan(0);
   });
 
+  it("runs tasks on this thread, and on the pool's thread once it is ready", async () => {
+    const pool = workerPool(2, {})!;
+    let here = 0;
+    let there = 0;
+    try {
+      const t0 = performance.now();
+      // The worker answers a "ready" task with null; this thread with "here", after a while.
+      while (there === 0 && performance.now() - t0 < 30_000) {
+        const answers = await Promise.all(
+          Array.from({ length: 4 }, () =>
+            pool.run<string | null>({ kind: "ready" }, () => {
+              const t = performance.now();
+              while (performance.now() - t < 20);
+              return "here";
+            }),
+          ),
+        );
+        here += answers.filter((a) => a === "here").length;
+        there += answers.filter((a) => a === null).length;
+      }
+    } finally {
+      await pool.close();
+    }
+    expect(here).toBeGreaterThan(0);
+    expect(there).toBeGreaterThan(0);
+  });
+});
+
+describe("plannedWorkers", () => {
+  it("keeps the threads asked for, and by default only as many as pay for their start", () => {
+    const before = process.env.GRADTRIO_WORKERS;
+    process.env.GRADTRIO_WORKERS = "4";
+    try {
+      expect(plannedWorkers(3, 10)).toEqual({ threads: 3, note: null });
+      expect(plannedWorkers(undefined, 100 * CASES_PER_THREAD)).toEqual({ threads: 4, note: null });
+      const small = plannedWorkers(undefined, 2 * CASES_PER_THREAD + 1);
+      expect(small.threads).toBe(2);
+      expect(small.note).toBe(
+        `2 workers of 4: ${2 * CASES_PER_THREAD + 1} runs are too few to gain from more (--workers 4 forces them)`,
+      );
+      expect(plannedWorkers(undefined, 10).threads).toBe(1);
+    } finally {
+      if (before === undefined) delete process.env.GRADTRIO_WORKERS;
+      else process.env.GRADTRIO_WORKERS = before;
+    }
+  });
+});
+
+describe("interrupting a fuzz", () => {
   it("an interrupted run rejects with Interrupted and keeps what was done", async () => {
     const ops = (await loadOps(file, "/")).map((o) => o.definition);
     const stop = new AbortController();

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import Tinypool from "tinypool";
 import { GradtrioError } from "../errors.ts";
 import {
+  type CaseResult,
   type FuzzContext,
   type FuzzOptions,
   type FuzzResult,
@@ -38,34 +39,135 @@ export function checkWorkers(n: number): number {
   return n;
 }
 
-/** Runs worker tasks: a pool of threads, or none (this thread). */
+/**
+ * Runs tasks on `threads` threads: this one and a pool of `threads − 1` worker threads. This
+ * thread is warm already (it loaded the ops and ran their sanity checks), so it takes tasks too:
+ * one thread fewer to start and to warm up (every worker compiles the code again: a second of CPU).
+ */
 export interface Workers {
   readonly threads: number;
-  run<T>(task: WorkerTask): Promise<T>;
+  /** Runs `task` on the first free thread: a worker, or this one, where `here` does the same work. */
+  run<T>(task: WorkerTask, here: () => T): Promise<T>;
   close(): Promise<void>;
 }
 
+/** What every worker thread loads as it starts, before its first task. */
+export interface Preload {
+  /** Ops modules (absolute paths). */
+  readonly ops?: readonly string[];
+  /** A gate config (absolute path). */
+  readonly config?: string;
+}
+
+/** Tasks queued on a worker thread at once: the next is there when one ends. */
+const PER_WORKER = 2;
+
 /**
- * A pool of `threads` worker threads (none for 1: tasks then run in this thread).
+ * `threads` threads for tasks (null for 1: tasks then run in this thread alone, in order). The
+ * pool's threads start at once and load `preload` (the ops module, the config) while this thread
+ * goes on (sanity checks, sweeps); each takes tasks once it is ready.
  *
  * @example
  * ```ts
- * const workers = workerPool(2);
- * try { … } finally { await workers.close(); }
+ * const workers = workerPool(2, { ops: ["/abs/ops.ts"] });
+ * try { … } finally { await workers?.close(); }
  * ```
  */
-export function workerPool(threads: number): Workers | null {
+export function workerPool(threads: number, preload: Preload = {}): Workers | null {
   checkWorkers(threads);
   if (threads === 1) return null;
   const pool = new Tinypool({
     filename: fileURLToPath(new URL("./worker-entry.mjs", import.meta.url)),
-    minThreads: threads,
-    maxThreads: threads,
+    minThreads: threads - 1,
+    maxThreads: threads - 1,
+    concurrentTasksPerWorker: PER_WORKER,
+    workerData: preload,
   });
+  interface Job {
+    readonly task: WorkerTask;
+    readonly here: () => unknown;
+    readonly resolve: (v: unknown) => void;
+    readonly reject: (e: unknown) => void;
+  }
+  const queue: Job[] = [];
+  let closed = false;
+  let hereScheduled = false;
+  /** Tasks the ready worker threads can take now. */
+  let free = 0;
+  const pump = () => {
+    while (free > 0 && queue.length > 0) {
+      const job = queue.shift()!;
+      free--;
+      pool
+        .run(job.task)
+        .then(job.resolve, job.reject)
+        .finally(() => {
+          free++;
+          pump();
+        });
+    }
+    if (!hereScheduled && queue.length > 0) {
+      hereScheduled = true;
+      // After the event loop's turn: messages, timers and signals come in between tasks.
+      setImmediate(runHere);
+    }
+  };
+  const runHere = () => {
+    hereScheduled = false;
+    const job = closed ? undefined : queue.shift();
+    if (job === undefined) return;
+    try {
+      job.resolve(job.here());
+    } catch (e) {
+      job.reject(e);
+    }
+    pump();
+  };
+  // A thread is ready once it has loaded (a module that fails to load fails its first task).
+  for (let i = 0; i < threads - 1; i++)
+    pool.run({ kind: "ready" } satisfies WorkerTask).then(
+      () => {
+        free += PER_WORKER;
+        pump();
+      },
+      () => {},
+    );
   return {
     threads,
-    run: (task) => pool.run(task),
-    close: () => pool.destroy(),
+    run: <T>(task: WorkerTask, here: () => T) =>
+      new Promise<T>((resolve, reject) => {
+        queue.push({ task, here, resolve: resolve as (v: unknown) => void, reject });
+        pump();
+      }),
+    close: () => {
+      closed = true;
+      queue.length = 0;
+      return pool.destroy();
+    },
+  };
+}
+
+/** Cases of the random expressions a thread must have to pay for its start (~1 s of CPU). */
+export const CASES_PER_THREAD = 500;
+
+/**
+ * Threads for a job of about `cases` cases (fuzz runs × ops): the threads asked for, or by
+ * default (`requested` undefined) as many as pay for their start, at most the default; `note`
+ * says when the default was cut.
+ */
+export function plannedWorkers(
+  requested: number | undefined,
+  cases: number,
+): { threads: number; note: string | null } {
+  if (requested !== undefined) return { threads: checkWorkers(requested), note: null };
+  const most = checkWorkers(defaultWorkers());
+  const threads = Math.max(1, Math.min(most, Math.floor(cases / CASES_PER_THREAD)));
+  return {
+    threads,
+    note:
+      threads < most
+        ? `${threads} worker${threads === 1 ? "" : "s"} of ${most}: ${cases} runs are too few to gain from more (--workers ${most} forces them)`
+        : null,
   };
 }
 
@@ -86,10 +188,10 @@ export function interruption(signal: AbortSignal | undefined): Promise<never> {
   return p;
 }
 
-/** Judge tasks per op per round and per thread: enough to keep every thread busy. */
-const PER_THREAD = 4;
-/** Cases per judge task on worker threads. */
-const CHUNK = 3;
+/** Judge tasks per op per round and per thread: the threads wait for each other once a round. */
+const PER_THREAD = 16;
+/** Cases per judge task on threads (~15 ms): a message's cost spread over them. */
+const CHUNK = 8;
 
 /**
  * One fuzz, run task by task so that it can be watched (`inFlight`, `partial`) and interrupted.
@@ -122,6 +224,39 @@ export class FuzzRun {
     return fuzzResult(this.ctx, this.perOp, performance.now() - this.t0);
   }
 
+  /**
+   * A round's tasks, a few at a time in order (every thread busy, `threads` more queued). Once an
+   * op's case fails, its later judge tasks are not run: the round's results are read up to that
+   * case only (`fuzzRounds`), so they get an empty result and the outcome stays the same.
+   */
+  private async inOrder(
+    tasks: readonly FuzzTask[],
+    threads: number,
+    exec: (t: FuzzTask) => Promise<FuzzTaskResult>,
+  ): Promise<FuzzTaskResult[]> {
+    const results: FuzzTaskResult[] = new Array(tasks.length);
+    /** Per op, the index of its first failing case known so far. */
+    const failedAt = new Map<number, number>();
+    let next = 0;
+    const feed = async () => {
+      while (next < tasks.length) {
+        const k = next++;
+        const t = tasks[k]!;
+        if (t.kind === "judge" && t.from > (failedAt.get(t.op) ?? Number.POSITIVE_INFINITY)) {
+          results[k] = [];
+          continue;
+        }
+        const r = await exec(t);
+        results[k] = r;
+        if (t.kind !== "judge") continue;
+        const j = (r as readonly CaseResult[]).findIndex((c) => c.kind === "fail");
+        if (j >= 0) failedAt.set(t.op, Math.min(failedAt.get(t.op) ?? t.from + j, t.from + j));
+      }
+    };
+    await Promise.all(Array.from({ length: 2 * threads }, feed));
+    return results;
+  }
+
   /** Runs every task, on `workers` or in this thread; rejects with `Interrupted` on `signal`. */
   async run(workers: Workers | null, signal?: AbortSignal): Promise<FuzzResult> {
     const { defs: _, ...settings } = this.ctx;
@@ -143,13 +278,12 @@ export class FuzzRun {
           settings: settings as FuzzSettings,
           task,
         };
-        result = await workers.run<FuzzTaskResult>(t);
+        result = await workers.run<FuzzTaskResult>(t, () => runTask(this.ctx, task));
       }
       this.inFlight.delete(task);
       return result;
     };
-    // In this thread one case per task (the case in flight is exact); on workers a few, which
-    // spreads the cost of a message over them.
+    // In this thread alone one case per task (the case in flight is exact); on threads a few.
     const width = workers === null ? 1 : workers.threads * PER_THREAD;
     const chunk = workers === null ? 1 : CHUNK;
     const rounds = fuzzRounds(this.ctx, this.perOp, width, this.opts.onProgress, chunk);
@@ -161,7 +295,8 @@ export class FuzzRun {
       if (workers === null) {
         results = [];
         for (const t of tasks) results.push(await exec(t));
-      } else results = await Promise.race([Promise.all(tasks.map(exec)), interrupted]);
+      } else
+        results = await Promise.race([this.inOrder(tasks, workers.threads, exec), interrupted]);
       round = rounds.next(results);
     }
     return this.partial();

@@ -1,8 +1,9 @@
 /**
  * What a worker thread runs (`--workers N`): one fuzz task, or one check entry of a gate config.
  * A worker loads the user's modules itself (ops modules, the config and its ops modules, `.ts`
- * through jiti) once, and keeps them, the CAS cache and the case streams for its next tasks. A
- * task's result depends on the task alone, so it is the same whichever thread runs it.
+ * through jiti) once, as it starts (`preload`, from the pool's `workerData`), and keeps them, the
+ * CAS cache and the case streams for its next tasks. A task's result depends on the task alone,
+ * so it is the same whichever thread runs it.
  */
 import { resolve } from "node:path";
 import { validateConfig } from "./config.ts";
@@ -15,6 +16,7 @@ import {
 } from "./fuzz.ts";
 import { type GateEntryResult, loadConfig, runCheckEntry } from "./gate.ts";
 import { loadOps } from "./load.ts";
+import type { Preload } from "./parallel.ts";
 
 /** A fuzz context without its ops: what a worker needs to rebuild it. */
 export type FuzzSettings = Omit<FuzzContext, "defs">;
@@ -32,7 +34,9 @@ export type WorkerTask =
       /** The config module, absolute; the entry is `checks[index]`. */
       readonly config: string;
       readonly index: number;
-    };
+    }
+  /** Answers once the thread has loaded what it preloads. */
+  | { readonly kind: "ready" };
 
 const contexts = new Map<string, Promise<FuzzContext>>();
 /**
@@ -47,6 +51,12 @@ function opsOf(file: string): ReturnType<typeof loadOps> {
   return ops;
 }
 const configs = new Map<string, ReturnType<typeof loadGateConfig>>();
+
+function configOf(file: string): ReturnType<typeof loadGateConfig> {
+  let config = configs.get(file);
+  if (config === undefined) configs.set(file, (config = loadGateConfig(file)));
+  return config;
+}
 
 async function loadContext(file: string, settings: FuzzSettings): Promise<FuzzContext> {
   const ops = await opsOf(file);
@@ -73,18 +83,35 @@ async function loadGateConfig(file: string) {
   return c;
 }
 
+let preloaded: Promise<unknown> = Promise.resolve();
+
+/**
+ * Starts loading the modules a thread's tasks will need. A module that fails to load is reported
+ * by the first task that needs it, as without a preload.
+ */
+export function preload(what: Preload | undefined): Promise<unknown> {
+  const loads = [
+    ...(what?.ops ?? []).map(opsOf),
+    ...(what?.config === undefined ? [] : [configOf(what.config)]),
+  ];
+  preloaded = Promise.allSettled(loads);
+  return preloaded;
+}
+
 /** Runs one task (the worker's entry point; also usable in-process). */
 export default async function runWorkerTask(
   t: WorkerTask,
-): Promise<FuzzTaskResult | GateEntryResult> {
+): Promise<FuzzTaskResult | GateEntryResult | null> {
+  if (t.kind === "ready") {
+    await preloaded;
+    return null;
+  }
   if (t.kind === "fuzz") {
     const key = `${t.file}\u0000${JSON.stringify(t.settings)}`;
     let ctx = contexts.get(key);
     if (ctx === undefined) contexts.set(key, (ctx = loadContext(t.file, t.settings)));
     return runTask(await ctx, t.task);
   }
-  let config = configs.get(t.config);
-  if (config === undefined) configs.set(t.config, (config = loadGateConfig(t.config)));
-  const c = await config;
+  const c = await configOf(t.config);
   return runCheckEntry(c.checks![t.index]!, `checks[${t.index}]`, c.seed!);
 }
