@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { FuzzResult } from "./fuzz.ts";
@@ -70,18 +71,29 @@ describe("fuzzing on worker threads", () => {
 });
 
 describe("plannedWorkers", () => {
-  it("keeps the threads asked for, and by default only as many as pay for their start", () => {
+  it("keeps the threads asked for; by default as many as the cores hold and the job pays for", () => {
     const before = process.env.GRADTRIO_WORKERS;
-    process.env.GRADTRIO_WORKERS = "4";
     try {
+      process.env.GRADTRIO_WORKERS = "";
       expect(plannedWorkers(3, 10)).toEqual({ threads: 3, note: null });
-      expect(plannedWorkers(undefined, 100 * CASES_PER_THREAD)).toEqual({ threads: 4, note: null });
-      const small = plannedWorkers(undefined, 2 * CASES_PER_THREAD + 1);
-      expect(small.threads).toBe(2);
-      expect(small.note).toBe(
-        `2 workers of 4: ${2 * CASES_PER_THREAD + 1} runs are too few to gain from more (--workers 4 forces them)`,
+      const cores = availableParallelism();
+      // A small job: one thread, and the note says why not more.
+      const small = plannedWorkers(undefined, 10);
+      expect(small.threads).toBe(1);
+      if (cores > 1)
+        expect(small.note).toMatch(
+          new RegExp(`^1 worker of ${cores}: .*\\(--workers ${cores} forces them\\)$`),
+        );
+      // A big one: one thread per 1.5 cores (V8's helpers take the rest), at least one.
+      const big = plannedWorkers(undefined, 1000 * CASES_PER_THREAD);
+      expect(big.threads).toBe(Math.max(1, Math.floor(cores / 1.5)));
+      expect(big.note === null).toBe(big.threads === cores);
+      // Halfway, fewer threads: each must pay for its start.
+      expect(plannedWorkers(undefined, 2 * CASES_PER_THREAD).threads).toBe(
+        Math.min(2, big.threads),
       );
-      expect(plannedWorkers(undefined, 10).threads).toBe(1);
+      process.env.GRADTRIO_WORKERS = "5";
+      expect(plannedWorkers(undefined, 10)).toEqual({ threads: 5, note: null });
     } finally {
       if (before === undefined) delete process.env.GRADTRIO_WORKERS;
       else process.env.GRADTRIO_WORKERS = before;

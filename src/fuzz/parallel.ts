@@ -23,12 +23,6 @@ import {
 } from "./fuzz.ts";
 import type { FuzzSettings, WorkerTask } from "./worker.ts";
 
-/** Worker threads when none are asked for: GRADTRIO_WORKERS, else the machine's cores. */
-export function defaultWorkers(): number {
-  const env = Number(process.env.GRADTRIO_WORKERS);
-  return Number.isInteger(env) && env >= 1 ? env : availableParallelism();
-}
-
 /** Validates `--workers N`: an integer from 1 to 256. */
 export function checkWorkers(n: number): number {
   if (!Number.isInteger(n) || n < 1 || n > 256)
@@ -147,26 +141,43 @@ export function workerPool(threads: number, preload: Preload = {}): Workers | nu
   };
 }
 
-/** Cases of the random expressions a thread must have to pay for its start (~1 s of CPU). */
-export const CASES_PER_THREAD = 500;
+/**
+ * Cases (fuzz runs × ops) a thread must have to pay for its start: loading the modules and V8
+ * compiling the code again, ~2 s of CPU in all, what ~1500 cases cost a warm thread.
+ */
+export const CASES_PER_THREAD = 1500;
+/**
+ * Cores a busy JavaScript thread takes: V8's helper threads (its optimizing compiler and garbage
+ * collector) add 45–70% of its own CPU (bench/workers.bench.ts). With one worker on two cores
+ * they run on the second: a second worker would share both with them.
+ */
+export const CORES_PER_THREAD = 1.5;
 
 /**
- * Threads for a job of about `cases` cases (fuzz runs × ops): the threads asked for, or by
- * default (`requested` undefined) as many as pay for their start, at most the default; `note`
- * says when the default was cut.
+ * Threads for a job of about `cases` cases (fuzz runs × ops, checks): the number asked for
+ * (`--workers`, else GRADTRIO_WORKERS), or as many as the cores hold and the job pays for, with a
+ * `note` saying why when that is fewer than the cores.
  */
 export function plannedWorkers(
   requested: number | undefined,
   cases: number,
 ): { threads: number; note: string | null } {
-  if (requested !== undefined) return { threads: checkWorkers(requested), note: null };
-  const most = checkWorkers(defaultWorkers());
-  const threads = Math.max(1, Math.min(most, Math.floor(cases / CASES_PER_THREAD)));
+  const env = Number(process.env.GRADTRIO_WORKERS);
+  const asked = requested ?? (Number.isInteger(env) && env >= 1 ? env : undefined);
+  if (asked !== undefined) return { threads: checkWorkers(asked), note: null };
+  const cores = availableParallelism();
+  const fit = Math.max(1, Math.floor(cores / CORES_PER_THREAD));
+  const paid = Math.max(1, Math.floor(cases / CASES_PER_THREAD));
+  const threads = Math.min(fit, paid);
+  const why =
+    threads === paid && paid < fit
+      ? `${cases} runs are too few to pay for starting more`
+      : `on ${cores} cores each thread's V8 compiler and GC take half a core more`;
   return {
     threads,
     note:
-      threads < most
-        ? `${threads} worker${threads === 1 ? "" : "s"} of ${most}: ${cases} runs are too few to gain from more (--workers ${most} forces them)`
+      threads < cores
+        ? `${threads} worker${threads === 1 ? "" : "s"} of ${cores}: ${why} (--workers ${cores} forces them)`
         : null,
   };
 }
