@@ -1,0 +1,184 @@
+/**
+ * `gradtrio check --json` on the 10^6-element logistic loss (issue 14: < 3 s as a whole command):
+ * `check 'mean(bce(sigmoid(w*x+b), y))' --at w=0.5 b=-0.2 x=@x.json y=@y.json --json`, x and y
+ * of 10^6 elements written to a temporary directory, run as a subprocess: the wall time (median
+ * of WALL_REPS, default 3) of the checkout's bin (sources through tsx) and of the built package
+ * (dist/, as installed; built first when older than src/), and where the time goes: one more run
+ * under V8's sampling profiler, its samples summed by phase (start-up until the command runs,
+ * reading and parsing the input files, the legs and the vote, the JSON written).
+ * `npm run bench check-json`.
+ */
+import { spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { mulberry32 } from "../src/random.ts";
+import { median } from "./timing.ts";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const N = 1_000_000;
+const ARGS = [
+  "check",
+  "mean(bce(sigmoid(w*x+b), y))",
+  "--at",
+  "w=0.5",
+  "b=-0.2",
+  "x=@x.json",
+  "y=@y.json",
+  "--json",
+];
+
+/** The newest modification time under `dir` (ms). */
+function newest(dir: string): number {
+  let t = 0;
+  for (const f of readdirSync(dir, { recursive: true, withFileTypes: true }))
+    if (f.isFile()) t = Math.max(t, statSync(join(f.parentPath, f.name)).mtimeMs);
+  return t;
+}
+
+/** dist/, built when missing or older than src/. */
+function built(): string {
+  const main = join(root, "dist/cli/main.js");
+  if (!existsSync(main) || statSync(main).mtimeMs < newest(join(root, "src"))) {
+    const r = spawnSync("npm", ["run", "build"], { cwd: root, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`npm run build failed: ${r.stderr}`);
+  }
+  return main;
+}
+
+interface Run {
+  readonly ms: number;
+  readonly bytes: number;
+  readonly status: number | null;
+}
+
+function runCommand(argv: readonly string[], cwd: string): Run {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, argv, { cwd, maxBuffer: 1 << 30 });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr.toString()}`);
+  return { ms, bytes: r.stdout.length, status: r.status };
+}
+
+interface Profile {
+  readonly nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string };
+    children?: number[];
+  }[];
+  readonly samples: number[];
+  readonly timeDeltas: number[];
+}
+
+/** Milliseconds of samples under each phase's function (the first one found up the stack). */
+function phases(profile: Profile): Record<string, number> {
+  const phaseOf: Record<string, string> = {
+    prepare: "read and parse the input (@FILE)",
+    runCheck: "the legs and the vote (check)",
+    reportToJson: "JSON",
+    jsonPieces: "JSON",
+    outPieces: "JSON",
+  };
+  const parent = new Map<number, number>();
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const out: Record<string, number> = {};
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const dt = (profile.timeDeltas[i] ?? 0) / 1000;
+    total += dt;
+    let phase: string | undefined;
+    let inCommand = false;
+    for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) {
+      const f = byId.get(x)!.callFrame;
+      if (f.url.endsWith("io.ts") || f.url.endsWith("io.js")) phase ??= "JSON";
+      phase ??= phaseOf[f.functionName];
+      if (f.functionName === "checkCommand") inCommand = true;
+    }
+    const key = inCommand ? (phase ?? "other (loading ops, the command)") : "start-up, exit";
+    out[key] = (out[key] ?? 0) + dt;
+  });
+  out.total = total;
+  return out;
+}
+
+function profiled(argv: readonly string[], cwd: string): Record<string, number> {
+  const dir = mkdtempSync(join(tmpdir(), "gradtrio-prof-"));
+  try {
+    const r = spawnSync(process.execPath, ["--cpu-prof", "--cpu-prof-dir", dir, ...argv], {
+      cwd,
+      maxBuffer: 1 << 30,
+    });
+    if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr.toString()}`);
+    // The main thread's profile is the largest (tsx's loader thread writes one too).
+    const files = readdirSync(dir).map((f) => join(dir, f));
+    const main = files.sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
+    return phases(JSON.parse(readFileSync(main, "utf8")) as Profile);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function run(): void {
+  const reps = Number(process.env.WALL_REPS ?? 3);
+  const load = () =>
+    loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ");
+  console.log(`load average ${load()} (1, 5, 15 min) at the start`);
+  const dir = mkdtempSync(join(tmpdir(), "gradtrio-check-json-"));
+  try {
+    const r = mulberry32(1);
+    writeFileSync(
+      join(dir, "x.json"),
+      JSON.stringify(Array.from({ length: N }, () => 4 * r() - 2)),
+    );
+    writeFileSync(
+      join(dir, "y.json"),
+      JSON.stringify(Array.from({ length: N }, () => (r() < 0.5 ? 0 : 1))),
+    );
+    const dist = built();
+    const runner = join(dir, "gradtrio-dist.mjs");
+    writeFileSync(
+      runner,
+      `const { runCli } = await import(${JSON.stringify(pathToFileURL(dist).href)});\nawait runCli();\n`,
+    );
+    const commands: Record<string, string[]> = {
+      "checkout (bin/gradtrio.js, sources through tsx)": [join(root, "bin/gradtrio.js"), ...ARGS],
+      "built (dist/, as installed)": [runner, ...ARGS],
+    };
+    const times = Object.fromEntries(Object.keys(commands).map((k) => [k, [] as number[]]));
+    let bytes = 0;
+    for (let i = 0; i < reps; i++)
+      for (const [name, argv] of Object.entries(commands)) {
+        const run = runCommand(argv, dir);
+        times[name]!.push(run.ms);
+        bytes = run.bytes;
+      }
+    console.log(
+      `gradtrio ${ARGS.join(" ")}, x and y of 10^6 from @FILE (JSON output ${(bytes / 1e6).toFixed(1)} MB); target < 3 s:`,
+    );
+    for (const [name, ts] of Object.entries(times))
+      console.log(
+        `  ${name}: median ${(median(ts) / 1000).toFixed(2)} s wall (${ts.map((t) => (t / 1000).toFixed(2)).join(", ")})`,
+      );
+    console.log("where the time goes (checkout, one run under the sampling profiler):");
+    const p = profiled(commands["checkout (bin/gradtrio.js, sources through tsx)"]!, dir);
+    for (const [k, ms] of Object.entries(p).sort((a, b) => b[1] - a[1]))
+      console.log(`  ${k.padEnd(36)} ${(ms / 1000).toFixed(2)} s`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`load average ${load()} at the end`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) run();
