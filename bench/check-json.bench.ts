@@ -81,13 +81,12 @@ interface Profile {
 
 /** Milliseconds of samples under each phase's function (the first one found up the stack). */
 function phases(profile: Profile): Record<string, number> {
-  const phaseOf: Record<string, string> = {
-    prepare: "read and parse the input (@FILE)",
-    runCheck: "the legs and the vote (check)",
-    reportToJson: "JSON",
-    jsonPieces: "JSON",
-    outPieces: "JSON",
-  };
+  const phaseOf = new Map<string, string>([
+    ["prepare", "read and parse the input (@FILE)"],
+    ["runCheck", "the legs and the vote (check)"],
+    ["reportToJson", "JSON"],
+    ["jsonPieces", "JSON"],
+  ]);
   const parent = new Map<number, number>();
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -101,7 +100,7 @@ function phases(profile: Profile): Record<string, number> {
     for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) {
       const f = byId.get(x)!.callFrame;
       if (f.url.endsWith("io.ts") || f.url.endsWith("io.js")) phase ??= "JSON";
-      phase ??= phaseOf[f.functionName];
+      phase ??= phaseOf.get(f.functionName);
       if (f.functionName === "checkCommand") inCommand = true;
     }
     const key = inCommand ? (phase ?? "other (loading ops, the command)") : "start-up, exit";
