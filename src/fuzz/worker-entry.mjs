@@ -1,6 +1,5 @@
-// The worker threads' entry (tinypool's `filename`): plain JavaScript, so that it loads in any
-// worker; it registers tsx there when the task module is TypeScript (a checkout, no build step).
-// It starts loading the user's modules (the pool's workerData) before it takes a task.
+// The worker threads' entry: plain JavaScript (tsx registered in a checkout); it preloads the
+// pool's workerData before taking a task.
 import { existsSync } from "node:fs";
 import Tinypool from "tinypool";
 
