@@ -47,7 +47,12 @@ export {
   type CustomOpDefinition,
   customOpNames,
   type Interval,
+  isTensorOp,
   lookupCustomOp,
+  type OpDefinition,
+  type TensorBackwardContext,
+  type TensorForwardContext,
+  type TensorOpDefinition,
 } from "./expr/ops.ts";
 export { type Binding, MAX_DEPTH, type Program, parse, parseProgram } from "./expr/parse.ts";
 export {

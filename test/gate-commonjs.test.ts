@@ -3,7 +3,7 @@
 // installed package: test/package.test.ts.)
 import { resolve } from "node:path";
 import { expect, it } from "vitest";
-import { lookupCustomOp } from "../src/expr/ops.ts";
+import { type CustomOpDefinition, lookupCustomOp } from "../src/expr/ops.ts";
 import { loadConfig, runGate } from "../src/fuzz/gate.ts";
 import { loadOps } from "../src/fuzz/load.ts";
 
@@ -16,7 +16,7 @@ it("loadOps finds `export default defineOp(...)` and named ops in a CommonJS mod
     ["cjsSquare", "cjsSquare"],
     ["default", "cjsCube"],
   ]);
-  expect(lookupCustomOp("cjsCube")?.forward(2)).toBe(8);
+  expect((lookupCustomOp("cjsCube") as CustomOpDefinition | undefined)?.forward(2)).toBe(8);
 });
 
 it("loadConfig reads the default export of a CommonJS config, and its gate runs", async () => {

@@ -1,11 +1,19 @@
 /**
- * Custom elementwise ops: the user's forward and backward rule on plain numbers, lifted to
- * tensors (broadcasting, a graph node named after the op) and registered so expressions can call
- * the op by name too.
+ * Custom ops: the user's forward and backward rule, on plain numbers (elementwise, lifted to
+ * tensors with broadcasting) or on tensors (a shape rule and a vector–Jacobian product, as a
+ * torch.autograd.Function), each a graph node named after the op and registered so expressions
+ * can call the op by name too.
  */
 
 import { GradtrioError, type OpPhase } from "../errors.ts";
-import { type CustomOpDefinition, registerCustomOp } from "../expr/ops.ts";
+import {
+  type CustomOpDefinition,
+  isTensorOp,
+  type OpDefinition,
+  registerCustomOp,
+  type TensorOpDefinition,
+} from "../expr/ops.ts";
+import { tensorOpBackward, tensorOpForward, tensorOpShape } from "../expr/tensor-op.ts";
 import { promote32, round32 } from "./float32.ts";
 import { sumTo } from "./functions.ts";
 import { isRecordingOrigins } from "./grad-mode.ts";
@@ -15,16 +23,17 @@ import { broadcastShapes, numelOf, type Shape, sameShape } from "./shape.ts";
 import { scalarTensor, Tensor, type TensorLike } from "./tensor.ts";
 
 /** A custom op as a function over tensors (and numbers), carrying its definition. */
-export interface TensorOpFunction {
+export interface TensorOpFunction<D extends OpDefinition = OpDefinition> {
   (...args: TensorLike[]): Tensor;
-  readonly definition: CustomOpDefinition;
+  readonly definition: D;
   readonly opName: string;
 }
 
 /**
- * Defines a custom elementwise op from a forward and a hand-written backward rule (one
- * vector–Jacobian product per argument), validates and registers it, and returns it as a
- * function over tensors. `formula` (the CAS formula) lets the symbolic leg check it.
+ * Defines a custom op from a forward and a hand-written backward rule (one vector–Jacobian
+ * product per argument), validates and registers it, and returns it as a function over tensors.
+ * Elementwise on numbers, or, with a shape rule `shape`, on tensors (see `TensorOpDefinition`).
+ * `formula` (the op in the expression language) lets the symbolic leg check it.
  *
  * @example
  * const mySquare = defineOp({
@@ -35,8 +44,18 @@ export interface TensorOpFunction {
  *   formula: (x) => `(${x})^2`,
  * });
  * const y = mySquare(tensor(3, { requiresGrad: true })); // grad_fn=<MySquareBackward>
+ * const double = defineOp({
+ *   name: "double",
+ *   arity: 1,
+ *   shape: (s) => s,
+ *   forward: ({ args: [x] }) => x!.map((v) => 2 * v),
+ *   backward: ({ grad }) => [grad.map((g) => 2 * g)],
+ *   formula: (x) => `2*${x}`,
+ * });
  */
-export function defineOp(def: CustomOpDefinition): TensorOpFunction {
+export function defineOp(def: TensorOpDefinition): TensorOpFunction<TensorOpDefinition>;
+export function defineOp(def: CustomOpDefinition): TensorOpFunction<CustomOpDefinition>;
+export function defineOp(def: OpDefinition): TensorOpFunction {
   const registered = registerCustomOp(def);
   const fn = (...args: TensorLike[]): Tensor => applyCustomOp(registered, args);
   Object.defineProperty(fn, "definition", { value: registered, enumerable: true });
@@ -45,15 +64,18 @@ export function defineOp(def: CustomOpDefinition): TensorOpFunction {
   return fn as TensorOpFunction;
 }
 
-const rules = new WeakMap<CustomOpDefinition, GradRule>();
+const rules = new WeakMap<OpDefinition, GradRule>();
 
 /** `mySquare` → `MySquareBackward`, as PyTorch names custom Functions' nodes. */
 export function gradFnNameOf(opName: string): string {
   return opName.charAt(0).toUpperCase() + opName.slice(1) + "Backward";
 }
 
-/** Applies a (registered) custom op to tensors or numbers, elementwise with broadcasting. */
-export function applyCustomOp(def: CustomOpDefinition, args: readonly TensorLike[]): Tensor {
+/**
+ * Applies a (registered) custom op to tensors or numbers: elementwise with broadcasting, or a
+ * tensor op at the shape its rule gives.
+ */
+export function applyCustomOp(def: OpDefinition, args: readonly TensorLike[]): Tensor {
   const name = def.name;
   if (args.length !== def.arity)
     throw new GradtrioError("ARITY", `${name} takes ${def.arity} argument(s), got ${args.length}`);
@@ -65,6 +87,7 @@ export function applyCustomOp(def: CustomOpDefinition, args: readonly TensorLike
       `${name}: argument ${i + 1} must be a Tensor or a number, got ${a === null ? "null" : typeof a}`,
     );
   });
+  if (isTensorOp(def)) return applyTensorOp(def, args, inputs);
   let shape: Shape = inputs[0]!.shape;
   for (let k = 1; k < inputs.length; k++) shape = broadcastShapes(shape, inputs[k]!.shape, name);
   const datas = inputs.map((t) => broadcastData(t, shape));
@@ -92,14 +115,68 @@ export function applyCustomOp(def: CustomOpDefinition, args: readonly TensorLike
   return record(out, gradRuleOf(def), inputs[0]!, inputs[1] ?? null, 0, 0, inputs, inputs);
 }
 
-function gradRuleOf(def: CustomOpDefinition): GradRule {
+function applyTensorOp(
+  def: TensorOpDefinition,
+  args: readonly TensorLike[],
+  inputs: Tensor[],
+): Tensor {
+  const shapes = inputs.map((t) => t.shape);
+  const shape = tensorOpShape(def, shapes);
+  const out = new Tensor(
+    tensorOpForward(
+      def,
+      inputs.map((t) => t.data),
+      shapes,
+      shape,
+    ),
+    shape,
+  );
+  if (promote32(args)) {
+    round32(out.data);
+    out._f32 = true;
+  }
+  if (isRecordingOrigins()) out.origin = { op: def.name, args: [...args] };
+  return record(out, tensorRuleOf(def), inputs[0]!, inputs[1] ?? null, 0, 0, inputs, inputs);
+}
+
+/** The graph node of a tensor op: its backward is the user's vector–Jacobian product. */
+function tensorRuleOf(def: TensorOpDefinition): GradRule {
   let rule = rules.get(def);
   if (rule !== undefined) return rule;
-  const name = def.name;
-  const gradFn = gradFnNameOf(name);
-  // The gradients it returns are numbers, not a graph: differentiating them again must fail loudly.
-  const noDouble: GradRule = {
-    gradFn: `${gradFn}Backward`,
+  const noDouble = noDoubleBackward(def.name);
+  rule = {
+    gradFn: gradFnNameOf(def.name),
+    saves: SAVE_RULE_DATA | SAVE_OUT,
+    backward: (node, g) => {
+      const inputs = node.ruleData as Tensor[];
+      const out = node.out!;
+      const grads = tensorOpBackward(
+        def,
+        inputs.map((t) => t.data),
+        inputs.map((t) => t.shape),
+        out.data,
+        out.shape,
+        g.data,
+      );
+      return inputs.map((t, k) => {
+        if (!node.needs(k)) return null;
+        const raw = new Tensor(grads[k]!, t.shape);
+        if (g._f32) {
+          round32(raw.data);
+          raw._f32 = true;
+        }
+        return record(raw, noDouble, g, null, 0, 0, null, [g, ...inputs]);
+      });
+    },
+  };
+  rules.set(def, rule);
+  return rule;
+}
+
+/** A gradient that is plain numbers, not a graph: differentiating it again must fail loudly. */
+function noDoubleBackward(name: string): GradRule {
+  return {
+    gradFn: `${gradFnNameOf(name)}Backward`,
     saves: 0,
     backward: () => {
       throw new GradtrioError(
@@ -108,6 +185,14 @@ function gradRuleOf(def: CustomOpDefinition): GradRule {
       );
     },
   };
+}
+
+function gradRuleOf(def: CustomOpDefinition): GradRule {
+  let rule = rules.get(def);
+  if (rule !== undefined) return rule;
+  const name = def.name;
+  const gradFn = gradFnNameOf(name);
+  const noDouble = noDoubleBackward(name);
   rule = {
     gradFn,
     saves: SAVE_RULE_DATA | SAVE_OUT,

@@ -14,12 +14,15 @@ import {
   CONSTANTS,
   type ElementwiseOp,
   isBuiltinOp,
+  isTensorOp,
   lookupCustomOp,
   type OpSpec,
   realKernel,
   sigmoid,
+  type TensorOpDefinition,
 } from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
+import { tensorOpBackward, tensorOpForward, tensorOpShape } from "../expr/tensor-op.ts";
 
 const EPS = Number.EPSILON;
 
@@ -147,6 +150,55 @@ interface Node {
   shape: readonly number[];
   v: Float64Array; // value
   err: Float64Array; // absolute error bound of the computed value
+  /** A tensor op's Jacobian by its own backward, [output element][argument] → row, and its sensitivity. */
+  jacobian?: { rows: Float64Array[][]; sens: Float64Array[][] };
+}
+
+/** Tensor ops whose Jacobian has more entries than this get no rounding analysis. */
+const MAX_TENSOR_JACOBIAN = 1 << 20;
+
+/**
+ * A tensor op's value and error, and its Jacobian from the user's backward (one vector–Jacobian
+ * product per output element), as a scalar custom op's own rule serves for it. Its sensitivity:
+ * how far the Jacobian moves when every input moves by its error (a few ulps at least) each way.
+ */
+function tensorForward(def: TensorOpDefinition, args: Node[]): Node | null {
+  const shapes = args.map((a) => a.shape);
+  const shape = tensorOpShape(def, shapes);
+  const datas = args.map((a) => a.v);
+  const v = tensorOpForward(def, datas, shapes, shape);
+  const inputs = datas.reduce((n, d) => n + d.length, 0);
+  if (!v.every(Number.isFinite) || v.length * inputs > MAX_TENSOR_JACOBIAN) return null;
+  const jacobianAt = (at: Float64Array[], out: Float64Array) =>
+    Array.from(out, (_, k) => {
+      const seed = new Float64Array(out.length);
+      seed[k] = 1;
+      return tensorOpBackward(def, at, shapes, out, shape, seed);
+    });
+  const rows = jacobianAt(datas, v);
+  const sens = rows.map((r) => r.map((g) => new Float64Array(g.length)));
+  for (const sign of [1, -1]) {
+    const moved = args.map((a) =>
+      a.v.map(
+        (x, i) => x + (i % 2 === 0 ? sign : -sign) * Math.max(a.err[i]!, 4 * EPS * Math.abs(x)),
+      ),
+    );
+    const other = jacobianAt(moved, tensorOpForward(def, moved, shapes, shape));
+    other.forEach((r, k) => {
+      r.forEach((g, j) => {
+        for (let i = 0; i < g.length; i++) sens[k]![j]![i] += Math.abs(g[i]! - rows[k]![j]![i]!);
+      });
+    });
+  }
+  const err = v.map((o, k) => {
+    let e = 4 * EPS * Math.abs(o);
+    rows[k]!.forEach((g, j) => {
+      for (let i = 0; i < g.length; i++)
+        e += Math.abs(g[i]!) * (args[j]!.err[i]! + 4 * EPS * Math.abs(args[j]!.v[i]!));
+    });
+    return e;
+  });
+  return { shape, v, err, jacobian: { rows, sens } };
 }
 
 /** Index of each output element in a broadcast input (null where the shapes are equal). */
@@ -164,7 +216,7 @@ const at = (map: Int32Array | null, k: number): number => (map === null ? k : ma
 function roundingRuleOf(op: string): ScalarRule | undefined {
   if (isBuiltinOp(op)) return BUILTIN_RULES.get(op);
   const custom = lookupCustomOp(op);
-  if (custom === undefined) return undefined;
+  if (custom === undefined || isTensorOp(custom)) return undefined;
   return {
     f: (a, b, c) => custom.forward(...[a, b, c].slice(0, custom.arity)),
     d: (k, a, b, c, out) =>
@@ -525,6 +577,7 @@ function forward(
     return { shape, v, err };
   }
   const custom = isBuiltinOp(op) ? undefined : lookupCustomOp(op);
+  if (custom !== undefined && isTensorOp(custom)) return tensorForward(custom, args);
   const rule = roundingRuleOf(op);
   if (rule === undefined || (custom !== undefined && custom.arity > 3)) return null;
   const shape = broadcastAll(
@@ -638,6 +691,27 @@ function backward(
           qB[t * c + j] += ge * a + g * (A.err[i * kk + t]! + kk * EPS * a);
         }
       }
+    return;
+  }
+  if (out.jacobian !== undefined) {
+    // A tensor op: its backward's rounding is opaque, a few ulps of its terms per input element.
+    const { rows, sens } = out.jacobian;
+    const width = args.reduce((n, a) => n + a.v.length, 4);
+    rows.forEach((r, k) => {
+      const g = mo[k]!;
+      const ge = qo[k]!;
+      if (g === 0 && ge === 0) return;
+      r.forEach((row, j) => {
+        const adj = argAdj[j];
+        if (adj === null || adj === undefined) return;
+        const [ma, qa] = adj;
+        for (let i = 0; i < row.length; i++) {
+          const p = Math.abs(row[i]!);
+          ma[i] += p * g;
+          qa[i] += p * ge + g * (sens[k]![j]![i]! + width * EPS * p);
+        }
+      });
+    });
     return;
   }
   const custom = isBuiltinOp(op) ? undefined : lookupCustomOp(op);

@@ -10,11 +10,11 @@ import {
   BUILTIN_OPS,
   type BuiltinOp,
   type ConstantName,
-  type CustomOpDefinition,
   type ElementwiseOp,
   isBuiltinOp,
   type LastDimOp,
   lookupCustomOp,
+  type OpDefinition,
   type ReductionOp,
 } from "./ops.ts";
 
@@ -33,7 +33,7 @@ export interface Algebra<T> {
   variable(name: string): T;
   ops: { readonly [K in BuiltinOp]: OpImpl<K, T> };
   /** Custom ops from `defineOp`. A leg that cannot run them throws a GradtrioError. */
-  custom(def: CustomOpDefinition, args: T[]): T;
+  custom(def: OpDefinition, args: T[]): T;
 }
 
 /** One implementation per op kind, for a leg whose ops need nothing but their declaration. */

@@ -392,17 +392,58 @@ export interface CustomOpDefinition {
   readonly backward: (ctx: CustomBackwardContext) => number[];
   readonly formula?: (...args: string[]) => string;
   readonly domain?: readonly Interval[];
+  readonly shape?: undefined;
+}
+
+/** What a tensor op's forward receives: the arguments' data (row-major) and shapes. */
+export interface TensorForwardContext {
+  readonly args: readonly Float64Array[];
+  readonly shapes: readonly (readonly number[])[];
+  /** The output shape, as the shape rule gave it. */
+  readonly outShape: readonly number[];
+}
+
+/** What a tensor op's backward receives: the forward's context, its output and the incoming gradient. */
+export interface TensorBackwardContext extends TensorForwardContext {
+  readonly out: Float64Array;
+  /** ∂loss/∂out, shaped as the output. */
+  readonly grad: Float64Array;
+}
+
+/**
+ * A user-defined op on tensors (`shape` present), as a torch.autograd.Function: `shape` maps the
+ * arguments' shapes to the output's (throw, or return a message, when they do not fit), `forward`
+ * returns the output's data, `backward` the vector–Jacobian product, one array per argument shaped
+ * as that argument. `formula`: the op in the expression language (enables the symbolic leg);
+ * `domain`: one interval per argument, for every element of it.
+ */
+export interface TensorOpDefinition {
+  readonly name: string;
+  readonly arity: number;
+  readonly shape: (...shapes: (readonly number[])[]) => readonly number[] | string;
+  readonly forward: (ctx: TensorForwardContext) => ArrayLike<number>;
+  readonly backward: (ctx: TensorBackwardContext) => readonly ArrayLike<number>[];
+  readonly formula?: (...args: string[]) => string;
+  readonly domain?: readonly Interval[];
+}
+
+/** A custom op: elementwise on numbers, or on tensors with a shape rule (`shape`). */
+export type OpDefinition = CustomOpDefinition | TensorOpDefinition;
+
+/** Whether `def` is an op on tensors (it has a shape rule). */
+export function isTensorOp(def: OpDefinition): def is TensorOpDefinition {
+  return def.shape !== undefined;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const registry = new Map<string, CustomOpDefinition>();
+const registry = new Map<string, OpDefinition>();
 
 /**
  * Validates and registers a custom op so that expressions can call it by name.
  * Registering the same definition object twice is a no-op; a different definition under a
  * name already taken is an error (as is a name of a built-in op or constant).
  */
-export function registerCustomOp(def: CustomOpDefinition): CustomOpDefinition {
+export function registerCustomOp<D extends OpDefinition>(def: D): D {
   const where = `defineOp(${JSON.stringify(String(def?.name))})`;
   if (typeof def !== "object" || def === null)
     throw new GradtrioError("DEFINE_OP", "defineOp: expected an object");
@@ -416,6 +457,11 @@ export function registerCustomOp(def: CustomOpDefinition): CustomOpDefinition {
     throw new GradtrioError("DEFINE_OP", `${where}: forward must be a function`);
   if (typeof def.backward !== "function")
     throw new GradtrioError("DEFINE_OP", `${where}: backward must be a function`);
+  if (def.shape !== undefined && typeof def.shape !== "function")
+    throw new GradtrioError(
+      "DEFINE_OP",
+      `${where}: shape (the shape rule of a tensor op) must be a function`,
+    );
   if (def.formula !== undefined && typeof def.formula !== "function")
     throw new GradtrioError("DEFINE_OP", `${where}: formula must be a function`);
   if (def.domain !== undefined) {
@@ -446,16 +492,17 @@ export function registerCustomOp(def: CustomOpDefinition): CustomOpDefinition {
 }
 
 // A module evaluated twice (test isolation, a reloaded config) defines the same op again.
-function sameDefinition(a: CustomOpDefinition, b: CustomOpDefinition): boolean {
+function sameDefinition(a: OpDefinition, b: OpDefinition): boolean {
   return (
     a.arity === b.arity &&
+    String(a.shape) === String(b.shape) &&
     String(a.forward) === String(b.forward) &&
     String(a.backward) === String(b.backward) &&
     String(a.formula) === String(b.formula)
   );
 }
 
-export function lookupCustomOp(name: string): CustomOpDefinition | undefined {
+export function lookupCustomOp(name: string): OpDefinition | undefined {
   return registry.get(name);
 }
 

@@ -5,8 +5,9 @@
  */
 import { GradtrioError } from "../errors.ts";
 import { type Expr, postOrder } from "./ast.ts";
-import { BUILTIN_OPS, INFIX_OPS, isBuiltinOp, lookupCustomOp } from "./ops.ts";
+import { BUILTIN_OPS, INFIX_OPS, isBuiltinOp, isTensorOp, lookupCustomOp } from "./ops.ts";
 import type { Value } from "./point.ts";
+import { tensorOpShape } from "./tensor-op.ts";
 
 /** The most dimensions a tensor or a value may have (nested-array walks recurse once per dimension). */
 export const MAX_NDIM = 32;
@@ -86,7 +87,15 @@ export function inferShapes(
             e,
           );
         const kind = "kind" in spec ? spec.kind : "elementwise";
-        if (kind === "reduction") shapes.set(e, SCALAR);
+        if (!("kind" in spec) && isTensorOp(spec)) {
+          try {
+            shapes.set(e, tensorOpShape(spec, args));
+          } catch (err) {
+            if (err instanceof GradtrioError && err.code === "SHAPE")
+              throw fail("SHAPE", err.message, e);
+            throw err;
+          }
+        } else if (kind === "reduction") shapes.set(e, SCALAR);
         else if (kind === "matmul") {
           const out = matmulShape(args[0]!, args[1]!);
           if (typeof out === "string") throw fail("SHAPE", out, e);

@@ -5,7 +5,7 @@
  * variable instead of one per output element.
  */
 import { type Expr, postOrder } from "./ast.ts";
-import { BUILTIN_OPS, isBuiltinOp, lookupCustomOp } from "./ops.ts";
+import { BUILTIN_OPS, isBuiltinOp, isTensorOp, lookupCustomOp } from "./ops.ts";
 
 /**
  * Whether every op of `expr` is elementwise (built-in elementwise ops and custom elementwise ops).
@@ -24,5 +24,6 @@ export function isElementwise(expr: Expr): boolean {
 }
 
 function isCustomElementwise(op: string): boolean {
-  return lookupCustomOp(op) !== undefined;
+  const def = lookupCustomOp(op);
+  return def !== undefined && !isTensorOp(def);
 }

@@ -12,11 +12,13 @@ import {
   type BuiltinOp,
   type CustomOpDefinition,
   type Interval,
+  isTensorOp,
   type OpSpec,
 } from "../expr/ops.ts";
 import type { NestedArray, Point } from "../expr/point.ts";
 import { argDomain, fitInto, leafInto, REAL } from "./domain.ts";
 import { type OpLike, resolveOp } from "./op-like.ts";
+import { tensorCaseArbitrary } from "./tensor.ts";
 
 export interface ExprArbitraryOptions {
   /** The custom ops to exercise (ops made with `defineOp`, their definitions, or their names). */
@@ -95,7 +97,10 @@ function resolveOptions(options: ExprArbitraryOptions): Resolved {
       "INVALID_ARGUMENT",
       `maxDepth must be an integer from 1 to 8, got ${maxDepth}`,
     );
-  const defs = [...new Set(options.ops.map(resolveOp))];
+  // Tensor ops have expressions of their own (tensorCaseArbitrary): these are over numbers.
+  const defs = [...new Set(options.ops.map(resolveOp))].filter(
+    (d): d is CustomOpDefinition => !isTensorOp(d),
+  );
   return { defs, variables, maxDepth, builtins: options.builtins ?? true };
 }
 
@@ -237,6 +242,11 @@ export function opExprArbitrary(
 ): fc.Arbitrary<Expr> {
   const r = resolveOptions(options);
   const focus = resolveOp(options.focus);
+  if (isTensorOp(focus))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `'${focus.name}' is a tensor op: fuzzCaseArbitrary composes it at shapes that fit its rule`,
+    );
   const defs = r.defs.includes(focus) ? r.defs : [...r.defs, focus];
   return new Grammar({ ...r, defs }).around(focus);
 }
@@ -262,7 +272,8 @@ export interface FuzzCase {
 }
 
 /**
- * Cases for fuzzing one op: `opExprArbitrary` with a point (only the variables it uses).
+ * Cases for fuzzing one op: `opExprArbitrary` with a point (only the variables it uses); for a
+ * tensor op, `tensorCaseArbitrary` (expressions at shapes its rule accepts).
  *
  * @example
  * ```ts
@@ -273,6 +284,8 @@ export interface FuzzCase {
 export function fuzzCaseArbitrary(
   options: ExprArbitraryOptions & { readonly focus: OpLike },
 ): fc.Arbitrary<FuzzCase> {
+  const focus = resolveOp(options.focus);
+  if (isTensorOp(focus)) return tensorCaseArbitrary(focus);
   const variables = options.variables ?? DEFAULT_VARIABLES;
   return fc.tuple(opExprArbitrary(options), unitPointArbitrary(variables)).map(([expr, p]) => {
     const at: Point = {};

@@ -5,7 +5,7 @@
  * squashes any real value into a domain (sigmoid for a bounded one, softplus for a half-line).
  */
 import { call, type Expr, num } from "../expr/ast.ts";
-import type { CustomOpDefinition, Interval } from "../expr/ops.ts";
+import type { Interval, OpDefinition } from "../expr/ops.ts";
 
 /** The whole real line: the domain of an argument that declares none. */
 export const REAL: Interval = [-Infinity, Infinity];
@@ -14,7 +14,7 @@ export const REAL: Interval = [-Infinity, Infinity];
 const REACH = 4;
 
 /** The declared domain of argument `i` of an op (the real line when none is declared). */
-export function argDomain(def: CustomOpDefinition, i: number): Interval {
+export function argDomain(def: OpDefinition, i: number): Interval {
   return def.domain?.[i] ?? REAL;
 }
 

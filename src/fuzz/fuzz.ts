@@ -17,7 +17,13 @@ import type { Report } from "../check/report.ts";
 import type { LegName } from "../check/verdict.ts";
 import { GradtrioError } from "../errors.ts";
 import { call, type Expr, num, postOrder, variable } from "../expr/ast.ts";
-import { type CustomOpDefinition, isBuiltinOp, lookupCustomOp } from "../expr/ops.ts";
+import {
+  isBuiltinOp,
+  isTensorOp,
+  lookupCustomOp,
+  type OpDefinition,
+  type TensorOpDefinition,
+} from "../expr/ops.ts";
 import { type NestedArray, type Point, toValues } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { evaluate } from "../numeric/evaluate.ts";
@@ -40,6 +46,7 @@ import {
   screen,
   sweepPoints,
 } from "./sweep.ts";
+import { ALONE_CHECKS, aloneCase, roundCase, tensorSanityCheck } from "./tensor.ts";
 
 /** Runs per op when none is given: finds every planted bug of test/fixtures/ops in seconds. */
 export const DEFAULT_RUNS = 100;
@@ -287,7 +294,7 @@ function counterexample(
 
 /** What every task needs: the (registered) ops and the settings. All but `defs` is plain data. */
 export interface FuzzContext {
-  readonly defs: readonly CustomOpDefinition[];
+  readonly defs: readonly OpDefinition[];
   readonly runs: number;
   readonly seed: number;
   readonly maxDepth: number;
@@ -353,6 +360,7 @@ const argNames = (n: number): string[] =>
 export function sweepOp(ctx: FuzzContext, opIndex: number): SweepOutcome {
   const t0 = performance.now();
   const def = ctx.defs[opIndex]!;
+  if (isTensorOp(def)) return tensorAlone(ctx, def, t0);
   const n = def.arity;
   const pts = sweepPoints(def, ctx.seed, ctx.sweepPoints);
   const formula = formulaDerivatives(def);
@@ -419,6 +427,53 @@ export function sweepOp(ctx: FuzzContext, opIndex: number): SweepOutcome {
   };
 }
 
+/**
+ * A tensor op alone: `sum(w*op(…))` at its fitting shapes in turn, each at a random point with a
+ * random cotangent w (`aloneCase`); the first failing check is shrunk to the fewest significant
+ * digits at which it still fails. Its path is `sweep:K`.
+ */
+function tensorAlone(ctx: FuzzContext, def: TensorOpDefinition, t0: number): SweepOutcome {
+  const only = ctx.path?.startsWith("sweep:") === true ? Number(ctx.path.slice(6)) : undefined;
+  let checks = 0;
+  let shrinks = 0;
+  let first: { k: number; c: FuzzCase; outcome: Outcome } | null = null;
+  const end = only === undefined ? ALONE_CHECKS : Math.min(only + 1, ALONE_CHECKS);
+  for (let k = only ?? 0; k < end && first === null; k++) {
+    checks++;
+    const c = aloneCase(def, ctx.seed, k);
+    const outcome = judgeCase(c, ctx);
+    if (outcome.kind !== "fail") continue;
+    first = { k, c, outcome };
+    for (let d = 1; d < 17; d++) {
+      shrinks++;
+      const short = roundCase(c, d);
+      const o = judgeCase(short, ctx);
+      if (o.kind === "fail") {
+        first = { k, c: short, outcome: o };
+        break;
+      }
+    }
+  }
+  return {
+    points: checks,
+    suspects: first === null ? 0 : 1,
+    shrinks,
+    ms: performance.now() - t0,
+    counterexample:
+      first === null
+        ? null
+        : counterexample(
+            def.name,
+            first.c,
+            first.outcome,
+            ctx.seed,
+            `sweep:${first.k}`,
+            ctx.maxDepth,
+            ctx.opsFile,
+          ),
+  };
+}
+
 /** Relative deviation below which a backward counts as exact (the formula rounds too). */
 const EXACT_BACKWARD = 2 ** -42;
 
@@ -426,7 +481,7 @@ const EXACT_BACKWARD = 2 ** -42;
  * Whose backward a failing case convicts: an op with a call failing the screen at its own
  * arguments (the focus first); else the op whose backward strays furthest (`backwardDeviation`).
  */
-function culprit(c: FuzzCase, focus: CustomOpDefinition): "focus" | "other" {
+function culprit(c: FuzzCase, focus: OpDefinition): "focus" | "other" {
   const values = toValues(c.at);
   let otherFlagged = false;
   let focusDeviation = 0;
@@ -434,7 +489,8 @@ function culprit(c: FuzzCase, focus: CustomOpDefinition): "focus" | "other" {
   for (const e of postOrder(c.expr)) {
     if (e.kind !== "call" || isBuiltinOp(e.op)) continue;
     const def = lookupCustomOp(e.op);
-    if (def === undefined) continue;
+    // A tensor op is fuzzed in expressions of its own (no other custom op in them).
+    if (def === undefined || isTensorOp(def)) continue;
     const args = e.args.map((a) => evaluate(a, values).data[0]!);
     if (!args.every(Number.isFinite)) continue;
     const formula = formulaDerivatives(def);
@@ -451,7 +507,7 @@ function culprit(c: FuzzCase, focus: CustomOpDefinition): "focus" | "other" {
   return otherDeviation > Math.max(focusDeviation, EXACT_BACKWARD) ? "other" : "focus";
 }
 
-function judgeFor(ctx: FuzzContext, focus: CustomOpDefinition, c: FuzzCase): CaseResult {
+function judgeFor(ctx: FuzzContext, focus: OpDefinition, c: FuzzCase): CaseResult {
   const o = judgeCase(c, ctx);
   if (o.kind === "fail") return { kind: culprit(c, focus) === "other" ? "elsewhere" : "fail" };
   if (o.kind === "legDefect")
@@ -467,7 +523,11 @@ function judgeFor(ctx: FuzzContext, focus: CustomOpDefinition, c: FuzzCase): Cas
   return { kind: o.kind };
 }
 
-function caseArbitrary(ctx: FuzzContext, opIndex: number, trusted: readonly number[]) {
+function caseArbitrary(
+  ctx: FuzzContext,
+  opIndex: number,
+  trusted: readonly number[],
+): fc.Arbitrary<FuzzCase> {
   return fuzzCaseArbitrary({
     ops: trusted.map((i) => ctx.defs[i]!),
     focus: ctx.defs[opIndex]!,
@@ -695,7 +755,7 @@ export function prepareFuzz(opts: FuzzOptions): { ctx: FuzzContext; perOp: OpSta
   const { runs, seed, maxDepth } = validate(opts);
   if (!Array.isArray(opts.ops) || opts.ops.length === 0)
     throw new GradtrioError("INVALID_ARGUMENT", "fuzz: give at least one op");
-  const defs: CustomOpDefinition[] = [...new Set(opts.ops.map(resolveOp))];
+  const defs: OpDefinition[] = [...new Set(opts.ops.map(resolveOp))];
   const ctx: FuzzContext = {
     defs,
     runs,
@@ -711,7 +771,7 @@ export function prepareFuzz(opts: FuzzOptions): { ctx: FuzzContext; perOp: OpSta
     let sanity: SanityReport | null = null;
     let sanityError: string | null = null;
     try {
-      sanity = sanityCheck(def, { seed });
+      sanity = isTensorOp(def) ? tensorSanityCheck(def, { seed }) : sanityCheck(def, { seed });
     } catch (e) {
       if (opts.onSanityFailure !== "report") throw e;
       sanityError = firstLine(e);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isGradtrioError } from "../errors.ts";
-import { lookupCustomOp } from "../expr/ops.ts";
+import { type CustomOpDefinition, lookupCustomOp } from "../expr/ops.ts";
 import { loadOps } from "./load.ts";
 
 const ops = resolve(import.meta.dirname, "../../test/fixtures/ops");
@@ -25,13 +25,13 @@ describe("loadOps", () => {
       ["hypot2Ok", "hypot2Ok", 2],
     ]);
     // Registered in this module graph's registry: expressions can call it by name.
-    expect(lookupCustomOp("hypot2Ok")?.forward(3, 4)).toBe(5);
+    expect((lookupCustomOp("hypot2Ok") as CustomOpDefinition | undefined)?.forward(3, 4)).toBe(5);
   });
 
   it("accepts bare definition objects from a .js module", async () => {
     const [op] = await loadOps("valid/plain-definition.js", ops);
     expect(op!.definition.name).toBe("plainSquare");
-    expect(lookupCustomOp("plainSquare")?.forward(3)).toBe(9);
+    expect((lookupCustomOp("plainSquare") as CustomOpDefinition | undefined)?.forward(3)).toBe(9);
   });
 
   it("resolves the path against cwd, and takes an absolute path as is", async () => {

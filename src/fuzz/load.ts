@@ -8,7 +8,7 @@ import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import type { Jiti } from "jiti";
 import { GradtrioError } from "../errors.ts";
-import type { CustomOpDefinition } from "../expr/ops.ts";
+import type { OpDefinition } from "../expr/ops.ts";
 import { definitionOf, resolveOp } from "./op-like.ts";
 
 /**
@@ -81,16 +81,16 @@ export async function importModule(
 /** An op a module exports: the export's name and its (registered) definition. */
 export interface LoadedOp {
   readonly exportName: string;
-  readonly definition: CustomOpDefinition;
+  readonly definition: OpDefinition;
 }
 
 /**
- * The ops among a module's exports (made with `defineOp`, or bare `CustomOpDefinition` objects,
+ * The ops among a module's exports (made with `defineOp`, or bare `OpDefinition` objects,
  * also inside an exported array), each once, registered in gradtrio's registry.
  */
 export function exportedOps(mod: Record<string, unknown>): LoadedOp[] {
   const out: LoadedOp[] = [];
-  const seen = new Set<CustomOpDefinition>();
+  const seen = new Set<OpDefinition>();
   const take = (exportName: string, v: unknown) => {
     const def = definitionOf(v);
     if (def === undefined || seen.has(def)) return;

@@ -1,14 +1,14 @@
 /**
  * What counts as "an op" for the fuzzer: the callable that `defineOp` returns (it carries
- * `.definition`), a bare `CustomOpDefinition`, or the name of a registered custom op.
+ * `.definition`), a bare `OpDefinition` (scalar or tensor), or the name of a registered custom op.
  */
 import { GradtrioError } from "../errors.ts";
-import { type CustomOpDefinition, lookupCustomOp, registerCustomOp } from "../expr/ops.ts";
+import { lookupCustomOp, type OpDefinition, registerCustomOp } from "../expr/ops.ts";
 
-export type OpLike = CustomOpDefinition | { readonly definition: CustomOpDefinition } | string;
+export type OpLike = OpDefinition | { readonly definition: OpDefinition } | string;
 
 /** Duck-typed: a definition made in another module instance (a user module loaded with its own copy of gradtrio) still counts. */
-export function isOpDefinition(v: unknown): v is CustomOpDefinition {
+export function isOpDefinition(v: unknown): v is OpDefinition {
   if ((typeof v !== "object" && typeof v !== "function") || v === null) return false;
   const d = v as Record<string, unknown>;
   return (
@@ -20,7 +20,7 @@ export function isOpDefinition(v: unknown): v is CustomOpDefinition {
 }
 
 /** The definition an exported value stands for, or undefined when it is not an op. */
-export function definitionOf(v: unknown): CustomOpDefinition | undefined {
+export function definitionOf(v: unknown): OpDefinition | undefined {
   if ((typeof v === "object" || typeof v === "function") && v !== null && "definition" in v) {
     const d = (v as { definition: unknown }).definition;
     if (isOpDefinition(d)) return d;
@@ -34,7 +34,7 @@ export function definitionOf(v: unknown): CustomOpDefinition | undefined {
  * Resolves an op-like value to a registered definition (registering it in this module's registry:
  * a user module may load its own copy of the registry, so ours must learn the op too).
  */
-export function resolveOp(op: OpLike): CustomOpDefinition {
+export function resolveOp(op: OpLike): OpDefinition {
   if (typeof op === "string") {
     const def = lookupCustomOp(op);
     if (def === undefined)

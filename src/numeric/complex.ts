@@ -38,8 +38,11 @@ import {
   type CustomOpDefinition,
   checkedForward,
   type ElementwiseOp,
+  isTensorOp,
   type ReductionOp,
+  type TensorOpDefinition,
 } from "../expr/ops.ts";
+import { tensorOpForward, tensorOpShape } from "../expr/tensor-op.ts";
 import type { Layout } from "./evaluate.ts";
 import { detectKink, estimateOnLine } from "./gradient.ts";
 import { coordinateLine } from "./line.ts";
@@ -638,6 +641,100 @@ function customPartial(
 }
 
 /**
+ * A tensor op in forward mode: Re = its forward at the real parts, Im = its Jacobian–vector
+ * product along the imaginary parts, each element by certified Richardson extrapolation on the
+ * line t ↦ forward(a + t·Im a / |Im a|) of the op's own forward (inside its declared domain; the
+ * forward at each step is shared by all elements), never on the whole expression.
+ */
+function tensorOpNode(
+  def: TensorOpDefinition,
+  args: CNode[],
+  emit: (
+    shape: Shape,
+    args: CNode[],
+    kernel: (re: Float64Array, im: Float64Array) => () => void,
+  ) => CNode,
+): { node: CNode; errIm: Float64Array; sens: Float64Array } {
+  const shapes = args.map((a) => a.shape);
+  const shape = tensorOpShape(def, shapes);
+  const size = sizeOfShape(shape);
+  const errIm = new Float64Array(size);
+  const domain = def.domain;
+  const inside = (v: Float64Array, j: number): boolean => {
+    if (domain === undefined) return true;
+    const [lo, hi] = domain[j]!;
+    return v.every((x) => x > lo && x < hi);
+  };
+  const node = emit(shape, args, (re, im) => () => {
+    re.set(
+      tensorOpForward(
+        def,
+        args.map((a) => a.re),
+        shapes,
+        shape,
+      ),
+    );
+    errIm.fill(0);
+    let unorm = 0;
+    let big = 1;
+    for (const a of args)
+      for (let k = 0; k < a.re.length; k++) {
+        unorm = Math.max(unorm, Math.abs(a.im[k]!));
+        big = Math.max(big, Math.abs(a.re[k]!));
+      }
+    if (injected !== null && injected.node === node) {
+      im.fill(0);
+      im[injected.element] = injected.value;
+      return;
+    }
+    if (unorm === 0) {
+      im.fill(0);
+      return;
+    }
+    // Steps along u = Im/|Im|∞; forward(a + t·u) once per t for every element.
+    const memo = new Map<number, Float64Array>();
+    const along = (t: number): Float64Array => {
+      let v = memo.get(t);
+      if (v === undefined) {
+        const moved = args.map((a) => a.re.map((x, k) => x + (t * a.im[k]!) / unorm));
+        v = moved.every(inside)
+          ? tensorOpForward(def, moved, shapes, shape)
+          : new Float64Array(size).fill(NAN);
+        memo.set(t, v);
+      }
+      return v;
+    };
+    for (let k = 0; k < size; k++) {
+      const line = {
+        g0: re[k]!,
+        at(t: number) {
+          line.evaluations++;
+          return along(t)[k]!;
+        },
+        realized: (t: number) => t,
+        scale: big,
+        coordinate: -1,
+        evaluations: 0,
+      };
+      const est = estimateOnLine(line, "richardson");
+      const where = `custom op '${def.name}' (output element ${k})`;
+      if (!Number.isFinite(est.derivative)) {
+        im[k] = NAN;
+        continue;
+      }
+      const kink = detectKink(line, est);
+      if (kink !== null)
+        nonAnalytic = `${where} is at a kink along the direction (left derivative ${kink.left * unorm}, right ${kink.right * unorm})`;
+      if (est.unreliable !== undefined) uncertified ??= `${where}: ${est.unreliable}`;
+      im[k] = est.derivative * unorm;
+      errIm[k] = est.error * unorm;
+      if (Math.abs(im[k]!) > worst[CANCELLATION]) worst[CANCELLATION] = Math.abs(im[k]!);
+    }
+  });
+  return { node, errIm, sens: new Float64Array(size) };
+}
+
+/**
  * Compiles `expr` for complex evaluation. Throws INVALID_ARGUMENT for custom ops (their forward
  * is a plain-number function), plus the usual UNKNOWN_VARIABLE / SHAPE errors.
  *
@@ -884,6 +981,16 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
       },
     },
     custom: (def, args) => {
+      if (isTensorOp(def)) {
+        const node = tensorOpNode(def, args, emit);
+        customs.push({
+          node: node.node,
+          size: node.errIm.length,
+          errIm: node.errIm,
+          sens: node.sens,
+        });
+        return node.node;
+      }
       const shape = broadcastAll(
         args.map((a) => a.shape),
         def.name,

@@ -15,9 +15,17 @@ import {
   sizeOfShape,
 } from "../expr/broadcast.ts";
 import { type Algebra, interpret, opsByKind } from "../expr/interpret.ts";
-import { CONSTANTS, checkedForward, realKernel, reduceKernel, rowKernel } from "../expr/ops.ts";
+import {
+  CONSTANTS,
+  checkedForward,
+  isTensorOp,
+  realKernel,
+  reduceKernel,
+  rowKernel,
+} from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
 import { checkScalarOutput } from "../expr/shapes.ts";
+import { tensorOpForward, tensorOpShape } from "../expr/tensor-op.ts";
 
 /** Where each variable sits in the flat input vector (as `flattenValues(values).layout` gives it). */
 export type Layout = ReadonlyMap<string, { readonly offset: number; readonly shape: Shape }>;
@@ -149,6 +157,14 @@ export function compileProgram(expr: Expr, layout: Layout): Program {
       },
     }),
     custom: (def, args) => {
+      if (isTensorOp(def)) {
+        const shapes = args.map((a) => a.shape);
+        const shape = tensorOpShape(def, shapes);
+        const datas = args.map((a) => a.data);
+        return emit(shape, args, (out) => () => {
+          out.set(tensorOpForward(def, datas, shapes, shape));
+        });
+      }
       const shape = broadcastAll(
         args.map((a) => a.shape),
         def.name,

@@ -7,7 +7,7 @@
  */
 import { type Expr, postOrder } from "../expr/ast.ts";
 import { sizeOfShape } from "../expr/broadcast.ts";
-import { type CustomOpDefinition, isBuiltinOp, lookupCustomOp } from "../expr/ops.ts";
+import { isBuiltinOp, lookupCustomOp, type OpDefinition } from "../expr/ops.ts";
 import { type ComplexProgram, compileComplex } from "./complex.ts";
 import { compileForward, type Layout } from "./evaluate.ts";
 
@@ -17,7 +17,7 @@ export const MAX_CACHED_INPUT = 4096;
 const PER_EXPR = 16;
 
 interface Entry {
-  readonly defs: readonly (readonly [string, CustomOpDefinition | undefined])[];
+  readonly defs: readonly (readonly [string, OpDefinition | undefined])[];
   forward?: (x: Float64Array) => number;
   complex?: ComplexProgram;
 }

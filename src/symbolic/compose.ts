@@ -11,7 +11,7 @@
  * `withComposedDerivatives` turns it on for a computation.
  */
 import { type CallExpr, call, type Expr, variable } from "../expr/ast.ts";
-import { branchesOf, type CustomOpDefinition, isBuiltinOp, lookupCustomOp } from "../expr/ops.ts";
+import { branchesOf, isBuiltinOp, lookupCustomOp, type OpDefinition } from "../expr/ops.ts";
 import { casDiff } from "./cas.ts";
 import { type Formula, fadd, fmul, fnum, substitute } from "./formula.ts";
 import { Unavailable } from "./outcome.ts";
@@ -45,7 +45,7 @@ export function composingDerivatives(): boolean {
 
 interface Template {
   readonly formula: Formula;
-  readonly def: CustomOpDefinition | undefined;
+  readonly def: OpDefinition | undefined;
 }
 
 const TEMPLATE_LIMIT = 4096;

@@ -12,6 +12,7 @@ import {
   checkedForward,
   type ElementwiseOp,
   isBuiltinOp,
+  isTensorOp,
   type LastDimOp,
   lookupCustomOp,
   type ReductionOp,
@@ -20,6 +21,7 @@ import {
   rowKernel,
 } from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
+import { tensorOpForward, tensorOpShape } from "../expr/tensor-op.ts";
 
 export interface Arr {
   readonly shape: readonly number[];
@@ -89,6 +91,19 @@ function evalNode(e: Expr, done: Map<Expr, Arr>, values: ReadonlyMap<string, Val
       if (def === undefined)
         throw new GradtrioError("UNKNOWN_FUNCTION", `unknown function '${e.op}'`);
       arity(e, def.arity);
+      if (isTensorOp(def)) {
+        const shapes = args.map((a) => a.shape);
+        const shape = tensorOpShape(def, shapes);
+        return {
+          shape,
+          data: tensorOpForward(
+            def,
+            args.map((a) => a.data),
+            shapes,
+            shape,
+          ),
+        };
+      }
       return elementwise(args, checkedForward(def));
     }
   }

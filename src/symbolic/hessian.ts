@@ -18,6 +18,7 @@ import {
 import { broadcastIndex } from "../expr/broadcast.ts";
 import { BUILTIN_OPS, branchesOf, isBuiltinOp } from "../expr/ops.ts";
 import { elementLabel, type Value } from "../expr/point.ts";
+import { expandTensorOps } from "../expr/tensor-op.ts";
 import { casDiff } from "./cas.ts";
 import { compileFormulasWithError } from "./evaluate.ts";
 import { type Formula, fadd, ffn, fmul, fpow, fratio, symbolsOf } from "./formula.ts";
@@ -53,9 +54,11 @@ export type SymbolicHessianResult =
  * symbolicHessian(parse("x^3*y"), toValues({ x: 2, y: 3 })).rows; // [[36, 12], [12, 0]]
  */
 export function symbolicHessian(
-  expr: Expr,
+  input: Expr,
   values: ReadonlyMap<string, Value>,
 ): SymbolicHessianResult {
+  const expr = expandTensorOps(input);
+  if (typeof expr === "string") return { status: "unavailable", reason: expr };
   try {
     const { scalar, leaves } = scalarize(expr, values);
     const fwd = forwardValues(scalar, leaves);

@@ -9,6 +9,7 @@ import type { Expr } from "../expr/ast.ts";
 import { broadcastIndex } from "../expr/broadcast.ts";
 import type { Value } from "../expr/point.ts";
 import { isElementwise } from "../expr/structure.ts";
+import { expandTensorOps } from "../expr/tensor-op.ts";
 import { forwardValues } from "./forward.ts";
 import { symbolicPullback } from "./leg.ts";
 import { type Declined, declined } from "./outcome.ts";
@@ -31,9 +32,11 @@ export type SymbolicJacobianResult =
  * // r.status === "ok"; r.rows ≈ [[2, 0], [0, 4]]; r.structure === "elementwise"
  */
 export function symbolicJacobian(
-  expr: Expr,
+  input: Expr,
   values: ReadonlyMap<string, Value>,
 ): SymbolicJacobianResult {
+  const expr = expandTensorOps(input);
+  if (typeof expr === "string") return { status: "unavailable", reason: expr };
   const fwd = forwardValues(expr, values);
   const out = fwd.get(expr)!;
   const m = out.data.length;

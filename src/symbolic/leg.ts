@@ -8,9 +8,10 @@
 import { GradtrioError } from "../errors.ts";
 import { type CallExpr, type Expr, postOrder, variablesOf } from "../expr/ast.ts";
 import { broadcastIndex, sumTo } from "../expr/broadcast.ts";
-import { branchesOf, type CustomOpDefinition, isBuiltinOp, lookupCustomOp } from "../expr/ops.ts";
+import { branchesOf, isBuiltinOp, lookupCustomOp, type OpDefinition } from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
 import { print as exprText } from "../expr/print.ts";
+import { expandTensorOps } from "../expr/tensor-op.ts";
 import { casDiff } from "./cas.ts";
 import { composedDerivative, composingDerivatives } from "./compose.ts";
 import {
@@ -64,7 +65,7 @@ interface BlockPlan {
   readonly dfs: readonly Formula[];
   readonly slots: readonly string[];
   readonly run: (cols: Column[]) => Column[];
-  readonly defs: readonly (readonly [string, CustomOpDefinition | undefined])[];
+  readonly defs: readonly (readonly [string, OpDefinition | undefined])[];
   /** `run` one element at a time with a rounding bound beside each value, compiled on demand. */
   withError?: ReturnType<typeof compileFormulasWithError>;
   /** Which formulas overflow at one element, compiled on demand (where a value is not finite). */
@@ -151,7 +152,9 @@ const SOFTMAX_OTHER = "(ce^v)/((ce^u)+(ce^v)+r)";
  * const r = symbolicLeg(call("sin", [call("pow", [variable("x"), num(2)])]), toValues({ x: 3 }));
  * // r.status === "ok"; r.gradients.get("x") ≈ [-5.4668]; r.formulas.get("x") === "2*x*cos(x^2)"
  */
-export function symbolicLeg(expr: Expr, values: ReadonlyMap<string, Value>): SymbolicLegResult {
+export function symbolicLeg(input: Expr, values: ReadonlyMap<string, Value>): SymbolicLegResult {
+  const expr = expandTensorOps(input);
+  if (typeof expr === "string") return { status: "unavailable", reason: expr };
   const fwd = forwardValues(expr, values);
   const out = fwd.get(expr)!;
   if (out.shape.length !== 0)
@@ -199,10 +202,12 @@ export function symbolicPullback(
  * symbolicRounding(parse("x^2"), toValues({ x: 3 }))!.get("x") // [≈ eps·6]
  */
 export function symbolicRounding(
-  expr: Expr,
+  input: Expr,
   values: ReadonlyMap<string, Value>,
   only?: ReadonlyMap<string, readonly number[]>,
 ): Map<string, Float64Array> | null {
+  const expr = expandTensorOps(input);
+  if (typeof expr === "string") return null;
   const fwd = forwardValues(expr, values);
   if (fwd.get(expr)!.shape.length !== 0) return null;
   try {
@@ -552,7 +557,7 @@ class Backward {
           return readCas(answer.text, w.resolve);
         });
         // The ops of the block and every op their formulas expanded to, nested ones included.
-        const defs: (readonly [string, CustomOpDefinition | undefined])[] = customs.map(
+        const defs: (readonly [string, OpDefinition | undefined])[] = customs.map(
           (op) => [op, lookupCustomOp(op)] as const,
         );
         for (const [op, def] of w.expanded) if (!customs.includes(op)) defs.push([op, def]);

@@ -13,6 +13,7 @@ import {
   BUILTIN_OPS,
   type CustomOpDefinition,
   isBuiltinOp,
+  isTensorOp,
   lookupCustomOp,
   type OpSpec,
 } from "../expr/ops.ts";
@@ -288,6 +289,8 @@ export class CasWriter {
   private custom(e: CallExpr, args: string[], s: WriteState): string {
     const def = lookupCustomOp(e.op);
     if (def === undefined) throw new Unavailable(`unknown function '${e.op}'`);
+    // The symbolic leg expands tensor ops into their formulas first (expandTensorOps).
+    if (isTensorOp(def)) throw new Unavailable(`custom op '${e.op}' is a tensor op`);
     this.expanded.set(e.op, def);
     const body = formulaBody(e.op, def);
     if (body.kind === "expr") return this.go(expand(e, body.expr, body.placeholders), s);

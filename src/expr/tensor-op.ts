@@ -1,0 +1,206 @@
+/**
+ * Tensor custom ops (`defineOp` with a shape rule): the user's shape rule, forward and backward
+ * called once for every leg, each result checked (a one-line error naming the op and the phase),
+ * and the op's formula expanded into an expression for the symbolic leg.
+ */
+import { GradtrioError, type OpPhase } from "../errors.ts";
+import { call, type Expr, postOrder } from "./ast.ts";
+import { formatShape, type Shape, sizeOfShape } from "./broadcast.ts";
+import { isBuiltinOp, isTensorOp, lookupCustomOp, type TensorOpDefinition } from "./ops.ts";
+import { parse } from "./parse.ts";
+
+function userCall<T>(def: TensorOpDefinition, phase: OpPhase | "shape rule", fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof GradtrioError) throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    if (phase === "shape rule") throw new GradtrioError("SHAPE", `${def.name}: ${why}`);
+    throw new GradtrioError("DEFINE_OP", `${def.name}: its ${phase} threw: ${why}`, {
+      op: def.name,
+      phase,
+    });
+  }
+}
+
+const shapesText = (shapes: readonly Shape[]): string => shapes.map(formatShape).join(", ");
+
+/**
+ * The output shape by the op's shape rule; a SHAPE error when the rule refuses the arguments
+ * (it threw or returned a message) or returns something that is not a shape.
+ */
+export function tensorOpShape(def: TensorOpDefinition, shapes: readonly Shape[]): Shape {
+  const r: unknown = userCall(def, "shape rule", () => def.shape(...shapes.map((s) => [...s])));
+  if (typeof r === "string")
+    throw new GradtrioError("SHAPE", `${def.name}: ${r} (argument shapes ${shapesText(shapes)})`);
+  if (
+    !Array.isArray(r) ||
+    r.length > 32 ||
+    !r.every((d) => Number.isInteger(d) && (d as number) >= 1)
+  )
+    throw new GradtrioError(
+      "DEFINE_OP",
+      `${def.name}: its shape rule returned ${JSON.stringify(r) ?? String(r)} for argument shapes ${shapesText(shapes)}, expected an array of positive integers (the output shape)`,
+    );
+  return r as number[];
+}
+
+function toData(
+  def: TensorOpDefinition,
+  phase: OpPhase,
+  what: string,
+  r: unknown,
+  shape: Shape,
+): Float64Array {
+  const n = sizeOfShape(shape);
+  const fail = (why: string) =>
+    new GradtrioError("DEFINE_OP", `${def.name}: ${phase} returned ${why}`, {
+      op: def.name,
+      phase,
+    });
+  if (!(r instanceof Float64Array || Array.isArray(r) || ArrayBuffer.isView(r)))
+    throw fail(`${r === null ? "null" : typeof r} for ${what}, expected a Float64Array`);
+  const a = r as ArrayLike<unknown>;
+  if (a.length !== n)
+    throw fail(`${a.length} value(s) for ${what}, expected ${n} (shape ${formatShape(shape)})`);
+  const out = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const v = a[k];
+    if (typeof v !== "number")
+      throw fail(`${typeof v} at index ${k} of ${what}, expected a number`);
+    out[k] = v;
+  }
+  return out;
+}
+
+// The user gets copies: an op that writes into its arguments must not change the caller's data.
+const copies = (xs: readonly Float64Array[]) => xs.map((x) => x.slice());
+
+/** The op's forward at `args` (data and shapes), checked: one number per output element. */
+export function tensorOpForward(
+  def: TensorOpDefinition,
+  args: readonly Float64Array[],
+  shapes: readonly Shape[],
+  outShape: Shape,
+): Float64Array {
+  const r = userCall(def, "forward", () => def.forward({ args: copies(args), shapes, outShape }));
+  return toData(def, "forward", "the output", r, outShape);
+}
+
+/**
+ * The op's backward (its vector–Jacobian product), checked: one array per argument, shaped as
+ * it; a NaN where every input is finite is an error.
+ */
+export function tensorOpBackward(
+  def: TensorOpDefinition,
+  args: readonly Float64Array[],
+  shapes: readonly Shape[],
+  out: Float64Array,
+  outShape: Shape,
+  grad: Float64Array,
+): Float64Array[] {
+  const r: unknown = userCall(def, "backward", () =>
+    def.backward({ args: copies(args), shapes, outShape, out: out.slice(), grad: grad.slice() }),
+  );
+  if (!Array.isArray(r) || r.length !== def.arity)
+    throw new GradtrioError(
+      "DEFINE_OP",
+      `${def.name}: backward returned ${Array.isArray(r) ? `${r.length} array(s)` : r === null ? "null" : typeof r}, expected an array of ${def.arity} (one gradient per argument)`,
+      { op: def.name, phase: "backward" },
+    );
+  const grads = r.map((g, j) => toData(def, "backward", `argument ${j + 1}`, g, shapes[j]!));
+  const finite = (a: Float64Array) => a.every(Number.isFinite);
+  if (args.every(finite) && finite(out) && finite(grad))
+    grads.forEach((g, j) => {
+      const k = g.findIndex(Number.isNaN);
+      if (k >= 0)
+        throw new GradtrioError(
+          "DEFINE_OP",
+          `${def.name}: backward returned NaN at index ${k} of argument ${j + 1} where its inputs are finite`,
+          { op: def.name, phase: "backward" },
+        );
+    });
+  return grads;
+}
+
+const bodies = new WeakMap<TensorOpDefinition, { expr: Expr; placeholders: string[] } | string>();
+
+/** A tensor op's formula over placeholder arguments, parsed once; a string says why there is none. */
+function formulaBody(def: TensorOpDefinition): { expr: Expr; placeholders: string[] } | string {
+  const hit = bodies.get(def);
+  if (hit !== undefined) return hit;
+  let body: { expr: Expr; placeholders: string[] } | string;
+  if (def.formula === undefined) body = `custom op '${def.name}' has no formula`;
+  else {
+    const placeholders = Array.from({ length: def.arity }, (_, i) => `__gradtrio_arg${i}`);
+    try {
+      const expr = parse(String(def.formula(...placeholders)));
+      const stray = postOrder(expr).find((n) => n.kind === "var" && !placeholders.includes(n.name));
+      body =
+        stray === undefined
+          ? { expr, placeholders }
+          : `custom op '${def.name}': its formula names '${(stray as { name: string }).name}', which is not an argument`;
+    } catch (e) {
+      body = `custom op '${def.name}': its formula is not understood: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+  bodies.set(def, body);
+  return body;
+}
+
+const expansions = new WeakMap<Expr, Expr | string>();
+
+/**
+ * `expr` with every tensor-op call replaced by the op's formula (its arguments in place), for the
+ * symbolic leg; the same object when it calls none. A string says why it cannot be expanded (an
+ * op without a usable formula). Memoised per `Expr` object.
+ */
+export function expandTensorOps(expr: Expr): Expr | string {
+  const hit = expansions.get(expr);
+  if (hit !== undefined) return hit;
+  const done = new Map<Expr, Expr>();
+  let result: Expr | string | undefined;
+  for (const n of postOrder(expr)) {
+    if (n.kind !== "call") {
+      done.set(n, n);
+      continue;
+    }
+    const args = n.args.map((a) => done.get(a)!);
+    const def = isBuiltinOp(n.op) ? undefined : lookupCustomOp(n.op);
+    if (def === undefined || !isTensorOp(def)) {
+      done.set(n, args.every((a, i) => a === n.args[i]) ? n : call(n.op, args, n.pos));
+      continue;
+    }
+    const body = formulaBody(def);
+    if (typeof body === "string") {
+      result = body;
+      break;
+    }
+    const sub = new Map<Expr, Expr>();
+    for (const b of postOrder(body.expr)) {
+      const out: Expr =
+        b.kind === "var"
+          ? args[body.placeholders.indexOf(b.name)]!
+          : b.kind === "call"
+            ? call(
+                b.op,
+                b.args.map((a) => sub.get(a)!),
+              )
+            : b;
+      sub.set(b, out);
+    }
+    done.set(n, sub.get(body.expr)!);
+  }
+  result ??= done.get(expr)!;
+  expansions.set(expr, result);
+  return result;
+}
+
+/** Whether `expr` calls a tensor custom op. */
+export function callsTensorOp(expr: Expr): boolean {
+  return postOrder(expr).some((n) => {
+    if (n.kind !== "call" || isBuiltinOp(n.op)) return false;
+    const def = lookupCustomOp(n.op);
+    return def !== undefined && isTensorOp(def);
+  });
+}

@@ -1,0 +1,209 @@
+// Tensor custom ops (defineOp with a shape rule): the autograd leg of the README's examples against
+// PyTorch's softmax Jacobian and the layer norm's Jacobian by hand; the user's mistakes as one-line
+// errors; the symbolic leg without a formula; and the planted tensor bugs caught by fuzz with
+// default runs while their correct twins pass (the API for seeds 1–3, the CLI for one pair).
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { layerNorm, mySoftmax } from "../examples/tensor-ops.ts";
+import { defineOp } from "../src/autograd/define-op.ts";
+import { tensor } from "../src/autograd/tensor.ts";
+import { check } from "../src/check/check.ts";
+import type { Point } from "../src/expr/point.ts";
+import { fuzz } from "../src/fuzz/fuzz.ts";
+import { loadOps } from "../src/fuzz/load.ts";
+import { FuzzRun, workerPool } from "../src/fuzz/parallel.ts";
+import "../src/vitest/index.ts";
+import torchJacobians from "./fixtures/torch-jacobians.json" with { type: "json" };
+
+const here = import.meta.dirname;
+const bin = resolve(here, "../bin/gradtrio.js");
+const fixture = (name: string) => resolve(here, "fixtures/ops/tensor", name);
+
+const maxAbs = (m: number[][]) => Math.max(...m.flat().map(Math.abs));
+function expectClose(got: number[][] | null | undefined, want: number[][], tol: number) {
+  expect(got).not.toBeNull();
+  const scale = maxAbs(want);
+  got!.forEach((row, i) => {
+    row.forEach((v, j) => expect(Math.abs(v - want[i]![j]!)).toBeLessThanOrEqual(tol * scale));
+  });
+}
+
+describe("tensor custom ops: the three legs", () => {
+  it("mySoftmax: its Jacobian three ways is PyTorch's torch.softmax Jacobian", () => {
+    const ref = torchJacobians.find((c) => c.expr === "softmax(x)")!;
+    const r = check("mySoftmax(x)", { at: ref.at as unknown as Point });
+    expect(r.verdict).toBe("agree");
+    expectClose(r.jacobian!.autograd, ref.jacobian as number[][], 1e-9);
+    expectClose(r.jacobian!.symbolic, ref.jacobian as number[][], 1e-9);
+    expectClose(r.jacobian!.numeric, ref.jacobian as number[][], 1e-5);
+  });
+
+  it("layerNorm: ∂y/∂x is g_i/σ·(δ_ij − 1/n − x̂_i x̂_j/n), ∂y/∂g = diag(x̂), ∂y/∂b = I", () => {
+    const x = [0.3, -1.2, 2.5, 0.7];
+    const g = [1.5, -0.5, 2, 0.25];
+    const b = [0.1, 0.2, -0.3, 0];
+    const n = x.length;
+    const mu = x.reduce((a, v) => a + v, 0) / n;
+    const sigma = Math.sqrt(x.reduce((a, v) => a + (v - mu) ** 2, 0) / n + 1e-5);
+    const xh = x.map((v) => (v - mu) / sigma);
+    const want = x.map((_, i) => [
+      ...x.map((__, j) => (g[i]! / sigma) * ((i === j ? 1 : 0) - 1 / n - (xh[i]! * xh[j]!) / n)),
+      ...x.map((__, j) => (i === j ? xh[i]! : 0)),
+      ...x.map((__, j) => (i === j ? 1 : 0)),
+    ]);
+    const r = check("layerNorm(x, g, b)", { at: { x, g, b } });
+    expect(r.verdict).toBe("agree");
+    expectClose(r.jacobian!.autograd, want, 1e-9);
+    expectClose(r.jacobian!.symbolic, want, 1e-9);
+    expectClose(r.jacobian!.numeric, want, 1e-5);
+  });
+
+  it("a tensor op is a graph node named like PyTorch's custom Function, with its gradient", () => {
+    const x = tensor([1, 2, 3], { requiresGrad: true });
+    const y = mySoftmax(x);
+    expect(y.gradFn!.name).toBe("MySoftmaxBackward");
+    y.backward(tensor([1, 0, 0]));
+    // d y0/d x_j = y0(δ_0j − y_j)
+    const e = [1, 2, 3].map((v) => Math.exp(v));
+    const s = e.reduce((a, v) => a + v, 0);
+    const p = e.map((v) => v / s);
+    [...x.grad!.data].forEach((v, j) =>
+      expect(v).toBeCloseTo(p[0]! * ((j === 0 ? 1 : 0) - p[j]!), 14),
+    );
+  });
+
+  it("the vitest matcher takes a tensor op like any op", () => {
+    expect("sum(mySoftmax(x)*w) + sum(layerNorm(x, w, w))").toHaveAgreeingGradients({
+      at: { x: [0.5, -1, 2], w: [1, -2, 0.5] },
+    });
+  });
+
+  it("without a formula the symbolic leg gives up for cause and two legs decide", () => {
+    defineOp({
+      name: "twiceNoFormula",
+      arity: 1,
+      shape: (s) => s,
+      forward: ({ args: [x] }) => x!.map((v) => 2 * v),
+      backward: ({ grad }) => [grad.map((g) => 2 * g)],
+    });
+    const r = check("sum(twiceNoFormula(x)^2)", { at: { x: [1, 2] } });
+    expect(r.legs.symbolic.status).toBe("unavailable");
+    expect(r.legs.symbolic.reason).toMatch(/has no formula/);
+    expect(r.gradients!.x!.autograd).toEqual([8, 16]);
+  });
+});
+
+describe("tensor custom ops: the user's mistakes are one-line errors", () => {
+  const base = {
+    arity: 1,
+    shape: (s: readonly number[]) => s,
+    forward: ({ args: [x] }: { args: readonly Float64Array[] }) => x!.slice(),
+    backward: ({ grad }: { grad: Float64Array }) => [grad.slice()],
+  };
+  const run = (name: string, over: object) => {
+    const op = defineOp({ ...base, name, ...over });
+    return () =>
+      op(tensor([1, 2, 3], { requiresGrad: true }))
+        .sum()
+        .backward();
+  };
+
+  it("names the op and the phase", () => {
+    expect(run("fwdShort", { forward: () => [1, 2] })).toThrow(
+      "fwdShort: forward returned 2 value(s) for the output, expected 3 (shape [3])",
+    );
+    expect(run("fwdType", { forward: () => 5 })).toThrow(/fwdType: forward returned number/);
+    expect(
+      run("fwdThrows", {
+        forward: () => {
+          throw new Error("boom");
+        },
+      }),
+    ).toThrow("fwdThrows: its forward threw: boom");
+    expect(run("bwdCount", { backward: () => [] })).toThrow(
+      /bwdCount: backward returned 0 array\(s\), expected an array of 1/,
+    );
+    expect(run("bwdShape", { backward: () => [[1]] })).toThrow(
+      /bwdShape: backward returned 1 value\(s\) for argument 1, expected 3/,
+    );
+    expect(run("bwdNaN", { backward: () => [[1, Number.NaN, 3]] })).toThrow(
+      /bwdNaN: backward returned NaN at index 1 of argument 1/,
+    );
+    expect(run("badRule", { shape: () => [0] })).toThrow(/badRule: its shape rule returned \[0\]/);
+  });
+
+  it("a shape the rule refuses: gradtrio: error: …, exit 2, no stack trace", () => {
+    const r = spawnSync(
+      "node",
+      [
+        bin,
+        "check",
+        "sum(mySoftmax(A))",
+        "--at",
+        "A=[[1,2],[3,4]]",
+        "--ops",
+        "examples/tensor-ops.ts",
+      ],
+      { encoding: "utf8", cwd: resolve(here, "..") },
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe(
+      "gradtrio: error: mySoftmax: takes a vector, got shape [2,2] (argument shapes [2, 2])",
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("fuzzing tensor ops", () => {
+  const pairs = ["softmax", "bias-add", "matmul"];
+
+  it("catches every planted bug with default runs, for seeds 1–3; the correct twins pass", async () => {
+    for (const name of pairs)
+      for (const kind of ["ok", "bug"]) {
+        const ops = (await loadOps(fixture(`${name}.${kind}.ts`), "/")).map((o) => o.definition);
+        for (const seed of [1, 2, 3]) {
+          const r = fuzz({ ops, seed });
+          expect([name, kind, seed, r.found !== null]).toEqual([name, kind, seed, kind === "bug"]);
+          if (kind === "bug") expect(r.found!.blame).toBe("autograd");
+        }
+      }
+  }, 240_000);
+
+  it("the README's examples are confirmed", () => {
+    const r = fuzz({ ops: [layerNorm, mySoftmax], seed: 7 });
+    expect(r.perOp.map((s) => [s.op, s.found, s.runs])).toEqual([
+      ["layerNorm", false, 100],
+      ["mySoftmax", false, 100],
+    ]);
+  }, 120_000);
+
+  it("from the CLI: the planted softmax bug exits 1 with a replay, its twin exits 0", () => {
+    const cli = (file: string) =>
+      spawnSync("node", [bin, "fuzz", "--ops", fixture(file), "--seed", "5"], {
+        encoding: "utf8",
+        cwd: resolve(here, ".."),
+      });
+    const bug = cli("softmax.bug.ts");
+    expect(bug.status).toBe(1);
+    expect(bug.stdout).toMatch(/counterexample for op 'softmaxBug'/);
+    expect(bug.stdout).toMatch(/gradtrio check 'sum\(w\*softmaxBug\(x\)\)'/);
+    expect(cli("softmax.ok.ts").status).toBe(0);
+  }, 120_000);
+
+  it("--workers gives the same result as one thread", async () => {
+    const file = fixture("matmul.ok.ts");
+    const ops = (await loadOps(file, "/")).map((o) => o.definition);
+    const opts = { ops, seed: 3, runs: 30, opsFile: "ops.ts" };
+    const strip = (r: Awaited<ReturnType<FuzzRun["run"]>>) =>
+      r.perOp.map(({ ms: _, msToDetection: __, sweep: { points }, ...s }) => ({ ...s, points }));
+    const one = await new FuzzRun(opts, file).run(null);
+    const pool = workerPool(2)!;
+    try {
+      expect(strip(await new FuzzRun(opts, file).run(pool))).toEqual(strip(one));
+    } finally {
+      await pool.close();
+    }
+    expect(one.perOp[0]!.runs).toBe(30);
+  }, 120_000);
+});
