@@ -25,7 +25,9 @@ function expectClose(got: number[][] | null | undefined, want: number[][], tol: 
   expect(got).not.toBeNull();
   const scale = maxAbs(want);
   got!.forEach((row, i) => {
-    row.forEach((v, j) => expect(Math.abs(v - want[i]![j]!)).toBeLessThanOrEqual(tol * scale));
+    row.forEach((v, j) => {
+      expect(Math.abs(v - want[i]![j]!)).toBeLessThanOrEqual(tol * scale);
+    });
   });
 }
 
@@ -68,9 +70,9 @@ describe("tensor custom ops: the three legs", () => {
     const e = [1, 2, 3].map((v) => Math.exp(v));
     const s = e.reduce((a, v) => a + v, 0);
     const p = e.map((v) => v / s);
-    [...x.grad!.data].forEach((v, j) =>
-      expect(v).toBeCloseTo(p[0]! * ((j === 0 ? 1 : 0) - p[j]!), 14),
-    );
+    [...x.grad!.data].forEach((v, j) => {
+      expect(v).toBeCloseTo(p[0]! * ((j === 0 ? 1 : 0) - p[j]!), 14);
+    });
   });
 
   it("the vitest matcher takes a tensor op like any op", () => {

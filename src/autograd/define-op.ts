@@ -13,7 +13,8 @@ import {
   registerCustomOp,
   type TensorOpDefinition,
 } from "../expr/ops.ts";
-import { tensorOpBackward, tensorOpForward, tensorOpShape } from "../expr/tensor-op.ts";
+import { tensorOpShape } from "../expr/shapes.ts";
+import { tensorOpBackward, tensorOpForward } from "../expr/tensor-op.ts";
 import { promote32, round32 } from "./float32.ts";
 import { sumTo } from "./functions.ts";
 import { isRecordingOrigins } from "./grad-mode.ts";
@@ -44,14 +45,6 @@ export interface TensorOpFunction<D extends OpDefinition = OpDefinition> {
  *   formula: (x) => `(${x})^2`,
  * });
  * const y = mySquare(tensor(3, { requiresGrad: true })); // grad_fn=<MySquareBackward>
- * const double = defineOp({
- *   name: "double",
- *   arity: 1,
- *   shape: (s) => s,
- *   forward: ({ args: [x] }) => x!.map((v) => 2 * v),
- *   backward: ({ grad }) => [grad.map((g) => 2 * g)],
- *   formula: (x) => `2*${x}`,
- * });
  */
 export function defineOp(def: TensorOpDefinition): TensorOpFunction<TensorOpDefinition>;
 export function defineOp(def: CustomOpDefinition): TensorOpFunction<CustomOpDefinition>;

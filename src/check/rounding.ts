@@ -22,7 +22,8 @@ import {
   type TensorOpDefinition,
 } from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
-import { tensorOpBackward, tensorOpForward, tensorOpShape } from "../expr/tensor-op.ts";
+import { tensorOpShape } from "../expr/shapes.ts";
+import { tensorOpBackward, tensorOpForward } from "../expr/tensor-op.ts";
 
 const EPS = Number.EPSILON;
 

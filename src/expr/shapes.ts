@@ -3,11 +3,17 @@
  * and custom) broadcast by NumPy's rules, `sum`/`mean` reduce to a scalar, and `matmul` follows
  * torch.matmul for 1-D and 2-D operands. Iterative over the DAG (each shared node once).
  */
-import { GradtrioError } from "../errors.ts";
+import { GradtrioError, type OpPhase } from "../errors.ts";
 import { type Expr, postOrder } from "./ast.ts";
-import { BUILTIN_OPS, INFIX_OPS, isBuiltinOp, isTensorOp, lookupCustomOp } from "./ops.ts";
+import {
+  BUILTIN_OPS,
+  INFIX_OPS,
+  isBuiltinOp,
+  isTensorOp,
+  lookupCustomOp,
+  type TensorOpDefinition,
+} from "./ops.ts";
 import type { Value } from "./point.ts";
-import { tensorOpShape } from "./tensor-op.ts";
 
 /** The most dimensions a tensor or a value may have (nested-array walks recurse once per dimension). */
 export const MAX_NDIM = 32;
@@ -214,4 +220,44 @@ export function formatShape(shape: Shape): string {
 function opLabel(op: string): string {
   for (const [symbol, name] of Object.entries(INFIX_OPS)) if (name === op) return `'${symbol}'`;
   return `${op}(…)`;
+}
+
+export function userCall<T>(
+  def: TensorOpDefinition,
+  phase: OpPhase | "shape rule",
+  fn: () => T,
+): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof GradtrioError) throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    if (phase === "shape rule") throw new GradtrioError("SHAPE", `${def.name}: ${why}`);
+    throw new GradtrioError("DEFINE_OP", `${def.name}: its ${phase} threw: ${why}`, {
+      op: def.name,
+      phase,
+    });
+  }
+}
+
+const shapesText = (shapes: readonly Shape[]): string => shapes.map(formatShape).join(", ");
+
+/**
+ * The output shape by the op's shape rule; a SHAPE error when the rule refuses the arguments
+ * (it threw or returned a message) or returns something that is not a shape.
+ */
+export function tensorOpShape(def: TensorOpDefinition, shapes: readonly Shape[]): Shape {
+  const r: unknown = userCall(def, "shape rule", () => def.shape(...shapes.map((s) => [...s])));
+  if (typeof r === "string")
+    throw new GradtrioError("SHAPE", `${def.name}: ${r} (argument shapes ${shapesText(shapes)})`);
+  if (
+    !Array.isArray(r) ||
+    r.length > 32 ||
+    !r.every((d) => Number.isInteger(d) && (d as number) >= 1)
+  )
+    throw new GradtrioError(
+      "DEFINE_OP",
+      `${def.name}: its shape rule returned ${JSON.stringify(r) ?? String(r)} for argument shapes ${shapesText(shapes)}, expected an array of positive integers (the output shape)`,
+    );
+  return r as number[];
 }

@@ -8,42 +8,7 @@ import { call, type Expr, postOrder } from "./ast.ts";
 import { formatShape, type Shape, sizeOfShape } from "./broadcast.ts";
 import { isBuiltinOp, isTensorOp, lookupCustomOp, type TensorOpDefinition } from "./ops.ts";
 import { parse } from "./parse.ts";
-
-function userCall<T>(def: TensorOpDefinition, phase: OpPhase | "shape rule", fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof GradtrioError) throw e;
-    const why = e instanceof Error ? e.message : String(e);
-    if (phase === "shape rule") throw new GradtrioError("SHAPE", `${def.name}: ${why}`);
-    throw new GradtrioError("DEFINE_OP", `${def.name}: its ${phase} threw: ${why}`, {
-      op: def.name,
-      phase,
-    });
-  }
-}
-
-const shapesText = (shapes: readonly Shape[]): string => shapes.map(formatShape).join(", ");
-
-/**
- * The output shape by the op's shape rule; a SHAPE error when the rule refuses the arguments
- * (it threw or returned a message) or returns something that is not a shape.
- */
-export function tensorOpShape(def: TensorOpDefinition, shapes: readonly Shape[]): Shape {
-  const r: unknown = userCall(def, "shape rule", () => def.shape(...shapes.map((s) => [...s])));
-  if (typeof r === "string")
-    throw new GradtrioError("SHAPE", `${def.name}: ${r} (argument shapes ${shapesText(shapes)})`);
-  if (
-    !Array.isArray(r) ||
-    r.length > 32 ||
-    !r.every((d) => Number.isInteger(d) && (d as number) >= 1)
-  )
-    throw new GradtrioError(
-      "DEFINE_OP",
-      `${def.name}: its shape rule returned ${JSON.stringify(r) ?? String(r)} for argument shapes ${shapesText(shapes)}, expected an array of positive integers (the output shape)`,
-    );
-  return r as number[];
-}
+import { userCall } from "./shapes.ts";
 
 function toData(
   def: TensorOpDefinition,
@@ -148,6 +113,28 @@ function formulaBody(def: TensorOpDefinition): { expr: Expr; placeholders: strin
   return body;
 }
 
+/** `body` with each placeholder variable replaced by the argument at its index. */
+export function substitute(
+  body: Expr,
+  placeholders: readonly string[],
+  args: readonly Expr[],
+): Expr {
+  const done = new Map<Expr, Expr>();
+  for (const n of postOrder(body)) {
+    const out: Expr =
+      n.kind === "var"
+        ? args[placeholders.indexOf(n.name)]!
+        : n.kind === "call"
+          ? call(
+              n.op,
+              n.args.map((a) => done.get(a)!),
+            )
+          : n;
+    done.set(n, out);
+  }
+  return done.get(body)!;
+}
+
 const expansions = new WeakMap<Expr, Expr | string>();
 
 /**
@@ -176,31 +163,9 @@ export function expandTensorOps(expr: Expr): Expr | string {
       result = body;
       break;
     }
-    const sub = new Map<Expr, Expr>();
-    for (const b of postOrder(body.expr)) {
-      const out: Expr =
-        b.kind === "var"
-          ? args[body.placeholders.indexOf(b.name)]!
-          : b.kind === "call"
-            ? call(
-                b.op,
-                b.args.map((a) => sub.get(a)!),
-              )
-            : b;
-      sub.set(b, out);
-    }
-    done.set(n, sub.get(body.expr)!);
+    done.set(n, substitute(body.expr, body.placeholders, args));
   }
   result ??= done.get(expr)!;
   expansions.set(expr, result);
   return result;
-}
-
-/** Whether `expr` calls a tensor custom op. */
-export function callsTensorOp(expr: Expr): boolean {
-  return postOrder(expr).some((n) => {
-    if (n.kind !== "call" || isBuiltinOp(n.op)) return false;
-    const def = lookupCustomOp(n.op);
-    return def !== undefined && isTensorOp(def);
-  });
 }

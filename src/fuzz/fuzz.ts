@@ -46,7 +46,7 @@ import {
   screen,
   sweepPoints,
 } from "./sweep.ts";
-import { ALONE_CHECKS, aloneCase, roundCase, tensorSanityCheck } from "./tensor.ts";
+import { ALONE_CHECKS, aloneCase, argNames, roundCase, tensorSanityCheck } from "./tensor.ts";
 
 /** Runs per op when none is given: finds every planted bug of test/fixtures/ops in seconds. */
 export const DEFAULT_RUNS = 100;
@@ -348,9 +348,6 @@ export type FuzzTaskResult = SweepOutcome | readonly CaseResult[] | ShrinkOutcom
 
 /** Suspects of one sweep sent to `check` before the op is taken to be right. */
 const MAX_SUSPECTS = 16;
-
-const argNames = (n: number): string[] =>
-  n <= 3 ? ["x", "y", "z"].slice(0, n) : Array.from({ length: n }, (_, i) => `x${i}`);
 
 /**
  * Sweeps one op's domain (`sweep.ts`) and confirms the first suspects with `check` on the op

@@ -11,12 +11,8 @@ import { call, type Expr, num, variable } from "../expr/ast.ts";
 import { formatShape, type Shape, sameShape, sizeOfShape } from "../expr/broadcast.ts";
 import type { TensorOpDefinition } from "../expr/ops.ts";
 import { fromValue, type Point } from "../expr/point.ts";
-import {
-  expandTensorOps,
-  tensorOpBackward,
-  tensorOpForward,
-  tensorOpShape,
-} from "../expr/tensor-op.ts";
+import { tensorOpShape } from "../expr/shapes.ts";
+import { expandTensorOps, tensorOpBackward, tensorOpForward } from "../expr/tensor-op.ts";
 import { evaluate } from "../numeric/evaluate.ts";
 import { mulberry32 } from "../random.ts";
 import type { FuzzCase } from "./arbitraries.ts";
@@ -50,31 +46,18 @@ const combos = new WeakMap<TensorOpDefinition, ShapeCombo[]>();
 
 /**
  * The argument shapes `def`'s rule accepts among the candidates (every tuple of the base shapes
- * for arity ≤ 3; one base shape, its last dimension or a scalar per argument beyond), smallest
- * first. Deterministic: every worker finds the same list.
+ * for arity ≤ 3, one base shape for all beyond), smallest first. Deterministic: every worker
+ * finds the same list.
  */
 export function fittingShapes(def: TensorOpDefinition): ShapeCombo[] {
   const hit = combos.get(def);
   if (hit !== undefined) return hit;
-  const tuples: Shape[][] = [];
-  if (def.arity <= 3) {
-    const grow = (acc: Shape[]) => {
-      if (acc.length === def.arity) tuples.push(acc);
-      else for (const b of BASES) grow([...acc, b]);
-    };
-    grow([]);
-  } else
-    for (const b of BASES) {
-      const last = b.length === 0 ? [] : [b[b.length - 1]!];
-      tuples.push(Array.from({ length: def.arity }, () => b));
-      tuples.push([b, ...Array.from({ length: def.arity - 1 }, () => last)]);
-    }
-  const seen = new Set<string>();
+  let tuples: Shape[][] = [[]];
+  if (def.arity <= 3)
+    for (let i = 0; i < def.arity; i++) tuples = tuples.flatMap((t) => BASES.map((b) => [...t, b]));
+  else tuples = BASES.map((b) => Array(def.arity).fill(b));
   const out: ShapeCombo[] = [];
   for (const args of tuples) {
-    const key = args.map(formatShape).join(";");
-    if (seen.has(key)) continue;
-    seen.add(key);
     const shape = outOf(def, args);
     if (shape === null) continue;
     const size = [...args, shape].reduce((n, s) => n + sizeOfShape(s), 0);
@@ -108,7 +91,7 @@ function fittingOrThrow(def: TensorOpDefinition): ShapeCombo[] {
   if (found.length === 0)
     throw new GradtrioError(
       "DEFINE_OP",
-      `op '${def.name}': its shape rule accepts none of the shapes tried (scalars, vectors of 1–4, matrices up to 4×3, with ≤ ${MAX_ELEMENTS} elements in all)`,
+      `op '${def.name}': its shape rule accepts none of the shapes tried (up to 4×3)`,
     );
   return found;
 }
@@ -172,10 +155,8 @@ export function tensorSanityCheck(
       }
       const scale = y.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
       const k = y.findIndex((v, i) => !(Math.abs(v - z[i]!) <= 1e-8 * scale));
-      if (z.length !== y.length || k >= 0)
-        fail(
-          `its formula gives ${z[Math.max(k, 0)]} where its forward gives ${y[Math.max(k, 0)]} (output element ${Math.max(k, 0)}): the formula must compute what forward computes`,
-        );
+      if (k >= 0)
+        fail(`its formula gives ${z[k]} where its forward gives ${y[k]} (output element ${k})`);
     }
   }
   return { op: def.name, samples: tried.length, formulaChecked, note };

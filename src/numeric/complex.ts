@@ -42,7 +42,8 @@ import {
   type ReductionOp,
   type TensorOpDefinition,
 } from "../expr/ops.ts";
-import { tensorOpForward, tensorOpShape } from "../expr/tensor-op.ts";
+import { tensorOpShape } from "../expr/shapes.ts";
+import { tensorOpForward } from "../expr/tensor-op.ts";
 import type { Layout } from "./evaluate.ts";
 import { detectKink, estimateOnLine } from "./gradient.ts";
 import { coordinateLine } from "./line.ts";

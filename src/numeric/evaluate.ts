@@ -24,8 +24,8 @@ import {
   rowKernel,
 } from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
-import { checkScalarOutput } from "../expr/shapes.ts";
-import { tensorOpForward, tensorOpShape } from "../expr/tensor-op.ts";
+import { checkScalarOutput, tensorOpShape } from "../expr/shapes.ts";
+import { tensorOpForward } from "../expr/tensor-op.ts";
 
 /** Where each variable sits in the flat input vector (as `flattenValues(values).layout` gives it). */
 export type Layout = ReadonlyMap<string, { readonly offset: number; readonly shape: Shape }>;

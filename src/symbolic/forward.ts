@@ -21,7 +21,8 @@ import {
   rowKernel,
 } from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
-import { tensorOpForward, tensorOpShape } from "../expr/tensor-op.ts";
+import { tensorOpShape } from "../expr/shapes.ts";
+import { tensorOpForward } from "../expr/tensor-op.ts";
 
 export interface Arr {
   readonly shape: readonly number[];

@@ -8,7 +8,7 @@
  * as their active branch.
  */
 import { GradtrioError } from "../errors.ts";
-import { type CallExpr, call, type Expr, postOrder } from "../expr/ast.ts";
+import { type CallExpr, type Expr, postOrder } from "../expr/ast.ts";
 import {
   BUILTIN_OPS,
   type CustomOpDefinition,
@@ -18,6 +18,7 @@ import {
   type OpSpec,
 } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
+import { substitute } from "../expr/tensor-op.ts";
 import { type Formula, fconst, fnum, fratio, fsym, symbolsOf } from "./formula.ts";
 import { Unavailable } from "./outcome.ts";
 import { readCas } from "./read-cas.ts";
@@ -83,22 +84,6 @@ function formulaBody(op: string, def: CustomOpDefinition): FormulaBody {
   }
   bodies.set(def, body);
   return body;
-}
-
-/** `body` with each placeholder variable replaced by the call's argument. */
-function expand(e: CallExpr, body: Expr, placeholders: readonly string[]): Expr {
-  const done = new Map<Expr, Expr>();
-  for (const n of postOrder(body)) {
-    let out: Expr = n;
-    if (n.kind === "var") out = e.args[placeholders.indexOf(n.name)]!;
-    else if (n.kind === "call")
-      out = call(
-        n.op,
-        n.args.map((a) => done.get(a)!),
-      );
-    done.set(n, out);
-  }
-  return done.get(body)!;
 }
 
 /** A short decimal as the fraction it reads as (0.5 → 1/2, 2.401 → 2401/1000): for display only. */
@@ -293,7 +278,7 @@ export class CasWriter {
     if (isTensorOp(def)) throw new Unavailable(`custom op '${e.op}' is a tensor op`);
     this.expanded.set(e.op, def);
     const body = formulaBody(e.op, def);
-    if (body.kind === "expr") return this.go(expand(e, body.expr, body.placeholders), s);
+    if (body.kind === "expr") return this.go(substitute(body.expr, body.placeholders, e.args), s);
     let f: Formula;
     try {
       f = readCas(body.text, (n) => {

@@ -12,7 +12,7 @@ import { GradtrioError } from "../errors.ts";
 import { call, type Expr, postOrder, variable } from "../expr/ast.ts";
 import { broadcastIndex, expandTo, matmulDims, sameShape, sizeOfShape } from "../expr/broadcast.ts";
 import { interpretAll } from "../expr/interpret.ts";
-import { BUILTIN_OPS, isBuiltinOp } from "../expr/ops.ts";
+import { BUILTIN_OPS, isBuiltinOp, isTensorOp, lookupCustomOp } from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { casSimplifySum } from "../symbolic/cas.ts";
@@ -423,6 +423,11 @@ function localsOf(
       const a = s === n.name ? self : nodeValue(inputs, s);
       return a.data.length === 1 ? a.data[0]! : expand(a, shape).data;
     });
+  const custom = builtin ? undefined : lookupCustomOp(op);
+  if (custom !== undefined && isTensorOp(custom))
+    return inputs.map((i) =>
+      "node" in i ? unavailableLocal("a tensor op: its Jacobian, applied by its backward") : null,
+    );
   if (rule === "cas") {
     // A custom op: its local derivatives come from the CAS, from its declared formula.
     const texts = inputs.map((i) => ("node" in i ? i.node.name : toPlain(i.constant)));
