@@ -58,10 +58,14 @@ export default defineConfig([
     clean: false,
     report: false,
     logLevel: "warn",
-    // Everything it imports goes into the script but the CAS, which the page inlines from the
-    // installed nerdamer-prime (its own browser build, global `nerdamer`): not shipped twice.
-    noExternal: [/^(?!nerdamer-prime)/],
-    external: ["nerdamer-prime/all"],
-    outputOptions: { comments: false, globals: { "nerdamer-prime/all": "nerdamer" } },
+    // Everything it imports goes into the script but the CAS and the graph layout, which the page
+    // inlines from the installed nerdamer-prime and @dagrejs/dagre (their own browser builds,
+    // globals `nerdamer` and `dagre`): not shipped twice.
+    noExternal: [/^(?!nerdamer-prime|@dagrejs\/dagre)/],
+    external: ["nerdamer-prime/all", "@dagrejs/dagre"],
+    outputOptions: {
+      comments: false,
+      globals: { "nerdamer-prime/all": "nerdamer", "@dagrejs/dagre": "dagre" },
+    },
   },
 ]);

@@ -1,8 +1,8 @@
 /**
  * The page of `gradtrio teach`: one self-contained HTML file. The browser code
  * (src/teach/page/app.ts and the library it imports) is bundled by the package build
- * (tsdown.config.ts, into dist/teach/page/app.iife.js, with the CAS left to nerdamer-prime's own
- * browser build, inlined before it), or in a checkout, where src/ has no build, by esbuild (a
+ * (tsdown.config.ts, into dist/teach/page/app.iife.js, with the CAS and the graph layout left to
+ * nerdamer-prime's and @dagrejs/dagre's own browser builds, inlined before it), or in a checkout, where src/ has no build, by esbuild (a
  * devDependency) when the command runs. The script is inlined with the CSS and the starting
  * expression: the page needs no network.
  */
@@ -18,9 +18,11 @@ import { PAGE_CSS } from "./style.ts";
 export async function bundleApp(): Promise<string> {
   const built = fileURLToPath(new URL("./app.iife.js", import.meta.url));
   if (existsSync(built)) {
-    const cas = createRequire(import.meta.url).resolve("nerdamer-prime/all");
+    const require = createRequire(import.meta.url);
+    const cas = require.resolve("nerdamer-prime/all");
     const nerdamer = readFileSync(join(dirname(cas), "all.min.js"), "utf8");
-    return `${nerdamer}\n${readFileSync(built, "utf8")}`;
+    const layout = join(dirname(require.resolve("@dagrejs/dagre")), "dagre.min.js");
+    return `${nerdamer}\n${readFileSync(layout, "utf8")}\n${readFileSync(built, "utf8")}`;
   }
   const { build } = await import("esbuild"); // loaded by this command only: start-up stays fast
   const out = await build({
