@@ -10,17 +10,21 @@
  * (c) false agrees on ill-conditioned families, against the derivative evaluated in 60-digit
  *     decimal arithmetic (decimal.js) at the same float64 point;
  * (d) planted relative faults (1e-6, 1e-8, 1e-10) in each custom op's backward rule: the rate at
- *     which the check exits 1.
+ *     which the check exits 1, and what the others are.
  * TRUST_SCALE=k multiplies every sample size (default 1: 10^4 built-in expressions).
  */
 import { Decimal } from "decimal.js";
 import fc from "fast-check";
 import { honesty, TRUST_OPS } from "../properties/trust-ops.ts";
 import { defineOp } from "../src/autograd/define-op.ts";
+import { autogradLeg } from "../src/autograd/leg.ts";
 import { check } from "../src/check/check.ts";
 import { outcome } from "../src/check/outcome.ts";
 import type { Report } from "../src/check/report.ts";
+import { call, type Expr } from "../src/expr/ast.ts";
 import type { CustomOpDefinition } from "../src/expr/ops.ts";
+import { toValues } from "../src/expr/point.ts";
+import { print } from "../src/expr/print.ts";
 import { fuzzCaseArbitrary } from "../src/fuzz/arbitraries.ts";
 import type { NumericMethod } from "../src/numeric/leg.ts";
 import { cases } from "./sensitivity.bench.ts";
@@ -224,32 +228,50 @@ function faulty(delta: number): CustomOpDefinition[] {
   );
 }
 
+/** `expr` with every faulty copy replaced by the correct op it copies. */
+function unfaulty(expr: Expr, tag: string): Expr {
+  if (expr.kind !== "call") return expr;
+  return call(
+    expr.op.endsWith(tag) ? expr.op.slice(0, -tag.length) : expr.op,
+    expr.args.map((a) => unfaulty(a, tag)),
+  );
+}
+
+/**
+ * Per planted fault δ: exit 1 (caught), exit 3 (inconclusive), and exit 0 split by whether the
+ * fault moved autograd's gradient at all (against the same expression with the correct ops:
+ * `minimum(…, z)` passes z's gradient through, untouched) and, where it did, by how far.
+ */
 function plantedFaults(): void {
   for (const delta of [1e-6, 1e-8, 1e-10]) {
-    const ops = faulty(delta);
-    const cases = customCases(ops, n(1000), 23);
-    let blamed = 0;
+    const tag = `F${delta.toExponential(0).replace(/[-+.]/g, "")}`;
+    const cases = customCases(faulty(delta), n(1000), 23);
     let failed = 0;
+    let blamed = 0;
     let inconclusive = 0;
-    // A relative fault cannot move a zero gradient (`sin(z - z)`): those are counted apart.
-    let moving = 0;
-    let failedMoving = 0;
+    let unmoved = 0;
+    const silent: string[] = [];
     for (const { expr, at } of cases) {
       const r = check(expr, { at });
-      const fail = outcome(r) === "fail";
-      if (fail) failed++;
+      const o = outcome(r);
       if (r.blame === "autograd") blamed++;
-      if (r.verdict === "inconclusive") inconclusive++;
-      const g = Object.values(r.gradients).map((v) => v.autograd);
-      if (g.some((v) => typeof v === "number" && v !== 0)) {
-        moving++;
-        if (fail) failedMoving++;
+      if (o === "fail") failed++;
+      if (o === "inconclusive") inconclusive++;
+      if (o !== "pass") continue;
+      const right = autogradLeg(unfaulty(expr, tag), toValues(at)).gradients;
+      let move = 0;
+      for (const [name, g] of Object.entries(r.gradients)) {
+        const a = g.autograd as number;
+        const b = right.get(name)![0]!;
+        if (a !== b) move = Math.max(move, Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b)));
       }
+      if (move === 0) unmoved++;
+      else silent.push(`${move.toExponential(0)}: ${print(expr)} at ${JSON.stringify(at)}`);
     }
     console.log(
-      `(d) planted relative fault ${delta.toExponential(0)} in every custom op's backward: ${cases.length} compositions;` +
-        ` caught (exit 1) ${pct(failed, cases.length)} (${pct(failedMoving, moving)} of the ${moving} with a nonzero gradient), autograd blamed in ${pct(blamed, cases.length)}, inconclusive ${pct(inconclusive, cases.length)}`,
+      `(d) planted relative fault ${delta.toExponential(0)} in every custom op's backward, ${cases.length} compositions: caught (exit 1) ${pct(failed, cases.length)} (autograd blamed ${pct(blamed, cases.length)}), inconclusive (exit 3) ${pct(inconclusive, cases.length)}, exit 0 ${cases.length - failed - inconclusive}: the fault leaves the gradient untouched in ${unmoved}, moves it (relative) in ${silent.length}`,
     );
+    for (const s of silent) console.log(`    ${s}`);
   }
 }
 

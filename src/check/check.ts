@@ -39,6 +39,8 @@ import {
   judge,
   LEGS,
   type LegName,
+  NUMERIC_SAFETY,
+  pairTolerance,
   type Tolerance,
 } from "./verdict.ts";
 import { checkBoundNotGiven, wrtNames } from "./wrt.ts";
@@ -355,6 +357,8 @@ interface Evidence extends Pick<CheckInput, "expr" | "values" | "wrt" | "tol" | 
   readonly numGrads: Grads | null;
   readonly numErrs: Grads | null;
   readonly autoGrads: Grads | null;
+  /** f at the point as autograd's forward pass computed it. */
+  readonly autoValue: number | null;
   /** A breakpoint the point is on (a breakpoint alone is no kink: relu(x)·x is smooth at 0). */
   readonly breakpoint: string | null;
   /** The legs with a vote, and why each other one has none. */
@@ -379,6 +383,11 @@ interface Vote {
   readonly rounding: Grads | null;
   readonly magnitudes: Grads | null;
   readonly ownRounding: Grads | null;
+  /**
+   * Autograd is blamed, and every failing element was compared at shared intermediates (see
+   * `takeVote`): rounding of those is no excuse, so the point's conditioning does not matter.
+   */
+  readonly sharedBlame: boolean;
 }
 
 /** The validated options and the subject as an expression at the point, with its output shape. */
@@ -496,6 +505,7 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
     numGrads,
     numErrs,
     autoGrads,
+    autoValue: autograd.result?.value ?? null,
     breakpoint: sym?.status === "kink" ? sym.reason : (num?.breakpoint ?? null),
     available,
     missing,
@@ -503,6 +513,33 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
   };
   let vote: Vote | undefined;
   return { ...evidence, vote: () => (vote ??= takeVote(evidence)) };
+}
+
+/**
+ * `c` compared at intermediates numeric and autograd share (`local`: the bound of the chain
+ * rule's arithmetic on them), or null where numeric agrees with autograd that closely anyway, or
+ * where there is no such bound. Numeric then resolves autograd. Symbolic may have evaluated other
+ * intermediates: it is as far from them as from numeric, plus numeric's estimate. It takes part
+ * where it agrees with autograd as closely as numeric should (numeric is outvoted), or differs
+ * beyond its own distance (autograd is); else numeric alone contradicts autograd.
+ */
+function atSharedIntermediates(
+  c: Comparison,
+  local: number | undefined,
+  tol: Tolerance,
+): Comparison | null {
+  const { numeric: n, autograd: a, symbolic: s } = c;
+  if (local === undefined || !Number.isFinite(local)) return null;
+  if (n === null || a === null || !Number.isFinite(n) || !Number.isFinite(a)) return null;
+  const { symbolicRounding: _, ...tight } = { ...c, rounding: local };
+  if (Math.abs(n - a) <= pairTolerance(tight, "numeric", "autograd", tol)) return null;
+  if (s !== null && Math.abs(s - a) <= pairTolerance(tight, "symbolic", "autograd", tol))
+    return tight;
+  if (s === null || !Number.isFinite(s)) return { ...tight, symbolic: null };
+  const placed = { ...tight, symbolicRounding: Math.abs(s - n) + NUMERIC_SAFETY * c.numericError };
+  return Math.abs(s - a) > pairTolerance(placed, "symbolic", "autograd", tol)
+    ? placed
+    : { ...tight, symbolic: null };
 }
 
 /**
@@ -555,6 +592,22 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     suspects.length === 0 || symGrads === null
       ? null
       : ownSymbolicBounds(expr, values, symGrads, only);
+  // Where autograd's forward pass gives the complex step's value to the bit, both evaluated the
+  // same float64 intermediates, and the error those carry (1e-8 of the gradient for
+  // 650 + 343·sin(…) nested three deep) is common to both: they are compared with the bound of
+  // their own arithmetic at those intermediates (`shared`), where a 1e-8 fault of autograd's
+  // backward stands out.
+  const sameChain =
+    !f32 &&
+    numVotes &&
+    num?.chainValue !== undefined &&
+    Number.isFinite(num.chainValue) &&
+    num.chainValue === e.autoValue;
+  const shared =
+    sameChain && suspects.length > 0
+      ? roundingAnalysis(expr, values, only, { shared: true }).bounds
+      : null;
+  const sharedLabels = new Set<string>();
   const comparisons: Comparison[] = [];
   for (const { name, k } of suspects) {
     const v = values.get(name)!;
@@ -574,7 +627,9 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
       rounding: r === undefined ? 8 * Number.EPSILON * finiteMax(s?.[k] ?? 0, a?.[k] ?? 0) : r[k]!,
       ...(own === undefined ? {} : { symbolicRounding: own }),
     };
-    comparisons.push(f32 ? withFloat32Bound(c) : c);
+    const chained = atSharedIntermediates(c, shared?.get(name)?.[k], tol);
+    if (chained !== null) sharedLabels.add(c.label);
+    comparisons.push(f32 ? withFloat32Bound(c) : (chained ?? c));
   }
   let directional: Report["directional"] = null;
   if (num?.directional !== undefined && numVotes) {
@@ -644,8 +699,13 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     const hc = hessianComparisons(e.hess, tol);
     comparisons.push(...(f32 ? hc.map(withFloat32Bound) : hc));
   }
+  const judgment = judge(comparisons, tol);
   return {
-    judgment: judge(comparisons, tol),
+    judgment,
+    sharedBlame:
+      judgment.verdict === "disagree" &&
+      judgment.outvoted.length === 0 &&
+      judgment.failing.every((l) => sharedLabels.has(l)),
     hessianNote,
     directional,
     extreme,
@@ -749,6 +809,7 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
   // that size cannot be told from rounding: say so rather than agree or blame.
   "ill-conditioned": (e) => {
     const v = e.vote();
+    if (v.sharedBlame) return null;
     const agreed = v.judgment.verdict === "agree";
     const loose = looseElement(
       v.examined,
@@ -792,7 +853,7 @@ function hessianLegsPresent(hess: HessianLegs): { present: LegName[]; why: strin
 
 /** The vote's verdict, when no rule made it inconclusive. */
 function conclusion(e: Evidence): Report {
-  const { judgment, directional, hessianNote } = e.vote();
+  const { judgment, directional, hessianNote, sharedBlame } = e.vote();
   const legsNote =
     e.available.length === 2 ? reasons.twoLegs(e.available, e.missing.join("; ")) : null;
   return {
@@ -800,8 +861,9 @@ function conclusion(e: Evidence): Report {
     directional,
     verdict: judgment.verdict,
     blame: judgment.blame,
-    reason:
-      judgment.reason ?? ([legsNote, hessianNote].filter((n) => n !== null).join("; ") || null),
+    reason: sharedBlame
+      ? `${judgment.reason}; compared at the float64 intermediates numeric and autograd share (the same f(x) to the bit), whose rounding is common to both`
+      : (judgment.reason ?? ([legsNote, hessianNote].filter((n) => n !== null).join("; ") || null)),
     failing: judgment.failing,
     outvoted: judgment.outvoted,
   };

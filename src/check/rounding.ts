@@ -269,11 +269,17 @@ export interface RoundingAnalysis {
   readonly outsideDomain: string | null;
 }
 
-/** `roundingScale` plus the extreme magnitudes the forward pass met. Never throws. */
+/**
+ * `roundingScale` plus the extreme magnitudes the forward pass met. Never throws. With `shared`,
+ * the bound between two legs that evaluate the same float64 intermediates (the checker's evidence:
+ * equal values of f to the bit): every intermediate is taken as exact, only the arithmetic of the
+ * chain rule on them is bounded.
+ */
 export function roundingAnalysis(
   expr: Expr,
   values: Map<string, Value>,
   only?: ReadonlyMap<string, readonly number[]>,
+  opts: { readonly shared?: boolean } = {},
 ): RoundingAnalysis {
   let extreme: number | null = null;
   const scan = (v: Float64Array): void => {
@@ -319,7 +325,7 @@ export function roundingAnalysis(
   };
   const magnitudes = new Map<string, Float64Array>();
   try {
-    const bounds = boundsOf(expr, values, only, scan, magnitudes, domain);
+    const bounds = boundsOf(expr, values, only, scan, magnitudes, domain, opts.shared === true);
     return { bounds, magnitudes: bounds === null ? null : magnitudes, extreme, outsideDomain };
   } catch {
     // A custom op's own rule threw: no bounds (the autograd leg reports the error itself).
@@ -334,6 +340,7 @@ function boundsOf(
   scan: (v: Float64Array) => void,
   magnitudes?: Map<string, Float64Array>,
   domain?: (e: CallExpr, args: readonly Node[]) => void,
+  shared = false,
 ): Map<string, Float64Array> | null {
   const order = postOrder(expr);
   const nodes = new Map<Expr, Node>();
@@ -359,6 +366,8 @@ function boundsOf(
         domain?.(e, args);
         const node = forward(e.op, args, maps, e);
         if (node === null) return null;
+        // Shared intermediates: every leg has the same value here, whatever its error.
+        if (shared) node.err.fill(0);
         scan(node.v);
         nodes.set(e, node);
       }

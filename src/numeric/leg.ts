@@ -28,6 +28,11 @@ export interface NumericLegOptions {
 export interface NumericLegResult {
   /** f at the point. */
   readonly value: number;
+  /**
+   * The complex step's f at the point (its real part): the float64 intermediates whose chain rule
+   * the gradients are. Absent for the other methods.
+   */
+  readonly chainValue?: number;
   /** What ran: "complex", "richardson", "central", "fast". */
   readonly method: string;
   /** ∂f/∂(each variable), shaped flat like the variable; null in fast mode or on failure. */
@@ -139,6 +144,7 @@ export function numericLeg(
       ? {
           ...base,
           method: "complex",
+          chainValue: c.value,
           gradients: split(c.gradient),
           errors: split(c.error),
           ...(c.unreliable === undefined ? {} : { unreliable: c.unreliable }),
