@@ -515,6 +515,17 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
   return { ...evidence, vote: () => (vote ??= takeVote(evidence)) };
 }
 
+/** Element indices per variable. */
+function byName(elements: readonly { name: string; k: number }[]): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const { name, k } of elements) {
+    const list = out.get(name);
+    if (list === undefined) out.set(name, [k]);
+    else list.push(k);
+  }
+  return out;
+}
+
 /**
  * `c` compared at intermediates numeric and autograd share (`local`: the bound of the chain
  * rule's arithmetic on them), or null where numeric agrees with autograd that closely anyway, or
@@ -552,6 +563,7 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
   const { expr, values, wrt, tol, f32, num, numVotes, symGrads, numGrads, numErrs, autoGrads } = e;
   const probe = comparisonProbe();
   const suspects: { name: string; k: number }[] = [];
+  const apart: { name: string; k: number }[] = [];
   for (const name of wrt) {
     const v = values.get(name)!;
     const s = symGrads?.get(name);
@@ -563,15 +575,20 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
       probe.autograd = a === undefined ? null : a[k]!;
       probe.numeric = n === undefined ? null : n[k]!;
       probe.numericError = ne === undefined ? 0 : ne[k]!;
-      if (!allPairsAgree(probe, tol)) suspects.push({ name, k });
+      if (allPairsAgree(probe, tol)) continue;
+      suspects.push({ name, k });
+      // Numeric and autograd apart even with a zero rounding bound: the only elements the
+      // shared-intermediate comparison below can change.
+      const { numeric: pn, autograd: pa } = probe;
+      if (
+        pn !== null &&
+        pa !== null &&
+        !(Math.abs(pn - pa) <= pairTolerance(probe, "numeric", "autograd", tol))
+      )
+        apart.push({ name, k });
     }
   }
-  const only = new Map<string, number[]>();
-  for (const { name, k } of suspects) {
-    const list = only.get(name);
-    if (list === undefined) only.set(name, [k]);
-    else list.push(k);
-  }
+  const only = byName(suspects);
   // The rounding analysis runs whatever the legs say: where float64 cannot resolve the
   // derivative, the legs may agree on a wrong value ((1-cos(x))/x^2 at 1e-9: all say 1e9, the
   // truth is -8.3e-11). Above the fast-mode size its cost (a pass over every element) is spent on
@@ -604,8 +621,8 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     Number.isFinite(num.chainValue) &&
     num.chainValue === e.autoValue;
   const shared =
-    sameChain && suspects.length > 0
-      ? roundingAnalysis(expr, values, only, { shared: true }).bounds
+    sameChain && apart.length > 0
+      ? roundingAnalysis(expr, values, byName(apart), { shared: true }).bounds
       : null;
   const sharedLabels = new Set<string>();
   const comparisons: Comparison[] = [];
