@@ -163,6 +163,9 @@ function nodeConsumers(nodeBin: () => string): void {
     expect(page).not.toMatch(/(src|href)\s*=\s*["']?https?:/);
     expect(page).not.toMatch(/url\(\s*["']?https?:|@import/);
     expect(page).not.toMatch(/<script[^>]*\ssrc=/);
+    // The CAS and the graph layout come inlined from their installed browser builds.
+    expect(page).toContain("var dagre=");
+    expect(page).toContain("nerdamer");
   });
 
   it("fuzz finds the planted bug of a CommonJS ops module", () => {

@@ -158,6 +158,30 @@ describe("tensor custom ops: the user's mistakes are one-line errors", () => {
 });
 
 describe("fuzzing tensor ops", () => {
+  it("its sanity check: a formula that is not the forward, a rule that accepts no shape", () => {
+    const wrongFormula = defineOp({
+      name: "halfWrongFormula",
+      arity: 1,
+      shape: (s) => s,
+      forward: ({ args: [x] }) => x!.map((v) => v / 2),
+      backward: ({ grad }) => [grad.map((g) => g / 2)],
+      formula: (x) => `${x}/3`,
+    });
+    expect(() => fuzz({ ops: [wrongFormula], seed: 1 })).toThrow(
+      /op 'halfWrongFormula' at shapes \[\]: its formula gives 0\.\d+ where its forward gives/,
+    );
+    const noShape = defineOp({
+      name: "fiveDims",
+      arity: 1,
+      shape: (s) => (s.length === 5 ? s : "five dimensions only"),
+      forward: ({ args: [x] }) => x!,
+      backward: ({ grad }) => [grad],
+    });
+    expect(() => fuzz({ ops: [noShape], seed: 1 })).toThrow(
+      "op 'fiveDims': its shape rule accepts none of the shapes tried (up to 4×3)",
+    );
+  });
+
   const pairs = ["softmax", "bias-add", "matmul"];
 
   it("catches every planted bug with default runs, for seeds 1–3; the correct twins pass", async () => {

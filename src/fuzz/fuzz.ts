@@ -404,16 +404,37 @@ export function sweepOp(ctx: FuzzContext, opIndex: number): SweepOutcome {
       break;
     }
   }
+  return sweepOutcome(
+    ctx,
+    def.name,
+    t0,
+    screened,
+    suspects,
+    shrinks,
+    confirmed < needed ? null : first,
+  );
+}
+
+/** A sweep's statistics and its confirmed failing point `first` (path `sweep:K`) as a counterexample. */
+function sweepOutcome(
+  ctx: FuzzContext,
+  op: string,
+  t0: number,
+  points: number,
+  suspects: number,
+  shrinks: number,
+  first: { k: number; c: FuzzCase; outcome: Outcome } | null,
+): SweepOutcome {
   return {
-    points: screened,
+    points,
     suspects,
     shrinks,
     ms: performance.now() - t0,
     counterexample:
-      first === null || confirmed < needed
+      first === null
         ? null
         : counterexample(
-            def.name,
+            op,
             first.c,
             first.outcome,
             ctx.seed,
@@ -451,24 +472,7 @@ function tensorAlone(ctx: FuzzContext, def: TensorOpDefinition, t0: number): Swe
       }
     }
   }
-  return {
-    points: checks,
-    suspects: first === null ? 0 : 1,
-    shrinks,
-    ms: performance.now() - t0,
-    counterexample:
-      first === null
-        ? null
-        : counterexample(
-            def.name,
-            first.c,
-            first.outcome,
-            ctx.seed,
-            `sweep:${first.k}`,
-            ctx.maxDepth,
-            ctx.opsFile,
-          ),
-  };
+  return sweepOutcome(ctx, def.name, t0, checks, first === null ? 0 : 1, shrinks, first);
 }
 
 /** Relative deviation below which a backward counts as exact (the formula rounds too). */
