@@ -60,3 +60,26 @@ describe("comparing at shared float64 intermediates", () => {
     expect(outcome(good), good.reason ?? "").toBe("pass");
   });
 });
+
+describe("an ill-conditioned point with a fault the shared intermediates resolve", () => {
+  const cube = (name: string, fault: number) =>
+    defineOp({
+      name,
+      arity: 1,
+      forward: (a) => a * a * a,
+      backward: ({ args: [a], grad }) => [3 * a! * a! * grad * (1 + fault)],
+      formula: (a) => `(${a})^3`,
+    });
+  cube("chainCube", 0);
+  cube("chainCubeFault", 1e-8);
+  // (4y)^9 ≈ 4e5 feeds sin: rounding may move the gradient (1e8) by ±7e2, more than 1e-6 of it.
+  const expr = (op: string) => `chainSin(650 + 343*sin(${op}(${op}(4*y))))`;
+
+  it("is inconclusive for the correct rule and contradicts the faulty one", () => {
+    const good = check(expr("chainCube"), { at: { y: 0.993 } });
+    expect(good.rule).toBe("ill-conditioned");
+    const bad = check(expr("chainCubeFault"), { at: { y: 0.993 } });
+    expect(outcome(bad), bad.reason ?? "").toBe("fail");
+    expect(bad.reason).toMatch(/intermediates numeric and autograd share/);
+  });
+});
