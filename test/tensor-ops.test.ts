@@ -81,6 +81,38 @@ describe("tensor custom ops: the three legs", () => {
     });
   });
 
+  it("a formula may call another tensor op; one that calls its own op is refused", () => {
+    defineOp({
+      name: "softmaxOfDouble",
+      arity: 1,
+      shape: (s) => s,
+      forward: ({ args: [x] }) =>
+        mySoftmax.definition.forward({
+          args: [x!.map((v) => 2 * v)],
+          shapes: [[x!.length]],
+          outShape: [x!.length],
+        }),
+      backward: ({ out: y, grad: g }) => {
+        const dot = y.reduce((a, yi, i) => a + yi * g[i]!, 0);
+        return [y.map((yi, i) => 2 * yi * (g[i]! - dot))];
+      },
+      formula: (x) => `mySoftmax(2*${x})`,
+    });
+    const r = check("sum(softmaxOfDouble(x)*w)", { at: { x: [0.1, -0.4, 0.3], w: [1, 2, -1] } });
+    expect(r.legs.symbolic.status).toBe("ok");
+    expect(r.verdict).toBe("agree");
+    defineOp({
+      name: "selfish",
+      arity: 1,
+      shape: (s) => s,
+      forward: ({ args: [x] }) => x!,
+      backward: ({ grad }) => [grad],
+      formula: (x) => `selfish(${x})`,
+    });
+    const s = check("sum(selfish(x))", { at: { x: [1, 2] } });
+    expect(s.legs.symbolic.reason).toMatch(/its formula calls 'selfish' itself/);
+  });
+
   it("without a formula the symbolic leg gives up for cause and two legs decide", () => {
     defineOp({
       name: "twiceNoFormula",

@@ -98,13 +98,20 @@ function formulaBody(def: TensorOpDefinition): { expr: Expr; placeholders: strin
   if (def.formula === undefined) body = `custom op '${def.name}' has no formula`;
   else {
     const placeholders = Array.from({ length: def.arity }, (_, i) => `__gradtrio_arg${i}`);
+    // A formula that calls the op itself, directly or through another, is not a formula.
+    bodies.set(def, `custom op '${def.name}': its formula calls '${def.name}' itself`);
     try {
-      const expr = parse(String(def.formula(...placeholders)));
-      const stray = postOrder(expr).find((n) => n.kind === "var" && !placeholders.includes(n.name));
+      const expr = expandTensorOps(parse(String(def.formula(...placeholders))));
+      const stray =
+        typeof expr === "string"
+          ? undefined
+          : postOrder(expr).find((n) => n.kind === "var" && !placeholders.includes(n.name));
       body =
-        stray === undefined
-          ? { expr, placeholders }
-          : `custom op '${def.name}': its formula names '${(stray as { name: string }).name}', which is not an argument`;
+        typeof expr === "string"
+          ? expr
+          : stray === undefined
+            ? { expr, placeholders }
+            : `custom op '${def.name}': its formula names '${(stray as { name: string }).name}', which is not an argument`;
     } catch (e) {
       body = `custom op '${def.name}': its formula is not understood: ${e instanceof Error ? e.message : String(e)}`;
     }
@@ -135,16 +142,19 @@ export function substitute(
   return done.get(body)!;
 }
 
-const expansions = new WeakMap<Expr, Expr | string>();
+/** Per `Expr` object: its expansion, and the tensor ops' definitions it was made with. */
+const expansions = new WeakMap<Expr, { result: Expr | string; defs: TensorOpDefinition[] }>();
 
 /**
- * `expr` with every tensor-op call replaced by the op's formula (its arguments in place), for the
- * symbolic leg; the same object when it calls none. A string says why it cannot be expanded (an
- * op without a usable formula). Memoised per `Expr` object.
+ * `expr` with every tensor-op call replaced by the op's formula (its arguments in place; a
+ * formula may call other tensor ops), for the symbolic leg; the same object when it calls none. A
+ * string says why it cannot be expanded (an op without a usable formula). Memoised per `Expr`
+ * object while its ops' definitions stay registered (a reloaded module may define them anew).
  */
 export function expandTensorOps(expr: Expr): Expr | string {
   const hit = expansions.get(expr);
-  if (hit !== undefined) return hit;
+  if (hit?.defs.every((d) => lookupCustomOp(d.name) === d)) return hit.result;
+  const defs: TensorOpDefinition[] = [];
   const done = new Map<Expr, Expr>();
   let result: Expr | string | undefined;
   for (const n of postOrder(expr)) {
@@ -158,6 +168,7 @@ export function expandTensorOps(expr: Expr): Expr | string {
       done.set(n, args.every((a, i) => a === n.args[i]) ? n : call(n.op, args, n.pos));
       continue;
     }
+    defs.push(def);
     const body = formulaBody(def);
     if (typeof body === "string") {
       result = body;
@@ -166,6 +177,6 @@ export function expandTensorOps(expr: Expr): Expr | string {
     done.set(n, substitute(body.expr, body.placeholders, args));
   }
   result ??= done.get(expr)!;
-  expansions.set(expr, result);
+  expansions.set(expr, { result, defs });
   return result;
 }
