@@ -93,6 +93,16 @@ describe("bad input: exit 2, one error line", () => {
       /x\[1\].*finite/,
     ],
     ["--order 3", ["check", "sum(x^3)", "--at", "x=[1,2]", "--order", "3"], /'3' is invalid.*1, 2/],
+    [
+      "a Jacobian too large to hold",
+      ["check", "x^2", "--at", `x=[${Array(2001).fill(1)}]`],
+      /a Jacobian of 2001×2001 entries is not checked \(over 4000000/,
+    ],
+    [
+      "a Hessian too large to hold",
+      ["check", "sum(x^2)", "--at", `x=[${Array(2001).fill(1)}]`, "--order", "2"],
+      /a Hessian of 2001×2001 entries is not checked .*check the gradient \(order 1\)/,
+    ],
     ["bad JSON array", ["check", "sum(x)", "--at", "x=[1,2"], /--at x: not a valid JSON array/],
     ["missing --at", ["check", "x*y", "--at", "x=1"], /missing --at for 'y'/],
     ["no --at at all", ["check", "x^2"], /missing --at for 'x'/],

@@ -11,7 +11,14 @@ import { trace } from "../autograd/trace.ts";
 import { GradtrioError, isGradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
 import { type Program, parseProgram } from "../expr/parse.ts";
-import { elementLabel, fromValue, type Point, toValues, type Value } from "../expr/point.ts";
+import {
+  elementLabel,
+  fromValue,
+  type Point,
+  sizeOf,
+  toValues,
+  type Value,
+} from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { checkScalarOutput, inferShapes, type Shape } from "../expr/shapes.ts";
 import { FAST_MODE_THRESHOLD, numericLeg } from "../numeric/leg.ts";
@@ -198,6 +205,17 @@ function validateSeed(seed: unknown): void {
     throw new GradtrioError(
       "INVALID_ARGUMENT",
       `seed must be a non-negative integer, got ${typeof seed === "string" ? JSON.stringify(seed) : String(seed)}`,
+    );
+}
+
+/** Entries beyond which a Jacobian or Hessian (dense, 8 bytes an entry a leg) is not checked. */
+export const MAX_MATRIX_ENTRIES = 4e6;
+
+function checkMatrixSize(what: "Jacobian" | "Hessian", rows: number, cols: number): void {
+  if (rows * cols > MAX_MATRIX_ENTRIES)
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `a ${what} of ${rows}×${cols} entries is not checked (over ${MAX_MATRIX_ENTRIES}: each leg's is dense); check ${what === "Jacobian" ? "a scalar of the output (sum(…), one element)" : "the gradient (order 1)"} or fewer inputs`,
     );
 }
 
@@ -900,8 +918,14 @@ function conclusion(e: Evidence): Report {
 export function check(subject: Subject, opts: CheckOptions): Report {
   const input = checkInput(subject, opts);
   const { expr, text, shape } = input;
-  if (shape.length !== 0 && input.order === 1) return checkJacobian(input, opts.at);
+  let n = 0;
+  for (const v of input.values.values()) n += v.data.length;
+  if (shape.length !== 0 && input.order === 1) {
+    checkMatrixSize("Jacobian", sizeOf(shape), n);
+    return checkJacobian(input, opts.at);
+  }
   checkScalarOutput(shape, { expr, source: text, for: "a Hessian (order 2)" });
+  if (input.order === 2) checkMatrixSize("Hessian", n, n);
   const e = gatherEvidence(input, opts);
   for (const rule of INCONCLUSIVE_RULES) {
     if (rule === "too few legs") {
