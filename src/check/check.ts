@@ -393,6 +393,8 @@ interface Vote {
   readonly judgment: ReturnType<typeof judge>;
   /** With `order: 2` and a leg without a Hessian: which two legs compared it, and why. */
   readonly hessianNote: string | null;
+  /** A disagreement in Hessian entries only. */
+  readonly hessianOnly: boolean;
   readonly directional: Report["directional"];
   readonly extreme: number | null;
   readonly outsideDomain: string | null;
@@ -727,16 +729,20 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     }
   }
   let hessianNote: string | null = null;
+  const hessianLabels = new Set<string>();
   if (e.hess !== null) {
     const { present, why } = hessianLegsPresent(e.hess);
     if (present.length === 2)
       hessianNote = `Hessian by two legs: ${present.join(" and ")} (${why})`;
     const hc = hessianComparisons(e.hess, tol);
+    for (const c of hc) hessianLabels.add(c.label);
     comparisons.push(...(f32 ? hc.map(withFloat32Bound) : hc));
   }
   const judgment = judge(comparisons, tol);
   return {
     judgment,
+    hessianOnly:
+      judgment.verdict === "disagree" && judgment.failing.every((l) => hessianLabels.has(l)),
     sharedBlame:
       judgment.verdict === "disagree" &&
       judgment.outvoted.length === 0 &&
@@ -817,7 +823,12 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
     if (e.available.length < 2) return reasons.tooFewLegs(e.available, e.missing.join("; "));
     if (e.hess === null) return null;
     const { present, why } = hessianLegsPresent(e.hess);
-    return present.length < 2 ? reasons.tooFewLegs(present, why, " for the Hessian") : null;
+    if (present.length < 2) return reasons.tooFewLegs(present, why, " for the Hessian");
+    // The references differing where autograd has no Hessian contradict nothing under test.
+    const v = e.hess.legs.autograd === null ? e.vote() : null;
+    return v?.hessianOnly === true
+      ? `${reasons.tooFewLegs(present, why, " for the Hessian")}; they differ (${v.judgment.reason}) and autograd, the code under test, has no Hessian to side with either`
+      : null;
   },
   // An argument on or past its op's domain edge (bce's p at 1) leaves the gradient undefined
   // even where the value is finite (exp(bce(1, x)) = 0): no leg is to blame.

@@ -79,6 +79,33 @@ describe("check of a non-scalar output", () => {
     expect(() => check("x+y", { at: { x: [1, 2], y: [1, 2, 3] } })).toThrow(/cannot broadcast/);
   });
 
+  it("references that differ on a Hessian autograd cannot give convict nothing: inconclusive", () => {
+    // σ(x − y) as a custom op (no double backward): its textbook formula meets nerdamer's
+    // exponent merge (CAS_DEFECTS) in the second derivatives; the finite differences are right.
+    defineOp({
+      name: "sigmaDiff",
+      arity: 2,
+      forward: (a, b) => 1 / (1 + Math.exp(b - a)),
+      backward: ({ out, grad }) => [grad * out * (1 - out), -grad * out * (1 - out)],
+      formula: (a, b) => `exp(${a})/(exp(${a})+exp(${b}))`,
+    });
+    const r = check("sigmaDiff(x, y)", { at: { x: 1, y: 2 }, order: 2 });
+    expect(r.hessian!.autograd).toBeNull();
+    expect([r.verdict, r.rule]).toEqual(["inconclusive", "too few legs"]);
+    expect(r.reason).toMatch(
+      /symbolic and numeric differ at ∂²f.*autograd, the code under test, has no Hessian/,
+    );
+    // s(1−s)(1−2s), s = σ(−1), by hand
+    const s = 1 / (1 + Math.E);
+    expect(r.hessian!.numeric![0]![0]).toBeCloseTo(s * (1 - s) * (1 - 2 * s), 8);
+    // Where the two references agree, the Hessian rests on them: agree, and the reason says so.
+    const ok = check("cube3_bad(x) - cube3_bad(x) + x^2", { at: { x: 1.5 }, order: 2 });
+    expect([ok.verdict, ok.reason]).toEqual([
+      "agree",
+      expect.stringMatching(/^Hessian by two legs: symbolic and numeric/),
+    ]);
+  });
+
   it("a kink makes the Jacobian inconclusive", () => {
     expect(check("relu(x)", { at: { x: [1, 0] } }).verdict).toBe("inconclusive");
   });
