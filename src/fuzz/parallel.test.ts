@@ -82,7 +82,9 @@ describe("plannedWorkers", () => {
       expect(small.threads).toBe(1);
       if (cores > 1)
         expect(small.note).toMatch(
-          new RegExp(`^1 worker of ${cores}: .*\\(--workers ${cores} forces them\\)$`),
+          new RegExp(
+            `^using 1 worker thread, not ${cores}: .*\\(--workers ${cores} forces ${cores}\\)$`,
+          ),
         );
       // A big one: one thread per 1.5 cores (V8's helpers take the rest), at least one.
       const big = plannedWorkers(undefined, 1000 * CASES_PER_THREAD);

@@ -172,12 +172,12 @@ export function plannedWorkers(
   const why =
     threads === paid && paid < fit
       ? `${cases} runs are too few to pay for starting more`
-      : `on ${cores} cores each thread's V8 compiler and GC take half a core more`;
+      : `each thread's V8 compiler and GC keep half a core more busy`;
   return {
     threads,
     note:
       threads < cores
-        ? `${threads} worker${threads === 1 ? "" : "s"} of ${cores}: ${why} (--workers ${cores} forces them)`
+        ? `using ${threads} worker thread${threads === 1 ? "" : "s"}, not ${cores}: ${why} (--workers ${cores} forces ${cores})`
         : null,
   };
 }
