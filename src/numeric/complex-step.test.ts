@@ -56,3 +56,18 @@ describe("complex step error estimate covers cancellation in products and quotie
       }
     });
 });
+
+describe("complex step: its truncation error where the derivative is tiny", () => {
+  it("bounds the O(h²) term: sin(x)·x² at 0 (true derivative 0, the step alone reads −h²)", () => {
+    const layout = new Map([["x", { offset: 0, shape: [3] }]]);
+    const r = complexStepGradient(parse("mean(sin(x)*x^2)"), layout, Float64Array.of(0, 1, 2));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    // d/dx (sin x · x²)/3 = (2x sin x + x² cos x)/3, by hand.
+    const truth = [0, 1, 2].map((x) => (2 * x * Math.sin(x) + x * x * Math.cos(x)) / 3);
+    for (let k = 0; k < 3; k++)
+      expect(Math.abs(r.gradient[k]! - truth[k]!)).toBeLessThanOrEqual(r.error[k]!);
+    // The bound stays tiny: no false tolerance for a real contradiction.
+    expect(r.error[0]!).toBeLessThan(1e-55);
+  });
+});

@@ -80,9 +80,11 @@ function errorOf(d: number, p: ComplexProgram, h: number): number {
 const LARGE_IM = 1e-9;
 
 /**
- * Im f(x + i·im)/h, im = h·(a direction). Where an intermediate's imaginary part grew large (a
- * derivative of 1e24 makes h·f' ≈ 1e-6, and sin(s + 1e-6i) is off by 1e-13 relative), the step
- * is redone 2^-24 smaller and the change is added to the error. `im` is left as given.
+ * Im f(x + i·im)/h, im = h·(a direction). The step's truncation error, h²·f'''/6, is negligible
+ * beside any derivative but a tiny one: where an intermediate's imaginary part grew large (a
+ * derivative of 1e24 makes h·f' ≈ 1e-6, and sin(s + 1e-6i) is off by 1e-13 relative), or where
+ * the derivative is below h itself (sin(x)·x² at 0 reads −h², not 0), the step is redone 2^-24
+ * smaller and the change is added to the error. `im` is left as given.
  */
 function derivativeAlong(
   program: ComplexProgram,
@@ -92,7 +94,8 @@ function derivativeAlong(
 ): { d: number; error: number } {
   program.run(x, im);
   const d = program.output.im[0]! / h;
-  if (!(program.cancellation() > LARGE_IM)) return { d, error: errorOf(d, program, h) };
+  if (!(program.cancellation() > LARGE_IM) && !(Math.abs(d) < h))
+    return { d, error: errorOf(d, program, h) };
   const shrink = 2 ** -24;
   const small = im.map((v) => v * shrink);
   program.run(x, small);
