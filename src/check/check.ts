@@ -789,8 +789,9 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
   // A breakpoint alone is no kink (relu(x)·x is smooth at 0): one-sided derivatives decide.
   kink: (e) => {
     // Only the differentiated inputs' kinks count (relu(x)·y with wrt y: ∂f/∂y = relu(x)).
-    const keep = wrtIndices(e.values, e.wrt);
-    const kinks = e.num?.kinks.filter((k) => keep.includes(k.coordinate)) ?? [];
+    const found = e.num?.kinks ?? [];
+    const keep = found.length === 0 ? null : new Set(wrtIndices(e.values, e.wrt));
+    const kinks = found.filter((k) => keep?.has(k.coordinate) === true);
     if (kinks.length > 0)
       return kinkReason(
         kinks,
