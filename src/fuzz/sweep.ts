@@ -8,8 +8,11 @@
  * the domain holds about 50 of the points, whatever the seed.
  */
 
-import type { CustomOpDefinition } from "../expr/ops.ts";
-import { richardson } from "../numeric/richardson.ts";
+import type { Shape } from "../expr/broadcast.ts";
+import type { CustomOpDefinition, TensorOpDefinition } from "../expr/ops.ts";
+import { tensorOpBackward, tensorOpForward } from "../expr/tensor-op.ts";
+import { directionLine } from "../numeric/line.ts";
+import { extrapolateLine, richardson } from "../numeric/richardson.ts";
 import { mulberry32 } from "../random.ts";
 import { localDerivative } from "../symbolic/local.ts";
 import { argDomain, workingInterval } from "./domain.ts";
@@ -36,13 +39,30 @@ const SCREEN_RTOL = 1e-9;
  * ```
  */
 export function sweepPoints(def: CustomOpDefinition, seed: number, points: number): Float64Array {
+  return stratified(
+    Array.from({ length: def.arity }, (_, i) => workingInterval(argDomain(def, i))),
+    seed,
+    points,
+  );
+}
+
+/**
+ * Latin hypercube over the given intervals (one per coordinate), flat (`points × coordinates`):
+ * each coordinate's interval cut into as many strata as points, one point per stratum, the strata
+ * paired at random. The same seed gives the same points.
+ */
+export function stratified(
+  intervals: readonly (readonly [number, number])[],
+  seed: number,
+  points: number,
+): Float64Array {
   const rand = mulberry32(seed ^ 0x5eed5eed);
-  const out = new Float64Array(points * def.arity);
+  const dim = intervals.length;
+  const out = new Float64Array(points * dim);
   const strata = new Int32Array(points);
-  for (let i = 0; i < def.arity; i++) {
-    const [lo, hi] = workingInterval(argDomain(def, i));
+  intervals.forEach(([lo, hi], i) => {
     for (let k = 0; k < points; k++) strata[k] = k;
-    // Fisher–Yates: which stratum of this argument point k takes.
+    // Fisher–Yates: which stratum of this coordinate point k takes.
     for (let k = points - 1; k > 0; k--) {
       const j = Math.floor(rand() * (k + 1));
       const t = strata[k]!;
@@ -50,8 +70,8 @@ export function sweepPoints(def: CustomOpDefinition, seed: number, points: numbe
       strata[j] = t;
     }
     for (let k = 0; k < points; k++)
-      out[k * def.arity + i] = lo + ((hi - lo) * (strata[k]! + rand())) / points;
-  }
+      out[k * dim + i] = lo + ((hi - lo) * (strata[k]! + rand())) / points;
+  });
   return out;
 }
 
@@ -182,4 +202,68 @@ export function backwardDeviation(
     worst = Math.max(worst, deviation);
   }
   return worst;
+}
+
+/** A point of a tensor op's sweep: argument data at fitting shapes, a cotangent w, a direction v. */
+export interface TensorSweepPoint {
+  readonly shapes: readonly Shape[];
+  readonly outShape: Shape;
+  readonly args: readonly Float64Array[];
+  readonly w: Float64Array;
+  readonly v: readonly Float64Array[];
+}
+
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let s = 0;
+  for (let k = 0; k < a.length; k++) s += a[k]! * b[k]!;
+  return s;
+};
+
+/**
+ * Screens a tensor op's backward at one point: (Jᵀw)·v from the user's backward against the
+ * directional derivative of wᵀop(x) along v by finite differences of the op's own forward (two
+ * step sequences, as `screen`). True when the point is suspect (or the op throws there).
+ */
+export function tensorScreen(def: TensorOpDefinition, p: TensorSweepPoint): boolean {
+  let b: number;
+  let f0: number;
+  try {
+    const y = tensorOpForward(def, p.args, p.shapes, p.outShape);
+    const g = tensorOpBackward(def, p.args, p.shapes, y, p.outShape, p.w);
+    f0 = dot(p.w, y);
+    b = g.reduce((s, gi, i) => s + dot(gi, p.v[i]!), 0);
+  } catch {
+    return true;
+  }
+  if (!Number.isFinite(f0) || !Number.isFinite(b)) return true;
+  const sizes = p.args.map((a) => a.length);
+  const join = (xs: readonly Float64Array[]) => {
+    const out = new Float64Array(sizes.reduce((n, m) => n + m, 0));
+    let at = 0;
+    xs.forEach((x) => {
+      out.set(x, at);
+      at += x.length;
+    });
+    return out;
+  };
+  const f = (z: Float64Array): number => {
+    let at = 0;
+    const args = sizes.map((m) => {
+      at += m;
+      return z.subarray(at - m, at);
+    });
+    try {
+      return dot(p.w, tensorOpForward(def, args, p.shapes, p.outShape));
+    } catch {
+      return Number.NaN;
+    }
+  };
+  const x = join(p.args);
+  const u = join(p.v);
+  return FIRST_STEPS.every((firstStep) => {
+    const fd = extrapolateLine(directionLine(f, x, u, f0), { firstStep });
+    const n = fd.derivative;
+    const slack = SCREEN_RTOL * Math.max(Math.abs(b), Math.abs(n)) + Number.MIN_VALUE;
+    return Number.isFinite(n) && Math.abs(b - n) > 4 * fd.error + slack;
+  });
 }

@@ -19,6 +19,7 @@ import type { FuzzCase } from "./arbitraries.ts";
 import { argDomain, workingInterval } from "./domain.ts";
 import { firstLine } from "./load.ts";
 import type { SanityReport } from "./sanity.ts";
+import { stratified, type TensorSweepPoint } from "./sweep.ts";
 
 const BASES: readonly Shape[] = [
   [],
@@ -175,29 +176,55 @@ function alone(def: TensorOpDefinition, names: readonly string[]): Expr {
   ]);
 }
 
-/** Checks of the op alone before the random expressions. */
-export const ALONE_CHECKS = 24;
-
 /**
- * The k-th check of the op alone (k < ALONE_CHECKS): the fitting shapes in turn, each at a
- * seeded random point with a random cotangent w.
+ * The points of a tensor op's sweep (`sweep.ts`): point k at the fitting shapes in turn
+ * (k mod their number), every element of an argument stratified over the argument's working
+ * interval (a Latin hypercube over as many coordinates as the largest shapes hold), with a
+ * cotangent w and a direction v drawn per point. The same seed gives the same points.
  */
-export function aloneCase(def: TensorOpDefinition, seed: number, k: number): FuzzCase {
+export function tensorSweepPoints(
+  def: TensorOpDefinition,
+  seed: number,
+  points: number,
+): (k: number) => TensorSweepPoint {
   const found = fittingOrThrow(def);
-  const combo = found[k % found.length]!;
-  const rand = mulberry32((seed ^ Math.imul(k + 1, 0x9e3779b1)) >>> 0);
+  const widths = Array.from({ length: def.arity }, (_, i) =>
+    Math.max(...found.map((c) => sizeOfShape(c.args[i]!))),
+  );
+  const intervals = widths.flatMap((m, i) =>
+    Array.from({ length: m }, () => workingInterval(argDomain(def, i))),
+  );
+  const pts = stratified(intervals, seed, points);
+  const dim = intervals.length;
+  return (k) => {
+    const combo = found[k % found.length]!;
+    const rand = mulberry32((seed ^ Math.imul(k + 1, 0x9e3779b1)) >>> 0);
+    const draw = (n: number) =>
+      Float64Array.from({ length: n }, () => Number((2 * rand() - 1).toPrecision(3)));
+    let at = k * dim;
+    const args = combo.args.map((s, i) => {
+      const a = pts.slice(at, at + sizeOfShape(s));
+      at += widths[i]!;
+      return a;
+    });
+    return {
+      shapes: combo.args,
+      outShape: combo.out,
+      args,
+      w: draw(sizeOfShape(combo.out)),
+      v: combo.args.map((s) => draw(sizeOfShape(s))),
+    };
+  };
+}
+
+/** The check of the op alone at a sweep point: `sum(w*op(x, …))` with the point's w. */
+export function aloneCase(def: TensorOpDefinition, p: TensorSweepPoint): FuzzCase {
   const names = argNames(def.arity);
   const at: Point = {};
-  combo.args.forEach((s, i) => {
-    at[names[i]!] = nested(
-      s,
-      Array.from({ length: sizeOfShape(s) }, () => argValue(def, i, 2 * rand() - 1)),
-    );
+  p.shapes.forEach((s, i) => {
+    at[names[i]!] = nested(s, Array.from(p.args[i]!));
   });
-  at.w = nested(
-    combo.out,
-    Array.from({ length: sizeOfShape(combo.out) }, () => Number((2 * rand() - 1).toPrecision(3))),
-  );
+  at.w = nested(p.outShape, Array.from(p.w));
   return { expr: alone(def, names), at };
 }
 
