@@ -47,13 +47,7 @@ import {
   sweepPoints,
   tensorScreen,
 } from "./sweep.ts";
-import {
-  aloneCase,
-  argNames,
-  roundCase,
-  tensorSanityCheck,
-  tensorSweepPoints,
-} from "./tensor.ts";
+import { aloneCase, argNames, roundCase, tensorSanityCheck, tensorSweepPoints } from "./tensor.ts";
 
 /** Runs per op when none is given: finds every planted bug of test/fixtures/ops in seconds. */
 export const DEFAULT_RUNS = 100;

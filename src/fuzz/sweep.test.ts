@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { registerCustomOp } from "../expr/ops.ts";
+import { defineOp } from "../autograd/define-op.ts";
+import { registerCustomOp, type TensorOpDefinition } from "../expr/ops.ts";
 import { fuzz } from "./fuzz.ts";
-import { backwardDeviation, formulaDerivatives, screen, sweepPoints } from "./sweep.ts";
+import {
+  backwardDeviation,
+  formulaDerivatives,
+  screen,
+  sweepPoints,
+  tensorScreen,
+} from "./sweep.ts";
 
 // x·y on (-4, 4)², its ∂/∂x 5% too large where x ∈ (1, 1.4) and y ∈ (-0.4, 0.4): 5% of x's range
 // times 10% of y's, 0.5% of the domain.
@@ -101,5 +108,28 @@ describe("the domain sweep", () => {
       expect(r.found).toBeNull();
       expect(r.perOp[0]!.sweep.points).toBe(10_000);
     }
+  });
+
+  it("screens a tensor op's (Jᵀw)·v against the forward's directional derivative", () => {
+    // 3·x elementwise, its backward 5% too large in element 0 where x₀ ∈ (2.1, 2.15).
+    const op = defineOp({
+      name: "sweepTestScaledNarrow",
+      arity: 1,
+      shape: (x) => x,
+      forward: ({ args: [x] }) => x!.map((v) => 3 * v),
+      backward: ({ args: [x], grad }) => [
+        grad.map((g, i) => 3 * g * (i === 0 && x![0]! > 2.1 && x![0]! < 2.15 ? 1.05 : 1)),
+      ],
+    }).definition as TensorOpDefinition;
+    const at = (x0: number) => ({
+      shapes: [[3]],
+      outShape: [3],
+      args: [Float64Array.of(x0, -1, 0.5)],
+      w: Float64Array.of(0.7, -0.2, 0.4),
+      v: [Float64Array.of(0.3, 0.9, -0.6)],
+    });
+    expect(tensorScreen(op, at(2.12))).toBe(true);
+    expect(tensorScreen(op, at(2.2))).toBe(false);
+    expect(tensorScreen(op, at(-3))).toBe(false);
   });
 });
