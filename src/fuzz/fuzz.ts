@@ -353,7 +353,8 @@ const MAX_SUSPECTS = 16;
 /**
  * Sweeps one op's domain (`sweep.ts`) and confirms the first suspects with `check` on the op
  * alone (`op(x)`, then `2.5*op(x)`: the incoming gradient the sweep used). A confirmed case is
- * shrunk to the fewest significant digits at which it still fails; its path is `sweep:K`.
+ * shrunk to the fewest significant digits at which it still fails; its path is `sweep:K`. A
+ * tensor op goes to `tensorSweep`.
  */
 export function sweepOp(ctx: FuzzContext, opIndex: number): SweepOutcome {
   const t0 = performance.now();

@@ -5,7 +5,9 @@
  * differences of the op's own forward and, when the op has a formula, with the formula's
  * derivative (derived once by the CAS, then only evaluated). No three-way check per point: a
  * point is only screened here; the few suspects go to `check`, which decides. A fault on 0.5% of
- * the domain holds about 50 of the points, whatever the seed.
+ * the domain holds about 50 of the points, whatever the seed. A tensor op is swept the same way
+ * at its fitting shapes (`tensorSweepPoints`), its vector–Jacobian product screened along a
+ * random direction (`tensorScreen`).
  */
 
 import type { Shape } from "../expr/broadcast.ts";
