@@ -17,13 +17,7 @@ import type { Report } from "../check/report.ts";
 import type { LegName } from "../check/verdict.ts";
 import { GradtrioError } from "../errors.ts";
 import { call, type Expr, num, postOrder, variable } from "../expr/ast.ts";
-import {
-  isBuiltinOp,
-  isTensorOp,
-  lookupCustomOp,
-  type OpDefinition,
-  type TensorOpDefinition,
-} from "../expr/ops.ts";
+import { isBuiltinOp, isTensorOp, lookupCustomOp, type OpDefinition } from "../expr/ops.ts";
 import { type NestedArray, type Point, toValues } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { evaluate } from "../numeric/evaluate.ts";
@@ -352,29 +346,54 @@ const MAX_SUSPECTS = 16;
 
 /**
  * Sweeps one op's domain (`sweep.ts`) and confirms the first suspects with `check` on the op
- * alone (`op(x)`, then `2.5*op(x)`: the incoming gradient the sweep used). A confirmed case is
- * shrunk to the fewest significant digits at which it still fails; its path is `sweep:K`. A
- * tensor op goes to `tensorSweep`.
+ * alone (`op(x)`, then `2.5*op(x)`: the incoming gradient the sweep used; a tensor op:
+ * `sum(w*op(x))`, the cotangent w its screen used).
  */
 export function sweepOp(ctx: FuzzContext, opIndex: number): SweepOutcome {
   const t0 = performance.now();
   const def = ctx.defs[opIndex]!;
-  if (isTensorOp(def)) return tensorSweep(ctx, def, t0);
+  if (isTensorOp(def)) {
+    const pointAt = tensorSweepPoints(def, ctx.seed, ctx.sweepPoints);
+    return sweepLoop(ctx, def.name, t0, def.formula === undefined, (k) => {
+      const p = pointAt(k);
+      return tensorScreen(def, p) ? [aloneCase(def, p)] : [];
+    });
+  }
   const n = def.arity;
   const pts = sweepPoints(def, ctx.seed, ctx.sweepPoints);
   const formula = formulaDerivatives(def);
-  const only = ctx.path?.startsWith("sweep:") === true ? Number(ctx.path.slice(6)) : undefined;
   const names = argNames(n);
   const vars = names.map((v) => variable(v));
   const exprs: Expr[] = [
     call(def.name, vars),
     call("mul", [num(SWEEP_GRAD), call(def.name, vars)]),
   ];
-  const pointAt = (args: readonly number[]): Point =>
-    Object.fromEntries(names.map((v, i) => [v, args[i]!]));
-  // With two legs (no formula to derive) a lone failing point may be the finite differences
-  // misled by a kink a hair away: a second failing point corroborates (a replay needs none).
-  const needed = only === undefined && (formula === null || formula.includes(null)) ? 2 : 1;
+  const twoLegs = formula === null || formula.includes(null);
+  return sweepLoop(ctx, def.name, t0, twoLegs, (k) => {
+    const args = Array.from(pts.subarray(k * n, k * n + n));
+    if (screen(def, args, SWEEP_GRAD, formula) < 0) return [];
+    const at: Point = Object.fromEntries(names.map((v, i) => [v, args[i]!]));
+    return exprs.map((expr) => ({ expr, at }));
+  });
+}
+
+/**
+ * The sweep's points in order (only point K when replaying `sweep:K`): `suspect(k)` screens
+ * point k, giving the checks that confirm it (none when it passes the screen); the first
+ * confirmed case is shrunk to the fewest significant digits at which it still fails, and
+ * reported with path `sweep:K`. With two legs (no formula to derive) a lone failing point may be
+ * the finite differences misled by a kink a hair away: a second failing point corroborates (a
+ * replay needs none).
+ */
+function sweepLoop(
+  ctx: FuzzContext,
+  op: string,
+  t0: number,
+  twoLegs: boolean,
+  suspect: (k: number) => readonly FuzzCase[],
+): SweepOutcome {
+  const only = ctx.path?.startsWith("sweep:") === true ? Number(ctx.path.slice(6)) : undefined;
+  const needed = only === undefined && twoLegs ? 2 : 1;
   let first: { k: number; c: FuzzCase; outcome: Outcome } | null = null;
   let confirmed = 0;
   let suspects = 0;
@@ -383,119 +402,47 @@ export function sweepOp(ctx: FuzzContext, opIndex: number): SweepOutcome {
   const end = only === undefined ? ctx.sweepPoints : Math.min(only + 1, ctx.sweepPoints);
   for (let k = only ?? 0; k < end && suspects < MAX_SUSPECTS && confirmed < needed; k++) {
     screened++;
-    const args = Array.from(pts.subarray(k * n, k * n + n));
-    if (screen(def, args, SWEEP_GRAD, formula) < 0) continue;
+    const cases = suspect(k);
+    if (cases.length === 0) continue;
     suspects++;
-    for (const expr of exprs) {
-      const outcome = judgeCase({ expr, at: pointAt(args) }, ctx);
+    for (const c of cases) {
+      const outcome = judgeCase(c, ctx);
       if (outcome.kind !== "fail") continue;
       confirmed++;
       if (first !== null) break;
-      first = { k, c: { expr, at: pointAt(args) }, outcome };
-      // Shrunk: the fewest significant digits at which the point still fails.
+      first = { k, c, outcome };
       for (let d = 1; d < 17; d++) {
-        const short = args.map((a) => Number(a.toPrecision(d)));
-        if (short.every((a, i) => a === args[i])) break;
+        const short = roundCase(c, d);
+        if (JSON.stringify(short.at) === JSON.stringify(c.at)) break;
         shrinks++;
-        const o = judgeCase({ expr, at: pointAt(short) }, ctx);
+        const o = judgeCase(short, ctx);
         if (o.kind === "fail") {
-          first = { k, c: { expr, at: pointAt(short) }, outcome: o };
+          first = { k, c: short, outcome: o };
           break;
         }
       }
       break;
     }
   }
-  return sweepOutcome(
-    ctx,
-    def.name,
-    t0,
-    screened,
-    suspects,
-    shrinks,
-    confirmed < needed ? null : first,
-  );
-}
-
-/** A sweep's statistics and its confirmed failing point `first` (path `sweep:K`) as a counterexample. */
-function sweepOutcome(
-  ctx: FuzzContext,
-  op: string,
-  t0: number,
-  points: number,
-  suspects: number,
-  shrinks: number,
-  first: { k: number; c: FuzzCase; outcome: Outcome } | null,
-): SweepOutcome {
+  const found = confirmed < needed ? null : first;
   return {
-    points,
+    points: screened,
     suspects,
     shrinks,
     ms: performance.now() - t0,
     counterexample:
-      first === null
+      found === null
         ? null
         : counterexample(
             op,
-            first.c,
-            first.outcome,
+            found.c,
+            found.outcome,
             ctx.seed,
-            `sweep:${first.k}`,
+            `sweep:${found.k}`,
             ctx.maxDepth,
             ctx.opsFile,
           ),
   };
-}
-
-/**
- * A tensor op's sweep: at each point (`tensorSweepPoints`) the user's backward screened against
- * the forward's directional derivative (`tensorScreen`); suspects confirmed by `check` on the op
- * alone (`sum(w*op(…))`), the first confirmed one shrunk to the fewest significant digits at
- * which it still fails. Its path is `sweep:K`.
- */
-function tensorSweep(ctx: FuzzContext, def: TensorOpDefinition, t0: number): SweepOutcome {
-  const only = ctx.path?.startsWith("sweep:") === true ? Number(ctx.path.slice(6)) : undefined;
-  const pointAt = tensorSweepPoints(def, ctx.seed, ctx.sweepPoints);
-  // Without a formula a lone failing point may be the finite differences misled by a kink: a
-  // second one corroborates (a replay needs none).
-  const needed = only === undefined && def.formula === undefined ? 2 : 1;
-  let first: { k: number; c: FuzzCase; outcome: Outcome } | null = null;
-  let confirmed = 0;
-  let suspects = 0;
-  let shrinks = 0;
-  let screened = 0;
-  const end = only === undefined ? ctx.sweepPoints : Math.min(only + 1, ctx.sweepPoints);
-  for (let k = only ?? 0; k < end && suspects < MAX_SUSPECTS && confirmed < needed; k++) {
-    screened++;
-    const p = pointAt(k);
-    if (!tensorScreen(def, p)) continue;
-    suspects++;
-    const c = aloneCase(def, p);
-    const outcome = judgeCase(c, ctx);
-    if (outcome.kind !== "fail") continue;
-    confirmed++;
-    if (first !== null) continue;
-    first = { k, c, outcome };
-    for (let d = 1; d < 17; d++) {
-      const short = roundCase(c, d);
-      if (JSON.stringify(short.at) === JSON.stringify(c.at)) break;
-      shrinks++;
-      const o = judgeCase(short, ctx);
-      if (o.kind === "fail") {
-        first = { k, c: short, outcome: o };
-        break;
-      }
-    }
-  }
-  return sweepOutcome(
-    ctx,
-    def.name,
-    t0,
-    screened,
-    suspects,
-    shrinks,
-    confirmed < needed ? null : first,
-  );
 }
 
 /** Relative deviation below which a backward counts as exact (the formula rounds too). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defineOp } from "../autograd/define-op.ts";
+import { scaledNarrowBug } from "../../test/fixtures/ops/tensor/scaled-narrow.bug.ts";
 import { registerCustomOp, type TensorOpDefinition } from "../expr/ops.ts";
 import { fuzz } from "./fuzz.ts";
 import {
@@ -112,15 +112,7 @@ describe("the domain sweep", () => {
 
   it("screens a tensor op's (Jᵀw)·v against the forward's directional derivative", () => {
     // 3·x elementwise, its backward 5% too large in element 0 where x₀ ∈ (2.1, 2.15).
-    const op = defineOp({
-      name: "sweepTestScaledNarrow",
-      arity: 1,
-      shape: (x) => x,
-      forward: ({ args: [x] }) => x!.map((v) => 3 * v),
-      backward: ({ args: [x], grad }) => [
-        grad.map((g, i) => 3 * g * (i === 0 && x![0]! > 2.1 && x![0]! < 2.15 ? 1.05 : 1)),
-      ],
-    }).definition as TensorOpDefinition;
+    const op = scaledNarrowBug.definition as TensorOpDefinition;
     const at = (x0: number) => ({
       shapes: [[3]],
       outShape: [3],
