@@ -38,7 +38,7 @@ export interface FuzzFlags {
   readonly json?: boolean;
   /** Replay path of a reported counterexample (needs --seed). */
   readonly path?: string;
-  /** Worker threads (default: the machine's cores). */
+  /** Worker threads (default: as many as the cores and the job pay for; see plannedWorkers). */
   readonly workers?: number;
 }
 

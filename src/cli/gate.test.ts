@@ -141,6 +141,19 @@ describe("gradtrio gate", () => {
     expect(io.stdout[0]).toBe(`gradtrio gate: ${name} (seed 20261122)`);
   });
 
+  // A .cts config in either syntax, given as CONFIG (it is not looked up by default).
+  it.each([
+    ["module.exports", "module.exports = { checks: [{ expr: 'x^2', at: { x: 3 } }] };"],
+    ["export default", "export default { checks: [{ expr: 'x^2', at: { x: 3 } as const }] };"],
+  ])("takes a .cts config written with %s", async (_, text) => {
+    const dir = mkdtempSync(join(tmpdir(), "gradtrio-gate-"));
+    writeFileSync(join(dir, "suite.config.cts"), text);
+    const io = memoryIO({ cwd: dir });
+    expect(await gateCommand({ config: "suite.config.cts" }, io)).toBe(0);
+    expect(io.stderr).toEqual([]);
+    expect(io.stdout.at(-1)).toMatch(/^1 passed, 0 failed/);
+  });
+
   it("takes .ts before .mts, .js, .mjs and .cjs", async () => {
     const dir = mkdtempSync(join(tmpdir(), "gradtrio-gate-"));
     for (const [name, text] of configs) writeFileSync(join(dir, name), text);

@@ -47,7 +47,7 @@ export interface GateFlags {
   readonly junit?: string;
   /** `I/N`: run the I-th of N disjoint parts of the entries. */
   readonly shard?: string;
-  /** Worker threads (default: the machine's cores). */
+  /** Worker threads (default: as many as the cores and the job pay for; see plannedWorkers). */
   readonly workers?: number;
 }
 

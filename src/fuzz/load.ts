@@ -72,7 +72,10 @@ export async function importModule(
   if (!existsSync(path) || !statSync(path).isFile())
     throw new GradtrioError("IO", `cannot read ${what} '${file}': no such file`);
   try {
-    return unwrapCommonJs(await (await userModuleLoader()).import(path));
+    const mod = unwrapCommonJs(await (await userModuleLoader()).import(path));
+    // Node gives a .cjs file's module.exports as its default export; jiti gives a .cts file's
+    // as the namespace itself: the same default for both (a config of `module.exports = …`).
+    return path.endsWith(".cts") && !("default" in mod) ? { ...mod, default: mod } : mod;
   } catch (e) {
     throw new GradtrioError("MODULE", `${what} '${file}' failed to load: ${firstLine(e)}`);
   }
