@@ -118,13 +118,16 @@ export function workerPool(threads: number, preload: Preload = {}): Workers | nu
     pump();
   };
   // A thread is ready once it has loaded (a module that fails to load fails its first task).
+  const loading: Promise<void>[] = [];
   for (let i = 0; i < threads - 1; i++)
-    pool.run({ kind: "ready" } satisfies WorkerTask).then(
-      () => {
-        free += PER_WORKER;
-        pump();
-      },
-      () => {},
+    loading.push(
+      pool.run({ kind: "ready" } satisfies WorkerTask).then(
+        () => {
+          free += PER_WORKER;
+          pump();
+        },
+        () => {},
+      ),
     );
   return {
     threads,
@@ -133,10 +136,18 @@ export function workerPool(threads: number, preload: Preload = {}): Workers | nu
         queue.push({ task, here, resolve: resolve as (v: unknown) => void, reject });
         pump();
       }),
-    close: () => {
+    close: async () => {
       closed = true;
       queue.length = 0;
-      return pool.destroy();
+      // A thread terminated while it still loads modules can take the process down with it
+      // (seen once: a V8 trap as a short gate ended): let loading end first, for at most 3 s.
+      let timer: NodeJS.Timeout | undefined;
+      const cap = new Promise<void>((r) => {
+        timer = setTimeout(r, 3000);
+      });
+      await Promise.race([Promise.all(loading), cap]);
+      clearTimeout(timer);
+      await pool.destroy();
     },
   };
 }
