@@ -789,9 +789,10 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
   // A breakpoint alone is no kink (relu(x)·x is smooth at 0): one-sided derivatives decide.
   kink: (e) => {
     // Only the differentiated inputs' kinks count (relu(x)·y with wrt y: ∂f/∂y = relu(x)).
+    // The index set only when there are kinks: a 10⁶-element input would build it for nothing.
     const found = e.num?.kinks ?? [];
-    const keep = found.length === 0 ? null : new Set(wrtIndices(e.values, e.wrt));
-    const kinks = found.filter((k) => keep?.has(k.coordinate) === true);
+    const keep = new Set(found.length === 0 ? [] : wrtIndices(e.values, e.wrt));
+    const kinks = found.filter((k) => keep.has(k.coordinate));
     if (kinks.length > 0)
       return kinkReason(
         kinks,

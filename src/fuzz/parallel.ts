@@ -5,6 +5,7 @@
  * any number of workers.
  */
 import { availableParallelism } from "node:os";
+import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import Tinypool from "tinypool";
 import { GradtrioError } from "../errors.ts";
@@ -141,12 +142,7 @@ export function workerPool(threads: number, preload: Preload = {}): Workers | nu
       queue.length = 0;
       // A thread terminated while it still loads modules can take the process down with it
       // (seen once: a V8 trap as a short gate ended): let loading end first, for at most 3 s.
-      let timer: NodeJS.Timeout | undefined;
-      const cap = new Promise<void>((r) => {
-        timer = setTimeout(r, 3000);
-      });
-      await Promise.race([Promise.all(loading), cap]);
-      clearTimeout(timer);
+      await Promise.race([Promise.all(loading), delay(3000, undefined, { ref: false })]);
       await pool.destroy();
     },
   };
