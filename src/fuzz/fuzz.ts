@@ -11,9 +11,9 @@
  * shrunk by replaying its index, so cutting the stream into chunks (workers) changes nothing.
  */
 import fc from "fast-check";
-import { check } from "../check/check.ts";
+import { check, parseCached } from "../check/check.ts";
 import { outcome, referenceOutvoted } from "../check/outcome.ts";
-import type { Report } from "../check/report.ts";
+import type { InputGradients, Report } from "../check/report.ts";
 import type { LegName } from "../check/verdict.ts";
 import { GradtrioError } from "../errors.ts";
 import { call, type Expr, num, postOrder, variable } from "../expr/ast.ts";
@@ -22,6 +22,7 @@ import { type NestedArray, type Point, toValues } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { evaluate } from "../numeric/evaluate.ts";
 import { withComposedDerivatives } from "../symbolic/compose.ts";
+import { symbolicLeg } from "../symbolic/leg.ts";
 import {
   DEFAULT_MAX_DEPTH,
   DEFAULT_VARIABLES,
@@ -242,6 +243,28 @@ function judgeCase(c: FuzzCase, opts: { rtol?: number; atol?: number }): Outcome
   return referenceOutvoted(report) ? { kind: "legDefect", report } : { kind: "agree" };
 }
 
+/**
+ * `report` with the display formulas (and their LaTeX) that `gradtrio check EXPR --at …` shows
+ * for it. Judging composes derivatives and builds no formulas (a fifth of a case); a reported
+ * case is derived once more, whole and from its printed text, as its replay `check` derives it.
+ * The judged numbers stay as they are. No formula (null) where the replay would show none: the
+ * CAS cannot derive the expression.
+ */
+function withFormulas(report: Report, expr: string, at: Point): Report {
+  let sym: ReturnType<typeof symbolicLeg>;
+  try {
+    sym = symbolicLeg(parseCached(expr), toValues(at));
+  } catch {
+    return report;
+  }
+  if (sym.status !== "ok") return report;
+  const gradients: Record<string, InputGradients> = {};
+  for (const [name, g] of Object.entries(report.gradients))
+    gradients[name] = { ...g, formula: sym.formulas.get(name) ?? null };
+  return { ...report, gradients, latex: Object.fromEntries(sym.latex) };
+}
+
+/** The reported form of a failing case: called once per counterexample, after any shrinking. */
 function counterexample(
   op: string,
   c: FuzzCase,
@@ -252,7 +275,10 @@ function counterexample(
   opsFile: string,
 ): Counterexample {
   const expr = print(c.expr);
-  const report = outcome.kind === "fail" ? outcome.report : null;
+  const report =
+    outcome.kind === "fail" && outcome.report !== null
+      ? withFormulas(outcome.report, expr, c.at)
+      : null;
   const error = outcome.kind === "fail" ? outcome.error : "the case no longer fails when replayed";
   const gradients: Record<string, LegValues> = {};
   for (const [name, g] of Object.entries(report?.gradients ?? {}))
