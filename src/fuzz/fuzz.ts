@@ -145,7 +145,10 @@ export interface Counterexample {
   readonly reason: string;
   /** Per input: the three legs' gradients. */
   readonly gradients: Record<string, LegValues>;
-  /** The full report of the shrunk case (null when `check` itself threw). */
+  /**
+   * The full report of the shrunk case (null when `check` itself threw), with the formulas its
+   * replay `check` shows.
+   */
   readonly report: Report | null;
   readonly seed: number;
   readonly path: string;
