@@ -9,7 +9,7 @@ import { GradtrioError } from "../errors.ts";
 import { mulberry32 } from "../random.ts";
 import { differenceOnLine } from "./difference.ts";
 import { checkPoint, coordinateLine, directionLine, type Line } from "./line.ts";
-import { extrapolateLine, type LineEstimate, NOISE, type Sample } from "./richardson.ts";
+import { extrapolateLine, type LineEstimate, NO_SAMPLES, NOISE } from "./richardson.ts";
 import type { Estimate, Kink, NonFinite, ScalarFn, Stencil } from "./types.ts";
 
 const EPS = Number.EPSILON;
@@ -123,12 +123,11 @@ export function estimateOnLine(line: Line, method: GradientMethod): LineEstimate
 }
 
 /** The second difference (g(h) + g(−h) − 2g(0))/h: ≈ g''·h where smooth, the jump at a kink. */
-function gap(s: Sample, g0: number): { gap: number; noise: number } {
-  return {
-    gap: (s.gp + s.gm - 2 * g0) / s.h,
-    noise: (NOISE * EPS * (Math.abs(s.gp) + Math.abs(s.gm) + 2 * Math.abs(g0))) / s.h,
-  };
-}
+const gap = (h: number, gp: number, gm: number, g0: number): number => (gp + gm - 2 * g0) / h;
+
+/** The rounding in `gap`. */
+const gapNoise = (h: number, gp: number, gm: number, g0: number): number =>
+  (NOISE * EPS * (Math.abs(gp) + Math.abs(gm) + 2 * Math.abs(g0))) / h;
 
 /**
  * A kink from evidence: the second difference stays put as the step shrinks (near the step the
@@ -137,19 +136,37 @@ function gap(s: Sample, g0: number): { gap: number; noise: number } {
  * and an oscillating smooth function are not kinks.
  */
 export function detectKink(line: Line, est: Estimate): Kink | null {
-  let samples = "samples" in est ? (est as LineEstimate).samples : [];
-  // The samples at the kept step and twice it: where the function is resolved.
-  const at = samples.findIndex((s) => s.h <= est.step);
-  if (at >= 1) samples = samples.slice(at - 1, at + 1);
-  if (samples.length < 2) {
+  // Central stencils (h, g(h), g(−h)), flat.
+  const samples = "samples" in est ? (est as LineEstimate).samples : NO_SAMPLES;
+  const count = samples.length / 3;
+  // The samples at the kept step and twice it, where the function is resolved (else the last
+  // two): rows `pair` and `pair + 1`.
+  let at = 0;
+  while (at < count && !(samples[3 * at]! <= est.step)) at++;
+  const pair = at >= 1 && at < count ? at - 1 : count - 2;
+  let a: number;
+  let b: number;
+  let bNoise: number;
+  const g0 = line.g0;
+  if (pair >= 0) {
+    const s = 3 * pair;
+    const t = s + 3;
+    a = gap(samples[s]!, samples[s + 1]!, samples[s + 2]!, g0);
+    b = gap(samples[t]!, samples[t + 1]!, samples[t + 2]!, g0);
+    bNoise = gapNoise(samples[t]!, samples[t + 1]!, samples[t + 2]!, g0);
+  } else {
     // Plain methods: probe two small central stencils.
     const h = line.scale * 2 ** -12;
-    samples = [h, h / 2].map((s) => ({ h: s, gp: line.at(s), gm: line.at(-s) }));
+    const ap = line.at(h);
+    const am = line.at(-h);
+    const bp = line.at(h / 2);
+    const bm = line.at(-h / 2);
+    a = gap(h, ap, am, g0);
+    b = gap(h / 2, bp, bm, g0);
+    bNoise = gapNoise(h / 2, bp, bm, g0);
   }
-  const a = gap(samples[samples.length - 2]!, line.g0);
-  const b = gap(samples[samples.length - 1]!, line.g0);
   // Smooth: the gap halves with h. A kink: it stays (and stands well above rounding).
-  if (!(Math.abs(b.gap) > 64 * b.noise && Math.abs(b.gap) > 0.7 * Math.abs(a.gap))) return null;
+  if (!(Math.abs(b) > 64 * bNoise && Math.abs(b) > 0.7 * Math.abs(a))) return null;
   const left = extrapolateLine(line, { stencil: "backward" });
   const right = extrapolateLine(line, { stencil: "forward" });
   if (!Number.isFinite(left.derivative) || !Number.isFinite(right.derivative)) return null;

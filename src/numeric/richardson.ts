@@ -40,6 +40,72 @@ export interface RichardsonOptions {
   readonly noise?: boolean;
 }
 
+/** A difference quotient at step h and the rounding error it carries. */
+interface Quotient {
+  readonly d: number;
+  readonly rounding: number;
+  readonly gp: number;
+  readonly gm: number;
+  /** The stencil point where f is not finite, if any. */
+  readonly bad: "+h" | "-h" | undefined;
+}
+
+/** A `Quotient` that `quotientInto` overwrites: one per extrapolation, not one per step. */
+class QuotientSlot implements Quotient {
+  d = 0;
+  rounding = 0;
+  gp = 0;
+  gm = 0;
+  bad: "+h" | "-h" | undefined = undefined;
+}
+
+/** Most columns of the tableau: higher orders only amplify rounding. */
+const MAX_ORDER = 8;
+/** The spacings (h*·2^-k) at which `verify` probes the kept entry. */
+const VERIFY_SPACINGS = [8, 16, 24] as const;
+
+/**
+ * The scratch space of one extrapolation, so that its steps allocate nothing: the quotient just
+ * taken, two rows of the tableau, each row's plain quotient and rounding (for the convergence
+ * test), the central stencils of the sequence being built, and `verify`'s three probes.
+ */
+class Workspace {
+  readonly q = new QuotientSlot();
+  prev = new Float64Array(MAX_ORDER + 1);
+  cur = new Float64Array(MAX_ORDER + 1);
+  plainD = new Float64Array(64);
+  plainRounding = new Float64Array(64);
+  /** (h, g(h), g(−h)) per row. */
+  samples = new Float64Array(3 * 64);
+  readonly probeD = new Float64Array(VERIFY_SPACINGS.length);
+  readonly probeRounding = new Float64Array(VERIFY_SPACINGS.length);
+  readonly probeNoise = new Float64Array(VERIFY_SPACINGS.length);
+  readonly probeBad: ("+h" | "-h" | undefined)[] = VERIFY_SPACINGS.map(() => undefined);
+
+  /** Room for row `row` (rows stop at maxSteps, which a caller may set high). */
+  reserve(row: number): void {
+    if (row < this.plainD.length) return;
+    const grow = (a: Float64Array, size: number) => {
+      const b = new Float64Array(size);
+      b.set(a);
+      return b;
+    };
+    const rows = 2 * this.plainD.length;
+    this.plainD = grow(this.plainD, rows);
+    this.plainRounding = grow(this.plainRounding, rows);
+    this.samples = grow(this.samples, 3 * rows);
+  }
+}
+
+/**
+ * The workspace no extrapolation is using: the code is single-threaded, but f may itself
+ * extrapolate (a user's op calling `richardson`); such a nested call gets a workspace of its own.
+ */
+let idle: Workspace | null = new Workspace();
+
+/** No samples: one-sided stencils, sequences whose samples are not kept, no finite stencil. */
+export const NO_SAMPLES = new Float64Array(0);
+
 /**
  * The rounding noise of f next to x, measured: at a spacing δ the third difference
  * f(x+2δ) − 3f(x+δ) + 3f(x) − f(x−δ) (one-sided stencils: f(x±3δ) − 3f(x±2δ) + 3f(x±δ) − f(x))
@@ -49,40 +115,60 @@ export interface RichardsonOptions {
  * as noise. Catches noise far above eps·|f| (log(1−p) for p near 1 amplifies it by 1/(1−p)).
  * One sample per spacing: a floor under the modelled rounding, never the only term.
  */
-function measuredNoise(
-  line: Line,
-  stencil: Stencil,
-): { noise: number; size: number; settled: boolean } {
-  const thirds: number[] = [];
+function measuredNoise(line: Line, stencil: Stencil, q: QuotientSlot): Measured {
+  // The finite |third differences| in the order of the spacings (at most three).
+  let found = 0;
+  let t0 = 0;
+  let t1 = 0;
+  let t2 = 0;
   let size = Math.abs(line.g0);
-  for (const k of [30, 35, 40]) {
-    const { q, third } = probe(line, stencil, line.scale * 2 ** -k);
-    if (Number.isFinite(third)) thirds.push(Math.abs(third));
+  for (let k = 30; k <= 40; k += 5) {
+    const third = probe(line, stencil, line.scale * 2 ** -k, q);
+    if (Number.isFinite(third)) {
+      const t = Math.abs(third);
+      if (found === 0) t0 = t;
+      else if (found === 1) t1 = t;
+      else t2 = t;
+      found++;
+    }
     size = Math.max(size, Math.abs(stencil === "backward" ? q.gm : q.gp));
   }
   // Signal shrinks with δ (by 2^30 from 2^-30 to 2^-40 where f is smooth, 2^20 at a kink);
   // noise does not.
-  const settled = thirds.length === 3 && thirds[0]! > 1e3 * thirds[2]!;
-  thirds.sort((a, b) => a - b);
+  const settled = found === 3 && t0 > 1e3 * t2;
   // The median of the three (the middle one, or the larger of two).
-  const mid = thirds[Math.min(1, thirds.length - 1)];
-  return { noise: mid === undefined ? 0 : noiseOfThird(mid), size, settled };
+  const mid =
+    found === 3
+      ? Math.max(Math.min(t0, t1), Math.min(Math.max(t0, t1), t2))
+      : found === 2
+        ? Math.max(t0, t1)
+        : t0;
+  return { noise: found === 0 ? 0 : noiseOfThird(mid), size, settled };
+}
+
+/** The measured noise of f next to x (see `measuredNoise`). */
+interface Measured {
+  readonly noise: number;
+  /** The largest |f| met by the probes. */
+  readonly size: number;
+  /** The probes' third differences shrank as signal does. */
+  readonly settled: boolean;
 }
 
 /** Noise (≈ 3σ) from a third difference |Δ³| of values carrying independent noise σ (variance 20σ²). */
 const noiseOfThird = (third: number): number => (3 * Math.abs(third)) / Math.sqrt(20);
 
 /**
- * f next to x at spacing δ, 3 evaluations: the difference quotient at step δ and the third
- * difference g(2δ) − 3g(δ) + 3g(0) − g(−δ) (one-sided stencils, all on the stencil's side:
- * g(3s) − 3g(2s) + 3g(s) − g(0), as the other side may be outside the domain).
+ * f next to x at spacing δ, 3 evaluations: the difference quotient at step δ (left in `q`) and
+ * the third difference g(2δ) − 3g(δ) + 3g(0) − g(−δ) (one-sided stencils, all on the stencil's
+ * side: g(3s) − 3g(2s) + 3g(s) − g(0), as the other side may be outside the domain), returned.
  */
-function probe(line: Line, stencil: Stencil, d: number): { q: Quotient; third: number } {
-  const q = quotient(line, stencil, d);
-  if (stencil === "central") return { q, third: line.at(2 * d) - 3 * q.gp + 3 * line.g0 - q.gm };
+function probe(line: Line, stencil: Stencil, d: number, q: QuotientSlot): number {
+  quotientInto(line, stencil, d, q);
+  if (stencil === "central") return line.at(2 * d) - 3 * q.gp + 3 * line.g0 - q.gm;
   const s = stencil === "backward" ? -d : d;
   const g1 = stencil === "backward" ? q.gm : q.gp;
-  return { q, third: line.at(3 * s) - 3 * line.at(2 * s) + 3 * g1 - line.g0 };
+  return line.at(3 * s) - 3 * line.at(2 * s) + 3 * g1 - line.g0;
 }
 
 /**
@@ -118,61 +204,50 @@ function checkRichardsonOptions(opts: RichardsonOptions, where: string): void {
     );
 }
 
-/** One stencil evaluation kept for kink detection. */
-export interface Sample {
-  readonly h: number;
-  readonly gp: number;
-  readonly gm: number;
-}
-
 export interface LineEstimate extends Estimate {
-  /** The central stencils evaluated, largest step first (empty for one-sided stencils). */
-  readonly samples: readonly Sample[];
+  /**
+   * The central stencils evaluated, largest step first, flat: (h, g(h), g(−h)) per step (empty
+   * for one-sided stencils).
+   */
+  readonly samples: Float64Array;
 }
 
 /** A difference quotient at step h and the rounding error it carries. */
-interface Quotient {
-  readonly d: number;
-  readonly rounding: number;
-  readonly gp: number;
-  readonly gm: number;
-  readonly bad?: string;
+export function quotient(line: Line, stencil: Stencil, h: number): Quotient {
+  return quotientInto(line, stencil, h, new QuotientSlot());
 }
 
-export function quotient(line: Line, stencil: Stencil, h: number): Quotient {
+/** `quotient`, written into `q` (returned). */
+function quotientInto(line: Line, stencil: Stencil, h: number, q: QuotientSlot): QuotientSlot {
   const noise = NOISE * EPS;
   const g0 = line.g0;
   if (stencil === "central") {
     const gp = line.at(h);
     const gm = line.at(-h);
     const span = line.realized(h) - line.realized(-h);
-    const bad = !Number.isFinite(gp) ? `+h` : !Number.isFinite(gm) ? `-h` : undefined;
     // D = (g(h) − g(−h)) / 2h; rounding ≈ η(|g(h)| + |g(−h)| + |x_i·D|) / 2h: f's own rounding,
     // and the rounding of its intermediates, which scales with x_i·f' rather than with f.
     const d = (gp - gm) / span;
-    return {
-      d,
-      rounding:
-        (noise * (Math.abs(gp) + Math.abs(gm)) + 2 * EPS * line.scale * Math.abs(d)) /
-        Math.abs(span),
-      gp,
-      gm,
-      ...(bad === undefined ? {} : { bad }),
-    };
+    q.d = d;
+    q.rounding =
+      (noise * (Math.abs(gp) + Math.abs(gm)) + 2 * EPS * line.scale * Math.abs(d)) / Math.abs(span);
+    q.gp = gp;
+    q.gm = gm;
+    q.bad = !Number.isFinite(gp) ? "+h" : !Number.isFinite(gm) ? "-h" : undefined;
+    return q;
   }
   const s = stencil === "forward" ? h : -h;
   const g = line.at(s);
   const span = line.realized(s);
   // D = (g(±h) − g(0)) / ±h; rounding ≈ η(|g(±h)| + |g(0)| + |x_i·D|) / h.
   const d = (g - g0) / span;
-  return {
-    d,
-    rounding:
-      (noise * (Math.abs(g) + Math.abs(g0)) + 2 * EPS * line.scale * Math.abs(d)) / Math.abs(span),
-    gp: stencil === "forward" ? g : g0,
-    gm: stencil === "forward" ? g0 : g,
-    ...(Number.isFinite(g) ? {} : { bad: stencil === "forward" ? "+h" : "-h" }),
-  };
+  q.d = d;
+  q.rounding =
+    (noise * (Math.abs(g) + Math.abs(g0)) + 2 * EPS * line.scale * Math.abs(d)) / Math.abs(span);
+  q.gp = stencil === "forward" ? g : g0;
+  q.gm = stencil === "forward" ? g0 : g;
+  q.bad = Number.isFinite(g) ? undefined : stencil === "forward" ? "+h" : "-h";
+  return q;
 }
 
 export function nonFiniteAt(line: Line, h: number, side: string, value: number): NonFinite {
@@ -190,14 +265,25 @@ export function nonFiniteAt(line: Line, h: number, side: string, value: number):
  * returns a NaN derivative with `nonFinite` set when it never is.
  */
 export function extrapolateLine(line: Line, opts: RichardsonOptions = {}): LineEstimate {
+  const ws = idle ?? new Workspace();
+  idle = null;
+  try {
+    return extrapolate(line, opts, ws);
+  } finally {
+    // Not in use any more (a nested call's own workspace serves the next call as well).
+    idle = ws;
+  }
+}
+
+function extrapolate(line: Line, opts: RichardsonOptions, ws: Workspace): LineEstimate {
   const stencil = opts.stencil ?? "central";
   if (opts.noise === false)
-    return finish(line, sequences(line, opts, { noise: 0, size: 0, settled: true }));
-  const measured = measuredNoise(line, stencil);
-  let est = sequences(line, opts, measured);
+    return finish(line, sequences(line, opts, { noise: 0, size: 0, settled: true }, ws));
+  const measured = measuredNoise(line, stencil, ws.q);
+  let est = sequences(line, opts, measured, ws);
   for (let pass = 0; ; pass++) {
     if (!Number.isFinite(est.derivative) || est.unreliable !== undefined) return finish(line, est);
-    const v = verify(line, stencil, est, measured.noise);
+    const v = verify(line, stencil, est, measured.noise, ws);
     if (v.diverged !== null) return finish(line, { ...est, unreliable: v.diverged });
     // f is noisier at the kept step's scale than the tableau assumed (a float64 staircase:
     // 650 + 343·sin(x⁹) rounds x⁹'s changes to ulps of 650, steps too coarse for the probes at
@@ -205,7 +291,7 @@ export function extrapolateLine(line: Line, opts: RichardsonOptions = {}): LineE
     const floor = Math.max(measured.noise, NOISE * EPS * Math.abs(line.g0));
     const rounding = v.noise / (stencil === "central" ? 2 * est.step : est.step);
     if (pass > 0 || !(v.noise > 2 * floor && rounding > est.error / 8)) return finish(line, est);
-    est = sequences(line, opts, { ...measured, noise: v.noise });
+    est = sequences(line, opts, { ...measured, noise: v.noise }, ws);
   }
 }
 
@@ -230,23 +316,51 @@ function verify(
   stencil: Stencil,
   est: Sequence,
   floor: number,
+  ws: Workspace,
 ): { noise: number; diverged: string | null } {
-  const probes = [8, 16, 24].map((k) => ({ k, ...probe(line, stencil, est.step * 2 ** -k) }));
-  const noises = probes.map((p) => (Number.isFinite(p.third) ? noiseOfThird(p.third) : 0));
-  const noise = Math.max(noises[1]!, noises[2]!);
+  const { q, probeD, probeRounding, probeNoise, probeBad } = ws;
+  for (let j = 0; j < VERIFY_SPACINGS.length; j++) {
+    const third = probe(line, stencil, est.step * 2 ** -VERIFY_SPACINGS[j]!, q);
+    probeNoise[j] = Number.isFinite(third) ? noiseOfThird(third) : 0;
+    probeD[j] = q.d;
+    probeRounding[j] = q.rounding;
+    probeBad[j] = q.bad;
+  }
+  const noise = Math.max(probeNoise[1]!, probeNoise[2]!);
   const allowed = Math.abs(est.plain - est.derivative) + est.error;
-  for (const [j, { k, q }] of probes.slice(0, 2).entries()) {
-    if (q.bad !== undefined) continue;
+  // The quotients at the two larger spacings.
+  for (let j = 0; j < 2; j++) {
+    if (probeBad[j] !== undefined) continue;
+    const k = VERIFY_SPACINGS[j]!;
     const d = est.step * 2 ** -k;
-    const n = Math.max(floor, noise, j === 0 ? noises[0]! : 0);
-    const rounding = Math.max(q.rounding, n / (stencil === "central" ? 2 * d : d));
-    if (Math.abs(q.d - est.derivative) > 2 * allowed + 4 * rounding)
+    const n = Math.max(floor, noise, j === 0 ? probeNoise[0]! : 0);
+    const rounding = Math.max(probeRounding[j]!, n / (stencil === "central" ? 2 * d : d));
+    if (Math.abs(probeD[j]! - est.derivative) > 2 * allowed + 4 * rounding)
       return {
         noise,
-        diverged: `the difference quotient at a step 2^${k} times smaller moves away from the estimate ${est.derivative} ± ${est.error.toExponential(1)} (${q.d} ± ${rounding.toExponential(1)})`,
+        diverged: `the difference quotient at a step 2^${k} times smaller moves away from the estimate ${est.derivative} ± ${est.error.toExponential(1)} (${probeD[j]!} ± ${rounding.toExponential(1)})`,
       };
   }
   return { noise, diverged: null };
+}
+
+/** Two sequences that certify themselves and agree within their estimates. */
+function agree(p: Sequence, q: Sequence): boolean {
+  return (
+    p.unreliable === undefined &&
+    q.unreliable === undefined &&
+    Math.abs(p.derivative - q.derivative) <= p.error + q.error
+  );
+}
+
+/** The better of p and q, with the first sequence's (`a`'s) samples and first non-finite point. */
+function pick(p: Sequence, q: Sequence, a: Sequence): Sequence {
+  const best = q.error < p.error ? q : p;
+  return {
+    ...best,
+    samples: a.samples,
+    ...(a.nonFinite === undefined ? {} : { nonFinite: a.nonFinite }),
+  };
 }
 
 /**
@@ -256,42 +370,30 @@ function verify(
 function sequences(
   line: Line,
   opts: RichardsonOptions,
-  measured: { noise: number; size: number; settled: boolean },
+  measured: Measured,
+  ws: Workspace,
 ): Sequence {
   const noise = measured.noise;
   const first = opts.firstStep ?? 0.25;
-  const a = tableau(line, opts, first, noise);
+  // Only the first sequence's samples are kept (for kink detection).
+  const a = tableau(line, opts, first, noise, ws, true);
   if (!Number.isFinite(a.derivative)) return a;
   if (noise > UNRESOLVED * measured.size && !measured.settled)
     return {
       ...a,
       unreliable: `f is not resolved by float64 here: it moves by ${noise.toExponential(1)} (of ${measured.size.toExponential(1)}) at every spacing down to ${(line.scale * 2 ** -40).toExponential(1)}, as noise or faster than any step`,
     };
-  const b = tableau(line, opts, first * Math.SQRT1_2, noise);
+  const b = tableau(line, opts, first * Math.SQRT1_2, noise, ws, false);
   if (!Number.isFinite(b.derivative)) return a;
-  // Two sequences that certify themselves and agree within their estimates.
-  const agree = (p: Sequence, q: Sequence) =>
-    p.unreliable === undefined &&
-    q.unreliable === undefined &&
-    Math.abs(p.derivative - q.derivative) <= p.error + q.error;
-  // The better of two that agree, with the first sequence's samples and first non-finite point.
-  const pick = (p: Sequence, q: Sequence): Sequence => {
-    const best = q.error < p.error ? q : p;
-    return {
-      ...best,
-      samples: a.samples,
-      ...(a.nonFinite === undefined ? {} : { nonFinite: a.nonFinite }),
-    };
-  };
-  if (agree(a, b)) return pick(a, b);
+  if (agree(a, b)) return pick(a, b, a);
   // One sequence aliased (its steps hit a period: sin at x + 4π): a third decides.
-  const c = tableau(line, opts, first * 2 ** -0.25, noise);
+  const c = tableau(line, opts, first * 2 ** -0.25, noise, ws, false);
   if (Number.isFinite(c.derivative)) {
-    if (agree(a, c) && !agree(b, c)) return pick(a, c);
-    if (agree(b, c) && !agree(a, c)) return pick(b, c);
+    if (agree(a, c) && !agree(b, c)) return pick(a, c, a);
+    if (agree(b, c) && !agree(a, c)) return pick(b, c, a);
   }
   // Neither can be trusted over the other: cover both, and say so.
-  const best = pick(a, b);
+  const best = pick(a, b, a);
   const why =
     a.unreliable ??
     b.unreliable ??
@@ -303,17 +405,15 @@ function sequences(
   };
 }
 
-/** Most columns of the tableau: higher orders only amplify rounding. */
-const MAX_ORDER = 8;
-
-/** One Richardson sequence from h₀ = firstStep·scale. */
-function tableau(line: Line, opts: RichardsonOptions, firstStep: number, noise: number): Sequence {
-  const stencil = opts.stencil ?? "central";
-  const maxSteps = opts.maxSteps ?? 40;
-  const power = stencil === "central" ? 2 : 1;
-  const start = line.scale * firstStep;
-  const samples: Sample[] = [];
-  const fail = (nonFinite: NonFinite | undefined, h: number): Sequence => ({
+/** A sequence that found no finite estimate. */
+function failed(
+  line: Line,
+  stencil: Stencil,
+  h: number,
+  samples: Float64Array,
+  nonFinite: NonFinite | undefined,
+): Sequence {
+  return {
     derivative: Number.NaN,
     plain: Number.NaN,
     error: Number.POSITIVE_INFINITY,
@@ -322,73 +422,119 @@ function tableau(line: Line, opts: RichardsonOptions, firstStep: number, noise: 
     evaluations: line.evaluations,
     samples,
     ...(nonFinite === undefined ? {} : { nonFinite }),
-  });
+  };
+}
+
+/**
+ * One Richardson sequence from h₀ = firstStep·scale, its rows in `ws`; its central stencils are
+ * returned as `samples` when `keepSamples` (else none).
+ */
+function tableau(
+  line: Line,
+  opts: RichardsonOptions,
+  firstStep: number,
+  noise: number,
+  ws: Workspace,
+  keepSamples: boolean,
+): Sequence {
+  const stencil = opts.stencil ?? "central";
+  const maxSteps = opts.maxSteps ?? 40;
+  const power = stencil === "central" ? 2 : 1;
+  const start = line.scale * firstStep;
+  const q = ws.q;
   if (!Number.isFinite(line.g0))
-    return fail(
-      { coordinate: line.coordinate, step: 0, where: `f(x) = ${line.g0} at the point itself` },
-      0,
-    );
+    return failed(line, stencil, 0, NO_SAMPLES, {
+      coordinate: line.coordinate,
+      step: 0,
+      where: `f(x) = ${line.g0} at the point itself`,
+    });
 
   // Halve the first step until every stencil point is finite (a log near 0, exp overflow).
   let h = start;
   let first: NonFinite | undefined;
-  let q = quotient(line, stencil, h);
+  quotientInto(line, stencil, h, q);
   for (let shrink = 0; q.bad !== undefined; shrink++) {
     first ??= nonFiniteAt(line, h, q.bad, q.bad === "+h" ? q.gp : q.gm);
-    if (shrink >= 36) return fail(first, h);
+    if (shrink >= 36) return failed(line, stencil, h, NO_SAMPLES, first);
     h /= 2;
-    q = quotient(line, stencil, h);
+    quotientInto(line, stencil, h, q);
   }
 
-  let prev: number[] = [];
-  let best = { d: q.d, error: Number.POSITIVE_INFINITY, h, row: 0 };
-  // Each row's plain quotient and its rounding, for the convergence test below.
-  const plain: { d: number; rounding: number }[] = [];
+  // Row r's entries T[r][0…] go to `cur`, the previous row's are in `prev` (prevLength of them).
+  let prev = ws.prev;
+  let cur = ws.cur;
+  let prevLength = 0;
+  // The entry with the smallest error estimate so far, and the step and row it came from.
+  let bestD = q.d;
+  let bestError = Number.POSITIVE_INFINITY;
+  let bestH = h;
+  let bestRow = 0;
+  // Rows evaluated: each one's plain quotient and rounding (ws.plainD, ws.plainRounding), for the
+  // convergence test below.
+  let rows = 0;
   let past = 0;
   for (let row = 0; row < maxSteps; row++) {
     if (row > 0) {
       h /= RATIO;
-      q = quotient(line, stencil, h);
+      quotientInto(line, stencil, h, q);
       if (q.bad !== undefined) {
         first ??= nonFiniteAt(line, h, q.bad, q.bad === "+h" ? q.gp : q.gm);
         break;
       }
     }
-    if (stencil === "central") samples.push({ h, gp: q.gp, gm: q.gm });
+    ws.reserve(row);
+    if (stencil === "central" && keepSamples) {
+      ws.samples[3 * row] = h;
+      ws.samples[3 * row + 1] = q.gp;
+      ws.samples[3 * row + 2] = q.gm;
+    }
     const rounding = Math.max(q.rounding, noise / (power === 2 ? 2 * h : h));
-    plain.push({ d: q.d, rounding });
+    ws.plainD[row] = q.d;
+    ws.plainRounding[row] = rounding;
+    rows = row + 1;
     // Every entry from this step on carries at least this much rounding: none can do better.
     // Two more plain quotients still feed the convergence test (a best entry just before the
     // stop would otherwise go untested).
-    if (past > 0 || rounding > best.error) {
+    if (past > 0 || rounding > bestError) {
       if (++past >= 3) break;
       continue;
     }
-    const cur = [q.d];
+    cur[0] = q.d;
     let amp = 1;
-    for (let k = 1; k <= Math.min(row, MAX_ORDER); k++) {
+    const order = Math.min(row, MAX_ORDER);
+    for (let k = 1; k <= order; k++) {
       const fac = RATIO ** (power * k);
       // T[r][k] = T[r][k−1] + (T[r][k−1] − T[r−1][k−1]) / (ratio^(p·k) − 1)
       const t = cur[k - 1]! + (cur[k - 1]! - prev[k - 1]!) / (fac - 1);
-      cur.push(t);
+      cur[k] = t;
       // Sum of |weights| of the extrapolation: how much it amplifies rounding.
       amp *= (fac + 1) / (fac - 1);
       // Its distance to the entries it came from, and to the same order one step larger
       // (two garbage estimates from too-large steps rarely agree three ways).
-      const same = k < prev.length ? Math.abs(t - prev[k]!) : 0;
+      const same = k < prevLength ? Math.abs(t - prev[k]!) : 0;
       const trunc = Math.max(Math.abs(t - cur[k - 1]!), Math.abs(t - prev[k - 1]!), same);
       const err = SAFE * trunc + amp * rounding + 2 * EPS * Math.abs(t);
-      if (err < best.error) best = { d: t, error: err, h, row };
+      if (err < bestError) {
+        bestD = t;
+        bestError = err;
+        bestH = h;
+        bestRow = row;
+      }
     }
+    // This row is the next one's previous row.
+    const swap = prev;
     prev = cur;
+    cur = swap;
+    prevLength = order + 1;
   }
-  if (best.error === Number.POSITIVE_INFINITY) return fail(first, h);
-  const diverged = divergence(plain, best);
+  const samples = stencil === "central" && keepSamples ? ws.samples.slice(0, 3 * rows) : NO_SAMPLES;
+  if (bestError === Number.POSITIVE_INFINITY) return failed(line, stencil, h, samples, first);
+  const diverged = divergence(ws, rows, bestD, bestError, bestRow);
   return {
-    derivative: best.d,
-    plain: plain[best.row]!.d,
-    error: best.error,
-    step: best.h,
+    derivative: bestD,
+    plain: ws.plainD[bestRow]!,
+    error: bestError,
+    step: bestH,
     stencil,
     evaluations: line.evaluations,
     samples,
@@ -398,22 +544,24 @@ function tableau(line: Line, opts: RichardsonOptions, firstStep: number, noise: 
 }
 
 /**
- * The convergence test of a kept entry: where the steps resolve f, a plain quotient at a smaller
- * step is no farther from the limit than the one at the kept step, up to its rounding. A quotient
- * that moves away means the kept entry came from steps that do not resolve f (entries that agree
- * by accident, or f varying below every step tried): it is not certified.
+ * The convergence test of a kept entry (value d, error, from row `row` of `rows`): where the
+ * steps resolve f, a plain quotient at a smaller step is no farther from the limit than the one
+ * at the kept step, up to its rounding. A quotient that moves away means the kept entry came from
+ * steps that do not resolve f (entries that agree by accident, or f varying below every step
+ * tried): it is not certified.
  */
 function divergence(
-  plain: readonly { d: number; rounding: number }[],
-  best: { d: number; error: number; row: number },
+  ws: Workspace,
+  rows: number,
+  d: number,
+  error: number,
+  row: number,
 ): string | null {
-  const at = plain[best.row];
-  if (at === undefined) return null;
-  const allowed = Math.abs(at.d - best.d) + best.error;
-  for (let r = best.row + 1; r < plain.length; r++) {
-    const p = plain[r]!;
-    if (Math.abs(p.d - best.d) > 2 * allowed + 4 * p.rounding)
-      return `a difference quotient at a smaller step moves away from the estimate ${best.d} ± ${best.error.toExponential(1)} (${p.d}, ${r - best.row} halvings further)`;
+  const allowed = Math.abs(ws.plainD[row]! - d) + error;
+  for (let r = row + 1; r < rows; r++) {
+    const p = ws.plainD[r]!;
+    if (Math.abs(p - d) > 2 * allowed + 4 * ws.plainRounding[r]!)
+      return `a difference quotient at a smaller step moves away from the estimate ${d} ± ${error.toExponential(1)} (${p}, ${r - row} halvings further)`;
   }
   return null;
 }
