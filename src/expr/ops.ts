@@ -543,3 +543,27 @@ export function checkedForward(def: CustomOpDefinition): (...args: number[]) => 
     return r;
   };
 }
+
+/**
+ * `forward(...args)` for arguments in a Float64Array, without spreading it: a typed array spreads
+ * through its iterator (an object per element), and the finite-difference legs call a custom op's
+ * forward thousands of times per case. `self` is the call's `this`.
+ */
+export function applyForward(
+  forward: (...args: number[]) => number,
+  args: Float64Array,
+  self?: unknown,
+): number {
+  switch (args.length) {
+    case 1:
+      return forward.call(self, args[0]!);
+    case 2:
+      return forward.call(self, args[0]!, args[1]!);
+    case 3:
+      return forward.call(self, args[0]!, args[1]!, args[2]!);
+    case 4:
+      return forward.call(self, args[0]!, args[1]!, args[2]!, args[3]!);
+    default:
+      return forward.apply(self, Array.from(args));
+  }
+}

@@ -33,6 +33,7 @@ import {
 import { erf } from "../expr/erf.ts";
 import { type Algebra, interpret, opsByKind } from "../expr/interpret.ts";
 import {
+  applyForward,
   BUILTIN_OPS,
   CONSTANTS,
   type CustomOpDefinition,
@@ -619,25 +620,26 @@ function customPartial(
     if (domain !== undefined)
       for (let m = 0; m < v.length; m++)
         if (!(v[m]! > domain[m]![0] && v[m]! < domain[m]![1])) return NAN;
-    return forward(...v);
+    return applyForward(forward, v);
   };
-  const line = coordinateLine(f, args, j, args.slice(), forward(...args));
+  const line = coordinateLine(f, args, j, args.slice(), applyForward(forward, args));
   const est = estimateOnLine(line, "richardson");
-  const at = `custom op '${def.name}' at (${[...args].join(", ")})`;
+  // Where, in words (built only for a message).
+  const at = () => `custom op '${def.name}' at (${[...args].join(", ")})`;
   if (!Number.isFinite(est.derivative)) return { d: NAN, error: NAN };
   const kink = detectKink(line, est);
   if (kink !== null)
     return {
       d: NAN,
       error: NAN,
-      kink: `${at} is at a kink in argument ${j + 1} (left derivative ${kink.left}, right ${kink.right})`,
+      kink: `${at()} is at a kink in argument ${j + 1} (left derivative ${kink.left}, right ${kink.right})`,
     };
   return {
     d: est.derivative,
     error: est.error,
     ...(est.unreliable === undefined
       ? {}
-      : { unreliable: `∂/∂(argument ${j + 1}) of ${at}: ${est.unreliable}` }),
+      : { unreliable: `∂/∂(argument ${j + 1}) of ${at()}: ${est.unreliable}` }),
   };
 }
 
@@ -1018,7 +1020,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
             for (let j = 0; j < m; j++) at[j]![k] = argv[j]!;
             partials[k] = [];
           }
-          re[k] = forward(...argv);
+          re[k] = applyForward(forward, argv);
           if (injected !== null && injected.node === node && injected.element === k) {
             im[k] = injected.value;
             errIm[k] = 0;
