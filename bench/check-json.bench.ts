@@ -9,22 +9,14 @@
  * `npm run bench check-json`.
  */
 import { spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { mulberry32 } from "../src/random.ts";
+import { builtRunner, root } from "./built.ts";
 import { median } from "./timing.ts";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const N = 1_000_000;
 const ARGS = [
   "check",
@@ -36,24 +28,6 @@ const ARGS = [
   "y=@y.json",
   "--json",
 ];
-
-/** The newest modification time under `dir` (ms). */
-function newest(dir: string): number {
-  let t = 0;
-  for (const f of readdirSync(dir, { recursive: true, withFileTypes: true }))
-    if (f.isFile()) t = Math.max(t, statSync(join(f.parentPath, f.name)).mtimeMs);
-  return t;
-}
-
-/** dist/, built when missing or older than src/. */
-function built(): string {
-  const main = join(root, "dist/cli/main.js");
-  if (!existsSync(main) || statSync(main).mtimeMs < newest(join(root, "src"))) {
-    const r = spawnSync("npm", ["run", "build"], { cwd: root, encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`npm run build failed: ${r.stderr}`);
-  }
-  return main;
-}
 
 interface Run {
   readonly ms: number;
@@ -158,12 +132,7 @@ export function run(): void {
       join(dir, "y.json"),
       JSON.stringify(Array.from({ length: N }, () => (r() < 0.5 ? 0 : 1))),
     );
-    const dist = built();
-    const runner = join(dir, "gradtrio-dist.mjs");
-    writeFileSync(
-      runner,
-      `const { runCli } = await import(${JSON.stringify(pathToFileURL(dist).href)});\nawait runCli();\n`,
-    );
+    const runner = builtRunner(dir);
     const commands: Record<string, string[]> = {
       "checkout (bin/gradtrio.js, sources through tsx)": [join(root, "bin/gradtrio.js"), ...ARGS],
       "built (dist/, as installed)": [runner, ...ARGS],

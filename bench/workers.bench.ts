@@ -4,23 +4,27 @@
  * the two interleaved, median of the per-pair ratios; the JSON results compared. Then where the
  * CPU goes (Linux): per thread of one fresh process each, this thread, the pool's worker, and
  * V8's own helper threads (its optimizing compiler and garbage collector, shared by all threads).
- * `npm run bench workers`; WORKERS_RUNS=300,1000 (runs per op), WORKERS_REPS=3 (pairs).
+ * The built package (dist/, built first when stale: what users run) and the checkout's bin.
+ * `npm run bench workers`; WORKERS_RUNS=300,1000 (runs per op), WORKERS_REPS=3 (pairs),
+ * WORKERS_BUILDS=built,checkout.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { builtRunner, root } from "./built.ts";
 import { median } from "./timing.ts";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = join(root, "bin/gradtrio.js");
 const self = fileURLToPath(import.meta.url);
 
-/** Two correct ops, one of one argument and one of two (a module in a temporary directory). */
-function opsModule(dir: string): string {
-  const file = join(dir, "two-ops.ts");
-  const gradtrio = pathToFileURL(join(root, "src/autograd/index.ts")).href;
+/**
+ * Two correct ops, one of one argument and one of two (a module in a temporary directory), made
+ * with `gradtrio`: the sources' entry or the built one's, the same gradtrio the CLI runs.
+ */
+function opsModule(dir: string, name: string, gradtrio: string): string {
+  const file = join(dir, name);
   writeFileSync(
     file,
     `import { defineOp } from ${JSON.stringify(gradtrio)};
@@ -50,9 +54,10 @@ interface Timed {
   readonly stderr: string;
 }
 
-function runBin(args: readonly string[], cwd: string): Timed {
+/** `cli` runs gradtrio: the checkout's bin, or a runner of the built package. */
+function runBin(cli: string, args: readonly string[], cwd: string): Timed {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [bin, ...args], {
+  const r = spawnSync(process.execPath, [cli, ...args], {
     cwd,
     encoding: "utf8",
     maxBuffer: 1 << 28,
@@ -68,14 +73,20 @@ function runBin(args: readonly string[], cwd: string): Timed {
 }
 
 /** Interleaved pairs (one worker, then two), the median of the per-pair ratios. */
-function pairs(label: string, args: readonly string[], cwd: string, reps: number): void {
+function pairs(
+  label: string,
+  cli: string,
+  args: readonly string[],
+  cwd: string,
+  reps: number,
+): void {
   const ratios: number[] = [];
   const ones: number[] = [];
   const twos: number[] = [];
   let same = true;
   for (let i = 0; i < reps; i++) {
-    const one = runBin([...args, "--workers", "1"], cwd);
-    const two = runBin([...args, "--workers", "2"], cwd);
+    const one = runBin(cli, [...args, "--workers", "1"], cwd);
+    const two = runBin(cli, [...args, "--workers", "2"], cwd);
     same &&= one.result === two.result;
     ones.push(one.ms);
     twos.push(two.ms);
@@ -157,31 +168,60 @@ export async function run(): Promise<void> {
   );
   const dir = mkdtempSync(join(tmpdir(), "gradtrio-workers-bench-"));
   try {
-    const file = opsModule(dir);
-    for (const runs of runsList)
-      pairs(
-        `fuzz, 2 ops × ${runs} runs`,
-        ["fuzz", "--ops", file, "--runs", String(runs), "--seed", "1", "--json"],
-        dir,
-        reps,
-      );
+    const file = opsModule(
+      dir,
+      "two-ops.ts",
+      pathToFileURL(join(root, "src/autograd/index.ts")).href,
+    );
+    // As installed (the figure users get), then the checkout's bin (sources through tsx).
+    const builds = [
+      {
+        name: "built package",
+        cli: builtRunner(dir),
+        ops: opsModule(dir, "two-ops.dist.ts", pathToFileURL(join(root, "dist/index.js")).href),
+      },
+      {
+        name: "checkout",
+        cli: bin,
+        ops: file,
+      },
+    ].filter((b) =>
+      (process.env.WORKERS_BUILDS ?? "built,checkout").includes(b.name.split(" ")[0]!),
+    );
     const big = Math.max(...runsList);
-    const config = join(dir, "gradtrio.config.mjs");
-    writeFileSync(
-      config,
-      `const x = { interval: [-2, 2] };
+    for (const { name, cli, ops } of builds) {
+      for (const runs of runsList)
+        pairs(
+          `${name}: fuzz, 2 ops × ${runs} runs`,
+          cli,
+          ["fuzz", "--ops", ops, "--runs", String(runs), "--seed", "1", "--json"],
+          dir,
+          reps,
+        );
+      const config = join(dir, `gradtrio.config.${name.split(" ")[0]}.mjs`);
+      writeFileSync(
+        config,
+        `const x = { interval: [-2, 2] };
 export default {
   seed: 1,
   checks: ["sin(x^2)", "exp(-x^2)*x", "tanh(x)^2", "log1p(x^2)"].map((expr) => ({ expr, domain: { x }, runs: 50 })),
-  fuzz: [{ ops: "./two-ops.ts", runs: ${big} }],
+  fuzz: [{ ops: ${JSON.stringify(`./${basename(ops)}`)}, runs: ${big} }],
 };\n`,
-    );
-    pairs(`gate, 2 ops × ${big} runs and 4 checks × 50 points`, ["gate", config], dir, reps);
+      );
+      pairs(
+        `${name}: gate, 2 ops × ${big} runs and 4 checks × 50 points`,
+        cli,
+        ["gate", config],
+        dir,
+        reps,
+      );
+    }
     // The default: as many threads as the job pays for (said on stderr when fewer).
+    const { name, cli, ops } = builds[0]!;
     for (const runs of runsList) {
-      const d = runBin(["fuzz", "--ops", file, "--runs", String(runs), "--seed", "1"], dir);
+      const d = runBin(cli, ["fuzz", "--ops", ops, "--runs", String(runs), "--seed", "1"], dir);
       console.log(
-        `default --workers, 2 ops × ${runs} runs: ${(d.ms / 1000).toFixed(2)} s wall; ${
+        `${name}: default --workers, 2 ops × ${runs} runs: ${(d.ms / 1000).toFixed(2)} s wall; ${
           d.stderr
             .trim()
             .split("\n")

@@ -9,8 +9,8 @@ import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import Tinypool from "tinypool";
 import { GradtrioError } from "../errors.ts";
+import { Claims, runClaimed } from "./claims.ts";
 import {
-  type CaseResult,
   type FuzzContext,
   type FuzzOptions,
   type FuzzResult,
@@ -20,7 +20,6 @@ import {
   fuzzRounds,
   type OpStats,
   prepareFuzz,
-  runTask,
 } from "./fuzz.ts";
 import type { FuzzSettings, WorkerTask } from "./worker.ts";
 
@@ -43,6 +42,12 @@ export interface Workers {
   readonly threads: number;
   /** Runs `task` on the first free thread: a worker, or this one, where `here` does the same work. */
   run<T>(task: WorkerTask, here: () => T): Promise<T>;
+  /**
+   * Starts a round whose tasks the threads claim for themselves (`claims.ts`): every ready pool
+   * thread gets `task(slot)` (slots 1, 2, …), and one that becomes ready during the round joins it
+   * while `open()`. This thread claims its part meanwhile; `answers()` then waits for the pool's.
+   */
+  share<T>(task: (slot: number) => WorkerTask, open: () => boolean): { answers(): Promise<T[]> };
   close(): Promise<void>;
 }
 
@@ -89,6 +94,10 @@ export function workerPool(threads: number, preload: Preload = {}): Workers | nu
   let hereScheduled = false;
   /** Tasks the ready worker threads can take now. */
   let free = 0;
+  /** Pool threads ready to take tasks. */
+  let ready = 0;
+  /** Rounds of claimed tasks in progress: a thread that becomes ready joins them. */
+  const rounds = new Set<() => void>();
   const pump = () => {
     while (free > 0 && queue.length > 0) {
       const job = queue.shift()!;
@@ -124,7 +133,9 @@ export function workerPool(threads: number, preload: Preload = {}): Workers | nu
     loading.push(
       pool.run({ kind: "ready" } satisfies WorkerTask).then(
         () => {
+          ready++;
           free += PER_WORKER;
+          for (const join of rounds) join();
           pump();
         },
         () => {},
@@ -137,6 +148,21 @@ export function workerPool(threads: number, preload: Preload = {}): Workers | nu
         queue.push({ task, here, resolve: resolve as (v: unknown) => void, reject });
         pump();
       }),
+    share: <T>(task: (slot: number) => WorkerTask, open: () => boolean) => {
+      const answers: Promise<T>[] = [];
+      const join = () => {
+        if (!closed && open() && answers.length < threads - 1)
+          answers.push(pool.run(task(answers.length + 1)));
+      };
+      for (let i = 0; i < ready; i++) join();
+      rounds.add(join);
+      return {
+        answers: () => {
+          rounds.delete(join);
+          return Promise.all(answers);
+        },
+      };
+    },
     close: async () => {
       closed = true;
       queue.length = 0;
@@ -208,7 +234,7 @@ export function interruption(signal: AbortSignal | undefined): Promise<never> {
 
 /** Judge tasks per op per round and per thread: the threads wait for each other once a round. */
 const PER_THREAD = 16;
-/** Cases per judge task on threads (~15 ms): a message's cost spread over them. */
+/** Cases per judge task on threads: the claims counter's cost, and a result array, per task. */
 const CHUNK = 8;
 
 /**
@@ -223,9 +249,9 @@ const CHUNK = 8;
 export class FuzzRun {
   readonly ctx: FuzzContext;
   readonly perOp: OpStats[];
-  /** Tasks started and not finished, oldest first. */
-  readonly inFlight = new Set<FuzzTask>();
   private readonly t0 = performance.now();
+  /** The round being run: its tasks and their claims. */
+  private round: { readonly tasks: readonly FuzzTask[]; readonly claims: Claims } | null = null;
 
   /**
    * @param file the ops module's absolute path, which worker threads load (needed with workers).
@@ -237,86 +263,70 @@ export class FuzzRun {
     ({ ctx: this.ctx, perOp: this.perOp } = prepareFuzz(opts));
   }
 
+  /** Tasks started and not finished, on any thread, oldest first. */
+  get inFlight(): ReadonlySet<FuzzTask> {
+    const r = this.round;
+    return new Set(r === null ? [] : r.claims.inFlight().map((k) => r.tasks[k]!));
+  }
+
   /** The result so far (all of it once `run` has finished). */
   partial(): FuzzResult {
     return fuzzResult(this.ctx, this.perOp, performance.now() - this.t0);
   }
 
   /**
-   * A round's tasks, a few at a time in order (every thread busy, `threads` more queued). Once an
-   * op's case fails, its later judge tasks are not run: the round's results are read up to that
-   * case only (`fuzzRounds`), so they get an empty result and the outcome stays the same.
+   * Runs every task, on `workers` or in this thread; rejects with `Interrupted` on `signal`.
+   * Each round's tasks are claimed by the threads for themselves (`claims.ts`); the results are
+   * read in task order, so the outcome is the same whoever ran what.
    */
-  private async inOrder(
-    tasks: readonly FuzzTask[],
-    threads: number,
-    exec: (t: FuzzTask) => Promise<FuzzTaskResult>,
-  ): Promise<FuzzTaskResult[]> {
-    const results: FuzzTaskResult[] = new Array(tasks.length);
-    /** Per op, the index of its first failing case known so far. */
-    const failedAt = new Map<number, number>();
-    let next = 0;
-    const feed = async () => {
-      while (next < tasks.length) {
-        const k = next++;
-        const t = tasks[k]!;
-        if (t.kind === "judge" && t.from > (failedAt.get(t.op) ?? Number.POSITIVE_INFINITY)) {
-          results[k] = [];
-          continue;
-        }
-        const r = await exec(t);
-        results[k] = r;
-        if (t.kind !== "judge") continue;
-        const j = (r as readonly CaseResult[]).findIndex((c) => c.kind === "fail");
-        if (j >= 0) failedAt.set(t.op, Math.min(failedAt.get(t.op) ?? t.from + j, t.from + j));
-      }
-    };
-    await Promise.all(Array.from({ length: 2 * threads }, feed));
-    return results;
-  }
-
-  /** Runs every task, on `workers` or in this thread; rejects with `Interrupted` on `signal`. */
   async run(workers: Workers | null, signal?: AbortSignal): Promise<FuzzResult> {
-    const { defs: _, ...settings } = this.ctx;
-    // A task stays in flight until its result is in: an interrupted one is still there.
-    const exec = async (task: FuzzTask): Promise<FuzzTaskResult> => {
-      this.inFlight.add(task);
-      let result: FuzzTaskResult;
-      if (workers === null) {
-        // Let timers and signals in between cases.
-        await new Promise((r) => setImmediate(r));
-        if (signal?.aborted === true) throw new Interrupted();
-        result = runTask(this.ctx, task);
-      } else {
-        if (this.file === undefined)
-          throw new GradtrioError("INVALID_ARGUMENT", "fuzz: workers need the ops module's path");
-        const t: WorkerTask = {
-          kind: "fuzz",
-          file: this.file,
-          settings: settings as FuzzSettings,
-          task,
-        };
-        result = await workers.run<FuzzTaskResult>(t, () => runTask(this.ctx, task));
-      }
-      this.inFlight.delete(task);
-      return result;
-    };
+    if (workers !== null && this.file === undefined)
+      throw new GradtrioError("INVALID_ARGUMENT", "fuzz: workers need the ops module's path");
+    const { defs: _, ...rest } = this.ctx;
+    const settings = rest as FuzzSettings;
+    const threads = workers?.threads ?? 1;
     // In this thread alone one case per task (the case in flight is exact); on threads a few.
-    const width = workers === null ? 1 : workers.threads * PER_THREAD;
+    const width = workers === null ? 1 : threads * PER_THREAD;
     const chunk = workers === null ? 1 : CHUNK;
     const rounds = fuzzRounds(this.ctx, this.perOp, width, this.opts.onProgress, chunk);
     const interrupted = interruption(signal);
+    const ops = this.ctx.defs.length;
     let round = rounds.next();
     while (round.done !== true) {
       const tasks = round.value;
-      let results: FuzzTaskResult[];
-      if (workers === null) {
-        results = [];
-        for (const t of tasks) results.push(await exec(t));
-      } else
-        results = await Promise.race([this.inOrder(tasks, workers.threads, exec), interrupted]);
+      const claims = Claims.create(ops, threads, workers !== null);
+      this.round = { tasks, claims };
+      const results: FuzzTaskResult[] = new Array(tasks.length);
+      const pool = workers?.share<[number, FuzzTaskResult][]>(
+        (slot) => ({
+          kind: "claims",
+          file: this.file!,
+          settings,
+          tasks,
+          buffer: claims.buffer as SharedArrayBuffer,
+          ops,
+          slot,
+        }),
+        () => claims.open(tasks.length),
+      );
+      try {
+        for (let k = claims.claim(); k < tasks.length; k = claims.claim()) {
+          claims.running(0, k);
+          // Let timers, signals and the pool's messages in between tasks.
+          await new Promise((r) => setImmediate(r));
+          if (signal?.aborted === true) throw new Interrupted();
+          results[k] = runClaimed(this.ctx, tasks, claims, k, 0);
+        }
+        if (pool !== undefined)
+          for (const part of await Promise.race([pool.answers(), interrupted]))
+            for (const [k, r] of part) results[k] = r;
+      } catch (e) {
+        claims.stop();
+        throw e;
+      }
       round = rounds.next(results);
     }
+    this.round = null;
     return this.partial();
   }
 }

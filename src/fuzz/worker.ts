@@ -6,14 +6,9 @@
  * so it is the same whichever thread runs it.
  */
 import { resolve } from "node:path";
+import { Claims, claimAll } from "./claims.ts";
 import { validateConfig } from "./config.ts";
-import {
-  type FuzzContext,
-  type FuzzTask,
-  type FuzzTaskResult,
-  prepareFuzz,
-  runTask,
-} from "./fuzz.ts";
+import { type FuzzContext, type FuzzTask, type FuzzTaskResult, prepareFuzz } from "./fuzz.ts";
 import { type GateEntryResult, loadConfig, runCheckEntry } from "./gate.ts";
 import { loadOps } from "./load.ts";
 import type { Preload } from "./parallel.ts";
@@ -23,17 +18,22 @@ export type FuzzSettings = Omit<FuzzContext, "defs">;
 
 export type WorkerTask =
   | {
-      readonly kind: "fuzz";
-      /** The ops module, absolute, and the settings of the fuzz. */
-      readonly file: string;
-      readonly settings: FuzzSettings;
-      readonly task: FuzzTask;
-    }
-  | {
       readonly kind: "check";
       /** The config module, absolute; the entry is `checks[index]`. */
       readonly config: string;
       readonly index: number;
+    }
+  | {
+      /** Claims tasks of a round until none is left (`claims.ts`); answers [task index, result]s. */
+      readonly kind: "claims";
+      readonly file: string;
+      readonly settings: FuzzSettings;
+      readonly tasks: readonly FuzzTask[];
+      /** The round's shared cells and the fuzz's number of ops. */
+      readonly buffer: SharedArrayBuffer;
+      readonly ops: number;
+      /** This thread's slot in the cells (its task in flight). */
+      readonly slot: number;
     }
   /** Answers once the thread has loaded what it preloads. */
   | { readonly kind: "ready" };
@@ -56,6 +56,14 @@ function configOf(file: string): ReturnType<typeof loadGateConfig> {
   let config = configs.get(file);
   if (config === undefined) configs.set(file, (config = loadGateConfig(file)));
   return config;
+}
+
+/** The fuzz context of an ops module and settings, made once per thread. */
+function contextOf(file: string, settings: FuzzSettings): Promise<FuzzContext> {
+  const key = `${file}\u0000${JSON.stringify(settings)}`;
+  let ctx = contexts.get(key);
+  if (ctx === undefined) contexts.set(key, (ctx = loadContext(file, settings)));
+  return ctx;
 }
 
 async function loadContext(file: string, settings: FuzzSettings): Promise<FuzzContext> {
@@ -101,17 +109,18 @@ export function preload(what: Preload | undefined): Promise<unknown> {
 /** Runs one task (the worker's entry point; also usable in-process). */
 export default async function runWorkerTask(
   t: WorkerTask,
-): Promise<FuzzTaskResult | GateEntryResult | null> {
+): Promise<FuzzTaskResult | [number, FuzzTaskResult][] | GateEntryResult | null> {
   if (t.kind === "ready") {
     await preloaded;
     return null;
   }
-  if (t.kind === "fuzz") {
-    const key = `${t.file}\u0000${JSON.stringify(t.settings)}`;
-    let ctx = contexts.get(key);
-    if (ctx === undefined) contexts.set(key, (ctx = loadContext(t.file, t.settings)));
-    return runTask(await ctx, t.task);
-  }
+  if (t.kind === "claims")
+    return claimAll(
+      await contextOf(t.file, t.settings),
+      t.tasks,
+      new Claims(t.buffer, t.ops),
+      t.slot,
+    );
   const c = await configOf(t.config);
   return runCheckEntry(c.checks![t.index]!, `checks[${t.index}]`, c.seed!);
 }
