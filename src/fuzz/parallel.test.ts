@@ -121,3 +121,38 @@ describe("interrupting a fuzz", () => {
     expect([...run.inFlight].map((t) => t.kind)).toEqual(["judge"]);
   });
 });
+
+describe("interrupting a fuzz on worker threads", () => {
+  it("rejects with Interrupted, keeps every run read so far and names the tasks in flight", async () => {
+    // A correct op: every round judges cases until the signal.
+    const ok = resolve(import.meta.dirname, "../../test/fixtures/ops/wrong-sign.ok.ts");
+    const ops = (await loadOps(ok, "/")).map((o) => o.definition);
+    const stop = new AbortController();
+    let runs = 0;
+    const run = new FuzzRun(
+      {
+        ops,
+        seed: 2,
+        runs: 1000,
+        sweepPoints: 1,
+        onProgress: (p) => {
+          if (p.phase === "run" && ++runs === 40) stop.abort();
+        },
+      },
+      ok,
+    );
+    const pool = workerPool(2, { ops: [ok] })!;
+    try {
+      await expect(run.run(pool, stop.signal)).rejects.toBeInstanceOf(Interrupted);
+    } finally {
+      await pool.close();
+    }
+    // The round that was read when the signal came is counted whole; the next one was stopped.
+    expect(runs).toBeGreaterThanOrEqual(40);
+    expect(run.partial().runs).toBe(runs);
+    expect(runs).toBeLessThan(1000);
+    const flying = [...run.inFlight];
+    expect(flying.length).toBeGreaterThan(0);
+    expect(flying.every((t) => t.kind === "judge")).toBe(true);
+  });
+});
