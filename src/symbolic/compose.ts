@@ -75,50 +75,49 @@ function template(op: string, arity: number, i: number, branch: Branch): Formula
 }
 
 /**
- * d root / d leaf `key` composed from the ops' templates. `w` writes (and reads back) the
- * arguments' formulas, `branch` gives each piecewise node's active branch, `leafKey` the block's
- * leaves. Throws `Unavailable` when the CAS cannot derive a template.
+ * d root / d leaf, for each leaf key of `keys`, composed from the ops' templates. `w` reads the
+ * arguments' formulas (`CasWriter.reader`), `branch` gives each piecewise node's active branch,
+ * `leafKey` the block's leaves. Throws `Unavailable` when the CAS cannot derive a template.
  */
-export function composedDerivative(
+export function composedDerivatives(
   w: CasWriter,
   root: Expr,
   branch: (e: CallExpr) => Branch,
-  key: string,
+  keys: readonly string[],
   leafKey: (e: Expr) => string | undefined,
-): Formula {
-  const values = new Map<Expr, Formula>();
-  const formulaOf = (e: Expr): Formula => {
-    let f = values.get(e);
-    if (f === undefined) values.set(e, (f = readCas(w.write(e, branch), w.resolve)));
-    return f;
-  };
-  const derivatives = new Map<Expr, Formula | null>();
-  // Post-order without recursion: expressions may be deep.
-  const stack: [Expr, boolean][] = [[root, false]];
-  while (stack.length > 0) {
-    const [e, ready] = stack.pop()!;
-    if (derivatives.has(e)) continue;
-    const leaf = leafKey(e);
-    if (leaf !== undefined || e.kind !== "call") {
-      derivatives.set(e, leaf === key ? fnum(1) : null);
-      continue;
-    }
-    if (!ready) {
-      stack.push([e, true]);
-      for (const a of e.args) if (!derivatives.has(a)) stack.push([a, false]);
-      continue;
-    }
-    const terms: Formula[] = [];
-    e.args.forEach((a, i) => {
-      const d = derivatives.get(a)!;
-      if (d === null) return;
-      const br = branchesOf(e.op) === undefined ? 0 : branch(e);
-      const t = substitute(template(e.op, e.args.length, i, br), (name) =>
-        name.startsWith("__d") ? formulaOf(e.args[Number(name.slice(3))]!) : undefined,
+): Formula[] {
+  const formulaOf = w.reader(branch);
+  const argument = (e: CallExpr) => (name: string) =>
+    name.startsWith("__d") ? formulaOf(e.args[Number(name.slice(3))]!) : undefined;
+  return keys.map((key) => {
+    const derivatives = new Map<Expr, Formula | null>();
+    // Post-order without recursion: expressions may be deep.
+    const stack: [Expr, boolean][] = [[root, false]];
+    while (stack.length > 0) {
+      const [e, ready] = stack.pop()!;
+      if (derivatives.has(e)) continue;
+      const leaf = leafKey(e);
+      if (leaf !== undefined || e.kind !== "call") {
+        derivatives.set(e, leaf === key ? fnum(1) : null);
+        continue;
+      }
+      if (!ready) {
+        stack.push([e, true]);
+        for (const a of e.args) if (!derivatives.has(a)) stack.push([a, false]);
+        continue;
+      }
+      const terms: Formula[] = [];
+      e.args.forEach((a, i) => {
+        const d = derivatives.get(a)!;
+        if (d === null) return;
+        const br = branchesOf(e.op) === undefined ? 0 : branch(e);
+        terms.push(fmul(substitute(template(e.op, e.args.length, i, br), argument(e)), d));
+      });
+      derivatives.set(
+        e,
+        terms.length === 0 ? null : terms.length === 1 ? terms[0]! : fadd(...terms),
       );
-      terms.push(fmul(t, d));
-    });
-    derivatives.set(e, terms.length === 0 ? null : terms.length === 1 ? terms[0]! : fadd(...terms));
-  }
-  return derivatives.get(root) ?? fnum(0);
+    }
+    return derivatives.get(root) ?? fnum(0);
+  });
 }

@@ -13,7 +13,7 @@ import { sizeOf, type Value } from "../expr/point.ts";
 import { print as exprText } from "../expr/print.ts";
 import { expandTensorOps } from "../expr/tensor-op.ts";
 import { casDiff } from "./cas.ts";
-import { composedDerivative, composingDerivatives } from "./compose.ts";
+import { composedDerivatives, composingDerivatives } from "./compose.ts";
 import {
   type Column,
   compileFormula,
@@ -546,16 +546,16 @@ class Backward {
       if (plan === undefined) {
         writer ??= new CasWriter((e) => (isLeaf(e) ? this.keyOf(e) : undefined));
         const w = writer;
-        const dfs = keys.map((key) => {
-          if (composed)
-            return composedDerivative(w, root, branch, key, (e) =>
+        const dfs = composed
+          ? composedDerivatives(w, root, branch, keys, (e) =>
               isLeaf(e) ? this.keyOf(e) : undefined,
-            );
-          const answer = casDiff(w.write(root, branch, key), w.symbol(key));
-          if (!answer.ok)
-            throw new Unavailable(`d/d${exprText(leaves.get(key)!)}: ${answer.reason}`);
-          return readCas(answer.text, w.resolve);
-        });
+            )
+          : keys.map((key) => {
+              const answer = casDiff(w.write(root, branch, key), w.symbol(key));
+              if (!answer.ok)
+                throw new Unavailable(`d/d${exprText(leaves.get(key)!)}: ${answer.reason}`);
+              return readCas(answer.text, w.resolve);
+            });
         // The ops of the block and every op their formulas expanded to, nested ones included.
         const defs: (readonly [string, OpDefinition | undefined])[] = customs.map(
           (op) => [op, lookupCustomOp(op)] as const,

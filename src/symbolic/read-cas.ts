@@ -17,27 +17,26 @@ import {
 } from "./formula.ts";
 import { Unavailable } from "./outcome.ts";
 
-type Token =
-  | { t: "num"; text: string; at: number }
-  | { t: "id"; text: string; at: number }
-  | { t: "op"; text: string; at: number };
+type Token = { t: "num" | "id" | "op"; text: string };
 
-const MAX_DEPTH = 1500;
+/** How deep `readCas` nests: the text of a node `CasWriter.reader` reads must stay within it. */
+export const MAX_DEPTH = 1500;
 
 function tokenize(text: string): Token[] {
   const out: Token[] = [];
   const re = /\s*(?:(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|([-+*/^(),]))/y;
+  const blankRest = /\s*$/y;
   let i = 0;
   while (i < text.length) {
-    if (/^\s*$/.test(text.slice(i))) break;
+    blankRest.lastIndex = i;
+    if (blankRest.test(text)) break;
     re.lastIndex = i;
     const m = re.exec(text);
     if (m === null)
       throw new Unavailable(`unexpected character ${JSON.stringify(text.trim()[0])} in "${text}"`);
-    const at = re.lastIndex - m[0].trimStart().length;
-    if (m[1] !== undefined) out.push({ t: "num", text: m[1], at });
-    else if (m[2] !== undefined) out.push({ t: "id", text: m[2], at });
-    else out.push({ t: "op", text: m[3]!, at });
+    if (m[1] !== undefined) out.push({ t: "num", text: m[1] });
+    else if (m[2] !== undefined) out.push({ t: "id", text: m[2] });
+    else out.push({ t: "op", text: m[3]! });
     i = re.lastIndex;
   }
   return out;
@@ -49,6 +48,14 @@ function tokenize(text: string): Token[] {
  * @example readCas("2*cos(v0^2)*v0", (n) => (n === "v0" ? fsym("x") : undefined))
  */
 export function readCas(text: string, resolve: (name: string) => Formula | undefined): Formula {
+  return simplify(parseCas(text, resolve));
+}
+
+/**
+ * `readCas` before it simplifies: the formula as the text writes it (`a-b` as `a + -1*b`).
+ * @example parseCas("v0-1", fsym) // add(v0, mul(-1, 1))
+ */
+export function parseCas(text: string, resolve: (name: string) => Formula | undefined): Formula {
   const toks = tokenize(text);
   let k = 0;
   let depth = 0;
@@ -142,5 +149,5 @@ export function readCas(text: string, resolve: (name: string) => Formula | undef
   if (toks.length === 0) throw new Unavailable("the CAS returned nothing");
   const out = sum();
   if (k !== toks.length) throw new Unavailable(`unexpected '${toks[k]!.text}' in "${text}"`);
-  return simplify(out);
+  return out;
 }

@@ -19,9 +19,18 @@ import {
 } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
 import { substitute } from "../expr/tensor-op.ts";
-import { type Formula, fconst, fnum, fratio, fsym, symbolsOf } from "./formula.ts";
+import {
+  type Formula,
+  fconst,
+  fnum,
+  fratio,
+  fsym,
+  simplify,
+  substitute as substituteSymbols,
+  symbolsOf,
+} from "./formula.ts";
 import { Unavailable } from "./outcome.ts";
-import { readCas } from "./read-cas.ts";
+import { parseCas, MAX_DEPTH as READ_MAX_DEPTH, readCas } from "./read-cas.ts";
 
 /** Piecewise branch codes. abs: 0 → u, 1 → -u. relu: 0 → u, 1 → 0. clamp: 0 → u, 1 → lo, 2 → hi. */
 export type Branch = 0 | 1 | 2;
@@ -39,7 +48,110 @@ interface WriteState {
   readonly cas: boolean;
   readonly opaque?: (e: Expr) => boolean;
   plain?: WriteState;
+  /**
+   * While reading (`CasWriter.reader`): the texts of the constants `constant` was asked for, each
+   * written as the placeholder `__c<index>` (its text names the node's argument placeholders).
+   */
+  readonly constants?: string[];
 }
+
+/** A node as `CasWriter.reader` reads it, with what decides whether `write` and `readCas` could. */
+interface Read {
+  /** What `parseCas` reads from the node's text. */
+  readonly raw: Formula;
+  /** The most nodes `write` passes through from this one to a leaf (itself and the leaf included). */
+  readonly height: number;
+  /** At least the length of the node's text. */
+  readonly length: number;
+  /** How many characters of the text can nest `readCas` one level deeper: ( - + ^. */
+  readonly nesting: number;
+}
+
+/** `readCas` nests at most 2 + 2·nesting deep (a parenthesis opens a sum and a factor). */
+const MAX_NESTING = (READ_MAX_DEPTH - 2) / 2;
+/** The longest name a writer gives (`v123`): a Map holds fewer than 2^24 entries. */
+const NAME_MAX = 12;
+
+/** A node's text with placeholders for its arguments, parsed: the same for every such node. */
+interface Shape {
+  /** `parseCas` of the text, every name a `sym` leaf. */
+  readonly raw: Formula;
+  /** At least the text's length, the arguments' left out. */
+  readonly length: number;
+  /** The text's characters that nest `readCas`, the arguments' left out. */
+  readonly nesting: number;
+  /** How often the text names each argument. */
+  readonly uses: readonly number[];
+}
+
+const SHAPE_LIMIT = 4096;
+const shapes = new Map<string, Shape>();
+
+/** Placeholders in a node's text while reading: `__a<i>` for argument i, `__c<j>` for constant j. */
+const placeholders = new Map<string, { readonly constant: boolean; readonly index: number }>();
+const argumentLists: string[][] = [];
+
+function placeholder(constant: boolean, index: number): string {
+  const name = `__${constant ? "c" : "a"}${index}`;
+  if (!placeholders.has(name)) placeholders.set(name, { constant, index });
+  return name;
+}
+
+/** `__a0`…`__a<n-1>`. */
+function argumentPlaceholders(n: number): readonly string[] {
+  let list = argumentLists[n];
+  if (list === undefined)
+    argumentLists[n] = list = Array.from({ length: n }, (_, i) => placeholder(false, i));
+  return list;
+}
+
+function shapeOf(text: string): Shape {
+  let shape = shapes.get(text);
+  if (shape !== undefined) return shape;
+  const raw = parseCas(text, fsym);
+  let length = text.length;
+  let nesting = 0;
+  for (let i = 0; i < text.length; i++) if ("(-+^".includes(text[i]!)) nesting++;
+  const uses: number[] = [];
+  const names = (f: Formula): void => {
+    switch (f.kind) {
+      case "sym": {
+        const p = placeholders.get(f.name);
+        length -= f.name.length;
+        if (p !== undefined && !p.constant) uses[p.index] = (uses[p.index] ?? 0) + 1;
+        else length += NAME_MAX;
+        break;
+      }
+      case "fn":
+        names(f.arg);
+        break;
+      case "pow":
+        names(f.base);
+        names(f.exp);
+        break;
+      case "add":
+      case "mul":
+      case "display":
+        for (const a of f.args) names(a);
+        break;
+    }
+  };
+  names(raw);
+  if (shapes.size >= SHAPE_LIMIT) shapes.clear();
+  shape = { raw, length, nesting, uses };
+  shapes.set(text, shape);
+  return shape;
+}
+
+/** One `reader`'s state: its branches, each node's `Read`, and the simplified subformulas. */
+interface Reading {
+  readonly state: WriteState & { readonly constants: string[] };
+  readonly reads: Map<Expr, Read>;
+  readonly simplified: Map<Formula, Formula>;
+}
+
+const NO_READS: readonly Read[] = [];
+const NO_TEXTS: readonly string[] = [];
 
 type FormulaBody =
   | { readonly kind: "expr"; readonly expr: Expr; readonly placeholders: readonly string[] }
@@ -197,6 +309,102 @@ export class CasWriter {
     return this.go(root, { ...state, opaque: (e) => e.kind === "call" && !dependsOnWrt(e) });
   }
 
+  /**
+   * A function giving `readCas(this.write(e, branch), this.resolve)` without writing the text out
+   * whole: each node's text is written with placeholders for its arguments (`__a0`…), parsed once
+   * per distinct text (`shapeOf`), the arguments' formulas put in their places, and the whole
+   * simplified once, shared subformulas once. The texts are those `write` writes, so the formulas
+   * are the ones `readCas` reads from them. It keeps every node's formula for its next calls (one
+   * branch pattern). Where the text could reach a limit of `write` or `readCas`, and on any error,
+   * the text is written and read: that decides, error or formula.
+   */
+  reader(branch: (e: CallExpr) => Branch): (e: Expr) => Formula {
+    const r: Reading = {
+      state: { branch, memo: new Map(), leafy: new Map(), depth: 0, cas: true, constants: [] },
+      reads: new Map(),
+      simplified: new Map(),
+    };
+    return (e) => {
+      try {
+        const read = this.read(e, r, 1);
+        if (read.nesting <= MAX_NESTING) return simplify(read.raw, r.simplified);
+      } catch {
+        // The text decides below.
+      }
+      return readCas(this.write(e, branch), this.resolve);
+    };
+  }
+
+  /** `e` as `reader` reads it; throws where the text could reach a limit of `write`. */
+  private read(e: Expr, r: Reading, depth: number): Read {
+    const seen = r.reads.get(e);
+    if (seen !== undefined) return seen;
+    if (depth > MAX_DEPTH) throw new Unavailable("nested too deeply to read");
+    const key = this.leafKey(e);
+    let out: Read;
+    if (key !== undefined) out = this.readText(this.symbol(key), NO_READS, NO_TEXTS, r);
+    else if (e.kind === "num") out = this.readText(this.numberText(e.value), NO_READS, NO_TEXTS, r);
+    else if (e.kind === "const")
+      out = this.readText(e.name === "pi" ? "cpi" : "ce", NO_READS, NO_TEXTS, r);
+    else if (e.kind === "var") out = this.readText(this.symbol(e.name), NO_READS, NO_TEXTS, r);
+    else {
+      const args = e.args.map((a) => this.read(a, r, depth + 1));
+      const body = isBuiltinOp(e.op) ? undefined : this.bodyOf(e);
+      if (body?.kind === "expr") {
+        // As `custom` writes it: the formula with the arguments in place.
+        const inner = this.read(substitute(body.expr, body.placeholders, e.args), r, depth + 1);
+        let height = inner.height;
+        for (const a of args) height = Math.max(height, a.height);
+        out = { ...inner, height: height + 1 };
+      } else {
+        const constants = r.state.constants;
+        constants.length = 0;
+        const text = this.callText(e, argumentPlaceholders(e.args.length), r.state);
+        out = this.readText(text, args, constants.splice(0), r);
+      }
+    }
+    if (out.height > MAX_DEPTH || out.length > MAX_TEXT) throw new Unavailable("too large to read");
+    r.reads.set(e, out);
+    return out;
+  }
+
+  /** A node's text with placeholders, its arguments and its constants' texts read. */
+  private readText(
+    text: string,
+    args: readonly Read[],
+    constantTexts: readonly string[],
+    r: Reading,
+  ): Read {
+    const constants = constantTexts.map((c) => {
+      const shape = shapeOf(c);
+      const read = this.fill(shape, args, []);
+      if (read.nesting > MAX_NESTING) throw new Unavailable("too deeply nested to read");
+      return simplify(read.raw, r.simplified);
+    });
+    return this.fill(shapeOf(text), args, constants);
+  }
+
+  /** A shape with the arguments' and the constants' formulas in place, its names resolved. */
+  private fill(shape: Shape, args: readonly Read[], constants: readonly Formula[]): Read {
+    let length = shape.length;
+    let nesting = shape.nesting;
+    let height = 0;
+    for (let i = 0; i < shape.uses.length; i++) {
+      const n = shape.uses[i] ?? 0;
+      length += n * args[i]!.length;
+      nesting += n * args[i]!.nesting;
+    }
+    for (const a of args) height = Math.max(height, a.height);
+    const raw = substituteSymbols(shape.raw, (name) => {
+      const p = placeholders.get(name);
+      const f =
+        p === undefined ? this.resolve(name) : p.constant ? constants[p.index] : args[p.index]?.raw;
+      if (f === undefined) throw new Unavailable(`internal: '${name}' has no formula`);
+      return f;
+    });
+    return { raw, height: height + 1, length, nesting };
+  }
+
   private go(e: Expr, s: WriteState): string {
     const seen = s.memo.get(e);
     if (seen !== undefined) return seen;
@@ -237,7 +445,15 @@ export class CasWriter {
   }
 
   private call(e: CallExpr, s: WriteState): string {
-    const a = e.args.map((x) => this.go(x, s));
+    return this.callText(
+      e,
+      e.args.map((x) => this.go(x, s)),
+      s,
+    );
+  }
+
+  /** The text of `e` with its arguments' texts `a`. */
+  private callText(e: CallExpr, a: readonly string[], s: WriteState): string {
     const branch = s.branch;
     const [u, v, w] = a;
     const op = e.op;
@@ -254,7 +470,7 @@ export class CasWriter {
         if (base.kind === "const" && base.name === "e") return `(ce^${v})`;
         // A constant base goes through e^(b*log(a)), log(a) a symbol: nerdamer writes d(2^x)
         // with a fraction for log 2.
-        return s.cas ? `(ce^(${v}*${this.constantSymbol(`log(${u})`)}))` : `(ce^(${v}*log(${u})))`;
+        return s.cas ? `(ce^(${v}*${this.constant(`log(${u})`, s)}))` : `(ce^(${v}*log(${u})))`;
       }
       case "sqrt":
         // u^h with h a symbol for 1/2: nerdamer gives up on, or corrupts, its own sqrt node.
@@ -271,13 +487,8 @@ export class CasWriter {
    * `sqrt(u)` the root rewrite). A formula in nerdamer's wider vocabulary (`cosh(u)`) that the
    * expression language lacks is read by `readCas` and written as is.
    */
-  private custom(e: CallExpr, args: string[], s: WriteState): string {
-    const def = lookupCustomOp(e.op);
-    if (def === undefined) throw new Unavailable(`unknown function '${e.op}'`);
-    // The symbolic leg expands tensor ops into their formulas first (expandTensorOps).
-    if (isTensorOp(def)) throw new Unavailable(`custom op '${e.op}' is a tensor op`);
-    this.expanded.set(e.op, def);
-    const body = formulaBody(e.op, def);
+  private custom(e: CallExpr, args: readonly string[], s: WriteState): string {
+    const body = this.bodyOf(e);
     if (body.kind === "expr") return this.go(substitute(body.expr, body.placeholders, e.args), s);
     let f: Formula;
     try {
@@ -294,6 +505,23 @@ export class CasWriter {
       );
     }
     return this.emit(f, (n) => args[body.placeholders.indexOf(n)]!);
+  }
+
+  /** The formula of the custom op `e` calls (noted in `expanded`). */
+  private bodyOf(e: CallExpr): FormulaBody {
+    const def = lookupCustomOp(e.op);
+    if (def === undefined) throw new Unavailable(`unknown function '${e.op}'`);
+    // The symbolic leg expands tensor ops into their formulas first (expandTensorOps).
+    if (isTensorOp(def)) throw new Unavailable(`custom op '${e.op}' is a tensor op`);
+    this.expanded.set(e.op, def);
+    return formulaBody(e.op, def);
+  }
+
+  /** A constant's symbol (`constantSymbol`); while reading, a placeholder for it (`constants`). */
+  private constant(text: string, s: WriteState): string {
+    if (s.constants === undefined) return this.constantSymbol(text);
+    s.constants.push(text);
+    return placeholder(true, s.constants.length - 1);
   }
 
   /** CAS text of a formula, its symbols written by `sym`. */
