@@ -399,7 +399,9 @@ export function sweepOp(ctx: FuzzContext, opIndex: number): SweepOutcome {
   ];
   const twoLegs = formula === null || formula.includes(null);
   return sweepLoop(ctx, def.name, t0, twoLegs, (k) => {
-    const args = Array.from(pts.subarray(k * n, k * n + n));
+    // A plain array (what the op's backward is given), filled without an iterator.
+    const args: number[] = [];
+    for (let i = 0; i < n; i++) args.push(pts[k * n + i]!);
     if (screen(def, args, SWEEP_GRAD, formula) < 0) return [];
     const at: Point = Object.fromEntries(names.map((v, i) => [v, args[i]!]));
     return exprs.map((expr) => ({ expr, at }));

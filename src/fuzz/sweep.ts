@@ -130,15 +130,26 @@ function atPoint(def: CustomOpDefinition, args: readonly number[], grad: number)
     return null;
   }
   if (!Number.isFinite(out) || !Array.isArray(back)) return null;
-  const f = (x: Float64Array): number => {
-    try {
-      return applyForward(def.forward, x, def);
-    } catch {
-      return Number.NaN;
-    }
-  };
   const x = Float64Array.from(args);
-  return { out, back, f, x, work: x.slice() };
+  return { out, back, f: forwardOrNaN(def), x, work: x.slice() };
+}
+
+const forwards = new WeakMap<CustomOpDefinition, (x: Float64Array) => number>();
+
+/** The op's forward on a Float64Array, NaN where it throws: made once per op. */
+function forwardOrNaN(def: CustomOpDefinition): (x: Float64Array) => number {
+  let f = forwards.get(def);
+  if (f === undefined) {
+    f = (x) => {
+      try {
+        return applyForward(def.forward, x, def);
+      } catch {
+        return Number.NaN;
+      }
+    };
+    forwards.set(def, f);
+  }
+  return f;
 }
 
 /**
@@ -147,7 +158,7 @@ function atPoint(def: CustomOpDefinition, args: readonly number[], grad: number)
  */
 function fdPartial(p: AtPoint, i: number, opts: RichardsonOptions): LineEstimate {
   checkPoint(p.x, "richardson");
-  return extrapolateLine(coordinateLine(p.f, p.x, i, p.work, p.out), opts);
+  return extrapolateLine(coordinateLine(p.f, p.x, i, p.work, p.out), opts, false);
 }
 
 /** Slack for the backward's own rounding when comparing b with v. */
@@ -297,7 +308,7 @@ export function tensorScreen(def: TensorOpDefinition, p: TensorSweepPoint): bool
   const x = join(p.args);
   const u = join(p.v);
   return FIRST_STEPS.every((firstStep) => {
-    const fd = extrapolateLine(directionLine(f, x, u, f0), { firstStep });
+    const fd = extrapolateLine(directionLine(f, x, u, f0), { firstStep }, false);
     const n = fd.derivative;
     const slack = SCREEN_RTOL * Math.max(Math.abs(b), Math.abs(n)) + Number.MIN_VALUE;
     return Number.isFinite(n) && Math.abs(b - n) > 4 * fd.error + slack;

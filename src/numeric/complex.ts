@@ -607,39 +607,50 @@ interface OpPartial {
   readonly unreliable?: string;
 }
 
-/** ∂_j of a custom op at `args`: certified Richardson on its scalar function, kinks detected. */
-function customPartial(
+/**
+ * A custom op's forward on a Float64Array of its arguments, NaN outside its declared domain (where
+ * the op is undefined: stencils shrink or turn one-sided there).
+ */
+function insideDomain(
   def: CustomOpDefinition,
   forward: (...args: number[]) => number,
-  args: Float64Array,
-  j: number,
-): OpPartial {
+): (v: Float64Array) => number {
   const domain = def.domain;
-  // Outside its declared domain the op is undefined: stencils shrink or turn one-sided there.
-  const f = (v: Float64Array): number => {
+  return (v) => {
     if (domain !== undefined)
       for (let m = 0; m < v.length; m++)
         if (!(v[m]! > domain[m]![0] && v[m]! < domain[m]![1])) return NAN;
     return applyForward(forward, v);
   };
+}
+
+/**
+ * ∂_j of a custom op at `args`: certified Richardson on its scalar function (`f`, from
+ * `insideDomain`), kinks detected.
+ */
+function customPartial(
+  def: CustomOpDefinition,
+  forward: (...args: number[]) => number,
+  f: (v: Float64Array) => number,
+  args: Float64Array,
+  j: number,
+): OpPartial {
   const line = coordinateLine(f, args, j, args.slice(), applyForward(forward, args));
   const est = estimateOnLine(line, "richardson");
-  // Where, in words (built only for a message).
-  const at = () => `custom op '${def.name}' at (${[...args].join(", ")})`;
   if (!Number.isFinite(est.derivative)) return { d: NAN, error: NAN };
   const kink = detectKink(line, est);
+  if (kink === null && est.unreliable === undefined) return { d: est.derivative, error: est.error };
+  const at = `custom op '${def.name}' at (${[...args].join(", ")})`;
   if (kink !== null)
     return {
       d: NAN,
       error: NAN,
-      kink: `${at()} is at a kink in argument ${j + 1} (left derivative ${kink.left}, right ${kink.right})`,
+      kink: `${at} is at a kink in argument ${j + 1} (left derivative ${kink.left}, right ${kink.right})`,
     };
   return {
     d: est.derivative,
     error: est.error,
-    ...(est.unreliable === undefined
-      ? {}
-      : { unreliable: `∂/∂(argument ${j + 1}) of ${at()}: ${est.unreliable}` }),
+    unreliable: `∂/∂(argument ${j + 1}) of ${at}: ${est.unreliable}`,
   };
 }
 
@@ -1008,6 +1019,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
       const errIm = new Float64Array(size);
       const sens = new Float64Array(size);
       const argv = new Float64Array(m);
+      const inDomain = insideDomain(def, forward);
       const node = emit(shape, args, (re, im) => () => {
         for (let k = 0; k < size; k++) {
           let moved = false;
@@ -1033,7 +1045,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
           for (let j = 0; j < m; j++) {
             const b = args[j]!.im[idx[j]![k]!]!;
             if (b === 0) continue;
-            const p = (partials[k]![j] ??= customPartial(def, forward, argv, j));
+            const p = (partials[k]![j] ??= customPartial(def, forward, inDomain, argv, j));
             if (p.kink !== undefined) nonAnalytic = p.kink;
             if (p.unreliable !== undefined) uncertified ??= p.unreliable;
             s += p.d * b;

@@ -9,8 +9,14 @@ import { GradtrioError } from "../errors.ts";
 import { mulberry32 } from "../random.ts";
 import { differenceOnLine } from "./difference.ts";
 import { checkPoint, coordinateLine, directionLine, type Line } from "./line.ts";
-import { extrapolateLine, type LineEstimate, NO_SAMPLES, NOISE } from "./richardson.ts";
-import type { Estimate, Kink, NonFinite, ScalarFn, Stencil } from "./types.ts";
+import {
+  extrapolateLine,
+  type LineEstimate,
+  NO_SAMPLES,
+  NOISE,
+  type RichardsonOptions,
+} from "./richardson.ts";
+import type { Estimate, Kink, NonFinite, ScalarFn } from "./types.ts";
 
 const EPS = Number.EPSILON;
 
@@ -107,20 +113,22 @@ export function gradient(f: ScalarFn, x: Float64Array, opts: GradientOptions = {
 
 /** Central first; where that meets a non-finite point for every step, one-sided stencils. */
 export function estimateOnLine(line: Line, method: GradientMethod): LineEstimate | Estimate {
-  const run = (stencil: Stencil) =>
-    method === "richardson"
-      ? extrapolateLine(line, { stencil })
-      : // The default step of each stencil: a one-sided fallback takes its own (sqrt(eps)).
-        differenceOnLine(line, stencil);
-  const first = run(method === "richardson" ? "central" : method);
-  if (Number.isFinite(first.derivative) || method !== "richardson") return first;
-  for (const side of ["forward", "backward"] as const) {
-    const est = run(side);
+  if (method !== "richardson")
+    // The default step of each stencil: a one-sided fallback takes its own (sqrt(eps)).
+    return differenceOnLine(line, method);
+  const first = extrapolateLine(line, CENTRAL);
+  if (Number.isFinite(first.derivative)) return first;
+  for (const side of ONE_SIDED) {
+    const est = extrapolateLine(line, side);
     if (Number.isFinite(est.derivative))
       return first.nonFinite === undefined ? est : { ...est, nonFinite: first.nonFinite };
   }
   return first;
 }
+
+/** The options of `estimateOnLine`'s extrapolations (made once: it runs per partial derivative). */
+const CENTRAL: RichardsonOptions = { stencil: "central" };
+const ONE_SIDED: readonly RichardsonOptions[] = [{ stencil: "forward" }, { stencil: "backward" }];
 
 /** The second difference (g(h) + g(−h) − 2g(0))/h: ≈ g''·h where smooth, the jump at a kink. */
 const gap = (h: number, gp: number, gm: number, g0: number): number => (gp + gm - 2 * g0) / h;
@@ -214,7 +222,7 @@ export function directionalDerivative(
   if (u.every((v) => v === 0))
     return { derivative: 0, error: 0, step: 0, stencil: "central", evaluations: 0, u };
   const line = directionLine(f, x, u, opts.f0);
-  let est: Estimate = extrapolateLine(line);
+  let est: Estimate = extrapolateLine(line, {}, false);
   if (!Number.isFinite(est.derivative) && Number.isFinite(line.g0)) {
     for (const stencil of ["forward", "backward"] as const) {
       const side = extrapolateLine(line, { stencil });

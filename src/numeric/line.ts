@@ -48,22 +48,41 @@ export function coordinateLine(
   work: Float64Array = x.slice(),
   g0?: number,
 ): Line {
-  const xi = x[i]!;
-  const line: Line = {
-    g0: g0 ?? f(work),
-    at(t) {
-      line.evaluations++;
-      work[i] = xi + t;
-      const v = f(work);
-      work[i] = xi;
-      return v;
-    },
-    realized: (t) => xi + t - xi,
-    scale: Math.max(1, Math.abs(xi)),
-    coordinate: i,
-    evaluations: g0 === undefined ? 1 : 0,
-  };
-  return line;
+  return new CoordinateLine(f, work, i, x[i]!, g0);
+}
+
+/** A class, not an object of closures: the finite-difference legs make one per partial derivative. */
+class CoordinateLine implements Line {
+  readonly g0: number;
+  readonly scale: number;
+  readonly coordinate: number;
+  evaluations: number;
+  readonly #f: ScalarFn;
+  readonly #work: Float64Array;
+  readonly #xi: number;
+
+  constructor(f: ScalarFn, work: Float64Array, i: number, xi: number, g0: number | undefined) {
+    this.#f = f;
+    this.#work = work;
+    this.#xi = xi;
+    this.g0 = g0 ?? f(work);
+    this.scale = Math.max(1, Math.abs(xi));
+    this.coordinate = i;
+    this.evaluations = g0 === undefined ? 1 : 0;
+  }
+
+  at(t: number): number {
+    this.evaluations++;
+    const f = this.#f;
+    this.#work[this.coordinate] = this.#xi + t;
+    const v = f(this.#work);
+    this.#work[this.coordinate] = this.#xi;
+    return v;
+  }
+
+  realized(t: number): number {
+    return this.#xi + t - this.#xi;
+  }
 }
 
 /** The line through x along direction u (any length; steps are in units of u). */

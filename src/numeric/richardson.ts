@@ -81,6 +81,8 @@ class Workspace {
   readonly probeRounding = new Float64Array(VERIFY_SPACINGS.length);
   readonly probeNoise = new Float64Array(VERIFY_SPACINGS.length);
   readonly probeBad: ("+h" | "-h" | undefined)[] = VERIFY_SPACINGS.map(() => undefined);
+  /** The extrapolation returns the first sequence's samples. */
+  withSamples = true;
 
   /** Room for row `row` (rows stop at maxSteps, which a caller may set high). */
   reserve(row: number): void {
@@ -262,11 +264,17 @@ export function nonFiniteAt(line: Line, h: number, side: string, value: number):
 /**
  * Richardson extrapolation along a line; the workhorse behind `richardson`, `gradient` and
  * `directionalDerivative`. Shrinks the first step until the stencil is finite (domain edges);
- * returns a NaN derivative with `nonFinite` set when it never is.
+ * returns a NaN derivative with `nonFinite` set when it never is. `withSamples` false leaves
+ * `samples` empty, for a caller that does not look for kinks.
  */
-export function extrapolateLine(line: Line, opts: RichardsonOptions = {}): LineEstimate {
+export function extrapolateLine(
+  line: Line,
+  opts: RichardsonOptions = {},
+  withSamples = true,
+): LineEstimate {
   const ws = idle ?? new Workspace();
   idle = null;
+  ws.withSamples = withSamples;
   try {
     return extrapolate(line, opts, ws);
   } finally {
@@ -376,7 +384,7 @@ function sequences(
   const noise = measured.noise;
   const first = opts.firstStep ?? 0.25;
   // Only the first sequence's samples are kept (for kink detection).
-  const a = tableau(line, opts, first, noise, ws, true);
+  const a = tableau(line, opts, first, noise, ws, ws.withSamples);
   if (!Number.isFinite(a.derivative)) return a;
   if (noise > UNRESOLVED * measured.size && !measured.settled)
     return {
@@ -530,7 +538,7 @@ function tableau(
   const samples = stencil === "central" && keepSamples ? ws.samples.slice(0, 3 * rows) : NO_SAMPLES;
   if (bestError === Number.POSITIVE_INFINITY) return failed(line, stencil, h, samples, first);
   const diverged = divergence(ws, rows, bestD, bestError, bestRow);
-  return {
+  const kept: Sequence = {
     derivative: bestD,
     plain: ws.plainD[bestRow]!,
     error: bestError,
@@ -538,6 +546,10 @@ function tableau(
     stencil,
     evaluations: line.evaluations,
     samples,
+  };
+  if (first === undefined && diverged === null) return kept;
+  return {
+    ...kept,
     ...(first === undefined ? {} : { nonFinite: first }),
     ...(diverged === null ? {} : { unreliable: diverged }),
   };
@@ -587,6 +599,7 @@ export function richardson(
   const { samples: _, ...estimate } = extrapolateLine(
     coordinateLine(f, x, i, x.slice(), opts.f0),
     opts,
+    false,
   );
   return estimate;
 }
