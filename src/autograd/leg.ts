@@ -5,7 +5,7 @@
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
 import { type Algebra, interpret, opsByKind } from "../expr/interpret.ts";
-import { CONSTANTS } from "../expr/ops.ts";
+import { CONSTANTS, type OpDefinition } from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
 import { applyCustomOp } from "./define-op.ts";
 import { grad } from "./engine.ts";
@@ -24,6 +24,62 @@ export interface AutogradLegResult {
 }
 
 /**
+ * Tensors that stand for plain numbers (literals, pi, e, and ops on those only), with their
+ * value. One registry for every algebra: each such tensor is made inside one `interpret`.
+ */
+const plainValues = new WeakMap<Tensor, number>();
+
+function plainTensor(v: number): Tensor {
+  const t = scalarTensor(v);
+  plainValues.set(t, v);
+  return t;
+}
+
+/** `f` with each operand that stands for a number passed as that number. */
+function lift(f: (...xs: TensorLike[]) => Tensor): (...xs: Tensor[]) => Tensor {
+  return (...xs) => {
+    let allPlain = true;
+    const ys = new Array<TensorLike>(xs.length);
+    for (let i = 0; i < xs.length; i++) {
+      const v = plainValues.get(xs[i]!);
+      if (v === undefined) {
+        ys[i] = xs[i]!;
+        allPlain = false;
+      } else ys[i] = v;
+    }
+    const r = f(...ys);
+    if (allPlain && r.numel === 1) plainValues.set(r, r.item());
+    return r;
+  };
+}
+
+/**
+ * Every built-in by name from the op table; these four also take number operands (c / x is
+ * PyTorch's reciprocal(x) * c). Built once: the ops keep no state of their own.
+ */
+const TENSOR_OPS: Algebra<Tensor>["ops"] = {
+  ...opsByKind<Tensor>({
+    elementwise: (op) => lift((...xs) => F.builtin(op, xs)),
+    reduction: (op) => lift((x) => F.builtin(op, [x])),
+    lastDim: (op) => lift((x) => F.builtin(op, [x])),
+    matmul: lift(F.matmul),
+  }),
+  sub: lift(F.sub),
+  div: lift(F.div),
+  pow: lift(F.pow),
+  clamp: lift(F.clamp),
+};
+
+const liftedCustom = new WeakMap<OpDefinition, (...xs: Tensor[]) => Tensor>();
+
+/** A custom op as a lifted tensor function, made once per op. */
+function customOp(def: OpDefinition): (...xs: Tensor[]) => Tensor {
+  let f = liftedCustom.get(def);
+  if (f === undefined) liftedCustom.set(def, (f = lift((...xs) => applyCustomOp(def, xs))));
+  return f;
+}
+
+/**
  * An `Algebra<Tensor>` for `interpret`: variables come from `leaves`; numbers and constants stay
  * plain numbers inside the ops (so `x^2` is PowBackward0, `1 - y` RsubBackward1, and clamp bounds
  * are numbers, as the same code written by hand with the Tensor API would be).
@@ -33,46 +89,17 @@ export interface AutogradLegResult {
  * const y = interpret(parse("sin(x^2)"), tensorAlgebra(new Map([["x", x]])));
  */
 export function tensorAlgebra(leaves: ReadonlyMap<string, Tensor>): Algebra<Tensor> {
-  // Tensors that stand for plain numbers (literals, pi, e, and ops on those only).
-  const consts = new WeakMap<Tensor, number>();
-  const constant = (v: number): Tensor => {
-    const t = scalarTensor(v);
-    consts.set(t, v);
-    return t;
-  };
-  const plain = (t: Tensor): TensorLike => consts.get(t) ?? t;
-  const lift =
-    (f: (...xs: TensorLike[]) => Tensor) =>
-    (...xs: Tensor[]): Tensor => {
-      const ys = xs.map(plain);
-      const r = f(...ys);
-      if (ys.every((y) => typeof y === "number") && r.numel === 1) consts.set(r, r.item());
-      return r;
-    };
   return {
-    num: constant,
-    constant: (name) => constant(CONSTANTS[name]),
+    num: plainTensor,
+    constant: (name) => plainTensor(CONSTANTS[name]),
     variable: (name) => {
       const t = leaves.get(name);
       if (t === undefined)
         throw new GradtrioError("UNKNOWN_VARIABLE", `no value given for the variable '${name}'`);
       return t;
     },
-    ops: {
-      // Every built-in by name from the op table; these four also take number operands (c / x is
-      // PyTorch's reciprocal(x) * c).
-      ...opsByKind<Tensor>({
-        elementwise: (op) => lift((...xs) => F.builtin(op, xs)),
-        reduction: (op) => lift((x) => F.builtin(op, [x])),
-        lastDim: (op) => lift((x) => F.builtin(op, [x])),
-        matmul: lift(F.matmul),
-      }),
-      sub: lift(F.sub),
-      div: lift(F.div),
-      pow: lift(F.pow),
-      clamp: lift(F.clamp),
-    },
-    custom: (def, args) => lift((...xs) => applyCustomOp(def, xs))(...args),
+    ops: TENSOR_OPS,
+    custom: (def, args) => customOp(def)(...args),
   };
 }
 

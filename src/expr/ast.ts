@@ -79,8 +79,20 @@ export function variablesOf(expr: Expr): string[] {
   return [...seen];
 }
 
-/** Every node once, children before parents (a topological order of the DAG). */
-export function postOrder(expr: Expr): Expr[] {
+/** Each expression's post-order, computed once: an `Expr` is immutable, and every leg walks it. */
+const postOrders = new WeakMap<Expr, readonly Expr[]>();
+
+/**
+ * Every node once, children before parents (a topological order of the DAG). The same array for
+ * the same expression (the check's legs and passes share it): read-only.
+ */
+export function postOrder(expr: Expr): readonly Expr[] {
+  let order = postOrders.get(expr);
+  if (order === undefined) postOrders.set(expr, (order = walkPostOrder(expr)));
+  return order;
+}
+
+function walkPostOrder(expr: Expr): Expr[] {
   const order: Expr[] = [];
   const done = new Set<Expr>();
   const stack: { e: Expr; next: number }[] = [{ e: expr, next: 0 }];

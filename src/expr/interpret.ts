@@ -80,7 +80,8 @@ function evalNode<T>(e: Expr, values: Map<Expr, T>, algebra: Algebra<T>): T {
     case "var":
       return algebra.variable(e.name);
     case "call": {
-      const args = e.args.map((a) => values.get(a)!);
+      const args = new Array<T>(e.args.length);
+      for (let i = 0; i < args.length; i++) args[i] = values.get(e.args[i]!)!;
       if (isBuiltinOp(e.op)) {
         if (args.length !== BUILTIN_OPS[e.op].arity)
           throw new GradtrioError(

@@ -366,8 +366,11 @@ export const INFIX_OPS = { "+": "add", "-": "sub", "*": "mul", "/": "div", "^": 
 export const CONSTANTS = { pi: Math.PI, e: Math.E } as const;
 export type ConstantName = keyof typeof CONSTANTS;
 
+/** The built-ins' names (a Set: looked up for every call node by every leg). */
+const BUILTIN_NAMES: ReadonlySet<string> = new Set(Object.keys(BUILTIN_OPS));
+
 export function isBuiltinOp(name: string): name is BuiltinOp {
-  return Object.hasOwn(BUILTIN_OPS, name);
+  return BUILTIN_NAMES.has(name);
 }
 
 export function isConstant(name: string): name is ConstantName {

@@ -224,7 +224,7 @@ class Backward {
   private readonly upstream = new Map<Expr, Float64Array>();
   private readonly upFormulas = new Map<Expr, Formula[]>();
   private readonly dependsOnVar = new Set<Expr>();
-  private readonly order: Expr[];
+  private readonly order: readonly Expr[];
   private readonly varRank: Map<string, number>;
   private readonly plans: Plans;
   private readonly index = new Map<Expr, number>();
