@@ -7,15 +7,17 @@
  * and the error each term carries. It is a tolerance estimate, not a leg: it only ever widens or
  * narrows the band within which two gradients are called equal.
  */
-import { type CallExpr, type Expr, postOrder } from "../expr/ast.ts";
+import { type CallExpr, type Expr, type FlatExpr, flatExpr } from "../expr/ast.ts";
 import { broadcastAll, broadcastIndex, matmulDims } from "../expr/broadcast.ts";
 import {
   BUILTIN_OPS,
   CONSTANTS,
+  type CustomOpDefinition,
   type ElementwiseOp,
   isBuiltinOp,
   isTensorOp,
   lookupCustomOp,
+  type OpDefinition,
   type OpSpec,
   realKernel,
   sigmoid,
@@ -153,7 +155,12 @@ interface Node {
   err: Float64Array; // absolute error bound of the computed value
   /** A tensor op's Jacobian by its own backward, [output element][argument] → row, and its sensitivity. */
   jacobian?: { rows: Float64Array[][]; sens: Float64Array[][] };
+  /** An elementwise op's index of each output element in each argument (null: the same index). */
+  argMaps?: readonly (Int32Array | null)[];
 }
+
+/** No index maps (an op that is not elementwise). */
+const NO_MAPS: readonly (Int32Array | null)[] = [];
 
 /** Tensor ops whose Jacobian has more entries than this get no rounding analysis. */
 const MAX_TENSOR_JACOBIAN = 1 << 20;
@@ -218,10 +225,26 @@ function roundingRuleOf(op: string): ScalarRule | undefined {
   if (isBuiltinOp(op)) return BUILTIN_RULES.get(op);
   const custom = lookupCustomOp(op);
   if (custom === undefined || isTensorOp(custom)) return undefined;
+  let rule = customRules.get(custom);
+  if (rule === undefined) customRules.set(custom, (rule = customRule(custom)));
+  return rule;
+}
+
+/** The scalar rule of each custom op, made once per op. */
+const customRules = new WeakMap<OpDefinition, ScalarRule>();
+
+/** A custom op's rule: its forward and its backward at its first `arity` (at most 3) arguments. */
+function customRule(custom: CustomOpDefinition): ScalarRule {
+  const args = (a: number, b: number, c: number): number[] =>
+    custom.arity === 1 ? [a] : custom.arity === 2 ? [a, b] : [a, b, c];
   return {
-    f: (a, b, c) => custom.forward(...[a, b, c].slice(0, custom.arity)),
-    d: (k, a, b, c, out) =>
-      custom.backward({ args: [a, b, c].slice(0, custom.arity), out, grad: 1 })[k] ?? Number.NaN,
+    f: (a, b, c) =>
+      custom.arity === 1
+        ? custom.forward(a)
+        : custom.arity === 2
+          ? custom.forward(a, b)
+          : custom.forward(a, b, c),
+    d: (k, a, b, c, out) => custom.backward({ args: args(a, b, c), out, grad: 1 })[k] ?? Number.NaN,
     ulps: 4,
   };
 }
@@ -281,131 +304,159 @@ export function roundingAnalysis(
   only?: ReadonlyMap<string, readonly number[]>,
   opts: { readonly shared?: boolean } = {},
 ): RoundingAnalysis {
-  let extreme: number | null = null;
-  const scan = (v: Float64Array): void => {
-    if (extreme !== null) return;
-    for (let k = 0; k < v.length; k++) {
-      const a = Math.abs(v[k]!);
-      if ((a !== 0 && a <= EXTREME_SMALL) || (a >= EXTREME_LARGE && a !== Infinity)) {
-        extreme = v[k]!;
-        return;
-      }
-    }
-  };
-  let outsideDomain: string | null = null;
-  // Nodes that depend on a variable: pow's exponent, when it varies, needs a positive base.
-  const live = new Set<Expr>();
-  for (const n of postOrder(expr))
-    if (n.kind === "var" || (n.kind === "call" && n.args.some((a) => live.has(a)))) live.add(n);
-  const domain = (e: CallExpr, args: readonly { v: Float64Array }[]): void => {
-    if (outsideDomain !== null) return;
-    if (e.op === "div" && args[1]!.v.includes(0)) {
-      outsideDomain = "the divisor of div is 0";
-      return;
-    }
-    if (e.op === "pow" && live.has(e.args[1]!))
-      for (const x of args[0]!.v)
-        if (!(x > 0)) {
-          outsideDomain = `the base of pow is ${x} while its exponent varies; a^b is differentiable in b only for a > 0`;
-          return;
-        }
-    const intervals = isBuiltinOp(e.op)
-      ? (BUILTIN_OPS[e.op] as OpSpec).domain
-      : lookupCustomOp(e.op)?.domain;
-    if (intervals === undefined) return;
-    for (let j = 0; j < args.length && j < intervals.length; j++) {
-      const [lo, hi] = intervals[j]!;
-      for (const x of args[j]!.v)
-        if (!(x > lo && x < hi)) {
-          const nth = ["1st", "2nd", "3rd"][j] ?? `${j + 1}th`;
-          outsideDomain = `the ${nth} argument of ${e.op} is ${x}, outside its domain (${lo}, ${hi})`;
-          return;
-        }
-    }
-  };
+  const found: Findings = { extreme: null, outsideDomain: null };
   const magnitudes = new Map<string, Float64Array>();
   try {
-    const bounds = boundsOf(expr, values, only, scan, magnitudes, domain, opts.shared === true);
-    return { bounds, magnitudes: bounds === null ? null : magnitudes, extreme, outsideDomain };
+    const bounds = boundsOf(flatExpr(expr), values, only, found, magnitudes, opts.shared === true);
+    return { bounds, magnitudes: bounds === null ? null : magnitudes, ...found };
   } catch {
     // A custom op's own rule threw: no bounds (the autograd leg reports the error itself).
-    return { bounds: null, magnitudes: null, extreme, outsideDomain };
+    return { bounds: null, magnitudes: null, ...found };
   }
 }
 
+/** What the forward pass met besides values: `RoundingAnalysis`'s `extreme` and `outsideDomain`. */
+interface Findings {
+  extreme: number | null;
+  outsideDomain: string | null;
+}
+
+/** Notes the first value of `v` beyond 2^±511 (none after the first found). */
+function scanExtreme(found: Findings, v: Float64Array): void {
+  if (found.extreme !== null) return;
+  for (let k = 0; k < v.length; k++) {
+    const a = Math.abs(v[k]!);
+    if ((a !== 0 && a <= EXTREME_SMALL) || (a >= EXTREME_LARGE && a !== Infinity)) {
+      found.extreme = v[k]!;
+      return;
+    }
+  }
+}
+
+/**
+ * Notes the first argument of `e` outside its op's domain (none after the first found).
+ * `exponentVaries`: pow's exponent depends on a variable (then it needs a positive base).
+ */
+function checkDomain(
+  found: Findings,
+  e: CallExpr,
+  args: readonly Node[],
+  exponentVaries: boolean,
+): void {
+  if (found.outsideDomain !== null) return;
+  if (e.op === "div" && args[1]!.v.includes(0)) {
+    found.outsideDomain = "the divisor of div is 0";
+    return;
+  }
+  if (e.op === "pow" && exponentVaries)
+    for (const x of args[0]!.v)
+      if (!(x > 0)) {
+        found.outsideDomain = `the base of pow is ${x} while its exponent varies; a^b is differentiable in b only for a > 0`;
+        return;
+      }
+  const intervals = isBuiltinOp(e.op)
+    ? (BUILTIN_OPS[e.op] as OpSpec).domain
+    : lookupCustomOp(e.op)?.domain;
+  if (intervals === undefined) return;
+  for (let j = 0; j < args.length && j < intervals.length; j++) {
+    const [lo, hi] = intervals[j]!;
+    for (const x of args[j]!.v)
+      if (!(x > lo && x < hi)) {
+        const nth = ["1st", "2nd", "3rd"][j] ?? `${j + 1}th`;
+        found.outsideDomain = `the ${nth} argument of ${e.op} is ${x}, outside its domain (${lo}, ${hi})`;
+        return;
+      }
+  }
+}
+
+/** Node i's arguments (`flat.nodes` positions `flat.args[argStart[i]…]`) from `nodes`. */
+function argsOf(flat: FlatExpr, nodes: readonly Node[], i: number): Node[] {
+  const from = flat.argStart[i]!;
+  const args = new Array<Node>(flat.argStart[i + 1]! - from);
+  for (let j = 0; j < args.length; j++) args[j] = nodes[flat.args[from + j]!]!;
+  return args;
+}
+
 function boundsOf(
-  expr: Expr,
+  flat: FlatExpr,
   values: Map<string, Value>,
   only: ReadonlyMap<string, readonly number[]> | undefined,
-  scan: (v: Float64Array) => void,
-  magnitudes?: Map<string, Float64Array>,
-  domain?: (e: CallExpr, args: readonly Node[]) => void,
-  shared = false,
+  found: Findings,
+  magnitudes: Map<string, Float64Array>,
+  shared: boolean,
 ): Map<string, Float64Array> | null {
-  const order = postOrder(expr);
-  const nodes = new Map<Expr, Node>();
-  const maps = new Map<Expr, (Int32Array | null)[]>();
-  for (const e of order) {
+  const order = flat.nodes;
+  const count = order.length;
+  const nodes = new Array<Node>(count);
+  // Nodes that depend on a variable: pow's exponent, when it varies, needs a positive base.
+  const live = new Uint8Array(count);
+  let calls = 0;
+  for (let i = 0; i < count; i++) {
+    const e = order[i]!;
     switch (e.kind) {
       case "num":
-        nodes.set(e, { shape: [], v: Float64Array.of(e.value), err: new Float64Array(1) });
+        nodes[i] = { shape: [], v: Float64Array.of(e.value), err: new Float64Array(1) };
         break;
       case "const": {
         const c = CONSTANTS[e.name];
-        nodes.set(e, { shape: [], v: Float64Array.of(c), err: Float64Array.of(EPS * c) });
+        nodes[i] = { shape: [], v: Float64Array.of(c), err: Float64Array.of(EPS * c) };
         break;
       }
       case "var": {
         const val = values.get(e.name)!;
-        scan(val.data);
-        nodes.set(e, { shape: val.shape, v: val.data, err: new Float64Array(val.data.length) });
+        live[i] = 1;
+        scanExtreme(found, val.data);
+        nodes[i] = { shape: val.shape, v: val.data, err: new Float64Array(val.data.length) };
         break;
       }
       case "call": {
-        const args = e.args.map((a) => nodes.get(a)!);
-        domain?.(e, args);
-        const node = forward(e.op, args, maps, e);
+        calls++;
+        const from = flat.argStart[i]!;
+        const to = flat.argStart[i + 1]!;
+        for (let k = from; k < to; k++) if (live[flat.args[k]!] === 1) live[i] = 1;
+        const args = argsOf(flat, nodes, i);
+        checkDomain(found, e, args, to - from > 1 && live[flat.args[from + 1]!] === 1);
+        const node = forward(e.op, args);
         if (node === null) return null;
         // Shared intermediates: every leg has the same value here, whatever its error.
         if (shared) node.err.fill(0);
-        scan(node.v);
-        nodes.set(e, node);
+        scanExtreme(found, node.v);
+        nodes[i] = node;
       }
     }
   }
-  const root = nodes.get(expr)!;
+  const root = nodes[count - 1]!;
   if (root.v.length !== 1) return null;
-  const demand = only === undefined ? null : demanded(order, nodes, maps, only);
-  // Reverse pass: m = Σ|chain-rule terms|, q = error those terms carry.
-  const m = new Map<Expr, Float64Array>();
-  const q = new Map<Expr, Float64Array>();
-  const adj = (e: Expr): [Float64Array, Float64Array] => {
-    let a = m.get(e);
-    let b = q.get(e);
-    if (a === undefined || b === undefined) {
-      const n = nodes.get(e)!.v.length;
-      a = new Float64Array(n);
-      b = new Float64Array(n);
-      m.set(e, a);
-      q.set(e, b);
+  const demand = only === undefined ? null : demanded(flat, nodes, only);
+  // Reverse pass: m = Σ|chain-rule terms|, q = error those terms carry (each made on first use).
+  const m = new Array<Float64Array>(count);
+  const q = new Array<Float64Array>(count);
+  const adj = (i: number): [Float64Array, Float64Array] => {
+    if (m[i] === undefined) {
+      m[i] = new Float64Array(nodes[i]!.v.length);
+      q[i] = new Float64Array(nodes[i]!.v.length);
     }
-    return [a, b];
+    return [m[i]!, q[i]!];
   };
-  adj(expr)[0][0] = 1;
-  for (let i = order.length - 1; i >= 0; i--) {
+  adj(count - 1)[0][0] = 1;
+  for (let i = count - 1; i >= 0; i--) {
     const e = order[i]!;
     if (e.kind !== "call") continue;
-    const at = demand === null ? null : demand.get(e);
+    const at = demand === null ? null : demand[i];
     if (at === undefined) continue; // no requested bound depends on this node
-    const [mo, qo] = adj(e);
-    const out = nodes.get(e)!;
-    const args = e.args.map((a) => nodes.get(a)!);
+    const [mo, qo] = adj(i);
+    const out = nodes[i]!;
+    const from = flat.argStart[i]!;
     // An argument no requested bound depends on needs no adjoint: null skips it.
-    const argAdj = e.args.map((a) => (demand === null || demand.has(a) ? adj(a) : null));
-    backward(e.op, out, args, argAdj, mo, qo, maps.get(e) ?? [], at);
+    const argAdj = new Array<[Float64Array, Float64Array] | null>(flat.argStart[i + 1]! - from);
+    for (let j = 0; j < argAdj.length; j++) {
+      const a = flat.args[from + j]!;
+      argAdj[j] = demand === null || demand[a] !== undefined ? adj(a) : null;
+    }
+    backward(e.op, out, argsOf(flat, nodes, i), argAdj, mo, qo, out.argMaps ?? NO_MAPS, at);
   }
   // Every op may also underflow: an absolute error of the smallest subnormal, once per op.
-  const underflow = order.filter((e) => e.kind === "call").length * Number.MIN_VALUE;
+  const underflow = calls * Number.MIN_VALUE;
   // Every occurrence of a variable is its own node; a variable's bound sums over them.
   const result = new Map<string, Float64Array>();
   for (const [name, val] of values) {
@@ -416,79 +467,92 @@ function boundsOf(
     }
     result.set(name, acc);
   }
-  for (const e of order) {
+  for (let i = 0; i < count; i++) {
+    const e = order[i]!;
     if (e.kind !== "var") continue;
     const acc = result.get(e.name)!;
-    const [mv, qv] = adj(e);
-    let mag = magnitudes?.get(e.name);
-    if (magnitudes !== undefined && mag === undefined) {
+    const [mv, qv] = adj(i);
+    let mag = magnitudes.get(e.name);
+    if (mag === undefined) {
       mag = new Float64Array(acc.length);
       magnitudes.set(e.name, mag);
     }
     if (only === undefined)
       for (let k = 0; k < acc.length; k++) {
         acc[k] += qv[k]! + EPS * mv[k]! + underflow;
-        if (mag !== undefined) mag[k] += mv[k]!;
+        mag[k] += mv[k]!;
       }
     else
       for (const k of only.get(e.name) ?? []) {
         acc[k] += qv[k]! + EPS * mv[k]! + underflow;
-        if (mag !== undefined) mag[k] += mv[k]!;
+        mag[k] += mv[k]!;
       }
   }
   return result;
 }
 
 /**
- * The elements of each node that the requested bounds depend on, or all of them (null). An
- * adjoint element is a sum over the consumer elements that read it, so the demand runs from the
- * requested variable elements up through their consumers (broadcasts by their index maps;
- * reductions and matmuls entirely). A node absent from the map is not needed.
+ * The elements of each node that the requested bounds depend on, or all of them (null), by
+ * position in `flat.nodes`. An adjoint element is a sum over the consumer elements that read it,
+ * so the demand runs from the requested variable elements up through their consumers (broadcasts
+ * by their index maps; reductions and matmuls entirely). A node left undefined is not needed.
  */
 function demanded(
-  order: readonly Expr[],
-  nodes: Map<Expr, Node>,
-  maps: Map<Expr, (Int32Array | null)[]>,
+  flat: FlatExpr,
+  nodes: readonly Node[],
   only: ReadonlyMap<string, readonly number[]>,
-): Map<Expr, Int32Array | null> {
-  const flags = new Map<Expr, Uint8Array | "all">();
-  for (const e of order) {
+): (Int32Array | null | undefined)[] {
+  const order = flat.nodes;
+  const flags = new Array<Uint8Array | "all" | undefined>(order.length);
+  for (let i = 0; i < order.length; i++) {
+    const e = order[i]!;
     if (e.kind === "var") {
       const ks = only.get(e.name);
       if (ks === undefined || ks.length === 0) continue;
-      const f = new Uint8Array(nodes.get(e)!.v.length);
+      const f = new Uint8Array(nodes[i]!.v.length);
       for (const k of ks) f[k] = 1;
-      flags.set(e, f);
+      flags[i] = f;
     } else if (e.kind === "call") {
-      const needed = e.args.map((a) => flags.get(a));
-      if (needed.every((f) => f === undefined)) continue;
-      const argMaps = maps.get(e);
-      if (argMaps === undefined || needed.includes("all")) {
-        flags.set(e, "all"); // reductions, matmul, or an argument needed entirely
+      const from = flat.argStart[i]!;
+      const to = flat.argStart[i + 1]!;
+      let needed = false;
+      let all = false;
+      for (let k = from; k < to; k++) {
+        const fa = flags[flat.args[k]!];
+        if (fa !== undefined) needed = true;
+        if (fa === "all") all = true;
+      }
+      if (!needed) continue;
+      const argMaps = nodes[i]!.argMaps;
+      if (argMaps === undefined || all) {
+        flags[i] = "all"; // reductions, matmul, or an argument needed entirely
         continue;
       }
-      const n = nodes.get(e)!.v.length;
+      const n = nodes[i]!.v.length;
       const f = new Uint8Array(n);
-      needed.forEach((fa, j) => {
-        if (fa === undefined || fa === "all") return;
+      for (let j = 0; j < to - from; j++) {
+        const fa = flags[flat.args[from + j]!];
+        if (fa === undefined || fa === "all") continue;
         const map = argMaps[j] ?? null;
         for (let k = 0; k < n; k++) if (fa[map === null ? k : map[k]!] === 1) f[k] = 1;
-      });
-      flags.set(e, f);
+      }
+      flags[i] = f;
     }
   }
-  const out = new Map<Expr, Int32Array | null>();
-  for (const [e, f] of flags) {
+  const out = new Array<Int32Array | null | undefined>(order.length);
+  for (let i = 0; i < order.length; i++) {
+    const f = flags[i];
+    if (f === undefined) continue;
     if (f === "all") {
-      out.set(e, null);
+      out[i] = null;
       continue;
     }
     let count = 0;
     for (let k = 0; k < f.length; k++) count += f[k]!;
     const list = new Int32Array(count);
-    let i = 0;
-    for (let k = 0; k < f.length; k++) if (f[k] === 1) list[i++] = k;
-    out.set(e, list);
+    let c = 0;
+    for (let k = 0; k < f.length; k++) if (f[k] === 1) list[c++] = k;
+    out[i] = list;
   }
   return out;
 }
@@ -504,12 +568,7 @@ function extremeIndex(v: Float64Array, sign: 1 | -1): number {
 const rowLength = (shape: readonly number[]): number =>
   shape.length === 0 ? 1 : shape[shape.length - 1]!;
 
-function forward(
-  op: string,
-  args: Node[],
-  maps: Map<Expr, (Int32Array | null)[]>,
-  e: Expr,
-): Node | null {
+function forward(op: string, args: Node[]): Node | null {
   if (op === "sum" || op === "mean") {
     const a = args[0]!;
     const n = a.v.length;
@@ -595,7 +654,6 @@ function forward(
     "rounding",
   );
   const argMaps = args.map((a) => broadcastMap(shape, a.shape));
-  maps.set(e, argMaps);
   const n = sizeOf(shape);
   const v = new Float64Array(n);
   const err = new Float64Array(n);
@@ -616,7 +674,7 @@ function forward(
       ek += Math.abs(rule.d(j, a, b, c, out)) * args[j]!.err[at(argMaps[j]!, k)]!;
     err[k] = ek;
   }
-  return { shape, v, err };
+  return { shape, v, err, argMaps };
 }
 
 /**
@@ -630,7 +688,7 @@ function backward(
   argAdj: ([Float64Array, Float64Array] | null)[],
   mo: Float64Array,
   qo: Float64Array,
-  argMaps: (Int32Array | null)[],
+  argMaps: readonly (Int32Array | null)[],
   elements: Int32Array | null,
 ): void {
   if (op === "sum" || op === "mean") {
@@ -729,8 +787,12 @@ function backward(
   const rule = roundingRuleOf(op)!;
   const arity = isBuiltinOp(op) ? BUILTIN_OPS[op].arity : custom!.arity;
   const isCustom = custom !== undefined;
-  const [m0, m1, m2] = [argMaps[0] ?? null, argMaps[1] ?? null, argMaps[2] ?? null];
-  const [A0, A1, A2] = [args[0]!, args[1], args[2]];
+  const m0 = argMaps[0] ?? null;
+  const m1 = argMaps[1] ?? null;
+  const m2 = argMaps[2] ?? null;
+  const A0 = args[0]!;
+  const A1 = args[1];
+  const A2 = args[2];
   const count = elements === null ? out.v.length : elements.length;
   for (let t = 0; t < count; t++) {
     const k = elements === null ? t : elements[t]!;

@@ -79,36 +79,56 @@ export function variablesOf(expr: Expr): string[] {
   return [...seen];
 }
 
-/** Each expression's post-order, computed once: an `Expr` is immutable, and every leg walks it. */
-const postOrders = new WeakMap<Expr, readonly Expr[]>();
-
 /**
- * Every node once, children before parents (a topological order of the DAG). The same array for
- * the same expression (the check's legs and passes share it): read-only.
+ * An expression as a flat list: every node once, children before parents (a topological order
+ * of the DAG, the root last), and where each call's arguments are in that list.
  */
-export function postOrder(expr: Expr): readonly Expr[] {
-  let order = postOrders.get(expr);
-  if (order === undefined) postOrders.set(expr, (order = walkPostOrder(expr)));
-  return order;
+export interface FlatExpr {
+  readonly nodes: readonly Expr[];
+  /** The arguments of node i are `nodes[args[k]]` for k from `argStart[i]` to `argStart[i + 1] - 1`. */
+  readonly argStart: Int32Array;
+  readonly args: Int32Array;
 }
 
-function walkPostOrder(expr: Expr): Expr[] {
-  const order: Expr[] = [];
-  const done = new Set<Expr>();
-  const stack: { e: Expr; next: number }[] = [{ e: expr, next: 0 }];
+/** Each expression's flat form, computed once: an `Expr` is immutable, and every leg walks it. */
+const flats = new WeakMap<Expr, FlatExpr>();
+
+/** `expr` as a flat list; the same object for the same expression (read-only). */
+export function flatExpr(expr: Expr): FlatExpr {
+  let flat = flats.get(expr);
+  if (flat === undefined) flats.set(expr, (flat = walk(expr)));
+  return flat;
+}
+
+/** Every node once, children before parents: `flatExpr(expr).nodes`. */
+export function postOrder(expr: Expr): readonly Expr[] {
+  return flatExpr(expr).nodes;
+}
+
+function walk(expr: Expr): FlatExpr {
+  const nodes: Expr[] = [];
+  const index = new Map<Expr, number>();
+  const argStart: number[] = [0];
+  const args: number[] = [];
+  const stack: Expr[] = [expr];
+  const next: number[] = [0];
   while (stack.length > 0) {
-    const top = stack[stack.length - 1]!;
-    const { e } = top;
-    if (e.kind === "call" && top.next < e.args.length) {
-      const child = e.args[top.next++]!;
-      if (!done.has(child)) stack.push({ e: child, next: 0 });
+    const e = stack[stack.length - 1]!;
+    if (e.kind === "call" && next[next.length - 1]! < e.args.length) {
+      const child = e.args[next[next.length - 1]!++]!;
+      if (!index.has(child)) {
+        stack.push(child);
+        next.push(0);
+      }
       continue;
     }
     stack.pop();
-    if (!done.has(e)) {
-      done.add(e);
-      order.push(e);
-    }
+    next.pop();
+    if (index.has(e)) continue;
+    index.set(e, nodes.length);
+    nodes.push(e);
+    if (e.kind === "call") for (const a of e.args) args.push(index.get(a)!);
+    argStart.push(args.length);
   }
-  return order;
+  return { nodes, argStart: Int32Array.from(argStart), args: Int32Array.from(args) };
 }

@@ -5,7 +5,7 @@
  * evaluated once; a million-deep chain does not overflow the stack).
  */
 import { GradtrioError } from "../errors.ts";
-import { type Expr, postOrder } from "./ast.ts";
+import { type CallExpr, type Expr, type FlatExpr, flatExpr } from "./ast.ts";
 import {
   BUILTIN_OPS,
   type BuiltinOp,
@@ -61,44 +61,53 @@ export function opsByKind<T>(impls: KindImpls<T>): Algebra<T>["ops"] {
 }
 
 export function interpret<T>(expr: Expr, algebra: Algebra<T>): T {
-  return interpretAll(expr, algebra).get(expr)!;
+  const values = evaluateAll(flatExpr(expr), algebra);
+  return values[values.length - 1]!;
 }
 
 /** Like `interpret`, but returns every node's value (keyed by node), for passes over the DAG. */
 export function interpretAll<T>(expr: Expr, algebra: Algebra<T>): Map<Expr, T> {
-  const values = new Map<Expr, T>();
-  for (const e of postOrder(expr)) values.set(e, evalNode(e, values, algebra));
+  const flat = flatExpr(expr);
+  const values = evaluateAll(flat, algebra);
+  const out = new Map<Expr, T>();
+  for (let i = 0; i < values.length; i++) out.set(flat.nodes[i]!, values[i]!);
+  return out;
+}
+
+/** Every node's value, in the order of `flat.nodes`. */
+function evaluateAll<T>({ nodes, argStart, args }: FlatExpr, algebra: Algebra<T>): T[] {
+  const values = new Array<T>(nodes.length);
+  for (let i = 0; i < nodes.length; i++) {
+    const e = nodes[i]!;
+    if (e.kind !== "call") {
+      values[i] =
+        e.kind === "num"
+          ? algebra.num(e.value)
+          : e.kind === "const"
+            ? algebra.constant(e.name)
+            : algebra.variable(e.name);
+      continue;
+    }
+    const from = argStart[i]!;
+    const argValues = new Array<T>(argStart[i + 1]! - from);
+    for (let j = 0; j < argValues.length; j++) argValues[j] = values[args[from + j]!]!;
+    values[i] = evalCall(e, argValues, algebra);
+  }
   return values;
 }
 
-function evalNode<T>(e: Expr, values: Map<Expr, T>, algebra: Algebra<T>): T {
-  switch (e.kind) {
-    case "num":
-      return algebra.num(e.value);
-    case "const":
-      return algebra.constant(e.name);
-    case "var":
-      return algebra.variable(e.name);
-    case "call": {
-      const args = new Array<T>(e.args.length);
-      for (let i = 0; i < args.length; i++) args[i] = values.get(e.args[i]!)!;
-      if (isBuiltinOp(e.op)) {
-        if (args.length !== BUILTIN_OPS[e.op].arity)
-          throw new GradtrioError(
-            "ARITY",
-            `${e.op} takes ${BUILTIN_OPS[e.op].arity} argument(s), got ${args.length}`,
-          );
-        return (algebra.ops[e.op] as (...a: T[]) => T)(...args);
-      }
-      const def = lookupCustomOp(e.op);
-      if (def === undefined)
-        throw new GradtrioError("UNKNOWN_FUNCTION", `unknown function '${e.op}'`);
-      if (args.length !== def.arity)
-        throw new GradtrioError(
-          "ARITY",
-          `${e.op} takes ${def.arity} argument(s), got ${args.length}`,
-        );
-      return algebra.custom(def, args);
-    }
+function evalCall<T>(e: CallExpr, args: T[], algebra: Algebra<T>): T {
+  if (isBuiltinOp(e.op)) {
+    if (args.length !== BUILTIN_OPS[e.op].arity)
+      throw new GradtrioError(
+        "ARITY",
+        `${e.op} takes ${BUILTIN_OPS[e.op].arity} argument(s), got ${args.length}`,
+      );
+    return (algebra.ops[e.op] as (...a: T[]) => T)(...args);
   }
+  const def = lookupCustomOp(e.op);
+  if (def === undefined) throw new GradtrioError("UNKNOWN_FUNCTION", `unknown function '${e.op}'`);
+  if (args.length !== def.arity)
+    throw new GradtrioError("ARITY", `${e.op} takes ${def.arity} argument(s), got ${args.length}`);
+  return algebra.custom(def, args);
 }
