@@ -360,7 +360,49 @@ type NumericResult = ReturnType<typeof numericLeg>;
 type SymbolicResult = ReturnType<typeof symbolicLeg>;
 
 /** A report but for its verdict: what every exit of `check` shares. */
-type ReportBase = Omit<Report, "verdict" | "blame" | "reason" | "rule">;
+type ReportBase = Pick<
+  Report,
+  | "expr"
+  | "at"
+  | "value"
+  | "gradients"
+  | "legs"
+  | "method"
+  | "notes"
+  | "latex"
+  | "directional"
+  | "failing"
+  | "hessian"
+>;
+
+/** What an exit of `check` adds to the report base (`directional` and `failing` replace its). */
+type VerdictFields = Pick<Report, "verdict" | "blame" | "reason"> &
+  Partial<Pick<Report, "rule" | "directional" | "failing" | "outvoted">>;
+
+/**
+ * `base` with a verdict: the keys of `{ ...base, ...fields }` in its order (base's first). Built
+ * as one literal: V8 adds keys to an object made by a spread slowly (several µs a report).
+ */
+function withVerdict(b: ReportBase, v: VerdictFields): Report {
+  return {
+    expr: b.expr,
+    at: b.at,
+    value: b.value,
+    gradients: b.gradients,
+    legs: b.legs,
+    method: b.method,
+    notes: b.notes,
+    latex: b.latex,
+    directional: v.directional === undefined ? b.directional : v.directional,
+    failing: v.failing === undefined ? b.failing : v.failing,
+    ...(b.hessian === undefined ? {} : { hessian: b.hessian }),
+    verdict: v.verdict,
+    blame: v.blame,
+    reason: v.reason,
+    ...(v.rule === undefined ? {} : { rule: v.rule }),
+    ...(v.outvoted === undefined ? {} : { outvoted: v.outvoted }),
+  };
+}
 
 /** What the legs said at the point: everything the rules and the vote read. */
 interface Evidence extends Pick<CheckInput, "expr" | "values" | "wrt" | "tol" | "f32"> {
@@ -497,7 +539,8 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
     l === "symbolic" ? symGrads !== null : l === "numeric" ? numVotes : autoGrads !== null,
   );
   const missing = reasons.missing(legs, available);
-  const evidence: Omit<Evidence, "vote"> = {
+  let vote: Vote | undefined;
+  const evidence: Evidence = {
     expr,
     values,
     wrt,
@@ -530,9 +573,9 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
     available,
     missing,
     hess,
+    vote: () => (vote ??= takeVote(evidence)),
   };
-  let vote: Vote | undefined;
-  return { ...evidence, vote: () => (vote ??= takeVote(evidence)) };
+  return evidence;
 }
 
 /** Element indices per variable. */
@@ -882,12 +925,11 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
  */
 function autogradFailed(e: Evidence): Report | null {
   if (e.autoGrads !== null || e.legs.autograd.status !== "error") return null;
-  return {
-    ...e.base,
+  return withVerdict(e.base, {
     verdict: "disagree",
     blame: "autograd",
     reason: `the autograd leg failed: ${e.legs.autograd.reason}`,
-  };
+  });
 }
 
 /** The legs that have a Hessian, and why each other one has none. */
@@ -904,8 +946,7 @@ function conclusion(e: Evidence): Report {
   const { judgment, directional, hessianNote, sharedBlame } = e.vote();
   const legsNote =
     e.available.length === 2 ? reasons.twoLegs(e.available, e.missing.join("; ")) : null;
-  return {
-    ...e.base,
+  return withVerdict(e.base, {
     directional,
     verdict: judgment.verdict,
     blame: judgment.blame,
@@ -914,7 +955,7 @@ function conclusion(e: Evidence): Report {
       : (judgment.reason ?? ([legsNote, hessianNote].filter((n) => n !== null).join("; ") || null)),
     failing: judgment.failing,
     outvoted: judgment.outvoted,
-  };
+  });
 }
 
 /**
@@ -946,7 +987,8 @@ export function check(subject: Subject, opts: CheckOptions): Report {
       if (failed !== null) return failed;
     }
     const reason = INCONCLUSIVE_TESTS[rule](e);
-    if (reason !== null) return { ...e.base, verdict: "inconclusive", blame: null, reason, rule };
+    if (reason !== null)
+      return withVerdict(e.base, { verdict: "inconclusive", blame: null, reason, rule });
   }
   return conclusion(e);
 }

@@ -239,7 +239,16 @@ export function judge(
   const failures: Failure[] = [];
   for (const c of comparisons) {
     const o = judgeOne(c, tol);
-    if (!o.ok) failures.push({ ...o, label: c.label, threeLegs: LEGS.every((l) => c[l] !== null) });
+    // One literal, not `{ ...o, label, threeLegs }`: V8 adds keys to a spread object slowly.
+    if (!o.ok)
+      failures.push({
+        ok: false,
+        blame: o.blame,
+        why: o.why,
+        worst: o.worst,
+        label: c.label,
+        threeLegs: c.symbolic !== null && c.numeric !== null && c.autograd !== null,
+      });
   }
   if (failures.length === 0)
     return { verdict: "agree", blame: null, reason: null, failing: [], outvoted: [], worst: null };

@@ -16,6 +16,8 @@ export interface Value {
 
 /** Validates a nested array (rectangular, finite numbers) and flattens it row-major. */
 export function toValue(v: unknown, name = "value"): Value {
+  // A finite number (every fuzz case's variables): a scalar, no walk.
+  if (typeof v === "number" && Number.isFinite(v)) return { shape: [], data: Float64Array.of(v) };
   const shape: number[] = [];
   let probe: unknown = v;
   while (Array.isArray(probe)) {

@@ -552,12 +552,18 @@ export function casesOf(
   let byKey = streams.get(ctx);
   if (byKey === undefined) streams.set(ctx, (byKey = new Map()));
   const key = `${opIndex}|${trusted.join(",")}`;
-  let cases = byKey.get(key) ?? [];
+  let cases = byKey.get(key);
+  if (cases === undefined) byKey.set(key, (cases = []));
   if (cases.length < to) {
-    // A stream is the same prefix whatever its length: grow it by doubling (amortised O(n)).
+    // Grown by doubling, each case generated once: fast-check's path N is the stream from its
+    // case N on (the rng jumps over the cases before it without generating them).
     const numRuns = Math.max(to, Math.min(ctx.runs, Math.max(64, 2 * cases.length)));
-    cases = fc.sample(caseArbitrary(ctx, opIndex, trusted), { seed: ctx.seed, numRuns });
-    byKey.set(key, cases);
+    const more = fc.sample(caseArbitrary(ctx, opIndex, trusted), {
+      seed: ctx.seed,
+      numRuns: numRuns - cases.length,
+      path: String(cases.length),
+    });
+    for (const c of more) cases.push(c);
   }
   return cases.slice(from, to);
 }
