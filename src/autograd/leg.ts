@@ -5,7 +5,7 @@
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
 import { type Algebra, interpret, opsByKind } from "../expr/interpret.ts";
-import { CONSTANTS, type OpDefinition } from "../expr/ops.ts";
+import { CONSTANTS, type ConstantName, type OpDefinition } from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
 import { applyCustomOp } from "./define-op.ts";
 import { grad } from "./engine.ts";
@@ -91,7 +91,7 @@ function customOp(def: OpDefinition): (...xs: Tensor[]) => Tensor {
 export function tensorAlgebra(leaves: ReadonlyMap<string, Tensor>): Algebra<Tensor> {
   return {
     num: plainTensor,
-    constant: (name) => plainTensor(CONSTANTS[name]),
+    constant: constantTensor,
     variable: (name) => {
       const t = leaves.get(name);
       if (t === undefined)
@@ -99,8 +99,16 @@ export function tensorAlgebra(leaves: ReadonlyMap<string, Tensor>): Algebra<Tens
       return t;
     },
     ops: TENSOR_OPS,
-    custom: (def, args) => customOp(def)(...args),
+    custom: customCall,
   };
+}
+
+function constantTensor(name: ConstantName): Tensor {
+  return plainTensor(CONSTANTS[name]);
+}
+
+function customCall(def: OpDefinition, args: Tensor[]): Tensor {
+  return customOp(def)(...args);
 }
 
 /**

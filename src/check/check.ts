@@ -14,6 +14,7 @@ import { type Program, parseProgram } from "../expr/parse.ts";
 import {
   elementLabel,
   fromValue,
+  type NestedArray,
   type Point,
   sizeOf,
   toValues,
@@ -221,6 +222,10 @@ function checkMatrixSize(what: "Jacobian" | "Hessian", rows: number, cols: numbe
 
 /** Relative accuracy below which a point's gradient cannot reveal a 1e-6 fault. */
 const ILL_CONDITIONED = 1e-6;
+
+/** A rounding bound too large against `magnitude` for a 1e-6 fault to show. */
+const loose = (bound: number, magnitude: number): boolean =>
+  bound > ILL_CONDITIONED * magnitude && bound > 1e3 * Number.MIN_VALUE;
 /** A rounding bound within this many ulps of the chain-rule terms is rounding noise of a sum. */
 const NOISE_FLOOR = 1e3 * Number.EPSILON;
 
@@ -233,8 +238,6 @@ function looseElement(
   agreed: boolean,
 ): { name: string; k: number; bound: number; magnitude: number; of: string } | null {
   if (bounds === null || magnitudes === null) return null;
-  const loose = (bound: number, magnitude: number): boolean =>
-    bound > ILL_CONDITIONED * magnitude && bound > 1e3 * Number.MIN_VALUE;
   for (const { name, k } of elements) {
     const bound = bounds.get(name)?.[k] ?? 0;
     const magnitude = magnitudes.get(name)?.[k] ?? 0;
@@ -519,16 +522,12 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
 
   const gradients: Record<string, InputGradients> = {};
   for (const name of wrt) {
-    const v = values.get(name)!;
-    const g = (m: Grads | null) => {
-      const a = m?.get(name);
-      return a === undefined ? null : fromValue({ data: a, shape: v.shape });
-    };
+    const { shape } = values.get(name)!;
     gradients[name] = {
-      symbolic: g(symGrads),
-      numeric: g(numGrads),
-      autograd: g(autoGrads),
-      numericError: g(numErrs),
+      symbolic: legGradient(symGrads, name, shape),
+      numeric: legGradient(numGrads, name, shape),
+      autograd: legGradient(autoGrads, name, shape),
+      numericError: legGradient(numErrs, name, shape),
       formula: sym?.status === "ok" ? (sym.formulas.get(name) ?? null) : null,
     };
   }
@@ -576,6 +575,12 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
     vote: () => (vote ??= takeVote(evidence)),
   };
   return evidence;
+}
+
+/** A leg's gradient of `name` as nested arrays (null when the leg has none). */
+function legGradient(m: Grads | null, name: string, shape: Shape): NestedArray | null {
+  const a = m?.get(name);
+  return a === undefined ? null : fromValue({ data: a, shape });
 }
 
 /** Element indices per variable. */
@@ -834,14 +839,16 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
     // Only the differentiated inputs' kinks count (relu(x)·y with wrt y: ∂f/∂y = relu(x)).
     // The index set only when there are kinks: a 10⁶-element input would build it for nothing.
     const found = e.num?.kinks ?? [];
-    const keep = new Set(found.length === 0 ? [] : wrtIndices(e.values, e.wrt));
-    const kinks = found.filter((k) => keep.has(k.coordinate));
-    if (kinks.length > 0)
-      return kinkReason(
-        kinks,
-        (k) => gradientElement(e.autoGrads, e.values, k.coordinate),
-        e.breakpoint,
-      );
+    if (found.length > 0) {
+      const keep = new Set(wrtIndices(e.values, e.wrt));
+      const kinks = found.filter((k) => keep.has(k.coordinate));
+      if (kinks.length > 0)
+        return kinkReason(
+          kinks,
+          (k) => gradientElement(e.autoGrads, e.values, k.coordinate),
+          e.breakpoint,
+        );
+    }
     // The gradient may have a kink where the function has none (relu(x)·x at 0).
     if (e.hess != null && e.hess.kinks.length > 0)
       return kinkReason(e.hess.kinks, (k) => k.autograd, e.breakpoint, "the gradient");

@@ -431,27 +431,20 @@ function boundsOf(
   // Reverse pass: m = Σ|chain-rule terms|, q = error those terms carry (each made on first use).
   const m = new Array<Float64Array>(count);
   const q = new Array<Float64Array>(count);
-  const adj = (i: number): [Float64Array, Float64Array] => {
-    if (m[i] === undefined) {
-      m[i] = new Float64Array(nodes[i]!.v.length);
-      q[i] = new Float64Array(nodes[i]!.v.length);
-    }
-    return [m[i]!, q[i]!];
-  };
-  adj(count - 1)[0][0] = 1;
+  adjoint(m, q, nodes, count - 1)[0][0] = 1;
   for (let i = count - 1; i >= 0; i--) {
     const e = order[i]!;
     if (e.kind !== "call") continue;
     const at = demand === null ? null : demand[i];
     if (at === undefined) continue; // no requested bound depends on this node
-    const [mo, qo] = adj(i);
+    const [mo, qo] = adjoint(m, q, nodes, i);
     const out = nodes[i]!;
     const from = flat.argStart[i]!;
     // An argument no requested bound depends on needs no adjoint: null skips it.
     const argAdj = new Array<[Float64Array, Float64Array] | null>(flat.argStart[i + 1]! - from);
     for (let j = 0; j < argAdj.length; j++) {
       const a = flat.args[from + j]!;
-      argAdj[j] = demand === null || demand[a] !== undefined ? adj(a) : null;
+      argAdj[j] = demand === null || demand[a] !== undefined ? adjoint(m, q, nodes, a) : null;
     }
     backward(e.op, out, argsOf(flat, nodes, i), argAdj, mo, qo, out.argMaps ?? NO_MAPS, at);
   }
@@ -471,7 +464,7 @@ function boundsOf(
     const e = order[i]!;
     if (e.kind !== "var") continue;
     const acc = result.get(e.name)!;
-    const [mv, qv] = adj(i);
+    const [mv, qv] = adjoint(m, q, nodes, i);
     let mag = magnitudes.get(e.name);
     if (mag === undefined) {
       mag = new Float64Array(acc.length);
@@ -489,6 +482,20 @@ function boundsOf(
       }
   }
   return result;
+}
+
+/** Node i's adjoints (m, q), made (zeros) on first use. */
+function adjoint(
+  m: Float64Array[],
+  q: Float64Array[],
+  nodes: readonly Node[],
+  i: number,
+): [Float64Array, Float64Array] {
+  if (m[i] === undefined) {
+    m[i] = new Float64Array(nodes[i]!.v.length);
+    q[i] = new Float64Array(nodes[i]!.v.length);
+  }
+  return [m[i]!, q[i]!];
 }
 
 /**
