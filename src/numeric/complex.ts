@@ -749,6 +749,227 @@ function tensorOpNode(
 }
 
 /**
+ * The kernels of the program being compiled, in order (`compileComplex` is synchronous; a compile
+ * started while one runs, from a custom op's forward on constant arguments, saves and restores it).
+ * The op table below is made once, not per compile.
+ */
+let compiling: (() => void)[] = [];
+
+const constNode = (v: number): CNode => ({
+  shape: [],
+  re: Float64Array.of(v),
+  im: new Float64Array(1),
+  constant: true,
+});
+
+// A node whose kernel runs once now when all its inputs are constant, else on every evaluation.
+const emit = (
+  shape: Shape,
+  args: CNode[],
+  kernel: (re: Float64Array, im: Float64Array) => () => void,
+): CNode => {
+  const size = sizeOfShape(shape);
+  const re = new Float64Array(size);
+  const im = new Float64Array(size);
+  const step = kernel(re, im);
+  const constant = args.every((a) => a.constant);
+  if (constant) step();
+  else compiling.push(step);
+  return { shape, re, im, constant };
+};
+
+const unary =
+  (op: keyof typeof UNARY) =>
+  (a: CNode): CNode =>
+    emit(a.shape, [a], (re, im) => {
+      const fn: Unary = UNARY[op];
+      const ar = a.re;
+      const ai = a.im;
+      const n = re.length;
+      return () => {
+        for (let k = 0; k < n; k++) {
+          fn(ar[k]!, ai[k]!);
+          re[k] = result[0];
+          im[k] = result[1];
+        }
+      };
+    });
+const binary =
+  (op: keyof typeof BINARY) =>
+  (a: CNode, b: CNode): CNode => {
+    const shape = broadcastAll([a.shape, b.shape], op);
+    return emit(shape, [a, b], (re, im) => {
+      const fn: Binary = BINARY[op];
+      const n = re.length;
+      // Index maps only where broadcasting is more than "same shape" or "a scalar".
+      const fullA = a.re.length === n;
+      const fullB = b.re.length === n;
+      const ia = fullA || a.re.length === 1 ? null : broadcastIndex(a.shape, shape);
+      const ib = fullB || b.re.length === 1 ? null : broadcastIndex(b.shape, shape);
+      const { re: ar, im: ai } = a;
+      const { re: br, im: bi } = b;
+      return () => {
+        for (let k = 0; k < n; k++) {
+          const p = fullA ? k : ia === null ? 0 : ia[k]!;
+          const q = fullB ? k : ib === null ? 0 : ib[k]!;
+          fn(ar[p]!, ai[p]!, br[q]!, bi[q]!);
+          re[k] = result[0];
+          im[k] = result[1];
+        }
+      };
+    });
+  };
+const reduce =
+  (mean: boolean) =>
+  (a: CNode): CNode =>
+    emit([], [a], (re, im) => {
+      const { re: ar, im: ai } = a;
+      const n = ar.length;
+      return () => {
+        let sr = 0;
+        let si = 0;
+        let absSum = 0;
+        for (let k = 0; k < n; k++) {
+          sr += ar[k]!;
+          si += ai[k]!;
+          absSum += Math.abs(ai[k]!);
+        }
+        if (absSum > worst[CANCELLATION]) worst[CANCELLATION] = absSum;
+        re[0] = mean ? sr / n : sr;
+        im[0] = mean ? si / n : si;
+      };
+    });
+
+// The element with the largest (sign 1) or smallest (sign −1) real part; a tie is a kink.
+const extreme =
+  (sign: 1 | -1) =>
+  (a: CNode): CNode =>
+    emit([], [a], (re, im) => () => {
+      const { re: ar, im: ai } = a;
+      let best = 0;
+      let tie = false;
+      for (let k = 0; k < ar.length; k++) {
+        const d = sign * (ar[k]! - ar[best]!);
+        if (Number.isNaN(ar[k]!)) {
+          best = k;
+          break;
+        }
+        if (d > 0) {
+          best = k;
+          tie = false;
+        } else if (d === 0 && k !== best) tie = true;
+      }
+      if (tie) nonAnalytic = `${sign > 0 ? "max" : "min"} with a tie for the extreme`;
+      re[0] = ar[best]!;
+      im[0] = ai[best]!;
+    });
+
+const reductions: Record<ReductionOp, (a: CNode) => CNode> = {
+  sum: reduce(false),
+  mean: reduce(true),
+  max: extreme(1),
+  min: extreme(-1),
+  logsumexp: (a) =>
+    emit([], [a], (re, im) => () => {
+      clogsumexp(a.re, a.im, 0, a.re.length);
+      re[0] = result[0];
+      im[0] = result[1];
+    }),
+};
+const softmax = (a: CNode): CNode =>
+  emit(a.shape, [a], (re, im) => {
+    const len = a.shape.length === 0 ? 1 : a.shape[a.shape.length - 1]!;
+    return () => {
+      for (let r = 0; r < re.length; r += len) csoftmaxRow(a.re, a.im, r, len, re, im);
+    };
+  });
+const matmul = (a: CNode, b: CNode): CNode => {
+  const shape = matmulShape(a.shape, b.shape);
+  return emit(shape, [a, b], (re, im) => {
+    const { m, k: K, n } = matmulDims(a.shape, b.shape);
+    return () => {
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) {
+          let sr = 0;
+          let si = 0;
+          let absSum = 0;
+          for (let k = 0; k < K; k++) {
+            cmul(a.re[i * K + k]!, a.im[i * K + k]!, b.re[k * n + j]!, b.im[k * n + j]!);
+            sr += result[0];
+            si += result[1];
+            absSum += Math.abs(result[1]);
+          }
+          if (absSum > worst[CANCELLATION]) worst[CANCELLATION] = absSum;
+          re[i * n + j] = sr;
+          im[i * n + j] = si;
+        }
+    };
+  });
+};
+
+/** The complex kernel of every op (made once, not per compile). */
+const OPS: Algebra<CNode>["ops"] = {
+  // Every elementwise op by its kernel in UNARY or BINARY (clamp, bce, sigmoid below).
+  ...opsByKind<CNode>({
+    elementwise: (op) =>
+      Object.hasOwn(UNARY, op)
+        ? unary(op as keyof typeof UNARY)
+        : (binary(op as keyof typeof BINARY) as (...a: CNode[]) => CNode),
+    reduction: (op) => reductions[op],
+    lastDim: () => softmax,
+    matmul,
+  }),
+  bce: (p, t) => {
+    const l = p.logit;
+    if (l === undefined || l.u.re.length !== p.re.length) return binary("bce")(p, t);
+    const shape = broadcastAll([p.shape, t.shape], "bce");
+    if (sizeOfShape(shape) !== p.re.length) return binary("bce")(p, t);
+    return emit(shape, [p, t], (re, im) => {
+      const n = re.length;
+      const it = t.re.length === n ? null : broadcastIndex(t.shape, shape);
+      const { sig, u } = l;
+      return () => {
+        for (let k = 0; k < n; k++) {
+          const q = it === null ? k : it[k]!;
+          const pr = p.re[k]!;
+          // Where the clamp replaced σ(u) by a bound, p is a constant: the general kernel.
+          if (pr === sig.re[k] && p.im[k] === sig.im[k] && pr > 0 && pr < 1)
+            cbceLogit(u.re[k]!, u.im[k]!, t.re[q]!, t.im[q]!);
+          else BINARY.bce(pr, p.im[k]!, t.re[q]!, t.im[q]!);
+          re[k] = result[0];
+          im[k] = result[1];
+        }
+      };
+    });
+  },
+  sigmoid: (u) => {
+    const sig = unary("sigmoid")(u);
+    return { ...sig, logit: { sig, u } };
+  },
+  clamp: (x, lo, hi) => {
+    const shape = broadcastAll([x.shape, lo.shape, hi.shape], "clamp");
+    const out = emit(shape, [x, lo, hi], (re, im) => {
+      const [ix, il, ih] = [x, lo, hi].map((a) => broadcastIndex(a.shape, shape));
+      const n = re.length;
+      return () => {
+        for (let k = 0; k < n; k++) {
+          const p = ix![k]!;
+          const q = il![k]!;
+          const s = ih![k]!;
+          cclamp(x.re[p]!, x.im[p]!, lo.re[q]!, lo.im[q]!, hi.re[s]!, hi.im[s]!);
+          re[k] = result[0];
+          im[k] = result[1];
+        }
+      };
+    });
+    // A clamp of σ(u) keeps the logit where it passes σ(u) through (same shape only).
+    return x.logit !== undefined && out.re.length === x.re.length
+      ? { ...out, logit: x.logit }
+      : out;
+  },
+};
+
+/**
  * Compiles `expr` for complex evaluation. Throws INVALID_ARGUMENT for custom ops (their forward
  * is a plain-number function), plus the usual UNKNOWN_VARIABLE / SHAPE errors.
  *
@@ -760,160 +981,10 @@ function tensorOpNode(
  * ```
  */
 export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
-  const steps: (() => void)[] = [];
   const loads: { offset: number; size: number; node: CNode }[] = [];
   /** Custom op nodes: the error of each element's Im, and ∂F/∂(element) from `prepareCustom`. */
   const customs: { node: CNode; size: number; errIm: Float64Array; sens: Float64Array }[] = [];
   const vars = new Map<string, CNode>();
-  const constNode = (v: number): CNode => ({
-    shape: [],
-    re: Float64Array.of(v),
-    im: new Float64Array(1),
-    constant: true,
-  });
-  const emit = (
-    shape: Shape,
-    args: CNode[],
-    kernel: (re: Float64Array, im: Float64Array) => () => void,
-  ): CNode => {
-    const size = sizeOfShape(shape);
-    const re = new Float64Array(size);
-    const im = new Float64Array(size);
-    const step = kernel(re, im);
-    const constant = args.every((a) => a.constant);
-    if (constant) step();
-    else steps.push(step);
-    return { shape, re, im, constant };
-  };
-  const unary =
-    (op: keyof typeof UNARY) =>
-    (a: CNode): CNode =>
-      emit(a.shape, [a], (re, im) => {
-        const fn: Unary = UNARY[op];
-        const ar = a.re;
-        const ai = a.im;
-        const n = re.length;
-        return () => {
-          for (let k = 0; k < n; k++) {
-            fn(ar[k]!, ai[k]!);
-            re[k] = result[0];
-            im[k] = result[1];
-          }
-        };
-      });
-  const binary =
-    (op: keyof typeof BINARY) =>
-    (a: CNode, b: CNode): CNode => {
-      const shape = broadcastAll([a.shape, b.shape], op);
-      return emit(shape, [a, b], (re, im) => {
-        const fn: Binary = BINARY[op];
-        const n = re.length;
-        // Index maps only where broadcasting is more than "same shape" or "a scalar".
-        const fullA = a.re.length === n;
-        const fullB = b.re.length === n;
-        const ia = fullA || a.re.length === 1 ? null : broadcastIndex(a.shape, shape);
-        const ib = fullB || b.re.length === 1 ? null : broadcastIndex(b.shape, shape);
-        const { re: ar, im: ai } = a;
-        const { re: br, im: bi } = b;
-        return () => {
-          for (let k = 0; k < n; k++) {
-            const p = fullA ? k : ia === null ? 0 : ia[k]!;
-            const q = fullB ? k : ib === null ? 0 : ib[k]!;
-            fn(ar[p]!, ai[p]!, br[q]!, bi[q]!);
-            re[k] = result[0];
-            im[k] = result[1];
-          }
-        };
-      });
-    };
-  const reduce =
-    (mean: boolean) =>
-    (a: CNode): CNode =>
-      emit([], [a], (re, im) => {
-        const { re: ar, im: ai } = a;
-        const n = ar.length;
-        return () => {
-          let sr = 0;
-          let si = 0;
-          let absSum = 0;
-          for (let k = 0; k < n; k++) {
-            sr += ar[k]!;
-            si += ai[k]!;
-            absSum += Math.abs(ai[k]!);
-          }
-          if (absSum > worst[CANCELLATION]) worst[CANCELLATION] = absSum;
-          re[0] = mean ? sr / n : sr;
-          im[0] = mean ? si / n : si;
-        };
-      });
-
-  // The element with the largest (sign 1) or smallest (sign −1) real part; a tie is a kink.
-  const extreme =
-    (sign: 1 | -1) =>
-    (a: CNode): CNode =>
-      emit([], [a], (re, im) => () => {
-        const { re: ar, im: ai } = a;
-        let best = 0;
-        let tie = false;
-        for (let k = 0; k < ar.length; k++) {
-          const d = sign * (ar[k]! - ar[best]!);
-          if (Number.isNaN(ar[k]!)) {
-            best = k;
-            break;
-          }
-          if (d > 0) {
-            best = k;
-            tie = false;
-          } else if (d === 0 && k !== best) tie = true;
-        }
-        if (tie) nonAnalytic = `${sign > 0 ? "max" : "min"} with a tie for the extreme`;
-        re[0] = ar[best]!;
-        im[0] = ai[best]!;
-      });
-
-  const reductions: Record<ReductionOp, (a: CNode) => CNode> = {
-    sum: reduce(false),
-    mean: reduce(true),
-    max: extreme(1),
-    min: extreme(-1),
-    logsumexp: (a) =>
-      emit([], [a], (re, im) => () => {
-        clogsumexp(a.re, a.im, 0, a.re.length);
-        re[0] = result[0];
-        im[0] = result[1];
-      }),
-  };
-  const softmax = (a: CNode): CNode =>
-    emit(a.shape, [a], (re, im) => {
-      const len = a.shape.length === 0 ? 1 : a.shape[a.shape.length - 1]!;
-      return () => {
-        for (let r = 0; r < re.length; r += len) csoftmaxRow(a.re, a.im, r, len, re, im);
-      };
-    });
-  const matmul = (a: CNode, b: CNode): CNode => {
-    const shape = matmulShape(a.shape, b.shape);
-    return emit(shape, [a, b], (re, im) => {
-      const { m, k: K, n } = matmulDims(a.shape, b.shape);
-      return () => {
-        for (let i = 0; i < m; i++)
-          for (let j = 0; j < n; j++) {
-            let sr = 0;
-            let si = 0;
-            let absSum = 0;
-            for (let k = 0; k < K; k++) {
-              cmul(a.re[i * K + k]!, a.im[i * K + k]!, b.re[k * n + j]!, b.im[k * n + j]!);
-              sr += result[0];
-              si += result[1];
-              absSum += Math.abs(result[1]);
-            }
-            if (absSum > worst[CANCELLATION]) worst[CANCELLATION] = absSum;
-            re[i * n + j] = sr;
-            im[i * n + j] = si;
-          }
-      };
-    });
-  };
-
   const algebra: Algebra<CNode> = {
     num: constNode,
     constant: (name) => constNode(CONSTANTS[name]),
@@ -934,66 +1005,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
       vars.set(name, node);
       return node;
     },
-    ops: {
-      // Every elementwise op by its kernel in UNARY or BINARY (clamp, bce, sigmoid below).
-      ...opsByKind<CNode>({
-        elementwise: (op) =>
-          Object.hasOwn(UNARY, op)
-            ? unary(op as keyof typeof UNARY)
-            : (binary(op as keyof typeof BINARY) as (...a: CNode[]) => CNode),
-        reduction: (op) => reductions[op],
-        lastDim: () => softmax,
-        matmul,
-      }),
-      bce: (p, t) => {
-        const l = p.logit;
-        if (l === undefined || l.u.re.length !== p.re.length) return binary("bce")(p, t);
-        const shape = broadcastAll([p.shape, t.shape], "bce");
-        if (sizeOfShape(shape) !== p.re.length) return binary("bce")(p, t);
-        return emit(shape, [p, t], (re, im) => {
-          const n = re.length;
-          const it = t.re.length === n ? null : broadcastIndex(t.shape, shape);
-          const { sig, u } = l;
-          return () => {
-            for (let k = 0; k < n; k++) {
-              const q = it === null ? k : it[k]!;
-              const pr = p.re[k]!;
-              // Where the clamp replaced σ(u) by a bound, p is a constant: the general kernel.
-              if (pr === sig.re[k] && p.im[k] === sig.im[k] && pr > 0 && pr < 1)
-                cbceLogit(u.re[k]!, u.im[k]!, t.re[q]!, t.im[q]!);
-              else BINARY.bce(pr, p.im[k]!, t.re[q]!, t.im[q]!);
-              re[k] = result[0];
-              im[k] = result[1];
-            }
-          };
-        });
-      },
-      sigmoid: (u) => {
-        const sig = unary("sigmoid")(u);
-        return { ...sig, logit: { sig, u } };
-      },
-      clamp: (x, lo, hi) => {
-        const shape = broadcastAll([x.shape, lo.shape, hi.shape], "clamp");
-        const out = emit(shape, [x, lo, hi], (re, im) => {
-          const [ix, il, ih] = [x, lo, hi].map((a) => broadcastIndex(a.shape, shape));
-          const n = re.length;
-          return () => {
-            for (let k = 0; k < n; k++) {
-              const p = ix![k]!;
-              const q = il![k]!;
-              const s = ih![k]!;
-              cclamp(x.re[p]!, x.im[p]!, lo.re[q]!, lo.im[q]!, hi.re[s]!, hi.im[s]!);
-              re[k] = result[0];
-              im[k] = result[1];
-            }
-          };
-        });
-        // A clamp of σ(u) keeps the logit where it passes σ(u) through (same shape only).
-        return x.logit !== undefined && out.re.length === x.re.length
-          ? { ...out, logit: x.logit }
-          : out;
-      },
-    },
+    ops: OPS,
     custom: (def, args) => {
       if (isTensorOp(def)) {
         const node = tensorOpNode(def, args, emit);
@@ -1062,7 +1074,16 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
     },
   };
 
-  const output = interpret(expr, algebra);
+  const outer = compiling;
+  compiling = [];
+  let output: CNode;
+  let steps: (() => void)[];
+  try {
+    output = interpret(expr, algebra);
+  } finally {
+    steps = compiling;
+    compiling = outer;
+  }
   nonAnalytic = null; // kinks of constant subexpressions do not depend on the point
   uncertified = null;
   let kink: string | null = null;

@@ -3,6 +3,7 @@ import { failure } from "../../test/failure.ts";
 import { call, constant, type Expr, num, variable } from "../expr/ast.ts";
 import { registerCustomOp } from "../expr/ops.ts";
 import { toValues } from "../expr/point.ts";
+import { compileComplex } from "./complex.ts";
 import { compileForward, compileForwardValue, evaluate, flattenValues } from "./evaluate.ts";
 
 const x = variable("x");
@@ -122,6 +123,24 @@ describe("compileForward", () => {
       backward: ({ args, grad }) => [3 * args[0]! ** 2 * grad],
     });
     expect(at(c("sum", c("numeric_eval_cube", x)), { x: [1, 2] })).toBe(9);
+  });
+
+  it("compiles an expression whose constant part compiles another one (a forward that evaluates)", () => {
+    // 2a + 1 through a nested compile, run at compile time (the argument 3 is a constant), after
+    // the outer compile has emitted sin(x)'s kernel.
+    registerCustomOp({
+      name: "numeric_eval_nested",
+      arity: 1,
+      forward: (a) => at(c("add", c("mul", num(2), x), num(1)), { x: a }),
+      backward: ({ grad }) => [2 * grad],
+    });
+    const e = c("mul", c("sin", x), c("numeric_eval_nested", num(3)));
+    expect(at(e, { x: 0.5 })).toBe(Math.sin(0.5) * 7);
+    const { x: flat, layout } = flattenValues(toValues({ x: 0.5 }));
+    const p = compileComplex(e, layout);
+    p.run(flat, Float64Array.of(1e-30));
+    expect(p.output.re[0]).toBe(Math.sin(0.5) * 7);
+    expect(p.output.im[0]! / 1e-30).toBeCloseTo(7 * Math.cos(0.5), 14);
   });
 
   it("rejects bad expressions with a GradtrioError", () => {

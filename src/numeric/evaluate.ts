@@ -50,39 +50,31 @@ export interface Program {
 }
 
 /**
- * Compiles `expr` to a program over preallocated buffers.
- * Throws a `GradtrioError` (UNKNOWN_VARIABLE, SHAPE, UNKNOWN_FUNCTION, ARITY) for a bad expression.
- *
- * @example
- * ```ts
- * const p = compileProgram(parse("x*A"), new Map([["x", { offset: 0, shape: [2] }], ["A", { offset: 2, shape: [2, 2] }]]));
- * p.run(Float64Array.of(1, 2, 1, 1, 1, 1)); // p.output.data = [1, 2, 1, 2]
- * ```
+ * The kernels of the program being compiled, in order (`compileProgram` is synchronous; a compile
+ * started while one runs, from a custom op's forward on constant arguments, saves and restores it).
+ * The op table below is made once, not per compile.
  */
-export function compileProgram(expr: Expr, layout: Layout): Program {
-  const steps: Step[] = [];
-  const loads: { offset: number; size: number; data: Float64Array }[] = [];
-  const vars = new Map<string, Node>();
-  let inputSize = 0;
-  for (const { offset, shape } of layout.values())
-    inputSize = Math.max(inputSize, offset + sizeOfShape(shape));
+let compiling: Step[] = [];
 
-  const constNode = (value: number): Node => ({
-    shape: [],
-    data: Float64Array.of(value),
-    constant: true,
-  });
-  // A node whose kernel runs once now when all its inputs are constant, else on every evaluation.
-  const emit = (shape: Shape, args: Node[], kernel: (out: Float64Array) => Step): Node => {
-    const data = new Float64Array(sizeOfShape(shape));
-    const step = kernel(data);
-    const constant = args.every((a) => a.constant);
-    if (constant) step();
-    else steps.push(step);
-    return { shape, data, constant };
-  };
-  // Every op from its declaration (src/expr/ops.ts): the kernels are the ones every leg uses.
-  const elementwise = (op: Parameters<typeof realKernel>[0]) => {
+const constNode = (value: number): Node => ({
+  shape: [],
+  data: Float64Array.of(value),
+  constant: true,
+});
+
+// A node whose kernel runs once now when all its inputs are constant, else on every evaluation.
+function emit(shape: Shape, args: Node[], kernel: (out: Float64Array) => Step): Node {
+  const data = new Float64Array(sizeOfShape(shape));
+  const step = kernel(data);
+  const constant = args.every((a) => a.constant);
+  if (constant) step();
+  else compiling.push(step);
+  return { shape, data, constant };
+}
+
+// Every op from its declaration (src/expr/ops.ts): the kernels are the ones every leg uses.
+const OPS: Algebra<Node>["ops"] = opsByKind<Node>({
+  elementwise: (op) => {
     const fn = realKernel(op);
     return (...args: Node[]): Node => {
       const shape =
@@ -100,29 +92,47 @@ export function compileProgram(expr: Expr, layout: Layout): Program {
             : mapN(fn as (...a: number[]) => number, args, shape, out),
       );
     };
-  };
-  const reduction =
-    (op: Parameters<typeof reduceKernel>[0]) =>
-    (a: Node): Node => {
-      const fn = reduceKernel(op);
-      return emit([], [a], (out) => {
-        const d = a.data;
-        return () => void (out[0] = fn(d));
-      });
-    };
-  const lastDim =
-    (op: Parameters<typeof rowKernel>[0]) =>
-    (a: Node): Node => {
-      const fn = rowKernel(op);
-      return emit(a.shape, [a], (out) => {
-        const d = a.data;
-        const len = a.shape.length === 0 ? 1 : a.shape[a.shape.length - 1]!;
-        return () => {
-          for (let r = 0; r < d.length; r += len)
-            fn(d.subarray(r, r + len), out.subarray(r, r + len));
-        };
-      });
-    };
+  },
+  reduction: (op) => (a) => {
+    const fn = reduceKernel(op);
+    return emit([], [a], (out) => {
+      const d = a.data;
+      return () => void (out[0] = fn(d));
+    });
+  },
+  lastDim: (op) => (a) => {
+    const fn = rowKernel(op);
+    return emit(a.shape, [a], (out) => {
+      const d = a.data;
+      const len = a.shape.length === 0 ? 1 : a.shape[a.shape.length - 1]!;
+      return () => {
+        for (let r = 0; r < d.length; r += len)
+          fn(d.subarray(r, r + len), out.subarray(r, r + len));
+      };
+    });
+  },
+  matmul: (a, b) => {
+    const shape = matmulShape(a.shape, b.shape);
+    return emit(shape, [a, b], (out) => matmulKernel(a, b, out));
+  },
+});
+
+/**
+ * Compiles `expr` to a program over preallocated buffers.
+ * Throws a `GradtrioError` (UNKNOWN_VARIABLE, SHAPE, UNKNOWN_FUNCTION, ARITY) for a bad expression.
+ *
+ * @example
+ * ```ts
+ * const p = compileProgram(parse("x*A"), new Map([["x", { offset: 0, shape: [2] }], ["A", { offset: 2, shape: [2, 2] }]]));
+ * p.run(Float64Array.of(1, 2, 1, 1, 1, 1)); // p.output.data = [1, 2, 1, 2]
+ * ```
+ */
+export function compileProgram(expr: Expr, layout: Layout): Program {
+  const loads: { offset: number; size: number; data: Float64Array }[] = [];
+  const vars = new Map<string, Node>();
+  let inputSize = 0;
+  for (const { offset, shape } of layout.values())
+    inputSize = Math.max(inputSize, offset + sizeOfShape(shape));
 
   const algebra: Algebra<Node> = {
     num: constNode,
@@ -147,15 +157,7 @@ export function compileProgram(expr: Expr, layout: Layout): Program {
       vars.set(name, node);
       return node;
     },
-    ops: opsByKind<Node>({
-      elementwise,
-      reduction,
-      lastDim,
-      matmul: (a, b) => {
-        const shape = matmulShape(a.shape, b.shape);
-        return emit(shape, [a, b], (out) => matmulKernel(a, b, out));
-      },
-    }),
+    ops: OPS,
     custom: (def, args) => {
       if (isTensorOp(def)) {
         const shapes = args.map((a) => a.shape);
@@ -173,7 +175,16 @@ export function compileProgram(expr: Expr, layout: Layout): Program {
     },
   };
 
-  const output = interpret(expr, algebra);
+  const outer = compiling;
+  compiling = [];
+  let output: Node;
+  let steps: Step[];
+  try {
+    output = interpret(expr, algebra);
+  } finally {
+    steps = compiling;
+    compiling = outer;
+  }
   const nLoads = loads.length;
   const nSteps = steps.length;
   const run = (x: Float64Array): void => {
