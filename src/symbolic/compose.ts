@@ -45,19 +45,33 @@ export function composingDerivatives(): boolean {
 
 interface Template {
   readonly formula: Formula;
+  readonly arity: number;
   readonly def: OpDefinition | undefined;
 }
 
 const TEMPLATE_LIMIT = 4096;
-const templates = new Map<string, Template>();
-const placeholder = (i: number) => `__d${i}`;
+/** Per op, its templates by argument and branch (`3·i + branch`). */
+const templates = new Map<string, (Template | undefined)[]>();
+let templateCount = 0;
+/** The placeholder of argument i, and the argument of each placeholder. */
+const placeholders: string[] = [];
+const argumentOf = new Map<string, number>();
+
+function placeholder(i: number): string {
+  let name = placeholders[i];
+  if (name === undefined) {
+    placeholders[i] = name = `__d${i}`;
+    argumentOf.set(name, i);
+  }
+  return name;
+}
 
 /** ∂op/∂argᵢ over placeholder arguments `__d0`, `__d1`…, derived once (per branch, per definition). */
 function template(op: string, arity: number, i: number, branch: Branch): Formula {
   const def = isBuiltinOp(op) ? undefined : lookupCustomOp(op);
-  const key = `${op}|${arity}|${i}|${branch}`;
-  const hit = templates.get(key);
-  if (hit !== undefined && hit.def === def) return hit.formula;
+  let byArgument = templates.get(op);
+  const hit = byArgument?.[3 * i + branch];
+  if (hit !== undefined && hit.def === def && hit.arity === arity) return hit.formula;
   const w = new CasWriter((e) => (e.kind === "var" ? e.name : undefined));
   const root = call(
     op,
@@ -69,8 +83,14 @@ function template(op: string, arity: number, i: number, branch: Branch): Formula
   );
   if (!answer.ok) throw new Unavailable(`∂${op}/∂argument ${i + 1}: ${answer.reason}`);
   const formula = readCas(answer.text, w.resolve);
-  if (templates.size >= TEMPLATE_LIMIT) templates.clear();
-  templates.set(key, { formula, def });
+  if (templateCount >= TEMPLATE_LIMIT) {
+    templates.clear();
+    templateCount = 0;
+  }
+  byArgument = templates.get(op);
+  if (byArgument === undefined) templates.set(op, (byArgument = []));
+  byArgument[3 * i + branch] = { formula, arity, def };
+  templateCount++;
   return formula;
 }
 
@@ -87,8 +107,10 @@ export function composedDerivatives(
   leafKey: (e: Expr) => string | undefined,
 ): Formula[] {
   const formulaOf = w.reader(branch);
-  const argument = (e: CallExpr) => (name: string) =>
-    name.startsWith("__d") ? formulaOf(e.args[Number(name.slice(3))]!) : undefined;
+  const argument = (e: CallExpr) => (name: string) => {
+    const i = argumentOf.get(name);
+    return i === undefined ? undefined : formulaOf(e.args[i]!);
+  };
   return keys.map((key) => {
     const derivatives = new Map<Expr, Formula | null>();
     // Post-order without recursion: expressions may be deep.

@@ -112,62 +112,98 @@ export function compileFormulas(
   };
 }
 
-/** The shared tape of `fs` (in their `forEvaluation` form) and the instruction of each formula. */
-function buildTape(
-  fs: readonly Formula[],
-  slots: readonly string[],
-): { tape: Instr[]; outs: number[] } {
+interface Tape {
+  readonly tape: readonly Instr[];
+  readonly outs: readonly number[];
+}
+
+/** Each formula list's tape, for its slots: compiled for values, bounds and overflow, built once. */
+const tapes = new WeakMap<readonly Formula[], { slots: readonly string[]; tape: Tape }>();
+
+/**
+ * The shared tape of `fs` (in their `forEvaluation` form) and the instruction of each formula.
+ * Subformulas shared by object (composed derivatives share their arguments' formulas) are
+ * walked once: the same object emits the same instructions.
+ */
+function buildTape(fs: readonly Formula[], slots: readonly string[]): Tape {
+  const hit = tapes.get(fs);
+  if (hit !== undefined && hit.slots === slots) return hit.tape;
   const index = new Map(slots.map((s, i) => [s, i]));
   const tape: Instr[] = [];
+  // Common subexpressions: numbers by value (0 and -0 alike), e and pi by name, slots by index,
+  // every other instruction by its text (`mul(3,5)`); an instruction is made only when new.
+  const numbers = new Map<number, number>();
+  const constants = new Map<string, number>();
+  const slotAt: number[] = [];
   const byKey = new Map<string, number>();
-  const emit = (key: string, ins: Instr): number => {
-    let at = byKey.get(key);
-    if (at === undefined) {
-      at = tape.length;
-      tape.push(ins);
-      byKey.set(key, at);
-    }
+  // `table.get(key) ?? put(table, key, ins)`: the instruction is made only when it is new.
+  const put = <K>(table: Map<K, number>, key: K, ins: Instr): number => {
+    table.set(key, tape.length);
+    tape.push(ins);
+    return tape.length - 1;
+  };
+  const done = new Map<Formula, number>();
+  const go = (g: Formula): number => {
+    let at = done.get(g);
+    if (at === undefined) done.set(g, (at = emitOf(g)));
     return at;
   };
-  const go = (g: Formula): number => {
+  const emitOf = (g: Formula): number => {
     switch (g.kind) {
       case "num":
-        return emit(`n${g.value}`, { op: "const", value: g.value });
+        return numbers.get(g.value) ?? put(numbers, g.value, { op: "const", value: g.value });
       case "const":
-        return emit(`c${g.name}`, { op: "const", value: g.name === "pi" ? Math.PI : Math.E });
+        return (
+          constants.get(g.name) ??
+          put(constants, g.name, { op: "const", value: g.name === "pi" ? Math.PI : Math.E })
+        );
       case "sym": {
         const i = index.get(g.name);
         if (i === undefined)
           throw new GradtrioError("CAS", `internal: formula leaf '${g.name}' has no value`);
-        return emit(`s${i}`, { op: "slot", index: i });
+        let at = slotAt[i];
+        if (at === undefined) {
+          slotAt[i] = at = tape.length;
+          tape.push({ op: "slot", index: i });
+        }
+        return at;
       }
       case "fn": {
         const a = go(g.arg);
-        return emit(`${g.name}(${a})`, { op: "fn", name: g.name, arg: a });
+        const key = `${g.name}(${a})`;
+        return byKey.get(key) ?? put(byKey, key, { op: "fn", name: g.name, arg: a });
       }
       case "pow": {
         const b = go(g.base);
         if (g.exp.kind === "num" && (g.exp.value === 2 || g.exp.value === -1)) {
           const op = g.exp.value === 2 ? "square" : "recip";
-          return emit(`${op}(${b})`, { op, arg: b });
+          const key = `${op}(${b})`;
+          return byKey.get(key) ?? put(byKey, key, { op, arg: b });
         }
         if (g.exp.kind === "num" && g.exp.value === -2) {
-          const sq = emit(`square(${b})`, { op: "square", arg: b });
-          return emit(`recip(${sq})`, { op: "recip", arg: sq });
+          const sqKey = `square(${b})`;
+          const sq = byKey.get(sqKey) ?? put(byKey, sqKey, { op: "square", arg: b });
+          const key = `recip(${sq})`;
+          return byKey.get(key) ?? put(byKey, key, { op: "recip", arg: sq });
         }
         const e = go(g.exp);
-        return emit(`pow(${b},${e})`, { op: "pow", base: b, exp: e });
+        const key = `pow(${b},${e})`;
+        return byKey.get(key) ?? put(byKey, key, { op: "pow", base: b, exp: e });
       }
       case "add":
       case "mul": {
         const args = g.args.map(go);
-        return emit(`${g.kind}(${args.join(",")})`, { op: g.kind, args });
+        const key = `${g.kind}(${args.join(",")})`;
+        return byKey.get(key) ?? put(byKey, key, { op: g.kind, args });
       }
       case "display":
         throw new GradtrioError("CAS", `internal: '${g.name}(…)' is for display only`);
     }
   };
-  return { tape, outs: fs.map((f) => go(forEvaluation(f))) };
+  const forms = new Map<Formula, Formula>();
+  const built = { tape, outs: fs.map((f) => go(forEvaluation(f, forms))) };
+  tapes.set(fs, { slots, tape: built });
+  return built;
 }
 
 const EPS = Number.EPSILON;

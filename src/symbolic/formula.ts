@@ -292,17 +292,32 @@ export function symbolsOf(f: Formula, out = new Set<string>()): Set<string> {
  * The form of `f` to evaluate in float64: `log(1+u)` → `log1p(u)` and `exp(u)-1` → `expm1(u)`,
  * which keep the digits that `1+u` and `exp(u)-1` round away for tiny u (the CAS writes log1p
  * as the textbook `log(1+u)`; `cos(log1p(x))` at x = 1e-131 has the gradient -1e-131, not 0).
- * Exact rewrites: the printed formula stays as the CAS wrote it.
+ * Exact rewrites: the printed formula stays as the CAS wrote it. With `memo`, each node (by
+ * identity) is rewritten once, and shared subformulas stay shared.
  * @example forEvaluation(ffn("log", fadd(fsym("x"), fnum(1)))) // log1p(x)
  */
-export function forEvaluation(f: Formula): Formula {
+export function forEvaluation(f: Formula, memo?: Map<Formula, Formula>): Formula {
   switch (f.kind) {
     case "num":
     case "sym":
     case "const":
       return f;
+  }
+  let out = memo?.get(f);
+  if (out === undefined) {
+    out = rewriteForEvaluation(f, (g) => forEvaluation(g, memo));
+    memo?.set(f, out);
+  }
+  return out;
+}
+
+function rewriteForEvaluation(
+  f: Formula & { kind: "fn" | "pow" | "add" | "mul" | "display" },
+  inner: (g: Formula) => Formula,
+): Formula {
+  switch (f.kind) {
     case "fn": {
-      const arg = forEvaluation(f.arg);
+      const arg = inner(f.arg);
       if (f.name === "log" && arg.kind === "add") {
         const i = arg.args.findIndex((a) => isNum(a, 1));
         if (i >= 0) {
@@ -313,9 +328,9 @@ export function forEvaluation(f: Formula): Formula {
       return ffn(f.name, arg);
     }
     case "pow":
-      return fpow(forEvaluation(f.base), forEvaluation(f.exp));
+      return fpow(inner(f.base), inner(f.exp));
     case "add": {
-      const args = f.args.map(forEvaluation);
+      const args = f.args.map(inner);
       const one = args.findIndex((a) => isNum(a, -1));
       const ex = args.findIndex((a) => a.kind === "fn" && a.name === "exp");
       if (one < 0 || ex < 0) return fadd(...args);
@@ -324,8 +339,8 @@ export function forEvaluation(f: Formula): Formula {
       return rest.length === 0 ? m1 : fadd(...rest, m1);
     }
     case "mul":
-      return fmul(...f.args.map(forEvaluation));
+      return fmul(...f.args.map(inner));
     case "display":
-      return fdisplay(f.name, ...f.args.map(forEvaluation));
+      return fdisplay(f.name, ...f.args.map(inner));
   }
 }
