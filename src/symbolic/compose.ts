@@ -106,35 +106,56 @@ export function composedDerivatives(
   keys: readonly string[],
   leafKey: (e: Expr) => string | undefined,
 ): Formula[] {
+  // The block's nodes, arguments before their calls, and the leaf key of each (or undefined):
+  // the same for every key. Post-order without recursion: expressions may be deep.
+  const order: Expr[] = [];
+  const leafKeys: (string | undefined)[] = [];
+  const seen = new Set<Expr>();
+  const stack: [Expr, boolean][] = [[root, false]];
+  while (stack.length > 0) {
+    const [e, ready] = stack.pop()!;
+    if (seen.has(e)) continue;
+    const leaf = leafKey(e);
+    if (!ready && leaf === undefined && e.kind === "call") {
+      stack.push([e, true]);
+      for (const a of e.args) if (!seen.has(a)) stack.push([a, false]);
+      continue;
+    }
+    seen.add(e);
+    order.push(e);
+    leafKeys.push(leaf);
+  }
   const formulaOf = w.reader(branch);
-  const argument = (e: CallExpr) => (name: string) => {
-    const i = argumentOf.get(name);
-    return i === undefined ? undefined : formulaOf(e.args[i]!);
+  // ∂e/∂argᵢ with the arguments' formulas in place, per call: the same for every key.
+  const locals = new Map<CallExpr, Formula[]>();
+  const local = (e: CallExpr, i: number): Formula => {
+    let row = locals.get(e);
+    if (row === undefined) locals.set(e, (row = []));
+    let t = row[i];
+    if (t === undefined) {
+      const br = branchesOf(e.op) === undefined ? 0 : branch(e);
+      row[i] = t = substitute(template(e.op, e.args.length, i, br), (name) => {
+        const k = argumentOf.get(name);
+        return k === undefined ? undefined : formulaOf(e.args[k]!);
+      });
+    }
+    return t;
   };
   return keys.map((key) => {
     const derivatives = new Map<Expr, Formula | null>();
-    // Post-order without recursion: expressions may be deep.
-    const stack: [Expr, boolean][] = [[root, false]];
-    while (stack.length > 0) {
-      const [e, ready] = stack.pop()!;
-      if (derivatives.has(e)) continue;
-      const leaf = leafKey(e);
+    for (let n = 0; n < order.length; n++) {
+      const e = order[n]!;
+      const leaf = leafKeys[n];
       if (leaf !== undefined || e.kind !== "call") {
-        derivatives.set(e, leaf === key ? fnum(1) : null);
+        derivatives.set(e, leaf === key ? ONE : null);
         continue;
       }
-      if (!ready) {
-        stack.push([e, true]);
-        for (const a of e.args) if (!derivatives.has(a)) stack.push([a, false]);
-        continue;
-      }
+      // D e = Σᵢ ∂e/∂argᵢ · D argᵢ over the arguments that depend on the leaf.
       const terms: Formula[] = [];
-      e.args.forEach((a, i) => {
-        const d = derivatives.get(a)!;
-        if (d === null) return;
-        const br = branchesOf(e.op) === undefined ? 0 : branch(e);
-        terms.push(fmul(substitute(template(e.op, e.args.length, i, br), argument(e)), d));
-      });
+      for (let i = 0; i < e.args.length; i++) {
+        const d = derivatives.get(e.args[i]!)!;
+        if (d !== null) terms.push(fmul(local(e, i), d));
+      }
       derivatives.set(
         e,
         terms.length === 0 ? null : terms.length === 1 ? terms[0]! : fadd(...terms),
@@ -143,3 +164,5 @@ export function composedDerivatives(
     return derivatives.get(root) ?? fnum(0);
   });
 }
+
+const ONE = fnum(1);

@@ -144,6 +144,7 @@ function buildTape(fs: readonly Formula[], slots: readonly string[]): Tape {
   };
   const done = new Map<Formula, number>();
   const go = (g: Formula): number => {
+    if (g.kind === "num" || g.kind === "sym" || g.kind === "const") return emitOf(g);
     let at = done.get(g);
     if (at === undefined) done.set(g, (at = emitOf(g)));
     return at;

@@ -122,39 +122,32 @@ const isNum = (f: Formula, v?: number): f is Formula & { kind: "num" } =>
 /**
  * Algebraic tidying that is exact (or exact up to one rounding, as constant folding is):
  * flattens sums and products, folds numbers, drops 0 and 1, `log(e)` → 1, `e^u` → `exp(u)`.
- * With `memo`, each node (by identity) is simplified once: for formulas that share subtrees.
+ * `known` gives the simplified form of some subformulas (by identity), for formulas that share
+ * them.
  * @example simplify(fmul(fnum(2), fnum(3), fsym("x"))) // mul(6, x)
  */
-export function simplify(f: Formula, memo?: Map<Formula, Formula>): Formula {
+export function simplify(f: Formula, known?: ReadonlyMap<Formula, Formula>): Formula {
   switch (f.kind) {
     case "num":
     case "sym":
     case "const":
       return f;
   }
-  let out = memo?.get(f);
-  if (out === undefined) {
-    const inner = (g: Formula): Formula => simplify(g, memo);
-    switch (f.kind) {
-      case "display":
-        out = simplifyDisplay(f.name, f.args.map(inner));
-        break;
-      case "fn":
-        out = simplifyFn(f.name, inner(f.arg));
-        break;
-      case "pow":
-        out = simplifyPow(inner(f.base), inner(f.exp));
-        break;
-      case "add":
-        out = simplifyAdd(f.args.map(inner));
-        break;
-      case "mul":
-        out = simplifyMul(f.args.map(inner));
-        break;
-    }
-    memo?.set(f, out);
+  const hit = known?.get(f);
+  if (hit !== undefined) return hit;
+  const inner = (g: Formula): Formula => simplify(g, known);
+  switch (f.kind) {
+    case "display":
+      return simplifyDisplay(f.name, f.args.map(inner));
+    case "fn":
+      return simplifyFn(f.name, inner(f.arg));
+    case "pow":
+      return simplifyPow(inner(f.base), inner(f.exp));
+    case "add":
+      return simplifyAdd(f.args.map(inner));
+    case "mul":
+      return simplifyMul(f.args.map(inner));
   }
-  return out;
 }
 
 function simplifyDisplay(name: string, args: Formula[]): Formula {

@@ -143,10 +143,11 @@ function shapeOf(text: string): Shape {
   return shape;
 }
 
-/** One `reader`'s state: its branches, each node's `Read`, and the simplified subformulas. */
+/** One `reader`'s state: its branches, each node's `Read`, and the formulas it gave. */
 interface Reading {
   readonly state: WriteState & { readonly constants: string[] };
   readonly reads: Map<Expr, Read>;
+  /** Per node's `raw`, its simplified form: what the reader gave for the node. */
   readonly simplified: Map<Formula, Formula>;
 }
 
@@ -312,10 +313,10 @@ export class CasWriter {
   /**
    * A function giving `readCas(this.write(e, branch), this.resolve)` without writing the text out
    * whole: each node's text is written with placeholders for its arguments (`__a0`…), parsed once
-   * per distinct text (`shapeOf`), the arguments' formulas put in their places, and the whole
-   * simplified once, shared subformulas once. The texts are those `write` writes, so the formulas
-   * are the ones `readCas` reads from them. It keeps every node's formula for its next calls (one
-   * branch pattern). Where the text could reach a limit of `write` or `readCas`, and on any error,
+   * per distinct text (`shapeOf`), the arguments' formulas put in their places, and simplified
+   * as `readCas` does, each node it was asked for once. The texts are those `write` writes, so
+   * the formulas are the ones `readCas` reads from them. It keeps every node's formula for its
+   * next calls (one branch pattern). Where the text could reach a limit of `write` or `readCas`, and on any error,
    * the text is written and read: that decides, error or formula.
    */
   reader(branch: (e: CallExpr) => Branch): (e: Expr) => Formula {
@@ -326,8 +327,12 @@ export class CasWriter {
     };
     return (e) => {
       try {
-        const read = this.read(e, r, 1);
-        if (read.nesting <= MAX_NESTING) return simplify(read.raw, r.simplified);
+        const { raw, nesting } = this.read(e, r, 1);
+        if (nesting <= MAX_NESTING) {
+          let f = r.simplified.get(raw);
+          if (f === undefined) r.simplified.set(raw, (f = simplify(raw, r.simplified)));
+          return f;
+        }
       } catch {
         // The text decides below.
       }
