@@ -238,7 +238,10 @@ function simplifyMul(args: Formula[]): Formula {
   return fmul(coef, ...flat);
 }
 
-/** Replaces every `sym` leaf for which `by` returns a formula. */
+/**
+ * Replaces every `sym` leaf for which `by` returns a formula. Subformulas without a replacement
+ * are shared with `f`, not copied.
+ */
 export function substitute(f: Formula, by: (name: string) => Formula | undefined): Formula {
   switch (f.kind) {
     case "num":
@@ -246,17 +249,43 @@ export function substitute(f: Formula, by: (name: string) => Formula | undefined
       return f;
     case "sym":
       return by(f.name) ?? f;
-    case "fn":
-      return ffn(f.name, substitute(f.arg, by));
-    case "pow":
-      return fpow(substitute(f.base, by), substitute(f.exp, by));
+    case "fn": {
+      const arg = substitute(f.arg, by);
+      return arg === f.arg ? f : ffn(f.name, arg);
+    }
+    case "pow": {
+      const base = substitute(f.base, by);
+      const exp = substitute(f.exp, by);
+      return base === f.base && exp === f.exp ? f : fpow(base, exp);
+    }
     case "add":
-      return fadd(...f.args.map((a) => substitute(a, by)));
     case "mul":
-      return fmul(...f.args.map((a) => substitute(a, by)));
     case "display":
-      return fdisplay(f.name, ...f.args.map((a) => substitute(a, by)));
+      return withArgs(
+        f,
+        mapShared(f.args, (a) => substitute(a, by)),
+      );
   }
+}
+
+/** `args` with `fn` applied to each: `args` itself where `fn` changes none of them. */
+function mapShared(args: readonly Formula[], fn: (g: Formula) => Formula): readonly Formula[] {
+  let out: Formula[] | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const g = fn(args[i]!);
+    if (out === undefined && g !== args[i]) out = args.slice(0, i);
+    out?.push(g);
+  }
+  return out ?? args;
+}
+
+/** `f` with the arguments `args` (`f` itself when they are its own). */
+function withArgs(
+  f: Formula & { kind: "add" | "mul" | "display" },
+  args: readonly Formula[],
+): Formula {
+  if (args === f.args) return f;
+  return f.kind === "display" ? { kind: "display", name: f.name, args } : { kind: f.kind, args };
 }
 
 /** Leaf symbol names a formula mentions. */
@@ -318,22 +347,24 @@ function rewriteForEvaluation(
           return ffn("log1p", rest.length === 1 ? rest[0]! : fadd(...rest));
         }
       }
-      return ffn(f.name, arg);
+      return arg === f.arg ? f : ffn(f.name, arg);
     }
-    case "pow":
-      return fpow(inner(f.base), inner(f.exp));
+    case "pow": {
+      const base = inner(f.base);
+      const exp = inner(f.exp);
+      return base === f.base && exp === f.exp ? f : fpow(base, exp);
+    }
     case "add": {
-      const args = f.args.map(inner);
+      const args = mapShared(f.args, inner);
       const one = args.findIndex((a) => isNum(a, -1));
       const ex = args.findIndex((a) => a.kind === "fn" && a.name === "exp");
-      if (one < 0 || ex < 0) return fadd(...args);
+      if (one < 0 || ex < 0) return withArgs(f, args);
       const m1 = ffn("expm1", (args[ex] as Formula & { kind: "fn" }).arg);
       const rest = args.filter((_, j) => j !== one && j !== ex);
       return rest.length === 0 ? m1 : fadd(...rest, m1);
     }
     case "mul":
-      return fmul(...f.args.map(inner));
     case "display":
-      return fdisplay(f.name, ...f.args.map(inner));
+      return withArgs(f, mapShared(f.args, inner));
   }
 }
