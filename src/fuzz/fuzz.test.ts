@@ -1,10 +1,12 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { cubeRight, sinWrong } from "../../test/fixtures/ops/mixed/correct-and-wrong.ts";
 import { softplusStable } from "../../test/fixtures/ops/part-of-domain.bug.ts";
 import type { Expr } from "../expr/ast.ts";
 import { registerCustomOp } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
-import { fuzz } from "./fuzz.ts";
+import { DEFAULT_VARIABLES, fuzzCaseArbitrary } from "./arbitraries.ts";
+import { casesOf, fuzz, prepareFuzz } from "./fuzz.ts";
 
 // x^3 whose backward forgets the incoming gradient: right at the root, wrong anywhere inside.
 const dropsGrad = registerCustomOp({
@@ -137,5 +139,25 @@ describe("fuzz", () => {
     expect(() => fuzz({ ops: [relu], runs: 0 })).toThrow("runs must be a positive integer");
     expect(() => fuzz({ ops: [relu], path: "a:b" })).toThrow("path must look like 12:0:3");
     expect(() => fuzz({ ops: [] })).toThrow("give at least one op");
+  });
+});
+
+describe("casesOf", () => {
+  it("gives fast-check's stream for the seed, however it is asked for in chunks", () => {
+    const runs = 150;
+    for (const seed of [1, 42, -7]) {
+      const { ctx } = prepareFuzz({ ops: [cubeRight, dropsGrad], runs, seed });
+      const got = [];
+      for (let from = 0; from < runs; from += 7)
+        got.push(...casesOf(ctx, 1, [0, 1], from, Math.min(from + 7, runs)));
+      // The stream as fast-check's own check draws it: one sample from the first case on.
+      const arbitrary = fuzzCaseArbitrary({
+        ops: ctx.defs,
+        focus: ctx.defs[1]!,
+        variables: DEFAULT_VARIABLES,
+        maxDepth: ctx.maxDepth,
+      });
+      expect(got).toEqual(fc.sample(arbitrary, { seed, numRuns: runs }));
+    }
   });
 });
