@@ -538,16 +538,24 @@ function caseArbitrary(
   });
 }
 
-/** The case streams generated so far, per context, op and trusted set. */
-const streams = new WeakMap<FuzzContext, Map<string, FuzzCase[]>>();
+/**
+ * The case streams generated so far, per context, op and trusted set. A case once judged is let
+ * go (`undefined`): what the legs cache per expression (compiled programs, formulas) is keyed by
+ * the case's expression, and would otherwise stay alive for the whole fuzz (~40 KB a case).
+ */
+const streams = new WeakMap<FuzzContext, Map<string, (FuzzCase | undefined)[]>>();
 
-/** Cases `from`…`to − 1` of one op's stream (the same cases fast-check's `check` generates). */
+/**
+ * Cases `from`…`to − 1` of one op's stream (the same cases fast-check's `check` generates);
+ * `judged`: they are being judged, and the stream lets them go.
+ */
 export function casesOf(
   ctx: FuzzContext,
   opIndex: number,
   trusted: readonly number[],
   from: number,
   to: number,
+  judged = false,
 ): FuzzCase[] {
   let byKey = streams.get(ctx);
   if (byKey === undefined) streams.set(ctx, (byKey = new Map()));
@@ -565,7 +573,16 @@ export function casesOf(
     });
     for (const c of more) cases.push(c);
   }
-  return cases.slice(from, to);
+  let out = cases.slice(from, to);
+  // Asked again for cases let go (the case in flight of an interrupted run): made anew.
+  if (out.includes(undefined))
+    out = fc.sample(caseArbitrary(ctx, opIndex, trusted), {
+      seed: ctx.seed,
+      numRuns: to - from,
+      path: String(from),
+    });
+  if (judged) cases.fill(undefined, from, to);
+  return out as FuzzCase[];
 }
 
 /** Judges cases `from`…`to − 1` of an op's stream, up to the first failing one. */
@@ -578,7 +595,7 @@ export function judgeCases(
 ): CaseResult[] {
   const focus = ctx.defs[opIndex]!;
   const out: CaseResult[] = [];
-  for (const c of casesOf(ctx, opIndex, trusted, from, to)) {
+  for (const c of casesOf(ctx, opIndex, trusted, from, to, true)) {
     const r = judgeFor(ctx, focus, c);
     out.push(r);
     if (r.kind === "fail") break;
