@@ -1,15 +1,23 @@
 /**
  * The symbolic leg: full gradients of vector expressions (structure, not n symbols), the heap
- * across 10^4 distinct CAS differentiations (nerdamer keeps global state), and the time per
- * differentiation.
+ * across 10^4 distinct CAS differentiations (nerdamer keeps global state), the time per
+ * differentiation, and the fuzzer's composed derivatives against evaluating the expression.
  */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import vm from "node:vm";
+import type { Expr } from "../src/expr/ast.ts";
 import { parse } from "../src/expr/parse.ts";
-import type { Value } from "../src/expr/point.ts";
+import { toValues, type Value } from "../src/expr/point.ts";
+import { print } from "../src/expr/print.ts";
+import { casesOf, prepareFuzz } from "../src/fuzz/fuzz.ts";
+import { loadOps } from "../src/fuzz/load.ts";
 import { casDiff, casStats, clearCasCache } from "../src/symbolic/cas.ts";
+import { withComposedDerivatives } from "../src/symbolic/compose.ts";
+import { forwardValues } from "../src/symbolic/forward.ts";
 import { symbolicLeg } from "../src/symbolic/leg.ts";
-import { timeMs } from "./timing.ts";
+import { ratio, timeMs } from "./timing.ts";
 
 v8.setFlagsFromString("--expose-gc");
 const gc = vm.runInNewContext("gc") as () => void;
@@ -26,7 +34,7 @@ function heapMB(): number {
   return process.memoryUsage().heapUsed / 1e6;
 }
 
-export function run(): void {
+export async function run(): Promise<void> {
   console.log("full symbolic gradient (cold: CAS cache emptied first)");
   for (const n of [1e4, 1e6]) {
     const x = vector(n, (i) => Math.sin(i) * 2);
@@ -81,6 +89,47 @@ export function run(): void {
     `  heap before ${fmt(before)} MB, after ${fmt(withCache)} MB (bounded derivative cache held), ${fmt(after)} MB with the cache emptied`,
   );
   console.log(`  ${calls} nerdamer differentiations: ${fmt((t / calls) * 1000)} µs each`);
+  await composed();
+}
+
+/**
+ * The symbolic leg as the fuzzer runs it (each op's derivative derived once, composed per
+ * expression) on the fuzz cases of two correct ops, every expression new to it (parsed anew for
+ * each pass, as the fuzzer generates it), against evaluating the same expressions once.
+ */
+async function composed(): Promise<void> {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), "../test/fixtures/ops");
+  const ops = [
+    ...(await loadOps("second-arg.ok.ts", dir)),
+    ...(await loadOps("missing-chain.ok.ts", dir)),
+  ].map((o) => o.definition);
+  const { ctx } = prepareFuzz({ ops, runs: 1000, seed: 1 });
+  const cases = [0, 1].flatMap((op) =>
+    casesOf(ctx, op, [0, 1], 0, 1000).map((c) => [print(c.expr), toValues(c.at)] as const),
+  );
+  const reps = 9;
+  // A fresh parse of every case for each pass of the leg (its plans are kept per expression).
+  const batches: (readonly [Expr, Map<string, Value>])[][] = [];
+  for (let i = 0; i <= reps + 1; i++) batches.push(cases.map(([t, v]) => [parse(t), v] as const));
+  const evaluated = batches[0]!;
+  const r = ratio(
+    () => {
+      const batch = batches.pop()!;
+      withComposedDerivatives(() => {
+        for (const [e, v] of batch) symbolicLeg(e, v);
+      });
+    },
+    () => {
+      for (const [e, v] of evaluated) forwardValues(e, v);
+    },
+    reps,
+  );
+  console.log(
+    `\ncomposed derivatives (fuzz): ${cases.length} compositions of hypot2Ok and sin2xOk, each new to the leg`,
+  );
+  console.log(
+    `  symbolic leg ${fmt((r.candidateMs / cases.length) * 1000)} µs a case, evaluating the expression ${fmt((r.baselineMs / cases.length) * 1000)} µs: ${fmt(r.ratio)}× (quartiles ${fmt(r.q1)}–${fmt(r.q3)})`,
+  );
 }
 
 const fmt = (v: number): string => v.toFixed(v < 10 ? 2 : 1);
