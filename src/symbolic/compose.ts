@@ -106,35 +106,38 @@ export function composedDerivatives(
   keys: readonly string[],
   leafKey: (e: Expr) => string | undefined,
 ): Formula[] {
-  // The block's nodes, arguments before their calls, and the leaf key of each (or undefined):
-  // the same for every key. Post-order without recursion: expressions may be deep.
+  // The block's nodes, arguments before their calls, the leaf key of each (or undefined) and
+  // where each call's arguments are: the same for every key. Post-order without recursion:
+  // expressions may be deep.
   const order: Expr[] = [];
   const leafKeys: (string | undefined)[] = [];
-  const seen = new Set<Expr>();
+  const at = new Map<Expr, number>();
   const stack: [Expr, boolean][] = [[root, false]];
   while (stack.length > 0) {
     const [e, ready] = stack.pop()!;
-    if (seen.has(e)) continue;
+    if (at.has(e)) continue;
     const leaf = leafKey(e);
     if (!ready && leaf === undefined && e.kind === "call") {
       stack.push([e, true]);
-      for (const a of e.args) if (!seen.has(a)) stack.push([a, false]);
+      for (const a of e.args) if (!at.has(a)) stack.push([a, false]);
       continue;
     }
-    seen.add(e);
+    at.set(e, order.length);
     order.push(e);
     leafKeys.push(leaf);
   }
+  const argsAt = order.map((e, n) =>
+    leafKeys[n] === undefined && e.kind === "call" ? e.args.map((a) => at.get(a)!) : [],
+  );
   const formulaOf = w.reader(branch);
   // ∂e/∂argᵢ with the arguments' formulas in place, per call: the same for every key.
-  const locals = new Map<CallExpr, Formula[]>();
-  const local = (e: CallExpr, i: number): Formula => {
-    let row = locals.get(e);
-    if (row === undefined) locals.set(e, (row = []));
-    let t = row[i];
+  const locals: Formula[][] = order.map(() => []);
+  const local = (n: number, i: number): Formula => {
+    const e = order[n] as CallExpr;
+    let t = locals[n]![i];
     if (t === undefined) {
       const br = branchesOf(e.op) === undefined ? 0 : branch(e);
-      row[i] = t = substitute(template(e.op, e.args.length, i, br), (name) => {
+      locals[n]![i] = t = substitute(template(e.op, e.args.length, i, br), (name) => {
         const k = argumentOf.get(name);
         return k === undefined ? undefined : formulaOf(e.args[k]!);
       });
@@ -142,26 +145,24 @@ export function composedDerivatives(
     return t;
   };
   return keys.map((key) => {
-    const derivatives = new Map<Expr, Formula | null>();
+    // Per node, its derivative; null where it does not depend on the leaf.
+    const derivatives: (Formula | null)[] = [];
     for (let n = 0; n < order.length; n++) {
-      const e = order[n]!;
       const leaf = leafKeys[n];
-      if (leaf !== undefined || e.kind !== "call") {
-        derivatives.set(e, leaf === key ? ONE : null);
+      if (leaf !== undefined || order[n]!.kind !== "call") {
+        derivatives.push(leaf === key ? ONE : null);
         continue;
       }
       // D e = Σᵢ ∂e/∂argᵢ · D argᵢ over the arguments that depend on the leaf.
       const terms: Formula[] = [];
-      for (let i = 0; i < e.args.length; i++) {
-        const d = derivatives.get(e.args[i]!)!;
-        if (d !== null) terms.push(fmul(local(e, i), d));
+      const args = argsAt[n]!;
+      for (let i = 0; i < args.length; i++) {
+        const d = derivatives[args[i]!]!;
+        if (d !== null) terms.push(fmul(local(n, i), d));
       }
-      derivatives.set(
-        e,
-        terms.length === 0 ? null : terms.length === 1 ? terms[0]! : fadd(...terms),
-      );
+      derivatives.push(terms.length === 0 ? null : terms.length === 1 ? terms[0]! : fadd(...terms));
     }
-    return derivatives.get(root) ?? fnum(0);
+    return derivatives[order.length - 1] ?? fnum(0);
   });
 }
 
