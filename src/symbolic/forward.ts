@@ -49,9 +49,9 @@ export function forwardValues(expr: Expr, values: ReadonlyMap<string, Value>): M
 function evalNode(e: Expr, done: Map<Expr, Arr>, values: ReadonlyMap<string, Value>): Arr {
   switch (e.kind) {
     case "num":
-      return { shape: [], data: Float64Array.of(e.value) };
+      return { shape: SCALAR, data: Float64Array.of(e.value) };
     case "const":
-      return { shape: [], data: Float64Array.of(CONSTANTS[e.name]) };
+      return { shape: SCALAR, data: Float64Array.of(CONSTANTS[e.name]) };
     case "var": {
       const v = values.get(e.name);
       if (v === undefined)
@@ -117,7 +117,23 @@ function arity(e: Expr & { kind: "call" }, n: number): void {
 
 const at = (c: number | Float64Array, i: number): number => (typeof c === "number" ? c : c[i]!);
 
+/** The shape of a scalar, shared: shapes are read-only. */
+const SCALAR: readonly number[] = [];
+
 function elementwise(args: Arr[], kernel: (...a: number[]) => number): Arr {
+  let scalars = true;
+  for (const a of args) scalars &&= a.shape.length === 0;
+  // Scalars (the fuzzer's points): the kernel on the numbers, nothing to broadcast.
+  if (scalars) {
+    const [a, b] = args;
+    const v =
+      args.length === 1
+        ? kernel(a!.data[0]!)
+        : args.length === 2
+          ? kernel(a!.data[0]!, b!.data[0]!)
+          : kernel(...args.map((x) => x.data[0]!));
+    return { shape: SCALAR, data: Float64Array.of(v) };
+  }
   let shape: readonly number[] = [];
   for (const a of args) shape = broadcastAll([shape, a.shape], "broadcasting");
   const cols = args.map((a) => expandArr(a, shape));
