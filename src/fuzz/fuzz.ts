@@ -21,6 +21,7 @@ import { isBuiltinOp, isTensorOp, lookupCustomOp, type OpDefinition } from "../e
 import { type NestedArray, type Point, toValues } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { evaluate } from "../numeric/evaluate.ts";
+import { compiledAfresh } from "../numeric/programs.ts";
 import { withComposedDerivatives } from "../symbolic/compose.ts";
 import { symbolicLeg } from "../symbolic/leg.ts";
 import {
@@ -221,7 +222,10 @@ function judgeCase(c: FuzzCase, opts: { rtol?: number; atol?: number }): Outcome
   try {
     // check's own error estimates decide; ill-conditioned points come back inconclusive. The
     // symbolic leg composes each op's CAS derivative (derived once) instead of deriving anew.
-    report = withComposedDerivatives(() => check(c.expr, { at: c.at, ...tolerances(opts) }));
+    // A case's expression is checked once: its programs are not worth caching (programs.ts).
+    report = compiledAfresh(() =>
+      withComposedDerivatives(() => check(c.expr, { at: c.at, ...tolerances(opts) })),
+    );
   } catch (e) {
     return { kind: "fail", report: null, error: firstLine(e) };
   }
