@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { Claims } from "./claims.ts";
 import type { FuzzResult } from "./fuzz.ts";
 import { loadOps } from "./load.ts";
 import { CASES_PER_THREAD, FuzzRun, Interrupted, plannedWorkers, workerPool } from "./parallel.ts";
@@ -67,6 +68,44 @@ describe("fuzzing on worker threads", () => {
     }
     expect(here).toBeGreaterThan(0);
     expect(there).toBeGreaterThan(0);
+  });
+});
+
+describe("a round of claimed tasks", () => {
+  it("a pool thread's failure reaches answers(), and an abandoned round leaves nothing unhandled", async () => {
+    const pool = workerPool(2, {})!;
+    let unhandled = 0;
+    const count = () => unhandled++;
+    process.on("unhandledRejection", count);
+    try {
+      // Until the pool's thread is ready (it answers "ready" with null; this thread with "here").
+      const t0 = performance.now();
+      while ((await pool.run<string | null>({ kind: "ready" }, () => "here")) !== null)
+        if (performance.now() - t0 > 30_000) throw new Error("the pool's thread never got ready");
+      const claims = Claims.create(1, 2, true);
+      // An ops module that does not exist: the pool's thread fails the round.
+      const round = (file: string) =>
+        pool.share<unknown>(
+          (slot) => ({
+            kind: "claims",
+            file,
+            settings: { runs: 1, seed: 1, maxDepth: 2, sweepPoints: 1, opsFile: file } as never,
+            tasks: [{ kind: "sweep", op: 0 }],
+            buffer: claims.buffer as SharedArrayBuffer,
+            ops: 1,
+            slot,
+          }),
+          () => true,
+        );
+      await expect(round("/no/such/ops.ts").answers()).rejects.toThrow(/no such file/);
+      // The same, never read: its rejection must not surface.
+      round("/no/such/other.ts");
+      await new Promise((r) => setTimeout(r, 500));
+      expect(unhandled).toBe(0);
+    } finally {
+      process.off("unhandledRejection", count);
+      await pool.close();
+    }
   });
 });
 

@@ -151,8 +151,13 @@ export function workerPool(threads: number, preload: Preload = {}): Workers | nu
     share: <T>(task: (slot: number) => WorkerTask, open: () => boolean) => {
       const answers: Promise<T>[] = [];
       const join = () => {
-        if (!closed && open() && answers.length < threads - 1)
-          answers.push(pool.run(task(answers.length + 1)));
+        if (!closed && open() && answers.length < threads - 1) {
+          const answer: Promise<T> = pool.run(task(answers.length + 1));
+          // Read by `answers()`; a round abandoned before (this thread's task threw, Ctrl-C)
+          // must not leave a rejection unhandled.
+          answer.catch(() => {});
+          answers.push(answer);
+        }
       };
       for (let i = 0; i < ready; i++) join();
       rounds.add(join);
@@ -322,6 +327,8 @@ export class FuzzRun {
             for (const [k, r] of part) results[k] = r;
       } catch (e) {
         claims.stop();
+        // The round is over: a thread that becomes ready now does not join it.
+        void pool?.answers().catch(() => {});
         throw e;
       }
       round = rounds.next(results);
