@@ -1,5 +1,6 @@
 /**
- * What a worker thread runs (`--workers N`): one fuzz task, or one check entry of a gate config.
+ * What a worker thread runs (`--workers N`): its part of a round of fuzz tasks, claimed one by one
+ * from the round's shared counter (`claims.ts`), or one check entry of a gate config.
  * A worker loads the user's modules itself (ops modules, the config and its ops modules, `.ts`
  * through jiti) once, as it starts (`preload`, from the pool's `workerData`), and keeps them, the
  * CAS cache and the case streams for its next tasks. A task's result depends on the task alone,
