@@ -316,8 +316,8 @@ export class CasWriter {
    * per distinct text (`shapeOf`), the arguments' formulas put in their places, and simplified
    * as `readCas` does, each node it was asked for once. The texts are those `write` writes, so
    * the formulas are the ones `readCas` reads from them. It keeps every node's formula for its
-   * next calls (one branch pattern). Where the text could reach a limit of `write` or `readCas`, and on any error,
-   * the text is written and read: that decides, error or formula.
+   * next calls (one branch pattern). Where the text could reach a limit of `write` or `readCas`,
+   * and on any error, the text is written and read: that decides, error or formula.
    */
   reader(branch: (e: CallExpr) => Branch): (e: Expr) => Formula {
     const r: Reading = {
