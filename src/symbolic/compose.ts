@@ -50,6 +50,7 @@ interface Template {
 }
 
 const TEMPLATE_LIMIT = 4096;
+const ONE = fnum(1);
 /** Per op, its templates by argument and branch (`3·i + branch`). */
 const templates = new Map<string, (Template | undefined)[]>();
 let templateCount = 0;
@@ -165,5 +166,3 @@ export function composedDerivatives(
     return derivatives[order.length - 1] ?? fnum(0);
   });
 }
-
-const ONE = fnum(1);
