@@ -105,6 +105,28 @@ export function postOrder(expr: Expr): readonly Expr[] {
   return flatExpr(expr).nodes;
 }
 
+/** `body` with each placeholder variable replaced by the argument at its index. */
+export function substitute(
+  body: Expr,
+  placeholders: readonly string[],
+  args: readonly Expr[],
+): Expr {
+  const done = new Map<Expr, Expr>();
+  for (const n of postOrder(body)) {
+    const out: Expr =
+      n.kind === "var"
+        ? args[placeholders.indexOf(n.name)]!
+        : n.kind === "call"
+          ? call(
+              n.op,
+              n.args.map((a) => done.get(a)!),
+            )
+          : n;
+    done.set(n, out);
+  }
+  return done.get(body)!;
+}
+
 function walk(expr: Expr): FlatExpr {
   const nodes: Expr[] = [];
   const index = new Map<Expr, number>();

@@ -4,7 +4,7 @@
  * and the op's formula expanded into an expression for the symbolic leg.
  */
 import { GradtrioError, type OpPhase } from "../errors.ts";
-import { call, type Expr, postOrder } from "./ast.ts";
+import { call, type Expr, postOrder, substitute } from "./ast.ts";
 import { formatShape, type Shape, sizeOfShape } from "./broadcast.ts";
 import { isBuiltinOp, isTensorOp, lookupCustomOp, type TensorOpDefinition } from "./ops.ts";
 import { parse } from "./parse.ts";
@@ -118,28 +118,6 @@ function formulaBody(def: TensorOpDefinition): { expr: Expr; placeholders: strin
   }
   bodies.set(def, body);
   return body;
-}
-
-/** `body` with each placeholder variable replaced by the argument at its index. */
-export function substitute(
-  body: Expr,
-  placeholders: readonly string[],
-  args: readonly Expr[],
-): Expr {
-  const done = new Map<Expr, Expr>();
-  for (const n of postOrder(body)) {
-    const out: Expr =
-      n.kind === "var"
-        ? args[placeholders.indexOf(n.name)]!
-        : n.kind === "call"
-          ? call(
-              n.op,
-              n.args.map((a) => done.get(a)!),
-            )
-          : n;
-    done.set(n, out);
-  }
-  return done.get(body)!;
 }
 
 /** Per `Expr` object: its expansion, and the tensor ops' definitions it was made with. */

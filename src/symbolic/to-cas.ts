@@ -8,7 +8,7 @@
  * as their active branch.
  */
 import { GradtrioError } from "../errors.ts";
-import { type CallExpr, type Expr, postOrder } from "../expr/ast.ts";
+import { type CallExpr, type Expr, postOrder, substitute } from "../expr/ast.ts";
 import {
   BUILTIN_OPS,
   type CustomOpDefinition,
@@ -18,7 +18,6 @@ import {
   type OpSpec,
 } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
-import { substitute } from "../expr/tensor-op.ts";
 import {
   type Formula,
   fconst,
