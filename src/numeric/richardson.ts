@@ -81,8 +81,6 @@ class Workspace {
   readonly probeRounding = new Float64Array(VERIFY_SPACINGS.length);
   readonly probeNoise = new Float64Array(VERIFY_SPACINGS.length);
   readonly probeBad: ("+h" | "-h" | undefined)[] = VERIFY_SPACINGS.map(() => undefined);
-  /** The extrapolation returns the first sequence's samples. */
-  withSamples = true;
 
   /** Room for row `row` (rows stop at maxSteps, which a caller may set high). */
   reserve(row: number): void {
@@ -274,21 +272,28 @@ export function extrapolateLine(
 ): LineEstimate {
   const ws = idle ?? new Workspace();
   idle = null;
-  ws.withSamples = withSamples;
   try {
-    return extrapolate(line, opts, ws);
+    return extrapolate(line, opts, ws, withSamples);
   } finally {
     // Not in use any more (a nested call's own workspace serves the next call as well).
     idle = ws;
   }
 }
 
-function extrapolate(line: Line, opts: RichardsonOptions, ws: Workspace): LineEstimate {
+function extrapolate(
+  line: Line,
+  opts: RichardsonOptions,
+  ws: Workspace,
+  withSamples: boolean,
+): LineEstimate {
   const stencil = opts.stencil ?? "central";
   if (opts.noise === false)
-    return finish(line, sequences(line, opts, { noise: 0, size: 0, settled: true }, ws));
+    return finish(
+      line,
+      sequences(line, opts, { noise: 0, size: 0, settled: true }, ws, withSamples),
+    );
   const measured = measuredNoise(line, stencil, ws.q);
-  let est = sequences(line, opts, measured, ws);
+  let est = sequences(line, opts, measured, ws, withSamples);
   for (let pass = 0; ; pass++) {
     if (!Number.isFinite(est.derivative) || est.unreliable !== undefined) return finish(line, est);
     const v = verify(line, stencil, est, measured.noise, ws);
@@ -299,7 +304,7 @@ function extrapolate(line: Line, opts: RichardsonOptions, ws: Workspace): LineEs
     const floor = Math.max(measured.noise, NOISE * EPS * Math.abs(line.g0));
     const rounding = v.noise / (stencil === "central" ? 2 * est.step : est.step);
     if (pass > 0 || !(v.noise > 2 * floor && rounding > est.error / 8)) return finish(line, est);
-    est = sequences(line, opts, { ...measured, noise: v.noise }, ws);
+    est = sequences(line, opts, { ...measured, noise: v.noise }, ws, withSamples);
   }
 }
 
@@ -380,11 +385,12 @@ function sequences(
   opts: RichardsonOptions,
   measured: Measured,
   ws: Workspace,
+  withSamples: boolean,
 ): Sequence {
   const noise = measured.noise;
   const first = opts.firstStep ?? 0.25;
   // Only the first sequence's samples are kept (for kink detection).
-  const a = tableau(line, opts, first, noise, ws, ws.withSamples);
+  const a = tableau(line, opts, first, noise, ws, withSamples);
   if (!Number.isFinite(a.derivative)) return a;
   if (noise > UNRESOLVED * measured.size && !measured.settled)
     return {
