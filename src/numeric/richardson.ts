@@ -212,7 +212,7 @@ export interface LineEstimate extends Estimate {
   readonly samples: Float64Array;
 }
 
-/** A difference quotient at step h and the rounding error it carries. */
+/** The difference quotient at step h, in a `Quotient` of its own (`difference.ts`'s plain methods). */
 export function quotient(line: Line, stencil: Stencil, h: number): Quotient {
   return quotientInto(line, stencil, h, new QuotientSlot());
 }
