@@ -7,7 +7,7 @@
  * and the error each term carries. It is a tolerance estimate, not a leg: it only ever widens or
  * narrows the band within which two gradients are called equal.
  */
-import { type CallExpr, type Expr, type FlatExpr, flatExpr } from "../expr/ast.ts";
+import { argsAt, type CallExpr, type Expr, type FlatExpr, flatExpr } from "../expr/ast.ts";
 import { broadcastAll, broadcastIndex, matmulDims } from "../expr/broadcast.ts";
 import {
   BUILTIN_OPS,
@@ -369,14 +369,6 @@ function checkDomain(
   }
 }
 
-/** Node i's arguments (`flat.nodes` positions `flat.args[argStart[i]…]`) from `nodes`. */
-function argsOf(flat: FlatExpr, nodes: readonly Node[], i: number): Node[] {
-  const from = flat.argStart[i]!;
-  const args = new Array<Node>(flat.argStart[i + 1]! - from);
-  for (let j = 0; j < args.length; j++) args[j] = nodes[flat.args[from + j]!]!;
-  return args;
-}
-
 function boundsOf(
   flat: FlatExpr,
   values: Map<string, Value>,
@@ -414,7 +406,7 @@ function boundsOf(
         const from = flat.argStart[i]!;
         const to = flat.argStart[i + 1]!;
         for (let k = from; k < to; k++) if (live[flat.args[k]!] === 1) live[i] = 1;
-        const args = argsOf(flat, nodes, i);
+        const args = argsAt(flat, nodes, i);
         checkDomain(found, e, args, to - from > 1 && live[flat.args[from + 1]!] === 1);
         const node = forward(e.op, args);
         if (node === null) return null;
@@ -446,7 +438,7 @@ function boundsOf(
       const a = flat.args[from + j]!;
       argAdj[j] = demand === null || demand[a] !== undefined ? adjoint(m, q, nodes, a) : null;
     }
-    backward(e.op, out, argsOf(flat, nodes, i), argAdj, mo, qo, out.argMaps ?? NO_MAPS, at);
+    backward(e.op, out, argsAt(flat, nodes, i), argAdj, mo, qo, out.argMaps ?? NO_MAPS, at);
   }
   // Every op may also underflow: an absolute error of the smallest subnormal, once per op.
   const underflow = calls * Number.MIN_VALUE;

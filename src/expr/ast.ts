@@ -100,6 +100,14 @@ export function flatExpr(expr: Expr): FlatExpr {
   return flat;
 }
 
+/** Node i's arguments, from `values` (one per node of `flat.nodes`, in its order). */
+export function argsAt<T>(flat: FlatExpr, values: readonly T[], i: number): T[] {
+  const from = flat.argStart[i]!;
+  const args = new Array<T>(flat.argStart[i + 1]! - from);
+  for (let j = 0; j < args.length; j++) args[j] = values[flat.args[from + j]!]!;
+  return args;
+}
+
 /** Every node once, children before parents: `flatExpr(expr).nodes`. */
 export function postOrder(expr: Expr): readonly Expr[] {
   return flatExpr(expr).nodes;

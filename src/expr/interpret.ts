@@ -5,7 +5,7 @@
  * evaluated once; a million-deep chain does not overflow the stack).
  */
 import { GradtrioError } from "../errors.ts";
-import { type CallExpr, type Expr, type FlatExpr, flatExpr } from "./ast.ts";
+import { argsAt, type CallExpr, type Expr, type FlatExpr, flatExpr } from "./ast.ts";
 import {
   BUILTIN_OPS,
   type BuiltinOp,
@@ -75,7 +75,8 @@ export function interpretAll<T>(expr: Expr, algebra: Algebra<T>): Map<Expr, T> {
 }
 
 /** Every node's value, in the order of `flat.nodes`. */
-function evaluateAll<T>({ nodes, argStart, args }: FlatExpr, algebra: Algebra<T>): T[] {
+function evaluateAll<T>(flat: FlatExpr, algebra: Algebra<T>): T[] {
+  const nodes = flat.nodes;
   const values = new Array<T>(nodes.length);
   for (let i = 0; i < nodes.length; i++) {
     const e = nodes[i]!;
@@ -88,10 +89,7 @@ function evaluateAll<T>({ nodes, argStart, args }: FlatExpr, algebra: Algebra<T>
             : algebra.variable(e.name);
       continue;
     }
-    const from = argStart[i]!;
-    const argValues = new Array<T>(argStart[i + 1]! - from);
-    for (let j = 0; j < argValues.length; j++) argValues[j] = values[args[from + j]!]!;
-    values[i] = evalCall(e, argValues, algebra);
+    values[i] = evalCall(e, argsAt(flat, values, i), algebra);
   }
   return values;
 }
