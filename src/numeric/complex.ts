@@ -663,11 +663,6 @@ function customPartial(
 function tensorOpNode(
   def: TensorOpDefinition,
   args: CNode[],
-  emit: (
-    shape: Shape,
-    args: CNode[],
-    kernel: (re: Float64Array, im: Float64Array) => () => void,
-  ) => CNode,
 ): { node: CNode; errIm: Float64Array; sens: Float64Array } {
   const shapes = args.map((a) => a.shape);
   const shape = tensorOpShape(def, shapes);
@@ -1008,7 +1003,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
     ops: OPS,
     custom: (def, args) => {
       if (isTensorOp(def)) {
-        const node = tensorOpNode(def, args, emit);
+        const node = tensorOpNode(def, args);
         customs.push({
           node: node.node,
           size: node.errIm.length,
