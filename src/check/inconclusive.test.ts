@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { defineOp } from "../autograd/define-op.ts";
+import { parse } from "../expr/parse.ts";
+import { compileComplex } from "../numeric/complex.ts";
 import { CAS_DEFECTS } from "../symbolic/defects.ts";
 import { check } from "./check.ts";
 
@@ -107,6 +109,29 @@ describe("check at hard points", () => {
       at: { w: 0, b: -5.551115123125784e-17, x: 0, y: 0 },
     });
     expect(r.verdict).toBe("agree");
+  });
+});
+
+describe("check with a custom op whose forward runs a complex-step program of its own", () => {
+  it("keeps the outer point's kink: relu at 0 stays inconclusive", () => {
+    // inner(y) = d/dy sin(y), computed in its forward by a complex step (a nested program run).
+    const program = compileComplex(parse("sin(y)"), new Map([["y", { offset: 0, shape: [] }]]));
+    defineOp({
+      name: "nestedComplexCos",
+      arity: 1,
+      forward: (a) => {
+        program.run(Float64Array.of(a), Float64Array.of(1e-30));
+        return program.output.im[0]! / 1e-30;
+      },
+      backward: ({ args: [a], grad }) => [-Math.sin(a!) * grad],
+      formula: (a) => `cos(${a})`,
+    });
+    expect(check("nestedComplexCos(y)", { at: { y: 1 } }).verdict).toBe("agree");
+    // Without the op, relu's kink at x = 0 makes the point inconclusive; the nested run used to
+    // reset the outer run's kink, and the legs "agreed" on ∂x = 0.
+    const r = check("relu(x) + nestedComplexCos(y)", { at: { x: 0, y: 1 } });
+    expect(r.verdict).toBe("inconclusive");
+    expect(r.reason).toMatch(/^kink: .*x: left derivative 0, right derivative 1/);
   });
 });
 

@@ -66,6 +66,26 @@ const worst = new Float64Array(2);
 const CANCELLATION = 0;
 const CONDITION = 1;
 
+/** The run state above, saved by a compile or a run that may be nested in another run. */
+interface RunState {
+  nonAnalytic: string | null;
+  uncertified: string | null;
+  cancellation: number;
+  condition: number;
+}
+const saveRunState = (): RunState => ({
+  nonAnalytic,
+  uncertified,
+  cancellation: worst[CANCELLATION]!,
+  condition: worst[CONDITION]!,
+});
+function restoreRunState(s: RunState): void {
+  nonAnalytic = s.nonAnalytic;
+  uncertified = s.uncertified;
+  worst[CANCELLATION] = s.cancellation;
+  worst[CONDITION] = s.condition;
+}
+
 const NAN = Number.NaN;
 
 function setNaN(): void {
@@ -1071,6 +1091,9 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
 
   const outer = compiling;
   compiling = [];
+  // Constant subexpressions run now; whatever they flag does not depend on the point, and must not
+  // reach a run this compile is nested in (a custom op's forward compiling a program of its own).
+  const state = saveRunState();
   let output: CNode;
   let steps: (() => void)[];
   try {
@@ -1078,28 +1101,33 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
   } finally {
     steps = compiling;
     compiling = outer;
+    restoreRunState(state);
   }
-  nonAnalytic = null; // kinks of constant subexpressions do not depend on the point
-  uncertified = null;
   let kink: string | null = null;
   let unreliable: string | null = null;
   let acc = 0;
   let cond = 1;
   const run = (re: Float64Array, im: Float64Array): void => {
+    // A run nested in another (from a custom op's forward) keeps the outer run's findings.
+    const outerState = saveRunState();
     nonAnalytic = null;
     uncertified = null;
     worst[CANCELLATION] = 0;
     worst[CONDITION] = 1;
-    for (const { offset, size, node } of loads)
-      for (let k = 0; k < size; k++) {
-        node.re[k] = re[offset + k]!;
-        node.im[k] = im[offset + k]!;
-      }
-    for (const step of steps) step();
-    kink = nonAnalytic;
-    unreliable = uncertified;
-    acc = worst[CANCELLATION];
-    cond = worst[CONDITION];
+    try {
+      for (const { offset, size, node } of loads)
+        for (let k = 0; k < size; k++) {
+          node.re[k] = re[offset + k]!;
+          node.im[k] = im[offset + k]!;
+        }
+      for (const step of steps) step();
+      kink = nonAnalytic;
+      unreliable = uncertified;
+      acc = worst[CANCELLATION];
+      cond = worst[CONDITION];
+    } finally {
+      restoreRunState(outerState);
+    }
   };
   return {
     run,
