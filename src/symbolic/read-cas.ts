@@ -33,7 +33,9 @@ function tokenize(text: string): Token[] {
     re.lastIndex = i;
     const m = re.exec(text);
     if (m === null)
-      throw new Unavailable(`unexpected character ${JSON.stringify(text.trim()[0])} in "${text}"`);
+      throw new Unavailable(
+        `unexpected character ${JSON.stringify(text.slice(i).trimStart()[0])} in "${text}"`,
+      );
     if (m[1] !== undefined) out.push({ t: "num", text: m[1] });
     else if (m[2] !== undefined) out.push({ t: "id", text: m[2] });
     else out.push({ t: "op", text: m[3]! });
