@@ -10,6 +10,7 @@ import type { Tensor } from "../autograd/tensor.ts";
 import { trace } from "../autograd/trace.ts";
 import { GradtrioError, isGradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
+import { ExprMemo } from "../expr/memo.ts";
 import { type Program, parseProgram } from "../expr/parse.ts";
 import {
   elementLabel,
@@ -105,7 +106,7 @@ export function parseCached(text: string): Expr {
 }
 
 /** Per expression, its output shape by the variables' shapes (as `shapesKey` writes them). */
-const outputShapes = new WeakMap<Expr, Map<string, Shape>>();
+const outputShapes = new ExprMemo<Expr, Map<string, Shape>>();
 
 function shapesKey(values: ReadonlyMap<string, Value>): string {
   let k = "";

@@ -4,6 +4,7 @@
  * `pow`. Trees may share nodes (a traced function reuses subexpressions), so treat an `Expr` as a
  * DAG: interpreters memoise by node identity.
  */
+import { ExprMemo } from "./memo.ts";
 import type { ConstantName } from "./ops.ts";
 
 export interface NumExpr {
@@ -91,7 +92,7 @@ export interface FlatExpr {
 }
 
 /** Each expression's flat form, computed once: an `Expr` is immutable, and every leg walks it. */
-const flats = new WeakMap<Expr, FlatExpr>();
+const flats = new ExprMemo<Expr, FlatExpr>();
 
 /** `expr` as a flat list; the same object for the same expression (read-only). */
 export function flatExpr(expr: Expr): FlatExpr {

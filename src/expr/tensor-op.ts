@@ -6,6 +6,7 @@
 import { GradtrioError, type OpPhase } from "../errors.ts";
 import { call, type Expr, postOrder, substitute } from "./ast.ts";
 import { formatShape, type Shape, sizeOfShape } from "./broadcast.ts";
+import { ExprMemo } from "./memo.ts";
 import { isBuiltinOp, isTensorOp, lookupCustomOp, type TensorOpDefinition } from "./ops.ts";
 import { parse } from "./parse.ts";
 import { userCall } from "./shapes.ts";
@@ -121,7 +122,7 @@ function formulaBody(def: TensorOpDefinition): { expr: Expr; placeholders: strin
 }
 
 /** Per `Expr` object: its expansion, and the tensor ops' definitions it was made with. */
-const expansions = new WeakMap<Expr, { result: Expr | string; defs: TensorOpDefinition[] }>();
+const expansions = new ExprMemo<Expr, { result: Expr | string; defs: TensorOpDefinition[] }>();
 
 /**
  * `expr` with every tensor-op call replaced by the op's formula (its arguments in place; a

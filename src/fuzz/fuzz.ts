@@ -17,11 +17,11 @@ import type { InputGradients, Report } from "../check/report.ts";
 import type { LegName } from "../check/verdict.ts";
 import { GradtrioError } from "../errors.ts";
 import { call, type Expr, num, postOrder, variable } from "../expr/ast.ts";
+import { usedOnce } from "../expr/memo.ts";
 import { isBuiltinOp, isTensorOp, lookupCustomOp, type OpDefinition } from "../expr/ops.ts";
 import { type NestedArray, type Point, toValues } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { evaluate } from "../numeric/evaluate.ts";
-import { compiledAfresh } from "../numeric/programs.ts";
 import { withComposedDerivatives } from "../symbolic/compose.ts";
 import { symbolicLeg } from "../symbolic/leg.ts";
 import {
@@ -223,7 +223,7 @@ function judgeCase(c: FuzzCase, opts: { rtol?: number; atol?: number }): Outcome
     // check's own error estimates decide; ill-conditioned points come back inconclusive. The
     // symbolic leg composes each op's CAS derivative (derived once) instead of deriving anew.
     // A case's expression is checked once: its programs are not worth caching (programs.ts).
-    report = compiledAfresh(() =>
+    report = usedOnce(() =>
       withComposedDerivatives(() => check(c.expr, { at: c.at, ...tolerances(opts) })),
     );
   } catch (e) {

@@ -3,10 +3,12 @@
  * expression again at a new point (same shapes) compiles nothing. Only small inputs are cached,
  * since a program's buffers are sized to its inputs. A custom op registered anew under the same
  * name (a reloaded module) makes the cached program stale, so each entry remembers the
- * definitions it was compiled with.
+ * definitions it was compiled with. Inside `usedOnce` (a fuzz case, checked once) the cache is the
+ * scope's, dropped with it (`expr/memo.ts`).
  */
 import { type Expr, postOrder } from "../expr/ast.ts";
 import { sizeOfShape } from "../expr/broadcast.ts";
+import { ExprMemo } from "../expr/memo.ts";
 import { isBuiltinOp, lookupCustomOp, type OpDefinition } from "../expr/ops.ts";
 import { type ComplexProgram, compileComplex } from "./complex.ts";
 import { compileForward, type Layout } from "./evaluate.ts";
@@ -22,8 +24,8 @@ interface Entry {
   complex?: ComplexProgram;
 }
 
-const cache = new WeakMap<Expr, Map<string, Entry>>();
-const customNames = new WeakMap<Expr, readonly string[]>();
+const cache = new ExprMemo<Expr, Map<string, Entry>>();
+const customNames = new ExprMemo<Expr, readonly string[]>();
 
 /** The custom (not built-in) op names `expr` calls, memoized per `Expr` object. */
 export function customOpsOf(expr: Expr): readonly string[] {
@@ -37,26 +39,7 @@ export function customOpsOf(expr: Expr): readonly string[] {
   return names;
 }
 
-/** Inside `compiledAfresh`: nothing is cached. */
-let afresh = 0;
-
-/**
- * Runs `fn` with every program compiled afresh, none cached: for expressions used once (a fuzz
- * case), where the cache costs more than it saves. Measured on 4000 fuzz cases: the numeric leg
- * takes 0.7× the time without it, and V8 moves 27 KB a case fewer into its old generation (the
- * cached programs outlived their expressions there, until a full collection).
- */
-export function compiledAfresh<T>(fn: () => T): T {
-  afresh++;
-  try {
-    return fn();
-  } finally {
-    afresh--;
-  }
-}
-
 function entryFor(expr: Expr, layout: Layout): Entry | undefined {
-  if (afresh > 0) return undefined;
   let size = 0;
   let key = "";
   for (const [name, { offset, shape }] of layout) {

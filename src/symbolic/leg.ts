@@ -8,6 +8,7 @@
 import { GradtrioError } from "../errors.ts";
 import { type CallExpr, type Expr, postOrder, variablesOf } from "../expr/ast.ts";
 import { broadcastIndex, sumTo } from "../expr/broadcast.ts";
+import { ExprMemo } from "../expr/memo.ts";
 import { branchesOf, isBuiltinOp, lookupCustomOp, type OpDefinition } from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
 import { print as exprText } from "../expr/print.ts";
@@ -99,7 +100,7 @@ interface Plans {
 
 /** Entries per expression before its plans are dropped and rebuilt. */
 const PLANS_LIMIT = 256;
-const plansByExpr = new WeakMap<Expr, Plans>();
+const plansByExpr = new ExprMemo<Expr, Plans>();
 let nextPlanId = 0;
 
 function plansFor(expr: Expr): Plans {

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { ExprMemo, insideUsedOnce, usedOnce } from "./memo.ts";
+
+describe("ExprMemo and usedOnce", () => {
+  it("keeps a value while its key lives, outside usedOnce", () => {
+    const memo = new ExprMemo<object, number>();
+    const key = {};
+    expect(memo.get(key)).toBeUndefined();
+    expect(memo.set(key, 1)).toBe(1);
+    expect(memo.get(key)).toBe(1);
+    expect(insideUsedOnce()).toBe(false);
+  });
+
+  it("inside usedOnce, starts empty, shares values within the scope and drops them after", () => {
+    const memo = new ExprMemo<object, string>();
+    const kept = {};
+    const once = {};
+    memo.set(kept, "kept");
+    const seen = usedOnce(() => {
+      expect(insideUsedOnce()).toBe(true);
+      // The lasting table is not read inside: a scope starts empty.
+      const before = memo.get(kept);
+      memo.set(once, "once");
+      return { before, within: memo.get(once) };
+    });
+    expect(seen).toEqual({ before: undefined, within: "once" });
+    // Nothing set inside reached the lasting table; what was there is still there.
+    expect(memo.get(once)).toBeUndefined();
+    expect(memo.get(kept)).toBe("kept");
+    expect(insideUsedOnce()).toBe(false);
+  });
+
+  it("gives a nested scope its own tables and restores the outer scope's, also after a throw", () => {
+    const memo = new ExprMemo<object, number>();
+    const key = {};
+    usedOnce(() => {
+      memo.set(key, 1);
+      expect(() =>
+        usedOnce(() => {
+          expect(memo.get(key)).toBeUndefined();
+          memo.set(key, 2);
+          throw new Error("boom");
+        }),
+      ).toThrow("boom");
+      expect(memo.get(key)).toBe(1);
+    });
+    expect(memo.get(key)).toBeUndefined();
+    expect(insideUsedOnce()).toBe(false);
+  });
+});
