@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { Claims } from "./claims.ts";
 import type { FuzzResult } from "./fuzz.ts";
 import { loadOps } from "./load.ts";
-import { CASES_PER_THREAD, FuzzRun, Interrupted, plannedWorkers, workerPool } from "./parallel.ts";
+import { FuzzRun, Interrupted, plannedWorkers, workerPool } from "./parallel.ts";
 
 const file = resolve(import.meta.dirname, "../../test/fixtures/ops/mixed/cube-and-softplus.ts");
 
@@ -110,29 +110,35 @@ describe("a round of claimed tasks", () => {
 });
 
 describe("plannedWorkers", () => {
-  it("keeps the threads asked for; by default as many as the cores hold and the job pays for", () => {
+  it("keeps the threads asked for; by default as many as pay for their start", () => {
     const before = process.env.GRADTRIO_WORKERS;
     try {
       process.env.GRADTRIO_WORKERS = "";
       expect(plannedWorkers(3, 10)).toEqual({ threads: 3, note: null });
-      const cores = availableParallelism();
-      // A small job: one thread, and the note says why not more.
-      const small = plannedWorkers(undefined, 10);
-      expect(small.threads).toBe(1);
-      if (cores > 1)
-        expect(small.note).toMatch(
-          new RegExp(
-            `^using 1 worker thread, not ${cores}: .*\\(--workers ${cores} forces ${cores}\\)$`,
-          ),
-        );
-      // A big one: one thread per 1.5 cores (V8's helpers take the rest), at least one.
-      const big = plannedWorkers(undefined, 1000 * CASES_PER_THREAD);
-      expect(big.threads).toBe(Math.max(1, Math.floor(cores / 1.5)));
-      expect(big.note === null).toBe(big.threads === cores);
-      // Halfway, fewer threads: each must pay for its start.
-      expect(plannedWorkers(undefined, 2 * CASES_PER_THREAD).threads).toBe(
-        Math.min(2, big.threads),
-      );
+      const threads = (cases: number, cores: number) => plannedWorkers(undefined, cases, cores);
+      // 2 cores: V8's helpers take the second core from one thread, so a second thread starts
+      // only for a job long enough to pay for its warming up there: 2 × 5000 cases.
+      expect(threads(10, 2)).toEqual({
+        threads: 1,
+        note: "using 1 worker thread, not 2: 10 runs are too few to pay for starting more (--workers 2 forces 2)",
+      });
+      expect(threads(9_999, 2).threads).toBe(1);
+      expect(threads(10_000, 2)).toEqual({ threads: 2, note: null });
+      expect(threads(10 ** 7, 2).threads).toBe(2);
+      // 4 cores: two threads on cores of their own once each has 1500 cases; a third and a
+      // fourth on taken cores at 3 × 2 × 5000 and 4 × 3 × 5000 cases.
+      expect(threads(2_999, 4).threads).toBe(1);
+      expect(threads(3_000, 4).threads).toBe(2);
+      expect(threads(29_999, 4).threads).toBe(2);
+      expect(threads(30_000, 4).threads).toBe(3);
+      expect(threads(60_000, 4)).toEqual({ threads: 4, note: null });
+      // 8 cores: up to 5 on cores of their own (1500 cases each), then one per 5000 × t(t−1).
+      expect(threads(7_499, 8).threads).toBe(4);
+      expect(threads(7_500, 8).threads).toBe(5);
+      expect(threads(149_999, 8).threads).toBe(5);
+      expect(threads(150_000, 8).threads).toBe(6);
+      expect(threads(10, 1)).toEqual({ threads: 1, note: null });
+      expect(plannedWorkers(undefined, 10).threads).toBe(1);
       process.env.GRADTRIO_WORKERS = "5";
       expect(plannedWorkers(undefined, 10)).toEqual({ threads: 5, note: null });
     } finally {

@@ -180,42 +180,50 @@ export function workerPool(threads: number, preload: Preload = {}): Workers | nu
 }
 
 /**
- * Cases (fuzz runs × ops) a thread must have to pay for its start: loading the modules and V8
- * compiling the code again, ~2 s of CPU in all, what ~1500 cases cost a warm thread.
+ * Cases (fuzz runs × ops) a thread must have to pay for its start on a spare core: loading the
+ * modules and V8 compiling the code again, ~2 s of CPU in all, what ~1500 cases cost a warm thread.
  */
 export const CASES_PER_THREAD = 1500;
 /**
  * Cores a busy JavaScript thread takes: V8's helper threads (its optimizing compiler and garbage
- * collector) add 45–70% of its own CPU (bench/workers.bench.ts). With one worker on two cores
- * they run on the second: a second worker would share both with them.
+ * collector) add 45–70% of its own CPU (bench/workers.bench.ts). Up to cores / 1.5 threads, each
+ * starts on a core of its own.
  */
 export const CORES_PER_THREAD = 1.5;
+/**
+ * What one more thread costs on cores already taken (2 cores): its start and V8 compiling the code
+ * again compete with the running threads. Measured (bench/workers.bench.ts, two ops, the built
+ * package): a fixed 1.75 s more for the second thread, the time a warm thread takes for ~5000
+ * cases, while the cases then run 2.0× as fast. So a t-th thread pays once the job saves that,
+ * cases × (1/(t − 1) − 1/t) ≥ 5000.
+ */
+export const CASES_PER_CROWDED_THREAD = 5000;
 
 /**
  * Threads for a job of about `cases` cases (fuzz runs × ops, checks): the number asked for
- * (`--workers`, else GRADTRIO_WORKERS), or as many as the cores hold and the job pays for, with a
- * `note` saying why when that is fewer than the cores.
+ * (`--workers`, else GRADTRIO_WORKERS), or as many as pay for their start — one per 1.5 cores,
+ * then more up to the cores for a job long enough (`CASES_PER_CROWDED_THREAD`) — with a `note`
+ * saying why when that is fewer than the cores.
  */
 export function plannedWorkers(
   requested: number | undefined,
   cases: number,
+  cores = availableParallelism(),
 ): { threads: number; note: string | null } {
   const env = Number(process.env.GRADTRIO_WORKERS);
   const asked = requested ?? (Number.isInteger(env) && env >= 1 ? env : undefined);
   if (asked !== undefined) return { threads: checkWorkers(asked), note: null };
-  const cores = availableParallelism();
   const fit = Math.max(1, Math.floor(cores / CORES_PER_THREAD));
   const paid = Math.max(1, Math.floor(cases / CASES_PER_THREAD));
-  const threads = Math.min(fit, paid);
-  const why =
-    threads === paid && paid < fit
-      ? `${cases} runs are too few to pay for starting more`
-      : `each thread's V8 compiler and GC keep half a core more busy`;
+  let threads = Math.min(fit, paid);
+  if (threads === fit)
+    while (threads < cores && cases / (threads * (threads + 1)) >= CASES_PER_CROWDED_THREAD)
+      threads++;
   return {
     threads,
     note:
       threads < cores
-        ? `using ${threads} worker thread${threads === 1 ? "" : "s"}, not ${cores}: ${why} (--workers ${cores} forces ${cores})`
+        ? `using ${threads} worker thread${threads === 1 ? "" : "s"}, not ${cores}: ${cases} runs are too few to pay for starting more (--workers ${cores} forces ${cores})`
         : null,
   };
 }
