@@ -15,37 +15,10 @@ import { basename, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { builtRunner, root } from "./built.ts";
 import { median } from "./timing.ts";
+import { opsModule } from "./two-ops.ts";
 
 const bin = join(root, "bin/gradtrio.js");
 const self = fileURLToPath(import.meta.url);
-
-/**
- * Two correct ops, one of one argument and one of two (a module in a temporary directory), made
- * with `gradtrio`: the sources' entry or the built one's, the same gradtrio the CLI runs.
- */
-function opsModule(dir: string, name: string, gradtrio: string): string {
-  const file = join(dir, name);
-  writeFileSync(
-    file,
-    `import { defineOp } from ${JSON.stringify(gradtrio)};
-export const hypot2 = defineOp({
-  name: "hypot2",
-  arity: 2,
-  forward: (a, b) => Math.sqrt(a * a + b * b),
-  backward: ({ args: [a, b], out, grad }) => [(grad * a) / out, (grad * b) / out],
-  formula: (a, b) => \`sqrt((\${a})^2+(\${b})^2)\`,
-});
-export const lecunTanh = defineOp({
-  name: "lecunTanh",
-  arity: 1,
-  forward: (x) => 1.7159 * Math.tanh((2 * x) / 3),
-  backward: ({ args: [x], grad }) => [grad * 1.7159 * (1 - Math.tanh((2 * x) / 3) ** 2) * (2 / 3)],
-  formula: (x) => \`1.7159*tanh(2*(\${x})/3)\`,
-});
-`,
-  );
-  return file;
-}
 
 interface Timed {
   readonly ms: number;
