@@ -1,6 +1,7 @@
 /**
  * Jacobians and Hessians three ways: a 10³-vector elementwise output (its Jacobian is diagonal;
- * the legs use that structure) and a 50×50 Hessian (a separable sum and a dense log-sum-exp).
+ * the legs use that structure) and a 50×50 Hessian (a separable sum, the same on a breakpoint,
+ * and a dense log-sum-exp).
  * Figures, not pass/fail: each leg's time from the report, the whole check's median.
  */
 import { check } from "../src/check/check.ts";
@@ -39,6 +40,13 @@ export function run(): void {
   measure(
     "Hessian 50×50 of mean(sigmoid(x)*x) (diagonal), order 2",
     () => check("mean(sigmoid(x)*x)", { at: { x: v }, order: 2 }),
+    3,
+  );
+  // Its twin on a breakpoint: relu(x[25]) at 0 (the complex step applies along the other 49).
+  const kinked = v.map((vi, i) => (i === 25 ? 0 : vi));
+  measure(
+    "Hessian 50×50 of mean(relu(x)*x^2) at a breakpoint (x[25] = 0), order 2",
+    () => check("mean(relu(x)*x^2)", { at: { x: kinked }, order: 2 }),
     3,
   );
   measure(

@@ -70,6 +70,22 @@ describe("check of a non-scalar output", () => {
     expect(h.hessian!.symbolic).toEqual([[36]]); // 6xy
   });
 
+  it("a Hessian beside a breakpoint: the complex step along every coordinate that leaves it alone", () => {
+    // mean(relu(x)·x²): ∂²/∂x_i² = 6x_i/n for x_i > 0, 0 for x_i < 0, and 0 at x_i = 0 (from
+    // both sides); every mixed partial is 0. relu(x[5]) sits on its breakpoint.
+    const x = Array.from({ length: 12 }, (_, i) => Math.cos(i) * 0.5);
+    x[5] = 0;
+    const h = check("mean(relu(x)*x^2)", { at: { x }, order: 2 }).hessian!;
+    const exact = (i: number, j: number) => (i === j && x[i]! > 0 ? (6 * x[i]!) / 12 : 0);
+    for (let i = 0; i < 12; i++)
+      for (let j = 0; j < 12; j++) {
+        const d = Math.abs(h.numeric![i]![j]! - exact(i, j));
+        // Off x[5]'s row and column the differenced gradient is the complex step's, exact but
+        // for rounding (Richardson's, as it was, errs by ~1e-12); through x[5], Richardson's.
+        expect(d).toBeLessThan(i === 5 || j === 5 ? 1e-5 : 1e-15);
+      }
+  });
+
   it("bad input to the API is a GradtrioError: order 3, a vector output's Hessian, a shape mismatch", () => {
     const at = { x: [1, 2] };
     expect(() => check("sum(x^3)", { at, order: 3 as never })).toThrow(

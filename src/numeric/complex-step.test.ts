@@ -71,3 +71,51 @@ describe("complex step: its truncation error where the derivative is tiny", () =
     expect(r.error[0]!).toBeLessThan(1e-55);
   });
 });
+
+describe("complex step beside a breakpoint (besideBreakpoints)", () => {
+  const vec = (n: number) => new Map([["x", { offset: 0, shape: [n] }]]);
+  const xy = new Map([
+    ["x", { offset: 0, shape: [] as number[] }],
+    ["y", { offset: 1, shape: [] as number[] }],
+  ]);
+
+  it("leaves out only the coordinates whose step reaches the op on its breakpoint", () => {
+    // sum(relu(x)·x²): ∂/∂x_k = 3x_k² for x_k > 0, 0 for x_k < 0; relu(x[1]) sits at 0.
+    const expr = parse("sum(relu(x)*x^2)");
+    const at = Float64Array.of(0.5, 0, -0.7, 1.3);
+    expect(complexStepGradient(expr, vec(4), at)).toEqual({
+      ok: false,
+      reason: "complex step does not apply: relu at 0",
+    });
+    const r = complexStepGradient(expr, vec(4), at, true);
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.notAnalytic).toEqual([1]);
+    expect(r.gradient[0]).toBe(0.75);
+    expect(r.gradient[2]).toBe(0);
+    expect(r.gradient[3]).toBeCloseTo(3 * 1.3 ** 2, 14);
+    expect(r.gradient[1]).toBeNaN();
+    expect(r.error[1]).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("tells a tie the step splits from one it does not", () => {
+    // maximum(x, y) at x = y: stepping either splits the tie; maximum(x, x) is x along any step.
+    const split = complexStepGradient(parse("maximum(x, y)"), xy, Float64Array.of(2, 2), true);
+    expect(split.ok && split.notAnalytic).toEqual([0, 1]);
+    const same = complexStepGradient(parse("maximum(x, x) + y"), xy, Float64Array.of(2, 5), true);
+    if (!same.ok) throw new Error(same.reason);
+    expect(same.notAnalytic).toBeUndefined();
+    expect([...same.gradient]).toEqual([1, 1]);
+    // max over a vector with a tie, and clamp on its bound: reached only through the tied element.
+    const m = complexStepGradient(parse("max(x)"), vec(3), Float64Array.of(1, 3, 3), true);
+    expect(m.ok && m.notAnalytic).toEqual([1, 2]);
+    expect(m.ok && m.gradient[0]).toBe(0);
+    const c = complexStepGradient(parse("clamp(x, 0, 1) + 2*y"), xy, Float64Array.of(0, 1), true);
+    expect(c.ok && c.notAnalytic).toEqual([0]);
+    expect(c.ok && c.gradient[1]).toBe(2);
+  });
+
+  it("still refuses the point at a domain edge, where no step is analytic", () => {
+    const r = complexStepGradient(parse("sqrt(x) + relu(y)"), xy, Float64Array.of(0, 0), true);
+    expect(r).toEqual({ ok: false, reason: "complex step does not apply: sqrt at 0" });
+  });
+});

@@ -35,6 +35,12 @@ export type ComplexStepResult =
       readonly evaluations: number;
       /** Why a custom op's partial could not certify itself (the error covers it, if anything). */
       readonly unreliable?: string;
+      /**
+       * With `besideBreakpoints`: the coordinates along which the step is not analytic (it reaches
+       * a piecewise op on its breakpoint: relu at 0 stepped through its argument). Their entries
+       * are NaN, their errors infinite: finite differences must take them.
+       */
+      readonly notAnalytic?: readonly number[];
     }
   | { readonly ok: false; readonly reason: string };
 
@@ -106,7 +112,9 @@ function derivativeAlong(
 /**
  * ∇f(x) by the complex step: one complex evaluation per coordinate.
  * Returns `{ ok: false, reason }` when it does not apply (kink, domain edge, a derivative or
- * error that is not finite).
+ * error that is not finite). `besideBreakpoints`: a piecewise op on its breakpoint leaves out only
+ * the coordinates whose step reaches it (`notAnalytic`); along the others the function is
+ * analytic (mean(relu(x)·x²) with one x[k] at 0: every coordinate but k).
  *
  * @example
  * ```ts
@@ -118,6 +126,7 @@ export function complexStepGradient(
   expr: Expr,
   layout: Layout,
   x: Float64Array,
+  besideBreakpoints = false,
 ): ComplexStepResult {
   const program = cachedComplex(expr, layout);
   if (program.output.shape.length !== 0)
@@ -126,7 +135,8 @@ export function complexStepGradient(
   const im = new Float64Array(n);
   program.run(x, im);
   const value = program.output.re[0]!;
-  const at = program.kink();
+  // With real arguments only, what remains along a step is no breakpoint (a domain edge, …).
+  const at = besideBreakpoints ? program.kinkAlongStep() : program.kink();
   if (at !== null) return { ok: false, reason: `complex step does not apply: ${at}` };
   if (!Number.isFinite(value))
     return { ok: false, reason: `complex step does not apply: f(x) = ${value}` };
@@ -134,12 +144,19 @@ export function complexStepGradient(
   const gradient = new Float64Array(n);
   const error = new Float64Array(n);
   let unreliable: string | undefined;
+  const across: number[] = [];
   for (let k = 0; k < n; k++) {
     const h = stepFor(x[k]!);
     im[k] = h;
     const { d, error: e } = derivativeAlong(program, x, im, h);
     im[k] = 0;
-    const kink = program.kink();
+    const kink = besideBreakpoints ? program.kinkAlongStep() : program.kink();
+    if (kink !== null && besideBreakpoints) {
+      across.push(k);
+      gradient[k] = Number.NaN;
+      error[k] = Number.POSITIVE_INFINITY;
+      continue;
+    }
     if (kink !== null) return { ok: false, reason: `complex step does not apply: ${kink}` };
     gradient[k] = d;
     error[k] = e;
@@ -158,6 +175,7 @@ export function complexStepGradient(
     error,
     evaluations: n + 1,
     ...(unreliable === undefined ? {} : { unreliable }),
+    ...(across.length === 0 ? {} : { notAnalytic: across }),
   };
 }
 

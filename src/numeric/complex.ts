@@ -53,6 +53,22 @@ import { coordinateLine } from "./line.ts";
 const result = new Float64Array(2);
 /** Why the last evaluation was not analytic at the point (a kink or a domain edge), or null. */
 let nonAnalytic: string | null = null;
+/**
+ * As `nonAnalytic`, less a piecewise op on its breakpoint whose branches the evaluation's imaginary
+ * parts do not tell apart (relu at 0 with an argument of imaginary part 0): along such a step the
+ * function is analytic after all, and the complex step exact.
+ */
+let alongStep: string | null = null;
+/** Marks the evaluation not analytic at the point, along any step: `reason` says why. */
+function notAnalytic(reason: string): void {
+  nonAnalytic = reason;
+  alongStep = reason;
+}
+/** A piecewise op on its breakpoint; `reached`: the imaginary parts tell its branches apart. */
+function onBreakpoint(reason: string, reached: boolean): void {
+  nonAnalytic = reason;
+  if (reached) alongStep = reason;
+}
 /** Why a custom op's partial derivative in the last evaluation could not certify itself, or null. */
 let uncertified: string | null = null;
 /** A custom op element whose imaginary part is set to `value` (the sensitivity runs), or null. */
@@ -69,18 +85,21 @@ const CONDITION = 1;
 /** The run state above, saved by a compile or a run that may be nested in another run. */
 interface RunState {
   nonAnalytic: string | null;
+  alongStep: string | null;
   uncertified: string | null;
   cancellation: number;
   condition: number;
 }
 const saveRunState = (): RunState => ({
   nonAnalytic,
+  alongStep,
   uncertified,
   cancellation: worst[CANCELLATION]!,
   condition: worst[CONDITION]!,
 });
 function restoreRunState(s: RunState): void {
   nonAnalytic = s.nonAnalytic;
+  alongStep = s.alongStep;
   uncertified = s.uncertified;
   worst[CANCELLATION] = s.cancellation;
   worst[CONDITION] = s.condition;
@@ -147,7 +166,7 @@ function clog(a: number, b: number): void {
     return;
   }
   if (a === 0) {
-    nonAnalytic = "log at 0";
+    notAnalytic("log at 0");
     setNaN();
     return;
   }
@@ -162,7 +181,7 @@ function clog1p(a: number, b: number): void {
     return;
   }
   if (a === -1) {
-    nonAnalytic = "log1p at −1";
+    notAnalytic("log1p at −1");
     setNaN();
     return;
   }
@@ -216,7 +235,7 @@ function cpow(a: number, b: number, c: number, d: number): void {
     return;
   } // the real pow of a negative base is NaN here
   if (a === 0) {
-    nonAnalytic = "pow with base 0";
+    notAnalytic("pow with base 0");
     setNaN();
     return;
   }
@@ -235,7 +254,7 @@ function csqrt(a: number, b: number): void {
     return;
   }
   if (a === 0) {
-    nonAnalytic = "sqrt at 0";
+    notAnalytic("sqrt at 0");
     setNaN();
     return;
   }
@@ -315,7 +334,7 @@ function firstOrder(op: ElementwiseOp, df: (a: number) => number, a: number, b: 
     return;
   }
   if (Math.abs(b) >= TINY) {
-    nonAnalytic = `${op} off the real axis (only its first-order complex kernel exists)`;
+    notAnalytic(`${op} off the real axis (only its first-order complex kernel exists)`);
     setNaN();
     return;
   }
@@ -333,7 +352,7 @@ function inUnitInterval(op: string, a: number): boolean {
     return false;
   }
   if (a === -1 || a === 1) {
-    nonAnalytic = `${op} at ${a}`;
+    notAnalytic(`${op} at ${a}`);
     setNaN();
     return false;
   }
@@ -346,7 +365,7 @@ function cextremum(sign: 1 | -1, a: number, b: number, c: number, d: number): vo
     setNaN();
     return;
   }
-  if (a === c) nonAnalytic = `${sign > 0 ? "maximum" : "minimum"} at a tie`;
+  if (a === c) onBreakpoint(`${sign > 0 ? "maximum" : "minimum"} at a tie`, b !== d);
   const first = sign * (a - c) >= 0;
   result[0] = first ? a : c;
   result[1] = first ? b : d;
@@ -389,7 +408,7 @@ const UNARY = {
       result[0] = 0;
       result[1] = 0;
     } else if (a === 0) {
-      nonAnalytic = "relu at 0";
+      onBreakpoint("relu at 0", b !== 0);
       result[0] = 0;
       result[1] = 0;
     } else setNaN();
@@ -402,7 +421,7 @@ const UNARY = {
       result[0] = -a;
       result[1] = -b;
     } else if (a === 0) {
-      nonAnalytic = "abs at 0";
+      onBreakpoint("abs at 0", b !== 0);
       result[0] = 0;
       result[1] = 0;
     } else setNaN();
@@ -473,7 +492,7 @@ const BINARY = {
       return;
     }
     if (a === 0 || a === 1) {
-      nonAnalytic = "bce with p at 0 or 1";
+      notAnalytic("bce with p at 0 or 1");
       setNaN();
       return;
     }
@@ -501,11 +520,11 @@ function cclamp(a: number, b: number, lr: number, li: number, hr: number, hi: nu
   if (a < lr) {
     mr = lr;
     mi = li;
-  } else if (a === lr) nonAnalytic = "clamp at its lower bound";
+  } else if (a === lr) onBreakpoint("clamp at its lower bound", b !== li);
   if (mr > hr) {
     mr = hr;
     mi = hi;
-  } else if (mr === hr) nonAnalytic = "clamp at its upper bound";
+  } else if (mr === hr) onBreakpoint("clamp at its upper bound", mi !== hi);
   result[0] = mr;
   result[1] = mi;
 }
@@ -597,6 +616,12 @@ export interface ComplexProgram {
   readonly output: { readonly shape: Shape; readonly re: Float64Array; readonly im: Float64Array };
   /** After `run`: why the point is not analytic (a kink, a domain edge), or null. */
   kink(): string | null;
+  /**
+   * After `run`: as `kink`, less a piecewise op on its breakpoint whose branches the run's
+   * imaginary parts do not tell apart (relu at 0 where its argument's imaginary part is 0): null
+   * where the step along the imaginary parts is exact.
+   */
+  kinkAlongStep(): string | null;
   /** After `run`: the largest |Im| an addition combined (the scale of cancellation). */
   cancellation(): number;
   /** After `run`: the largest relative condition of an op's derivative (≥ 1). */
@@ -753,7 +778,9 @@ function tensorOpNode(
       }
       const kink = detectKink(line, est);
       if (kink !== null)
-        nonAnalytic = `${where} is at a kink along the direction (left derivative ${kink.left * unorm}, right ${kink.right * unorm})`;
+        notAnalytic(
+          `${where} is at a kink along the direction (left derivative ${kink.left * unorm}, right ${kink.right * unorm})`,
+        );
       if (est.unreliable !== undefined) uncertified ??= `${where}: ${est.unreliable}`;
       im[k] = est.derivative * unorm;
       errIm[k] = est.error * unorm;
@@ -863,6 +890,8 @@ const extreme =
       const { re: ar, im: ai } = a;
       let best = 0;
       let tie = false;
+      // The tied elements differ in their imaginary parts: the step tells them apart.
+      let reached = false;
       for (let k = 0; k < ar.length; k++) {
         const d = sign * (ar[k]! - ar[best]!);
         if (Number.isNaN(ar[k]!)) {
@@ -872,9 +901,13 @@ const extreme =
         if (d > 0) {
           best = k;
           tie = false;
-        } else if (d === 0 && k !== best) tie = true;
+          reached = false;
+        } else if (d === 0 && k !== best) {
+          tie = true;
+          if (ai[k] !== ai[best]) reached = true;
+        }
       }
-      if (tie) nonAnalytic = `${sign > 0 ? "max" : "min"} with a tie for the extreme`;
+      if (tie) onBreakpoint(`${sign > 0 ? "max" : "min"} with a tie for the extreme`, reached);
       re[0] = ar[best]!;
       im[0] = ai[best]!;
     });
@@ -1073,7 +1106,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
             const b = args[j]!.im[idx[j]![k]!]!;
             if (b === 0) continue;
             const p = (partials[k]![j] ??= customPartial(def, forward, inDomain, argv, j));
-            if (p.kink !== undefined) nonAnalytic = p.kink;
+            if (p.kink !== undefined) notAnalytic(p.kink);
             if (p.unreliable !== undefined) uncertified ??= p.unreliable;
             s += p.d * b;
             terms += Math.abs(p.d * b);
@@ -1104,6 +1137,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
     restoreRunState(state);
   }
   let kink: string | null = null;
+  let kinkAlongStep: string | null = null;
   let unreliable: string | null = null;
   let acc = 0;
   let cond = 1;
@@ -1111,6 +1145,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
     // A run nested in another (from a custom op's forward) keeps the outer run's findings.
     const outerState = saveRunState();
     nonAnalytic = null;
+    alongStep = null;
     uncertified = null;
     worst[CANCELLATION] = 0;
     worst[CONDITION] = 1;
@@ -1122,6 +1157,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
         }
       for (const step of steps) step();
       kink = nonAnalytic;
+      kinkAlongStep = alongStep;
       unreliable = uncertified;
       acc = worst[CANCELLATION];
       cond = worst[CONDITION];
@@ -1133,6 +1169,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
     run,
     output: { shape: output.shape, re: output.re, im: output.im },
     kink: () => kink,
+    kinkAlongStep: () => kinkAlongStep,
     cancellation: () => acc,
     condition: () => cond,
     customElements: customs.reduce((n, c) => n + c.size, 0),

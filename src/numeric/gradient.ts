@@ -29,6 +29,8 @@ export interface GradientOptions {
   readonly f0?: number;
   /** Look for kinks (default true); costs 4 evaluations per coordinate for the plain methods. */
   readonly kinks?: boolean;
+  /** The coordinates to estimate (default all); the others are left 0, with error 0. */
+  readonly coordinates?: readonly number[];
 }
 
 export interface GradientResult {
@@ -80,7 +82,7 @@ export function gradient(f: ScalarFn, x: Float64Array, opts: GradientOptions = {
     nonFinite.push({ coordinate: -1, step: 0, where: `f(x) = ${f0} at the point itself` });
     return { gradient: grad, error, method, kinks, nonFinite, unreliable, notes, evaluations };
   }
-  for (let i = 0; i < n; i++) {
+  for (const i of opts.coordinates ?? x.keys()) {
     const line = coordinateLine(f, x, i, work, f0);
     const est = estimateOnLine(line, method);
     grad[i] = est.derivative;

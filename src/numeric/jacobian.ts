@@ -166,15 +166,24 @@ export function numericHessian(expr: Expr, values: ReadonlyMap<string, Value>): 
   const f = cachedForward(expr, layout);
   const breakpoint = breakpointAt(expr, layout, x);
   // On a breakpoint the complex step fails at x itself, but not beside it, where the
-  // differences (and the kinks' one-sided lines) evaluate the gradient.
+  // differences (and the kinks' one-sided lines) evaluate the gradient; nor along the
+  // coordinates whose step leaves the breakpoint's op alone (all but x[k] for relu(x[k]) at 0):
+  // only those that reach it are left to Richardson.
   const complex = breakpoint !== null || complexStepGradient(expr, layout, x).ok;
   let innerError = 0;
   const grad = (y: Float64Array): Float64Array => {
     if (complex) {
-      const c = complexStepGradient(expr, layout, y);
+      const c = complexStepGradient(expr, layout, y, true);
       if (c.ok) {
         // Exact but for rounding, which is that of the terms (log(Σ softmax) = 0: terms of 0.3).
-        for (const e of c.error) innerError = Math.max(innerError, e);
+        for (const [k, e] of c.error.entries())
+          if (c.notAnalytic?.includes(k) !== true) innerError = Math.max(innerError, e);
+        if (c.notAnalytic === undefined) return c.gradient;
+        const g = gradient(f, y, { method: "richardson", coordinates: c.notAnalytic });
+        for (const k of c.notAnalytic) {
+          c.gradient[k] = g.gradient[k]!;
+          innerError = Math.max(innerError, g.error[k]!);
+        }
         return c.gradient;
       }
     }
