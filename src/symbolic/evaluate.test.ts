@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
-import { compileFormula, compileFormulasWithError, compileOverflowCheck } from "./evaluate.ts";
+import {
+  compileFormula,
+  compileFormulasWithError,
+  compileOverflowCheck,
+  formulaValues,
+} from "./evaluate.ts";
 import { type Formula, fadd, ffn, fmul, fnum, forEvaluation, fpow, fsym } from "./formula.ts";
 import { symbolicLeg } from "./leg.ts";
 import { toPlain } from "./print.ts";
@@ -22,6 +27,10 @@ describe("formulas are evaluated in their accurate form", () => {
     // log(1+x) at x = 1e-20: 1+x rounds to 1, log1p keeps x.
     const run = compileFormula(ffn("log", fadd(x, fnum(1))), ["x"]);
     expect(run([1e-20])).toBe(1e-20);
+    // Evaluated once, without compiling: the same accurate form, shared subformulas once.
+    const shared = fadd(x, fnum(1));
+    const fs = [ffn("log", shared), fmul(shared, shared), fpow(x, fnum(-2))];
+    expect(fs.map(formulaValues(() => 1e-20))).toEqual([1e-20, 1, 1e40]);
   });
 
   it("differentiates cos(log1p(x)) at x = 1.6e-131: -sin(log1p x)/(1+x) = -x to 1e-131", () => {

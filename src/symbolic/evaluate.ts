@@ -39,20 +39,30 @@ const FN: Record<FormulaFunction, (x: number) => number> = {
 
 /** Evaluates `f` at plain numbers: the scalar case of `compileFormula`. */
 export function evaluateAt(f: Formula, env: (name: string) => number): number {
-  const names = [...new Set(collect(f))];
-  const run = compileFormula(f, names);
-  return run(names.map(env)) as number;
+  return formulaValues(env)(f);
 }
 
-function collect(f: Formula, out: string[] = []): string[] {
-  if (f.kind === "sym") out.push(f.name);
-  else if (f.kind === "fn") collect(f.arg, out);
-  else if (f.kind === "pow") {
-    collect(f.base, out);
-    collect(f.exp, out);
-  } else if (f.kind === "add" || f.kind === "mul" || f.kind === "display")
-    for (const a of f.args) collect(a, out);
-  return out;
+/**
+ * The values of formulas at one element, each leaf's by `env`, each formula as it comes: bit for
+ * bit what `compileFormulas` computes (the same instructions), for formulas evaluated once
+ * (nothing is compiled or kept). A subformula shared by object is evaluated once.
+ * @example formulaValues(() => 3)(fmul(fnum(2), fsym("x"))) // 6
+ */
+export function formulaValues(env: (name: string) => number): (f: Formula) => number {
+  const slots = new Map<string, number>();
+  const values: number[] = [];
+  const { tape, add } = tapeBuilder((name) => {
+    let i = slots.get(name);
+    if (i === undefined) slots.set(name, (i = values.push(env(name)) - 1));
+    return i;
+  }, false);
+  const vals: number[] = [];
+  return (f) => {
+    const out = add(f);
+    for (let k = vals.length; k < tape.length; k++)
+      vals.push(step(tape[k]!, vals, values, null) as number);
+    return vals[out]!;
+  };
 }
 
 /**
@@ -75,6 +85,8 @@ type Instr =
   | { readonly op: "pow"; readonly base: number; readonly exp: number }
   | { readonly op: "square" | "recip"; readonly arg: number }
   | { readonly op: "fn"; readonly name: FormulaFunction; readonly arg: number };
+/** An instruction that computes from others. */
+type Operation = Exclude<Instr, { readonly op: "const" | "slot" }>;
 
 /**
  * Compiles several formulas over the same leaves into one tape with common subexpressions
@@ -86,7 +98,7 @@ export function compileFormulas(
   slots: readonly string[],
   opts: { readonly reuse?: boolean; readonly float32?: boolean } = {},
 ): (cols: Column[]) => Column[] {
-  const { tape, outs } = buildTape(fs, slots);
+  const { tape, outs } = tapeOf(fs, slots);
   if (opts.float32 === true)
     return (cols) => {
       const vals: Column[] = new Array(tape.length);
@@ -120,18 +132,56 @@ interface Tape {
 /** Each formula list's tape, for its slots: compiled for values, bounds and overflow, built once. */
 const tapes = new WeakMap<readonly Formula[], { slots: readonly string[]; tape: Tape }>();
 
+/** `buildTape(fs, slots)`, kept for the next compile of the same list. */
+function tapeOf(fs: readonly Formula[], slots: readonly string[]): Tape {
+  const hit = tapes.get(fs);
+  if (hit !== undefined && hit.slots === slots) return hit.tape;
+  const tape = buildTape(fs, slots);
+  tapes.set(fs, { slots, tape });
+  return tape;
+}
+
+/** An operation's text (`mul(3,5)`): the same for equal operations. */
+function textOf(ins: Operation): string {
+  switch (ins.op) {
+    case "fn":
+      return `${ins.name}(${ins.arg})`;
+    case "square":
+    case "recip":
+      return `${ins.op}(${ins.arg})`;
+    case "pow":
+      return `pow(${ins.base},${ins.exp})`;
+    case "add":
+    case "mul":
+      return `${ins.op}(${ins.args.join(",")})`;
+  }
+}
+
 /**
  * The shared tape of `fs` (in their `forEvaluation` form) and the instruction of each formula.
  * Subformulas shared by object (composed derivatives share their arguments' formulas) are
- * walked once: the same object emits the same instructions.
+ * walked once: the same object emits the same instructions, and so do equal subformulas (CAS
+ * answers repeat `exp(-w*x-b)` as new objects). A tape evaluated once (`formulaValues`) skips the
+ * latter: the texts that find them cost more than the instructions they save, and the values are
+ * the same either way (an instruction computes the same from the same operands).
  */
 function buildTape(fs: readonly Formula[], slots: readonly string[]): Tape {
-  const hit = tapes.get(fs);
-  if (hit !== undefined && hit.slots === slots) return hit.tape;
   const index = new Map(slots.map((s, i) => [s, i]));
+  const { tape, add } = tapeBuilder((name) => index.get(name), true);
+  return { tape, outs: fs.map(add) };
+}
+
+/**
+ * A tape (see `buildTape`), the slot of each leaf by `slotOf`, and a function that adds a
+ * formula to it and gives its instruction.
+ */
+function tapeBuilder(
+  slotOf: (name: string) => number | undefined,
+  equal: boolean,
+): { readonly tape: readonly Instr[]; readonly add: (f: Formula) => number } {
   const tape: Instr[] = [];
   // Common subexpressions: numbers by value (0 and -0 alike), e and pi by name, slots by index,
-  // every other instruction by its text (`mul(3,5)`); an instruction is made only when new.
+  // with `equal` every other instruction by its text (`mul(3,5)`).
   const numbers = new Map<number, number>();
   const constants = new Map<string, number>();
   const slotAt: number[] = [];
@@ -141,6 +191,11 @@ function buildTape(fs: readonly Formula[], slots: readonly string[]): Tape {
     table.set(key, tape.length);
     tape.push(ins);
     return tape.length - 1;
+  };
+  const instruction = (ins: Operation): number => {
+    if (!equal) return tape.push(ins) - 1;
+    const key = textOf(ins);
+    return byKey.get(key) ?? put(byKey, key, ins);
   };
   const done = new Map<Formula, number>();
   const go = (g: Formula): number => {
@@ -159,7 +214,7 @@ function buildTape(fs: readonly Formula[], slots: readonly string[]): Tape {
           put(constants, g.name, { op: "const", value: g.name === "pi" ? Math.PI : Math.E })
         );
       case "sym": {
-        const i = index.get(g.name);
+        const i = slotOf(g.name);
         if (i === undefined)
           throw new GradtrioError("CAS", `internal: formula leaf '${g.name}' has no value`);
         let at = slotAt[i];
@@ -169,42 +224,25 @@ function buildTape(fs: readonly Formula[], slots: readonly string[]): Tape {
         }
         return at;
       }
-      case "fn": {
-        const a = go(g.arg);
-        const key = `${g.name}(${a})`;
-        return byKey.get(key) ?? put(byKey, key, { op: "fn", name: g.name, arg: a });
-      }
+      case "fn":
+        return instruction({ op: "fn", name: g.name, arg: go(g.arg) });
       case "pow": {
         const b = go(g.base);
-        if (g.exp.kind === "num" && (g.exp.value === 2 || g.exp.value === -1)) {
-          const op = g.exp.value === 2 ? "square" : "recip";
-          const key = `${op}(${b})`;
-          return byKey.get(key) ?? put(byKey, key, { op, arg: b });
-        }
-        if (g.exp.kind === "num" && g.exp.value === -2) {
-          const sqKey = `square(${b})`;
-          const sq = byKey.get(sqKey) ?? put(byKey, sqKey, { op: "square", arg: b });
-          const key = `recip(${sq})`;
-          return byKey.get(key) ?? put(byKey, key, { op: "recip", arg: sq });
-        }
-        const e = go(g.exp);
-        const key = `pow(${b},${e})`;
-        return byKey.get(key) ?? put(byKey, key, { op: "pow", base: b, exp: e });
+        if (g.exp.kind === "num" && (g.exp.value === 2 || g.exp.value === -1))
+          return instruction({ op: g.exp.value === 2 ? "square" : "recip", arg: b });
+        if (g.exp.kind === "num" && g.exp.value === -2)
+          return instruction({ op: "recip", arg: instruction({ op: "square", arg: b }) });
+        return instruction({ op: "pow", base: b, exp: go(g.exp) });
       }
       case "add":
-      case "mul": {
-        const args = g.args.map(go);
-        const key = `${g.kind}(${args.join(",")})`;
-        return byKey.get(key) ?? put(byKey, key, { op: g.kind, args });
-      }
+      case "mul":
+        return instruction({ op: g.kind, args: g.args.map(go) });
       case "display":
         throw new GradtrioError("CAS", `internal: '${g.name}(…)' is for display only`);
     }
   };
   const forms = new Map<Formula, Formula>();
-  const built = { tape, outs: fs.map((f) => go(forEvaluation(f, forms))) };
-  tapes.set(fs, { slots, tape: built });
-  return built;
+  return { tape, add: (f) => go(forEvaluation(f, forms)) };
 }
 
 const EPS = Number.EPSILON;
@@ -286,7 +324,7 @@ export function compileFormulasWithError(
   values: Float64Array,
   errors: Float64Array,
 ) => void {
-  const { tape, outs } = buildTape(fs, slots);
+  const { tape, outs } = tapeOf(fs, slots);
   const v = new Float64Array(tape.length);
   const e = new Float64Array(tape.length);
   return (slotValues, slotErrors, values, errors) => {
@@ -390,7 +428,7 @@ export function compileOverflowCheck(
   fs: readonly Formula[],
   slots: readonly string[],
 ): (slotValues: ArrayLike<number>) => boolean[] {
-  const { tape, outs } = buildTape(fs, slots);
+  const { tape, outs } = tapeOf(fs, slots);
   const v = new Float64Array(tape.length);
   const tainted = new Uint8Array(tape.length);
   const operands = (ins: Instr): readonly number[] => {

@@ -21,6 +21,7 @@ import {
   compileFormulas,
   compileFormulasWithError,
   compileOverflowCheck,
+  formulaValues,
 } from "./evaluate.ts";
 import {
   type Formula,
@@ -502,6 +503,7 @@ class Backward {
     const shape = this.fwd.get(root)!.shape;
     const n = sizeOf(shape);
     const isLeaf = (e: Expr): boolean => e.kind === "var" || isBetweenBlocks(e);
+    const leafKey = (e: Expr): string | undefined => (isLeaf(e) ? this.keyOf(e) : undefined);
 
     // The block's leaves (that carry a gradient) and its piecewise nodes.
     const leaves = new Map<string, Expr>();
@@ -541,16 +543,25 @@ class Backward {
       const composed = composingDerivatives();
       let planKey = `${this.index.get(root)}|${keys.join(",")}|${composed ? "composed|" : ""}`;
       for (const p of piecewise) planKey += branch(p);
+      const outs = keys.map((k) => contrib.get(k)!);
+      if (composed && n === 1 && this.err === null) {
+        // One element (the fuzzer's cases): the composed formulas' values, nothing compiled.
+        // Where one is not finite, the plan below compiles them, to tell an overflow.
+        writer ??= new CasWriter(leafKey);
+        const value = formulaValues((s) => this.leafValue(s, this.leafOf(s)).data[0]!);
+        composedDerivatives(writer, root, branch, keys, leafKey).forEach((d, k) => {
+          outs[k]![0] = at(g, 0) * value(d);
+        });
+        if (outs.every((o) => Number.isFinite(o[0]!))) continue;
+      }
       let plan = this.plans.blocks.get(planKey);
       if (plan !== undefined && !plan.defs.every(([op, def]) => lookupCustomOp(op) === def))
         plan = undefined;
       if (plan === undefined) {
-        writer ??= new CasWriter((e) => (isLeaf(e) ? this.keyOf(e) : undefined));
+        writer ??= new CasWriter(leafKey);
         const w = writer;
         const dfs = composed
-          ? composedDerivatives(w, root, branch, keys, (e) =>
-              isLeaf(e) ? this.keyOf(e) : undefined,
-            )
+          ? composedDerivatives(w, root, branch, keys, leafKey)
           : keys.map((key) => {
               const answer = casDiff(w.write(root, branch, key), w.symbol(key));
               if (!answer.ok)
@@ -574,7 +585,6 @@ class Backward {
       }
       this.signature += `${plan.id},`;
       for (let i = 0; i < keys.length; i++) leafFormulas.get(keys[i]!)!.push(plan.dfs[i]!);
-      const outs = keys.map((k) => contrib.get(k)!);
       if (this.err !== null) {
         if (need === false) continue;
         plan.withError ??= compileFormulasWithError(plan.dfs, plan.slots);
