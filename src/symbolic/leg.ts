@@ -227,7 +227,6 @@ class Backward {
   private readonly upFormulas = new Map<Expr, Formula[]>();
   private readonly dependsOnVar = new Set<Expr>();
   private readonly order: readonly Expr[];
-  private readonly varRank: Map<string, number>;
   private readonly plans: Plans;
   private readonly index = new Map<Expr, number>();
   /** The plans this run used, in order: with the shapes, they determine the display formulas. */
@@ -252,7 +251,6 @@ class Backward {
       if (e.kind === "var" || (e.kind === "call" && e.args.some((a) => this.dependsOnVar.has(a))))
         this.dependsOnVar.add(e);
     for (const [name, v] of values) this.grads.set(name, new Float64Array(v.data.length));
-    this.varRank = new Map(variablesOf(expr).map((n, i) => [n, i]));
     if (rounding !== undefined) {
       const { only } = rounding;
       const reaches = new Set<Expr>();
@@ -311,14 +309,6 @@ class Backward {
 
   run(): SymbolicLegResult {
     this.propagate();
-    const names: SymbolNames = {
-      plain: (k) => this.shownKey(k) ?? k,
-      latex: (k) => {
-        const shown = this.shownKey(k);
-        return shown === undefined ? latexName(k) : `\\texttt{${shown}}`;
-      },
-      rank: (k) => this.varRank.get(k) ?? 1000,
-    };
     let shapes = "";
     for (const [name, v] of this.values) shapes += `${name}:${v.shape.join(",")};`;
     const key = `${shapes}|${this.signature}`;
@@ -326,6 +316,15 @@ class Backward {
     // would cost a fifth of a case; the fuzzer's replay `gradtrio check` shows them.
     let shown = composingDerivatives() ? NOT_SHOWN : this.plans.shown.get(key);
     if (shown === undefined) {
+      const rank = new Map(variablesOf(this.expr).map((n, i) => [n, i]));
+      const names: SymbolNames = {
+        plain: (k) => this.shownKey(k) ?? k,
+        latex: (k) => {
+          const shown = this.shownKey(k);
+          return shown === undefined ? latexName(k) : `\\texttt{${shown}}`;
+        },
+        rank: (k) => rank.get(k) ?? 1000,
+      };
       const formulas = new Map<string, string>();
       const latex = new Map<string, string>();
       for (const name of this.values.keys()) {
