@@ -135,19 +135,15 @@ export function simplify(f: Formula, known?: ReadonlyMap<Formula, Formula>): For
   }
   const hit = known?.get(f);
   if (hit !== undefined) return hit;
-  const inner = (g: Formula): Formula => simplify(g, known);
   switch (f.kind) {
-    case "display":
-      return simplifyDisplay(f.name, f.args.map(inner));
     case "fn":
-      return simplifyFn(f.name, inner(f.arg));
+      return simplifyFn(f.name, simplify(f.arg, known));
     case "pow":
-      return simplifyPow(inner(f.base), inner(f.exp));
-    case "add":
-      return simplifyAdd(f.args.map(inner));
-    case "mul":
-      return simplifyMul(f.args.map(inner));
+      return simplifyPow(simplify(f.base, known), simplify(f.exp, known));
   }
+  const args = f.args.map((g) => simplify(g, known));
+  if (f.kind === "display") return simplifyDisplay(f.name, args);
+  return f.kind === "add" ? simplifyAdd(args) : simplifyMul(args);
 }
 
 function simplifyDisplay(name: string, args: Formula[]): Formula {
@@ -221,15 +217,20 @@ function simplifyAdd(args: Formula[]): Formula {
   return fadd(...flat);
 }
 
+/** The factors of a product of `fs`, nested products flattened, in order. */
+function factorsOf(fs: readonly Formula[], out: Formula[] = []): Formula[] {
+  for (const f of fs)
+    if (f.kind === "mul") factorsOf(f.args, out);
+    else out.push(f);
+  return out;
+}
+
 function simplifyMul(args: Formula[]): Formula {
   const flat: Formula[] = [];
   let coef = fnum(1) as Formula & { kind: "num" };
-  const push = (p: Formula): void => {
-    if (p.kind === "mul") for (const q of p.args) push(q);
-    else if (isNum(p)) coef = mulNum(coef, p) as Formula & { kind: "num" };
+  for (const p of factorsOf(args))
+    if (isNum(p)) coef = mulNum(coef, p) as Formula & { kind: "num" };
     else flat.push(p);
-  };
-  for (const a of args) push(a);
   if (coef.value === 0) return fnum(0);
   // exp(a)*exp(b) stays as nerdamer wrote it; only numbers fold here.
   if (flat.length === 0) return coef;
