@@ -22,7 +22,7 @@ import {
   valueText,
 } from "./format.ts";
 import { type CliIO, EXIT } from "./io.ts";
-import { jsonPieces } from "./json-stream.ts";
+import { ParallelJson } from "./json-parallel.ts";
 import { hessianLabel, jacobianLabel, renderMatrix } from "./matrix-view.ts";
 import { type Prepared, prepare } from "./prepare.ts";
 import { reportError } from "./report-error.ts";
@@ -72,17 +72,24 @@ export function runCheck(p: Prepared, flags: CheckFlags): Report {
 export async function checkCommand(source: string, flags: CheckFlags, io: CliIO): Promise<number> {
   let report: Report;
   let prepared: Prepared;
+  const json = flags.json === true ? new ParallelJson() : undefined;
   try {
-    if (flags.ops !== undefined) await loadOps(flags.ops, io.cwd);
-    prepared = prepare(source, flags.at, io.cwd, flags.wrt, { vectorOutput: true });
-    report = runCheck(prepared, flags);
-  } catch (e) {
-    return reportError(e, io);
+    try {
+      if (flags.ops !== undefined) await loadOps(flags.ops, io.cwd);
+      prepared = prepare(source, flags.at, io.cwd, flags.wrt, { vectorOutput: true });
+      // The report echoes the point: a worker formats its large arrays while the legs run.
+      for (const v of Object.values(prepared.point)) json?.submit(v);
+      report = runCheck(prepared, flags);
+    } catch (e) {
+      return reportError(e, io);
+    }
+    // Streamed: the JSON of 10^6-element gradients is ~100 MB, never built as one string.
+    if (json !== undefined) io.outPieces(json.pieces(reportToJson(report)));
+    else for (const line of renderReport(report, colorsFor(io.isTTY))) io.out(line);
+    return exitCodeOf(report, flags.strict === true);
+  } finally {
+    json?.close();
   }
-  // Streamed: the JSON of 10^6-element gradients is ~100 MB, never built as one string.
-  if (flags.json === true) io.outPieces(jsonPieces(reportToJson(report)));
-  else for (const line of renderReport(report, colorsFor(io.isTTY))) io.out(line);
-  return exitCodeOf(report, flags.strict === true);
 }
 
 /** The verdict as one coloured line with its mark. */

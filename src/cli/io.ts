@@ -6,8 +6,11 @@
 export interface CliIO {
   /** Writes a line (or lines) to standard output; a newline is appended. */
   out(text: string): void;
-  /** Writes one line to standard output from pieces, as they come (large JSON); then a newline. */
-  outPieces(pieces: Iterable<string>): void;
+  /**
+   * Writes one line to standard output from pieces, as they come (large JSON; bytes are ASCII);
+   * then a newline.
+   */
+  outPieces(pieces: Iterable<string | Uint8Array>): void;
   /** Writes a line (or lines) to standard error; a newline is appended. */
   err(text: string): void;
   /** Standard output is a terminal: colours and progress bars on, else plain lines. */
@@ -51,7 +54,7 @@ function writer(stream: NodeJS.WriteStream): (text: string) => void {
   };
 }
 
-function piecesWriter(stream: NodeJS.WriteStream): (pieces: Iterable<string>) => void {
+function piecesWriter(stream: NodeJS.WriteStream): (pieces: Iterable<string | Uint8Array>) => void {
   guard(stream);
   return (pieces) => {
     for (const p of pieces) {
@@ -81,7 +84,12 @@ export function memoryIO(opts: { isTTY?: boolean; cwd?: string } = {}): CliIO & 
   const stderr: string[] = [];
   return {
     out: (t) => stdout.push(t),
-    outPieces: (pieces) => stdout.push([...pieces].join("")),
+    outPieces: (pieces) =>
+      stdout.push(
+        [...pieces]
+          .map((p) => (typeof p === "string" ? p : Buffer.from(p).toString("latin1")))
+          .join(""),
+      ),
     err: (t) => stderr.push(t),
     isTTY: opts.isTTY ?? false,
     cwd: opts.cwd ?? process.cwd(),

@@ -7,18 +7,29 @@ const PIECE = 1 << 16;
 /** Array items serialised at once. */
 const BLOCK = 4096;
 
+/** A piece of JSON: text, or ASCII bytes (formatted by a worker, json-parallel.ts). */
+export type JsonPiece = string | Uint8Array;
+
+/**
+ * The items of an array as pieces (without the brackets) when `items` takes it, else undefined.
+ */
+export type ArrayItems = (a: readonly unknown[]) => Iterable<JsonPiece> | undefined;
+
 /**
  * The pieces of `JSON.stringify(value)`, for plain data (objects, arrays, strings, numbers,
- * booleans, null; undefined properties left out, undefined array items null).
+ * booleans, null; undefined properties left out, undefined array items null). An array that
+ * `items` takes is written from its pieces.
  *
  * @example
  * ```ts
  * [...jsonPieces({ a: [1, 2] })].join(""); // '{"a":[1,2]}'
  * ```
  */
-export function* jsonPieces(value: unknown): Generator<string> {
+export function jsonPieces(value: unknown): Generator<string>;
+export function jsonPieces(value: unknown, items: ArrayItems): Generator<JsonPiece>;
+export function* jsonPieces(value: unknown, items?: ArrayItems): Generator<JsonPiece> {
   let buf = "";
-  function* emit(v: unknown): Generator<string> {
+  function* emit(v: unknown): Generator<JsonPiece> {
     if (buf.length >= PIECE) {
       yield buf;
       buf = "";
@@ -28,6 +39,23 @@ export function* jsonPieces(value: unknown): Generator<string> {
       buf += JSON.stringify(v);
     else if (Array.isArray(v)) {
       buf += "[";
+      const taken = items?.(v);
+      if (taken !== undefined) {
+        for (const p of taken)
+          if (typeof p === "string") {
+            buf += p;
+            if (buf.length >= PIECE) {
+              yield buf;
+              buf = "";
+            }
+          } else {
+            if (buf !== "") yield buf;
+            buf = "";
+            yield p;
+          }
+        buf += "]";
+        return;
+      }
       for (let i = 0; i < v.length; i += BLOCK) {
         if (i > 0) buf += ",";
         const block = v.slice(i, i + BLOCK);

@@ -1,0 +1,45 @@
+// `check --json` on large @FILE inputs, in-process: the JSON written with a worker formatting
+// part of its numbers is exactly JSON.stringify of the report, and its gradients are the hand
+// formula of the logistic loss.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { check } from "../src/check/check.ts";
+import { reportToJson } from "../src/check/report.ts";
+import { memoryIO } from "../src/cli/io.ts";
+import { CHUNK } from "../src/cli/json-parallel.ts";
+import { main } from "../src/cli/main.ts";
+import { mulberry32 } from "../src/random.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "gradtrio-large-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("check --json on inputs of several chunks", () => {
+  const n = 2 * CHUNK + 1234;
+  const r = mulberry32(7);
+  const x = Array.from({ length: n }, () => 4 * r() - 2);
+  const y = Array.from({ length: n }, () => (r() < 0.5 ? 0 : 1));
+  writeFileSync(join(dir, "x.json"), JSON.stringify(x));
+  writeFileSync(join(dir, "y.json"), JSON.stringify(y));
+  const expr = "mean(bce(sigmoid(w*x+b), y))";
+
+  it("writes JSON.stringify of the report; the gradients are the hand formula", async () => {
+    const io = memoryIO({ cwd: dir });
+    const argv = ["check", expr, "--at", "w=0.5", "b=-0.2", "x=@x.json", "y=@y.json", "--json"];
+    const code = await main(argv, io);
+    expect(io.stderr).toEqual([]);
+    expect(code).toBe(0);
+    const direct = check(expr, { at: { w: 0.5, b: -0.2, x, y } });
+    expect(io.stdout).toEqual([JSON.stringify(reportToJson(direct))]);
+    // d/dx_k mean(bce(σ(w x + b), y)) = w (σ(w x_k + b) − y_k) / n.
+    const g = JSON.parse(io.stdout[0]!).gradients;
+    const s = (k: number) => 1 / (1 + Math.exp(-(0.5 * x[k]! - 0.2)));
+    for (const k of [0, CHUNK - 1, CHUNK, n - 1]) {
+      const hand = (0.5 * (s(k) - y[k]!)) / n;
+      for (const leg of [g.x.autograd[k], g.x.symbolic[k]])
+        expect(Math.abs(leg - hand)).toBeLessThanOrEqual(1e-12 * Math.abs(hand));
+    }
+    expect(g.x.autograd).toHaveLength(n);
+  });
+});
