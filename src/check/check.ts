@@ -75,6 +75,11 @@ export interface CheckOptions {
   readonly dtype?: DType;
   /** 2: check the Hessian too (a scalar output only). */
   readonly order?: 1 | 2;
+  /**
+   * Called with the report's gradients (the arrays it will hold, not changed after) as soon as
+   * the legs have given them, before the vote: `check --json` formats them meanwhile.
+   */
+  readonly onGradients?: (gradients: Readonly<Record<string, InputGradients>>) => void;
 }
 
 /** Parsed expressions by text, least recently used first (Map order). */
@@ -532,6 +537,7 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
       formula: sym?.status === "ok" ? (sym.formulas.get(name) ?? null) : null,
     };
   }
+  opts.onGradients?.(gradients);
   const latex: Record<string, string> = {};
   if (sym?.status === "ok") for (const [k, l] of sym.latex) latex[k] = l;
 

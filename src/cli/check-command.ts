@@ -55,8 +55,13 @@ export function exitCodeOf(r: Report, strict = false): number {
   return o === "pass" ? EXIT.ok : o === "fail" ? EXIT.fail : EXIT.inconclusive;
 }
 
-/** Runs `check()` on prepared input with the command's options. */
-export function runCheck(p: Prepared, flags: CheckFlags): Report {
+/**
+ * Runs `check()` on prepared input with the command's options; `json` (--json) is handed the
+ * large arrays of the report as they come, to format them while the rest runs.
+ */
+export function runCheck(p: Prepared, flags: CheckFlags, json?: ParallelJson): Report {
+  // The report echoes the point: its arrays are formatted while the legs run.
+  if (json !== undefined) for (const v of Object.values(p.point)) json.submit(v);
   return check(p.source, {
     at: p.point,
     ...(flags.method === undefined ? {} : { method: flags.method }),
@@ -66,6 +71,16 @@ export function runCheck(p: Prepared, flags: CheckFlags): Report {
     wrt: p.wrt,
     ...(flags.dtype === undefined ? {} : { dtype: flags.dtype }),
     ...(flags.order === undefined ? {} : { order: flags.order }),
+    ...(json === undefined
+      ? {}
+      : {
+          onGradients: (gradients) => {
+            // In the order JSON writes them: the worker takes the last one first, from its end.
+            for (const g of Object.values(gradients))
+              for (const a of [g.symbolic, g.numeric, g.autograd, g.numericError])
+                json.submit(a, true);
+          },
+        }),
   });
 }
 
@@ -77,9 +92,7 @@ export async function checkCommand(source: string, flags: CheckFlags, io: CliIO)
     try {
       if (flags.ops !== undefined) await loadOps(flags.ops, io.cwd);
       prepared = prepare(source, flags.at, io.cwd, flags.wrt, { vectorOutput: true });
-      // The report echoes the point: a worker formats its large arrays while the legs run.
-      for (const v of Object.values(prepared.point)) json?.submit(v);
-      report = runCheck(prepared, flags);
+      report = runCheck(prepared, flags, json);
     } catch (e) {
       return reportError(e, io);
     }
