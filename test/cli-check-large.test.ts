@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { check } from "../src/check/check.ts";
 import { reportToJson } from "../src/check/report.ts";
 import { memoryIO } from "../src/cli/io.ts";
-import { CHUNK } from "../src/cli/json-parallel.ts";
+import { CHUNK } from "../src/cli/json-stream.ts";
 import { main } from "../src/cli/main.ts";
 import { mulberry32 } from "../src/random.ts";
 

@@ -75,10 +75,7 @@ export interface CheckOptions {
   readonly dtype?: DType;
   /** 2: check the Hessian too (a scalar output only). */
   readonly order?: 1 | 2;
-  /**
-   * Called with the report's gradients (the arrays it will hold, not changed after) as soon as
-   * the legs have given them, before the vote: `check --json` formats them meanwhile.
-   */
+  /** Called with the report's gradients before the vote. */
   readonly onGradients?: (gradients: Readonly<Record<string, InputGradients>>) => void;
 }
 

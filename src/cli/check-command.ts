@@ -22,7 +22,7 @@ import {
   valueText,
 } from "./format.ts";
 import { type CliIO, EXIT } from "./io.ts";
-import { ParallelJson } from "./json-parallel.ts";
+import { ParallelJson } from "./json-stream.ts";
 import { hessianLabel, jacobianLabel, renderMatrix } from "./matrix-view.ts";
 import { type Prepared, prepare } from "./prepare.ts";
 import { reportError } from "./report-error.ts";
@@ -75,10 +75,9 @@ export function runCheck(p: Prepared, flags: CheckFlags, json?: ParallelJson): R
       ? {}
       : {
           onGradients: (gradients) => {
-            // In the order JSON writes them: the worker takes the last one first, from its end.
-            for (const g of Object.values(gradients))
-              for (const a of [g.symbolic, g.numeric, g.autograd, g.numericError])
-                json.submit(a, true);
+            // The last array JSON writes first: the worker meets this thread, writing from the front.
+            for (const a of Object.values(gradients).flatMap(Object.values).reverse())
+              json.submit(a);
           },
         }),
   });

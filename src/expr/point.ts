@@ -102,24 +102,6 @@ export function toValues(point: Point): Map<string, Value> {
   return out;
 }
 
-/** Concatenates the variables (in the map's order) into one vector, with each one's offset. */
-export function flatten(values: Map<string, Value>): {
-  x: Float64Array;
-  offsets: Map<string, { offset: number; shape: readonly number[] }>;
-} {
-  let n = 0;
-  for (const v of values.values()) n += v.data.length;
-  const x = new Float64Array(n);
-  const offsets = new Map<string, { offset: number; shape: readonly number[] }>();
-  let o = 0;
-  for (const [name, v] of values) {
-    x.set(v.data, o);
-    offsets.set(name, { offset: o, shape: v.shape });
-    o += v.data.length;
-  }
-  return { x, offsets };
-}
-
 /** `x`, `x[2]`, `A[1][0]`: the label of element k (row-major) of a variable of `shape`. */
 export function elementLabel(name: string, shape: readonly number[], k: number): string {
   if (shape.length === 0) return name;
