@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { check } from "../src/check/check.ts";
 import { reportToJson } from "../src/check/report.ts";
 import { memoryIO } from "../src/cli/io.ts";
-import { CHUNK } from "../src/cli/json-stream.ts";
+import { MIN } from "../src/cli/json-stream.ts";
 import { main } from "../src/cli/main.ts";
 import { mulberry32 } from "../src/random.ts";
 
@@ -16,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), "gradtrio-large-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("check --json on inputs of several chunks", () => {
-  const n = 2 * CHUNK + 1234;
+  const n = 2 * MIN + 1234;
   const r = mulberry32(7);
   const x = Array.from({ length: n }, () => 4 * r() - 2);
   const y = Array.from({ length: n }, () => (r() < 0.5 ? 0 : 1));
@@ -35,7 +35,7 @@ describe("check --json on inputs of several chunks", () => {
     // d/dx_k mean(bce(σ(w x + b), y)) = w (σ(w x_k + b) − y_k) / n.
     const g = JSON.parse(io.stdout[0]!).gradients;
     const s = (k: number) => 1 / (1 + Math.exp(-(0.5 * x[k]! - 0.2)));
-    for (const k of [0, CHUNK - 1, CHUNK, n - 1]) {
+    for (const k of [0, MIN - 1, MIN, n - 1]) {
       const hand = (0.5 * (s(k) - y[k]!)) / n;
       for (const leg of [g.x.autograd[k], g.x.symbolic[k]])
         expect(Math.abs(leg - hand)).toBeLessThanOrEqual(1e-12 * Math.abs(hand));

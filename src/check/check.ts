@@ -76,7 +76,7 @@ export interface CheckOptions {
   /** 2: check the Hessian too (a scalar output only). */
   readonly order?: 1 | 2;
   /** Called with the report's gradients before the vote. */
-  readonly onGradients?: (gradients: Readonly<Record<string, InputGradients>>) => void;
+  readonly onGradients?: (gradients: Report["gradients"]) => void;
 }
 
 /** Parsed expressions by text, least recently used first (Map order). */

@@ -22,7 +22,7 @@ import {
   valueText,
 } from "./format.ts";
 import { type CliIO, EXIT } from "./io.ts";
-import { ParallelJson } from "./json-stream.ts";
+import { jsonPieces, ParallelJson } from "./json-stream.ts";
 import { hessianLabel, jacobianLabel, renderMatrix } from "./matrix-view.ts";
 import { type Prepared, prepare } from "./prepare.ts";
 import { reportError } from "./report-error.ts";
@@ -75,9 +75,7 @@ export function runCheck(p: Prepared, flags: CheckFlags, json?: ParallelJson): R
       ? {}
       : {
           onGradients: (gradients) => {
-            // The last array JSON writes first: the worker meets this thread, writing from the front.
-            for (const a of Object.values(gradients).flatMap(Object.values).reverse())
-              json.submit(a);
+            for (const a of Object.values(gradients).flatMap(Object.values)) json.submit(a);
           },
         }),
   });
@@ -96,7 +94,7 @@ export async function checkCommand(source: string, flags: CheckFlags, io: CliIO)
       return reportError(e, io);
     }
     // Streamed: the JSON of 10^6-element gradients is ~100 MB, never built as one string.
-    if (json !== undefined) io.outPieces(json.pieces(reportToJson(report)));
+    if (json !== undefined) io.outPieces(jsonPieces(reportToJson(report), json.items));
     else for (const line of renderReport(report, colorsFor(io.isTTY))) io.out(line);
     return exitCodeOf(report, flags.strict === true);
   } finally {

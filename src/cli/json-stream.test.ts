@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { CHUNK, type JsonPiece, jsonPieces, ParallelJson, WORKER_SOURCE } from "./json-stream.ts";
+import { type JsonPiece, jsonPieces, MIN, ParallelJson, WORKER_SOURCE } from "./json-stream.ts";
 
 describe("jsonPieces", () => {
   it.each([
@@ -72,53 +72,60 @@ function parallel(workerSource?: string, timeoutMs?: number): ParallelJson {
 }
 
 describe("ParallelJson", () => {
-  const x = numbers(3 * CHUNK + 17, 0);
+  const x = numbers(3 * MIN + 17, 0);
   const report = {
     expr: 'f("é\\u2028\n")',
-    at: { x, w: 0.5, m: [numbers(CHUNK, 1), numbers(CHUNK, 2)] },
+    at: { x, w: 0.5, m: [numbers(MIN, 1), numbers(MIN, 2)] },
     value: -0,
     empty: [],
     nested: [[], [[1, 2], []], { k: undefined, s: '\u{1F600}\t"' }],
     gradients: {
-      x: { symbolic: numbers(CHUNK + 1, 3), numeric: null, autograd: numbers(2 * CHUNK, 4) },
+      x: { symbolic: numbers(MIN + 1, 3), numeric: null, autograd: numbers(2 * MIN, 4) },
     },
     // Large but not all numbers: written by this thread, item by item.
-    mixed: [...numbers(CHUNK, 5), "end", null],
+    mixed: [...numbers(MIN, 5), "end", null],
     small: numbers(100, 6),
   };
 
-  it("writes exactly JSON.stringify(value), the worker formatting part of the large arrays", async () => {
+  const large = [x, report.at.m[0], report.at.m[1], report.gradients.x.symbolic, report.mixed];
+
+  it("writes exactly JSON.stringify(value), the worker formatting the large arrays", async () => {
     const json = parallel();
-    json.submit(x);
-    await sleep(50); // the worker formats x meanwhile (as while the legs run)
-    const pieces = [...json.pieces(report)];
+    for (const a of large) json.submit(a);
+    await sleep(300); // the worker formats them meanwhile (as while the legs run)
+    const pieces = [...jsonPieces(report, json.items)];
     expect(text(pieces)).toBe(JSON.stringify(report));
-    expect(pieces.some((p) => typeof p !== "string")).toBe(true);
+    // x, m's two rows and the symbolic gradient; not `mixed` (not all numbers).
+    expect(pieces.filter((p) => typeof p !== "string")).toHaveLength(4);
   });
 
-  it("writes the same with nothing submitted, and for values without large arrays", () => {
-    expect(text(parallel().pieces(report))).toBe(JSON.stringify(report));
-    const small = { a: [1, -0, 5e-324, Number.NaN], b: 'q"\n', c: [[]] };
-    expect(text(parallel().pieces(small))).toBe(JSON.stringify(small));
+  it("writes the same when this thread claims first, or with nothing submitted", () => {
+    const json = parallel();
+    for (const a of large) json.submit(a);
+    expect(text(jsonPieces(report, json.items))).toBe(JSON.stringify(report));
+    expect(text(jsonPieces(report, parallel().items))).toBe(JSON.stringify(report));
   });
 
   it.each([
     ["throws at start", `throw new Error("broken")`],
     ["exits at once", `process.exit(1)`],
     [
-      "claims every chunk and never answers",
-      `require("node:worker_threads").parentPort.on("message", (j) => { for (let c = 0; c < j.state.length; c++) Atomics.store(j.state, c, 1); });`,
+      "claims every array and never answers",
+      `require("node:worker_threads").parentPort.on("message", (j) => Atomics.store(j.state, 0, 1));`,
     ],
     [
-      "fails at a chunk after others",
-      WORKER_SOURCE.replace("length[c]=at", "if(c===1)throw 0;length[c]=at"),
+      "fails after claiming its second array",
+      WORKER_SOURCE.replace(
+        "Atomics.store(state,0,3+",
+        "if((globalThis.n=(globalThis.n||0)+1)===2)throw 0;Atomics.store(state,0,3+",
+      ),
     ],
     ["is not JavaScript", `)(`],
   ])("a worker that %s costs time, never a wrong byte", async (_, workerSource) => {
     expect(workerSource).not.toBe(WORKER_SOURCE);
     const json = parallel(workerSource, 200);
-    json.submit(x);
+    for (const a of large) json.submit(a);
     await sleep(100);
-    expect(text(json.pieces(report))).toBe(JSON.stringify(report));
+    expect(text(jsonPieces(report, json.items))).toBe(JSON.stringify(report));
   });
 });
