@@ -193,9 +193,9 @@ export const CORES_PER_THREAD = 1.5;
 /**
  * What one more thread costs on cores already taken (2 cores): its start and V8 compiling the code
  * again compete with the running threads. Measured (bench/workers.bench.ts, two ops, the built
- * package): a fixed 1.75 s more for the second thread, the time a warm thread takes for ~5000
- * cases, while the cases then run 2.0× as fast. So a t-th thread pays once the job saves that,
- * cases × (1/(t − 1) − 1/t) ≥ 5000.
+ * package): the second thread adds ~0.9 s, then runs the cases 1.65× as fast: even at ~10,600
+ * cases (2 × 5000 runs: 0.99×; 2 × 20000: 1.35×). A t-th thread is started once
+ * cases × (1/(t − 1) − 1/t) ≥ 5000: the second from 10,000 cases.
  */
 export const CASES_PER_CROWDED_THREAD = 5000;
 
