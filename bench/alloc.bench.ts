@@ -13,8 +13,6 @@ import { Session } from "node:inspector/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { constants, PerformanceObserver } from "node:perf_hooks";
-import { pathToFileURL } from "node:url";
-import { root } from "./built.ts";
 import { opsModule } from "./two-ops.ts";
 
 interface ProfileNode {
@@ -44,11 +42,7 @@ export async function run(): Promise<void> {
   const { FuzzRun } = await import("../src/fuzz/parallel.ts");
   const dir = mkdtempSync(join(tmpdir(), "gradtrio-alloc-bench-"));
   try {
-    const file = opsModule(
-      dir,
-      "two-ops.ts",
-      pathToFileURL(join(root, "src/autograd/index.ts")).href,
-    );
+    const file = opsModule(dir);
     const ops = (await loadOps(file, "/")).map((o) => o.definition);
     const fuzz = (seed: number) => new FuzzRun({ ops, runs, seed, opsFile: file }, file).run(null);
     await fuzz(2);

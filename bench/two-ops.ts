@@ -1,12 +1,19 @@
 /** The two correct ops the scale benches fuzz (bench/workers.bench.ts, bench/alloc.bench.ts). */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { root } from "./built.ts";
 
 /**
  * Two correct ops, one of one argument and one of two (a module in a temporary directory), made
- * with `gradtrio`: the sources' entry or the built one's, the same gradtrio the CLI runs.
+ * with `gradtrio`: the sources' entry (by default) or the built one's, the same gradtrio the CLI
+ * runs.
  */
-export function opsModule(dir: string, name: string, gradtrio: string): string {
+export function opsModule(
+  dir: string,
+  name = "two-ops.ts",
+  gradtrio = pathToFileURL(join(root, "src/autograd/index.ts")).href,
+): string {
   const file = join(dir, name);
   writeFileSync(
     file,

@@ -141,11 +141,7 @@ export async function run(): Promise<void> {
   );
   const dir = mkdtempSync(join(tmpdir(), "gradtrio-workers-bench-"));
   try {
-    const file = opsModule(
-      dir,
-      "two-ops.ts",
-      pathToFileURL(join(root, "src/autograd/index.ts")).href,
-    );
+    const file = opsModule(dir);
     // As installed (the figure users get), then the checkout's bin (sources through tsx).
     const builds = [
       {
