@@ -713,6 +713,11 @@ export function* fuzzRounds(
   }
   const next = new Map(trusted.map((op) => [op, 0]));
   const t0 = performance.now();
+  // Each op's time: its sweep's, then the expressions' so far (read on Ctrl-C), then in all.
+  const swept = new Map(trusted.map((op) => [op, perOp[op]!.ms]));
+  const elapsed = (op: number) => {
+    perOp[op]!.ms = swept.get(op)! + performance.now() - t0;
+  };
   while (next.size > 0) {
     const tasks: FuzzTask[] = [];
     for (const [op, from] of next)
@@ -752,9 +757,9 @@ export function* fuzzRounds(
         next.delete(op);
         const conclusive = s.runs - s.inconclusive;
         s.gaveUp = conclusive * 10 < s.runs;
-        s.ms += performance.now() - t0;
+        elapsed(op);
         progress(op, "done");
-      }
+      } else elapsed(op);
     }
     if (failing.length === 0) continue;
     for (const [op] of failing) progress(op, "shrink");
@@ -768,7 +773,7 @@ export function* fuzzRounds(
       const s = perOp[op]!;
       s.shrinks += shrunk[k]!.shrinks;
       s.counterexample = shrunk[k]!.counterexample;
-      s.ms += performance.now() - t0;
+      elapsed(op);
       progress(op, "done");
     });
   }

@@ -162,8 +162,14 @@ describe("interrupting a fuzz", () => {
       },
     });
     await expect(run.run(null, stop.signal)).rejects.toBeInstanceOf(Interrupted);
-    expect(run.partial().runs).toBe(3);
+    const partial = run.partial();
+    expect(partial.runs).toBe(3);
     expect([...run.inFlight].map((t) => t.kind)).toEqual(["judge"]);
+    // An op's time so far counts its expressions judged, not its sweep alone.
+    for (const s of partial.perOp.filter((o) => o.runs > 0)) {
+      expect(s.ms).toBeGreaterThan(s.sweep!.ms);
+      expect(s.ms).toBeLessThanOrEqual(partial.ms);
+    }
   });
 });
 
