@@ -42,4 +42,18 @@ describe("check --json on inputs of several chunks", () => {
     }
     expect(g.x.autograd).toHaveLength(n);
   });
+
+  it("writes gradients of the widest JSON numbers whole (−2x/n ≈ −1e-6: 25 characters each)", async () => {
+    // 0 − mean(x²) over x in [0.05, 0.5]: gradients −2x/n of ~1e-6–1e-5, printed without exponent.
+    const m = MIN + 4321;
+    const u = Array.from({ length: m }, () => 0.05 + 0.45 * r());
+    writeFileSync(join(dir, "u.json"), JSON.stringify(u));
+    const io = memoryIO({ cwd: dir });
+    expect(await main(["check", "0-mean(x^2)", "--at", "x=@u.json", "--json"], io)).toBe(0);
+    const direct = check("0-mean(x^2)", { at: { x: u } });
+    expect(io.stdout).toEqual([JSON.stringify(reportToJson(direct))]);
+    const g = JSON.parse(io.stdout[0]!).gradients.x;
+    for (const leg of [g.autograd, g.symbolic]) expect(leg).toHaveLength(m);
+    expect(g.autograd[7]).toBeCloseTo((-2 * u[7]!) / m, 20);
+  });
 });

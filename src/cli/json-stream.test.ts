@@ -99,6 +99,31 @@ describe("ParallelJson", () => {
     expect(pieces.filter((p) => typeof p !== "string")).toHaveLength(4);
   });
 
+  it("writes numbers of the widest JSON whole (25 characters, as gradients of −1e-6 give)", async () => {
+    // -0.0000012345678901234567: from 1e-6 to 1e-5 JSON writes no exponent. A buffer of 25 bytes
+    // a number cut such arrays short, silently.
+    const wide: number[] = new Array(MIN + 5).fill(-0.0000012345678901234567);
+    wide[1] = -0.000009999999999999999;
+    expect(JSON.stringify(wide[0]).length).toBe(25);
+    const value = { at: wide, gradients: [...wide].reverse() };
+    const json = parallel();
+    json.submit(value.at);
+    json.submit(value.gradients);
+    await sleep(300);
+    const pieces = [...jsonPieces(value, json.items)];
+    expect(pieces.filter((p) => typeof p !== "string")).toHaveLength(2);
+    expect(text(pieces)).toBe(JSON.stringify(value));
+  });
+
+  it("formats an array met twice in the same value right both times", () => {
+    // This thread claims it first (nothing waited for the worker), then meets it again.
+    const a = numbers(MIN, 7);
+    const value = { a, again: a };
+    const json = parallel();
+    json.submit(a);
+    expect(text(jsonPieces(value, json.items))).toBe(JSON.stringify(value));
+  });
+
   it("writes the same when this thread claims first, or with nothing submitted", () => {
     const json = parallel();
     for (const a of large) json.submit(a);
@@ -116,8 +141,8 @@ describe("ParallelJson", () => {
     [
       "fails after claiming its second array",
       WORKER_SOURCE.replace(
-        "Atomics.store(state,0,3+",
-        "if((globalThis.n=(globalThis.n||0)+1)===2)throw 0;Atomics.store(state,0,3+",
+        "Atomics.store(state,0,r.read",
+        "if((globalThis.n=(globalThis.n||0)+1)===2)throw 0;Atomics.store(state,0,r.read",
       ),
     ],
     ["is not JavaScript", `)(`],

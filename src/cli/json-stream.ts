@@ -93,7 +93,8 @@ export function* jsonPieces(value: unknown, items?: ArrayItems): Generator<JsonP
 
 /**
  * An array's state in shared memory: FREE, claimed by the WORKER (being formatted) or by this
- * thread (MAIN), or formatted by the worker: DONE + the length of its JSON.
+ * thread (MAIN; the worker also hands it back so when its JSON did not fit `out`), or formatted
+ * by the worker: DONE + the length of its JSON.
  */
 const FREE = 0;
 const WORKER = 1;
@@ -107,7 +108,8 @@ const DONE = 3;
  */
 export const WORKER_SOURCE = `const E=new TextEncoder()
 require("node:worker_threads").parentPort.on("message",({data,state,out})=>{if(Atomics.compareExchange(state,0,${FREE},${WORKER})!==${FREE})return
-Atomics.store(state,0,${DONE}+E.encodeInto(JSON.stringify(Array.from(data)).slice(1,-1),out).written)
+const s=JSON.stringify(Array.from(data)).slice(1,-1),r=E.encodeInto(s,out)
+Atomics.store(state,0,r.read===s.length?${DONE}+r.written:${MAIN})
 Atomics.notify(state,0)})`;
 
 /**
@@ -142,7 +144,7 @@ export class ParallelJson {
    * formatted by this thread. It must not change after.
    */
   submit(v: unknown): void {
-    if (this.#alone || !Array.isArray(v) || v.length < MIN) return;
+    if (this.#alone || !Array.isArray(v) || v.length < MIN || v.length > MAX) return;
     const data = new Float64Array(v.length);
     for (let i = 0; i < v.length; i++) {
       if (typeof v[i] !== "number") return;
@@ -181,7 +183,9 @@ export class ParallelJson {
       this.#alone = true;
       return undefined;
     }
-    return [job.out.subarray(0, Atomics.load(job.state, 0) - DONE)];
+    // MAIN: this thread claimed it before (an array met twice), or the worker handed it back.
+    const state = Atomics.load(job.state, 0);
+    return state >= DONE ? [job.out.subarray(0, state - DONE)] : undefined;
   };
 
   /** Stops the worker (it never keeps the process alive). */
@@ -192,5 +196,10 @@ export class ParallelJson {
 
 /** Arrays shorter are not worth a message to the worker. */
 export const MIN = PIECE;
-/** Bytes of JSON a number takes at most: 24 (-1.2345678901234567e-308) and a comma. */
-const WIDTH = 25;
+/**
+ * Bytes of JSON a number takes at most: 25 (-0.0000012345678901234567: from 1e-6 to 1e-5, no
+ * exponent) and a comma. The worker checks that its JSON fit all the same.
+ */
+const WIDTH = 26;
+/** Arrays longer are formatted by this thread: a state counts the JSON's bytes in an Int32. */
+const MAX = Math.floor((2 ** 31 - 1 - DONE) / WIDTH);
