@@ -332,3 +332,21 @@ describe("the real bin", () => {
     expect(r.code).toBe(1);
   }, 30_000);
 });
+
+describe("an expression that begins with '-'", () => {
+  it("is the expression, not an option (check, explain), and -h stays the help", async () => {
+    const c = await run("check", "-x^2", "--at", "x=1.5", "--json");
+    expect(c.code).toBe(0);
+    const r = JSON.parse(c.out.join(""));
+    // d/dx −x² = −2x (by hand)
+    expect(r).toMatchObject({ expr: "-x^2", verdict: "agree", gradients: { x: { autograd: -3 } } });
+    const e = await run("explain", "-sin(x)", "--at", "x=1");
+    expect(e.code).toBe(0);
+    expect(e.out.join("\n")).toContain("f = -sin(x)");
+    const h = await run("check", "-h");
+    expect(h.code).toBe(0);
+    expect(h.out.join("\n")).toMatch(/^Usage: gradtrio check/);
+    // A misspelt option after the expression is still one.
+    expectOneError(await run("check", "-x", "--att", "x=1"), /unknown option '--att'/);
+  });
+});

@@ -396,6 +396,28 @@ function commanderMessage(e: CommanderError): string {
     .replace(/\s*\n\s*/g, " ");
 }
 
+/** The commands whose first argument is an expression. */
+const EXPRESSION_COMMANDS = new Set(["check", "explain", "teach"]);
+
+/**
+ * `argv` with an expression that begins with '-' (`gradtrio check '-x^2' --at x=1`) moved after
+ * `--`, where commander reads it as the expression, not as an option (docs/DESIGN.md). `-h` stays
+ * the help.
+ */
+function leadingMinus(argv: readonly string[]): readonly string[] {
+  const [command, first, ...rest] = argv;
+  if (
+    command === undefined ||
+    first === undefined ||
+    !EXPRESSION_COMMANDS.has(command) ||
+    !/^-[^-]/.test(first) ||
+    first === "-h" ||
+    rest.includes("--")
+  )
+    return argv;
+  return [command, ...rest, "--", first];
+}
+
 /**
  * Runs the CLI on `argv` (the arguments after the program name) and returns the exit code.
  *
@@ -415,7 +437,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     const program = build(io, (c) => {
       code = c;
     });
-    await program.parseAsync([...argv], { from: "user" });
+    await program.parseAsync([...leadingMinus(argv)], { from: "user" });
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {
