@@ -10,12 +10,12 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { mulberry32 } from "../src/random.ts";
 import { builtRunner, root } from "./built.ts";
-import { median } from "./timing.ts";
+import { loadAverage, median } from "./timing.ts";
 
 const N = 1_000_000;
 const ARGS = [
@@ -116,11 +116,7 @@ function profiled(argv: readonly string[], cwd: string): Record<string, number> 
 
 export function run(): void {
   const reps = Number(process.env.WALL_REPS ?? 3);
-  const load = () =>
-    loadavg()
-      .map((l) => l.toFixed(1))
-      .join(" ");
-  console.log(`load average ${load()} (1, 5, 15 min) at the start`);
+  console.log(`load average ${loadAverage()} (1, 5, 15 min) at the start`);
   const dir = mkdtempSync(join(tmpdir(), "gradtrio-check-json-"));
   try {
     const r = mulberry32(1);
@@ -163,7 +159,7 @@ export function run(): void {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`load average ${load()} at the end`);
+  console.log(`load average ${loadAverage()} at the end`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) run();

@@ -1,4 +1,12 @@
 /** Shared timing helpers for benchmarks: medians over repeated runs, ratios to a baseline. */
+import { loadavg } from "node:os";
+
+/** The load averages over 1, 5 and 15 minutes, as "1.2 0.9 0.7". */
+export const loadAverage = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
+
 export function timeMs(fn: () => void): number {
   const t0 = process.hrtime.bigint();
   fn();

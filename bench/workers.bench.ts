@@ -10,11 +10,11 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { builtRunner, root } from "./built.ts";
-import { median } from "./timing.ts";
+import { loadAverage, median } from "./timing.ts";
 import { opsModule } from "./two-ops.ts";
 
 const bin = join(root, "bin/gradtrio.js");
@@ -135,9 +135,7 @@ export async function run(): Promise<void> {
   const runsList = (process.env.WORKERS_RUNS ?? "300,1000").split(",").map(Number);
   const reps = Number(process.env.WORKERS_REPS ?? 3);
   console.log(
-    `${availableParallelism()} cores, load average ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(" ")} (1, 5, 15 min) at the start\n`,
+    `${availableParallelism()} cores, load average ${loadAverage()} (1, 5, 15 min) at the start\n`,
   );
   const dir = mkdtempSync(join(tmpdir(), "gradtrio-workers-bench-"));
   try {
@@ -218,11 +216,7 @@ export default {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(
-    `load average ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(" ")} at the end`,
-  );
+  console.log(`load average ${loadAverage()} at the end`);
 }
 
 if (process.argv[1] === self) {

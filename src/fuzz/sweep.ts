@@ -311,10 +311,9 @@ export function tensorScreen(def: TensorOpDefinition, p: TensorSweepPoint): bool
   };
   const x = join(p.args);
   const u = join(p.v);
-  return FIRST_STEPS.every((firstStep) => {
-    const fd = extrapolateLine(directionLine(f, x, u, f0), { firstStep }, false);
+  return FIRST_STEP_OPTIONS.every((opts) => {
+    const fd = extrapolateLine(directionLine(f, x, u, f0), opts, false);
     const n = fd.derivative;
-    const slack = SCREEN_RTOL * Math.max(Math.abs(b), Math.abs(n)) + Number.MIN_VALUE;
-    return Number.isFinite(n) && Math.abs(b - n) > 4 * fd.error + slack;
+    return Number.isFinite(n) && Math.abs(b - n) > 4 * fd.error + slack(b, n);
   });
 }

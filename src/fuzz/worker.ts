@@ -110,7 +110,7 @@ export function preload(what: Preload | undefined): Promise<unknown> {
 /** Runs one task (the worker's entry point; also usable in-process). */
 export default async function runWorkerTask(
   t: WorkerTask,
-): Promise<FuzzTaskResult | [number, FuzzTaskResult][] | GateEntryResult | null> {
+): Promise<[number, FuzzTaskResult][] | GateEntryResult | null> {
   if (t.kind === "ready") {
     await preloaded;
     return null;

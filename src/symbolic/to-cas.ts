@@ -339,19 +339,25 @@ export class CasWriter {
     };
   }
 
+  /** The text of a leaf (a block's, a number, a constant, a variable); undefined for a call. */
+  private leafText(e: Expr): string | undefined {
+    const key = this.leafKey(e);
+    if (key !== undefined) return this.symbol(key);
+    if (e.kind === "num") return this.numberText(e.value);
+    if (e.kind === "const") return e.name === "pi" ? "cpi" : "ce";
+    if (e.kind === "var") return this.symbol(e.name);
+    return undefined;
+  }
+
   /** `e` as `reader` reads it; throws where the text could reach a limit of `write`. */
   private read(e: Expr, r: Reading, depth: number): Read {
     const seen = r.reads.get(e);
     if (seen !== undefined) return seen;
     if (depth > MAX_DEPTH) throw new Unavailable("nested too deeply to read");
-    const key = this.leafKey(e);
+    const leaf = this.leafText(e);
     let out: Read;
-    if (key !== undefined) out = this.readText(this.symbol(key), NO_READS, NO_TEXTS, r);
-    else if (e.kind === "num") out = this.readText(this.numberText(e.value), NO_READS, NO_TEXTS, r);
-    else if (e.kind === "const")
-      out = this.readText(e.name === "pi" ? "cpi" : "ce", NO_READS, NO_TEXTS, r);
-    else if (e.kind === "var") out = this.readText(this.symbol(e.name), NO_READS, NO_TEXTS, r);
-    else {
+    if (leaf !== undefined) out = this.readText(leaf, NO_READS, NO_TEXTS, r);
+    else if (e.kind === "call") {
       const args = e.args.map((a) => this.read(a, r, depth + 1));
       const body = isBuiltinOp(e.op) ? undefined : this.bodyOf(e);
       if (body?.kind === "expr") {
@@ -366,7 +372,7 @@ export class CasWriter {
         const text = this.callText(e, argumentPlaceholders(e.args.length), r.state);
         out = this.readText(text, args, constants.splice(0), r);
       }
-    }
+    } else throw new Unavailable(`internal: '${e.kind}' has no text`);
     if (out.height > MAX_DEPTH || out.length > MAX_TEXT) throw new Unavailable("too large to read");
     r.reads.set(e, out);
     return out;
@@ -414,12 +420,10 @@ export class CasWriter {
     if (seen !== undefined) return seen;
     if (++s.depth > MAX_DEPTH)
       throw new Unavailable(`the expression is nested too deeply for the CAS (over ${MAX_DEPTH})`);
-    const key = this.leafKey(e);
+    const leaf = this.leafText(e);
     let t: string;
-    if (key !== undefined) t = this.symbol(key);
-    else if (e.kind === "num") t = this.numberText(e.value);
-    else if (e.kind === "const") t = e.name === "pi" ? "cpi" : "ce";
-    else if (e.kind === "var") t = this.symbol(e.name);
+    if (leaf !== undefined) t = leaf;
+    else if (e.kind !== "call") throw new Unavailable(`internal: '${e.kind}' has no text`);
     else if (s.opaque?.(e)) t = this.opaque(e, s);
     else t = this.call(e, s);
     s.depth--;
