@@ -1,7 +1,7 @@
 /**
  * Jacobians and Hessians three ways: a 10³-vector elementwise output (its Jacobian is diagonal;
- * the legs use that structure) and a 50×50 Hessian (a separable sum, the same on a breakpoint,
- * and a dense log-sum-exp).
+ * the legs use that structure; `relu(x)*x` on a breakpoint beside its smooth twin) and a 50×50
+ * Hessian (a separable sum, the same on a breakpoint, and a dense log-sum-exp).
  * Figures, not pass/fail: each leg's time from the report, the whole check's median.
  */
 import { check } from "../src/check/check.ts";
@@ -35,6 +35,14 @@ export function run(): void {
   );
   measure("Jacobian of sigmoid(w*x+b), x of 10³", () =>
     check("sigmoid(w*x+b)", { at: { w: 0.8, b: -0.1, x } }),
+  );
+  // On a breakpoint (relu(x[500]) at 0; kinks from evidence) and its smooth twin.
+  const kinkedX = x.map((xi, i) => (i === 500 ? 0 : xi - 2));
+  measure("Jacobian of relu(x)*x at a breakpoint (x[500] = 0), x of 10³", () =>
+    check("relu(x)*x", { at: { x: kinkedX } }),
+  );
+  measure("Jacobian of sin(x)*x (its smooth twin), x of 10³", () =>
+    check("sin(x)*x", { at: { x: kinkedX } }),
   );
   const v = Array.from({ length: 50 }, (_, i) => Math.cos(i) * 0.5);
   measure(

@@ -95,7 +95,8 @@ export async function run(): Promise<void> {
 /**
  * The symbolic leg as the fuzzer runs it (each op's derivative derived once, composed per
  * expression) on the fuzz cases of two correct ops, every expression new to it (parsed anew for
- * each pass, as the fuzzer generates it), against evaluating the same expressions once.
+ * each pass, as the fuzzer generates it), against evaluating the same expressions once. Without
+ * the fuzzer's per-case memo scope (`usedOnce`): the leg's own cost.
  */
 async function composed(): Promise<void> {
   const dir = join(dirname(fileURLToPath(import.meta.url)), "../test/fixtures/ops");

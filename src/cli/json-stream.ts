@@ -1,7 +1,8 @@
 /**
  * JSON written as it is produced: the same bytes as `JSON.stringify(value)` (one line), in pieces
- * of about 64 KB (a piece may exceed it by one block of array items; a worker's chunk is one
- * piece), so a report of 10^6-element gradients (~100 MB) is never one string in memory.
+ * of about 64 KB (a piece may exceed it by one block of array items; an array the worker formatted
+ * is one piece of bytes, up to 26 a number), so a report of 10^6-element gradients (~100 MB) is
+ * never one string in memory.
  */
 import { Worker } from "node:worker_threads";
 
@@ -93,7 +94,7 @@ export function* jsonPieces(value: unknown, items?: ArrayItems): Generator<JsonP
 
 /**
  * An array's state in shared memory: FREE, claimed by the WORKER (being formatted) or by this
- * thread (MAIN; the worker also hands it back so when its JSON did not fit `out`), or formatted
+ * thread (MAIN; the worker also hands it back when its JSON did not fit `out`), or formatted
  * by the worker: DONE + the length of its JSON.
  */
 const FREE = 0;

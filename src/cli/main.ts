@@ -36,6 +36,9 @@ function integer(name: string, min: number) {
   };
 }
 
+const WORKERS_HELP =
+  "worker threads (default: as many as pay off: one per 1.5 cores once each has 1500 cases (runs × ops), then more up to the cores for long jobs: on 2 cores the second from 10,000 cases); the results are the same for any N";
+
 const AT_HELP = `
 The point:
   --at NAME=VALUE gives a variable its value; repeat it, or list several after one --at
@@ -297,11 +300,7 @@ Exit codes: 0 when every case agrees, 1 otherwise.`,
     )
     .option("--max-depth <D>", "deepest expression tree", integer("--max-depth", 1))
     .option("--path <P>", "replay one case of --seed (a counterexample prints its seed and path)")
-    .option(
-      "--workers <N>",
-      "worker threads (default: as many as pay off: a thread per 1.5 cores, 1500 runs each; 1 on 2 cores); the results are the same for any N",
-      integer("--workers", 1),
-    )
+    .option("--workers <N>", WORKERS_HELP, integer("--workers", 1))
     .option("--json", "print the result as one JSON object")
     .addHelpText(
       "after",
@@ -341,11 +340,7 @@ Exit codes: 0 no counterexample found, 1 found, 2 bad input, 130 interrupted.`,
     )
     .option("--junit <FILE>", "also write a JUnit XML report to FILE (always written)")
     .option("--shard <I/N>", "run only the I-th of N disjoint parts of the entries (CI matrices)")
-    .option(
-      "--workers <N>",
-      "worker threads (default: as many as pay off: a thread per 1.5 cores, 1500 runs each; 1 on 2 cores); the results are the same for any N",
-      integer("--workers", 1),
-    )
+    .option("--workers <N>", WORKERS_HELP, integer("--workers", 1))
     .addHelpText(
       "after",
       `
@@ -401,8 +396,8 @@ const EXPRESSION_COMMANDS = new Set(["check", "explain", "teach"]);
 
 /**
  * `argv` with an expression that begins with '-' (`gradtrio check '-x^2' --at x=1`) moved after
- * `--`, where commander reads it as the expression, not as an option (docs/DESIGN.md). `-h` stays
- * the help.
+ * `--`, where commander reads it as the expression, not as an option (docs/DESIGN.md, the command
+ * line). Only right after the command; `-h` stays the help.
  */
 function leadingMinus(argv: readonly string[]): readonly string[] {
   const [command, first, ...rest] = argv;

@@ -24,7 +24,7 @@ describe("claims: a round's tasks handed out through shared memory", () => {
     expect(b.failedAt(1)).toBe(7);
   });
 
-  it("reports the tasks running on any slot, oldest first, and none once they end", () => {
+  it("reports the tasks running on any slot, in task order, and none once they end", () => {
     const a = Claims.create(1, 3, true);
     const b = new Claims(a.buffer, 1);
     a.running(0, 9);

@@ -181,7 +181,8 @@ export function workerPool(threads: number, preload: Preload = {}): Workers | nu
 
 /**
  * Cases (fuzz runs × ops) a thread must have to pay for its start on a spare core: loading the
- * modules and V8 compiling the code again, ~2 s of CPU in all, what ~1500 cases cost a warm thread.
+ * modules and V8 compiling the code again (set when that was ~1500 cases' CPU of a warm thread,
+ * before issue 14's work; not re-measured on more than 2 cores since).
  */
 export const CASES_PER_THREAD = 1500;
 /**
@@ -276,7 +277,7 @@ export class FuzzRun {
     ({ ctx: this.ctx, perOp: this.perOp } = prepareFuzz(opts));
   }
 
-  /** Tasks started and not finished, on any thread, oldest first. */
+  /** Tasks started and not finished, on any thread, in task order. */
   get inFlight(): ReadonlySet<FuzzTask> {
     const r = this.round;
     return new Set(r === null ? [] : r.claims.inFlight().map((k) => r.tasks[k]!));
