@@ -26,6 +26,14 @@ describe("check --json on inputs of several chunks", () => {
 
   it("writes JSON.stringify of the report; the gradients are the hand formula", async () => {
     const io = memoryIO({ cwd: dir });
+    // The pieces the worker formatted arrive as bytes.
+    let bytePieces = 0;
+    const write = io.outPieces.bind(io);
+    io.outPieces = (pieces) => {
+      const all = [...pieces];
+      bytePieces += all.filter((p) => typeof p !== "string").length;
+      write(all);
+    };
     const argv = ["check", expr, "--at", "w=0.5", "b=-0.2", "x=@x.json", "y=@y.json", "--json"];
     const code = await main(argv, io);
     expect(io.stderr).toEqual([]);
@@ -41,6 +49,8 @@ describe("check --json on inputs of several chunks", () => {
         expect(Math.abs(leg - hand)).toBeLessThanOrEqual(1e-12 * Math.abs(hand));
     }
     expect(g.x.autograd).toHaveLength(n);
+    // At least the point's x, handed over before the legs run (the gradients race the vote).
+    expect(bytePieces).toBeGreaterThanOrEqual(1);
   });
 
   it("writes gradients of the widest JSON numbers whole (−2x/n ≈ −1e-6: 25 characters each)", async () => {

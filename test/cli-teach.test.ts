@@ -28,6 +28,14 @@ describe("gradtrio teach", () => {
     expect(html).toContain('{"expr":"sin(x^2)","at":"x=3","wrt":"","dtype":"float64"}');
   }, 60_000);
 
+  it("takes an expression that begins with '-' as the expression", async () => {
+    const file = join(dir, "neg.html");
+    const r = await teach("-x^2", "--at", "x=1", "--out", file);
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(file, "utf8")).toContain('{"expr":"-x^2","at":"x=1"');
+  }, 60_000);
+
   it("--dtype float32 starts the page in float32; an unknown dtype is bad input", async () => {
     const file = join(dir, "bce32.html");
     const r = await teach("--dtype", "float32", "--out", file);

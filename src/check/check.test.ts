@@ -211,3 +211,15 @@ describe("check() with the symbolic leg's own rounding", () => {
     expect(r).toMatchObject({ verdict: "disagree", blame: "symbolic" });
   });
 });
+
+describe("check() onGradients", () => {
+  it("hands over the report's gradients before the vote, once", () => {
+    const seen: unknown[] = [];
+    const r = check("sin(x)*y", { at: { x: 1, y: 2 }, onGradients: (g) => seen.push(g) });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBe(r.gradients);
+    // d/dx sin(x)·y = y cos x, d/dy = sin x (by hand)
+    expect(r.gradients.x!.autograd).toBeCloseTo(2 * Math.cos(1), 14);
+    expect(r.gradients.y!.symbolic).toBeCloseTo(Math.sin(1), 14);
+  });
+});

@@ -124,4 +124,15 @@ describe("composed derivatives at one element", () => {
     const x = 1e-20;
     expect(withComposedDerivatives(() => gradient("(1+x)^y", { x, y: 2 }, "y"))).toBe(x);
   });
+
+  it("an overflowing composed derivative is unavailable, as the compiled one says", () => {
+    // d/dx softplus(x) = e^x/(1+e^x): e^800 overflows float64 (the fast one-element path falls
+    // back to the compiled plan, which names the overflow).
+    const at = toValues({ x: 800 });
+    const composed = withComposedDerivatives(() => symbolicLeg(parse("softplus(x)"), at));
+    expect(composed).toMatchObject({
+      status: "unavailable",
+      reason: "the formula overflows float64 at this point",
+    });
+  });
 });
