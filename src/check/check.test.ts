@@ -222,4 +222,9 @@ describe("check() onGradients", () => {
     expect(r.gradients.x!.autograd).toBeCloseTo(2 * Math.cos(1), 14);
     expect(r.gradients.y!.symbolic).toBeCloseTo(Math.sin(1), 14);
   });
+  it("is bad input when not a function", () => {
+    expect(() => check("x", { at: { x: 1 }, onGradients: 5 as never })).toThrow(
+      "check: onGradients must be a function",
+    );
+  });
 });

@@ -486,6 +486,8 @@ function checkInput(subject: Subject, opts: CheckOptions): CheckInput {
     bindings: typeof subject === "string" ? parseProgramCached(subject).bindings : [],
   });
   const order = validateOrder(opts.order);
+  if (opts.onGradients !== undefined && typeof opts.onGradients !== "function")
+    throw new GradtrioError("INVALID_ARGUMENT", "check: onGradients must be a function");
   return { expr, text, values, wrt, tol, method, f32, order, shape: outputShape(expr, values) };
 }
 

@@ -324,3 +324,25 @@ describe("measured noise of a one-sided tableau at a domain edge", () => {
     }
   });
 });
+
+describe("gradient's coordinates option", () => {
+  const f = (x: Float64Array) => x[0]! * x[1]! ** 2;
+  const x = Float64Array.of(2, 3);
+
+  it("estimates only the coordinates named; the others are 0 with error 0", () => {
+    const r = gradient(f, x, { coordinates: [1] });
+    // ∂/∂x₁ x₀x₁² = 2x₀x₁ = 12 (by hand)
+    expect(r.gradient[1]).toBeCloseTo(12, 10);
+    expect([r.gradient[0], r.error[0]]).toEqual([0, 0]);
+  });
+
+  it("is bad input, one GradtrioError, for an index out of range or not an array", () => {
+    for (const coordinates of [[2], [-1], [0.5]])
+      expect(() => gradient(f, x, { coordinates })).toThrow(
+        /^gradient: coordinate .* is out of range \(x has 2 elements\)$/,
+      );
+    expect(() => gradient(f, x, { coordinates: 1 as never })).toThrow(
+      "gradient: coordinates must be an array of indices",
+    );
+  });
+});

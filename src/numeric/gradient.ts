@@ -8,7 +8,7 @@
 import { GradtrioError } from "../errors.ts";
 import { mulberry32 } from "../random.ts";
 import { differenceOnLine } from "./difference.ts";
-import { checkPoint, coordinateLine, directionLine, type Line } from "./line.ts";
+import { checkIndex, checkPoint, coordinateLine, directionLine, type Line } from "./line.ts";
 import {
   extrapolateLine,
   type LineEstimate,
@@ -66,6 +66,14 @@ export function gradient(f: ScalarFn, x: Float64Array, opts: GradientOptions = {
       "INVALID_ARGUMENT",
       `gradient: unknown method '${method}' (richardson, central, forward, backward)`,
     );
+  if (opts.coordinates !== undefined) {
+    if (!Array.isArray(opts.coordinates))
+      throw new GradtrioError(
+        "INVALID_ARGUMENT",
+        "gradient: coordinates must be an array of indices",
+      );
+    for (const i of opts.coordinates) checkIndex(x, i, "gradient");
+  }
   const n = x.length;
   const work = x.slice();
   const f0 = opts.f0 ?? f(work);
