@@ -95,7 +95,7 @@ export async function run(): Promise<void> {
 /**
  * The symbolic leg as the fuzzer runs it (each op's derivative derived once, composed per
  * expression) on the fuzz cases of two correct ops, every expression new to it (parsed anew for
- * each pass, as the fuzzer generates it), against evaluating the same expressions once. Without
+ * each pass, as the fuzzer generates it), against evaluating the same expressions, each new too. Without
  * the fuzzer's per-case memo scope (`usedOnce`): the leg's own cost.
  */
 async function composed(): Promise<void> {
@@ -109,10 +109,12 @@ async function composed(): Promise<void> {
     casesOf(ctx, op, [0, 1], 0, 1000).map((c) => [print(c.expr), toValues(c.at)] as const),
   );
   const reps = 9;
-  // A fresh parse of every case for each pass of the leg (its plans are kept per expression).
-  const batches: (readonly [Expr, Map<string, Value>])[][] = [];
-  for (let i = 0; i <= reps + 1; i++) batches.push(cases.map(([t, v]) => [parse(t), v] as const));
-  const evaluated = batches[0]!;
+  // A fresh parse of every case for each pass of either (the leg keeps plans, and every walk of
+  // an expression its flat form, per expression object).
+  const fresh = (): (readonly [Expr, Map<string, Value>])[][] =>
+    Array.from({ length: reps + 1 }, () => cases.map(([t, v]) => [parse(t), v] as const));
+  const batches = fresh();
+  const evaluated = fresh();
   const r = ratio(
     () => {
       const batch = batches.pop()!;
@@ -121,7 +123,7 @@ async function composed(): Promise<void> {
       });
     },
     () => {
-      for (const [e, v] of evaluated) forwardValues(e, v);
+      for (const [e, v] of evaluated.pop()!) forwardValues(e, v);
     },
     reps,
   );

@@ -10,9 +10,16 @@
  * Off by default (check keeps deriving each expression whole, its formulas are shown to people);
  * `withComposedDerivatives` turns it on for a computation.
  */
-import { type CallExpr, call, type Expr, variable } from "../expr/ast.ts";
-import { branchesOf, isBuiltinOp, lookupCustomOp, type OpDefinition } from "../expr/ops.ts";
+import { type CallExpr, call, type Expr, type FlatExpr, variable } from "../expr/ast.ts";
+import {
+  branchesOf,
+  CONSTANTS,
+  isBuiltinOp,
+  lookupCustomOp,
+  type OpDefinition,
+} from "../expr/ops.ts";
 import { casDiff } from "./cas.ts";
+import { compileScalar } from "./evaluate.ts";
 import { type Formula, fadd, fmul, fnum, substitute } from "./formula.ts";
 import { Unavailable } from "./outcome.ts";
 import { readCas } from "./read-cas.ts";
@@ -47,11 +54,13 @@ interface Template {
   readonly formula: Formula;
   readonly arity: number;
   readonly def: OpDefinition | undefined;
+  /** The formula compiled for plain numbers in the placeholders' order, on first use. */
+  run?: (args: readonly number[]) => number;
 }
 
 const TEMPLATE_LIMIT = 4096;
 const ONE = fnum(1);
-/** Per op, its templates by argument and branch (`3·i + branch`). */
+/** Per op, its templates by argument and branch (`3·(i + 1) + branch`; i = −1: the op's value). */
 const templates = new Map<string, (Template | undefined)[]>();
 let templateCount = 0;
 /** The placeholder of argument i, and the argument of each placeholder. */
@@ -67,32 +76,86 @@ function placeholder(i: number): string {
   return name;
 }
 
-/** ∂op/∂argᵢ over placeholder arguments `__d0`, `__d1`…, derived once (per branch, per definition). */
-function template(op: string, arity: number, i: number, branch: Branch): Formula {
+/**
+ * ∂op/∂argᵢ over placeholder arguments `__d0`, `__d1`…, derived once (per branch, per
+ * definition); with i = −1 the op's own formula there, as the CAS reads it.
+ */
+function template(op: string, arity: number, i: number, branch: Branch): Template {
   const def = isBuiltinOp(op) ? undefined : lookupCustomOp(op);
   let byArgument = templates.get(op);
-  const hit = byArgument?.[3 * i + branch];
-  if (hit !== undefined && hit.def === def && hit.arity === arity) return hit.formula;
+  const slot = 3 * (i + 1) + branch;
+  const hit = byArgument?.[slot];
+  if (hit !== undefined && hit.def === def && hit.arity === arity) return hit;
   const w = new CasWriter((e) => (e.kind === "var" ? e.name : undefined));
   const root = call(
     op,
     Array.from({ length: arity }, (_, k) => variable(placeholder(k))),
   );
-  const answer = casDiff(
-    w.write(root, () => branch, placeholder(i)),
-    w.symbol(placeholder(i)),
-  );
-  if (!answer.ok) throw new Unavailable(`∂${op}/∂argument ${i + 1}: ${answer.reason}`);
-  const formula = readCas(answer.text, w.resolve);
+  let text: string;
+  if (i < 0) text = w.write(root, () => branch);
+  else {
+    const answer = casDiff(
+      w.write(root, () => branch, placeholder(i)),
+      w.symbol(placeholder(i)),
+    );
+    if (!answer.ok) throw new Unavailable(`∂${op}/∂argument ${i + 1}: ${answer.reason}`);
+    text = answer.text;
+  }
+  const made: Template = { formula: readCas(text, w.resolve), arity, def };
   if (templateCount >= TEMPLATE_LIMIT) {
     templates.clear();
     templateCount = 0;
   }
   byArgument = templates.get(op);
   if (byArgument === undefined) templates.set(op, (byArgument = []));
-  byArgument[3 * i + branch] = { formula, arity, def };
+  byArgument[slot] = made;
   templateCount++;
-  return formula;
+  return made;
+}
+
+/** `template(…)` at the numbers `args` (one per placeholder). */
+function templateAt(op: string, i: number, branch: Branch, args: readonly number[]): number {
+  const t = template(op, args.length, i, branch);
+  t.run ??= compileScalar(t.formula, placeholders.slice(0, args.length));
+  return t.run(args);
+}
+
+/** A block as a flat list (children before parents, the root last) and each node's leaf key. */
+export interface FlatBlock {
+  readonly flat: FlatExpr;
+  /** The leaf key of each node, undefined for a node inside the block. */
+  readonly leafKeys: readonly (string | undefined)[];
+}
+
+/** The block at `root` whose leaves `leafKey` names: the nodes down to its leaves, each once. */
+function blockOf(root: Expr, leafKey: (e: Expr) => string | undefined): FlatBlock {
+  // Post-order without recursion: expressions may be deep.
+  const nodes: Expr[] = [];
+  const leafKeys: (string | undefined)[] = [];
+  const at = new Map<Expr, number>();
+  const stack: [Expr, boolean][] = [[root, false]];
+  while (stack.length > 0) {
+    const [e, ready] = stack.pop()!;
+    if (at.has(e)) continue;
+    const leaf = leafKey(e);
+    if (!ready && leaf === undefined && e.kind === "call") {
+      stack.push([e, true]);
+      for (const a of e.args) if (!at.has(a)) stack.push([a, false]);
+      continue;
+    }
+    at.set(e, nodes.length);
+    nodes.push(e);
+    leafKeys.push(leaf);
+  }
+  const argStart = new Int32Array(nodes.length + 1);
+  const args: number[] = [];
+  for (let n = 0; n < nodes.length; n++) {
+    const e = nodes[n]!;
+    if (leafKeys[n] === undefined && e.kind === "call")
+      for (const a of e.args) args.push(at.get(a)!);
+    argStart[n + 1] = args.length;
+  }
+  return { flat: { nodes, argStart, args: Int32Array.from(args) }, leafKeys };
 }
 
 /**
@@ -107,38 +170,19 @@ export function composedDerivatives(
   keys: readonly string[],
   leafKey: (e: Expr) => string | undefined,
 ): Formula[] {
-  // The block's nodes, arguments before their calls, the leaf key of each (or undefined) and
-  // where each call's arguments are: the same for every key. Post-order without recursion:
-  // expressions may be deep.
-  const order: Expr[] = [];
-  const leafKeys: (string | undefined)[] = [];
-  const at = new Map<Expr, number>();
-  const stack: [Expr, boolean][] = [[root, false]];
-  while (stack.length > 0) {
-    const [e, ready] = stack.pop()!;
-    if (at.has(e)) continue;
-    const leaf = leafKey(e);
-    if (!ready && leaf === undefined && e.kind === "call") {
-      stack.push([e, true]);
-      for (const a of e.args) if (!at.has(a)) stack.push([a, false]);
-      continue;
-    }
-    at.set(e, order.length);
-    order.push(e);
-    leafKeys.push(leaf);
-  }
-  const argsAt = order.map((e, n) =>
-    leafKeys[n] === undefined && e.kind === "call" ? e.args.map((a) => at.get(a)!) : [],
-  );
+  const {
+    flat: { nodes, argStart, args },
+    leafKeys,
+  } = blockOf(root, leafKey);
   const formulaOf = w.reader(branch);
   // ∂e/∂argᵢ with the arguments' formulas in place, per call: the same for every key.
-  const locals: Formula[][] = order.map(() => []);
+  const locals: Formula[][] = nodes.map(() => []);
   const local = (n: number, i: number): Formula => {
-    const e = order[n] as CallExpr;
+    const e = nodes[n] as CallExpr;
     let t = locals[n]![i];
     if (t === undefined) {
       const br = branchesOf(e.op) === undefined ? 0 : branch(e);
-      locals[n]![i] = t = substitute(template(e.op, e.args.length, i, br), (name) => {
+      locals[n]![i] = t = substitute(template(e.op, e.args.length, i, br).formula, (name) => {
         const k = argumentOf.get(name);
         return k === undefined ? undefined : formulaOf(e.args[k]!);
       });
@@ -148,21 +192,91 @@ export function composedDerivatives(
   return keys.map((key) => {
     // Per node, its derivative; null where it does not depend on the leaf.
     const derivatives: (Formula | null)[] = [];
-    for (let n = 0; n < order.length; n++) {
+    for (let n = 0; n < nodes.length; n++) {
       const leaf = leafKeys[n];
-      if (leaf !== undefined || order[n]!.kind !== "call") {
+      if (leaf !== undefined || nodes[n]!.kind !== "call") {
         derivatives.push(leaf === key ? ONE : null);
         continue;
       }
       // D e = Σᵢ ∂e/∂argᵢ · D argᵢ over the arguments that depend on the leaf.
       const terms: Formula[] = [];
-      const args = argsAt[n]!;
-      for (let i = 0; i < args.length; i++) {
-        const d = derivatives[args[i]!]!;
+      for (let k = argStart[n]!, i = 0; k < argStart[n + 1]!; k++, i++) {
+        const d = derivatives[args[k]!]!;
         if (d !== null) terms.push(fmul(local(n, i), d));
       }
       derivatives.push(terms.length === 0 ? null : terms.length === 1 ? terms[0]! : fadd(...terms));
     }
-    return derivatives[order.length - 1] ?? fnum(0);
+    return derivatives[nodes.length - 1] ?? fnum(0);
   });
+}
+
+/**
+ * What `composedDerivatives` gives, at one element and on numbers: each node's value by its op's
+ * formula and its local derivatives by the templates, both compiled once per op and evaluated at
+ * the arguments' values, joined by the chain rule from the root down (each node once, however
+ * many leaves). The same rules, without building the formulas: the fuzzer's cases. Across ops it
+ * computes as the other legs do (a value rounds before the next op takes it), where the composed
+ * formulas may rewrite (`log(1+x)` as `log1p(x)`). A leaf's value is `leafValue(key)`.
+ */
+export function composedGradientAt(
+  root: Expr,
+  branch: (e: CallExpr) => Branch,
+  keys: readonly string[],
+  leafKey: (e: Expr) => string | undefined,
+  leafValue: (key: string) => number,
+): number[] {
+  return gradientAt(blockOf(root, leafKey), branch, keys, leafValue);
+}
+
+/** `composedGradientAt` of a block given flat (the root last). */
+export function gradientAt(
+  { flat: { nodes, argStart, args }, leafKeys }: FlatBlock,
+  branch: (e: CallExpr) => Branch,
+  keys: readonly string[],
+  leafValue: (key: string) => number,
+): number[] {
+  const m = nodes.length;
+  const value = new Float64Array(m);
+  const depends = new Uint8Array(m);
+  const branches = new Int8Array(m);
+  // Each call's argument values, kept for its local derivatives.
+  const argv: number[][] = new Array(m);
+  for (let n = 0; n < m; n++) {
+    const e = nodes[n]!;
+    const leaf = leafKeys[n];
+    if (leaf !== undefined) {
+      value[n] = leafValue(leaf);
+      depends[n] = keys.includes(leaf) ? 1 : 0;
+    } else if (e.kind === "num") value[n] = e.value;
+    else if (e.kind === "const") value[n] = CONSTANTS[e.name];
+    else if (e.kind === "call") {
+      const from = argStart[n]!;
+      const v = (argv[n] = new Array<number>(argStart[n + 1]! - from));
+      for (let i = 0; i < v.length; i++) {
+        const a = args[from + i]!;
+        v[i] = value[a]!;
+        depends[n] |= depends[a]!;
+      }
+      const br = branchesOf(e.op) === undefined ? 0 : branch(e);
+      branches[n] = br;
+      value[n] = templateAt(e.op, -1, br, v);
+    }
+  }
+  // Adjoints, d root / d node: each node's is complete before it passes it on (post-order).
+  const adjoint = new Float64Array(m);
+  adjoint[m - 1] = 1;
+  for (let n = m - 1; n >= 0; n--) {
+    const v = argv[n];
+    if (v === undefined || depends[n] === 0) continue;
+    const op = (nodes[n] as CallExpr).op;
+    for (let i = 0, k = argStart[n]!; i < v.length; i++, k++)
+      if (depends[args[k]!] === 1)
+        adjoint[args[k]!] += adjoint[n]! * templateAt(op, i, branches[n] as Branch, v);
+  }
+  const out = keys.map(() => 0);
+  for (let n = 0; n < m; n++) {
+    const leaf = leafKeys[n];
+    if (leaf !== undefined && depends[n] === 1) out[keys.indexOf(leaf)]! += adjoint[n]!;
+  }
+  return out;
 }

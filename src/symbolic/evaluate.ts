@@ -78,6 +78,24 @@ export function compileFormula(
   return (cols) => run(cols)[0]!;
 }
 
+/**
+ * `compileFormula` for one element at a time, on plain numbers (the same instructions, the same
+ * values), with nothing allocated per call. Not reentrant: it keeps one scratch tape.
+ * @example compileScalar(fmul(fnum(2), fsym("x")), ["x"])([3]) // 6
+ */
+export function compileScalar(
+  f: Formula,
+  slots: readonly string[],
+): (args: readonly number[]) => number {
+  const { tape, outs } = tapeOf([f], slots);
+  const vals: Column[] = new Array(tape.length).fill(0);
+  const out = outs[0]!;
+  return (args) => {
+    for (let k = 0; k < tape.length; k++) vals[k] = step(tape[k]!, vals, args as Column[], null);
+    return vals[out] as number;
+  };
+}
+
 type Instr =
   | { readonly op: "const"; readonly value: number }
   | { readonly op: "slot"; readonly index: number }

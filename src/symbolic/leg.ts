@@ -6,7 +6,7 @@
  * their linear rules (mean: g/n; C = A B: dA = G Bᵀ, dB = Aᵀ G).
  */
 import { GradtrioError } from "../errors.ts";
-import { type CallExpr, type Expr, postOrder, variablesOf } from "../expr/ast.ts";
+import { type CallExpr, type Expr, flatExpr, postOrder, variablesOf } from "../expr/ast.ts";
 import { broadcastIndex, sumTo } from "../expr/broadcast.ts";
 import { ExprMemo } from "../expr/memo.ts";
 import { branchesOf, isBuiltinOp, lookupCustomOp, type OpDefinition } from "../expr/ops.ts";
@@ -14,14 +14,18 @@ import { sizeOf, type Value } from "../expr/point.ts";
 import { print as exprText } from "../expr/print.ts";
 import { expandTensorOps } from "../expr/tensor-op.ts";
 import { casDiff } from "./cas.ts";
-import { composedDerivatives, composingDerivatives } from "./compose.ts";
+import {
+  composedDerivatives,
+  composedGradientAt,
+  composingDerivatives,
+  gradientAt,
+} from "./compose.ts";
 import {
   type Column,
   compileFormula,
   compileFormulas,
   compileFormulasWithError,
   compileOverflowCheck,
-  formulaValues,
 } from "./evaluate.ts";
 import {
   type Formula,
@@ -165,10 +169,61 @@ export function symbolicLeg(input: Expr, values: ReadonlyMap<string, Value>): Sy
       `the output must be a scalar, got shape [${out.shape.join(", ")}]`,
     );
   try {
-    return new Backward(expr, values, fwd).run();
+    return (
+      (composingDerivatives() ? oneScalarBlock(expr, values, fwd) : undefined) ??
+      new Backward(expr, values, fwd).run()
+    );
   } catch (e) {
     return declined(e);
   }
+}
+
+/**
+ * The fuzzer's usual case: every value one element and no reduction, softmax or matmul, so the
+ * expression is one block of one element. Its gradient by the chain rule on the templates'
+ * values (`gradientAt`), without the block machinery. Undefined where the general path must
+ * decide and word the outcome: a vector, a reduction, a kink, a template the CAS cannot derive, a
+ * value that is not finite (the compiled plan tells an overflow).
+ */
+function oneScalarBlock(
+  expr: Expr,
+  values: ReadonlyMap<string, Value>,
+  fwd: Map<Expr, Arr>,
+): SymbolicLegResult | undefined {
+  for (const v of values.values()) if (v.data.length !== 1) return undefined;
+  const flat = flatExpr(expr);
+  const leafKeys: (string | undefined)[] = new Array(flat.nodes.length);
+  const branches = new Map<Expr, Branch>();
+  for (let n = 0; n < flat.nodes.length; n++) {
+    const e = flat.nodes[n]!;
+    if (e.kind === "var") leafKeys[n] = e.name;
+    if (e.kind !== "call") continue;
+    if (BETWEEN_BLOCKS.has(e.op)) return undefined;
+    const pieces = branchesOf(e.op);
+    if (pieces === undefined) continue;
+    const [u, v, w] = [0, 1, 2].map((j) => (j < e.args.length ? fwd.get(e.args[j]!)!.data[0]! : 0));
+    const c = pieces.at(u!, v!, w!);
+    if (c < 0) return undefined;
+    branches.set(e, c as Branch);
+  }
+  const keys = [...values.keys()];
+  let g: number[];
+  try {
+    g = gradientAt(
+      { flat, leafKeys },
+      (e) => branches.get(e)!,
+      keys,
+      (k) => values.get(k)!.data[0]!,
+    );
+  } catch (e) {
+    if (e instanceof Unavailable) return undefined;
+    throw e;
+  }
+  if (!g.every(Number.isFinite)) return undefined;
+  const gradients = new Map<string, Float64Array>();
+  for (let k = 0; k < keys.length; k++) gradients.set(keys[k]!, Float64Array.of(g[k]!));
+  // No display formulas while composing (see `run`).
+  return { status: "ok", gradients, formulas: new Map(), latex: new Map() };
 }
 
 /**
@@ -544,12 +599,12 @@ class Backward {
       for (const p of piecewise) planKey += branch(p);
       const outs = keys.map((k) => contrib.get(k)!);
       if (composed && n === 1 && this.err === null) {
-        // One element (the fuzzer's cases): the composed formulas' values, nothing compiled.
-        // Where one is not finite, the plan below compiles them, to tell an overflow.
-        writer ??= new CasWriter(leafKey);
-        const value = formulaValues((s) => this.leafValue(s, this.leafOf(s)).data[0]!);
-        composedDerivatives(writer, root, branch, keys, leafKey).forEach((d, k) => {
-          outs[k]![0] = at(g, 0) * value(d);
+        // One element (the fuzzer's cases): the chain rule on the templates' values, no
+        // formula built. Where one is not finite, the plan below composes and compiles the
+        // formulas, to tell an overflow.
+        const leafValue = (s: string): number => this.leafValue(s, this.leafOf(s)).data[0]!;
+        composedGradientAt(root, branch, keys, leafKey, leafValue).forEach((d, k) => {
+          outs[k]![0] = at(g, 0) * d;
         });
         if (outs.every((o) => Number.isFinite(o[0]!))) continue;
       }
