@@ -1,6 +1,7 @@
 import { readdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { autogradLeg } from "../autograd/leg.ts";
 import { type CallExpr, call, type Expr, postOrder, variable, variablesOf } from "../expr/ast.ts";
 import { branchesOf } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
@@ -171,6 +172,51 @@ describe("composed derivatives at one element", () => {
     expect(leg.gradients.get("y")![0]).toBeCloseTo(2 * c * Math.cos(x * y) * x, 15);
     // A variable of the point that the expression does not use has gradient 0.
     expect(leg.gradients.get("z")).toEqual(Float64Array.of(0));
+  });
+
+  it("agree with autograd over fuzz cases of every op fixture, reductions of one element included", async () => {
+    // Autograd: the engine and the ops' hand-written backward rules (correct in *.ok.ts).
+    let reductions = 0;
+    let compared = 0;
+    for (const file of readdirSync(fixtures).filter((f) => f.endsWith(".ok.ts"))) {
+      const ops = (await loadOps(file, fixtures)).map((o) => o.definition);
+      const { ctx } = prepareFuzz({ ops, runs: 40, seed: 9 });
+      for (let op = 0; op < ops.length; op++)
+        for (const { expr, at } of casesOf(ctx, op, [...ops.keys()], 0, 40)) {
+          const values = toValues(at as Record<string, number>);
+          const leg = withComposedDerivatives(() => symbolicLeg(expr, values));
+          if (leg.status !== "ok") continue;
+          const auto = autogradLeg(expr, values);
+          for (const [name, g] of auto.gradients) {
+            const got = leg.gradients.get(name)![0]!;
+            const want = g[0]!;
+            if (!Number.isFinite(want)) continue;
+            const apart = Math.abs(got - want) / Math.max(1, Math.abs(want));
+            expect(apart, `${print(expr)} d/d${name}`).toBeLessThan(1e-8);
+          }
+          if (postOrder(expr).some((e) => e.kind === "call" && BETWEEN_BLOCKS.has(e.op)))
+            reductions++;
+          compared++;
+        }
+    }
+    expect(compared).toBeGreaterThan(400);
+    expect(reductions).toBeGreaterThan(30);
+  });
+
+  it("take a reduction of one element as that element, softmax of one as 1, a matmul as a product", () => {
+    const g = (text: string, name: string) =>
+      withComposedDerivatives(() => gradient(text, { x: 0.3, y: -0.8 }, name));
+    // The root a reduction, reductions in a chain, and logsumexp: d/dx = cos(x)·y.
+    expect(g("max(min(logsumexp(sin(x))*y))", "x")).toBeCloseTo(Math.cos(0.3) * -0.8, 15);
+    expect(g("mean(sum(x*y)) + x", "y")).toBeCloseTo(0.3, 15);
+    // softmax(u) of one element is 1 whatever u: no gradient through it.
+    expect(g("softmax(x*y)*x", "y")).toBe(0);
+    expect(g("softmax(x*y)*x", "x")).toBe(1);
+    // 1×1 matrices: matmul is the product (the general path takes it).
+    const m = toValues({ a: [[0.5]], b: [[-2]] });
+    const r = withComposedDerivatives(() => symbolicLeg(parse("sum(matmul(a, b))"), m));
+    if (r.status !== "ok") throw new Error(r.status);
+    expect([r.gradients.get("a")![0], r.gradients.get("b")![0]]).toEqual([-2, 0.5]);
   });
 
   it("leave a kink to the block machinery, which words it; a one-element reduction passes its gradient on whole", () => {

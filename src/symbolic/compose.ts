@@ -125,6 +125,8 @@ export interface FlatBlock {
   readonly flat: FlatExpr;
   /** The leaf key of each node, undefined for a node inside the block. */
   readonly leafKeys: readonly (string | undefined)[];
+  /** The root's index (default: the last node). */
+  readonly root?: number;
 }
 
 /** The block at `root` whose leaves `leafKey` names: the nodes down to its leaves, each once. */
@@ -230,7 +232,7 @@ export function composedGradientAt(
 
 /** `composedGradientAt` of a block given flat (the root last). */
 export function gradientAt(
-  { flat: { nodes, argStart, args }, leafKeys }: FlatBlock,
+  { flat: { nodes, argStart, args }, leafKeys, root = nodes.length - 1 }: FlatBlock,
   branch: (e: CallExpr) => Branch,
   keys: readonly string[],
   leafValue: (key: string) => number,
@@ -264,8 +266,8 @@ export function gradientAt(
   }
   // Adjoints, d root / d node: each node's is complete before it passes it on (post-order).
   const adjoint = new Float64Array(m);
-  adjoint[m - 1] = 1;
-  for (let n = m - 1; n >= 0; n--) {
+  adjoint[root] = 1;
+  for (let n = root; n >= 0; n--) {
     const v = argv[n];
     if (v === undefined || depends[n] === 0) continue;
     const op = (nodes[n] as CallExpr).op;

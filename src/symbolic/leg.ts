@@ -179,11 +179,13 @@ export function symbolicLeg(input: Expr, values: ReadonlyMap<string, Value>): Sy
 }
 
 /**
- * The fuzzer's usual case: every value one element and no reduction, softmax or matmul, so the
- * expression is one block of one element. Its gradient by the chain rule on the templates'
- * values (`gradientAt`), without the block machinery. Undefined where the general path must
- * decide and word the outcome: a vector, a reduction, a kink, a template the CAS cannot derive, a
- * value that is not finite (the compiled plan tells an overflow).
+ * The fuzzer's usual case: every value one element, so the expression is one block of one
+ * element. Its gradient by the chain rule on the templates' values (`gradientAt`), without the
+ * block machinery. A reduction of one element (`sum`, `mean`, `max`, `min`, `logsumexp`) is that
+ * element, its gradient passed on whole (the linear rules, and logsumexp's CAS template, at one
+ * element); `softmax` of one element is 1, a leaf (gradient 0). Undefined where the general path
+ * must decide and word the outcome: a vector, a kink, a template the CAS cannot derive, a value
+ * that is not finite (the compiled plan tells an overflow), a matmul (of 1×1 matrices).
  */
 function oneScalarBlock(
   expr: Expr,
@@ -192,13 +194,25 @@ function oneScalarBlock(
 ): SymbolicLegResult | undefined {
   for (const v of values.values()) if (v.data.length !== 1) return undefined;
   const flat = flatExpr(expr);
-  const leafKeys: (string | undefined)[] = new Array(flat.nodes.length);
+  const { nodes, argStart } = flat;
+  const leafKeys: (string | undefined)[] = new Array(nodes.length);
   const branches = new Map<Expr, Branch>();
-  for (let n = 0; n < flat.nodes.length; n++) {
-    const e = flat.nodes[n]!;
+  // Each one-element reduction stands for its argument (by index), transitively.
+  let through: Int32Array | undefined;
+  const target = (n: number): number => through?.[n] ?? n;
+  for (let n = 0; n < nodes.length; n++) {
+    const e = nodes[n]!;
     if (e.kind === "var") leafKeys[n] = e.name;
     if (e.kind !== "call") continue;
-    if (BETWEEN_BLOCKS.has(e.op)) return undefined;
+    if (e.op === "matmul") return undefined;
+    if (BETWEEN_BLOCKS.has(e.op)) {
+      // A leaf outside the keys: no template, no gradient of its own.
+      leafKeys[n] = `#${n}`;
+      if (e.op === "softmax") continue;
+      if (through === undefined) through = Int32Array.from(nodes, (_, k) => k);
+      through[n] = target(flat.args[argStart[n]!]!);
+      continue;
+    }
     const pieces = branchesOf(e.op);
     if (pieces === undefined) continue;
     const [u, v, w] = [0, 1, 2].map((j) => (j < e.args.length ? fwd.get(e.args[j]!)!.data[0]! : 0));
@@ -206,14 +220,19 @@ function oneScalarBlock(
     if (c < 0) return undefined;
     branches.set(e, c as Branch);
   }
+  const block = {
+    flat: through === undefined ? flat : { ...flat, args: flat.args.map(target) },
+    leafKeys,
+    root: target(nodes.length - 1),
+  };
   const keys = [...values.keys()];
   let g: number[];
   try {
     g = gradientAt(
-      { flat, leafKeys },
+      block,
       (e) => branches.get(e)!,
       keys,
-      (k) => values.get(k)!.data[0]!,
+      (k) => (k.startsWith("#") ? fwd.get(nodes[Number(k.slice(1))]!)! : values.get(k)!).data[0]!,
     );
   } catch (e) {
     if (e instanceof Unavailable) return undefined;
