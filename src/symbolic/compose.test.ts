@@ -94,29 +94,42 @@ function composedAt(expr: Expr, at: Record<string, number>): Formula[] {
   return composedDerivatives(new CasWriter(leafKey), expr, branch, variablesOf(expr), leafKey);
 }
 
+/** Fuzz cases (40 runs an op) of every `*.ok.ts` op fixture. */
+async function* fixtureCases(seed: number): AsyncGenerator<{ expr: Expr; at: Point }> {
+  for (const file of readdirSync(fixtures).filter((f) => f.endsWith(".ok.ts"))) {
+    const ops = (await loadOps(file, fixtures)).map((o) => o.definition);
+    const { ctx } = prepareFuzz({ ops, runs: 40, seed });
+    for (let op = 0; op < ops.length; op++)
+      for (const { expr, at } of casesOf(ctx, op, [...ops.keys()], 0, 40))
+        yield { expr, at: at as Point };
+  }
+}
+
+type Point = Record<string, number>;
+
+/** A one-block case's composed formulas and their compiled values; null across blocks, on a kink. */
+function compiledAt(expr: Expr, point: Point): { dfs: Formula[]; want: number[] } | null {
+  if (postOrder(expr).some((e) => e.kind === "call" && BETWEEN_BLOCKS.has(e.op))) return null;
+  let dfs: Formula[];
+  try {
+    dfs = composedAt(expr, point);
+  } catch (e) {
+    if (e === ON_A_KINK) return null;
+    throw e;
+  }
+  const slots = Object.keys(point);
+  return { dfs, want: compileFormulas(dfs, slots)(slots.map((s) => point[s]!)) as number[] };
+}
+
 describe("composed derivatives at one element", () => {
   it("are evaluated once bit for bit as their compiled tape evaluates them, over fuzz cases of every op fixture", async () => {
     let compared = 0;
-    for (const file of readdirSync(fixtures).filter((f) => f.endsWith(".ok.ts"))) {
-      const ops = (await loadOps(file, fixtures)).map((o) => o.definition);
-      const { ctx } = prepareFuzz({ ops, runs: 40, seed: 5 });
-      for (let op = 0; op < ops.length; op++)
-        for (const { expr, at } of casesOf(ctx, op, [...ops.keys()], 0, 40)) {
-          if (postOrder(expr).some((e) => e.kind === "call" && BETWEEN_BLOCKS.has(e.op))) continue;
-          const point = at as Record<string, number>;
-          let dfs: Formula[];
-          try {
-            dfs = composedAt(expr, point);
-          } catch (e) {
-            if (e === ON_A_KINK) continue;
-            throw e;
-          }
-          const slots = Object.keys(point);
-          const want = compileFormulas(dfs, slots)(slots.map((s) => point[s]!)) as number[];
-          const got = dfs.map(formulaValues((s) => point[s]!));
-          expect(got.map((v, k) => Object.is(v, want[k]))).toEqual(want.map(() => true));
-          compared++;
-        }
+    for await (const { expr, at } of fixtureCases(5)) {
+      const c = compiledAt(expr, at);
+      if (c === null) continue;
+      const got = c.dfs.map(formulaValues((s) => at[s]!));
+      expect(got.map((v, k) => Object.is(v, c.want[k]))).toEqual(c.want.map(() => true));
+      compared++;
     }
     expect(compared).toBeGreaterThan(300);
   });
@@ -126,34 +139,19 @@ describe("composed derivatives at one element", () => {
     // and the leg's numbers (each op's value and local derivatives at its arguments' values).
     let compared = 0;
     let worst = 0;
-    for (const file of readdirSync(fixtures).filter((f) => f.endsWith(".ok.ts"))) {
-      const ops = (await loadOps(file, fixtures)).map((o) => o.definition);
-      const { ctx } = prepareFuzz({ ops, runs: 40, seed: 5 });
-      for (let op = 0; op < ops.length; op++)
-        for (const { expr, at } of casesOf(ctx, op, [...ops.keys()], 0, 40)) {
-          if (postOrder(expr).some((e) => e.kind === "call" && BETWEEN_BLOCKS.has(e.op))) continue;
-          const point = at as Record<string, number>;
-          let dfs: Formula[];
-          try {
-            dfs = composedAt(expr, point);
-          } catch (e) {
-            if (e === ON_A_KINK) continue;
-            throw e;
-          }
-          const slots = Object.keys(point);
-          const want = compileFormulas(dfs, slots)(slots.map((s) => point[s]!)) as number[];
-          if (!want.every(Number.isFinite)) continue;
-          const leg = withComposedDerivatives(() => symbolicLeg(expr, toValues(point)));
-          if (leg.status !== "ok") throw new Error(`${print(expr)}: ${leg.status}`);
-          variablesOf(expr).forEach((name, k) => {
-            const got = leg.gradients.get(name)![0]!;
-            // Rounding apart, scaled by the gradient (or 1 where it nearly cancels to 0).
-            const apart = Math.abs(got - want[k]!) / Math.max(1, Math.abs(want[k]!));
-            worst = Math.max(worst, apart);
-            expect(apart, `${print(expr)} d/d${name}`).toBeLessThan(1e-9);
-          });
-          compared++;
-        }
+    for await (const { expr, at } of fixtureCases(5)) {
+      const c = compiledAt(expr, at);
+      if (c === null || !c.want.every(Number.isFinite)) continue;
+      const leg = withComposedDerivatives(() => symbolicLeg(expr, toValues(at)));
+      if (leg.status !== "ok") throw new Error(`${print(expr)}: ${leg.status}`);
+      variablesOf(expr).forEach((name, k) => {
+        const got = leg.gradients.get(name)![0]!;
+        // Rounding apart, scaled by the gradient (or 1 where it nearly cancels to 0).
+        const apart = Math.abs(got - c.want[k]!) / Math.max(1, Math.abs(c.want[k]!));
+        worst = Math.max(worst, apart);
+        expect(apart, `${print(expr)} d/d${name}`).toBeLessThan(1e-9);
+      });
+      compared++;
     }
     expect(compared).toBeGreaterThan(300);
     // Not the same numbers: values round between ops here, the formulas may rewrite across them.
@@ -178,26 +176,18 @@ describe("composed derivatives at one element", () => {
     // Autograd: the engine and the ops' hand-written backward rules (correct in *.ok.ts).
     let reductions = 0;
     let compared = 0;
-    for (const file of readdirSync(fixtures).filter((f) => f.endsWith(".ok.ts"))) {
-      const ops = (await loadOps(file, fixtures)).map((o) => o.definition);
-      const { ctx } = prepareFuzz({ ops, runs: 40, seed: 9 });
-      for (let op = 0; op < ops.length; op++)
-        for (const { expr, at } of casesOf(ctx, op, [...ops.keys()], 0, 40)) {
-          const values = toValues(at as Record<string, number>);
-          const leg = withComposedDerivatives(() => symbolicLeg(expr, values));
-          if (leg.status !== "ok") continue;
-          const auto = autogradLeg(expr, values);
-          for (const [name, g] of auto.gradients) {
-            const got = leg.gradients.get(name)![0]!;
-            const want = g[0]!;
-            if (!Number.isFinite(want)) continue;
-            const apart = Math.abs(got - want) / Math.max(1, Math.abs(want));
-            expect(apart, `${print(expr)} d/d${name}`).toBeLessThan(1e-8);
-          }
-          if (postOrder(expr).some((e) => e.kind === "call" && BETWEEN_BLOCKS.has(e.op)))
-            reductions++;
-          compared++;
-        }
+    for await (const { expr, at } of fixtureCases(9)) {
+      const values = toValues(at);
+      const leg = withComposedDerivatives(() => symbolicLeg(expr, values));
+      if (leg.status !== "ok") continue;
+      for (const [name, g] of autogradLeg(expr, values).gradients) {
+        const [got, want] = [leg.gradients.get(name)![0]!, g[0]!];
+        if (!Number.isFinite(want)) continue;
+        const apart = Math.abs(got - want) / Math.max(1, Math.abs(want));
+        expect(apart, `${print(expr)} d/d${name}`).toBeLessThan(1e-8);
+      }
+      if (postOrder(expr).some((e) => e.kind === "call" && BETWEEN_BLOCKS.has(e.op))) reductions++;
+      compared++;
     }
     expect(compared).toBeGreaterThan(400);
     expect(reductions).toBeGreaterThan(30);
