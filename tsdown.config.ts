@@ -39,33 +39,11 @@ export default defineConfig([
   // browser code only as the script below.
   {
     ...common,
-    entry: ["src/cli/**/*.ts", "src/teach/**/*.ts", "!src/**/*.test.ts", "!src/teach/page/app.ts"],
+    entry: ["src/cli/**/*.ts", "src/teach/**/*.ts", "!src/**/*.test.ts"],
     format: "esm",
     dts: false,
     clean: false,
   },
   // The CLI (top-level await) and what only it uses (src/teach) are ESM only.
   { ...common, entry: [...sources, "!src/cli/**", "!src/teach/**"], format: "cjs", clean: false },
-  // The browser code of `gradtrio teach`'s page, one minified script (src/teach/page/bundle.ts).
-  {
-    entry: { "teach/page/app": "src/teach/page/app.ts" },
-    format: "iife",
-    platform: "browser",
-    target: "es2022",
-    outDir: "dist",
-    minify: true,
-    dts: false,
-    clean: false,
-    report: false,
-    logLevel: "warn",
-    // Everything it imports goes into the script but the CAS and the graph layout, which the page
-    // inlines from the installed nerdamer-prime and @dagrejs/dagre (their own browser builds,
-    // globals `nerdamer` and `dagre`): not shipped twice.
-    noExternal: [/^(?!nerdamer-prime|@dagrejs\/dagre)/],
-    external: ["nerdamer-prime/all", "@dagrejs/dagre"],
-    outputOptions: {
-      comments: false,
-      globals: { "nerdamer-prime/all": "nerdamer", "@dagrejs/dagre": "dagre" },
-    },
-  },
 ]);

@@ -1,10 +1,11 @@
 /**
- * The page of `gradtrio teach`: one self-contained HTML file. The browser code
- * (src/teach/page/app.ts and the library it imports) is bundled by the package build
- * (tsdown.config.ts, into dist/teach/page/app.iife.js, with the CAS and the graph layout left to
- * nerdamer-prime's and @dagrejs/dagre's own browser builds, inlined before it), or in a checkout, where src/ has no build, by esbuild (a
- * devDependency) when the command runs. The script is inlined with the CSS and the starting
- * expression: the page needs no network.
+ * The page of `gradtrio teach`: one self-contained HTML file, its script, CSS and starting
+ * expression inline: the page needs no network. The script, installed: the CAS's and the graph
+ * layout's own browser builds (nerdamer-prime's and @dagrejs/dagre's, as classic scripts) and the
+ * package's own ES modules the page's code (dist/teach/page/app.js) reaches, in an import map
+ * (src/teach/page/modules.ts), not a second copy of the library in the tarball. In a checkout,
+ * where src/ has no build, esbuild (a devDependency) bundles src/teach/page/app.ts with everything
+ * it imports into one script when the command runs.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -12,17 +13,27 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { escapeHtml } from "../mathml.ts";
 import type { PageSeed } from "./app.ts";
+import { entryName, importMap } from "./modules.ts";
 import { PAGE_CSS } from "./style.ts";
 
-/** The browser bundle (an IIFE), minified. */
-export async function bundleApp(): Promise<string> {
-  const built = fileURLToPath(new URL("./app.iife.js", import.meta.url));
-  if (existsSync(built)) {
+/** The packages the page's code imports, and the global each one's browser build defines. */
+const BROWSER_GLOBALS = { "nerdamer-prime/all": "nerdamer", "@dagrejs/dagre": "dagre" };
+/** The page's entry, relative to the build's root (dist/). */
+const ENTRY = "teach/page/app.js";
+
+/** The page's script elements. */
+export async function pageScripts(): Promise<string> {
+  const root = fileURLToPath(new URL("../../", import.meta.url));
+  if (existsSync(join(root, ENTRY))) {
     const require = createRequire(import.meta.url);
-    const cas = require.resolve("nerdamer-prime/all");
-    const nerdamer = readFileSync(join(dirname(cas), "all.min.js"), "utf8");
+    const cas = join(dirname(require.resolve("nerdamer-prime/all")), "all.min.js");
     const layout = join(dirname(require.resolve("@dagrejs/dagre")), "dagre.min.js");
-    return `${nerdamer}\n${readFileSync(layout, "utf8")}\n${readFileSync(built, "utf8")}`;
+    return [
+      `<script>${scriptText(readFileSync(cas, "utf8"))}</script>`,
+      `<script>${scriptText(readFileSync(layout, "utf8"))}</script>`,
+      `<script type="importmap">${importMap(root, ENTRY, BROWSER_GLOBALS)}</script>`,
+      `<script type="module">import "${entryName(ENTRY)}";</script>`,
+    ].join("\n");
   }
   const { build } = await import("esbuild"); // loaded by this command only: start-up stays fast
   const out = await build({
@@ -36,7 +47,7 @@ export async function bundleApp(): Promise<string> {
     legalComments: "none",
     logLevel: "silent",
   });
-  return out.outputFiles[0]!.text;
+  return `<script>${scriptText(out.outputFiles[0]!.text)}</script>`;
 }
 
 /** Text safe inside a <script> element. */
@@ -44,7 +55,7 @@ const scriptText = (s: string) => s.replace(/<\/(script)/gi, "<\\/$1").replace(/
 
 /** The whole page for a starting expression and point. */
 export async function teachPage(seed: PageSeed): Promise<string> {
-  const app = await bundleApp();
+  const scripts = await pageScripts();
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -78,7 +89,7 @@ export async function teachPage(seed: PageSeed): Promise<string> {
   <p class="note">Red: the secant over [x, x+h] (forward difference); green: the tangent (the exact gradient). On the right: forward and central differences trace a V — truncation falls as h shrinks until rounding (ε/h) takes over near h ≈ √ε and ∛ε; the complex step has no rounding arm.</p>
 </section>
 <script type="application/json" id="seed">${scriptText(JSON.stringify(seed))}</script>
-<script>${scriptText(app)}</script>
+${scripts}
 </body>
 </html>
 `;
