@@ -1,7 +1,8 @@
 /**
  * Start-up time and weight of the package as a user installs it (issue 10's goals): `npm pack`,
  * the tarball installed into a fresh project, then
- * (a) `gradtrio --help` and `gradtrio check 'sin(x^2)' --at x=3` against a bare `node -e 0`,
+ * (a) `gradtrio --help`, `gradtrio check 'sin(x^2)' --at x=3` and `gradtrio teach 'sin(x^2)'
+ *     --at x=3 --out FILE` (the page written, its size printed) against a bare `node -e 0`,
  *     medians of 5 interleaved runs in this one process (targets ≤ 3× and ≤ 5×);
  * (b) the tarball (target ≤ 400 kB, no tests) and the consumer install (target ≤ 15 MB, no
  *     install-script warning), with each runtime dependency's installed size;
@@ -9,7 +10,7 @@
  *     and the time to load a small .ts module.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -120,6 +121,15 @@ export function run(): void {
         "node -e 0": ["-e", "0"],
         "gradtrio --help": [bin, "--help"],
         "gradtrio check 'sin(x^2)' --at x=3": [bin, "check", "sin(x^2)", "--at", "x=3"],
+        "gradtrio teach 'sin(x^2)' --at x=3 --out page.html": [
+          bin,
+          "teach",
+          "sin(x^2)",
+          "--at",
+          "x=3",
+          "--out",
+          "page.html",
+        ],
         "(before: the sources through tsx) gradtrio --help": [
           join(ROOT, "bin/gradtrio.js"),
           "--help",
@@ -128,10 +138,11 @@ export function run(): void {
       dir,
     );
     console.log("    targets: --help ≤ 3×, check ≤ 5×");
+    console.log(`    the page teach wrote: ${statSync(join(dir, "page.html")).size} bytes`);
 
     const tests = packed.files.filter((f) => /\.test\.|\.bench\.|fixtures|^src\//.test(f));
     console.log(
-      `(b) tarball ${(packed.size / 1000).toFixed(0)} kB (target ≤ 400 kB), ${packed.files.length} files, ${(packed.unpackedSize / 1000).toFixed(0)} kB unpacked, ${tests.length} test/bench/source files; npm pack with the build: ${(packMs / 1000).toFixed(1)} s`,
+      `(b) tarball ${packed.size} bytes (target ≤ 400 kB), ${packed.files.length} files, ${(packed.unpackedSize / 1000).toFixed(0)} kB unpacked, ${tests.length} test/bench/source files; npm pack with the build: ${(packMs / 1000).toFixed(1)} s`,
     );
     const count = (installOutput.match(/added (\d+) packages?/) ?? [])[1];
     console.log(

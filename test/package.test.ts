@@ -8,6 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BROWSER_GLOBALS } from "../src/teach/page/bundle.ts";
+import { pageModules } from "../src/teach/page/modules.ts";
 import {
   consumerProject,
   installedVersion,
@@ -16,6 +18,7 @@ import {
   pack,
   treeSize,
 } from "./package/consumer.ts";
+import { describePage } from "./teach-page/suite.ts";
 
 const MINUTE = 60_000;
 // d/dx sin(x²) = 2x·cos(x²), at x = 3.
@@ -152,7 +155,7 @@ function nodeConsumers(nodeBin: () => string): void {
     expect(r.code).toBe(0);
   });
 
-  it("teach writes one self-contained page from the installed package (its prebuilt browser script)", () => {
+  it("teach writes one self-contained page from the installed package (its own modules in an import map)", () => {
     const out = join(consumer, `page-${process.pid}-${Math.random().toString(36).slice(2)}.html`);
     const r = cli(["teach", "sin(x^2)", "--at", "x=3", "--out", out]);
     expect(r.err).toBe("");
@@ -166,6 +169,7 @@ function nodeConsumers(nodeBin: () => string): void {
     // The CAS and the graph layout come inlined from their installed browser builds.
     expect(page).toContain("var dagre=");
     expect(page).toContain("nerdamer");
+    expect(page).toContain('<script type="importmap">{"imports":{"gradtrio/teach/page/app.js":');
   });
 
   it("fuzz finds the planted bug of a CommonJS ops module", () => {
@@ -178,6 +182,37 @@ function nodeConsumers(nodeBin: () => string): void {
 
 describe("on Node 20 (this machine's)", () => {
   nodeConsumers(() => process.execPath);
+});
+
+describe("the teach page's modules, installed", () => {
+  const dist = () => join(consumer, "node_modules/gradtrio/dist");
+
+  it("are what esbuild's bundle of the page's entry reads (no file missed, none extra), none of node:", async () => {
+    const { build } = await import("esbuild");
+    const { metafile } = await build({
+      entryPoints: [join(dist(), "teach/page/app.js")],
+      bundle: true,
+      write: false,
+      platform: "browser",
+      format: "esm",
+      external: Object.keys(BROWSER_GLOBALS),
+      metafile: true,
+      absWorkingDir: dist(),
+      logLevel: "silent",
+    });
+    const read = Object.keys(metafile.inputs);
+    expect(read.length).toBeGreaterThan(50);
+    const walked = pageModules(dist(), "teach/page/app.js", new Set(Object.keys(BROWSER_GLOBALS)));
+    expect([...walked.keys()].sort()).toEqual(read.map((f) => `gradtrio/${f}`).sort());
+    expect(packed.files.filter((f) => /iife/.test(f))).toEqual([]);
+  });
+});
+
+describePage("the installed package: its ES modules in an import map", (file) => {
+  const bin = join(consumer, "node_modules/gradtrio/bin/gradtrio.js");
+  const r = run(process.execPath, [bin, "teach", "--out", file]);
+  expect(r.err).toBe("");
+  expect(r.code).toBe(0);
 });
 
 describe("a strict TypeScript consumer and vitest with the matcher", () => {

@@ -17,7 +17,7 @@ import { entryName, importMap } from "./modules.ts";
 import { PAGE_CSS } from "./style.ts";
 
 /** The packages the page's code imports, and the global each one's browser build defines. */
-const BROWSER_GLOBALS = { "nerdamer-prime/all": "nerdamer", "@dagrejs/dagre": "dagre" };
+export const BROWSER_GLOBALS = { "nerdamer-prime/all": "nerdamer", "@dagrejs/dagre": "dagre" };
 /** The page's entry, relative to the build's root (dist/). */
 const ENTRY = "teach/page/app.js";
 

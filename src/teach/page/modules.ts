@@ -22,9 +22,12 @@ interface Specifier {
 
 /** `import…from"x";` or `import"x";` at `lastIndex` (leading whitespace skipped). */
 const HEAD_IMPORT = /\s*import\s*(?:[\w$\s{},*]+?from\s*)?(["'])([^"'\\\n]*)\1\s*;?/dy;
-/** An import or re-export anywhere past the head: the head scan would miss it. */
+/**
+ * An import past the head, which the head scan would miss: `import(`, `import.meta`, or a
+ * statement (after `;` or `}`) that imports or re-exports.
+ */
 const LATE_IMPORT =
-  /(?<![.\w$])(?:import\s*(?:[("'{*]|\.\s*meta\b)|import\s+[\w$]+\s*(?:,|from\b)|export\s*(?:\*|\{[^}]*\})\s*from\s*["'])/;
+  /(?<![.\w$"'`])import\s*(?:\(|\.\s*meta\b)|(?:^|[;}\n])\s*(?:import\s*[\w$*{"']|export\s*(?:\*|\{[^}]*\})\s*from\s*["'])/;
 
 /** The static imports at the head of a built module, in order. */
 export function headImports(text: string, name: string): Specifier[] {
