@@ -35,8 +35,9 @@ export default defineConfig([
     // Every other file beside the sources (src/fuzz/worker-entry.mjs), copied as it is.
     copy: [{ from: ["src/**/*", "!src/**/*.ts"], to: "dist", flatten: false }],
   },
-  // The CLI and what only it uses (src/teach): ESM, no types (they are no API); the page's
-  // browser code only as the script below.
+  // The CLI and what only it uses (src/teach): ESM, no types (they are no API). The teach page's
+  // browser code (src/teach/page/app.ts) too: `gradtrio teach` puts these ES modules, those the
+  // page reaches, into the page (src/teach/page/modules.ts); no second, bundled copy ships.
   {
     ...common,
     entry: ["src/cli/**/*.ts", "src/teach/**/*.ts", "!src/**/*.test.ts"],

@@ -2,7 +2,8 @@
 /**
  * The interactive page of `gradtrio teach`, running in the browser: the library as it is (the
  * expression parser, the chain of src/teach/chain.ts, the three legs of check()) recomputed on
- * every edit, drawn as SVG. Bundled into the page by esbuild (src/teach/page/bundle.ts).
+ * every edit, drawn as SVG. Put into the page by src/teach/page/bundle.ts: the built ES modules it
+ * reaches in an import map (installed), or bundled by esbuild (in a checkout).
  */
 import dagre from "@dagrejs/dagre";
 import type { DType } from "../../autograd/index.ts";
