@@ -10,17 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Timings } from "../../src/teach/page/app.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);
 
-interface Timings {
-  firstRenderMs: number | null;
-  lastRenderMs: number | null;
-  renders: number;
-  phases: Record<string, number>;
-  layouts: number;
-}
 const timings = (page: Page) =>
   page.evaluate(() => (window as unknown as { gradtrio: Timings }).gradtrio);
 

@@ -30,8 +30,8 @@ export interface PageSeed {
   readonly dtype: DType;
 }
 
-/** Timings the browser test reads. */
-interface Timings {
+/** Timings the browser test reads (`window.gradtrio`). */
+export interface Timings {
   firstRenderMs: number | null;
   lastRenderMs: number | null;
   renders: number;
