@@ -7,7 +7,14 @@ import { GradtrioError, type OpPhase } from "../errors.ts";
 import { call, type Expr, postOrder, substitute } from "./ast.ts";
 import { formatShape, type Shape, sizeOfShape } from "./broadcast.ts";
 import { ExprMemo } from "./memo.ts";
-import { isBuiltinOp, isTensorOp, lookupCustomOp, type TensorOpDefinition } from "./ops.ts";
+import {
+  branchesOf,
+  isBuiltinOp,
+  isTensorOp,
+  lookupCustomOp,
+  type OpDefinition,
+  type TensorOpDefinition,
+} from "./ops.ts";
 import { parse } from "./parse.ts";
 import { userCall } from "./shapes.ts";
 
@@ -89,10 +96,10 @@ export function tensorOpBackward(
   return grads;
 }
 
-const bodies = new WeakMap<TensorOpDefinition, { expr: Expr; placeholders: string[] } | string>();
+const bodies = new WeakMap<OpDefinition, { expr: Expr; placeholders: string[] } | string>();
 
-/** A tensor op's formula over placeholder arguments, parsed once; a string says why there is none. */
-function formulaBody(def: TensorOpDefinition): { expr: Expr; placeholders: string[] } | string {
+/** A custom op's formula over placeholder arguments, parsed once; a string says why there is none. */
+function formulaBody(def: OpDefinition): { expr: Expr; placeholders: string[] } | string {
   const hit = bodies.get(def);
   if (hit !== undefined) return hit;
   let body: { expr: Expr; placeholders: string[] } | string;
@@ -102,7 +109,7 @@ function formulaBody(def: TensorOpDefinition): { expr: Expr; placeholders: strin
     // A formula that calls the op itself, directly or through another, is not a formula.
     bodies.set(def, `custom op '${def.name}': its formula calls '${def.name}' itself`);
     try {
-      const expr = expandTensorOps(parse(String(def.formula(...placeholders))));
+      const expr = expandCustomOps(parse(String(def.formula(...placeholders))));
       const stray =
         typeof expr === "string"
           ? undefined
@@ -121,19 +128,40 @@ function formulaBody(def: TensorOpDefinition): { expr: Expr; placeholders: strin
   return body;
 }
 
-/** Per `Expr` object: its expansion, and the tensor ops' definitions it was made with. */
-const expansions = new ExprMemo<Expr, { result: Expr | string; defs: TensorOpDefinition[] }>();
+/** Per `Expr` object: its expansion, and the custom ops' definitions it was made with. */
+const expansions = new ExprMemo<Expr, { result: Expr | string; defs: OpDefinition[] }>();
 
 /**
- * `expr` with every tensor-op call replaced by the op's formula (its arguments in place; a
- * formula may call other tensor ops), for the symbolic leg; the same object when it calls none. A
- * string says why it cannot be expanded (an op without a usable formula). Memoised per `Expr`
- * object while its ops' definitions stay registered (a reloaded module may define them anew).
+ * Whether the symbolic leg must see through a call of `def` to its formula: a tensor op (the
+ * CAS's templates are over scalars), or an elementwise op whose formula has a piecewise
+ * built-in (`relu`, `maximum`…: its branch is picked from the values of the formula's own
+ * nodes, which only the expanded expression has).
  */
-export function expandTensorOps(expr: Expr): Expr | string {
+function expands(def: OpDefinition): boolean {
+  if (isTensorOp(def)) return true;
+  let piecewise = hasPiecewise.get(def);
+  if (piecewise === undefined) {
+    const body = formulaBody(def);
+    piecewise =
+      typeof body !== "string" &&
+      postOrder(body.expr).some((n) => n.kind === "call" && branchesOf(n.op) !== undefined);
+    hasPiecewise.set(def, piecewise);
+  }
+  return piecewise;
+}
+const hasPiecewise = new WeakMap<OpDefinition, boolean>();
+
+/**
+ * `expr` with every call of a tensor op, and of an elementwise op whose formula has a piecewise
+ * built-in, replaced by the op's formula (its arguments in place; a formula may call other such
+ * ops), for the symbolic leg; the same object when it calls none. A string says why it cannot be
+ * expanded (a tensor op without a usable formula). Memoised per `Expr` object while its ops'
+ * definitions stay registered (a reloaded module may define them anew).
+ */
+export function expandCustomOps(expr: Expr): Expr | string {
   const hit = expansions.get(expr);
   if (hit?.defs.every((d) => lookupCustomOp(d.name) === d)) return hit.result;
-  const defs: TensorOpDefinition[] = [];
+  const defs: OpDefinition[] = [];
   const done = new Map<Expr, Expr>();
   let result: Expr | string | undefined;
   for (const n of postOrder(expr)) {
@@ -143,11 +171,11 @@ export function expandTensorOps(expr: Expr): Expr | string {
     }
     const args = n.args.map((a) => done.get(a)!);
     const def = isBuiltinOp(n.op) ? undefined : lookupCustomOp(n.op);
-    if (def === undefined || !isTensorOp(def)) {
+    if (def !== undefined) defs.push(def);
+    if (def === undefined || !expands(def)) {
       done.set(n, args.every((a, i) => a === n.args[i]) ? n : call(n.op, args, n.pos));
       continue;
     }
-    defs.push(def);
     const body = formulaBody(def);
     if (typeof body === "string") {
       result = body;

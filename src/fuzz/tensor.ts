@@ -12,7 +12,7 @@ import { formatShape, type Shape, sameShape, sizeOfShape } from "../expr/broadca
 import type { TensorOpDefinition } from "../expr/ops.ts";
 import { fromValue, type Point } from "../expr/point.ts";
 import { tensorOpShape } from "../expr/shapes.ts";
-import { expandTensorOps, tensorOpBackward, tensorOpForward } from "../expr/tensor-op.ts";
+import { expandCustomOps, tensorOpBackward, tensorOpForward } from "../expr/tensor-op.ts";
 import { evaluate } from "../numeric/evaluate.ts";
 import { mulberry32 } from "../random.ts";
 import type { FuzzCase } from "./arbitraries.ts";
@@ -111,7 +111,7 @@ export function tensorSanityCheck(
   let note: string | null = null;
   let formulaChecked = def.formula !== undefined;
   const names = argNames(def.arity);
-  const expanded = expandTensorOps(
+  const expanded = expandCustomOps(
     call(
       def.name,
       names.map((n) => variable(n)),

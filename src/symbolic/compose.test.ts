@@ -1,7 +1,9 @@
 import { readdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { defineOp } from "../autograd/define-op.ts";
 import { autogradLeg } from "../autograd/leg.ts";
+import { check } from "../check/check.ts";
 import { type CallExpr, call, type Expr, postOrder, variable, variablesOf } from "../expr/ast.ts";
 import { branchesOf } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
@@ -229,5 +231,83 @@ describe("composed derivatives at one element", () => {
       status: "unavailable",
       reason: "the formula overflows float64 at this point",
     });
+  });
+});
+
+describe("custom ops seen through (review of the composed fast path)", () => {
+  // leaky relu: its formula has a piecewise built-in, whose branch comes from its own nodes.
+  defineOp({
+    name: "leakyCompose",
+    arity: 1,
+    forward: (a) => Math.max(a, 0.01 * a),
+    backward: ({ args: [a], grad }) => [grad * (a! > 0 ? 1 : 0.01)],
+    formula: (a) => `maximum(${a}, 0.01*(${a}))`,
+  });
+  defineOp({
+    name: "leakyPlusOne",
+    arity: 1,
+    forward: (a) => Math.max(a, 0.01 * a) + 1,
+    backward: ({ args: [a], grad }) => [grad * (a! > 0 ? 1 : 0.01)],
+    formula: (a) => `leakyCompose(${a}) + 1`,
+  });
+  defineOp({
+    name: "noFormulaCompose",
+    arity: 1,
+    forward: (a) => 2 * a,
+    backward: ({ grad }) => [2 * grad],
+  });
+
+  it("a piecewise built-in inside a custom op's formula takes its branch at the point, composed or whole", () => {
+    for (const composed of [true, false]) {
+      const g = (text: string, x: number) => {
+        const r = composed
+          ? withComposedDerivatives(() => symbolicLeg(parse(text), toValues({ x })))
+          : symbolicLeg(parse(text), toValues({ x }));
+        if (r.status !== "ok") throw new Error(`${text}: ${r.status}`);
+        return r.gradients.get("x")![0]!;
+      };
+      // x < 0: 0.01x; x > 0: x (by hand).
+      expect(g("leakyCompose(x)", -1)).toBeCloseTo(0.01, 15);
+      expect(g("leakyCompose(x) * x", -1)).toBeCloseTo(-0.02, 15);
+      expect(g("leakyCompose(x) * x", 2)).toBeCloseTo(4, 15);
+      expect(g("sin(leakyCompose(x))", -1)).toBeCloseTo(Math.cos(-0.01) * 0.01, 15);
+      // Nested: a custom op whose formula calls the leaky one.
+      expect(g("leakyPlusOne(x) * x", -1)).toBeCloseTo(-0.02 + 1, 15);
+    }
+    const r = withComposedDerivatives(() => check("sin(leakyCompose(x))", { at: { x: -1 } }));
+    expect(r).toMatchObject({ verdict: "agree" });
+    // Three legs: the symbolic one is there, with the hand value.
+    expect(r.gradients.x!.symbolic as number).toBeCloseTo(Math.cos(-0.01) * 0.01, 15);
+  });
+
+  it("an op without a formula where no derivative needs its value: the gradient, composed", () => {
+    const r = withComposedDerivatives(() =>
+      symbolicLeg(parse("x + noFormulaCompose(2)"), toValues({ x: 1 })),
+    );
+    expect(r).toMatchObject({ status: "ok" });
+    if (r.status === "ok") expect(r.gradients.get("x")![0]).toBe(1);
+  });
+
+  it("a template is derived anew when an op its formula expands to is redefined", () => {
+    const make = (k: number) =>
+      defineOp({
+        name: "powCompose",
+        arity: 1,
+        forward: (a) => a ** k,
+        backward: ({ args: [a], grad }) => [grad * k * a! ** (k - 1)],
+        formula: (a) => `(${a})^${k}`,
+      });
+    make(2);
+    defineOp({
+      name: "powPlusOne",
+      arity: 1,
+      forward: (a) => a * a + 1,
+      backward: ({ args: [a], grad }) => [grad * 2 * a!],
+      formula: (a) => `powCompose(${a}) + 1`,
+    });
+    const g = () => withComposedDerivatives(() => gradient("powPlusOne(x) * x", { x: 3 }));
+    expect(g()).toBeCloseTo(3 * 9 + 1, 13); // d/dx (x²+1)x = 3x² + 1
+    make(3);
+    expect(g()).toBeCloseTo(4 * 27 + 1, 13); // d/dx (x³+1)x = 4x³ + 1
   });
 });

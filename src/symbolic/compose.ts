@@ -53,7 +53,9 @@ export function composingDerivatives(): boolean {
 interface Template {
   readonly formula: Formula;
   readonly arity: number;
-  readonly def: OpDefinition | undefined;
+  /** The definitions it was derived with: the op's (undefined for a built-in), and the custom
+   * ops its formula expanded to, nested ones included (stale when any is redefined). */
+  readonly defs: readonly (readonly [string, OpDefinition | undefined])[];
   /** The formula compiled for plain numbers in the placeholders' order, on first use. */
   run?: (args: readonly number[]) => number;
 }
@@ -81,27 +83,38 @@ function placeholder(i: number): string {
  * definition); with i = −1 the op's own formula there, as the CAS reads it.
  */
 function template(op: string, arity: number, i: number, branch: Branch): Template {
-  const def = isBuiltinOp(op) ? undefined : lookupCustomOp(op);
   let byArgument = templates.get(op);
   const slot = 3 * (i + 1) + branch;
   const hit = byArgument?.[slot];
-  if (hit !== undefined && hit.def === def && hit.arity === arity) return hit;
+  if (
+    hit !== undefined &&
+    hit.arity === arity &&
+    hit.defs.every(([name, d]) => (isBuiltinOp(name) ? undefined : lookupCustomOp(name)) === d)
+  )
+    return hit;
   const w = new CasWriter((e) => (e.kind === "var" ? e.name : undefined));
   const root = call(
     op,
     Array.from({ length: arity }, (_, k) => variable(placeholder(k))),
   );
+  // The root's branch; a piecewise op inside a custom op's formula has none here (the symbolic
+  // leg expands such ops into their formulas first: expandCustomOps).
+  const branchOf = (e: CallExpr): Branch => {
+    if (e !== root) throw new Unavailable(`${op}: a piecewise op inside its formula`);
+    return branch;
+  };
   let text: string;
-  if (i < 0) text = w.write(root, () => branch);
+  if (i < 0) text = w.write(root, branchOf);
   else {
-    const answer = casDiff(
-      w.write(root, () => branch, placeholder(i)),
-      w.symbol(placeholder(i)),
-    );
+    const answer = casDiff(w.write(root, branchOf, placeholder(i)), w.symbol(placeholder(i)));
     if (!answer.ok) throw new Unavailable(`∂${op}/∂argument ${i + 1}: ${answer.reason}`);
     text = answer.text;
   }
-  const made: Template = { formula: readCas(text, w.resolve), arity, def };
+  const defs: [string, OpDefinition | undefined][] = [
+    [op, isBuiltinOp(op) ? undefined : lookupCustomOp(op)],
+  ];
+  for (const [name, d] of w.expanded) if (name !== op) defs.push([name, d]);
+  const made: Template = { formula: readCas(text, w.resolve), arity, defs };
   if (templateCount >= TEMPLATE_LIMIT) {
     templates.clear();
     templateCount = 0;

@@ -18,7 +18,7 @@ import {
 import { broadcastIndex } from "../expr/broadcast.ts";
 import { BUILTIN_OPS, branchesOf, isBuiltinOp } from "../expr/ops.ts";
 import { elementLabel, type Value } from "../expr/point.ts";
-import { expandTensorOps } from "../expr/tensor-op.ts";
+import { expandCustomOps } from "../expr/tensor-op.ts";
 import { casDiff } from "./cas.ts";
 import { compileFormulasWithError } from "./evaluate.ts";
 import { type Formula, fadd, ffn, fmul, fpow, fratio, symbolsOf } from "./formula.ts";
@@ -57,7 +57,7 @@ export function symbolicHessian(
   input: Expr,
   values: ReadonlyMap<string, Value>,
 ): SymbolicHessianResult {
-  const expr = expandTensorOps(input);
+  const expr = expandCustomOps(input);
   if (typeof expr === "string") return { status: "unavailable", reason: expr };
   try {
     const { scalar, leaves } = scalarize(expr, values);

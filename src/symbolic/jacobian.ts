@@ -9,7 +9,7 @@ import type { Expr } from "../expr/ast.ts";
 import { broadcastIndex } from "../expr/broadcast.ts";
 import type { Value } from "../expr/point.ts";
 import { isElementwise } from "../expr/structure.ts";
-import { expandTensorOps } from "../expr/tensor-op.ts";
+import { expandCustomOps } from "../expr/tensor-op.ts";
 import { forwardValues } from "./forward.ts";
 import { symbolicPullback } from "./leg.ts";
 import { type Declined, declined } from "./outcome.ts";
@@ -35,7 +35,7 @@ export function symbolicJacobian(
   input: Expr,
   values: ReadonlyMap<string, Value>,
 ): SymbolicJacobianResult {
-  const expr = expandTensorOps(input);
+  const expr = expandCustomOps(input);
   if (typeof expr === "string") return { status: "unavailable", reason: expr };
   const fwd = forwardValues(expr, values);
   const out = fwd.get(expr)!;

@@ -12,7 +12,7 @@ import { ExprMemo } from "../expr/memo.ts";
 import { branchesOf, isBuiltinOp, lookupCustomOp, type OpDefinition } from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
 import { print as exprText } from "../expr/print.ts";
-import { expandTensorOps } from "../expr/tensor-op.ts";
+import { expandCustomOps } from "../expr/tensor-op.ts";
 import { casDiff } from "./cas.ts";
 import {
   composedDerivatives,
@@ -159,7 +159,7 @@ const SOFTMAX_OTHER = "(ce^v)/((ce^u)+(ce^v)+r)";
  * // r.status === "ok"; r.gradients.get("x") ≈ [-5.4668]; r.formulas.get("x") === "2*x*cos(x^2)"
  */
 export function symbolicLeg(input: Expr, values: ReadonlyMap<string, Value>): SymbolicLegResult {
-  const expr = expandTensorOps(input);
+  const expr = expandCustomOps(input);
   if (typeof expr === "string") return { status: "unavailable", reason: expr };
   const fwd = forwardValues(expr, values);
   const out = fwd.get(expr)!;
@@ -282,7 +282,7 @@ export function symbolicRounding(
   values: ReadonlyMap<string, Value>,
   only?: ReadonlyMap<string, readonly number[]>,
 ): Map<string, Float64Array> | null {
-  const expr = expandTensorOps(input);
+  const expr = expandCustomOps(input);
   if (typeof expr === "string") return null;
   const fwd = forwardValues(expr, values);
   if (fwd.get(expr)!.shape.length !== 0) return null;
@@ -620,12 +620,19 @@ class Backward {
       if (composed && n === 1 && this.err === null) {
         // One element (the fuzzer's cases): the chain rule on the templates' values, no
         // formula built. Where one is not finite, the plan below composes and compiles the
-        // formulas, to tell an overflow.
+        // formulas, to tell an overflow; where a value's template is unavailable (an op
+        // without a formula in a part no derivative reads), they read only what they need.
         const leafValue = (s: string): number => this.leafValue(s, this.leafOf(s)).data[0]!;
-        composedGradientAt(root, branch, keys, leafKey, leafValue).forEach((d, k) => {
+        let ds: number[] | undefined;
+        try {
+          ds = composedGradientAt(root, branch, keys, leafKey, leafValue);
+        } catch (e) {
+          if (!(e instanceof Unavailable)) throw e;
+        }
+        ds?.forEach((d, k) => {
           outs[k]![0] = at(g, 0) * d;
         });
-        if (outs.every((o) => Number.isFinite(o[0]!))) continue;
+        if (ds !== undefined && outs.every((o) => Number.isFinite(o[0]!))) continue;
       }
       let plan = this.plans.blocks.get(planKey);
       if (plan !== undefined && !plan.defs.every(([op, def]) => lookupCustomOp(op) === def))

@@ -519,7 +519,7 @@ export class CasWriter {
   private bodyOf(e: CallExpr): FormulaBody {
     const def = lookupCustomOp(e.op);
     if (def === undefined) throw new Unavailable(`unknown function '${e.op}'`);
-    // The symbolic leg expands tensor ops into their formulas first (expandTensorOps).
+    // The symbolic leg expands tensor ops into their formulas first (expandCustomOps).
     if (isTensorOp(def)) throw new Unavailable(`custom op '${e.op}' is a tensor op`);
     this.expanded.set(e.op, def);
     return formulaBody(e.op, def);
