@@ -37,7 +37,7 @@ function integer(name: string, min: number) {
 }
 
 const WORKERS_HELP =
-  "worker threads (default: as many as pay off: one per 1.5 cores once each has 1500 cases (runs × ops), then more up to the cores for long jobs: on 2 cores the second from 10,000 cases); the results are the same for any N";
+  "worker threads (default: as many as pay off: one per 1.5 cores once each has 1500 cases (runs × ops), then more up to the cores for long jobs: on 2 cores the second from 15,000 cases); the results are the same for any N";
 
 const AT_HELP = `
 The point:

@@ -116,26 +116,26 @@ describe("plannedWorkers", () => {
       expect(plannedWorkers(3, 10)).toEqual({ threads: 3, note: null });
       const threads = (cases: number, cores: number) => plannedWorkers(undefined, cases, cores);
       // 2 cores: V8's helpers take the second core from one thread, so a second thread starts
-      // only for a job long enough to pay for its warming up there: 2 × 5000 cases.
+      // only for a job long enough to pay for its warming up there: 2 × 7500 cases.
       expect(threads(10, 2)).toEqual({
         threads: 1,
         note: "using 1 worker thread, not 2: 10 runs are too few to pay for starting more (--workers 2 forces 2)",
       });
-      expect(threads(9_999, 2).threads).toBe(1);
-      expect(threads(10_000, 2)).toEqual({ threads: 2, note: null });
+      expect(threads(14_999, 2).threads).toBe(1);
+      expect(threads(15_000, 2)).toEqual({ threads: 2, note: null });
       expect(threads(10 ** 7, 2).threads).toBe(2);
       // 4 cores: two threads on cores of their own once each has 1500 cases; a third and a
-      // fourth on taken cores at 3 × 2 × 5000 and 4 × 3 × 5000 cases.
+      // fourth on taken cores at 3 × 2 × 7500 and 4 × 3 × 7500 cases.
       expect(threads(2_999, 4).threads).toBe(1);
       expect(threads(3_000, 4).threads).toBe(2);
-      expect(threads(29_999, 4).threads).toBe(2);
-      expect(threads(30_000, 4).threads).toBe(3);
-      expect(threads(60_000, 4)).toEqual({ threads: 4, note: null });
-      // 8 cores: up to 5 on cores of their own (1500 cases each), then one per 5000 × t(t−1).
+      expect(threads(44_999, 4).threads).toBe(2);
+      expect(threads(45_000, 4).threads).toBe(3);
+      expect(threads(90_000, 4)).toEqual({ threads: 4, note: null });
+      // 8 cores: up to 5 on cores of their own (1500 cases each), then one per 7500 × t(t−1).
       expect(threads(7_499, 8).threads).toBe(4);
       expect(threads(7_500, 8).threads).toBe(5);
-      expect(threads(149_999, 8).threads).toBe(5);
-      expect(threads(150_000, 8).threads).toBe(6);
+      expect(threads(224_999, 8).threads).toBe(5);
+      expect(threads(225_000, 8).threads).toBe(6);
       expect(threads(10, 1)).toEqual({ threads: 1, note: null });
       expect(plannedWorkers(undefined, 10).threads).toBe(1);
       process.env.GRADTRIO_WORKERS = "5";
