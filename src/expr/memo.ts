@@ -26,9 +26,6 @@ export function usedOnce<T>(fn: () => T): T {
   }
 }
 
-/** True inside `usedOnce`. */
-export const insideUsedOnce = (): boolean => scope !== null;
-
 /**
  * A memo table keyed by objects: a `WeakMap` outside `usedOnce`, a table of the scope inside.
  * @example const flats = new ExprMemo<Expr, FlatExpr>(); flats.get(e) ?? flats.set(e, walk(e))
