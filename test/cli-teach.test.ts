@@ -1,5 +1,5 @@
 // `gradtrio teach` writes one self-contained page; bad input exits 2 before anything is written.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -34,6 +34,25 @@ describe("gradtrio teach", () => {
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
     expect(readFileSync(file, "utf8")).toContain('{"expr":"-x^2","at":"x=1"');
+  }, 60_000);
+
+  it("puts an @FILE value in as its values, the seed valid JSON whatever the file's name", async () => {
+    // The page cannot read files; and a name with `<!--` once made the seed invalid JSON.
+    writeFileSync(join(dir, "<!--v.json"), "[0.5, 2]");
+    const file = join(dir, "file.html");
+    const r = await teach("sum(x^2)", "--at", `x=@${join(dir, "<!--v.json")}`, "--out", file);
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    const html = readFileSync(file, "utf8");
+    const seed = html.match(/<script type="application\/json" id="seed">(.*?)<\/script>/s)![1]!;
+    expect(JSON.parse(seed)).toEqual({
+      expr: "sum(x^2)",
+      at: "x=[0.5,2]",
+      wrt: "",
+      dtype: "float64",
+    });
+    // `<` is escaped in the seed: no `<!--` or `</script` can reach the HTML parser from it.
+    expect(seed).not.toContain("<");
   }, 60_000);
 
   it("--dtype float32 starts the page in float32; an unknown dtype is bad input", async () => {

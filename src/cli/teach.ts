@@ -42,8 +42,21 @@ export async function teachCommand(
     const wrt = flags.wrt ?? (seeded ? SEED_PAGE.wrt : undefined);
     // Bad input is reported here, once, before the page is written.
     const dtype = flags.dtype ?? "float64";
-    chainOf(prepare(expr, at, io.cwd, wrt), dtype);
-    const html = await teachPage({ expr, at: at.join(" "), wrt: wrt ?? "", dtype });
+    const prepared = prepare(expr, at, io.cwd, wrt);
+    chainOf(prepared, dtype);
+    const { point } = prepared;
+    // The page cannot read files: an `@FILE` value goes in as the values it holds.
+    const shown = at.map((item) => {
+      const eq = item.indexOf("=");
+      const name = item.slice(0, eq).trim();
+      return item
+        .slice(eq + 1)
+        .trim()
+        .startsWith("@")
+        ? `${name}=${JSON.stringify(point[name])}`
+        : item;
+    });
+    const html = await teachPage({ expr, at: shown.join(" "), wrt: wrt ?? "", dtype });
     const file = resolve(io.cwd, flags.out);
     try {
       writeFileSync(file, html);

@@ -96,32 +96,66 @@ export function tensorOpBackward(
   return grads;
 }
 
-const bodies = new WeakMap<OpDefinition, { expr: Expr; placeholders: string[] } | string>();
+/**
+ * A custom op's formula over placeholder arguments, expanded (`expandCustomOps`) — or why there
+ * is none — with whether it has a piecewise built-in and the definitions it was made with: the
+ * op's own and those of every custom op its formula calls, nested ones included (stale when any
+ * of them is redefined).
+ */
+type Body = (
+  | { readonly expr: Expr; readonly placeholders: string[]; readonly piecewise: boolean }
+  | { readonly error: string }
+) & { readonly defs: readonly OpDefinition[] };
 
-/** A custom op's formula over placeholder arguments, parsed once; a string says why there is none. */
-function formulaBody(def: OpDefinition): { expr: Expr; placeholders: string[] } | string {
+const bodies = new WeakMap<OpDefinition, Body>();
+
+/** Whether every definition is still the registered one. */
+const current = (defs: readonly OpDefinition[]): boolean =>
+  defs.every((d) => lookupCustomOp(d.name) === d);
+
+/** A custom op's formula, parsed and expanded once while its definitions stay registered. */
+function formulaBody(def: OpDefinition): Body {
   const hit = bodies.get(def);
-  if (hit !== undefined) return hit;
-  let body: { expr: Expr; placeholders: string[] } | string;
-  if (def.formula === undefined) body = `custom op '${def.name}' has no formula`;
+  if (hit !== undefined && current(hit.defs)) return hit;
+  let body: Body;
+  if (def.formula === undefined)
+    body = { error: `custom op '${def.name}' has no formula`, defs: [def] };
   else {
     const placeholders = Array.from({ length: def.arity }, (_, i) => `__gradtrio_arg${i}`);
     // A formula that calls the op itself, directly or through another, is not a formula.
-    bodies.set(def, `custom op '${def.name}': its formula calls '${def.name}' itself`);
+    bodies.set(def, {
+      error: `custom op '${def.name}': its formula calls '${def.name}' itself`,
+      defs: [def],
+    });
     try {
-      const expr = expandCustomOps(parse(String(def.formula(...placeholders))));
+      const inner = expansion(parse(String(def.formula(...placeholders))));
+      const defs = [def, ...inner.defs];
+      const expr = inner.result;
       const stray =
         typeof expr === "string"
           ? undefined
           : postOrder(expr).find((n) => n.kind === "var" && !placeholders.includes(n.name));
       body =
         typeof expr === "string"
-          ? expr
+          ? { error: expr, defs }
           : stray === undefined
-            ? { expr, placeholders }
-            : `custom op '${def.name}': its formula names '${(stray as { name: string }).name}', which is not an argument`;
+            ? {
+                expr,
+                placeholders,
+                piecewise: postOrder(expr).some(
+                  (n) => n.kind === "call" && branchesOf(n.op) !== undefined,
+                ),
+                defs,
+              }
+            : {
+                error: `custom op '${def.name}': its formula names '${(stray as { name: string }).name}', which is not an argument`,
+                defs,
+              };
     } catch (e) {
-      body = `custom op '${def.name}': its formula is not understood: ${e instanceof Error ? e.message : String(e)}`;
+      body = {
+        error: `custom op '${def.name}': its formula is not understood: ${e instanceof Error ? e.message : String(e)}`,
+        defs: [def],
+      };
     }
   }
   bodies.set(def, body);
@@ -129,38 +163,32 @@ function formulaBody(def: OpDefinition): { expr: Expr; placeholders: string[] } 
 }
 
 /** Per `Expr` object: its expansion, and the custom ops' definitions it was made with. */
-const expansions = new ExprMemo<Expr, { result: Expr | string; defs: OpDefinition[] }>();
-
-/**
- * Whether the symbolic leg must see through a call of `def` to its formula: a tensor op (the
- * CAS's templates are over scalars), or an elementwise op whose formula has a piecewise
- * built-in (`relu`, `maximum`…: its branch is picked from the values of the formula's own
- * nodes, which only the expanded expression has).
- */
-function expands(def: OpDefinition): boolean {
-  if (isTensorOp(def)) return true;
-  let piecewise = hasPiecewise.get(def);
-  if (piecewise === undefined) {
-    const body = formulaBody(def);
-    piecewise =
-      typeof body !== "string" &&
-      postOrder(body.expr).some((n) => n.kind === "call" && branchesOf(n.op) !== undefined);
-    hasPiecewise.set(def, piecewise);
-  }
-  return piecewise;
-}
-const hasPiecewise = new WeakMap<OpDefinition, boolean>();
+const expansions = new ExprMemo<
+  Expr,
+  { readonly result: Expr | string; readonly defs: readonly OpDefinition[] }
+>();
 
 /**
  * `expr` with every call of a tensor op, and of an elementwise op whose formula has a piecewise
  * built-in, replaced by the op's formula (its arguments in place; a formula may call other such
  * ops), for the symbolic leg; the same object when it calls none. A string says why it cannot be
  * expanded (a tensor op without a usable formula). Memoised per `Expr` object while its ops'
- * definitions stay registered (a reloaded module may define them anew).
+ * definitions stay registered, nested ones included (a reloaded module may define them anew).
+ *
+ * A tensor op is expanded because the CAS's templates are over scalars; an elementwise op with a
+ * piecewise built-in (`relu`, `maximum`…) because its branch is picked from the values of the
+ * formula's own nodes, which only the expanded expression has.
  */
 export function expandCustomOps(expr: Expr): Expr | string {
+  return expansion(expr).result;
+}
+
+function expansion(expr: Expr): {
+  readonly result: Expr | string;
+  readonly defs: readonly OpDefinition[];
+} {
   const hit = expansions.get(expr);
-  if (hit?.defs.every((d) => lookupCustomOp(d.name) === d)) return hit.result;
+  if (hit !== undefined && current(hit.defs)) return hit;
   const defs: OpDefinition[] = [];
   const done = new Map<Expr, Expr>();
   let result: Expr | string | undefined;
@@ -171,19 +199,18 @@ export function expandCustomOps(expr: Expr): Expr | string {
     }
     const args = n.args.map((a) => done.get(a)!);
     const def = isBuiltinOp(n.op) ? undefined : lookupCustomOp(n.op);
-    if (def !== undefined) defs.push(def);
-    if (def === undefined || !expands(def)) {
+    const body = def === undefined ? undefined : formulaBody(def);
+    if (body !== undefined) defs.push(...body.defs);
+    if (body === undefined || !(isTensorOp(def!) || ("piecewise" in body && body.piecewise))) {
       done.set(n, args.every((a, i) => a === n.args[i]) ? n : call(n.op, args, n.pos));
       continue;
     }
-    const body = formulaBody(def);
-    if (typeof body === "string") {
-      result = body;
+    if ("error" in body) {
+      result = body.error;
       break;
     }
     done.set(n, substitute(body.expr, body.placeholders, args));
   }
   result ??= done.get(expr)!;
-  expansions.set(expr, { result, defs });
-  return result;
+  return expansions.set(expr, { result, defs });
 }

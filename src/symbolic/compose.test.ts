@@ -288,6 +288,40 @@ describe("custom ops seen through (review of the composed fast path)", () => {
     if (r.status === "ok") expect(r.gradients.get("x")![0]).toBe(1);
   });
 
+  it("an op whose formula calls a redefined op is seen through anew, either way round", () => {
+    // inner: leaky (piecewise formula) or k·a (smooth); outer(a) = inner(a)·a.
+    const makeInner = (k: number) =>
+      defineOp({
+        name: "innerRedefined",
+        arity: 1,
+        forward: (a) => (k === 0 ? Math.max(a, 0.5 * a) : k * a),
+        backward: ({ args: [a], grad }) => [grad * (k === 0 ? (a! > 0 ? 1 : 0.5) : k)],
+        formula: (a) => (k === 0 ? `maximum(${a}, 0.5*(${a}))` : `${k}*(${a})`),
+      });
+    makeInner(0);
+    defineOp({
+      name: "outerRedefined",
+      arity: 1,
+      forward: (a) => a,
+      backward: ({ grad }) => [grad],
+      formula: (a) => `innerRedefined(${a})*(${a})`,
+    });
+    const g = (composed: boolean) => {
+      const run = () => symbolicLeg(parse("outerRedefined(x)"), toValues({ x: -1 }));
+      const r = composed ? withComposedDerivatives(run) : run();
+      if (r.status !== "ok") throw new Error(r.status);
+      return r.gradients.get("x")![0]!;
+    };
+    for (const composed of [false, true]) {
+      makeInner(0);
+      expect(g(composed)).toBeCloseTo(-1, 15); // 0.5x² at x < 0
+      makeInner(3);
+      expect(g(composed)).toBeCloseTo(-6, 15); // 3x²
+      makeInner(0);
+      expect(g(composed)).toBeCloseTo(-1, 15);
+    }
+  });
+
   it("a template is derived anew when an op its formula expands to is redefined", () => {
     const make = (k: number) =>
       defineOp({

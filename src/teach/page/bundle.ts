@@ -88,7 +88,7 @@ export async function teachPage(seed: PageSeed): Promise<string> {
   <p id="h-errors" class="note"></p>
   <p class="note">Red: the secant over [x, x+h] (forward difference); green: the tangent (the exact gradient). On the right: forward and central differences trace a V — truncation falls as h shrinks until rounding (ε/h) takes over near h ≈ √ε and ∛ε; the complex step has no rounding arm.</p>
 </section>
-<script type="application/json" id="seed">${scriptText(JSON.stringify(seed))}</script>
+<script type="application/json" id="seed">${JSON.stringify(seed).replace(/</g, "\\u003c")}</script>
 ${scripts}
 </body>
 </html>
