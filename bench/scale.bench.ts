@@ -1,16 +1,17 @@
 /**
- * Scale: 100 fuzz runs of a correct 2-argument op on one thread (wall and CPU time, CAS calls)
- * and the coverage of `gate --shard 1/2` + `2/2`. `npm run bench scale`. (`--workers`:
+ * Scale: 100 fuzz runs of a correct 2-argument op on one thread (wall and CPU time, CAS calls),
+ * the coverage of `gate --shard 1/2` + `2/2`, and `check` of a custom op over long vectors. `npm run bench scale`. (`--workers`:
  * bench/workers.bench.ts.) The machine is shared: CPU time is the steadier figure.
  */
 import { availableParallelism, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { check } from "../src/check/check.ts";
 import { loadConfig, runGate } from "../src/fuzz/gate.ts";
 import { loadOps } from "../src/fuzz/load.ts";
 import { FuzzRun } from "../src/fuzz/parallel.ts";
 import { casStats } from "../src/symbolic/cas.ts";
-import { median } from "./timing.ts";
+import { median, ratio } from "./timing.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const opsFile = join(root, "test/fixtures/ops/second-arg.ok.ts");
@@ -51,6 +52,21 @@ export async function run(): Promise<void> {
   console.log(
     `gate --shard 1/2 + 2/2: ${parts[0]!.length} + ${parts[1]!.length} entries of ${all.length}; every entry exactly once: ${union.length === all.length && new Set(union).size === all.length && all.every((n) => union.includes(n))}`,
   );
+
+  // A custom op over a long vector against its built-in twin, in one process, alternately.
+  const cube = (await loadOps(join(root, "test/fixtures/ops/ignores-grad.ok.ts"), root))[0]!
+    .definition;
+  for (const n of [200, 2000, 10_000, 100_000]) {
+    const x = Array.from({ length: n }, (_, i) => Math.sin(i) * 2);
+    const r = ratio(
+      () => check(`mean(${cube.name}(x))`, { at: { x } }),
+      () => check("mean(x^3)", { at: { x } }),
+      3,
+    );
+    console.log(
+      `check of mean(${cube.name}(x)), n = ${n}: ${(r.candidateMs / 1000).toFixed(2)} s, ${r.ratio.toFixed(1)}× its built-in twin mean(x^3) (${(r.baselineMs / 1000).toFixed(2)} s)`,
+    );
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await run();

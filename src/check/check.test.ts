@@ -228,3 +228,35 @@ describe("check() onGradients", () => {
     );
   });
 });
+
+describe("a custom op over a long vector", () => {
+  defineOp({
+    name: "longCube",
+    arity: 1,
+    forward: (a) => a * a * a,
+    backward: ({ args: [a], grad }) => [3 * a! * a! * grad],
+    formula: (u) => `(${u})^3`,
+  });
+
+  it("is checked in linear time: past 256 custom op elements fast mode goes by Richardson, not one evaluation per element", () => {
+    const n = 50_000;
+    const x = Array.from({ length: n }, (_, i) => Math.sin(i) * 2);
+    const r = check("mean(longCube(x))", { at: { x } });
+    expect(r.verdict).toBe("agree");
+    expect(r.method).toBe("fast");
+    expect(r.notes.join("\n")).toContain(
+      "complex step does not apply: 50000 custom op elements (bounding their partials' error takes an evaluation each); fast mode by Richardson extrapolation along u",
+    );
+    // Richardson's estimate along u, beside the exact legs' uᵀ∇f (∂/∂xᵢ = 3xᵢ²/n).
+    const d = r.directional!;
+    expect(Math.abs(d.numeric - d.symbolic!)).toBeLessThan(1e-9);
+    expect(d.numericError).toBeLessThan(1e-8);
+  }, 60_000);
+
+  it("below that, by the complex step", () => {
+    const x = Array.from({ length: 100 }, (_, i) => Math.cos(i));
+    const r = check("mean(longCube(x))", { at: { x }, method: "fast" });
+    expect(r.verdict).toBe("agree");
+    expect(r.notes).toContain("fast mode by the complex step along u");
+  });
+});

@@ -179,6 +179,9 @@ export function complexStepGradient(
   };
 }
 
+/** Custom op elements beyond which the directional derivative leaves the complex step. */
+const MAX_CUSTOM_ELEMENTS = 256;
+
 /**
  * uᵀ∇f(x) by one complex evaluation at x + ih·u (forward mode, in effect).
  *
@@ -207,6 +210,13 @@ export function complexStepDirectional(
     if (u[k] !== 0) xmin = Math.min(xmin, Math.abs(x[k]!) || 1);
   }
   if (umax === 0) return { ok: true, value: Number.NaN, derivative: 0, error: 0 };
+  // The custom ops' partials bound their error through ∂f/∂(each element), one evaluation each:
+  // past a few hundred elements Richardson's dozen evaluations along u cost less (n² → n).
+  if (program.customElements > MAX_CUSTOM_ELEMENTS)
+    return {
+      ok: false,
+      reason: `complex step does not apply: ${program.customElements} custom op elements (bounding their partials' error takes an evaluation each)`,
+    };
   const h = stepFor(Math.min(1, xmin)) / umax;
   const im = new Float64Array(u.length);
   for (let k = 0; k < u.length; k++) im[k] = h * u[k]!;
