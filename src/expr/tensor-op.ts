@@ -183,6 +183,12 @@ export function expandCustomOps(expr: Expr): Expr | string {
   return expansion(expr).result;
 }
 
+/** The custom op call a node of `expandCustomOps`'s result comes from (its formula's node). */
+export function expandedFrom(e: Expr): Expr | undefined {
+  return origins.get(e);
+}
+const origins = new WeakMap<Expr, Expr>();
+
 function expansion(expr: Expr): {
   readonly result: Expr | string;
   readonly defs: readonly OpDefinition[];
@@ -209,7 +215,11 @@ function expansion(expr: Expr): {
       result = body.error;
       break;
     }
-    done.set(n, substitute(body.expr, body.placeholders, args));
+    const expanded = substitute(body.expr, body.placeholders, args);
+    // The formula's own nodes (not its arguments') come from this call.
+    const inArgs = new Set(args.flatMap((a) => postOrder(a)));
+    for (const e of postOrder(expanded)) if (!inArgs.has(e)) origins.set(e, origins.get(n) ?? n);
+    done.set(n, expanded);
   }
   result ??= done.get(expr)!;
   return expansions.set(expr, { result, defs });

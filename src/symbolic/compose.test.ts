@@ -280,6 +280,15 @@ describe("custom ops seen through (review of the composed fast path)", () => {
     expect(r.gradients.x!.symbolic as number).toBeCloseTo(Math.cos(-0.01) * 0.01, 15);
   });
 
+  it("a kink inside a custom op's formula is named with the call the user wrote", () => {
+    const r = symbolicLeg(parse("sin(leakyCompose(x))"), toValues({ x: 0 }));
+    expect(r).toMatchObject({
+      status: "kink",
+      reason:
+        "leakyCompose(x) (its formula's maximum(x, 0.01*x)) is at a kink: its argument is 0, where the derivative jumps",
+    });
+  });
+
   it("an op without a formula where no derivative needs its value: the gradient, composed", () => {
     const r = withComposedDerivatives(() =>
       symbolicLeg(parse("x + noFormulaCompose(2)"), toValues({ x: 1 })),

@@ -12,7 +12,7 @@ import { ExprMemo } from "../expr/memo.ts";
 import { branchesOf, isBuiltinOp, lookupCustomOp, type OpDefinition } from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
 import { print as exprText } from "../expr/print.ts";
-import { expandCustomOps } from "../expr/tensor-op.ts";
+import { expandCustomOps, expandedFrom } from "../expr/tensor-op.ts";
 import { casDiff } from "./cas.ts";
 import {
   composedDerivatives,
@@ -801,10 +801,13 @@ class Backward {
   }
 
   private kink(p: CallExpr, element: number, value: number): never {
+    // A piecewise op of a custom op's formula is named with the call the user wrote.
+    const from = expandedFrom(p);
+    const pos = from?.pos ?? p.pos;
     throw new KinkFound({
       op: p.op,
-      text: exprText(p),
-      ...(p.pos === undefined ? {} : { pos: p.pos }),
+      text: from === undefined ? exprText(p) : `${exprText(from)} (its formula's ${exprText(p)})`,
+      ...(pos === undefined ? {} : { pos }),
       element,
       value,
     });
