@@ -10,7 +10,7 @@ import { type CallExpr, call, type Expr, num, variable } from "../src/expr/ast.t
 import { BUILTIN_OPS, branchesOf, registerCustomOp } from "../src/expr/ops.ts";
 import { print } from "../src/expr/print.ts";
 import type { Formula } from "../src/symbolic/formula.ts";
-import { readCas } from "../src/symbolic/read-cas.ts";
+import { MAX_DEPTH as READ_MAX_DEPTH, readCas } from "../src/symbolic/read-cas.ts";
 import { type Branch, CasWriter } from "../src/symbolic/to-cas.ts";
 import { canonicalNumber, exprArbitrary, type OpSignature } from "./arbitraries.ts";
 import { runs } from "./runs.ts";
@@ -110,8 +110,13 @@ describe("CasWriter.reader", () => {
           nodes.push(e);
         };
         walk(root);
-        // All of them without writing the text: nothing here nears a limit.
-        expect(compare(nodes)).toBe(0);
+        // All of them without writing the text, unless the text itself nears readCas's depth
+        // limit (custom ops nested in custom ops repeat their arguments: the text can grow so),
+        // where the text decides (compare checks the answers either way).
+        const written = compare(nodes);
+        const text = new CasWriter(leafKey).write(root, branch);
+        const nesting = [...text].filter((c) => "(-+^".includes(c)).length;
+        if (nesting <= (READ_MAX_DEPTH - 2) / 2) expect(written).toBe(0);
       }),
       { numRuns: runs(300) },
     );

@@ -119,3 +119,21 @@ describe("complex step beside a breakpoint (besideBreakpoints)", () => {
     expect(r).toEqual({ ok: false, reason: "complex step does not apply: sqrt at 0" });
   });
 });
+
+describe("complex step at a subnormal coordinate", () => {
+  it("keeps its first reading where a smaller step would underflow (it gave 0/0 and left the complex step)", () => {
+    // The step for y = 5e-324 is the floor, 2^-1054; f does not depend on y: d = 0 exactly.
+    const layout = new Map([
+      ["x", { offset: 0, shape: [] }],
+      ["y", { offset: 1, shape: [] }],
+    ]);
+    const x = 1.0931871967508465e-11;
+    const r = complexStepGradient(parse("min(pi/x) + 0*y"), layout, Float64Array.of(x, 5e-324));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    // d/dx π/x = −π/x², by hand (Richardson's steps cross the pole at 0 here: 251 ± 3.8e12).
+    expect(Math.abs(r.gradient[0]! + Math.PI / (x * x))).toBeLessThanOrEqual(r.error[0]!);
+    expect(r.error[0]!).toBeLessThan(1e-6 * (Math.PI / (x * x)));
+    expect(r.gradient[1]).toBe(0);
+  });
+});

@@ -67,9 +67,11 @@ export function breakpointAt(expr: Expr, layout: Layout, x: Float64Array): strin
 function stepFor(v: number): number {
   const a = Math.abs(v);
   if (a >= 1 || a === 0) return H;
-  // Floor 2^-1054: 20 bits above the smallest subnormal, far below any normal |v| (2^-1022).
-  return Math.max(H * 2 ** Math.floor(Math.log2(a)), 2 ** -1054);
+  return Math.max(H * 2 ** Math.floor(Math.log2(a)), STEP_FLOOR);
 }
+
+/** The smallest step: 20 bits above the smallest subnormal, far below any normal |v| (2^-1022). */
+const STEP_FLOOR = 2 ** -1054;
 
 function errorOf(d: number, p: ComplexProgram, h: number): number {
   // A few ulps per op, amplified by any cancellation in sums and by ill-conditioned ops; and the
@@ -103,6 +105,9 @@ function derivativeAlong(
   if (!(program.cancellation() > LARGE_IM) && !(Math.abs(d) < h))
     return { d, error: errorOf(d, program, h) };
   const shrink = 2 ** -24;
+  // Below the floor a smaller step resolves nothing (it would underflow: 0/0), and the O(h²)
+  // term of so small a step is below every subnormal: the first reading stands.
+  if (h * shrink < STEP_FLOOR) return { d, error: errorOf(d, program, h) };
   const small = im.map((v) => v * shrink);
   program.run(x, small);
   const d2 = program.output.im[0]! / (h * shrink);
