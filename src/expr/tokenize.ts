@@ -121,7 +121,8 @@ function dotError(source: string, i: number): GradtrioError {
     new GradtrioError("PARSE", `unexpected '.'; ${hint}`, { pos: i, source });
   if (before === undefined || rest === null) return fail("a number is written 0.5 or .5");
   const [, name, args] = rest as unknown as [string, string, string | undefined];
-  const inner = args?.trim() ?? "";
+  // The argument text as one line: the message is one line (`x.pow(2,\n3)`).
+  const inner = args?.trim().replace(/\s+/g, " ") ?? "";
   if (MODULES.has(before))
     return fail(
       `write ${name}(${inner || "…"}) without '${before}.': functions are called by name`,
