@@ -50,16 +50,6 @@ describe("hints for Python and PyTorch habits", () => {
     ]);
   });
 
-  it("writes a method call's arguments back on one line: the message is one line", async () => {
-    const r = await run("check", "x.bce(x\n  x)", "--at", "x=1");
-    expect(r.code).toBe(2);
-    expect(r.errLines.slice(0, 3)).toEqual([
-      "gradtrio: error: unexpected '.'; method syntax is not part of the language: write bce(x, x x)",
-      "  x.bce(x",
-      "   ^",
-    ]);
-  });
-
   it("accepts Python floats in an array: x=[1.,2.,3.] is [1, 2, 3]", async () => {
     const r = await run("check", "sum(x^2)", "--at", "x=[1.,2.,3.]", "--json");
     expect(r.code).toBe(0);

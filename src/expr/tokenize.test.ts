@@ -55,6 +55,19 @@ describe("tokenize", () => {
     ]);
   });
 
+  it("writes a method call's arguments back on one line: the message is one line", () => {
+    let caught: unknown;
+    try {
+      tokenize("x.bce(x\n  x)");
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(GradtrioError);
+    expect((caught as GradtrioError).message).toBe(
+      "unexpected '.'; method syntax is not part of the language: write bce(x, x x)",
+    );
+  });
+
   it("rejects unknown characters with their position", () => {
     const err = (s: string) => {
       try {
