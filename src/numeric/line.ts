@@ -17,6 +17,8 @@ export interface Line {
   readonly scale: number;
   /** Flat index of the coordinate, or −1 for a direction. */
   readonly coordinate: number;
+  /** A coordinate line's x_i (steps far beyond |x_i| span 0); undefined for a direction. */
+  readonly origin?: number;
   /** Evaluations of f so far. */
   evaluations: number;
 }
@@ -56,6 +58,7 @@ class CoordinateLine implements Line {
   readonly g0: number;
   readonly scale: number;
   readonly coordinate: number;
+  readonly origin: number;
   evaluations: number;
   readonly #f: ScalarFn;
   readonly #work: Float64Array;
@@ -68,6 +71,7 @@ class CoordinateLine implements Line {
     this.g0 = g0 ?? f(work);
     this.scale = Math.max(1, Math.abs(xi));
     this.coordinate = i;
+    this.origin = xi;
     this.evaluations = g0 === undefined ? 1 : 0;
   }
 

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { estimateOnLine } from "./gradient.ts";
+import { coordinateLine } from "./line.ts";
 import { richardson } from "./richardson.ts";
+import type { Estimate } from "./types.ts";
 
 describe("richardson's reused workspace", () => {
   it("survives an extrapolation started from inside f (a forward that itself differentiates)", () => {
@@ -24,5 +27,36 @@ describe("richardson's reused workspace", () => {
     const r = richardson(() => 0, Float64Array.of(0), 0, { maxSteps: 100 });
     expect(r.derivative).toBe(0);
     expect(r.evaluations).toBe(419);
+  });
+});
+
+describe("richardson along a coordinate far smaller than its steps", () => {
+  const at = (f: (x: number) => number, x: number) =>
+    estimateOnLine(
+      coordinateLine((v) => f(v[0]!), Float64Array.of(x), 0),
+      "richardson",
+    ) as Estimate;
+
+  it("is unreliable where the steps span a pole at 0 (π/x at 1.09e-11: it read 251 ± 3.8e12)", () => {
+    const x = 1.0931871967508465e-11;
+    const r = at((v) => Math.PI / v, x);
+    // The truth, −π/x² ≈ −2.6e22, is far outside the estimate: the estimate says so itself.
+    expect(Math.abs(r.derivative + Math.PI / (x * x))).toBeGreaterThan(100 * r.error);
+    expect(r.unreliable).toMatch(
+      /^the steps \(1\.3e-1\) span 0 from x = 1\.093e-11, and at a step of \|x\|\/2 the derivative reads -3\.50509e\+22/,
+    );
+  });
+
+  it("stays reliable where f is smooth across 0 (the quotient at |x|/2 agrees)", () => {
+    for (const [f, d, x] of [
+      [(v: number) => Math.cos(v) + v, (v: number) => 1 - Math.sin(v), 1e-11],
+      [Math.sin, Math.cos, -3e-12],
+      [Math.exp, Math.exp, 2e-9],
+      [(v: number) => v * v * v, (v: number) => 3 * v * v, 5e-10],
+    ] as const) {
+      const r = at(f, x);
+      expect(r.unreliable, `${f} at ${x}`).toBeUndefined();
+      expect(Math.abs(r.derivative - d(x))).toBeLessThanOrEqual(r.error);
+    }
   });
 });

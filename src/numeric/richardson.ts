@@ -298,6 +298,8 @@ function extrapolate(
     if (!Number.isFinite(est.derivative) || est.unreliable !== undefined) return finish(line, est);
     const v = verify(line, stencil, est, measured.noise, ws);
     if (v.diverged !== null) return finish(line, { ...est, unreliable: v.diverged });
+    const across = acrossZero(line, stencil, est, ws.q);
+    if (across !== null) return finish(line, { ...est, unreliable: across });
     // f is noisier at the kept step's scale than the tableau assumed (a float64 staircase:
     // 650 + 343·sin(x⁹) rounds x⁹'s changes to ulps of 650, steps too coarse for the probes at
     // 2^-30…2^-40 of the scale): once more with that noise.
@@ -306,6 +308,22 @@ function extrapolate(
     if (pass > 0 || !(v.noise > 2 * floor && rounding > est.error / 8)) return finish(line, est);
     est = sequences(line, opts, { ...measured, noise: v.noise }, ws, withSamples);
   }
+}
+
+/**
+ * A coordinate far smaller than the kept step (x = 1e-11, h* = 0.125): every step spans 0, where f
+ * may have a pole (π/x) whose quotients the tableau takes for a derivative, consistently down to
+ * `verify`'s probes. The central quotient at |x|/2 stays on x's side of 0: where it moves away
+ * from the estimate beyond both their errors, the estimate is not f's derivative at x. Null
+ * otherwise (or for a direction, or x = 0).
+ */
+function acrossZero(line: Line, stencil: Stencil, est: Sequence, q: QuotientSlot): string | null {
+  const x = line.origin;
+  if (stencil !== "central" || x === undefined || x === 0) return null;
+  if (!(Math.abs(x) < est.step * 2 ** -20)) return null;
+  const near = quotientInto(line, stencil, Math.abs(x) / 2, q);
+  if (Math.abs(near.d - est.derivative) <= 4 * (near.rounding + est.error)) return null;
+  return `the steps (${est.step.toExponential(1)}) span 0 from x = ${x.toExponential(3)}, and at a step of |x|/2 the derivative reads ${near.d.toPrecision(6)}, not ${est.derivative.toPrecision(6)}: f changes near 0 faster than the steps resolve (a pole?)`;
 }
 
 /** A tableau's kept entry with the plain quotient at its step (for the convergence tests). */
