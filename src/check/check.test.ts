@@ -245,13 +245,41 @@ describe("a custom op over a long vector", () => {
     expect(r.verdict).toBe("agree");
     expect(r.method).toBe("fast");
     expect(r.notes.join("\n")).toContain(
-      "complex step does not apply: 50000 custom op elements (bounding their partials' error takes an evaluation each); fast mode by Richardson extrapolation along u",
+      "complex step not taken: 50000 custom op elements (bounding their partials' error takes an evaluation each); fast mode by Richardson extrapolation along u",
     );
     // Richardson's estimate along u, beside the exact legs' uᵀ∇f (∂/∂xᵢ = 3xᵢ²/n).
     const d = r.directional!;
     expect(Math.abs(d.numeric - d.symbolic!)).toBeLessThan(1e-9);
     expect(d.numericError).toBeLessThan(1e-8);
   }, 60_000);
+
+  it("near a domain edge, where Richardson along u meets a value that is not finite, by the complex step after all", () => {
+    defineOp({
+      name: "longLog",
+      arity: 1,
+      forward: (a) => Math.log(a),
+      backward: ({ args: [a], grad }) => [grad / a!],
+      formula: (u) => `log(${u})`,
+      domain: [[0, Number.POSITIVE_INFINITY]],
+    });
+    defineOp({
+      name: "longLogBug",
+      arity: 1,
+      forward: (a) => Math.log(a),
+      backward: ({ args: [a], grad }) => [(grad / a!) * (a! > 1.5 ? 1.001 : 1)],
+      formula: (u) => `log(${u})`,
+      domain: [[0, Number.POSITIVE_INFINITY]],
+    });
+    // 300 elements, every 50th at 1e-12: a step along u leaves the domain there.
+    const x = Array.from({ length: 300 }, (_, i) => (i % 50 === 0 ? 1e-12 : 1 + Math.sin(i) ** 2));
+    const ok = check("sum(longLog(x))", { at: { x }, method: "fast" });
+    expect(ok.verdict).toBe("agree");
+    expect(ok.notes.join("\n")).toContain(
+      "Richardson along u met a value that is not finite; fast mode by the complex step along u",
+    );
+    // The planted bug is caught as below 256 elements (it was inconclusive: f(x + h·u) = NaN).
+    expect(check("sum(longLogBug(x))", { at: { x }, method: "fast" }).verdict).toBe("disagree");
+  });
 
   it("below that, by the complex step", () => {
     const x = Array.from({ length: 100 }, (_, i) => Math.cos(i));

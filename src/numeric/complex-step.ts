@@ -185,7 +185,7 @@ export function complexStepGradient(
 }
 
 /** Custom op elements beyond which the directional derivative leaves the complex step. */
-const MAX_CUSTOM_ELEMENTS = 256;
+export const MAX_CUSTOM_ELEMENTS = 256;
 
 /**
  * uᵀ∇f(x) by one complex evaluation at x + ih·u (forward mode, in effect).
@@ -202,9 +202,11 @@ export function complexStepDirectional(
   layout: Layout,
   x: Float64Array,
   u: Float64Array,
+  /** Custom op elements beyond which it declines (the bound of their partials is quadratic). */
+  maxCustomElements = MAX_CUSTOM_ELEMENTS,
 ):
   | { ok: true; value: number; derivative: number; error: number; unreliable?: string }
-  | { ok: false; reason: string } {
+  | { ok: false; reason: string; costly?: true } {
   const program = cachedComplex(expr, layout);
   if (program.output.shape.length !== 0)
     throw new GradtrioError("NON_SCALAR", "complex step: the output must be a scalar");
@@ -217,10 +219,11 @@ export function complexStepDirectional(
   if (umax === 0) return { ok: true, value: Number.NaN, derivative: 0, error: 0 };
   // The custom ops' partials bound their error through ∂f/∂(each element), one evaluation each:
   // past a few hundred elements Richardson's dozen evaluations along u cost less (n² → n).
-  if (program.customElements > MAX_CUSTOM_ELEMENTS)
+  if (program.customElements > maxCustomElements)
     return {
       ok: false,
-      reason: `complex step does not apply: ${program.customElements} custom op elements (bounding their partials' error takes an evaluation each)`,
+      costly: true,
+      reason: `complex step not taken: ${program.customElements} custom op elements (bounding their partials' error takes an evaluation each)`,
     };
   const h = stepFor(Math.min(1, xmin)) / umax;
   const im = new Float64Array(u.length);

@@ -111,9 +111,11 @@ export function numericLeg(
 
   if (method === "fast") {
     const u = randomUnitVector(n, opts.seed ?? 1);
-    const c = complexStepDirectional(expr, layout, x, u);
-    if (c.ok) {
-      notes.push("fast mode by the complex step along u");
+    const byComplexStep = (
+      c: { derivative: number; error: number; unreliable?: string },
+      note: string,
+    ): NumericLegResult => {
+      notes.push(note);
       return {
         ...base,
         method: "fast",
@@ -122,9 +124,21 @@ export function numericLeg(
         directional: { u, value: c.derivative, error: c.error },
         ...(c.unreliable === undefined ? {} : { unreliable: c.unreliable }),
       };
+    };
+    const c = complexStepDirectional(expr, layout, x, u);
+    if (c.ok) return byComplexStep(c, "fast mode by the complex step along u");
+    const d = directionalDerivative(f, x, u, { f0: value });
+    // Many custom op elements only made the complex step costly: where Richardson meets a value
+    // that is not finite along u (a domain edge within its steps), the complex step decides.
+    if (c.costly === true && (!Number.isFinite(d.derivative) || d.nonFinite !== undefined)) {
+      const all = complexStepDirectional(expr, layout, x, u, Number.POSITIVE_INFINITY);
+      if (all.ok)
+        return byComplexStep(
+          all,
+          `${c.reason}; Richardson along u met a value that is not finite; fast mode by the complex step along u`,
+        );
     }
     notes.push(`${c.reason}; fast mode by Richardson extrapolation along u`);
-    const d = directionalDerivative(f, x, u, { f0: value });
     return {
       ...base,
       method: "fast",

@@ -53,6 +53,9 @@ describe("richardson along a coordinate far smaller than its steps", () => {
       [Math.sin, Math.cos, -3e-12],
       [Math.exp, Math.exp, 2e-9],
       [(v: number) => v * v * v, (v: number) => 3 * v * v, 5e-10],
+      // Subnormal: |x|/2 does not move x (0/0 tells nothing).
+      [(v: number) => Math.cos(v) + v, (v: number) => 1 - Math.sin(v), 5e-324],
+      [(v: number) => Math.cos(v) + v, (v: number) => 1 - Math.sin(v), -5e-324],
     ] as const) {
       const r = at(f, x);
       expect(r.unreliable, `${f} at ${x}`).toBeUndefined();

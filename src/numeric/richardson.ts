@@ -322,6 +322,8 @@ function acrossZero(line: Line, stencil: Stencil, est: Sequence, q: QuotientSlot
   if (stencil !== "central" || x === undefined || x === 0) return null;
   if (!(Math.abs(x) < est.step * 2 ** -20)) return null;
   const near = quotientInto(line, stencil, Math.abs(x) / 2, q);
+  // A subnormal x: its half may not move it (0/0), and then it tells nothing.
+  if (!Number.isFinite(near.d)) return null;
   if (Math.abs(near.d - est.derivative) <= 4 * (near.rounding + est.error)) return null;
   return `the steps (${est.step.toExponential(1)}) span 0 from x = ${x.toExponential(3)}, and at a step of |x|/2 the derivative reads ${near.d.toPrecision(6)}, not ${est.derivative.toPrecision(6)}: f changes near 0 faster than the steps resolve (a pole?)`;
 }

@@ -285,7 +285,7 @@ describe("custom ops seen through (review of the composed fast path)", () => {
     expect(r).toMatchObject({
       status: "kink",
       reason:
-        "leakyCompose(x) (its formula's maximum(x, 0.01*x)) is at a kink: its argument is 0, where the derivative jumps",
+        "maximum(x, 0.01*x) (from leakyCompose(x)) is at a kink: its argument is 0, where the derivative jumps",
     });
   });
 

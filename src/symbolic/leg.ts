@@ -806,7 +806,7 @@ class Backward {
     const pos = from?.pos ?? p.pos;
     throw new KinkFound({
       op: p.op,
-      text: from === undefined ? exprText(p) : `${exprText(from)} (its formula's ${exprText(p)})`,
+      text: from === undefined ? exprText(p) : `${exprText(p)} (from ${exprText(from)})`,
       ...(pos === undefined ? {} : { pos }),
       element,
       value,
