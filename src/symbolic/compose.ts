@@ -2,10 +2,12 @@
  * Derivation reuse for many expressions over the same ops (the fuzzer): instead of one CAS call
  * per expression and leaf, each op's local derivative ∂op/∂argᵢ is derived by the CAS once per
  * process, over placeholder arguments (a template), and an expression's derivative is composed
- * from the templates by the chain rule, D op(a₁…aₙ) = Σᵢ ∂op/∂argᵢ(a₁…aₙ) · D aᵢ, with the
- * arguments' own formulas substituted in. No derivative rule is gradtrio's: each comes from the
- * CAS; only the chain rule joins them. The formulas are larger than nerdamer's simplified whole
- * answer, but evaluating them costs about what evaluating the expression does.
+ * from the templates by the chain rule, D op(a₁…aₙ) = Σᵢ ∂op/∂argᵢ(a₁…aₙ) · D aᵢ. At one element
+ * (the fuzzer's cases, `gradientAt`) on numbers: each op's value and ∂op/∂argᵢ compiled once and
+ * evaluated at its arguments' values, accumulated from the root down, no formula built. Over
+ * many elements (`composedDerivatives`) as formulas, the arguments' own formulas substituted in,
+ * compiled per block. No derivative rule is gradtrio's: each comes from the CAS; only the chain
+ * rule joins them.
  *
  * Off by default (check keeps deriving each expression whole, its formulas are shown to people);
  * `withComposedDerivatives` turns it on for a computation.
