@@ -5,14 +5,22 @@
  * CPU goes (Linux): per thread of one fresh process each, this thread, the pool's worker, and
  * V8's own helper threads (its optimizing compiler and garbage collector, shared by all threads).
  * The built package (dist/, built first when stale: what users run) and the checkout's bin.
+ * What bounds the ratio on this machine, measured two ways:
+ * - the ceiling: two fresh processes at once, each `--workers 1` with half the runs (seeds 1 and 2),
+ *   against one process with all of them: what splitting the job costs with no threads, no pool
+ *   and nothing shared, so no worker design can beat it by more than the second process's start;
+ * - warm-up and steady state: in one process, 1 or 2 worker threads at once each run a fuzz of
+ *   WORKERS_WARM runs (cold: V8 compiles the code meanwhile), then one of WORKERS_WARM × 2 runs
+ *   (warm); how much slower a thread is beside another, cold and warm.
  * `npm run bench workers`; WORKERS_RUNS=300,1000 (runs per op), WORKERS_REPS=3 (pairs),
- * WORKERS_BUILDS=built,checkout.
+ * WORKERS_BUILDS=built,checkout, WORKERS_WARM=4000 (0: no warm-up part).
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
 import { builtRunner, root } from "./built.ts";
 import { loadAverage, median } from "./timing.ts";
 import { opsModule } from "./two-ops.ts";
@@ -131,6 +139,137 @@ function balanceOf(file: string, runs: number, threads: number): Balance {
   return JSON.parse(r.stdout.trim().split("\n").at(-1)!) as Balance;
 }
 
+/** `cli args` in a fresh process, asynchronously: resolves with its wall time (ms). */
+function timedAsync(cli: string, args: readonly string[], cwd: string): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd,
+      stdio: "ignore",
+      env: { ...process.env, GRADTRIO_WORKERS: "" },
+    });
+    child.on("error", reject);
+    child.on("exit", (code) =>
+      code === 0 || code === 1
+        ? resolve(performance.now() - t0)
+        : reject(new Error(`gradtrio ${args.join(" ")} exited ${code}`)),
+    );
+  });
+}
+
+/**
+ * The ceiling: one process with all the runs against two processes at once with half each
+ * (interleaved, `reps` times), and `--workers 2` in the same rounds.
+ */
+async function ceiling(cli: string, ops: string, runs: number, cwd: string, reps: number) {
+  const fuzz = (n: number, seed: number, workers: number) => [
+    "fuzz",
+    "--ops",
+    ops,
+    "--runs",
+    String(n),
+    "--seed",
+    String(seed),
+    "--json",
+    "--workers",
+    String(workers),
+  ];
+  const split: number[] = [];
+  const threads: number[] = [];
+  const wall = { one: [] as number[], halves: [] as number[], two: [] as number[] };
+  for (let i = 0; i < reps; i++) {
+    const one = await timedAsync(cli, fuzz(runs, 1, 1), cwd);
+    const t0 = performance.now();
+    await Promise.all([
+      timedAsync(cli, fuzz(runs / 2, 1, 1), cwd),
+      timedAsync(cli, fuzz(runs / 2, 2, 1), cwd),
+    ]);
+    const halves = performance.now() - t0;
+    const two = await timedAsync(cli, fuzz(runs, 1, 2), cwd);
+    split.push(one / halves);
+    threads.push(one / two);
+    wall.one.push(one);
+    wall.halves.push(halves);
+    wall.two.push(two);
+  }
+  const s = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(2)).join(", ");
+  console.log(
+    `ceiling, 2 ops × ${runs} runs: two processes at once with half the runs each are ${median(split).toFixed(2)}× one process with all (ratios ${split.map((r) => r.toFixed(2)).join(", ")}; wall ${s(wall.halves)} s against ${s(wall.one)} s); --workers 2 in the same rounds ${median(threads).toFixed(2)}× (${s(wall.two)} s)`,
+  );
+}
+
+/** What a thread of `steady` reports: its cold fuzz and its warm one (ms). */
+interface Steady {
+  readonly cold: number;
+  readonly warm: number;
+}
+
+/**
+ * A thread of `steady` (a module written into the bench's directory: it runs the built package):
+ * a cold fuzz, a barrier (every thread warm before any starts), then a warm fuzz of twice the runs.
+ */
+const steadyThread = (dist: string) => `
+import { parentPort, workerData as d } from "node:worker_threads";
+const { loadOps } = await import(${JSON.stringify(`${dist}/fuzz/load.js`)});
+const { FuzzRun } = await import(${JSON.stringify(`${dist}/fuzz/parallel.js`)});
+const ops = (await loadOps(d.file, "/")).map((o) => o.definition);
+const fuzz = async (runs, seed) => {
+  const t0 = performance.now();
+  await new FuzzRun({ ops, runs, seed, opsFile: d.file }, d.file).run(null);
+  return performance.now() - t0;
+};
+const cold = await fuzz(d.runs, 2);
+const arrived = new Int32Array(d.barrier);
+Atomics.add(arrived, 0, 1);
+while (Atomics.load(arrived, 0) < d.threads) Atomics.wait(arrived, 0, Atomics.load(arrived, 0), 5);
+parentPort.postMessage({ cold, warm: await fuzz(2 * d.runs, 1) });
+`;
+
+/** `threads` threads of `steadyThread` at once (`script`, the ops module `file`). */
+function steady(script: string, file: string, runs: number, threads: number): Promise<Steady[]> {
+  const barrier = new SharedArrayBuffer(4);
+  return Promise.all(
+    Array.from(
+      { length: threads },
+      () =>
+        new Promise<Steady>((resolve, reject) => {
+          const w = new Worker(script, { workerData: { file, runs, threads, barrier } });
+          w.once("message", (m: Steady) => {
+            resolve(m);
+            void w.terminate();
+          });
+          w.once("error", reject);
+        }),
+    ),
+  );
+}
+
+/** Cold and warm fuzzes on 1 then 2 threads at once, `reps` times: medians. */
+async function warmUp(dir: string, file: string, runs: number, reps: number): Promise<void> {
+  const script = join(dir, "steady.mjs");
+  writeFileSync(script, steadyThread(pathToFileURL(join(root, "dist")).href));
+  const cold: number[][] = [[], []];
+  const warm: number[][] = [[], []];
+  for (let i = 0; i < reps; i++)
+    for (const t of [1, 2]) {
+      const r = await steady(script, file, runs, t);
+      for (const x of r) {
+        cold[t - 1]!.push(x.cold);
+        warm[t - 1]!.push(x.warm);
+      }
+    }
+  const s = (x: number) => `${(x / 1000).toFixed(2)} s`;
+  const [c1, c2, w1, w2] = [cold[0]!, cold[1]!, warm[0]!, warm[1]!].map(median) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  console.log(
+    `warm-up and steady state (built package, worker threads in one process, medians of ${reps}): a cold fuzz of 2 ops × ${runs} runs takes ${s(c1)} alone, ${s(c2)} beside another (${(c2 / c1).toFixed(2)}×); then warm, 2 ops × ${2 * runs} runs, ${s(w1)} alone, ${s(w2)} beside another (${(w2 / w1).toFixed(2)}×): two warm threads do ${((2 * w1) / w2).toFixed(2)}× the work of one`,
+  );
+}
+
 export async function run(): Promise<void> {
   const runsList = (process.env.WORKERS_RUNS ?? "300,1000").split(",").map(Number);
   const reps = Number(process.env.WORKERS_REPS ?? 3);
@@ -182,6 +321,11 @@ export default {
         dir,
         reps,
       );
+    }
+    const warmRuns = Number(process.env.WORKERS_WARM ?? 4000);
+    if (builds[0]?.name === "built package") {
+      await ceiling(builds[0].cli, builds[0].ops, big, dir, reps);
+      if (warmRuns > 0) await warmUp(dir, builds[0].ops, warmRuns, reps);
     }
     // The default: as many threads as the job pays for (said on stderr when fewer).
     const { name, cli, ops } = builds[0]!;
