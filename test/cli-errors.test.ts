@@ -293,6 +293,28 @@ describe("the real bin", () => {
     expect(r.stderr).toMatch(/^gradtrio: error: /);
   });
 
+  it("an op whose formula calls itself (or ops calling each other): exit 2, one line naming the cycle", () => {
+    for (const [cmd, expr, file, message] of [
+      ["check", "selfy(x)", "formula-calls-itself.ts", `its formula calls 'selfy' itself`],
+      [
+        "fuzz",
+        "",
+        "formulas-call-each-other.ts",
+        `its formula calls 'mutualB' itself, through 'mutualA' (mutualB → mutualA → mutualB)`,
+      ],
+    ]) {
+      const ops = `test/fixtures/ops/invalid/${file}`;
+      const argv =
+        cmd === "check" ? [cmd, expr!, "--at", "x=1", "--ops", ops] : [cmd, "--ops", ops];
+      const r = spawnSync("node", [bin, ...argv], { encoding: "utf8" });
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(/^gradtrio: error: ops module .* failed to load: defineOp\(/);
+      expect(r.stderr).toContain(message);
+    }
+  }, 30_000);
+
   /** Runs the bin with a reader that closes its end of stdout at once or after the first chunk. */
   function closedEarly(argv: string[], when: "at once" | "after the first chunk") {
     return new Promise<{ code: number | null; stderr: string; got: string }>((resolve) => {

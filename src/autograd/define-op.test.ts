@@ -83,6 +83,36 @@ describe("defineOp", () => {
     }
   });
 
+  it("refuses a formula that calls its own op, directly or through others, naming the cycle", () => {
+    const op = (name: string, formula: (a: string) => string) => ({
+      name,
+      arity: 1,
+      forward: (a: number) => a,
+      backward: ({ grad }: { grad: number }) => [grad],
+      formula,
+    });
+    const message = (def: ReturnType<typeof op>) => {
+      const e = errorOf(() => defineOp(def));
+      expect(e).toBeInstanceOf(GradtrioError);
+      expect((e as GradtrioError).code).toBe("DEFINE_OP");
+      return (e as GradtrioError).message;
+    };
+    expect(message(op("defineOpTestSelf", (a) => `defineOpTestSelf(${a})+1`))).toBe(
+      `defineOp("defineOpTestSelf"): its formula calls 'defineOpTestSelf' itself`,
+    );
+    // a → b → c → a: the op that closes the cycle is refused; the others stay usable.
+    defineOp(op("defineOpTestCycA", (a) => `2*defineOpTestCycB(${a})`));
+    defineOp(op("defineOpTestCycB", (a) => `sin(defineOpTestCycC(${a}))`));
+    expect(message(op("defineOpTestCycC", (a) => `defineOpTestCycA(${a}) - 1`))).toBe(
+      `defineOp("defineOpTestCycC"): its formula calls 'defineOpTestCycC' itself, through 'defineOpTestCycA', 'defineOpTestCycB' (defineOpTestCycC → defineOpTestCycA → defineOpTestCycB → defineOpTestCycC)`,
+    );
+    expect(lookupCustomOp("defineOpTestCycC")).toBeUndefined();
+    // Calling another op twice is no cycle.
+    defineOp(op("defineOpTestLeaf", (a) => `exp(${a})`));
+    defineOp(op("defineOpTestTwice", (a) => `defineOpTestLeaf(${a})*defineOpTestLeaf(2*${a})`));
+    expect(lookupCustomOp("defineOpTestTwice")).toBeDefined();
+  });
+
   it("refuses a backward that returns the wrong count, naming the op", () => {
     const wrong = defineOp({
       name: "defineOpTestWrongCount",

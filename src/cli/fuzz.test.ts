@@ -76,6 +76,16 @@ describe("gradtrio fuzz", () => {
     ["invalid/forward-nan.ts", {}, "gave NaN, not a finite number, inside its domain"],
     ["invalid/backward-arity.ts", {}, "it must return an array of 2 number(s)"],
     ["invalid/formula-mismatch.ts", {}, "they define different functions"],
+    [
+      "invalid/formula-calls-itself.ts",
+      {},
+      `failed to load: defineOp("selfy"): its formula calls 'selfy' itself`,
+    ],
+    [
+      "invalid/formulas-call-each-other.ts",
+      {},
+      `defineOp("mutualB"): its formula calls 'mutualB' itself, through 'mutualA' (mutualB → mutualA → mutualB)`,
+    ],
     ["wrong-sign.ok.ts", { path: "1:2" }, "--path replays a case of one seed: give --seed too"],
     ["wrong-sign.ok.ts", { runs: 0 }, "runs must be a positive integer"],
   ])("bad input %s → one line, exit 2", async (file, extra, message) => {

@@ -490,8 +490,57 @@ export function registerCustomOp<D extends OpDefinition>(def: D): D {
   const existing = registry.get(def.name);
   if (existing !== undefined && existing !== def && !sameDefinition(existing, def))
     throw new GradtrioError("DEFINE_OP", `${where}: an op named '${def.name}' is already defined`);
+  const cycle = formulaCycle(def);
+  if (cycle !== null)
+    throw new GradtrioError(
+      "DEFINE_OP",
+      cycle.length === 2
+        ? `${where}: its formula calls '${def.name}' itself`
+        : `${where}: its formula calls '${def.name}' itself, through ${cycle
+            .slice(1, -1)
+            .map((n) => `'${n}'`)
+            .join(", ")} (${cycle.join(" → ")})`,
+    );
   registry.set(def.name, def);
   return def;
+}
+
+/** A call in the expression language: a name followed by `(` (not a digit's exponent: `1e5`). */
+const CALL = /(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)\s*\(/g;
+
+/** The names a custom op's formula calls, from its text at placeholder arguments ([] if it throws). */
+function formulaCalls(def: OpDefinition): string[] {
+  if (def.formula === undefined) return [];
+  let text: string;
+  try {
+    text = String(
+      def.formula(...Array.from({ length: def.arity }, (_, i) => `__gradtrio_arg${i}`)),
+    );
+  } catch {
+    return []; // the legs that read the formula say why
+  }
+  return [...text.matchAll(CALL)].map((m) => m[1]!);
+}
+
+/**
+ * The chain of names by which `def`'s formula reaches `def` again through registered custom ops'
+ * formulas (`["a", "b", "a"]`; `["a", "a"]` for a formula calling its own op), or null. The
+ * registry holds no cycle (each registration checks), so any new one passes through `def`.
+ */
+function formulaCycle(def: OpDefinition): string[] | null {
+  const seen = new Set<string>();
+  const walk = (d: OpDefinition, path: string[]): string[] | null => {
+    for (const name of formulaCalls(d)) {
+      if (name === def.name) return [...path, name];
+      if (seen.has(name) || isBuiltinOp(name)) continue;
+      seen.add(name);
+      const next = registry.get(name);
+      const found = next === undefined ? null : walk(next, [...path, name]);
+      if (found !== null) return found;
+    }
+    return null;
+  };
+  return walk(def, [def.name]);
 }
 
 // A module evaluated twice (test isolation, a reloaded config) defines the same op again.

@@ -122,7 +122,8 @@ function formulaBody(def: OpDefinition): Body {
     body = { error: `custom op '${def.name}' has no formula`, defs: [def] };
   else {
     const placeholders = Array.from({ length: def.arity }, (_, i) => `__gradtrio_arg${i}`);
-    // A formula that calls the op itself, directly or through another, is not a formula.
+    // A formula that calls the op itself, directly or through another, is not a formula (defineOp
+    // refuses one; this guards a formula whose text changes between calls).
     bodies.set(def, {
       error: `custom op '${def.name}': its formula calls '${def.name}' itself`,
       defs: [def],
