@@ -142,6 +142,17 @@ describe("check() validates method and seed", () => {
   });
 });
 
+describe("check() by Richardson beside a pole", () => {
+  it("1/(x − 1e-9) at 2e-9: three legs agree (the finite differences had read 80 and were outvoted)", () => {
+    const r = check("1/(x-1e-9)", { at: { x: 2e-9 }, method: "richardson" });
+    expect(r.verdict).toBe("agree");
+    const g = r.gradients.x!;
+    // d/dx 1/(x − a) = −1/(x − a)², by hand
+    const truth = -1 / (2e-9 - 1e-9) ** 2;
+    expect(Math.abs((g.numeric as number) - truth)).toBeLessThanOrEqual(g.numericError as number);
+  });
+});
+
 describe("toValue error paths", () => {
   it("names the element", () => {
     expect(() =>

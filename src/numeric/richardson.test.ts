@@ -63,3 +63,32 @@ describe("richardson along a coordinate far smaller than its steps", () => {
     }
   });
 });
+
+describe("richardson where its first steps span a pole away from 0", () => {
+  const at = (f: (x: number) => number, x: number) =>
+    estimateOnLine(
+      coordinateLine((v) => f(v[0]!), Float64Array.of(x), 0),
+      "richardson",
+    ) as Estimate;
+
+  it("starts again below the scale where f changes by a part of itself: a derivative its error covers", () => {
+    // Steps from 0.25 past the pole read ≈ 1/h² and agree with each other (1/(x − 1e-9) at 2e-9
+    // read 80 ± 1.3e10 for −1e18, its |x|/2 probe landing on the pole); derivatives by hand.
+    for (const [f, d, x] of [
+      [(v: number) => 1 / (v - 1e-9), (v: number) => -1 / (v - 1e-9) ** 2, 2e-9],
+      [(v: number) => 1 / (v - 1e-9) - 1e9, (v: number) => -1 / (v - 1e-9) ** 2, 2e-9],
+      [(v: number) => 1 / (v - 1), (v: number) => -1 / (v - 1) ** 2, 1.000000001],
+      [(v: number) => 1 / (v * v - 1e-18), (v: number) => (-2 * v) / (v * v - 1e-18) ** 2, 2e-9],
+    ] as const) {
+      const r = at(f, x);
+      expect(r.unreliable, `${f} at ${x}`).toBeUndefined();
+      expect(Math.abs(r.derivative - d(x)), `${f} at ${x}`).toBeLessThanOrEqual(r.error);
+      expect(r.error, `${f} at ${x}`).toBeLessThan(1e-4 * Math.abs(d(x)));
+    }
+  });
+
+  it("is unreliable where no step float64 resolves stays clear of the pole (one ulp from x)", () => {
+    const r = at((v) => 1 / (v - (1 + 2 ** -52)), 1);
+    expect(r.unreliable).toBeDefined();
+  });
+});

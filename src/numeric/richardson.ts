@@ -14,7 +14,8 @@
  * disagree beyond their estimates a third (h₀·2^-(k+¼)) sides with one of them, or the result is
  * marked `unreliable`. The kept estimate is then probed far below its step (`verify`): noise
  * there that the tableau did not assume re-runs it, and a quotient that moves away marks it
- * `unreliable`.
+ * `unreliable`. Probes that see f change by a part of itself, as no smooth f or rounding does (a
+ * pole within the steps), start the tableau again from the largest step that resolves f.
  */
 import { GradtrioError } from "../errors.ts";
 import { checkIndex, checkPoint, coordinateLine, type Line } from "./line.ts";
@@ -115,7 +116,12 @@ export const NO_SAMPLES = new Float64Array(0);
  * as noise. Catches noise far above eps·|f| (log(1−p) for p near 1 amplifies it by 1/(1−p)).
  * One sample per spacing: a floor under the modelled rounding, never the only term.
  */
-function measuredNoise(line: Line, stencil: Stencil, q: QuotientSlot): Measured {
+function measuredNoise(
+  line: Line,
+  stencil: Stencil,
+  q: QuotientSlot,
+  scale = line.scale,
+): Measured {
   // The finite |third differences| in the order of the spacings (at most three).
   let found = 0;
   let t0 = 0;
@@ -123,7 +129,7 @@ function measuredNoise(line: Line, stencil: Stencil, q: QuotientSlot): Measured 
   let t2 = 0;
   let size = Math.abs(line.g0);
   for (let k = 30; k <= 40; k += 5) {
-    const third = probe(line, stencil, line.scale * 2 ** -k, q);
+    const third = probe(line, stencil, scale * 2 ** -k, q);
     if (Number.isFinite(third)) {
       const t = Math.abs(third);
       if (found === 0) t0 = t;
@@ -292,14 +298,26 @@ function extrapolate(
       line,
       sequences(line, opts, { noise: 0, size: 0, settled: true }, ws, withSamples),
     );
-  const measured = measuredNoise(line, stencil, ws.q);
+  let measured = measuredNoise(line, stencil, ws.q);
   let est = sequences(line, opts, measured, ws, withSamples);
+  let restarted = false;
   for (let pass = 0; ; pass++) {
     if (!Number.isFinite(est.derivative) || est.unreliable !== undefined) return finish(line, est);
     const v = verify(line, stencil, est, measured.noise, ws);
     if (v.diverged !== null) return finish(line, { ...est, unreliable: v.diverged });
     const across = acrossZero(line, stencil, est, ws.q);
     if (across !== null) return finish(line, { ...est, unreliable: across });
+    // f changes by a large part of itself within the probes far below the kept step (a pole
+    // within the steps: 1/(x − 1e-9) at 2e-9, whose quotients at steps past the pole read
+    // ≈ 1/h² and agree with each other): once more from a first step that resolves f.
+    if (v.unresolved !== null) {
+      const start = restarted ? null : resolvedSpacing(line, stencil, est.step, v, ws.q);
+      if (start === null) return finish(line, { ...est, unreliable: v.unresolved });
+      restarted = true;
+      measured = measuredNoise(line, stencil, ws.q, start);
+      est = sequences(line, { ...opts, firstStep: start / line.scale }, measured, ws, withSamples);
+      continue;
+    }
     // f is noisier at the kept step's scale than the tableau assumed (a float64 staircase:
     // 650 + 343·sin(x⁹) rounds x⁹'s changes to ulps of 650, steps too coarse for the probes at
     // 2^-30…2^-40 of the scale): once more with that noise.
@@ -350,16 +368,31 @@ function verify(
   est: Sequence,
   floor: number,
   ws: Workspace,
-): { noise: number; diverged: string | null } {
+): Verified {
   const { q, probeD, probeRounding, probeNoise, probeBad } = ws;
+  let size = Math.abs(line.g0);
   for (let j = 0; j < VERIFY_SPACINGS.length; j++) {
     const third = probe(line, stencil, est.step * 2 ** -VERIFY_SPACINGS[j]!, q);
     probeNoise[j] = Number.isFinite(third) ? noiseOfThird(third) : 0;
     probeD[j] = q.d;
     probeRounding[j] = q.rounding;
     probeBad[j] = q.bad;
+    if (j > 0) size = Math.max(size, Math.abs(q.gp), Math.abs(q.gm));
   }
   const noise = Math.max(probeNoise[1]!, probeNoise[2]!);
+  // From 2^-16 to 2^-24 of the step signal shrinks like δ³ (2^-24 times), a kink's like δ (2^-8),
+  // and rounding noise stays far below |f|. Third differences as large as a part of f at both
+  // spacings are none of these: f changes faster than the smallest probe resolves (a pole within
+  // it). So does a value that is not finite there.
+  const last = VERIFY_SPACINGS.length - 1;
+  const bad = probeBad[last - 1] ?? probeBad[last];
+  const unresolved =
+    bad !== undefined
+      ? `f is not finite within a step ${est.step * 2 ** -VERIFY_SPACINGS[last]!} of x (at ${bad} of a probe below the kept step ${est.step}): a pole or an edge inside the steps`
+      : probeNoise[last]! > UNRESOLVED * size && probeNoise[last]! > probeNoise[last - 1]! * 2 ** -4
+        ? `f changes by ${(probeNoise[last]! / size).toExponential(1)} of itself at a spacing of ${(est.step * 2 ** -VERIFY_SPACINGS[last]!).toExponential(1)}, far below the kept step ${est.step.toExponential(1)}: it varies faster than the steps resolve (a pole within them?)`
+        : null;
+  if (unresolved !== null) return { noise, diverged: null, unresolved, third: probeNoise[last]! };
   const allowed = Math.abs(est.plain - est.derivative) + est.error;
   // The quotients at the two larger spacings.
   for (let j = 0; j < 2; j++) {
@@ -372,9 +405,48 @@ function verify(
       return {
         noise,
         diverged: `the difference quotient at a step 2^${k} times smaller moves away from the estimate ${est.derivative} ± ${est.error.toExponential(1)} (${probeD[j]!} ± ${rounding.toExponential(1)})`,
+        unresolved: null,
+        third: 0,
       };
   }
-  return { noise, diverged: null };
+  return { noise, diverged: null, unresolved: null, third: 0 };
+}
+
+/** What `verify` found below the kept step. */
+interface Verified {
+  /** The noise of f its probes measured (third differences at 2^-16, 2^-24 of the step). */
+  readonly noise: number;
+  /** Why a probe's quotient moves away from the estimate, or null. */
+  readonly diverged: string | null;
+  /** Why the probes do not resolve f at all (checked first), or null. */
+  readonly unresolved: string | null;
+  /** With `unresolved`: the noise-like third difference at the smallest probe. */
+  readonly third: number;
+}
+
+/**
+ * The largest spacing below the smallest `verify` probe (step·2^-24), in steps of 4, at which f is
+ * resolved: its third difference there is a small part of |f|, or has shrunk as signal does
+ * (64× per step; 32× allowed) from the spacing before. Null where none is, down to 2^-60 of the
+ * line's scale (or where a step no longer moves x).
+ */
+function resolvedSpacing(
+  line: Line,
+  stencil: Stencil,
+  step: number,
+  v: Verified,
+  q: QuotientSlot,
+): number | null {
+  let before = v.third;
+  for (let d = step * 2 ** -(VERIFY_SPACINGS[VERIFY_SPACINGS.length - 1]! + 2); ; d /= 4) {
+    if (d < line.scale * 2 ** -60 || line.realized(d) === 0) return null;
+    const third = probe(line, stencil, d, q);
+    if (q.bad !== undefined || !Number.isFinite(third)) continue;
+    const t = noiseOfThird(third);
+    const size = Math.max(Math.abs(line.g0), Math.abs(q.gp), Math.abs(q.gm));
+    if (t <= UNRESOLVED * size || t <= before / 32) return d;
+    before = t;
+  }
 }
 
 /** Two sequences that certify themselves and agree within their estimates. */
