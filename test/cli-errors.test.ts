@@ -83,6 +83,7 @@ describe("bad input: exit 2, one error line", () => {
 
   it.each([
     ["not a number", ["check", "x^2", "--at", "x=abc"], /x=abc/],
+    ["a constant", ["check", "pi"], /^gradtrio: error: nothing to differentiate: .* no variables/],
     ["NaN", ["check", "x^2", "--at", "x=NaN"], /x=NaN: not a finite number/],
     ["Infinity in an array", ["check", "sum(x)", "--at", "x=[1, 1e999]"], /x\[1\].*finite/],
     ["ragged array", ["check", "sum(x)", "--at", "x=[[1,2],[3]]"], /x\[1\].*rectangular/],

@@ -79,6 +79,13 @@ describe("check() with wrt", () => {
     );
   });
 
+  it("says a constant has nothing to differentiate (it had blamed a wrt the user never gave)", () => {
+    const msg = "nothing to differentiate: the expression has no variables (it is a constant)";
+    expect(failure(() => check("pi", { at: {} })).message).toBe(msg);
+    expect(failure(() => check("2*3", { at: {}, wrt: [] })).message).toBe(msg);
+    expect(() => wrtNames(undefined, [])).toThrow(msg);
+  });
+
   it("wrtNames keeps the point's order and defaults to every name", () => {
     expect(wrtNames(["b", "w"], ["w", "b", "x"])).toEqual(["w", "b"]);
     expect(wrtNames(undefined, ["w", "b"])).toEqual(["w", "b"]);

@@ -21,8 +21,13 @@ export function wrtNames(
   names: readonly string[],
   opts: { label?: string; bindings?: readonly Binding[] } = {},
 ): string[] {
-  if (wrt === undefined) return [...names];
   const label = opts.label ?? "wrt";
+  if (names.length === 0 && (wrt === undefined || (Array.isArray(wrt) && wrt.length === 0)))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      "nothing to differentiate: the expression has no variables (it is a constant)",
+    );
+  if (wrt === undefined) return [...names];
   if (!Array.isArray(wrt) || wrt.some((n) => typeof n !== "string"))
     throw new GradtrioError("INVALID_ARGUMENT", `${label} must be a list of variable names`);
   if (wrt.length === 0)

@@ -67,7 +67,7 @@ export async function teachCommand(
       );
     }
     io.out(
-      `wrote ${flags.out} (${Math.round(html.length / 1024)} kB, self-contained): open it in a browser`,
+      `wrote ${flags.out} (${Math.round(Buffer.byteLength(html) / 1000)} kB, self-contained): open it in a browser`,
     );
     return EXIT.ok;
   } catch (e) {
