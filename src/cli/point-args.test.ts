@@ -14,4 +14,11 @@ describe("@FILE", () => {
     writeFileSync(join(dir, "u.json"), '[1, "é✓"]');
     expect(() => parseValue("x", "@u.json", dir)).toThrow('--at x[1]: expected a number, got "é✓"');
   });
+
+  it("reads a file that starts with a UTF-8 byte order mark", () => {
+    writeFileSync(join(dir, "bom.json"), "\ufeff[1, 2.5]");
+    expect(parseValue("x", "@bom.json", dir)).toEqual([1, 2.5]);
+    writeFileSync(join(dir, "bom1.json"), "\ufeff3");
+    expect(parseValue("x", "@bom1.json", dir)).toBe(3);
+  });
 });

@@ -113,6 +113,8 @@ function readJsonFile(name: string, file: string, cwd: string): unknown {
             : (e as Error).message;
     throw new GradtrioError("IO", `--at ${name}=@${file}: cannot read ${path}: ${why}`);
   }
+  // A byte order mark (some Windows editors write one) is not part of the JSON.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return JSON.parse(text);
   } catch (e) {
