@@ -8,6 +8,10 @@ describe("GradtrioError", () => {
     expect(e.format()).toBe("unexpected ')'\n  sin(x))\n        ^");
     expect(e.code).toBe("PARSE");
   });
+  it("keeps the line's tabs under it, so the caret lines up after a tab", () => {
+    const e = new GradtrioError("PARSE", "unexpected ')'", { pos: 8, source: "\tsin(x)\t)" });
+    expect(e.format()).toBe("unexpected ')'\n  \tsin(x)\t)\n  \t      \t^");
+  });
   it("prints the bare message without a position", () => {
     expect(new GradtrioError("SHAPE", "bad shapes").format()).toBe("bad shapes");
   });

@@ -52,7 +52,9 @@ export class GradtrioError extends Error {
   format(): string {
     if (this.pos === undefined || this.source === undefined) return this.message;
     const { line, column } = lineAt(this.source, this.pos);
-    return `${this.message}\n  ${line}\n  ${" ".repeat(column)}^`;
+    // Tabs stay tabs under the line, so the caret lines up however wide a terminal draws them.
+    const pad = line.slice(0, column).replace(/[^\t]/g, " ");
+    return `${this.message}\n  ${line}\n  ${pad}^`;
   }
 }
 
