@@ -222,6 +222,36 @@ export function describePage(label: string, write: (file: string) => Promise<voi
       }
     });
 
+    it("a point where f is not finite draws nothing that is not a number (no console errors)", async () => {
+      const logged: string[] = [];
+      const listen = (m: { type(): string; text(): string }) => {
+        if (m.type() === "error") logged.push(m.text());
+      };
+      page.on("console", listen);
+      try {
+        await page.fill("#wrt", "");
+        for (const [expr, at] of [
+          ["log(x)", "x=-1"],
+          ["1/x", "x=0"],
+          ["sqrt(x)", "x=0"],
+        ] as const) {
+          await page.fill("#expr", expr);
+          await page.fill("#at", at);
+          await page.waitForTimeout(300);
+        }
+        await page.fill("#expr", "sin(x^2)");
+        await page.fill("#at", "x=3");
+        await page.waitForFunction(
+          () =>
+            document.querySelector('#legs tr[data-input="x"] .autograd')?.textContent ===
+            "-5.466781571308061",
+        );
+      } finally {
+        page.off("console", listen);
+      }
+      expect(logged).toEqual([]);
+    });
+
     it("the h slider moves the points on the error plot", async () => {
       await page.fill("#wrt", "");
       await page.fill("#expr", "sin(x^2)");

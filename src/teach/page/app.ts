@@ -456,8 +456,10 @@ function drawFunction(s: State, h: number): void {
   svg.append(
     el("polyline", { points: poly(ends.map((t) => [t, f0 + secant * (t - x0)])), class: "secant" }),
   );
-  svg.append(el("circle", { cx: X(x0), cy: Y(f0), r: 4, class: "point" }));
-  svg.append(el("circle", { cx: X(x0 + h), cy: Y(fh), r: 3, class: "point-h" }));
+  // A value that is not finite (a pole, outside the domain) has no place on the plot.
+  if (Number.isFinite(f0)) svg.append(el("circle", { cx: X(x0), cy: Y(f0), r: 4, class: "point" }));
+  if (Number.isFinite(fh))
+    svg.append(el("circle", { cx: X(x0 + h), cy: Y(fh), r: 3, class: "point-h" }));
   svg.append(
     el(
       "text",
@@ -525,7 +527,7 @@ function drawErrors(s: State, h: number): void {
       }),
     );
     const e = now[m];
-    if (e !== null && Number.isFinite(e))
+    if (e !== null && Number.isFinite(e) && Number.isFinite(Y(Math.abs(e - exact))))
       svg.append(
         el("circle", {
           cx: X(h),
