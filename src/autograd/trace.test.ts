@@ -117,4 +117,26 @@ describe("trace", () => {
     );
     expect(failure(() => trace((x) => x, ["z"], at({ x: 1 }))).code).toBe("UNKNOWN_VARIABLE");
   });
+
+  it("refuses a result that leaves the graph (PyTorch: 'does not require grad'), not an unused input", () => {
+    const leaves =
+      "trace: the function's result does not depend on its inputs through the Tensor API (.data, .item() and Number(...) leave the graph); compute it with Tensor ops";
+    // d/dx of 2x is 2; traced, both would read as the constant 2 and every leg would give 0.
+    expect(
+      failure(() => trace(((x: Tensor) => x.data[0]! * 2) as never, ["x"], at({ x: 1 }))).message,
+    ).toBe(leaves);
+    expect(
+      failure(() => trace((x) => tensor(Math.sin(x.item())), ["x"], at({ x: 1 }))).message,
+    ).toBe(leaves);
+    expect(
+      failure(() =>
+        trace((_x, y) => tensor(2).mul(Number(y!.item())), ["x", "y"], at({ x: 1, y: 2 })),
+      ).message,
+    ).toBe(leaves);
+    // y unused while x is used: fine (its gradient is 0).
+    same(
+      trace((x) => x.sin(), ["x", "y"], at({ x: 1, y: 2 })),
+      parse("sin(x)"),
+    );
+  });
 });

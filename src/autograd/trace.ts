@@ -4,7 +4,7 @@
  * plain-number arguments become numbers, and a tensor used twice becomes one shared node.
  */
 import { GradtrioError } from "../errors.ts";
-import { call, type Expr, num, variable } from "../expr/ast.ts";
+import { call, type Expr, num, variable, variablesOf } from "../expr/ast.ts";
 import { arityOf, isConstant } from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
 import { formatShape } from "../expr/shapes.ts";
@@ -50,10 +50,17 @@ export function trace(
     if (e instanceof GradtrioError) throw e;
     throw new GradtrioError("INVALID_ARGUMENT", `trace: the function threw: ${describeError(e)}`);
   }
-  if (typeof out === "number") return num(out);
-  if (!(out instanceof Tensor))
+  if (typeof out !== "number" && !(out instanceof Tensor))
     throw new GradtrioError("INVALID_ARGUMENT", "trace: the function must return a Tensor");
-  return toExpr(out, exprs);
+  const expr = typeof out === "number" ? num(out) : toExpr(out, exprs);
+  // As PyTorch's "element 0 of tensors does not require grad": a result no Tensor op connects
+  // to any input would get gradient 0 from all three legs, a silent agreement.
+  if (names.length > 0 && variablesOf(expr).length === 0)
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      "trace: the function's result does not depend on its inputs through the Tensor API (.data, .item() and Number(...) leave the graph); compute it with Tensor ops",
+    );
+  return expr;
 }
 
 /** Children first, with an explicit stack: a traced chain 10^5 ops long must not overflow. */

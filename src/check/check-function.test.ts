@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Tensor } from "../autograd/tensor.ts";
+import { type Tensor, tensor } from "../autograd/tensor.ts";
 import { checkFunction } from "./check-function.ts";
 import { reportToJson } from "./report.ts";
 
@@ -69,6 +69,18 @@ describe("checkFunction (black-box f with the user's derivative)", () => {
     expect(r.verdict).toBe("agree");
     expect(r.reason).toBeNull();
     expect(r.legs.symbolic.status).toBe("ok");
+  });
+
+  it("refuses a Tensor function whose result leaves the graph (d(2x)/dx = 2, not 0)", () => {
+    const leaves =
+      /does not depend on its inputs? through the Tensor API \(\.data, \.item\(\) and Number\(\.\.\.\) leave the graph\)/;
+    expect(() => checkFunction((x: Tensor) => x.data[0]! * 2, { at: 1 } as never)).toThrow(leaves);
+    expect(() => checkFunction((x: Tensor) => x.data[0]! * 2, { at: [1, 2] } as never)).toThrow(
+      leaves,
+    );
+    expect(() =>
+      checkFunction((x: Tensor) => tensor(Math.sin(x.item())), { at: 1 } as never),
+    ).toThrow(leaves);
   });
 
   it("bad input is a GradtrioError", () => {

@@ -85,10 +85,11 @@ export function checkFunction(f: (x: never) => unknown, opts: CheckFunctionOptio
 
   // Written with the Tensor API: traced, three legs.
   let probe: unknown;
+  let probeThrew = false;
   try {
     probe = f(tensor(scalarInput ? x0[0]! : x0, {}) as never);
   } catch {
-    probe = undefined;
+    probeThrew = true;
   }
   if (probe instanceof Tensor)
     return check(f as (x: Tensor) => Tensor, {
@@ -97,7 +98,19 @@ export function checkFunction(f: (x: never) => unknown, opts: CheckFunctionOptio
       ...(opts.atol === undefined ? {} : { atol: opts.atol }),
     });
 
-  const y0 = f(arg(x0));
+  let y0: unknown;
+  try {
+    y0 = f(arg(x0));
+  } catch (e) {
+    // Works on a Tensor, fails on plain numbers: written with the Tensor API (x.data[0] * 2) but
+    // its result left the graph.
+    if (!probeThrew && typeof probe === "number")
+      throw new GradtrioError(
+        "INVALID_ARGUMENT",
+        "checkFunction: f takes a Tensor but returns a number: its result does not depend on its input through the Tensor API (.data, .item() and Number(...) leave the graph); compute it with Tensor ops",
+      );
+    throw e;
+  }
   const name = f.name === "" ? "f" : f.name;
   const inputs = scalarInput ? ["x"] : Array.from(x0, (_, k) => elementLabel("x", [x0.length], k));
   if (typeof y0 === "number") return scalarCase(f, opts, { x0, arg, y0, at, name, inputs, tol });

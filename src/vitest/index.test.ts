@@ -2,7 +2,7 @@
 // the three legs, the blame and the reason.
 import { describe, expect, it } from "vitest";
 import { defineOp } from "../autograd/index.ts";
-import type { Tensor } from "../autograd/tensor.ts";
+import { type Tensor, tensor } from "../autograd/tensor.ts";
 import { parse } from "../expr/parse.ts";
 import "./index.ts";
 
@@ -95,6 +95,15 @@ describe("toHaveAgreeingGradients", () => {
     expect(failure(() => expect("sin(x").toHaveAgreeingGradients({ at: { x: 1 } }))).toMatch(
       /^toHaveAgreeingGradients: the check could not run: .*parenthesis/,
     );
+  });
+
+  it("throws for a Tensor function whose result leaves the graph (its gradient is not 0)", () => {
+    expect(() =>
+      expect((x: Tensor) => tensor(Math.sin(x.item()))).toHaveAgreeingGradients({ at: { x: 1 } }),
+    ).toThrow(/^toHaveAgreeingGradients: the check could not run: .*does not depend on its inputs/);
+    expect(() =>
+      expect((x: Tensor) => x.data[0]! * 2).not.toHaveAgreeingGradients({ at: { x: 1 } }),
+    ).toThrow(/does not depend on its inputs through the Tensor API/);
   });
 
   it("throws on bad input with .not too: a check that cannot run is no disagreement", () => {
