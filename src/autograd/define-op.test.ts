@@ -83,6 +83,23 @@ describe("defineOp", () => {
     }
   });
 
+  it("refuses an unknown field, which would be lost (a misspelt domain)", () => {
+    const e = errorOf(() =>
+      defineOp({
+        name: "defineOpTestDomian",
+        arity: 1,
+        forward: (x: number) => Math.sqrt(x),
+        backward: () => [0],
+        domian: [[0, 1]],
+      } as never),
+    ) as GradtrioError;
+    expect(e.code).toBe("DEFINE_OP");
+    expect(e.message).toBe(
+      `defineOp("defineOpTestDomian"): unknown field 'domian' (did you mean 'domain'?; the fields are name, arity, forward, backward, formula, domain, shape)`,
+    );
+    expect(lookupCustomOp("defineOpTestDomian")).toBeUndefined();
+  });
+
   it("refuses a formula that calls its own op, directly or through others, naming the cycle", () => {
     const op = (name: string, formula: (a: string) => string) => ({
       name,

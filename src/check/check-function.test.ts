@@ -83,6 +83,12 @@ describe("checkFunction (black-box f with the user's derivative)", () => {
     ).toThrow(leaves);
   });
 
+  it("refuses an unknown option (a JavaScript typo is not ignored)", () => {
+    expect(() => checkFunction(f, { grad, at: [3, 2], rtool: 1 } as never)).toThrow(
+      "checkFunction: unknown option 'rtool' (did you mean 'rtol'?; the options are at, grad, vjp, jvp, rtol, atol)",
+    );
+  });
+
   it("bad input is a GradtrioError", () => {
     expect(() => checkFunction(f, { at: [1, 2] })).toThrow(/needs its grad/);
     expect(() => checkFunction(f, { grad: () => [1], at: [1, 2] })).toThrow(/1 element/);

@@ -10,6 +10,7 @@
 import { Tensor, tensor } from "../autograd/tensor.ts";
 import { GradtrioError } from "../errors.ts";
 import { elementLabel, type NestedArray } from "../expr/point.ts";
+import { rejectUnknownKeys } from "../expr/suggest.ts";
 import { gradient } from "../numeric/gradient.ts";
 import { jvp as numericJvp } from "../numeric/jvp.ts";
 import { check, runLeg, validateTolerance } from "./check.ts";
@@ -33,6 +34,16 @@ export interface CheckFunctionOptions {
   readonly rtol?: number;
   readonly atol?: number;
 }
+
+/** Every option of `checkFunction` (the type keeps the list complete). */
+export const CHECK_FUNCTION_OPTIONS = Object.keys({
+  at: true,
+  grad: true,
+  vjp: true,
+  jvp: true,
+  rtol: true,
+  atol: true,
+} satisfies Record<keyof CheckFunctionOptions, true>);
 
 const EPS = Number.EPSILON;
 const NO_SYMBOLIC: LegReport = {
@@ -75,6 +86,7 @@ export function checkFunction(f: (x: never) => unknown, opts: CheckFunctionOptio
     throw new GradtrioError("INVALID_ARGUMENT", "checkFunction: f must be a function");
   if (typeof opts !== "object" || opts === null || opts.at === undefined)
     throw new GradtrioError("INVALID_ARGUMENT", "checkFunction: give the point as { at: x }");
+  rejectUnknownKeys(opts, CHECK_FUNCTION_OPTIONS, "checkFunction", "option");
   const tol = validateTolerance(opts);
   const scalarInput = typeof opts.at === "number";
   const x0 = toArray(opts.at, "at");

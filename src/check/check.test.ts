@@ -140,6 +140,15 @@ describe("check() validates method and seed", () => {
       );
     expect(check("x^2", { at: { x: 1 }, method: "fast", seed: 0 }).verdict).toBe("agree");
   });
+  it("refuses an unknown option, naming it and the one meant (a typo is not ignored)", () => {
+    // With wrt: ["x"] ignored, y would be differentiated too; the typo must not pass silently.
+    expect(() => check("sin(x)*y", { at: { x: 1, y: 2 }, wtr: ["x"] } as never)).toThrow(
+      "check: unknown option 'wtr' (did you mean 'wrt'?; the options are at, rtol, atol, method, seed, wrt, dtype, order, onGradients)",
+    );
+    expect(() => check("sin(x)", { at: { x: 1 }, colour: 1 } as never)).toThrow(
+      "check: unknown option 'colour' (the options are at,",
+    );
+  });
 });
 
 describe("check() by Richardson beside a pole", () => {

@@ -23,6 +23,7 @@ import {
 } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { checkScalarOutput, inferShapes, type Shape } from "../expr/shapes.ts";
+import { rejectUnknownKeys } from "../expr/suggest.ts";
 import { FAST_MODE_THRESHOLD, numericLeg } from "../numeric/leg.ts";
 import { NUMERIC_METHODS, type NumericMethod } from "../numeric/types.ts";
 import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
@@ -78,6 +79,19 @@ export interface CheckOptions {
   /** Called with the report's gradients before the vote. */
   readonly onGradients?: (gradients: Report["gradients"]) => void;
 }
+
+/** Every option of `check`, the type keeping the list complete (a JavaScript typo is refused). */
+export const CHECK_OPTIONS = Object.keys({
+  at: true,
+  rtol: true,
+  atol: true,
+  method: true,
+  seed: true,
+  wrt: true,
+  dtype: true,
+  order: true,
+  onGradients: true,
+} satisfies Record<keyof CheckOptions, true>);
 
 /** Parsed expressions by text, least recently used first (Map order). */
 const PARSED_LIMIT = 512;
@@ -476,6 +490,7 @@ export interface CheckInput {
 function checkInput(subject: Subject, opts: CheckOptions): CheckInput {
   if (typeof opts !== "object" || opts === null || opts.at === undefined)
     throw new GradtrioError("INVALID_ARGUMENT", "check: give the point as { at: { NAME: value } }");
+  rejectUnknownKeys(opts, CHECK_OPTIONS, "check", "option");
   const tol = validateTolerance(opts);
   const method = validateMethod(opts.method);
   validateSeed(opts.seed);

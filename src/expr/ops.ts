@@ -8,6 +8,7 @@
  */
 import { GradtrioError } from "../errors.ts";
 import { erf } from "./erf.ts";
+import { rejectUnknownKeys } from "./suggest.ts";
 
 /**
  * `elementwise`: a function of numbers, broadcast (NumPy); `reduction`: all elements to one
@@ -441,6 +442,17 @@ export function isTensorOp(def: OpDefinition): def is TensorOpDefinition {
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const registry = new Map<string, OpDefinition>();
 
+/** Every field of a custom op's definition, scalar or tensor (the types keep the list complete). */
+const DEFINITION_FIELDS = Object.keys({
+  name: true,
+  arity: true,
+  forward: true,
+  backward: true,
+  formula: true,
+  domain: true,
+  shape: true,
+} satisfies Record<keyof CustomOpDefinition | keyof TensorOpDefinition, true>);
+
 /**
  * Validates and registers a custom op so that expressions can call it by name.
  * Registering the same definition object twice is a no-op; a different definition under a
@@ -450,6 +462,7 @@ export function registerCustomOp<D extends OpDefinition>(def: D): D {
   const where = `defineOp(${JSON.stringify(String(def?.name))})`;
   if (typeof def !== "object" || def === null)
     throw new GradtrioError("DEFINE_OP", "defineOp: expected an object");
+  rejectUnknownKeys(def, DEFINITION_FIELDS, where, "field", "DEFINE_OP");
   if (typeof def.name !== "string" || !NAME.test(def.name))
     throw new GradtrioError("DEFINE_OP", `${where}: the name must match [A-Za-z_][A-Za-z0-9_]*`);
   if (isBuiltinOp(def.name) || isConstant(def.name))

@@ -139,6 +139,10 @@ describe("fuzz", () => {
     expect(() => fuzz({ ops: [relu], runs: 0 })).toThrow("runs must be a positive integer");
     expect(() => fuzz({ ops: [relu], path: "a:b" })).toThrow("path must look like 12:0:3");
     expect(() => fuzz({ ops: [] })).toThrow("give at least one op");
+    // A JavaScript caller's typo is refused, not ignored (runs would have stayed 100).
+    expect(() => fuzz({ ops: [relu], rnus: 3 } as never)).toThrow(
+      "fuzz: unknown option 'rnus' (did you mean 'runs'?; the options are ops, runs,",
+    );
   });
 });
 

@@ -21,6 +21,7 @@ import { usedOnce } from "../expr/memo.ts";
 import { isBuiltinOp, isTensorOp, lookupCustomOp, type OpDefinition } from "../expr/ops.ts";
 import { type NestedArray, type Point, toValues } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
+import { rejectUnknownKeys } from "../expr/suggest.ts";
 import { evaluate } from "../numeric/evaluate.ts";
 import { withComposedDerivatives } from "../symbolic/compose.ts";
 import { symbolicLeg } from "../symbolic/leg.ts";
@@ -184,7 +185,25 @@ export function checkCommand(expr: string, at: Point, opsFile: string): string {
   return `gradtrio check ${shellQuote(expr)} ${args.join(" ")} --ops ${shellQuote(opsFile)}`;
 }
 
+/** Every option of `fuzz` (the type keeps the list complete). */
+const FUZZ_OPTIONS = Object.keys({
+  ops: true,
+  runs: true,
+  seed: true,
+  maxDepth: true,
+  path: true,
+  rtol: true,
+  atol: true,
+  opsFile: true,
+  onSanityFailure: true,
+  sweepPoints: true,
+  onProgress: true,
+} satisfies Record<keyof FuzzOptions, true>);
+
 function validate(opts: FuzzOptions): { runs: number; seed: number; maxDepth: number } {
+  if (typeof opts !== "object" || opts === null)
+    throw new GradtrioError("INVALID_ARGUMENT", "fuzz: give the options as { ops: [...] }");
+  rejectUnknownKeys(opts, FUZZ_OPTIONS, "fuzz", "option");
   const runs = opts.runs ?? DEFAULT_RUNS;
   if (!Number.isInteger(runs) || runs < 1)
     throw new GradtrioError("INVALID_ARGUMENT", `runs must be a positive integer, got ${runs}`);

@@ -106,6 +106,28 @@ describe("toHaveAgreeingGradients", () => {
     ).toThrow(/does not depend on its inputs through the Tensor API/);
   });
 
+  it("throws on an unknown option: strict misspelt must not let sqrt(x^2) at -2 pass", () => {
+    // The CAS's 1 for d sqrt(x^2)/dx at -2 is outvoted (true -1): passes, fails with strict.
+    expect("sqrt(x^2)").toHaveAgreeingGradients({ at: { x: -2 } });
+    expect(() =>
+      expect("sqrt(x^2)").toHaveAgreeingGradients({ at: { x: -2 }, strict: true }),
+    ).toThrow(/but the verdict is disagree/);
+    expect(() =>
+      expect("sqrt(x^2)").toHaveAgreeingGradients({ at: { x: -2 }, stirct: true } as never),
+    ).toThrow(
+      "toHaveAgreeingGradients: the check could not run: unknown option 'stirct' (did you mean 'strict'?; the options are at, rtol, atol, method, seed, wrt, dtype, order, onGradients, allowInconclusive, strict)",
+    );
+    expect(() =>
+      expect((x: number) => x * x).toHaveAgreeingGradients({
+        at: 1,
+        grad: (x: number) => 2 * x,
+        atoll: 0,
+      } as never),
+    ).toThrow(
+      /unknown option 'atoll' \(did you mean 'atol'\?; the options are at, grad, vjp, jvp,/,
+    );
+  });
+
   it("throws on bad input with .not too: a check that cannot run is no disagreement", () => {
     expect(() => expect("sin(x").not.toHaveAgreeingGradients({ at: { x: 1 } })).toThrow(
       /^toHaveAgreeingGradients: the check could not run: .*parenthesis/,

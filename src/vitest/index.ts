@@ -19,11 +19,16 @@
  * ```
  */
 import { type Assertion, expect } from "vitest";
-import { type CheckOptions, check, type Subject } from "../check/check.ts";
-import { type CheckFunctionOptions, checkFunction } from "../check/check-function.ts";
+import { CHECK_OPTIONS, type CheckOptions, check, type Subject } from "../check/check.ts";
+import {
+  CHECK_FUNCTION_OPTIONS,
+  type CheckFunctionOptions,
+  checkFunction,
+} from "../check/check-function.ts";
 import { outcome, outvotedLegs, referenceOutvoted } from "../check/outcome.ts";
 import type { Report } from "../check/report.ts";
 import { GradtrioError, isGradtrioError } from "../errors.ts";
+import { rejectUnknownKeys } from "../expr/suggest.ts";
 import { formatReport } from "../fuzz/format.ts";
 
 /** What a verdict's pass may allow beyond agreement. */
@@ -87,13 +92,29 @@ export function agreeingGradientsMessage(report: Report, isNot: boolean): string
   return [head, ...formatReport(report).map((l) => `  ${l}`)].join("\n");
 }
 
+const PASS_OPTIONS = Object.keys({
+  allowInconclusive: true,
+  strict: true,
+} satisfies Record<keyof PassOptions, true>);
+
+/** The options for check / checkFunction, the matcher's own taken out; an unknown key refused. */
+function checkOptions<T extends object>(options: T & PassOptions, known: readonly string[]): T {
+  if (typeof options !== "object" || options === null) return options;
+  rejectUnknownKeys(options, [...known, ...PASS_OPTIONS], "", "option");
+  const { allowInconclusive: _a, strict: _s, ...rest } = options;
+  return rest as T;
+}
+
 expect.extend({
   toHaveAgreeingGradients(received: unknown, options: AgreeingGradientsOptions) {
     let report: Report;
     try {
       report = isBlackBox(options)
-        ? checkFunction(received as (x: never) => unknown, options)
-        : check(received as Subject, options);
+        ? checkFunction(
+            received as (x: never) => unknown,
+            checkOptions(options, CHECK_FUNCTION_OPTIONS),
+          )
+        : check(received as Subject, checkOptions(options, CHECK_OPTIONS));
     } catch (e) {
       // Bad input (a parse error, a bad point) throws with gradtrio's message, with or without
       // `.not`: a check that could not run is neither an agreement nor a disagreement.
