@@ -64,6 +64,48 @@ describe("gradtrio fuzz", () => {
     expect(json.found.op).toBe("sinWrong");
   });
 
+  it("reports an op failing its sanity check as failed and fuzzes the others (exit 1, as the gate)", async () => {
+    const text = io();
+    expect(await fuzzCommand({ ops: "mixed/sound-and-insane.ts", seed: 1, runs: 20 }, text)).toBe(
+      1,
+    );
+    expect(text.stderr).toEqual([]);
+    const lines = text.stdout.join("\n");
+    expect(lines).toMatch(/badArityMixed\s+0 runs {2}SANITY CHECK FAILED/);
+    expect(lines).toContain("it must return an array of 2 number(s), one per argument");
+    expect(lines).toMatch(/squareSound\s+20 runs {2}ok/);
+    expect(text.stdout.at(-1)).toBe(
+      "no counterexample in 20 runs; 1 op(s) failed the sanity check (not fuzzed)",
+    );
+    const json = io();
+    expect(
+      await fuzzCommand({ ops: "mixed/sound-and-insane.ts", seed: 1, runs: 20, json: true }, json),
+    ).toBe(1);
+    const r = JSON.parse(json.stdout.join("\n"));
+    expect(r.found).toBeNull();
+    expect(r.perOp.map((s: { op: string; runs: number }) => [s.op, s.runs])).toEqual([
+      ["badArityMixed", 0],
+      ["squareSound", 20],
+    ]);
+    expect(r.perOp[0].sanityError).toContain("it must return an array of 2 number(s)");
+    expect(r.perOp[1].sanityError).toBeNull();
+  });
+
+  it.each([
+    ["invalid/forward-throws.ts", "op 'brittle': forward("],
+    ["invalid/forward-nan.ts", "gave NaN, not a finite number, inside its domain"],
+    ["invalid/backward-arity.ts", "it must return an array of 2 number(s)"],
+    ["invalid/formula-mismatch.ts", "they define different functions"],
+  ])(
+    "an op failing its sanity check (%s) is a failure named in the text and --json, exit 1",
+    async (file, message) => {
+      const out = io();
+      expect(await fuzzCommand({ ops: file, json: true }, out)).toBe(1);
+      expect(out.stderr).toEqual([]);
+      expect(JSON.parse(out.stdout.join("\n")).perOp[0].sanityError).toContain(message);
+    },
+  );
+
   it.each([
     ["nope.ts", {}, "gradtrio: error: cannot read ops module 'nope.ts': no such file"],
     [
@@ -72,10 +114,6 @@ describe("gradtrio fuzz", () => {
       "gradtrio: error: ops module 'invalid/throws-on-load.ts' failed to load: RangeError: weights file not found",
     ],
     ["invalid/no-ops.ts", {}, "exports no ops made with defineOp"],
-    ["invalid/forward-throws.ts", {}, "op 'brittle': forward("],
-    ["invalid/forward-nan.ts", {}, "gave NaN, not a finite number, inside its domain"],
-    ["invalid/backward-arity.ts", {}, "it must return an array of 2 number(s)"],
-    ["invalid/formula-mismatch.ts", {}, "they define different functions"],
     [
       "invalid/formula-calls-itself.ts",
       {},

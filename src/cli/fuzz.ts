@@ -3,7 +3,8 @@
  * loads the ops a module exports, fuzzes each (on N worker threads), prints each failing op's
  * shrunk counterexample (the three legs, the blame, the replay commands) or "no counterexample in
  * N runs". Ctrl-C prints the summary so far and the replay of the case in flight.
- * Exit 0 nothing found, 1 found, 2 bad input, 130 interrupted.
+ * An op that fails its sanity check is reported as failed (not fuzzed), as the gate does.
+ * Exit 0 nothing found, 1 found (or an op failed its sanity check), 2 bad input, 130 interrupted.
  */
 import { resolve } from "node:path";
 import { reportToJson } from "../check/report.ts";
@@ -143,7 +144,11 @@ function printText(file: string, r: FuzzResult, io: CliIO): void {
     if (s.gaveUp)
       io.out(`    too many inconclusive cases (${s.inconclusive}): check the op's declared domain`);
   }
-  if (r.found === null) io.out(`no counterexample in ${r.runs} runs`);
+  const insane = r.perOp.filter((s) => s.sanityError !== null).length;
+  if (r.found === null)
+    io.out(
+      `no counterexample in ${r.runs} runs${insane === 0 ? "" : `; ${insane} op(s) failed the sanity check (not fuzzed)`}`,
+    );
   for (const s of r.perOp)
     if (s.counterexample !== null)
       for (const line of formatCounterexample(s.counterexample)) io.out(line);
@@ -186,6 +191,8 @@ export async function fuzzCommand(opts: FuzzFlags, io: CliIO): Promise<number> {
           ops: loaded.map((o) => o.definition),
           runs,
           opsFile: opts.ops,
+          // As the gate: an op that fails its sanity check is reported failed, the others fuzzed.
+          onSanityFailure: "report",
           onProgress: progress.onProgress,
           ...(opts.seed === undefined ? {} : { seed: opts.seed }),
           ...(opts.maxDepth === undefined ? {} : { maxDepth: opts.maxDepth }),
@@ -229,7 +236,9 @@ export async function fuzzCommand(opts: FuzzFlags, io: CliIO): Promise<number> {
     }
     if (opts.json === true) io.out(JSON.stringify(fuzzResultToJson(opts.ops, result), null, 2));
     else printText(opts.ops, result, io);
-    return result.found === null ? EXIT.ok : EXIT.fail;
+    return result.found === null && result.perOp.every((s) => s.sanityError === null)
+      ? EXIT.ok
+      : EXIT.fail;
   } catch (e) {
     return reportError(e, io);
   }

@@ -311,7 +311,8 @@ Examples:
   gradtrio fuzz --ops ./my-ops.ts --seed 42 --path 17:3:0     (replay a counterexample)
 Off a terminal a progress line goes to stderr every 10 s (GRADTRIO_PROGRESS_MS sets the interval);
 Ctrl-C prints the summary so far and the replay of the case in flight, and exits 130.
-Exit codes: 0 no counterexample found, 1 found, 2 bad input, 130 interrupted.`,
+Exit codes: 0 no counterexample found, 1 found (or an op failed its sanity check: reported,
+not fuzzed; the others are), 2 bad input, 130 interrupted.`,
     )
     .action(async (opts: Record<string, unknown>) => {
       const { fuzzCommand } = await import("./fuzz.ts");
