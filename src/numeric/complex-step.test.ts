@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { registerCustomOp } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
 import { mulberry32 } from "../random.ts";
 import { complexStepGradient } from "./complex-step.ts";
@@ -135,5 +136,71 @@ describe("complex step at a subnormal coordinate", () => {
     expect(Math.abs(r.gradient[0]! + Math.PI / (x * x))).toBeLessThanOrEqual(r.error[0]!);
     expect(r.error[0]!).toBeLessThan(1e-6 * (Math.PI / (x * x)));
     expect(r.gradient[1]).toBe(0);
+  });
+});
+
+describe("complex step where imaginary parts fall below the normal range", () => {
+  const at = (src: string, x: number) =>
+    complexStepGradient(parse(src), new Map([["x", { offset: 0, shape: [] }]]), Float64Array.of(x));
+
+  registerCustomOp({
+    name: "complexStepTestNegExp",
+    arity: 1,
+    forward: (a) => Math.exp(-a),
+    backward: ({ args: [a], grad }) => [-Math.exp(-a!) * grad],
+  });
+
+  it("its error covers what subnormal imaginary parts lose (a tiny x, a tiny factor)", () => {
+    // Truths by hand: d/dx c·a^x = c·ln a·a^x (a^x = 1 to the last bit at these x); d/dx c·e^-x =
+    // −c·e^-x. 1e10·2^x at 1e-280 read 6931471805.598904 ± 4.9e-5 (off by 5.5e-4: h·ln 2 was
+    // subnormal, then ×1e10); exp(-x)·1e300 at 690 read 0 ± 7e-285 (e^-690·h underflowed).
+    for (const [src, x, truth] of [
+      ["1e10*2^x", 1e-280, 1e10 * Math.LN2],
+      ["1e10*2^x", 1e-300, 1e10 * Math.LN2],
+      ["3^x*1e10", 1e-290, 1e10 * Math.log(3)],
+      ["x/3*1e10", 1e-300, 1e10 / 3],
+      ["exp(-x)*1e300", 690, -1e300 * Math.exp(-690)],
+      ["exp(-x)*1e300", 660, -1e300 * Math.exp(-660)],
+      ["complexStepTestNegExp(x)*1e300", 690, -1e300 * Math.exp(-690)],
+      ["(x*1e-300)*1e300", 1, 1],
+      ["exp(x*1e-300)*1e300", 1, 1],
+    ] as const) {
+      const r = at(src, x);
+      if (!r.ok) throw new Error(`${src} at ${x}: ${r.reason}`);
+      const slack = 4 * Number.EPSILON * Math.abs(truth); // the float64 truth's own rounding
+      expect(Math.abs(r.gradient[0]! - truth), `${src} at ${x}`).toBeLessThanOrEqual(
+        r.error[0]! + slack,
+      );
+      expect(r.error[0]!, `${src} at ${x}`).toBeLessThan(1e-9 * Math.abs(truth));
+    }
+  });
+
+  it("over random points: c·2^x at x = 10^-u, u ∈ [200, 323]; 1e300·e^-x at x ∈ [600, 744]", () => {
+    const next = mulberry32(11);
+    for (let t = 0; t < 200; t++) {
+      const x = 10 ** -(200 + 123 * next());
+      const c = 10 ** (20 * next());
+      const r = at(`${c}*2^x`, x);
+      if (r.ok)
+        expect(Math.abs(r.gradient[0]! - c * Math.LN2), `${c}·2^x at ${x}`).toBeLessThanOrEqual(
+          r.error[0]! + 4 * Number.EPSILON * c,
+        );
+      const y = 600 + 144 * next();
+      const s = at("exp(-x)*1e300", y);
+      const want = -1e300 * Math.exp(-y);
+      if (s.ok)
+        expect(Math.abs(s.gradient[0]! - want), `e^-x·1e300 at ${y}`).toBeLessThanOrEqual(
+          s.error[0]! + 1e-12 * Math.abs(want),
+        );
+    }
+  });
+
+  it("does not apply where an imaginary part underflows at every step it may take", () => {
+    // d/dx cos(x)·1e300 = −sin(x)·1e300 = −1 at 1e-300: −sin(x)·h is below 2^-1074 for any h ≪ x.
+    for (const src of ["cos(x)*1e300", "x^2*1e300"]) {
+      const r = at(src, 1e-300);
+      expect(r.ok, src).toBe(false);
+      if (!r.ok) expect(r.reason).toMatch(/imaginary part underflows/);
+    }
   });
 });

@@ -63,22 +63,41 @@ export function breakpointAt(expr: Expr, layout: Layout, x: Float64Array): strin
   return branchesOf(op) !== undefined ? kink : null;
 }
 
-/** The step for coordinate value v: H, scaled down for tiny |v| so that h ≪ |v|. */
-function stepFor(v: number): number {
+/** The scale of coordinate value v the step is relative to: 1, or the power of two below a tiny |v|. */
+function scaleOf(v: number): number {
   const a = Math.abs(v);
-  if (a >= 1 || a === 0) return H;
-  return Math.max(H * 2 ** Math.floor(Math.log2(a)), STEP_FLOOR);
+  return a >= 1 || a === 0 ? 1 : 2 ** Math.floor(Math.log2(a));
 }
+
+/** The step for coordinate value v: H, scaled down for tiny |v| so that h ≪ |v|. */
+const stepFor = (v: number): number => Math.max(H * scaleOf(v), STEP_FLOOR);
+
+/**
+ * The largest step for coordinate value v, where imaginary parts below the normal range need a
+ * larger one: 2^-40 of its scale (the h² terms, relative (h/|v|)² for a singularity at 0, stay
+ * far below the ulp).
+ */
+const maxStepFor = (v: number): number => 2 ** -40 * scaleOf(v);
 
 /** The smallest step: 20 bits above the smallest subnormal, far below any normal |v| (2^-1022). */
 const STEP_FLOOR = 2 ** -1054;
 
+/**
+ * Imaginary parts that fell this far below the normal range (2^-1070: 4 bits or fewer left, none
+ * below 2^-1075) hold no derivative worth a bound.
+ */
+const LOST = -1070;
+
 function errorOf(d: number, p: ComplexProgram, h: number): number {
   // A few ulps per op, amplified by any cancellation in sums and by ill-conditioned ops; and the
   // imaginary parts resolve nothing below the smallest subnormal, i.e. derivatives below MIN_VALUE/h.
-  // Custom ops add the error of their partials, carried to the output (twice: first order).
+  // An imaginary part below the normal range is good to 2^(-1075 - lowIm) relative only (twice that
+  // here), and carries that through every op after it as an ulp does. Custom ops add the error of
+  // their partials, carried to the output (twice: first order).
+  const low = p.lowIm();
+  const eps = low < -1022 ? EPS + 2 ** (-1074 - low) : EPS;
   return (
-    16 * EPS * (Math.abs(d) * p.condition() + p.cancellation() / h) +
+    16 * eps * (Math.abs(d) * p.condition() + p.cancellation() / h) +
     (64 * Number.MIN_VALUE) / h +
     (2 * p.customError()) / h
   );
@@ -88,7 +107,10 @@ function errorOf(d: number, p: ComplexProgram, h: number): number {
 const LARGE_IM = 1e-9;
 
 /**
- * Im f(x + i·im)/h, im = h·(a direction). The step's truncation error, h²·f'''/6, is negligible
+ * Im f(x + i·im)/h, im = h·(a direction). Where an intermediate's imaginary part fell below the
+ * normal range (a tiny |x| makes h subnormal; a factor of 1e-300 on the way), the step is redone
+ * larger, up to `maxStep`, until none does; where one still holds 4 bits or fewer, there is no
+ * derivative (`underflow` says why). The step's truncation error, h²·f'''/6, is negligible
  * beside any derivative but a tiny one: where an intermediate's imaginary part grew large (a
  * derivative of 1e24 makes h·f' ≈ 1e-6, and sin(s + 1e-6i) is off by 1e-13 relative), or where
  * the derivative is below h itself (sin(x)·x² at 0 reads −h², not 0), the step is redone 2^-24
@@ -97,10 +119,29 @@ const LARGE_IM = 1e-9;
 function derivativeAlong(
   program: ComplexProgram,
   x: Float64Array,
-  im: Float64Array,
-  h: number,
-): { d: number; error: number } {
+  given: Float64Array,
+  step: number,
+  maxStep: number,
+): { d: number; error: number; underflow?: string } {
+  let im = given;
+  let h = step;
   program.run(x, im);
+  if (program.lowIm() < -1022) {
+    // The smallest 25 bits above the normal range (the truncation check below takes a step 2^24
+    // times smaller), as far as the largest step allows.
+    const grow = Math.min(Math.ceil(-997 - program.lowIm()), Math.floor(Math.log2(maxStep / h)));
+    if (grow > 0) {
+      h *= 2 ** grow;
+      im = im.map((v) => v * 2 ** grow);
+      program.run(x, im);
+    }
+    if (program.lowIm() < LOST)
+      return {
+        d: Number.NaN,
+        error: Number.NaN,
+        underflow: `an intermediate's imaginary part underflows (${Number.isFinite(program.lowIm()) ? `to 2^${Math.round(program.lowIm())}` : "to 0, its value too"} at a step of ${h.toExponential(1)}, the largest for this point): its derivative is too small for the step`,
+      };
+  }
   const d = program.output.im[0]! / h;
   if (!(program.cancellation() > LARGE_IM) && !(Math.abs(d) < h))
     return { d, error: errorOf(d, program, h) };
@@ -153,8 +194,13 @@ export function complexStepGradient(
   for (let k = 0; k < n; k++) {
     const h = stepFor(x[k]!);
     im[k] = h;
-    const { d, error: e } = derivativeAlong(program, x, im, h);
+    const { d, error: e, underflow } = derivativeAlong(program, x, im, h, maxStepFor(x[k]!));
     im[k] = 0;
+    if (underflow !== undefined)
+      return {
+        ok: false,
+        reason: `complex step does not apply along coordinate ${k}: ${underflow}`,
+      };
     const kink = besideBreakpoints ? program.kinkAlongStep() : program.kink();
     if (kink !== null && besideBreakpoints) {
       across.push(k);
@@ -226,10 +272,13 @@ export function complexStepDirectional(
       reason: `complex step not taken: ${program.customElements} custom op elements (bounding their partials' error takes an evaluation each)`,
     };
   const h = stepFor(Math.min(1, xmin)) / umax;
+  const maxStep = maxStepFor(Math.min(1, xmin)) / umax;
   const im = new Float64Array(u.length);
   for (let k = 0; k < u.length; k++) im[k] = h * u[k]!;
   if (program.customElements > 0) program.prepareCustom(x);
-  const { d, error } = derivativeAlong(program, x, im, h);
+  const { d, error, underflow } = derivativeAlong(program, x, im, h, maxStep);
+  if (underflow !== undefined)
+    return { ok: false, reason: `complex step does not apply along u: ${underflow}` };
   const kink = program.kink();
   if (kink !== null) return { ok: false, reason: `complex step does not apply: ${kink}` };
   const value = program.output.re[0]!;

@@ -76,11 +76,17 @@ let injected: { node: object; element: number; value: number } | null = null;
 /**
  * worst[CANCELLATION]: largest |Im| of the terms an addition, a product or a quotient combined in an imaginary
  * part (the scale of its cancellation error);
- * worst[CONDITION]: largest relative condition of an op's derivative on its real argument (log1p near −1).
+ * worst[CONDITION]: largest relative condition of an op's derivative on its real argument (log1p near −1);
+ * worst[LOWEST]: log2 of the smallest true |Im| of an op's result that fell below the normal range
+ * from imaginary parts that were not 0 (see `noteLow`), +∞ if none.
  */
-const worst = new Float64Array(2);
+const worst = new Float64Array(3);
 const CANCELLATION = 0;
 const CONDITION = 1;
+const LOWEST = 2;
+
+/** The smallest normal float64: below it a value keeps fewer bits, down to none (0). */
+const MIN_NORMAL = 2 ** -1022;
 
 /** The run state above, saved by a compile or a run that may be nested in another run. */
 interface RunState {
@@ -89,6 +95,7 @@ interface RunState {
   uncertified: string | null;
   cancellation: number;
   condition: number;
+  lowest: number;
 }
 const saveRunState = (): RunState => ({
   nonAnalytic,
@@ -96,6 +103,7 @@ const saveRunState = (): RunState => ({
   uncertified,
   cancellation: worst[CANCELLATION]!,
   condition: worst[CONDITION]!,
+  lowest: worst[LOWEST]!,
 });
 function restoreRunState(s: RunState): void {
   nonAnalytic = s.nonAnalytic;
@@ -103,7 +111,60 @@ function restoreRunState(s: RunState): void {
   uncertified = s.uncertified;
   worst[CANCELLATION] = s.cancellation;
   worst[CONDITION] = s.condition;
+  worst[LOWEST] = s.lowest;
 }
+
+/**
+ * An imaginary part below the normal range holds fewer bits than a double (its quantum is
+ * 2^-1074), none once it underflows to 0; what it lost reaches the derivative through every op
+ * after it (×1e10 of 2^y's Im at y = 1e-280 left 1e-13 relative). So where an op's result is
+ * below it while its arguments' imaginary parts are not 0, the op runs again with these scaled up
+ * by a power of two (`rerun`, given the scale's exponent k; exact, and the op is linear in them):
+ * Im/2^k is the result's true size, noted in worst[LOWEST]. A result that stays 0 is a true 0
+ * (relu below 0), unless the op's real result `re` is below the normal range too: then its
+ * derivative is as tiny (e^-721), and its imaginary part is lost whatever the step (-∞).
+ */
+function noteLow(largestIm: number, re: number, rerun: (k: number) => number): void {
+  const k = -40 - Math.floor(Math.log2(largestIm));
+  const state = saveRunState();
+  const r = rerun(k);
+  restoreRunState(state);
+  if (!Number.isFinite(r)) return;
+  const lg = r !== 0 ? Math.log2(Math.abs(r)) - k : re !== 0 && low(re) ? -Infinity : Infinity;
+  if (lg < worst[LOWEST]!) worst[LOWEST] = lg;
+}
+
+/** `noteLow` for a kernel of one complex argument a + ib, its result's real part `re`. */
+function noteLowUnary(fn: Unary, a: number, b: number, re: number): void {
+  noteLow(Math.abs(b), re, (e) => {
+    fn(a, times2(b, e));
+    return result[1];
+  });
+}
+
+/** `noteLow` for a kernel of two complex arguments (a + ib, c + id), its result's real part `re`. */
+function noteLowBinary(fn: Binary, a: number, b: number, c: number, d: number, re: number): void {
+  noteLow(Math.max(Math.abs(b), Math.abs(d)), re, (e) => {
+    fn(a, times2(b, e), c, times2(d, e));
+    return result[1];
+  });
+}
+
+/** v·2^k, exactly, for the k of `noteLow` (up to 1034: 2^k alone may overflow). */
+const times2 = (v: number, k: number): number =>
+  v * 2 ** Math.min(k, 1000) * 2 ** Math.max(k - 1000, 0);
+
+/**
+ * A result below the normal range where the op is not rerun (softmax, logsumexp, a tensor op):
+ * its own size stands for the true one (it underflowed to 0 unnoticed).
+ */
+function noteSubnormal(v: number): void {
+  if (v !== 0 && low(v) && Math.log2(Math.abs(v)) < worst[LOWEST]!)
+    worst[LOWEST] = Math.log2(Math.abs(v));
+}
+
+/** Whether an imaginary part is below the normal range (0 included). */
+const low = (v: number): boolean => v < MIN_NORMAL && v > -MIN_NORMAL;
 
 const NAN = Number.NaN;
 
@@ -582,6 +643,7 @@ function clogsumexp(re: Float64Array, im: Float64Array, from: number, len: numbe
   if (absSum > worst[CANCELLATION]) worst[CANCELLATION] = absSum;
   clog(sr, si);
   result[0] += m;
+  noteSubnormal(result[1]);
 }
 
 // softmax of one row: e^(z − m) / Σ e^(z − m).
@@ -607,6 +669,7 @@ function csoftmaxRow(
     cdiv(outRe[k]!, outIm[k]!, sr, si);
     outRe[k] = result[0];
     outIm[k] = result[1];
+    noteSubnormal(result[1]);
   }
 }
 
@@ -626,6 +689,12 @@ export interface ComplexProgram {
   cancellation(): number;
   /** After `run`: the largest relative condition of an op's derivative (≥ 1). */
   condition(): number;
+  /**
+   * After `run`: log2 of the smallest true |Im| of a result that fell below the normal range
+   * (2^-1022) from imaginary parts that were not 0, +∞ if none: the run's imaginary parts are
+   * good to 2^(-1075 - lowIm) relative, none at all below -1075.
+   */
+  lowIm(): number;
   /** Custom op elements in the program (each a forward-mode node with finite-difference partials). */
   readonly customElements: number;
   /**
@@ -784,6 +853,7 @@ function tensorOpNode(
       if (est.unreliable !== undefined) uncertified ??= `${where}: ${est.unreliable}`;
       im[k] = est.derivative * unorm;
       errIm[k] = est.error * unorm;
+      noteSubnormal(im[k]!);
       if (Math.abs(im[k]!) > worst[CANCELLATION]) worst[CANCELLATION] = Math.abs(im[k]!);
     }
   });
@@ -830,9 +900,12 @@ const unary =
       const n = re.length;
       return () => {
         for (let k = 0; k < n; k++) {
-          fn(ar[k]!, ai[k]!);
+          const b = ai[k]!;
+          fn(ar[k]!, b);
           re[k] = result[0];
           im[k] = result[1];
+          // (No closure here: one capturing the loop's variables costs every iteration.)
+          if (b !== 0 && low(result[1])) noteLowUnary(fn, ar[k]!, b, result[0]);
         }
       };
     });
@@ -854,9 +927,13 @@ const binary =
         for (let k = 0; k < n; k++) {
           const p = fullA ? k : ia === null ? 0 : ia[k]!;
           const q = fullB ? k : ib === null ? 0 : ib[k]!;
-          fn(ar[p]!, ai[p]!, br[q]!, bi[q]!);
+          const b = ai[p]!;
+          const d = bi[q]!;
+          fn(ar[p]!, b, br[q]!, d);
           re[k] = result[0];
           im[k] = result[1];
+          if ((b !== 0 || d !== 0) && low(result[1]))
+            noteLowBinary(fn, ar[p]!, b, br[q]!, d, result[0]);
         }
       };
     });
@@ -879,6 +956,9 @@ const reduce =
         if (absSum > worst[CANCELLATION]) worst[CANCELLATION] = absSum;
         re[0] = mean ? sr / n : sr;
         im[0] = mean ? si / n : si;
+        // A sum that lands below the normal range is exact; a mean's division is not.
+        if (mean && low(im[0]!) && si !== 0)
+          noteLow(Math.abs(si), re[0]!, (e) => times2(si, e) / n);
       };
     });
 
@@ -950,10 +1030,36 @@ const matmul = (a: CNode, b: CNode): CNode => {
           if (absSum > worst[CANCELLATION]) worst[CANCELLATION] = absSum;
           re[i * n + j] = sr;
           im[i * n + j] = si;
+          if (low(si)) noteLowProduct(a, b, i, j, K, n, sr);
         }
     };
   });
 };
+
+/** `noteLow` for element (i, j) of matmul(a, b), a m×K and b K×n; `re` its real part. */
+function noteLowProduct(
+  a: CNode,
+  b: CNode,
+  i: number,
+  j: number,
+  K: number,
+  n: number,
+  re: number,
+): void {
+  let largest = 0;
+  for (let k = 0; k < K; k++)
+    largest = Math.max(largest, Math.abs(a.im[i * K + k]!), Math.abs(b.im[k * n + j]!));
+  if (largest === 0) return;
+  noteLow(largest, re, (e) => {
+    let s = 0;
+    for (let k = 0; k < K; k++) {
+      const ai = times2(a.im[i * K + k]!, e);
+      cmul(a.re[i * K + k]!, ai, b.re[k * n + j]!, times2(b.im[k * n + j]!, e));
+      s += result[1];
+    }
+    return s;
+  });
+}
 
 /** The complex kernel of every op (made once, not per compile). */
 const OPS: Algebra<CNode>["ops"] = {
@@ -981,11 +1087,16 @@ const OPS: Algebra<CNode>["ops"] = {
           const q = it === null ? k : it[k]!;
           const pr = p.re[k]!;
           // Where the clamp replaced σ(u) by a bound, p is a constant: the general kernel.
-          if (pr === sig.re[k] && p.im[k] === sig.im[k] && pr > 0 && pr < 1)
-            cbceLogit(u.re[k]!, u.im[k]!, t.re[q]!, t.im[q]!);
-          else BINARY.bce(pr, p.im[k]!, t.re[q]!, t.im[q]!);
+          const logit = pr === sig.re[k] && p.im[k] === sig.im[k] && pr > 0 && pr < 1;
+          const ar = logit ? u.re[k]! : pr;
+          const ai = logit ? u.im[k]! : p.im[k]!;
+          const kernel = logit ? cbceLogit : BINARY.bce;
+          const d = t.im[q]!;
+          kernel(ar, ai, t.re[q]!, d);
           re[k] = result[0];
           im[k] = result[1];
+          if ((ai !== 0 || d !== 0) && low(result[1]))
+            noteLowBinary(kernel, ar, ai, t.re[q]!, d, result[0]);
         }
       };
     });
@@ -1016,6 +1127,31 @@ const OPS: Algebra<CNode>["ops"] = {
       : out;
   },
 };
+
+/**
+ * `noteLow` for element k of a custom op, Im = Σ_j ∂_j f·Im(a_j) (`partials`, those of its
+ * arguments with Im ≠ 0 taken); `re` its real part.
+ */
+function noteLowCustom(
+  args: readonly CNode[],
+  idx: readonly Int32Array[],
+  k: number,
+  partials: readonly (OpPartial | undefined)[],
+  re: number,
+): void {
+  let largest = 0;
+  for (let j = 0; j < args.length; j++)
+    largest = Math.max(largest, Math.abs(args[j]!.im[idx[j]![k]!]!));
+  if (largest === 0) return;
+  noteLow(largest, re, (e) => {
+    let t = 0;
+    for (let j = 0; j < args.length; j++) {
+      const b = args[j]!.im[idx[j]![k]!]!;
+      if (b !== 0) t += partials[j]!.d * times2(b, e);
+    }
+    return t;
+  });
+}
 
 /**
  * Compiles `expr` for complex evaluation. Throws INVALID_ARGUMENT for custom ops (their forward
@@ -1115,6 +1251,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
           if (terms > worst[CANCELLATION]) worst[CANCELLATION] = terms;
           im[k] = s;
           errIm[k] = err;
+          if (low(s)) noteLowCustom(args, idx, k, partials[k]!, re[k]!);
         }
       });
       customs.push({ node, size, errIm, sens });
@@ -1141,6 +1278,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
   let unreliable: string | null = null;
   let acc = 0;
   let cond = 1;
+  let lowest = Number.POSITIVE_INFINITY;
   const run = (re: Float64Array, im: Float64Array): void => {
     // A run nested in another (from a custom op's forward) keeps the outer run's findings.
     const outerState = saveRunState();
@@ -1149,6 +1287,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
     uncertified = null;
     worst[CANCELLATION] = 0;
     worst[CONDITION] = 1;
+    worst[LOWEST] = Number.POSITIVE_INFINITY;
     try {
       for (const { offset, size, node } of loads)
         for (let k = 0; k < size; k++) {
@@ -1161,6 +1300,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
       unreliable = uncertified;
       acc = worst[CANCELLATION];
       cond = worst[CONDITION];
+      lowest = worst[LOWEST];
     } finally {
       restoreRunState(outerState);
     }
@@ -1172,6 +1312,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
     kinkAlongStep: () => kinkAlongStep,
     cancellation: () => acc,
     condition: () => cond,
+    lowIm: () => lowest,
     customElements: customs.reduce((n, c) => n + c.size, 0),
     prepareCustom(re) {
       const zero = new Float64Array(re.length);
