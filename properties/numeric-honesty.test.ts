@@ -89,7 +89,10 @@ describe("Richardson on a 2^(a^b) tower whose values pass 10^55", () => {
     for (const e of h)
       if (!e.unreliable)
         expect(Math.abs(e.numeric - e.truth)).toBeLessThanOrEqual(e.error + e.truthError);
-    expect(h[1]!.unreliable).toBe(true);
+    // ∂/∂y was unreliable; its probes below the kept step now see the tower vary there (signal,
+    // not noise) and start the tableau again from a step that resolves it: −3.0238655546e60 ±
+    // 1.2e54, within its bound (checked above).
+    expect(h[1]!.unreliable).toBe(false);
   });
 });
 

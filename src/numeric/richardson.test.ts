@@ -87,6 +87,32 @@ describe("richardson where its first steps span a pole away from 0", () => {
     }
   });
 
+  it("never gives a number its error does not cover, at any distance from a pole (or is unreliable)", () => {
+    // Odd and even poles and a logarithmic one, 10^-2 … 10^-13 from x on either side; the steps
+    // start at 0.25 and span the pole for most. Derivatives by hand.
+    const families = [
+      [(t: number) => 1 / t, (t: number) => -1 / t ** 2],
+      [(t: number) => 1 / t ** 2, (t: number) => -2 / t ** 3],
+      [(t: number) => Math.log(Math.abs(t)), (t: number) => 1 / t],
+    ] as const;
+    let certified = 0;
+    for (const [f, d] of families)
+      for (const a of [1, 1e-9])
+        for (let e = 2; e <= 13; e += 0.5)
+          for (const side of [1, -1]) {
+            const x = a + side * 10 ** -e;
+            const r = at((v) => f(v - a), x);
+            if (r.unreliable !== undefined) continue;
+            certified++;
+            const truth = d(x - a);
+            expect(
+              Math.abs(r.derivative - truth),
+              `${f} at ${x} (pole at ${a})`,
+            ).toBeLessThanOrEqual(r.error + 1e-14 * Math.abs(truth));
+          }
+    expect(certified).toBeGreaterThan(100);
+  });
+
   it("is unreliable where no step float64 resolves stays clear of the pole (one ulp from x)", () => {
     const r = at((v) => 1 / (v - (1 + 2 ** -52)), 1);
     expect(r.unreliable).toBeDefined();

@@ -379,7 +379,11 @@ function verify(
     probeBad[j] = q.bad;
     if (j > 0) size = Math.max(size, Math.abs(q.gp), Math.abs(q.gm));
   }
-  const noise = Math.max(probeNoise[1]!, probeNoise[2]!);
+  // A third difference that is a large part of f is signal, not rounding (f varies at that
+  // spacing: a kink, or a pole the larger steps span): no part of the noise.
+  const rounding = (t: number) => (t > UNRESOLVED * size ? 0 : t);
+  const noise = Math.max(rounding(probeNoise[1]!), rounding(probeNoise[2]!));
+  const signal = Math.max(probeNoise[1]!, probeNoise[2]!) > UNRESOLVED * size;
   // From 2^-16 to 2^-24 of the step signal shrinks like δ³ (2^-24 times), a kink's like δ (2^-8),
   // and rounding noise stays far below |f|. Third differences as large as a part of f at both
   // spacings are none of these: f changes faster than the smallest probe resolves (a pole within
@@ -391,25 +395,38 @@ function verify(
       ? `f is not finite within a step ${est.step * 2 ** -VERIFY_SPACINGS[last]!} of x (at ${bad} of a probe below the kept step ${est.step}): a pole or an edge inside the steps`
       : probeNoise[last]! > UNRESOLVED * size && probeNoise[last]! > probeNoise[last - 1]! * 2 ** -4
         ? `f changes by ${(probeNoise[last]! / size).toExponential(1)} of itself at a spacing of ${(est.step * 2 ** -VERIFY_SPACINGS[last]!).toExponential(1)}, far below the kept step ${est.step.toExponential(1)}: it varies faster than the steps resolve (a pole within them?)`
-        : null;
+        : signal && movesAway(est, stencil, last, Math.max(floor, noise), ws)
+          ? `f varies at a spacing of ${(est.step * 2 ** -VERIFY_SPACINGS[last]!).toExponential(1)} far below the kept step ${est.step.toExponential(1)}, and the difference quotient there moves away from the estimate ${est.derivative} (${probeD[last]!}): the steps span a pole?`
+          : null;
   if (unresolved !== null) return { noise, diverged: null, unresolved, third: probeNoise[last]! };
-  const allowed = Math.abs(est.plain - est.derivative) + est.error;
   // The quotients at the two larger spacings.
   for (let j = 0; j < 2; j++) {
     if (probeBad[j] !== undefined) continue;
     const k = VERIFY_SPACINGS[j]!;
-    const d = est.step * 2 ** -k;
     const n = Math.max(floor, noise, j === 0 ? probeNoise[0]! : 0);
-    const rounding = Math.max(probeRounding[j]!, n / (stencil === "central" ? 2 * d : d));
-    if (Math.abs(probeD[j]! - est.derivative) > 2 * allowed + 4 * rounding)
+    if (movesAway(est, stencil, j, n, ws))
       return {
         noise,
-        diverged: `the difference quotient at a step 2^${k} times smaller moves away from the estimate ${est.derivative} ± ${est.error.toExponential(1)} (${probeD[j]!} ± ${rounding.toExponential(1)})`,
+        diverged: `the difference quotient at a step 2^${k} times smaller moves away from the estimate ${est.derivative} ± ${est.error.toExponential(1)} (${probeD[j]!} ± ${roundingOf(est, stencil, j, n, ws).toExponential(1)})`,
         unresolved: null,
         third: 0,
       };
   }
   return { noise, diverged: null, unresolved: null, third: 0 };
+}
+
+/** The rounding of `verify`'s probe j: its own, or f's noise `n` over its step. */
+function roundingOf(est: Sequence, stencil: Stencil, j: number, n: number, ws: Workspace): number {
+  const d = est.step * 2 ** -VERIFY_SPACINGS[j]!;
+  return Math.max(ws.probeRounding[j]!, n / (stencil === "central" ? 2 * d : d));
+}
+
+/** Whether `verify`'s probe j moves away from the estimate beyond both (noise `n`). */
+function movesAway(est: Sequence, stencil: Stencil, j: number, n: number, ws: Workspace): boolean {
+  const allowed = Math.abs(est.plain - est.derivative) + est.error;
+  return (
+    Math.abs(ws.probeD[j]! - est.derivative) > 2 * allowed + 4 * roundingOf(est, stencil, j, n, ws)
+  );
 }
 
 /** What `verify` found below the kept step. */
