@@ -4,6 +4,13 @@ import { coordinateLine } from "./line.ts";
 import { richardson } from "./richardson.ts";
 import type { Estimate } from "./types.ts";
 
+/** Richardson's estimate of f' at x, as the numeric leg takes it. */
+const at = (f: (x: number) => number, x: number) =>
+  estimateOnLine(
+    coordinateLine((v) => f(v[0]!), Float64Array.of(x), 0),
+    "richardson",
+  ) as Estimate;
+
 describe("richardson's reused workspace", () => {
   it("survives an extrapolation started from inside f (a forward that itself differentiates)", () => {
     let innerCalls = 0;
@@ -31,12 +38,6 @@ describe("richardson's reused workspace", () => {
 });
 
 describe("richardson along a coordinate far smaller than its steps", () => {
-  const at = (f: (x: number) => number, x: number) =>
-    estimateOnLine(
-      coordinateLine((v) => f(v[0]!), Float64Array.of(x), 0),
-      "richardson",
-    ) as Estimate;
-
   it("is unreliable where the steps span a pole at 0 (π/x at 1.09e-11: it read 251 ± 3.8e12)", () => {
     const x = 1.0931871967508465e-11;
     const r = at((v) => Math.PI / v, x);
@@ -65,12 +66,6 @@ describe("richardson along a coordinate far smaller than its steps", () => {
 });
 
 describe("richardson where its first steps span a pole away from 0", () => {
-  const at = (f: (x: number) => number, x: number) =>
-    estimateOnLine(
-      coordinateLine((v) => f(v[0]!), Float64Array.of(x), 0),
-      "richardson",
-    ) as Estimate;
-
   it("starts again below the scale where f changes by a part of itself: a derivative its error covers", () => {
     // Steps from 0.25 past the pole read ≈ 1/h² and agree with each other (1/(x − 1e-9) at 2e-9
     // read 80 ± 1.3e10 for −1e18, its |x|/2 probe landing on the pole); derivatives by hand.
