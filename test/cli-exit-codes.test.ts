@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 const bin = new URL("../bin/gradtrio.js", import.meta.url).pathname;
 const OPS = "test/fixtures/ops/outvoted/numeric.ts";
+const NON_FINITE = "test/fixtures/ops/non-finite/ops.ts";
 // A CAS defect (src/symbolic/defects.ts, power-of-a-square): nerdamer's formula is NaN here,
 // where the function is smooth.
 const CAS_NAN = ["pow(x^2, 0.75)", "--at", "x=-1.5"];
@@ -55,6 +56,13 @@ const cases = {
   kink: ["check", "relu(x)", "--at", "x=0", "--json"],
   kinkStrict: ["check", "relu(x)", "--at", "x=0", "--strict"],
   agreeStrict: ["check", "sin(x^2)", "--at", "x=3", "--strict"],
+  infB: ["check", "infB(x)", "--at", "x=1", "--ops", NON_FINITE],
+  infBJson: ["check", "infB(x)", "--at", "x=1", "--ops", NON_FINITE, "--json"],
+  bigB: ["check", "bigB(x)*10", "--at", "x=1", "--ops", NON_FINITE, "--json"],
+  powSelf: ["check", "x^x", "--at", "x=0", "--json"],
+  powSelfPlus: ["check", "x^x + 12345*x", "--at", "x=0", "--json"],
+  powCall: ["check", "pow(x,x)*2", "--at", "x=0", "--json"],
+  powSelfOp: ["check", "powSelf(x)", "--at", "x=0", "--ops", NON_FINITE, "--json"],
 } as const;
 const runs = {} as Record<keyof typeof cases, Run>;
 
@@ -143,7 +151,48 @@ describe("exit 1: autograd contradicted", () => {
   });
 });
 
+describe("exit 1: a backward rule that returns ±Infinity (an infinite tolerance agreed once)", () => {
+  it("is blamed where the CAS and the finite differences agree on 2x", () => {
+    expect(runs.infB.stderr).toBe("");
+    expect(runs.infB.code).toBe(1);
+    expect(runs.infB.stdout).not.toMatch(/✓/);
+    expect(runs.infB.stdout).toMatch(/✗ disagree: blame autograd/);
+    const j = json(runs.infBJson);
+    expect(runs.infBJson.code).toBe(1);
+    expect(j).toMatchObject({ verdict: "disagree", blame: "autograd" });
+    // d/dx x² = 2 at 1, by hand.
+    expect(j.gradients.x.symbolic).toBe(2);
+    expect(Math.abs(j.gradients.x.numeric - 2)).toBeLessThan(1e-12);
+  });
+  it("also where it overflows (1e308·grad with grad 10)", () => {
+    expect(runs.bigB.code).toBe(1);
+    expect(json(runs.bigB)).toMatchObject({
+      verdict: "disagree",
+      blame: "autograd",
+      reason: "autograd gives Infinity at x where symbolic gives 20 and numeric gives 20",
+    });
+  });
+});
+
 describe("exit 3: inconclusive", () => {
+  it("x^x at 0, where x^x·(ln x + 1) tends to −∞: the CAS's −Infinity agrees with nothing", () => {
+    for (const r of [runs.powSelf, runs.powSelfPlus, runs.powCall]) {
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(3);
+      expect(json(r)).toMatchObject({
+        verdict: "inconclusive",
+        reason:
+          "outside the domain: the base of pow is 0 while its exponent varies; a^b is differentiable in b only for a > 0",
+      });
+    }
+    // A custom x^x with a wrong backward (12345) on [0, 5], at its edge.
+    expect(runs.powSelfOp.code).toBe(3);
+    expect(json(runs.powSelfOp)).toMatchObject({
+      verdict: "inconclusive",
+      reason: "outside the domain: the 1st argument of powSelf is 0, outside its domain (0, 5)",
+    });
+  });
+
   it("a kink, with or without --strict", () => {
     expect(runs.kink.code).toBe(3);
     expect(json(runs.kink).reason).toMatch(/^kink/);

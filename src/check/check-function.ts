@@ -17,7 +17,7 @@ import { check, runLeg, validateTolerance } from "./check.ts";
 import { jacobianEntry } from "./jacobian.ts";
 import { matrixComparisons, matrixReport } from "./matrix.ts";
 import type { LegReport, Report } from "./report.ts";
-import { type Comparison, judge } from "./verdict.ts";
+import { type Comparison, finiteMagnitude, judge } from "./verdict.ts";
 
 type Point = number | readonly number[] | Float64Array;
 type Out = number | readonly number[] | Float64Array;
@@ -180,7 +180,9 @@ export function checkFunction(f: (x: never) => unknown, opts: CheckFunctionOptio
     (i, j) => jacobianEntry(outputs[i]!, inputs[j]!),
     tol,
     (rows) =>
-      new Map(rows.map((i) => [i, user.result![i]!.map((a) => 8 * EPS * Math.abs(a))] as const)),
+      new Map(
+        rows.map((i) => [i, user.result![i]!.map((a) => 8 * EPS * finiteMagnitude(a))] as const),
+      ),
   );
   return finish(
     { name, at, value: [...y], legs: { numeric: numeric.report, autograd: user.report } },
@@ -225,7 +227,7 @@ function scalarCase(
     numeric: g === null ? null : g.gradient[k]!,
     autograd: a[k]!,
     numericError: g === null ? 0 : g.error[k]!,
-    rounding: 8 * EPS * Math.abs(a[k]!),
+    rounding: 8 * EPS * finiteMagnitude(a[k]!),
   }));
   const shaped = (v: Float64Array | null): NestedArray | null =>
     v === null ? null : typeof at === "number" ? v[0]! : [...v];

@@ -46,10 +46,12 @@ import {
   type Comparison,
   comparisonProbe,
   DEFAULT_TOLERANCE,
+  finiteMagnitude,
   judge,
   LEGS,
   type LegName,
   NUMERIC_SAFETY,
+  pairAgrees,
   pairTolerance,
   type Tolerance,
 } from "./verdict.ts";
@@ -334,13 +336,6 @@ function ownSymbolicBounds(
         else if (Number.isNaN(b[k]!)) b[k] = Number.POSITIVE_INFINITY;
     }
   return bounds;
-}
-
-/** The larger finite magnitude (a NaN from one leg must not poison the other's tolerance). */
-function finiteMax(u: number, v: number): number {
-  const a = Number.isFinite(u) ? Math.abs(u) : 0;
-  const b = Number.isFinite(v) ? Math.abs(v) : 0;
-  return Math.max(a, b);
 }
 
 function allFinite(m: Map<string, Float64Array>, names: readonly string[]): boolean {
@@ -632,9 +627,8 @@ function atSharedIntermediates(
   if (local === undefined || !Number.isFinite(local)) return null;
   if (n === null || a === null || !Number.isFinite(n) || !Number.isFinite(a)) return null;
   const { symbolicRounding: _, ...tight } = { ...c, rounding: local };
-  if (Math.abs(n - a) <= pairTolerance(tight, "numeric", "autograd", tol)) return null;
-  if (s !== null && Math.abs(s - a) <= pairTolerance(tight, "symbolic", "autograd", tol))
-    return tight;
+  if (pairAgrees(tight, "numeric", "autograd", tol)) return null;
+  if (s !== null && pairAgrees(tight, "symbolic", "autograd", tol)) return tight;
   if (s === null || !Number.isFinite(s)) return { ...tight, symbolic: null };
   const placed = { ...tight, symbolicRounding: Math.abs(s - n) + NUMERIC_SAFETY * c.numericError };
   return Math.abs(s - a) > pairTolerance(placed, "symbolic", "autograd", tol)
@@ -668,11 +662,10 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
       suspects.push({ name, k });
       // Numeric and autograd apart even with a zero rounding bound: the only elements the
       // shared-intermediate comparison below can change.
-      const { numeric: pn, autograd: pa } = probe;
       if (
-        pn !== null &&
-        pa !== null &&
-        !(Math.abs(pn - pa) <= pairTolerance(probe, "numeric", "autograd", tol))
+        probe.numeric !== null &&
+        probe.autograd !== null &&
+        !pairAgrees(probe, "numeric", "autograd", tol)
       )
         apart.push({ name, k });
     }
@@ -730,7 +723,8 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
       numeric: n === undefined ? null : n[k]!,
       numericError: ne === undefined ? 0 : ne[k]!,
       // Without the rounding analysis (custom op without usable rule), fall back on a few ulps.
-      rounding: r === undefined ? 8 * Number.EPSILON * finiteMax(s?.[k] ?? 0, a?.[k] ?? 0) : r[k]!,
+      rounding:
+        r === undefined ? 8 * Number.EPSILON * finiteMagnitude(s?.[k] ?? 0, a?.[k] ?? 0) : r[k]!,
       ...(own === undefined ? {} : { symbolicRounding: own }),
     };
     const chained = atSharedIntermediates(c, shared?.get(name)?.[k], tol);

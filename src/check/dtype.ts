@@ -7,7 +7,7 @@
 import { DTYPES, type DType } from "../autograd/float32.ts";
 import { GradtrioError } from "../errors.ts";
 import type { Value } from "../expr/point.ts";
-import type { Comparison } from "./verdict.ts";
+import { type Comparison, finiteMagnitude } from "./verdict.ts";
 
 /** float32's unit roundoff over float64's: 2^-24 / 2^-53. */
 export const FLOAT32_SCALE = 2 ** 29;
@@ -33,7 +33,7 @@ export function toFloat32(values: Map<string, Value>): Map<string, Value> {
 
 /** Autograd's error bound in float32, from its float64 rounding bound and its value. */
 export function float32Bound(rounding: number, autograd: number | null): number {
-  return FLOAT32_SCALE * rounding + 8 * EPS32 * Math.abs(autograd ?? 0);
+  return FLOAT32_SCALE * rounding + 8 * EPS32 * finiteMagnitude(autograd ?? 0);
 }
 
 /** The comparison with autograd's float32 bound (from its float64 rounding bound). */

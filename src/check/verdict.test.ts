@@ -129,6 +129,45 @@ describe("judge", () => {
   });
 });
 
+describe("non-finite values", () => {
+  const inf = Number.POSITIVE_INFINITY;
+  it("a finite pair outvotes autograd's ±Infinity or NaN (none widens a tolerance)", () => {
+    for (const autograd of [inf, -inf, Number.NaN]) {
+      const j = judge([c({ autograd })]);
+      expect(j).toMatchObject({ verdict: "disagree", blame: "autograd" });
+      expect(j.reason).toBe(
+        `autograd gives ${autograd} at x where symbolic gives 6 and numeric gives 6`,
+      );
+      // The tolerance stays the finite legs' own: bounds plus rtol of the finite value 6.
+      expect(j.worst!.tolerance).toBeLessThan(1e-9);
+    }
+  });
+
+  it("a reference's ±Infinity is outvoted, never agreeing with a finite value", () => {
+    expect(judge([c({ symbolic: -inf })])).toMatchObject({
+      verdict: "disagree",
+      blame: "symbolic",
+    });
+    expect(judge([c({ numeric: inf })])).toMatchObject({ verdict: "disagree", blame: "numeric" });
+    // Two legs: -Infinity and 0 (x^x at 0: the CAS's x^x·(ln x + 1) and PyTorch's rule).
+    const two = c({ symbolic: -inf, numeric: null, autograd: 0 });
+    expect(allPairsAgree(two, DEFAULT_TOLERANCE)).toBe(false);
+    expect(judge([two])).toMatchObject({ verdict: "disagree", blame: null });
+    // Whatever the slack: a relative one times Infinity is no tolerance.
+    const loose = { rtol: 1e-3, atol: 1 };
+    expect(judge([c({ symbolic: null, autograd: inf })], loose).verdict).toBe("disagree");
+    expect(pairTolerance(c({ autograd: -inf }), "symbolic", "autograd", loose)).toBe(
+      1e-15 + 1e-15 + 6e-3 + 1,
+    );
+  });
+
+  it("equal infinities do not agree either: a singularity is the checker's rule, not a match", () => {
+    expect(
+      allPairsAgree(c({ symbolic: inf, numeric: inf, autograd: inf }), DEFAULT_TOLERANCE),
+    ).toBe(false);
+  });
+});
+
 describe("the symbolic leg's own rounding bound", () => {
   it("widens the symbolic leg's pairs only, to the larger of the two bounds", () => {
     // symbolic 1e-15 off: outside the structural bound 1e-16, inside its own 2e-15.

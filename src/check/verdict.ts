@@ -88,41 +88,47 @@ function bound(c: Comparison, leg: LegName): number {
   return c.rounding;
 }
 
+/**
+ * The larger finite magnitude of two values: the scale of a relative tolerance or of a rounding
+ * bound. A NaN or ±Infinity from one leg must neither widen nor poison the other's tolerance.
+ */
+export function finiteMagnitude(u: number, v = 0): number {
+  const a = Number.isFinite(u) ? Math.abs(u) : 0;
+  const b = Number.isFinite(v) ? Math.abs(v) : 0;
+  return Math.max(a, b);
+}
+
+/** The tolerance of the pair (p, q) at `c`: their error bounds plus the user's slack. */
 export function pairTolerance(c: Comparison, p: LegName, q: LegName, tol: Tolerance): number {
-  const u = c[p]!;
-  const v = c[q]!;
-  return bound(c, p) + bound(c, q) + tol.rtol * Math.max(Math.abs(u), Math.abs(v)) + tol.atol;
+  return bound(c, p) + bound(c, q) + tol.rtol * finiteMagnitude(c[p]!, c[q]!) + tol.atol;
 }
 
 /**
- * Whether every pair of the legs present in `c` is within its tolerance. Then `judge` finds
- * nothing at `c`; and since every tolerance grows with `c.rounding` and `c.symbolicRounding`, a
- * comparison that passes with rounding 0 passes with any rounding bounds, so the checker only
- * computes bounds where this fails.
+ * Whether legs p and q agree at `c`: both values finite, their difference within the pair's
+ * tolerance. A NaN or ±Infinity agrees with nothing, not even an equal infinity: a finite
+ * gradient is outvoted by it or outvotes it, and a singularity is a rule of its own (check.ts).
+ */
+export function pairAgrees(c: Comparison, p: LegName, q: LegName, tol: Tolerance): boolean {
+  const u = c[p]!;
+  const v = c[q]!;
+  return Number.isFinite(u) && Number.isFinite(v) && Math.abs(u - v) <= pairTolerance(c, p, q, tol);
+}
+
+/**
+ * Whether every pair of the legs present in `c` agrees. Then `judge` finds nothing at `c`; and
+ * since every tolerance grows with `c.rounding` and `c.symbolicRounding`, a comparison that
+ * passes with rounding 0 passes with any rounding bounds, so the checker only computes bounds
+ * where this fails.
  */
 export function allPairsAgree(c: Comparison, tol: Tolerance): boolean {
-  const s = c.symbolic;
-  const n = c.numeric;
-  const a = c.autograd;
-  if (
-    s !== null &&
-    n !== null &&
-    !(Math.abs(s - n) <= pairTolerance(c, "symbolic", "numeric", tol))
-  )
-    return false;
-  if (
-    s !== null &&
-    a !== null &&
-    !(Math.abs(s - a) <= pairTolerance(c, "symbolic", "autograd", tol))
-  )
-    return false;
-  if (
-    n !== null &&
-    a !== null &&
-    !(Math.abs(n - a) <= pairTolerance(c, "numeric", "autograd", tol))
-  )
-    return false;
-  return true;
+  const s = c.symbolic !== null;
+  const n = c.numeric !== null;
+  const a = c.autograd !== null;
+  return (
+    (!s || !n || pairAgrees(c, "symbolic", "numeric", tol)) &&
+    (!s || !a || pairAgrees(c, "symbolic", "autograd", tol)) &&
+    (!n || !a || pairAgrees(c, "numeric", "autograd", tol))
+  );
 }
 
 interface PairResult {
@@ -141,7 +147,7 @@ function pairs(c: Comparison, tol: Tolerance): PairResult[] {
       const q = present[j]!;
       const difference = Math.abs(c[p]! - c[q]!);
       const tolerance = pairTolerance(c, p, q, tol);
-      out.push({ pair: [p, q], ok: difference <= tolerance, difference, tolerance });
+      out.push({ pair: [p, q], ok: pairAgrees(c, p, q, tol), difference, tolerance });
     }
   return out;
 }

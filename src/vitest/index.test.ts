@@ -84,6 +84,19 @@ describe("toHaveAgreeingGradients", () => {
     expect("sqrt(y^2)").not.toHaveAgreeingGradients({ at: { y: -2 }, strict: true });
   });
 
+  it("fails a hand-written grad of ±Infinity, and x^x at 0 (derivative → −∞) as inconclusive", () => {
+    // d/dx x² = 6 at 3: an infinite grad must not pass by an infinite relative tolerance.
+    const sq = (x: Float64Array) => x[0]! ** 2;
+    for (const g of [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])
+      expect(
+        failure(() => expect(sq).toHaveAgreeingGradients({ grad: () => [g], at: [3] })),
+      ).toContain("expected the gradients to agree, but the verdict is disagree");
+    // The CAS's x^x·(ln x + 1) is −Infinity at 0, autograd's 0 (PyTorch's rule): no agreement.
+    expect(failure(() => expect("x^x").toHaveAgreeingGradients({ at: { x: 0 } }))).toContain(
+      "but the verdict is inconclusive",
+    );
+  });
+
   it("counts inconclusive as a failure unless allowed", () => {
     expect(failure(() => expect("relu(x)").toHaveAgreeingGradients({ at: { x: 0 } }))).toContain(
       "but the verdict is inconclusive",
