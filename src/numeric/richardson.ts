@@ -381,9 +381,11 @@ function verify(
   }
   // A third difference that is a large part of f is signal, not rounding (f varies at that
   // spacing: a kink, or a pole the larger steps span): no part of the noise.
-  const rounding = (t: number) => (t > UNRESOLVED * size ? 0 : t);
-  const noise = Math.max(rounding(probeNoise[1]!), rounding(probeNoise[2]!));
-  const signal = Math.max(probeNoise[1]!, probeNoise[2]!) > UNRESOLVED * size;
+  const large = UNRESOLVED * size;
+  const t1 = probeNoise[1]!;
+  const t2 = probeNoise[2]!;
+  const noise = Math.max(t1 > large ? 0 : t1, t2 > large ? 0 : t2);
+  const signal = t1 > large || t2 > large;
   // From 2^-16 to 2^-24 of the step signal shrinks like δ³ (2^-24 times), a kink's like δ (2^-8),
   // and rounding noise stays far below |f|. Third differences as large as a part of f at both
   // spacings are none of these: f changes faster than the smallest probe resolves (a pole within
