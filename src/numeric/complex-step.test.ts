@@ -202,5 +202,20 @@ describe("complex step where imaginary parts fall below the normal range", () =>
       expect(r.ok, src).toBe(false);
       if (!r.ok) expect(r.reason).toMatch(/imaginary part underflows/);
     }
+    // Grown to 2^-40, e^-705·h is subnormal; the step 2^24 times smaller that checks its
+    // truncation underflows (it read 0 ± 6.86165842811918e-160 for −6.86166417689604e-160).
+    const r = at("1e147*exp(-x)", 704.9676735454705);
+    if (r.ok)
+      expect(Math.abs(r.gradient[0]! + 6.86166417689604e-160)).toBeLessThanOrEqual(r.error[0]!);
+  });
+
+  it("does not apply where its smallest step is not below a subnormal coordinate and the reading moves with it", () => {
+    // d/dx sqrt(x) = 1/(2 sqrt x) = 2.4118e158 at 4.29798e-318; the step 2^-1054 exceeds x (it
+    // read 2.13e158 ± 1.5e144). Where f does not depend on the coordinate, the reading stands.
+    const r = at("sqrt(x)", 4.29798e-318);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reason).toMatch(/not below the coordinate/);
+    const c = at("cos(x) + x", 5e-324);
+    expect(c.ok && c.gradient[0]).toBe(1);
   });
 });

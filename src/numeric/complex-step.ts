@@ -143,6 +143,24 @@ function derivativeAlong(
       };
   }
   const d = program.output.im[0]! / h;
+  if (h > maxStep) {
+    // The floor is no step far below a subnormal coordinate (sqrt(x) at 4.3e-318 read 2.13e201
+    // for 2.41e201): its O(h²) term shows against a step 16 times larger, and counts; and where
+    // the step is not below the coordinate at all, a reading that moves with it is none.
+    const error = errorOf(d, program, h);
+    program.run(
+      x,
+      im.map((v) => v * 16),
+    );
+    const moved = Math.abs(program.output.im[0]! / (16 * h) - d);
+    if (h * 16 > maxStep * 2 ** 40 && moved > error)
+      return {
+        d: Number.NaN,
+        error: Number.NaN,
+        underflow: `the smallest step, ${h.toExponential(1)}, is not below the coordinate, and the derivative moves with it (${d} at h, ${program.output.im[0]! / (16 * h)} at 16h)`,
+      };
+    return { d, error: error + moved };
+  }
   if (!(program.cancellation() > LARGE_IM) && !(Math.abs(d) < h))
     return { d, error: errorOf(d, program, h) };
   const shrink = 2 ** -24;
@@ -151,6 +169,13 @@ function derivativeAlong(
   if (h * shrink < STEP_FLOOR) return { d, error: errorOf(d, program, h) };
   const small = im.map((v) => v * shrink);
   program.run(x, small);
+  // A smaller step that underflows checks nothing (it read 0 for 1e147·e^-x at 705).
+  if (program.lowIm() < LOST)
+    return {
+      d: Number.NaN,
+      error: Number.NaN,
+      underflow: `an intermediate's imaginary part underflows at the step 2^24 times smaller that checks the truncation of the step ${h.toExponential(1)}`,
+    };
   const d2 = program.output.im[0]! / (h * shrink);
   return { d: d2, error: errorOf(d2, program, h * shrink) + Math.abs(d - d2) };
 }
