@@ -7,14 +7,18 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import fc from "fast-check";
+import { TRUST_OPS, honesty as trustHonesty } from "../properties/trust-ops.ts";
 import type { Expr } from "../src/expr/ast.ts";
 import { parse } from "../src/expr/parse.ts";
 import { type Point, toValues } from "../src/expr/point.ts";
+import { fuzzCaseArbitrary } from "../src/fuzz/arbitraries.ts";
 import { complexStepGradient } from "../src/numeric/complex-step.ts";
 import { compileForward, flattenValues } from "../src/numeric/evaluate.ts";
 import { directionalDerivative, gradient } from "../src/numeric/gradient.ts";
 import { numericLeg } from "../src/numeric/leg.ts";
 import { mulberry32 } from "../src/random.ts";
+import { cases } from "./sensitivity.bench.ts";
 import { medianMs, ratio } from "./timing.ts";
 
 interface GoldenCase {
@@ -157,6 +161,45 @@ function honesty(points: number): void {
   }
 }
 
+/**
+ * The plain central difference's estimate where f varies on the scale of its step: the trust
+ * benchmark's points (bench/trust.bench.ts: random built-in expressions, compositions of
+ * oscillating custom ops), truth by the complex step of each one's built-in twin.
+ */
+function centralHonesty(): void {
+  const defs = TRUST_OPS.map((op) => op.definition);
+  const per = Math.ceil(2000 / defs.length);
+  const custom = defs.flatMap((focus) =>
+    fc.sample(fuzzCaseArbitrary({ ops: [...defs], focus, maxDepth: 3 }), {
+      numRuns: per,
+      seed: 17,
+    }),
+  );
+  const sets: [string, [Expr, Point][]][] = [
+    ["built-in expressions", cases(91, 4000)],
+    ["custom-op compositions", custom.map(({ expr, at }) => [expr, at])],
+  ];
+  console.log(
+    "\nplain central difference (method central) against the truth, trust benchmark points",
+  );
+  for (const [what, list] of sets) {
+    let elements = 0;
+    let over = 0;
+    let over10 = 0;
+    let unreliable = 0;
+    for (const [expr, at] of list)
+      for (const e of trustHonesty(expr, at, "central") ?? []) {
+        elements++;
+        if (e.unreliable) unreliable++;
+        else if (Math.abs(e.numeric - e.truth) > 10 * (e.error + e.truthError)) over10++;
+        else if (Math.abs(e.numeric - e.truth) > e.error + e.truthError) over++;
+      }
+    console.log(
+      `  ${what}: ${elements} partials; true error above the estimate without an unreliable flag ${over + over10} (above 10× ${over10}); unreliable ${unreliable}`,
+    );
+  }
+}
+
 function fastMode(): void {
   const n = 1_000_000;
   const rnd = mulberry32(7);
@@ -227,6 +270,7 @@ function throughput(): void {
 export function run(): void {
   accuracy();
   honesty(10_000);
+  centralHonesty();
   fastMode();
   throughput();
 }

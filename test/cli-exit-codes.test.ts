@@ -63,6 +63,17 @@ const cases = {
   powSelfPlus: ["check", "x^x + 12345*x", "--at", "x=0", "--json"],
   powCall: ["check", "pow(x,x)*2", "--at", "x=0", "--json"],
   powSelfOp: ["check", "powSelf(x)", "--at", "x=0", "--ops", NON_FINITE, "--json"],
+  centralAliased: [
+    "check",
+    "fastSine(x)",
+    "--at",
+    "x=0.3",
+    "--ops",
+    NON_FINITE,
+    "--method",
+    "central",
+    "--json",
+  ],
 } as const;
 const runs = {} as Record<keyof typeof cases, Run>;
 
@@ -175,6 +186,18 @@ describe("exit 1: a backward rule that returns ±Infinity (an infinite tolerance
 });
 
 describe("exit 3: inconclusive", () => {
+  it("the only reference unreliable: a central difference whose step spans a period of f", () => {
+    // sin(1e6·x) at 0.3, no formula: the central difference with h ≈ 6e-6 (6 rad) read 37069 ±
+    // 6.4e2 where the derivative is 1e6·cos(3e5) ≈ -994252, and convicted a correct backward.
+    const r = runs.centralAliased;
+    expect(r.code).toBe(3);
+    const j = json(r);
+    expect(j.verdict).toBe("inconclusive");
+    expect(j.reason).toMatch(
+      /^too few legs: only autograd ran \(.*numeric: unreliable: x: the difference quotients do not converge/,
+    );
+    expect(j.gradients.x.autograd).toBeCloseTo(1e6 * Math.cos(3e5), 6);
+  });
   it("x^x at 0, where x^x·(ln x + 1) tends to −∞: the CAS's −Infinity agrees with nothing", () => {
     for (const r of [runs.powSelf, runs.powSelfPlus, runs.powCall]) {
       expect(r.stderr).toBe("");
