@@ -49,6 +49,13 @@ describe("check --json on inputs of several chunks", () => {
         expect(Math.abs(leg - hand)).toBeLessThanOrEqual(1e-12 * Math.abs(hand));
     }
     expect(g.x.autograd).toHaveLength(n);
+    // Fast mode: the directional derivative, and the scalars' partials by numeric too.
+    const { directional } = JSON.parse(io.stdout[0]!);
+    expect(Math.abs(directional.numeric - directional.autograd)).toBeLessThanOrEqual(
+      directional.numericError,
+    );
+    for (const p of [g.w, g.b])
+      expect(Math.abs(p.numeric - p.autograd)).toBeLessThanOrEqual(p.numericError);
     // At least the point's x, handed over before the legs run (the gradients race the vote).
     expect(bytePieces).toBeGreaterThanOrEqual(1);
   });

@@ -140,9 +140,13 @@ describe("gradtrio explain", () => {
     const fast = await explain("sin(x^2)", "x=3", "--method", "fast");
     expect(fast.code).toBe(0);
     expect(fast.text).not.toContain("— ± —");
-    expect(fast.text).toContain("(directional only)");
+    // A scalar input has its partial per element beside the directional (docs/DESIGN.md).
+    expect(fast.text).not.toContain("(directional only)");
+    expect(fast.text).toMatch(/x +-5\.46678\d* +-5\.46678\d* +-5\.46678\d* ± \d\.\de-\d+/);
     expect(fast.text).toMatch(/uᵀ∇f: symbolic -5\.46678\d*, numeric -5\.46678/);
-    expect(fast.text).toContain("not each element");
+    expect(fast.text.replace(/\s+/g, " ")).toContain(
+      "uᵀ∇f by the complex step along a random unit vector u, not one derivative per element; and x per element, the same way along each element's unit vector",
+    );
   });
 
   it("bad input exits 2: a parse error, a --wrt name that is no variable", async () => {

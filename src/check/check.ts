@@ -390,9 +390,9 @@ type ReportBase = Pick<
   | "hessian"
 >;
 
-/** What an exit of `check` adds to the report base (`directional` and `failing` replace its). */
+/** What an exit of `check` adds to the report base (`failing` replaces its). */
 type VerdictFields = Pick<Report, "verdict" | "blame" | "reason"> &
-  Partial<Pick<Report, "rule" | "directional" | "failing" | "outvoted">>;
+  Partial<Pick<Report, "rule" | "failing" | "outvoted">>;
 
 /**
  * `base` with a verdict: the keys of `{ ...base, ...fields }` in its order (base's first). Built
@@ -408,7 +408,7 @@ function withVerdict(b: ReportBase, v: VerdictFields): Report {
     method: b.method,
     notes: b.notes,
     latex: b.latex,
-    directional: v.directional === undefined ? b.directional : v.directional,
+    directional: b.directional,
     failing: v.failing === undefined ? b.failing : v.failing,
     ...(b.hessian === undefined ? {} : { hessian: b.hessian }),
     verdict: v.verdict,
@@ -452,7 +452,6 @@ interface Vote {
   readonly hessianNote: string | null;
   /** A disagreement in Hessian entries only. */
   readonly hessianOnly: boolean;
-  readonly directional: Report["directional"];
   readonly extreme: number | null;
   readonly outsideDomain: string | null;
   /** The elements the rounding analysis examined, its bounds and chain-rule magnitudes. */
@@ -554,6 +553,29 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
     l === "symbolic" ? symGrads !== null : l === "numeric" ? numVotes : autoGrads !== null,
   );
   const missing = reasons.missing(legs, available);
+  let directional: Report["directional"] = null;
+  if (num?.directional !== undefined) {
+    // Fast mode: uᵀ·(each exact leg's gradient) beside numeric's uᵀ∇f.
+    const { u, value: dn, error: de, method: how } = num.directional;
+    const dot = (m: Grads | null) => {
+      if (m === null) return null;
+      let s = 0;
+      let o = 0;
+      for (const [name, v] of values) {
+        const a = m.get(name)!;
+        for (let k = 0; k < a.length; k++) s += u[o + k]! * a[k]!;
+        o += v.data.length;
+      }
+      return s;
+    };
+    directional = {
+      symbolic: dot(symGrads),
+      numeric: dn,
+      numericError: de,
+      autograd: dot(autoGrads),
+      method: how,
+    };
+  }
   let vote: Vote | undefined;
   const evidence: Evidence = {
     expr,
@@ -570,7 +592,7 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
       method: num?.method ?? null,
       notes,
       latex,
-      directional: null,
+      directional,
       failing: [],
       ...(hess === null ? {} : { hessian: hess.report }),
     },
@@ -731,27 +753,10 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     if (chained !== null) sharedLabels.add(c.label);
     comparisons.push(f32 ? withFloat32Bound(c) : (chained ?? c));
   }
-  let directional: Report["directional"] = null;
-  if (num?.directional !== undefined && numVotes) {
-    // Fast mode: numeric gives uᵀ∇f only; compare it with uᵀ·(each exact leg's gradient).
+  const directional = e.base.directional;
+  if (directional !== null && num?.directional !== undefined && numVotes) {
+    // Fast mode: numeric gives uᵀ∇f; compare it with uᵀ·(each exact leg's gradient).
     const { u, value: dn, error: de } = num.directional;
-    const dot = (m: Grads | null) => {
-      if (m === null) return null;
-      let s = 0;
-      let o = 0;
-      for (const name of values.keys()) {
-        const a = m.get(name)!;
-        for (let k = 0; k < a.length; k++) s += u[o + k]! * a[k]!;
-        o += values.get(name)!.data.length;
-      }
-      return s;
-    };
-    directional = {
-      symbolic: dot(symGrads),
-      numeric: dn,
-      numericError: de,
-      autograd: dot(autoGrads),
-    };
     const c: Mutable<Comparison> = {
       label: "uᵀ∇f",
       symbolic: directional.symbolic,
@@ -811,7 +816,6 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
       judgment.outvoted.length === 0 &&
       judgment.failing.every((l) => sharedLabels.has(l)),
     hessianNote,
-    directional,
     extreme,
     outsideDomain,
     examined,
@@ -965,11 +969,10 @@ function hessianLegsPresent(hess: HessianLegs): { present: LegName[]; why: strin
 
 /** The vote's verdict, when no rule made it inconclusive. */
 function conclusion(e: Evidence): Report {
-  const { judgment, directional, hessianNote, sharedBlame } = e.vote();
+  const { judgment, hessianNote, sharedBlame } = e.vote();
   const legsNote =
     e.available.length === 2 ? reasons.twoLegs(e.available, e.missing.join("; ")) : null;
   return withVerdict(e.base, {
-    directional,
     verdict: judgment.verdict,
     blame: judgment.blame,
     reason: sharedBlame

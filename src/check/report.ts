@@ -84,12 +84,14 @@ export interface Report {
    * null); absent or empty when none is.
    */
   readonly outvoted?: readonly ("symbolic" | "numeric")[];
-  /** Fast mode: the directional derivative uᵀ∇f by each leg. */
+  /** Fast mode: the directional derivative uᵀ∇f by each leg, and how numeric's was taken. */
   readonly directional: {
     readonly symbolic: number | null;
     readonly numeric: number;
     readonly numericError: number;
     readonly autograd: number | null;
+    /** Beyond the JSON contract: "complex" (the complex step along u) or "richardson". */
+    readonly method: "complex" | "richardson";
   } | null;
 }
 
@@ -120,6 +122,19 @@ export function reportToJson(r: Report): Record<string, unknown> {
     blame: r.blame,
     reason: r.reason,
     gradients: r.jacobian === undefined ? gradients : null,
+    ...(r.method === "fast"
+      ? {
+          directional:
+            r.directional === null
+              ? null
+              : {
+                  numeric: r.directional.numeric,
+                  symbolic: r.directional.symbolic,
+                  autograd: r.directional.autograd,
+                  numericError: r.directional.numericError,
+                },
+        }
+      : {}),
     ...(r.hessian === undefined ? {} : { hessian: matrix(r.hessian) }),
     ...(r.jacobian === undefined ? {} : { jacobian: matrix(r.jacobian) }),
   };

@@ -310,16 +310,20 @@ function pathSection(chain: Chain, c: Colors): string[] {
 }
 
 /** What the numeric leg did, in words, with its step h. */
-export function numericMethodText(method: string | null): string {
-  switch (method) {
+export function numericMethodText(r: Pick<Report, "method" | "directional" | "gradients">): string {
+  switch (r.method) {
     case "complex":
       return "complex step, h = 2^-100 ≈ 7.9e-31 times |x|'s scale: Im f(x + ih)/h subtracts nothing, so it is exact to rounding. It is not a finite difference: a forward difference is good to about 1e-8 at best (see --steps).";
     case "richardson":
       return "Richardson extrapolation of central differences, h = max(1, |x|)/4 halved up to 14 times; the error is estimated from the tableau (see --steps).";
     case "central":
       return "central difference, h = ∛ε·max(1, |x|) ≈ 6.1e-6·max(1, |x|): truncation ~h², rounding ~ε/h (see --steps).";
-    case "fast":
-      return "fast mode: one directional derivative uᵀ∇f by Richardson extrapolation along a random unit vector u, not one derivative per element.";
+    case "fast": {
+      const by = (m: string | undefined) =>
+        m === "complex" ? "the complex step" : "Richardson extrapolation";
+      const each = Object.keys(r.gradients).filter((name) => r.gradients[name]!.numeric !== null);
+      return `fast mode: one directional derivative uᵀ∇f by ${by(r.directional?.method)} along a random unit vector u, not one derivative per element${each.length === 0 ? "" : `; and ${list(each)} per element, the same way along each element's unit vector`}.`;
+    }
     default:
       return "the numeric leg did not run.";
   }
@@ -333,7 +337,7 @@ function legsSection(chain: Chain, r: Report, c: Colors, number: number): string
         "   evaluated near the point; autograd: backward() through the graph of section 1.",
     ),
   );
-  lines.push(...wrap(`${c.dim("numeric method:")} ${numericMethodText(r.method)}`, "   "));
+  lines.push(...wrap(`${c.dim("numeric method:")} ${numericMethodText(r)}`, "   "));
   lines.push("");
   const rows: string[][] = [];
   for (const [name, leaf] of chain.leaves) {
@@ -384,10 +388,15 @@ function legsSection(chain: Chain, r: Report, c: Colors, number: number): string
       );
   }
   lines.push(`   ${verdictLine(r, c)}`);
-  if (r.directional !== null && r.verdict === "agree")
-    lines.push(
-      c.dim("   (the numeric leg checked the one directional derivative uᵀ∇f, not each element)"),
-    );
+  if (r.directional !== null && r.verdict === "agree") {
+    const only = Object.keys(r.gradients).filter((name) => r.gradients[name]!.numeric === null);
+    if (only.length > 0)
+      lines.push(
+        c.dim(
+          `   (the numeric leg checked ${list(only)} by the one directional derivative uᵀ∇f, not each element)`,
+        ),
+      );
+  }
   return lines;
 }
 

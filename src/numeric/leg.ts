@@ -19,6 +19,13 @@ export type { NumericMethod };
 /** Inputs with more elements than this get the fast mode under "auto". */
 export const FAST_MODE_THRESHOLD = 1000;
 
+/**
+ * Fast mode still gives per-element partials (each as uᵀ∇f is taken, along a unit vector) of the
+ * inputs whose elements, summed, times the point's elements stay within this (a partial costs an
+ * evaluation of f or a dozen); every scalar input has them whatever it costs.
+ */
+const FAST_PARTIALS_BUDGET = 2 ** 20;
+
 export interface NumericLegOptions {
   readonly method?: NumericMethod;
   /** Seed of the random direction of the fast mode. */
@@ -35,12 +42,20 @@ export interface NumericLegResult {
   readonly chainValue?: number;
   /** What ran: "complex", "richardson", "central", "fast". */
   readonly method: string;
-  /** ∂f/∂(each variable), shaped flat like the variable; null in fast mode or on failure. */
+  /**
+   * ∂f/∂(each variable), shaped flat like the variable; null on failure. Fast mode has only the
+   * inputs it can afford (every scalar input), or null when it can afford none.
+   */
   readonly gradients: Map<string, Float64Array> | null;
   /** Estimated bound on the absolute error of each gradient element. */
   readonly errors: Map<string, Float64Array> | null;
-  /** Fast mode: uᵀ∇f along the unit vector u (flat over the variables in order). */
-  readonly directional?: { u: Float64Array; value: number; error: number };
+  /** Fast mode: uᵀ∇f along the unit vector u (flat over the variables in order), and how. */
+  readonly directional?: {
+    u: Float64Array;
+    value: number;
+    error: number;
+    method: "complex" | "richardson";
+  };
   readonly kinks: Kink[];
   /**
    * The breakpoint of a piecewise op (or a domain edge) the point sits on, in words
@@ -111,44 +126,46 @@ export function numericLeg(
 
   if (method === "fast") {
     const u = randomUnitVector(n, opts.seed ?? 1);
-    const byComplexStep = (
-      c: { derivative: number; error: number; unreliable?: string },
-      note: string,
-    ): NumericLegResult => {
-      notes.push(note);
-      return {
-        ...base,
-        method: "fast",
-        gradients: null,
-        errors: null,
-        directional: { u, value: c.derivative, error: c.error },
-        ...(c.unreliable === undefined ? {} : { unreliable: c.unreliable }),
-      };
-    };
-    const c = complexStepDirectional(expr, layout, x, u);
-    if (c.ok) return byComplexStep(c, "fast mode by the complex step along u");
-    const d = directionalDerivative(f, x, u, { f0: value });
-    // Many custom op elements only made the complex step costly: where Richardson meets a value
-    // that is not finite along u (a domain edge within its steps), the complex step decides.
-    if (c.costly === true && (!Number.isFinite(d.derivative) || d.nonFinite !== undefined)) {
-      const all = complexStepDirectional(expr, layout, x, u, Number.POSITIVE_INFINITY);
-      if (all.ok)
-        return byComplexStep(
-          all,
-          `${c.reason}; Richardson along u met a value that is not finite; fast mode by the complex step along u`,
-        );
+    const d = along(expr, layout, x, f, value, u);
+    notes.push(d.note);
+    const names = fastPartials(values, layout, n);
+    const gradients = new Map<string, Float64Array>();
+    const errors = new Map<string, Float64Array>();
+    const unreliable =
+      d.unreliable === undefined
+        ? []
+        : [d.method === "richardson" ? `uᵀ∇f: ${d.unreliable}` : d.unreliable];
+    let nonFinite = d.nonFinite;
+    const how = new Set<string>();
+    for (const name of names) {
+      const { offset } = layout.get(name)!;
+      const size = values.get(name)!.data.length;
+      const g = new Float64Array(size);
+      const e = new Float64Array(size);
+      for (let k = 0; k < size; k++) {
+        const unit = new Float64Array(n);
+        unit[offset + k] = 1;
+        const p = along(expr, layout, x, f, value, unit);
+        g[k] = p.derivative;
+        e[k] = p.error;
+        how.add(p.method === "complex" ? "the complex step" : "Richardson extrapolation");
+        if (p.unreliable !== undefined) unreliable.push(`${label(offset + k)}: ${p.unreliable}`);
+        if (p.nonFinite !== undefined && !Number.isFinite(p.derivative))
+          nonFinite ??= { ...p.nonFinite, where: `${label(offset + k)}: ${p.nonFinite.where}` };
+      }
+      gradients.set(name, g);
+      errors.set(name, e);
     }
-    notes.push(`${c.reason}; fast mode by Richardson extrapolation along u`);
+    if (names.length > 0)
+      notes.push(`fast mode: ${names.join(", ")} per element by ${[...how].join(" and ")}`);
     return {
       ...base,
       method: "fast",
-      gradients: null,
-      errors: null,
-      directional: { u, value: d.derivative, error: d.error },
-      ...(Number.isFinite(d.derivative) || d.nonFinite === undefined
-        ? {}
-        : { nonFinite: d.nonFinite }),
-      ...(d.unreliable === undefined ? {} : { unreliable: `uᵀ∇f: ${d.unreliable}` }),
+      directional: { u, value: d.derivative, error: d.error, method: d.method },
+      gradients: names.length === 0 ? null : gradients,
+      errors: names.length === 0 ? null : errors,
+      ...(nonFinite === undefined ? {} : { nonFinite }),
+      ...(unreliable.length === 0 ? {} : { unreliable: unreliable.join("; ") }),
     };
   }
 
@@ -180,6 +197,73 @@ export function numericLeg(
     ...richardsonLeg(f, x, value, label, split, notes, method),
     ...breakpoint(expr, layout, x),
   };
+}
+
+/**
+ * The derivative of f along u (fast mode's uᵀ∇f, or a unit vector's partial): the complex step
+ * where it applies, else Richardson extrapolation along u; what ran and why in `note`.
+ */
+function along(
+  expr: Expr,
+  layout: Layout,
+  x: Float64Array,
+  f: (x: Float64Array) => number,
+  value: number,
+  u: Float64Array,
+): {
+  derivative: number;
+  error: number;
+  method: "complex" | "richardson";
+  note: string;
+  unreliable?: string;
+  nonFinite?: NonFinite;
+} {
+  const byComplexStep = (
+    c: { derivative: number; error: number; unreliable?: string },
+    note: string,
+  ) => ({
+    derivative: c.derivative,
+    error: c.error,
+    method: "complex" as const,
+    note,
+    ...(c.unreliable === undefined ? {} : { unreliable: c.unreliable }),
+  });
+  const c = complexStepDirectional(expr, layout, x, u);
+  if (c.ok) return byComplexStep(c, "fast mode by the complex step along u");
+  const d = directionalDerivative(f, x, u, { f0: value });
+  // Many custom op elements only made the complex step costly: where Richardson meets a value
+  // that is not finite along u (a domain edge within its steps), the complex step decides.
+  if (c.costly === true && (!Number.isFinite(d.derivative) || d.nonFinite !== undefined)) {
+    const all = complexStepDirectional(expr, layout, x, u, Number.POSITIVE_INFINITY);
+    if (all.ok)
+      return byComplexStep(
+        all,
+        `${c.reason}; Richardson along u met a value that is not finite; fast mode by the complex step along u`,
+      );
+  }
+  return {
+    derivative: d.derivative,
+    error: d.error,
+    method: "richardson",
+    note: `${c.reason}; fast mode by Richardson extrapolation along u`,
+    ...(Number.isFinite(d.derivative) || d.nonFinite === undefined
+      ? {}
+      : { nonFinite: d.nonFinite }),
+    ...(d.unreliable === undefined ? {} : { unreliable: d.unreliable }),
+  };
+}
+
+/** The inputs whose per-element partials fast mode affords (FAST_PARTIALS_BUDGET), in order. */
+function fastPartials(values: Map<string, Value>, layout: Layout, n: number): string[] {
+  const out: string[] = [];
+  let spent = 0;
+  for (const name of layout.keys()) {
+    const size = values.get(name)!.data.length;
+    if (size > 1 && (spent + size) * n > FAST_PARTIALS_BUDGET) continue;
+    out.push(name);
+    spent += size;
+  }
+  return out;
 }
 
 function breakpoint(expr: Expr, layout: Layout, x: Float64Array): { breakpoint?: string } {
