@@ -34,8 +34,8 @@ export interface CheckFlags {
   readonly rtol?: number;
   readonly atol?: number;
   readonly seed?: number;
-  /** A module of custom ops to load before parsing (`--ops FILE`). */
-  readonly ops?: string;
+  /** Modules of custom ops to load, in order, before parsing (`--ops FILE`, repeatable). */
+  readonly ops?: readonly string[];
   /** Exit 1 on any disagreement, an outvoted reference leg too (`--strict`). */
   readonly strict?: boolean;
   /** `--wrt w,b`: differentiate with respect to these inputs only. */
@@ -87,7 +87,7 @@ export async function checkCommand(source: string, flags: CheckFlags, io: CliIO)
   const json = flags.json === true ? new ParallelJson() : undefined;
   try {
     try {
-      if (flags.ops !== undefined) await loadOps(flags.ops, io.cwd);
+      for (const file of flags.ops ?? []) await loadOps(file, io.cwd);
       prepared = prepare(source, flags.at, io.cwd, flags.wrt, { vectorOutput: true });
       report = runCheck(prepared, flags, json);
     } catch (e) {

@@ -64,7 +64,7 @@ export async function explainCommand(
 ): Promise<number> {
   let lines: string[];
   try {
-    if (flags.ops !== undefined) await loadOps(flags.ops, io.cwd);
+    for (const file of flags.ops ?? []) await loadOps(file, io.cwd);
     const p = prepare(source, flags.at, io.cwd, flags.wrt, { vectorOutput: true });
     const c = colorsFor(io.isTTY);
     lines =

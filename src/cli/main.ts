@@ -10,6 +10,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { GradtrioError } from "../errors.ts";
 import { NUMERIC_METHODS } from "../numeric/types.ts";
 import type { CheckFlags } from "./check-command.ts";
 import { type CliIO, EXIT, processIO } from "./io.ts";
@@ -71,9 +72,10 @@ function pointOptions(cmd: Command): Command {
       "a variable's value: a number, a JSON array or @FILE (repeatable)",
     )
     .addOption(
-      new Option("--method <M>", "finite-difference method of the numeric leg")
-        .choices(NUMERIC_METHODS)
-        .default("auto"),
+      new Option(
+        "--method <M>",
+        "finite-difference method of the numeric leg (default: auto)",
+      ).choices(NUMERIC_METHODS),
     )
     .option("--rtol <R>", "relative slack added to the error estimates", nonNegative("--rtol"))
     .option("--atol <A>", "absolute slack added to the error estimates", nonNegative("--atol"))
@@ -90,7 +92,8 @@ function pointOptions(cmd: Command): Command {
     )
     .option(
       "--ops <FILE>",
-      "load the custom ops (defineOp) a module (.ts .mts .cts .js .mjs .cjs) exports first",
+      "load the custom ops (defineOp) a module (.ts .mts .cts .js .mjs .cjs) exports first (repeatable: every module, in order)",
+      (file: string, previous: string[] = []) => [...previous, file],
     );
 }
 
@@ -99,11 +102,11 @@ function flagsOf(opts: Record<string, unknown>): CheckFlags {
     // Commander concatenates a variadic option's repeats: `--at a b --at c` is [a, b, c].
     at: (opts.at as string[] | undefined) ?? [],
     json: opts.json === true,
-    method: opts.method as CheckFlags["method"], // --method defaults to "auto"
+    method: (opts.method ?? "auto") as NonNullable<CheckFlags["method"]>,
     ...(opts.rtol === undefined ? {} : { rtol: opts.rtol as number }),
     ...(opts.atol === undefined ? {} : { atol: opts.atol as number }),
     ...(opts.seed === undefined ? {} : { seed: opts.seed as number }),
-    ...(opts.ops === undefined ? {} : { ops: opts.ops as string }),
+    ...(opts.ops === undefined ? {} : { ops: opts.ops as string[] }),
     ...(opts.strict === true ? { strict: true } : {}),
     ...(opts.wrt === undefined ? {} : { wrt: opts.wrt as string }),
     ...(opts.dtype === undefined ? {} : { dtype: opts.dtype as NonNullable<CheckFlags["dtype"]> }),
@@ -368,9 +371,35 @@ Exit codes: 0 all pass, 1 otherwise, 2 bad input, 130 interrupted.`,
     });
 
   // Subcommands inherit the output and error handling.
-  for (const cmd of program.commands)
+  for (const cmd of program.commands) {
     cmd.configureOutput(program.configureOutput()).exitOverride().showSuggestionAfterError(true);
+    for (const option of cmd.options) givenOnce(cmd.name(), option);
+  }
   return program;
+}
+
+/** Options that may be given more than once: --at's values add up, check's and explain's --ops load every module. */
+const REPEATABLE = new Set(["--at", "check --ops", "explain --ops"]);
+
+/**
+ * A single-valued option given a second time is an error, not silently the last one: commander
+ * hands the parser the value so far (options have no defaults, so that is undefined the first time).
+ */
+function givenOnce(command: string, option: Option): void {
+  const flag = option.long;
+  if (flag === undefined || !(option.required || option.optional)) return;
+  if (REPEATABLE.has(flag) || REPEATABLE.has(`${command} ${flag}`)) return;
+  const parse = option.parseArg;
+  option.argParser((value: string, previous: unknown) => {
+    if (previous !== undefined)
+      throw new GradtrioError(
+        "INVALID_ARGUMENT",
+        command === "fuzz" && flag === "--ops"
+          ? "--ops is given twice: fuzz takes one ops module (export every op from one module, or run fuzz once per module)"
+          : `${flag} is given twice`,
+      );
+    return parse === undefined ? value : parse(value, undefined);
+  });
 }
 
 /** An item after `--at` that is no NAME=VALUE (an expression written after the point). */

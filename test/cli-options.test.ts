@@ -1,0 +1,121 @@
+// Options given twice (docs/DESIGN.md, the command line): `check`/`explain --ops` load every
+// module given, in order; `fuzz --ops` twice and every other single-valued option twice are one
+// error line, exit 2, never silently the last one. Through the real bin: the runs start
+// together (each bin start is a second of tsx), the tests read their results.
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+
+const root = resolve(import.meta.dirname, "..");
+const bin = join(root, "bin/gradtrio.js");
+const dir = mkdtempSync(join(tmpdir(), "gradtrio-options-"));
+const api = join(root, "src/autograd/index.ts");
+// Two modules, each with an op the other lacks: cubeA's backward is wrong (2x² for 3x²).
+writeFileSync(
+  join(dir, "a.mjs"),
+  `import { defineOp } from ${JSON.stringify(api)};
+export const cubeA = defineOp({ name: "cubeA", arity: 1, forward: (x) => x * x * x,
+  backward: ({ args: [x], grad }) => [2 * x * x * grad], formula: (x) => \`(\${x})^3\` });`,
+);
+writeFileSync(
+  join(dir, "b.ts"),
+  `import { defineOp } from ${JSON.stringify(api)};
+export const squareB = defineOp({ name: "squareB", arity: 1, forward: (x: number) => x * x,
+  backward: ({ args: [x], grad }) => [2 * x! * grad], formula: (x) => \`(\${x})^2\` });`,
+);
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runBin(argv: string[]): Promise<Run> {
+  return new Promise((done) => {
+    const child = spawn("node", [bin, ...argv], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on("close", (code) => done({ code, stdout, stderr }));
+  });
+}
+
+const point = ["--at", "x=1", "y=2"];
+/** [the option given twice, the command line]. */
+const twice: [string, string[]][] = [
+  ["--wrt", ["check", "x*y", ...point, "--wrt", "x", "--wrt", "y"]],
+  ["--order", ["check", "x*y", ...point, "--order", "2", "--order", "1"]],
+  ["--dtype", ["check", "x*y", ...point, "--dtype", "float32", "--dtype", "float64"]],
+  ["--rtol", ["check", "x*y", ...point, "--rtol", "1e-3", "--rtol", "1e-9"]],
+  ["--method", ["explain", "x*y", ...point, "--method", "fast", "--method", "auto"]],
+  ["--seed", ["check", "x*y", ...point, "--seed", "1", "--seed", "2"]],
+  ["--out", ["teach", "--out", "a.html", "--out", "b.html"]],
+  ["--runs", ["fuzz", "--ops", "b.ts", "--runs", "5", "--runs", "9"]],
+  ["--workers", ["gate", "--workers", "1", "--workers", "2"]],
+];
+
+const cases = {
+  checkOps: ["check", "cubeA(x) + squareB(x)", "--at", "x=2", "--ops", "a.mjs", "--ops", "b.ts"],
+  explainOps: [
+    "explain",
+    "cubeA(x) + squareB(x)",
+    "--at",
+    "x=2",
+    "--ops",
+    "a.mjs",
+    "--ops",
+    "b.ts",
+  ],
+  fuzzOps: ["fuzz", "--ops", "a.mjs", "--ops", "b.ts"],
+  ...Object.fromEntries(twice.map(([flag, argv]) => [flag, argv])),
+};
+const runs: Record<string, Run> = {};
+
+beforeAll(async () => {
+  const done = await Promise.all(Object.values(cases).map(runBin));
+  Object.keys(cases).forEach((k, i) => {
+    runs[k] = done[i]!;
+  });
+}, 180_000);
+
+describe("--ops given twice", () => {
+  it("check loads both modules: cubeA's wrong backward is convicted beside squareB", () => {
+    const r = runs.checkOps!;
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(1);
+    // d/dx (x³ + x²) at 2 = 12 + 4 = 16; autograd's wrong rule gives 8 + 4 = 12.
+    expect(r.stdout).toMatch(/blame autograd — autograd gives 12 at x where symbolic gives 16/);
+  });
+
+  it("explain loads both modules", () => {
+    const r = runs.explainOps!;
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("cubeA(x) + squareB(x)");
+  });
+
+  it("fuzz takes one module: one error line, exit 2, nothing fuzzed", () => {
+    const r = runs.fuzzOps!;
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      "gradtrio: error: --ops is given twice: fuzz takes one ops module (export every op from one module, or run fuzz once per module)\n",
+    );
+  });
+});
+
+describe("a single-valued option given twice is one error line, exit 2", () => {
+  it.each(twice.map(([flag]) => [flag]))("%s", (flag) => {
+    const r = runs[flag]!;
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(`gradtrio: error: ${flag} is given twice\n`);
+  });
+});
