@@ -47,3 +47,23 @@ describe("replaying a fuzz counterexample", () => {
     });
   });
 });
+
+describe("replaying a path that is no case, or one that passes", () => {
+  const MIXED = "test/fixtures/ops/mixed/correct-and-wrong.ts";
+  it("a sweep point past the sweep's end is one error line, exit 2 (it printed '0 runs ok')", async () => {
+    const io = memoryIO();
+    const argv = ["fuzz", "--ops", MIXED, "--seed", "1", "--path", "sweep:99999"];
+    expect(await main(argv, io)).toBe(2);
+    expect(io.stdout).toEqual([]);
+    expect(io.stderr).toEqual([
+      "gradtrio: error: path 'sweep:99999' is no case: the sweep has points sweep:0 to sweep:9999",
+    ]);
+  });
+  it("an op whose replayed case passes was shrunk in no step: the line does not say 'shrunk'", async () => {
+    const io = memoryIO();
+    expect(await main(["fuzz", "--ops", MIXED, "--seed", "1", "--path", "5"], io)).toBe(1);
+    const right = io.stdout.find((l) => l.includes("cubeRight"))!;
+    expect(right).toMatch(/cubeRight +1 runs {2}ok {2}/);
+    expect(right).not.toContain("shrunk");
+  });
+});

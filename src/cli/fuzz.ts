@@ -127,7 +127,10 @@ function printText(file: string, r: FuzzResult, io: CliIO): void {
         ? "found alone by the sweep of its domain"
         : "",
       s.inconclusive > 0 ? `${s.inconclusive} inconclusive skipped` : "",
-      s.shrinks > 0 ? `shrunk in ${s.shrinks} step${s.shrinks === 1 ? "" : "s"}` : "",
+      // Only a counterexample is shrunk (a replay that passes evaluated cases, shrank nothing).
+      s.shrinks > 0 && s.counterexample !== null
+        ? `shrunk in ${s.shrinks} step${s.shrinks === 1 ? "" : "s"}`
+        : "",
       s.sanity === null || s.sanity.formulaChecked ? "" : "no formula: two legs",
     ]
       .filter((x) => x !== "")

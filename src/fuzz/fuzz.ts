@@ -227,6 +227,12 @@ function validate(opts: FuzzOptions): { runs: number; seed: number; maxDepth: nu
       "INVALID_ARGUMENT",
       `sweep points must be a positive integer, got ${points}`,
     );
+  // A sweep point past the sweep's end is no case: replaying it would report nothing checked.
+  if (opts.path?.startsWith("sweep:") === true && Number(opts.path.slice(6)) >= points)
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `path '${opts.path}' is no case: the sweep has points sweep:0 to sweep:${points - 1}`,
+    );
   return { runs, seed, maxDepth };
 }
 
