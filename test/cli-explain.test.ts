@@ -210,3 +210,47 @@ describe("explain --steps and --dot", () => {
     expect(r.text).not.toContain("Forward pass");
   });
 });
+
+describe("numbers that are not finite, and the sections", () => {
+  it("check prints NaN and Infinity as they are (it printed 'NaN ± InfinityeNaN')", async () => {
+    const io = memoryIO();
+    expect(await main(["check", "x^y", "--at", "x=-2", "y=3"], io)).toBe(3);
+    const text = io.stdout.join("\n");
+    expect(text).not.toMatch(/e(NaN|Infinity)|(NaN|Infinity)e/);
+    // ∂(x^y)/∂y = x^y·log(x): log(-2) is NaN; the estimate's error is unbounded.
+    expect(text).toMatch(/^y +x\^y\*log\(x\) +NaN +NaN ± Infinity +NaN/m);
+  });
+
+  it("--steps where f is not finite: no table of NaN, and the by-hand value is not called exact", async () => {
+    const r = await explain("log(x)", "x=-1", "--steps");
+    expect(r.code).toBe(0);
+    expect(r.text).not.toMatch(/NaNeNaN|exact -1/);
+    expect(r.text.replace(/\s+/g, " ")).toContain(
+      "∂f/∂x at x = -1: f is NaN at the point, so no step size gives a derivative there (the chain rule's -1 in section 2 is its formula's value, not a derivative of f).",
+    );
+    expect(r.text).toMatch(/x +-1 +-1 +— \(no derivative where f is not finite\) +-1/);
+  });
+
+  it("--steps where the derivative is infinite: nothing called exact", async () => {
+    const r = await explain("sqrt(x)", "x=0", "--steps");
+    expect(r.text).not.toMatch(/exact Infinity|eNaN/);
+    expect(r.text).toContain("the chain rule gives Infinity (section 2)");
+  });
+
+  it("numbers its sections once each: the Hessian follows the legs", async () => {
+    const r = await explain("x^3*y", "x=2", "y=3", "--steps");
+    const numbers = [...r.text.matchAll(/^(\d)\. /gm)].map((m) => m[1]);
+    expect(numbers).toEqual(["1", "2", "3", "4", "5"]);
+    expect(r.text).toMatch(/^5\. Second derivatives: the Hessian$/m);
+    expect(r.text.indexOf("The step size h")).toBeGreaterThan(r.text.indexOf("5. Second"));
+  });
+
+  it("--steps with --dot is one error line, exit 2 (--steps was ignored)", async () => {
+    const r = await explain("x*y", "x=2", "y=3", "--steps", "--dot");
+    expect(r.code).toBe(2);
+    expect(r.text).toBe("");
+    expect(r.err).toEqual([
+      "gradtrio: error: --steps and --dot do not go together: --dot prints the graph alone (run explain --steps for the lesson)",
+    ]);
+  });
+});

@@ -30,7 +30,8 @@ describe("explain beyond gradients", () => {
 
   it("second derivatives of a scalar output with few inputs", async () => {
     const r = await explain("x^3*y", "x=2", "y=3");
-    expect(r.text).toContain("4. Second derivatives: the Hessian");
+    // After section 4, the three legs (it was numbered 4 too).
+    expect(r.text).toContain("5. Second derivatives: the Hessian");
     // ∂²/∂x² = 6xy = 36, ∂²/∂x∂y = 3x² = 12 (by hand)
     expect(r.text).toMatch(/x\s+36\s+12/);
     const many = await explain(

@@ -49,10 +49,15 @@ export function jacobianExplanation(p: Prepared, flags: CheckFlags, c: Colors): 
 }
 
 /**
- * The second derivatives of a scalar output, three ways (empty when it has more than
- * `EXPLAIN_HESSIAN_INPUTS` input elements).
+ * Section `number`: the second derivatives of a scalar output, three ways (empty when it has
+ * more than `EXPLAIN_HESSIAN_INPUTS` input elements).
  */
-export function hessianExplanation(p: Prepared, flags: CheckFlags, c: Colors): string[] {
+export function hessianExplanation(
+  p: Prepared,
+  flags: CheckFlags,
+  c: Colors,
+  number: number,
+): string[] {
   const values = toValues(p.point);
   let n = 0;
   for (const v of values.values()) n += v.data.length;
@@ -62,7 +67,7 @@ export function hessianExplanation(p: Prepared, flags: CheckFlags, c: Colors): s
   if (h === undefined) return [];
   return [
     "",
-    c.bold("4. Second derivatives: the Hessian"),
+    c.bold(`${number}. Second derivatives: the Hessian`),
     c.dim(
       "   Entry (a, b) is ∂²f/∂a∂b, the derivative of the gradient's element a by b. Autograd\n" +
         "   differentiates its own backward pass (backward with createGraph: true, then backward\n" +

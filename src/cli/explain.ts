@@ -9,6 +9,7 @@
  */
 import type { DType } from "../autograd/index.ts";
 import type { Report } from "../check/report.ts";
+import { GradtrioError } from "../errors.ts";
 import { fromValue, type NestedArray, toValues } from "../expr/point.ts";
 import { loadOps } from "../fuzz/load.ts";
 import {
@@ -64,16 +65,18 @@ export async function explainCommand(
 ): Promise<number> {
   let lines: string[];
   try {
+    if (flags.dot === true && flags.steps === true)
+      throw new GradtrioError(
+        "INVALID_ARGUMENT",
+        "--steps and --dot do not go together: --dot prints the graph alone (run explain --steps for the lesson)",
+      );
     for (const file of flags.ops ?? []) await loadOps(file, io.cwd);
     const p = prepare(source, flags.at, io.cwd, flags.wrt, { vectorOutput: true });
     const c = colorsFor(io.isTTY);
     lines =
       flags.dot === true
         ? [toDot(chainOf(p, flags.dtype))]
-        : (jacobianExplanation(p, flags, c) ?? [
-            ...explainLines(p, flags, c),
-            ...hessianExplanation(p, flags, c),
-          ]);
+        : (jacobianExplanation(p, flags, c) ?? explainLines(p, flags, c));
   } catch (e) {
     return reportError(e, io);
   }
@@ -116,7 +119,9 @@ export function explainLines(p: Prepared, flags: ExplainFlags, c: Colors): strin
     lines.push(...pathSection(chain, c));
     lines.push("");
   }
-  lines.push(...legsSection(chain, runCheck(p, flags), c, small ? 4 : 3));
+  const number = small ? 4 : 3;
+  lines.push(...legsSection(chain, runCheck(p, flags), c, number));
+  lines.push(...hessianExplanation(p, flags, c, number + 1));
   // The step-size lesson is about float64 finite differences: its exact value is float64's.
   const exact = chain.dtype === "float64" ? chain : chainOf(p);
   if (flags.steps === true) lines.push("", ...stepsLines(p, exact, c));
@@ -352,7 +357,7 @@ function legsSection(chain: Chain, r: Report, c: Colors, number: number): string
         ? c.dim(
             r.directional !== null
               ? "(directional only)"
-              : `— (${r.legs.numeric.reason ?? r.legs.numeric.status})`,
+              : `— (${r.legs.numeric.reason ?? (r.legs.numeric.status === "ok" ? "no derivative where f is not finite" : r.legs.numeric.status)})`,
           )
         : `${cell(gr.numeric)} ${c.dim(`± ${isScalar ? errorText(ne?.[0] ?? null) : ne === null ? "—" : errorText(Math.max(...ne))}`)}`;
     rows.push([
@@ -436,8 +441,24 @@ export function stepsLines(p: Prepared, chain: Chain, c: Colors): string[] {
   for (const [name, leaf] of chain.leaves) {
     if (leaf.grad === null) continue;
     const label = leaf.value.shape.length === 0 ? name : `${name}[0]`;
-    const study = stepStudy(p.expr, values, offsets.get(name)!, leaf.grad.data[0]!);
+    const byHand = leaf.grad.data[0]!;
     lines.push("");
+    // No error can be measured against a value that is not finite, nor where f itself is not.
+    const value = chain.output.value.data.find((v) => !Number.isFinite(v));
+    if (value !== undefined || !Number.isFinite(byHand)) {
+      lines.push(
+        ...wrap(
+          `${c.bold(`∂${chain.output.name}/∂${label}`)} at ${label} = ${short(leaf.value.data[0]!)}: ${
+            value !== undefined
+              ? `${chain.output.name} is ${value} at the point, so no step size gives a derivative there (the chain rule's ${full(byHand)} in section 2 is its formula's value, not a derivative of ${chain.output.name}).`
+              : `the chain rule gives ${full(byHand)} (section 2): there is no exact value to measure the finite differences' error against.`
+          }`,
+          "   ",
+        ),
+      );
+      continue;
+    }
+    const study = stepStudy(p.expr, values, offsets.get(name)!, byHand);
     lines.push(
       `   ${c.bold(`∂${chain.output.name}/∂${label}`)} at ${label} = ${short(study.x)}: exact ${full(study.reference)} (by hand, section 2)`,
     );

@@ -44,10 +44,11 @@ function trimZeros(s: string): string {
   return s.includes(".") ? s.replace(/\.?0+$/, "") : s;
 }
 
-/** An error estimate: two significant digits, exponent form. */
+/** An error estimate: two significant digits, exponent form (NaN and Infinity as they are). */
 export function errorText(v: number | null): string {
   if (v === null) return "—";
   if (v === 0) return "0";
+  if (!Number.isFinite(v)) return String(v);
   const [m, e] = v.toExponential(1).split("e");
   return `${m}e${Number(e)}`;
 }
