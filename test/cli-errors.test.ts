@@ -369,6 +369,16 @@ describe("an expression that begins with '-'", () => {
     const h = await run("check", "-h");
     expect(h.code).toBe(0);
     expect(h.out.join("\n")).toMatch(/^Usage: gradtrio check/);
+    // -h followed by more is the expression, as -V --at V=1 is (it printed the help, exit 0).
+    for (const name of ["h", "V"]) {
+      const m = await run("check", `-${name}`, "--at", `${name}=1`, "--json");
+      expect(m.code).toBe(0);
+      expect(JSON.parse(m.out.join(""))).toMatchObject({
+        expr: `-${name}`,
+        value: -1,
+        gradients: { [name]: { autograd: -1 } },
+      });
+    }
     // A misspelt option after the expression is still one.
     expectOneError(await run("check", "-x", "--att", "x=1"), /unknown option '--att'/);
   });

@@ -427,7 +427,8 @@ const EXPRESSION_COMMANDS = new Set(["check", "explain", "teach"]);
 /**
  * `argv` with an expression that begins with '-' (`gradtrio check '-x^2' --at x=1`) moved after
  * `--`, where commander reads it as the expression, not as an option (docs/DESIGN.md, the command
- * line). Only right after the command; `-h` stays the help.
+ * line). Only right after the command; `-h` alone stays the help (`check -h --at h=1` is the
+ * expression `-h`, as `-V --at V=1` is `-V`).
  */
 function leadingMinus(argv: readonly string[]): readonly string[] {
   const [command, first, ...rest] = argv;
@@ -436,7 +437,7 @@ function leadingMinus(argv: readonly string[]): readonly string[] {
     first === undefined ||
     !EXPRESSION_COMMANDS.has(command) ||
     !/^-[^-]/.test(first) ||
-    first === "-h" ||
+    (first === "-h" && rest.length === 0) ||
     rest.includes("--")
   )
     return argv;
