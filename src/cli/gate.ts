@@ -85,15 +85,20 @@ export function gateJUnit(result: GateResult, shard?: Shard): string {
     const tc = suite.ele("testcase", {
       classname: `gradtrio.${e.kind}`,
       name: `${e.path} ${e.name}`,
-      time: e.ms / 1000,
+      time: (e.ms / 1000).toFixed(3), // seconds, to the millisecond
     });
     if (!e.passed)
-      tc.ele("failure", { message: `${e.outcome}: ${e.summary}`, type: e.outcome }).dat(
-        e.details.join("\n"),
-      );
+      tc.ele("failure", { message: failureMessage(e), type: e.outcome }).dat(e.details.join("\n"));
   }
   return root.end({ pretty: true });
 }
+
+/** The outcome and the summary, the outcome once (a check's summary begins with its verdict). */
+function failureMessage(e: GateEntryResult): string {
+  return e.summary.startsWith(`${e.outcome} `) ? e.summary : `${e.outcome}: ${e.summary}`;
+}
+
+const entries = (n: number) => `${n} ${n === 1 ? "entry" : "entries"}`;
 
 function row(e: GateEntryResult, color: boolean): string {
   const mark = e.passed ? "PASS" : "FAIL";
@@ -173,7 +178,7 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
       const passed = done.filter((d) => d.passed).length;
       result = { seed: config.seed ?? 0, entries: done, passed, failed: done.length - passed };
       report(file, result, shard, color, opts.junit, io);
-      io.out(`interrupted (Ctrl-C) after ${done.length} entries`);
+      io.out(`interrupted (Ctrl-C) after ${entries(done.length)}`);
       for (const run of runs)
         if (run.inFlight.size > 0)
           for (const line of inFlightLines(run, run.ctx.opsFile)) io.out(line);
@@ -209,7 +214,7 @@ function report(
     for (const l of e.details) io.out(`  ${l}`);
   }
   io.out("");
-  io.out(`${result.passed} passed, ${result.failed} failed (${result.entries.length} entries)`);
+  io.out(`${result.passed} passed, ${result.failed} failed (${entries(result.entries.length)})`);
   if (junitFile === undefined) return;
   try {
     writeFileSync(resolve(io.cwd, junitFile), gateJUnit(result, shard));
