@@ -32,9 +32,13 @@ interface Run {
   stderr: string;
 }
 
-function runBin(argv: string[]): Promise<Run> {
+function runBin(argv: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((done) => {
-    const child = spawn("node", [bin, ...argv], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("node", [bin, ...argv], {
+      cwd: dir,
+      env: { ...process.env, GRADTRIO_WORKERS: "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {
@@ -77,11 +81,25 @@ const cases = {
   ...Object.fromEntries(twice.map(([flag, argv]) => [flag, argv])),
 };
 const runs: Record<string, Run> = {};
+/** GRADTRIO_WORKERS values that are no thread count. */
+const badWorkers = ["abc", "0", "-1", "1.5"];
 
 beforeAll(async () => {
-  const done = await Promise.all(Object.values(cases).map(runBin));
+  const done = await Promise.all([
+    ...Object.values(cases).map((argv) => runBin(argv)),
+    // Bad input where the worker-thread note would be said: the error line alone.
+    runBin(["fuzz", "--ops", "b.ts", "--max-depth", "100"]),
+    ...badWorkers.map((w) =>
+      runBin(["fuzz", "--ops", "b.ts", "--runs", "5"], { GRADTRIO_WORKERS: w }),
+    ),
+  ]);
   Object.keys(cases).forEach((k, i) => {
     runs[k] = done[i]!;
+  });
+  const rest = done.slice(Object.keys(cases).length);
+  runs.maxDepth = rest[0]!;
+  badWorkers.forEach((w, i) => {
+    runs[`GRADTRIO_WORKERS=${w}`] = rest[1 + i]!;
   });
 }, 180_000);
 
@@ -117,5 +135,22 @@ describe("a single-valued option given twice is one error line, exit 2", () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(`gradtrio: error: ${flag} is given twice\n`);
+  });
+});
+
+describe("bad input is one line, also where the fuzz would say how many threads it uses", () => {
+  it("--max-depth 100: the error alone (the worker-thread note came first)", () => {
+    const r = runs.maxDepth!;
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("gradtrio: error: max depth must be an integer from 1 to 8, got 100\n");
+  });
+
+  it.each(badWorkers.map((w) => [w]))("GRADTRIO_WORKERS=%s is an error (it was ignored)", (w) => {
+    const r = runs[`GRADTRIO_WORKERS=${w}`]!;
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      `gradtrio: error: GRADTRIO_WORKERS must be an integer ≥ 1 (or unset), got '${w}'\n`,
+    );
   });
 });

@@ -183,7 +183,6 @@ export async function fuzzCommand(opts: FuzzFlags, io: CliIO): Promise<number> {
       opts.workers,
       opts.path === undefined ? runs * loaded.length : 1,
     );
-    if (note !== null && opts.path === undefined) io.err(`fuzz: ${note}`);
     // The threads start loading the ops while this one runs their sanity checks.
     const pool = workerPool(threads, { ops: [file] });
     const progress = progressReporter(io, "fuzz", runs * loaded.length);
@@ -208,6 +207,8 @@ export async function fuzzCommand(opts: FuzzFlags, io: CliIO): Promise<number> {
       await pool?.close();
       throw e;
     }
+    // Said once the options are known good: bad input stays one line.
+    if (note !== null && opts.path === undefined) io.err(`fuzz: ${note}`);
     const interrupt = new AbortController();
     const onSigint = () => interrupt.abort();
     process.on("SIGINT", onSigint);

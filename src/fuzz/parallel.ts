@@ -212,8 +212,7 @@ export function plannedWorkers(
   cases: number,
   cores = availableParallelism(),
 ): { threads: number; note: string | null } {
-  const env = Number(process.env.GRADTRIO_WORKERS);
-  const asked = requested ?? (Number.isInteger(env) && env >= 1 ? env : undefined);
+  const asked = requested ?? workersFromEnv();
   if (asked !== undefined) return { threads: checkWorkers(asked), note: null };
   const fit = Math.max(1, Math.floor(cores / CORES_PER_THREAD));
   const paid = Math.max(1, Math.floor(cases / CASES_PER_THREAD));
@@ -228,6 +227,19 @@ export function plannedWorkers(
         ? `using ${threads} worker thread${threads === 1 ? "" : "s"}, not ${cores}: ${cases} runs are too few to pay for starting more (--workers ${cores} forces ${cores})`
         : null,
   };
+}
+
+/** GRADTRIO_WORKERS as a thread count (unset or empty: none); anything else is bad input. */
+function workersFromEnv(): number | undefined {
+  const text = process.env.GRADTRIO_WORKERS;
+  if (text === undefined || text.trim() === "") return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `GRADTRIO_WORKERS must be an integer ≥ 1 (or unset), got '${text}'`,
+    );
+  return n;
 }
 
 /** Thrown by a run that was interrupted (Ctrl-C): what was done so far stays readable. */
