@@ -2,10 +2,9 @@
 // the real bin: 0 autograd confirmed (all legs agree, or a reference leg outvoted by the two
 // others), 1 autograd contradicted, 3 inconclusive, and --strict turning any disagreement into 1.
 // The runs start together (each bin start is a second of tsx), the tests read their results.
-import { spawn } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
+import { type Run, runBin } from "./run-bin.ts";
 
-const bin = new URL("../bin/gradtrio.js", import.meta.url).pathname;
 const OPS = "test/fixtures/ops/outvoted/numeric.ts";
 const NON_FINITE = "test/fixtures/ops/non-finite/ops.ts";
 // A CAS defect (src/symbolic/defects.ts, power-of-a-square): nerdamer's formula is NaN here,
@@ -13,27 +12,6 @@ const NON_FINITE = "test/fixtures/ops/non-finite/ops.ts";
 const CAS_NAN = ["pow(x^2, 0.75)", "--at", "x=-1.5"];
 // Once a CAS defect (NaN, the leg outvoted); the leg now sends the minus as a symbol.
 const ONCE_NAN = ["tan(cos(pow((-(x)), (x * e))))", "--at", "x=-2.8983607998665413"];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runBin(argv: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn("node", [bin, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const cases = {
   casOutvoted: ["check", ...CAS_NAN, "--json"],

@@ -2,40 +2,17 @@
 // has "directional" (uᵀ∇f by each leg) and numeric per element for every scalar input
 // (docs/DESIGN.md, "In fast mode …"), the text shows them, and explain names the method that ran.
 // The runs start together (each bin start is a second of tsx), the tests read their results.
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { type Run, root, runBin } from "./run-bin.ts";
 
-const root = resolve(import.meta.dirname, "..");
-const bin = join(root, "bin/gradtrio.js");
 const dir = mkdtempSync(join(tmpdir(), "gradtrio-fast-"));
 const x = Array.from({ length: 2000 }, (_, k) => 0.001 * k);
 writeFileSync(join(dir, "v2000.json"), JSON.stringify(x));
 const at = ["--at", `x=@${join(dir, "v2000.json")}`];
 const BUG = join(root, "test/fixtures/ops/second-arg.bug.ts");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runBin(argv: string[]): Promise<Run> {
-  return new Promise((done) => {
-    const child = spawn("node", [bin, ...argv], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
-}
 
 const cases = {
   json: ["check", "mean(sin(x^2))*w", ...at, "w=2", "--json"],
@@ -48,7 +25,7 @@ const cases = {
 const runs = {} as Record<keyof typeof cases, Run>;
 
 beforeAll(async () => {
-  const done = await Promise.all(Object.values(cases).map(runBin));
+  const done = await Promise.all(Object.values(cases).map((argv) => runBin(argv)));
   Object.keys(cases).forEach((k, i) => {
     runs[k as keyof typeof cases] = done[i]!;
   });

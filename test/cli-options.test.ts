@@ -2,14 +2,12 @@
 // module given, in order; `fuzz --ops` twice and every other single-valued option twice are one
 // error line, exit 2, never silently the last one. Through the real bin: the runs start
 // together (each bin start is a second of tsx), the tests read their results.
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { type Run, root, runBin } from "./run-bin.ts";
 
-const root = resolve(import.meta.dirname, "..");
-const bin = join(root, "bin/gradtrio.js");
 const dir = mkdtempSync(join(tmpdir(), "gradtrio-options-"));
 const api = join(root, "src/autograd/index.ts");
 // Two modules, each with an op the other lacks: cubeA's backward is wrong (2x² for 3x²).
@@ -25,31 +23,6 @@ writeFileSync(
 export const squareB = defineOp({ name: "squareB", arity: 1, forward: (x: number) => x * x,
   backward: ({ args: [x], grad }) => [2 * x! * grad], formula: (x) => \`(\${x})^2\` });`,
 );
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runBin(argv: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done) => {
-    const child = spawn("node", [bin, ...argv], {
-      cwd: dir,
-      env: { ...process.env, GRADTRIO_WORKERS: "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
-}
 
 const point = ["--at", "x=1", "y=2"];
 /** [the option given twice, the command line]. */
@@ -81,16 +54,18 @@ const cases = {
   ...Object.fromEntries(twice.map(([flag, argv]) => [flag, argv])),
 };
 const runs: Record<string, Run> = {};
+/** GRADTRIO_WORKERS as unset (empty). */
+const unset = { GRADTRIO_WORKERS: "" };
 /** GRADTRIO_WORKERS values that are no thread count. */
 const badWorkers = ["abc", "0", "-1", "1.5"];
 
 beforeAll(async () => {
   const done = await Promise.all([
-    ...Object.values(cases).map((argv) => runBin(argv)),
+    ...Object.values(cases).map((argv) => runBin(argv, { cwd: dir, env: unset })),
     // Bad input where the worker-thread note would be said: the error line alone.
-    runBin(["fuzz", "--ops", "b.ts", "--max-depth", "100"]),
+    runBin(["fuzz", "--ops", "b.ts", "--max-depth", "100"], { cwd: dir, env: unset }),
     ...badWorkers.map((w) =>
-      runBin(["fuzz", "--ops", "b.ts", "--runs", "5"], { GRADTRIO_WORKERS: w }),
+      runBin(["fuzz", "--ops", "b.ts", "--runs", "5"], { cwd: dir, env: { GRADTRIO_WORKERS: w } }),
     ),
   ]);
   Object.keys(cases).forEach((k, i) => {

@@ -1,0 +1,36 @@
+// The real bin (bin/gradtrio.js) as a subprocess, for tests of what a user sees: exit code,
+// standard output and standard error.
+import { spawn } from "node:child_process";
+import { join, resolve } from "node:path";
+
+export const root = resolve(import.meta.dirname, "..");
+export const bin = join(root, "bin/gradtrio.js");
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `gradtrio argv…` in `cwd` (default: the checkout) with `env` over this process's. */
+export function runBin(
+  argv: readonly string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<Run> {
+  return new Promise((done) => {
+    const child = spawn("node", [bin, ...argv], {
+      cwd: opts.cwd ?? root,
+      env: { ...process.env, ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on("close", (code) => done({ code, stdout, stderr }));
+  });
+}
