@@ -64,6 +64,7 @@ beforeAll(async () => {
     ...Object.values(cases).map((argv) => runBin(argv, { cwd: dir, env: unset })),
     // Bad input where the worker-thread note would be said: the error line alone.
     runBin(["fuzz", "--ops", "b.ts", "--max-depth", "100"], { cwd: dir, env: unset }),
+    runBin(["gate", join(root, "test/fixtures/gate/bad-expr.config.ts")], { env: unset }),
     ...badWorkers.map((w) =>
       runBin(["fuzz", "--ops", "b.ts", "--runs", "5"], { cwd: dir, env: { GRADTRIO_WORKERS: w } }),
     ),
@@ -73,8 +74,9 @@ beforeAll(async () => {
   });
   const rest = done.slice(Object.keys(cases).length);
   runs.maxDepth = rest[0]!;
+  runs.gateBadEntry = rest[1]!;
   badWorkers.forEach((w, i) => {
-    runs[`GRADTRIO_WORKERS=${w}`] = rest[1 + i]!;
+    runs[`GRADTRIO_WORKERS=${w}`] = rest[2 + i]!;
   });
 }, 180_000);
 
@@ -118,6 +120,17 @@ describe("bad input is one line, also where the fuzz would say how many threads 
     const r = runs.maxDepth!;
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("gradtrio: error: max depth must be an integer from 1 to 8, got 100\n");
+  });
+
+  it("gate with a bad entry: the error alone (the worker-thread note came first)", () => {
+    const r = runs.gateBadEntry!;
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    const lines = r.stderr.trimEnd().split("\n");
+    expect(lines[0]).toBe(
+      "gradtrio: error: config: checks[1].expr: unknown function 'sine'; did you mean 'sin'?",
+    );
+    expect(lines.slice(1)).toEqual(["  sine(x)", "  ^"]); // the expression and the caret
   });
 
   it.each(badWorkers.map((w) => [w]))("GRADTRIO_WORKERS=%s is an error (it was ignored)", (w) => {

@@ -150,7 +150,10 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
     const runs: FuzzRun[] = [];
     const done: GateEntryResult[] = [];
     const { threads, note } = plannedWorkers(opts.workers, await gateCases(config, dir, shard));
-    if (note !== null) io.err(`gate: ${note}`);
+    // Said with the results: a bad entry (found while the gate runs) stays one error line.
+    const say = () => {
+      if (note !== null) io.err(`gate: ${note}`);
+    };
     const pool = workerPool(threads, { config: resolve(io.cwd, file) });
     const interrupt = new AbortController();
     const onSigint = () => interrupt.abort();
@@ -177,6 +180,7 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
       if (!(e instanceof Interrupted)) throw e;
       const passed = done.filter((d) => d.passed).length;
       result = { seed: config.seed ?? 0, entries: done, passed, failed: done.length - passed };
+      say();
       report(file, result, shard, color, opts.junit, io);
       io.out(`interrupted (Ctrl-C) after ${entries(done.length)}`);
       for (const run of runs)
@@ -188,6 +192,7 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
       progress.stop();
       await pool?.close();
     }
+    say();
     report(file, result, shard, color, opts.junit, io);
     return result.failed === 0 ? EXIT.ok : EXIT.fail;
   } catch (e) {
