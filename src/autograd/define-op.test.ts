@@ -100,6 +100,39 @@ describe("defineOp", () => {
     expect(lookupCustomOp("defineOpTestDomian")).toBeUndefined();
   });
 
+  it("refuses a malformed formula, shown at the user's names, and registers nothing", () => {
+    const e = errorOf(() =>
+      defineOp({
+        name: "defineOpTestBadFormula",
+        arity: 1,
+        forward: (x) => x * x,
+        backward: ({ args: [x], grad }) => [2 * x! * grad],
+        formula: (a) => `(${a}^^2`,
+      }),
+    ) as GradtrioError;
+    expect(e.code).toBe("DEFINE_OP");
+    expect(e.message).toBe(
+      `defineOp("defineOpTestBadFormula"): its formula "(a^^2" is malformed: unbalanced parenthesis: this '(' is never closed`,
+    );
+    expect(lookupCustomOp("defineOpTestBadFormula")).toBeUndefined();
+    // A call of an op the module defines further down is no defect.
+    const first = defineOp({
+      name: "defineOpTestCallsLater",
+      arity: 1,
+      forward: (x) => 2 * x,
+      backward: ({ grad }) => [2 * grad],
+      formula: (a) => `2*defineOpTestLater(${a})`,
+    });
+    defineOp({
+      name: "defineOpTestLater",
+      arity: 1,
+      forward: (x) => x,
+      backward: ({ grad }) => [grad],
+      formula: (a) => a,
+    });
+    expect(first.opName).toBe("defineOpTestCallsLater");
+  });
+
   it("refuses a formula that calls its own op, directly or through others, naming the cycle", () => {
     const op = (name: string, formula: (a: string) => string) => ({
       name,

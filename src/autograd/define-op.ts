@@ -6,6 +6,7 @@
  */
 
 import { GradtrioError, type OpPhase } from "../errors.ts";
+import { laterOpsAllowed } from "../expr/op-formula.ts";
 import {
   type CustomOpDefinition,
   isTensorOp,
@@ -49,7 +50,7 @@ export interface TensorOpFunction<D extends OpDefinition = OpDefinition> {
 export function defineOp(def: TensorOpDefinition): TensorOpFunction<TensorOpDefinition>;
 export function defineOp(def: CustomOpDefinition): TensorOpFunction<CustomOpDefinition>;
 export function defineOp(def: OpDefinition): TensorOpFunction {
-  const registered = registerCustomOp(def);
+  const registered = registerCustomOp(def, laterOpsAllowed);
   const fn = (...args: TensorLike[]): Tensor => applyCustomOp(registered, args);
   Object.defineProperty(fn, "definition", { value: registered, enumerable: true });
   Object.defineProperty(fn, "opName", { value: registered.name, enumerable: true });

@@ -115,6 +115,16 @@ describe("gradtrio fuzz", () => {
     ],
     ["invalid/no-ops.ts", {}, "exports no ops made with defineOp"],
     [
+      "invalid/formula-malformed.ts",
+      {},
+      `failed to load: defineOp("badFormMalformed"): its formula "(a^^2" is malformed: unbalanced parenthesis: this '(' is never closed`,
+    ],
+    [
+      "invalid/formula-unknown-call.ts",
+      {},
+      `gradtrio: error: defineOp("sinnOp"): its formula "sinn(t)" is malformed: unknown function 'sinn'; did you mean 'sin'?`,
+    ],
+    [
       "invalid/formula-calls-itself.ts",
       {},
       `failed to load: defineOp("selfy"): its formula calls 'selfy' itself`,

@@ -8,6 +8,7 @@ import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import type { Jiti } from "jiti";
 import { GradtrioError } from "../errors.ts";
+import { formulaDefect } from "../expr/op-formula.ts";
 import type { OpDefinition } from "../expr/ops.ts";
 import { definitionOf, resolveOp } from "./op-like.ts";
 
@@ -104,7 +105,15 @@ export function exportedOps(mod: Record<string, unknown>): LoadedOp[] {
     if (!Array.isArray(v)) take(name, v);
     else for (let i = 0; i < v.length; i++) take(`${name}[${i}]`, v[i]);
   }
-  return out.map((o) => ({ ...o, definition: resolveOp(o.definition) }));
+  const ops = out.map((o) => ({ ...o, definition: resolveOp(o.definition) }));
+  // The module is loaded: a formula calling an op it did not define is malformed (defineOp let
+  // such a call pass, the op might have come further down).
+  for (const { definition: def } of ops) {
+    const defect = formulaDefect(def, false);
+    if (defect !== null)
+      throw new GradtrioError("DEFINE_OP", `defineOp(${JSON.stringify(def.name)}): ${defect}`);
+  }
+  return ops;
 }
 
 /**

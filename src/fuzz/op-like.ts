@@ -3,6 +3,7 @@
  * `.definition`), a bare `OpDefinition` (scalar or tensor), or the name of a registered custom op.
  */
 import { GradtrioError } from "../errors.ts";
+import { laterOpsAllowed } from "../expr/op-formula.ts";
 import { lookupCustomOp, type OpDefinition, registerCustomOp } from "../expr/ops.ts";
 
 export type OpLike = OpDefinition | { readonly definition: OpDefinition } | string;
@@ -47,5 +48,5 @@ export function resolveOp(op: OpLike): OpDefinition {
       "INVALID_ARGUMENT",
       "expected an op made with defineOp (or its definition, or its name)",
     );
-  return registerCustomOp(def);
+  return registerCustomOp(def, laterOpsAllowed);
 }

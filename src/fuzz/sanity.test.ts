@@ -63,9 +63,16 @@ describe("sanityCheck", () => {
     );
   });
 
-  it("notes a formula gradtrio cannot read instead of failing", () => {
-    const r = sanityCheck(op({ formula: (x) => `fact(${x})` }));
-    expect(r.formulaChecked).toBe(false);
-    expect(r.note).toContain('formula "fact(_a0)" not compared with forward');
+  it("fails on a formula gradtrio cannot read, shown at the user's argument names", () => {
+    // It had been a note, the op fuzzed on two legs: a defect of the definition passed silently.
+    expect(() => sanityCheck(op({ formula: (x) => `fact(${x})` }))).toThrow(
+      `its formula "fact(x)" is malformed: unknown function 'fact'`,
+    );
+    expect(() => sanityCheck(op({ formula: (u) => `(${u}^^2` }))).toThrow(
+      `its formula "(u^^2" is malformed: unbalanced parenthesis: this '(' is never closed`,
+    );
+    expect(() => sanityCheck(op({ formula: (x) => `y*${x}` }))).toThrow(
+      `its formula "y*x" names 'y', which is not one of its arguments (x)`,
+    );
   });
 });

@@ -1,0 +1,78 @@
+/**
+ * A custom op's `formula`, read once as what it is: an expression over the op's arguments. A
+ * formula that cannot be read is a defect of the op's definition (like a wrong arity), refused
+ * where the op is defined and by its sanity check; it must not silently drop the symbolic leg.
+ * Messages show the formula at the user's own argument names (`(a) => …` shows `a`), never at
+ * gradtrio's placeholders.
+ */
+import { isGradtrioError } from "../errors.ts";
+import { postOrder } from "./ast.ts";
+import type { OpDefinition } from "./ops.ts";
+import { parse } from "./parse.ts";
+
+/** The names a formula is read with (not an identifier a user would write). */
+export const formulaPlaceholders = (arity: number): string[] =>
+  Array.from({ length: arity }, (_, i) => `__gradtrio_arg${i}`);
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+const FALLBACK = ["a", "b", "c", "d", "f", "g", "h", "k"];
+
+/**
+ * The parameter names of the user's `formula` (`(a, b) => …`, `a => …`, `function (a, b)`,
+ * `formula(a, b) {…}`), for messages; `a, b, c, …` where they cannot be read simply.
+ */
+export function formulaArgumentNames(fn: (...args: string[]) => unknown, arity: number): string[] {
+  const fallback = FALLBACK.slice(0, arity);
+  let src: string;
+  try {
+    src = Function.prototype.toString.call(fn);
+  } catch {
+    return fallback;
+  }
+  const m =
+    /^\s*(?:async\s+)?(?:function\b\s*\*?\s*)?[\w$]*\s*\(([^()]*)\)/.exec(src) ??
+    /^\s*(?:async\s+)?([A-Za-z_$][\w$]*)\s*=>/.exec(src);
+  if (m === null) return fallback;
+  const names = m[1]!.split(",").map((s) => s.trim());
+  return names.length === arity && names.every((n) => IDENTIFIER.test(n)) ? names : fallback;
+}
+
+/**
+ * Why `def`'s formula cannot be read as an expression over its arguments (a message without the
+ * op's name), or null when it can or there is none. `laterOps: true` lets a call of an op not
+ * defined yet pass (a module may define it further down; defineOp's case); the sanity check,
+ * which runs once the module is loaded, passes false.
+ *
+ * @example
+ * ```ts
+ * formulaDefect({ name: "sq", arity: 1, formula: (a) => `(${a}^^2`, … }, true);
+ * // `its formula "(a^^2" is malformed: unbalanced parenthesis: this '(' is never closed`
+ * ```
+ */
+export function formulaDefect(def: OpDefinition, laterOps: boolean): string | null {
+  const formula = def.formula;
+  if (formula === undefined) return null;
+  const placeholders = formulaPlaceholders(def.arity);
+  const shown = formulaArgumentNames(formula, def.arity);
+  const show = (s: string) => placeholders.reduce((t, p, i) => t.replaceAll(p, shown[i]!), s);
+  let text: string;
+  try {
+    text = String(formula(...placeholders));
+  } catch (e) {
+    return `its formula threw: ${show(e instanceof Error ? e.message : String(e))}`;
+  }
+  let stray: string | undefined;
+  try {
+    for (const n of postOrder(parse(text)))
+      if (n.kind === "var" && !placeholders.includes(n.name)) stray ??= n.name;
+  } catch (e) {
+    if (!isGradtrioError(e) || (laterOps && e.code === "UNKNOWN_FUNCTION")) return null;
+    return `its formula ${JSON.stringify(show(text))} is malformed: ${show(e.message.split("\n")[0]!)}`;
+  }
+  return stray === undefined
+    ? null
+    : `its formula ${JSON.stringify(show(text))} names '${stray}', which is not one of its arguments (${shown.join(", ")})`;
+}
+
+/** `formulaDefect` where a module may still define the ops a formula calls (defineOp's case). */
+export const laterOpsAllowed = (def: OpDefinition): string | null => formulaDefect(def, true);
