@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { backward, grad, tensor } from "./autograd/index.ts";
-import { GradtrioError } from "./errors.ts";
+import { checkOptionNames, GradtrioError } from "./errors.ts";
 
 describe("GradtrioError", () => {
   it("puts a caret under the position", () => {
@@ -47,5 +47,24 @@ describe("checkOptionNames", () => {
       "tensor: unknown option 'colour' (known: requiresGrad, shape, dtype)",
     );
     expect(tensor(3, { requiresGrad: true }).requiresGrad).toBe(true);
+  });
+
+  it("names the key likely meant, and takes another word and code (a definition's fields)", () => {
+    expect(() => checkOptionNames({ at: 1, wtr: 2 }, ["at", "wrt"], "check")).toThrow(
+      "check: unknown option 'wtr' (did you mean 'wrt'?; known: at, wrt)",
+    );
+    let e: unknown;
+    try {
+      checkOptionNames({ domian: [] }, ["name", "domain"], "", {
+        what: "field",
+        code: "DEFINE_OP",
+      });
+    } catch (err) {
+      e = err;
+    }
+    expect((e as GradtrioError).code).toBe("DEFINE_OP");
+    expect((e as GradtrioError).message).toBe(
+      "unknown field 'domian' (did you mean 'domain'?; known: name, domain)",
+    );
   });
 });

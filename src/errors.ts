@@ -2,6 +2,8 @@
  * Errors are values with a code and, where it applies, a position in the source text.
  * They are printed once, at the edge (the CLI), never as a stack trace.
  */
+import { didYouMean } from "./expr/suggest.ts";
+
 export type ErrorCode =
   | "PARSE" // unexpected token, malformed number, empty expression
   | "UNBALANCED" // unbalanced parenthesis or bracket
@@ -72,16 +74,20 @@ export function isGradtrioError(e: unknown): e is GradtrioError {
 /**
  * Rejects option names a function does not know, so that a misspelt option is never silently
  * ignored. PyTorch's snake_case spellings (`requires_grad`, `retain_graph`) get the camelCase
- * name; other names get the closest known one or the list.
+ * name; other names the closest known one, if close, and the list. `where` (if not "") leads
+ * the message; `what` names the keys ("field" for a definition's), `code` the error's code.
  *
  * @example
  * checkOptionNames({ requires_grad: true }, ["requiresGrad", "shape"], "tensor");
  * // GradtrioError: tensor: unknown option 'requires_grad'; write requiresGrad (…)
+ * checkOptionNames({ at: {}, wtr: ["x"] }, ["at", "wrt"], "check");
+ * // GradtrioError: check: unknown option 'wtr' (did you mean 'wrt'?; known: at, wrt)
  */
 export function checkOptionNames(
   options: object | null | undefined,
   known: readonly string[],
   where: string,
+  { what = "option", code = "INVALID_ARGUMENT" }: { what?: string; code?: ErrorCode } = {},
 ): void {
   if (options === null || options === undefined || typeof options !== "object") return;
   // for…in: no array is made for the usual empty or valid options (backward runs this each call).
@@ -90,11 +96,13 @@ export function checkOptionNames(
     const camel = key.replace(/_+([a-z])/g, (_, c: string) => c.toUpperCase());
     const lower = key.toLowerCase().replace(/_/g, "");
     const match = known.find((k) => k === camel || k.toLowerCase() === lower);
+    const near = match === undefined ? didYouMean(key, known) : undefined;
+    const head = `${where === "" ? "" : `${where}: `}unknown ${what} '${key}'`;
     throw new GradtrioError(
-      "INVALID_ARGUMENT",
-      match === undefined
-        ? `${where}: unknown option '${key}' (known: ${known.join(", ")})`
-        : `${where}: unknown option '${key}'; write ${match} (gradtrio spells PyTorch's options in camelCase)`,
+      code,
+      match !== undefined
+        ? `${head}; write ${match} (gradtrio spells PyTorch's options in camelCase)`
+        : `${head} (${near === undefined ? "" : `did you mean '${near}'?; `}known: ${known.join(", ")})`,
     );
   }
 }

@@ -95,7 +95,7 @@ describe("defineOp", () => {
     ) as GradtrioError;
     expect(e.code).toBe("DEFINE_OP");
     expect(e.message).toBe(
-      `defineOp("defineOpTestDomian"): unknown field 'domian' (did you mean 'domain'?; the fields are name, arity, forward, backward, formula, domain, shape)`,
+      `defineOp("defineOpTestDomian"): unknown field 'domian' (did you mean 'domain'?; known: name, arity, forward, backward, formula, domain, shape)`,
     );
     expect(lookupCustomOp("defineOpTestDomian")).toBeUndefined();
   });

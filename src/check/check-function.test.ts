@@ -85,7 +85,7 @@ describe("checkFunction (black-box f with the user's derivative)", () => {
 
   it("refuses an unknown option (a JavaScript typo is not ignored)", () => {
     expect(() => checkFunction(f, { grad, at: [3, 2], rtool: 1 } as never)).toThrow(
-      "checkFunction: unknown option 'rtool' (did you mean 'rtol'?; the options are at, grad, vjp, jvp, rtol, atol)",
+      "checkFunction: unknown option 'rtool' (did you mean 'rtol'?; known: at, grad, vjp, jvp, rtol, atol)",
     );
   });
 

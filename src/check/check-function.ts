@@ -8,9 +8,8 @@
  * is written with gradtrio's Tensor API it is traced instead, and all three legs run.
  */
 import { Tensor, tensor } from "../autograd/tensor.ts";
-import { GradtrioError } from "../errors.ts";
+import { checkOptionNames, GradtrioError } from "../errors.ts";
 import { elementLabel, type NestedArray } from "../expr/point.ts";
-import { rejectUnknownKeys } from "../expr/suggest.ts";
 import { gradient } from "../numeric/gradient.ts";
 import { jvp as numericJvp } from "../numeric/jvp.ts";
 import { check, runLeg, validateTolerance } from "./check.ts";
@@ -86,7 +85,7 @@ export function checkFunction(f: (x: never) => unknown, opts: CheckFunctionOptio
     throw new GradtrioError("INVALID_ARGUMENT", "checkFunction: f must be a function");
   if (typeof opts !== "object" || opts === null || opts.at === undefined)
     throw new GradtrioError("INVALID_ARGUMENT", "checkFunction: give the point as { at: x }");
-  rejectUnknownKeys(opts, CHECK_FUNCTION_OPTIONS, "checkFunction", "option");
+  checkOptionNames(opts, CHECK_FUNCTION_OPTIONS, "checkFunction");
   const tol = validateTolerance(opts);
   const scalarInput = typeof opts.at === "number";
   const x0 = toArray(opts.at, "at");

@@ -143,10 +143,10 @@ describe("check() validates method and seed", () => {
   it("refuses an unknown option, naming it and the one meant (a typo is not ignored)", () => {
     // With wrt: ["x"] ignored, y would be differentiated too; the typo must not pass silently.
     expect(() => check("sin(x)*y", { at: { x: 1, y: 2 }, wtr: ["x"] } as never)).toThrow(
-      "check: unknown option 'wtr' (did you mean 'wrt'?; the options are at, rtol, atol, method, seed, wrt, dtype, order, onGradients)",
+      "check: unknown option 'wtr' (did you mean 'wrt'?; known: at, rtol, atol, method, seed, wrt, dtype, order, onGradients)",
     );
     expect(() => check("sin(x)", { at: { x: 1 }, colour: 1 } as never)).toThrow(
-      "check: unknown option 'colour' (the options are at,",
+      "check: unknown option 'colour' (known: at,",
     );
   });
 });

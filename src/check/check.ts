@@ -8,7 +8,7 @@ import type { DType } from "../autograd/float32.ts";
 import { autogradLeg } from "../autograd/leg.ts";
 import type { Tensor } from "../autograd/tensor.ts";
 import { trace } from "../autograd/trace.ts";
-import { GradtrioError, isGradtrioError } from "../errors.ts";
+import { checkOptionNames, GradtrioError, isGradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
 import { ExprMemo } from "../expr/memo.ts";
 import { type Program, parseProgram } from "../expr/parse.ts";
@@ -23,7 +23,6 @@ import {
 } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { checkScalarOutput, inferShapes, type Shape } from "../expr/shapes.ts";
-import { rejectUnknownKeys } from "../expr/suggest.ts";
 import { FAST_MODE_THRESHOLD, numericLeg } from "../numeric/leg.ts";
 import { NUMERIC_METHODS, type NumericMethod } from "../numeric/types.ts";
 import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
@@ -484,7 +483,7 @@ export interface CheckInput {
 function checkInput(subject: Subject, opts: CheckOptions): CheckInput {
   if (typeof opts !== "object" || opts === null || opts.at === undefined)
     throw new GradtrioError("INVALID_ARGUMENT", "check: give the point as { at: { NAME: value } }");
-  rejectUnknownKeys(opts, CHECK_OPTIONS, "check", "option");
+  checkOptionNames(opts, CHECK_OPTIONS, "check");
   const tol = validateTolerance(opts);
   const method = validateMethod(opts.method);
   validateSeed(opts.seed);

@@ -6,9 +6,8 @@
  * rule, the complex kernel, the rounding rule), each in a `Record<BuiltinOp, …>` table, so the
  * compiler refuses a leg that forgets an op. README "Adding an op" lists the files.
  */
-import { GradtrioError } from "../errors.ts";
+import { checkOptionNames, GradtrioError } from "../errors.ts";
 import { erf } from "./erf.ts";
-import { rejectUnknownKeys } from "./suggest.ts";
 
 /**
  * `elementwise`: a function of numbers, broadcast (NumPy); `reduction`: all elements to one
@@ -467,7 +466,7 @@ export function registerCustomOp<D extends OpDefinition>(
   const where = `defineOp(${JSON.stringify(String(def?.name))})`;
   if (typeof def !== "object" || def === null)
     throw new GradtrioError("DEFINE_OP", "defineOp: expected an object");
-  rejectUnknownKeys(def, DEFINITION_FIELDS, where, "field", "DEFINE_OP");
+  checkOptionNames(def, DEFINITION_FIELDS, where, { what: "field", code: "DEFINE_OP" });
   if (typeof def.name !== "string" || !NAME.test(def.name))
     throw new GradtrioError("DEFINE_OP", `${where}: the name must match [A-Za-z_][A-Za-z0-9_]*`);
   if (isBuiltinOp(def.name) || isConstant(def.name))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { didYouMean, editDistance, rejectUnknownKeys } from "./suggest.ts";
+import { didYouMean, editDistance } from "./suggest.ts";
 
 describe("editDistance", () => {
   it("counts insertions, deletions, substitutions and transpositions", () => {
@@ -22,17 +22,5 @@ describe("didYouMean", () => {
     expect(didYouMean("foo", names)).toBeUndefined();
     expect(didYouMean("constructor", names)).toBeUndefined();
     expect(didYouMean("x", names)).toBeUndefined();
-  });
-});
-
-describe("rejectUnknownKeys", () => {
-  it("passes known keys and names the first unknown one, with the likely one when close", () => {
-    expect(() => rejectUnknownKeys({ a: 1, bee: 2 }, ["a", "bee"], "w", "option")).not.toThrow();
-    expect(() => rejectUnknownKeys({ a: 1, bea: 2 }, ["a", "bee"], "w", "option")).toThrow(
-      "w: unknown option 'bea' (did you mean 'bee'?; the options are a, bee)",
-    );
-    expect(() => rejectUnknownKeys({ zzzz: 1 }, ["a"], "", "field")).toThrow(
-      /^unknown field 'zzzz' \(the fields are a\)$/,
-    );
   });
 });

@@ -2,7 +2,6 @@
  * "Did you mean …?" for unknown names: the closest candidate by edit distance (optimal string
  * alignment: insertions, deletions, substitutions and adjacent transpositions), case-insensitive.
  */
-import { type ErrorCode, GradtrioError } from "../errors.ts";
 
 /**
  * Edit distance between two strings, counting an adjacent transposition as one edit.
@@ -58,32 +57,4 @@ export function didYouMean(name: string, candidates: Iterable<string>): string |
     }
   }
   return best;
-}
-
-/**
- * Refuses an options object (or definition) with a key not in `known`: a JavaScript caller's
- * typo (`wtr` for `wrt`) would otherwise be ignored and the check run without it. One line, the
- * key, the one it is likely to mean, and the known ones (`where`, if not "", leads the message).
- *
- * @example
- * ```ts
- * rejectUnknownKeys({ at: {}, wtr: ["x"] }, ["at", "wrt"], "check", "option");
- * // throws "check: unknown option 'wtr' (did you mean 'wrt'?; the options are at, wrt)"
- * ```
- */
-export function rejectUnknownKeys(
-  o: object,
-  known: readonly string[],
-  where: string,
-  what: "option" | "field",
-  code: ErrorCode = "INVALID_ARGUMENT",
-): void {
-  for (const key of Object.keys(o)) {
-    if (known.includes(key)) continue;
-    const near = didYouMean(key, known);
-    throw new GradtrioError(
-      code,
-      `${where === "" ? "" : `${where}: `}unknown ${what} '${key}' (${near === undefined ? "" : `did you mean '${near}'?; `}the ${what}s are ${known.join(", ")})`,
-    );
-  }
 }

@@ -141,7 +141,7 @@ describe("fuzz", () => {
     expect(() => fuzz({ ops: [] })).toThrow("give at least one op");
     // A JavaScript caller's typo is refused, not ignored (runs would have stayed 100).
     expect(() => fuzz({ ops: [relu], rnus: 3 } as never)).toThrow(
-      "fuzz: unknown option 'rnus' (did you mean 'runs'?; the options are ops, runs,",
+      "fuzz: unknown option 'rnus' (did you mean 'runs'?; known: ops, runs,",
     );
   });
 });

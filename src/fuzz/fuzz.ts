@@ -15,13 +15,12 @@ import { check, parseCached } from "../check/check.ts";
 import { outcome, referenceOutvoted } from "../check/outcome.ts";
 import type { InputGradients, Report } from "../check/report.ts";
 import type { LegName } from "../check/verdict.ts";
-import { GradtrioError } from "../errors.ts";
+import { checkOptionNames, GradtrioError } from "../errors.ts";
 import { call, type Expr, num, postOrder, variable } from "../expr/ast.ts";
 import { usedOnce } from "../expr/memo.ts";
 import { isBuiltinOp, isTensorOp, lookupCustomOp, type OpDefinition } from "../expr/ops.ts";
 import { type NestedArray, type Point, toValues } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
-import { rejectUnknownKeys } from "../expr/suggest.ts";
 import { evaluate } from "../numeric/evaluate.ts";
 import { withComposedDerivatives } from "../symbolic/compose.ts";
 import { symbolicLeg } from "../symbolic/leg.ts";
@@ -203,7 +202,7 @@ const FUZZ_OPTIONS = Object.keys({
 function validate(opts: FuzzOptions): { runs: number; seed: number; maxDepth: number } {
   if (typeof opts !== "object" || opts === null)
     throw new GradtrioError("INVALID_ARGUMENT", "fuzz: give the options as { ops: [...] }");
-  rejectUnknownKeys(opts, FUZZ_OPTIONS, "fuzz", "option");
+  checkOptionNames(opts, FUZZ_OPTIONS, "fuzz");
   const runs = opts.runs ?? DEFAULT_RUNS;
   if (!Number.isInteger(runs) || runs < 1)
     throw new GradtrioError("INVALID_ARGUMENT", `runs must be a positive integer, got ${runs}`);

@@ -27,8 +27,7 @@ import {
 } from "../check/check-function.ts";
 import { outcome, outvotedLegs, referenceOutvoted } from "../check/outcome.ts";
 import type { Report } from "../check/report.ts";
-import { GradtrioError, isGradtrioError } from "../errors.ts";
-import { rejectUnknownKeys } from "../expr/suggest.ts";
+import { checkOptionNames, GradtrioError, isGradtrioError } from "../errors.ts";
 import { formatReport } from "../fuzz/format.ts";
 
 /** What a verdict's pass may allow beyond agreement. */
@@ -100,7 +99,7 @@ const PASS_OPTIONS = Object.keys({
 /** The options for check / checkFunction, the matcher's own taken out; an unknown key refused. */
 function checkOptions<T extends object>(options: T & PassOptions, known: readonly string[]): T {
   if (typeof options !== "object" || options === null) return options;
-  rejectUnknownKeys(options, [...known, ...PASS_OPTIONS], "", "option");
+  checkOptionNames(options, [...known, ...PASS_OPTIONS], "");
   const { allowInconclusive: _a, strict: _s, ...rest } = options;
   return rest as T;
 }
