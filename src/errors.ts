@@ -67,6 +67,13 @@ function lineAt(source: string, pos: number): { line: string; column: number } {
   return { line: source.slice(start, end), column: Math.max(0, Math.min(pos, end) - start) };
 }
 
+/**
+ * A custom op's forward returned what no point can excuse (the wrong length or type, a NaN from
+ * finite inputs inside its domain): a defect of the op's definition, so bad input for a check
+ * (exit 2), not a leg that failed at this point.
+ */
+export class OpResultError extends GradtrioError {}
+
 export function isGradtrioError(e: unknown): e is GradtrioError {
   return e instanceof GradtrioError;
 }

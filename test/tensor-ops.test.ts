@@ -168,6 +168,38 @@ describe("tensor custom ops: the user's mistakes are one-line errors", () => {
     expect(run("badRule", { shape: () => [0] })).toThrow(/badRule: its shape rule returned \[0\]/);
   });
 
+  it("check: a forward of the wrong length or type, or NaN from finite inputs, is bad input naming the op", () => {
+    defineOp({ ...base, name: "chkShort", forward: ({ args: [x] }) => x!.slice(1) });
+    defineOp({
+      ...base,
+      name: "chkType",
+      forward: ({ args: [x] }) => Array.from(x!, String) as never,
+    });
+    defineOp({ ...base, name: "chkNaN", forward: ({ args: [x] }) => x!.map(() => Number.NaN) });
+    // It had been a table and "? inconclusive" (exit 3), the op unnamed for the NaN.
+    const at = { x: [1, 2, 3] };
+    expect(() => check("sum(chkShort(x))", { at })).toThrow(
+      "chkShort: forward returned 2 value(s) for the output, expected 3 (shape [3])",
+    );
+    expect(() => check("chkShort(x)", { at })).toThrow(/^chkShort: forward returned 2 value/);
+    expect(() => check("sum(chkType(x))", { at })).toThrow(
+      "chkType: forward returned string at index 0 of the output, expected a number",
+    );
+    expect(() => check("sum(chkNaN(x))", { at })).toThrow(
+      "chkNaN: forward returned NaN at index 0 of the output where its inputs are finite",
+    );
+    // NaN outside the declared domain is the point's problem: inconclusive, as for log at -1.
+    defineOp({
+      ...base,
+      name: "chkLogDomain",
+      domain: [[0, Number.POSITIVE_INFINITY]],
+      forward: ({ args: [x] }) => x!.map(Math.log),
+      backward: ({ args: [x], grad }) => [grad.map((g, i) => g / x![i]!)],
+    });
+    expect(check("sum(chkLogDomain(x))", { at: { x: [1, -2] } }).verdict).toBe("inconclusive");
+    expect(() => check("sum(chkLogDomain(x))", { at: { x: [1, 2] } })).not.toThrow();
+  });
+
   it("a shape the rule refuses: gradtrio: error: …, exit 2, no stack trace", () => {
     const r = spawnSync(
       "node",

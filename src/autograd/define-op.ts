@@ -15,7 +15,7 @@ import {
   type TensorOpDefinition,
 } from "../expr/ops.ts";
 import { tensorOpShape } from "../expr/shapes.ts";
-import { tensorOpBackward, tensorOpForward } from "../expr/tensor-op.ts";
+import { checkForwardNaN, tensorOpBackward, tensorOpForward } from "../expr/tensor-op.ts";
 import { promote32, round32 } from "./float32.ts";
 import { sumTo } from "./functions.ts";
 import { isRecordingOrigins } from "./grad-mode.ts";
@@ -116,15 +116,9 @@ function applyTensorOp(
 ): Tensor {
   const shapes = inputs.map((t) => t.shape);
   const shape = tensorOpShape(def, shapes);
-  const out = new Tensor(
-    tensorOpForward(
-      def,
-      inputs.map((t) => t.data),
-      shapes,
-      shape,
-    ),
-    shape,
-  );
+  const datas = inputs.map((t) => t.data);
+  const out = new Tensor(tensorOpForward(def, datas, shapes, shape), shape);
+  checkForwardNaN(def, datas, out.data);
   if (promote32(args)) {
     round32(out.data);
     out._f32 = true;

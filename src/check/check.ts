@@ -8,7 +8,7 @@ import type { DType } from "../autograd/float32.ts";
 import { autogradLeg } from "../autograd/leg.ts";
 import type { Tensor } from "../autograd/tensor.ts";
 import { trace } from "../autograd/trace.ts";
-import { checkOptionNames, GradtrioError, isGradtrioError } from "../errors.ts";
+import { checkOptionNames, GradtrioError, isGradtrioError, OpResultError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
 import { ExprMemo } from "../expr/memo.ts";
 import { type Program, parseProgram } from "../expr/parse.ts";
@@ -176,6 +176,8 @@ export function runLeg<T>(fn: () => T): LegRun<T> {
     const result = fn();
     return { result, report: { status: "ok", reason: null, ms: performance.now() - t0 } };
   } catch (e) {
+    // A custom op's forward that returned garbage is bad input, not this leg's failure.
+    if (e instanceof OpResultError) throw e;
     const ours = isGradtrioError(e);
     const msg = ours ? e.message : e instanceof Error ? e.message : String(e);
     const cause: LegFailure = ours

@@ -3,7 +3,7 @@
  * called once for every leg, each result checked (a one-line error naming the op and the phase),
  * and the op's formula expanded into an expression for the symbolic leg.
  */
-import { GradtrioError, type OpPhase } from "../errors.ts";
+import { GradtrioError, type OpPhase, OpResultError } from "../errors.ts";
 import { call, type Expr, postOrder, substitute } from "./ast.ts";
 import { formatShape, type Shape, sizeOfShape } from "./broadcast.ts";
 import { ExprMemo } from "./memo.ts";
@@ -26,11 +26,10 @@ function toData(
   shape: Shape,
 ): Float64Array {
   const n = sizeOfShape(shape);
+  // A forward's result is wrong at any point (bad input); a backward's is the code under test.
+  const Err = phase === "forward" ? OpResultError : GradtrioError;
   const fail = (why: string) =>
-    new GradtrioError("DEFINE_OP", `${def.name}: ${phase} returned ${why}`, {
-      op: def.name,
-      phase,
-    });
+    new Err("DEFINE_OP", `${def.name}: ${phase} returned ${why}`, { op: def.name, phase });
   if (!(r instanceof Float64Array || Array.isArray(r) || ArrayBuffer.isView(r)))
     throw fail(`${r === null ? "null" : typeof r} for ${what}, expected a Float64Array`);
   const a = r as ArrayLike<unknown>;
@@ -58,6 +57,30 @@ export function tensorOpForward(
 ): Float64Array {
   const r = userCall(def, "forward", () => def.forward({ args: copies(args), shapes, outShape }));
   return toData(def, "forward", "the output", r, outShape);
+}
+
+/**
+ * Refuses a NaN in the forward's output where every input is finite and inside the op's declared
+ * domain (the whole line when it declares none): the op's defect, as the README promises. The
+ * autograd leg calls it at the point itself; the finite differences' steps may leave the domain.
+ */
+export function checkForwardNaN(
+  def: TensorOpDefinition,
+  args: readonly Float64Array[],
+  out: Float64Array,
+): void {
+  const k = out.findIndex(Number.isNaN);
+  if (k < 0) return;
+  const inside = args.every((a, i) => {
+    const [lo, hi] = def.domain?.[i] ?? [-Infinity, Infinity];
+    return a.every((v) => Number.isFinite(v) && v >= lo && v <= hi);
+  });
+  if (inside)
+    throw new OpResultError(
+      "DEFINE_OP",
+      `${def.name}: forward returned NaN at index ${k} of the output where its inputs are finite${def.domain === undefined ? "" : " and inside its domain"}`,
+      { op: def.name, phase: "forward" },
+    );
 }
 
 /**
