@@ -91,6 +91,19 @@ describe("gradtrio gate", () => {
     ["no-default.config.ts", "config 'no-default.config.ts' has no default export"],
     ["bad-shape.config.ts", 'config: checks[2].at must be an object of NAME: value, got "x=3"'],
     ["bad-expr.config.ts", "config: checks[1].expr: unknown function 'sine'"],
+    // These had been a FAIL test case (exit 1); the message had read "unknown variable 'x' (the point has y)".
+    [
+      "bad-variable.config.ts",
+      "config: checks[1]: the expression uses 'x', but the point gives no value for it (it gives y)",
+    ],
+    [
+      "bad-matmul.config.ts",
+      "config: checks[0]: matmul: inner dimensions differ (2 vs 1) for shapes [2, 2] and [1, 3]",
+    ],
+    [
+      "bad-domain-variable.config.ts",
+      "config: checks[0]: the expression uses 'x', but the point gives no value for it (it gives y)",
+    ],
     ["missing-ops.config.ts", "config: fuzz[0].ops: cannot read ops module './nowhere/ops.ts'"],
   ])("bad config %s → exit 2, one error line", async (config, message) => {
     const { code, err } = await run(config);

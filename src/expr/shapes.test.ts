@@ -97,10 +97,10 @@ describe("inferShapes", () => {
     expect([err.code, err.pos, err.message]).toEqual([
       "UNKNOWN_VARIABLE",
       4,
-      "unknown variable 'z' (the point has x, y)",
+      "the expression uses 'z', but the point gives no value for it (it gives x, y)",
     ]);
     expect(failure(() => inferShapes(parse("constructor"), point({}))).message).toBe(
-      "unknown variable 'constructor' (the point has no variables)",
+      "the expression uses 'constructor', but the point gives no value for it (it gives none)",
     );
   });
 

@@ -74,11 +74,8 @@ export function inferShapes(
         break;
       case "var": {
         const shape = variables.get(e.name);
-        if (shape === undefined) {
-          const names = [...variables.keys()];
-          const has = names.length === 0 ? "no variables" : names.join(", ");
-          throw fail("UNKNOWN_VARIABLE", `unknown variable '${e.name}' (the point has ${has})`, e);
-        }
+        if (shape === undefined)
+          throw fail("UNKNOWN_VARIABLE", noValueFor(e.name, [...variables.keys()]), e);
         shapes.set(e, shape);
         break;
       }
@@ -210,6 +207,18 @@ export function matmulShape(a: Shape, b: Shape): Shape | string {
   const rows = a.length === 2 ? [a[0]!] : [];
   const cols = b.length === 2 ? [b[1]!] : [];
   return [...rows, ...cols];
+}
+
+/**
+ * The message for a variable the expression uses and the point does not give.
+ *
+ * @example
+ * ```ts
+ * noValueFor("x", ["y"]); // "the expression uses 'x', but the point gives no value for it (it gives y)"
+ * ```
+ */
+export function noValueFor(name: string, given: readonly string[]): string {
+  return `the expression uses '${name}', but the point gives no value for it (it gives ${given.length === 0 ? "none" : given.join(", ")})`;
 }
 
 /** `[2, 3]`, `[]` for a scalar. */

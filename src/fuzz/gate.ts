@@ -10,8 +10,11 @@ import fc from "fast-check";
 import { check } from "../check/check.ts";
 import { outcome, outvotedLegs, referenceOutvoted } from "../check/outcome.ts";
 import type { Report } from "../check/report.ts";
+import { checkBoundNotGiven } from "../check/wrt.ts";
 import { GradtrioError, isGradtrioError } from "../errors.ts";
-import { parse } from "../expr/parse.ts";
+import { type Program, parseProgram } from "../expr/parse.ts";
+import { toValues } from "../expr/point.ts";
+import { inferShapes, type Shape } from "../expr/shapes.ts";
 import { pointArbitrary } from "./arbitraries.ts";
 import {
   type CheckEntry,
@@ -72,6 +75,21 @@ export async function loadConfig(
   const config = validateConfig(mod.default);
   const ops = exportedOps(mod);
   return { config, dir: dirname(resolve(cwd, file)), ops };
+}
+
+/**
+ * What `check` would refuse in a check entry before running a leg, as a parse error is: a
+ * variable the point (or domain) gives no value, shapes that do not fit, a bound name given a
+ * value. Bad input (exit 2, naming the entry), not a failing test case.
+ */
+function checkEntryInput(e: CheckEntry, { output, bindings }: Program): void {
+  const shapes = new Map<string, Shape>(
+    "at" in e
+      ? [...toValues(e.at)].map(([k, v]) => [k, v.shape] as const)
+      : Object.entries(e.domain).map(([k, s]) => [k, s.shape ?? []] as const),
+  );
+  checkBoundNotGiven(bindings, [...shapes.keys()], e.expr);
+  inferShapes(output, shapes, { source: e.expr });
 }
 
 /** The check rule (`outcome`), with an inconclusive verdict passing where the entry allows it. */
@@ -300,10 +318,16 @@ export async function runGate(
     }
   }
   for (const [i, e] of (c.checks ?? []).entries()) {
+    let program: Program;
     try {
-      parse(e.expr);
+      program = parseProgram(e.expr);
     } catch (err) {
       rethrow(`checks[${i}].expr`, err);
+    }
+    try {
+      checkEntryInput(e, program);
+    } catch (err) {
+      rethrow(`checks[${i}]`, err);
     }
   }
   const workers = opts.workers ?? null;

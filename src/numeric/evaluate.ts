@@ -24,7 +24,7 @@ import {
   rowKernel,
 } from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
-import { checkScalarOutput, tensorOpShape } from "../expr/shapes.ts";
+import { checkScalarOutput, noValueFor, tensorOpShape } from "../expr/shapes.ts";
 import { tensorOpForward } from "../expr/tensor-op.ts";
 
 /** Where each variable sits in the flat input vector (as `flattenValues(values).layout` gives it). */
@@ -141,13 +141,8 @@ export function compileProgram(expr: Expr, layout: Layout): Program {
       const known = vars.get(name);
       if (known !== undefined) return known;
       const slot = layout.get(name);
-      if (slot === undefined) {
-        const names = [...layout.keys()];
-        throw new GradtrioError(
-          "UNKNOWN_VARIABLE",
-          `unknown variable '${name}' (the point has ${names.length === 0 ? "no variables" : names.join(", ")})`,
-        );
-      }
+      if (slot === undefined)
+        throw new GradtrioError("UNKNOWN_VARIABLE", noValueFor(name, [...layout.keys()]));
       const node: Node = {
         shape: slot.shape,
         data: new Float64Array(sizeOfShape(slot.shape)),

@@ -144,7 +144,7 @@ describe("toHaveAgreeingGradients", () => {
       /^toHaveAgreeingGradients: the check could not run: .*parenthesis/,
     );
     expect(() => expect("x*y").not.toHaveAgreeingGradients({ at: { x: 1 } })).toThrow(
-      "toHaveAgreeingGradients: the check could not run: unknown variable 'y' (the point has x)",
+      "toHaveAgreeingGradients: the check could not run: the expression uses 'y', but the point gives no value for it (it gives x)",
     );
   });
 
