@@ -73,11 +73,23 @@ export function npmInstall(dir: string, specs: readonly string[], save = true): 
 export function consumerProject(tarball: string): { dir: string; installOutput: string } {
   const dir = mkdtempSync(join(tmpdir(), "gradtrio-consumer-"));
   cpSync(FIXTURE, dir, { recursive: true });
+  writeFileSync(join(dir, "esm/readme.ts"), readmeLibraryExample());
   writeFileSync(
     join(dir, "package.json"),
     `${JSON.stringify({ name: "gradtrio-consumer", private: true }, null, 2)}\n`,
   );
   return { dir, installOutput: npmInstall(dir, [tarball]) };
+}
+
+/**
+ * The README's library example (the first ```ts block under "## The library"), which its text
+ * says type-checks under the strict settings the consumer's tsconfig has.
+ */
+export function readmeLibraryExample(): string {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const block = /```ts\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf("\n## The library")));
+  if (block === null) throw new Error("README: no ts block under '## The library'");
+  return block[1]!;
 }
 
 /** Bytes of every file under `path` (symbolic links not followed). */
