@@ -9,6 +9,7 @@ import { type BackwardOptions, backward as runBackward } from "./engine.ts";
 import { DTYPES, type DType, round32 } from "./float32.ts";
 import { formatTensor } from "./format.ts";
 import * as F from "./functions.ts";
+import { isRecordingOrigins, noteTracedRead } from "./grad-mode.ts";
 import { add_, div_, fill_, mul_, sub_, versionCounter, zero_ } from "./inplace.ts";
 import { type Node, versionOf } from "./node.ts";
 import { numelOf, type Shape, sameShape, showShape } from "./shape.ts";
@@ -234,6 +235,7 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   item(): number {
+    if (isRecordingOrigins()) noteTracedRead(this);
     if (this.data.length !== 1)
       throw new GradtrioError(
         "INVALID_ARGUMENT",

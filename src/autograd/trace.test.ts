@@ -6,6 +6,7 @@ import { toValues } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { bce, clamp, defineOp, reshape, sigmoid, sum, type Tensor, tensor } from "./index.ts";
 import { trace } from "./trace.ts";
+import { setWarningHandler } from "./warnings.ts";
 
 const at = (point: Record<string, number | number[]>) => toValues(point);
 
@@ -116,6 +117,29 @@ describe("trace", () => {
       "trace: the function must return a Tensor",
     );
     expect(failure(() => trace((x) => x, ["z"], at({ x: 1 }))).code).toBe("UNKNOWN_VARIABLE");
+  });
+
+  it("warns (PyTorch's TracerWarning) when .item() reads a value computed from the inputs", () => {
+    const seen: string[] = [];
+    const previous = setWarningHandler((m) => seen.push(m));
+    try {
+      // x·x.item() traces as x*3 at 3: d/dx 3, where the function's is 2x = 6.
+      same(
+        trace((x) => x.mul(x.item()), ["x"], at({ x: 3 })),
+        c("mul", [v("x"), num(3)]),
+      );
+      expect(seen).toEqual([
+        "trace: the function read .item() (3) of a tensor computed from its inputs; the trace keeps that number as a constant, so no leg differentiates through it: keep the computation in Tensor ops (fine where it only picks a branch)",
+      ]);
+      trace((x) => x.mul(x.sum().item()), ["x"], at({ x: [1, 2] }));
+      expect(seen).toHaveLength(2);
+      // A constant's item() is no such read.
+      trace((x) => x.mul(tensor(2).mul(3).item()), ["x"], at({ x: 1 }));
+      trace((x) => x.sin(), ["x"], at({ x: 1 }));
+      expect(seen).toHaveLength(2);
+    } finally {
+      setWarningHandler(previous);
+    }
   });
 
   it("refuses a result that leaves the graph (PyTorch: 'does not require grad'), not an unused input", () => {

@@ -8,8 +8,9 @@ import { call, type Expr, num, variable, variablesOf } from "../expr/ast.ts";
 import { arityOf, isConstant } from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
 import { formatShape } from "../expr/shapes.ts";
-import { recordOrigins } from "./grad-mode.ts";
+import { recordOrigins, setTracedReads } from "./grad-mode.ts";
 import { Tensor, tensor } from "./tensor.ts";
+import { warn } from "./warnings.ts";
 
 /**
  * Traces `fn` at the point `values` (one input tensor per name, in order) into an `Expr`.
@@ -44,11 +45,15 @@ export function trace(
     return t;
   });
   let out: unknown;
+  const reads = new Set<object>();
+  const previous = setTracedReads(reads);
   try {
     out = recordOrigins(() => fn(...inputs));
   } catch (e) {
     if (e instanceof GradtrioError) throw e;
     throw new GradtrioError("INVALID_ARGUMENT", `trace: the function threw: ${describeError(e)}`);
+  } finally {
+    setTracedReads(previous);
   }
   if (typeof out !== "number" && !(out instanceof Tensor))
     throw new GradtrioError("INVALID_ARGUMENT", "trace: the function must return a Tensor");
@@ -60,7 +65,27 @@ export function trace(
       "INVALID_ARGUMENT",
       "trace: the function's result does not depend on its inputs through the Tensor API (.data, .item() and Number(...) leave the graph); compute it with Tensor ops",
     );
+  // As PyTorch's TracerWarning: a number read from the inputs is a constant to every leg.
+  const read = [...reads].find((t) => t instanceof Tensor && reaches(t, inputs));
+  if (read !== undefined)
+    warn(
+      `trace: the function read .item() (${(read as Tensor).data[0]}) of a tensor computed from its inputs; the trace keeps that number as a constant, so no leg differentiates through it: keep the computation in Tensor ops (fine where it only picks a branch)`,
+    );
   return expr;
+}
+
+/** Whether `t` was computed from one of `inputs` (through the origins ops recorded). */
+function reaches(t: Tensor, inputs: readonly Tensor[]): boolean {
+  const seen = new Set<Tensor>();
+  const stack = [t];
+  while (stack.length > 0) {
+    const u = stack.pop()!;
+    if (inputs.includes(u)) return true;
+    if (seen.has(u)) continue;
+    seen.add(u);
+    for (const a of u.origin?.args ?? []) if (typeof a !== "number") stack.push(a);
+  }
+  return false;
 }
 
 /** Children first, with an explicit stack: a traced chain 10^5 ops long must not overflow. */
