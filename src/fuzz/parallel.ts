@@ -192,12 +192,12 @@ export const CASES_PER_THREAD = 1500;
  */
 export const CORES_PER_THREAD = 1.5;
 /**
- * What one more thread costs on cores already taken (2 cores): its start and V8 compiling the code
- * again compete with the running threads, and two threads run a case ~15% slower each than one
- * (likely memory traffic; V8's helpers take twice the CPU). Measured (bench/workers.bench.ts, two ops,
- * the built package, after the symbolic leg's numbers-only path): 2 × 5000 runs 0.90×, 2 × 7500
- * 1.02–1.04×, 2 × 10000 1.02–1.08×, 2 × 20000 1.27×, 2 × 50000 1.41×. A t-th thread is started
- * once cases × (1/(t − 1) − 1/t) ≥ 7500: the second from 15,000 cases, where it breaks even.
+ * What one more thread costs on cores already taken (2 cores): its start, and V8 compiling the code
+ * again (~2.5 s of optimizing-compiler CPU a thread, which one thread gets free on the idle core),
+ * compete with the running threads; warm, two threads do 1.69× the work of one. Measured
+ * (bench/workers.bench.ts, two ops, the built package): 2 × 5000 runs 0.90×, 2 × 7500 1.02–1.04×,
+ * 2 × 20000 1.25×, 2 × 50000 1.47×, 2 × 150000 1.68×. A t-th thread is started once
+ * cases × (1/(t − 1) − 1/t) ≥ 7500: the second from 15,000 cases, where it breaks even.
  */
 export const CASES_PER_CROWDED_THREAD = 7500;
 
