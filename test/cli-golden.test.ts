@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { memoryIO } from "../src/cli/io.ts";
 import { main } from "../src/cli/main.ts";
+import { CHECK_JSON_KEYS } from "./check-json-keys.ts";
 
 type Nested = number | Nested[];
 interface Golden {
@@ -32,15 +33,7 @@ describe("gradtrio check --json matches PyTorch on every golden case", () => {
     const r = JSON.parse(io.stdout[0]!);
     expect(r.verdict, r.reason).toBe("agree");
     expect(code).toBe(0);
-    expect(Object.keys(r)).toEqual([
-      "expr",
-      "at",
-      "value",
-      "verdict",
-      "blame",
-      "reason",
-      "gradients",
-    ]);
+    expect(Object.keys(r)).toEqual([...CHECK_JSON_KEYS]);
     expect(r.value).toBeCloseTo(c.value, 12);
     for (const [name, want] of Object.entries(c.grad)) {
       const g = r.gradients[name];
