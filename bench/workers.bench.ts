@@ -181,8 +181,8 @@ async function ceiling(cli: string, ops: string, runs: number, cwd: string, reps
     const one = await timedAsync(cli, fuzz(runs, 1, 1), cwd);
     const t0 = performance.now();
     await Promise.all([
-      timedAsync(cli, fuzz(runs / 2, 1, 1), cwd),
-      timedAsync(cli, fuzz(runs / 2, 2, 1), cwd),
+      timedAsync(cli, fuzz(Math.ceil(runs / 2), 1, 1), cwd),
+      timedAsync(cli, fuzz(Math.ceil(runs / 2), 2, 1), cwd),
     ]);
     const halves = performance.now() - t0;
     const two = await timedAsync(cli, fuzz(runs, 1, 2), cwd);
