@@ -7,12 +7,8 @@
  */
 import { isGradtrioError } from "../errors.ts";
 import { postOrder } from "./ast.ts";
-import type { OpDefinition } from "./ops.ts";
+import { formulaPlaceholders, type OpDefinition } from "./ops.ts";
 import { parse } from "./parse.ts";
-
-/** The names a formula is read with (not an identifier a user would write). */
-export const formulaPlaceholders = (arity: number): string[] =>
-  Array.from({ length: arity }, (_, i) => `__gradtrio_arg${i}`);
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 const FALLBACK = ["a", "b", "c", "d", "f", "g", "h", "k"];

@@ -527,14 +527,16 @@ export function registerCustomOp<D extends OpDefinition>(
 /** A call in the expression language: a name followed by `(` (not a digit's exponent: `1e5`). */
 const CALL = /(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)\s*\(/g;
 
+/** The names a custom op's formula is read with (not an identifier a user would write). */
+export const formulaPlaceholders = (arity: number): string[] =>
+  Array.from({ length: arity }, (_, i) => `__gradtrio_arg${i}`);
+
 /** The names a custom op's formula calls, from its text at placeholder arguments ([] if it throws). */
 function formulaCalls(def: OpDefinition): string[] {
   if (def.formula === undefined) return [];
   let text: string;
   try {
-    text = String(
-      def.formula(...Array.from({ length: def.arity }, (_, i) => `__gradtrio_arg${i}`)),
-    );
+    text = String(def.formula(...formulaPlaceholders(def.arity)));
   } catch {
     return []; // the legs that read the formula say why
   }
@@ -575,6 +577,16 @@ function sameDefinition(a: OpDefinition, b: OpDefinition): boolean {
 
 export function lookupCustomOp(name: string): OpDefinition | undefined {
   return registry.get(name);
+}
+
+/**
+ * Whether each name still resolves to the definition remembered with it (undefined: no custom op
+ * of that name, e.g. a built-in): what a cache made with those definitions checks before reuse.
+ */
+export function stillRegistered(
+  defs: readonly (readonly [string, OpDefinition | undefined])[],
+): boolean {
+  return defs.every(([name, def]) => registry.get(name) === def);
 }
 
 export function customOpNames(): string[] {

@@ -9,6 +9,7 @@ import { formatShape, type Shape, sizeOfShape } from "./broadcast.ts";
 import { ExprMemo } from "./memo.ts";
 import {
   branchesOf,
+  formulaPlaceholders,
   isBuiltinOp,
   isTensorOp,
   lookupCustomOp,
@@ -144,7 +145,7 @@ function formulaBody(def: OpDefinition): Body {
   if (def.formula === undefined)
     body = { error: `custom op '${def.name}' has no formula`, defs: [def] };
   else {
-    const placeholders = Array.from({ length: def.arity }, (_, i) => `__gradtrio_arg${i}`);
+    const placeholders = formulaPlaceholders(def.arity);
     // A formula that calls the op itself, directly or through another, is not a formula (defineOp
     // refuses one; this guards a formula whose text changes between calls).
     bodies.set(def, {

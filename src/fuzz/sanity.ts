@@ -5,8 +5,8 @@
  */
 
 import { GradtrioError } from "../errors.ts";
-import { formulaDefect, formulaPlaceholders } from "../expr/op-formula.ts";
-import type { CustomOpDefinition } from "../expr/ops.ts";
+import { formulaDefect } from "../expr/op-formula.ts";
+import { type CustomOpDefinition, formulaPlaceholders } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
 import { evaluate } from "../numeric/evaluate.ts";

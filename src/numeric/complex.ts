@@ -163,7 +163,7 @@ function noteSubnormal(v: number): void {
     worst[LOWEST] = Math.log2(Math.abs(v));
 }
 
-/** Whether an imaginary part is below the normal range (0 included). */
+/** Whether a value (an imaginary part, or a real part it is weighed against) is below the normal range (0 included). */
 const low = (v: number): boolean => v < MIN_NORMAL && v > -MIN_NORMAL;
 
 const NAN = Number.NaN;

@@ -2,7 +2,8 @@
  * The numeric leg's entry point: the gradient of an `Expr` at a point from the forward function
  * alone. "auto" takes the complex step where it applies (machine precision; custom ops in forward
  * mode with finite-difference partials of their own), else Richardson extrapolation; inputs above
- * 10^3 elements get the fast mode (one directional derivative). When its estimates cannot certify
+ * 10^3 elements get the fast mode (one directional derivative uᵀ∇f, plus per-element partials of
+ * every scalar input and of the inputs small enough to afford). When its estimates cannot certify
  * themselves (independent step sequences disagree), the result says so in `unreliable`.
  */
 import { GradtrioError } from "../errors.ts";

@@ -9,7 +9,7 @@
 import { type Expr, postOrder } from "../expr/ast.ts";
 import { sizeOfShape } from "../expr/broadcast.ts";
 import { ExprMemo } from "../expr/memo.ts";
-import { isBuiltinOp, lookupCustomOp, type OpDefinition } from "../expr/ops.ts";
+import { isBuiltinOp, lookupCustomOp, type OpDefinition, stillRegistered } from "../expr/ops.ts";
 import { type ComplexProgram, compileComplex } from "./complex.ts";
 import { compileForward, type Layout } from "./evaluate.ts";
 
@@ -50,7 +50,7 @@ function entryFor(expr: Expr, layout: Layout): Entry | undefined {
   let byLayout = cache.get(expr);
   if (byLayout === undefined) cache.set(expr, (byLayout = new Map()));
   let entry = byLayout.get(key);
-  if (entry?.defs.every(([n, d]) => lookupCustomOp(n) === d)) return entry;
+  if (entry !== undefined && stillRegistered(entry.defs)) return entry;
   if (byLayout.size >= PER_EXPR) byLayout.clear();
   entry = { defs: customOpsOf(expr).map((n) => [n, lookupCustomOp(n)] as const) };
   byLayout.set(key, entry);

@@ -19,6 +19,7 @@ import {
   isBuiltinOp,
   lookupCustomOp,
   type OpDefinition,
+  stillRegistered,
 } from "../expr/ops.ts";
 import { casDiff } from "./cas.ts";
 import { compileScalar } from "./evaluate.ts";
@@ -88,12 +89,7 @@ function template(op: string, arity: number, i: number, branch: Branch): Templat
   let byArgument = templates.get(op);
   const slot = 3 * (i + 1) + branch;
   const hit = byArgument?.[slot];
-  if (
-    hit !== undefined &&
-    hit.arity === arity &&
-    hit.defs.every(([name, d]) => (isBuiltinOp(name) ? undefined : lookupCustomOp(name)) === d)
-  )
-    return hit;
+  if (hit !== undefined && hit.arity === arity && stillRegistered(hit.defs)) return hit;
   const w = new CasWriter((e) => (e.kind === "var" ? e.name : undefined));
   const root = call(
     op,

@@ -9,7 +9,13 @@ import { GradtrioError } from "../errors.ts";
 import { type CallExpr, type Expr, flatExpr, postOrder, variablesOf } from "../expr/ast.ts";
 import { broadcastIndex, sumTo } from "../expr/broadcast.ts";
 import { ExprMemo } from "../expr/memo.ts";
-import { branchesOf, isBuiltinOp, lookupCustomOp, type OpDefinition } from "../expr/ops.ts";
+import {
+  branchesOf,
+  isBuiltinOp,
+  lookupCustomOp,
+  type OpDefinition,
+  stillRegistered,
+} from "../expr/ops.ts";
 import { sizeOf, type Value } from "../expr/point.ts";
 import { print as exprText } from "../expr/print.ts";
 import { expandCustomOps, expandedFrom } from "../expr/tensor-op.ts";
@@ -635,8 +641,7 @@ class Backward {
         if (ds !== undefined && outs.every((o) => Number.isFinite(o[0]!))) continue;
       }
       let plan = this.plans.blocks.get(planKey);
-      if (plan !== undefined && !plan.defs.every(([op, def]) => lookupCustomOp(op) === def))
-        plan = undefined;
+      if (plan !== undefined && !stillRegistered(plan.defs)) plan = undefined;
       if (plan === undefined) {
         writer ??= new CasWriter(leafKey);
         const w = writer;

@@ -12,6 +12,7 @@ import { type CallExpr, type Expr, postOrder, substitute } from "../expr/ast.ts"
 import {
   BUILTIN_OPS,
   type CustomOpDefinition,
+  formulaPlaceholders,
   isBuiltinOp,
   isTensorOp,
   lookupCustomOp,
@@ -169,7 +170,7 @@ function formulaBody(op: string, def: CustomOpDefinition): FormulaBody {
   const hit = bodies.get(def);
   if (hit !== undefined) return hit;
   if (def.formula === undefined) throw new Unavailable(`custom op '${op}' has no formula`);
-  const placeholders = Array.from({ length: def.arity }, (_, i) => `__gradtrio_arg${i}`);
+  const placeholders = formulaPlaceholders(def.arity);
   let text: string;
   try {
     text = String(def.formula(...placeholders));
