@@ -25,6 +25,7 @@ import { print } from "../expr/print.ts";
 import { checkScalarOutput, inferShapes, type Shape } from "../expr/shapes.ts";
 import { FAST_MODE_THRESHOLD, numericLeg } from "../numeric/leg.ts";
 import { NUMERIC_METHODS, type NumericMethod } from "../numeric/types.ts";
+import { sharingForward } from "../symbolic/forward.ts";
 import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
 import {
   FLOAT32_NOTE,
@@ -1006,15 +1007,18 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   }
   checkScalarOutput(shape, { expr, source: text, for: "a Hessian (order 2)" });
   if (input.order === 2) checkMatrixSize("Hessian", n, n);
-  const e = gatherEvidence(input, opts);
-  for (const rule of INCONCLUSIVE_RULES) {
-    if (rule === "too few legs") {
-      const failed = autogradFailed(e);
-      if (failed !== null) return failed;
+  // The symbolic leg and its own rounding bound evaluate the same forward values.
+  return sharingForward(() => {
+    const e = gatherEvidence(input, opts);
+    for (const rule of INCONCLUSIVE_RULES) {
+      if (rule === "too few legs") {
+        const failed = autogradFailed(e);
+        if (failed !== null) return failed;
+      }
+      const reason = INCONCLUSIVE_TESTS[rule](e);
+      if (reason !== null)
+        return withVerdict(e.base, { verdict: "inconclusive", blame: null, reason, rule });
     }
-    const reason = INCONCLUSIVE_TESTS[rule](e);
-    if (reason !== null)
-      return withVerdict(e.base, { verdict: "inconclusive", blame: null, reason, rule });
-  }
-  return conclusion(e);
+    return conclusion(e);
+  });
 }

@@ -41,9 +41,35 @@ type Kernel = (...a: number[]) => number;
  * @example forwardValues(call("sum", [variable("x")]), new Map([["x", toValue([1, 2])]]))
  */
 export function forwardValues(expr: Expr, values: ReadonlyMap<string, Value>): Map<Expr, Arr> {
+  const known = sharing?.get(values)?.get(expr);
+  if (known !== undefined) return known;
   const out = new Map<Expr, Arr>();
   for (const e of postOrder(expr)) out.set(e, evalNode(e, out, values));
+  if (sharing !== null) {
+    let byExpr = sharing.get(values);
+    if (byExpr === undefined) sharing.set(values, (byExpr = new WeakMap()));
+    byExpr.set(expr, out);
+  }
   return out;
+}
+
+/** Inside `sharingForward`: the forward values computed so far, by point and expression. */
+let sharing: WeakMap<ReadonlyMap<string, Value>, WeakMap<Expr, Map<Expr, Arr>>> | null = null;
+
+/**
+ * Runs `fn` with `forwardValues` computed once per point and expression (by identity), as the
+ * symbolic leg and its rounding bound both need them (a pass over 10^6 elements each). For a
+ * check, whose points are not changed while it runs; outside, every call computes afresh (a
+ * caller may change a point's arrays in place between calls).
+ */
+export function sharingForward<T>(fn: () => T): T {
+  const outer = sharing;
+  sharing = new WeakMap();
+  try {
+    return fn();
+  } finally {
+    sharing = outer;
+  }
 }
 
 function evalNode(e: Expr, done: Map<Expr, Arr>, values: ReadonlyMap<string, Value>): Arr {
