@@ -12,7 +12,7 @@ import { elementLabel, type Value } from "../expr/point.ts";
 import { breakpointAt, complexStepDirectional, complexStepGradient } from "./complex-step.ts";
 import { flattenValues, type Layout } from "./evaluate.ts";
 import { directionalDerivative, gradient, randomUnitVector } from "./gradient.ts";
-import { cachedForward } from "./programs.ts";
+import { cachedForward, reusingPrograms } from "./programs.ts";
 import { type Kink, type NonFinite, NUMERIC_METHODS, type NumericMethod } from "./types.ts";
 
 export type { NumericMethod };
@@ -87,6 +87,15 @@ export function numericLeg(
   expr: Expr,
   values: Map<string, Value>,
   opts: NumericLegOptions = {},
+): NumericLegResult {
+  // One program per input layout for every evaluation of the leg, whatever the inputs' size.
+  return reusingPrograms(() => differentiate(expr, values, opts));
+}
+
+function differentiate(
+  expr: Expr,
+  values: Map<string, Value>,
+  opts: NumericLegOptions,
 ): NumericLegResult {
   const requested = opts.method ?? "auto";
   if (!(NUMERIC_METHODS as readonly string[]).includes(requested))

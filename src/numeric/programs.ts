@@ -46,15 +46,34 @@ function entryFor(expr: Expr, layout: Layout): Entry | undefined {
     size = Math.max(size, offset + sizeOfShape(shape));
     key += `${name}@${offset}:${shape.join(",")};`;
   }
-  if (size > MAX_CACHED_INPUT) return undefined;
-  let byLayout = cache.get(expr);
-  if (byLayout === undefined) cache.set(expr, (byLayout = new Map()));
+  if (size > MAX_CACHED_INPUT && large === null) return undefined;
+  const table = size > MAX_CACHED_INPUT ? large! : cache;
+  let byLayout = table.get(expr);
+  if (byLayout === undefined) table.set(expr, (byLayout = new Map()));
   let entry = byLayout.get(key);
   if (entry !== undefined && stillRegistered(entry.defs)) return entry;
   if (byLayout.size >= PER_EXPR) byLayout.clear();
   entry = { defs: customOpsOf(expr).map((n) => [n, lookupCustomOp(n)] as const) };
   byLayout.set(key, entry);
   return entry;
+}
+
+/** Inside `reusingPrograms`: the programs of large inputs compiled so far, dropped after. */
+let large: Map<Expr, Map<string, Entry>> | null = null;
+
+/**
+ * Runs `fn` with the programs of large inputs cached too, until it returns: fast mode evaluates
+ * one program at 10^6 elements several times (uᵀ∇f, then each scalar's partial), and compiling it
+ * afresh (its buffers, ~100 MB at 10^6 elements, new each time) cost as much as a run.
+ */
+export function reusingPrograms<T>(fn: () => T): T {
+  const outer = large;
+  large ??= new Map();
+  try {
+    return fn();
+  } finally {
+    large = outer;
+  }
 }
 
 /** `compileForward(expr, layout)`, cached for small inputs. */
