@@ -135,7 +135,7 @@ describe("gradtrio fuzz", () => {
       `defineOp("mutualB"): its formula calls 'mutualB' itself, through 'mutualA' (mutualB → mutualA → mutualB)`,
     ],
     ["wrong-sign.ok.ts", { path: "1:2" }, "--path replays a case of one seed: give --seed too"],
-    ["wrong-sign.ok.ts", { runs: 0 }, "runs must be a positive integer"],
+    ["wrong-sign.ok.ts", { runs: 0 }, "runs must be an integer from 1 to 100000000, got 0"],
   ])("bad input %s → one line, exit 2", async (file, extra, message) => {
     const out = io();
     expect(await fuzzCommand({ ops: file, ...extra }, out)).toBe(2);

@@ -182,6 +182,7 @@ export async function fuzzCommand(opts: FuzzFlags, io: CliIO): Promise<number> {
     const { threads, note } = plannedWorkers(
       opts.workers,
       opts.path === undefined ? runs * loaded.length : 1,
+      "runs",
     );
     // The threads start loading the ops while this one runs their sanity checks.
     const pool = workerPool(threads, { ops: [file] });

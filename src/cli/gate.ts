@@ -149,7 +149,11 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
     const progress = progressReporter(io, "gate", 0);
     const runs: FuzzRun[] = [];
     const done: GateEntryResult[] = [];
-    const { threads, note } = plannedWorkers(opts.workers, await gateCases(config, dir, shard));
+    const { threads, note } = plannedWorkers(
+      opts.workers,
+      await gateCases(config, dir, shard),
+      "cases",
+    );
     // Said with the results: a bad entry (found while the gate runs) stays one error line.
     const say = () => {
       if (note !== null) io.err(`gate: ${note}`);

@@ -11,6 +11,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { GradtrioError } from "../errors.ts";
+import { MAX_DEPTH, MAX_RUNS, MAX_WORKERS } from "../fuzz/limits.ts";
 import { NUMERIC_METHODS } from "../numeric/types.ts";
 import type { CheckFlags } from "./check-command.ts";
 import { type CliIO, EXIT, processIO } from "./io.ts";
@@ -28,17 +29,17 @@ function nonNegative(name: string) {
   };
 }
 
-function integer(name: string, min: number) {
+/** An integer from `min` to `max` (default: the largest JavaScript holds exactly, 2⁵³ − 1). */
+function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (text: string): number => {
     const v = Number(text);
-    if (text.trim() === "" || !Number.isSafeInteger(v) || v < min)
-      throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
+    if (text.trim() === "" || !Number.isInteger(v) || v < min || v > max)
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
     return v;
   };
 }
 
-const WORKERS_HELP =
-  "worker threads (default: as many as pay off: one per 1.5 cores once each has 1500 cases (runs × ops), then more up to the cores for long jobs: on 2 cores the second from 15,000 cases); the results are the same for any N";
+const WORKERS_HELP = `worker threads, 1 to ${MAX_WORKERS} (default: as many as pay off: one per 1.5 cores once each has 1500 cases (runs × ops), then more up to the cores for long jobs: on 2 cores the second from 15,000 cases); the results are the same for any N`;
 
 const AT_HELP = `
 The point:
@@ -228,7 +229,10 @@ Exit codes: 0, or 2 for bad input.`,
       "write an interactive page: the graph, the three legs, the chain rule, the step size h",
     )
     .argument("[EXPR]", "the function (default: the seed notebooks' BCE)")
-    .option("--at <NAME=VALUE...>", "a variable's value: a number or a JSON array (repeatable)")
+    .option(
+      "--at <NAME=VALUE...>",
+      "a variable's value: a number, a JSON array or @FILE (repeatable; the page gets the file's values)",
+    )
     .option(
       "--wrt <NAMES>",
       "differentiate with respect to these inputs only, e.g. --wrt w,b (the others are data)",
@@ -247,6 +251,7 @@ Examples:
   gradtrio teach --out bce.html
   gradtrio teach 'sin(x^2)' --at x=3 --out sin.html
   gradtrio teach 'bce(sigmoid(w*x+b), y)' --at w=1 b=0 x=6.7 y=0 --wrt w,b --out bce.html
+  gradtrio teach 'mean(x^2)' --at x=@x.json --out mean.html   (@FILE: a JSON file, its values put in the page)
   gradtrio teach --dtype float32 --out bce32.html
 The page loads nothing from the network: open the file in any browser.
 Exit codes: 0, or 2 for bad input.`,
@@ -295,15 +300,23 @@ Exit codes: 0 when every case agrees, 1 otherwise.`,
       "--ops <FILE>",
       "a module (.ts .mts .cts .js .mjs .cjs) exporting custom ops (defineOp)",
     )
-    .option("--runs <N>", "how many random expressions", integer("--runs", 1))
+    .option(
+      "--runs <N>",
+      `how many random expressions (at most ${MAX_RUNS})`,
+      integer("--runs", 1, MAX_RUNS),
+    )
     .option(
       "--seed <S>",
       "random seed (a failure prints the seed that replays it)",
       integer("--seed", 0),
     )
-    .option("--max-depth <D>", "deepest expression tree", integer("--max-depth", 1))
+    .option(
+      "--max-depth <D>",
+      `deepest expression tree (1 to ${MAX_DEPTH})`,
+      integer("--max-depth", 1, MAX_DEPTH),
+    )
     .option("--path <P>", "replay one case of --seed (a counterexample prints its seed and path)")
-    .option("--workers <N>", WORKERS_HELP, integer("--workers", 1))
+    .option("--workers <N>", WORKERS_HELP, integer("--workers", 1, MAX_WORKERS))
     .option("--json", "print the result as one JSON object")
     .addHelpText(
       "after",
@@ -344,7 +357,7 @@ not fuzzed; the others are), 2 bad input, 130 interrupted.`,
     )
     .option("--junit <FILE>", "also write a JUnit XML report to FILE (always written)")
     .option("--shard <I/N>", "run only the I-th of N disjoint parts of the entries (CI matrices)")
-    .option("--workers <N>", WORKERS_HELP, integer("--workers", 1))
+    .option("--workers <N>", WORKERS_HELP, integer("--workers", 1, MAX_WORKERS))
     .addHelpText(
       "after",
       `

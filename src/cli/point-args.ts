@@ -40,18 +40,27 @@ function pythonNumbers(text: string): string {
 export function parseAssignments(items: readonly string[], cwd: string): Point {
   const point: Point = {};
   for (const item of items) {
-    const eq = item.indexOf("=");
-    if (eq < 0)
-      throw bad(
-        `--at expects NAME=VALUE, got '${item}' (give the expression before --at, e.g. gradtrio check 'sin(x)' --at x=1)`,
-      );
-    const name = item.slice(0, eq).trim();
-    const text = item.slice(eq + 1).trim();
+    const { name, text } = splitAssignment(item);
     if (!NAME.test(name)) throw bad(`--at ${item}: '${name}' is not a variable name`);
     if (Object.hasOwn(point, name)) throw bad(`--at ${name} is given twice`);
     point[name] = parseValue(name, text, cwd);
   }
   return point;
+}
+
+/**
+ * One `--at` item, `NAME=VALUE`, as its name and its value's text (both trimmed, not checked).
+ *
+ * @example
+ * splitAssignment("x = @x.json"); // { name: "x", text: "@x.json" }
+ */
+export function splitAssignment(item: string): { name: string; text: string } {
+  const eq = item.indexOf("=");
+  if (eq < 0)
+    throw bad(
+      `--at expects NAME=VALUE, got '${item}' (give the expression before --at, e.g. gradtrio check 'sin(x)' --at x=1)`,
+    );
+  return { name: item.slice(0, eq).trim(), text: item.slice(eq + 1).trim() };
 }
 
 /** One VALUE: a number, a JSON array or `@FILE`; validated (finite numbers, rectangular). */

@@ -9,6 +9,7 @@ import { GradtrioError } from "../errors.ts";
 import { teachPage } from "../teach/page/bundle.ts";
 import { chainOf } from "./explain.ts";
 import { type CliIO, EXIT } from "./io.ts";
+import { splitAssignment } from "./point-args.ts";
 import { prepare } from "./prepare.ts";
 import { reportError } from "./report-error.ts";
 
@@ -47,14 +48,8 @@ export async function teachCommand(
     const { point } = prepared;
     // The page cannot read files: an `@FILE` value goes in as the values it holds.
     const shown = at.map((item) => {
-      const eq = item.indexOf("=");
-      const name = item.slice(0, eq).trim();
-      return item
-        .slice(eq + 1)
-        .trim()
-        .startsWith("@")
-        ? `${name}=${JSON.stringify(point[name])}`
-        : item;
+      const { name, text } = splitAssignment(item);
+      return text.startsWith("@") ? `${name}=${JSON.stringify(point[name])}` : item;
     });
     const html = await teachPage({ expr, at: shown.join(" "), wrt: wrt ?? "", dtype });
     const file = resolve(io.cwd, flags.out);

@@ -41,7 +41,20 @@ describe("validateConfig", () => {
       "config: checks[0].rtol must be a finite number ≥ 0, got -1",
     );
     expect(bad({ fuzz: [{ ops: "./a.ts", runs: 0 }] })).toBe(
-      "config: fuzz[0].runs must be a positive integer, got 0",
+      "config: fuzz[0].runs must be an integer from 1 to 100000000, got 0",
+    );
+    expect(bad({ fuzz: [{ ops: "./a.ts", runs: 2.5 }] })).toBe(
+      "config: fuzz[0].runs must be an integer from 1 to 100000000, got 2.5",
+    );
+    expect(bad({ fuzz: [{ ops: "./a.ts", runs: 1e9 }] })).toBe(
+      "config: fuzz[0].runs must be an integer from 1 to 100000000, got 1000000000",
+    );
+    expect(bad({ fuzz: [{ ops: "./a.ts", maxDepth: 9 }] })).toBe(
+      "config: fuzz[0].maxDepth must be an integer from 1 to 8, got 9",
+    );
+    const domain = { expr: "x", domain: { x: { interval: [0, 1] } } };
+    expect(bad({ checks: [{ ...domain, runs: -3 }] })).toBe(
+      "config: checks[0].runs must be an integer from 1 to 100000000, got -3",
     );
     expect(bad({ fuzz: [{ op: "./a.ts" }] })).toContain("config: fuzz[0].op is not a known option");
   });
@@ -66,6 +79,12 @@ describe("validateConfig", () => {
     expect(bad(undefined)).toContain("the default export must be defineConfig");
     expect(bad({})).toContain("nothing to run");
     expect(bad({ checks: {} })).toBe("config: checks must be an array, got object");
-    expect(bad({ seed: 1.5, checks: [] })).toBe("config: seed must be an integer, got 1.5");
+    const one = { checks: [{ expr: "x", at: { x: 1 } }] };
+    // As the command line's --seed: an integer from 0 to 2^53 − 1 (-1 was accepted).
+    for (const seed of [1.5, -1, 2 ** 53, Number.NaN, "7"])
+      expect(bad({ ...one, seed })).toMatch(
+        /^config: seed must be an integer from 0 to 9007199254740991, got (1\.5|-1|9007199254740992|NaN|"7")$/,
+      );
+    expect(validateConfig({ ...one, seed: 0 }).seed).toBe(0);
   });
 });

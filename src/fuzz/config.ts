@@ -6,6 +6,7 @@
 import { GradtrioError } from "../errors.ts";
 import type { Point } from "../expr/point.ts";
 import type { PointDomain } from "./arbitraries.ts";
+import { MAX_DEPTH, MAX_RUNS } from "./limits.ts";
 
 /** Options every entry may carry. */
 export interface EntryOptions {
@@ -129,9 +130,10 @@ function options(o: Record<string, unknown>, path: string): void {
       bad(`${path}.${k}`, "must be a finite number ≥ 0", o[k]);
 }
 
-function positiveInt(v: unknown, path: string): void {
-  if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 1))
-    bad(path, "must be a positive integer", v);
+/** An integer from `min` to `max`, or left out. */
+function integerIn(v: unknown, path: string, min: number, max: number): void {
+  if (v !== undefined && !(Number.isInteger(v) && (v as number) >= min && (v as number) <= max))
+    bad(path, `must be an integer from ${min} to ${max}`, v);
 }
 
 function nested(v: unknown, path: string): void {
@@ -197,7 +199,7 @@ function validateCheck(e: unknown, path: string): CheckEntry {
           `config: ${p}: shape [${(s.shape as number[]).join(", ")}] has ${size} elements; at most ${MAX_DOMAIN_ELEMENTS}`,
         );
     }
-    positiveInt(o.runs, `${path}.runs`);
+    integerIn(o.runs, `${path}.runs`, 1, MAX_RUNS);
     return o as unknown as DomainCheck;
   }
   throw new GradtrioError(
@@ -213,8 +215,8 @@ function validateFuzz(e: unknown, path: string): FuzzEntry {
   if (typeof o.ops !== "string" || o.ops === "")
     bad(`${path}.ops`, "must be the path of an ops module (relative to the config)", o.ops);
   options(o, path);
-  positiveInt(o.runs, `${path}.runs`);
-  positiveInt(o.maxDepth, `${path}.maxDepth`);
+  integerIn(o.runs, `${path}.runs`, 1, MAX_RUNS);
+  integerIn(o.maxDepth, `${path}.maxDepth`, 1, MAX_DEPTH);
   return o as unknown as FuzzEntry;
 }
 
@@ -233,7 +235,8 @@ export function validateConfig(raw: unknown): GradtrioConfig {
     bad("the default export", "must be defineConfig({ seed?, checks?, fuzz? })", raw);
   const c = raw as Record<string, unknown>;
   checkKeys(c, "config", ["seed", "checks", "fuzz"]);
-  if (c.seed !== undefined && !Number.isInteger(c.seed)) bad("seed", "must be an integer", c.seed);
+  // As the command line's --seed.
+  integerIn(c.seed, "seed", 0, Number.MAX_SAFE_INTEGER);
   for (const key of ["checks", "fuzz"] as const)
     if (c[key] !== undefined && !Array.isArray(c[key])) bad(key, "must be an array", c[key]);
   const checks = ((c.checks as unknown[] | undefined) ?? []).map((e, i) =>

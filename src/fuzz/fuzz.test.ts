@@ -136,8 +136,12 @@ describe("fuzz", () => {
   });
 
   it("rejects bad options", () => {
-    expect(() => fuzz({ ops: [relu], runs: 0 })).toThrow("runs must be a positive integer");
-    expect(() => fuzz({ ops: [relu], path: "a:b" })).toThrow("path must look like 12:0:3");
+    expect(() => fuzz({ ops: [relu], runs: 0 })).toThrow(
+      "runs must be an integer from 1 to 100000000, got 0",
+    );
+    expect(() => fuzz({ ops: [relu], path: "a:b" })).toThrow(
+      "path 'a:b': the case index 'a' is not a whole number ≥ 0 (a path looks like 12:0:3 or sweep:42, as a counterexample reports it)",
+    );
     expect(() => fuzz({ ops: [] })).toThrow("give at least one op");
     // A JavaScript caller's typo is refused, not ignored (runs would have stayed 100).
     expect(() => fuzz({ ops: [relu], rnus: 3 } as never)).toThrow(

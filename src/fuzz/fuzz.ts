@@ -31,6 +31,7 @@ import {
   fuzzCaseArbitrary,
 } from "./arbitraries.ts";
 import { tolerances } from "./config.ts";
+import { MAX_DEPTH, MAX_RUNS } from "./limits.ts";
 import { firstLine } from "./load.ts";
 import { type OpLike, resolveOp } from "./op-like.ts";
 import { type SanityReport, sanityCheck } from "./sanity.ts";
@@ -204,21 +205,22 @@ function validate(opts: FuzzOptions): { runs: number; seed: number; maxDepth: nu
     throw new GradtrioError("INVALID_ARGUMENT", "fuzz: give the options as { ops: [...] }");
   checkOptionNames(opts, FUZZ_OPTIONS, "fuzz");
   const runs = opts.runs ?? DEFAULT_RUNS;
-  if (!Number.isInteger(runs) || runs < 1)
-    throw new GradtrioError("INVALID_ARGUMENT", `runs must be a positive integer, got ${runs}`);
-  const seed = opts.seed ?? (Math.random() * 0x7fffffff) | 0;
-  if (!Number.isInteger(seed))
-    throw new GradtrioError("INVALID_ARGUMENT", `seed must be an integer, got ${seed}`);
-  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
-  if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > 8)
+  if (!Number.isInteger(runs) || runs < 1 || runs > MAX_RUNS)
     throw new GradtrioError(
       "INVALID_ARGUMENT",
-      `max depth must be an integer from 1 to 8, got ${maxDepth}`,
+      `runs must be an integer from 1 to ${MAX_RUNS}, got ${runs}`,
     );
-  if (opts.path !== undefined && !/^(\d+(:\d+)*|sweep:\d+)$/.test(opts.path))
+  const seed = opts.seed ?? (Math.random() * 0x7fffffff) | 0;
+  if (!Number.isSafeInteger(seed))
     throw new GradtrioError(
       "INVALID_ARGUMENT",
-      `path must look like 12:0:3 or sweep:42 (as a counterexample reports it), got '${opts.path}'`,
+      `seed must be an integer of at most ${Number.MAX_SAFE_INTEGER} in magnitude, got ${seed}`,
+    );
+  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+  if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_DEPTH)
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `max depth must be an integer from 1 to ${MAX_DEPTH}, got ${maxDepth}`,
     );
   const points = opts.sweepPoints ?? SWEEP_POINTS;
   if (!Number.isInteger(points) || points < 1)
@@ -226,13 +228,45 @@ function validate(opts: FuzzOptions): { runs: number; seed: number; maxDepth: nu
       "INVALID_ARGUMENT",
       `sweep points must be a positive integer, got ${points}`,
     );
+  if (opts.path !== undefined) checkPath(opts.path, points);
+  return { runs, seed, maxDepth };
+}
+
+/**
+ * A replay path as a counterexample reports it: `sweep:K` (point K of the op's sweep) or
+ * `K:i:j…` (case K of the stream, then its i-th shrink, that one's j-th…). Throws a GradtrioError
+ * naming what is wrong: a part that is empty or no whole number, a case or point past the last
+ * one. Whether the shrinks exist is known when the case is replayed (`shrinkCase`).
+ */
+function checkPath(path: unknown, points: number): void {
+  const bad = (why: string) =>
+    new GradtrioError(
+      "INVALID_ARGUMENT",
+      `path '${String(path)}': ${why} (a path looks like 12:0:3 or sweep:42, as a counterexample reports it)`,
+    );
+  if (typeof path !== "string") throw bad("not a string");
+  if (path.trim() === "") throw bad("empty");
+  const sweep = path.startsWith("sweep:");
+  const parts = (sweep ? path.slice(6) : path).split(":");
+  if (sweep && parts.length > 1) throw bad("a sweep point has no shrink steps");
+  parts.forEach((part, k) => {
+    const what = sweep ? "the sweep point" : k === 0 ? "the case index" : `shrink step ${k}`;
+    if (part === "")
+      throw bad(`${what} is empty${k === parts.length - 1 && k > 0 ? " (a trailing ':')" : ""}`);
+    if (!/^\d+$/.test(part)) throw bad(`${what} '${part}' is not a whole number ≥ 0`);
+  });
+  const first = Number(parts[0]);
   // A sweep point past the sweep's end is no case: replaying it would report nothing checked.
-  if (opts.path?.startsWith("sweep:") === true && Number(opts.path.slice(6)) >= points)
+  if (sweep && first >= points)
     throw new GradtrioError(
       "INVALID_ARGUMENT",
-      `path '${opts.path}' is no case: the sweep has points sweep:0 to sweep:${points - 1}`,
+      `path '${path}' is no case: the sweep has points sweep:0 to sweep:${points - 1}`,
     );
-  return { runs, seed, maxDepth };
+  // Reaching case K skips the K before it: one past the last a fuzz runs would take hours.
+  if (!sweep && first >= MAX_RUNS)
+    throw bad(
+      `case ${parts[0]} is past the last case a fuzz runs (at most ${MAX_RUNS} runs: cases 0 to ${MAX_RUNS - 1})`,
+    );
 }
 
 type Outcome =
@@ -377,6 +411,10 @@ export type CaseResult =
 export interface ShrinkOutcome {
   readonly counterexample: Counterexample | null;
   readonly shrinks: number;
+  /** The case at the path, judged before any shrinking (null: the path leads to no case). */
+  readonly replayed: CaseResult | null;
+  /** Why the path leads to no case of the op's stream (null: it leads to one). */
+  readonly noCase: string | null;
 }
 
 /** A unit of fuzzing work: its result depends on the context and the task alone. */
@@ -631,7 +669,12 @@ export function judgeCases(
   return out;
 }
 
-/** Replays the case at `path` (a case index, or a reported path) and shrinks it. */
+/**
+ * Replays the case at `path` (a case index, or a reported path) and, if it fails, shrinks it.
+ * The case alone is judged first: one that passes is the answer (fast-check, given a path, would
+ * go on to the cases after it), with no shrinks. A path that is no case of this op's stream (a
+ * shrink step past the shrinks there are) comes back as `noCase`, saying why.
+ */
 export function shrinkCase(
   ctx: FuzzContext,
   opIndex: number,
@@ -640,15 +683,28 @@ export function shrinkCase(
 ): ShrinkOutcome {
   const focus = ctx.defs[opIndex]!;
   let evaluations = 0;
-  const property = fc.property(caseArbitrary(ctx, opIndex, trusted), (c) => {
+  const arbitrary = caseArbitrary(ctx, opIndex, trusted);
+  const property = fc.property(arbitrary, (c) => {
     evaluations++;
     const r = judgeFor(ctx, focus, c);
     fc.pre(r.kind !== "inconclusive");
     return r.kind !== "fail";
   });
+  // The property's stream: its arbitrary in a tuple (as fc.property has it).
+  const stream = fc.tuple(arbitrary);
+  const first = caseAt(stream, ctx.seed, path);
+  if (first === null)
+    return {
+      counterexample: null,
+      shrinks: 0,
+      replayed: null,
+      noCase: noCase(stream, ctx.seed, path),
+    };
+  const replayed = judgeFor(ctx, focus, first);
+  if (replayed.kind !== "fail") return { counterexample: null, shrinks: 0, replayed, noCase: null };
   const details = fc.check(property, { seed: ctx.seed, numRuns: ctx.runs, path });
   if (!details.failed || details.counterexample === null)
-    return { counterexample: null, shrinks: Math.max(0, evaluations - 1) };
+    return { counterexample: null, shrinks: Math.max(0, evaluations - 1), replayed, noCase: null };
   const c = details.counterexample[0];
   return {
     counterexample: counterexample(
@@ -661,7 +717,42 @@ export function shrinkCase(
       ctx.opsFile,
     ),
     shrinks: Math.max(0, evaluations - 1),
+    replayed,
+    noCase: null,
   };
+}
+
+type CaseStream = fc.Arbitrary<[FuzzCase]>;
+
+/** The case at `path` of a property's stream (null: the path leads to none). */
+function caseAt(stream: CaseStream, seed: number, path: string): FuzzCase | null {
+  return casesAt(stream, seed, path, 1)[0] ?? null;
+}
+
+/** Up to `count` cases from `path` on: its case and the ones after it in the same list. */
+function casesAt(stream: CaseStream, seed: number, path: string, count: number): FuzzCase[] {
+  try {
+    return fc.sample(stream, { seed, path, numRuns: count }).map(([c]) => c);
+  } catch (e) {
+    // A shrink step before the last one past the shrinks there are.
+    if (e instanceof Error && e.message.startsWith("Unable to replay")) return [];
+    throw e;
+  }
+}
+
+/** Why `path` leads to no case: the first shrink step past the shrinks of the case before it. */
+function noCase(stream: CaseStream, seed: number, path: string): string {
+  const parts = path.split(":");
+  for (let k = 1; k < parts.length; k++) {
+    const at = parts.slice(0, k).join(":");
+    const step = Number(parts[k]);
+    const shrinks = casesAt(stream, seed, `${at}:0`, Math.min(step + 1, MAX_RUNS)).length;
+    if (shrinks <= step)
+      return shrinks === 0
+        ? `case ${at} shrinks no further: there is no ${at}:${parts[k]}`
+        : `case ${at} has ${shrinks} shrink${shrinks === 1 ? "" : "s"}, ${at}:0 to ${at}:${shrinks - 1}: there is no ${at}:${parts[k]}`;
+  }
+  return `there is no case ${path}`;
 }
 
 /** Runs one task in this process. */
@@ -669,6 +760,19 @@ export function runTask(ctx: FuzzContext, task: FuzzTask): FuzzTaskResult {
   if (task.kind === "sweep") return sweepOp(ctx, task.op);
   if (task.kind === "judge") return judgeCases(ctx, task.op, task.trusted, task.from, task.to);
   return shrinkCase(ctx, task.op, task.trusted, task.path);
+}
+
+/** Counts a judged case in its op's statistics; false (nothing counted) for a failing one. */
+function tally(s: OpStats, r: CaseResult): boolean {
+  if (r.kind === "fail") return false;
+  if (r.kind === "agree") s.agree++;
+  else if (r.kind === "inconclusive") s.inconclusive++;
+  else if (r.kind === "elsewhere") s.elsewhere++;
+  else if (r.kind === "legDefect") {
+    s.legDefects++;
+    s.legDefect ??= r.legDefect;
+  }
+  return true;
 }
 
 /**
@@ -725,12 +829,25 @@ export function* fuzzRounds(
       trusted,
       path: ctx.path!,
     }))) as ShrinkOutcome[];
+    const why = out.find((o) => o.noCase !== null)?.noCase;
+    if (why !== undefined && out.every((o) => o.noCase !== null)) {
+      const op = trusted.length === 1 ? "" : ` for any op (op '${perOp[trusted[0]!]!.op}': `;
+      throw new GradtrioError(
+        "INVALID_ARGUMENT",
+        `path '${ctx.path}' is no case of seed ${ctx.seed}${op === "" ? `: ${why}` : `${op}${why})`}`,
+      );
+    }
     trusted.forEach((op, k) => {
       const s = perOp[op]!;
-      s.runs = 1;
-      s.shrinks += out[k]!.shrinks;
-      s.counterexample = out[k]!.counterexample;
-      s.found = s.counterexample !== null;
+      const o = out[k]!;
+      // An op whose stream has no case at the path (another op's counterexample) ran none.
+      if (o.replayed !== null) {
+        s.runs = 1;
+        tally(s, o.replayed);
+        s.shrinks += o.shrinks;
+        s.counterexample = o.counterexample;
+        s.found = s.counterexample !== null;
+      }
       progress(op, "done");
     });
     return;
@@ -758,13 +875,7 @@ export function* fuzzRounds(
         if (t.op !== op || t.kind !== "judge") continue;
         for (const [j, r] of results[k]!.entries()) {
           s.runs++;
-          if (r.kind === "agree") s.agree++;
-          else if (r.kind === "inconclusive") s.inconclusive++;
-          else if (r.kind === "elsewhere") s.elsewhere++;
-          else if (r.kind === "legDefect") {
-            s.legDefects++;
-            s.legDefect ??= r.legDefect;
-          } else {
+          if (!tally(s, r)) {
             failed = t.from + j;
             break;
           }

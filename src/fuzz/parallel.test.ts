@@ -113,8 +113,9 @@ describe("plannedWorkers", () => {
     const before = process.env.GRADTRIO_WORKERS;
     try {
       process.env.GRADTRIO_WORKERS = "";
-      expect(plannedWorkers(3, 10)).toEqual({ threads: 3, note: null });
-      const threads = (cases: number, cores: number) => plannedWorkers(undefined, cases, cores);
+      expect(plannedWorkers(3, 10, "runs")).toEqual({ threads: 3, note: null });
+      const threads = (cases: number, cores: number) =>
+        plannedWorkers(undefined, cases, "runs", cores);
       // 2 cores: V8's helpers take the second core from one thread, so a second thread starts
       // only for a job long enough to pay for its warming up there: 2 × 7500 cases.
       expect(threads(10, 2)).toEqual({
@@ -137,9 +138,9 @@ describe("plannedWorkers", () => {
       expect(threads(224_999, 8).threads).toBe(5);
       expect(threads(225_000, 8).threads).toBe(6);
       expect(threads(10, 1)).toEqual({ threads: 1, note: null });
-      expect(plannedWorkers(undefined, 10).threads).toBe(1);
+      expect(plannedWorkers(undefined, 10, "runs").threads).toBe(1);
       process.env.GRADTRIO_WORKERS = "5";
-      expect(plannedWorkers(undefined, 10)).toEqual({ threads: 5, note: null });
+      expect(plannedWorkers(undefined, 10, "runs")).toEqual({ threads: 5, note: null });
     } finally {
       if (before === undefined) delete process.env.GRADTRIO_WORKERS;
       else process.env.GRADTRIO_WORKERS = before;

@@ -21,14 +21,15 @@ import {
   type OpStats,
   prepareFuzz,
 } from "./fuzz.ts";
+import { MAX_WORKERS } from "./limits.ts";
 import type { FuzzSettings, WorkerTask } from "./worker.ts";
 
-/** Validates `--workers N`: an integer from 1 to 256. */
+/** Validates a number of threads: an integer from 1 to MAX_WORKERS (256). */
 export function checkWorkers(n: number): number {
-  if (!Number.isInteger(n) || n < 1 || n > 256)
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS)
     throw new GradtrioError(
       "INVALID_ARGUMENT",
-      `workers must be an integer from 1 to 256, got ${n}`,
+      `workers must be an integer from 1 to ${MAX_WORKERS}, got ${n}`,
     );
   return n;
 }
@@ -205,11 +206,13 @@ export const CASES_PER_CROWDED_THREAD = 7500;
  * Threads for a job of about `cases` cases (fuzz runs × ops, checks): the number asked for
  * (`--workers`, else GRADTRIO_WORKERS), or as many as pay for their start — one per 1.5 cores,
  * then more up to the cores for a job long enough (`CASES_PER_CROWDED_THREAD`) — with a `note`
- * saying why when that is fewer than the cores.
+ * saying why when that is fewer than the cores, in the job's `unit`: the fuzz's runs (× ops), the
+ * gate's cases (a point checked, a random point, an expression fuzzed).
  */
 export function plannedWorkers(
   requested: number | undefined,
   cases: number,
+  unit: "runs" | "cases",
   cores = availableParallelism(),
 ): { threads: number; note: string | null } {
   const asked = requested ?? workersFromEnv();
@@ -224,7 +227,7 @@ export function plannedWorkers(
     threads,
     note:
       threads < cores
-        ? `using ${threads} worker thread${threads === 1 ? "" : "s"}, not ${cores}: ${cases} runs are too few to pay for starting more (--workers ${cores} forces ${cores})`
+        ? `using ${threads} worker thread${threads === 1 ? "" : "s"}, not ${cores}: ${cases} ${unit} are too few to pay for starting more (--workers ${cores} forces ${cores})`
         : null,
   };
 }
@@ -234,10 +237,10 @@ function workersFromEnv(): number | undefined {
   const text = process.env.GRADTRIO_WORKERS;
   if (text === undefined || text.trim() === "") return undefined;
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1)
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS)
     throw new GradtrioError(
       "INVALID_ARGUMENT",
-      `GRADTRIO_WORKERS must be an integer ≥ 1 (or unset), got '${text}'`,
+      `GRADTRIO_WORKERS must be an integer from 1 to ${MAX_WORKERS} (or unset), got '${text}'`,
     );
   return n;
 }
