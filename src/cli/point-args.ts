@@ -68,13 +68,16 @@ export function parseValue(name: string, text: string, cwd: string): NestedArray
   let v: unknown;
   if (text === "") throw bad(`--at ${name}=: the value is missing`);
   if (text.startsWith("@")) v = readJsonFile(name, text.slice(1), cwd);
-  else if (NUMBER.test(text)) v = Number(text);
-  else if (text.startsWith("[")) {
+  else if (NUMBER.test(text)) {
+    v = Number(text);
+    checkUnderflow(name, text, text);
+  } else if (text.startsWith("[")) {
     try {
       v = JSON.parse(pythonNumbers(text));
     } catch (e) {
       throw bad(`--at ${name}: not a valid JSON array (${(e as Error).message})`);
     }
+    for (const literal of text.match(LITERALS) ?? []) checkUnderflow(name, text, literal);
   } else if (LIST.test(text))
     throw bad(`--at ${name}=${text}: a vector is written in brackets: --at ${name}=[${text}]`);
   else
@@ -91,6 +94,21 @@ export function parseValue(name: string, text: string, cwd: string): NestedArray
     throw e;
   }
   return v as NestedArray;
+}
+
+/** The number literals of an array written on the command line. */
+const LITERALS = /[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/g;
+
+/**
+ * A number written on the command line with nonzero digits that underflows to 0 in float64 is
+ * refused, as one that overflows to ±Infinity is (toValue: not a finite number); a subnormal
+ * that is not 0, 1e-310, is kept. A JSON file's numbers come parsed, without their text: there
+ * 1e-400 is 0, as JSON.parse reads it.
+ */
+function checkUnderflow(name: string, text: string, literal: string): void {
+  if (Number(literal) !== 0 || !/[1-9]/.test(literal.split(/[eE]/)[0]!)) return;
+  const where = literal === text ? `--at ${name}=${text}` : `--at ${name}=${text}: ${literal}`;
+  throw bad(`${where} underflows to 0 in float64 (the smallest nonzero is ${Number.MIN_VALUE})`);
 }
 
 function isFiniteVector(v: unknown[]): boolean {
