@@ -59,6 +59,36 @@ describe("replaying a path that is no case, or one that passes", () => {
       "gradtrio: error: path 'sweep:99999' is no case: the sweep has points sweep:0 to sweep:9999",
     ]);
   });
+  it.each([
+    ["", "empty"],
+    [":", "the case index is empty"],
+    ["5:", "shrink step 1 is empty (a trailing ':')"],
+    ["5::1", "shrink step 1 is empty"],
+    ["-1", "the case index '-1' is not a whole number ≥ 0"],
+    ["1.5", "the case index '1.5' is not a whole number ≥ 0"],
+    ["5:x", "shrink step 1 'x' is not a whole number ≥ 0"],
+    ["sweep:", "the sweep point is empty"],
+    ["sweep:1:2", "a sweep point has no shrink steps"],
+  ])("a malformed path '%s' is one error line naming the part, exit 2", async (path, why) => {
+    const io = memoryIO();
+    expect(await main(["fuzz", "--ops", MIXED, "--seed", "1", "--path", path], io)).toBe(2);
+    expect(io.stdout).toEqual([]);
+    expect(io.stderr).toEqual([
+      `gradtrio: error: path '${path}': ${why} (a path looks like 12:0:3 or sweep:42, as a counterexample reports it)`,
+    ]);
+  });
+  it("too many shrink steps: the first one past the end is named (fast-check's internal error)", async () => {
+    const io = memoryIO();
+    const path = `5${":0".repeat(40)}`;
+    expect(await main(["fuzz", "--ops", MIXED, "--seed", "1", "--path", path], io)).toBe(2);
+    expect(io.stdout).toEqual([]);
+    expect(io.stderr).toHaveLength(1);
+    expect(io.stderr[0]).toMatch(
+      new RegExp(
+        `^gradtrio: error: path '${path}' is no case of seed 1: case 5(:0)* shrinks no further: there is no 5(:0)+$`,
+      ),
+    );
+  });
   it("an op whose replayed case passes was shrunk in no step: the line does not say 'shrunk'", async () => {
     const io = memoryIO();
     expect(await main(["fuzz", "--ops", MIXED, "--seed", "1", "--path", "5"], io)).toBe(1);

@@ -142,6 +142,8 @@ describe("gate at scale", () => {
     expect(shard.stderr).toBe(
       "gradtrio: error: --shard must be I/N with 1 ≤ I ≤ N (e.g. 2/4), got '3/2'\n",
     );
-    expect(workers.stderr).toMatch(/^gradtrio: error: .*--workers must be an integer from 1 to 256/);
+    expect(workers.stderr).toMatch(
+      /^gradtrio: error: .*--workers must be an integer from 1 to 256/,
+    );
   });
 });

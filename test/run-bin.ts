@@ -12,16 +12,20 @@ export interface Run {
   stderr: string;
 }
 
-/** Runs `gradtrio argv…` in `cwd` (default: the checkout) with `env` over this process's. */
+/**
+ * Runs `gradtrio argv…` in `cwd` (default: the checkout) with `env` over this process's;
+ * `timeout` (ms): killed after it (code null), for a run that might hang.
+ */
 export function runBin(
   argv: readonly string[],
-  opts: { cwd?: string; env?: Record<string, string> } = {},
+  opts: { cwd?: string; env?: Record<string, string>; timeout?: number } = {},
 ): Promise<Run> {
   return new Promise((done) => {
     const child = spawn("node", [bin, ...argv], {
       cwd: opts.cwd ?? root,
       env: { ...process.env, ...opts.env },
       stdio: ["ignore", "pipe", "pipe"],
+      ...(opts.timeout === undefined ? {} : { timeout: opts.timeout }),
     });
     let stdout = "";
     let stderr = "";

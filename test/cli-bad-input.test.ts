@@ -1,0 +1,184 @@
+// Bad input the fuzz, the gate, teach and --at once took badly, through the real bin: one line
+// `gradtrio: error: …` and exit 2 (docs/DESIGN.md), where there had been a hang, an internal
+// error, a silent 0 or a wrong count. The runs start together (each bin start is a second of
+// tsx), the tests read their results.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Run, root, runBin } from "./run-bin.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "gradtrio-bad-input-"));
+const OK = join(root, "test/fixtures/ops/missing-chain.ok.ts");
+const fuzz = (...argv: string[]) => ["fuzz", "--ops", OK, "--seed", "1", ...argv];
+/** GRADTRIO_WORKERS as unset (empty). */
+const unset = { GRADTRIO_WORKERS: "" };
+
+writeFileSync(
+  join(dir, "seed.config.mjs"),
+  "export default { seed: -1, checks: [{ expr: 'x^2', at: { x: 3 } }] };",
+);
+writeFileSync(
+  join(dir, "runs.config.mjs"),
+  "export default { checks: [{ expr: 'x^2', domain: { x: { interval: [0, 1] } }, runs: 2.5 }] };",
+);
+
+const argvs = {
+  // Reaching case K skips the K before it: this one took forever.
+  hugePath: fuzz("--path", "99999999999999999999"),
+  // fast-check's "Unable to replay, got wrong path" came out as an internal error.
+  shrinkPath: fuzz("--path", "5:99:99:99"),
+  passingReplay: fuzz("--path", "5", "--json"),
+  passingReplayText: fuzz("--path", "5:0:1"),
+  hugeSeed: ["fuzz", "--ops", OK, "--seed", "99999999999999999999"],
+  hugeRuns: ["fuzz", "--ops", OK, "--runs", "1000000000"],
+  gateWorkers: ["gate", join(root, "test/fixtures/gate/passing.config.ts")],
+  gateNote: ["gate", join(root, "test/fixtures/gate/passing.config.ts")],
+  fuzzHelp: ["fuzz", "--help"],
+  teachHelp: ["teach", "--help"],
+  underflow: ["check", "x^2", "--at", "x=1e-400"],
+  underflowInArray: ["check", "sum(x^2)", "--at", "x=[1, 2e-324]"],
+  subnormal: ["check", "x^2", "--at", "x=1e-310", "--json"],
+  configSeed: ["gate", join(dir, "seed.config.mjs")],
+  configRuns: ["gate", join(dir, "runs.config.mjs")],
+};
+const runs = {} as Record<keyof typeof argvs, Run>;
+
+beforeAll(async () => {
+  const keys = Object.keys(argvs) as (keyof typeof argvs)[];
+  const env = (k: keyof typeof argvs) =>
+    k === "gateWorkers" ? { GRADTRIO_WORKERS: "99999" } : unset;
+  const done = await Promise.all(
+    keys.map((k) => runBin(argvs[k], { cwd: dir, env: env(k), timeout: 120_000 })),
+  );
+  keys.forEach((k, i) => {
+    runs[k] = done[i]!;
+  });
+}, 180_000);
+
+/** Exit 2 and exactly `line` on stderr (a RegExp: one line matching it), nothing on stdout. */
+function oneError(r: Run, line: string | RegExp): void {
+  expect(r.code).toBe(2);
+  expect(r.stdout).toBe("");
+  if (typeof line === "string") expect(r.stderr).toBe(`gradtrio: error: ${line}\n`);
+  else {
+    expect(r.stderr.split("\n")).toHaveLength(2); // one line and its newline
+    expect(r.stderr).toMatch(line);
+  }
+}
+
+describe("fuzz --path, --seed, --runs", () => {
+  it("a case past the last one a fuzz runs is refused at once (it hung)", () => {
+    oneError(
+      runs.hugePath,
+      "path '99999999999999999999': case 99999999999999999999 is past the last case a fuzz runs (at most 100000000 runs: cases 0 to 99999999) (a path looks like 12:0:3 or sweep:42, as a counterexample reports it)",
+    );
+  });
+
+  it("a shrink step past the shrinks there are is named (it was an internal error)", () => {
+    oneError(
+      runs.shrinkPath,
+      /^gradtrio: error: path '5:99:99:99' is no case of seed 1: case 5 has (\d+) shrinks, 5:0 to 5:\d+: there is no 5:99\n$/,
+    );
+    const [, n, last] = runs.shrinkPath.stderr.match(/has (\d+) shrinks, 5:0 to 5:(\d+)/)!;
+    expect(Number(last)).toBe(Number(n) - 1);
+  });
+
+  it("a replayed case that passes is one run, shrunk in no step (it said 99 shrinks)", () => {
+    const r = runs.passingReplay;
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.found).toBeNull();
+    const [op] = json.perOp;
+    expect(op).toMatchObject({ runs: 1, shrinks: 0, found: false, counterexample: null });
+    // The one case is counted once, whatever it was judged.
+    expect(op.agree + op.inconclusive + op.elsewhere + op.legDefects).toBe(1);
+  });
+
+  it("a replayed shrink that passes: the text says 1 run and nothing shrunk", () => {
+    const r = runs.passingReplayText;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/sin2xOk +1 runs {2}ok {2}[\d.]+ s\n/);
+    expect(r.stdout).not.toContain("shrunk");
+  });
+
+  it("--seed and --runs out of range name their range", () => {
+    oneError(
+      runs.hugeSeed,
+      "option '--seed <S>' argument '99999999999999999999' is invalid. --seed must be an integer from 0 to 9007199254740991",
+    );
+    oneError(
+      runs.hugeRuns,
+      "option '--runs <N>' argument '1000000000' is invalid. --runs must be an integer from 1 to 100000000",
+    );
+  });
+});
+
+describe("worker threads", () => {
+  it("GRADTRIO_WORKERS out of range names the variable and the range, for the gate too", () => {
+    oneError(
+      runs.gateWorkers,
+      "GRADTRIO_WORKERS must be an integer from 1 to 256 (or unset), got '99999'",
+    );
+  });
+
+  it("--help and the README give the same range", () => {
+    expect(runs.fuzzHelp.stdout.replace(/\s+/g, " ")).toContain("worker threads, 1 to 256");
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    expect(readme).toContain("`GRADTRIO_WORKERS` sets N (an integer from 1 to 256, as `--workers`");
+  });
+
+  it("the gate's note counts cases, not runs", () => {
+    const r = runs.gateNote;
+    expect(r.code).toBe(0);
+    // The note is said where the job's threads are fewer than the cores (the passing config:
+    // 5 checks, 4 more random points, 20 fuzz runs of one op: 29 cases).
+    if (availableParallelism() > 1)
+      expect(r.stderr).toMatch(/^gate: using 1 worker thread, not \d+: 29 cases are too few/);
+    expect(r.stderr).not.toContain("runs are too few");
+  });
+});
+
+describe("teach --at", () => {
+  it("its help says it takes @FILE, as check and explain do", () => {
+    const help = runs.teachHelp.stdout.replace(/\s+/g, " ");
+    expect(help).toContain(
+      "--at <NAME=VALUE...> a variable's value: a number, a JSON array or @FILE",
+    );
+    expect(help).toContain("--at x=@x.json");
+  });
+});
+
+describe("--at numbers float64 cannot hold", () => {
+  it("one that underflows to 0 is refused, as one that overflows is (it became 0)", () => {
+    oneError(
+      runs.underflow,
+      "--at x=1e-400 underflows to 0 in float64 (the smallest nonzero is 5e-324)",
+    );
+    oneError(
+      runs.underflowInArray,
+      "--at x=[1, 2e-324]: 2e-324 underflows to 0 in float64 (the smallest nonzero is 5e-324)",
+    );
+  });
+
+  it("a subnormal that is not 0 is kept", () => {
+    const r = runs.subnormal;
+    expect(r.code).toBe(0);
+    // d/dx x² = 2x, exact in float64: 2e-310.
+    expect(JSON.parse(r.stdout).gradients.x.autograd).toBe(2e-310);
+  });
+});
+
+describe("gate config numbers", () => {
+  it("seed -1 is refused, naming the field (it was accepted)", () => {
+    oneError(runs.configSeed, "config: seed must be an integer from 0 to 9007199254740991, got -1");
+  });
+
+  it("a domain check's runs must be a whole number", () => {
+    oneError(
+      runs.configRuns,
+      "config: checks[0].runs must be an integer from 1 to 100000000, got 2.5",
+    );
+  });
+});
