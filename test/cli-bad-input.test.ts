@@ -39,6 +39,12 @@ const argvs = {
   underflow: ["check", "x^2", "--at", "x=1e-400"],
   underflowInArray: ["check", "sum(x^2)", "--at", "x=[1, 2e-324]"],
   subnormal: ["check", "x^2", "--at", "x=1e-310", "--json"],
+  hugeShard: [
+    "gate",
+    join(root, "test/fixtures/gate/passing.config.ts"),
+    "--shard",
+    "99999999999999999999/99999999999999999999",
+  ],
   configSeed: ["gate", join(dir, "seed.config.mjs")],
   configRuns: ["gate", join(dir, "runs.config.mjs")],
 };
@@ -170,7 +176,14 @@ describe("--at numbers float64 cannot hold", () => {
   });
 });
 
-describe("gate config numbers", () => {
+describe("gate numbers", () => {
+  it("a --shard count past 2^53 − 1 is refused (it rounded: 0 entries run, exit 0)", () => {
+    oneError(
+      runs.hugeShard,
+      "--shard 99999999999999999999/99999999999999999999: N must be at most 9007199254740991",
+    );
+  });
+
   it("seed -1 is refused, naming the field (it was accepted)", () => {
     oneError(runs.configSeed, "config: seed must be an integer from 0 to 9007199254740991, got -1");
   });

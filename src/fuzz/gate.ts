@@ -262,6 +262,12 @@ export function parseShard(text: string): Shard {
       "INVALID_ARGUMENT",
       `--shard must be I/N with 1 ≤ I ≤ N (e.g. 2/4), got '${text}'`,
     );
+  // Past 2^53 − 1 the digits round: 99999999999999999999/99999999999999999999 read as 1e20/1e20.
+  if (!Number.isSafeInteger(count))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `--shard ${text}: N must be at most ${Number.MAX_SAFE_INTEGER}`,
+    );
   return { index, count };
 }
 
