@@ -181,6 +181,17 @@ function derivativeAlong(
 }
 
 /**
+ * Which call measured each program's custom op sensitivities last (`prepareCustom` keeps those of
+ * one point, and a cached program serves every caller).
+ */
+const measuredBy = new WeakMap<ComplexProgram, object>();
+
+function measure(program: ComplexProgram, x: Float64Array, by: object): void {
+  program.prepareCustom(x);
+  measuredBy.set(program, by);
+}
+
+/**
  * ∇f(x) by the complex step: one complex evaluation per coordinate.
  * Returns `{ ok: false, reason }` when it does not apply (kink, domain edge, a derivative or
  * error that is not finite). `besideBreakpoints`: a piecewise op on its breakpoint leaves out only
@@ -211,7 +222,7 @@ export function complexStepGradient(
   if (at !== null) return { ok: false, reason: `complex step does not apply: ${at}` };
   if (!Number.isFinite(value))
     return { ok: false, reason: `complex step does not apply: f(x) = ${value}` };
-  if (program.customElements > 0) program.prepareCustom(x);
+  if (program.customElements > 0) measure(program, x, {});
   const gradient = new Float64Array(n);
   const error = new Float64Array(n);
   let unreliable: string | undefined;
@@ -255,62 +266,84 @@ export function complexStepGradient(
   };
 }
 
-/** Custom op elements beyond which the directional derivative leaves the complex step. */
+/**
+ * Custom op elements per direction beyond which the directional derivative leaves the complex
+ * step: measuring their sensitivities takes an evaluation each, Richardson a dozen per direction.
+ */
 export const MAX_CUSTOM_ELEMENTS = 256;
 
+/** uᵀ∇f(x) by the complex step, or why not (`costly`: declined for its cost alone). */
+export type DirectionalStep =
+  | { ok: true; value: number; derivative: number; error: number; unreliable?: string }
+  | { ok: false; reason: string; costly?: true };
+
 /**
- * uᵀ∇f(x) by one complex evaluation at x + ih·u (forward mode, in effect).
+ * uᵀ∇f(x) along directions u at one point x, each by one complex evaluation at x + ih·u (forward
+ * mode, in effect). One program serves every direction, and the custom ops' sensitivities
+ * ∂f/∂(element), which their partials' error bound needs and which depend on x alone, are measured
+ * once (an evaluation per element), by the first direction that runs: each direction then gives
+ * the numbers a fresh measurement would. `directions`: how many the caller will take; past
+ * MAX_CUSTOM_ELEMENTS custom op elements per direction the measurement costs more than Richardson
+ * along each, and a direction is declined as `costly` until it is made (`whatever`: take the
+ * complex step whatever it costs).
  *
  * @example
  * ```ts
  * const layout = new Map([["x", { offset: 0, shape: [2] }]]);
- * complexStepDirectional(parse("sum(x^2)"), layout, Float64Array.of(1, 2), Float64Array.of(1, 0));
- * // { ok: true, derivative: 2, … }
+ * const along = complexStepAlong(parse("sum(x^2)"), layout, Float64Array.of(1, 2));
+ * along(Float64Array.of(1, 0)); // { ok: true, derivative: 2, … }
+ * along(Float64Array.of(0, 1)); // { ok: true, derivative: 4, … }
  * ```
  */
-export function complexStepDirectional(
+export function complexStepAlong(
   expr: Expr,
   layout: Layout,
   x: Float64Array,
-  u: Float64Array,
-  /** Custom op elements beyond which it declines (the bound of their partials is quadratic). */
-  maxCustomElements = MAX_CUSTOM_ELEMENTS,
-):
-  | { ok: true; value: number; derivative: number; error: number; unreliable?: string }
-  | { ok: false; reason: string; costly?: true } {
+  directions = 1,
+): (u: Float64Array, whatever?: boolean) => DirectionalStep {
   const program = cachedComplex(expr, layout);
   if (program.output.shape.length !== 0)
     throw new GradtrioError("NON_SCALAR", "complex step: the output must be a scalar");
-  let umax = 0;
-  let xmin = Number.POSITIVE_INFINITY;
-  for (let k = 0; k < u.length; k++) {
-    umax = Math.max(umax, Math.abs(u[k]!));
-    if (u[k] !== 0) xmin = Math.min(xmin, Math.abs(x[k]!) || 1);
-  }
-  if (umax === 0) return { ok: true, value: Number.NaN, derivative: 0, error: 0 };
-  // The custom ops' partials bound their error through ∂f/∂(each element), one evaluation each:
-  // past a few hundred elements Richardson's dozen evaluations along u cost less (n² → n).
-  if (program.customElements > maxCustomElements)
+  const me = {};
+  // Nothing to measure without custom ops; else this call's measurement, while no other replaced it.
+  const measured = () => program.customElements === 0 || measuredBy.get(program) === me;
+  const affordable = program.customElements <= MAX_CUSTOM_ELEMENTS * directions;
+  return (u, whatever = false) => {
+    let umax = 0;
+    let xmin = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < u.length; k++) {
+      umax = Math.max(umax, Math.abs(u[k]!));
+      if (u[k] !== 0) xmin = Math.min(xmin, Math.abs(x[k]!) || 1);
+    }
+    if (umax === 0) return { ok: true, value: Number.NaN, derivative: 0, error: 0 };
+    if (!measured() && !affordable && !whatever)
+      return {
+        ok: false,
+        costly: true,
+        reason: `complex step not taken: ${program.customElements} custom op elements (bounding their partials' error takes an evaluation each)`,
+      };
+    if (!measured()) measure(program, x, me);
+    const h = stepFor(Math.min(1, xmin)) / umax;
+    const maxStep = maxStepFor(Math.min(1, xmin)) / umax;
+    const im = new Float64Array(u.length);
+    for (let k = 0; k < u.length; k++) im[k] = h * u[k]!;
+    const { d, error, underflow } = derivativeAlong(program, x, im, h, maxStep);
+    if (underflow !== undefined)
+      return { ok: false, reason: `complex step does not apply along u: ${underflow}` };
+    const kink = program.kink();
+    if (kink !== null) return { ok: false, reason: `complex step does not apply: ${kink}` };
+    const value = program.output.re[0]!;
+    if (!Number.isFinite(value))
+      return { ok: false, reason: `complex step does not apply: f(x) = ${value}` };
+    if (!Number.isFinite(d) || !Number.isFinite(error))
+      return { ok: false, reason: `complex step does not apply: its derivative along u is ${d}` };
+    const unreliable = program.unreliable();
     return {
-      ok: false,
-      costly: true,
-      reason: `complex step not taken: ${program.customElements} custom op elements (bounding their partials' error takes an evaluation each)`,
+      ok: true,
+      value,
+      derivative: d,
+      error,
+      ...(unreliable === null ? {} : { unreliable }),
     };
-  const h = stepFor(Math.min(1, xmin)) / umax;
-  const maxStep = maxStepFor(Math.min(1, xmin)) / umax;
-  const im = new Float64Array(u.length);
-  for (let k = 0; k < u.length; k++) im[k] = h * u[k]!;
-  if (program.customElements > 0) program.prepareCustom(x);
-  const { d, error, underflow } = derivativeAlong(program, x, im, h, maxStep);
-  if (underflow !== undefined)
-    return { ok: false, reason: `complex step does not apply along u: ${underflow}` };
-  const kink = program.kink();
-  if (kink !== null) return { ok: false, reason: `complex step does not apply: ${kink}` };
-  const value = program.output.re[0]!;
-  if (!Number.isFinite(value))
-    return { ok: false, reason: `complex step does not apply: f(x) = ${value}` };
-  if (!Number.isFinite(d) || !Number.isFinite(error))
-    return { ok: false, reason: `complex step does not apply: its derivative along u is ${d}` };
-  const unreliable = program.unreliable();
-  return { ok: true, value, derivative: d, error, ...(unreliable === null ? {} : { unreliable }) };
+  };
 }

@@ -15,7 +15,7 @@
 export { compileComplex } from "./complex.ts";
 export {
   type ComplexStepResult,
-  complexStepDirectional,
+  complexStepAlong,
   complexStepGradient,
 } from "./complex-step.ts";
 export {

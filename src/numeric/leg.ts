@@ -9,7 +9,12 @@
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
 import { elementLabel, type Value } from "../expr/point.ts";
-import { breakpointAt, complexStepDirectional, complexStepGradient } from "./complex-step.ts";
+import {
+  breakpointAt,
+  complexStepAlong,
+  complexStepGradient,
+  type DirectionalStep,
+} from "./complex-step.ts";
 import { flattenValues, type Layout } from "./evaluate.ts";
 import { directionalDerivative, gradient, randomUnitVector } from "./gradient.ts";
 import { cachedForward, reusingPrograms } from "./programs.ts";
@@ -136,9 +141,13 @@ function differentiate(
 
   if (method === "fast") {
     const u = randomUnitVector(n, opts.seed ?? 1);
-    const d = along(expr, layout, x, f, value, u);
-    notes.push(d.note);
     const names = fastPartials(values, layout, n);
+    let partials = 0;
+    for (const name of names) partials += values.get(name)!.data.length;
+    // One complex program for uᵀ∇f and every partial, and the custom ops' sensitivities measured once.
+    const complex = complexStepAlong(expr, layout, x, 1 + partials);
+    const d = along(complex, x, f, value, u);
+    notes.push(d.note);
     const gradients = new Map<string, Float64Array>();
     const errors = new Map<string, Float64Array>();
     const unreliable =
@@ -147,15 +156,16 @@ function differentiate(
         : [d.method === "richardson" ? `uᵀ∇f: ${d.unreliable}` : d.unreliable];
     let nonFinite = d.nonFinite;
     const how = new Set<string>();
+    const unit = new Float64Array(n);
     for (const name of names) {
       const { offset } = layout.get(name)!;
       const size = values.get(name)!.data.length;
       const g = new Float64Array(size);
       const e = new Float64Array(size);
       for (let k = 0; k < size; k++) {
-        const unit = new Float64Array(n);
         unit[offset + k] = 1;
-        const p = along(expr, layout, x, f, value, unit);
+        const p = along(complex, x, f, value, unit);
+        unit[offset + k] = 0;
         g[k] = p.derivative;
         e[k] = p.error;
         how.add(p.method === "complex" ? "the complex step" : "Richardson extrapolation");
@@ -214,8 +224,7 @@ function differentiate(
  * where it applies, else Richardson extrapolation along u; what ran and why in `note`.
  */
 function along(
-  expr: Expr,
-  layout: Layout,
+  complex: (u: Float64Array, whatever?: boolean) => DirectionalStep,
   x: Float64Array,
   f: (x: Float64Array) => number,
   value: number,
@@ -238,13 +247,13 @@ function along(
     note,
     ...(c.unreliable === undefined ? {} : { unreliable: c.unreliable }),
   });
-  const c = complexStepDirectional(expr, layout, x, u);
+  const c = complex(u);
   if (c.ok) return byComplexStep(c, "fast mode by the complex step along u");
   const d = directionalDerivative(f, x, u, { f0: value });
   // Many custom op elements only made the complex step costly: where Richardson meets a value
   // that is not finite along u (a domain edge within its steps), the complex step decides.
   if (c.costly === true && (!Number.isFinite(d.derivative) || d.nonFinite !== undefined)) {
-    const all = complexStepDirectional(expr, layout, x, u, Number.POSITIVE_INFINITY);
+    const all = complex(u, true);
     if (all.ok)
       return byComplexStep(
         all,
