@@ -558,7 +558,7 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
   let directional: Report["directional"] = null;
   if (num?.directional !== undefined) {
     // Fast mode: uᵀ·(each exact leg's gradient) beside numeric's uᵀ∇f.
-    const { u, value: dn, error: de, method: how } = num.directional;
+    const { u, value: dn, error: de, method: how, partialsBy } = num.directional;
     const dot = (m: Grads | null) => {
       if (m === null) return null;
       let s = 0;
@@ -576,6 +576,7 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
       numericError: de,
       autograd: dot(autoGrads),
       method: how,
+      partialsBy,
     };
   }
   let vote: Vote | undefined;

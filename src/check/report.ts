@@ -92,6 +92,8 @@ export interface Report {
     readonly autograd: number | null;
     /** Beyond the JSON contract: "complex" (the complex step along u) or "richardson". */
     readonly method: "complex" | "richardson";
+    /** Beyond the JSON contract: how numeric's per-element partials were taken (none: empty). */
+    readonly partialsBy: readonly ("complex" | "richardson")[];
   } | null;
 }
 

@@ -327,7 +327,9 @@ export function numericMethodText(r: Pick<Report, "method" | "directional" | "gr
       const by = (m: string | undefined) =>
         m === "complex" ? "the complex step" : "Richardson extrapolation";
       const each = Object.keys(r.gradients).filter((name) => r.gradients[name]!.numeric !== null);
-      return `fast mode: one directional derivative uᵀ∇f by ${by(r.directional?.method)} along a random unit vector u, not one derivative per element${each.length === 0 ? "" : `; and ${list(each)} per element, the same way along each element's unit vector`}.`;
+      const partials = r.directional?.partialsBy ?? [];
+      const same = partials.length === 1 && partials[0] === r.directional?.method;
+      return `fast mode: one directional derivative uᵀ∇f by ${by(r.directional?.method)} along a random unit vector u${each.length === Object.keys(r.gradients).length ? "" : ", not one derivative per element"}${each.length === 0 ? "" : `; and ${list(each)} per element, ${same ? "the same way" : `by ${partials.map(by).join(" and ")}`} along each element's unit vector`}.`;
     }
     default:
       return "the numeric leg did not run.";

@@ -174,7 +174,8 @@ Options in use:
   gradtrio check 'x^3*y' --at x=2 y=3 --order 2        (the Hessian too)
   gradtrio check 'sigmoid(w*x+b)' --at w=2 b=0 x=[1,2,3]   (a vector output: its Jacobian)
 Methods: auto (default: complex step where every op is analytic, else Richardson; fast
-above 1000 input elements), richardson, central, complex, fast (one random directional derivative).
+above 1000 input elements), richardson, central, complex, fast (one random directional
+derivative, and each element of the scalar inputs and of inputs small enough).
 ${EXIT_HELP}`,
     )
     .action(async (expr: string, opts: Record<string, unknown>) => {

@@ -27,8 +27,9 @@ export const FAST_MODE_THRESHOLD = 1000;
 
 /**
  * Fast mode still gives per-element partials (each as uᵀ∇f is taken, along a unit vector) of the
- * inputs whose elements, summed, times the point's elements stay within this (a partial costs an
- * evaluation of f or a dozen); every scalar input has them whatever it costs.
+ * inputs whose elements, summed, times the point's elements stay within this (a partial costs a
+ * complex evaluation of f or two, or Richardson's dozen; custom ops' sensitivities are measured
+ * once for all); every scalar input has them whatever it costs.
  */
 const FAST_PARTIALS_BUDGET = 2 ** 20;
 
@@ -55,12 +56,17 @@ export interface NumericLegResult {
   readonly gradients: Map<string, Float64Array> | null;
   /** Estimated bound on the absolute error of each gradient element. */
   readonly errors: Map<string, Float64Array> | null;
-  /** Fast mode: uᵀ∇f along the unit vector u (flat over the variables in order), and how. */
+  /**
+   * Fast mode: uᵀ∇f along the unit vector u (flat over the variables in order), and how; and how
+   * the per-element partials in `gradients` were taken (each method that ran, in the order met;
+   * empty without partials).
+   */
   readonly directional?: {
     u: Float64Array;
     value: number;
     error: number;
     method: "complex" | "richardson";
+    partialsBy: readonly ("complex" | "richardson")[];
   };
   readonly kinks: Kink[];
   /**
@@ -114,10 +120,15 @@ function differentiate(
   const notes: string[] = [];
   const n = x.length;
   let method = requested;
-  if (method === "auto" && n > FAST_MODE_THRESHOLD) {
-    method = "fast";
+  if (method === "auto" && n > FAST_MODE_THRESHOLD) method = "fast";
+  const names = method === "fast" ? fastPartials(values, layout, n) : [];
+  if (method !== requested) {
+    const each =
+      names.length === 0
+        ? "instead of each element"
+        : `and per element only ${names.join(", ")} (every scalar input, and others while their elements together × ${n} ≤ 2^20)`;
     notes.push(
-      `fast mode: ${n} input elements (> ${FAST_MODE_THRESHOLD}), so the numeric leg checks one directional derivative uᵀ∇f along a random unit vector u`,
+      `fast mode: ${n} input elements (> ${FAST_MODE_THRESHOLD}), so the numeric leg checks one directional derivative uᵀ∇f along a random unit vector u, ${each}`,
     );
   }
   const base = { value, kinks: [] as Kink[], notes };
@@ -141,7 +152,6 @@ function differentiate(
 
   if (method === "fast") {
     const u = randomUnitVector(n, opts.seed ?? 1);
-    const names = fastPartials(values, layout, n);
     let partials = 0;
     for (const name of names) partials += values.get(name)!.data.length;
     // One complex program for uᵀ∇f and every partial, and the custom ops' sensitivities measured once.
@@ -155,7 +165,7 @@ function differentiate(
         ? []
         : [d.method === "richardson" ? `uᵀ∇f: ${d.unreliable}` : d.unreliable];
     let nonFinite = d.nonFinite;
-    const how = new Set<string>();
+    const how = new Set<"complex" | "richardson">();
     const unit = new Float64Array(n);
     for (const name of names) {
       const { offset } = layout.get(name)!;
@@ -168,7 +178,7 @@ function differentiate(
         unit[offset + k] = 0;
         g[k] = p.derivative;
         e[k] = p.error;
-        how.add(p.method === "complex" ? "the complex step" : "Richardson extrapolation");
+        how.add(p.method);
         if (p.unreliable !== undefined) unreliable.push(`${label(offset + k)}: ${p.unreliable}`);
         if (p.nonFinite !== undefined && !Number.isFinite(p.derivative))
           nonFinite ??= { ...p.nonFinite, where: `${label(offset + k)}: ${p.nonFinite.where}` };
@@ -177,11 +187,19 @@ function differentiate(
       errors.set(name, e);
     }
     if (names.length > 0)
-      notes.push(`fast mode: ${names.join(", ")} per element by ${[...how].join(" and ")}`);
+      notes.push(
+        `fast mode: ${names.join(", ")} per element by ${[...how].map((m) => (m === "complex" ? "the complex step" : "Richardson extrapolation")).join(" and ")}`,
+      );
     return {
       ...base,
       method: "fast",
-      directional: { u, value: d.derivative, error: d.error, method: d.method },
+      directional: {
+        u,
+        value: d.derivative,
+        error: d.error,
+        method: d.method,
+        partialsBy: [...how],
+      },
       gradients: names.length === 0 ? null : gradients,
       errors: names.length === 0 ? null : errors,
       ...(nonFinite === undefined ? {} : { nonFinite }),
