@@ -1,11 +1,13 @@
 // Fast mode (more than 10^3 input elements, or --method fast) through the real bin: `check --json`
-// has "directional" (uᵀ∇f by each leg) and numeric per element for every scalar input
-// (docs/DESIGN.md, "In fast mode …"), the text shows them, and explain names the method that ran.
+// has "directional" (uᵀ∇f by each leg) and numeric per element for every scalar input and small vector
+// (docs/DESIGN.md, "In fast mode …"), with custom ops too; the text shows them, and explain names the methods that ran.
 // The runs start together (each bin start is a second of tsx), the tests read their results.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { Report } from "../src/check/report.ts";
+import { numericMethodText } from "../src/cli/explain.ts";
 import { CHECK_JSON_KEYS } from "./check-json-keys.ts";
 import { type Run, root, runBin } from "./run-bin.ts";
 
@@ -14,12 +16,35 @@ const x = Array.from({ length: 2000 }, (_, k) => 0.001 * k);
 writeFileSync(join(dir, "v2000.json"), JSON.stringify(x));
 const at = ["--at", `x=@${join(dir, "v2000.json")}`];
 const BUG = join(root, "test/fixtures/ops/second-arg.bug.ts");
+const OK = join(root, "test/fixtures/ops/second-arg.ok.ts");
+// Custom op elements past 256 per direction, but 1001 + 1 per-element partials share their measurement.
+const x1001 = Array.from({ length: 1001 }, (_, k) => 0.5 + Math.sin(k));
+writeFileSync(join(dir, "v1001.json"), JSON.stringify(x1001));
 
 const cases = {
   json: ["check", "mean(sin(x^2))*w", ...at, "w=2", "--json"],
   text: ["check", "mean(sin(x^2))*w", ...at, "w=2"],
   scalarJson: ["check", "sin(x^2)", "--at", "x=3", "--method", "fast", "--json"],
   bug: ["check", "mean(hypot2(x, w))", ...at, "w=0.3", "--ops", BUG],
+  // hypot2's wrong rule for its second argument is right where it equals the first (0.5).
+  vectorBug: [
+    "check",
+    "mean(sin(x^2)) + sum(hypot2(0.5, v))",
+    ...at,
+    "v=[0.5,-1.5,0.5]",
+    "--ops",
+    BUG,
+    "--json",
+  ],
+  customOp: [
+    "check",
+    "sum(hypot2Ok(x, w))",
+    "--at",
+    `x=@${join(dir, "v1001.json")}`,
+    "w=0.3",
+    "--ops",
+    OK,
+  ],
   explainComplex: ["explain", "mean(sin(x^2))*w", ...at, "w=2"],
   explainRichardson: ["explain", "mean(hypot2(x, w))", ...at, "w=0.3", "--ops", BUG],
 };
@@ -92,6 +117,43 @@ describe("check in fast mode", () => {
   });
 });
 
+describe("fast mode's per-element partials of a small vector and with custom ops", () => {
+  it("a backward rule wrong only in a small vector input is convicted at that element", () => {
+    const r = runs.vectorBug;
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.verdict).toBe("disagree");
+    expect(j.blame).toBe("autograd");
+    expect(j.reason).toMatch(/^autograd gives [\d.]+ at v\[1\] where symbolic gives -0\.94868/);
+    // ∂/∂v_k Σ hypot(0.5, v) = v_k/hypot(0.5, v_k), by hand; the wrong rule gives 0.5/hypot.
+    const v = j.gradients.v;
+    [0.5, -1.5, 0.5].forEach((vk, k) => {
+      const hand = vk / Math.hypot(0.5, vk);
+      expect(v.numericError[k]).toBeGreaterThan(0);
+      expect(v.numericError[k]).toBeLessThan(1e-9);
+      expect(Math.abs(v.numeric[k] - hand), `v[${k}]`).toBeLessThanOrEqual(v.numericError[k]);
+    });
+    expect(v.autograd[1]).toBeCloseTo(0.5 / Math.hypot(0.5, 1.5), 14);
+    expect(j.gradients.x.numeric).toBeNull();
+  });
+
+  it("sum(hypot2Ok(x, w)), 1001 + 1 elements: the complex step for uᵀ∇f and every partial", () => {
+    const r = runs.customOp;
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("note: fast mode by the complex step along u");
+    expect(r.stdout).toContain("note: fast mode: x, w per element by the complex step");
+    expect(r.stdout).toContain("✓ agree");
+    // ∂/∂w = Σ w/hypot(x_k, w), summed here by hand.
+    const hand = x1001.reduce((s, v) => s + 0.3 / Math.hypot(v, 0.3), 0);
+    const row = r.stdout.split("\n").find((l) => l.startsWith("w "))!;
+    const [, , , numeric, , error] = row.split(/\s+/);
+    expect(Math.abs(Number(numeric) - hand)).toBeLessThanOrEqual(Number(error));
+    expect(Number(error)).toBeLessThan(1e-8);
+  });
+});
+
 describe("explain in fast mode names the method that ran", () => {
   it("the complex step along u, and the scalar per element", () => {
     const r = runs.explainComplex;
@@ -101,6 +163,25 @@ describe("explain in fast mode names the method that ran", () => {
     expect(text).not.toContain("Richardson");
     expect(text).toContain("and w per element, the same way along each element's unit vector");
     expect(text).toContain("(the numeric leg checked x by the one directional derivative uᵀ∇f");
+  });
+
+  it("names each method the partials ran by when it is not uᵀ∇f's alone", () => {
+    const fast = (method: "complex" | "richardson", partialsBy: ("complex" | "richardson")[]) =>
+      numericMethodText({
+        method: "fast",
+        directional: { symbolic: 1, numeric: 1, numericError: 0, autograd: 1, method, partialsBy },
+        gradients: {
+          x: { numeric: null } as Report["gradients"][string],
+          w: { numeric: 1 } as Report["gradients"][string],
+        },
+      });
+    expect(fast("complex", ["complex"])).toContain(
+      "by the complex step along a random unit vector u, not one derivative per element; and w per element, the same way along",
+    );
+    expect(fast("richardson", ["complex", "richardson"])).toContain(
+      "uᵀ∇f by Richardson extrapolation along a random unit vector u, not one derivative per element; and w per element, by the complex step and Richardson extrapolation along",
+    );
+    expect(fast("richardson", ["complex"])).toContain("w per element, by the complex step along");
   });
 
   it("Richardson along u past 256 custom op elements", () => {

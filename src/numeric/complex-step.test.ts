@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { registerCustomOp } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
 import { mulberry32 } from "../random.ts";
-import { complexStepGradient } from "./complex-step.ts";
+import { complexStepAlong, complexStepGradient } from "./complex-step.ts";
 
 describe("complex step through bce of a sigmoid", () => {
   it("avoids forming 1 − p: exact where σ(z) rounds near 1", () => {
@@ -232,5 +232,84 @@ describe("complex step where imaginary parts fall below the normal range", () =>
     if (!r.ok) expect(r.reason).toMatch(/not below the coordinate/);
     const c = at("cos(x) + x", 5e-324);
     expect(c.ok && c.gradient[0]).toBe(1);
+  });
+});
+
+describe("complexStepAlong: the custom ops' sensitivities measured once for every direction", () => {
+  registerCustomOp({
+    name: "complexStepTestHypot",
+    arity: 2,
+    forward: (a, b) => Math.hypot(a, b),
+    backward: ({ args: [a, b], out, grad }) => [(grad * a!) / out, (grad * b!) / out],
+  });
+  // f = Σ sin(3·hypot(x_k, w)): ∂f/∂(op element k) = 3cos(3h_k) moves with the point, so
+  // sensitivities measured at another point give other error bounds.
+  const expr = parse("sum(sin(3*complexStepTestHypot(x, w)))");
+  const n = 6;
+  const layout = new Map([
+    ["x", { offset: 0, shape: [n] }],
+    ["w", { offset: n, shape: [] as number[] }],
+  ]);
+  const point = (s: number) => Float64Array.from({ length: n + 1 }, (_, k) => s + Math.sin(k));
+  const unit = (k: number) => {
+    const u = new Float64Array(n + 1);
+    u[k] = 1;
+    return u;
+  };
+  // ∂f/∂x_k = 3cos(3h_k)·x_k/h_k, ∂f/∂w = Σ 3cos(3h_k)·w/h_k, h_k = hypot(x_k, w), by hand.
+  const hand = (x: Float64Array, k: number) => {
+    const w = x[n]!;
+    const term = (j: number) => (3 * Math.cos(3 * Math.hypot(x[j]!, w))) / Math.hypot(x[j]!, w);
+    if (k < n) return term(k) * x[k]!;
+    let s = 0;
+    for (let j = 0; j < n; j++) s += term(j) * w;
+    return s;
+  };
+
+  it("gives each direction what a fresh measurement gives, within its bound of the hand formula", () => {
+    const x = point(0.4);
+    const along = complexStepAlong(expr, layout, x, n + 1);
+    for (let k = 0; k <= n; k++) {
+      const shared = along(unit(k));
+      // A stepper of its own measures afresh for its one direction.
+      const fresh = complexStepAlong(expr, layout, x, 1)(unit(k));
+      expect(shared).toEqual(fresh);
+      if (!shared.ok) throw new Error(shared.reason);
+      expect(Math.abs(shared.derivative - hand(x, k)), `k = ${k}`).toBeLessThanOrEqual(
+        shared.error,
+      );
+    }
+  });
+
+  it("measures again where another call measured the same program at another point", () => {
+    const x = point(0.4);
+    const along = complexStepAlong(expr, layout, x, n + 1);
+    const before = along(unit(2));
+    // The cached program's sensitivities are now those of another point.
+    const other = complexStepGradient(expr, layout, point(2.9));
+    expect(other.ok).toBe(true);
+    const after = along(unit(2));
+    expect(after).toEqual(before);
+    // …and they differ there: the bound measured at the other point is another number.
+    const there = complexStepAlong(expr, layout, point(2.9), 1)(unit(2));
+    expect(there.ok && before.ok && there.error !== before.error).toBe(true);
+  });
+
+  it("declines past 256 custom op elements per direction unless the measurement is made", () => {
+    const big = 600;
+    const bigLayout = new Map([
+      ["x", { offset: 0, shape: [big] }],
+      ["w", { offset: big, shape: [] as number[] }],
+    ]);
+    const x = Float64Array.from({ length: big + 1 }, (_, k) => 0.5 + Math.sin(k));
+    const u = new Float64Array(big + 1);
+    u[big] = 1;
+    const two = complexStepAlong(expr, bigLayout, x, 2);
+    expect(two(u)).toMatchObject({ ok: false, costly: true });
+    // Taken whatever it costs, the measurement serves the next direction too.
+    expect(two(u, true).ok).toBe(true);
+    expect(two(u).ok).toBe(true);
+    // Three directions share 600 elements: 200 each.
+    expect(complexStepAlong(expr, bigLayout, x, 3)(u).ok).toBe(true);
   });
 });
