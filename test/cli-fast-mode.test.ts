@@ -1,7 +1,8 @@
 // Fast mode (more than 10^3 input elements, or --method fast) through the real bin: `check --json`
-// has "directional" (uᵀ∇f by each leg) and numeric per element for every scalar input and small vector
-// (docs/DESIGN.md, "In fast mode …"), with custom ops too; the text shows them, and explain names the methods that ran.
-// The runs start together (each bin start is a second of tsx), the tests read their results.
+// has "directional" (uᵀ∇f by each leg) and numeric per element for every scalar input and small
+// vector (docs/DESIGN.md, "In fast mode …"), with custom ops too; the text shows them, and explain
+// names the methods that ran. The runs start together (each bin start is a second of tsx), the
+// tests read their results.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
