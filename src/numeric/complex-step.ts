@@ -320,7 +320,7 @@ export function complexStepAlong(
       return {
         ok: false,
         costly: true,
-        reason: `complex step not taken: ${program.customElements} custom op elements (bounding their partials' error takes an evaluation each)`,
+        reason: `complex step not taken: ${program.customElements} custom op elements for ${directions} direction${directions === 1 ? "" : "s"} (bounding their partials' error takes an evaluation each, once for all directions: past ${MAX_CUSTOM_ELEMENTS} per direction Richardson costs less)`,
       };
     if (!measured()) measure(program, x, me);
     const h = stepFor(Math.min(1, xmin)) / umax;
