@@ -154,7 +154,7 @@ function differentiate(
     const u = randomUnitVector(n, opts.seed ?? 1);
     let partials = 0;
     for (const name of names) partials += values.get(name)!.data.length;
-    // One complex program for uᵀ∇f and every partial, and the custom ops' sensitivities measured once.
+    // uᵀ∇f and every partial share the custom ops' sensitivities, measured once.
     const complex = complexStepAlong(expr, layout, x, 1 + partials);
     const d = along(complex, x, f, value, u);
     notes.push(d.note);
