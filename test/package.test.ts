@@ -4,7 +4,7 @@
 // consumer, vitest with the matcher — and the Node consumers again on Node 22, installed from the
 // registry's node-<platform>-<arch> package. Consumer sources: test/fixtures/consumer.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -129,6 +129,32 @@ function nodeConsumers(nodeBin: () => string): void {
     expect(r.code).toBe(0);
     const json = JSON.parse(r.out) as { gradients: { x: { autograd: number } } };
     expect(Math.abs(json.gradients.x.autograd - EXPECTED)).toBeLessThan(1e-12);
+  });
+
+  it("the installed CLI in fast mode: the scalars' partials on its worker thread (the built entry)", () => {
+    // Above OFFLOAD_MIN (2^16) elements: w's and b's partials run on a worker thread.
+    const n = 70_000;
+    const x = Array.from({ length: n }, (_, k) => Math.sin(k));
+    const y = Array.from({ length: n }, (_, k) => k % 2);
+    writeFileSync(join(consumer, "x.json"), JSON.stringify(x));
+    writeFileSync(join(consumer, "y.json"), JSON.stringify(y));
+    const expr = "mean(bce(sigmoid(w*x+b), y))";
+    // GRADTRIO_DEBUG=1: a worker that fails (its built entry not found) says so on stderr.
+    process.env.GRADTRIO_DEBUG = "1";
+    let r: ReturnType<typeof cli>;
+    try {
+      r = cli(["check", expr, "--at", "w=0.5", "b=-0.2", "x=@x.json", "y=@y.json", "--json"]);
+    } finally {
+      delete process.env.GRADTRIO_DEBUG;
+    }
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    // ∂/∂b = mean(σ(w x + b) − y), by the numeric leg within its error.
+    let db = 0;
+    for (let k = 0; k < n; k++) db += (1 / (1 + Math.exp(-(0.5 * x[k]! - 0.2))) - y[k]!) / n;
+    const b = (JSON.parse(r.out) as { gradients: { b: { numeric: number; numericError: number } } })
+      .gradients.b;
+    expect(Math.abs(b.numeric - db)).toBeLessThanOrEqual(b.numericError + 1e-12 * Math.abs(db));
   });
 
   it.each([

@@ -23,7 +23,12 @@ import {
 } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { checkScalarOutput, inferShapes, type Shape } from "../expr/shapes.ts";
-import { FAST_MODE_THRESHOLD, numericLeg } from "../numeric/leg.ts";
+import {
+  FAST_MODE_THRESHOLD,
+  type NumericLegResult,
+  numericLeg,
+  startNumericLeg,
+} from "../numeric/leg.ts";
 import { NUMERIC_METHODS, type NumericMethod } from "../numeric/types.ts";
 import { sharingForward } from "../symbolic/forward.ts";
 import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
@@ -505,11 +510,18 @@ function checkInput(subject: Subject, opts: CheckOptions): CheckInput {
 /** Runs the three legs (and the Hessian's, with `order: 2`) and gathers what they said. */
 function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
   const { expr, text, values, wrt, tol, method, f32, order } = input;
-  const numeric = runLeg(() =>
-    numericLeg(expr, values, { method, ...(opts.seed === undefined ? {} : { seed: opts.seed }) }),
-  );
+  // The numeric leg starts first (fast mode's partials may run on another thread meanwhile,
+  // offload.ts) and finishes last.
+  const numericOpts = { method, ...(opts.seed === undefined ? {} : { seed: opts.seed }) };
+  let finishNumeric: () => NumericLegResult;
+  try {
+    finishNumeric = startNumericLeg(expr, values, numericOpts);
+  } catch {
+    finishNumeric = () => numericLeg(expr, values, numericOpts);
+  }
   const autograd = runLeg(() => autogradLeg(expr, values, f32 ? { dtype: "float32" } : {}));
   const symbolic = runLeg(() => symbolicLeg(expr, values));
+  const numeric = runLeg(finishNumeric);
   const hess = order === 2 ? hessianLegs(expr, values, wrt, f32) : null;
   const legs: Record<LegName, LegReport> = {
     symbolic: symbolic.report,

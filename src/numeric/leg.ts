@@ -17,7 +17,8 @@ import {
 } from "./complex-step.ts";
 import { flattenValues, type Layout } from "./evaluate.ts";
 import { directionalDerivative, gradient, randomUnitVector } from "./gradient.ts";
-import { cachedForward, reusingPrograms } from "./programs.ts";
+import { type Along, type PendingPartials, startPartials } from "./offload.ts";
+import { cachedForward, customOpsOf, reusingPrograms } from "./programs.ts";
 import { type Kink, type NonFinite, NUMERIC_METHODS, type NumericMethod } from "./types.ts";
 
 export type { NumericMethod };
@@ -103,10 +104,66 @@ export function numericLeg(
   return reusingPrograms(() => differentiate(expr, values, opts));
 }
 
+/** Inputs of at least this many elements have fast mode's partials computed elsewhere. */
+export const OFFLOAD_MIN = 1 << 16;
+
+/**
+ * `numericLeg` in two steps, for a caller with other work to do meanwhile (the checker's other
+ * legs): it starts fast mode's per-element partials on the installed runner (`offload.ts`) when
+ * the inputs are large (OFFLOAD_MIN) and call no custom op (a worker thread has the built-ins
+ * only), and returns what finishes the leg, with their results. The same numbers as `numericLeg`.
+ */
+export function startNumericLeg(
+  expr: Expr,
+  values: Map<string, Value>,
+  opts: NumericLegOptions = {},
+): () => NumericLegResult {
+  let pending: PendingPartials | undefined;
+  let n = 0;
+  for (const v of values.values()) n += v.data.length;
+  if ((opts.method ?? "auto") === "auto" && n >= OFFLOAD_MIN && customOpsOf(expr).length === 0) {
+    const { x, layout } = flattenValues(values);
+    const coordinates = fastPartials(values, layout, n).flatMap((name) => {
+      const { offset } = layout.get(name)!;
+      return Array.from({ length: values.get(name)!.data.length }, (_, k) => offset + k);
+    });
+    if (coordinates.length > 0) pending = startPartials({ expr, layout, x, coordinates });
+  }
+  return () => reusingPrograms(() => differentiate(expr, values, opts, pending));
+}
+
+/**
+ * The derivative of f along each unit vector e_c of `coordinates` (fast mode's per-element
+ * partials), in order, as the leg computes them beside uᵀ∇f (`directions`: 1 + the partials,
+ * for the custom ops' cost); `each` is called after each one.
+ */
+export function partialsAlong(
+  expr: Expr,
+  layout: Layout,
+  x: Float64Array,
+  coordinates: readonly number[],
+  each?: () => void,
+): Along[] {
+  return reusingPrograms(() => {
+    const f = cachedForward(expr, layout);
+    const value = f(x);
+    const complex = complexStepAlong(expr, layout, x, 1 + coordinates.length);
+    const unit = new Float64Array(x.length);
+    return coordinates.map((c) => {
+      unit[c] = 1;
+      const p = along(complex, x, f, value, unit);
+      unit[c] = 0;
+      each?.();
+      return p;
+    });
+  });
+}
+
 function differentiate(
   expr: Expr,
   values: Map<string, Value>,
   opts: NumericLegOptions,
+  pending?: PendingPartials,
 ): NumericLegResult {
   const requested = opts.method ?? "auto";
   if (!(NUMERIC_METHODS as readonly string[]).includes(requested))
@@ -158,6 +215,11 @@ function differentiate(
     const complex = complexStepAlong(expr, layout, x, 1 + partials);
     const d = along(complex, x, f, value, u);
     notes.push(d.note);
+    // The partials computed elsewhere meanwhile, by coordinate (none: each is computed here).
+    const done = new Map<number, Along>();
+    const taken = pending?.take();
+    if (taken !== undefined && taken.length === pending!.coordinates.length)
+      for (const [i, c] of pending!.coordinates.entries()) done.set(c, taken[i]!);
     const gradients = new Map<string, Float64Array>();
     const errors = new Map<string, Float64Array>();
     const unreliable =
@@ -173,9 +235,12 @@ function differentiate(
       const g = new Float64Array(size);
       const e = new Float64Array(size);
       for (let k = 0; k < size; k++) {
-        unit[offset + k] = 1;
-        const p = along(complex, x, f, value, unit);
-        unit[offset + k] = 0;
+        let p = done.get(offset + k);
+        if (p === undefined) {
+          unit[offset + k] = 1;
+          p = along(complex, x, f, value, unit);
+          unit[offset + k] = 0;
+        }
         g[k] = p.derivative;
         e[k] = p.error;
         how.add(p.method);
@@ -247,14 +312,7 @@ function along(
   f: (x: Float64Array) => number,
   value: number,
   u: Float64Array,
-): {
-  derivative: number;
-  error: number;
-  method: "complex" | "richardson";
-  note: string;
-  unreliable?: string;
-  nonFinite?: NonFinite;
-} {
+): Along {
   const byComplexStep = (
     c: { derivative: number; error: number; unreliable?: string },
     note: string,

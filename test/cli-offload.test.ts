@@ -1,0 +1,43 @@
+// The real CLI at an input large enough for fast mode's partials to run on a worker thread
+// (numeric/offload.ts, installed by the command's process only): it writes exactly the report the
+// library computes on one thread, and the scalars' partials are the hand formula.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, expect, it } from "vitest";
+import { check } from "../src/check/check.ts";
+import { reportToJson } from "../src/check/report.ts";
+import { OFFLOAD_MIN } from "../src/numeric/leg.ts";
+import { mulberry32 } from "../src/random.ts";
+import { runBin } from "./run-bin.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "gradtrio-offload-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+it("check --json with the partials on a worker thread: the library's report, the hand formula", async () => {
+  const n = OFFLOAD_MIN + 99;
+  const r = mulberry32(5);
+  const x = Array.from({ length: n }, () => 4 * r() - 2);
+  const y = Array.from({ length: n }, () => (r() < 0.5 ? 0 : 1));
+  writeFileSync(join(dir, "x.json"), JSON.stringify(x));
+  writeFileSync(join(dir, "y.json"), JSON.stringify(y));
+  const expr = "mean(bce(sigmoid(w*x+b), y))";
+  const argv = ["check", expr, "--at", "w=0.5", "b=-0.2", "x=@x.json", "y=@y.json", "--json"];
+  const run = await runBin(argv, { cwd: dir });
+  expect(run.stderr).toBe("");
+  expect(run.code).toBe(0);
+  expect(run.stdout).toBe(
+    `${JSON.stringify(reportToJson(check(expr, { at: { w: 0.5, b: -0.2, x, y } })))}\n`,
+  );
+  // ∂/∂w = mean((σ − y)·x), ∂/∂b = mean(σ − y), by the numeric leg within its error.
+  let dw = 0;
+  let db = 0;
+  for (let k = 0; k < n; k++) {
+    const s = 1 / (1 + Math.exp(-(0.5 * x[k]! - 0.2)));
+    dw += ((s - y[k]!) * x[k]!) / n;
+    db += (s - y[k]!) / n;
+  }
+  const g = JSON.parse(run.stdout).gradients;
+  expect(Math.abs(g.w.numeric - dw)).toBeLessThanOrEqual(g.w.numericError + 1e-12 * Math.abs(dw));
+  expect(Math.abs(g.b.numeric - db)).toBeLessThanOrEqual(g.b.numericError + 1e-12 * Math.abs(db));
+}, 60_000);
