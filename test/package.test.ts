@@ -48,7 +48,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 function run(bin: string, args: readonly string[], cwd = consumer) {
-  const r = spawnSync(bin, args, { cwd, encoding: "utf8", env: cleanEnv() });
+  const r = spawnSync(bin, args, { cwd, encoding: "utf8", env: cleanEnv(), maxBuffer: 1 << 28 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -25,7 +25,7 @@ const ENTRY = new URL("./partials-entry.mjs", import.meta.url);
 
 /** Starts `job` on a new worker thread. */
 export const partialsThread: PartialsRunner = (job) => {
-  if (!existsSync(ENTRY)) return undefined;
+  if (!existsSync(ENTRY)) return failed(`its entry ${ENTRY.pathname} is missing`);
   // state[0]: 1 once the worker is done (results, or its error, posted), 2 if it did not load;
   // state[1]: partials done so far.
   const state = new Int32Array(new SharedArrayBuffer(8));
