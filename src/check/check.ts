@@ -571,17 +571,7 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
   if (num?.directional !== undefined) {
     // Fast mode: uᵀ·(each exact leg's gradient) beside numeric's uᵀ∇f.
     const { u, value: dn, error: de, method: how, partialsBy } = num.directional;
-    const dot = (m: Grads | null) => {
-      if (m === null) return null;
-      let s = 0;
-      let o = 0;
-      for (const [name, v] of values) {
-        const a = m.get(name)!;
-        for (let k = 0; k < a.length; k++) s += u[o + k]! * a[k]!;
-        o += v.data.length;
-      }
-      return s;
-    };
+    const dot = (m: Grads | null) => (m === null ? null : alongU(values, u, (n) => m.get(n)));
     directional = {
       symbolic: dot(symGrads),
       numeric: dn,
@@ -671,6 +661,28 @@ function atSharedIntermediates(
   return Math.abs(s - a) > pairTolerance(placed, "symbolic", "autograd", tol)
     ? placed
     : { ...tight, symbolic: null };
+}
+
+/**
+ * Σ u_k·g_k over the variables' elements (|u_k|·g_k with `abs`: a bound along u), u flat over
+ * the variables in order; a variable without g adds nothing.
+ */
+function alongU(
+  values: ReadonlyMap<string, Value>,
+  u: Float64Array,
+  g: (name: string) => Float64Array | undefined,
+  abs = false,
+): number {
+  let s = 0;
+  let o = 0;
+  for (const [name, v] of values) {
+    const a = g(name);
+    const n = v.data.length;
+    if (a !== undefined)
+      for (let k = 0; k < n; k++) s += (abs ? Math.abs(u[o + k]!) : u[o + k]!) * a[k]!;
+    o += n;
+  }
+  return s;
 }
 
 /**
@@ -786,25 +798,12 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
       extreme ??= whole.extreme;
       outsideDomain ??= whole.outsideDomain;
       const all = whole.bounds;
-      let dr = 0;
-      let o = 0;
-      for (const name of values.keys()) {
-        const r = all?.get(name);
-        const n = values.get(name)!.data.length;
-        for (let k = 0; k < n; k++) dr += Math.abs(u[o + k]!) * (r?.[k] ?? 0);
-        o += n;
-      }
+      const dr = all === null ? 0 : alongU(values, u, (n) => all.get(n), true);
       c.rounding = dr;
       if (f32) c.autogradRounding = float32Bound(dr, c.autograd);
       const own = symGrads === null ? null : ownSymbolicBounds(expr, values, symGrads);
       if (own !== null) {
-        let ds = 0;
-        o = 0;
-        for (const name of values.keys()) {
-          const r = own.get(name)!;
-          for (let k = 0; k < r.length; k++) ds += Math.abs(u[o + k]!) * r[k]!;
-          o += r.length;
-        }
+        const ds = alongU(values, u, (n) => own.get(n), true);
         // An unbounded own bound would let symbolic agree with anything here: structural only.
         if (Number.isFinite(ds)) c.symbolicRounding = ds;
       }
