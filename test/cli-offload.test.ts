@@ -9,6 +9,7 @@ import { check } from "../src/check/check.ts";
 import { reportToJson } from "../src/check/report.ts";
 import { OFFLOAD_MIN } from "../src/numeric/leg.ts";
 import { mulberry32 } from "../src/random.ts";
+import { logisticPartials } from "./fixtures/logistic.ts";
 import { runBin } from "./run-bin.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "gradtrio-offload-"));
@@ -30,13 +31,7 @@ it("check --json with the partials on a worker thread: the library's report, the
     `${JSON.stringify(reportToJson(check(expr, { at: { w: 0.5, b: -0.2, x, y } })))}\n`,
   );
   // ∂/∂w = mean((σ − y)·x), ∂/∂b = mean(σ − y), by the numeric leg within its error.
-  let dw = 0;
-  let db = 0;
-  for (let k = 0; k < n; k++) {
-    const s = 1 / (1 + Math.exp(-(0.5 * x[k]! - 0.2)));
-    dw += ((s - y[k]!) * x[k]!) / n;
-    db += (s - y[k]!) / n;
-  }
+  const { dw, db } = logisticPartials(x, y, 0.5, -0.2);
   const g = JSON.parse(run.stdout).gradients;
   expect(Math.abs(g.w.numeric - dw)).toBeLessThanOrEqual(g.w.numericError + 1e-12 * Math.abs(dw));
   expect(Math.abs(g.b.numeric - db)).toBeLessThanOrEqual(g.b.numericError + 1e-12 * Math.abs(db));

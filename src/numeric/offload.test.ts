@@ -3,6 +3,7 @@
 // runner that fails or gives nothing costs time, never a number; and what a worker cannot do
 // (custom ops) or need not (small inputs, another method) stays on this thread.
 import { afterEach, describe, expect, it } from "vitest";
+import { logisticPartials } from "../../test/fixtures/logistic.ts";
 import { defineOp } from "../autograd/index.ts";
 import { parse } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
@@ -56,13 +57,7 @@ describe("fast mode's partials on a worker thread", () => {
     expect(log.taken).toEqual([2]);
     expect(said(there)).toBe(said(here));
     // ∂/∂w mean(bce(σ(wx + b), y)) = mean((σ − y)·x), ∂/∂b = mean(σ − y).
-    let dw = 0;
-    let db = 0;
-    for (let k = 0; k < n; k++) {
-      const s = 1 / (1 + Math.exp(-(0.5 * x[k]! - 0.2)));
-      dw += ((s - y[k]!) * x[k]!) / n;
-      db += (s - y[k]!) / n;
-    }
+    const { dw, db } = logisticPartials(x, y, 0.5, -0.2);
     const g = there.gradients!;
     const e = there.errors!;
     expect(Math.abs(g.get("w")![0]! - dw)).toBeLessThanOrEqual(
