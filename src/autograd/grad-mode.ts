@@ -58,21 +58,6 @@ export function enableGrad<T>(fn: () => T): T {
 
 let tracing = false;
 
-/** Where `item()` notes the tensors it reads while tracing (`trace` sets it), or null. */
-let tracedReads: Set<object> | null = null;
-
-/** Sets the set `noteTracedRead` adds to, and returns the previous one (for `trace`). */
-export function setTracedReads(reads: Set<object> | null): Set<object> | null {
-  const previous = tracedReads;
-  tracedReads = reads;
-  return previous;
-}
-
-/** Notes a tensor whose value left the graph as a number while tracing (`item()`). */
-export function noteTracedRead(t: object): void {
-  tracedReads?.add(t);
-}
-
 /** Whether ops record their `origin` (only while `recordOrigins` runs, i.e. while tracing). */
 export function isRecordingOrigins(): boolean {
   return tracing;

@@ -9,7 +9,6 @@ import { type BackwardOptions, backward as runBackward } from "./engine.ts";
 import { DTYPES, type DType, round32 } from "./float32.ts";
 import { formatTensor } from "./format.ts";
 import * as F from "./functions.ts";
-import { isRecordingOrigins, noteTracedRead } from "./grad-mode.ts";
 import { add_, div_, fill_, mul_, sub_, versionCounter, zero_ } from "./inplace.ts";
 import { type Node, versionOf } from "./node.ts";
 import { numelOf, type Shape, sameShape, showShape } from "./shape.ts";
@@ -235,7 +234,6 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   item(): number {
-    if (isRecordingOrigins()) noteTracedRead(this);
     if (this.data.length !== 1)
       throw new GradtrioError(
         "INVALID_ARGUMENT",
@@ -270,6 +268,11 @@ export class Tensor {
       // gradtrio's default dtype is float64, so float32 is the one PyTorch would name.
       dtype: this._f32 ? "torch.float32" : null,
     });
+  }
+
+  /** `Number(t)`, `+t`: the single value, as PyTorch's `float(t)`; as text otherwise. */
+  [Symbol.toPrimitive](hint: string): number | string {
+    return hint === "number" ? this.item() : this.toString();
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](): string {

@@ -6,7 +6,6 @@ import { toValues } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { bce, clamp, defineOp, reshape, sigmoid, sum, type Tensor, tensor } from "./index.ts";
 import { trace } from "./trace.ts";
-import { setWarningHandler } from "./warnings.ts";
 
 const at = (point: Record<string, number | number[]>) => toValues(point);
 
@@ -119,27 +118,45 @@ describe("trace", () => {
     expect(failure(() => trace((x) => x, ["z"], at({ x: 1 }))).code).toBe("UNKNOWN_VARIABLE");
   });
 
-  it("warns (PyTorch's TracerWarning) when .item() reads a value computed from the inputs", () => {
-    const seen: string[] = [];
-    const previous = setWarningHandler((m) => seen.push(m));
-    try {
-      // x·x.item() traces as x*3 at 3: d/dx 3, where the function's is 2x = 6.
-      same(
-        trace((x) => x.mul(x.item()), ["x"], at({ x: 3 })),
-        c("mul", [v("x"), num(3)]),
+  it("refuses a value read from the inputs and used as a number (every leg would take it for a constant)", () => {
+    // x·x.item() at 3 would trace as x*3: d/dx 3 from all three legs, where the function's is 2x = 6.
+    const used =
+      /^trace: the function uses a value read from its inputs as a number \(.*\): its trace changes with the point \(x\*3 here, x\*3\.00000\d+ nearby\)/;
+    const reads: [string, (x: Tensor) => Tensor][] = [
+      [".data[0]", (x) => x.mul(x.data[0]!)],
+      [".item()", (x) => x.mul(x.item())],
+      [".toArray()", (x) => x.mul(x.toArray() as number)],
+      ["Number(x)", (x) => x.mul(Number(x))],
+      ["+x", (x) => x.mul(+x)],
+      ["detach()", (x) => x.mul(x.detach())],
+      [".sin().item()", (x) => x.mul(x.div(x.sin().item()).mul(Math.sin(3)))],
+    ];
+    for (const [what, f] of reads)
+      expect(failure(() => trace(f, ["x"], at({ x: 3 }))).message, what).toMatch(
+        what === ".sin().item()" ? /^trace: the function uses a value read from its inputs/ : used,
       );
-      expect(seen).toEqual([
-        "trace: the function read .item() (3) of a tensor computed from its inputs; the trace keeps that number as a constant, so no leg differentiates through it: keep the computation in Tensor ops (fine where it only picks a branch)",
-      ]);
-      trace((x) => x.mul(x.sum().item()), ["x"], at({ x: [1, 2] }));
-      expect(seen).toHaveLength(2);
-      // A constant's item() is no such read.
-      trace((x) => x.mul(tensor(2).mul(3).item()), ["x"], at({ x: 1 }));
-      trace((x) => x.sin(), ["x"], at({ x: 1 }));
-      expect(seen).toHaveLength(2);
-    } finally {
-      setWarningHandler(previous);
-    }
+    // One element of a vector, read by index.
+    expect(
+      failure(() => trace((x) => x.mul(x.data[1]!).sum(), ["x"], at({ x: [1, 2] }))).message,
+    ).toMatch(/sum\(x\*2\) here, sum\(x\*2\.0000\d+\) nearby/);
+    // Fine: a read that only picks a branch (on its breakpoint too: one side keeps the branch),
+    // a constant's value, and a read of an input that is not differentiated (data, as PyTorch's).
+    const branch = (x: Tensor) => (x.item() > 0 ? x.sin() : x.cos());
+    same(trace(branch, ["x"], at({ x: 3 })), parse("sin(x)"));
+    same(trace(branch, ["x"], at({ x: 0 })), parse("cos(x)"));
+    same(
+      trace((x) => x.mul(tensor(2).mul(3).item()), ["x"], at({ x: 1 })),
+      parse("x*6"),
+    );
+    same(
+      trace((w, y) => w.mul(y!.item()), ["w", "y"], at({ w: 1, y: 2 }), ["w"]),
+      c("mul", [v("w"), num(2)]),
+    );
+    expect(Number(tensor(2.5))).toBe(2.5); // as PyTorch's float(t)
+    expect(failure(() => Number(tensor([1, 2]))).message).toBe(
+      "a Tensor with 2 elements cannot be converted to Scalar",
+    );
+    expect(`${tensor(2.5)}`).toBe("tensor(2.5000)");
   });
 
   it("refuses a result that leaves the graph (PyTorch: 'does not require grad'), not an unused input", () => {

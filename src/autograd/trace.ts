@@ -4,18 +4,20 @@
  * plain-number arguments become numbers, and a tensor used twice becomes one shared node.
  */
 import { GradtrioError } from "../errors.ts";
-import { call, type Expr, num, variable, variablesOf } from "../expr/ast.ts";
+import { call, type Expr, exprEquals, num, variable, variablesOf } from "../expr/ast.ts";
 import { arityOf, isConstant } from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
+import { print } from "../expr/print.ts";
 import { formatShape } from "../expr/shapes.ts";
-import { recordOrigins, setTracedReads } from "./grad-mode.ts";
+import { recordOrigins } from "./grad-mode.ts";
 import { Tensor, tensor } from "./tensor.ts";
-import { warn } from "./warnings.ts";
+import { setWarningHandler } from "./warnings.ts";
 
 /**
  * Traces `fn` at the point `values` (one input tensor per name, in order) into an `Expr`.
  * Throws a GradtrioError when the result uses something the expression language cannot say: an
- * op outside it (`reshape`, `sum_dim`, …), a constant tensor that is not 0-d, a non-tensor result.
+ * op outside it (`reshape`, `sum_dim`, …), a constant tensor that is not 0-d, a non-tensor result,
+ * or a number read from the inputs `vary` (default: all) and used as a constant.
  *
  * @example
  * ```ts
@@ -27,37 +29,20 @@ export function trace(
   fn: (...args: Tensor[]) => Tensor,
   names: readonly string[],
   values: ReadonlyMap<string, Value>,
+  vary: readonly string[] = names,
 ): Expr {
   if (typeof fn !== "function")
     throw new GradtrioError("INVALID_ARGUMENT", "trace: expected a function over tensors");
-  const exprs = new Map<Tensor, Expr>();
-  const inputs = names.map((name) => {
-    const v = values.get(name);
-    if (v === undefined)
+  for (const name of names) {
+    if (values.get(name) === undefined)
       throw new GradtrioError("UNKNOWN_VARIABLE", `trace: no value for the input '${name}'`);
     if (isConstant(name) || arityOf(name) !== undefined)
       throw new GradtrioError(
         "INVALID_ARGUMENT",
         `trace: '${name}' is a reserved name, not a variable name`,
       );
-    const t = tensor(Float64Array.from(v.data), { shape: v.shape });
-    exprs.set(t, variable(name));
-    return t;
-  });
-  let out: unknown;
-  const reads = new Set<object>();
-  const previous = setTracedReads(reads);
-  try {
-    out = recordOrigins(() => fn(...inputs));
-  } catch (e) {
-    if (e instanceof GradtrioError) throw e;
-    throw new GradtrioError("INVALID_ARGUMENT", `trace: the function threw: ${describeError(e)}`);
-  } finally {
-    setTracedReads(previous);
   }
-  if (typeof out !== "number" && !(out instanceof Tensor))
-    throw new GradtrioError("INVALID_ARGUMENT", "trace: the function must return a Tensor");
-  const expr = typeof out === "number" ? num(out) : toExpr(out, exprs);
+  const expr = traceAt(fn, names, values, (name) => values.get(name)!.data);
   // As PyTorch's "element 0 of tensors does not require grad": a result no Tensor op connects
   // to any input would get gradient 0 from all three legs, a silent agreement.
   if (names.length > 0 && variablesOf(expr).length === 0)
@@ -65,28 +50,82 @@ export function trace(
       "INVALID_ARGUMENT",
       "trace: the function's result does not depend on its inputs through the Tensor API (.data, .item() and Number(...) leave the graph); compute it with Tensor ops",
     );
-  // As PyTorch's TracerWarning: a number read from the inputs is a constant to every leg.
-  const read = [...reads].find((t) => t instanceof Tensor && reaches(t, inputs));
-  if (read !== undefined)
-    warn(
-      `trace: the function read .item() (${(read as Tensor).data[0]}) of a tensor computed from its inputs; the trace keeps that number as a constant, so no leg differentiates through it: keep the computation in Tensor ops (fine where it only picks a branch)`,
+  // Stricter than PyTorch's TracerWarning: every leg differentiates the trace, in which a number
+  // read from the inputs (x.mul(x.item())) is a constant, so all three would agree on a wrong value.
+  const moved = movedTrace(fn, names, values, vary, expr);
+  if (moved !== null)
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `trace: the function uses a value read from its inputs as a number (.data, .item(), .toArray(), Number(...), detach()): its trace changes with the point (${clip(print(expr))} here, ${clip(print(moved))} nearby), so every leg would take that number for a constant; compute it with Tensor ops (reading a value only to pick a branch is fine)`,
     );
   return expr;
 }
 
-/** Whether `t` was computed from one of `inputs` (through the origins ops recorded). */
-function reaches(t: Tensor, inputs: readonly Tensor[]): boolean {
-  const seen = new Set<Tensor>();
-  const stack = [t];
-  while (stack.length > 0) {
-    const u = stack.pop()!;
-    if (inputs.includes(u)) return true;
-    if (seen.has(u)) continue;
-    seen.add(u);
-    for (const a of u.origin?.args ?? []) if (typeof a !== "number") stack.push(a);
+/** One trace of `fn`, its inputs' elements given by `data`. */
+function traceAt(
+  fn: (...args: Tensor[]) => Tensor,
+  names: readonly string[],
+  values: ReadonlyMap<string, Value>,
+  data: (name: string) => Float64Array,
+): Expr {
+  const exprs = new Map<Tensor, Expr>();
+  const inputs = names.map((name) => {
+    const t = tensor(Float64Array.from(data(name)), { shape: values.get(name)!.shape });
+    exprs.set(t, variable(name));
+    return t;
+  });
+  let out: unknown;
+  try {
+    out = recordOrigins(() => fn(...inputs));
+  } catch (e) {
+    if (e instanceof GradtrioError) throw e;
+    throw new GradtrioError("INVALID_ARGUMENT", `trace: the function threw: ${describeError(e)}`);
   }
-  return false;
+  if (typeof out !== "number" && !(out instanceof Tensor))
+    throw new GradtrioError("INVALID_ARGUMENT", "trace: the function must return a Tensor");
+  return typeof out === "number" ? num(out) : toExpr(out, exprs);
 }
+
+/**
+ * The trace with the inputs `vary` moved slightly off the point (every element), when it differs
+ * from `expr` on both sides; else null. A value read only to pick a branch leaves the trace as it
+ * is near the point (on one side at least, at a breakpoint); a value used as a number does not.
+ */
+function movedTrace(
+  fn: (...args: Tensor[]) => Tensor,
+  names: readonly string[],
+  values: ReadonlyMap<string, Value>,
+  vary: readonly string[],
+  expr: Expr,
+): Expr | null {
+  if (vary.length === 0) return null;
+  let moved: Expr | null = null;
+  const previous = setWarningHandler(() => {}); // warned once already, by the first trace
+  try {
+    for (const side of [-1, 1]) {
+      // About 2^-20 relative: far above rounding, far below the distance to any branch but a tie.
+      const data = (name: string) => {
+        const d = values.get(name)!.data;
+        return vary.includes(name)
+          ? d.map((x) => x + side * (Math.abs(x) * 2 ** -20 + 2 ** -40))
+          : d;
+      };
+      let e: Expr;
+      try {
+        e = traceAt(fn, names, values, data);
+      } catch {
+        return null; // the function fails off the point: nothing to compare
+      }
+      if (exprEquals(e, expr)) return null;
+      moved = e;
+    }
+  } finally {
+    setWarningHandler(previous);
+  }
+  return moved;
+}
+
+const clip = (s: string): string => (s.length <= 60 ? s : `${s.slice(0, 57)}...`);
 
 /** Children first, with an explicit stack: a traced chain 10^5 ops long must not overflow. */
 function toExpr(root: Tensor, exprs: Map<Tensor, Expr>): Expr {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type Tensor, tensor } from "../autograd/tensor.ts";
+import { check } from "./check.ts";
 import { checkFunction } from "./check-function.ts";
 import { reportToJson } from "./report.ts";
 
@@ -81,6 +82,20 @@ describe("checkFunction (black-box f with the user's derivative)", () => {
     expect(() =>
       checkFunction((x: Tensor) => tensor(Math.sin(x.item())), { at: 1 } as never),
     ).toThrow(leaves);
+  });
+
+  it("refuses a Tensor function that mixes a raw read with Tensor ops (d(x·x)/dx = 2x, not x)", () => {
+    const used = /^trace: the function uses a value read from its inputs as a number/;
+    // x·x.data[0] at 3 traced as x*3: every leg would give 3; the function's derivative is 6.
+    expect(() => checkFunction((x: Tensor) => x.mul(x.data[0]!), { at: 3 } as never)).toThrow(used);
+    expect(() => check((x: Tensor) => x.mul(Number(x)), { at: { x: 3 } })).toThrow(used);
+    // A value of an input not differentiated is data, a constant as in PyTorch: ∂(w·y)/∂w = y = 2.
+    const r = check((w: Tensor, y?: Tensor) => w.mul(y!.item()), {
+      at: { w: 1, y: 2 },
+      wrt: ["w"],
+    });
+    expect(r.verdict).toBe("agree");
+    expect(r.gradients.w!.autograd).toBe(2);
   });
 
   it("refuses an unknown option (a JavaScript typo is not ignored)", () => {

@@ -151,15 +151,22 @@ function outputShape(expr: Expr, values: ReadonlyMap<string, Value>): Shape {
   return shape;
 }
 
-/** Parses / traces a subject into an `Expr` and its display text. Throws GradtrioError. */
-export function toExpr(subject: Subject, values: Map<string, Value>): { expr: Expr; text: string } {
+/**
+ * Parses / traces a subject into an `Expr` and its display text (a function: a value read from the
+ * inputs `wrt` as a number is refused). Throws GradtrioError.
+ */
+export function toExpr(
+  subject: Subject,
+  values: Map<string, Value>,
+  wrt?: readonly string[],
+): { expr: Expr; text: string } {
   if (typeof subject === "string") {
     const { output, bindings } = parseProgramCached(subject);
     checkBoundNotGiven(bindings, [...values.keys()], subject);
     return { expr: output, text: subject };
   }
   if (typeof subject === "function") {
-    const expr = trace(subject, [...values.keys()], values);
+    const expr = trace(subject, [...values.keys()], values, wrt);
     return { expr, text: print(expr) };
   }
   if (typeof subject === "object" && subject !== null && "kind" in subject)
@@ -497,7 +504,11 @@ function checkInput(subject: Subject, opts: CheckOptions): CheckInput {
   validateSeed(opts.seed);
   const f32 = validateDtype(opts.dtype) === "float32";
   const values = f32 ? toFloat32(toValues(opts.at)) : toValues(opts.at);
-  const { expr, text } = toExpr(subject, values);
+  const { expr, text } = toExpr(
+    subject,
+    values,
+    typeof subject === "function" ? wrtNames(opts.wrt, [...values.keys()]) : undefined,
+  );
   const wrt = wrtNames(opts.wrt, [...values.keys()], {
     bindings: typeof subject === "string" ? parseProgramCached(subject).bindings : [],
   });
