@@ -133,6 +133,69 @@ describe("defineOp", () => {
     expect(first.opName).toBe("defineOpTestCallsLater");
   });
 
+  it("refuses a scalar op's formula that calls a whole-tensor op (sum, softmax, matmul, a tensor op)", () => {
+    const whole = (op: string) =>
+      `calls ${op}, which works on whole tensors, but an op without a shape rule is a function of numbers, one element at a time: write the formula elementwise, or give the op a shape rule (a tensor op)`;
+    const scalar = (name: string, arity: number, formula: (...a: string[]) => string) =>
+      errorOf(() =>
+        defineOp({ name, arity, forward: (x) => x, backward: ({ grad }) => [grad], formula }),
+      ) as GradtrioError;
+    const cases: [string, number, (...a: string[]) => string, string][] = [
+      ["defineOpTestSum", 1, (u) => `sum(${u})`, `its formula "sum(u)" ${whole("sum")}`],
+      [
+        "defineOpTestMean",
+        1,
+        (u) => `2*mean(${u}^2)`,
+        `its formula "2*mean(u^2)" ${whole("mean")}`,
+      ],
+      [
+        "defineOpTestSoftmax",
+        2,
+        (p, q) => `softmax(${p})*${q}`,
+        `its formula "softmax(p)*q" ${whole("softmax")}`,
+      ],
+      [
+        "defineOpTestMatmul",
+        2,
+        (p, q) => `matmul(${p}, ${q})`,
+        `its formula "matmul(p, q)" ${whole("matmul")}`,
+      ],
+      [
+        "defineOpTestLse",
+        1,
+        (u) => `logsumexp(${u})`,
+        `its formula "logsumexp(u)" ${whole("logsumexp")}`,
+      ],
+      ["defineOpTestMax", 1, (u) => `max(${u})`, `its formula "max(u)" ${whole("max")}`],
+    ];
+    for (const [name, arity, formula, message] of cases) {
+      const e = scalar(name, arity, formula);
+      expect(e.code).toBe("DEFINE_OP");
+      expect(e.message).toBe(`defineOp("${name}"): ${message}`);
+      expect(lookupCustomOp(name)).toBeUndefined();
+    }
+    // A custom tensor op is whole-tensor too; elementwise built-ins and scalar ops are fine.
+    defineOp({
+      name: "defineOpTestTensorSq",
+      arity: 1,
+      shape: (x) => x,
+      forward: ({ args: [x] }) => x!.map((v) => v * v),
+      backward: ({ args: [x], grad }) => [grad.map((g, i) => 2 * x![i]! * g)],
+    });
+    expect(scalar("defineOpTestCallsTensor", 1, (u) => `defineOpTestTensorSq(${u})`).message).toBe(
+      `defineOp("defineOpTestCallsTensor"): its formula "defineOpTestTensorSq(u)" ${whole("defineOpTestTensorSq")}`,
+    );
+    expect(
+      defineOp({
+        name: "defineOpTestElementwise",
+        arity: 2,
+        forward: (a, b) => Math.max(a, b) + Math.abs(a),
+        backward: ({ grad }) => [grad, grad],
+        formula: (a, b) => `maximum(${a}, ${b}) + abs(defineOpTestLater(${a}))`,
+      }).opName,
+    ).toBe("defineOpTestElementwise");
+  });
+
   it("refuses a formula that calls its own op, directly or through others, naming the cycle", () => {
     const op = (name: string, formula: (a: string) => string) => ({
       name,

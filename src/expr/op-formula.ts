@@ -7,7 +7,14 @@
  */
 import { isGradtrioError } from "../errors.ts";
 import { postOrder } from "./ast.ts";
-import { formulaPlaceholders, type OpDefinition } from "./ops.ts";
+import {
+  BUILTIN_OPS,
+  formulaPlaceholders,
+  isBuiltinOp,
+  isTensorOp,
+  lookupCustomOp,
+  type OpDefinition,
+} from "./ops.ts";
 import { parse } from "./parse.ts";
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
@@ -58,16 +65,27 @@ export function formulaDefect(def: OpDefinition, laterOps: boolean): string | nu
     return `its formula threw: ${show(e instanceof Error ? e.message : String(e))}`;
   }
   let stray: string | undefined;
+  let whole: string | undefined;
   try {
     for (const n of postOrder(parse(text)))
       if (n.kind === "var" && !placeholders.includes(n.name)) stray ??= n.name;
+      else if (n.kind === "call" && !isTensorOp(def) && !elementwise(n.op)) whole ??= n.op;
   } catch (e) {
     if (!isGradtrioError(e) || (laterOps && e.code === "UNKNOWN_FUNCTION")) return null;
     return `its formula ${JSON.stringify(show(text))} is malformed: ${show(e.message.split("\n")[0]!)}`;
   }
-  return stray === undefined
+  if (stray !== undefined)
+    return `its formula ${JSON.stringify(show(text))} names '${stray}', which is not one of its arguments (${shown.join(", ")})`;
+  return whole === undefined
     ? null
-    : `its formula ${JSON.stringify(show(text))} names '${stray}', which is not one of its arguments (${shown.join(", ")})`;
+    : `its formula ${JSON.stringify(show(text))} calls ${whole}, which works on whole tensors, but an op without a shape rule is a function of numbers, one element at a time: write the formula elementwise, or give the op a shape rule (a tensor op)`;
+}
+
+/** Whether a call of `op` works element by element (a built-in's kind; a custom scalar op). */
+function elementwise(op: string): boolean {
+  if (isBuiltinOp(op)) return BUILTIN_OPS[op].kind === "elementwise";
+  const def = lookupCustomOp(op);
+  return def === undefined || !isTensorOp(def);
 }
 
 /** `formulaDefect` where a module may still define the ops a formula calls (defineOp's case). */
