@@ -42,7 +42,7 @@ import {
 } from "./dtype.ts";
 import { type HessianLegs, hessianComparisons, hessianLegs } from "./hessian.ts";
 import { checkJacobian } from "./jacobian.ts";
-import { breakpointReason, gradientElement, kinkReason } from "./kinks.ts";
+import { breakpointReason, convention, gradientElement, kinkReason } from "./kinks.ts";
 import { wrtIndices } from "./matrix.ts";
 import type { InputGradients, LegFailure, LegReport, Report } from "./report.ts";
 import { EXTREME_LARGE, roundingAnalysis } from "./rounding.ts";
@@ -891,11 +891,19 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
           kinks,
           (k) => gradientElement(e.autoGrads, e.values, k.coordinate),
           e.breakpoint,
+          "the function",
+          convention(e.expr),
         );
     }
     // The gradient may have a kink where the function has none (relu(x)·x at 0).
     if (e.hess != null && e.hess.kinks.length > 0)
-      return kinkReason(e.hess.kinks, (k) => k.autograd, e.breakpoint, "the gradient");
+      return kinkReason(
+        e.hess.kinks,
+        (k) => k.autograd,
+        e.breakpoint,
+        "the gradient",
+        convention(e.expr),
+      );
     return null;
   },
   // One leg alone with a non-finite gradient is outvoted like any other wrong value (a CAS
@@ -944,7 +952,7 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
   "smooth breakpoint": (e) => {
     const v = e.vote();
     return v.judgment.verdict === "disagree" && e.breakpoint !== null
-      ? breakpointReason(e.breakpoint, v.judgment.reason)
+      ? breakpointReason(e.breakpoint, v.judgment.reason, convention(e.expr))
       : null;
   },
   // Where rounding alone may move a gradient element by more than 1e-6 of its terms, a fault of

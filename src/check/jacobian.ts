@@ -10,7 +10,7 @@ import { numericJacobian } from "../numeric/jacobian.ts";
 import { symbolicJacobian } from "../symbolic/jacobian.ts";
 import { type CheckInput, type InconclusiveRule, reasons, runLeg } from "./check.ts";
 import { FLOAT32_NOTE, float32Range, withFloat32Bound } from "./dtype.ts";
-import { breakpointReason, kinkReason } from "./kinks.ts";
+import { breakpointReason, convention, kinkReason } from "./kinks.ts";
 import { matrixComparisons, matrixReport, restrict, wrtIndices } from "./matrix.ts";
 import type { LegReport, Report } from "./report.ts";
 import { roundingAnalysis } from "./rounding.ts";
@@ -123,6 +123,8 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
         kinks.map((k) => ({ ...k, label: jacobianEntry(outputs[k.row]!, all[k.coordinate]!) })),
         (k) => autograd.result?.rows[k.row]?.[k.coordinate] ?? null,
         breakpoint,
+        "the function",
+        convention(expr),
       ),
     );
   const present = LEGS.filter((l) => rows[l] !== null);
@@ -171,7 +173,10 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
   if (j.verdict === "disagree" && extreme !== null)
     return inconclusive("extreme magnitude", reasons.illConditioned(extreme));
   if (j.verdict === "disagree" && breakpoint !== null)
-    return inconclusive("smooth breakpoint", breakpointReason(breakpoint, j.reason));
+    return inconclusive(
+      "smooth breakpoint",
+      breakpointReason(breakpoint, j.reason, convention(expr)),
+    );
   return {
     ...base,
     verdict: j.verdict,

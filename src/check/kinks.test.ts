@@ -62,6 +62,32 @@ describe("kinks from evidence", () => {
     const r = check("kinksTestAbs(x)*2", { at: { x: 0 } });
     expect(r.verdict).toBe("inconclusive");
     expect(r.reason).toMatch(/left derivative -2, right derivative 2/);
+    // The value at the kink is the user's backward's choice (sign(0) = 0), not PyTorch's.
+    expect(r.reason).toMatch(
+      /autograd gives 0, the value your backward of 'kinksTestAbs' picks there, inside the subgradient interval \[-2, 2\]/,
+    );
+    expect(r.reason).not.toMatch(/PyTorch/);
+  });
+
+  it("a custom op's one-sided value at its kink is its backward's, beside a built-in's convention", () => {
+    defineOp({
+      name: "kinksTestRightAbs",
+      arity: 1,
+      forward: Math.abs,
+      backward: ({ args: [a], grad }) => [(a! >= 0 ? 1 : -1) * grad],
+      formula: (a) => `abs(${a})`,
+    });
+    // The right-hand slope 1 at 0 is the backward's choice: inside [-1, 1], and not abs's 0.
+    const alone = check("kinksTestRightAbs(x)", { at: { x: 0 } });
+    expect(alone.verdict).toBe("inconclusive");
+    expect(alone.reason).toMatch(
+      /^kink: .*autograd gives 1, the value your backward of 'kinksTestRightAbs' picks there, inside the subgradient interval \[-1, 1\]/,
+    );
+    // 2·myAbs + abs at 0: 2·1 + 0 = 2, from both rules.
+    const both = check("2*kinksTestRightAbs(x)+abs(x)", { at: { x: 0 } });
+    expect(both.reason).toMatch(
+      /autograd gives 2, the value the backward rules pick there \(PyTorch's convention for abs, your backward of 'kinksTestRightAbs'\), inside the subgradient interval \[-3, 3\]/,
+    );
   });
 });
 
