@@ -241,9 +241,7 @@ export async function fuzzCommand(opts: FuzzFlags, io: CliIO): Promise<number> {
     }
     if (opts.json === true) io.out(JSON.stringify(fuzzResultToJson(opts.ops, result), null, 2));
     else printText(opts.ops, result, io);
-    return result.found === null && result.perOp.every((s) => s.sanityError === null)
-      ? EXIT.ok
-      : EXIT.fail;
+    return result.ok ? EXIT.ok : EXIT.fail;
   } catch (e) {
     return reportError(e, io);
   }

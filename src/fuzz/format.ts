@@ -60,8 +60,11 @@ export function formatCounterexample(cx: Counterexample): string[] {
     `counterexample for op '${cx.op}':`,
     `  ${cx.expr}   at ${formatPoint(cx.at)}`,
     ...(cx.value === null ? [] : [`  value: ${cx.value}`]),
-    ...formatLegs(cx.gradients).map((l) => `  ${l}`),
-    `  blame: ${cx.blame ?? "none (no majority)"}`,
+    // A case that errs (check threw) has no legs to show, and no vote.
+    ...(Object.keys(cx.gradients).length === 0
+      ? []
+      : formatLegs(cx.gradients).map((l) => `  ${l}`)),
+    `  blame: ${cx.blame ?? (cx.verdict === "error" ? "none (an error, not a vote)" : "none (no majority)")}`,
     `  reason: ${cx.reason}`,
     "replay:",
     `  ${cx.replay.fuzz}`,

@@ -1,11 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { cubeRight, sinWrong } from "../../test/fixtures/ops/mixed/correct-and-wrong.ts";
+import { nanPast15, nanPast19 } from "../../test/fixtures/ops/non-finite/tensor-nan.ts";
 import { softplusStable } from "../../test/fixtures/ops/part-of-domain.bug.ts";
 import type { Expr } from "../expr/ast.ts";
 import { registerCustomOp } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
 import { DEFAULT_VARIABLES, fuzzCaseArbitrary } from "./arbitraries.ts";
+import { formatCounterexample } from "./format.ts";
 import { casesOf, fuzz, prepareFuzz } from "./fuzz.ts";
 
 // x^3 whose backward forgets the incoming gradient: right at the root, wrong anywhere inside.
@@ -121,18 +123,59 @@ describe("fuzz", () => {
     }
   });
 
-  it("reports an op that fails its sanity check instead of throwing, when asked to", () => {
+  it("reports an op that fails its sanity check and fuzzes the others, as gradtrio fuzz does", () => {
     const nan = registerCustomOp({
       name: "fuzzTestNaN",
       arity: 1,
       forward: (x) => Math.sqrt(x),
       backward: ({ args: [x], grad }) => [grad / (2 * Math.sqrt(x!))],
     });
-    expect(() => fuzz({ ops: [nan, relu], seed: 1, runs: 5 })).toThrow("not a finite number");
-    const r = fuzz({ ops: [nan, relu], seed: 1, runs: 5, onSanityFailure: "report" });
+    // By default (the CLI's behaviour): reported, not thrown; the correct op runs all its cases.
+    const r = fuzz({ ops: [nan, relu], seed: 1, runs: 5 });
     expect(r.perOp[0]!.sanityError).toMatch(/^op 'fuzzTestNaN': forward\(-[\d.]+\) gave NaN/);
     expect(r.perOp[0]!.runs).toBe(0);
     expect(r.perOp[1]!.runs).toBe(5);
+    expect(r.perOp[1]!.sanityError).toBeNull();
+    // No counterexample, yet not ok: √x is NaN below 0, where it declares no domain.
+    expect(r.found).toBeNull();
+    expect(r.ok).toBe(false);
+    expect(fuzz({ ops: [relu], seed: 1, runs: 5 }).ok).toBe(true);
+    expect(fuzz({ ops: [dropsGrad], seed: 29 }).ok).toBe(false);
+    // On request, the first failing op throws before any op is fuzzed.
+    expect(() => fuzz({ ops: [relu, nan], seed: 1, runs: 5, onSanityFailure: "throw" })).toThrow(
+      /^op 'fuzzTestNaN': forward\(-[\d.]+\) gave NaN, not a finite number/,
+    );
+    expect(() => fuzz({ ops: [relu], onSanityFailure: "reprot" as never })).toThrow(
+      'onSanityFailure must be "report" or "throw", got "reprot"',
+    );
+  });
+
+  it("says where a tensor op's forward is NaN inside its domain: op, point, phase, replay", () => {
+    const r = fuzz({ ops: [nanPast15, nanPast19], seed: 1, runs: 5 });
+    const [sane, fuzzed] = r.perOp;
+    // Sanity: the point, and an element of it past 1.5 where the forward (2x) gives NaN.
+    const m =
+      /^op 'nanPast15' at shapes \[(\d+)\]: forward at x = (\[[^\]]*\]) gave NaN in output element (\d+), not a finite number, inside its domain$/.exec(
+        sane!.sanityError!,
+      );
+    expect(m, sane!.sanityError!).not.toBeNull();
+    const x = JSON.parse(m![2]!) as number[];
+    expect(x).toHaveLength(Number(m![1]));
+    expect(x[Number(m![3])]).toBeGreaterThan(1.5);
+    expect(x.slice(0, Number(m![3])).every((v) => v <= 1.5)).toBe(true);
+    // In the fuzz: a counterexample that errs, at a point with an element past 1.9, with replays.
+    const cx = fuzzed!.counterexample!;
+    expect(cx.verdict).toBe("error");
+    expect(cx.reason).toMatch(
+      /^nanPast19: forward returned NaN at index \d+ of the output where its inputs are finite and inside its domain$/,
+    );
+    expect((cx.at.x as number[]).some((v) => v > 1.9)).toBe(true);
+    expect(cx.replay.fuzz).toBe(`gradtrio fuzz --ops FILE --seed 1 --path ${cx.path}`);
+    expect(cx.replay.check).toMatch(/^gradtrio check 'sum\(w\*nanPast19\(x\)\)' --at /);
+    const text = formatCounterexample(cx);
+    expect(text).toContain("  blame: none (an error, not a vote)");
+    expect(text.some((l) => l.startsWith("  input "))).toBe(false); // no empty table of legs
+    expect(r.ok).toBe(false);
   });
 
   it("rejects bad options", () => {

@@ -67,8 +67,9 @@ export interface FuzzOptions {
   /** The ops module's path, as the replay commands should show it. */
   readonly opsFile?: string;
   /**
-   * An op that fails its sanity check: "throw" (default; a broken definition is bad input) or
-   * "report" (the op gets `sanityError` in `perOp` and is not fuzzed; the gate's choice).
+   * An op that fails its sanity check: "report" (default, as `gradtrio fuzz` and the gate: the op
+   * gets `sanityError` in `perOp`, is not fuzzed, the others are, and `ok` is false) or "throw"
+   * (the first such op's GradtrioError, before any op is fuzzed).
    */
   readonly onSanityFailure?: "throw" | "report";
   /** Points of each op's domain sweep (default 10^4). */
@@ -94,7 +95,7 @@ export interface OpStats {
   readonly op: string;
   /** The sanity check's report, or null when it failed (`sanityError` says why). */
   readonly sanity: SanityReport | null;
-  /** Why the op failed its sanity check (with `onSanityFailure: "report"`). */
+  /** Why the op failed its sanity check (null when it passed, or with `onSanityFailure: "throw"`). */
   sanityError: string | null;
   /** The domain sweep: points screened, suspects sent to `check`, and its time. */
   sweep: { points: number; suspects: number; ms: number };
@@ -163,6 +164,12 @@ export interface Counterexample {
 }
 
 export interface FuzzResult {
+  /**
+   * No counterexample and every op passed its sanity check (`gradtrio fuzz` exits 0). Test this,
+   * not `found`: an op that failed its sanity check has no counterexample.
+   */
+  readonly ok: boolean;
+  /** The first op's counterexample, or null. */
   readonly found: Counterexample | null;
   /** Cases run over all ops. */
   readonly runs: number;
@@ -215,6 +222,11 @@ function validate(opts: FuzzOptions): { runs: number; seed: number; maxDepth: nu
     throw new GradtrioError(
       "INVALID_ARGUMENT",
       `seed must be an integer of at most ${Number.MAX_SAFE_INTEGER} in magnitude, got ${seed}`,
+    );
+  if (![undefined, "throw", "report"].includes(opts.onSanityFailure))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `onSanityFailure must be "report" or "throw", got ${JSON.stringify(opts.onSanityFailure)}`,
     );
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
   if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_DEPTH)
@@ -917,8 +929,8 @@ export function* fuzzRounds(
 /**
  * Validates the options, resolves the ops and runs each one's sanity check: the context of the
  * fuzz's tasks and its per-op statistics (empty but for the sanity checks).
- * Throws a GradtrioError for bad options, and for an op that fails its sanity check unless
- * `onSanityFailure` is "report".
+ * Throws a GradtrioError for bad options, and for an op that fails its sanity check when
+ * `onSanityFailure` is "throw".
  */
 export function prepareFuzz(opts: FuzzOptions): { ctx: FuzzContext; perOp: OpStats[] } {
   const { runs, seed, maxDepth } = validate(opts);
@@ -942,7 +954,7 @@ export function prepareFuzz(opts: FuzzOptions): { ctx: FuzzContext; perOp: OpSta
     try {
       sanity = isTensorOp(def) ? tensorSanityCheck(def, { seed }) : sanityCheck(def, { seed });
     } catch (e) {
-      if (opts.onSanityFailure !== "report") throw e;
+      if (opts.onSanityFailure === "throw") throw e;
       sanityError = firstLine(e);
     }
     return {
@@ -969,8 +981,10 @@ export function prepareFuzz(opts: FuzzOptions): { ctx: FuzzContext; perOp: OpSta
 
 /** The result of a finished fuzz: the first op's counterexample first. */
 export function fuzzResult(ctx: FuzzContext, perOp: readonly OpStats[], ms: number): FuzzResult {
+  const found = perOp.find((s) => s.counterexample !== null)?.counterexample ?? null;
   return {
-    found: perOp.find((s) => s.counterexample !== null)?.counterexample ?? null,
+    ok: found === null && perOp.every((s) => s.sanityError === null),
+    found,
     runs: perOp.reduce((a, s) => a + s.runs, 0),
     seed: ctx.seed,
     perOp,
@@ -981,12 +995,14 @@ export function fuzzResult(ctx: FuzzContext, perOp: readonly OpStats[], ms: numb
 /**
  * Fuzzes custom ops, every one of them: per op `sanityCheck`, a sweep of its domain, then `runs`
  * random expressions around it, each checked three ways; per op the first failure, shrunk to a
- * minimal case. Throws a GradtrioError for bad options or (unless `onSanityFailure` is "report")
- * an op that fails its sanity check.
+ * minimal case. An op that fails its sanity check is reported (`perOp[i].sanityError`) and not
+ * fuzzed, the others are, as `gradtrio fuzz` does: `ok` is false then, though `found` may be null.
+ * Throws a GradtrioError for bad options (or, with `onSanityFailure: "throw"`, such an op).
  *
  * @example
  * ```ts
  * const r = fuzz({ ops: [cube], runs: 100, seed: 42 });
+ * r.ok;            // false: a counterexample, or an op that failed its sanity check
  * r.found?.expr;   // e.g. "sin(cube(x))"
  * r.found?.blame;  // "autograd"
  * r.found?.replay.fuzz; // "gradtrio fuzz --ops FILE --seed 42 --path 3:0:1"

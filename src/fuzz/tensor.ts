@@ -84,7 +84,7 @@ function argValue(def: TensorOpDefinition, i: number, u: number): number {
   return Number(((lo + hi) / 2 + (u * (hi - lo)) / 2).toPrecision(4));
 }
 
-const nested = (shape: Shape, data: readonly number[]) =>
+const nested = (shape: Shape, data: ArrayLike<number>) =>
   fromValue({ shape, data: Float64Array.from(data) });
 
 function fittingOrThrow(def: TensorOpDefinition): ShapeCombo[] {
@@ -135,15 +135,26 @@ export function tensorSanityCheck(
     } catch (e) {
       return fail(firstLine(e));
     }
-    if (!y.every(Number.isFinite)) fail("forward is not finite inside its domain");
+    const at = names.map((n, i) => `${n} = ${JSON.stringify(nested(shapes[i]!, args[i]!))}`);
+    const bad = y.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0)
+      fail(
+        `forward at ${at.join(", ")} gave ${y[bad]} in output element ${bad}, not a finite number, inside its domain`,
+      );
     const grad = Float64Array.from(y, () => 2 * rand() - 1);
+    let g: Float64Array[] = [];
     try {
-      const g = tensorOpBackward(def, args, shapes, y, out, grad);
-      if (!g.every((a) => a.every(Number.isFinite)))
-        fail("backward is not finite inside its domain");
+      g = tensorOpBackward(def, args, shapes, y, out, grad);
     } catch (e) {
       fail(firstLine(e));
     }
+    g.forEach((a, j) => {
+      const k = a.findIndex((v) => !Number.isFinite(v));
+      if (k >= 0)
+        fail(
+          `backward at ${at.join(", ")} gave ${a[k]} in element ${k} of argument ${j + 1}, not a finite number, inside its domain`,
+        );
+    });
     if (formulaChecked && typeof expanded !== "string") {
       let z: Float64Array;
       try {
