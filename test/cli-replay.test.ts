@@ -89,6 +89,42 @@ describe("replaying a path that is no case, or one that passes", () => {
       ),
     );
   });
+  it("a path that is a case of one op but not of another says so for that op (it printed '0 runs ok')", async () => {
+    const TWO = "test/fixtures/ops/mixed/two-correct.ts";
+    const run = async (path: string, json = false) => {
+      const io = memoryIO();
+      const argv = ["fuzz", "--ops", TWO, "--seed", "1", "--path", path, "--workers", "1"];
+      expect(await main(json ? [...argv, "--json"] : argv, io)).toBe(0);
+      return io.stdout;
+    };
+    const text = await run("7:30");
+    expect(text.find((l) => l.includes("pathHypot"))).toMatch(/pathHypot +1 runs {2}ok {2}/);
+    expect(text.find((l) => l.includes("pathSq"))).toMatch(
+      /pathSq +0 runs {2}no case at --path {2}/,
+    );
+    const note = text.find((l) => l.includes("names no case"))!;
+    const m =
+      /^ {4}note: path '7:30' names no case of this op: case 7 has (\d+) shrinks, 7:0 to 7:(\d+): there is no 7:30$/.exec(
+        note,
+      );
+    expect(m, note).not.toBeNull();
+    const last = Number(m![2]);
+    expect(Number(m![1])).toBe(last + 1);
+    const json = JSON.parse((await run("7:30", true)).join("\n"));
+    expect(
+      json.perOp.map((s: { op: string; notAtPath: string | null }) => [s.op, s.notAtPath]),
+    ).toEqual([
+      ["pathHypot", null],
+      ["pathSq", note.slice("    note: ".length)],
+    ]);
+    // The count it gives holds: the last shrink is a case of pathSq, the next one is none.
+    expect((await run(`7:${last}`)).find((l) => l.includes("pathSq"))).toMatch(
+      /pathSq +1 runs {2}ok/,
+    );
+    expect((await run(`7:${last + 1}`)).find((l) => l.includes("pathSq"))).toMatch(
+      /pathSq +0 runs {2}no case at --path/,
+    );
+  });
   it("an op whose replayed case passes was shrunk in no step: the line does not say 'shrunk'", async () => {
     const io = memoryIO();
     expect(await main(["fuzz", "--ops", MIXED, "--seed", "1", "--path", "5"], io)).toBe(1);

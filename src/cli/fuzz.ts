@@ -102,6 +102,7 @@ export function fuzzResultToJson(file: string, r: FuzzResult): Record<string, un
       shrinks: s.shrinks,
       found: s.found,
       gaveUp: s.gaveUp,
+      notAtPath: s.notAtPath,
       ms: Math.round(s.ms),
       formulaChecked: s.sanity?.formulaChecked ?? false,
       legDefect: s.legDefect,
@@ -121,7 +122,9 @@ function printText(file: string, r: FuzzResult, io: CliIO): void {
           ? "COUNTEREXAMPLE"
           : s.gaveUp
             ? "gave up"
-            : "ok";
+            : s.notAtPath !== null
+              ? "no case at --path"
+              : "ok";
     const extra = [
       s.counterexample?.path.startsWith("sweep:") === true
         ? "found alone by the sweep of its domain"
@@ -140,6 +143,7 @@ function printText(file: string, r: FuzzResult, io: CliIO): void {
     );
     if (s.sanity?.note != null) io.out(`    note: ${s.sanity.note}`);
     if (s.sanityError !== null) io.out(`    ${s.sanityError}`);
+    if (s.notAtPath !== null) io.out(`    note: ${s.notAtPath}`);
     if (s.legDefect !== null)
       io.out(
         `    note: ${s.legDefects} case(s) where gradtrio's ${s.legDefect.blame ?? "symbolic and numeric"} leg${s.legDefect.blame === null ? "s were" : " was"} outvoted (not your op), e.g. ${s.legDefect.expr}: ${s.legDefect.reason}`,

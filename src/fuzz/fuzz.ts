@@ -125,6 +125,8 @@ export interface OpStats {
   counterexample: Counterexample | null;
   /** fast-check gave up: too many inconclusive cases in a row. */
   gaveUp: boolean;
+  /** With `path`: why it ran no case of this op (the path names none of its cases), else null. */
+  notAtPath: string | null;
   ms: number;
   /** Milliseconds until the first failing case was generated (before shrinking). */
   msToDetection: number | null;
@@ -859,7 +861,7 @@ export function* fuzzRounds(
         s.shrinks += o.shrinks;
         s.counterexample = o.counterexample;
         s.found = s.counterexample !== null;
-      }
+      } else s.notAtPath = `path '${ctx.path}' names no case of this op: ${o.noCase}`;
       progress(op, "done");
     });
     return;
@@ -972,6 +974,7 @@ export function prepareFuzz(opts: FuzzOptions): { ctx: FuzzContext; perOp: OpSta
       found: false,
       counterexample: null,
       gaveUp: false,
+      notAtPath: null,
       ms: 0,
       msToDetection: null,
     };
