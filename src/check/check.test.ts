@@ -114,6 +114,38 @@ describe("fast mode blames a leg", () => {
     expect(r.method).toBe("fast");
     expect(r).toMatchObject({ verdict: "disagree", blame: "autograd" });
   });
+
+  // a·t whose backward leaves t out (0), as one for data that needs no gradient may.
+  defineOp({
+    name: "fastScaleByData",
+    arity: 2,
+    forward: (a, t) => a * t,
+    backward: ({ args: [, t], grad }) => [t! * grad, 0],
+    formula: (u, v) => `${u}*${v}`,
+  });
+  const xs = Array.from({ length: 1500 }, (_, i) => Math.sin(i));
+  const ts = Array.from({ length: 1500 }, (_, i) => 1 + (i % 7));
+  const expr = "mean(fastScaleByData(sin(x), t)) + w*mean(x)";
+
+  it("with wrt, u and the per-element partials keep to the inputs differentiated", () => {
+    // Without wrt, ∂/∂t is compared too (in uᵀ∇f): the rule that leaves it out is wrong there.
+    expect(check(expr, { at: { x: xs, t: ts, w: 0.5 } })).toMatchObject({
+      verdict: "disagree",
+      blame: "autograd",
+    });
+    const r = check(expr, { at: { x: xs, t: ts, w: 0.5 }, wrt: ["x"] });
+    expect(r.method).toBe("fast");
+    expect(r.verdict).toBe("agree");
+    // uᵀ∇f over x alone: Σ u_k (cos x_k · t_k + 0.5)/n, against the hand formula.
+    expect(Object.keys(r.gradients)).toEqual(["x"]);
+    const hand = xs.map((x, k) => (Math.cos(x) * ts[k]! + 0.5) / 1500);
+    const d = r.directional!;
+    const autograd = r.gradients.x!.autograd as number[];
+    for (const k of [0, 700, 1499]) expect(autograd[k]).toBeCloseTo(hand[k]!, 15);
+    expect(Math.abs(d.numeric! - d.autograd!)).toBeLessThanOrEqual(d.numericError!);
+    // w is not differentiated: no partial of it (it would be "fast mode: w per element").
+    expect(r.notes.join(" ")).not.toMatch(/per element by/);
+  });
 });
 
 describe("check() validates method and seed", () => {

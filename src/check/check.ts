@@ -523,7 +523,7 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
   const { expr, text, values, wrt, tol, method, f32, order } = input;
   // The numeric leg starts first (fast mode's partials may run on another thread meanwhile,
   // offload.ts) and finishes last.
-  const numericOpts = { method, ...(opts.seed === undefined ? {} : { seed: opts.seed }) };
+  const numericOpts = { method, wrt, ...(opts.seed === undefined ? {} : { seed: opts.seed }) };
   let finishNumeric: () => NumericLegResult;
   try {
     finishNumeric = startNumericLeg(expr, values, numericOpts);

@@ -38,6 +38,12 @@ export interface NumericLegOptions {
   readonly method?: NumericMethod;
   /** Seed of the random direction of the fast mode. */
   readonly seed?: number;
+  /**
+   * The inputs differentiated (default: all). Fast mode's direction u and its per-element partials
+   * keep to them: the others are data, whose derivatives nobody asked for (a backward rule may
+   * leave them out, as PyTorch's does for tensors without requires_grad).
+   */
+  readonly wrt?: readonly string[];
 }
 
 export interface NumericLegResult {
@@ -123,7 +129,7 @@ export function startNumericLeg(
   for (const v of values.values()) n += v.data.length;
   if ((opts.method ?? "auto") === "auto" && n >= OFFLOAD_MIN && customOpsOf(expr).length === 0) {
     const { x, layout } = flattenValues(values);
-    const coordinates = fastPartials(values, layout, n).flatMap((name) => {
+    const coordinates = fastPartials(values, layout, n, opts.wrt).flatMap((name) => {
       const { offset } = layout.get(name)!;
       return Array.from({ length: values.get(name)!.data.length }, (_, k) => offset + k);
     });
@@ -178,7 +184,7 @@ function differentiate(
   const n = x.length;
   let method = requested;
   if (method === "auto" && n > FAST_MODE_THRESHOLD) method = "fast";
-  const names = method === "fast" ? fastPartials(values, layout, n) : [];
+  const names = method === "fast" ? fastPartials(values, layout, n, opts.wrt) : [];
   if (method !== requested) {
     const each =
       names.length === 0
@@ -208,7 +214,7 @@ function differentiate(
   };
 
   if (method === "fast") {
-    const u = randomUnitVector(n, opts.seed ?? 1);
+    const u = directionOver(values, layout, n, opts.seed ?? 1, opts.wrt);
     let partials = 0;
     for (const name of names) partials += values.get(name)!.data.length;
     // uᵀ∇f and every partial share the custom ops' sensitivities, measured once.
@@ -348,11 +354,43 @@ function along(
   };
 }
 
+/**
+ * Fast mode's random unit vector u over the n coordinates, zero outside the inputs in `wrt` (all
+ * by default): a unit vector over theirs (seeded), in the layout's order.
+ */
+function directionOver(
+  values: Map<string, Value>,
+  layout: Layout,
+  n: number,
+  seed: number,
+  wrt?: readonly string[],
+): Float64Array {
+  const kept = [...layout].filter(([name]) => wrt === undefined || wrt.includes(name));
+  let m = 0;
+  for (const [name] of kept) m += values.get(name)!.data.length;
+  if (m === n || m === 0) return randomUnitVector(n, seed);
+  const v = randomUnitVector(m, seed);
+  const u = new Float64Array(n);
+  let o = 0;
+  for (const [name, { offset }] of kept) {
+    const size = values.get(name)!.data.length;
+    u.set(v.subarray(o, o + size), offset);
+    o += size;
+  }
+  return u;
+}
+
 /** The inputs whose per-element partials fast mode affords (FAST_PARTIALS_BUDGET), in order. */
-function fastPartials(values: Map<string, Value>, layout: Layout, n: number): string[] {
+function fastPartials(
+  values: Map<string, Value>,
+  layout: Layout,
+  n: number,
+  wrt?: readonly string[],
+): string[] {
   const out: string[] = [];
   let spent = 0;
   for (const name of layout.keys()) {
+    if (wrt !== undefined && !wrt.includes(name)) continue;
     const size = values.get(name)!.data.length;
     if (size > 1 && (spent + size) * n > FAST_PARTIALS_BUDGET) continue;
     out.push(name);
