@@ -96,6 +96,8 @@ describe("gradtrio fuzz", () => {
     ["invalid/forward-nan.ts", "gave NaN, not a finite number, inside its domain"],
     ["invalid/backward-arity.ts", "it must return an array of 2 number(s)"],
     ["invalid/formula-mismatch.ts", "they define different functions"],
+    // A tensor op: the point and the element (it said only "forward is not finite").
+    ["non-finite/tensor-nan.ts", "op 'nanPast15' at shapes [2]: forward at x = ["],
   ])(
     "an op failing its sanity check (%s) is a failure named in the text and --json, exit 1",
     async (file, message) => {
@@ -123,6 +125,11 @@ describe("gradtrio fuzz", () => {
       "invalid/formula-unknown-call.ts",
       {},
       `gradtrio: error: defineOp("sinnOp"): its formula "sinn(t)" is malformed: unknown function 'sinn'; did you mean 'sin'?`,
+    ],
+    [
+      "invalid/formula-whole-tensor.ts",
+      {},
+      `gradtrio: error: defineOp("scaledNorm"): its formula "2*rowNormalize(t)" calls rowNormalize, which works on whole tensors, but an op without a shape rule is a function of numbers, one element at a time: write the formula elementwise, or give the op a shape rule (a tensor op)`,
     ],
     [
       "invalid/formula-calls-itself.ts",
