@@ -52,7 +52,9 @@ function runCommand(argv: readonly string[], cwd: string): Run {
   });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr.toString()}`);
-  const m = /cpu-ms ([\d.]+) ([\d.]+|NaN)/.exec(r.stderr.toString());
+  // One line per thread that exits (fast mode's partials run on a worker thread, which ends
+  // first): the process's main thread is the last.
+  const m = [...r.stderr.toString().matchAll(/cpu-ms ([\d.]+) ([\d.]+|NaN)/g)].at(-1);
   return { ms, cpuMs: Number(m?.[1]), mainMs: Number(m?.[2]), bytes: r.stdout.length };
 }
 
