@@ -242,15 +242,37 @@ function validateSeed(seed: unknown): void {
     );
 }
 
-/** Entries beyond which a Jacobian or Hessian (dense, 8 bytes an entry a leg) is not checked. */
-export const MAX_MATRIX_ENTRIES = 4e6;
+/**
+ * Entries beyond which a Jacobian (dense, 8 bytes an entry a leg) or a Hessian (its cost grows as
+ * the cube of the input elements: 256² takes about 8 s, README "Jacobians and Hessians") is not
+ * checked.
+ */
+export const MAX_MATRIX_ENTRIES = { Jacobian: 4e6, Hessian: 256 ** 2 } as const;
 
-function checkMatrixSize(what: "Jacobian" | "Hessian", rows: number, cols: number): void {
-  if (rows * cols > MAX_MATRIX_ENTRIES)
+/** Refuses a Jacobian or Hessian over its MAX_MATRIX_ENTRIES, in one line. */
+export function checkMatrixSize(what: "Jacobian" | "Hessian", rows: number, cols: number): void {
+  const max = MAX_MATRIX_ENTRIES[what];
+  if (rows * cols > max)
     throw new GradtrioError(
       "INVALID_ARGUMENT",
-      `a ${what} of ${rows}×${cols} entries is not checked (over ${MAX_MATRIX_ENTRIES}: each leg's is dense); check ${what === "Jacobian" ? "a scalar of the output (sum(…), one element)" : "the gradient (order 1)"} or fewer inputs`,
+      `a ${what} of ${rows}×${cols} entries is not checked (over ${max}: ${what === "Jacobian" ? "each leg's is dense" : "its cost grows as the cube of the input elements"}); check ${what === "Jacobian" ? "a scalar of the output (sum(…), one element)" : "the gradient (order 1)"} or fewer inputs`,
     );
+}
+
+/**
+ * Input elements beyond which an explicit per-element method is refused: it differentiates each
+ * element by evaluations of f over all of them, so its cost grows as their square (each limit
+ * takes about 10–15 s on `mean(sin(x)*w)`, README "Large inputs").
+ */
+export const PER_ELEMENT_LIMITS = { richardson: 5000, central: 10000, complex: 20000 } as const;
+
+/** Refuses `method` over its PER_ELEMENT_LIMITS for `n` input elements, in one line. */
+export function checkMethodSize(method: NumericMethod, n: number): void {
+  if (method === "auto" || method === "fast" || n <= PER_ELEMENT_LIMITS[method]) return;
+  throw new GradtrioError(
+    "INVALID_ARGUMENT",
+    `method ${method} on ${n} input elements is not run (over ${PER_ELEMENT_LIMITS[method]}: it evaluates f over all of them for each element); use --method fast, or the default auto, which takes it above ${FAST_MODE_THRESHOLD} elements`,
+  );
 }
 
 /** Relative accuracy below which a point's gradient cannot reveal a 1e-6 fault. */
@@ -1038,6 +1060,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   }
   checkScalarOutput(shape, { expr, source: text, for: "a Hessian (order 2)" });
   if (input.order === 2) checkMatrixSize("Hessian", n, n);
+  checkMethodSize(input.method, n);
   // The symbolic leg and its own rounding bound evaluate the same forward values.
   return sharingForward(() => {
     const e = gatherEvidence(input, opts);

@@ -1,0 +1,82 @@
+// The cost limits: an explicit per-element method (O(n²) over n input elements) and a Hessian
+// (O(n³)) past what runs in seconds are refused in one line, at once; sizes up to them still run.
+import { describe, expect, it } from "vitest";
+import { GradtrioError } from "../errors.ts";
+import { check, checkMatrixSize, checkMethodSize } from "./check.ts";
+
+/** The GradtrioError `f` throws (fails the test when it throws none or another error). */
+function refusal(f: () => unknown): GradtrioError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(GradtrioError);
+    return e as GradtrioError;
+  }
+  throw new Error("not refused");
+}
+
+describe("an explicit per-element method on a large input", () => {
+  it.each([
+    ["richardson", 5000],
+    ["central", 10000],
+    ["complex", 20000],
+  ] as const)("%s runs up to %i input elements and is refused above", (method, limit) => {
+    expect(() => checkMethodSize(method, limit)).not.toThrow();
+    const e = refusal(() => checkMethodSize(method, limit + 1));
+    expect(e.code).toBe("INVALID_ARGUMENT");
+    expect(e.message).toBe(
+      `method ${method} on ${limit + 1} input elements is not run (over ${limit}: it evaluates f over all of them for each element); use --method fast, or the default auto, which takes it above 1000 elements`,
+    );
+  });
+
+  it("auto and fast have no limit", () => {
+    for (const method of ["auto", "fast"] as const)
+      expect(() => checkMethodSize(method, 1e8)).not.toThrow();
+  });
+
+  it("check refuses one at once, counting every input's elements", () => {
+    const x = Array.from({ length: 20000 }, (_, i) => Math.sin(i));
+    const t0 = performance.now();
+    // x's 20000 and the scalar w: one over complex's limit.
+    const e = refusal(() => check("mean(sin(x)*w)", { at: { w: 2, x }, method: "complex" }));
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(e.message).toMatch(/^method complex on 20001 input elements is not run \(over 20000/);
+  });
+
+  it("above the fast-mode size an explicit method still differentiates every element", () => {
+    const x = Array.from({ length: 1001 }, (_, i) => i / 1001);
+    const r = check("mean(sin(x)*w)", { at: { w: 2, x }, method: "complex" });
+    expect(r.method).toBe("complex");
+    expect(r.verdict).toBe("agree");
+    // ∂/∂x_k = w cos(x_k) / n, the hand formula.
+    const g = r.gradients.x!.numeric as number[];
+    for (const k of [0, 500, 1000])
+      expect(Math.abs(g[k]! - (2 * Math.cos(x[k]!)) / 1001)).toBeLessThanOrEqual(1e-15);
+  });
+});
+
+describe("a Hessian's size", () => {
+  it("256×256 is checked, 257×257 refused", () => {
+    expect(() => checkMatrixSize("Hessian", 256, 256)).not.toThrow();
+    const e = refusal(() => checkMatrixSize("Hessian", 257, 257));
+    expect(e.code).toBe("INVALID_ARGUMENT");
+    expect(e.message).toBe(
+      "a Hessian of 257×257 entries is not checked (over 65536: its cost grows as the cube of the input elements); check the gradient (order 1) or fewer inputs",
+    );
+  });
+
+  it("a Jacobian keeps its 4·10⁶ entries", () => {
+    expect(() => checkMatrixSize("Jacobian", 2000, 2000)).not.toThrow();
+    expect(refusal(() => checkMatrixSize("Jacobian", 2000, 2001)).message).toMatch(
+      /^a Jacobian of 2000×2001 entries is not checked \(over 4000000: each leg's is dense\)/,
+    );
+  });
+
+  it("check refuses a Hessian of 257 inputs at once", () => {
+    const x = Array.from({ length: 257 }, (_, i) => i / 257);
+    const t0 = performance.now();
+    const e = refusal(() => check("sum(x^3)", { at: { x }, order: 2 }));
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(e.message).toMatch(/^a Hessian of 257×257 entries is not checked \(over 65536/);
+  });
+});
