@@ -244,7 +244,7 @@ function validateSeed(seed: unknown): void {
 
 /**
  * Entries beyond which a Jacobian (dense, 8 bytes an entry a leg) or a Hessian (its cost grows as
- * the cube of the input elements: 256² takes about 8 s, README "Jacobians and Hessians") is not
+ * the cube of the input elements: 256² took 7–25 s here, README "Jacobians and Hessians") is not
  * checked.
  */
 export const MAX_MATRIX_ENTRIES = { Jacobian: 4e6, Hessian: 256 ** 2 } as const;
@@ -262,7 +262,7 @@ export function checkMatrixSize(what: "Jacobian" | "Hessian", rows: number, cols
 /**
  * Input elements beyond which an explicit per-element method is refused: it differentiates each
  * element by evaluations of f over all of them, so its cost grows as their square (each limit
- * takes about 10–15 s on `mean(sin(x)*w)`, README "Large inputs").
+ * takes 11–18 s on `mean(sin(x)*w)` here, README "Scale").
  */
 export const PER_ELEMENT_LIMITS = { richardson: 5000, central: 10000, complex: 20000 } as const;
 
