@@ -32,6 +32,11 @@ const argvs = {
   passingReplayText: fuzz("--path", "5:0:1"),
   hugeSeed: ["fuzz", "--ops", OK, "--seed", "99999999999999999999"],
   hugeRuns: ["fuzz", "--ops", OK, "--runs", "1000000000"],
+  // Hex and exponent forms were read as numbers (--seed 0x10 was seed 16), though --at refuses them.
+  hexSeed: ["check", "x^2", "--at", "x=3", "--method", "fast", "--seed", "0x10"],
+  exponentSeed: ["check", "x^2", "--at", "x=3", "--method", "fast", "--seed", "1e3"],
+  hexRuns: ["fuzz", "--ops", OK, "--runs", "0x10"],
+  exponentRuns: ["fuzz", "--ops", OK, "--runs", "1e3"],
   gateWorkers: ["gate", join(root, "test/fixtures/gate/passing.config.ts")],
   gateNote: ["gate", join(root, "test/fixtures/gate/passing.config.ts")],
   fuzzHelp: ["fuzz", "--help"],
@@ -118,6 +123,25 @@ describe("fuzz --path, --seed, --runs", () => {
       runs.hugeRuns,
       "option '--runs <N>' argument '1000000000' is invalid. --runs must be an integer from 1 to 100000000",
     );
+  });
+
+  it("--seed and --runs take plain decimal digits only (as --at does)", () => {
+    for (const [r, text] of [
+      [runs.hexSeed, "0x10"],
+      [runs.exponentSeed, "1e3"],
+    ] as const)
+      oneError(
+        r,
+        `option '--seed <S>' argument '${text}' is invalid. --seed must be an integer from 0 to 9007199254740991`,
+      );
+    for (const [r, text] of [
+      [runs.hexRuns, "0x10"],
+      [runs.exponentRuns, "1e3"],
+    ] as const)
+      oneError(
+        r,
+        `option '--runs <N>' argument '${text}' is invalid. --runs must be an integer from 1 to 100000000`,
+      );
   });
 });
 

@@ -108,4 +108,40 @@ describe("checkFunction (black-box f with the user's derivative)", () => {
     expect(() => checkFunction(f, { at: [1, 2] })).toThrow(/needs its grad/);
     expect(() => checkFunction(f, { grad: () => [1], at: [1, 2] })).toThrow(/1 element/);
   });
+
+  it("refuses two derivatives at once (one line, naming both)", () => {
+    const vjp = (_x: Float64Array, v: Float64Array) => v;
+    const jvp = vjp;
+    expect(() => checkFunction(f, { grad, vjp, at: [3, 2] })).toThrow(
+      "checkFunction: give one derivative (grad, vjp or jvp), got grad and vjp",
+    );
+    expect(() => checkFunction(f, { vjp, jvp, at: [3, 2] })).toThrow(/got vjp and jvp$/);
+  });
+
+  // A NaN or infinite value has no derivative: inconclusive (rule "not finite", as check words
+  // it), never a disagreement that blames nobody and counts as the derivative contradicted.
+  it("a value that is not finite at the point is inconclusive, not a disagreement", () => {
+    const nan = checkFunction(() => Number.NaN, { grad, at: [3, 2] });
+    expect(nan.verdict).toBe("inconclusive");
+    expect(nan.rule).toBe("not finite");
+    expect(nan.reason).toBe(
+      "the function is not finite at the point (value NaN): the point is outside the domain",
+    );
+    expect(nan.blame).toBeNull();
+    expect(nan.failing).toEqual([]);
+    // log(x) at x = 0: -Infinity.
+    const inf = checkFunction((x: number) => Math.log(x), { grad: (x: number) => 1 / x, at: 0 });
+    expect(inf.verdict).toBe("inconclusive");
+    expect(inf.reason).toBe(
+      "the function is not finite at the point (value -Infinity): the value overflows float64",
+    );
+    // A vector output with one NaN element.
+    const F = (x: Float64Array) => Float64Array.of(x[0]!, Math.sqrt(-x[1]!));
+    const vec = checkFunction(F, { vjp: (_x: Float64Array, v: Float64Array) => v, at: [1, 2] });
+    expect(vec.verdict).toBe("inconclusive");
+    expect(vec.rule).toBe("not finite");
+    expect(vec.reason).toBe(
+      "the function is not finite at the point (out[1] = NaN): the point is outside the domain",
+    );
+  });
 });

@@ -12,7 +12,7 @@ import { checkOptionNames, GradtrioError } from "../errors.ts";
 import { elementLabel, type NestedArray } from "../expr/point.ts";
 import { gradient } from "../numeric/gradient.ts";
 import { jvp as numericJvp } from "../numeric/jvp.ts";
-import { check, runLeg, validateTolerance } from "./check.ts";
+import { check, type InconclusiveRule, runLeg, validateTolerance } from "./check.ts";
 import { jacobianEntry } from "./jacobian.ts";
 import { matrixComparisons, matrixReport } from "./matrix.ts";
 import type { LegReport, Report } from "./report.ts";
@@ -86,6 +86,12 @@ export function checkFunction(f: (x: never) => unknown, opts: CheckFunctionOptio
   if (typeof opts !== "object" || opts === null || opts.at === undefined)
     throw new GradtrioError("INVALID_ARGUMENT", "checkFunction: give the point as { at: x }");
   checkOptionNames(opts, CHECK_FUNCTION_OPTIONS, "checkFunction");
+  const given = (["grad", "vjp", "jvp"] as const).filter((k) => opts[k] !== undefined);
+  if (given.length > 1)
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `checkFunction: give one derivative (grad, vjp or jvp), got ${given.join(" and ")}`,
+    );
   const tol = validateTolerance(opts);
   const scalarInput = typeof opts.at === "number";
   const x0 = toArray(opts.at, "at");
@@ -127,6 +133,10 @@ export function checkFunction(f: (x: never) => unknown, opts: CheckFunctionOptio
   if (typeof y0 === "number") return scalarCase(f, opts, { x0, arg, y0, at, name, inputs, tol });
   const y = toArray(y0, "f(x)");
   const m = y.length;
+  const outputs = Array.from({ length: m }, (_, i) => elementLabel("out", [m], i));
+  const bad = y.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0)
+    return notFinite({ name, at, value: [...y] }, `${outputs[bad]} = ${y[bad]}`, y[bad]!, tol);
   const F = (x: Float64Array) => toArray(f(arg(x)), "f(x)", m);
   const numeric = runLeg(() => {
     const rows = Array.from({ length: m }, () => new Float64Array(x0.length));
@@ -173,7 +183,6 @@ export function checkFunction(f: (x: never) => unknown, opts: CheckFunctionOptio
     autograd: user.result,
     numericError: numeric.result?.errors ?? null,
   };
-  const outputs = Array.from({ length: m }, (_, i) => elementLabel("out", [m], i));
   const comparisons = matrixComparisons(
     legs,
     (i, j) => jacobianEntry(outputs[i]!, inputs[j]!),
@@ -208,6 +217,7 @@ function scalarCase(
 ): Report {
   if (opts.grad === undefined)
     throw new GradtrioError("INVALID_ARGUMENT", "checkFunction: a scalar output needs its grad(x)");
+  if (!Number.isFinite(y0)) return notFinite({ name, at, value: y0 }, `value ${y0}`, y0, tol);
   const fx = (x: Float64Array) => {
     const v = f(arg(x));
     if (typeof v !== "number")
@@ -237,7 +247,10 @@ function scalarCase(
       [],
       tol,
       {},
-      `kink: left and right derivatives differ at ${inputs[g.kinks[0]!.coordinate]}`,
+      {
+        rule: "kink",
+        reason: `kink: left and right derivatives differ at ${inputs[g.kinks[0]!.coordinate]}`,
+      },
     );
   return finish(base, comparisons, tol, {
     gradients: {
@@ -252,6 +265,31 @@ function scalarCase(
   });
 }
 
+/**
+ * A value that is not finite at the point has no derivative to check: inconclusive (rule "not
+ * finite", worded as `check` words it), before either leg runs.
+ */
+function notFinite(
+  base: { name: string; at: NestedArray; value: NestedArray },
+  what: string,
+  value: number,
+  tol: ReturnType<typeof validateTolerance>,
+): Report {
+  const skipped: LegReport = { status: "skipped", reason: "the value is not finite", ms: 0 };
+  return finish(
+    { ...base, legs: { numeric: skipped, autograd: skipped } },
+    [],
+    tol,
+    {},
+    {
+      rule: "not finite",
+      reason: `the function is not finite at the point (${what}): ${
+        Number.isNaN(value) ? "the point is outside the domain" : "the value overflows float64"
+      }`,
+    },
+  );
+}
+
 function finish(
   base: {
     name: string;
@@ -262,7 +300,7 @@ function finish(
   comparisons: Comparison[],
   tol: ReturnType<typeof validateTolerance>,
   extra: Partial<Pick<Report, "gradients" | "jacobian">>,
-  inconclusive?: string,
+  inconclusive?: { rule: InconclusiveRule; reason: string },
 ): Report {
   const common = {
     expr: base.name,
@@ -277,12 +315,13 @@ function finish(
     directional: null,
   };
   if (inconclusive !== undefined)
-    return { ...common, verdict: "inconclusive", blame: null, reason: inconclusive, failing: [] };
+    return { ...common, verdict: "inconclusive", blame: null, ...inconclusive, failing: [] };
   if (base.legs.numeric.status !== "ok")
     return {
       ...common,
       verdict: "inconclusive",
       blame: null,
+      rule: "too few legs",
       reason: `too few legs: the finite differences failed (${base.legs.numeric.reason})`,
       failing: [],
     };

@@ -31,11 +31,14 @@ function nonNegative(name: string) {
   };
 }
 
-/** An integer from `min` to `max` (default: the largest JavaScript holds exactly, 2⁵³ − 1). */
+/**
+ * An integer from `min` to `max` (default: the largest JavaScript holds exactly, 2⁵³ − 1), in
+ * plain decimal digits (no 0x10, 1e3: as --at refuses them).
+ */
 function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (text: string): number => {
     const v = Number(text);
-    if (text.trim() === "" || !Number.isInteger(v) || v < min || v > max)
+    if (!/^\s*\d+\s*$/.test(text) || v < min || v > max)
       throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
     return v;
   };
