@@ -35,6 +35,7 @@ import { MAX_DEPTH, MAX_RUNS } from "./limits.ts";
 import { firstLine } from "./load.ts";
 import { type OpLike, resolveOp } from "./op-like.ts";
 import { type SanityReport, sanityCheck } from "./sanity.ts";
+import { fastCheckSeed } from "./seed.ts";
 import {
   backwardDeviation,
   formulaDerivatives,
@@ -647,7 +648,7 @@ export function casesOf(
     // case N on (the rng jumps over the cases before it without generating them).
     const numRuns = Math.max(to, Math.min(ctx.runs, Math.max(64, 2 * cases.length)));
     const more = fc.sample(caseArbitrary(ctx, opIndex, trusted), {
-      seed: ctx.seed,
+      ...fastCheckSeed(ctx.seed),
       numRuns: numRuns - cases.length,
       path: String(cases.length),
     });
@@ -657,7 +658,7 @@ export function casesOf(
   // Asked again for cases let go (the case in flight of an interrupted run): made anew.
   if (out.includes(undefined))
     out = fc.sample(caseArbitrary(ctx, opIndex, trusted), {
-      seed: ctx.seed,
+      ...fastCheckSeed(ctx.seed),
       numRuns: to - from,
       path: String(from),
     });
@@ -716,7 +717,7 @@ export function shrinkCase(
     };
   const replayed = judgeFor(ctx, focus, first);
   if (replayed.kind !== "fail") return { counterexample: null, shrinks: 0, replayed, noCase: null };
-  const details = fc.check(property, { seed: ctx.seed, numRuns: ctx.runs, path });
+  const details = fc.check(property, { ...fastCheckSeed(ctx.seed), numRuns: ctx.runs, path });
   if (!details.failed || details.counterexample === null)
     return { counterexample: null, shrinks: Math.max(0, evaluations - 1), replayed, noCase: null };
   const c = details.counterexample[0];
@@ -746,7 +747,7 @@ function caseAt(stream: CaseStream, seed: number, path: string): FuzzCase | null
 /** Up to `count` cases from `path` on: its case and the ones after it in the same list. */
 function casesAt(stream: CaseStream, seed: number, path: string, count: number): FuzzCase[] {
   try {
-    return fc.sample(stream, { seed, path, numRuns: count }).map(([c]) => c);
+    return fc.sample(stream, { ...fastCheckSeed(seed), path, numRuns: count }).map(([c]) => c);
   } catch (e) {
     // A shrink step before the last one past the shrinks there are.
     if (e instanceof Error && e.message.startsWith("Unable to replay")) return [];

@@ -29,6 +29,7 @@ import { formatCounterexample, formatPoint, formatReport } from "./format.ts";
 import { DEFAULT_RUNS, type FuzzOptions, type FuzzResult } from "./fuzz.ts";
 import { exportedOps, firstLine, importModule, type LoadedOp, loadOps } from "./load.ts";
 import { FuzzRun, Interrupted, interruption, type Workers } from "./parallel.ts";
+import { fastCheckSeed } from "./seed.ts";
 
 export interface GateEntryResult {
   readonly kind: "check" | "fuzz";
@@ -125,7 +126,7 @@ export function runCheckEntry(entry: CheckEntry, path: string, seed: number): Ga
           last = check(entry.expr, { at, ...tolerances(entry) });
           return verdictPasses(last, entry);
         }),
-        { seed, numRuns: runs },
+        { ...fastCheckSeed(seed), numRuns: runs },
       );
       if (details.failed && details.counterexample !== null) {
         report = check(entry.expr, { at: details.counterexample[0], ...tolerances(entry) });

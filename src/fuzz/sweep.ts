@@ -63,7 +63,7 @@ export function stratified(
   seed: number,
   points: number,
 ): Float64Array {
-  const rand = mulberry32(seed ^ 0x5eed5eed);
+  const rand = mulberry32(seed, 0x5eed5eed);
   const dim = intervals.length;
   const out = new Float64Array(points * dim);
   const strata = new Int32Array(points);

@@ -209,7 +209,7 @@ export function tensorSweepPoints(
   const dim = intervals.length;
   return (k) => {
     const combo = found[k % found.length]!;
-    const rand = mulberry32((seed ^ Math.imul(k + 1, 0x9e3779b1)) >>> 0);
+    const rand = mulberry32(seed, Math.imul(k + 1, 0x9e3779b1));
     const draw = (n: number) =>
       Float64Array.from({ length: n }, () => Number((2 * rand() - 1).toPrecision(3)));
     let at = k * dim;

@@ -267,7 +267,7 @@ export function directionalDerivative(
 export function randomUnitVector(n: number, seed = 1): Float64Array {
   if (!Number.isInteger(n) || n < 1)
     throw new GradtrioError("INVALID_ARGUMENT", "randomUnitVector: n must be a positive integer");
-  const next = mulberry32(seed >>> 0);
+  const next = mulberry32(seed);
   const u = new Float64Array(n);
   let norm2 = 0;
   for (let k = 0; k < n; k++) {
