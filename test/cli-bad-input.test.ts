@@ -126,21 +126,15 @@ describe("fuzz --path, --seed, --runs", () => {
   });
 
   it("--seed and --runs take plain decimal digits only (as --at does)", () => {
-    for (const [r, text] of [
-      [runs.hexSeed, "0x10"],
-      [runs.exponentSeed, "1e3"],
+    for (const [r, option, text, range] of [
+      [runs.hexSeed, "--seed <S>", "0x10", "0 to 9007199254740991"],
+      [runs.exponentSeed, "--seed <S>", "1e3", "0 to 9007199254740991"],
+      [runs.hexRuns, "--runs <N>", "0x10", "1 to 100000000"],
+      [runs.exponentRuns, "--runs <N>", "1e3", "1 to 100000000"],
     ] as const)
       oneError(
         r,
-        `option '--seed <S>' argument '${text}' is invalid. --seed must be an integer from 0 to 9007199254740991`,
-      );
-    for (const [r, text] of [
-      [runs.hexRuns, "0x10"],
-      [runs.exponentRuns, "1e3"],
-    ] as const)
-      oneError(
-        r,
-        `option '--runs <N>' argument '${text}' is invalid. --runs must be an integer from 1 to 100000000`,
+        `option '${option}' argument '${text}' is invalid. ${option.split(" ")[0]} must be an integer from ${range}`,
       );
   });
 });
