@@ -35,7 +35,7 @@ describe("validateConfig", () => {
       "config: checks[0] needs a point (at) or a domain (domain and runs)",
     );
     expect(bad({ checks: [{ expr: "x", domain: { x: { interval: [2, 1] } } }] })).toBe(
-      "config: checks[0].domain.x.interval must be [lo, hi] with finite lo < hi, got an array",
+      "config: checks[0].domain.x.interval must be [lo, hi] with finite lo < hi, got [2, 1]",
     );
     expect(bad({ checks: [{ expr: "x", at: { x: 1 }, rtol: -1 }] })).toBe(
       "config: checks[0].rtol must be a finite number ≥ 0, got -1",

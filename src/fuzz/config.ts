@@ -99,7 +99,23 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 
 function describe(v: unknown): string {
   if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
+  if (Array.isArray(v)) {
+    // A few items, each a number, a string or its kind: [1, "a", array, object, …].
+    const items = v
+      .slice(0, 6)
+      .map((x: unknown) =>
+        typeof x === "number" || typeof x === "boolean"
+          ? String(x)
+          : typeof x === "string"
+            ? JSON.stringify(x.length > 12 ? `${x.slice(0, 12)}…` : x)
+            : x === null
+              ? "null"
+              : Array.isArray(x)
+                ? "array"
+                : typeof x,
+      );
+    return `[${items.join(", ")}${v.length > 6 ? ", …" : ""}]`;
+  }
   if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   return typeof v === "number" || typeof v === "boolean" ? String(v) : typeof v;
 }

@@ -186,6 +186,10 @@ describe("fuzz", () => {
       "path 'a:b': the case index 'a' is not a whole number ≥ 0 (a path looks like 12:0:3 or sweep:42, as a counterexample reports it)",
     );
     expect(() => fuzz({ ops: [] })).toThrow("give at least one op");
+    // A module's path is not its ops.
+    expect(() => fuzz({ ops: "./ops.mjs" } as never)).toThrow(
+      "fuzz: ops must be an array of ops (made with defineOp, or registered names), got string (a module's ops are its exports: import them, or run gradtrio fuzz --ops FILE)",
+    );
     // A JavaScript caller's typo is refused, not ignored (runs would have stayed 100).
     expect(() => fuzz({ ops: [relu], rnus: 3 } as never)).toThrow(
       "fuzz: unknown option 'rnus' (did you mean 'runs'?; known: ops, runs,",

@@ -937,7 +937,12 @@ export function* fuzzRounds(
  */
 export function prepareFuzz(opts: FuzzOptions): { ctx: FuzzContext; perOp: OpStats[] } {
   const { runs, seed, maxDepth } = validate(opts);
-  if (!Array.isArray(opts.ops) || opts.ops.length === 0)
+  if (!Array.isArray(opts.ops))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `fuzz: ops must be an array of ops (made with defineOp, or registered names), got ${opts.ops === null ? "null" : typeof opts.ops}${typeof opts.ops === "string" ? " (a module's ops are its exports: import them, or run gradtrio fuzz --ops FILE)" : ""}`,
+    );
+  if (opts.ops.length === 0)
     throw new GradtrioError("INVALID_ARGUMENT", "fuzz: give at least one op");
   const defs: OpDefinition[] = [...new Set(opts.ops.map(resolveOp))];
   const ctx: FuzzContext = {
