@@ -23,12 +23,7 @@ import {
 } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { checkScalarOutput, inferShapes, type Shape } from "../expr/shapes.ts";
-import {
-  FAST_MODE_THRESHOLD,
-  type NumericLegResult,
-  numericLeg,
-  startNumericLeg,
-} from "../numeric/leg.ts";
+import { FAST_MODE_THRESHOLD, type NumericLegResult, startNumericLeg } from "../numeric/leg.ts";
 import { NUMERIC_METHODS, type NumericMethod } from "../numeric/types.ts";
 import { sharingForward } from "../symbolic/forward.ts";
 import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
@@ -247,7 +242,7 @@ function validateSeed(seed: unknown): void {
  * the cube of the input elements: 256² took 7–25 s here, README "Jacobians and Hessians") is not
  * checked.
  */
-export const MAX_MATRIX_ENTRIES = { Jacobian: 4e6, Hessian: 256 ** 2 } as const;
+const MAX_MATRIX_ENTRIES = { Jacobian: 4e6, Hessian: 256 ** 2 } as const;
 
 /** Refuses a Jacobian or Hessian over its MAX_MATRIX_ENTRIES, in one line. */
 export function checkMatrixSize(what: "Jacobian" | "Hessian", rows: number, cols: number): void {
@@ -264,7 +259,7 @@ export function checkMatrixSize(what: "Jacobian" | "Hessian", rows: number, cols
  * element by evaluations of f over all of them, so its cost grows as their square (each limit
  * takes 11–18 s on `mean(sin(x)*w)` here, README "Scale").
  */
-export const PER_ELEMENT_LIMITS = { richardson: 5000, central: 10000, complex: 20000 } as const;
+const PER_ELEMENT_LIMITS = { richardson: 5000, central: 10000, complex: 20000 } as const;
 
 /** Refuses `method` over its PER_ELEMENT_LIMITS for `n` input elements, in one line. */
 export function checkMethodSize(method: NumericMethod, n: number): void {
@@ -407,7 +402,7 @@ export const INCONCLUSIVE_RULES = [
 export type InconclusiveRule = (typeof INCONCLUSIVE_RULES)[number];
 
 type Grads = Map<string, Float64Array>;
-type NumericResult = ReturnType<typeof numericLeg>;
+type NumericResult = NumericLegResult;
 type SymbolicResult = ReturnType<typeof symbolicLeg>;
 
 /** A report but for its verdict: what every exit of `check` shares. */
@@ -546,12 +541,7 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
   // The numeric leg starts first (fast mode's partials may run on another thread meanwhile,
   // offload.ts) and finishes last.
   const numericOpts = { method, wrt, ...(opts.seed === undefined ? {} : { seed: opts.seed }) };
-  let finishNumeric: () => NumericLegResult;
-  try {
-    finishNumeric = startNumericLeg(expr, values, numericOpts);
-  } catch {
-    finishNumeric = () => numericLeg(expr, values, numericOpts);
-  }
+  const finishNumeric = startNumericLeg(expr, values, numericOpts);
   const autograd = runLeg(() => autogradLeg(expr, values, f32 ? { dtype: "float32" } : {}));
   const symbolic = runLeg(() => symbolicLeg(expr, values));
   const numeric = runLeg(finishNumeric);

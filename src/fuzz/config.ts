@@ -97,26 +97,15 @@ export function tolerances(o: {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-function describe(v: unknown): string {
+/** A value in a message: numbers, booleans and strings (cut at `max`) as written, else its kind. */
+function describe(v: unknown, max = 40): string {
   if (v === null) return "null";
   if (Array.isArray(v)) {
-    // A few items, each a number, a string or its kind: [1, "a", array, object, …].
-    const items = v
-      .slice(0, 6)
-      .map((x: unknown) =>
-        typeof x === "number" || typeof x === "boolean"
-          ? String(x)
-          : typeof x === "string"
-            ? JSON.stringify(x.length > 12 ? `${x.slice(0, 12)}…` : x)
-            : x === null
-              ? "null"
-              : Array.isArray(x)
-                ? "array"
-                : typeof x,
-      );
+    // A few items, each as a value or its kind: [1, "a", array, object, …].
+    const items = v.slice(0, 6).map((x: unknown) => (Array.isArray(x) ? "array" : describe(x, 12)));
     return `[${items.join(", ")}${v.length > 6 ? ", …" : ""}]`;
   }
-  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === "string") return JSON.stringify(v.length > max ? `${v.slice(0, max)}…` : v);
   return typeof v === "number" || typeof v === "boolean" ? String(v) : typeof v;
 }
 

@@ -48,6 +48,8 @@ export function sanityCheck(
   const intervals = Array.from({ length: def.arity }, (_, i) => workingInterval(argDomain(def, i)));
 
   // Every op of the module is defined by now: a formula calling an unknown op is malformed too.
+  // (An ops module loaded from a file stops earlier, at load.ts's same test: exit 2 for the
+  // module; this one reports the op of a library `fuzz({ ops })` and fuzzes the others.)
   const defect = formulaDefect(def, false);
   if (defect !== null) fail(defect);
   let formula: ((args: readonly number[]) => number) | null = null;

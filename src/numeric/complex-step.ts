@@ -270,7 +270,7 @@ export function complexStepGradient(
  * Custom op elements per direction beyond which the directional derivative leaves the complex
  * step: measuring their sensitivities takes an evaluation each, Richardson a dozen per direction.
  */
-export const MAX_CUSTOM_ELEMENTS = 256;
+const MAX_CUSTOM_ELEMENTS = 256;
 
 /** uᵀ∇f(x) by the complex step, or why not (`costly`: declined for its cost alone). */
 export type DirectionalStep =

@@ -381,15 +381,18 @@ function csigmoid(a: number, b: number): void {
 
 // softplus z = max(Re z, 0)-branch + log1p(e^(−|z|)): z + log1p(e^−z) for Re z ≥ 0.
 function csoftplus(a: number, b: number): void {
+  softplusTail(a, b);
   if (a >= 0) {
-    cexp(-a, -b);
-    clog1p(result[0], result[1]);
     result[0] += a;
     result[1] += b;
-  } else {
-    cexp(a, b);
-    clog1p(result[0], result[1]);
   }
+}
+
+/** log1p(e^(−|z|)), z = a + ib, the exponent's sign picked on the real part: softplus less max(z, 0). */
+function softplusTail(a: number, b: number): void {
+  if (a >= 0) cexp(-a, -b);
+  else cexp(a, b);
+  clog1p(result[0], result[1]);
 }
 
 // tan(a+ib) = (sin 2a + i sinh 2b) / (cos 2a + cosh 2b) = (sin a cos a + i sinh b cosh b) / (cos²a + sinh²b)
@@ -634,9 +637,7 @@ function cbceLogit(ur: number, ui: number, c: number, d: number): void {
     result[1] += ti;
     return;
   }
-  if (ur > 0) cexp(-ur, -ui);
-  else cexp(ur, ui);
-  clog1p(result[0], result[1]);
+  softplusTail(ur, ui);
   const lr = result[0];
   const li = result[1];
   // softplus(−u) = log1p(e^(−|u|)) − min(u, 0), softplus(u) = log1p(e^(−|u|)) + max(u, 0)

@@ -127,14 +127,19 @@ export function startNumericLeg(
   let pending: PendingPartials | undefined;
   let n = 0;
   for (const v of values.values()) n += v.data.length;
-  if ((opts.method ?? "auto") === "auto" && n >= OFFLOAD_MIN && customOpsOf(expr).length === 0) {
-    const { x, layout } = flattenValues(values);
-    const coordinates = fastPartials(values, layout, n, opts.wrt).flatMap((name) => {
-      const { offset } = layout.get(name)!;
-      return Array.from({ length: values.get(name)!.data.length }, (_, k) => offset + k);
-    });
-    if (coordinates.length > 0) pending = startPartials({ expr, layout, x, coordinates });
-  }
+  if ((opts.method ?? "auto") === "auto" && n >= OFFLOAD_MIN && customOpsOf(expr).length === 0)
+    try {
+      const { x, layout } = flattenValues(values);
+      const coordinates = partialCoordinates(
+        fastPartials(values, layout, n, opts.wrt),
+        layout,
+        values,
+      );
+      if (coordinates.length > 0) pending = startPartials({ expr, layout, x, coordinates });
+    } catch {
+      // Bad input throws again where the leg runs (`differentiate`), as `numericLeg` throws it.
+      pending = undefined;
+    }
   return () => reusingPrograms(() => differentiate(expr, values, opts, pending));
 }
 
@@ -156,12 +161,39 @@ export function partialsAlong(
     const complex = complexStepAlong(expr, layout, x, 1 + coordinates.length);
     const unit = new Float64Array(x.length);
     return coordinates.map((c) => {
-      unit[c] = 1;
-      const p = along(complex, x, f, value, unit);
-      unit[c] = 0;
+      const p = partialAt(complex, x, f, value, unit, c);
       each?.();
       return p;
     });
+  });
+}
+
+/** The derivative of f along e_c, `unit` (all 0) set to e_c meanwhile. */
+function partialAt(
+  complex: (u: Float64Array, whatever?: boolean) => DirectionalStep,
+  x: Float64Array,
+  f: (x: Float64Array) => number,
+  value: number,
+  unit: Float64Array,
+  c: number,
+): Along {
+  unit[c] = 1;
+  try {
+    return along(complex, x, f, value, unit);
+  } finally {
+    unit[c] = 0;
+  }
+}
+
+/** The flat coordinates of the inputs `names`, in order: fast mode's per-element partials. */
+function partialCoordinates(
+  names: readonly string[],
+  layout: Layout,
+  values: Map<string, Value>,
+): number[] {
+  return names.flatMap((name) => {
+    const { offset } = layout.get(name)!;
+    return Array.from({ length: values.get(name)!.data.length }, (_, k) => offset + k);
   });
 }
 
@@ -189,7 +221,7 @@ function differentiate(
     const each =
       names.length === 0
         ? "instead of each element"
-        : `and per element only ${names.join(", ")} (every scalar input, and others while their elements together × ${n} ≤ 2^20)`;
+        : `and per element only ${names.join(", ")} (every scalar input, and others while their elements together × ${n} ≤ 2^${Math.log2(FAST_PARTIALS_BUDGET)})`;
     notes.push(
       `fast mode: ${n} input elements (> ${FAST_MODE_THRESHOLD}), so the numeric leg checks one directional derivative uᵀ∇f along a random unit vector u, ${each}`,
     );
@@ -215,10 +247,14 @@ function differentiate(
 
   if (method === "fast") {
     const u = directionOver(values, layout, n, opts.seed ?? 1, opts.wrt);
-    let partials = 0;
-    for (const name of names) partials += values.get(name)!.data.length;
-    // uᵀ∇f and every partial share the custom ops' sensitivities, measured once.
-    const complex = complexStepAlong(expr, layout, x, 1 + partials);
+    // uᵀ∇f and every partial share the custom ops' sensitivities, measured once (the worker's
+    // partialsAlong counts the same directions).
+    const complex = complexStepAlong(
+      expr,
+      layout,
+      x,
+      1 + partialCoordinates(names, layout, values).length,
+    );
     const d = along(complex, x, f, value, u);
     notes.push(d.note);
     // The partials computed elsewhere meanwhile, by coordinate (none: each is computed here).
@@ -241,12 +277,7 @@ function differentiate(
       const g = new Float64Array(size);
       const e = new Float64Array(size);
       for (let k = 0; k < size; k++) {
-        let p = done.get(offset + k);
-        if (p === undefined) {
-          unit[offset + k] = 1;
-          p = along(complex, x, f, value, unit);
-          unit[offset + k] = 0;
-        }
+        const p = done.get(offset + k) ?? partialAt(complex, x, f, value, unit, offset + k);
         g[k] = p.derivative;
         e[k] = p.error;
         how.add(p.method);

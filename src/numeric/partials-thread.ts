@@ -30,17 +30,23 @@ export const partialsThread: PartialsRunner = (job) => {
   // state[1]: partials done so far.
   const state = new Int32Array(new SharedArrayBuffer(8));
   const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(ENTRY, {
-    workerData: {
-      expr: job.expr,
-      layout: [...job.layout],
-      x: job.x,
-      coordinates: job.coordinates,
-      state,
-      port: port2,
-    },
-    transferList: [port2],
-  });
+  let worker: Worker;
+  try {
+    worker = new Worker(ENTRY, {
+      workerData: {
+        expr: job.expr,
+        layout: [...job.layout],
+        x: job.x,
+        coordinates: job.coordinates,
+        state,
+        port: port2,
+      },
+      transferList: [port2],
+    });
+  } catch (e) {
+    port1.close();
+    return failed(`it did not start: ${e}`);
+  }
   worker.unref();
   // An error in the worker shows in `take` (no results); it must not end this process.
   worker.on("error", () => {});
