@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { failure } from "../test/failure.ts";
 import { backward, grad, tensor } from "./autograd/index.ts";
 import { checkOptionNames, GradtrioError } from "./errors.ts";
 
@@ -53,18 +54,13 @@ describe("checkOptionNames", () => {
     expect(() => checkOptionNames({ at: 1, wtr: 2 }, ["at", "wrt"], "check")).toThrow(
       "check: unknown option 'wtr' (did you mean 'wrt'?; known: at, wrt)",
     );
-    let e: unknown;
-    try {
+    const e = failure(() =>
       checkOptionNames({ domian: [] }, ["name", "domain"], "", {
         what: "field",
         code: "DEFINE_OP",
-      });
-    } catch (err) {
-      e = err;
-    }
-    expect((e as GradtrioError).code).toBe("DEFINE_OP");
-    expect((e as GradtrioError).message).toBe(
-      "unknown field 'domian' (did you mean 'domain'?; known: name, domain)",
+      }),
     );
+    expect(e.code).toBe("DEFINE_OP");
+    expect(e.message).toBe("unknown field 'domian' (did you mean 'domain'?; known: name, domain)");
   });
 });

@@ -24,7 +24,8 @@ it("check --json with the partials on a worker thread: the library's report, the
   writeFileSync(join(dir, "y.json"), JSON.stringify(y));
   const expr = "mean(bce(sigmoid(w*x+b), y))";
   const argv = ["check", expr, "--at", "w=0.5", "b=-0.2", "x=@x.json", "y=@y.json", "--json"];
-  const run = await runBin(argv, { cwd: dir });
+  // GRADTRIO_DEBUG=1: a worker that fails or stalls says so on stderr (asserted empty below).
+  const run = await runBin(argv, { cwd: dir, env: { GRADTRIO_DEBUG: "1" } });
   expect(run.stderr).toBe("");
   expect(run.code).toBe(0);
   expect(run.stdout).toBe(

@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BROWSER_GLOBALS } from "../src/teach/page/bundle.ts";
 import { pageModules } from "../src/teach/page/modules.ts";
+import { logisticPartials } from "./fixtures/logistic.ts";
 import {
   consumerProject,
   installedVersion,
@@ -47,8 +48,13 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return { ...Object.fromEntries(env), NO_COLOR: "1" };
 }
 
-function run(bin: string, args: readonly string[], cwd = consumer) {
-  const r = spawnSync(bin, args, { cwd, encoding: "utf8", env: cleanEnv(), maxBuffer: 1 << 28 });
+function run(bin: string, args: readonly string[], cwd = consumer, env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(bin, args, {
+    cwd,
+    encoding: "utf8",
+    env: { ...cleanEnv(), ...env },
+    maxBuffer: 1 << 28,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -105,8 +111,13 @@ function expectConsumerOutput(out: string): void {
 
 /** The consumers that need only Node, on the given Node binary. */
 function nodeConsumers(nodeBin: () => string): void {
-  const cli = (args: readonly string[]) =>
-    run(nodeBin(), [join(consumer, "node_modules/gradtrio/bin/gradtrio.js"), ...args]);
+  const cli = (args: readonly string[], env: NodeJS.ProcessEnv = {}) =>
+    run(
+      nodeBin(),
+      [join(consumer, "node_modules/gradtrio/bin/gradtrio.js"), ...args],
+      consumer,
+      env,
+    );
 
   it("plain Node ESM: import from gradtrio and gradtrio/fuzz", () => {
     const r = run(nodeBin(), ["esm/main.js"]);
@@ -140,18 +151,13 @@ function nodeConsumers(nodeBin: () => string): void {
     writeFileSync(join(consumer, "y.json"), JSON.stringify(y));
     const expr = "mean(bce(sigmoid(w*x+b), y))";
     // GRADTRIO_DEBUG=1: a worker that fails (its built entry not found) says so on stderr.
-    process.env.GRADTRIO_DEBUG = "1";
-    let r: ReturnType<typeof cli>;
-    try {
-      r = cli(["check", expr, "--at", "w=0.5", "b=-0.2", "x=@x.json", "y=@y.json", "--json"]);
-    } finally {
-      delete process.env.GRADTRIO_DEBUG;
-    }
+    const r = cli(["check", expr, "--at", "w=0.5", "b=-0.2", "x=@x.json", "y=@y.json", "--json"], {
+      GRADTRIO_DEBUG: "1",
+    });
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     // ∂/∂b = mean(σ(w x + b) − y), by the numeric leg within its error.
-    let db = 0;
-    for (let k = 0; k < n; k++) db += (1 / (1 + Math.exp(-(0.5 * x[k]! - 0.2))) - y[k]!) / n;
+    const { db } = logisticPartials(x, y, 0.5, -0.2);
     const b = (JSON.parse(r.out) as { gradients: { b: { numeric: number; numericError: number } } })
       .gradients.b;
     expect(Math.abs(b.numeric - db)).toBeLessThanOrEqual(b.numericError + 1e-12 * Math.abs(db));

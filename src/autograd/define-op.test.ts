@@ -185,13 +185,20 @@ describe("defineOp", () => {
     expect(scalar("defineOpTestCallsTensor", 1, (u) => `defineOpTestTensorSq(${u})`).message).toBe(
       `defineOp("defineOpTestCallsTensor"): its formula "defineOpTestTensorSq(u)" ${whole("defineOpTestTensorSq")}`,
     );
+    // A custom scalar op of its own (not one an earlier test defined): calling it is fine.
+    defineOp({
+      name: "defineOpTestScalarHelper",
+      arity: 1,
+      forward: (x) => x,
+      backward: ({ grad }) => [grad],
+    });
     expect(
       defineOp({
         name: "defineOpTestElementwise",
         arity: 2,
         forward: (a, b) => Math.max(a, b) + Math.abs(a),
         backward: ({ grad }) => [grad, grad],
-        formula: (a, b) => `maximum(${a}, ${b}) + abs(defineOpTestLater(${a}))`,
+        formula: (a, b) => `maximum(${a}, ${b}) + abs(defineOpTestScalarHelper(${a}))`,
       }).opName,
     ).toBe("defineOpTestElementwise");
   });

@@ -136,7 +136,7 @@ describe("fast mode blames a leg", () => {
     const r = check(expr, { at: { x: xs, t: ts, w: 0.5 }, wrt: ["x"] });
     expect(r.method).toBe("fast");
     expect(r.verdict).toBe("agree");
-    // uᵀ∇f over x alone: Σ u_k (cos x_k · t_k + 0.5)/n, against the hand formula.
+    // ∂/∂x_k = (cos x_k · t_k + w)/n by hand; numeric agrees with autograd along u (over x alone).
     expect(Object.keys(r.gradients)).toEqual(["x"]);
     const hand = xs.map((x, k) => (Math.cos(x) * ts[k]! + 0.5) / 1500);
     const d = r.directional!;

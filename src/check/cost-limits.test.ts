@@ -1,19 +1,8 @@
 // The cost limits: an explicit per-element method (O(n²) over n input elements) and a Hessian
 // (O(n³)) past what runs in seconds are refused in one line, at once; sizes up to them still run.
 import { describe, expect, it } from "vitest";
-import { GradtrioError } from "../errors.ts";
+import { failure } from "../../test/failure.ts";
 import { check, checkMatrixSize, checkMethodSize } from "./check.ts";
-
-/** The GradtrioError `f` throws (fails the test when it throws none or another error). */
-function refusal(f: () => unknown): GradtrioError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(GradtrioError);
-    return e as GradtrioError;
-  }
-  throw new Error("not refused");
-}
 
 describe("an explicit per-element method on a large input", () => {
   it.each([
@@ -22,7 +11,7 @@ describe("an explicit per-element method on a large input", () => {
     ["complex", 20000],
   ] as const)("%s runs up to %i input elements and is refused above", (method, limit) => {
     expect(() => checkMethodSize(method, limit)).not.toThrow();
-    const e = refusal(() => checkMethodSize(method, limit + 1));
+    const e = failure(() => checkMethodSize(method, limit + 1));
     expect(e.code).toBe("INVALID_ARGUMENT");
     expect(e.message).toBe(
       `method ${method} on ${limit + 1} input elements is not run (over ${limit}: it evaluates f over all of them for each element); use --method fast, or the default auto, which takes it above 1000 elements`,
@@ -38,7 +27,7 @@ describe("an explicit per-element method on a large input", () => {
     const x = Array.from({ length: 20000 }, (_, i) => Math.sin(i));
     const t0 = performance.now();
     // x's 20000 and the scalar w: one over complex's limit.
-    const e = refusal(() => check("mean(sin(x)*w)", { at: { w: 2, x }, method: "complex" }));
+    const e = failure(() => check("mean(sin(x)*w)", { at: { w: 2, x }, method: "complex" }));
     expect(performance.now() - t0).toBeLessThan(2000);
     expect(e.message).toMatch(/^method complex on 20001 input elements is not run \(over 20000/);
   });
@@ -58,7 +47,7 @@ describe("an explicit per-element method on a large input", () => {
 describe("a Hessian's size", () => {
   it("256×256 is checked, 257×257 refused", () => {
     expect(() => checkMatrixSize("Hessian", 256, 256)).not.toThrow();
-    const e = refusal(() => checkMatrixSize("Hessian", 257, 257));
+    const e = failure(() => checkMatrixSize("Hessian", 257, 257));
     expect(e.code).toBe("INVALID_ARGUMENT");
     expect(e.message).toBe(
       "a Hessian of 257×257 entries is not checked (over 65536: its cost grows as the cube of the input elements); check the gradient (order 1) or fewer inputs",
@@ -67,7 +56,7 @@ describe("a Hessian's size", () => {
 
   it("a Jacobian keeps its 4·10⁶ entries", () => {
     expect(() => checkMatrixSize("Jacobian", 2000, 2000)).not.toThrow();
-    expect(refusal(() => checkMatrixSize("Jacobian", 2000, 2001)).message).toMatch(
+    expect(failure(() => checkMatrixSize("Jacobian", 2000, 2001)).message).toMatch(
       /^a Jacobian of 2000×2001 entries is not checked \(over 4000000: each leg's is dense\)/,
     );
   });
@@ -75,7 +64,7 @@ describe("a Hessian's size", () => {
   it("check refuses a Hessian of 257 inputs at once", () => {
     const x = Array.from({ length: 257 }, (_, i) => i / 257);
     const t0 = performance.now();
-    const e = refusal(() => check("sum(x^3)", { at: { x }, order: 2 }));
+    const e = failure(() => check("sum(x^3)", { at: { x }, order: 2 }));
     expect(performance.now() - t0).toBeLessThan(2000);
     expect(e.message).toMatch(/^a Hessian of 257×257 entries is not checked \(over 65536/);
   });

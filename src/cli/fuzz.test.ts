@@ -97,7 +97,7 @@ describe("gradtrio fuzz", () => {
     ["invalid/backward-arity.ts", "it must return an array of 2 number(s)"],
     ["invalid/formula-mismatch.ts", "they define different functions"],
   ])(
-    "an op failing its sanity check (%s) is a failure named in the text and --json, exit 1",
+    "an op failing its sanity check (%s) is a failure named in --json, exit 1",
     async (file, message) => {
       const out = io();
       expect(await fuzzCommand({ ops: file, json: true }, out)).toBe(1);
