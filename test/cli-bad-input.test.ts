@@ -6,13 +6,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Run, root, runBin } from "./run-bin.ts";
+import { oneError, type Run, root, runBin, UNSET_WORKERS } from "./run-bin.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "gradtrio-bad-input-"));
 const OK = join(root, "test/fixtures/ops/missing-chain.ok.ts");
 const fuzz = (...argv: string[]) => ["fuzz", "--ops", OK, "--seed", "1", ...argv];
-/** GRADTRIO_WORKERS as unset (empty). */
-const unset = { GRADTRIO_WORKERS: "" };
+const unset = UNSET_WORKERS;
 
 writeFileSync(
   join(dir, "seed.config.mjs"),
@@ -66,17 +65,6 @@ beforeAll(async () => {
     runs[k] = done[i]!;
   });
 }, 180_000);
-
-/** Exit 2 and exactly `line` on stderr (a RegExp: one line matching it), nothing on stdout. */
-function oneError(r: Run, line: string | RegExp): void {
-  expect(r.code).toBe(2);
-  expect(r.stdout).toBe("");
-  if (typeof line === "string") expect(r.stderr).toBe(`gradtrio: error: ${line}\n`);
-  else {
-    expect(r.stderr.split("\n")).toHaveLength(2); // one line and its newline
-    expect(r.stderr).toMatch(line);
-  }
-}
 
 describe("fuzz --path, --seed, --runs", () => {
   it("a case past the last one a fuzz runs is refused at once (it hung)", () => {

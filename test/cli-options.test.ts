@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Run, root, runBin } from "./run-bin.ts";
+import { oneError, type Run, root, runBin, UNSET_WORKERS } from "./run-bin.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "gradtrio-options-"));
 const api = join(root, "src/autograd/index.ts");
@@ -55,7 +55,7 @@ const cases = {
 };
 const runs: Record<string, Run> = {};
 /** GRADTRIO_WORKERS as unset (empty). */
-const unset = { GRADTRIO_WORKERS: "" };
+const unset = UNSET_WORKERS;
 /** GRADTRIO_WORKERS values that are no thread count. */
 const badWorkers = ["abc", "0", "-1", "1.5", "99999"];
 
@@ -98,10 +98,9 @@ describe("--ops given twice", () => {
 
   it("fuzz takes one module: one error line, exit 2, nothing fuzzed", () => {
     const r = runs.fuzzOps!;
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe("");
-    expect(r.stderr).toBe(
-      "gradtrio: error: --ops is given twice: fuzz takes one ops module (export every op from one module, or run fuzz once per module)\n",
+    oneError(
+      r,
+      "--ops is given twice: fuzz takes one ops module (export every op from one module, or run fuzz once per module)",
     );
   });
 });
@@ -109,9 +108,7 @@ describe("--ops given twice", () => {
 describe("a single-valued option given twice is one error line, exit 2", () => {
   it.each(twice.map(([flag]) => [flag]))("%s", (flag) => {
     const r = runs[flag]!;
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe("");
-    expect(r.stderr).toBe(`gradtrio: error: ${flag} is given twice\n`);
+    oneError(r, `${flag} is given twice`);
   });
 });
 
@@ -137,10 +134,6 @@ describe("bad input is one line, also where the fuzz would say how many threads 
 
   it.each(badWorkers.map((w) => [w]))("GRADTRIO_WORKERS=%s is an error (it was ignored)", (w) => {
     const r = runs[`GRADTRIO_WORKERS=${w}`]!;
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe("");
-    expect(r.stderr).toBe(
-      `gradtrio: error: GRADTRIO_WORKERS must be an integer from 1 to 256 (or unset), got '${w}'\n`,
-    );
+    oneError(r, `GRADTRIO_WORKERS must be an integer from 1 to 256 (or unset), got '${w}'`);
   });
 });

@@ -2,6 +2,7 @@
 // standard output and standard error.
 import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
+import { expect } from "vitest";
 
 export const root = resolve(import.meta.dirname, "..");
 export const bin = join(root, "bin/gradtrio.js");
@@ -37,4 +38,18 @@ export function runBin(
     });
     child.on("close", (code) => done({ code, stdout, stderr }));
   });
+}
+
+/** GRADTRIO_WORKERS as unset (empty): the tests' own environment must not choose the threads. */
+export const UNSET_WORKERS = { GRADTRIO_WORKERS: "" };
+
+/** Exit 2 and exactly `line` on stderr (a RegExp: one line matching it), nothing on stdout. */
+export function oneError(r: Run, line: string | RegExp): void {
+  expect(r.code).toBe(2);
+  expect(r.stdout).toBe("");
+  if (typeof line === "string") expect(r.stderr).toBe(`gradtrio: error: ${line}\n`);
+  else {
+    expect(r.stderr.split("\n")).toHaveLength(2); // one line and its newline
+    expect(r.stderr).toMatch(line);
+  }
 }
