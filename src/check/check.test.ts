@@ -265,14 +265,21 @@ describe("check() with the symbolic leg's own rounding", () => {
 });
 
 describe("check() onGradients", () => {
-  it("hands over the report's gradients before the vote, once", () => {
-    const seen: unknown[] = [];
-    const r = check("sin(x)*y", { at: { x: 1, y: 2 }, onGradients: (g) => seen.push(g) });
-    expect(seen).toHaveLength(1);
-    expect(seen[0]).toBe(r.gradients);
-    // d/dx sin(x)·y = y cos x, d/dy = sin x (by hand)
-    expect(r.gradients.x!.autograd).toBeCloseTo(2 * Math.cos(1), 14);
-    expect(r.gradients.y!.symbolic).toBeCloseTo(Math.sin(1), 14);
+  it("hands over each leg's gradients as the leg finishes: the report's arrays", () => {
+    const seen: [string, Readonly<Record<string, unknown>>][] = [];
+    const r = check("sum(sin(x)*y)", {
+      at: { x: [1, 3], y: 2 },
+      onGradients: (leg, g) => seen.push([leg, g]),
+    });
+    expect(seen.map(([leg]) => leg)).toEqual(["autograd", "symbolic", "numeric"]);
+    for (const [leg, g] of seen) {
+      expect(Object.keys(g)).toEqual(["x", "y"]);
+      for (const name of ["x", "y"] as const)
+        expect(g[name]).toBe(r.gradients[name]![leg as "autograd" | "symbolic" | "numeric"]);
+    }
+    // d/dx_i Σ sin(x)·y = y cos x_i (by hand)
+    expect(r.gradients.x!.autograd).toEqual([2 * Math.cos(1), 2 * Math.cos(3)]);
+    expect(r.gradients.y!.symbolic).toBeCloseTo(Math.sin(1) + Math.sin(3), 14);
   });
   it("is bad input when not a function", () => {
     expect(() => check("x", { at: { x: 1 }, onGradients: 5 as never })).toThrow(

@@ -78,8 +78,15 @@ export interface CheckOptions {
   readonly dtype?: DType;
   /** 2: check the Hessian too (a scalar output only). */
   readonly order?: 1 | 2;
-  /** Called with the report's gradients before the vote. */
-  readonly onGradients?: (gradients: Report["gradients"]) => void;
+  /**
+   * Called as each leg finishes, before the vote (autograd, symbolic, then numeric), with its
+   * gradient of each input: the arrays the report's `gradients` will hold (null where the leg has
+   * none; a leg that failed or that fast mode left without elementwise partials has none).
+   */
+  readonly onGradients?: (
+    leg: LegName,
+    gradients: Readonly<Record<string, NestedArray | null>>,
+  ) => void;
 }
 
 /** Every option of `check`, the type keeping the list complete (a JavaScript typo is refused). */
@@ -542,9 +549,24 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
   // offload.ts) and finishes last.
   const numericOpts = { method, wrt, ...(opts.seed === undefined ? {} : { seed: opts.seed }) };
   const finishNumeric = startNumericLeg(expr, values, numericOpts);
+  // Each leg's gradients as the report's arrays, handed over as soon as the leg has them.
+  const arrays = (leg: LegName, m: Grads | null): Record<string, NestedArray | null> => {
+    const out: Record<string, NestedArray | null> = {};
+    for (const name of wrt) out[name] = legGradient(m, name, values.get(name)!.shape);
+    opts.onGradients?.(leg, out);
+    return out;
+  };
   const autograd = runLeg(() => autogradLeg(expr, values, f32 ? { dtype: "float32" } : {}));
+  const autoGrads = autograd.result?.gradients ?? null;
+  const autoArrays = arrays("autograd", autoGrads);
   const symbolic = runLeg(() => symbolicLeg(expr, values));
+  const sym = symbolic.result;
+  const symGrads = sym?.status === "ok" ? sym.gradients : null;
+  const symArrays = arrays("symbolic", symGrads);
   const numeric = runLeg(finishNumeric);
+  const num = numeric.result;
+  const numGrads = num?.gradients ?? null;
+  const numArrays = arrays("numeric", numGrads);
   const hess = order === 2 ? hessianLegs(expr, values, wrt, f32) : null;
   const legs: Record<LegName, LegReport> = {
     symbolic: symbolic.report,
@@ -557,32 +579,22 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
     : (numeric.result?.value ?? autograd.result?.value ?? null);
   if (f32) notes.push(FLOAT32_NOTE);
 
-  const sym = symbolic.result;
-  let symGrads: Grads | null = null;
-  if (sym !== null) {
-    if (sym.status === "ok") symGrads = sym.gradients;
-    else legs.symbolic = { status: sym.status, reason: sym.reason, ms: legs.symbolic.ms };
-  }
-  const num = numeric.result;
+  if (sym !== null && sym.status !== "ok")
+    legs.symbolic = { status: sym.status, reason: sym.reason, ms: legs.symbolic.ms };
   const numVotes = num !== null && num.unreliable === undefined;
   if (num?.unreliable !== undefined)
     legs.numeric = { ...legs.numeric, unreliable: true, reason: `unreliable: ${num.unreliable}` };
-  const numGrads = num?.gradients ?? null;
   const numErrs = num?.errors ?? null;
-  const autoGrads = autograd.result?.gradients ?? null;
 
   const gradients: Record<string, InputGradients> = {};
-  for (const name of wrt) {
-    const { shape } = values.get(name)!;
+  for (const name of wrt)
     gradients[name] = {
-      symbolic: legGradient(symGrads, name, shape),
-      numeric: legGradient(numGrads, name, shape),
-      autograd: legGradient(autoGrads, name, shape),
-      numericError: legGradient(numErrs, name, shape),
+      symbolic: symArrays[name]!,
+      numeric: numArrays[name]!,
+      autograd: autoArrays[name]!,
+      numericError: legGradient(numErrs, name, values.get(name)!.shape),
       formula: sym?.status === "ok" ? (sym.formulas.get(name) ?? null) : null,
     };
-  }
-  opts.onGradients?.(gradients);
   const latex: Record<string, string> = {};
   if (sym?.status === "ok") for (const [k, l] of sym.latex) latex[k] = l;
 

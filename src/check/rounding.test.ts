@@ -1,10 +1,14 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { exprArbitrary } from "../../properties/arbitraries.ts";
+import { runs } from "../../properties/runs.ts";
 import { call, type Expr, num, variable } from "../expr/ast.ts";
+import { BUILTIN_OPS } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
 import { check } from "./check.ts";
 import { outcome } from "./outcome.ts";
-import { roundingScale } from "./rounding.ts";
+import { roundingAnalysis, roundingScale } from "./rounding.ts";
 
 const x = variable("x");
 const sq = (e: Expr) => call("pow", [e, num(2)]);
@@ -93,6 +97,77 @@ describe("roundingScale", () => {
           else expect(p[k]).toBeNaN();
       }
     }
+  });
+});
+
+describe("roundingAnalysis with `only` over elementwise built-ins", () => {
+  // Errors computed on demand there (errorsWhereRead): only those the requested bounds read.
+  const elementwise = Object.entries(BUILTIN_OPS)
+    .filter(([, spec]) => spec.kind === "elementwise")
+    .map(([name, spec]) => ({ name, arity: spec.arity }));
+  const body = exprArbitrary({
+    variables: ["x", "y", "w"],
+    ops: elementwise,
+    numbers: fc.constantFrom(0.5, 2, 3),
+    maxDepth: 4,
+  });
+  // A scalar root: a sum or a mean, or an elementwise op of scalars (w and numbers only).
+  const subject = fc
+    .tuple(body, fc.constantFrom(null, "sum", "sum", "mean", "mean"))
+    .map(([e, root]) => (root === null ? e : call(root, [e])));
+  const vec = fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 5, maxLength: 5 });
+  const point = fc.record({ x: vec, y: vec, w: fc.double({ min: -3, max: 3, noNaN: true }) });
+  // Which elements of each variable to bound: a few, or none.
+  const some = fc.uniqueArray(fc.integer({ min: 0, max: 4 }), { maxLength: 3 });
+  const none = fc.constant<number[]>([]);
+  // Often one variable alone: then whole subexpressions depend on no requested element.
+  const picks = fc.oneof(
+    fc.record({ x: some, y: some, w: fc.constantFrom<number[]>([], [0]) }),
+    fc.record({ x: some, y: none, w: none }),
+    fc.record({ x: none, y: some, w: none }),
+  );
+
+  it("computes the errors of intermediates no requested element depends on, where they are read", () => {
+    // sin(cos(y)) does not depend on x; mul reads its error at x's elements, and that error
+    // reads cos's.
+    const e = parse("sum(sin(cos(y)) * x + exp(sin(y)) * w)");
+    const values = toValues({ x: [0.3, -1.2, 2], y: [1.1, 0.4, -2], w: 0.7 });
+    const whole = roundingAnalysis(e, values);
+    for (const only of [new Map([["x", [1]]]), new Map([["w", [0]]])]) {
+      const part = roundingAnalysis(e, values, only);
+      for (const [name, [k]] of only) {
+        expect(part.bounds!.get(name)![k!]).toBe(whole.bounds!.get(name)![k!]);
+        expect(part.bounds!.get(name)![k!]).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it("gives what the whole pass gives at the requested elements: bounds, magnitudes, findings", () => {
+    let compared = 0;
+    fc.assert(
+      fc.property(subject, point, picks, fc.boolean(), (e, at, pick, shared) => {
+        const values = toValues(at);
+        const only = new Map(Object.entries(pick).filter(([, ks]) => ks.length > 0));
+        const whole = roundingAnalysis(e, values, undefined, { shared });
+        const part = roundingAnalysis(e, values, only, { shared });
+        expect(part.extreme).toBe(whole.extreme);
+        expect(part.outsideDomain).toBe(whole.outsideDomain);
+        if (whole.bounds === null || part.bounds === null) {
+          expect(part.bounds === null).toBe(whole.bounds === null);
+          return;
+        }
+        for (const [name, ks] of only)
+          for (const k of ks) {
+            expect(part.bounds.get(name)![k]).toBe(whole.bounds.get(name)![k]);
+            // A variable the expression does not use has no magnitudes.
+            expect(part.magnitudes!.get(name)?.[k]).toBe(whole.magnitudes!.get(name)?.[k]);
+            compared++;
+          }
+      }),
+      { numRuns: runs(300) },
+    );
+    // Most random expressions are finite at the point: the comparison was made.
+    expect(compared).toBeGreaterThan(runs(300));
   });
 });
 

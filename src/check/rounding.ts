@@ -26,6 +26,7 @@ import {
 import { sizeOf, type Value } from "../expr/point.ts";
 import { tensorOpShape } from "../expr/shapes.ts";
 import { tensorOpBackward, tensorOpForward } from "../expr/tensor-op.ts";
+import { sharedForwardValues } from "../symbolic/forward.ts";
 
 const EPS = Number.EPSILON;
 
@@ -383,6 +384,14 @@ function boundsOf(
   // Nodes that depend on a variable: pow's exponent, when it varies, needs a positive base.
   const live = new Uint8Array(count);
   let calls = 0;
+  // Bounds at a few elements (`only`) of elementwise built-ins: the forward pass computes the
+  // values (for the findings and the reverse pass) and leaves the errors to `errorsWhereRead`,
+  // which computes only those the requested bounds read (an error takes a rule's derivative per
+  // argument and element: most of the pass's time over 10^6 elements).
+  const sparse = only !== undefined && errorsOnDemand(flat);
+  // The symbolic leg's values of the same point, when it has computed them: the same kernels on
+  // the same arguments, so the same bits.
+  const known = sparse ? sharedForwardValues(flat.nodes[count - 1]!, values) : undefined;
   for (let i = 0; i < count; i++) {
     const e = order[i]!;
     switch (e.kind) {
@@ -408,7 +417,10 @@ function boundsOf(
         for (let k = from; k < to; k++) if (live[flat.args[k]!] === 1) live[i] = 1;
         const args = argsAt(flat, nodes, i);
         checkDomain(found, e, args, to - from > 1 && live[flat.args[from + 1]!] === 1);
-        const node = forward(e.op, args);
+        const node =
+          sparse && i < count - 1
+            ? elementwiseValue(e.op, args, known?.get(e)?.data)
+            : forward(e.op, args);
         if (node === null) return null;
         // Shared intermediates: every leg has the same value here, whatever its error.
         if (shared) node.err.fill(0);
@@ -420,6 +432,7 @@ function boundsOf(
   const root = nodes[count - 1]!;
   if (root.v.length !== 1) return null;
   const demand = only === undefined ? null : demanded(flat, nodes, only);
+  if (sparse && !shared) errorsWhereRead(flat, nodes, demand!);
   // Reverse pass: m = Σ|chain-rule terms|, q = error those terms carry (each made on first use).
   const m = new Array<Float64Array>(count);
   const q = new Array<Float64Array>(count);
@@ -646,34 +659,131 @@ function forward(op: string, args: Node[]): Node | null {
   }
   const custom = isBuiltinOp(op) ? undefined : lookupCustomOp(op);
   if (custom !== undefined && isTensorOp(custom)) return tensorForward(custom, args);
+  if (custom !== undefined && custom.arity > 3) return null;
+  const node = elementwiseValue(op, args);
+  if (node !== null) errorsAt(op, node, args, null);
+  return node;
+}
+
+/**
+ * An elementwise op's value (its rule's `f` on the broadcast arguments, or `computed`, those
+ * values already computed), its error all zero; null when the op has no rule or a value is not
+ * finite.
+ */
+function elementwiseValue(op: string, args: Node[], computed?: Float64Array): Node | null {
   const rule = roundingRuleOf(op);
-  if (rule === undefined || (custom !== undefined && custom.arity > 3)) return null;
+  if (rule === undefined) return null;
   const shape = broadcastAll(
     args.map((a) => a.shape),
     "rounding",
   );
   const argMaps = args.map((a) => broadcastMap(shape, a.shape));
   const n = sizeOf(shape);
+  if (computed?.length === n) {
+    for (let k = 0; k < n; k++) if (!Number.isFinite(computed[k]!)) return null;
+    return { shape, v: computed, err: new Float64Array(n), argMaps };
+  }
   const v = new Float64Array(n);
-  const err = new Float64Array(n);
-  const additive = op === "add" || op === "sub";
+  const [m0 = null, m1 = null, m2 = null] = argMaps;
+  const [A0, A1, A2] = args;
   for (let k = 0; k < n; k++) {
-    const a = args[0]!.v[at(argMaps[0]!, k)]!;
-    const b = args.length > 1 ? args[1]!.v[at(argMaps[1]!, k)]! : 0;
-    const c = args.length > 2 ? args[2]!.v[at(argMaps[2]!, k)]! : 0;
+    const a = A0!.v[at(m0, k)]!;
+    const b = A1 === undefined ? 0 : A1.v[at(m1, k)]!;
+    const c = A2 === undefined ? 0 : A2.v[at(m2, k)]!;
     const out = rule.f(a, b, c);
     if (!Number.isFinite(out)) return null;
     v[k] = out;
+  }
+  return { shape, v, err: new Float64Array(n), argMaps };
+}
+
+/**
+ * Fills the error bound of an elementwise node made by `elementwiseValue` at the elements flagged
+ * in `want` (null: every element): the op's own rounding plus each argument's error through its
+ * derivative. Reads the arguments' errors at the same (broadcast) elements.
+ */
+function errorsAt(op: string, node: Node, args: Node[], want: Uint8Array | null): void {
+  const rule = roundingRuleOf(op)!;
+  const { v, err } = node;
+  const [m0 = null, m1 = null, m2 = null] = node.argMaps!;
+  const [A0, A1, A2] = args;
+  const additive = op === "add" || op === "sub";
+  for (let k = 0; k < v.length; k++) {
+    if (want !== null && want[k] === 0) continue;
+    const i0 = at(m0, k);
+    const i1 = at(m1, k);
+    const i2 = at(m2, k);
+    const a = A0!.v[i0]!;
+    const b = A1 === undefined ? 0 : A1.v[i1]!;
+    const c = A2 === undefined ? 0 : A2.v[i2]!;
+    const out = v[k]!;
     let ek = additive
       ? EPS * (Math.abs(a) + Math.abs(b))
       : rule.fErr !== undefined
         ? rule.fErr(a, b, c, out)
         : rule.ulps * EPS * Math.abs(out);
-    for (let j = 0; j < args.length; j++)
-      ek += Math.abs(rule.d(j, a, b, c, out)) * args[j]!.err[at(argMaps[j]!, k)]!;
+    ek += Math.abs(rule.d(0, a, b, c, out)) * A0!.err[i0]!;
+    if (A1 !== undefined) ek += Math.abs(rule.d(1, a, b, c, out)) * A1.err[i1]!;
+    if (A2 !== undefined) ek += Math.abs(rule.d(2, a, b, c, out)) * A2.err[i2]!;
     err[k] = ek;
   }
-  return { shape, v, err, argMaps };
+}
+
+/**
+ * Whether the errors of `flat`'s intermediates can be computed on demand (`errorsWhereRead`):
+ * every op an elementwise built-in, save a sum or a mean at the root, whose own error no bound
+ * reads (its reverse pass takes no value or error of its own or of its argument).
+ */
+function errorsOnDemand(flat: FlatExpr): boolean {
+  const order = flat.nodes;
+  for (let i = 0; i < order.length; i++) {
+    const e = order[i]!;
+    if (e.kind !== "call" || BUILTIN_RULES.has(e.op)) continue;
+    if (i === order.length - 1 && (e.op === "sum" || e.op === "mean")) continue;
+    return false;
+  }
+  return true;
+}
+
+/**
+ * The errors that the reverse pass over `demand` reads, computed as `forward` would (the same
+ * bits): the reverse pass of an elementwise op reads its arguments' errors at each demanded
+ * element, and an element's error reads its arguments' errors at the same (broadcast) elements.
+ * For `errorsOnDemand` expressions, whose nodes below the root are elementwise built-ins.
+ */
+function errorsWhereRead(
+  flat: FlatExpr,
+  nodes: readonly Node[],
+  demand: readonly (Int32Array | null | undefined)[],
+): void {
+  const order = flat.nodes;
+  const want = new Array<Uint8Array | undefined>(order.length);
+  // From the root down, each node's wanted elements are complete before it passes them on.
+  for (let i = order.length - 1; i >= 0; i--) {
+    const maps = nodes[i]!.argMaps;
+    if (maps === undefined) continue; // not elementwise (the root's sum or mean), or a leaf
+    const at = demand[i];
+    const own = want[i];
+    const from = flat.argStart[i]!;
+    for (let j = 0; j < maps.length; j++) {
+      const a = flat.args[from + j]!;
+      // A leaf's error is exact (a number or a variable: 0, a constant: its rounding).
+      if (order[a]!.kind !== "call") continue;
+      let w = want[a];
+      if (w === undefined) want[a] = w = new Uint8Array(nodes[a]!.v.length);
+      const map = maps[j]!;
+      if (at === null) w.fill(1);
+      else if (at !== undefined)
+        for (let t = 0; t < at.length; t++) w[map === null ? at[t]! : map[at[t]!]!] = 1;
+      if (own !== undefined)
+        for (let k = 0; k < own.length; k++) if (own[k] === 1) w[map === null ? k : map[k]!] = 1;
+    }
+  }
+  for (let i = 0; i < order.length; i++) {
+    const w = want[i];
+    const e = order[i]!;
+    if (w !== undefined && e.kind === "call") errorsAt(e.op, nodes[i]!, argsAt(flat, nodes, i), w);
+  }
 }
 
 /**

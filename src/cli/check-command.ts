@@ -57,7 +57,8 @@ export function exitCodeOf(r: Report, strict = false): number {
 
 /**
  * Runs `check()` on prepared input with the command's options; `json` (--json) is handed the
- * large arrays of the report as they come, to format them while the rest runs.
+ * large arrays of the report as they come (the point's first, each leg's gradients as the leg
+ * finishes), to format them while the rest runs.
  */
 export function runCheck(p: Prepared, flags: CheckFlags, json?: ParallelJson): Report {
   // The report echoes the point: its arrays are formatted while the legs run.
@@ -74,8 +75,8 @@ export function runCheck(p: Prepared, flags: CheckFlags, json?: ParallelJson): R
     ...(json === undefined
       ? {}
       : {
-          onGradients: (gradients) => {
-            for (const a of Object.values(gradients).flatMap(Object.values)) json.submit(a);
+          onGradients: (_leg, gradients) => {
+            for (const a of Object.values(gradients)) json.submit(a);
           },
         }),
   });

@@ -53,6 +53,17 @@ export function forwardValues(expr: Expr, values: ReadonlyMap<string, Value>): M
   return out;
 }
 
+/**
+ * The values `forwardValues` computed already inside the current `sharingForward` for this point
+ * and expression, else undefined (never computes them).
+ */
+export function sharedForwardValues(
+  expr: Expr,
+  values: ReadonlyMap<string, Value>,
+): ReadonlyMap<Expr, Arr> | undefined {
+  return sharing?.get(values)?.get(expr);
+}
+
 /** Inside `sharingForward`: the forward values computed so far, by point and expression. */
 let sharing: WeakMap<ReadonlyMap<string, Value>, WeakMap<Expr, Map<Expr, Arr>>> | null = null;
 
