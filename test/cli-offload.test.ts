@@ -1,4 +1,4 @@
-// The real CLI at an input large enough for fast mode's partials to run on a worker thread
+// The real CLI at an input large enough for fast mode's numeric leg to run on a worker thread
 // (numeric/offload.ts, installed by the command's process only): it writes exactly the report the
 // library computes on one thread, and the scalars' partials are the hand formula.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -15,7 +15,7 @@ import { runBin } from "./run-bin.ts";
 const dir = mkdtempSync(join(tmpdir(), "gradtrio-offload-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-it("check --json with the partials on a worker thread: the library's report, the hand formula", async () => {
+it("check --json with the numeric leg on a worker thread: the library's report, the hand formula", async () => {
   const n = OFFLOAD_MIN + 99;
   const r = mulberry32(5);
   const x = Array.from({ length: n }, () => 4 * r() - 2);

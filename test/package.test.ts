@@ -142,8 +142,8 @@ function nodeConsumers(nodeBin: () => string): void {
     expect(Math.abs(json.gradients.x.autograd - EXPECTED)).toBeLessThan(1e-12);
   });
 
-  it("the installed CLI in fast mode: the scalars' partials on its worker thread (the built entry)", () => {
-    // Above OFFLOAD_MIN (2^16) elements: w's and b's partials run on a worker thread.
+  it("the installed CLI in fast mode: the numeric leg on its worker thread (the built entry)", () => {
+    // Above OFFLOAD_MIN (2^16) elements: fast mode's numeric leg runs on a worker thread.
     const n = 70_000;
     const x = Array.from({ length: n }, (_, k) => Math.sin(k));
     const y = Array.from({ length: n }, (_, k) => k % 2);

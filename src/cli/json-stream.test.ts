@@ -141,8 +141,8 @@ describe("ParallelJson", () => {
     [
       "fails after claiming its second array",
       WORKER_SOURCE.replace(
-        "Atomics.store(state,0,r.read",
-        "if((globalThis.n=(globalThis.n||0)+1)===2)throw 0;Atomics.store(state,0,r.read",
+        "Atomics.store(state,0,ok",
+        "if((globalThis.n=(globalThis.n||0)+1)===2)throw 0;Atomics.store(state,0,ok",
       ),
     ],
     ["is not JavaScript", `)(`],

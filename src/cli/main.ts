@@ -12,8 +12,8 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { GradtrioError } from "../errors.ts";
 import { MAX_DEPTH, MAX_RUNS, MAX_WORKERS } from "../fuzz/limits.ts";
-import { setPartialsRunner } from "../numeric/offload.ts";
-import { partialsThread } from "../numeric/partials-thread.ts";
+import { legThread } from "../numeric/leg-thread.ts";
+import { setNumericRunner } from "../numeric/offload.ts";
 import { NUMERIC_METHODS } from "../numeric/types.ts";
 import type { CheckFlags } from "./check-command.ts";
 import { type CliIO, EXIT, processIO } from "./io.ts";
@@ -509,8 +509,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 
 /** The entry point of bin/gradtrio.js: process arguments and streams, sets process.exitCode. */
 export async function runCli(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  // The command's process: fast mode's partials may run on a second thread (numeric/offload.ts).
-  setPartialsRunner(partialsThread);
+  // The command's process: fast mode's numeric leg may run on a second thread (numeric/offload.ts).
+  setNumericRunner(legThread);
   process.exitCode = await main(argv, processIO());
 }
 

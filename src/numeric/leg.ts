@@ -17,7 +17,7 @@ import {
 } from "./complex-step.ts";
 import { flattenValues, type Layout } from "./evaluate.ts";
 import { directionalDerivative, gradient, randomUnitVector } from "./gradient.ts";
-import { type Along, type PendingPartials, startPartials } from "./offload.ts";
+import { type Along, startElsewhere } from "./offload.ts";
 import { cachedForward, customOpsOf, reusingPrograms } from "./programs.ts";
 import { type Kink, type NonFinite, NUMERIC_METHODS, type NumericMethod } from "./types.ts";
 
@@ -106,66 +106,45 @@ export function numericLeg(
   values: Map<string, Value>,
   opts: NumericLegOptions = {},
 ): NumericLegResult {
-  // One program per input layout for every evaluation of the leg, whatever the inputs' size.
-  return reusingPrograms(() => differentiate(expr, values, opts));
+  return runNumericLeg(expr, values, opts);
 }
 
-/** Inputs of at least this many elements have fast mode's partials computed elsewhere. */
+/**
+ * `numericLeg`, calling `beat` after each evaluation over the point that fast mode makes (f, uᵀ∇f,
+ * each partial): the worker thread's heartbeat (`leg-thread.ts`).
+ */
+export function runNumericLeg(
+  expr: Expr,
+  values: Map<string, Value>,
+  opts: NumericLegOptions,
+  beat?: () => void,
+): NumericLegResult {
+  // One program per input layout for every evaluation of the leg, whatever the inputs' size.
+  return reusingPrograms(() => differentiate(expr, values, opts, beat));
+}
+
+/** Inputs of at least this many elements have fast mode's numeric leg run elsewhere. */
 export const OFFLOAD_MIN = 1 << 16;
 
 /**
  * `numericLeg` in two steps, for a caller with other work to do meanwhile (the checker's other
- * legs): it starts fast mode's per-element partials on the installed runner (`offload.ts`) when
- * the inputs are large (OFFLOAD_MIN) and call no custom op (a worker thread has the built-ins
- * only), and returns what finishes the leg, with their results. The same numbers as `numericLeg`.
+ * legs): it starts the leg on the installed runner (`offload.ts`) when fast mode applies to large
+ * inputs (OFFLOAD_MIN) that call no custom op (a worker thread has the built-ins only), and
+ * returns what takes its result, or runs it here. The same numbers as `numericLeg`.
  */
 export function startNumericLeg(
   expr: Expr,
   values: Map<string, Value>,
   opts: NumericLegOptions = {},
 ): () => NumericLegResult {
-  let pending: PendingPartials | undefined;
   let n = 0;
   for (const v of values.values()) n += v.data.length;
-  if ((opts.method ?? "auto") === "auto" && n >= OFFLOAD_MIN && customOpsOf(expr).length === 0)
-    try {
-      const { x, layout } = flattenValues(values);
-      const coordinates = partialCoordinates(
-        fastPartials(values, layout, n, opts.wrt),
-        layout,
-        values,
-      );
-      if (coordinates.length > 0) pending = startPartials({ expr, layout, x, coordinates });
-    } catch {
-      // Bad input throws again where the leg runs (`differentiate`), as `numericLeg` throws it.
-      pending = undefined;
-    }
-  return () => reusingPrograms(() => differentiate(expr, values, opts, pending));
-}
-
-/**
- * The derivative of f along each unit vector e_c of `coordinates` (fast mode's per-element
- * partials), in order, as the leg computes them beside uᵀ∇f (`directions`: 1 + the partials,
- * for the custom ops' cost); `each` is called after each one.
- */
-export function partialsAlong(
-  expr: Expr,
-  layout: Layout,
-  x: Float64Array,
-  coordinates: readonly number[],
-  each?: () => void,
-): Along[] {
-  return reusingPrograms(() => {
-    const f = cachedForward(expr, layout);
-    const value = f(x);
-    const complex = complexStepAlong(expr, layout, x, 1 + coordinates.length);
-    const unit = new Float64Array(x.length);
-    return coordinates.map((c) => {
-      const p = partialAt(complex, x, f, value, unit, c);
-      each?.();
-      return p;
-    });
-  });
+  const pending =
+    (opts.method ?? "auto") === "auto" && n >= OFFLOAD_MIN && customOpsOf(expr).length === 0
+      ? startElsewhere({ expr, values, opts })
+      : undefined;
+  // Bad input fails there too: the leg then runs here and throws it, as `numericLeg` would.
+  return () => pending?.take() ?? numericLeg(expr, values, opts);
 }
 
 /** The derivative of f along e_c, `unit` (all 0) set to e_c meanwhile. */
@@ -185,23 +164,11 @@ function partialAt(
   }
 }
 
-/** The flat coordinates of the inputs `names`, in order: fast mode's per-element partials. */
-function partialCoordinates(
-  names: readonly string[],
-  layout: Layout,
-  values: Map<string, Value>,
-): number[] {
-  return names.flatMap((name) => {
-    const { offset } = layout.get(name)!;
-    return Array.from({ length: values.get(name)!.data.length }, (_, k) => offset + k);
-  });
-}
-
 function differentiate(
   expr: Expr,
   values: Map<string, Value>,
   opts: NumericLegOptions,
-  pending?: PendingPartials,
+  beat?: () => void,
 ): NumericLegResult {
   const requested = opts.method ?? "auto";
   if (!(NUMERIC_METHODS as readonly string[]).includes(requested))
@@ -212,6 +179,7 @@ function differentiate(
   const { x, layout } = flattenValues(values);
   const f = cachedForward(expr, layout);
   const value = f(x);
+  beat?.();
   const notes: string[] = [];
   const n = x.length;
   let method = requested;
@@ -247,21 +215,13 @@ function differentiate(
 
   if (method === "fast") {
     const u = directionOver(values, layout, n, opts.seed ?? 1, opts.wrt);
-    // uᵀ∇f and every partial share the custom ops' sensitivities, measured once (the worker's
-    // partialsAlong counts the same directions).
-    const complex = complexStepAlong(
-      expr,
-      layout,
-      x,
-      1 + partialCoordinates(names, layout, values).length,
-    );
+    // uᵀ∇f and every partial share the custom ops' sensitivities, measured once.
+    let directions = 1;
+    for (const name of names) directions += values.get(name)!.data.length;
+    const complex = complexStepAlong(expr, layout, x, directions);
     const d = along(complex, x, f, value, u);
+    beat?.();
     notes.push(d.note);
-    // The partials computed elsewhere meanwhile, by coordinate (none: each is computed here).
-    const done = new Map<number, Along>();
-    const taken = pending?.take();
-    if (taken !== undefined && taken.length === pending!.coordinates.length)
-      for (const [i, c] of pending!.coordinates.entries()) done.set(c, taken[i]!);
     const gradients = new Map<string, Float64Array>();
     const errors = new Map<string, Float64Array>();
     const unreliable =
@@ -277,7 +237,8 @@ function differentiate(
       const g = new Float64Array(size);
       const e = new Float64Array(size);
       for (let k = 0; k < size; k++) {
-        const p = done.get(offset + k) ?? partialAt(complex, x, f, value, unit, offset + k);
+        const p = partialAt(complex, x, f, value, unit, offset + k);
+        beat?.();
         g[k] = p.derivative;
         e[k] = p.error;
         how.add(p.method);

@@ -1,5 +1,5 @@
-// Fast mode's per-element partials on a worker thread (offload.ts, partials-thread.ts): the
-// numbers are those the leg computes itself, to the bit; the partials are the hand formula; a
+// Fast mode's numeric leg on a worker thread (offload.ts, leg-thread.ts): the numbers are those
+// the leg computes on this thread, to the bit; the scalars' partials are the hand formula; a
 // runner that fails or gives nothing costs time, never a number; and what a worker cannot do
 // (custom ops) or need not (small inputs, another method) stays on this thread.
 import { afterEach, describe, expect, it } from "vitest";
@@ -9,10 +9,10 @@ import { parse } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
 import { mulberry32 } from "../random.ts";
 import { type NumericLegResult, numericLeg, OFFLOAD_MIN, startNumericLeg } from "./leg.ts";
-import { type PartialsRunner, setPartialsRunner } from "./offload.ts";
-import { partialsThread } from "./partials-thread.ts";
+import { legThread } from "./leg-thread.ts";
+import { type NumericJob, type NumericRunner, setNumericRunner } from "./offload.ts";
 
-afterEach(() => setPartialsRunner(null));
+afterEach(() => setNumericRunner(null));
 
 const n = OFFLOAD_MIN + 17;
 const r = mulberry32(11);
@@ -27,18 +27,17 @@ const said = (l: NumericLegResult): string =>
     v instanceof Float64Array ? [...v] : v,
   );
 
-/** A runner that records what it was asked and whether its results came back. */
-function recording(inner: PartialsRunner) {
-  const log = { started: [] as number[][], taken: [] as (number | undefined)[] };
-  const runner: PartialsRunner = (job) => {
-    log.started.push([...job.coordinates]);
+/** A runner that records what it was asked and whether its result came back. */
+function recording(inner: NumericRunner) {
+  const log = { started: [] as NumericJob[], taken: [] as boolean[] };
+  const runner: NumericRunner = (job) => {
+    log.started.push(job);
     const p = inner(job);
     if (p === undefined) return undefined;
     return {
-      coordinates: p.coordinates,
       take() {
         const got = p.take();
-        log.taken.push(got?.length);
+        log.taken.push(got !== undefined);
         return got;
       },
     };
@@ -46,16 +45,18 @@ function recording(inner: PartialsRunner) {
   return { runner, log };
 }
 
-describe("fast mode's partials on a worker thread", () => {
-  it("are the leg's own numbers to the bit, and the hand formula", () => {
+describe("fast mode's numeric leg on a worker thread", () => {
+  it("says what the leg says on this thread, to the bit; w's and b's partials are the hand formula", () => {
     const here = numericLeg(expr, values());
-    const { runner, log } = recording(partialsThread);
-    setPartialsRunner(runner);
-    const there = startNumericLeg(expr, values())();
-    // w and b: the flat coordinates 0 and 1 (the point's order), both from the worker.
-    expect(log.started).toEqual([[0, 1]]);
-    expect(log.taken).toEqual([2]);
-    expect(said(there)).toBe(said(here));
+    const { runner, log } = recording(legThread);
+    setNumericRunner(runner);
+    const there = startNumericLeg(expr, values(), { seed: 3 })();
+    expect(log.started).toHaveLength(1);
+    expect(log.started[0]!.opts).toEqual({ seed: 3 });
+    expect(log.taken).toEqual([true]);
+    // Another seed, another u: the worker's own result (not this thread's) came back.
+    expect(said(there)).not.toBe(said(here));
+    expect(said(there)).toBe(said(numericLeg(expr, values(), { seed: 3 })));
     // ∂/∂w mean(bce(σ(wx + b), y)) = mean((σ − y)·x), ∂/∂b = mean(σ − y).
     const { dw, db } = logisticPartials(x, y, 0.5, -0.2);
     const g = there.gradients!;
@@ -66,30 +67,27 @@ describe("fast mode's partials on a worker thread", () => {
     expect(Math.abs(g.get("b")![0]! - db)).toBeLessThanOrEqual(
       e.get("b")![0]! + 1e-12 * Math.abs(db),
     );
+    expect(there.method).toBe("fast");
     expect(there.notes.join(" ")).toContain("w, b per element by the complex step");
   });
 
   it.each([
-    ["gives nothing", (() => ({ coordinates: [0, 1], take: () => undefined })) as PartialsRunner],
+    ["gives nothing", (() => ({ take: () => undefined })) as NumericRunner],
     [
       "throws as it starts",
       (() => {
         throw new Error("no threads here");
-      }) as PartialsRunner,
+      }) as NumericRunner,
     ],
-    [
-      "answers for other coordinates",
-      (() => ({ coordinates: [0], take: () => [] })) as PartialsRunner,
-    ],
-  ])("a runner that %s: the leg computes them itself, the same numbers", (_, broken) => {
+  ])("a runner that %s: the leg runs on this thread, the same numbers", (_, broken) => {
     const here = numericLeg(expr, values());
-    setPartialsRunner(broken);
+    setNumericRunner(broken);
     expect(said(startNumericLeg(expr, values())())).toBe(said(here));
   });
 
   it("is not asked for small inputs, another method, or custom ops", () => {
     const { runner, log } = recording(() => undefined);
-    setPartialsRunner(runner);
+    setNumericRunner(runner);
     const small = toValues({ w: 0.5, b: -0.2, x: x.slice(0, 5000), y: y.slice(0, 5000) });
     startNumericLeg(expr, small)();
     startNumericLeg(expr, values(), { method: "richardson" });
@@ -101,9 +99,9 @@ describe("fast mode's partials on a worker thread", () => {
     });
     startNumericLeg(parse("mean(offloadSq(w*x+b))"), toValues({ w: 0.5, b: -0.2, x }))();
     expect(log.started).toEqual([]);
-    // Asked where it applies (the runner gives nothing: the leg computes them).
-    startNumericLeg(expr, values());
-    expect(log.started).toEqual([[0, 1]]);
+    // Asked where it applies (the runner gives nothing: the leg runs here).
+    startNumericLeg(expr, values(), { wrt: ["w"] })();
+    expect(log.started.map((j) => j.opts)).toEqual([{ wrt: ["w"] }]);
   });
 });
 
@@ -114,12 +112,11 @@ describe("a worker that fails", () => {
     process.stderr.write = ((s: string) => written.push(s) > 0) as typeof process.stderr.write;
     process.env.GRADTRIO_DEBUG = "1";
     try {
-      // A layout without y: the worker's evaluation throws (unknown variable).
-      const pending = partialsThread({
+      // A point without y: the worker's leg throws (unknown variable).
+      const pending = legThread({
         expr,
-        layout: new Map([["x", { offset: 0, shape: [4] }]]),
-        x: new Float64Array(4),
-        coordinates: [0],
+        values: toValues({ w: 0.5, b: -0.2, x: [1, 2] }),
+        opts: {},
       })!;
       const t0 = Date.now();
       expect(pending.take()).toBeUndefined();
@@ -129,7 +126,7 @@ describe("a worker that fails", () => {
       delete process.env.GRADTRIO_DEBUG;
     }
     expect(written.join("")).toMatch(
-      /^gradtrio: debug: fast mode's partials on a worker thread: .*no value for it/,
+      /^gradtrio: debug: fast mode's numeric leg on a worker thread: .*'y'/,
     );
   });
 });

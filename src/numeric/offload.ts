@@ -1,13 +1,15 @@
 /**
- * Fast mode's per-element partials, computed on another thread. Each is one evaluation of f over
- * every element (0.15 s at 10^6), and they depend on nothing the other legs do: a Node entry
- * point (the CLI) installs a runner that starts them on a worker thread before the other legs
- * run (`startNumericLeg`), and the numeric leg takes their results when it gets to them. Without
- * a runner (the library, the browser), or when the runner fails, the leg computes them itself;
- * either way the same function computes them, so the numbers are the same to the bit.
+ * Fast mode's numeric leg, run on another thread. At 10^6 elements it is a second of evaluations
+ * (f, uᵀ∇f along a random u, each scalar input's partial: a complex pass each) that depend on
+ * nothing the other legs do: a Node entry point (the CLI) installs a runner that starts it on a
+ * worker thread before the other legs run (`startNumericLeg`), and the checker takes its result
+ * when it gets to it. Without a runner (the library, the browser), or when the runner fails, the
+ * leg runs on this thread; either way the same function computes it, so the numbers are the same
+ * to the bit.
  */
 import type { Expr } from "../expr/ast.ts";
-import type { Layout } from "./evaluate.ts";
+import type { Value } from "../expr/point.ts";
+import type { NumericLegOptions, NumericLegResult } from "./leg.ts";
 import type { NonFinite } from "./types.ts";
 
 /** The derivative of f along a direction, as the numeric leg's `along` gives it. */
@@ -21,33 +23,31 @@ export interface Along {
   readonly nonFinite?: NonFinite;
 }
 
-/** The partials to compute: along each unit vector e_c of `coordinates` (flat indices into x). */
-export interface PartialsJob {
+/** The leg to run: `numericLeg(expr, values, opts)`. */
+export interface NumericJob {
   readonly expr: Expr;
-  readonly layout: Layout;
-  readonly x: Float64Array;
-  readonly coordinates: readonly number[];
+  readonly values: Map<string, Value>;
+  readonly opts: NumericLegOptions;
 }
 
-/** Partials being computed elsewhere. */
-export interface PendingPartials {
-  readonly coordinates: readonly number[];
-  /** Waits for them: one per coordinate, in order; undefined when they could not be had. */
-  take(): readonly Along[] | undefined;
+/** A leg running elsewhere. */
+export interface PendingLeg {
+  /** Waits for its result; undefined when it could not be had (the leg then runs here). */
+  take(): NumericLegResult | undefined;
 }
 
 /** Starts a job elsewhere; undefined when it cannot. */
-export type PartialsRunner = (job: PartialsJob) => PendingPartials | undefined;
+export type NumericRunner = (job: NumericJob) => PendingLeg | undefined;
 
-let runner: PartialsRunner | null = null;
+let runner: NumericRunner | null = null;
 
-/** Installs (or, with null, removes) the runner that computes fast mode's partials elsewhere. */
-export function setPartialsRunner(r: PartialsRunner | null): void {
+/** Installs (or, with null, removes) the runner that runs fast mode's numeric leg elsewhere. */
+export function setNumericRunner(r: NumericRunner | null): void {
   runner = r;
 }
 
 /** `job` started by the installed runner, or undefined (no runner, or it failed to start). */
-export function startPartials(job: PartialsJob): PendingPartials | undefined {
+export function startElsewhere(job: NumericJob): PendingLeg | undefined {
   if (runner === null) return undefined;
   try {
     return runner(job);
