@@ -91,6 +91,28 @@ describe("kinks from evidence", () => {
   });
 });
 
+describe("kinks in fast mode (more than 1000 input elements)", () => {
+  it("a scalar's partial at a kink: its one-sided derivatives and the interval, as without fast mode", () => {
+    // relu(w·x_k − 0.2) at w = 0.5 is at its kink where x_k = 0.4 (0.5·0.4 is 0.2 exactly).
+    const n = 1500;
+    const x = Array.from({ length: n }, (_, k) => (k === 7 ? 0.4 : Math.sin(k)));
+    const r = check("mean(relu(w*x-0.2))", { at: { w: 0.5, x } });
+    expect(r.method).toBe("fast");
+    expect(r.verdict).toBe("inconclusive");
+    expect(r.reason).toMatch(/^kink: the function is not differentiable here \(w: left derivative/);
+    // By hand: ∂/∂w = Σ x_k/n over the elements where w·x_k > 0.2; just right of w = 0.5 the
+    // element at the kink counts too.
+    let left = 0;
+    for (let k = 0; k < n; k++) if (0.5 * x[k]! > 0.2) left += x[k]!;
+    left /= n;
+    const right = left + 0.4 / n;
+    const [, l, rt] = /w: left derivative (\S+), right derivative (\S+);/.exec(r.reason!)!;
+    expect(Math.abs(Number(l) - left)).toBeLessThan(1e-9);
+    expect(Math.abs(Number(rt) - right)).toBeLessThan(1e-9);
+    expect(r.reason).toMatch(/autograd gives \S+, PyTorch's convention, inside the subgradient/);
+  });
+});
+
 describe("an unreliable numeric leg cannot convict autograd", () => {
   // sin with a wrong backward (−cos): no formula, so no symbolic leg.
   defineOp({

@@ -158,7 +158,7 @@ function partialAt(
 ): Along {
   unit[c] = 1;
   try {
-    return along(complex, x, f, value, unit);
+    return along(complex, x, f, value, unit, c);
   } finally {
     unit[c] = 0;
   }
@@ -243,6 +243,7 @@ function differentiate(
         e[k] = p.error;
         how.add(p.method);
         if (p.unreliable !== undefined) unreliable.push(`${label(offset + k)}: ${p.unreliable}`);
+        if (p.kink !== undefined) base.kinks.push({ ...p.kink, label: label(offset + k) });
         if (p.nonFinite !== undefined && !Number.isFinite(p.derivative))
           nonFinite ??= { ...p.nonFinite, where: `${label(offset + k)}: ${p.nonFinite.where}` };
       }
@@ -301,8 +302,10 @@ function differentiate(
 }
 
 /**
- * The derivative of f along u (fast mode's uᵀ∇f, or a unit vector's partial): the complex step
- * where it applies, else Richardson extrapolation along u; what ran and why in `note`.
+ * The derivative of f along u (fast mode's uᵀ∇f, or, with `coordinate`, the partial along that
+ * unit vector): the complex step where it applies, else Richardson extrapolation along u (a
+ * partial: on the coordinate's line, as the leg takes each partial without fast mode, with its
+ * search for a kink); what ran and why in `note`.
  */
 function along(
   complex: (u: Float64Array, whatever?: boolean) => DirectionalStep,
@@ -310,6 +313,7 @@ function along(
   f: (x: Float64Array) => number,
   value: number,
   u: Float64Array,
+  coordinate?: number,
 ): Along {
   const byComplexStep = (
     c: { derivative: number; error: number; unreliable?: string },
@@ -323,7 +327,10 @@ function along(
   });
   const c = complex(u);
   if (c.ok) return byComplexStep(c, "fast mode by the complex step along u");
-  const d = directionalDerivative(f, x, u, { f0: value });
+  const d: Estimated =
+    coordinate === undefined
+      ? directionalDerivative(f, x, u, { f0: value })
+      : onCoordinate(f, x, value, coordinate);
   // Many custom op elements only made the complex step costly: where Richardson meets a value
   // that is not finite along u (a domain edge within its steps), the complex step decides.
   if (c.costly === true && (!Number.isFinite(d.derivative) || d.nonFinite !== undefined)) {
@@ -343,6 +350,40 @@ function along(
       ? {}
       : { nonFinite: d.nonFinite }),
     ...(d.unreliable === undefined ? {} : { unreliable: d.unreliable }),
+    ...(d.kink === undefined ? {} : { kink: d.kink }),
+  };
+}
+
+/** A derivative along a direction by Richardson extrapolation, and what it met. */
+interface Estimated {
+  readonly derivative: number;
+  readonly error: number;
+  readonly nonFinite?: NonFinite;
+  readonly unreliable?: string;
+  readonly kink?: Kink;
+}
+
+/**
+ * The partial along coordinate c by Richardson extrapolation on its line, as the leg takes each
+ * partial without fast mode (`gradient`): with its check of independent step sequences and its
+ * search for a kink (left and right derivatives apart; the error then spans them).
+ */
+function onCoordinate(
+  f: (x: Float64Array) => number,
+  x: Float64Array,
+  value: number,
+  c: number,
+): Estimated {
+  const g = gradient(f, x, { method: "richardson", f0: value, coordinates: [c] });
+  const [nonFinite] = g.nonFinite;
+  const [unreliable] = g.unreliable;
+  const [kink] = g.kinks;
+  return {
+    derivative: g.gradient[c]!,
+    error: g.error[c]!,
+    ...(nonFinite === undefined ? {} : { nonFinite }),
+    ...(unreliable === undefined ? {} : { unreliable: unreliable.reason }),
+    ...(kink === undefined ? {} : { kink }),
   };
 }
 

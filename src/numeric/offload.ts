@@ -10,7 +10,7 @@
 import type { Expr } from "../expr/ast.ts";
 import type { Value } from "../expr/point.ts";
 import type { NumericLegOptions, NumericLegResult } from "./leg.ts";
-import type { NonFinite } from "./types.ts";
+import type { Kink, NonFinite } from "./types.ts";
 
 /** The derivative of f along a direction, as the numeric leg's `along` gives it. */
 export interface Along {
@@ -21,6 +21,8 @@ export interface Along {
   readonly note: string;
   readonly unreliable?: string;
   readonly nonFinite?: NonFinite;
+  /** A partial's kink: its left and right derivatives differ (Richardson only). */
+  readonly kink?: Kink;
 }
 
 /** The leg to run: `numericLeg(expr, values, opts)`. */
