@@ -1,6 +1,7 @@
 /** The report of a three-way check, and its JSON form (the contract in docs/DESIGN.md). */
 import type { ErrorCode, OpPhase } from "../errors.ts";
 import type { NestedArray, Point } from "../expr/point.ts";
+import type { DirectionalMethod } from "../numeric/types.ts";
 import type { InconclusiveRule } from "./check.ts";
 import type { LegName } from "./verdict.ts";
 
@@ -91,9 +92,9 @@ export interface Report {
     readonly numericError: number;
     readonly autograd: number | null;
     /** Beyond the JSON contract: "complex" (the complex step along u) or "richardson". */
-    readonly method: "complex" | "richardson";
+    readonly method: DirectionalMethod;
     /** Beyond the JSON contract: how numeric's per-element partials were taken (none: empty). */
-    readonly partialsBy: readonly ("complex" | "richardson")[];
+    readonly partialsBy: readonly DirectionalMethod[];
   } | null;
 }
 

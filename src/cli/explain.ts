@@ -12,6 +12,7 @@ import type { Report } from "../check/report.ts";
 import { GradtrioError } from "../errors.ts";
 import { fromValue, type NestedArray, toValues } from "../expr/point.ts";
 import { loadOps } from "../fuzz/load.ts";
+import { directionalMethodWords } from "../numeric/types.ts";
 import {
   type Arr,
   buildChain,
@@ -324,12 +325,10 @@ export function numericMethodText(r: Pick<Report, "method" | "directional" | "gr
     case "central":
       return "central difference, h = ∛ε·max(1, |x|) ≈ 6.1e-6·max(1, |x|): truncation ~h², rounding ~ε/h (see --steps).";
     case "fast": {
-      const by = (m: string | undefined) =>
-        m === "complex" ? "the complex step" : "Richardson extrapolation";
       const each = Object.keys(r.gradients).filter((name) => r.gradients[name]!.numeric !== null);
       const partials = r.directional?.partialsBy ?? [];
       const same = partials.length === 1 && partials[0] === r.directional?.method;
-      return `fast mode: one directional derivative uᵀ∇f by ${by(r.directional?.method)} along a random unit vector u${each.length === Object.keys(r.gradients).length ? "" : ", not one derivative per element"}${each.length === 0 ? "" : `; and ${list(each)} per element, ${same ? "the same way" : `by ${partials.map(by).join(" and ")}`} along each element's unit vector`}.`;
+      return `fast mode: one directional derivative uᵀ∇f by ${directionalMethodWords(r.directional?.method ?? "richardson")} along a random unit vector u${each.length === Object.keys(r.gradients).length ? "" : ", not one derivative per element"}${each.length === 0 ? "" : `; and ${list(each)} per element, ${same ? "the same way" : `by ${partials.map(directionalMethodWords).join(" and ")}`} along each element's unit vector`}.`;
     }
     default:
       return "the numeric leg did not run.";

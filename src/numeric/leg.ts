@@ -19,7 +19,14 @@ import { flattenValues, type Layout } from "./evaluate.ts";
 import { directionalDerivative, gradient, randomUnitVector } from "./gradient.ts";
 import { type Along, startElsewhere } from "./offload.ts";
 import { cachedForward, customOpsOf, reusingPrograms } from "./programs.ts";
-import { type Kink, type NonFinite, NUMERIC_METHODS, type NumericMethod } from "./types.ts";
+import {
+  type DirectionalMethod,
+  directionalMethodWords,
+  type Kink,
+  type NonFinite,
+  NUMERIC_METHODS,
+  type NumericMethod,
+} from "./types.ts";
 
 export type { NumericMethod };
 
@@ -72,8 +79,8 @@ export interface NumericLegResult {
     u: Float64Array;
     value: number;
     error: number;
-    method: "complex" | "richardson";
-    partialsBy: readonly ("complex" | "richardson")[];
+    method: DirectionalMethod;
+    partialsBy: readonly DirectionalMethod[];
   };
   readonly kinks: Kink[];
   /**
@@ -229,7 +236,7 @@ function differentiate(
         ? []
         : [d.method === "richardson" ? `uᵀ∇f: ${d.unreliable}` : d.unreliable];
     let nonFinite = d.nonFinite;
-    const how = new Set<"complex" | "richardson">();
+    const how = new Set<DirectionalMethod>();
     const unit = new Float64Array(n);
     for (const name of names) {
       const { offset } = layout.get(name)!;
@@ -252,7 +259,7 @@ function differentiate(
     }
     if (names.length > 0)
       notes.push(
-        `fast mode: ${names.join(", ")} per element by ${[...how].map((m) => (m === "complex" ? "the complex step" : "Richardson extrapolation")).join(" and ")}`,
+        `fast mode: ${names.join(", ")} per element by ${[...how].map(directionalMethodWords).join(" and ")}`,
       );
     return {
       ...base,
@@ -325,8 +332,9 @@ function along(
     note,
     ...(c.unreliable === undefined ? {} : { unreliable: c.unreliable }),
   });
+  const fastMode = (m: DirectionalMethod) => `fast mode by ${directionalMethodWords(m)} along u`;
   const c = complex(u);
-  if (c.ok) return byComplexStep(c, "fast mode by the complex step along u");
+  if (c.ok) return byComplexStep(c, fastMode("complex"));
   const d: Estimated =
     coordinate === undefined
       ? directionalDerivative(f, x, u, { f0: value })
@@ -338,14 +346,14 @@ function along(
     if (all.ok)
       return byComplexStep(
         all,
-        `${c.reason}; Richardson along u met a value that is not finite; fast mode by the complex step along u`,
+        `${c.reason}; Richardson along u met a value that is not finite; ${fastMode("complex")}`,
       );
   }
   return {
     derivative: d.derivative,
     error: d.error,
     method: "richardson",
-    note: `${c.reason}; fast mode by Richardson extrapolation along u`,
+    note: `${c.reason}; ${fastMode("richardson")}`,
     ...(Number.isFinite(d.derivative) || d.nonFinite === undefined
       ? {}
       : { nonFinite: d.nonFinite }),

@@ -10,13 +10,13 @@
 import type { Expr } from "../expr/ast.ts";
 import type { Value } from "../expr/point.ts";
 import type { NumericLegOptions, NumericLegResult } from "./leg.ts";
-import type { Kink, NonFinite } from "./types.ts";
+import type { DirectionalMethod, Kink, NonFinite } from "./types.ts";
 
 /** The derivative of f along a direction, as the numeric leg's `along` gives it. */
 export interface Along {
   readonly derivative: number;
   readonly error: number;
-  readonly method: "complex" | "richardson";
+  readonly method: DirectionalMethod;
   /** What ran and why, in words. */
   readonly note: string;
   readonly unreliable?: string;

@@ -4,6 +4,14 @@
 export const NUMERIC_METHODS = ["auto", "richardson", "central", "complex", "fast"] as const;
 export type NumericMethod = (typeof NUMERIC_METHODS)[number];
 
+/** How the numeric leg took a derivative along a direction (fast mode's uᵀ∇f, or a partial). */
+export type DirectionalMethod = "complex" | "richardson";
+
+/** A `DirectionalMethod` in words, as notes and `explain` print it. */
+export function directionalMethodWords(method: DirectionalMethod): string {
+  return method === "complex" ? "the complex step" : "Richardson extrapolation";
+}
+
 /** Which points a difference quotient uses: x±h, or x and x+h, or x−h and x. */
 export type Stencil = "central" | "forward" | "backward";
 
