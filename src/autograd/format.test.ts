@@ -2,11 +2,11 @@
 // test_print (test/test_torch.py), or derived by hand from torch/_tensor_str.py's rules.
 import { describe, expect, it } from "vitest";
 import { GradtrioError } from "../errors.ts";
-import { type FormatSuffix, formatTensor } from "./format.ts";
+import { type FormatOptions, formatTensor } from "./format.ts";
 
-const fmt = (values: readonly number[], shape: readonly number[], suffix?: FormatSuffix) =>
+const fmt = (values: readonly number[], shape: readonly number[], suffix?: FormatOptions) =>
   formatTensor(new Float64Array(values), shape, suffix);
-const scalar = (v: number, suffix?: FormatSuffix) => fmt([v], [], suffix);
+const scalar = (v: number, suffix?: FormatOptions) => fmt([v], [], suffix);
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 // Printed by CPython 3 with "{:.4f}".format(v) and "{:.4e}".format(v): ties, binary near-ties
@@ -279,5 +279,23 @@ describe("formatTensor: Python's number formatting", () => {
   });
   it.each(PYTHON_SCI)("prints %s in scientific notation as %s", (value, text) => {
     expect(scalar(value)).toBe(`tensor(${text})`);
+  });
+});
+
+describe("formatTensor: exact (a tensor's text while a function is traced)", () => {
+  it("gives every value back exactly, in PyTorch's layout", () => {
+    const values = [2 / 3, -0, 3, 1e21, 1e-7, -2.5, 0.1 + 0.2, 5e-324];
+    const text = fmt(values, [values.length], { exact: true, requiresGrad: true });
+    expect(text.startsWith("tensor([")).toBe(true);
+    expect(text.endsWith("requires_grad=True)")).toBe(true);
+    const read = text
+      .slice("tensor([".length, text.indexOf("]"))
+      .split(",")
+      .map((s) => Number(s.trim().replace(/\.$/, "")));
+    expect(read.map((v) => Object.is(v, -0) || v)).toEqual(
+      values.map((v) => Object.is(v, -0) || v),
+    );
+    expect(fmt([3], [], { exact: true })).toBe("tensor(3.)");
+    expect(fmt([Number.NaN, 0.5], [2], { exact: true })).toBe("tensor([nan, 0.5])");
   });
 });

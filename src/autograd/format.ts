@@ -11,12 +11,17 @@
  */
 import { GradtrioError } from "../errors.ts";
 
-export interface FormatSuffix {
+export interface FormatOptions {
   readonly requiresGrad?: boolean;
   /** The grad_fn name, e.g. "PowBackward0", or null for leaves and constants. */
   readonly gradFn?: string | null;
   /** A dtype to name (`torch.float32`): PyTorch names any dtype but the default. */
   readonly dtype?: string | null;
+  /**
+   * Each value in full (its shortest round-trip text, `0.6666666666666666`) instead of at 4
+   * decimals: what a tensor's text is while a function is traced (see `Tensor.toString`).
+   */
+  readonly exact?: boolean;
 }
 
 const PRECISION = 4;
@@ -42,7 +47,7 @@ const PREFIX = "tensor(";
 export function formatTensor(
   data: Float64Array,
   shape: readonly number[],
-  suffix: FormatSuffix = {},
+  suffix: FormatOptions = {},
 ): string {
   const numel = checkShape(data, shape);
   const suffixes: string[] = [];
@@ -52,7 +57,7 @@ export function formatTensor(
     // PyTorch shows the shape of an empty tensor unless it is the plain 1-D `[]`.
     if (shape.length !== 1) suffixes.push(`size=${pythonTuple(shape)}`);
   } else {
-    body = tensorStr(data, shape, PREFIX.length);
+    body = tensorStr(data, shape, PREFIX.length, suffix.exact === true);
   }
   if (suffix.dtype) suffixes.push(`dtype=${suffix.dtype}`);
   if (suffix.gradFn) suffixes.push(`grad_fn=<${suffix.gradFn}>`);
@@ -105,11 +110,16 @@ function keptIndices(size: number, summarize: boolean): { head: number[]; tail: 
   return { head: Array.from({ length: size }, (_, i) => i), tail: [] };
 }
 
-function tensorStr(data: Float64Array, shape: readonly number[], indent: number): string {
+function tensorStr(
+  data: Float64Array,
+  shape: readonly number[],
+  indent: number,
+  exact: boolean,
+): string {
   const summarize = data.length > THRESHOLD;
   const strides = stridesOf(shape);
   // Like `get_summarized_data`: the formatter only sees the values that will be printed.
-  const formatter = new Formatter(summarize ? summarizedValues(data, shape, strides) : data);
+  const formatter = new Formatter(summarize ? summarizedValues(data, shape, strides) : data, exact);
 
   const walk = (offset: number, dim: number, indent: number): string => {
     const rank = shape.length - dim;
@@ -181,8 +191,15 @@ class Formatter {
   intMode = true;
   sciMode = false;
   width = 1;
+  readonly exact: boolean;
 
-  constructor(values: ArrayLike<number>) {
+  constructor(values: ArrayLike<number>, exact: boolean) {
+    this.exact = exact;
+    if (exact) {
+      for (let i = 0; i < values.length; i++)
+        this.width = Math.max(this.width, exactText(values[i]!).length);
+      return;
+    }
     let min = Number.POSITIVE_INFINITY;
     let max = 0;
     const nonzeroFinite: number[] = [];
@@ -212,11 +229,20 @@ class Formatter {
 
   format(v: number): string {
     let text: string;
-    if (this.sciMode) text = pyExponential(v, PRECISION);
+    if (this.exact) text = exactText(v);
+    else if (this.sciMode) text = pyExponential(v, PRECISION);
     else if (this.intMode) text = Number.isFinite(v) ? `${pyFixed(v, 0)}.` : pyFixed(v, 0);
     else text = pyFixed(v, PRECISION);
     return text.padStart(this.width, " ");
   }
+}
+
+/** A value in full: JavaScript's shortest round-trip text, integers with PyTorch's `3.`. */
+function exactText(v: number): string {
+  const special = nonFinite(v);
+  if (special !== undefined) return special;
+  const text = sign(v) + String(Math.abs(v));
+  return Number.isInteger(v) && !text.includes("e") ? `${text}.` : text;
 }
 
 function nonFinite(v: number): string | undefined {

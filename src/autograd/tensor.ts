@@ -9,6 +9,7 @@ import { type BackwardOptions, backward as runBackward } from "./engine.ts";
 import { DTYPES, type DType, round32 } from "./float32.ts";
 import { formatTensor } from "./format.ts";
 import * as F from "./functions.ts";
+import { isRecordingOrigins } from "./grad-mode.ts";
 import { add_, div_, fill_, mul_, sub_, versionCounter, zero_ } from "./inplace.ts";
 import { type Node, versionOf } from "./node.ts";
 import { numelOf, type Shape, sameShape, showShape } from "./shape.ts";
@@ -261,12 +262,18 @@ export class Tensor {
     return [...this.shape];
   }
 
+  /**
+   * As PyTorch prints it (`tensor(0.6667)`); while a function is traced (`check`, `checkFunction`),
+   * every value in full (`tensor(0.6666666666666666)`): a number parsed back from the text is then
+   * the value itself, so the trace refuses it as it refuses `.item()` (4 digits would hide it).
+   */
   toString(): string {
     return formatTensor(this.data, this.shape, {
       requiresGrad: this.requiresGrad,
       gradFn: this._gradFn === null ? null : this._gradFn.name,
       // gradtrio's default dtype is float64, so float32 is the one PyTorch would name.
       dtype: this._f32 ? "torch.float32" : null,
+      exact: isRecordingOrigins(),
     });
   }
 

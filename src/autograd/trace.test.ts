@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { inspect } from "node:util";
+import { describe, expect, it, vi } from "vitest";
 import { failure } from "../../test/failure.ts";
 import { call as c, type Expr, exprEquals, num, variable as v } from "../expr/ast.ts";
 import { parse } from "../expr/parse.ts";
@@ -157,6 +158,54 @@ describe("trace", () => {
       "a Tensor with 2 elements cannot be converted to Scalar",
     );
     expect(`${tensor(2.5)}`).toBe("tensor(2.5000)");
+  });
+
+  it("refuses a value read from the inputs as text and parsed back as a number", () => {
+    const used =
+      /^trace: the function uses a value read from its inputs as a number \(.*parsed from its text.*\): its trace changes with the point \(x\*3 here, x\*3\.00000\d+ nearby\)/;
+    // At 3 the 4-decimal text is "tensor(3.)": x·3 would be every leg's trace, d/dx 3 instead of 6.
+    const reads: [string, (x: Tensor) => Tensor][] = [
+      ["String(x)", (x) => x.mul(Number(String(x).slice(7, -1)))],
+      ["template literal", (x) => x.mul(parseFloat(`${x}`.slice(7)))],
+      ["x.toString()", (x) => x.mul(Number.parseFloat(x.toString().replace("tensor(", "")))],
+      ["'' + x", (x) => x.mul(parseFloat(("" + x).slice(7)))],
+    ];
+    for (const [what, f] of reads)
+      expect(failure(() => trace(f, ["x"], at({ x: 3 }))).message, what).toMatch(used);
+    // One element of a vector, read from its text.
+    const second = (x: Tensor) => x.mul(Number(String(x).slice(8, -2).split(", ")[1])).sum();
+    expect(failure(() => trace(second, ["x"], at({ x: [1, 2.5] }))).message).toMatch(
+      /sum\(x\*2\.5\) here, sum\(x\*2\.50000\d+\) nearby/,
+    );
+    // Read only to pick a branch: fine, as with .item().
+    same(
+      trace((x) => (String(x).startsWith("tensor(-") ? x.neg() : x), ["x"], at({ x: 3 })),
+      v("x"),
+    );
+  });
+
+  it("prints inside a traced function (values in full), and as PyTorch outside", () => {
+    const printed: string[] = [];
+    const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => {
+      printed.push(a.map((v) => (typeof v === "string" ? v : inspect(v))).join(" "));
+    });
+    try {
+      const f = (x: Tensor) => {
+        const y = x.div(3);
+        console.log(y);
+        console.log(`y = ${y}`);
+        return y.mul(x);
+      };
+      same(trace(f, ["x"], at({ x: 2 })), parse("x/3*x"));
+    } finally {
+      log.mockRestore();
+    }
+    // The first trace, at the point: 2/3 in full (what parseFloat gives back exactly).
+    expect(printed.slice(0, 2)).toEqual([`tensor(${2 / 3})`, "y = tensor(0.6666666666666666)"]);
+    expect(printed.length).toBeGreaterThanOrEqual(2);
+    // Outside a trace: PyTorch's 4 decimals, integers as "3.".
+    expect(String(tensor(2).div(3))).toBe("tensor(0.6667)");
+    expect(inspect(tensor([1, 2]))).toBe("tensor([1., 2.])");
   });
 
   it("refuses a result that leaves the graph (PyTorch: 'does not require grad'), not an unused input", () => {

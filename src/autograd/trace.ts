@@ -17,7 +17,8 @@ import { setWarningHandler } from "./warnings.ts";
  * Traces `fn` at the point `values` (one input tensor per name, in order) into an `Expr`.
  * Throws a GradtrioError when the result uses something the expression language cannot say: an
  * op outside it (`reshape`, `sum_dim`, …), a constant tensor that is not 0-d, a non-tensor result,
- * or a number read from the inputs `vary` (default: all) and used as a constant.
+ * or a number read from the inputs `vary` (default: all) and used as a constant (also parsed from
+ * their text, which shows every value in full while tracing).
  *
  * @example
  * ```ts
@@ -56,7 +57,7 @@ export function trace(
   if (moved !== null)
     throw new GradtrioError(
       "INVALID_ARGUMENT",
-      `trace: the function uses a value read from its inputs as a number (.data, .item(), .toArray(), Number(...), detach()): its trace changes with the point (${clip(print(expr))} here, ${clip(print(moved))} nearby), so every leg would take that number for a constant; compute it with Tensor ops (reading a value only to pick a branch is fine)`,
+      `trace: the function uses a value read from its inputs as a number (.data, .item(), .toArray(), Number(...), detach(), or parsed from its text: String(x), \`\${x}\`, x.toString()): its trace changes with the point (${clip(print(expr))} here, ${clip(print(moved))} nearby), so every leg would take that number for a constant; compute it with Tensor ops (reading a value only to pick a branch is fine)`,
     );
   return expr;
 }

@@ -89,6 +89,13 @@ describe("checkFunction (black-box f with the user's derivative)", () => {
     // x·x.data[0] at 3 traced as x*3: every leg would give 3; the function's derivative is 6.
     expect(() => checkFunction((x: Tensor) => x.mul(x.data[0]!), { at: 3 } as never)).toThrow(used);
     expect(() => check((x: Tensor) => x.mul(Number(x)), { at: { x: 3 } })).toThrow(used);
+    // Read as text and parsed back: at 3 the 4-decimal text "tensor(3.)" would trace as x*3 too.
+    expect(() =>
+      checkFunction((x: Tensor) => x.mul(Number(String(x).slice(7, -1))), { at: 3 } as never),
+    ).toThrow(used);
+    expect(() =>
+      check((x: Tensor) => x.mul(parseFloat(`${x}`.slice(7))), { at: { x: 3 } }),
+    ).toThrow(used);
     // A value of an input not differentiated is data, a constant as in PyTorch: ∂(w·y)/∂w = y = 2.
     const r = check((w: Tensor, y?: Tensor) => w.mul(y!.item()), {
       at: { w: 1, y: 2 },
