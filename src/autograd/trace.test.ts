@@ -208,6 +208,34 @@ describe("trace", () => {
     expect(inspect(tensor([1, 2]))).toBe("tensor([1., 2.])");
   });
 
+  it("refuses a function that gives different results for the same input", () => {
+    const random = failure(() => trace((x) => x.mul(Math.random()), ["x"], at({ x: 3 }))).message;
+    expect(random).toMatch(
+      /^trace: the function gives different results for the same input \(x\*0\.\d+, then x\*0\.\d+\), so its gradient cannot be checked: it calls Math\.random\(\); draw the random numbers once, outside the function$/,
+    );
+    // State kept between calls: not Math.random, so not named.
+    let calls = 0;
+    const counter = failure(() =>
+      trace(
+        (x) => {
+          calls += 1;
+          return x.mul(calls);
+        },
+        ["x"],
+        at({ x: 3 }),
+      ),
+    ).message;
+    expect(counter).toBe(
+      "trace: the function gives different results for the same input (x*1, then x*2), so its gradient cannot be checked; make it deterministic (random numbers, a clock or state kept between calls change it)",
+    );
+    expect(Math.random).toBe(Math.random); // restored (same function each read)
+    // A random branch that happens to agree is still deterministic in its trace: fine.
+    same(
+      trace((x) => (Math.random() < 2 ? x.sin() : x.cos()), ["x"], at({ x: 3 })),
+      parse("sin(x)"),
+    );
+  });
+
   it("refuses a result that leaves the graph (PyTorch: 'does not require grad'), not an unused input", () => {
     const leaves =
       "trace: the function's result does not depend on its inputs through the Tensor API (.data, .item() and Number(...) leave the graph); compute it with Tensor ops";

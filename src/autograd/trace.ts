@@ -17,8 +17,9 @@ import { setWarningHandler } from "./warnings.ts";
  * Traces `fn` at the point `values` (one input tensor per name, in order) into an `Expr`.
  * Throws a GradtrioError when the result uses something the expression language cannot say: an
  * op outside it (`reshape`, `sum_dim`, …), a constant tensor that is not 0-d, a non-tensor result,
- * or a number read from the inputs `vary` (default: all) and used as a constant (also parsed from
- * their text, which shows every value in full while tracing).
+ * a number read from the inputs `vary` (default: all) and used as a constant (also parsed from
+ * their text, which shows every value in full while tracing), or a function that gives
+ * different results for the same input.
  *
  * @example
  * ```ts
@@ -43,7 +44,19 @@ export function trace(
         `trace: '${name}' is a reserved name, not a variable name`,
       );
   }
-  const expr = traceAt(fn, names, values, (name) => values.get(name)!.data);
+  const at = (name: string) => values.get(name)!.data;
+  const expr = traceAt(fn, names, values, at);
+  // A function that draws random numbers (or keeps state between calls) has no one gradient.
+  const again = quietly(() => retrace(fn, names, values, at));
+  if (again === null || !exprEquals(again, expr)) {
+    const cause = callsMathRandom(() => retrace(fn, names, values, at))
+      ? ": it calls Math.random(); draw the random numbers once, outside the function"
+      : "; make it deterministic (random numbers, a clock or state kept between calls change it)";
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `trace: the function gives different results for the same input (${clip(print(expr))}, then ${again === null ? "it threw" : clip(print(again))}), so its gradient cannot be checked${cause}`,
+    );
+  }
   // As PyTorch's "element 0 of tensors does not require grad": a result no Tensor op connects
   // to any input would get gradient 0 from all three legs, a silent agreement.
   if (names.length > 0 && variablesOf(expr).length === 0)
@@ -101,29 +114,61 @@ function movedTrace(
 ): Expr | null {
   if (vary.length === 0) return null;
   let moved: Expr | null = null;
-  const previous = setWarningHandler(() => {}); // warned once already, by the first trace
+  for (const side of [-1, 1]) {
+    // About 2^-20 relative: far above rounding, far below the distance to any branch but a tie.
+    const data = (name: string) => {
+      const d = values.get(name)!.data;
+      return vary.includes(name) ? d.map((x) => x + side * (Math.abs(x) * 2 ** -20 + 2 ** -40)) : d;
+    };
+    // null: the function fails off the point, nothing to compare
+    const e = quietly(() => retrace(fn, names, values, data));
+    if (e === null || exprEquals(e, expr)) return null;
+    moved = e;
+  }
+  return moved;
+}
+
+/** Another trace, after the first: null when the function throws. */
+function retrace(
+  fn: (...args: Tensor[]) => Tensor,
+  names: readonly string[],
+  values: ReadonlyMap<string, Value>,
+  data: (name: string) => Float64Array,
+): Expr | null {
   try {
-    for (const side of [-1, 1]) {
-      // About 2^-20 relative: far above rounding, far below the distance to any branch but a tie.
-      const data = (name: string) => {
-        const d = values.get(name)!.data;
-        return vary.includes(name)
-          ? d.map((x) => x + side * (Math.abs(x) * 2 ** -20 + 2 ** -40))
-          : d;
-      };
-      let e: Expr;
-      try {
-        e = traceAt(fn, names, values, data);
-      } catch {
-        return null; // the function fails off the point: nothing to compare
-      }
-      if (exprEquals(e, expr)) return null;
-      moved = e;
-    }
+    return traceAt(fn, names, values, data);
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `f` without warnings: the first trace warned once already. */
+function quietly<T>(f: () => T): T {
+  const previous = setWarningHandler(() => {});
+  try {
+    return f();
   } finally {
     setWarningHandler(previous);
   }
-  return moved;
+}
+
+/**
+ * Whether `f` calls Math.random (wrapped while `f` runs, synchronously), to name the cause of
+ * a function that is not deterministic only when it is certain.
+ */
+function callsMathRandom(f: () => unknown): boolean {
+  const random = Math.random;
+  let called = false;
+  Math.random = () => {
+    called = true;
+    return random();
+  };
+  try {
+    quietly(f);
+  } finally {
+    Math.random = random;
+  }
+  return called;
 }
 
 const clip = (s: string): string => (s.length <= 60 ? s : `${s.slice(0, 57)}...`);
