@@ -77,6 +77,10 @@ describe("non-finite stencil points", () => {
     expect(r.gradient[0]).toBeCloseTo(0.5, 8); // d/dx sqrt(x) = 1/(2 sqrt x)
     expect(Math.abs(r.gradient[0]! - 0.5)).toBeLessThanOrEqual(r.error[0]!);
     expect(r.notes.join()).toMatch(/used a forward stencil/);
+    // The value met on the way is reported (fast mode's costly custom ops decide on it).
+    expect(r.nonFinite).toEqual([]);
+    expect(r.nonFiniteMet).toHaveLength(1);
+    expect(r.nonFiniteMet[0]!.coordinate).toBe(0);
   });
 
   it("reports the coordinate and the step when no stencil is finite", () => {

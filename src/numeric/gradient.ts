@@ -41,6 +41,11 @@ export interface GradientResult {
   readonly kinks: Kink[];
   /** Coordinates where no finite stencil could be found (their gradient is NaN). */
   readonly nonFinite: NonFinite[];
+  /**
+   * Values that are not finite met on the way at coordinates whose derivative was found all the
+   * same (shrunk steps or a one-sided stencil: `notes` says which).
+   */
+  readonly nonFiniteMet: NonFinite[];
   /** Coordinates whose estimate could not certify itself (see `Estimate.unreliable`). */
   readonly unreliable: { coordinate: number; reason: string }[];
   /** What the method had to do: shrunk steps, one-sided stencils. */
@@ -82,13 +87,24 @@ export function gradient(f: ScalarFn, x: Float64Array, opts: GradientOptions = {
   const error = new Float64Array(n);
   const kinks: Kink[] = [];
   const nonFinite: NonFinite[] = [];
+  const nonFiniteMet: NonFinite[] = [];
   const unreliable: { coordinate: number; reason: string }[] = [];
   const notes: string[] = [];
   if (!Number.isFinite(f0)) {
     grad.fill(Number.NaN);
     error.fill(Number.POSITIVE_INFINITY);
     nonFinite.push({ coordinate: -1, step: 0, where: `f(x) = ${f0} at the point itself` });
-    return { gradient: grad, error, method, kinks, nonFinite, unreliable, notes, evaluations };
+    return {
+      gradient: grad,
+      error,
+      method,
+      kinks,
+      nonFinite,
+      nonFiniteMet,
+      unreliable,
+      notes,
+      evaluations,
+    };
   }
   for (const i of opts.coordinates ?? x.keys()) {
     const line = coordinateLine(f, x, i, work, f0);
@@ -99,6 +115,7 @@ export function gradient(f: ScalarFn, x: Float64Array, opts: GradientOptions = {
     if (!Number.isFinite(est.derivative)) {
       if (est.nonFinite !== undefined) nonFinite.push(est.nonFinite);
     } else if (est.nonFinite !== undefined) {
+      nonFiniteMet.push(est.nonFinite);
       notes.push(
         est.stencil === "central"
           ? `coordinate ${i}: ${est.nonFinite.where}; the steps were shrunk to h = ${est.step}`
@@ -118,7 +135,17 @@ export function gradient(f: ScalarFn, x: Float64Array, opts: GradientOptions = {
     }
     evaluations += line.evaluations;
   }
-  return { gradient: grad, error, method, kinks, nonFinite, unreliable, notes, evaluations };
+  return {
+    gradient: grad,
+    error,
+    method,
+    kinks,
+    nonFinite,
+    nonFiniteMet,
+    unreliable,
+    notes,
+    evaluations,
+  };
 }
 
 /** Central first; where that meets a non-finite point for every step, one-sided stencils. */

@@ -18,8 +18,11 @@ function failed(why: string): undefined {
   return undefined;
 }
 
-/** How long `take` waits for the worker's next evaluation before giving up on it. */
-const STALL_MS = 60_000;
+/**
+ * How long `take` waits for the worker's next evaluation before giving up on it (one pass over
+ * 10^7 elements takes about a second; a worker that died without a word costs this long).
+ */
+const STALL_MS = 20_000;
 
 const ENTRY = new URL("./leg-entry.mjs", import.meta.url);
 

@@ -117,8 +117,8 @@ export function numericLeg(
 }
 
 /**
- * `numericLeg`, calling `beat` after each evaluation over the point that fast mode makes (f, uᵀ∇f,
- * each partial): the worker thread's heartbeat (`leg-thread.ts`).
+ * `numericLeg`, calling `beat` after each evaluation over the point that fast mode makes (f, each
+ * complex step, each of Richardson's evaluations): the worker thread's heartbeat (`leg-thread.ts`).
  */
 export function runNumericLeg(
   expr: Expr,
@@ -226,7 +226,16 @@ function differentiate(
     let directions = 1;
     for (const name of names) directions += values.get(name)!.data.length;
     const complex = complexStepAlong(expr, layout, x, directions);
-    const d = along(complex, x, f, value, u);
+    // Each evaluation of f beats (Richardson's take dozens: at 10^6 elements, seconds).
+    const fb =
+      beat === undefined
+        ? f
+        : (p: Float64Array) => {
+            const v = f(p);
+            beat();
+            return v;
+          };
+    const d = along(complex, x, fb, value, u);
     beat?.();
     notes.push(d.note);
     const gradients = new Map<string, Float64Array>();
@@ -244,7 +253,7 @@ function differentiate(
       const g = new Float64Array(size);
       const e = new Float64Array(size);
       for (let k = 0; k < size; k++) {
-        const p = partialAt(complex, x, f, value, unit, offset + k);
+        const p = partialAt(complex, x, fb, value, unit, offset + k);
         beat?.();
         g[k] = p.derivative;
         e[k] = p.error;
@@ -383,7 +392,9 @@ function onCoordinate(
   c: number,
 ): Estimated {
   const g = gradient(f, x, { method: "richardson", f0: value, coordinates: [c] });
-  const [nonFinite] = g.nonFinite;
+  // A value that is not finite met on the way counts, the derivative found or not (a costly
+  // custom op's complex step then decides: `along`).
+  const [nonFinite = g.nonFiniteMet[0]] = g.nonFinite;
   const [unreliable] = g.unreliable;
   const [kink] = g.kinks;
   return {
