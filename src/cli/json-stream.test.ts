@@ -95,8 +95,11 @@ describe("ParallelJson", () => {
     await sleep(300); // the worker formats them meanwhile (as while the legs run)
     const pieces = [...jsonPieces(report, json.items)];
     expect(text(pieces)).toBe(JSON.stringify(report));
-    // x, m's two rows and the symbolic gradient; not `mixed` (not all numbers).
-    expect(pieces.filter((p) => typeof p !== "string")).toHaveLength(4);
+    // Every block of x, m's two rows and the symbolic gradient; not `mixed` (not all numbers).
+    const formatted = [x, report.at.m[0]!, report.at.m[1]!, report.gradients.x.symbolic];
+    expect(pieces.filter((p) => typeof p !== "string")).toHaveLength(
+      formatted.reduce((n, a) => n + Math.ceil(a.length / 4096), 0),
+    );
   });
 
   it("writes numbers of the widest JSON whole (25 characters, as gradients of −1e-6 give)", async () => {
@@ -111,7 +114,10 @@ describe("ParallelJson", () => {
     json.submit(value.gradients);
     await sleep(300);
     const pieces = [...jsonPieces(value, json.items)];
-    expect(pieces.filter((p) => typeof p !== "string")).toHaveLength(2);
+    // Every block of both, by the worker.
+    expect(pieces.filter((p) => typeof p !== "string")).toHaveLength(
+      2 * Math.ceil((MIN + 5) / 4096),
+    );
     expect(text(pieces)).toBe(JSON.stringify(value));
   });
 
@@ -131,6 +137,32 @@ describe("ParallelJson", () => {
     expect(text(jsonPieces(report, parallel().items))).toBe(JSON.stringify(report));
   });
 
+  it("shares an array's blocks: the worker's as bytes, those it did not reach formatted here", async () => {
+    // A worker (at normal priority) that stops after claiming 5 blocks: once it has started,
+    // this thread claims the rest and waits for those 5.
+    const five = WORKER_SOURCE.replace(/try\{.*?catch\{\}\n/, "").replace(
+      "while((k=Atomics.add(state,0,1))<n){",
+      "let c=0;while(c++<5&&(k=Atomics.add(state,0,1))<n){",
+    );
+    expect(five).not.toMatch(/setPriority/);
+    const a = numbers(40 * 4096 + 5, 3);
+    // Its start takes a moment (longer on a busy machine): a few tries.
+    let types: string[] = [];
+    for (let attempt = 0; attempt < 5 && !types.includes("object"); attempt++) {
+      const json = parallel(five, 30_000);
+      json.submit(a);
+      await sleep(300 * (attempt + 1));
+      const pieces = [...(json.items(a) ?? [])];
+      expect(`[${text(pieces)}]`).toBe(JSON.stringify(a));
+      types = pieces.map((p) => typeof p);
+    }
+    // The worker's blocks first (5, fewer if this thread came while it was claiming), then ours.
+    const k = types.indexOf("string");
+    expect(k).toBeGreaterThanOrEqual(1);
+    expect(k).toBeLessThanOrEqual(5);
+    expect(types).toEqual([...new Array(k).fill("object"), ...new Array(41 - k).fill("string")]);
+  });
+
   it.each([
     ["throws at start", `throw new Error("broken")`],
     ["exits at once", `process.exit(1)`],
@@ -139,10 +171,10 @@ describe("ParallelJson", () => {
       `require("node:worker_threads").parentPort.on("message", (j) => Atomics.store(j.state, 0, 1));`,
     ],
     [
-      "fails after claiming its second array",
+      "fails after claiming a block of its second array",
       WORKER_SOURCE.replace(
-        "Atomics.store(state,0,ok",
-        "if((globalThis.n=(globalThis.n||0)+1)===2)throw 0;Atomics.store(state,0,ok",
+        "const s=JSON.stringify(b)",
+        "if((globalThis.n=(globalThis.n||0)+1)===3*16+2)throw 0;const s=JSON.stringify(b)",
       ),
     ],
     ["is not JavaScript", `)(`],

@@ -1,14 +1,19 @@
 /**
  * JSON written as it is produced: the same bytes as `JSON.stringify(value)` (one line), in pieces
- * of about 64 KB (a piece may exceed it by one block of array items; an array the worker formatted
- * is one piece of bytes, up to 26 a number), so a report of 10^6-element gradients (~100 MB) is
- * never one string in memory.
+ * of about 64 KB (a piece may exceed it by one block of array items; a large array's pieces are
+ * its blocks, text or bytes the worker formatted, up to 26 a number), so a report of
+ * 10^6-element gradients (~100 MB) is never one string in memory.
  */
 import { Worker } from "node:worker_threads";
 
 const PIECE = 1 << 16;
 /** Array items serialised at once (by either thread). */
 const BLOCK = 4096;
+/**
+ * Bytes of JSON a number takes at most: 25 (-0.0000012345678901234567: from 1e-6 to 1e-5, no
+ * exponent) and a comma. The worker checks that its JSON fit all the same.
+ */
+const WIDTH = 26;
 
 /** A piece of JSON: text, or ASCII bytes (formatted by a worker: ParallelJson, below). */
 export type JsonPiece = string | Uint8Array;
@@ -83,43 +88,43 @@ export function* jsonPieces(value: unknown, items?: ArrayItems): Generator<JsonP
 }
 
 /*
- * Formatting numbers is most of the time of `check --json` on large inputs (~0.1 µs a number,
+ * Formatting numbers is most of the time of `check --json` on large inputs (~0.15 µs a number,
  * V8's own formatter: no faster way on one thread). So a `worker_threads` worker, a small inline
  * script, formats the large arrays of numbers of the report while this thread runs the legs and
- * the vote (it gets the point's arrays before the legs, the gradients before the vote) and writes
- * each one's JSON to shared memory; this thread writes it in its place. An array is formatted by
- * whichever thread claims it first (an atomic compare-and-swap); one the worker does not answer
- * in time, this thread formats itself: a broken worker costs time, never a wrong byte.
+ * the vote (it gets the point's arrays before the legs, each leg's gradients as the leg
+ * finishes), by blocks of BLOCK numbers into shared memory. A block goes to whichever thread
+ * claims it first (an atomic counter per array): when this thread comes to write an array, it
+ * claims the blocks the worker has not reached and formats them itself, and waits only for the
+ * block the worker is at (well under a millisecond; one not done in `timeoutMs` it formats
+ * itself, and from then on it waits for none). The worker runs at the lowest priority (on Linux,
+ * its own thread's nice value), so it takes the cores the legs leave idle; on a machine loaded by
+ * other programs this thread does the formatting. A broken worker costs time, never a wrong byte.
  */
 
+/** Bytes of shared memory per block: its JSON with brackets, WIDTH a number at most. */
+const REGION = WIDTH * BLOCK + 2;
+
 /**
- * An array's state in shared memory: FREE, claimed by the WORKER (being formatted) or by this
- * thread (MAIN; the worker also hands it back when its JSON did not fit `out`), or formatted
- * by the worker: DONE + the length of its JSON.
+ * A block's state in shared memory: formatted by the worker (the length of its JSON, brackets
+ * included, + 1), being formatted by it (0), claimed by this thread (MINE), or given up by the
+ * worker (FAILED: its JSON did not fit).
  */
-const FREE = 0;
-const WORKER = 1;
-const MAIN = 2;
-const DONE = 3;
+const MINE = -2;
+const FAILED = -1;
 
 /**
  * The worker: for each `{ data: Float64Array, state: Int32Array, out: Uint8Array }` posted (the
- * last two shared) that it claims, writes the numbers as JSON to `out` from its second byte (no
- * brackets; its first byte is scratch). By blocks of BLOCK numbers, each `JSON.stringify`'d and
- * written where the last one's "]" was: one string of the whole array (~22 MB at 10^6, built
- * from an array of 10^6 made first) cost a third more time, most of it in page faults. It runs at
- * the lowest priority (Linux: its own thread's nice value), so it takes the cores the legs leave
- * idle. A constant script (no user text in it), terse: it ships as text.
+ * last two shared), claims blocks (state[0]: the next unclaimed) and writes each one's
+ * `JSON.stringify` to its REGION of `out`, its length in state[1 + block]. A constant script (no
+ * user text in it), terse: it ships as text.
  */
 export const WORKER_SOURCE = `const E=new TextEncoder(),b=[]
 try{require("node:os").setPriority(+require("node:fs").readlinkSync("/proc/thread-self").split("/").pop(),19)}catch{}
-require("node:worker_threads").parentPort.on("message",({data,state,out})=>{if(Atomics.compareExchange(state,0,${FREE},${WORKER})!==${FREE})return
-let p=0,ok=true
-for(let i=0;ok&&i<data.length;i+=${BLOCK}){const m=Math.min(${BLOCK},data.length-i);b.length=m
-for(let k=0;k<m;k++)b[k]=data[i+k]
-const s=JSON.stringify(b),r=E.encodeInto(s,out.subarray(p));ok=r.read===s.length;if(p>0)out[p]=44;p+=r.written-1}
-Atomics.store(state,0,ok?${DONE}+p-1:${MAIN})
-Atomics.notify(state,0)})`;
+require("node:worker_threads").parentPort.on("message",({data,state,out})=>{const n=Math.ceil(data.length/${BLOCK});let k
+while((k=Atomics.add(state,0,1))<n){const i=k*${BLOCK},m=Math.min(${BLOCK},data.length-i);b.length=m
+for(let j=0;j<m;j++)b[j]=data[i+j]
+const s=JSON.stringify(b),r=E.encodeInto(s,out.subarray(k*${REGION},(k+1)*${REGION}))
+Atomics.store(state,1+k,r.read===s.length?r.written+1:${FAILED});Atomics.notify(state,1+k)}})`;
 
 /**
  * Formats large arrays of numbers on a worker, for `jsonPieces`.
@@ -135,17 +140,17 @@ Atomics.notify(state,0)})`;
 export class ParallelJson {
   readonly #jobs = new Map<unknown, { state: Int32Array; out: Uint8Array }>();
   #worker: Worker | undefined;
-  /** The worker failed to start or to answer in time: this thread formats everything. */
+  /** The worker failed to start or to finish a block in time: this thread waits for it no more. */
   #alone = false;
 
   /**
    * @param workerSource the worker's script (tests: a broken worker)
-   * @param timeoutMs how long this thread waits for an array the worker claimed before
-   * formatting it itself (10^6 numbers take ~0.15 s)
+   * @param timeoutMs how long this thread waits for a block the worker is at before formatting
+   * it itself (a block takes well under a millisecond)
    */
   constructor(
     private readonly workerSource = WORKER_SOURCE,
-    private readonly timeoutMs = 3000,
+    private readonly timeoutMs = 100,
   ) {}
 
   /**
@@ -164,12 +169,13 @@ export class ParallelJson {
         // Not the parent's --import hooks (tsx, profilers): a bare, fast start.
         this.#worker = new Worker(this.workerSource, { eval: true, execArgv: [] });
         this.#worker.unref();
-        // A failing worker leaves its array unanswered: see items.
+        // A failing worker leaves its blocks unanswered: see items.
         this.#worker.on("error", () => {});
       }
+      const blocks = Math.ceil(v.length / BLOCK);
       const job = {
-        state: new Int32Array(new SharedArrayBuffer(4)),
-        out: new Uint8Array(new SharedArrayBuffer(WIDTH * v.length + 2)),
+        state: new Int32Array(new SharedArrayBuffer(4 * (1 + blocks))),
+        out: new Uint8Array(new SharedArrayBuffer(REGION * blocks)),
       };
       this.#worker.postMessage({ ...job, data }, [data.buffer]);
       this.#jobs.set(v, job);
@@ -178,24 +184,33 @@ export class ParallelJson {
     }
   }
 
-  /** The worker's JSON of a submitted array's items, or undefined: this thread formats it. */
+  /** A submitted array's items, block by block, the worker's where it did them; else undefined. */
   readonly items: ArrayItems = (a) => {
     const job = this.#jobs.get(a);
-    if (
-      this.#alone ||
-      job === undefined ||
-      Atomics.compareExchange(job.state, 0, FREE, MAIN) === FREE
-    )
-      return undefined;
-    // Atomics.wait returns at once unless the worker is still at it.
-    if (Atomics.wait(job.state, 0, WORKER, this.timeoutMs) === "timed-out") {
-      this.#alone = true;
-      return undefined;
-    }
-    // MAIN: this thread claimed it before (an array met twice), or the worker handed it back.
-    const state = Atomics.load(job.state, 0);
-    return state >= DONE ? [job.out.subarray(1, 1 + state - DONE)] : undefined;
+    return job === undefined ? undefined : this.#pieces(a as readonly number[], job);
   };
+
+  *#pieces(a: readonly number[], { state, out }: { state: Int32Array; out: Uint8Array }) {
+    const n = Math.ceil(a.length / BLOCK);
+    // The blocks the worker has not reached are this thread's.
+    for (let k = Atomics.add(state, 0, 1); k < n; k = Atomics.add(state, 0, 1))
+      Atomics.store(state, 1 + k, MINE);
+    for (let k = 0; k < n; k++) {
+      // Atomics.wait returns at once unless the worker is still at the block.
+      if (!this.#alone && Atomics.wait(state, 1 + k, 0, this.timeoutMs) === "timed-out")
+        this.#alone = true;
+      const len = Atomics.load(state, 1 + k);
+      if (len > 0) {
+        // Its "[" becomes the comma before it; its "]" is left out.
+        const at = k * REGION;
+        if (k > 0) out[at] = 0x2c;
+        yield out.subarray(k === 0 ? at + 1 : at, at + len - 2);
+      } else {
+        const json = JSON.stringify(a.slice(k * BLOCK, (k + 1) * BLOCK)).slice(1, -1);
+        yield k === 0 ? json : `,${json}`;
+      }
+    }
+  }
 
   /** Stops the worker (it never keeps the process alive). */
   close(): void {
@@ -205,10 +220,5 @@ export class ParallelJson {
 
 /** Arrays shorter are not worth a message to the worker. */
 export const MIN = PIECE;
-/**
- * Bytes of JSON a number takes at most: 25 (-0.0000012345678901234567: from 1e-6 to 1e-5, no
- * exponent) and a comma. The worker checks that its JSON fit all the same.
- */
-const WIDTH = 26;
-/** Arrays longer are formatted by this thread: a state counts the JSON's bytes in an Int32. */
-const MAX = Math.floor((2 ** 31 - 1 - DONE) / WIDTH);
+/** Arrays longer are formatted by this thread (their shared memory would pass 2 GB). */
+const MAX = Math.floor((2 ** 31 - 1) / WIDTH);
