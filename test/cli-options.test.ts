@@ -56,8 +56,8 @@ const cases = {
 const runs: Record<string, Run> = {};
 /** GRADTRIO_WORKERS as unset (empty). */
 const unset = UNSET_WORKERS;
-/** GRADTRIO_WORKERS values that are no thread count. */
-const badWorkers = ["abc", "0", "-1", "1.5", "99999"];
+/** GRADTRIO_WORKERS values that are no thread count (0x2, 2e0, +2 and 2.0 were read as 2). */
+const badWorkers = ["abc", "0", "-1", "1.5", "99999", "0x2", "2e0", "+2", "2.0"];
 
 beforeAll(async () => {
   const done = await Promise.all([
@@ -132,8 +132,11 @@ describe("bad input is one line, also where the fuzz would say how many threads 
     expect(lines.slice(1)).toEqual(["  sine(x)", "  ^"]); // the expression and the caret
   });
 
-  it.each(badWorkers.map((w) => [w]))("GRADTRIO_WORKERS=%s is an error (it was ignored)", (w) => {
-    const r = runs[`GRADTRIO_WORKERS=${w}`]!;
-    oneError(r, `GRADTRIO_WORKERS must be an integer from 1 to 256 (or unset), got '${w}'`);
-  });
+  it.each(badWorkers.map((w) => [w]))(
+    "GRADTRIO_WORKERS=%s is an error (ignored, or 0x2, 2e0, +2, 2.0 read as 2)",
+    (w) => {
+      const r = runs[`GRADTRIO_WORKERS=${w}`]!;
+      oneError(r, `GRADTRIO_WORKERS must be an integer from 1 to 256 (or unset), got '${w}'`);
+    },
+  );
 });

@@ -11,7 +11,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { GradtrioError } from "../errors.ts";
-import { MAX_DEPTH, MAX_RUNS, MAX_WORKERS } from "../fuzz/limits.ts";
+import { DECIMAL_INTEGER, MAX_DEPTH, MAX_RUNS, MAX_WORKERS } from "../fuzz/limits.ts";
 import { legThread } from "../numeric/leg-thread.ts";
 import { setNumericRunner } from "../numeric/offload.ts";
 import { NUMERIC_METHODS } from "../numeric/types.ts";
@@ -31,14 +31,11 @@ function nonNegative(name: string) {
   };
 }
 
-/**
- * An integer from `min` to `max` (default: the largest JavaScript holds exactly, 2⁵³ − 1), in
- * plain decimal digits (no 0x10, 1e3: as --at refuses them).
- */
+/** An integer from `min` to `max` (default: the largest JavaScript holds exactly, 2⁵³ − 1), in decimal digits. */
 function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (text: string): number => {
     const v = Number(text);
-    if (!/^\s*\d+\s*$/.test(text) || v < min || v > max)
+    if (!DECIMAL_INTEGER.test(text) || v < min || v > max)
       throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
     return v;
   };

@@ -15,3 +15,9 @@ export const MAX_DEPTH = 8;
 
 /** The most threads `--workers` / GRADTRIO_WORKERS may ask for. */
 export const MAX_WORKERS = 256;
+
+/**
+ * An integer as the command line and GRADTRIO_WORKERS take one: decimal digits (spaces around
+ * them aside, as Number() and JSON skip them); no 0x10, 1e3, +2 or 2.0 (--at refuses them).
+ */
+export const DECIMAL_INTEGER = /^\s*\d+\s*$/;

@@ -141,6 +141,9 @@ describe("plannedWorkers", () => {
       expect(plannedWorkers(undefined, 10, "runs").threads).toBe(1);
       process.env.GRADTRIO_WORKERS = "5";
       expect(plannedWorkers(undefined, 10, "runs")).toEqual({ threads: 5, note: null });
+      // Spaces around the digits, as --workers ' 5' takes them (Number() skips them).
+      process.env.GRADTRIO_WORKERS = " 5 ";
+      expect(plannedWorkers(undefined, 10, "runs")).toEqual({ threads: 5, note: null });
     } finally {
       if (before === undefined) delete process.env.GRADTRIO_WORKERS;
       else process.env.GRADTRIO_WORKERS = before;

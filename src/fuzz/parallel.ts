@@ -21,7 +21,7 @@ import {
   type OpStats,
   prepareFuzz,
 } from "./fuzz.ts";
-import { MAX_WORKERS } from "./limits.ts";
+import { DECIMAL_INTEGER, MAX_WORKERS } from "./limits.ts";
 import type { FuzzSettings, WorkerTask } from "./worker.ts";
 
 /** Validates a number of threads: an integer from 1 to MAX_WORKERS (256). */
@@ -232,12 +232,15 @@ export function plannedWorkers(
   };
 }
 
-/** GRADTRIO_WORKERS as a thread count (unset or empty: none); anything else is bad input. */
+/**
+ * GRADTRIO_WORKERS as a thread count (unset or empty: none), in decimal digits as --workers takes
+ * it (0x2, 2e0, +2 and 2.0 were read as 2); anything else is bad input.
+ */
 function workersFromEnv(): number | undefined {
   const text = process.env.GRADTRIO_WORKERS;
   if (text === undefined || text.trim() === "") return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS)
+  if (!DECIMAL_INTEGER.test(text) || n < 1 || n > MAX_WORKERS)
     throw new GradtrioError(
       "INVALID_ARGUMENT",
       `GRADTRIO_WORKERS must be an integer from 1 to ${MAX_WORKERS} (or unset), got '${text}'`,
