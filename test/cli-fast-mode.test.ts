@@ -48,6 +48,13 @@ const cases = {
   ],
   explainComplex: ["explain", "mean(sin(x^2))*w", ...at, "w=2"],
   explainRichardson: ["explain", "mean(hypot2(x, w))", ...at, "w=0.3", "--ops", BUG],
+  // --seed where fast mode does not run: a note, no error; the JSON as without it.
+  seedSmall: ["check", "mean(x^2)", "--at", "x=[1,2,3]", "--seed", "7"],
+  seedSmallJson: ["check", "mean(x^2)", "--at", "x=[1,2,3]", "--seed", "7", "--json"],
+  seedCentral: ["check", "mean(sin(x^2))*w", ...at, "w=2", "--method", "central", "--seed", "7"],
+  seedJacobian: ["check", "sigmoid(x)", "--at", "x=[1,2]", "--seed", "7"],
+  seedFast: ["check", "sin(x^2)", "--at", "x=3", "--method", "fast", "--seed", "7"],
+  seedLarge: ["check", "mean(sin(x^2))*w", ...at, "w=2", "--seed", "7"],
 };
 const runs = {} as Record<keyof typeof cases, Run>;
 
@@ -152,6 +159,55 @@ describe("fast mode's per-element partials of a small vector and with custom ops
     const [, , , numeric, , error] = row.split(/\s+/);
     expect(Math.abs(Number(numeric) - hand)).toBeLessThanOrEqual(Number(error));
     expect(Number(error)).toBeLessThan(1e-8);
+  });
+});
+
+describe("--seed where fast mode does not run: a note says it had no effect, and why", () => {
+  const seedNotes = (r: Run) => r.stdout.split("\n").filter((l) => l.includes("--seed"));
+  const noEffect =
+    "note: --seed 7 had no effect: it seeds fast mode's random direction u, and fast mode did not run: ";
+
+  it("3 input elements under auto: exit 0, the note in the table", () => {
+    const r = runs.seedSmall;
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(seedNotes(r)).toEqual([
+      `${noEffect}3 input elements (fast mode runs above 1000, or with --method fast), so every element is checked`,
+    ]);
+  });
+
+  it("--json: the contract's keys alone (it has no notes), the gradient 2x/3 as without --seed", () => {
+    const r = runs.seedSmallJson;
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(Object.keys(j)).toEqual([...CHECK_JSON_KEYS]);
+    expect(j.gradients.x.autograd).toEqual([2 / 3, 4 / 3, 2]);
+  });
+
+  it("an explicit --method over 1000 elements", () => {
+    const r = runs.seedCentral;
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(seedNotes(r)).toEqual([`${noEffect}--method central checks every element`]);
+  });
+
+  it("a vector output (its Jacobian)", () => {
+    const r = runs.seedJacobian;
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(seedNotes(r)).toEqual([
+      `${noEffect}the output is not a scalar: its Jacobian is checked element by element`,
+    ]);
+  });
+
+  it("no note where fast mode runs: --method fast, or over 1000 elements", () => {
+    for (const r of [runs.seedFast, runs.seedLarge]) {
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("numeric method: fast");
+      expect(seedNotes(r)).toEqual([]);
+    }
   });
 });
 

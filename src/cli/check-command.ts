@@ -10,6 +10,7 @@ import { outcome, outvotedLegs, referenceOutvoted } from "../check/outcome.ts";
 import { type Report, reportToJson } from "../check/report.ts";
 import type { LegName } from "../check/verdict.ts";
 import { loadOps } from "../fuzz/load.ts";
+import { FAST_MODE_THRESHOLD } from "../numeric/leg.ts";
 import {
   type Colors,
   colorsFor,
@@ -91,6 +92,8 @@ export async function checkCommand(source: string, flags: CheckFlags, io: CliIO)
       for (const file of flags.ops ?? []) await loadOps(file, io.cwd);
       prepared = prepare(source, flags.at, io.cwd, flags.wrt, { vectorOutput: true });
       report = runCheck(prepared, flags, json);
+      const note = seedNote(report, prepared, flags);
+      if (note !== null) report = { ...report, notes: [...report.notes, note] };
     } catch (e) {
       return reportError(e, io);
     }
@@ -101,6 +104,28 @@ export async function checkCommand(source: string, flags: CheckFlags, io: CliIO)
   } finally {
     json?.close();
   }
+}
+
+/**
+ * Why `--seed` changed nothing, or null where it chose fast mode's random direction (its only
+ * use). Scripts pass it uniformly, so it is no error; the notes say so.
+ */
+function seedNote(r: Report, p: Prepared, flags: CheckFlags): string | null {
+  if (flags.seed === undefined) return null;
+  const method = flags.method ?? "auto";
+  let n = 0;
+  for (const v of Object.values(p.point)) n += flat(v)!.length;
+  const why =
+    r.jacobian !== undefined
+      ? "the output is not a scalar: its Jacobian is checked element by element"
+      : method !== "auto" && method !== "fast"
+        ? `--method ${method} checks every element`
+        : method === "auto" && n <= FAST_MODE_THRESHOLD
+          ? `${n} input element${n === 1 ? "" : "s"} (fast mode runs above ${FAST_MODE_THRESHOLD}, or with --method fast), so every element is checked`
+          : null;
+  return why === null
+    ? null
+    : `--seed ${flags.seed} had no effect: it seeds fast mode's random direction u, and fast mode did not run: ${why}`;
 }
 
 /** The verdict as one coloured line with its mark. */
