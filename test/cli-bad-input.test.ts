@@ -29,6 +29,16 @@ const argvs = {
   shrinkPath: fuzz("--path", "5:99:99:99"),
   passingReplay: fuzz("--path", "5", "--json"),
   passingReplayText: fuzz("--path", "5:0:1"),
+  // A sweep point that passes for two ops: each said "0 runs  ok".
+  passingSweepPoint: [
+    "fuzz",
+    "--ops",
+    join(root, "test/fixtures/ops/mixed/two-correct.ts"),
+    "--seed",
+    "1",
+    "--path",
+    "sweep:3",
+  ],
   hugeSeed: ["fuzz", "--ops", OK, "--seed", "99999999999999999999"],
   hugeRuns: ["fuzz", "--ops", OK, "--runs", "1000000000"],
   // Hex and exponent forms were read as numbers (--seed 0x10 was seed 16), though --at refuses them.
@@ -100,6 +110,22 @@ describe("fuzz --path, --seed, --runs", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/sin2xOk +1 runs {2}ok {2}[\d.]+ s\n/);
     expect(r.stdout).not.toContain("shrunk");
+  });
+
+  it("a replayed sweep point that passes: each op's line names the point checked (it said 0 runs)", () => {
+    const r = runs.passingSweepPoint;
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines).toHaveLength(4);
+    for (const [k, op] of ["pathHypot", "pathSq"].entries())
+      expect(lines[1 + k]).toMatch(
+        new RegExp(
+          `^  ${op} +sweep:3  ok  \\(the op alone at point 3 of its domain sweep: passed the screen\\)  [\\d.]+ s$`,
+        ),
+      );
+    expect(lines[3]).toBe("no counterexample at sweep:3");
+    expect(r.stdout).not.toContain("0 runs");
   });
 
   it("--seed and --runs out of range name their range", () => {

@@ -112,9 +112,13 @@ export function fuzzResultToJson(file: string, r: FuzzResult): Record<string, un
   };
 }
 
-function printText(file: string, r: FuzzResult, io: CliIO): void {
+/** `path`: the --path replayed (a sweep point is no run: each op's line names the point instead). */
+function printText(file: string, r: FuzzResult, io: CliIO, path?: string): void {
   io.out(`gradtrio fuzz: ${r.perOp.length} op(s) from ${file}, seed ${r.seed}`);
+  const sweepPoint = path?.startsWith("sweep:") === true ? path : undefined;
   for (const s of r.perOp) {
+    // At a sweep point the op alone was screened there (a suspect: checked three ways).
+    const atPoint = sweepPoint !== undefined && s.sweep.points > 0;
     const status =
       s.sanityError !== null
         ? "SANITY CHECK FAILED"
@@ -128,7 +132,9 @@ function printText(file: string, r: FuzzResult, io: CliIO): void {
     const extra = [
       s.counterexample?.path.startsWith("sweep:") === true
         ? "found alone by the sweep of its domain"
-        : "",
+        : atPoint
+          ? `the op alone at point ${sweepPoint.slice(6)} of its domain sweep: ${s.sweep.suspects > 0 ? "a suspect of the screen, checked three ways" : "passed the screen"}`
+          : "",
       s.inconclusive > 0 ? `${s.inconclusive} inconclusive skipped` : "",
       // Only a counterexample is shrunk (a replay that passes evaluated cases, shrank nothing).
       s.shrinks > 0 && s.counterexample !== null
@@ -139,7 +145,7 @@ function printText(file: string, r: FuzzResult, io: CliIO): void {
       .filter((x) => x !== "")
       .join(", ");
     io.out(
-      `  ${s.op.padEnd(16)} ${String(s.runs).padStart(5)} runs  ${status}${extra === "" ? "" : `  (${extra})`}  ${(s.ms / 1000).toFixed(1)} s`,
+      `  ${s.op.padEnd(16)} ${atPoint ? sweepPoint.padStart(10) : `${String(s.runs).padStart(5)} runs`}  ${status}${extra === "" ? "" : `  (${extra})`}  ${(s.ms / 1000).toFixed(1)} s`,
     );
     if (s.sanity?.note != null) io.out(`    note: ${s.sanity.note}`);
     if (s.sanityError !== null) io.out(`    ${s.sanityError}`);
@@ -154,7 +160,7 @@ function printText(file: string, r: FuzzResult, io: CliIO): void {
   const insane = r.perOp.filter((s) => s.sanityError !== null).length;
   if (r.found === null)
     io.out(
-      `no counterexample in ${r.runs} runs${insane === 0 ? "" : `; ${insane} op(s) failed the sanity check (not fuzzed)`}`,
+      `no counterexample ${sweepPoint === undefined ? `in ${r.runs} runs` : `at ${sweepPoint}`}${insane === 0 ? "" : `; ${insane} op(s) failed the sanity check (not fuzzed)`}`,
     );
   for (const s of r.perOp)
     if (s.counterexample !== null)
@@ -233,7 +239,7 @@ export async function fuzzCommand(opts: FuzzFlags, io: CliIO): Promise<number> {
           ),
         );
       else {
-        printText(opts.ops, partial, io);
+        printText(opts.ops, partial, io, opts.path);
         io.out(`interrupted (Ctrl-C) after ${partial.runs} runs`);
         for (const line of flight) io.out(line);
       }
@@ -244,7 +250,7 @@ export async function fuzzCommand(opts: FuzzFlags, io: CliIO): Promise<number> {
       await pool?.close();
     }
     if (opts.json === true) io.out(JSON.stringify(fuzzResultToJson(opts.ops, result), null, 2));
-    else printText(opts.ops, result, io);
+    else printText(opts.ops, result, io, opts.path);
     return result.ok ? EXIT.ok : EXIT.fail;
   } catch (e) {
     return reportError(e, io);
