@@ -13,6 +13,7 @@ const OK = join(root, "test/fixtures/ops/missing-chain.ok.ts");
 const fuzz = (...argv: string[]) => ["fuzz", "--ops", OK, "--seed", "1", ...argv];
 const unset = UNSET_WORKERS;
 
+writeFileSync(join(dir, "tiny.json"), "[1, 2, 1e-400]");
 writeFileSync(
   join(dir, "seed.config.mjs"),
   "export default { seed: -1, checks: [{ expr: 'x^2', at: { x: 3 } }] };",
@@ -52,6 +53,7 @@ const argvs = {
   teachHelp: ["teach", "--help"],
   underflow: ["check", "x^2", "--at", "x=1e-400"],
   underflowInArray: ["check", "sum(x^2)", "--at", "x=[1, 2e-324]"],
+  underflowInFile: ["check", "sum(x^2)", "--at", "x=@tiny.json", "--json"],
   subnormal: ["check", "x^2", "--at", "x=1e-310", "--json"],
   hugeShard: [
     "gate",
@@ -197,6 +199,13 @@ describe("--at numbers float64 cannot hold", () => {
     oneError(
       runs.underflowInArray,
       "--at x=[1, 2e-324]: 2e-324 underflows to 0 in float64 (the smallest nonzero is 5e-324)",
+    );
+  });
+
+  it("one in an @FILE too, naming the file and the literal (JSON.parse made it 0)", () => {
+    oneError(
+      runs.underflowInFile,
+      "--at x=@tiny.json: 1e-400 underflows to 0 in float64 (the smallest nonzero is 5e-324)",
     );
   });
 

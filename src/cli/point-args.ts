@@ -77,7 +77,7 @@ export function parseValue(name: string, text: string, cwd: string): NestedArray
     } catch (e) {
       throw bad(`--at ${name}: not a valid JSON array (${(e as Error).message})`);
     }
-    for (const literal of text.match(LITERALS) ?? []) checkUnderflow(name, text, literal);
+    checkLiterals(name, text, text);
   } else if (LIST.test(text))
     throw bad(`--at ${name}=${text}: a vector is written in brackets: --at ${name}=[${text}]`);
   else
@@ -96,20 +96,60 @@ export function parseValue(name: string, text: string, cwd: string): NestedArray
   return v as NestedArray;
 }
 
-/** The number literals of an array written on the command line. */
-const LITERALS = /[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/g;
-
 /**
- * A number written on the command line with nonzero digits that underflows to 0 in float64 is
- * refused, as one that overflows to ±Infinity is (toValue: not a finite number); a subnormal
- * that is not 0, 1e-310, is kept. A JSON file's numbers come parsed, without their text: there
- * 1e-400 is 0, as JSON.parse reads it.
+ * A number written with nonzero digits that underflows to 0 in float64 is refused, on the
+ * command line or in an @FILE, as one that overflows to ±Infinity is (toValue: not a finite
+ * number); a subnormal that is not 0, 1e-310, is kept.
  */
 function checkUnderflow(name: string, text: string, literal: string): void {
   if (Number(literal) !== 0 || !/[1-9]/.test(literal.split(/[eE]/)[0]!)) return;
   const where = literal === text ? `--at ${name}=${text}` : `--at ${name}=${text}: ${literal}`;
   throw bad(`${where} underflows to 0 in float64 (the smallest nonzero is ${Number.MIN_VALUE})`);
 }
+
+/** 100 zeros in a row. */
+const ZEROS = "0".repeat(100);
+
+/**
+ * `checkUnderflow` on the literals of a JSON text that may underflow, found by a few searches
+ * of the text (its 20 MB of 10^6 numbers stay fast): a literal below 2.5e-324 has its first
+ * nonzero digit at 10^m and an exponent E with m + E ≤ −324, so 100 zeros in a row (m ≤ −101)
+ * or E ≤ −100, and then E ≤ −324 or a mantissa below 1 (m < 0), where the search looks.
+ * `shown`: the value as the message names it.
+ */
+function checkLiterals(name: string, shown: string, text: string): void {
+  const start = (i: number) => {
+    while (i > 0 && isLiteralChar(text.charCodeAt(i - 1))) i--;
+    return i;
+  };
+  const end = (i: number) => {
+    while (i < text.length && isLiteralChar(text.charCodeAt(i))) i++;
+    return i;
+  };
+  const check = (i: number) => {
+    const b = end(i);
+    checkUnderflow(name, shown, text.slice(start(i), b));
+    return b;
+  };
+  let i = text.indexOf(ZEROS);
+  while (i >= 0) i = text.indexOf(ZEROS, check(i));
+  for (const e of ["e-", "E-"])
+    for (i = text.indexOf(e); i >= 0; i = text.indexOf(e, i + 2)) {
+      let exponent = 0;
+      for (let j = i + 2; exponent < 324 && isDigit(text.charCodeAt(j)); j++)
+        exponent = 10 * exponent + text.charCodeAt(j) - 48;
+      if (exponent < 100) continue;
+      let a = start(i);
+      if (text.charCodeAt(a) === 45) a++; // '-'
+      const lead = text.charCodeAt(a); // '0' or '.': a mantissa below 1
+      if (exponent >= 324 || lead === 48 || lead === 46) check(i);
+    }
+}
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+/** Digits, '.', 'e', 'E', '+', '-': what a JSON number is made of. */
+const isLiteralChar = (c: number) =>
+  isDigit(c) || c === 46 || c === 101 || c === 69 || c === 43 || c === 45;
 
 function isFiniteVector(v: unknown[]): boolean {
   if (v.length === 0) return false;
@@ -142,14 +182,17 @@ function readJsonFile(name: string, file: string, cwd: string): unknown {
   }
   // A byte order mark (some Windows editors write one) is not part of the JSON.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let v: unknown;
   try {
-    return JSON.parse(text);
+    v = JSON.parse(text);
   } catch (e) {
     throw new GradtrioError(
       "IO",
       `--at ${name}=@${file}: not valid JSON (${(e as Error).message})`,
     );
   }
+  checkLiterals(name, `@${file}`, text);
+  return v;
 }
 
 /**
