@@ -2,13 +2,13 @@
 // `gradtrio: error: …` and exit 2 (docs/DESIGN.md), where there had been a hang, an internal
 // error, a silent 0 or a wrong count. The runs start together (each bin start is a second of
 // tsx), the tests read their results.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
-import { oneError, type Run, root, runBin, UNSET_WORKERS } from "./run-bin.ts";
+import { describe, expect, it } from "vitest";
+import { oneError, root, runsTogether, tempDir, UNSET_WORKERS } from "./run-bin.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "gradtrio-bad-input-"));
+const dir = tempDir("gradtrio-bad-input-");
 const OK = join(root, "test/fixtures/ops/missing-chain.ok.ts");
 const fuzz = (...argv: string[]) => ["fuzz", "--ops", OK, "--seed", "1", ...argv];
 const unset = UNSET_WORKERS;
@@ -47,7 +47,10 @@ const argvs = {
   exponentSeed: ["check", "x^2", "--at", "x=3", "--method", "fast", "--seed", "1e3"],
   hexRuns: ["fuzz", "--ops", OK, "--runs", "0x10"],
   exponentRuns: ["fuzz", "--ops", OK, "--runs", "1e3"],
-  gateWorkers: ["gate", join(root, "test/fixtures/gate/passing.config.ts")],
+  gateWorkers: {
+    argv: ["gate", join(root, "test/fixtures/gate/passing.config.ts")],
+    env: { GRADTRIO_WORKERS: "99999" },
+  },
   gateNote: ["gate", join(root, "test/fixtures/gate/passing.config.ts")],
   fuzzHelp: ["fuzz", "--help"],
   teachHelp: ["teach", "--help"],
@@ -64,19 +67,7 @@ const argvs = {
   configSeed: ["gate", join(dir, "seed.config.mjs")],
   configRuns: ["gate", join(dir, "runs.config.mjs")],
 };
-const runs = {} as Record<keyof typeof argvs, Run>;
-
-beforeAll(async () => {
-  const keys = Object.keys(argvs) as (keyof typeof argvs)[];
-  const env = (k: keyof typeof argvs) =>
-    k === "gateWorkers" ? { GRADTRIO_WORKERS: "99999" } : unset;
-  const done = await Promise.all(
-    keys.map((k) => runBin(argvs[k], { cwd: dir, env: env(k), timeout: 120_000 })),
-  );
-  keys.forEach((k, i) => {
-    runs[k] = done[i]!;
-  });
-}, 180_000);
+const runs = runsTogether(argvs, { cwd: dir, env: unset, timeout: 120_000 }, 180_000);
 
 describe("fuzz --path, --seed, --runs", () => {
   it("a case past the last one a fuzz runs is refused at once (it hung)", () => {

@@ -2,8 +2,8 @@
 // the real bin: 0 autograd confirmed (all legs agree, or a reference leg outvoted by the two
 // others), 1 autograd contradicted, 3 inconclusive, and --strict turning any disagreement into 1.
 // The runs start together (each bin start is a second of tsx), the tests read their results.
-import { beforeAll, describe, expect, it } from "vitest";
-import { type Run, runBin } from "./run-bin.ts";
+import { describe, expect, it } from "vitest";
+import { type Run, runsTogether } from "./run-bin.ts";
 
 const OPS = "test/fixtures/ops/outvoted/numeric.ts";
 const NON_FINITE = "test/fixtures/ops/non-finite/ops.ts";
@@ -53,15 +53,7 @@ const cases = {
     "--json",
   ],
 } as const;
-const runs = {} as Record<keyof typeof cases, Run>;
-
-beforeAll(async () => {
-  const names = Object.keys(cases) as (keyof typeof cases)[];
-  const results = await Promise.all(names.map((n) => runBin([...cases[n]])));
-  names.forEach((n, i) => {
-    runs[n] = results[i]!;
-  });
-}, 120_000);
+const runs = runsTogether(cases);
 
 const json = (r: Run) => JSON.parse(r.stdout);
 

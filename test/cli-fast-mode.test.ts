@@ -3,16 +3,15 @@
 // vector (docs/DESIGN.md, "In fast mode …"), with custom ops too; the text shows them, and explain
 // names the methods that ran. The runs start together (each bin start is a second of tsx), the
 // tests read their results.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Report } from "../src/check/report.ts";
 import { numericMethodText } from "../src/cli/explain.ts";
 import { CHECK_JSON_KEYS } from "./check-json-keys.ts";
-import { type Run, root, runBin } from "./run-bin.ts";
+import { type Run, root, runsTogether, tempDir } from "./run-bin.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "gradtrio-fast-"));
+const dir = tempDir("gradtrio-fast-");
 const x = Array.from({ length: 2000 }, (_, k) => 0.001 * k);
 writeFileSync(join(dir, "v2000.json"), JSON.stringify(x));
 const at = ["--at", `x=@${join(dir, "v2000.json")}`];
@@ -56,14 +55,7 @@ const cases = {
   seedFast: ["check", "sin(x^2)", "--at", "x=3", "--method", "fast", "--seed", "7"],
   seedLarge: ["check", "mean(sin(x^2))*w", ...at, "w=2", "--seed", "7"],
 };
-const runs = {} as Record<keyof typeof cases, Run>;
-
-beforeAll(async () => {
-  const done = await Promise.all(Object.values(cases).map((argv) => runBin(argv)));
-  Object.keys(cases).forEach((k, i) => {
-    runs[k as keyof typeof cases] = done[i]!;
-  });
-}, 120_000);
+const runs = runsTogether(cases);
 
 describe("check in fast mode", () => {
   it("--json has directional, its keys as docs/DESIGN.md lists them, and w per element", () => {

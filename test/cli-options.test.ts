@@ -2,13 +2,12 @@
 // module given, in order; `fuzz --ops` twice and every other single-valued option twice are one
 // error line, exit 2, never silently the last one. Through the real bin: the runs start
 // together (each bin start is a second of tsx), the tests read their results.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
-import { oneError, type Run, root, runBin, UNSET_WORKERS } from "./run-bin.ts";
+import { describe, expect, it } from "vitest";
+import { type NamedRun, oneError, root, runsTogether, tempDir, UNSET_WORKERS } from "./run-bin.ts";
 
-const dir = mkdtempSync(join(tmpdir(), "gradtrio-options-"));
+const dir = tempDir("gradtrio-options-");
 const api = join(root, "src/autograd/index.ts");
 // Two modules, each with an op the other lacks: cubeA's backward is wrong (2x² for 3x²).
 writeFileSync(
@@ -38,7 +37,12 @@ const twice: [string, string[]][] = [
   ["--workers", ["gate", "--workers", "1", "--workers", "2"]],
 ];
 
-const cases = {
+/** GRADTRIO_WORKERS as unset (empty). */
+const unset = UNSET_WORKERS;
+/** GRADTRIO_WORKERS values that are no thread count (0x2, 2e0, +2 and 2.0 were read as 2). */
+const badWorkers = ["abc", "0", "-1", "1.5", "99999", "0x2", "2e0", "+2", "2.0"];
+
+const cases: Record<string, NamedRun> = {
   checkOps: ["check", "cubeA(x) + squareB(x)", "--at", "x=2", "--ops", "a.mjs", "--ops", "b.ts"],
   explainOps: [
     "explain",
@@ -52,33 +56,17 @@ const cases = {
   ],
   fuzzOps: ["fuzz", "--ops", "a.mjs", "--ops", "b.ts"],
   ...Object.fromEntries(twice.map(([flag, argv]) => [flag, argv])),
+  // Bad input where the worker-thread note would be said: the error line alone.
+  maxDepth: ["fuzz", "--ops", "b.ts", "--max-depth", "100"],
+  gateBadEntry: { argv: ["gate", join(root, "test/fixtures/gate/bad-expr.config.ts")], cwd: root },
+  ...Object.fromEntries(
+    badWorkers.map((w) => [
+      `GRADTRIO_WORKERS=${w}`,
+      { argv: ["fuzz", "--ops", "b.ts", "--runs", "5"], env: { GRADTRIO_WORKERS: w } },
+    ]),
+  ),
 };
-const runs: Record<string, Run> = {};
-/** GRADTRIO_WORKERS as unset (empty). */
-const unset = UNSET_WORKERS;
-/** GRADTRIO_WORKERS values that are no thread count (0x2, 2e0, +2 and 2.0 were read as 2). */
-const badWorkers = ["abc", "0", "-1", "1.5", "99999", "0x2", "2e0", "+2", "2.0"];
-
-beforeAll(async () => {
-  const done = await Promise.all([
-    ...Object.values(cases).map((argv) => runBin(argv, { cwd: dir, env: unset })),
-    // Bad input where the worker-thread note would be said: the error line alone.
-    runBin(["fuzz", "--ops", "b.ts", "--max-depth", "100"], { cwd: dir, env: unset }),
-    runBin(["gate", join(root, "test/fixtures/gate/bad-expr.config.ts")], { env: unset }),
-    ...badWorkers.map((w) =>
-      runBin(["fuzz", "--ops", "b.ts", "--runs", "5"], { cwd: dir, env: { GRADTRIO_WORKERS: w } }),
-    ),
-  ]);
-  Object.keys(cases).forEach((k, i) => {
-    runs[k] = done[i]!;
-  });
-  const rest = done.slice(Object.keys(cases).length);
-  runs.maxDepth = rest[0]!;
-  runs.gateBadEntry = rest[1]!;
-  badWorkers.forEach((w, i) => {
-    runs[`GRADTRIO_WORKERS=${w}`] = rest[2 + i]!;
-  });
-}, 180_000);
+const runs = runsTogether(cases, { cwd: dir, env: unset }, 180_000);
 
 describe("--ops given twice", () => {
   it("check loads both modules: cubeA's wrong backward is convicted beside squareB", () => {

@@ -1,8 +1,10 @@
 // The real bin (bin/gradtrio.js) as a subprocess, for tests of what a user sees: exit code,
 // standard output and standard error.
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 
 export const root = resolve(import.meta.dirname, "..");
 export const bin = join(root, "bin/gradtrio.js");
@@ -13,14 +15,18 @@ export interface Run {
   stderr: string;
 }
 
+/** How `runBin` runs: `cwd`, `env` over this process's, `timeout` (ms). */
+export interface RunOptions {
+  readonly cwd?: string;
+  readonly env?: Record<string, string>;
+  readonly timeout?: number;
+}
+
 /**
  * Runs `gradtrio argv…` in `cwd` (default: the checkout) with `env` over this process's;
  * `timeout` (ms): killed after it (code null), for a run that might hang.
  */
-export function runBin(
-  argv: readonly string[],
-  opts: { cwd?: string; env?: Record<string, string>; timeout?: number } = {},
-): Promise<Run> {
+export function runBin(argv: readonly string[], opts: RunOptions = {}): Promise<Run> {
   return new Promise((done) => {
     const child = spawn("node", [bin, ...argv], {
       cwd: opts.cwd ?? root,
@@ -52,4 +58,42 @@ export function oneError(r: Run, line: string | RegExp): void {
     expect(r.stderr.split("\n")).toHaveLength(2); // one line and its newline
     expect(r.stderr).toMatch(line);
   }
+}
+
+/** One run of `runsTogether`: its command line, or that with its own options. */
+export type NamedRun = readonly string[] | ({ readonly argv: readonly string[] } & RunOptions);
+
+/**
+ * Runs of the bin that start together in a `beforeAll` of the calling file (each bin start is a
+ * second of tsx), by name; the tests read their results from the record returned, filled once
+ * every run has ended. `defaults`: the options of each run (its own `env` is laid over theirs).
+ */
+export function runsTogether<K extends string>(
+  named: Record<K, NamedRun>,
+  defaults: RunOptions = {},
+  hookTimeout = 120_000,
+): Record<K, Run> {
+  const runs = {} as Record<K, Run>;
+  beforeAll(async () => {
+    const keys = Object.keys(named) as K[];
+    const done = await Promise.all(
+      keys.map((k) => {
+        const n: NamedRun = named[k];
+        if (!("argv" in n)) return runBin(n, defaults);
+        const { argv, ...own } = n;
+        return runBin(argv, { ...defaults, ...own, env: { ...defaults.env, ...own.env } });
+      }),
+    );
+    keys.forEach((k, i) => {
+      runs[k] = done[i]!;
+    });
+  }, hookTimeout);
+  return runs;
+}
+
+/** A new temporary directory, removed after the calling file's tests. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
