@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { type JsonPiece, jsonPieces, MIN, ParallelJson, WORKER_SOURCE } from "./json-stream.ts";
@@ -60,6 +61,9 @@ function numbers(n: number, salt: number): number[] {
   );
 }
 
+/** The worker at normal priority: a busy machine starves one at the lowest, and tests wait for it. */
+const NORMAL_PRIORITY = WORKER_SOURCE.replace(/try\{.*?catch\{\}\n/, "");
+
 let open: ParallelJson[] = [];
 afterEach(() => {
   for (const j of open) j.close();
@@ -89,17 +93,30 @@ describe("ParallelJson", () => {
 
   const large = [x, report.at.m[0], report.at.m[1], report.gradients.x.symbolic, report.mixed];
 
+  /**
+   * The pieces of `value` once a worker (at normal priority: a busy machine starves one at the
+   * lowest) had time to format `arrays`: a few tries, each waiting longer, until it did them all
+   * (`blocks` pieces of bytes); each try's text must be JSON.stringify's.
+   */
+  async function formattedByWorker(value: unknown, arrays: readonly unknown[][], blocks: number) {
+    let pieces: JsonPiece[] = [];
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const json = parallel(NORMAL_PRIORITY);
+      for (const a of arrays) json.submit(a);
+      await sleep(300 * attempt); // the worker formats them meanwhile (as while the legs run)
+      pieces = [...jsonPieces(value, json.items)];
+      expect(text(pieces)).toBe(JSON.stringify(value));
+      if (pieces.filter((p) => typeof p !== "string").length === blocks) break;
+    }
+    return pieces;
+  }
+
   it("writes exactly JSON.stringify(value), the worker formatting the large arrays", async () => {
-    const json = parallel();
-    for (const a of large) json.submit(a);
-    await sleep(300); // the worker formats them meanwhile (as while the legs run)
-    const pieces = [...jsonPieces(report, json.items)];
-    expect(text(pieces)).toBe(JSON.stringify(report));
     // Every block of x, m's two rows and the symbolic gradient; not `mixed` (not all numbers).
     const formatted = [x, report.at.m[0]!, report.at.m[1]!, report.gradients.x.symbolic];
-    expect(pieces.filter((p) => typeof p !== "string")).toHaveLength(
-      formatted.reduce((n, a) => n + Math.ceil(a.length / 4096), 0),
-    );
+    const blocks = formatted.reduce((n, a) => n + Math.ceil(a.length / 4096), 0);
+    const pieces = await formattedByWorker(report, large, blocks);
+    expect(pieces.filter((p) => typeof p !== "string")).toHaveLength(blocks);
   });
 
   it("writes numbers of the widest JSON whole (25 characters, as gradients of −1e-6 give)", async () => {
@@ -109,16 +126,10 @@ describe("ParallelJson", () => {
     wide[1] = -0.000009999999999999999;
     expect(JSON.stringify(wide[0]).length).toBe(25);
     const value = { at: wide, gradients: [...wide].reverse() };
-    const json = parallel();
-    json.submit(value.at);
-    json.submit(value.gradients);
-    await sleep(300);
-    const pieces = [...jsonPieces(value, json.items)];
     // Every block of both, by the worker.
-    expect(pieces.filter((p) => typeof p !== "string")).toHaveLength(
-      2 * Math.ceil((MIN + 5) / 4096),
-    );
-    expect(text(pieces)).toBe(JSON.stringify(value));
+    const blocks = 2 * Math.ceil((MIN + 5) / 4096);
+    const pieces = await formattedByWorker(value, [value.at, value.gradients], blocks);
+    expect(pieces.filter((p) => typeof p !== "string")).toHaveLength(blocks);
   });
 
   it("formats an array met twice in the same value right both times", () => {
@@ -140,11 +151,12 @@ describe("ParallelJson", () => {
   it("shares an array's blocks: the worker's as bytes, those it did not reach formatted here", async () => {
     // A worker (at normal priority) that stops after claiming 5 blocks: once it has started,
     // this thread claims the rest and waits for those 5.
-    const five = WORKER_SOURCE.replace(/try\{.*?catch\{\}\n/, "").replace(
+    const five = NORMAL_PRIORITY.replace(
       "while((k=Atomics.add(state,0,1))<n){",
       "let c=0;while(c++<5&&(k=Atomics.add(state,0,1))<n){",
     );
-    expect(five).not.toMatch(/setPriority/);
+    expect(five).not.toBe(NORMAL_PRIORITY);
+    expect(NORMAL_PRIORITY).not.toMatch(/setPriority/);
     const a = numbers(40 * 4096 + 5, 3);
     // Its start takes a moment (longer on a busy machine): a few tries.
     let types: string[] = [];
@@ -162,6 +174,25 @@ describe("ParallelJson", () => {
     expect(k).toBeLessThanOrEqual(5);
     expect(types).toEqual([...new Array(k).fill("object"), ...new Array(41 - k).fill("string")]);
   });
+
+  it.runIf(existsSync("/proc/thread-self"))(
+    "runs its worker at the lowest priority (Linux: that thread's nice value 19, this one's unchanged)",
+    async () => {
+      const niceOf = (stat: string) => Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+      const nices = () =>
+        readdirSync("/proc/self/task").map((t) =>
+          niceOf(readFileSync(`/proc/self/task/${t}/stat`, "utf8")),
+        );
+      const before = nices().filter((n) => n === 19).length;
+      const json = parallel();
+      json.submit(numbers(MIN, 9));
+      // Its start takes a moment (longer on a busy machine).
+      for (let i = 0; i < 50 && nices().filter((n) => n === 19).length === before; i++)
+        await sleep(100);
+      expect(nices().filter((n) => n === 19).length).toBe(before + 1);
+      expect(niceOf(readFileSync("/proc/thread-self/stat", "utf8"))).toBe(0);
+    },
+  );
 
   it.each([
     ["throws at start", `throw new Error("broken")`],
