@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { failure } from "../test/failure.ts";
 import { backward, grad, tensor } from "./autograd/index.ts";
-import { checkOptionNames, GradtrioError } from "./errors.ts";
+import { checkOptionNames, GradtrioError, isIntegerIn } from "./errors.ts";
 
 describe("GradtrioError", () => {
   it("puts a caret under the position", () => {
@@ -62,5 +62,26 @@ describe("checkOptionNames", () => {
     );
     expect(e.code).toBe("DEFINE_OP");
     expect(e.message).toBe("unknown field 'domian' (did you mean 'domain'?; known: name, domain)");
+  });
+});
+
+describe("isIntegerIn", () => {
+  it("takes the integers from min to max, both ends included", () => {
+    expect([0, 1, 4, 8, 9].map((v) => isIntegerIn(v, 1, 8))).toEqual([
+      false,
+      true,
+      true,
+      true,
+      false,
+    ]);
+    expect(isIntegerIn(-3, -3, -1)).toBe(true);
+  });
+  it("refuses fractions, NaN, infinities and what is not a number", () => {
+    for (const v of [2.5, Number.NaN, Number.POSITIVE_INFINITY, "3", null, undefined, 3n])
+      expect(isIntegerIn(v, 0, 10)).toBe(false);
+  });
+  it("stops at 2^53 − 1 when that is the max: 2^53 is not held exactly", () => {
+    expect(isIntegerIn(2 ** 53 - 1, 0, Number.MAX_SAFE_INTEGER)).toBe(true);
+    expect(isIntegerIn(2 ** 53, 0, Number.MAX_SAFE_INTEGER)).toBe(false);
   });
 });

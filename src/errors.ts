@@ -113,3 +113,16 @@ export function checkOptionNames(
     );
   }
 }
+
+/**
+ * Whether an option or argument that counts something (a seed, runs, a depth, threads, a shard)
+ * is an integer from `min` to `max`, both included. Each caller words its own error.
+ *
+ * @example
+ * isIntegerIn(3, 1, 8); // true
+ * isIntegerIn(2.5, 1, 8); // false
+ * isIntegerIn(2 ** 53, 0, Number.MAX_SAFE_INTEGER); // false: past the integers a double holds exactly
+ */
+export function isIntegerIn(value: unknown, min: number, max: number): value is number {
+  return Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+}

@@ -2,7 +2,7 @@
  * Shapes and NumPy broadcasting as the engine's kernels walk them (row plans, strides), with
  * PyTorch's shape errors; the index maps every leg shares are in src/expr/broadcast.ts.
  */
-import { GradtrioError } from "../errors.ts";
+import { GradtrioError, isIntegerIn } from "../errors.ts";
 
 export type Shape = readonly number[];
 
@@ -99,7 +99,7 @@ export function rowPlan(inShape: Shape, outShape: Shape): RowPlan {
 export function normDim(dim: number, ndim: number, what: string): number {
   const lo = ndim === 0 ? -1 : -ndim;
   const hi = ndim === 0 ? 0 : ndim - 1;
-  if (!Number.isInteger(dim) || dim < lo || dim > hi)
+  if (!isIntegerIn(dim, lo, hi))
     throw new GradtrioError(
       "INVALID_ARGUMENT",
       `${what}: dimension out of range (expected to be in range of [${lo}, ${hi}], but got ${dim})`,

@@ -8,7 +8,13 @@ import type { DType } from "../autograd/float32.ts";
 import { autogradLeg } from "../autograd/leg.ts";
 import type { Tensor } from "../autograd/tensor.ts";
 import { trace } from "../autograd/trace.ts";
-import { checkOptionNames, GradtrioError, isGradtrioError, OpResultError } from "../errors.ts";
+import {
+  checkOptionNames,
+  GradtrioError,
+  isGradtrioError,
+  isIntegerIn,
+  OpResultError,
+} from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
 import { ExprMemo } from "../expr/memo.ts";
 import { type Program, parseProgram } from "../expr/parse.ts";
@@ -237,7 +243,7 @@ function validateOrder(order: unknown): 1 | 2 {
 }
 
 function validateSeed(seed: unknown): void {
-  if (seed !== undefined && !(Number.isSafeInteger(seed) && (seed as number) >= 0))
+  if (seed !== undefined && !isIntegerIn(seed, 0, Number.MAX_SAFE_INTEGER))
     throw new GradtrioError(
       "INVALID_ARGUMENT",
       `seed must be a non-negative integer, got ${typeof seed === "string" ? JSON.stringify(seed) : String(seed)}`,

@@ -10,7 +10,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { GradtrioError } from "../errors.ts";
+import { GradtrioError, isIntegerIn } from "../errors.ts";
 import { DECIMAL_INTEGER, MAX_DEPTH, MAX_RUNS, MAX_WORKERS } from "../fuzz/limits.ts";
 import { legThread } from "../numeric/leg-thread.ts";
 import { setNumericRunner } from "../numeric/offload.ts";
@@ -35,7 +35,7 @@ function nonNegative(name: string) {
 function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (text: string): number => {
     const v = Number(text);
-    if (!DECIMAL_INTEGER.test(text) || v < min || v > max)
+    if (!DECIMAL_INTEGER.test(text) || !isIntegerIn(v, min, max))
       throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
     return v;
   };

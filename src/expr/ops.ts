@@ -6,7 +6,7 @@
  * rule, the complex kernel, the rounding rule), each in a `Record<BuiltinOp, …>` table, so the
  * compiler refuses a leg that forgets an op. README "Adding an op" lists the files.
  */
-import { checkOptionNames, GradtrioError } from "../errors.ts";
+import { checkOptionNames, GradtrioError, isIntegerIn } from "../errors.ts";
 import { erf } from "./erf.ts";
 
 /**
@@ -471,7 +471,7 @@ export function registerCustomOp<D extends OpDefinition>(
     throw new GradtrioError("DEFINE_OP", `${where}: the name must match [A-Za-z_][A-Za-z0-9_]*`);
   if (isBuiltinOp(def.name) || isConstant(def.name))
     throw new GradtrioError("DEFINE_OP", `${where}: '${def.name}' is a built-in name`);
-  if (!Number.isInteger(def.arity) || def.arity < 1 || def.arity > 8)
+  if (!isIntegerIn(def.arity, 1, 8))
     throw new GradtrioError("DEFINE_OP", `${where}: arity must be an integer from 1 to 8`);
   if (typeof def.forward !== "function")
     throw new GradtrioError("DEFINE_OP", `${where}: forward must be a function`);

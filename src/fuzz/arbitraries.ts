@@ -5,7 +5,7 @@
  * a nested call is squashed into it with sin/softplus), and points to evaluate them at.
  */
 import fc from "fast-check";
-import { GradtrioError } from "../errors.ts";
+import { GradtrioError, isIntegerIn } from "../errors.ts";
 import { call, type Expr, num, variable, variablesOf } from "../expr/ast.ts";
 import {
   BUILTIN_OPS,
@@ -17,6 +17,7 @@ import {
 } from "../expr/ops.ts";
 import type { NestedArray, Point } from "../expr/point.ts";
 import { argDomain, fitInto, leafInto, REAL } from "./domain.ts";
+import { MAX_DEPTH } from "./limits.ts";
 import { type OpLike, resolveOp } from "./op-like.ts";
 import { tensorCaseArbitrary } from "./tensor.ts";
 
@@ -92,10 +93,10 @@ function resolveOptions(options: ExprArbitraryOptions): Resolved {
   if (variables.length === 0)
     throw new GradtrioError("INVALID_ARGUMENT", "exprArbitrary: give at least one variable");
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-  if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > 8)
+  if (!isIntegerIn(maxDepth, 1, MAX_DEPTH))
     throw new GradtrioError(
       "INVALID_ARGUMENT",
-      `maxDepth must be an integer from 1 to 8, got ${maxDepth}`,
+      `maxDepth must be an integer from 1 to ${MAX_DEPTH}, got ${maxDepth}`,
     );
   // Tensor ops have expressions of their own (tensorCaseArbitrary): these are over numbers.
   const defs = [...new Set(options.ops.map(resolveOp))].filter(

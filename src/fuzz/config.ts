@@ -3,7 +3,7 @@
  * points of a domain, and custom-op modules to fuzz. `defineConfig` only types it; `validateConfig`
  * checks a loaded value and names the first bad entry by its path (`checks[2].at`).
  */
-import { GradtrioError } from "../errors.ts";
+import { GradtrioError, isIntegerIn } from "../errors.ts";
 import type { Point } from "../expr/point.ts";
 import type { PointDomain } from "./arbitraries.ts";
 import { MAX_DEPTH, MAX_RUNS } from "./limits.ts";
@@ -137,7 +137,7 @@ function options(o: Record<string, unknown>, path: string): void {
 
 /** An integer from `min` to `max`, or left out. */
 function integerIn(v: unknown, path: string, min: number, max: number): void {
-  if (v !== undefined && !(Number.isInteger(v) && (v as number) >= min && (v as number) <= max))
+  if (v !== undefined && !isIntegerIn(v, min, max))
     bad(path, `must be an integer from ${min} to ${max}`, v);
 }
 

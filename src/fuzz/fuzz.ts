@@ -15,7 +15,7 @@ import { check, parseCached } from "../check/check.ts";
 import { outcome, referenceOutvoted } from "../check/outcome.ts";
 import type { InputGradients, Report } from "../check/report.ts";
 import type { LegName } from "../check/verdict.ts";
-import { checkOptionNames, GradtrioError } from "../errors.ts";
+import { checkOptionNames, GradtrioError, isIntegerIn } from "../errors.ts";
 import { call, type Expr, num, postOrder, variable } from "../expr/ast.ts";
 import { usedOnce } from "../expr/memo.ts";
 import { isBuiltinOp, isTensorOp, lookupCustomOp, type OpDefinition } from "../expr/ops.ts";
@@ -215,7 +215,7 @@ function validate(opts: FuzzOptions): { runs: number; seed: number; maxDepth: nu
     throw new GradtrioError("INVALID_ARGUMENT", "fuzz: give the options as { ops: [...] }");
   checkOptionNames(opts, FUZZ_OPTIONS, "fuzz");
   const runs = opts.runs ?? DEFAULT_RUNS;
-  if (!Number.isInteger(runs) || runs < 1 || runs > MAX_RUNS)
+  if (!isIntegerIn(runs, 1, MAX_RUNS))
     throw new GradtrioError(
       "INVALID_ARGUMENT",
       `runs must be an integer from 1 to ${MAX_RUNS}, got ${runs}`,
@@ -232,13 +232,13 @@ function validate(opts: FuzzOptions): { runs: number; seed: number; maxDepth: nu
       `onSanityFailure must be "report" or "throw", got ${JSON.stringify(opts.onSanityFailure)}`,
     );
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
-  if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_DEPTH)
+  if (!isIntegerIn(maxDepth, 1, MAX_DEPTH))
     throw new GradtrioError(
       "INVALID_ARGUMENT",
       `max depth must be an integer from 1 to ${MAX_DEPTH}, got ${maxDepth}`,
     );
   const points = opts.sweepPoints ?? SWEEP_POINTS;
-  if (!Number.isInteger(points) || points < 1)
+  if (!isIntegerIn(points, 1, Number.POSITIVE_INFINITY))
     throw new GradtrioError(
       "INVALID_ARGUMENT",
       `sweep points must be a positive integer, got ${points}`,

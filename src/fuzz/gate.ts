@@ -11,7 +11,7 @@ import { check } from "../check/check.ts";
 import { outcome, outvotedLegs, referenceOutvoted } from "../check/outcome.ts";
 import type { Report } from "../check/report.ts";
 import { checkBoundNotGiven } from "../check/wrt.ts";
-import { GradtrioError, isGradtrioError } from "../errors.ts";
+import { GradtrioError, isGradtrioError, isIntegerIn } from "../errors.ts";
 import { type Program, parseProgram } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
 import { inferShapes, type Shape } from "../expr/shapes.ts";
@@ -258,7 +258,7 @@ export function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text);
   const index = Number(m?.[1]);
   const count = Number(m?.[2]);
-  if (m === null || !(index >= 1 && index <= count))
+  if (m === null || !isIntegerIn(index, 1, count))
     throw new GradtrioError(
       "INVALID_ARGUMENT",
       `--shard must be I/N with 1 ≤ I ≤ N (e.g. 2/4), got '${text}'`,

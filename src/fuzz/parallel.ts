@@ -8,7 +8,7 @@ import { availableParallelism } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import Tinypool from "tinypool";
-import { GradtrioError } from "../errors.ts";
+import { GradtrioError, isIntegerIn } from "../errors.ts";
 import { Claims, runClaimed } from "./claims.ts";
 import {
   type FuzzContext,
@@ -26,7 +26,7 @@ import type { FuzzSettings, WorkerTask } from "./worker.ts";
 
 /** Validates a number of threads: an integer from 1 to MAX_WORKERS (256). */
 export function checkWorkers(n: number): number {
-  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS)
+  if (!isIntegerIn(n, 1, MAX_WORKERS))
     throw new GradtrioError(
       "INVALID_ARGUMENT",
       `workers must be an integer from 1 to ${MAX_WORKERS}, got ${n}`,
@@ -240,7 +240,7 @@ function workersFromEnv(): number | undefined {
   const text = process.env.GRADTRIO_WORKERS;
   if (text === undefined || text.trim() === "") return undefined;
   const n = Number(text);
-  if (!DECIMAL_INTEGER.test(text) || n < 1 || n > MAX_WORKERS)
+  if (!DECIMAL_INTEGER.test(text) || !isIntegerIn(n, 1, MAX_WORKERS))
     throw new GradtrioError(
       "INVALID_ARGUMENT",
       `GRADTRIO_WORKERS must be an integer from 1 to ${MAX_WORKERS} (or unset), got '${text}'`,

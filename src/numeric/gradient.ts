@@ -5,7 +5,7 @@
  * disagree beyond their error estimates confirm the kink.
  */
 
-import { GradtrioError } from "../errors.ts";
+import { GradtrioError, isIntegerIn } from "../errors.ts";
 import { mulberry32 } from "../random.ts";
 import { differenceOnLine } from "./difference.ts";
 import { checkIndex, checkPoint, coordinateLine, directionLine, type Line } from "./line.ts";
@@ -292,7 +292,7 @@ export function directionalDerivative(
  * ```
  */
 export function randomUnitVector(n: number, seed = 1): Float64Array {
-  if (!Number.isInteger(n) || n < 1)
+  if (!isIntegerIn(n, 1, Number.POSITIVE_INFINITY))
     throw new GradtrioError("INVALID_ARGUMENT", "randomUnitVector: n must be a positive integer");
   const next = mulberry32(seed);
   const u = new Float64Array(n);

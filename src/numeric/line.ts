@@ -3,7 +3,7 @@
  * Every difference method works on a `Line`, so one code path serves gradients and directional
  * derivatives. The caller's x is never modified.
  */
-import { GradtrioError } from "../errors.ts";
+import { GradtrioError, isIntegerIn } from "../errors.ts";
 import type { ScalarFn } from "./types.ts";
 
 export interface Line {
@@ -32,7 +32,7 @@ export function checkPoint(x: unknown, where: string): asserts x is Float64Array
 }
 
 export function checkIndex(x: Float64Array, i: number, where: string): void {
-  if (!Number.isInteger(i) || i < 0 || i >= x.length)
+  if (!isIntegerIn(i, 0, x.length - 1))
     throw new GradtrioError(
       "INVALID_ARGUMENT",
       `${where}: coordinate ${i} is out of range (x has ${x.length} elements)`,

@@ -17,7 +17,7 @@
  * `unreliable`. Probes that see f change by a part of itself, as no smooth f or rounding does (a
  * pole within the steps), start the tableau again from the largest step that resolves f.
  */
-import { GradtrioError } from "../errors.ts";
+import { GradtrioError, isIntegerIn } from "../errors.ts";
 import { checkIndex, checkPoint, coordinateLine, type Line } from "./line.ts";
 import type { Estimate, NonFinite, ScalarFn, Stencil } from "./types.ts";
 
@@ -203,7 +203,7 @@ function checkRichardsonOptions(opts: RichardsonOptions, where: string): void {
       "INVALID_ARGUMENT",
       `${where}: firstStep must be a finite number > 0, got ${firstStep}`,
     );
-  if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 2))
+  if (maxSteps !== undefined && !isIntegerIn(maxSteps, 2, Number.POSITIVE_INFINITY))
     throw new GradtrioError(
       "INVALID_ARGUMENT",
       `${where}: maxSteps must be an integer ≥ 2 (one extrapolation needs two steps), got ${maxSteps}`,
