@@ -10,6 +10,7 @@ import { postOrder } from "./ast.ts";
 import {
   BUILTIN_OPS,
   formulaPlaceholders,
+  formulaText,
   isBuiltinOp,
   isTensorOp,
   lookupCustomOp,
@@ -60,7 +61,7 @@ export function formulaDefect(def: OpDefinition, laterOps: boolean): string | nu
   const show = (s: string) => placeholders.reduce((t, p, i) => t.replaceAll(p, shown[i]!), s);
   let text: string;
   try {
-    text = String(formula(...placeholders));
+    text = formulaText(def)!;
   } catch (e) {
     return `its formula threw: ${show(e instanceof Error ? e.message : String(e))}`;
   }

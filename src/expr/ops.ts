@@ -531,16 +531,29 @@ const CALL = /(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)\s*\(/g;
 export const formulaPlaceholders = (arity: number): string[] =>
   Array.from({ length: arity }, (_, i) => `__gradtrio_arg${i}`);
 
-/** The names a custom op's formula calls, from its text at placeholder arguments ([] if it throws). */
+/**
+ * The text of a custom op's formula: what it returns at the placeholder arguments
+ * (`formulaPlaceholders`), as a string; undefined when the op has none. The one place a formula
+ * is called: what it throws propagates, and each reader says why in its own words.
+ *
+ * @example
+ * formulaText({ name: "sq", arity: 1, formula: (a) => `${a}^2`, … }); // "__gradtrio_arg0^2"
+ */
+export function formulaText(def: OpDefinition): string | undefined {
+  return def.formula === undefined
+    ? undefined
+    : String(def.formula(...formulaPlaceholders(def.arity)));
+}
+
+/** The names a custom op's formula calls, from its text ([] if it throws). */
 function formulaCalls(def: OpDefinition): string[] {
-  if (def.formula === undefined) return [];
-  let text: string;
+  let text: string | undefined;
   try {
-    text = String(def.formula(...formulaPlaceholders(def.arity)));
+    text = formulaText(def);
   } catch {
     return []; // the legs that read the formula say why
   }
-  return [...text.matchAll(CALL)].map((m) => m[1]!);
+  return text === undefined ? [] : [...text.matchAll(CALL)].map((m) => m[1]!);
 }
 
 /**

@@ -10,6 +10,7 @@ import { ExprMemo } from "./memo.ts";
 import {
   branchesOf,
   formulaPlaceholders,
+  formulaText,
   isBuiltinOp,
   isTensorOp,
   lookupCustomOp,
@@ -153,7 +154,7 @@ function formulaBody(def: OpDefinition): Body {
       defs: [def],
     });
     try {
-      const inner = expansion(parse(String(def.formula(...placeholders))));
+      const inner = expansion(parse(formulaText(def)!));
       const defs = [def, ...inner.defs];
       const expr = inner.result;
       const stray =

@@ -6,7 +6,7 @@
 
 import { GradtrioError } from "../errors.ts";
 import { formulaDefect } from "../expr/op-formula.ts";
-import { type CustomOpDefinition, formulaPlaceholders } from "../expr/ops.ts";
+import { type CustomOpDefinition, formulaPlaceholders, formulaText } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
 import { evaluate } from "../numeric/evaluate.ts";
@@ -53,9 +53,10 @@ export function sanityCheck(
   const defect = formulaDefect(def, false);
   if (defect !== null) fail(defect);
   let formula: ((args: readonly number[]) => number) | null = null;
-  if (def.formula !== undefined) {
+  const text = formulaText(def);
+  if (text !== undefined) {
     const names = formulaPlaceholders(def.arity);
-    const expr = parse(String(def.formula(...names)));
+    const expr = parse(text);
     formula = (args) =>
       evaluate(expr, toValues(Object.fromEntries(names.map((n, i) => [n, args[i]!])))).data[0]!;
   }

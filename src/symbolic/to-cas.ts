@@ -13,6 +13,7 @@ import {
   BUILTIN_OPS,
   type CustomOpDefinition,
   formulaPlaceholders,
+  formulaText,
   isBuiltinOp,
   isTensorOp,
   lookupCustomOp,
@@ -169,14 +170,14 @@ const bodies = new WeakMap<CustomOpDefinition, FormulaBody>();
 function formulaBody(op: string, def: CustomOpDefinition): FormulaBody {
   const hit = bodies.get(def);
   if (hit !== undefined) return hit;
-  if (def.formula === undefined) throw new Unavailable(`custom op '${op}' has no formula`);
   const placeholders = formulaPlaceholders(def.arity);
-  let text: string;
+  let text: string | undefined;
   try {
-    text = String(def.formula(...placeholders));
+    text = formulaText(def);
   } catch (err) {
     throw new Unavailable(`custom op '${op}': its formula threw: ${(err as Error).message}`);
   }
+  if (text === undefined) throw new Unavailable(`custom op '${op}' has no formula`);
   let body: FormulaBody;
   try {
     const expr = parse(text);
