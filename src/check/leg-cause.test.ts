@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { registerCustomOp } from "../expr/ops.ts";
+import { registerUnchecked } from "../../test/register-op.ts";
 import { check } from "./check.ts";
 
 describe("a leg that fails carries a typed cause (code, op, phase), not only a message", () => {
-  const forwardThrows = registerCustomOp({
+  const forwardThrows = registerUnchecked({
     name: "causeForwardThrows",
     arity: 1,
     forward: () => {
@@ -11,7 +11,7 @@ describe("a leg that fails carries a typed cause (code, op, phase), not only a m
     },
     backward: ({ grad }) => [grad],
   });
-  const backwardThrows = registerCustomOp({
+  const backwardThrows = registerUnchecked({
     name: "causeBackwardThrows",
     arity: 1,
     forward: (x) => 2 * x,

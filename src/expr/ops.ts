@@ -456,12 +456,13 @@ const DEFINITION_FIELDS = Object.keys({
  * Validates and registers a custom op so that expressions can call it by name.
  * Registering the same definition object twice is a no-op; a different definition under a
  * name already taken is an error (as is a name of a built-in op or constant). `formulaDefect`
- * (src/expr/op-formula.ts, which needs the parser: this module cannot import it) refuses a
- * formula that cannot be read.
+ * (src/expr/op-formula.ts's `laterOpsAllowed`, which needs the parser: this module cannot import
+ * it) refuses a formula that cannot be read; tests that register an op it would refuse use
+ * test/register-op.ts.
  */
 export function registerCustomOp<D extends OpDefinition>(
   def: D,
-  formulaDefect?: (def: OpDefinition) => string | null,
+  formulaDefect: (def: OpDefinition) => string | null,
 ): D {
   const where = `defineOp(${JSON.stringify(String(def?.name))})`;
   if (typeof def !== "object" || def === null)
@@ -507,7 +508,7 @@ export function registerCustomOp<D extends OpDefinition>(
   const existing = registry.get(def.name);
   if (existing !== undefined && existing !== def && !sameDefinition(existing, def))
     throw new GradtrioError("DEFINE_OP", `${where}: an op named '${def.name}' is already defined`);
-  const defect = formulaDefect?.(def) ?? null;
+  const defect = formulaDefect(def);
   if (defect !== null) throw new GradtrioError("DEFINE_OP", `${where}: ${defect}`);
   const cycle = formulaCycle(def);
   if (cycle !== null)

@@ -3,15 +3,15 @@ import { describe, expect, it } from "vitest";
 import { cubeRight, sinWrong } from "../../test/fixtures/ops/mixed/correct-and-wrong.ts";
 import { nanPast15, nanPast19 } from "../../test/fixtures/ops/non-finite/tensor-nan.ts";
 import { softplusStable } from "../../test/fixtures/ops/part-of-domain.bug.ts";
+import { registerUnchecked } from "../../test/register-op.ts";
 import type { Expr } from "../expr/ast.ts";
-import { registerCustomOp } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
 import { DEFAULT_VARIABLES, fuzzCaseArbitrary } from "./arbitraries.ts";
 import { formatCounterexample } from "./format.ts";
 import { casesOf, fuzz, prepareFuzz } from "./fuzz.ts";
 
 // x^3 whose backward forgets the incoming gradient: right at the root, wrong anywhere inside.
-const dropsGrad = registerCustomOp({
+const dropsGrad = registerUnchecked({
   name: "fuzzTestCube",
   arity: 1,
   forward: (x) => x ** 3,
@@ -19,7 +19,7 @@ const dropsGrad = registerCustomOp({
   formula: (x) => `(${x})^3`,
 });
 // A correct relu: its kink at 0 gives inconclusive points, which are not counterexamples.
-const relu = registerCustomOp({
+const relu = registerUnchecked({
   name: "fuzzTestRelu",
   arity: 1,
   forward: (x) => Math.max(x, 0),
@@ -27,7 +27,7 @@ const relu = registerCustomOp({
 });
 
 // x^2 whose forward throws past 4.5: fine on the sanity check's (-4, 4), not once nested.
-const brittle = registerCustomOp({
+const brittle = registerUnchecked({
   name: "fuzzTestBrittle",
   arity: 1,
   forward: (x) => {
@@ -124,7 +124,7 @@ describe("fuzz", () => {
   });
 
   it("reports an op that fails its sanity check and fuzzes the others, as gradtrio fuzz does", () => {
-    const nan = registerCustomOp({
+    const nan = registerUnchecked({
       name: "fuzzTestNaN",
       arity: 1,
       forward: (x) => Math.sqrt(x),

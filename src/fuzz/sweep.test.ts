@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { scaledNarrowBug } from "../../test/fixtures/ops/tensor/scaled-narrow.bug.ts";
-import { registerCustomOp, type TensorOpDefinition } from "../expr/ops.ts";
+import { registerUnchecked } from "../../test/register-op.ts";
+import type { TensorOpDefinition } from "../expr/ops.ts";
 import { fuzz } from "./fuzz.ts";
 import {
   backwardDeviation,
@@ -12,7 +13,7 @@ import {
 
 // x·y on (-4, 4)², its ∂/∂x 5% too large where x ∈ (1, 1.4) and y ∈ (-0.4, 0.4): 5% of x's range
 // times 10% of y's, 0.5% of the domain.
-const narrow2 = registerCustomOp({
+const narrow2 = registerUnchecked({
   name: "sweepTestNarrow2",
   arity: 2,
   forward: (x, y) => x * y,
@@ -23,14 +24,14 @@ const narrow2 = registerCustomOp({
   formula: (x, y) => `(${x})*(${y})`,
 });
 // A correct relu with no formula: its kink at 0 must not be taken for a fault.
-const relu = registerCustomOp({
+const relu = registerUnchecked({
   name: "sweepTestRelu",
   arity: 1,
   forward: (x) => Math.max(x, 0),
   backward: ({ args: [x], grad }) => [x! > 0 ? grad : 0],
 });
 // A backward that ignores the incoming gradient: right at the root, wrong anywhere else.
-const dropsGrad = registerCustomOp({
+const dropsGrad = registerUnchecked({
   name: "sweepTestDropsGrad",
   arity: 1,
   forward: (x) => Math.exp(x),
@@ -68,7 +69,7 @@ describe("the domain sweep", () => {
     expect(backwardDeviation(narrow2, [1.2, 0.3], 2.5, f)).toBeCloseTo(0.05 / 1.05, 12);
     expect(backwardDeviation(narrow2, [1.2, 0.5], 2.5, f)).toBeLessThan(1e-15);
     // Off by 1e-11 relative: the screen passes it, the deviation measures it.
-    const slightly = registerCustomOp({
+    const slightly = registerUnchecked({
       name: "sweepTestSlightly",
       arity: 1,
       forward: (x) => Math.sin(x),

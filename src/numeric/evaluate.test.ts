@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { failure } from "../../test/failure.ts";
+import { registerUnchecked } from "../../test/register-op.ts";
 import { call, constant, type Expr, num, variable } from "../expr/ast.ts";
-import { registerCustomOp } from "../expr/ops.ts";
 import { toValues } from "../expr/point.ts";
 import { compileComplex } from "./complex.ts";
 import { compileForward, compileForwardValue, evaluate, flattenValues } from "./evaluate.ts";
@@ -116,7 +116,7 @@ describe("compileForward", () => {
   });
 
   it("runs custom ops through their forward", () => {
-    registerCustomOp({
+    registerUnchecked({
       name: "numeric_eval_cube",
       arity: 1,
       forward: (a) => a * a * a,
@@ -128,7 +128,7 @@ describe("compileForward", () => {
   it("compiles an expression whose constant part compiles another one (a forward that evaluates)", () => {
     // 2a + 1 through a nested compile, run at compile time (the argument 3 is a constant), after
     // the outer compile has emitted sin(x)'s kernel.
-    registerCustomOp({
+    registerUnchecked({
       name: "numeric_eval_nested",
       arity: 1,
       forward: (a) => at(c("add", c("mul", num(2), x), num(1)), { x: a }),

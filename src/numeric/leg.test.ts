@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { registerUnchecked } from "../../test/register-op.ts";
 import { isGradtrioError } from "../errors.ts";
-import { registerCustomOp } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
 import { compileComplex } from "./complex.ts";
@@ -50,7 +50,7 @@ describe("complex step", () => {
     expect(run("clamp(x, 0, 1)", 1)).toMatchObject({ ok: false });
     expect(run("sqrt(x)", 0)).toMatchObject({ ok: false });
     expect(run("abs(x)", -0.5)).toMatchObject({ ok: true, gradient: Float64Array.of(-1) });
-    registerCustomOp({
+    registerUnchecked({
       name: "numeric_leg_sq",
       arity: 1,
       forward: (a) => a * a,
@@ -61,7 +61,7 @@ describe("complex step", () => {
     if (!r.ok) throw new Error(r.reason);
     expect(Math.abs(r.gradient[0]! - 2.6 * Math.cos(1.69))).toBeLessThanOrEqual(r.error[0]!);
     expect(r.error[0]).toBeLessThan(1e-9);
-    registerCustomOp({
+    registerUnchecked({
       name: "numeric_leg_abs",
       arity: 1,
       forward: Math.abs,
@@ -153,7 +153,7 @@ describe("numericLeg", () => {
     // two evaluations per direction (≤ 2n²), and the op's own finite-difference partials (a few
     // dozen calls per argument and element); Richardson along each direction took ~58n².
     let calls = 0;
-    registerCustomOp({
+    registerUnchecked({
       name: "numeric_leg_hypot",
       arity: 2,
       forward: (a, b) => {

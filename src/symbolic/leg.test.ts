@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { failure } from "../../test/failure.ts";
+import { registerUnchecked } from "../../test/register-op.ts";
 import { GradtrioError } from "../errors.ts";
 import { call, num, variable } from "../expr/ast.ts";
-import { registerCustomOp } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
 import { type NestedArray, toValues } from "../expr/point.ts";
 import { MAX_HESSIAN_INPUTS, symbolicHessian } from "./hessian.ts";
@@ -214,7 +214,7 @@ describe("kinks, give-ups and custom ops", () => {
   });
 
   it("expands a custom op through its formula", () => {
-    registerCustomOp({
+    registerUnchecked({
       name: "symcube",
       arity: 1,
       forward: (u) => u ** 3,
@@ -227,7 +227,7 @@ describe("kinks, give-ups and custom ops", () => {
   });
 
   it("a custom op of two arguments, with e and pi in its formula", () => {
-    registerCustomOp({
+    registerUnchecked({
       name: "symmix",
       arity: 2,
       forward: (a, b) => Math.exp(a * b) + Math.PI * a,
@@ -240,7 +240,7 @@ describe("kinks, give-ups and custom ops", () => {
   });
 
   it("a custom formula goes through the same translation: 2^(u) as e^(u log 2)", () => {
-    registerCustomOp({
+    registerUnchecked({
       name: "symexp2",
       arity: 1,
       forward: (u) => 2 ** u,
@@ -254,7 +254,7 @@ describe("kinks, give-ups and custom ops", () => {
   });
 
   it("a custom formula with a root: sqrt(a)*b, the root constant in b", () => {
-    registerCustomOp({
+    registerUnchecked({
       name: "symrootmul",
       arity: 2,
       forward: (a, b) => Math.sqrt(a) * b,
@@ -271,7 +271,7 @@ describe("kinks, give-ups and custom ops", () => {
   });
 
   it("a custom formula in nerdamer's wider vocabulary (cosh) still works", () => {
-    registerCustomOp({
+    registerUnchecked({
       name: "symcosh",
       arity: 1,
       forward: Math.cosh,
@@ -283,7 +283,7 @@ describe("kinks, give-ups and custom ops", () => {
   });
 
   it("says 'not available' for a custom formula naming something other than its arguments", () => {
-    registerCustomOp({
+    registerUnchecked({
       name: "symleak",
       arity: 1,
       forward: (u) => u,
@@ -296,7 +296,7 @@ describe("kinks, give-ups and custom ops", () => {
   });
 
   it("says 'not available' for a custom op without a formula", () => {
-    registerCustomOp({
+    registerUnchecked({
       name: "symopaque",
       arity: 1,
       forward: (u) => u,
@@ -310,7 +310,7 @@ describe("kinks, give-ups and custom ops", () => {
   });
 
   it("says 'not available' for a custom formula outside the vocabulary", () => {
-    registerCustomOp({
+    registerUnchecked({
       name: "symweird",
       arity: 1,
       forward: (u) => u,
@@ -419,7 +419,7 @@ describe("a formula that overflows float64 is unavailable, not a NaN derivative"
 describe("cached plans and custom ops inside other custom ops' formulas", () => {
   it("redefining an op used only in another op's formula gives the new derivative", () => {
     const define = (k: number) =>
-      registerCustomOp({
+      registerUnchecked({
         name: "nestinner",
         arity: 1,
         forward: (u) => k * u,
@@ -427,7 +427,7 @@ describe("cached plans and custom ops inside other custom ops' formulas", () => 
         formula: (u) => `${k}*${u}`,
       });
     define(2);
-    registerCustomOp({
+    registerUnchecked({
       name: "nestouter",
       arity: 1,
       forward: (u) => Math.sin(u),
@@ -454,7 +454,7 @@ describe("a custom forward that fails", () => {
     return undefined;
   };
   it("throws: a GradtrioError naming the op, not the raw error", () => {
-    registerCustomOp({
+    registerUnchecked({
       name: "symthrows",
       arity: 1,
       forward: () => {
@@ -469,7 +469,7 @@ describe("a custom forward that fails", () => {
     expect((e as Error).message).toBe("custom op 'symthrows': forward threw at (0.5): boom");
   });
   it("returns a string: a GradtrioError, not a silent NaN", () => {
-    registerCustomOp({
+    registerUnchecked({
       name: "symstring",
       arity: 1,
       forward: (() => "1") as unknown as (u: number) => number,
