@@ -110,6 +110,10 @@ describe("richardson where its first steps span a pole away from 0", () => {
 
   it("is unreliable where no step float64 resolves stays clear of the pole (one ulp from x)", () => {
     const r = at((v) => 1 / (v - (1 + 2 ** -52)), 1);
-    expect(r.unreliable).toBeDefined();
+    // f(1) = −2^52 ≈ −4.5e15; it flips sign across the pole, by 2^53 ≈ 9.0e15 or more, at every
+    // spacing down to the smallest, 2^-40 ≈ 9.1e-13 (the scale is max(1, |x|) = 1).
+    expect(r.unreliable).toMatch(
+      /^f is not resolved by float64 here: it moves by 9\.\de\+15 \(of 4\.5e\+15\) at every spacing down to 9\.1e-13, as noise or faster than any step$/,
+    );
   });
 });
