@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Report } from "../src/check/report.ts";
 import { numericMethodText } from "../src/cli/explain.ts";
+import type { DirectionalMethod } from "../src/numeric/types.ts";
 import { CHECK_JSON_KEYS } from "./check-json-keys.ts";
 import { type Run, root, runsTogether, tempDir } from "./run-bin.ts";
 
@@ -215,7 +216,7 @@ describe("explain in fast mode names the method that ran", () => {
   });
 
   it("names each method the partials ran by when it is not uᵀ∇f's alone", () => {
-    const fast = (method: "complex" | "richardson", partialsBy: ("complex" | "richardson")[]) =>
+    const fast = (method: DirectionalMethod, partialsBy: DirectionalMethod[]) =>
       numericMethodText({
         method: "fast",
         directional: { symbolic: 1, numeric: 1, numericError: 0, autograd: 1, method, partialsBy },
