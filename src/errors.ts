@@ -74,6 +74,38 @@ function lineAt(source: string, pos: number): { line: string; column: number } {
  */
 export class OpResultError extends GradtrioError {}
 
+/**
+ * What the user's code (a custom op's forward or backward, checkFunction's grad) threw, as one
+ * line of text: an Error's message, else the value. With GRADTRIO_DEBUG=1 the user's stack goes
+ * to stderr too, which the one-line error leaves out: once per `who` (a backward runs once per
+ * element).
+ */
+export function userThrew(who: string, e: unknown): string {
+  if (typeof process !== "undefined" && process.env?.GRADTRIO_DEBUG && !stacksShown.has(who)) {
+    stacksShown.add(who);
+    const stack = e instanceof Error && e.stack ? e.stack : `${String(e)} (thrown without a stack)`;
+    process.stderr.write(`gradtrio: debug: ${who} threw:\n${stack}\n`);
+  }
+  return (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, " ");
+}
+
+const stacksShown = new Set<string>();
+
+/**
+ * An exception from a custom op's forward or backward as the error that names the op and says
+ * which of its functions threw (`mySquare: its backward threw: …`), also one of gradtrio's own
+ * (a Tensor call inside the rule); an error that names an op already (another custom op's, called
+ * from this one) or an op's defective result stays as it is.
+ */
+export function opThrew(op: string, phase: OpPhase, e: unknown): GradtrioError {
+  if (e instanceof GradtrioError && (e.op !== undefined || e instanceof OpResultError)) return e;
+  return new GradtrioError(
+    "DEFINE_OP",
+    `${op}: its ${phase} threw: ${userThrew(`${op}'s ${phase}`, e)}`,
+    { op, phase },
+  );
+}
+
 export function isGradtrioError(e: unknown): e is GradtrioError {
   return e instanceof GradtrioError;
 }

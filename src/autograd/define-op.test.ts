@@ -268,6 +268,40 @@ describe("defineOp", () => {
     expect((b as GradtrioError).message).toBe("defineOpTestThrows: its backward threw: no rule");
   });
 
+  it("names the op also when its rule throws one of gradtrio's own errors (a Tensor call in it)", () => {
+    const misuses = defineOp({
+      name: "defineOpTestMisuse",
+      arity: 1,
+      forward: (x) => x * x,
+      // .item() of two elements: gradtrio's GradtrioError, from inside the user's rule.
+      backward: ({ args: [x], grad: g }) => [tensor([x!, g]).item()],
+    });
+    const e = errorOf(() => misuses(tensor(2, { requiresGrad: true })).backward());
+    expect((e as GradtrioError).message).toBe(
+      "defineOpTestMisuse: its backward threw: a Tensor with 2 elements cannot be converted to Scalar",
+    );
+    expect((e as GradtrioError).op).toBe("defineOpTestMisuse");
+    expect((e as GradtrioError).phase).toBe("backward");
+    // An op called from another op's forward: the error names the op that threw.
+    const inner = defineOp({
+      name: "defineOpTestInner",
+      arity: 1,
+      forward: () => {
+        throw new Error("inner broke");
+      },
+      backward: ({ grad: g }) => [g],
+    });
+    const outer = defineOp({
+      name: "defineOpTestOuter",
+      arity: 1,
+      forward: (x) => inner(tensor(x)).item(),
+      backward: ({ grad: g }) => [g],
+    });
+    expect((errorOf(() => outer(tensor(1))) as GradtrioError).message).toBe(
+      "defineOpTestInner: its forward threw: inner broke",
+    );
+  });
+
   it("refuses the wrong number of arguments", () => {
     const e = errorOf(() => mulSq(tensor(1)));
     expect((e as GradtrioError).code).toBe("ARITY");

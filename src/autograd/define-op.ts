@@ -5,7 +5,7 @@
  * can call the op by name too.
  */
 
-import { GradtrioError, type OpPhase } from "../errors.ts";
+import { GradtrioError, type OpPhase, opThrew } from "../errors.ts";
 import { laterOpsAllowed } from "../expr/op-formula.ts";
 import {
   type CustomOpDefinition,
@@ -238,12 +238,7 @@ function userCall<T>(name: string, what: OpPhase, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof GradtrioError) throw e;
-    throw new GradtrioError(
-      "DEFINE_OP",
-      `${name}: its ${what} threw: ${e instanceof Error ? e.message : String(e)}`,
-      { op: name, phase: what },
-    );
+    throw opThrew(name, what, e);
   }
 }
 

@@ -111,6 +111,37 @@ describe("checkFunction (black-box f with the user's derivative)", () => {
     );
   });
 
+  it("names the user's derivative and the function when the derivative throws", () => {
+    function square(x: number) {
+      return x * x;
+    }
+    expect(() =>
+      checkFunction(square, {
+        at: 2,
+        grad: () => {
+          throw new Error("grad boom");
+        },
+      }),
+    ).toThrow(/^checkFunction: grad\(x\) of 'square' threw: grad boom$/);
+    const g = (x: Float64Array) => [2 * x[0]!, x[1]!];
+    expect(() =>
+      checkFunction(g, {
+        at: [1, 2],
+        vjp: () => {
+          throw new TypeError("vjp\nboom");
+        },
+      }),
+    ).toThrow(/^checkFunction: vjp\(x, v\) of 'g' threw: vjp boom$/);
+    expect(() =>
+      checkFunction(g, {
+        at: [1, 2],
+        jvp: () => {
+          throw "a string";
+        },
+      }),
+    ).toThrow(/^checkFunction: jvp\(x, v\) of 'g' threw: a string$/);
+  });
+
   it("bad input is a GradtrioError", () => {
     expect(() => checkFunction(f, { at: [1, 2] })).toThrow(/needs its grad/);
     expect(() => checkFunction(f, { grad: () => [1], at: [1, 2] })).toThrow(/1 element/);

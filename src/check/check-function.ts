@@ -8,7 +8,7 @@
  * is written with gradtrio's Tensor API it is traced instead, and all three legs run.
  */
 import { Tensor, tensor } from "../autograd/tensor.ts";
-import { checkOptionNames, GradtrioError } from "../errors.ts";
+import { checkOptionNames, GradtrioError, userThrew } from "../errors.ts";
 import { elementLabel, type NestedArray } from "../expr/point.ts";
 import { gradient } from "../numeric/gradient.ts";
 import { jvp as numericJvp } from "../numeric/jvp.ts";
@@ -134,6 +134,7 @@ export function checkFunction(f: (x: never) => unknown, opts: CheckFunctionOptio
   const y = toArray(y0, "f(x)");
   const m = y.length;
   const outputs = Array.from({ length: m }, (_, i) => elementLabel("out", [m], i));
+  const users = userDerivative(opts.vjp === undefined ? "jvp(x, v)" : "vjp(x, v)", name);
   const bad = y.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0)
     return notFinite({ name, at, value: [...y] }, `${outputs[bad]} = ${y[bad]}`, y[bad]!, tol);
@@ -159,13 +160,23 @@ export function checkFunction(f: (x: never) => unknown, opts: CheckFunctionOptio
       for (let i = 0; i < m; i++) {
         const v = new Float64Array(m);
         v[i] = 1;
-        rows[i]!.set(toArray(opts.vjp(arg(x0), v), "vjp(x, v)", x0.length));
+        rows[i]!.set(
+          toArray(
+            users(() => opts.vjp!(arg(x0), v)),
+            "vjp(x, v)",
+            x0.length,
+          ),
+        );
       }
     else if (opts.jvp !== undefined)
       for (let j = 0; j < x0.length; j++) {
         const v = new Float64Array(x0.length);
         v[j] = 1;
-        const col = toArray(opts.jvp(arg(x0), v), "jvp(x, v)", m);
+        const col = toArray(
+          users(() => opts.jvp!(arg(x0), v)),
+          "jvp(x, v)",
+          m,
+        );
         for (let i = 0; i < m; i++) rows[i]![j] = col[i]!;
       }
     else
@@ -200,6 +211,23 @@ export function checkFunction(f: (x: never) => unknown, opts: CheckFunctionOptio
   );
 }
 
+/**
+ * Calls the user's derivative (`what`, of the function `name`): an exception from it is the
+ * one-line error naming both, `checkFunction: grad(x) of 'f' threw: …`.
+ */
+function userDerivative(what: string, name: string) {
+  return <T>(call: () => T): T => {
+    try {
+      return call();
+    } catch (e) {
+      throw new GradtrioError(
+        "INVALID_ARGUMENT",
+        `checkFunction: ${what} of '${name}' threw: ${userThrew(`${what} of '${name}'`, e)}`,
+      );
+    }
+  };
+}
+
 interface ScalarCase {
   readonly x0: Float64Array;
   readonly arg: (x: Float64Array) => never;
@@ -225,7 +253,13 @@ function scalarCase(
     return v;
   };
   const numeric = runLeg(() => gradient(fx, x0, { method: "richardson", f0: y0 }));
-  const user = runLeg(() => toArray(opts.grad!(arg(x0)), "grad(x)", x0.length));
+  const user = runLeg(() =>
+    toArray(
+      userDerivative("grad(x)", name)(() => opts.grad!(arg(x0))),
+      "grad(x)",
+      x0.length,
+    ),
+  );
   if (user.report.status === "error")
     throw new GradtrioError("INVALID_ARGUMENT", user.report.reason!);
   const g = numeric.result;

@@ -6,7 +6,7 @@
  * rule, the complex kernel, the rounding rule), each in a `Record<BuiltinOp, …>` table, so the
  * compiler refuses a leg that forgets an op. README "Adding an op" lists the files.
  */
-import { checkOptionNames, GradtrioError, isIntegerIn } from "../errors.ts";
+import { checkOptionNames, GradtrioError, isIntegerIn, userThrew } from "../errors.ts";
 import { erf } from "./erf.ts";
 
 /**
@@ -627,7 +627,7 @@ export function checkedForward(def: CustomOpDefinition): (...args: number[]) => 
     } catch (err) {
       throw new GradtrioError(
         "INVALID_ARGUMENT",
-        `custom op '${def.name}': forward threw at (${args.join(", ")}): ${err instanceof Error ? err.message : String(err)}`,
+        `custom op '${def.name}': forward threw at (${args.join(", ")}): ${userThrew(`${def.name}'s forward`, err)}`,
         { op: def.name, phase: "forward" },
       );
     }

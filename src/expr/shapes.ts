@@ -3,7 +3,7 @@
  * and custom) broadcast by NumPy's rules, `sum`/`mean` reduce to a scalar, and `matmul` follows
  * torch.matmul for 1-D and 2-D operands. Iterative over the DAG (each shared node once).
  */
-import { GradtrioError, type OpPhase } from "../errors.ts";
+import { GradtrioError, type OpPhase, opThrew } from "../errors.ts";
 import { type Expr, postOrder } from "./ast.ts";
 import {
   BUILTIN_OPS,
@@ -239,13 +239,9 @@ export function userCall<T>(
   try {
     return fn();
   } catch (e) {
+    if (phase !== "shape rule") throw opThrew(def.name, phase, e);
     if (e instanceof GradtrioError) throw e;
-    const why = e instanceof Error ? e.message : String(e);
-    if (phase === "shape rule") throw new GradtrioError("SHAPE", `${def.name}: ${why}`);
-    throw new GradtrioError("DEFINE_OP", `${def.name}: its ${phase} threw: ${why}`, {
-      op: def.name,
-      phase,
-    });
+    throw new GradtrioError("SHAPE", `${def.name}: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 

@@ -4,7 +4,7 @@
  * forward computes — evaluated through gradtrio's own parser and evaluator, never `eval`.
  */
 
-import { GradtrioError } from "../errors.ts";
+import { GradtrioError, userThrew } from "../errors.ts";
 import { formulaDefect } from "../expr/op-formula.ts";
 import { type CustomOpDefinition, formulaPlaceholders, formulaText } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
@@ -67,6 +67,7 @@ export function sanityCheck(
     try {
       out = def.forward(...args);
     } catch (e) {
+      userThrew(`${def.name}'s forward`, e); // the stack, with GRADTRIO_DEBUG=1
       fail(`forward${fmt(args)} threw: ${firstLine(e)}`);
     }
     if (typeof out !== "number" || !Number.isFinite(out))
@@ -79,6 +80,7 @@ export function sanityCheck(
     try {
       g = def.backward({ args, out: y, grad });
     } catch (e) {
+      userThrew(`${def.name}'s backward`, e); // the stack, with GRADTRIO_DEBUG=1
       fail(`backward at ${fmt(args)} threw: ${firstLine(e)}`);
     }
     if (!Array.isArray(g) || g.length !== def.arity)
