@@ -90,21 +90,22 @@ export function gradient(f: ScalarFn, x: Float64Array, opts: GradientOptions = {
   const nonFiniteMet: NonFinite[] = [];
   const unreliable: { coordinate: number; reason: string }[] = [];
   const notes: string[] = [];
+  const result = (): GradientResult => ({
+    gradient: grad,
+    error,
+    method,
+    kinks,
+    nonFinite,
+    nonFiniteMet,
+    unreliable,
+    notes,
+    evaluations,
+  });
   if (!Number.isFinite(f0)) {
     grad.fill(Number.NaN);
     error.fill(Number.POSITIVE_INFINITY);
     nonFinite.push({ coordinate: -1, step: 0, where: `f(x) = ${f0} at the point itself` });
-    return {
-      gradient: grad,
-      error,
-      method,
-      kinks,
-      nonFinite,
-      nonFiniteMet,
-      unreliable,
-      notes,
-      evaluations,
-    };
+    return result();
   }
   for (const i of opts.coordinates ?? x.keys()) {
     const line = coordinateLine(f, x, i, work, f0);
@@ -135,17 +136,7 @@ export function gradient(f: ScalarFn, x: Float64Array, opts: GradientOptions = {
     }
     evaluations += line.evaluations;
   }
-  return {
-    gradient: grad,
-    error,
-    method,
-    kinks,
-    nonFinite,
-    nonFiniteMet,
-    unreliable,
-    notes,
-    evaluations,
-  };
+  return result();
 }
 
 /** Central first; where that meets a non-finite point for every step, one-sided stencils. */
