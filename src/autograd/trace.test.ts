@@ -113,6 +113,26 @@ describe("trace", () => {
       ),
     );
     expect(threw.message).toBe("trace: the function threw: boom");
+    // With GRADTRIO_DEBUG=1 the user's stack goes to stderr (the one line leaves it out).
+    const written: string[] = [];
+    const spy = vi
+      .spyOn(process.stderr, "write")
+      .mockImplementation((s) => written.push(String(s)) > 0);
+    process.env.GRADTRIO_DEBUG = "1";
+    try {
+      const userFunctionThatThrows = (): Tensor => {
+        throw new RangeError("multi\nline");
+      };
+      expect(failure(() => trace(userFunctionThatThrows, ["x"], at({ x: 1 }))).message).toBe(
+        "trace: the function threw: multi line",
+      );
+    } finally {
+      delete process.env.GRADTRIO_DEBUG;
+      spy.mockRestore();
+    }
+    expect(written.join("")).toMatch(
+      /^gradtrio: debug: the traced function userFunctionThatThrows threw:\nRangeError: multi\nline\n\s+at userFunctionThatThrows /,
+    );
     expect(failure(() => trace((() => "x") as never, ["x"], at({ x: 1 }))).message).toBe(
       "trace: the function must return a Tensor",
     );

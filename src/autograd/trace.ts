@@ -3,7 +3,7 @@
  * `origin` every op-made tensor records. Input tensors become variables, 0-d constant tensors and
  * plain-number arguments become numbers, and a tensor used twice becomes one shared node.
  */
-import { GradtrioError } from "../errors.ts";
+import { GradtrioError, userThrew } from "../errors.ts";
 import { call, type Expr, exprEquals, num, variable, variablesOf } from "../expr/ast.ts";
 import { arityOf, isConstant } from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
@@ -93,7 +93,11 @@ function traceAt(
     out = recordOrigins(() => fn(...inputs));
   } catch (e) {
     if (e instanceof GradtrioError) throw e;
-    throw new GradtrioError("INVALID_ARGUMENT", `trace: the function threw: ${describeError(e)}`);
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      // The user's stack on stderr with GRADTRIO_DEBUG=1 (once per function name).
+      `trace: the function threw: ${userThrew(`the traced function ${fn.name || "(anonymous)"}`, e)}`,
+    );
   }
   if (typeof out !== "number" && !(out instanceof Tensor))
     throw new GradtrioError("INVALID_ARGUMENT", "trace: the function must return a Tensor");
@@ -222,8 +226,4 @@ function constantOf(t: Tensor): Expr {
     "INVALID_ARGUMENT",
     `trace: a constant tensor of shape ${formatShape(t.shape)} cannot appear in an expression (only 0-d constants can); pass it as an input`,
   );
-}
-
-function describeError(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
