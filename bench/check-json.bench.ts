@@ -9,11 +9,12 @@
  * `npm run bench check-json`.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { mulberry32 } from "../src/random.ts";
+import { writeLogisticPoint } from "../test/fixtures/logistic.ts";
 import { builtRunner, root } from "./built.ts";
 import { loadAverage, median } from "./timing.ts";
 
@@ -121,15 +122,7 @@ export function run(): void {
   console.log(`load average ${loadAverage()} (1, 5, 15 min) at the start`);
   const dir = mkdtempSync(join(tmpdir(), "gradtrio-check-json-"));
   try {
-    const r = mulberry32(1);
-    writeFileSync(
-      join(dir, "x.json"),
-      JSON.stringify(Array.from({ length: N }, () => 4 * r() - 2)),
-    );
-    writeFileSync(
-      join(dir, "y.json"),
-      JSON.stringify(Array.from({ length: N }, () => (r() < 0.5 ? 0 : 1))),
-    );
+    writeLogisticPoint(dir, N, mulberry32(1));
     const runner = builtRunner(dir);
     const commands: Record<string, string[]> = {
       "checkout (bin/gradtrio.js, sources through tsx)": [join(root, "bin/gradtrio.js"), ...ARGS],

@@ -9,7 +9,7 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,6 +20,7 @@ import type { Point } from "../src/expr/point.ts";
 import { print } from "../src/expr/print.ts";
 import { mulberry32 } from "../src/random.ts";
 import { clearCasCache } from "../src/symbolic/cas.ts";
+import { writeLogisticPoint } from "../test/fixtures/logistic.ts";
 import { median } from "./timing.ts";
 
 const rng = mulberry32;
@@ -95,13 +96,8 @@ function randomExpressions(): void {
 
 function bigCheck(): void {
   const n = 1_000_000;
-  const r = rng(1);
   const dir = mkdtempSync(join(tmpdir(), "gradtrio-check-bench-"));
-  writeFileSync(join(dir, "x.json"), JSON.stringify(Array.from({ length: n }, () => 4 * r() - 2)));
-  writeFileSync(
-    join(dir, "y.json"),
-    JSON.stringify(Array.from({ length: n }, () => (r() < 0.5 ? 0 : 1))),
-  );
+  writeLogisticPoint(dir, n, rng(1));
   const bin = fileURLToPath(new URL("../bin/gradtrio.js", import.meta.url));
   const args = [bin, "check", "mean(bce(sigmoid(w*x+b), y))", "--at", "w=0.5", "b=-0.2"];
   try {

@@ -11,6 +11,7 @@ import { memoryIO } from "../src/cli/io.ts";
 import { MIN } from "../src/cli/json-stream.ts";
 import { main } from "../src/cli/main.ts";
 import { mulberry32 } from "../src/random.ts";
+import { writeLogisticPoint } from "./fixtures/logistic.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "gradtrio-large-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,10 +19,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("check --json on inputs of several chunks", () => {
   const n = 2 * MIN + 1234;
   const r = mulberry32(7);
-  const x = Array.from({ length: n }, () => 4 * r() - 2);
-  const y = Array.from({ length: n }, () => (r() < 0.5 ? 0 : 1));
-  writeFileSync(join(dir, "x.json"), JSON.stringify(x));
-  writeFileSync(join(dir, "y.json"), JSON.stringify(y));
+  const { x, y } = writeLogisticPoint(dir, n, r);
   const expr = "mean(bce(sigmoid(w*x+b), y))";
 
   it("writes JSON.stringify of the report; the gradients are the hand formula", async () => {

@@ -1,7 +1,7 @@
 // The real CLI at an input large enough for fast mode's numeric leg to run on a worker thread
 // (numeric/offload.ts, installed by the command's process only): it writes exactly the report the
 // library computes on one thread, and the scalars' partials are the hand formula.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
@@ -9,7 +9,7 @@ import { check } from "../src/check/check.ts";
 import { reportToJson } from "../src/check/report.ts";
 import { OFFLOAD_MIN } from "../src/numeric/leg.ts";
 import { mulberry32 } from "../src/random.ts";
-import { logisticPartials } from "./fixtures/logistic.ts";
+import { logisticPartials, writeLogisticPoint } from "./fixtures/logistic.ts";
 import { runBin } from "./run-bin.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "gradtrio-offload-"));
@@ -17,11 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 it("check --json with the numeric leg on a worker thread: the library's report, the hand formula", async () => {
   const n = OFFLOAD_MIN + 99;
-  const r = mulberry32(5);
-  const x = Array.from({ length: n }, () => 4 * r() - 2);
-  const y = Array.from({ length: n }, () => (r() < 0.5 ? 0 : 1));
-  writeFileSync(join(dir, "x.json"), JSON.stringify(x));
-  writeFileSync(join(dir, "y.json"), JSON.stringify(y));
+  const { x, y } = writeLogisticPoint(dir, n, mulberry32(5));
   const expr = "mean(bce(sigmoid(w*x+b), y))";
   const argv = ["check", expr, "--at", "w=0.5", "b=-0.2", "x=@x.json", "y=@y.json", "--json"];
   // GRADTRIO_DEBUG=1: a worker that fails or stalls says so on stderr (asserted empty below).

@@ -3,7 +3,7 @@
 // runner that fails or gives nothing costs time, never a number; and what a worker cannot do
 // (custom ops) or need not (small inputs, another method) stays on this thread.
 import { afterEach, describe, expect, it } from "vitest";
-import { logisticPartials } from "../../test/fixtures/logistic.ts";
+import { logisticPartials, logisticPoint } from "../../test/fixtures/logistic.ts";
 import { defineOp } from "../autograd/index.ts";
 import { parse } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
@@ -15,9 +15,7 @@ import { type NumericJob, type NumericRunner, setNumericRunner } from "./offload
 afterEach(() => setNumericRunner(null));
 
 const n = OFFLOAD_MIN + 17;
-const r = mulberry32(11);
-const x = Array.from({ length: n }, () => 4 * r() - 2);
-const y = Array.from({ length: n }, () => (r() < 0.5 ? 0 : 1));
+const { x, y } = logisticPoint(n, mulberry32(11));
 const expr = parse("mean(bce(sigmoid(w*x+b), y))");
 const values = () => toValues({ w: 0.5, b: -0.2, x, y });
 
