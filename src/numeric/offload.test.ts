@@ -8,7 +8,13 @@ import { defineOp } from "../autograd/index.ts";
 import { parse } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
 import { mulberry32 } from "../random.ts";
-import { type NumericLegResult, numericLeg, OFFLOAD_MIN, startNumericLeg } from "./leg.ts";
+import {
+  type NumericLegResult,
+  numericLeg,
+  OFFLOAD_MIN,
+  runNumericLeg,
+  startNumericLeg,
+} from "./leg.ts";
 import { legThread } from "./leg-thread.ts";
 import { type NumericJob, type NumericRunner, setNumericRunner } from "./offload.ts";
 
@@ -100,6 +106,22 @@ describe("fast mode's numeric leg on a worker thread", () => {
     // Asked where it applies (the runner gives nothing: the leg runs here).
     startNumericLeg(expr, values(), { wrt: ["w"] })();
     expect(log.started.map((j) => j.opts)).toEqual([{ wrt: ["w"] }]);
+  });
+});
+
+describe("the worker's heartbeat", () => {
+  it("beats at every evaluation of f, Richardson's too (a stage of dozens is no stall)", () => {
+    // At a kink the complex step does not apply: uᵀ∇f and w's partial go by Richardson, whose
+    // evaluations of f each beat; were only the stages to beat, f, uᵀ∇f and w make 3.
+    const xs = Array.from({ length: 1500 }, (_, k) => (k === 7 ? 0.4 : Math.sin(k)));
+    let beats = 0;
+    const r = runNumericLeg(parse("mean(relu(w*x-0.2))"), toValues({ w: 0.5, x: xs }), {}, () => {
+      beats++;
+    });
+    expect(r.method).toBe("fast");
+    expect(r.directional!.method).toBe("richardson");
+    // Richardson's evaluations over the point: dozens per stage.
+    expect(beats).toBeGreaterThan(20);
   });
 });
 
