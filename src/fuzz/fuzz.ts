@@ -221,10 +221,12 @@ function validate(opts: FuzzOptions): { runs: number; seed: number; maxDepth: nu
       `runs must be an integer from 1 to ${MAX_RUNS}, got ${runs}`,
     );
   const seed = opts.seed ?? (Math.random() * 0x7fffffff) | 0;
-  if (!Number.isSafeInteger(seed))
+  // Non-negative, as the CLI, check and a gate config take it: fast-check reads a seed's low 32
+  // bits as a signed integer, so −s and 2³² − s would run the same fuzz.
+  if (!isIntegerIn(seed, 0, Number.MAX_SAFE_INTEGER))
     throw new GradtrioError(
       "INVALID_ARGUMENT",
-      `seed must be an integer of at most ${Number.MAX_SAFE_INTEGER} in magnitude, got ${seed}`,
+      `seed must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}, got ${seed}`,
     );
   if (![undefined, "throw", "report"].includes(opts.onSanityFailure))
     throw new GradtrioError(
