@@ -3,6 +3,7 @@ import {
   allPairsAgree,
   type Comparison,
   DEFAULT_TOLERANCE,
+  fmt,
   judge,
   pairTolerance,
 } from "./verdict.ts";
@@ -182,5 +183,31 @@ describe("the symbolic leg's own rounding bound", () => {
     // A smaller own bound never narrows the structural one.
     const small = c({ symbolic: 6 + 8e-15, rounding: 1e-14, symbolicRounding: 0 });
     expect(judge([small], { rtol: 0, atol: 0 }).verdict).toBe("agree");
+  });
+});
+
+describe("numbers in a reason", () => {
+  it("keeps an exponent's zeros (7.06508319182e-10 was written e-1)", () => {
+    for (const [x, text] of [
+      [7.06508319182e-10, "7.06508319182e-10"],
+      [-1.23456789012e-20, "-1.23456789012e-20"],
+      [1.5e-100, "1.5e-100"],
+      [2.5e-7, "2.5e-7"],
+      [0.125, "0.125"],
+      [1e21, "1e+21"],
+    ] as const)
+      expect(fmt(x)).toBe(text);
+    // Through a reason: the CAS's sign defect on sqrt(x²), scaled.
+    const outvoted = judge([
+      c({
+        symbolic: 7.06508319182e-10,
+        numeric: -7.06508319182e-10,
+        autograd: -7.06508319182e-10,
+        numericError: 1e-22,
+      }),
+    ]);
+    expect(outvoted.reason).toContain(
+      "symbolic gives 7.06508319182e-10 at x where numeric gives -7.06508319182e-10",
+    );
   });
 });

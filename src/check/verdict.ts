@@ -154,8 +154,13 @@ function pairs(c: Comparison, tol: Tolerance): PairResult[] {
 
 type Outcome = { ok: true } | { ok: false; blame: LegName | null; why: string; worst: PairResult };
 
-const fmt = (x: number): string =>
-  Number.isInteger(x) ? String(x) : x.toPrecision(12).replace(/\.?0+(e|$)/, "$1");
+/** 12 significant digits, trailing zeros of the mantissa dropped (7.06508319182e-10 keeps its 0). */
+export function fmt(x: number): string {
+  if (Number.isInteger(x)) return String(x);
+  const [m, e] = x.toPrecision(12).split("e") as [string, string | undefined];
+  const mantissa = m.includes(".") ? m.replace(/\.?0+$/, "") : m;
+  return e === undefined ? mantissa : `${mantissa}e${e}`;
+}
 
 /** Why a reference leg that the two others outvote is wrong at `c`, for people. */
 function outvotedCause(c: Comparison, leg: "symbolic" | "numeric"): string {
