@@ -55,6 +55,9 @@ const cases = {
   seedJacobian: ["check", "sigmoid(x)", "--at", "x=[1,2]", "--seed", "7"],
   seedFast: ["check", "sin(x^2)", "--at", "x=3", "--method", "fast", "--seed", "7"],
   seedLarge: ["check", "mean(sin(x^2))*w", ...at, "w=2", "--seed", "7"],
+  explainSeedSmall: ["explain", "mean(x^2)", "--at", "x=[1,2,3]", "--seed", "7"],
+  explainSeedJacobian: ["explain", "sigmoid(x)", "--at", "x=[1,2]", "--seed", "7"],
+  explainSeedLarge: ["explain", "mean(sin(x^2))*w", ...at, "w=2", "--seed", "7"],
 };
 const runs = runsTogether(cases);
 
@@ -201,6 +204,50 @@ describe("--seed where fast mode does not run: a note says it had no effect, and
       expect(r.stdout).toContain("numeric method: fast");
       expect(seedNotes(r)).toEqual([]);
     }
+  });
+});
+
+describe("explain --seed where fast mode does not run: the same note, under the numeric method", () => {
+  const noEffect =
+    "note: --seed 7 had no effect: it seeds fast mode's random direction u, and fast mode did not run: ";
+  /** The text with its lines joined (explain wraps long lines), and its lines. */
+  const read = (r: Run) => ({ text: r.stdout.replace(/\s+/g, " "), lines: r.stdout.split("\n") });
+
+  it("3 input elements under auto: the note once, after the numeric method's words", () => {
+    const r = runs.explainSeedSmall;
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const { text, lines } = read(r);
+    expect(text.split("--seed")).toHaveLength(2);
+    expect(text).toContain(
+      `${noEffect}3 input elements (fast mode runs above 1000, or with --method fast), so every element is checked`,
+    );
+    const method = lines.findIndex((l) => l.includes("numeric method:"));
+    const note = lines.findIndex((l) => l.includes("note: --seed 7"));
+    expect(method).toBeGreaterThan(0);
+    expect(note).toBeGreaterThan(method);
+    expect(lines.slice(method + 1, note).every((l) => !l.includes("input"))).toBe(true);
+  });
+
+  it("a vector output: the note under the Jacobian's legs", () => {
+    const r = runs.explainSeedJacobian;
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const { text } = read(r);
+    expect(text).toContain("its derivative is the Jacobian");
+    expect(text.split("--seed")).toHaveLength(2);
+    expect(text).toContain(
+      `${noEffect}the output is not a scalar: its Jacobian is checked element by element`,
+    );
+  });
+
+  it("no note where fast mode runs (over 1000 elements)", () => {
+    const r = runs.explainSeedLarge;
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const { text } = read(r);
+    expect(text).toContain("numeric method: fast mode");
+    expect(text).not.toContain("--seed");
   });
 });
 

@@ -108,9 +108,9 @@ export async function checkCommand(source: string, flags: CheckFlags, io: CliIO)
 
 /**
  * Why `--seed` changed nothing, or null where it chose fast mode's random direction (its only
- * use). Scripts pass it uniformly, so it is no error; the notes say so.
+ * use). Scripts pass it uniformly, so it is no error; the notes say so (check's and explain's).
  */
-function seedNote(r: Report, p: Prepared, flags: CheckFlags): string | null {
+export function seedNote(r: Report, p: Prepared, flags: CheckFlags): string | null {
   if (flags.seed === undefined) return null;
   const method = flags.method ?? "auto";
   let n = 0;

@@ -1,7 +1,7 @@
 import type { Report } from "../check/report.ts";
 import { toValues } from "../expr/point.ts";
 import { inferShapes } from "../expr/shapes.ts";
-import { type CheckFlags, runCheck, verdictLine } from "./check-command.ts";
+import { type CheckFlags, runCheck, seedNote, verdictLine } from "./check-command.ts";
 import type { Colors } from "./format.ts";
 import { hessianLabel, jacobianLabel, renderMatrix } from "./matrix-view.ts";
 import type { Prepared } from "./prepare.ts";
@@ -28,6 +28,7 @@ export function jacobianExplanation(p: Prepared, flags: CheckFlags, c: Colors): 
   if (inferShapes(p.expr, shapes).shape.length === 0) return null;
   const r = runCheck(p, flags);
   const m = r.jacobian!;
+  const note = seedNote(r, p, flags);
   return [
     `${c.bold("gradtrio explain")}  out = ${c.bold(p.source)}`,
     "",
@@ -44,6 +45,7 @@ export function jacobianExplanation(p: Prepared, flags: CheckFlags, c: Colors): 
     ...renderMatrix("Jacobian", m, jacobianLabel(m), new Set(r.failing), c).map((l) => `   ${l}`),
     "",
     legsLine(r, c),
+    ...(note === null ? [] : [c.dim(`   note: ${note}`)]),
     `   ${verdictLine(r, c)}`,
   ];
 }

@@ -26,7 +26,7 @@ import {
 import { toDot } from "../teach/dot.ts";
 import { gradientLatex, latexTotal } from "../teach/latex.ts";
 import { METHODS, type Method, regionOf, type StepStudy, stepStudy } from "../teach/steps.ts";
-import { type CheckFlags, runCheck, verdictLine } from "./check-command.ts";
+import { type CheckFlags, runCheck, seedNote, verdictLine } from "./check-command.ts";
 import { hessianExplanation, jacobianExplanation } from "./explain-matrix.ts";
 import {
   type Colors,
@@ -121,7 +121,8 @@ export function explainLines(p: Prepared, flags: ExplainFlags, c: Colors): strin
     lines.push("");
   }
   const number = small ? 4 : 3;
-  lines.push(...legsSection(chain, runCheck(p, flags), c, number));
+  const r = runCheck(p, flags);
+  lines.push(...legsSection(chain, r, seedNote(r, p, flags), c, number));
   lines.push(...hessianExplanation(p, flags, c, number + 1));
   // The step-size lesson is about float64 finite differences: its exact value is float64's.
   const exact = chain.dtype === "float64" ? chain : chainOf(p);
@@ -335,7 +336,14 @@ export function numericMethodText(r: Pick<Report, "method" | "directional" | "gr
   }
 }
 
-function legsSection(chain: Chain, r: Report, c: Colors, number: number): string[] {
+/** Section `number`: the three legs' gradients; `note` (--seed's, or null) under the method. */
+function legsSection(
+  chain: Chain,
+  r: Report,
+  note: string | null,
+  c: Colors,
+  number: number,
+): string[] {
   const lines = [c.bold(`${number}. Three independent ways, side by side`)];
   lines.push(
     c.dim(
@@ -344,6 +352,7 @@ function legsSection(chain: Chain, r: Report, c: Colors, number: number): string
     ),
   );
   lines.push(...wrap(`${c.dim("numeric method:")} ${numericMethodText(r)}`, "   "));
+  if (note !== null) lines.push(...wrap(`note: ${note}`, "   ").map((l) => c.dim(l)));
   lines.push("");
   const rows: string[][] = [];
   for (const [name, leaf] of chain.leaves) {
