@@ -569,20 +569,21 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
   const sym = symbolic.result;
   const symGrads = sym?.status === "ok" ? sym.gradients : null;
   const symArrays = arrays("symbolic", symGrads);
-  const numeric = runLeg(finishNumeric);
-  const num = numeric.result;
+  const timed = runLeg(finishNumeric);
+  const num = timed.result?.result ?? null;
   const numGrads = num?.gradients ?? null;
   const numArrays = arrays("numeric", numGrads);
   const hess = order === 2 ? hessianLegs(expr, values, wrt, f32) : null;
   const legs: Record<LegName, LegReport> = {
     symbolic: symbolic.report,
-    numeric: numeric.report,
+    // The leg's own time where it ran (on a worker thread: not this thread's wait for it).
+    numeric: timed.result === null ? timed.report : { ...timed.report, ms: timed.result.ms },
     autograd: autograd.report,
   };
-  const notes: string[] = [...(numeric.result?.notes ?? []), ...(hess?.notes ?? [])];
+  const notes: string[] = [...(num?.notes ?? []), ...(hess?.notes ?? [])];
   const value = f32
-    ? (autograd.result?.value ?? numeric.result?.value ?? null)
-    : (numeric.result?.value ?? autograd.result?.value ?? null);
+    ? (autograd.result?.value ?? num?.value ?? null)
+    : (num?.value ?? autograd.result?.value ?? null);
   if (f32) notes.push(FLOAT32_NOTE);
 
   if (sym !== null && sym.status !== "ok")

@@ -3,71 +3,125 @@
  * leg while this thread runs the other legs (at 10^6 elements with two scalar inputs: four
  * passes over the elements, ~0.15 s each). `take` waits for it without the event loop (the check
  * is synchronous): the worker posts its result on a MessageChannel and wakes this thread through
- * shared memory. A worker that fails, or stalls (no evaluation done for STALL_MS), gives
- * undefined, and the leg runs on this thread: a broken worker costs time, never a wrong number.
+ * shared memory. A worker that fails or dies gives undefined, and the leg runs on this thread: a
+ * broken worker costs time, never a wrong number.
+ *
+ * A worker that dies without a word is seen within POLL_MS: its exit hook marks an exit mid-leg
+ * (process.exit, an uncaught error), and on Linux its thread's /proc/self/task entry goes however
+ * it ends (out of memory: no JavaScript runs then; Node's own signals of a worker's end, its
+ * `exit` and `error` events, need this thread's event loop). A live worker is waited for as long as
+ * it makes progress: only STALL_MS without an evaluation gives up on it.
  */
 import { existsSync } from "node:fs";
-import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads";
+import {
+  MessageChannel,
+  type ResourceLimits,
+  receiveMessageOnPort,
+  Worker,
+} from "node:worker_threads";
 import type { NumericLegResult } from "./leg.ts";
-import type { NumericRunner } from "./offload.ts";
+import type { NumericRunner, TimedLeg } from "./offload.ts";
 
 /** No result from the worker (the leg runs here): why, on stderr with GRADTRIO_DEBUG=1. */
 function failed(why: string): undefined {
-  if (process.env.GRADTRIO_DEBUG)
-    process.stderr.write(`gradtrio: debug: fast mode's numeric leg on a worker thread: ${why}\n`);
+  debug(why);
   return undefined;
 }
 
+function debug(what: string): void {
+  if (process.env.GRADTRIO_DEBUG)
+    process.stderr.write(`gradtrio: debug: fast mode's numeric leg on a worker thread: ${what}\n`);
+}
+
 /**
- * How long `take` waits for the worker's next evaluation before giving up on it (one pass over
- * 10^7 elements takes about a second; a worker that died without a word costs this long).
+ * How long `take` waits for a live worker's next evaluation before giving up on it (one pass over
+ * 10^7 elements takes about a second, several on a loaded machine). Where the worker's thread
+ * cannot be watched (no /proc: not Linux), a worker that died of out of memory costs this long.
  */
 const STALL_MS = 20_000;
+/** How often `take` looks whether the worker still lives while it waits. */
+const POLL_MS = 50;
+
+/** state[0], the job's state (state[1]: evaluations done, a heartbeat; state[2]: the thread's id). */
+const RUNNING = 0;
+const EXITED = 3; // 1 done, 2 not loaded: leg-entry.mjs, leg-worker.ts
 
 const ENTRY = new URL("./leg-entry.mjs", import.meta.url);
 
-/** Starts `job` on a new worker thread. */
-export const legThread: NumericRunner = (job) => {
-  if (!existsSync(ENTRY)) return failed(`its entry ${ENTRY.pathname} is missing`);
-  // state[0]: 1 once the worker is done (result, or its error, posted), 2 if it did not load;
-  // state[1]: evaluations done so far (a heartbeat).
-  const state = new Int32Array(new SharedArrayBuffer(8));
-  const { port1, port2 } = new MessageChannel();
-  let worker: Worker;
-  try {
-    worker = new Worker(ENTRY, {
-      workerData: { ...job, state, port: port2 },
-      transferList: [port2],
-    });
-  } catch (e) {
-    port1.close();
-    return failed(`it did not start: ${e}`);
-  }
-  worker.unref();
-  // An error in the worker shows in `take` (no result); it must not end this process.
-  worker.on("error", () => {});
-  let beat = 0;
-  let since = Date.now();
-  return {
-    take(): NumericLegResult | undefined {
-      try {
-        while (Atomics.load(state, 0) === 0) {
-          Atomics.wait(state, 0, 0, 1000);
-          const b = Atomics.load(state, 1);
-          if (b !== beat) {
-            beat = b;
-            since = Date.now();
-          } else if (Date.now() - since > STALL_MS)
-            return failed(`no evaluation done in ${STALL_MS / 1000} s`);
+/** How `legThreadWith` starts its workers (tests: an entry that dies, a small heap). */
+export interface LegThreadOptions {
+  readonly entry?: URL;
+  readonly resourceLimits?: ResourceLimits;
+}
+
+/** The worker's thread has ended (Linux: its task is gone), though it has not said so. */
+function threadGone(state: Int32Array): boolean {
+  const tid = Atomics.load(state, 2);
+  return tid !== 0 && !existsSync(`/proc/self/task/${tid}`);
+}
+
+/** A runner that starts each job on a new worker thread. */
+export function legThreadWith({
+  entry = ENTRY,
+  resourceLimits,
+}: LegThreadOptions = {}): NumericRunner {
+  return (job) => {
+    if (!existsSync(entry)) return failed(`its entry ${entry.pathname} is missing`);
+    const state = new Int32Array(new SharedArrayBuffer(12));
+    const { port1, port2 } = new MessageChannel();
+    let worker: Worker;
+    try {
+      worker = new Worker(entry, {
+        workerData: { ...job, state, port: port2 },
+        transferList: [port2],
+        ...(resourceLimits === undefined ? {} : { resourceLimits }),
+      });
+    } catch (e) {
+      port1.close();
+      return failed(`it did not start: ${e}`);
+    }
+    worker.unref();
+    // An error in the worker shows in `take` (no result); it must not end this process.
+    worker.on("error", () => {});
+    let beat = 0;
+    let since = Date.now();
+    return {
+      take(): TimedLeg | undefined {
+        const t0 = performance.now();
+        try {
+          while (Atomics.load(state, 0) === RUNNING) {
+            if (Atomics.wait(state, 0, RUNNING, POLL_MS) !== "timed-out") continue;
+            const b = Atomics.load(state, 1);
+            if (b !== beat) {
+              beat = b;
+              since = Date.now();
+            } else if (Date.now() - since > STALL_MS)
+              return failed(`no evaluation done in ${STALL_MS / 1000} s`);
+            // Done just before its thread ended is done.
+            if (threadGone(state) && Atomics.load(state, 0) === RUNNING)
+              return failed(
+                `its thread ended without a word (out of memory?) after ${beat} evaluations`,
+              );
+          }
+          const m = receiveMessageOnPort(port1)?.message as
+            | { result?: NumericLegResult; ms?: number; error?: string }
+            | undefined;
+          if (m?.result === undefined || m.ms === undefined)
+            return failed(
+              m?.error ?? (Atomics.load(state, 0) === EXITED ? "it exited" : "it posted nothing"),
+            );
+          debug(
+            `the leg took ${m.ms.toFixed(0)} ms there; this thread waited ${(performance.now() - t0).toFixed(0)} ms for it`,
+          );
+          return { result: m.result, ms: m.ms };
+        } finally {
+          port1.close();
+          void worker.terminate();
         }
-        const m = receiveMessageOnPort(port1)?.message as
-          | { result?: NumericLegResult; error?: string }
-          | undefined;
-        return m?.result ?? failed(m?.error ?? "it posted nothing");
-      } finally {
-        port1.close();
-        void worker.terminate();
-      }
-    },
+      },
+    };
   };
-};
+}
+
+/** Starts `job` on a new worker thread. */
+export const legThread: NumericRunner = legThreadWith();

@@ -17,7 +17,7 @@ import {
 } from "./complex-step.ts";
 import { flattenValues, type Layout } from "./evaluate.ts";
 import { directionalDerivative, gradient, randomUnitVector } from "./gradient.ts";
-import { type Along, startElsewhere } from "./offload.ts";
+import { type Along, startElsewhere, type TimedLeg } from "./offload.ts";
 import { cachedForward, customOpsOf, reusingPrograms } from "./programs.ts";
 import {
   type DirectionalMethod,
@@ -137,13 +137,14 @@ export const OFFLOAD_MIN = 1 << 16;
  * `numericLeg` in two steps, for a caller with other work to do meanwhile (the checker's other
  * legs): it starts the leg on the installed runner (`offload.ts`) when fast mode applies to large
  * inputs (OFFLOAD_MIN) that call no custom op (a worker thread has the built-ins only), and
- * returns what takes its result, or runs it here. The same numbers as `numericLeg`.
+ * returns what takes its result, or runs it here, with the leg's own time where it ran. The same
+ * numbers as `numericLeg`.
  */
 export function startNumericLeg(
   expr: Expr,
   values: Map<string, Value>,
   opts: NumericLegOptions = {},
-): () => NumericLegResult {
+): () => TimedLeg {
   let n = 0;
   for (const v of values.values()) n += v.data.length;
   const pending =
@@ -151,7 +152,13 @@ export function startNumericLeg(
       ? startElsewhere({ expr, values, opts })
       : undefined;
   // Bad input fails there too: the leg then runs here and throws it, as `numericLeg` would.
-  return () => pending?.take() ?? numericLeg(expr, values, opts);
+  return () => {
+    const there = pending?.take();
+    if (there !== undefined) return there;
+    const t0 = performance.now();
+    const result = numericLeg(expr, values, opts);
+    return { result, ms: performance.now() - t0 };
+  };
 }
 
 /** The derivative of f along e_c, `unit` (all 0) set to e_c meanwhile. */

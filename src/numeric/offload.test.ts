@@ -1,10 +1,13 @@
 // Fast mode's numeric leg on a worker thread (offload.ts, leg-thread.ts): the numbers are those
 // the leg computes on this thread, to the bit; the scalars' partials are the hand formula; a
-// runner that fails or gives nothing costs time, never a number; and what a worker cannot do
+// runner that fails or gives nothing, or a worker that dies without a word, costs time (little),
+// never a number; the leg's reported time is its own, where it ran; and what a worker cannot do
 // (custom ops) or need not (small inputs, another method) stays on this thread.
+import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { logisticPartials, logisticPoint } from "../../test/fixtures/logistic.ts";
 import { defineOp } from "../autograd/index.ts";
+import { check } from "../check/check.ts";
 import { parse } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
 import { mulberry32 } from "../random.ts";
@@ -15,8 +18,8 @@ import {
   runNumericLeg,
   startNumericLeg,
 } from "./leg.ts";
-import { legThread } from "./leg-thread.ts";
-import { type NumericJob, type NumericRunner, setNumericRunner } from "./offload.ts";
+import { legThread, legThreadWith } from "./leg-thread.ts";
+import { type NumericJob, type NumericRunner, setNumericRunner, type TimedLeg } from "./offload.ts";
 
 afterEach(() => setNumericRunner(null));
 
@@ -31,17 +34,25 @@ const said = (l: NumericLegResult): string =>
     v instanceof Float64Array ? [...v] : v,
   );
 
-/** A runner that records what it was asked and whether its result came back. */
+/** A runner that records what it was asked, what came back and how long this thread waited. */
 function recording(inner: NumericRunner) {
-  const log = { started: [] as NumericJob[], taken: [] as boolean[] };
+  const log = {
+    started: [] as NumericJob[],
+    taken: [] as boolean[],
+    got: [] as (TimedLeg | undefined)[],
+    waitMs: [] as number[],
+  };
   const runner: NumericRunner = (job) => {
     log.started.push(job);
     const p = inner(job);
     if (p === undefined) return undefined;
     return {
       take() {
+        const t0 = performance.now();
         const got = p.take();
+        log.waitMs.push(performance.now() - t0);
         log.taken.push(got !== undefined);
+        log.got.push(got);
         return got;
       },
     };
@@ -54,7 +65,7 @@ describe("fast mode's numeric leg on a worker thread", () => {
     const here = numericLeg(expr, values());
     const { runner, log } = recording(legThread);
     setNumericRunner(runner);
-    const there = startNumericLeg(expr, values(), { seed: 3 })();
+    const { result: there } = startNumericLeg(expr, values(), { seed: 3 })();
     expect(log.started).toHaveLength(1);
     expect(log.started[0]!.opts).toEqual({ seed: 3 });
     expect(log.taken).toEqual([true]);
@@ -86,7 +97,7 @@ describe("fast mode's numeric leg on a worker thread", () => {
   ])("a runner that %s: the leg runs on this thread, the same numbers", (_, broken) => {
     const here = numericLeg(expr, values());
     setNumericRunner(broken);
-    expect(said(startNumericLeg(expr, values())())).toBe(said(here));
+    expect(said(startNumericLeg(expr, values())().result)).toBe(said(here));
   });
 
   it("is not asked for small inputs, another method, or custom ops", () => {
@@ -148,5 +159,135 @@ describe("a worker that fails", () => {
     expect(written.join("")).toMatch(
       /^gradtrio: debug: fast mode's numeric leg on a worker thread: .*'y'/,
     );
+  });
+});
+
+/** What `run` writes to stderr with GRADTRIO_DEBUG=1, and what it returns. */
+function debugged<T>(run: () => T): { value: T; stderr: string } {
+  const written: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((s: string) => written.push(s) > 0) as typeof process.stderr.write;
+  process.env.GRADTRIO_DEBUG = "1";
+  try {
+    return { value: run(), stderr: written.join("") };
+  } finally {
+    process.stderr.write = write;
+    delete process.env.GRADTRIO_DEBUG;
+  }
+}
+
+const now = () => performance.timeOrigin + performance.now();
+const DYING = new URL("../../test/fixtures/dying-leg-entry.mjs", import.meta.url);
+
+/**
+ * A runner whose worker (test/fixtures/dying-leg-entry.mjs, the real entry inside) dies as `die`
+ * says, or sleeps `sleepMs` (alive, no beat) for "slow"; `log.noticed`: ms from its death to
+ * `take` giving up on it.
+ */
+function dying(die: "exit" | "throw" | "oom" | "slow", sleepMs = 0) {
+  const clock = new Float64Array(new SharedArrayBuffer(8));
+  const inner = legThreadWith({
+    entry: DYING,
+    // A small heap, filled in a moment.
+    ...(die === "oom" ? { resourceLimits: { maxOldGenerationSizeMb: 64 } } : {}),
+  });
+  const log = { noticed: Number.NaN, died: false, took: [] as (TimedLeg | undefined)[] };
+  const runner: NumericRunner = (job) => {
+    const p = inner({ ...job, die, clock, sleepMs } as NumericJob);
+    if (p === undefined) return undefined;
+    return {
+      take() {
+        const got = p.take();
+        log.died = clock[0]! > 0;
+        log.noticed = now() - clock[0]!;
+        log.took.push(got);
+        return got;
+      },
+    };
+  };
+  return { runner, log };
+}
+
+describe("a worker that dies without a word", () => {
+  /** Dies as `die` says: seen within a second of it, the leg runs here, the same numbers. */
+  function fallsBackAtOnce(die: "exit" | "throw" | "oom", why: RegExp) {
+    const here = numericLeg(expr, values(), { seed: 5 });
+    const { runner, log } = dying(die);
+    setNumericRunner(runner);
+    const t0 = Date.now();
+    const { value: got, stderr } = debugged(() => startNumericLeg(expr, values(), { seed: 5 })());
+    expect(log.died).toBe(true);
+    expect(log.took).toEqual([undefined]);
+    // Measured: < 5 ms after an exit, 36-116 ms after the out-of-memory end (load 2.5-4.4).
+    expect(log.noticed).toBeLessThan(1000);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(stderr.trim()).toMatch(why);
+    expect(said(got.result)).toBe(said(here));
+  }
+
+  it("exits mid-leg (process.exit): seen at once (its exit hook), the leg run here", () => {
+    fallsBackAtOnce("exit", /: it exited mid-leg \(code 7\)$/);
+  });
+
+  it("throws at its top level, uncaught: seen at once (its exit hook), the leg run here", () => {
+    fallsBackAtOnce("throw", /: it exited mid-leg \(code 1\)$/);
+  });
+
+  // No JavaScript runs then: its end is seen by its thread's /proc entry (Linux).
+  it.runIf(existsSync("/proc/thread-self"))(
+    "runs out of memory mid-leg (ERR_WORKER_OUT_OF_MEMORY): seen within a poll, the leg run here",
+    () => {
+      fallsBackAtOnce(
+        "oom",
+        /: its thread ended without a word \(out of memory\?\) after 3 evaluations$/,
+      );
+    },
+  );
+
+  it("a slow worker (no evaluation for 1.5 s) is waited for: its own result comes back", () => {
+    const { runner, log } = dying("slow", 1500);
+    setNumericRunner(runner);
+    const t0 = Date.now();
+    const { result } = startNumericLeg(expr, values(), { seed: 5 })();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
+    expect(log.took).toHaveLength(1);
+    expect(log.took[0]).toBeDefined();
+    expect(said(result)).toBe(said(numericLeg(expr, values(), { seed: 5 })));
+  });
+});
+
+describe("the numeric leg's ms: its own time where it ran, not a wait for it", () => {
+  it("check reports the runner's time of the leg, not how long it took to take it", () => {
+    // A runner that ran the leg (here, as it starts) and says it took 4321 ms: taking it is ~0 ms.
+    setNumericRunner((job) => {
+      const result = numericLeg(job.expr, job.values, job.opts);
+      return { take: () => ({ result, ms: 4321 }) };
+    });
+    const r = check("mean(bce(sigmoid(w*x+b), y))", { at: { w: 0.5, b: -0.2, x, y } });
+    expect(r.legs.numeric.ms).toBe(4321);
+    expect(r.legs.numeric.status).toBe("ok");
+  });
+
+  it("on a worker thread: the leg's time measured there (the wait here is another number)", () => {
+    const { runner, log } = recording(legThread);
+    setNumericRunner(runner);
+    const { result, ms } = startNumericLeg(expr, values())();
+    expect(log.got).toHaveLength(1);
+    expect(log.got[0]!.ms).toBe(ms);
+    expect(said(result)).toBe(said(numericLeg(expr, values())));
+    // The leg's passes over 2·65553 elements take some time; the worker's start (tsx in a
+    // checkout) takes longer, and this thread waited through it: the wait is not the leg's time.
+    expect(ms).toBeGreaterThan(0);
+    expect(ms).toBeLessThan(log.waitMs[0]!);
+    const r = check("mean(bce(sigmoid(w*x+b), y))", { at: { w: 0.5, b: -0.2, x, y } });
+    expect(log.got).toHaveLength(2);
+    expect(r.legs.numeric.ms).toBe(log.got[1]!.ms);
+  });
+
+  it("on this thread (no runner, or the worker gave nothing): the leg's own time", () => {
+    const t0 = performance.now();
+    const { ms } = startNumericLeg(expr, values())();
+    expect(ms).toBeGreaterThan(0);
+    expect(ms).toBeLessThanOrEqual(performance.now() - t0);
   });
 });

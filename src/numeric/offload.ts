@@ -32,10 +32,16 @@ export interface NumericJob {
   readonly opts: NumericLegOptions;
 }
 
+/** A leg's result and its own time in ms, measured where it ran (not a wait for it). */
+export interface TimedLeg {
+  readonly result: NumericLegResult;
+  readonly ms: number;
+}
+
 /** A leg running elsewhere. */
 export interface PendingLeg {
   /** Waits for its result; undefined when it could not be had (the leg then runs here). */
-  take(): NumericLegResult | undefined;
+  take(): TimedLeg | undefined;
 }
 
 /** Starts a job elsewhere; undefined when it cannot. */
