@@ -32,6 +32,7 @@ export interface LegReport {
   readonly reason: string | null;
   /** For a leg that failed (status "error"): the cause, to decide on without parsing `reason`. */
   readonly cause?: LegFailure;
+  /** The leg's own time in ms, where it ran (fast mode's numeric leg: on its worker thread). */
   readonly ms: number;
   /**
    * The numeric leg could not certify its own answer (`reason` says why): its values are shown

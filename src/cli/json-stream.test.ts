@@ -218,3 +218,36 @@ describe("ParallelJson", () => {
     expect(text(jsonPieces(report, json.items))).toBe(JSON.stringify(report));
   });
 });
+
+describe("a worker that dies at a block", () => {
+  it.each([
+    ["throws", "throw 0"],
+    ["exits (process.exit)", "process.exit(3)"],
+  ])(
+    "%s: its exit hook gives the block up, so this thread does not wait for it (timeout 30 s)",
+    async (_, death) => {
+      // At normal priority (a busy machine starves one at the lowest); it dies at its second block.
+      const dies = NORMAL_PRIORITY.replace(
+        "const s=JSON.stringify(b)",
+        `if((globalThis.n=(globalThis.n||0)+1)===2)${death};const s=JSON.stringify(b)`,
+      );
+      expect(dies).not.toBe(NORMAL_PRIORITY);
+      const a = numbers(17 * 4096, 4); // at least MIN
+      // Its start takes a moment (longer on a busy machine): a few tries, until it formatted the
+      // first block and died at the second.
+      let types: string[] = [];
+      for (let attempt = 1; attempt <= 5 && types[0] !== "object"; attempt++) {
+        const json = parallel(dies, 30_000);
+        json.submit(a);
+        await sleep(300 * attempt);
+        const t0 = Date.now();
+        const pieces = [...(json.items(a) ?? [])];
+        // Measured: a few ms (without the hook: the whole timeout).
+        expect(Date.now() - t0).toBeLessThan(10_000);
+        expect(`[${text(pieces)}]`).toBe(JSON.stringify(a));
+        types = pieces.map((p) => typeof p);
+      }
+      expect(types).toEqual(["object", ...new Array(16).fill("string")]);
+    },
+  );
+});

@@ -96,7 +96,7 @@ export function* jsonPieces(value: unknown, items?: ArrayItems): Generator<JsonP
  * claims it first (an atomic counter per array): when this thread comes to write an array, it
  * claims the blocks the worker has not reached and formats them itself, and waits only for the
  * block the worker is at (well under a millisecond; one not done in `timeoutMs` it formats
- * itself, and from then on it waits for none). The worker runs at the lowest priority (on Linux,
+ * itself, and from then on it waits for none; one the worker gave up as it exited, at once). The worker runs at the lowest priority (on Linux,
  * its own thread's nice value), so it takes the cores the legs leave idle; on a machine loaded by
  * other programs this thread does the formatting. A broken worker costs time, never a wrong byte.
  */
@@ -115,16 +115,19 @@ const FAILED = -1;
 /**
  * The worker: for each `{ data: Float64Array, state: Int32Array, out: Uint8Array }` posted (the
  * last two shared), claims blocks (state[0]: the next unclaimed) and writes each one's
- * `JSON.stringify` to its REGION of `out`, its length in state[1 + block]. A constant script (no
- * user text in it), terse: it ships as text.
+ * `JSON.stringify` to its REGION of `out`, its length in state[1 + block]. Should it exit while at
+ * a block (an uncaught error, process.exit), its exit hook gives that block up (FAILED), so this
+ * thread formats it at once rather than after `timeoutMs`. A constant script (no user text in
+ * it), terse: it ships as text.
  */
-export const WORKER_SOURCE = `const E=new TextEncoder(),b=[]
+export const WORKER_SOURCE = `const E=new TextEncoder(),b=[];let S=null,K=0
+process.on("exit",()=>{if(S!==null)Atomics.store(S,1+K,${FAILED}),Atomics.notify(S,1+K)})
 try{require("node:os").setPriority(+require("node:fs").readlinkSync("/proc/thread-self").split("/").pop(),19)}catch{}
 require("node:worker_threads").parentPort.on("message",({data,state,out})=>{const n=Math.ceil(data.length/${BLOCK});let k
-while((k=Atomics.add(state,0,1))<n){const i=k*${BLOCK},m=Math.min(${BLOCK},data.length-i);b.length=m
+while((k=Atomics.add(state,0,1))<n){S=state;K=k;const i=k*${BLOCK},m=Math.min(${BLOCK},data.length-i);b.length=m
 for(let j=0;j<m;j++)b[j]=data[i+j]
 const s=JSON.stringify(b),r=E.encodeInto(s,out.subarray(k*${REGION},(k+1)*${REGION}))
-Atomics.store(state,1+k,r.read===s.length?r.written+1:${FAILED});Atomics.notify(state,1+k)}})`;
+S=null;Atomics.store(state,1+k,r.read===s.length?r.written+1:${FAILED});Atomics.notify(state,1+k)}})`;
 
 /**
  * Formats large arrays of numbers on a worker, for `jsonPieces`.
