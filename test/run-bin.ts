@@ -46,6 +46,13 @@ export function runBin(argv: readonly string[], opts: RunOptions = {}): Promise<
   });
 }
 
+/**
+ * All of stderr with GRADTRIO_DEBUG=1 when fast mode's numeric leg ran on its worker thread
+ * (src/numeric/leg-thread.ts): the leg's time there and the wait for it, nothing else.
+ */
+export const WORKER_RAN =
+  /^gradtrio: debug: fast mode's numeric leg on a worker thread: the leg took \d+ ms there; this thread waited \d+ ms for it\n$/;
+
 /** GRADTRIO_WORKERS as unset (empty): the tests' own environment must not choose the threads. */
 export const UNSET_WORKERS = { GRADTRIO_WORKERS: "" };
 
