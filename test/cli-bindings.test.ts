@@ -103,3 +103,24 @@ describe("errors: exit 2, one line", () => {
     expect(JSON.parse(r.out[0]!).gradients.x.autograd).toBe(6);
   });
 });
+
+describe("check's table with a long formula", () => {
+  it("shows a formula of over 100 characters by its start and length; --json has it whole", async () => {
+    let text = "a0 = x";
+    for (let k = 1; k <= 4; k++) text += `; a${k} = a${k - 1}^x + sin(a${k - 1})*cos(a${k - 1})`;
+    text += "; a4";
+    const json = await run("check", text, "--at", "x=0.7", "--json");
+    const formula = JSON.parse(json.out[0]!).gradients.x.formula as string;
+    expect(formula.length).toBeGreaterThan(1000);
+    const table = await run("check", text, "--at", "x=0.7");
+    expect(table.code).toBe(0);
+    const row = table.out
+      .join("\n")
+      .split("\n")
+      .find((l) => l.startsWith("x "))!;
+    expect(row).toContain(
+      `${formula.slice(0, 60)}… (${formula.length} characters; --json has it whole)`,
+    );
+    expect(row).not.toContain(formula.slice(0, 61));
+  });
+});

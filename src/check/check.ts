@@ -581,6 +581,7 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
     autograd: autograd.report,
   };
   const notes: string[] = [...(num?.notes ?? []), ...(hess?.notes ?? [])];
+  if (sym?.status === "ok" && sym.note !== undefined) notes.push(sym.note);
   const value = f32
     ? (autograd.result?.value ?? num?.value ?? null)
     : (num?.value ?? autograd.result?.value ?? null);

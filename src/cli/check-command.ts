@@ -145,6 +145,16 @@ export function verdictLine(r: Report, c: Colors): string {
   return `${c.yellow(c.bold("? inconclusive"))}: ${r.reason ?? "no verdict"}`;
 }
 
+/** Characters of a formula the table shows: a longer one would widen every row past reading. */
+const FORMULA_CELL = 100;
+
+/** A gradient's formula in the table: whole up to FORMULA_CELL characters, else its start. */
+function formulaCell(formula: string | null): string {
+  if (formula === null) return "—";
+  if (formula.length <= FORMULA_CELL) return formula;
+  return `${formula.slice(0, FORMULA_CELL - 40)}… (${formula.length} characters; --json has it whole)`;
+}
+
 /** The human report: header, the table of gradients, leg notes, the verdict line. */
 export function renderReport(r: Report, c: Colors): string[] {
   const lines: string[] = [];
@@ -186,7 +196,7 @@ export function renderReport(r: Report, c: Colors): string[] {
       const num = n === null ? "—" : `${full(n[k]!)} ${c.dim(`± ${errorText(ne?.[k] ?? null)}`)}`;
       rows.push([
         elementLabel(name, shape, k),
-        first ? (g.formula ?? "—") : "",
+        first ? formulaCell(g.formula) : "",
         full(s?.[k] ?? null),
         num,
         full(a?.[k] ?? null),

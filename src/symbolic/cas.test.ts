@@ -1,6 +1,13 @@
 import nerdamer from "nerdamer-prime/all";
 import { describe, expect, it } from "vitest";
-import { casCacheSize, casDiff, clearCasCache } from "./cas.ts";
+import {
+  CAS_BUDGET_MS,
+  casCacheSize,
+  casDiff,
+  clearCasCache,
+  OverBudget,
+  withinBudget,
+} from "./cas.ts";
 
 describe("casDiff", () => {
   it("returns nerdamer's derivative text", () => {
@@ -28,5 +35,39 @@ describe("casDiff", () => {
     expect(nerdamer.numExpressions()).toBe(0);
     expect(casCacheSize()).toBe(4096);
     clearCasCache();
+  });
+});
+
+describe("the CAS's time budget", () => {
+  /** aₖ = aₖ₋₁^x + sin(aₖ₋₁)·cos(aₖ₋₁) written out: nerdamer takes ~10 s on a5, hours on a8. */
+  const nested = (n: number): string => {
+    let e = "v0";
+    for (let k = 0; k < n; k++) e = `((${e})^v0+sin(${e})*cos(${e}))`;
+    return e;
+  };
+
+  it("stops a derivation past CAS_BUDGET_MS and leaves nerdamer as it was", () => {
+    clearCasCache();
+    const t0 = performance.now();
+    const answer = casDiff(nested(8), "v0");
+    const ms = performance.now() - t0;
+    expect(answer).toMatchObject({ ok: false, overBudget: true });
+    if (!answer.ok)
+      expect(answer.reason).toBe(`nerdamer did not finish d/dv0 in ${CAS_BUDGET_MS / 1000} s`);
+    expect(ms).toBeGreaterThanOrEqual(CAS_BUDGET_MS - 50);
+    expect(ms).toBeLessThan(CAS_BUDGET_MS + 3000);
+    // A computation stopped inside nerdamer's `block` left PARSE2NUMBER set: e then came back as
+    // the stand-in 325368125/119696244 (e^x as 119696244^(-x)*325368125^x).
+    expect(nerdamer.diff("sin(x^2)*e^x", "x").toString()).toBe("2*cos(x^2)*e^x*x+e^x*sin(x^2)");
+    expect(casDiff("sin(v0^2)", "v0")).toEqual({ ok: true, text: "2*cos(v0^2)*v0" });
+  });
+
+  it("puts back what a computation stopped inside nerdamer's block leaves set", () => {
+    // evaluate() runs in block("PARSE2NUMBER", …), which sets the flag without a `finally`: a
+    // stop inside it (budget 0: at the first clock check) left e read as 325368125/119696244.
+    const expression = nerdamer(nested(4).replaceAll("v0", "x"));
+    const stopped = withinBudget(() => expression.evaluate({ x: 0.7 }), 0);
+    expect(stopped).toBeInstanceOf(OverBudget);
+    expect(nerdamer.diff("sin(x^2)*e^x", "x").toString()).toBe("2*cos(x^2)*e^x*x+e^x*sin(x^2)");
   });
 });

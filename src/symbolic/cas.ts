@@ -14,7 +14,74 @@ import nerdamer from "nerdamer-prime/all";
 
 export type CasAnswer =
   | { readonly ok: true; readonly text: string }
-  | { readonly ok: false; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      /** nerdamer was stopped at `CAS_BUDGET_MS`: the input is too costly to derive whole. */
+      readonly overBudget?: true;
+    };
+
+/**
+ * The longest one call to nerdamer may run. Its time grows steeply with the expression: the
+ * derivative of `a4` in `a0 = x; aₖ = aₖ₋₁^x + sin(aₖ₋₁)*cos(aₖ₋₁)` (721 characters written out)
+ * takes 1.4 s, `a5` (2179) 10 s, `a8` hours; a sum of 200 short terms 20 s. A call past it is
+ * stopped (`overBudget`): the symbolic leg composes that block's derivative from the ops' own
+ * (README "Scale").
+ */
+export const CAS_BUDGET_MS = 2000;
+
+/** Thrown inside nerdamer (from its parser's arithmetic) once a call's time is up. */
+export class OverBudget extends Error {}
+const OVER_BUDGET = new OverBudget("gradtrio: the CAS's time is up");
+
+let deadline = Number.POSITIVE_INFINITY;
+let ticks = 0;
+/** Set once a call's time is up: nerdamer may catch the error and throw another of its own. */
+let stopped = false;
+// nerdamer has no way to stop a computation; every step of one goes through its parser's
+// arithmetic (add, multiply, pow…), so those check the clock now and then. What an unwound
+// computation leaves behind is put back (`stopped`).
+const parser = (nerdamer as unknown as { getCore(): { PARSER: Record<string, unknown> } }).getCore()
+  .PARSER;
+for (const name of ["add", "subtract", "multiply", "divide", "pow", "callfunction", "parse"]) {
+  const step = parser[name] as (...args: unknown[]) => unknown;
+  parser[name] = function (this: unknown, ...args: unknown[]) {
+    if (stopped || ((++ticks & 63) === 0 && performance.now() > deadline)) {
+      stopped = true;
+      throw OVER_BUDGET;
+    }
+    return step.apply(this, args);
+  };
+}
+const settings = (
+  nerdamer as unknown as { getCore(): { Settings: { PARSE2NUMBER: boolean } } }
+).getCore().Settings;
+
+/**
+ * Runs `f` (calls to nerdamer) within `ms` (CAS_BUDGET_MS), or says it was stopped. nerdamer's `block`
+ * sets PARSE2NUMBER around a computation without a `finally`: a stopped one leaves it set (e then
+ * reads as 325368125/119696244 in every later answer), so it is put back.
+ */
+export function withinBudget<T>(f: () => T, ms = CAS_BUDGET_MS): T | OverBudget {
+  const parse2number = settings.PARSE2NUMBER;
+  deadline = performance.now() + ms;
+  try {
+    return f();
+  } catch (e) {
+    if (!stopped) throw e;
+    settings.PARSE2NUMBER = parse2number;
+    return OVER_BUDGET;
+  } finally {
+    deadline = Number.POSITIVE_INFINITY;
+    stopped = false;
+  }
+}
+
+const overBudget = (what: string): CasAnswer => ({
+  ok: false,
+  reason: `nerdamer did not finish ${what} in ${CAS_BUDGET_MS / 1000} s`,
+  overBudget: true,
+});
 
 const CACHE_LIMIT = 4096;
 const cache = new Map<string, CasAnswer>();
@@ -51,8 +118,11 @@ export function casDiff(text: string, symbol: string): CasAnswer {
 export function casSimplifySum(terms: readonly string[]): CasAnswer {
   casStats.calls++;
   try {
-    const each = terms.map((t) => `(${nerdamer(`factor(${t})`).toString()})`);
-    return { ok: true, text: nerdamer(`factor(expand(${each.join("+")}))`).toString() };
+    const text = withinBudget(() => {
+      const each = terms.map((t) => `(${nerdamer(`factor(${t})`).toString()})`);
+      return nerdamer(`factor(expand(${each.join("+")}))`).toString();
+    });
+    return text instanceof OverBudget ? overBudget("simplifying") : { ok: true, text };
   } catch (e) {
     return { ok: false, reason: `nerdamer failed to simplify: ${(e as Error).message}` };
   } finally {
@@ -74,7 +144,9 @@ function diffUncached(text: string, symbol: string): CasAnswer {
   casStats.calls++;
   let out: string;
   try {
-    out = nerdamer.diff(text, symbol).toString();
+    const answer = withinBudget(() => nerdamer.diff(text, symbol).toString());
+    if (answer instanceof OverBudget) return overBudget(`d/d${symbol}`);
+    out = answer;
   } catch (e) {
     return {
       ok: false,

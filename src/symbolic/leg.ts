@@ -19,7 +19,7 @@ import {
 import { sizeOf, type Value } from "../expr/point.ts";
 import { print as exprText } from "../expr/print.ts";
 import { expandCustomOps, expandedFrom } from "../expr/tensor-op.ts";
-import { casDiff } from "./cas.ts";
+import { CAS_BUDGET_MS, casDiff } from "./cas.ts";
 import {
   composedDerivatives,
   composedGradientAt,
@@ -64,6 +64,8 @@ export type SymbolicLegResult =
        */
       readonly formulas: Map<string, string>;
       readonly latex: Map<string, string>;
+      /** How the leg got its answer where that is not the usual way (no formula shown, why). */
+      readonly note?: string;
     }
   | Declined;
 
@@ -82,6 +84,8 @@ interface BlockPlan {
   withError?: ReturnType<typeof compileFormulasWithError>;
   /** Which formulas overflow at one element, compiled on demand (where a value is not finite). */
   overflow?: ReturnType<typeof compileOverflowCheck>;
+  /** Composed from the ops' derivatives because the CAS ran over budget on the block whole. */
+  readonly overBudget: boolean;
 }
 
 /** Which gradient elements want a rounding bound (all when `only` is absent), and the bounds. */
@@ -102,6 +106,7 @@ interface Shown {
   readonly latex: Map<string, string>;
 }
 const NOT_SHOWN: Shown = { formulas: new Map(), latex: new Map() };
+const OVER_BUDGET_NOTE = `symbolic: nerdamer did not finish the derivative whole in ${CAS_BUDGET_MS / 1000} s, so the leg composed each op's CAS derivative by the chain rule (no formula shown)`;
 
 interface Plans {
   readonly blocks: Map<string, BlockPlan>;
@@ -311,6 +316,11 @@ class Backward {
   private readonly index = new Map<Expr, number>();
   /** The plans this run used, in order: with the shapes, they determine the display formulas. */
   private signature = "";
+  /**
+   * A block of this run was too costly for the CAS whole (`CAS_BUDGET_MS`) and was composed: its
+   * formula, the ops' derivatives substituted into each other, is no formula to show.
+   */
+  private overBudget = false;
   /** Set when the run bounds its own rounding (`symbolicRounding`). */
   private readonly err: RoundingState | null = null;
 
@@ -394,7 +404,7 @@ class Backward {
     const key = `${shapes}|${this.signature}`;
     // Composing (the fuzzer's many expressions, each seen once): no display formulas, which
     // would cost a fifth of a case; the fuzzer's replay `gradtrio check` shows them.
-    let shown = composingDerivatives() ? NOT_SHOWN : this.plans.shown.get(key);
+    let shown = composingDerivatives() || this.overBudget ? NOT_SHOWN : this.plans.shown.get(key);
     if (shown === undefined) {
       const rank = new Map(variablesOf(this.expr).map((n, i) => [n, i]));
       const names: SymbolNames = {
@@ -421,6 +431,7 @@ class Backward {
       gradients: this.grads,
       formulas: new Map(shown.formulas),
       latex: new Map(shown.latex),
+      ...(this.overBudget ? { note: OVER_BUDGET_NOTE } : {}),
     };
   }
 
@@ -645,14 +656,21 @@ class Backward {
       if (plan === undefined) {
         writer ??= new CasWriter(leafKey);
         const w = writer;
-        const dfs = composed
-          ? composedDerivatives(w, root, branch, keys, leafKey)
-          : keys.map((key) => {
-              const answer = casDiff(w.write(root, branch, key), w.symbol(key));
-              if (!answer.ok)
-                throw new Unavailable(`d/d${exprText(leaves.get(key)!)}: ${answer.reason}`);
-              return readCas(answer.text, w.resolve);
-            });
+        const whole = (): Formula[] | undefined => {
+          const dfs: Formula[] = [];
+          for (const key of keys) {
+            const answer = casDiff(w.write(root, branch, key), w.symbol(key));
+            if (!answer.ok && answer.overBudget === true) return undefined;
+            if (!answer.ok)
+              throw new Unavailable(`d/d${exprText(leaves.get(key)!)}: ${answer.reason}`);
+            dfs.push(readCas(answer.text, w.resolve));
+          }
+          return dfs;
+        };
+        // Too costly whole: composed from the ops' derivatives (each by the CAS), as the fuzzer does.
+        const wholeDfs = composed ? undefined : whole();
+        const overBudget = !composed && wholeDfs === undefined;
+        const dfs = wholeDfs ?? composedDerivatives(w, root, branch, keys, leafKey);
         // The ops of the block and every op their formulas expanded to, nested ones included.
         const defs: (readonly [string, OpDefinition | undefined])[] = customs.map(
           (op) => [op, lookupCustomOp(op)] as const,
@@ -665,10 +683,12 @@ class Backward {
           slots,
           run: compileFormulas(dfs, slots, { reuse: true }),
           defs,
+          overBudget,
         };
         this.plans.blocks.set(planKey, plan);
       }
       this.signature += `${plan.id},`;
+      if (plan.overBudget) this.overBudget = true;
       for (let i = 0; i < keys.length; i++) leafFormulas.get(keys[i]!)!.push(plan.dfs[i]!);
       if (this.err !== null) {
         if (need === false) continue;
