@@ -107,11 +107,12 @@ describe("errors: exit 2, one line", () => {
 describe("check's table with a long formula", () => {
   it("shows a formula of over 100 characters by its start and length; --json has it whole", async () => {
     let text = "a0 = x";
-    for (let k = 1; k <= 4; k++) text += `; a${k} = a${k - 1}^x + sin(a${k - 1})*cos(a${k - 1})`;
-    text += "; a4";
+    // a3: derived whole in ~0.3 s, far inside the CAS's budget even on a loaded machine.
+    for (let k = 1; k <= 3; k++) text += `; a${k} = a${k - 1}^x + sin(a${k - 1})*cos(a${k - 1})`;
+    text += "; a3";
     const json = await run("check", text, "--at", "x=0.7", "--json");
     const formula = JSON.parse(json.out[0]!).gradients.x.formula as string;
-    expect(formula.length).toBeGreaterThan(1000);
+    expect(formula.length).toBeGreaterThan(200);
     const table = await run("check", text, "--at", "x=0.7");
     expect(table.code).toBe(0);
     const row = table.out
