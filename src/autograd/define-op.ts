@@ -5,6 +5,7 @@
  * can call the op by name too.
  */
 
+import { mapPacked } from "../arrays.ts";
 import { GradtrioError, type OpPhase, opThrew } from "../errors.ts";
 import { laterOpsAllowed } from "../expr/op-formula.ts";
 import {
@@ -73,7 +74,7 @@ export function applyCustomOp(def: OpDefinition, args: readonly TensorLike[]): T
   const name = def.name;
   if (args.length !== def.arity)
     throw new GradtrioError("ARITY", `${name} takes ${def.arity} argument(s), got ${args.length}`);
-  const inputs = args.map((a, i) => {
+  const inputs = mapPacked(args, (a, i) => {
     if (a instanceof Tensor) return a;
     if (typeof a === "number") return scalarTensor(a);
     throw new GradtrioError(
@@ -84,7 +85,7 @@ export function applyCustomOp(def: OpDefinition, args: readonly TensorLike[]): T
   if (isTensorOp(def)) return applyTensorOp(def, args, inputs);
   let shape: Shape = inputs[0]!.shape;
   for (let k = 1; k < inputs.length; k++) shape = broadcastShapes(shape, inputs[k]!.shape, name);
-  const datas = inputs.map((t) => broadcastData(t, shape));
+  const datas = mapPacked(inputs, (t) => broadcastData(t, shape));
   const n = numelOf(shape);
   const o = new Float64Array(n);
   const f = def.forward;
@@ -189,13 +190,13 @@ function gradRuleOf(def: CustomOpDefinition): GradRule {
       const inputs = node.ruleData as Tensor[];
       const out = node.out!;
       const shape = out.shape;
-      const datas = inputs.map((t) => broadcastData(t, shape));
+      const datas = mapPacked(inputs, (t) => broadcastData(t, shape));
       const len = out.numel;
-      const grads = inputs.map(() => new Float64Array(len));
+      const grads = mapPacked(inputs, () => new Float64Array(len));
       const od = out.data;
       const gd = g.data;
       for (let i = 0; i < len; i++) {
-        const args = datas.map((d) => d[i]!);
+        const args = mapPacked(datas, (d) => d[i]!);
         const r: unknown = userCall(name, "backward", () =>
           def.backward({ args, out: od[i]!, grad: gd[i]! }),
         );
@@ -216,7 +217,7 @@ function gradRuleOf(def: CustomOpDefinition): GradRule {
           grads[k]![i] = v;
         }
       }
-      return inputs.map((t, k) => {
+      return mapPacked(inputs, (t, k) => {
         if (!node.needs(k)) return null;
         const raw = new Tensor(grads[k]!, shape);
         if (g._f32) {

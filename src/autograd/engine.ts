@@ -5,6 +5,7 @@
  * Rules run with grad mode off unless `createGraph`, so gradients are plain tensors by default
  * and differentiable tensors (Hessians, double backward) on request.
  */
+import { mapPacked } from "../arrays.ts";
 import { checkOptionNames, GradtrioError } from "../errors.ts";
 import { round32 } from "./float32.ts";
 import { add, reshape } from "./functions.ts";
@@ -128,7 +129,7 @@ export function grad(
       "INVALID_ARGUMENT",
       `grad: ${given.length} gradOutputs for ${outs.length} output(s)`,
     );
-  const targets = ins.map((t, i) => {
+  const targets = mapPacked(ins, (t, i) => {
     if (!(t instanceof Tensor))
       throw new GradtrioError("INVALID_ARGUMENT", `grad: input ${i} is not a Tensor`);
     const n = edgeOf(t);
@@ -139,8 +140,8 @@ export function grad(
       );
     return n;
   });
-  const roots = outs.map(rootOf);
-  const seeds = outs.map((o, i) => seedFor(o, given[i], i));
+  const roots = mapPacked(outs, rootOf);
+  const seeds = mapPacked(outs, (o, i) => seedFor(o, given[i], i));
   const result = run(roots, seeds, retainGraph, createGraph, targets, new Set(seeds))!;
   if (opts.allowUnused !== true && result.some((r) => r === null))
     throw new GradtrioError(
@@ -292,7 +293,7 @@ function run(
       if (all || !isTarget(n, targets)) n.acc = null;
     }
     if (all) return null;
-    return targets.map((t) => (t === null ? null : t.acc));
+    return mapPacked(targets, (t) => (t === null ? null : t.acc));
   } finally {
     setGradEnabled(previous);
     setRecordingOrigins(previousOrigins);

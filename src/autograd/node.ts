@@ -3,6 +3,7 @@
  * leaf. A node holds its backward rule, the edges to its inputs' nodes and the tensors its rule
  * saved; the engine (engine.ts) walks them and frees what they saved.
  */
+import { mapPacked } from "../arrays.ts";
 import { GradtrioError } from "../errors.ts";
 import { isGradEnabled } from "./grad-mode.ts";
 import type { Shape } from "./shape.ts";
@@ -204,7 +205,7 @@ export function record(
   if (!isGradEnabled()) return out;
   let next: (Node | null)[];
   if (rest !== undefined) {
-    next = rest.map(edgeOf);
+    next = mapPacked(rest, edgeOf);
     if (next.every((e) => e === null)) return out;
   } else {
     const ea = edgeOf(a);
@@ -238,7 +239,7 @@ export function record(
   }
   if (s & SAVE_OUT) n.out = out;
   if (s & SAVE_RULE_DATA && Array.isArray(ruleData))
-    n.vx = savedTensors(ruleData).map((t) => (t._vc === null ? 0 : t._vc.v));
+    n.vx = mapPacked(savedTensors(ruleData), (t) => (t._vc === null ? 0 : t._vc.v));
   out._gradFn = n;
   return out;
 }

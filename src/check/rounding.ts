@@ -7,6 +7,7 @@
  * and the error each term carries. It is a tolerance estimate, not a leg: it only ever widens or
  * narrows the band within which two gradients are called equal.
  */
+import { mapPacked } from "../arrays.ts";
 import { argsAt, type CallExpr, type Expr, type FlatExpr, flatExpr } from "../expr/ast.ts";
 import { broadcastAll, broadcastIndex, matmulDims } from "../expr/broadcast.ts";
 import {
@@ -674,10 +675,10 @@ function elementwiseValue(op: string, args: Node[], computed?: Float64Array): No
   const rule = roundingRuleOf(op);
   if (rule === undefined) return null;
   const shape = broadcastAll(
-    args.map((a) => a.shape),
+    mapPacked(args, (a) => a.shape),
     "rounding",
   );
-  const argMaps = args.map((a) => broadcastMap(shape, a.shape));
+  const argMaps = mapPacked(args, (a) => broadcastMap(shape, a.shape));
   const n = sizeOf(shape);
   if (computed?.length === n) {
     for (let k = 0; k < n; k++) if (!Number.isFinite(computed[k]!)) return null;

@@ -3,6 +3,7 @@
  * and custom) broadcast by NumPy's rules, `sum`/`mean` reduce to a scalar, and `matmul` follows
  * torch.matmul for 1-D and 2-D operands. Iterative over the DAG (each shared node once).
  */
+import { mapPacked } from "../arrays.ts";
 import { GradtrioError, type OpPhase, opThrew } from "../errors.ts";
 import { type Expr, postOrder } from "./ast.ts";
 import {
@@ -80,7 +81,7 @@ export function inferShapes(
         break;
       }
       case "call": {
-        const args = e.args.map((a) => shapes.get(a)!);
+        const args = mapPacked(e.args, (a) => shapes.get(a)!);
         const spec = isBuiltinOp(e.op) ? BUILTIN_OPS[e.op] : lookupCustomOp(e.op);
         if (spec === undefined) throw fail("UNKNOWN_FUNCTION", `unknown function '${e.op}'`, e);
         if (args.length !== spec.arity)

@@ -3,6 +3,7 @@
  * called once for every leg, each result checked (a one-line error naming the op and the phase),
  * and the op's formula expanded into an expression for the symbolic leg.
  */
+import { mapPacked } from "../arrays.ts";
 import { GradtrioError, type OpPhase, OpResultError } from "../errors.ts";
 import { call, type Expr, postOrder, substitute } from "./ast.ts";
 import { formatShape, type Shape, sizeOfShape } from "./broadcast.ts";
@@ -229,7 +230,7 @@ function expansion(expr: Expr): {
       done.set(n, n);
       continue;
     }
-    const args = n.args.map((a) => done.get(a)!);
+    const args = mapPacked(n.args, (a) => done.get(a)!);
     const def = isBuiltinOp(n.op) ? undefined : lookupCustomOp(n.op);
     const body = def === undefined ? undefined : formulaBody(def);
     if (body !== undefined) defs.push(...body.defs);

@@ -20,6 +20,7 @@
  * error of those partials reaches the output through ∂F/∂(op's value), which `prepareCustom`
  * measures once per point by a complex step injected at each custom op element.
  */
+import { mapPacked } from "../arrays.ts";
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
 import {
@@ -1276,15 +1277,15 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
         return node.node;
       }
       const shape = broadcastAll(
-        args.map((a) => a.shape),
+        mapPacked(args, (a) => a.shape),
         def.name,
       );
       const size = sizeOfShape(shape);
       const forward = checkedForward(def);
       const m = args.length;
-      const idx = args.map((a) => broadcastIndex(a.shape, shape));
+      const idx = mapPacked(args, (a) => broadcastIndex(a.shape, shape));
       // Per element: the real arguments the partials were taken at, and the partials (lazily).
-      const at = args.map(() => new Float64Array(size).fill(NAN));
+      const at = mapPacked(args, () => new Float64Array(size).fill(NAN));
       const partials: (OpPartial | undefined)[][] = Array.from({ length: size }, () => []);
       const errIm = new Float64Array(size);
       const sens = new Float64Array(size);

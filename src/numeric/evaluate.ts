@@ -4,6 +4,7 @@
  * then evaluates it many times with no allocation and no re-interpretation. Out-of-domain points
  * give NaN (log(-1), sqrt(-1)); a valid point never throws.
  */
+import { mapPacked } from "../arrays.ts";
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
 import {
@@ -81,7 +82,7 @@ const OPS: Algebra<Node>["ops"] = opsByKind<Node>({
         args.length === 1
           ? args[0]!.shape
           : broadcastAll(
-              args.map((a) => a.shape),
+              mapPacked(args, (a) => a.shape),
               op,
             );
       return emit(shape, args, (out) =>
@@ -155,15 +156,15 @@ export function compileProgram(expr: Expr, layout: Layout): Program {
     ops: OPS,
     custom: (def, args) => {
       if (isTensorOp(def)) {
-        const shapes = args.map((a) => a.shape);
+        const shapes = mapPacked(args, (a) => a.shape);
         const shape = tensorOpShape(def, shapes);
-        const datas = args.map((a) => a.data);
+        const datas = mapPacked(args, (a) => a.data);
         return emit(shape, args, (out) => () => {
           out.set(tensorOpForward(def, datas, shapes, shape));
         });
       }
       const shape = broadcastAll(
-        args.map((a) => a.shape),
+        mapPacked(args, (a) => a.shape),
         def.name,
       );
       return emit(shape, args, (out) => mapN(checkedForward(def), args, shape, out));
@@ -317,8 +318,8 @@ function mapN(
   out: Float64Array,
 ): Step {
   const n = out.length;
-  const idx = args.map((a) => broadcastIndex(a.shape, shape));
-  const data = args.map((a) => a.data);
+  const idx = mapPacked(args, (a) => broadcastIndex(a.shape, shape));
+  const data = mapPacked(args, (a) => a.data);
   const argv = new Array<number>(args.length).fill(0);
   const m = args.length;
   return () => {

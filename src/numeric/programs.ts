@@ -6,6 +6,7 @@
  * definitions it was compiled with. Inside `usedOnce` (a fuzz case, checked once) the cache is the
  * scope's, dropped with it (`expr/memo.ts`).
  */
+import { mapPacked } from "../arrays.ts";
 import { type Expr, postOrder } from "../expr/ast.ts";
 import { sizeOfShape } from "../expr/broadcast.ts";
 import { ExprMemo } from "../expr/memo.ts";
@@ -53,7 +54,7 @@ function entryFor(expr: Expr, layout: Layout): Entry | undefined {
   let entry = byLayout.get(key);
   if (entry !== undefined && stillRegistered(entry.defs)) return entry;
   if (byLayout.size >= PER_EXPR) byLayout.clear();
-  entry = { defs: customOpsOf(expr).map((n) => [n, lookupCustomOp(n)] as const) };
+  entry = { defs: mapPacked(customOpsOf(expr), (n) => [n, lookupCustomOp(n)] as const) };
   byLayout.set(key, entry);
   return entry;
 }

@@ -12,6 +12,7 @@
  * Off by default (check keeps deriving each expression whole, its formulas are shown to people);
  * `withComposedDerivatives` turns it on for a computation.
  */
+import { mapPacked } from "../arrays.ts";
 import { type CallExpr, call, type Expr, type FlatExpr, variable } from "../expr/ast.ts";
 import {
   branchesOf,
@@ -286,7 +287,7 @@ export function gradientAt(
       if (depends[args[k]!] === 1)
         adjoint[args[k]!] += adjoint[n]! * templateAt(op, i, branches[n] as Branch, v);
   }
-  const out = keys.map(() => 0);
+  const out = mapPacked(keys, () => 0);
   for (let n = 0; n < m; n++) {
     const leaf = leafKeys[n];
     if (leaf !== undefined && depends[n] === 1) out[keys.indexOf(leaf)]! += adjoint[n]!;

@@ -3,6 +3,7 @@
  * branch of piecewise ops and gives the values of reductions and matmuls, which outer templates
  * take as leaves. Forward only: no derivative here.
  */
+import { mapPacked } from "../arrays.ts";
 import { GradtrioError } from "../errors.ts";
 import { type Expr, postOrder } from "../expr/ast.ts";
 import { broadcastAll, expandTo } from "../expr/broadcast.ts";
@@ -102,7 +103,7 @@ function evalNode(e: Expr, done: Map<Expr, Arr>, values: ReadonlyMap<string, Val
       return v;
     }
     case "call": {
-      const args = e.args.map((a) => done.get(a)!);
+      const args = mapPacked(e.args, (a) => done.get(a)!);
       // Built-ins evaluate with their declared kernels (src/expr/ops.ts), as every leg does.
       if (isBuiltinOp(e.op)) {
         const spec = BUILTIN_OPS[e.op];

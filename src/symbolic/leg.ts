@@ -5,6 +5,7 @@
  * number of elements, and evaluated column-wise; `sum`, `mean` and `matmul` pass gradients on by
  * their linear rules (mean: g/n; C = A B: dA = G Bᵀ, dB = Aᵀ G).
  */
+import { mapPacked } from "../arrays.ts";
 import { GradtrioError } from "../errors.ts";
 import { type CallExpr, type Expr, flatExpr, postOrder, variablesOf } from "../expr/ast.ts";
 import { broadcastIndex, sumTo } from "../expr/broadcast.ts";
@@ -226,7 +227,9 @@ function oneScalarBlock(
     }
     const pieces = branchesOf(e.op);
     if (pieces === undefined) continue;
-    const [u, v, w] = [0, 1, 2].map((j) => (j < e.args.length ? fwd.get(e.args[j]!)!.data[0]! : 0));
+    const [u, v, w] = mapPacked([0, 1, 2], (j) =>
+      j < e.args.length ? fwd.get(e.args[j]!)!.data[0]! : 0,
+    );
     const c = pieces.at(u!, v!, w!);
     if (c < 0) return undefined;
     branches.set(e, c as Branch);
