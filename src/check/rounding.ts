@@ -155,10 +155,24 @@ interface Node {
   shape: readonly number[];
   v: Float64Array; // value
   err: Float64Array; // absolute error bound of the computed value
-  /** A tensor op's Jacobian by its own backward, [output element][argument] → row, and its sensitivity. */
-  jacobian?: { rows: Float64Array[][]; sens: Float64Array[][] };
   /** An elementwise op's index of each output element in each argument (null: the same index). */
-  argMaps?: readonly (Int32Array | null)[];
+  argMaps: readonly (Int32Array | null)[] | null;
+  /** A tensor op's Jacobian by its own backward, [output element][argument] → row, and its sensitivity. */
+  jacobian: { rows: Float64Array[][]; sens: Float64Array[][] } | null;
+}
+
+/**
+ * A node; every one made here, so that all have one V8 map (with fields that only some had, the
+ * code that reads them met new maps late, deopted and was compiled again).
+ */
+function newNode(
+  shape: readonly number[],
+  v: Float64Array,
+  err: Float64Array,
+  argMaps: Node["argMaps"] = null,
+  jacobian: Node["jacobian"] = null,
+): Node {
+  return { shape, v, err, argMaps, jacobian };
 }
 
 /** No index maps (an op that is not elementwise). */
@@ -208,7 +222,7 @@ function tensorForward(def: TensorOpDefinition, args: Node[]): Node | null {
     });
     return e;
   });
-  return { shape, v, err, jacobian: { rows, sens } };
+  return newNode(shape, v, err, null, { rows, sens });
 }
 
 /** Index of each output element in a broadcast input (null where the shapes are equal). */
@@ -397,18 +411,18 @@ function boundsOf(
     const e = order[i]!;
     switch (e.kind) {
       case "num":
-        nodes[i] = { shape: [], v: Float64Array.of(e.value), err: new Float64Array(1) };
+        nodes[i] = newNode([], Float64Array.of(e.value), new Float64Array(1));
         break;
       case "const": {
         const c = CONSTANTS[e.name];
-        nodes[i] = { shape: [], v: Float64Array.of(c), err: Float64Array.of(EPS * c) };
+        nodes[i] = newNode([], Float64Array.of(c), Float64Array.of(EPS * c));
         break;
       }
       case "var": {
         const val = values.get(e.name)!;
         live[i] = 1;
         scanExtreme(found, val.data);
-        nodes[i] = { shape: val.shape, v: val.data, err: new Float64Array(val.data.length) };
+        nodes[i] = newNode(val.shape, val.data, new Float64Array(val.data.length));
         break;
       }
       case "call": {
@@ -537,7 +551,7 @@ function demanded(
       }
       if (!needed) continue;
       const argMaps = nodes[i]!.argMaps;
-      if (argMaps === undefined || all) {
+      if (argMaps === null || all) {
         flags[i] = "all"; // reductions, matmul, or an argument needed entirely
         continue;
       }
@@ -595,13 +609,13 @@ function forward(op: string, args: Node[]): Node | null {
     }
     const scale = op === "mean" ? 1 / n : 1;
     const err = (se + (n - 1) * EPS * absSum) * scale + EPS * Math.abs(s * scale);
-    return { shape: [], v: Float64Array.of(s * scale), err: Float64Array.of(err) };
+    return newNode([], Float64Array.of(s * scale), Float64Array.of(err));
   }
   if (op === "max" || op === "min") {
     // The extreme element itself: its value and its error, nothing rounded.
     const a = args[0]!;
     const k = extremeIndex(a.v, op === "max" ? 1 : -1);
-    return { shape: [], v: Float64Array.of(a.v[k]!), err: Float64Array.of(a.err[k]!) };
+    return newNode([], Float64Array.of(a.v[k]!), Float64Array.of(a.err[k]!));
   }
   if (op === "logsumexp") {
     // out = m + log Σ e^(x − m): each input error weighs by its softmax share; the sum of n
@@ -612,7 +626,7 @@ function forward(op: string, args: Node[]): Node | null {
     let se = 0;
     for (let k = 0; k < a.v.length; k++) se += Math.exp(a.v[k]! - out) * a.err[k]!;
     const err = se + EPS * (2 * Math.abs(out) + a.v.length + 2);
-    return { shape: [], v: Float64Array.of(out), err: Float64Array.of(err) };
+    return newNode([], Float64Array.of(out), Float64Array.of(err));
   }
   if (op === "softmax") {
     // y = e^(x − m)/Σ: relative error of each y ≤ 2·(largest input error of the row) + (len + 4) eps.
@@ -626,7 +640,7 @@ function forward(op: string, args: Node[]): Node | null {
       for (let k = r; k < r + len; k++) worst = Math.max(worst, a.err[k]!);
       for (let k = r; k < r + len; k++) err[k] = v[k]! * (2 * worst + (len + 4) * EPS);
     }
-    return { shape: a.shape, v, err };
+    return newNode(a.shape, v, err);
   }
   if (op === "matmul") {
     const [A, B] = args as [Node, Node];
@@ -656,7 +670,7 @@ function forward(op: string, args: Node[]): Node | null {
           : B.shape.length === 2
             ? [c]
             : [];
-    return { shape, v, err };
+    return newNode(shape, v, err);
   }
   const custom = isBuiltinOp(op) ? undefined : lookupCustomOp(op);
   if (custom !== undefined && isTensorOp(custom)) return tensorForward(custom, args);
@@ -682,7 +696,7 @@ function elementwiseValue(op: string, args: Node[], computed?: Float64Array): No
   const n = sizeOf(shape);
   if (computed?.length === n) {
     for (let k = 0; k < n; k++) if (!Number.isFinite(computed[k]!)) return null;
-    return { shape, v: computed, err: new Float64Array(n), argMaps };
+    return newNode(shape, computed, new Float64Array(n), argMaps);
   }
   const v = new Float64Array(n);
   const [m0 = null, m1 = null, m2 = null] = argMaps;
@@ -695,7 +709,7 @@ function elementwiseValue(op: string, args: Node[], computed?: Float64Array): No
     if (!Number.isFinite(out)) return null;
     v[k] = out;
   }
-  return { shape, v, err: new Float64Array(n), argMaps };
+  return newNode(shape, v, new Float64Array(n), argMaps);
 }
 
 /**
@@ -762,7 +776,7 @@ function errorsWhereRead(
   // From the root down, each node's wanted elements are complete before it passes them on.
   for (let i = order.length - 1; i >= 0; i--) {
     const maps = nodes[i]!.argMaps;
-    if (maps === undefined) continue; // not elementwise (the root's sum or mean), or a leaf
+    if (maps === null) continue; // not elementwise (the root's sum or mean), or a leaf
     const at = demand[i];
     const own = want[i];
     const from = flat.argStart[i]!;
@@ -871,7 +885,7 @@ function backward(
       }
     return;
   }
-  if (out.jacobian !== undefined) {
+  if (out.jacobian !== null) {
     // A tensor op: its backward's rounding is opaque, a few ulps of its terms per input element.
     const { rows, sens } = out.jacobian;
     const width = args.reduce((n, a) => n + a.v.length, 4);

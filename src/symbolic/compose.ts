@@ -137,8 +137,11 @@ export interface FlatBlock {
   readonly flat: FlatExpr;
   /** The leaf key of each node, undefined for a node inside the block. */
   readonly leafKeys: readonly (string | undefined)[];
-  /** The root's index (default: the last node). */
-  readonly root?: number;
+  /**
+   * The root's index. Every block has one (blockOf: the last node), so that the blocks reaching
+   * `gradientAt` share one V8 map (an object without it has another, and its code deopted).
+   */
+  readonly root: number;
 }
 
 /** The block at `root` whose leaves `leafKey` names: the nodes down to its leaves, each once. */
@@ -169,7 +172,11 @@ function blockOf(root: Expr, leafKey: (e: Expr) => string | undefined): FlatBloc
       for (const a of e.args) args.push(at.get(a)!);
     argStart[n + 1] = args.length;
   }
-  return { flat: { nodes, argStart, args: Int32Array.from(args) }, leafKeys };
+  return {
+    flat: { nodes, argStart, args: Int32Array.from(args) },
+    leafKeys,
+    root: nodes.length - 1,
+  };
 }
 
 /**
@@ -244,7 +251,7 @@ export function composedGradientAt(
 
 /** `composedGradientAt` of a block given flat (the root last). */
 export function gradientAt(
-  { flat: { nodes, argStart, args }, leafKeys, root = nodes.length - 1 }: FlatBlock,
+  { flat: { nodes, argStart, args }, leafKeys, root }: FlatBlock,
   branch: (e: CallExpr) => Branch,
   keys: readonly string[],
   leafValue: (key: string) => number,

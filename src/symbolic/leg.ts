@@ -207,7 +207,7 @@ function oneScalarBlock(
   for (const v of values.values()) if (v.data.length !== 1) return undefined;
   const flat = flatExpr(expr);
   const { nodes, argStart } = flat;
-  const leafKeys: (string | undefined)[] = new Array(nodes.length);
+  const leafKeys: (string | undefined)[] = mapPacked(nodes, () => undefined);
   const branches = new Map<Expr, Branch>();
   // Each one-element reduction stands for its argument (by index), transitively.
   let through: Int32Array | undefined;
@@ -235,7 +235,11 @@ function oneScalarBlock(
     branches.set(e, c as Branch);
   }
   const block = {
-    flat: through === undefined ? flat : { ...flat, args: flat.args.map(target) },
+    // A literal in flatExpr's order (a spread copy would have a V8 map of its own).
+    flat:
+      through === undefined
+        ? flat
+        : { nodes: flat.nodes, argStart: flat.argStart, args: flat.args.map(target) },
     leafKeys,
     root: target(nodes.length - 1),
   };
