@@ -41,6 +41,22 @@ export interface RichardsonOptions {
   readonly noise?: boolean;
 }
 
+/**
+ * `RichardsonOptions` with every default filled in, as the extrapolation reads them: one V8 map
+ * for all callers' options (their literals, `{}` and spread copies each had one of their own, and
+ * the code reading them deopted as each new one came).
+ */
+interface Settings {
+  readonly stencil: Stencil;
+  readonly firstStep: number;
+  readonly maxSteps: number;
+  readonly noise: boolean;
+}
+
+function settings(stencil: Stencil, firstStep: number, maxSteps: number, noise: boolean): Settings {
+  return { stencil, firstStep, maxSteps, noise };
+}
+
 /** A difference quotient at step h and the rounding error it carries. */
 interface Quotient {
   readonly d: number;
@@ -279,7 +295,13 @@ export function extrapolateLine(
   const ws = idle ?? new Workspace();
   idle = null;
   try {
-    return extrapolate(line, opts, ws, withSamples);
+    const s = settings(
+      opts.stencil ?? "central",
+      opts.firstStep ?? 0.25,
+      opts.maxSteps ?? 40,
+      opts.noise !== false,
+    );
+    return extrapolate(line, s, ws, withSamples);
   } finally {
     // Not in use any more (a nested call's own workspace serves the next call as well).
     idle = ws;
@@ -288,12 +310,12 @@ export function extrapolateLine(
 
 function extrapolate(
   line: Line,
-  opts: RichardsonOptions,
+  opts: Settings,
   ws: Workspace,
   withSamples: boolean,
 ): LineEstimate {
-  const stencil = opts.stencil ?? "central";
-  if (opts.noise === false)
+  const stencil = opts.stencil;
+  if (!opts.noise)
     return finish(
       line,
       sequences(line, opts, { noise: 0, size: 0, settled: true }, ws, withSamples),
@@ -315,7 +337,8 @@ function extrapolate(
       if (start === null) return finish(line, { ...est, unreliable: v.unresolved });
       restarted = true;
       measured = measuredNoise(line, stencil, ws.q, start);
-      est = sequences(line, { ...opts, firstStep: start / line.scale }, measured, ws, withSamples);
+      const from = settings(stencil, start / line.scale, opts.maxSteps, opts.noise);
+      est = sequences(line, from, measured, ws, withSamples);
       continue;
     }
     // f is noisier at the kept step's scale than the tableau assumed (a float64 staircase:
@@ -324,7 +347,8 @@ function extrapolate(
     const floor = Math.max(measured.noise, NOISE * EPS * Math.abs(line.g0));
     const rounding = v.noise / (stencil === "central" ? 2 * est.step : est.step);
     if (pass > 0 || !(v.noise > 2 * floor && rounding > est.error / 8)) return finish(line, est);
-    est = sequences(line, opts, { ...measured, noise: v.noise }, ws, withSamples);
+    const noisier = { noise: v.noise, size: measured.size, settled: measured.settled };
+    est = sequences(line, opts, noisier, ws, withSamples);
   }
 }
 
@@ -493,13 +517,13 @@ function pick(p: Sequence, q: Sequence, a: Sequence): Sequence {
  */
 function sequences(
   line: Line,
-  opts: RichardsonOptions,
+  opts: Settings,
   measured: Measured,
   ws: Workspace,
   withSamples: boolean,
 ): Sequence {
   const noise = measured.noise;
-  const first = opts.firstStep ?? 0.25;
+  const first = opts.firstStep;
   // Only the first sequence's samples are kept (for kink detection).
   const a = tableau(line, opts, first, noise, ws, withSamples);
   if (!Number.isFinite(a.derivative)) return a;
@@ -556,14 +580,14 @@ function failed(
  */
 function tableau(
   line: Line,
-  opts: RichardsonOptions,
+  opts: Settings,
   firstStep: number,
   noise: number,
   ws: Workspace,
   keepSamples: boolean,
 ): Sequence {
-  const stencil = opts.stencil ?? "central";
-  const maxSteps = opts.maxSteps ?? 40;
+  const stencil = opts.stencil;
+  const maxSteps = opts.maxSteps;
   const power = stencil === "central" ? 2 : 1;
   const start = line.scale * firstStep;
   const q = ws.q;
