@@ -7,6 +7,13 @@ describe("mapPacked", () => {
     const xs = [3, -1.5, 0, 7];
     expect(mapPacked(xs, (x, i) => [x * 2, i])).toEqual(xs.map((x, i) => [x * 2, i]));
     expect(mapPacked([], () => 1)).toEqual([]);
+    // Each length up to the literals' and past them.
+    for (let n = 1; n <= 5; n++) {
+      const ys = Array.from({ length: n }, (_, i) => i * 1.5);
+      const calls: number[] = [];
+      expect(mapPacked(ys, (y, i) => (calls.push(i), -y))).toEqual(ys.map((y) => -y));
+      expect(calls).toEqual(ys.map((_, i) => i));
+    }
   });
 
   it("returns a PACKED array once optimized, where the built-in map's is HOLEY", () => {

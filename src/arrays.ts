@@ -12,6 +12,18 @@
  * mapPacked([1, 2], (x, i) => x * 10 + i); // [10, 21]
  */
 export function mapPacked<T, U>(xs: readonly T[], f: (x: T, i: number) => U): U[] {
+  // Literals for the short arrays the hot path maps (an op's arguments): exactly their size, where
+  // pushing onto [] would allocate room for 17.
+  switch (xs.length) {
+    case 0:
+      return [];
+    case 1:
+      return [f(xs[0]!, 0)];
+    case 2:
+      return [f(xs[0]!, 0), f(xs[1]!, 1)];
+    case 3:
+      return [f(xs[0]!, 0), f(xs[1]!, 1), f(xs[2]!, 2)];
+  }
   const out: U[] = [];
   for (let i = 0; i < xs.length; i++) out.push(f(xs[i]!, i));
   return out;
