@@ -12,8 +12,12 @@
  * - warm-up and steady state: in one process, 1 or 2 worker threads at once each run a fuzz of
  *   WORKERS_WARM runs (cold: V8 compiles the code meanwhile), then one of WORKERS_WARM × 2 runs
  *   (warm); how much slower a thread is beside another, cold and warm.
+ * And the optimizing compiler's work (`--trace-opt`, `--trace-deopt`: deterministic enough to
+ * compare builds on a loaded machine, where times are not): TurboFan compilations, how many compile
+ * a function again (after a deopt), their time, and the deopts, over a fuzz on 1 and on 2 threads.
  * `npm run bench workers`; WORKERS_RUNS=300,1000 (runs per op), WORKERS_REPS=3 (pairs),
- * WORKERS_BUILDS=built,checkout, WORKERS_WARM=4000 (0: no warm-up part).
+ * WORKERS_BUILDS=built,checkout, WORKERS_WARM=4000 (0: no warm-up part), WORKERS_TRACE=5000 (runs
+ * per op of the compiler count; 0: none).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -77,6 +81,41 @@ function pairs(
   console.log(
     `${label}: --workers 2 is ${median(ratios).toFixed(2)}× --workers 1 (median of ${reps} interleaved pairs; ratios ${ratios.map((r) => r.toFixed(2)).join(", ")}); wall one ${s(ones)} s, two ${s(twos)} s; results identical: ${same}`,
   );
+}
+
+/** What V8's optimizing compiler did in one process (all its threads' isolates). */
+interface CompilerWork {
+  /** TurboFan compilations (on-stack replacement ones included). */
+  readonly compiles: number;
+  /** Compilations of a function already compiled before (after a deopt, mostly). */
+  readonly again: number;
+  /** Their time: the sum of each one's three phases (ms; most of it on V8's helper threads). */
+  readonly ms: number;
+  readonly deopts: number;
+}
+
+/** `cli args` in a fresh process under `--trace-opt --trace-deopt`: what the compiler did. */
+function compilerWork(cli: string, args: readonly string[], cwd: string): CompilerWork {
+  const r = spawnSync(process.execPath, ["--trace-opt", "--trace-deopt", cli, ...args], {
+    cwd,
+    encoding: "utf8",
+    maxBuffer: 1 << 30,
+    env: { ...process.env, GRADTRIO_WORKERS: "" },
+  });
+  if (r.status !== 0 && r.status !== 1)
+    throw new Error(`gradtrio ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+  const compiled =
+    /^\[completed compiling 0x[0-9a-f]+ <JSFunction.*?\(sfi = (0x[0-9a-f]+)\)> \(target TURBOFAN\)(?: OSR)? - took ([\d.]+), ([\d.]+), ([\d.]+) ms/gm;
+  let compiles = 0;
+  let ms = 0;
+  const functions = new Set<string>();
+  for (const m of r.stdout.matchAll(compiled)) {
+    compiles++;
+    functions.add(m[1]!);
+    ms += Number(m[2]) + Number(m[3]) + Number(m[4]);
+  }
+  const deopts = r.stdout.match(/^\[bailout \(kind: deopt/gm)?.length ?? 0;
+  return { compiles, again: compiles - functions.size, ms, deopts };
 }
 
 /** CPU milliseconds of each thread of this process (Linux), by thread id. */
@@ -338,6 +377,17 @@ export default {
             .split("\n")
             .find((l) => l.includes("worker")) ?? "all cores"
         }`,
+      );
+    }
+    const traceRuns = Number(process.env.WORKERS_TRACE ?? 5000);
+    if (traceRuns > 0) {
+      const fuzz = ["fuzz", "--ops", ops, "--runs", String(traceRuns), "--seed", "1", "--workers"];
+      const said = [1, 2].map((threads) => {
+        const w = compilerWork(cli, [...fuzz, String(threads)], dir);
+        return `--workers ${threads}: ${w.compiles} compilations (${w.again} of a function compiled before), ${(w.ms / 1000).toFixed(2)} s, ${w.deopts} deopts`;
+      });
+      console.log(
+        `V8's optimizing compiler (TurboFan), ${name}, 2 ops × ${traceRuns} runs: ${said.join("; ")}`,
       );
     }
     if (existsSync("/proc/self/task")) {
