@@ -10,6 +10,7 @@ import { outcome, outvotedLegs, referenceOutvoted } from "../check/outcome.ts";
 import { type Report, reportToJson } from "../check/report.ts";
 import type { LegName } from "../check/verdict.ts";
 import { loadOps } from "../fuzz/load.ts";
+import { collectStrays, strayError } from "../fuzz/stray.ts";
 import { FAST_MODE_THRESHOLD } from "../numeric/leg.ts";
 import {
   type Colors,
@@ -87,6 +88,8 @@ export async function checkCommand(source: string, flags: CheckFlags, io: CliIO)
   let report: Report;
   let prepared: Prepared;
   const json = flags.json === true ? new ParallelJson() : undefined;
+  // A promise the ops reject unhandled (in a backward) fails the check before its report.
+  const strays = collectStrays();
   try {
     try {
       for (const file of flags.ops ?? []) await loadOps(file, io.cwd);
@@ -94,7 +97,10 @@ export async function checkCommand(source: string, flags: CheckFlags, io: CliIO)
       report = runCheck(prepared, flags, json);
       const note = seedNote(report, prepared, flags);
       if (note !== null) report = { ...report, notes: [...report.notes, note] };
+      const [stray] = await strays.end();
+      if (stray !== undefined) throw strayError(stray);
     } catch (e) {
+      await strays.end();
       return reportError(e, io);
     }
     // Streamed: the JSON of 10^6-element gradients is ~100 MB, never built as one string.

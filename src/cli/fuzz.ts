@@ -27,6 +27,7 @@ import {
   plannedWorkers,
   workerPool,
 } from "../fuzz/parallel.ts";
+import { collectStrays, strayError } from "../fuzz/stray.ts";
 import { type CliIO, EXIT } from "./io.ts";
 import { progressReporter } from "./progress.ts";
 import { reportError } from "./report-error.ts";
@@ -223,10 +224,18 @@ export async function fuzzCommand(opts: FuzzFlags, io: CliIO): Promise<number> {
     const interrupt = new AbortController();
     const onSigint = () => interrupt.abort();
     process.on("SIGINT", onSigint);
+    // A promise the ops reject unhandled, a timer's throw: the run stops, bad input (exit 2).
+    const strays = collectStrays(() => interrupt.abort());
+    const noStrays = async () => {
+      const [stray] = await strays.end();
+      if (stray !== undefined) throw strayError(stray);
+    };
     let result: FuzzResult;
     try {
       result = await run.run(pool, interrupt.signal);
+      await noStrays();
     } catch (e) {
+      await noStrays();
       if (!(e instanceof Interrupted)) throw e;
       const partial = run.partial();
       const flight = inFlightLines(run, opts.ops);

@@ -35,6 +35,7 @@ import {
   plannedWorkers,
   workerPool,
 } from "../fuzz/parallel.ts";
+import { collectStrays, strayError } from "../fuzz/stray.ts";
 import { inFlightLines } from "./fuzz.ts";
 import { type CliIO, EXIT } from "./io.ts";
 import { progressReporter } from "./progress.ts";
@@ -138,6 +139,12 @@ function probeWritable(out: string, shown: string): void {
 export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
   // Named in the JUnit file when the gate cannot run.
   let file = opts.config ?? "gradtrio.config.{ts,mts,js,mjs,cjs}";
+  // What user code leaves behind outside the entries (each entry has its own): bad input.
+  const strays = collectStrays();
+  const noStrays = async () => {
+    const [stray] = await strays.end();
+    if (stray !== undefined) throw strayError(stray);
+  };
   try {
     file = opts.config ?? defaultConfig(io.cwd);
     const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
@@ -182,6 +189,7 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
       });
     } catch (e) {
       if (!(e instanceof Interrupted)) throw e;
+      await noStrays();
       const passed = done.filter((d) => d.passed).length;
       result = { seed: config.seed ?? 0, entries: done, passed, failed: done.length - passed };
       say();
@@ -196,10 +204,12 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
       progress.stop();
       await pool?.close();
     }
+    await noStrays();
     say();
     report(file, result, shard, color, opts.junit, io);
     return result.failed === 0 ? EXIT.ok : EXIT.fail;
   } catch (e) {
+    await strays.end();
     if (opts.junit !== undefined) writeErrorJUnit(resolve(io.cwd, opts.junit), file, e);
     return reportError(e, io);
   }

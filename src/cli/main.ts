@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { GradtrioError, isIntegerIn } from "../errors.ts";
 import { DECIMAL_INTEGER, MAX_DEPTH, MAX_RUNS, MAX_WORKERS } from "../fuzz/limits.ts";
+import { collectStrays, guardProcess, strayError } from "../fuzz/stray.ts";
 import { legThread } from "../numeric/leg-thread.ts";
 import { setNumericRunner } from "../numeric/offload.ts";
 import { NUMERIC_METHODS } from "../numeric/types.ts";
@@ -475,12 +476,15 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     );
     return EXIT.badInput;
   }
+  // What user code leaves behind (a promise it rejected, a timer's throw) fails the command.
+  const strays = collectStrays();
   try {
     const program = build(io, (c) => {
       code = c;
     });
     await program.parseAsync([...leadingMinus(argv)], { from: "user" });
-    return code;
+    const [stray] = await strays.end();
+    return stray === undefined ? code : reportError(strayError(stray), io);
   } catch (e) {
     if (e instanceof CommanderError) {
       if (
@@ -501,6 +505,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       return EXIT.badInput;
     }
     return reportError(e, io);
+  } finally {
+    await strays.end();
   }
 }
 
@@ -508,7 +514,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 export async function runCli(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   // The command's process: fast mode's numeric leg may run on a second thread (numeric/offload.ts).
   setNumericRunner(legThread);
-  process.exitCode = await main(argv, processIO());
+  const io = processIO();
+  // User code's uncaught errors and process.exit calls: one line, exit 2 (src/fuzz/stray.ts).
+  guardProcess((stray, exit) => exit(reportError(strayError(stray), io)));
+  process.exitCode = await main(argv, io);
 }
 
 function isDirectRun(): boolean {

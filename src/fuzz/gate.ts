@@ -30,6 +30,7 @@ import { DEFAULT_RUNS, type FuzzOptions, type FuzzResult } from "./fuzz.ts";
 import { exportedOps, firstLine, importModule, type LoadedOp, loadOps } from "./load.ts";
 import { FuzzRun, Interrupted, interruption, type Workers } from "./parallel.ts";
 import { fastCheckSeed } from "./seed.ts";
+import { collectStrays, strayError } from "./stray.ts";
 
 export interface GateEntryResult {
   readonly kind: "check" | "fuzz";
@@ -348,11 +349,16 @@ export async function runGate(
     run: () => Promise<GateEntryResult[]>,
   ): Promise<GateEntryResult[]> => {
     const t0 = performance.now();
+    // A promise its code rejects unhandled, a timer's throw: the entry in flight fails (CLI).
+    const strays = collectStrays();
     try {
       const rs = await run();
+      const [stray] = await strays.end();
+      if (stray !== undefined) throw strayError(stray);
       for (const r of rs) opts.onEntry?.(r);
       return rs;
     } catch (e) {
+      await strays.end();
       if (e instanceof Interrupted) throw e;
       const summary = firstLine(e);
       const r: GateEntryResult = {

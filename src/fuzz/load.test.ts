@@ -46,6 +46,13 @@ describe("loadOps", () => {
     });
   });
 
+  it("reports a directory as a directory, not as a missing file", async () => {
+    expect(await loadError("invalid")).toEqual({
+      code: "IO",
+      message: "cannot read ops module 'invalid': it is a directory",
+    });
+  });
+
   it("reports a module that throws while loading, in one line", async () => {
     const { code, message } = await loadError("invalid/throws-on-load.ts");
     expect(code).toBe("MODULE");

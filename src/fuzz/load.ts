@@ -11,6 +11,7 @@ import { GradtrioError } from "../errors.ts";
 import { formulaDefect } from "../expr/op-formula.ts";
 import type { OpDefinition } from "../expr/ops.ts";
 import { definitionOf, resolveOp } from "./op-like.ts";
+import { collectStrays, strayText, userModuleLoaded } from "./stray.ts";
 
 /**
  * The first line of an error's message: a module's failure is shown in one line. jiti's syntax
@@ -48,6 +49,8 @@ function unwrapCommonJs(mod: Record<string, unknown>): Record<string, unknown> {
 }
 
 let loader: Promise<Jiti> | undefined;
+/** Modules that loaded but left a stray error behind (by absolute path): their failure. */
+const failedToLoad = new Map<string, GradtrioError>();
 
 /**
  * One jiti for the process. `interopDefault: false`: a module's namespace is its exports as
@@ -70,16 +73,36 @@ export async function importModule(
   what: string,
 ): Promise<Record<string, unknown>> {
   const path = isAbsolute(file) ? file : resolve(cwd, file);
-  if (!existsSync(path) || !statSync(path).isFile())
+  if (!existsSync(path))
     throw new GradtrioError("IO", `cannot read ${what} '${file}': no such file`);
+  if (!statSync(path).isFile())
+    throw new GradtrioError(
+      "IO",
+      `cannot read ${what} '${file}': ${statSync(path).isDirectory() ? "it is a directory" : "not a regular file"}`,
+    );
+  const known = failedToLoad.get(path);
+  if (known !== undefined) throw known;
+  const jiti = await userModuleLoader();
+  userModuleLoaded();
+  // A promise the module rejects or a timer that throws at once is its failure to load too.
+  const strays = collectStrays();
+  let mod: Record<string, unknown>;
   try {
-    const mod = unwrapCommonJs(await (await userModuleLoader()).import(path));
-    // Node gives a .cjs file's module.exports as its default export; jiti gives a .cts file's
-    // as the namespace itself: the same default for both (a config of `module.exports = …`).
-    return path.endsWith(".cts") && !("default" in mod) ? { ...mod, default: mod } : mod;
+    mod = unwrapCommonJs(await jiti.import(path));
   } catch (e) {
+    await strays.end();
     throw new GradtrioError("MODULE", `${what} '${file}' failed to load: ${firstLine(e)}`);
   }
+  const [stray] = await strays.end();
+  if (stray !== undefined) {
+    const e = new GradtrioError("MODULE", `${what} '${file}' failed to load: ${strayText(stray)}`);
+    // jiti keeps the module: imported again, it would seem fine.
+    failedToLoad.set(path, e);
+    throw e;
+  }
+  // Node gives a .cjs file's module.exports as its default export; jiti gives a .cts file's
+  // as the namespace itself: the same default for both (a config of `module.exports = …`).
+  return path.endsWith(".cts") && !("default" in mod) ? { ...mod, default: mod } : mod;
 }
 
 /** An op a module exports: the export's name and its (registered) definition. */

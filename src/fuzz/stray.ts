@@ -1,0 +1,151 @@
+/**
+ * What user code does outside any call gradtrio makes: a promise it rejects that nobody handles, a
+ * throw from a timer it set, `process.exit(…)`. Node's default for the first two is a stack trace
+ * and exit 1, for the last a silent exit with the user's code (0: a false green). The CLI installs
+ * `guardProcess`: `process.exit` throws `ExitCalled` where it is called (a module that calls it at
+ * import fails to load; a backward that calls it throws), and an uncaught exception or unhandled
+ * rejection is a `Stray`, handed to the innermost open collector (`collectStrays`) or, with none
+ * open, printed as one line, exit 2. A stray is attributed to the user module named in its stack.
+ * Without `guardProcess` (the library in someone else's process) nothing changes.
+ */
+import { isAbsolute, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { GradtrioError } from "../errors.ts";
+
+/** An error of user code that nothing caught. */
+export interface Stray {
+  readonly kind: "uncaught exception" | "unhandled promise rejection";
+  readonly error: unknown;
+}
+
+/** Thrown by `process.exit` while `guardProcess` is on: user code must not end gradtrio's process. */
+export class ExitCalled extends Error {
+  constructor(readonly exitCode: unknown) {
+    super(
+      `called process.exit(${exitCode === undefined ? "" : String(exitCode)}): a module must not end gradtrio's process`,
+    );
+  }
+}
+
+interface Collector {
+  readonly strays: Stray[];
+  readonly onStray: ((s: Stray) => void) | undefined;
+}
+
+const collectors: Collector[] = [];
+/** A user module was imported (`importModule`): a stray without a stack may be its. */
+let userCodeLoaded = false;
+let guarded = false;
+/** gradtrio's own code: src/ and dist/ of its package (this file is in src/fuzz or dist/fuzz). */
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const own = [resolve(root, "src"), resolve(root, "dist")];
+
+/** Notes that user code is loaded (an ops module, a config). */
+export function userModuleLoaded(): void {
+  userCodeLoaded = true;
+}
+
+/** The file of a stack frame line (`    at f (/p/x.ts:3:9)`, `    at file:///p/x.ts:3:9`). */
+function frameFile(line: string): string | undefined {
+  const m = /^\s*at (?:.*\()?(.+?):\d+:\d+\)?$/.exec(line);
+  if (m === null) return undefined;
+  const f = m[1]!;
+  if (f.startsWith("file://")) return fileURLToPath(f);
+  return isAbsolute(f) ? f : undefined;
+}
+
+/** The nearest frame of a stray error's stack outside gradtrio and its dependencies: user code. */
+function moduleOf(error: unknown): string | undefined {
+  const stack = error instanceof Error ? error.stack : undefined;
+  for (const line of stack?.split("\n") ?? []) {
+    const file = frameFile(line);
+    if (
+      file !== undefined &&
+      !file.split(sep).includes("node_modules") &&
+      !own.some((dir) => file.startsWith(dir + sep))
+    )
+      return shownPath(file, process.cwd());
+  }
+  return undefined;
+}
+
+/** A path as the user would type it in `cwd`: relative inside it, absolute outside. */
+export function shownPath(path: string, cwd: string): string {
+  const rel = relative(cwd, resolve(cwd, path));
+  return rel === "" || rel === ".." || rel.startsWith(`..${sep}`) ? resolve(cwd, path) : rel;
+}
+
+/** What happened, in one line: `unhandled promise rejection: …`, `called process.exit(0): …`. */
+export function strayText(s: Stray): string {
+  const e = s.error;
+  if (e instanceof ExitCalled) return e.message;
+  const text =
+    e instanceof Error ? `${e.name === "Error" ? "" : `${e.name}: `}${e.message}` : String(e);
+  const line = text.split("\n").find((l) => l.trim() !== "") ?? text;
+  return `${s.kind}: ${line.trim()}`;
+}
+
+/** The one-line description of a stray: the module its stack names (else "user code"), what happened. */
+export function strayMessage(s: Stray): string {
+  const module = moduleOf(s.error);
+  return `${module === undefined ? "user code" : `module '${module}'`}: ${strayText(s)}`;
+}
+
+/**
+ * A stray as the error the command reports: a GradtrioError (MODULE: bad input, exit 2) when user
+ * code may have made it (its stack names a user module, or one is loaded); else the error itself,
+ * which the CLI reports as its own bug.
+ */
+export function strayError(s: Stray): unknown {
+  if (moduleOf(s.error) === undefined && !userCodeLoaded) return s.error;
+  return new GradtrioError("MODULE", strayMessage(s));
+}
+
+/**
+ * Installs the process-wide guard (the CLI's process only, once): `process.exit` throws
+ * `ExitCalled`; uncaught exceptions and unhandled rejections go to the innermost collector, or to
+ * `fatal` (it prints one line and exits 2 with the `exit` it is given) when none is open.
+ */
+export function guardProcess(fatal: (s: Stray, exit: (code: number) => never) => never): void {
+  if (guarded) return;
+  guarded = true;
+  const exit = process.exit.bind(process) as (code: number) => never;
+  process.exit = ((code?: unknown) => {
+    throw new ExitCalled(code);
+  }) as typeof process.exit;
+  const take = (kind: Stray["kind"]) => (error: unknown) => {
+    const s: Stray = { kind, error };
+    const c = collectors.at(-1);
+    if (c === undefined) fatal(s, exit);
+    c.strays.push(s);
+    c.onStray?.(s);
+  };
+  process.on("uncaughtException", take("uncaught exception"));
+  process.on("unhandledRejection", take("unhandled promise rejection"));
+}
+
+/** An open collector: `end()` lets pending rejections surface, closes it and returns its strays. */
+export interface StrayCollector {
+  end(): Promise<readonly Stray[]>;
+}
+
+/**
+ * Opens a collector: the strays that surface until `end()` are its (`onStray` hears each at
+ * once, e.g. to stop a long run). Without `guardProcess` it collects nothing.
+ */
+export function collectStrays(onStray?: (s: Stray) => void): StrayCollector {
+  const c: Collector = { strays: [], onStray };
+  collectors.push(c);
+  let ended: Promise<readonly Stray[]> | undefined;
+  return {
+    end: () => {
+      ended ??= (async () => {
+        // An unhandled rejection is reported once the microtasks have run: after a macrotask.
+        if (guarded) await new Promise((r) => setImmediate(r));
+        collectors.splice(collectors.indexOf(c), 1);
+        return c.strays;
+      })();
+      return ended;
+    },
+  };
+}

@@ -1,0 +1,129 @@
+// User code that misbehaves outside gradtrio's calls, through the real bin (src/fuzz/stray.ts):
+// a promise rejected and never handled, a throw from a timer, process.exit(…). Each gives one
+// line (exit 2) naming the module, or fails its gate entry alone; never a stack trace, never a
+// silent exit 0; the gate writes its JUnit file in every case.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { oneError, runsTogether, tempDir, UNSET_WORKERS } from "./run-bin.ts";
+
+const DIR = "test/fixtures/stray";
+const out = tempDir("gradtrio-stray-");
+const xml = (name: string) => join(out, name);
+const gate = (config: string, junit: string) => [
+  "gate",
+  `${DIR}/${config}`,
+  "--junit",
+  xml(junit),
+  "--workers",
+  "1",
+];
+
+const runs = runsTogether(
+  {
+    fuzzReject: ["fuzz", "--ops", `${DIR}/reject-at-import.ts`, "--runs", "3"],
+    fuzzExit: ["fuzz", "--ops", `${DIR}/exit-at-import.ts`, "--runs", "3"],
+    fuzzTimer: ["fuzz", "--ops", `${DIR}/timer-throws.ts`, "--runs", "3000", "--workers", "1"],
+    checkReject: ["check", "rejectSquare(x)", "--at", "x=3", "--ops", `${DIR}/reject-at-import.ts`],
+    checkExit: ["check", "exitSquare(x)", "--at", "x=3", "--ops", `${DIR}/exit-at-import.ts`],
+    checkBackward: [
+      "check",
+      "rejectingSquare(x)",
+      "--at",
+      "x=3",
+      "--ops",
+      `${DIR}/backward-rejects.ts`,
+    ],
+    checkBackwardExit: [
+      "check",
+      "exitingSquare(x)",
+      "--at",
+      "x=3",
+      "--ops",
+      `${DIR}/backward-exits.ts`,
+      "--json",
+    ],
+    gateConfigReject: gate("reject-at-import.config.ts", "config-reject.xml"),
+    gateConfigExit: gate("exit-at-import.config.ts", "config-exit.xml"),
+    gateOpsReject: gate("ops-reject.config.ts", "ops-reject.xml"),
+    gateEntries: gate("entries.config.ts", "entries.xml"),
+  },
+  { env: { GRADTRIO_DEBUG: "", ...UNSET_WORKERS } },
+);
+
+const noStack = (s: string) => expect(s).not.toMatch(/\n\s+at |Node\.js v/);
+
+describe("a module that fails at import: one line naming it, exit 2", () => {
+  it("a promise rejected at import (fuzz, check)", () => {
+    const line = `ops module '${DIR}/reject-at-import.ts' failed to load: unhandled promise rejection: rejected at import`;
+    oneError(runs.fuzzReject, line);
+    oneError(runs.checkReject, line);
+  });
+
+  it("process.exit(0) at import (fuzz, check): no silent exit 0", () => {
+    const line = `ops module '${DIR}/exit-at-import.ts' failed to load: called process.exit(0): a module must not end gradtrio's process`;
+    oneError(runs.fuzzExit, line);
+    oneError(runs.checkExit, line);
+  });
+
+  it("a timer that throws later stops the fuzz: one line naming the module", () => {
+    expect(runs.fuzzTimer.code).toBe(2);
+    expect(runs.fuzzTimer.stdout).toBe("");
+    expect(runs.fuzzTimer.stderr).toMatch(
+      /^gradtrio: error: (ops )?module '[^']*timer-throws\.ts'.*: uncaught exception: thrown from a timer\n$/,
+    );
+  });
+});
+
+describe("user code that misbehaves while a check runs", () => {
+  it("a backward that rejects a promise: one line, exit 2, no report", () => {
+    oneError(
+      runs.checkBackward,
+      `module '${DIR}/backward-rejects.ts': unhandled promise rejection: rejected inside backward`,
+    );
+  });
+
+  it("a backward that calls process.exit(0): its backward threw, autograd blamed (exit 1)", () => {
+    expect(runs.checkBackwardExit.code).toBe(1);
+    expect(JSON.parse(runs.checkBackwardExit.stdout)).toMatchObject({
+      blame: "autograd",
+      reason: expect.stringContaining("exitingSquare: its backward threw: called process.exit(0)"),
+    });
+  });
+});
+
+describe("gate: bad input writes the error JUnit; a misbehaving entry fails alone", () => {
+  it("a config that rejects a promise or exits at import: exit 2, JUnit written", () => {
+    for (const [r, file, what] of [
+      [
+        runs.gateConfigReject,
+        "config-reject.xml",
+        "unhandled promise rejection: config rejected at import",
+      ],
+      [runs.gateConfigExit, "config-exit.xml", "called process.exit(0)"],
+      [runs.gateOpsReject, "ops-reject.xml", "unhandled promise rejection: rejected at import"],
+    ] as const) {
+      expect(r.code).toBe(2);
+      noStack(r.stderr);
+      expect(r.stderr.split("\n")).toHaveLength(2);
+      expect(r.stderr).toContain(what);
+      expect(existsSync(xml(file))).toBe(true);
+      const report = readFileSync(xml(file), "utf8");
+      expect(report).toMatch(/failures="1"/);
+      expect(report).toContain(what);
+    }
+  });
+
+  it("entries whose backward rejects a promise or calls process.exit fail; the others pass", () => {
+    const r = runs.gateEntries;
+    expect(r.code).toBe(1);
+    noStack(r.stderr);
+    expect(r.stdout).toMatch(
+      /FAIL\s+check\s+rejects\s+—\s+module '[^']*backward-rejects\.ts': unhandled promise rejection: rejected inside backward/,
+    );
+    expect(r.stdout).toMatch(/FAIL\s+check\s+exits\s+—\s+disagree/);
+    expect(r.stdout).toMatch(/PASS\s+check\s+plain/);
+    const report = readFileSync(xml("entries.xml"), "utf8");
+    expect(report).toMatch(/tests="3" failures="2"/);
+  });
+});
