@@ -254,4 +254,13 @@ describe("numbers that are not finite, and the sections", () => {
       "gradtrio: error: --steps and --dot do not go together: --dot prints the graph alone (run explain --steps for the lesson)",
     ]);
   });
+
+  it("--steps on a non-scalar output is bad input in one line, not silently ignored", async () => {
+    const r = await explain("sin(x)", "x=[1,2]", "--steps");
+    expect(r.code).toBe(2);
+    expect(r.text).toBe("");
+    expect(r.err).toEqual([
+      "gradtrio: error: --steps studies the step size h of a scalar output's gradient; this output has shape [2]: drop --steps (the Jacobian is explained), or reduce it, e.g. sum(…)",
+    ]);
+  });
 });

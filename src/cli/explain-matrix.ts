@@ -1,4 +1,5 @@
 import type { Report } from "../check/report.ts";
+import { GradtrioError } from "../errors.ts";
 import { toValues } from "../expr/point.ts";
 import { inferShapes } from "../expr/shapes.ts";
 import { type CheckFlags, runCheck, seedNote, verdictLine } from "./check-command.ts";
@@ -18,14 +19,25 @@ function legsLine(r: Report, c: Colors): string {
 
 /**
  * The explanation of a non-scalar output (its Jacobian), or null when the output is a scalar.
+ * `steps` (--steps, the step-size lesson of a scalar's gradient) is bad input for one.
  *
  * @example
  * jacobianExplanation(prepare("x^2", ["x=[1,2]"], cwd, { vectorOutput: true }), flags, c);
  */
-export function jacobianExplanation(p: Prepared, flags: CheckFlags, c: Colors): string[] | null {
+export function jacobianExplanation(
+  p: Prepared,
+  flags: CheckFlags & { readonly steps?: boolean },
+  c: Colors,
+): string[] | null {
   const values = toValues(p.point);
   const shapes = new Map([...values].map(([k, v]) => [k, v.shape] as const));
-  if (inferShapes(p.expr, shapes).shape.length === 0) return null;
+  const { shape } = inferShapes(p.expr, shapes);
+  if (shape.length === 0) return null;
+  if (flags.steps === true)
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `--steps studies the step size h of a scalar output's gradient; this output has shape [${shape.join(", ")}]: drop --steps (the Jacobian is explained), or reduce it, e.g. sum(…)`,
+    );
   const r = runCheck(p, flags);
   const m = r.jacobian!;
   const note = seedNote(r, p, flags);

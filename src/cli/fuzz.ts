@@ -197,7 +197,6 @@ export async function fuzzCommand(opts: FuzzFlags, io: CliIO): Promise<number> {
     );
     // The threads start loading the ops while this one runs their sanity checks.
     const pool = workerPool(threads, { ops: [file] });
-    const progress = progressReporter(io, "fuzz", runs * loaded.length);
     let run: FuzzRun;
     try {
       run = new FuzzRun(
@@ -207,7 +206,7 @@ export async function fuzzCommand(opts: FuzzFlags, io: CliIO): Promise<number> {
           opsFile: opts.ops,
           // As the gate: an op that fails its sanity check is reported failed, the others fuzzed.
           onSanityFailure: "report",
-          onProgress: progress.onProgress,
+          onProgress: (p) => progress.onProgress(p),
           ...(opts.seed === undefined ? {} : { seed: opts.seed }),
           ...(opts.maxDepth === undefined ? {} : { maxDepth: opts.maxDepth }),
           ...(opts.path === undefined ? {} : { path: opts.path }),
@@ -215,12 +214,14 @@ export async function fuzzCommand(opts: FuzzFlags, io: CliIO): Promise<number> {
         file,
       );
     } catch (e) {
-      progress.stop();
       await pool?.close();
       throw e;
     }
     // Said once the options are known good: bad input stays one line.
     if (note !== null && opts.path === undefined) io.err(`fuzz: ${note}`);
+    // Started after the notice and stopped before the summary: on a terminal the bar redraws
+    // its line (and goes back to it when it stops) over whatever was printed meanwhile.
+    const progress = progressReporter(io, "fuzz", runs * loaded.length);
     const interrupt = new AbortController();
     const onSigint = () => interrupt.abort();
     process.on("SIGINT", onSigint);
@@ -235,6 +236,7 @@ export async function fuzzCommand(opts: FuzzFlags, io: CliIO): Promise<number> {
       result = await run.run(pool, interrupt.signal);
       await noStrays();
     } catch (e) {
+      progress.stop();
       await noStrays();
       if (!(e instanceof Interrupted)) throw e;
       const partial = run.partial();

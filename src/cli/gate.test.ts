@@ -2,8 +2,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { defineConfig } from "../fuzz/config.ts";
+import { type GateEntryResult, plannedEntries, unfinishedEntries } from "../fuzz/gate.ts";
 import { gateCommand, gateJUnit } from "./gate.ts";
 import { memoryIO } from "./io.ts";
+import { main } from "./main.ts";
 
 const gate = resolve(import.meta.dirname, "../../test/fixtures/gate");
 
@@ -230,5 +233,65 @@ describe("gateJUnit", () => {
         "</testsuites>",
       ].join("\n"),
     );
+  });
+});
+
+describe("an interrupted gate's JUnit", () => {
+  it("has every planned entry: the running one an error, the others skipped; never all green", () => {
+    const planned = plannedEntries(
+      defineConfig({
+        checks: [
+          { name: "done", expr: "x^2", at: { x: 3 } },
+          { name: "running", expr: "x^3", at: { x: 3 } },
+        ],
+        fuzz: [{ ops: "./ops.ts" }],
+      }),
+    );
+    const done: GateEntryResult[] = [
+      {
+        kind: "check",
+        path: "checks[0]",
+        name: "done",
+        passed: true,
+        outcome: "agree",
+        summary: "agree at x = 3",
+        details: [],
+        ms: 5,
+      },
+    ];
+    const rest = unfinishedEntries(planned, done, new Set(["checks[0]", "checks[1]"]));
+    const xml = gateJUnit({ seed: 1, entries: [...done, ...rest], passed: 1, failed: 2 });
+    expect(xml).toContain('<testsuites tests="3" failures="0" errors="1" skipped="1">');
+    expect(xml).toContain('<property name="interrupted" value="true"/>');
+    expect(xml).toContain(
+      '<testcase classname="gradtrio.check" name="checks[1] running" time="0.000">\n      <error message="interrupted (Ctrl-C) while it ran" type="interrupted"/>',
+    );
+    expect(xml).toContain(
+      '<testcase classname="gradtrio.fuzz" name="fuzz[0] ./ops.ts" time="0.000">\n      <skipped message="not run: the gate was interrupted (Ctrl-C)"/>',
+    );
+  });
+});
+
+describe("a gate command line that does not parse", () => {
+  it.each([
+    [["--workers", "0"], "option '--workers <N>' argument '0' is invalid."],
+    [["--workers", "abc"], "option '--workers <N>' argument 'abc' is invalid."],
+    [["--bogus"], "unknown option '--bogus'"],
+    [["--junit", "other.xml"], "--junit is given twice"],
+  ])("%j: exit 2, one line, and the JUnit file written with why", async (extra, why) => {
+    const dir = mkdtempSync(join(tmpdir(), "gradtrio-gate-args-"));
+    try {
+      const io = memoryIO({ cwd: dir });
+      const argv = ["gate", "g.config.ts", "--junit", "reports/r.xml", ...extra];
+      expect(await main(argv, io)).toBe(2);
+      expect(io.stderr).toHaveLength(1);
+      expect(io.stderr[0]).toContain(why);
+      const xml = readFileSync(join(dir, "reports/r.xml"), "utf8");
+      expect(xml).toContain('<testsuites tests="1" failures="1" errors="0" skipped="0">');
+      expect(xml).toContain(`name="arguments gradtrio ${argv.join(" ")}"`);
+      expect(xml).toContain(why.replace("<", "&lt;"));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

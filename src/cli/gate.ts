@@ -22,10 +22,14 @@ import {
   type GateEntryResult,
   type GateResult,
   gateCases,
+  INTERRUPTED,
   loadConfig,
+  NOT_RUN,
   parseShard,
+  plannedEntries,
   runGate,
   type Shard,
+  unfinishedEntries,
 } from "../fuzz/gate.ts";
 import { firstLine } from "../fuzz/load.ts";
 import {
@@ -73,7 +77,16 @@ function defaultConfig(cwd: string): string {
  * files together hold each test case once.
  */
 export function gateJUnit(result: GateResult, shard?: Shard): string {
-  const counts = { tests: result.entries.length, failures: result.failed, errors: 0, skipped: 0 };
+  const count = (o: string) => result.entries.filter((e) => e.outcome === o).length;
+  // An interrupted gate's unfinished entries: errors (they were running) and skipped (not run).
+  const errors = count(INTERRUPTED);
+  const skipped = count(NOT_RUN);
+  const counts = {
+    tests: result.entries.length,
+    failures: result.failed - errors - skipped,
+    errors,
+    skipped,
+  };
   const root = xmlbuilder
     .create("testsuites", { encoding: "UTF-8" }, {}, { invalidCharReplacement: "" })
     .att(counts);
@@ -82,13 +95,16 @@ export function gateJUnit(result: GateResult, shard?: Shard): string {
   properties.ele("property", { name: "seed", value: String(result.seed) });
   if (shard !== undefined)
     properties.ele("property", { name: "shard", value: `${shard.index}/${shard.count}` });
+  if (errors + skipped > 0) properties.ele("property", { name: "interrupted", value: "true" });
   for (const e of result.entries) {
     const tc = suite.ele("testcase", {
       classname: `gradtrio.${e.kind}`,
       name: `${e.path} ${e.name}`,
       time: (e.ms / 1000).toFixed(3), // seconds, to the millisecond
     });
-    if (!e.passed)
+    if (e.outcome === NOT_RUN) tc.ele("skipped", { message: e.summary });
+    else if (e.outcome === INTERRUPTED) tc.ele("error", { message: e.summary, type: e.outcome });
+    else if (!e.passed)
       tc.ele("failure", { message: failureMessage(e), type: e.outcome }).dat(e.details.join("\n"));
   }
   return root.end({ pretty: true });
@@ -155,6 +171,7 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
     const color = io.isTTY && process.env.NO_COLOR === undefined;
     const progress = progressReporter(io, "gate", 0);
     const runs: FuzzRun[] = [];
+    const started = new Set<string>();
     const done: GateEntryResult[] = [];
     const { threads, note } = plannedWorkers(
       opts.workers,
@@ -173,10 +190,12 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
     try {
       result = await runGate(config, {
         dir,
+        cwd: io.cwd,
         workers: pool,
         configFile: resolve(io.cwd, file),
         signal: interrupt.signal,
         onProgress: progress.onProgress,
+        onStart: (path) => started.add(path),
         onEntry: (e) => {
           done.push(e);
           if (!e.passed) progress.failed();
@@ -188,13 +207,22 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
         ...(shard === undefined ? {} : { shard }),
       });
     } catch (e) {
+      // Before anything is printed: on a terminal the bar goes back to its line when it stops.
+      progress.stop();
       if (!(e instanceof Interrupted)) throw e;
       await noStrays();
+      const seed = config.seed ?? 0;
       const passed = done.filter((d) => d.passed).length;
-      result = { seed: config.seed ?? 0, entries: done, passed, failed: done.length - passed };
+      result = { seed, entries: done, passed, failed: done.length - passed };
+      // The JUnit file has every entry: the unfinished ones as errors or skipped, never green.
+      const rest = unfinishedEntries(plannedEntries(config, shard), done, started);
+      const all = { ...result, entries: [...done, ...rest], failed: result.failed + rest.length };
       say();
-      report(file, result, shard, color, opts.junit, io);
-      io.out(`interrupted (Ctrl-C) after ${entries(done.length)}`);
+      report(file, result, shard, color, opts.junit, io, all);
+      const cut = rest.filter((r) => r.outcome === INTERRUPTED).length;
+      io.out(
+        `interrupted (Ctrl-C) after ${entries(done.length)}; interrupted: ${cut}, not run: ${rest.length - cut}`,
+      );
       for (const run of runs)
         if (run.inFlight.size > 0)
           for (const line of inFlightLines(run, run.ctx.opsFile)) io.out(line);
@@ -223,6 +251,7 @@ function report(
   color: boolean,
   junitFile: string | undefined,
   io: CliIO,
+  junitResult = result,
 ): void {
   const part = shard === undefined ? "" : `, shard ${shard.index}/${shard.count}`;
   io.out(`gradtrio gate: ${file} (seed ${result.seed}${part})`);
@@ -236,7 +265,7 @@ function report(
   io.out(`${result.passed} passed, ${result.failed} failed (${entries(result.entries.length)})`);
   if (junitFile === undefined) return;
   try {
-    writeFileSync(resolve(io.cwd, junitFile), gateJUnit(result, shard));
+    writeFileSync(resolve(io.cwd, junitFile), gateJUnit(junitResult, shard));
   } catch (e) {
     throw junitError(junitFile, e);
   }
@@ -248,7 +277,7 @@ function report(
  * file, one failing test case saying why, so a CI job's report step has something to publish.
  * Nothing is written where the report itself cannot be.
  */
-function writeErrorJUnit(out: string, file: string, e: unknown): void {
+function writeErrorJUnit(out: string, file: string, e: unknown, path = "config"): void {
   const message = isGradtrioError(e) ? e.message : firstLine(e);
   const result: GateResult = {
     seed: 0,
@@ -257,7 +286,7 @@ function writeErrorJUnit(out: string, file: string, e: unknown): void {
     entries: [
       {
         kind: "check",
-        path: "config",
+        path,
         name: file,
         passed: false,
         outcome: "error",
@@ -274,4 +303,27 @@ function writeErrorJUnit(out: string, file: string, e: unknown): void {
   } catch {
     // The error itself is what the user needs to see; it is reported on stderr.
   }
+}
+
+/**
+ * A gate command line that does not parse (`--workers 0`, an unknown option, `--junit` twice)
+ * still writes the JUnit file its first `--junit FILE` names: one failing test case `arguments`
+ * saying why (`message`, the error line), so CI publishes a failing report, not none.
+ */
+export function writeArgumentsJUnit(argv: readonly string[], cwd: string, message: string): void {
+  let junit: string | undefined;
+  for (let i = 1; i < argv.length && junit === undefined; i++) {
+    const a = argv[i]!;
+    if (a === "--") break;
+    if (a === "--junit") junit = argv[i + 1];
+    else if (a.startsWith("--junit=")) junit = a.slice("--junit=".length);
+  }
+  if (junit === undefined || junit === "") return;
+  const line = `gradtrio ${argv.join(" ")}`;
+  writeErrorJUnit(
+    resolve(cwd, junit),
+    line,
+    new GradtrioError("INVALID_ARGUMENT", message),
+    "arguments",
+  );
 }

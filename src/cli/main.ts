@@ -438,6 +438,13 @@ function commanderMessage(e: CommanderError): string {
     .replace(/\s*\n\s*/g, " ");
 }
 
+/** A gate command line that does not parse still writes its `--junit FILE` (docs/DESIGN.md). */
+async function gateArgumentsJUnit(argv: readonly string[], io: CliIO, message: string) {
+  if (argv[0] !== "gate") return;
+  const { writeArgumentsJUnit } = await import("./gate.ts");
+  writeArgumentsJUnit(argv, io.cwd, message);
+}
+
 /** The commands whose first argument is an expression. */
 const EXPRESSION_COMMANDS = new Set(["check", "explain", "teach"]);
 
@@ -495,15 +502,15 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         return EXIT.ok;
       const misplaced =
         e.code === "commander.missingArgument" ? expressionAfterAt(argv) : undefined;
-      io.err(
-        `gradtrio: error: ${
-          misplaced === undefined
-            ? commanderMessage(e)
-            : `missing the expression: '${misplaced}' after --at was read as a NAME=VALUE; give the expression first, e.g. gradtrio ${argv[0]} '${misplaced}' --at …`
-        }`,
-      );
+      const message =
+        misplaced === undefined
+          ? commanderMessage(e)
+          : `missing the expression: '${misplaced}' after --at was read as a NAME=VALUE; give the expression first, e.g. gradtrio ${argv[0]} '${misplaced}' --at …`;
+      await gateArgumentsJUnit(argv, io, message);
+      io.err(`gradtrio: error: ${message}`);
       return EXIT.badInput;
     }
+    if (e instanceof GradtrioError) await gateArgumentsJUnit(argv, io, e.message);
     return reportError(e, io);
   } finally {
     await strays.end();

@@ -30,6 +30,7 @@ import { DEFAULT_RUNS, type FuzzOptions, type FuzzResult } from "./fuzz.ts";
 import { exportedOps, firstLine, importModule, type LoadedOp, loadOps } from "./load.ts";
 import { FuzzRun, Interrupted, interruption, type Workers } from "./parallel.ts";
 import { fastCheckSeed } from "./seed.ts";
+import { shownPath } from "./shown-path.ts";
 import { collectStrays, strayError } from "./stray.ts";
 
 export interface GateEntryResult {
@@ -176,7 +177,8 @@ async function runFuzz(
         ops: ops.map((o) => o.definition),
         seed,
         onSanityFailure: "report",
-        opsFile: entry.ops,
+        // The replay commands run where the gate ran, not in the config's directory.
+        opsFile: shownPath(resolve(dir, entry.ops), run.cwd ?? process.cwd()),
         ...(entry.runs === undefined ? {} : { runs: entry.runs }),
         ...(entry.maxDepth === undefined ? {} : { maxDepth: entry.maxDepth }),
         ...tolerances(entry),
@@ -230,6 +232,8 @@ async function runFuzz(
 export interface RunOptions {
   /** Worker threads (null or absent: this thread). Checks then need `configFile`. */
   readonly workers?: Workers | null;
+  /** Where the replay commands are run (default: the process's working directory). */
+  readonly cwd?: string;
   /** The config module's absolute path: worker threads load it to run its checks. */
   readonly configFile?: string;
   /** Run only the `index`-th (1-based) of `count` disjoint parts of the entries. */
@@ -294,9 +298,65 @@ export async function gateCases(
       return (f.runs ?? DEFAULT_RUNS) * ops;
     }),
   );
-  return [...checks, ...fuzz]
-    .filter((_, k) => shard === undefined || k % shard.count === shard.index - 1)
-    .reduce((a, b) => a + b, 0);
+  return [...checks, ...fuzz].filter((_, k) => inShard(k, shard)).reduce((a, b) => a + b, 0);
+}
+
+/** The k-th (0-based) entry, checks then fuzz entries, is in `shard`'s part (dealt round-robin). */
+function inShard(k: number, shard: Shard | undefined): boolean {
+  return shard === undefined || k % shard.count === shard.index - 1;
+}
+
+/** An entry of a gate before it runs. */
+export type PlannedEntry = Pick<GateEntryResult, "kind" | "path" | "name">;
+
+/** The entries a gate (or one shard of it) runs, in order: checks, then fuzz entries. */
+export function plannedEntries(config: GradtrioConfig, shard?: Shard): PlannedEntry[] {
+  const c = validateConfig(config);
+  const planned: PlannedEntry[] = [
+    ...(c.checks ?? []).map((e, i) => ({
+      kind: "check" as const,
+      path: `checks[${i}]`,
+      name: e.name ?? e.expr,
+    })),
+    ...(c.fuzz ?? []).map((e, i) => ({
+      kind: "fuzz" as const,
+      path: `fuzz[${i}]`,
+      name: e.name ?? e.ops,
+    })),
+  ];
+  return planned.filter((_, k) => inShard(k, shard));
+}
+
+/** Outcomes of the entries an interrupted gate did not finish: started, or never run. */
+export const INTERRUPTED = "interrupted";
+export const NOT_RUN = "not run";
+
+/**
+ * The entries of `planned` without a result in `done`, as failed results: "interrupted" where
+ * `started` has them (they were running), else "not run"; what an interrupted gate reports.
+ */
+export function unfinishedEntries(
+  planned: readonly PlannedEntry[],
+  done: readonly GateEntryResult[],
+  started: ReadonlySet<string>,
+): GateEntryResult[] {
+  const finished = new Set(done.map((d) => d.path));
+  return planned
+    .filter((p) => !finished.has(p.path))
+    .map((p) => {
+      const ran = started.has(p.path);
+      const summary = ran
+        ? "interrupted (Ctrl-C) while it ran"
+        : "not run: the gate was interrupted (Ctrl-C)";
+      return {
+        ...p,
+        passed: false,
+        outcome: ran ? INTERRUPTED : NOT_RUN,
+        summary,
+        details: [summary],
+        ms: 0,
+      };
+    });
 }
 
 /**
@@ -313,7 +373,12 @@ export async function gateCases(
  */
 export async function runGate(
   config: GradtrioConfig,
-  opts: { dir: string; onEntry?: (r: GateEntryResult) => void } & RunOptions,
+  opts: {
+    dir: string;
+    /** An entry starts (its path: `checks[0]`). */
+    onStart?: (path: string) => void;
+    onEntry?: (r: GateEntryResult) => void;
+  } & RunOptions,
 ): Promise<GateResult> {
   const c = validateConfig(config);
   const seed = c.seed ?? DEFAULT_GATE_SEED;
@@ -349,6 +414,7 @@ export async function runGate(
     run: () => Promise<GateEntryResult[]>,
   ): Promise<GateEntryResult[]> => {
     const t0 = performance.now();
+    opts.onStart?.(path);
     // A promise its code rejects unhandled, a timer's throw: the entry in flight fails (CLI).
     const strays = collectStrays();
     try {
@@ -388,8 +454,8 @@ export async function runGate(
     guarded(`fuzz[${i}]`, "fuzz", e.name ?? e.ops, () =>
       runFuzz(e, `fuzz[${i}]`, modules[i]!, seed, opts.dir, opts),
     );
-  const jobs = [...(c.checks ?? []).map(checkJob), ...(c.fuzz ?? []).map(fuzzJob)].filter(
-    (_, k) => opts.shard === undefined || k % opts.shard.count === opts.shard.index - 1,
+  const jobs = [...(c.checks ?? []).map(checkJob), ...(c.fuzz ?? []).map(fuzzJob)].filter((_, k) =>
+    inShard(k, opts.shard),
   );
   // On worker threads the entries run side by side; the results keep the config's order.
   let results: GateEntryResult[][] = [];

@@ -8,9 +8,10 @@
  * open, printed as one line, exit 2. A stray is attributed to the user module named in its stack.
  * Without `guardProcess` (the library in someone else's process) nothing changes.
  */
-import { isAbsolute, relative, resolve, sep } from "node:path";
+import { isAbsolute, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GradtrioError } from "../errors.ts";
+import { shownPath } from "./shown-path.ts";
 
 /** An error of user code that nothing caught. */
 export interface Stray {
@@ -67,12 +68,6 @@ function moduleOf(error: unknown): string | undefined {
       return shownPath(file, process.cwd());
   }
   return undefined;
-}
-
-/** A path as the user would type it in `cwd`: relative inside it, absolute outside. */
-export function shownPath(path: string, cwd: string): string {
-  const rel = relative(cwd, resolve(cwd, path));
-  return rel === "" || rel === ".." || rel.startsWith(`..${sep}`) ? resolve(cwd, path) : rel;
 }
 
 /** What happened, in one line: `unhandled promise rejection: …`, `called process.exit(0): …`. */
