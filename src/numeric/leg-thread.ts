@@ -10,7 +10,8 @@
  * (process.exit, an uncaught error), and on Linux its thread's /proc/self/task entry goes however
  * it ends (out of memory: no JavaScript runs then; Node's own signals of a worker's end, its
  * `exit` and `error` events, need this thread's event loop). A live worker is waited for as long as
- * it makes progress: only STALL_MS without an evaluation gives up on it.
+ * it makes progress: only a silence of PACE times its slowest evaluation so far, and at least
+ * STALL_MS, gives up on it.
  */
 import { existsSync } from "node:fs";
 import {
@@ -34,24 +35,32 @@ function debug(what: string): void {
 }
 
 /**
- * How long `take` waits for a live worker's next evaluation before giving up on it (one pass over
- * 10^7 elements takes about a second, several on a loaded machine). Where the worker's thread
- * cannot be watched (no /proc: not Linux), a worker that died of out of memory costs this long.
+ * How long `take` waits for a live worker's next evaluation before giving up on it, at least (one
+ * pass over 10^7 elements takes about a second, 25 s measured at load 13 on 2 cores: hence also
+ * PACE). Where the worker's thread cannot be watched (no /proc: not Linux), a worker that died of
+ * out of memory costs this long.
  */
 const STALL_MS = 20_000;
+/** A silence of this many times the worker's slowest evaluation so far gives up on it. */
+const PACE = 10;
 /** How often `take` looks whether the worker still lives while it waits. */
 const POLL_MS = 50;
 
-/** state[0], the job's state (state[1]: evaluations done, a heartbeat; state[2]: the thread's id). */
+/**
+ * state[0], the job's state (state[1]: evaluations done, a heartbeat; state[2]: the thread's id;
+ * state[3]: its slowest evaluation's ms).
+ */
 const RUNNING = 0;
 const EXITED = 3; // 1 done, 2 not loaded: leg-entry.mjs, leg-worker.ts
 
 const ENTRY = new URL("./leg-entry.mjs", import.meta.url);
 
-/** How `legThreadWith` starts its workers (tests: an entry that dies, a small heap). */
+/** How `legThreadWith` starts and waits for its workers (tests: an entry that dies, a small heap). */
 export interface LegThreadOptions {
   readonly entry?: URL;
   readonly resourceLimits?: ResourceLimits;
+  /** The least silence that gives up on a live worker (default STALL_MS). */
+  readonly stallMs?: number;
 }
 
 /** The worker's thread has ended (Linux: its task is gone), though it has not said so. */
@@ -64,10 +73,11 @@ function threadGone(state: Int32Array): boolean {
 export function legThreadWith({
   entry = ENTRY,
   resourceLimits,
+  stallMs = STALL_MS,
 }: LegThreadOptions = {}): NumericRunner {
   return (job) => {
     if (!existsSync(entry)) return failed(`its entry ${entry.pathname} is missing`);
-    const state = new Int32Array(new SharedArrayBuffer(12));
+    const state = new Int32Array(new SharedArrayBuffer(16));
     const { port1, port2 } = new MessageChannel();
     let worker: Worker;
     try {
@@ -92,11 +102,14 @@ export function legThreadWith({
           while (Atomics.load(state, 0) === RUNNING) {
             if (Atomics.wait(state, 0, RUNNING, POLL_MS) !== "timed-out") continue;
             const b = Atomics.load(state, 1);
+            const patience = Math.max(stallMs, PACE * Atomics.load(state, 3));
             if (b !== beat) {
               beat = b;
               since = Date.now();
-            } else if (Date.now() - since > STALL_MS)
-              return failed(`no evaluation done in ${STALL_MS / 1000} s`);
+            } else if (Date.now() - since > patience)
+              return failed(
+                `no evaluation done in ${patience / 1000} s (${PACE} times its slowest so far, at least ${stallMs / 1000} s)`,
+              );
             // Done just before its thread ended is done.
             if (threadGone(state) && Atomics.load(state, 0) === RUNNING)
               return failed(

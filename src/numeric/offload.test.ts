@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { logisticPartials, logisticPoint } from "../../test/fixtures/logistic.ts";
+import { WORKER_RAN } from "../../test/run-bin.ts";
 import { defineOp } from "../autograd/index.ts";
 import { check } from "../check/check.ts";
 import { parse } from "../expr/parse.ts";
@@ -171,22 +172,36 @@ const DYING = new URL("../../test/fixtures/dying-leg-entry.mjs", import.meta.url
 
 /**
  * A runner whose worker (test/fixtures/dying-leg-entry.mjs, the real entry inside) dies as `die`
- * says, or sleeps `sleepMs` (alive, no beat) for "slow"; `log.noticed`: ms from its death to
- * `take` giving up on it.
+ * says, or for "slow" sleeps `paceMs` after its first evaluation and `sleepMs` after its third
+ * (alive, no beat); `log.noticed`: ms from its death to `take` giving up on it. With `stallMs`
+ * (the least silence that gives up on it, below its start's time) `take` is called once it has
+ * started (its first evaluation done).
  */
-function dying(die: "exit" | "throw" | "oom" | "slow", sleepMs = 0) {
+function dying(
+  die: "exit" | "throw" | "oom" | "slow",
+  {
+    sleepMs = 0,
+    paceMs = 0,
+    stallMs,
+  }: { sleepMs?: number; paceMs?: number; stallMs?: number } = {},
+) {
   const clock = new Float64Array(new SharedArrayBuffer(8));
   const inner = legThreadWith({
     entry: DYING,
     // A small heap, filled in a moment.
     ...(die === "oom" ? { resourceLimits: { maxOldGenerationSizeMb: 64 } } : {}),
+    ...(stallMs === undefined ? {} : { stallMs }),
   });
   const log = { noticed: Number.NaN, died: false, took: [] as (TimedLeg | undefined)[] };
   const runner: NumericRunner = (job) => {
-    const p = inner({ ...job, die, clock, sleepMs } as NumericJob);
+    const p = inner({ ...job, die, clock, sleepMs, paceMs } as NumericJob);
     if (p === undefined) return undefined;
     return {
       take() {
+        const t0 = Date.now();
+        if (stallMs !== undefined)
+          while (clock[1] === 0 && Date.now() - t0 < 30_000)
+            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
         const got = p.take();
         log.died = clock[0]! > 0;
         log.noticed = now() - clock[0]!;
@@ -235,7 +250,7 @@ describe("a worker that dies without a word", () => {
   );
 
   it("a slow worker (no evaluation for 1.5 s) is waited for: its own result comes back", () => {
-    const { runner, log } = dying("slow", 1500);
+    const { runner, log } = dying("slow", { sleepMs: 1500 });
     setNumericRunner(runner);
     const t0 = Date.now();
     const { result } = startNumericLeg(expr, values(), { seed: 5 })();
@@ -243,6 +258,34 @@ describe("a worker that dies without a word", () => {
     expect(log.took).toHaveLength(1);
     expect(log.took[0]).toBeDefined();
     expect(said(result)).toBe(said(numericLeg(expr, values(), { seed: 5 })));
+  });
+});
+
+describe("the patience with a live worker: 10 times its slowest evaluation, at least a bound", () => {
+  it("a worker with an evaluation of 0.5 s is waited for through a silence of 3 s (bound 1.5 s)", () => {
+    // At 10^7 elements one evaluation took 25 s at load 13 on 2 cores: a fixed bound (20 s) gave
+    // up on such a worker, and this thread did its work again.
+    const { runner, log } = dying("slow", { paceMs: 500, sleepMs: 3000, stallMs: 1500 });
+    setNumericRunner(runner);
+    const { value, stderr } = debugged(() => startNumericLeg(expr, values(), { seed: 5 })());
+    expect(stderr).toMatch(WORKER_RAN);
+    expect(log.took).toHaveLength(1);
+    expect(log.took[0]).toBeDefined();
+    expect(said(value.result)).toBe(said(numericLeg(expr, values(), { seed: 5 })));
+  });
+
+  it("a live worker silent far past its pace (30 s after evaluations of ms) is given up", () => {
+    const { runner, log } = dying("slow", { sleepMs: 30_000, stallMs: 200 });
+    setNumericRunner(runner);
+    const t0 = Date.now();
+    const { value, stderr } = debugged(() => startNumericLeg(expr, values(), { seed: 5 })());
+    // 10 times its slowest evaluation (tens of ms here), at least 200 ms.
+    expect(Date.now() - t0).toBeLessThan(25_000);
+    expect(log.took).toEqual([undefined]);
+    expect(stderr).toMatch(
+      /: no evaluation done in [\d.]+ s \(10 times its slowest so far, at least 0\.2 s\)\n$/,
+    );
+    expect(said(value.result)).toBe(said(numericLeg(expr, values(), { seed: 5 })));
   });
 });
 
