@@ -260,7 +260,21 @@ describe("check() with the symbolic leg's own rounding", () => {
     const r = check("lerpWrongFormula(lerpWrongFormula(y, x, x), x, x)", {
       at: { y: 0.5, x: 0.995 },
     });
-    expect(r).toMatchObject({ verdict: "disagree", blame: "symbolic" });
+    // The formula is 1e-6 of a off the forward: found by value at the inner call, 0.5·(1 + 1e-6)
+    // + 0.995·(0.995 - 0.5) = 0.9925255 for 0.992525; the CAS has no vote, and numeric confirms
+    // autograd's (1 - x)² at y.
+    expect(r).toMatchObject({ verdict: "agree", blame: null });
+    expect(r.legs.symbolic.unreliable).toBe(true);
+    expect(r.reason).toContain(
+      "custom op 'lerpWrongFormula': its formula gives 0.9925255 where its forward gives 0.992525 at y = 0.5, x = 0.995, x = 0.995,",
+    );
+    expect(r.gradients.y!.numeric).toBeCloseTo((1 - 0.995) ** 2, 15);
+    // Where the CAS itself is wrong (the root of a square taken as x: 0.995 for -0.995), no
+    // rounding bound of its own excuses it.
+    expect(check("sqrt(x^2)*y", { at: { x: -2, y: 0.995 } })).toMatchObject({
+      verdict: "disagree",
+      blame: "symbolic",
+    });
   });
 });
 

@@ -45,6 +45,7 @@ import { type HessianLegs, hessianComparisons, hessianLegs } from "./hessian.ts"
 import { checkJacobian } from "./jacobian.ts";
 import { breakpointReason, convention, gradientElement, kinkReason } from "./kinks.ts";
 import { wrtIndices } from "./matrix.ts";
+import { formulaCalls, formulaMismatch } from "./op-formulas.ts";
 import type { InputGradients, LegFailure, LegReport, Report } from "./report.ts";
 import { EXTREME_LARGE, roundingAnalysis } from "./rounding.ts";
 import {
@@ -472,7 +473,10 @@ interface Evidence extends Pick<CheckInput, "expr" | "values" | "wrt" | "tol" | 
   /** False when the numeric leg cannot certify its own answer: its numbers show, it has no vote. */
   readonly numVotes: boolean;
   readonly sym: SymbolicResult | null;
+  /** The symbolic leg's gradients where it has a vote (null: none, or set aside). */
   readonly symGrads: Grads | null;
+  /** Why the symbolic leg has no vote though it ran: a custom op's formula is not its forward. */
+  readonly symbolicAside: string | null;
   readonly numGrads: Grads | null;
   readonly numErrs: Grads | null;
   readonly autoGrads: Grads | null;
@@ -606,10 +610,6 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
   const latex: Record<string, string> = {};
   if (sym?.status === "ok") for (const [k, l] of sym.latex) latex[k] = l;
 
-  const available = LEGS.filter((l) =>
-    l === "symbolic" ? symGrads !== null : l === "numeric" ? numVotes : autoGrads !== null,
-  );
-  const missing = reasons.missing(legs, available);
   let directional: Report["directional"] = null;
   if (num?.directional !== undefined) {
     // Fast mode: uᵀ·(each exact leg's gradient) beside numeric's uᵀ∇f.
@@ -624,6 +624,39 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
       partialsBy,
     };
   }
+  // A custom op whose formula is not its forward: the CAS differentiates another function than
+  // the one the other legs evaluate, so the symbolic leg has no vote (its numbers still show).
+  // Where the three legs agree, numeric and autograd agree without it: not looked for.
+  const calls = symGrads === null ? [] : formulaCalls(expr);
+  const aside =
+    calls.length > 0 &&
+    (hess !== null ||
+      !numVotes ||
+      apartElements(wrt, values, tol, {
+        symbolic: symGrads,
+        numeric: numGrads,
+        numericError: numErrs,
+        autograd: autoGrads,
+      }).suspects.length > 0 ||
+      (directional !== null && !allPairsAgree({ label: "uᵀ∇f", ...directional, rounding: 0 }, tol)))
+      ? formulaMismatch(calls, expr, values, tol)
+      : null;
+  if (aside !== null)
+    legs.symbolic = { ...legs.symbolic, unreliable: true, reason: `no vote: ${aside}` };
+  const symVotes = aside === null ? symGrads : null;
+  const hessVotes =
+    aside === null || hess === null
+      ? hess
+      : {
+          ...hess,
+          legs: { ...hess.legs, symbolic: null },
+          missing: { ...hess.missing, symbolic: `no vote: ${aside}` },
+        };
+
+  const available = LEGS.filter((l) =>
+    l === "symbolic" ? symVotes !== null : l === "numeric" ? numVotes : autoGrads !== null,
+  );
+  const missing = reasons.missing(legs, available);
   let vote: Vote | undefined;
   const evidence: Evidence = {
     expr,
@@ -649,7 +682,8 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
     num,
     numVotes,
     sym,
-    symGrads,
+    symGrads: symVotes,
+    symbolicAside: aside,
     numGrads,
     numErrs,
     autoGrads,
@@ -657,7 +691,7 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
     breakpoint: sym?.status === "kink" ? sym.reason : (num?.breakpoint ?? null),
     available,
     missing,
-    hess,
+    hess: hessVotes,
     vote: () => (vote ??= takeVote(evidence)),
   };
   return evidence;
@@ -729,22 +763,30 @@ function alongU(
 }
 
 /**
- * Compares the legs element by element (judge), with the rounding analysis's bounds as the exact
- * legs' tolerances. Only elements where some pair fails with a zero rounding bound can fail at
- * all (every tolerance grows with the bound): the comparisons are built for those alone, which
- * leaves judge's verdict, blame and reason exactly as over all elements.
+ * The elements where some pair of the legs given differs even with a zero rounding bound (the
+ * only ones that can fail the vote: every tolerance grows with the bounds), and among them those
+ * where numeric and autograd do.
  */
-function takeVote(e: Omit<Evidence, "vote">): Vote {
-  const { expr, values, wrt, tol, f32, num, numVotes, symGrads, numGrads, numErrs, autoGrads } = e;
+function apartElements(
+  wrt: readonly string[],
+  values: ReadonlyMap<string, Value>,
+  tol: Tolerance,
+  legs: {
+    readonly symbolic: Grads | null;
+    readonly numeric: Grads | null;
+    readonly numericError: Grads | null;
+    readonly autograd: Grads | null;
+  },
+): { suspects: { name: string; k: number }[]; apart: { name: string; k: number }[] } {
   const probe = comparisonProbe();
   const suspects: { name: string; k: number }[] = [];
   const apart: { name: string; k: number }[] = [];
   for (const name of wrt) {
     const v = values.get(name)!;
-    const s = symGrads?.get(name);
-    const a = autoGrads?.get(name);
-    const n = numVotes ? numGrads?.get(name) : undefined;
-    const ne = numErrs?.get(name);
+    const s = legs.symbolic?.get(name);
+    const a = legs.autograd?.get(name);
+    const n = legs.numeric?.get(name);
+    const ne = legs.numericError?.get(name);
     for (let k = 0; k < v.data.length; k++) {
       probe.symbolic = s === undefined ? null : s[k]!;
       probe.autograd = a === undefined ? null : a[k]!;
@@ -762,6 +804,23 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
         apart.push({ name, k });
     }
   }
+  return { suspects, apart };
+}
+
+/**
+ * Compares the legs element by element (judge), with the rounding analysis's bounds as the exact
+ * legs' tolerances. Only elements where some pair fails with a zero rounding bound can fail at
+ * all (every tolerance grows with the bound): the comparisons are built for those alone, which
+ * leaves judge's verdict, blame and reason exactly as over all elements.
+ */
+function takeVote(e: Omit<Evidence, "vote">): Vote {
+  const { expr, values, wrt, tol, f32, num, numVotes, symGrads, numGrads, numErrs, autoGrads } = e;
+  const { suspects, apart } = apartElements(wrt, values, tol, {
+    symbolic: symGrads,
+    numeric: numVotes ? numGrads : null,
+    numericError: numErrs,
+    autograd: autoGrads,
+  });
   const only = byName(suspects);
   // The rounding analysis runs whatever the legs say: where float64 cannot resolve the
   // derivative, the legs may agree on a wrong value ((1-cos(x))/x^2 at 1e-9: all say 1e9, the
@@ -829,7 +888,7 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     const { u, value: dn, error: de } = num.directional;
     const c: Mutable<Comparison> = {
       label: "uᵀ∇f",
-      symbolic: directional.symbolic,
+      symbolic: symGrads === null ? null : directional.symbolic,
       autograd: directional.autograd,
       numeric: dn,
       numericError: de,
@@ -1037,12 +1096,18 @@ function conclusion(e: Evidence): Report {
   const { judgment, hessianNote, sharedBlame } = e.vote();
   const legsNote =
     e.available.length === 2 ? reasons.twoLegs(e.available, e.missing.join("; ")) : null;
+  const shared = sharedBlame
+    ? "; compared at the float64 intermediates numeric and autograd share (the same f(x) to the bit), whose rounding is common to both"
+    : "";
+  const aside =
+    e.symbolicAside === null ? "" : `; the symbolic leg has no vote: ${e.symbolicAside}`;
   return withVerdict(e.base, {
     verdict: judgment.verdict,
     blame: judgment.blame,
-    reason: sharedBlame
-      ? `${judgment.reason}; compared at the float64 intermediates numeric and autograd share (the same f(x) to the bit), whose rounding is common to both`
-      : (judgment.reason ?? ([legsNote, hessianNote].filter((n) => n !== null).join("; ") || null)),
+    reason:
+      judgment.reason !== null
+        ? `${judgment.reason}${shared}${aside}`
+        : [legsNote, hessianNote].filter((n) => n !== null).join("; ") || null,
     failing: judgment.failing,
     outvoted: judgment.outvoted,
   });

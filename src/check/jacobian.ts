@@ -12,6 +12,7 @@ import { type CheckInput, type InconclusiveRule, reasons, runLeg } from "./check
 import { FLOAT32_NOTE, float32Range, withFloat32Bound } from "./dtype.ts";
 import { breakpointReason, convention, kinkReason } from "./kinks.ts";
 import { matrixComparisons, matrixReport, restrict, wrtIndices } from "./matrix.ts";
+import { formulaCalls, formulaMismatch } from "./op-formulas.ts";
 import type { LegReport, Report } from "./report.ts";
 import { roundingAnalysis } from "./rounding.ts";
 import { judge, LEGS, type LegName } from "./verdict.ts";
@@ -127,8 +128,20 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
         convention(expr),
       ),
     );
-  const present = LEGS.filter((l) => rows[l] !== null);
-  const nonFinite = present.filter((l) => !allFinite(rows[l]!));
+  // A custom op whose formula is not its forward: the CAS has no vote (as in `check`), looked
+  // for where the three legs do not all agree.
+  const label = (i: number, j: number) => jacobianEntry(outputs[i]!, inputs[j]!);
+  const calls = rows.symbolic === null ? [] : formulaCalls(expr);
+  const aside =
+    calls.length > 0 &&
+    (rows.numeric === null || matrixComparisons(rows, label, tol, () => new Map()).length > 0)
+      ? formulaMismatch(calls, expr, values, tol)
+      : null;
+  if (aside !== null)
+    legs.symbolic = { ...legs.symbolic, unreliable: true, reason: `no vote: ${aside}` };
+  const voting = aside === null ? rows : { ...rows, symbolic: null };
+  const present = LEGS.filter((l) => voting[l] !== null);
+  const nonFinite = present.filter((l) => !allFinite(voting[l]!));
   if (nonFinite.length >= 2)
     return inconclusive("singularity", reasons.singularity(nonFinite, "Jacobian"));
   const missing = reasons.missing(legs, present).join("; ");
@@ -160,12 +173,7 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
     }
     return out;
   };
-  const compared = matrixComparisons(
-    rows,
-    (i, j) => jacobianEntry(outputs[i]!, inputs[j]!),
-    tol,
-    rounding,
-  );
+  const compared = matrixComparisons(voting, label, tol, rounding);
   const comparisons = f32 ? compared.map(withFloat32Bound) : compared;
   const j = judge(comparisons, tol);
   if (j.verdict === "disagree" && outsideDomain !== null)
@@ -181,7 +189,12 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
     ...base,
     verdict: j.verdict,
     blame: j.blame,
-    reason: j.reason ?? (present.length === 2 ? reasons.twoLegs(present, missing) : null),
+    reason:
+      j.reason === null
+        ? present.length === 2
+          ? reasons.twoLegs(present, missing)
+          : null
+        : `${j.reason}${aside === null ? "" : `; the symbolic leg has no vote: ${aside}`}`,
     failing: j.failing,
     outvoted: j.outvoted,
   };

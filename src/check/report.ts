@@ -35,8 +35,10 @@ export interface LegReport {
   /** The leg's own time in ms, where it ran (fast mode's numeric leg: on its worker thread). */
   readonly ms: number;
   /**
-   * The numeric leg could not certify its own answer (`reason` says why): its values are shown
-   * but take no part in the vote, so they can neither convict nor confirm another leg.
+   * A reference leg with no vote (`reason` says why): the numeric leg could not certify its own
+   * answer, or the symbolic leg differentiates another function than the code computes (a custom
+   * op's formula is not its forward). Its values are shown but take no part in the vote, so they
+   * can neither convict nor confirm another leg.
    */
   readonly unreliable?: true;
 }

@@ -8,7 +8,16 @@
  * narrows the band within which two gradients are called equal.
  */
 import { mapPacked } from "../arrays.ts";
-import { argsAt, type CallExpr, type Expr, type FlatExpr, flatExpr } from "../expr/ast.ts";
+import {
+  argsAt,
+  type CallExpr,
+  type ConstExpr,
+  type Expr,
+  type FlatExpr,
+  flatExpr,
+  type NumExpr,
+  type VarExpr,
+} from "../expr/ast.ts";
 import { broadcastAll, broadcastIndex, matmulDims } from "../expr/broadcast.ts";
 import {
   BUILTIN_OPS,
@@ -385,6 +394,49 @@ function checkDomain(
   }
 }
 
+/** A number, constant or variable as a node: exact but for a constant's rounding. */
+function leafNode(e: NumExpr | ConstExpr | VarExpr, values: ReadonlyMap<string, Value>): Node {
+  if (e.kind === "num") return newNode([], Float64Array.of(e.value), new Float64Array(1));
+  if (e.kind === "const") {
+    const c = CONSTANTS[e.name];
+    return newNode([], Float64Array.of(c), Float64Array.of(EPS * c));
+  }
+  const val = values.get(e.name)!;
+  return newNode(val.shape, val.data, new Float64Array(val.data.length));
+}
+
+/**
+ * `expr`'s value at the point (its inputs exact) with a first-order bound on the rounding error
+ * of each element: the analysis's forward pass alone. Null where it cannot run (an op without a
+ * rule, a value that is not finite, a custom op that throws).
+ *
+ * @example
+ * valueBound(parse("x^2 - 1"), toValues({ x: 3 })); // { shape: [], v: [8], err: [≈ eps·(9 + 1) + 2·eps·9] }
+ */
+export function valueBound(
+  expr: Expr,
+  values: ReadonlyMap<string, Value>,
+): {
+  readonly shape: readonly number[];
+  readonly v: Float64Array;
+  readonly err: Float64Array;
+} | null {
+  try {
+    const flat = flatExpr(expr);
+    const nodes = new Array<Node>(flat.nodes.length);
+    for (let i = 0; i < nodes.length; i++) {
+      const e = flat.nodes[i]!;
+      const node = e.kind === "call" ? forward(e.op, argsAt(flat, nodes, i)) : leafNode(e, values);
+      if (node === null) return null;
+      nodes[i] = node;
+    }
+    const root = nodes[nodes.length - 1]!;
+    return { shape: root.shape, v: root.v, err: root.err };
+  } catch {
+    return null;
+  }
+}
+
 function boundsOf(
   flat: FlatExpr,
   values: Map<string, Value>,
@@ -411,18 +463,13 @@ function boundsOf(
     const e = order[i]!;
     switch (e.kind) {
       case "num":
-        nodes[i] = newNode([], Float64Array.of(e.value), new Float64Array(1));
+      case "const":
+        nodes[i] = leafNode(e, values);
         break;
-      case "const": {
-        const c = CONSTANTS[e.name];
-        nodes[i] = newNode([], Float64Array.of(c), Float64Array.of(EPS * c));
-        break;
-      }
       case "var": {
-        const val = values.get(e.name)!;
         live[i] = 1;
-        scanExtreme(found, val.data);
-        nodes[i] = newNode(val.shape, val.data, new Float64Array(val.data.length));
+        nodes[i] = leafNode(e, values);
+        scanExtreme(found, nodes[i].v);
         break;
       }
       case "call": {

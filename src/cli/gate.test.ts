@@ -35,6 +35,19 @@ describe("gradtrio gate", () => {
     expect(out).toMatch(/FAIL\s+check\s+CAS outvoted, strict\s+—\s+disagree at y = -2/);
   });
 
+  it("fails the checks of a custom op whose forward is not its formula's function", async () => {
+    // sqBug: forward x², backward and formula x³. The CAS sided with the backward and outvoted
+    // the finite differences (PASS, "numeric outvoted at 20 random points"); it has no vote now.
+    const { code, out } = await run("collude.config.ts");
+    expect(code).toBe(1);
+    expect(out).toContain("0 passed, 2 failed (2 entries)");
+    expect(out).toMatch(
+      /FAIL\s+check\s+my square\s+—\s+disagree at x = 1.5: numeric and autograd differ at x: 3 vs 6.75/,
+    );
+    expect(out).toMatch(/FAIL\s+check\s+my square, random\s+—\s+disagree at a random point/);
+    expect(out).toContain("the symbolic leg has no vote: custom op 'sqBug': its formula gives");
+  });
+
   it("exits 1 on a disagreement, an inconclusive check and a fuzzed bug, and writes JUnit", async () => {
     const dir = mkdtempSync(join(tmpdir(), "gradtrio-gate-"));
     const xmlPath = join(dir, "reports", "gradients.xml");

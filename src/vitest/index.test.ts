@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { defineOp } from "../autograd/index.ts";
 import { type Tensor, tensor } from "../autograd/tensor.ts";
 import { parse } from "../expr/parse.ts";
+import "../../test/fixtures/ops/collude/ops.ts";
 import "./index.ts";
 
 // tanh'(x) = 1 - tanh²(x), written with a wrong sign in the backward rule.
@@ -59,6 +60,17 @@ describe("toHaveAgreeingGradients", () => {
     expect(msg).toMatch(/reason: autograd gives -[\d.]+ at x where symbolic gives [\d.]+/);
     expect(msg).toMatch(/input\s+symbolic\s+numeric\s+± error\s+autograd/);
     expect(msg).toMatch(/x\s+0\.8\d+\s+0\.8\d+\s+[\d.e-]+\s+-0\.8\d+/);
+  });
+
+  it("fails a custom op whose forward (x²) is not what its backward and formula (x³) describe", () => {
+    // The CAS differentiates the formula and sides with the backward (6.75 at 1.5); the forward's
+    // derivative is 2x = 3. The symbolic leg has no vote: numeric and autograd differ.
+    const msg = failure(() => expect("sqBug(x)").toHaveAgreeingGradients({ at: { x: 1.5 } }));
+    expect(msg).toContain("expected the gradients to agree, but the verdict is disagree");
+    expect(msg).toContain(
+      "the symbolic leg has no vote: custom op 'sqBug': its formula gives 3.375 where its forward gives 2.25 at x = 1.5",
+    );
+    expect(msg).toMatch(/x\s+6\.75\s+(3|2\.99999\d*|3\.00000\d*)\s+[\d.e-]+\s+6\.75/);
   });
 
   it("works with .not, and fails .not when the legs agree", () => {
