@@ -8,7 +8,7 @@ import { call, constant, num, variable } from "../expr/ast.ts";
 import { interpret } from "../expr/interpret.ts";
 import { toValues } from "../expr/point.ts";
 import { recordOrigins } from "./grad-mode.ts";
-import { autogradLeg, tensorAlgebra } from "./leg.ts";
+import { autogradLeg, tensorAlgebra, upstreamGradients } from "./leg.ts";
 import { tensor } from "./tensor.ts";
 
 const x = variable("x");
@@ -82,5 +82,18 @@ describe("autogradLeg", () => {
       interpret(call("clamp", [x, num(0), call("sub", [num(1), num(1e-8)])]), alg),
     );
     expect(traced.origin!.args[2]).toBe(1 - 1e-8);
+  });
+});
+
+describe("upstreamGradients", () => {
+  it("gives the gradient each node's backward receives (by hand)", () => {
+    // f = sin(u)·u with u = 2x: u receives cos(u)·u + sin(u); sin(u) receives u; y unused.
+    const u = call("mul", [num(2), x]);
+    const s = call("sin", [u]);
+    const f = call("mul", [s, u]);
+    const [gu, gs, gy] = upstreamGradients(f, toValues({ x: 0.7, y: 3 }), [u, s, y]);
+    expect(gu![0]).toBeCloseTo(Math.cos(1.4) * 1.4 + Math.sin(1.4), 14);
+    expect(gs![0]).toBeCloseTo(1.4, 15);
+    expect(gy).toBeNull();
   });
 });

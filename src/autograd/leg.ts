@@ -4,7 +4,7 @@
  */
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
-import { type Algebra, interpret, opsByKind } from "../expr/interpret.ts";
+import { type Algebra, interpret, interpretAll, opsByKind } from "../expr/interpret.ts";
 import { CONSTANTS, type ConstantName, type OpDefinition } from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
 import { applyCustomOp } from "./define-op.ts";
@@ -151,6 +151,34 @@ export function autogradLeg(
       for (let j = 0; j < xs[i]!.numel; j++) rows.push(oneHotRow(g, j, xs));
     });
     return { ...result, hessian: rows };
+  });
+}
+
+/**
+ * The gradient each of `nodes` (nodes of the scalar `expr`) receives in the reverse pass from the
+ * output at the point: what the engine calls its backward with, ∂out/∂node as autograd's own rules
+ * above it compute it (row-major; null where the output does not depend on the node).
+ *
+ * @example
+ * const e = parse("sin(2*x)"); // the node 2*x receives cos(2x)
+ * upstreamGradients(e, toValues({ x: 1 }), [(e as CallExpr).args[0]!]); // [Float64Array [cos 2]]
+ */
+export function upstreamGradients(
+  expr: Expr,
+  values: Map<string, Value>,
+  nodes: readonly Expr[],
+): (Float64Array | null)[] {
+  return enableGrad(() => {
+    const all = interpretAll(expr, tensorAlgebra(leavesAt(values)));
+    const out = all.get(expr)!;
+    const ts = nodes.map((n) => all.get(n));
+    const live = ts.filter((t): t is Tensor => t?.requiresGrad === true);
+    if (!out.requiresGrad || live.length === 0) return nodes.map(() => null);
+    const gs = grad([out], live, { allowUnused: true });
+    return ts.map((t) => {
+      const k = t === undefined ? -1 : live.indexOf(t);
+      return k < 0 ? null : (gs[k]?.data.slice() ?? null);
+    });
   });
 }
 

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { cubeAbsGrad, hyp } from "../../test/fixtures/ops/mixed/abs-grad.ts";
 import { cubeRight, sinWrong } from "../../test/fixtures/ops/mixed/correct-and-wrong.ts";
 import { nanPast15, nanPast19 } from "../../test/fixtures/ops/non-finite/tensor-nan.ts";
 import { softplusStable } from "../../test/fixtures/ops/part-of-domain.bug.ts";
@@ -120,6 +121,20 @@ describe("fuzz", () => {
       const r = fuzz({ ops: [cubeRight, softplusStable], seed, sweepPoints: 1, runs: 100 });
       expect(r.perOp[0]!.found, `seed ${seed}`).toBe(false);
       expect(r.perOp[0]!.elsewhere, `seed ${seed}`).toBeGreaterThan(0);
+    }
+  });
+
+  it("screens each op with the gradient it received: a |grad| fault is not a correct op's", () => {
+    // cubeAbsGrad(a) = a³ with backward |grad|·3a²: right for grad > 0 (the sweep's 2.5), wrong
+    // inside hyp where the gradient reaching it is negative. hyp was blamed on seeds 1–7.
+    for (const seed of [1, 2, 3, 4, 5, 6, 7]) {
+      const r = fuzz({ ops: [cubeAbsGrad, hyp], seed, runs: 100 });
+      const [cube, h] = r.perOp;
+      expect(h!.found, `seed ${seed}: ${h!.counterexample?.expr}`).toBe(false);
+      expect(cube!.found, `seed ${seed}`).toBe(true);
+      const cx = cube!.counterexample!;
+      expect(cx.expr).toContain("cubeAbsGrad(");
+      expect(cx.report!.verdict).toBe("disagree");
     }
   });
 

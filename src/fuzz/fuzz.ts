@@ -11,14 +11,21 @@
  * shrunk by replaying its index, so cutting the stream into chunks (workers) changes nothing.
  */
 import fc from "fast-check";
+import { upstreamGradients } from "../autograd/leg.ts";
 import { check, parseCached } from "../check/check.ts";
 import { outcome, referenceOutvoted } from "../check/outcome.ts";
 import type { InputGradients, Report } from "../check/report.ts";
 import type { LegName } from "../check/verdict.ts";
 import { checkOptionNames, GradtrioError, isIntegerIn } from "../errors.ts";
-import { call, type Expr, num, postOrder, variable } from "../expr/ast.ts";
+import { type CallExpr, call, type Expr, num, postOrder, variable } from "../expr/ast.ts";
 import { usedOnce } from "../expr/memo.ts";
-import { isBuiltinOp, isTensorOp, lookupCustomOp, type OpDefinition } from "../expr/ops.ts";
+import {
+  type CustomOpDefinition,
+  isBuiltinOp,
+  isTensorOp,
+  lookupCustomOp,
+  type OpDefinition,
+} from "../expr/ops.ts";
 import { type NestedArray, type Point, toValues } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { evaluate } from "../numeric/evaluate.ts";
@@ -565,25 +572,43 @@ const EXACT_BACKWARD = 2 ** -42;
 /**
  * Whose backward a failing case convicts: an op with a call failing the screen at its own
  * arguments (the focus first); else the op whose backward strays furthest (`backwardDeviation`).
+ * Each call is screened with the gradient it received in the case's reverse pass (a backward may
+ * be wrong only for some: `|grad|` for `grad`), SWEEP_GRAD where that is 0 or not to be had.
  */
 function culprit(c: FuzzCase, focus: OpDefinition): "focus" | "other" {
   const values = toValues(c.at);
-  let otherFlagged = false;
-  let focusDeviation = 0;
-  let otherDeviation = 0;
+  const calls: { e: CallExpr; def: CustomOpDefinition }[] = [];
   for (const e of postOrder(c.expr)) {
     if (e.kind !== "call" || isBuiltinOp(e.op)) continue;
     const def = lookupCustomOp(e.op);
     // A tensor op is fuzzed in expressions of its own (no other custom op in them).
-    if (def === undefined || isTensorOp(def)) continue;
+    if (def !== undefined && !isTensorOp(def)) calls.push({ e, def });
+  }
+  let upstream: (Float64Array | null)[] = [];
+  try {
+    upstream = upstreamGradients(
+      c.expr,
+      values,
+      calls.map(({ e }) => e),
+    );
+  } catch {
+    // a backward that throws: its op is screened as in the sweep
+  }
+  let otherFlagged = false;
+  let focusDeviation = 0;
+  let otherDeviation = 0;
+  for (let k = 0; k < calls.length; k++) {
+    const { e, def } = calls[k]!;
     const args = e.args.map((a) => evaluate(a, values).data[0]!);
     if (!args.every(Number.isFinite)) continue;
+    const g = upstream[k]?.[0];
+    const grad = g !== undefined && g !== 0 && Number.isFinite(g) ? g : SWEEP_GRAD;
     const formula = formulaDerivatives(def);
-    if (screen(def, args, SWEEP_GRAD, formula) >= 0) {
+    if (screen(def, args, grad, formula) >= 0) {
       if (def === focus) return "focus";
       otherFlagged = true;
     } else if (!otherFlagged) {
-      const deviation = backwardDeviation(def, args, SWEEP_GRAD, formula);
+      const deviation = backwardDeviation(def, args, grad, formula);
       if (def === focus) focusDeviation = Math.max(focusDeviation, deviation);
       else otherDeviation = Math.max(otherDeviation, deviation);
     }
