@@ -134,7 +134,12 @@ describe("fuzz", () => {
       expect(cube!.found, `seed ${seed}`).toBe(true);
       const cx = cube!.counterexample!;
       expect(cx.expr).toContain("cubeAbsGrad(");
-      expect(cx.report!.verdict).toBe("disagree");
+      // Shrinking kept the blame (it ended in "no majority" on seeds 1 and 7): autograd is off
+      // from the finite differences by more than 4× their estimate, which symbolic confirms.
+      expect(cx.report!.blame, `seed ${seed}: ${cx.report!.reason}`).toBe("autograd");
+      const g = cx.report!.gradients[cx.report!.failing[0]!]!;
+      const [a, n, ne] = [g.autograd, g.numeric, g.numericError] as number[];
+      expect(Math.abs(a! - n!)).toBeGreaterThan(4 * ne!);
     }
   });
 

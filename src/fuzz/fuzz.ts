@@ -333,6 +333,17 @@ function judgeCase(c: FuzzCase, opts: { rtol?: number; atol?: number }): Outcome
 }
 
 /**
+ * Whether a failing case convicts autograd: blamed by the two references, or its leg failed (a
+ * backward or forward that throws, a check that could not run), not a disagreement with no
+ * majority. A shrink step keeps a conviction: it may not trade it for a weaker failure.
+ */
+function convicts(o: Outcome): boolean {
+  return (
+    o.kind === "fail" && (o.report === null || o.error !== null || o.report.blame === "autograd")
+  );
+}
+
+/**
  * `report` with the display formulas (and their LaTeX) that `gradtrio check EXPR --at …` shows
  * for it. Judging composes derivatives and builds no formulas (a fifth of a case); a reported
  * case is derived once more, whole and from its printed text, as its replay `check` derives it.
@@ -537,7 +548,7 @@ function sweepLoop(
         if (JSON.stringify(short.at) === JSON.stringify(c.at)) break;
         shrinks++;
         const o = judgeCase(short, ctx);
-        if (o.kind === "fail") {
+        if (o.kind === "fail" && (convicts(o) || !convicts(outcome))) {
           first = { k, c: short, outcome: o };
           break;
         }
@@ -617,8 +628,18 @@ function culprit(c: FuzzCase, focus: OpDefinition): "focus" | "other" {
   return otherDeviation > Math.max(focusDeviation, EXACT_BACKWARD) ? "other" : "focus";
 }
 
-function judgeFor(ctx: FuzzContext, focus: OpDefinition, c: FuzzCase): CaseResult {
+/**
+ * `c` judged for `focus`. With `convicting` (shrinking a case that convicts autograd), a failure
+ * that does not convict it is no counterexample: inconclusive, which the shrinker passes over.
+ */
+function judgeFor(
+  ctx: FuzzContext,
+  focus: OpDefinition,
+  c: FuzzCase,
+  convicting = false,
+): CaseResult {
   const o = judgeCase(c, ctx);
+  if (o.kind === "fail" && convicting && !convicts(o)) return { kind: "inconclusive" };
   if (o.kind === "fail") return { kind: culprit(c, focus) === "other" ? "elsewhere" : "fail" };
   if (o.kind === "legDefect")
     return {
@@ -726,9 +747,11 @@ export function shrinkCase(
   const focus = ctx.defs[opIndex]!;
   let evaluations = 0;
   const arbitrary = caseArbitrary(ctx, opIndex, trusted);
+  // Set once the case at the path is judged: its shrinks keep a conviction of autograd.
+  let convicting = false;
   const property = fc.property(arbitrary, (c) => {
     evaluations++;
-    const r = judgeFor(ctx, focus, c);
+    const r = judgeFor(ctx, focus, c, convicting);
     fc.pre(r.kind !== "inconclusive");
     return r.kind !== "fail";
   });
@@ -744,6 +767,7 @@ export function shrinkCase(
     };
   const replayed = judgeFor(ctx, focus, first);
   if (replayed.kind !== "fail") return { counterexample: null, shrinks: 0, replayed, noCase: null };
+  convicting = convicts(judgeCase(first, ctx));
   const details = fc.check(property, { ...fastCheckSeed(ctx.seed), numRuns: ctx.runs, path });
   if (!details.failed || details.counterexample === null)
     return { counterexample: null, shrinks: Math.max(0, evaluations - 1), replayed, noCase: null };
