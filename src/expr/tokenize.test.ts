@@ -83,6 +83,17 @@ describe("tokenize", () => {
     expect(err("x\u200by").message).toBe("unexpected character U+200B");
     expect(err("x ** 2").message).toMatch(/'\^'/);
     expect(err("1e999").message).toBe("number '1e999' is too large");
+    // A literal float64 reads as 0 although written nonzero, as --at x=1e-400 is refused.
+    const under = err("x^1e-400");
+    expect([under.code, under.pos, under.message]).toEqual([
+      "PARSE",
+      2,
+      "number '1e-400' underflows to 0 in float64 (the smallest nonzero is 5e-324)",
+    ]);
+    expect(err("2*0.0000001e-330").message).toMatch(/'0.0000001e-330' underflows/);
+    // Zeros written as zeros, and subnormals, are numbers.
+    expect(tokenize("0e-400 + 0.0 + 1e-310")[4]!.value).toBe(1e-310);
+    expect(tokenize("0e-400")[0]!.value).toBe(0);
     expect(err("😀").message).toBe("unexpected character '😀'");
   });
 });

@@ -57,6 +57,13 @@ export function tokenize(source: string): Token[] {
       const value = Number(text);
       if (!Number.isFinite(value))
         throw new GradtrioError("PARSE", `number '${text}' is too large`, { pos: i, source });
+      // As --at x=1e-400: nonzero digits that float64 reads as 0 are refused, not silently 0.
+      if (value === 0 && /[1-9]/.test(text.split(/[eE]/)[0]!))
+        throw new GradtrioError(
+          "PARSE",
+          `number '${text}' underflows to 0 in float64 (the smallest nonzero is ${Number.MIN_VALUE})`,
+          { pos: i, source },
+        );
       tokens.push({ kind: "num", text, pos: i, value });
       i += text.length;
       continue;
