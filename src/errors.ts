@@ -158,3 +158,15 @@ export function checkOptionNames(
 export function isIntegerIn(value: unknown, min: number, max: number): value is number {
   return Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
 }
+
+/**
+ * A value user code returned where a number belongs, in a message: a number as written, a string
+ * quoted and named (`the string "2"`, not `2`, which reads as the number), else its kind.
+ */
+export function describeValue(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "string")
+    return `the string ${JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}…` : v)}`;
+  return typeof v === "number" ? String(v) : typeof v;
+}

@@ -13,6 +13,7 @@ import { main } from "../src/cli/main.ts";
 const dir = mkdtempSync(join(tmpdir(), "gradtrio-cli-"));
 writeFileSync(join(dir, "bad.json"), "[1, 2,");
 writeFileSync(join(dir, "str.json"), '"hello"');
+writeFileSync(join(dir, "bin.json"), Buffer.from([0, 0x22, 0, 1, 2, 0x22, 0x1b]));
 writeFileSync(join(dir, "v.json"), "[1, 2, 3]");
 
 async function run(...argv: string[]) {
@@ -123,6 +124,11 @@ describe("bad input: exit 2, one error line", () => {
       "@FILE with bad JSON",
       ["check", "sum(x)", "--at", "x=@bad.json"],
       /bad\.json: not valid JSON/,
+    ],
+    [
+      "@FILE of binary bytes: the control characters escaped, one line",
+      ["check", "sum(x)", "--at", "x=@bin.json"],
+      /bin\.json: not valid JSON .*\\u0000.*\\u0001\\u0002[^\u0000-\u001f]*$/,
     ],
     [
       "@FILE holding a string",

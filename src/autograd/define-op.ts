@@ -6,7 +6,7 @@
  */
 
 import { mapPacked } from "../arrays.ts";
-import { GradtrioError, type OpPhase, opThrew } from "../errors.ts";
+import { describeValue, GradtrioError, type OpPhase, opThrew } from "../errors.ts";
 import { laterOpsAllowed } from "../expr/op-formula.ts";
 import {
   type CustomOpDefinition,
@@ -96,7 +96,7 @@ export function applyCustomOp(def: OpDefinition, args: readonly TensorLike[]): T
     if (typeof v !== "number")
       throw new GradtrioError(
         "DEFINE_OP",
-        `${name}: forward returned ${describe(v)} for (${xs.join(", ")}), expected a number`,
+        `${name}: forward returned ${describeValue(v)} for (${xs.join(", ")}), expected a number`,
         { op: name, phase: "forward" },
       );
     o[i] = v;
@@ -203,7 +203,7 @@ function gradRuleOf(def: CustomOpDefinition): GradRule {
         if (!Array.isArray(r) || r.length !== def.arity)
           throw new GradtrioError(
             "DEFINE_OP",
-            `${name}: backward returned ${Array.isArray(r) ? `${r.length} value(s)` : describe(r)}, expected an array of ${def.arity} number(s) (one per argument)`,
+            `${name}: backward returned ${Array.isArray(r) ? `${r.length} value(s)` : describeValue(r)}, expected an array of ${def.arity} number(s) (one per argument)`,
             { op: name, phase: "backward" },
           );
         for (let k = 0; k < r.length; k++) {
@@ -211,7 +211,7 @@ function gradRuleOf(def: CustomOpDefinition): GradRule {
           if (typeof v !== "number")
             throw new GradtrioError(
               "DEFINE_OP",
-              `${name}: backward returned ${describe(v)} at index ${k}, expected a number`,
+              `${name}: backward returned ${describeValue(v)} at index ${k}, expected a number`,
               { op: name, phase: "backward" },
             );
           grads[k]![i] = v;
@@ -241,10 +241,4 @@ function userCall<T>(name: string, what: OpPhase, fn: () => T): T {
   } catch (e) {
     throw opThrew(name, what, e);
   }
-}
-
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  return typeof v === "number" ? String(v) : typeof v;
 }

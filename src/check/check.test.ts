@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { defineOp } from "../autograd/define-op.ts";
 import { parse } from "../expr/parse.ts";
 import { toValue } from "../expr/point.ts";
-import { check, parseCached } from "./check.ts";
+import { check, parseCached, runLeg } from "./check.ts";
 
 // The caches of check() (parsed text, CAS formulas, compiled programs) must never serve a stale
 // answer: each test repeats a text under a changed condition and expects the hand value.
@@ -361,5 +361,18 @@ describe("a custom op over a long vector", () => {
     const r = check("mean(longCube(x))", { at: { x }, method: "fast" });
     expect(r.verdict).toBe("agree");
     expect(r.notes).toContain("fast mode by the complex step along u");
+  });
+});
+
+describe("a leg whose call stack runs out", () => {
+  it("says so in one clear line, not RangeError's own words", () => {
+    const deep = (n: number): number => (n === 0 ? 0 : 1 + deep(n - 1));
+    const { result, report } = runLeg(() => deep(1e7));
+    expect(result).toBeNull();
+    expect(report).toMatchObject({
+      status: "error",
+      reason: "the expression is nested too deeply for this leg (JavaScript's call stack ran out)",
+      cause: { code: "INTERNAL" },
+    });
   });
 });

@@ -201,7 +201,13 @@ export function runLeg<T>(fn: () => T): LegRun<T> {
     // A custom op's forward that returned garbage is bad input, not this leg's failure.
     if (e instanceof OpResultError) throw e;
     const ours = isGradtrioError(e);
-    const msg = ours ? e.message : e instanceof Error ? e.message : String(e);
+    const msg = ours
+      ? e.message
+      : e instanceof RangeError && /call stack/i.test(e.message)
+        ? "the expression is nested too deeply for this leg (JavaScript's call stack ran out)"
+        : e instanceof Error
+          ? e.message
+          : String(e);
     const cause: LegFailure = ours
       ? { code: e.code, op: e.op ?? null, phase: e.phase ?? null }
       : { code: "INTERNAL", op: null, phase: null };

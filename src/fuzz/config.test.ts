@@ -78,6 +78,11 @@ describe("validateConfig", () => {
   it("rejects a config that is not an object, or has nothing to run", () => {
     expect(bad(undefined)).toContain("the default export must be defineConfig");
     expect(bad({})).toContain("nothing to run");
+    // An async config (export default (async () => …)()) was "nothing to run".
+    const later = Promise.resolve({ checks: [{ expr: "x", at: { x: 1 } }] });
+    expect(bad(later)).toMatch(
+      /^config: the default export is a Promise: export the config itself/,
+    );
     expect(bad({ checks: {} })).toBe("config: checks must be an array, got object");
     const one = { checks: [{ expr: "x", at: { x: 1 } }] };
     // As the command line's --seed: an integer from 0 to 2^53 − 1 (-1 was accepted).

@@ -236,6 +236,11 @@ function validateFuzz(e: unknown, path: string): FuzzEntry {
  * ```
  */
 export function validateConfig(raw: unknown): GradtrioConfig {
+  if (raw instanceof Promise || typeof (raw as { then?: unknown } | null)?.then === "function")
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      "config: the default export is a Promise: export the config itself, export default defineConfig({ … }) (await what it needs with a top-level await before it)",
+    );
   if (!isObject(raw))
     bad("the default export", "must be defineConfig({ seed?, checks?, fuzz? })", raw);
   const c = raw as Record<string, unknown>;

@@ -55,6 +55,13 @@ describe("sanityCheck", () => {
     expect(() => sanityCheck(op({ backward: () => [Number.NaN] }))).toThrow(
       "returned NaN for argument 1, not a finite number",
     );
+    // A string is named as one: "returned 2" read as the number 2.
+    expect(() => sanityCheck(op({ backward: () => ["2" as unknown as number] }))).toThrow(
+      'returned the string "2" for argument 1, not a finite number',
+    );
+    expect(() => sanityCheck(op({ forward: () => "4" as unknown as number }))).toThrow(
+      /forward\(.*\) gave the string "4", not a finite number/,
+    );
   });
 
   it("reports a formula that is another function than the forward", () => {

@@ -4,7 +4,7 @@
  * forward computes — evaluated through gradtrio's own parser and evaluator, never `eval`.
  */
 
-import { GradtrioError, userThrew } from "../errors.ts";
+import { describeValue, GradtrioError, userThrew } from "../errors.ts";
 import { formulaDefect } from "../expr/op-formula.ts";
 import { type CustomOpDefinition, formulaPlaceholders, formulaText } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
@@ -72,7 +72,7 @@ export function sanityCheck(
     }
     if (typeof out !== "number" || !Number.isFinite(out))
       fail(
-        `forward${fmt(args)} gave ${String(out)}, not a finite number, inside its domain${def.domain === undefined ? " (it declares none: the whole line; declare one, e.g. domain: [[0, Infinity]])" : ""}`,
+        `forward${fmt(args)} gave ${describeValue(out)}, not a finite number, inside its domain${def.domain === undefined ? " (it declares none: the whole line; declare one, e.g. domain: [[0, Infinity]])" : ""}`,
       );
     const y = out as number;
     const grad = 0.5 + rand();
@@ -90,7 +90,7 @@ export function sanityCheck(
     (g as unknown[]).forEach((v, k) => {
       if (typeof v !== "number" || !Number.isFinite(v))
         fail(
-          `backward at ${fmt(args)} returned ${String(v)} for argument ${k + 1}, not a finite number`,
+          `backward at ${fmt(args)} returned ${describeValue(v)} for argument ${k + 1}, not a finite number`,
         );
     });
     if (formula !== null) {
