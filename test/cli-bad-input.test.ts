@@ -52,6 +52,17 @@ const argvs = {
     env: { GRADTRIO_WORKERS: "99999" },
   },
   gateNote: ["gate", join(root, "test/fixtures/gate/passing.config.ts")],
+  // Turned the progress lines off in silence.
+  ...Object.fromEntries(
+    ["abc", "0", "-5", "1.5"].map((ms) => [
+      `progress ${ms}`,
+      { argv: ["fuzz", "--ops", OK, "--runs", "3"], env: { GRADTRIO_PROGRESS_MS: ms } },
+    ]),
+  ),
+  gateProgress: {
+    argv: ["gate", join(root, "test/fixtures/gate/passing.config.ts")],
+    env: { GRADTRIO_PROGRESS_MS: "0" },
+  },
   fuzzHelp: ["fuzz", "--help"],
   teachHelp: ["teach", "--help"],
   underflow: ["check", "x^2", "--at", "x=1e-400"],
@@ -151,6 +162,18 @@ describe("worker threads", () => {
     oneError(
       runs.gateWorkers,
       "GRADTRIO_WORKERS must be an integer from 1 to 256 (or unset), got '99999'",
+    );
+  });
+
+  it("GRADTRIO_PROGRESS_MS that is no interval is bad input naming it, as GRADTRIO_WORKERS", () => {
+    for (const ms of ["abc", "0", "-5", "1.5"])
+      oneError(
+        runs[`progress ${ms}` as keyof typeof runs],
+        `GRADTRIO_PROGRESS_MS must be an integer from 1 to 2147483647 (milliseconds; or unset), got '${ms}'`,
+      );
+    oneError(
+      runs.gateProgress,
+      "GRADTRIO_PROGRESS_MS must be an integer from 1 to 2147483647 (milliseconds; or unset), got '0'",
     );
   });
 

@@ -29,7 +29,7 @@ import {
 } from "../fuzz/parallel.ts";
 import { collectStrays, strayError } from "../fuzz/stray.ts";
 import { type CliIO, EXIT } from "./io.ts";
-import { progressReporter } from "./progress.ts";
+import { progressIntervalMs, progressReporter } from "./progress.ts";
 import { reportError } from "./report-error.ts";
 
 export interface FuzzFlags {
@@ -187,6 +187,7 @@ export async function fuzzCommand(opts: FuzzFlags, io: CliIO): Promise<number> {
         "--path replays a case of one seed: give --seed too (the counterexample prints both)",
       );
     if (opts.workers !== undefined) checkWorkers(opts.workers);
+    progressIntervalMs();
     const loaded = await loadOps(opts.ops, io.cwd);
     const runs = opts.runs ?? DEFAULT_RUNS;
     const file = resolve(io.cwd, opts.ops);

@@ -42,7 +42,7 @@ import {
 import { collectStrays, strayError } from "../fuzz/stray.ts";
 import { inFlightLines } from "./fuzz.ts";
 import { type CliIO, EXIT } from "./io.ts";
-import { progressReporter } from "./progress.ts";
+import { progressIntervalMs, progressReporter } from "./progress.ts";
 import { reportError } from "./report-error.ts";
 
 export interface GateFlags {
@@ -165,6 +165,7 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
     file = opts.config ?? defaultConfig(io.cwd);
     const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
     if (opts.workers !== undefined) checkWorkers(opts.workers);
+    progressIntervalMs();
     const { config, dir } = await loadConfig(file, io.cwd);
     // An unwritable report path is bad input: found before the (long) run, not after it.
     if (opts.junit !== undefined) probeWritable(resolve(io.cwd, opts.junit), opts.junit);

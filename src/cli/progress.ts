@@ -4,7 +4,9 @@
  * GRADTRIO_PROGRESS_MS sets the interval (default 10 s).
  */
 import cliProgress from "cli-progress";
+import { GradtrioError, isIntegerIn } from "../errors.ts";
 import type { FuzzProgress } from "../fuzz/fuzz.ts";
+import { DECIMAL_INTEGER } from "../fuzz/limits.ts";
 import type { CliIO } from "./io.ts";
 
 const DEFAULT_INTERVAL_MS = 10_000;
@@ -19,9 +21,24 @@ export interface Progress {
   stop(): void;
 }
 
-function intervalMs(): number {
-  const v = Number(process.env.GRADTRIO_PROGRESS_MS);
-  return Number.isFinite(v) && v > 0 ? v : DEFAULT_INTERVAL_MS;
+/** The longest interval a timer keeps (a longer one fires at once, with a warning). */
+const MAX_INTERVAL_MS = 2 ** 31 - 1;
+
+/**
+ * GRADTRIO_PROGRESS_MS (unset or empty: 10 s), validated as GRADTRIO_WORKERS is: anything but
+ * milliseconds from 1 to 2³¹ − 1 in decimal digits is bad input (`abc`, 0 and -5 turned the
+ * progress lines off in silence). Commands call it before they start.
+ */
+export function progressIntervalMs(): number {
+  const text = process.env.GRADTRIO_PROGRESS_MS;
+  if (text === undefined || text.trim() === "") return DEFAULT_INTERVAL_MS;
+  const v = Number(text);
+  if (!DECIMAL_INTEGER.test(text) || !isIntegerIn(v, 1, MAX_INTERVAL_MS))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `GRADTRIO_PROGRESS_MS must be an integer from 1 to ${MAX_INTERVAL_MS} (milliseconds; or unset), got '${text}'`,
+    );
+  return v;
 }
 
 /**
@@ -80,7 +97,7 @@ export function progressReporter(io: CliIO, label: string, total: number): Progr
       io.err(
         `${label}: ${done}/${expected} runs, ${rate().toFixed(1)} runs/s, counterexamples so far: ${found()}`,
       ),
-    intervalMs(),
+    progressIntervalMs(),
   );
   timer.unref();
   return {
