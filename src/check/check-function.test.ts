@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type Tensor, tensor } from "../autograd/tensor.ts";
+import { GradtrioError } from "../errors.ts";
 import { check } from "./check.ts";
 import { checkFunction } from "./check-function.ts";
 import { reportToJson } from "./report.ts";
@@ -140,6 +141,23 @@ describe("checkFunction (black-box f with the user's derivative)", () => {
         },
       }),
     ).toThrow(/^checkFunction: jvp\(x, v\) of 'g' threw: a string$/);
+  });
+
+  it("names the function when f itself throws, as a throwing derivative (was the raw Error)", () => {
+    function loss(x: number): number {
+      if (x > 0) throw new RangeError("loss\nboom");
+      return x;
+    }
+    let thrown: unknown;
+    try {
+      checkFunction(loss, { at: 2, grad: () => 1 });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(GradtrioError);
+    expect((thrown as GradtrioError).message).toBe(
+      "checkFunction: 'loss' threw at the point: loss boom",
+    );
   });
 
   it("bad input is a GradtrioError", () => {

@@ -115,6 +115,7 @@ export function checkFunction(f: (x: never) => unknown, opts: CheckFunctionOptio
       ...(opts.atol === undefined ? {} : { atol: opts.atol }),
     });
 
+  const name = f.name === "" ? "f" : f.name;
   let y0: unknown;
   try {
     y0 = f(arg(x0));
@@ -126,9 +127,12 @@ export function checkFunction(f: (x: never) => unknown, opts: CheckFunctionOptio
         "INVALID_ARGUMENT",
         "checkFunction: f takes a Tensor but returns a number: its result does not depend on its input through the Tensor API (.data, .item() and Number(...) leave the graph); compute it with Tensor ops",
       );
-    throw e;
+    // As a derivative that throws: named, one line (the stack with GRADTRIO_DEBUG=1).
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `checkFunction: '${name}' threw at the point: ${userThrew(`'${name}'`, e)}`,
+    );
   }
-  const name = f.name === "" ? "f" : f.name;
   const inputs = scalarInput ? ["x"] : Array.from(x0, (_, k) => elementLabel("x", [x0.length], k));
   if (typeof y0 === "number") return scalarCase(f, opts, { x0, arg, y0, at, name, inputs, tol });
   const y = toArray(y0, "f(x)");
