@@ -222,6 +222,28 @@ export function describePage(label: string, write: (file: string) => Promise<voi
       }
     });
 
+    it("a bad edit marks what is drawn as stale (greyed, said so) until an edit works", async () => {
+      await page.fill("#wrt", "");
+      await page.fill("#expr", "sin(x^2)");
+      await page.fill("#at", "x=3");
+      await page.waitForFunction(() => !document.body.classList.contains("stale"));
+      await page.fill("#expr", "sin(x^2");
+      await page.waitForFunction(() => document.body.classList.contains("stale"));
+      expect(await page.textContent("#error")).not.toBe("");
+      const look = () =>
+        page.$eval("#legs", (legs) => {
+          const h2 = legs.parentElement!.querySelector("h2")!;
+          return [getComputedStyle(legs).opacity, getComputedStyle(h2, "::after").content];
+        });
+      // The previous verdict ("✓ agree") is still there, but greyed and labelled stale.
+      expect(await page.textContent("#legs .verdict")).toContain("agree");
+      expect(await look()).toEqual(["0.35", '" — stale: of the last input that worked"']);
+      await page.fill("#expr", "sin(x^2)");
+      await page.waitForFunction(() => !document.body.classList.contains("stale"));
+      expect(await page.textContent("#error")).toBe("");
+      expect(await look()).toEqual(["1", "none"]);
+    });
+
     it("a point where f is not finite draws nothing that is not a number (no console errors)", async () => {
       const logged: string[] = [];
       const listen = (m: { type(): string; text(): string }) => {

@@ -137,6 +137,7 @@ function recompute(): void {
     state = compute();
     phase("compute");
     $("error").textContent = "";
+    document.body.classList.remove("stale");
     drawGraph(state.chain);
     phase("graph");
     drawLegs(state);
@@ -147,6 +148,8 @@ function recompute(): void {
     phase("plots");
   } catch (e) {
     $("error").textContent = e instanceof Error ? e.message : String(e);
+    // What is drawn below is of the last input that worked: greyed and said so, not current.
+    document.body.classList.add("stale");
   }
   const ms = performance.now() - t0;
   timings.lastRenderMs = ms;

@@ -11,6 +11,8 @@ input { font: 13px ui-monospace, SFMono-Regular, Menlo, monospace; padding: 4px 
 #timing { color: var(--muted); font-size: 12px; margin-left: auto; }
 #error { color: #b91c1c; margin: 0; width: 100%; min-height: 0; font-weight: 600; }
 #error:empty { display: none; }
+body.stale section:not(.inputs) > :not(h2) { opacity: 0.35; }
+body.stale section:not(.inputs) > h2::after { content: " — stale: of the last input that worked"; color: #b91c1c; font-weight: 400; }
 .note { color: var(--muted); font-size: 13px; margin: 4px 0 8px; }
 .scroll { overflow-x: auto; }
 #graph svg { max-width: 100%; height: auto; }
