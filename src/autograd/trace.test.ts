@@ -6,7 +6,7 @@ import { parse } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { bce, clamp, defineOp, reshape, sigmoid, sum, type Tensor, tensor } from "./index.ts";
-import { trace } from "./trace.ts";
+import { parameterNames, trace } from "./trace.ts";
 
 const at = (point: Record<string, number | number[]>) => toValues(point);
 
@@ -276,5 +276,34 @@ describe("trace", () => {
       trace((x) => x.sin(), ["x", "y"], at({ x: 1, y: 2 })),
       parse("sin(x)"),
     );
+  });
+});
+
+describe("arguments bind to the point's names by position", () => {
+  it("reads plain parameter lists, and nothing else", () => {
+    expect(parameterNames((y: Tensor, x: Tensor) => y.mul(x))).toEqual(["y", "x"]);
+    expect(parameterNames((x: Tensor) => x)).toEqual(["x"]);
+    expect(
+      parameterNames(function f(a: Tensor, b: Tensor) {
+        return a.mul(b);
+      }),
+    ).toEqual(["a", "b"]);
+    expect(parameterNames(() => tensor(1))).toEqual([]);
+    expect(parameterNames((x: Tensor, y = x) => x.mul(y))).toBeUndefined();
+    expect(parameterNames((...xs: Tensor[]) => xs[0]!)).toBeUndefined();
+    expect(parameterNames(Math.sin as never)).toBeUndefined();
+  });
+
+  it("refuses parameters that are the point's names in another order (a silently swapped point)", () => {
+    const values = toValues({ x: 1, y: 5 });
+    expect(() => trace((y, x) => y.sub(x).mul(y), ["x", "y"], values)).toThrow(
+      "trace: the function's parameters (y, x) are the point's names in another order (x, y); arguments bind by position, the i-th parameter to the i-th name of at: give at in the parameters' order, { y, x }",
+    );
+    // In the parameters' order, or under other names, it binds by position as documented:
+    // (a, b) at { x: 1, y: 5 } is a = 1, b = 5, and the trace names them x and y.
+    expect(print(trace((y, x) => y.sub(x).mul(y), ["y", "x"], toValues({ y: 5, x: 1 })))).toBe(
+      "(y - x)*y",
+    );
+    expect(print(trace((a, b) => a.sub(b).mul(a), ["x", "y"], values))).toBe("(x - y)*x");
   });
 });

@@ -44,6 +44,7 @@ export function trace(
         `trace: '${name}' is a reserved name, not a variable name`,
       );
   }
+  swappedParameters(fn, names);
   const at = (name: string) => values.get(name)!.data;
   const expr = traceAt(fn, names, values, at);
   // A function that draws random numbers (or keeps state between calls) has no one gradient.
@@ -73,6 +74,45 @@ export function trace(
       `trace: the function uses a value read from its inputs as a number (.data, .item(), .toArray(), Number(...), detach(), or parsed from its text: String(x), \`\${x}\`, x.toString()): its trace changes with the point (${clip(print(expr))} here, ${clip(print(moved))} nearby), so every leg would take that number for a constant; compute it with Tensor ops (reading a value only to pick a branch is fine)`,
     );
   return expr;
+}
+
+/**
+ * The names of `fn`'s parameters when its source text lists plain identifiers only (`(y, x) =>`,
+ * `x =>`, `function f(a, b)`, a method `f(a, b) {`); else undefined (a default, a destructuring,
+ * a rest parameter, a comment, native code). The text is read, never evaluated.
+ */
+export function parameterNames(fn: (...args: never[]) => unknown): string[] | undefined {
+  const text = Function.prototype.toString.call(fn).replace(/^async\s+/, "");
+  if (text.includes("[native code]")) return undefined;
+  const single = /^([A-Za-z_$][\w$]*)\s*=>/.exec(text);
+  if (single !== null) return [single[1]!];
+  const list = /^(?:function\b\s*\*?\s*[\w$]*\s*|[\w$]+\s*)?\(([^()]*)\)/.exec(text);
+  if (list === null) return undefined;
+  const params = list[1]!.split(",").map((p) => p.trim());
+  if (params.length === 1 && params[0] === "") return [];
+  if (params.at(-1) === "") params.pop(); // a trailing comma
+  return params.every((p) => /^[A-Za-z_$][\w$]*$/.test(p)) ? params : undefined;
+}
+
+/**
+ * Arguments bind to the point's names by position (the i-th parameter gets the i-th name of
+ * `at`, in the order written). A function whose parameters are those very names in another order
+ * would be checked at a swapped point in silence: refused, naming both orders.
+ */
+function swappedParameters(fn: (...args: Tensor[]) => Tensor, names: readonly string[]): void {
+  const params = parameterNames(fn);
+  if (
+    params === undefined ||
+    params.length !== names.length ||
+    params.every((p, i) => p === names[i]) ||
+    new Set(params).size !== params.length ||
+    !params.every((p) => names.includes(p))
+  )
+    return;
+  throw new GradtrioError(
+    "INVALID_ARGUMENT",
+    `trace: the function's parameters (${params.join(", ")}) are the point's names in another order (${names.join(", ")}); arguments bind by position, the i-th parameter to the i-th name of at: give at in the parameters' order, { ${params.join(", ")} }`,
+  );
 }
 
 /** One trace of `fn`, its inputs' elements given by `data`. */
