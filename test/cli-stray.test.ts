@@ -10,13 +10,13 @@ import { oneError, runsTogether, tempDir, UNSET_WORKERS } from "./run-bin.ts";
 const DIR = "test/fixtures/stray";
 const out = tempDir("gradtrio-stray-");
 const xml = (name: string) => join(out, name);
-const gate = (config: string, junit: string) => [
+const gate = (config: string, junit: string, workers = "1") => [
   "gate",
   `${DIR}/${config}`,
   "--junit",
   xml(junit),
   "--workers",
-  "1",
+  workers,
 ];
 
 const runs = runsTogether(
@@ -47,6 +47,8 @@ const runs = runsTogether(
     gateConfigExit: gate("exit-at-import.config.ts", "config-exit.xml"),
     gateOpsReject: gate("ops-reject.config.ts", "ops-reject.xml"),
     gateEntries: gate("entries.config.ts", "entries.xml"),
+    // The entries side by side: each stray still goes to the entry whose code made it.
+    gateEntriesTogether: gate("entries.config.ts", "entries-together.xml", "2"),
   },
   { env: { GRADTRIO_DEBUG: "", ...UNSET_WORKERS } },
 );
@@ -114,16 +116,22 @@ describe("gate: bad input writes the error JUnit; a misbehaving entry fails alon
     }
   });
 
-  it("entries whose backward rejects a promise or calls process.exit fail; the others pass", () => {
-    const r = runs.gateEntries;
-    expect(r.code).toBe(1);
-    noStack(r.stderr);
-    expect(r.stdout).toMatch(
-      /FAIL\s+check\s+rejects\s+—\s+module '[^']*backward-rejects\.ts': unhandled promise rejection: rejected inside backward/,
-    );
-    expect(r.stdout).toMatch(/FAIL\s+check\s+exits\s+—\s+disagree/);
-    expect(r.stdout).toMatch(/PASS\s+check\s+plain/);
-    const report = readFileSync(xml("entries.xml"), "utf8");
-    expect(report).toMatch(/tests="3" failures="2"/);
-  });
+  it.each(["gateEntries", "gateEntriesTogether"] as const)(
+    "%s: entries whose backward rejects a promise or calls process.exit fail; the others pass",
+    (name) => {
+      const r = runs[name];
+      expect(r.code).toBe(1);
+      noStack(r.stderr);
+      expect(r.stdout).toMatch(
+        /FAIL\s+check\s+rejects\s+—\s+module '[^']*backward-rejects\.ts': unhandled promise rejection: rejected inside backward/,
+      );
+      expect(r.stdout).toMatch(/FAIL\s+check\s+exits\s+—\s+disagree/);
+      expect(r.stdout).toMatch(/PASS\s+check\s+plain/);
+      const report = readFileSync(
+        xml(name === "gateEntries" ? "entries.xml" : "entries-together.xml"),
+        "utf8",
+      );
+      expect(report).toMatch(/tests="3" failures="2"/);
+    },
+  );
 });

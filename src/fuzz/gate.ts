@@ -418,7 +418,7 @@ export async function runGate(
     // A promise its code rejects unhandled, a timer's throw: the entry in flight fails (CLI).
     const strays = collectStrays();
     try {
-      const rs = await run();
+      const rs = await strays.run(run);
       const [stray] = await strays.end();
       if (stray !== undefined) throw strayError(stray);
       for (const r of rs) opts.onEntry?.(r);

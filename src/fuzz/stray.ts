@@ -8,6 +8,7 @@
  * open, printed as one line, exit 2. A stray is attributed to the user module named in its stack.
  * Without `guardProcess` (the library in someone else's process) nothing changes.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { isAbsolute, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { GradtrioError } from "../errors.ts";
@@ -34,6 +35,8 @@ interface Collector {
 }
 
 const collectors: Collector[] = [];
+/** The collector whose `run` started the code now running (timers and promises keep it). */
+const scope = new AsyncLocalStorage<Collector>();
 /** A user module was imported (`importModule`): a stray without a stack may be its. */
 let userCodeLoaded = false;
 let guarded = false;
@@ -110,7 +113,9 @@ export function guardProcess(fatal: (s: Stray, exit: (code: number) => never) =>
   }) as typeof process.exit;
   const take = (kind: Stray["kind"]) => (error: unknown) => {
     const s: Stray = { kind, error };
-    const c = collectors.at(-1);
+    // The collector that ran the code which made it (entries side by side), else the innermost.
+    const own = scope.getStore();
+    const c = own !== undefined && collectors.includes(own) ? own : collectors.at(-1);
     if (c === undefined) fatal(s, exit);
     c.strays.push(s);
     c.onStray?.(s);
@@ -122,6 +127,11 @@ export function guardProcess(fatal: (s: Stray, exit: (code: number) => never) =>
 /** An open collector: `end()` lets pending rejections surface, closes it and returns its strays. */
 export interface StrayCollector {
   end(): Promise<readonly Stray[]>;
+  /**
+   * Runs `fn` as this collector's: what it leaves behind (a rejected promise, a timer) comes
+   * here even while other collectors open after it (gate entries side by side).
+   */
+  run<T>(fn: () => T): T;
 }
 
 /**
@@ -133,6 +143,7 @@ export function collectStrays(onStray?: (s: Stray) => void): StrayCollector {
   collectors.push(c);
   let ended: Promise<readonly Stray[]> | undefined;
   return {
+    run: (fn) => scope.run(c, fn),
     end: () => {
       ended ??= (async () => {
         // An unhandled rejection is reported once the microtasks have run: after a macrotask.
