@@ -4,9 +4,8 @@
  * GRADTRIO_PROGRESS_MS sets the interval (default 10 s).
  */
 import cliProgress from "cli-progress";
-import { GradtrioError, isIntegerIn } from "../errors.ts";
 import type { FuzzProgress } from "../fuzz/fuzz.ts";
-import { DECIMAL_INTEGER } from "../fuzz/limits.ts";
+import { integerFromEnv } from "../fuzz/limits.ts";
 import type { CliIO } from "./io.ts";
 
 const DEFAULT_INTERVAL_MS = 10_000;
@@ -30,15 +29,10 @@ const MAX_INTERVAL_MS = 2 ** 31 - 1;
  * progress lines off in silence). Commands call it before they start.
  */
 export function progressIntervalMs(): number {
-  const text = process.env.GRADTRIO_PROGRESS_MS;
-  if (text === undefined || text.trim() === "") return DEFAULT_INTERVAL_MS;
-  const v = Number(text);
-  if (!DECIMAL_INTEGER.test(text) || !isIntegerIn(v, 1, MAX_INTERVAL_MS))
-    throw new GradtrioError(
-      "INVALID_ARGUMENT",
-      `GRADTRIO_PROGRESS_MS must be an integer from 1 to ${MAX_INTERVAL_MS} (milliseconds; or unset), got '${text}'`,
-    );
-  return v;
+  return (
+    integerFromEnv("GRADTRIO_PROGRESS_MS", 1, MAX_INTERVAL_MS, "milliseconds") ??
+    DEFAULT_INTERVAL_MS
+  );
 }
 
 /**

@@ -2,6 +2,7 @@
  * The ranges of the fuzz's and the gate's numbers, in a module of their own: the command line
  * (src/cli/main.ts) checks its options against them without loading the fuzzer.
  */
+import { GradtrioError, isIntegerIn } from "../errors.ts";
 
 /**
  * The most random expressions (or points) one fuzz (or gate entry) runs: cases 0 to 10⁸ − 1.
@@ -21,3 +22,25 @@ export const MAX_WORKERS = 256;
  * them aside, as Number() and JSON skip them); no 0x10, 1e3, +2 or 2.0 (--at refuses them).
  */
 export const DECIMAL_INTEGER = /^\s*\d+\s*$/;
+
+/**
+ * The integer an environment variable holds, from `min` to `max` in decimal digits as the command
+ * line takes one (unset or empty: undefined); anything else is bad input naming the variable and
+ * the range (`unit`, when given, said with it).
+ */
+export function integerFromEnv(
+  name: string,
+  min: number,
+  max: number,
+  unit?: string,
+): number | undefined {
+  const text = process.env[name];
+  if (text === undefined || text.trim() === "") return undefined;
+  const n = Number(text);
+  if (!DECIMAL_INTEGER.test(text) || !isIntegerIn(n, min, max))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `${name} must be an integer from ${min} to ${max} (${unit === undefined ? "" : `${unit}; `}or unset), got '${text}'`,
+    );
+  return n;
+}

@@ -21,7 +21,7 @@ import {
   type OpStats,
   prepareFuzz,
 } from "./fuzz.ts";
-import { DECIMAL_INTEGER, MAX_WORKERS } from "./limits.ts";
+import { integerFromEnv, MAX_WORKERS } from "./limits.ts";
 import type { FuzzSettings, WorkerTask } from "./worker.ts";
 
 /** Validates a number of threads: an integer from 1 to MAX_WORKERS (256). */
@@ -237,15 +237,7 @@ export function plannedWorkers(
  * it (0x2, 2e0, +2 and 2.0 were read as 2); anything else is bad input.
  */
 function workersFromEnv(): number | undefined {
-  const text = process.env.GRADTRIO_WORKERS;
-  if (text === undefined || text.trim() === "") return undefined;
-  const n = Number(text);
-  if (!DECIMAL_INTEGER.test(text) || !isIntegerIn(n, 1, MAX_WORKERS))
-    throw new GradtrioError(
-      "INVALID_ARGUMENT",
-      `GRADTRIO_WORKERS must be an integer from 1 to ${MAX_WORKERS} (or unset), got '${text}'`,
-    );
-  return n;
+  return integerFromEnv("GRADTRIO_WORKERS", 1, MAX_WORKERS);
 }
 
 /** Thrown by a run that was interrupted (Ctrl-C): what was done so far stays readable. */
