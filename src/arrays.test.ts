@@ -11,7 +11,11 @@ describe("mapPacked", () => {
     for (let n = 1; n <= 5; n++) {
       const ys = Array.from({ length: n }, (_, i) => i * 1.5);
       const calls: number[] = [];
-      expect(mapPacked(ys, (y, i) => (calls.push(i), -y))).toEqual(ys.map((y) => -y));
+      const negated = mapPacked(ys, (y, i) => {
+        calls.push(i);
+        return -y;
+      });
+      expect(negated).toEqual(ys.map((y) => -y));
       expect(calls).toEqual(ys.map((_, i) => i));
     }
   });

@@ -10,7 +10,7 @@ import { outcome, outvotedLegs, referenceOutvoted } from "../check/outcome.ts";
 import { type Report, reportToJson } from "../check/report.ts";
 import type { LegName } from "../check/verdict.ts";
 import { loadOps } from "../fuzz/load.ts";
-import { collectStrays, strayError } from "../fuzz/stray.ts";
+import { collectStrays } from "../fuzz/stray.ts";
 import { FAST_MODE_THRESHOLD } from "../numeric/leg.ts";
 import {
   type Colors,
@@ -97,8 +97,7 @@ export async function checkCommand(source: string, flags: CheckFlags, io: CliIO)
       report = runCheck(prepared, flags, json);
       const note = seedNote(report, prepared, flags);
       if (note !== null) report = { ...report, notes: [...report.notes, note] };
-      const [stray] = await strays.end();
-      if (stray !== undefined) throw strayError(stray);
+      await strays.endOrThrow();
     } catch (e) {
       await strays.end();
       return reportError(e, io);

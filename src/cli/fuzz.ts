@@ -27,7 +27,7 @@ import {
   plannedWorkers,
   workerPool,
 } from "../fuzz/parallel.ts";
-import { collectStrays, strayError } from "../fuzz/stray.ts";
+import { collectStrays } from "../fuzz/stray.ts";
 import { type CliIO, EXIT } from "./io.ts";
 import { progressIntervalMs, progressReporter } from "./progress.ts";
 import { reportError } from "./report-error.ts";
@@ -228,17 +228,13 @@ export async function fuzzCommand(opts: FuzzFlags, io: CliIO): Promise<number> {
     process.on("SIGINT", onSigint);
     // A promise the ops reject unhandled, a timer's throw: the run stops, bad input (exit 2).
     const strays = collectStrays(() => interrupt.abort());
-    const noStrays = async () => {
-      const [stray] = await strays.end();
-      if (stray !== undefined) throw strayError(stray);
-    };
     let result: FuzzResult;
     try {
       result = await run.run(pool, interrupt.signal);
-      await noStrays();
+      await strays.endOrThrow();
     } catch (e) {
       progress.stop();
-      await noStrays();
+      await strays.endOrThrow();
       if (!(e instanceof Interrupted)) throw e;
       const partial = run.partial();
       const flight = inFlightLines(run, opts.ops);

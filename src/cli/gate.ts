@@ -39,7 +39,7 @@ import {
   plannedWorkers,
   workerPool,
 } from "../fuzz/parallel.ts";
-import { collectStrays, strayError } from "../fuzz/stray.ts";
+import { collectStrays } from "../fuzz/stray.ts";
 import { inFlightLines } from "./fuzz.ts";
 import { type CliIO, EXIT } from "./io.ts";
 import { progressIntervalMs, progressReporter } from "./progress.ts";
@@ -157,10 +157,6 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
   let file = opts.config ?? "gradtrio.config.{ts,mts,js,mjs,cjs}";
   // What user code leaves behind outside the entries (each entry has its own): bad input.
   const strays = collectStrays();
-  const noStrays = async () => {
-    const [stray] = await strays.end();
-    if (stray !== undefined) throw strayError(stray);
-  };
   try {
     file = opts.config ?? defaultConfig(io.cwd);
     const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
@@ -211,7 +207,7 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
       // Before anything is printed: on a terminal the bar goes back to its line when it stops.
       progress.stop();
       if (!(e instanceof Interrupted)) throw e;
-      await noStrays();
+      await strays.endOrThrow();
       const seed = config.seed ?? 0;
       const passed = done.filter((d) => d.passed).length;
       result = { seed, entries: done, passed, failed: done.length - passed };
@@ -233,7 +229,7 @@ export async function gateCommand(opts: GateFlags, io: CliIO): Promise<number> {
       progress.stop();
       await pool?.close();
     }
-    await noStrays();
+    await strays.endOrThrow();
     say();
     report(file, result, shard, color, opts.junit, io);
     return result.failed === 0 ? EXIT.ok : EXIT.fail;

@@ -31,7 +31,7 @@ import { exportedOps, firstLine, importModule, type LoadedOp, loadOps } from "./
 import { FuzzRun, Interrupted, interruption, type Workers } from "./parallel.ts";
 import { fastCheckSeed } from "./seed.ts";
 import { shownPath } from "./shown-path.ts";
-import { collectStrays, strayError } from "./stray.ts";
+import { collectStrays } from "./stray.ts";
 
 export interface GateEntryResult {
   readonly kind: "check" | "fuzz";
@@ -419,8 +419,7 @@ export async function runGate(
     const strays = collectStrays();
     try {
       const rs = await strays.run(run);
-      const [stray] = await strays.end();
-      if (stray !== undefined) throw strayError(stray);
+      await strays.endOrThrow();
       for (const r of rs) opts.onEntry?.(r);
       return rs;
     } catch (e) {

@@ -4,8 +4,8 @@
  * and exit 1, for the last a silent exit with the user's code (0: a false green). The CLI installs
  * `guardProcess`: `process.exit` throws `ExitCalled` where it is called (a module that calls it at
  * import fails to load; a backward that calls it throws), and an uncaught exception or unhandled
- * rejection is a `Stray`, handed to the innermost open collector (`collectStrays`) or, with none
- * open, printed as one line, exit 2. A stray is attributed to the user module named in its stack.
+ * rejection is a `Stray`, handed to the collector that ran the code which made it, else to the
+ * innermost open one (`collectStrays`), or, with none open, printed as one line, exit 2. A stray is attributed to the user module named in its stack.
  * Without `guardProcess` (the library in someone else's process) nothing changes.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -101,8 +101,8 @@ export function strayError(s: Stray): unknown {
 
 /**
  * Installs the process-wide guard (the CLI's process only, once): `process.exit` throws
- * `ExitCalled`; uncaught exceptions and unhandled rejections go to the innermost collector, or to
- * `fatal` (it prints one line and exits 2 with the `exit` it is given) when none is open.
+ * `ExitCalled`; uncaught exceptions and unhandled rejections go to the collector that ran the code
+ * which made them, else to the innermost one, or to `fatal` (it prints one line and exits 2 with the `exit` it is given) when none is open.
  */
 export function guardProcess(fatal: (s: Stray, exit: (code: number) => never) => never): void {
   if (guarded) return;
@@ -127,6 +127,8 @@ export function guardProcess(fatal: (s: Stray, exit: (code: number) => never) =>
 /** An open collector: `end()` lets pending rejections surface, closes it and returns its strays. */
 export interface StrayCollector {
   end(): Promise<readonly Stray[]>;
+  /** `end()`, then throws the first stray as `strayError` gives it (none: returns). */
+  endOrThrow(): Promise<void>;
   /**
    * Runs `fn` as this collector's: what it leaves behind (a rejected promise, a timer) comes
    * here even while other collectors open after it (gate entries side by side).
@@ -142,16 +144,21 @@ export function collectStrays(onStray?: (s: Stray) => void): StrayCollector {
   const c: Collector = { strays: [], onStray };
   collectors.push(c);
   let ended: Promise<readonly Stray[]> | undefined;
+  const end = () => {
+    ended ??= (async () => {
+      // An unhandled rejection is reported once the microtasks have run: after a macrotask.
+      if (guarded) await new Promise((r) => setImmediate(r));
+      collectors.splice(collectors.indexOf(c), 1);
+      return c.strays;
+    })();
+    return ended;
+  };
   return {
     run: (fn) => scope.run(c, fn),
-    end: () => {
-      ended ??= (async () => {
-        // An unhandled rejection is reported once the microtasks have run: after a macrotask.
-        if (guarded) await new Promise((r) => setImmediate(r));
-        collectors.splice(collectors.indexOf(c), 1);
-        return c.strays;
-      })();
-      return ended;
+    end,
+    endOrThrow: async () => {
+      const [stray] = await end();
+      if (stray !== undefined) throw strayError(stray);
     },
   };
 }

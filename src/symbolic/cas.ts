@@ -104,6 +104,9 @@ export function casDiff(text: string, symbol: string): CasAnswer {
     return hit;
   }
   const answer = diffUncached(text, symbol);
+  // Whether a call runs out of time depends on the machine's load: not kept (a block composed
+  // for it keeps its plan, src/symbolic/leg.ts; an op's derivative is tried again next time).
+  if (!answer.ok && answer.overBudget === true) return answer;
   cache.set(key, answer);
   if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   return answer;
