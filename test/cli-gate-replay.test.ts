@@ -39,6 +39,8 @@ describe("gate replay commands, run from the gate's working directory", () => {
   });
 
   it("replay the counterexample when pasted there (exit 1, not 2)", () => {
-    for (const l of replays(runs.gate.stdout)) expect(replay(l, FIXTURES)).toBe(1);
+    const lines = replays(runs.gate.stdout);
+    expect(lines).toHaveLength(2);
+    for (const l of lines) expect(replay(l, FIXTURES)).toBe(1);
   });
 });

@@ -222,13 +222,13 @@ describe("trace", () => {
     }
     // The first trace, at the point: 2/3 in full (what parseFloat gives back exactly).
     expect(printed.slice(0, 2)).toEqual([`tensor(${2 / 3})`, "y = tensor(0.6666666666666666)"]);
-    expect(printed.length).toBeGreaterThanOrEqual(2);
     // Outside a trace: PyTorch's 4 decimals, integers as "3.".
     expect(String(tensor(2).div(3))).toBe("tensor(0.6667)");
     expect(inspect(tensor([1, 2]))).toBe("tensor([1., 2.])");
   });
 
   it("refuses a function that gives different results for the same input", () => {
+    const random0 = Math.random;
     const random = failure(() => trace((x) => x.mul(Math.random()), ["x"], at({ x: 3 }))).message;
     expect(random).toMatch(
       /^trace: the function gives different results for the same input \(x\*0\.\d+, then x\*0\.\d+\), so its gradient cannot be checked: it calls Math\.random\(\); draw the random numbers once, outside the function$/,
@@ -248,7 +248,7 @@ describe("trace", () => {
     expect(counter).toBe(
       "trace: the function gives different results for the same input (x*1, then x*2), so its gradient cannot be checked; make it deterministic (random numbers, a clock or state kept between calls change it)",
     );
-    expect(Math.random).toBe(Math.random); // restored (same function each read)
+    expect(Math.random).toBe(random0); // restored
     // A random branch that happens to agree is still deterministic in its trace: fine.
     same(
       trace((x) => (Math.random() < 2 ? x.sin() : x.cos()), ["x"], at({ x: 3 })),
