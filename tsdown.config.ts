@@ -27,24 +27,29 @@ const common: UserConfig = {
 };
 
 export default defineConfig([
+  // Every source file once, ESM: the library, the CLI and what only it uses (src/teach, whose page
+  // code src/teach/page/app.ts `gradtrio teach` puts into the page as these ES modules, those the
+  // page reaches: src/teach/page/modules.ts; no second, bundled copy ships). One build, so that each
+  // file is written once: a second ESM build of the CLI alone re-emitted the library modules it
+  // imports, tree-shaken to what the CLI uses, into the same files (whichever build wrote last won).
+  // The CLI's and the page's declarations are removed after the build (scripts/strip-dcts.mjs
+  // keeps only those package.json's "exports" reach): they are no API.
   {
     ...common,
-    entry: [...sources, "!src/cli/**", "!src/teach/**"],
+    entry: sources,
     format: "esm",
     clean: true,
     // Every other file beside the sources (src/fuzz/worker-entry.mjs), copied as it is.
     copy: [{ from: ["src/**/*", "!src/**/*.ts"], to: "dist", flatten: false }],
   },
-  // The CLI and what only it uses (src/teach): ESM, no types (they are no API). The teach page's
-  // browser code (src/teach/page/app.ts) too: `gradtrio teach` puts these ES modules, those the
-  // page reaches, into the page (src/teach/page/modules.ts); no second, bundled copy ships.
+  // The CLI (top-level await) and what only it uses (src/teach) are ESM only.
+  // The worker threads' module has named exports and a default one (tinypool's task): named, as in
+  // the ESM build, with no warning about it.
   {
     ...common,
-    entry: ["src/cli/**/*.ts", "src/teach/**/*.ts", "!src/**/*.test.ts"],
-    format: "esm",
-    dts: false,
+    entry: [...sources, "!src/cli/**", "!src/teach/**"],
+    format: "cjs",
     clean: false,
+    outputOptions: { ...common.outputOptions, exports: "named" },
   },
-  // The CLI (top-level await) and what only it uses (src/teach) are ESM only.
-  { ...common, entry: [...sources, "!src/cli/**", "!src/teach/**"], format: "cjs", clean: false },
 ]);
