@@ -4,9 +4,10 @@
 // consumer, vitest with the matcher — and the Node consumers again on Node 22, installed from the
 // registry's node-<platform>-<arch> package. Consumer sources: test/fixtures/consumer.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BROWSER_GLOBALS } from "../src/teach/page/bundle.ts";
 import { pageModules } from "../src/teach/page/modules.ts";
@@ -17,6 +18,7 @@ import {
   npmInstall,
   type Packed,
   pack,
+  ROOT,
   treeSize,
 } from "./package/consumer.ts";
 import { WORKER_RAN } from "./run-bin.ts";
@@ -90,6 +92,35 @@ describe("a consumer install", () => {
     expect(installOutput).not.toMatch(/install.?script/i);
     expect(treeSize(join(consumer, "node_modules"))).toBeLessThanOrEqual(15_000_000);
     expect(existsSync(join(consumer, "node_modules/vitest"))).toBe(false);
+  });
+});
+
+describe("the installed dist/", () => {
+  // Every library module as its source declares it: the same exported names in its ESM and its
+  // CommonJS file. (A second ESM build of the CLI once re-emitted the library modules it imports,
+  // tree-shaken to what the CLI uses, over the library's own files.)
+  it("exports from each library module (ESM and CommonJS) what its source exports", async () => {
+    const src = join(ROOT, "src");
+    const modules = readdirSync(src, { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+      // The CLI's modules are no API; the matcher's needs vitest, which this consumer leaves out.
+      .filter((f) => !/^(cli|teach|vitest)\//.test(f.split(sep).join("/")))
+      // A worker thread's body: it runs as it is imported, on its workerData.
+      .filter((f) => f !== join("numeric", "leg-worker.ts"));
+    expect(modules.length).toBeGreaterThan(50);
+    const dist = join(consumer, "node_modules/gradtrio/dist");
+    const require = createRequire(join(consumer, "package.json"));
+    for (const f of modules) {
+      const names = Object.keys(await import(join(src, f))).sort();
+      const stem = join(dist, f.replace(/\.ts$/, ""));
+      expect(Object.keys(await import(`${stem}.js`)).sort(), `${f} (ESM)`).toEqual(names);
+      expect(
+        Object.keys(require(`${stem}.cjs`) as object)
+          .filter((k) => k !== "__esModule")
+          .sort(),
+        `${f} (CommonJS)`,
+      ).toEqual(names);
+    }
   });
 });
 
