@@ -166,8 +166,11 @@ interface Node {
   err: Float64Array; // absolute error bound of the computed value
   /** An elementwise op's index of each output element in each argument (null: the same index). */
   argMaps: readonly (Int32Array | null)[] | null;
-  /** A tensor op's Jacobian by its own backward, [output element][argument] → row, and its sensitivity. */
-  jacobian: { rows: Float64Array[][]; sens: Float64Array[][] } | null;
+  /**
+   * A tensor op's Jacobian by its own backward, [output element][argument] → row, its sensitivity
+   * and the magnitude of the terms its entries combine (at least the entry's).
+   */
+  jacobian: { rows: Float64Array[][]; sens: Float64Array[][]; terms: Float64Array[][] } | null;
 }
 
 /**
@@ -231,7 +234,31 @@ function tensorForward(def: TensorOpDefinition, args: Node[]): Node | null {
     });
     return e;
   });
-  return newNode(shape, v, err, null, { rows, sens });
+  // The backward may read the output, which carries the forward's own rounding (4 ulps): softmax's
+  // y·(g − Σg·y) forms 1 − y, which at y ≈ 1 is 3e-9 from terms of size 1, and an ulp of y moves
+  // it by 1e-16. Moving the output by those ulps (all one way, or alternating: the larger move
+  // counts) shows that rounding, and, per ulp, the size of the terms the backward combines.
+  const moves = rows.map((r) => r.map((g) => new Float64Array(g.length)));
+  for (const alternate of [false, true]) {
+    const moved = v.map((o, k) => o + (alternate && k % 2 === 1 ? -4 : 4) * EPS * Math.abs(o));
+    jacobianAt(datas, moved).forEach((r, k) => {
+      r.forEach((g, j) => {
+        for (let i = 0; i < g.length; i++) {
+          const d = Math.abs(g[i]! - rows[k]![j]![i]!);
+          if (d > moves[k]![j]![i]! && Number.isFinite(d)) moves[k]![j]![i] = d;
+        }
+      });
+    });
+  }
+  const terms = rows.map((r, k) =>
+    r.map((g, j) =>
+      g.map((p, i) => {
+        sens[k]![j]![i] += moves[k]![j]![i]!;
+        return Math.max(Math.abs(p), moves[k]![j]![i]! / (4 * EPS));
+      }),
+    ),
+  );
+  return newNode(shape, v, err, null, { rows, sens, terms });
 }
 
 /** Index of each output element in a broadcast input (null where the shapes are equal). */
@@ -934,7 +961,7 @@ function backward(
   }
   if (out.jacobian !== null) {
     // A tensor op: its backward's rounding is opaque, a few ulps of its terms per input element.
-    const { rows, sens } = out.jacobian;
+    const { rows, sens, terms } = out.jacobian;
     const width = args.reduce((n, a) => n + a.v.length, 4);
     rows.forEach((r, k) => {
       const g = mo[k]!;
@@ -946,8 +973,9 @@ function backward(
         const [ma, qa] = adj;
         for (let i = 0; i < row.length; i++) {
           const p = Math.abs(row[i]!);
-          ma[i] += p * g;
-          qa[i] += p * ge + g * (sens[k]![j]![i]! + width * EPS * p);
+          const t = terms[k]![j]![i]!;
+          ma[i] += t * g;
+          qa[i] += p * ge + g * (sens[k]![j]![i]! + width * EPS * t);
         }
       });
     });
@@ -1002,10 +1030,24 @@ function backward(
           sens += Math.abs(rule.d(j, a, b, c - dc, rule.f(a, b, c - dc)) - p);
       }
       if (!Number.isFinite(sens)) sens = 0;
-      const terms = rule.terms === undefined ? Math.abs(p) : rule.terms(j, a, b, c, o);
+      const ap = Math.abs(p);
+      let terms = rule.terms === undefined ? ap : rule.terms(j, a, b, c, o);
+      if (isCustom) {
+        // A hand-written rule may read the output, which carries the forward's own rounding (its
+        // ulps): out·(1 − out) at out ≈ 1 cancels. The move shows that rounding and, per ulp, the
+        // size of the terms the rule combines (as tensorForward does for a tensor op).
+        const u = rule.ulps * EPS * Math.abs(o);
+        const move = Math.max(
+          Math.abs(rule.d(j, a, b, c, o + u) - p),
+          Math.abs(rule.d(j, a, b, c, o - u) - p),
+        );
+        if (u > 0 && Number.isFinite(move)) {
+          sens += move;
+          terms = Math.max(terms, move / (rule.ulps * EPS));
+        }
+      }
       const idx = j === 0 ? i0 : j === 1 ? i1 : i2;
       const [ma, qa] = argAdj[j]!;
-      const ap = Math.abs(p);
       ma[idx] += terms * g; // a partial that is a difference counts its terms
       qa[idx] += ap * ge + g * (sens + 2 * EPS * terms);
     }
