@@ -311,6 +311,20 @@ describe("fuzzing tensor ops", () => {
     expect(cli("softmax.ok.ts").status).toBe(0);
   }, 120_000);
 
+  it("from the CLI: the correct softmax's Jacobian where 1 − y cancels exits 0; the planted bug there exits 1", () => {
+    // ∂out[2]/∂x[2] = y₂(1 − y₂) at y₂ = 1 − 3.4e-9: the legs differ by the rounding of 1 − y₂
+    // (1e-16, 3e-8 of the entry), which the allowance of a backward reading its output covers.
+    const cli = (expr: string, ops: string) =>
+      spawnSync("node", [bin, "check", expr, "--at", "x=[-30,0.5,20]", "--ops", ops], {
+        encoding: "utf8",
+        cwd: resolve(here, ".."),
+      });
+    const ok = cli("softmaxOk(x)", resolve(here, "fixtures/ops/collude/ops.ts"));
+    expect([ok.status, ok.stderr]).toEqual([0, ""]);
+    expect(ok.stdout).toMatch(/✓ agree: all three legs agree/);
+    expect(cli("softmaxBug(x)", fixture("softmax.bug.ts")).status).toBe(1);
+  }, 60_000);
+
   it("--workers gives the same result as one thread", async () => {
     // Everything but the timings.
     const strip = (r: Awaited<ReturnType<FuzzRun["run"]>>) =>

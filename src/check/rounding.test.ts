@@ -2,6 +2,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { exprArbitrary } from "../../properties/arbitraries.ts";
 import { runs } from "../../properties/runs.ts";
+import { softmaxOk } from "../../test/fixtures/ops/tensor/softmax.ok.ts";
+import "../../test/fixtures/ops/tensor/softmax.bug.ts";
+import { defineOp } from "../autograd/define-op.ts";
 import { call, type Expr, num, variable } from "../expr/ast.ts";
 import { BUILTIN_OPS } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
@@ -181,5 +184,74 @@ describe("expm1's rule", () => {
     // Hand: d/dy expm1(tan y) = (1 + tan² y)·e^(tan y), to 1e-12 of itself.
     const exact = (1 + t * t) * Math.exp(t);
     expect(Math.abs((r.gradients.y!.autograd as number) - exact)).toBeLessThan(1e-12 * exact);
+  });
+});
+
+describe("a custom op's backward that reads its output", () => {
+  // softmax at x = [-30, 0.5, 20]: y₂ = 1 − 3.4e-9, and ∂y₂/∂x₂ = y₂(1 − y₂) forms 1 − y₂, which
+  // an ulp of y₂ (1.1e-16) moves by 3e-8 of itself. Hand, without cancellation (the max, 20,
+  // subtracted): ∂y₂/∂x₂ = y₂·(y₀ + y₁) = (e^−50 + e^−19.5)/S², S = 1 + e^−19.5 + e^−50.
+  const at = { x: [-30, 0.5, 20] };
+  const S = 1 + Math.exp(-19.5) + Math.exp(-50);
+  const truth = (Math.exp(-50) + Math.exp(-19.5)) / (S * S);
+  const softmaxLike = (name: string, backward: (y: Float64Array, g: Float64Array) => number[]) =>
+    defineOp({
+      name,
+      arity: 1,
+      shape: (s) => s,
+      forward: softmaxOk.definition.forward,
+      backward: ({ out: y, grad: g }) => [backward(y, g)],
+      formula: (v) => `exp(${v})/sum(exp(${v}))`,
+    });
+  const dot = (y: Float64Array, g: Float64Array) => y.reduce((a, yi, i) => a + yi * g[i]!, 0);
+  softmaxLike("allowSmNoDot", (y, g) => Array.from(y, (yi, i) => yi * g[i]!));
+  softmaxLike("allowSmRel6", (y, g) =>
+    Array.from(y, (yi, i) => (1 + 1e-6) * yi * (g[i]! - dot(y, g))),
+  );
+
+  it("a tensor op: softmax's y·(g − Σg·y) at y₂ ≈ 1 is within rounding, as the built-in's is (a false alarm)", () => {
+    const r = check("softmaxOk(x)", { at });
+    expect(outcome(r)).toBe("pass");
+    expect(r.verdict).toBe("agree");
+    expect(check("softmax(x)", { at }).verdict).toBe("agree");
+    // Autograd is right to the rounding of 1 − y₂ (a real cancellation: 2e-8 of the entry).
+    const j22 = r.jacobian!.autograd![2]![2]!;
+    expect(Math.abs(j22 - truth)).toBeLessThan(2e-16);
+    expect(Math.abs(j22 - truth)).toBeGreaterThan(1e-8 * truth);
+  });
+
+  it("its bound covers that rounding and stays a few ulps of the terms (size 1) it cancels from", () => {
+    const seeded = call("sum", [call("mul", [parse("softmaxOk(x)"), variable("s")])]);
+    const a = roundingAnalysis(seeded, toValues({ ...at, s: [0, 0, 1] }));
+    const bound = a.bounds!.get("x")![2]!;
+    const j22 = check("softmaxOk(x)", { at }).jacobian!.autograd![2]![2]!;
+    expect(bound).toBeGreaterThanOrEqual(Math.abs(j22 - truth));
+    expect(bound).toBeLessThan(16 * Number.EPSILON);
+    expect(a.magnitudes!.get("x")![2]).toBeCloseTo(1, 6);
+  });
+
+  it("still catches wrong softmax backwards there, as a Jacobian and through a sum", () => {
+    for (const op of ["allowSmNoDot", "allowSmRel6", "softmaxBug"]) {
+      expect([op, outcome(check(`${op}(x)`, { at }))]).toEqual([op, "fail"]);
+      const r = check(`sum(${op}(x)*w)`, { at: { ...at, w: [1, -2, 0.5] } });
+      expect([op, outcome(r)]).toEqual([op, "fail"]);
+    }
+  });
+
+  it("a scalar op: out·(1 − out) at out ≈ 1 is within rounding; off by 1e-6 it is caught", () => {
+    const sigmoidLike = (name: string, f: number) =>
+      defineOp({
+        name,
+        arity: 1,
+        forward: (v) => 1 / (1 + Math.exp(-v)),
+        backward: ({ out, grad }) => [grad * out * (1 - out) * f],
+        formula: (v) => `1/(1+exp(-(${v})))`,
+      });
+    sigmoidLike("allowSig", 1);
+    sigmoidLike("allowSigRel6", 1 + 1e-6);
+    for (const x of [-30, 0.3, 5, 15, 20, 30])
+      expect([x, outcome(check("allowSig(x)", { at: { x } }))]).toEqual([x, "pass"]);
+    for (const x of [-30, 0.3, 5, 15])
+      expect([x, outcome(check("allowSigRel6(x)", { at: { x } }))]).toEqual([x, "fail"]);
   });
 });
