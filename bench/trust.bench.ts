@@ -10,7 +10,10 @@
  * (c) false agrees on ill-conditioned families, against the derivative evaluated in 60-digit
  *     decimal arithmetic (decimal.js) at the same float64 point;
  * (d) planted relative faults (1e-6, 1e-8, 1e-10) in each custom op's backward rule: the rate at
- *     which the check exits 1, and what the others are.
+ *     which the check exits 1, and what the others are;
+ * (e) backwards that read their output where 1 − y cancels (a softmax tensor op, as its Jacobian
+ *     and through a sum; a sigmoid-like scalar op) at random points, many saturated: exits 1 of
+ *     the correct ops (false alarms), and of copies whose backward is wrong (caught).
  * TRUST_SCALE=k multiplies every sample size (default 1: 10^4 built-in expressions).
  */
 import { Decimal } from "decimal.js";
@@ -23,10 +26,11 @@ import { outcome } from "../src/check/outcome.ts";
 import type { Report } from "../src/check/report.ts";
 import { call, type Expr } from "../src/expr/ast.ts";
 import type { CustomOpDefinition } from "../src/expr/ops.ts";
-import { toValues } from "../src/expr/point.ts";
+import { type Point, toValues } from "../src/expr/point.ts";
 import { print } from "../src/expr/print.ts";
 import { fuzzCaseArbitrary } from "../src/fuzz/arbitraries.ts";
 import type { NumericMethod } from "../src/numeric/leg.ts";
+import { softmaxOk } from "../test/fixtures/ops/tensor/softmax.ok.ts";
 import { cases } from "./sensitivity.bench.ts";
 
 const SCALE = Number(process.env.TRUST_SCALE ?? 1);
@@ -275,9 +279,81 @@ function plantedFaults(): void {
   }
 }
 
+/** softmaxOk with its backward `y·(g − Σg·y)` changed by `wrong` (identity: the correct op). */
+function softmaxWith(name: string, wrong: (dx: number, dot: number, y: number) => number) {
+  return defineOp({
+    ...softmaxOk.definition,
+    name,
+    backward: ({ out: y, grad: g }) => {
+      const dot = y.reduce((a, yi, i) => a + yi * g[i]!, 0);
+      return [y.map((yi, i) => wrong(yi * (g[i]! - dot), dot, yi))];
+    },
+  });
+}
+
+/** A sigmoid whose backward reads its output, `out·(1 − out)`, times `factor`. */
+function sigmoidWith(name: string, factor: number) {
+  return defineOp({
+    name,
+    arity: 1,
+    forward: (a) => 1 / (1 + Math.exp(-a)),
+    backward: ({ out, grad }) => [grad * out * (1 - out) * factor],
+    formula: (a) => `1/(1+exp(-(${a})))`,
+  });
+}
+
+function readsOutput(): void {
+  // Half the points saturated (components in ±40, where y ≈ 1 and 1 − y cancels), half in ±4.
+  const points = fc
+    .sample(
+      fc.tuple(
+        fc.boolean(),
+        fc.array(fc.integer({ min: -4000, max: 4000 }), { minLength: 3, maxLength: 3 }),
+      ),
+      { numRuns: n(300), seed: 29 },
+    )
+    .map(([wide, ks]) => ks.map((k) => k / (wide ? 100 : 1000)));
+  const w = [1, -2, 0.5];
+  const exits = (checks: [string, Point][]) => {
+    const t0 = performance.now();
+    let fail = 0;
+    let inconclusive = 0;
+    for (const [text, at] of checks) {
+      const o = outcome(check(text, { at }));
+      if (o === "fail") fail++;
+      if (o === "inconclusive") inconclusive++;
+    }
+    const s = ((performance.now() - t0) / 1000).toFixed(1);
+    return `exit 1 ${pct(fail, checks.length)}, exit 3 ${pct(inconclusive, checks.length)} (${s} s)`;
+  };
+  const softmaxes = [
+    softmaxWith("trustSoftmax", (dx) => dx),
+    softmaxWith("trustSoftmaxF1e6", (dx) => dx * (1 + 1e-6)),
+    softmaxWith("trustSoftmaxF1e8", (dx) => dx * (1 + 1e-8)),
+    softmaxWith("trustSoftmaxNoDot", (dx, dot, y) => dx + y * dot),
+  ];
+  console.log(
+    `(e) backwards that read their output, ${points.length} points (x ∈ 3-vectors, half with components in ±40, half in ±4); the first of each group correct (exit 1: a false alarm), the others wrong (exit 1: caught)`,
+  );
+  for (const op of softmaxes) {
+    const name = op.definition.name;
+    const jacobian = exits(points.map((x) => [`${name}(x)`, { x }]));
+    const summed = exits(points.map((x) => [`sum(${name}(x)*w)`, { x, w }]));
+    console.log(`    ${name}(x), Jacobian: ${jacobian}; sum(${name}(x)*w): ${summed}`);
+  }
+  for (const [name, factor] of [
+    ["trustSigmoid", 1],
+    ["trustSigmoidF1e6", 1 + 1e-6],
+  ] as const) {
+    sigmoidWith(name, factor);
+    console.log(`    ${name}(x), at x₀: ${exits(points.map((x) => [`${name}(x)`, { x: x[0]! }]))}`);
+  }
+}
+
 export function run(): void {
   falseAlarms();
   honestyFigures();
   falseAgrees();
   plantedFaults();
+  readsOutput();
 }
