@@ -1032,7 +1032,7 @@ function backward(
       if (!Number.isFinite(sens)) sens = 0;
       const ap = Math.abs(p);
       let terms = rule.terms === undefined ? ap : rule.terms(j, a, b, c, o);
-      if (isCustom) {
+      if (isCustom && o !== 0) {
         // A hand-written rule may read the output, which carries the forward's own rounding (its
         // ulps): out·(1 − out) at out ≈ 1 cancels. The move shows that rounding and, per ulp, the
         // size of the terms the rule combines (as tensorForward does for a tensor op).
@@ -1041,7 +1041,7 @@ function backward(
           Math.abs(rule.d(j, a, b, c, o + u) - p),
           Math.abs(rule.d(j, a, b, c, o - u) - p),
         );
-        if (u > 0 && Number.isFinite(move)) {
+        if (Number.isFinite(move)) {
           sens += move;
           terms = Math.max(terms, move / (rule.ulps * EPS));
         }
