@@ -19,11 +19,16 @@ const common: UserConfig = {
   checks: { pluginTimings: false },
   // No package is bundled in: dependencies are installed beside gradtrio, and a devDependency
   // (esbuild, for a checkout's `gradtrio teach`) must not ship.
-  external: [/^[^./]/],
+  deps: { neverBundle: [/^[^./]/] },
   // The JavaScript without JSDoc (the .d.ts files keep it for editors): a smaller tarball.
   outputOptions: { comments: { jsdoc: false, legal: true, annotation: true } },
-  // Minified (exported names stay): the tarball stays small.
-  minify: { compress: true, mangle: true, codegen: { removeWhitespace: true } },
+  // Minified (exported names stay): the tarball stays small. Classes keep their names
+  // (`tensor(1).constructor.name` is "Tensor", an uncaught error prints as GradtrioError).
+  minify: {
+    compress: { keepNames: { function: false, class: true } },
+    mangle: { keepNames: { function: false, class: true } },
+    codegen: { removeWhitespace: true },
+  },
 };
 
 export default defineConfig([

@@ -122,6 +122,16 @@ describe("the installed dist/", () => {
       ).toEqual(names);
     }
   });
+  it("keeps class names through minification (a Tensor's constructor, an error's class)", async () => {
+    const dist = join(consumer, "node_modules/gradtrio/dist");
+    const names = (m: { tensor: (v: number) => object; GradtrioError: { name: string } }) => [
+      m.tensor(1).constructor.name,
+      m.GradtrioError.name,
+    ];
+    const require = createRequire(join(consumer, "package.json"));
+    expect(names(await import(join(dist, "index.js")))).toEqual(["Tensor", "GradtrioError"]);
+    expect(names(require(join(dist, "index.cjs")))).toEqual(["Tensor", "GradtrioError"]);
+  });
 });
 
 /** What the ESM and CommonJS consumers print: check's gradient and the Tensor's. */
