@@ -241,7 +241,7 @@ describe("the check table's marks", () => {
 
 describe("help and version", () => {
   it("documents every option of every command with an example", async () => {
-    for (const cmd of ["check", "explain", "gallery", "fuzz", "gate"]) {
+    for (const cmd of ["check", "explain", "gallery", "fuzz", "gate", "teach"]) {
       const r = await run(cmd, "--help");
       expect(r.code).toBe(0);
       const text = r.out.join("\n");
@@ -264,12 +264,21 @@ describe("help and version", () => {
       explain: ["--at", "--method", "--rtol", "--atol", "--seed", "--dtype", "--wrt", "--ops"],
       gallery: [],
       fuzz: ["--ops", "--runs", "--seed", "--max-depth", "--path", "--json"],
-      gate: ["--junit"],
+      gate: ["--junit", "--shard", "--workers"],
+      teach: ["--at", "--out"],
     };
     for (const [cmd, opts] of Object.entries(options)) {
       const text = (await run(cmd, "--help")).out.join("\n");
       for (const opt of [...opts, "-h, --help"])
         expect(text, `${cmd} ${opt}`).toMatch(new RegExp(`^ +${opt}\\b`, "m"));
+      // Every option the help lists is used in one of its examples.
+      const listed = [...text.matchAll(/^ {2}(?:-\w, )?(--[\w-]+)/gm)].map((m) => m[1]!);
+      const examples = text.split("\n").filter((l) => new RegExp(`^ +gradtrio ${cmd}\\b`).test(l));
+      for (const opt of listed.filter((o) => o !== "--help"))
+        expect(
+          examples.some((l) => new RegExp(`${opt}\\b`).test(l)),
+          `${cmd} --help: an example with ${opt}`,
+        ).toBe(true);
     }
   });
   it("prints the version", async () => {

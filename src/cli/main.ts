@@ -176,6 +176,7 @@ Options in use:
   gradtrio check 'bce(clamp(sigmoid(w*x+b), 1e-8, 1-1e-8), y)' --at w=1 b=0 x=17 y=0 --dtype float32
   gradtrio check 'x^3*y' --at x=2 y=3 --order 2        (the Hessian too)
   gradtrio check 'sigmoid(w*x+b)' --at w=2 b=0 x=[1,2,3]   (a vector output: its Jacobian)
+  gradtrio check 'mish(x)*x' --at x=0.3 --ops ./my-ops.ts      (your ops: defineOp)
 Methods: auto (default: complex step where every op is analytic, else Richardson; fast
 above 1000 input elements), richardson, central, complex, fast (one random directional
 derivative, and each element of the scalar inputs and of inputs small enough).
@@ -210,6 +211,10 @@ Examples:
   gradtrio explain 'z = w*x+b; p = sigmoid(z); bce(p, y)' --at w=1 b=0 x=6.7 y=0 --wrt w,b
   gradtrio explain 'sin(x^2)' --at x=3 --steps
   gradtrio explain 'sin(x^2)' --at x=3 --dot | dot -Tsvg > graph.svg
+  gradtrio explain 'x^x' --at x=1.7 --method richardson --rtol 1e-10 --atol 1e-14
+  gradtrio explain 'mean(x^2)' --at x=[1,2,3] --method fast --seed 7
+  gradtrio explain 'sin(x^2)' --at x=3 --dtype float32
+  gradtrio explain 'mish(x)*x' --at x=0.3 --ops ./my-ops.ts
 Exit codes: 0, or 2 for bad input.`,
     )
     .action(async (expr: string, opts: Record<string, unknown>) => {
@@ -369,6 +374,7 @@ Examples:
   gradtrio gate
   gradtrio gate ci/gradients.config.ts --junit reports/gradients.xml
   gradtrio gate --shard 2/4 --junit reports/gradients-2.xml     (one job of a CI matrix)
+  gradtrio gate --workers 2
 Ctrl-C prints the entries done so far and the replay of the case in flight, and exits 130.
 Exit codes: 0 all pass, 1 otherwise, 2 bad input, 130 interrupted.`,
     )
