@@ -291,6 +291,8 @@ describe("a gate command line that does not parse", () => {
     [["--workers", "abc"], "option '--workers <N>' argument 'abc' is invalid."],
     [["--bogus"], "unknown option '--bogus'"],
     [["--junit", "other.xml"], "--junit is given twice"],
+    [["--shard", "1.5/4"], "--shard must be I/N with 1 ≤ I ≤ N (e.g. 2/4), got '1.5/4'"],
+    [["--shard", "5/4"], "--shard must be I/N with 1 ≤ I ≤ N (e.g. 2/4), got '5/4'"],
   ])("%j: exit 2, one line, and the JUnit file written with why", async (extra, why) => {
     const dir = mkdtempSync(join(tmpdir(), "gradtrio-gate-args-"));
     try {

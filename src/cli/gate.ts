@@ -25,12 +25,11 @@ import {
   INTERRUPTED,
   loadConfig,
   NOT_RUN,
-  parseShard,
   plannedEntries,
   runGate,
-  type Shard,
   unfinishedEntries,
 } from "../fuzz/gate.ts";
+import { parseShard, type Shard } from "../fuzz/limits.ts";
 import { firstLine } from "../fuzz/load.ts";
 import {
   checkWorkers,

@@ -11,7 +11,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { GradtrioError, isIntegerIn } from "../errors.ts";
-import { DECIMAL_INTEGER, MAX_DEPTH, MAX_RUNS, MAX_WORKERS } from "../fuzz/limits.ts";
+import { DECIMAL_INTEGER, MAX_DEPTH, MAX_RUNS, MAX_WORKERS, parseShard } from "../fuzz/limits.ts";
 import { collectStrays, guardProcess, strayError } from "../fuzz/stray.ts";
 import { legThread } from "../numeric/leg-thread.ts";
 import { setNumericRunner } from "../numeric/offload.ts";
@@ -365,7 +365,15 @@ not fuzzed; the others are), 2 bad input, 130 interrupted.`,
       "the config module, .ts .mts .cts .js .mjs or .cjs (default: gradtrio.config.{ts,mts,js,mjs,cjs})",
     )
     .option("--junit <FILE>", "also write a JUnit XML report to FILE (always written)")
-    .option("--shard <I/N>", "run only the I-th of N disjoint parts of the entries (CI matrices)")
+    .option(
+      "--shard <I/N>",
+      "run only the I-th of N disjoint parts of the entries (CI matrices)",
+      // Checked with the other arguments: a malformed one is the command line's error.
+      (text: string) => {
+        parseShard(text);
+        return text;
+      },
+    )
     .option("--workers <N>", WORKERS_HELP, integer("--workers", 1, MAX_WORKERS))
     .addHelpText(
       "after",

@@ -11,7 +11,7 @@ import { check } from "../check/check.ts";
 import { outcome, outvotedLegs, referenceOutvoted } from "../check/outcome.ts";
 import type { Report } from "../check/report.ts";
 import { checkBoundNotGiven } from "../check/wrt.ts";
-import { GradtrioError, isGradtrioError, isIntegerIn } from "../errors.ts";
+import { GradtrioError, isGradtrioError } from "../errors.ts";
 import { type Program, parseProgram } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
 import { inferShapes, type Shape } from "../expr/shapes.ts";
@@ -27,6 +27,7 @@ import {
 } from "./config.ts";
 import { formatCounterexample, formatPoint, formatReport } from "./format.ts";
 import { DEFAULT_RUNS, type FuzzOptions, type FuzzResult } from "./fuzz.ts";
+import type { Shard } from "./limits.ts";
 import { exportedOps, firstLine, importModule, type LoadedOp, loadOps } from "./load.ts";
 import { FuzzRun, Interrupted, interruption, type Workers } from "./parallel.ts";
 import { fastCheckSeed } from "./seed.ts";
@@ -243,38 +244,6 @@ export interface RunOptions {
   /** Each fuzz entry's run, when it starts (to watch it). */
   readonly started?: (run: FuzzRun) => void;
   readonly onProgress?: FuzzOptions["onProgress"];
-}
-
-/** `--shard I/N`: the I-th (1-based) of N disjoint parts. */
-export interface Shard {
-  readonly index: number;
-  readonly count: number;
-}
-
-/**
- * Parses `I/N` (1 ≤ I ≤ N). Throws a GradtrioError otherwise.
- *
- * @example
- * ```ts
- * parseShard("2/4"); // { index: 2, count: 4 }
- * ```
- */
-export function parseShard(text: string): Shard {
-  const m = /^(\d+)\/(\d+)$/.exec(text);
-  const index = Number(m?.[1]);
-  const count = Number(m?.[2]);
-  if (m === null || !isIntegerIn(index, 1, count))
-    throw new GradtrioError(
-      "INVALID_ARGUMENT",
-      `--shard must be I/N with 1 ≤ I ≤ N (e.g. 2/4), got '${text}'`,
-    );
-  // Past 2^53 − 1 the digits round: 99999999999999999999/99999999999999999999 read as 1e20/1e20.
-  if (!Number.isSafeInteger(count))
-    throw new GradtrioError(
-      "INVALID_ARGUMENT",
-      `--shard ${text}: N must be at most ${Number.MAX_SAFE_INTEGER}`,
-    );
-  return { index, count };
 }
 
 /**

@@ -44,3 +44,35 @@ export function integerFromEnv(
     );
   return n;
 }
+
+/** `--shard I/N`: the I-th (1-based) of N disjoint parts. */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+/**
+ * Parses `I/N` (1 ≤ I ≤ N). Throws a GradtrioError otherwise.
+ *
+ * @example
+ * ```ts
+ * parseShard("2/4"); // { index: 2, count: 4 }
+ * ```
+ */
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (m === null || !isIntegerIn(index, 1, count))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `--shard must be I/N with 1 ≤ I ≤ N (e.g. 2/4), got '${text}'`,
+    );
+  // Past 2^53 − 1 the digits round: 99999999999999999999/99999999999999999999 read as 1e20/1e20.
+  if (!Number.isSafeInteger(count))
+    throw new GradtrioError(
+      "INVALID_ARGUMENT",
+      `--shard ${text}: N must be at most ${Number.MAX_SAFE_INTEGER}`,
+    );
+  return { index, count };
+}
