@@ -130,6 +130,15 @@ const ALIASES: Readonly<Record<string, string>> = {
   mm: "matmul",
 };
 
+/**
+ * The reductions whose two-argument form in NumPy and PyTorch (`torch.max(a, b)`) is another op
+ * here: the hint names it.
+ */
+const PAIRWISE_HINT: Readonly<Record<string, (given: number) => string>> = {
+  max: (n) => (n === 2 ? "; the elementwise maximum of two is maximum(a, b)" : ""),
+  min: (n) => (n === 2 ? "; the elementwise minimum of two is minimum(a, b)" : ""),
+};
+
 class Parser {
   private i = 0;
   /** Bound names and their nodes. */
@@ -341,7 +350,7 @@ class Parser {
     if (args.length !== arity)
       throw this.error(
         "ARITY",
-        `${name} takes ${arity} argument${arity === 1 ? "" : "s"}, got ${args.length}`,
+        `${name} takes ${arity} argument${arity === 1 ? "" : "s"}, got ${args.length}${PAIRWISE_HINT[name]?.(args.length) ?? ""}`,
         t.pos,
       );
     return call(name, args, t.pos);
