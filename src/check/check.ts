@@ -45,7 +45,7 @@ import { type HessianLegs, hessianComparisons, hessianLegs } from "./hessian.ts"
 import { checkJacobian } from "./jacobian.ts";
 import { breakpointReason, convention, gradientElement, kinkReason } from "./kinks.ts";
 import { wrtIndices } from "./matrix.ts";
-import { formulaCalls, formulaMismatch } from "./op-formulas.ts";
+import { asideNote, noVote, symbolicAside } from "./op-formulas.ts";
 import type { InputGradients, LegFailure, LegReport, Report } from "./report.ts";
 import { EXTREME_LARGE, roundingAnalysis } from "./rounding.ts";
 import {
@@ -483,6 +483,8 @@ interface Evidence extends Pick<CheckInput, "expr" | "values" | "wrt" | "tol" | 
   readonly symGrads: Grads | null;
   /** Why the symbolic leg has no vote though it ran: a custom op's formula is not its forward. */
   readonly symbolicAside: string | null;
+  /** The elements where the legs that ran differ with a zero rounding bound (`apartElements`). */
+  readonly apart: () => Apart;
   readonly numGrads: Grads | null;
   readonly numErrs: Grads | null;
   readonly autoGrads: Grads | null;
@@ -630,25 +632,30 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
       partialsBy,
     };
   }
+  // The elements where the legs differ (their `apart` ones too), computed once, when first needed:
+  // by the look for a custom op's formula that is not its forward, else by the vote.
+  let apartAll: Apart | undefined;
+  const apart = () =>
+    (apartAll ??= apartElements(wrt, values, tol, {
+      symbolic: symGrads,
+      numeric: numVotes ? numGrads : null,
+      numericError: numErrs,
+      autograd: autoGrads,
+    }));
   // A custom op whose formula is not its forward: the CAS differentiates another function than
   // the one the other legs evaluate, so the symbolic leg has no vote (its numbers still show).
-  // Where the three legs agree, numeric and autograd agree without it: not looked for.
-  const calls = symGrads === null ? [] : formulaCalls(expr);
-  const aside =
-    calls.length > 0 &&
-    (hess !== null ||
+  const aside = symbolicAside(
+    symGrads !== null,
+    expr,
+    values,
+    tol,
+    () =>
+      hess !== null ||
       !numVotes ||
-      apartElements(wrt, values, tol, {
-        symbolic: symGrads,
-        numeric: numGrads,
-        numericError: numErrs,
-        autograd: autoGrads,
-      }).suspects.length > 0 ||
-      (directional !== null && !allPairsAgree({ label: "uᵀ∇f", ...directional, rounding: 0 }, tol)))
-      ? formulaMismatch(calls, expr, values, tol)
-      : null;
-  if (aside !== null)
-    legs.symbolic = { ...legs.symbolic, unreliable: true, reason: `no vote: ${aside}` };
+      apart().suspects.length > 0 ||
+      (directional !== null && !allPairsAgree({ label: "uᵀ∇f", ...directional, rounding: 0 }, tol)),
+    legs,
+  );
   const symVotes = aside === null ? symGrads : null;
   const hessVotes =
     aside === null || hess === null
@@ -656,7 +663,7 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
       : {
           ...hess,
           legs: { ...hess.legs, symbolic: null },
-          missing: { ...hess.missing, symbolic: `no vote: ${aside}` },
+          missing: { ...hess.missing, symbolic: noVote(aside) },
         };
 
   const available = LEGS.filter((l) =>
@@ -690,6 +697,7 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
     sym,
     symGrads: symVotes,
     symbolicAside: aside,
+    apart,
     numGrads,
     numErrs,
     autoGrads,
@@ -768,6 +776,12 @@ function alongU(
   return s;
 }
 
+/** Elements where some pair of legs differs (`suspects`), and where numeric and autograd do. */
+interface Apart {
+  readonly suspects: readonly { name: string; k: number }[];
+  readonly apart: readonly { name: string; k: number }[];
+}
+
 /**
  * The elements where some pair of the legs given differs even with a zero rounding bound (the
  * only ones that can fail the vote: every tolerance grows with the bounds), and among them those
@@ -783,7 +797,7 @@ function apartElements(
     readonly numericError: Grads | null;
     readonly autograd: Grads | null;
   },
-): { suspects: { name: string; k: number }[]; apart: { name: string; k: number }[] } {
+): Apart {
   const probe = comparisonProbe();
   const suspects: { name: string; k: number }[] = [];
   const apart: { name: string; k: number }[] = [];
@@ -820,13 +834,12 @@ function apartElements(
  * leaves judge's verdict, blame and reason exactly as over all elements.
  */
 function takeVote(e: Omit<Evidence, "vote">): Vote {
-  const { expr, values, wrt, tol, f32, num, numVotes, symGrads, numGrads, numErrs, autoGrads } = e;
-  const { suspects, apart } = apartElements(wrt, values, tol, {
-    symbolic: symGrads,
-    numeric: numVotes ? numGrads : null,
-    numericError: numErrs,
-    autograd: autoGrads,
-  });
+  const { expr, values, tol, f32, num, numVotes, symGrads, numGrads, numErrs, autoGrads } = e;
+  // Without the symbolic leg's vote, the elements where the legs differ are those where numeric
+  // and autograd do (the probe's pair tolerance does not depend on the third leg).
+  const all = e.apart();
+  const { suspects, apart } =
+    e.symbolicAside === null ? all : { suspects: all.apart, apart: all.apart };
   const only = byName(suspects);
   // The rounding analysis runs whatever the legs say: where float64 cannot resolve the
   // derivative, the legs may agree on a wrong value ((1-cos(x))/x^2 at 1e-9: all say 1e9, the
@@ -835,10 +848,9 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
   let size = 0;
   for (const v of values.values()) size += v.data.length;
   const everyElement = size <= FAST_MODE_THRESHOLD;
-  const examined: { name: string; k: number }[] = everyElement ? [] : suspects;
-  if (everyElement)
-    for (const [name, v] of values)
-      for (let k = 0; k < v.data.length; k++) examined.push({ name, k });
+  const examined = everyElement
+    ? [...values].flatMap(([name, v]) => Array.from(v.data, (_, k) => ({ name, k })))
+    : suspects;
   const analysis =
     examined.length === 0 ? null : roundingAnalysis(expr, values, everyElement ? undefined : only);
   let extreme = analysis?.extreme ?? null;
@@ -1105,8 +1117,7 @@ function conclusion(e: Evidence): Report {
   const shared = sharedBlame
     ? "; compared at the float64 intermediates numeric and autograd share (the same f(x) to the bit), whose rounding is common to both"
     : "";
-  const aside =
-    e.symbolicAside === null ? "" : `; the symbolic leg has no vote: ${e.symbolicAside}`;
+  const aside = asideNote(e.symbolicAside);
   return withVerdict(e.base, {
     verdict: judgment.verdict,
     blame: judgment.blame,

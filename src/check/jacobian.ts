@@ -12,7 +12,7 @@ import { type CheckInput, type InconclusiveRule, reasons, runLeg } from "./check
 import { FLOAT32_NOTE, float32Range, withFloat32Bound } from "./dtype.ts";
 import { breakpointReason, convention, kinkReason } from "./kinks.ts";
 import { matrixComparisons, matrixReport, restrict, wrtIndices } from "./matrix.ts";
-import { formulaCalls, formulaMismatch } from "./op-formulas.ts";
+import { asideNote, symbolicAside } from "./op-formulas.ts";
 import type { LegReport, Report } from "./report.ts";
 import { roundingAnalysis } from "./rounding.ts";
 import { judge, LEGS, type LegName } from "./verdict.ts";
@@ -128,17 +128,16 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
         convention(expr),
       ),
     );
-  // A custom op whose formula is not its forward: the CAS has no vote (as in `check`), looked
-  // for where the three legs do not all agree.
+  // A custom op whose formula is not its forward: the CAS has no vote (as in `check`).
   const label = (i: number, j: number) => jacobianEntry(outputs[i]!, inputs[j]!);
-  const calls = rows.symbolic === null ? [] : formulaCalls(expr);
-  const aside =
-    calls.length > 0 &&
-    (rows.numeric === null || matrixComparisons(rows, label, tol, () => new Map()).length > 0)
-      ? formulaMismatch(calls, expr, values, tol)
-      : null;
-  if (aside !== null)
-    legs.symbolic = { ...legs.symbolic, unreliable: true, reason: `no vote: ${aside}` };
+  const aside = symbolicAside(
+    rows.symbolic !== null,
+    expr,
+    values,
+    tol,
+    () => rows.numeric === null || matrixComparisons(rows, label, tol, () => new Map()).length > 0,
+    legs,
+  );
   const voting = aside === null ? rows : { ...rows, symbolic: null };
   const present = LEGS.filter((l) => voting[l] !== null);
   const nonFinite = present.filter((l) => !allFinite(voting[l]!));
@@ -194,7 +193,7 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
         ? present.length === 2
           ? reasons.twoLegs(present, missing)
           : null
-        : `${j.reason}${aside === null ? "" : `; the symbolic leg has no vote: ${aside}`}`,
+        : `${j.reason}${asideNote(aside)}`,
     failing: j.failing,
     outvoted: j.outvoted,
   };

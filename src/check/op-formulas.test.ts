@@ -11,8 +11,9 @@ import { toValues } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { fuzzCaseArbitrary } from "../fuzz/arbitraries.ts";
 import { check } from "./check.ts";
-import { formulaCalls, formulaMismatch } from "./op-formulas.ts";
+import { formulaCalls, formulaMismatch, symbolicAside } from "./op-formulas.ts";
 import { outcome } from "./outcome.ts";
+import type { LegReport } from "./report.ts";
 import { DEFAULT_TOLERANCE } from "./verdict.ts";
 
 describe("a custom op whose forward is not its formula", () => {
@@ -130,5 +131,48 @@ describe("correct custom ops: no false alarm", () => {
   it("a formula that calls another custom op is compared expanded", () => {
     const e = parse("trustCube(trustExp2(x))");
     expect(formulaMismatch(formulaCalls(e), e, toValues({ x: 7.3 }), DEFAULT_TOLERANCE)).toBeNull();
+  });
+});
+
+describe("symbolicAside: the one place the CAS is set aside (check's and the Jacobian's)", () => {
+  const legs = (): Record<"symbolic" | "numeric" | "autograd", LegReport> => ({
+    symbolic: { status: "ok", reason: null, ms: 1 },
+    numeric: { status: "ok", reason: null, ms: 1 },
+    autograd: { status: "ok", reason: null, ms: 1 },
+  });
+  const at = toValues({ x: 1.5 });
+
+  it("looks only where the legs differ, marks the symbolic leg and returns why", () => {
+    const e = parse("sqBug(x)");
+    const agree = legs();
+    expect(symbolicAside(true, e, at, DEFAULT_TOLERANCE, () => false, agree)).toBeNull();
+    expect(agree.symbolic).toEqual({ status: "ok", reason: null, ms: 1 });
+    const differ = legs();
+    const why = symbolicAside(true, e, at, DEFAULT_TOLERANCE, () => true, differ);
+    expect(why).toContain(
+      "custom op 'sqBug': its formula gives 3.375 where its forward gives 2.25",
+    );
+    expect(differ.symbolic).toEqual({
+      status: "ok",
+      ms: 1,
+      unreliable: true,
+      reason: `no vote: ${why}`,
+    });
+    expect(differ.numeric).toEqual({ status: "ok", reason: null, ms: 1 });
+  });
+
+  it("asks nothing of the legs without a custom op's formula, or when the symbolic leg did not run", () => {
+    let asked = 0;
+    const differ = () => {
+      asked++;
+      return true;
+    };
+    expect(
+      symbolicAside(true, parse("sin(x)^2"), at, DEFAULT_TOLERANCE, differ, legs()),
+    ).toBeNull();
+    expect(
+      symbolicAside(false, parse("sqBug(x)"), at, DEFAULT_TOLERANCE, differ, legs()),
+    ).toBeNull();
+    expect(asked).toBe(0);
   });
 });

@@ -20,8 +20,9 @@ import { parse } from "../expr/parse.ts";
 import type { Value } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
 import { type Arr, forwardValues } from "../symbolic/forward.ts";
+import type { LegReport } from "./report.ts";
 import { valueBound } from "./rounding.ts";
-import { fmt, type Tolerance } from "./verdict.ts";
+import { fmt, type LegName, type Tolerance } from "./verdict.ts";
 
 const EPS = Number.EPSILON;
 /** How far off its arguments an op is compared too: 2⁻⁷ of their size (at least of 1). */
@@ -187,3 +188,31 @@ export function formulaMismatch(
   }
   return null;
 }
+
+/**
+ * Whether the symbolic leg, which ran (`ran`: it has gradients), loses its vote at the point: the
+ * first custom op call whose formula is not its forward (`formulaMismatch`), looked for only where
+ * `differ()` says the legs do not all agree (where they do, numeric and autograd agree without
+ * it). Returns that sentence, having marked `legs.symbolic` unreliable with it (its numbers still
+ * show), or null. The gradient check and the Jacobian's share it.
+ */
+export function symbolicAside(
+  ran: boolean,
+  expr: Expr,
+  values: ReadonlyMap<string, Value>,
+  tol: Tolerance,
+  differ: () => boolean,
+  legs: Record<LegName, LegReport>,
+): string | null {
+  const calls = ran ? formulaCalls(expr) : [];
+  const aside = calls.length > 0 && differ() ? formulaMismatch(calls, expr, values, tol) : null;
+  if (aside !== null) legs.symbolic = { ...legs.symbolic, unreliable: true, reason: noVote(aside) };
+  return aside;
+}
+
+/** The symbolic leg's reason when set aside (`symbolicAside`). */
+export const noVote = (aside: string): string => `no vote: ${aside}`;
+
+/** What a verdict's reason ends with when the symbolic leg is set aside (nothing otherwise). */
+export const asideNote = (aside: string | null): string =>
+  aside === null ? "" : `; the symbolic leg has no vote: ${aside}`;
