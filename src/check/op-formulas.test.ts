@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { TRUST_OPS } from "../../properties/trust-ops.ts";
 import "../../test/fixtures/ops/collude/ops.ts";
+import { defineOp } from "../autograd/index.ts";
 import { parse } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
@@ -174,5 +175,44 @@ describe("symbolicAside: the one place the CAS is set aside (check's and the Jac
       symbolicAside(false, parse("sqBug(x)"), at, DEFAULT_TOLERANCE, differ, legs()),
     ).toBeNull();
     expect(asked).toBe(0);
+  });
+});
+
+describe("the expanded-formula cache", () => {
+  // An op defined again (a reloaded module: the same source, a new definition) whose formula
+  // could not be read before and can now: the op calling it is compared anew, not with the null
+  // remembered from before.
+  let unreadable = false;
+  const inner = () =>
+    defineOp({
+      name: "reloadedCube",
+      arity: 1,
+      forward: (a) => a * a * a,
+      backward: ({ args: [a], grad }) => [grad * 3 * a! * a!],
+      formula: (a) => {
+        if (unreadable) throw new Error("not now");
+        return `(${a})^3`;
+      },
+    });
+  inner();
+  // forward x², formula (through reloadedCube) x³: a mismatch, once the formula can be read.
+  defineOp({
+    name: "squareCallingCube",
+    arity: 1,
+    forward: (a) => a * a,
+    backward: ({ args: [a], grad }) => [grad * 3 * a! * a!],
+    formula: (a) => `reloadedCube(${a})`,
+  });
+
+  it("does not keep a formula it could not read past the definition of an op it calls", () => {
+    const e = parse("squareCallingCube(x)");
+    const at = toValues({ x: 1.5 });
+    unreadable = true;
+    expect(formulaMismatch(formulaCalls(e), e, at, DEFAULT_TOLERANCE)).toBeNull();
+    unreadable = false;
+    inner(); // defined again: a new definition of the same op
+    expect(formulaMismatch(formulaCalls(e), e, at, DEFAULT_TOLERANCE)).toContain(
+      "custom op 'squareCallingCube': its formula gives 3.375 where its forward gives 2.25 at x = 1.5",
+    );
   });
 });

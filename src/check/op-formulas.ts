@@ -15,6 +15,7 @@ import {
   isBuiltinOp,
   lookupCustomOp,
   type OpDefinition,
+  stillRegistered,
 } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
 import type { Value } from "../expr/point.ts";
@@ -31,13 +32,17 @@ const NEARBY_TEXT = "2⁻⁷";
 /** Elements of an argument shown in the reason; a larger one by its shape. */
 const SHOWN = 6;
 
-/** A custom op's formula with every custom op it calls replaced by its own, over the placeholders. */
+/**
+ * A custom op's formula with every custom op it calls replaced by its own, over the placeholders
+ * (null: none this module can read), and the custom op names it looked up with what each resolved
+ * to (undefined: no op of that name): stale, whatever it holds, when any of them resolves anew (an
+ * op defined again by a reloaded module, one defined since).
+ */
 interface Expanded {
-  readonly expr: Expr;
-  /** The definitions it was made with (stale when any is registered anew). */
-  readonly defs: readonly OpDefinition[];
+  readonly expr: Expr | null;
+  readonly defs: readonly (readonly [string, OpDefinition | undefined])[];
 }
-const expansions = new WeakMap<OpDefinition, Expanded | null>();
+const expansions = new WeakMap<OpDefinition, Expanded>();
 
 /**
  * `def`'s formula as the symbolic leg differentiates it (the custom ops it calls expanded into
@@ -45,17 +50,18 @@ const expansions = new WeakMap<OpDefinition, Expanded | null>();
  */
 function expandedFormula(def: OpDefinition): Expr | null {
   const hit = expansions.get(def);
-  if (hit !== undefined && (hit === null || hit.defs.every((d) => lookupCustomOp(d.name) === d)))
-    return hit?.expr ?? null;
-  let made: Expanded | null = null;
+  if (hit !== undefined && stillRegistered(hit.defs)) return hit.expr;
+  const defs: (readonly [string, OpDefinition | undefined])[] = [[def.name, def]];
+  let expr: Expr | null = null;
   try {
     const text = formulaText(def);
     if (text !== undefined) {
-      const defs: OpDefinition[] = [def];
       const done = new Map<Expr, Expr>();
       const body = parse(text);
       for (const n of postOrder(body)) {
-        const inner = n.kind !== "call" || isBuiltinOp(n.op) ? undefined : lookupCustomOp(n.op);
+        const custom = n.kind === "call" && !isBuiltinOp(n.op);
+        const inner = custom ? lookupCustomOp(n.op) : undefined;
+        if (custom) defs.push([n.op, inner]);
         if (inner === undefined) {
           done.set(
             n,
@@ -70,18 +76,18 @@ function expandedFormula(def: OpDefinition): Expr | null {
         }
         // defineOp refuses a formula that calls its own op, directly or not: this ends.
         const own = expandedFormula(inner);
-        if (own === null) throw new Error(`'${inner.name}' has no readable formula`);
         defs.push(...expansions.get(inner)!.defs);
+        if (own === null) throw new Error(`'${inner.name}' has no readable formula`);
         const args = (n as CallExpr).args.map((a) => done.get(a)!);
         done.set(n, substitute(own, formulaPlaceholders(inner.arity), args));
       }
-      made = { expr: done.get(body)!, defs };
+      expr = done.get(body)!;
     }
   } catch {
-    made = null; // a formula the symbolic leg cannot read either: it says why
+    expr = null; // a formula the symbolic leg cannot read either: it says why
   }
-  expansions.set(def, made);
-  return made?.expr ?? null;
+  expansions.set(def, { expr, defs });
+  return expr;
 }
 
 /** An argument of a call and its value, for the reason: `x = 1.5`, `sin(x) = 0.997…`. */
