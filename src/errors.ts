@@ -92,6 +92,25 @@ export function userThrew(who: string, e: unknown): string {
 const stacksShown = new Set<string>();
 
 /**
+ * The first line of an error's message: a module's failure is shown in one line. jiti's syntax
+ * error ("ParseError: Unexpected token" over "/path/file.ts:2:18") becomes
+ * `/path/file.ts:2:18: ParseError: Unexpected token`.
+ * A GradtrioError, also one thrown by a module's own copy of gradtrio, shows no class name.
+ */
+export function firstLine(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  const lines = m
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  if (lines.length === 2 && /^\S.*:\d+:\d+$/.test(lines[1]!)) return `${lines[1]}: ${lines[0]}`;
+  const line = lines[0] ?? m.trim();
+  const name =
+    e instanceof Error && e.name !== "Error" && e.name !== "GradtrioError" ? `${e.name}: ` : "";
+  return name + line;
+}
+
+/**
  * An exception from a custom op's forward or backward as the error that names the op and says
  * which of its functions threw (`mySquare: its backward threw: …`), also one of gradtrio's own
  * (a Tensor call inside the rule); an error that names an op already (another custom op's, called

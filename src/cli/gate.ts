@@ -17,7 +17,7 @@ import {
 import { dirname, resolve } from "node:path";
 import pc from "picocolors";
 import xmlbuilder from "xmlbuilder";
-import { GradtrioError, isGradtrioError } from "../errors.ts";
+import { firstLine, GradtrioError, isGradtrioError } from "../errors.ts";
 import {
   type GateEntryResult,
   type GateResult,
@@ -30,7 +30,6 @@ import {
   unfinishedEntries,
 } from "../fuzz/gate.ts";
 import { parseShard, type Shard } from "../fuzz/limits.ts";
-import { firstLine } from "../fuzz/load.ts";
 import {
   checkWorkers,
   type FuzzRun,

@@ -16,7 +16,7 @@ import { check, parseCached } from "../check/check.ts";
 import { outcome, referenceOutvoted } from "../check/outcome.ts";
 import type { InputGradients, Report } from "../check/report.ts";
 import type { LegName } from "../check/verdict.ts";
-import { checkOptionNames, GradtrioError, isIntegerIn } from "../errors.ts";
+import { checkOptionNames, firstLine, GradtrioError, isIntegerIn } from "../errors.ts";
 import { type CallExpr, call, type Expr, num, postOrder, variable } from "../expr/ast.ts";
 import { usedOnce } from "../expr/memo.ts";
 import {
@@ -39,7 +39,6 @@ import {
 } from "./arbitraries.ts";
 import { tolerances } from "./config.ts";
 import { MAX_DEPTH, MAX_RUNS } from "./limits.ts";
-import { firstLine } from "./load.ts";
 import { type OpLike, resolveOp } from "./op-like.ts";
 import { type SanityReport, sanityCheck } from "./sanity.ts";
 import { fastCheckSeed } from "./seed.ts";

@@ -11,7 +11,7 @@ import { check } from "../check/check.ts";
 import { outcome, outvotedLegs, referenceOutvoted } from "../check/outcome.ts";
 import type { Report } from "../check/report.ts";
 import { checkBoundNotGiven } from "../check/wrt.ts";
-import { GradtrioError, isGradtrioError } from "../errors.ts";
+import { firstLine, GradtrioError, isGradtrioError } from "../errors.ts";
 import { type Program, parseProgram } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
 import { inferShapes, type Shape } from "../expr/shapes.ts";
@@ -28,7 +28,7 @@ import {
 import { formatCounterexample, formatPoint, formatReport } from "./format.ts";
 import { DEFAULT_RUNS, type FuzzOptions, type FuzzResult } from "./fuzz.ts";
 import type { Shard } from "./limits.ts";
-import { exportedOps, firstLine, importModule, type LoadedOp, loadOps } from "./load.ts";
+import { exportedOps, importModule, type LoadedOp, loadOps } from "./load.ts";
 import { FuzzRun, Interrupted, interruption, type Workers } from "./parallel.ts";
 import { fastCheckSeed } from "./seed.ts";
 import { shownPath } from "./shown-path.ts";

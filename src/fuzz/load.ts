@@ -7,30 +7,11 @@
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import type { Jiti } from "jiti";
-import { GradtrioError } from "../errors.ts";
+import { firstLine, GradtrioError } from "../errors.ts";
 import { formulaDefect } from "../expr/op-formula.ts";
 import type { OpDefinition } from "../expr/ops.ts";
 import { definitionOf, resolveOp } from "./op-like.ts";
 import { collectStrays, strayText, userModuleLoaded } from "./stray.ts";
-
-/**
- * The first line of an error's message: a module's failure is shown in one line. jiti's syntax
- * error ("ParseError: Unexpected token" over "/path/file.ts:2:18") becomes
- * `/path/file.ts:2:18: ParseError: Unexpected token`.
- * A GradtrioError, also one thrown by a module's own copy of gradtrio, shows no class name.
- */
-export function firstLine(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  const lines = m
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "");
-  if (lines.length === 2 && /^\S.*:\d+:\d+$/.test(lines[1]!)) return `${lines[1]}: ${lines[0]}`;
-  const line = lines[0] ?? m.trim();
-  const name =
-    e instanceof Error && e.name !== "Error" && e.name !== "GradtrioError" ? `${e.name}: ` : "";
-  return name + line;
-}
 
 /**
  * A CommonJS module compiled from ESM (`exports.__esModule` set) may arrive as

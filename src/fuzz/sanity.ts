@@ -4,7 +4,7 @@
  * forward computes — evaluated through gradtrio's own parser and evaluator, never `eval`.
  */
 
-import { describeValue, GradtrioError, userThrew } from "../errors.ts";
+import { describeValue, firstLine, GradtrioError, userThrew } from "../errors.ts";
 import { formulaDefect } from "../expr/op-formula.ts";
 import { type CustomOpDefinition, formulaPlaceholders, formulaText } from "../expr/ops.ts";
 import { parse } from "../expr/parse.ts";
@@ -12,7 +12,6 @@ import { toValues } from "../expr/point.ts";
 import { evaluate } from "../numeric/evaluate.ts";
 import { mulberry32 } from "../random.ts";
 import { argDomain, workingInterval } from "./domain.ts";
-import { firstLine } from "./load.ts";
 
 export interface SanityReport {
   readonly op: string;

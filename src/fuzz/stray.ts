@@ -11,7 +11,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { isAbsolute, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { GradtrioError } from "../errors.ts";
+import { firstLine, GradtrioError } from "../errors.ts";
 import { shownPath } from "./shown-path.ts";
 
 /** An error of user code that nothing caught. */
@@ -75,12 +75,7 @@ function moduleOf(error: unknown): string | undefined {
 
 /** What happened, in one line: `unhandled promise rejection: …`, `called process.exit(0): …`. */
 export function strayText(s: Stray): string {
-  const e = s.error;
-  if (e instanceof ExitCalled) return e.message;
-  const text =
-    e instanceof Error ? `${e.name === "Error" ? "" : `${e.name}: `}${e.message}` : String(e);
-  const line = text.split("\n").find((l) => l.trim() !== "") ?? text;
-  return `${s.kind}: ${line.trim()}`;
+  return s.error instanceof ExitCalled ? s.error.message : `${s.kind}: ${firstLine(s.error)}`;
 }
 
 /** The one-line description of a stray: the module its stack names (else "user code"), what happened. */

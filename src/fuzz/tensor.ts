@@ -6,7 +6,7 @@
  * smaller shapes as well as to simpler values.
  */
 import fc from "fast-check";
-import { GradtrioError } from "../errors.ts";
+import { firstLine, GradtrioError } from "../errors.ts";
 import { call, type Expr, num, variable } from "../expr/ast.ts";
 import { formatShape, type Shape, sameShape, sizeOfShape } from "../expr/broadcast.ts";
 import type { TensorOpDefinition } from "../expr/ops.ts";
@@ -17,7 +17,6 @@ import { evaluate } from "../numeric/evaluate.ts";
 import { mulberry32 } from "../random.ts";
 import type { FuzzCase } from "./arbitraries.ts";
 import { argDomain, workingInterval } from "./domain.ts";
-import { firstLine } from "./load.ts";
 import type { SanityReport } from "./sanity.ts";
 import { stratified, type TensorSweepPoint } from "./sweep.ts";
 
