@@ -49,8 +49,15 @@ const runs = runsTogether(
     gateEntries: gate("entries.config.ts", "entries.xml"),
     // The entries side by side: each stray still goes to the entry whose code made it.
     gateEntriesTogether: gate("entries.config.ts", "entries-together.xml", "2"),
+    // The first entry's code throws after its entry ended, while the second runs.
+    gateLate: gate("late.config.ts", "late.xml"),
+    gateLateTogether: gate("late.config.ts", "late-together.xml", "2"),
+    // With --workers, entries run on this thread one after another keep their own strays.
+    gateSecondTogether: gate("second-strays.config.ts", "second-together.xml", "2"),
   },
-  { env: { GRADTRIO_DEBUG: "", ...UNSET_WORKERS } },
+  // No progress line: on a loaded machine a run can pass the 10 s interval, and the tests read
+  // stderr whole.
+  { env: { GRADTRIO_DEBUG: "", GRADTRIO_PROGRESS_MS: "2147483647", ...UNSET_WORKERS } },
 );
 
 const noStack = (s: string) => expect(s).not.toMatch(/\n\s+at |Node\.js v/);
@@ -134,4 +141,35 @@ describe("gate: bad input writes the error JUnit; a misbehaving entry fails alon
       expect(report).toMatch(/tests="3" failures="2"/);
     },
   );
+});
+
+describe("gate: a stray that surfaces after its entry ended", () => {
+  it.each(["gateLate", "gateLateTogether"] as const)(
+    "%s: fails its own entry, not the entry running then",
+    (name) => {
+      const r = runs[name];
+      expect(r.code).toBe(1);
+      noStack(r.stderr);
+      expect(r.stdout).toMatch(
+        /FAIL\s+check\s+leaves a callback\s+—\s+module '[^']*late-timer\.ts': uncaught exception: thrown late by lateSquare's callback/,
+      );
+      expect(r.stdout).toMatch(/PASS\s+check\s+runs next/);
+      expect(r.stdout).toContain("1 passed, 1 failed (2 entries)");
+      const report = readFileSync(
+        xml(name === "gateLate" ? "late.xml" : "late-together.xml"),
+        "utf8",
+      );
+      expect(report).toMatch(/tests="2" failures="1"/);
+      expect(report).toMatch(/<testcase[^>]*name="checks\[0\] leaves a callback"[^>]*>\s*<failure/);
+    },
+  );
+
+  it("with --workers, the entry whose code strays fails, also when another ran before it here", () => {
+    const r = runs.gateSecondTogether;
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/PASS\s+check\s+plain/);
+    expect(r.stdout).toMatch(
+      /FAIL\s+check\s+rejects\s+—\s+module '[^']*backward-rejects\.ts': unhandled promise rejection: rejected inside backward/,
+    );
+  });
 });

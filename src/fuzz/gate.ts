@@ -32,7 +32,7 @@ import { exportedOps, importModule, type LoadedOp, loadOps } from "./load.ts";
 import { FuzzRun, Interrupted, interruption, type Workers } from "./parallel.ts";
 import { fastCheckSeed } from "./seed.ts";
 import { shownPath } from "./shown-path.ts";
-import { collectStrays } from "./stray.ts";
+import { collectStrays, type StrayCollector, strayError } from "./stray.ts";
 
 export interface GateEntryResult {
   readonly kind: "check" | "fuzz";
@@ -375,25 +375,19 @@ export async function runGate(
   const workers = opts.workers ?? null;
   if (workers !== null && opts.configFile === undefined)
     throw new GradtrioError("INVALID_ARGUMENT", "gate: worker threads need the config's file");
-  // An entry that throws fails alone: every entry runs.
+  // An entry that throws fails alone: every entry runs. Its strays' collector stays open until
+  // every entry has run (`settle`): a stray its code leaves behind later (a timer of its op)
+  // fails it, not the entry running then.
+  const open: StrayCollector[] = [];
   const guarded = async (
     path: string,
     kind: GateEntryResult["kind"],
     name: string,
     run: () => Promise<GateEntryResult[]>,
-  ): Promise<GateEntryResult[]> => {
+  ): Promise<() => Promise<GateEntryResult[]>> => {
     const t0 = performance.now();
     opts.onStart?.(path);
-    // A promise its code rejects unhandled, a timer's throw: the entry in flight fails (CLI).
-    const strays = collectStrays();
-    try {
-      const rs = await strays.run(run);
-      await strays.endOrThrow();
-      for (const r of rs) opts.onEntry?.(r);
-      return rs;
-    } catch (e) {
-      await strays.end();
-      if (e instanceof Interrupted) throw e;
+    const failed = (e: unknown, ms: number): GateEntryResult[] => {
       const summary = firstLine(e);
       const r: GateEntryResult = {
         kind,
@@ -403,11 +397,29 @@ export async function runGate(
         outcome: "error",
         summary,
         details: [summary],
-        ms: performance.now() - t0,
+        ms,
       };
-      opts.onEntry?.(r);
       return [r];
+    };
+    // A promise its code rejects unhandled, a timer's throw: the entry fails (CLI).
+    const strays = collectStrays();
+    open.push(strays);
+    let rs: GateEntryResult[];
+    let error = false;
+    try {
+      rs = await strays.run(run);
+      await strays.throwFirst();
+    } catch (e) {
+      if (e instanceof Interrupted) throw e;
+      rs = failed(e, performance.now() - t0);
+      error = true;
     }
+    const ms = performance.now() - t0;
+    for (const r of rs) opts.onEntry?.(r);
+    return async () => {
+      const [late] = await strays.end();
+      return late === undefined || error ? rs : failed(strayError(late), ms);
+    };
   };
   const checkJob = (e: CheckEntry, i: number) => () =>
     guarded(`checks[${i}]`, "check", e.name ?? e.expr, async () => [
@@ -426,19 +438,26 @@ export async function runGate(
     inShard(k, opts.shard),
   );
   // On worker threads the entries run side by side; the results keep the config's order.
-  let results: GateEntryResult[][] = [];
-  if (workers !== null)
-    results = await Promise.race([
-      Promise.all(jobs.map((job) => job())),
-      interruption(opts.signal),
-    ]);
-  else
-    for (const job of jobs) {
-      // Let timers and signals in between entries.
-      await new Promise((r) => setImmediate(r));
-      if (opts.signal?.aborted === true) throw new Interrupted();
-      results.push(await job());
-    }
+  let settle: (() => Promise<GateEntryResult[]>)[] = [];
+  let results: GateEntryResult[][];
+  try {
+    if (workers !== null)
+      settle = await Promise.race([
+        Promise.all(jobs.map((job) => job())),
+        interruption(opts.signal),
+      ]);
+    else
+      for (const job of jobs) {
+        // Let timers and signals in between entries.
+        await new Promise((r) => setImmediate(r));
+        if (opts.signal?.aborted === true) throw new Interrupted();
+        settle.push(await job());
+      }
+    results = await Promise.all(settle.map((s) => s()));
+  } finally {
+    // Interrupted: the entries' collectors close too (their strays then go to the command's).
+    await Promise.all(open.map((s) => s.end()));
+  }
   const entries = results.flat();
   const passed = entries.filter((e) => e.passed).length;
   return { seed, entries, passed, failed: entries.length - passed };

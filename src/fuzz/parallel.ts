@@ -4,6 +4,7 @@
  * and the gate's check entries; results are merged in task order, so the outcome is the same for
  * any number of workers.
  */
+import { AsyncResource } from "node:async_hooks";
 import { availableParallelism } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -146,7 +147,13 @@ export function workerPool(threads: number, preload: Preload = {}): Workers | nu
     threads,
     run: <T>(task: WorkerTask, here: () => T) =>
       new Promise<T>((resolve, reject) => {
-        queue.push({ task, here, resolve: resolve as (v: unknown) => void, reject });
+        // Run here, `here` keeps its caller's async context (a gate entry's: its strays are its).
+        queue.push({
+          task,
+          here: AsyncResource.bind(here),
+          resolve: resolve as (v: unknown) => void,
+          reject,
+        });
         pump();
       }),
     share: <T>(task: (slot: number) => WorkerTask, open: () => boolean) => {

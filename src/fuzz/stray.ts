@@ -4,9 +4,11 @@
  * and exit 1, for the last a silent exit with the user's code (0: a false green). The CLI installs
  * `guardProcess`: `process.exit` throws `ExitCalled` where it is called (a module that calls it at
  * import fails to load; a backward that calls it throws), and an uncaught exception or unhandled
- * rejection is a `Stray`, handed to the collector that ran the code which made it, else to the
- * innermost open one (`collectStrays`), or, with none open, printed as one line, exit 2. A stray is attributed to the user module named in its stack.
- * Without `guardProcess` (the library in someone else's process) nothing changes.
+ * rejection is a `Stray`, handed to the open collector that ran the code which made it (`run`: a
+ * gate entry), else to the innermost open one that runs no code of its own (the command's: never
+ * another entry's), or, with none open, printed as one line, exit 2. A stray is attributed to the
+ * user module named in its stack. Without `guardProcess` (the library in someone else's process)
+ * nothing changes.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { isAbsolute, resolve, sep } from "node:path";
@@ -32,6 +34,8 @@ export class ExitCalled extends Error {
 interface Collector {
   readonly strays: Stray[];
   readonly onStray: ((s: Stray) => void) | undefined;
+  /** It has run code of its own (`run`): it takes that code's strays, no others. */
+  runs: boolean;
 }
 
 const collectors: Collector[] = [];
@@ -95,9 +99,21 @@ export function strayError(s: Stray): unknown {
 }
 
 /**
+ * Where a stray of code run by `own` (undefined: by no collector) goes: `own` while it is open;
+ * else the innermost open collector that runs no code of its own. A stray of an entry's code that
+ * surfaces after the entry's collector closed thus goes to the command's, not to another entry
+ * running then.
+ */
+function collectorFor(own: Collector | undefined): Collector | undefined {
+  if (own !== undefined && collectors.includes(own)) return own;
+  for (let i = collectors.length - 1; i >= 0; i--) if (!collectors[i]!.runs) return collectors[i];
+  return undefined;
+}
+
+/**
  * Installs the process-wide guard (the CLI's process only, once): `process.exit` throws
- * `ExitCalled`; uncaught exceptions and unhandled rejections go to the collector that ran the code
- * which made them, else to the innermost one, or to `fatal` (it prints one line and exits 2 with the `exit` it is given) when none is open.
+ * `ExitCalled`; uncaught exceptions and unhandled rejections go to a collector (`collectorFor`),
+ * or to `fatal` (it prints one line and exits 2 with the `exit` it is given) when none takes them.
  */
 export function guardProcess(fatal: (s: Stray, exit: (code: number) => never) => never): void {
   if (guarded) return;
@@ -108,9 +124,7 @@ export function guardProcess(fatal: (s: Stray, exit: (code: number) => never) =>
   }) as typeof process.exit;
   const take = (kind: Stray["kind"]) => (error: unknown) => {
     const s: Stray = { kind, error };
-    // The collector that ran the code which made it (entries side by side), else the innermost.
-    const own = scope.getStore();
-    const c = own !== undefined && collectors.includes(own) ? own : collectors.at(-1);
+    const c = collectorFor(scope.getStore());
     if (c === undefined) fatal(s, exit);
     c.strays.push(s);
     c.onStray?.(s);
@@ -119,14 +133,25 @@ export function guardProcess(fatal: (s: Stray, exit: (code: number) => never) =>
   process.on("unhandledRejection", take("unhandled promise rejection"));
 }
 
+/** An unhandled rejection is reported once the microtasks have run: after a macrotask. */
+async function surfaced(): Promise<void> {
+  if (guarded) await new Promise((r) => setImmediate(r));
+}
+
 /** An open collector: `end()` lets pending rejections surface, closes it and returns its strays. */
 export interface StrayCollector {
   end(): Promise<readonly Stray[]>;
   /** `end()`, then throws the first stray as `strayError` gives it (none: returns). */
   endOrThrow(): Promise<void>;
   /**
+   * After pending rejections surface, throws the first stray so far as `strayError` gives it
+   * (none: returns); the collector stays open.
+   */
+  throwFirst(): Promise<void>;
+  /**
    * Runs `fn` as this collector's: what it leaves behind (a rejected promise, a timer) comes
-   * here even while other collectors open after it (gate entries side by side).
+   * here, while the collector is open, even while other collectors open after it (gate entries
+   * side by side); from then on this collector takes no stray of other code.
    */
   run<T>(fn: () => T): T;
 }
@@ -136,24 +161,30 @@ export interface StrayCollector {
  * once, e.g. to stop a long run). Without `guardProcess` it collects nothing.
  */
 export function collectStrays(onStray?: (s: Stray) => void): StrayCollector {
-  const c: Collector = { strays: [], onStray };
+  const c: Collector = { strays: [], onStray, runs: false };
   collectors.push(c);
   let ended: Promise<readonly Stray[]> | undefined;
   const end = () => {
     ended ??= (async () => {
-      // An unhandled rejection is reported once the microtasks have run: after a macrotask.
-      if (guarded) await new Promise((r) => setImmediate(r));
+      await surfaced();
       collectors.splice(collectors.indexOf(c), 1);
       return c.strays;
     })();
     return ended;
   };
+  const throwFirst = (strays: readonly Stray[]) => {
+    if (strays[0] !== undefined) throw strayError(strays[0]);
+  };
   return {
-    run: (fn) => scope.run(c, fn),
+    run: (fn) => {
+      c.runs = true;
+      return scope.run(c, fn);
+    },
     end,
-    endOrThrow: async () => {
-      const [stray] = await end();
-      if (stray !== undefined) throw strayError(stray);
+    endOrThrow: async () => throwFirst(await end()),
+    throwFirst: async () => {
+      await surfaced();
+      throwFirst(c.strays);
     },
   };
 }
