@@ -54,6 +54,18 @@ const runs = runsTogether(
     gateLateTogether: gate("late.config.ts", "late-together.xml", "2"),
     // With --workers, entries run on this thread one after another keep their own strays.
     gateSecondTogether: gate("second-strays.config.ts", "second-together.xml", "2"),
+    // A timer of the ops' module throws once the command has returned.
+    checkAfter: ["check", "afterSquare(x)", "--at", "x=3", "--ops", `${DIR}/after-command.ts`],
+    gateAfter: gate("after-command.config.ts", "after.xml"),
+    // explain has no collector of its own: main's takes what its code leaves behind.
+    explainBackward: [
+      "explain",
+      "rejectingSquare(x)",
+      "--at",
+      "x=3",
+      "--ops",
+      `${DIR}/backward-rejects.ts`,
+    ],
   },
   // No progress line: on a loaded machine a run can pass the 10 s interval, and the tests read
   // stderr whole.
@@ -170,6 +182,38 @@ describe("gate: a stray that surfaces after its entry ended", () => {
     expect(r.stdout).toMatch(/PASS\s+check\s+plain/);
     expect(r.stdout).toMatch(
       /FAIL\s+check\s+rejects\s+—\s+module '[^']*backward-rejects\.ts': unhandled promise rejection: rejected inside backward/,
+    );
+  });
+});
+
+describe("a stray once the command has returned, or caught by main's collector", () => {
+  const afterLine = `gradtrio: error: module '${DIR}/after-command.ts': uncaught exception: thrown after the command\n`;
+
+  it("check: its report, then one line naming the module, exit 2", () => {
+    const r = runs.checkAfter;
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain("✓ agree: all three legs agree");
+    expect(r.stderr).toBe(afterLine);
+  });
+
+  it("gate: the JUnit file written before it is written again, failing (its entry and `process`)", () => {
+    const r = runs.gateAfter;
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/PASS\s+check\s+passes, then a timer throws/);
+    expect(r.stderr).toBe(afterLine);
+    const report = readFileSync(xml("after.xml"), "utf8");
+    expect(report).toMatch(/tests="2" failures="1"/);
+    expect(report).toMatch(/<testcase[^>]*name="checks\[0\] passes, then a timer throws"[^>]*\/>/);
+    expect(report).toContain(`name="process ${DIR}/after-command.config.ts"`);
+    expect(report).toContain("uncaught exception: thrown after the command");
+  });
+
+  it("explain: a backward that rejects a promise: one line naming the module, exit 2", () => {
+    const r = runs.explainBackward;
+    expect(r.code).toBe(2);
+    noStack(r.stderr);
+    expect(r.stderr).toBe(
+      `gradtrio: error: module '${DIR}/backward-rejects.ts': unhandled promise rejection: rejected inside backward\n`,
     );
   });
 });

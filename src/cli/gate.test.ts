@@ -2,11 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { GradtrioError } from "../errors.ts";
 import { defineConfig } from "../fuzz/config.ts";
 import { type GateEntryResult, plannedEntries, unfinishedEntries } from "../fuzz/gate.ts";
 import { gateCommand, gateJUnit } from "./gate.ts";
 import { memoryIO } from "./io.ts";
 import { main } from "./main.ts";
+import { reportError } from "./report-error.ts";
 
 const gate = resolve(import.meta.dirname, "../../test/fixtures/gate");
 
@@ -71,6 +73,31 @@ describe("gradtrio gate", () => {
       /<failure message="counterexample: [^"]*" type="counterexample"><!\[CDATA\[counterexample for op 'mycos'/,
     );
     expect(xml).toContain('<testcase classname="gradtrio.fuzz" name="fuzz[1] twin: mycosOk"');
+  });
+
+  it("an error reported after the JUnit file is written fails it: its test cases and one more", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gradtrio-gate-"));
+    const xmlPath = join(dir, "after.xml");
+    const { code } = await run("passing.config.ts", xmlPath);
+    expect(code).toBe(0);
+    expect(readFileSync(xmlPath, "utf8")).toMatch(/tests="6" failures="0"/);
+    // What main (or the process's guard) does with user code's stray after the command returned.
+    const io = memoryIO();
+    const stray = "module 'ops.ts': uncaught exception: thrown from a timer";
+    expect(reportError(new GradtrioError("MODULE", stray), io)).toBe(2);
+    expect(io.stderr).toEqual([`gradtrio: error: ${stray}`]);
+    const xml = readFileSync(xmlPath, "utf8");
+    expect(xml).toMatch(/tests="7" failures="1"/);
+    expect(xml).toMatch(/<testcase[^>]*name="checks\[0\] [^"]*"/); // the entries are still there
+    expect(xml).toMatch(
+      new RegExp(
+        `<testcase[^>]*name="process passing.config.ts"[^>]*>\\s*<failure message="error: ${stray}"`,
+      ),
+    );
+    // Once: a second error (another command of this process) leaves the file as it is.
+    reportError(new GradtrioError("MODULE", "another"), memoryIO());
+    expect(readFileSync(xmlPath, "utf8")).toBe(xml);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("an op failing its sanity check is a failing test case; every entry runs; JUnit written", async () => {

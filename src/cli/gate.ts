@@ -41,7 +41,7 @@ import { collectStrays } from "../fuzz/stray.ts";
 import { inFlightLines } from "./fuzz.ts";
 import { type CliIO, EXIT } from "./io.ts";
 import { progressIntervalMs, progressReporter } from "./progress.ts";
-import { reportError } from "./report-error.ts";
+import { afterReport, reportError } from "./report-error.ts";
 
 export interface GateFlags {
   /** The config module (default: the first gradtrio.config.{ts,mts,js,mjs,cjs} in the working directory). */
@@ -259,12 +259,42 @@ function report(
   io.out("");
   io.out(`${result.passed} passed, ${result.failed} failed (${entries(result.entries.length)})`);
   if (junitFile === undefined) return;
+  const out = resolve(io.cwd, junitFile);
   try {
-    writeFileSync(resolve(io.cwd, junitFile), gateJUnit(junitResult, shard));
+    writeFileSync(out, gateJUnit(junitResult, shard));
   } catch (e) {
     throw junitError(junitFile, e);
   }
+  // An error reported after this (user code's stray once the gate has returned) fails the file
+  // too: its test cases and one more, `process`, saying what happened.
+  afterReport((e) => {
+    const withError = {
+      ...junitResult,
+      entries: [...junitResult.entries, errorEntry(file, e, "process")],
+      failed: junitResult.failed + 1,
+    };
+    try {
+      writeFileSync(out, gateJUnit(withError, shard));
+    } catch {
+      // The error itself is reported on stderr.
+    }
+  });
   io.out(`JUnit report: ${junitFile}`);
+}
+
+/** An error as a failing test case `path` of the config `file`. */
+function errorEntry(file: string, e: unknown, path: string): GateEntryResult {
+  const message = isGradtrioError(e) ? e.message : firstLine(e);
+  return {
+    kind: "check",
+    path,
+    name: file,
+    passed: false,
+    outcome: "error",
+    summary: message,
+    details: [`gradtrio: error: ${message}`],
+    ms: 0,
+  };
 }
 
 /**
@@ -273,23 +303,11 @@ function report(
  * Nothing is written where the report itself cannot be.
  */
 function writeErrorJUnit(out: string, file: string, e: unknown, path = "config"): void {
-  const message = isGradtrioError(e) ? e.message : firstLine(e);
   const result: GateResult = {
     seed: 0,
     passed: 0,
     failed: 1,
-    entries: [
-      {
-        kind: "check",
-        path,
-        name: file,
-        passed: false,
-        outcome: "error",
-        summary: message,
-        details: [`gradtrio: error: ${message}`],
-        ms: 0,
-      },
-    ],
+    entries: [errorEntry(file, e, path)],
   };
   try {
     if (existsSync(out) && statSync(out).isDirectory()) return;

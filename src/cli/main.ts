@@ -18,7 +18,7 @@ import { setNumericRunner } from "../numeric/offload.ts";
 import { NUMERIC_METHODS } from "../numeric/types.ts";
 import type { CheckFlags } from "./check-command.ts";
 import { type CliIO, EXIT, processIO } from "./io.ts";
-import { reportError } from "./report-error.ts";
+import { afterReport, reportError } from "./report-error.ts";
 import type { TeachFlags } from "./teach.ts";
 
 const VERSION = "0.1.0";
@@ -499,6 +499,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   }
   // What user code leaves behind (a promise it rejected, a timer's throw) fails the command.
   const strays = collectStrays();
+  afterReport(undefined); // a report of an earlier command (in this process) is not this one's
   try {
     const program = build(io, (c) => {
       code = c;

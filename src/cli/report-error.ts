@@ -13,8 +13,24 @@ function visible(text: string): string {
   );
 }
 
+/** What a report already written must say when an error is reported after it (`afterReport`). */
+let amend: ((e: unknown) => void) | undefined;
+
+/**
+ * Registers how to amend the report the command has written (the gate's JUnit file) should an
+ * error be reported after it (user code's stray once the command has returned, src/fuzz/stray.ts):
+ * a report written before an error must not stay green. One at a time; `main` clears it as a
+ * command starts.
+ */
+export function afterReport(fn: ((e: unknown) => void) | undefined): void {
+  amend = fn;
+}
+
 /** Prints an error as the CLI contract wants it and returns the exit code. */
 export function reportError(e: unknown, io: CliIO): number {
+  const amendReport = amend;
+  amend = undefined;
+  amendReport?.(e);
   if (e instanceof GradtrioError) {
     const oneLine = visible(e.message.replace(/\s*\n\s*/g, " "));
     const caret = e.format().slice(e.message.length);
