@@ -40,7 +40,7 @@ function debug(what: string): void {
  * PACE). Where the worker's thread cannot be watched (no /proc: not Linux), a worker that died of
  * out of memory costs this long.
  */
-const STALL_MS = 20_000;
+export const STALL_MS = 20_000;
 /** A silence of this many times the worker's slowest evaluation so far gives up on it. */
 const PACE = 10;
 /** How often `take` looks whether the worker still lives while it waits. */

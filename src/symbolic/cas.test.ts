@@ -49,13 +49,19 @@ describe("the CAS's time budget", () => {
   it("stops a derivation past CAS_BUDGET_MS and leaves nerdamer as it was", () => {
     clearCasCache();
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const answer = casDiff(nested(8), "v0");
     const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
     expect(answer).toMatchObject({ ok: false, overBudget: true });
     if (!answer.ok)
       expect(answer.reason).toBe(`nerdamer did not finish d/dv0 in ${CAS_BUDGET_MS / 1000} s`);
     expect(ms).toBeGreaterThanOrEqual(CAS_BUDGET_MS - 50);
-    expect(ms).toBeLessThan(CAS_BUDGET_MS + 3000);
+    // Past the deadline: up to 64 of nerdamer's steps to the next clock check, then the unwinding
+    // (nerdamer alone: hours on a8). That work takes longer on the wall clock the less of it the
+    // process gets on a loaded machine: 3 s of it, scaled by wall time over CPU time used.
+    const share = Math.max(1, ms / ((cpu.user + cpu.system) / 1000));
+    expect(ms).toBeLessThan(CAS_BUDGET_MS + 3000 * share);
     // A computation stopped inside nerdamer's `block` left PARSE2NUMBER set: e then came back as
     // the stand-in 325368125/119696244 (e^x as 119696244^(-x)*325368125^x).
     expect(nerdamer.diff("sin(x^2)*e^x", "x").toString()).toBe("2*cos(x^2)*e^x*x+e^x*sin(x^2)");
