@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { failure } from "../test/failure.ts";
 import { backward, grad, tensor } from "./autograd/index.ts";
-import { checkOptionNames, GradtrioError, isIntegerIn } from "./errors.ts";
+import { checkOptionNames, firstLine, GradtrioError, isIntegerIn, userThrew } from "./errors.ts";
 
 describe("GradtrioError", () => {
   it("puts a caret under the position", () => {
@@ -83,5 +83,31 @@ describe("isIntegerIn", () => {
   it("stops at 2^53 − 1 when that is the max: 2^53 is not held exactly", () => {
     expect(isIntegerIn(2 ** 53 - 1, 0, Number.MAX_SAFE_INTEGER)).toBe(true);
     expect(isIntegerIn(2 ** 53, 0, Number.MAX_SAFE_INTEGER)).toBe(false);
+  });
+});
+
+describe("what user code throws, as one line", () => {
+  it.each([
+    [new Error("bad\nsecond line"), "bad"],
+    [new TypeError("no"), "TypeError: no"],
+    ["a string", "a string"],
+    [42, "42"],
+    [undefined, "undefined"],
+    [{ code: 42 }, 'a non-Error value: {"code":42}'],
+    [{ long: "y".repeat(300) }, `a non-Error value: {"long":"${"y".repeat(200 - 9)}…`],
+    [Object.create(null), "a non-Error value: [object Object]"],
+    [
+      {
+        toString() {
+          return "custom";
+        },
+      },
+      "a non-Error value: custom",
+    ],
+  ])("%s → %s", (thrown, line) => {
+    expect(firstLine(thrown)).toBe(line);
+    expect(userThrew("f's backward", thrown)).toBe(
+      thrown instanceof Error ? thrown.message.replace("\n", " ") : line,
+    );
   });
 });

@@ -83,10 +83,43 @@ export class OpResultError extends GradtrioError {}
 export function userThrew(who: string, e: unknown): string {
   if (typeof process !== "undefined" && process.env?.GRADTRIO_DEBUG && !stacksShown.has(who)) {
     stacksShown.add(who);
-    const stack = e instanceof Error && e.stack ? e.stack : `${String(e)} (thrown without a stack)`;
+    const stack =
+      e instanceof Error && e.stack ? e.stack : `${thrownText(e)} (thrown without a stack)`;
     process.stderr.write(`gradtrio: debug: ${who} threw:\n${stack}\n`);
   }
-  return (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, " ");
+  return thrownText(e).replace(/\s*\n\s*/g, " ");
+}
+
+/** String(v), or its tag where it has no conversion (an object made by Object.create(null)). */
+function safeString(v: object): string {
+  try {
+    return String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+
+/**
+ * What was thrown, as text: an Error's message; a value that is not an Error (`throw { code: 42 }`,
+ * `throw 42`) as itself, an object as JSON where it has one (String() reads "[object Object]"),
+ * cut at 200 characters.
+ */
+function thrownText(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (typeof e !== "object" || e === null) return typeof e === "string" ? e : String(e);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(e);
+  } catch {
+    // A cycle, a BigInt: its String() then.
+  }
+  const text =
+    json === undefined || json === "{}"
+      ? safeString(e)
+      : json.length > 200
+        ? `${json.slice(0, 200)}…`
+        : json;
+  return `a non-Error value: ${text}`;
 }
 
 const stacksShown = new Set<string>();
@@ -98,7 +131,7 @@ const stacksShown = new Set<string>();
  * A GradtrioError, also one thrown by a module's own copy of gradtrio, shows no class name.
  */
 export function firstLine(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
+  const m = thrownText(e);
   const lines = m
     .split("\n")
     .map((l) => l.trim())

@@ -53,6 +53,37 @@ describe("loadOps", () => {
     });
   });
 
+  it("says where Node looks when a module outside any project imports gradtrio", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gradtrio-outside-"));
+    try {
+      const file = join(dir, "ops.ts");
+      writeFileSync(
+        file,
+        'import { defineOp } from "gradtrio";\nexport const sq = defineOp({ name: "sqOutside", arity: 1, forward: (a: number) => a * a, backward: ({ args: [a], grad }: { args: number[]; grad: number }) => [2 * a! * grad] });\n',
+      );
+      expect(await loadError(file)).toEqual({
+        code: "MODULE",
+        message: `ops module '${file}' failed to load: Cannot find module 'gradtrio' (Node looks for 'gradtrio' in node_modules beside the module and above it: install it in the module's project, npm i -D gradtrio, or put the module inside the project that runs gradtrio)`,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("names a thrown value that is not an Error by its JSON, not [object Object]", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gradtrio-throw-object-"));
+    try {
+      const file = join(dir, "ops.ts");
+      writeFileSync(file, "throw { code: 42 };\n");
+      expect(await loadError(file)).toEqual({
+        code: "MODULE",
+        message: `ops module '${file}' failed to load: a non-Error value: {"code":42}`,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("reports a module that throws while loading, in one line", async () => {
     const { code, message } = await loadError("invalid/throws-on-load.ts");
     expect(code).toBe("MODULE");

@@ -72,7 +72,10 @@ export async function importModule(
     mod = unwrapCommonJs(await jiti.import(path));
   } catch (e) {
     await strays.end();
-    throw new GradtrioError("MODULE", `${what} '${file}' failed to load: ${firstLine(e)}`);
+    throw new GradtrioError(
+      "MODULE",
+      `${what} '${file}' failed to load: ${firstLine(e)}${notInstalledHint(e)}`,
+    );
   }
   const [stray] = await strays.end();
   if (stray !== undefined) {
@@ -84,6 +87,17 @@ export async function importModule(
   // Node gives a .cjs file's module.exports as its default export; jiti gives a .cts file's
   // as the namespace itself: the same default for both (a config of `module.exports = …`).
   return path.endsWith(".cts") && !("default" in mod) ? { ...mod, default: mod } : mod;
+}
+
+/**
+ * A module that imports gradtrio where Node finds none (a shared ops file outside the project
+ * that runs gradtrio): where Node looks, and the two ways out.
+ */
+function notInstalledHint(e: unknown): string {
+  const m = /Cannot find (?:module|package) '(gradtrio)(?:\/[^']*)?'/.exec(firstLine(e));
+  return m === null
+    ? ""
+    : " (Node looks for 'gradtrio' in node_modules beside the module and above it: install it in the module's project, npm i -D gradtrio, or put the module inside the project that runs gradtrio)";
 }
 
 /** An op a module exports: the export's name and its (registered) definition. */
