@@ -57,6 +57,18 @@ const runs = runsTogether(
     // A timer of the ops' module throws once the command has returned.
     checkAfter: ["check", "afterSquare(x)", "--at", "x=3", "--ops", `${DIR}/after-command.ts`],
     gateAfter: gate("after-command.config.ts", "after.xml"),
+    // User code printing with console: with --json, to stderr; without, where it always went.
+    checkNoisyJson: [
+      "check",
+      "noisySquare(x)",
+      "--at",
+      "x=3",
+      "--ops",
+      `${DIR}/noisy.ts`,
+      "--json",
+    ],
+    checkNoisy: ["check", "noisySquare(x)", "--at", "x=3", "--ops", `${DIR}/noisy.ts`],
+    fuzzNoisyJson: ["fuzz", "--ops", `${DIR}/noisy.ts`, "--runs", "20", "--workers", "2", "--json"],
     // explain has no collector of its own: main's takes what its code leaves behind.
     explainBackward: [
       "explain",
@@ -215,5 +227,27 @@ describe("a stray once the command has returned, or caught by main's collector",
     expect(r.stderr).toBe(
       `gradtrio: error: module '${DIR}/backward-rejects.ts': unhandled promise rejection: rejected inside backward\n`,
     );
+  });
+});
+
+describe("user code's console output", () => {
+  it("goes to stderr with --json: stdout is the report alone (check, fuzz on two threads)", () => {
+    for (const r of [runs.checkNoisyJson, runs.fuzzNoisyJson]) {
+      expect(r.code).toBe(0);
+      expect(() => JSON.parse(r.stdout)).not.toThrow();
+      expect(r.stderr).toContain("noisy: loaded");
+      expect(r.stderr).toContain("noisy: backward at");
+    }
+    expect(runs.checkNoisyJson.stdout.trimEnd().split("\n")).toHaveLength(1);
+    expect(JSON.parse(runs.checkNoisyJson.stdout).verdict).toBe("agree");
+    expect(JSON.parse(runs.fuzzNoisyJson.stdout).perOp[0].counterexample).toBeNull();
+  });
+
+  it("stays on stdout without --json", () => {
+    expect(runs.checkNoisy.code).toBe(0);
+    expect(runs.checkNoisy.stdout.split("\n").slice(0, 2)).toEqual([
+      "noisy: loaded",
+      "noisy: backward at 3",
+    ]);
   });
 });

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { GradtrioError, isIntegerIn } from "../errors.ts";
 import { DECIMAL_INTEGER, MAX_DEPTH, MAX_RUNS, MAX_WORKERS, parseShard } from "../fuzz/limits.ts";
-import { collectStrays, guardProcess, strayError } from "../fuzz/stray.ts";
+import { collectStrays, consoleToStderr, guardProcess, strayError } from "../fuzz/stray.ts";
 import { legThread } from "../numeric/leg-thread.ts";
 import { setNumericRunner } from "../numeric/offload.ts";
 import { NUMERIC_METHODS } from "../numeric/types.ts";
@@ -539,6 +539,9 @@ export async function runCli(argv: readonly string[] = process.argv.slice(2)): P
   const io = processIO();
   // User code's uncaught errors and process.exit calls: one line, exit 2 (src/fuzz/stray.ts).
   guardProcess((stray, exit) => exit(reportError(strayError(stray), io)));
+  // --json: stdout is the report alone; user code's console output goes to stderr.
+  const json = argv.indexOf("--json");
+  if (json >= 0 && !argv.slice(0, json).includes("--")) consoleToStderr();
   process.exitCode = await main(argv, io);
 }
 

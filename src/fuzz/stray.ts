@@ -11,6 +11,7 @@
  * nothing changes.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { Console } from "node:console";
 import { isAbsolute, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { firstLine, GradtrioError } from "../errors.ts";
@@ -187,4 +188,24 @@ export function collectStrays(onStray?: (s: Stray) => void): StrayCollector {
       throwFirst(c.strays);
     },
   };
+}
+
+/** Set by `consoleToStderr` for the worker threads the process starts (they inherit it). */
+const CONSOLE_ENV = "GRADTRIO_CONSOLE_TO_STDERR";
+
+/**
+ * With `--json`, stdout holds the report alone: what user code prints with `console` (a
+ * `console.log` at an ops module's import or in a backward, the usual first look at a wrong rule)
+ * goes to stderr instead, in this thread and in the worker threads started after this call
+ * (`followConsoleRoute`). gradtrio's own output writes to process.stdout, not through `console`.
+ */
+export function consoleToStderr(): void {
+  process.env[CONSOLE_ENV] = "1";
+  followConsoleRoute();
+}
+
+/** In a worker thread: `console` to stderr when the process that started it asked for that. */
+export function followConsoleRoute(): void {
+  if (process.env[CONSOLE_ENV] !== "1") return;
+  globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
 }

@@ -13,6 +13,7 @@ import { type FuzzContext, type FuzzTask, type FuzzTaskResult, prepareFuzz } fro
 import { type GateEntryResult, loadConfig, runCheckEntry } from "./gate.ts";
 import { loadOps } from "./load.ts";
 import type { Preload } from "./parallel.ts";
+import { followConsoleRoute } from "./stray.ts";
 
 /** A fuzz context without its ops: what a worker needs to rebuild it. */
 export type FuzzSettings = Omit<FuzzContext, "defs">;
@@ -99,6 +100,7 @@ let preloaded: Promise<unknown> = Promise.resolve();
  * by the first task that needs it, as without a preload.
  */
 export function preload(what: Preload | undefined): Promise<unknown> {
+  followConsoleRoute();
   const loads = [
     ...(what?.ops ?? []).map(opsOf),
     ...(what?.config === undefined ? [] : [configOf(what.config)]),
