@@ -35,8 +35,10 @@ import { sharingForward } from "../symbolic/forward.ts";
 import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
 import {
   FLOAT32_NOTE,
+  FLOAT32_TINY,
   float32Bound,
   float32Range,
+  float32Underflow,
   toFloat32,
   validateDtype,
   withFloat32Bound,
@@ -401,8 +403,9 @@ function allFinite(m: Map<string, Float64Array>, names: readonly string[]): bool
 /**
  * The rules that make a verdict inconclusive, in the order `check` applies them: the first six
  * before any comparison (the gradient is undefined or untrustworthy), "too few legs" before the
- * vote, the next three only on a disagreement (no leg is to blame for it), "ill-conditioned"
- * also on an agreement (float64 cannot resolve the derivative). Each is one function of
+ * vote, the next three only on a disagreement (no leg is to blame for it), "float32 underflow"
+ * on an agreement that only float32's underflow allows, "ill-conditioned" also on an agreement
+ * (float64 cannot resolve the derivative). Each is one function of
  * `INCONCLUSIVE_TESTS`. README "How the verdict is reached" lists them one to one
  * (test/readme-rules.test.ts holds the two together).
  */
@@ -417,6 +420,7 @@ export const INCONCLUSIVE_RULES = [
   "outside the domain",
   "extreme magnitude",
   "smooth breakpoint",
+  "float32 underflow",
   "ill-conditioned",
 ] as const;
 export type InconclusiveRule = (typeof INCONCLUSIVE_RULES)[number];
@@ -510,6 +514,8 @@ interface Vote {
   readonly hessianOnly: boolean;
   readonly extreme: number | null;
   readonly outsideDomain: string | null;
+  /** float32: why an element agrees only within what float32's underflow may add, or null. */
+  readonly underflow: string | null;
   /** The elements the rounding analysis examined, its bounds and chain-rule magnitudes. */
   readonly examined: readonly { name: string; k: number }[];
   readonly rounding: Grads | null;
@@ -856,6 +862,13 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
   let extreme = analysis?.extreme ?? null;
   let outsideDomain = analysis?.outsideDomain ?? null;
   const rounding = analysis?.bounds ?? null;
+  // float32: what its underflow may add to autograd's bound, where the legs differ.
+  const underflow =
+    f32 && suspects.length > 0
+      ? roundingAnalysis(expr, values, only, { tiny: FLOAT32_TINY }).bounds
+      : null;
+  // float32: the elements compared without it, to tell those that agree only with it.
+  const bare: { c: Comparison; underflow: number }[] = [];
   const ownRounding =
     suspects.length === 0 || symGrads === null
       ? null
@@ -898,7 +911,9 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     };
     const chained = atSharedIntermediates(c, shared?.get(name)?.[k], tol);
     if (chained !== null) sharedLabels.add(c.label);
-    comparisons.push(f32 ? withFloat32Bound(c) : (chained ?? c));
+    const u = underflow?.get(name)?.[k] ?? 0;
+    if (f32) bare.push({ c: withFloat32Bound(c), underflow: u });
+    comparisons.push(f32 ? withFloat32Bound(c, u) : (chained ?? c));
   }
   const directional = e.base.directional;
   if (directional !== null && num?.directional !== undefined && numVotes) {
@@ -938,9 +953,13 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
       hessianNote = `Hessian by two legs: ${present.join(" and ")} (${why})`;
     const hc = hessianComparisons(e.hess, tol);
     for (const c of hc) hessianLabels.add(c.label);
-    comparisons.push(...(f32 ? hc.map(withFloat32Bound) : hc));
+    comparisons.push(...(f32 ? hc.map((c) => withFloat32Bound(c)) : hc));
   }
   const judgment = judge(comparisons, tol);
+  const underflowed =
+    judgment.verdict === "agree"
+      ? bare.find((b) => judge([b.c], tol).verdict !== "agree")
+      : undefined;
   return {
     judgment,
     hessianOnly:
@@ -952,6 +971,8 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     hessianNote,
     extreme,
     outsideDomain,
+    underflow:
+      underflowed === undefined ? null : float32Underflow(underflowed.c, underflowed.underflow),
     examined,
     rounding,
     magnitudes: analysis?.magnitudes ?? null,
@@ -1064,6 +1085,8 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
       ? breakpointReason(e.breakpoint, v.judgment.reason, convention(e.expr))
       : null;
   },
+  // Autograd's float32 value is off a reference by float32's underflow only: no fault to be seen.
+  "float32 underflow": (e) => e.vote().underflow,
   // Where rounding alone may move a gradient element by more than 1e-6 of its terms, a fault of
   // that size cannot be told from rounding: say so rather than agree or blame.
   "ill-conditioned": (e) => {

@@ -2,16 +2,19 @@
  * `dtype: "float32"` for check(): the autograd leg (the code under test, as PyTorch runs it by
  * default) and the reported value are computed in float32, at the point rounded to float32; the
  * symbolic and numeric legs stay float64 references at that same point. Autograd's tolerance is
- * its float64 rounding bound scaled to float32's unit roundoff, plus a few float32 ulps.
+ * its float64 rounding bound scaled to float32's unit roundoff, plus a few float32 ulps, plus
+ * what float32's underflow adds (`FLOAT32_TINY` per rounding, carried through what follows).
  */
 import { DTYPES, type DType } from "../autograd/float32.ts";
 import { GradtrioError } from "../errors.ts";
 import type { Value } from "../expr/point.ts";
-import { type Comparison, finiteMagnitude } from "./verdict.ts";
+import { type Comparison, finiteMagnitude, fmt } from "./verdict.ts";
 
 /** float32's unit roundoff over float64's: 2^-24 / 2^-53. */
 export const FLOAT32_SCALE = 2 ** 29;
 const EPS32 = 2 ** -23;
+/** A float32 rounding's absolute error below its normal range: half its smallest subnormal. */
+export const FLOAT32_TINY = 2 ** -150;
 
 export function validateDtype(dtype: unknown): DType {
   if (dtype === undefined) return "float64";
@@ -31,14 +34,26 @@ export function toFloat32(values: Map<string, Value>): Map<string, Value> {
   return out;
 }
 
-/** Autograd's error bound in float32, from its float64 rounding bound and its value. */
-export function float32Bound(rounding: number, autograd: number | null): number {
-  return FLOAT32_SCALE * rounding + 8 * EPS32 * finiteMagnitude(autograd ?? 0);
+/**
+ * Autograd's error bound in float32, from its float64 rounding bound, its value and `underflow`:
+ * the rounding analysis's bound with `tiny: FLOAT32_TINY` (0 where the analysis did not run).
+ */
+export function float32Bound(rounding: number, autograd: number | null, underflow = 0): number {
+  return FLOAT32_SCALE * rounding + 8 * EPS32 * finiteMagnitude(autograd ?? 0) + underflow;
 }
 
 /** The comparison with autograd's float32 bound (from its float64 rounding bound). */
-export function withFloat32Bound(c: Comparison): Comparison {
-  return { ...c, autogradRounding: float32Bound(c.rounding, c.autograd) };
+export function withFloat32Bound(c: Comparison, underflow = 0): Comparison {
+  return { ...c, autogradRounding: float32Bound(c.rounding, c.autograd, underflow) };
+}
+
+/**
+ * Why a float32 check cannot judge: at `c` autograd differs from a reference by more than its
+ * float32 rounding, within what float32's underflow may add (`underflow`).
+ */
+export function float32Underflow(c: Comparison, underflow: number): string {
+  const [leg, value] = c.symbolic !== null ? ["symbolic", c.symbolic] : ["numeric", c.numeric!];
+  return `the gradient underflows float32 at ${c.label}: ${leg} gives ${fmt(value)}, autograd in float32 ${fmt(c.autograd!)}; intermediates below float32's normal range (smallest normal 1.2e-38, smallest subnormal 1.4e-45) may move it by ±${underflow.toExponential(1)}: float32 cannot resolve the derivative there, so the legs cannot be compared`;
 }
 
 /** The report's note with `dtype: "float32"`. */

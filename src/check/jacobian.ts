@@ -173,7 +173,7 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
     return out;
   };
   const compared = matrixComparisons(voting, label, tol, rounding);
-  const comparisons = f32 ? compared.map(withFloat32Bound) : compared;
+  const comparisons = f32 ? compared.map((c) => withFloat32Bound(c)) : compared;
   const j = judge(comparisons, tol);
   if (j.verdict === "disagree" && outsideDomain !== null)
     return inconclusive("outside the domain", `outside the domain: ${outsideDomain}`);

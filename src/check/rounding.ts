@@ -40,6 +40,12 @@ import { sharedForwardValues } from "../symbolic/forward.ts";
 
 const EPS = Number.EPSILON;
 
+/**
+ * The absolute error a rounding may add besides its relative one (float32's underflow: half its
+ * smallest subnormal, 2^-150), while a `roundingAnalysis` with `tiny` runs; 0 otherwise.
+ */
+let tiny = 0;
+
 /** How an elementwise built-in's value carries rounding: its value is its declared kernel's. */
 interface RoundingRule {
   /** ∂f/∂arg_k, signed, per element. */
@@ -48,6 +54,12 @@ interface RoundingRule {
   ulps: number;
   /** Rounding of the op itself as an absolute bound, where it is not a few ulps of the result. */
   fErr?(a: number, b: number, c: number, out: number): number;
+  /**
+   * With `tiny`: how many times `tiny` the computed ∂f/∂arg_k may be off by its own steps' underflow,
+   * each step's rounding times what multiplies it after (default 1: one rounded value, such as
+   * exp's output; 0 for the exact ops, ulps 0).
+   */
+  underflow?(k: number, a: number, b: number, c: number, out: number): number;
   /**
    * Magnitude of the terms that make up ∂f/∂arg_k, where computing it cancels (default |∂f/∂arg_k|).
    * bce's ∂/∂t = log(1−p) − log(p) is near 0 at p ≈ ½ while its terms are ≈ 0.69 each.
@@ -76,10 +88,17 @@ const RULES: Record<ElementwiseOp, RoundingRule> = {
   add: { d: () => 1, ulps: 0 },
   sub: { d: (k) => (k === 0 ? 1 : -1), ulps: 0 },
   mul: { d: (k, a, b) => (k === 0 ? b : a), ulps: 1 },
-  div: { d: (k, a, b) => (k === 0 ? 1 / b : -a / (b * b)), ulps: 1 },
+  div: {
+    d: (k, a, b) => (k === 0 ? 1 / b : -a / (b * b)),
+    ulps: 1,
+    // ((a/b)/b)·g: a/b's underflow divided by b
+    underflow: (k, _a, b) => (k === 0 ? 1 : 1 + 1 / Math.abs(b)),
+  },
   pow: {
     d: (k, a, b, _c, out) => (k === 0 ? b * a ** (b - 1) : a > 0 ? out * Math.log(a) : 0),
     ulps: 2,
+    // (b·a^(b−1))·g and (out·log a)·g: a^(b−1)'s, out's underflow times b, log a
+    underflow: (k, a, b) => 1 + Math.abs(k === 0 ? b : Math.log(a)),
   },
   neg: { d: () => -1, ulps: 0 },
   sin: { d: (_k, a) => Math.cos(a), ulps: 1 },
@@ -123,13 +142,19 @@ const RULES: Record<ElementwiseOp, RoundingRule> = {
     fErr: (p, t) => 4 * EPS * (Math.abs(t * Math.log(p)) + Math.abs((1 - t) * Math.log1p(-p))),
   },
   // src/expr/erf.ts: within 3 ulps
-  erf: { d: (_k, a) => TWO_OVER_SQRT_PI * Math.exp(-a * a), ulps: 3 },
+  erf: {
+    d: (_k, a) => TWO_OVER_SQRT_PI * Math.exp(-a * a),
+    ulps: 3,
+    underflow: () => 1 + TWO_OVER_SQRT_PI, // exp(−a²)'s times 2/√π
+  },
   // x·Φ(x): Φ = (1 + erf)/2 cancels for x ≪ 0, where its absolute error is eps, not eps·|Φ|
   gelu: {
     d: (_k, a) => normalCdf(a) + a * INV_SQRT_2PI * Math.exp(-0.5 * a * a),
     terms: (_k, a) => 1 + Math.abs(a) * INV_SQRT_2PI * Math.exp(-0.5 * a * a),
     ulps: 4,
     fErr: (a, _b, _c, out) => 2 * EPS * Math.abs(a) + 4 * EPS * Math.abs(out),
+    // Φ's two steps, and exp(−a²/2)'s and its product with 1/√(2π) times a
+    underflow: (_k, a) => 2 + (1 + INV_SQRT_2PI) * Math.abs(a),
   },
   asin: { d: (_k, a) => 1 / Math.sqrt(1 - a * a), ulps: 2 },
   acos: { d: (_k, a) => -1 / Math.sqrt(1 - a * a), ulps: 2 },
@@ -227,7 +252,7 @@ function tensorForward(def: TensorOpDefinition, args: Node[]): Node | null {
     });
   }
   const err = v.map((o, k) => {
-    let e = 4 * EPS * Math.abs(o);
+    let e = 4 * EPS * Math.abs(o) + tiny;
     rows[k]!.forEach((g, j) => {
       for (let i = 0; i < g.length; i++)
         e += Math.abs(g[i]!) * (args[j]!.err[i]! + 4 * EPS * Math.abs(args[j]!.v[i]!));
@@ -348,22 +373,26 @@ export interface RoundingAnalysis {
  * `roundingScale` plus the extreme magnitudes the forward pass met. Never throws. With `shared`,
  * the bound between two legs that evaluate the same float64 intermediates (the checker's evidence:
  * equal values of f to the bit): every intermediate is taken as exact, only the arithmetic of the
- * chain rule on them is bounded.
+ * chain rule on them is bounded. With `tiny`, every rounding may also be off by that much
+ * absolutely (float32's underflow), carried through what follows like its relative error.
  */
 export function roundingAnalysis(
   expr: Expr,
   values: Map<string, Value>,
   only?: ReadonlyMap<string, readonly number[]>,
-  opts: { readonly shared?: boolean } = {},
+  opts: { readonly shared?: boolean; readonly tiny?: number } = {},
 ): RoundingAnalysis {
   const found: Findings = { extreme: null, outsideDomain: null };
   const magnitudes = new Map<string, Float64Array>();
+  tiny = opts.tiny ?? 0;
   try {
     const bounds = boundsOf(flatExpr(expr), values, only, found, magnitudes, opts.shared === true);
     return { bounds, magnitudes: bounds === null ? null : magnitudes, ...found };
   } catch {
     // A custom op's own rule threw: no bounds (the autograd leg reports the error itself).
     return { bounds: null, magnitudes: null, ...found };
+  } finally {
+    tiny = 0;
   }
 }
 
@@ -683,7 +712,12 @@ function forward(op: string, args: Node[]): Node | null {
     }
     const scale = op === "mean" ? 1 / n : 1;
     const err = (se + (n - 1) * EPS * absSum) * scale + EPS * Math.abs(s * scale);
-    return newNode([], Float64Array.of(s * scale), Float64Array.of(err));
+    // a sum of subnormals is exact; the mean's division rounds
+    return newNode(
+      [],
+      Float64Array.of(s * scale),
+      Float64Array.of(op === "mean" ? err + tiny : err),
+    );
   }
   if (op === "max" || op === "min") {
     // The extreme element itself: its value and its error, nothing rounded.
@@ -699,7 +733,7 @@ function forward(op: string, args: Node[]): Node | null {
     if (!Number.isFinite(out)) return null;
     let se = 0;
     for (let k = 0; k < a.v.length; k++) se += Math.exp(a.v[k]! - out) * a.err[k]!;
-    const err = se + EPS * (2 * Math.abs(out) + a.v.length + 2);
+    const err = se + EPS * (2 * Math.abs(out) + a.v.length + 2) + tiny;
     return newNode([], Float64Array.of(out), Float64Array.of(err));
   }
   if (op === "softmax") {
@@ -712,7 +746,7 @@ function forward(op: string, args: Node[]): Node | null {
       BUILTIN_OPS.softmax.row(a.v.subarray(r, r + len), v.subarray(r, r + len));
       let worst = 0;
       for (let k = r; k < r + len; k++) worst = Math.max(worst, a.err[k]!);
-      for (let k = r; k < r + len; k++) err[k] = v[k]! * (2 * worst + (len + 4) * EPS);
+      for (let k = r; k < r + len; k++) err[k] = v[k]! * (2 * worst + (len + 4) * EPS) + tiny;
     }
     return newNode(a.shape, v, err);
   }
@@ -734,7 +768,7 @@ function forward(op: string, args: Node[]): Node | null {
           se += Math.abs(a) * B.err[t * c + j]! + A.err[i * kk + t]! * Math.abs(b);
         }
         v[i * c + j] = s;
-        err[i * c + j] = se + kk * EPS * absSum;
+        err[i * c + j] = se + kk * EPS * absSum + kk * tiny;
       }
     const shape =
       A.shape.length === 2 && B.shape.length === 2
@@ -811,6 +845,7 @@ function errorsAt(op: string, node: Node, args: Node[], want: Uint8Array | null)
       : rule.fErr !== undefined
         ? rule.fErr(a, b, c, out)
         : rule.ulps * EPS * Math.abs(out);
+    if (rule.ulps > 0) ek += tiny; // an op that rounds may underflow
     ek += Math.abs(rule.d(0, a, b, c, out)) * A0!.err[i0]!;
     if (A1 !== undefined) ek += Math.abs(rule.d(1, a, b, c, out)) * A1.err[i1]!;
     if (A2 !== undefined) ek += Math.abs(rule.d(2, a, b, c, out)) * A2.err[i2]!;
@@ -896,7 +931,7 @@ function backward(
     const [ma, qa] = argAdj[0]!;
     for (let k = 0; k < n; k++) {
       ma[k] += mo[0]! * scale;
-      qa[k] += qo[0]! * scale + EPS * mo[0]! * scale;
+      qa[k] += qo[0]! * scale + EPS * mo[0]! * scale + (op === "mean" ? tiny : 0);
     }
     return;
   }
@@ -917,6 +952,7 @@ function backward(
       const p = Math.exp(a.v[k]! - out.v[0]!);
       ma[k] += mo[0]! * p;
       qa[k] += qo[0]! * p + mo[0]! * p * (a.err[k]! + out.err[0]! + 2 * EPS);
+      if (tiny > 0) qa[k] += (mo[0]! + 1) * tiny; // p's underflow times g, and g·p's
     }
     return;
   }
@@ -927,7 +963,7 @@ function backward(
     const [ma, qa] = argAdj[0]!;
     const len = rowLength(a.shape);
     const y = out.v;
-    for (let r = 0; r < y.length; r += len)
+    for (let r = 0; r < y.length; r += len) {
       for (let i = r; i < r + len; i++)
         for (let j = r; j < r + len; j++) {
           const d = y[j]! * ((i === j ? 1 : 0) - y[i]!);
@@ -936,6 +972,9 @@ function backward(
           ma[i] += Math.abs(mo[j]!) * terms;
           qa[i] += Math.abs(d) * qo[j]! + Math.abs(mo[j]!) * terms * (relErr + 2 * EPS);
         }
+      // y_i·(g_i − Σ g·y): each of the len products in the sum may underflow, and the last one
+      for (let i = r; i < r + len; i++) qa[i] += (len + 1) * tiny;
+    }
     return;
   }
   if (op === "matmul") {
@@ -952,9 +991,9 @@ function backward(
           const a = Math.abs(A.v[i * kk + t]!);
           const b = Math.abs(B.v[t * c + j]!);
           mA[i * kk + t] += g * b;
-          qA[i * kk + t] += ge * b + g * (B.err[t * c + j]! + kk * EPS * b);
+          qA[i * kk + t] += ge * b + g * (B.err[t * c + j]! + kk * EPS * b) + tiny;
           mB[t * c + j] += g * a;
-          qB[t * c + j] += ge * a + g * (A.err[i * kk + t]! + kk * EPS * a);
+          qB[t * c + j] += ge * a + g * (A.err[i * kk + t]! + kk * EPS * a) + tiny;
         }
       }
     return;
@@ -975,7 +1014,7 @@ function backward(
           const p = Math.abs(row[i]!);
           const t = terms[k]![j]![i]!;
           ma[i] += t * g;
-          qa[i] += p * ge + g * (sens[k]![j]![i]! + width * EPS * t);
+          qa[i] += p * ge + g * (sens[k]![j]![i]! + width * EPS * t) + tiny;
         }
       });
     });
@@ -1050,6 +1089,9 @@ function backward(
       const [ma, qa] = argAdj[j]!;
       ma[idx] += terms * g; // a partial that is a difference counts its terms
       qa[idx] += ap * ge + g * (sens + 2 * EPS * terms);
+      // The partial's own underflow times g, and that of g·∂f/∂arg (an exact op has neither).
+      if (tiny > 0 && rule.ulps > 0)
+        qa[idx] += (g * (rule.underflow?.(j, a, b, c, o) ?? 1) + 1) * tiny;
     }
   }
 }
