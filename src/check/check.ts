@@ -36,7 +36,6 @@ import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
 import {
   FLOAT32_NOTE,
   FLOAT32_TINY,
-  float32Bound,
   float32Range,
   float32Underflow,
   toFloat32,
@@ -867,8 +866,6 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     f32 && suspects.length > 0
       ? roundingAnalysis(expr, values, only, { tiny: FLOAT32_TINY }).bounds
       : null;
-  // float32: the elements compared without it, to tell those that agree only with it.
-  const bare: { c: Comparison; underflow: number }[] = [];
   const ownRounding =
     suspects.length === 0 || symGrads === null
       ? null
@@ -911,9 +908,7 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     };
     const chained = atSharedIntermediates(c, shared?.get(name)?.[k], tol);
     if (chained !== null) sharedLabels.add(c.label);
-    const u = underflow?.get(name)?.[k] ?? 0;
-    if (f32) bare.push({ c: withFloat32Bound(c), underflow: u });
-    comparisons.push(f32 ? withFloat32Bound(c, u) : (chained ?? c));
+    comparisons.push(f32 ? withFloat32Bound(c, underflow?.get(name)?.[k]) : (chained ?? c));
   }
   const directional = e.base.directional;
   if (directional !== null && num?.directional !== undefined && numVotes) {
@@ -935,7 +930,12 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
       const all = whole.bounds;
       const dr = all === null ? 0 : alongU(values, u, (n) => all.get(n), true);
       c.rounding = dr;
-      if (f32) c.autogradRounding = float32Bound(dr, c.autograd);
+      if (f32) {
+        // What float32's underflow adds along u, as for each element.
+        const tiny = roundingAnalysis(expr, values, undefined, { tiny: FLOAT32_TINY }).bounds;
+        const du = tiny === null ? 0 : alongU(values, u, (n) => tiny.get(n), true);
+        Object.assign(c, withFloat32Bound(c, du));
+      }
       const own = symGrads === null ? null : ownSymbolicBounds(expr, values, symGrads);
       if (own !== null) {
         const ds = alongU(values, u, (n) => own.get(n), true);
@@ -956,10 +956,6 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     comparisons.push(...(f32 ? hc.map((c) => withFloat32Bound(c)) : hc));
   }
   const judgment = judge(comparisons, tol);
-  const underflowed =
-    judgment.verdict === "agree"
-      ? bare.find((b) => judge([b.c], tol).verdict !== "agree")
-      : undefined;
   return {
     judgment,
     hessianOnly:
@@ -971,8 +967,7 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     hessianNote,
     extreme,
     outsideDomain,
-    underflow:
-      underflowed === undefined ? null : float32Underflow(underflowed.c, underflowed.underflow),
+    underflow: f32 && judgment.verdict === "agree" ? float32Underflow(comparisons, tol) : null,
     examined,
     rounding,
     magnitudes: analysis?.magnitudes ?? null,

@@ -8,7 +8,7 @@
 import { DTYPES, type DType } from "../autograd/float32.ts";
 import { GradtrioError } from "../errors.ts";
 import type { Value } from "../expr/point.ts";
-import { type Comparison, finiteMagnitude, fmt } from "./verdict.ts";
+import { type Comparison, finiteMagnitude, fmt, judge, type Tolerance } from "./verdict.ts";
 
 /** float32's unit roundoff over float64's: 2^-24 / 2^-53. */
 export const FLOAT32_SCALE = 2 ** 29;
@@ -42,18 +42,34 @@ export function float32Bound(rounding: number, autograd: number | null, underflo
   return FLOAT32_SCALE * rounding + 8 * EPS32 * finiteMagnitude(autograd ?? 0) + underflow;
 }
 
-/** The comparison with autograd's float32 bound (from its float64 rounding bound). */
+/**
+ * The comparison with autograd's float32 bound (from its float64 rounding bound and `underflow`,
+ * what float32's underflow adds).
+ */
 export function withFloat32Bound(c: Comparison, underflow = 0): Comparison {
-  return { ...c, autogradRounding: float32Bound(c.rounding, c.autograd, underflow) };
+  const autogradRounding = float32Bound(c.rounding, c.autograd, underflow);
+  return underflow > 0
+    ? { ...c, autogradRounding, autogradUnderflow: underflow }
+    : { ...c, autogradRounding };
 }
 
 /**
- * Why a float32 check cannot judge: at `c` autograd differs from a reference by more than its
- * float32 rounding, within what float32's underflow may add (`underflow`).
+ * On an agreement of float32 comparisons, why the check cannot judge: the first element that
+ * agrees only within what float32's underflow adds to autograd's bound (null: none).
  */
-export function float32Underflow(c: Comparison, underflow: number): string {
+export function float32Underflow(
+  comparisons: readonly Comparison[],
+  tol: Tolerance,
+): string | null {
+  const c = comparisons.find(
+    (c) =>
+      c.autogradUnderflow !== undefined &&
+      judge([{ ...c, autogradRounding: float32Bound(c.rounding, c.autograd) }], tol).verdict !==
+        "agree",
+  );
+  if (c === undefined) return null;
   const [leg, value] = c.symbolic !== null ? ["symbolic", c.symbolic] : ["numeric", c.numeric!];
-  return `the gradient underflows float32 at ${c.label}: ${leg} gives ${fmt(value)}, autograd in float32 ${fmt(c.autograd!)}; intermediates below float32's normal range (smallest normal 1.2e-38, smallest subnormal 1.4e-45) may move it by ±${underflow.toExponential(1)}: float32 cannot resolve the derivative there, so the legs cannot be compared`;
+  return `the gradient underflows float32 at ${c.label}: ${leg} gives ${fmt(value)}, autograd in float32 ${fmt(c.autograd!)}; intermediates below float32's normal range (smallest normal 1.2e-38, smallest subnormal 1.4e-45) may move it by ±${c.autogradUnderflow!.toExponential(1)}: float32 cannot resolve the derivative there, so the legs cannot be compared`;
 }
 
 /** The report's note with `dtype: "float32"`. */

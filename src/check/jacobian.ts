@@ -9,7 +9,7 @@ import { elementLabel, fromValue, type Point, sizeOf, type Value } from "../expr
 import { numericJacobian } from "../numeric/jacobian.ts";
 import { symbolicJacobian } from "../symbolic/jacobian.ts";
 import { type CheckInput, type InconclusiveRule, reasons, runLeg } from "./check.ts";
-import { FLOAT32_NOTE, float32Range, withFloat32Bound } from "./dtype.ts";
+import { FLOAT32_NOTE, FLOAT32_TINY, float32Range, float32Underflow } from "./dtype.ts";
 import { breakpointReason, convention, kinkReason } from "./kinks.ts";
 import { matrixComparisons, matrixReport, restrict, wrtIndices } from "./matrix.ts";
 import { asideNote, symbolicAside } from "./op-formulas.ts";
@@ -150,12 +150,14 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
   let extreme: number | null = null;
   // Row i's rounding bound is that of the gradient of the scalar sum(out·eᵢ).
   const seeded = call("sum", [call("mul", [expr, variable(SEED)])]);
-  const rounding = (rowsWanted: readonly number[]) => {
+  // With `tiny`: the bounds with float32's underflow (what it adds to autograd's float32 bound).
+  const rounding = (rowsWanted: readonly number[], tiny?: number) => {
     const out = new Map<number, Float64Array>();
     for (const i of rowsWanted) {
       const seed = new Float64Array(sizeOf(shape));
       seed[i] = 1;
-      const a = roundingAnalysis(seeded, new Map(values).set(SEED, { shape, data: seed }));
+      const point = new Map(values).set(SEED, { shape, data: seed });
+      const a = roundingAnalysis(seeded, point, undefined, tiny === undefined ? {} : { tiny });
       outsideDomain ??= a.outsideDomain;
       extreme ??= a.extreme;
       const row = new Float64Array(all.length);
@@ -172,8 +174,14 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
     }
     return out;
   };
-  const compared = matrixComparisons(voting, label, tol, rounding);
-  const comparisons = f32 ? compared.map((c) => withFloat32Bound(c)) : compared;
+  const comparisons = matrixComparisons(
+    voting,
+    label,
+    tol,
+    rounding,
+    undefined,
+    f32 ? (rowsWanted) => rounding(rowsWanted, FLOAT32_TINY) : undefined,
+  );
   const j = judge(comparisons, tol);
   if (j.verdict === "disagree" && outsideDomain !== null)
     return inconclusive("outside the domain", `outside the domain: ${outsideDomain}`);
@@ -184,6 +192,8 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
       "smooth breakpoint",
       breakpointReason(breakpoint, j.reason, convention(expr)),
     );
+  const underflow = f32 && j.verdict === "agree" ? float32Underflow(comparisons, tol) : null;
+  if (underflow !== null) return inconclusive("float32 underflow", underflow);
   return {
     ...base,
     verdict: j.verdict,

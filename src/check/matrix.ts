@@ -3,6 +3,7 @@
  * built (with its rounding bound) only for entries where some pair fails with a zero bound, as
  * `check` does for gradients.
  */
+import { withFloat32Bound } from "./dtype.ts";
 import type { MatrixReport } from "./report.ts";
 import { allPairsAgree, type Comparison, comparisonProbe, type Tolerance } from "./verdict.ts";
 
@@ -16,7 +17,9 @@ export interface MatrixLegs {
 /**
  * The comparisons of the entries that may fail, in row-major order.
  * `rounding(rows)` gives, for the rows that hold such entries, each entry's rounding bound;
- * `symbolicBounds`, where the symbolic leg has its own, that leg's bound of each entry.
+ * `symbolicBounds`, where the symbolic leg has its own, that leg's bound of each entry;
+ * `float32Underflow`, where autograd computes in float32, what its underflow adds to autograd's
+ * float32 bound, per entry of the rows asked.
  */
 export function matrixComparisons(
   legs: MatrixLegs,
@@ -24,6 +27,7 @@ export function matrixComparisons(
   tol: Tolerance,
   rounding: (rows: readonly number[]) => Map<number, Float64Array>,
   symbolicBounds?: readonly Float64Array[],
+  float32Underflow?: (rows: readonly number[]) => Map<number, Float64Array>,
 ): Comparison[] {
   const m = (legs.autograd ?? legs.symbolic ?? legs.numeric ?? []).length;
   const probe = comparisonProbe();
@@ -44,16 +48,21 @@ export function matrixComparisons(
     }
   }
   if (suspects.length === 0) return [];
-  const bounds = rounding([...new Set(suspects.map(([i]) => i))]);
-  return suspects.map(([i, j]) => ({
-    label: label(i, j),
-    symbolic: at(legs.symbolic, i, j),
-    numeric: at(legs.numeric, i, j),
-    autograd: at(legs.autograd, i, j),
-    numericError: at(legs.numericError, i, j) ?? 0,
-    rounding: bounds.get(i)?.[j] ?? 0,
-    ...(symbolicBounds === undefined ? {} : { symbolicRounding: symbolicBounds[i]![j]! }),
-  }));
+  const rows = [...new Set(suspects.map(([i]) => i))];
+  const bounds = rounding(rows);
+  const underflow = float32Underflow?.(rows);
+  return suspects.map(([i, j]) => {
+    const c: Comparison = {
+      label: label(i, j),
+      symbolic: at(legs.symbolic, i, j),
+      numeric: at(legs.numeric, i, j),
+      autograd: at(legs.autograd, i, j),
+      numericError: at(legs.numericError, i, j) ?? 0,
+      rounding: bounds.get(i)?.[j] ?? 0,
+      ...(symbolicBounds === undefined ? {} : { symbolicRounding: symbolicBounds[i]![j]! }),
+    };
+    return underflow === undefined ? c : withFloat32Bound(c, underflow.get(i)?.[j]);
+  });
 }
 
 // A plain loop: spreading a Float64Array is ~10× slower, which shows on 10⁶ entries.

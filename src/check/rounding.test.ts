@@ -255,3 +255,51 @@ describe("a custom op's backward that reads its output", () => {
       expect([x, outcome(check("allowSigRel6(x)", { at: { x } }))]).toEqual([x, "fail"]);
   });
 });
+
+describe("roundingAnalysis with tiny (float32's underflow, 2^-150 per rounding)", () => {
+  const TINY = 2 ** -150;
+  const bound = (text: string, at: number, tiny?: number) =>
+    roundingAnalysis(
+      parse(text),
+      toValues({ x: at }),
+      undefined,
+      tiny === undefined ? {} : { tiny },
+    ).bounds!.get("x")![0]!;
+
+  it("counts each rounding that may underflow, times what multiplies it after (by hand)", () => {
+    // exp(−120) = 7.7e-53 rounds to 0 (off by ≤ 2^-150), then g·out rounds: 2 roundings.
+    expect(bound("exp(x)", -120, TINY) / (2 * TINY)).toBeCloseTo(1, 9);
+    // The same rounding of exp's output, times the 1e30 that follows.
+    expect(bound("exp(x)*1e30", -120, TINY) / (1e30 * TINY)).toBeCloseTo(1, 6);
+    // 20·x^19 · g: x^19 = 1e-57 underflows (times 20), then ·20 and ·g round: 20 + 1 + 1.
+    expect(bound("x^20", 1e-3, TINY) / (22 * TINY)).toBeCloseTo(1, 9);
+    // An exact op adds nothing: relu passes g through.
+    expect(bound("relu(x)", 2, TINY)).toBe(bound("relu(x)", 2));
+  });
+
+  it("covers float32 arithmetic's error of the gradient of exp(x)·c across the underflow range", () => {
+    // float32 by hand: exp's output rounded to float32, then the product g·out rounded.
+    const f = Math.fround;
+    let underflowed = 0;
+    for (let x0 = -110; x0 <= -80; x0 += 0.37) {
+      const at = f(x0);
+      for (const c of [1, 3, 1e20]) {
+        const exact = Math.exp(at) * c;
+        const in32 = f(f(c) * f(Math.exp(at)));
+        const text = `exp(x)*${c}`;
+        const allowed =
+          2 ** 29 * bound(text, at) + 8 * 2 ** -23 * Math.abs(in32) + bound(text, at, TINY);
+        expect(Math.abs(in32 - exact)).toBeLessThanOrEqual(allowed);
+        if (Math.abs(in32 - exact) > 2 ** 29 * bound(text, at) + 8 * 2 ** -23 * Math.abs(in32))
+          underflowed++;
+      }
+    }
+    expect(underflowed).toBeGreaterThan(10); // the relative bound alone does not cover these
+  });
+
+  it("leaves the float64 analysis as it was (tiny is 0 again after the float32 pass)", () => {
+    const before = bound("exp(x)*1e30", -120);
+    expect(bound("exp(x)*1e30", -120, TINY)).toBeGreaterThan(1e10 * before);
+    expect(bound("exp(x)*1e30", -120)).toBe(before);
+  });
+});

@@ -48,6 +48,11 @@ export interface Comparison {
   readonly symbolicRounding?: number;
   /** Autograd's own bound when it computes in another precision (float32), instead of `rounding`. */
   readonly autogradRounding?: number;
+  /**
+   * The part of `autogradRounding` that float32's underflow adds: an agreement that needs it
+   * cannot tell a fault from float32's range.
+   */
+  readonly autogradUnderflow?: number;
 }
 
 /** A comparison whose fields a caller fills in place: one element at a time, reusing one object. */
