@@ -27,9 +27,11 @@ export type ComplexStepResult =
       readonly value: number;
       readonly gradient: Float64Array;
       /**
-       * Rounding-level bound: ulps of the derivative, scaled by cancellation in sums and by the
-       * condition of ops near a singularity (log1p near −1), plus the error of custom ops'
-       * finite-difference partials. An estimate, not a proof.
+       * Rounding-level bound: ulps of the derivative, plus the rounding of each op's imaginary
+       * part carried to the output through the ops after it (cancellation in sums and products,
+       * ops near a singularity such as log1p near −1), plus the error of custom ops'
+       * finite-difference partials. An estimate, not a proof: the real parts are taken as the
+       * float64 evaluation gives them.
        */
       readonly error: Float64Array;
       readonly evaluations: number;
@@ -89,15 +91,18 @@ const STEP_FLOOR = 2 ** -1054;
 const LOST = -1070;
 
 function errorOf(d: number, p: ComplexProgram, h: number): number {
-  // A few ulps per op, amplified by any cancellation in sums and by ill-conditioned ops; and the
-  // imaginary parts resolve nothing below the smallest subnormal, i.e. derivatives below MIN_VALUE/h.
-  // An imaginary part below the normal range is good to 2^(-1075 - lowIm) relative only (twice that
-  // here), and carries that through every op after it as an ulp does. Custom ops add the error of
-  // their partials, carried to the output (twice: first order).
+  // A few ulps of the derivative (the step's rounding, its division by h); the rounding of the
+  // complex evaluation's imaginary parts, each op's carried to the output through the ops after
+  // it (so a cancellation counts at the scale it reaches the output with, not at its own); and the
+  // imaginary parts resolve nothing below the smallest subnormal, i.e. derivatives below
+  // MIN_VALUE/h. An imaginary part below the normal range is good to 2^(-1075 - lowIm) relative
+  // only (twice that here), and carries that through every op after it as an ulp does. Custom ops
+  // add the error of their partials, carried to the output (twice: first order).
   const low = p.lowIm();
   const eps = low < -1022 ? EPS + 2 ** (-1074 - low) : EPS;
   return (
-    16 * eps * (Math.abs(d) * p.condition() + p.cancellation() / h) +
+    16 * eps * Math.abs(d) +
+    ((eps / EPS) * p.imError()) / h +
     (64 * Number.MIN_VALUE) / h +
     (2 * p.customError()) / h
   );
@@ -161,7 +166,7 @@ function derivativeAlong(
       };
     return { d, error: error + moved };
   }
-  if (!(program.cancellation() > LARGE_IM) && !(Math.abs(d) < h))
+  if (!(program.largestIm() > LARGE_IM) && !(Math.abs(d) < h))
     return { d, error: errorOf(d, program, h) };
   const shrink = 2 ** -24;
   // Below the floor a smaller step resolves nothing (it would underflow: 0/0), and the O(h²)

@@ -75,16 +75,25 @@ let uncertified: string | null = null;
 /** A custom op element whose imaginary part is set to `value` (the sensitivity runs), or null. */
 let injected: { node: object; element: number; value: number } | null = null;
 /**
- * worst[CANCELLATION]: largest |Im| of the terms an addition, a product or a quotient combined in an imaginary
- * part (the scale of its cancellation error);
- * worst[CONDITION]: largest relative condition of an op's derivative on its real argument (log1p near −1);
+ * worst[LARGEST]: largest |Im| of the terms an addition, a product or a quotient combined in an
+ * imaginary part (where the O(h²) term of the step may show: see complex-step.ts);
  * worst[LOWEST]: log2 of the smallest true |Im| of an op's result that fell below the normal range
  * from imaginary parts that were not 0 (see `noteLow`), +∞ if none.
  */
-const worst = new Float64Array(3);
-const CANCELLATION = 0;
-const CONDITION = 1;
-const LOWEST = 2;
+const worst = new Float64Array(2);
+const LARGEST = 0;
+const LOWEST = 1;
+
+/**
+ * Per kernel call (the node loop resets them before it, reads them after): local[TERMS], the
+ * largest Σ|terms| an addition, a product or a quotient inside the kernel combined in an imaginary
+ * part (its rounding works at that scale, however much they cancel); local[COND], the relative
+ * condition of the kernel's derivative on its real argument (log1p near −1: a relative error δ of
+ * that argument moves the derivative by cond·δ), 0 if the kernel notes none.
+ */
+const local = new Float64Array(2);
+const TERMS = 0;
+const COND = 1;
 
 /** The smallest normal float64: below it a value keeps fewer bits, down to none (0). */
 const MIN_NORMAL = 2 ** -1022;
@@ -94,25 +103,28 @@ interface RunState {
   nonAnalytic: string | null;
   alongStep: string | null;
   uncertified: string | null;
-  cancellation: number;
-  condition: number;
+  largest: number;
   lowest: number;
+  terms: number;
+  cond: number;
 }
 const saveRunState = (): RunState => ({
   nonAnalytic,
   alongStep,
   uncertified,
-  cancellation: worst[CANCELLATION]!,
-  condition: worst[CONDITION]!,
+  largest: worst[LARGEST]!,
   lowest: worst[LOWEST]!,
+  terms: local[TERMS]!,
+  cond: local[COND]!,
 });
 function restoreRunState(s: RunState): void {
   nonAnalytic = s.nonAnalytic;
   alongStep = s.alongStep;
   uncertified = s.uncertified;
-  worst[CANCELLATION] = s.cancellation;
-  worst[CONDITION] = s.condition;
+  worst[LARGEST] = s.largest;
   worst[LOWEST] = s.lowest;
+  local[TERMS] = s.terms;
+  local[COND] = s.cond;
 }
 
 /**
@@ -178,25 +190,25 @@ function cadd(a: number, b: number, c: number, d: number): void {
   result[0] = a + c;
   result[1] = b + d;
   const s = Math.abs(b) + Math.abs(d);
-  if (s > worst[CANCELLATION]) worst[CANCELLATION] = s;
+  if (s > local[TERMS]!) local[TERMS] = s;
 }
 
 function csub(a: number, b: number, c: number, d: number): void {
   result[0] = a - c;
   result[1] = b - d;
   const s = Math.abs(b) + Math.abs(d);
-  if (s > worst[CANCELLATION]) worst[CANCELLATION] = s;
+  if (s > local[TERMS]!) local[TERMS] = s;
 }
 
 // (a+ib)(c+id) = (ac − bd) + i(ad + bc); the imaginary part sums two terms that may cancel
-// (x·(1/x): x·(−h/x²) + h·(1/x) = 0), so their sizes go into worst[CANCELLATION] like an addition's.
+// (x·(1/x): x·(−h/x²) + h·(1/x) = 0), so their sizes go into local[TERMS] like an addition's.
 function cmul(a: number, b: number, c: number, d: number): void {
   result[0] = a * c - b * d;
   const ad = a * d;
   const bc = b * c;
   result[1] = ad + bc;
   const s = Math.abs(ad) + Math.abs(bc);
-  if (s > worst[CANCELLATION]) worst[CANCELLATION] = s;
+  if (s > local[TERMS]!) local[TERMS] = s;
 }
 
 // Smith's division: no overflow of c² + d².
@@ -207,7 +219,7 @@ function cdiv(a: number, b: number, c: number, d: number): void {
     return;
   }
   // The imaginary part is a difference of two terms (b and a·r, or b·r and a) that may cancel
-  // (sqrt(x)·sqrt(x)/x); their sizes, scaled by the division, go into worst[CANCELLATION].
+  // (sqrt(x)·sqrt(x)/x); their sizes, scaled by the division, go into local[TERMS].
   let s: number;
   if (Math.abs(c) >= Math.abs(d)) {
     const r = d / c;
@@ -222,7 +234,7 @@ function cdiv(a: number, b: number, c: number, d: number): void {
     result[1] = (b * r - a) / den;
     s = (Math.abs(b * r) + Math.abs(a)) / Math.abs(den);
   }
-  if (s > worst[CANCELLATION]) worst[CANCELLATION] = s;
+  if (s > local[TERMS]!) local[TERMS] = s;
 }
 
 /** Below this |b|: cosh b = cos b = 1 and sinh b = sin b = b to the last bit (b²/6 < eps/4). */
@@ -274,7 +286,7 @@ function clog1p(a: number, b: number): void {
   const q = b / (1 + a);
   // d/da log1p = 1/(1+a): a relative error δ in a becomes a·δ/(1+a) in the derivative.
   const cond = Math.abs(a / (1 + a));
-  if (cond > worst[CONDITION]) worst[CONDITION] = cond;
+  if (cond > local[COND]!) local[COND] = cond;
   result[0] = Math.log1p(a) + 0.5 * log1pOf(q * q);
   result[1] = atan2Of(q, b, 1 + a);
 }
@@ -612,6 +624,8 @@ interface CNode {
   readonly shape: Shape;
   readonly re: Float64Array;
   readonly im: Float64Array;
+  /** A bound on the rounding error of each imaginary part (see `KERNEL_ROUNDING`). */
+  readonly err: Float64Array;
   readonly constant: boolean;
   /**
    * For sigmoid(u), and for a clamp of it, the sigmoid node and its argument u: where this node's
@@ -659,54 +673,89 @@ function maxRe(re: Float64Array, from: number, len: number): number {
   return m;
 }
 
-// logsumexp z = m + log Σ e^(z − m), m the largest real part (no overflow).
-function clogsumexp(re: Float64Array, im: Float64Array, from: number, len: number): void {
+// logsumexp z = m + log Σ e^(z − m), m the largest real part (no overflow). Returns the error
+// bound of the imaginary part (`err`, the arguments' bounds): Im = Σ y_k·Im z_k, y the softmax,
+// so the arguments' errors arrive weighted by y; each e^(z_k − m) is good to (2 + |z_k − m|) ulps
+// (its argument's rounding scaled by it), the sum adds its partial sums' rounding, and the final
+// quotient by Σ e^(z − m) (good to n ulps) its own.
+function clogsumexp(
+  re: Float64Array,
+  im: Float64Array,
+  err: Float64Array,
+  from: number,
+  len: number,
+): number {
   const m = maxRe(re, from, len);
   if (!Number.isFinite(m)) {
     result[0] = m;
     result[1] = Number.isNaN(m) ? NAN : 0;
-    return;
+    return 0;
   }
   let sr = 0;
   let si = 0;
   let absSum = 0;
+  let e = 0;
+  let partials = 0;
   for (let k = from; k < from + len; k++) {
     cexp(re[k]! - m, im[k]!);
     sr += result[0];
     si += result[1];
     absSum += Math.abs(result[1]);
+    e += result[0] * err[k]! + EPS * (2 + Math.abs(re[k]! - m)) * Math.abs(result[1]);
+    partials += Math.abs(si);
   }
-  if (absSum > worst[CANCELLATION]) worst[CANCELLATION] = absSum;
+  if (absSum > worst[LARGEST]!) worst[LARGEST] = absSum;
   clog(sr, si);
   result[0] += m;
   noteSubnormal(result[1]);
+  return (e + EPS * partials) / sr + (2 + len) * EPS * Math.abs(result[1]);
 }
 
-// softmax of one row: e^(z − m) / Σ e^(z − m).
+// softmax of one row: e^(z − m) / Σ e^(z − m). The error bound of each imaginary part (`outErr`,
+// from the arguments' `err`): Im y_k = y_k·(Im z_k − Σ_j y_j·Im z_j), so an argument error e
+// reaches y_k as at most y_k·(e_k + Σ_j y_j·e_j), the exponentials' rounding (as in
+// `clogsumexp`) with it; then the rounding of the sum's partial sums, and of each quotient (its
+// terms and the sum's n ulps).
 function csoftmaxRow(
   re: Float64Array,
   im: Float64Array,
+  err: Float64Array,
   from: number,
   len: number,
   outRe: Float64Array,
   outIm: Float64Array,
+  outErr: Float64Array,
 ): void {
   const m = maxRe(re, from, len);
   let sr = 0;
   let si = 0;
+  let partials = 0;
   for (let k = from; k < from + len; k++) {
     cexp(re[k]! - m, im[k]!);
     outRe[k] = result[0];
     outIm[k] = result[1];
+    // Each argument's error with its exponential's rounding, per unit of y (weighted below).
+    outErr[k] = err[k]! + EPS * (2 + Math.abs(re[k]! - m)) * Math.abs(im[k]!);
     sr += result[0];
     si += result[1];
+    partials += Math.abs(si);
   }
+  let weighted = 0;
+  for (let k = from; k < from + len; k++) weighted += (outRe[k]! / sr) * outErr[k]!;
+  let largest = 0;
   for (let k = from; k < from + len; k++) {
+    local[TERMS] = 0;
     cdiv(outRe[k]!, outIm[k]!, sr, si);
-    outRe[k] = result[0];
+    const y = result[0];
+    outRe[k] = y;
     outIm[k] = result[1];
+    outErr[k] =
+      y * (outErr[k]! + weighted + (EPS * partials) / sr) +
+      (4 + len) * EPS * (local[TERMS]! + Math.abs(result[1]));
+    largest = Math.max(largest, local[TERMS]!);
     noteSubnormal(result[1]);
   }
+  if (largest > worst[LARGEST]!) worst[LARGEST] = largest;
 }
 
 export interface ComplexProgram {
@@ -721,10 +770,16 @@ export interface ComplexProgram {
    * where the step along the imaginary parts is exact.
    */
   kinkAlongStep(): string | null;
-  /** After `run`: the largest |Im| an addition combined (the scale of cancellation). */
-  cancellation(): number;
-  /** After `run`: the largest relative condition of an op's derivative (≥ 1). */
-  condition(): number;
+  /**
+   * After `run`: the largest |Im| of the terms an addition, a product or a quotient combined (where
+   * the step's O(h²) term may show).
+   */
+  largestIm(): number;
+  /**
+   * After `run`: a first-order bound on the rounding error of Im(output[0]), each op's rounding
+   * carried to the output through the ops after it (see `KERNEL_ROUNDING`).
+   */
+  imError(): number;
   /**
    * After `run`: log2 of the smallest true |Im| of a result that fell below the normal range
    * (2^-1022) from imaginary parts that were not 0, +∞ if none: the run's imaginary parts are
@@ -824,7 +879,7 @@ function tensorOpNode(
     const [lo, hi] = domain[j]!;
     return v.every((x) => x > lo && x < hi);
   };
-  const node = emit(shape, args, (re, im) => () => {
+  const node = emit(shape, args, (re, im, imErr) => () => {
     re.set(
       tensorOpForward(
         def,
@@ -834,11 +889,14 @@ function tensorOpNode(
       ),
     );
     errIm.fill(0);
+    imErr.fill(0);
     let unorm = 0;
+    let enorm = 0;
     let big = 1;
     for (const a of args)
       for (let k = 0; k < a.re.length; k++) {
         unorm = Math.max(unorm, Math.abs(a.im[k]!));
+        enorm = Math.max(enorm, a.err[k]!);
         big = Math.max(big, Math.abs(a.re[k]!));
       }
     if (injected !== null && injected.node === node) {
@@ -890,8 +948,14 @@ function tensorOpNode(
       im[k] = est.derivative * unorm;
       errIm[k] = est.error * unorm;
       noteSubnormal(im[k]!);
-      if (Math.abs(im[k]!) > worst[CANCELLATION]) worst[CANCELLATION] = Math.abs(im[k]!);
+      if (Math.abs(im[k]!) > worst[LARGEST]!) worst[LARGEST] = Math.abs(im[k]!);
     }
+    // The arguments' Im errors, relative to their largest Im, carried at the scale of the op's
+    // largest output Im (an estimate: the Jacobian's size beyond J·u is not measured), with the
+    // rounding of that scale.
+    let scale = 0;
+    for (let k = 0; k < size; k++) scale = Math.max(scale, Math.abs(im[k]!));
+    imErr.fill((enorm / unorm + KERNEL_ROUNDING) * scale);
   });
   return { node, errIm, sens: new Float64Array(size) };
 }
@@ -907,6 +971,7 @@ const constNode = (v: number): CNode => ({
   shape: [],
   re: Float64Array.of(v),
   im: new Float64Array(1),
+  err: new Float64Array(1),
   constant: true,
 });
 
@@ -914,17 +979,100 @@ const constNode = (v: number): CNode => ({
 const emit = (
   shape: Shape,
   args: CNode[],
-  kernel: (re: Float64Array, im: Float64Array) => () => void,
+  kernel: (re: Float64Array, im: Float64Array, err: Float64Array) => () => void,
 ): CNode => {
   const size = sizeOfShape(shape);
   const re = new Float64Array(size);
   const im = new Float64Array(size);
-  const step = kernel(re, im);
+  const err = new Float64Array(size);
+  const step = kernel(re, im, err);
   const constant = args.every((a) => a.constant);
   if (constant) step();
   else compiling.push(step);
-  return { shape, re, im, constant };
+  return { shape, re, im, err, constant };
 };
+
+/*
+ * The error bound of each imaginary part (`CNode.err`), carried forward with it: an op's is the
+ * error its arguments' imaginary parts bring, |∂Im/∂(Im of the argument)|·err (the Im parts are a
+ * forward-mode tangent: the op is linear in them to first order), plus the rounding of its own
+ * imaginary part. That rounding is relative to |Im| and to the Σ|terms| its sums combined
+ * (local[TERMS]), however much they cancel; it covers the rounding of the real parts the op reads
+ * (a relative ulp or two each: x·(1/x) carries 1/x's), not errors those real parts inherited (the
+ * function's own conditioning, which every leg shares). So a cancellation's rounding reaches the
+ * output scaled by what follows it (sqrt(x^2)*1e-14), where a bound taken at the scale of the sum
+ * alone would not be (see complex-step.ts).
+ */
+const EPS = Number.EPSILON;
+/** A kernel's rounding of its imaginary part: 8 ulps of |Im| and of its sums' terms. */
+const KERNEL_ROUNDING = 4 * EPS;
+/** A conditioned kernel's (log1p near −1): 16·eps·cond of |Im|. */
+const CONDITIONED = 16 * EPS;
+
+/** The rounding a generic kernel added to its imaginary part `im` (the `local` registers it left). */
+const kernelRounding = (im: number): number => {
+  const a = Math.abs(im);
+  return KERNEL_ROUNDING * (a + local[TERMS]!) + CONDITIONED * local[COND]! * a;
+};
+
+/** The size of a probe's imaginary part for an error e: e itself, inside a safe range. */
+const probeSize = (e: number): number => Math.min(Math.max(e, 2 ** -900), 2 ** -60);
+
+/**
+ * |∂Im/∂b|·e of a unary kernel at a + ib with b = 0 (where the ratio Im/b is not there): the
+ * kernel at a + i·m, m ≈ e, with every finding of the run left as it was.
+ */
+function probeUnary(fn: Unary, a: number, e: number): number {
+  const m = probeSize(e);
+  const na = nonAnalytic;
+  const as = alongStep;
+  const t = local[TERMS]!;
+  const c = local[COND]!;
+  fn(a, m);
+  const g = Math.abs(result[1]) / m;
+  nonAnalytic = na;
+  alongStep = as;
+  local[TERMS] = t;
+  local[COND] = c;
+  return g * e;
+}
+
+/** As `probeUnary`, for a binary kernel's first (`second` false) or second argument. */
+function probeBinary(fn: Binary, a: number, c: number, second: boolean, e: number): number {
+  const m = probeSize(e);
+  const na = nonAnalytic;
+  const as = alongStep;
+  const t = local[TERMS]!;
+  const k = local[COND]!;
+  if (second) fn(a, 0, c, m);
+  else fn(a, m, c, 0);
+  const g = Math.abs(result[1]) / m;
+  nonAnalytic = na;
+  alongStep = as;
+  local[TERMS] = t;
+  local[COND] = k;
+  return g * e;
+}
+
+/**
+ * The error the arguments' imaginary parts (b ± eb, d ± ed) bring to a binary kernel's result `im`:
+ * by the ratio im/b where the other argument's Im is 0, else by probes.
+ */
+function binaryCarried(
+  fn: Binary,
+  a: number,
+  b: number,
+  eb: number,
+  c: number,
+  d: number,
+  ed: number,
+  im: number,
+): number {
+  let e = 0;
+  if (eb !== 0) e += d === 0 && b !== 0 ? Math.abs(im / b) * eb : probeBinary(fn, a, c, false, eb);
+  if (ed !== 0) e += b === 0 && d !== 0 ? Math.abs(im / d) * ed : probeBinary(fn, a, c, true, ed);
+  return e;
+}
 
 /** The kernels the loops below call directly, by their index here. */
 const HOT_UNARY: readonly Unary[] = [csigmoid, cexp, clog, ctanh];
@@ -933,15 +1081,18 @@ const HOT_BINARY: readonly Binary[] = [cadd, csub, cmul, cdiv];
 const unary =
   (op: keyof typeof UNARY) =>
   (a: CNode): CNode =>
-    emit(a.shape, [a], (re, im) => {
+    emit(a.shape, [a], (re, im, err) => {
       const fn: Unary = UNARY[op];
       const hot = HOT_UNARY.indexOf(fn);
       const ar = a.re;
       const ai = a.im;
+      const ae = a.err;
       const n = re.length;
       return () => {
         for (let k = 0; k < n; k++) {
           const b = ai[k]!;
+          local[TERMS] = 0;
+          local[COND] = 0;
           // Direct calls for the common kernels (V8 inlines them; a call through \`fn\`, shared
           // by every op's loop, is not inlined: ~2× the time of a cheap op).
           switch (hot) {
@@ -960,10 +1111,16 @@ const unary =
             default:
               fn(ar[k]!, b);
           }
+          const v = result[1];
           re[k] = result[0];
-          im[k] = result[1];
+          im[k] = v;
+          if (local[TERMS]! > worst[LARGEST]!) worst[LARGEST] = local[TERMS]!;
+          const e = ae[k]!;
+          err[k] =
+            kernelRounding(v) +
+            (e === 0 ? 0 : b !== 0 ? Math.abs(v / b) * e : probeUnary(fn, ar[k]!, e));
           // (No closure here: one capturing the loop's variables costs every iteration.)
-          if (b !== 0 && low(result[1])) noteLowUnary(fn, ar[k]!, b, result[0]);
+          if (b !== 0 && low(v)) noteLowUnary(fn, ar[k]!, b, re[k]!);
         }
       };
     });
@@ -971,7 +1128,7 @@ const binary =
   (op: keyof typeof BINARY) =>
   (a: CNode, b: CNode): CNode => {
     const shape = broadcastAll([a.shape, b.shape], op);
-    return emit(shape, [a, b], (re, im) => {
+    return emit(shape, [a, b], (re, im, err) => {
       const fn: Binary = BINARY[op];
       const n = re.length;
       // Index maps only where broadcasting is more than "same shape" or "a scalar".
@@ -979,36 +1136,62 @@ const binary =
       const fullB = b.re.length === n;
       const ia = fullA || a.re.length === 1 ? null : broadcastIndex(a.shape, shape);
       const ib = fullB || b.re.length === 1 ? null : broadcastIndex(b.shape, shape);
-      const { re: ar, im: ai } = a;
-      const { re: br, im: bi } = b;
+      const { re: ar, im: ai, err: ae } = a;
+      const { re: br, im: bi, err: be } = b;
       const hot = HOT_BINARY.indexOf(fn);
       return () => {
         for (let k = 0; k < n; k++) {
           const p = fullA ? k : ia === null ? 0 : ia[k]!;
           const q = fullB ? k : ib === null ? 0 : ib[k]!;
+          const x = ar[p]!;
           const b = ai[p]!;
+          const c = br[q]!;
           const d = bi[q]!;
-          // Direct calls for the common kernels, as in \`unary\`.
+          const eb = ae[p]!;
+          const ed = be[q]!;
+          local[TERMS] = 0;
+          local[COND] = 0;
+          // Direct calls for the common kernels, as in `unary`; their errors by hand: a sum's
+          // is its terms' plus its own rounding; a product's, (a + ib)(c + id), the terms' errors
+          // times |a| and |c| plus the rounding of a·d, b·c (and of the real parts a and c) and of
+          // their sum; a quotient's, by |∂/∂b| ≤ 1/M and |∂/∂d| ≤ (|a| + |b|)/M², M = max(|c|, |d|).
+          let e: number;
           switch (hot) {
             case 0:
-              cadd(ar[p]!, b, br[q]!, d);
+              cadd(x, b, c, d);
+              e = eb + ed + EPS * Math.abs(result[1]);
               break;
             case 1:
-              csub(ar[p]!, b, br[q]!, d);
+              csub(x, b, c, d);
+              e = eb + ed + EPS * Math.abs(result[1]);
               break;
             case 2:
-              cmul(ar[p]!, b, br[q]!, d);
+              cmul(x, b, c, d);
+              e =
+                Math.abs(x) * ed +
+                Math.abs(c) * eb +
+                2 * EPS * local[TERMS]! +
+                EPS * Math.abs(result[1]);
               break;
-            case 3:
-              cdiv(ar[p]!, b, br[q]!, d);
+            case 3: {
+              cdiv(x, b, c, d);
+              const m = Math.max(Math.abs(c), Math.abs(d));
+              e =
+                eb / m +
+                (((Math.abs(x) + Math.abs(b)) / m) * ed) / m +
+                4 * EPS * local[TERMS]! +
+                2 * EPS * Math.abs(result[1]);
               break;
+            }
             default:
-              fn(ar[p]!, b, br[q]!, d);
+              fn(x, b, c, d);
+              e = kernelRounding(result[1]) + binaryCarried(fn, x, b, eb, c, d, ed, result[1]);
           }
           re[k] = result[0];
           im[k] = result[1];
-          if ((b !== 0 || d !== 0) && low(result[1]))
-            noteLowBinary(fn, ar[p]!, b, br[q]!, d, result[0]);
+          err[k] = e;
+          if (local[TERMS]! > worst[LARGEST]!) worst[LARGEST] = local[TERMS]!;
+          if ((b !== 0 || d !== 0) && low(result[1])) noteLowBinary(fn, x, b, c, d, result[0]);
         }
       };
     });
@@ -1016,21 +1199,28 @@ const binary =
 const reduce =
   (mean: boolean) =>
   (a: CNode): CNode =>
-    emit([], [a], (re, im) => {
-      const { re: ar, im: ai } = a;
+    emit([], [a], (re, im, err) => {
+      const { re: ar, im: ai, err: ae } = a;
       const n = ar.length;
       return () => {
         let sr = 0;
         let si = 0;
         let absSum = 0;
+        // The terms' errors, and the rounding of each partial sum (u of it, twice over).
+        let carried = 0;
+        let partials = 0;
         for (let k = 0; k < n; k++) {
           sr += ar[k]!;
           si += ai[k]!;
           absSum += Math.abs(ai[k]!);
+          carried += ae[k]!;
+          partials += Math.abs(si);
         }
-        if (absSum > worst[CANCELLATION]) worst[CANCELLATION] = absSum;
+        if (absSum > worst[LARGEST]!) worst[LARGEST] = absSum;
         re[0] = mean ? sr / n : sr;
         im[0] = mean ? si / n : si;
+        const e = carried + EPS * partials;
+        err[0] = mean ? e / n + EPS * Math.abs(im[0]!) : e;
         // A sum that lands below the normal range is exact; a mean's division is not.
         if (mean && low(im[0]!) && si !== 0)
           noteLow(Math.abs(si), re[0]!, (e) => times2(si, e) / n);
@@ -1041,7 +1231,7 @@ const reduce =
 const extreme =
   (sign: 1 | -1) =>
   (a: CNode): CNode =>
-    emit([], [a], (re, im) => () => {
+    emit([], [a], (re, im, err) => () => {
       const { re: ar, im: ai } = a;
       let best = 0;
       let tie = false;
@@ -1065,6 +1255,7 @@ const extreme =
       if (tie) onBreakpoint(`${sign > 0 ? "max" : "min"} with a tie for the extreme`, reached);
       re[0] = ar[best]!;
       im[0] = ai[best]!;
+      err[0] = a.err[best]!;
     });
 
 const reductions: Record<ReductionOp, (a: CNode) => CNode> = {
@@ -1073,40 +1264,56 @@ const reductions: Record<ReductionOp, (a: CNode) => CNode> = {
   max: extreme(1),
   min: extreme(-1),
   logsumexp: (a) =>
-    emit([], [a], (re, im) => () => {
-      clogsumexp(a.re, a.im, 0, a.re.length);
+    emit([], [a], (re, im, err) => () => {
+      err[0] = clogsumexp(a.re, a.im, a.err, 0, a.re.length);
       re[0] = result[0];
       im[0] = result[1];
     }),
 };
 const softmax = (a: CNode): CNode =>
-  emit(a.shape, [a], (re, im) => {
+  emit(a.shape, [a], (re, im, err) => {
     const len = a.shape.length === 0 ? 1 : a.shape[a.shape.length - 1]!;
     return () => {
-      for (let r = 0; r < re.length; r += len) csoftmaxRow(a.re, a.im, r, len, re, im);
+      for (let r = 0; r < re.length; r += len) csoftmaxRow(a.re, a.im, a.err, r, len, re, im, err);
     };
   });
 const matmul = (a: CNode, b: CNode): CNode => {
   const shape = matmulShape(a.shape, b.shape);
-  return emit(shape, [a, b], (re, im) => {
+  return emit(shape, [a, b], (re, im, err) => {
     const { m, k: K, n } = matmulDims(a.shape, b.shape);
     return () => {
+      local[TERMS] = 0;
       for (let i = 0; i < m; i++)
         for (let j = 0; j < n; j++) {
           let sr = 0;
           let si = 0;
           let absSum = 0;
+          // Each product's error as in `binary`, and the rounding of each partial sum.
+          let e = 0;
+          let partials = 0;
           for (let k = 0; k < K; k++) {
-            cmul(a.re[i * K + k]!, a.im[i * K + k]!, b.re[k * n + j]!, b.im[k * n + j]!);
+            const x = a.re[i * K + k]!;
+            const c = b.re[k * n + j]!;
+            const d = b.im[k * n + j]!;
+            const y = a.im[i * K + k]!;
+            cmul(x, y, c, d);
             sr += result[0];
             si += result[1];
             absSum += Math.abs(result[1]);
+            e +=
+              Math.abs(x) * b.err[k * n + j]! +
+              Math.abs(c) * a.err[i * K + k]! +
+              2 * EPS * (Math.abs(x * d) + Math.abs(y * c)) +
+              EPS * Math.abs(result[1]);
+            partials += Math.abs(si);
           }
-          if (absSum > worst[CANCELLATION]) worst[CANCELLATION] = absSum;
+          if (absSum > worst[LARGEST]!) worst[LARGEST] = absSum;
           re[i * n + j] = sr;
           im[i * n + j] = si;
+          err[i * n + j] = e + EPS * partials;
           if (low(si)) noteLowProduct(a, b, i, j, K, n, sr);
         }
+      if (local[TERMS]! > worst[LARGEST]!) worst[LARGEST] = local[TERMS]!;
     };
   });
 };
@@ -1153,7 +1360,7 @@ const OPS: Algebra<CNode>["ops"] = {
     if (l === undefined || l.u.re.length !== p.re.length) return binary("bce")(p, t);
     const shape = broadcastAll([p.shape, t.shape], "bce");
     if (sizeOfShape(shape) !== p.re.length) return binary("bce")(p, t);
-    return emit(shape, [p, t], (re, im) => {
+    return emit(shape, [p, t], (re, im, err) => {
       const n = re.length;
       const it = t.re.length === n ? null : broadcastIndex(t.shape, shape);
       const { sig, u } = l;
@@ -1165,11 +1372,18 @@ const OPS: Algebra<CNode>["ops"] = {
           const logit = pr === sig.re[k] && p.im[k] === sig.im[k] && pr > 0 && pr < 1;
           const ar = logit ? u.re[k]! : pr;
           const ai = logit ? u.im[k]! : p.im[k]!;
+          const ae = logit ? u.err[k]! : p.err[k]!;
           const kernel = logit ? cbceLogit : BINARY.bce;
+          const c = t.re[q]!;
           const d = t.im[q]!;
-          kernel(ar, ai, t.re[q]!, d);
+          local[TERMS] = 0;
+          local[COND] = 0;
+          kernel(ar, ai, c, d);
+          const v = result[1];
           re[k] = result[0];
-          im[k] = result[1];
+          im[k] = v;
+          if (local[TERMS]! > worst[LARGEST]!) worst[LARGEST] = local[TERMS]!;
+          err[k] = kernelRounding(v) + binaryCarried(kernel, ar, ai, ae, c, d, t.err[q]!, v);
           if ((ai !== 0 || d !== 0) && low(result[1]))
             noteLowBinary(kernel, ar, ai, t.re[q]!, d, result[0]);
         }
@@ -1182,7 +1396,7 @@ const OPS: Algebra<CNode>["ops"] = {
   },
   clamp: (x, lo, hi) => {
     const shape = broadcastAll([x.shape, lo.shape, hi.shape], "clamp");
-    const out = emit(shape, [x, lo, hi], (re, im) => {
+    const out = emit(shape, [x, lo, hi], (re, im, err) => {
       const [ix, il, ih] = [x, lo, hi].map((a) => broadcastIndex(a.shape, shape));
       const n = re.length;
       return () => {
@@ -1193,6 +1407,8 @@ const OPS: Algebra<CNode>["ops"] = {
           cclamp(x.re[p]!, x.im[p]!, lo.re[q]!, lo.im[q]!, hi.re[s]!, hi.im[s]!);
           re[k] = result[0];
           im[k] = result[1];
+          // The imaginary part of one of the three passes through: the largest error covers it.
+          err[k] = Math.max(x.err[p]!, lo.err[q]!, hi.err[s]!);
         }
       };
     });
@@ -1254,10 +1470,12 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
       if (slot === undefined)
         throw new GradtrioError("UNKNOWN_VARIABLE", `unknown variable '${name}'`);
       const size = sizeOfShape(slot.shape);
+      // The step's imaginary parts are taken as exact (err 0).
       const node: CNode = {
         shape: slot.shape,
         re: new Float64Array(size),
         im: new Float64Array(size),
+        err: new Float64Array(size),
         constant: false,
       };
       loads.push({ offset: slot.offset, size, node });
@@ -1291,7 +1509,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
       const sens = new Float64Array(size);
       const argv = new Float64Array(m);
       const inDomain = insideDomain(def, forward);
-      const node = emit(shape, args, (re, im) => () => {
+      const node = emit(shape, args, (re, im, imErr) => () => {
         for (let k = 0; k < size; k++) {
           let moved = false;
           for (let j = 0; j < m; j++) {
@@ -1307,25 +1525,38 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
           if (injected !== null && injected.node === node && injected.element === k) {
             im[k] = injected.value;
             errIm[k] = 0;
+            imErr[k] = 0;
             continue;
           }
-          // Im f(a + ib) = Σ_j ∂_j f(a)·b_j + O(b²)
+          // Im f(a + ib) = Σ_j ∂_j f(a)·b_j + O(b²); the arguments' Im errors arrive through
+          // |∂_j f| (the partials' own error is `errIm`, carried to the output by `sens`).
           let s = 0;
           let terms = 0;
           let err = 0;
+          let carried = 0;
           for (let j = 0; j < m; j++) {
             const b = args[j]!.im[idx[j]![k]!]!;
-            if (b === 0) continue;
+            const e = args[j]!.err[idx[j]![k]!]!;
+            if (b === 0) {
+              // An Im of 0 that is an error bound's width from 0: its partial for the bound only.
+              if (e !== 0) {
+                const p = (partials[k]![j] ??= customPartial(def, forward, inDomain, argv, j));
+                if (Number.isFinite(p.d)) carried += Math.abs(p.d) * e;
+              }
+              continue;
+            }
             const p = (partials[k]![j] ??= customPartial(def, forward, inDomain, argv, j));
             if (p.kink !== undefined) notAnalytic(p.kink);
             if (p.unreliable !== undefined) uncertified ??= p.unreliable;
             s += p.d * b;
             terms += Math.abs(p.d * b);
             err += p.error * Math.abs(b);
+            carried += Math.abs(p.d) * e;
           }
-          if (terms > worst[CANCELLATION]) worst[CANCELLATION] = terms;
+          if (terms > worst[LARGEST]!) worst[LARGEST] = terms;
           im[k] = s;
           errIm[k] = err;
+          imErr[k] = carried + 2 * EPS * terms;
           if (low(s)) noteLowCustom(args, idx, k, partials[k]!, re[k]!);
         }
       });
@@ -1351,8 +1582,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
   let kink: string | null = null;
   let kinkAlongStep: string | null = null;
   let unreliable: string | null = null;
-  let acc = 0;
-  let cond = 1;
+  let largest = 0;
   let lowest = Number.POSITIVE_INFINITY;
   const run = (re: Float64Array, im: Float64Array): void => {
     // A run nested in another (from a custom op's forward) keeps the outer run's findings.
@@ -1360,8 +1590,7 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
     nonAnalytic = null;
     alongStep = null;
     uncertified = null;
-    worst[CANCELLATION] = 0;
-    worst[CONDITION] = 1;
+    worst[LARGEST] = 0;
     worst[LOWEST] = Number.POSITIVE_INFINITY;
     try {
       for (const { offset, size, node } of loads) {
@@ -1372,9 +1601,8 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
       kink = nonAnalytic;
       kinkAlongStep = alongStep;
       unreliable = uncertified;
-      acc = worst[CANCELLATION];
-      cond = worst[CONDITION];
-      lowest = worst[LOWEST];
+      largest = worst[LARGEST]!;
+      lowest = worst[LOWEST]!;
     } finally {
       restoreRunState(outerState);
     }
@@ -1384,8 +1612,8 @@ export function compileComplex(expr: Expr, layout: Layout): ComplexProgram {
     output: { shape: output.shape, re: output.re, im: output.im },
     kink: () => kink,
     kinkAlongStep: () => kinkAlongStep,
-    cancellation: () => acc,
-    condition: () => cond,
+    largestIm: () => largest,
+    imError: () => output.err[0]!,
     lowIm: () => lowest,
     customElements: customs.reduce((n, c) => n + c.size, 0),
     prepareCustom(re) {
