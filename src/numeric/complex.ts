@@ -1020,16 +1020,20 @@ const probeSize = (e: number): number => Math.min(Math.max(e, 2 ** -900), 2 ** -
 
 /**
  * |∂Im/∂b|·e of a unary kernel at a + ib with b = 0 (where the ratio Im/b is not there): the
- * kernel at a + i·m, m ≈ e, with every finding of the run left as it was.
+ * kernel at a + i·m, m ≈ e, with `result` and every finding of the run left as they were.
  */
 function probeUnary(fn: Unary, a: number, e: number): number {
   const m = probeSize(e);
+  const r0 = result[0];
+  const r1 = result[1];
   const na = nonAnalytic;
   const as = alongStep;
   const t = local[TERMS]!;
   const c = local[COND]!;
   fn(a, m);
   const g = Math.abs(result[1]) / m;
+  result[0] = r0;
+  result[1] = r1;
   nonAnalytic = na;
   alongStep = as;
   local[TERMS] = t;
@@ -1040,6 +1044,8 @@ function probeUnary(fn: Unary, a: number, e: number): number {
 /** As `probeUnary`, for a binary kernel's first (`second` false) or second argument. */
 function probeBinary(fn: Binary, a: number, c: number, second: boolean, e: number): number {
   const m = probeSize(e);
+  const r0 = result[0];
+  const r1 = result[1];
   const na = nonAnalytic;
   const as = alongStep;
   const t = local[TERMS]!;
@@ -1047,6 +1053,8 @@ function probeBinary(fn: Binary, a: number, c: number, second: boolean, e: numbe
   if (second) fn(a, 0, c, m);
   else fn(a, m, c, 0);
   const g = Math.abs(result[1]) / m;
+  result[0] = r0;
+  result[1] = r1;
   nonAnalytic = na;
   alongStep = as;
   local[TERMS] = t;
