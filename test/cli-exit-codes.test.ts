@@ -17,6 +17,8 @@ const cases = {
   casOutvoted: ["check", ...CAS_NAN, "--json"],
   onceOutvoted: ["check", ...ONCE_NAN, "--json"],
   decimals: ["check", "(2.401*x)^3", "--at", "x=1.3", "--json"],
+  // The same CAS defect on a tiny f (it exited 1, "cannot tell which is right"): src/check/check.test.ts.
+  casOutvotedTiny: ["check", "sqrt(x^2)*1e-14", "--at", "x=-2"],
   casOutvotedStrict: ["check", ...CAS_NAN, "--strict"],
   forwardNotFormula: ["check", "offsetSquare(x)", "--at", "x=2", "--ops", OPS, "--json"],
   autogradBlamed: [
@@ -68,6 +70,16 @@ describe("exit 0: autograd confirmed", () => {
     // autograd is right: d/dx (x²)^0.75 = 1.5·x·(x²)^(-1/4).
     const hand = 1.5 * -1.5 * 2.25 ** -0.25;
     expect(Math.abs(j.gradients.x.autograd - hand)).toBeLessThan(1e-14);
+  });
+  it("the CAS outvoted on a tiny f: sqrt(x^2)*1e-14 at -2, the complex step's estimate decides", () => {
+    const r = runs.casOutvotedTiny;
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    // d/dx sqrt(x²)·1e-14 = −1e-14 at −2 (by hand); nerdamer's sqrt(x²) = x gives +1e-14.
+    expect(r.stdout).toMatch(/✓ autograd confirmed \(disagree: blame symbolic\)/);
+    expect(r.stdout).toMatch(
+      /symbolic gives 1e-14 at x where numeric gives -1e-14 and autograd gives -1e-14 — the opposite sign/,
+    );
   });
   it("the symbolic leg joins where nerdamer once failed: three legs agree", () => {
     for (const r of [runs.onceOutvoted, runs.decimals]) {

@@ -3,6 +3,7 @@ import { defineOp } from "../autograd/define-op.ts";
 import { parse } from "../expr/parse.ts";
 import { toValue } from "../expr/point.ts";
 import { check, parseCached, runLeg } from "./check.ts";
+import { outcome } from "./outcome.ts";
 
 // The caches of check() (parsed text, CAS formulas, compiled programs) must never serve a stale
 // answer: each test repeats a text under a changed condition and expects the hand value.
@@ -375,4 +376,31 @@ describe("a leg whose call stack runs out", () => {
       cause: { code: "INTERNAL" },
     });
   });
+});
+
+// nerdamer reads sqrt(u²) as u (src/symbolic/defects.ts, power-of-a-square): formula +s·1 at
+// x = −2, where d/dx sqrt(x²)·s = s·sign(x) = −s. The complex step's estimate was ≈1.4e-14 at any
+// scale of f (the sum x·x's rounding at its own scale), so below s ≈ 1e-13 it could not tell −s
+// from +s and the check exited 1 on correct code; it now scales with f, and decides.
+describe("a CAS defect where f is tiny: the complex step still decides", () => {
+  for (const [src, slope] of [
+    ["sqrt(x^2)", 1],
+    ["sqrt(x*x)", 1],
+    ["sqrt(4*x^2)", 2],
+  ] as const)
+    for (const s of [1, 1e-14, 1e-20, 1e-100])
+      it(`${src}*${s} at x = −2: the symbolic leg outvoted, exit 0`, () => {
+        const r = check(`${src}*${s}`, { at: { x: -2 } });
+        const want = -slope * s; // by hand
+        expect(r).toMatchObject({ verdict: "disagree", blame: "symbolic" });
+        expect(outcome(r)).toBe("pass");
+        expect(r.reason).toMatch(/the opposite sign: a defect of the CAS/);
+        const g = r.gradients.x!;
+        expect(g.autograd).toBe(want);
+        expect(g.symbolic).toBe(-want);
+        expect(Math.abs((g.numeric as number) - want)).toBeLessThanOrEqual(
+          g.numericError as number,
+        );
+        expect(g.numericError as number).toBeLessThan(1e-13 * s);
+      });
 });

@@ -58,6 +58,101 @@ describe("complex step error estimate covers cancellation in products and quotie
     });
 });
 
+describe("complex step error estimate: a cancellation counts at the scale it reaches the output with", () => {
+  const layout = new Map([["x", { offset: 0, shape: [] }]]);
+  const vector = new Map([["x", { offset: 0, shape: [4] }]]);
+
+  it("amplified after it: |complex step − 0| ≤ estimate (the derivative is exactly 0)", () => {
+    // Each is a constant times something identically 1 or 0: what the step reads is its rounding,
+    // times the constant. A bound taken at the scale of the sum (x·(1/x): terms of size 2/x, 7e-15
+    // after ×16·eps) missed it by 10⁹ under ×1e12.
+    const next = mulberry32(13);
+    for (const [src, lo, hi] of [
+      ["x*(1/x)*1e12", 0.01, 10],
+      ["sqrt(x)*sqrt(x)/x*2^40", 0.01, 10],
+      ["tan(x)*cos(x)/sin(x)*1e10", 0.05, 1.5],
+      ["(sqrt(x)*sqrt(x)/x + x^2 - x*x)*1e12", 0.01, 10],
+      ["log(exp(x)*exp(-x) + 1)*1e12", -3, 3],
+      ["(1/(1/x) - x)*1e12", 0.01, 10],
+    ] as const) {
+      const expr = parse(src);
+      let nonzero = 0;
+      for (let t = 0; t < 100; t++) {
+        const x = lo + (hi - lo) * next();
+        const r = complexStepGradient(expr, layout, Float64Array.of(x));
+        if (!r.ok) throw new Error(r.reason);
+        if (r.gradient[0] !== 0) nonzero++;
+        expect(Math.abs(r.gradient[0]!), `${src} at x = ${x}`).toBeLessThanOrEqual(r.error[0]!);
+        // …and no wider than the rounding the constant amplifies (1e3 ulps of it, of terms ~1/x).
+        expect(r.error[0]!, `${src} at x = ${x}`).toBeLessThan(
+          1e3 * Number.EPSILON * 1e12 * Math.max(1, 1 / x),
+        );
+      }
+      // Not vacuous: the rounding shows at some of the points.
+      if (!src.startsWith("log")) expect(nonzero, src).toBeGreaterThan(0);
+    }
+  });
+
+  it("through sums, means, softmax, logsumexp and matmul: |complex step − 0| ≤ estimate", () => {
+    // Identically constant in x (sum of softmax is 1; logsumexp is log Σ exp; mean(x/x) is 1;
+    // matmul(x, 1/x) is 4; max(x·(1/x)·x) is max(x)), times 1e12: each gradient element is
+    // rounding alone.
+    const next = mulberry32(17);
+    for (const src of [
+      "sum(softmax(x))*1e12",
+      "(logsumexp(x) - log(sum(exp(x))))*1e12",
+      "mean(x*(1/x))*1e12",
+      "matmul(x, 1/x)*1e12",
+      "(max(x*(1/x)*x) - max(x) + min(sqrt(x)*sqrt(x)/x*x) - min(x))*1e12",
+    ]) {
+      const expr = parse(src);
+      for (let t = 0; t < 25; t++) {
+        const x = Float64Array.from({ length: 4 }, () => 0.05 + 3 * next());
+        const r = complexStepGradient(expr, vector, x);
+        if (!r.ok) throw new Error(`${src}: ${r.reason}`);
+        for (let k = 0; k < 4; k++)
+          expect(Math.abs(r.gradient[k]!), `${src} at ${x}, element ${k}`).toBeLessThanOrEqual(
+            r.error[k]!,
+          );
+      }
+    }
+  });
+
+  it("scaled down after it: tight, so a tiny f keeps a deciding estimate (sqrt(x^2)·s at −2)", () => {
+    // d/dx sqrt(x²)·s = s·sign(x) = −s at −2, by hand. The estimate was ≈1.4e-14 whatever s (the
+    // sum x·x's terms at their own scale), so at s = 1e-14 it could not tell −s from +s.
+    for (const s of [1, 1e-14, 1e-20, 1e-100, 1e-250]) {
+      const r = complexStepGradient(parse(`sqrt(x^2)*${s}`), layout, Float64Array.of(-2));
+      if (!r.ok) throw new Error(r.reason);
+      expect(Math.abs(r.gradient[0]! + s), `s = ${s}`).toBeLessThanOrEqual(r.error[0]!);
+      expect(r.error[0]!, `s = ${s}`).toBeLessThan(64 * Number.EPSILON * s);
+    }
+  });
+
+  it("scales with a power-of-two factor after the cancellation, as the rounding does", () => {
+    // ×2^-k is exact: every rounding of f·2^-k is f's, times 2^-k; so is the bound.
+    for (const src of [
+      "x*(1/x)",
+      "sqrt(x)*sqrt(x)/x",
+      "sin(x)^2 + cos(x)^2",
+      "tan(x)*cos(x)/sin(x)",
+    ])
+      for (const k of [10, 100, 600]) {
+        const one = complexStepGradient(parse(`(${src})*1`), layout, Float64Array.of(0.7));
+        const scaled = complexStepGradient(
+          parse(`(${src})*${2 ** -k}`),
+          layout,
+          Float64Array.of(0.7),
+        );
+        if (!one.ok || !scaled.ok) throw new Error(src);
+        expect(scaled.gradient[0]).toBe(one.gradient[0]! * 2 ** -k);
+        // Less the floor of 64 subnormals per step, which does not scale.
+        const floor = (64 * Number.MIN_VALUE) / 2 ** -100;
+        expect((scaled.error[0]! - floor) / ((one.error[0]! - floor) * 2 ** -k)).toBeCloseTo(1, 12);
+      }
+  });
+});
+
 describe("complex step: its truncation error where the derivative is tiny", () => {
   it("bounds the O(h²) term: sin(x)·x² at 0 (true derivative 0, the step alone reads −h²)", () => {
     const layout = new Map([["x", { offset: 0, shape: [3] }]]);
