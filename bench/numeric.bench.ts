@@ -20,6 +20,7 @@ import { numericLeg } from "../src/numeric/leg.ts";
 import { mulberry32 } from "../src/random.ts";
 import { cases } from "./sensitivity.bench.ts";
 import { medianMs, ratio } from "./timing.ts";
+import { D } from "./trust.bench.ts";
 
 interface GoldenCase {
   id: string;
@@ -86,7 +87,6 @@ interface Seed {
 }
 
 const u = (rnd: () => number, lo: number, hi: number) => lo + (hi - lo) * rnd();
-const sigmoid = (z: number) => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 
 const SEEDS: Seed[] = [
   {
@@ -116,9 +116,13 @@ const SEEDS: Seed[] = [
     point: (r) => ({ w: u(r, -3, 3), b: u(r, -3, 3), x: u(r, -3, 3), y: u(r, 0, 1) }),
     grad: (pt) => {
       const { w, b, x, y } = pt as Record<string, number>;
-      const p = sigmoid(w * x + b); // |z| ≤ 12: the clamp is inactive
-      // dbce/dz = p − y; dbce/dy = log(1−p) − log p
-      return [(p - y) * x, p - y, (p - y) * w, Math.log1p(-p) - Math.log(p)];
+      // |z| ≤ 12: the clamp is inactive. dbce/dz = p − y; dbce/dy = log(1−p) − log p = −z. In
+      // 60-digit decimals at the float64 point (in float64, p's own rounding shows in p − y and in
+      // log1p(−p) − log p: a reference off by more than the complex step's estimate).
+      const [W, X] = [D(w), D(x)];
+      const z = W.times(X).plus(D(b));
+      const q = D(1).div(z.neg().exp().plus(1)).minus(D(y));
+      return [q.times(X), q, q.times(W), z.neg()].map((v) => v.toNumber());
     },
   },
 ];
