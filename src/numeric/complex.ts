@@ -1019,18 +1019,17 @@ const kernelRounding = (im: number): number => {
 const probeSize = (e: number): number => Math.min(Math.max(e, 2 ** -900), 2 ** -60);
 
 /**
- * |∂Im/∂b|·e of a unary kernel at a + ib with b = 0 (where the ratio Im/b is not there): the
- * kernel at a + i·m, m ≈ e, with `result` and every finding of the run left as they were.
+ * |Im| per unit of m of the kernel call `at` makes at an imaginary part of size m (linear in m to
+ * first order), with `result` and every finding of the run left as they were.
  */
-function probeUnary(fn: Unary, a: number, e: number): number {
-  const m = probeSize(e);
+function probe(m: number, at: () => void): number {
   const r0 = result[0];
   const r1 = result[1];
   const na = nonAnalytic;
   const as = alongStep;
   const t = local[TERMS]!;
   const c = local[COND]!;
-  fn(a, m);
+  at();
   const g = Math.abs(result[1]) / m;
   result[0] = r0;
   result[1] = r1;
@@ -1038,28 +1037,19 @@ function probeUnary(fn: Unary, a: number, e: number): number {
   alongStep = as;
   local[TERMS] = t;
   local[COND] = c;
-  return g * e;
+  return g;
+}
+
+/** |∂Im/∂b|·e of a unary kernel at a + ib with b = 0 (where the ratio Im/b is not there). */
+function probeUnary(fn: Unary, a: number, e: number): number {
+  const m = probeSize(e);
+  return probe(m, () => fn(a, m)) * e;
 }
 
 /** As `probeUnary`, for a binary kernel's first (`second` false) or second argument. */
 function probeBinary(fn: Binary, a: number, c: number, second: boolean, e: number): number {
   const m = probeSize(e);
-  const r0 = result[0];
-  const r1 = result[1];
-  const na = nonAnalytic;
-  const as = alongStep;
-  const t = local[TERMS]!;
-  const k = local[COND]!;
-  if (second) fn(a, 0, c, m);
-  else fn(a, m, c, 0);
-  const g = Math.abs(result[1]) / m;
-  result[0] = r0;
-  result[1] = r1;
-  nonAnalytic = na;
-  alongStep = as;
-  local[TERMS] = t;
-  local[COND] = k;
-  return g * e;
+  return probe(m, () => (second ? fn(a, 0, c, m) : fn(a, m, c, 0))) * e;
 }
 
 /**
