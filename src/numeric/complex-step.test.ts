@@ -129,6 +129,24 @@ describe("complex step error estimate: a cancellation counts at the scale it rea
     }
   });
 
+  it("an imaginary part of 0 with a nonzero bound where the op has no derivative along it", () => {
+    // sin(y)² + cos(y)²'s Im is 0 to the bit (its two terms round alike), its bound is not; (−2)^u
+    // has no derivative in u: the bound's probe reads NaN, which must not make the step NaN.
+    const layout2 = new Map([
+      ["x", { offset: 0, shape: [] }],
+      ["y", { offset: 1, shape: [] }],
+    ]);
+    const r = complexStepGradient(
+      parse("(-2)^(sin(y)^2+cos(y)^2+1) + x*y"),
+      layout2,
+      Float64Array.of(1, 0.3),
+    );
+    if (!r.ok) throw new Error(r.reason);
+    // ∂/∂y = x = 1 by hand (the power is −8 whatever y, as the complex step reads it).
+    expect(Math.abs(r.gradient[1]! - 1)).toBeLessThanOrEqual(r.error[1]!);
+    expect(r.error[1]!).toBeLessThan(1e-14);
+  });
+
   it("scales with a power-of-two factor after the cancellation, as the rounding does", () => {
     // ×2^-k is exact: every rounding of f·2^-k is f's, times 2^-k; so is the bound.
     for (const src of [

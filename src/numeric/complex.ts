@@ -1020,7 +1020,7 @@ const probeSize = (e: number): number => Math.min(Math.max(e, 2 ** -900), 2 ** -
 
 /**
  * |Im| per unit of m of the kernel call `at` makes at an imaginary part of size m (linear in m to
- * first order), with `result` and every finding of the run left as they were.
+ * first order; 0 where it is NaN), with `result` and every finding of the run left as they were.
  */
 function probe(m: number, at: () => void): number {
   const r0 = result[0];
@@ -1030,7 +1030,9 @@ function probe(m: number, at: () => void): number {
   const t = local[TERMS]!;
   const c = local[COND]!;
   at();
-  const g = Math.abs(result[1]) / m;
+  // NaN: the kernel has no derivative along that imaginary part here ((−2)^y's Im in y, where
+  // y's Im is 0 but not its bound): its own result does not depend on it to first order either.
+  const g = Number.isNaN(result[1]) ? 0 : Math.abs(result[1]) / m;
   result[0] = r0;
   result[1] = r1;
   nonAnalytic = na;
