@@ -429,12 +429,12 @@ function checkDomain(
     found.outsideDomain = "the divisor of div is 0";
     return;
   }
-  if (e.op === "pow" && exponentVaries)
-    for (const x of args[0]!.v)
-      if (!(x > 0)) {
-        found.outsideDomain = `the base of pow is ${x} while its exponent varies; a^b is differentiable in b only for a > 0`;
-        return;
-      }
+  if (e.op === "pow") {
+    found.outsideDomain = exponentVaries
+      ? varyingPowDomain(args[0]!)
+      : powDomain(args[0]!, args[1]!);
+    if (found.outsideDomain !== null) return;
+  }
   const intervals = isBuiltinOp(e.op)
     ? (BUILTIN_OPS[e.op] as OpSpec).domain
     : lookupCustomOp(e.op)?.domain;
@@ -448,6 +448,40 @@ function checkDomain(
         return;
       }
   }
+}
+
+/** pow under a varying exponent: a^b is differentiable in b only for a > 0. */
+function varyingPowDomain(base: Node): string | null {
+  for (const a of base.v)
+    if (!(a > 0))
+      return `the base of pow is ${a} while its exponent varies; a^b is differentiable in b only for a > 0`;
+  return null;
+}
+
+/**
+ * pow under a constant exponent b, per (broadcast) element: an integer b allows any base but 0
+ * when b < 0 (a pole); any other b needs a base in (0, ∞), as sqrt does: a negative base has no
+ * real power (NaN), and at 0 the derivative b·0^(b−1) is infinite for b < 1.
+ */
+function powDomain(base: Node, exponent: Node): string | null {
+  const shape = broadcastAll([base.shape, exponent.shape], "pow");
+  const ma = broadcastMap(shape, base.shape);
+  const mb = broadcastMap(shape, exponent.shape);
+  for (let k = 0, n = sizeOf(shape); k < n; k++) {
+    const a = base.v[at(ma, k)]!;
+    const b = exponent.v[at(mb, k)]!;
+    if (Number.isInteger(b) ? a !== 0 || b >= 0 : a > 0) continue;
+    if (a === 0 && b < 0)
+      return `the base of pow is 0 under the negative exponent ${b}: a pole (a division by zero)`;
+    const why =
+      a === 0
+        ? b < 1
+          ? " (a^b's derivative b·a^(b−1) is infinite at a = 0)"
+          : ""
+        : " (a negative number has no real non-integer power)";
+    return `the base of pow is ${a} under the non-integer exponent ${b}, outside its domain (0, Infinity)${why}`;
+  }
+  return null;
 }
 
 /** A number, constant or variable as a node: exact but for a constant's rounding. */
