@@ -1,7 +1,9 @@
 /**
  * Jacobians and Hessians three ways: a 10³-vector elementwise output (its Jacobian is diagonal;
  * the legs use that structure; `relu(x)*x` on a breakpoint beside its smooth twin) and a 50×50
- * Hessian (a separable sum, the same on a breakpoint, and a dense log-sum-exp).
+ * Hessian (a separable sum, the same on a breakpoint, and a dense log-sum-exp); the 2×2
+ * parameter Hessian (`wrt: ["w", "b"]`) of a logistic loss over 250 and 2000 samples, beside the
+ * gradient's check of the same (order 1) as the baseline.
  * Figures, not pass/fail: each leg's time from the report, the whole check's median.
  */
 import { check } from "../src/check/check.ts";
@@ -62,4 +64,17 @@ export function run(): void {
     () => check("log(sum(exp(x)))", { at: { x: v }, order: 2 }),
     3,
   );
+  // A parameter Hessian over a data batch: the legs differentiate by w and b only (the data
+  // elements are constants), so its cost is that of the gradient's check, a few times over.
+  for (const n of [250, 2000]) {
+    const xs = Array.from({ length: n }, (_, i) => 2 * Math.sin(1.7 * i));
+    const at = { w: 0.5, b: -0.2, x: xs, y: xs.map((_, i) => (Math.cos(i) > 0 ? 1 : 0)) };
+    const loss = "mean(bce(sigmoid(w*x+b), y))";
+    measure(`gradient (order 1) of ${loss} wrt w, b, ${n} samples: the baseline`, () =>
+      check(loss, { at, wrt: ["w", "b"] }),
+    );
+    measure(`Hessian 2×2 of ${loss} wrt w, b, ${n} samples, order 2`, () =>
+      check(loss, { at, wrt: ["w", "b"], order: 2 }),
+    );
+  }
 }

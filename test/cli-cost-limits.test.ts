@@ -39,3 +39,29 @@ describe("costly checks are refused in one line, exit 2, at once", () => {
     90_000,
   );
 });
+
+describe("--wrt: the size limits count the differentiated elements only (review11 #3)", () => {
+  it("--order 2 --wrt w over 2000 data elements is a 1×1 Hessian: checked, exit 0", async () => {
+    const r = await runBin(
+      [
+        "check",
+        "sum(x^2)*w^2",
+        "--at",
+        `x=@${file(2000)}`,
+        "w=1.5",
+        "--wrt",
+        "w",
+        "--order",
+        "2",
+        "--json",
+      ],
+      { timeout: 60_000 },
+    );
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    const h = JSON.parse(r.stdout).hessian;
+    expect(h.inputs).toEqual(["w"]);
+    let sx2 = 0;
+    for (let i = 0; i < 2000; i++) sx2 += Math.sin(i) ** 2;
+    expect(h.autograd[0][0]).toBeCloseTo(2 * sx2, 8);
+  }, 90_000);
+});

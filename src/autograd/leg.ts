@@ -19,7 +19,10 @@ export interface AutogradLegResult {
   readonly value: number;
   /** One gradient per variable, flattened row-major, in the order of the point's map. */
   readonly gradients: Map<string, Float64Array>;
-  /** Rows of the Hessian over the variables flattened in map order (with `hessian: true`). */
+  /**
+   * Rows of the Hessian over the variables flattened in map order (with `hessian: true`); with
+   * `wrt`, over those variables' elements only.
+   */
   readonly hessian?: Float64Array[];
 }
 
@@ -113,8 +116,9 @@ function customCall(def: OpDefinition, args: Tensor[]): Tensor {
 
 /**
  * Value and gradient of a scalar expression at a point, by reverse mode; the Hessian too with
- * `{ hessian: true }` (one backward pass per input element through the `createGraph` gradient);
- * in float32 with `{ dtype: "float32" }`.
+ * `{ hessian: true }` (one backward pass per input element through the `createGraph` gradient;
+ * with `wrt`, per element of those variables, and over them only); in float32 with
+ * `{ dtype: "float32" }`.
  *
  * @example
  * const r = autogradLeg(parse("sin(x^2)"), toValues({ x: 3 }));
@@ -123,7 +127,7 @@ function customCall(def: OpDefinition, args: Tensor[]): Tensor {
 export function autogradLeg(
   expr: Expr,
   values: Map<string, Value>,
-  opts: { hessian?: boolean; dtype?: DType } = {},
+  opts: { hessian?: boolean; dtype?: DType; wrt?: readonly string[] } = {},
 ): AutogradLegResult {
   return enableGrad(() => {
     const leaves = leavesAt(values, opts.dtype);
@@ -147,8 +151,11 @@ export function autogradLeg(
     const result: AutogradLegResult = { value: out.item(), gradients };
     if (!hessian) return result;
     const rows: Float64Array[] = [];
+    const wrt = opts.wrt ?? names;
+    const along = xs.filter((_, i) => wrt.includes(names[i]!));
     gs.forEach((g, i) => {
-      for (let j = 0; j < xs[i]!.numel; j++) rows.push(oneHotRow(g, j, xs));
+      if (!wrt.includes(names[i]!)) return;
+      for (let j = 0; j < xs[i]!.numel; j++) rows.push(oneHotRow(g, j, along));
     });
     return { ...result, hessian: rows };
   });
@@ -213,14 +220,14 @@ export interface AutogradJacobianResult {
   /** The output at the point (flat, row-major). */
   readonly value: Float64Array;
   readonly shape: readonly number[];
-  /** Row i: ∂out[i]/∂(every input element, the variables flattened in map order). */
+  /** Row i: ∂out[i]/∂(every input element of `wrt`'s variables, flattened in map order). */
   readonly rows: Float64Array[];
 }
 
 /**
  * The Jacobian of any-shaped `expr` by reverse mode: one backward pass per output element (a
- * vector–Jacobian product with a one-hot seed), through one retained graph; in float32 with
- * `{ dtype: "float32" }`.
+ * vector–Jacobian product with a one-hot seed), through one retained graph; with `wrt`, its
+ * columns of those variables only; in float32 with `{ dtype: "float32" }`.
  *
  * @example
  * autogradJacobian(parse("x^2"), toValues({ x: [1, 2] })).rows; // [[2, 0], [0, 4]]
@@ -228,12 +235,13 @@ export interface AutogradJacobianResult {
 export function autogradJacobian(
   expr: Expr,
   values: Map<string, Value>,
-  opts: { dtype?: DType } = {},
+  opts: { dtype?: DType; wrt?: readonly string[] } = {},
 ): AutogradJacobianResult {
   return enableGrad(() => {
     const leaves = leavesAt(values, opts.dtype);
     const out = interpret(expr, tensorAlgebra(leaves));
-    const xs = [...leaves.values()];
+    const wrt = opts.wrt;
+    const xs = [...leaves].filter(([n]) => wrt === undefined || wrt.includes(n)).map(([, t]) => t);
     const rows = Array.from({ length: out.numel }, (_, i) => oneHotRow(out, i, xs));
     return { value: out.data.slice(), shape: out.shape, rows };
   });

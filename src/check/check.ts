@@ -1162,8 +1162,9 @@ function conclusion(e: Evidence): Report {
 export function check(subject: Subject, opts: CheckOptions): Report {
   const input = checkInput(subject, opts);
   const { expr, text, shape } = input;
+  // The differentiated input elements (`wrt`'s): the others are constants to every leg.
   let n = 0;
-  for (const v of input.values.values()) n += v.data.length;
+  for (const name of input.wrt) n += input.values.get(name)!.data.length;
   if (shape.length !== 0 && input.order === 1) {
     checkMatrixSize("Jacobian", sizeOf(shape), n);
     return checkJacobian(input, opts.at);

@@ -10,13 +10,7 @@ import { type EntryKink, numericHessian } from "../numeric/jacobian.ts";
 import { symbolicHessian } from "../symbolic/hessian.ts";
 import { runLeg } from "./check.ts";
 import { inputLabels } from "./jacobian.ts";
-import {
-  type MatrixLegs,
-  matrixComparisons,
-  matrixReport,
-  restrict,
-  wrtIndices,
-} from "./matrix.ts";
+import { type MatrixLegs, matrixComparisons, matrixReport, wrtIndices } from "./matrix.ts";
 import type { MatrixReport } from "./report.ts";
 import type { Comparison, LegName, Tolerance } from "./verdict.ts";
 
@@ -38,7 +32,8 @@ export interface HessianLegs {
 }
 
 /**
- * The three Hessians of `expr` at the point (autograd's in float32 with `f32`).
+ * The three Hessians of `expr` at the point over the elements of the variables `wrt` (the
+ * others are constants to every leg; autograd's in float32 with `f32`).
  *
  * @example
  * hessianLegs(parse("x^3"), toValues({ x: 2 })).legs.autograd; // [[12]]
@@ -49,28 +44,26 @@ export function hessianLegs(
   wrt: readonly string[] = [...values.keys()],
   f32 = false,
 ): HessianLegs {
-  const symbolic = runLeg(() => symbolicHessian(expr, values));
-  const numeric = runLeg(() => numericHessian(expr, values));
+  const keep = wrtIndices(values, wrt);
+  const every = keep.length === inputCount(values);
+  const symbolic = runLeg(() => symbolicHessian(expr, values, wrt));
+  const numeric = runLeg(() => numericHessian(expr, values, every ? undefined : keep));
   const dtype = f32 ? "float32" : "float64";
-  const autograd = runLeg(() => autogradLeg(expr, values, { hessian: true, dtype }).hessian!);
+  const autograd = runLeg(() => autogradLeg(expr, values, { hessian: true, dtype, wrt }).hessian!);
   const sym = symbolic.result;
   const missing: Partial<Record<LegName, string>> = {};
   if (symbolic.report.reason !== null) missing.symbolic = symbolic.report.reason;
   else if (sym !== null && sym.status !== "ok") missing.symbolic = sym.reason;
   if (numeric.report.reason !== null) missing.numeric = numeric.report.reason;
   if (autograd.report.reason !== null) missing.autograd = autograd.report.reason;
-  const keep = wrtIndices(values, wrt);
-  const legs = restrict(
-    {
-      symbolic: sym?.status === "ok" ? sym.rows : null,
-      numeric: numeric.result?.rows ?? null,
-      autograd: autograd.result,
-      numericError: numeric.result?.errors ?? null,
-    },
-    keep,
-    true,
-  );
+  const legs: MatrixLegs = {
+    symbolic: sym?.status === "ok" ? sym.rows : null,
+    numeric: numeric.result?.rows ?? null,
+    autograd: autograd.result,
+    numericError: numeric.result?.errors ?? null,
+  };
   const all = inputLabels(values);
+  const inputs = keep.map((j) => all[j]!);
   const notes: string[] = [];
   if (sym?.status === "ok")
     notes.push(
@@ -79,30 +72,23 @@ export function hessianLegs(
   if (numeric.result !== null) notes.push(`numeric Hessian: ${numeric.result.method}`);
   return {
     legs,
-    report: matrixReport(
-      legs,
-      keep.map((j) => all[j]!),
-      null,
-    ),
+    report: matrixReport(legs, inputs, null),
     missing,
-    ...(sym?.status === "ok"
-      ? {
-          symbolicBounds: restrict(
-            { symbolic: sym.bounds, numeric: null, autograd: null, numericError: null },
-            keep,
-            true,
-          ).symbolic!,
-        }
-      : {}),
-    kinks: (numeric.result?.kinks ?? [])
-      .filter((k) => keep.includes(k.row) && keep.includes(k.coordinate))
-      .map((k) => ({
-        ...k,
-        label: hessianEntry(all[k.row]!, all[k.coordinate]!),
-        autograd: autograd.result?.[k.row]?.[k.coordinate] ?? null,
-      })),
+    ...(sym?.status === "ok" ? { symbolicBounds: sym.bounds } : {}),
+    kinks: (numeric.result?.kinks ?? []).map((k) => ({
+      ...k,
+      label: hessianEntry(inputs[k.row]!, inputs[k.coordinate]!),
+      autograd: autograd.result?.[k.row]?.[k.coordinate] ?? null,
+    })),
     notes,
   };
+}
+
+/** How many input elements the point has. */
+function inputCount(values: ReadonlyMap<string, Value>): number {
+  let n = 0;
+  for (const v of values.values()) n += v.data.length;
+  return n;
 }
 
 /**

@@ -11,7 +11,7 @@ import { symbolicJacobian } from "../symbolic/jacobian.ts";
 import { type CheckInput, type InconclusiveRule, reasons, runLeg } from "./check.ts";
 import { FLOAT32_NOTE, FLOAT32_TINY, float32Range, float32Underflow } from "./dtype.ts";
 import { breakpointReason, convention, kinkReason } from "./kinks.ts";
-import { matrixComparisons, matrixReport, restrict, wrtIndices } from "./matrix.ts";
+import { type MatrixLegs, matrixComparisons, matrixReport, wrtIndices } from "./matrix.ts";
 import { asideNote, symbolicAside } from "./op-formulas.ts";
 import type { LegReport, Report } from "./report.ts";
 import { roundingAnalysis } from "./rounding.ts";
@@ -43,9 +43,12 @@ const allFinite = (rows: readonly Float64Array[]) => rows.every((r) => r.every(N
  */
 export function checkJacobian(input: CheckInput, at: Point): Report {
   const { expr, text, values, shape, tol, wrt, f32 } = input;
-  const numeric = runLeg(() => numericJacobian(expr, values));
-  const autograd = runLeg(() => autogradJacobian(expr, values, f32 ? { dtype: "float32" } : {}));
-  const symbolic = runLeg(() => symbolicJacobian(expr, values));
+  // Every leg's columns are those of `wrt` only.
+  const numeric = runLeg(() => numericJacobian(expr, values, wrt));
+  const autograd = runLeg(() =>
+    autogradJacobian(expr, values, f32 ? { dtype: "float32", wrt } : { wrt }),
+  );
+  const symbolic = runLeg(() => symbolicJacobian(expr, values, wrt));
   const legs: Record<LegName, LegReport> = {
     symbolic: symbolic.report,
     numeric: numeric.report,
@@ -55,16 +58,12 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
   if (sym !== null && sym.status !== "ok")
     legs.symbolic = { status: sym.status, reason: sym.reason, ms: legs.symbolic.ms };
   const keep = wrtIndices(values, wrt);
-  const rows = restrict(
-    {
-      symbolic: sym?.status === "ok" ? sym.rows : null,
-      numeric: numeric.result?.rows ?? null,
-      autograd: autograd.result?.rows ?? null,
-      numericError: numeric.result?.errors ?? null,
-    },
-    keep,
-    false,
-  );
+  const rows: MatrixLegs = {
+    symbolic: sym?.status === "ok" ? sym.rows : null,
+    numeric: numeric.result?.rows ?? null,
+    autograd: autograd.result?.rows ?? null,
+    numericError: numeric.result?.errors ?? null,
+  };
   const value64 = numeric.result?.value ?? null;
   const flatValue = f32
     ? (autograd.result?.value ?? value64)
@@ -116,12 +115,12 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
     );
   // A breakpoint alone is no kink (abs(x)·x is smooth at 0): one-sided derivatives decide.
   const breakpoint = sym?.status === "kink" ? sym.reason : (numeric.result?.breakpoint ?? null);
-  const kinks = numeric.result?.kinks.filter((k) => keep.includes(k.coordinate)) ?? [];
+  const kinks = numeric.result?.kinks ?? [];
   if (kinks.length > 0)
     return inconclusive(
       "kink",
       kinkReason(
-        kinks.map((k) => ({ ...k, label: jacobianEntry(outputs[k.row]!, all[k.coordinate]!) })),
+        kinks.map((k) => ({ ...k, label: jacobianEntry(outputs[k.row]!, inputs[k.coordinate]!) })),
         (k) => autograd.result?.rows[k.row]?.[k.coordinate] ?? null,
         breakpoint,
         "the function",

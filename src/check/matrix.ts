@@ -65,26 +65,6 @@ export function matrixComparisons(
   });
 }
 
-// A plain loop: spreading a Float64Array is ~10× slower, which shows on 10⁶ entries.
-/**
- * The legs with only the columns `keep` (and, for a Hessian, only those rows too): `--wrt`
- * differentiates with respect to some inputs only.
- */
-export function restrict(legs: MatrixLegs, keep: readonly number[], rowsToo: boolean): MatrixLegs {
-  const cut = (rows: readonly Float64Array[] | null) =>
-    rows === null
-      ? null
-      : (rowsToo ? keep.map((i) => rows[i]!) : rows).map((r) =>
-          Float64Array.from(keep, (j) => r[j]!),
-        );
-  return {
-    symbolic: cut(legs.symbolic),
-    numeric: cut(legs.numeric),
-    autograd: cut(legs.autograd),
-    numericError: cut(legs.numericError),
-  };
-}
-
 /** The flat indices of the elements of the variables `wrt`, in the point's order. */
 export function wrtIndices(
   values: ReadonlyMap<string, { readonly data: ArrayLike<number> }>,
@@ -99,6 +79,7 @@ export function wrtIndices(
   return out;
 }
 
+// A plain loop: spreading a Float64Array is ~10× slower, which shows on 10⁶ entries.
 const nested = (rows: readonly Float64Array[] | null): number[][] | null =>
   rows === null
     ? null

@@ -59,6 +59,61 @@ describe("check() with wrt", () => {
     expect(check("w*sqrt(x)", { at: { w: 2, x: 0 } }).verdict).toBe("inconclusive");
   });
 
+  it("--order 2: the Hessian of the wrt elements only, sized and computed over them (review11 #3)", () => {
+    // 2000 data elements: the 1×1 Hessian ∂²/∂w² (sum(x²)·w²) = 2·sum(x²) was refused as 2001×2001.
+    const x = Array.from({ length: 2000 }, (_, i) => 3 * Math.sin(i));
+    const sx2 = x.reduce((s, v) => s + v * v, 0);
+    const h = check("sum(x^2)*w^2", { at: { x, w: 1.5 }, wrt: ["w"], order: 2 });
+    expect(h.verdict, h.reason ?? "").toBe("agree");
+    expect(h.hessian!.inputs).toEqual(["w"]);
+    expect(h.hessian!.autograd![0]![0]).toBeCloseTo(2 * sx2, 8);
+    expect(h.hessian!.numeric![0]![0]).toBeCloseTo(2 * sx2, 6);
+    // The logistic loss's 2×2 Hessian over 250 samples, against mean(p(1−p)·[x², x; x, 1]) by hand;
+    // the CAS derives 3 second derivatives per sample (w·w, w·b, b·b), none by the data.
+    const n = 250;
+    const xs = Array.from({ length: n }, (_, i) => 2 * Math.sin(1.7 * i));
+    const ys = xs.map((_, i) => (Math.cos(i) > 0 ? 1 : 0));
+    const [w, b] = [0.5, -0.2];
+    const r = check("mean(bce(sigmoid(w*x+b), y))", {
+      at: { w, b, x: xs, y: ys },
+      wrt: ["w", "b"],
+      order: 2,
+    });
+    expect([r.verdict, r.reason]).toEqual(["agree", null]);
+    const byHand = [
+      [0, 0],
+      [0, 0],
+    ];
+    for (const xi of xs) {
+      const p = 1 / (1 + Math.exp(-(w * xi + b)));
+      const s = (p * (1 - p)) / n;
+      byHand[0]![0]! += s * xi * xi;
+      byHand[0]![1]! += s * xi;
+      byHand[1]![1]! += s;
+    }
+    byHand[1]![0] = byHand[0]![1]!;
+    expect(r.hessian!.inputs).toEqual(["w", "b"]);
+    for (const leg of ["symbolic", "numeric", "autograd"] as const)
+      r.hessian![leg]!.forEach((row, i) =>
+        row.forEach((v, j) => expect(v).toBeCloseTo(byHand[i]![j]!, leg === "numeric" ? 8 : 13)),
+      );
+    expect(r.notes).toContain(
+      `symbolic Hessian: ${3 * n} second derivative(s) by the CAS, the others structurally 0`,
+    );
+  });
+
+  it("a Jacobian's columns are the wrt elements only: sin(x)·y wrt y, x of 2100, is 2100×1", () => {
+    const x = Array.from({ length: 2100 }, (_, i) => Math.sin(i));
+    const r = check("sin(x)*y", { at: { x, y: 0.5 }, wrt: ["y"] });
+    expect(r.verdict, r.reason ?? "").toBe("agree");
+    expect(r.jacobian!.inputs).toEqual(["y"]);
+    for (const leg of ["symbolic", "numeric", "autograd"] as const) {
+      const rows = r.jacobian![leg]!;
+      expect([rows.length, rows[7]!.length]).toEqual([2100, 1]);
+      expect(rows[7]![0]).toBeCloseTo(Math.sin(x[7]!), 12);
+    }
+  });
+
   it("rejects unknown, repeated, bound and empty names", () => {
     const at = { w: 1, x: 2 };
     expect(failure(() => check("w*x", { at, wrt: ["qq"] })).message).toBe(

@@ -201,7 +201,8 @@ function measure(program: ComplexProgram, x: Float64Array, by: object): void {
  * Returns `{ ok: false, reason }` when it does not apply (kink, domain edge, a derivative or
  * error that is not finite). `besideBreakpoints`: a piecewise op on its breakpoint leaves out only
  * the coordinates whose step reaches it (`notAnalytic`); along the others the function is
- * analytic (mean(relu(x)·x²) with one x[k] at 0: every coordinate but k).
+ * analytic (mean(relu(x)·x²) with one x[k] at 0: every coordinate but k). With `coordinates`,
+ * only those are estimated (the others are left 0, with error 0).
  *
  * @example
  * ```ts
@@ -214,6 +215,7 @@ export function complexStepGradient(
   layout: Layout,
   x: Float64Array,
   besideBreakpoints = false,
+  coordinates?: readonly number[],
 ): ComplexStepResult {
   const program = cachedComplex(expr, layout);
   if (program.output.shape.length !== 0)
@@ -232,7 +234,9 @@ export function complexStepGradient(
   const error = new Float64Array(n);
   let unreliable: string | undefined;
   const across: number[] = [];
-  for (let k = 0; k < n; k++) {
+  const count = coordinates?.length ?? n;
+  for (let c = 0; c < count; c++) {
+    const k = coordinates === undefined ? c : coordinates[c]!;
     const h = stepFor(x[k]!);
     im[k] = h;
     const { d, error: e, underflow } = derivativeAlong(program, x, im, h, maxStepFor(x[k]!));
@@ -265,7 +269,7 @@ export function complexStepGradient(
     value,
     gradient,
     error,
-    evaluations: n + 1,
+    evaluations: count + 1,
     ...(unreliable === undefined ? {} : { unreliable }),
     ...(across.length === 0 ? {} : { notAnalytic: across }),
   };

@@ -48,7 +48,8 @@ export type SymbolicHessianResult =
   | Declined;
 
 /**
- * ∂²f/∂inputs² of a scalar `expr` at the point, by the CAS.
+ * ∂²f/∂inputs² of a scalar `expr` at the point, by the CAS; with `wrt`, over the elements of
+ * those variables only (the others are constants: no derivative is taken by them).
  *
  * @example
  * symbolicHessian(parse("x^3*y"), toValues({ x: 2, y: 3 })).rows; // [[36, 12], [12, 0]]
@@ -56,11 +57,12 @@ export type SymbolicHessianResult =
 export function symbolicHessian(
   input: Expr,
   values: ReadonlyMap<string, Value>,
+  wrt: readonly string[] = [...values.keys()],
 ): SymbolicHessianResult {
   const expr = expandCustomOps(input);
   if (typeof expr === "string") return { status: "unavailable", reason: expr };
   try {
-    const { scalar, leaves } = scalarize(expr, values);
+    const { scalar, leaves, along } = scalarize(expr, values, wrt);
     const fwd = forwardValues(scalar, leaves);
     const branch = (e: CallExpr): Branch => {
       const [u, v, w] = [0, 1, 2].map((j) =>
@@ -70,7 +72,7 @@ export function symbolicHessian(
       if (b < 0) throw new KinkFound({ op: e.op, text: `${e.op}(…)`, element: 0, value: u });
       return b as Branch;
     };
-    const keys = [...leaves.keys()];
+    const keys = [...along];
     const rank = new Map(keys.map((k, i) => [k, i]));
     const formulas: Formula[] = [];
     const where: [number, number][] = [];
@@ -81,7 +83,9 @@ export function symbolicHessian(
       // batch's) give the same text, and the CAS answers them from its cache.
       const writer = new CasWriter((e) => (e.kind === "var" ? e.name : undefined));
       const text = writer.write(term, branch);
-      const own = variablesOf(term).sort((a, b) => rank.get(a)! - rank.get(b)!);
+      const own = variablesOf(term)
+        .filter((k) => rank.has(k))
+        .sort((a, b) => rank.get(a)! - rank.get(b)!);
       if (own.length > MAX_TERM_INPUTS)
         throw new Unavailable(
           `a symbolic Hessian of a term that reads ${own.length} input elements is not attempted (over ${MAX_TERM_INPUTS}: O(n²) CAS second derivatives)`,
@@ -192,22 +196,28 @@ function addAll(xs: readonly Expr[]): Expr {
 }
 
 /**
- * `expr` written over scalar variables, one per input element (named by its label, `x[2]`), and
- * their values. Throws `Unavailable` for an op it cannot expand, or too many elements.
+ * `expr` written over scalar variables, one per input element (named by its label, `x[2]`),
+ * their values, and the labels of the elements of the variables `wrt`, in order. Throws
+ * `Unavailable` for an op it cannot expand, or too many elements of `wrt`.
  */
 function scalarize(
   expr: Expr,
   values: ReadonlyMap<string, Value>,
-): { scalar: Expr; leaves: Map<string, Value> } {
+  wrt: readonly string[],
+): { scalar: Expr; leaves: Map<string, Value>; along: string[] } {
   // First: an unknown variable is bad input (GradtrioError), before any "not attempted".
   const fwd = forwardValues(expr, values);
   const leaves = new Map<string, Value>();
+  const along: string[] = [];
   for (const [name, v] of values)
-    for (let k = 0; k < v.data.length; k++)
-      leaves.set(elementLabel(name, v.shape, k), { shape: [], data: Float64Array.of(v.data[k]!) });
-  if (leaves.size > MAX_HESSIAN_INPUTS)
+    for (let k = 0; k < v.data.length; k++) {
+      const label = elementLabel(name, v.shape, k);
+      leaves.set(label, { shape: [], data: Float64Array.of(v.data[k]!) });
+      if (wrt.includes(name)) along.push(label);
+    }
+  if (along.length > MAX_HESSIAN_INPUTS)
     throw new Unavailable(
-      `a symbolic Hessian of ${leaves.size} input elements is not attempted (over ${MAX_HESSIAN_INPUTS})`,
+      `a symbolic Hessian of ${along.length} input elements is not attempted (over ${MAX_HESSIAN_INPUTS})`,
     );
   const done = new Map<Expr, Expr[]>();
   for (const e of postOrder(expr)) {
@@ -258,5 +268,5 @@ function scalarize(
     } else throw new Unavailable(`the symbolic Hessian cannot expand '${e.op}'`);
     done.set(e, out);
   }
-  return { scalar: done.get(expr)![0]!, leaves };
+  return { scalar: done.get(expr)![0]!, leaves, along };
 }

@@ -17,7 +17,10 @@ import { type Declined, declined } from "./outcome.ts";
 export type SymbolicJacobianResult =
   | {
       readonly status: "ok";
-      /** Row i: ∂out[i]/∂(every input element, the variables flattened in the point's order). */
+      /**
+       * Row i: ∂out[i]/∂(every input element of the variables `wrt`, flattened in the point's
+       * order).
+       */
       readonly rows: Float64Array[];
       /** "elementwise": one pass, the structure gave the sparsity; "rows": a pass per row. */
       readonly structure: "elementwise" | "rows";
@@ -25,7 +28,8 @@ export type SymbolicJacobianResult =
   | Declined;
 
 /**
- * ∂out/∂inputs of a non-scalar `expr` at the point, by the CAS.
+ * ∂out/∂inputs of a non-scalar `expr` at the point, by the CAS; with `wrt`, its columns of
+ * those variables only.
  *
  * @example
  * const r = symbolicJacobian(parse("x^2"), toValues({ x: [1, 2] }));
@@ -34,6 +38,7 @@ export type SymbolicJacobianResult =
 export function symbolicJacobian(
   input: Expr,
   values: ReadonlyMap<string, Value>,
+  wrt: readonly string[] = [...values.keys()],
 ): SymbolicJacobianResult {
   const expr = expandCustomOps(input);
   if (typeof expr === "string") return { status: "unavailable", reason: expr };
@@ -41,7 +46,7 @@ export function symbolicJacobian(
   const out = fwd.get(expr)!;
   const m = out.data.length;
   let total = 0;
-  for (const v of values.values()) total += v.data.length;
+  for (const name of wrt) total += values.get(name)!.data.length;
   const rows = Array.from({ length: m }, () => new Float64Array(total));
   try {
     if (isElementwise(expr)) {
@@ -49,6 +54,7 @@ export function symbolicJacobian(
       symbolicPullback(expr, values, fwd, new Float64Array(m).fill(1), capture);
       let o = 0;
       for (const [name, v] of values) {
+        if (!wrt.includes(name)) continue;
         const c = capture.get(name);
         if (c !== undefined) {
           const idx = broadcastIndex(v.shape, out.shape);
@@ -65,6 +71,7 @@ export function symbolicJacobian(
       const g = symbolicPullback(expr, values, fwd, seed);
       let o = 0;
       for (const [name, v] of values) {
+        if (!wrt.includes(name)) continue;
         rows[i]!.set(g.get(name)!, o);
         o += v.data.length;
       }
