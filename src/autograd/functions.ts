@@ -53,6 +53,35 @@ function origin(
   return out;
 }
 
+/** While a rounding probe runs (`nudged`): by how many ulps to move result element k. */
+let nudge: ((k: number) => number) | null = null;
+let nudges = 0;
+
+/**
+ * Runs `f` with the elements of every op's result moved by nudge(k) ulps (k counts them in the
+ * order computed) before anything saves or reads them: each op's rounding made different, as a
+ * rounding probe (check/hessian.ts) needs. Off a probe, the ops run as ever.
+ *
+ * @example
+ * nudged(() => 1, () => mul(tensor(3), tensor(1)).item()); // 3·(1 + eps)
+ */
+export function nudged<T>(by: (k: number) => number, f: () => T): T {
+  const before = nudge;
+  nudge = by;
+  nudges = 0;
+  try {
+    return f();
+  } finally {
+    nudge = before;
+  }
+}
+
+/** Moves a fresh result's elements as the running probe says (nothing off a probe). */
+function moveResult(o: Float64Array): void {
+  if (nudge === null) return;
+  for (let i = 0; i < o.length; i++) o[i] = o[i]! * (1 + nudge(nudges++) * Number.EPSILON);
+}
+
 function unary(
   decl: UnaryDecl,
   x: TensorLike,
@@ -74,6 +103,7 @@ function unary(
     round32(o);
     out._f32 = true;
   } else decl.forward(t.data, o, param0, param1);
+  moveResult(o);
   return record(out, decl, t, null, param0, param1, null);
 }
 
@@ -111,6 +141,7 @@ function binary(decl: BinaryDecl, a: TensorLike, b: TensorLike, op: string): Ten
     for (let r = 0; r < pa.offsets.length; r++)
       k(ad, pa.offsets[r]!, pa.stride, bd, pb.offsets[r]!, pb.stride, o, r * inner, inner);
   }
+  moveResult(o);
   const out = origin(new Tensor(o, shape), op, a, b);
   if ((ta._f32 || tb._f32) && promote32([a, b])) {
     round32(o);
@@ -130,6 +161,7 @@ function struct(
   args: TensorLike[],
 ): Tensor {
   const out = origin(decl.forward(a, b, param0, param1, ruleData), op, a, undefined, args);
+  if (out.data !== a.data && out.data !== b?.data) moveResult(out.data);
   if ((a._f32 || b?._f32) && promote32(b === null ? [a] : [a, b])) {
     round32(out.data);
     out._f32 = true;
