@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { Node } from "../autograd/node.ts";
 import { OPS } from "../autograd/ops.ts";
 import type { Tensor } from "../autograd/tensor.ts";
+import type { Point } from "../expr/point.ts";
 import { check } from "./check.ts";
 
 type Backward = (n: Node, g: Tensor) => readonly (Tensor | null)[];
@@ -76,28 +77,31 @@ describe("--order 2: a double backward wrong by ~1e-6 relative, its gradient exa
     ["sigmoid", "sum(sigmoid(x)*x)", { x: [0.3, -1.2, 2] }],
     ["sin", "sin(x)^2 + cos(y)", { x: 1.1, y: 0.5 }],
     ["log", "log(x*y + 2)", { x: 0.8, y: 1.9 }],
-  ] as const)("%s in %s at %j", (op, expr, at) => {
-    const ok = check(expr, { at, order: 2 });
-    expect(ok.verdict).toBe("agree");
-    const bad = planted(op, 1e-6, () => [check(expr, { at }), check(expr, { at, order: 2 })]);
-    // The gradient is exact: order 1 sees nothing.
-    expect(bad[0]!.verdict).toBe("agree");
-    // The fault's size: the worst entry of autograd's Hessian off by 1e-7 to 1e-5 relative.
-    const h = bad[1]!.hessian!;
-    let worst = 0;
-    h.autograd!.forEach((row, i) =>
-      row.forEach((v, j) => {
-        const s = ok.hessian!.symbolic![i]![j]!;
-        if (s !== 0) worst = Math.max(worst, rel(v, s));
-      }),
-    );
-    expect(worst).toBeGreaterThan(1e-7);
-    expect(worst).toBeLessThan(1e-5);
-    // Exit 1: autograd outvoted, or (where the numeric estimate's error bar is wider than the
-    // fault) contradicted by the CAS with no majority.
-    expect(bad[1]!.verdict, bad[1]!.reason ?? "").toBe("disagree");
-    expect(["autograd", null]).toContain(bad[1]!.blame);
-  });
+  ] as ["tanh" | "exp" | "sigmoid" | "sin" | "log", string, Point][])(
+    "%s in %s at %j",
+    (op, expr, at) => {
+      const ok = check(expr, { at, order: 2 });
+      expect(ok.verdict).toBe("agree");
+      const bad = planted(op, 1e-6, () => [check(expr, { at }), check(expr, { at, order: 2 })]);
+      // The gradient is exact: order 1 sees nothing.
+      expect(bad[0]!.verdict).toBe("agree");
+      // The fault's size: the worst entry of autograd's Hessian off by 1e-7 to 1e-5 relative.
+      const h = bad[1]!.hessian!;
+      let worst = 0;
+      h.autograd!.forEach((row, i) =>
+        row.forEach((v, j) => {
+          const s = ok.hessian!.symbolic![i]![j]!;
+          if (s !== 0) worst = Math.max(worst, rel(v, s));
+        }),
+      );
+      expect(worst).toBeGreaterThan(1e-7);
+      expect(worst).toBeLessThan(1e-5);
+      // Exit 1: autograd outvoted, or (where the numeric estimate's error bar is wider than the
+      // fault) contradicted by the CAS with no majority.
+      expect(bad[1]!.verdict, bad[1]!.reason ?? "").toBe("disagree");
+      expect(["autograd", null]).toContain(bad[1]!.blame);
+    },
+  );
 
   it("tanh's double backward with its saved output detached (a missing term), where 1 − tanh² rounds", () => {
     const decl = OPS.tanh as unknown as { backward: Backward };
