@@ -3,34 +3,9 @@
 // correct built-in code off by rounding agrees (review11 #5), while a double backward that is
 // wrong by 1e-6 relative, its gradient exact, is still convicted. Values by hand or mpmath.
 import { describe, expect, it } from "vitest";
-import type { Node } from "../autograd/node.ts";
-import { OPS } from "../autograd/ops.ts";
-import type { Tensor } from "../autograd/tensor.ts";
+import { type Plantable, planted } from "../../test/planted-hessian.ts";
 import type { Point } from "../expr/point.ts";
 import { check } from "./check.ts";
-
-type Backward = (n: Node, g: Tensor) => readonly (Tensor | null)[];
-
-/**
- * Runs `f` with the unary op's backward planted with a fault its gradient does not show: each
- * gradient times 1 + c·(s − s.detach()), s the tensor the rule saved (its output or input). The
- * factor is exactly 1, but its derivative c·∂s adds c·gradient·∂s to the second derivative.
- */
-function planted<T>(op: "tanh" | "exp" | "sigmoid" | "sin" | "log", c: number, f: () => T): T {
-  const decl = OPS[op] as unknown as { backward: Backward };
-  const right = decl.backward;
-  decl.backward = (n, g) =>
-    right(n, g).map((gi) => {
-      if (gi === null) return null;
-      const s = n.out ?? n.a!;
-      return gi.mul(s.sub(s.detach()).mul(c).add(1));
-    });
-  try {
-    return f();
-  } finally {
-    decl.backward = right;
-  }
-}
 
 /** |a − b| relative to |b|. */
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
@@ -77,41 +52,42 @@ describe("--order 2: a double backward wrong by ~1e-6 relative, its gradient exa
     ["sigmoid", "sum(sigmoid(x)*x)", { x: [0.3, -1.2, 2] }],
     ["sin", "sin(x)^2 + cos(y)", { x: 1.1, y: 0.5 }],
     ["log", "log(x*y + 2)", { x: 0.8, y: 1.9 }],
-  ] as ["tanh" | "exp" | "sigmoid" | "sin" | "log", string, Point][])(
-    "%s in %s at %j",
-    (op, expr, at) => {
-      const ok = check(expr, { at, order: 2 });
-      expect(ok.verdict).toBe("agree");
-      const bad = planted(op, 1e-6, () => [check(expr, { at }), check(expr, { at, order: 2 })]);
-      // The gradient is exact: order 1 sees nothing.
-      expect(bad[0]!.verdict).toBe("agree");
-      // The fault's size: the worst entry of autograd's Hessian off by 1e-7 to 1e-5 relative.
-      const h = bad[1]!.hessian!;
-      let worst = 0;
-      h.autograd!.forEach((row, i) =>
-        row.forEach((v, j) => {
-          const s = ok.hessian!.symbolic![i]![j]!;
-          if (s !== 0) worst = Math.max(worst, rel(v, s));
-        }),
-      );
-      expect(worst).toBeGreaterThan(1e-7);
-      expect(worst).toBeLessThan(1e-5);
-      // Exit 1: autograd outvoted, or (where the numeric estimate's error bar is wider than the
-      // fault) contradicted by the CAS with no majority.
-      expect(bad[1]!.verdict, bad[1]!.reason ?? "").toBe("disagree");
-      expect(["autograd", null]).toContain(bad[1]!.blame);
-    },
-  );
+  ] as [Plantable, string, Point][])("%s in %s at %j", (op, expr, at) => {
+    const ok = check(expr, { at, order: 2 });
+    expect(ok.verdict).toBe("agree");
+    const bad = planted(op, 1e-6, () => [check(expr, { at }), check(expr, { at, order: 2 })]);
+    // The gradient is exact: order 1 sees nothing.
+    expect(bad[0]!.verdict).toBe("agree");
+    // The fault's size: the worst entry of autograd's Hessian off by 1e-7 to 1e-5 relative.
+    const h = bad[1]!.hessian!;
+    let worst = 0;
+    h.autograd!.forEach((row, i) =>
+      row.forEach((v, j) => {
+        const s = ok.hessian!.symbolic![i]![j]!;
+        if (s !== 0) worst = Math.max(worst, rel(v, s));
+      }),
+    );
+    expect(worst).toBeGreaterThan(1e-7);
+    expect(worst).toBeLessThan(1e-5);
+    // Exit 1: autograd outvoted, or (where the numeric estimate's error bar is wider than the
+    // fault) contradicted by the CAS with no majority.
+    expect(bad[1]!.verdict, bad[1]!.reason ?? "").toBe("disagree");
+    expect(["autograd", null]).toContain(bad[1]!.blame);
+  });
 
   it("tanh's double backward with its saved output detached (a missing term), where 1 − tanh² rounds", () => {
-    const decl = OPS.tanh as unknown as { backward: Backward };
-    const right = decl.backward;
-    decl.backward = (n, g) => [g.mul(n.out!.detach().mul(n.out!.detach()).neg().add(1))];
-    try {
-      const r = check("tanh(erf(y)*cosh(y))", { at: { y: -2.825 }, order: 2 });
-      expect([r.verdict, r.blame], r.reason ?? "").toEqual(["disagree", "autograd"]);
-    } finally {
-      decl.backward = right;
-    }
+    const detached = planted(
+      "tanh",
+      0,
+      () => check("tanh(erf(y)*cosh(y))", { at: { y: -2.825 }, order: 2 }),
+      (n, g) => {
+        const t = n.out!.detach();
+        return [g.mul(t.mul(t).neg().add(1))];
+      },
+    );
+    expect([detached.verdict, detached.blame], detached.reason ?? "").toEqual([
+      "disagree",
+      "autograd",
+    ]);
   });
 });

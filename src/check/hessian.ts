@@ -146,12 +146,11 @@ function roundingNoise(
     } catch {
       return; // a probe outside the domain tells nothing
     }
-    rows.forEach((r, i) =>
-      r.forEach((v, j) => {
-        const d = Math.abs(v - at[i]![j]!);
+    for (let i = 0; i < rows.length; i++)
+      for (let j = 0; j < rows[i]!.length; j++) {
+        const d = Math.abs(rows[i]![j]! - at[i]![j]!);
         if (Number.isFinite(d)) spread[i]![j] = Math.max(spread[i]![j]!, d);
-      }),
-    );
+      }
   });
   return spread;
 }
