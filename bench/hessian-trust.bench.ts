@@ -135,6 +135,7 @@ function sweep(name: string, n: number, next: () => [string, Point]): Case[] {
 
 function plantedFaults(cases: readonly Case[]): void {
   const buckets = { "≥ 1e-6": [0, 0], "1e-8 – 1e-6": [0, 0], "< 1e-8": [0, 0] };
+  const missed: string[] = [];
   for (const { expr, at, report } of cases) {
     const ok = report.hessian!.autograd;
     if (ok == null) continue;
@@ -154,12 +155,17 @@ function plantedFaults(cases: readonly Case[]): void {
       const b = size >= 1e-6 ? "≥ 1e-6" : size >= 1e-8 ? "1e-8 – 1e-6" : "< 1e-8";
       buckets[b][0]++;
       if (outcome(bad) === "fail") buckets[b][1]++;
+      else if (size >= 1e-6)
+        missed.push(
+          `${op} in ${expr} at ${JSON.stringify(at)} (moved ${size.toExponential(1)}): ${bad.verdict}, ${bad.reason?.slice(0, 160)}`,
+        );
     }
   }
   for (const [b, [n, caught]] of Object.entries(buckets))
     console.log(
       `planted double-backward faults (c = 1e-6), Hessian moved by ${b} of its largest entry: ${caught} of ${n} exit 1`,
     );
+  for (const m of missed) console.log(`  not exit 1: ${m}`);
 }
 
 export function run(): void {
