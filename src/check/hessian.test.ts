@@ -61,12 +61,11 @@ describe("--order 2: a double backward wrong by ~1e-6 relative, its gradient exa
     // The fault's size: the worst entry of autograd's Hessian off by 1e-7 to 1e-5 relative.
     const h = bad[1]!.hessian!;
     let worst = 0;
-    h.autograd!.forEach((row, i) =>
-      row.forEach((v, j) => {
+    for (const [i, row] of h.autograd!.entries())
+      for (const [j, v] of row.entries()) {
         const s = ok.hessian!.symbolic![i]![j]!;
         if (s !== 0) worst = Math.max(worst, rel(v, s));
-      }),
-    );
+      }
     expect(worst).toBeGreaterThan(1e-7);
     expect(worst).toBeLessThan(1e-5);
     // Exit 1: autograd outvoted, or (where the numeric estimate's error bar is wider than the

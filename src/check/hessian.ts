@@ -192,7 +192,8 @@ export function hessianComparisons(h: HessianLegs, tol: Tolerance): Comparison[]
     tol,
     (rows) => {
       const out = scaled(rows);
-      for (const [i, r] of out) r.forEach((b, j) => (r[j] = b + NOISE_SAFETY * noise[i]![j]!));
+      for (const [i, r] of out)
+        for (let j = 0; j < r.length; j++) r[j] = r[j]! + NOISE_SAFETY * noise[i]![j]!;
       return out;
     },
     h.symbolicBounds,

@@ -94,9 +94,9 @@ describe("check() with wrt", () => {
     byHand[1]![0] = byHand[0]![1]!;
     expect(r.hessian!.inputs).toEqual(["w", "b"]);
     for (const leg of ["symbolic", "numeric", "autograd"] as const)
-      r.hessian![leg]!.forEach((row, i) =>
-        row.forEach((v, j) => expect(v).toBeCloseTo(byHand[i]![j]!, leg === "numeric" ? 8 : 13)),
-      );
+      for (const [i, row] of r.hessian![leg]!.entries())
+        for (const [j, v] of row.entries())
+          expect(v).toBeCloseTo(byHand[i]![j]!, leg === "numeric" ? 8 : 13);
     expect(r.notes).toContain(
       `symbolic Hessian: ${3 * n} second derivative(s) by the CAS, the others structurally 0`,
     );
