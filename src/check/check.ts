@@ -48,7 +48,7 @@ import { breakpointReason, convention, gradientElement, kinkReason } from "./kin
 import { wrtIndices } from "./matrix.ts";
 import { asideNote, noVote, symbolicAside } from "./op-formulas.ts";
 import type { InputGradients, LegFailure, LegReport, Report } from "./report.ts";
-import { EXTREME_LARGE, roundingAnalysis } from "./rounding.ts";
+import { EXTREME_LARGE, type Overflow, roundingAnalysis } from "./rounding.ts";
 import {
   allPairsAgree,
   type Comparison,
@@ -359,7 +359,47 @@ export const reasons = {
     `two legs: ${present.join(" and ")} (${why})`,
   singularity: (legs: readonly string[], what: string): string =>
     `non-finite ${what} from the ${legs.join(" and ")} legs: the point is on a singularity`,
+  /** ±∞ from `legs` where a value lies beyond 2^±511: the derivative exceeds float64's range. */
+  gradientOverflow: (legs: readonly string[], extreme: number, what: string): string =>
+    `the ${what} overflows float64 (±∞ from the ${legs.join(" and ")} legs): a value of ${extreme} lies beyond 2^${Math.abs(extreme) > EXTREME_LARGE ? "" : "-"}511, where a derivative's terms (a square of it, a reciprocal of that) leave float64's range; no singularity is needed for that`,
+  /**
+   * An intermediate overflows under a finite output: `legs`' non-finite gradients (or, with none,
+   * the `disagreement`) are no evidence against a leg.
+   */
+  overflow(
+    o: Overflow,
+    value: number | null,
+    legs: readonly string[],
+    disagreement?: string | null,
+  ): string {
+    const element = o.args === null ? "" : `: ${o.expr.op}(${o.args.join(", ")}) = ${o.value}`;
+    const finite = value === null ? "" : ` (${value})`;
+    const head = `${print(o.expr)} overflows float64${element}, while the function stays finite${finite}`;
+    const them = legs.length > 1 ? `the ${legs.join(" and ")} legs` : `the ${legs[0]} leg`;
+    return legs.length > 0
+      ? `${head}: the chain rule through it multiplies by ∞ (0·∞ = NaN, as in PyTorch), so the non-finite gradient from ${them} is no evidence against a leg`
+      : `${head}: past it the legs' rounding has no bound, so their disagreement is no evidence against a leg (${disagreement})`;
+  },
 };
+
+/** The voting legs (numeric: whether it votes or not) whose gradient is not finite in `wrt`. */
+function nonFiniteLegs(e: Evidence): LegName[] {
+  return (
+    [
+      ["symbolic", e.symGrads],
+      ["numeric", e.numGrads],
+      ["autograd", e.autoGrads],
+    ] as const
+  )
+    .filter(([, m]) => m !== null && !allFinite(m, e.wrt))
+    .map(([l]) => l);
+}
+
+/** No element of `leg`'s gradient in `wrt` is NaN (its non-finite ones are ±∞). */
+function noNaN(e: Evidence, leg: LegName): boolean {
+  const m = leg === "symbolic" ? e.symGrads : leg === "numeric" ? e.numGrads : e.autoGrads;
+  return e.wrt.every((name) => !(m?.get(name)?.some(Number.isNaN) ?? false));
+}
 
 /**
  * The symbolic leg's own rounding bounds (`symbolicRounding`); null when they cannot be had (the
@@ -400,7 +440,7 @@ function allFinite(m: Map<string, Float64Array>, names: readonly string[]): bool
 }
 
 /**
- * The rules that make a verdict inconclusive, in the order `check` applies them: the first six
+ * The rules that make a verdict inconclusive, in the order `check` applies them: the first seven
  * before any comparison (the gradient is undefined or untrustworthy), "too few legs" before the
  * vote, the next three only on a disagreement (no leg is to blame for it), "float32 underflow"
  * on an agreement that only float32's underflow allows, "ill-conditioned" also on an agreement
@@ -413,6 +453,7 @@ export const INCONCLUSIVE_RULES = [
   "float32 range",
   "not finite",
   "non-finite nearby",
+  "overflow",
   "kink",
   "singularity",
   "too few legs",
@@ -515,6 +556,8 @@ interface Vote {
   readonly outsideDomain: string | null;
   /** float32: why an element agrees only within what float32's underflow may add, or null. */
   readonly underflow: string | null;
+  /** An intermediate that overflows float64 (the rounding analysis's `overflow`). */
+  readonly overflow: Overflow | null;
   /** The elements the rounding analysis examined, its bounds and chain-rule magnitudes. */
   readonly examined: readonly { name: string; k: number }[];
   readonly rounding: Grads | null;
@@ -860,6 +903,7 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     examined.length === 0 ? null : roundingAnalysis(expr, values, everyElement ? undefined : only);
   let extreme = analysis?.extreme ?? null;
   let outsideDomain = analysis?.outsideDomain ?? null;
+  let overflow = analysis?.overflow ?? null;
   const rounding = analysis?.bounds ?? null;
   // float32: what its underflow may add to autograd's bound, where the legs differ.
   const underflow =
@@ -927,6 +971,7 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
       const whole = roundingAnalysis(expr, values);
       extreme ??= whole.extreme;
       outsideDomain ??= whole.outsideDomain;
+      overflow ??= whole.overflow;
       const all = whole.bounds;
       const dr = all === null ? 0 : alongU(values, u, (n) => all.get(n), true);
       c.rounding = dr;
@@ -968,6 +1013,7 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     extreme,
     outsideDomain,
     underflow: f32 && judgment.verdict === "agree" ? float32Underflow(comparisons, tol) : null,
+    overflow,
     examined,
     rounding,
     magnitudes: analysis?.magnitudes ?? null,
@@ -1003,6 +1049,14 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
     e.num?.nonFinite === undefined
       ? null
       : `non-finite value near the point: ${e.num.nonFinite.where}`,
+  // exp(710) = ∞ under sigmoid (1): the backward meets 0·∞ = NaN, as PyTorch's does. A leg's
+  // non-finite gradient there is no evidence against it (the legs' finite agreement stands).
+  overflow: (e) => {
+    const legs = nonFiniteLegs(e);
+    if (legs.length === 0) return null;
+    const o = e.vote().overflow;
+    return o === null ? null : reasons.overflow(o, e.value!, legs);
+  },
   // A breakpoint alone is no kink (relu(x)·x is smooth at 0): one-sided derivatives decide.
   kink: (e) => {
     // Only the differentiated inputs' kinks count (relu(x)·y with wrt y: ∂f/∂y = relu(x)).
@@ -1034,19 +1088,14 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
   // One leg alone with a non-finite gradient is outvoted like any other wrong value (a CAS
   // answer that is NaN where the function is smooth); two or more mean a singularity.
   singularity: (e) => {
-    const nonFinite = (
-      [
-        ["symbolic", e.symGrads],
-        ["numeric", e.numGrads],
-        ["autograd", e.autoGrads],
-      ] as const
-    ).filter(([, m]) => m !== null && !allFinite(m, e.wrt));
-    return nonFinite.length >= 2
-      ? reasons.singularity(
-          nonFinite.map(([l]) => l),
-          "gradient",
-        )
-      : null;
+    const legs = nonFiniteLegs(e);
+    if (legs.length < 2) return null;
+    // ±∞ (no NaN) where a value lies beyond 2^±511: a finite derivative past float64's range
+    // (∂(x/y)/∂y = −1e400 at y = 1e-200), not a singularity. On a domain edge it is one (sqrt at 0).
+    const v = e.vote();
+    return v.extreme !== null && v.outsideDomain === null && legs.every((l) => noNaN(e, l))
+      ? reasons.gradientOverflow(legs, v.extreme, "gradient")
+      : reasons.singularity(legs, "gradient");
   },
   "too few legs": (e) => {
     if (e.available.length < 2) return reasons.tooFewLegs(e.available, e.missing.join("; "));
@@ -1070,9 +1119,12 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
   // Near the ends of float64's range a disagreement is no evidence against a leg.
   "extreme magnitude": (e) => {
     const v = e.vote();
-    return v.judgment.verdict === "disagree" && v.extreme !== null
-      ? reasons.illConditioned(v.extreme)
-      : null;
+    if (v.judgment.verdict !== "disagree") return null;
+    if (v.extreme !== null) return reasons.illConditioned(v.extreme);
+    // Past an infinite intermediate the rounding analysis has no bounds for the legs.
+    return v.overflow === null
+      ? null
+      : reasons.overflow(v.overflow, e.value!, [], v.judgment.reason);
   },
   "smooth breakpoint": (e) => {
     const v = e.vote();

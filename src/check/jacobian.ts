@@ -14,7 +14,7 @@ import { breakpointReason, convention, kinkReason } from "./kinks.ts";
 import { type MatrixLegs, matrixComparisons, matrixReport, wrtIndices } from "./matrix.ts";
 import { asideNote, symbolicAside } from "./op-formulas.ts";
 import type { LegReport, Report } from "./report.ts";
-import { roundingAnalysis } from "./rounding.ts";
+import { type Overflow, roundingAnalysis } from "./rounding.ts";
 import { judge, LEGS, type LegName } from "./verdict.ts";
 
 /** The seed's variable name in the rounding analysis of one row: no user's name can take it. */
@@ -140,13 +140,27 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
   const voting = aside === null ? rows : { ...rows, symbolic: null };
   const present = LEGS.filter((l) => voting[l] !== null);
   const nonFinite = present.filter((l) => !allFinite(voting[l]!));
-  if (nonFinite.length >= 2)
-    return inconclusive("singularity", reasons.singularity(nonFinite, "Jacobian"));
+  if (nonFinite.length > 0) {
+    // As in `check`: an intermediate that overflows, or ±∞ past 2^±511, is no singularity.
+    const a = roundingAnalysis(expr, values);
+    if (a.overflow !== null)
+      return inconclusive("overflow", reasons.overflow(a.overflow, null, nonFinite));
+    if (nonFinite.length >= 2)
+      return inconclusive(
+        "singularity",
+        a.extreme !== null &&
+          a.outsideDomain === null &&
+          nonFinite.every((l) => !voting[l]!.some((r) => r.some(Number.isNaN)))
+          ? reasons.gradientOverflow(nonFinite, a.extreme, "Jacobian")
+          : reasons.singularity(nonFinite, "Jacobian"),
+      );
+  }
   const missing = reasons.missing(legs, present).join("; ");
   if (present.length < 2) return inconclusive("too few legs", reasons.tooFewLegs(present, missing));
 
   let outsideDomain: string | null = null;
   let extreme: number | null = null;
+  let overflow: Overflow | null = null;
   // Row i's rounding bound is that of the gradient of the scalar sum(out·eᵢ).
   const seeded = call("sum", [call("mul", [expr, variable(SEED)])]);
   // With `tiny`: the bounds with float32's underflow (what it adds to autograd's float32 bound).
@@ -159,6 +173,7 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
       const a = roundingAnalysis(seeded, point, undefined, tiny === undefined ? {} : { tiny });
       outsideDomain ??= a.outsideDomain;
       extreme ??= a.extreme;
+      overflow ??= a.overflow;
       const row = new Float64Array(all.length);
       let o = 0;
       for (const [name, v] of values) {
@@ -186,6 +201,8 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
     return inconclusive("outside the domain", `outside the domain: ${outsideDomain}`);
   if (j.verdict === "disagree" && extreme !== null)
     return inconclusive("extreme magnitude", reasons.illConditioned(extreme));
+  if (j.verdict === "disagree" && overflow !== null)
+    return inconclusive("extreme magnitude", reasons.overflow(overflow, null, [], j.reason));
   if (j.verdict === "disagree" && breakpoint !== null)
     return inconclusive(
       "smooth breakpoint",

@@ -367,6 +367,22 @@ export interface RoundingAnalysis {
    * (0, ∞), a custom op's declared domain), as a sentence; null when every argument is inside.
    */
   readonly outsideDomain: string | null;
+  /**
+   * The first intermediate result that overflows float64: ±∞ from finite arguments inside its
+   * op's domain (exp at 710), under an output that may stay finite (sigmoid(exp(x)) = 1). Null
+   * when there is none, or when an argument is outside its op's domain (a pole: that finding).
+   */
+  readonly overflow: Overflow | null;
+}
+
+/** An intermediate that overflows float64 (`RoundingAnalysis.overflow`). */
+export interface Overflow {
+  /** The intermediate's expression (exp(x)). */
+  readonly expr: CallExpr;
+  /** Its value: ±∞. */
+  readonly value: number;
+  /** The arguments of the overflowing element, where the op is elementwise; else null. */
+  readonly args: readonly number[] | null;
 }
 
 /**
@@ -382,7 +398,7 @@ export function roundingAnalysis(
   only?: ReadonlyMap<string, readonly number[]>,
   opts: { readonly shared?: boolean; readonly tiny?: number } = {},
 ): RoundingAnalysis {
-  const found: Findings = { extreme: null, outsideDomain: null };
+  const found: Findings = { extreme: null, outsideDomain: null, overflow: null };
   const magnitudes = new Map<string, Float64Array>();
   tiny = opts.tiny ?? 0;
   try {
@@ -396,10 +412,46 @@ export function roundingAnalysis(
   }
 }
 
-/** What the forward pass met besides values: `RoundingAnalysis`'s `extreme` and `outsideDomain`. */
+/** What the forward pass met besides values: `RoundingAnalysis`'s `extreme`, `outsideDomain`, `overflow`. */
 interface Findings {
   extreme: number | null;
   outsideDomain: string | null;
+  overflow: Overflow | null;
+}
+
+/**
+ * Notes `e`'s first element that is ±∞ while its arguments are finite (none after the first
+ * found, none once an argument was found outside its op's domain). `node`: its value, or null
+ * where the pass could not make one (an elementwise value that is not finite: recomputed here).
+ */
+function scanOverflow(
+  found: Findings,
+  e: CallExpr,
+  args: readonly Node[],
+  node: Node | null,
+): void {
+  if (found.overflow !== null || found.outsideDomain !== null) return;
+  if (!args.every((a) => a.v.every(Number.isFinite))) return;
+  if (node !== null) {
+    const value = node.v.find((x) => Math.abs(x) === Infinity);
+    if (value !== undefined) found.overflow = { expr: e, value, args: null };
+    return;
+  }
+  const rule = roundingRuleOf(e.op);
+  if (rule === undefined) return;
+  const shape = broadcastAll(
+    mapPacked(args, (a) => a.shape),
+    "rounding",
+  );
+  const maps = args.map((a) => broadcastMap(shape, a.shape));
+  for (let k = 0; k < sizeOf(shape); k++) {
+    const xs = args.map((a, j) => a.v[at(maps[j]!, k)]!);
+    const value = rule.f(xs[0]!, xs[1] ?? 0, xs[2] ?? 0);
+    if (Math.abs(value) === Infinity) {
+      found.overflow = { expr: e, value, args: xs };
+      return;
+    }
+  }
 }
 
 /** Notes the first value of `v` beyond 2^±511 (none after the first found). */
@@ -573,6 +625,8 @@ function boundsOf(
           sparse && i < count - 1
             ? elementwiseValue(e.op, args, known?.get(e)?.data)
             : forward(e.op, args);
+        // An elementwise value is finite or null; another op's (matmul, a tensor op) may be ±∞.
+        if (node === null || node.argMaps === null) scanOverflow(found, e, args, node);
         if (node === null) return null;
         // Shared intermediates: every leg has the same value here, whatever its error.
         if (shared) node.err.fill(0);

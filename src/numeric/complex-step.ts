@@ -197,6 +197,14 @@ function measure(program: ComplexProgram, x: Float64Array, by: object): void {
 }
 
 /**
+ * Why the complex step gives up on a value that is not finite: its complex evaluation's, which
+ * may be NaN where the real f(x) is finite (sigmoid(exp(x)) at 710: exp's ∞ meets 0 in complex
+ * arithmetic).
+ */
+const valueNotFinite = (value: number): string =>
+  `complex step does not apply: f(x) in complex arithmetic is ${value} (an intermediate is not finite)`;
+
+/**
  * ∇f(x) by the complex step: one complex evaluation per coordinate.
  * Returns `{ ok: false, reason }` when it does not apply (kink, domain edge, a derivative or
  * error that is not finite). `besideBreakpoints`: a piecewise op on its breakpoint leaves out only
@@ -227,8 +235,7 @@ export function complexStepGradient(
   // With real arguments only, what remains along a step is no breakpoint (a domain edge, …).
   const at = besideBreakpoints ? program.kinkAlongStep() : program.kink();
   if (at !== null) return { ok: false, reason: `complex step does not apply: ${at}` };
-  if (!Number.isFinite(value))
-    return { ok: false, reason: `complex step does not apply: f(x) = ${value}` };
+  if (!Number.isFinite(value)) return { ok: false, reason: valueNotFinite(value) };
   if (program.customElements > 0) measure(program, x, {});
   const gradient = new Float64Array(n);
   const error = new Float64Array(n);
@@ -342,8 +349,7 @@ export function complexStepAlong(
     const kink = program.kink();
     if (kink !== null) return { ok: false, reason: `complex step does not apply: ${kink}` };
     const value = program.output.re[0]!;
-    if (!Number.isFinite(value))
-      return { ok: false, reason: `complex step does not apply: f(x) = ${value}` };
+    if (!Number.isFinite(value)) return { ok: false, reason: valueNotFinite(value) };
     if (!Number.isFinite(d) || !Number.isFinite(error))
       return { ok: false, reason: `complex step does not apply: its derivative along u is ${d}` };
     const unreliable = program.unreliable();
