@@ -47,6 +47,7 @@ import { checkJacobian } from "./jacobian.ts";
 import { breakpointReason, convention, gradientElement, kinkReason } from "./kinks.ts";
 import { wrtIndices } from "./matrix.ts";
 import { asideNote, noVote, symbolicAside } from "./op-formulas.ts";
+import { referenceOutvoted } from "./outcome.ts";
 import type { InputGradients, LegFailure, LegReport, Report } from "./report.ts";
 import { EXTREME_LARGE, type Overflow, roundingAnalysis } from "./rounding.ts";
 import {
@@ -1049,11 +1050,12 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
     e.num?.nonFinite === undefined
       ? null
       : `non-finite value near the point: ${e.num.nonFinite.where}`,
-  // exp(710) = ∞ under sigmoid (1): the backward meets 0·∞ = NaN, as PyTorch's does. A leg's
-  // non-finite gradient there is no evidence against it (the legs' finite agreement stands).
+  // exp(710) = ∞ under sigmoid (1): the backward meets 0·∞ = NaN, as PyTorch's does. Autograd's
+  // non-finite gradient there is no evidence against it, nor two references' for it. A finite
+  // autograd against one such reference is left to the vote (the other reference decides).
   overflow: (e) => {
     const legs = nonFiniteLegs(e);
-    if (legs.length === 0) return null;
+    if (!legs.includes("autograd") && legs.length < 2) return null;
     const o = e.vote().overflow;
     return o === null ? null : reasons.overflow(o, e.value!, legs);
   },
@@ -1121,8 +1123,9 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
     const v = e.vote();
     if (v.judgment.verdict !== "disagree") return null;
     if (v.extreme !== null) return reasons.illConditioned(v.extreme);
-    // Past an infinite intermediate the rounding analysis has no bounds for the legs.
-    return v.overflow === null
+    // Past an infinite intermediate the rounding analysis has no bounds for the legs: no evidence
+    // against autograd (a reference outvoted by the two others stands).
+    return v.overflow === null || referenceOutvoted(v.judgment)
       ? null
       : reasons.overflow(v.overflow, e.value!, [], v.judgment.reason);
   },

@@ -13,6 +13,7 @@ import { FLOAT32_NOTE, FLOAT32_TINY, float32Range, float32Underflow } from "./dt
 import { breakpointReason, convention, kinkReason } from "./kinks.ts";
 import { type MatrixLegs, matrixComparisons, matrixReport, wrtIndices } from "./matrix.ts";
 import { asideNote, symbolicAside } from "./op-formulas.ts";
+import { referenceOutvoted } from "./outcome.ts";
 import type { LegReport, Report } from "./report.ts";
 import { type Overflow, roundingAnalysis } from "./rounding.ts";
 import { judge, LEGS, type LegName } from "./verdict.ts";
@@ -140,7 +141,7 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
   const voting = aside === null ? rows : { ...rows, symbolic: null };
   const present = LEGS.filter((l) => voting[l] !== null);
   const nonFinite = present.filter((l) => !allFinite(voting[l]!));
-  if (nonFinite.length > 0) {
+  if (nonFinite.includes("autograd") || nonFinite.length >= 2) {
     // As in `check`: an intermediate that overflows, or ±∞ past 2^±511, is no singularity.
     const a = roundingAnalysis(expr, values);
     if (a.overflow !== null)
@@ -201,7 +202,7 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
     return inconclusive("outside the domain", `outside the domain: ${outsideDomain}`);
   if (j.verdict === "disagree" && extreme !== null)
     return inconclusive("extreme magnitude", reasons.illConditioned(extreme));
-  if (j.verdict === "disagree" && overflow !== null)
+  if (j.verdict === "disagree" && overflow !== null && !referenceOutvoted(j))
     return inconclusive("extreme magnitude", reasons.overflow(overflow, null, [], j.reason));
   if (j.verdict === "disagree" && breakpoint !== null)
     return inconclusive(
