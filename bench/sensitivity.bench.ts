@@ -32,10 +32,15 @@ const SMOOTH = builtinSignatures.filter(
 );
 const N = Number(process.env.SENSITIVITY_N ?? 10_000);
 
-const uniform = fc.integer({ min: -(2 ** 30), max: 2 ** 30 }).map((k) => (2 * k) / 2 ** 30);
+/** Uniform on [-r, r] (fc.double leans towards the bounds and towards tiny magnitudes). */
+const uniform = (r: number) =>
+  fc.integer({ min: -(2 ** 30), max: 2 ** 30 }).map((k) => (r * k) / 2 ** 30);
 
-/** Random smooth expressions in x, y at points uniform on [-2, 2] (also bench/trust.bench.ts). */
-export function cases(seed: number, n: number): [Expr, { x: number; y: number }][] {
+/**
+ * Random smooth expressions in x, y at points uniform on [-r, r] (default 2; also
+ * bench/trust.bench.ts, which samples [-20, 20] too: there intermediates overflow).
+ */
+export function cases(seed: number, n: number, r = 2): [Expr, { x: number; y: number }][] {
   const gen = fc.tuple(
     exprArbitrary({
       variables: ["x", "y"],
@@ -43,8 +48,7 @@ export function cases(seed: number, n: number): [Expr, { x: number; y: number }]
       numbers: fc.constantFrom(0.5, 1, 2, 3, 0.25, 1.5),
       maxDepth: 3,
     }).filter((e) => variablesOf(e).length > 0),
-    // Uniform on [-2, 2] (fc.double leans towards the bounds and towards tiny magnitudes).
-    fc.record({ x: uniform, y: uniform }),
+    fc.record({ x: uniform(r), y: uniform(r) }),
   );
   return fc.sample(gen, { numRuns: n, seed });
 }

@@ -97,6 +97,17 @@ function falseAlarms(): void {
     built.length,
     performance.now() - t0,
   );
+  // Wide: exp, cosh, sinh of |x| up to 20 nested overflow float64 under finite outputs
+  // (sigmoid(exp(x)) at 710): the exit-1 count here is that of review11's finding 18.
+  const wide = cases(91, n(10_000), 20);
+  t0 = performance.now();
+  const w = tally(wide.map(([e, at]) => check(e, { at })));
+  printTally(
+    "(a) random smooth built-in expressions, x, y ∈ [-20, 20]",
+    w,
+    wide.length,
+    performance.now() - t0,
+  );
   const custom = customCases(TRUST_DEFS, n(2000), 5);
   t0 = performance.now();
   const b = tally(custom.map(({ expr, at }) => check(expr, { at })));

@@ -18,6 +18,7 @@ describe("README 'How the verdict is reached' and check's inconclusive rules", (
     expect(check("relu(x)", { at: { x: 0 } }).rule).toBe("kink");
     expect(check("log(x)", { at: { x: -1 } }).rule).toBe("not finite");
     expect(check("1/x", { at: { x: 0 } }).rule).toBe("not finite");
+    expect(check("sigmoid(exp(x))", { at: { x: 710 } }).rule).toBe("overflow");
     expect(check("sin(x)", { at: { x: 1 } }).rule).toBeUndefined();
   });
 });

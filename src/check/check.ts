@@ -442,7 +442,8 @@ function allFinite(m: Map<string, Float64Array>, names: readonly string[]): bool
 
 /**
  * The rules that make a verdict inconclusive, in the order `check` applies them: the first seven
- * before any comparison (the gradient is undefined or untrustworthy), "too few legs" before the
+ * before any comparison (the gradient is undefined or untrustworthy; "overflow" and "singularity"
+ * read the rounding analysis the vote makes, not its comparison), "too few legs" before the
  * vote, the next three only on a disagreement (no leg is to blame for it), "float32 underflow"
  * on an agreement that only float32's underflow allows, "ill-conditioned" also on an agreement
  * (float64 cannot resolve the derivative). Each is one function of
