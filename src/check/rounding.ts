@@ -431,12 +431,13 @@ function scanOverflow(
   node: Node | null,
 ): void {
   if (found.overflow !== null || found.outsideDomain !== null) return;
-  if (!args.every((a) => a.v.every(Number.isFinite))) return;
+  const finiteArgs = () => args.every((a) => a.v.every(Number.isFinite));
   if (node !== null) {
     const value = node.v.find((x) => Math.abs(x) === Infinity);
-    if (value !== undefined) found.overflow = { expr: e, value, args: null };
+    if (value !== undefined && finiteArgs()) found.overflow = { expr: e, value, args: null };
     return;
   }
+  if (!finiteArgs()) return;
   const rule = roundingRuleOf(e.op);
   if (rule === undefined) return;
   const shape = broadcastAll(
