@@ -16,6 +16,7 @@ const cases = {
   customOp: ["check", "sigmoid(bigExp(x))", "--at", "x=710", "--ops", OPS],
   wrongBackward: ["check", "sigmoid(bigExpBad(x))", "--at", "x=1", "--ops", OPS],
   gradientOverflows: ["check", "x/y", "--at", "x=1", "y=1e-200"],
+  float32: ["check", "sigmoid(exp(x))", "--at", "x=90", "--dtype", "float32"],
 } as const;
 const runs = runsTogether(cases);
 
@@ -27,6 +28,7 @@ describe("an overflowing intermediate under a finite output: exit 3, named", () 
     ["minSinh", "sinh(cosh(y)) overflows float64: sinh(2787.36"],
     ["sigmoidAbs", "cosh(x^3) overflows float64: cosh(-726.81"],
     ["customOp", "bigExp(x) overflows float64: bigExp(710) = Infinity"],
+    ["float32", "exp(x) overflows float32: exp(90) = 1.2204032943178408e+39"],
   ] as const)("%s", (name, said) => {
     const r = runs[name];
     expect(r.stderr).toBe("");

@@ -375,7 +375,7 @@ export const reasons = {
   ): string {
     const element = o.args === null ? "" : `: ${o.expr.op}(${o.args.join(", ")}) = ${o.value}`;
     const finite = value === null ? "" : ` (${value})`;
-    const head = `${print(o.expr)} overflows float64${element}, while the function stays finite${finite}`;
+    const head = `${print(o.expr)} overflows ${o.format}${element}, while the function stays finite${finite}`;
     const them = legs.length > 1 ? `the ${legs.join(" and ")} legs` : `the ${legs[0]} leg`;
     return legs.length > 0
       ? `${head}: the chain rule through it multiplies by ∞ (0·∞ = NaN, as in PyTorch), so the non-finite gradient from ${them} is no evidence against a leg`
@@ -902,7 +902,9 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     ? [...values].flatMap(([name, v]) => Array.from(v.data, (_, k) => ({ name, k })))
     : suspects;
   const analysis =
-    examined.length === 0 ? null : roundingAnalysis(expr, values, everyElement ? undefined : only);
+    examined.length === 0
+      ? null
+      : roundingAnalysis(expr, values, everyElement ? undefined : only, { float32: f32 });
   let extreme = analysis?.extreme ?? null;
   let outsideDomain = analysis?.outsideDomain ?? null;
   let overflow = analysis?.overflow ?? null;
@@ -970,7 +972,7 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     };
     if (!allPairsAgree(c, tol)) {
       // uᵀ∇f mixes every element: this comparison needs the bound of each.
-      const whole = roundingAnalysis(expr, values);
+      const whole = roundingAnalysis(expr, values, undefined, { float32: f32 });
       extreme ??= whole.extreme;
       outsideDomain ??= whole.outsideDomain;
       overflow ??= whole.overflow;

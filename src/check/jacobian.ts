@@ -143,7 +143,7 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
   const nonFinite = present.filter((l) => !allFinite(voting[l]!));
   if (nonFinite.includes("autograd") || nonFinite.length >= 2) {
     // As in `check`: an intermediate that overflows, or ±∞ past 2^±511, is no singularity.
-    const a = roundingAnalysis(expr, values);
+    const a = roundingAnalysis(expr, values, undefined, { float32: f32 });
     if (a.overflow !== null)
       return inconclusive("overflow", reasons.overflow(a.overflow, null, nonFinite));
     if (nonFinite.length >= 2)
@@ -171,7 +171,10 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
       const seed = new Float64Array(sizeOf(shape));
       seed[i] = 1;
       const point = new Map(values).set(SEED, { shape, data: seed });
-      const a = roundingAnalysis(seeded, point, undefined, tiny === undefined ? {} : { tiny });
+      const a = roundingAnalysis(seeded, point, undefined, {
+        float32: f32,
+        ...(tiny === undefined ? {} : { tiny }),
+      });
       outsideDomain ??= a.outsideDomain;
       extreme ??= a.extreme;
       overflow ??= a.overflow;

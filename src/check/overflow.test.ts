@@ -44,6 +44,16 @@ describe("an intermediate that overflows under a finite output", () => {
     expect(pole.outsideDomain).toBe("the divisor of div is 0");
   });
 
+  it("float32: beyond float32's range (e^90 ≈ 1.2e39 > 3.4e38) where float64 is fine", () => {
+    expect(Math.fround(Math.exp(90))).toBe(Number.POSITIVE_INFINITY);
+    const r = check("sigmoid(exp(x))", { at: { x: 90 }, dtype: "float32" });
+    expect(r).toMatchObject({ verdict: "inconclusive", rule: "overflow" });
+    expect(r.reason).toContain(`exp(x) overflows float32: exp(90) = ${Math.exp(90)}`);
+    expect(check("sigmoid(exp(x))", { at: { x: 90 } }).verdict).toBe("agree");
+    const v = check("exp(-exp(x))", { at: { x: [1, 89] }, dtype: "float32" });
+    expect(v).toMatchObject({ verdict: "inconclusive", rule: "overflow" });
+  });
+
   it("a vector output (the Jacobian) too", () => {
     const r = check("exp(-exp(x))", { at: { x: [1, 710] } });
     expect(r).toMatchObject({ verdict: "inconclusive", rule: "overflow" });

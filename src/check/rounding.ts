@@ -379,8 +379,10 @@ export interface RoundingAnalysis {
 export interface Overflow {
   /** The intermediate's expression (exp(x)). */
   readonly expr: CallExpr;
-  /** Its value: ±∞. */
+  /** Its value: ±∞, or with `float32` a float64 value beyond float32's range. */
   readonly value: number;
+  /** The format it overflows. */
+  readonly format: "float64" | "float32";
   /** The arguments of the overflowing element, where the op is elementwise; else null. */
   readonly args: readonly number[] | null;
 }
@@ -396,13 +398,21 @@ export function roundingAnalysis(
   expr: Expr,
   values: Map<string, Value>,
   only?: ReadonlyMap<string, readonly number[]>,
-  opts: { readonly shared?: boolean; readonly tiny?: number } = {},
+  opts: { readonly shared?: boolean; readonly tiny?: number; readonly float32?: boolean } = {},
 ): RoundingAnalysis {
   const found: Findings = { extreme: null, outsideDomain: null, overflow: null };
   const magnitudes = new Map<string, Float64Array>();
   tiny = opts.tiny ?? 0;
   try {
-    const bounds = boundsOf(flatExpr(expr), values, only, found, magnitudes, opts.shared === true);
+    const bounds = boundsOf(
+      flatExpr(expr),
+      values,
+      only,
+      found,
+      magnitudes,
+      opts.shared === true,
+      opts.float32 === true,
+    );
     return { bounds, magnitudes: bounds === null ? null : magnitudes, ...found };
   } catch {
     // A custom op's own rule threw: no bounds (the autograd leg reports the error itself).
@@ -429,12 +439,19 @@ function scanOverflow(
   e: CallExpr,
   args: readonly Node[],
   node: Node | null,
+  f32: boolean,
 ): void {
   if (found.overflow !== null || found.outsideDomain !== null) return;
-  const finiteArgs = () => args.every((a) => a.v.every(Number.isFinite));
+  const format = f32 ? "float32" : "float64";
+  const finite = f32 ? (x: number) => Number.isFinite(Math.fround(x)) : Number.isFinite;
+  const over = (x: number) => !finite(x) && !Number.isNaN(x);
+  const finiteArgs = () => args.every((a) => a.v.every(finite));
   if (node !== null) {
-    const value = node.v.find((x) => Math.abs(x) === Infinity);
-    if (value !== undefined && finiteArgs()) found.overflow = { expr: e, value, args: null };
+    const k = node.v.findIndex(over);
+    if (k < 0 || !finiteArgs()) return;
+    const maps = node.argMaps;
+    const xs = maps === null ? null : args.map((a, j) => a.v[at(maps[j] ?? null, k)]!);
+    found.overflow = { expr: e, value: node.v[k]!, format, args: xs };
     return;
   }
   if (!finiteArgs()) return;
@@ -448,8 +465,8 @@ function scanOverflow(
   for (let k = 0; k < sizeOf(shape); k++) {
     const xs = args.map((a, j) => a.v[at(maps[j]!, k)]!);
     const value = rule.f(xs[0]!, xs[1] ?? 0, xs[2] ?? 0);
-    if (Math.abs(value) === Infinity) {
-      found.overflow = { expr: e, value, args: xs };
+    if (over(value)) {
+      found.overflow = { expr: e, value, format, args: xs };
       return;
     }
   }
@@ -587,6 +604,7 @@ function boundsOf(
   found: Findings,
   magnitudes: Map<string, Float64Array>,
   shared: boolean,
+  f32: boolean,
 ): Map<string, Float64Array> | null {
   const order = flat.nodes;
   const count = order.length;
@@ -627,7 +645,8 @@ function boundsOf(
             ? elementwiseValue(e.op, args, known?.get(e)?.data)
             : forward(e.op, args);
         // An elementwise value is finite or null; another op's (matmul, a tensor op) may be ±∞.
-        if (node === null || node.argMaps === null) scanOverflow(found, e, args, node);
+        // With `f32` (autograd in float32) a finite float64 value may be beyond float32's range.
+        if (node === null || node.argMaps === null || f32) scanOverflow(found, e, args, node, f32);
         if (node === null) return null;
         // Shared intermediates: every leg has the same value here, whatever its error.
         if (shared) node.err.fill(0);
