@@ -303,3 +303,20 @@ describe("roundingAnalysis with tiny (float32's underflow, 2^-150 per rounding)"
     expect(bound("exp(x)*1e30", -120)).toBe(before);
   });
 });
+
+describe("erf's backward: exp(−a²) carries a²'s rounding times a²", () => {
+  it("covers float32 arithmetic's error of erf's gradient, and stays within 1e-5 of it", () => {
+    const f = Math.fround;
+    const c = 2 / Math.sqrt(Math.PI);
+    for (let a0 = -6; a0 <= 6; a0 += 0.173) {
+      const a = f(a0);
+      const exact = c * Math.exp(-a * a);
+      // PyTorch's float32 steps (and autograd's): a², its negation, exp, times 2/√π
+      const in32 = f(f(Math.exp(-f(a * a))) * f(c));
+      const r = roundingAnalysis(parse("erf(x)"), toValues({ x: a })).bounds!.get("x")![0]!;
+      const allowed = 2 ** 29 * r + 8 * 2 ** -23 * Math.abs(in32);
+      expect(Math.abs(in32 - exact)).toBeLessThanOrEqual(allowed);
+      expect(allowed).toBeLessThan(1e-5 * exact);
+    }
+  });
+});

@@ -61,6 +61,11 @@ interface RoundingRule {
    */
   underflow?(k: number, a: number, b: number, c: number, out: number): number;
   /**
+   * Rounding of ∂f/∂arg_k as the backward computes it, times g, in units of eps·terms (default 2:
+   * its last step's and the product's); more where a step's rounding is amplified after it.
+   */
+  own?(k: number, a: number, b: number, c: number, out: number): number;
+  /**
    * Magnitude of the terms that make up ∂f/∂arg_k, where computing it cancels (default |∂f/∂arg_k|).
    * bce's ∂/∂t = log(1−p) − log(p) is near 0 at p ≈ ½ while its terms are ≈ 0.69 each.
    */
@@ -146,6 +151,8 @@ const RULES: Record<ElementwiseOp, RoundingRule> = {
     d: (_k, a) => TWO_OVER_SQRT_PI * Math.exp(-a * a),
     ulps: 3,
     underflow: () => 1 + TWO_OVER_SQRT_PI, // exp(−a²)'s times 2/√π
+    // exp(−a²) moves by a² times a²'s rounding, besides the default 2
+    own: (_k, a) => 2 + a * a,
   },
   // x·Φ(x): Φ = (1 + erf)/2 cancels for x ≪ 0, where its absolute error is eps, not eps·|Φ|
   gelu: {
@@ -155,6 +162,8 @@ const RULES: Record<ElementwiseOp, RoundingRule> = {
     fErr: (a, _b, _c, out) => 2 * EPS * Math.abs(a) + 4 * EPS * Math.abs(out),
     // Φ's two steps, and exp(−a²/2)'s and its product with 1/√(2π) times a
     underflow: (_k, a) => 2 + (1 + INV_SQRT_2PI) * Math.abs(a),
+    // exp(−a²/2) moves by a²/2 times a²'s rounding, besides the default 2
+    own: (_k, a) => 2 + 0.5 * a * a,
   },
   asin: { d: (_k, a) => 1 / Math.sqrt(1 - a * a), ulps: 2 },
   acos: { d: (_k, a) => -1 / Math.sqrt(1 - a * a), ulps: 2 },
@@ -1196,7 +1205,7 @@ function backward(
       const idx = j === 0 ? i0 : j === 1 ? i1 : i2;
       const [ma, qa] = argAdj[j]!;
       ma[idx] += terms * g; // a partial that is a difference counts its terms
-      qa[idx] += ap * ge + g * (sens + 2 * EPS * terms);
+      qa[idx] += ap * ge + g * (sens + (rule.own?.(j, a, b, c, o) ?? 2) * EPS * terms);
       // The partial's own underflow times g, and that of g·∂f/∂arg (an exact op has neither).
       if (tiny > 0 && rule.ulps > 0)
         qa[idx] += (g * (rule.underflow?.(j, a, b, c, o) ?? 1) + 1) * tiny;
