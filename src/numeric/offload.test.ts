@@ -185,7 +185,8 @@ function dying(
     stallMs,
   }: { sleepMs?: number; paceMs?: number; stallMs?: number } = {},
 ) {
-  const clock = new Float64Array(new SharedArrayBuffer(8));
+  // [0]: its last moment alive, [1]: its first evaluation done (dying-leg-entry.mjs).
+  const clock = new Float64Array(new SharedArrayBuffer(16));
   const inner = legThreadWith({
     entry: DYING,
     // A small heap, filled in a moment.
