@@ -263,4 +263,22 @@ describe("numbers that are not finite, and the sections", () => {
       "gradtrio: error: --steps studies the step size h of a scalar output's gradient; this output has shape [2]: drop --steps (the Jacobian is explained), or reduce it, e.g. sum(…)",
     ]);
   });
+
+  it("--dot on a non-scalar output is bad input in one line, never a graph of NaN gradients", async () => {
+    for (const expr of ["x^2", "softmax(x)"]) {
+      const r = await explain(expr, "x=[1,2]", "--dot");
+      expect(r.code).toBe(2);
+      expect(r.text).toBe("");
+      expect(r.err).toEqual([
+        "gradtrio: error: --dot draws each node's gradient of a scalar output; this output has shape [2]: drop --dot (the Jacobian is explained), or reduce it, e.g. sum(…)",
+      ]);
+    }
+  });
+
+  it("--dot of the reduced output: the gradient backward(gradient=ones) gives, 2x on x^2", async () => {
+    const r = await explain("sum(x^2)", "x=[1,2]", "--dot");
+    expect(r.code).toBe(0);
+    expect(r.text).toMatch(/\{ x \| leaf \(requires grad\) \| data \[1, 2\] \| grad \[2, 4\] \}/);
+    expect(r.text).not.toMatch(/NaN/);
+  });
 });

@@ -19,25 +19,30 @@ function legsLine(r: Report, c: Colors): string {
 
 /**
  * The explanation of a non-scalar output (its Jacobian), or null when the output is a scalar.
- * `steps` (--steps, the step-size lesson of a scalar's gradient) is bad input for one.
+ * `steps` (--steps, the step-size lesson of a scalar's gradient) and `dot` (--dot, the graph with
+ * each node's gradient of a scalar output) are bad input for one.
  *
  * @example
  * jacobianExplanation(prepare("x^2", ["x=[1,2]"], cwd, { vectorOutput: true }), flags, c);
  */
 export function jacobianExplanation(
   p: Prepared,
-  flags: CheckFlags & { readonly steps?: boolean },
+  flags: CheckFlags & { readonly steps?: boolean; readonly dot?: boolean },
   c: Colors,
 ): string[] | null {
   const values = toValues(p.point);
   const shapes = new Map([...values].map(([k, v]) => [k, v.shape] as const));
   const { shape } = inferShapes(p.expr, shapes);
   if (shape.length === 0) return null;
-  if (flags.steps === true)
-    throw new GradtrioError(
+  const refuse = (option: string, what: string) =>
+    new GradtrioError(
       "INVALID_ARGUMENT",
-      `--steps studies the step size h of a scalar output's gradient; this output has shape [${shape.join(", ")}]: drop --steps (the Jacobian is explained), or reduce it, e.g. sum(…)`,
+      `${option} ${what}; this output has shape [${shape.join(", ")}]: drop ${option} (the Jacobian is explained), or reduce it, e.g. sum(…)`,
     );
+  if (flags.steps === true)
+    throw refuse("--steps", "studies the step size h of a scalar output's gradient");
+  // A vector output has no gradient to draw: backward() needs a seed, as PyTorch's does.
+  if (flags.dot === true) throw refuse("--dot", "draws each node's gradient of a scalar output");
   const r = runCheck(p, flags);
   const m = r.jacobian!;
   const note = seedNote(r, p, flags);

@@ -75,9 +75,8 @@ export async function explainCommand(
     const p = prepare(source, flags.at, io.cwd, flags.wrt, { vectorOutput: true });
     const c = colorsFor(io.isTTY);
     lines =
-      flags.dot === true
-        ? [toDot(chainOf(p, flags.dtype))]
-        : (jacobianExplanation(p, flags, c) ?? explainLines(p, flags, c));
+      jacobianExplanation(p, flags, c) ??
+      (flags.dot === true ? [toDot(chainOf(p, flags.dtype))] : explainLines(p, flags, c));
   } catch (e) {
     return reportError(e, io);
   }

@@ -193,6 +193,19 @@ describe("buildChain: rules and structure", () => {
     );
   });
 
+  it("a non-scalar output is refused (NON_SCALAR): a 1-element seed over shape [2] read NaN", () => {
+    for (const src of ["x^2", "softmax(x)"]) {
+      let caught: unknown;
+      try {
+        buildChain(parse(src), toValues({ x: [1, 2] }));
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(GradtrioError);
+      expect((caught as GradtrioError).code).toBe("NON_SCALAR");
+    }
+  });
+
   it("broadcasting sums each element's contribution back: sum(w*x) for scalar w", () => {
     const c = buildChain(parse("sum(w*x)"), toValues({ w: 2, x: [1, 2, 3] }));
     expect(grad(c, "w")).toEqual([6]);

@@ -15,6 +15,7 @@ import { interpretAll } from "../expr/interpret.ts";
 import { BUILTIN_OPS, isBuiltinOp, isTensorOp, lookupCustomOp } from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
 import { print } from "../expr/print.ts";
+import { checkScalarOutput } from "../expr/shapes.ts";
 import { casSimplifySum } from "../symbolic/cas.ts";
 import { compileFormula } from "../symbolic/evaluate.ts";
 import {
@@ -127,7 +128,8 @@ type Input = { readonly node: ChainNode } | { readonly constant: Formula; readon
 
 /**
  * The graph of `expr` at the point `values`, with every local derivative and every node's
- * gradient. Throws a GradtrioError for a `wrt` name that is not a variable of the point.
+ * gradient. Throws a GradtrioError for a `wrt` name that is not a variable of the point, and for
+ * an output that is not a scalar (NON_SCALAR).
  * @example
  * const c = buildChain(parse("sin(x^2)"), toValues({ x: 3 }));
  * c.leaves.get("x")!.grad!.data[0]; // 2·3·cos 9 = -5.466781571308061
@@ -302,7 +304,9 @@ export function buildChain(
     });
   }
 
-  // Reverse mode: each node's gradient is the sum of what its users pass down, computed once.
+  // Reverse mode: each node's gradient is the sum of what its users pass down, computed once,
+  // from ∂output/∂output = 1 (a vector output has no such seed: its derivative is a Jacobian).
+  checkScalarOutput(output.value.shape, { expr });
   if (output.kind !== "data") output.grad = { data: Float64Array.of(1), shape: output.value.shape };
   for (let i = nodes.length - 1; i >= 0; i--) {
     const n = nodes[i]!;
