@@ -7,6 +7,7 @@ import { type Run, runsTogether } from "./run-bin.ts";
 
 const OPS = "test/fixtures/ops/outvoted/numeric.ts";
 const NON_FINITE = "test/fixtures/ops/non-finite/ops.ts";
+const NAN_FORWARD = "test/fixtures/ops/non-finite/nan-forward.ts";
 // A CAS defect (src/symbolic/defects.ts, power-of-a-square): nerdamer's formula is NaN here,
 // where the function is smooth.
 const CAS_NAN = ["pow(x^2, 0.75)", "--at", "x=-1.5"];
@@ -42,6 +43,18 @@ const cases = {
   powSelfPlus: ["check", "x^x + 12345*x", "--at", "x=0", "--json"],
   powCall: ["check", "pow(x,x)*2", "--at", "x=0", "--json"],
   powSelfOp: ["check", "powSelf(x)", "--at", "x=0", "--ops", NON_FINITE, "--json"],
+  nanForward: ["check", "nanPast1(x)", "--at", "x=2", "--ops", NAN_FORWARD],
+  nanForwardInside: ["check", "nanPast1(x)*0+x", "--at", "x=2", "--ops", NAN_FORWARD, "--json"],
+  nanForwardNoDomain: [
+    "check",
+    "nanPast1Anywhere(x)",
+    "--at",
+    "x=2",
+    "--ops",
+    NAN_FORWARD,
+    "--json",
+  ],
+  nanForwardOutside: ["check", "nanPast1(x)", "--at", "x=7", "--ops", NAN_FORWARD, "--json"],
   centralAliased: [
     "check",
     "fastSine(x)",
@@ -145,6 +158,37 @@ describe("exit 1: autograd contradicted", () => {
   it("--strict: an outvoted CAS exits 1 (an outvoted numeric leg too: src/check/outcome.test.ts)", () => {
     expect(runs.casOutvotedStrict.code).toBe(1);
     expect(runs.casOutvotedStrict.stdout).toMatch(/blame symbolic/);
+  });
+});
+
+describe("exit 1: a custom op's forward that is NaN inside its declared domain", () => {
+  it("names op, phase and point, autograd blamed (it said 'the point is outside the domain', exit 3)", () => {
+    const r = runs.nanForward;
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /^✗ disagree: blame autograd — custom op 'nanPast1': its forward returned NaN at 2, inside its declared domain \[-5, 5\]$/m,
+    );
+    // Inside a composition too; and an op with no domain: the whole line.
+    expect(runs.nanForwardInside.code).toBe(1);
+    expect(json(runs.nanForwardInside)).toMatchObject({
+      verdict: "disagree",
+      blame: "autograd",
+      reason:
+        "custom op 'nanPast1': its forward returned NaN at 2, inside its declared domain [-5, 5]",
+    });
+    expect(runs.nanForwardNoDomain.code).toBe(1);
+    expect(json(runs.nanForwardNoDomain).reason).toBe(
+      "custom op 'nanPast1Anywhere': its forward returned NaN at 2, inside its domain (it declares none: the whole line)",
+    );
+  });
+  it("outside the declared domain the point is to blame: inconclusive, exit 3", () => {
+    expect(runs.nanForwardOutside.code).toBe(3);
+    expect(json(runs.nanForwardOutside)).toMatchObject({
+      verdict: "inconclusive",
+      reason:
+        "the function is not finite at the point (value NaN): outside the domain: the 1st argument of nanPast1 is 7, outside its domain (-5, 5)",
+    });
   });
 });
 

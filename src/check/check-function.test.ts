@@ -181,7 +181,7 @@ describe("checkFunction (black-box f with the user's derivative)", () => {
     expect(nan.verdict).toBe("inconclusive");
     expect(nan.rule).toBe("not finite");
     expect(nan.reason).toBe(
-      "the function is not finite at the point (value NaN): the point is outside the domain",
+      "the function is not finite at the point (value NaN): f is NaN there: outside f's domain, or f is wrong there (gradtrio cannot look inside f)",
     );
     expect(nan.blame).toBeNull();
     expect(nan.failing).toEqual([]);
@@ -197,7 +197,7 @@ describe("checkFunction (black-box f with the user's derivative)", () => {
     expect(vec.verdict).toBe("inconclusive");
     expect(vec.rule).toBe("not finite");
     expect(vec.reason).toBe(
-      "the function is not finite at the point (out[1] = NaN): the point is outside the domain",
+      "the function is not finite at the point (out[1] = NaN): f is NaN there: outside f's domain, or f is wrong there (gradtrio cannot look inside f)",
     );
   });
 });

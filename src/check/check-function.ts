@@ -322,7 +322,9 @@ function notFinite(
     {
       rule: "not finite",
       reason: `the function is not finite at the point (${what}): ${
-        Number.isNaN(value) ? "the point is outside the domain" : "the value overflows float64"
+        Number.isNaN(value)
+          ? "f is NaN there: outside f's domain, or f is wrong there (gradtrio cannot look inside f)"
+          : "the value overflows float64"
       }`,
     },
   );

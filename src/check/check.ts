@@ -42,6 +42,7 @@ import {
   validateDtype,
   withFloat32Bound,
 } from "./dtype.ts";
+import { forwardNaN } from "./forward-nan.ts";
 import { type HessianLegs, hessianComparisons, hessianLegs } from "./hessian.ts";
 import { checkJacobian } from "./jacobian.ts";
 import { breakpointReason, convention, gradientElement, kinkReason } from "./kinks.ts";
@@ -1045,7 +1046,7 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
       where !== null
         ? `outside the domain: ${where}`
         : Number.isNaN(value)
-          ? "the point is outside the domain"
+          ? "NaN, though no argument was found outside its op's domain (an overflow's ∞ − ∞ or 0·∞, or an op's own NaN)"
           : "the value overflows float64"
     }`;
   },
@@ -1176,6 +1177,19 @@ function autogradFailed(e: Evidence): Report | null {
   });
 }
 
+/**
+ * A custom op's forward that is NaN at finite arguments inside its declared domain is the user's
+ * code broken at the point, not the point outside the domain: autograd (the code under test,
+ * custom ops included) is blamed, as `fuzz` fails such an op. Checked before "not finite".
+ */
+function forwardFailed(e: Evidence): Report | null {
+  if (!Number.isNaN(e.value)) return null;
+  const reason = forwardNaN(e.expr, e.values);
+  return reason === null
+    ? null
+    : withVerdict(e.base, { verdict: "disagree", blame: "autograd", reason });
+}
+
 /** The legs that have a Hessian, and why each other one has none. */
 function hessianLegsPresent(hess: HessianLegs): { present: LegName[]; why: string } {
   const present = LEGS.filter((l) => hess.legs[l] !== null);
@@ -1210,7 +1224,8 @@ function conclusion(e: Evidence): Report {
  * Checks the gradient of `subject` at a point three ways (the Jacobian of a non-scalar output,
  * the Hessian too with `order: 2`), as a pipeline: gather the legs' evidence, apply the
  * inconclusive rules in order (INCONCLUSIVE_RULES; the autograd leg's own failure is a
- * disagreement, judged before "too few legs"), then the vote.
+ * disagreement, judged before "too few legs", and so is a custom op's NaN forward inside its
+ * domain, before "not finite"), then the vote.
  *
  * @example
  * const r = check("sin(x^2)", { at: { x: 3 } });
@@ -1234,10 +1249,13 @@ export function check(subject: Subject, opts: CheckOptions): Report {
   return sharingForward(() => {
     const e = gatherEvidence(input, opts);
     for (const rule of INCONCLUSIVE_RULES) {
-      if (rule === "too few legs") {
-        const failed = autogradFailed(e);
-        if (failed !== null) return failed;
-      }
+      const failed =
+        rule === "not finite"
+          ? forwardFailed(e)
+          : rule === "too few legs"
+            ? autogradFailed(e)
+            : null;
+      if (failed !== null) return failed;
       const reason = INCONCLUSIVE_TESTS[rule](e);
       if (reason !== null)
         return withVerdict(e.base, { verdict: "inconclusive", blame: null, reason, rule });

@@ -10,6 +10,7 @@ import { numericJacobian } from "../numeric/jacobian.ts";
 import { symbolicJacobian } from "../symbolic/jacobian.ts";
 import { type CheckInput, type InconclusiveRule, reasons, runLeg } from "./check.ts";
 import { FLOAT32_NOTE, FLOAT32_TINY, float32Range, float32Underflow } from "./dtype.ts";
+import { forwardNaN } from "./forward-nan.ts";
 import { breakpointReason, convention, kinkReason } from "./kinks.ts";
 import { type MatrixLegs, matrixComparisons, matrixReport, wrtIndices } from "./matrix.ts";
 import { asideNote, symbolicAside } from "./op-formulas.ts";
@@ -109,6 +110,9 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
       float32Range(flatValue[k]!, value64[k]!, ` in ${outputs[k]}`),
     );
   }
+  // A custom op's NaN forward inside its domain convicts the code under test (as check's).
+  const broken = flatValue.some(Number.isNaN) ? forwardNaN(expr, values) : null;
+  if (broken !== null) return { ...base, verdict: "disagree", blame: "autograd", reason: broken };
   if (!flatValue.every(Number.isFinite))
     return inconclusive(
       "not finite",
