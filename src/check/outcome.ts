@@ -38,6 +38,15 @@ export function outcome(
   return "fail";
 }
 
+/**
+ * Whether a report convicts autograd: blamed by the two references (or its own leg failed), not
+ * a disagreement with no majority. A shrink keeps a conviction (fuzz's and the gate's): it may not
+ * trade it for a weaker failure.
+ */
+export function convictsAutograd(r: Pick<Report, "verdict" | "blame">): boolean {
+  return r.verdict === "disagree" && r.blame === "autograd";
+}
+
 /** Whether a reference leg was outvoted: the report passes, with a disagreement to show. */
 export function referenceOutvoted(r: Pick<Report, "verdict" | "blame" | "outvoted">): boolean {
   return (

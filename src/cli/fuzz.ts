@@ -63,7 +63,7 @@ export function inFlightLines(run: FuzzRun, file: string): string[] {
     `in flight: op '${op}', case ${index}: ${expr} at ${formatPoint(c.at)}`,
     "replay:",
     `  ${fuzzCmd} --path ${index}`,
-    `  ${checkCommand(expr, c.at, file)}`,
+    `  ${checkCommand(expr, c.at, [file])}`,
   ];
 }
 

@@ -13,7 +13,7 @@
 import fc from "fast-check";
 import { upstreamGradients } from "../autograd/leg.ts";
 import { check, parseCached } from "../check/check.ts";
-import { outcome, referenceOutvoted } from "../check/outcome.ts";
+import { convictsAutograd, outcome, referenceOutvoted } from "../check/outcome.ts";
 import type { InputGradients, Report } from "../check/report.ts";
 import type { LegName } from "../check/verdict.ts";
 import { checkOptionNames, firstLine, GradtrioError, isIntegerIn } from "../errors.ts";
@@ -192,13 +192,25 @@ export function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
-/** `gradtrio check 'EXPR' --at x=… --ops FILE`: the command that checks one case. */
-export function checkCommand(expr: string, at: Point, opsFile: string): string {
+/**
+ * `gradtrio check 'EXPR' --at x=… --ops FILE…`: the command that checks one case (each ops
+ * module once, none for an expression of built-ins; with the tolerances and `--strict` given).
+ */
+export function checkCommand(
+  expr: string,
+  at: Point,
+  opsFiles: readonly string[],
+  opts: { readonly rtol?: number; readonly atol?: number; readonly strict?: boolean } = {},
+): string {
   const args = Object.entries(at).map(
     ([k, v]) =>
       `--at ${shellQuote(`${k}=${typeof v === "number" ? String(v) : JSON.stringify(v)}`)}`,
   );
-  return `gradtrio check ${shellQuote(expr)} ${args.join(" ")} --ops ${shellQuote(opsFile)}`;
+  for (const f of opsFiles) args.push(`--ops ${shellQuote(f)}`);
+  if (opts.rtol !== undefined) args.push(`--rtol ${opts.rtol}`);
+  if (opts.atol !== undefined) args.push(`--atol ${opts.atol}`);
+  if (opts.strict === true) args.push("--strict");
+  return `gradtrio check ${shellQuote(expr)} ${args.join(" ")}`;
 }
 
 /** Every option of `fuzz` (the type keeps the list complete). */
@@ -337,9 +349,7 @@ function judgeCase(c: FuzzCase, opts: { rtol?: number; atol?: number }): Outcome
  * majority. A shrink step keeps a conviction: it may not trade it for a weaker failure.
  */
 function convicts(o: Outcome): boolean {
-  return (
-    o.kind === "fail" && (o.report === null || o.error !== null || o.report.blame === "autograd")
-  );
+  return o.kind === "fail" && (o.report === null || o.error !== null || convictsAutograd(o.report));
 }
 
 /**
@@ -407,7 +417,7 @@ function counterexample(
     path,
     replay: {
       fuzz: `gradtrio fuzz --ops ${shellQuote(opsFile)} --seed ${seed} --path ${path}${depth}`,
-      check: checkCommand(expr, c.at, opsFile),
+      check: checkCommand(expr, c.at, [opsFile]),
     },
   };
 }

@@ -8,13 +8,14 @@
 import { dirname, resolve } from "node:path";
 import fc from "fast-check";
 import { check } from "../check/check.ts";
-import { outcome, outvotedLegs, referenceOutvoted } from "../check/outcome.ts";
+import { convictsAutograd, outcome, outvotedLegs, referenceOutvoted } from "../check/outcome.ts";
 import type { Report } from "../check/report.ts";
 import { checkBoundNotGiven } from "../check/wrt.ts";
 import { firstLine, GradtrioError, isGradtrioError } from "../errors.ts";
 import { type Program, parseProgram } from "../expr/parse.ts";
 import { toValues } from "../expr/point.ts";
 import { inferShapes, type Shape } from "../expr/shapes.ts";
+import { customOpsOf } from "../numeric/programs.ts";
 import { pointArbitrary } from "./arbitraries.ts";
 import {
   type CheckEntry,
@@ -26,7 +27,7 @@ import {
   validateConfig,
 } from "./config.ts";
 import { formatCounterexample, formatPoint, formatReport } from "./format.ts";
-import { DEFAULT_RUNS, type FuzzOptions, type FuzzResult } from "./fuzz.ts";
+import { checkCommand, DEFAULT_RUNS, type FuzzOptions, type FuzzResult } from "./fuzz.ts";
 import type { Shard } from "./limits.ts";
 import { exportedOps, importModule, type LoadedOp, loadOps } from "./load.ts";
 import { FuzzRun, Interrupted, interruption, type Workers } from "./parallel.ts";
@@ -111,8 +112,17 @@ function rethrow(path: string, e: unknown): never {
   throw e;
 }
 
-/** Runs one check entry (`path` names it: `checks[2]`). Throws a GradtrioError naming it. */
-export function runCheckEntry(entry: CheckEntry, path: string, seed: number): GateEntryResult {
+/**
+ * Runs one check entry (`path` names it: `checks[2]`). Throws a GradtrioError naming it. A failing
+ * one ends with its replay, `gradtrio check … --ops FILE…` with `opsFiles` (the modules defining
+ * its custom ops, as paths from where the gate runs).
+ */
+export function runCheckEntry(
+  entry: CheckEntry,
+  path: string,
+  seed: number,
+  opsFiles: readonly string[] = [],
+): GateEntryResult {
   const t0 = performance.now();
   const name = entry.name ?? entry.expr;
   let report: Report;
@@ -124,10 +134,17 @@ export function runCheckEntry(entry: CheckEntry, path: string, seed: number): Ga
     } else {
       const runs = entry.runs ?? DEFAULT_DOMAIN_RUNS;
       let last: Report | null = null;
+      // Set at the first failure: if it convicts autograd, so must every shrink that replaces it.
+      let convicting: boolean | null = null;
       const details = fc.check(
         fc.property(pointArbitrary(entry.domain), (at) => {
-          last = check(entry.expr, { at, ...tolerances(entry) });
-          return verdictPasses(last, entry);
+          const r = check(entry.expr, { at, ...tolerances(entry) });
+          last = r;
+          if (verdictPasses(r, entry)) return true;
+          convicting ??= convictsAutograd(r);
+          // A shrink that fails without convicting is no counterexample: passed over (fuzz's rule).
+          fc.pre(!convicting || convictsAutograd(r));
+          return false;
         }),
         { ...fastCheckSeed(seed), numRuns: runs },
       );
@@ -158,7 +175,13 @@ export function runCheckEntry(entry: CheckEntry, path: string, seed: number): Ga
       passed && shown === report.verdict
         ? `${shown} ${where}`
         : `${shown} ${where}${report.reason === null ? "" : `: ${report.reason}`}`,
-    details: passed ? [] : formatReport(report),
+    details: passed
+      ? []
+      : [
+          ...formatReport(report),
+          "replay:",
+          `  ${checkCommand(entry.expr, report.at, opsFiles, { ...tolerances(entry), strict: entry.strict === true })}`,
+        ],
     ms: performance.now() - t0,
   };
 }
@@ -296,6 +319,33 @@ export function plannedEntries(config: GradtrioConfig, shard?: Shard): PlannedEn
   return planned.filter((_, k) => inShard(k, shard));
 }
 
+/**
+ * The ops modules a check entry's replay loads, as paths from where the gate runs: for each
+ * custom op its expression calls, the first fuzz entry's module that exports it, else the config
+ * module (whose own exports the gate registers too), each once.
+ */
+function replayOps(
+  c: GradtrioConfig,
+  modules: readonly (readonly LoadedOp[])[],
+  run: Pick<RunOptions, "cwd" | "configFile"> & { readonly dir: string },
+): (e: CheckEntry) => string[] {
+  const cwd = run.cwd ?? process.cwd();
+  const files = (c.fuzz ?? []).map((f, i) => ({
+    file: shownPath(resolve(run.dir, f.ops), cwd),
+    names: new Set(modules[i]!.map((o) => o.definition.name)),
+  }));
+  return (e) => {
+    const out = new Set<string>();
+    for (const op of customOpsOf(parseProgram(e.expr).output)) {
+      const file =
+        files.find((f) => f.names.has(op))?.file ??
+        (run.configFile === undefined ? undefined : shownPath(run.configFile, cwd));
+      if (file !== undefined) out.add(file);
+    }
+    return [...out];
+  };
+}
+
 /** Outcomes of the entries an interrupted gate did not finish: started, or never run. */
 export const INTERRUPTED = "interrupted";
 export const NOT_RUN = "not run";
@@ -421,15 +471,19 @@ export async function runGate(
       return late === undefined || error ? rs : failed(strayError(late), ms);
     };
   };
+  const opsOf = replayOps(c, modules, opts);
   const checkJob = (e: CheckEntry, i: number) => () =>
-    guarded(`checks[${i}]`, "check", e.name ?? e.expr, async () => [
-      workers === null
-        ? runCheckEntry(e, `checks[${i}]`, seed)
-        : await workers.run<GateEntryResult>(
-            { kind: "check", config: opts.configFile!, index: i },
-            () => runCheckEntry(e, `checks[${i}]`, seed),
-          ),
-    ]);
+    guarded(`checks[${i}]`, "check", e.name ?? e.expr, async () => {
+      const ops = opsOf(e);
+      return [
+        workers === null
+          ? runCheckEntry(e, `checks[${i}]`, seed, ops)
+          : await workers.run<GateEntryResult>(
+              { kind: "check", config: opts.configFile!, index: i, ops },
+              () => runCheckEntry(e, `checks[${i}]`, seed, ops),
+            ),
+      ];
+    });
   const fuzzJob = (e: FuzzEntry, i: number) => () =>
     guarded(`fuzz[${i}]`, "fuzz", e.name ?? e.ops, () =>
       runFuzz(e, `fuzz[${i}]`, modules[i]!, seed, opts.dir, opts),

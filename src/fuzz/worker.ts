@@ -24,6 +24,8 @@ export type WorkerTask =
       /** The config module, absolute; the entry is `checks[index]`. */
       readonly config: string;
       readonly index: number;
+      /** Its replay's ops modules (`runCheckEntry`'s `opsFiles`). */
+      readonly ops: readonly string[];
     }
   | {
       /** Claims tasks of a round until none is left (`claims.ts`); answers [task index, result]s. */
@@ -125,5 +127,5 @@ export default async function runWorkerTask(
       t.slot,
     );
   const c = await configOf(t.config);
-  return runCheckEntry(c.checks![t.index]!, `checks[${t.index}]`, c.seed!);
+  return runCheckEntry(c.checks![t.index]!, `checks[${t.index}]`, c.seed!, t.ops);
 }
