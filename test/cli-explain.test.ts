@@ -232,6 +232,30 @@ describe("numbers that are not finite, and the sections", () => {
     expect(r.text).toMatch(/x +-1 +-1 +— \(no derivative where f is not finite\) +-1/);
   });
 
+  it("--steps at a kink: no table, no 'exact' subgradient, the reason no h converges", async () => {
+    for (const [expr, at] of [
+      ["abs(x)", "x=0"],
+      ["relu(x)", "x=0"],
+    ] as const) {
+      const r = await explain(expr, at, "--steps");
+      expect(r.code).toBe(0);
+      expect(r.text).not.toMatch(/exact 0|best h measured/);
+      expect(r.text.replace(/\s+/g, " ")).toContain(
+        "No lesson at a kink: the left and right derivatives differ (the verdict above), so no h converges.",
+      );
+    }
+  });
+
+  it("--steps --dtype float32 says the lesson is float64's, and where float32's V bottoms", async () => {
+    const r = await explain("sin(x)", "x=1", "--steps", "--dtype", "float32");
+    expect(r.code).toBe(0);
+    expect(r.text).toContain("best h measured");
+    expect(r.text.replace(/\s+/g, " ")).toContain(
+      "The lesson is float64's: its differences are computed in float64. In float32 the rounding term is ε₃₂/h with ε₃₂ ≈ 1.2e-7, so the V bottoms near h ≈ √ε₃₂ ≈ 3e-4 (forward) and ∛ε₃₂ ≈ 5e-3 (central).",
+    );
+    expect((await explain("sin(x)", "x=1", "--steps")).text).not.toContain("float64's");
+  });
+
   it("--steps where the derivative is infinite: nothing called exact", async () => {
     const r = await explain("sqrt(x)", "x=0", "--steps");
     expect(r.text).not.toMatch(/exact Infinity|eNaN/);

@@ -125,7 +125,18 @@ export function explainLines(p: Prepared, flags: ExplainFlags, c: Colors): strin
   lines.push(...hessianExplanation(p, flags, c, number + 1));
   // The step-size lesson is about float64 finite differences: its exact value is float64's.
   const exact = chain.dtype === "float64" ? chain : chainOf(p);
-  if (flags.steps === true) lines.push("", ...stepsLines(p, exact, c));
+  if (flags.steps === true)
+    lines.push("", ...(r.rule === "kink" ? kinkSteps(c) : stepsLines(p, exact, c)));
+  if (flags.steps === true && chain.dtype === "float32")
+    lines.push(
+      "",
+      ...wrap(
+        c.dim(
+          "The lesson is float64's: its differences are computed in float64. In float32 the rounding term is ε₃₂/h with ε₃₂ ≈ 1.2e-7, so the V bottoms near h ≈ √ε₃₂ ≈ 3e-4 (forward) and ∛ε₃₂ ≈ 5e-3 (central).",
+        ),
+        "   ",
+      ),
+    );
   return lines;
 }
 
@@ -429,6 +440,20 @@ function wrap(text: string, indent: string): string[] {
 }
 
 const MARK: Record<Method, string> = { forward: "f", central: "c", complex: "i" };
+
+/**
+ * `--steps` at a kink: no step size converges (the one-sided slopes differ, whatever h), so there
+ * is no V to show, and PyTorch's subgradient is no exact value to measure errors against.
+ */
+function kinkSteps(c: Colors): string[] {
+  return [
+    c.bold("The step size h: finite differences against the complex step"),
+    ...wrap(
+      "   No lesson at a kink: the left and right derivatives differ (the verdict above), so no h converges. A forward difference reads the right slope at every h, a backward one the left, a central one their mean; none is an error that shrinks with h. Take a point where the function is differentiable for the lesson.",
+      "   ",
+    ),
+  ];
+}
 
 /** `--steps`: the error of each method against h, as a table and as an ASCII log-log plot. */
 export function stepsLines(p: Prepared, chain: Chain, c: Colors): string[] {
