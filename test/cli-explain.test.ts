@@ -232,6 +232,25 @@ describe("numbers that are not finite, and the sections", () => {
     expect(r.text).toMatch(/x +-1 +-1 +— \(no derivative where f is not finite\) +-1/);
   });
 
+  it("names the output on its own part of the subject, not before the first binding", async () => {
+    const named = await explain(
+      "z = w*x+b; p = sigmoid(z); bce(p, y)",
+      "w=1",
+      "b=0",
+      "x=6.7",
+      "y=0",
+    );
+    expect(named.text.split("\n")[0]).toBe(
+      "gradtrio explain  z = w*x+b; p = sigmoid(z); f = bce(p, y)",
+    );
+    expect((await explain("sin(x^2)", "x=3")).text.split("\n")[0]).toBe(
+      "gradtrio explain  f = sin(x^2)",
+    );
+    expect((await explain("z = x^2; z", "x=3")).text.split("\n")[0]).toBe(
+      "gradtrio explain  z = x^2; z",
+    );
+  });
+
   it("--steps at a kink: no table, no 'exact' subgradient, the reason no h converges", async () => {
     for (const [expr, at] of [
       ["abs(x)", "x=0"],

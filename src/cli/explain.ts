@@ -107,7 +107,9 @@ export function explainLines(p: Prepared, flags: ExplainFlags, c: Colors): strin
   const at = Object.entries(p.point)
     .map(([k, v]) => `${k} = ${valueText(v)}`)
     .join(", ");
-  lines.push(`${c.bold("gradtrio explain")}  ${f} = ${c.bold(p.source)}`);
+  lines.push(
+    `${c.bold("gradtrio explain")}  ${c.bold(namedOutput(p.source, p.bindings.length, f))}`,
+  );
   lines.push(`${c.dim("at")} ${at}`);
   lines.push("");
   lines.push(...graphSection(chain, c));
@@ -138,6 +140,19 @@ export function explainLines(p: Prepared, flags: ExplainFlags, c: Colors): strin
       ),
     );
   return lines;
+}
+
+/**
+ * The subject with its output named: `f = sin(x^2)`; after named intermediates the name goes on
+ * the output, the last part (`z = w*x+b; f = sigmoid(z)`), not in front of the first binding.
+ */
+export function namedOutput(source: string, bindings: number, name: string): string {
+  const text = source.trim();
+  const last = bindings === 0 ? -1 : text.replace(/;\s*$/, "").lastIndexOf(";");
+  if (last < 0) return `${name} = ${text}`;
+  const output = text.slice(last + 1).trim();
+  // The output is a bound name (`z = x^2; z`): named already.
+  return output === name ? text : `${text.slice(0, last + 1)} ${name} = ${output}`;
 }
 
 function graphSection(chain: Chain, c: Colors): string[] {
