@@ -251,6 +251,20 @@ describe("numbers that are not finite, and the sections", () => {
     );
   });
 
+  it("says what is computed from data alone has no grad_fn, as the table shows", async () => {
+    const r = await explain(
+      "mean(-(y*log(p) + (1-y)*log(1-p)))",
+      "p=[0.2,0.7]",
+      "y=[0,1]",
+      "--wrt",
+      "p",
+    );
+    expect(r.text).toContain(
+      "y is data: no gradient, and what is computed from data alone records no grad_fn (— below).",
+    );
+    expect(r.text).toMatch(/u3 +1 - y +\[1, 0\] +—/);
+  });
+
   it("--steps at a kink: no table, no 'exact' subgradient, the reason no h converges", async () => {
     for (const [expr, at] of [
       ["abs(x)", "x=0"],

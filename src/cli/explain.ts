@@ -163,7 +163,7 @@ function graphSection(chain: Chain, c: Colors): string[] {
     c.dim(
       `   ${list(leaves)} ${leaves.length === 1 ? "requires" : "require"} grad: leaves (grad_fn None) that get a .grad.` +
         (data.length > 0
-          ? `\n   ${list(data)} ${data.length === 1 ? "is" : "are"} data: no gradient, and what is computed from data alone is no node.`
+          ? `\n   ${list(data)} ${data.length === 1 ? "is" : "are"} data: no gradient, and what is computed from data alone records no grad_fn (— below).`
           : "") +
         "\n   Every operation on a tensor that requires grad records a node with a grad_fn that knows\n" +
         "   its derivative; a value used twice is one node, used twice.",
