@@ -38,7 +38,7 @@ export function toFloat32(values: Map<string, Value>): Map<string, Value> {
  * Autograd's error bound in float32, from its float64 rounding bound, its value and `underflow`:
  * the rounding analysis's bound with `tiny: FLOAT32_TINY` (0 where the analysis did not run).
  */
-export function float32Bound(rounding: number, autograd: number | null, underflow = 0): number {
+function float32Bound(rounding: number, autograd: number | null, underflow = 0): number {
   return FLOAT32_SCALE * rounding + 8 * EPS32 * finiteMagnitude(autograd ?? 0) + underflow;
 }
 

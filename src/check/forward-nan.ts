@@ -5,7 +5,13 @@
  */
 import { type Expr, postOrder } from "../expr/ast.ts";
 import { broadcastIndex } from "../expr/broadcast.ts";
-import { type CustomOpDefinition, type Interval, isTensorOp, lookupCustomOp } from "../expr/ops.ts";
+import {
+  type CustomOpDefinition,
+  type Interval,
+  insideDeclared,
+  isTensorOp,
+  lookupCustomOp,
+} from "../expr/ops.ts";
 import type { Value } from "../expr/point.ts";
 import { evaluate } from "../numeric/evaluate.ts";
 
@@ -16,12 +22,6 @@ function domainText(def: CustomOpDefinition): string {
   return def.domain === undefined
     ? "its domain (it declares none: the whole line)"
     : `its declared domain ${def.domain.map(interval).join(" × ")}`;
-}
-
-/** Finite and inside the argument's declared interval (closed, as the engine's tensor-op check). */
-function inside(def: CustomOpDefinition, i: number, v: number): boolean {
-  const [lo, hi] = def.domain?.[i] ?? [-Infinity, Infinity];
-  return Number.isFinite(v) && v >= lo && v <= hi;
 }
 
 /**
@@ -50,7 +50,7 @@ export function forwardNaN(expr: Expr, values: ReadonlyMap<string, Value>): stri
     const k = out.data.findIndex(Number.isNaN);
     if (k < 0) continue;
     const at = args.map((a) => a.data[broadcastIndex(a.shape, out.shape)[k]!]!);
-    if (at.every((v, i) => inside(def, i, v)))
+    if (at.every((v, i) => insideDeclared(def, i, v)))
       return `custom op '${def.name}': its forward returned NaN at ${at.length === 1 ? at[0] : `(${at.join(", ")})`}, inside ${domainText(def)}`;
   }
   return null;

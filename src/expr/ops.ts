@@ -433,6 +433,15 @@ export interface TensorOpDefinition {
 /** A custom op: elementwise on numbers, or on tensors with a shape rule (`shape`). */
 export type OpDefinition = CustomOpDefinition | TensorOpDefinition;
 
+/**
+ * Finite and inside argument `i`'s declared interval (closed; the whole line when the op declares
+ * none): where a custom op's forward must give a number (check's and the engine's NaN checks).
+ */
+export function insideDeclared(def: OpDefinition, i: number, v: number): boolean {
+  const [lo, hi] = def.domain?.[i] ?? [-Infinity, Infinity];
+  return Number.isFinite(v) && v >= lo && v <= hi;
+}
+
 /** Whether `def` is an op on tensors (it has a shape rule). */
 export function isTensorOp(def: OpDefinition): def is TensorOpDefinition {
   return def.shape !== undefined;

@@ -12,6 +12,7 @@ import {
   branchesOf,
   formulaPlaceholders,
   formulaText,
+  insideDeclared,
   isBuiltinOp,
   isTensorOp,
   lookupCustomOp,
@@ -74,10 +75,7 @@ export function checkForwardNaN(
 ): void {
   const k = out.findIndex(Number.isNaN);
   if (k < 0) return;
-  const inside = args.every((a, i) => {
-    const [lo, hi] = def.domain?.[i] ?? [-Infinity, Infinity];
-    return a.every((v) => Number.isFinite(v) && v >= lo && v <= hi);
-  });
+  const inside = args.every((a, i) => a.every((v) => insideDeclared(def, i, v)));
   if (inside)
     throw new OpResultError(
       "DEFINE_OP",

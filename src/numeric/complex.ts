@@ -50,6 +50,8 @@ import type { Layout } from "./evaluate.ts";
 import { detectKink, estimateOnLine } from "./gradient.ts";
 import { coordinateLine } from "./line.ts";
 
+const EPS = Number.EPSILON;
+
 // The scalar kernels write re and im here: a typed array, as module-level `let`s measured slower.
 const result = new Float64Array(2);
 /** Why the last evaluation was not analytic at the point (a kink or a domain edge), or null. */
@@ -1003,8 +1005,7 @@ const emit = (
  * output scaled by what follows it (sqrt(x^2)*1e-14), where a bound taken at the scale of the sum
  * alone would not be (see complex-step.ts).
  */
-const EPS = Number.EPSILON;
-/** A kernel's rounding of its imaginary part: 8 ulps of |Im| and of its sums' terms. */
+/** A kernel's rounding of its imaginary part: 4·eps (8 unit roundoffs) of |Im| and of its sums' terms. */
 const KERNEL_ROUNDING = 4 * EPS;
 /** A conditioned kernel's (log1p near −1): 16·eps·cond of |Im|. */
 const CONDITIONED = 16 * EPS;
