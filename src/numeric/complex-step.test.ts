@@ -74,6 +74,8 @@ describe("complex step error estimate: a cancellation counts at the scale it rea
       ["(sqrt(x)*sqrt(x)/x + x^2 - x*x)*1e12", 0.01, 10],
       ["log(exp(x)*exp(-x) + 1)*1e12", -3, 3],
       ["(1/(1/x) - x)*1e12", 0.01, 10],
+      // bce of a sigmoid (its logit path): u's rounding arrives through ∂bce/∂u = σ(u) − t.
+      ["bce(sigmoid(x*(1/x)*3), 0.2)*1e12", 0.01, 10],
     ] as const) {
       const expr = parse(src);
       let nonzero = 0;

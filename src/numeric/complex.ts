@@ -1384,7 +1384,15 @@ const OPS: Algebra<CNode>["ops"] = {
           re[k] = result[0];
           im[k] = v;
           if (local[TERMS]! > worst[LARGEST]!) worst[LARGEST] = local[TERMS]!;
-          err[k] = kernelRounding(v) + binaryCarried(kernel, ar, ai, ae, c, d, t.err[q]!, v);
+          const te = t.err[q]!;
+          // What the arguments' Im errors bring: by ∂bce(σ(u), t)/∂u = σ(u) − t (σ(u) is p's real
+          // part, good to its ulps) and ∂/∂t = softplus(−u) − softplus(u) = −u on the logit path,
+          // where a probe (another kernel call per element) cost 1/3 of the complex step at 10^6.
+          err[k] =
+            kernelRounding(v) +
+            (logit
+              ? (Math.abs(pr - c) + EPS * (pr + Math.abs(c))) * ae + Math.abs(ar) * te
+              : binaryCarried(kernel, ar, ai, ae, c, d, te, v));
           if ((ai !== 0 || d !== 0) && low(result[1]))
             noteLowBinary(kernel, ar, ai, t.re[q]!, d, result[0]);
         }
