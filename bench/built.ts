@@ -3,7 +3,15 @@
  * measure it beside the checkout's bin (which runs the sources through tsx).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -35,4 +43,20 @@ export function builtRunner(dir: string): string {
     `const { runCli } = await import(${JSON.stringify(pathToFileURL(built()).href)});\nawait runCli();\n`,
   );
   return runner;
+}
+
+/**
+ * The package as installed, in `dir`: its bin/gradtrio.js (a copy, which runs dist/ where no src/
+ * is beside it), dist/ and node_modules/ (links to the checkout's) and package.json. The bin's
+ * path: whole commands through it run as an installed gradtrio does (bin/gradtrio.js's huge pages).
+ */
+export function builtBin(dir: string): string {
+  const pkg = join(dir, "package");
+  mkdirSync(join(pkg, "bin"), { recursive: true });
+  built();
+  copyFileSync(join(root, "bin/gradtrio.js"), join(pkg, "bin/gradtrio.js"));
+  copyFileSync(join(root, "package.json"), join(pkg, "package.json"));
+  symlinkSync(join(root, "dist"), join(pkg, "dist"));
+  symlinkSync(join(root, "node_modules"), join(pkg, "node_modules"));
+  return join(pkg, "bin/gradtrio.js");
 }

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { mulberry32 } from "../src/random.ts";
 import { writeLogisticPoint } from "../test/fixtures/logistic.ts";
-import { builtRunner, root } from "./built.ts";
+import { builtBin, root } from "./built.ts";
 import { loadAverage, median } from "./timing.ts";
 
 const N = 1_000_000;
@@ -42,21 +42,37 @@ interface Run {
   readonly bytes: number;
 }
 
-/** Prints the CPU time of the process and of its main thread on stderr as it exits. */
-const CPU_AT_EXIT = `data:text/javascript,import{readFileSync as r}from"node:fs";process.on("exit",()=>{const u=process.resourceUsage();let m=NaN;try{const f=r("/proc/thread-self/stat","utf8").split(") ")[1].split(" ");m=(+f[11]+ +f[12])*10}catch{}process.stderr.write("\\ncpu-ms "+(u.userCPUTime+u.systemCPUTime)/1000+" "+m+"\\n")})`;
+/**
+ * Prints the CPU time of the process and of its main thread on stderr as it exits, with its pid
+ * (the bin may run the command in a child: bin/gradtrio.js's huge pages).
+ */
+const CPU_AT_EXIT = `data:text/javascript,import{readFileSync as r}from"node:fs";process.on("exit",()=>{const u=process.resourceUsage();let m=NaN;try{const f=r("/proc/thread-self/stat","utf8").split(") ")[1].split(" ");m=(+f[11]+ +f[12])*10}catch{}process.stderr.write("\\ncpu-ms "+process.pid+" "+(u.userCPUTime+u.systemCPUTime)/1000+" "+m+"\\n")})`;
 
-function runCommand(argv: readonly string[], cwd: string): Run {
+function runCommand(
+  argv: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Run {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ["--import", CPU_AT_EXIT, ...argv], {
     cwd,
+    env,
     maxBuffer: 1 << 30,
   });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr.toString()}`);
-  // One line per thread that exits (fast mode's partials run on a worker thread, which ends
-  // first): the process's main thread is the last.
-  const m = [...r.stderr.toString().matchAll(/cpu-ms ([\d.]+) ([\d.]+|NaN)/g)].at(-1);
-  return { ms, cpuMs: Number(m?.[1]), mainMs: Number(m?.[2]), bytes: r.stdout.length };
+  // One line per thread that exits (fast mode's leg runs on a worker thread, which ends first):
+  // a process's main thread is its last. Summed over the processes (the bin and its child).
+  const last = new Map<string, { cpu: number; main: number }>();
+  for (const m of r.stderr.toString().matchAll(/cpu-ms (\d+) ([\d.]+) ([\d.]+|NaN)/g))
+    last.set(m[1]!, { cpu: Number(m[2]), main: Number(m[3]) });
+  let cpuMs = 0;
+  let mainMs = 0;
+  for (const p of last.values()) {
+    cpuMs += p.cpu;
+    mainMs = Math.max(mainMs, p.main);
+  }
+  return { ms, cpuMs, mainMs, bytes: r.stdout.length };
 }
 
 interface Profile {
@@ -123,18 +139,23 @@ export function run(): void {
   const dir = mkdtempSync(join(tmpdir(), "gradtrio-check-json-"));
   try {
     writeLogisticPoint(dir, N, mulberry32(1));
-    const runner = builtRunner(dir);
-    const commands: Record<string, string[]> = {
-      "checkout (bin/gradtrio.js, sources through tsx)": [join(root, "bin/gradtrio.js"), ...ARGS],
-      "built (dist/, as installed)": [runner, ...ARGS],
+    const bin = builtBin(dir);
+    const commands: Record<string, [string[], NodeJS.ProcessEnv?]> = {
+      "checkout (bin/gradtrio.js, sources through tsx)": [[join(root, "bin/gradtrio.js"), ...ARGS]],
+      "built (dist/ and bin/, as installed)": [[bin, ...ARGS]],
+      // GLIBC_TUNABLES set (empty: glibc's defaults): the bin runs the command in its own process.
+      "built, without huge pages (GLIBC_TUNABLES=)": [
+        [bin, ...ARGS],
+        { ...process.env, GLIBC_TUNABLES: "" },
+      ],
     };
     const times = Object.fromEntries(Object.keys(commands).map((k) => [k, [] as number[]]));
     const cpu = Object.fromEntries(Object.keys(commands).map((k) => [k, [] as number[]]));
     const main = Object.fromEntries(Object.keys(commands).map((k) => [k, [] as number[]]));
     let bytes = 0;
     for (let i = 0; i < reps; i++)
-      for (const [name, argv] of Object.entries(commands)) {
-        const run = runCommand(argv, dir);
+      for (const [name, [argv, env]] of Object.entries(commands)) {
+        const run = runCommand(argv, dir, env);
         times[name]!.push(run.ms);
         cpu[name]!.push(run.cpuMs);
         main[name]!.push(run.mainMs);
@@ -148,7 +169,7 @@ export function run(): void {
         `  ${name}: median ${(median(ts) / 1000).toFixed(2)} s wall (${ts.map((t) => (t / 1000).toFixed(2)).join(", ")}), CPU of all threads ${(median(cpu[name]!) / 1000).toFixed(2)} s, of the main thread ${(median(main[name]!) / 1000).toFixed(2)} s (≈ the wall on idle cores)`,
       );
     console.log("where the time goes (checkout, one run under the sampling profiler):");
-    const p = profiled(commands["checkout (bin/gradtrio.js, sources through tsx)"]!, dir);
+    const p = profiled(commands["checkout (bin/gradtrio.js, sources through tsx)"]![0], dir);
     for (const [k, ms] of Object.entries(p).sort((a, b) => b[1] - a[1]))
       console.log(`  ${k.padEnd(36)} ${(ms / 1000).toFixed(2)} s`);
   } finally {

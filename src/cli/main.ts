@@ -18,6 +18,7 @@ import { setNumericRunner } from "../numeric/offload.ts";
 import { NUMERIC_METHODS } from "../numeric/types.ts";
 import type { CheckFlags } from "./check-command.ts";
 import { type CliIO, EXIT, processIO } from "./io.ts";
+import { fileInputBytes } from "./point-args.ts";
 import { afterReport, reportError } from "./report-error.ts";
 import type { TeachFlags } from "./teach.ts";
 
@@ -532,10 +533,17 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   }
 }
 
+/** @FILE inputs of this many bytes or more start fast mode's numeric leg thread ahead. */
+const PRESTART_BYTES = 1 << 20;
+
 /** The entry point of bin/gradtrio.js: process arguments and streams, sets process.exitCode. */
 export async function runCli(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   // The command's process: fast mode's numeric leg may run on a second thread (numeric/offload.ts).
   setNumericRunner(legThread);
+  // Inputs large enough for that (OFFLOAD_MIN elements, ~20 bytes of JSON each): its thread starts
+  // now and loads while this one reads them.
+  if (argv[0] === "check" && fileInputBytes(argv, process.cwd()) >= PRESTART_BYTES)
+    legThread.prestart();
   const io = processIO();
   // User code's uncaught errors and process.exit calls: one line, exit 2 (src/fuzz/stray.ts).
   guardProcess((stray, exit) => exit(reportError(strayError(stray), io)));

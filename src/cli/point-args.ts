@@ -5,7 +5,7 @@
  * every variable needs a value, and a value for a name the expression does not use is an error.
  */
 import { isAscii } from "node:buffer";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { GradtrioError } from "../errors.ts";
 import type { Expr } from "../expr/ast.ts";
@@ -229,4 +229,22 @@ export function matchPoint(expr: Expr, point: Point): void {
 
 function quoteList(names: readonly string[]): string {
   return names.map((n) => `'${n}'`).join(", ");
+}
+
+/**
+ * The bytes of the `@FILE` values on a command line (`x=@x.json`, `--at=x=@x.json`), files that
+ * cannot be read counting 0 (the command reports them), to size the input before it is read.
+ */
+export function fileInputBytes(argv: readonly string[], cwd: string): number {
+  let bytes = 0;
+  for (const arg of argv) {
+    const at = arg.indexOf("=@");
+    if (at < 0) continue;
+    try {
+      bytes += statSync(resolve(cwd, arg.slice(at + 2))).size;
+    } catch {
+      // No size.
+    }
+  }
+  return bytes;
 }

@@ -3,7 +3,9 @@
 // runner that fails or gives nothing, or a worker that dies without a word, costs time (little),
 // never a number; the leg's reported time is its own, where it ran; and what a worker cannot do
 // (custom ops) or need not (small inputs, another method) stays on this thread.
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { logisticPartials, logisticPoint } from "../../test/fixtures/logistic.ts";
 import { WORKER_RAN } from "../../test/run-bin.ts";
@@ -134,6 +136,36 @@ describe("the worker's heartbeat", () => {
     expect(r.directional!.method).toBe("richardson");
     // Richardson's evaluations over the point: dozens per stage.
     expect(beats).toBeGreaterThan(20);
+  });
+});
+
+describe("a worker started ahead of its job (prestart)", () => {
+  const COUNTING = new URL("../../test/fixtures/counting-leg-entry.mjs", import.meta.url);
+  const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+  it("runs the next job (no other thread started): the numbers of this thread's leg, to the bit", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "gradtrio-prestart-")), "starts");
+    writeFileSync(file, "");
+    const starts = () => readFileSync(file, "utf8").split("\n").filter(Boolean).length;
+    process.env.GRADTRIO_TEST_STARTS = file;
+    try {
+      const runner = legThreadWith({ entry: COUNTING });
+      runner.prestart();
+      runner.prestart(); // one spare at a time
+      // Its thread starts before any job is given.
+      for (let t = 0; t < 200 && starts() === 0; t++) sleep(50);
+      expect(starts()).toBe(1);
+      const job = { expr, values: values(), opts: { seed: 5 } };
+      const got = runner(job)!.take();
+      expect(got).toBeDefined();
+      expect(said(got!.result)).toBe(said(numericLeg(expr, values(), { seed: 5 })));
+      expect(starts()).toBe(1);
+      // The spare is used up: the next job starts its own thread.
+      expect(said(runner(job)!.take()!.result)).toBe(said(got!.result));
+      expect(starts()).toBe(2);
+    } finally {
+      delete process.env.GRADTRIO_TEST_STARTS;
+    }
   });
 });
 
