@@ -68,9 +68,9 @@ function lineAt(source: string, pos: number): { line: string; column: number } {
 }
 
 /**
- * A custom op's forward returned what no point can excuse (the wrong length or type, a NaN from
- * finite inputs inside its domain): a defect of the op's definition, so bad input for a check
- * (exit 2), not a leg that failed at this point.
+ * A custom op's forward returned what no point can excuse (the wrong length or type, a NaN or a
+ * throw from finite inputs inside its domain): a defect of the op's definition, so bad input for
+ * a check (exit 2), not a leg that failed at this point.
  */
 export class OpResultError extends GradtrioError {}
 

@@ -3,11 +3,12 @@
 // others), 1 autograd contradicted, 3 inconclusive, and --strict turning any disagreement into 1.
 // The runs start together (each bin start is a second of tsx), the tests read their results.
 import { describe, expect, it } from "vitest";
-import { type Run, runsTogether } from "./run-bin.ts";
+import { oneError, type Run, runsTogether } from "./run-bin.ts";
 
 const OPS = "test/fixtures/ops/outvoted/numeric.ts";
 const NON_FINITE = "test/fixtures/ops/non-finite/ops.ts";
 const NAN_FORWARD = "test/fixtures/ops/non-finite/nan-forward.ts";
+const THROW_FORWARD = "test/fixtures/ops/non-finite/throw-forward.ts";
 // A CAS defect (src/symbolic/defects.ts, power-of-a-square): nerdamer's formula is NaN here,
 // where the function is smooth.
 const CAS_NAN = ["pow(x^2, 0.75)", "--at", "x=-1.5"];
@@ -55,6 +56,36 @@ const cases = {
     "--json",
   ],
   nanForwardOutside: ["check", "nanPast1(x)", "--at", "x=7", "--ops", NAN_FORWARD, "--json"],
+  throwForward: ["check", "throwPast1(x)", "--at", "x=2", "--ops", THROW_FORWARD],
+  throwForwardInside: [
+    "check",
+    "throwPast1(x)*0+x",
+    "--at",
+    "x=2",
+    "--ops",
+    THROW_FORWARD,
+    "--json",
+  ],
+  throwForwardNoDomain: [
+    "check",
+    "throwPast1Anywhere(x)",
+    "--at",
+    "x=2",
+    "--ops",
+    THROW_FORWARD,
+    "--json",
+  ],
+  throwForwardOutside: ["check", "throwPast1(x)", "--at", "x=7", "--ops", THROW_FORWARD, "--json"],
+  tensorThrow: ["check", "sum(tensorThrowPast1(x))", "--at", "x=[0.5,2]", "--ops", THROW_FORWARD],
+  tensorThrowOutside: [
+    "check",
+    "sum(tensorThrowPast1(x))",
+    "--at",
+    "x=[0.5,7]",
+    "--ops",
+    THROW_FORWARD,
+    "--json",
+  ],
   centralAliased: [
     "check",
     "fastSine(x)",
@@ -189,6 +220,41 @@ describe("exit 1: a custom op's forward that is NaN inside its declared domain",
       reason:
         "the function is not finite at the point (value NaN): outside the domain: the 1st argument of nanPast1 is 7, outside its domain (-5, 5)",
     });
+  });
+});
+
+describe("exit 1: a custom op's forward that throws inside its declared domain, as a NaN there", () => {
+  it("names op, phase, point and message, autograd blamed (it said 'could not be evaluated', exit 3)", () => {
+    const r = runs.throwForward;
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /^✗ disagree: blame autograd — custom op 'throwPast1': its forward threw at 2, inside its declared domain \[-5, 5\]: not past 1: 2$/m,
+    );
+    // Inside a composition too; and an op with no domain: the whole line.
+    expect(runs.throwForwardInside.code).toBe(1);
+    expect(json(runs.throwForwardInside)).toMatchObject({
+      verdict: "disagree",
+      blame: "autograd",
+      reason:
+        "custom op 'throwPast1': its forward threw at 2, inside its declared domain [-5, 5]: not past 1: 2",
+    });
+    expect(runs.throwForwardNoDomain.code).toBe(1);
+    expect(json(runs.throwForwardNoDomain).reason).toBe(
+      "custom op 'throwPast1Anywhere': its forward threw at 2, inside its domain (it declares none: the whole line): not past 1: 2",
+    );
+  });
+  it("outside the declared domain the point is to blame: inconclusive, exit 3, as before", () => {
+    expect(runs.throwForwardOutside.code).toBe(3);
+    const j = json(runs.throwForwardOutside);
+    expect(j).toMatchObject({ verdict: "inconclusive", blame: null });
+    expect(j.reason).toMatch(/^the function could not be evaluated at the point \(.*not past 1: 7/);
+  });
+  it("a tensor op's throw inside its domain is its one-line error (exit 2), as its NaN there", () => {
+    oneError(runs.tensorThrow, "tensorThrowPast1: its forward threw: not past 1: 2");
+    // An element outside [-5, 5]: the point's problem, inconclusive.
+    expect(runs.tensorThrowOutside.code).toBe(3);
+    expect(json(runs.tensorThrowOutside)).toMatchObject({ verdict: "inconclusive", blame: null });
   });
 });
 

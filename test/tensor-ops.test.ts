@@ -200,6 +200,28 @@ describe("tensor custom ops: the user's mistakes are one-line errors", () => {
     expect(() => check("sum(chkLogDomain(x))", { at: { x: [1, 2] } })).not.toThrow();
   });
 
+  it("check: a forward that throws inside its domain is bad input naming the op, as its NaN there", () => {
+    const throwsPast1 = (v: number) => {
+      if (v > 1) throw new Error(`past 1: ${v}`);
+      return v * v;
+    };
+    defineOp({
+      ...base,
+      name: "chkThrows",
+      domain: [[-5, 5]],
+      forward: ({ args: [x] }) => x!.map(throwsPast1),
+    });
+    // It had been "? inconclusive: the function could not be evaluated at the point" (exit 3).
+    expect(() => check("sum(chkThrows(x))", { at: { x: [0.5, 2] } })).toThrow(
+      "chkThrows: its forward threw: past 1: 2",
+    );
+    // An element outside [-5, 5]: the point's problem, inconclusive.
+    expect(check("sum(chkThrows(x))", { at: { x: [0.5, 7] } })).toMatchObject({
+      verdict: "inconclusive",
+      rule: "no value",
+    });
+  });
+
   it("a shape the rule refuses: gradtrio: error: …, exit 2, no stack trace", () => {
     const r = spawnSync(
       "node",

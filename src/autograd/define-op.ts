@@ -16,7 +16,7 @@ import {
   type TensorOpDefinition,
 } from "../expr/ops.ts";
 import { tensorOpShape } from "../expr/shapes.ts";
-import { checkForwardNaN, tensorOpBackward, tensorOpForward } from "../expr/tensor-op.ts";
+import { checkedTensorForward, tensorOpBackward } from "../expr/tensor-op.ts";
 import { promote32, round32 } from "./float32.ts";
 import { sumTo } from "./functions.ts";
 import { isRecordingOrigins } from "./grad-mode.ts";
@@ -118,8 +118,7 @@ function applyTensorOp(
   const shapes = inputs.map((t) => t.shape);
   const shape = tensorOpShape(def, shapes);
   const datas = inputs.map((t) => t.data);
-  const out = new Tensor(tensorOpForward(def, datas, shapes, shape), shape);
-  checkForwardNaN(def, datas, out.data);
+  const out = new Tensor(checkedTensorForward(def, datas, shapes, shape), shape);
   if (promote32(args)) {
     round32(out.data);
     out._f32 = true;

@@ -42,7 +42,7 @@ import {
   validateDtype,
   withFloat32Bound,
 } from "./dtype.ts";
-import { forwardNaN } from "./forward-nan.ts";
+import { forwardFault } from "./forward-fault.ts";
 import { type HessianLegs, hessianComparisons, hessianLegs } from "./hessian.ts";
 import { checkJacobian } from "./jacobian.ts";
 import { breakpointReason, convention, gradientElement, kinkReason } from "./kinks.ts";
@@ -1178,13 +1178,14 @@ function autogradFailed(e: Evidence): Report | null {
 }
 
 /**
- * A custom op's forward that is NaN at finite arguments inside its declared domain is the user's
- * code broken at the point, not the point outside the domain: autograd (the code under test,
- * custom ops included) is blamed, as `fuzz` fails such an op. Checked before "not finite".
+ * A custom op's forward that is NaN, or throws, at finite arguments inside its declared domain is
+ * the user's code broken at the point, not the point outside the domain: autograd (the code under
+ * test, custom ops included) is blamed, as `fuzz` fails such an op. Checked before "no value"
+ * (a throw leaves no value) and "not finite".
  */
 function forwardFailed(e: Evidence): Report | null {
-  if (!Number.isNaN(e.value)) return null;
-  const reason = forwardNaN(e.expr, e.values);
+  if (e.value !== null && !Number.isNaN(e.value)) return null;
+  const reason = forwardFault(e.expr, e.values);
   return reason === null
     ? null
     : withVerdict(e.base, { verdict: "disagree", blame: "autograd", reason });
@@ -1224,8 +1225,8 @@ function conclusion(e: Evidence): Report {
  * Checks the gradient of `subject` at a point three ways (the Jacobian of a non-scalar output,
  * the Hessian too with `order: 2`), as a pipeline: gather the legs' evidence, apply the
  * inconclusive rules in order (INCONCLUSIVE_RULES; the autograd leg's own failure is a
- * disagreement, judged before "too few legs", and so is a custom op's NaN forward inside its
- * domain, before "not finite"), then the vote.
+ * disagreement, judged before "too few legs", and so is a custom op's forward NaN or throwing
+ * inside its domain, before "no value"), then the vote.
  *
  * @example
  * const r = check("sin(x^2)", { at: { x: 3 } });
@@ -1250,11 +1251,7 @@ export function check(subject: Subject, opts: CheckOptions): Report {
     const e = gatherEvidence(input, opts);
     for (const rule of INCONCLUSIVE_RULES) {
       const failed =
-        rule === "not finite"
-          ? forwardFailed(e)
-          : rule === "too few legs"
-            ? autogradFailed(e)
-            : null;
+        rule === "no value" ? forwardFailed(e) : rule === "too few legs" ? autogradFailed(e) : null;
       if (failed !== null) return failed;
       const reason = INCONCLUSIVE_TESTS[rule](e);
       if (reason !== null)

@@ -211,6 +211,7 @@ describe("check where the value itself is not finite", () => {
   });
 
   it("no value at all: the legs' errors, not a domain", () => {
+    // Outside its declared domain: inside it, a throw convicts the op (forward-fault.test.ts).
     defineOp({
       name: "throwingForward",
       arity: 1,
@@ -219,6 +220,7 @@ describe("check where the value itself is not finite", () => {
       },
       backward: ({ grad }) => [grad],
       formula: (u) => u,
+      domain: [[-1, 1]],
     });
     const r = check("throwingForward(x)", { at: { x: 3 } });
     expect(r).toMatchObject({ verdict: "inconclusive", value: null });

@@ -10,7 +10,7 @@ import { numericJacobian } from "../numeric/jacobian.ts";
 import { symbolicJacobian } from "../symbolic/jacobian.ts";
 import { type CheckInput, type InconclusiveRule, reasons, runLeg } from "./check.ts";
 import { FLOAT32_NOTE, FLOAT32_TINY, float32Range, float32Underflow } from "./dtype.ts";
-import { forwardNaN } from "./forward-nan.ts";
+import { forwardFault } from "./forward-fault.ts";
 import { breakpointReason, convention, kinkReason } from "./kinks.ts";
 import { type MatrixLegs, matrixComparisons, matrixReport, wrtIndices } from "./matrix.ts";
 import { asideNote, symbolicAside } from "./op-formulas.ts";
@@ -102,6 +102,10 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
     reason,
     rule,
   });
+  // A custom op's forward NaN or throwing inside its domain convicts the code under test (as check's).
+  const broken =
+    flatValue === null || flatValue.some(Number.isNaN) ? forwardFault(expr, values) : null;
+  if (broken !== null) return { ...base, verdict: "disagree", blame: "autograd", reason: broken };
   if (flatValue === null) return inconclusive("no value", reasons.noValue(legs));
   if (f32 && !flatValue.every(Number.isFinite) && value64?.every(Number.isFinite)) {
     const k = flatValue.findIndex((v) => !Number.isFinite(v));
@@ -110,9 +114,6 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
       float32Range(flatValue[k]!, value64[k]!, ` in ${outputs[k]}`),
     );
   }
-  // A custom op's NaN forward inside its domain convicts the code under test (as check's).
-  const broken = flatValue.some(Number.isNaN) ? forwardNaN(expr, values) : null;
-  if (broken !== null) return { ...base, verdict: "disagree", blame: "autograd", reason: broken };
   if (!flatValue.every(Number.isFinite))
     return inconclusive(
       "not finite",

@@ -64,24 +64,35 @@ export function tensorOpForward(
 }
 
 /**
- * Refuses a NaN in the forward's output where every input is finite and inside the op's declared
- * domain (the whole line when it declares none): the op's defect, as the README promises. The
- * autograd leg calls it at the point itself; the finite differences' steps may leave the domain.
+ * The op's forward (`tensorOpForward`), refusing a throw or a NaN in its output where every input
+ * is finite and inside the op's declared domain (the whole line when it declares none): the op's
+ * defect, as the README promises (OpResultError: bad input, exit 2, as a scalar op's is blame
+ * autograd). The autograd leg calls it at the point itself; the finite differences' steps may
+ * leave the domain.
  */
-export function checkForwardNaN(
+export function checkedTensorForward(
   def: TensorOpDefinition,
   args: readonly Float64Array[],
-  out: Float64Array,
-): void {
+  shapes: readonly Shape[],
+  outShape: Shape,
+): Float64Array {
+  const inside = () => args.every((a, i) => a.every((v) => insideDeclared(def, i, v)));
+  let out: Float64Array;
+  try {
+    out = tensorOpForward(def, args, shapes, outShape);
+  } catch (e) {
+    // userCall's error naming the op and phase, or toData's (already an OpResultError).
+    const g = e as GradtrioError;
+    throw inside() ? new OpResultError(g.code, g.message, { op: def.name, phase: "forward" }) : e;
+  }
   const k = out.findIndex(Number.isNaN);
-  if (k < 0) return;
-  const inside = args.every((a, i) => a.every((v) => insideDeclared(def, i, v)));
-  if (inside)
+  if (k >= 0 && inside())
     throw new OpResultError(
       "DEFINE_OP",
       `${def.name}: forward returned NaN at index ${k} of the output where its inputs are finite${def.domain === undefined ? "" : " and inside its domain"}`,
       { op: def.name, phase: "forward" },
     );
+  return out;
 }
 
 /**

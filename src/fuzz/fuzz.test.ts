@@ -61,15 +61,22 @@ describe("fuzz", () => {
     expect([again.expr, again.at]).toEqual([first.expr, first.at]);
   });
 
-  it("blames no leg when the op's forward throws: every leg that evaluates it fails", () => {
-    const cx = fuzz({ ops: [brittle], seed: 1 }).found!;
-    expect(cx.verdict).toBe("error");
-    expect(cx.blame).toBeNull();
-    // 4*x at x = -0.531 is -2.124, squared 4.511376: the outer call throws.
+  it("blames autograd when the op's forward throws inside its domain, as check does (as for a NaN)", () => {
+    const r = fuzz({ ops: [brittle], seed: 1 });
+    const cx = r.found!;
+    // It had been verdict "error", blame none: "the op's forward threw".
+    expect(cx.verdict).toBe("disagree");
+    expect(cx.blame).toBe("autograd");
+    // 4*x at x = -0.531 is -2.124, squared 4.511376: the outer call throws (no domain: the whole line).
     expect([cx.expr, cx.at]).toEqual(["fuzzTestBrittle(fuzzTestBrittle(4*x))", { x: -0.531 }]);
     expect(cx.reason).toBe(
-      "the op's forward threw: custom op 'fuzzTestBrittle': forward threw at (4.511376): too large: 4.511376",
+      "custom op 'fuzzTestBrittle': its forward threw at 4.511376, inside its domain (it declares none: the whole line): too large: 4.511376",
     );
+    expect(cx.replay.check).toBe(
+      "gradtrio check 'fuzzTestBrittle(fuzzTestBrittle(4*x))' --at x=-0.531 --ops FILE",
+    );
+    expect(formatCounterexample(cx)).toContain("  blame: autograd");
+    expect(r.ok).toBe(false);
   });
 
   it("skips inconclusive points (a kink) instead of reporting them", () => {

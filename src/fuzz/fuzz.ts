@@ -323,9 +323,12 @@ function judgeCase(c: FuzzCase, opts: { rtol?: number; atol?: number }): Outcome
     return { kind: "fail", report: null, error: firstLine(e) };
   }
   const { autograd, numeric } = report.legs;
-  if (autograd.status === "error") {
-    // A forward that throws inside the op's domain is a bug of the op, but of no one leg: it
-    // silences every leg that evaluates the function (numeric and autograd at least).
+  // A forward that throws at finite arguments inside the op's declared domain is convicted by
+  // check itself, as a NaN there is (src/check/forward-fault.ts): its verdict and reason stand.
+  const forwardConvicted = convictsAutograd(report) && autograd.cause?.phase === "forward";
+  if (autograd.status === "error" && !forwardConvicted) {
+    // A forward that throws elsewhere (outside its declared domain) is a bug of the op, but of no
+    // one leg: it silences every leg that evaluates the function (numeric and autograd at least).
     if (numeric.status === "error" || autograd.cause?.phase === "forward")
       return {
         kind: "fail",
