@@ -297,5 +297,55 @@ export function describePage(label: string, write: (file: string) => Promise<voi
       expect(await page.textContent("#h-errors")).toContain(`forward error ${e.toExponential(1)}`);
       await page.screenshot({ path: join(dir, "page.png"), fullPage: true });
     });
+
+    it("every edge's label lies inside the graph and clear of the node boxes (long ones too)", async () => {
+      /** Each label's overlaps: the SVG's edge it crosses, the boxes it covers (pixels, a 1 px slack). */
+      const clashes = () =>
+        page.$$eval("#graph svg text.edge-label", (labels) => {
+          const svg = document.querySelector("#graph svg")!.getBoundingClientRect();
+          const boxes = Array.from(document.querySelectorAll("#graph svg g.node rect"), (r) =>
+            r.getBoundingClientRect(),
+          );
+          const out: string[] = [];
+          for (const l of labels) {
+            const b = l.getBoundingClientRect();
+            const text = l.textContent;
+            if (
+              b.left < svg.left - 1 ||
+              b.right > svg.right + 1 ||
+              b.top < svg.top - 1 ||
+              b.bottom > svg.bottom + 1
+            )
+              out.push(`${text}: outside the graph`);
+            for (const r of boxes)
+              if (
+                b.left < r.right - 1 &&
+                b.right > r.left + 1 &&
+                b.top < r.bottom - 1 &&
+                b.bottom > r.top + 1
+              )
+                out.push(`${text}: over a node box`);
+          }
+          return { labels: labels.length, out };
+        });
+      await page.fill("#wrt", "");
+      await page.fill("#at", "x=[0.123456789, -2.34567891, 3.45678912, 4.56789123, -5.67891234]");
+      await page.fill("#expr", "sum(sin(x)*x)");
+      await page.waitForFunction(() =>
+        document.querySelector("#graph svg")?.textContent?.includes("(5)"),
+      );
+      const long = await clashes();
+      // Vector labels: ×[ four numbers, … (5)], ~60 characters, where 70 px were given.
+      expect(long.labels).toBe(4);
+      expect(long.out).toEqual([]);
+      await page.fill("#at", "x=3.14159");
+      await page.fill("#expr", "sin(x^2)*exp(-x/7)");
+      await page.waitForFunction(() =>
+        document.querySelector("#graph svg")?.textContent?.includes("ExpBackward0"),
+      );
+      const scalar = await clashes();
+      expect(scalar.labels).toBeGreaterThan(3);
+      expect(scalar.out).toEqual([]);
+    });
   });
 }

@@ -14,7 +14,7 @@ import { variablesOf } from "../../expr/ast.ts";
 import { type NestedArray, type Point, toValues } from "../../expr/point.ts";
 import { checkScalarOutput, inferShapes, type Shape } from "../../expr/shapes.ts";
 import { compileForward, flattenValues } from "../../numeric/index.ts";
-import { buildChain, type Chain, type ChainNode, simplifiedTotal } from "../chain.ts";
+import { type Arr, buildChain, type Chain, type ChainNode, simplifiedTotal } from "../chain.ts";
 import { arrayText, numberText } from "../dot.ts";
 import { gradientLatex, latexTotal } from "../latex.ts";
 import { escapeHtml, toMathML } from "../mathml.ts";
@@ -223,15 +223,37 @@ function boxWidth(n: ChainNode, lines: readonly string[]): number {
   return Math.ceil(Math.max(...chars) / 4) * 4 * CHAR + 16;
 }
 
+/** px per character of an edge's label (the 11px monospace font). */
+const EDGE_CHAR = 6.6;
+
+/** An edge's label: × its local derivative. */
+const edgeLabel = (local: Arr | null): string => `×${arrayText(local)}`;
+
+/**
+ * The width an edge's label gets in the layout: that of the widest label of its shape (NUMBER_CHARS
+ * a number, as the boxes have), so that editing the point keeps the layout, or its own if wider.
+ */
+function edgeLabelWidth(local: Arr | null): number {
+  if (local === null) return Math.ceil(2 * EDGE_CHAR) + 8;
+  const n = local.data.length;
+  const shown = Math.min(n, 4);
+  const widest =
+    local.shape.length === 0
+      ? 1 + NUMBER_CHARS
+      : 3 + shown * NUMBER_CHARS + 2 * (shown - 1) + (n > 4 ? `, … (${n})`.length : 0);
+  return Math.ceil(Math.max(widest, edgeLabel(local).length) * EDGE_CHAR) + 8;
+}
+
 /** The graph laid out by dagre, left to right, leaves first; reused while only the values change. */
 function layoutOf(chain: Chain, lines: ReadonlyMap<ChainNode, string[]>): Layout {
-  const edges: [string, string, string][] = [];
+  // [from, to, name, the label's width] (data edges have no label).
+  const edges: [string, string, string, number][] = [];
   for (const n of chain.nodes) {
     n.inputs.forEach((e, k) => {
-      edges.push([String(e.to.id), String(n.id), `d${k}`]);
+      edges.push([String(e.to.id), String(n.id), `d${k}`, edgeLabelWidth(e.value)]);
     });
     for (const d of new Set(n.args))
-      if (d?.kind === "data") edges.push([String(d.id), String(n.id), "data"]);
+      if (d?.kind === "data") edges.push([String(d.id), String(n.id), "data", 0]);
   }
   const key = JSON.stringify([
     chain.nodes.map((n) => [n.id, boxWidth(n, lines.get(n)!), lines.get(n)!.length]),
@@ -245,8 +267,8 @@ function layoutOf(chain: Chain, lines: ReadonlyMap<ChainNode, string[]>): Layout
     const l = lines.get(n)!;
     g.setNode(String(n.id), { width: boxWidth(n, l), height: l.length * LINE + 10 });
   }
-  for (const [v, w, name] of edges)
-    g.setEdge(v, w, name === "data" ? {} : { width: 70, height: 14 }, name);
+  for (const [v, w, name, width] of edges)
+    g.setEdge(v, w, name === "data" ? {} : { width, height: 14 }, name);
   dagre.layout(g);
   timings.layouts++;
   const { width = 0, height = 0 } = g.graph();
@@ -311,7 +333,7 @@ function drawGraph(chain: Chain): void {
       const label = el(
         "text",
         { x: edge.x, y: edge.y! + 4, class: "edge-label", "text-anchor": "middle" },
-        `×${arrayText(local.value)}`,
+        edgeLabel(local.value),
       );
       label.append(el("title", {}, `local derivative ${local.plain}`));
       svg.append(label);
