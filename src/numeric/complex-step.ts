@@ -324,6 +324,8 @@ export function complexStepAlong(
   // Nothing to measure without custom ops; else this call's measurement, while no other replaced it.
   const measured = () => program.customElements === 0 || measuredBy.get(program) === me;
   const affordable = program.customElements <= MAX_CUSTOM_ELEMENTS * directions;
+  // One buffer for every direction's h·u (10^6 elements: 8 MB of fresh pages a direction).
+  let im: Float64Array | undefined;
   return (u, whatever = false) => {
     let umax = 0;
     let xmin = Number.POSITIVE_INFINITY;
@@ -341,7 +343,7 @@ export function complexStepAlong(
     if (!measured()) measure(program, x, me);
     const h = stepFor(Math.min(1, xmin)) / umax;
     const maxStep = maxStepFor(Math.min(1, xmin)) / umax;
-    const im = new Float64Array(u.length);
+    if (im?.length !== u.length) im = new Float64Array(u.length);
     for (let k = 0; k < u.length; k++) im[k] = h * u[k]!;
     const { d, error, underflow } = derivativeAlong(program, x, im, h, maxStep);
     if (underflow !== undefined)
