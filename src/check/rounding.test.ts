@@ -256,6 +256,50 @@ describe("a custom op's backward that reads its output", () => {
   });
 });
 
+describe("a custom op's backward that recomputes its forward", () => {
+  // s = σ(x) computed again inside the backward, then s·(1 − s): 1 − s carries s's rounding, which
+  // x moved by a few ulps does not show (s does not change). Hand: at x = 15 the rule's value is
+  // 2.2e-10 off σ'(15) relative, at 20 3.6e-8: within what its values around x jump by.
+  const recomputing = (name: string, f: number) =>
+    defineOp({
+      name,
+      arity: 1,
+      forward: (v) => 1 / (1 + Math.exp(-v)),
+      backward: ({ args: [v], grad }) => {
+        const s = 1 / (1 + Math.exp(-v!));
+        return [grad * s * (1 - s) * f];
+      },
+      formula: (v) => `1/(1+exp(-(${v})))`,
+    });
+  recomputing("noiseSig", 1);
+  recomputing("noiseSigRel6", 1 + 1e-6);
+  recomputing("noiseSigRel9", 1 + 1e-9);
+
+  it("agrees where its rounding is what differs (exit 0), and is no alarm where it swamps the value", () => {
+    for (const x of [-30, -15, 0.3, 5, 12, 15, 18, 20])
+      expect([x, outcome(check("noiseSig(x)", { at: { x } }))]).toEqual([x, "pass"]);
+    // 1 − s of a few ulps: float64 cannot resolve the rule's value (ill-conditioned, exit 3).
+    for (const x of [25, 30, 35]) {
+      const r = check("noiseSig(x)", { at: { x } });
+      expect([x, r.verdict]).toEqual([x, "inconclusive"]);
+    }
+  });
+
+  it("still catches the rule off by 1e-6 there, and by 1e-9 where its rounding is smaller", () => {
+    for (const x of [-15, 0.3, 5, 15, 20])
+      expect([x, outcome(check("noiseSigRel6(x)", { at: { x } }))]).toEqual([x, "fail"]);
+    for (const x of [-15, 0.3, 5])
+      expect([x, outcome(check("noiseSigRel9(x)", { at: { x } }))]).toEqual([x, "fail"]);
+  });
+
+  it("its allowance stays at the rule's rounding: a few ulps where nothing cancels (x = 0.3)", () => {
+    const b = roundingScale(parse("noiseSig(x)"), toValues({ x: 0.3 }))!.get("x")![0]!;
+    const d = Math.exp(-0.3) / (1 + Math.exp(-0.3)) ** 2;
+    expect(b).toBeGreaterThan(0);
+    expect(b).toBeLessThan(64 * Number.EPSILON * d);
+  });
+});
+
 describe("roundingAnalysis with tiny (float32's underflow, 2^-150 per rounding)", () => {
   const TINY = 2 ** -150;
   const bound = (text: string, at: number, tiny?: number) =>

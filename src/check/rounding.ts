@@ -1027,6 +1027,106 @@ function errorsWhereRead(
   }
 }
 
+/** Points on each side of the argument that `customNoise` evaluates the rule at. */
+const NOISE_POINTS = 8;
+/** The half-width of `customNoise`'s window, in ulps of the op's value: 16·φ. */
+const GOLDEN_ULPS = 16 * 1.618033988749895;
+
+/**
+ * The rounding noise of a custom op's partial j at (a, b, c), p its value there: a rule that
+ * recomputes its forward inside (s = σ(x), then s·(1 − s)) rounds in ways its inputs moved by a
+ * few ulps do not show (s does not change). So each argument moves over a window wide enough to
+ * move the op's value `o` by 16·φ of its ulps (by the op's own partial; at least 16 ulps of the
+ * argument, at most 1e-3 of it), at 2·NOISE_POINTS + 1 evenly spaced points; a cubic fitted to the
+ * rule's values there takes up the smooth change, and what it leaves is how far the rule's value
+ * jumps from one argument to the next: its rounding, as the point has it too. A rule off by a
+ * smooth factor (a wrong formula) leaves nothing: that error is smooth. The largest deviation.
+ */
+function customNoise(
+  rule: ScalarRule,
+  arity: number,
+  j: number,
+  a: number,
+  b: number,
+  c: number,
+  o: number,
+  p: number,
+): number {
+  let noise = 0;
+  const n = NOISE_POINTS;
+  const ys = new Float64Array(2 * n + 1);
+  for (let arg = 0; arg < arity; arg++) {
+    const x = arg === 0 ? a : arg === 1 ? b : c;
+    if (x === 0) continue;
+    // The op's own partial along this argument, to size the window (NaN: not given, the widest).
+    const slope = Math.abs(arg === j ? p : rule.d(arg, a, b, c, o));
+    const ax = Math.abs(x);
+    // 16·φ ulps: steps of an irrational number of ulps, so that the points sample the rounding's
+    // sawtooth at varied phases (steps of a whole number of ulps can land on one phase each time).
+    let width = slope > 0 ? (GOLDEN_ULPS * EPS * Math.abs(o)) / slope : 1e-2 * ax;
+    if (Number.isNaN(width)) width = 1e-2 * ax;
+    if (!(width >= GOLDEN_ULPS * EPS * ax)) width = GOLDEN_ULPS * EPS * ax;
+    if (width > 1e-2 * ax) width = 1e-2 * ax;
+    const at = (v: number): number => {
+      const aa = arg === 0 ? v : a;
+      const bb = arg === 1 ? v : b;
+      const cc = arg === 2 ? v : c;
+      return rule.d(j, aa, bb, cc, rule.f(aa, bb, cc));
+    };
+    let finite = true;
+    for (let i = -n; i <= n; i++) {
+      ys[i + n] = i === 0 ? p : at(x + (width * i) / n);
+      if (!Number.isFinite(ys[i + n]!)) finite = false;
+    }
+    if (finite) noise = Math.max(noise, cubicResidual(ys));
+  }
+  return noise;
+}
+
+/**
+ * The largest |y_i − q(t_i)| of the least-squares cubic q through y at t_i = i/n, i = −n … n:
+ * the even part (1, t²) and the odd part (t, t³) fitted apart (the points are symmetric).
+ */
+function cubicResidual(ys: Float64Array): number {
+  const n = (ys.length - 1) / 2;
+  // Σ t^k over the points, k = 0 … 6 (odd ones vanish).
+  let s0 = 0;
+  let s2 = 0;
+  let s4 = 0;
+  let s6 = 0;
+  let e0 = 0;
+  let e2 = 0;
+  let o1 = 0;
+  let o3 = 0;
+  for (let i = -n; i <= n; i++) {
+    const t = i / n;
+    const t2 = t * t;
+    const y = ys[i + n]!;
+    s0 += 1;
+    s2 += t2;
+    s4 += t2 * t2;
+    s6 += t2 * t2 * t2;
+    e0 += y;
+    e2 += y * t2;
+    o1 += y * t;
+    o3 += y * t * t2;
+  }
+  // [s0 s2; s2 s4]·[c0; c2] = [e0; e2], [s2 s4; s4 s6]·[c1; c3] = [o1; o3].
+  const de = s0 * s4 - s2 * s2;
+  const c0 = (e0 * s4 - e2 * s2) / de;
+  const c2 = (s0 * e2 - s2 * e0) / de;
+  const dd = s2 * s6 - s4 * s4;
+  const c1 = (o1 * s6 - o3 * s4) / dd;
+  const c3 = (s2 * o3 - s4 * o1) / dd;
+  let worst = 0;
+  for (let i = -n; i <= n; i++) {
+    const t = i / n;
+    const r = Math.abs(ys[i + n]! - (c0 + t * (c1 + t * (c2 + t * c3))));
+    if (r > worst) worst = r;
+  }
+  return worst;
+}
+
 /**
  * Adds `out`'s contribution to its arguments' adjoints, over the output elements `elements`
  * (null: all). A null entry of `argAdj` is an argument whose adjoint is not needed.
@@ -1185,6 +1285,7 @@ function backward(
         if (dc > 0 && arity > 2)
           sens += Math.abs(rule.d(j, a, b, c - dc, rule.f(a, b, c - dc)) - p);
       }
+      if (isCustom) sens += 2 * customNoise(rule, arity, j, a, b, c, o, p);
       if (!Number.isFinite(sens)) sens = 0;
       const ap = Math.abs(p);
       let terms = rule.terms === undefined ? ap : rule.terms(j, a, b, c, o);
