@@ -14,6 +14,7 @@
  * (e) backwards that read their output where 1 − y cancels (a softmax tensor op, as its Jacobian
  *     and through a sum; a sigmoid-like scalar op) at random points, many saturated: exits 1 of
  *     the correct ops (false alarms), and of copies whose backward is wrong (caught).
+ * (f) a backward that recomputes its forward inside (σ's s·(1 − s) from x): false alarms, faults caught.
  * TRUST_SCALE=k multiplies every sample size (default 1: 10^4 built-in expressions).
  */
 import { Decimal } from "decimal.js";
@@ -365,10 +366,44 @@ function readsOutput(): void {
   }
 }
 
+/** A sigmoid whose backward computes s = σ(x) again, then s·(1 − s) (off by `factor`). */
+function recomputingSigmoid(name: string, factor: number) {
+  return defineOp({
+    name,
+    arity: 1,
+    forward: (a) => 1 / (1 + Math.exp(-a)),
+    backward: ({ args: [a], grad }) => {
+      const s = 1 / (1 + Math.exp(-a!));
+      return [grad * s * (1 - s) * factor];
+    },
+    formula: (a) => `1/(1+exp(-(${a})))`,
+  });
+}
+
+function recomputesForward(): void {
+  // x uniform in [−40, 40]: past |x| ≈ 15, 1 − s holds few of s's bits.
+  const xs = fc.sample(fc.integer({ min: -40_000, max: 40_000 }), { numRuns: n(300), seed: 31 });
+  console.log(
+    `(f) a backward that recomputes its forward (s = σ(x), then s·(1 − s)), ${xs.length} points x ∈ [−40, 40]; the first correct (exit 1: a false alarm), the others wrong (exit 1: caught)`,
+  );
+  for (const [name, factor] of [
+    ["trustSigmoidAgain", 1],
+    ["trustSigmoidAgainF1e6", 1 + 1e-6],
+    ["trustSigmoidAgainF1e8", 1 + 1e-8],
+  ] as const) {
+    recomputingSigmoid(name, factor);
+    const rs = xs.map((k) => check(`${name}(x)`, { at: { x: k / 1000 } }));
+    const fail = rs.filter((r) => outcome(r) === "fail").length;
+    const three = rs.filter((r) => r.verdict === "inconclusive").length;
+    console.log(`    ${name}(x): exit 1 ${pct(fail, rs.length)}, exit 3 ${pct(three, rs.length)}`);
+  }
+}
+
 export function run(): void {
   falseAlarms();
   honestyFigures();
   falseAgrees();
   plantedFaults();
   readsOutput();
+  recomputesForward();
 }
