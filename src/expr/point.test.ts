@@ -30,3 +30,16 @@ describe("toValue rank cap", () => {
     expect(fromValue(v)).toEqual(nested(32));
   });
 });
+
+describe("toValue: large values in shared memory", () => {
+  it("2^16 elements or more: a SharedArrayBuffer (a worker thread reads it without a copy), the same numbers", () => {
+    const big = Array.from({ length: 1 << 16 }, (_, k) => k / 7);
+    const v = toValue(big, "x");
+    expect(v.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(v.data.length).toBe(1 << 16);
+    expect(v.data[7]).toBe(1);
+    expect(v.data[(1 << 16) - 1]).toBe(((1 << 16) - 1) / 7);
+    expect(toValue(big.slice(1), "x").data.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(toValue(big.slice(1), "x").data.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+  });
+});

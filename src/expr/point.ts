@@ -14,6 +14,9 @@ export interface Value {
   readonly data: Float64Array;
 }
 
+/** Values of this many elements or more are held in a SharedArrayBuffer. */
+const SHARED_MIN = 1 << 16;
+
 /** Validates a nested array (rectangular, finite numbers) and flattens it row-major. */
 export function toValue(v: unknown, name = "value"): Value {
   // A finite number (every fuzz case's variables): a scalar, no walk.
@@ -29,7 +32,10 @@ export function toValue(v: unknown, name = "value"): Value {
   // The walk below recurses once per dimension: cap the rank before it starts.
   checkNdim(shape.length, name);
   const size = shape.reduce((a, b) => a * b, 1);
-  const data = new Float64Array(size);
+  // Large values in shared memory: fast mode's numeric leg gets them on its worker thread
+  // without a copy (numeric/leg-thread.ts).
+  const data =
+    size >= SHARED_MIN ? new Float64Array(new SharedArrayBuffer(8 * size)) : new Float64Array(size);
   // The path to an element (`[1][2]`) is only written for an error message.
   const idx: number[] = [];
   const path = (): string => idx.map((i) => `[${i}]`).join("");
