@@ -144,7 +144,7 @@ export function startNumericLeg(
   expr: Expr,
   values: Map<string, Value>,
   opts: NumericLegOptions = {},
-): () => TimedLeg {
+): (() => TimedLeg) & { readonly elsewhere: boolean } {
   let n = 0;
   for (const v of values.values()) n += v.data.length;
   const pending =
@@ -152,13 +152,15 @@ export function startNumericLeg(
       ? startElsewhere({ expr, values, opts })
       : undefined;
   // Bad input fails there too: the leg then runs here and throws it, as `numericLeg` would.
-  return () => {
+  const finish = () => {
     const there = pending?.take();
     if (there !== undefined) return there;
     const t0 = performance.now();
     const result = numericLeg(expr, values, opts);
     return { result, ms: performance.now() - t0 };
   };
+  // `elsewhere`: the leg runs on another thread meanwhile (this one would wait for it).
+  return Object.assign(finish, { elsewhere: pending !== undefined });
 }
 
 /** The derivative of f along e_c, `unit` (all 0) set to e_c meanwhile. */

@@ -12,7 +12,7 @@ import { WORKER_RAN } from "../../test/run-bin.ts";
 import { defineOp } from "../autograd/index.ts";
 import { check } from "../check/check.ts";
 import { parse } from "../expr/parse.ts";
-import { toValues } from "../expr/point.ts";
+import { type Point, toValues } from "../expr/point.ts";
 import { mulberry32 } from "../random.ts";
 import {
   type NumericLegResult,
@@ -136,6 +136,35 @@ describe("the worker's heartbeat", () => {
     expect(r.directional!.method).toBe("richardson");
     // Richardson's evaluations over the point: dozens per stage.
     expect(beats).toBeGreaterThan(20);
+  });
+});
+
+describe("the vote's rounding bounds, had while the leg runs elsewhere", () => {
+  /** The report without its times (they differ from run to run). */
+  const untimed = (r: ReturnType<typeof check>) =>
+    JSON.stringify(r, (k, v) => (k === "ms" ? undefined : v));
+  // A runner that runs the leg when taken: check sees it as elsewhere, and has the bounds early.
+  const later: NumericRunner = (job) => ({
+    take: () => ({ result: numericLeg(job.expr, job.values, job.opts), ms: 1 }),
+  });
+
+  it.each([
+    ["mean(bce(sigmoid(w*x+b), y))", { w: 0.5, b: -0.2, x, y }, "agree"],
+    // A small vector (every element asked for early) beside a large one; x·1e-9 makes the
+    // cancellation in (1 − cos u)/u² ill-conditioned: the bounds decide the verdict.
+    [
+      "sum((1-cos(x*1e-7))/(x*1e-7)^2)*mean(v^2)+sum(v*w)",
+      { x, v: [0.5, -1, 2], w: 3 },
+      "inconclusive",
+    ],
+  ] as const)("%s: the report is the one without (to the bit)", (src, at, verdict) => {
+    const alone = check(src, { at: at as Point });
+    expect(alone.verdict).toBe(verdict);
+    setNumericRunner(later);
+    const early = check(src, { at: at as Point });
+    expect([early.verdict, early.reason]).toEqual([alone.verdict, alone.reason]);
+    // (As one boolean: a report of 65553-element gradients is too long a failure message.)
+    expect(untimed(early) === untimed(alone)).toBe(true);
   });
 });
 
