@@ -697,12 +697,18 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
   // by the look for a custom op's formula that is not its forward, else by the vote.
   let apartAll: Apart | undefined;
   const apart = () =>
-    (apartAll ??= apartElements(wrt, values, tol, {
-      symbolic: symGrads,
-      numeric: numVotes ? numGrads : null,
-      numericError: numErrs,
-      autograd: autoGrads,
-    }));
+    (apartAll ??= apartElements(
+      wrt,
+      values,
+      tol,
+      {
+        symbolic: symGrads,
+        numeric: numVotes ? numGrads : null,
+        numericError: numErrs,
+        autograd: autoGrads,
+      },
+      early,
+    ));
   // A custom op whose formula is not its forward: the CAS differentiates another function than
   // the one the other legs evaluate, so the symbolic leg has no vote (its numbers still show).
   const aside = symbolicAside(
@@ -773,9 +779,6 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
   return evidence;
 }
 
-/** Elements of a variable this small or smaller are all in `earlyBounds`' request. */
-const EARLY_WHOLE = 64;
-
 /** The rounding bounds `takeVote` asks for, had early for the elements of `only`. */
 interface EarlyBounds {
   readonly only: ReadonlyMap<string, readonly number[]>;
@@ -785,12 +788,13 @@ interface EarlyBounds {
 
 /**
  * While fast mode's numeric leg runs on another thread (this one would wait for it), the
- * rounding bounds the vote will ask for, had beforehand: at the elements where symbolic and
- * autograd differ (the suspects of the large variables, where numeric has no per-element
- * partial) and at every element of the small ones (numeric's partials may make any a suspect).
- * A bound at an element does not depend on which others are asked for, so where the vote's
- * request is within this one its numbers are these, to the bit; where not, it computes its own.
- * At 10^6 elements this is most of the vote's time (0.4 s), taken off the end of the check.
+ * rounding bounds the vote will likely ask for, had beforehand: at the elements where symbolic
+ * and autograd differ (the vote's suspects wherever numeric has no per-element partial, as on
+ * the large variables). A bound at an element does not depend on which others are asked for, so
+ * where the vote's request is within this one its numbers are these, to the bit; where not
+ * (numeric's partials made another element a suspect), it computes its own. At 10^6 elements this
+ * is most of the vote's time (0.4 s), taken off the end of the check. (Every element of the
+ * scalars asked for too cost 2 s: a scalar's bound reads every element's error.)
  */
 function earlyBounds(
   expr: Expr,
@@ -805,14 +809,7 @@ function earlyBounds(
   for (const v of values.values()) size += v.data.length;
   if (f32 || size <= FAST_MODE_THRESHOLD || autoGrads === null) return null;
   const only = new Map<string, number[]>();
-  const large = wrt.filter((name) => values.get(name)!.data.length > EARLY_WHOLE);
-  for (const name of wrt)
-    if (!large.includes(name))
-      only.set(
-        name,
-        Array.from(values.get(name)!.data, (_, k) => k),
-      );
-  const { suspects } = apartElements(large, values, tol, {
+  const { suspects } = apartElements(wrt, values, tol, {
     symbolic: symGrads,
     numeric: null,
     numericError: null,
@@ -930,11 +927,17 @@ function apartElements(
     readonly numericError: Grads | null;
     readonly autograd: Grads | null;
   },
+  early: EarlyBounds | null = null,
 ): Apart {
   const probe = comparisonProbe();
   const suspects: { name: string; k: number }[] = [];
   const apart: { name: string; k: number }[] = [];
   for (const name of wrt) {
+    // Where numeric has no numbers, `earlyBounds` found these elements with the same legs.
+    if (early !== null && !legs.numeric?.has(name) && !legs.numericError?.has(name)) {
+      for (const k of early.only.get(name) ?? []) suspects.push({ name, k });
+      continue;
+    }
     const v = values.get(name)!;
     const s = legs.symbolic?.get(name);
     const a = legs.autograd?.get(name);
