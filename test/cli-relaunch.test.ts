@@ -3,14 +3,12 @@
 // pages on request only ("madvise"). Seen from outside: the command's own process (here an --ops
 // module that prints its GLIBC_TUNABLES at import) has the setting, and the exit, the output and a
 // signal sent to the bin's process are the command's.
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { runBin } from "./run-bin.ts";
 
-const root = resolve(import.meta.dirname, "..");
-const bin = join(root, "bin/gradtrio.js");
 const THP = "/sys/kernel/mm/transparent_hugepage/enabled";
 const madvise =
   process.platform === "linux" &&
@@ -31,30 +29,13 @@ writeFileSync(big, `[1, 2,${" ".repeat(9 << 20)} 3]`);
 const small = join(dir, "small.json");
 writeFileSync(small, "[1, 2, 3]");
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runBin(argv: string[], env: Record<string, string | undefined> = {}, killAfter?: RegExp) {
-  return new Promise<Run>((done) => {
-    const e = { ...process.env, ...env };
-    for (const k of Object.keys(env)) if (env[k] === undefined) delete e[k];
-    const child = spawn(process.execPath, [bin, ...argv], { cwd: dir, env: e });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-      if (killAfter?.test(stderr)) child.kill("SIGTERM");
-    });
-    child.on("close", (code, signal) => done({ code, signal, stdout, stderr }));
+/** The bin in the test's directory, `env` over this process's (undefined: removed). */
+const run = (argv: string[], env: Record<string, string | undefined> = {}, killAfter?: RegExp) =>
+  runBin(argv, {
+    cwd: dir,
+    env,
+    ...(killAfter === undefined ? {} : { signalWhen: { when: killAfter } }),
   });
-}
 
 const noTunables = { GLIBC_TUNABLES: undefined };
 
@@ -62,7 +43,7 @@ describe.skipIf(!madvise)(
   "bin: large @FILE inputs run with huge pages (Linux, THP madvise)",
   () => {
     it("the command's process has glibc.malloc.hugetlb=1, and its report is the usual one", async () => {
-      const r = await runBin(
+      const r = await run(
         ["check", "sum(twice(x))", "--at", "x=@big.json", "--ops", probe, "--json"],
         noTunables,
       );
@@ -73,13 +54,13 @@ describe.skipIf(!madvise)(
     }, 60_000);
 
     it("small inputs, and a GLIBC_TUNABLES the user set, run as they are", async () => {
-      const s = await runBin(
+      const s = await run(
         ["check", "sum(twice(x))", "--at", "x=@small.json", "--ops", probe],
         noTunables,
       );
       expect(s.stderr).toContain("tunables=unset");
       expect(s.code).toBe(0);
-      const own = await runBin(["check", "sum(twice(x))", "--at", "x=@big.json", "--ops", probe], {
+      const own = await run(["check", "sum(twice(x))", "--at", "x=@big.json", "--ops", probe], {
         GLIBC_TUNABLES: "glibc.malloc.arena_max=2",
       });
       expect(own.stderr).toContain("tunables=glibc.malloc.arena_max=2");
@@ -87,7 +68,7 @@ describe.skipIf(!madvise)(
     }, 60_000);
 
     it("bad input exits 2 with its one line, as without the relaunch", async () => {
-      const r = await runBin(
+      const r = await run(
         ["check", "sum(twice(y))", "--at", "x=@big.json", "--ops", probe],
         noTunables,
       );
@@ -105,7 +86,7 @@ describe.skipIf(!madvise)(
         `export const spin = { name: "spin", arity: 1, forward: (x) => { process.stderr.write("spinning\\n"); for (;;); }, backward: ({ grad }) => [grad] };\n`,
       );
       const t0 = Date.now();
-      const r = await runBin(
+      const r = await run(
         ["check", "sum(spin(x))", "--at", "x=@big.json", "--ops", slow],
         noTunables,
         /spinning/,

@@ -11,15 +11,21 @@ export const bin = join(root, "bin/gradtrio.js");
 
 export interface Run {
   code: number | null;
+  /** The signal that ended the bin, or null. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
 
-/** How `runBin` runs: `cwd`, `env` over this process's, `timeout` (ms). */
+/**
+ * How `runBin` runs: `cwd`, `env` over this process's (undefined: the variable removed),
+ * `timeout` (ms), `signalWhen`: `signal` (SIGTERM) sent to the bin once its stderr matches `when`.
+ */
 export interface RunOptions {
   readonly cwd?: string;
-  readonly env?: Record<string, string>;
+  readonly env?: Record<string, string | undefined>;
   readonly timeout?: number;
+  readonly signalWhen?: { readonly when: RegExp; readonly signal?: NodeJS.Signals };
 }
 
 /**
@@ -28,21 +34,28 @@ export interface RunOptions {
  */
 export function runBin(argv: readonly string[], opts: RunOptions = {}): Promise<Run> {
   return new Promise((done) => {
+    const env = { ...process.env, ...opts.env };
+    for (const [k, v] of Object.entries(opts.env ?? {})) if (v === undefined) delete env[k];
     const child = spawn("node", [bin, ...argv], {
       cwd: opts.cwd ?? root,
-      env: { ...process.env, ...opts.env },
+      env,
       stdio: ["ignore", "pipe", "pipe"],
       ...(opts.timeout === undefined ? {} : { timeout: opts.timeout }),
     });
     let stdout = "";
     let stderr = "";
+    let signalled = false;
     child.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
     });
     child.stderr.on("data", (d: Buffer) => {
       stderr += d.toString();
+      if (!signalled && opts.signalWhen?.when.test(stderr)) {
+        signalled = true;
+        child.kill(opts.signalWhen.signal ?? "SIGTERM");
+      }
     });
-    child.on("close", (code) => done({ code, stdout, stderr }));
+    child.on("close", (code, signal) => done({ code, signal, stdout, stderr }));
   });
 }
 
