@@ -260,6 +260,18 @@ function tensorForward(def: TensorOpDefinition, args: Node[]): Node | null {
       });
     });
   }
+  // A backward that recomputes the forward inside: its rounding, as `customNoise` measures a
+  // scalar op's, every argument element moved at once along the window.
+  if (v.length * inputs <= MAX_NOISE_JACOBIAN) {
+    const noise = tensorNoise(args, v, rows, (moved) =>
+      jacobianAt(moved, tensorOpForward(def, moved, shapes, shape)),
+    );
+    noise?.forEach((r, k) => {
+      r.forEach((g, j) => {
+        for (let i = 0; i < g.length; i++) sens[k]![j]![i] += 2 * g[i]!;
+      });
+    });
+  }
   const err = v.map((o, k) => {
     let e = 4 * EPS * Math.abs(o) + tiny;
     rows[k]!.forEach((g, j) => {
@@ -293,6 +305,56 @@ function tensorForward(def: TensorOpDefinition, args: Node[]): Node | null {
     ),
   );
   return newNode(shape, v, err, null, { rows, sens, terms });
+}
+
+/** Jacobian entries (outputs × inputs) up to which `tensorNoise` runs (17 Jacobians). */
+const MAX_NOISE_JACOBIAN = 4096;
+
+/**
+ * `customNoise` for a tensor op: each argument element x moves by t·δ, t over 2·NOISE_POINTS + 1
+ * points of [−1, 1], all at once, δ the move that shifts the outputs by 16·φ ulps of the largest by
+ * the largest partial along x (at least 16·φ ulps of x, at most 1e-4 of it; times 0.5–1.5 and of
+ * alternating sign, element by element); each Jacobian entry's
+ * values there, less a fitted cubic, are its rounding (the largest deviation). Null where a value
+ * is not finite.
+ */
+function tensorNoise(
+  args: Node[],
+  v: Float64Array,
+  rows: Float64Array[][],
+  jacobianAt: (moved: Float64Array[]) => Float64Array[][],
+): Float64Array[][] | null {
+  let scale = 0;
+  for (const o of v) scale = Math.max(scale, Math.abs(o));
+  const steps = args.map((a, j) =>
+    a.v.map((x, i) => {
+      let slope = 0;
+      for (const r of rows) slope = Math.max(slope, Math.abs(r[j]![i]!));
+      const ax = Math.abs(x);
+      let width = slope > 0 ? (GOLDEN_ULPS * EPS * scale) / slope : 1e-4 * ax;
+      if (!(width >= GOLDEN_ULPS * EPS * ax)) width = GOLDEN_ULPS * EPS * ax;
+      if (width > 1e-4 * ax) width = 1e-4 * ax;
+      // Elements move by unlike amounts, in alternating directions: an op that depends on their
+      // differences alone (softmax) would not move at all under a common shift.
+      const spread = 0.5 + ((i * 0.6180339887498949 + j * 0.3819660112501051) % 1);
+      return (i % 2 === 0 ? width : -width) * spread;
+    }),
+  );
+  const n = NOISE_POINTS;
+  // ys[k][j][i]: the entry's values at the 2n + 1 points.
+  const ys = rows.map((r) => r.map((g) => Array.from(g, () => new Float64Array(2 * n + 1))));
+  for (let t = -n; t <= n; t++) {
+    const moved = args.map((a, j) => a.v.map((x, i) => x + steps[j]![i]! * NOISE_AT[t + n]!));
+    const jac = t === 0 ? rows : jacobianAt(moved);
+    for (let k = 0; k < jac.length; k++)
+      for (let j = 0; j < jac[k]!.length; j++)
+        for (let i = 0; i < jac[k]![j]!.length; i++) {
+          const y = jac[k]![j]![i]!;
+          if (!Number.isFinite(y)) return null;
+          ys[k]![j]![i]![t + n] = y;
+        }
+  }
+  return ys.map((r) => r.map((g) => Float64Array.from(g, cubicResidual)));
 }
 
 /** Index of each output element in a broadcast input (null where the shapes are equal). */
@@ -1031,13 +1093,22 @@ function errorsWhereRead(
 const NOISE_POINTS = 8;
 /** The half-width of `customNoise`'s window, in ulps of the op's value: 16·φ. */
 const GOLDEN_ULPS = 16 * 1.618033988749895;
+/**
+ * The window's points in [−1, 1], symmetric, ±(i/n)^1.3: unevenly spaced, so that no run of them
+ * steps by a whole number of ulps of what the rule computes (steps of one size can land on one
+ * phase of the rounding's sawtooth at every point, and show none of it).
+ */
+const NOISE_AT = Float64Array.from({ length: 2 * NOISE_POINTS + 1 }, (_, i) => {
+  const t = (i - NOISE_POINTS) / NOISE_POINTS;
+  return Math.sign(t) * Math.abs(t) ** 1.3;
+});
 
 /**
  * The rounding noise of a custom op's partial j at (a, b, c), p its value there: a rule that
  * recomputes its forward inside (s = σ(x), then s·(1 − s)) rounds in ways its inputs moved by a
  * few ulps do not show (s does not change). So each argument moves over a window wide enough to
  * move the op's value `o` by 16·φ of its ulps (by the op's own partial; at least 16 ulps of the
- * argument, at most 1e-3 of it), at 2·NOISE_POINTS + 1 evenly spaced points; a cubic fitted to the
+ * argument, at most 1e-4 of it), at the 2·NOISE_POINTS + 1 points of NOISE_AT; a cubic fitted to the
  * rule's values there takes up the smooth change, and what it leaves is how far the rule's value
  * jumps from one argument to the next: its rounding, as the point has it too. A rule off by a
  * smooth factor (a wrong formula) leaves nothing: that error is smooth. The largest deviation.
@@ -1063,10 +1134,10 @@ function customNoise(
     const ax = Math.abs(x);
     // 16·φ ulps: steps of an irrational number of ulps, so that the points sample the rounding's
     // sawtooth at varied phases (steps of a whole number of ulps can land on one phase each time).
-    let width = slope > 0 ? (GOLDEN_ULPS * EPS * Math.abs(o)) / slope : 1e-2 * ax;
-    if (Number.isNaN(width)) width = 1e-2 * ax;
+    let width = slope > 0 ? (GOLDEN_ULPS * EPS * Math.abs(o)) / slope : 1e-4 * ax;
+    if (Number.isNaN(width)) width = 1e-4 * ax;
     if (!(width >= GOLDEN_ULPS * EPS * ax)) width = GOLDEN_ULPS * EPS * ax;
-    if (width > 1e-2 * ax) width = 1e-2 * ax;
+    if (width > 1e-4 * ax) width = 1e-4 * ax;
     const at = (v: number): number => {
       const aa = arg === 0 ? v : a;
       const bb = arg === 1 ? v : b;
@@ -1075,7 +1146,7 @@ function customNoise(
     };
     let finite = true;
     for (let i = -n; i <= n; i++) {
-      ys[i + n] = i === 0 ? p : at(x + (width * i) / n);
+      ys[i + n] = i === 0 ? p : at(x + width * NOISE_AT[i + n]!);
       if (!Number.isFinite(ys[i + n]!)) finite = false;
     }
     if (finite) noise = Math.max(noise, cubicResidual(ys));
@@ -1084,8 +1155,8 @@ function customNoise(
 }
 
 /**
- * The largest |y_i − q(t_i)| of the least-squares cubic q through y at t_i = i/n, i = −n … n:
- * the even part (1, t²) and the odd part (t, t³) fitted apart (the points are symmetric).
+ * The largest |y_i − q(t_i)| of the least-squares cubic q through y at t_i = NOISE_AT[i]: the
+ * even part (1, t²) and the odd part (t, t³) fitted apart (the points are symmetric).
  */
 function cubicResidual(ys: Float64Array): number {
   const n = (ys.length - 1) / 2;
@@ -1099,7 +1170,7 @@ function cubicResidual(ys: Float64Array): number {
   let o1 = 0;
   let o3 = 0;
   for (let i = -n; i <= n; i++) {
-    const t = i / n;
+    const t = NOISE_AT[i + n]!;
     const t2 = t * t;
     const y = ys[i + n]!;
     s0 += 1;
@@ -1120,7 +1191,7 @@ function cubicResidual(ys: Float64Array): number {
   const c3 = (s2 * o3 - s4 * o1) / dd;
   let worst = 0;
   for (let i = -n; i <= n; i++) {
-    const t = i / n;
+    const t = NOISE_AT[i + n]!;
     const r = Math.abs(ys[i + n]! - (c0 + t * (c1 + t * (c2 + t * c3))));
     if (r > worst) worst = r;
   }
