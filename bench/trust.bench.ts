@@ -380,6 +380,22 @@ function recomputingSigmoid(name: string, factor: number) {
   });
 }
 
+/** A softmax whose backward computes y from x again (off by `factor`). */
+function recomputingSoftmax(name: string, factor: number) {
+  const forward = softmaxOk.definition.forward;
+  return defineOp({
+    ...softmaxOk.definition,
+    name,
+    backward: ({ args, grad: g }) => {
+      const y = Array.from(
+        forward({ args, shapes: [[args[0]!.length]], outShape: [args[0]!.length] }),
+      );
+      const dot = y.reduce((a, yi, i) => a + yi * g[i]!, 0);
+      return [y.map((yi, i) => yi * (g[i]! - dot) * factor)];
+    },
+  });
+}
+
 function recomputesForward(): void {
   // x uniform in [−40, 40]: past |x| ≈ 15, 1 − s holds few of s's bits.
   const xs = fc.sample(fc.integer({ min: -40_000, max: 40_000 }), { numRuns: n(300), seed: 31 });
@@ -396,6 +412,28 @@ function recomputesForward(): void {
     const fail = rs.filter((r) => outcome(r) === "fail").length;
     const three = rs.filter((r) => r.verdict === "inconclusive").length;
     console.log(`    ${name}(x): exit 1 ${pct(fail, rs.length)}, exit 3 ${pct(three, rs.length)}`);
+  }
+  // The softmax, its Jacobian at (e)'s points (3-vectors, half with components in ±40).
+  const points = fc
+    .sample(
+      fc.tuple(
+        fc.boolean(),
+        fc.array(fc.integer({ min: -4000, max: 4000 }), { minLength: 3, maxLength: 3 }),
+      ),
+      { numRuns: n(300), seed: 29 },
+    )
+    .map(([wide, ks]) => ks.map((k) => k / (wide ? 100 : 1000)));
+  for (const [name, factor] of [
+    ["trustSoftmaxAgain", 1],
+    ["trustSoftmaxAgainF1e6", 1 + 1e-6],
+  ] as const) {
+    recomputingSoftmax(name, factor);
+    const rs = points.map((x) => check(`${name}(x)`, { at: { x } }));
+    const fail = rs.filter((r) => outcome(r) === "fail").length;
+    const three = rs.filter((r) => r.verdict === "inconclusive").length;
+    console.log(
+      `    ${name}(x), Jacobian, ${points.length} points as (e): exit 1 ${pct(fail, rs.length)}, exit 3 ${pct(three, rs.length)}`,
+    );
   }
 }
 
