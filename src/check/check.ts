@@ -782,7 +782,8 @@ function gatherEvidence(input: CheckInput, opts: CheckOptions): Evidence {
 /** The rounding bounds `takeVote` asks for, had early for the elements of `only`. */
 interface EarlyBounds {
   readonly only: ReadonlyMap<string, readonly number[]>;
-  readonly analysis: RoundingAnalysis;
+  /** Null where there are no suspects (nothing to bound). */
+  readonly analysis: RoundingAnalysis | null;
   readonly own: Map<string, Float64Array> | null;
 }
 
@@ -820,7 +821,8 @@ function earlyBounds(
     if (ks === undefined) only.set(name, [k]);
     else ks.push(k);
   }
-  if (only.size === 0) return null;
+  // No suspects: nothing to bound (the vote, if it finds none either, asks for nothing).
+  if (only.size === 0) return { only, analysis: null, own: null };
   try {
     const analysis = roundingAnalysis(expr, values, only, { float32: false });
     const own = symGrads === null ? null : ownSymbolicBounds(expr, values, symGrads, only);

@@ -150,6 +150,8 @@ describe("the vote's rounding bounds, had while the leg runs elsewhere", () => {
 
   it.each([
     ["mean(bce(sigmoid(w*x+b), y))", { w: 0.5, b: -0.2, x, y }, "agree"],
+    // Exact gradients (w and each x): no suspects, nothing asked for early.
+    ["sum(x*w)", { x, w: 2 }, "agree"],
     // A small vector (every element asked for early) beside a large one; x·1e-9 makes the
     // cancellation in (1 − cos u)/u² ill-conditioned: the bounds decide the verdict.
     [
