@@ -3,15 +3,17 @@
 // (and dist/ may be absent or stale), it runs the sources through tsx, a devDependency: no build.
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
+import { constants } from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
- * Large inputs (`--at x=@FILE`, 8 MiB of JSON or more: ~4·10^5 numbers) on Linux, where the kernel
- * gives transparent huge pages only to memory that asks for them ("madvise"): gradtrio runs itself
- * again with glibc's malloc asking for them (GLIBC_TUNABLES=glibc.malloc.hugetlb=1). At 10^6
+ * Large inputs (`--at x=@FILE`, 8 MiB of JSON or more: ~4·10^5 numbers) on Linux with glibc 2.35
+ * or later, where the kernel gives transparent huge pages only to memory that asks for them
+ * ("madvise"): gradtrio runs itself again with glibc's malloc asking for them
+ * (GLIBC_TUNABLES=glibc.malloc.hugetlb=1). At 10^6
  * elements a check touches ~800 MB of fresh memory, 2·10^5 page faults of 4 KB each; with huge
- * pages `check --json` on the 10^6-element logistic loss took 15% less time (`npm run bench
+ * pages `check --json` on the 10^6-element logistic loss took ~10% less time (`npm run bench
  * check-json`). Never when GLIBC_TUNABLES is set (the user's own choice, or this relaunch), and not
  * where it cannot pay: elsewhere the child is one more process start (~50 ms) for nothing.
  */
@@ -20,6 +22,8 @@ const TUNABLES = "glibc.malloc.hugetlb=1";
 
 function wantsHugePages(argv) {
   if (process.platform !== "linux" || process.env.GLIBC_TUNABLES !== undefined) return false;
+  // A debugger's port is this process's (the child would not get it).
+  if (process.execArgv.some((a) => /^--(inspect|debug)/.test(a))) return false;
   let bytes = 0;
   for (const arg of argv) {
     const at = arg.indexOf("=@");
@@ -32,31 +36,52 @@ function wantsHugePages(argv) {
   }
   if (bytes < HUGE_INPUT) return false;
   try {
-    return readFileSync("/sys/kernel/mm/transparent_hugepage/enabled", "utf8").includes(
-      "[madvise]",
-    );
+    if (!readFileSync("/sys/kernel/mm/transparent_hugepage/enabled", "utf8").includes("[madvise]"))
+      return false;
   } catch {
     return false;
   }
+  // glibc 2.35 or later (musl and older glibc ignore the tunable: the child would be for nothing).
+  const glibc = process.report?.getReport().header.glibcVersionRuntime;
+  if (typeof glibc !== "string") return false;
+  const [major, minor] = glibc.split(".").map(Number);
+  return major > 2 || (major === 2 && minor >= 35);
 }
 
-/** The same command in a child with huge pages; its exit (status or signal) is this process's. */
+/**
+ * The same command in a child with huge pages; its exit (status or signal) is this process's.
+ * False when the child could not be started (the command then runs here).
+ */
 function relaunch() {
-  const child = spawn(
-    process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    { stdio: "inherit", env: { ...process.env, GLIBC_TUNABLES: TUNABLES } },
-  );
+  let child;
+  try {
+    child = spawn(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+      { stdio: "inherit", env: { ...process.env, GLIBC_TUNABLES: TUNABLES } },
+    );
+  } catch {
+    return Promise.resolve(false);
+  }
   // A signal sent to this process alone (a CI runner's SIGTERM) reaches the command too.
   const forward = (signal) => child.kill(signal);
   const signals = ["SIGINT", "SIGTERM", "SIGHUP"];
   for (const s of signals) process.on(s, forward);
+  const stopForwarding = () => {
+    for (const s of signals) process.off(s, forward);
+  };
   return new Promise((done) => {
-    child.on("error", () => done(false));
+    child.on("error", () => {
+      stopForwarding();
+      done(false);
+    });
     child.on("exit", (code, signal) => {
-      for (const s of signals) process.off(s, forward);
-      if (signal !== null) process.kill(process.pid, signal);
-      else process.exitCode = code ?? 1;
+      stopForwarding();
+      if (signal !== null) {
+        // As a shell reports it, should the signal to this process be ignored (as PID 1).
+        process.exitCode = 128 + (constants.signals[signal] ?? 0);
+        process.kill(process.pid, signal);
+      } else process.exitCode = code ?? 1;
       done(true);
     });
   });

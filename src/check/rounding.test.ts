@@ -332,6 +332,27 @@ describe("a custom op's backward that recomputes its forward", () => {
       expect([x, outcome(check("noiseSoftmaxRel6(x)", { at: { x } }))]).toEqual([x, "fail"]);
   });
 
+  it("an op that throws at a point of the window leaves the rest of the analysis as it was", () => {
+    // h is flat at x (slope 5e-9 next to a value of 1): its window reaches 1e-4 of x, below 1,
+    // where h throws. (1 − cos y)/y² at y = 1e-5 stays ill-conditioned (exit 3), as without h.
+    defineOp({
+      name: "noiseThrowsBelow1",
+      arity: 1,
+      domain: [[1, 10]],
+      forward: (v) => {
+        if (v < 1) throw new Error("below 1");
+        return 1 + 1e-12 * Math.sqrt(v - 1);
+      },
+      backward: ({ args: [v], grad }) => {
+        if (v! < 1) throw new Error("below 1");
+        return [(grad * 0.5e-12) / Math.sqrt(v! - 1)];
+      },
+      formula: (v) => `1 + 1e-12*sqrt((${v})-1)`,
+    });
+    const r = check("noiseThrowsBelow1(x) + (1 - cos(y))/y^2", { at: { x: 1.00005, y: 1e-5 } });
+    expect([r.verdict, r.reason?.slice(0, 22)]).toEqual(["inconclusive", "ill-conditioned point:"]);
+  });
+
   it("its allowance stays at the rule's rounding: a few ulps where nothing cancels (x = 0.3)", () => {
     const b = roundingScale(parse("noiseSig(x)"), toValues({ x: 0.3 }))!.get("x")![0]!;
     const d = Math.exp(-0.3) / (1 + Math.exp(-0.3)) ** 2;

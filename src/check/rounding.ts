@@ -345,7 +345,13 @@ function tensorNoise(
   const ys = rows.map((r) => r.map((g) => Array.from(g, () => new Float64Array(2 * n + 1))));
   for (let t = -n; t <= n; t++) {
     const moved = args.map((a, j) => a.v.map((x, i) => x + steps[j]![i]! * NOISE_AT[t + n]!));
-    const jac = t === 0 ? rows : jacobianAt(moved);
+    let jac: Float64Array[][];
+    try {
+      jac = t === 0 ? rows : jacobianAt(moved);
+    } catch {
+      // The op throws there (outside its domain, say): no noise measured.
+      return null;
+    }
     for (let k = 0; k < jac.length; k++)
       for (let j = 0; j < jac[k]!.length; j++)
         for (let i = 0; i < jac[k]![j]!.length; i++) {
@@ -354,7 +360,17 @@ function tensorNoise(
           ys[k]![j]![i]![t + n] = y;
         }
   }
-  return ys.map((r) => r.map((g) => Float64Array.from(g, cubicResidual)));
+  // At most 16 ulps of the terms (the outputs, an entry times its argument): see customNoise.
+  return ys.map((r, k) =>
+    r.map((g, j) =>
+      Float64Array.from(g, (e, i) =>
+        Math.min(
+          cubicResidual(e),
+          16 * EPS * (scale + Math.abs(rows[k]![j]![i]!) * (1 + Math.abs(args[j]!.v[i]!))),
+        ),
+      ),
+    ),
+  );
 }
 
 /** Index of each output element in a broadcast input (null where the shapes are equal). */
@@ -1138,18 +1154,26 @@ function customNoise(
     if (Number.isNaN(width)) width = 1e-4 * ax;
     if (!(width >= GOLDEN_ULPS * EPS * ax)) width = GOLDEN_ULPS * EPS * ax;
     if (width > 1e-4 * ax) width = 1e-4 * ax;
+    // A rule or forward that throws there (outside the op's domain, say): no value, as NaN.
     const at = (v: number): number => {
       const aa = arg === 0 ? v : a;
       const bb = arg === 1 ? v : b;
       const cc = arg === 2 ? v : c;
-      return rule.d(j, aa, bb, cc, rule.f(aa, bb, cc));
+      try {
+        return rule.d(j, aa, bb, cc, rule.f(aa, bb, cc));
+      } catch {
+        return Number.NaN;
+      }
     };
     let finite = true;
     for (let i = -n; i <= n; i++) {
       ys[i + n] = i === 0 ? p : at(x + width * NOISE_AT[i + n]!);
       if (!Number.isFinite(ys[i + n]!)) finite = false;
     }
-    if (finite) noise = Math.max(noise, cubicResidual(ys));
+    // At most 16 ulps of the terms a rule forms from these (the op's value, its partial times
+    // the argument): a larger jump is a rule that changes there (a branch), not rounding.
+    const cap = 16 * EPS * (Math.abs(o) + Math.abs(p) * (1 + ax));
+    if (finite) noise = Math.max(noise, Math.min(cubicResidual(ys), cap));
   }
   return noise;
 }

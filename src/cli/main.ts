@@ -541,8 +541,13 @@ export async function runCli(argv: readonly string[] = process.argv.slice(2)): P
   // The command's process: fast mode's numeric leg may run on a second thread (numeric/offload.ts).
   setNumericRunner(legThread);
   // Inputs large enough for that (OFFLOAD_MIN elements, ~20 bytes of JSON each): its thread starts
-  // now and loads while this one reads them.
-  if (argv[0] === "check" && fileInputBytes(argv, process.cwd()) >= PRESTART_BYTES)
+  // now and loads while this one reads them. Not where the leg stays here: another method, the
+  // Hessian's, custom ops (a worker thread has the built-ins only).
+  if (
+    argv[0] === "check" &&
+    !argv.some((a) => /^--(method|order|ops)\b/.test(a)) &&
+    fileInputBytes(argv, process.cwd()) >= PRESTART_BYTES
+  )
     legThread.prestart();
   const io = processIO();
   // User code's uncaught errors and process.exit calls: one line, exit 2 (src/fuzz/stray.ts).

@@ -42,4 +42,20 @@ describe("toValue: large values in shared memory", () => {
     expect(toValue(big.slice(1), "x").data.buffer).toBeInstanceOf(ArrayBuffer);
     expect(toValue(big.slice(1), "x").data.buffer).not.toBeInstanceOf(SharedArrayBuffer);
   });
+
+  it("where SharedArrayBuffer is not defined (a page opened from a file): an ArrayBuffer", () => {
+    const shared = globalThis.SharedArrayBuffer;
+    // @ts-expect-error: as a browser page without cross-origin isolation has it
+    globalThis.SharedArrayBuffer = undefined;
+    try {
+      const v = toValue(
+        Array.from({ length: 1 << 16 }, (_, k) => k),
+        "x",
+      );
+      expect(v.data.buffer).toBeInstanceOf(ArrayBuffer);
+      expect(v.data[12345]).toBe(12345);
+    } finally {
+      globalThis.SharedArrayBuffer = shared;
+    }
+  });
 });

@@ -34,8 +34,11 @@ export function toValue(v: unknown, name = "value"): Value {
   const size = shape.reduce((a, b) => a * b, 1);
   // Large values in shared memory: fast mode's numeric leg gets them on its worker thread
   // without a copy (numeric/leg-thread.ts).
+  // (Not on a page opened from a file, where SharedArrayBuffer is not defined: `gradtrio teach`.)
   const data =
-    size >= SHARED_MIN ? new Float64Array(new SharedArrayBuffer(8 * size)) : new Float64Array(size);
+    size >= SHARED_MIN && typeof SharedArrayBuffer === "function"
+      ? new Float64Array(new SharedArrayBuffer(8 * size))
+      : new Float64Array(size);
   // The path to an element (`[1][2]`) is only written for an error message.
   const idx: number[] = [];
   const path = (): string => idx.map((i) => `[${i}]`).join("");
