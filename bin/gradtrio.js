@@ -71,7 +71,10 @@ function relaunch() {
     for (const s of signals) process.off(s, forward);
   };
   return new Promise((done) => {
+    // A child that did not start (no pid): the command runs here. (An error from `kill` on a
+    // running child is no reason to run the command twice.)
     child.on("error", () => {
+      if (child.pid !== undefined) return;
       stopForwarding();
       done(false);
     });
