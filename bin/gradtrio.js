@@ -8,14 +8,10 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
- * Large inputs (`--at x=@FILE`, 8 MiB of JSON or more: ~4·10^5 numbers) on Linux with glibc 2.35
- * or later, where the kernel gives transparent huge pages only to memory that asks for them
- * ("madvise"): gradtrio runs itself again with glibc's malloc asking for them
- * (GLIBC_TUNABLES=glibc.malloc.hugetlb=1). At 10^6
- * elements a check touches ~800 MB of fresh memory, 2·10^5 page faults of 4 KB each; with huge
- * pages `check --json` on the 10^6-element logistic loss took ~10% less time (`npm run bench
- * check-json`). Never when GLIBC_TUNABLES is set (the user's own choice, or this relaunch), and not
- * where it cannot pay: elsewhere the child is one more process start (~50 ms) for nothing.
+ * Large inputs (`--at x=@FILE` of 8 MiB or more) on Linux, glibc 2.35+, transparent huge pages on
+ * request ("madvise"): the command runs in a child with GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+ * (fresh 4 KB pages cost most of a 10^6-element check's system time; docs/DESIGN.md). Never when
+ * GLIBC_TUNABLES is set (the user's choice, or this relaunch).
  */
 const HUGE_INPUT = 8 << 20;
 const TUNABLES = "glibc.malloc.hugetlb=1";
