@@ -318,9 +318,9 @@ function sigmoidWith(name: string, factor: number) {
   });
 }
 
-function readsOutput(): void {
-  // Half the points saturated (components in ±40, where y ≈ 1 and 1 − y cancels), half in ±4.
-  const points = fc
+/** (e)'s points: 3-vectors, half saturated (components in ±40, where y ≈ 1 and 1 − y cancels), half in ±4. */
+function vectorPoints(): number[][] {
+  return fc
     .sample(
       fc.tuple(
         fc.boolean(),
@@ -329,6 +329,10 @@ function readsOutput(): void {
       { numRuns: n(300), seed: 29 },
     )
     .map(([wide, ks]) => ks.map((k) => k / (wide ? 100 : 1000)));
+}
+
+function readsOutput(): void {
+  const points = vectorPoints();
   const w = [1, -2, 0.5];
   const exits = (checks: [string, Point][]) => {
     const t0 = performance.now();
@@ -414,15 +418,7 @@ function recomputesForward(): void {
     console.log(`    ${name}(x): exit 1 ${pct(fail, rs.length)}, exit 3 ${pct(three, rs.length)}`);
   }
   // The softmax, its Jacobian at (e)'s points (3-vectors, half with components in ±40).
-  const points = fc
-    .sample(
-      fc.tuple(
-        fc.boolean(),
-        fc.array(fc.integer({ min: -4000, max: 4000 }), { minLength: 3, maxLength: 3 }),
-      ),
-      { numRuns: n(300), seed: 29 },
-    )
-    .map(([wide, ks]) => ks.map((k) => k / (wide ? 100 : 1000)));
+  const points = vectorPoints();
   for (const [name, factor] of [
     ["trustSoftmaxAgain", 1],
     ["trustSoftmaxAgainF1e6", 1 + 1e-6],
