@@ -353,6 +353,20 @@ describe("a custom op's backward that recomputes its forward", () => {
     expect([r.verdict, r.reason?.slice(0, 22)]).toEqual(["inconclusive", "ill-conditioned point:"]);
   });
 
+  it("a rule that switches branch inside the window counts at most 16 ulps of its terms", () => {
+    // f = 1 + 1e-8·x: the window reaches ±5.7e-7 from x = 1 − 4e-7, past 1, where the backward
+    // is right; below 1 it is 1e-3 off (1e-11). Counted whole, that jump (~5e-12 off a fitted
+    // cubic, twice) would let the fault agree; capped at 16 ulps of 1 it is caught.
+    defineOp({
+      name: "noiseBranchAt1",
+      arity: 1,
+      forward: (v) => 1 + 1e-8 * v,
+      backward: ({ args: [v], grad }) => [grad * 1e-8 * (v! < 1 ? 1 + 1e-3 : 1)],
+      formula: (v) => `1 + 1e-8*(${v})`,
+    });
+    expect(outcome(check("noiseBranchAt1(x)", { at: { x: 1 - 4e-7 } }))).toBe("fail");
+  });
+
   it("its allowance stays at the rule's rounding: a few ulps where nothing cancels (x = 0.3)", () => {
     const b = roundingScale(parse("noiseSig(x)"), toValues({ x: 0.3 }))!.get("x")![0]!;
     const d = Math.exp(-0.3) / (1 + Math.exp(-0.3)) ** 2;

@@ -312,9 +312,9 @@ const MAX_NOISE_JACOBIAN = 4096;
 
 /**
  * `customNoise` for a tensor op: each argument element x moves by t·δ, t over 2·NOISE_POINTS + 1
- * points of [−1, 1], all at once, δ the move that shifts the outputs by 16·φ ulps of the largest by
- * the largest partial along x (at least 16·φ ulps of x, at most 1e-4 of it; times 0.5–1.5 and of
- * alternating sign, element by element); each Jacobian entry's
+ * points of [−1, 1], all at once, δ the `windowWidth` that shifts the largest output by 16·φ ulps
+ * at the largest partial along x (times 0.5–1.5 and of alternating sign, element by element);
+ * each Jacobian entry's
  * values there, less a fitted cubic, are its rounding (the largest deviation). Null where a value
  * is not finite.
  */
@@ -330,10 +330,7 @@ function tensorNoise(
     a.v.map((x, i) => {
       let slope = 0;
       for (const r of rows) slope = Math.max(slope, Math.abs(r[j]![i]!));
-      const ax = Math.abs(x);
-      let width = slope > 0 ? (GOLDEN_ULPS * EPS * scale) / slope : 1e-4 * ax;
-      if (!(width >= GOLDEN_ULPS * EPS * ax)) width = GOLDEN_ULPS * EPS * ax;
-      if (width > 1e-4 * ax) width = 1e-4 * ax;
+      const width = windowWidth(slope, scale, x);
       // Elements move by unlike amounts, in alternating directions: an op that depends on their
       // differences alone (softmax) would not move at all under a common shift.
       const spread = 0.5 + ((i * 0.6180339887498949 + j * 0.3819660112501051) % 1);
@@ -360,14 +357,11 @@ function tensorNoise(
           ys[k]![j]![i]![t + n] = y;
         }
   }
-  // At most 16 ulps of the terms (the outputs, an entry times its argument): see customNoise.
+  // At most `noiseCap` of the terms (the outputs, an entry times its argument).
   return ys.map((r, k) =>
     r.map((g, j) =>
       Float64Array.from(g, (e, i) =>
-        Math.min(
-          cubicResidual(e),
-          16 * EPS * (scale + Math.abs(rows[k]![j]![i]!) * (1 + Math.abs(args[j]!.v[i]!))),
-        ),
+        Math.min(cubicResidual(e), noiseCap(scale, rows[k]![j]![i]!, args[j]!.v[i]!)),
       ),
     ),
   );
@@ -1105,6 +1099,30 @@ function errorsWhereRead(
   }
 }
 
+/** How far a noise window reaches from the point at most, relative to the argument. */
+const MAX_WINDOW = 1e-4;
+
+/**
+ * A noise window's half-width along an argument x: the move that shifts a value of size `scale`
+ * by 16·φ ulps at slope `slope` (16·φ: an irrational number of ulps, so that the points sample
+ * the rounding's sawtooth at varied phases), at least 16·φ ulps of x, at most MAX_WINDOW of it
+ * (the widest where the slope is 0 or not a number).
+ */
+function windowWidth(slope: number, scale: number, x: number): number {
+  const ax = Math.abs(x);
+  let width = slope > 0 ? (GOLDEN_ULPS * EPS * scale) / slope : Number.POSITIVE_INFINITY;
+  if (Number.isNaN(width)) width = Number.POSITIVE_INFINITY;
+  if (!(width >= GOLDEN_ULPS * EPS * ax)) width = GOLDEN_ULPS * EPS * ax;
+  return Math.min(width, MAX_WINDOW * ax);
+}
+
+/**
+ * The most a window's deviation counts: 16 ulps of the terms a rule forms (the value's size, the
+ * partial times the argument). A larger jump is a rule that changes there (a branch), not rounding.
+ */
+const noiseCap = (scale: number, partial: number, x: number): number =>
+  16 * EPS * (Math.abs(scale) + Math.abs(partial) * (1 + Math.abs(x)));
+
 /** Points on each side of the argument that `customNoise` evaluates the rule at. */
 const NOISE_POINTS = 8;
 /** The half-width of `customNoise`'s window, in ulps of the op's value: 16·φ. */
@@ -1123,8 +1141,8 @@ const NOISE_AT = Float64Array.from({ length: 2 * NOISE_POINTS + 1 }, (_, i) => {
  * The rounding noise of a custom op's partial j at (a, b, c), p its value there: a rule that
  * recomputes its forward inside (s = σ(x), then s·(1 − s)) rounds in ways its inputs moved by a
  * few ulps do not show (s does not change). So each argument moves over a window wide enough to
- * move the op's value `o` by 16·φ of its ulps (by the op's own partial; at least 16 ulps of the
- * argument, at most 1e-4 of it), at the 2·NOISE_POINTS + 1 points of NOISE_AT; a cubic fitted to the
+ * move the op's value `o` by 16·φ of its ulps (`windowWidth`, by the op's own partial), at the
+ * 2·NOISE_POINTS + 1 points of NOISE_AT; a cubic fitted to the
  * rule's values there takes up the smooth change, and what it leaves is how far the rule's value
  * jumps from one argument to the next: its rounding, as the point has it too. A rule off by a
  * smooth factor (a wrong formula) leaves nothing: that error is smooth. The largest deviation.
@@ -1147,13 +1165,7 @@ function customNoise(
     if (x === 0) continue;
     // The op's own partial along this argument, to size the window (NaN: not given, the widest).
     const slope = Math.abs(arg === j ? p : rule.d(arg, a, b, c, o));
-    const ax = Math.abs(x);
-    // 16·φ ulps: steps of an irrational number of ulps, so that the points sample the rounding's
-    // sawtooth at varied phases (steps of a whole number of ulps can land on one phase each time).
-    let width = slope > 0 ? (GOLDEN_ULPS * EPS * Math.abs(o)) / slope : 1e-4 * ax;
-    if (Number.isNaN(width)) width = 1e-4 * ax;
-    if (!(width >= GOLDEN_ULPS * EPS * ax)) width = GOLDEN_ULPS * EPS * ax;
-    if (width > 1e-4 * ax) width = 1e-4 * ax;
+    const width = windowWidth(slope, Math.abs(o), x);
     // A rule or forward that throws there (outside the op's domain, say): no value, as NaN.
     const at = (v: number): number => {
       const aa = arg === 0 ? v : a;
@@ -1170,10 +1182,7 @@ function customNoise(
       ys[i + n] = i === 0 ? p : at(x + width * NOISE_AT[i + n]!);
       if (!Number.isFinite(ys[i + n]!)) finite = false;
     }
-    // At most 16 ulps of the terms a rule forms from these (the op's value, its partial times
-    // the argument): a larger jump is a rule that changes there (a branch), not rounding.
-    const cap = 16 * EPS * (Math.abs(o) + Math.abs(p) * (1 + ax));
-    if (finite) noise = Math.max(noise, Math.min(cubicResidual(ys), cap));
+    if (finite) noise = Math.max(noise, Math.min(cubicResidual(ys), noiseCap(o, p, x)));
   }
   return noise;
 }
