@@ -260,7 +260,7 @@ function tensorForward(def: TensorOpDefinition, args: Node[]): Node | null {
       });
     });
   }
-  // A backward that recomputes the forward inside: its rounding, as `customNoise` measures a
+  // A backward that recomputes the forward inside: its rounding, as `customProbe` measures a
   // scalar op's, every argument element moved at once along the window.
   if (v.length * inputs <= MAX_NOISE_JACOBIAN) {
     const noise = tensorNoise(args, v, rows, (moved) =>
@@ -311,8 +311,8 @@ function tensorForward(def: TensorOpDefinition, args: Node[]): Node | null {
 const MAX_NOISE_JACOBIAN = 4096;
 
 /**
- * `customNoise` for a tensor op: each argument element x moves by t·δ, t over 2·NOISE_POINTS + 1
- * points of [−1, 1], all at once, δ the `windowWidth` that shifts the largest output by 16·φ ulps
+ * `customProbe`'s noise window for a tensor op: each argument element x moves by t·δ, t over
+ * 2·NOISE_POINTS + 1 points of [−1, 1], all at once, δ the `windowWidth` that shifts the largest output by 16·φ ulps
  * at the largest partial along x (times 0.5–1.5 and of alternating sign, element by element);
  * each Jacobian entry's
  * values there, less a fitted cubic, are its rounding (the largest deviation). Null where a value
@@ -383,18 +383,31 @@ function roundingRuleOf(op: string): ScalarRule | undefined {
   if (isBuiltinOp(op)) return BUILTIN_RULES.get(op);
   const custom = lookupCustomOp(op);
   if (custom === undefined || isTensorOp(custom)) return undefined;
+  return customRuleOf(custom);
+}
+
+/** A scalar custom op's rule, made once per op. */
+function customRuleOf(custom: CustomOpDefinition): CustomRule {
   let rule = customRules.get(custom);
   if (rule === undefined) customRules.set(custom, (rule = customRule(custom)));
   return rule;
 }
 
 /** The scalar rule of each custom op, made once per op. */
-const customRules = new WeakMap<OpDefinition, ScalarRule>();
+const customRules = new WeakMap<OpDefinition, CustomRule>();
+
+/** A custom op's rule, with its backward's partials all from one call (`all`). */
+interface CustomRule extends ScalarRule {
+  /** Every partial at (a, b, c) with value `out`: the backward once (a missing one is NaN). */
+  all(a: number, b: number, c: number, out: number): ArrayLike<number | undefined>;
+}
 
 /** A custom op's rule: its forward and its backward at its first `arity` (at most 3) arguments. */
-function customRule(custom: CustomOpDefinition): ScalarRule {
+function customRule(custom: CustomOpDefinition): CustomRule {
   const args = (a: number, b: number, c: number): number[] =>
     custom.arity === 1 ? [a] : custom.arity === 2 ? [a, b] : [a, b, c];
+  const all = (a: number, b: number, c: number, out: number) =>
+    custom.backward({ args: args(a, b, c), out, grad: 1 });
   return {
     f: (a, b, c) =>
       custom.arity === 1
@@ -402,7 +415,8 @@ function customRule(custom: CustomOpDefinition): ScalarRule {
         : custom.arity === 2
           ? custom.forward(a, b)
           : custom.forward(a, b, c),
-    d: (k, a, b, c, out) => custom.backward({ args: args(a, b, c), out, grad: 1 })[k] ?? Number.NaN,
+    d: (k, a, b, c, out) => all(a, b, c, out)[k] ?? Number.NaN,
+    all,
     ulps: 4,
   };
 }
@@ -1123,9 +1137,9 @@ function windowWidth(slope: number, scale: number, x: number): number {
 const noiseCap = (scale: number, partial: number, x: number): number =>
   16 * EPS * (Math.abs(scale) + Math.abs(partial) * (1 + Math.abs(x)));
 
-/** Points on each side of the argument that `customNoise` evaluates the rule at. */
+/** Points on each side of the argument that `customProbe` evaluates the rule at. */
 const NOISE_POINTS = 8;
-/** The half-width of `customNoise`'s window, in ulps of the op's value: 16·φ. */
+/** The half-width of `customProbe`'s window, in ulps of the op's value: 16·φ. */
 const GOLDEN_ULPS = 16 * 1.618033988749895;
 /**
  * The window's points in [−1, 1], symmetric, ±(i/n)^1.3: unevenly spaced, so that no run of them
@@ -1138,53 +1152,130 @@ const NOISE_AT = Float64Array.from({ length: 2 * NOISE_POINTS + 1 }, (_, i) => {
 });
 
 /**
- * The rounding noise of a custom op's partial j at (a, b, c), p its value there: a rule that
- * recomputes its forward inside (s = σ(x), then s·(1 − s)) rounds in ways its inputs moved by a
- * few ulps do not show (s does not change). So each argument moves over a window wide enough to
- * move the op's value `o` by 16·φ of its ulps (`windowWidth`, by the op's own partial), at the
- * 2·NOISE_POINTS + 1 points of NOISE_AT; a cubic fitted to the
- * rule's values there takes up the smooth change, and what it leaves is how far the rule's value
- * jumps from one argument to the next: its rounding, as the point has it too. A rule off by a
- * smooth factor (a wrong formula) leaves nothing: that error is smooth. The largest deviation.
+ * What `customProbe` finds at one element, per partial (arrays of the op's arity, reused from one
+ * element to the next of a node), and its scratch space.
  */
-function customNoise(
-  rule: ScalarRule,
+interface CustomProbe {
+  /** How far each partial moves with its inputs' errors and its own rounding. */
+  readonly sens: Float64Array;
+  /** The size of the terms each partial combines (at least |partial|). */
+  readonly terms: Float64Array;
+  /** Scratch: the partials at the element, each partial's noise, its values over a window. */
+  readonly p: Float64Array;
+  readonly noise: Float64Array;
+  readonly ys: Float64Array[];
+  readonly finite: Uint8Array;
+}
+
+/** A probe's arrays for an op of `arity` arguments. */
+const customProbeOf = (arity: number): CustomProbe => ({
+  sens: new Float64Array(arity),
+  terms: new Float64Array(arity),
+  p: new Float64Array(arity),
+  noise: new Float64Array(arity),
+  ys: Array.from({ length: arity }, () => new Float64Array(2 * NOISE_POINTS + 1)),
+  finite: new Uint8Array(arity),
+});
+
+/**
+ * A custom op's rounding at one element (a, b, c), value o, partials `ps` (its backward there), for
+ * every partial at once, into `probe`: the backward runs once per point probed and each partial is
+ * read from that one call.
+ *
+ * A hand-written rule's own rounding is opaque (it may form 1 − t near t = 1), so each input moves:
+ * - by its error bound `errs` (at least 4 ulps), each way: what the partial computed from inputs
+ *   that carry errors may be, and any cancellation inside the rule;
+ * - over a noise window (twice the largest deviation counts): a rule that recomputes its forward
+ *   inside (s = σ(x), then s·(1 − s)) rounds in ways a few ulps do not show (s does not change). So
+ *   each argument moves over a window wide enough to move the op's value by 16·φ of its ulps
+ *   (`windowWidth`, by the op's own partial), at the 2·NOISE_POINTS + 1 points of NOISE_AT; a
+ *   cubic fitted to the rule's values there takes up the smooth change, and what it leaves is how
+ *   far the rule's value jumps from one argument to the next: its rounding, as the point has it
+ *   too. A rule off by a smooth factor (a wrong formula) leaves nothing: that error is smooth.
+ * - the output by its own ulps: a rule may read it (out·(1 − out) cancels at out ≈ 1); the move
+ *   shows that rounding and, per ulp, the size of the terms the rule combines (as tensorForward
+ *   does for a tensor op).
+ * A sensitivity that is not finite counts 0 (the point's other evidence decides).
+ */
+function customProbe(
+  probe: CustomProbe,
+  rule: CustomRule,
   arity: number,
-  j: number,
   a: number,
   b: number,
   c: number,
   o: number,
-  p: number,
-): number {
-  let noise = 0;
-  const n = NOISE_POINTS;
-  const ys = new Float64Array(2 * n + 1);
-  for (let arg = 0; arg < arity; arg++) {
-    const x = arg === 0 ? a : arg === 1 ? b : c;
-    if (x === 0) continue;
-    // The op's own partial along this argument, to size the window (NaN: not given, the widest).
-    const slope = Math.abs(arg === j ? p : rule.d(arg, a, b, c, o));
-    const width = windowWidth(slope, Math.abs(o), x);
-    // A rule or forward that throws there (outside the op's domain, say): no value, as NaN.
-    const at = (v: number): number => {
-      const aa = arg === 0 ? v : a;
-      const bb = arg === 1 ? v : b;
-      const cc = arg === 2 ? v : c;
-      try {
-        return rule.d(j, aa, bb, cc, rule.f(aa, bb, cc));
-      } catch {
-        return Number.NaN;
-      }
-    };
-    let finite = true;
-    for (let i = -n; i <= n; i++) {
-      ys[i + n] = i === 0 ? p : at(x + width * NOISE_AT[i + n]!);
-      if (!Number.isFinite(ys[i + n]!)) finite = false;
+  ps: ArrayLike<number | undefined>,
+  ea: number,
+  eb: number,
+  ec: number,
+): void {
+  const { sens, terms, p, noise, ys, finite } = probe;
+  for (let j = 0; j < arity; j++) p[j] = ps[j] ?? Number.NaN;
+  sens.fill(0);
+  for (let sign = 1; sign >= -1; sign -= 2)
+    for (let arg = 0; arg < arity; arg++) {
+      const v = arg === 0 ? a : arg === 1 ? b : c;
+      const d = Math.max(arg === 0 ? ea : arg === 1 ? eb : ec, 4 * EPS * Math.abs(v));
+      if (!(d > 0)) continue;
+      const aa = arg === 0 ? a + sign * d : a;
+      const bb = arg === 1 ? b + sign * d : b;
+      const cc = arg === 2 ? c + sign * d : c;
+      const qs = rule.all(aa, bb, cc, rule.f(aa, bb, cc));
+      for (let j = 0; j < arity; j++) sens[j] += Math.abs((qs[j] ?? Number.NaN) - p[j]!);
     }
-    if (finite) noise = Math.max(noise, Math.min(cubicResidual(ys), noiseCap(o, p, x)));
+  noise.fill(0);
+  const n = NOISE_POINTS;
+  for (let arg = 0; arg < arity; arg++) {
+    const v = arg === 0 ? a : arg === 1 ? b : c;
+    if (v === 0) continue;
+    // The op's own partial along this argument sizes the window (NaN: not given, the widest).
+    const width = windowWidth(Math.abs(p[arg]!), Math.abs(o), v);
+    finite.fill(1);
+    for (let i = -n; i <= n; i++) {
+      let qs: ArrayLike<number | undefined> | null = null;
+      if (i !== 0) {
+        const w = v + width * NOISE_AT[i + n]!;
+        const aa = arg === 0 ? w : a;
+        const bb = arg === 1 ? w : b;
+        const cc = arg === 2 ? w : c;
+        // A rule or forward that throws there (outside the op's domain, say): no value, as NaN.
+        try {
+          qs = rule.all(aa, bb, cc, rule.f(aa, bb, cc));
+        } catch {
+          qs = null;
+        }
+      }
+      for (let j = 0; j < arity; j++) {
+        const y = i === 0 ? p[j]! : qs === null ? Number.NaN : (qs[j] ?? Number.NaN);
+        ys[j]![i + n] = y;
+        if (!Number.isFinite(y)) finite[j] = 0;
+      }
+    }
+    for (let j = 0; j < arity; j++)
+      if (finite[j] === 1)
+        noise[j] = Math.max(noise[j]!, Math.min(cubicResidual(ys[j]!), noiseCap(o, p[j]!, v)));
   }
-  return noise;
+  const u = rule.ulps * EPS * Math.abs(o);
+  const up = o === 0 ? null : rule.all(a, b, c, o + u);
+  const down = o === 0 ? null : rule.all(a, b, c, o - u);
+  for (let j = 0; j < arity; j++) {
+    let s = sens[j]! + 2 * noise[j]!;
+    if (!Number.isFinite(s)) s = 0;
+    let t = Math.abs(p[j]!);
+    if (up !== null && down !== null) {
+      const move = Math.max(
+        Math.abs((up[j] ?? Number.NaN) - p[j]!),
+        Math.abs((down[j] ?? Number.NaN) - p[j]!),
+      );
+      if (Number.isFinite(move)) {
+        s += move;
+        t = Math.max(t, move / (rule.ulps * EPS));
+      }
+    }
+    sens[j] = s;
+    terms[j] = t;
+  }
 }
 
 /**
@@ -1344,8 +1435,9 @@ function backward(
   const custom = isBuiltinOp(op) ? undefined : lookupCustomOp(op);
   // A custom op's own rule serves as magnitude and sensitivity estimate, like a built-in's.
   const rule = roundingRuleOf(op)!;
+  const customRule = custom === undefined ? null : customRuleOf(custom as CustomOpDefinition);
+  let probe: CustomProbe | null = null;
   const arity = isBuiltinOp(op) ? BUILTIN_OPS[op].arity : custom!.arity;
-  const isCustom = custom !== undefined;
   const m0 = argMaps[0] ?? null;
   const m1 = argMaps[1] ?? null;
   const m2 = argMaps[2] ?? null;
@@ -1368,44 +1460,32 @@ function backward(
     const eb = A1 === undefined ? 0 : A1.err[i1]!;
     const ec = A2 === undefined ? 0 : A2.err[i2]!;
     const o = out.v[k]!;
+    // A custom op's partials from one call of its backward, and its probe, once per element.
+    let ps: ArrayLike<number | undefined> | null = null;
+    let probed = false;
     for (let j = 0; j < arity; j++) {
       if (argAdj[j] === null) continue;
-      const p = rule.d(j, a, b, c, o);
+      if (customRule !== null) ps ??= customRule.all(a, b, c, o);
+      const p = ps === null ? rule.d(j, a, b, c, o) : (ps[j] ?? Number.NaN);
       if (!Number.isFinite(p)) continue;
-      // The local derivative is computed from inputs that carry errors: perturb each by its bound.
-      // A hand-written rule's own rounding is opaque (it may form 1 − t near t = 1): probe it by
-      // moving each input a few ulps, which shows any cancellation inside it as noise.
-      const da = isCustom ? Math.max(ea, 4 * EPS * Math.abs(a)) : ea;
-      const db = isCustom ? Math.max(eb, 4 * EPS * Math.abs(b)) : eb;
-      const dc = isCustom ? Math.max(ec, 4 * EPS * Math.abs(c)) : ec;
-      let sens = 0;
-      if (da > 0) sens += Math.abs(rule.d(j, a + da, b, c, rule.f(a + da, b, c)) - p);
-      if (db > 0 && arity > 1) sens += Math.abs(rule.d(j, a, b + db, c, rule.f(a, b + db, c)) - p);
-      if (dc > 0 && arity > 2) sens += Math.abs(rule.d(j, a, b, c + dc, rule.f(a, b, c + dc)) - p);
-      if (isCustom) {
-        if (da > 0) sens += Math.abs(rule.d(j, a - da, b, c, rule.f(a - da, b, c)) - p);
-        if (db > 0 && arity > 1)
-          sens += Math.abs(rule.d(j, a, b - db, c, rule.f(a, b - db, c)) - p);
-        if (dc > 0 && arity > 2)
-          sens += Math.abs(rule.d(j, a, b, c - dc, rule.f(a, b, c - dc)) - p);
-      }
-      if (isCustom) sens += 2 * customNoise(rule, arity, j, a, b, c, o, p);
-      if (!Number.isFinite(sens)) sens = 0;
       const ap = Math.abs(p);
-      let terms = rule.terms === undefined ? ap : rule.terms(j, a, b, c, o);
-      if (isCustom && o !== 0) {
-        // A hand-written rule may read the output, which carries the forward's own rounding (its
-        // ulps): out·(1 − out) at out ≈ 1 cancels. The move shows that rounding and, per ulp, the
-        // size of the terms the rule combines (as tensorForward does for a tensor op).
-        const u = rule.ulps * EPS * Math.abs(o);
-        const move = Math.max(
-          Math.abs(rule.d(j, a, b, c, o + u) - p),
-          Math.abs(rule.d(j, a, b, c, o - u) - p),
-        );
-        if (Number.isFinite(move)) {
-          sens += move;
-          terms = Math.max(terms, move / (rule.ulps * EPS));
-        }
+      let sens = 0;
+      let terms: number;
+      if (customRule !== null) {
+        probe ??= customProbeOf(arity);
+        if (!probed) customProbe(probe, customRule, arity, a, b, c, o, ps!, ea, eb, ec);
+        probed = true;
+        sens = probe.sens[j]!;
+        terms = probe.terms[j]!;
+      } else {
+        // The local derivative is computed from inputs that carry errors: perturb each by its bound.
+        if (ea > 0) sens += Math.abs(rule.d(j, a + ea, b, c, rule.f(a + ea, b, c)) - p);
+        if (eb > 0 && arity > 1)
+          sens += Math.abs(rule.d(j, a, b + eb, c, rule.f(a, b + eb, c)) - p);
+        if (ec > 0 && arity > 2)
+          sens += Math.abs(rule.d(j, a, b, c + ec, rule.f(a, b, c + ec)) - p);
+        if (!Number.isFinite(sens)) sens = 0;
+        terms = rule.terms === undefined ? ap : rule.terms(j, a, b, c, o);
       }
       const idx = j === 0 ? i0 : j === 1 ? i1 : i2;
       const [ma, qa] = argAdj[j]!;
