@@ -52,6 +52,7 @@ import { referenceOutvoted } from "./outcome.ts";
 import type { InputGradients, LegFailure, LegReport, Report } from "./report.ts";
 import {
   EXTREME_LARGE,
+  type FlatOp,
   type Overflow,
   type RoundingAnalysis,
   roundingAnalysis,
@@ -345,6 +346,10 @@ function looseElement(
 
 /** The reasons the gradient's, the Jacobian's and the Hessian's rules share. */
 export const reasons = {
+  flat(f: FlatDisagreement): string {
+    const at = f.at.map((x) => Number(x.toPrecision(6))).join(", ");
+    return `ill-conditioned point: custom op '${f.op}' is flat at ${f.op}(${at}) (over 1e-4 of an argument its value moves by fewer than 26 ulps), so its backward's own rounding cannot be measured: a rule that computes the forward again inside may round by up to ±${f.bound.toExponential(1)} on the gradient at ${f.label}, which covers the difference; the legs cannot be compared`;
+  },
   illConditioned(extreme: number): string {
     const where = Math.abs(extreme) > EXTREME_LARGE ? "overflow" : "underflow";
     return `ill-conditioned point: a value of ${extreme} lies near the ${where} limit of float64, where the legs' different arithmetic can ${where} differently by more than any rounding bound`;
@@ -573,6 +578,11 @@ interface Vote {
   readonly rounding: Grads | null;
   readonly magnitudes: Grads | null;
   readonly ownRounding: Grads | null;
+  /**
+   * A disagreement that a flat custom op's unseen rounding may account for (`withinFlat`): the op,
+   * where, and the largest bound that rounding gives a gradient element; else null.
+   */
+  readonly flat: FlatDisagreement | null;
   /**
    * Autograd is blamed, and every failing element was compared at shared intermediates (see
    * `takeVote`): rounding of those is no excuse, so the point's conditioning does not matter.
@@ -1031,7 +1041,10 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
       : null;
   const sharedLabels = new Set<string>();
   const comparisons: Comparison[] = [];
+  /** Each element comparison's element, by its index in `comparisons`. */
+  const elementAt = new Map<number, { name: string; k: number }>();
   for (const { name, k } of suspects) {
+    elementAt.set(comparisons.length, { name, k });
     const v = values.get(name)!;
     const s = symGrads?.get(name);
     const a = autoGrads?.get(name);
@@ -1103,6 +1116,10 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
   const judgment = judge(comparisons, tol);
   return {
     judgment,
+    flat:
+      judgment.verdict === "disagree" && analysis != null && analysis.flat !== null
+        ? withinFlat(expr, values, only, f32, analysis, analysis.flat, comparisons, elementAt, tol)
+        : null,
     hessianOnly:
       judgment.verdict === "disagree" && judgment.failing.every((l) => hessianLabels.has(l)),
     sharedBlame:
@@ -1119,6 +1136,52 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     magnitudes: analysis?.magnitudes ?? null,
     ownRounding,
   };
+}
+
+/** `Vote.flat`: a flat custom op, and the largest bound its rounding gives a compared element. */
+interface FlatDisagreement extends FlatOp {
+  readonly label: string;
+  readonly bound: number;
+}
+
+/**
+ * Whether every comparison agrees once a flat custom op's windows count at their cap
+ * (`roundingAnalysis`'s `flat`): a rule that recomputes its forward where the forward does not
+ * move by an ulp over the window (σ past x ≈ 28: 1 − s from an s that rounds) rounds in ways no
+ * probe sees, by up to that much. Such a disagreement is no evidence against the rule: null when
+ * some element still disagrees, else the op and the element whose bound grew the most.
+ */
+function withinFlat(
+  expr: Expr,
+  values: Map<string, Value>,
+  only: ReadonlyMap<string, readonly number[]>,
+  f32: boolean,
+  analysis: RoundingAnalysis,
+  flat: FlatOp,
+  comparisons: readonly Comparison[],
+  elementAt: ReadonlyMap<number, { name: string; k: number }>,
+  tol: Tolerance,
+): FlatDisagreement | null {
+  const wide = roundingAnalysis(expr, values, only, { float32: f32, flat: true }).bounds;
+  if (wide === null || analysis.bounds === null) return null;
+  const base = analysis.bounds;
+  let label = "";
+  let bound = -1;
+  // What the flat op's windows add to each element's bound, added to the bound it was compared
+  // with (which may hold float32's underflow, or be the bound at shared intermediates).
+  const widened = comparisons.map((c, i) => {
+    const at = elementAt.get(i);
+    if (at === undefined) return c;
+    const b = wide.get(at.name)?.[at.k] ?? 0;
+    const extra = b - (base.get(at.name)?.[at.k] ?? 0);
+    if (!(extra > 0)) return c;
+    if (b > bound) {
+      bound = b;
+      label = c.label;
+    }
+    return { ...c, rounding: c.rounding + extra };
+  });
+  return bound >= 0 && judge(widened, tol).verdict === "agree" ? { ...flat, label, bound } : null;
 }
 
 /** A rule's test: the reason the verdict is inconclusive, or null when the rule does not apply. */
@@ -1240,6 +1303,7 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
   // that size cannot be told from rounding: say so rather than agree or blame.
   "ill-conditioned": (e) => {
     const v = e.vote();
+    if (v.flat !== null) return reasons.flat(v.flat);
     if (v.sharedBlame) return null;
     const agreed = v.judgment.verdict === "agree";
     const loose = looseElement(

@@ -279,11 +279,38 @@ describe("a custom op's backward that recomputes its forward", () => {
     for (const x of [-30, -15, 0.3, 5, 12, 15, 18, 20])
       expect([x, outcome(check("noiseSig(x)", { at: { x } }))]).toEqual([x, "pass"]);
     // 1 − s of a few ulps: float64 cannot resolve the rule's value (ill-conditioned, exit 3).
-    // (Past x ≈ 32 the window, at most 1e-4 of x, no longer moves s: open, exit 1 there.)
     for (const x of [23, 25, 30]) {
       const r = check("noiseSig(x)", { at: { x } });
       expect([x, r.verdict]).toEqual([x, "inconclusive"]);
     }
+    // Past x ≈ 32 the window, at most 1e-4 of x, no longer moves s (σ is flat): 1 − s is 1%
+    // off at 34, and 0 from 37 on (σ'(37) = 8.5e-17). Ill-conditioned too, by the flat op.
+    for (const x of [34, 37, 40]) {
+      const r = check("noiseSig(x)", { at: { x } });
+      expect([x, r.verdict, r.reason?.slice(0, 56)]).toEqual([
+        x,
+        "inconclusive",
+        "ill-conditioned point: custom op 'noiseSig' is flat at n",
+      ]);
+    }
+  });
+
+  it("where σ is flat, an exact rule still agrees, and one 10× off is still caught", () => {
+    // exp(−x)/(1 + exp(−x))² keeps its precision in the tail: agreement is evidence there.
+    const sigmoidWith = (name: string, f: number) =>
+      defineOp({
+        name,
+        arity: 1,
+        forward: (v) => 1 / (1 + Math.exp(-v)),
+        backward: ({ args: [v], grad }) => [(grad * f * Math.exp(-v!)) / (1 + Math.exp(-v!)) ** 2],
+        formula: (v) => `1/(1+exp(-(${v})))`,
+      });
+    sigmoidWith("flatExact", 1);
+    sigmoidWith("flatTen", 10);
+    for (const x of [34, 37, 40])
+      expect([x, outcome(check("flatExact(x)", { at: { x } }))]).toEqual([x, "pass"]);
+    // At 34 the difference (1.5e-14) exceeds what a flat op's rounding may be (7.1e-15).
+    expect(outcome(check("flatTen(x)", { at: { x: 34 } }))).toBe("fail");
   });
 
   it("still catches the rule off by 1e-6 there, and by 1e-9 where its rounding is smaller", () => {

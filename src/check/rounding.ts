@@ -45,6 +45,9 @@ const EPS = Number.EPSILON;
  * smallest subnormal, 2^-150), while a `roundingAnalysis` with `tiny` runs; 0 otherwise.
  */
 let tiny = 0;
+/** `roundingAnalysis`'s `flat` option, and the flat custom op found so far (as `tiny`). */
+let countFlat = false;
+let flat: FlatOp | null = null;
 
 /** How an elementwise built-in's value carries rounding: its value is its declared kernel's. */
 interface RoundingRule {
@@ -468,6 +471,20 @@ export interface RoundingAnalysis {
    * when there is none, or when an argument is outside its op's domain (a pole: that finding).
    */
   readonly overflow: Overflow | null;
+  /**
+   * The first custom op found flat where its rule was probed: its noise window, at most 1e-4 of
+   * an argument, moves its value by fewer than its 16·φ ulps (σ past x ≈ 28), so a rule that
+   * recomputes the forward inside rounds unseen. Null when there is none. With `flat`, such a
+   * window's deviation counts at its cap (16 ulps of the rule's terms), as if it had seen that.
+   */
+  readonly flat: FlatOp | null;
+}
+
+/** A custom op at a point where it is flat (`RoundingAnalysis.flat`). */
+export interface FlatOp {
+  readonly op: string;
+  /** Its arguments there. */
+  readonly at: readonly number[];
 }
 
 /** An intermediate that overflows float64 (`RoundingAnalysis.overflow`). */
@@ -493,11 +510,18 @@ export function roundingAnalysis(
   expr: Expr,
   values: Map<string, Value>,
   only?: ReadonlyMap<string, readonly number[]>,
-  opts: { readonly shared?: boolean; readonly tiny?: number; readonly float32?: boolean } = {},
+  opts: {
+    readonly shared?: boolean;
+    readonly tiny?: number;
+    readonly float32?: boolean;
+    readonly flat?: boolean;
+  } = {},
 ): RoundingAnalysis {
   const found: Findings = { extreme: null, outsideDomain: null, overflow: null };
   const magnitudes = new Map<string, Float64Array>();
   tiny = opts.tiny ?? 0;
+  countFlat = opts.flat === true;
+  flat = null;
   try {
     const bounds = boundsOf(
       flatExpr(expr),
@@ -508,12 +532,14 @@ export function roundingAnalysis(
       opts.shared === true,
       opts.float32 === true,
     );
-    return { bounds, magnitudes: bounds === null ? null : magnitudes, ...found };
+    return { bounds, magnitudes: bounds === null ? null : magnitudes, ...found, flat };
   } catch {
     // A custom op's own rule threw: no bounds (the autograd leg reports the error itself).
-    return { bounds: null, magnitudes: null, ...found };
+    return { bounds: null, magnitudes: null, ...found, flat: null };
   } finally {
     tiny = 0;
+    countFlat = false;
+    flat = null;
   }
 }
 
@@ -1123,11 +1149,16 @@ const MAX_WINDOW = 1e-4;
  * (the widest where the slope is 0 or not a number).
  */
 function windowWidth(slope: number, scale: number, x: number): number {
+  return Math.min(windowReach(slope, scale, x), MAX_WINDOW * Math.abs(x));
+}
+
+/** `windowWidth` before its MAX_WINDOW cap: a wider one is a flat op (`RoundingAnalysis.flat`). */
+function windowReach(slope: number, scale: number, x: number): number {
   const ax = Math.abs(x);
   let width = slope > 0 ? (GOLDEN_ULPS * EPS * scale) / slope : Number.POSITIVE_INFINITY;
   if (Number.isNaN(width)) width = Number.POSITIVE_INFINITY;
   if (!(width >= GOLDEN_ULPS * EPS * ax)) width = GOLDEN_ULPS * EPS * ax;
-  return Math.min(width, MAX_WINDOW * ax);
+  return width;
 }
 
 /**
@@ -1199,6 +1230,7 @@ const customProbeOf = (arity: number): CustomProbe => ({
  */
 function customProbe(
   probe: CustomProbe,
+  op: string,
   rule: CustomRule,
   arity: number,
   a: number,
@@ -1230,7 +1262,11 @@ function customProbe(
     const v = arg === 0 ? a : arg === 1 ? b : c;
     if (v === 0) continue;
     // The op's own partial along this argument sizes the window (NaN: not given, the widest).
-    const width = windowWidth(Math.abs(p[arg]!), Math.abs(o), v);
+    const reach = windowReach(Math.abs(p[arg]!), Math.abs(o), v);
+    const width = Math.min(reach, MAX_WINDOW * Math.abs(v));
+    // The op's values over the window: their range tells a flat op (below).
+    let lo = o;
+    let hi = o;
     finite.fill(1);
     for (let i = -n; i <= n; i++) {
       let qs: ArrayLike<number | undefined> | null = null;
@@ -1241,7 +1277,10 @@ function customProbe(
         const cc = arg === 2 ? w : c;
         // A rule or forward that throws there (outside the op's domain, say): no value, as NaN.
         try {
-          qs = rule.all(aa, bb, cc, rule.f(aa, bb, cc));
+          const fw = rule.f(aa, bb, cc);
+          if (fw < lo) lo = fw;
+          if (fw > hi) hi = fw;
+          qs = rule.all(aa, bb, cc, fw);
         } catch {
           qs = null;
         }
@@ -1255,6 +1294,14 @@ function customProbe(
     for (let j = 0; j < arity; j++)
       if (finite[j] === 1)
         noise[j] = Math.max(noise[j]!, Math.min(cubicResidual(ys[j]!), noiseCap(o, p[j]!, v)));
+    if (reach > width && hi - lo < GOLDEN_ULPS * EPS * Math.abs(o)) {
+      // Flat: the capped window moves the op's value by fewer than 16·φ of its ulps (σ past x ≈
+      // 28; not a stationary point, where it curves by more), so a rule that computes the forward
+      // again inside rounds unseen. Counted at the cap where asked (`RoundingAnalysis.flat`).
+      flat ??= { op, at: [a, b, c].slice(0, arity) };
+      if (countFlat)
+        for (let j = 0; j < arity; j++) noise[j] = Math.max(noise[j]!, noiseCap(o, p[j]!, v));
+    }
   }
   const u = rule.ulps * EPS * Math.abs(o);
   const up = o === 0 ? null : rule.all(a, b, c, o + u);
@@ -1473,7 +1520,7 @@ function backward(
       let terms: number;
       if (customRule !== null) {
         probe ??= customProbeOf(arity);
-        if (!probed) customProbe(probe, customRule, arity, a, b, c, o, ps!, ea, eb, ec);
+        if (!probed) customProbe(probe, op, customRule, arity, a, b, c, o, ps!, ea, eb, ec);
         probed = true;
         sens = probe.sens[j]!;
         terms = probe.terms[j]!;
