@@ -347,8 +347,7 @@ function looseElement(
 /** The reasons the gradient's, the Jacobian's and the Hessian's rules share. */
 export const reasons = {
   flat(f: FlatDisagreement): string {
-    const at = f.at.map((x) => Number(x.toPrecision(6))).join(", ");
-    return `ill-conditioned point: custom op '${f.op}' is flat at ${f.op}(${at}) (over 1e-4 of an argument its value moves by fewer than 26 ulps), so its backward's own rounding cannot be measured: a rule that computes the forward again inside may round by up to ±${f.bound.toExponential(1)} on the gradient at ${f.label}, which covers the difference; the legs cannot be compared`;
+    return `ill-conditioned point: custom op '${f.op}' is flat at ${f.where} (over 1e-4 of an argument its value moves by fewer than 26 ulps), so its backward's own rounding cannot be measured: a rule that computes the forward again inside may round by up to ±${f.bound.toExponential(1)} at ${f.label}, which covers the difference; the legs cannot be compared`;
   },
   illConditioned(extreme: number): string {
     const where = Math.abs(extreme) > EXTREME_LARGE ? "overflow" : "underflow";

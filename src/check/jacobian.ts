@@ -16,7 +16,7 @@ import { type MatrixLegs, matrixComparisons, matrixReport, wrtIndices } from "./
 import { asideNote, symbolicAside } from "./op-formulas.ts";
 import { referenceOutvoted } from "./outcome.ts";
 import type { LegReport, Report } from "./report.ts";
-import { type Overflow, roundingAnalysis } from "./rounding.ts";
+import { type FlatOp, type Overflow, roundingAnalysis } from "./rounding.ts";
 import { judge, LEGS, type LegName } from "./verdict.ts";
 
 /** The seed's variable name in the rounding analysis of one row: no user's name can take it. */
@@ -170,7 +170,9 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
   // Row i's rounding bound is that of the gradient of the scalar sum(out·eᵢ).
   const seeded = call("sum", [call("mul", [expr, variable(SEED)])]);
   // With `tiny`: the bounds with float32's underflow (what it adds to autograd's float32 bound).
-  const rounding = (rowsWanted: readonly number[], tiny?: number) => {
+  // With `flat`: a flat custom op's windows counted at their cap (`check`'s `withinFlat`).
+  let flat: FlatOp | null = null;
+  const rounding = (rowsWanted: readonly number[], tiny?: number, countFlat = false) => {
     const out = new Map<number, Float64Array>();
     for (const i of rowsWanted) {
       const seed = new Float64Array(sizeOf(shape));
@@ -178,11 +180,13 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
       const point = new Map(values).set(SEED, { shape, data: seed });
       const a = roundingAnalysis(seeded, point, undefined, {
         float32: f32,
+        flat: countFlat,
         ...(tiny === undefined ? {} : { tiny }),
       });
       outsideDomain ??= a.outsideDomain;
       extreme ??= a.extreme;
       overflow ??= a.overflow;
+      flat ??= a.flat;
       const row = new Float64Array(all.length);
       let o = 0;
       for (const [name, v] of values) {
@@ -217,6 +221,24 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
       "smooth breakpoint",
       breakpointReason(breakpoint, j.reason, convention(expr)),
     );
+  if (j.verdict === "disagree" && flat !== null) {
+    // A flat custom op's unmeasured rounding may account for it: ill-conditioned, as in `check`.
+    const wide = matrixComparisons(
+      voting,
+      label,
+      tol,
+      (rowsWanted) => rounding(rowsWanted, undefined, true),
+      undefined,
+      f32 ? (rowsWanted) => rounding(rowsWanted, FLOAT32_TINY, true) : undefined,
+    );
+    if (judge(wide, tol).verdict === "agree") {
+      const at = wide.find((c) => c.label === j.failing[0]) ?? wide[0]!;
+      return inconclusive(
+        "ill-conditioned",
+        reasons.flat({ ...(flat as FlatOp), label: at.label, bound: at.rounding }),
+      );
+    }
+  }
   const underflow = f32 && j.verdict === "agree" ? float32Underflow(comparisons, tol) : null;
   if (underflow !== null) return inconclusive("float32 underflow", underflow);
   return {

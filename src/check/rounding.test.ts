@@ -313,6 +313,17 @@ describe("a custom op's backward that recomputes its forward", () => {
     expect(outcome(check("flatTen(x)", { at: { x: 34 } }))).toBe("fail");
   });
 
+  it("a flat op's disagreement is ill-conditioned in a Jacobian too, and within a sum", () => {
+    for (const text of ["noiseSig(x)", "sum(noiseSig(x))"]) {
+      const r = check(text, { at: { x: [37, 1] } });
+      expect([text, r.verdict, r.reason?.slice(0, 67)]).toEqual([
+        text,
+        "inconclusive",
+        "ill-conditioned point: custom op 'noiseSig' is flat at noiseSig(37)",
+      ]);
+    }
+  });
+
   it("still catches the rule off by 1e-6 there, and by 1e-9 where its rounding is smaller", () => {
     for (const x of [-15, 0.3, 5, 15, 20])
       expect([x, outcome(check("noiseSigRel6(x)", { at: { x } }))]).toEqual([x, "fail"]);

@@ -47,7 +47,7 @@ const EPS = Number.EPSILON;
 let tiny = 0;
 /** `roundingAnalysis`'s `flat` option, and the flat custom op found so far (as `tiny`). */
 let countFlat = false;
-let flat: FlatOp | null = null;
+let flatOp: FlatOp | null = null;
 
 /** How an elementwise built-in's value carries rounding: its value is its declared kernel's. */
 interface RoundingRule {
@@ -315,11 +315,11 @@ const MAX_NOISE_JACOBIAN = 4096;
 
 /**
  * `customProbe`'s noise window for a tensor op: each argument element x moves by t·δ, t over
- * 2·NOISE_POINTS + 1 points of [−1, 1], all at once, δ the `windowWidth` that shifts the largest output by 16·φ ulps
- * at the largest partial along x (times 0.5–1.5 and of alternating sign, element by element);
- * each Jacobian entry's
- * values there, less a fitted cubic, are its rounding (the largest deviation). Null where a value
- * is not finite.
+ * 2·NOISE_POINTS + 1 points of [−1, 1], all at once, δ the window (`windowReach`, capped) that
+ * shifts the largest output by 16·φ ulps at the largest partial along x (times 0.5–1.5 and of
+ * alternating sign, element by element); each Jacobian entry's values there, less a fitted cubic,
+ * are its rounding (the largest deviation). Null where a value is not finite. (A flat tensor op is
+ * not noted: counting every entry at its cap would hide faults in the accurate ones.)
  */
 function tensorNoise(
   args: Node[],
@@ -333,7 +333,7 @@ function tensorNoise(
     a.v.map((x, i) => {
       let slope = 0;
       for (const r of rows) slope = Math.max(slope, Math.abs(r[j]![i]!));
-      const width = windowWidth(slope, scale, x);
+      const width = Math.min(windowReach(slope, scale, x), MAX_WINDOW * Math.abs(x));
       // Elements move by unlike amounts, in alternating directions: an op that depends on their
       // differences alone (softmax) would not move at all under a common shift.
       const spread = 0.5 + ((i * 0.6180339887498949 + j * 0.3819660112501051) % 1);
@@ -483,8 +483,21 @@ export interface RoundingAnalysis {
 /** A custom op at a point where it is flat (`RoundingAnalysis.flat`). */
 export interface FlatOp {
   readonly op: string;
-  /** Its arguments there. */
-  readonly at: readonly number[];
+  /** The op at its arguments there: `rsig(34)`, `softmax([40, 0, -0.5])` (6 numbers at most). */
+  readonly where: string;
+}
+
+/** `FlatOp.where`: `op(args)`, each argument a number or a list of numbers (6 in all at most). */
+function shownCall(op: string, args: readonly (number | ArrayLike<number>)[]): string {
+  let left = 6;
+  const num = (x: number) => String(Number(x.toPrecision(6)));
+  const shown = args.map((a) => {
+    if (typeof a === "number") return left-- > 0 ? num(a) : "…";
+    const xs = Array.from(a).slice(0, Math.max(0, left)).map(num);
+    left -= xs.length;
+    return `[${xs.join(", ")}${xs.length < a.length ? ", …" : ""}]`;
+  });
+  return `${op}(${shown.join(", ")})`;
 }
 
 /** An intermediate that overflows float64 (`RoundingAnalysis.overflow`). */
@@ -521,7 +534,7 @@ export function roundingAnalysis(
   const magnitudes = new Map<string, Float64Array>();
   tiny = opts.tiny ?? 0;
   countFlat = opts.flat === true;
-  flat = null;
+  flatOp = null;
   try {
     const bounds = boundsOf(
       flatExpr(expr),
@@ -532,14 +545,14 @@ export function roundingAnalysis(
       opts.shared === true,
       opts.float32 === true,
     );
-    return { bounds, magnitudes: bounds === null ? null : magnitudes, ...found, flat };
+    return { bounds, magnitudes: bounds === null ? null : magnitudes, ...found, flat: flatOp };
   } catch {
     // A custom op's own rule threw: no bounds (the autograd leg reports the error itself).
     return { bounds: null, magnitudes: null, ...found, flat: null };
   } finally {
     tiny = 0;
     countFlat = false;
-    flat = null;
+    flatOp = null;
   }
 }
 
@@ -1143,16 +1156,12 @@ function errorsWhereRead(
 const MAX_WINDOW = 1e-4;
 
 /**
- * A noise window's half-width along an argument x: the move that shifts a value of size `scale`
- * by 16·φ ulps at slope `slope` (16·φ: an irrational number of ulps, so that the points sample
- * the rounding's sawtooth at varied phases), at least 16·φ ulps of x, at most MAX_WINDOW of it
- * (the widest where the slope is 0 or not a number).
+ * A noise window's reach along an argument x: the move that shifts a value of size `scale` by
+ * 16·φ ulps at slope `slope` (16·φ: an irrational number of ulps, so that the points sample the
+ * rounding's sawtooth at varied phases), at least 16·φ ulps of x (infinite where the slope is 0 or
+ * not a number). The window's half-width is that, at most MAX_WINDOW of x: where the cap cuts it,
+ * and the value moves by fewer than those ulps over it, the op is flat (`RoundingAnalysis.flat`).
  */
-function windowWidth(slope: number, scale: number, x: number): number {
-  return Math.min(windowReach(slope, scale, x), MAX_WINDOW * Math.abs(x));
-}
-
-/** `windowWidth` before its MAX_WINDOW cap: a wider one is a flat op (`RoundingAnalysis.flat`). */
 function windowReach(slope: number, scale: number, x: number): number {
   const ax = Math.abs(x);
   let width = slope > 0 ? (GOLDEN_ULPS * EPS * scale) / slope : Number.POSITIVE_INFINITY;
@@ -1219,7 +1228,7 @@ const customProbeOf = (arity: number): CustomProbe => ({
  * - over a noise window (twice the largest deviation counts): a rule that recomputes its forward
  *   inside (s = σ(x), then s·(1 − s)) rounds in ways a few ulps do not show (s does not change). So
  *   each argument moves over a window wide enough to move the op's value by 16·φ of its ulps
- *   (`windowWidth`, by the op's own partial), at the 2·NOISE_POINTS + 1 points of NOISE_AT; a
+ *   (`windowReach`, by the op's own partial), at the 2·NOISE_POINTS + 1 points of NOISE_AT; a
  *   cubic fitted to the rule's values there takes up the smooth change, and what it leaves is how
  *   far the rule's value jumps from one argument to the next: its rounding, as the point has it
  *   too. A rule off by a smooth factor (a wrong formula) leaves nothing: that error is smooth.
@@ -1298,7 +1307,7 @@ function customProbe(
       // Flat: the capped window moves the op's value by fewer than 16·φ of its ulps (σ past x ≈
       // 28; not a stationary point, where it curves by more), so a rule that computes the forward
       // again inside rounds unseen. Counted at the cap where asked (`RoundingAnalysis.flat`).
-      flat ??= { op, at: [a, b, c].slice(0, arity) };
+      flatOp ??= { op, where: shownCall(op, [a, b, c].slice(0, arity)) };
       if (countFlat)
         for (let j = 0; j < arity; j++) noise[j] = Math.max(noise[j]!, noiseCap(o, p[j]!, v));
     }
