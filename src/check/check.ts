@@ -347,7 +347,7 @@ function looseElement(
 /** The reasons the gradient's, the Jacobian's and the Hessian's rules share. */
 export const reasons = {
   flat(f: FlatDisagreement): string {
-    return `ill-conditioned point: custom op '${f.op}' is flat at ${f.where} (over 1e-4 of an argument its value moves by fewer than 26 ulps), so its backward's own rounding cannot be measured: a rule that computes the forward again inside may round by up to ±${f.bound.toExponential(1)} at ${f.label}, which covers the difference; the legs cannot be compared`;
+    return `ill-conditioned point: custom op '${f.op}' is flat at ${f.where} (1e-4 of an argument, at least 1e-4, moves its value by fewer than 26 ulps), so its backward's own rounding cannot be measured: a rule that computes the forward again inside may round by up to ±${f.bound.toExponential(1)} at ${f.label}, which covers the difference; the legs cannot be compared`;
   },
   illConditioned(extreme: number): string {
     const where = Math.abs(extreme) > EXTREME_LARGE ? "overflow" : "underflow";

@@ -472,10 +472,10 @@ export interface RoundingAnalysis {
    */
   readonly overflow: Overflow | null;
   /**
-   * The first custom op found flat where its rule was probed: its noise window, at most 1e-4 of
-   * an argument, moves its value by fewer than its 16·φ ulps (σ past x ≈ 28), so a rule that
-   * recomputes the forward inside rounds unseen. Null when there is none. With `flat`, such a
-   * window's deviation counts at its cap (16 ulps of the rule's terms), as if it had seen that.
+   * The first custom op found flat where its rule was probed: 1e-4 of an argument (at least 1e-4)
+   * moves its value by fewer than its 16·φ ulps (σ past x ≈ 28), so a rule that recomputes the
+   * forward inside rounds unseen. Null when there is none. With `flat`, such a window's deviation
+   * counts at its cap (16 ulps of the rule's terms), as if it had seen that.
    */
   readonly flat: FlatOp | null;
 }
@@ -1303,10 +1303,15 @@ function customProbe(
     for (let j = 0; j < arity; j++)
       if (finite[j] === 1)
         noise[j] = Math.max(noise[j]!, Math.min(cubicResidual(ys[j]!), noiseCap(o, p[j]!, v)));
-    if (reach > width && hi - lo < GOLDEN_ULPS * EPS * Math.abs(o)) {
-      // Flat: the capped window moves the op's value by fewer than 16·φ of its ulps (σ past x ≈
-      // 28; not a stationary point, where it curves by more), so a rule that computes the forward
-      // again inside rounds unseen. Counted at the cap where asked (`RoundingAnalysis.flat`).
+    if (
+      reach > MAX_WINDOW * Math.max(1, Math.abs(v)) &&
+      hi - lo < GOLDEN_ULPS * EPS * Math.abs(o)
+    ) {
+      // Flat: a move of MAX_WINDOW of the argument (at least MAX_WINDOW: an argument near 0 is no
+      // flat op) moves the op's value by fewer than 16·φ of its ulps, by its slope and over the
+      // capped window (σ past x ≈ 28; not a stationary point, where it curves by more), so a rule
+      // that computes the forward again inside rounds unseen. Counted at the cap where asked
+      // (`RoundingAnalysis.flat`).
       flatOp ??= { op, where: shownCall(op, [a, b, c].slice(0, arity)) };
       if (countFlat)
         for (let j = 0; j < arity; j++) noise[j] = Math.max(noise[j]!, noiseCap(o, p[j]!, v));
