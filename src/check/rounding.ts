@@ -1267,6 +1267,8 @@ function customProbe(
     }
   noise.fill(0);
   const n = NOISE_POINTS;
+  let probed = 0;
+  let flatAlong = 0;
   for (let arg = 0; arg < arity; arg++) {
     const v = arg === 0 ? a : arg === 1 ? b : c;
     if (v === 0) continue;
@@ -1303,19 +1305,23 @@ function customProbe(
     for (let j = 0; j < arity; j++)
       if (finite[j] === 1)
         noise[j] = Math.max(noise[j]!, Math.min(cubicResidual(ys[j]!), noiseCap(o, p[j]!, v)));
-    if (
-      reach > MAX_WINDOW * Math.max(1, Math.abs(v)) &&
-      hi - lo < GOLDEN_ULPS * EPS * Math.abs(o)
-    ) {
-      // Flat: a move of MAX_WINDOW of the argument (at least MAX_WINDOW: an argument near 0 is no
-      // flat op) moves the op's value by fewer than 16·φ of its ulps, by its slope and over the
-      // capped window (σ past x ≈ 28; not a stationary point, where it curves by more), so a rule
-      // that computes the forward again inside rounds unseen. Counted at the cap where asked
-      // (`RoundingAnalysis.flat`).
-      flatOp ??= { op, where: shownCall(op, [a, b, c].slice(0, arity)) };
-      if (countFlat)
-        for (let j = 0; j < arity; j++) noise[j] = Math.max(noise[j]!, noiseCap(o, p[j]!, v));
-    }
+    // Flat along this argument: a move of MAX_WINDOW of it (at least MAX_WINDOW: an argument near 0
+    // is no flat op) moves the op's value by fewer than 16·φ of its ulps, by its slope and over the
+    // capped window (σ past x ≈ 28; not a stationary point, where it curves by more).
+    probed++;
+    if (reach > MAX_WINDOW * Math.max(1, Math.abs(v)) && hi - lo < GOLDEN_ULPS * EPS * Math.abs(o))
+      flatAlong++;
+  }
+  if (probed > 0 && flatAlong === probed) {
+    // Flat along every argument (along another, a rule that computes the forward again inside
+    // shows its rounding there): that rule rounds unseen. Its windows count at their cap where
+    // asked (`RoundingAnalysis.flat`).
+    flatOp ??= { op, where: shownCall(op, [a, b, c].slice(0, arity)) };
+    if (countFlat)
+      for (let j = 0; j < arity; j++) {
+        const x = j === 0 ? a : j === 1 ? b : c;
+        noise[j] = Math.max(noise[j]!, noiseCap(o, p[j]!, x));
+      }
   }
   const u = rule.ulps * EPS * Math.abs(o);
   const up = o === 0 ? null : rule.all(a, b, c, o + u);
