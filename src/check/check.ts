@@ -347,7 +347,7 @@ function looseElement(
 /** The reasons the gradient's, the Jacobian's and the Hessian's rules share. */
 export const reasons = {
   flat(f: FlatDisagreement): string {
-    return `ill-conditioned point: custom op '${f.op}' is flat at ${f.where} (1e-4 of an argument, at least 1e-4, moves its value by fewer than 26 ulps), so its backward's own rounding cannot be measured: a rule that computes the forward again inside may round by up to ±${f.bound.toExponential(1)} at ${f.label}, which covers the difference; the legs cannot be compared`;
+    return `ill-conditioned point: custom op '${f.op}' is flat at ${f.where} (1e-4 of an argument moves it by under 26 ulps), where a backward that computes it again inside rounds unseen, by up to ±${f.bound.toExponential(1)} at ${f.label}: that covers the difference`;
   },
   illConditioned(extreme: number): string {
     const where = Math.abs(extreme) > EXTREME_LARGE ? "overflow" : "underflow";
@@ -1040,10 +1040,8 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
       : null;
   const sharedLabels = new Set<string>();
   const comparisons: Comparison[] = [];
-  /** Each element comparison's element, by its index in `comparisons`. */
-  const elementAt = new Map<number, { name: string; k: number }>();
+  // One comparison per suspect element, in their order (`withinFlat` reads them so).
   for (const { name, k } of suspects) {
-    elementAt.set(comparisons.length, { name, k });
     const v = values.get(name)!;
     const s = symGrads?.get(name);
     const a = autoGrads?.get(name);
@@ -1117,7 +1115,7 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     judgment,
     flat:
       judgment.verdict === "disagree" && analysis != null && analysis.flat !== null
-        ? withinFlat(expr, values, only, f32, analysis, analysis.flat, comparisons, elementAt, tol)
+        ? withinFlat(expr, values, only, f32, analysis, analysis.flat, comparisons, suspects, tol)
         : null,
     hessianOnly:
       judgment.verdict === "disagree" && judgment.failing.every((l) => hessianLabels.has(l)),
@@ -1149,6 +1147,7 @@ interface FlatDisagreement extends FlatOp {
  * move by an ulp over the window (σ past x ≈ 28: 1 − s from an s that rounds) rounds in ways no
  * probe sees, by up to that much. Such a disagreement is no evidence against the rule: null when
  * some element still disagrees, else the op and the element whose bound grew the most.
+ * `elements[i]` is the element `comparisons[i]` compares (the others are no element's).
  */
 function withinFlat(
   expr: Expr,
@@ -1158,7 +1157,7 @@ function withinFlat(
   analysis: RoundingAnalysis,
   flat: FlatOp,
   comparisons: readonly Comparison[],
-  elementAt: ReadonlyMap<number, { name: string; k: number }>,
+  elements: readonly { name: string; k: number }[],
   tol: Tolerance,
 ): FlatDisagreement | null {
   const wide = roundingAnalysis(expr, values, only, { float32: f32, flat: true }).bounds;
@@ -1169,7 +1168,7 @@ function withinFlat(
   // What the flat op's windows add to each element's bound, added to the bound it was compared
   // with (which may hold float32's underflow, or be the bound at shared intermediates).
   const widened = comparisons.map((c, i) => {
-    const at = elementAt.get(i);
+    const at = elements[i];
     if (at === undefined) return c;
     const b = wide.get(at.name)?.[at.k] ?? 0;
     const extra = b - (base.get(at.name)?.[at.k] ?? 0);

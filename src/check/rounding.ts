@@ -483,22 +483,13 @@ export interface RoundingAnalysis {
 /** A custom op at a point where it is flat (`RoundingAnalysis.flat`). */
 export interface FlatOp {
   readonly op: string;
-  /** The op at its arguments there: `rsig(34)`, `softmax([40, 0, -0.5])` (6 numbers at most). */
+  /** The op at its arguments there: `rsig(34)`. */
   readonly where: string;
 }
 
-/** `FlatOp.where`: `op(args)`, each argument a number or a list of numbers (6 in all at most). */
-function shownCall(op: string, args: readonly (number | ArrayLike<number>)[]): string {
-  let left = 6;
-  const num = (x: number) => String(Number(x.toPrecision(6)));
-  const shown = args.map((a) => {
-    if (typeof a === "number") return left-- > 0 ? num(a) : "…";
-    const xs = Array.from(a).slice(0, Math.max(0, left)).map(num);
-    left -= xs.length;
-    return `[${xs.join(", ")}${xs.length < a.length ? ", …" : ""}]`;
-  });
-  return `${op}(${shown.join(", ")})`;
-}
+/** `FlatOp.where`: `op(a, b)`, each argument to 6 digits. */
+const shownCall = (op: string, args: readonly number[]): string =>
+  `${op}(${args.map((x) => Number(x.toPrecision(6))).join(", ")})`;
 
 /** An intermediate that overflows float64 (`RoundingAnalysis.overflow`). */
 export interface Overflow {

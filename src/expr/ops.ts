@@ -4,7 +4,7 @@
  * kernel, the CAS text, the display and LaTeX names — and the registry of custom ops made with
  * `defineOp`. The legs keep only what must stay independent of each other (autograd's backward
  * rule, the complex kernel, the rounding rule), each in a `Record<BuiltinOp, …>` table, so the
- * compiler refuses a leg that forgets an op. README "Adding an op" lists the files.
+ * compiler refuses a leg that forgets an op. docs/CONTRIBUTING.md "Adding an op" lists the files.
  */
 import { checkOptionNames, GradtrioError, isIntegerIn, userThrew } from "../errors.ts";
 import { erf } from "./erf.ts";
