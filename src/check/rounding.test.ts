@@ -366,8 +366,15 @@ describe("a custom op's backward that recomputes its forward", () => {
     for (const x of [
       [-30, 0.5, 20],
       [1, 2, 3],
+      [39.99, -0.04, -0.03],
     ])
       expect([x, outcome(check("noiseSoftmaxRel6(x)", { at: { x } }))]).toEqual([x, "fail"]);
+    // Saturated (y₀ = 1 − 2e-17): flat. ∂y₀/∂x₀ = y₀(1 − y₀) from a y₀ that rounds, symbolic's
+    // −2.2e-16 and autograd's 0 for 8e-18, is ill-conditioned; −y₀y₁ is accurate in both legs, and
+    // the 1e-6 fault above stays caught there.
+    const r = check("noiseSoftmax(x)", { at: { x: [39.99, -0.04, -0.03] } });
+    expect(r.verdict).toBe("inconclusive");
+    expect(r.reason).toContain("is flat at noiseSoftmax([39.99, -0.04, -0.03])");
   });
 
   it("an op that throws at a point of the window leaves the rest of the analysis as it was", () => {

@@ -266,8 +266,13 @@ function tensorForward(def: TensorOpDefinition, args: Node[]): Node | null {
   // A backward that recomputes the forward inside: its rounding, as `customProbe` measures a
   // scalar op's, every argument element moved at once along the window.
   if (v.length * inputs <= MAX_NOISE_JACOBIAN) {
-    const noise = tensorNoise(args, v, rows, (moved) =>
-      jacobianAt(moved, tensorOpForward(def, moved, shapes, shape)),
+    const noise = tensorNoise(
+      def.name,
+      args,
+      v,
+      rows,
+      (moved) => tensorOpForward(def, moved, shapes, shape),
+      jacobianAt,
     );
     noise?.forEach((r, k) => {
       r.forEach((g, j) => {
@@ -322,18 +327,23 @@ const MAX_NOISE_JACOBIAN = 4096;
  * not noted: counting every entry at its cap would hide faults in the accurate ones.)
  */
 function tensorNoise(
+  op: string,
   args: Node[],
   v: Float64Array,
   rows: Float64Array[][],
-  jacobianAt: (moved: Float64Array[]) => Float64Array[][],
+  forwardAt: (moved: Float64Array[]) => Float64Array,
+  jacobianAt: (moved: Float64Array[], out: Float64Array) => Float64Array[][],
 ): Float64Array[][] | null {
   let scale = 0;
   for (const o of v) scale = Math.max(scale, Math.abs(o));
+  let capped = false;
   const steps = args.map((a, j) =>
     a.v.map((x, i) => {
       let slope = 0;
       for (const r of rows) slope = Math.max(slope, Math.abs(r[j]![i]!));
-      const width = Math.min(windowReach(slope, scale, x), MAX_WINDOW * Math.abs(x));
+      const reach = windowReach(slope, scale, x);
+      if (reach > MAX_WINDOW * Math.max(1, Math.abs(x))) capped = true;
+      const width = Math.min(reach, MAX_WINDOW * Math.abs(x));
       // Elements move by unlike amounts, in alternating directions: an op that depends on their
       // differences alone (softmax) would not move at all under a common shift.
       const spread = 0.5 + ((i * 0.6180339887498949 + j * 0.3819660112501051) % 1);
@@ -343,11 +353,18 @@ function tensorNoise(
   const n = NOISE_POINTS;
   // ys[k][j][i]: the entry's values at the 2n + 1 points.
   const ys = rows.map((r) => r.map((g) => Array.from(g, () => new Float64Array(2 * n + 1))));
+  // How far the outputs move over the window (the most of any).
+  let moves = 0;
   for (let t = -n; t <= n; t++) {
     const moved = args.map((a, j) => a.v.map((x, i) => x + steps[j]![i]! * NOISE_AT[t + n]!));
     let jac: Float64Array[][];
     try {
-      jac = t === 0 ? rows : jacobianAt(moved);
+      if (t === 0) jac = rows;
+      else {
+        const out = forwardAt(moved);
+        for (let k = 0; k < out.length; k++) moves = Math.max(moves, Math.abs(out[k]! - v[k]!));
+        jac = jacobianAt(moved, out);
+      }
     } catch {
       // The op throws there (outside its domain, say): no noise measured.
       return null;
@@ -360,12 +377,34 @@ function tensorNoise(
           ys[k]![j]![i]![t + n] = y;
         }
   }
+  // Flat as a scalar op can be (`customProbe`): a window cut by its cap, and no output moving by
+  // 16·φ/2 ulps of the largest. Then an entry whose values stay within 16·φ of their own ulps
+  // shows no rounding it may have (σ(1 − σ) at σ ≈ 1): it counts at its cap where asked. One that
+  // moves (−y₀y₁ as y₁ moves) shows its rounding as any entry does, and a fault in it stays seen.
+  const flat = capped && moves < (GOLDEN_ULPS / 2) * EPS * scale;
+  if (flat) {
+    const shown = (a: Node) =>
+      `[${Array.from(a.v.subarray(0, 4), (x) => Number(x.toPrecision(6))).join(", ")}${a.v.length > 4 ? ", …" : ""}]`;
+    flatOp ??= { op, where: `${op}(${args.map(shown).join(", ")})` };
+  }
   // At most `noiseCap` of the terms (the outputs, an entry times its argument).
   return ys.map((r, k) =>
     r.map((g, j) =>
-      Float64Array.from(g, (e, i) =>
-        Math.min(cubicResidual(e), noiseCap(scale, rows[k]![j]![i]!, args[j]!.v[i]!)),
-      ),
+      Float64Array.from(g, (e, i) => {
+        const cap = noiseCap(scale, rows[k]![j]![i]!, args[j]!.v[i]!);
+        if (flat && countFlat) {
+          let lo = e[0]!;
+          let hi = e[0]!;
+          let big = 0;
+          for (const y of e) {
+            lo = Math.min(lo, y);
+            hi = Math.max(hi, y);
+            big = Math.max(big, Math.abs(y));
+          }
+          if (hi - lo < GOLDEN_ULPS * EPS * big || big === 0) return cap;
+        }
+        return Math.min(cubicResidual(e), cap);
+      }),
     ),
   );
 }
@@ -483,7 +522,7 @@ export interface RoundingAnalysis {
 /** A custom op at a point where it is flat (`RoundingAnalysis.flat`). */
 export interface FlatOp {
   readonly op: string;
-  /** The op at its arguments there: `rsig(34)`. */
+  /** The op at its arguments there: `rsig(34)`, `softmax([40, 0, -0.5])` (4 elements each). */
   readonly where: string;
 }
 
