@@ -313,6 +313,32 @@ describe("a custom op's backward that recomputes its forward", () => {
     expect(outcome(check("flatTen(x)", { at: { x: 34 } }))).toBe("fail");
   });
 
+  it("an op flat along one argument: the partial that shows nothing over any window", () => {
+    // σ(a) + b: b's window moves the value, but not s(1 − s); ∂/∂b = 1 off by 1e-6 is still caught.
+    const sigmoidPlus = (name: string, fb: number) =>
+      defineOp({
+        name,
+        arity: 2,
+        forward: (u, v) => 1 / (1 + Math.exp(-u)) + v,
+        backward: ({ args: [u], grad }) => {
+          const s = 1 / (1 + Math.exp(-u!));
+          return [grad * s * (1 - s), grad * fb];
+        },
+        formula: (u, v) => `1/(1+exp(-(${u})))+(${v})`,
+      });
+    sigmoidPlus("flatAlongA", 1);
+    sigmoidPlus("flatAlongAWrongB", 1 + 1e-6);
+    for (const x of [34, 37]) {
+      const r = check("flatAlongA(x, y)", { at: { x, y: 0.5 } });
+      expect([x, r.verdict, r.reason?.slice(0, 60)]).toEqual([
+        x,
+        "inconclusive",
+        "ill-conditioned point: custom op 'flatAlongA' is flat at fla",
+      ]);
+      expect(outcome(check("flatAlongAWrongB(x, y)", { at: { x, y: 0.5 } }))).toBe("fail");
+    }
+  });
+
   it("a flat op's disagreement is ill-conditioned in a Jacobian too, and within a sum", () => {
     for (const text of ["noiseSig(x)", "sum(noiseSig(x))"]) {
       const r = check(text, { at: { x: [37, 1] } });

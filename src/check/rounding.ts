@@ -1235,6 +1235,10 @@ interface CustomProbe {
   readonly noise: Float64Array;
   readonly ys: Float64Array[];
   readonly finite: Uint8Array;
+  /** Each partial's least, greatest and largest absolute value over all windows, and the point. */
+  readonly lo: Float64Array;
+  readonly hi: Float64Array;
+  readonly big: Float64Array;
 }
 
 /** A probe's arrays for an op of `arity` arguments. */
@@ -1245,6 +1249,9 @@ const customProbeOf = (arity: number): CustomProbe => ({
   noise: new Float64Array(arity),
   ys: Array.from({ length: arity }, () => new Float64Array(2 * NOISE_POINTS + 1)),
   finite: new Uint8Array(arity),
+  lo: new Float64Array(arity),
+  hi: new Float64Array(arity),
+  big: new Float64Array(arity),
 });
 
 /**
@@ -1281,7 +1288,7 @@ function customProbe(
   eb: number,
   ec: number,
 ): void {
-  const { sens, terms, p, noise, ys, finite } = probe;
+  const { sens, terms, p, noise, ys, finite, lo: plo, hi: phi, big } = probe;
   for (let j = 0; j < arity; j++) p[j] = ps[j] ?? Number.NaN;
   sens.fill(0);
   for (let sign = 1; sign >= -1; sign -= 2)
@@ -1297,8 +1304,12 @@ function customProbe(
     }
   noise.fill(0);
   const n = NOISE_POINTS;
-  let probed = 0;
   let flatAlong = 0;
+  for (let j = 0; j < arity; j++) {
+    plo[j] = p[j]!;
+    phi[j] = p[j]!;
+    big[j] = Math.abs(p[j]!);
+  }
   for (let arg = 0; arg < arity; arg++) {
     const v = arg === 0 ? a : arg === 1 ? b : c;
     if (v === 0) continue;
@@ -1330,6 +1341,10 @@ function customProbe(
         const y = i === 0 ? p[j]! : qs === null ? Number.NaN : (qs[j] ?? Number.NaN);
         ys[j]![i + n] = y;
         if (!Number.isFinite(y)) finite[j] = 0;
+        // (NaN spreads into the range: a partial without a value somewhere is not constant.)
+        plo[j] = y < plo[j]! || Number.isNaN(y) ? y : plo[j]!;
+        phi[j] = y > phi[j]! || Number.isNaN(y) ? y : phi[j]!;
+        big[j] = Math.max(big[j]!, Math.abs(y));
       }
     }
     for (let j = 0; j < arity; j++)
@@ -1338,21 +1353,20 @@ function customProbe(
     // Flat along this argument: a move of MAX_WINDOW of it (at least MAX_WINDOW: an argument near 0
     // is no flat op) moves the op's value by fewer than 16·φ of its ulps, by its slope and over the
     // capped window (σ past x ≈ 28; not a stationary point, where it curves by more).
-    probed++;
     if (reach > MAX_WINDOW * Math.max(1, Math.abs(v)) && hi - lo < GOLDEN_ULPS * EPS * Math.abs(o))
       flatAlong++;
   }
-  if (probed > 0 && flatAlong === probed) {
-    // Flat along every argument (along another, a rule that computes the forward again inside
-    // shows its rounding there): that rule rounds unseen. Its windows count at their cap where
-    // asked (`RoundingAnalysis.flat`).
-    flatOp ??= { op, where: shownCall(op, [a, b, c].slice(0, arity)) };
-    if (countFlat)
-      for (let j = 0; j < arity; j++) {
-        const x = j === 0 ? a : j === 1 ? b : c;
-        noise[j] = Math.max(noise[j]!, noiseCap(o, p[j]!, x));
-      }
-  }
+  if (flatAlong > 0)
+    for (let j = 0; j < arity; j++) {
+      // A partial that stays within 16·φ of its own ulps over every window (s(1 − s) from an s
+      // that does not move) shows no rounding it may have: where the op is flat, a rule that
+      // computes the forward again inside rounds unseen. It counts at its cap where asked
+      // (`RoundingAnalysis.flat`). One that moves (pow's a^b·log a at b ≈ 0, as a moves) shows it.
+      if (!(phi[j]! - plo[j]! <= GOLDEN_ULPS * EPS * big[j]!)) continue;
+      flatOp ??= { op, where: shownCall(op, [a, b, c].slice(0, arity)) };
+      const x = j === 0 ? a : j === 1 ? b : c;
+      if (countFlat) noise[j] = Math.max(noise[j]!, noiseCap(o, p[j]!, x));
+    }
   const u = rule.ulps * EPS * Math.abs(o);
   const up = o === 0 ? null : rule.all(a, b, c, o + u);
   const down = o === 0 ? null : rule.all(a, b, c, o - u);
