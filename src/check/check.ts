@@ -349,9 +349,13 @@ export const reasons = {
   flat(f: FlatDisagreement): string {
     return `ill-conditioned point: custom op '${f.op}' is flat at ${f.where} (1e-4 of an argument moves it by under 26 ulps), where a backward that computes it again inside rounds unseen, by up to ±${f.bound.toExponential(1)} at ${f.label}: that covers the difference`;
   },
-  illConditioned(extreme: number): string {
-    const where = Math.abs(extreme) > EXTREME_LARGE ? "overflow" : "underflow";
-    return `ill-conditioned point: a value of ${extreme} lies near the ${where} limit of float64, where the legs' different arithmetic can ${where} differently by more than any rounding bound`;
+  illConditioned(
+    extreme: number,
+    format = "float64",
+    who = "the legs' different arithmetic",
+  ): string {
+    const where = Math.abs(extreme) > 1 ? "overflow" : "underflow";
+    return `ill-conditioned point: a value of ${extreme} lies near the ${where} limit of ${format}, where ${who} can ${where} differently by more than any rounding bound`;
   },
   noValue(legs: Record<LegName, LegReport>): string {
     const errors = LEGS.filter((l) => legs[l].status === "error").map(
@@ -567,6 +571,8 @@ interface Vote {
   /** A disagreement in Hessian entries only. */
   readonly hessianOnly: boolean;
   readonly extreme: number | null;
+  /** `RoundingAnalysis.extreme32`: a value past float32's 2^±63. */
+  readonly extreme32: number | null;
   readonly outsideDomain: string | null;
   /** float32: why an element agrees only within what float32's underflow may add, or null. */
   readonly underflow: string | null;
@@ -1125,6 +1131,7 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
       judgment.failing.every((l) => sharedLabels.has(l)),
     hessianNote,
     extreme,
+    extreme32: analysis?.extreme32 ?? null,
     outsideDomain,
     underflow: f32 && judgment.verdict === "agree" ? float32Underflow(comparisons, tol) : null,
     overflow,
@@ -1283,6 +1290,9 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
     const v = e.vote();
     if (v.judgment.verdict !== "disagree") return null;
     if (v.extreme !== null) return reasons.illConditioned(v.extreme);
+    // autograd's float32 Hessian past 2^±63: its double backward's underflow has no bound here.
+    if (e.f32 && v.hessianOnly && v.extreme32 !== null)
+      return reasons.illConditioned(v.extreme32, "float32", "the Hessian's double backward");
     // Past an infinite intermediate the rounding analysis has no bounds for the legs: no evidence
     // against autograd (a reference outvoted by the two others stands).
     return v.overflow === null || referenceOutvoted(v.judgment)

@@ -90,3 +90,23 @@ describe("--order 2: a double backward wrong by ~1e-6 relative, its gradient exa
     ]);
   });
 });
+
+describe("--order 2 --dtype float32: past 2^±63 autograd's double backward underflows unbounded", () => {
+  it("exp(x)·x at x = −100, −120: ill-conditioned (exit 3), not an alarm; at −30 all agree", () => {
+    // exp(−100) = 3.7e-44 is a float32 subnormal of a few bits; at −120 it is 0 in float32, while
+    // the references give 7.7e-53. The gradient's underflow is bounded (order 1); its Hessian's not.
+    for (const x of [-100, -120]) {
+      const r = check("exp(x)*x", { at: { x }, order: 2, dtype: "float32" });
+      expect([x, r.verdict]).toEqual([x, "inconclusive"]);
+      expect(r.reason).toContain("lies near the underflow limit of float32");
+    }
+    expect(check("exp(x)*x", { at: { x: -30 }, order: 2, dtype: "float32" }).verdict).toBe("agree");
+  });
+
+  it("a double backward 1e-3 off is still convicted in float32 at a point within its range", () => {
+    const at = { x: 0.4, y: -1.1 };
+    expect(check("exp(x*y)", { at, order: 2, dtype: "float32" }).verdict).toBe("agree");
+    const bad = planted("exp", 1e-3, () => check("exp(x*y)", { at, order: 2, dtype: "float32" }));
+    expect(bad.verdict).toBe("disagree");
+  });
+});

@@ -487,6 +487,9 @@ export function roundingScale(
  */
 export const EXTREME_SMALL = 2 ** -511;
 export const EXTREME_LARGE = 2 ** 511;
+/** float32's: 2^±63 (≈ 1e±19), whose square leaves its range. */
+const EXTREME_SMALL_32 = 2 ** -63;
+const EXTREME_LARGE_32 = 2 ** 63;
 
 export interface RoundingAnalysis {
   /** `roundingScale`'s bounds (null when the analysis cannot run). */
@@ -499,6 +502,12 @@ export interface RoundingAnalysis {
    * rounding bound: such a point is ill-conditioned, not evidence against a leg.
    */
   readonly extreme: number | null;
+  /**
+   * As `extreme`, beyond 2^±63 (≈ 1e±19): float32's. Where autograd runs in float32, its
+   * Hessian's double backward may underflow there (exp(x) at −100 is 3.7e-44, a subnormal of a
+   * few bits) by more than any bound of it, whatever the gradient's own analysis allows.
+   */
+  readonly extreme32: number | null;
   /**
    * The first argument found outside its op's domain (bce's p outside (0, 1), log's outside
    * (0, ∞), a custom op's declared domain), as a sentence; null when every argument is inside.
@@ -560,7 +569,7 @@ export function roundingAnalysis(
     readonly flat?: boolean;
   } = {},
 ): RoundingAnalysis {
-  const found: Findings = { extreme: null, outsideDomain: null, overflow: null };
+  const found: Findings = { extreme: null, extreme32: null, outsideDomain: null, overflow: null };
   const magnitudes = new Map<string, Float64Array>();
   tiny = opts.tiny ?? 0;
   countFlat = opts.flat === true;
@@ -589,6 +598,7 @@ export function roundingAnalysis(
 /** What the forward pass met besides values: `RoundingAnalysis`'s `extreme`, `outsideDomain`, `overflow`. */
 interface Findings {
   extreme: number | null;
+  extreme32: number | null;
   outsideDomain: string | null;
   overflow: Overflow | null;
 }
@@ -636,13 +646,25 @@ function scanOverflow(
   }
 }
 
-/** Notes the first value of `v` beyond 2^±511 (none after the first found). */
+/** Notes the first value of `v` beyond 2^±511, and beyond 2^±63 (none after the first found). */
 function scanExtreme(found: Findings, v: Float64Array): void {
-  if (found.extreme !== null) return;
+  if (found.extreme32 !== null) {
+    if (found.extreme !== null) return;
+    for (let k = 0; k < v.length; k++) {
+      const a = Math.abs(v[k]!);
+      if ((a !== 0 && a <= EXTREME_SMALL) || (a >= EXTREME_LARGE && a !== Infinity)) {
+        found.extreme = v[k]!;
+        return;
+      }
+    }
+    return;
+  }
   for (let k = 0; k < v.length; k++) {
     const a = Math.abs(v[k]!);
-    if ((a !== 0 && a <= EXTREME_SMALL) || (a >= EXTREME_LARGE && a !== Infinity)) {
-      found.extreme = v[k]!;
+    if ((a !== 0 && a <= EXTREME_SMALL_32) || (a >= EXTREME_LARGE_32 && a !== Infinity)) {
+      found.extreme32 = v[k]!;
+      // The same value may be beyond 2^±511 too; a later one may be.
+      scanExtreme(found, v.subarray(k));
       return;
     }
   }
