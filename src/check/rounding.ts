@@ -502,11 +502,7 @@ export interface RoundingAnalysis {
    * rounding bound: such a point is ill-conditioned, not evidence against a leg.
    */
   readonly extreme: number | null;
-  /**
-   * As `extreme`, beyond 2^±63 (≈ 1e±19): float32's. Where autograd runs in float32, its
-   * Hessian's double backward may underflow there (exp(x) at −100 is 3.7e-44, a subnormal of a
-   * few bits) by more than any bound of it, whatever the gradient's own analysis allows.
-   */
+  /** As `extreme`, beyond float32's 2^±63 (its Hessian's double backward is unbounded there). */
   readonly extreme32: number | null;
   /**
    * The first argument found outside its op's domain (bce's p outside (0, 1), log's outside
@@ -520,10 +516,9 @@ export interface RoundingAnalysis {
    */
   readonly overflow: Overflow | null;
   /**
-   * The first custom op found flat where its rule was probed: 1e-4 of an argument (at least 1e-4)
-   * moves its value by fewer than its 16·φ ulps (σ past x ≈ 28), so a rule that recomputes the
-   * forward inside rounds unseen. Null when there is none. With `flat`, such a window's deviation
-   * counts at its cap (16 ulps of the rule's terms), as if it had seen that.
+   * The first custom op found flat (σ past x ≈ 28: 1e-4 of an argument moves its value by under
+   * 26 ulps), where a rule that recomputes its forward rounds unseen; or null. With `flat`, those
+   * partials count at their cap (docs/DESIGN.md).
    */
   readonly flat: FlatOp | null;
 }
