@@ -35,6 +35,7 @@ import { sharingForward } from "../symbolic/forward.ts";
 import { symbolicLeg, symbolicRounding } from "../symbolic/leg.ts";
 import {
   FLOAT32_NOTE,
+  FLOAT32_SCALE,
   FLOAT32_TINY,
   float32Range,
   float32Underflow,
@@ -52,6 +53,7 @@ import { referenceOutvoted } from "./outcome.ts";
 import type { InputGradients, LegFailure, LegReport, Report } from "./report.ts";
 import {
   EXTREME_LARGE,
+  EXTREME_SMALL_32,
   type FlatOp,
   type Overflow,
   type RoundingAnalysis,
@@ -571,8 +573,11 @@ interface Vote {
   /** A disagreement in Hessian entries only. */
   readonly hessianOnly: boolean;
   readonly extreme: number | null;
-  /** `RoundingAnalysis.extreme32`: a value past float32's 2^±63. */
-  readonly extreme32: number | null;
+  /**
+   * With float32, a Hessian-only disagreement whose failing entries are all within float32's
+   * 2^-63 (≈ 1e-19; their squares underflow it): the largest of their values, else null.
+   */
+  readonly tinyHessian32: number | null;
   readonly outsideDomain: string | null;
   /** float32: why an element agrees only within what float32's underflow may add, or null. */
   readonly underflow: string | null;
@@ -1121,7 +1126,18 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     judgment,
     flat:
       judgment.verdict === "disagree" && analysis != null && analysis.flat !== null
-        ? withinFlat(expr, values, only, f32, analysis, analysis.flat, comparisons, suspects, tol)
+        ? withinFlat(
+            expr,
+            values,
+            only,
+            f32,
+            analysis,
+            analysis.flat,
+            comparisons,
+            suspects,
+            judgment.failing,
+            tol,
+          )
         : null,
     hessianOnly:
       judgment.verdict === "disagree" && judgment.failing.every((l) => hessianLabels.has(l)),
@@ -1131,7 +1147,7 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
       judgment.failing.every((l) => sharedLabels.has(l)),
     hessianNote,
     extreme,
-    extreme32: analysis?.extreme32 ?? null,
+    tinyHessian32: f32 ? tinyHessian(comparisons, judgment.failing, hessianLabels) : null,
     outsideDomain,
     underflow: f32 && judgment.verdict === "agree" ? float32Underflow(comparisons, tol) : null,
     overflow,
@@ -1140,6 +1156,21 @@ function takeVote(e: Omit<Evidence, "vote">): Vote {
     magnitudes: analysis?.magnitudes ?? null,
     ownRounding,
   };
+}
+
+/** `Vote.tinyHessian32`: the largest |value| of the failing entries, all Hessian's, if ≤ 2^-63. */
+function tinyHessian(
+  comparisons: readonly Comparison[],
+  failing: readonly string[],
+  hessianLabels: ReadonlySet<string>,
+): number | null {
+  if (failing.length === 0 || !failing.every((l) => hessianLabels.has(l))) return null;
+  let big = 0;
+  for (const c of comparisons)
+    if (failing.includes(c.label))
+      for (const v of [c.symbolic, c.numeric, c.autograd])
+        if (v !== null) big = Math.max(big, Math.abs(v));
+  return big <= EXTREME_SMALL_32 ? big : null;
 }
 
 /** `Vote.flat`: a flat custom op, and the largest bound its rounding gives a compared element. */
@@ -1165,28 +1196,33 @@ function withinFlat(
   flat: FlatOp,
   comparisons: readonly Comparison[],
   elements: readonly { name: string; k: number }[],
+  failing: readonly string[],
   tol: Tolerance,
 ): FlatDisagreement | null {
   const wide = roundingAnalysis(expr, values, only, { float32: f32, flat: true }).bounds;
   if (wide === null || analysis.bounds === null) return null;
   const base = analysis.bounds;
-  let label = "";
-  let bound = -1;
+  let widenedAny = false;
   // What the flat op's windows add to each element's bound, added to the bound it was compared
-  // with (which may hold float32's underflow, or be the bound at shared intermediates).
-  const widened = comparisons.map((c, i) => {
+  // with (which may be the bound at shared intermediates), and to float32's bound of autograd.
+  const widened = comparisons.map((c, i): Comparison => {
     const at = elements[i];
     if (at === undefined) return c;
-    const b = wide.get(at.name)?.[at.k] ?? 0;
-    const extra = b - (base.get(at.name)?.[at.k] ?? 0);
+    const extra = (wide.get(at.name)?.[at.k] ?? 0) - (base.get(at.name)?.[at.k] ?? 0);
     if (!(extra > 0)) return c;
-    if (b > bound) {
-      bound = b;
-      label = c.label;
-    }
-    return { ...c, rounding: c.rounding + extra };
+    widenedAny = true;
+    return c.autogradRounding === undefined
+      ? { ...c, rounding: c.rounding + extra }
+      : {
+          ...c,
+          rounding: c.rounding + extra,
+          autogradRounding: c.autogradRounding + FLOAT32_SCALE * extra,
+        };
   });
-  return bound >= 0 && judge(widened, tol).verdict === "agree" ? { ...flat, label, bound } : null;
+  if (!widenedAny || judge(widened, tol).verdict !== "agree") return null;
+  // The first failing element's widened bound, the one the reason names.
+  const first = widened.find((c) => c.label === failing[0]) ?? widened[0]!;
+  return { ...flat, label: first.label, bound: first.autogradRounding ?? first.rounding };
 }
 
 /** A rule's test: the reason the verdict is inconclusive, or null when the rule does not apply. */
@@ -1290,9 +1326,9 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
     const v = e.vote();
     if (v.judgment.verdict !== "disagree") return null;
     if (v.extreme !== null) return reasons.illConditioned(v.extreme);
-    // autograd's float32 Hessian past 2^±63: its double backward's underflow has no bound here.
-    if (e.f32 && v.hessianOnly && v.extreme32 !== null)
-      return reasons.illConditioned(v.extreme32, "float32", "the Hessian's double backward");
+    // autograd's float32 Hessian entries within 2^-63: its double backward's underflow is unbounded.
+    if (v.tinyHessian32 !== null)
+      return reasons.illConditioned(v.tinyHessian32, "float32", "the Hessian's double backward");
     // Past an infinite intermediate the rounding analysis has no bounds for the legs: no evidence
     // against autograd (a reference outvoted by the two others stands).
     return v.overflow === null || referenceOutvoted(v.judgment)

@@ -110,3 +110,13 @@ describe("--order 2 --dtype float32: past 2^±63 autograd's double backward unde
     expect(bad.verdict).toBe("disagree");
   });
 });
+
+describe("--order 2 --dtype float32: a tiny intermediate beside a normal Hessian excuses nothing", () => {
+  it("exp(x·y) + 1e-20·x with exp's double backward 10% off: convicted", () => {
+    const at = { x: 0.4, y: -1.1 };
+    const bad = planted("exp", 1e-1, () =>
+      check("exp(x*y) + 1e-20*x", { at, order: 2, dtype: "float32" }),
+    );
+    expect(bad.verdict).toBe("disagree");
+  });
+});

@@ -235,7 +235,11 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
       const at = wide.find((c) => c.label === j.failing[0]) ?? wide[0]!;
       return inconclusive(
         "ill-conditioned",
-        reasons.flat({ ...(flat as FlatOp), label: at.label, bound: at.rounding }),
+        reasons.flat({
+          ...(flat as FlatOp),
+          label: at.label,
+          bound: at.autogradRounding ?? at.rounding,
+        }),
       );
     }
   }

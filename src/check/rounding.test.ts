@@ -339,6 +339,61 @@ describe("a custom op's backward that recomputes its forward", () => {
     }
   });
 
+  it("a partial constant over a wide window too is no stuck one: its fault is caught", () => {
+    // x + 1e-12·y is flat along y, and its ∂/∂y = 1e-12 stays over every window: a constant,
+    // not a rule stuck on a rounded forward. 1% off, or 0 (x + 1e13: a term missing), exits 1.
+    defineOp({
+      name: "linTinyWrong",
+      arity: 2,
+      forward: (u, v) => u + 1e-12 * v,
+      backward: ({ grad }) => [grad, grad * 1.01e-12],
+      formula: (u, v) => `(${u}) + 1e-12*(${v})`,
+    });
+    defineOp({
+      name: "shiftNoGrad",
+      arity: 1,
+      forward: (u) => u + 1e13,
+      backward: () => [0],
+      formula: (u) => `(${u}) + 1e13`,
+    });
+    defineOp({
+      name: "linTinyTensor",
+      arity: 1,
+      shape: (x) => (x.length === 1 ? x : "takes a vector"),
+      forward: ({ args: [x] }) => Array.from(x!, (v) => 1 + 1e-12 * v),
+      backward: ({ grad: g }) => [Array.from(g, (gi) => gi * 1.01e-12)],
+      formula: (x) => `1 + 1e-12*(${x})`,
+    });
+    expect(outcome(check("linTinyWrong(x, y)", { at: { x: 1, y: 1 } }))).toBe("fail");
+    expect(outcome(check("shiftNoGrad(x)", { at: { x: 3 } }))).toBe("fail");
+    expect(outcome(check("sum(linTinyTensor(x))", { at: { x: [1, 2, 3] } }))).toBe("fail");
+  });
+
+  it("a backward that returns one reused buffer gets the bounds of one that returns new arrays", () => {
+    const buffer = [0, 0];
+    for (const [name, out] of [
+      ["bufferFresh", () => [0, 0]],
+      ["bufferReused", () => buffer],
+    ] as const)
+      defineOp({
+        name,
+        arity: 2,
+        forward: (u, v) => Math.sin(u) * v,
+        backward: ({ args: [u, v], out: o, grad }) => {
+          const r = out();
+          r[0] = grad * Math.cos(u!) * v!;
+          r[1] = (grad * o) / v!;
+          return r;
+        },
+        formula: (u, v) => `sin(${u})*(${v})`,
+      });
+    const bounds = (op: string) =>
+      [...roundingScale(parse(`exp(sin(${op}(x, y)))`), toValues({ x: 0.7, y: 1.3 }))!].map(
+        ([k, v]) => [k, v[0]],
+      );
+    expect(bounds("bufferReused")).toEqual(bounds("bufferFresh"));
+  });
+
   it("a flat op's disagreement is ill-conditioned in a Jacobian too, and within a sum", () => {
     for (const text of ["noiseSig(x)", "sum(noiseSig(x))"]) {
       const r = check(text, { at: { x: [37, 1] } });

@@ -323,8 +323,10 @@ const MAX_NOISE_JACOBIAN = 4096;
  * 2·NOISE_POINTS + 1 points of [−1, 1], all at once, δ the window (`windowReach`, capped) that
  * shifts the largest output by 16·φ ulps at the largest partial along x (times 0.5–1.5 and of
  * alternating sign, element by element); each Jacobian entry's values there, less a fitted cubic,
- * are its rounding (the largest deviation). Null where a value is not finite. (A flat tensor op is
- * not noted: counting every entry at its cap would hide faults in the accurate ones.)
+ * are its rounding (the largest deviation). Null where a value is not finite. Where the op is
+ * flat (a window cut by its cap, no output moving by 16·φ/2 ulps of the largest), an entry that
+ * stays within 16·φ of its own ulps over the window but moves at an end of the wide move is stuck
+ * (`customProbe`), and counts at its cap where asked.
  */
 function tensorNoise(
   op: string,
@@ -337,6 +339,8 @@ function tensorNoise(
   let scale = 0;
   for (const o of v) scale = Math.max(scale, Math.abs(o));
   let capped = false;
+  // Each element's wide move (`customProbe`'s wide window), signs alternating as the window's.
+  const wide = args.map((a) => new Float64Array(a.v.length));
   const steps = args.map((a, j) =>
     a.v.map((x, i) => {
       let slope = 0;
@@ -347,7 +351,9 @@ function tensorNoise(
       // Elements move by unlike amounts, in alternating directions: an op that depends on their
       // differences alone (softmax) would not move at all under a common shift.
       const spread = 0.5 + ((i * 0.6180339887498949 + j * 0.3819660112501051) % 1);
-      return (i % 2 === 0 ? width : -width) * spread;
+      const sign = i % 2 === 0 ? 1 : -1;
+      wide[j]![i] = sign * Math.min(reach, MAX_WIDE * Math.max(1, Math.abs(x)));
+      return sign * spread * width;
     }),
   );
   const n = NOISE_POINTS;
@@ -382,6 +388,25 @@ function tensorNoise(
   // shows no rounding it may have (σ(1 − σ) at σ ≈ 1): it counts at its cap where asked. One that
   // moves (−y₀y₁ as y₁ moves) shows its rounding as any entry does, and a fault in it stays seen.
   const flat = capped && moves < (GOLDEN_ULPS / 2) * EPS * scale;
+  // Entries that move at either end of the wide move: stuck, if they stay over the window.
+  let ends: Float64Array[][][] = [];
+  if (flat)
+    try {
+      ends = [1, -1].map((t) => {
+        const moved = args.map((a, j) => a.v.map((x, i) => x + t * wide[j]![i]!));
+        return jacobianAt(moved, forwardAt(moved));
+      });
+    } catch {
+      ends = [];
+    }
+  const stuck = (k: number, j: number, i: number): boolean => {
+    const y0 = rows[k]![j]![i]!;
+    if (ends.length === 0) return true;
+    return ends.some((jac) => {
+      const y = jac[k]![j]![i]!;
+      return !(Math.abs(y - y0) <= GOLDEN_ULPS * EPS * Math.max(Math.abs(y), Math.abs(y0)));
+    });
+  };
   if (flat) {
     const shown = (a: Node) =>
       `[${Array.from(a.v.subarray(0, 4), (x) => Number(x.toPrecision(6))).join(", ")}${a.v.length > 4 ? ", …" : ""}]`;
@@ -401,7 +426,7 @@ function tensorNoise(
             hi = Math.max(hi, y);
             big = Math.max(big, Math.abs(y));
           }
-          if (hi - lo < GOLDEN_ULPS * EPS * big || big === 0) return cap;
+          if ((hi - lo < GOLDEN_ULPS * EPS * big || big === 0) && stuck(k, j, i)) return cap;
         }
         return Math.min(cubicResidual(e), cap);
       }),
@@ -487,9 +512,8 @@ export function roundingScale(
  */
 export const EXTREME_SMALL = 2 ** -511;
 export const EXTREME_LARGE = 2 ** 511;
-/** float32's: 2^±63 (≈ 1e±19), whose square leaves its range. */
-const EXTREME_SMALL_32 = 2 ** -63;
-const EXTREME_LARGE_32 = 2 ** 63;
+/** float32's: 2^-63 (≈ 1e-19), whose square leaves its range. */
+export const EXTREME_SMALL_32 = 2 ** -63;
 
 export interface RoundingAnalysis {
   /** `roundingScale`'s bounds (null when the analysis cannot run). */
@@ -502,8 +526,6 @@ export interface RoundingAnalysis {
    * rounding bound: such a point is ill-conditioned, not evidence against a leg.
    */
   readonly extreme: number | null;
-  /** As `extreme`, beyond float32's 2^±63 (its Hessian's double backward is unbounded there). */
-  readonly extreme32: number | null;
   /**
    * The first argument found outside its op's domain (bce's p outside (0, 1), log's outside
    * (0, ∞), a custom op's declared domain), as a sentence; null when every argument is inside.
@@ -564,7 +586,7 @@ export function roundingAnalysis(
     readonly flat?: boolean;
   } = {},
 ): RoundingAnalysis {
-  const found: Findings = { extreme: null, extreme32: null, outsideDomain: null, overflow: null };
+  const found: Findings = { extreme: null, outsideDomain: null, overflow: null };
   const magnitudes = new Map<string, Float64Array>();
   tiny = opts.tiny ?? 0;
   countFlat = opts.flat === true;
@@ -593,7 +615,6 @@ export function roundingAnalysis(
 /** What the forward pass met besides values: `RoundingAnalysis`'s `extreme`, `outsideDomain`, `overflow`. */
 interface Findings {
   extreme: number | null;
-  extreme32: number | null;
   outsideDomain: string | null;
   overflow: Overflow | null;
 }
@@ -641,25 +662,13 @@ function scanOverflow(
   }
 }
 
-/** Notes the first value of `v` beyond 2^±511, and beyond 2^±63 (none after the first found). */
+/** Notes the first value of `v` beyond 2^±511 (none after the first found). */
 function scanExtreme(found: Findings, v: Float64Array): void {
-  if (found.extreme32 !== null) {
-    if (found.extreme !== null) return;
-    for (let k = 0; k < v.length; k++) {
-      const a = Math.abs(v[k]!);
-      if ((a !== 0 && a <= EXTREME_SMALL) || (a >= EXTREME_LARGE && a !== Infinity)) {
-        found.extreme = v[k]!;
-        return;
-      }
-    }
-    return;
-  }
+  if (found.extreme !== null) return;
   for (let k = 0; k < v.length; k++) {
     const a = Math.abs(v[k]!);
-    if ((a !== 0 && a <= EXTREME_SMALL_32) || (a >= EXTREME_LARGE_32 && a !== Infinity)) {
-      found.extreme32 = v[k]!;
-      // The same value may be beyond 2^±511 too; a later one may be.
-      scanExtreme(found, v.subarray(k));
+    if ((a !== 0 && a <= EXTREME_SMALL) || (a >= EXTREME_LARGE && a !== Infinity)) {
+      found.extreme = v[k]!;
       return;
     }
   }
@@ -1201,6 +1210,8 @@ function errorsWhereRead(
 
 /** How far a noise window reaches from the point at most, relative to the argument. */
 const MAX_WINDOW = 1e-4;
+/** A flat op's wide window, relative to the argument (at least 1): where a stuck partial moves. */
+const MAX_WIDE = 0.1;
 
 /**
  * A noise window's reach along an argument x: the move that shifts a value of size `scale` by
@@ -1256,6 +1267,9 @@ interface CustomProbe {
   readonly lo: Float64Array;
   readonly hi: Float64Array;
   readonly big: Float64Array;
+  /** Per argument, the wide window's half-width; per partial, whether it is stuck. */
+  readonly wide: Float64Array;
+  readonly stuck: Uint8Array;
 }
 
 /** A probe's arrays for an op of `arity` arguments. */
@@ -1269,6 +1283,8 @@ const customProbeOf = (arity: number): CustomProbe => ({
   lo: new Float64Array(arity),
   hi: new Float64Array(arity),
   big: new Float64Array(arity),
+  wide: new Float64Array(arity),
+  stuck: new Uint8Array(arity),
 });
 
 /**
@@ -1322,6 +1338,7 @@ function customProbe(
   noise.fill(0);
   const n = NOISE_POINTS;
   let flatAlong = 0;
+  const { wide, stuck } = probe;
   for (let j = 0; j < arity; j++) {
     plo[j] = p[j]!;
     phi[j] = p[j]!;
@@ -1370,22 +1387,54 @@ function customProbe(
     // Flat along this argument: a move of MAX_WINDOW of it (at least MAX_WINDOW: an argument near 0
     // is no flat op) moves the op's value by fewer than 16·φ of its ulps, by its slope and over the
     // capped window (σ past x ≈ 28; not a stationary point, where it curves by more).
-    if (reach > MAX_WINDOW * Math.max(1, Math.abs(v)) && hi - lo < GOLDEN_ULPS * EPS * Math.abs(o))
-      flatAlong++;
+    if (
+      reach > MAX_WINDOW * Math.max(1, Math.abs(v)) &&
+      hi - lo < GOLDEN_ULPS * EPS * Math.abs(o)
+    ) {
+      flatAlong |= 1 << arg;
+      wide[arg] = Math.min(reach, MAX_WIDE * Math.max(1, Math.abs(v)));
+    }
   }
-  if (flatAlong > 0)
+  if (flatAlong !== 0) {
+    // A partial that stays within 16·φ of its own ulps over every window (s(1 − s) from an s
+    // that does not move) shows no rounding it may have; one that moves (pow's a^b·log a at b ≈ 0,
+    // as a moves) shows it. Of those that stay, one that moves at the ends of a wide window along
+    // a flat argument (MAX_WIDE of it: s steps there) is stuck: a rule that computes the forward
+    // again inside rounds unseen, and it counts at its cap where asked (`RoundingAnalysis.flat`).
+    // One constant there too is a constant partial (x + 1e-12·y's ∂/∂y), whose fault shows.
+    stuck.fill(0);
+    for (let arg = 0; arg < arity; arg++) {
+      if ((flatAlong & (1 << arg)) === 0) continue;
+      const v = arg === 0 ? a : arg === 1 ? b : c;
+      for (let sign = 1; sign >= -1; sign -= 2) {
+        const w = v + sign * wide[arg]!;
+        const aa = arg === 0 ? w : a;
+        const bb = arg === 1 ? w : b;
+        const cc = arg === 2 ? w : c;
+        let qs: ArrayLike<number | undefined> | null = null;
+        try {
+          qs = rule.all(aa, bb, cc, rule.f(aa, bb, cc));
+        } catch {
+          qs = null;
+        }
+        for (let j = 0; j < arity; j++) {
+          const y = qs === null ? Number.NaN : (qs[j] ?? Number.NaN);
+          const pj = p[j]!;
+          if (!(Math.abs(y - pj) <= GOLDEN_ULPS * EPS * Math.max(Math.abs(y), Math.abs(pj))))
+            stuck[j] = 1;
+        }
+      }
+    }
     for (let j = 0; j < arity; j++) {
-      // A partial that stays within 16·φ of its own ulps over every window (s(1 − s) from an s
-      // that does not move) shows no rounding it may have: where the op is flat, a rule that
-      // computes the forward again inside rounds unseen. It counts at its cap where asked
-      // (`RoundingAnalysis.flat`). One that moves (pow's a^b·log a at b ≈ 0, as a moves) shows it.
-      if (!(phi[j]! - plo[j]! <= GOLDEN_ULPS * EPS * big[j]!)) continue;
+      if (stuck[j] === 0 || !(phi[j]! - plo[j]! <= GOLDEN_ULPS * EPS * big[j]!)) continue;
       flatOp ??= { op, where: shownCall(op, [a, b, c].slice(0, arity)) };
       const x = j === 0 ? a : j === 1 ? b : c;
       if (countFlat) noise[j] = Math.max(noise[j]!, noiseCap(o, p[j]!, x));
     }
+  }
   const u = rule.ulps * EPS * Math.abs(o);
-  const up = o === 0 ? null : rule.all(a, b, c, o + u);
+  // (Copied: the backward may return the same buffer from both calls.)
+  const up = o === 0 ? null : Array.from(rule.all(a, b, c, o + u));
   const down = o === 0 ? null : rule.all(a, b, c, o - u);
   for (let j = 0; j < arity; j++) {
     let s = sens[j]! + 2 * noise[j]!;
@@ -1589,11 +1638,12 @@ function backward(
     const ec = A2 === undefined ? 0 : A2.err[i2]!;
     const o = out.v[k]!;
     // A custom op's partials from one call of its backward, and its probe, once per element.
-    let ps: ArrayLike<number | undefined> | null = null;
+    let ps: (number | undefined)[] | null = null;
     let probed = false;
     for (let j = 0; j < arity; j++) {
       if (argAdj[j] === null) continue;
-      if (customRule !== null) ps ??= customRule.all(a, b, c, o);
+      // A copy: a backward may return one buffer it reuses, which the probe's calls overwrite.
+      if (customRule !== null) ps ??= Array.from(customRule.all(a, b, c, o));
       const p = ps === null ? rule.d(j, a, b, c, o) : (ps[j] ?? Number.NaN);
       if (!Number.isFinite(p)) continue;
       const ap = Math.abs(p);
