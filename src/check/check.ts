@@ -349,7 +349,7 @@ function looseElement(
 /** The reasons the gradient's, the Jacobian's and the Hessian's rules share. */
 export const reasons = {
   flat(f: FlatDisagreement): string {
-    return `ill-conditioned point: custom op '${f.op}' is flat at ${f.where} (1e-4 of an argument moves it by under 26 ulps), where a backward that computes it again inside rounds unseen, by up to ±${f.bound.toExponential(1)} at ${f.label}: that covers the difference`;
+    return `ill-conditioned point: custom op '${f.op}' is flat at ${f.where}, where a backward that computes it again inside rounds unseen, by up to ±${f.bound.toExponential(1)} at ${f.label}: that covers the difference`;
   },
   illConditioned(
     extreme: number,
