@@ -325,7 +325,8 @@ const MAX_NOISE_JACOBIAN = 4096;
  * alternating sign, element by element); each Jacobian entry's values there, less a fitted cubic,
  * are its rounding (the largest deviation). Null where a value is not finite. Where the op is
  * flat (a window cut by its cap, no output moving by 16·φ/2 ulps of the largest), an entry that
- * stays within 16·φ of its own ulps over the window but moves at an end of the wide move is stuck
+ * stays within 16·φ of its own ulps over the window but moves where every argument is scaled by
+ * 1 ± MAX_WIDE is stuck
  * (`customProbe`), and counts at its cap where asked.
  */
 function tensorNoise(
@@ -339,8 +340,6 @@ function tensorNoise(
   let scale = 0;
   for (const o of v) scale = Math.max(scale, Math.abs(o));
   let capped = false;
-  // Each element's wide move (`customProbe`'s wide window), signs alternating as the window's.
-  const wide = args.map((a) => new Float64Array(a.v.length));
   const steps = args.map((a, j) =>
     a.v.map((x, i) => {
       let slope = 0;
@@ -351,9 +350,7 @@ function tensorNoise(
       // Elements move by unlike amounts, in alternating directions: an op that depends on their
       // differences alone (softmax) would not move at all under a common shift.
       const spread = 0.5 + ((i * 0.6180339887498949 + j * 0.3819660112501051) % 1);
-      const sign = i % 2 === 0 ? 1 : -1;
-      wide[j]![i] = sign * Math.min(reach, MAX_WIDE * Math.max(1, Math.abs(x)));
-      return sign * spread * width;
+      return (i % 2 === 0 ? spread : -spread) * width;
     }),
   );
   const n = NOISE_POINTS;
@@ -392,8 +389,9 @@ function tensorNoise(
   let ends: Float64Array[][][] = [];
   if (flat)
     try {
+      // Every element scaled by 1 ± MAX_WIDE: the gaps between them too (softmax depends on those).
       ends = [1, -1].map((t) => {
-        const moved = args.map((a, j) => a.v.map((x, i) => x + t * wide[j]![i]!));
+        const moved = args.map((a) => a.v.map((x) => x * (1 + t * MAX_WIDE)));
         return jacobianAt(moved, forwardAt(moved));
       });
     } catch {
@@ -1210,8 +1208,11 @@ function errorsWhereRead(
 
 /** How far a noise window reaches from the point at most, relative to the argument. */
 const MAX_WINDOW = 1e-4;
-/** A flat op's wide window, relative to the argument (at least 1): where a stuck partial moves. */
-const MAX_WIDE = 0.1;
+/**
+ * A flat op's wide window, relative to the argument (at least 1; a tensor op's arguments are
+ * scaled by 1 ± it): where a stuck partial moves (σ's s(1 − s) from x = 45 at 31.5).
+ */
+const MAX_WIDE = 0.3;
 
 /**
  * A noise window's reach along an argument x: the move that shifts a value of size `scale` by
