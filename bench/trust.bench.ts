@@ -32,6 +32,7 @@ import { print } from "../src/expr/print.ts";
 import { fuzzCaseArbitrary } from "../src/fuzz/arbitraries.ts";
 import type { NumericMethod } from "../src/numeric/leg.ts";
 import { softmaxOk } from "../test/fixtures/ops/tensor/softmax.ok.ts";
+import { recomputingSigmoid } from "../test/fixtures/recomputing-sigmoid.ts";
 import { cases } from "./sensitivity.bench.ts";
 
 const SCALE = Number(process.env.TRUST_SCALE ?? 1);
@@ -368,20 +369,6 @@ function readsOutput(): void {
     sigmoidWith(name, factor);
     console.log(`    ${name}(x), at x₀: ${exits(points.map((x) => [`${name}(x)`, { x: x[0]! }]))}`);
   }
-}
-
-/** A sigmoid whose backward computes s = σ(x) again, then s·(1 − s) (off by `factor`). */
-function recomputingSigmoid(name: string, factor: number) {
-  return defineOp({
-    name,
-    arity: 1,
-    forward: (a) => 1 / (1 + Math.exp(-a)),
-    backward: ({ args: [a], grad }) => {
-      const s = 1 / (1 + Math.exp(-a!));
-      return [grad * s * (1 - s) * factor];
-    },
-    formula: (a) => `1/(1+exp(-(${a})))`,
-  });
 }
 
 /** A softmax whose backward computes y from x again (off by `factor`). */

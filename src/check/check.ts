@@ -348,8 +348,14 @@ function looseElement(
 
 /** The reasons the gradient's, the Jacobian's and the Hessian's rules share. */
 export const reasons = {
-  flat(f: FlatDisagreement): string {
-    return `ill-conditioned point: custom op '${f.op}' is flat at ${f.where}, where a backward that computes it again inside rounds unseen, by up to ±${f.bound.toExponential(1)} at ${f.label}: that covers the difference`;
+  /**
+   * A disagreement that agrees once a flat custom op's rounding counts (`widened`: the comparisons
+   * with it): the first failing element and its widened bound (autograd's own, with float32).
+   */
+  flat(flat: FlatOp, widened: readonly Comparison[], failing: readonly string[]): string {
+    const c = widened.find((w) => w.label === failing[0]) ?? widened[0]!;
+    const bound = (c.autogradRounding ?? c.rounding).toExponential(1);
+    return `ill-conditioned point: custom op '${flat.op}' is flat at ${flat.where}, where a backward that computes it again inside rounds unseen, by up to ±${bound} at ${c.label}: that covers the difference`;
   },
   illConditioned(
     extreme: number,
@@ -589,10 +595,10 @@ interface Vote {
   readonly magnitudes: Grads | null;
   readonly ownRounding: Grads | null;
   /**
-   * A disagreement that a flat custom op's unseen rounding may account for (`withinFlat`): the op,
-   * where, and the largest bound that rounding gives a gradient element; else null.
+   * A disagreement that a flat custom op's unseen rounding may account for (`withinFlat`): its
+   * reason (`reasons.flat`); else null.
    */
-  readonly flat: FlatDisagreement | null;
+  readonly flat: string | null;
   /**
    * Autograd is blamed, and every failing element was compared at shared intermediates (see
    * `takeVote`): rounding of those is no excuse, so the point's conditioning does not matter.
@@ -1173,18 +1179,12 @@ function tinyHessian(
   return big <= EXTREME_SMALL_32 ? big : null;
 }
 
-/** `Vote.flat`: a flat custom op, and the largest bound its rounding gives a compared element. */
-interface FlatDisagreement extends FlatOp {
-  readonly label: string;
-  readonly bound: number;
-}
-
 /**
  * Whether every comparison agrees once a flat custom op's windows count at their cap
  * (`roundingAnalysis`'s `flat`): a rule that recomputes its forward where the forward does not
  * move by an ulp over the window (σ past x ≈ 28: 1 − s from an s that rounds) rounds in ways no
  * probe sees, by up to that much. Such a disagreement is no evidence against the rule: null when
- * some element still disagrees, else the op and the element whose bound grew the most.
+ * some element still disagrees (or none widened), else its reason (`reasons.flat`).
  * `elements[i]` is the element `comparisons[i]` compares (the others are no element's).
  */
 function withinFlat(
@@ -1198,7 +1198,7 @@ function withinFlat(
   elements: readonly { name: string; k: number }[],
   failing: readonly string[],
   tol: Tolerance,
-): FlatDisagreement | null {
+): string | null {
   const wide = roundingAnalysis(expr, values, only, { float32: f32, flat: true }).bounds;
   if (wide === null || analysis.bounds === null) return null;
   const base = analysis.bounds;
@@ -1219,10 +1219,9 @@ function withinFlat(
           autogradRounding: c.autogradRounding + FLOAT32_SCALE * extra,
         };
   });
-  if (!widenedAny || judge(widened, tol).verdict !== "agree") return null;
-  // The first failing element's widened bound, the one the reason names.
-  const first = widened.find((c) => c.label === failing[0]) ?? widened[0]!;
-  return { ...flat, label: first.label, bound: first.autogradRounding ?? first.rounding };
+  return widenedAny && judge(widened, tol).verdict === "agree"
+    ? reasons.flat(flat, widened, failing)
+    : null;
 }
 
 /** A rule's test: the reason the verdict is inconclusive, or null when the rule does not apply. */
@@ -1347,7 +1346,7 @@ const INCONCLUSIVE_TESTS: Record<InconclusiveRule, InconclusiveTest> = {
   // that size cannot be told from rounding: say so rather than agree or blame.
   "ill-conditioned": (e) => {
     const v = e.vote();
-    if (v.flat !== null) return reasons.flat(v.flat);
+    if (v.flat !== null) return v.flat;
     if (v.sharedBlame) return null;
     const agreed = v.judgment.verdict === "agree";
     const loose = looseElement(

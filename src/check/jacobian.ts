@@ -231,17 +231,8 @@ export function checkJacobian(input: CheckInput, at: Point): Report {
       undefined,
       f32 ? (rowsWanted) => rounding(rowsWanted, FLOAT32_TINY, true) : undefined,
     );
-    if (judge(wide, tol).verdict === "agree") {
-      const at = wide.find((c) => c.label === j.failing[0]) ?? wide[0]!;
-      return inconclusive(
-        "ill-conditioned",
-        reasons.flat({
-          ...(flat as FlatOp),
-          label: at.label,
-          bound: at.autogradRounding ?? at.rounding,
-        }),
-      );
-    }
+    if (judge(wide, tol).verdict === "agree")
+      return inconclusive("ill-conditioned", reasons.flat(flat as FlatOp, wide, j.failing));
   }
   const underflow = f32 && j.verdict === "agree" ? float32Underflow(comparisons, tol) : null;
   if (underflow !== null) return inconclusive("float32 underflow", underflow);

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { exprArbitrary } from "../../properties/arbitraries.ts";
 import { runs } from "../../properties/runs.ts";
 import { softmaxOk } from "../../test/fixtures/ops/tensor/softmax.ok.ts";
+import { recomputingSigmoid } from "../../test/fixtures/recomputing-sigmoid.ts";
 import "../../test/fixtures/ops/tensor/softmax.bug.ts";
 import { defineOp } from "../autograd/define-op.ts";
 import { call, type Expr, num, variable } from "../expr/ast.ts";
@@ -260,20 +261,9 @@ describe("a custom op's backward that recomputes its forward", () => {
   // s = σ(x) computed again inside the backward, then s·(1 − s): 1 − s carries s's rounding, which
   // x moved by a few ulps does not show (s does not change). Hand: at x = 15 the rule's value is
   // 2.2e-10 off σ'(15) relative, at 20 3.6e-8: within what its values around x jump by.
-  const recomputing = (name: string, f: number) =>
-    defineOp({
-      name,
-      arity: 1,
-      forward: (v) => 1 / (1 + Math.exp(-v)),
-      backward: ({ args: [v], grad }) => {
-        const s = 1 / (1 + Math.exp(-v!));
-        return [grad * s * (1 - s) * f];
-      },
-      formula: (v) => `1/(1+exp(-(${v})))`,
-    });
-  recomputing("noiseSig", 1);
-  recomputing("noiseSigRel6", 1 + 1e-6);
-  recomputing("noiseSigRel9", 1 + 1e-9);
+  recomputingSigmoid("noiseSig", 1);
+  recomputingSigmoid("noiseSigRel6", 1 + 1e-6);
+  recomputingSigmoid("noiseSigRel9", 1 + 1e-9);
 
   it("agrees where its rounding is what differs (exit 0), and is no alarm where it swamps the value", () => {
     for (const x of [-30, -15, 0.3, 5, 12, 15, 18, 20])
@@ -293,6 +283,14 @@ describe("a custom op's backward that recomputes its forward", () => {
         "ill-conditioned point: custom op 'noiseSig' is flat at n",
       ]);
     }
+  });
+
+  it("the flat reason names the first failing element and its bound with the cap counted", () => {
+    // At x = 37 σ rounds to 1 and the rule gives 0: its window's cap, counted twice, is
+    // 2·16·eps·(|σ| + |0|·(1 + 37)) = 32·eps = 7.1e-15 on ∂/∂x (an outer gradient of 1).
+    const r = check("noiseSig(x)", { at: { x: 37 } });
+    expect(r.reason).toContain("flat at noiseSig(37), where");
+    expect(r.reason).toContain(`±${(32 * Number.EPSILON).toExponential(1)} at x:`);
   });
 
   it("where σ is flat, an exact rule still agrees, and one 10× off is still caught", () => {

@@ -326,8 +326,8 @@ const MAX_NOISE_JACOBIAN = 4096;
  * are its rounding (the largest deviation). Null where a value is not finite. Where the op is
  * flat (a window cut by its cap, no output moving by 16·φ/2 ulps of the largest), an entry that
  * stays within 16·φ of its own ulps over the window but moves where every argument is scaled by
- * 1 ± MAX_WIDE is stuck
- * (`customProbe`), and counts at its cap where asked.
+ * 1 ± MAX_WIDE is stuck (as in `customProbe`): the op is noted, and the entry counts at its cap
+ * where asked.
  */
 function tensorNoise(
   op: string,
@@ -397,34 +397,36 @@ function tensorNoise(
     } catch {
       ends = [];
     }
-  const stuck = (k: number, j: number, i: number): boolean => {
+  // An entry counts at its cap: it stays within 16·φ of its own ulps over the window, and moves at
+  // an end of the wide move (or the op throws there).
+  const counts = (e: Float64Array, k: number, j: number, i: number): boolean => {
+    if (!flat) return false;
+    let lo = e[0]!;
+    let hi = e[0]!;
+    let big = 0;
+    for (const y of e) {
+      lo = Math.min(lo, y);
+      hi = Math.max(hi, y);
+      big = Math.max(big, Math.abs(y));
+    }
+    if (!(hi - lo < GOLDEN_ULPS * EPS * big || big === 0)) return false;
     const y0 = rows[k]![j]![i]!;
-    if (ends.length === 0) return true;
-    return ends.some((jac) => {
-      const y = jac[k]![j]![i]!;
-      return !(Math.abs(y - y0) <= GOLDEN_ULPS * EPS * Math.max(Math.abs(y), Math.abs(y0)));
-    });
+    return ends.length === 0 || ends.some((jac) => !stays(jac[k]![j]![i]!, y0));
   };
-  if (flat) {
-    const shown = (a: Node) =>
-      `[${Array.from(a.v.subarray(0, 4), (x) => Number(x.toPrecision(6))).join(", ")}${a.v.length > 4 ? ", …" : ""}]`;
-    flatOp ??= { op, where: `${op}(${args.map(shown).join(", ")})` };
-  }
   // At most `noiseCap` of the terms (the outputs, an entry times its argument).
   return ys.map((r, k) =>
     r.map((g, j) =>
       Float64Array.from(g, (e, i) => {
         const cap = noiseCap(scale, rows[k]![j]![i]!, args[j]!.v[i]!);
-        if (flat && countFlat) {
-          let lo = e[0]!;
-          let hi = e[0]!;
-          let big = 0;
-          for (const y of e) {
-            lo = Math.min(lo, y);
-            hi = Math.max(hi, y);
-            big = Math.max(big, Math.abs(y));
-          }
-          if ((hi - lo < GOLDEN_ULPS * EPS * big || big === 0) && stuck(k, j, i)) return cap;
+        if (counts(e, k, j, i)) {
+          flatOp ??= {
+            op,
+            where: shownCall(
+              op,
+              args.map((a) => a.v),
+            ),
+          };
+          if (countFlat) return cap;
         }
         return Math.min(cubicResidual(e), cap);
       }),
@@ -550,9 +552,15 @@ export interface FlatOp {
   readonly where: string;
 }
 
-/** `FlatOp.where`: `op(a, b)`, each argument to 6 digits. */
-const shownCall = (op: string, args: readonly number[]): string =>
-  `${op}(${args.map((x) => Number(x.toPrecision(6))).join(", ")})`;
+/** `FlatOp.where`: `op(a, b)`, each number to 6 digits, a tensor argument's first 4 elements. */
+function shownCall(op: string, args: readonly (number | Float64Array)[]): string {
+  const num = (x: number) => String(Number(x.toPrecision(6)));
+  const shown = (a: number | Float64Array) =>
+    typeof a === "number"
+      ? num(a)
+      : `[${Array.from(a.subarray(0, 4), num).join(", ")}${a.length > 4 ? ", …" : ""}]`;
+  return `${op}(${args.map(shown).join(", ")})`;
+}
 
 /** An intermediate that overflows float64 (`RoundingAnalysis.overflow`). */
 export interface Overflow {
@@ -1229,6 +1237,10 @@ function windowReach(slope: number, scale: number, x: number): number {
   return width;
 }
 
+/** Whether y is p within 16·φ ulps of the larger (false when either is NaN): a partial that stays. */
+const stays = (y: number, p: number): boolean =>
+  Math.abs(y - p) <= GOLDEN_ULPS * EPS * Math.max(Math.abs(y), Math.abs(p));
+
 /**
  * The most a window's deviation counts: 16 ulps of the terms a rule forms (the value's size, the
  * partial times the argument). A larger jump is a rule that changes there (a branch), not rounding.
@@ -1419,10 +1431,7 @@ function customProbe(
           qs = null;
         }
         for (let j = 0; j < arity; j++) {
-          const y = qs === null ? Number.NaN : (qs[j] ?? Number.NaN);
-          const pj = p[j]!;
-          if (!(Math.abs(y - pj) <= GOLDEN_ULPS * EPS * Math.max(Math.abs(y), Math.abs(pj))))
-            stuck[j] = 1;
+          if (!stays(qs === null ? Number.NaN : (qs[j] ?? Number.NaN), p[j]!)) stuck[j] = 1;
         }
       }
     }
